@@ -1,0 +1,21 @@
+// One jest run, two tiers. Unit specs are pure and fast; integration specs
+// (`*.int.spec.ts`) talk to real NATS and PostgreSQL and get more time.
+const fs = require('node:fs');
+const swcrc = JSON.parse(fs.readFileSync(`${__dirname}/.swcrc`, 'utf8'));
+delete swcrc.$schema;
+const transform = { '^.+\\.(ts|js)$': ['@swc/jest', { ...swcrc, swcrc: false }] };
+const common = {
+  transform,
+  testEnvironment: 'node',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  setupFiles: ['reflect-metadata'],
+  // cel-js ships ES modules only; let swc turn it into CommonJS like our own code.
+  transformIgnorePatterns: ['/node_modules/(?!@marcbachmann/cel-js/)'],
+  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/test'],
+};
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['**/*.spec.ts'], testPathIgnorePatterns: ['\\.int\\.spec\\.ts$', '/node_modules/'] },
+    { ...common, displayName: 'integration', testMatch: ['**/*.int.spec.ts'], slowTestThreshold: 30 },
+  ],
+};

@@ -1,0 +1,85 @@
+import type { MessageOf, Subject } from '@weft/contracts';
+
+/**
+ * The broker behind a port. Two implementations keep the same semantics and pass
+ * one contract suite: `InMemoryBus` (embedded mode, tests) and `JetStreamBus`.
+ *
+ * Delivery is at least once. A durable subscription with a `group` is shared by all
+ * its subscribers: each message goes to one of them (a queue group / durable pull
+ * consumer). A message that is neither acked nor termed is delivered again after
+ * `ackWaitMs` or after `nak(delay)`.
+ */
+export interface Bus {
+  /** Publishes and resolves once the broker has stored the message. `msgId` deduplicates within the window. */
+  publish<S extends Subject>(subject: S, payload: MessageOf<S>, options?: PublishOptions): Promise<void>;
+
+  /**
+   * Durable, load-balanced consumption of a subject (wildcards `*` and `>` allowed).
+   * Messages whose payload breaks the subject's contract are dead-lettered, never handed over.
+   */
+  consume<S extends Subject>(subject: S, options: ConsumeOptions, handler: Handler<S>): Promise<Subscription>;
+
+  /** Fan-out to every live subscriber, no durability (e.g. cancel broadcasts). */
+  broadcast<S extends Subject>(subject: S, payload: MessageOf<S>, options?: PublishOptions): Promise<void>;
+  listen<S extends Subject>(subject: S, handler: (message: MessageOf<S>, headers: Headers) => void | Promise<void>): Promise<Subscription>;
+
+  /** Messages dead-lettered so far (poison messages), newest last. */
+  deadLetters(): Promise<DeadLetter[]>;
+
+  /** Readiness: connected, and every consumer of this process is bound. */
+  health(): Promise<{ ok: boolean; detail: string }>;
+
+  close(): Promise<void>;
+}
+
+export type Headers = Record<string, string>;
+
+export interface PublishOptions {
+  /** De-duplication id; the broker drops a second publish with the same id within its window. */
+  msgId?: string;
+  /** W3C `traceparent` and friends. */
+  headers?: Headers;
+}
+
+export interface ConsumeOptions {
+  /** Durable consumer / queue group name; all subscribers with the same group share the work. */
+  group: string;
+  /** How long a delivered message may stay unacknowledged before it is redelivered. @default 30000 */
+  ackWaitMs?: number;
+  /** Deliveries before the message is dead-lettered. @default 10 */
+  maxDeliver?: number;
+  /** How many messages this subscriber holds unacknowledged at once. @default 64 */
+  concurrency?: number;
+}
+
+export interface Delivery<S extends Subject> {
+  subject: string;
+  data: MessageOf<S>;
+  headers: Headers;
+  /** 1 on first delivery. */
+  deliveryCount: number;
+  ack(): Promise<void>;
+  /** Redeliver after `delayMs` (default: now). */
+  nak(delayMs?: number): Promise<void>;
+  /** Never redeliver; dead-letter with the reason. */
+  term(reason: string): Promise<void>;
+  /** Still working: reset the ack timer. */
+  working(): Promise<void>;
+}
+
+/** A handler that returns without settling acks; one that throws naks (redelivered after a short delay). */
+export type Handler<S extends Subject> = (delivery: Delivery<S>) => Promise<void>;
+
+export interface Subscription {
+  /** Stop taking new messages; in-flight handlers finish. */
+  drain(): Promise<void>;
+}
+
+export interface DeadLetter {
+  subject: string;
+  group?: string;
+  payload: string;
+  reason: string;
+  deliveryCount: number;
+  at: string;
+}

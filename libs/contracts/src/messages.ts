@@ -1,0 +1,161 @@
+import { z } from 'zod';
+import { LifecycleEventType, RunStatus, StepError, StepStatus } from './statuses';
+
+/**
+ * Every message Weft sends, defined once: a payload schema per subject family.
+ * Publishers and consumers are typed by subject through `MessageOf<S>`;
+ * consumers validate with `parseMessage` at the edge and trust the result inside.
+ */
+
+export const RunRequested = z.object({
+  /** Deduplicates requests: the same key never starts two runs. */
+  idempotencyKey: z.string().min(1),
+  /** Run id chosen by the requester (optional; the scheduler makes one otherwise). */
+  runId: z.string().min(1).optional(),
+  workflow: z.string().min(1),
+  /** A stored version to run; absent means the published version, or `spec` for ad-hoc runs. */
+  version: z.string().optional(),
+  /** An ad-hoc spec (already validated by the sender, validated again by the scheduler). */
+  spec: z.unknown().optional(),
+  inputs: z.record(z.string(), z.unknown()).default({}),
+  correlationId: z.string().optional(),
+  /** Who asked: cli, api, trigger:<id>, rerun:<runId>. */
+  source: z.string().optional(),
+});
+export type RunRequested = z.infer<typeof RunRequested>;
+
+export const StepDispatch = z.object({
+  runId: z.string(),
+  workflow: z.string(),
+  stepId: z.string(),
+  attempt: z.number().int().min(1),
+  /** Fencing token: the result must carry it back or it is ignored. */
+  token: z.string(),
+  action: z.string(),
+  input: z.record(z.string(), z.unknown()),
+  queue: z.string(),
+  /** Per-attempt timeout in milliseconds; the executor aborts the handler when it passes. */
+  timeoutMs: z.number().int().positive(),
+});
+export type StepDispatch = z.infer<typeof StepDispatch>;
+
+export const StepResult = z.discriminatedUnion('outcome', [
+  z.object({
+    outcome: z.literal('completed'),
+    runId: z.string(),
+    stepId: z.string(),
+    attempt: z.number().int().min(1),
+    token: z.string(),
+    workerId: z.string(),
+    output: z.unknown(),
+    /** Epoch ms on the worker; informational only (state uses database time). */
+    finishedAt: z.number().optional(),
+  }),
+  z.object({
+    outcome: z.literal('failed'),
+    runId: z.string(),
+    stepId: z.string(),
+    attempt: z.number().int().min(1),
+    token: z.string(),
+    workerId: z.string(),
+    error: StepError,
+    finishedAt: z.number().optional(),
+  }),
+]);
+export type StepResult = z.infer<typeof StepResult>;
+
+export const StepHeartbeat = z.object({
+  runId: z.string(),
+  stepId: z.string(),
+  attempt: z.number().int().min(1),
+  token: z.string(),
+  workerId: z.string(),
+  /** `started` is sent once when the handler begins; `progress` while it runs. */
+  phase: z.enum(['started', 'progress']),
+});
+export type StepHeartbeat = z.infer<typeof StepHeartbeat>;
+
+export const RunCancel = z.object({
+  runId: z.string(),
+  /** Absent: every in-flight step of the run. */
+  stepId: z.string().optional(),
+  attempt: z.number().int().optional(),
+  reason: z.string(),
+});
+export type RunCancel = z.infer<typeof RunCancel>;
+
+export const LifecycleEvent = z.object({
+  /** Unique, stable across redeliveries: `<runId>:<seq>:<n>`. */
+  eventId: z.string(),
+  type: LifecycleEventType,
+  runId: z.string(),
+  workflow: z.string(),
+  version: z.string(),
+  stepId: z.string().optional(),
+  attempt: z.number().int().optional(),
+  status: z.union([RunStatus, StepStatus]),
+  /** ISO 8601, database time. */
+  at: z.string(),
+  durationMs: z.number().optional(),
+  error: StepError.optional(),
+  correlationId: z.string().optional(),
+  traceId: z.string().optional(),
+  data: z.record(z.string(), z.unknown()).optional(),
+});
+export type LifecycleEvent = z.infer<typeof LifecycleEvent>;
+
+export const SUBJECTS = {
+  runRequested: 'weft.run.requested',
+  stepResult: 'weft.step.result',
+  stepHeartbeat: 'weft.step.heartbeat',
+  runCancel: 'weft.run.cancel',
+  dispatchPrefix: 'weft.step.dispatch.',
+  eventPrefix: 'weft.event.',
+} as const;
+
+export const dispatchSubject = (queue: string): `weft.step.dispatch.${string}` => `weft.step.dispatch.${queue}`;
+export const eventSubject = (type: LifecycleEventType): `weft.event.${string}` => `weft.event.${type}`;
+
+/** Subject -> payload, for typed publish and subscribe. */
+export interface MessageMap {
+  'weft.run.requested': RunRequested;
+  'weft.step.result': StepResult;
+  'weft.step.heartbeat': StepHeartbeat;
+  'weft.run.cancel': RunCancel;
+  [dispatch: `weft.step.dispatch.${string}`]: StepDispatch;
+  [event: `weft.event.${string}`]: LifecycleEvent;
+}
+export type Subject = keyof MessageMap;
+export type MessageOf<S extends Subject> = MessageMap[S];
+
+const schemaFor = (subject: string): z.ZodType => {
+  if (subject === SUBJECTS.runRequested) return RunRequested;
+  if (subject === SUBJECTS.stepResult) return StepResult;
+  if (subject === SUBJECTS.stepHeartbeat) return StepHeartbeat;
+  if (subject === SUBJECTS.runCancel) return RunCancel;
+  if (subject.startsWith(SUBJECTS.dispatchPrefix)) return StepDispatch;
+  if (subject.startsWith(SUBJECTS.eventPrefix)) return LifecycleEvent;
+  throw new ContractError(subject, `no contract for subject ${subject}`);
+};
+
+export class ContractError extends Error {
+  readonly code = 'CONTRACT_VIOLATION';
+  constructor(
+    readonly subject: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ContractError';
+  }
+}
+
+/** Validates a decoded payload against its subject's contract; throws ContractError naming the fields. */
+export function parseMessage<S extends Subject>(subject: S, payload: unknown): MessageOf<S> {
+  const result = schemaFor(subject).safeParse(payload);
+  if (!result.success) {
+    const detail = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new ContractError(subject, `invalid ${subject} message: ${detail}`, { cause: result.error });
+  }
+  return result.data as MessageOf<S>;
+}

@@ -1,0 +1,53 @@
+import type { LifecycleEventType } from '@weft/contracts';
+import type { Millis, RunStatus, StepError, StepStatus } from './types';
+
+/**
+ * What happened, as the scheduler tells the state machine. Every event carries
+ * `at`, the database time it is decided at: the core never reads a clock.
+ */
+export type EngineEvent =
+  | { type: 'run.start'; at: Millis }
+  | { type: 'step.started'; at: Millis; stepId: string; attempt: number; token: string; workerId?: string }
+  | { type: 'step.heartbeat'; at: Millis; stepId: string; attempt: number; token: string }
+  | { type: 'step.completed'; at: Millis; stepId: string; attempt: number; token: string; output: unknown }
+  | { type: 'step.failed'; at: Millis; stepId: string; attempt: number; token: string; error: StepError }
+  | { type: 'timer.fired'; at: Millis; timer: TimerKind; stepId?: string; attempt?: number }
+  | { type: 'run.cancel'; at: Millis; reason?: string };
+
+export type TimerKind = 'retry' | 'step-timeout' | 'lease' | 'run-timeout';
+
+/** What the scheduler must do after persisting the new state (via the outbox). */
+export type Command =
+  | {
+      type: 'dispatch';
+      stepId: string;
+      attempt: number;
+      token: string;
+      action: string;
+      input: Record<string, unknown>;
+      queue: string;
+      timeoutMs: number;
+    }
+  | { type: 'schedule-timer'; timer: TimerKind; fireAt: Millis; stepId?: string; attempt?: number }
+  | { type: 'cancel-timer'; timer: TimerKind; stepId?: string }
+  /** Tell executors to abort an in-flight attempt (cancel, run timeout, fail-fast). */
+  | { type: 'abort-step'; stepId: string; attempt: number; token: string; reason: string }
+  | { type: 'emit'; event: LifecycleEventDraft };
+
+/** A lifecycle event as the core produces it; the scheduler adds ids, workflow and trace context. */
+export interface LifecycleEventDraft {
+  type: LifecycleEventType;
+  at: Millis;
+  stepId?: string;
+  attempt?: number;
+  status: RunStatus | StepStatus;
+  durationMs?: number;
+  error?: StepError;
+  /** Small event-specific details (e.g. the retry delay, a step's output on completion). */
+  data?: Record<string, unknown>;
+}
+
+export interface Decision<S> {
+  state: S;
+  commands: Command[];
+}

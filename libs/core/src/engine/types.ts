@@ -1,0 +1,84 @@
+import type { RunStatus, StepError, StepStatus } from '@weft/contracts';
+import type { WorkflowSpec } from '../spec/spec.schema';
+
+export type { RunStatus, StepError, StepStatus };
+export { RUN_STATUSES, STEP_STATUSES, TERMINAL_RUN_STATUSES, TERMINAL_STEP_STATUSES } from '@weft/contracts';
+
+/** Times are epoch milliseconds from the database clock, carried in on events. */
+export type Millis = number;
+
+/** Retry policy with every default applied. Intervals in milliseconds. */
+export interface ResolvedRetry {
+  maxAttempts: number;
+  backoff: 'fixed' | 'exponential';
+  initialIntervalMs: number;
+  maxIntervalMs: number;
+  multiplier: number;
+  jitter: boolean;
+  nonRetryable: string[];
+}
+
+/** A step of a run with defaults resolved; built once when the run is created. */
+export interface PlannedStep {
+  id: string;
+  needs: string[];
+  action: string;
+  with: Record<string, unknown>;
+  if?: string;
+  timeoutMs: number;
+  retry: ResolvedRetry;
+  queue: string;
+  onFailure: 'fail-fast' | 'continue';
+}
+
+export interface AttemptRecord {
+  attempt: number;
+  status: 'running' | 'completed' | 'failed' | 'canceled';
+  dispatchedAt: Millis;
+  startedAt?: Millis;
+  finishedAt?: Millis;
+  workerId?: string;
+  error?: StepError;
+}
+
+export interface StepState {
+  id: string;
+  status: StepStatus;
+  /** Number of the current (or last) attempt; 0 before the first dispatch. */
+  attempt: number;
+  /** Fencing token of the current attempt; results carrying another token are stale. */
+  token?: string;
+  queuedAt?: Millis;
+  startedAt?: Millis;
+  finishedAt?: Millis;
+  /** When the scheduler gives up on a silent worker (dispatch or last heartbeat + lease). */
+  leaseExpiresAt?: Millis;
+  /** When a retrying step is dispatched again. */
+  nextAttemptAt?: Millis;
+  output?: unknown;
+  error?: StepError;
+  attempts: AttemptRecord[];
+  /** Why a step was skipped or canceled. */
+  reason?: string;
+}
+
+export interface RunState {
+  runId: string;
+  workflow: string;
+  version: string;
+  spec: WorkflowSpec;
+  /** Steps with defaults resolved, in a topological order. */
+  plan: PlannedStep[];
+  steps: Record<string, StepState>;
+  status: RunStatus;
+  inputs: Record<string, unknown>;
+  outputs?: Record<string, unknown>;
+  error?: StepError;
+  createdAt: Millis;
+  startedAt?: Millis;
+  finishedAt?: Millis;
+  deadlineAt?: Millis;
+  correlationId?: string;
+  /** Bumped on every decided event; the store uses it for optimistic concurrency. */
+  seq: number;
+}

@@ -1,0 +1,3 @@
+export * from './spec/spec.schema';
+export * from './engine/types';
+export * from './engine/events';

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+
+/**
+ * Workflow spec v1: the single source of the validator, the TypeScript types and
+ * the published JSON Schema (`weft schema`). Field names are a public contract.
+ */
+
+export const API_VERSION = 'weft/v1';
+
+/** `500ms`, `30s`, `5m`, `2h`, `1d` and combinations such as `1h30m`. */
+export const DURATION_PATTERN = '^(\\d+(ms|s|m|h|d))+$';
+
+export const Duration = z
+  .string()
+  .regex(new RegExp(DURATION_PATTERN), { message: 'expected a duration such as 500ms, 30s, 5m, 2h or 1h30m' })
+  .describe('A duration: digits followed by ms, s, m, h or d; parts may be combined (1h30m).');
+
+/** Step ids are CEL identifiers so that `steps.<id>.output` parses. */
+export const STEP_ID_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
+export const WORKFLOW_NAME_PATTERN = '^[a-z][a-z0-9]*(-[a-z0-9]+)*$';
+export const QUEUE_PATTERN = '^[a-z0-9][a-z0-9_-]*$';
+
+export const OnFailure = z
+  .enum(['fail-fast', 'continue'])
+  .describe('fail-fast cancels the rest and fails the run; continue lets independent branches finish (run ends partially_completed).');
+
+export const RetryPolicy = z
+  .object({
+    maxAttempts: z.number().int().min(1).max(1000).optional().describe('Total attempts including the first. @default 1'),
+    backoff: z.enum(['fixed', 'exponential']).optional().describe('@default exponential'),
+    initialInterval: Duration.optional().describe('Delay before the second attempt. @default 1s'),
+    maxInterval: Duration.optional().describe('Upper bound of any delay. @default 1m'),
+    multiplier: z.number().min(1).max(100).optional().describe('Growth factor for exponential backoff. @default 2'),
+    jitter: z.boolean().optional().describe('Spread delays by up to ±20% (deterministic per run, step and attempt). @default true'),
+    nonRetryable: z.array(z.string().min(1)).optional().describe('Error codes that are never retried.'),
+  })
+  .strict();
+
+export const InputType = z.enum(['string', 'integer', 'number', 'boolean', 'object', 'array']);
+
+export const InputDecl = z
+  .object({
+    type: InputType.describe('JSON type of the input.'),
+    default: z.unknown().optional().describe('Value used when the input is not given.'),
+    required: z.boolean().optional().describe('A run without this input (and without a default) is rejected. @default false'),
+    description: z.string().optional(),
+  })
+  .strict();
+
+export const Defaults = z
+  .object({
+    timeout: Duration.optional().describe('Per-attempt timeout of every step. @default 10m'),
+    retry: RetryPolicy.optional(),
+    queue: z.string().regex(new RegExp(QUEUE_PATTERN)).optional().describe('Task queue steps are dispatched to. @default default'),
+  })
+  .strict();
+
+export const Step = z
+  .object({
+    id: z.string().regex(new RegExp(STEP_ID_PATTERN), { message: 'step ids are identifiers: letters, digits and _, not starting with a digit' }),
+    name: z.string().optional().describe('Human-readable label.'),
+    needs: z.array(z.string()).optional().describe('Steps that must complete before this one starts.'),
+    action: z.string().min(1).describe('Built-in action (noop, sleep, fail, transform, log, http.request) or one registered by a worker.'),
+    with: z.record(z.string(), z.unknown()).optional().describe('Input of the action; strings may hold ${{ CEL }} expressions.'),
+    if: z.string().min(1).optional().describe('CEL condition (bare or ${{ }}); false skips the step and its dependents.'),
+    timeout: Duration.optional(),
+    retry: RetryPolicy.optional(),
+    queue: z.string().regex(new RegExp(QUEUE_PATTERN)).optional(),
+    onFailure: OnFailure.optional(),
+  })
+  .strict();
+
+export const WorkflowSpec = z
+  .object({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal('Workflow'),
+    name: z.string().regex(new RegExp(WORKFLOW_NAME_PATTERN), { message: 'workflow names are kebab-case, e.g. data-pipeline' }),
+    description: z.string().optional(),
+    inputs: z.record(z.string().regex(new RegExp(STEP_ID_PATTERN)), InputDecl).optional(),
+    defaults: Defaults.optional(),
+    timeout: Duration.optional().describe('Whole-run timeout; when it passes the run fails and in-flight steps are canceled.'),
+    onFailure: OnFailure.optional().describe('@default fail-fast'),
+    steps: z.array(Step).min(1),
+    outputs: z.record(z.string(), z.unknown()).optional().describe('Run outputs; strings may hold ${{ CEL }} expressions.'),
+  })
+  .strict();
+
+export type Duration = z.infer<typeof Duration>;
+export type RetryPolicy = z.infer<typeof RetryPolicy>;
+export type InputDecl = z.infer<typeof InputDecl>;
+export type InputType = z.infer<typeof InputType>;
+export type OnFailure = z.infer<typeof OnFailure>;
+export type StepSpec = z.infer<typeof Step>;
+export type WorkflowSpec = z.infer<typeof WorkflowSpec>;
