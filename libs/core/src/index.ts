@@ -1,3 +1,4 @@
-export * from './spec/spec.schema';
-export * from './engine/types';
-export * from './engine/events';
+export * from './spec';
+export * from './expr';
+export * from './dag';
+export * from './engine';
