@@ -1,0 +1,258 @@
+import { randomUUID } from 'node:crypto';
+import type { Bus, Delivery, Subscription } from '@weft/bus';
+import { type RunRequested, SUBJECTS } from '@weft/contracts';
+import {
+  createRun,
+  decide,
+  type EngineEvent,
+  type RunState,
+  resolveInputs,
+  validateSpec,
+  WorkflowSpec,
+} from '@weft/core';
+import type { LeaseRef, RunStore, TimerRecord } from '../ports/run-store.port';
+import { adhocOnlyCatalog, type WorkflowCatalog } from '../ports/workflow-catalog.port';
+import { toTransition } from './transition.util';
+
+export interface SchedulerOptions {
+  bus: Bus;
+  store: RunStore;
+  catalog?: WorkflowCatalog;
+  /** Upper bound between timer / lease scans. @default 250 */
+  pollIntervalMs?: number;
+  /** Messages the relay publishes per batch. @default 256 */
+  relayBatch?: number;
+  logger?: SchedulerLogger;
+}
+
+export interface SchedulerLogger {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+const silent: SchedulerLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** A run request that can never succeed (bad spec, bad inputs, unknown workflow): dead-lettered, not retried. */
+export class RunRejectedError extends Error {
+  readonly code = 'RUN_REJECTED';
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunRejectedError';
+  }
+}
+
+/**
+ * The scheduler shell: load state, decide, persist state + outbox, publish.
+ * All decisions are the core's; this class only moves data and keeps time.
+ */
+export class Scheduler {
+  private readonly bus: Bus;
+  private readonly store: RunStore;
+  private readonly catalog: WorkflowCatalog;
+  private readonly pollIntervalMs: number;
+  private readonly relayBatch: number;
+  private readonly log: SchedulerLogger;
+  private readonly subscriptions: Subscription[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private nextTickAt = Number.POSITIVE_INFINITY;
+  private running = false;
+  private relaying: Promise<void> | undefined;
+  private relayAgain = false;
+  private ticking: Promise<void> | undefined;
+
+  constructor(options: SchedulerOptions) {
+    this.bus = options.bus;
+    this.store = options.store;
+    this.catalog = options.catalog ?? adhocOnlyCatalog;
+    this.pollIntervalMs = options.pollIntervalMs ?? 250;
+    this.relayBatch = options.relayBatch ?? 256;
+    this.log = options.logger ?? silent;
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    this.subscriptions.push(
+      await this.bus.consume(SUBJECTS.runRequested, { group: 'scheduler-runs' }, (d) => this.onRunRequested(d)),
+      await this.bus.consume(SUBJECTS.stepResult, { group: 'scheduler-results' }, (d) => this.onResult(d)),
+      await this.bus.consume(SUBJECTS.stepHeartbeat, { group: 'scheduler-heartbeats' }, (d) => this.onHeartbeat(d)),
+    );
+    // Whatever a previous process committed but did not publish goes out now.
+    this.kickRelay();
+    this.scheduleTick(0);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    await Promise.all(this.subscriptions.splice(0).map((s) => s.drain()));
+    await this.ticking;
+    await this.relaying;
+  }
+
+  /** Starts a run (idempotent by key). Throws RunRejectedError for requests that can never run. */
+  async startRun(request: RunRequested): Promise<{ runId: string; created: boolean }> {
+    const { spec, version } = await this.resolveSpec(request);
+    const resolved = resolveInputs(spec, request.inputs ?? {});
+    const inputErrors = resolved.diagnostics.filter((d) => d.severity === 'error');
+    if (inputErrors.length > 0) throw new RunRejectedError(inputErrors.map((d) => `${d.path}: ${d.message}`).join('; '));
+    const runId = request.runId ?? randomUUID();
+    const result = await this.store.createRun(request.idempotencyKey, (now) => {
+      const created = createRun({ runId, spec, version, inputs: resolved.inputs, at: now, correlationId: request.correlationId });
+      const started = decide(created.state, { type: 'run.start', at: now });
+      const transition = toTransition(undefined, { state: started.state, commands: [...created.commands, ...started.commands] });
+      if (!transition) throw new Error('createRun produced no transition');
+      return transition;
+    });
+    this.kickRelay();
+    return result;
+  }
+
+  async cancelRun(runId: string, reason = 'canceled by user'): Promise<RunState | undefined> {
+    return this.apply(runId, (at) => ({ type: 'run.cancel', at, reason }));
+  }
+
+  /** Re-runs a finished run's failed, canceled and skipped steps. */
+  async retryRun(runId: string): Promise<RunState | undefined> {
+    return this.apply(runId, (at) => ({ type: 'run.retry', at }));
+  }
+
+  getRun(runId: string): Promise<RunState | undefined> {
+    return this.store.getRun(runId);
+  }
+
+  /** Applies one event to a run: the single path every change takes. */
+  async apply(runId: string, event: (at: number) => EngineEvent, fired?: TimerRecord): Promise<RunState | undefined> {
+    let earliest: number | undefined;
+    const state = await this.store.updateRun(runId, (current, now) => {
+      const transition = toTransition(current, decide(current, event(now)), fired ? [fired] : []);
+      for (const t of transition?.schedule ?? []) earliest = Math.min(earliest ?? t.fireAt, t.fireAt);
+      return transition;
+    });
+    this.kickRelay();
+    if (earliest !== undefined) await this.wakeAt(earliest);
+    return state;
+  }
+
+  private async resolveSpec(request: RunRequested): Promise<{ spec: WorkflowSpec; version: string }> {
+    if (request.spec !== undefined) {
+      const parsed = WorkflowSpec.safeParse(request.spec);
+      if (!parsed.success) throw new RunRejectedError(`invalid spec: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      const problems = validateSpec(parsed.data).filter((d) => d.severity === 'error');
+      if (problems.length > 0) throw new RunRejectedError(`invalid spec: ${problems.map((d) => `${d.path}: ${d.message}`).join('; ')}`);
+      return { spec: parsed.data, version: request.version ?? 'adhoc' };
+    }
+    const found = await this.catalog.resolve(request.workflow, request.version);
+    if (!found) throw new RunRejectedError(`unknown workflow ${request.workflow}${request.version ? ` version ${request.version}` : ''}`);
+    return found;
+  }
+
+  private async onRunRequested(delivery: Delivery<'weft.run.requested'>): Promise<void> {
+    try {
+      await this.startRun(delivery.data);
+      await delivery.ack();
+    } catch (error) {
+      if (error instanceof RunRejectedError) {
+        this.log.warn('run request rejected', { reason: error.message, idempotencyKey: delivery.data.idempotencyKey });
+        await delivery.term(error.message);
+        return;
+      }
+      throw error;
+    }
+  }
+
+  private async onResult(delivery: Delivery<'weft.step.result'>): Promise<void> {
+    const r = delivery.data;
+    await this.apply(r.runId, (at) =>
+      r.outcome === 'completed'
+        ? { type: 'step.completed', at, stepId: r.stepId, attempt: r.attempt, token: r.token, output: r.output }
+        : { type: 'step.failed', at, stepId: r.stepId, attempt: r.attempt, token: r.token, error: r.error },
+    );
+  }
+
+  private async onHeartbeat(delivery: Delivery<'weft.step.heartbeat'>): Promise<void> {
+    const h = delivery.data;
+    await this.apply(h.runId, (at) =>
+      h.phase === 'started'
+        ? { type: 'step.started', at, stepId: h.stepId, attempt: h.attempt, token: h.token, workerId: h.workerId }
+        : { type: 'step.heartbeat', at, stepId: h.stepId, attempt: h.attempt, token: h.token },
+    );
+  }
+
+  /** Publishes committed outbox rows. Single-flight; a kick during a pass triggers another pass. */
+  kickRelay(): void {
+    if (this.relaying) {
+      this.relayAgain = true;
+      return;
+    }
+    this.relaying = this.relay()
+      .catch((error: unknown) => this.log.error('outbox relay failed; will retry', { error: String(error) }))
+      .finally(() => {
+        this.relaying = undefined;
+        if (this.relayAgain && this.running) {
+          this.relayAgain = false;
+          this.kickRelay();
+        }
+      });
+  }
+
+  private async relay(): Promise<void> {
+    for (;;) {
+      this.relayAgain = false;
+      const batch = await this.store.pendingOutbox(this.relayBatch);
+      if (batch.length === 0) return;
+      await Promise.all(
+        batch.map((row) => {
+          const options = { msgId: row.msgId, headers: row.headers };
+          // The contract was checked when the row was built; the bus re-validates on delivery.
+          return row.kind === 'broadcast'
+            ? this.bus.broadcast(row.subject as 'weft.run.cancel', row.payload as never, options)
+            : this.bus.publish(row.subject as 'weft.step.result', row.payload as never, options);
+        }),
+      );
+      await this.store.markPublished(batch.map((r) => r.id));
+      if (batch.length < this.relayBatch && !this.relayAgain) return;
+    }
+  }
+
+  /** A new timer earlier than the next scan moves the scan forward (short backoffs stay short). */
+  private async wakeAt(fireAt: number): Promise<void> {
+    if (!this.running || fireAt >= this.nextTickAt) return;
+    this.scheduleTick(Math.max(0, fireAt - (await this.store.now())));
+  }
+
+  private scheduleTick(delayMs: number): void {
+    if (!this.running) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.nextTickAt = Date.now() + delayMs;
+    this.timer = setTimeout(() => {
+      this.nextTickAt = Number.POSITIVE_INFINITY;
+      this.ticking = this.tick()
+        .catch((error: unknown) => this.log.error('timer scan failed; will retry', { error: String(error) }))
+        .then(async () => {
+          const now = await this.store.now();
+          const next = await this.store.nextTimerAt();
+          const wait = next === undefined ? this.pollIntervalMs : Math.min(this.pollIntervalMs, Math.max(0, next - now));
+          this.scheduleTick(wait);
+        })
+        .catch(() => this.scheduleTick(this.pollIntervalMs));
+    }, delayMs);
+  }
+
+  /** Fires due timers and reaps expired leases. Safe to run on every replica: stale ones are no-ops. */
+  async tick(): Promise<void> {
+    const now = await this.store.now();
+    for (const timer of await this.store.dueTimers(now, 256)) {
+      await this.apply(
+        timer.runId,
+        (at) => ({ type: 'timer.fired', at, timer: timer.timer, ...(timer.stepId && { stepId: timer.stepId }), attempt: timer.attempt }),
+        timer,
+      );
+    }
+    for (const lease of await this.store.expiredLeases(now, 256)) await this.reap(lease);
+  }
+
+  private reap(lease: LeaseRef): Promise<RunState | undefined> {
+    return this.apply(lease.runId, (at) => ({ type: 'timer.fired', at, timer: 'lease', stepId: lease.stepId, attempt: lease.attempt }));
+  }
+}

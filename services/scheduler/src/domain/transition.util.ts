@@ -1,0 +1,76 @@
+import { dispatchSubject, eventSubject, type LifecycleEvent, type RunCancel, type StepDispatch, SUBJECTS } from '@weft/contracts';
+import type { Decision, RunState } from '@weft/core';
+import type { OutboxMessage, TimerKey, TimerRecord, Transition } from '../ports/run-store.port';
+
+/**
+ * Turns the core's commands into what the store writes in the same transaction:
+ * outbox messages (published after commit by the relay) and timers. Returns
+ * undefined when nothing changed, so the store writes nothing.
+ */
+export function toTransition(before: RunState | undefined, decision: Decision<RunState>, extraCancel: TimerKey[] = []): Transition | undefined {
+  const { state, commands } = decision;
+  if (state === before && commands.length === 0 && extraCancel.length === 0) return undefined;
+  const outbox: OutboxMessage[] = [];
+  const schedule: TimerRecord[] = [];
+  const cancel: TimerKey[] = [...extraCancel];
+  let eventIndex = 0;
+  for (const command of commands) {
+    switch (command.type) {
+      case 'dispatch':
+        outbox.push({
+          kind: 'publish',
+          subject: dispatchSubject(command.queue),
+          msgId: command.token,
+          payload: {
+            runId: state.runId,
+            workflow: state.workflow,
+            stepId: command.stepId,
+            attempt: command.attempt,
+            token: command.token,
+            action: command.action,
+            input: command.input,
+            queue: command.queue,
+            timeoutMs: command.timeoutMs,
+          } satisfies StepDispatch,
+        });
+        break;
+      case 'abort-step':
+        outbox.push({
+          kind: 'broadcast',
+          subject: SUBJECTS.runCancel,
+          msgId: `${command.token}:abort`,
+          payload: { runId: state.runId, stepId: command.stepId, attempt: command.attempt, reason: command.reason } satisfies RunCancel,
+        });
+        break;
+      case 'schedule-timer':
+        schedule.push({ runId: state.runId, timer: command.timer, stepId: command.stepId ?? '', attempt: command.attempt, fireAt: command.fireAt });
+        break;
+      case 'cancel-timer':
+        cancel.push({ runId: state.runId, timer: command.timer, stepId: command.stepId ?? '' });
+        break;
+      case 'emit': {
+        const eventId = `${state.runId}:${state.seq}:${eventIndex++}`;
+        const { event } = command;
+        const payload: LifecycleEvent = {
+          eventId,
+          type: event.type,
+          runId: state.runId,
+          workflow: state.workflow,
+          version: state.version,
+          status: event.status,
+          at: new Date(event.at).toISOString(),
+          ...(event.stepId !== undefined && { stepId: event.stepId }),
+          ...(event.attempt !== undefined && { attempt: event.attempt }),
+          ...(event.durationMs !== undefined && { durationMs: event.durationMs }),
+          ...(event.error !== undefined && { error: event.error }),
+          ...(event.data !== undefined && { data: event.data }),
+          ...(state.correlationId !== undefined && { correlationId: state.correlationId }),
+        };
+        outbox.push({ kind: 'publish', subject: eventSubject(event.type), msgId: eventId, payload });
+        break;
+      }
+    }
+  }
+  return { state, outbox, schedule, cancel };
+}
+

@@ -1,0 +1,94 @@
+import type { Headers } from '@weft/bus';
+import type { RunState, RunStatus, TimerKind } from '@weft/core';
+
+/**
+ * Where the scheduler keeps runs. PostgreSQL (TypeORM) in production, PGlite in
+ * embedded mode, memory in unit tests: all pass one contract suite.
+ *
+ * The store never decides anything: the scheduler hands it a Transition (new
+ * state + the messages and timers it causes) and the store writes it atomically.
+ */
+export interface RunStore {
+  /** Database time, epoch ms. Leases and timers use it, never a worker's clock. */
+  now(): Promise<number>;
+
+  /**
+   * Inserts a run with its first transition in one transaction, unless a run with
+   * this idempotency key already exists: then nothing is written and that run's id
+   * is returned with `created: false`.
+   */
+  createRun(idempotencyKey: string, build: (now: number) => Transition): Promise<{ runId: string; created: boolean }>;
+
+  /**
+   * Serialises changes to one run: loads it under a lock, calls `decide` with the
+   * state and database time, and persists what it returns (nothing when it returns
+   * undefined). Resolves with the state after the change, or undefined for an unknown run.
+   */
+  updateRun(runId: string, decide: (state: RunState, now: number) => Transition | undefined): Promise<RunState | undefined>;
+
+  getRun(runId: string): Promise<RunState | undefined>;
+  listRuns(filter?: RunFilter): Promise<RunState[]>;
+
+  /** Outbox rows not yet published, oldest first. */
+  pendingOutbox(limit: number): Promise<OutboxRecord[]>;
+  markPublished(ids: readonly string[]): Promise<void>;
+
+  /** Timers with fireAt <= now, oldest first. A timer is removed when a transition cancels it. */
+  dueTimers(now: number, limit: number): Promise<TimerRecord[]>;
+  /** The earliest pending timer, so the scheduler can sleep until then. */
+  nextTimerAt(): Promise<number | undefined>;
+  /** Queued or running steps whose lease expired (the worker went silent). */
+  expiredLeases(now: number, limit: number): Promise<LeaseRef[]>;
+
+  close(): Promise<void>;
+}
+
+export interface RunFilter {
+  workflow?: string;
+  status?: RunStatus[];
+  limit?: number;
+}
+
+export interface OutboxMessage {
+  /** `publish` goes to a durable stream; `broadcast` to every live listener (cancel). */
+  kind: 'publish' | 'broadcast';
+  subject: string;
+  payload: unknown;
+  /** Broker de-duplication id: a re-published row is dropped by the broker. */
+  msgId: string;
+  headers?: Headers;
+}
+
+export interface OutboxRecord extends OutboxMessage {
+  id: string;
+  runId: string;
+  createdAt: number;
+}
+
+export interface TimerKey {
+  runId: string;
+  timer: TimerKind;
+  /** Empty for run-level timers. */
+  stepId: string;
+}
+
+export interface TimerRecord extends TimerKey {
+  attempt?: number;
+  fireAt: number;
+}
+
+export interface LeaseRef {
+  runId: string;
+  stepId: string;
+  attempt: number;
+}
+
+export interface Transition {
+  state: RunState;
+  outbox: OutboxMessage[];
+  /** Upserted by key: a step has at most one timer of each kind. */
+  schedule: TimerRecord[];
+  cancel: TimerKey[];
+}
+
+export const timerKey = (t: TimerKey): string => `${t.runId}|${t.timer}|${t.stepId}`;
