@@ -1,1 +1,3 @@
-export * from "./bus.port";
+export * from './bus.port';
+export * from './bus.errors';
+export { InMemoryBus, type InMemoryBusOptions } from './in-memory.bus';

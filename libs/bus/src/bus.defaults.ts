@@ -1,0 +1,68 @@
+import { type MessageOf, parseMessage, type Subject } from '@weft/contracts';
+import { BusError } from './bus.errors';
+import { type ConsumeOptions } from './bus.port';
+
+export const DEFAULT_ACK_WAIT_MS = 30_000;
+export const DEFAULT_MAX_DELIVER = 10;
+export const DEFAULT_CONCURRENCY = 64;
+/** JetStream's own default duplicate window. */
+export const DEFAULT_DUPLICATE_WINDOW_MS = 120_000;
+export const DEFAULT_EVENTS_MAX_AGE_MS = 7 * 24 * 3_600_000;
+/** A throwing handler is retried soon, not hot-looped: retries with backoff belong to the scheduler. */
+export const DEFAULT_ERROR_NAK_DELAY_MS = 1_000;
+
+export interface ResolvedConsumeOptions {
+  group: string;
+  ackWaitMs: number;
+  maxDeliver: number;
+  concurrency: number;
+}
+
+export function resolveConsumeOptions(options: ConsumeOptions): ResolvedConsumeOptions {
+  const resolved = {
+    group: options.group,
+    ackWaitMs: options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS,
+    maxDeliver: options.maxDeliver ?? DEFAULT_MAX_DELIVER,
+    concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+  };
+  const positiveInt = (name: keyof ResolvedConsumeOptions, value: number) => {
+    if (!Number.isInteger(value) || value < 1) throw new BusError('INVALID_OPTIONS', `${name} must be a positive integer, got ${value}`);
+  };
+  positiveInt('ackWaitMs', resolved.ackWaitMs);
+  positiveInt('maxDeliver', resolved.maxDeliver);
+  positiveInt('concurrency', resolved.concurrency);
+  return resolved;
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** JSON text of a payload; the in-memory bus uses it too so nothing non-serialisable slips through. */
+export function encodePayload(subject: string, payload: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(payload);
+  } catch (cause) {
+    throw new BusError('UNSERIALISABLE', `payload for ${subject} is not JSON-serialisable: ${errorMessage(cause)}`, { cause });
+  }
+  if (text === undefined) throw new BusError('UNSERIALISABLE', `payload for ${subject} is not JSON-serialisable`);
+  return text;
+}
+
+export type Decoded<T> = { ok: true; data: T } | { ok: false; reason: string };
+
+/** Decodes JSON text and checks the subject's contract; failures become a dead-letter reason. */
+export function decodePayload<S extends Subject>(subject: S, text: string): Decoded<MessageOf<S>> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, reason: `malformed JSON: ${errorMessage(error)}` };
+  }
+  try {
+    return { ok: true, data: parseMessage(subject, value) };
+  } catch (error) {
+    return { ok: false, reason: `contract violation: ${errorMessage(error)}` };
+  }
+}
