@@ -14,6 +14,7 @@ const common = {
   roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/test'],
 };
 module.exports = {
+  reporters: ['default', '<rootDir>/test/summary.reporter.js'],
   projects: [
     { ...common, displayName: 'unit', testMatch: ['**/*.spec.ts'], testPathIgnorePatterns: ['\\.int\\.spec\\.ts$', '/node_modules/'] },
     { ...common, displayName: 'integration', testMatch: ['**/*.int.spec.ts'], slowTestThreshold: 30 },

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable Weft reads, validated at boot. A bad value stops the
+ * process with a message that names the variable; nothing else reads process.env.
+ */
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+export const EnvSchema = z.object({
+  /** NATS servers, comma-separated. Absent: the in-memory bus (embedded mode). */
+  NATS_URL: z.string().regex(/^(nats|tls|ws|wss):\/\/[^,\s]+(,(nats|tls|ws|wss):\/\/[^,\s]+)*$/, 'expected nats://host:port[,nats://...]').optional(),
+  /** Prefix of stream names and wire subjects; isolates deployments sharing one NATS. @default none */
+  WEFT_NATS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
+  /** PostgreSQL connection string. Absent: PGlite in WEFT_DATA_DIR. */
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected postgres://user@host:port/db').optional(),
+  /** PostgreSQL schema for Weft's tables. @default public */
+  WEFT_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).optional(),
+  /** PGlite data directory for embedded mode. @default .weft/data */
+  WEFT_DATA_DIR: z.string().min(1).default('.weft/data'),
+  /** HTTP port (health, metrics, API). @default 8080 */
+  PORT: integer(0, 65535).default(8080),
+  HOST: z.string().default('127.0.0.1'),
+  /** Executor: task queues served, comma-separated. @default default */
+  WEFT_QUEUES: z.string().regex(/^[a-z0-9*][a-z0-9_*-]*(,[a-z0-9*][a-z0-9_*-]*)*$/).default('default'),
+  /** Executor: steps run at once per process. @default 16 */
+  WEFT_CONCURRENCY: integer(1, 10_000).default(16),
+  /** Executor: JS modules with action handlers, comma-separated. */
+  WEFT_ACTIONS: z.string().optional(),
+  /** Executor: how long SIGTERM waits for in-flight steps before handing them back (ms). @default 25000 */
+  WEFT_SHUTDOWN_GRACE_MS: integer(0, 3_600_000).default(25_000),
+  /** Scheduler: longest pause between timer and lease scans (ms). @default 250 */
+  WEFT_POLL_INTERVAL_MS: integer(10, 60_000).default(250),
+  /** Run migrations at boot (the Kubernetes migration Job sets false on services). @default true */
+  WEFT_MIGRATE: flag.default(true),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type WeftConfig = z.infer<typeof EnvSchema>;
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): WeftConfig {
+  const relevant = Object.fromEntries(Object.keys(EnvSchema.shape).flatMap((k) => (env[k] === undefined || env[k] === '' ? [] : [[k, env[k]]])));
+  const result = EnvSchema.safeParse(relevant);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const variable = String(issue.path[0] ?? '(env)');
+        return { variable, message: `${issue.message} (got ${JSON.stringify(relevant[variable])})` };
+      }),
+    );
+  }
+  return result.data;
+}
+
+export const queuesOf = (config: WeftConfig): string[] => config.WEFT_QUEUES.split(',');
+export const listOf = (value: string | undefined): string[] => (value ? value.split(',').map((s) => s.trim()).filter(Boolean) : []);
