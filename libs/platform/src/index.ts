@@ -1,0 +1,3 @@
+export * from './health.module';
+export * from './service.bootstrap';
+export * from './shutdown.module';
