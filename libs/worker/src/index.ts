@@ -1,1 +1,15 @@
-export {};
+export * from './action.types';
+export * from './action.errors';
+export * from './action.registry';
+export { parseDurationMs } from './duration.util';
+export { silentLogger, consoleLogger, childLogger } from './logger.util';
+export { toStepError, toJsonOutput } from './step-outcome.util';
+export { builtinActions, BUILTIN_ACTION_NAMES } from './actions/builtin.actions';
+export { noopAction } from './actions/noop.action';
+export { sleepAction, sleep } from './actions/sleep.action';
+export { failAction } from './actions/fail.action';
+export { transformAction } from './actions/transform.action';
+export { logAction } from './actions/log.action';
+export { httpRequestAction, HTTP_ERROR_CODES, type HttpRequestInput, type HttpRequestOutput } from './actions/http-request.action';
+export { loadActionsModule, actionsFromNamespace } from './actions-module.loader';
+export { createWorker, executorGroup, WORKER_DEFAULTS, type Worker, type WorkerOptions, type StepFinishedEvent } from './worker';

@@ -1,0 +1,1 @@
+export default { 'email.send': { description: 'no handler here' } };

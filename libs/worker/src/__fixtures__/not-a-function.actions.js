@@ -1,0 +1,2 @@
+exports.greet = () => 'hi';
+exports.retries = 3;

@@ -1,0 +1,353 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import type { Bus, Delivery, Subscription } from '@weft/bus';
+import { dispatchSubject, type RunCancel, type StepDispatch, type StepError, type StepResult, SUBJECTS } from '@weft/contracts';
+import { StepCanceledError, StepTimeoutError, WorkerConfigError, WorkerShutdownError } from './action.errors';
+import { ActionRegistry } from './action.registry';
+import type { ActionContext, ActionDefinition, ActionLogger } from './action.types';
+import { childLogger, consoleLogger } from './logger.util';
+import { toJsonOutput, toStepError } from './step-outcome.util';
+
+export interface WorkerOptions {
+  bus: Bus;
+  /** Task queues to serve; each is consumed as `weft.step.dispatch.<queue>` with group `executor-<queue>`. */
+  queues: string[];
+  actions: ActionDefinition[] | ActionRegistry;
+  /** Steps running at once, across all queues. @default 8 */
+  concurrency?: number;
+  /** Reported in heartbeats and results. @default `<hostname>:<pid>:<random>` */
+  workerId?: string;
+  /** How often a running step sends a progress heartbeat and extends its delivery. @default 10000 */
+  heartbeatIntervalMs?: number;
+  /** How long stop() lets in-flight steps finish before aborting them and handing them back. @default 30000 */
+  shutdownGraceMs?: number;
+  /** @default consoleLogger() */
+  logger?: ActionLogger;
+  /** Called after each step is settled with the broker; for metrics and tests. Must not throw. */
+  onStepFinished?: (event: StepFinishedEvent) => void;
+}
+
+export interface StepFinishedEvent {
+  runId: string;
+  workflow: string;
+  stepId: string;
+  attempt: number;
+  action: string;
+  queue: string;
+  workerId: string;
+  /** `handed-back`: not reported; the dispatch was nak'ed so that a worker runs it again. */
+  outcome: 'completed' | 'failed' | 'handed-back';
+  error?: StepError;
+  /** From the start of the handler until the result was published. */
+  durationMs: number;
+}
+
+export interface Worker {
+  readonly workerId: string;
+  /** Subscribes to the queues and to cancel broadcasts. */
+  start(): Promise<void>;
+  /** Stops pulling, lets in-flight steps finish within the grace period, then aborts and hands back the rest. */
+  stop(): Promise<void>;
+  /** Steps whose handler is running now. */
+  inFlight(): number;
+}
+
+export const WORKER_DEFAULTS = { concurrency: 8, heartbeatIntervalMs: 10_000, shutdownGraceMs: 30_000 } as const;
+
+/** `executor-<queue>`: every replica serving a queue shares its durable consumer. */
+export const executorGroup = (queue: string): string => `executor-${queue}`;
+
+export function createWorker(options: WorkerOptions): Worker {
+  return new StepWorker(options);
+}
+
+type DispatchDelivery = Delivery<`weft.step.dispatch.${string}`>;
+
+interface RunningStep {
+  dispatch: StepDispatch;
+  controller: AbortController;
+}
+
+type Outcome = { kind: 'completed'; output: unknown } | { kind: 'failed'; error: StepError } | { kind: 'handed-back'; error?: StepError };
+
+class StepWorker implements Worker {
+  readonly workerId: string;
+  private readonly bus: Bus;
+  private readonly queues: string[];
+  private readonly registry: ActionRegistry;
+  private readonly concurrency: number;
+  private readonly heartbeatIntervalMs: number;
+  private readonly shutdownGraceMs: number;
+  private readonly logger: ActionLogger;
+  private readonly onStepFinished?: (event: StepFinishedEvent) => void;
+  private readonly slots: Slots;
+  private readonly running = new Set<RunningStep>();
+  /** Every dispatch handler under way, including those waiting for a slot. */
+  private readonly tasks = new Set<Promise<void>>();
+  private subscriptions: Subscription[] = [];
+  private started?: Promise<void>;
+  private stopped?: Promise<void>;
+
+  constructor(options: WorkerOptions) {
+    this.bus = options.bus;
+    this.queues = [...new Set(options.queues)];
+    this.registry = options.actions instanceof ActionRegistry ? options.actions : new ActionRegistry(options.actions);
+    this.concurrency = options.concurrency ?? WORKER_DEFAULTS.concurrency;
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? WORKER_DEFAULTS.heartbeatIntervalMs;
+    this.shutdownGraceMs = options.shutdownGraceMs ?? WORKER_DEFAULTS.shutdownGraceMs;
+    this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.logger = options.logger ?? consoleLogger();
+    this.onStepFinished = options.onStepFinished;
+    if (this.queues.length === 0) throw new WorkerConfigError('a worker needs at least one queue');
+    if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw new WorkerConfigError(`concurrency must be a positive integer, got ${this.concurrency}`);
+    if (!(this.heartbeatIntervalMs > 0)) throw new WorkerConfigError(`heartbeatIntervalMs must be positive, got ${this.heartbeatIntervalMs}`);
+    if (!(this.shutdownGraceMs >= 0)) throw new WorkerConfigError(`shutdownGraceMs must be >= 0, got ${this.shutdownGraceMs}`);
+    this.slots = new Slots(this.concurrency);
+  }
+
+  start(): Promise<void> {
+    if (this.stopped) return Promise.reject(new WorkerConfigError('a stopped worker cannot start again; create a new one'));
+    this.started ??= this.subscribe();
+    return this.started;
+  }
+
+  stop(): Promise<void> {
+    this.stopped ??= this.shutdown();
+    return this.stopped;
+  }
+
+  inFlight(): number {
+    return this.running.size;
+  }
+
+  private async subscribe(): Promise<void> {
+    // Listen for cancels first, so none is missed for a step taken right after.
+    this.subscriptions.push(await this.bus.listen(SUBJECTS.runCancel, (cancel) => this.cancel(cancel)));
+    try {
+      for (const queue of this.queues) {
+        const subscription = await this.bus.consume(
+          dispatchSubject(queue),
+          // Each queue may hold `concurrency` dispatches; the shared slots bound what runs.
+          { group: executorGroup(queue), concurrency: this.concurrency },
+          (delivery) => this.track(this.onDispatch(delivery)),
+        );
+        this.subscriptions.push(subscription);
+      }
+    } catch (error) {
+      await Promise.allSettled(this.subscriptions.map((s) => s.drain()));
+      this.subscriptions = [];
+      throw error;
+    }
+    this.logger.info('worker started', { workerId: this.workerId, queues: this.queues, concurrency: this.concurrency });
+  }
+
+  private async shutdown(): Promise<void> {
+    if (!this.started) return;
+    await this.started.catch(() => undefined);
+    this.logger.info('worker stopping', { workerId: this.workerId, inFlight: this.running.size });
+    // Stop pulling now; drains resolve once our handlers return, so they are awaited last.
+    const drained = Promise.allSettled(this.subscriptions.map((s) => s.drain()));
+    this.slots.close();
+    if (!(await this.idleWithin(this.shutdownGraceMs))) {
+      for (const step of this.running) step.controller.abort(new WorkerShutdownError());
+    }
+    await Promise.allSettled([...this.tasks]);
+    await drained;
+    this.logger.info('worker stopped', { workerId: this.workerId });
+  }
+
+  private track(task: Promise<void>): Promise<void> {
+    this.tasks.add(task);
+    void task.finally(() => this.tasks.delete(task)).catch(() => undefined);
+    return task;
+  }
+
+  /** True once no step runs; false when `ms` passed first. */
+  private async idleWithin(ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    });
+    const idle = Promise.allSettled([...this.tasks]).then(() => true as const);
+    try {
+      return await Promise.race([idle, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private cancel(cancel: RunCancel): void {
+    for (const { dispatch, controller } of this.running) {
+      if (dispatch.runId !== cancel.runId) continue;
+      if (cancel.stepId !== undefined && cancel.stepId !== dispatch.stepId) continue;
+      if (cancel.attempt !== undefined && cancel.attempt !== dispatch.attempt) continue;
+      controller.abort(new StepCanceledError(cancel.reason));
+    }
+  }
+
+  private async onDispatch(delivery: DispatchDelivery): Promise<void> {
+    // While waiting for a slot the broker must not think the message is lost.
+    const keepAlive = setInterval(() => void this.settle(delivery.working(), 'extend a waiting dispatch'), this.heartbeatIntervalMs);
+    const acquired = await this.slots.acquire().finally(() => clearInterval(keepAlive));
+    if (!acquired) return this.settle(delivery.nak(), 'hand back a dispatch at shutdown');
+    try {
+      await this.execute(delivery);
+    } finally {
+      this.slots.release();
+    }
+  }
+
+  private async execute(delivery: DispatchDelivery): Promise<void> {
+    const dispatch = delivery.data;
+    const { runId, stepId, attempt, token } = dispatch;
+    const log = childLogger(this.logger, { runId, stepId, attempt, action: dispatch.action, workerId: this.workerId });
+    const controller = new AbortController();
+    const step: RunningStep = { dispatch, controller };
+    this.running.add(step);
+
+    let beats = 0;
+    let lastBeatAt = 0;
+    const beat = (): void => {
+      lastBeatAt = performance.now();
+      beats += 1;
+      const heartbeat = { runId, stepId, attempt, token, workerId: this.workerId, phase: 'progress' as const };
+      void this.settle(this.bus.publish(SUBJECTS.stepHeartbeat, heartbeat), `publish progress heartbeat #${beats}`, log);
+      void this.settle(delivery.working(), 'extend the dispatch', log);
+    };
+    const ctx: ActionContext = {
+      runId,
+      workflow: dispatch.workflow,
+      stepId,
+      attempt,
+      queue: dispatch.queue,
+      signal: controller.signal,
+      logger: log,
+      // Handlers may call this in a tight loop: one beat per second at most.
+      heartbeat: () => {
+        if (!controller.signal.aborted && performance.now() - lastBeatAt >= Math.min(1000, this.heartbeatIntervalMs)) beat();
+      },
+    };
+
+    const startedAt = performance.now();
+    const timeout = setTimeout(() => controller.abort(new StepTimeoutError(dispatch.timeoutMs)), dispatch.timeoutMs);
+    const progress = setInterval(beat, this.heartbeatIntervalMs);
+    let outcome: Outcome;
+    try {
+      await this.bus
+        .publish(SUBJECTS.stepHeartbeat, { runId, stepId, attempt, token, workerId: this.workerId, phase: 'started' }, { msgId: `${token}:started` })
+        .catch((error: unknown) => log.warn('could not publish the started heartbeat', { error: String(error) }));
+      log.debug('step started');
+      const definition = this.registry.resolve(dispatch.action);
+      const output = await untilAborted(invoke(definition, dispatch.input, ctx), controller.signal);
+      outcome = { kind: 'completed', output: toJsonOutput(output) };
+    } catch (thrown) {
+      // Once aborted, the abort reason is the story, whatever the handler threw on its way out.
+      const reason: unknown = controller.signal.aborted ? controller.signal.reason : thrown;
+      outcome = reason instanceof WorkerShutdownError ? { kind: 'handed-back' } : { kind: 'failed', error: toStepError(reason) };
+    } finally {
+      clearTimeout(timeout);
+      clearInterval(progress);
+      this.running.delete(step);
+    }
+
+    if (outcome.kind !== 'handed-back') outcome = await this.report(delivery, outcome, log);
+    else await this.settle(delivery.nak(), 'hand back the dispatch', log);
+    this.finished(dispatch, outcome, performance.now() - startedAt, log);
+  }
+
+  /** Publishes the result, then acks; a result that cannot be published hands the step back (at least once). */
+  private async report(delivery: DispatchDelivery, outcome: Exclude<Outcome, { kind: 'handed-back' }>, log: ActionLogger): Promise<Outcome> {
+    const { runId, stepId, attempt, token } = delivery.data;
+    const base = { runId, stepId, attempt, token, workerId: this.workerId, finishedAt: Date.now() };
+    const result: StepResult =
+      outcome.kind === 'completed' ? { ...base, outcome: 'completed', output: outcome.output } : { ...base, outcome: 'failed', error: outcome.error };
+    try {
+      await this.bus.publish(SUBJECTS.stepResult, result, { msgId: `${token}:result` });
+    } catch (error) {
+      log.warn('could not publish the step result; handing the dispatch back', { error: String(error) });
+      await this.settle(delivery.nak(), 'hand back the dispatch', log);
+      return { kind: 'handed-back', error: toStepError(error) };
+    }
+    await this.settle(delivery.ack(), 'ack the dispatch', log);
+    return outcome;
+  }
+
+  private finished(dispatch: StepDispatch, outcome: Outcome, durationMs: number, log: ActionLogger): void {
+    const error = outcome.kind === 'completed' ? undefined : outcome.error;
+    log.info(`step ${outcome.kind}`, { durationMs: Math.round(durationMs), ...(error ? { error } : {}) });
+    try {
+      this.onStepFinished?.({
+        runId: dispatch.runId,
+        workflow: dispatch.workflow,
+        stepId: dispatch.stepId,
+        attempt: dispatch.attempt,
+        action: dispatch.action,
+        queue: dispatch.queue,
+        workerId: this.workerId,
+        outcome: outcome.kind,
+        error,
+        durationMs,
+      });
+    } catch (hookError) {
+      log.warn('onStepFinished threw', { error: String(hookError) });
+    }
+  }
+
+  /** Broker calls whose failure we can only log: the broker redelivers or the lease expires. */
+  private settle(operation: Promise<void>, what: string, log: ActionLogger = this.logger): Promise<void> {
+    return operation.catch((error: unknown) => log.warn(`could not ${what}`, { error: String(error) }));
+  }
+}
+
+/** Runs the handler, turning a synchronous throw into a rejection. */
+function invoke(definition: ActionDefinition, input: Record<string, unknown>, ctx: ActionContext): Promise<unknown> {
+  return new Promise((resolve) => resolve(definition.handler(input, ctx)));
+}
+
+/** Settles with the work, or rejects with the signal's reason as soon as it fires (the handler is abandoned). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** A counting semaphore whose waiters are told `false` once it closes. */
+class Slots {
+  private readonly waiters: ((acquired: boolean) => void)[] = [];
+  private closed = false;
+
+  constructor(private free: number) {}
+
+  acquire(): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    if (this.free > 0) {
+      this.free -= 1;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiters.shift();
+    if (next) next(true);
+    else this.free += 1;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const waiter of this.waiters.splice(0)) waiter(false);
+  }
+}
