@@ -1,1 +1,31 @@
-export {};
+// Workflow builder and helpers.
+export { workflow, WorkflowBuilder, type WorkflowOptions } from './builder/workflow.builder';
+export {
+  step,
+  chain,
+  parallel,
+  fanOutFanIn,
+  type BranchContext,
+  type FanOutFanInOptions,
+  type Fragment,
+  type FragmentElement,
+  type JoinContext,
+  type StepOf,
+  type StepOptions,
+} from './builder/fragment.util';
+export { workflowToYaml } from './builder/yaml.util';
+// Built-in templates.
+export { templates, TEMPLATES_DIR, type TemplateInfo, type TemplateOverrides } from './templates.registry';
+// Errors.
+export {
+  SdkErrorCode,
+  WeftSdkError,
+  WorkflowBuildError,
+  FragmentError,
+  TemplateNotFoundError,
+  TemplateOverrideError,
+  type BuildDiagnostic,
+} from './sdk.error';
+// Spec types, so SDK users need not depend on @weft/core directly.
+export type { WorkflowSpec, StepSpec, InputDecl, RetryPolicy } from '@weft/core';
+// Later: createWorker (from @weft/worker) and the HTTP API client.
