@@ -11,8 +11,16 @@ export type EngineEvent =
   | { type: 'step.heartbeat'; at: Millis; stepId: string; attempt: number; token: string }
   | { type: 'step.completed'; at: Millis; stepId: string; attempt: number; token: string; output: unknown }
   | { type: 'step.failed'; at: Millis; stepId: string; attempt: number; token: string; error: StepError }
+  /** `lease` is fired by the scheduler's lease scan (steps whose leaseExpiresAt passed), not by a scheduled timer. */
   | { type: 'timer.fired'; at: Millis; timer: TimerKind; stepId?: string; attempt?: number }
-  | { type: 'run.cancel'; at: Millis; reason?: string };
+  | { type: 'run.cancel'; at: Millis; reason?: string }
+  /**
+   * Re-runs a finished run that did not complete: its failed, canceled and skipped
+   * steps go back to pending with fresh retry budgets (attempt numbers keep
+   * counting), their `if`s are evaluated again, and the run is running again.
+   * A no-op for completed or unfinished runs.
+   */
+  | { type: 'run.retry'; at: Millis; reason?: string };
 
 export type TimerKind = 'retry' | 'step-timeout' | 'lease' | 'run-timeout';
 

@@ -1,2 +1,18 @@
 export * from './types';
 export * from './events';
+export { planRun, runTimeoutMs, PlanError, DEFAULT_RETRY, DEFAULT_QUEUE, DEFAULT_STEP_TIMEOUT_MS } from './plan.util';
+export { retryDelay, JITTER_RATIO } from './retry-delay.util';
+export {
+  createRun,
+  decide,
+  expressionScope,
+  isTerminalRunStatus,
+  isTerminalStepStatus,
+  LEASE_MS,
+  MAX_LOST_LEASES,
+  ENGINE_ERROR_CODES,
+  type EngineErrorCode,
+  type DecideOptions,
+  type CreateRunArgs,
+} from './run.machine';
+export * from './summary.util';

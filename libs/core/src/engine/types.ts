@@ -33,7 +33,8 @@ export interface PlannedStep {
 
 export interface AttemptRecord {
   attempt: number;
-  status: 'running' | 'completed' | 'failed' | 'canceled';
+  /** `queued` until a worker reports it started. */
+  status: 'queued' | 'running' | 'completed' | 'failed' | 'canceled';
   dispatchedAt: Millis;
   startedAt?: Millis;
   finishedAt?: Millis;
@@ -60,6 +61,16 @@ export interface StepState {
   attempts: AttemptRecord[];
   /** Why a step was skipped or canceled. */
   reason?: string;
+  /**
+   * Attempts re-dispatched because their lease expired (worker presumed lost);
+   * they do not count against the retry budget. Absent means 0.
+   */
+  lostLeases?: number;
+  /**
+   * Attempt number before the last `run.retry`: the retry budget counts attempts
+   * after it, while attempt numbers (and so tokens) keep increasing. Absent means 0.
+   */
+  attemptBase?: number;
 }
 
 export interface RunState {

@@ -1,0 +1,656 @@
+import {
+  evaluateCondition,
+  evaluateExpression,
+  ExpressionError,
+  type ExprScope,
+  hasTemplate,
+  renderValue,
+  TemplateSyntaxError,
+  unwrapExpression,
+} from '../expr';
+import type { WorkflowSpec } from '../spec/spec.schema';
+import type { Command, Decision, EngineEvent, LifecycleEventDraft, TimerKind } from './events';
+import { planRun, runTimeoutMs } from './plan.util';
+import { retryDelay } from './retry-delay.util';
+import type { AttemptRecord, Millis, PlannedStep, RunState, RunStatus, StepError, StepState, StepStatus } from './types';
+
+/**
+ * The run state machine: `decide(state, event) -> { state, commands }`.
+ * Pure: time comes in on events, randomness from hashes, and the input state is
+ * never mutated (unchanged parts are shared). An event that changes nothing
+ * returns the very same state object and no commands.
+ */
+
+/** How long a queued or running attempt may stay silent before its worker is presumed lost. */
+export const LEASE_MS = 60_000;
+/** Lost leases re-dispatched per step (outside the retry budget) before it fails with WORKER_LOST. */
+export const MAX_LOST_LEASES = 3;
+
+/** Stable codes of the errors the engine itself puts on steps and runs. */
+export const ENGINE_ERROR_CODES = {
+  /** An `if`, `with` or transform expression could not be evaluated (never retried). */
+  expression: 'EXPRESSION_ERROR',
+  /** An attempt ran past its step timeout (retryable). */
+  timeout: 'TIMEOUT',
+  /** A worker went silent; after MAX_LOST_LEASES re-dispatches the step fails with it. */
+  workerLost: 'WORKER_LOST',
+  /** The whole run ran past `spec.timeout`. */
+  runTimeout: 'RUN_TIMEOUT',
+  /** `spec.outputs` could not be rendered. */
+  output: 'OUTPUT_ERROR',
+  /** The run was canceled. */
+  canceled: 'CANCELED',
+  /** Steps failed under `onFailure: continue`. */
+  stepsFailed: 'STEPS_FAILED',
+} as const;
+export type EngineErrorCode = (typeof ENGINE_ERROR_CODES)[keyof typeof ENGINE_ERROR_CODES];
+
+export interface DecideOptions {
+  /** Lease granted on dispatch, start and heartbeat. @default LEASE_MS */
+  leaseMs?: number;
+}
+
+export interface CreateRunArgs {
+  runId: string;
+  spec: WorkflowSpec;
+  /** Version of the workflow the spec was taken from. */
+  version: string;
+  /** Inputs with defaults already applied (see resolveInputs). */
+  inputs: Record<string, unknown>;
+  at: Millis;
+  correlationId?: string;
+}
+
+const TERMINAL_RUN = new Set<RunStatus>(['completed', 'partially_completed', 'failed', 'canceled']);
+const TERMINAL_STEP = new Set<StepStatus>(['completed', 'failed', 'skipped', 'canceled']);
+/** Terminal statuses that make dependents re-check their readiness. */
+const SETTLING_STEP = new Set<StepStatus>(['completed', 'failed', 'skipped']);
+
+export const isTerminalRunStatus = (status: RunStatus): boolean => TERMINAL_RUN.has(status);
+export const isTerminalStepStatus = (status: StepStatus): boolean => TERMINAL_STEP.has(status);
+
+/** A new run: queued, every step pending. */
+export function createRun(args: CreateRunArgs): Decision<RunState> {
+  const plan = planRun(args.spec);
+  const steps: Record<string, StepState> = {};
+  for (const p of plan) setOwn(steps, p.id, { id: p.id, status: 'pending', attempt: 0, attempts: [], lostLeases: 0, attemptBase: 0 });
+  const state: RunState = {
+    runId: args.runId,
+    workflow: args.spec.name,
+    version: args.version,
+    spec: args.spec,
+    plan,
+    steps,
+    status: 'queued',
+    inputs: args.inputs,
+    createdAt: args.at,
+    seq: 0,
+  };
+  if (args.correlationId !== undefined) state.correlationId = args.correlationId;
+  const event: LifecycleEventDraft = { type: 'run.queued', at: args.at, status: 'queued', data: { version: args.version, inputs: args.inputs } };
+  return { state, commands: [{ type: 'emit', event }] };
+}
+
+export function decide(state: RunState, event: EngineEvent, options: DecideOptions = {}): Decision<RunState> {
+  const tx = transition(state, event, options.leaseMs ?? LEASE_MS);
+  if (tx === undefined) return { state, commands: [] };
+  drain(tx);
+  finishIfDone(tx);
+  return { state: tx.next, commands: tx.commands };
+}
+
+/** Applies one event; undefined means it changes nothing. */
+function transition(state: RunState, event: EngineEvent, leaseMs: number): Tx | undefined {
+  if (event.type === 'run.retry') return retryRun(state, event.at, leaseMs, event.reason);
+  // A finished run ignores everything else: cancel (and every other end) wins over late results.
+  if (TERMINAL_RUN.has(state.status)) return undefined;
+  switch (event.type) {
+    case 'run.start':
+      return state.status === 'queued' ? startRun(new Tx(state, event.at, leaseMs)) : undefined;
+    case 'run.cancel': {
+      const tx = new Tx(state, event.at, leaseMs);
+      const reason = event.reason ?? 'run canceled';
+      cancelActive(tx, reason);
+      finishRun(tx, 'canceled', { code: ENGINE_ERROR_CODES.canceled, message: reason, retryable: false }, false);
+      return tx;
+    }
+    case 'step.started': {
+      const step = currentAttempt(state, event.stepId, event.attempt, event.token);
+      if (step?.status !== 'queued') return undefined;
+      return stepStarted(new Tx(state, event.at, leaseMs), step, event.workerId);
+    }
+    case 'step.heartbeat': {
+      const step = currentAttempt(state, event.stepId, event.attempt, event.token);
+      if (!step) return undefined;
+      const tx = new Tx(state, event.at, leaseMs);
+      tx.put({ ...step, leaseExpiresAt: Math.max(step.leaseExpiresAt ?? 0, event.at + leaseMs) });
+      return tx;
+    }
+    case 'step.completed': {
+      const step = currentAttempt(state, event.stepId, event.attempt, event.token);
+      if (!step) return undefined;
+      return stepCompleted(new Tx(state, event.at, leaseMs), step, event.output);
+    }
+    case 'step.failed': {
+      const step = currentAttempt(state, event.stepId, event.attempt, event.token);
+      if (!step) return undefined;
+      const tx = new Tx(state, event.at, leaseMs);
+      attemptFailed(tx, step, event.error, undefined);
+      return tx;
+    }
+    case 'timer.fired':
+      return timerFired(state, event.timer, event.at, leaseMs, event.stepId, event.attempt);
+  }
+}
+
+/** The step's current attempt when it is in flight and matches (attempt, token); else undefined (stale). */
+function currentAttempt(state: RunState, stepId: string, attempt: number, token: string): StepState | undefined {
+  if (state.status !== 'running') return undefined;
+  const step = ownStep(state.steps, stepId);
+  if (!step || step.attempt !== attempt || step.token !== token) return undefined;
+  return step.status === 'queued' || step.status === 'running' ? step : undefined;
+}
+
+function startRun(tx: Tx): Tx {
+  const { next, at } = tx;
+  next.status = 'running';
+  next.startedAt = at;
+  armRunTimeout(tx);
+  tx.emit({ type: 'run.started', at, status: 'running' });
+  for (const p of next.plan) tx.check(p.id);
+  return tx;
+}
+
+function armRunTimeout(tx: Tx): void {
+  const timeoutMs = runTimeoutMs(tx.next.spec);
+  if (timeoutMs === undefined) return;
+  tx.next.deadlineAt = tx.at + timeoutMs;
+  tx.commands.push({ type: 'schedule-timer', timer: 'run-timeout', fireAt: tx.next.deadlineAt });
+}
+
+/**
+ * `run.retry`: failed, canceled and skipped steps go back to pending with fresh
+ * budgets; completed steps keep their outputs. Attempt numbers keep counting so
+ * tokens (and broker message ids) of the new attempts never collide with old ones.
+ */
+function retryRun(state: RunState, at: Millis, leaseMs: number, reason: string | undefined): Tx | undefined {
+  if (state.status !== 'failed' && state.status !== 'partially_completed' && state.status !== 'canceled') return undefined;
+  const tx = new Tx(state, at, leaseMs);
+  const { next } = tx;
+  for (const p of next.plan) {
+    const step = tx.step(p.id);
+    if (!step || step.status === 'completed') continue;
+    tx.put({ id: step.id, status: 'pending', attempt: step.attempt, attempts: step.attempts, lostLeases: 0, attemptBase: step.attempt });
+    tx.check(step.id);
+  }
+  next.status = 'running';
+  next.startedAt ??= at;
+  delete next.finishedAt;
+  delete next.error;
+  delete next.outputs;
+  delete next.deadlineAt;
+  armRunTimeout(tx);
+  tx.emit({ type: 'run.started', at, status: 'running', data: { retry: true, ...(reason !== undefined && { reason }) } });
+  return tx;
+}
+
+function stepStarted(tx: Tx, step: StepState, workerId: string | undefined): Tx {
+  const { at } = tx;
+  const planned = tx.planned(step.id);
+  const attempts = updateLast(step.attempts, (a) => ({ ...a, status: 'running', startedAt: at, ...(workerId !== undefined && { workerId }) }));
+  tx.put({ ...step, status: 'running', startedAt: at, leaseExpiresAt: Math.max(step.leaseExpiresAt ?? 0, at + tx.leaseMs), attempts });
+  tx.commands.push({ type: 'schedule-timer', timer: 'step-timeout', stepId: step.id, attempt: step.attempt, fireAt: at + planned.timeoutMs });
+  tx.emit({ type: 'step.started', at, stepId: step.id, attempt: step.attempt, status: 'running', ...(workerId !== undefined && { data: { workerId } }) });
+  return tx;
+}
+
+function stepCompleted(tx: Tx, step: StepState, output: unknown): Tx {
+  const { at } = tx;
+  const ended = endAttempt(tx, step, 'completed', undefined, undefined);
+  const done: StepState = { ...withoutLease(ended), status: 'completed', finishedAt: at };
+  if (output !== undefined) done.output = output;
+  tx.put(done);
+  tx.emit({
+    type: 'step.completed',
+    at,
+    stepId: step.id,
+    attempt: step.attempt,
+    status: 'completed',
+    durationMs: at - (step.startedAt ?? step.queuedAt ?? at),
+    data: { output },
+  });
+  return tx;
+}
+
+/** An attempt failed (worker error or timeout): retry it if the policy allows, else fail the step. */
+function attemptFailed(tx: Tx, step: StepState, error: StepError, fired: TimerKind | undefined): void {
+  const { at, next } = tx;
+  const planned = tx.planned(step.id);
+  const ended = endAttempt(tx, step, 'failed', error, fired);
+  const used = budgetUsed(step);
+  const retry = error.retryable !== false && !planned.retry.nonRetryable.includes(error.code) && used < planned.retry.maxAttempts;
+  if (!retry) {
+    failStep(tx, ended, error);
+    return;
+  }
+  const delayMs = retryDelay(planned.retry, used, `${next.runId}:${step.id}:${step.attempt}`);
+  tx.put({ ...withoutLease(ended), status: 'retrying', error, nextAttemptAt: at + delayMs });
+  tx.commands.push({ type: 'schedule-timer', timer: 'retry', stepId: step.id, attempt: step.attempt, fireAt: at + delayMs });
+  tx.emit({
+    type: 'step.retrying',
+    at,
+    stepId: step.id,
+    attempt: step.attempt,
+    status: 'retrying',
+    error,
+    data: { delayMs, nextAttempt: step.attempt + 1 },
+  });
+}
+
+/** Attempts since the last run.retry that count against the retry budget. */
+function budgetUsed(step: StepState): number {
+  return step.attempt - (step.attemptBase ?? 0) - (step.lostLeases ?? 0);
+}
+
+/** Closes the current attempt's record and drops its step-timeout timer (unless that is what fired). */
+function endAttempt(tx: Tx, step: StepState, status: AttemptRecord['status'], error: StepError | undefined, fired: TimerKind | undefined): StepState {
+  if (step.status === 'running' && fired !== 'step-timeout') tx.commands.push({ type: 'cancel-timer', timer: 'step-timeout', stepId: step.id });
+  const attempts = updateLast(step.attempts, (a) => ({ ...a, status, finishedAt: tx.at, ...(error !== undefined && { error }) }));
+  return { ...step, attempts };
+}
+
+/** The step failed for good: apply its onFailure. */
+function failStep(tx: Tx, step: StepState, error: StepError): void {
+  const { at, next } = tx;
+  tx.put({ ...withoutLease(step), status: 'failed', error, finishedAt: at });
+  const first = step.attempts[0];
+  tx.emit({
+    type: 'step.failed',
+    at,
+    stepId: step.id,
+    attempt: step.attempt,
+    status: 'failed',
+    error,
+    ...(first !== undefined && { durationMs: at - (first.startedAt ?? first.dispatchedAt) }),
+  });
+  if (tx.planned(step.id).onFailure === 'fail-fast') {
+    next.error = { ...error, message: `step ${step.id} failed: ${error.message}` };
+    cancelActive(tx, `step ${step.id} failed`);
+  }
+  // Under `continue`, drain() skips the dependents: a failed need can never complete.
+}
+
+/** Cancels every step that is not finished: in-flight attempts are aborted, pending timers dropped. */
+function cancelActive(tx: Tx, reason: string): void {
+  const { at } = tx;
+  for (const p of tx.next.plan) {
+    const step = tx.step(p.id);
+    if (!step || TERMINAL_STEP.has(step.status)) continue;
+    let attempts = step.attempts;
+    if (step.status === 'queued' || step.status === 'running') {
+      tx.commands.push({ type: 'abort-step', stepId: step.id, attempt: step.attempt, token: step.token ?? '', reason });
+      attempts = endAttempt(tx, step, 'canceled', undefined, undefined).attempts;
+    } else if (step.status === 'retrying') {
+      tx.commands.push({ type: 'cancel-timer', timer: 'retry', stepId: step.id });
+    }
+    tx.put({ ...withoutLease(step), status: 'canceled', reason, finishedAt: at, attempts });
+    tx.emit({ type: 'step.canceled', at, stepId: step.id, attempt: step.attempt, status: 'canceled', data: { reason } });
+  }
+}
+
+function timerFired(state: RunState, timer: TimerKind, at: Millis, leaseMs: number, stepId?: string, attempt?: number): Tx | undefined {
+  if (state.status !== 'running') return undefined;
+  if (timer === 'run-timeout') {
+    // A timer left over from before a run.retry fires before the new deadline: ignore it.
+    if (state.deadlineAt === undefined || at < state.deadlineAt) return undefined;
+    const tx = new Tx(state, at, leaseMs);
+    const error: StepError = { code: ENGINE_ERROR_CODES.runTimeout, message: `run exceeded its timeout of ${state.spec.timeout ?? '?'}`, retryable: false };
+    cancelActive(tx, 'run timed out');
+    finishRun(tx, 'failed', error, true);
+    return tx;
+  }
+  const step = stepId === undefined ? undefined : ownStep(state.steps, stepId);
+  if (!step || step.attempt !== attempt) return undefined;
+  switch (timer) {
+    case 'retry': {
+      if (step.status !== 'retrying') return undefined;
+      const tx = new Tx(state, at, leaseMs);
+      dispatch(tx, step);
+      return tx;
+    }
+    case 'step-timeout': {
+      if (step.status !== 'running' && step.status !== 'queued') return undefined;
+      const tx = new Tx(state, at, leaseMs);
+      const timeoutMs = tx.planned(step.id).timeoutMs;
+      const error: StepError = { code: ENGINE_ERROR_CODES.timeout, message: `attempt ${step.attempt} timed out after ${timeoutMs}ms`, retryable: true };
+      tx.commands.push({ type: 'abort-step', stepId: step.id, attempt: step.attempt, token: step.token ?? '', reason: 'timed out' });
+      tx.emit({ type: 'step.timed_out', at, stepId: step.id, attempt: step.attempt, status: step.status, error, data: { timeoutMs } });
+      attemptFailed(tx, step, error, 'step-timeout');
+      return tx;
+    }
+    case 'lease': {
+      if (step.status !== 'running' && step.status !== 'queued') return undefined;
+      if (step.leaseExpiresAt === undefined || step.leaseExpiresAt > at) return undefined;
+      return leaseExpired(new Tx(state, at, leaseMs), step);
+    }
+  }
+}
+
+/** The worker went silent: dispatch a fresh attempt outside the retry budget, a few times at most. */
+function leaseExpired(tx: Tx, step: StepState): Tx {
+  const { at } = tx;
+  const lost = step.lostLeases ?? 0;
+  const message = `no word from attempt ${step.attempt} for ${tx.leaseMs}ms; worker presumed lost`;
+  tx.commands.push({ type: 'abort-step', stepId: step.id, attempt: step.attempt, token: step.token ?? '', reason: 'lease expired' });
+  if (lost >= MAX_LOST_LEASES) {
+    const error: StepError = { code: ENGINE_ERROR_CODES.workerLost, message: `${message} (${lost} leases lost before)`, retryable: false };
+    failStep(tx, endAttempt(tx, step, 'failed', error, undefined), error);
+    return tx;
+  }
+  const error: StepError = { code: ENGINE_ERROR_CODES.workerLost, message, retryable: true };
+  const ended = endAttempt(tx, step, 'failed', error, undefined);
+  tx.emit({
+    type: 'step.retrying',
+    at,
+    stepId: step.id,
+    attempt: step.attempt,
+    status: 'retrying',
+    error,
+    data: { delayMs: 0, nextAttempt: step.attempt + 1, lostLeases: lost + 1 },
+  });
+  dispatch(tx, { ...ended, lostLeases: lost + 1 });
+  return tx;
+}
+
+/**
+ * Checks steps whose needs may have settled: skips the blocked, evaluates `if`s
+ * and dispatches the ready. Skips and failures queue their own dependents.
+ */
+function drain(tx: Tx): void {
+  const queue = tx.toCheck;
+  for (let i = 0; i < queue.length; i++) {
+    if (tx.next.status !== 'running') return;
+    const id = queue[i] ?? '';
+    const step = tx.step(id);
+    if (step?.status !== 'pending') continue;
+    const planned = tx.planned(id);
+    let waiting = false;
+    let blocked: string | undefined;
+    for (const need of planned.needs) {
+      const status = tx.step(need)?.status;
+      if (status === 'completed') continue;
+      if (status === 'failed' || status === 'skipped' || status === 'canceled') {
+        blocked = `upstream ${status}: ${need}`;
+        break;
+      }
+      waiting = true;
+    }
+    if (blocked !== undefined) {
+      skipStep(tx, step, blocked);
+      continue;
+    }
+    if (waiting) continue;
+    if (planned.if !== undefined) {
+      let go: boolean;
+      try {
+        go = evaluateCondition(planned.if, tx.scope());
+      } catch (error) {
+        failStep(tx, step, expressionFailure(error, `if of step ${id}`));
+        continue;
+      }
+      if (!go) {
+        skipStep(tx, step, 'condition is false');
+        continue;
+      }
+    }
+    dispatch(tx, step);
+  }
+}
+
+function skipStep(tx: Tx, step: StepState, reason: string): void {
+  tx.put({ ...withoutLease(step), status: 'skipped', reason, finishedAt: tx.at });
+  tx.emit({ type: 'step.skipped', at: tx.at, stepId: step.id, status: 'skipped', data: { reason } });
+}
+
+/** Dispatches the next attempt of a step (pending, retrying, or re-dispatched after a lost lease). */
+function dispatch(tx: Tx, step: StepState): void {
+  const { at, next } = tx;
+  const planned = tx.planned(step.id);
+  let input: Record<string, unknown>;
+  try {
+    input = stepInput(planned, () => tx.scope());
+  } catch (error) {
+    failStep(tx, step, expressionFailure(error, `input of step ${step.id}`));
+    return;
+  }
+  const attempt = step.attempt + 1;
+  const token = `${next.runId}:${step.id}:${attempt}`;
+  const queued: StepState = {
+    id: step.id,
+    status: 'queued',
+    attempt,
+    token,
+    queuedAt: at,
+    leaseExpiresAt: at + tx.leaseMs,
+    attempts: [...step.attempts, { attempt, status: 'queued', dispatchedAt: at }],
+    lostLeases: step.lostLeases ?? 0,
+    attemptBase: step.attemptBase ?? 0,
+  };
+  tx.put(queued);
+  tx.commands.push({ type: 'dispatch', stepId: step.id, attempt, token, action: planned.action, input, queue: planned.queue, timeoutMs: planned.timeoutMs });
+  tx.emit({ type: 'step.queued', at, stepId: step.id, attempt, status: 'queued', data: { queue: planned.queue, action: planned.action } });
+}
+
+/** `with` rendered; for `transform`, `{ value }` where value is `with.expr` evaluated. */
+function stepInput(planned: PlannedStep, scope: () => ExprScope): Record<string, unknown> {
+  if (planned.action === 'transform') {
+    const expr = planned.with['expr'];
+    if (typeof expr !== 'string') throw new ExpressionError(String(expr), 'a transform step needs `with.expr`, a CEL expression');
+    return { value: evaluateExpression(unwrapExpression(expr), scope()) };
+  }
+  if (!containsTemplate(planned.with)) return planned.with;
+  const rendered = renderValue(planned.with, scope());
+  return isRecord(rendered) ? rendered : {};
+}
+
+function containsTemplate(value: unknown): boolean {
+  if (typeof value === 'string') return hasTemplate(value);
+  if (Array.isArray(value)) return value.some(containsTemplate);
+  if (isRecord(value)) return Object.values(value).some(containsTemplate);
+  return false;
+}
+
+function expressionFailure(error: unknown, where: string): StepError {
+  if (error instanceof ExpressionError || error instanceof TemplateSyntaxError) {
+    return { code: ENGINE_ERROR_CODES.expression, message: `${where}: ${error.message}`, retryable: false };
+  }
+  throw error;
+}
+
+/** Ends the run once every step is terminal. */
+function finishIfDone(tx: Tx): void {
+  const { next } = tx;
+  if (next.status !== 'running') return;
+  let completed = 0;
+  const failed: StepState[] = [];
+  for (const p of next.plan) {
+    const step = tx.step(p.id);
+    if (!step || !TERMINAL_STEP.has(step.status)) return;
+    if (step.status === 'completed') completed++;
+    else if (step.status === 'failed') failed.push(step);
+  }
+  if (next.error !== undefined) {
+    finishRun(tx, 'failed', next.error, false);
+    return;
+  }
+  const firstFailed = failed[0];
+  if (firstFailed !== undefined && completed === 0) {
+    finishRun(tx, 'failed', stepsFailedError(failed, firstFailed), false);
+    return;
+  }
+  let outputs: Record<string, unknown> | undefined;
+  try {
+    outputs = renderOutputs(next.spec, tx.scope());
+  } catch (error) {
+    const cause = expressionFailure(error, 'outputs');
+    finishRun(tx, 'failed', { ...cause, code: ENGINE_ERROR_CODES.output }, false);
+    return;
+  }
+  if (outputs !== undefined) next.outputs = outputs;
+  if (firstFailed === undefined) finishRun(tx, 'completed', undefined, false);
+  else finishRun(tx, 'partially_completed', stepsFailedError(failed, firstFailed), false);
+}
+
+function stepsFailedError(failed: readonly StepState[], first: StepState): StepError {
+  const cause = first.error ? ` (${first.id}: ${first.error.code} ${first.error.message})` : '';
+  return { code: ENGINE_ERROR_CODES.stepsFailed, message: `${failed.length} step(s) failed: ${failed.map((s) => s.id).join(', ')}${cause}`, retryable: false };
+}
+
+function renderOutputs(spec: WorkflowSpec, scope: ExprScope): Record<string, unknown> | undefined {
+  if (spec.outputs === undefined) return undefined;
+  const rendered = renderValue(spec.outputs, scope);
+  return isRecord(rendered) ? rendered : {};
+}
+
+const RUN_EVENT = {
+  completed: 'run.completed',
+  partially_completed: 'run.partially_completed',
+  failed: 'run.failed',
+  canceled: 'run.canceled',
+} as const;
+
+function finishRun(tx: Tx, status: keyof typeof RUN_EVENT, error: StepError | undefined, runTimeoutFired: boolean): void {
+  const { next, at } = tx;
+  next.status = status;
+  next.finishedAt = at;
+  if (error !== undefined) next.error = error;
+  if (next.deadlineAt !== undefined && !runTimeoutFired) tx.commands.push({ type: 'cancel-timer', timer: 'run-timeout' });
+  tx.emit({
+    type: RUN_EVENT[status],
+    at,
+    status,
+    durationMs: at - (next.startedAt ?? next.createdAt),
+    ...(error !== undefined && { error }),
+    ...(next.outputs !== undefined && { data: { outputs: next.outputs } }),
+  });
+}
+
+/** The working copy of one decision: copy-on-write steps, commands in order, steps to re-check. */
+class Tx {
+  readonly next: RunState;
+  readonly commands: Command[] = [];
+  /** Step ids whose readiness may have changed; drain() walks it (and it grows while it does). */
+  readonly toCheck: string[] = [];
+  private readonly index: PlanIndex;
+  private stepsCopied = false;
+  private cachedScope: ExprScope | undefined;
+
+  constructor(
+    prev: RunState,
+    readonly at: Millis,
+    readonly leaseMs: number,
+  ) {
+    this.next = { ...prev, seq: prev.seq + 1 };
+    this.index = planIndex(prev.plan);
+  }
+
+  step(id: string): StepState | undefined {
+    return ownStep(this.next.steps, id);
+  }
+
+  planned(id: string): PlannedStep {
+    const planned = this.index.byId.get(id);
+    if (!planned) throw new Error(`step ${id} is not in the plan`);
+    return planned;
+  }
+
+  put(step: StepState): void {
+    if (!this.stepsCopied) {
+      this.next.steps = { ...this.next.steps };
+      this.stepsCopied = true;
+    }
+    setOwn(this.next.steps, step.id, step);
+    if (TERMINAL_STEP.has(step.status)) this.cachedScope = undefined;
+    if (SETTLING_STEP.has(step.status)) for (const d of this.index.dependents.get(step.id) ?? []) this.toCheck.push(d);
+  }
+
+  check(id: string): void {
+    this.toCheck.push(id);
+  }
+
+  emit(event: LifecycleEventDraft): void {
+    this.commands.push({ type: 'emit', event });
+  }
+
+  /** What expressions see: inputs, finished steps, run identity. Rebuilt only when a step finishes. */
+  scope(): ExprScope {
+    this.cachedScope ??= expressionScope(this.next);
+    return this.cachedScope;
+  }
+}
+
+/** The expression scope of a run: `inputs`, `steps.<id>` of finished steps, `run`. */
+export function expressionScope(state: RunState): ExprScope {
+  const steps: ExprScope['steps'] = {};
+  for (const p of state.plan) {
+    const step = ownStep(state.steps, p.id);
+    if (!step || !TERMINAL_STEP.has(step.status)) continue;
+    const view: ExprScope['steps'][string] = { status: step.status, attempts: step.attempt };
+    if (step.output !== undefined) view.output = step.output;
+    if (step.error !== undefined) view.error = { code: step.error.code, message: step.error.message };
+    setOwn(steps, step.id, view);
+  }
+  return { inputs: state.inputs, steps, run: { id: state.runId, workflow: state.workflow } };
+}
+
+interface PlanIndex {
+  byId: Map<string, PlannedStep>;
+  /** Direct dependents of each step, in plan order. */
+  dependents: Map<string, string[]>;
+}
+
+// Keyed by the plan array, which runs share structurally from one decision to the next.
+const planIndexes = new WeakMap<readonly PlannedStep[], PlanIndex>();
+
+function planIndex(plan: readonly PlannedStep[]): PlanIndex {
+  let index = planIndexes.get(plan);
+  if (!index) {
+    const byId = new Map<string, PlannedStep>();
+    const dependents = new Map<string, string[]>();
+    for (const p of plan) {
+      byId.set(p.id, p);
+      for (const need of p.needs) {
+        const list = dependents.get(need);
+        if (list) list.push(p.id);
+        else dependents.set(need, [p.id]);
+      }
+    }
+    index = { byId, dependents };
+    planIndexes.set(plan, index);
+  }
+  return index;
+}
+
+function withoutLease(step: StepState): StepState {
+  const { leaseExpiresAt: _lease, nextAttemptAt: _next, ...rest } = step;
+  return rest;
+}
+
+function updateLast(attempts: readonly AttemptRecord[], update: (a: AttemptRecord) => AttemptRecord): AttemptRecord[] {
+  const last = attempts[attempts.length - 1];
+  return last === undefined ? [...attempts] : [...attempts.slice(0, -1), update(last)];
+}
+
+function ownStep(steps: Record<string, StepState>, id: string): StepState | undefined {
+  return Object.hasOwn(steps, id) ? steps[id] : undefined;
+}
+
+/** Step ids are identifiers, so `__proto__` is one: write it as an own property, not the prototype. */
+function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
+  if (key === '__proto__') Object.defineProperty(record, key, { value, writable: true, enumerable: true, configurable: true });
+  else record[key] = value;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

@@ -1,0 +1,104 @@
+import { STEP_STATUSES } from '@weft/contracts';
+import type { Millis, RunState, RunStatus, StepError, StepStatus } from './types';
+
+/** One row per step, in plan order. Times are epoch ms (see summaryToJson for ISO strings). */
+export interface StepSummary {
+  id: string;
+  status: StepStatus;
+  /** Attempts dispatched so far (lost leases and run.retry included). */
+  attempts: number;
+  /** Start of the first attempt (its dispatch when it never started). */
+  startedAt?: Millis;
+  finishedAt?: Millis;
+  /** finishedAt - startedAt: retries and backoff included. */
+  durationMs?: number;
+  output?: unknown;
+  error?: StepError;
+  /** Why the step was skipped or canceled. */
+  reason?: string;
+}
+
+export interface RunSummary {
+  runId: string;
+  workflow: string;
+  version: string;
+  status: RunStatus;
+  createdAt: Millis;
+  startedAt?: Millis;
+  finishedAt?: Millis;
+  /** finishedAt - startedAt, once the run finished. */
+  durationMs?: number;
+  /** Steps per status; every status is present. */
+  counts: Record<StepStatus, number>;
+  /** Attempts over all steps. */
+  attempts: number;
+  /** Attempts beyond each step's first. */
+  retries: number;
+  outputs?: Record<string, unknown>;
+  error?: StepError;
+  steps: StepSummary[];
+}
+
+/** What `weft run --json` reports about a run. */
+export function summarize(state: RunState): RunSummary {
+  const counts = Object.fromEntries(STEP_STATUSES.map((s) => [s, 0])) as Record<StepStatus, number>;
+  let attempts = 0;
+  let retries = 0;
+  const steps = state.plan.map(({ id }): StepSummary => {
+    const step = Object.hasOwn(state.steps, id) ? state.steps[id] : undefined;
+    const status = step?.status ?? 'pending';
+    counts[status] += 1;
+    const tried = step?.attempts.length ?? 0;
+    attempts += tried;
+    retries += Math.max(0, tried - 1);
+    const row: StepSummary = { id, status, attempts: tried };
+    const first = step?.attempts[0];
+    const startedAt = first ? (first.startedAt ?? first.dispatchedAt) : undefined;
+    if (startedAt !== undefined) row.startedAt = startedAt;
+    if (step?.finishedAt !== undefined) row.finishedAt = step.finishedAt;
+    if (startedAt !== undefined && step?.finishedAt !== undefined) row.durationMs = step.finishedAt - startedAt;
+    if (step?.output !== undefined) row.output = step.output;
+    if (step?.error !== undefined) row.error = step.error;
+    if (step?.reason !== undefined) row.reason = step.reason;
+    return row;
+  });
+  const summary: RunSummary = {
+    runId: state.runId,
+    workflow: state.workflow,
+    version: state.version,
+    status: state.status,
+    createdAt: state.createdAt,
+    counts,
+    attempts,
+    retries,
+    steps,
+  };
+  if (state.startedAt !== undefined) summary.startedAt = state.startedAt;
+  if (state.finishedAt !== undefined) summary.finishedAt = state.finishedAt;
+  if (state.startedAt !== undefined && state.finishedAt !== undefined) summary.durationMs = state.finishedAt - state.startedAt;
+  if (state.outputs !== undefined) summary.outputs = state.outputs;
+  if (state.error !== undefined) summary.error = state.error;
+  return summary;
+}
+
+type Iso<T> = { [K in keyof T]: K extends 'createdAt' | 'startedAt' | 'finishedAt' ? string : T[K] };
+export type StepSummaryJson = Iso<StepSummary>;
+export type RunSummaryJson = Iso<Omit<RunSummary, 'steps'>> & { steps: StepSummaryJson[] };
+
+/** The summary with times as ISO 8601 strings, for JSON output. */
+export function summaryToJson(summary: RunSummary): RunSummaryJson {
+  const { steps, createdAt, startedAt, finishedAt, ...rest } = summary;
+  return {
+    ...rest,
+    createdAt: iso(createdAt),
+    ...(startedAt !== undefined && { startedAt: iso(startedAt) }),
+    ...(finishedAt !== undefined && { finishedAt: iso(finishedAt) }),
+    steps: steps.map(({ startedAt: s, finishedAt: f, ...row }) => ({
+      ...row,
+      ...(s !== undefined && { startedAt: iso(s) }),
+      ...(f !== undefined && { finishedAt: iso(f) }),
+    })),
+  };
+}
+
+const iso = (ms: Millis): string => new Date(ms).toISOString();
