@@ -37,9 +37,11 @@ async function importModule(file: string): Promise<Record<string, unknown>> {
 }
 
 const LOADER_ERROR_CODES = new Set(['MODULE_NOT_FOUND', 'ERR_MODULE_NOT_FOUND', 'ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING', 'ERR_UNSUPPORTED_ESM_URL_SCHEME', 'ERR_REQUIRE_ESM']);
+// Duck-typed: errors raised by the host's loader may come from another realm (jest's VM).
 const isLoaderError = (error: unknown): boolean =>
-  error instanceof Error && 'code' in error && typeof error.code === 'string' && LOADER_ERROR_CODES.has(error.code);
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+  typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' && LOADER_ERROR_CODES.has(error.code);
+const messageOf = (error: unknown): string =>
+  typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string' ? error.message : String(error);
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export function actionsFromNamespace(file: string, namespace: Record<string, unknown>): ActionDefinition[] {
@@ -47,7 +49,7 @@ export function actionsFromNamespace(file: string, namespace: Record<string, unk
   if (isObject(namespace.actions)) return fromMap(file, namespace.actions, 'export "actions"');
   if (isObject(defaultExport) && isObject(defaultExport.actions)) return fromMap(file, defaultExport.actions, 'export "actions"');
   // CommonJS seen through import() lands here too: module.exports arrives as `default`.
-  if (isObject(defaultExport)) return fromMap(file, defaultExport, 'default export');
+  if (isObject(defaultExport)) return fromMap(file, defaultExport, 'exports');
 
   const named = Object.entries(namespace).filter(([key]) => key !== 'default' && key !== '__esModule');
   if (named.length === 0) {

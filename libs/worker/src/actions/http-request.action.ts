@@ -72,10 +72,14 @@ function parseBody(text: string, contentType: string | null): unknown {
   }
 }
 
+/** fetch wraps the socket error (ECONNREFUSED, ENOTFOUND...) in `cause`. Duck-typed: it may come from another realm. */
 const describeCause = (error: unknown): string => {
-  const cause = error instanceof Error ? error.cause : undefined;
-  if (cause instanceof Error) return 'code' in cause && typeof cause.code === 'string' ? `${cause.code} (${cause.message})` : cause.message;
-  return error instanceof Error ? error.message : String(error);
+  const { message, cause } = (typeof error === 'object' && error !== null ? error : {}) as { message?: unknown; cause?: { code?: unknown; message?: unknown } };
+  if (typeof cause === 'object' && cause !== null) {
+    const detail = typeof cause.message === 'string' ? cause.message : String(cause);
+    return typeof cause.code === 'string' && !detail.includes(cause.code) ? `${cause.code} (${detail})` : detail;
+  }
+  return typeof message === 'string' ? message : String(error);
 };
 
 export const httpRequestAction: ActionDefinition = {
