@@ -1,0 +1,83 @@
+import { checkCondition, checkExpression, checkTemplate } from './check.util';
+
+const refs = (text: string) => checkTemplate(text).references.map((r) => `${r.scope}.${r.name}${r.field ? `.${r.field}` : ''}@${r.offset}`);
+
+describe('checkExpression', () => {
+  it('accepts mixed int/double arithmetic and reports the type', () => {
+    expect(checkExpression('1.5 + 1')).toEqual({ problems: [], references: [], type: 'double' });
+    expect(checkExpression('steps.a.output.x + 1').type).toBe('dyn');
+  });
+
+  it('reports CEL syntax errors at their offset', () => {
+    const { problems } = checkExpression('inputs.a +', 10);
+    expect(problems).toEqual([{ code: 'CEL_SYNTAX', severity: 'error', message: 'cannot parse "inputs.a +": Unexpected token: EOF', offset: 20 }]);
+  });
+
+  it('reports CEL type errors at the offending subexpression', () => {
+    const { problems } = checkExpression('inputs.n == 1 && (2 + "x") == 1');
+    expect(problems).toEqual([expect.objectContaining({ code: 'CEL_TYPE', offset: 18, message: expect.stringContaining('no such overload: int + string') })]);
+  });
+
+  it('rejects unknown variables', () => {
+    expect(checkExpression('stpes.a.output').problems[0]).toMatchObject({ code: 'CEL_TYPE', message: expect.stringContaining('Unknown variable: stpes') });
+  });
+});
+
+describe('checkTemplate', () => {
+  it('finds step and input references with their field and offset', () => {
+    expect(refs('${{ steps.build.output.url }}')).toEqual(['steps.build.output@4']);
+    expect(refs('n=${{ inputs.n }} by ${{ steps["a"].status }}')).toEqual(['inputs.n@6', 'steps.a.status@25']);
+    expect(refs('${{ has(steps.a.output) && steps.b.output.rows.map(r, r.id + inputs.k).size() > 0 }}')).toEqual([
+      'steps.a.output@8',
+      'steps.b.output@27',
+      'inputs.k@61',
+    ]);
+  });
+
+  it('honours variables bound by macros and cel.bind', () => {
+    expect(refs('${{ [1].map(steps, steps + 1) }}')).toEqual([]);
+    expect(refs('${{ cel.bind(inputs, steps.a.output, inputs.x) }}')).toEqual(['steps.a.output@21']);
+    expect(refs('${{ [1].all(x, x > 0) && steps.b.output.exists(steps, steps == 1) }}')).toEqual(['steps.b.output@25']);
+  });
+
+  it('warns about computed names and still checks what they read', () => {
+    const result = checkTemplate('${{ steps[inputs.which].output }}');
+    expect(result.problems).toEqual([expect.objectContaining({ code: 'DYNAMIC_REFERENCE', severity: 'warning', offset: 4 })]);
+    expect(result.references).toEqual([{ scope: 'inputs', name: 'which', offset: 10 }]);
+  });
+
+  it('reports template syntax errors and every broken part', () => {
+    expect(checkTemplate('a ${{ b').problems).toEqual([expect.objectContaining({ code: 'TEMPLATE_SYNTAX', offset: 2 })]);
+    const both = checkTemplate('${{ 1 + }} and ${{ "x" - 1 }}').problems;
+    expect(both.map((p) => [p.code, p.offset])).toEqual([
+      ['CEL_SYNTAX', 7],
+      ['CEL_TYPE', 19],
+    ]);
+  });
+
+  it('ignores text without templates and types a whole expression', () => {
+    expect(checkTemplate('plain steps.a text')).toEqual({ problems: [], references: [] });
+    expect(checkTemplate(' ${{ 1 + 1 }} ').type).toBeUndefined();
+    expect(checkTemplate('${{ 1 + 1 }}').type).toBe('int');
+  });
+});
+
+describe('checkCondition', () => {
+  it('accepts bools and dyn, bare or wrapped', () => {
+    expect(checkCondition('inputs.n > 1').problems).toEqual([]);
+    expect(checkCondition('  ${{ steps.a.output.ok }}').problems).toEqual([]);
+    expect(checkCondition('  ${{ steps.a.output.ok }}').references[0].offset).toBe(6);
+  });
+
+  it('rejects non-bool conditions when the type is known', () => {
+    expect(checkCondition('${{ 1 + 2 }}').problems).toEqual([
+      { code: 'CONDITION_NOT_BOOL', severity: 'error', message: 'condition "1 + 2" must be a bool, but it is an int', offset: 4 },
+    ]);
+    expect(checkCondition('"yes"').problems[0].message).toContain('but it is a string');
+  });
+
+  it('rejects several templates in one condition', () => {
+    expect(checkCondition('${{ true }} && ${{ false }}').problems[0].code).toBe('CONDITION_NOT_SINGLE');
+    expect(checkCondition('${{ true').problems[0].code).toBe('TEMPLATE_SYNTAX');
+  });
+});

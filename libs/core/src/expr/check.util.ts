@@ -1,0 +1,259 @@
+import type { ASTNode } from '@marcbachmann/cel-js';
+import { celEnvironment } from './cel';
+import { hasTemplate, parseTemplate, TemplateSyntaxError } from './template';
+
+/**
+ * Static checks of expressions, used when a workflow is registered: syntax, CEL types,
+ * and which `steps.<id>` / `inputs.<name>` each expression reads. Nothing is evaluated.
+ */
+
+export type ExprProblemCode = 'TEMPLATE_SYNTAX' | 'CEL_SYNTAX' | 'CEL_TYPE' | 'CONDITION_NOT_BOOL' | 'CONDITION_NOT_SINGLE' | 'DYNAMIC_REFERENCE';
+
+export interface ExprProblem {
+  code: ExprProblemCode;
+  message: string;
+  severity: 'error' | 'warning';
+  /** Offset in the checked text (the whole string, `${{ }}` included). */
+  offset: number;
+}
+
+/** `steps.build.output` -> { scope: 'steps', name: 'build', field: 'output' }. */
+export interface ExprReference {
+  scope: 'steps' | 'inputs';
+  name: string;
+  /** The member read on a step (`output`, `status`, ...), when written literally. */
+  field?: string;
+  /** Offset of the reference in the checked text. */
+  offset: number;
+}
+
+export interface ExprCheck {
+  problems: ExprProblem[];
+  references: ExprReference[];
+  /** The CEL type of a bare expression or condition when it checks (`dyn` when unknown). */
+  type?: string;
+}
+
+/** Macros that bind a loop variable as their first argument (`list.map(x, x * 2)`). */
+const BINDING_MACROS = new Set(['all', 'exists', 'exists_one', 'map', 'filter']);
+const SCOPES = new Set(['steps', 'inputs']);
+
+/** Checks one bare CEL expression; `offset` is where it starts inside the text being reported on. */
+export function checkExpression(source: string, offset = 0): ExprCheck {
+  const problems: ExprProblem[] = [];
+  let parsed: ReturnType<ReturnType<typeof celEnvironment>['parse']>;
+  try {
+    parsed = celEnvironment().parse(source);
+  } catch (error) {
+    problems.push({ code: 'CEL_SYNTAX', severity: 'error', message: `cannot parse ${quote(source)}: ${summaryOf(error)}`, offset: offset + startOf(error) });
+    return { problems, references: [] };
+  }
+  const references: ExprReference[] = [];
+  collectReferences(parsed.ast, new Set(), offset, references, problems);
+  let type: string | undefined;
+  try {
+    const result = parsed.check();
+    if (result.valid) type = result.type ?? 'dyn';
+    else problems.push({ code: 'CEL_TYPE', severity: 'error', message: `type error in ${quote(source)}: ${summaryOf(result.error)}`, offset: offset + startOf(result.error) });
+  } catch (error) {
+    problems.push({ code: 'CEL_TYPE', severity: 'error', message: `type error in ${quote(source)}: ${summaryOf(error)}`, offset: offset + startOf(error) });
+  }
+  return { problems, references, type };
+}
+
+/** Checks every `${{ }}` of a string; text without templates has nothing to check. */
+export function checkTemplate(text: string): ExprCheck {
+  if (!hasTemplate(text)) return { problems: [], references: [] };
+  let parts: ReturnType<typeof parseTemplate>;
+  try {
+    parts = parseTemplate(text);
+  } catch (error) {
+    return { problems: [templateProblem(error)], references: [] };
+  }
+  const out: ExprCheck = { problems: [], references: [] };
+  const exprs = parts.filter((p) => p.kind === 'expr');
+  for (const part of exprs) {
+    const result = checkExpression(part.source, part.offset);
+    out.problems.push(...result.problems);
+    out.references.push(...result.references);
+    // The value of a string that is exactly one expression keeps that expression's type.
+    if (exprs.length === 1 && parts.length === 1) out.type = result.type;
+  }
+  return out;
+}
+
+/** An `if` (bare CEL or one `${{ }}`); it must be a bool when the checker can tell. */
+export function checkCondition(text: string): ExprCheck {
+  const lead = text.length - text.trimStart().length;
+  const trimmed = text.trim();
+  let source = trimmed;
+  let offset = lead;
+  if (hasTemplate(trimmed)) {
+    let parts: ReturnType<typeof parseTemplate>;
+    try {
+      parts = parseTemplate(trimmed);
+    } catch (error) {
+      const problem = templateProblem(error);
+      return { problems: [{ ...problem, offset: problem.offset + lead }], references: [] };
+    }
+    const only = parts.length === 1 ? parts[0] : undefined;
+    if (only?.kind !== 'expr') {
+      return {
+        problems: [{ code: 'CONDITION_NOT_SINGLE', severity: 'error', message: 'a condition is one expression: bare CEL or a single ${{ }}', offset: lead }],
+        references: [],
+      };
+    }
+    source = only.source;
+    offset = lead + only.offset;
+  }
+  const result = checkExpression(source, offset);
+  if (result.type !== undefined && result.type !== 'bool' && result.type !== 'dyn') {
+    result.problems.push({ code: 'CONDITION_NOT_BOOL', severity: 'error', message: `condition ${quote(source)} must be a bool, but it is ${article(result.type)}`, offset });
+  }
+  return result;
+}
+
+/**
+ * The `steps.<id>` and `inputs.<name>` an expression reads, honouring macro variables
+ * that shadow them (`xs.map(steps, steps + 1)` reads no step).
+ */
+function collectReferences(node: ASTNode, bound: ReadonlySet<string>, base: number, out: ExprReference[], problems: ExprProblem[]): void {
+  switch (node.op) {
+    case 'value':
+    case 'id':
+      return;
+    case '.':
+    case '.?':
+    case '[]':
+    case '[?]': {
+      const target = node.args[0];
+      if (isMember(target) && scopeRoot(target.args[0], bound)) {
+        // `steps.x.<field>`: read the step and which field of it.
+        const ref = referenceAt(target, bound, base, problems);
+        const field = memberName(node);
+        if (ref) out.push(ref.scope === 'steps' && field !== undefined ? { ...ref, field } : ref);
+        else if (isIndex(target)) collectReferences(target.args[1], bound, base, out, problems);
+      } else if (scopeRoot(target, bound)) {
+        const ref = referenceAt(node, bound, base, problems);
+        if (ref) out.push(ref);
+      } else {
+        collectReferences(target, bound, base, out, problems);
+      }
+      if (isIndex(node)) collectReferences(node.args[1], bound, base, out, problems);
+      return;
+    }
+    case 'call':
+      for (const arg of node.args[1]) collectReferences(arg, bound, base, out, problems);
+      return;
+    case 'rcall': {
+      const [name, receiver, args] = node.args;
+      const variable = args[0]?.op === 'id' ? (args[0].args as string) : undefined;
+      if (variable !== undefined && BINDING_MACROS.has(name)) {
+        collectReferences(receiver, bound, base, out, problems);
+        const inner = new Set(bound).add(variable);
+        for (const arg of args.slice(1)) collectReferences(arg, inner, base, out, problems);
+        return;
+      }
+      if (variable !== undefined && name === 'bind' && receiver.op === 'id' && receiver.args === 'cel' && args.length === 3) {
+        collectReferences(args[1], bound, base, out, problems);
+        collectReferences(args[2], new Set(bound).add(variable), base, out, problems);
+        return;
+      }
+      collectReferences(receiver, bound, base, out, problems);
+      for (const arg of args) collectReferences(arg, bound, base, out, problems);
+      return;
+    }
+    case 'list':
+      for (const item of node.args) collectReferences(item, bound, base, out, problems);
+      return;
+    case 'map':
+      for (const [key, value] of node.args) {
+        collectReferences(key, bound, base, out, problems);
+        collectReferences(value, bound, base, out, problems);
+      }
+      return;
+    case '?:':
+      for (const arg of node.args) collectReferences(arg, bound, base, out, problems);
+      return;
+    case '!_':
+    case '-_':
+      collectReferences(node.args, bound, base, out, problems);
+      return;
+    default:
+      // Binary operators, && and ||.
+      collectReferences(node.args[0], bound, base, out, problems);
+      collectReferences(node.args[1], bound, base, out, problems);
+  }
+}
+
+/** `steps` or `inputs` when `node` is that (unshadowed) variable. */
+function scopeRoot(node: ASTNode, bound: ReadonlySet<string>): 'steps' | 'inputs' | undefined {
+  if (node.op !== 'id' || bound.has(node.args) || !SCOPES.has(node.args)) return undefined;
+  return node.args === 'steps' ? 'steps' : 'inputs';
+}
+
+/** The reference `node` makes when it is `steps.x` / `inputs["x"]`; a computed name is reported. */
+function referenceAt(node: ASTNode, bound: ReadonlySet<string>, base: number, problems: ExprProblem[]): ExprReference | undefined {
+  if (node.op !== '.' && node.op !== '.?' && node.op !== '[]' && node.op !== '[?]') return undefined;
+  const scope = scopeRoot(node.args[0], bound);
+  if (scope === undefined) return undefined;
+  const name = memberName(node);
+  if (name === undefined) {
+    problems.push({
+      code: 'DYNAMIC_REFERENCE',
+      severity: 'warning',
+      message: `${scope}[...] with a computed name cannot be checked; write ${scope}.<name>`,
+      offset: base + node.start,
+    });
+    return undefined;
+  }
+  return { scope, name, offset: base + node.start };
+}
+
+function memberName(node: ASTNode): string | undefined {
+  if (node.op === '.' || node.op === '.?') return node.args[1];
+  if ((node.op === '[]' || node.op === '[?]') && node.args[1].op === 'value' && typeof node.args[1].args === 'string') return node.args[1].args;
+  return undefined;
+}
+
+function isMember(node: ASTNode): node is Extract<ASTNode, { op: '.' | '.?' | '[]' | '[?]' }> {
+  return node.op === '.' || node.op === '.?' || node.op === '[]' || node.op === '[?]';
+}
+
+function isIndex(node: ASTNode): node is Extract<ASTNode, { op: '[]' | '[?]' }> {
+  return node.op === '[]' || node.op === '[?]';
+}
+
+function templateProblem(error: unknown): ExprProblem {
+  if (error instanceof TemplateSyntaxError) return { code: 'TEMPLATE_SYNTAX', severity: 'error', message: error.message, offset: error.offset };
+  return { code: 'TEMPLATE_SYNTAX', severity: 'error', message: summaryOf(error), offset: 0 };
+}
+
+/** cel-js errors carry a one-line `summary` and a source `range`; their `message` adds ASCII art. */
+function summaryOf(error: unknown): string {
+  if (error !== null && typeof error === 'object') {
+    const summary: unknown = Reflect.get(error, 'summary');
+    if (typeof summary === 'string' && summary.length > 0) return summary;
+    const message: unknown = Reflect.get(error, 'message');
+    if (typeof message === 'string') return message.split('\n')[0] ?? '';
+  }
+  return String(error);
+}
+
+function startOf(error: unknown): number {
+  if (error === null || typeof error !== 'object') return 0;
+  const range: unknown = Reflect.get(error, 'range');
+  if (range !== null && typeof range === 'object') {
+    const start: unknown = Reflect.get(range, 'start');
+    if (typeof start === 'number') return start;
+  }
+  return 0;
+}
+
+function quote(source: string): string {
+  return JSON.stringify(source.length > 60 ? `${source.slice(0, 57)}...` : source);
+}
+
+function article(type: string): string {
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
