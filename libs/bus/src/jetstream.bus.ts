@@ -1,0 +1,594 @@
+import {
+  AckPolicy,
+  type Consumer,
+  type ConsumerConfig,
+  type ConsumerMessages,
+  DeliverPolicy,
+  DiscardPolicy,
+  jetstream,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstreamManager,
+  JetStreamApiError,
+  type JsMsg,
+  RetentionPolicy,
+  StorageType,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { connect, headers as natsHeaders, type MsgHdrs, nanos, type NatsConnection, type Subscription as NatsSubscription } from '@nats-io/transport-node';
+import { type MessageOf, type Subject } from '@weft/contracts';
+import {
+  DEFAULT_DUPLICATE_WINDOW_MS,
+  DEFAULT_ERROR_NAK_DELAY_MS,
+  DEFAULT_EVENTS_MAX_AGE_MS,
+  decodePayload,
+  encodePayload,
+  errorMessage,
+  type ResolvedConsumeOptions,
+  resolveConsumeOptions,
+} from './bus.defaults';
+import { BusError } from './bus.errors';
+import {
+  type Bus,
+  type ConsumeOptions,
+  type DeadLetter,
+  type Delivery,
+  type Handler,
+  type Headers,
+  type PublishOptions,
+  type Subscription,
+} from './bus.port';
+import {
+  assertGroup,
+  assertSubject,
+  consumerName,
+  DEAD_LETTER_STREAM,
+  DEAD_LETTER_SUBJECT_PREFIX,
+  MESSAGE_STREAMS,
+  type StreamLayout,
+  streamForFilter,
+  streamForSubject,
+} from './subject.util';
+
+export interface JetStreamBusOptions {
+  servers: string | string[];
+  /** Connection name shown by the server (e.g. the service name). */
+  name?: string;
+  /** Isolates deployments and tests: wire subjects become `<prefix>.<subject>`, stream names `<PREFIX>_<NAME>`. */
+  prefix?: string;
+  /** Retention of lifecycle events. @default 7 days */
+  eventsMaxAgeMs?: number;
+  /** Retention of dead letters. @default 30 days */
+  deadLetterMaxAgeMs?: number;
+  /** JetStream de-duplication window of every stream. @default 120000 */
+  duplicateWindowMs?: number;
+  /** Lifetime of one pull request; missed-heartbeat detection is half of it. Min 1000. @default 30000 */
+  pullExpiresMs?: number;
+  /** Redelivery delay after a handler throws. @default 1000 */
+  errorNakDelayMs?: number;
+  /** Where failures nobody awaits go (recoveries, throwing listeners). @default console.error */
+  onError?: (error: unknown, context: string) => void;
+}
+
+const DEFAULT_DEAD_LETTER_MAX_AGE_MS = 30 * 24 * 3_600_000;
+const DEFAULT_PULL_EXPIRES_MS = 30_000;
+/** How many dead letters `deadLetters()` reads, newest last. */
+const DEAD_LETTER_READ_LIMIT = 1_000;
+const JS_CONSUMER_NOT_UNIQUE_ON_WORKQUEUE = 10100;
+const JS_STREAM_NOT_FOUND = 10059;
+const JS_NO_MESSAGE_FOUND = 10037;
+const PREFIX = /^[A-Za-z0-9_-]+$/;
+
+type StreamSetup = Partial<StreamConfig> & { name: string };
+
+interface MaxDeliveriesAdvisory {
+  stream: string;
+  consumer: string;
+  stream_seq: number;
+  deliveries: number;
+}
+
+/**
+ * The bus on NATS JetStream (server 2.9+). Durable messages go through four streams
+ * created at boot; `broadcast`/`listen` use core NATS. See docs/bus.md.
+ */
+export class JetStreamBus implements Bus {
+  private readonly loops = new Set<PullLoop>();
+  private readonly listeners = new Set<NatsSubscription>();
+  private connected = true;
+  private closed = false;
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly settings: Required<Omit<JetStreamBusOptions, 'name' | 'servers'>>,
+  ) {
+    void this.watchConnection();
+  }
+
+  static async connect(options: JetStreamBusOptions): Promise<JetStreamBus> {
+    const prefix = options.prefix ?? '';
+    if (prefix !== '' && !PREFIX.test(prefix)) throw new BusError('INVALID_OPTIONS', `invalid prefix "${prefix}": use letters, digits, "_" and "-"`);
+    const settings = {
+      prefix,
+      eventsMaxAgeMs: options.eventsMaxAgeMs ?? DEFAULT_EVENTS_MAX_AGE_MS,
+      deadLetterMaxAgeMs: options.deadLetterMaxAgeMs ?? DEFAULT_DEAD_LETTER_MAX_AGE_MS,
+      duplicateWindowMs: options.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS,
+      pullExpiresMs: options.pullExpiresMs ?? DEFAULT_PULL_EXPIRES_MS,
+      errorNakDelayMs: options.errorNakDelayMs ?? DEFAULT_ERROR_NAK_DELAY_MS,
+      onError: options.onError ?? ((error: unknown, context: string) => console.error(`[JetStreamBus] ${context}`, error)),
+    };
+    if (settings.pullExpiresMs < 1000) throw new BusError('INVALID_OPTIONS', 'pullExpiresMs must be at least 1000');
+    let nc: NatsConnection;
+    try {
+      // Reconnects are the client's job: never give up on the server.
+      nc = await connect({ servers: options.servers, name: options.name, maxReconnectAttempts: -1 });
+    } catch (cause) {
+      throw new BusError('BROKER_ERROR', `cannot connect to NATS at ${String(options.servers)}: ${errorMessage(cause)}`, { cause });
+    }
+    try {
+      const jsm = await jetstreamManager(nc);
+      const bus = new JetStreamBus(nc, jetstream(nc), jsm, settings);
+      await bus.ensureStreams();
+      return bus;
+    } catch (cause) {
+      await nc.close();
+      throw cause instanceof BusError ? cause : new BusError('BROKER_ERROR', `JetStream setup failed: ${errorMessage(cause)}`, { cause });
+    }
+  }
+
+  /** Stream name on the server for a layout (prefixed). */
+  streamName(layout: StreamLayout): string {
+    return this.settings.prefix ? `${this.settings.prefix.toUpperCase()}_${layout.name}` : layout.name;
+  }
+
+  /** Every stream this bus owns, for cleanup in tests and operations. */
+  streamNames(): string[] {
+    return [...MESSAGE_STREAMS, DEAD_LETTER_STREAM].map((l) => this.streamName(l));
+  }
+
+  async publish<S extends Subject>(subject: S, payload: MessageOf<S>, options: PublishOptions = {}): Promise<void> {
+    this.assertOpen();
+    assertSubject(subject, false);
+    streamForSubject(subject);
+    const data = encodePayload(subject, payload);
+    try {
+      await this.js.publish(this.wire(subject), data, {
+        headers: toNatsHeaders(options.headers),
+        ...(options.msgId !== undefined ? { msgID: options.msgId } : {}),
+      });
+    } catch (cause) {
+      throw new BusError('BROKER_ERROR', `publish to ${subject} failed: ${errorMessage(cause)}`, { cause });
+    }
+  }
+
+  async consume<S extends Subject>(subject: S, options: ConsumeOptions, handler: Handler<S>): Promise<Subscription> {
+    this.assertOpen();
+    assertSubject(subject, true);
+    assertGroup(options.group);
+    const resolved = resolveConsumeOptions(options);
+    const layout = streamForFilter(subject);
+    // Handlers are typed by subject at the call site; payloads are validated against their subject before delivery.
+    const loop = new PullLoop(this, layout, this.streamName(layout), subject, resolved, handler as unknown as Handler<Subject>);
+    await loop.ensureConsumer();
+    loop.start();
+    this.loops.add(loop);
+    return {
+      drain: async () => {
+        this.loops.delete(loop);
+        await loop.drain();
+      },
+    };
+  }
+
+  async broadcast<S extends Subject>(subject: S, payload: MessageOf<S>, options: PublishOptions = {}): Promise<void> {
+    this.assertOpen();
+    assertSubject(subject, false);
+    const data = encodePayload(subject, payload);
+    try {
+      this.nc.publish(this.wire(subject), data, { headers: toNatsHeaders(options.headers) });
+      await this.nc.flush();
+    } catch (cause) {
+      throw new BusError('BROKER_ERROR', `broadcast on ${subject} failed: ${errorMessage(cause)}`, { cause });
+    }
+  }
+
+  async listen<S extends Subject>(subject: S, handler: (message: MessageOf<S>, headers: Headers) => void | Promise<void>): Promise<Subscription> {
+    this.assertOpen();
+    assertSubject(subject, true);
+    const sub = this.nc.subscribe(this.wire(subject), {
+      callback: (error, msg) => {
+        if (error) {
+          this.settings.onError(error, `listener on ${subject}`);
+          return;
+        }
+        const actual = this.unwire(msg.subject) as S;
+        const text = msg.string();
+        const decoded = decodePayload(actual, text);
+        if (!decoded.ok) {
+          void this.writeDeadLetter({ subject: actual, payload: text, reason: decoded.reason, deliveryCount: 1 }).catch((e: unknown) =>
+            this.settings.onError(e, `dead-lettering a broadcast on ${actual}`),
+          );
+          return;
+        }
+        void (async () => {
+          try {
+            await handler(decoded.data, fromNatsHeaders(msg.headers));
+          } catch (e) {
+            this.settings.onError(e, `listener on ${subject} failed for ${actual}`);
+          }
+        })();
+      },
+    });
+    this.listeners.add(sub);
+    // The server must know the subscription before we report it live.
+    await this.nc.flush();
+    return {
+      drain: async () => {
+        this.listeners.delete(sub);
+        if (!sub.isClosed()) await sub.drain();
+      },
+    };
+  }
+
+  async deadLetters(): Promise<DeadLetter[]> {
+    const stream = this.streamName(DEAD_LETTER_STREAM);
+    const info = await this.jsm.streams.info(stream);
+    const { first_seq: first, last_seq: last, messages } = info.state;
+    if (messages === 0) return [];
+    const records: DeadLetter[] = [];
+    for (let seq = Math.max(first, last - DEAD_LETTER_READ_LIMIT + 1); seq <= last; seq++) {
+      const stored = await this.jsm.streams.getMessage(stream, { seq }).catch((error: unknown) => {
+        if (isApiError(error, JS_NO_MESSAGE_FOUND)) return null;
+        throw error;
+      });
+      if (stored) records.push(stored.json<DeadLetter>());
+    }
+    return records;
+  }
+
+  async health(): Promise<{ ok: boolean; detail: string }> {
+    if (this.closed || this.nc.isClosed()) return { ok: false, detail: 'closed' };
+    if (!this.connected) return { ok: false, detail: 'disconnected from NATS (reconnecting)' };
+    const problems: string[] = [];
+    for (const loop of this.loops) {
+      try {
+        await this.jsm.consumers.info(loop.stream, loop.name);
+      } catch (error) {
+        problems.push(`${loop.stream}/${loop.name}: ${errorMessage(error)}`);
+      }
+    }
+    if (problems.length > 0) return { ok: false, detail: `consumer(s) not bound: ${problems.join('; ')}` };
+    return { ok: true, detail: `connected to ${this.nc.getServer()}, ${this.loops.size} consumer subscription(s) bound` };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const loops = [...this.loops];
+    this.loops.clear();
+    await Promise.all(loops.map((l) => l.drain()));
+    this.listeners.clear();
+    if (!this.nc.isClosed()) await this.nc.drain();
+  }
+
+  // ---- used by PullLoop ----
+
+  get client(): JetStreamClient {
+    return this.js;
+  }
+
+  get manager(): JetStreamManager {
+    return this.jsm;
+  }
+
+  get connection(): NatsConnection {
+    return this.nc;
+  }
+
+  get options(): Required<Omit<JetStreamBusOptions, 'name' | 'servers'>> {
+    return this.settings;
+  }
+
+  wire(subject: string): string {
+    return this.settings.prefix ? `${this.settings.prefix}.${subject}` : subject;
+  }
+
+  unwire(subject: string): string {
+    const p = `${this.settings.prefix}.`;
+    return this.settings.prefix && subject.startsWith(p) ? subject.slice(p.length) : subject;
+  }
+
+  /** Stores a dead-letter record; `msgId` makes replicas and retries write it once. */
+  async writeDeadLetter(record: Omit<DeadLetter, 'at'>, msgId?: string): Promise<void> {
+    const full: DeadLetter = { ...record, at: new Date().toISOString() };
+    await this.js.publish(this.wire(`${DEAD_LETTER_SUBJECT_PREFIX}${record.subject}`), JSON.stringify(full), msgId !== undefined ? { msgID: msgId } : {});
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new BusError('BUS_CLOSED', 'the bus is closed');
+  }
+
+  private async watchConnection(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type === 'disconnect') this.connected = false;
+      else if (status.type === 'reconnect') this.connected = true;
+    }
+  }
+
+  /** Create or update each stream: boots are idempotent and pick up changed limits. */
+  private async ensureStreams(): Promise<void> {
+    const window = this.settings.duplicateWindowMs;
+    for (const layout of [...MESSAGE_STREAMS, DEAD_LETTER_STREAM]) {
+      const maxAgeMs = layout === DEAD_LETTER_STREAM ? this.settings.deadLetterMaxAgeMs : layout.retention === 'limits' ? this.settings.eventsMaxAgeMs : 0;
+      const config: StreamSetup = {
+        name: this.streamName(layout),
+        subjects: layout.subjects.map((s) => this.wire(s)),
+        retention: layout.retention === 'workqueue' ? RetentionPolicy.Workqueue : RetentionPolicy.Limits,
+        storage: StorageType.File,
+        discard: DiscardPolicy.Old,
+        max_age: nanos(maxAgeMs),
+        // The server rejects a duplicate window longer than max age.
+        duplicate_window: nanos(maxAgeMs > 0 ? Math.min(window, maxAgeMs) : window),
+      };
+      await this.createOrUpdateStream(config);
+    }
+  }
+
+  private async createOrUpdateStream(config: StreamSetup): Promise<void> {
+    try {
+      await this.jsm.streams.info(config.name);
+    } catch (error) {
+      if (!isApiError(error, JS_STREAM_NOT_FOUND)) throw error;
+      try {
+        await this.jsm.streams.add(config);
+        return;
+      } catch (addError) {
+        // Another process created it meanwhile: fall through to update.
+        if (!(addError instanceof JetStreamApiError)) throw addError;
+      }
+    }
+    const { name, ...update } = config;
+    await this.jsm.streams.update(name, update);
+  }
+}
+
+/**
+ * One subscriber of a durable pull consumer. It pulls with `fetch` for exactly the free
+ * handler slots: `consume()` refills on receipt, so a slow handler would hoard messages
+ * beyond `concurrency` while their ack wait runs out. Any failure (consumer deleted,
+ * missed heartbeats, reconnect) recreates the consumer and pulls again.
+ */
+class PullLoop {
+  readonly name: string;
+  private consumer: Consumer | undefined;
+  private batch: ConsumerMessages | undefined;
+  private advisories: NatsSubscription | undefined;
+  private active = 0;
+  private readonly running = new Set<Promise<void>>();
+  private stopping = false;
+  private wake: (() => void) | undefined;
+  private done: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly bus: JetStreamBus,
+    private readonly layout: StreamLayout,
+    readonly stream: string,
+    private readonly filter: string,
+    private readonly options: ResolvedConsumeOptions,
+    private readonly handler: Handler<Subject>,
+  ) {
+    this.name = consumerName(options.group, filter);
+  }
+
+  /** Durable, explicit ack, from the first stored message; create or update. */
+  async ensureConsumer(): Promise<void> {
+    const config: Partial<ConsumerConfig> = {
+      durable_name: this.name,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(this.options.ackWaitMs),
+      max_deliver: this.options.maxDeliver,
+      filter_subject: this.bus.wire(this.filter),
+    };
+    try {
+      await this.bus.manager.consumers.add(this.stream, config);
+    } catch (error) {
+      if (isApiError(error, JS_CONSUMER_NOT_UNIQUE_ON_WORKQUEUE)) {
+        throw new BusError('CONSUMER_CONFLICT', `work-queue stream ${this.stream} already has a consumer overlapping "${this.filter}"`, { cause: error });
+      }
+      if (!(error instanceof JetStreamApiError)) throw new BusError('BROKER_ERROR', `cannot create consumer ${this.name}: ${errorMessage(error)}`, { cause: error });
+      // Exists with another config (newer servers refuse a create then): update it.
+      await this.bus.manager.consumers.update(this.stream, this.name, {
+        ack_wait: config.ack_wait,
+        max_deliver: config.max_deliver,
+      });
+    }
+    this.consumer = undefined;
+  }
+
+  start(): void {
+    const advisory = `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${this.stream}.${this.name}`;
+    this.advisories = this.bus.connection.subscribe(advisory, {
+      callback: (error, msg) => {
+        if (error) return;
+        void this.onMaxDeliveries(msg.json<MaxDeliveriesAdvisory>()).catch((e: unknown) =>
+          this.bus.options.onError(e, `dead-lettering after max deliveries on ${this.name}`),
+        );
+      },
+    });
+    this.done = this.run();
+  }
+
+  async drain(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.batch?.close();
+    await this.done;
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+    if (this.advisories && !this.advisories.isClosed()) this.advisories.unsubscribe();
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      try {
+        await this.freeSlot();
+        if (this.stopping) break;
+        this.consumer ??= await this.bus.client.consumers.get(this.stream, this.name);
+        const batch = await this.consumer.fetch({ max_messages: this.options.concurrency - this.active, expires: this.bus.options.pullExpiresMs });
+        this.batch = batch;
+        if (this.stopping) await batch.close();
+        for await (const msg of batch) {
+          // Pulled while stopping: hand it straight back for another subscriber.
+          if (this.stopping) msg.nak();
+          else this.dispatch(msg);
+        }
+        this.batch = undefined;
+        failures = 0;
+      } catch (error) {
+        this.batch = undefined;
+        this.consumer = undefined;
+        if (this.stopping || this.bus.connection.isClosed()) break;
+        failures++;
+        this.bus.options.onError(error, `consumer ${this.stream}/${this.name} failed (${failures} in a row), recreating it`);
+        await this.pause(Math.min(100 * 2 ** (failures - 1), 5_000));
+        try {
+          await this.ensureConsumer();
+        } catch (ensureError) {
+          this.bus.options.onError(ensureError, `recreating consumer ${this.stream}/${this.name}`);
+        }
+      }
+    }
+  }
+
+  /** Resolves when a handler slot is free (or on stop). */
+  private async freeSlot(): Promise<void> {
+    while (this.active >= this.options.concurrency && !this.stopping) await new Promise<void>((resolve) => (this.wake = resolve));
+  }
+
+  private async pause(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      timer.unref();
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private dispatch(msg: JsMsg): void {
+    this.active++;
+    const run = this.handle(msg).finally(() => {
+      this.active--;
+      const wake = this.wake;
+      this.wake = undefined;
+      wake?.();
+    });
+    this.running.add(run);
+    void run.finally(() => this.running.delete(run));
+  }
+
+  private async handle(msg: JsMsg): Promise<void> {
+    const subject = this.bus.unwire(msg.subject) as Subject;
+    const text = msg.string();
+    const count = msg.info.deliveryCount;
+    const { maxDeliver } = this.options;
+    const deadLetter = async (reason: string) => {
+      try {
+        await this.bus.writeDeadLetter({ subject, group: this.options.group, payload: text, reason, deliveryCount: count }, `${this.stream}:${this.name}:${msg.seq}`);
+      } catch (error) {
+        // Without a record the message must not vanish: leave it to redelivery / the max-deliveries advisory.
+        this.bus.options.onError(error, `dead-lettering ${subject}#${msg.seq} failed; leaving it unacknowledged`);
+        return;
+      }
+      // No reason on the wire: servers before 2.11 ignore a `+TERM <reason>` entirely.
+      msg.term();
+    };
+
+    const decoded = decodePayload(subject, text);
+    if (!decoded.ok) {
+      await deadLetter(decoded.reason);
+      return;
+    }
+    let settled = false;
+    const settle = () => {
+      const first = !settled;
+      settled = true;
+      return first;
+    };
+    const delivery: Delivery<Subject> = {
+      subject,
+      data: decoded.data,
+      headers: fromNatsHeaders(msg.headers),
+      deliveryCount: count,
+      ack: async () => {
+        if (settle()) msg.ack();
+      },
+      nak: async (delayMs?: number) => {
+        if (!settle()) return;
+        if (count >= maxDeliver) await deadLetter(`nak on the last of ${maxDeliver} deliveries`);
+        else msg.nak(delayMs);
+      },
+      term: async (reason: string) => {
+        if (settle()) await deadLetter(reason);
+      },
+      working: async () => {
+        if (!settled) msg.working();
+      },
+    };
+    try {
+      await this.handler(delivery);
+      if (settle()) msg.ack();
+    } catch (error) {
+      if (!settle()) return;
+      if (count >= maxDeliver) await deadLetter(`handler failed on the last of ${maxDeliver} deliveries: ${errorMessage(error)}`);
+      else msg.nak(this.bus.options.errorNakDelayMs);
+    }
+  }
+
+  /** The server gave up after an ack timeout on the last delivery: record it and clear the work queue. */
+  private async onMaxDeliveries(advisory: MaxDeliveriesAdvisory): Promise<void> {
+    const jsm = this.bus.manager;
+    const stored = await jsm.streams.getMessage(this.stream, { seq: advisory.stream_seq }).catch((error: unknown) => {
+      if (isApiError(error, JS_NO_MESSAGE_FOUND)) return null;
+      throw error;
+    });
+    if (!stored) return;
+    await this.bus.writeDeadLetter(
+      {
+        subject: this.bus.unwire(stored.subject),
+        group: this.options.group,
+        payload: stored.string(),
+        reason: `ack wait expired on the last of ${advisory.deliveries} deliveries`,
+        deliveryCount: advisory.deliveries,
+      },
+      `${this.stream}:${this.name}:${advisory.stream_seq}`,
+    );
+    if (this.layout.retention === 'workqueue') {
+      await jsm.streams.deleteMessage(this.stream, advisory.stream_seq, false).catch((error: unknown) => {
+        if (!isApiError(error, JS_NO_MESSAGE_FOUND)) throw error;
+      });
+    }
+  }
+}
+
+function isApiError(error: unknown, code: number): boolean {
+  return error instanceof JetStreamApiError && error.code === code;
+}
+
+function toNatsHeaders(source: Headers | undefined): MsgHdrs | undefined {
+  if (!source || Object.keys(source).length === 0) return undefined;
+  const h = natsHeaders();
+  for (const [k, v] of Object.entries(source)) h.set(k, v);
+  return h;
+}
+
+function fromNatsHeaders(source: MsgHdrs | undefined): Headers {
+  const out: Headers = {};
+  if (!source) return out;
+  for (const k of source.keys()) out[k] = source.get(k);
+  return out;
+}
