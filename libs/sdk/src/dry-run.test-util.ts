@@ -1,10 +1,11 @@
 import { evaluateCondition, evaluateExpression, type ExprScope, renderValue, unwrapExpression, type WorkflowSpec } from '@weft/core';
 
 /**
- * Test support: runs a spec in-process with the pure built-in actions, so specs can
- * assert that their expressions and result passing evaluate as intended. Not the
- * engine: no timers, no durability; a false `if` skips the step and its dependents
- * (the schema's rule). `fail` counts attempts against the step's retry.maxAttempts.
+ * Test support: runs a spec in-process with the built-in actions' outputs (as in
+ * @weft/worker), so specs can assert that their expressions and result passing
+ * evaluate as intended. Not the engine: no timers (sleep does not wait), no
+ * durability. Like the engine, a false `if` or a skipped need skips the step.
+ * `fail` counts attempts against the step's retry.maxAttempts.
  */
 export interface DryRunResult {
   status: 'completed' | 'failed';
@@ -67,16 +68,18 @@ function runAction(
     case 'sleep':
       return { ok: true };
     case 'log':
-      logs.push(String(input.message));
-      return { ok: true };
+      logs.push(typeof input.message === 'string' ? input.message : JSON.stringify(input.message));
+      return { ok: true, output: { logged: true } };
     case 'fail':
-      return { ok: typeof input.untilAttempt === 'number' && attempt >= input.untilAttempt };
+      return typeof input.untilAttempt === 'number' && attempt >= input.untilAttempt ? { ok: true, output: { attempt } } : { ok: false };
     case 'transform':
       // `expr` is bare CEL, read from the spec as written (not rendered first).
       return { ok: true, output: evaluateExpression(unwrapExpression(String(raw.expr)), scope) };
-    case 'http.request':
+    case 'http.request': {
       if (!http) throw new Error('dry run has no http handler');
-      return { ok: true, output: http(input) };
+      const response = http(input);
+      return { ok: response.status < 400, output: { headers: {}, body: null, ...response } };
+    }
     default:
       throw new Error(`dry run does not know action "${action}"`);
   }

@@ -129,12 +129,20 @@ const OUTPUTS_PLACEHOLDER = /\$outputs(?![A-Za-z0-9_])/g;
  * Build-time substitution in a branch's values. A string that is exactly one
  * placeholder becomes the value itself (any JSON type); inside longer text it is
  * written as text (objects as JSON), so within CEL a string item needs quotes: `'$item'`.
+ * `$item.a.b` reads fields while the value is an object; after a non-object the rest
+ * is plain text, so `https://$item.example.com` works for string items.
  */
 function substitute(value: unknown, context: BranchContext, where: string): unknown {
   if (typeof value === 'string') {
     const whole = WHOLE_BRANCH_PLACEHOLDER.exec(value);
-    if (whole) return lookup(whole[1], whole[2], context, where);
-    return value.replace(BRANCH_PLACEHOLDER, (_m, name: string, path: string) => asText(lookup(name, path, context, where)));
+    if (whole) {
+      const found = lookup(whole[1], whole[2], context, where);
+      if (found.rest === '') return found.value;
+    }
+    return value.replace(BRANCH_PLACEHOLDER, (_m, name: string, path: string) => {
+      const found = lookup(name, path, context, where);
+      return asText(found.value) + found.rest;
+    });
   }
   if (Array.isArray(value)) return value.map((v) => substitute(v, context, where));
   if (value !== null && typeof value === 'object') {
@@ -143,15 +151,17 @@ function substitute(value: unknown, context: BranchContext, where: string): unkn
   return value;
 }
 
-function lookup(name: string | undefined, path: string | undefined, context: BranchContext, where: string): unknown {
+/** Resolves `$name.path`; `rest` is the part of the path left as text. */
+function lookup(name: string | undefined, path: string | undefined, context: BranchContext, where: string): { value: unknown; rest: string } {
   let value: unknown = name === 'index' ? context.index : context.item;
-  for (const key of (path ?? '').split('.').slice(1)) {
-    if (value === null || typeof value !== 'object' || !(key in value)) {
-      throw new FragmentError(`${where}: $${name ?? ''}${path ?? ''} has no field "${key}" in branch ${context.index}`);
-    }
+  const keys = (path ?? '').split('.').slice(1);
+  for (let i = 0; i < keys.length; i++) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return { value, rest: `.${keys.slice(i).join('.')}` };
+    const key = keys[i];
+    if (!(key in value)) throw new FragmentError(`${where}: $${name ?? ''}${path ?? ''} has no field "${key}" in branch ${context.index}`);
     value = (value as Record<string, unknown>)[key];
   }
-  return value;
+  return { value, rest: '' };
 }
 
 function asText(value: unknown): string {
