@@ -1,0 +1,84 @@
+import type { Bus, ConsumeOptions, DeadLetter, Delivery, Handler, Headers, PublishOptions, Subscription } from '@weft/bus';
+import { type MessageOf, type Subject, SUBJECTS } from '@weft/contracts';
+
+export type Settlement = { op: 'ack' | 'nak' | 'term' | 'working'; subject: string; token?: string; deliveryCount: number };
+
+/**
+ * A real bus seen through a one-way mirror: records how deliveries are settled and can make
+ * publishes fail, so tests can see acks and naks without reaching into the bus.
+ */
+export class SpyBus implements Bus {
+  readonly settlements: Settlement[] = [];
+  /** Every publish the bus accepted, in order. */
+  readonly published: { subject: string; payload: unknown }[] = [];
+  /** Subjects whose next publishes throw, with how many remain. */
+  private readonly failing = new Map<string, number>();
+
+  constructor(private readonly inner: Bus) {}
+
+  failNextPublishes(subject: Subject, count = 1): void {
+    this.failing.set(subject, count);
+  }
+
+  /** How the dispatch carrying `token` was settled by workers. */
+  settled(op: Settlement['op'], token: string): Settlement[] {
+    return this.settlements.filter((s) => s.op === op && s.token === token && s.subject.startsWith(SUBJECTS.dispatchPrefix));
+  }
+
+  async publish<S extends Subject>(subject: S, payload: MessageOf<S>, options?: PublishOptions): Promise<void> {
+    const remaining = this.failing.get(subject) ?? 0;
+    if (remaining > 0) {
+      this.failing.set(subject, remaining - 1);
+      throw new Error(`injected publish failure on ${subject}`);
+    }
+    await this.inner.publish(subject, payload, options);
+    this.published.push({ subject, payload });
+  }
+
+  consume<S extends Subject>(subject: S, options: ConsumeOptions, handler: Handler<S>): Promise<Subscription> {
+    return this.inner.consume(subject, options, (delivery) => handler(this.watch(delivery)));
+  }
+
+  broadcast<S extends Subject>(subject: S, payload: MessageOf<S>, options?: PublishOptions): Promise<void> {
+    return this.inner.broadcast(subject, payload, options);
+  }
+
+  listen<S extends Subject>(subject: S, handler: (message: MessageOf<S>, headers: Headers) => void | Promise<void>): Promise<Subscription> {
+    return this.inner.listen(subject, handler);
+  }
+
+  deadLetters(): Promise<DeadLetter[]> {
+    return this.inner.deadLetters();
+  }
+
+  health(): Promise<{ ok: boolean; detail: string }> {
+    return this.inner.health();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  /** Results published so far for `token` (synchronously visible, unlike a consumer's view). */
+  resultsPublished(token: string): unknown[] {
+    return this.published.filter((p) => p.subject === SUBJECTS.stepResult && (p.payload as { token?: unknown }).token === token).map((p) => p.payload);
+  }
+
+  dispatchSettlements(token: string): Settlement[] {
+    return this.settlements.filter((s) => s.token === token && s.subject.startsWith(SUBJECTS.dispatchPrefix));
+  }
+
+  private watch<S extends Subject>(delivery: Delivery<S>): Delivery<S> {
+    const data = delivery.data as { token?: unknown };
+    const record = (op: Settlement['op']): void => {
+      this.settlements.push({ op, subject: delivery.subject, token: typeof data.token === 'string' ? data.token : undefined, deliveryCount: delivery.deliveryCount });
+    };
+    return {
+      ...delivery,
+      ack: () => (record('ack'), delivery.ack()),
+      nak: (delayMs?: number) => (record('nak'), delivery.nak(delayMs)),
+      term: (reason: string) => (record('term'), delivery.term(reason)),
+      working: () => (record('working'), delivery.working()),
+    };
+  }
+}

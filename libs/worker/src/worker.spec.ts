@@ -1,0 +1,367 @@
+import { InMemoryBus } from '@weft/bus';
+import { dispatchSubject, type StepDispatch, type StepHeartbeat, type StepResult, SUBJECTS } from '@weft/contracts';
+import { ActionError, NonRetryableError } from './action.errors';
+import { ActionRegistry } from './action.registry';
+import type { ActionContext, ActionDefinition } from './action.types';
+import { builtinActions } from './actions/builtin.actions';
+import { recordingLogger } from './__fixtures__/action-context.fixture';
+import { SpyBus } from './__fixtures__/spy-bus.fixture';
+import { deferred, waitFor } from './__fixtures__/wait.fixture';
+import { silentLogger } from './logger.util';
+import { createWorker, type StepFinishedEvent, type Worker, type WorkerOptions } from './worker';
+
+let bus: SpyBus;
+let workers: Worker[];
+let results: StepResult[];
+let heartbeats: { message: StepHeartbeat; msgId?: string }[];
+let sequence = 0;
+
+beforeEach(async () => {
+  bus = new SpyBus(new InMemoryBus({ onError: () => {} }));
+  workers = [];
+  results = [];
+  heartbeats = [];
+  // Stands in for the scheduler's inbox consumers.
+  await bus.consume(SUBJECTS.stepResult, { group: 'test-scheduler' }, async (d) => {
+    results.push(d.data);
+    await d.ack();
+  });
+  await bus.consume(SUBJECTS.stepHeartbeat, { group: 'test-scheduler' }, async (d) => {
+    heartbeats.push({ message: d.data, msgId: d.headers['Nats-Msg-Id'] });
+    await d.ack();
+  });
+});
+
+afterEach(async () => {
+  await Promise.all(workers.map((w) => w.stop()));
+  await bus.close();
+});
+
+async function startWorker(options: Partial<WorkerOptions> & Pick<WorkerOptions, 'actions'>): Promise<Worker> {
+  const worker = createWorker({ bus, queues: ['default'], logger: silentLogger, ...options });
+  workers.push(worker);
+  await worker.start();
+  return worker;
+}
+
+function makeDispatch(overrides: Partial<StepDispatch> = {}): StepDispatch {
+  sequence += 1;
+  const stepId = overrides.stepId ?? `step${sequence}`;
+  const runId = overrides.runId ?? 'run-1';
+  const attempt = overrides.attempt ?? 1;
+  return {
+    runId,
+    workflow: 'demo',
+    stepId,
+    attempt,
+    token: `${runId}:${stepId}:${attempt}:${sequence}`,
+    action: 'noop',
+    input: {},
+    queue: 'default',
+    timeoutMs: 10_000,
+    ...overrides,
+  };
+}
+
+async function dispatch(overrides: Partial<StepDispatch> = {}): Promise<StepDispatch> {
+  const message = makeDispatch(overrides);
+  await bus.publish(dispatchSubject(message.queue), message, { msgId: `${message.runId}:${message.stepId}:${message.attempt}` });
+  return message;
+}
+
+const resultOf = (token: string): StepResult | undefined => results.find((r) => r.token === token);
+async function awaitResult(token: string): Promise<StepResult> {
+  await waitFor(() => resultOf(token) !== undefined, `the result of ${token}`);
+  const result = resultOf(token);
+  if (!result) throw new Error('unreachable');
+  return result;
+}
+
+/** An action whose runs the test holds open and can inspect. */
+function gatedAction(name = 'gated'): ActionDefinition & { calls: ActionContext[]; release(): void; observedAborts: unknown[] } {
+  const gate = deferred();
+  const calls: ActionContext[] = [];
+  const observedAborts: unknown[] = [];
+  return {
+    name,
+    calls,
+    observedAborts,
+    release: () => gate.resolve(),
+    handler: async (input, ctx) => {
+      calls.push(ctx);
+      ctx.signal.addEventListener('abort', () => observedAborts.push(ctx.signal.reason));
+      await gate.promise;
+      return { done: input.n ?? true };
+    },
+  };
+}
+
+describe('worker: one step', () => {
+  it('publishes a started heartbeat, runs the handler, publishes the completed result, then acks', async () => {
+    const finished: StepFinishedEvent[] = [];
+    const worker = await startWorker({ actions: builtinActions(), workerId: 'w-1', onStepFinished: (e) => finished.push(e) });
+    const sent = await dispatch({ action: 'noop', input: { hello: 'world' } });
+
+    const result = await awaitResult(sent.token);
+    expect(result).toMatchObject({
+      outcome: 'completed',
+      runId: 'run-1',
+      stepId: sent.stepId,
+      attempt: 1,
+      token: sent.token,
+      workerId: 'w-1',
+      output: { hello: 'world' },
+    });
+    expect(heartbeats).toEqual([
+      {
+        message: { runId: 'run-1', stepId: sent.stepId, attempt: 1, token: sent.token, workerId: 'w-1', phase: 'started' },
+        msgId: `${sent.token}:started`,
+      },
+    ]);
+    await waitFor(() => bus.settled('ack', sent.token).length === 1, 'the ack');
+    expect(bus.dispatchSettlements(sent.token).map((s) => s.op)).toEqual(['ack']);
+    expect(finished).toEqual([expect.objectContaining({ stepId: sent.stepId, action: 'noop', outcome: 'completed', workerId: 'w-1', durationMs: expect.any(Number) })]);
+    expect(worker.inFlight()).toBe(0);
+  });
+
+  it('gives the handler its context, with a logger bound to run, step and attempt', async () => {
+    const logger = recordingLogger();
+    await startWorker({ actions: builtinActions(), logger, workerId: 'w-ctx' });
+    const sent = await dispatch({ action: 'log', input: { message: 'hi there', level: 'warn' }, attempt: 3, runId: 'run-ctx' });
+    await expect(awaitResult(sent.token)).resolves.toMatchObject({ outcome: 'completed', output: { logged: true } });
+    expect(logger.entries).toContainEqual({
+      level: 'warn',
+      message: 'hi there',
+      fields: { runId: 'run-ctx', stepId: sent.stepId, attempt: 3, action: 'log', workerId: 'w-ctx' },
+    });
+  });
+
+  it.each<[string, ActionDefinition['handler'], { code: string; retryable: boolean; message?: string }]>([
+    ['a plain Error', () => { throw new Error('kaput'); }, { code: 'HANDLER_ERROR', retryable: true, message: 'kaput' }],
+    ['an async rejection with a code', async () => { throw new ActionError('E_RATE_LIMIT', 'slow down'); }, { code: 'E_RATE_LIMIT', retryable: true }],
+    ['an ActionError marked non-retryable', () => { throw new ActionError('E_BAD', 'bad', { retryable: false }); }, { code: 'E_BAD', retryable: false }],
+    ['a NonRetryableError', () => { throw new NonRetryableError('gone for good'); }, { code: 'NON_RETRYABLE', retryable: false }],
+    ['an output JSON cannot carry', () => ({ big: BigInt(1) }), { code: 'OUTPUT_NOT_SERIALIZABLE', retryable: false }],
+  ])('reports %s as a failed result with its code and retryability, and acks', async (_label, handler, expected) => {
+    await startWorker({ actions: [{ name: 'broken', handler }] });
+    const sent = await dispatch({ action: 'broken' });
+    const result = await awaitResult(sent.token);
+    expect(result).toMatchObject({ outcome: 'failed', error: expect.objectContaining(expected) });
+    await waitFor(() => bus.settled('ack', sent.token).length === 1, 'the ack');
+  });
+
+  it('fails an unknown action with ACTION_NOT_FOUND, non-retryable', async () => {
+    await startWorker({ actions: new ActionRegistry(builtinActions()) });
+    const sent = await dispatch({ action: 'email.send' });
+    await expect(awaitResult(sent.token)).resolves.toMatchObject({
+      outcome: 'failed',
+      error: { code: 'ACTION_NOT_FOUND', retryable: false, message: expect.stringContaining('email.send') },
+    });
+  });
+
+  it('runs the flaky fail action to success on the attempt named by untilAttempt', async () => {
+    await startWorker({ actions: builtinActions() });
+    const first = await dispatch({ action: 'fail', stepId: 'flaky', attempt: 1, input: { untilAttempt: 2 } });
+    await expect(awaitResult(first.token)).resolves.toMatchObject({ outcome: 'failed', error: { code: 'FAILED', retryable: true } });
+    const second = await dispatch({ action: 'fail', stepId: 'flaky', attempt: 2, input: { untilAttempt: 2 } });
+    await expect(awaitResult(second.token)).resolves.toMatchObject({ outcome: 'completed', output: { attempt: 2 } });
+  });
+});
+
+describe('worker: aborting a step', () => {
+  it('aborts a step past its timeoutMs with TIMEOUT (retryable), and the handler sees the signal', async () => {
+    const action = gatedAction();
+    await startWorker({ actions: [action] });
+    const sent = await dispatch({ action: 'gated', timeoutMs: 50 });
+    await expect(awaitResult(sent.token)).resolves.toMatchObject({ outcome: 'failed', error: { code: 'TIMEOUT', retryable: true } });
+    expect(action.observedAborts).toEqual([expect.objectContaining({ code: 'TIMEOUT' })]);
+    expect(bus.settled('ack', sent.token)).toHaveLength(1);
+  });
+
+  it('reports the timeout even when the handler ignores its signal', async () => {
+    await startWorker({ actions: [{ name: 'stuck', handler: () => new Promise(() => {}) }] });
+    const sent = await dispatch({ action: 'stuck', timeoutMs: 30 });
+    await expect(awaitResult(sent.token)).resolves.toMatchObject({ outcome: 'failed', error: { code: 'TIMEOUT' } });
+  });
+
+  it('aborts on a cancel broadcast for the step, then for the run, leaving other runs alone', async () => {
+    const action = gatedAction();
+    const worker = await startWorker({ actions: [action] });
+    const a1 = await dispatch({ action: 'gated', runId: 'run-a', stepId: 's1' });
+    const a2 = await dispatch({ action: 'gated', runId: 'run-a', stepId: 's2' });
+    const b1 = await dispatch({ action: 'gated', runId: 'run-b', stepId: 's1' });
+    await waitFor(() => worker.inFlight() === 3, 'three running steps');
+
+    await bus.broadcast(SUBJECTS.runCancel, { runId: 'run-a', stepId: 's1', reason: 'user asked' });
+    await expect(awaitResult(a1.token)).resolves.toMatchObject({
+      outcome: 'failed',
+      error: { code: 'CANCELED', retryable: false, message: expect.stringContaining('user asked') },
+    });
+    expect(worker.inFlight()).toBe(2);
+
+    await bus.broadcast(SUBJECTS.runCancel, { runId: 'run-a', stepId: 's2', attempt: 7, reason: 'another attempt' });
+    await bus.broadcast(SUBJECTS.runCancel, { runId: 'run-a', reason: 'run canceled' });
+    await expect(awaitResult(a2.token)).resolves.toMatchObject({ outcome: 'failed', error: { code: 'CANCELED', message: expect.stringContaining('run canceled') } });
+    expect(action.observedAborts).toEqual([expect.objectContaining({ code: 'CANCELED' }), expect.objectContaining({ code: 'CANCELED' })]);
+
+    expect(resultOf(b1.token)).toBeUndefined();
+    action.release();
+    await expect(awaitResult(b1.token)).resolves.toMatchObject({ outcome: 'completed' });
+  });
+});
+
+describe('worker: long steps', () => {
+  it('sends progress heartbeats and extends the delivery while a step runs; ctx.heartbeat() beats at once', async () => {
+    const action = gatedAction();
+    await startWorker({ actions: [action], heartbeatIntervalMs: 20 });
+    const sent = await dispatch({ action: 'gated' });
+    const progress = (): StepHeartbeat[] => heartbeats.map((h) => h.message).filter((h) => h.token === sent.token && h.phase === 'progress');
+    await waitFor(() => progress().length >= 2, 'two progress heartbeats');
+    expect(bus.settled('working', sent.token).length).toBeGreaterThanOrEqual(2);
+
+    await waitFor(() => action.calls.length === 1, 'the handler call');
+    const before = progress().length;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    action.calls[0].heartbeat();
+    await waitFor(() => progress().length > before, 'a heartbeat asked for by the handler');
+
+    action.release();
+    await expect(awaitResult(sent.token)).resolves.toMatchObject({ outcome: 'completed' });
+    const count = progress().length;
+    // The progress timer is gone with the step: nothing beats for a finished step.
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(progress()).toHaveLength(count);
+  });
+});
+
+describe('worker: concurrency and sharing', () => {
+  it('runs at most `concurrency` steps at once, across queues', async () => {
+    let running = 0;
+    let peak = 0;
+    const gate = deferred();
+    const worker = await startWorker({
+      queues: ['alpha', 'beta'],
+      concurrency: 2,
+      actions: [
+        {
+          name: 'count',
+          handler: async () => {
+            running += 1;
+            peak = Math.max(peak, running);
+            await gate.promise;
+            running -= 1;
+            return null;
+          },
+        },
+      ],
+    });
+    const sent = [];
+    for (const queue of ['alpha', 'beta', 'alpha', 'beta', 'alpha', 'beta']) sent.push(await dispatch({ action: 'count', queue }));
+    await waitFor(() => worker.inFlight() === 2, 'two running steps');
+    // Give the bus every chance to hand over more than the bound.
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(worker.inFlight()).toBe(2);
+    expect(results).toHaveLength(0);
+
+    gate.resolve();
+    await waitFor(() => results.length === 6, 'six results');
+    expect(peak).toBe(2);
+    expect(new Set(results.map((r) => r.token))).toEqual(new Set(sent.map((s) => s.token)));
+  });
+
+  it('shares a queue between two workers: each step runs once', async () => {
+    const calls = new Map<string, number>();
+    const perWorker = new Map<string, number>();
+    const actions: ActionDefinition[] = [
+      {
+        name: 'tally',
+        handler: async (_input, ctx) => {
+          calls.set(ctx.stepId, (calls.get(ctx.stepId) ?? 0) + 1);
+          await new Promise((resolve) => setImmediate(resolve));
+          return null;
+        },
+      },
+    ];
+    const finished = (e: StepFinishedEvent): void => void perWorker.set(e.workerId, (perWorker.get(e.workerId) ?? 0) + 1);
+    await startWorker({ actions, workerId: 'w-a', concurrency: 3, onStepFinished: finished });
+    await startWorker({ actions, workerId: 'w-b', concurrency: 3, onStepFinished: finished });
+    for (let i = 0; i < 20; i++) await dispatch({ action: 'tally', stepId: `t${i}` });
+
+    await waitFor(() => results.length === 20, 'twenty results');
+    expect([...calls.values()]).toEqual(new Array(20).fill(1));
+    expect(new Set(results.map((r) => r.stepId)).size).toBe(20);
+    expect(perWorker.get('w-a')).toBeGreaterThan(0);
+    expect(perWorker.get('w-b')).toBeGreaterThan(0);
+  });
+});
+
+describe('worker: delivery failures and shutdown', () => {
+  it('naks the dispatch when the result cannot be published, and the step runs again', async () => {
+    const finished: StepFinishedEvent[] = [];
+    let runs = 0;
+    await startWorker({ actions: [{ name: 'once', handler: () => ++runs }], onStepFinished: (e) => finished.push(e) });
+    bus.failNextPublishes(SUBJECTS.stepResult, 1);
+    const sent = await dispatch({ action: 'once' });
+
+    await expect(awaitResult(sent.token)).resolves.toMatchObject({ outcome: 'completed', output: 2 });
+    expect(bus.dispatchSettlements(sent.token).map((s) => [s.op, s.deliveryCount])).toEqual([
+      ['nak', 1],
+      ['ack', 2],
+    ]);
+    expect(finished.map((e) => e.outcome)).toEqual(['handed-back', 'completed']);
+  });
+
+  it('stop() stops pulling and waits for the in-flight step to finish and be reported', async () => {
+    const action = gatedAction();
+    const worker = await startWorker({ actions: [action], shutdownGraceMs: 10_000 });
+    const sent = await dispatch({ action: 'gated' });
+    await waitFor(() => worker.inFlight() === 1, 'the step to run');
+
+    let stopped = false;
+    const stopping = worker.stop().then(() => {
+      stopped = true;
+    });
+    const later = await dispatch({ action: 'gated' });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(stopped).toBe(false);
+    expect(action.calls).toHaveLength(1);
+
+    action.release();
+    await stopping;
+    expect(bus.resultsPublished(sent.token)).toEqual([expect.objectContaining({ outcome: 'completed' })]);
+    expect(bus.settled('ack', sent.token)).toHaveLength(1);
+    expect(action.observedAborts).toEqual([]);
+
+    // The dispatch that arrived during shutdown waits for another replica.
+    const successor = await startWorker({ actions: builtinActions().concat({ name: 'gated', handler: () => 'by successor' }) });
+    await expect(awaitResult(later.token)).resolves.toMatchObject({ outcome: 'completed', output: 'by successor' });
+    expect(successor.workerId).not.toBe(worker.workerId);
+  });
+
+  it('after the grace period stop() aborts the rest and hands them back with nak, reporting nothing', async () => {
+    const action = gatedAction();
+    const finished: StepFinishedEvent[] = [];
+    const worker = await startWorker({ actions: [action], shutdownGraceMs: 50, onStepFinished: (e) => finished.push(e) });
+    const sent = await dispatch({ action: 'gated' });
+    await waitFor(() => worker.inFlight() === 1, 'the step to run');
+
+    await worker.stop();
+    expect(action.observedAborts).toEqual([expect.objectContaining({ code: 'WORKER_SHUTDOWN' })]);
+    expect(bus.settled('nak', sent.token)).toHaveLength(1);
+    expect(bus.resultsPublished(sent.token)).toEqual([]);
+    expect(finished).toEqual([expect.objectContaining({ outcome: 'handed-back' })]);
+    expect(worker.inFlight()).toBe(0);
+    await expect(worker.start()).rejects.toMatchObject({ code: 'WORKER_INVALID' });
+
+    const successor = gatedAction();
+    successor.release();
+    await startWorker({ actions: [successor], workerId: 'w-next' });
+    await expect(awaitResult(sent.token)).resolves.toMatchObject({ outcome: 'completed', workerId: 'w-next' });
+    expect(bus.settled('ack', sent.token)).toEqual([expect.objectContaining({ deliveryCount: 2 })]);
+  });
+
+  it('rejects options it cannot work with', () => {
+    expect(() => createWorker({ bus, queues: [], actions: [] })).toThrow(/at least one queue/);
+    expect(() => createWorker({ bus, queues: ['q'], actions: [], concurrency: 0 })).toThrow(/concurrency/);
+  });
+});
