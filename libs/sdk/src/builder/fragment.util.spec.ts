@@ -102,6 +102,14 @@ describe('fanOutFanIn', () => {
     expect(out.map((s) => s.with)).toEqual([{ key: 'a0' }, { key: 'b1' }, { expr: 'steps.sq_0.output.key + steps.sq_1.output.key' }]);
   });
 
+  it('reads $item fields only while the value is an object, leaving the rest as text', () => {
+    const join = { id: 'j', action: 'noop' };
+    const [byName] = fanOutFanIn({ id: 'r', items: ['eu'], action: 'noop', with: { url: 'https://$item.example.com' }, join });
+    expect(byName.with).toEqual({ url: 'https://eu.example.com' });
+    const [byField] = fanOutFanIn({ id: 'r', items: [{ host: { name: 'us', port: 443 } }], action: 'noop', with: { url: 'https://$item.host.name.example.com:$item.host.port' }, join });
+    expect(byField.with).toEqual({ url: 'https://us.example.com:443' });
+  });
+
   it('leaves look-alike names and ${{ }} alone', () => {
     const [first] = fanOutFanIn({ id: 'x', count: 1, action: 'noop', with: { a: '$indexes', b: '${{ steps.index }}', c: 'cost: $5' }, join: { id: 'j', action: 'noop' } });
     expect(first.with).toEqual({ a: '$indexes', b: '${{ steps.index }}', c: 'cost: $5' });
