@@ -38,7 +38,8 @@ afterEach(async () => {
 });
 
 async function startWorker(options: Partial<WorkerOptions> & Pick<WorkerOptions, 'actions'>): Promise<Worker> {
-  const worker = createWorker({ bus, queues: ['default'], logger: silentLogger, ...options });
+  // A short grace keeps cleanup quick when a test fails with a step held open.
+  const worker = createWorker({ bus, queues: ['default'], logger: silentLogger, shutdownGraceMs: 200, ...options });
   workers.push(worker);
   await worker.start();
   return worker;
@@ -211,26 +212,40 @@ describe('worker: aborting a step', () => {
 });
 
 describe('worker: long steps', () => {
-  it('sends progress heartbeats and extends the delivery while a step runs; ctx.heartbeat() beats at once', async () => {
-    const action = gatedAction();
-    await startWorker({ actions: [action], heartbeatIntervalMs: 20 });
-    const sent = await dispatch({ action: 'gated' });
-    const progress = (): StepHeartbeat[] => heartbeats.map((h) => h.message).filter((h) => h.token === sent.token && h.phase === 'progress');
-    await waitFor(() => progress().length >= 2, 'two progress heartbeats');
-    expect(bus.settled('working', sent.token).length).toBeGreaterThanOrEqual(2);
+  const progressOf = (token: string): StepHeartbeat[] => heartbeats.map((h) => h.message).filter((h) => h.token === token && h.phase === 'progress');
 
+  it('sends progress heartbeats and extends the delivery while a step runs, and stops when it ends', async () => {
+    const first = gatedAction('first');
+    const second = gatedAction('second');
+    await startWorker({ actions: [first, second], heartbeatIntervalMs: 20 });
+    const sent = await dispatch({ action: 'first' });
+    await waitFor(() => progressOf(sent.token).length >= 2, 'two progress heartbeats');
+    expect(bus.settled('working', sent.token).length).toBeGreaterThanOrEqual(2);
+    expect(progressOf(sent.token)[0]).toMatchObject({ runId: 'run-1', stepId: sent.stepId, attempt: 1 });
+
+    first.release();
+    await expect(awaitResult(sent.token)).resolves.toMatchObject({ outcome: 'completed' });
+    const count = progressOf(sent.token).length;
+    // Another step's heartbeats are the clock: three of its beats, none for the finished step.
+    const other = await dispatch({ action: 'second' });
+    await waitFor(() => progressOf(other.token).length >= 3, 'three beats of another step');
+    expect(progressOf(sent.token)).toHaveLength(count);
+    second.release();
+  });
+
+  it('ctx.heartbeat() beats at once, at most once a second', async () => {
+    const action = gatedAction();
+    await startWorker({ actions: [action], heartbeatIntervalMs: 60_000 });
+    const sent = await dispatch({ action: 'gated' });
     await waitFor(() => action.calls.length === 1, 'the handler call');
-    const before = progress().length;
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    action.calls[0].heartbeat();
-    await waitFor(() => progress().length > before, 'a heartbeat asked for by the handler');
+    for (let i = 0; i < 5; i++) action.calls[0].heartbeat();
+    await waitFor(() => progressOf(sent.token).length === 1, 'the heartbeat asked for');
+    expect(bus.settled('working', sent.token)).toHaveLength(1);
 
     action.release();
-    await expect(awaitResult(sent.token)).resolves.toMatchObject({ outcome: 'completed' });
-    const count = progress().length;
-    // The progress timer is gone with the step: nothing beats for a finished step.
-    await new Promise((resolve) => setTimeout(resolve, 60));
-    expect(progress()).toHaveLength(count);
+    await waitFor(() => bus.resultsPublished(sent.token).length === 1, 'the result');
+    const progressPublished = bus.published.filter((p) => p.subject === SUBJECTS.stepHeartbeat && (p.payload as StepHeartbeat).phase === 'progress');
+    expect(progressPublished).toHaveLength(1);
   });
 });
 
@@ -258,8 +273,9 @@ describe('worker: concurrency and sharing', () => {
     const sent = [];
     for (const queue of ['alpha', 'beta', 'alpha', 'beta', 'alpha', 'beta']) sent.push(await dispatch({ action: 'count', queue }));
     await waitFor(() => worker.inFlight() === 2, 'two running steps');
-    // Give the bus every chance to hand over more than the bound.
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    // Each queue's consumer hands over up to `concurrency` dispatches: four are held, two wait for a slot.
+    await waitFor(() => bus.deliveries.filter((d) => d.startsWith(SUBJECTS.dispatchPrefix)).length === 4, 'four deliveries');
+    await new Promise((resolve) => setImmediate(resolve));
     expect(worker.inFlight()).toBe(2);
     expect(results).toHaveLength(0);
 
@@ -313,7 +329,7 @@ describe('worker: delivery failures and shutdown', () => {
 
   it('stop() stops pulling and waits for the in-flight step to finish and be reported', async () => {
     const action = gatedAction();
-    const worker = await startWorker({ actions: [action], shutdownGraceMs: 10_000 });
+    const worker = await startWorker({ actions: [action], shutdownGraceMs: 10_000, heartbeatIntervalMs: 10 });
     const sent = await dispatch({ action: 'gated' });
     await waitFor(() => worker.inFlight() === 1, 'the step to run');
 
@@ -322,7 +338,9 @@ describe('worker: delivery failures and shutdown', () => {
       stopped = true;
     });
     const later = await dispatch({ action: 'gated' });
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    // The running step's heartbeats are the clock: several beats into the shutdown, stop() still waits.
+    const beats = heartbeats.length;
+    await waitFor(() => heartbeats.length >= beats + 3, 'three more heartbeats');
     expect(stopped).toBe(false);
     expect(action.calls).toHaveLength(1);
 

@@ -207,7 +207,7 @@ class StepWorker implements Worker {
     this.running.add(step);
 
     let beats = 0;
-    let lastBeatAt = 0;
+    let lastBeatAt = Number.NEGATIVE_INFINITY;
     const beat = (): void => {
       lastBeatAt = performance.now();
       beats += 1;

@@ -9,6 +9,8 @@ export type Settlement = { op: 'ack' | 'nak' | 'term' | 'working'; subject: stri
  */
 export class SpyBus implements Bus {
   readonly settlements: Settlement[] = [];
+  /** Subjects of every delivery handed to a consumer, in order. */
+  readonly deliveries: string[] = [];
   /** Every publish the bus accepted, in order. */
   readonly published: { subject: string; payload: unknown }[] = [];
   /** Subjects whose next publishes throw, with how many remain. */
@@ -69,6 +71,7 @@ export class SpyBus implements Bus {
   }
 
   private watch<S extends Subject>(delivery: Delivery<S>): Delivery<S> {
+    this.deliveries.push(delivery.subject);
     const data = delivery.data as { token?: unknown };
     const record = (op: Settlement['op']): void => {
       this.settlements.push({ op, subject: delivery.subject, token: typeof data.token === 'string' ? data.token : undefined, deliveryCount: delivery.deliveryCount });
