@@ -1,4 +1,4 @@
-import { checkCondition, checkExpression, checkTemplate } from './check.util';
+import { checkCondition, checkExpression, checkSingleExpression, checkTemplate } from './check.util';
 
 const refs = (text: string) => checkTemplate(text).references.map((r) => `${r.scope}.${r.name}${r.field ? `.${r.field}` : ''}@${r.offset}`);
 
@@ -71,13 +71,28 @@ describe('checkCondition', () => {
 
   it('rejects non-bool conditions when the type is known', () => {
     expect(checkCondition('${{ 1 + 2 }}').problems).toEqual([
-      { code: 'CONDITION_NOT_BOOL', severity: 'error', message: 'condition "1 + 2" must be a bool, but it is an int', offset: 4 },
+      { code: 'CONDITION_NOT_BOOL', severity: 'error', message: 'the condition must be a bool, but it is an int', offset: 0 },
     ]);
     expect(checkCondition('"yes"').problems[0].message).toContain('but it is a string');
   });
 
   it('rejects several templates in one condition', () => {
-    expect(checkCondition('${{ true }} && ${{ false }}').problems[0].code).toBe('CONDITION_NOT_SINGLE');
+    expect(checkCondition('${{ true }} && ${{ false }}').problems[0].code).toBe('NOT_SINGLE_EXPRESSION');
     expect(checkCondition('${{ true').problems[0].code).toBe('TEMPLATE_SYNTAX');
+  });
+});
+
+describe('checkSingleExpression', () => {
+  it('reads a bare or wrapped expression of any type', () => {
+    expect(checkSingleExpression('steps.a.output.rows.map(r, r.id)')).toMatchObject({ problems: [], type: 'list' });
+    expect(checkSingleExpression(' ${{ size(steps.a.output.rows) + 1 }}')).toMatchObject({
+      problems: [],
+      type: 'int',
+      references: [{ scope: 'steps', name: 'a', field: 'output', offset: 10 }],
+    });
+  });
+
+  it('points syntax errors into the wrapped source', () => {
+    expect(checkSingleExpression('${{ 1 + }}').problems).toEqual([expect.objectContaining({ code: 'CEL_SYNTAX', offset: 7 })]);
   });
 });

@@ -7,7 +7,7 @@ import { hasTemplate, parseTemplate, TemplateSyntaxError } from './template';
  * and which `steps.<id>` / `inputs.<name>` each expression reads. Nothing is evaluated.
  */
 
-export type ExprProblemCode = 'TEMPLATE_SYNTAX' | 'CEL_SYNTAX' | 'CEL_TYPE' | 'CONDITION_NOT_BOOL' | 'CONDITION_NOT_SINGLE' | 'DYNAMIC_REFERENCE';
+export type ExprProblemCode = 'TEMPLATE_SYNTAX' | 'CEL_SYNTAX' | 'CEL_TYPE' | 'CONDITION_NOT_BOOL' | 'NOT_SINGLE_EXPRESSION' | 'DYNAMIC_REFERENCE';
 
 export interface ExprProblem {
   code: ExprProblemCode;
@@ -33,6 +33,9 @@ export interface ExprCheck {
   /** The CEL type of a bare expression or condition when it checks (`dyn` when unknown). */
   type?: string;
 }
+
+/** What `steps.<id>` holds in an expression (see ExprScope). */
+export const STEP_RESULT_FIELDS = ['output', 'status', 'attempts', 'error'] as const;
 
 /** Macros that bind a loop variable as their first argument (`list.map(x, x * 2)`). */
 const BINDING_MACROS = new Set(['all', 'exists', 'exists_one', 'map', 'filter']);
@@ -82,33 +85,41 @@ export function checkTemplate(text: string): ExprCheck {
   return out;
 }
 
-/** An `if` (bare CEL or one `${{ }}`); it must be a bool when the checker can tell. */
-export function checkCondition(text: string): ExprCheck {
+/**
+ * A field holding one expression, bare or wrapped in one `${{ }}` (how `if` and a
+ * transform's `with.expr` are read).
+ */
+export function checkSingleExpression(text: string): ExprCheck {
   const lead = text.length - text.trimStart().length;
   const trimmed = text.trim();
-  let source = trimmed;
-  let offset = lead;
-  if (hasTemplate(trimmed)) {
-    let parts: ReturnType<typeof parseTemplate>;
-    try {
-      parts = parseTemplate(trimmed);
-    } catch (error) {
-      const problem = templateProblem(error);
-      return { problems: [{ ...problem, offset: problem.offset + lead }], references: [] };
-    }
-    const only = parts.length === 1 ? parts[0] : undefined;
-    if (only?.kind !== 'expr') {
-      return {
-        problems: [{ code: 'CONDITION_NOT_SINGLE', severity: 'error', message: 'a condition is one expression: bare CEL or a single ${{ }}', offset: lead }],
-        references: [],
-      };
-    }
-    source = only.source;
-    offset = lead + only.offset;
+  if (!hasTemplate(trimmed)) return checkExpression(trimmed, lead);
+  let parts: ReturnType<typeof parseTemplate>;
+  try {
+    parts = parseTemplate(trimmed);
+  } catch (error) {
+    const problem = templateProblem(error);
+    return { problems: [{ ...problem, offset: problem.offset + lead }], references: [] };
   }
-  const result = checkExpression(source, offset);
+  const only = parts.length === 1 ? parts[0] : undefined;
+  if (only?.kind !== 'expr') {
+    return {
+      problems: [{ code: 'NOT_SINGLE_EXPRESSION', severity: 'error', message: 'expected one expression: bare CEL or a single ${{ }}', offset: lead }],
+      references: [],
+    };
+  }
+  return checkExpression(only.source, lead + only.offset);
+}
+
+/** An `if`: one expression that must be a bool when the checker can tell. */
+export function checkCondition(text: string): ExprCheck {
+  const result = checkSingleExpression(text);
   if (result.type !== undefined && result.type !== 'bool' && result.type !== 'dyn') {
-    result.problems.push({ code: 'CONDITION_NOT_BOOL', severity: 'error', message: `condition ${quote(source)} must be a bool, but it is ${article(result.type)}`, offset });
+    result.problems.push({
+      code: 'CONDITION_NOT_BOOL',
+      severity: 'error',
+      message: `the condition must be a bool, but it is ${article(result.type)}`,
+      offset: text.length - text.trimStart().length,
+    });
   }
   return result;
 }

@@ -7,6 +7,14 @@ import { z } from 'zod';
 
 export const API_VERSION = 'weft/v1';
 
+/** What an omitted field means. The engine applies these; the docs and JSON Schema quote them. */
+export const SPEC_DEFAULTS = {
+  stepTimeout: '10m',
+  queue: 'default',
+  onFailure: 'fail-fast',
+  retry: { maxAttempts: 1, backoff: 'exponential', initialInterval: '1s', maxInterval: '1m', multiplier: 2, jitter: true },
+} as const;
+
 /** `500ms`, `30s`, `5m`, `2h`, `1d` and combinations such as `1h30m`. */
 export const DURATION_PATTERN = '^(\\d+(ms|s|m|h|d))+$';
 
@@ -19,6 +27,13 @@ export const Duration = z
 export const STEP_ID_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
 export const WORKFLOW_NAME_PATTERN = '^[a-z][a-z0-9]*(-[a-z0-9]+)*$';
 export const QUEUE_PATTERN = '^[a-z0-9][a-z0-9_-]*$';
+
+const QueueName = z
+  .string()
+  .regex(new RegExp(QUEUE_PATTERN), { message: 'queue names are lower-case letters, digits, _ and -, e.g. gpu-jobs' });
+
+const Identifier = (what: string) =>
+  z.string().regex(new RegExp(STEP_ID_PATTERN), { message: `${what} are identifiers: letters, digits and _, not starting with a digit` });
 
 export const OnFailure = z
   .enum(['fail-fast', 'continue'])
@@ -51,36 +66,42 @@ export const Defaults = z
   .object({
     timeout: Duration.optional().describe('Per-attempt timeout of every step. @default 10m'),
     retry: RetryPolicy.optional(),
-    queue: z.string().regex(new RegExp(QUEUE_PATTERN)).optional().describe('Task queue steps are dispatched to. @default default'),
+    queue: QueueName.optional().describe('Task queue steps are dispatched to. @default default'),
   })
   .strict();
 
 export const Step = z
   .object({
-    id: z.string().regex(new RegExp(STEP_ID_PATTERN), { message: 'step ids are identifiers: letters, digits and _, not starting with a digit' }),
+    id: Identifier('step ids').describe('Unique within the workflow; a CEL identifier so that steps.<id>.output parses.'),
     name: z.string().optional().describe('Human-readable label.'),
     needs: z.array(z.string()).optional().describe('Steps that must complete before this one starts.'),
     action: z.string().min(1).describe('Built-in action (noop, sleep, fail, transform, log, http.request) or one registered by a worker.'),
     with: z.record(z.string(), z.unknown()).optional().describe('Input of the action; strings may hold ${{ CEL }} expressions.'),
     if: z.string().min(1).optional().describe('CEL condition (bare or ${{ }}); false skips the step and its dependents.'),
-    timeout: Duration.optional(),
-    retry: RetryPolicy.optional(),
-    queue: z.string().regex(new RegExp(QUEUE_PATTERN)).optional(),
-    onFailure: OnFailure.optional(),
+    timeout: Duration.optional().describe('Per-attempt timeout. @default defaults.timeout, else 10m'),
+    retry: RetryPolicy.optional().describe('Replaces defaults.retry as a whole for this step.'),
+    queue: QueueName.optional().describe('Task queue this step is dispatched to. @default defaults.queue, else default'),
+    onFailure: OnFailure.optional().describe('What a failure of this step does to the run. @default the workflow onFailure'),
   })
   .strict();
 
 export const WorkflowSpec = z
   .object({
-    apiVersion: z.literal(API_VERSION),
+    apiVersion: z.literal(API_VERSION).describe('Version of the spec format.'),
     kind: z.literal('Workflow'),
-    name: z.string().regex(new RegExp(WORKFLOW_NAME_PATTERN), { message: 'workflow names are kebab-case, e.g. data-pipeline' }),
+    name: z
+      .string()
+      .regex(new RegExp(WORKFLOW_NAME_PATTERN), { message: 'workflow names are kebab-case, e.g. data-pipeline' })
+      .describe('Kebab-case name; runs and versions are registered under it.'),
     description: z.string().optional(),
-    inputs: z.record(z.string().regex(new RegExp(STEP_ID_PATTERN)), InputDecl).optional(),
-    defaults: Defaults.optional(),
+    inputs: z
+      .record(Identifier('input names'), InputDecl)
+      .optional()
+      .describe('Parameters of a run, read as inputs.<name> in expressions.'),
+    defaults: Defaults.optional().describe('Values every step inherits unless it sets its own.'),
     timeout: Duration.optional().describe('Whole-run timeout; when it passes the run fails and in-flight steps are canceled.'),
     onFailure: OnFailure.optional().describe('@default fail-fast'),
-    steps: z.array(Step).min(1),
+    steps: z.array(Step).min(1, { message: 'a workflow needs at least one step' }).describe('The DAG: each step runs once all its needs completed.'),
     outputs: z.record(z.string(), z.unknown()).optional().describe('Run outputs; strings may hold ${{ CEL }} expressions.'),
   })
   .strict();

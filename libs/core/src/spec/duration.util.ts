@@ -1,0 +1,49 @@
+import { DURATION_PATTERN } from './spec.schema';
+
+export class DurationError extends Error {
+  readonly code = 'INVALID_DURATION';
+  constructor(
+    readonly text: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DurationError';
+  }
+}
+
+const UNIT_MS = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000, ms: 1 } as const;
+type Unit = keyof typeof UNIT_MS;
+const DURATION = new RegExp(DURATION_PATTERN);
+const PART = /(\d+)(ms|s|m|h|d)/g;
+
+/** Milliseconds of a spec duration (`500ms`, `30s`, `1h30m`; parts add up). Throws DurationError. */
+export function parseDuration(text: string): number {
+  if (typeof text !== 'string' || !DURATION.test(text)) {
+    throw new DurationError(String(text), `invalid duration ${JSON.stringify(text)}: expected digits and a unit (ms, s, m, h, d), e.g. 500ms, 30s or 1h30m`);
+  }
+  let total = 0;
+  for (const [, amount, unit] of text.matchAll(PART)) total += Number(amount) * UNIT_MS[unit as Unit];
+  if (!Number.isSafeInteger(total)) throw new DurationError(text, `duration "${text}" is too long`);
+  return total;
+}
+
+/**
+ * The shortest spec duration for `ms` (rounded to whole milliseconds): 90000 -> `1m30s`.
+ * `parseDuration(formatDuration(n)) === n` for every non-negative integer; negatives get a
+ * leading `-` for display only.
+ */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) throw new DurationError(String(ms), `cannot format ${ms} as a duration`);
+  if (ms < 0) return `-${formatDuration(-ms)}`;
+  let rest = Math.round(ms);
+  if (rest === 0) return '0ms';
+  let out = '';
+  for (const unit of Object.keys(UNIT_MS) as Unit[]) {
+    const size = UNIT_MS[unit];
+    if (rest >= size) {
+      out += `${Math.floor(rest / size)}${unit}`;
+      rest %= size;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,71 @@
+import { LineCounter, parseDocument, type YAMLError } from 'yaml';
+import { type Diagnostic, DiagnosticCode, DiagnosticSink, hasErrors, sortDiagnostics } from './diagnostic.util';
+import { reportSchemaIssues } from './schema-issues.util';
+import { WorkflowSpec } from './spec.schema';
+import { validateSpec } from './validate-spec.util';
+import { YamlLocator } from './yaml-locator.util';
+
+export interface ParsedWorkflow {
+  /** Present only when there is no error (warnings allowed). */
+  spec?: WorkflowSpec;
+  /** Every problem found, in reading order. */
+  diagnostics: Diagnostic[];
+}
+
+/** Bounds alias expansion ("billion laughs") far above what a real workflow uses. */
+const MAX_ALIAS_COUNT = 1000;
+
+/**
+ * Parses and validates a workflow file (YAML, or JSON, which is YAML too). Pure: the caller
+ * reads the file and passes its text; `file` only names it in diagnostics. Stops after
+ * syntax errors, then after schema errors (the semantic checks need the right shape).
+ */
+export function parseWorkflow(text: string, file: string): ParsedWorkflow {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const locator = new YamlLocator(doc, lines, text);
+  const sink = new DiagnosticSink(file, locator.locate);
+  const at = (offset: number) => lines.linePos(offset);
+  for (const error of doc.errors) sink.add([], DiagnosticCode.YamlSyntax, yamlMessage(error, text), { at: at(error.pos[0]), hint: yamlHint(error) });
+  for (const warning of doc.warnings) sink.add([], DiagnosticCode.YamlWarning, yamlMessage(warning, text), { at: at(warning.pos[0]), severity: 'warning' });
+  if (doc.errors.length > 0) return { diagnostics: sortDiagnostics(sink.diagnostics) };
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    sink.add([], DiagnosticCode.YamlSyntax, error instanceof Error ? error.message : String(error), { at: { line: 1, col: 1 } });
+    return { diagnostics: sortDiagnostics(sink.diagnostics) };
+  }
+
+  const parsed = WorkflowSpec.safeParse(data);
+  if (!parsed.success) {
+    reportSchemaIssues(parsed.error.issues, data, WorkflowSpec, sink, (path) => locator.locateKey(path));
+    return { diagnostics: sortDiagnostics(sink.diagnostics) };
+  }
+  const diagnostics = sortDiagnostics([...sink.diagnostics, ...validateSpec(parsed.data, locator.locate, file)]);
+  return hasErrors(diagnostics) ? { diagnostics } : { spec: parsed.data, diagnostics };
+}
+
+function yamlMessage(error: YAMLError, text: string): string {
+  const first = error.message.split('\n')[0] ?? error.message;
+  if (error.code === 'DUPLICATE_KEY') {
+    // The error's range covers only the key's first character; read the whole key.
+    const key = /^("(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^:\s,{}[\]]+)/.exec(text.slice(error.pos[0]))?.[0] ?? '';
+    return `duplicate key ${key.startsWith('"') || key.startsWith("'") ? key : JSON.stringify(key)}`;
+  }
+  return `YAML: ${first}`;
+}
+
+function yamlHint(error: YAMLError): string | undefined {
+  switch (error.code) {
+    case 'TAB_AS_INDENT':
+      return 'indent with spaces';
+    case 'DUPLICATE_KEY':
+      return 'each key may appear once per mapping';
+    case 'MULTIPLE_DOCS':
+      return 'a workflow file holds one document; remove the extra ---';
+    default:
+      return undefined;
+  }
+}
