@@ -33,7 +33,10 @@ export function resolveInputs(
     }
     const value = options.fromStrings && typeof raw === 'string' ? coerce(raw, decl.type) : raw;
     if (!matchesInputType(value, decl.type)) {
-      sink.add(['inputs', name], DiagnosticCode.InputType, `input "${name}" must be ${typeLabel(decl.type)}, got ${describeValue(raw)}`);
+      const json = options.fromStrings && (decl.type === 'object' || decl.type === 'array');
+      sink.add(['inputs', name], DiagnosticCode.InputType, `input "${name}" must be ${typeLabel(decl.type)}, got ${describeValue(raw)}`, {
+        hint: json ? `pass it as JSON, e.g. --input '${name}=${decl.type === 'array' ? '[1, 2]' : '{"key": "value"}'}'` : undefined,
+      });
       continue;
     }
     inputs[name] = value;

@@ -65,7 +65,7 @@ export const InputDecl = z
 export const Defaults = z
   .object({
     timeout: Duration.optional().describe('Per-attempt timeout of every step. @default 10m'),
-    retry: RetryPolicy.optional(),
+    retry: RetryPolicy.optional().describe('How failed attempts are retried; a step with its own retry replaces this as a whole.'),
     queue: QueueName.optional().describe('Task queue steps are dispatched to. @default default'),
   })
   .strict();
