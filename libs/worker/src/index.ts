@@ -12,4 +12,4 @@ export { transformAction } from './actions/transform.action';
 export { logAction } from './actions/log.action';
 export { httpRequestAction, HTTP_ERROR_CODES, type HttpRequestInput, type HttpRequestOutput } from './actions/http-request.action';
 export { loadActionsModule, actionsFromNamespace } from './actions-module.loader';
-export { createWorker, executorGroup, WORKER_DEFAULTS, type Worker, type WorkerOptions, type StepFinishedEvent } from './worker';
+export { createWorker, executorGroup, ALL_QUEUES, WORKER_DEFAULTS, type Worker, type WorkerOptions, type StepFinishedEvent } from './worker';

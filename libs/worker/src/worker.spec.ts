@@ -285,6 +285,12 @@ describe('worker: concurrency and sharing', () => {
     expect(new Set(results.map((r) => r.token))).toEqual(new Set(sent.map((s) => s.token)));
   });
 
+  it('serves every queue with *', async () => {
+    await startWorker({ queues: ['*'], actions: builtinActions() });
+    const sent = [await dispatch({ queue: 'alpha' }), await dispatch({ queue: 'io' }), await dispatch({ queue: 'default' })];
+    for (const s of sent) await expect(awaitResult(s.token)).resolves.toMatchObject({ outcome: 'completed' });
+  });
+
   it('shares a queue between two workers: each step runs once', async () => {
     const calls = new Map<string, number>();
     const perWorker = new Map<string, number>();
@@ -381,5 +387,7 @@ describe('worker: delivery failures and shutdown', () => {
   it('rejects options it cannot work with', () => {
     expect(() => createWorker({ bus, queues: [], actions: [] })).toThrow(/at least one queue/);
     expect(() => createWorker({ bus, queues: ['q'], actions: [], concurrency: 0 })).toThrow(/concurrency/);
+    expect(() => createWorker({ bus, queues: ['a.b'], actions: [] })).toThrow(/invalid queue name "a.b"/);
+    expect(() => createWorker({ bus, queues: ['*', 'io'], actions: [] })).toThrow(/list it alone/);
   });
 });

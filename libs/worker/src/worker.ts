@@ -11,7 +11,10 @@ import { toJsonOutput, toStepError } from './step-outcome.util';
 
 export interface WorkerOptions {
   bus: Bus;
-  /** Task queues to serve; each is consumed as `weft.step.dispatch.<queue>` with group `executor-<queue>`. */
+  /**
+   * Task queues to serve; each is consumed as `weft.step.dispatch.<queue>` with group `executor-<queue>`.
+   * `*` serves every queue (group `executor-all`; embedded mode): do not mix it with per-queue workers on one bus.
+   */
   queues: string[];
   actions: ActionDefinition[] | ActionRegistry;
   /** Steps running at once, across all queues. @default 8 */
@@ -22,7 +25,7 @@ export interface WorkerOptions {
   heartbeatIntervalMs?: number;
   /** How long stop() lets in-flight steps finish before aborting them and handing them back. @default 30000 */
   shutdownGraceMs?: number;
-  /** @default consoleLogger() */
+  /** Receives handlers' logs (info and up by default) and the worker's own (debug, warn). @default consoleLogger() */
   logger?: ActionLogger;
   /** Called after each step is settled with the broker; for metrics and tests. Must not throw. */
   onStepFinished?: (event: StepFinishedEvent) => void;
@@ -55,8 +58,12 @@ export interface Worker {
 
 export const WORKER_DEFAULTS = { concurrency: 8, heartbeatIntervalMs: 10_000, shutdownGraceMs: 30_000 } as const;
 
+/** Serves every queue. */
+export const ALL_QUEUES = '*';
+const QUEUE_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+
 /** `executor-<queue>`: every replica serving a queue shares its durable consumer. */
-export const executorGroup = (queue: string): string => `executor-${queue}`;
+export const executorGroup = (queue: string): string => `executor-${queue === ALL_QUEUES ? 'all' : queue}`;
 
 export function createWorker(options: WorkerOptions): Worker {
   return new StepWorker(options);
@@ -100,6 +107,9 @@ class StepWorker implements Worker {
     this.logger = options.logger ?? consoleLogger();
     this.onStepFinished = options.onStepFinished;
     if (this.queues.length === 0) throw new WorkerConfigError('a worker needs at least one queue');
+    const badQueue = this.queues.find((q) => q !== ALL_QUEUES && !QUEUE_NAME.test(q));
+    if (badQueue !== undefined) throw new WorkerConfigError(`invalid queue name "${badQueue}": lower-case letters, digits, _ and -, or * for every queue`);
+    if (this.queues.includes(ALL_QUEUES) && this.queues.length > 1) throw new WorkerConfigError('queue * already serves every queue; list it alone');
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw new WorkerConfigError(`concurrency must be a positive integer, got ${this.concurrency}`);
     if (!(this.heartbeatIntervalMs > 0)) throw new WorkerConfigError(`heartbeatIntervalMs must be positive, got ${this.heartbeatIntervalMs}`);
     if (!(this.shutdownGraceMs >= 0)) throw new WorkerConfigError(`shutdownGraceMs must be >= 0, got ${this.shutdownGraceMs}`);
@@ -139,13 +149,13 @@ class StepWorker implements Worker {
       this.subscriptions = [];
       throw error;
     }
-    this.logger.info('worker started', { workerId: this.workerId, queues: this.queues, concurrency: this.concurrency });
+    this.logger.debug('worker started', { workerId: this.workerId, queues: this.queues, concurrency: this.concurrency });
   }
 
   private async shutdown(): Promise<void> {
     if (!this.started) return;
     await this.started.catch(() => undefined);
-    this.logger.info('worker stopping', { workerId: this.workerId, inFlight: this.running.size });
+    this.logger.debug('worker stopping', { workerId: this.workerId, inFlight: this.running.size });
     // Stop pulling now; drains resolve once our handlers return, so they are awaited last.
     const drained = Promise.allSettled(this.subscriptions.map((s) => s.drain()));
     this.slots.close();
@@ -154,7 +164,7 @@ class StepWorker implements Worker {
     }
     await Promise.allSettled([...this.tasks]);
     await drained;
-    this.logger.info('worker stopped', { workerId: this.workerId });
+    this.logger.debug('worker stopped', { workerId: this.workerId });
   }
 
   private track(task: Promise<void>): Promise<void> {
@@ -275,7 +285,7 @@ class StepWorker implements Worker {
 
   private finished(dispatch: StepDispatch, outcome: Outcome, durationMs: number, log: ActionLogger): void {
     const error = outcome.kind === 'completed' ? undefined : outcome.error;
-    log.info(`step ${outcome.kind}`, { durationMs: Math.round(durationMs), ...(error ? { error } : {}) });
+    log.debug(`step ${outcome.kind}`, { durationMs: Math.round(durationMs), ...(error ? { error } : {}) });
     try {
       this.onStepFinished?.({
         runId: dispatch.runId,
