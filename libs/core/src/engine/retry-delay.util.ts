@@ -11,7 +11,9 @@ export const JITTER_RATIO = 0.2;
  */
 export function retryDelay(policy: ResolvedRetry, attempt: number, seed: string): number {
   const exponent = Math.max(0, attempt - 1);
-  const base = policy.backoff === 'fixed' ? policy.initialIntervalMs : policy.initialIntervalMs * policy.multiplier ** exponent;
+  // 0 × Infinity is NaN: a zero interval stays zero however many attempts passed.
+  const fixed = policy.backoff === 'fixed' || policy.initialIntervalMs === 0;
+  const base = fixed ? policy.initialIntervalMs : policy.initialIntervalMs * policy.multiplier ** exponent;
   const capped = Math.min(policy.maxIntervalMs, base);
   const spread = policy.jitter ? 1 + JITTER_RATIO * (2 * unitHash(seed) - 1) : 1;
   const delay = Math.round(Math.min(policy.maxIntervalMs, capped * spread));

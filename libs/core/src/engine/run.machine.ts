@@ -72,7 +72,7 @@ export const isTerminalStepStatus = (status: StepStatus): boolean => TERMINAL_ST
 /** A new run: queued, every step pending. */
 export function createRun(args: CreateRunArgs): Decision<RunState> {
   const plan = planRun(args.spec);
-  const steps: Record<string, StepState> = {};
+  const steps = Object.create(null) as Record<string, StepState>;
   for (const p of plan) setOwn(steps, p.id, { id: p.id, status: 'pending', attempt: 0, attempts: [], lostLeases: 0, attemptBase: 0 });
   const state: RunState = {
     runId: args.runId,
@@ -96,7 +96,23 @@ export function decide(state: RunState, event: EngineEvent, options: DecideOptio
   if (tx === undefined) return { state, commands: [] };
   drain(tx);
   finishIfDone(tx);
-  return { state: tx.next, commands: tx.commands };
+  return { state: tx.next, commands: withoutRecalled(tx.commands) };
+}
+
+/**
+ * A fail-fast failure can cancel a step dispatched earlier in the same decision.
+ * Neither the dispatch nor its abort is sent then: an abort broadcast may overtake
+ * the dispatch it is meant to stop.
+ */
+function withoutRecalled(commands: Command[]): Command[] {
+  const dispatched = new Set<string>();
+  const recalled = new Set<string>();
+  for (const c of commands) {
+    if (c.type === 'dispatch') dispatched.add(c.token);
+    else if (c.type === 'abort-step' && dispatched.has(c.token)) recalled.add(c.token);
+  }
+  if (recalled.size === 0) return commands;
+  return commands.filter((c) => !((c.type === 'dispatch' || c.type === 'abort-step') && recalled.has(c.token)));
 }
 
 /** Applies one event; undefined means it changes nothing. */
@@ -470,14 +486,13 @@ function expressionFailure(error: unknown, where: string): StepError {
 /** Ends the run once every step is terminal. */
 function finishIfDone(tx: Tx): void {
   const { next } = tx;
-  if (next.status !== 'running') return;
+  if (next.status !== 'running' || tx.active() > 0) return;
   let completed = 0;
   const failed: StepState[] = [];
   for (const p of next.plan) {
     const step = tx.step(p.id);
-    if (!step || !TERMINAL_STEP.has(step.status)) return;
-    if (step.status === 'completed') completed++;
-    else if (step.status === 'failed') failed.push(step);
+    if (step?.status === 'completed') completed++;
+    else if (step?.status === 'failed') failed.push(step);
   }
   if (next.error !== undefined) {
     finishRun(tx, 'failed', next.error, false);
@@ -543,6 +558,8 @@ class Tx {
   readonly toCheck: string[] = [];
   private readonly index: PlanIndex;
   private stepsCopied = false;
+  private readonly activeBefore: number;
+  private activeDelta = 0;
   private cachedScope: ExprScope | undefined;
 
   constructor(
@@ -552,6 +569,14 @@ class Tx {
   ) {
     this.next = { ...prev, seq: prev.seq + 1 };
     this.index = planIndex(prev.plan);
+    this.activeBefore = activeStepCount(prev);
+  }
+
+  /** Steps not yet terminal after this decision; remembered for the next one. */
+  active(): number {
+    const count = this.activeBefore + this.activeDelta;
+    activeCounts.set(this.next.steps, count);
+    return count;
   }
 
   step(id: string): StepState | undefined {
@@ -566,10 +591,13 @@ class Tx {
 
   put(step: StepState): void {
     if (!this.stepsCopied) {
-      this.next.steps = { ...this.next.steps };
+      this.next.steps = copySteps(this.next.steps);
       this.stepsCopied = true;
     }
-    setOwn(this.next.steps, step.id, step);
+    const before = ownStep(this.next.steps, step.id);
+    this.activeDelta += (TERMINAL_STEP.has(step.status) ? 0 : 1) - (before === undefined || TERMINAL_STEP.has(before.status) ? 0 : 1);
+    // The working copy has no prototype, so even `__proto__` is a plain key here.
+    this.next.steps[step.id] = step;
     if (TERMINAL_STEP.has(step.status)) this.cachedScope = undefined;
     if (SETTLING_STEP.has(step.status)) for (const d of this.index.dependents.get(step.id) ?? []) this.toCheck.push(d);
   }
@@ -601,6 +629,34 @@ export function expressionScope(state: RunState): ExprScope {
     setOwn(steps, step.id, view);
   }
   return { inputs: state.inputs, steps, run: { id: state.runId, workflow: state.workflow } };
+}
+
+// Wide runs change a step or two per event: counting unfinished steps once per
+// steps record (then by delta) keeps "is the run done?" O(1) per event.
+const activeCounts = new WeakMap<Record<string, StepState>, number>();
+
+function activeStepCount(state: RunState): number {
+  let count = activeCounts.get(state.steps);
+  if (count === undefined) {
+    count = 0;
+    for (const p of state.plan) {
+      const step = ownStep(state.steps, p.id);
+      if (!step || !TERMINAL_STEP.has(step.status)) count++;
+    }
+    activeCounts.set(state.steps, count);
+  }
+  return count;
+}
+
+/**
+ * Copies the steps record. A prototype-less copy is several times faster to fill
+ * once a record grows past V8's fast-property limit, and cannot confuse a step
+ * named `__proto__` with the prototype.
+ */
+function copySteps(steps: Record<string, StepState>): Record<string, StepState> {
+  const copy = Object.create(null) as Record<string, StepState>;
+  for (const key of Object.keys(steps)) copy[key] = steps[key];
+  return copy;
 }
 
 interface PlanIndex {

@@ -1,0 +1,312 @@
+import fc from 'fast-check';
+import type { StepSpec, WorkflowSpec } from '../spec/spec.schema';
+import type { Command, EngineEvent, TimerKind } from './events';
+import { createRun, decide, MAX_LOST_LEASES } from './run.machine';
+import { deepFreeze, emitted, workflow } from './run-machine.testing';
+import type { RunState, RunStatus, StepError } from './types';
+
+/**
+ * Random DAGs driven by a small simulator that plays workers, timers and the
+ * lease reaper: it turns the commands decide returns into events and feeds them
+ * back in random order, with duplicates, stale results, lost workers, hangs,
+ * a cancel and a run.retry thrown in. Invariants are checked on every decision.
+ */
+
+const TERMINAL: readonly RunStatus[] = ['completed', 'partially_completed', 'failed', 'canceled'];
+const isTerminal = (s: RunStatus): boolean => TERMINAL.includes(s);
+
+type StepDraft = {
+  needs: number[];
+  ifKind: 'none' | 'gt' | 'flag' | 'bad';
+  k: number;
+  ref: number;
+  withRef: boolean;
+  maxAttempts: number;
+  backoff: 'fixed' | 'exponential';
+  jitter: boolean;
+  nonRetryable: boolean;
+  onFailure: 'fail-fast' | 'continue' | undefined;
+  timeout: '30s' | undefined;
+};
+
+const stepDraft = (i: number): fc.Arbitrary<StepDraft> =>
+  fc.record({
+    needs: fc.subarray(Array.from({ length: i }, (_, j) => j)),
+    ifKind: fc.constantFrom('none', 'none', 'none', 'none', 'none', 'gt', 'gt', 'flag', 'bad'),
+    k: fc.integer({ min: 0, max: 9 }),
+    ref: fc.nat(),
+    withRef: fc.boolean(),
+    maxAttempts: fc.integer({ min: 1, max: 3 }),
+    backoff: fc.constantFrom('fixed', 'exponential'),
+    jitter: fc.boolean(),
+    nonRetryable: fc.boolean(),
+    onFailure: fc.constantFrom(undefined, 'fail-fast', 'continue'),
+    timeout: fc.constantFrom(undefined, '30s'),
+  });
+
+function toStep(d: StepDraft, i: number): StepSpec {
+  const needs = d.needs.map((j) => `s${j}`);
+  const ref = needs.length > 0 ? needs[d.ref % needs.length] : undefined;
+  const step: StepSpec = {
+    id: `s${i}`,
+    action: 'work',
+    retry: {
+      maxAttempts: d.maxAttempts,
+      backoff: d.backoff,
+      initialInterval: '500ms',
+      maxInterval: '3s',
+      jitter: d.jitter,
+      ...(d.nonRetryable && { nonRetryable: ['BAD'] }),
+    },
+  };
+  if (needs.length > 0) step.needs = needs;
+  if (d.onFailure) step.onFailure = d.onFailure;
+  if (d.timeout) step.timeout = d.timeout;
+  // `if`s and inputs read upstream outputs, with int arithmetic across the JSON/CEL seam.
+  if (d.ifKind === 'gt') step.if = ref ? `\${{ steps.${ref}.output.v + 1 > ${d.k} }}` : `inputs.k > ${d.k}`;
+  if (d.ifKind === 'flag') step.if = 'inputs.flag';
+  if (d.ifKind === 'bad') step.if = ref ? `steps.${ref}.output.missing > 1` : 'inputs.missing';
+  if (d.withRef && ref) step.with = { v: `\${{ steps.${ref}.output.v * 2 }}`, note: 'from ${{ run.id }}' };
+  return step;
+}
+
+const specArb: fc.Arbitrary<WorkflowSpec> = fc
+  .integer({ min: 1, max: 7 })
+  .chain((n) => fc.tuple(fc.tuple(...Array.from({ length: n }, (_, i) => stepDraft(i))), fc.constantFrom(undefined, 'fail-fast', 'continue'), fc.boolean()))
+  .map(([drafts, onFailure, timed]) =>
+    workflow(
+      drafts.map((d, i) => toStep(d, i)),
+      { ...(onFailure && { onFailure }), ...(timed && { timeout: '20m' }), outputs: { first: '${{ steps.s0.status }}' } },
+    ),
+  );
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type WorkerMessage = Extract<EngineEvent, { type: 'step.started' | 'step.heartbeat' | 'step.completed' | 'step.failed' }>;
+type Message = WorkerMessage extends infer M ? (M extends WorkerMessage ? Omit<M, 'at'> : never) : never;
+interface Timer {
+  timer: TimerKind;
+  stepId?: string;
+  attempt?: number;
+  fireAt: number;
+}
+
+class Violation extends Error {}
+
+function check(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new Violation(message);
+}
+
+/** Plays one run to the end; throws on the first broken invariant. */
+function simulate(spec: WorkflowSpec, seed: number): void {
+  const random = rng(seed);
+  const pick = <T>(items: readonly T[]): T | undefined => items[Math.floor(random() * items.length)];
+  const chance = (p: number): boolean => random() < p;
+  const plan = new Map(spec.steps.map((s) => [s.id, s]));
+
+  let now = 1_000_000;
+  const inbox: Message[] = [];
+  const delivered: Message[] = [];
+  const timers = new Map<string, Timer>();
+  const tokens = new Set<string>();
+  const lastAttempt = new Map<string, number>();
+  const windowDispatches = new Map<string, number>();
+  let cancelSent = false;
+  let retrySent = false;
+  let terminalEmits = 0;
+  const events: EngineEvent[] = [];
+  const created = createRun({ runId: `run${seed}`, spec, version: 'v1', inputs: { flag: chance(0.5), k: 5 }, at: now }).state;
+  let state = created;
+
+  const apply = (event: EngineEvent): void => {
+    now = Math.max(now, event.at);
+    events.push(event);
+    let before = deepFreeze(state);
+    if (chance(0.1)) {
+      // The state as it comes back from the database decides exactly like the one in memory.
+      const loaded = deepFreeze(JSON.parse(JSON.stringify(before)) as RunState);
+      check(JSON.stringify(decide(loaded, event)) === JSON.stringify(decide(before, event)), `JSON round trip changed the decision on ${event.type}`);
+      before = loaded;
+    }
+    const { state: after, commands } = decide(before, event);
+    checkDecision(before, event, after, commands);
+    state = after;
+    for (const c of commands) play(c);
+    if (isTerminal(state.status)) check(timers.size === 0, `the ${state.status} run left timers behind: ${[...timers.keys()].join(', ')}`);
+  };
+
+  const checkDecision = (before: RunState, event: EngineEvent, after: RunState, commands: Command[]): void => {
+    const wasTerminal = isTerminal(before.status);
+    if (wasTerminal && event.type !== 'run.retry') {
+      check(after === before && commands.length === 0, `terminal run changed on ${event.type}`);
+    }
+    if (event.type === 'step.started' || event.type === 'step.completed' || event.type === 'step.failed' || event.type === 'step.heartbeat') {
+      const step = before.steps[event.stepId];
+      const current =
+        before.status === 'running' &&
+        step !== undefined &&
+        step.attempt === event.attempt &&
+        step.token === event.token &&
+        (step.status === 'queued' || step.status === 'running') &&
+        !(event.type === 'step.started' && step.status === 'running');
+      if (!current) check(after === before && commands.length === 0, `stale ${event.type} of ${event.stepId}#${event.attempt} changed state`);
+    }
+    if (after === before) check(commands.length === 0, 'commands without a state change');
+    else check(after.seq === before.seq + 1, 'seq must grow by one per change');
+
+    const finished = emitted(commands).filter((e) => e.type.startsWith('run.') && TERMINAL.includes(e.status as RunStatus));
+    terminalEmits += finished.length;
+    if (isTerminal(after.status) && (!wasTerminal || event.type === 'run.retry') && after !== before) {
+      check(finished.length === 1 && finished[0]?.status === after.status, `finishing must emit exactly one run.${after.status}`);
+      check(Object.values(after.steps).every((s) => ['completed', 'failed', 'skipped', 'canceled'].includes(s.status)), 'finished run with unfinished steps');
+    } else {
+      check(finished.length === 0, 'terminal event without finishing');
+    }
+    if (after.status === 'completed') check(Object.values(after.steps).every((s) => s.status !== 'failed'), 'completed run with a failed step');
+    if (after.status === 'partially_completed') {
+      const steps = Object.values(after.steps);
+      check(steps.some((s) => s.status === 'failed') && steps.some((s) => s.status === 'completed'), 'partially_completed needs a failure and a success');
+    }
+
+    for (const d of commands) {
+      if (d.type !== 'dispatch') continue;
+      check(after.status === 'running', 'dispatch while the run is not running');
+      check(!tokens.has(d.token), `attempt ${d.token} dispatched twice`);
+      tokens.add(d.token);
+      // Numbers only grow; the state's records (checked below) have no gaps.
+      check(d.attempt > (lastAttempt.get(d.stepId) ?? 0), `${d.stepId}: attempt ${d.attempt} after ${lastAttempt.get(d.stepId) ?? 0}`);
+      check(after.steps[d.stepId]?.attempts.length === d.attempt, `${d.stepId}: attempt ${d.attempt} not recorded`);
+      lastAttempt.set(d.stepId, d.attempt);
+      for (const need of plan.get(d.stepId)?.needs ?? []) {
+        check(after.steps[need]?.status === 'completed', `${d.stepId} dispatched before its need ${need} completed`);
+      }
+      const count = (windowDispatches.get(d.stepId) ?? 0) + 1;
+      windowDispatches.set(d.stepId, count);
+      const max = plan.get(d.stepId)?.retry?.maxAttempts ?? 1;
+      check(count <= max + MAX_LOST_LEASES, `${d.stepId}: ${count} attempts, more than ${max} + ${MAX_LOST_LEASES}`);
+    }
+  };
+
+  const play = (c: Command): void => {
+    switch (c.type) {
+      case 'dispatch': {
+        const base = { stepId: c.stepId, attempt: c.attempt, token: c.token };
+        const started: Message = { type: 'step.started', ...base, workerId: 'w' };
+        const error = (code: string, retryable?: boolean): StepError => ({ code, message: code, ...(retryable !== undefined && { retryable }) });
+        const roll = random();
+        if (roll < 0.55) inbox.push(started, { type: 'step.completed', ...base, output: { v: Math.floor(random() * 10) } });
+        else if (roll < 0.7) inbox.push(started, { type: 'step.failed', ...base, error: error('E') });
+        else if (roll < 0.75) inbox.push({ type: 'step.failed', ...base, error: error('FATAL', false) });
+        else if (roll < 0.79) inbox.push(started, { type: 'step.failed', ...base, error: error('BAD') });
+        // A hung worker: it starts and beats, then never answers (step timeout or lease).
+        else if (roll < 0.88) inbox.push(started, { type: 'step.heartbeat', ...base });
+        // else: the worker is lost and says nothing; the lease reaper must notice.
+        break;
+      }
+      case 'schedule-timer':
+        timers.set(`${c.timer}|${c.stepId ?? ''}`, { timer: c.timer, fireAt: c.fireAt, ...(c.stepId !== undefined && { stepId: c.stepId }), ...(c.attempt !== undefined && { attempt: c.attempt }) });
+        break;
+      case 'cancel-timer':
+        timers.delete(`${c.timer}|${c.stepId ?? ''}`);
+        break;
+      case 'abort-step':
+      case 'emit':
+        break;
+    }
+  };
+
+  const leasable = (): string[] =>
+    Object.values(state.steps)
+      .filter((s) => s.status === 'queued' || s.status === 'running')
+      .map((s) => s.id);
+
+  apply({ type: 'run.start', at: now });
+  for (let i = 0; ; i++) {
+    check(i < 5_000, 'simulation did not end');
+    const noise = i < 300;
+    const roll = random();
+    if (noise && roll < 0.02 && !cancelSent && !isTerminal(state.status)) {
+      cancelSent = true;
+      apply({ type: 'run.cancel', at: now + 1, reason: 'test' });
+      check(state.status === 'canceled', 'cancel must end a running run');
+      continue;
+    }
+    if (noise && roll < 0.04) {
+      // A forged or misrouted result: right attempt, wrong token.
+      const step = state.steps[pick(Object.keys(state.steps)) ?? ''];
+      if (step && step.attempt > 0) {
+        const forged = { stepId: step.id, attempt: step.attempt, token: `${step.token ?? ''}x`, at: now + 1 };
+        apply(chance(0.5) ? { type: 'step.completed', ...forged, output: { v: 1 } } : { type: 'step.failed', ...forged, error: { code: 'E', message: 'E' } });
+      }
+      continue;
+    }
+    if (noise && roll < 0.12 && delivered.length > 0) {
+      // A duplicate or stale result: whatever it is, the invariants above judge it.
+      const old = pick(delivered);
+      if (old) apply({ ...old, at: now + 1 });
+      continue;
+    }
+    if (inbox.length > 0 && roll < 0.75) {
+      const index = Math.floor(random() * inbox.length);
+      const [message] = inbox.splice(index, 1);
+      if (message) {
+        delivered.push(message);
+        apply({ ...message, at: now + Math.floor(random() * 2_000) });
+      }
+      continue;
+    }
+    const leased = leasable();
+    if (leased.length > 0 && roll < 0.85) {
+      const step = state.steps[pick(leased) ?? ''];
+      if (step) apply({ type: 'timer.fired', at: Math.max(now, step.leaseExpiresAt ?? now), timer: 'lease', stepId: step.id, attempt: step.attempt });
+      continue;
+    }
+    const timer = pick([...timers.values()]);
+    if (timer) {
+      timers.delete(`${timer.timer}|${timer.stepId ?? ''}`);
+      apply({ type: 'timer.fired', at: Math.max(now, timer.fireAt), timer: timer.timer, ...(timer.stepId !== undefined && { stepId: timer.stepId }), ...(timer.attempt !== undefined && { attempt: timer.attempt }) });
+      continue;
+    }
+    if (inbox.length > 0 || leased.length > 0) continue;
+    // Nothing in flight and no timer pending: the run must be over.
+    check(isTerminal(state.status), `run stuck in ${state.status}`);
+    check(timers.size === 0, 'a finished run left timers behind');
+    if (!retrySent && state.status !== 'completed' && chance(0.3)) {
+      retrySent = true;
+      windowDispatches.clear();
+      apply({ type: 'run.retry', at: now + 1 });
+      continue;
+    }
+    break;
+  }
+  check(isTerminal(state.status), 'run must end');
+  check(terminalEmits === (retrySent ? 2 : 1), `expected one terminal event per window, saw ${terminalEmits}`);
+  // A retried step keeps its count: attempts are numbered 1, 2, 3... with no gaps or repeats.
+  check(
+    Object.values(state.steps).every((s) => s.attempts.length === s.attempt && s.attempts.every((a, i) => a.attempt === i + 1)),
+    'attempt records match attempt numbers',
+  );
+  // Deterministic: replaying the same events from the same start gives the same run.
+  const replayed = events.reduce((s, e) => decide(s, e).state, created);
+  check(JSON.stringify(replayed) === JSON.stringify(state), 'replay diverged');
+}
+
+describe('decide over random DAGs and random worker behaviour', () => {
+  it('keeps every invariant', () => {
+    fc.assert(
+      fc.property(specArb, fc.integer(), (spec, seed) => {
+        simulate(spec, seed);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
