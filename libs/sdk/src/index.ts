@@ -24,8 +24,7 @@ export {
   FragmentError,
   TemplateNotFoundError,
   TemplateOverrideError,
-  type BuildDiagnostic,
 } from './sdk.error';
 // Spec types, so SDK users need not depend on @weft/core directly.
-export type { WorkflowSpec, StepSpec, InputDecl, RetryPolicy } from '@weft/core';
+export type { Diagnostic, InputDecl, RetryPolicy, StepSpec, WorkflowSpec } from '@weft/core';
 // Later: createWorker (from @weft/worker) and the HTTP API client.

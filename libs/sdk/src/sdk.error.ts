@@ -1,3 +1,5 @@
+import { type Diagnostic, formatDiagnostic } from '@weft/core';
+
 /** Stable, machine-readable codes of every error the SDK throws. */
 export const SdkErrorCode = {
   WorkflowInvalid: 'WORKFLOW_INVALID',
@@ -11,23 +13,20 @@ export abstract class WeftSdkError extends Error {
   abstract readonly code: SdkErrorCode;
 }
 
-/** One problem found in a workflow spec; `path` points into the spec (`steps[2].needs[0]`). */
-export interface BuildDiagnostic {
-  code: string;
-  message: string;
-  path: string;
-}
-
-/** `build()` (or a template) produced a spec that does not validate; lists every problem at once. */
+/**
+ * `build()` (or a template) produced a spec with errors. `diagnostics` holds every
+ * problem found, warnings included; the message lists them all.
+ */
 export class WorkflowBuildError extends WeftSdkError {
   readonly code = SdkErrorCode.WorkflowInvalid;
   constructor(
     readonly workflow: string,
-    readonly diagnostics: readonly BuildDiagnostic[],
+    readonly diagnostics: readonly Diagnostic[],
   ) {
+    const errors = diagnostics.filter((d) => d.severity === 'error').length;
     super(
-      `workflow "${workflow}" is invalid (${diagnostics.length} problem${diagnostics.length === 1 ? '' : 's'}):\n` +
-        diagnostics.map((d) => `  - ${d.path ? `${d.path}: ` : ''}${d.message} [${d.code}]`).join('\n'),
+      `workflow "${workflow}" is invalid (${errors} error${errors === 1 ? '' : 's'}):\n` +
+        diagnostics.map((d) => `  ${formatDiagnostic(d)} [${d.code}]${d.hint ? ` (${d.hint})` : ''}`).join('\n'),
     );
     this.name = 'WorkflowBuildError';
   }

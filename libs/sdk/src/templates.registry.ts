@@ -1,8 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type InputDecl, type WorkflowSpec } from '@weft/core';
-import { parse } from 'yaml';
-import { checkWorkflow } from './builder/spec-check.util';
+import { hasErrors, type InputDecl, parseWorkflow, type WorkflowSpec } from '@weft/core';
+import { validateWorkflow } from './builder/validate-workflow.util';
 import { TemplateNotFoundError, TemplateOverrideError, WorkflowBuildError } from './sdk.error';
 
 /** Where the template YAML files live, for tools (CLI, API) that list or copy them. */
@@ -32,11 +31,11 @@ function load(): Map<string, WorkflowSpec> {
   if (cache) return cache;
   const loaded = new Map<string, WorkflowSpec>();
   for (const file of readdirSync(TEMPLATES_DIR).filter((f) => f.endsWith('.yaml')).sort()) {
-    const spec: unknown = parse(readFileSync(path.join(TEMPLATES_DIR, file), 'utf8'));
+    const full = path.join(TEMPLATES_DIR, file);
     const name = path.basename(file, '.yaml');
-    const diagnostics = checkWorkflow(spec);
-    if (diagnostics.length > 0) throw new WorkflowBuildError(name, diagnostics);
-    loaded.set(name, spec as WorkflowSpec);
+    const { spec, diagnostics } = parseWorkflow(readFileSync(full, 'utf8'), full);
+    if (!spec || hasErrors(diagnostics)) throw new WorkflowBuildError(name, diagnostics);
+    loaded.set(name, spec);
   }
   cache = loaded;
   return loaded;
@@ -76,8 +75,8 @@ function get(name: string, overrides: TemplateOverrides = {}): WorkflowSpec {
   if (overrides.name !== undefined) spec.name = overrides.name;
   if (overrides.description !== undefined) spec.description = overrides.description;
 
-  const diagnostics = checkWorkflow(spec);
-  if (diagnostics.length > 0) throw new WorkflowBuildError(spec.name, diagnostics);
+  const diagnostics = validateWorkflow(spec);
+  if (hasErrors(diagnostics)) throw new WorkflowBuildError(spec.name, diagnostics);
   return spec;
 }
 

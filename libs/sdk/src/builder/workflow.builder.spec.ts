@@ -93,9 +93,10 @@ describe('workflow builder', () => {
     expect(buildError.diagnostics.map((d) => [d.code, d.path])).toEqual([
       ['DUPLICATE_STEP_ID', 'steps[1].id'],
       ['UNKNOWN_NEED', 'steps[2].needs[0]'],
-      ['CYCLE', 'steps'],
+      ['CYCLE', 'steps[3].needs[0]'],
     ]);
-    expect(buildError.message).toMatch(/"missing", which is not a step/);
+    expect(buildError.diagnostics.every((d) => d.severity === 'error' && d.line === 0)).toBe(true);
+    expect(buildError.message).toMatch(/error steps\[2\]\.needs\[0\]: unknown step "missing"/);
     expect(bad.diagnostics()).toEqual(buildError.diagnostics);
     // toSpec() is the unvalidated escape hatch.
     expect(bad.toSpec().steps).toHaveLength(5);
@@ -103,9 +104,26 @@ describe('workflow builder', () => {
 
   it('rejects schema violations: names, ids, durations and an empty workflow', () => {
     expect(() => workflow('Not Kebab').step('a', 'noop').build()).toThrow(/kebab-case/);
-    expect(() => workflow('ok').step('has-dash', 'noop').build()).toThrow(/steps\[0\]\.id: step ids are identifiers/);
+    expect(() => workflow('ok').step('has-dash', 'noop').build()).toThrow(/steps\[0\]\.id: invalid id "has-dash": step ids are identifiers/);
     expect(() => workflow('ok').step('a', 'noop', { timeout: '5 minutes' }).build()).toThrow(/steps\[0\]\.timeout/);
     expect(() => workflow('empty').build()).toThrow(WorkflowBuildError);
+  });
+
+  it('rejects expressions reading unknown or downstream steps, as weft validate does', () => {
+    const bad = workflow('refs')
+      .step('a', 'transform', { with: { expr: 'steps.b.output + 1' } })
+      .step('b', 'noop', { needs: ['a'], with: { x: '${{ steps.buidl.output }}' } });
+    expect(bad.diagnostics().map((d) => [d.code, d.path])).toEqual([
+      ['NOT_UPSTREAM_REF', 'steps[0].with.expr'],
+      ['UNKNOWN_STEP_REF', 'steps[1].with.x'],
+    ]);
+    expect(() => bad.build()).toThrow(WorkflowBuildError);
+  });
+
+  it('builds despite warnings, which diagnostics() still reports', () => {
+    const warned = workflow('warned').step('a', 'noop').add(step('b', 'noop', { needs: ['a', 'a'] }));
+    expect(warned.diagnostics().map((d) => [d.severity, d.code])).toEqual([['warning', 'DUPLICATE_NEED']]);
+    expect(warned.build().steps[1].needs).toEqual(['a', 'a']);
   });
 
   it('round-trips through YAML', () => {

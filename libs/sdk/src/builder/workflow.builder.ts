@@ -1,7 +1,7 @@
-import { API_VERSION, type InputDecl, type StepSpec, type WorkflowSpec } from '@weft/core';
-import { type BuildDiagnostic, WorkflowBuildError } from '../sdk.error';
+import { API_VERSION, type Diagnostic, hasErrors, type InputDecl, type StepSpec, type WorkflowSpec } from '@weft/core';
+import { WorkflowBuildError } from '../sdk.error';
 import { type FragmentElement, type IdsOf, isFragment, normalizeStep, type StepOptions } from './fragment.util';
-import { checkWorkflow } from './spec-check.util';
+import { validateWorkflow } from './validate-workflow.util';
 import { workflowToYaml } from './yaml.util';
 
 export type WorkflowOptions = Pick<WorkflowSpec, 'description' | 'inputs' | 'defaults' | 'timeout' | 'onFailure'>;
@@ -48,16 +48,16 @@ export class WorkflowBuilder<Ids extends string = never> {
     return new WorkflowBuilder({ ...this.state, outputs: { ...this.state.outputs, [name]: structuredClone(value) } });
   }
 
-  /** Problems that `build()` would throw for; empty when the workflow is valid. */
-  diagnostics(): BuildDiagnostic[] {
-    return checkWorkflow(this.toSpec());
+  /** Every problem of the workflow so far: errors (which make `build()` throw) and warnings. */
+  diagnostics(): Diagnostic[] {
+    return validateWorkflow(this.toSpec());
   }
 
-  /** The validated spec; throws `WorkflowBuildError` listing every problem. */
+  /** The validated spec; throws `WorkflowBuildError` listing every problem when there is an error (warnings pass). */
   build(): WorkflowSpec {
     const spec = this.toSpec();
-    const diagnostics = checkWorkflow(spec);
-    if (diagnostics.length > 0) throw new WorkflowBuildError(this.state.name, diagnostics);
+    const diagnostics = validateWorkflow(spec);
+    if (hasErrors(diagnostics)) throw new WorkflowBuildError(this.state.name, diagnostics);
     return spec;
   }
 
