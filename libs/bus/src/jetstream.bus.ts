@@ -424,7 +424,8 @@ class PullLoop {
   async drain(): Promise<void> {
     this.stopping = true;
     this.wake?.();
-    await this.batch?.close();
+    // close() settles only once the loop has read the batch to its end, so do not await it here.
+    void this.batch?.close();
     await this.done;
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
     if (this.advisories && !this.advisories.isClosed()) this.advisories.unsubscribe();
@@ -439,7 +440,7 @@ class PullLoop {
         this.consumer ??= await this.bus.client.consumers.get(this.stream, this.name);
         const batch = await this.consumer.fetch({ max_messages: this.options.concurrency - this.active, expires: this.bus.options.pullExpiresMs });
         this.batch = batch;
-        if (this.stopping) await batch.close();
+        if (this.stopping) void batch.close();
         for await (const msg of batch) {
           // Pulled while stopping: hand it straight back for another subscriber.
           if (this.stopping) msg.nak();
