@@ -525,8 +525,9 @@ describe('wide DAGs', () => {
     const elapsed = performance.now() - t0;
     expect(run.state.status).toBe('completed');
     expect(run.state.outputs).toEqual({ n: 'done' });
-    // About 2000 decisions at O(steps) each with a small constant: ~0.3s here, the bound leaves room for a busy CI.
-    expect(elapsed).toBeLessThan(2000);
+    // About 2000 decisions at O(steps) each with a small constant (~0.5s alone); a quadratic
+    // regression takes minutes, so the bound can leave room for a busy shared machine.
+    expect(elapsed).toBeLessThan(4000);
   });
 });
 
