@@ -189,6 +189,7 @@ describe('retries', () => {
       const commands = run.fail('a', error);
       expect(run.step('a')).toMatchObject({ status: 'failed', error, attempt: 1 });
       expect(emittedTypes(commands)).toEqual(['step.failed:a', 'run.failed']);
+      expect(emitted(commands)[0]).toMatchObject({ attempt: 1, error, durationMs: 10 });
     }
   });
 });

@@ -279,7 +279,8 @@ function endAttempt(tx: Tx, step: StepState, status: AttemptRecord['status'], er
 function failStep(tx: Tx, step: StepState, error: StepError): void {
   const { at, next } = tx;
   tx.put({ ...withoutLease(step), status: 'failed', error, finishedAt: at });
-  const first = step.attempts[0];
+  // Like step.completed: the duration of the last attempt (none when it never ran).
+  const since = step.attempt > 0 ? (step.startedAt ?? step.queuedAt) : undefined;
   tx.emit({
     type: 'step.failed',
     at,
@@ -287,7 +288,7 @@ function failStep(tx: Tx, step: StepState, error: StepError): void {
     attempt: step.attempt,
     status: 'failed',
     error,
-    ...(first !== undefined && { durationMs: at - (first.startedAt ?? first.dispatchedAt) }),
+    ...(since !== undefined && { durationMs: at - since }),
   });
   if (tx.planned(step.id).onFailure === 'fail-fast') {
     next.error = { ...error, message: `step ${step.id} failed: ${error.message}` };
