@@ -214,12 +214,16 @@ describe('reachability', () => {
         steps.push({ id: `l${layer}_${k}`, needs: prev });
       }
     }
+    steps.push({ id: 'lonely' });
     const index = reachability(steps);
     const started = performance.now();
-    const answers = steps.slice(1).map((s) => index.isUpstream('root', s.id));
+    const answers = steps.slice(1, -1).map((s) => index.isUpstream('root', s.id));
     const elapsed = performance.now() - started;
     expect(answers.every(Boolean)).toBe(true);
     expect(index.isUpstream('l199_0', 'l0_0')).toBe(false);
+    // Answered from the root's descendant set by now: still exact.
+    expect(index.isUpstream('root', 'lonely')).toBe(false);
+    expect(index.isUpstream('root', 'root')).toBe(false);
     // 20k questions about one far-away target: searching each time would take seconds.
     expect(elapsed).toBeLessThan(1000);
   });

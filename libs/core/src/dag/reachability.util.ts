@@ -6,8 +6,6 @@ export interface Reachability {
   isUpstream(ancestor: string, step: string): boolean;
 }
 
-/** A target asked about this often gets its descendant set computed once. */
-const HOT_TARGET_QUERIES = 4;
 /** Upper bound on memory spent on descendant bitsets. */
 const BITSET_BUDGET_BYTES = 64 * 1024 * 1024;
 
@@ -19,8 +17,10 @@ const BITSET_BUDGET_BYTES = 64 * 1024 * 1024;
  * - otherwise a backwards search from B that never descends below A's rank (typical
  *   references point a few levels up, so the search stays small); consecutive questions
  *   about the same B reuse it;
- * - a target asked about repeatedly (e.g. a config step everyone reads) gets a
- *   descendant bitset, making its further questions O(1).
+ * - once the searches for one target have cost as much as walking the whole graph
+ *   (e.g. a config step everyone reads), that target gets a descendant bitset and its
+ *   further questions are O(1). Building it costs at most what was already spent, so
+ *   the total stays within twice the search work, and no target costs more than O(V + E).
  * With cycles (already an error elsewhere) the rank test is off and the search is exhaustive.
  */
 export function reachability(steps: readonly DagNode[]): Reachability {
@@ -34,7 +34,11 @@ class ReachabilityIndex implements Reachability {
   private epoch = 0;
   private searchedFrom = -1;
   private searchedDownTo = Number.MAX_SAFE_INTEGER;
-  private readonly queries = new Map<number, number>();
+  private readonly size: number;
+  /** Search work per target so far, in nodes + edges visited. */
+  private readonly spent = new Map<number, number>();
+  /** Work of the last search (0 when it reused the previous one). */
+  private lastCost = 0;
   private readonly descendants = new Map<number, Uint32Array>();
   private bitsetBytes = 0;
   private readonly stack: number[] = [];
@@ -46,6 +50,7 @@ class ReachabilityIndex implements Reachability {
     this.rank = new Int32Array(n);
     order.forEach((node, position) => (this.rank[node] = position));
     this.visited = new Int32Array(n);
+    this.size = n + graph.needs.reduce((sum, list) => sum + list.length, 0);
   }
 
   isUpstream(ancestor: string, step: string): boolean {
@@ -56,14 +61,16 @@ class ReachabilityIndex implements Reachability {
     if (this.graph.needs[b].includes(a)) return true;
     const known = this.descendants.get(a);
     if (known) return hasBit(known, b);
-    const asked = (this.queries.get(a) ?? 0) + 1;
-    this.queries.set(a, asked);
-    if (asked >= HOT_TARGET_QUERIES && this.bitsetBytes < BITSET_BUDGET_BYTES) return hasBit(this.descendantsOf(a), b);
-    return this.searchUp(b, a);
+    const found = this.searchUp(b, a);
+    const spent = (this.spent.get(a) ?? 0) + this.lastCost;
+    this.spent.set(a, spent);
+    if (spent > this.size && this.bitsetBytes < BITSET_BUDGET_BYTES) this.descendantsOf(a);
+    return found;
   }
 
   private searchUp(from: number, target: number): boolean {
     const floor = this.acyclic ? this.rank[target] : 0;
+    this.lastCost = 0;
     if (this.searchedFrom !== from || floor < this.searchedDownTo) {
       this.epoch++;
       this.searchedFrom = from;
@@ -77,6 +84,7 @@ class ReachabilityIndex implements Reachability {
         for (const next of needs[node]) {
           if (visited[next] === this.epoch || rank[next] < floor) continue;
           visited[next] = this.epoch;
+          this.lastCost += 1 + needs[next].length;
           stack.push(next);
         }
       }

@@ -41,31 +41,51 @@ export const STEP_RESULT_FIELDS = ['output', 'status', 'attempts', 'error'] as c
 const BINDING_MACROS = new Set(['all', 'exists', 'exists_one', 'map', 'filter']);
 const SCOPES = new Set(['steps', 'inputs']);
 
+/**
+ * Results by expression source, at offset 0. Workflows repeat expressions (`inputs.x` in
+ * many steps); a caller checking a whole workflow passes one memo to all its checks.
+ */
+export type ExprMemo = Map<string, ExprCheck>;
+
 /** Checks one bare CEL expression; `offset` is where it starts inside the text being reported on. */
-export function checkExpression(source: string, offset = 0): ExprCheck {
+export function checkExpression(source: string, offset = 0, memo?: ExprMemo): ExprCheck {
+  let cached = memo?.get(source);
+  if (!cached) {
+    cached = checkUncached(source);
+    memo?.set(source, cached);
+  }
+  if (offset === 0 && !memo) return cached;
+  return {
+    problems: cached.problems.map((p) => ({ ...p, offset: p.offset + offset })),
+    references: cached.references.map((r) => ({ ...r, offset: r.offset + offset })),
+    ...(cached.type === undefined ? {} : { type: cached.type }),
+  };
+}
+
+function checkUncached(source: string): ExprCheck {
   const problems: ExprProblem[] = [];
   let parsed: ReturnType<ReturnType<typeof celEnvironment>['parse']>;
   try {
     parsed = celEnvironment().parse(source);
   } catch (error) {
-    problems.push({ code: 'CEL_SYNTAX', severity: 'error', message: `cannot parse ${quote(source)}: ${summaryOf(error)}`, offset: offset + startOf(error) });
+    problems.push({ code: 'CEL_SYNTAX', severity: 'error', message: `cannot parse ${quote(source)}: ${summaryOf(error)}`, offset: startOf(error) });
     return { problems, references: [] };
   }
   const references: ExprReference[] = [];
-  collectReferences(parsed.ast, new Set(), offset, references, problems);
+  collectReferences(parsed.ast, new Set(), 0, references, problems);
   let type: string | undefined;
   try {
     const result = parsed.check();
     if (result.valid) type = result.type ?? 'dyn';
-    else problems.push({ code: 'CEL_TYPE', severity: 'error', message: `type error in ${quote(source)}: ${summaryOf(result.error)}`, offset: offset + startOf(result.error) });
+    else problems.push({ code: 'CEL_TYPE', severity: 'error', message: `type error in ${quote(source)}: ${summaryOf(result.error)}`, offset: startOf(result.error) });
   } catch (error) {
-    problems.push({ code: 'CEL_TYPE', severity: 'error', message: `type error in ${quote(source)}: ${summaryOf(error)}`, offset: offset + startOf(error) });
+    problems.push({ code: 'CEL_TYPE', severity: 'error', message: `type error in ${quote(source)}: ${summaryOf(error)}`, offset: startOf(error) });
   }
-  return { problems, references, type };
+  return type === undefined ? { problems, references } : { problems, references, type };
 }
 
 /** Checks every `${{ }}` of a string; text without templates has nothing to check. */
-export function checkTemplate(text: string): ExprCheck {
+export function checkTemplate(text: string, memo?: ExprMemo): ExprCheck {
   if (!hasTemplate(text)) return { problems: [], references: [] };
   let parts: ReturnType<typeof parseTemplate>;
   try {
@@ -76,7 +96,7 @@ export function checkTemplate(text: string): ExprCheck {
   const out: ExprCheck = { problems: [], references: [] };
   const exprs = parts.filter((p) => p.kind === 'expr');
   for (const part of exprs) {
-    const result = checkExpression(part.source, part.offset);
+    const result = checkExpression(part.source, part.offset, memo);
     out.problems.push(...result.problems);
     out.references.push(...result.references);
     // The value of a string that is exactly one expression keeps that expression's type.
@@ -89,10 +109,10 @@ export function checkTemplate(text: string): ExprCheck {
  * A field holding one expression, bare or wrapped in one `${{ }}` (how `if` and a
  * transform's `with.expr` are read).
  */
-export function checkSingleExpression(text: string): ExprCheck {
+export function checkSingleExpression(text: string, memo?: ExprMemo): ExprCheck {
   const lead = text.length - text.trimStart().length;
   const trimmed = text.trim();
-  if (!hasTemplate(trimmed)) return checkExpression(trimmed, lead);
+  if (!hasTemplate(trimmed)) return checkExpression(trimmed, lead, memo);
   let parts: ReturnType<typeof parseTemplate>;
   try {
     parts = parseTemplate(trimmed);
@@ -107,12 +127,12 @@ export function checkSingleExpression(text: string): ExprCheck {
       references: [],
     };
   }
-  return checkExpression(only.source, lead + only.offset);
+  return checkExpression(only.source, lead + only.offset, memo);
 }
 
 /** An `if`: one expression that must be a bool when the checker can tell. */
-export function checkCondition(text: string): ExprCheck {
-  const result = checkSingleExpression(text);
+export function checkCondition(text: string, memo?: ExprMemo): ExprCheck {
+  const result = checkSingleExpression(text, memo);
   if (result.type !== undefined && result.type !== 'bool' && result.type !== 'dyn') {
     result.problems.push({
       code: 'CONDITION_NOT_BOOL',

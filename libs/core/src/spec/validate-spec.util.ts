@@ -1,5 +1,5 @@
 import { findCycles, formatCycle, type Reachability, reachability } from '../dag';
-import { checkCondition, checkSingleExpression, checkTemplate, type ExprCheck, type ExprProblemCode, STEP_RESULT_FIELDS } from '../expr';
+import { checkCondition, checkSingleExpression, checkTemplate, type ExprCheck, type ExprMemo, type ExprProblemCode, STEP_RESULT_FIELDS } from '../expr';
 import { type Diagnostic, DiagnosticCode, DiagnosticSink, type Locate, type SpecPath } from './diagnostic.util';
 import { DurationError, parseDuration } from './duration.util';
 import { describeValue, isPlainObject, matchesInputType, typeLabel } from './input-type.util';
@@ -34,6 +34,7 @@ class SpecValidator {
   private suggestions = 0;
   private reach: Reachability | undefined;
   private readonly inputNames: Set<string>;
+  private readonly memo: ExprMemo = new Map();
 
   constructor(
     private readonly spec: WorkflowSpec,
@@ -149,15 +150,15 @@ class SpecValidator {
         for (const [key, value] of Object.entries(step.with)) {
           // The engine reads a transform's with.expr as one expression, not as a template.
           if (transform && key === 'expr') continue;
-          this.walkStrings(value, ['steps', i, 'with', key], (text, path) => this.report(checkTemplate(text), path, step));
+          this.walkStrings(value, ['steps', i, 'with', key], (text, path) => this.report(checkTemplate(text, this.memo), path, step));
         }
       }
-      if (step.if !== undefined) this.report(checkCondition(step.if), ['steps', i, 'if'], step);
+      if (step.if !== undefined) this.report(checkCondition(step.if, this.memo), ['steps', i, 'if'], step);
       if (transform) this.checkTransform(step, i);
     });
     if (this.spec.outputs !== undefined) {
       for (const [key, value] of Object.entries(this.spec.outputs)) {
-        this.walkStrings(value, ['outputs', key], (text, path) => this.report(checkTemplate(text), path, undefined));
+        this.walkStrings(value, ['outputs', key], (text, path) => this.report(checkTemplate(text, this.memo), path, undefined));
       }
     }
   }
@@ -171,7 +172,7 @@ class SpecValidator {
     } else if (typeof expr !== 'string') {
       this.sink.add(['steps', i, 'with', 'expr'], DiagnosticCode.TransformExpr, `with.expr must be a CEL expression (a string), got ${describeValue(expr)}`);
     } else {
-      this.report(checkSingleExpression(expr), ['steps', i, 'with', 'expr'], step);
+      this.report(checkSingleExpression(expr, this.memo), ['steps', i, 'with', 'expr'], step);
     }
   }
 
