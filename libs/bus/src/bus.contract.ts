@@ -253,10 +253,15 @@ export function describeBusContract(name: string, makeBus: () => Promise<BusUnde
       expect(await within(a.promise)).toBe(`r1:${TRACEPARENT}`);
       expect(await within(b.promise)).toBe('r1');
 
+      // Each listener rejects it on its own, as each would on separate processes.
       await bus.broadcast('weft.run.cancel', { reason: 'no run id' } as never);
-      const dead = await waitForDeadLetters(bus, 1);
-      expect(dead[0].subject).toBe('weft.run.cancel');
-      expect(dead[0].reason).toMatch(/contract violation/);
+      const dead = await waitForDeadLetters(bus, 2);
+      expect(dead).toHaveLength(2);
+      for (const d of dead) {
+        expect(d).toMatchObject({ subject: 'weft.run.cancel', payload: '{"reason":"no run id"}', deliveryCount: 1 });
+        expect(d.group).toBeUndefined();
+        expect(d.reason).toMatch(/contract violation.*runId/);
+      }
     }, TEST_TIMEOUT_MS);
 
     it('rejects what JetStream would reject, with named errors', async () => {

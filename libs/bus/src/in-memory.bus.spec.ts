@@ -1,7 +1,118 @@
-import { describeBusContract } from './bus.contract';
+import { describeBusContract, deferred, dispatch, event, waitFor, within } from './bus.contract';
 import { InMemoryBus } from './in-memory.bus';
 
 describeBusContract('InMemoryBus', async () => {
   const bus = new InMemoryBus({ errorNakDelayMs: 20 });
   return { bus, cleanup: () => bus.close() };
+});
+
+describe('InMemoryBus specifics', () => {
+  let bus: InMemoryBus;
+  let clock: number;
+  const errors: string[] = [];
+
+  beforeEach(() => {
+    clock = Date.parse('2025-01-01T00:00:00.000Z');
+    errors.length = 0;
+    bus = new InMemoryBus({ now: () => clock, errorNakDelayMs: 20, onError: (_e, context) => void errors.push(context) });
+  });
+
+  afterEach(async () => {
+    await bus.close();
+  });
+
+  it('never runs a handler inside the publisher’s stack', async () => {
+    let publishReturned = false;
+    const calledAfterPublish = deferred<boolean>();
+    await bus.consume('weft.step.dispatch.io', { group: 'exec' }, async () => calledAfterPublish.resolve(publishReturned));
+    const publishing = bus.publish('weft.step.dispatch.io', dispatch('a'));
+    publishReturned = true;
+    await publishing;
+    expect(await within(calledAfterPublish.promise)).toBe(true);
+  });
+
+  it('hands over a JSON copy: later mutation by the publisher and non-JSON values do not leak through', async () => {
+    const got = deferred<Record<string, unknown>>();
+    await bus.consume('weft.step.dispatch.io', { group: 'exec' }, async (d) => got.resolve(d.data.input));
+    const payload = dispatch('a');
+    payload.input = { when: new Date('2025-01-02T03:04:05.000Z'), gone: undefined, n: 1 };
+    await bus.publish('weft.step.dispatch.io', payload);
+    payload.input.n = 2;
+    expect(await within(got.promise)).toEqual({ when: '2025-01-02T03:04:05.000Z', n: 1 });
+  });
+
+  it('applies contract defaults on delivery (the payload is parsed, not just cast)', async () => {
+    const got = deferred<Record<string, unknown>>();
+    await bus.consume('weft.run.requested', { group: 'scheduler' }, async (d) => got.resolve(d.data.inputs));
+    await bus.publish('weft.run.requested', { idempotencyKey: 'k', workflow: 'wf' } as never);
+    expect(await within(got.promise)).toEqual({});
+  });
+
+  it('forgets a msgId once the duplicate window has passed', async () => {
+    const seen: string[] = [];
+    await bus.consume('weft.step.dispatch.io', { group: 'exec' }, async (d) => void seen.push(d.data.stepId));
+    await bus.publish('weft.step.dispatch.io', dispatch('a'), { msgId: 'm' });
+    clock += 119_000;
+    await bus.publish('weft.step.dispatch.io', dispatch('within-window'), { msgId: 'm' });
+    clock += 2_000;
+    await bus.publish('weft.step.dispatch.io', dispatch('after-window'), { msgId: 'm' });
+    await waitFor(() => seen.length >= 2, 'two deliveries');
+    expect(seen).toEqual(['a', 'after-window']);
+  });
+
+  it('drops lifecycle events older than the retention before a late group reads them', async () => {
+    const small = new InMemoryBus({ now: () => clock, eventsMaxAgeMs: 60_000 });
+    try {
+      await small.publish('weft.event.run.started', event('old', 'run.started'));
+      clock += 61_000;
+      await small.publish('weft.event.run.completed', event('new', 'run.completed'));
+      const seen: string[] = [];
+      await small.consume('weft.event.>', { group: 'journal' }, async (d) => void seen.push(d.data.eventId));
+      await waitFor(() => seen.includes('new'), 'new event');
+      expect(seen).toEqual(['new']);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('ignores settling a delivery whose ack wait already expired', async () => {
+    const first = deferred<() => Promise<void>>();
+    const counts: number[] = [];
+    const release = deferred<void>();
+    await bus.consume('weft.step.dispatch.io', { group: 'exec', ackWaitMs: 100, concurrency: 2, maxDeliver: 5 }, async (d) => {
+      counts.push(d.deliveryCount);
+      if (d.deliveryCount === 1) {
+        first.resolve(() => d.term('too late'));
+        // Drain (in afterEach) waits for this handler: release it once the test is done.
+        await release.promise;
+      }
+      if (d.deliveryCount === 2) await d.nak(50);
+    });
+    await bus.publish('weft.step.dispatch.io', dispatch('a'));
+    const lateTerm = await within(first.promise);
+    await waitFor(() => counts.length >= 2, 'redelivery');
+    await lateTerm();
+    await waitFor(() => counts.length >= 3, 'the late term did not finish the message');
+    release.resolve();
+    expect(await bus.deadLetters()).toEqual([]);
+  });
+
+  it('reports a throwing listener to onError and keeps delivering to the others', async () => {
+    const ok = deferred<void>();
+    await bus.listen('weft.run.cancel', async () => {
+      throw new Error('listener bug');
+    });
+    await bus.listen('weft.run.cancel', async () => ok.resolve());
+    await bus.broadcast('weft.run.cancel', { runId: 'r', reason: 'x' });
+    await within(ok.promise);
+    await waitFor(() => errors.length === 1, 'error reported');
+    expect(errors[0]).toMatch(/listener on weft.run.cancel failed/);
+  });
+
+  it('uses the injected clock for dead-letter timestamps', async () => {
+    await bus.consume('weft.step.dispatch.io', { group: 'exec' }, async (d) => d.term('no'));
+    await bus.publish('weft.step.dispatch.io', dispatch('a'));
+    await waitFor(async () => (await bus.deadLetters()).length === 1, 'dead letter');
+    expect((await bus.deadLetters())[0].at).toBe('2025-01-01T00:00:00.000Z');
+  });
 });

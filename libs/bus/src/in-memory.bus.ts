@@ -184,18 +184,17 @@ export class InMemoryBus implements Bus {
     const targets = [...this.listeners].filter((l) => subjectMatches(l.pattern, subject));
     if (targets.length === 0) return;
     setImmediate(() => {
-      const decoded = decodePayload(subject, data);
-      if (!decoded.ok) {
-        this.recordDeadLetter({ subject, payload: data, reason: decoded.reason, deliveryCount: 1 });
-        return;
-      }
       for (const listener of targets) {
         if (!this.listeners.has(listener)) continue;
-        // Each listener gets its own copy, as each NATS subscriber decodes its own bytes.
-        const message = listener === targets[0] ? decoded.data : JSON.parse(data);
+        // Each listener decodes its own copy and rejects a bad payload on its own, as NATS subscribers do.
+        const decoded = decodePayload(subject, data);
+        if (!decoded.ok) {
+          this.recordDeadLetter({ subject, payload: data, reason: decoded.reason, deliveryCount: 1 });
+          continue;
+        }
         void (async () => {
           try {
-            await listener.handler(message, { ...headers });
+            await listener.handler(decoded.data, { ...headers });
           } catch (error) {
             this.onError(error, `listener on ${listener.pattern} failed for ${subject}`);
           }

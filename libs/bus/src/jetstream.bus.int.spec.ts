@@ -96,6 +96,24 @@ async function deleteStreams(bus: JetStreamBus): Promise<void> {
       }
     }, 20_000);
 
+    it('updates the durable consumer when a subscriber comes back with new options', async () => {
+      const prefix = `${RUN}upd${++counter}`;
+      const bus = await openBus(prefix);
+      try {
+        const stream = bus.streamName(DISPATCH_STREAM);
+        const first = await bus.consume('weft.step.dispatch.io', { group: 'exec', ackWaitMs: 500, maxDeliver: 3 }, async () => undefined);
+        await expect(jsm.consumers.info(stream, 'exec__weft_step_dispatch_io')).resolves.toMatchObject({
+          config: { ack_wait: 500 * 1_000_000, max_deliver: 3, ack_policy: 'explicit', deliver_policy: 'all', filter_subject: `${prefix}.weft.step.dispatch.io` },
+        });
+        await first.drain();
+        await bus.consume('weft.step.dispatch.io', { group: 'exec', ackWaitMs: 700, maxDeliver: 5 }, async () => undefined);
+        await expect(jsm.consumers.info(stream, 'exec__weft_step_dispatch_io')).resolves.toMatchObject({ config: { ack_wait: 700 * 1_000_000, max_deliver: 5 } });
+      } finally {
+        await bus.close();
+        await deleteStreams(bus);
+      }
+    }, 20_000);
+
     it('keeps consuming when its consumer is deleted out from under a running subscription', async () => {
       const prefix = `${RUN}del${++counter}`;
       const bus = await openBus(prefix);

@@ -81,6 +81,18 @@ const PREFIX = /^[A-Za-z0-9_-]+$/;
 
 type StreamSetup = Partial<StreamConfig> & { name: string };
 
+type Settings = Required<Omit<JetStreamBusOptions, 'name' | 'servers'>>;
+
+interface LoopContext {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  nc: NatsConnection;
+  settings: Settings;
+  wire(subject: string): string;
+  unwire(subject: string): string;
+  writeDeadLetter(record: Omit<DeadLetter, 'at'>, msgId?: string): Promise<void>;
+}
+
 interface MaxDeliveriesAdvisory {
   stream: string;
   consumer: string;
@@ -97,13 +109,24 @@ export class JetStreamBus implements Bus {
   private readonly listeners = new Set<NatsSubscription>();
   private connected = true;
   private closed = false;
+  /** What a pull loop needs from its bus, without widening the bus's public surface. */
+  private readonly context: LoopContext;
 
   private constructor(
     private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
-    private readonly settings: Required<Omit<JetStreamBusOptions, 'name' | 'servers'>>,
+    private readonly settings: Settings,
   ) {
+    this.context = {
+      js,
+      jsm,
+      nc,
+      settings,
+      wire: (subject) => this.wire(subject),
+      unwire: (subject) => this.unwire(subject),
+      writeDeadLetter: (record, msgId) => this.writeDeadLetter(record, msgId),
+    };
     void this.watchConnection();
   }
 
@@ -170,7 +193,7 @@ export class JetStreamBus implements Bus {
     const resolved = resolveConsumeOptions(options);
     const layout = streamForFilter(subject);
     // Handlers are typed by subject at the call site; payloads are validated against their subject before delivery.
-    const loop = new PullLoop(this, layout, this.streamName(layout), subject, resolved, handler as unknown as Handler<Subject>);
+    const loop = new PullLoop(this.context, layout, this.streamName(layout), subject, resolved, handler as unknown as Handler<Subject>);
     await loop.ensureConsumer();
     loop.start();
     this.loops.add(loop);
@@ -273,35 +296,17 @@ export class JetStreamBus implements Bus {
     if (!this.nc.isClosed()) await this.nc.drain();
   }
 
-  // ---- used by PullLoop ----
-
-  get client(): JetStreamClient {
-    return this.js;
-  }
-
-  get manager(): JetStreamManager {
-    return this.jsm;
-  }
-
-  get connection(): NatsConnection {
-    return this.nc;
-  }
-
-  get options(): Required<Omit<JetStreamBusOptions, 'name' | 'servers'>> {
-    return this.settings;
-  }
-
-  wire(subject: string): string {
+  private wire(subject: string): string {
     return this.settings.prefix ? `${this.settings.prefix}.${subject}` : subject;
   }
 
-  unwire(subject: string): string {
+  private unwire(subject: string): string {
     const p = `${this.settings.prefix}.`;
     return this.settings.prefix && subject.startsWith(p) ? subject.slice(p.length) : subject;
   }
 
   /** Stores a dead-letter record; `msgId` makes replicas and retries write it once. */
-  async writeDeadLetter(record: Omit<DeadLetter, 'at'>, msgId?: string): Promise<void> {
+  private async writeDeadLetter(record: Omit<DeadLetter, 'at'>, msgId?: string): Promise<void> {
     const full: DeadLetter = { ...record, at: new Date().toISOString() };
     await this.js.publish(this.wire(`${DEAD_LETTER_SUBJECT_PREFIX}${record.subject}`), JSON.stringify(full), msgId !== undefined ? { msgID: msgId } : {});
   }
@@ -372,7 +377,7 @@ class PullLoop {
   private done: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly bus: JetStreamBus,
+    private readonly bus: LoopContext,
     private readonly layout: StreamLayout,
     readonly stream: string,
     private readonly filter: string,
@@ -393,14 +398,14 @@ class PullLoop {
       filter_subject: this.bus.wire(this.filter),
     };
     try {
-      await this.bus.manager.consumers.add(this.stream, config);
+      await this.bus.jsm.consumers.add(this.stream, config);
     } catch (error) {
       if (isApiError(error, JS_CONSUMER_NOT_UNIQUE_ON_WORKQUEUE)) {
         throw new BusError('CONSUMER_CONFLICT', `work-queue stream ${this.stream} already has a consumer overlapping "${this.filter}"`, { cause: error });
       }
       if (!(error instanceof JetStreamApiError)) throw new BusError('BROKER_ERROR', `cannot create consumer ${this.name}: ${errorMessage(error)}`, { cause: error });
       // Exists with another config (newer servers refuse a create then): update it.
-      await this.bus.manager.consumers.update(this.stream, this.name, {
+      await this.bus.jsm.consumers.update(this.stream, this.name, {
         ack_wait: config.ack_wait,
         max_deliver: config.max_deliver,
       });
@@ -410,11 +415,11 @@ class PullLoop {
 
   start(): void {
     const advisory = `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${this.stream}.${this.name}`;
-    this.advisories = this.bus.connection.subscribe(advisory, {
+    this.advisories = this.bus.nc.subscribe(advisory, {
       callback: (error, msg) => {
         if (error) return;
         void this.onMaxDeliveries(msg.json<MaxDeliveriesAdvisory>()).catch((e: unknown) =>
-          this.bus.options.onError(e, `dead-lettering after max deliveries on ${this.name}`),
+          this.bus.settings.onError(e, `dead-lettering after max deliveries on ${this.name}`),
         );
       },
     });
@@ -437,8 +442,8 @@ class PullLoop {
       try {
         await this.freeSlot();
         if (this.stopping) break;
-        this.consumer ??= await this.bus.client.consumers.get(this.stream, this.name);
-        const batch = await this.consumer.fetch({ max_messages: this.options.concurrency - this.active, expires: this.bus.options.pullExpiresMs });
+        this.consumer ??= await this.bus.js.consumers.get(this.stream, this.name);
+        const batch = await this.consumer.fetch({ max_messages: this.options.concurrency - this.active, expires: this.bus.settings.pullExpiresMs });
         this.batch = batch;
         if (this.stopping) void batch.close();
         for await (const msg of batch) {
@@ -451,14 +456,14 @@ class PullLoop {
       } catch (error) {
         this.batch = undefined;
         this.consumer = undefined;
-        if (this.stopping || this.bus.connection.isClosed()) break;
+        if (this.stopping || this.bus.nc.isClosed()) break;
         failures++;
-        this.bus.options.onError(error, `consumer ${this.stream}/${this.name} failed (${failures} in a row), recreating it`);
+        this.bus.settings.onError(error, `consumer ${this.stream}/${this.name} failed (${failures} in a row), recreating it`);
         await this.pause(Math.min(100 * 2 ** (failures - 1), 5_000));
         try {
           await this.ensureConsumer();
         } catch (ensureError) {
-          this.bus.options.onError(ensureError, `recreating consumer ${this.stream}/${this.name}`);
+          this.bus.settings.onError(ensureError, `recreating consumer ${this.stream}/${this.name}`);
         }
       }
     }
@@ -502,7 +507,7 @@ class PullLoop {
         await this.bus.writeDeadLetter({ subject, group: this.options.group, payload: text, reason, deliveryCount: count }, `${this.stream}:${this.name}:${msg.seq}`);
       } catch (error) {
         // Without a record the message must not vanish: leave it to redelivery / the max-deliveries advisory.
-        this.bus.options.onError(error, `dead-lettering ${subject}#${msg.seq} failed; leaving it unacknowledged`);
+        this.bus.settings.onError(error, `dead-lettering ${subject}#${msg.seq} failed; leaving it unacknowledged`);
         return;
       }
       // No reason on the wire: servers before 2.11 ignore a `+TERM <reason>` entirely.
@@ -546,13 +551,13 @@ class PullLoop {
     } catch (error) {
       if (!settle()) return;
       if (count >= maxDeliver) await deadLetter(`handler failed on the last of ${maxDeliver} deliveries: ${errorMessage(error)}`);
-      else msg.nak(this.bus.options.errorNakDelayMs);
+      else msg.nak(this.bus.settings.errorNakDelayMs);
     }
   }
 
   /** The server gave up after an ack timeout on the last delivery: record it and clear the work queue. */
   private async onMaxDeliveries(advisory: MaxDeliveriesAdvisory): Promise<void> {
-    const jsm = this.bus.manager;
+    const { jsm } = this.bus;
     const stored = await jsm.streams.getMessage(this.stream, { seq: advisory.stream_seq }).catch((error: unknown) => {
       if (isApiError(error, JS_NO_MESSAGE_FOUND)) return null;
       throw error;
