@@ -57,8 +57,8 @@ describe('checkTemplate', () => {
 
   it('ignores text without templates and types a whole expression', () => {
     expect(checkTemplate('plain steps.a text')).toEqual({ problems: [], references: [] });
-    expect(checkTemplate(' ${{ 1 + 1 }} ').type).toBeUndefined();
-    expect(checkTemplate('${{ 1 + 1 }}').type).toBe('int');
+    expect(checkTemplate(' ${{ 1 + 1 }} ').type).toBe('int');
+    expect(checkTemplate('n=${{ 1 + 1 }}').type).toBeUndefined();
   });
 });
 
@@ -79,6 +79,7 @@ describe('checkCondition', () => {
   it('rejects several templates in one condition', () => {
     expect(checkCondition('${{ true }} && ${{ false }}').problems[0].code).toBe('NOT_SINGLE_EXPRESSION');
     expect(checkCondition('${{ true').problems[0].code).toBe('TEMPLATE_SYNTAX');
+    expect(checkCondition('inputs.ok && ${{ true }}').problems).toEqual([expect.objectContaining({ code: 'NOT_SINGLE_EXPRESSION', offset: 13 })]);
   });
 });
 
@@ -90,6 +91,10 @@ describe('checkSingleExpression', () => {
       type: 'int',
       references: [{ scope: 'steps', name: 'a', field: 'output', offset: 10 }],
     });
+  });
+
+  it('reads `${{` inside a bare expression as CEL, like the engine does', () => {
+    expect(checkSingleExpression('inputs.x == "${{"')).toMatchObject({ problems: [], type: 'bool' });
   });
 
   it('points syntax errors into the wrapped source', () => {

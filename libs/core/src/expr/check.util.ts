@@ -99,8 +99,8 @@ export function checkTemplate(text: string, memo?: ExprMemo): ExprCheck {
     const result = checkExpression(part.source, part.offset, memo);
     out.problems.push(...result.problems);
     out.references.push(...result.references);
-    // The value of a string that is exactly one expression keeps that expression's type.
-    if (exprs.length === 1 && parts.length === 1) out.type = result.type;
+    // A string that is one expression (surrounding blanks aside) keeps that expression's type.
+    if (exprs.length === 1 && parts.every((p) => p.kind === 'expr' || p.text.trim() === '')) out.type = result.type;
   }
   return out;
 }
@@ -112,7 +112,13 @@ export function checkTemplate(text: string, memo?: ExprMemo): ExprCheck {
 export function checkSingleExpression(text: string, memo?: ExprMemo): ExprCheck {
   const lead = text.length - text.trimStart().length;
   const trimmed = text.trim();
-  if (!hasTemplate(trimmed)) return checkExpression(trimmed, lead, memo);
+  // Read like unwrapExpression: only a leading `${{` makes it a template.
+  if (!trimmed.startsWith('${{')) {
+    const bare = checkExpression(trimmed, lead, memo);
+    // `a && ${{ b }}`: CEL cannot parse `$`; say what the rule is instead.
+    if (hasTemplate(trimmed) && bare.problems.some((p) => p.code === 'CEL_SYNTAX')) return notSingle(lead + trimmed.indexOf('${{'));
+    return bare;
+  }
   let parts: ReturnType<typeof parseTemplate>;
   try {
     parts = parseTemplate(trimmed);
@@ -121,13 +127,15 @@ export function checkSingleExpression(text: string, memo?: ExprMemo): ExprCheck 
     return { problems: [{ ...problem, offset: problem.offset + lead }], references: [] };
   }
   const only = parts.length === 1 ? parts[0] : undefined;
-  if (only?.kind !== 'expr') {
-    return {
-      problems: [{ code: 'NOT_SINGLE_EXPRESSION', severity: 'error', message: 'expected one expression: bare CEL or a single ${{ }}', offset: lead }],
-      references: [],
-    };
-  }
+  if (only?.kind !== 'expr') return notSingle(lead);
   return checkExpression(only.source, lead + only.offset, memo);
+}
+
+function notSingle(offset: number): ExprCheck {
+  return {
+    problems: [{ code: 'NOT_SINGLE_EXPRESSION', severity: 'error', message: 'expected one expression: bare CEL, or one ${{ }} around all of it', offset }],
+    references: [],
+  };
 }
 
 /** An `if`: one expression that must be a bool when the checker can tell. */

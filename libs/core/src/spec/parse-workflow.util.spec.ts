@@ -175,7 +175,7 @@ describe('parseWorkflow: positions', () => {
       '11:26 NOT_UPSTREAM_REF steps[0].with.single',
       '12:34 CEL_SYNTAX steps[0].with.double',
       '15:18 UNKNOWN_STEP_REF steps[0].with.block',
-      '16:9 NOT_SINGLE_EXPRESSION steps[0].if',
+      '16:31 NOT_SINGLE_EXPRESSION steps[0].if',
     ]);
   });
 
