@@ -1,1 +1,3 @@
-export {};
+export { main, buildProgram } from "./main";
+export { startEmbedded, type EmbeddedRuntime, type EmbeddedOptions } from "./embedded/embedded-runtime";
+export { runReport, type RunReport } from "./output/run-report";

@@ -1,1 +1,6 @@
-export {};
+export * from './ports/run-store.port';
+export * from './ports/workflow-catalog.port';
+export * from './persistence';
+export * from './domain/scheduler';
+export * from './domain/transition.util';
+export * from './scheduler.module';

@@ -15,6 +15,12 @@ export type EngineEvent =
   | { type: 'timer.fired'; at: Millis; timer: TimerKind; stepId?: string; attempt?: number }
   | { type: 'run.cancel'; at: Millis; reason?: string }
   /**
+   * The scheduler knows the attempt's worker is gone before its lease runs out
+   * (embedded mode restarted: nothing from the old process can still be running).
+   * Handled like an expired lease.
+   */
+  | { type: 'step.lost'; at: Millis; stepId: string; attempt: number }
+  /**
    * Re-runs a finished run that did not complete: its failed, canceled and skipped
    * steps go back to pending with fresh retry budgets (attempt numbers keep
    * counting), their `if`s are evaluated again, and the run is running again.

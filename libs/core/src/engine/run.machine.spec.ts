@@ -374,6 +374,17 @@ describe('timeouts and leases', () => {
     expect(run.state.status).toBe('failed');
   });
 
+  it('treats step.lost like an expired lease, at once, and ignores it for another attempt', () => {
+    const run = new RunDriver(workflow([{ id: 'a', action: 'work', timeout: '1h' }]));
+    run.start();
+    run.started('a');
+    const before = run.state;
+    expect(decide(before, { type: 'step.lost', at: run.at(1), stepId: 'a', attempt: 2 }).state).toBe(before);
+    const commands = run.apply({ type: 'step.lost', at: run.at(1), stepId: 'a', attempt: 1 });
+    expect(dispatches(commands)).toMatchObject([{ stepId: 'a', attempt: 2 }]);
+    expect(run.step('a')).toMatchObject({ status: 'queued', attempt: 2, lostLeases: 1 });
+  });
+
   it('counts only non-lost attempts against maxAttempts', () => {
     const run = new RunDriver(workflow([{ id: 'a', action: 'work', retry: { maxAttempts: 2, jitter: false } }]));
     run.start();

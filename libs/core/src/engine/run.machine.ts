@@ -156,6 +156,12 @@ function transition(state: RunState, event: EngineEvent, leaseMs: number): Tx | 
     }
     case 'timer.fired':
       return timerFired(state, event.timer, event.at, leaseMs, event.stepId, event.attempt);
+    case 'step.lost': {
+      const step = ownStep(state.steps, event.stepId);
+      if (state.status !== 'running' || step?.attempt !== event.attempt) return undefined;
+      if (step.status !== 'running' && step.status !== 'queued') return undefined;
+      return leaseExpired(new Tx(state, event.at, leaseMs), step);
+    }
   }
 }
 

@@ -23,6 +23,12 @@ export interface SchedulerOptions {
   /** Messages the relay publishes per batch. @default 256 */
   relayBatch?: number;
   logger?: SchedulerLogger;
+  /**
+   * At start, treat every queued or running step as lost and dispatch it again.
+   * Only right when no other process can be running them: embedded mode, where the
+   * bus lived in the previous process and died with it.
+   */
+  recoverInFlightOnStart?: boolean;
 }
 
 export interface SchedulerLogger {
@@ -53,6 +59,7 @@ export class Scheduler {
   private readonly pollIntervalMs: number;
   private readonly relayBatch: number;
   private readonly log: SchedulerLogger;
+  private readonly recoverInFlightOnStart: boolean;
   private readonly subscriptions: Subscription[] = [];
   private timer: NodeJS.Timeout | undefined;
   private nextTickAt = Number.POSITIVE_INFINITY;
@@ -68,10 +75,12 @@ export class Scheduler {
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.relayBatch = options.relayBatch ?? 256;
     this.log = options.logger ?? silent;
+    this.recoverInFlightOnStart = options.recoverInFlightOnStart ?? false;
   }
 
   async start(): Promise<void> {
     this.running = true;
+    if (this.recoverInFlightOnStart) await this.recoverInFlight();
     this.subscriptions.push(
       await this.bus.consume(SUBJECTS.runRequested, { group: 'scheduler-runs' }, (d) => this.onRunRequested(d)),
       await this.bus.consume(SUBJECTS.stepResult, { group: 'scheduler-results' }, (d) => this.onResult(d)),
@@ -177,6 +186,16 @@ export class Scheduler {
         ? { type: 'step.started', at, stepId: h.stepId, attempt: h.attempt, token: h.token, workerId: h.workerId }
         : { type: 'step.heartbeat', at, stepId: h.stepId, attempt: h.attempt, token: h.token },
     );
+  }
+
+  private async recoverInFlight(): Promise<void> {
+    for (const run of await this.store.listRuns({ status: ['running'] })) {
+      for (const step of Object.values(run.steps)) {
+        if (step.status !== 'queued' && step.status !== 'running') continue;
+        this.log.info('re-dispatching a step left in flight by the previous process', { runId: run.runId, stepId: step.id, attempt: step.attempt });
+        await this.apply(run.runId, (at) => ({ type: 'step.lost', at, stepId: step.id, attempt: step.attempt }));
+      }
+    }
   }
 
   /** Publishes committed outbox rows. Single-flight; a kick during a pass triggers another pass. */

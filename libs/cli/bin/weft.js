@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// Runs the CLI from its TypeScript sources: swc compiles each file on load
+// (milliseconds), so a fresh clone needs no build step before `npx weft`.
+const path = require('node:path');
+process.env.SWC_NODE_PROJECT ??= path.join(__dirname, '..', '..', '..', 'tsconfig.base.json');
+require('@swc-node/register');
+require('../src/main.ts')
+  .main(process.argv)
+  .then((code) => {
+    process.exitCode = code;
+  })
+  .catch((error) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    process.exitCode = 70;
+  });

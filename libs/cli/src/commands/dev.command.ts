@@ -1,0 +1,42 @@
+import { ConfigError, listOf, loadConfig } from '@weft/config';
+import { bootService } from '@weft/platform';
+import { type ActionDefinition, loadActionsModule } from '@weft/worker';
+import { composeDev } from '../dev/compose';
+import { EXIT } from '../exit-codes';
+import type { Io } from '../io';
+
+export interface DevOptions {
+  port?: string;
+  actions: string[];
+}
+
+/** `weft dev`: every service in this process, until SIGINT/SIGTERM. */
+export async function devCommand(options: DevOptions, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let config;
+  try {
+    config = loadConfig({ ...env, ...(options.port !== undefined && { PORT: options.port }) });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.err(error.message);
+      return EXIT.invalid;
+    }
+    throw error;
+  }
+  const actions: ActionDefinition[] = [];
+  for (const path of [...listOf(config.WEFT_ACTIONS), ...options.actions]) actions.push(...(await loadActionsModule(path)));
+  const composition = await composeDev(config, env, actions);
+  const service = await bootService(composition.module, { name: 'dev', port: config.PORT, host: config.HOST, handleSignals: false });
+  io.out(`weft dev: all services in one process on ${composition.description}`);
+  io.out(`listening on ${service.url} (health: ${service.url}/health/ready)`);
+  if (config.HOST === '127.0.0.1' || config.HOST === 'localhost') io.out('loopback only: no API key required in dev mode');
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      io.out('stopping: draining consumers and in-flight steps…');
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await service.close();
+  return EXIT.ok;
+}

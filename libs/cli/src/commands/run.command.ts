@@ -1,0 +1,96 @@
+import { readFile } from 'node:fs/promises';
+import { resolveInputs } from '@weft/core';
+import { type ActionDefinition, loadActionsModule } from '@weft/worker';
+import { startEmbedded } from '../embedded/embedded-runtime';
+import { EXIT } from '../exit-codes';
+import type { Io } from '../io';
+import { loadWorkflow, printDiagnostics } from '../load-workflow';
+import { runReport } from '../output/run-report';
+import { createRunView } from '../output/run-view';
+
+export interface RunCommandOptions {
+  input: string[];
+  inputsFile?: string;
+  json?: boolean;
+  actions: string[];
+}
+
+export class UsageError extends Error {
+  readonly code = 'USAGE';
+}
+
+/** `weft run <file>`: validate, run embedded to the end, show progress; exit 0 / 1 / 2. */
+export async function runCommand(file: string, options: RunCommandOptions, io: Io, signals: NodeJS.EventEmitter = process): Promise<number> {
+  const loaded = await loadWorkflow(file);
+  printDiagnostics(loaded.diagnostics, io.err);
+  const spec = loaded.spec;
+  if (!spec) return EXIT.invalid;
+
+  let given: Record<string, unknown>;
+  try {
+    given = { ...(await readInputsFile(options.inputsFile)), ...parseInputFlags(options.input) };
+  } catch (error) {
+    io.err(error instanceof Error ? error.message : String(error));
+    return EXIT.invalid;
+  }
+  const resolved = resolveInputs(spec, given, { fromStrings: true });
+  printDiagnostics(resolved.diagnostics, io.err);
+  if (resolved.diagnostics.some((d) => d.severity === 'error')) return EXIT.invalid;
+
+  let actions: ActionDefinition[] = [];
+  try {
+    for (const path of options.actions) actions = [...actions, ...(await loadActionsModule(path))];
+  } catch (error) {
+    io.err(error instanceof Error ? error.message : String(error));
+    return EXIT.invalid;
+  }
+
+  const runtime = await startEmbedded({ actions });
+  const view = options.json ? undefined : createRunView(spec, io);
+  let runId: string | undefined;
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    io.err('canceling the run (Ctrl-C again to quit at once)…');
+    if (runId) void runtime.scheduler.cancelRun(runId, 'interrupted (SIGINT)');
+  };
+  signals.on('SIGINT', onSigint);
+  try {
+    const state = await runtime.run(spec, resolved.inputs, {
+      onEvent: (event) => view?.onEvent(event),
+      onStarted: (id) => {
+        runId = id;
+        if (interrupts > 0) void runtime.scheduler.cancelRun(id, 'interrupted (SIGINT)');
+      },
+    });
+    if (options.json) io.out(JSON.stringify(runReport(state), null, 2));
+    else view?.finish(state);
+    return state.status === 'completed' ? EXIT.ok : EXIT.runFailed;
+  } finally {
+    signals.off('SIGINT', onSigint);
+    await runtime.close();
+  }
+}
+
+async function readInputsFile(path: string | undefined): Promise<Record<string, unknown>> {
+  if (!path) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`--inputs-file ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError(`--inputs-file ${path}: expected a JSON object`);
+  return parsed as Record<string, unknown>;
+}
+
+function parseInputFlags(flags: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const flag of flags) {
+    const eq = flag.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--input ${flag}: expected name=value`);
+    out[flag.slice(0, eq)] = flag.slice(eq + 1);
+  }
+  return out;
+}

@@ -1,0 +1,45 @@
+import { JetStreamBus } from '@weft/bus';
+import { ConfigError, listOf, loadConfig } from '@weft/config';
+import { type ActionDefinition, builtinActions, createWorker, loadActionsModule } from '@weft/worker';
+import { EXIT } from '../exit-codes';
+import type { Io } from '../io';
+
+export interface WorkerOptions {
+  actions: string[];
+  queue: string[];
+  concurrency?: string;
+}
+
+/** `weft worker`: an executor process with your actions, on NATS_URL, until SIGINT/SIGTERM. */
+export async function workerCommand(options: WorkerOptions, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let config;
+  try {
+    config = loadConfig({
+      ...env,
+      ...(options.concurrency !== undefined && { WEFT_CONCURRENCY: options.concurrency }),
+      ...(options.queue.length > 0 && { WEFT_QUEUES: options.queue.join(',') }),
+    });
+    if (!config.NATS_URL) throw new ConfigError([{ variable: 'NATS_URL', message: 'a worker joins a deployment: set NATS_URL (e.g. nats://127.0.0.1:4222)' }]);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.err(error.message);
+      return EXIT.invalid;
+    }
+    throw error;
+  }
+  const actions: ActionDefinition[] = [...builtinActions()];
+  for (const path of [...listOf(config.WEFT_ACTIONS), ...options.actions]) actions.push(...(await loadActionsModule(path)));
+  const bus = await JetStreamBus.connect({ servers: config.NATS_URL.split(','), name: 'weft-worker', prefix: config.WEFT_NATS_PREFIX });
+  const queues = config.WEFT_QUEUES.split(',');
+  const worker = createWorker({ bus, queues, actions, concurrency: config.WEFT_CONCURRENCY, shutdownGraceMs: config.WEFT_SHUTDOWN_GRACE_MS });
+  await worker.start();
+  io.out(`weft worker: queues ${queues.join(', ')}; actions ${actions.map((a) => a.name).join(', ')}`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  io.out(`stopping: ${worker.inFlight()} step(s) in flight`);
+  await worker.stop();
+  await bus.close();
+  return EXIT.ok;
+}

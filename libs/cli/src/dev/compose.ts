@@ -1,0 +1,56 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { type Bus, InMemoryBus, JetStreamBus } from '@weft/bus';
+import { type WeftConfig, queuesOf } from '@weft/config';
+import { type DatabaseConfig, databaseConfigFromEnv } from '@weft/db';
+import { ExecutorModule } from '@weft/executor';
+import { HealthModule, ShutdownModule } from '@weft/platform';
+import { openSqlRunStore, type RunStore, SchedulerModule } from '@weft/scheduler';
+import { type ActionDefinition, builtinActions } from '@weft/worker';
+
+export interface Composition {
+  module: DynamicModule;
+  bus: Bus;
+  store: RunStore;
+  /** What this process runs on, for the start-up banner. */
+  description: string;
+}
+
+/**
+ * All services in one process (`weft dev`): on NATS and PostgreSQL when NATS_URL and
+ * DATABASE_URL are set, otherwise on the in-memory bus and PGlite in WEFT_DATA_DIR,
+ * so a run waiting in a long sleep is still there after a restart.
+ */
+export async function composeDev(config: WeftConfig, env: NodeJS.ProcessEnv, actions: ActionDefinition[]): Promise<Composition> {
+  const bus: Bus = config.NATS_URL
+    ? await JetStreamBus.connect({ servers: config.NATS_URL.split(','), name: 'weft-dev', prefix: config.WEFT_NATS_PREFIX })
+    : new InMemoryBus();
+  const dbConfig: DatabaseConfig = databaseConfigFromEnv(env);
+  const { store, dataSource } = await openSqlRunStore(dbConfig, { migrate: config.WEFT_MIGRATE });
+  const embeddedBus = !config.NATS_URL;
+
+  @Module({})
+  class DevModule {}
+
+  const module: DynamicModule = {
+    module: DevModule,
+    imports: [
+      // With the in-memory bus nothing survives a restart but the database, so steps
+      // that were in flight when the last process stopped are dispatched again at once.
+      SchedulerModule.forRoot({ bus, store, pollIntervalMs: config.WEFT_POLL_INTERVAL_MS, recoverInFlightOnStart: embeddedBus }),
+      ExecutorModule.forRoot({
+        bus,
+        queues: embeddedBus ? ['*'] : queuesOf(config),
+        actions: [...builtinActions(), ...actions],
+        concurrency: config.WEFT_CONCURRENCY,
+        shutdownGraceMs: config.WEFT_SHUTDOWN_GRACE_MS,
+      }),
+      HealthModule.forRoot([
+        { name: 'bus', check: () => bus.health() },
+        { name: 'database', check: async () => (await dataSource.query('select 1'), { ok: true }) },
+      ]),
+      ShutdownModule.closing(() => bus.close(), () => store.close(), () => dataSource.destroy()),
+    ],
+  };
+  const where = `${config.NATS_URL ? `NATS ${config.NATS_URL}` : 'in-memory bus'}, ${dbConfig.kind === 'postgres' ? 'PostgreSQL' : `PGlite in ${dbConfig.dataDir ?? 'memory'}`}`;
+  return { module, bus, store, description: where };
+}

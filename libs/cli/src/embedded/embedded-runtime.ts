@@ -1,0 +1,92 @@
+import { Module, type INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { type Bus, InMemoryBus, type Subscription } from '@weft/bus';
+import { type LifecycleEvent, TERMINAL_RUN_STATUSES } from '@weft/contracts';
+import type { RunState, WorkflowSpec } from '@weft/core';
+import { ExecutorModule } from '@weft/executor';
+import { MemoryRunStore, type RunStore, Scheduler, SchedulerModule } from '@weft/scheduler';
+import { type ActionDefinition, builtinActions } from '@weft/worker';
+
+export interface EmbeddedOptions {
+  /** Actions beyond the built-in ones (user modules, SDK registrations). */
+  actions?: ActionDefinition[];
+  store?: RunStore;
+  bus?: Bus;
+  /** Parallel steps in this process. @default 64 */
+  concurrency?: number;
+}
+
+export interface EmbeddedRuntime {
+  bus: Bus;
+  store: RunStore;
+  scheduler: Scheduler;
+  /** Starts a run and resolves with its final state. `onEvent` sees every lifecycle event of the run. */
+  run(spec: WorkflowSpec, inputs: Record<string, unknown>, options?: RunOptions): Promise<RunState>;
+  close(): Promise<void>;
+}
+
+export interface RunOptions {
+  runId?: string;
+  onEvent?: (event: LifecycleEvent) => void;
+  /** Called once the run exists, with its id (e.g. to cancel it on Ctrl-C). */
+  onStarted?: (runId: string) => void;
+}
+
+/**
+ * Scheduler and executor in one process: the same Nest modules as in Kubernetes,
+ * wired through the in-memory bus. No infrastructure needed.
+ */
+export async function startEmbedded(options: EmbeddedOptions = {}): Promise<EmbeddedRuntime> {
+  const bus = options.bus ?? new InMemoryBus();
+  const store = options.store ?? new MemoryRunStore();
+  const actions = [...builtinActions(), ...(options.actions ?? [])];
+
+  @Module({
+    imports: [
+      SchedulerModule.forRoot({ bus, store, pollIntervalMs: 100 }),
+      ExecutorModule.forRoot({ bus, queues: ['*'], actions, concurrency: options.concurrency ?? 64 }),
+    ],
+  })
+  class EmbeddedModule {}
+
+  const app: INestApplicationContext = await NestFactory.createApplicationContext(EmbeddedModule, { logger: false });
+  app.enableShutdownHooks([]);
+  await app.init();
+  const scheduler = app.get(Scheduler);
+
+  const watchers = new Map<string, (event: LifecycleEvent) => void>();
+  const events: Subscription = await bus.consume('weft.event.>', { group: `embedded-watch-${process.pid}` }, async (delivery) => {
+    watchers.get(delivery.data.runId)?.(delivery.data);
+  });
+
+  return {
+    bus,
+    store,
+    scheduler,
+    async run(spec, inputs, runOptions = {}) {
+      const runId = runOptions.runId ?? crypto.randomUUID();
+      const done = new Promise<void>((resolve) => {
+        watchers.set(runId, (event) => {
+          runOptions.onEvent?.(event);
+          if (event.type.startsWith('run.') && TERMINAL_RUN_STATUSES.includes(event.status as RunState['status'])) resolve();
+        });
+      });
+      try {
+        await scheduler.startRun({ idempotencyKey: runId, runId, workflow: spec.name, spec, inputs, source: 'cli' });
+        runOptions.onStarted?.(runId);
+        await done;
+        const state = await store.getRun(runId);
+        if (!state) throw new Error(`run ${runId} vanished from the store`);
+        return state;
+      } finally {
+        watchers.delete(runId);
+      }
+    },
+    async close() {
+      await events.drain();
+      await app.close();
+      await store.close();
+      await bus.close();
+    },
+  };
+}

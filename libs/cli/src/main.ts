@@ -1,0 +1,89 @@
+import 'reflect-metadata';
+import { Command, CommanderError } from 'commander';
+import { workflowJsonSchema } from '@weft/core';
+import { devCommand } from './commands/dev.command';
+import { migrateCommand } from './commands/migrate.command';
+import { runCommand } from './commands/run.command';
+import { workerCommand } from './commands/worker.command';
+import { validateCommand } from './commands/validate.command';
+import { EXIT } from './exit-codes';
+import { type Io, processIo } from './io';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** Builds the `weft` program; each action stores its exit code in `result`. */
+export function buildProgram(io: Io, result: { code: number }): Command {
+  const program = new Command('weft')
+    .description('Weft: durable DAG workflows for TypeScript teams')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.write(s), writeErr: (s) => io.err(s.trimEnd()) });
+
+  program
+    .command('validate')
+    .description('validate workflow files; prints every problem as file:line:col; exit 0 when all are valid, 2 otherwise')
+    .argument('<files...>', 'workflow files (YAML or JSON)')
+    .action(async (files: string[]) => {
+      result.code = await validateCommand(files, io);
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of workflow spec v1')
+    .action(() => {
+      io.out(JSON.stringify(workflowJsonSchema(), null, 2));
+      result.code = EXIT.ok;
+    });
+
+  program
+    .command('run')
+    .description('run a workflow to its end in this process (embedded mode); exit 0 completed, 1 failed/partial/canceled, 2 invalid')
+    .argument('<file>', 'workflow file (YAML or JSON)')
+    .option('-i, --input <name=value>', 'a workflow input (repeatable)', collect, [])
+    .option('--inputs-file <file>', 'inputs as a JSON object')
+    .option('--actions <module>', 'a JS module whose exports are action handlers (repeatable)', collect, [])
+    .option('--json', 'print one JSON document describing the finished run')
+    .action(async (file: string, opts: { input: string[]; inputsFile?: string; actions: string[]; json?: boolean }) => {
+      result.code = await runCommand(file, opts, io);
+    });
+
+  program
+    .command('dev')
+    .description('run every service in this process: NATS/PostgreSQL when NATS_URL/DATABASE_URL are set, else in-memory bus + PGlite')
+    .option('-p, --port <port>', 'HTTP port (health, metrics, API)')
+    .option('--actions <module>', 'a JS module whose exports are action handlers (repeatable)', collect, [])
+    .action(async (opts: { port?: string; actions: string[] }) => {
+      result.code = await devCommand(opts, io);
+    });
+
+  program
+    .command('worker')
+    .description('run an executor with your actions against a deployment (NATS_URL)')
+    .option('--actions <module>', 'a JS module whose exports are action handlers (repeatable)', collect, [])
+    .option('-q, --queue <name>', 'a task queue to serve (repeatable; default: default)', collect, [])
+    .option('-c, --concurrency <n>', 'steps run at once')
+    .action(async (opts: { actions: string[]; queue: string[]; concurrency?: string }) => {
+      result.code = await workerCommand(opts, io);
+    });
+
+  program
+    .command('migrate')
+    .description('apply database migrations (DATABASE_URL, or PGlite in WEFT_DATA_DIR) and exit')
+    .action(async () => {
+      result.code = await migrateCommand(io);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const result = { code: EXIT.ok as number };
+  const program = buildProgram(io, result);
+  try {
+    await program.parseAsync(argv);
+    return result.code;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.invalid;
+    throw error;
+  }
+}

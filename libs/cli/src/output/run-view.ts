@@ -1,0 +1,142 @@
+import type { LifecycleEvent } from '@weft/contracts';
+import type { RunState, WorkflowSpec } from '@weft/core';
+import pc from 'picocolors';
+import type { Io } from '../io';
+
+const ICON: Record<string, string> = {
+  pending: pc.dim('·'),
+  queued: pc.dim('○'),
+  running: pc.cyan('▶'),
+  retrying: pc.yellow('↻'),
+  waiting: pc.magenta('⏸'),
+  completed: pc.green('✓'),
+  failed: pc.red('✗'),
+  skipped: pc.dim('⤼'),
+  canceled: pc.yellow('⊘'),
+};
+
+const seconds = (ms: number): string => (ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`);
+
+export interface RunView {
+  onEvent(event: LifecycleEvent): void;
+  finish(state: RunState): void;
+}
+
+/** Progress as steps start and finish: a live, redrawn table on a terminal; plain lines otherwise. */
+export function createRunView(spec: WorkflowSpec, io: Io, options: { live?: boolean } = {}): RunView {
+  return options.live ?? io.isTTY ? new LiveView(spec, io) : new PlainView(io);
+}
+
+function describe(event: LifecycleEvent): string | undefined {
+  const step = event.stepId ? pc.bold(event.stepId) : '';
+  const took = event.durationMs !== undefined ? ` in ${seconds(event.durationMs)}` : '';
+  const err = event.error ? `: ${event.error.code} ${event.error.message}` : '';
+  switch (event.type) {
+    case 'run.started':
+      return `${pc.cyan('▶')} run ${event.runId} (${event.workflow}) started`;
+    case 'step.started':
+      return `${ICON.running} ${step} started${event.attempt && event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}`;
+    case 'step.completed':
+      return `${ICON.completed} ${step} completed${took}`;
+    case 'step.retrying': {
+      const delay = typeof event.data?.delayMs === 'number' ? ` in ${seconds(event.data.delayMs)}` : '';
+      return `${ICON.retrying} ${step} attempt ${event.attempt ?? '?'} failed${err}; retrying${delay}`;
+    }
+    case 'step.failed':
+      return `${ICON.failed} ${step} failed${err}`;
+    case 'step.skipped':
+      return `${ICON.skipped} ${step} skipped${typeof event.data?.reason === 'string' ? ` (${event.data.reason})` : ''}`;
+    case 'step.canceled':
+      return `${ICON.canceled} ${step} canceled`;
+    case 'step.timed_out':
+      return `${ICON.failed} ${step} timed out`;
+    case 'run.completed':
+    case 'run.partially_completed':
+    case 'run.failed':
+    case 'run.canceled':
+    case 'run.queued':
+    case 'run.waiting':
+    case 'step.queued':
+    case 'review.requested':
+    case 'review.decided':
+      return undefined;
+  }
+}
+
+class PlainView implements RunView {
+  constructor(private readonly io: Io) {}
+
+  onEvent(event: LifecycleEvent): void {
+    const line = describe(event);
+    if (line) this.io.out(`${pc.dim(event.at.slice(11, 23))} ${line}`);
+  }
+
+  finish(state: RunState): void {
+    this.io.out(summaryLine(state));
+  }
+}
+
+class LiveView implements RunView {
+  private readonly status = new Map<string, { status: string; attempt: number; since: number; took?: number }>();
+  private drawn = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly spec: WorkflowSpec,
+    private readonly io: Io,
+  ) {
+    for (const s of spec.steps) this.status.set(s.id, { status: 'pending', attempt: 0, since: Date.now() });
+    this.timer = setInterval(() => this.draw(), 100);
+    this.timer.unref();
+  }
+
+  onEvent(event: LifecycleEvent): void {
+    if (!event.stepId) return;
+    const current = this.status.get(event.stepId);
+    if (!current) return;
+    const status = event.type === 'step.timed_out' ? 'failed' : event.status;
+    this.status.set(event.stepId, { status, attempt: event.attempt ?? current.attempt, since: Date.now(), took: event.durationMs });
+  }
+
+  finish(state: RunState): void {
+    if (this.timer) clearInterval(this.timer);
+    for (const [id, step] of Object.entries(state.steps)) {
+      const took = step.startedAt !== undefined && step.finishedAt !== undefined ? step.finishedAt - (step.attempts[0]?.startedAt ?? step.startedAt) : undefined;
+      this.status.set(id, { status: step.status, attempt: step.attempt, since: Date.now(), took });
+    }
+    this.draw();
+    for (const step of Object.values(state.steps)) {
+      if (step.status === 'failed' && step.error) this.io.out(`${ICON.failed} ${pc.bold(step.id)}: ${step.error.code} ${step.error.message}`);
+    }
+    this.io.out(summaryLine(state));
+  }
+
+  private draw(): void {
+    const rows = process.stdout.rows || 40;
+    const lines: string[] = [`${pc.bold(this.spec.name)} ${pc.dim(seconds(Date.now() - this.startedAt))}`];
+    const entries = [...this.status.entries()];
+    const counts = new Map<string, number>();
+    for (const [, s] of entries) counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
+    // Wide workflows: show what is moving, not 100 finished lines.
+    const shown = entries.length <= rows - 4 ? entries : entries.filter(([, s]) => ['running', 'retrying', 'failed', 'queued'].includes(s.status)).slice(0, rows - 5);
+    for (const [id, s] of shown) {
+      const time = s.status === 'running' ? seconds(Date.now() - s.since) : s.took !== undefined ? seconds(s.took) : '';
+      const attempt = s.attempt > 1 ? pc.yellow(` attempt ${s.attempt}`) : '';
+      lines.push(`  ${ICON[s.status] ?? '?'} ${id.padEnd(24)} ${pc.dim(s.status.padEnd(10))} ${time}${attempt}`);
+    }
+    if (shown.length < entries.length) lines.push(pc.dim(`  ${[...counts].map(([k, v]) => `${v} ${k}`).join(', ')}`));
+    this.io.write(`${this.drawn > 0 ? `\x1b[${this.drawn}A` : ''}${lines.map((l) => `\x1b[2K${l}`).join('\n')}\n`);
+    this.drawn = lines.length;
+  }
+}
+
+function summaryLine(state: RunState): string {
+  const took = state.startedAt !== undefined && state.finishedAt !== undefined ? ` in ${seconds(state.finishedAt - state.startedAt)}` : '';
+  const counts = new Map<string, number>();
+  for (const step of Object.values(state.steps)) counts.set(step.status, (counts.get(step.status) ?? 0) + 1);
+  const detail = [...counts].map(([k, v]) => `${v} ${k}`).join(', ');
+  const colour = state.status === 'completed' ? pc.green : state.status === 'canceled' || state.status === 'partially_completed' ? pc.yellow : pc.red;
+  const error = state.error ? ` — ${state.error.code}: ${state.error.message}` : '';
+  return `${colour(`run ${state.status}`)}${took} (${detail})${error}`;
+}

@@ -1,0 +1,40 @@
+import { type BeforeApplicationShutdown, type DynamicModule, Inject, Injectable, Module, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Bus } from '@weft/bus';
+import { type ActionDefinition, createWorker, type Worker } from '@weft/worker';
+
+export interface ExecutorModuleOptions {
+  bus: Bus;
+  /** Task queues this executor serves; `*` serves every queue (embedded mode). */
+  queues: string[];
+  actions: ActionDefinition[];
+  concurrency?: number;
+  shutdownGraceMs?: number;
+}
+
+export const WORKER = Symbol('WEFT_WORKER');
+
+@Injectable()
+class ExecutorLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(@Inject(WORKER) private readonly worker: Worker) {}
+
+  onApplicationBootstrap(): Promise<void> {
+    return this.worker.start();
+  }
+
+  /** SIGTERM: stop pulling, let in-flight steps finish within the grace period, hand back the rest. */
+  beforeApplicationShutdown(): Promise<void> {
+    return this.worker.stop();
+  }
+}
+
+/** The executor as a Nest module: a stateless worker pool for its task queues. */
+@Module({})
+export class ExecutorModule {
+  static forRoot(options: ExecutorModuleOptions): DynamicModule {
+    return {
+      module: ExecutorModule,
+      providers: [{ provide: WORKER, useFactory: () => createWorker(options) }, ExecutorLifecycle],
+      exports: [WORKER],
+    };
+  }
+}

@@ -1,0 +1,39 @@
+import { type DynamicModule, Inject, Injectable, Module, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
+import type { Bus } from '@weft/bus';
+import { Scheduler, type SchedulerLogger } from './domain/scheduler';
+import type { RunStore } from './ports/run-store.port';
+import type { WorkflowCatalog } from './ports/workflow-catalog.port';
+
+export interface SchedulerModuleOptions {
+  bus: Bus;
+  store: RunStore;
+  catalog?: WorkflowCatalog;
+  pollIntervalMs?: number;
+  logger?: SchedulerLogger;
+  recoverInFlightOnStart?: boolean;
+}
+
+@Injectable()
+class SchedulerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(@Inject(Scheduler) private readonly scheduler: Scheduler) {}
+
+  onApplicationBootstrap(): Promise<void> {
+    return this.scheduler.start();
+  }
+
+  beforeApplicationShutdown(): Promise<void> {
+    return this.scheduler.stop();
+  }
+}
+
+/** The scheduler as a Nest module; the same module boots alone (Kubernetes) or beside the others (embedded). */
+@Module({})
+export class SchedulerModule {
+  static forRoot(options: SchedulerModuleOptions): DynamicModule {
+    return {
+      module: SchedulerModule,
+      providers: [{ provide: Scheduler, useFactory: () => new Scheduler(options) }, SchedulerLifecycle],
+      exports: [Scheduler],
+    };
+  }
+}
