@@ -10,16 +10,24 @@ import type { MessageOf, Subject } from '@weft/contracts';
  * `ackWaitMs` or after `nak(delay)`.
  */
 export interface Bus {
-  /** Publishes and resolves once the broker has stored the message. `msgId` deduplicates within the window. */
+  /**
+   * Publishes and resolves once the broker has stored the message. `msgId` deduplicates within the window.
+   * Rejects with BusError: NO_STREAM for a subject no stream stores (use `broadcast`), INVALID_SUBJECT,
+   * UNSERIALISABLE (not JSON), BUS_CLOSED, BROKER_ERROR. The payload is not validated here: a contract
+   * violation is dead-lettered on delivery.
+   */
   publish<S extends Subject>(subject: S, payload: MessageOf<S>, options?: PublishOptions): Promise<void>;
 
   /**
    * Durable, load-balanced consumption of a subject (wildcards `*` and `>` allowed).
    * Messages whose payload breaks the subject's contract are dead-lettered, never handed over.
+   * The durable consumer is named from `group` and `subject` and starts at the first stored message.
+   * A work-queue subject (dispatches, run requests, results, heartbeats) admits one group per subject:
+   * an overlapping second group rejects with CONSUMER_CONFLICT.
    */
   consume<S extends Subject>(subject: S, options: ConsumeOptions, handler: Handler<S>): Promise<Subscription>;
 
-  /** Fan-out to every live subscriber, no durability (e.g. cancel broadcasts). */
+  /** Fan-out to every live listener, no durability (e.g. cancel broadcasts). A listener that throws is reported, not retried. */
   broadcast<S extends Subject>(subject: S, payload: MessageOf<S>, options?: PublishOptions): Promise<void>;
   listen<S extends Subject>(subject: S, handler: (message: MessageOf<S>, headers: Headers) => void | Promise<void>): Promise<Subscription>;
 
@@ -29,6 +37,7 @@ export interface Bus {
   /** Readiness: connected, and every consumer of this process is bound. */
   health(): Promise<{ ok: boolean; detail: string }>;
 
+  /** Drains every subscription (waits for in-flight handlers), then disconnects. */
   close(): Promise<void>;
 }
 
@@ -58,8 +67,10 @@ export interface Delivery<S extends Subject> {
   headers: Headers;
   /** 1 on first delivery. */
   deliveryCount: number;
+  // The first settlement (ack, nak, term) wins; later calls do nothing. Do not count on settling after the
+  // ack wait expired: the message is already redelivered (the in-memory bus ignores such a call).
   ack(): Promise<void>;
-  /** Redeliver after `delayMs` (default: now). */
+  /** Redeliver after `delayMs` (default: now). On the last allowed delivery this dead-letters instead. */
   nak(delayMs?: number): Promise<void>;
   /** Never redeliver; dead-letter with the reason. */
   term(reason: string): Promise<void>;
@@ -67,7 +78,10 @@ export interface Delivery<S extends Subject> {
   working(): Promise<void>;
 }
 
-/** A handler that returns without settling acks; one that throws naks (redelivered after a short delay). */
+/**
+ * A handler that returns without settling acks; one that throws naks (redelivered after a short delay,
+ * 1 s by default), or dead-letters when it was the last allowed delivery.
+ */
 export type Handler<S extends Subject> = (delivery: Delivery<S>) => Promise<void>;
 
 export interface Subscription {
@@ -75,11 +89,15 @@ export interface Subscription {
   drain(): Promise<void>;
 }
 
+/** A message the bus gave up on, kept for operators (`weft.deadletter.<subject>` on JetStream). */
 export interface DeadLetter {
   subject: string;
+  /** Absent for a broadcast a listener rejected. */
   group?: string;
+  /** The payload as it was on the wire (JSON text, possibly malformed). */
   payload: string;
   reason: string;
   deliveryCount: number;
+  /** ISO 8601 time of dead-lettering. */
   at: string;
 }
