@@ -300,6 +300,43 @@ describe('conditions and expressions', () => {
     expect(summarize(run.state).counts).toMatchObject({ completed: 2, skipped: 2 });
   });
 
+  it('lets a join with its own if decide about a skipped branch (if/else then join)', () => {
+    const run = new RunDriver(
+      workflow([
+        { id: 'a', action: 'work' },
+        { id: 'yes', needs: ['a'], action: 'work', if: 'steps.a.output.go' },
+        { id: 'no', needs: ['a'], action: 'work', if: '!steps.a.output.go' },
+        { id: 'plain', needs: ['yes', 'no'], action: 'work' },
+        { id: 'join', needs: ['yes', 'no'], action: 'work', if: "steps.yes.status == 'completed' || steps.no.status == 'completed'" },
+      ]),
+    );
+    run.start();
+    run.run('a', { go: false });
+    expect(run.step('yes').status).toBe('skipped');
+    // Without an if, a skipped need still skips; the join waits for 'no' to finish.
+    expect(run.step('plain')).toMatchObject({ status: 'skipped', reason: 'upstream skipped: yes' });
+    expect(run.step('join').status).toBe('pending');
+    run.run('no', {});
+    expect(run.step('join').status).toBe('queued');
+    run.run('join', {});
+    expect(run.state.status).toBe('completed');
+  });
+
+  it('still skips a join with an if when a need failed under continue', () => {
+    const run = new RunDriver(
+      workflow(
+        [
+          { id: 'a', action: 'work' },
+          { id: 'join', needs: ['a'], action: 'work', if: 'true' },
+        ],
+        { onFailure: 'continue' },
+      ),
+    );
+    run.start();
+    run.fail('a', fatal);
+    expect(run.step('join')).toMatchObject({ status: 'skipped', reason: 'upstream failed: a' });
+  });
+
   it('fails a step with EXPRESSION_ERROR when its if or with cannot be evaluated', () => {
     const run = new RunDriver(
       workflow(

@@ -402,6 +402,9 @@ function drain(tx: Tx): void {
     for (const need of planned.needs) {
       const status = tx.step(need)?.status;
       if (status === 'completed') continue;
+      // A step with its own `if` decides for itself whether a skipped need matters
+      // (a join after an if/else); without one, a skipped need skips it too.
+      if (status === 'skipped' && planned.if !== undefined) continue;
       if (status === 'failed' || status === 'skipped' || status === 'canceled') {
         blocked = `upstream ${status}: ${need}`;
         break;
