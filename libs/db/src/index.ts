@@ -1,1 +1,7 @@
-export {};
+export { type DatabaseConfig, DEFAULT_DATA_DIR, IN_MEMORY_DATA_DIR, assertSchemaName, databaseConfigFromEnv } from './database-config';
+export { type DataSourceParts, createDataSource } from './data-source';
+export { type DbErrorCode, DatabaseConfigError, DbError } from './db.errors';
+export { pendingMigrations, runMigrations } from './migrations';
+export { DEFAULT_SEARCH_PATH, PgliteDatabase } from './pglite/pglite.database';
+export { withTransaction } from './transaction.util';
+export { POSTGRES_TEST_URL, dropSchema, postgresAdminQuery, postgresReachable, randomSchemaName } from './testing/postgres-test.util';

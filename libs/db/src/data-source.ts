@@ -1,0 +1,75 @@
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { type DatabaseConfig, assertSchemaName } from './database-config';
+import { DEFAULT_SEARCH_PATH, PgliteDatabase } from './pglite/pglite.database';
+import { pgliteDriverModule } from './pglite/pglite.driver';
+
+export interface DataSourceParts {
+  entities: NonNullable<DataSourceOptions['entities']>;
+  /** Hand-written, class-based migrations; applied by `runMigrations`, never by `synchronize`. */
+  migrations: NonNullable<DataSourceOptions['migrations']>;
+  /** Table recording applied migrations; give each service its own. @default weft_migrations */
+  migrationsTableName?: string;
+  /** pglite only: open on this database (taking a reference) instead of opening `dataDir`. Two data sources on one in-memory database need it. */
+  pglite?: PgliteDatabase;
+  /** Log SQL through TypeORM's console logger. @default false */
+  logging?: boolean;
+}
+
+/**
+ * An initialised TypeORM DataSource on PostgreSQL or PGlite. Tables are never
+ * synchronised from entities: call `runMigrations`. A configured schema is created
+ * when missing and becomes the session's search_path, so raw SQL needs no prefix.
+ */
+export async function createDataSource(config: DatabaseConfig, parts: DataSourceParts): Promise<DataSource> {
+  if (config.schema !== undefined) assertSchemaName(config.schema);
+  const common = {
+    type: 'postgres' as const,
+    entities: parts.entities,
+    migrations: parts.migrations,
+    migrationsTableName: parts.migrationsTableName ?? 'weft_migrations',
+    migrationsRun: false,
+    synchronize: false,
+    // gen_random_uuid() is built in since PostgreSQL 13; nothing to install (PGlite has no uuid-ossp).
+    installExtensions: false,
+    uuidExtension: 'pgcrypto' as const,
+    logging: parts.logging ?? false,
+    ...(config.schema === undefined ? {} : { schema: config.schema }),
+  };
+
+  let dataSource: DataSource;
+  let pglite: PgliteDatabase | undefined;
+  switch (config.kind) {
+    case 'postgres':
+      dataSource = new DataSource({
+        ...common,
+        url: config.url,
+        extra: config.schema === undefined ? {} : { options: `-c search_path=${config.schema}` },
+      });
+      break;
+    case 'pglite':
+      pglite = parts.pglite ? parts.pglite.acquire() : await PgliteDatabase.open(config.dataDir);
+      dataSource = new DataSource({
+        ...common,
+        driver: pgliteDriverModule(pglite, config.schema === undefined ? DEFAULT_SEARCH_PATH : `"${config.schema}"`),
+      });
+      break;
+  }
+
+  try {
+    await dataSource.initialize();
+  } catch (error) {
+    // The pool owns the PGlite reference only once TypeORM created it.
+    if (dataSource.isInitialized) await dataSource.destroy();
+    else if (pglite) await pglite.release();
+    throw error;
+  }
+  if (config.schema !== undefined) {
+    try {
+      await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${config.schema}"`);
+    } catch (error) {
+      await dataSource.destroy();
+      throw error;
+    }
+  }
+  return dataSource;
+}

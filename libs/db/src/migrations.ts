@@ -1,0 +1,41 @@
+import { type DataSource, MigrationExecutor } from 'typeorm';
+import { DbError } from './db.errors';
+
+/**
+ * Applies pending migrations in one transaction, under an advisory lock so that
+ * replicas booting together do not race (the loser waits, then finds nothing to do).
+ * Resolves with the names applied, oldest first. `weft migrate` calls this.
+ */
+export async function runMigrations(dataSource: DataSource): Promise<string[]> {
+  const runner = dataSource.createQueryRunner();
+  const key = lockKey(dataSource);
+  try {
+    await runner.query('SELECT pg_advisory_lock(hashtext($1))', [key]);
+    try {
+      const executor = new MigrationExecutor(dataSource, runner);
+      executor.transaction = 'all';
+      const applied = await executor.executePendingMigrations();
+      return applied.map((migration) => migration.name);
+    } catch (error) {
+      throw new DbError('DB_MIGRATION_FAILED', `migration failed, nothing was applied: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock(hashtext($1))', [key]);
+    }
+  } finally {
+    await runner.release();
+  }
+}
+
+/** Names of migrations not yet applied, oldest first (creates the bookkeeping table if missing). */
+export async function pendingMigrations(dataSource: DataSource): Promise<string[]> {
+  const pending = await new MigrationExecutor(dataSource).getPendingMigrations();
+  return pending.map((migration) => migration.name);
+}
+
+function lockKey(dataSource: DataSource): string {
+  const options = dataSource.options;
+  const schema = options.type === 'postgres' ? (options.schema ?? 'public') : 'public';
+  return `weft:migrations:${schema}.${options.migrationsTableName ?? 'migrations'}`;
+}

@@ -1,0 +1,10 @@
+export { OutboxMessageEntity } from './entities/outbox-message.entity';
+export { RunEntity } from './entities/run.entity';
+export { StepRunEntity } from './entities/step-run.entity';
+export { TimerEntity } from './entities/timer.entity';
+export { WorkflowVersionEntity } from './entities/workflow-version.entity';
+export { WorkflowEntity } from './entities/workflow.entity';
+export { MemoryRunStore } from './memory-run.store';
+export { type RunStoreErrorCode, RunStoreError } from './run-store.errors';
+export { SCHEDULER_ENTITIES, SCHEDULER_MIGRATIONS, SCHEDULER_MIGRATIONS_TABLE } from './scheduler-schema';
+export { type SqlRunStoreOptions, SqlRunStore, openSqlRunStore } from './sql-run.store';

@@ -1,0 +1,17 @@
+/** Stable, machine-readable reasons a RunStore call fails. */
+export type RunStoreErrorCode =
+  /** The run row's seq was not the one loaded under the lock: someone wrote it outside updateRun. */
+  | 'RUN_SEQ_CONFLICT'
+  /** The store was closed. */
+  | 'STORE_CLOSED';
+
+export class RunStoreError extends Error {
+  constructor(
+    readonly code: RunStoreErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'RunStoreError';
+  }
+}

@@ -1,0 +1,16 @@
+import { OutboxMessageEntity } from './entities/outbox-message.entity';
+import { RunEntity } from './entities/run.entity';
+import { StepRunEntity } from './entities/step-run.entity';
+import { TimerEntity } from './entities/timer.entity';
+import { WorkflowVersionEntity } from './entities/workflow-version.entity';
+import { WorkflowEntity } from './entities/workflow.entity';
+import { SchedulerSchema1795247300000 } from './migrations/1795247300000-scheduler-schema.migration';
+
+/** The scheduler's tables, for `createDataSource` (and a Nest TypeOrmModule). */
+export const SCHEDULER_ENTITIES = [WorkflowEntity, WorkflowVersionEntity, RunEntity, StepRunEntity, OutboxMessageEntity, TimerEntity];
+
+/** Oldest first. Append new migrations; never edit an applied one. */
+export const SCHEDULER_MIGRATIONS = [SchedulerSchema1795247300000];
+
+/** The scheduler's own bookkeeping table, so services sharing a database do not see each other's migrations. */
+export const SCHEDULER_MIGRATIONS_TABLE = 'scheduler_migrations';

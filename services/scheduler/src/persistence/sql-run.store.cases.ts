@@ -1,0 +1,181 @@
+import { type DatabaseConfig, DbError, type PgliteDatabase, createDataSource, pendingMigrations, runMigrations } from '@weft/db';
+import { type DataSource } from 'typeorm';
+import { bump, message, runningRun, transition, waitFor } from './run-store.fixtures';
+import { SCHEDULER_ENTITIES, SCHEDULER_MIGRATIONS, SCHEDULER_MIGRATIONS_TABLE } from './scheduler-schema';
+import { type SqlRunStore, type SqlRunStoreOptions, openSqlRunStore } from './sql-run.store';
+
+export interface SqlStoresUnderTest {
+  store: SqlRunStore;
+  /** A second store with its own data source on the same schema. */
+  peer: SqlRunStore;
+  dataSource: DataSource;
+  cleanup(): Promise<void>;
+}
+
+export interface SqlTarget {
+  /** Two stores on a fresh, migrated schema. */
+  open(options?: SqlRunStoreOptions): Promise<SqlStoresUnderTest>;
+  /** A fresh schema with no tables, how to reach it, and how to drop it. */
+  emptySchema(): Promise<{ config: DatabaseConfig; pglite?: PgliteDatabase; drop(): Promise<void> }>;
+}
+
+let counter = 0;
+const uniqueId = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++counter}`;
+
+/** What the SQL store does beyond the RunStore contract: transactions, claims, row-level writes, migrations. */
+export function describeSqlRunStoreCases(name: string, target: SqlTarget): void {
+  describe(`SqlRunStore: ${name}`, () => {
+    describe('with a migrated schema', () => {
+      let subject: SqlStoresUnderTest;
+      beforeEach(async () => {
+        subject = await target.open({ outboxClaimMs: 300 });
+      });
+      afterEach(async () => {
+        await subject.cleanup();
+      });
+
+      it('rolls back the whole createRun when a later write fails', async () => {
+        const state = runningRun(uniqueId('run'));
+        const key = uniqueId('key');
+        // PostgreSQL rejects \u0000 in jsonb: the run row was already inserted when this fails.
+        await expect(
+          subject.store.createRun(key, () =>
+            transition(state, { outbox: [message(state.runId, 1, { payload: 'nul \u0000' })], schedule: [{ runId: state.runId, timer: 'run-timeout', stepId: '', fireAt: 1 }] }),
+          ),
+        ).rejects.toThrow(/unicode|\\u0000/i);
+        expect(await subject.store.getRun(state.runId)).toBeUndefined();
+        expect(await subject.store.dueTimers(10, 10)).toEqual([]);
+        expect(await subject.store.createRun(key, () => transition(state))).toEqual({ runId: state.runId, created: true });
+      });
+
+      it('rolls back the whole updateRun when a write fails', async () => {
+        const state = runningRun(uniqueId('run'));
+        await subject.store.createRun(uniqueId('key'), () => transition(state));
+        await expect(
+          subject.store.updateRun(state.runId, (current) =>
+            transition(bump(current, 'export', { status: 'queued' }), {
+              outbox: [message(state.runId, 1, { payload: 'nul \u0000' })],
+              schedule: [{ runId: state.runId, timer: 'lease', stepId: 'export', attempt: 1, fireAt: 1 }],
+            }),
+          ),
+        ).rejects.toThrow(/unicode|\\u0000/i);
+        expect(await subject.store.getRun(state.runId)).toEqual(state);
+        expect(await subject.store.dueTimers(10, 10)).toEqual([]);
+      });
+
+      it('writes only the step rows whose state object changed', async () => {
+        const state = runningRun(uniqueId('run'));
+        await subject.store.createRun(uniqueId('key'), () => transition(state));
+        const stamps = async () => {
+          const rows: { step_id: string; updated_at: string }[] = await subject.dataSource.query(
+            'SELECT step_id, updated_at::text AS updated_at FROM step_runs WHERE run_id = $1 ORDER BY step_id',
+            [state.runId],
+          );
+          return Object.fromEntries(rows.map((row) => [row.step_id, row.updated_at]));
+        };
+        const before = await stamps();
+        await subject.store.updateRun(state.runId, (current) => transition(bump(current, 'export', { status: 'queued', attempt: 1 })));
+        const after = await stamps();
+        expect(after.export).not.toBe(before.export);
+        expect({ ...after, export: undefined }).toEqual({ ...before, export: undefined });
+      });
+
+      it('gives concurrent relays disjoint outbox rows, and hands unpublished ones out again after the claim', async () => {
+        const state = runningRun(uniqueId('run'));
+        await subject.store.createRun(uniqueId('key'), () => transition(state, { outbox: [1, 2, 3, 4].map((n) => message(state.runId, n)) }));
+        const [a, b] = await Promise.all([subject.store.pendingOutbox(2), subject.peer.pendingOutbox(2)]);
+        expect(a).toHaveLength(2);
+        expect(b).toHaveLength(2);
+        expect([...a, ...b].map((m) => m.msgId).sort()).toEqual([1, 2, 3, 4].map((n) => `${state.runId}:msg:${n}`).sort());
+        expect(await subject.store.pendingOutbox(10)).toEqual([]);
+
+        await subject.store.markPublished(a.map((m) => m.id));
+        const again = await waitFor(async () => {
+          const rows = await subject.peer.pendingOutbox(10);
+          return rows.length > 0 ? rows : undefined;
+        }, 'the claim to expire');
+        expect(again.map((m) => m.id)).toEqual(b.map((m) => m.id));
+      });
+
+      it('prunes published outbox rows older than a time, and only those', async () => {
+        const state = runningRun(uniqueId('run'));
+        await subject.store.createRun(uniqueId('key'), () => transition(state, { outbox: [1, 2, 3].map((n) => message(state.runId, n)) }));
+        const rows = await subject.store.pendingOutbox(2);
+        await subject.store.markPublished(rows.map((m) => m.id));
+        const now = await subject.store.now();
+        expect(await subject.store.prunePublishedOutbox(now - 60_000)).toBe(0);
+        expect(await subject.store.prunePublishedOutbox(now + 60_000)).toBe(2);
+        const left: { msg_id: string }[] = await subject.dataSource.query('SELECT msg_id FROM outbox');
+        expect(left.map((row) => row.msg_id)).toEqual([`${state.runId}:msg:3`]);
+      });
+
+      it('stores times as timestamptz and steps as columns plus extra', async () => {
+        const state = runningRun(uniqueId('run'));
+        await subject.store.createRun(uniqueId('key'), () => transition(state));
+        const [run]: { created_at: Date; namespace: string; idempotency_key: string }[] = await subject.dataSource.query(
+          'SELECT created_at, namespace, idempotency_key FROM runs WHERE id = $1',
+          [state.runId],
+        );
+        expect(run.created_at).toBeInstanceOf(Date);
+        expect(run.created_at.getTime()).toBe(state.createdAt);
+        expect(run.namespace).toBe('default');
+        const [step]: { lease_expires_at: Date; extra: unknown; output: unknown }[] = await subject.dataSource.query(
+          "SELECT lease_expires_at, extra, output FROM step_runs WHERE run_id = $1 AND step_id = 'validate'",
+          [state.runId],
+        );
+        expect(step.lease_expires_at.getTime()).toBe(state.steps.validate.leaseExpiresAt);
+        expect(step.extra).toEqual({});
+        const [ingest]: { extra: unknown }[] = await subject.dataSource.query("SELECT extra FROM step_runs WHERE run_id = $1 AND step_id = 'ingest'", [state.runId]);
+        expect(ingest.extra).toEqual({ lostLeases: 1, attemptBase: 0 });
+      });
+
+      it('has no pending migrations, and the entities match them exactly', async () => {
+        expect(await pendingMigrations(subject.dataSource)).toEqual([]);
+        expect(await runMigrations(subject.dataSource)).toEqual([]);
+        const diff = await subject.dataSource.driver.createSchemaBuilder().log();
+        expect(diff.upQueries.map((q) => q.query)).toEqual([]);
+      });
+
+      it('rejects calls after close', async () => {
+        await subject.peer.close();
+        await expect(subject.peer.now()).rejects.toMatchObject({ code: 'STORE_CLOSED' });
+      });
+    });
+
+    describe('on an empty schema', () => {
+      it('applies the migrations once when two processes race, and can undo them', async () => {
+        const { config, pglite, drop } = await target.emptySchema();
+        const parts = { entities: SCHEDULER_ENTITIES, migrations: SCHEDULER_MIGRATIONS, migrationsTableName: SCHEDULER_MIGRATIONS_TABLE, ...(pglite && { pglite }) };
+        const one = await createDataSource(config, parts);
+        const two = await createDataSource(config, parts);
+        try {
+          expect(await pendingMigrations(one)).toEqual(SCHEDULER_MIGRATIONS.map((m) => m.name));
+          const applied = await Promise.all([runMigrations(one), runMigrations(two)]);
+          expect(applied.flat()).toEqual(SCHEDULER_MIGRATIONS.map((m) => m.name));
+          const tables = async (): Promise<string[]> =>
+            ((await one.query('SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename')) as { tablename: string }[]).map(
+              (row) => row.tablename,
+            );
+          expect(await tables()).toEqual(['outbox', 'runs', SCHEDULER_MIGRATIONS_TABLE, 'step_runs', 'timers', 'workflow_versions', 'workflows']);
+          await one.undoLastMigration();
+          expect(await tables()).toEqual([SCHEDULER_MIGRATIONS_TABLE]);
+        } finally {
+          await two.destroy();
+          await one.destroy();
+          await drop();
+        }
+      });
+
+      it('refuses to open with migrate: false while migrations are pending', async () => {
+        const { config, pglite, drop } = await target.emptySchema();
+        try {
+          const opening = openSqlRunStore(config, { migrate: false, ...(pglite && { pglite }) });
+          await expect(opening).rejects.toBeInstanceOf(DbError);
+          await expect(opening).rejects.toMatchObject({ code: 'DB_MIGRATIONS_PENDING', message: expect.stringContaining('SchedulerSchema') });
+        } finally {
+          await drop();
+        }
+      });
+    });
+  });
+}

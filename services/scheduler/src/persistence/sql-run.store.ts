@@ -1,0 +1,423 @@
+import { type RunState, type StepState, TERMINAL_RUN_STATUSES } from '@weft/core';
+import { type DatabaseConfig, DbError, type PgliteDatabase, createDataSource, pendingMigrations, runMigrations, withTransaction } from '@weft/db';
+import { type DataSource, type EntityManager } from 'typeorm';
+import {
+  type LeaseRef,
+  type OutboxMessage,
+  type OutboxRecord,
+  type RunFilter,
+  type RunStore,
+  type TimerKey,
+  type TimerRecord,
+  type Transition,
+  timerKey,
+} from '../ports/run-store.port';
+import { RunStoreError } from './run-store.errors';
+import { type RunRow, type StepRow, iso, millis, rowToRun, runToJson, stepToJson } from './run-state.mapper';
+import { SCHEDULER_ENTITIES, SCHEDULER_MIGRATIONS, SCHEDULER_MIGRATIONS_TABLE } from './scheduler-schema';
+
+export interface SqlRunStoreOptions {
+  /** Namespace of the runs this store creates (idempotency keys are unique per namespace). @default default */
+  namespace?: string;
+  /**
+   * How long rows returned by `pendingOutbox` belong to the caller (ms). Another relay
+   * skips them until then; a row not marked published by then is handed out again.
+   * @default 15000
+   */
+  outboxClaimMs?: number;
+}
+
+/** Anything that runs SQL: the data source, or a transaction's manager. */
+type Sql = Pick<EntityManager, 'query'>;
+
+const RUN_COLUMNS =
+  'id, workflow, version, status, inputs, outputs, error, spec, plan, extra, seq, correlation_id, created_at, started_at, finished_at, deadline_at';
+const stepColumns = (alias: string) =>
+  ['run_id', 'step_id', 'status', 'attempt', 'token', 'queued_at', 'started_at', 'finished_at', 'lease_expires_at', 'next_attempt_at', 'output', 'error', 'attempts', 'extra']
+    .map((column) => `${alias}.${column}`)
+    .concat(`${alias}.output IS NOT NULL AS has_output`)
+    .join(', ');
+
+/**
+ * RunStore on PostgreSQL or PGlite (the same SQL on both).
+ *
+ * - Database time (`clock_timestamp()`), never this process's clock.
+ * - `updateRun` locks the run row (`SELECT ... FOR UPDATE`), so replicas serialise per
+ *   run; on PGlite the single session already serialises everything.
+ * - A transition is written in one transaction: the run row (checked against the seq
+ *   it loaded), only the step rows whose state object changed, outbox rows and timers,
+ *   all in one statement of data-modifying CTEs fed by jsonb arrays.
+ *
+ * `close()` waits for calls in flight; the DataSource belongs to the caller.
+ */
+export class SqlRunStore implements RunStore {
+  private readonly namespace: string;
+  private readonly outboxClaimMs: number;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private closed = false;
+
+  constructor(
+    readonly dataSource: DataSource,
+    options: SqlRunStoreOptions = {},
+  ) {
+    this.namespace = options.namespace ?? 'default';
+    this.outboxClaimMs = options.outboxClaimMs ?? 15_000;
+  }
+
+  now(): Promise<number> {
+    return this.track(async () => {
+      const rows: { now: Date }[] = await this.dataSource.query('SELECT clock_timestamp() AS now');
+      return millis(rows[0].now);
+    });
+  }
+
+  createRun(idempotencyKey: string, build: (now: number) => Transition): Promise<{ runId: string; created: boolean }> {
+    return this.track(async () => {
+      const existing = await this.runIdForKey(this.dataSource, idempotencyKey);
+      if (existing !== undefined) return { runId: existing, created: false };
+      return withTransaction(this.dataSource, async (tx) => {
+        const nowRows: { now: Date }[] = await tx.query('SELECT clock_timestamp() AS now');
+        const transition = build(millis(nowRows[0].now));
+        const { state } = transition;
+        const inserted: { id: string }[] = await tx.query(
+          `INSERT INTO runs (id, namespace, workflow, version, status, inputs, outputs, error, spec, plan, extra, seq,
+                             idempotency_key, correlation_id, created_at, started_at, finished_at, deadline_at)
+           SELECT e->>'id', $2, e->>'workflow', e->>'version', e->>'status', e->'inputs', e->'outputs', e->'error', e->'spec',
+                  e->'plan', e->'extra', (e->>'seq')::int, $3, e->>'correlation_id', (e->>'created_at')::timestamptz,
+                  (e->>'started_at')::timestamptz, (e->>'finished_at')::timestamptz, (e->>'deadline_at')::timestamptz
+           FROM (SELECT $1::jsonb AS e) AS input
+           ON CONFLICT DO NOTHING
+           RETURNING id`,
+          [JSON.stringify(runToJson(state)), this.namespace, idempotencyKey],
+        );
+        if (inserted.length === 0) {
+          // A concurrent createRun with this key won (the insert waited for its commit), or the run id exists.
+          return { runId: (await this.runIdForKey(tx, idempotencyKey)) ?? state.runId, created: false };
+        }
+        await this.writeTransition(tx, state.runId, transition, Object.values(state.steps));
+        return { runId: state.runId, created: true };
+      });
+    });
+  }
+
+  updateRun(runId: string, decide: (state: RunState, now: number) => Transition | undefined): Promise<RunState | undefined> {
+    return this.track(() =>
+      withTransaction(this.dataSource, async (tx) => {
+        const runs: RunRow[] = await tx.query(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = $1 FOR UPDATE`, [runId]);
+        if (runs.length === 0) return undefined;
+        // Time is read after the lock is granted, so it never runs backwards for a run.
+        const rows: (StepRow & { now: Date })[] = await tx.query(
+          `SELECT clock_timestamp() AS now, ${stepColumns('s')} FROM (SELECT 1) AS one LEFT JOIN step_runs s ON s.run_id = $1`,
+          [runId],
+        );
+        const loaded = rowToRun(
+          runs[0],
+          rows.filter((row) => row.step_id !== null),
+        );
+        const transition = decide(loaded, millis(rows[0].now));
+        if (!transition) return loaded;
+        const { state } = transition;
+        // The core returns new objects for the steps it changed and the same objects for the rest.
+        const changed = Object.entries(state.steps)
+          .filter(([id, step]) => loaded.steps[id] !== step)
+          .map(([, step]) => step);
+        await this.writeTransition(tx, runId, transition, changed, loaded);
+        return state;
+      }),
+    );
+  }
+
+  getRun(runId: string): Promise<RunState | undefined> {
+    return this.track(() =>
+      // One snapshot for the run row and its steps.
+      this.dataSource.transaction('REPEATABLE READ', async (tx) => {
+        const runs: RunRow[] = await tx.query(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = $1`, [runId]);
+        if (runs.length === 0) return undefined;
+        const steps: StepRow[] = await tx.query(`SELECT ${stepColumns('s')} FROM step_runs s WHERE s.run_id = $1`, [runId]);
+        return rowToRun(runs[0], steps);
+      }),
+    );
+  }
+
+  listRuns(filter: RunFilter = {}): Promise<RunState[]> {
+    return this.track(() =>
+      this.dataSource.transaction('REPEATABLE READ', async (tx) => {
+        const params: unknown[] = [];
+        const where: string[] = [];
+        if (filter.workflow) where.push(`workflow = $${params.push(filter.workflow)}`);
+        if (filter.status) where.push(`status IN (SELECT jsonb_array_elements_text($${params.push(JSON.stringify(filter.status))}::jsonb))`);
+        const limit = filter.limit === undefined ? '' : ` LIMIT $${params.push(filter.limit)}`;
+        const runs: RunRow[] = await tx.query(
+          `SELECT ${RUN_COLUMNS} FROM runs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC${limit}`,
+          params,
+        );
+        if (runs.length === 0) return [];
+        const steps: StepRow[] = await tx.query(
+          `SELECT ${stepColumns('s')} FROM step_runs s WHERE s.run_id IN (SELECT jsonb_array_elements_text($1::jsonb))`,
+          [JSON.stringify(runs.map((run) => run.id))],
+        );
+        const byRun = new Map<string, StepRow[]>();
+        for (const step of steps) byRun.set(step.run_id, [...(byRun.get(step.run_id) ?? []), step]);
+        return runs.map((run) => rowToRun(run, byRun.get(run.id) ?? []));
+      }),
+    );
+  }
+
+  /**
+   * Unpublished rows, oldest first, claimed for `outboxClaimMs`: concurrent relays get
+   * disjoint rows (SKIP LOCKED, then the claim). Rows of one run come in commit order
+   * because runs are serialised; across runs, order is by id.
+   */
+  pendingOutbox(limit: number): Promise<OutboxRecord[]> {
+    return this.track(async () => {
+      const rows: OutboxRow[] = await this.dataSource.query(
+        `WITH picked AS (
+           SELECT id FROM outbox
+           WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until <= clock_timestamp())
+           ORDER BY id LIMIT $1
+           FOR UPDATE SKIP LOCKED
+         ), claimed AS (
+           UPDATE outbox o SET claimed_until = clock_timestamp() + $2::int * interval '1 millisecond'
+           FROM picked WHERE o.id = picked.id
+           RETURNING o.id, o.run_id, o.kind, o.subject, o.payload, o.msg_id, o.headers, o.created_at
+         )
+         SELECT id::text AS id, run_id, kind, subject, payload, msg_id, headers, created_at FROM claimed ORDER BY claimed.id`,
+        [limit, this.outboxClaimMs],
+      );
+      return rows.map(rowToOutbox);
+    });
+  }
+
+  markPublished(ids: readonly string[]): Promise<void> {
+    return this.track(async () => {
+      if (ids.length === 0) return;
+      await this.dataSource.query(
+        `UPDATE outbox SET published_at = clock_timestamp(), claimed_until = NULL
+         WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint) AND published_at IS NULL`,
+        [JSON.stringify(ids)],
+      );
+    });
+  }
+
+  /** Deletes up to `limit` rows published before `before` (epoch ms); resolves with how many. Outbox retention. */
+  prunePublishedOutbox(before: number, limit = 10_000): Promise<number> {
+    return this.track(async () => {
+      const rows: { n: number }[] = await this.dataSource.query(
+        `WITH gone AS (
+           DELETE FROM outbox WHERE id IN (
+             SELECT id FROM outbox WHERE published_at IS NOT NULL AND published_at < $1::timestamptz ORDER BY id LIMIT $2)
+           RETURNING 1)
+         SELECT count(*)::int AS n FROM gone`,
+        [iso(before), limit],
+      );
+      return rows[0].n;
+    });
+  }
+
+  dueTimers(now: number, limit: number): Promise<TimerRecord[]> {
+    return this.track(async () => {
+      const rows: TimerRow[] = await this.dataSource.query(
+        `SELECT run_id, timer, step_id, attempt, fire_at FROM timers
+         WHERE fire_at <= $1::timestamptz ORDER BY fire_at, run_id, timer, step_id LIMIT $2`,
+        [iso(now), limit],
+      );
+      return rows.map(rowToTimer);
+    });
+  }
+
+  nextTimerAt(): Promise<number | undefined> {
+    return this.track(async () => {
+      const rows: { at: Date | null }[] = await this.dataSource.query('SELECT min(fire_at) AS at FROM timers');
+      const at = rows[0].at;
+      return at === null ? undefined : millis(at);
+    });
+  }
+
+  expiredLeases(now: number, limit: number): Promise<LeaseRef[]> {
+    return this.track(async () => {
+      const rows: { run_id: string; step_id: string; attempt: number }[] = await this.dataSource.query(
+        `SELECT s.run_id, s.step_id, s.attempt FROM step_runs s JOIN runs r ON r.id = s.run_id
+         WHERE s.status IN ('queued', 'running') AND s.lease_expires_at <= $1::timestamptz
+           AND r.status NOT IN (SELECT jsonb_array_elements_text($3::jsonb))
+         ORDER BY s.lease_expires_at, s.run_id, s.step_id LIMIT $2`,
+        [iso(now), limit, JSON.stringify(TERMINAL_RUN_STATUSES)],
+      );
+      return rows.map((row) => ({ runId: row.run_id, stepId: row.step_id, attempt: row.attempt }));
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async runIdForKey(sql: Sql, idempotencyKey: string): Promise<string | undefined> {
+    const rows: { id: string }[] = await sql.query('SELECT id FROM runs WHERE namespace = $1 AND idempotency_key = $2', [this.namespace, idempotencyKey]);
+    return rows[0]?.id;
+  }
+
+  /**
+   * Everything a transition changes, in one statement. With `loaded`, the run row is
+   * updated (guarded by the seq it had); without, it was just inserted.
+   */
+  private async writeTransition(tx: Sql, runId: string, transition: Transition, steps: readonly StepState[], loaded?: RunState): Promise<void> {
+    const { state } = transition;
+    const params: unknown[] = [];
+    const param = (value: unknown) => `$${params.push(value)}`;
+    const json = (value: unknown) => `${param(JSON.stringify(value))}::jsonb`;
+    const parts: string[] = [];
+
+    if (loaded) {
+      // spec and plan never change in practice; rewriting them would re-TOAST large values on every event.
+      const heavy = [state.spec !== loaded.spec ? `spec = e->'spec'` : '', state.plan !== loaded.plan ? `plan = e->'plan'` : ''].filter(Boolean);
+      parts.push(`run_write AS (
+        UPDATE runs SET workflow = e->>'workflow', version = e->>'version', status = e->>'status', inputs = e->'inputs',
+          outputs = e->'outputs', error = e->'error', extra = e->'extra', seq = (e->>'seq')::int, correlation_id = e->>'correlation_id',
+          created_at = (e->>'created_at')::timestamptz, started_at = (e->>'started_at')::timestamptz,
+          finished_at = (e->>'finished_at')::timestamptz, deadline_at = (e->>'deadline_at')::timestamptz,
+          ${heavy.map((set) => `${set}, `).join('')}updated_at = clock_timestamp()
+        FROM (SELECT ${json(runToJson(state))} AS e) AS input
+        WHERE runs.id = ${param(runId)} AND runs.seq = ${param(loaded.seq)}
+        RETURNING 1)`);
+    }
+    if (steps.length > 0) {
+      parts.push(`step_write AS (
+        INSERT INTO step_runs (run_id, step_id, status, attempt, token, queued_at, started_at, finished_at, lease_expires_at,
+                               next_attempt_at, output, error, attempts, extra, updated_at)
+        SELECT e->>'run_id', e->>'step_id', e->>'status', (e->>'attempt')::int, e->>'token', (e->>'queued_at')::timestamptz,
+               (e->>'started_at')::timestamptz, (e->>'finished_at')::timestamptz, (e->>'lease_expires_at')::timestamptz,
+               (e->>'next_attempt_at')::timestamptz, e->'output', e->'error', e->'attempts', e->'extra', clock_timestamp()
+        FROM jsonb_array_elements(${json(steps.map((step) => stepToJson(runId, step)))}) AS e
+        ON CONFLICT (run_id, step_id) DO UPDATE SET status = excluded.status, attempt = excluded.attempt, token = excluded.token,
+          queued_at = excluded.queued_at, started_at = excluded.started_at, finished_at = excluded.finished_at,
+          lease_expires_at = excluded.lease_expires_at, next_attempt_at = excluded.next_attempt_at, output = excluded.output,
+          error = excluded.error, attempts = excluded.attempts, extra = excluded.extra, updated_at = excluded.updated_at
+        RETURNING 1)`);
+    }
+    if (transition.outbox.length > 0) {
+      parts.push(`outbox_write AS (
+        INSERT INTO outbox (run_id, kind, subject, payload, msg_id, headers)
+        SELECT ${param(runId)}, m.e->>'kind', m.e->>'subject', coalesce(m.e->'payload', 'null'::jsonb), m.e->>'msgId', m.e->'headers'
+        FROM jsonb_array_elements(${json(transition.outbox.map(outboxToJson))}) WITH ORDINALITY AS m(e, n)
+        ORDER BY m.n
+        RETURNING 1)`);
+    }
+    // A key both canceled and scheduled ends scheduled (cancel first, then schedule), as one statement cannot touch a row twice.
+    const schedule = [...new Map(transition.schedule.map((timer) => [timerKey(timer), timer])).values()];
+    const scheduled = new Set(schedule.map(timerKey));
+    const cancel = [...new Map(transition.cancel.filter((key) => !scheduled.has(timerKey(key))).map((key) => [timerKey(key), key])).values()];
+    if (cancel.length > 0) {
+      parts.push(`timer_cancel AS (
+        DELETE FROM timers t USING jsonb_array_elements(${json(cancel.map(timerKeyToJson))}) AS e
+        WHERE t.run_id = e->>'runId' AND t.timer = e->>'timer' AND t.step_id = e->>'stepId'
+        RETURNING 1)`);
+    }
+    if (schedule.length > 0) {
+      parts.push(`timer_write AS (
+        INSERT INTO timers (run_id, timer, step_id, attempt, fire_at)
+        SELECT e->>'runId', e->>'timer', e->>'stepId', (e->>'attempt')::int, (e->>'fireAt')::timestamptz
+        FROM jsonb_array_elements(${json(schedule.map((timer) => ({ ...timerKeyToJson(timer), attempt: timer.attempt, fireAt: iso(timer.fireAt) })))}) AS e
+        ON CONFLICT (run_id, timer, step_id) DO UPDATE SET attempt = excluded.attempt, fire_at = excluded.fire_at
+        RETURNING 1)`);
+    }
+    if (parts.length === 0) return;
+    const rows: { runs: number }[] = await tx.query(
+      `WITH ${parts.join(',\n')}
+       SELECT ${loaded ? '(SELECT count(*) FROM run_write)::int' : '1'} AS runs`,
+      params,
+    );
+    if (rows[0].runs !== 1) {
+      throw new RunStoreError('RUN_SEQ_CONFLICT', `run ${runId} changed outside updateRun (expected seq ${loaded?.seq ?? '?'})`);
+    }
+  }
+
+  private track<T>(work: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new RunStoreError('STORE_CLOSED', 'the run store is closed'));
+    const running = work();
+    this.inFlight.add(running);
+    const forget = () => this.inFlight.delete(running);
+    void running.then(forget, forget);
+    return running;
+  }
+}
+
+/**
+ * Opens the data source, applies the migrations (or, with `migrate: false`, fails when
+ * any is pending) and builds the store. `applied` names the migrations this call ran.
+ * Close the store, then destroy the data source.
+ */
+export async function openSqlRunStore(
+  config: DatabaseConfig,
+  options: SqlRunStoreOptions & { migrate?: boolean; pglite?: PgliteDatabase } = {},
+): Promise<{ store: SqlRunStore; dataSource: DataSource; applied: string[] }> {
+  const dataSource = await createDataSource(config, {
+    entities: SCHEDULER_ENTITIES,
+    migrations: SCHEDULER_MIGRATIONS,
+    migrationsTableName: SCHEDULER_MIGRATIONS_TABLE,
+    ...(options.pglite && { pglite: options.pglite }),
+  });
+  let applied: string[] = [];
+  try {
+    if (options.migrate === false) {
+      const pending = await pendingMigrations(dataSource);
+      if (pending.length > 0) {
+        throw new DbError('DB_MIGRATIONS_PENDING', `the scheduler's schema is behind: run \`weft migrate\` (pending: ${pending.join(', ')})`);
+      }
+    } else {
+      applied = await runMigrations(dataSource);
+    }
+  } catch (error) {
+    await dataSource.destroy();
+    throw error;
+  }
+  return { store: new SqlRunStore(dataSource, options), dataSource, applied };
+}
+
+interface OutboxRow {
+  id: string;
+  run_id: string;
+  kind: OutboxMessage['kind'];
+  subject: string;
+  payload: unknown;
+  msg_id: string;
+  headers: Record<string, string> | null;
+  created_at: Date;
+}
+
+interface TimerRow {
+  run_id: string;
+  timer: TimerRecord['timer'];
+  step_id: string;
+  attempt: number | null;
+  fire_at: Date;
+}
+
+const outboxToJson = (message: OutboxMessage) => ({
+  kind: message.kind,
+  subject: message.subject,
+  payload: message.payload,
+  msgId: message.msgId,
+  headers: message.headers,
+});
+
+function rowToOutbox(row: OutboxRow): OutboxRecord {
+  const record: OutboxRecord = {
+    id: row.id,
+    runId: row.run_id,
+    createdAt: millis(row.created_at),
+    kind: row.kind,
+    subject: row.subject,
+    payload: row.payload,
+    msgId: row.msg_id,
+  };
+  if (row.headers !== null) record.headers = row.headers;
+  return record;
+}
+
+const timerKeyToJson = (key: TimerKey) => ({ runId: key.runId, timer: key.timer, stepId: key.stepId });
+
+function rowToTimer(row: TimerRow): TimerRecord {
+  const timer: TimerRecord = { runId: row.run_id, timer: row.timer, stepId: row.step_id, fireAt: millis(row.fire_at) };
+  if (row.attempt !== null) timer.attempt = row.attempt;
+  return timer;
+}
