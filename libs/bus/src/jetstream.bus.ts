@@ -293,7 +293,14 @@ export class JetStreamBus implements Bus {
     this.loops.clear();
     await Promise.all(loops.map((l) => l.drain()));
     this.listeners.clear();
-    if (!this.nc.isClosed()) await this.nc.drain();
+    if (this.nc.isClosed()) return;
+    try {
+      await this.nc.drain();
+    } catch (error) {
+      // Draining needs the server; while it is unreachable, closing is the best we can do.
+      this.settings.onError(error, 'draining the NATS connection failed; closing it');
+      await this.nc.close();
+    }
   }
 
   private wire(subject: string): string {
