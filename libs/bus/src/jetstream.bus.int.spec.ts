@@ -59,7 +59,12 @@ async function deleteStreams(bus: JetStreamBus): Promise<void> {
 
   afterAll(async () => {
     await Promise.all(opened.map((b) => b.close().catch(() => undefined)));
-    await admin?.close();
+    if (!admin) return;
+    // Sweep whatever a failed test's cleanup left behind under this run's prefix.
+    const leftovers: string[] = [];
+    for await (const name of jsm.streams.names()) if (name.startsWith(RUN.toUpperCase())) leftovers.push(name);
+    for (const name of leftovers) await jsm.streams.delete(name).catch(() => false);
+    await admin.close();
   });
 
   describeBusContract('JetStreamBus', async () => {
