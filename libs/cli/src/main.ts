@@ -1,11 +1,6 @@
 import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
-import { workflowJsonSchema } from '@weft/core';
-import { devCommand } from './commands/dev.command';
-import { migrateCommand } from './commands/migrate.command';
-import { runCommand } from './commands/run.command';
-import { workerCommand } from './commands/worker.command';
-import { validateCommand } from './commands/validate.command';
+// Commands are loaded when invoked: `weft validate` should not pay for Nest and TypeORM.
 import { EXIT } from './exit-codes';
 import { type Io, processIo } from './io';
 
@@ -24,14 +19,14 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .description('validate workflow files; prints every problem as file:line:col; exit 0 when all are valid, 2 otherwise')
     .argument('<files...>', 'workflow files (YAML or JSON)')
     .action(async (files: string[]) => {
-      result.code = await validateCommand(files, io);
+      result.code = await (await import('./commands/validate.command')).validateCommand(files, io);
     });
 
   program
     .command('schema')
     .description('print the JSON Schema of workflow spec v1')
-    .action(() => {
-      io.out(JSON.stringify(workflowJsonSchema(), null, 2));
+    .action(async () => {
+      io.out(JSON.stringify((await import('@weft/core')).workflowJsonSchema(), null, 2));
       result.code = EXIT.ok;
     });
 
@@ -44,7 +39,7 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('--actions <module>', 'a JS module whose exports are action handlers (repeatable)', collect, [])
     .option('--json', 'print one JSON document describing the finished run')
     .action(async (file: string, opts: { input: string[]; inputsFile?: string; actions: string[]; json?: boolean }) => {
-      result.code = await runCommand(file, opts, io);
+      result.code = await (await import('./commands/run.command')).runCommand(file, opts, io);
     });
 
   program
@@ -53,7 +48,7 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('-p, --port <port>', 'HTTP port (health, metrics, API)')
     .option('--actions <module>', 'a JS module whose exports are action handlers (repeatable)', collect, [])
     .action(async (opts: { port?: string; actions: string[] }) => {
-      result.code = await devCommand(opts, io);
+      result.code = await (await import('./commands/dev.command')).devCommand(opts, io);
     });
 
   program
@@ -63,14 +58,14 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('-q, --queue <name>', 'a task queue to serve (repeatable; default: default)', collect, [])
     .option('-c, --concurrency <n>', 'steps run at once')
     .action(async (opts: { actions: string[]; queue: string[]; concurrency?: string }) => {
-      result.code = await workerCommand(opts, io);
+      result.code = await (await import('./commands/worker.command')).workerCommand(opts, io);
     });
 
   program
     .command('migrate')
     .description('apply database migrations (DATABASE_URL, or PGlite in WEFT_DATA_DIR) and exit')
     .action(async () => {
-      result.code = await migrateCommand(io);
+      result.code = await (await import('./commands/migrate.command')).migrateCommand(io);
     });
 
   return program;

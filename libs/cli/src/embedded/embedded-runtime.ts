@@ -50,7 +50,6 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   class EmbeddedModule {}
 
   const app: INestApplicationContext = await NestFactory.createApplicationContext(EmbeddedModule, { logger: false });
-  app.enableShutdownHooks([]);
   await app.init();
   const scheduler = app.get(Scheduler);
 

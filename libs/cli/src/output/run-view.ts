@@ -73,6 +73,7 @@ class PlainView implements RunView {
 
   finish(state: RunState): void {
     this.io.out(summaryLine(state));
+    printOutputs(state, this.io);
   }
 }
 
@@ -110,6 +111,7 @@ class LiveView implements RunView {
       if (step.status === 'failed' && step.error) this.io.out(`${ICON.failed} ${pc.bold(step.id)}: ${step.error.code} ${step.error.message}`);
     }
     this.io.out(summaryLine(state));
+    printOutputs(state, this.io);
   }
 
   private draw(): void {
@@ -128,6 +130,15 @@ class LiveView implements RunView {
     if (shown.length < entries.length) lines.push(pc.dim(`  ${[...counts].map(([k, v]) => `${v} ${k}`).join(', ')}`));
     this.io.write(`${this.drawn > 0 ? `\x1b[${this.drawn}A` : ''}${lines.map((l) => `\x1b[2K${l}`).join('\n')}\n`);
     this.drawn = lines.length;
+  }
+}
+
+function printOutputs(state: RunState, io: Io): void {
+  if (!state.outputs || Object.keys(state.outputs).length === 0) return;
+  io.out(pc.bold('outputs:'));
+  for (const [name, value] of Object.entries(state.outputs)) {
+    const text = JSON.stringify(value);
+    io.out(`  ${name}: ${text.length > 200 ? `${text.slice(0, 197)}...` : text}`);
   }
 }
 
