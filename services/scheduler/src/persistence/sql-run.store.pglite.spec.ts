@@ -1,4 +1,8 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PgliteDatabase, randomSchemaName } from '@weft/db';
+import { message, runningRun, transition } from './run-store.fixtures';
 import { describeRunStoreContract } from './run-store.contract';
 import { type SqlStoresUnderTest, describeSqlRunStoreCases } from './sql-run.store.cases';
 import { type SqlRunStoreOptions, openSqlRunStore } from './sql-run.store';
@@ -6,6 +10,8 @@ import { type SqlRunStoreOptions, openSqlRunStore } from './sql-run.store';
 // One embedded database for the file (starting PGlite takes seconds); each test gets its own schema.
 let database: Promise<PgliteDatabase> | undefined;
 const shared = () => (database ??= PgliteDatabase.open());
+
+beforeAll(() => shared(), 120_000);
 
 afterAll(async () => {
   if (database) await (await database).release();
@@ -38,4 +44,46 @@ describeSqlRunStoreCases('PGlite (in memory)', {
     const schema = randomSchemaName();
     return { config: { kind: 'pglite', schema }, pglite, drop: async () => void (await pglite.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)) };
   },
+});
+
+describe('SqlRunStore on PGlite in a data directory', () => {
+  let root: string;
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'weft-pglite-'));
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('keeps runs across a restart (close, reopen the same directory)', async () => {
+    // Nested and missing: the directory is created.
+    const dataDir = join(root, 'nested', 'data');
+    const state = runningRun('run-survives');
+
+    const pglite = await PgliteDatabase.open(dataDir);
+    const first = await openSqlRunStore({ kind: 'pglite', dataDir }, { pglite });
+    // The same directory opened again in this process shares the instance (two would corrupt it).
+    const again = await openSqlRunStore({ kind: 'pglite', dataDir });
+    expect(first.applied).toEqual(['SchedulerSchema1795247300000']);
+    expect(again.applied).toEqual([]);
+    await first.store.createRun('key-1', () => transition(state, { outbox: [message(state.runId, 1)] }));
+    expect(await again.store.getRun(state.runId)).toEqual(state);
+    await Promise.all([first.store.close(), again.store.close()]);
+    await first.dataSource.destroy();
+    await again.dataSource.destroy();
+    await pglite.release();
+    expect(pglite.isClosed).toBe(true);
+    expect((await stat(dataDir)).isDirectory()).toBe(true);
+
+    const reopened = await openSqlRunStore({ kind: 'pglite', dataDir });
+    try {
+      expect(reopened.applied).toEqual([]);
+      expect(await reopened.store.getRun(state.runId)).toEqual(state);
+      expect(await reopened.store.createRun('key-1', () => transition(runningRun('other')))).toEqual({ runId: state.runId, created: false });
+      expect((await reopened.store.pendingOutbox(10)).map((m) => m.msgId)).toEqual([`${state.runId}:msg:1`]);
+    } finally {
+      await reopened.store.close();
+      await reopened.dataSource.destroy();
+    }
+  }, 120_000);
 });

@@ -1,0 +1,40 @@
+import { POSTGRES_TEST_URL, type DatabaseConfig, dropSchema, postgresAdminQuery, postgresReachable, randomSchemaName } from '@weft/db';
+import { describeRunStoreContract } from './run-store.contract';
+import { type SqlStoresUnderTest, describeSqlRunStoreCases } from './sql-run.store.cases';
+import { type SqlRunStoreOptions, openSqlRunStore } from './sql-run.store';
+
+const runSuite = postgresReachable() || process.env.CI === 'true';
+if (!runSuite) {
+  console.warn(`\n!!! PostgreSQL is not reachable at ${POSTGRES_TEST_URL}: SKIPPING the SqlRunStore integration tests (they run, and fail, under CI=true) !!!\n`);
+}
+
+/** Two stores, each with its own connection pool, on a fresh schema: the row lock is what serialises them. */
+async function openPair(options: SqlRunStoreOptions = {}): Promise<SqlStoresUnderTest> {
+  const schema = randomSchemaName();
+  const config: DatabaseConfig = { kind: 'postgres', url: POSTGRES_TEST_URL, schema };
+  const first = await openSqlRunStore(config, options);
+  const second = await openSqlRunStore(config, options);
+  return {
+    store: first.store,
+    peer: second.store,
+    dataSource: first.dataSource,
+    cleanup: async () => {
+      await Promise.all([first.store.close(), second.store.close()]);
+      await Promise.all([first.dataSource.destroy(), second.dataSource.destroy()]);
+      await dropSchema(schema);
+    },
+  };
+}
+
+(runSuite ? describe : describe.skip)(`SqlRunStore on PostgreSQL (${POSTGRES_TEST_URL})`, () => {
+  describeRunStoreContract('SqlRunStore on PostgreSQL', () => openPair());
+
+  describeSqlRunStoreCases('PostgreSQL', {
+    open: openPair,
+    emptySchema: async () => {
+      const schema = randomSchemaName();
+      await postgresAdminQuery(`CREATE SCHEMA "${schema}"`);
+      return { config: { kind: 'postgres', url: POSTGRES_TEST_URL, schema }, drop: () => dropSchema(schema) };
+    },
+  });
+});
