@@ -23,13 +23,24 @@ export interface RunStore {
    * Serialises changes to one run: loads it under a lock, calls `decide` with the
    * state and database time, and persists what it returns (nothing when it returns
    * undefined). Resolves with the state after the change, or undefined for an unknown run.
+   *
+   * `decide` must not mutate the state it is given: it returns a new RunState whose
+   * `steps` holds new objects for the steps it changed and the loaded objects for the
+   * rest (the SQL store writes only the step rows whose object changed). It is called
+   * inside the transaction: keep it synchronous and pure. If it throws, nothing is written.
    */
   updateRun(runId: string, decide: (state: RunState, now: number) => Transition | undefined): Promise<RunState | undefined>;
 
   getRun(runId: string): Promise<RunState | undefined>;
   listRuns(filter?: RunFilter): Promise<RunState[]>;
 
-  /** Outbox rows not yet published, oldest first. */
+  /**
+   * Outbox rows not yet published, oldest first (a run's rows in the order its
+   * transitions committed). SQL stores claim the rows for a while (`outboxClaimMs`) so
+   * concurrent relays get disjoint rows; a claimed row not marked published is handed
+   * out again when the claim lapses. Publishing twice is harmless: the broker drops
+   * the repeated msgId.
+   */
   pendingOutbox(limit: number): Promise<OutboxRecord[]>;
   markPublished(ids: readonly string[]): Promise<void>;
 
@@ -40,6 +51,7 @@ export interface RunStore {
   /** Queued or running steps whose lease expired (the worker went silent). */
   expiredLeases(now: number, limit: number): Promise<LeaseRef[]>;
 
+  /** Waits for calls in flight. A SQL store then rejects new calls; its DataSource stays the caller's to destroy. */
   close(): Promise<void>;
 }
 
