@@ -1,8 +1,14 @@
 import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
-// Commands are loaded when invoked: `weft validate` should not pay for Nest and TypeORM.
 import { EXIT } from './exit-codes';
 import { type Io, processIo } from './io';
+
+/**
+ * Loads a module on first use, so `weft validate` does not pay for Nest and TypeORM.
+ * (`import()` would need ESM resolution in this CommonJS build.)
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const lazy = <T>(path: string): T => require(path) as T;
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -19,14 +25,14 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .description('validate workflow files; prints every problem as file:line:col; exit 0 when all are valid, 2 otherwise')
     .argument('<files...>', 'workflow files (YAML or JSON)')
     .action(async (files: string[]) => {
-      result.code = await (await import('./commands/validate.command')).validateCommand(files, io);
+      result.code = await lazy<typeof import('./commands/validate.command')>('./commands/validate.command').validateCommand(files, io);
     });
 
   program
     .command('schema')
     .description('print the JSON Schema of workflow spec v1')
     .action(async () => {
-      io.out(JSON.stringify((await import('@weft/core')).workflowJsonSchema(), null, 2));
+      io.out(JSON.stringify(lazy<typeof import('@weft/core')>('@weft/core').workflowJsonSchema(), null, 2));
       result.code = EXIT.ok;
     });
 
@@ -39,7 +45,7 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('--actions <module>', 'a JS module whose exports are action handlers (repeatable)', collect, [])
     .option('--json', 'print one JSON document describing the finished run')
     .action(async (file: string, opts: { input: string[]; inputsFile?: string; actions: string[]; json?: boolean }) => {
-      result.code = await (await import('./commands/run.command')).runCommand(file, opts, io);
+      result.code = await lazy<typeof import('./commands/run.command')>('./commands/run.command').runCommand(file, opts, io);
     });
 
   program
@@ -48,7 +54,7 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('-p, --port <port>', 'HTTP port (health, metrics, API)')
     .option('--actions <module>', 'a JS module whose exports are action handlers (repeatable)', collect, [])
     .action(async (opts: { port?: string; actions: string[] }) => {
-      result.code = await (await import('./commands/dev.command')).devCommand(opts, io);
+      result.code = await lazy<typeof import('./commands/dev.command')>('./commands/dev.command').devCommand(opts, io);
     });
 
   program
@@ -58,14 +64,14 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('-q, --queue <name>', 'a task queue to serve (repeatable; default: default)', collect, [])
     .option('-c, --concurrency <n>', 'steps run at once')
     .action(async (opts: { actions: string[]; queue: string[]; concurrency?: string }) => {
-      result.code = await (await import('./commands/worker.command')).workerCommand(opts, io);
+      result.code = await lazy<typeof import('./commands/worker.command')>('./commands/worker.command').workerCommand(opts, io);
     });
 
   program
     .command('migrate')
     .description('apply database migrations (DATABASE_URL, or PGlite in WEFT_DATA_DIR) and exit')
     .action(async () => {
-      result.code = await (await import('./commands/migrate.command')).migrateCommand(io);
+      result.code = await lazy<typeof import('./commands/migrate.command')>('./commands/migrate.command').migrateCommand(io);
     });
 
   return program;

@@ -1,6 +1,6 @@
 import { type BeforeApplicationShutdown, type DynamicModule, Inject, Injectable, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Bus } from '@weft/bus';
-import { type ActionDefinition, createWorker, type Worker } from '@weft/worker';
+import { type ActionDefinition, type ActionLogger, createWorker, type Worker } from '@weft/worker';
 
 export interface ExecutorModuleOptions {
   bus: Bus;
@@ -9,6 +9,7 @@ export interface ExecutorModuleOptions {
   actions: ActionDefinition[];
   concurrency?: number;
   shutdownGraceMs?: number;
+  logger?: ActionLogger;
 }
 
 export const WORKER = Symbol('WEFT_WORKER');

@@ -45,8 +45,8 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
     return EXIT.invalid;
   }
 
-  const runtime = await startEmbedded({ actions });
   const view = options.json ? undefined : createRunView(spec, io);
+  const runtime = await startEmbedded({ actions, ...(view && { logger: view.logger }) });
   let runId: string | undefined;
   let interrupts = 0;
   const onSigint = (): void => {

@@ -5,7 +5,7 @@ import { type LifecycleEvent, TERMINAL_RUN_STATUSES } from '@weft/contracts';
 import type { RunState, WorkflowSpec } from '@weft/core';
 import { ExecutorModule } from '@weft/executor';
 import { MemoryRunStore, type RunStore, Scheduler, SchedulerModule } from '@weft/scheduler';
-import { type ActionDefinition, builtinActions } from '@weft/worker';
+import { type ActionDefinition, type ActionLogger, builtinActions } from '@weft/worker';
 
 export interface EmbeddedOptions {
   /** Actions beyond the built-in ones (user modules, SDK registrations). */
@@ -14,6 +14,8 @@ export interface EmbeddedOptions {
   bus?: Bus;
   /** Parallel steps in this process. @default 64 */
   concurrency?: number;
+  /** Where action handlers' logs go. @default stderr lines */
+  logger?: ActionLogger;
 }
 
 export interface EmbeddedRuntime {
@@ -44,7 +46,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   @Module({
     imports: [
       SchedulerModule.forRoot({ bus, store, pollIntervalMs: 100 }),
-      ExecutorModule.forRoot({ bus, queues: ['*'], actions, concurrency: options.concurrency ?? 64 }),
+      ExecutorModule.forRoot({ bus, queues: ['*'], actions, concurrency: options.concurrency ?? 64, logger: options.logger }),
     ],
   })
   class EmbeddedModule {}

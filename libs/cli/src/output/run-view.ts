@@ -1,5 +1,6 @@
 import type { LifecycleEvent } from '@weft/contracts';
 import type { RunState, WorkflowSpec } from '@weft/core';
+import type { ActionLogger } from '@weft/worker';
 import pc from 'picocolors';
 import type { Io } from '../io';
 
@@ -20,6 +21,20 @@ const seconds = (ms: number): string => (ms < 1000 ? `${ms}ms` : `${(ms / 1000).
 export interface RunView {
   onEvent(event: LifecycleEvent): void;
   finish(state: RunState): void;
+  /** Action handlers' logs, printed as `[step] message` so they fit the view. */
+  logger: ActionLogger;
+}
+
+type Level = keyof ActionLogger;
+const LEVEL_COLOUR: Record<Level, (s: string) => string> = { debug: pc.dim, info: (s) => s, warn: pc.yellow, error: pc.red };
+
+function stepLogger(print: (line: string) => void): ActionLogger {
+  const at = (level: Level) => (message: string, fields?: Record<string, unknown>) => {
+    if (level === 'debug') return;
+    const step = typeof fields?.stepId === 'string' ? `[${fields.stepId}] ` : '';
+    print(`  ${pc.dim(step)}${LEVEL_COLOUR[level](message)}`);
+  };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
 /** Progress as steps start and finish: a live, redrawn table on a terminal; plain lines otherwise. */
@@ -64,7 +79,11 @@ function describe(event: LifecycleEvent): string | undefined {
 }
 
 class PlainView implements RunView {
-  constructor(private readonly io: Io) {}
+  readonly logger: ActionLogger;
+
+  constructor(private readonly io: Io) {
+    this.logger = stepLogger((line) => io.out(line));
+  }
 
   onEvent(event: LifecycleEvent): void {
     const line = describe(event);
@@ -82,11 +101,18 @@ class LiveView implements RunView {
   private drawn = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
+  readonly logger: ActionLogger;
 
   constructor(
     private readonly spec: WorkflowSpec,
     private readonly io: Io,
   ) {
+    // A log line goes above the table: clear the table, print, redraw below it.
+    this.logger = stepLogger((line) => {
+      this.clear();
+      this.io.write(`${line}\n`);
+      this.draw();
+    });
     for (const s of spec.steps) this.status.set(s.id, { status: 'pending', attempt: 0, since: Date.now() });
     this.timer = setInterval(() => this.draw(), 100);
     this.timer.unref();
@@ -112,6 +138,11 @@ class LiveView implements RunView {
     }
     this.io.out(summaryLine(state));
     printOutputs(state, this.io);
+  }
+
+  private clear(): void {
+    if (this.drawn > 0) this.io.write(`\x1b[${this.drawn}A\x1b[0J`);
+    this.drawn = 0;
   }
 
   private draw(): void {
