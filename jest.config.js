@@ -3,20 +3,22 @@
 const fs = require('node:fs');
 const swcrc = JSON.parse(fs.readFileSync(`${__dirname}/.swcrc`, 'utf8'));
 delete swcrc.$schema;
-const transform = { '^.+\\.(ts|js)$': ['@swc/jest', { ...swcrc, swcrc: false }] };
+const transform = { '^.+\\.(ts|js|cjs)$': ['@swc/jest', { ...swcrc, swcrc: false }] };
 const common = {
   transform,
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json'],
   setupFiles: ['reflect-metadata'],
-  // cel-js ships ES modules only; let swc turn it into CommonJS like our own code.
-  transformIgnorePatterns: ['/node_modules/(?!@marcbachmann/cel-js/)'],
+  // cel-js ships ES modules only, and PGlite loads its WASM through import(), which
+  // jest refuses without --experimental-vm-modules: swc turns both into CommonJS.
+  transformIgnorePatterns: ['/node_modules/(?!(@marcbachmann/cel-js|@electric-sql/pglite)/)'],
   roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/test'],
 };
 module.exports = {
   reporters: ['default', '<rootDir>/test/summary.reporter.js'],
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['**/*.spec.ts'], testPathIgnorePatterns: ['\\.int\\.spec\\.ts$', '/node_modules/'] },
-    { ...common, displayName: 'integration', testMatch: ['**/*.int.spec.ts'], slowTestThreshold: 30 },
+    { ...common, displayName: 'unit', testMatch: ['**/*.spec.ts'], testPathIgnorePatterns: ['\\.int\\.spec\\.ts$', '\\.pglite\\.spec\\.ts$', '/node_modules/'] },
+    // Real servers (NATS, PostgreSQL), child processes, and PGlite (its WASM boot alone takes seconds).
+    { ...common, displayName: 'integration', testMatch: ['**/*.int.spec.ts', '**/*.pglite.spec.ts'], slowTestThreshold: 30 },
   ],
 };
