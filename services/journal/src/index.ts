@@ -1,1 +1,16 @@
-export {};
+export * from './domain/journal.types';
+export * from './domain/journal.errors';
+export { type NewJournalEntry, accumulateState, compareEntries, eventPosition, toJournalEntry, traceIdOf } from './domain/journal-entry.util';
+export { describeEvent, formatMs, reconstructRun, runHistory } from './domain/run-fold.util';
+export { JournalQueries } from './domain/journal-queries.usecase';
+export { type RecordOutcome, RecordEventUseCase } from './domain/record-event.usecase';
+export { DEFAULT_PRUNE_BATCH, DEFAULT_PRUNE_INTERVAL_MS, PruneJournalUseCase, type RetentionOptions } from './domain/prune-journal.usecase';
+export type { JournalStore } from './ports/journal-store.port';
+export { JOURNAL_ENTITIES, JOURNAL_MIGRATIONS, JOURNAL_MIGRATIONS_TABLE } from './persistence/journal-schema';
+export { JournalEntryEntity } from './persistence/entities/journal-entry.entity';
+export { CheckpointEntity } from './persistence/entities/checkpoint.entity';
+export { type OpenJournalStoreOptions, SqlJournalStore, openJournalStore } from './persistence/sql-journal.store';
+export { type JournalConsumerOptions, JournalEventsHandler, type JournalLogger, isTerminal } from './transport/journal-events.handler';
+export { type ProblemDetails, toProblem } from './transport/problem-details.filter';
+export { DEFAULT_JOURNAL_RETENTION, journalRetentionFromEnv } from './journal.config';
+export { JournalModule, type JournalModuleOptions } from './journal.module';

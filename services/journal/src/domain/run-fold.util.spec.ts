@@ -1,0 +1,143 @@
+import type { Checkpoint, JournalEntry } from './journal.types';
+import { lifecycleEvent, storyOfARun } from './journal.fixtures';
+import { toJournalEntry } from './journal-entry.util';
+import { describeEvent, formatMs, reconstructRun, runHistory } from './run-fold.util';
+
+const entries = (runId: string): JournalEntry[] => storyOfARun(runId).map((e) => toJournalEntry(e).entry);
+
+function checkpoint(runId: string, stepId: string, at: string, output: unknown, state: Record<string, unknown>): Checkpoint {
+  return { runId, workflow: 'data-pipeline', version: '3', stepId, attempt: 1, eventId: `${runId}:x:${stepId}`, at, output, state };
+}
+
+/** Deterministic shuffle (arrival order is not event order). */
+const shuffled = <T>(items: T[]): T[] => items.map((item, i) => ({ item, key: (i * 7919) % 17 })).sort((a, b) => a.key - b.key).map((x) => x.item);
+
+describe('reconstructRun', () => {
+  it('tells the whole story of a run: state, steps, attempts with errors, skips, failure, ordered events', () => {
+    const checkpoints = [
+      checkpoint('r1', 'validate', '2026-01-05T10:00:01.380Z', { valid: true }, { ingest: { rows: 3 }, validate: { valid: true } }),
+      checkpoint('r1', 'ingest', '2026-01-05T10:00:00.110Z', { rows: 3 }, { ingest: { rows: 3 } }),
+    ];
+    const story = reconstructRun(shuffled(entries('r1')), checkpoints);
+    expect(story).toBeDefined();
+    if (!story) return;
+    expect(story.events.map((e) => e.eventId)).toEqual(storyOfARun('r1').map((e) => e.eventId));
+    expect(story.run).toEqual({
+      runId: 'r1',
+      workflow: 'data-pipeline',
+      version: '3',
+      status: 'partially_completed',
+      correlationId: 'corr-r1',
+      traceId: null,
+      queuedAt: '2026-01-05T10:00:00.000Z',
+      startedAt: '2026-01-05T10:00:00.000Z',
+      finishedAt: '2026-01-05T10:00:02.390Z',
+      durationMs: 2390,
+      inputs: { source: 's3://bucket/batch' },
+      outputs: null,
+      error: { code: 'STEPS_FAILED', message: '1 step(s) failed: export', retryable: false },
+      restarts: 0,
+      events: 17,
+    });
+    expect(story.steps.map((s) => [s.stepId, s.status, s.attempts.length])).toEqual([
+      ['ingest', 'completed', 1],
+      ['validate', 'completed', 2],
+      ['notify', 'skipped', 0],
+      ['export', 'failed', 1],
+    ]);
+    const validate = story.steps[1];
+    expect(validate.attempts[0]).toEqual({
+      attempt: 1,
+      status: 'failed',
+      queuedAt: '2026-01-05T10:00:00.110Z',
+      startedAt: '2026-01-05T10:00:00.120Z',
+      finishedAt: '2026-01-05T10:00:00.170Z',
+      durationMs: 50,
+      workerId: 'w-2',
+      queue: 'default',
+      action: 'validate-records',
+      error: { code: 'HTTP_500', message: 'upstream exploded' },
+      timedOut: false,
+      retryDelayMs: 1000,
+    });
+    expect(validate.attempts[1]).toMatchObject({ attempt: 2, status: 'completed', durationMs: 200, workerId: 'w-1', error: null });
+    expect(validate).toMatchObject({ error: null, durationMs: 1270, output: { valid: true } });
+    expect(story.steps[2]).toMatchObject({ stepId: 'notify', reason: 'condition is false', attempts: [] });
+    expect(story.steps[3]).toMatchObject({
+      stepId: 'export',
+      error: { code: 'TIMEOUT' },
+      attempts: [{ attempt: 1, status: 'failed', timedOut: true, durationMs: 1000, error: { code: 'TIMEOUT' } }],
+    });
+    expect(story.checkpoints.map((c) => c.stepId)).toEqual(['ingest', 'validate']);
+    expect(story.notes).toEqual([]);
+  });
+
+  it('follows a run re-run after it failed: restarts counted, the run ends as the re-run ended', () => {
+    const e = (seq: number, offset: number, fields: Parameters<typeof lifecycleEvent>[4]) => toJournalEntry(lifecycleEvent('r2', seq, 0, offset, fields)).entry;
+    const story = reconstructRun(
+      [
+        e(1, 0, { type: 'run.queued', status: 'queued' }),
+        e(2, 0, { type: 'run.started', status: 'running' }),
+        e(3, 5, { type: 'step.failed', status: 'failed', stepId: 'a', attempt: 1, error: { code: 'E', message: 'no' } }),
+        e(4, 5, { type: 'run.failed', status: 'failed', durationMs: 5, error: { code: 'E', message: 'no' } }),
+        e(5, 100, { type: 'run.started', status: 'running', data: { retry: true } }),
+        e(6, 100, { type: 'step.queued', status: 'queued', stepId: 'a', attempt: 2 }),
+        e(7, 150, { type: 'step.completed', status: 'completed', stepId: 'a', attempt: 2, durationMs: 50 }),
+        e(8, 150, { type: 'run.completed', status: 'completed', durationMs: 150, data: { outputs: { done: true } } }),
+      ],
+      [],
+    );
+    expect(story?.run).toMatchObject({ status: 'completed', restarts: 1, error: null, outputs: { done: true }, durationMs: 150 });
+    expect(story?.steps[0]).toMatchObject({ status: 'completed', error: null, attempts: [{ attempt: 1, status: 'failed' }, { attempt: 2, status: 'completed' }] });
+  });
+
+  it('says so when the start of the history is missing, and knows nothing of an unknown run', () => {
+    const tail = entries('r3').slice(-2);
+    expect(reconstructRun(tail, [])?.notes).toEqual([expect.stringMatching(/starts at step.failed/)]);
+    const stepsOnly = entries('r3').slice(3, 5);
+    expect(reconstructRun(stepsOnly, [])?.run.status).toBe('unknown');
+    expect(reconstructRun([], [])).toBeUndefined();
+  });
+});
+
+describe('runHistory', () => {
+  it('gives one readable line per event with offsets from the first', () => {
+    const story = reconstructRun(entries('r4'), []);
+    if (!story) throw new Error('no story');
+    const lines = runHistory(story).timeline.map((item) => `+${item.offsetMs} ${item.text}`);
+    expect(lines).toEqual([
+      '+0 run queued (data-pipeline version 3)',
+      '+0 run started',
+      '+0 ingest attempt 1 queued on queue default (http.request)',
+      '+10 ingest attempt 1 started on w-1',
+      '+110 ingest completed in 100ms (attempt 1)',
+      '+110 validate attempt 1 queued on queue default (validate-records)',
+      '+110 notify skipped: condition is false',
+      '+120 validate attempt 1 started on w-2',
+      '+170 validate attempt 1 failed: HTTP_500 upstream exploded; retrying in 1.00s',
+      '+1170 validate attempt 2 queued on queue default (validate-records)',
+      '+1180 validate attempt 2 started on w-1',
+      '+1380 validate completed in 200ms (attempt 2)',
+      '+1380 export attempt 1 queued on queue io (export)',
+      '+1390 export attempt 1 started on w-2',
+      '+2390 export attempt 1 timed out after 1.00s',
+      '+2390 export failed on attempt 1: TIMEOUT attempt 1 timed out after 1000ms',
+      '+2390 run partially completed in 2.39s: STEPS_FAILED 1 step(s) failed: export',
+    ]);
+  });
+
+  it('describes review and run events too', () => {
+    const entry = (fields: Parameters<typeof lifecycleEvent>[4]) => toJournalEntry(lifecycleEvent('r', 1, 0, 0, fields)).entry;
+    expect(describeEvent(entry({ type: 'review.decided', status: 'waiting', stepId: 'gate', data: { decision: 'approved' } }))).toBe('review decided for gate: approved');
+    expect(describeEvent(entry({ type: 'run.canceled', status: 'canceled', durationMs: 65_000 }))).toBe('run canceled in 1m05s');
+    expect(describeEvent(entry({ type: 'run.started', status: 'running', data: { retry: true, reason: 'operator' } }))).toBe(
+      'run restarted to retry its unfinished steps: operator',
+    );
+  });
+});
+
+describe('formatMs', () => {
+  it('reads well at every scale', () => {
+    expect([0, 850, 1250, 42_000, 185_000, 3_725_000].map(formatMs)).toEqual(['0ms', '850ms', '1.25s', '42.0s', '3m05s', '1h02m']);
+  });
+});

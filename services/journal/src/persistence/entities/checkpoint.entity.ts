@@ -1,0 +1,43 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/** A completed step's output and the run's accumulated outputs at that point. */
+@Entity({ name: 'journal_checkpoints' })
+@Index('ix_journal_checkpoints_at', ['at'])
+export class CheckpointEntity {
+  @PrimaryColumn({ name: 'run_id', type: 'text', primaryKeyConstraintName: 'pk_journal_checkpoints' })
+  runId!: string;
+
+  @PrimaryColumn({ name: 'step_id', type: 'text', primaryKeyConstraintName: 'pk_journal_checkpoints' })
+  stepId!: string;
+
+  @Column({ type: 'text' })
+  workflow!: string;
+
+  @Column({ type: 'text' })
+  version!: string;
+
+  @Column({ type: 'integer', nullable: true })
+  attempt!: number | null;
+
+  @Column({ name: 'event_id', type: 'text' })
+  eventId!: string;
+
+  @Column({ type: 'timestamptz' })
+  at!: Date;
+
+  @Column({ type: 'integer', default: 0 })
+  seq!: number;
+
+  @Column({ type: 'integer', default: 0 })
+  idx!: number;
+
+  @Column({ type: 'jsonb', nullable: true })
+  output!: unknown;
+
+  /** stepId -> output of every step completed up to and including this one. */
+  @Column({ type: 'jsonb' })
+  state!: Record<string, unknown>;
+
+  @Column({ name: 'recorded_at', type: 'timestamptz', default: () => 'now()' })
+  recordedAt!: Date;
+}

@@ -1,0 +1,67 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
+
+/** One lifecycle event, append-only; the unique event id makes redelivery a no-op. */
+@Entity({ name: 'journal_entries' })
+@Unique('uq_journal_entries_event_id', ['eventId'])
+@Index('ix_journal_entries_run', ['runId', 'at', 'seq', 'idx'])
+@Index('ix_journal_entries_workflow_at', ['workflow', 'at'])
+@Index('ix_journal_entries_type_at', ['type', 'at'])
+@Index('ix_journal_entries_at', ['at'])
+export class JournalEntryEntity {
+  /** Arrival order; the last tie-breaker of the journal's order. */
+  @PrimaryGeneratedColumn('increment', { type: 'bigint', primaryKeyConstraintName: 'pk_journal_entries' })
+  id!: string;
+
+  @Column({ name: 'event_id', type: 'text' })
+  eventId!: string;
+
+  @Column({ name: 'run_id', type: 'text' })
+  runId!: string;
+
+  @Column({ type: 'text' })
+  workflow!: string;
+
+  @Column({ type: 'text' })
+  version!: string;
+
+  @Column({ name: 'step_id', type: 'text', nullable: true })
+  stepId!: string | null;
+
+  @Column({ type: 'integer', nullable: true })
+  attempt!: number | null;
+
+  @Column({ type: 'text' })
+  type!: string;
+
+  @Column({ type: 'text' })
+  status!: string;
+
+  @Column({ type: 'timestamptz' })
+  at!: Date;
+
+  /** The scheduler's decision number, from the event id. */
+  @Column({ type: 'integer', default: 0 })
+  seq!: number;
+
+  /** The event's index within its decision. */
+  @Column({ type: 'integer', default: 0 })
+  idx!: number;
+
+  @Column({ name: 'duration_ms', type: 'double precision', nullable: true })
+  durationMs!: number | null;
+
+  @Column({ type: 'jsonb', nullable: true })
+  error!: unknown;
+
+  @Column({ name: 'correlation_id', type: 'text', nullable: true })
+  correlationId!: string | null;
+
+  @Column({ name: 'trace_id', type: 'text', nullable: true })
+  traceId!: string | null;
+
+  @Column({ type: 'jsonb', nullable: true })
+  data!: unknown;
+
+  @Column({ name: 'recorded_at', type: 'timestamptz', default: () => 'now()' })
+  recordedAt!: Date;
+}

@@ -1,0 +1,334 @@
+import type { LifecycleEventType, RunStatus, StepError, StepStatus } from '@weft/contracts';
+import { type DatabaseConfig, DbError, type PgliteDatabase, createDataSource, pendingMigrations, runMigrations, withTransaction } from '@weft/db';
+import type { DataSource, EntityManager } from 'typeorm';
+import { accumulateState, type NewJournalEntry } from '../domain/journal-entry.util';
+import { JournalError } from '../domain/journal.errors';
+import type { Checkpoint, EventPage, EventQuery, JournalEntry } from '../domain/journal.types';
+import type { JournalStore } from '../ports/journal-store.port';
+import { JOURNAL_ENTITIES, JOURNAL_MIGRATIONS, JOURNAL_MIGRATIONS_TABLE } from './journal-schema';
+
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 1000;
+
+type Sql = Pick<EntityManager, 'query'>;
+
+const ENTRY_COLUMNS =
+  'id::text AS id, event_id, run_id, workflow, version, step_id, attempt, type, status, at, seq, idx, duration_ms, error, correlation_id, trace_id, data';
+const CHECKPOINT_COLUMNS = 'run_id, step_id, workflow, version, attempt, event_id, at, output, state';
+/** Page order: time, the scheduler's decision sequence, the event's index in it, arrival (unique, for the cursor). */
+const ORDER = 'at, seq, idx, id';
+
+/**
+ * JournalStore on PostgreSQL or PGlite (the same SQL on both).
+ *
+ * - An entry is inserted `ON CONFLICT (event_id) DO NOTHING`: a redelivered event,
+ *   or the same event published twice under other message ids, is journaled once.
+ * - A step.completed entry and its checkpoint commit together. Checkpoints of one
+ *   run are written under a per-run advisory lock, so each sees the others: its
+ *   state folds the outputs of earlier checkpoints, and its own output is merged
+ *   into later ones (events of a run may arrive out of order).
+ *
+ * `close()` waits for calls in flight; the DataSource belongs to the caller.
+ */
+export class SqlJournalStore implements JournalStore {
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private closed = false;
+
+  constructor(readonly dataSource: DataSource) {}
+
+  record({ entry, checkpointOutput }: NewJournalEntry): Promise<{ recorded: boolean }> {
+    return this.track(() =>
+      withTransaction(this.dataSource, async (tx) => {
+        const checkpoint = entry.type === 'step.completed' && entry.stepId !== null;
+        if (checkpoint) await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`weft.journal.checkpoints:${entry.runId}`]);
+        const inserted: { id: string }[] = await tx.query(
+          `INSERT INTO journal_entries (event_id, run_id, workflow, version, step_id, attempt, type, status, at, seq, idx,
+                                        duration_ms, error, correlation_id, trace_id, data)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::timestamptz, $10, $11, $12, $13::jsonb, $14, $15, $16::jsonb)
+           ON CONFLICT (event_id) DO NOTHING
+           RETURNING id::text AS id`,
+          [
+            entry.eventId,
+            entry.runId,
+            entry.workflow,
+            entry.version,
+            entry.stepId,
+            entry.attempt,
+            entry.type,
+            entry.status,
+            entry.at,
+            entry.seq,
+            entry.index,
+            entry.durationMs,
+            jsonOrNull(entry.error),
+            entry.correlationId,
+            entry.traceId,
+            jsonOrNull(entry.data),
+          ],
+        );
+        if (inserted.length === 0) return { recorded: false };
+        if (checkpoint && entry.stepId !== null) await this.writeCheckpoint(tx, entry, entry.stepId, checkpointOutput ?? null);
+        return { recorded: true };
+      }),
+    );
+  }
+
+  runEvents(runId: string): Promise<JournalEntry[]> {
+    return this.track(async () => {
+      const rows: EntryRow[] = await this.dataSource.query(`SELECT ${ENTRY_COLUMNS} FROM journal_entries WHERE run_id = $1 ORDER BY at, seq, idx, event_id COLLATE "C"`, [runId]);
+      return rows.map(rowToEntry);
+    });
+  }
+
+  findEvents(query: EventQuery): Promise<EventPage> {
+    return this.track(async () => {
+      const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) throw new JournalError('INVALID_QUERY', `limit must be an integer from 1 to ${MAX_PAGE_SIZE}`);
+      const params: unknown[] = [];
+      const param = (value: unknown) => `$${params.push(value)}`;
+      const where: string[] = [];
+      if (query.runId !== undefined) where.push(`run_id = ${param(query.runId)}`);
+      if (query.workflow !== undefined) where.push(`workflow = ${param(query.workflow)}`);
+      if (query.types !== undefined && query.types.length > 0) where.push(`type IN (SELECT jsonb_array_elements_text(${param(JSON.stringify(query.types))}::jsonb))`);
+      if (query.since !== undefined) where.push(`at >= ${param(iso(query.since))}::timestamptz`);
+      if (query.until !== undefined) where.push(`at < ${param(iso(query.until))}::timestamptz`);
+      if (query.after !== undefined) {
+        const cursor = parseCursor(query.after);
+        where.push(`(at, seq, idx, id) > (${param(iso(cursor.at))}::timestamptz, ${param(cursor.seq)}::int, ${param(cursor.index)}::int, ${param(cursor.id)}::bigint)`);
+      }
+      const rows: EntryRow[] = await this.dataSource.query(
+        `SELECT ${ENTRY_COLUMNS} FROM journal_entries ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${ORDER} LIMIT ${param(limit + 1)}`,
+        params,
+      );
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        items: page.map(rowToEntry),
+        nextCursor: rows.length > limit && last ? formatCursor({ at: millis(last.at), seq: last.seq, index: last.idx, id: last.id }) : null,
+      };
+    });
+  }
+
+  checkpoints(runId: string): Promise<Checkpoint[]> {
+    return this.track(async () => {
+      const rows: CheckpointRow[] = await this.dataSource.query(
+        `SELECT ${CHECKPOINT_COLUMNS} FROM journal_checkpoints WHERE run_id = $1 ORDER BY at, seq, idx, event_id COLLATE "C"`,
+        [runId],
+      );
+      return rows.map(rowToCheckpoint);
+    });
+  }
+
+  checkpoint(runId: string, stepId: string): Promise<Checkpoint | undefined> {
+    return this.track(async () => {
+      const rows: CheckpointRow[] = await this.dataSource.query(`SELECT ${CHECKPOINT_COLUMNS} FROM journal_checkpoints WHERE run_id = $1 AND step_id = $2`, [
+        runId,
+        stepId,
+      ]);
+      const row = rows[0];
+      return row === undefined ? undefined : rowToCheckpoint(row);
+    });
+  }
+
+  /**
+   * One small batch per table, each its own short statement: rows are picked by
+   * ctid through the time index, so writers (which only append newer rows) never wait long.
+   */
+  pruneBatch(before: number, batchSize: number): Promise<{ entries: number; checkpoints: number }> {
+    return this.track(async () => {
+      const cutoff = iso(before);
+      const entries: { n: number }[] = await this.dataSource.query(
+        `WITH gone AS (
+           DELETE FROM journal_entries WHERE ctid IN (SELECT ctid FROM journal_entries WHERE at < $1::timestamptz LIMIT $2)
+           RETURNING 1)
+         SELECT count(*)::int AS n FROM gone`,
+        [cutoff, batchSize],
+      );
+      const checkpoints: { n: number }[] = await this.dataSource.query(
+        `WITH gone AS (
+           DELETE FROM journal_checkpoints WHERE ctid IN (SELECT ctid FROM journal_checkpoints WHERE at < $1::timestamptz LIMIT $2)
+           RETURNING 1)
+         SELECT count(*)::int AS n FROM gone`,
+        [cutoff, batchSize],
+      );
+      return { entries: entries[0]?.n ?? 0, checkpoints: checkpoints[0]?.n ?? 0 };
+    });
+  }
+
+  now(): Promise<number> {
+    return this.track(async () => {
+      const rows: { now: Date | string }[] = await this.dataSource.query('SELECT clock_timestamp() AS now');
+      return millis(rows[0]?.now ?? new Date());
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async writeCheckpoint(tx: Sql, entry: JournalEntry, stepId: string, output: unknown): Promise<void> {
+    const position = [entry.runId, entry.at, entry.seq, entry.index, entry.eventId];
+    const earlier: { step_id: string; output: unknown }[] = await tx.query(
+      `SELECT step_id, output FROM journal_checkpoints
+       WHERE run_id = $1 AND (at, seq, idx, event_id COLLATE "C") < ($2::timestamptz, $3::int, $4::int, $5::text COLLATE "C")
+       ORDER BY at, seq, idx, event_id COLLATE "C"`,
+      position,
+    );
+    const state = accumulateState(
+      earlier.map((row) => ({ stepId: row.step_id, output: row.output })),
+      { stepId, output },
+    );
+    // One checkpoint per step: a completed step is never run again (run.retry keeps it).
+    const written: unknown[] = await tx.query(
+      `INSERT INTO journal_checkpoints (run_id, step_id, workflow, version, attempt, event_id, at, seq, idx, output, state)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8, $9, $10::jsonb, $11::jsonb)
+       ON CONFLICT (run_id, step_id) DO NOTHING
+       RETURNING 1`,
+      [entry.runId, stepId, entry.workflow, entry.version, entry.attempt, entry.eventId, entry.at, entry.seq, entry.index, JSON.stringify(output), JSON.stringify(state)],
+    );
+    if (written.length === 0) return;
+    // Checkpoints journaled before this one but later in the run's order did not know this output yet.
+    await tx.query(
+      `UPDATE journal_checkpoints SET state = state || jsonb_build_object($6::text, $7::jsonb)
+       WHERE run_id = $1 AND (at, seq, idx, event_id COLLATE "C") > ($2::timestamptz, $3::int, $4::int, $5::text COLLATE "C")`,
+      [...position, stepId, JSON.stringify(output)],
+    );
+  }
+
+  private track<T>(work: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new JournalError('STORE_CLOSED', 'the journal store is closed'));
+    const running = work();
+    this.inFlight.add(running);
+    const forget = () => this.inFlight.delete(running);
+    void running.then(forget, forget);
+    return running;
+  }
+}
+
+export interface OpenJournalStoreOptions {
+  /** Apply pending migrations (true), or fail when any is pending (false). @default true */
+  migrate?: boolean;
+  /** PGlite only: share this embedded database (the other services' stores use it too). */
+  pglite?: PgliteDatabase;
+}
+
+/**
+ * Opens the data source, applies the journal's migrations (or, with `migrate: false`,
+ * fails when any is pending) and builds the store. Close the store, then destroy the data source.
+ */
+export async function openJournalStore(
+  config: DatabaseConfig,
+  options: OpenJournalStoreOptions = {},
+): Promise<{ store: SqlJournalStore; dataSource: DataSource; applied: string[] }> {
+  const dataSource = await createDataSource(config, {
+    entities: JOURNAL_ENTITIES,
+    migrations: JOURNAL_MIGRATIONS,
+    migrationsTableName: JOURNAL_MIGRATIONS_TABLE,
+    ...(options.pglite && { pglite: options.pglite }),
+  });
+  let applied: string[] = [];
+  try {
+    if (options.migrate === false) {
+      const pending = await pendingMigrations(dataSource);
+      if (pending.length > 0) throw new DbError('DB_MIGRATIONS_PENDING', `the journal's schema is behind: run \`weft migrate\` (pending: ${pending.join(', ')})`);
+    } else {
+      applied = await runMigrations(dataSource);
+    }
+  } catch (error) {
+    await dataSource.destroy();
+    throw error;
+  }
+  return { store: new SqlJournalStore(dataSource), dataSource, applied };
+}
+
+interface EntryRow {
+  id: string;
+  event_id: string;
+  run_id: string;
+  workflow: string;
+  version: string;
+  step_id: string | null;
+  attempt: number | null;
+  type: LifecycleEventType;
+  status: RunStatus | StepStatus;
+  at: Date | string;
+  seq: number;
+  idx: number;
+  duration_ms: number | null;
+  error: StepError | null;
+  correlation_id: string | null;
+  trace_id: string | null;
+  data: Record<string, unknown> | null;
+}
+
+interface CheckpointRow {
+  run_id: string;
+  step_id: string;
+  workflow: string;
+  version: string;
+  attempt: number | null;
+  event_id: string;
+  at: Date | string;
+  output: unknown;
+  state: Record<string, unknown>;
+}
+
+function rowToEntry(row: EntryRow): JournalEntry {
+  return {
+    eventId: row.event_id,
+    runId: row.run_id,
+    workflow: row.workflow,
+    version: row.version,
+    stepId: row.step_id,
+    attempt: row.attempt,
+    type: row.type,
+    status: row.status,
+    at: iso(millis(row.at)),
+    durationMs: row.duration_ms === null ? null : Number(row.duration_ms),
+    error: row.error,
+    correlationId: row.correlation_id,
+    traceId: row.trace_id,
+    data: row.data,
+    seq: row.seq,
+    index: row.idx,
+  };
+}
+
+function rowToCheckpoint(row: CheckpointRow): Checkpoint {
+  return {
+    runId: row.run_id,
+    workflow: row.workflow,
+    version: row.version,
+    stepId: row.step_id,
+    attempt: row.attempt,
+    eventId: row.event_id,
+    at: iso(millis(row.at)),
+    output: row.output,
+    state: row.state,
+  };
+}
+
+interface Cursor {
+  at: number;
+  seq: number;
+  index: number;
+  id: string;
+}
+
+const CURSOR = /^(\d{1,15})\.(\d{1,9})\.(\d{1,9})\.(\d{1,19})$/;
+
+/** `<atMs>.<seq>.<index>.<id>`: the position of the last entry of a page. */
+function formatCursor(cursor: Cursor): string {
+  return `${cursor.at}.${cursor.seq}.${cursor.index}.${cursor.id}`;
+}
+
+function parseCursor(text: string): Cursor {
+  const match = CURSOR.exec(text);
+  if (!match) throw new JournalError('INVALID_QUERY', `after: not a cursor from a previous page (${JSON.stringify(text)})`);
+  return { at: Number(match[1]), seq: Number(match[2]), index: Number(match[3]), id: match[4] ?? '0' };
+}
+
+const jsonOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : JSON.stringify(value));
+const iso = (ms: number): string => new Date(ms).toISOString();
+const millis = (value: Date | string): number => (value instanceof Date ? value.getTime() : new Date(value).getTime());
