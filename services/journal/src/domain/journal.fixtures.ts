@@ -62,3 +62,12 @@ export function storyOfARun(runId: string): LifecycleEvent[] {
     }),
   ];
 }
+
+/** Bounded polling: resolves once `predicate` holds, rejects after `ms`. */
+export async function waitFor(predicate: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -23,7 +23,7 @@ export class PruneJournalUseCase {
   private stopped = false;
 
   constructor(
-    private readonly store: JournalStore,
+    private readonly store: Pick<JournalStore, 'now' | 'pruneBatch'>,
     private readonly options: RetentionOptions,
     private readonly log: Pick<JournalLogger, 'info' | 'error'>,
   ) {}

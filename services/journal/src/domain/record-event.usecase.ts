@@ -11,7 +11,7 @@ export type RecordOutcome = 'recorded' | 'duplicate';
  * store's and worth retrying.
  */
 export class RecordEventUseCase {
-  constructor(private readonly store: JournalStore) {}
+  constructor(private readonly store: Pick<JournalStore, 'record'>) {}
 
   async execute(event: LifecycleEvent, headers: Headers = {}): Promise<RecordOutcome> {
     const entry = toJournalEntry(event, headers);

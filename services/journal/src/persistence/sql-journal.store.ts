@@ -15,8 +15,11 @@ type Sql = Pick<EntityManager, 'query'>;
 const ENTRY_COLUMNS =
   'id::text AS id, event_id, run_id, workflow, version, step_id, attempt, type, status, at, seq, idx, duration_ms, error, correlation_id, trace_id, data';
 const CHECKPOINT_COLUMNS = 'run_id, step_id, workflow, version, attempt, event_id, at, output, state';
-/** Page order: time, the scheduler's decision sequence, the event's index in it, arrival (unique, for the cursor). */
-const ORDER = 'at, seq, idx, id';
+/**
+ * Page order: time, the scheduler's decision sequence, the event's index in it, arrival (unique, for the cursor).
+ * The id is qualified because the select list's `id` is text, and ORDER BY would sort that alias as text.
+ */
+const ORDER = 'at, seq, idx, journal_entries.id';
 
 /**
  * JournalStore on PostgreSQL or PGlite (the same SQL on both).

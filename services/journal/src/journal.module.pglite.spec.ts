@@ -1,0 +1,106 @@
+import { Module } from '@nestjs/common';
+import { InMemoryBus } from '@weft/bus';
+import { eventSubject, type LifecycleEvent } from '@weft/contracts';
+import { PgliteDatabase, randomSchemaName } from '@weft/db';
+import { bootService, HealthModule, type ServiceHandle } from '@weft/platform';
+import type { DataSource } from 'typeorm';
+import { lifecycleEvent, storyOfARun, waitFor } from './domain/journal.fixtures';
+import type { Checkpoint, EventPage, RunHistory, RunReconstruction } from './domain/journal.types';
+import { JournalModule } from './journal.module';
+import { openJournalStore, type SqlJournalStore } from './persistence/sql-journal.store';
+
+/** The journal as `weft dev` runs it: the module on PGlite and the in-memory bus, queried over HTTP. */
+describe('JournalModule (PGlite, in-memory bus, HTTP)', () => {
+  let database: PgliteDatabase;
+  let bus: InMemoryBus;
+  let store: SqlJournalStore;
+  let dataSource: DataSource;
+  let service: ServiceHandle;
+  let journal: ReturnType<typeof JournalModule.forRoot>;
+  const schema = randomSchemaName('journal');
+  const runId = 'run-http-1';
+
+  const get = async (path: string) => {
+    const response = await fetch(`${service.url}${path}`);
+    return { status: response.status, type: response.headers.get('content-type') ?? '', body: (await response.json()) as unknown };
+  };
+  const publish = (event: LifecycleEvent, msgId = event.eventId) => bus.publish(eventSubject(event.type), event, { msgId });
+
+  beforeAll(async () => {
+    database = await PgliteDatabase.open();
+    ({ store, dataSource } = await openJournalStore({ kind: 'pglite', schema }, { pglite: database }));
+    bus = new InMemoryBus({ errorNakDelayMs: 5 });
+    journal = JournalModule.forRoot({ bus, store, retention: { maxAgeMs: 3650 * 86_400_000, intervalMs: 60_000 } });
+    @Module({ imports: [journal, HealthModule.forRoot([JournalModule.readiness(journal)])] })
+    class AppModule {}
+    service = await bootService(AppModule, { name: 'journal-test', port: 0, host: '127.0.0.1', handleSignals: false });
+  }, 60_000);
+
+  afterAll(async () => {
+    await service?.close();
+    await bus?.close();
+    await store?.close();
+    await dataSource?.destroy();
+    await database?.release();
+  });
+
+  it('journals what the bus delivers (duplicates once, unrecordable events dead-lettered) and serves it over HTTP', async () => {
+    const story = storyOfARun(runId);
+    for (const event of story) await publish(event);
+    await publish(story[4], 'same-event-other-msg-id');
+    await publish(lifecycleEvent(runId, 99, 0, 5000, { type: 'step.failed', status: 'failed' }));
+    await waitFor(async () => (await store.runEvents(runId)).length === story.length && (await bus.deadLetters()).length === 1, 'the run journaled');
+
+    const history = await get(`/v1/runs/${runId}/history`);
+    expect(history.status).toBe(200);
+    const body = history.body as RunHistory;
+    expect(body.run).toMatchObject({ runId, status: 'partially_completed', workflow: 'data-pipeline', version: '3' });
+    expect(body.timeline.map((t) => t.type)).toEqual(story.map((e) => e.type));
+    expect(body.steps.find((s) => s.stepId === 'validate')?.output).toEqual({ valid: true });
+
+    const reconstruction = (await get(`/v1/runs/${runId}/reconstruct`)).body as RunReconstruction;
+    expect(reconstruction.events).toHaveLength(story.length);
+    expect(reconstruction.checkpoints.map((c) => c.stepId)).toEqual(['ingest', 'validate']);
+
+    const failures = (await get(`/v1/runs/${runId}/events?type=step.retrying,step.failed`)).body as EventPage;
+    expect(failures.items.map((e) => e.type)).toEqual(['step.retrying', 'step.failed']);
+    const page = (await get(`/v1/runs/${runId}/events?limit=5`)).body as EventPage;
+    expect(page.items).toHaveLength(5);
+    const next = (await get(`/v1/runs/${runId}/events?limit=50&after=${page.nextCursor ?? ''}`)).body as EventPage;
+    expect([...page.items, ...next.items].map((e) => e.eventId)).toEqual(story.map((e) => e.eventId));
+
+    expect(((await get(`/v1/runs/${runId}/checkpoints`)).body as Checkpoint[]).map((c) => c.stepId)).toEqual(['ingest', 'validate']);
+    expect(((await get(`/v1/runs/${runId}/checkpoints/validate`)).body as Checkpoint).state).toEqual({ ingest: { rows: 3 }, validate: { valid: true } });
+
+    const across = (await get('/v1/events?workflow=data-pipeline&type=run.partially_completed&since=2026-01-05T00:00:00Z&until=2026-01-06T00:00:00Z')).body as EventPage;
+    expect(across.items.map((e) => e.runId)).toEqual([runId]);
+    expect(((await get('/v1/events?workflow=data-pipeline&since=1h')).body as EventPage).items).toEqual([]);
+  }, 30_000);
+
+  it('answers errors as RFC 7807 problem details', async () => {
+    const unknownRun = await get('/v1/runs/no-such-run/history');
+    expect(unknownRun).toEqual({
+      status: 404,
+      type: expect.stringMatching(/^application\/problem\+json/),
+      body: {
+        type: 'urn:weft:problem:run-not-found',
+        title: 'Not Found',
+        status: 404,
+        detail: 'the journal has no entry for run no-such-run',
+        instance: '/v1/runs/no-such-run/history',
+        code: 'RUN_NOT_FOUND',
+      },
+    });
+    await waitFor(async () => (await store.runEvents(runId)).length > 0, 'the run journaled');
+    expect(await get(`/v1/runs/${runId}/checkpoints/notify`)).toMatchObject({ status: 404, body: { code: 'CHECKPOINT_NOT_FOUND' } });
+    expect(await get('/v1/runs/no-such-run/checkpoints')).toMatchObject({ status: 404, body: { code: 'RUN_NOT_FOUND' } });
+    expect(await get('/v1/events?since=last-tuesday')).toMatchObject({ status: 400, body: { code: 'INVALID_QUERY', detail: expect.stringMatching(/^since:/) } });
+    expect(await get('/v1/events?type=step.exploded')).toMatchObject({ status: 400, body: { code: 'INVALID_QUERY' } });
+    expect(await get(`/v1/runs/${runId}/events?workflow=x`)).toMatchObject({ status: 400, body: { code: 'INVALID_QUERY' } });
+  });
+
+  it('reports its consumer in the readiness probe', async () => {
+    const ready = await get('/health/ready');
+    expect(ready).toMatchObject({ status: 200, body: { status: 'ok', checks: { 'journal-consumer': { ok: true } } } });
+  });
+});

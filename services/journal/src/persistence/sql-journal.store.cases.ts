@@ -1,0 +1,167 @@
+import type { LifecycleEvent } from '@weft/contracts';
+import { pendingMigrations, runMigrations } from '@weft/db';
+import type { DataSource } from 'typeorm';
+import { PruneJournalUseCase } from '../domain/prune-journal.usecase';
+import { lifecycleEvent, storyOfARun } from '../domain/journal.fixtures';
+import { toJournalEntry } from '../domain/journal-entry.util';
+import { isTerminal } from '../transport/journal-events.handler';
+import type { SqlJournalStore } from './sql-journal.store';
+
+export interface JournalStoreUnderTest {
+  store: SqlJournalStore;
+  dataSource: DataSource;
+  cleanup(): Promise<void>;
+}
+
+let counter = 0;
+const uniqueRun = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++counter}`;
+const record = (store: SqlJournalStore, event: LifecycleEvent) => store.record(toJournalEntry(event));
+
+/** The SQL journal store's behaviour, run on PGlite and on PostgreSQL. */
+export function describeSqlJournalStore(name: string, open: () => Promise<JournalStoreUnderTest>): void {
+  describe(`SqlJournalStore: ${name}`, () => {
+    let subject: JournalStoreUnderTest;
+    let store: SqlJournalStore;
+    beforeEach(async () => {
+      subject = await open();
+      store = subject.store;
+    });
+    afterEach(async () => {
+      await subject.cleanup();
+    });
+
+    it('has no pending migrations, and the entities match them exactly', async () => {
+      expect(await pendingMigrations(subject.dataSource)).toEqual([]);
+      expect(await runMigrations(subject.dataSource)).toEqual([]);
+      const diff = await subject.dataSource.driver.createSchemaBuilder().log();
+      expect(diff.upQueries.map((q) => q.query)).toEqual([]);
+    });
+
+    it('journals an event once, however often it is recorded, even concurrently', async () => {
+      const runId = uniqueRun('once');
+      const [queued, started] = storyOfARun(runId);
+      expect(await record(store, queued)).toEqual({ recorded: true });
+      expect(await record(store, queued)).toEqual({ recorded: false });
+      const results = await Promise.all(Array.from({ length: 6 }, () => record(store, started)));
+      expect(results.filter((r) => r.recorded)).toHaveLength(1);
+      expect((await store.runEvents(runId)).map((e) => e.eventId)).toEqual([queued.eventId, started.eventId]);
+    });
+
+    it('keeps a run in event order, whatever order the events arrived in', async () => {
+      const runId = uniqueRun('order');
+      const story = storyOfARun(runId);
+      for (const event of [...story].reverse()) await record(store, event);
+      const entries = await store.runEvents(runId);
+      expect(entries.map((e) => e.eventId)).toEqual(story.map((e) => e.eventId));
+      expect(entries[8]).toEqual(toJournalEntry(story[8]).entry);
+    });
+
+    it('checkpoints each completed step with the run state so far, even when completions arrive out of order', async () => {
+      const runId = uniqueRun('ckpt');
+      const e = (seq: number, offset: number, stepId: string, output: unknown) =>
+        lifecycleEvent(runId, seq, 0, offset, { type: 'step.completed', status: 'completed', stepId, attempt: 1, durationMs: 5, data: { output } });
+      // c arrives first, then a, then b: each write must fix up the ones after it.
+      await record(store, e(30, 30, 'c', { c: 3 }));
+      await record(store, e(10, 10, 'a', { a: 1 }));
+      await record(store, e(20, 20, 'b', null));
+      await record(store, e(10, 10, 'a', { a: 'redelivered' }));
+      const checkpoints = await store.checkpoints(runId);
+      expect(checkpoints.map((c) => [c.stepId, c.output, c.state])).toEqual([
+        ['a', { a: 1 }, { a: { a: 1 } }],
+        ['b', null, { a: { a: 1 }, b: null }],
+        ['c', { c: 3 }, { a: { a: 1 }, b: null, c: { c: 3 } }],
+      ]);
+      expect(await store.checkpoint(runId, 'b')).toEqual({
+        runId,
+        workflow: 'data-pipeline',
+        version: '3',
+        stepId: 'b',
+        attempt: 1,
+        eventId: `${runId}:20:0`,
+        at: '2026-01-05T10:00:00.020Z',
+        output: null,
+        state: { a: { a: 1 }, b: null },
+      });
+      expect(await store.checkpoint(runId, 'nope')).toBeUndefined();
+      // The entry itself does not repeat the output.
+      expect((await store.runEvents(runId))[0].data).toBeNull();
+    });
+
+    it('writes concurrent completions of one run consistently', async () => {
+      const runId = uniqueRun('race');
+      const steps = Array.from({ length: 8 }, (_, i) => `s${i}`);
+      await Promise.all(
+        steps.map((stepId, i) =>
+          record(store, lifecycleEvent(runId, i + 1, 0, i, { type: 'step.completed', status: 'completed', stepId, attempt: 1, data: { output: i } })),
+        ),
+      );
+      const checkpoints = await store.checkpoints(runId);
+      expect(checkpoints.map((c) => c.state)).toEqual(steps.map((_, i) => Object.fromEntries(steps.slice(0, i + 1).map((s, j) => [s, j]))));
+    });
+
+    it('finds events by workflow, type and time range, a page at a time', async () => {
+      const workflow = uniqueRun('wf');
+      const runs = [uniqueRun('q'), uniqueRun('q')];
+      for (const runId of runs) for (const event of storyOfARun(runId)) await record(store, { ...event, workflow });
+      const failures = await store.findEvents({ workflow, types: ['step.retrying', 'step.failed'] });
+      expect(failures.items.map((e) => [e.runId, e.type])).toEqual([
+        [runs[0], 'step.retrying'],
+        [runs[1], 'step.retrying'],
+        [runs[0], 'step.failed'],
+        [runs[1], 'step.failed'],
+      ]);
+      expect(failures.nextCursor).toBeNull();
+
+      const window = { workflow, since: Date.parse('2026-01-05T10:00:00.110Z'), until: Date.parse('2026-01-05T10:00:00.170Z') };
+      const inWindow = await store.findEvents(window);
+      expect(inWindow.items).toHaveLength(8);
+      expect(inWindow.items.every((e) => e.at >= '2026-01-05T10:00:00.110Z' && e.at < '2026-01-05T10:00:00.170Z')).toBe(true);
+
+      const seen: string[] = [];
+      let after: string | undefined;
+      for (let pages = 0; pages < 10; pages++) {
+        const page = await store.findEvents({ ...window, limit: 3, ...(after !== undefined && { after }) });
+        seen.push(...page.items.map((e) => e.eventId));
+        if (page.nextCursor === null) break;
+        after = page.nextCursor;
+      }
+      expect(seen).toEqual(inWindow.items.map((e) => e.eventId));
+
+      expect((await store.findEvents({ runId: runs[1], types: ['run.partially_completed'] })).items).toHaveLength(1);
+      await expect(store.findEvents({ after: 'not-a-cursor' })).rejects.toMatchObject({ code: 'INVALID_QUERY' });
+      await expect(store.findEvents({ limit: 5000 })).rejects.toMatchObject({ code: 'INVALID_QUERY' });
+    });
+
+    it('prunes entries and checkpoints older than the cutoff in batches, and nothing newer', async () => {
+      const oldRun = uniqueRun('old');
+      const newRun = uniqueRun('new');
+      for (const event of storyOfARun(oldRun)) await record(store, event);
+      for (const event of storyOfARun(newRun)) await record(store, { ...event, at: new Date(Date.parse(event.at) + 86_400_000).toISOString() });
+      const cutoff = Date.parse('2026-01-06T00:00:00.000Z');
+      expect(await store.pruneBatch(cutoff, 5)).toEqual({ entries: 5, checkpoints: 2 });
+      const pruner = new PruneJournalUseCase({ now: async () => cutoff + 1000, pruneBatch: (b, n) => store.pruneBatch(b, n) }, { maxAgeMs: 1000, batchSize: 5 }, console);
+      expect(await pruner.execute()).toEqual({ entries: 12, checkpoints: 0 });
+      expect(await store.runEvents(oldRun)).toEqual([]);
+      expect(await store.checkpoints(oldRun)).toEqual([]);
+      expect(await store.runEvents(newRun)).toHaveLength(17);
+      expect(await store.checkpoints(newRun)).toHaveLength(2);
+    });
+
+    it('refuses data PostgreSQL can never store, with an error the consumer treats as terminal', async () => {
+      const event = lifecycleEvent(uniqueRun('nul'), 1, 0, 0, { type: 'run.queued', status: 'queued', data: { inputs: { text: 'nul \u0000 byte' } } });
+      const failure: unknown = await record(store, event).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(failure).toBeDefined();
+      expect(isTerminal(failure)).toBe(true);
+    });
+
+    it('reads database time and rejects calls after close', async () => {
+      const now = await store.now();
+      expect(Math.abs(now - Date.now())).toBeLessThan(60_000);
+      await store.close();
+      await expect(store.runEvents('x')).rejects.toMatchObject({ code: 'STORE_CLOSED' });
+    });
+  });
+}

@@ -1,0 +1,88 @@
+import { InMemoryBus } from '@weft/bus';
+import { eventSubject, type LifecycleEvent } from '@weft/contracts';
+import type { NewJournalEntry } from '../domain/journal-entry.util';
+import { lifecycleEvent, waitFor } from '../domain/journal.fixtures';
+import { RecordEventUseCase } from '../domain/record-event.usecase';
+import { isTerminal, JournalEventsHandler } from './journal-events.handler';
+
+/** A store that keeps entries by event id and can be told to fail. */
+class FakeStore {
+  readonly entries = new Map<string, NewJournalEntry>();
+  calls = 0;
+  failNext: unknown[] = [];
+
+  async record(entry: NewJournalEntry): Promise<{ recorded: boolean }> {
+    this.calls++;
+    const failure = this.failNext.shift();
+    if (failure !== undefined) throw failure;
+    if (this.entries.has(entry.entry.eventId)) return { recorded: false };
+    this.entries.set(entry.entry.eventId, entry);
+    return { recorded: true };
+  }
+}
+
+describe('JournalEventsHandler', () => {
+  let bus: InMemoryBus;
+  let store: FakeStore;
+  let handler: JournalEventsHandler;
+  const publish = (event: LifecycleEvent, msgId: string = event.eventId) => bus.publish(eventSubject(event.type), event, { msgId });
+
+  beforeEach(async () => {
+    bus = new InMemoryBus({ errorNakDelayMs: 5 });
+    store = new FakeStore();
+    handler = new JournalEventsHandler(bus, new RecordEventUseCase(store), { maxDeliver: 3 });
+    await handler.start();
+  });
+
+  afterEach(async () => {
+    await handler.stop();
+    await bus.close();
+  });
+
+  it('journals each event once even when it is published twice under different message ids', async () => {
+    const event = lifecycleEvent('r1', 1, 0, 0, { type: 'run.queued', status: 'queued' });
+    await publish(event, 'first');
+    await publish(event, 'second');
+    await waitFor(() => store.calls === 2, 'both deliveries handled');
+    expect([...store.entries.keys()]).toEqual(['r1:1:0']);
+    expect(await bus.deadLetters()).toEqual([]);
+  });
+
+  it('lets a store failure redeliver the event until it is recorded', async () => {
+    store.failNext = [new Error('connection terminated')];
+    await publish(lifecycleEvent('r2', 1, 0, 0, { type: 'run.queued', status: 'queued' }));
+    await waitFor(() => store.entries.has('r2:1:0'), 'the redelivered event journaled');
+    expect(store.calls).toBe(2);
+    expect(await bus.deadLetters()).toEqual([]);
+  });
+
+  it('dead-letters, without retrying, an event it can never record and data the database refuses', async () => {
+    await publish(lifecycleEvent('r3', 1, 0, 0, { type: 'step.failed', status: 'failed' }));
+    store.failNext = [Object.assign(new Error('unsupported Unicode escape sequence'), { code: '22P05' })];
+    await publish(lifecycleEvent('r3', 2, 0, 0, { type: 'run.queued', status: 'queued' }));
+    await waitFor(async () => (await bus.deadLetters()).length === 2, 'two dead letters');
+    const dead = await bus.deadLetters();
+    expect(dead.map((d) => [d.group, d.deliveryCount])).toEqual([
+      ['journal', 1],
+      ['journal', 1],
+    ]);
+    const reasons = dead.map((d) => d.reason).sort();
+    expect(reasons).toEqual([expect.stringMatching(/^journal: event r3:1:0: step.failed without a stepId/), expect.stringMatching(/^journal: unsupported Unicode/)]);
+    expect(store.entries.size).toBe(0);
+  });
+
+  it('reports readiness only while bound', async () => {
+    expect(await handler.health()).toMatchObject({ ok: true });
+    await handler.stop();
+    expect(await handler.health()).toEqual({ ok: false, detail: 'journal consumer stopped' });
+  });
+});
+
+describe('isTerminal', () => {
+  it('terms invalid events and SQLSTATE class 22, retries everything else', () => {
+    expect(isTerminal(Object.assign(new Error('x'), { driverError: { code: '22021' } }))).toBe(true);
+    expect(isTerminal(Object.assign(new Error('x'), { code: '40001' }))).toBe(false);
+    expect(isTerminal(Object.assign(new Error('x'), { code: 'ECONNRESET' }))).toBe(false);
+    expect(isTerminal(new Error('plain'))).toBe(false);
+  });
+});
