@@ -16,3 +16,4 @@ export {
   type CreateRunArgs,
 } from './run.machine';
 export * from './summary.util';
+export { rerunPlan, RerunError, type RerunPlan } from './rerun.util';

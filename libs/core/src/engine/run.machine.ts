@@ -10,7 +10,7 @@ import {
 } from '../expr';
 import type { WorkflowSpec } from '../spec/spec.schema';
 import type { Command, Decision, EngineEvent, LifecycleEventDraft, TimerKind } from './events';
-import { planRun, runTimeoutMs } from './plan.util';
+import { PlanError, planRun, runTimeoutMs } from './plan.util';
 import { retryDelay } from './retry-delay.util';
 import type { AttemptRecord, Millis, PlannedStep, RunState, RunStatus, StepError, StepState, StepStatus } from './types';
 
@@ -59,6 +59,12 @@ export interface CreateRunArgs {
   inputs: Record<string, unknown>;
   at: Millis;
   correlationId?: string;
+  /**
+   * Steps that start `completed` with the given outputs instead of running: a rerun
+   * from a step keeps the previous run's results for everything not downstream of it
+   * (see rerunPlan). `runId` is the run they came from.
+   */
+  reuse?: { runId: string; steps: Record<string, { output?: unknown }> };
 }
 
 const TERMINAL_RUN = new Set<RunStatus>(['completed', 'partially_completed', 'failed', 'canceled']);
@@ -73,7 +79,25 @@ export const isTerminalStepStatus = (status: StepStatus): boolean => TERMINAL_ST
 export function createRun(args: CreateRunArgs): Decision<RunState> {
   const plan = planRun(args.spec);
   const steps = Object.create(null) as Record<string, StepState>;
-  for (const p of plan) setOwn(steps, p.id, { id: p.id, status: 'pending', attempt: 0, attempts: [], lostLeases: 0, attemptBase: 0 });
+  const reuse = args.reuse;
+  const reused: LifecycleEventDraft[] = [];
+  if (reuse) {
+    const planned = new Set(plan.map((p) => p.id));
+    const unknown = Object.keys(reuse.steps).filter((id) => !planned.has(id));
+    if (unknown.length > 0) throw new PlanError(`cannot reuse step(s) ${unknown.join(', ')}: not in the workflow`);
+  }
+  for (const p of plan) {
+    const kept = reuse && Object.hasOwn(reuse.steps, p.id) ? reuse.steps[p.id] : undefined;
+    if (!reuse || !kept) {
+      setOwn(steps, p.id, { id: p.id, status: 'pending', attempt: 0, attempts: [], lostLeases: 0, attemptBase: 0 });
+      continue;
+    }
+    const step: StepState = { id: p.id, status: 'completed', attempt: 0, attempts: [], finishedAt: args.at, reusedFrom: reuse.runId, lostLeases: 0, attemptBase: 0 };
+    if (kept.output !== undefined) step.output = kept.output;
+    setOwn(steps, p.id, step);
+    // Journal and live views fold events into step states: a reused step says so once.
+    reused.push({ type: 'step.completed', at: args.at, stepId: p.id, status: 'completed', data: { output: kept.output, reused: true, reusedFrom: reuse.runId } });
+  }
   const state: RunState = {
     runId: args.runId,
     workflow: args.spec.name,
@@ -87,8 +111,10 @@ export function createRun(args: CreateRunArgs): Decision<RunState> {
     seq: 0,
   };
   if (args.correlationId !== undefined) state.correlationId = args.correlationId;
-  const event: LifecycleEventDraft = { type: 'run.queued', at: args.at, status: 'queued', data: { version: args.version, inputs: args.inputs } };
-  return { state, commands: [{ type: 'emit', event }] };
+  const data: Record<string, unknown> = { version: args.version, inputs: args.inputs };
+  if (reuse) Object.assign(data, { rerunOf: reuse.runId, reused: reused.map((e) => e.stepId) });
+  const event: LifecycleEventDraft = { type: 'run.queued', at: args.at, status: 'queued', data };
+  return { state, commands: [event, ...reused].map((e): Command => ({ type: 'emit', event: e })) };
 }
 
 export function decide(state: RunState, event: EngineEvent, options: DecideOptions = {}): Decision<RunState> {

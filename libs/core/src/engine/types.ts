@@ -71,6 +71,8 @@ export interface StepState {
    * after it, while attempt numbers (and so tokens) keep increasing. Absent means 0.
    */
   attemptBase?: number;
+  /** The run whose output this step took over instead of running (a rerun from a later step). */
+  reusedFrom?: string;
 }
 
 export interface RunState {
