@@ -13,3 +13,20 @@ describe('parseMessage', () => {
     expect(() => parseMessage('weft.step.result', { outcome: 'completed', runId: 'r1' })).toThrow(/stepId/);
   });
 });
+
+describe('weft.worker.announce', () => {
+  it('accepts an announcement with actions and their input schemas', () => {
+    const msg = parseMessage('weft.worker.announce', {
+      workerId: 'w1',
+      queues: ['default'],
+      actions: [{ name: 'email.send', description: 'Sends mail', inputSchema: { type: 'object' } }, { name: 'noop' }],
+      intervalMs: 15_000,
+      at: '2026-01-01T00:00:00.000Z',
+    });
+    expect(msg.actions.map((a) => a.name)).toEqual(['email.send', 'noop']);
+  });
+
+  it('rejects one without a worker id or interval', () => {
+    expect(() => parseMessage('weft.worker.announce', { queues: [], actions: [], at: 'x' })).toThrow(/workerId[\s\S]*intervalMs/);
+  });
+});

@@ -104,11 +104,39 @@ export const LifecycleEvent = z.object({
 });
 export type LifecycleEvent = z.infer<typeof LifecycleEvent>;
 
+/** One action a worker serves, as the action catalog shows it. */
+export const AnnouncedAction = z.object({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  /** JSON Schema of the action's input (informational; workers do not enforce it). */
+  inputSchema: z.record(z.string(), z.unknown()).optional(),
+});
+export type AnnouncedAction = z.infer<typeof AnnouncedAction>;
+
+/**
+ * A live worker says what it serves (broadcast, not stored): at start and then every
+ * `intervalMs`. Listeners forget a worker that stays silent for a few intervals.
+ */
+export const WorkerAnnounce = z.object({
+  workerId: z.string().min(1),
+  /** Task queues served; `*` is every queue. */
+  queues: z.array(z.string()),
+  actions: z.array(AnnouncedAction),
+  /** Milliseconds until the next announcement. */
+  intervalMs: z.number().int().positive(),
+  /** ISO 8601, the worker's clock (informational). */
+  at: z.string(),
+  /** The worker is stopping: forget it now. @default false */
+  leaving: z.boolean().optional(),
+});
+export type WorkerAnnounce = z.infer<typeof WorkerAnnounce>;
+
 export const SUBJECTS = {
   runRequested: 'weft.run.requested',
   stepResult: 'weft.step.result',
   stepHeartbeat: 'weft.step.heartbeat',
   runCancel: 'weft.run.cancel',
+  workerAnnounce: 'weft.worker.announce',
   dispatchPrefix: 'weft.step.dispatch.',
   eventPrefix: 'weft.event.',
 } as const;
@@ -122,6 +150,7 @@ export interface MessageMap {
   'weft.step.result': StepResult;
   'weft.step.heartbeat': StepHeartbeat;
   'weft.run.cancel': RunCancel;
+  'weft.worker.announce': WorkerAnnounce;
   [dispatch: `weft.step.dispatch.${string}`]: StepDispatch;
   [event: `weft.event.${string}`]: LifecycleEvent;
 }
@@ -133,6 +162,7 @@ const schemaFor = (subject: string): z.ZodType => {
   if (subject === SUBJECTS.stepResult) return StepResult;
   if (subject === SUBJECTS.stepHeartbeat) return StepHeartbeat;
   if (subject === SUBJECTS.runCancel) return RunCancel;
+  if (subject === SUBJECTS.workerAnnounce) return WorkerAnnounce;
   if (subject.startsWith(SUBJECTS.dispatchPrefix)) return StepDispatch;
   if (subject.startsWith(SUBJECTS.eventPrefix)) return LifecycleEvent;
   throw new ContractError(subject, `no contract for subject ${subject}`);
