@@ -31,6 +31,22 @@ export const EnvSchema = z.object({
   WEFT_SHUTDOWN_GRACE_MS: integer(0, 3_600_000).default(25_000),
   /** Scheduler: longest pause between timer and lease scans (ms). @default 250 */
   WEFT_POLL_INTERVAL_MS: integer(10, 60_000).default(250),
+  /**
+   * Scheduler: how long a dispatched or running attempt may stay silent before it is presumed
+   * lost and dispatched again (ms). Keep it well above WEFT_HEARTBEAT_MS. @default 60000 (the engine's LEASE_MS)
+   */
+  WEFT_LEASE_MS: integer(100, 86_400_000).optional(),
+  /** Scheduler: how long the outbox relay owns the rows it took before another relay may send them (ms). @default 15000 */
+  WEFT_OUTBOX_CLAIM_MS: integer(100, 3_600_000).optional(),
+  /** Executor: interval of progress heartbeats of a running step (ms). @default 10000 */
+  WEFT_HEARTBEAT_MS: integer(50, 3_600_000).optional(),
+  /** Lifetime of one JetStream pull request; a dead pull is noticed after half of it (ms). @default 30000 */
+  WEFT_NATS_PULL_EXPIRES_MS: integer(1_000, 300_000).optional(),
+  /**
+   * TEST ONLY: the scheduler's outbox relay exits the process (code 86) right after claiming
+   * committed rows and before publishing them, to prove the outbox survives that crash.
+   */
+  WEFT_TEST_CRASH_AFTER_COMMIT: flag.default(false),
   /** Run migrations at boot (the Kubernetes migration Job sets false on services). @default true */
   WEFT_MIGRATE: flag.default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

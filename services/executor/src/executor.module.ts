@@ -9,6 +9,8 @@ export interface ExecutorModuleOptions {
   actions: ActionDefinition[];
   concurrency?: number;
   shutdownGraceMs?: number;
+  /** Progress heartbeat interval of running steps (ms). @default the worker's 10000 */
+  heartbeatIntervalMs?: number;
   logger?: ActionLogger;
 }
 

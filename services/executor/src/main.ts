@@ -12,11 +12,23 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   if (!config.NATS_URL) throw new ConfigError([{ variable: 'NATS_URL', message: 'required for the executor service' }]);
   let actions: ActionDefinition[] = builtinActions();
   for (const path of listOf(config.WEFT_ACTIONS)) actions = [...actions, ...(await loadActionsModule(path))];
-  const bus = await JetStreamBus.connect({ servers: config.NATS_URL.split(','), name: 'weft-executor', prefix: config.WEFT_NATS_PREFIX });
+  const bus = await JetStreamBus.connect({
+    servers: config.NATS_URL.split(','),
+    name: 'weft-executor',
+    prefix: config.WEFT_NATS_PREFIX,
+    ...(config.WEFT_NATS_PULL_EXPIRES_MS !== undefined && { pullExpiresMs: config.WEFT_NATS_PULL_EXPIRES_MS }),
+  });
 
   @Module({
     imports: [
-      ExecutorModule.forRoot({ bus, queues: queuesOf(config), actions, concurrency: config.WEFT_CONCURRENCY, shutdownGraceMs: config.WEFT_SHUTDOWN_GRACE_MS }),
+      ExecutorModule.forRoot({
+        bus,
+        queues: queuesOf(config),
+        actions,
+        concurrency: config.WEFT_CONCURRENCY,
+        shutdownGraceMs: config.WEFT_SHUTDOWN_GRACE_MS,
+        heartbeatIntervalMs: config.WEFT_HEARTBEAT_MS,
+      }),
       HealthModule.forRoot([{ name: 'nats', check: () => bus.health() }]),
       ShutdownModule.closing(() => bus.close()),
     ],

@@ -11,12 +11,30 @@ import { SchedulerModule } from './scheduler.module';
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const config = loadConfig(env);
   if (!config.NATS_URL) throw new ConfigError([{ variable: 'NATS_URL', message: 'required for the scheduler service (use `weft dev` for embedded mode)' }]);
-  const bus = await JetStreamBus.connect({ servers: config.NATS_URL.split(','), name: 'weft-scheduler', prefix: config.WEFT_NATS_PREFIX });
-  const { store, dataSource } = await openSqlRunStore(databaseConfigFromEnv(env), { migrate: config.WEFT_MIGRATE });
+  const bus = await JetStreamBus.connect({
+    servers: config.NATS_URL.split(','),
+    name: 'weft-scheduler',
+    prefix: config.WEFT_NATS_PREFIX,
+    ...(config.WEFT_NATS_PULL_EXPIRES_MS !== undefined && { pullExpiresMs: config.WEFT_NATS_PULL_EXPIRES_MS }),
+  });
+  const { store, dataSource } = await openSqlRunStore(databaseConfigFromEnv(env), {
+    migrate: config.WEFT_MIGRATE,
+    ...(config.WEFT_OUTBOX_CLAIM_MS !== undefined && { outboxClaimMs: config.WEFT_OUTBOX_CLAIM_MS }),
+  });
+  const crashBeforePublish = (): void => {
+    process.stderr.write('WEFT_TEST_CRASH_AFTER_COMMIT: exiting between commit and publish\n');
+    process.exit(86);
+  };
 
   @Module({
     imports: [
-      SchedulerModule.forRoot({ bus, store, pollIntervalMs: config.WEFT_POLL_INTERVAL_MS }),
+      SchedulerModule.forRoot({
+        bus,
+        store,
+        pollIntervalMs: config.WEFT_POLL_INTERVAL_MS,
+        leaseMs: config.WEFT_LEASE_MS,
+        ...(config.WEFT_TEST_CRASH_AFTER_COMMIT && { beforePublish: crashBeforePublish }),
+      }),
       HealthModule.forRoot([
         { name: 'nats', check: () => bus.health() },
         { name: 'postgres', check: async () => (await dataSource.query('select 1'), { ok: true }) },

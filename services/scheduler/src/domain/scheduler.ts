@@ -4,13 +4,14 @@ import { type RunRequested, SUBJECTS } from '@weft/contracts';
 import {
   createRun,
   decide,
+  type DecideOptions,
   type EngineEvent,
   type RunState,
   resolveInputs,
   validateSpec,
   WorkflowSpec,
 } from '@weft/core';
-import type { LeaseRef, RunStore, TimerRecord } from '../ports/run-store.port';
+import type { LeaseRef, OutboxRecord, RunStore, TimerRecord } from '../ports/run-store.port';
 import { adhocOnlyCatalog, type WorkflowCatalog } from '../ports/workflow-catalog.port';
 import { toTransition } from './transition.util';
 
@@ -22,6 +23,13 @@ export interface SchedulerOptions {
   pollIntervalMs?: number;
   /** Messages the relay publishes per batch. @default 256 */
   relayBatch?: number;
+  /** Lease granted to a dispatched, started or heartbeating attempt (ms). @default the engine's LEASE_MS */
+  leaseMs?: number;
+  /**
+   * Called with each batch the relay claimed, before it publishes it. A seam for fault
+   * tests (crash between commit and publish); production code leaves it unset.
+   */
+  beforePublish?: (batch: readonly OutboxRecord[]) => void;
   logger?: SchedulerLogger;
   /**
    * At start, treat every queued or running step as lost and dispatch it again.
@@ -58,6 +66,8 @@ export class Scheduler {
   private readonly catalog: WorkflowCatalog;
   private readonly pollIntervalMs: number;
   private readonly relayBatch: number;
+  private readonly decideOptions: DecideOptions;
+  private readonly beforePublish: ((batch: readonly OutboxRecord[]) => void) | undefined;
   private readonly log: SchedulerLogger;
   private readonly recoverInFlightOnStart: boolean;
   private readonly subscriptions: Subscription[] = [];
@@ -74,6 +84,8 @@ export class Scheduler {
     this.catalog = options.catalog ?? adhocOnlyCatalog;
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.relayBatch = options.relayBatch ?? 256;
+    this.decideOptions = options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs };
+    this.beforePublish = options.beforePublish;
     this.log = options.logger ?? silent;
     this.recoverInFlightOnStart = options.recoverInFlightOnStart ?? false;
   }
@@ -108,7 +120,7 @@ export class Scheduler {
     const runId = request.runId ?? randomUUID();
     const result = await this.store.createRun(request.idempotencyKey, (now) => {
       const created = createRun({ runId, spec, version, inputs: resolved.inputs, at: now, correlationId: request.correlationId });
-      const started = decide(created.state, { type: 'run.start', at: now });
+      const started = decide(created.state, { type: 'run.start', at: now }, this.decideOptions);
       const transition = toTransition(undefined, { state: started.state, commands: [...created.commands, ...started.commands] });
       if (!transition) throw new Error('createRun produced no transition');
       return transition;
@@ -134,7 +146,7 @@ export class Scheduler {
   async apply(runId: string, event: (at: number) => EngineEvent, fired?: TimerRecord): Promise<RunState | undefined> {
     let earliest: number | undefined;
     const state = await this.store.updateRun(runId, (current, now) => {
-      const transition = toTransition(current, decide(current, event(now)), fired ? [fired] : []);
+      const transition = toTransition(current, decide(current, event(now), this.decideOptions), fired ? [fired] : []);
       for (const t of transition?.schedule ?? []) earliest = Math.min(earliest ?? t.fireAt, t.fireAt);
       return transition;
     });
@@ -220,6 +232,7 @@ export class Scheduler {
       this.relayAgain = false;
       const batch = await this.store.pendingOutbox(this.relayBatch);
       if (batch.length === 0) return;
+      this.beforePublish?.(batch);
       await Promise.all(
         batch.map((row) => {
           const options = { msgId: row.msgId, headers: row.headers };
@@ -246,6 +259,8 @@ export class Scheduler {
     this.nextTickAt = Date.now() + delayMs;
     this.timer = setTimeout(() => {
       this.nextTickAt = Number.POSITIVE_INFINITY;
+      // Rows a dead relay claimed, or a failed pass (broker or database down) left behind, go out on a later scan.
+      this.kickRelay();
       this.ticking = this.tick()
         .catch((error: unknown) => this.log.error('timer scan failed; will retry', { error: String(error) }))
         .then(async () => {
