@@ -13,3 +13,4 @@ export { logAction } from './actions/log.action';
 export { httpRequestAction, HTTP_ERROR_CODES, type HttpRequestInput, type HttpRequestOutput } from './actions/http-request.action';
 export { loadActionsModule, actionsFromNamespace } from './actions-module.loader';
 export { createWorker, executorGroup, ALL_QUEUES, WORKER_DEFAULTS, type Worker, type WorkerOptions, type StepFinishedEvent } from './worker';
+export { WorkerAnnouncer, announcedAction, DEFAULT_ANNOUNCE_INTERVAL_MS, type WorkerAnnouncerOptions } from './worker-announcer';

@@ -7,6 +7,7 @@ import { StepCanceledError, StepTimeoutError, WorkerConfigError, WorkerShutdownE
 import { ActionRegistry } from './action.registry';
 import type { ActionContext, ActionDefinition, ActionLogger } from './action.types';
 import { childLogger, consoleLogger } from './logger.util';
+import { WorkerAnnouncer } from './worker-announcer';
 import { toJsonOutput, toStepError } from './step-outcome.util';
 
 export interface WorkerOptions {
@@ -27,6 +28,8 @@ export interface WorkerOptions {
   shutdownGraceMs?: number;
   /** Receives handlers' logs (info and up by default) and the worker's own (debug, warn). @default consoleLogger() */
   logger?: ActionLogger;
+  /** How often the worker announces its queues and actions on `weft.worker.announce` (the API's catalog); 0 never. @default 15000 */
+  announceIntervalMs?: number;
   /** Called after each step is settled with the broker; for metrics and tests. Must not throw. */
   onStepFinished?: (event: StepFinishedEvent) => void;
 }
@@ -93,6 +96,7 @@ class StepWorker implements Worker {
   /** Every dispatch handler under way, including those waiting for a slot. */
   private readonly tasks = new Set<Promise<void>>();
   private subscriptions: Subscription[] = [];
+  private readonly announcer: WorkerAnnouncer | undefined;
   private started?: Promise<void>;
   private stopped?: Promise<void>;
 
@@ -114,6 +118,16 @@ class StepWorker implements Worker {
     if (!(this.heartbeatIntervalMs > 0)) throw new WorkerConfigError(`heartbeatIntervalMs must be positive, got ${this.heartbeatIntervalMs}`);
     if (!(this.shutdownGraceMs >= 0)) throw new WorkerConfigError(`shutdownGraceMs must be >= 0, got ${this.shutdownGraceMs}`);
     this.slots = new Slots(this.concurrency);
+    if (options.announceIntervalMs !== 0) {
+      this.announcer = new WorkerAnnouncer({
+        bus: this.bus,
+        workerId: this.workerId,
+        queues: this.queues,
+        actions: this.registry.list(),
+        intervalMs: options.announceIntervalMs,
+        logger: this.logger,
+      });
+    }
   }
 
   start(): Promise<void> {
@@ -149,6 +163,7 @@ class StepWorker implements Worker {
       this.subscriptions = [];
       throw error;
     }
+    await this.announcer?.start();
     this.logger.debug('worker started', { workerId: this.workerId, queues: this.queues, concurrency: this.concurrency });
   }
 
@@ -156,6 +171,7 @@ class StepWorker implements Worker {
     if (!this.started) return;
     await this.started.catch(() => undefined);
     this.logger.debug('worker stopping', { workerId: this.workerId, inFlight: this.running.size });
+    await this.announcer?.stop();
     // Stop pulling now; drains resolve once our handlers return, so they are awaited last.
     const drained = Promise.allSettled(this.subscriptions.map((s) => s.drain()));
     this.slots.close();
