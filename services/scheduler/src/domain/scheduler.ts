@@ -3,6 +3,7 @@ import type { Bus, Delivery, Subscription } from '@weft/bus';
 import { type RunRequested, SUBJECTS } from '@weft/contracts';
 import {
   createRun,
+  type CreateRunArgs,
   decide,
   type DecideOptions,
   type EngineEvent,
@@ -37,6 +38,14 @@ export interface SchedulerOptions {
    * bus lived in the previous process and died with it.
    */
   recoverInFlightOnStart?: boolean;
+}
+
+/** What a run request over the bus cannot say: only the API (in process) passes these. */
+export interface StartRunOptions {
+  /** @default default */
+  namespace?: string;
+  /** Steps that start completed with a previous run's outputs (a rerun from a step; see rerunPlan). */
+  reuse?: CreateRunArgs['reuse'];
 }
 
 export interface SchedulerLogger {
@@ -111,20 +120,20 @@ export class Scheduler {
     await this.relaying;
   }
 
-  /** Starts a run (idempotent by key). Throws RunRejectedError for requests that can never run. */
-  async startRun(request: RunRequested): Promise<{ runId: string; created: boolean }> {
+  /** Starts a run (idempotent by key within its namespace). Throws RunRejectedError for requests that can never run. */
+  async startRun(request: RunRequested, options: StartRunOptions = {}): Promise<{ runId: string; created: boolean }> {
     const { spec, version } = await this.resolveSpec(request);
     const resolved = resolveInputs(spec, request.inputs ?? {});
     const inputErrors = resolved.diagnostics.filter((d) => d.severity === 'error');
     if (inputErrors.length > 0) throw new RunRejectedError(inputErrors.map((d) => `${d.path}: ${d.message}`).join('; '));
     const runId = request.runId ?? randomUUID();
     const result = await this.store.createRun(request.idempotencyKey, (now) => {
-      const created = createRun({ runId, spec, version, inputs: resolved.inputs, at: now, correlationId: request.correlationId });
+      const created = createRun({ runId, spec, version, inputs: resolved.inputs, at: now, correlationId: request.correlationId, reuse: options.reuse });
       const started = decide(created.state, { type: 'run.start', at: now }, this.decideOptions);
       const transition = toTransition(undefined, { state: started.state, commands: [...created.commands, ...started.commands] });
       if (!transition) throw new Error('createRun produced no transition');
       return transition;
-    });
+    }, { namespace: options.namespace });
     this.kickRelay();
     return result;
   }

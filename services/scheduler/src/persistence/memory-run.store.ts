@@ -1,5 +1,6 @@
 import { type RunState, TERMINAL_RUN_STATUSES } from '@weft/core';
 import {
+  type CreateRunOptions,
   type LeaseRef,
   type OutboxRecord,
   type RunFilter,
@@ -27,13 +28,15 @@ export class MemoryRunStore implements RunStore {
     return this.clock();
   }
 
-  async createRun(idempotencyKey: string, build: (now: number) => Transition): Promise<{ runId: string; created: boolean }> {
-    const existing = this.idempotency.get(idempotencyKey);
+  async createRun(idempotencyKey: string, build: (now: number) => Transition, options: CreateRunOptions = {}): Promise<{ runId: string; created: boolean }> {
+    // Keys are unique per namespace.
+    const key = `${options.namespace ?? 'default'}\u0000${idempotencyKey}`;
+    const existing = this.idempotency.get(key);
     if (existing) return { runId: existing, created: false };
     const transition = build(this.clock());
     const runId = transition.state.runId;
     if (this.runs.has(runId)) return { runId, created: false };
-    this.idempotency.set(idempotencyKey, runId);
+    this.idempotency.set(key, runId);
     this.apply(transition);
     return { runId, created: true };
   }

@@ -115,6 +115,15 @@ export function describeRunStoreContract(name: string, make: () => Promise<RunSt
         expect(await store.listRuns()).toEqual([first]);
       });
 
+      it('keeps keys apart per namespace', async () => {
+        const key = uniqueId('key');
+        const a = runningRun(uniqueId('run'));
+        const b = runningRun(uniqueId('run'));
+        expect(await store.createRun(key, () => transition(a), { namespace: 'team-a' })).toEqual({ runId: a.runId, created: true });
+        expect(await store.createRun(key, () => transition(b), { namespace: 'team-b' })).toEqual({ runId: b.runId, created: true });
+        expect(await store.createRun(key, () => transition(runningRun(uniqueId('run'))), { namespace: 'team-a' })).toEqual({ runId: a.runId, created: false });
+      });
+
       it('creates exactly one run when the same key races', async () => {
         const key = uniqueId('key');
         const stores = [store, subject.peer ?? store];

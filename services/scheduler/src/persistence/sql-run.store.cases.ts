@@ -156,8 +156,19 @@ export function describeSqlRunStoreCases(name: string, target: SqlTarget): void 
             ((await one.query('SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename')) as { tablename: string }[]).map(
               (row) => row.tablename,
             );
-          expect(await tables()).toEqual(['outbox', 'runs', SCHEDULER_MIGRATIONS_TABLE, 'step_runs', 'timers', 'workflow_versions', 'workflows']);
-          await one.undoLastMigration();
+          expect(await tables()).toEqual([
+            'api_keys',
+            'namespaces',
+            'outbox',
+            'run_links',
+            'runs',
+            SCHEDULER_MIGRATIONS_TABLE,
+            'step_runs',
+            'timers',
+            'workflow_versions',
+            'workflows',
+          ]);
+          for (let n = 0; n < SCHEDULER_MIGRATIONS.length; n++) await one.undoLastMigration();
           expect(await tables()).toEqual([SCHEDULER_MIGRATIONS_TABLE]);
         } finally {
           await two.destroy();

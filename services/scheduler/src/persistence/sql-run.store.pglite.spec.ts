@@ -5,6 +5,7 @@ import { PgliteDatabase, randomSchemaName } from '@weft/db';
 import { message, runningRun, transition } from './run-store.fixtures';
 import { describeRunStoreContract } from './run-store.contract';
 import { type SqlStoresUnderTest, describeSqlRunStoreCases } from './sql-run.store.cases';
+import { SCHEDULER_MIGRATIONS } from './scheduler-schema';
 import { type SqlRunStoreOptions, openSqlRunStore } from './sql-run.store';
 
 // One embedded database for the file (starting PGlite takes seconds); each test gets its own schema.
@@ -64,7 +65,7 @@ describe('SqlRunStore on PGlite in a data directory', () => {
     const first = await openSqlRunStore({ kind: 'pglite', dataDir }, { pglite });
     // The same directory opened again in this process shares the instance (two would corrupt it).
     const again = await openSqlRunStore({ kind: 'pglite', dataDir });
-    expect(first.applied).toEqual(['SchedulerSchema1795247300000']);
+    expect(first.applied).toEqual(SCHEDULER_MIGRATIONS.map((m) => m.name));
     expect(again.applied).toEqual([]);
     await first.store.createRun('key-1', () => transition(state, { outbox: [message(state.runId, 1)] }));
     expect(await again.store.getRun(state.runId)).toEqual(state);

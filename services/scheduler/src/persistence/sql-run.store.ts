@@ -2,6 +2,7 @@ import { type RunState, type StepState, TERMINAL_RUN_STATUSES } from '@weft/core
 import { type DatabaseConfig, DbError, type PgliteDatabase, createDataSource, pendingMigrations, runMigrations, withTransaction } from '@weft/db';
 import { type DataSource, type EntityManager } from 'typeorm';
 import {
+  type CreateRunOptions,
   type LeaseRef,
   type OutboxMessage,
   type OutboxRecord,
@@ -71,9 +72,10 @@ export class SqlRunStore implements RunStore {
     });
   }
 
-  createRun(idempotencyKey: string, build: (now: number) => Transition): Promise<{ runId: string; created: boolean }> {
+  createRun(idempotencyKey: string, build: (now: number) => Transition, options: CreateRunOptions = {}): Promise<{ runId: string; created: boolean }> {
+    const namespace = options.namespace ?? this.namespace;
     return this.track(async () => {
-      const existing = await this.runIdForKey(this.dataSource, idempotencyKey);
+      const existing = await this.runIdForKey(this.dataSource, namespace, idempotencyKey);
       if (existing !== undefined) return { runId: existing, created: false };
       return withTransaction(this.dataSource, async (tx) => {
         const nowRows: { now: Date }[] = await tx.query('SELECT clock_timestamp() AS now');
@@ -88,11 +90,11 @@ export class SqlRunStore implements RunStore {
            FROM (SELECT $1::jsonb AS e) AS input
            ON CONFLICT DO NOTHING
            RETURNING id`,
-          [JSON.stringify(runToJson(state)), this.namespace, idempotencyKey],
+          [JSON.stringify(runToJson(state)), namespace, idempotencyKey],
         );
         if (inserted.length === 0) {
           // A concurrent createRun with this key won (the insert waited for its commit), or the run id exists.
-          return { runId: (await this.runIdForKey(tx, idempotencyKey)) ?? state.runId, created: false };
+          return { runId: (await this.runIdForKey(tx, namespace, idempotencyKey)) ?? state.runId, created: false };
         }
         await this.writeTransition(tx, state.runId, transition, Object.values(state.steps));
         return { runId: state.runId, created: true };
@@ -251,8 +253,8 @@ export class SqlRunStore implements RunStore {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  private async runIdForKey(sql: Sql, idempotencyKey: string): Promise<string | undefined> {
-    const rows: { id: string }[] = await sql.query('SELECT id FROM runs WHERE namespace = $1 AND idempotency_key = $2', [this.namespace, idempotencyKey]);
+  private async runIdForKey(sql: Sql, namespace: string, idempotencyKey: string): Promise<string | undefined> {
+    const rows: { id: string }[] = await sql.query('SELECT id FROM runs WHERE namespace = $1 AND idempotency_key = $2', [namespace, idempotencyKey]);
     return rows[0]?.id;
   }
 

@@ -14,10 +14,10 @@ export interface RunStore {
 
   /**
    * Inserts a run with its first transition in one transaction, unless a run with
-   * this idempotency key already exists: then nothing is written and that run's id
-   * is returned with `created: false`.
+   * this idempotency key already exists in the namespace: then nothing is written and
+   * that run's id is returned with `created: false`.
    */
-  createRun(idempotencyKey: string, build: (now: number) => Transition): Promise<{ runId: string; created: boolean }>;
+  createRun(idempotencyKey: string, build: (now: number) => Transition, options?: CreateRunOptions): Promise<{ runId: string; created: boolean }>;
 
   /**
    * Serialises changes to one run: loads it under a lock, calls `decide` with the
@@ -53,6 +53,11 @@ export interface RunStore {
 
   /** Waits for calls in flight. A SQL store then rejects new calls; its DataSource stays the caller's to destroy. */
   close(): Promise<void>;
+}
+
+export interface CreateRunOptions {
+  /** The run's namespace; idempotency keys are unique per namespace. @default the store's own (`default`) */
+  namespace?: string;
 }
 
 export interface RunFilter {

@@ -9,6 +9,9 @@ import { Column, Entity, Index, PrimaryColumn, Unique } from 'typeorm';
 @Index('ix_runs_created_at', ['createdAt'])
 @Index('ix_runs_workflow_created_at', ['workflow', 'createdAt'])
 @Index('ix_runs_status_created_at', ['status', 'createdAt'])
+// The API lists a namespace's runs newest first, keyset-paginated on (created_at, id).
+@Index('ix_runs_namespace_created_at', ['namespace', 'createdAt', 'id'])
+@Index('ix_runs_namespace_workflow_created_at', ['namespace', 'workflow', 'createdAt', 'id'])
 export class RunEntity {
   @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'pk_runs' })
   id!: string;
