@@ -216,6 +216,22 @@ export function describeBusContract(name: string, makeBus: () => Promise<BusUnde
       expect(peak).toBe(3);
     }, TEST_TIMEOUT_MS);
 
+    it('reports each consumer of this process with its undelivered and unacknowledged messages', async () => {
+      const release = deferred<void>();
+      let handled = 0;
+      await bus.consume('weft.step.dispatch.io', { group: 'exec', concurrency: 1 }, async () => {
+        await release.promise;
+        handled++;
+      });
+      for (const id of ['a', 'b', 'c']) await bus.publish('weft.step.dispatch.io', dispatch(id));
+      const stats = async () => (await bus.consumerStats()).find((s) => s.group === 'exec');
+      await waitFor(async () => (await stats())?.ackPending === 1 && (await stats())?.pending === 2, 'one in flight, two waiting');
+      expect(await stats()).toEqual({ name: 'exec__weft_step_dispatch_io', group: 'exec', filter: 'weft.step.dispatch.io', pending: 2, ackPending: 1 });
+      release.resolve();
+      await waitFor(() => handled === 3, 'all handled');
+      await waitFor(async () => (await stats())?.pending === 0 && (await stats())?.ackPending === 0, 'backlog cleared');
+    }, TEST_TIMEOUT_MS);
+
     it('drain() waits for in-flight handlers and stops delivery; the group keeps its messages', async () => {
       const release = deferred<void>();
       const started = deferred<void>();

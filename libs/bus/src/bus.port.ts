@@ -34,6 +34,9 @@ export interface Bus {
   /** Messages dead-lettered so far (poison messages), newest last. */
   deadLetters(): Promise<DeadLetter[]>;
 
+  /** Backlog of the durable consumers this process subscribed to (metrics: queue depth, consumer pending). */
+  consumerStats(): Promise<ConsumerStats[]>;
+
   /** Readiness: connected, and every consumer of this process is bound. */
   health(): Promise<{ ok: boolean; detail: string }>;
 
@@ -43,10 +46,26 @@ export interface Bus {
 
 export type Headers = Record<string, string>;
 
+/** One durable consumer's backlog, as the broker counts it. */
+export interface ConsumerStats {
+  /** Durable consumer name, `<group>__<filter>`. */
+  name: string;
+  group: string;
+  /** The subject filter given to `consume` (without prefix). */
+  filter: string;
+  /** Stored messages matching the filter that the group has not been handed yet. */
+  pending: number;
+  /** Handed out and not yet acknowledged (including naks waiting for their redelivery delay). */
+  ackPending: number;
+}
+
 export interface PublishOptions {
   /** De-duplication id; the broker drops a second publish with the same id within its window. */
   msgId?: string;
-  /** W3C `traceparent` and friends. */
+  /**
+   * Extra headers. The bus adds `traceparent`/`tracestate` of its PRODUCER span (a child
+   * of the active trace context) and `weft-published-at` (epoch ms).
+   */
   headers?: Headers;
 }
 

@@ -1,4 +1,5 @@
 import { type MessageOf, type Subject } from '@weft/contracts';
+import { recordDeadLetter, withProducerSpan } from '@weft/telemetry';
 import {
   DEFAULT_DUPLICATE_WINDOW_MS,
   DEFAULT_ERROR_NAK_DELAY_MS,
@@ -13,6 +14,7 @@ import { BusError } from './bus.errors';
 import {
   type Bus,
   type ConsumeOptions,
+  type ConsumerStats,
   type DeadLetter,
   type Delivery,
   type Handler,
@@ -20,6 +22,7 @@ import {
   type PublishOptions,
   type Subscription,
 } from './bus.port';
+import { instrumentHandler, instrumentListener, sampleConsumerBacklog } from './bus.telemetry';
 import {
   assertGroup,
   assertSubject,
@@ -116,6 +119,7 @@ export class InMemoryBus implements Bus {
   private readonly dead: DeadLetter[] = [];
   private seq = 0;
   private closed = false;
+  private readonly stopSampling: () => void;
 
   constructor(options: InMemoryBusOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -124,9 +128,16 @@ export class InMemoryBus implements Bus {
     this.errorNakDelayMs = options.errorNakDelayMs ?? DEFAULT_ERROR_NAK_DELAY_MS;
     this.onError = options.onError ?? ((error, context) => console.error(`[InMemoryBus] ${context}`, error));
     for (const layout of MESSAGE_STREAMS) this.streams.set(layout.name, { layout, log: new Map(), dedup: new Map(), consumers: [] });
+    this.stopSampling = sampleConsumerBacklog(() => this.consumerStats());
   }
 
-  async publish<S extends Subject>(subject: S, payload: MessageOf<S>, options: PublishOptions = {}): Promise<void> {
+  publish<S extends Subject>(subject: S, payload: MessageOf<S>, options: PublishOptions = {}): Promise<void> {
+    return withProducerSpan({ subject, operation: 'send', msgId: options.msgId, headers: options.headers }, async (headers) =>
+      this.append(subject, payload, { ...options, headers }),
+    );
+  }
+
+  private async append<S extends Subject>(subject: S, payload: MessageOf<S>, options: PublishOptions): Promise<void> {
     this.assertOpen();
     assertSubject(subject, false);
     const stream = this.stream(streamForSubject(subject));
@@ -157,7 +168,7 @@ export class InMemoryBus implements Bus {
     const consumer = this.consumer(subject, resolved);
     const subscriber: SubscriberState = {
       // Handlers are typed by subject at the call site; the bus validated the payload against that subject.
-      handler: handler as unknown as Handler<Subject>,
+      handler: instrumentHandler(resolved.group, handler as unknown as Handler<Subject>),
       concurrency: resolved.concurrency,
       active: 0,
       running: new Set(),
@@ -176,7 +187,13 @@ export class InMemoryBus implements Bus {
     return subscription;
   }
 
-  async broadcast<S extends Subject>(subject: S, payload: MessageOf<S>, options: PublishOptions = {}): Promise<void> {
+  broadcast<S extends Subject>(subject: S, payload: MessageOf<S>, options: PublishOptions = {}): Promise<void> {
+    return withProducerSpan({ subject, operation: 'broadcast', msgId: options.msgId, headers: options.headers }, async (headers) =>
+      this.fanOut(subject, payload, { ...options, headers }),
+    );
+  }
+
+  private async fanOut<S extends Subject>(subject: S, payload: MessageOf<S>, options: PublishOptions): Promise<void> {
     this.assertOpen();
     assertSubject(subject, false);
     const data = encodePayload(subject, payload);
@@ -206,7 +223,7 @@ export class InMemoryBus implements Bus {
   async listen<S extends Subject>(subject: S, handler: (message: MessageOf<S>, headers: Headers) => void | Promise<void>): Promise<Subscription> {
     this.assertOpen();
     assertSubject(subject, true);
-    const listener: ListenerState = { pattern: subject, handler: handler as ListenerState['handler'] };
+    const listener: ListenerState = { pattern: subject, handler: instrumentListener(subject, handler as ListenerState['handler']) };
     this.listeners.add(listener);
     return {
       drain: async () => {
@@ -219,6 +236,16 @@ export class InMemoryBus implements Bus {
     return this.dead.map((d) => ({ ...d }));
   }
 
+  async consumerStats(): Promise<ConsumerStats[]> {
+    return [...this.consumers.values()].map((c) => ({
+      name: c.name,
+      group: c.group,
+      filter: c.filter,
+      pending: c.ready.length,
+      ackPending: c.inFlight.size + c.delayed.size,
+    }));
+  }
+
   async health(): Promise<{ ok: boolean; detail: string }> {
     if (this.closed) return { ok: false, detail: 'in-memory bus closed' };
     return { ok: true, detail: `in-memory bus: ${this.consumers.size} consumer(s), ${this.subscriptions.size} subscription(s)` };
@@ -227,6 +254,7 @@ export class InMemoryBus implements Bus {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopSampling();
     this.listeners.clear();
     await Promise.all([...this.subscriptions].map((s) => s.drain()));
     for (const consumer of this.consumers.values()) {
@@ -448,5 +476,6 @@ export class InMemoryBus implements Bus {
 
   private recordDeadLetter(record: Omit<DeadLetter, 'at'>): void {
     this.dead.push({ ...record, at: new Date(this.now()).toISOString() });
+    recordDeadLetter(record.subject);
   }
 }

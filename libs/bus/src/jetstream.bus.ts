@@ -17,6 +17,7 @@ import {
 } from '@nats-io/jetstream';
 import { connect, headers as natsHeaders, type MsgHdrs, nanos, type NatsConnection, type Subscription as NatsSubscription } from '@nats-io/transport-node';
 import { type MessageOf, type Subject } from '@weft/contracts';
+import { recordDeadLetter, withProducerSpan } from '@weft/telemetry';
 import {
   DEFAULT_DUPLICATE_WINDOW_MS,
   DEFAULT_ERROR_NAK_DELAY_MS,
@@ -31,6 +32,7 @@ import { BusError } from './bus.errors';
 import {
   type Bus,
   type ConsumeOptions,
+  type ConsumerStats,
   type DeadLetter,
   type Delivery,
   type Handler,
@@ -38,6 +40,7 @@ import {
   type PublishOptions,
   type Subscription,
 } from './bus.port';
+import { instrumentHandler, instrumentListener, type Listener, sampleConsumerBacklog } from './bus.telemetry';
 import {
   assertGroup,
   assertSubject,
@@ -109,6 +112,7 @@ export class JetStreamBus implements Bus {
   private readonly listeners = new Set<NatsSubscription>();
   private connected = true;
   private closed = false;
+  private readonly stopSampling: () => void;
   /** What a pull loop needs from its bus, without widening the bus's public surface. */
   private readonly context: LoopContext;
 
@@ -128,6 +132,7 @@ export class JetStreamBus implements Bus {
       writeDeadLetter: (record, msgId) => this.writeDeadLetter(record, msgId),
     };
     void this.watchConnection();
+    this.stopSampling = sampleConsumerBacklog(() => this.consumerStats());
   }
 
   static async connect(options: JetStreamBusOptions): Promise<JetStreamBus> {
@@ -176,14 +181,16 @@ export class JetStreamBus implements Bus {
     assertSubject(subject, false);
     streamForSubject(subject);
     const data = encodePayload(subject, payload);
-    try {
-      await this.js.publish(this.wire(subject), data, {
-        headers: toNatsHeaders(options.headers),
-        ...(options.msgId !== undefined ? { msgID: options.msgId } : {}),
-      });
-    } catch (cause) {
-      throw new BusError('BROKER_ERROR', `publish to ${subject} failed: ${errorMessage(cause)}`, { cause });
-    }
+    await withProducerSpan({ subject, operation: 'send', msgId: options.msgId, headers: options.headers }, async (headers) => {
+      try {
+        await this.js.publish(this.wire(subject), data, {
+          headers: toNatsHeaders(headers),
+          ...(options.msgId !== undefined ? { msgID: options.msgId } : {}),
+        });
+      } catch (cause) {
+        throw new BusError('BROKER_ERROR', `publish to ${subject} failed: ${errorMessage(cause)}`, { cause });
+      }
+    });
   }
 
   async consume<S extends Subject>(subject: S, options: ConsumeOptions, handler: Handler<S>): Promise<Subscription> {
@@ -193,7 +200,8 @@ export class JetStreamBus implements Bus {
     const resolved = resolveConsumeOptions(options);
     const layout = streamForFilter(subject);
     // Handlers are typed by subject at the call site; payloads are validated against their subject before delivery.
-    const loop = new PullLoop(this.context, layout, this.streamName(layout), subject, resolved, handler as unknown as Handler<Subject>);
+    const instrumented = instrumentHandler(resolved.group, handler as unknown as Handler<Subject>);
+    const loop = new PullLoop(this.context, layout, this.streamName(layout), subject, resolved, instrumented);
     await loop.ensureConsumer();
     loop.start();
     this.loops.add(loop);
@@ -209,17 +217,20 @@ export class JetStreamBus implements Bus {
     this.assertOpen();
     assertSubject(subject, false);
     const data = encodePayload(subject, payload);
-    try {
-      this.nc.publish(this.wire(subject), data, { headers: toNatsHeaders(options.headers) });
-      await this.nc.flush();
-    } catch (cause) {
-      throw new BusError('BROKER_ERROR', `broadcast on ${subject} failed: ${errorMessage(cause)}`, { cause });
-    }
+    await withProducerSpan({ subject, operation: 'broadcast', msgId: options.msgId, headers: options.headers }, async (headers) => {
+      try {
+        this.nc.publish(this.wire(subject), data, { headers: toNatsHeaders(headers) });
+        await this.nc.flush();
+      } catch (cause) {
+        throw new BusError('BROKER_ERROR', `broadcast on ${subject} failed: ${errorMessage(cause)}`, { cause });
+      }
+    });
   }
 
   async listen<S extends Subject>(subject: S, handler: (message: MessageOf<S>, headers: Headers) => void | Promise<void>): Promise<Subscription> {
     this.assertOpen();
     assertSubject(subject, true);
+    const listener = instrumentListener(subject, handler as Listener);
     const sub = this.nc.subscribe(this.wire(subject), {
       callback: (error, msg) => {
         if (error) {
@@ -237,7 +248,7 @@ export class JetStreamBus implements Bus {
         }
         void (async () => {
           try {
-            await handler(decoded.data, fromNatsHeaders(msg.headers));
+            await listener(decoded.data, fromNatsHeaders(msg.headers));
           } catch (e) {
             this.settings.onError(e, `listener on ${subject} failed for ${actual}`);
           }
@@ -271,6 +282,17 @@ export class JetStreamBus implements Bus {
     return records;
   }
 
+  async consumerStats(): Promise<ConsumerStats[]> {
+    // Several subscribers of one group share a consumer: ask once per consumer.
+    const unique = [...new Map([...this.loops].map((loop) => [`${loop.stream}/${loop.name}`, loop])).values()];
+    return Promise.all(
+      unique.map(async (loop) => {
+        const info = await this.jsm.consumers.info(loop.stream, loop.name);
+        return { name: loop.name, group: loop.group, filter: loop.filter, pending: info.num_pending, ackPending: info.num_ack_pending };
+      }),
+    );
+  }
+
   async health(): Promise<{ ok: boolean; detail: string }> {
     if (this.closed || this.nc.isClosed()) return { ok: false, detail: 'closed' };
     if (!this.connected) return { ok: false, detail: 'disconnected from NATS (reconnecting)' };
@@ -289,6 +311,7 @@ export class JetStreamBus implements Bus {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopSampling();
     const loops = [...this.loops];
     this.loops.clear();
     await Promise.all(loops.map((l) => l.drain()));
@@ -315,7 +338,9 @@ export class JetStreamBus implements Bus {
   /** Stores a dead-letter record; `msgId` makes replicas and retries write it once. */
   private async writeDeadLetter(record: Omit<DeadLetter, 'at'>, msgId?: string): Promise<void> {
     const full: DeadLetter = { ...record, at: new Date().toISOString() };
-    await this.js.publish(this.wire(`${DEAD_LETTER_SUBJECT_PREFIX}${record.subject}`), JSON.stringify(full), msgId !== undefined ? { msgID: msgId } : {});
+    const ack = await this.js.publish(this.wire(`${DEAD_LETTER_SUBJECT_PREFIX}${record.subject}`), JSON.stringify(full), msgId !== undefined ? { msgID: msgId } : {});
+    // Every replica that saw the max-deliveries advisory writes the record; count it once.
+    if (!ack.duplicate) recordDeadLetter(record.subject);
   }
 
   private assertOpen(): void {
@@ -374,6 +399,7 @@ export class JetStreamBus implements Bus {
  */
 class PullLoop {
   readonly name: string;
+  readonly group: string;
   private consumer: Consumer | undefined;
   private batch: ConsumerMessages | undefined;
   private advisories: NatsSubscription | undefined;
@@ -387,11 +413,12 @@ class PullLoop {
     private readonly bus: LoopContext,
     private readonly layout: StreamLayout,
     readonly stream: string,
-    private readonly filter: string,
+    readonly filter: string,
     private readonly options: ResolvedConsumeOptions,
     private readonly handler: Handler<Subject>,
   ) {
     this.name = consumerName(options.group, filter);
+    this.group = options.group;
   }
 
   /** Durable, explicit ack, from the first stored message; create or update. */

@@ -1,4 +1,4 @@
-import type { Bus, ConsumeOptions, DeadLetter, Delivery, Handler, Headers, PublishOptions, Subscription } from '@weft/bus';
+import type { Bus, ConsumeOptions, ConsumerStats, DeadLetter, Delivery, Handler, Headers, PublishOptions, Subscription } from '@weft/bus';
 import { type MessageOf, type Subject, SUBJECTS } from '@weft/contracts';
 
 export type Settlement = { op: 'ack' | 'nak' | 'term' | 'working'; subject: string; token?: string; deliveryCount: number };
@@ -51,6 +51,10 @@ export class SpyBus implements Bus {
 
   deadLetters(): Promise<DeadLetter[]> {
     return this.inner.deadLetters();
+  }
+
+  consumerStats(): Promise<ConsumerStats[]> {
+    return this.inner.consumerStats();
   }
 
   health(): Promise<{ ok: boolean; detail: string }> {
