@@ -1,4 +1,4 @@
-import { Controller, type DynamicModule, Get, HttpCode, HttpException, HttpStatus, Inject, Module } from '@nestjs/common';
+import { Controller, type DynamicModule, Get, HttpCode, HttpException, HttpStatus, Inject, Injectable, Module, type OnModuleDestroy } from '@nestjs/common';
 
 /** One dependency a service needs to be ready (database, broker, bound consumers). */
 export interface HealthCheck {
@@ -35,12 +35,29 @@ async function runChecks(checks: HealthCheck[], timeoutMs: number): Promise<Heal
 }
 
 /**
+ * Set when shutdown begins. Nest runs every onModuleDestroy before any
+ * beforeApplicationShutdown, so readiness fails while consumers drain and steps finish,
+ * and the endpoints controller stops routing to a pod that is leaving.
+ */
+@Injectable()
+class Draining implements OnModuleDestroy {
+  active = false;
+
+  onModuleDestroy(): void {
+    this.active = true;
+  }
+}
+
+/**
  * Kubernetes probes. Liveness is the process only (a broken database must not get
  * pods restarted in a loop); readiness and startup check every dependency.
  */
 @Controller('health')
 class HealthController {
-  constructor(@Inject(HEALTH_CHECKS) private readonly checks: HealthCheck[]) {}
+  constructor(
+    @Inject(HEALTH_CHECKS) private readonly checks: HealthCheck[],
+    @Inject(Draining) private readonly draining: Draining,
+  ) {}
 
   @Get('live')
   @HttpCode(200)
@@ -50,6 +67,7 @@ class HealthController {
 
   @Get('ready')
   async ready(): Promise<HealthReport> {
+    if (this.draining.active) return this.verdict({ status: 'unavailable', checks: { shutdown: { ok: false, detail: 'shutting down: draining consumers and in-flight steps' } } });
     return this.verdict(await runChecks(this.checks, 2000));
   }
 
@@ -67,7 +85,7 @@ class HealthController {
 @Module({})
 export class HealthModule {
   static forRoot(checks: HealthCheck[]): DynamicModule {
-    return { module: HealthModule, controllers: [HealthController], providers: [{ provide: HEALTH_CHECKS, useValue: checks }] };
+    return { module: HealthModule, controllers: [HealthController], providers: [{ provide: HEALTH_CHECKS, useValue: checks }, Draining] };
   }
 }
 

@@ -1,3 +1,5 @@
 export * from './health.module';
+export * from './logger.factory';
+export * from './metrics.module';
 export * from './service.bootstrap';
 export * from './shutdown.module';

@@ -1,5 +1,7 @@
-import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
+import { type DynamicModule, type INestApplication, Module, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { nestLogger, type WeftLogger } from './logger.factory';
+import { MetricsModule } from './metrics.module';
 
 export interface ServiceHandle {
   app: INestApplication;
@@ -7,12 +9,25 @@ export interface ServiceHandle {
   close(): Promise<void>;
 }
 
+export interface BootOptions {
+  port: number;
+  host: string;
+  name: string;
+  handleSignals?: boolean;
+  /** Nest's own messages go here (its bootstrap chatter at debug). @default Nest's console logger, errors and warnings only */
+  logger?: WeftLogger;
+}
+
 /**
- * Boots a Nest HTTP application for a service and wires SIGTERM/SIGINT to a
- * graceful close (consumers drain, in-flight steps finish, then exit 0).
+ * Boots a Nest HTTP application for a service, with `GET /metrics` mounted next to its
+ * own routes, and wires SIGTERM/SIGINT to a graceful close (readiness fails, consumers
+ * drain, in-flight steps finish, then exit 0).
  */
-export async function bootService(module: Type | DynamicModule, options: { port: number; host: string; name: string; handleSignals?: boolean }): Promise<ServiceHandle> {
-  const app = await NestFactory.create(module, { logger: ['error', 'warn'], bodyParser: true });
+export async function bootService(module: Type | DynamicModule, options: BootOptions): Promise<ServiceHandle> {
+  @Module({ imports: [module, MetricsModule] })
+  class ServiceRootModule {}
+
+  const app = await NestFactory.create(ServiceRootModule, { logger: options.logger ? nestLogger(options.logger) : ['error', 'warn'], bodyParser: true });
   await app.listen(options.port, options.host);
   if (options.handleSignals !== false) exitCleanlyOn(app, ['SIGTERM', 'SIGINT']);
   const address = app.getHttpServer().address();
