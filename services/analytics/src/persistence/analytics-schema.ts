@@ -1,0 +1,14 @@
+import { ProcessedEventEntity } from './entities/processed-event.entity';
+import { RunHourlyEntity } from './entities/run-hourly.entity';
+import { StepErrorEntity } from './entities/step-error.entity';
+import { StepHourlyEntity } from './entities/step-hourly.entity';
+import { AnalyticsSchema1795300000100 } from './migrations/1795300000100-analytics-schema.migration';
+
+/** The analytics tables, for `createDataSource`. */
+export const ANALYTICS_ENTITIES = [ProcessedEventEntity, StepHourlyEntity, StepErrorEntity, RunHourlyEntity];
+
+/** Oldest first. Append new migrations; never edit an applied one. */
+export const ANALYTICS_MIGRATIONS = [AnalyticsSchema1795300000100];
+
+/** Analytics' own bookkeeping table, so services sharing a database do not see each other's migrations. */
+export const ANALYTICS_MIGRATIONS_TABLE = 'analytics_migrations';

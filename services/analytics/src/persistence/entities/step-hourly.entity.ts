@@ -1,0 +1,54 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/** One step of one workflow in one UTC hour. */
+@Entity({ name: 'analytics_step_hourly' })
+@Index('ix_analytics_step_hourly_bucket', ['bucket'])
+export class StepHourlyEntity {
+  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'pk_analytics_step_hourly' })
+  workflow!: string;
+
+  @PrimaryColumn({ name: 'step_id', type: 'text', primaryKeyConstraintName: 'pk_analytics_step_hourly' })
+  stepId!: string;
+
+  /** Start of the hour. */
+  @PrimaryColumn({ type: 'timestamptz', primaryKeyConstraintName: 'pk_analytics_step_hourly' })
+  bucket!: Date;
+
+  @Column({ type: 'integer', default: 0 })
+  completed!: number;
+
+  @Column({ type: 'integer', default: 0 })
+  failed!: number;
+
+  @Column({ type: 'integer', default: 0 })
+  retried!: number;
+
+  @Column({ type: 'integer', default: 0 })
+  skipped!: number;
+
+  @Column({ type: 'integer', default: 0 })
+  canceled!: number;
+
+  @Column({ name: 'timed_out', type: 'integer', default: 0 })
+  timedOut!: number;
+
+  /** Durations recorded (completed executions). */
+  @Column({ name: 'duration_count', type: 'integer', default: 0 })
+  durationCount!: number;
+
+  @Column({ name: 'duration_sum_ms', type: 'double precision', default: 0 })
+  durationSumMs!: number;
+
+  @Column({ name: 'duration_min_ms', type: 'double precision', nullable: true })
+  durationMinMs!: number | null;
+
+  @Column({ name: 'duration_max_ms', type: 'double precision', nullable: true })
+  durationMaxMs!: number | null;
+
+  /** Log-bucket sketch: `{ "<bucket>": count }` (see duration-sketch.util). */
+  @Column({ name: 'duration_hist', type: 'jsonb', default: () => "'{}'" })
+  durationHist!: Record<string, number>;
+
+  @Column({ name: 'last_failed_at', type: 'timestamptz', nullable: true })
+  lastFailedAt!: Date | null;
+}
