@@ -1,5 +1,6 @@
 import { type DynamicModule, type INestApplication, Module, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { nestLogger, type WeftLogger } from './logger.factory';
 import { MetricsModule } from './metrics.module';
 
@@ -16,6 +17,8 @@ export interface BootOptions {
   handleSignals?: boolean;
   /** Nest's own messages go here (its bootstrap chatter at debug). @default Nest's console logger, errors and warnings only */
   logger?: WeftLogger;
+  /** Largest JSON request body (`1mb`, `512kb`); bigger ones get 413. @default Nest's, 100kb */
+  bodyLimit?: string;
 }
 
 /**
@@ -27,7 +30,12 @@ export async function bootService(module: Type | DynamicModule, options: BootOpt
   @Module({ imports: [module, MetricsModule] })
   class ServiceRootModule {}
 
-  const app = await NestFactory.create(ServiceRootModule, { logger: options.logger ? nestLogger(options.logger) : ['error', 'warn'], bodyParser: true });
+  const app = await NestFactory.create<NestExpressApplication>(ServiceRootModule, {
+    logger: options.logger ? nestLogger(options.logger) : ['error', 'warn'],
+    bodyParser: true,
+  });
+  // Registered before listen(), this parser replaces Nest's default JSON one.
+  if (options.bodyLimit !== undefined) app.useBodyParser('json', { limit: options.bodyLimit, type: ['application/json', 'application/*+json'] });
   await app.listen(options.port, options.host);
   if (options.handleSignals !== false) exitCleanlyOn(app, ['SIGTERM', 'SIGINT']);
   const address = app.getHttpServer().address();
