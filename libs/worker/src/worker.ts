@@ -3,7 +3,18 @@ import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Bus, Delivery, Subscription } from '@weft/bus';
 import { dispatchSubject, type RunCancel, type StepDispatch, type StepError, type StepResult, SUBJECTS } from '@weft/contracts';
-import { StepCanceledError, StepTimeoutError, WorkerConfigError, WorkerShutdownError } from './action.errors';
+import { type Span, SpanStatusCode } from '@opentelemetry/api';
+import {
+  addSampleSource,
+  inSpan,
+  recordDispatchLatency,
+  recordStepAttempt,
+  recordStepRetry,
+  secondsSincePublished,
+  type StepOutcomeLabel,
+  type StepStatusLabel,
+} from '@weft/telemetry';
+import { StepCanceledError, StepTimeoutError, WORKER_ERROR_CODES, WorkerConfigError, WorkerShutdownError } from './action.errors';
 import { ActionRegistry } from './action.registry';
 import type { ActionContext, ActionDefinition, ActionLogger } from './action.types';
 import { childLogger, consoleLogger } from './logger.util';
@@ -96,6 +107,8 @@ class StepWorker implements Worker {
   /** Every dispatch handler under way, including those waiting for a slot. */
   private readonly tasks = new Set<Promise<void>>();
   private subscriptions: Subscription[] = [];
+  /** Removes this worker's sources of the queue gauges. */
+  private unsample: (() => void)[] = [];
   private readonly announcer: WorkerAnnouncer | undefined;
   private started?: Promise<void>;
   private stopped?: Promise<void>;
@@ -164,6 +177,7 @@ class StepWorker implements Worker {
       throw error;
     }
     await this.announcer?.start();
+    this.sampleQueues();
     this.logger.debug('worker started', { workerId: this.workerId, queues: this.queues, concurrency: this.concurrency });
   }
 
@@ -172,6 +186,7 @@ class StepWorker implements Worker {
     await this.started.catch(() => undefined);
     this.logger.debug('worker stopping', { workerId: this.workerId, inFlight: this.running.size });
     await this.announcer?.stop();
+    for (const remove of this.unsample.splice(0)) remove();
     // Stop pulling now; drains resolve once our handlers return, so they are awaited last.
     const drained = Promise.allSettled(this.subscriptions.map((s) => s.drain()));
     this.slots.close();
@@ -181,6 +196,20 @@ class StepWorker implements Worker {
     await Promise.allSettled([...this.tasks]);
     await drained;
     this.logger.debug('worker stopped', { workerId: this.workerId });
+  }
+
+  /** `weft_executor_queues` and `weft_queue_depth` (the backlog of this worker's consumers), read on scrape. */
+  private sampleQueues(): void {
+    const queueOf = new Map(this.queues.map((queue) => [executorGroup(queue), queue]));
+    this.unsample.push(
+      addSampleSource('weft_executor_queues', () => this.queues.map((queue) => ({ labels: { queue }, value: 1 }))),
+      addSampleSource('weft_queue_depth', async () =>
+        (await this.bus.consumerStats()).flatMap((stats) => {
+          const queue = queueOf.get(stats.group);
+          return queue === undefined ? [] : [{ labels: { queue }, value: stats.pending }];
+        }),
+      ),
+    );
   }
 
   private track(task: Promise<void>): Promise<void> {
@@ -217,15 +246,34 @@ class StepWorker implements Worker {
     const keepAlive = setInterval(() => void this.settle(delivery.working(), 'extend a waiting dispatch'), this.heartbeatIntervalMs);
     const acquired = await this.slots.acquire().finally(() => clearInterval(keepAlive));
     if (!acquired) return this.settle(delivery.nak(), 'hand back a dispatch at shutdown');
+    const dispatch = delivery.data;
     try {
-      await this.execute(delivery);
+      // One span per attempt, inside the CONSUMER span the bus opened from the dispatch's traceparent.
+      await inSpan(
+        `step ${dispatch.action}`,
+        {
+          attributes: {
+            'weft.run.id': dispatch.runId,
+            'weft.workflow': dispatch.workflow,
+            'weft.step.id': dispatch.stepId,
+            'weft.step.attempt': dispatch.attempt,
+            'weft.action': dispatch.action,
+            'weft.queue': dispatch.queue,
+            'weft.worker.id': this.workerId,
+          },
+        },
+        (span) => this.execute(delivery, span),
+      );
     } finally {
       this.slots.release();
     }
   }
 
-  private async execute(delivery: DispatchDelivery): Promise<void> {
+  private async execute(delivery: DispatchDelivery, span: Span): Promise<void> {
     const dispatch = delivery.data;
+    const latency = secondsSincePublished(delivery.headers);
+    if (latency !== undefined) recordDispatchLatency(dispatch.queue, latency);
+    if (dispatch.attempt > 1) recordStepRetry(dispatch.workflow, dispatch.action);
     const { runId, stepId, attempt, token } = dispatch;
     const log = childLogger(this.logger, { runId, stepId, attempt, action: dispatch.action, workerId: this.workerId });
     const controller = new AbortController();
@@ -279,7 +327,7 @@ class StepWorker implements Worker {
 
     if (outcome.kind !== 'handed-back') outcome = await this.report(delivery, outcome, log);
     else await this.settle(delivery.nak(), 'hand back the dispatch', log);
-    this.finished(dispatch, outcome, performance.now() - startedAt, log);
+    this.finished(dispatch, outcome, performance.now() - startedAt, log, span);
   }
 
   /** Publishes the result, then acks; a result that cannot be published hands the step back (at least once). */
@@ -299,9 +347,16 @@ class StepWorker implements Worker {
     return outcome;
   }
 
-  private finished(dispatch: StepDispatch, outcome: Outcome, durationMs: number, log: ActionLogger): void {
+  private finished(dispatch: StepDispatch, outcome: Outcome, durationMs: number, log: ActionLogger, span: Span): void {
     const error = outcome.kind === 'completed' ? undefined : outcome.error;
     log.debug(`step ${outcome.kind}`, { durationMs: Math.round(durationMs), ...(error ? { error } : {}) });
+    const labels = outcomeLabels(outcome);
+    recordStepAttempt({ workflow: dispatch.workflow, action: dispatch.action, ...labels, durationSeconds: durationMs / 1000 });
+    span.setAttribute('weft.step.outcome', labels.outcome);
+    if (outcome.kind === 'failed') {
+      span.setAttributes({ 'weft.error.code': outcome.error.code, 'weft.error.retryable': outcome.error.retryable });
+      span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error.message });
+    }
     try {
       this.onStepFinished?.({
         runId: dispatch.runId,
@@ -323,6 +378,21 @@ class StepWorker implements Worker {
   /** Broker calls whose failure we can only log: the broker redelivers or the lease expires. */
   private settle(operation: Promise<void>, what: string, log: ActionLogger = this.logger): Promise<void> {
     return operation.catch((error: unknown) => log.warn(`could not ${what}`, { error: String(error) }));
+  }
+}
+
+/** Metric labels of an attempt: `status` for the duration histogram, the finer `outcome` for the attempts counter. */
+function outcomeLabels(outcome: Outcome): { status: StepStatusLabel; outcome: StepOutcomeLabel } {
+  switch (outcome.kind) {
+    case 'completed':
+      return { status: 'completed', outcome: 'completed' };
+    case 'handed-back':
+      return { status: 'handed_back', outcome: 'handed_back' };
+    case 'failed': {
+      const code = outcome.error.code;
+      const detail: StepOutcomeLabel = code === WORKER_ERROR_CODES.timeout ? 'timed_out' : code === WORKER_ERROR_CODES.canceled ? 'canceled' : 'failed';
+      return { status: 'failed', outcome: detail };
+    }
   }
 }
 
