@@ -47,6 +47,8 @@ export const EnvSchema = z.object({
    * committed rows and before publishing them, to prove the outbox survives that crash.
    */
   WEFT_TEST_CRASH_AFTER_COMMIT: flag.default(false),
+  /** API: largest JSON request body; bigger ones get 413. @default 1mb */
+  WEFT_API_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 512kb or 1mb').default('1mb'),
   /** Run migrations at boot (the Kubernetes migration Job sets false on services). @default true */
   WEFT_MIGRATE: flag.default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
