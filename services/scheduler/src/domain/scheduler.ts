@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Bus, Delivery, Subscription } from '@weft/bus';
-import { type RunRequested, SUBJECTS } from '@weft/contracts';
+import { type RunRequested, type Subject, SUBJECTS } from '@weft/contracts';
 import {
   createRun,
   type CreateRunArgs,
@@ -14,6 +14,7 @@ import {
 } from '@weft/core';
 import type { LeaseRef, OutboxRecord, RunStore, TimerRecord } from '../ports/run-store.port';
 import { adhocOnlyCatalog, type WorkflowCatalog } from '../ports/workflow-catalog.port';
+import { RunStoreError } from '../persistence/run-store.errors';
 import { toTransition } from './transition.util';
 
 export interface SchedulerOptions {
@@ -86,6 +87,8 @@ export class Scheduler {
   private relaying: Promise<void> | undefined;
   private relayAgain = false;
   private ticking: Promise<void> | undefined;
+  /** Wakes handlers holding messages through a database outage, so stop() is not kept waiting. */
+  private readonly holding = new Set<() => void>();
 
   constructor(options: SchedulerOptions) {
     this.bus = options.bus;
@@ -115,6 +118,7 @@ export class Scheduler {
   async stop(): Promise<void> {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
+    for (const wake of this.holding) wake();
     await Promise.all(this.subscriptions.splice(0).map((s) => s.drain()));
     await this.ticking;
     await this.relaying;
@@ -179,7 +183,7 @@ export class Scheduler {
 
   private async onRunRequested(delivery: Delivery<'weft.run.requested'>): Promise<void> {
     try {
-      await this.startRun(delivery.data);
+      await this.untilCommitted(delivery, () => this.startRun(delivery.data));
       await delivery.ack();
     } catch (error) {
       if (error instanceof RunRejectedError) {
@@ -193,20 +197,48 @@ export class Scheduler {
 
   private async onResult(delivery: Delivery<'weft.step.result'>): Promise<void> {
     const r = delivery.data;
-    await this.apply(r.runId, (at) =>
+    await this.untilCommitted(delivery, () => this.apply(r.runId, (at) =>
       r.outcome === 'completed'
         ? { type: 'step.completed', at, stepId: r.stepId, attempt: r.attempt, token: r.token, output: r.output }
         : { type: 'step.failed', at, stepId: r.stepId, attempt: r.attempt, token: r.token, error: r.error },
-    );
+    ));
   }
 
   private async onHeartbeat(delivery: Delivery<'weft.step.heartbeat'>): Promise<void> {
     const h = delivery.data;
-    await this.apply(h.runId, (at) =>
+    await this.untilCommitted(delivery, () => this.apply(h.runId, (at) =>
       h.phase === 'started'
         ? { type: 'step.started', at, stepId: h.stepId, attempt: h.attempt, token: h.token, workerId: h.workerId }
         : { type: 'step.heartbeat', at, stepId: h.stepId, attempt: h.attempt, token: h.token },
-    );
+    ));
+  }
+
+  /**
+   * Runs a message's use case until the database answers. Through an outage the delivery
+   * is held (working() keeps the broker from redelivering it), never acked and not nak'ed:
+   * every redelivery counts towards the consumer's max deliveries, and a result
+   * dead-lettered during a long outage would be lost. Other errors propagate (nak, and
+   * in the end a dead letter); on stop() the hold ends and the broker redelivers later.
+   */
+  private async untilCommitted<T>(delivery: Pick<Delivery<Subject>, 'subject' | 'working'>, work: () => Promise<T>): Promise<T> {
+    for (let held = 0; ; held++) {
+      try {
+        return await work();
+      } catch (error) {
+        if (!(error instanceof RunStoreError && error.code === 'STORE_UNAVAILABLE') || !this.running) throw error;
+        if (held === 0) this.log.warn('database unavailable: holding the message until it answers', { subject: delivery.subject, error: error.message });
+        await delivery.working();
+        await new Promise<void>((resolve) => {
+          const wake = (): void => {
+            clearTimeout(timer);
+            this.holding.delete(wake);
+            resolve();
+          };
+          const timer = setTimeout(wake, Math.min(100 * 2 ** held, 2_000));
+          this.holding.add(wake);
+        });
+      }
+    }
   }
 
   private async recoverInFlight(): Promise<void> {

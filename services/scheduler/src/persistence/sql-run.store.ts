@@ -1,5 +1,14 @@
 import { type RunState, type StepState, TERMINAL_RUN_STATUSES } from '@weft/core';
-import { type DatabaseConfig, DbError, type PgliteDatabase, createDataSource, pendingMigrations, runMigrations, withTransaction } from '@weft/db';
+import {
+  type DatabaseConfig,
+  DbError,
+  type PgliteDatabase,
+  createDataSource,
+  isDatabaseUnavailable,
+  pendingMigrations,
+  runMigrations,
+  withTransaction,
+} from '@weft/db';
 import { type DataSource, type EntityManager } from 'typeorm';
 import {
   type CreateRunOptions,
@@ -335,7 +344,11 @@ export class SqlRunStore implements RunStore {
 
   private track<T>(work: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new RunStoreError('STORE_CLOSED', 'the run store is closed'));
-    const running = work();
+    const running = work().catch((error: unknown) => {
+      // Callers hold messages through an outage instead of failing them: tell them apart.
+      if (isDatabaseUnavailable(error)) throw new RunStoreError('STORE_UNAVAILABLE', `database unavailable: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw error;
+    });
     this.inFlight.add(running);
     const forget = () => this.inFlight.delete(running);
     void running.then(forget, forget);

@@ -7,6 +7,10 @@ import type { RunState, RunStatus, TimerKind } from '@weft/core';
  *
  * The store never decides anything: the scheduler hands it a Transition (new
  * state + the messages and timers it causes) and the store writes it atomically.
+ *
+ * A call that fails because the database cannot be reached rejects with RunStoreError
+ * `STORE_UNAVAILABLE` (and wrote nothing, or committed before the connection dropped:
+ * callers retry, which is safe because transitions are idempotent).
  */
 export interface RunStore {
   /** Database time, epoch ms. Leases and timers use it, never a worker's clock. */
