@@ -10,8 +10,7 @@ import { waitFor } from './support/wait.util';
 // the happy path, replicas sharing a queue, duplicate/stale results, poison messages.
 describeDistributed('distributed runtime (separate processes)', { nats: true, postgres: true }, () => {
   scenario('a workflow runs across a scheduler process and an executor process', 30_000, async (s) => {
-    await s.spawn('scheduler');
-    const executor = await s.spawn('executor');
+    const [, executor] = await Promise.all([s.spawn('scheduler'), s.spawn('executor')]);
     const runId = await s.submit('across-processes', [
       { id: 'a', with: { file: s.recordFile } },
       { id: 'b', needs: ['a'], with: { file: s.recordFile } },
@@ -32,8 +31,7 @@ describeDistributed('distributed runtime (separate processes)', { nats: true, po
   });
 
   scenario('two executor replicas share a queue: a fan-out of 40 steps, each handler runs exactly once', 45_000, async (s) => {
-    await s.spawn('scheduler');
-    const [one, two] = await Promise.all([s.spawn('executor'), s.spawn('executor')]);
+    const [, one, two] = await Promise.all([s.spawn('scheduler'), s.spawn('executor'), s.spawn('executor')]);
     const fan = Array.from({ length: 40 }, (_, i) => ({ id: `f${i}`, needs: ['root'], with: { file: s.recordFile, ms: 50 } }));
     const runId = await s.submit('fan-out', [{ id: 'root', with: { file: s.recordFile } }, ...fan, { id: 'join', needs: fan.map((f) => f.id), with: { file: s.recordFile } }]);
     const run = await s.waitForStatus(runId, 'completed', 35_000);
@@ -60,8 +58,7 @@ describeDistributed('distributed runtime (separate processes)', { nats: true, po
   });
 
   scenario('a duplicate or stale result changes nothing', 30_000, async (s) => {
-    await s.spawn('scheduler');
-    await s.spawn('executor');
+    await Promise.all([s.spawn('scheduler'), s.spawn('executor')]);
     const runId = await s.submit('duplicates', [{ id: 'a', with: { file: s.recordFile } }]);
     const done = await s.waitForStatus(runId, 'completed', 20_000);
     const step = done.steps.a;
@@ -92,8 +89,7 @@ describeDistributed('distributed runtime (separate processes)', { nats: true, po
   });
 
   scenario('poison messages are dead-lettered with a reason, and the scheduler keeps working', 30_000, async (s) => {
-    await s.spawn('scheduler');
-    await s.spawn('executor');
+    await Promise.all([s.spawn('scheduler'), s.spawn('executor')]);
     const bus = await s.bus();
     const nc = await rawPublisher(s.natsUrl);
     try {

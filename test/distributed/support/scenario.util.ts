@@ -46,6 +46,7 @@ export class Scenario {
   readonly schema = randomSchemaName('dist');
   natsUrl = SHARED_NATS_URL;
   private readonly processes: ServiceProcess[] = [];
+  private readonly spawned = new Map<string, number>();
   private readonly logSources: (() => string)[] = [];
   private readonly cleanups: (() => Promise<void>)[] = [];
   private openedBus: JetStreamBus | undefined;
@@ -84,7 +85,9 @@ export class Scenario {
   }
 
   async spawn(name: ServiceName, overrides: Record<string, string> = {}, options: { label?: string; waitReady?: boolean } = {}): Promise<ServiceProcess> {
-    const label = options.label ?? `${name}#${this.processes.filter((p) => p.label.startsWith(name)).length + 1}`;
+    const count = (this.spawned.get(name) ?? 0) + 1;
+    this.spawned.set(name, count);
+    const label = options.label ?? `${name}#${count}`;
     // Registered before it is ready, so a service that never gets ready is still killed and its output shown.
     const service = await spawnService(name, this.env(overrides), { label, waitReady: false });
     this.processes.push(service);
@@ -246,6 +249,7 @@ export function scenario(title: string, budgetMs: number, body: (s: Scenario) =>
       } finally {
         clearTimeout(timer);
         const problems = await s.close();
+
         if (problems.length > 0) console.warn(`cleanup of "${title}": ${problems.join('; ')}`);
       }
     },

@@ -46,3 +46,18 @@ function describe(value: unknown): string {
     return String(value);
   }
 }
+
+/**
+ * Keeps a fault in place for `durationMs` while checking an invariant all along: resolves
+ * if `check` held at every probe, rejects with the first violation. For "nothing happens
+ * while X is down" claims, where there is no event to wait for.
+ */
+export async function holdsFor(durationMs: number, check: () => Promise<void> | void, intervalMs = 200): Promise<void> {
+  const until = Date.now() + durationMs;
+  for (;;) {
+    await check();
+    const left = until - Date.now();
+    if (left <= 0) return;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, left)));
+  }
+}
