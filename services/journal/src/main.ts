@@ -3,11 +3,10 @@ import { Module } from '@nestjs/common';
 import { JetStreamBus } from '@weft/bus';
 import { ConfigError, loadConfig } from '@weft/config';
 import { databaseConfigFromEnv } from '@weft/db';
-import { bootService, HealthModule, ShutdownModule } from '@weft/platform';
+import { bootService, createLogger, HealthModule, ShutdownModule } from '@weft/platform';
 import { journalRetentionFromEnv } from './journal.config';
 import { JournalModule } from './journal.module';
 import { openJournalStore } from './persistence/sql-journal.store';
-import type { JournalLogger } from './transport/journal-events.handler';
 
 /** The journal as its own process: NATS_URL and DATABASE_URL are required. */
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -15,9 +14,10 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   if (!config.NATS_URL) throw new ConfigError([{ variable: 'NATS_URL', message: 'required for the journal service (use `weft dev` for embedded mode)' }]);
   if (!config.DATABASE_URL) throw new ConfigError([{ variable: 'DATABASE_URL', message: 'required for the journal service (use `weft dev` for embedded mode)' }]);
   const retention = journalRetentionFromEnv(env);
+  const logger = createLogger({ level: config.LOG_LEVEL, service: 'journal' });
   const bus = await JetStreamBus.connect({ servers: config.NATS_URL.split(','), name: 'weft-journal', prefix: config.WEFT_NATS_PREFIX });
   const { store, dataSource } = await openJournalStore(databaseConfigFromEnv(env), { migrate: config.WEFT_MIGRATE });
-  const journal = JournalModule.forRoot({ bus, store, ...(retention && { retention }), logger: stderrLogger(config.LOG_LEVEL) });
+  const journal = JournalModule.forRoot({ bus, store, ...(retention && { retention }), logger });
 
   @Module({
     imports: [
@@ -32,19 +32,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   })
   class JournalAppModule {}
 
-  const service = await bootService(JournalAppModule, { name: 'journal', port: config.PORT, host: config.HOST });
-  process.stdout.write(`weft journal listening on ${service.url}\n`);
-}
-
-/** One JSON line per log record on stderr, at or above `level`. */
-function stderrLogger(level: string): JournalLogger {
-  const order = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
-  const min = level === 'silent' ? Number.POSITIVE_INFINITY : order.indexOf(level);
-  const at = (name: string) => (msg: string, fields?: Record<string, unknown>) => {
-    if (order.indexOf(name) < min) return;
-    process.stderr.write(`${JSON.stringify({ level: name, service: 'journal', time: new Date().toISOString(), msg, ...fields })}\n`);
-  };
-  return { info: at('info'), warn: at('warn'), error: at('error') };
+  const service = await bootService(JournalAppModule, { name: 'journal', port: config.PORT, host: config.HOST, logger });
+  logger.info(`weft journal listening on ${service.url}`);
 }
 
 if (require.main === module) {
