@@ -5,6 +5,7 @@ import {
   type OutboxRecord,
   type RunFilter,
   type RunStore,
+  type RunStoreStats,
   type TimerRecord,
   type Transition,
   timerKey,
@@ -104,6 +105,23 @@ export class MemoryRunStore implements RunStore {
       }
     }
     return out;
+  }
+
+  async stats(): Promise<RunStoreStats> {
+    const now = this.clock();
+    const activeRuns: RunStoreStats['activeRuns'] = {};
+    let oldestRun: number | undefined;
+    for (const run of this.runs.values()) {
+      if (TERMINAL_RUN_STATUSES.includes(run.status)) continue;
+      activeRuns[run.status] = (activeRuns[run.status] ?? 0) + 1;
+      oldestRun = Math.min(oldestRun ?? run.createdAt, run.createdAt);
+    }
+    let oldestMessage: number | undefined;
+    for (const message of this.outbox.values()) oldestMessage = Math.min(oldestMessage ?? message.createdAt, message.createdAt);
+    const stats: RunStoreStats = { activeRuns, outboxBacklog: this.outbox.size };
+    if (oldestRun !== undefined) stats.oldestActiveRunAgeMs = Math.max(0, now - oldestRun);
+    if (oldestMessage !== undefined) stats.oldestOutboxAgeMs = Math.max(0, now - oldestMessage);
+    return stats;
   }
 
   async close(): Promise<void> {

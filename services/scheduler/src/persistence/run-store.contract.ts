@@ -264,6 +264,32 @@ export function describeRunStoreContract(name: string, make: () => Promise<RunSt
       });
     });
 
+    describe('stats', () => {
+      it('counts live runs by status with the oldest one\'s age, and the unpublished outbox with its oldest message\'s age', async () => {
+        expect(await store.stats()).toEqual({ activeRuns: {}, outboxBacklog: 0 });
+        const now = await store.now();
+        const older = runningRun(uniqueId('run'), { createdAt: now - 60_000 });
+        const newer = runningRun(uniqueId('run'), { createdAt: now - 1_000 });
+        const queued = runningRun(uniqueId('run'), { status: 'queued', createdAt: now - 5_000 });
+        const done = finishedRun(uniqueId('run'), { createdAt: now - 3_600_000 });
+        for (const state of [older, newer, queued, done]) {
+          await store.createRun(uniqueId('key'), () => transition(state, { outbox: state === older ? [message(state.runId, 1), message(state.runId, 2)] : [] }));
+        }
+        const stats = await store.stats();
+        expect(stats.activeRuns).toEqual({ running: 2, queued: 1 });
+        expect(stats.oldestActiveRunAgeMs).toBeGreaterThanOrEqual(60_000);
+        expect(stats.oldestActiveRunAgeMs).toBeLessThan(60_000 + 60_000);
+        expect(stats.outboxBacklog).toBe(2);
+        expect(stats.oldestOutboxAgeMs).toBeGreaterThanOrEqual(0);
+        expect(stats.oldestOutboxAgeMs).toBeLessThan(60_000);
+
+        await store.markPublished((await allPending()).map((m) => m.id));
+        const after = await store.stats();
+        expect(after.outboxBacklog).toBe(0);
+        expect(after.oldestOutboxAgeMs).toBeUndefined();
+      });
+    });
+
     describe('timers', () => {
       it('schedules, upserts by key, cancels, and reports due timers in fire order', async () => {
         const state = runningRun(uniqueId('run'));

@@ -17,6 +17,7 @@ import {
   type OutboxRecord,
   type RunFilter,
   type RunStore,
+  type RunStoreStats,
   type TimerKey,
   type TimerRecord,
   type Transition,
@@ -254,6 +255,26 @@ export class SqlRunStore implements RunStore {
         [iso(now), limit, JSON.stringify(TERMINAL_RUN_STATUSES)],
       );
       return rows.map((row) => ({ runId: row.run_id, stepId: row.step_id, attempt: row.attempt }));
+    });
+  }
+
+  /** One round trip; the partial outbox index and (status, created_at) index keep it cheap. */
+  stats(): Promise<RunStoreStats> {
+    return this.track(async () => {
+      const rows: { active: Record<string, number>; oldest_run_ms: number | null; backlog: number; oldest_outbox_ms: number | null }[] = await this.dataSource.query(
+        `WITH live AS (SELECT status, created_at FROM runs WHERE status NOT IN (SELECT jsonb_array_elements_text($1::jsonb)))
+         SELECT
+           (SELECT coalesce(jsonb_object_agg(status, n), '{}'::jsonb) FROM (SELECT status, count(*)::int AS n FROM live GROUP BY status) AS s) AS active,
+           (SELECT (extract(epoch FROM clock_timestamp() - min(created_at)) * 1000)::float8 FROM live) AS oldest_run_ms,
+           (SELECT count(*)::int FROM outbox WHERE published_at IS NULL) AS backlog,
+           (SELECT (extract(epoch FROM clock_timestamp() - min(created_at)) * 1000)::float8 FROM outbox WHERE published_at IS NULL) AS oldest_outbox_ms`,
+        [JSON.stringify(TERMINAL_RUN_STATUSES)],
+      );
+      const row = rows[0];
+      const stats: RunStoreStats = { activeRuns: row.active, outboxBacklog: row.backlog };
+      if (row.oldest_run_ms !== null) stats.oldestActiveRunAgeMs = Math.max(0, Math.round(row.oldest_run_ms));
+      if (row.oldest_outbox_ms !== null) stats.oldestOutboxAgeMs = Math.max(0, Math.round(row.oldest_outbox_ms));
+      return stats;
     });
   }
 

@@ -55,6 +55,9 @@ export interface RunStore {
   /** Queued or running steps whose lease expired (the worker went silent). */
   expiredLeases(now: number, limit: number): Promise<LeaseRef[]>;
 
+  /** Counts for metrics, read on every Prometheus scrape: keep it one cheap query. Ages are database time. */
+  stats(): Promise<RunStoreStats>;
+
   /** Waits for calls in flight. A SQL store then rejects new calls; its DataSource stays the caller's to destroy. */
   close(): Promise<void>;
 }
@@ -62,6 +65,17 @@ export interface RunStore {
 export interface CreateRunOptions {
   /** The run's namespace; idempotency keys are unique per namespace. @default the store's own (`default`) */
   namespace?: string;
+}
+
+export interface RunStoreStats {
+  /** Runs in a non-terminal status, by status (statuses with none are absent). */
+  activeRuns: Partial<Record<RunStatus, number>>;
+  /** Age of the oldest non-terminal run (ms since it was created); undefined when there is none. */
+  oldestActiveRunAgeMs?: number;
+  /** Outbox messages not yet published. */
+  outboxBacklog: number;
+  /** Age of the oldest unpublished outbox message (ms); undefined when there is none. */
+  oldestOutboxAgeMs?: number;
 }
 
 export interface RunFilter {
