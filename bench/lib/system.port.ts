@@ -1,0 +1,60 @@
+/** What every system under test offers the workloads (bench/lib/workloads.ts). */
+
+/** The DAG shapes the workloads run; every step is a no-op unless said otherwise. */
+export type Shape =
+  /** W1 / W4: s0 -> s1 -> ... */
+  | { kind: 'chain'; steps: number }
+  /** W2: src -> width branches -> join */
+  | { kind: 'fan'; width: number }
+  /** W3: `layers` layers of `width` steps; each step needs every step of the layer before. */
+  | { kind: 'diamond'; layers: number; width: number }
+  /** Memory: a first step that sleeps `sleepMs`, then a no-op. */
+  | { kind: 'sleeper'; sleepMs: number };
+
+export const stepCount = (shape: Shape): number => {
+  switch (shape.kind) {
+    case 'chain':
+      return shape.steps;
+    case 'fan':
+      return shape.width + 2;
+    case 'diamond':
+      return shape.layers * shape.width;
+    case 'sleeper':
+      return 2;
+  }
+};
+
+/** Start and end of one step, in the system's own clock (ms); only differences are used. */
+export interface StepTiming {
+  id: string;
+  start: number;
+  end: number;
+}
+
+export interface RunOutcome {
+  /** performance.now() just before the run was requested. */
+  submittedAt: number;
+  /** performance.now() when this process learned the run finished. */
+  finishedAt: number;
+  /** Chains only, when asked for: steps in chain order. */
+  steps?: StepTiming[];
+}
+
+export interface BenchSystem {
+  readonly name: string;
+  setup(): Promise<void>;
+  /** Durability settings printed beside the numbers. */
+  durability(): Promise<Record<string, string>>;
+  /** Requests a run; `finished` resolves once it has completed. */
+  start(shape: Shape, options?: { timings?: boolean }): Promise<{ finished: Promise<RunOutcome> }>;
+  /** Starts a run nobody waits for (memory per waiting run); Weft only. */
+  startDetached?(shape: Shape): Promise<void>;
+  /** Cost counters (commits, messages, commands, ...) since the last call; optional. */
+  counters?(): Promise<Record<string, number>>;
+  teardown(): Promise<void>;
+}
+
+/** Chain step ids are `s<i>`: sorts timings into chain order. */
+export function chainOrder(steps: StepTiming[]): StepTiming[] {
+  return [...steps].sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1)));
+}
