@@ -74,6 +74,29 @@ export function buildProgram(io: Io, result: { code: number }): Command {
       result.code = await lazy<typeof import('./commands/migrate.command')>('./commands/migrate.command').migrateCommand(io);
     });
 
+  program
+    .command('history')
+    .description("a run's story from the journal: timeline, attempts, errors; embedded (weft dev's database) or --api; exit 0, 2 unknown run")
+    .argument('<runId>', 'the run id')
+    .option('--api <url>', 'a deployment API, e.g. http://127.0.0.1:8080')
+    .option('--json', 'print the history as JSON')
+    .action(async (runId: string, opts: { api?: string; json?: boolean }) => {
+      result.code = await lazy<typeof import('./commands/history.command')>('./commands/history.command').historyCommand(runId, opts, io);
+    });
+
+  program
+    .command('insights')
+    .description('failure hotspots, duration trend and per-step figures from analytics; embedded or --api')
+    .option('-w, --workflow <name>', 'one workflow (default: all)')
+    .option('--since <when>', 'window start: a duration back from now (24h, 7d) or an ISO time', '24h')
+    .option('--until <when>', 'window end (default: now)')
+    .option('--window <n>', 'trend points in the moving average (default: 3)')
+    .option('--api <url>', 'a deployment API, e.g. http://127.0.0.1:8080')
+    .option('--json', 'print the insights as JSON')
+    .action(async (opts: { workflow?: string; since?: string; until?: string; window?: string; api?: string; json?: boolean }) => {
+      result.code = await lazy<typeof import('./commands/insights.command')>('./commands/insights.command').insightsCommand(opts, io);
+    });
+
   return program;
 }
 

@@ -1,0 +1,29 @@
+import { EXIT } from '../exit-codes';
+import type { FetchLike } from '../insights/api-client.util';
+import { renderHistory } from '../insights/history.view';
+import { exitCodeFor } from '../insights/exit-code.util';
+import { openHistoryReader } from '../insights/readers.util';
+import type { Io } from '../io';
+
+export interface HistoryOptions {
+  json?: boolean;
+  /** A deployment's API (http://host:port); absent: the embedded database `weft dev` writes. */
+  api?: string;
+}
+
+/** `weft history <runId>`: the run's story from the journal; exit 0, 2 when the run is unknown. */
+export async function historyCommand(runId: string, options: HistoryOptions, io: Io, env: NodeJS.ProcessEnv = process.env, fetchImpl?: FetchLike): Promise<number> {
+  try {
+    const reader = await openHistoryReader({ env, io, ...(options.api !== undefined && { api: options.api }), ...(fetchImpl && { fetch: fetchImpl }) });
+    try {
+      const history = await reader.history(runId);
+      if (options.json) io.out(JSON.stringify(history, null, 2));
+      else for (const line of renderHistory(history)) io.out(line);
+      return EXIT.ok;
+    } finally {
+      await reader.close();
+    }
+  } catch (error) {
+    return exitCodeFor(error, io);
+  }
+}

@@ -1,0 +1,39 @@
+import { EXIT } from '../exit-codes';
+import type { FetchLike } from '../insights/api-client.util';
+import { exitCodeFor } from '../insights/exit-code.util';
+import { renderInsights } from '../insights/insights.view';
+import { openInsightsReader } from '../insights/readers.util';
+import type { Io } from '../io';
+
+export interface InsightsOptions {
+  workflow?: string;
+  /** ISO time or a duration back from now. @default 24h */
+  since?: string;
+  until?: string;
+  /** Trend points in the moving average. @default 3 */
+  window?: string;
+  json?: boolean;
+  api?: string;
+}
+
+/** `weft insights`: failure hotspots, duration trend, per-step figures; exit 0, 2 for bad flags. */
+export async function insightsCommand(options: InsightsOptions, io: Io, env: NodeJS.ProcessEnv = process.env, fetchImpl?: FetchLike): Promise<number> {
+  try {
+    const reader = await openInsightsReader({ env, io, ...(options.api !== undefined && { api: options.api }), ...(fetchImpl && { fetch: fetchImpl }) });
+    try {
+      const summary = await reader.summary({
+        ...(options.workflow !== undefined && { workflow: options.workflow }),
+        since: options.since ?? '24h',
+        ...(options.until !== undefined && { until: options.until }),
+        ...(options.window !== undefined && { window: options.window }),
+      });
+      if (options.json) io.out(JSON.stringify(summary, null, 2));
+      else for (const line of renderInsights(summary)) io.out(line);
+      return EXIT.ok;
+    } finally {
+      await reader.close();
+    }
+  } catch (error) {
+    return exitCodeFor(error, io);
+  }
+}

@@ -1,0 +1,45 @@
+import { formatMs, type RunHistory, type StepHistory } from '@weft/journal';
+import { renderTable } from './table.util';
+
+/** `weft history <runId>`: a header, the timeline, the steps, and what the journal could not know. */
+export function renderHistory(history: RunHistory): string[] {
+  const { run } = history;
+  const took = run.durationMs !== null ? ` in ${formatMs(run.durationMs)}` : '';
+  const lines = [`run ${run.runId} · ${run.workflow} version ${run.version} · ${run.status}${took}`];
+  const facts = [
+    run.queuedAt !== null ? `queued ${run.queuedAt}` : undefined,
+    run.correlationId !== null ? `correlation ${run.correlationId}` : undefined,
+    run.traceId !== null ? `trace ${run.traceId}` : undefined,
+    run.restarts > 0 ? `re-run ${run.restarts} time(s)` : undefined,
+    `${run.events} event(s)`,
+  ].filter((fact): fact is string => fact !== undefined);
+  lines.push(facts.join(' · '), '');
+
+  const offsets = history.timeline.map((item) => `+${formatMs(item.offsetMs)}`);
+  const width = Math.max(0, ...offsets.map((o) => o.length));
+  history.timeline.forEach((item, i) => lines.push(`  ${(offsets[i] ?? '').padStart(width)}  ${item.text}`));
+
+  if (history.steps.length > 0) {
+    lines.push('');
+    lines.push(
+      ...renderTable(
+        ['STEP', 'STATUS', 'ATTEMPTS', 'DURATION', 'NOTE'],
+        history.steps.map((step) => [step.stepId, step.status, String(step.attempts.length), step.durationMs === null ? '-' : formatMs(step.durationMs), note(step)]),
+      ),
+    );
+  }
+  if (run.error !== null) lines.push('', `error: ${run.error.code} ${run.error.message}`);
+  if (run.outputs !== null) lines.push('', `outputs: ${JSON.stringify(run.outputs)}`);
+  for (const text of history.notes) lines.push('', `note: ${text}`);
+  return lines;
+}
+
+/** Why the step is where it is: failed attempts, the final error, the skip or cancel reason. */
+function note(step: StepHistory): string {
+  const notes = step.attempts
+    .filter((a) => a.error !== null && !(step.status === 'failed' && a.attempt === step.attempts[step.attempts.length - 1]?.attempt))
+    .map((a) => `attempt ${a.attempt}: ${a.error?.code ?? ''} ${a.error?.message ?? ''}`.trimEnd());
+  if (step.status === 'failed' && step.error !== null) notes.push(`${step.error.code} ${step.error.message}`);
+  if (step.reason !== null) notes.push(step.reason);
+  return notes.join('; ');
+}
