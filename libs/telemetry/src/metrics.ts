@@ -178,16 +178,19 @@ function createSampledGauge(name: SampledGauge): Gauge {
         }),
       );
       this.reset();
-      for (const sample of samples.flat()) this.set(sample.labels ?? {}, sample.value);
+      const all = samples.flat();
+      for (const sample of all) this.set(sample.labels ?? {}, sample.value);
+      // Without a sample (no source any more, or its source failed) say nothing rather than a made-up 0.
+      if (all.length === 0 && labelNames.length === 0) this.remove({});
     },
   });
 }
 
 /**
  * Shares one read between the gauges a source feeds (four gauges, one database
- * query per scrape): the result is reused for `ttlMs`.
+ * query per scrape: a scrape collects every gauge at once): the result is reused for `ttlMs`.
  */
-export function sharedSample<T>(read: () => Promise<T>, ttlMs = 1000): () => Promise<T> {
+export function sharedSample<T>(read: () => Promise<T>, ttlMs = 250): () => Promise<T> {
   let cached: { at: number; value: Promise<T> } | undefined;
   return () => {
     const now = Date.now();

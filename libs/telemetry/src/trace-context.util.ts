@@ -95,3 +95,8 @@ export function markFailed(span: Span, error: unknown, message?: string): void {
 export function detached<T>(work: () => T): T {
   return context.with(ROOT_CONTEXT, work);
 }
+
+/** Runs `work` with the context a carrier holds as the active one (no parent when it holds none). */
+export function underCarrier<T>(carrier: TraceCarrier | undefined, work: () => T): T {
+  return context.with(extractTrace(carrier), work);
+}

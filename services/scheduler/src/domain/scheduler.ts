@@ -15,6 +15,8 @@ import {
 import type { LeaseRef, OutboxRecord, RunStore, TimerRecord } from '../ports/run-store.port';
 import { adhocOnlyCatalog, type WorkflowCatalog } from '../ports/workflow-catalog.port';
 import { RunStoreError } from '../persistence/run-store.errors';
+import { carrierOf, detached, inSpan, recordRunStarted, underCarrier } from '@weft/telemetry';
+import { sampleRunStore, TransitionTelemetry, withRunTraceContext } from './run-telemetry.util';
 import { toTransition } from './transition.util';
 
 export interface SchedulerOptions {
@@ -89,6 +91,7 @@ export class Scheduler {
   private ticking: Promise<void> | undefined;
   /** Wakes handlers holding messages through a database outage, so stop() is not kept waiting. */
   private readonly holding = new Set<() => void>();
+  private unsample: (() => void) | undefined;
 
   constructor(options: SchedulerOptions) {
     this.bus = options.bus;
@@ -113,10 +116,13 @@ export class Scheduler {
     // Whatever a previous process committed but did not publish goes out now.
     this.kickRelay();
     this.scheduleTick(0);
+    this.unsample ??= sampleRunStore(this.store);
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    this.unsample?.();
+    this.unsample = undefined;
     if (this.timer) clearTimeout(this.timer);
     for (const wake of this.holding) wake();
     await Promise.all(this.subscriptions.splice(0).map((s) => s.drain()));
@@ -126,20 +132,31 @@ export class Scheduler {
 
   /** Starts a run (idempotent by key within its namespace). Throws RunRejectedError for requests that can never run. */
   async startRun(request: RunRequested, options: StartRunOptions = {}): Promise<{ runId: string; created: boolean }> {
-    const { spec, version } = await this.resolveSpec(request);
-    const resolved = resolveInputs(spec, request.inputs ?? {});
-    const inputErrors = resolved.diagnostics.filter((d) => d.severity === 'error');
-    if (inputErrors.length > 0) throw new RunRejectedError(inputErrors.map((d) => `${d.path}: ${d.message}`).join('; '));
     const runId = request.runId ?? randomUUID();
-    const result = await this.store.createRun(request.idempotencyKey, (now) => {
-      const created = createRun({ runId, spec, version, inputs: resolved.inputs, at: now, correlationId: request.correlationId, reuse: options.reuse });
-      const started = decide(created.state, { type: 'run.start', at: now }, this.decideOptions);
-      const transition = toTransition(undefined, { state: started.state, commands: [...created.commands, ...started.commands] });
-      if (!transition) throw new Error('createRun produced no transition');
-      return transition;
-    }, { namespace: options.namespace });
-    this.kickRelay();
-    return result;
+    // The run's root span: its context is stored with the run, and everything the run publishes descends from it.
+    return inSpan(`run.start ${request.workflow}`, { attributes: { 'weft.run.id': runId, 'weft.workflow': request.workflow } }, async (span) => {
+      const { spec, version, inputs } = await inSpan('run.validate', {}, async () => {
+        const found = await this.resolveSpec(request);
+        const resolved = resolveInputs(found.spec, request.inputs ?? {});
+        const inputErrors = resolved.diagnostics.filter((d) => d.severity === 'error');
+        if (inputErrors.length > 0) throw new RunRejectedError(inputErrors.map((d) => `${d.path}: ${d.message}`).join('; '));
+        return { ...found, inputs: resolved.inputs };
+      });
+      const trace = carrierOf(span);
+      const result = await inSpan('run.persist', {}, () =>
+        this.store.createRun(request.idempotencyKey, (now) => {
+          const created = createRun({ runId, spec, version, inputs, at: now, correlationId: request.correlationId, reuse: options.reuse });
+          const started = decide(withRunTraceContext(created.state, trace), { type: 'run.start', at: now }, this.decideOptions);
+          const transition = toTransition(undefined, { state: started.state, commands: [...created.commands, ...started.commands] });
+          if (!transition) throw new Error('createRun produced no transition');
+          return transition;
+        }, { namespace: options.namespace }),
+      );
+      span.setAttributes({ 'weft.run.id': result.runId, 'weft.run.created': result.created });
+      if (result.created) recordRunStarted(spec.name);
+      this.kickRelay();
+      return result;
+    });
   }
 
   async cancelRun(runId: string, reason = 'canceled by user'): Promise<RunState | undefined> {
@@ -158,11 +175,17 @@ export class Scheduler {
   /** Applies one event to a run: the single path every change takes. */
   async apply(runId: string, event: (at: number) => EngineEvent, fired?: TimerRecord): Promise<RunState | undefined> {
     let earliest: number | undefined;
-    const state = await this.store.updateRun(runId, (current, now) => {
-      const transition = toTransition(current, decide(current, event(now), this.decideOptions), fired ? [fired] : []);
-      for (const t of transition?.schedule ?? []) earliest = Math.min(earliest ?? t.fireAt, t.fireAt);
-      return transition;
-    });
+    const telemetry = new TransitionTelemetry();
+    const state = await this.store
+      .updateRun(runId, (current, now) => {
+        const happened = event(now);
+        const transition = toTransition(current, decide(current, happened, this.decideOptions), fired ? [fired] : []);
+        telemetry.observe(current, happened, transition?.state);
+        for (const t of transition?.schedule ?? []) earliest = Math.min(earliest ?? t.fireAt, t.fireAt);
+        return transition;
+      })
+      .catch((error: unknown) => telemetry.failed(error));
+    telemetry.committed();
     this.kickRelay();
     if (earliest !== undefined) await this.wakeAt(earliest);
     return state;
@@ -257,7 +280,8 @@ export class Scheduler {
       this.relayAgain = true;
       return;
     }
-    this.relaying = this.relay()
+    // Detached: the relay publishes each row under its run's trace, not under whichever request kicked it.
+    this.relaying = detached(() => this.relay())
       .catch((error: unknown) => this.log.error('outbox relay failed; will retry', { error: String(error) }))
       .finally(() => {
         this.relaying = undefined;
@@ -278,9 +302,12 @@ export class Scheduler {
         batch.map((row) => {
           const options = { msgId: row.msgId, headers: row.headers };
           // The contract was checked when the row was built; the bus re-validates on delivery.
-          return row.kind === 'broadcast'
-            ? this.bus.broadcast(row.subject as 'weft.run.cancel', row.payload as never, options)
-            : this.bus.publish(row.subject as 'weft.step.result', row.payload as never, options);
+          // The row's headers hold its run's trace context: the PRODUCER span becomes its child.
+          return underCarrier(row.headers, () =>
+            row.kind === 'broadcast'
+              ? this.bus.broadcast(row.subject as 'weft.run.cancel', row.payload as never, options)
+              : this.bus.publish(row.subject as 'weft.step.result', row.payload as never, options),
+          );
         }),
       );
       await this.store.markPublished(batch.map((r) => r.id));
@@ -298,7 +325,8 @@ export class Scheduler {
     if (!this.running) return;
     if (this.timer) clearTimeout(this.timer);
     this.nextTickAt = Date.now() + delayMs;
-    this.timer = setTimeout(() => {
+    // Detached: a timer callback would otherwise inherit the trace of the transition that scheduled it.
+    this.timer = setTimeout(() => detached(() => {
       this.nextTickAt = Number.POSITIVE_INFINITY;
       // Rows a dead relay claimed, or a failed pass (broker or database down) left behind, go out on a later scan.
       this.kickRelay();
@@ -311,7 +339,7 @@ export class Scheduler {
           this.scheduleTick(wait);
         })
         .catch(() => this.scheduleTick(this.pollIntervalMs));
-    }, delayMs);
+    }), delayMs);
   }
 
   /** Fires due timers and reaps expired leases. Safe to run on every replica: stale ones are no-ops. */

@@ -1,6 +1,7 @@
 import { dispatchSubject, eventSubject, type LifecycleEvent, type RunCancel, type StepDispatch, SUBJECTS } from '@weft/contracts';
 import type { Decision, RunState } from '@weft/core';
 import type { OutboxMessage, TimerKey, TimerRecord, Transition } from '../ports/run-store.port';
+import { runTraceContext } from './run-telemetry.util';
 
 /**
  * Turns the core's commands into what the store writes in the same transaction:
@@ -71,6 +72,9 @@ export function toTransition(before: RunState | undefined, decision: Decision<Ru
       }
     }
   }
+  // Every message carries the run's trace context; the relay publishes it as a child span.
+  const trace = runTraceContext(state);
+  if (trace) for (const message of outbox) message.headers = { ...trace, ...message.headers };
   return { state, outbox, schedule, cancel };
 }
 
