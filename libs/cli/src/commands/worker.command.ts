@@ -31,7 +31,14 @@ export async function workerCommand(options: WorkerOptions, io: Io, env: NodeJS.
   for (const path of [...listOf(config.WEFT_ACTIONS), ...options.actions]) actions.push(...(await loadActionsModule(path)));
   const bus = await JetStreamBus.connect({ servers: config.NATS_URL.split(','), name: 'weft-worker', prefix: config.WEFT_NATS_PREFIX });
   const queues = config.WEFT_QUEUES.split(',');
-  const worker = createWorker({ bus, queues, actions, concurrency: config.WEFT_CONCURRENCY, shutdownGraceMs: config.WEFT_SHUTDOWN_GRACE_MS });
+  const worker = createWorker({
+    bus,
+    queues,
+    actions,
+    concurrency: config.WEFT_CONCURRENCY,
+    shutdownGraceMs: config.WEFT_SHUTDOWN_GRACE_MS,
+    heartbeatIntervalMs: config.WEFT_HEARTBEAT_MS,
+  });
   await worker.start();
   io.out(`weft worker: queues ${queues.join(', ')}; actions ${actions.map((a) => a.name).join(', ')}`);
   await new Promise<void>((resolve) => {

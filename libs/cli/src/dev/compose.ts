@@ -36,13 +36,14 @@ export async function composeDev(config: WeftConfig, env: NodeJS.ProcessEnv, act
     imports: [
       // With the in-memory bus nothing survives a restart but the database, so steps
       // that were in flight when the last process stopped are dispatched again at once.
-      SchedulerModule.forRoot({ bus, store, pollIntervalMs: config.WEFT_POLL_INTERVAL_MS, recoverInFlightOnStart: embeddedBus }),
+      SchedulerModule.forRoot({ bus, store, pollIntervalMs: config.WEFT_POLL_INTERVAL_MS, leaseMs: config.WEFT_LEASE_MS, recoverInFlightOnStart: embeddedBus }),
       ExecutorModule.forRoot({
         bus,
         queues: embeddedBus ? ['*'] : queuesOf(config),
         actions: [...builtinActions(), ...actions],
         concurrency: config.WEFT_CONCURRENCY,
         shutdownGraceMs: config.WEFT_SHUTDOWN_GRACE_MS,
+        heartbeatIntervalMs: config.WEFT_HEARTBEAT_MS,
       }),
       HealthModule.forRoot([
         { name: 'bus', check: () => bus.health() },
