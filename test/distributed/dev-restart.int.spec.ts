@@ -1,0 +1,73 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ServiceProcess, spawnTs } from './support/service-process.util';
+import { waitFor } from './support/wait.util';
+
+interface RunLine {
+  status: string;
+  steps: { id: string; status: string; attempt: number }[];
+}
+
+const runLines = (service: ServiceProcess): RunLine[] =>
+  service
+    .output()
+    .split('\n')
+    .map((line) => /\] RUN (.*)$/.exec(line)?.[1])
+    .filter((json): json is string => json !== undefined)
+    .map((json) => JSON.parse(json) as RunLine);
+
+// "Done means": a run waiting in embedded mode (`weft dev`: in-memory bus, PGlite on
+// disk, no NATS or PostgreSQL) survives kill -9 of the process and finishes after a restart.
+describe('weft dev restarted mid-run', () => {
+  let dir: string;
+  const started: ServiceProcess[] = [];
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'weft-dev-restart-'));
+  });
+  afterAll(async () => {
+    await Promise.all(started.map((p) => p.kill()));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a run waiting in a sleep is still there after kill -9 and completes after the restart', async () => {
+    const entry = join('test', 'distributed', 'support', 'dev-restart.entry.ts');
+    const env = { WEFT_DATA_DIR: join(dir, 'data'), WEFT_POLL_INTERVAL_MS: '100', TEST_SLEEP: '3s' };
+    const first = await spawnTs('dev#1', entry, env);
+    started.push(first);
+    try {
+      await first.waitForOutput(/SUBMITTED created=true/, 25_000);
+      await first.waitForOutput(/RUN .*"id":"wait","status":"running"/, 15_000);
+      expect(await first.kill()).toEqual({ code: null, signal: 'SIGKILL' });
+      expect(runLines(first).at(-1)?.status).toBe('running');
+
+      const second = await spawnTs('dev#2', entry, env);
+      started.push(second);
+      try {
+        await second.waitForOutput(/SUBMITTED created=false/, 25_000);
+        await second.waitForOutput(/RUN \{"status":"completed"/, 20_000);
+        const final = runLines(second).at(-1);
+        expect(final).toEqual({
+          status: 'completed',
+          steps: [
+            // The sleep in flight at the kill was dispatched again (a lost worker, not a failure).
+            { id: 'wait', status: 'completed', attempt: 2 },
+            { id: 'after', status: 'completed', attempt: 1 },
+          ],
+        });
+        // It closes itself once the run is done.
+        await waitFor(() => !second.running, { timeoutMs: 10_000, what: 'dev#2 to exit' });
+        expect(await second.exited).toEqual({ code: 0, signal: null });
+      } catch (error) {
+        throw withOutput(error, second);
+      }
+    } catch (error) {
+      throw withOutput(error, first);
+    }
+  }, 100_000);
+});
+
+function withOutput(error: unknown, service: ServiceProcess): unknown {
+  if (error instanceof Error) error.message += `\n--- ${service.label} ---\n${service.output()}`;
+  return error;
+}
