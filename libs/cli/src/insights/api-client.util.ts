@@ -1,16 +1,19 @@
+import { STATUS_CODES } from 'node:http';
 import { InsightsCliError } from './insights-cli.errors';
 
 export type FetchLike = (url: string, init?: { signal?: AbortSignal; headers?: Record<string, string> }) => Promise<Response>;
 
 /** The base URL of a deployment's API, without a trailing slash or /v1. */
 export function apiBase(url: string): string {
-  let parsed: URL;
+  let parsed: URL | undefined;
   try {
     parsed = new URL(url);
   } catch {
+    parsed = undefined;
+  }
+  if (parsed?.protocol !== 'http:' && parsed?.protocol !== 'https:') {
     throw new InsightsCliError('INVALID', `--api: expected a URL such as http://127.0.0.1:8080 (got ${JSON.stringify(url)})`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new InsightsCliError('INVALID', `--api: expected an http:// or https:// URL (got ${parsed.protocol}//)`);
   return parsed.toString().replace(/\/+$/, '').replace(/\/v1$/, '');
 }
 
@@ -36,9 +39,10 @@ export async function getJson<T>(base: string, path: string, query: Record<strin
     }
   }
   const problem = parseProblem(text);
-  const detail = problem?.detail ?? (text.trim().slice(0, 200) || response.statusText);
+  const reason = response.statusText || (STATUS_CODES[response.status] ?? '');
+  const detail = problem?.detail ?? (text.trim().slice(0, 200) || reason);
   const code = response.status === 404 ? 'NOT_FOUND' : response.status < 500 ? 'INVALID' : 'API_ERROR';
-  throw new InsightsCliError(code, `${response.status} ${problem?.title ?? response.statusText}: ${detail}`);
+  throw new InsightsCliError(code, `${response.status} ${problem?.title ?? reason}: ${detail}`);
 }
 
 function parseProblem(text: string): { title?: string; detail?: string } | undefined {

@@ -20,8 +20,9 @@ export function renderInsights(summary: InsightSummary): string[] {
   const first = known[0];
   const last = known[known.length - 1];
   const change = trend.change === null ? '' : ` (${trend.change > 0 ? '+' : ''}${Math.round(trend.change * 100)}%, ${trend.direction})`;
-  const range = first !== undefined && last !== undefined ? `  ${formatMs(first)} → ${formatMs(last)}${change}` : '  no completed runs';
-  lines.push(`Trend     ${sparkline(moving)}${range}  [${trend.granularity === 'hour' ? 'hourly' : 'daily'}, moving average of ${trend.window}]`);
+  const how = `[${trend.granularity === 'hour' ? 'hourly' : 'daily'}, moving average of ${trend.window}]`;
+  if (first !== undefined && last !== undefined) lines.push(`Trend     ${sparkline(moving)}  ${formatMs(first)} → ${formatMs(last)}${change}  ${how}`);
+  else lines.push(`Trend     no completed runs to draw  ${how}`);
 
   lines.push('', 'Failure hotspots');
   if (summary.hotspots.length === 0) lines.push('  none: no step failed or retried');
