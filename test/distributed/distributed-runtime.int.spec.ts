@@ -10,7 +10,10 @@ import { waitFor } from './support/wait.util';
 // the happy path, replicas sharing a queue, duplicate/stale results, poison messages.
 describeDistributed('distributed runtime (separate processes)', { nats: true, postgres: true }, () => {
   scenario('a workflow runs across a scheduler process and an executor process', 30_000, async (s) => {
-    const [, executor] = await Promise.all([s.spawn('scheduler'), s.spawn('executor')]);
+    const [scheduler, executor] = await Promise.all([s.spawn('scheduler'), s.spawn('executor')]);
+    // Ready means connected and every durable consumer bound: run requests, results and heartbeats; the dispatch queue.
+    expect((await scheduler.health()).body.checks).toMatchObject({ nats: { ok: true, detail: expect.stringMatching(/3 consumer subscription\(s\) bound/) }, postgres: { ok: true } });
+    expect((await executor.health()).body.checks).toMatchObject({ nats: { ok: true, detail: expect.stringMatching(/1 consumer subscription\(s\) bound/) } });
     const runId = await s.submit('across-processes', [
       { id: 'a', with: { file: s.recordFile } },
       { id: 'b', needs: ['a'], with: { file: s.recordFile } },

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -63,6 +63,15 @@ export class Scenario {
 
   get recordFile(): string {
     return join(this.dir, 'records.jsonl');
+  }
+
+  /** A file `test.record` steps wait for (`with: { until: s.releaseFile }`); `release()` creates it. */
+  get releaseFile(): string {
+    return join(this.dir, 'release');
+  }
+
+  release(): Promise<void> {
+    return writeFile(this.releaseFile, '');
   }
 
   /** Environment of a service in this scenario; `overrides` win. */
