@@ -1,8 +1,10 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { AnalyticsModule, analyticsRetentionFromEnv, openAnalyticsStore } from '@weft/analytics';
 import { type Bus, InMemoryBus, JetStreamBus } from '@weft/bus';
 import { type WeftConfig, queuesOf } from '@weft/config';
 import { type DatabaseConfig, databaseConfigFromEnv } from '@weft/db';
 import { ExecutorModule } from '@weft/executor';
+import { JournalModule, journalRetentionFromEnv, openJournalStore } from '@weft/journal';
 import { HealthModule, ShutdownModule } from '@weft/platform';
 import { openSqlRunStore, type RunStore, SchedulerModule } from '@weft/scheduler';
 import { type ActionDefinition, builtinActions } from '@weft/worker';
@@ -26,6 +28,12 @@ export async function composeDev(config: WeftConfig, env: NodeJS.ProcessEnv, act
     : new InMemoryBus();
   const dbConfig: DatabaseConfig = databaseConfigFromEnv(env);
   const { store, dataSource } = await openSqlRunStore(dbConfig, { migrate: config.WEFT_MIGRATE });
+  // The journal and analytics keep their tables next to the scheduler's (same PGlite directory or database).
+  const journal = await openJournalStore(dbConfig, { migrate: config.WEFT_MIGRATE });
+  const analytics = await openAnalyticsStore(dbConfig, { migrate: config.WEFT_MIGRATE });
+  const journalRetention = journalRetentionFromEnv(env);
+  const journalModule = JournalModule.forRoot({ bus, store: journal.store, ...(journalRetention && { retention: journalRetention }) });
+  const analyticsModule = AnalyticsModule.forRoot({ bus, store: analytics.store, retention: analyticsRetentionFromEnv(env) });
   const embeddedBus = !config.NATS_URL;
 
   @Module({})
@@ -45,11 +53,23 @@ export async function composeDev(config: WeftConfig, env: NodeJS.ProcessEnv, act
         shutdownGraceMs: config.WEFT_SHUTDOWN_GRACE_MS,
         heartbeatIntervalMs: config.WEFT_HEARTBEAT_MS,
       }),
+      journalModule,
+      analyticsModule,
       HealthModule.forRoot([
         { name: 'bus', check: () => bus.health() },
         { name: 'database', check: async () => (await dataSource.query('select 1'), { ok: true }) },
+        JournalModule.readiness(journalModule),
+        AnalyticsModule.readiness(analyticsModule),
       ]),
-      ShutdownModule.closing(() => bus.close(), () => store.close(), () => dataSource.destroy()),
+      ShutdownModule.closing(
+        () => bus.close(),
+        () => store.close(),
+        () => journal.store.close(),
+        () => analytics.store.close(),
+        () => journal.dataSource.destroy(),
+        () => analytics.dataSource.destroy(),
+        () => dataSource.destroy(),
+      ),
     ],
   };
   const where = `${config.NATS_URL ? `NATS ${config.NATS_URL}` : 'in-memory bus'}, ${dbConfig.kind === 'postgres' ? 'PostgreSQL' : `PGlite in ${dbConfig.dataDir ?? 'memory'}`}`;
