@@ -4,3 +4,5 @@ export * from './persistence';
 export * from './domain/scheduler';
 export * from './domain/transition.util';
 export * from './scheduler.module';
+export * from './workflows';
+export * from './api';

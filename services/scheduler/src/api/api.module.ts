@@ -1,0 +1,133 @@
+import {
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  Inject,
+  Injectable,
+  type MiddlewareConsumer,
+  Module,
+  type NestModule,
+  type OnApplicationBootstrap,
+  RequestMethod,
+} from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import type { Bus } from '@weft/bus';
+import { type ActionDefinition, announcedAction, builtinActions } from '@weft/worker';
+import type { DataSource } from 'typeorm';
+import { Scheduler } from '../domain/scheduler';
+import type { RunStore } from '../ports/run-store.port';
+import { SqlWorkflowRepository, StoredWorkflowCatalog, WorkflowsUseCase } from '../workflows';
+import { SqlApiKeyRepository } from './auth/api-key.repository';
+import { type AuthOptions, Authenticator } from './auth/authenticator';
+import { CatalogController } from './catalog.controller';
+import { ActionCatalog } from './catalog/action-catalog';
+import { noTemplates, TEMPLATES, type TemplateSource } from './catalog/templates';
+import { ApiGateMiddleware } from './http/api-gate.middleware';
+import { ApiProblemFilter, type ProblemLogger } from './http/problem.filter';
+import { ApiKeysUseCase } from './keys/api-keys.usecase';
+import { KeysController } from './keys.controller';
+import { OpenApiController } from './openapi/openapi.controller';
+import { RunAccess } from './runs/run-access';
+import { RunControlUseCase } from './runs/run-control.usecase';
+import { SqlRunDirectory } from './runs/run-directory.repository';
+import { RunEventsHub, type RunEventsHubOptions } from './runs/run-events.hub';
+import { RunQueriesUseCase } from './runs/run-queries.usecase';
+import { RunResponder } from './runs/run-responder';
+import { RunWatch, type RunWatchOptions } from './runs/run-watch';
+import { StartRunUseCase } from './runs/start-run.usecase';
+import { RunsController } from './runs.controller';
+import { WorkflowsController } from './workflows.controller';
+
+export interface ApiModuleOptions {
+  bus: Bus;
+  store: RunStore;
+  /** The scheduler's migrated data source (workflows, keys, run listings). */
+  dataSource: DataSource;
+  /** The module that provides the Scheduler (SchedulerModule.forRoot's result); imported, not duplicated. */
+  scheduler: DynamicModule;
+  auth: AuthOptions;
+  /** Actions shown as built-in in the catalog. @default builtinActions() */
+  builtinActions?: ActionDefinition[];
+  templates?: TemplateSource;
+  events?: RunEventsHubOptions;
+  watch?: RunWatchOptions;
+  logger?: ProblemLogger;
+}
+
+const OPTIONS = Symbol('WEFT_API_OPTIONS');
+
+@Injectable()
+class ApiLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(
+    @Inject(RunEventsHub) private readonly hub: RunEventsHub,
+    @Inject(ActionCatalog) private readonly catalog: ActionCatalog,
+    @Inject(RunResponder) private readonly responder: RunResponder,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.hub.start();
+    await this.catalog.start();
+  }
+
+  /** Before the HTTP server closes: it waits for open streams and sync waits, so end them first. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.responder.close();
+    await this.catalog.stop();
+    await this.hub.stop();
+  }
+}
+
+/**
+ * The control-plane HTTP API under /v1 (and GET /openapi.json), mounted by the scheduler
+ * service and by `weft dev`. Every /v1 request passes ApiGateMiddleware (key -> namespace,
+ * JSON bodies only, other namespaces' runs hidden); every error leaves as a problem document.
+ */
+@Module({})
+export class ApiModule implements NestModule {
+  static forRoot(options: ApiModuleOptions): DynamicModule {
+    const { dataSource, store, bus } = options;
+    const workflows = new WorkflowsUseCase(new SqlWorkflowRepository(dataSource));
+    const keys = new SqlApiKeyRepository(dataSource);
+    const directory = new SqlRunDirectory(dataSource);
+    const access = new RunAccess(store, directory);
+    const hub = new RunEventsHub(bus, options.events);
+    const watch = new RunWatch(hub, store, options.watch);
+    const responder = new RunResponder(watch, store, directory);
+    const log: ProblemLogger = options.logger ?? { error: (msg, fields) => console.error(`[api] ${msg}`, fields) };
+    return {
+      module: ApiModule,
+      imports: [options.scheduler],
+      controllers: [WorkflowsController, RunsController, CatalogController, KeysController, OpenApiController],
+      providers: [
+        { provide: OPTIONS, useValue: options },
+        { provide: WorkflowsUseCase, useValue: workflows },
+        { provide: Authenticator, useValue: new Authenticator(keys, options.auth) },
+        { provide: RunAccess, useValue: access },
+        { provide: RunEventsHub, useValue: hub },
+        { provide: RunResponder, useValue: responder },
+        { provide: ActionCatalog, useValue: new ActionCatalog(bus, (options.builtinActions ?? builtinActions()).map(announcedAction)) },
+        { provide: TEMPLATES, useValue: options.templates ?? noTemplates },
+        { provide: ApiKeysUseCase, useValue: new ApiKeysUseCase(keys) },
+        { provide: RunQueriesUseCase, useValue: new RunQueriesUseCase(access, directory, () => store.now()) },
+        {
+          provide: StartRunUseCase,
+          useFactory: (scheduler: Scheduler) => new StartRunUseCase(scheduler, workflows, access, directory),
+          inject: [Scheduler],
+        },
+        { provide: RunControlUseCase, useFactory: (scheduler: Scheduler) => new RunControlUseCase(scheduler, access), inject: [Scheduler] },
+        { provide: APP_FILTER, useValue: new ApiProblemFilter(log) },
+        ApiGateMiddleware,
+        ApiLifecycle,
+      ],
+      exports: [WorkflowsUseCase, RunEventsHub],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(ApiGateMiddleware).forRoutes({ path: 'v1/*path', method: RequestMethod.ALL });
+  }
+}
+
+/** The scheduler's WorkflowCatalog over the stored workflows of a data source (namespace `default`). */
+export function storedWorkflowCatalog(dataSource: DataSource, namespace = 'default'): StoredWorkflowCatalog {
+  return new StoredWorkflowCatalog(new WorkflowsUseCase(new SqlWorkflowRepository(dataSource)), namespace);
+}

@@ -1,0 +1,41 @@
+import { ApiError } from '../http/api.errors';
+import { apiKeyId, apiKeyMatches } from './api-key.util';
+import type { SqlApiKeyRepository } from './api-key.repository';
+import type { Caller } from './caller';
+
+export interface AuthOptions {
+  /**
+   * Requests without a key act in namespace `default`. Only for a server on loopback
+   * (`weft dev`); a key that is sent is still checked.
+   */
+  anonymous: boolean;
+}
+
+export const DEFAULT_NAMESPACE = 'default';
+
+/** `Authorization: Bearer <key>` -> the caller's namespace; 401 for a missing (unless anonymous), unknown, wrong or revoked key. */
+export class Authenticator {
+  constructor(
+    private readonly keys: Pick<SqlApiKeyRepository, 'find'>,
+    private readonly options: AuthOptions,
+  ) {}
+
+  get anonymous(): boolean {
+    return this.options.anonymous;
+  }
+
+  async authenticate(authorization: string | undefined): Promise<Caller> {
+    if (authorization === undefined || authorization.trim() === '') {
+      if (this.options.anonymous) return { namespace: DEFAULT_NAMESPACE, keyId: null };
+      throw new ApiError('UNAUTHORIZED', 'an API key is required: send Authorization: Bearer <key> (create one with `weft keys create`)');
+    }
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (!match) throw new ApiError('UNAUTHORIZED', 'the Authorization header must be "Bearer <key>"');
+    const key = match[1];
+    const id = apiKeyId(key);
+    const record = id === undefined ? undefined : await this.keys.find(id);
+    // One answer for every way a key can be wrong: no hint which part was.
+    if (!record || record.revokedAt !== null || !apiKeyMatches(key, record.hash)) throw new ApiError('UNAUTHORIZED', 'the API key is not valid');
+    return { namespace: record.namespace, keyId: record.id };
+  }
+}

@@ -1,0 +1,69 @@
+import type { Bus, Subscription } from '@weft/bus';
+import { type AnnouncedAction, SUBJECTS, type WorkerAnnounce } from '@weft/contracts';
+import type { CatalogActionView } from '../api.schemas';
+
+/** A worker is forgotten after this many announcement intervals without a word. */
+export const MISSED_ANNOUNCEMENTS = 3;
+
+interface Heard {
+  announce: WorkerAnnounce;
+  expiresAt: number;
+}
+
+/**
+ * The actions a deployment can run: the built-in ones, and those live workers announce
+ * on `weft.worker.announce` (kept while the worker keeps announcing).
+ */
+export class ActionCatalog {
+  private readonly workers = new Map<string, Heard>();
+  private subscription: Subscription | undefined;
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly builtins: readonly AnnouncedAction[],
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async start(): Promise<void> {
+    this.subscription = await this.bus.listen(SUBJECTS.workerAnnounce, (announce) => this.heard(announce));
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.drain();
+    this.subscription = undefined;
+  }
+
+  heard(announce: WorkerAnnounce): void {
+    if (announce.leaving === true) this.workers.delete(announce.workerId);
+    else this.workers.set(announce.workerId, { announce, expiresAt: this.now() + MISSED_ANNOUNCEMENTS * announce.intervalMs });
+  }
+
+  /** Every known action by name; a name several workers serve appears once, with all their queues. */
+  list(): CatalogActionView[] {
+    const now = this.now();
+    const byName = new Map<string, CatalogActionView>();
+    const entry = (action: AnnouncedAction, builtin: boolean): CatalogActionView => {
+      let found = byName.get(action.name);
+      if (!found) {
+        found = { name: action.name, description: action.description ?? null, inputSchema: action.inputSchema ?? null, builtin, workers: 0, queues: [] };
+        byName.set(action.name, found);
+      }
+      found.description ??= action.description ?? null;
+      found.inputSchema ??= action.inputSchema ?? null;
+      return found;
+    };
+    for (const action of this.builtins) entry(action, true);
+    for (const [workerId, heard] of this.workers) {
+      if (heard.expiresAt <= now) {
+        this.workers.delete(workerId);
+        continue;
+      }
+      for (const action of heard.announce.actions) {
+        const found = entry(action, false);
+        found.workers += 1;
+        found.queues = [...new Set([...found.queues, ...heard.announce.queues])].sort();
+      }
+    }
+    return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+}

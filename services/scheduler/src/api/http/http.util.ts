@@ -1,0 +1,47 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { z } from 'zod';
+import { ApiError, type FieldProblem } from './api.errors';
+
+/** Writes a JSON reply. Controllers answer through this: their status codes depend on the outcome. */
+export function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  response.statusCode = status;
+  for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
+  response.setHeader('Content-Type', 'application/json; charset=utf-8');
+  response.setHeader('Content-Length', Buffer.byteLength(text));
+  response.end(text);
+}
+
+export function sendEmpty(response: ServerResponse, status: number): void {
+  response.statusCode = status;
+  response.end();
+}
+
+/** Validates a body, query or path against its route schema; 400 with one `errors[]` item per issue. */
+export function parse<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query' | 'path'): z.output<S> {
+  const result = schema.safeParse(value ?? (where === 'body' ? undefined : {}));
+  if (result.success) return result.data;
+  const errors: FieldProblem[] = result.error.issues.map((issue) => ({
+    path: [where, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+    code: issue.code.toUpperCase(),
+  }));
+  throw new ApiError('INVALID_REQUEST', `the request ${where} is invalid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
+}
+
+/** A request header as one string (the first when repeated). */
+export function header(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** `If-Match: "3"` (or W/"3") as a revision number; undefined without the header; 400 when it is not one. */
+export function ifMatchRevision(request: IncomingMessage): number | undefined {
+  const value = header(request, 'if-match');
+  if (value === undefined) return undefined;
+  const match = /^(?:W\/)?"(\d+)"$/.exec(value.trim());
+  if (!match) throw new ApiError('INVALID_REQUEST', `If-Match must be an ETag this API gave out, such as "3" (got ${value})`, [{ path: 'header.If-Match', message: 'expected "<revision>"' }]);
+  return Number(match[1]);
+}
+
+export const etag = (revision: number): string => `"${revision}"`;

@@ -1,0 +1,13 @@
+export { ApiModule, type ApiModuleOptions, storedWorkflowCatalog } from './api.module';
+export * from './api.schemas';
+export { buildOpenApiDocument } from './openapi/openapi.document';
+export { ROUTES, ROUTE_LIST, type RouteSpec } from './openapi/routes';
+export { ApiError, type ApiErrorCode, type FieldProblem } from './http/api.errors';
+export { type ProblemDocument, toProblem } from './http/problem.util';
+export { SqlApiKeyRepository, type ApiKeyRecord } from './auth/api-key.repository';
+export { apiKeyId, generateApiKey, hashApiKey, NAMESPACE_PATTERN } from './auth/api-key.util';
+export { DEFAULT_NAMESPACE, type AuthOptions } from './auth/authenticator';
+export { RunEventsHub, type RunEventsHubOptions } from './runs/run-events.hub';
+export { type TemplateSource } from './catalog/templates';
+export { MISSED_ANNOUNCEMENTS } from './catalog/action-catalog';
+export { eventsStreamOf, jetStreamGroupRemover } from './runs/jetstream-group.remover';

@@ -1,0 +1,30 @@
+import type { ServerResponse } from 'node:http';
+import { Body, Controller, Delete, Get, Inject, Param, Post, Res } from '@nestjs/common';
+import { type Caller, CallerOf } from './auth/caller';
+import { parse, sendJson } from './http/http.util';
+import { ApiKeysUseCase } from './keys/api-keys.usecase';
+import { ROUTES as R } from './openapi/routes';
+import { apiKeyView } from './views.util';
+
+/** API keys of the caller's namespace. */
+@Controller('v1/keys')
+export class KeysController {
+  constructor(@Inject(ApiKeysUseCase) private readonly keys: ApiKeysUseCase) {}
+
+  @Post()
+  async create(@CallerOf() caller: Caller, @Body() body: unknown, @Res() res: ServerResponse): Promise<void> {
+    const { key, record } = await this.keys.create(caller, parse(R.createKey.body, body ?? {}, 'body'));
+    sendJson(res, 201, { ...apiKeyView(record), key });
+  }
+
+  @Get()
+  async list(@CallerOf() caller: Caller, @Res() res: ServerResponse): Promise<void> {
+    sendJson(res, 200, { items: (await this.keys.list(caller)).map(apiKeyView) });
+  }
+
+  @Delete(':keyId')
+  async revoke(@CallerOf() caller: Caller, @Param() params: unknown, @Res() res: ServerResponse): Promise<void> {
+    const { keyId } = parse(R.revokeKey.params, params, 'path');
+    sendJson(res, 200, apiKeyView(await this.keys.revoke(caller, keyId)));
+  }
+}

@@ -1,0 +1,98 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { type Caller, CallerOf } from './auth/caller';
+import { header, parse, sendJson } from './http/http.util';
+import { ROUTES as R } from './openapi/routes';
+import { RunControlUseCase } from './runs/run-control.usecase';
+import { RunQueriesUseCase } from './runs/run-queries.usecase';
+import { RunResponder } from './runs/run-responder';
+import { StartRunUseCase } from './runs/start-run.usecase';
+import { runSummaryView, runView } from './views.util';
+
+/** Runs: ad-hoc starts, listings, one run, its outputs and stream, and cancel / resume / retry / rerun. */
+@Controller('v1/runs')
+export class RunsController {
+  constructor(
+    @Inject(StartRunUseCase) private readonly start: StartRunUseCase,
+    @Inject(RunQueriesUseCase) private readonly queries: RunQueriesUseCase,
+    @Inject(RunControlUseCase) private readonly control: RunControlUseCase,
+    @Inject(RunResponder) private readonly responder: RunResponder,
+  ) {}
+
+  @Post('adhoc')
+  async adhoc(@CallerOf() caller: Caller, @Req() req: IncomingMessage, @Query() query: unknown, @Body() body: unknown, @Res() res: ServerResponse): Promise<void> {
+    const mode = parse(R.startAdhocRun.query, query, 'query');
+    const input = parse(R.startAdhocRun.body, body, 'body');
+    const source = input.source !== undefined ? { source: input.source } : { spec: input.spec };
+    const started = await this.start.adhoc(caller.namespace, source, { inputs: input.inputs, correlationId: input.correlationId, idempotencyKey: header(req, 'idempotency-key') });
+    await this.responder.started(res, caller.namespace, started, mode);
+  }
+
+  @Get()
+  async list(@CallerOf() caller: Caller, @Query() query: unknown, @Res() res: ServerResponse): Promise<void> {
+    const page = await this.queries.list(caller.namespace, parse(R.listRuns.query, query, 'query'));
+    sendJson(res, 200, { items: page.items.map(runSummaryView), nextCursor: page.nextCursor });
+  }
+
+  @Get(':id')
+  async get(@CallerOf() caller: Caller, @Param() params: unknown, @Res() res: ServerResponse): Promise<void> {
+    const { id } = parse(R.getRun.params, params, 'path');
+    const { state, link } = await this.queries.get(caller.namespace, id);
+    sendJson(res, 200, runView(state, caller.namespace, link));
+  }
+
+  @Get(':id/output')
+  async output(@CallerOf() caller: Caller, @Param() params: unknown, @Res() res: ServerResponse): Promise<void> {
+    const { id } = parse(R.getRunOutput.params, params, 'path');
+    const state = await this.queries.output(caller.namespace, id);
+    sendJson(res, 200, { runId: state.runId, status: state.status, outputs: state.outputs ?? null, error: state.error ? { code: state.error.code, message: state.error.message } : null });
+  }
+
+  @Get(':id/stream')
+  async stream(@CallerOf() caller: Caller, @Param() params: unknown, @Res() res: ServerResponse): Promise<void> {
+    const { id } = parse(R.streamRun.params, params, 'path');
+    await this.queries.get(caller.namespace, id);
+    await this.responder.stream(res, caller.namespace, id);
+  }
+
+  @Post(':id/cancel')
+  async cancel(@CallerOf() caller: Caller, @Param() params: unknown, @Body() body: unknown, @Res() res: ServerResponse): Promise<void> {
+    const { id } = parse(R.cancelRun.params, params, 'path');
+    const { reason } = parse(R.cancelRun.body, body ?? {}, 'body');
+    const state = await this.control.cancel(caller.namespace, id, reason);
+    const { link } = await this.queries.get(caller.namespace, id);
+    sendJson(res, 200, runView(state, caller.namespace, link));
+  }
+
+  @Post(':id/resume')
+  async resume(@CallerOf() caller: Caller, @Param() params: unknown, @Res() res: ServerResponse): Promise<void> {
+    const { id } = parse(R.resumeRun.params, params, 'path');
+    const resumed = await this.control.resume(caller.namespace, id);
+    const { link } = await this.queries.get(caller.namespace, id);
+    sendJson(res, 200, { run: runView(resumed.state, caller.namespace, link), redispatched: resumed.redispatched, flushed: resumed.flushed });
+  }
+
+  @Post(':id/retry')
+  async retry(@CallerOf() caller: Caller, @Param() params: unknown, @Res() res: ServerResponse): Promise<void> {
+    const { id } = parse(R.retryRun.params, params, 'path');
+    const state = await this.control.retry(caller.namespace, id);
+    const { link } = await this.queries.get(caller.namespace, id);
+    sendJson(res, 200, runView(state, caller.namespace, link));
+  }
+
+  @Post(':id/rerun')
+  async rerun(
+    @CallerOf() caller: Caller,
+    @Req() req: IncomingMessage,
+    @Param() params: unknown,
+    @Query() query: unknown,
+    @Body() body: unknown,
+    @Res() res: ServerResponse,
+  ): Promise<void> {
+    const { id } = parse(R.rerunRun.params, params, 'path');
+    const { from, ...mode } = parse(R.rerunRun.query, query, 'query');
+    const { version } = parse(R.rerunRun.body, body ?? {}, 'body');
+    const started = await this.start.rerun(caller.namespace, id, { from, version, idempotencyKey: header(req, 'idempotency-key') });
+    await this.responder.started(res, caller.namespace, started, mode);
+  }
+}

@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import { RerunError, rerunPlan, resolveInputs, type RunState, type WorkflowSpec } from '@weft/core';
+import type { Scheduler } from '../../domain/scheduler';
+import { checkSpec, InvalidSpecError, type SpecSource, WorkflowError, type WorkflowsUseCase } from '../../workflows';
+import { ApiError } from '../http/api.errors';
+import { diagnosticProblem } from '../http/problem.util';
+import type { RunAccess } from './run-access';
+import type { SqlRunDirectory } from './run-directory.repository';
+
+export interface StartedRun {
+  runId: string;
+  /** false: the idempotency key named a run that already existed, which this is. */
+  created: boolean;
+}
+
+export interface RunRequestCommon {
+  inputs?: Record<string, unknown>;
+  correlationId?: string;
+  /** The same key returns the same run (per namespace); absent, every request starts a run. */
+  idempotencyKey?: string;
+}
+
+/**
+ * Starts runs for the API: of a stored workflow (its published or a given version), of an
+ * ad-hoc spec, or a rerun of an old run from one of its steps. Inputs and specs are checked
+ * here so that problems come back as `errors[]`; the scheduler then creates the run in the
+ * caller's namespace, in one transaction with its first dispatches.
+ */
+export class StartRunUseCase {
+  constructor(
+    private readonly scheduler: Pick<Scheduler, 'startRun'>,
+    private readonly workflows: Pick<WorkflowsUseCase, 'resolveForRun'>,
+    private readonly runs: Pick<RunAccess, 'get'>,
+    private readonly directory: Pick<SqlRunDirectory, 'addLink'>,
+  ) {}
+
+  async ofWorkflow(namespace: string, ref: string, request: RunRequestCommon & { version?: number }): Promise<StartedRun> {
+    const resolved = await this.workflows.resolveForRun(namespace, ref, request.version);
+    return this.start(namespace, resolved.spec, String(resolved.version), request);
+  }
+
+  async adhoc(namespace: string, source: SpecSource, request: RunRequestCommon): Promise<StartedRun> {
+    const { spec, diagnostics } = checkSpec(source);
+    if (!spec) {
+      const errors = diagnostics.filter((d) => d.severity === 'error');
+      throw new InvalidSpecError(`the spec has ${errors.length} error(s)`, errors);
+    }
+    return this.start(namespace, spec, 'adhoc', request);
+  }
+
+  /**
+   * A new run of an old run's workflow that keeps the outputs of every step not downstream
+   * of `from` (see rerunPlan), with the old run's inputs, on the old spec or a stored version.
+   */
+  async rerun(namespace: string, runId: string, request: { from?: string; version?: number | 'published'; idempotencyKey?: string }): Promise<StartedRun> {
+    const previous = await this.runs.get(namespace, runId);
+    const { spec, version } = await this.specForRerun(namespace, previous, request.version);
+    let plan;
+    try {
+      plan = rerunPlan(spec, previous, request.from);
+    } catch (error) {
+      if (error instanceof RerunError) throw new ApiError('INVALID_REQUEST', error.message, [{ path: 'query.from', message: error.message, code: error.code }], { cause: error });
+      throw error;
+    }
+    // Inputs the (newer) spec no longer declares are dropped; new ones take their defaults.
+    const declared = spec.inputs ?? {};
+    const inputs = Object.fromEntries(Object.entries(previous.inputs).filter(([name]) => Object.hasOwn(declared, name)));
+    const started = await this.start(namespace, spec, version, { inputs, idempotencyKey: request.idempotencyKey, correlationId: previous.correlationId }, {
+      runId: previous.runId,
+      steps: plan.reuse,
+    });
+    await this.directory.addLink(namespace, { runId: started.runId, kind: 'rerun', sourceRunId: previous.runId, fromStep: request.from ?? null });
+    return started;
+  }
+
+  private async specForRerun(namespace: string, previous: RunState, wanted: number | 'published' | undefined): Promise<{ spec: WorkflowSpec; version: string }> {
+    if (wanted === undefined) return { spec: previous.spec, version: previous.version };
+    try {
+      const resolved = await this.workflows.resolveForRun(namespace, previous.workflow, wanted === 'published' ? undefined : wanted);
+      return { spec: resolved.spec, version: String(resolved.version) };
+    } catch (error) {
+      if (error instanceof WorkflowError && error.code === 'WORKFLOW_NOT_FOUND') {
+        throw new ApiError('RERUN_NOT_POSSIBLE', `run ${previous.runId} ran ${previous.workflow}, which is not a stored workflow: it has no versions to rerun on`);
+      }
+      throw error;
+    }
+  }
+
+  private async start(
+    namespace: string,
+    spec: WorkflowSpec,
+    version: string,
+    request: RunRequestCommon,
+    reuse?: { runId: string; steps: Record<string, { output?: unknown }> },
+  ): Promise<StartedRun> {
+    const resolved = resolveInputs(spec, request.inputs ?? {});
+    const errors = resolved.diagnostics.filter((d) => d.severity === 'error');
+    if (errors.length > 0) throw new ApiError('INVALID_INPUTS', `the inputs do not fit workflow ${spec.name}`, errors.map(diagnosticProblem));
+    const runId = randomUUID();
+    return this.scheduler.startRun(
+      {
+        idempotencyKey: request.idempotencyKey ?? runId,
+        runId,
+        workflow: spec.name,
+        version,
+        spec,
+        inputs: request.inputs ?? {},
+        ...(request.correlationId !== undefined && { correlationId: request.correlationId }),
+        source: reuse ? `rerun:${reuse.runId}` : 'api',
+      },
+      { namespace, ...(reuse && { reuse }) },
+    );
+  }
+}

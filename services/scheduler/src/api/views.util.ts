@@ -1,0 +1,103 @@
+import type { RunState, StepError } from '@weft/core';
+import type { ApiKeyRecord } from './auth/api-key.repository';
+import type { RunLink, RunListing } from './runs/run-directory.repository';
+import type { VersionRecord, VersionWithSpec, WorkflowRecord } from '../workflows';
+import type { ApiKeyView, DraftView, RunSummaryView, RunView, StepView, VersionDetailView, VersionView, WorkflowView } from './api.schemas';
+
+/** Domain records -> the API's JSON shapes (times as ISO 8601; absent values as null). */
+
+const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+const span = (from: number | null | undefined, to: number | null | undefined): number | null =>
+  from === null || from === undefined || to === null || to === undefined ? null : to - from;
+const errorOf = (error: StepError | null | undefined): { code: string; message: string } | null => (error ? { code: error.code, message: error.message } : null);
+
+export function workflowView(w: WorkflowRecord): WorkflowView {
+  return {
+    id: w.id,
+    namespace: w.namespace,
+    name: w.name,
+    description: w.description,
+    draftRevision: w.draftRevision,
+    hasDraft: w.draftSpec !== null,
+    publishedVersion: w.publishedVersion,
+    latestVersion: w.latestVersion,
+    createdAt: new Date(w.createdAt).toISOString(),
+    updatedAt: new Date(w.updatedAt).toISOString(),
+  };
+}
+
+export function draftView(w: WorkflowRecord): DraftView {
+  return { workflowId: w.id, workflow: w.name, revision: w.draftRevision, spec: w.draftSpec, updatedAt: new Date(w.updatedAt).toISOString() };
+}
+
+export function versionView(w: WorkflowRecord, v: VersionRecord): VersionView {
+  return {
+    workflowId: w.id,
+    workflow: w.name,
+    version: v.version,
+    hash: v.hash,
+    archived: v.archived,
+    published: w.publishedVersion === v.version,
+    createdAt: new Date(v.createdAt).toISOString(),
+  };
+}
+
+export function versionDetailView(w: WorkflowRecord, v: VersionWithSpec): VersionDetailView {
+  return { ...versionView(w, v), spec: v.spec };
+}
+
+export function runSummaryView(r: RunListing): RunSummaryView {
+  return {
+    runId: r.runId,
+    workflow: r.workflow,
+    version: r.version,
+    status: r.status,
+    createdAt: new Date(r.createdAt).toISOString(),
+    startedAt: iso(r.startedAt),
+    finishedAt: iso(r.finishedAt),
+    durationMs: span(r.startedAt, r.finishedAt),
+    error: errorOf(r.error),
+    correlationId: r.correlationId,
+  };
+}
+
+/** A run with its steps in plan order; step fields mean what they mean in `weft run --json`. */
+export function runView(state: RunState, namespace: string, link: RunLink | undefined): RunView {
+  return {
+    runId: state.runId,
+    namespace,
+    workflow: state.workflow,
+    version: state.version,
+    status: state.status,
+    createdAt: new Date(state.createdAt).toISOString(),
+    startedAt: iso(state.startedAt),
+    finishedAt: iso(state.finishedAt),
+    durationMs: span(state.startedAt, state.finishedAt),
+    error: errorOf(state.error),
+    correlationId: state.correlationId ?? null,
+    inputs: state.inputs,
+    outputs: state.outputs ?? null,
+    rerunOf: link ? { runId: link.sourceRunId, fromStep: link.fromStep } : null,
+    steps: state.plan.map(({ id }): StepView => {
+      const step = Object.hasOwn(state.steps, id) ? state.steps[id] : undefined;
+      // A step's own start is its first attempt's start; retries belong to its duration.
+      const startedAt = step?.attempts[0]?.startedAt ?? step?.startedAt;
+      return {
+        id,
+        status: step?.status ?? 'pending',
+        attempts: step?.attempt ?? 0,
+        startedAt: iso(startedAt),
+        finishedAt: iso(step?.finishedAt),
+        durationMs: span(startedAt, step?.finishedAt),
+        output: step?.output ?? null,
+        error: errorOf(step?.error),
+        reusedFrom: step?.reusedFrom ?? null,
+      };
+    }),
+    spec: state.spec,
+  };
+}
+
+export function apiKeyView(k: ApiKeyRecord): ApiKeyView {
+  return { keyId: k.id, namespace: k.namespace, name: k.name, createdAt: new Date(k.createdAt).toISOString(), revokedAt: iso(k.revokedAt) };
+}

@@ -1,0 +1,133 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Body, Controller, Delete, Get, Inject, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
+import { WorkflowsUseCase } from '../workflows';
+import { type Caller, CallerOf } from './auth/caller';
+import { etag, header, ifMatchRevision, parse, sendEmpty, sendJson } from './http/http.util';
+import { ROUTES as R } from './openapi/routes';
+import { RunResponder } from './runs/run-responder';
+import { StartRunUseCase } from './runs/start-run.usecase';
+import { draftView, versionDetailView, versionView, workflowView } from './views.util';
+
+const location = (id: string): string => `/v1/workflows/${encodeURIComponent(id)}`;
+
+/** Workflows, their drafts and versions, and runs of a stored workflow. */
+@Controller('v1/workflows')
+export class WorkflowsController {
+  constructor(
+    @Inject(WorkflowsUseCase) private readonly workflows: WorkflowsUseCase,
+    @Inject(StartRunUseCase) private readonly start: StartRunUseCase,
+    @Inject(RunResponder) private readonly responder: RunResponder,
+  ) {}
+
+  @Post()
+  async create(@CallerOf() caller: Caller, @Body() body: unknown, @Res() res: ServerResponse): Promise<void> {
+    const input = parse(R.createWorkflow.body, body, 'body');
+    const spec = input.source !== undefined ? { source: input.source } : input.spec !== undefined ? { spec: input.spec } : undefined;
+    const created = await this.workflows.create(caller.namespace, { name: input.name, description: input.description, spec });
+    sendJson(res, 201, workflowView(created), { Location: location(created.id), ETag: etag(created.draftRevision) });
+  }
+
+  @Get()
+  async list(@CallerOf() caller: Caller, @Query() query: unknown, @Res() res: ServerResponse): Promise<void> {
+    const page = parse(R.listWorkflows.query, query, 'query');
+    const limit = pageLimit(page.limit);
+    const after = page.cursor === undefined ? undefined : Buffer.from(page.cursor, 'base64url').toString('utf8');
+    const rows = await this.workflows.list(caller.namespace, { limit: limit + 1, ...(after !== undefined && { after }) });
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    sendJson(res, 200, { items: items.map(workflowView), nextCursor: rows.length > limit && last ? Buffer.from(last.name).toString('base64url') : null });
+  }
+
+  @Get(':id')
+  async get(@CallerOf() caller: Caller, @Param() params: unknown, @Res() res: ServerResponse): Promise<void> {
+    const { id } = parse(R.getWorkflow.params, params, 'path');
+    const workflow = await this.workflows.get(caller.namespace, id);
+    sendJson(res, 200, workflowView(workflow), { ETag: etag(workflow.draftRevision) });
+  }
+
+  @Patch(':id')
+  async update(@CallerOf() caller: Caller, @Param() params: unknown, @Body() body: unknown, @Res() res: ServerResponse): Promise<void> {
+    const { id } = parse(R.updateWorkflow.params, params, 'path');
+    const changes = parse(R.updateWorkflow.body, body, 'body');
+    sendJson(res, 200, workflowView(await this.workflows.update(caller.namespace, id, changes)));
+  }
+
+  @Delete(':id')
+  async delete(@CallerOf() caller: Caller, @Param() params: unknown, @Res() res: ServerResponse): Promise<void> {
+    const { id } = parse(R.deleteWorkflow.params, params, 'path');
+    await this.workflows.delete(caller.namespace, id);
+    sendEmpty(res, 204);
+  }
+
+  @Get(':id/draft')
+  async draft(@CallerOf() caller: Caller, @Param() params: unknown, @Res() res: ServerResponse): Promise<void> {
+    const { id } = parse(R.getDraft.params, params, 'path');
+    const workflow = await this.workflows.get(caller.namespace, id);
+    sendJson(res, 200, draftView(workflow), { ETag: etag(workflow.draftRevision) });
+  }
+
+  @Patch(':id/draft')
+  async saveDraft(@CallerOf() caller: Caller, @Req() req: IncomingMessage, @Param() params: unknown, @Body() body: unknown, @Res() res: ServerResponse): Promise<void> {
+    const { id } = parse(R.saveDraft.params, params, 'path');
+    const input = parse(R.saveDraft.body, body, 'body');
+    const revision = ifMatchRevision(req);
+    const saved = await this.workflows.saveDraft(caller.namespace, id, input.source !== undefined ? { source: input.source } : { spec: input.spec }, revision);
+    sendJson(res, 200, draftView(saved), { ETag: etag(saved.draftRevision) });
+  }
+
+  @Post(':id/versions')
+  async freeze(@CallerOf() caller: Caller, @Param() params: unknown, @Res() res: ServerResponse): Promise<void> {
+    const { id } = parse(R.freezeVersion.params, params, 'path');
+    const frozen = await this.workflows.freeze(caller.namespace, id);
+    const { workflow, version } = await this.workflows.version(caller.namespace, frozen.workflow.id, frozen.version.version);
+    sendJson(res, frozen.created ? 201 : 200, versionDetailView(workflow, version), { Location: `${location(workflow.id)}/versions/${version.version}` });
+  }
+
+  @Get(':id/versions')
+  async versions(@CallerOf() caller: Caller, @Param() params: unknown, @Res() res: ServerResponse): Promise<void> {
+    const { id } = parse(R.listVersions.params, params, 'path');
+    const { workflow, versions } = await this.workflows.versions(caller.namespace, id);
+    sendJson(res, 200, { items: versions.map((v) => versionView(workflow, v)) });
+  }
+
+  @Get(':id/versions/:version')
+  async version(@CallerOf() caller: Caller, @Param() params: unknown, @Res() res: ServerResponse): Promise<void> {
+    const { id, version } = parse(R.getVersion.params, params, 'path');
+    const found = await this.workflows.version(caller.namespace, id, Number(version));
+    sendJson(res, 200, versionDetailView(found.workflow, found.version));
+  }
+
+  @Post(':id/versions/:version/publish')
+  async publish(@CallerOf() caller: Caller, @Param() params: unknown, @Res() res: ServerResponse): Promise<void> {
+    const { id, version } = parse(R.publishVersion.params, params, 'path');
+    sendJson(res, 200, workflowView(await this.workflows.publish(caller.namespace, id, Number(version))));
+  }
+
+  @Post(':id/versions/:version/archive')
+  async archive(@CallerOf() caller: Caller, @Param() params: unknown, @Res() res: ServerResponse): Promise<void> {
+    const { id, version } = parse(R.archiveVersion.params, params, 'path');
+    const archived = await this.workflows.archive(caller.namespace, id, Number(version));
+    sendJson(res, 200, versionView(await this.workflows.get(caller.namespace, id), archived));
+  }
+
+  @Post(':id/runs')
+  async run(
+    @CallerOf() caller: Caller,
+    @Req() req: IncomingMessage,
+    @Param() params: unknown,
+    @Query() query: unknown,
+    @Body() body: unknown,
+    @Res() res: ServerResponse,
+  ): Promise<void> {
+    const { id } = parse(R.startWorkflowRun.params, params, 'path');
+    const mode = parse(R.startWorkflowRun.query, query, 'query');
+    const input = parse(R.startWorkflowRun.body, body ?? {}, 'body');
+    const started = await this.start.ofWorkflow(caller.namespace, id, { ...input, idempotencyKey: header(req, 'idempotency-key') });
+    await this.responder.started(res, caller.namespace, started, mode);
+  }
+}
+
+export function pageLimit(text: string | undefined): number {
+  const limit = text === undefined ? 50 : Number(text);
+  return Math.min(Math.max(limit, 1), 200);
+}
