@@ -209,6 +209,35 @@ describe('worker: aborting a step', () => {
     action.release();
     await expect(awaitResult(b1.token)).resolves.toMatchObject({ outcome: 'completed' });
   });
+
+  it('drops a dispatch whose attempt was aborted before it arrived (a dead replica\'s redelivery), runs the next attempt', async () => {
+    const action = gatedAction();
+    action.release();
+    const finished: StepFinishedEvent[] = [];
+    const probe = gatedAction('probe');
+    const worker = await startWorker({ actions: [action, probe], onStepFinished: (e) => finished.push(e) });
+    const probed = await dispatch({ action: 'probe', runId: 'run-p' });
+    await waitFor(() => worker.inFlight() === 1, 'the probe step to run');
+    await bus.broadcast(SUBJECTS.runCancel, { runId: 'run-x', stepId: 's', attempt: 1, reason: 'lease expired' });
+    // A run-level cancel is not remembered: run.retry may dispatch the run's steps again soon.
+    await bus.broadcast(SUBJECTS.runCancel, { runId: 'run-y', reason: 'run canceled' });
+    // Cancels are handled in order: once the probe is canceled, the worker has seen the two above.
+    await bus.broadcast(SUBJECTS.runCancel, { runId: 'run-p', reason: 'probe' });
+    await expect(awaitResult(probed.token)).resolves.toMatchObject({ outcome: 'failed', error: { code: 'CANCELED' } });
+    const stale = await dispatch({ action: 'gated', runId: 'run-x', stepId: 's', attempt: 1 });
+    const next = await dispatch({ action: 'gated', runId: 'run-x', stepId: 's', attempt: 2 });
+    const other = await dispatch({ action: 'gated', runId: 'run-y', stepId: 's', attempt: 2 });
+    await expect(awaitResult(next.token)).resolves.toMatchObject({ outcome: 'completed', attempt: 2 });
+    await expect(awaitResult(other.token)).resolves.toMatchObject({ outcome: 'completed' });
+    expect(action.calls.map((c) => [c.runId, c.attempt])).toEqual(expect.arrayContaining([['run-x', 2], ['run-y', 2]]));
+    expect(action.calls).toHaveLength(2);
+    expect(resultOf(stale.token)).toBeUndefined();
+    // Acknowledged, not left to come back again.
+    await waitFor(() => bus.settled('ack', stale.token).length === 1, 'the stale dispatch to be acked');
+    expect(worker.inFlight()).toBe(0);
+    expect(finished.filter((e) => e.runId !== 'run-p').map((e) => [e.runId, e.attempt])).toEqual(expect.arrayContaining([['run-x', 2], ['run-y', 2]]));
+    expect(finished).toHaveLength(3);
+  });
 });
 
 describe('worker: long steps', () => {

@@ -104,6 +104,8 @@ class StepWorker implements Worker {
   private readonly onStepFinished?: (event: StepFinishedEvent) => void;
   private readonly slots: Slots;
   private readonly running = new Set<RunningStep>();
+  /** Attempts the scheduler aborted: a later redelivery of their dispatch is dropped, not run. */
+  private readonly aborted = new AbortedAttempts();
   /** Every dispatch handler under way, including those waiting for a slot. */
   private readonly tasks = new Set<Promise<void>>();
   private subscriptions: Subscription[] = [];
@@ -233,6 +235,7 @@ class StepWorker implements Worker {
   }
 
   private cancel(cancel: RunCancel): void {
+    this.aborted.add(cancel);
     for (const { dispatch, controller } of this.running) {
       if (dispatch.runId !== cancel.runId) continue;
       if (cancel.stepId !== undefined && cancel.stepId !== dispatch.stepId) continue;
@@ -248,6 +251,12 @@ class StepWorker implements Worker {
     if (!acquired) return this.settle(delivery.nak(), 'hand back a dispatch at shutdown');
     const dispatch = delivery.data;
     try {
+      // A killed replica's dispatch comes back after its ack wait, long after the scheduler
+      // gave the attempt up (lease expired) and told every executor so: running it is wasted work.
+      if (this.aborted.has(dispatch)) {
+        this.logger.debug('dropping the dispatch of an attempt the scheduler aborted', { runId: dispatch.runId, stepId: dispatch.stepId, attempt: dispatch.attempt });
+        return await this.settle(delivery.ack(), 'ack the dispatch of an aborted attempt');
+      }
       // One span per attempt, inside the CONSUMER span the bus opened from the dispatch's traceparent.
       await inSpan(
         `step ${dispatch.action}`,
@@ -445,5 +454,32 @@ class Slots {
   close(): void {
     this.closed = true;
     for (const waiter of this.waiters.splice(0)) waiter(false);
+  }
+}
+
+/**
+ * Attempts named by cancel broadcasts (run, step and attempt), remembered for a while.
+ * Only exact attempts: a run-level cancel is not remembered, because `run.retry` may
+ * dispatch the same steps again (with new attempt numbers) soon after.
+ */
+class AbortedAttempts {
+  private static readonly TTL_MS = 10 * 60_000;
+  private static readonly MAX = 10_000;
+  private readonly until = new Map<string, number>();
+
+  add(cancel: RunCancel): void {
+    if (cancel.stepId === undefined || cancel.attempt === undefined) return;
+    const now = Date.now();
+    this.until.set(`${cancel.runId}\u0000${cancel.stepId}\u0000${cancel.attempt}`, now + AbortedAttempts.TTL_MS);
+    // Insertion order is age order: drop the oldest beyond the cap, and what has expired.
+    for (const [key, expiry] of this.until) {
+      if (this.until.size <= AbortedAttempts.MAX && expiry > now) break;
+      this.until.delete(key);
+    }
+  }
+
+  has(dispatch: StepDispatch): boolean {
+    const expiry = this.until.get(`${dispatch.runId}\u0000${dispatch.stepId}\u0000${dispatch.attempt}`);
+    return expiry !== undefined && expiry > Date.now();
   }
 }
