@@ -48,6 +48,22 @@ export function describeSqlRunStoreCases(name: string, target: SqlTarget): void 
         expect(await subject.store.createRun(key, () => transition(state))).toEqual({ runId: state.runId, created: true });
       });
 
+      it('reuses the state it committed, and reloads once a peer store changed the run', async () => {
+        const state = runningRun(uniqueId('run'));
+        await subject.store.createRun(uniqueId('key'), () => transition(state));
+        const mine = await subject.store.updateRun(state.runId, (current) => transition(bump(current, 'export', { status: 'queued' })));
+        let seen: unknown;
+        await subject.store.updateRun(state.runId, (current) => {
+          seen = current;
+          return undefined;
+        });
+        expect(seen).toBe(mine);
+        await subject.peer.updateRun(state.runId, (current) => transition(bump(current, 'export', { status: 'running' })));
+        const after = await subject.store.updateRun(state.runId, (current) => transition(bump(current, 'export', { attempt: 3 })));
+        expect(after?.steps.export).toMatchObject({ status: 'running', attempt: 3 });
+        expect((await subject.peer.getRun(state.runId))?.steps.export).toMatchObject({ status: 'running', attempt: 3 });
+      });
+
       it('rolls back the whole updateRun when a write fails', async () => {
         const state = runningRun(uniqueId('run'));
         await subject.store.createRun(uniqueId('key'), () => transition(state));

@@ -36,6 +36,13 @@ export interface SqlRunStoreOptions {
    * @default 15000
    */
   outboxClaimMs?: number;
+  /**
+   * Runs whose last committed state this store keeps in memory (least recently used go
+   * first). `updateRun` then reads only the run's `seq` under the lock and skips loading
+   * the run and its steps when the seq is the one it committed. 0 turns it off.
+   * @default 1000
+   */
+  stateCacheSize?: number;
 }
 
 /** Anything that runs SQL: the data source, or a transaction's manager. */
@@ -66,6 +73,13 @@ export class SqlRunStore implements RunStore {
   private readonly outboxClaimMs: number;
   private readonly inFlight = new Set<Promise<unknown>>();
   private closed = false;
+  /**
+   * Last committed state of recently changed runs. Safe to reuse while the run row's seq
+   * is unchanged: every write goes through writeTransition under the row lock, and a
+   * changed state always comes with the next seq (the core's decide increments it).
+   */
+  private readonly states = new Map<string, RunState>();
+  private readonly stateCacheSize: number;
 
   constructor(
     readonly dataSource: DataSource,
@@ -73,6 +87,7 @@ export class SqlRunStore implements RunStore {
   ) {
     this.namespace = options.namespace ?? 'default';
     this.outboxClaimMs = options.outboxClaimMs ?? 15_000;
+    this.stateCacheSize = options.stateCacheSize ?? 1000;
   }
 
   now(): Promise<number> {
@@ -87,7 +102,8 @@ export class SqlRunStore implements RunStore {
     return this.track(async () => {
       const existing = await this.runIdForKey(this.dataSource, namespace, idempotencyKey);
       if (existing !== undefined) return { runId: existing, created: false };
-      return withTransaction(this.dataSource, async (tx) => {
+      let created: RunState | undefined;
+      const result = await withTransaction(this.dataSource, async (tx) => {
         const nowRows: { now: Date }[] = await tx.query('SELECT clock_timestamp() AS now');
         const transition = build(millis(nowRows[0].now));
         const { state } = transition;
@@ -107,37 +123,98 @@ export class SqlRunStore implements RunStore {
           return { runId: (await this.runIdForKey(tx, namespace, idempotencyKey)) ?? state.runId, created: false };
         }
         await this.writeTransition(tx, state.runId, transition, Object.values(state.steps));
+        created = state;
         return { runId: state.runId, created: true };
       });
+      if (created) this.remember(created);
+      return result;
     });
   }
 
   updateRun(runId: string, decide: (state: RunState, now: number) => Transition | undefined): Promise<RunState | undefined> {
-    return this.track(() =>
-      withTransaction(this.dataSource, async (tx) => {
-        const runs: RunRow[] = await tx.query(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = $1 FOR UPDATE`, [runId]);
-        if (runs.length === 0) return undefined;
-        // Time is read after the lock is granted, so it never runs backwards for a run.
-        const rows: (StepRow & { now: Date })[] = await tx.query(
-          `SELECT clock_timestamp() AS now, ${stepColumns('s')} FROM (SELECT 1) AS one LEFT JOIN step_runs s ON s.run_id = $1`,
-          [runId],
-        );
-        const loaded = rowToRun(
-          runs[0],
-          rows.filter((row) => row.step_id !== null),
-        );
-        const transition = decide(loaded, millis(rows[0].now));
-        if (!transition) return loaded;
-        const { state } = transition;
-        // The core returns new objects for the steps it changed and the same objects for the rest.
-        const changed = Object.entries(state.steps)
-          .filter(([id, step]) => loaded.steps[id] !== step)
-          .map(([, step]) => step);
-        await this.writeTransition(tx, runId, transition, changed, loaded);
-        return state;
-      }),
-    );
+    return this.track(async () => {
+      let committed: RunState | undefined;
+      try {
+        const result = await withTransaction(this.dataSource, async (tx) => {
+          const head = this.states.has(runId) ? await this.lockCached(tx, runId) : undefined;
+          let loaded: RunState;
+          let now: number;
+          if (head !== undefined) {
+            if (head === null) return undefined;
+            now = head.now;
+            const state = head.state ?? (await this.loadRun(tx, runId, false))?.state;
+            if (state === undefined) return undefined;
+            loaded = state;
+          } else {
+            const fresh = await this.loadRun(tx, runId, true);
+            if (fresh === undefined) return undefined;
+            ({ state: loaded, now } = fresh);
+          }
+          const transition = decide(loaded, now);
+          committed = transition?.state ?? loaded;
+          if (!transition) return loaded;
+          const { state } = transition;
+          // The core returns new objects for the steps it changed and the same objects for the rest.
+          const changed = Object.entries(state.steps)
+            .filter(([id, step]) => loaded.steps[id] !== step)
+            .map(([, step]) => step);
+          await this.writeTransition(tx, runId, transition, changed, loaded);
+          return state;
+        });
+        if (committed) this.remember(committed);
+        return result;
+      } catch (error) {
+        this.states.delete(runId);
+        throw error;
+      }
+    });
   }
+
+  /**
+   * Locks a run this store has in memory and reads its seq and the time: `state` is the
+   * cached state when the seq still matches, undefined when it must be loaded; null
+   * when the run is gone.
+   */
+  private async lockCached(tx: Sql, runId: string): Promise<{ now: number; state: RunState | undefined } | null> {
+    const rows: { seq: number; now: Date }[] = await tx.query('SELECT seq, clock_timestamp() AS now FROM runs WHERE id = $1 FOR UPDATE', [runId]);
+    if (rows.length === 0) {
+      this.states.delete(runId);
+      return null;
+    }
+    // Read after the lock: another call of this process may have moved the run on meanwhile.
+    const cached = this.states.get(runId);
+    return { now: millis(rows[0].now), state: cached !== undefined && cached.seq === rows[0].seq ? cached : undefined };
+  }
+
+  /** The run and its steps; with `lock`, the run row is locked first and the time read after it. */
+  private async loadRun(tx: Sql, runId: string, lock: boolean): Promise<{ state: RunState; now: number } | undefined> {
+    const runs: RunRow[] = await tx.query(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [runId]);
+    if (runs.length === 0) return undefined;
+    // Time is read after the lock is granted, so it never runs backwards for a run.
+    const rows: (StepRow & { now: Date })[] = await tx.query(
+      `SELECT clock_timestamp() AS now, ${stepColumns('s')} FROM (SELECT 1) AS one LEFT JOIN step_runs s ON s.run_id = $1`,
+      [runId],
+    );
+    return {
+      state: rowToRun(
+        runs[0],
+        rows.filter((row) => row.step_id !== null),
+      ),
+      now: millis(rows[0].now),
+    };
+  }
+
+  /** Keeps a committed state (most recent last); finished runs are not kept. */
+  private remember(state: RunState): void {
+    this.states.delete(state.runId);
+    if (this.stateCacheSize <= 0 || TERMINAL_RUN_STATUSES.includes(state.status)) return;
+    this.states.set(state.runId, state);
+    if (this.states.size > this.stateCacheSize) {
+      const oldest = this.states.keys().next();
+      if (!oldest.done) this.states.delete(oldest.value);
+    }
+  }
+
 
   getRun(runId: string): Promise<RunState | undefined> {
     return this.track(() =>
