@@ -12,6 +12,14 @@ const lazy = <T>(path: string): T => require(path) as T;
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
+/**
+ * OpenTelemetry for the long-running commands, started before their modules load (it
+ * patches http, Nest and pg as they are required). Off, and free, unless an OTLP
+ * endpoint or OTEL_TRACES_EXPORTER is set.
+ */
+const startTracingFirst = (serviceName: string): Promise<import('@weft/telemetry').Tracing> =>
+  lazy<typeof import('@weft/telemetry')>('@weft/telemetry').startTracing({ serviceName, env: process.env });
+
 /** Builds the `weft` program; each action stores its exit code in `result`. */
 export function buildProgram(io: Io, result: { code: number }): Command {
   const program = new Command('weft')
@@ -54,7 +62,9 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('-p, --port <port>', 'HTTP port (health, metrics, API)')
     .option('--actions <module>', 'a JS module whose exports are action handlers (repeatable)', collect, [])
     .action(async (opts: { port?: string; actions: string[] }) => {
+      const tracing = await startTracingFirst('weft-dev');
       result.code = await lazy<typeof import('./commands/dev.command')>('./commands/dev.command').devCommand(opts, io);
+      await tracing.shutdown();
     });
 
   program
@@ -64,7 +74,9 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('-q, --queue <name>', 'a task queue to serve (repeatable; default: default)', collect, [])
     .option('-c, --concurrency <n>', 'steps run at once')
     .action(async (opts: { actions: string[]; queue: string[]; concurrency?: string }) => {
+      const tracing = await startTracingFirst('weft-executor');
       result.code = await lazy<typeof import('./commands/worker.command')>('./commands/worker.command').workerCommand(opts, io);
+      await tracing.shutdown();
     });
 
   program

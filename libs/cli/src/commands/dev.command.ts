@@ -1,5 +1,5 @@
 import { ConfigError, listOf, loadConfig } from '@weft/config';
-import { bootService } from '@weft/platform';
+import { bootService, createLogger } from '@weft/platform';
 import { type ActionDefinition, loadActionsModule } from '@weft/worker';
 import { composeDev } from '../dev/compose';
 import { EXIT } from '../exit-codes';
@@ -24,10 +24,12 @@ export async function devCommand(options: DevOptions, io: Io, env: NodeJS.Proces
   }
   const actions: ActionDefinition[] = [];
   for (const path of [...listOf(config.WEFT_ACTIONS), ...options.actions]) actions.push(...(await loadActionsModule(path)));
-  const composition = await composeDev(config, env, actions);
-  const service = await bootService(composition.module, { name: 'dev', port: config.PORT, host: config.HOST, handleSignals: false });
+  // Readable lines in a terminal, JSON when piped to a file or a log shipper.
+  const logger = createLogger({ level: config.LOG_LEVEL, service: 'dev', pretty: process.stdout.isTTY === true });
+  const composition = await composeDev(config, env, actions, logger);
+  const service = await bootService(composition.module, { name: 'dev', port: config.PORT, host: config.HOST, handleSignals: false, logger });
   io.out(`weft dev: all services in one process on ${composition.description}`);
-  io.out(`listening on ${service.url} (health: ${service.url}/health/ready)`);
+  io.out(`listening on ${service.url} (health: ${service.url}/health/ready, metrics: ${service.url}/metrics)`);
   if (config.HOST === '127.0.0.1' || config.HOST === 'localhost') io.out('loopback only: no API key required in dev mode');
   await new Promise<void>((resolve) => {
     const stop = (): void => {

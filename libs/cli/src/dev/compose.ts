@@ -5,7 +5,7 @@ import { type WeftConfig, queuesOf } from '@weft/config';
 import { type DatabaseConfig, databaseConfigFromEnv } from '@weft/db';
 import { ExecutorModule } from '@weft/executor';
 import { JournalModule, journalRetentionFromEnv, openJournalStore } from '@weft/journal';
-import { HealthModule, ShutdownModule } from '@weft/platform';
+import { HealthModule, ShutdownModule, type WeftLogger } from '@weft/platform';
 import { openSqlRunStore, type RunStore, SchedulerModule } from '@weft/scheduler';
 import { type ActionDefinition, builtinActions } from '@weft/worker';
 
@@ -22,7 +22,7 @@ export interface Composition {
  * DATABASE_URL are set, otherwise on the in-memory bus and PGlite in WEFT_DATA_DIR,
  * so a run waiting in a long sleep is still there after a restart.
  */
-export async function composeDev(config: WeftConfig, env: NodeJS.ProcessEnv, actions: ActionDefinition[]): Promise<Composition> {
+export async function composeDev(config: WeftConfig, env: NodeJS.ProcessEnv, actions: ActionDefinition[], logger?: WeftLogger): Promise<Composition> {
   const bus: Bus = config.NATS_URL
     ? await JetStreamBus.connect({ servers: config.NATS_URL.split(','), name: 'weft-dev', prefix: config.WEFT_NATS_PREFIX })
     : new InMemoryBus();
@@ -44,7 +44,7 @@ export async function composeDev(config: WeftConfig, env: NodeJS.ProcessEnv, act
     imports: [
       // With the in-memory bus nothing survives a restart but the database, so steps
       // that were in flight when the last process stopped are dispatched again at once.
-      SchedulerModule.forRoot({ bus, store, pollIntervalMs: config.WEFT_POLL_INTERVAL_MS, leaseMs: config.WEFT_LEASE_MS, recoverInFlightOnStart: embeddedBus }),
+      SchedulerModule.forRoot({ bus, store, pollIntervalMs: config.WEFT_POLL_INTERVAL_MS, leaseMs: config.WEFT_LEASE_MS, recoverInFlightOnStart: embeddedBus, logger }),
       ExecutorModule.forRoot({
         bus,
         queues: embeddedBus ? ['*'] : queuesOf(config),
@@ -52,6 +52,7 @@ export async function composeDev(config: WeftConfig, env: NodeJS.ProcessEnv, act
         concurrency: config.WEFT_CONCURRENCY,
         shutdownGraceMs: config.WEFT_SHUTDOWN_GRACE_MS,
         heartbeatIntervalMs: config.WEFT_HEARTBEAT_MS,
+        logger,
       }),
       journalModule,
       analyticsModule,
