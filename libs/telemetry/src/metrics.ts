@@ -40,8 +40,6 @@ const counter = <L extends string>(name: string, help: string, labelNames: reado
   once(() => new Counter<L>({ name, help, labelNames, registers: [metricsRegistry] }));
 const histogram = <L extends string>(name: string, help: string, labelNames: readonly L[], buckets: number[]) =>
   once(() => new Histogram<L>({ name, help, labelNames, buckets, registers: [metricsRegistry] }));
-const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
-  once(() => new Gauge<L>({ name, help, labelNames, registers: [metricsRegistry] }));
 
 const runsStarted = counter('weft_runs_started_total', 'Runs created by the scheduler.', ['workflow']);
 const runsFinished = counter('weft_runs_finished_total', 'Runs that reached a terminal status.', ['workflow', 'status']);
@@ -62,14 +60,30 @@ const dispatchLatency = histogram(
 const redeliveries = counter('weft_redeliveries_total', 'Messages delivered again (ack wait expired, nak, crash).', ['subject']);
 const deadLetters = counter('weft_dead_letters_total', 'Messages the bus gave up on (poison, contract violation, max deliveries).', ['subject']);
 const sampleErrors = counter('weft_metric_sample_errors_total', 'Scrapes that could not sample a gauge (its source failed).', ['metric']);
+/** `at` (epoch ms) of the last event each reader applied; the lag gauges are computed from it on scrape. */
+const lastApplied = new Map<LaggingConsumer, number>();
+const lagGauge = (name: LaggingConsumer, help: string) =>
+  once(
+    () =>
+      new Gauge({
+        name: `weft_${name}_lag_seconds`,
+        help,
+        registers: [metricsRegistry],
+        collect() {
+          const at = lastApplied.get(name);
+          if (at === undefined) this.remove({});
+          else this.set(Math.max(0, (Date.now() - at) / 1000));
+        },
+      }),
+  );
 const consumerLag = {
-  journal: gauge('weft_journal_lag_seconds', 'Journal: now minus the `at` of the last lifecycle event it applied, measured when applied.', []),
-  analytics: gauge('weft_analytics_lag_seconds', 'Analytics: now minus the `at` of the last lifecycle event it applied, measured when applied.', []),
+  journal: lagGauge('journal', 'Now minus the `at` of the last lifecycle event the journal applied (grows while no event arrives).'),
+  analytics: lagGauge('analytics', 'Now minus the `at` of the last lifecycle event analytics applied (grows while no event arrives).'),
 };
 
 export type StepStatusLabel = 'completed' | 'failed' | 'handed_back';
 export type StepOutcomeLabel = 'completed' | 'failed' | 'timed_out' | 'canceled' | 'handed_back';
-export type LaggingConsumer = keyof typeof consumerLag;
+export type LaggingConsumer = 'journal' | 'analytics';
 
 export function recordRunStarted(workflow: string): void {
   runsStarted().inc({ workflow });
@@ -103,15 +117,17 @@ export function recordDeadLetter(subject: string): void {
 }
 
 /**
- * For the journal and analytics consumers: call after applying a lifecycle event with
- * its `at` (ISO 8601, epoch ms or Date). Sets `weft_<name>_lag_seconds` to now - at.
- * Measured when applied, so an idle consumer keeps its last (small) value; a stuck
- * one shows in `weft_consumer_pending`.
+ * For the journal and analytics readers: call after applying a lifecycle event, with
+ * its `at` (ISO 8601, epoch ms or Date). `weft_<name>_lag_seconds` is then now - at on
+ * every scrape: it grows while no event arrives, whether the reader is stuck or
+ * nothing happens (alerts read it together with activity). An older event applied
+ * late (redelivery) does not move it back.
  */
 export function recordConsumerLag(name: LaggingConsumer, at: string | number | Date): void {
   const atMs = at instanceof Date ? at.getTime() : typeof at === 'number' ? at : Date.parse(at);
   if (!Number.isFinite(atMs)) return;
-  consumerLag[name]().set(Math.max(0, (Date.now() - atMs) / 1000));
+  lastApplied.set(name, Math.max(lastApplied.get(name) ?? atMs, atMs));
+  consumerLag[name]();
 }
 
 // ---- Gauges sampled on scrape -------------------------------------------------------

@@ -117,11 +117,18 @@ describe('metrics', () => {
     expect(STEP_DURATION_BUCKETS.at(-1)).toBe(14_400);
   });
 
-  it('sets consumer lag from the event time, never below zero, and ignores a bad time', async () => {
+  it('computes consumer lag on scrape from the last event time, never below zero, ignoring bad and older times', async () => {
+    expect(await metricValue('weft_journal_lag_seconds')).toBeUndefined();
     recordConsumerLag('journal', new Date(Date.now() - 2_000).toISOString());
-    const lag = await metricValue('weft_journal_lag_seconds');
+    const lag = (await metricValue('weft_journal_lag_seconds')) ?? -1;
     expect(lag).toBeGreaterThanOrEqual(2);
     expect(lag).toBeLessThan(10);
+    // A redelivered older event does not make the reader look further behind.
+    recordConsumerLag('journal', Date.now() - 60_000);
+    expect(await metricValue('weft_journal_lag_seconds')).toBeLessThan(10);
+    // It keeps growing while nothing new is applied.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await metricValue('weft_journal_lag_seconds')).toBeGreaterThan(lag);
     recordConsumerLag('analytics', Date.now() + 60_000);
     expect(await metricValue('weft_analytics_lag_seconds')).toBe(0);
     recordConsumerLag('analytics', 'not a date');
