@@ -59,14 +59,16 @@ export class RunWatch {
       if (!state) return undefined;
       handlers.snapshot(state);
       if (isTerminalRunStatus(state.status)) return state;
-      let seen = state.seq;
+      // Events of transitions up to the snapshot's seq are in it; later ones may come twice (redelivery).
+      const snapshotSeq = state.seq;
+      const delivered = new Set<string>();
       const finished = new Promise<void>((resolve) => {
         wake = resolve;
       });
       live = (event) => {
         const seq = eventSeq(event);
-        if (ended || (seq !== undefined && seq <= seen)) return;
-        if (seq !== undefined) seen = seq;
+        if (ended || (seq !== undefined && seq <= snapshotSeq) || delivered.has(event.eventId)) return;
+        delivered.add(event.eventId);
         handlers.event(event);
         if (event.type.startsWith('run.') && isTerminalRunStatus(event.status as RunState['status'])) wake?.();
       };
