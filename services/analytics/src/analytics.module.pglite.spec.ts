@@ -82,7 +82,7 @@ describe('AnalyticsModule (PGlite, in-memory bus, HTTP)', () => {
         title: 'Bad Request',
         status: 400,
         detail: 'since: expected an ISO 8601 time or a duration such as 24h (got "yesterday")',
-        instance: '/v1/insights?since=yesterday',
+        instance: '/v1/insights',
         code: 'INVALID_QUERY',
       },
     });

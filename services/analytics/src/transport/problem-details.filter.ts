@@ -50,8 +50,10 @@ export class AnalyticsProblemFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<IncomingMessage>();
     const response = http.getResponse<ServerResponse>();
-    const problem = toProblem(exception, request.url);
-    if (problem.status >= 500) console.error('[analytics] request failed', request.url, exception);
+    // The path alone, as the scheduler's API does: the query string is not part of the resource.
+    const path = ((request as IncomingMessage & { originalUrl?: string }).originalUrl ?? request.url ?? '/').split('?')[0];
+    const problem = toProblem(exception, path);
+    if (problem.status >= 500) console.error('[analytics] request failed', path, exception);
     response.statusCode = problem.status;
     response.setHeader('Content-Type', 'application/problem+json');
     response.end(JSON.stringify(problem));
