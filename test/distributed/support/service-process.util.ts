@@ -45,7 +45,8 @@ export class ServiceProcess {
     child.stdout?.on('data', capture('out'));
     child.stderr?.on('data', capture('err'));
     this.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
+      // 'close', not 'exit': it comes once stdout and stderr are drained, so the output is complete.
+      child.once('close', (code, signal) => {
         live.delete(child);
         this.exit = { code, signal };
         this.chunks.push(`[${label}] exited: code ${code}, signal ${signal}`);
