@@ -6,6 +6,7 @@ import { databaseConfigFromEnv } from '@weft/db';
 import { bootService, createLogger, HealthModule, ShutdownModule } from '@weft/platform';
 import type { Tracing } from '@weft/telemetry';
 import { openSqlRunStore } from './persistence';
+import { ApiModule, eventsStreamOf, jetStreamGroupRemover, storedWorkflowCatalog } from './api';
 import { SchedulerModule } from './scheduler.module';
 
 /** The scheduler process once tracing is up (see main.ts): connects, migrates, serves until SIGTERM. */
@@ -27,15 +28,29 @@ export async function runScheduler(config: WeftConfig & { NATS_URL: string }, en
     process.exit(86);
   };
 
+  const scheduler = SchedulerModule.forRoot({
+    bus,
+    store,
+    // Run requests over the bus that name a stored workflow start its published version.
+    catalog: storedWorkflowCatalog(dataSource),
+    pollIntervalMs: config.WEFT_POLL_INTERVAL_MS,
+    leaseMs: config.WEFT_LEASE_MS,
+    logger,
+    ...(config.WEFT_TEST_CRASH_AFTER_COMMIT && { beforePublish: crashBeforePublish }),
+  });
+
   @Module({
     imports: [
-      SchedulerModule.forRoot({
+      scheduler,
+      // The control-plane API; a service always wants API keys (only `weft dev` on loopback goes without).
+      ApiModule.forRoot({
         bus,
         store,
-        pollIntervalMs: config.WEFT_POLL_INTERVAL_MS,
-        leaseMs: config.WEFT_LEASE_MS,
+        dataSource,
+        scheduler,
+        auth: { anonymous: false },
+        events: { removeGroup: jetStreamGroupRemover({ servers: config.NATS_URL.split(','), stream: eventsStreamOf(bus.streamNames()) }) },
         logger,
-        ...(config.WEFT_TEST_CRASH_AFTER_COMMIT && { beforePublish: crashBeforePublish }),
       }),
       HealthModule.forRoot([
         { name: 'nats', check: () => bus.health() },
@@ -47,7 +62,7 @@ export async function runScheduler(config: WeftConfig & { NATS_URL: string }, en
   })
   class SchedulerAppModule {}
 
-  const service = await bootService(SchedulerAppModule, { name: 'scheduler', port: config.PORT, host: config.HOST, logger });
+  const service = await bootService(SchedulerAppModule, { name: 'scheduler', port: config.PORT, host: config.HOST, logger, bodyLimit: config.WEFT_API_BODY_LIMIT });
   logger.info('scheduler listening', { url: service.url, tracing: tracing.enabled });
   process.stdout.write(`weft scheduler listening on ${service.url}\n`);
 }
