@@ -1,0 +1,36 @@
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { JetStreamBus } from '@weft/bus';
+import { type WeftConfig } from '@weft/config';
+import { databaseConfigFromEnv } from '@weft/db';
+import { bootService, createLogger, HealthModule, ShutdownModule } from '@weft/platform';
+import type { Tracing } from '@weft/telemetry';
+import { journalRetentionFromEnv } from './journal.config';
+import { JournalModule } from './journal.module';
+import { openJournalStore } from './persistence/sql-journal.store';
+
+/** The journal process once tracing is up (see main.ts). */
+export async function runJournal(config: WeftConfig & { NATS_URL: string }, env: NodeJS.ProcessEnv, tracing: Tracing): Promise<void> {
+  const retention = journalRetentionFromEnv(env);
+  const logger = createLogger({ level: config.LOG_LEVEL, service: 'journal' });
+  const bus = await JetStreamBus.connect({ servers: config.NATS_URL.split(','), name: 'weft-journal', prefix: config.WEFT_NATS_PREFIX });
+  const { store, dataSource } = await openJournalStore(databaseConfigFromEnv(env), { migrate: config.WEFT_MIGRATE });
+  const journal = JournalModule.forRoot({ bus, store, ...(retention && { retention }), logger });
+
+  @Module({
+    imports: [
+      journal,
+      HealthModule.forRoot([
+        { name: 'nats', check: () => bus.health() },
+        { name: 'postgres', check: async () => (await dataSource.query('select 1'), { ok: true }) },
+        JournalModule.readiness(journal),
+      ]),
+      // Spans go last: the drain's own spans are exported too.
+      ShutdownModule.closing(() => bus.close(), () => store.close(), () => dataSource.destroy(), () => tracing.shutdown()),
+    ],
+  })
+  class JournalAppModule {}
+
+  const service = await bootService(JournalAppModule, { name: 'journal', port: config.PORT, host: config.HOST, logger });
+  logger.info(`weft journal listening on ${service.url}`);
+}
