@@ -1,5 +1,7 @@
 import { ConfigError } from '@weft/config';
 import { databaseConfigFromEnv } from '@weft/db';
+import { openAnalyticsStore } from '@weft/analytics';
+import { openJournalStore } from '@weft/journal';
 import { openSqlRunStore } from '@weft/scheduler';
 import { EXIT } from '../exit-codes';
 import type { Io } from '../io';
@@ -16,9 +18,17 @@ export async function migrateCommand(io: Io, env: NodeJS.ProcessEnv = process.en
     }
     throw error;
   }
-  const { store, dataSource, applied } = await openSqlRunStore(dbConfig, { migrate: true });
-  io.out(applied.length > 0 ? `applied ${applied.length} migration(s): ${applied.join(', ')}` : 'database is up to date');
-  await store.close();
-  await dataSource.destroy();
+  // Each service owns its tables and its migrations table; one after the other, so a
+  // PGlite directory is never opened twice at once.
+  const owners = [
+    ['scheduler', () => openSqlRunStore(dbConfig, { migrate: true })],
+    ['journal', () => openJournalStore(dbConfig, { migrate: true })],
+    ['analytics', () => openAnalyticsStore(dbConfig, { migrate: true })],
+  ] as const;
+  for (const [owner, open] of owners) {
+    const { dataSource, applied } = await open();
+    await dataSource.destroy();
+    io.out(`${owner}: ${applied.length > 0 ? `applied ${applied.join(', ')}` : 'up to date'}`);
+  }
   return EXIT.ok;
 }
