@@ -229,7 +229,7 @@ async function main(): Promise<void> {
           const durability = await child.call<Record<string, string>>({ op: 'setup' }, 180_000);
           if (!results.durability.has(name)) results.durability.set(name, durability);
           for (const { shape, runs } of costShapes) {
-            const result = await child.call<CostResult>({ op: 'cost', shape, runs, idleMs: 3000 }, 600_000);
+            const result = await child.call<CostResult>({ op: 'cost', shape, runs, idleMs: 5000 }, 600_000);
             results.cost.set(name, [...(results.cost.get(name) ?? []), { shape, result }]);
           }
         } catch (error) {

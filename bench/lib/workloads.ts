@@ -122,6 +122,8 @@ export interface CostResult {
   idleMs: number;
 }
 
+const STATS_SETTLE_MS = 11_000;
+
 function diff(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]));
 }
@@ -129,16 +131,16 @@ function diff(after: Record<string, number>, before: Record<string, number>): Re
 /** Counter deltas around `runs` sequential runs of `shape`, and over an idle window before. */
 export async function cost(system: BenchSystem, shape: Shape, runs: number, idleMs: number): Promise<CostResult> {
   if (!system.counters) throw new Error(`${system.name} has no counters`);
-  // Stats of the work before (setup, warm-up) must be published first.
-  await sleep(1500);
+  // Stats of the work before (setup, warm-up) must be published first: an idle backend
+  // publishes its counters within about 10 s (PGSTAT_IDLE_INTERVAL).
+  await sleep(STATS_SETTLE_MS);
   const idleBefore = await system.counters();
   await sleep(idleMs);
   const before = await system.counters();
   const started = performance.now();
   for (let r = 0; r < runs; r++) await runOnce(system, shape);
   const durationMs = performance.now() - started;
-  // PostgreSQL publishes a backend's counters when it goes idle, at most once a second.
-  await sleep(1500);
+  await sleep(STATS_SETTLE_MS);
   const after = await system.counters();
   return { steps: runs * stepCount(shape), runs, durationMs, delta: diff(after, before), idle: diff(before, idleBefore), idleMs };
 }

@@ -64,6 +64,25 @@ export function describeSqlRunStoreCases(name: string, target: SqlTarget): void 
         expect((await subject.peer.getRun(state.runId))?.steps.export).toMatchObject({ status: 'running', attempt: 3 });
       });
 
+      it('batches concurrent updates of one run; a throwing decide fails only its own call', async () => {
+        const state = runningRun(uniqueId('run'));
+        await subject.store.createRun(uniqueId('key'), () => transition(state));
+        const calls = Array.from({ length: 20 }, (_, i) =>
+          subject.store.updateRun(state.runId, (current) => {
+            if (i === 7) throw new Error('boom');
+            return transition(bump(current), { outbox: [message(state.runId, i)] });
+          }),
+        );
+        const settled = await Promise.allSettled(calls);
+        expect(settled.filter((s) => s.status === 'rejected')).toHaveLength(1);
+        expect(settled[7]).toMatchObject({ status: 'rejected', reason: new Error('boom') });
+        const seqs = settled.flatMap((s) => (s.status === 'fulfilled' && s.value ? [s.value.seq] : []));
+        expect(seqs).toEqual(Array.from({ length: 19 }, (_, i) => state.seq + 1 + i));
+        expect((await subject.peer.getRun(state.runId))?.seq).toBe(state.seq + 19);
+        const outbox = await subject.peer.pendingOutbox(100);
+        expect(outbox.map((m) => m.msgId)).toEqual(Array.from({ length: 20 }, (_, i) => message(state.runId, i).msgId).filter((_, i) => i !== 7));
+      });
+
       it('rolls back the whole updateRun when a write fails', async () => {
         const state = runningRun(uniqueId('run'));
         await subject.store.createRun(uniqueId('key'), () => transition(state));

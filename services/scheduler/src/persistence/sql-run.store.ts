@@ -80,6 +80,8 @@ export class SqlRunStore implements RunStore {
    */
   private readonly states = new Map<string, RunState>();
   private readonly stateCacheSize: number;
+  /** updateRun calls waiting for their run's batch, per run. */
+  private readonly updates = new Map<string, QueuedUpdate[]>();
 
   constructor(
     readonly dataSource: DataSource,
@@ -132,41 +134,93 @@ export class SqlRunStore implements RunStore {
   }
 
   updateRun(runId: string, decide: (state: RunState, now: number) => Transition | undefined): Promise<RunState | undefined> {
-    return this.track(async () => {
-      let committed: RunState | undefined;
-      try {
-        const result = await withTransaction(this.dataSource, async (tx) => {
-          const head = this.states.has(runId) ? await this.lockCached(tx, runId) : undefined;
-          let loaded: RunState;
-          let now: number;
-          if (head !== undefined) {
-            if (head === null) return undefined;
-            now = head.now;
-            const state = head.state ?? (await this.loadRun(tx, runId, false))?.state;
-            if (state === undefined) return undefined;
-            loaded = state;
-          } else {
-            const fresh = await this.loadRun(tx, runId, true);
-            if (fresh === undefined) return undefined;
-            ({ state: loaded, now } = fresh);
+    return this.track(
+      () =>
+        new Promise<RunState | undefined>((resolve, reject) => {
+          const call: QueuedUpdate = { decide, resolve, reject };
+          const queue = this.updates.get(runId);
+          if (queue) {
+            queue.push(call);
+            return;
           }
-          const transition = decide(loaded, now);
-          committed = transition?.state ?? loaded;
-          if (!transition) return loaded;
-          const { state } = transition;
-          // The core returns new objects for the steps it changed and the same objects for the rest.
-          const changed = Object.entries(state.steps)
-            .filter(([id, step]) => loaded.steps[id] !== step)
-            .map(([, step]) => step);
-          await this.writeTransition(tx, runId, transition, changed, loaded);
-          return state;
-        });
-        if (committed) this.remember(committed);
-        return result;
-      } catch (error) {
-        this.states.delete(runId);
-        throw error;
+          this.updates.set(runId, [call]);
+          void this.drainUpdates(runId);
+        }),
+    );
+  }
+
+  /**
+   * Calls for one run are queued in this process and applied in batches: one transaction
+   * (lock, decide each in turn, one merged write, commit) for everything that arrived while
+   * the previous batch was in the database. Replicas still serialise on the row lock.
+   */
+  private async drainUpdates(runId: string): Promise<void> {
+    for (;;) {
+      const queue = this.updates.get(runId);
+      if (!queue || queue.length === 0) {
+        this.updates.delete(runId);
+        return;
       }
+      await this.applyUpdates(runId, queue.splice(0, MAX_UPDATES_PER_TRANSACTION));
+    }
+  }
+
+  /** One transaction for a batch; settles every call (a throwing decide fails only its own call). */
+  private async applyUpdates(runId: string, calls: readonly QueuedUpdate[]): Promise<void> {
+    const outcomes: ({ state: RunState | undefined } | { error: unknown })[] = [];
+    let committed: RunState | undefined;
+    try {
+      await withTransaction(this.dataSource, async (tx) => {
+        outcomes.length = 0;
+        const head = this.states.has(runId) ? await this.lockCached(tx, runId) : undefined;
+        let loaded: RunState;
+        let now: number;
+        if (head !== undefined) {
+          if (head === null) return calls.forEach(() => outcomes.push({ state: undefined }));
+          now = head.now;
+          const state = head.state ?? (await this.loadRun(tx, runId, false))?.state;
+          if (state === undefined) return calls.forEach(() => outcomes.push({ state: undefined }));
+          loaded = state;
+        } else {
+          const fresh = await this.loadRun(tx, runId, true);
+          if (fresh === undefined) return calls.forEach(() => outcomes.push({ state: undefined }));
+          ({ state: loaded, now } = fresh);
+        }
+        let current = loaded;
+        const transitions: Transition[] = [];
+        for (const call of calls) {
+          let transition: Transition | undefined;
+          try {
+            transition = call.decide(current, now);
+          } catch (error) {
+            outcomes.push({ error });
+            continue;
+          }
+          if (transition) {
+            transitions.push(transition);
+            current = transition.state;
+          }
+          outcomes.push({ state: current });
+        }
+        committed = current;
+        if (transitions.length === 0) return;
+        // The core returns new objects for the steps it changed and the same objects for the rest.
+        const changed = Object.entries(current.steps)
+          .filter(([id, step]) => loaded.steps[id] !== step)
+          .map(([, step]) => step);
+        await this.writeTransition(tx, runId, mergeTransitions(current, transitions), changed, loaded);
+      });
+    } catch (error) {
+      this.states.delete(runId);
+      for (const call of calls) call.reject(error);
+      return;
+    }
+    if (committed) this.remember(committed);
+    calls.forEach((call, i) => {
+      const outcome = outcomes[i];
+      if (outcome === undefined) call.resolve(undefined);
+      else if ('error' in outcome) call.reject(outcome.error);
+      else call.resolve(outcome.state);
     });
   }
 
@@ -525,6 +579,36 @@ function rowToOutbox(row: OutboxRow): OutboxRecord {
   };
   if (row.headers !== null) record.headers = row.headers;
   return record;
+}
+
+interface QueuedUpdate {
+  decide: (state: RunState, now: number) => Transition | undefined;
+  resolve: (state: RunState | undefined) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Bounds one transaction's size; the rest of the queue goes in the next one. */
+const MAX_UPDATES_PER_TRANSACTION = 128;
+
+/**
+ * Several transitions of one run as one write: the last state, every outbox message in
+ * order, and per timer key the last thing done to it (within a transition, as in
+ * writeTransition, cancels come before schedules).
+ */
+function mergeTransitions(state: RunState, transitions: readonly Transition[]): Transition {
+  if (transitions.length === 1) return transitions[0];
+  const timers = new Map<string, { schedule: TimerRecord } | { cancel: TimerKey }>();
+  for (const t of transitions) {
+    for (const key of t.cancel) timers.set(timerKey(key), { cancel: key });
+    for (const timer of t.schedule) timers.set(timerKey(timer), { schedule: timer });
+  }
+  const schedule: TimerRecord[] = [];
+  const cancel: TimerKey[] = [];
+  for (const op of timers.values()) {
+    if ('schedule' in op) schedule.push(op.schedule);
+    else cancel.push(op.cancel);
+  }
+  return { state, outbox: transitions.flatMap((t) => t.outbox), schedule, cancel };
 }
 
 const timerKeyToJson = (key: TimerKey) => ({ runId: key.runId, timer: key.timer, stepId: key.stepId });
