@@ -27,10 +27,21 @@ export async function devCommand(options: DevOptions, io: Io, env: NodeJS.Proces
   // Readable lines in a terminal, JSON when piped to a file or a log shipper.
   const logger = createLogger({ level: config.LOG_LEVEL, service: 'dev', pretty: process.stdout.isTTY === true });
   const composition = await composeDev(config, env, actions, logger);
-  const service = await bootService(composition.module, { name: 'dev', port: config.PORT, host: config.HOST, handleSignals: false, logger });
+  const service = await bootService(composition.module, {
+    name: 'dev',
+    port: config.PORT,
+    host: config.HOST,
+    handleSignals: false,
+    logger,
+    bodyLimit: config.WEFT_API_BODY_LIMIT,
+  });
   io.out(`weft dev: all services in one process on ${composition.description}`);
-  io.out(`listening on ${service.url} (health: ${service.url}/health/ready, metrics: ${service.url}/metrics)`);
-  if (config.HOST === '127.0.0.1' || config.HOST === 'localhost') io.out('loopback only: no API key required in dev mode');
+  io.out(`listening on ${service.url} (API: ${service.url}/v1, OpenAPI: ${service.url}/openapi.json, health: ${service.url}/health/ready, metrics: ${service.url}/metrics)`);
+  io.out(
+    composition.anonymous
+      ? 'loopback only: the API takes requests without a key (namespace default); keys still work'
+      : `bound to ${config.HOST}: every API request needs a key (weft keys create --namespace <name>)`,
+  );
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       io.out('stopping: draining consumers and in-flight steps…');

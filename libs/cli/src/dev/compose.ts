@@ -6,7 +6,8 @@ import { type DatabaseConfig, databaseConfigFromEnv } from '@weft/db';
 import { ExecutorModule } from '@weft/executor';
 import { JournalModule, journalRetentionFromEnv, openJournalStore } from '@weft/journal';
 import { HealthModule, ShutdownModule, type WeftLogger } from '@weft/platform';
-import { openSqlRunStore, type RunStore, SchedulerModule } from '@weft/scheduler';
+import { ApiModule, eventsStreamOf, jetStreamGroupRemover, openSqlRunStore, type RunStore, SchedulerModule, storedWorkflowCatalog } from '@weft/scheduler';
+import { templates } from '@weft/sdk';
 import { type ActionDefinition, builtinActions } from '@weft/worker';
 
 export interface Composition {
@@ -15,7 +16,12 @@ export interface Composition {
   store: RunStore;
   /** What this process runs on, for the start-up banner. */
   description: string;
+  /** The API takes requests without a key (namespace default): only on a loopback address. */
+  anonymous: boolean;
 }
+
+/** Addresses only this machine can reach: there `weft dev` serves the API without keys. */
+export const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 
 /**
  * All services in one process (`weft dev`): on NATS and PostgreSQL when NATS_URL and
@@ -35,6 +41,27 @@ export async function composeDev(config: WeftConfig, env: NodeJS.ProcessEnv, act
   const journalModule = JournalModule.forRoot({ bus, store: journal.store, ...(journalRetention && { retention: journalRetention }) });
   const analyticsModule = AnalyticsModule.forRoot({ bus, store: analytics.store, retention: analyticsRetentionFromEnv(env) });
   const embeddedBus = !config.NATS_URL;
+  const anonymous = isLoopback(config.HOST);
+  const scheduler = SchedulerModule.forRoot({
+    bus,
+    store,
+    catalog: storedWorkflowCatalog(dataSource),
+    pollIntervalMs: config.WEFT_POLL_INTERVAL_MS,
+    leaseMs: config.WEFT_LEASE_MS,
+    recoverInFlightOnStart: embeddedBus,
+    logger,
+  });
+  const api = ApiModule.forRoot({
+    bus,
+    store,
+    dataSource,
+    scheduler,
+    auth: { anonymous },
+    templates: () => templates.list().map((t) => ({ ...t, spec: templates.get(t.name) })),
+    ...(bus instanceof JetStreamBus &&
+      config.NATS_URL && { events: { removeGroup: jetStreamGroupRemover({ servers: config.NATS_URL.split(','), stream: eventsStreamOf(bus.streamNames()) }) } }),
+    ...(logger && { logger }),
+  });
 
   @Module({})
   class DevModule {}
@@ -44,7 +71,8 @@ export async function composeDev(config: WeftConfig, env: NodeJS.ProcessEnv, act
     imports: [
       // With the in-memory bus nothing survives a restart but the database, so steps
       // that were in flight when the last process stopped are dispatched again at once.
-      SchedulerModule.forRoot({ bus, store, pollIntervalMs: config.WEFT_POLL_INTERVAL_MS, leaseMs: config.WEFT_LEASE_MS, recoverInFlightOnStart: embeddedBus, logger }),
+      scheduler,
+      api,
       ExecutorModule.forRoot({
         bus,
         queues: embeddedBus ? ['*'] : queuesOf(config),
@@ -74,5 +102,5 @@ export async function composeDev(config: WeftConfig, env: NodeJS.ProcessEnv, act
     ],
   };
   const where = `${config.NATS_URL ? `NATS ${config.NATS_URL}` : 'in-memory bus'}, ${dbConfig.kind === 'postgres' ? 'PostgreSQL' : `PGlite in ${dbConfig.dataDir ?? 'memory'}`}`;
-  return { module, bus, store, description: where };
+  return { module, bus, store, description: where, anonymous };
 }
