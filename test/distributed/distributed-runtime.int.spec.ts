@@ -11,9 +11,13 @@ import { waitFor } from './support/wait.util';
 describeDistributed('distributed runtime (separate processes)', { nats: true, postgres: true }, () => {
   scenario('a workflow runs across a scheduler process and an executor process', 30_000, async (s) => {
     const [scheduler, executor] = await Promise.all([s.spawn('scheduler'), s.spawn('executor')]);
-    // Ready means connected and every durable consumer bound: run requests, results and heartbeats; the dispatch queue.
-    expect((await scheduler.health()).body.checks).toMatchObject({ nats: { ok: true, detail: expect.stringMatching(/3 consumer subscription\(s\) bound/) }, postgres: { ok: true } });
-    expect((await executor.health()).body.checks).toMatchObject({ nats: { ok: true, detail: expect.stringMatching(/1 consumer subscription\(s\) bound/) } });
+    // Ready means connected and every durable consumer bound: at least run requests, results and heartbeats; the dispatch queue.
+    const bound = (detail: string | undefined): number => Number(/(\d+) consumer subscription\(s\) bound/.exec(detail ?? '')?.[1] ?? 0);
+    const schedulerChecks = (await scheduler.health()).body.checks;
+    expect([schedulerChecks?.nats?.ok, schedulerChecks?.postgres?.ok]).toEqual([true, true]);
+    expect(bound(schedulerChecks?.nats?.detail)).toBeGreaterThanOrEqual(3);
+    const executorChecks = (await executor.health()).body.checks;
+    expect([executorChecks?.nats?.ok, bound(executorChecks?.nats?.detail)]).toEqual([true, 1]);
     const runId = await s.submit('across-processes', [
       { id: 'a', with: { file: s.recordFile } },
       { id: 'b', needs: ['a'], with: { file: s.recordFile } },
