@@ -427,7 +427,21 @@ function render(
       return row;
     });
     out.push(table(header, rows), '');
-    if (workload === 'W1') out.push('Hop: a step\'s start minus its predecessor\'s end (Weft: the run\'s step records, database clock; peers: timestamps taken in task code), pooled over all reps.', '');
+    if (workload === 'W1') {
+      out.push('Hop: a step\'s start minus its predecessor\'s end (Weft: the run\'s step records, database clock; peers: timestamps taken in task code), pooled over all reps.', '');
+      for (const name of systems) {
+        const runs = byName.get(name) ?? [];
+        const queued = runs.flatMap((r) => r.queuedToStartMs ?? []);
+        const running = runs.flatMap((r) => r.startToEndMs ?? []);
+        if (queued.length > 0) {
+          out.push(
+            `${name} per step (median / p99): dispatch decided -> start recorded ${fmt(quantile(queued, 0.5), 1)} / ${fmt(quantile(queued, 0.99), 1)} ms; ` +
+              `start recorded -> end recorded ${fmt(quantile(running, 0.5), 1)} / ${fmt(quantile(running, 0.99), 1)} ms.`,
+            '',
+          );
+        }
+      }
+    }
   }
 
   if (results.sustained.size > 0) {

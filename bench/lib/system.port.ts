@@ -27,6 +27,8 @@ export const stepCount = (shape: Shape): number => {
 /** Start and end of one step, in the system's own clock (ms); only differences are used. */
 export interface StepTiming {
   id: string;
+  /** Weft only: when the dispatch was decided (the predecessor's result transaction). */
+  queued?: number;
   start: number;
   end: number;
 }

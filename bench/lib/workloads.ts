@@ -9,6 +9,9 @@ export interface MakespanResult {
   makespanMs: number;
   /** W1: a step's start minus its predecessor's end, per hop. */
   hopsMs?: number[];
+  /** W1, Weft: dispatch decided -> started recorded, and started -> finished recorded, per step. */
+  queuedToStartMs?: number[];
+  startToEndMs?: number[];
 }
 
 export async function runOnce(system: BenchSystem, shape: Shape, timings = false): Promise<MakespanResult> {
@@ -18,6 +21,10 @@ export async function runOnce(system: BenchSystem, shape: Shape, timings = false
   if (timings && outcome.steps) {
     const steps = chainOrder(outcome.steps);
     result.hopsMs = steps.slice(1).map((s, i) => s.start - steps[i].end);
+    if (steps.every((s) => s.queued !== undefined)) {
+      result.queuedToStartMs = steps.map((s) => s.start - (s.queued ?? s.start));
+      result.startToEndMs = steps.map((s) => s.end - s.start);
+    }
   }
   return result;
 }

@@ -106,7 +106,7 @@ function timings(state: RunState): StepTiming[] {
   const out: StepTiming[] = [];
   for (const step of Object.values(state.steps)) {
     const last = step.attempts[step.attempts.length - 1];
-    if (last?.startedAt !== undefined && last.finishedAt !== undefined) out.push({ id: step.id, start: last.startedAt, end: last.finishedAt });
+    if (last?.startedAt !== undefined && last.finishedAt !== undefined) out.push({ id: step.id, queued: last.dispatchedAt, start: last.startedAt, end: last.finishedAt });
   }
   return out;
 }
