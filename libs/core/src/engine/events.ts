@@ -41,6 +41,11 @@ export type Command =
       input: Record<string, unknown>;
       queue: string;
       timeoutMs: number;
+      /**
+       * Set when the same attempt is sent again because nobody took it within its
+       * lease (a backed-up queue, or a message the broker lost): 1, 2, ...
+       */
+      resend?: number;
     }
   | { type: 'schedule-timer'; timer: TimerKind; fireAt: Millis; stepId?: string; attempt?: number }
   | { type: 'cancel-timer'; timer: TimerKind; stepId?: string }

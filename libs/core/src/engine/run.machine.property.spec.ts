@@ -180,6 +180,13 @@ function simulate(spec: WorkflowSpec, seed: number): void {
     for (const d of commands) {
       if (d.type !== 'dispatch') continue;
       check(after.status === 'running', 'dispatch while the run is not running');
+      if (d.resend !== undefined) {
+        // A re-send repeats the current attempt of a step nobody has started yet.
+        const step = after.steps[d.stepId];
+        check(tokens.has(d.token), `re-send of ${d.token}, which was never dispatched`);
+        check(step?.token === d.token && step.status === 'queued' && step.resent === d.resend, `re-send of ${d.token} for a step that is not waiting in its queue`);
+        continue;
+      }
       check(!tokens.has(d.token), `attempt ${d.token} dispatched twice`);
       tokens.add(d.token);
       // Numbers only grow; the state's records (checked below) have no gaps.

@@ -395,17 +395,38 @@ describe('timeouts and leases', () => {
     expect(run.state.status).toBe('failed');
   });
 
-  it('re-dispatches a step whose lease expired without consuming the retry budget, then gives up with WORKER_LOST', () => {
-    const run = new RunDriver(workflow([{ id: 'a', action: 'work' }]));
+  it('re-sends a dispatch nobody took, same attempt and token, backing off, without failing the step', () => {
+    const run = new RunDriver(workflow([{ id: 'a', action: 'work', with: { n: 1 } }]));
     run.start();
     const notYet = run.state;
     expect(decide(notYet, { type: 'timer.fired', at: run.at(LEASE_MS - 1), timer: 'lease', stepId: 'a', attempt: 1 }).state).toBe(notYet);
+    for (let resend = 1; resend <= 8; resend++) {
+      const commands = run.apply({ type: 'timer.fired', at: run.at((run.step('a').leaseExpiresAt ?? 0) - run.at()), timer: 'lease', stepId: 'a', attempt: 1 });
+      expect(commands).toEqual([
+        { type: 'dispatch', stepId: 'a', attempt: 1, token: 'r1:a:1', action: 'work', input: { n: 1 }, queue: 'default', timeoutMs: 600_000, resend },
+      ]);
+      // The wait doubles each time, up to 64 leases.
+      expect(run.step('a')).toMatchObject({ status: 'queued', attempt: 1, resent: resend, leaseExpiresAt: run.at() + LEASE_MS * 2 ** Math.min(resend, 6) });
+    }
+    run.started('a');
+    run.complete('a', { ok: true });
+    expect(run.state.status).toBe('completed');
+  });
+
+  it('re-dispatches a started step whose lease expired without consuming the retry budget, then gives up with WORKER_LOST', () => {
+    const run = new RunDriver(workflow([{ id: 'a', action: 'work' }]));
+    run.start();
+    run.started('a');
+    const notYet = run.state;
+    expect(decide(notYet, { type: 'timer.fired', at: run.at(LEASE_MS - 1), timer: 'lease', stepId: 'a', attempt: 1 }).state).toBe(notYet);
     for (let lost = 1; lost <= MAX_LOST_LEASES; lost++) {
+      if (lost > 1) run.started('a');
       const commands = run.apply({ type: 'timer.fired', at: run.at(LEASE_MS), timer: 'lease', stepId: 'a', attempt: lost });
       expect(commands).toContainEqual({ type: 'abort-step', stepId: 'a', attempt: lost, token: `r1:a:${lost}`, reason: 'lease expired' });
       expect(dispatches(commands)).toMatchObject([{ stepId: 'a', attempt: lost + 1 }]);
       expect(run.step('a')).toMatchObject({ status: 'queued', attempt: lost + 1, lostLeases: lost });
     }
+    run.started('a');
     run.apply({ type: 'timer.fired', at: run.at(LEASE_MS), timer: 'lease', stepId: 'a', attempt: 4 });
     expect(run.step('a')).toMatchObject({ status: 'failed', attempt: 4, error: { code: 'WORKER_LOST', retryable: false } });
     expect(run.state.status).toBe('failed');

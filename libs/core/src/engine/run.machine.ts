@@ -380,9 +380,45 @@ function timerFired(state: RunState, timer: TimerKind, at: Millis, leaseMs: numb
     case 'lease': {
       if (step.status !== 'running' && step.status !== 'queued') return undefined;
       if (step.leaseExpiresAt === undefined || step.leaseExpiresAt > at) return undefined;
+      // Never started: no worker was lost, the queue is backed up or the dispatch was lost.
+      if (step.status === 'queued') return resendDispatch(new Tx(state, at, leaseMs), step);
       return leaseExpired(new Tx(state, at, leaseMs), step);
     }
   }
+}
+
+/** Longest wait between re-sends of a dispatch nobody takes: the lease times 2^6. */
+const MAX_RESEND_BACKOFF = 6;
+
+/**
+ * A dispatch nobody took within its lease. The broker may have lost it, or the
+ * queue is just long (or has no executor yet): send the same attempt again, waiting
+ * twice as long each time so a backlog does not fill up with copies. The step keeps
+ * waiting; a queue without executors is an operator's alert, not a step failure.
+ */
+function resendDispatch(tx: Tx, step: StepState): Tx {
+  const planned = tx.planned(step.id);
+  let input: Record<string, unknown>;
+  try {
+    input = stepInput(planned, () => tx.scope());
+  } catch (error) {
+    failStep(tx, step, expressionFailure(error, `input of step ${step.id}`));
+    return tx;
+  }
+  const resend = (step.resent ?? 0) + 1;
+  tx.put({ ...step, resent: resend, leaseExpiresAt: tx.at + tx.leaseMs * 2 ** Math.min(resend, MAX_RESEND_BACKOFF) });
+  tx.commands.push({
+    type: 'dispatch',
+    stepId: step.id,
+    attempt: step.attempt,
+    token: step.token ?? '',
+    action: planned.action,
+    input,
+    queue: planned.queue,
+    timeoutMs: planned.timeoutMs,
+    resend,
+  });
+  return tx;
 }
 
 /** The worker went silent: dispatch a fresh attempt outside the retry budget, a few times at most. */

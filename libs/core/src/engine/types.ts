@@ -66,6 +66,8 @@ export interface StepState {
    * they do not count against the retry budget. Absent means 0.
    */
   lostLeases?: number;
+  /** Times the current attempt's dispatch was sent again while still queued. */
+  resent?: number;
   /**
    * Attempt number before the last `run.retry`: the retry budget counts attempts
    * after it, while attempt numbers (and so tokens) keep increasing. Absent means 0.

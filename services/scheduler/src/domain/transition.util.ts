@@ -21,7 +21,8 @@ export function toTransition(before: RunState | undefined, decision: Decision<Ru
         outbox.push({
           kind: 'publish',
           subject: dispatchSubject(command.queue),
-          msgId: command.token,
+          // A re-sent dispatch needs its own id, or the broker would drop it as a duplicate.
+          msgId: command.resend ? `${command.token}:resend-${command.resend}` : command.token,
           payload: {
             runId: state.runId,
             workflow: state.workflow,
