@@ -28,6 +28,9 @@ function weft(args: string[], options: { onStdout?: (text: string, child: Return
   });
 }
 
+// Each test starts Node and the CLI at least once: generous on a loaded 2-core machine.
+jest.setTimeout(60_000);
+
 describe('weft (as a process)', () => {
   let dir: string;
   beforeAll(async () => {
