@@ -151,7 +151,9 @@ export class JetStreamBus implements Bus {
     let nc: NatsConnection;
     try {
       // Reconnects are the client's job: never give up on the server.
-      nc = await connect({ servers: options.servers, name: options.name, maxReconnectAttempts: -1 });
+      // noAsyncTraces: no stack capture per request. Every JetStream publish is a request, and
+      // building two Error objects for each was ~7% of a busy scheduler's CPU (docs/benchmarks.md).
+      nc = await connect({ servers: options.servers, name: options.name, maxReconnectAttempts: -1, noAsyncTraces: true });
     } catch (cause) {
       throw new BusError('BROKER_ERROR', `cannot connect to NATS at ${String(options.servers)}: ${errorMessage(cause)}`, { cause });
     }
