@@ -27,4 +27,17 @@ export {
 } from './sdk.error';
 // Spec types, so SDK users need not depend on @weft/core directly.
 export type { Diagnostic, InputDecl, RetryPolicy, StepSpec, WorkflowSpec } from '@weft/core';
-// Later: createWorker (from @weft/worker) and the HTTP API client.
+// The HTTP API client.
+export * from './client';
+// Step handlers in code: define them, serve them from a worker.
+export { startWorker, type StartWorkerOptions, type RunningWorker } from './worker';
+export {
+  defineAction,
+  createWorker,
+  ActionError,
+  NonRetryableError,
+  type ActionDefinition,
+  type ActionHandler,
+  type ActionContext,
+  type Worker,
+} from '@weft/worker';

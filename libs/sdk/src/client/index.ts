@@ -1,0 +1,4 @@
+export { WeftClient, type RunListQuery, type RunRequest, type SpecInput, type WeftClientOptions, type WorkflowRunRequest } from './weft.client';
+export { WeftApiError, WeftConnectionError } from './client.errors';
+export { readServerSentEvents, type ServerSentEvent } from './sse.util';
+export type * from './api.types';

@@ -1,0 +1,118 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WeftApiError, WeftConnectionError } from './client.errors';
+import { readServerSentEvents } from './sse.util';
+import { WeftClient } from './weft.client';
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+/** A real HTTP server that records requests and answers with what the test scripted. */
+async function serve(answer: (seen: Seen, res: ServerResponse) => void): Promise<{ url: string; seen: Seen[]; close(): Promise<void> }> {
+  const seen: Seen[] = [];
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body };
+      seen.push(request);
+      answer(request, res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/`, seen, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+const json = (res: ServerResponse, status: number, body: unknown, type = 'application/json'): void => {
+  res.writeHead(status, { 'Content-Type': type });
+  res.end(JSON.stringify(body));
+};
+
+describe('WeftClient', () => {
+  it('sends the key, JSON bodies, query strings and idempotency keys the API expects', async () => {
+    const server = await serve((seen, res) => json(res, seen.url.startsWith('/v1/runs?') ? 200 : 202, { runId: 'r1', status: 'running', created: true, location: '/v1/runs/r1', items: [], nextCursor: null }));
+    try {
+      const client = new WeftClient({ url: server.url, apiKey: 'weft_k' });
+      await client.workflows.start('data pipeline', { inputs: { n: 1 }, version: 3, idempotencyKey: 'order-1' });
+      await client.runs.list({ workflow: 'x', status: ['failed', 'canceled'], limit: 5 });
+      const [start, list] = server.seen;
+      expect(start).toMatchObject({ method: 'POST', url: '/v1/workflows/data%20pipeline/runs?mode=async', body: '{"version":3,"inputs":{"n":1}}' });
+      expect(start.headers).toMatchObject({ authorization: 'Bearer weft_k', 'content-type': 'application/json', 'idempotency-key': 'order-1' });
+      expect(list).toMatchObject({ method: 'GET', url: '/v1/runs?workflow=x&status=failed%2Ccanceled&limit=5', body: '' });
+      expect(list.headers['content-type']).toBeUndefined();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('turns a problem document into WeftApiError with its code and field errors', async () => {
+    const problem = { type: 'urn:weft:problem:invalid-spec', title: 'Unprocessable Content', status: 422, detail: '1 error', code: 'INVALID_SPEC', errors: [{ path: 'steps[0].needs[0]', message: 'unknown step "x"' }] };
+    const server = await serve((_seen, res) => json(res, 422, problem, 'application/problem+json'));
+    try {
+      const error = await new WeftClient({ url: server.url }).workflows.saveDraft('w', { source: 'x' }, { ifRevision: 4 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WeftApiError);
+      expect(error).toMatchObject({ status: 422, code: 'INVALID_SPEC', problem });
+      expect((error as Error).message).toContain('steps[0].needs[0]: unknown step "x"');
+      expect(server.seen[0].headers['if-match']).toBe('"4"');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('says so when nothing listens, or something else answers', async () => {
+    const server = await serve((_seen, res) => {
+      res.writeHead(502, { 'Content-Type': 'text/html' });
+      res.end('<h1>bad gateway</h1>');
+    });
+    try {
+      await expect(new WeftClient({ url: server.url }).runs.get('r1')).rejects.toThrow(/HTTP 502 from something that is not the Weft API/);
+    } finally {
+      await server.close();
+    }
+    await expect(new WeftClient({ url: server.url }).runs.get('r1')).rejects.toBeInstanceOf(WeftConnectionError);
+  });
+
+  it('streams a run: snapshot, lifecycle events, end', async () => {
+    const run = { runId: 'r1', status: 'running' };
+    const event = { eventId: 'r1:2:0', type: 'step.completed', runId: 'r1', workflow: 'w', version: 'adhoc', status: 'completed', at: '2026-01-01T00:00:00.000Z' };
+    const server = await serve((_seen, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.write(`event: snapshot\ndata: ${JSON.stringify(run)}\n\n: keep-alive\n\n`);
+      // An event split across writes, with CRLF line ends, still parses.
+      const text = `id: r1:2:0\r\ndata: ${JSON.stringify(event)}\r\n\r\n`;
+      res.write(text.slice(0, 10));
+      res.write(text.slice(10));
+      res.end(`event: end\ndata: ${JSON.stringify({ ...run, status: 'completed' })}\n\n`);
+    });
+    try {
+      const seen = [];
+      for await (const e of new WeftClient({ url: server.url }).runs.stream('r1')) seen.push(e);
+      expect(seen).toEqual([
+        { type: 'snapshot', run },
+        { type: 'event', event },
+        { type: 'end', run: { ...run, status: 'completed' } },
+      ]);
+      expect(server.seen[0].headers.accept).toBe('text/event-stream');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('readServerSentEvents', () => {
+  it('joins multi-line data and ignores comments', async () => {
+    const stream = new Response('event: x\ndata: a\ndata: b\n\n: comment\n\ndata: c\n\n').body;
+    if (!stream) throw new Error('no body');
+    const events = [];
+    for await (const e of readServerSentEvents(stream)) events.push(e);
+    expect(events).toEqual([
+      { event: 'x', data: 'a\nb' },
+      { event: 'message', data: 'c' },
+    ]);
+  });
+});

@@ -1,0 +1,224 @@
+import type { LifecycleEvent, RunStatus } from '@weft/contracts';
+import type { WorkflowSpec } from '@weft/core';
+import type {
+  ApiKey,
+  CatalogAction,
+  CreatedApiKey,
+  Draft,
+  Page,
+  Problem,
+  ResumeResult,
+  Run,
+  RunAccepted,
+  RunOutput,
+  RunStreamEvent,
+  RunSummary,
+  Template,
+  ValidationResult,
+  Version,
+  VersionDetail,
+  Workflow,
+} from './api.types';
+import { WeftApiError, WeftConnectionError } from './client.errors';
+import { readServerSentEvents } from './sse.util';
+
+export interface WeftClientOptions {
+  /** Where the API is: `http://127.0.0.1:8080` (the scheduler, or `weft dev`). */
+  url: string;
+  /** Sent as `Authorization: Bearer <key>`; `weft dev` on loopback needs none. */
+  apiKey?: string;
+  /** @default globalThis.fetch */
+  fetch?: typeof fetch;
+}
+
+/** A spec as an object, or the text of a YAML/JSON file (diagnostics then point at its lines). */
+export type SpecInput = { spec: WorkflowSpec | Record<string, unknown> } | { source: string };
+
+export interface RunRequest {
+  inputs?: Record<string, unknown>;
+  correlationId?: string;
+  /** The same key returns the same run instead of starting another. */
+  idempotencyKey?: string;
+}
+
+export interface WorkflowRunRequest extends RunRequest {
+  /** A stored version; default: the published one. */
+  version?: number;
+}
+
+export interface RunListQuery {
+  workflow?: string;
+  status?: RunStatus[];
+  /** ISO 8601, or a duration back from now (`24h`). */
+  since?: string;
+  until?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+type Query = Record<string, string | undefined>;
+
+/**
+ * A typed client of the Weft HTTP API. Errors come back as WeftApiError carrying the
+ * problem document; a server that cannot be reached as WeftConnectionError.
+ *
+ * ```ts
+ * const weft = new WeftClient({ url: 'http://127.0.0.1:8080', apiKey: process.env.WEFT_API_KEY });
+ * const run = await weft.workflows.execute('data-pipeline', { inputs: { source: 's3://bucket/batch' } });
+ * ```
+ */
+export class WeftClient {
+  private readonly base: string;
+  private readonly apiKey: string | undefined;
+  private readonly fetchFn: typeof fetch;
+
+  constructor(options: WeftClientOptions) {
+    this.base = options.url.replace(/\/+$/, '');
+    this.apiKey = options.apiKey;
+    this.fetchFn = options.fetch ?? globalThis.fetch;
+  }
+
+  readonly workflows = {
+    create: (input: { name?: string; description?: string | null } & Partial<SpecInput>): Promise<Workflow> => this.json('POST', '/v1/workflows', input),
+    list: (page: { limit?: number; cursor?: string } = {}): Promise<Page<Workflow>> =>
+      this.json('GET', '/v1/workflows', undefined, { limit: page.limit?.toString(), cursor: page.cursor }),
+    get: (ref: string): Promise<Workflow> => this.json('GET', `/v1/workflows/${enc(ref)}`),
+    update: (ref: string, changes: { description: string | null }): Promise<Workflow> => this.json('PATCH', `/v1/workflows/${enc(ref)}`, changes),
+    delete: async (ref: string): Promise<void> => {
+      await this.call('DELETE', `/v1/workflows/${enc(ref)}`);
+    },
+    draft: (ref: string): Promise<Draft> => this.json('GET', `/v1/workflows/${enc(ref)}/draft`),
+    /** With `ifRevision`, only when the draft is still at that revision (else WeftApiError 412 STALE_REVISION). */
+    saveDraft: (ref: string, spec: SpecInput, options: { ifRevision?: number } = {}): Promise<Draft> =>
+      this.json('PATCH', `/v1/workflows/${enc(ref)}/draft`, spec, {}, options.ifRevision === undefined ? {} : { 'If-Match': `"${options.ifRevision}"` }),
+    /** Freezes the draft; `created: false` when an identical version existed. */
+    freeze: async (ref: string): Promise<{ version: VersionDetail; created: boolean }> => {
+      const response = await this.call('POST', `/v1/workflows/${enc(ref)}/versions`);
+      return { version: (await response.json()) as VersionDetail, created: response.status === 201 };
+    },
+    versions: async (ref: string): Promise<Version[]> => (await this.json<{ items: Version[] }>('GET', `/v1/workflows/${enc(ref)}/versions`)).items,
+    version: (ref: string, version: number): Promise<VersionDetail> => this.json('GET', `/v1/workflows/${enc(ref)}/versions/${version}`),
+    publish: (ref: string, version: number): Promise<Workflow> => this.json('POST', `/v1/workflows/${enc(ref)}/versions/${version}/publish`),
+    archive: (ref: string, version: number): Promise<Version> => this.json('POST', `/v1/workflows/${enc(ref)}/versions/${version}/archive`),
+    /** Starts a run of the published (or a given) version; resolves at once. */
+    start: (ref: string, request: WorkflowRunRequest = {}): Promise<RunAccepted> =>
+      this.startRun(`/v1/workflows/${enc(ref)}/runs`, body(request, { version: request.version }), request.idempotencyKey),
+    /** Starts a run and resolves with it once it ended. */
+    execute: (ref: string, request: WorkflowRunRequest = {}): Promise<Run> =>
+      this.runToEnd(`/v1/workflows/${enc(ref)}/runs`, body(request, { version: request.version }), request.idempotencyKey),
+  };
+
+  readonly runs = {
+    /** Starts a run of a spec given here (ad hoc); resolves at once. */
+    start: (spec: SpecInput, request: RunRequest = {}): Promise<RunAccepted> => this.startRun('/v1/runs/adhoc', body(request, spec), request.idempotencyKey),
+    execute: (spec: SpecInput, request: RunRequest = {}): Promise<Run> => this.runToEnd('/v1/runs/adhoc', body(request, spec), request.idempotencyKey),
+    /** Starts an ad-hoc run and streams it: the run, each lifecycle event, the finished run. */
+    follow: (spec: SpecInput, request: RunRequest = {}): AsyncGenerator<RunStreamEvent> =>
+      this.events('POST', '/v1/runs/adhoc', body(request, spec), { stream: 'true' }, request.idempotencyKey),
+    /** Streams an existing run from now until it ends. */
+    stream: (runId: string): AsyncGenerator<RunStreamEvent> => this.events('GET', `/v1/runs/${enc(runId)}/stream`),
+    /** The run once it ended. */
+    wait: async (runId: string): Promise<Run> => {
+      for await (const event of this.runs.stream(runId)) if (event.type === 'end') return event.run;
+      return this.runs.get(runId);
+    },
+    list: (query: RunListQuery = {}): Promise<Page<RunSummary>> =>
+      this.json('GET', '/v1/runs', undefined, {
+        workflow: query.workflow,
+        status: query.status?.join(','),
+        since: query.since,
+        until: query.until,
+        limit: query.limit?.toString(),
+        cursor: query.cursor,
+      }),
+    get: (runId: string): Promise<Run> => this.json('GET', `/v1/runs/${enc(runId)}`),
+    output: (runId: string): Promise<RunOutput> => this.json('GET', `/v1/runs/${enc(runId)}/output`),
+    cancel: (runId: string, reason?: string): Promise<Run> => this.json('POST', `/v1/runs/${enc(runId)}/cancel`, reason === undefined ? {} : { reason }),
+    resume: (runId: string): Promise<ResumeResult> => this.json('POST', `/v1/runs/${enc(runId)}/resume`),
+    retry: (runId: string): Promise<Run> => this.json('POST', `/v1/runs/${enc(runId)}/retry`),
+    /** A new run that reuses the outputs of every step not downstream of `from`. */
+    rerun: (runId: string, options: { from?: string; version?: number | 'published'; idempotencyKey?: string } = {}): Promise<RunAccepted> =>
+      this.json('POST', `/v1/runs/${enc(runId)}/rerun`, options.version === undefined ? {} : { version: options.version }, { from: options.from }, idempotency(options.idempotencyKey)),
+  };
+
+  readonly catalog = {
+    actions: async (): Promise<CatalogAction[]> => (await this.json<{ items: CatalogAction[] }>('GET', '/v1/catalog/actions')).items,
+    templates: async (): Promise<Template[]> => (await this.json<{ items: Template[] }>('GET', '/v1/catalog/templates')).items,
+  };
+
+  readonly keys = {
+    create: (request: { namespace?: string; name?: string } = {}): Promise<CreatedApiKey> => this.json('POST', '/v1/keys', request),
+    list: async (): Promise<ApiKey[]> => (await this.json<{ items: ApiKey[] }>('GET', '/v1/keys')).items,
+    revoke: (keyId: string): Promise<ApiKey> => this.json('DELETE', `/v1/keys/${enc(keyId)}`),
+  };
+
+  /** The diagnostics `weft validate` would print, from the server. */
+  validate(spec: SpecInput): Promise<ValidationResult> {
+    return this.json('POST', '/v1/validate', spec);
+  }
+
+  openapi(): Promise<Record<string, unknown>> {
+    return this.json('GET', '/openapi.json');
+  }
+
+  private async startRun(path: string, payload: Record<string, unknown>, key: string | undefined): Promise<RunAccepted> {
+    return this.json('POST', path, payload, { mode: 'async' }, idempotency(key));
+  }
+
+  private async runToEnd(path: string, payload: Record<string, unknown>, key: string | undefined): Promise<Run> {
+    const response = await this.call('POST', path, payload, { mode: 'sync', wait: '10m' }, idempotency(key));
+    if (response.status === 200) return (await response.json()) as Run;
+    // Outlasted the server's wait: follow it to the end.
+    return this.runs.wait(((await response.json()) as RunAccepted).runId);
+  }
+
+  private async *events(method: string, path: string, payload?: unknown, query: Query = {}, key?: string): AsyncGenerator<RunStreamEvent> {
+    const response = await this.call(method, path, payload, query, { Accept: 'text/event-stream', ...idempotency(key) });
+    if (!response.body) throw new WeftConnectionError(`${method} ${path}: the stream has no body`);
+    for await (const sse of readServerSentEvents(response.body)) {
+      const data: unknown = JSON.parse(sse.data);
+      if (sse.event === 'snapshot') yield { type: 'snapshot', run: data as Run };
+      else if (sse.event === 'end') yield { type: 'end', run: data as Run };
+      else if (sse.event === 'message') yield { type: 'event', event: data as LifecycleEvent };
+    }
+  }
+
+  private async json<T>(method: string, path: string, payload?: unknown, query: Query = {}, headers: Record<string, string> = {}): Promise<T> {
+    return (await (await this.call(method, path, payload, query, headers)).json()) as T;
+  }
+
+  /** One request; a problem document becomes WeftApiError. */
+  private async call(method: string, path: string, payload?: unknown, query: Query = {}, headers: Record<string, string> = {}): Promise<Response> {
+    const search = new URLSearchParams(Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined)).toString();
+    const url = `${this.base}${path}${search ? `?${search}` : ''}`;
+    let response: Response;
+    try {
+      response = await this.fetchFn(url, {
+        method,
+        headers: {
+          Accept: 'application/json',
+          ...(this.apiKey !== undefined && { Authorization: `Bearer ${this.apiKey}` }),
+          ...(payload !== undefined && { 'Content-Type': 'application/json' }),
+          ...headers,
+        },
+        ...(payload !== undefined && { body: JSON.stringify(payload) }),
+      });
+    } catch (error) {
+      const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+      throw new WeftConnectionError(`cannot reach the Weft API at ${this.base}${cause}`, { cause: error });
+    }
+    if (response.ok) return response;
+    const type = response.headers.get('content-type') ?? '';
+    if (type.includes('json')) throw new WeftApiError((await response.json()) as Problem);
+    throw new WeftConnectionError(`${method} ${path}: HTTP ${response.status} from something that is not the Weft API (${type || 'no content type'})`);
+  }
+}
+
+const enc = encodeURIComponent;
+const idempotency = (key: string | undefined): Record<string, string> => (key === undefined ? {} : { 'Idempotency-Key': key });
+
+function body(request: RunRequest, extra: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries({ ...extra, inputs: request.inputs, correlationId: request.correlationId })) if (value !== undefined) out[name] = value;
+  return out;
+}
