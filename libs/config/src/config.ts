@@ -47,6 +47,10 @@ export const EnvSchema = z.object({
    * committed rows and before publishing them, to prove the outbox survives that crash.
    */
   WEFT_TEST_CRASH_AFTER_COMMIT: flag.default(false),
+  /** CLI: the deployment API the verbs talk to (`--api`). @default http://127.0.0.1:8080 */
+  WEFT_API_URL: z.string().regex(/^https?:\/\/\S+$/, 'expected http(s)://host:port').optional(),
+  /** CLI: API key sent as `Authorization: Bearer` (`--api-key`). */
+  WEFT_API_KEY: z.string().min(1).optional(),
   /** API: largest JSON request body; bigger ones get 413. @default 1mb */
   WEFT_API_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 512kb or 1mb').default('1mb'),
   /** Run migrations at boot (the Kubernetes migration Job sets false on services). @default true */
