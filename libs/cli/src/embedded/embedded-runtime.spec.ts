@@ -1,0 +1,24 @@
+import { defineAction, NonRetryableError, workflow } from '@weft/sdk';
+import { startEmbedded } from './embedded-runtime';
+
+describe('startEmbedded with handlers registered in code', () => {
+  it('runs SDK-defined actions and reports their errors', async () => {
+    const greet = defineAction<{ name: string }>({
+      name: 'greet',
+      handler: async (input) => {
+        if (!input.name) throw new NonRetryableError('no name', { code: 'NO_NAME' });
+        return { text: `hello ${input.name}` };
+      },
+    });
+    const runtime = await startEmbedded({ actions: [greet] });
+    try {
+      const ok = await runtime.run(workflow('hello').step('hi', 'greet', { with: { name: 'ada' } }).output('text', '${{ steps.hi.output.text }}').build(), {});
+      expect(ok).toMatchObject({ status: 'completed', outputs: { text: 'hello ada' } });
+      const bad = await runtime.run(workflow('hello').step('hi', 'greet', { with: { name: '' }, retry: { maxAttempts: 3 } }).build(), {});
+      expect(bad.status).toBe('failed');
+      expect(bad.steps.hi).toMatchObject({ attempt: 1, error: { code: 'NO_NAME', message: 'no name' } });
+    } finally {
+      await runtime.close();
+    }
+  });
+});
