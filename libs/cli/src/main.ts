@@ -52,7 +52,9 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('--inputs-file <file>', 'inputs as a JSON object')
     .option('--actions <module>', 'a JS module whose exports are action handlers (repeatable)', collect, [])
     .option('--json', 'print one JSON document describing the finished run')
-    .action(async (file: string, opts: { input: string[]; inputsFile?: string; actions: string[]; json?: boolean }) => {
+    .option('--api <url>', 'submit to a running deployment (e.g. weft dev) instead of running in this process')
+    .option('--api-key <key>', 'API key for --api (default: WEFT_API_KEY)')
+    .action(async (file: string, opts: { input: string[]; inputsFile?: string; actions: string[]; json?: boolean; api?: string; apiKey?: string }) => {
       result.code = await lazy<typeof import('./commands/run.command')>('./commands/run.command').runCommand(file, opts, io);
     });
 
@@ -109,7 +111,87 @@ export function buildProgram(io: Io, result: { code: number }): Command {
       result.code = await lazy<typeof import('./commands/insights.command')>('./commands/insights.command').insightsCommand(opts, io);
     });
 
+  registerApiVerbs(program, io, result);
   return program;
+}
+
+/** The verbs of the HTTP API: workflows, runs, logs, keys (each with --api and --api-key). */
+function registerApiVerbs(program: Command, io: Io, result: { code: number }): void {
+  type Api = { api?: string; apiKey?: string; json?: boolean };
+  const api = (command: Command, json = true): Command => {
+    command.option('--api <url>', 'the deployment API (default: WEFT_API_URL, else http://127.0.0.1:8080)').option('--api-key <key>', 'API key (default: WEFT_API_KEY)');
+    return json ? command.option('--json', 'print JSON') : command;
+  };
+  const workflows = () => lazy<typeof import('./commands/workflows.command')>('./commands/workflows.command');
+  const runs = () => lazy<typeof import('./commands/runs.command')>('./commands/runs.command');
+
+  const wf = program.command('workflows').description('stored workflows on a deployment: push drafts and versions, list, show, publish');
+  api(wf.command('push').description('make a file the workflow\'s draft and freeze it as a version (registers it on first push)').argument('<file>'))
+    .option('--publish', 'publish the version')
+    .action(async (file: string, opts: Api & { publish?: boolean }) => {
+      result.code = await workflows().workflowsPush(file, opts, io);
+    });
+  api(wf.command('list').description('workflows of the namespace')).action(async (opts: Api) => {
+    result.code = await workflows().workflowsList(opts, io);
+  });
+  api(wf.command('show').description('a workflow and its versions').argument('<name>')).action(async (name: string, opts: Api) => {
+    result.code = await workflows().workflowsShow(name, opts, io);
+  });
+  api(wf.command('publish').description('make a version the one runs start with').argument('<name>').argument('<version>')).action(
+    async (name: string, version: string, opts: Api) => {
+      result.code = await workflows().workflowsPublish(name, version, opts, io);
+    },
+  );
+
+  const rn = program.command('runs').description('runs on a deployment: list, show, cancel, resume, retry, rerun');
+  api(rn.command('list').description('runs, newest first'))
+    .option('-w, --workflow <name>', 'one workflow')
+    .option('--status <list>', 'comma-separated statuses')
+    .option('--since <when>', 'a duration back from now (24h) or an ISO time')
+    .option('--limit <n>', 'at most this many (default 20)')
+    .action(async (opts: Api & { workflow?: string; status?: string; since?: string; limit?: string }) => {
+      result.code = await runs().runsList(opts, io);
+    });
+  api(rn.command('show').description('a run and its steps').argument('<runId>')).action(async (runId: string, opts: Api) => {
+    result.code = await runs().runsShow(runId, opts, io);
+  });
+  api(rn.command('cancel').description('cancel a run').argument('<runId>'))
+    .option('--reason <text>', 'why')
+    .action(async (runId: string, opts: Api & { reason?: string }) => {
+      result.code = await runs().runsCancel(runId, opts, io);
+    });
+  api(rn.command('resume').description('dispatch a stuck run\'s in-flight steps again and fire its retries now').argument('<runId>')).action(
+    async (runId: string, opts: Api) => {
+      result.code = await runs().runsResume(runId, opts, io);
+    },
+  );
+  api(rn.command('retry').description('re-run the failed, canceled and skipped steps of a finished run').argument('<runId>')).action(
+    async (runId: string, opts: Api) => {
+      result.code = await runs().runsRetry(runId, opts, io);
+    },
+  );
+  api(rn.command('rerun').description('a new run reusing the outputs of every step not downstream of --from').argument('<runId>'))
+    .option('--from <step>', 'the step to run again from (default: every step)')
+    // Not --version: the program's own --version would answer first.
+    .option('--workflow-version <n>', 'run a stored version (or "published") instead of the old run\'s spec')
+    .option('-f, --follow', 'show the new run to its end; exit like weft run')
+    .action(async (runId: string, opts: Api & { from?: string; workflowVersion?: string; follow?: boolean }) => {
+      result.code = await runs().runsRerun(runId, { ...opts, version: opts.workflowVersion }, io);
+    });
+
+  api(program.command('logs').description('a run\'s steps; --follow streams its events until it ends').argument('<runId>'), false)
+    .option('-f, --follow', 'follow the run live (Server-Sent Events)')
+    .action(async (runId: string, opts: Api & { follow?: boolean }) => {
+      result.code = await lazy<typeof import('./commands/logs.command')>('./commands/logs.command').logsCommand(runId, opts, io);
+    });
+
+  const keys = program.command('keys').description('API keys');
+  api(keys.command('create').description('make an API key for a namespace, printed once: through --api, or straight in the database'))
+    .option('-n, --namespace <name>', 'the namespace it opens (default: default)')
+    .option('--name <label>', 'a label for people')
+    .action(async (opts: Api & { namespace?: string; name?: string }) => {
+      result.code = await lazy<typeof import('./commands/keys.command')>('./commands/keys.command').keysCreate(opts, io);
+    });
 }
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolveInputs } from '@weft/core';
 import { type ActionDefinition, loadActionsModule } from '@weft/worker';
+import { runRemote } from '../api-client/run-remote';
 import { startEmbedded } from '../embedded/embedded-runtime';
 import { EXIT } from '../exit-codes';
 import type { Io } from '../io';
@@ -13,6 +14,9 @@ export interface RunCommandOptions {
   inputsFile?: string;
   json?: boolean;
   actions: string[];
+  /** Submit to a running deployment instead of running embedded. */
+  api?: string;
+  apiKey?: string;
 }
 
 export class UsageError extends Error {
@@ -36,6 +40,14 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
   const resolved = resolveInputs(spec, given, { fromStrings: true });
   printDiagnostics(resolved.diagnostics, io.err);
   if (resolved.diagnostics.some((d) => d.severity === 'error')) return EXIT.invalid;
+
+  if (options.api !== undefined) {
+    if (options.actions.length > 0) {
+      io.err('--actions runs handlers in this process; with --api they run on the deployment\'s workers (weft worker --actions …)');
+      return EXIT.invalid;
+    }
+    return runRemote(file, spec, resolved.inputs, options, io, signals);
+  }
 
   let actions: ActionDefinition[] = [];
   try {

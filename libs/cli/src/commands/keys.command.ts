@@ -1,0 +1,61 @@
+import { DEFAULT_NAMESPACE, NAMESPACE_PATTERN, openSqlRunStore, SqlApiKeyRepository } from '@weft/scheduler';
+import { ConfigError, loadConfig } from '@weft/config';
+import { databaseConfigFromEnv } from '@weft/db';
+import { type ApiFlags, apiClient, withApi } from '../api-client/api-connection';
+import { EXIT } from '../exit-codes';
+import type { Io } from '../io';
+
+export interface KeysCreateFlags extends ApiFlags {
+  namespace?: string;
+  name?: string;
+  json?: boolean;
+}
+
+/**
+ * `weft keys create --namespace <n>`: a new API key, printed once (only its hash is kept).
+ * With --api (or WEFT_API_URL) it asks a running deployment (a key may make keys for its
+ * own namespace; `weft dev` on loopback for any); without, it writes straight to the
+ * database (DATABASE_URL, or PGlite in WEFT_DATA_DIR), as `weft migrate` does.
+ */
+export async function keysCreate(flags: KeysCreateFlags, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const namespace = flags.namespace ?? DEFAULT_NAMESPACE;
+  if (!NAMESPACE_PATTERN.test(namespace)) {
+    io.err(`--namespace: expected a kebab-case name such as team-a (got ${JSON.stringify(namespace)})`);
+    return EXIT.invalid;
+  }
+  let config;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.err(error.message);
+      return EXIT.invalid;
+    }
+    throw error;
+  }
+  if (flags.api !== undefined || config.WEFT_API_URL !== undefined) {
+    return withApi(io, async () => {
+      const created = await apiClient(flags, env).keys.create({ namespace, ...(flags.name && { name: flags.name }) });
+      print(io, flags, { key: created.key, keyId: created.keyId, namespace: created.namespace });
+      return EXIT.ok;
+    });
+  }
+  const { store, dataSource } = await openSqlRunStore(databaseConfigFromEnv(env), { migrate: config.WEFT_MIGRATE });
+  try {
+    const { key, record } = await new SqlApiKeyRepository(dataSource).create(namespace, flags.name ?? null);
+    print(io, flags, { key, keyId: record.id, namespace: record.namespace });
+    return EXIT.ok;
+  } finally {
+    await store.close();
+    await dataSource.destroy();
+  }
+}
+
+function print(io: Io, flags: KeysCreateFlags, made: { key: string; keyId: string; namespace: string }): void {
+  if (flags.json) {
+    io.out(JSON.stringify(made, null, 2));
+    return;
+  }
+  io.out(made.key);
+  io.err(`key ${made.keyId} for namespace ${made.namespace}: shown once, keep it (export WEFT_API_KEY=...)`);
+}

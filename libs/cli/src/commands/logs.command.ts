@@ -1,0 +1,27 @@
+import { type ApiFlags, apiClient, withApi } from '../api-client/api-connection';
+import { followRun } from '../api-client/follow-run';
+import { EXIT } from '../exit-codes';
+import type { Io } from '../io';
+import { printRun } from './runs.command';
+
+/**
+ * `weft logs <runId>`: the run as it is; with `--follow`, its lifecycle events as they
+ * happen (Server-Sent Events) until it ends, shown like an embedded run. Exit 0 when it
+ * completed, 1 when it ended otherwise.
+ */
+export async function logsCommand(runId: string, flags: ApiFlags & { follow?: boolean }, io: Io): Promise<number> {
+  return withApi(io, async () => {
+    const client = apiClient(flags);
+    if (!flags.follow) {
+      const run = await client.runs.get(runId);
+      printRun(run, io);
+      return EXIT.ok;
+    }
+    const state = await followRun(client.runs.stream(runId), io);
+    if (!state) {
+      io.err('the stream ended before the run did');
+      return EXIT.internal;
+    }
+    return state.status === 'completed' ? EXIT.ok : EXIT.runFailed;
+  });
+}

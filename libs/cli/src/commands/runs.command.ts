@@ -1,0 +1,115 @@
+import { RUN_STATUSES, type RunStatus } from '@weft/contracts';
+import type { Run } from '@weft/sdk';
+import { type ApiFlags, apiClient, CliUsageError, withApi } from '../api-client/api-connection';
+import { followRun } from '../api-client/follow-run';
+import { runStateFromApi } from '../api-client/run-state.adapter';
+import { table } from '../api-client/table.util';
+import { EXIT } from '../exit-codes';
+import type { Io } from '../io';
+import { runReport } from '../output/run-report';
+
+export interface RunsFlags extends ApiFlags {
+  json?: boolean;
+}
+
+export async function runsList(flags: RunsFlags & { workflow?: string; status?: string; since?: string; limit?: string }, io: Io): Promise<number> {
+  return withApi(io, async () => {
+    const status = flags.status?.split(',').map((s) => s.trim());
+    const unknown = status?.filter((s) => !(RUN_STATUSES as readonly string[]).includes(s)) ?? [];
+    if (unknown.length > 0) throw new CliUsageError(`--status: unknown ${unknown.join(', ')}; expected ${RUN_STATUSES.join(', ')}`);
+    const limit = flags.limit === undefined ? 20 : Number(flags.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new CliUsageError('--limit: expected 1 to 200');
+    const page = await apiClient(flags).runs.list({
+      ...(flags.workflow && { workflow: flags.workflow }),
+      ...(status && { status: status as RunStatus[] }),
+      ...(flags.since && { since: flags.since }),
+      limit,
+    });
+    if (flags.json) io.out(JSON.stringify(page, null, 2));
+    else if (page.items.length === 0) io.out('no runs');
+    else {
+      table(
+        io,
+        ['RUN', 'WORKFLOW', 'VERSION', 'STATUS', 'CREATED', 'DURATION'],
+        page.items.map((r) => [r.runId, r.workflow, r.version, r.status, r.createdAt, r.durationMs === null ? '-' : `${r.durationMs}ms`]),
+      );
+    }
+    return EXIT.ok;
+  });
+}
+
+/** `weft runs show <id>`: the run's steps; `--json` is the document `weft run --json` prints. */
+export async function runsShow(runId: string, flags: RunsFlags, io: Io): Promise<number> {
+  return withApi(io, async () => {
+    const run = await apiClient(flags).runs.get(runId);
+    if (flags.json) io.out(JSON.stringify({ ...runReport(runStateFromApi(run)), version: run.version, namespace: run.namespace, rerunOf: run.rerunOf }, null, 2));
+    else printRun(run, io);
+    return EXIT.ok;
+  });
+}
+
+export async function runsCancel(runId: string, flags: RunsFlags & { reason?: string }, io: Io): Promise<number> {
+  return withApi(io, async () => {
+    const run = await apiClient(flags).runs.cancel(runId, flags.reason);
+    io.out(flags.json ? JSON.stringify(run, null, 2) : `run ${run.runId}: ${run.status}`);
+    return EXIT.ok;
+  });
+}
+
+export async function runsResume(runId: string, flags: RunsFlags, io: Io): Promise<number> {
+  return withApi(io, async () => {
+    const resumed = await apiClient(flags).runs.resume(runId);
+    if (flags.json) io.out(JSON.stringify(resumed, null, 2));
+    else {
+      io.out(`run ${runId}: ${resumed.run.status}`);
+      io.out(`  dispatched again: ${resumed.redispatched.join(', ') || 'none'}; retries now: ${resumed.flushed.join(', ') || 'none'}`);
+    }
+    return EXIT.ok;
+  });
+}
+
+export async function runsRetry(runId: string, flags: RunsFlags, io: Io): Promise<number> {
+  return withApi(io, async () => {
+    const run = await apiClient(flags).runs.retry(runId);
+    io.out(flags.json ? JSON.stringify(run, null, 2) : `run ${run.runId}: ${run.status} (retrying its failed, canceled and skipped steps)`);
+    return EXIT.ok;
+  });
+}
+
+/** `weft runs rerun <id> --from <step>`: a new run; with --follow, shown to its end (exit like weft run). */
+export async function runsRerun(runId: string, flags: RunsFlags & { from?: string; version?: string; follow?: boolean }, io: Io): Promise<number> {
+  return withApi(io, async () => {
+    const version = flags.version === undefined ? undefined : flags.version === 'published' ? 'published' : Number(flags.version);
+    if (typeof version === 'number' && !(Number.isInteger(version) && version > 0)) throw new CliUsageError('--version: expected a version number or "published"');
+    const client = apiClient(flags);
+    const accepted = await client.runs.rerun(runId, { ...(flags.from && { from: flags.from }), ...(version !== undefined && { version }) });
+    if (!flags.follow) {
+      io.out(flags.json ? JSON.stringify(accepted, null, 2) : `run ${accepted.runId} started (rerun of ${runId}${flags.from ? ` from ${flags.from}` : ''})`);
+      return EXIT.ok;
+    }
+    const state = await followRun(client.runs.stream(accepted.runId), io, { quiet: flags.json === true });
+    if (!state) return EXIT.internal;
+    if (flags.json) io.out(JSON.stringify(runReport(state), null, 2));
+    return state.status === 'completed' ? EXIT.ok : EXIT.runFailed;
+  });
+}
+
+function printRun(run: Run, io: Io): void {
+  io.out(`run ${run.runId}: ${run.workflow} version ${run.version}, ${run.status}${run.durationMs === null ? '' : ` in ${run.durationMs}ms`}`);
+  if (run.rerunOf) io.out(`  rerun of ${run.rerunOf.runId}${run.rerunOf.fromStep ? ` from ${run.rerunOf.fromStep}` : ''}`);
+  if (run.error) io.out(`  error: ${run.error.code} ${run.error.message}`);
+  table(
+    io,
+    ['STEP', 'STATUS', 'ATTEMPTS', 'DURATION', 'NOTE'],
+    run.steps.map((s) => [
+      s.id,
+      s.status,
+      String(s.attempts),
+      s.durationMs === null ? '-' : `${s.durationMs}ms`,
+      s.reusedFrom ? `reused from ${s.reusedFrom}` : s.error ? `${s.error.code} ${s.error.message}` : '',
+    ]),
+  );
+  if (run.outputs && Object.keys(run.outputs).length > 0) io.out(`outputs: ${JSON.stringify(run.outputs)}`);
+}
+
+export { printRun };
