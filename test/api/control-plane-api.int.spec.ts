@@ -1,6 +1,9 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { parseWorkflow } from '@weft/core';
+import { POSTGRES_TEST_URL } from '@weft/db';
 import { type ActionDefinition, defineAction } from '@weft/worker';
 import { type ApiApp, NATS_TEST_URL, startApiApp } from '../support/api-app.harness';
 import { readSse } from '../support/sse.util';
@@ -471,6 +474,25 @@ describeDistributed('control-plane API over HTTP (NATS JetStream + PostgreSQL)',
       await expectProblem(await app.request('POST', '/v1/keys', { key, json: { namespace: 'team-b' } }), 403, 'FORBIDDEN');
       expect((await counts(app)).keys).toBe(2);
     });
+
+    it('weft keys create writes a key straight to the database; the API takes it for that namespace', async () => {
+      const environment: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: POSTGRES_TEST_URL, WEFT_DB_SCHEMA: app.schema, NO_COLOR: '1' };
+      delete environment.WEFT_API_URL;
+      const made = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, [join(__dirname, '..', '..', 'libs', 'cli', 'bin', 'weft.js'), 'keys', 'create', '--namespace', 'ops', '--name', 'from-cli'], { env: environment });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stdout, stderr }));
+      });
+      expect(made.code).toBe(0);
+      const cliKey = made.stdout.trim();
+      expect(cliKey).toMatch(/^weft_[0-9a-f]{12}_/);
+      expect(await app.query('SELECT namespace, name FROM api_keys WHERE id = $1', [cliKey.split('_')[1]])).toEqual([{ namespace: 'ops', name: 'from-cli' }]);
+      expect(await json(await app.request('POST', '/v1/workflows', { key: cliKey, json: { spec: hello() } }))).toMatchObject({ namespace: 'ops' });
+    }, 60_000);
 
     it('serves an OpenAPI 3.1 document with every route, whose references all resolve', async () => {
       const doc = await json<{ openapi: string; paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, unknown> } }>(
