@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,12 +21,15 @@ interface Result {
   stderr: string;
 }
 
-function weft(args: string[], extraEnv: Record<string, string> = {}): Promise<Result> {
+function weft(args: string[], extraEnv: Record<string, string> = {}, onStdout?: (stdout: string) => void): Promise<Result> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { cwd: root, env: { ...env, ...extraEnv } });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      onStdout?.(stdout);
+    });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
@@ -83,10 +88,8 @@ describe('weft API verbs against weft dev (processes)', () => {
   });
 
   it('weft run --api prints the same --json document as an embedded run, and the same progress lines', async () => {
-    const [remote, embedded] = await Promise.all([
-      weft(['run', 'examples/diamond.yaml', '--json', '--input', 'count=10', '--api', dev.url]),
-      weft(['run', 'examples/diamond.yaml', '--json', '--input', 'count=10']),
-    ]);
+    const remote = await weft(['run', 'examples/diamond.yaml', '--json', '--input', 'count=10', '--api', dev.url]);
+    const embedded = await weft(['run', 'examples/diamond.yaml', '--json', '--input', 'count=10']);
     expect(remote.stderr).toBe('');
     expect(remote.code).toBe(0);
     expect(embedded.code).toBe(0);
@@ -150,19 +153,33 @@ describe('weft API verbs against weft dev (processes)', () => {
     expect(rerunShown.stdout).toContain(`rerun of ${first.runId} from d`);
     expect(rerunShown.stdout).toMatch(new RegExp(`^a\\s+completed\\s+0\\s+-\\s+reused from ${first.runId}`, 'm'));
 
-    // A run started by someone else (plain HTTP), followed live from the CLI.
-    const adhoc = (await (
-      await fetch(`${dev.url}/v1/runs/adhoc`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ spec: { apiVersion: 'weft/v1', kind: 'Workflow', name: 'slow', steps: [{ id: 'nap', action: 'sleep', with: { duration: '1s' } }, { id: 'after', needs: ['nap'], action: 'noop' }] } }),
-      })
-    ).json()) as { runId: string };
-    const logs = await weft(['logs', adhoc.runId, '--follow', '--api', dev.url]);
-    expect(logs.code).toBe(0);
-    expect(logs.stdout).toMatch(/✓ nap completed/);
-    expect(logs.stdout).toMatch(/✓ after completed/);
-    expect(logs.stdout).toMatch(/run completed/);
+    // A run started by someone else (plain HTTP), followed live from the CLI. Its first step
+    // calls a server of this test, which answers only once the follower is attached.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const gate = createServer((_req, res) => void held.then(() => res.end('{"go":true}')));
+    await new Promise<void>((resolve) => gate.listen(0, '127.0.0.1', resolve));
+    try {
+      const gateUrl = `http://127.0.0.1:${(gate.address() as AddressInfo).port}/`;
+      const spec = {
+        apiVersion: 'weft/v1',
+        kind: 'Workflow',
+        name: 'held',
+        steps: [{ id: 'hold', action: 'http.request', with: { url: gateUrl } }, { id: 'after', needs: ['hold'], action: 'noop' }],
+      };
+      const started = await fetch(`${dev.url}/v1/runs/adhoc`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ spec }) });
+      const { runId } = (await started.json()) as { runId: string };
+      const logs = await weft(['logs', runId, '--follow', '--api', dev.url], {}, (stdout) => {
+        if (stdout.includes('(held) started')) release();
+      });
+      expect(logs.code).toBe(0);
+      expect(logs.stdout).toMatch(/✓ hold completed/);
+      expect(logs.stdout).toMatch(/✓ after completed/);
+      expect(logs.stdout).toMatch(/run completed/);
+    } finally {
+      release();
+      await new Promise((resolve) => gate.close(resolve));
+    }
 
     const key = await weft(['keys', 'create', '--namespace', 'team-a', '--api', dev.url]);
     expect(key.code).toBe(0);
