@@ -60,24 +60,21 @@ export class RunsController {
     const { id } = parse(R.cancelRun.params, params, 'path');
     const { reason } = parse(R.cancelRun.body, body ?? {}, 'body');
     const state = await this.control.cancel(caller.namespace, id, reason);
-    const { link } = await this.queries.get(caller.namespace, id);
-    sendJson(res, 200, runView(state, caller.namespace, link));
+    sendJson(res, 200, runView(state, caller.namespace, await this.queries.link(id)));
   }
 
   @Post(':id/resume')
   async resume(@CallerOf() caller: Caller, @Param() params: unknown, @Res() res: ServerResponse): Promise<void> {
     const { id } = parse(R.resumeRun.params, params, 'path');
     const resumed = await this.control.resume(caller.namespace, id);
-    const { link } = await this.queries.get(caller.namespace, id);
-    sendJson(res, 200, { run: runView(resumed.state, caller.namespace, link), redispatched: resumed.redispatched, flushed: resumed.flushed });
+    sendJson(res, 200, { run: runView(resumed.state, caller.namespace, await this.queries.link(id)), redispatched: resumed.redispatched, flushed: resumed.flushed });
   }
 
   @Post(':id/retry')
   async retry(@CallerOf() caller: Caller, @Param() params: unknown, @Res() res: ServerResponse): Promise<void> {
     const { id } = parse(R.retryRun.params, params, 'path');
     const state = await this.control.retry(caller.namespace, id);
-    const { link } = await this.queries.get(caller.namespace, id);
-    sendJson(res, 200, runView(state, caller.namespace, link));
+    sendJson(res, 200, runView(state, caller.namespace, await this.queries.link(id)));
   }
 
   @Post(':id/rerun')

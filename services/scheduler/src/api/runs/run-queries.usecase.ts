@@ -19,12 +19,17 @@ export const MAX_PAGE = 200;
 export class RunQueriesUseCase {
   constructor(
     private readonly runs: Pick<RunAccess, 'get' | 'getWithLink'>,
-    private readonly directory: Pick<SqlRunDirectory, 'list'>,
+    private readonly directory: Pick<SqlRunDirectory, 'list' | 'link'>,
     private readonly now: () => Promise<number>,
   ) {}
 
   get(namespace: string, runId: string): Promise<{ state: RunState; link: RunLink | undefined }> {
     return this.runs.getWithLink(namespace, runId);
+  }
+
+  /** Where a run came from (a rerun's source); the caller already checked the run is visible. */
+  link(runId: string): Promise<RunLink | undefined> {
+    return this.directory.link(runId);
   }
 
   /** A finished run's outputs; RUN_NOT_FINISHED while it runs. */
