@@ -3,7 +3,7 @@
  *
  *   node -r @swc-node/register bench/run.ts [--quick] [--only W1,W2,W3,W4,cost,memory,scale]
  *        [--reps 5] [--w4-seconds 60] [--w4-rate 40] [--systems weft-embedded,weft-distributed,bullmq,graphile-worker]
- *        [--concurrency 16] [--out bench/results/<date>.md] [--cpu-prof]
+ *        [--concurrency 16] [--out bench/results/<date>.md] [--cpu-prof [system,...]]
  *
  * Each system lives in its own child process (bench/system.child.ts); workloads run
  * alternately (A, B, C, D, then again) so drifting machine load hits every system alike.
@@ -36,7 +36,8 @@ interface Options {
   concurrency: number;
   memoryRuns: number;
   out: string | undefined;
-  cpuProf: boolean;
+  /** Systems whose child runs with --cpu-prof. */
+  cpuProf: string[];
 }
 
 function parseArgs(argv: string[]): Options {
@@ -76,7 +77,7 @@ function parseArgs(argv: string[]): Options {
     concurrency: num('concurrency', 16),
     memoryRuns: num('memory-runs', quick ? 500 : 10_000),
     out: flags.get('out'),
-    cpuProf: bool.has('cpu-prof'),
+    cpuProf: bool.has('cpu-prof') ? ['weft-distributed'] : (flags.get('cpu-prof')?.split(',') ?? []),
   };
 }
 
@@ -172,7 +173,7 @@ async function main(): Promise<void> {
     if (timed) {
       for (const name of options.systems) {
         log(`setting up ${name}`);
-        const extra = options.cpuProf && name === 'weft-distributed' ? ['--cpu-prof', `--cpu-prof-dir=${path.join(os.tmpdir(), 'weft-bench-prof')}`] : [];
+        const extra = options.cpuProf.includes(name) ? ['--cpu-prof', `--cpu-prof-dir=${path.join(os.tmpdir(), 'weft-bench-prof')}`] : [];
         const child = Child.spawn(name, childOptions, extra);
         children.push(child);
         results.durability.set(name, await child.call({ op: 'setup' }, 180_000));
