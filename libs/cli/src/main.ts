@@ -93,8 +93,9 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .description("a run's story from the journal: timeline, attempts, errors; embedded (weft dev's database) or --api; exit 0, 2 unknown run")
     .argument('<runId>', 'the run id')
     .option('--api <url>', 'a deployment API, e.g. http://127.0.0.1:8080')
+    .option('--api-key <key>', 'API key for --api (default: WEFT_API_KEY)')
     .option('--json', 'print the history as JSON')
-    .action(async (runId: string, opts: { api?: string; json?: boolean }) => {
+    .action(async (runId: string, opts: { api?: string; apiKey?: string; json?: boolean }) => {
       result.code = await lazy<typeof import('./commands/history.command')>('./commands/history.command').historyCommand(runId, opts, io);
     });
 
@@ -106,8 +107,9 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('--until <when>', 'window end (default: now)')
     .option('--window <n>', 'trend points in the moving average (default: 3)')
     .option('--api <url>', 'a deployment API, e.g. http://127.0.0.1:8080')
+    .option('--api-key <key>', 'API key for --api (default: WEFT_API_KEY)')
     .option('--json', 'print the insights as JSON')
-    .action(async (opts: { workflow?: string; since?: string; until?: string; window?: string; api?: string; json?: boolean }) => {
+    .action(async (opts: { workflow?: string; since?: string; until?: string; window?: string; api?: string; apiKey?: string; json?: boolean }) => {
       result.code = await lazy<typeof import('./commands/insights.command')>('./commands/insights.command').insightsCommand(opts, io);
     });
 

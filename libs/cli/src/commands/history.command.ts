@@ -9,12 +9,14 @@ export interface HistoryOptions {
   json?: boolean;
   /** A deployment's API (http://host:port); absent: the embedded database `weft dev` writes. */
   api?: string;
+  /** API key for --api (default: WEFT_API_KEY). */
+  apiKey?: string;
 }
 
 /** `weft history <runId>`: the run's story from the journal; exit 0, 2 when the run is unknown. */
 export async function historyCommand(runId: string, options: HistoryOptions, io: Io, env: NodeJS.ProcessEnv = process.env, fetchImpl?: FetchLike): Promise<number> {
   try {
-    const reader = await openHistoryReader({ env, io, ...(options.api !== undefined && { api: options.api }), ...(fetchImpl && { fetch: fetchImpl }) });
+    const reader = await openHistoryReader({ env, io, ...(options.api !== undefined && { api: options.api }), ...((options.apiKey ?? env.WEFT_API_KEY) !== undefined && { apiKey: options.apiKey ?? env.WEFT_API_KEY }), ...(fetchImpl && { fetch: fetchImpl }) });
     try {
       const history = await reader.history(runId);
       if (options.json) io.out(JSON.stringify(history, null, 2));

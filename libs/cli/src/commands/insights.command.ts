@@ -14,12 +14,14 @@ export interface InsightsOptions {
   window?: string;
   json?: boolean;
   api?: string;
+  /** API key for --api (default: WEFT_API_KEY). */
+  apiKey?: string;
 }
 
 /** `weft insights`: failure hotspots, duration trend, per-step figures; exit 0, 2 for bad flags. */
 export async function insightsCommand(options: InsightsOptions, io: Io, env: NodeJS.ProcessEnv = process.env, fetchImpl?: FetchLike): Promise<number> {
   try {
-    const reader = await openInsightsReader({ env, io, ...(options.api !== undefined && { api: options.api }), ...(fetchImpl && { fetch: fetchImpl }) });
+    const reader = await openInsightsReader({ env, io, ...(options.api !== undefined && { api: options.api }), ...((options.apiKey ?? env.WEFT_API_KEY) !== undefined && { apiKey: options.apiKey ?? env.WEFT_API_KEY }), ...(fetchImpl && { fetch: fetchImpl }) });
     try {
       const summary = await reader.summary({
         ...(options.workflow !== undefined && { workflow: options.workflow }),

@@ -49,6 +49,18 @@ describe('weft history / weft insights with --api', () => {
     expect(JSON.parse(json.lines.join('\n'))).toEqual(HISTORY);
   });
 
+  it('sends the API key (flag, else WEFT_API_KEY) as a bearer token', async () => {
+    const seen: (string | undefined)[] = [];
+    const fetch: FetchLike = async (_url, init) => {
+      seen.push(init?.headers?.authorization);
+      return new Response(JSON.stringify(HISTORY), { status: 200, headers: { 'content-type': 'application/json' } });
+    };
+    expect(await historyCommand('r1', { api: 'http://api.test', apiKey: 'wk_flag' }, captureIo(), { WEFT_API_KEY: 'wk_env' }, fetch)).toBe(0);
+    expect(await historyCommand('r1', { api: 'http://api.test' }, captureIo(), { WEFT_API_KEY: 'wk_env' }, fetch)).toBe(0);
+    expect(await historyCommand('r1', { api: 'http://api.test' }, captureIo(), {}, fetch)).toBe(0);
+    expect(seen).toEqual(['Bearer wk_flag', 'Bearer wk_env', undefined]);
+  });
+
   it('exits 2 with the problem detail for an unknown run or a bad query, 70 when the API fails or is away', async () => {
     const fetch = fakeFetch({
       'http://api.test/v1/runs/nope/history': problem(404, 'Not Found', 'the journal has no entry for run nope', 'run-not-found'),

@@ -34,6 +34,16 @@ export interface ReaderOptions {
   env: NodeJS.ProcessEnv;
   io: Io;
   fetch?: FetchLike;
+  /** Sent as `Authorization: Bearer <key>` with every API request. */
+  apiKey?: string;
+}
+
+/** The reader's fetch, with the API key on every request when there is one. */
+function authorised(options: ReaderOptions): FetchLike | undefined {
+  const { apiKey } = options;
+  if (apiKey === undefined) return options.fetch;
+  const inner = options.fetch ?? fetch;
+  return (url, init) => inner(url, { ...init, headers: { ...init?.headers, authorization: `Bearer ${apiKey}` } });
 }
 
 export async function openHistoryReader(options: ReaderOptions): Promise<HistoryReader> {
@@ -41,7 +51,7 @@ export async function openHistoryReader(options: ReaderOptions): Promise<History
   if (base !== undefined) {
     return {
       source: base,
-      history: (runId) => getJson<RunHistory>(base, `/v1/runs/${encodeURIComponent(runId)}/history`, {}, options.fetch),
+      history: (runId) => getJson<RunHistory>(base, `/v1/runs/${encodeURIComponent(runId)}/history`, {}, authorised(options)),
       close: async () => undefined,
     };
   }
@@ -70,7 +80,7 @@ export async function openInsightsReader(options: ReaderOptions): Promise<Insigh
   if (base !== undefined) {
     return {
       source: base,
-      summary: (filter) => getJson<InsightSummary>(base, '/v1/insights', { workflow: filter.workflow, since: filter.since, until: filter.until, window: filter.window }, options.fetch),
+      summary: (filter) => getJson<InsightSummary>(base, '/v1/insights', { workflow: filter.workflow, since: filter.since, until: filter.until, window: filter.window }, authorised(options)),
       close: async () => undefined,
     };
   }
