@@ -19,6 +19,8 @@ export const RunRequested = z.object({
   spec: z.unknown().optional(),
   inputs: z.record(z.string(), z.unknown()).default({}),
   correlationId: z.string().optional(),
+  /** The namespace the run (and the workflow it names) belongs to. @default default */
+  namespace: z.string().min(1).optional(),
   /** Who asked: cli, api, trigger:<id>, rerun:<runId>. */
   source: z.string().optional(),
 });

@@ -133,10 +133,11 @@ export class Scheduler {
   /** Starts a run (idempotent by key within its namespace). Throws RunRejectedError for requests that can never run. */
   async startRun(request: RunRequested, options: StartRunOptions = {}): Promise<{ runId: string; created: boolean }> {
     const runId = request.runId ?? randomUUID();
+    const namespace = options.namespace ?? request.namespace;
     // The run's root span: its context is stored with the run, and everything the run publishes descends from it.
     return inSpan(`run.start ${request.workflow}`, { attributes: { 'weft.run.id': runId, 'weft.workflow': request.workflow } }, async (span) => {
       const { spec, version, inputs } = await inSpan('run.validate', {}, async () => {
-        const found = await this.resolveSpec(request);
+        const found = await this.resolveSpec(request, namespace);
         const resolved = resolveInputs(found.spec, request.inputs ?? {});
         const inputErrors = resolved.diagnostics.filter((d) => d.severity === 'error');
         if (inputErrors.length > 0) throw new RunRejectedError(inputErrors.map((d) => `${d.path}: ${d.message}`).join('; '));
@@ -150,7 +151,7 @@ export class Scheduler {
           const transition = toTransition(undefined, { state: started.state, commands: [...created.commands, ...started.commands] });
           if (!transition) throw new Error('createRun produced no transition');
           return transition;
-        }, { namespace: options.namespace }),
+        }, { namespace }),
       );
       span.setAttributes({ 'weft.run.id': result.runId, 'weft.run.created': result.created });
       if (result.created) recordRunStarted(spec.name);
@@ -191,7 +192,7 @@ export class Scheduler {
     return state;
   }
 
-  private async resolveSpec(request: RunRequested): Promise<{ spec: WorkflowSpec; version: string }> {
+  private async resolveSpec(request: RunRequested, namespace: string | undefined): Promise<{ spec: WorkflowSpec; version: string }> {
     if (request.spec !== undefined) {
       const parsed = WorkflowSpec.safeParse(request.spec);
       if (!parsed.success) throw new RunRejectedError(`invalid spec: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
@@ -199,7 +200,7 @@ export class Scheduler {
       if (problems.length > 0) throw new RunRejectedError(`invalid spec: ${problems.map((d) => `${d.path}: ${d.message}`).join('; ')}`);
       return { spec: parsed.data, version: request.version ?? 'adhoc' };
     }
-    const found = await this.catalog.resolve(request.workflow, request.version);
+    const found = await this.catalog.resolve(request.workflow, request.version, namespace);
     if (!found) throw new RunRejectedError(`unknown workflow ${request.workflow}${request.version ? ` version ${request.version}` : ''}`);
     return found;
   }

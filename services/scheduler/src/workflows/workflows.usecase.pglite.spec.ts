@@ -153,6 +153,9 @@ describe('WorkflowsUseCase (PGlite)', () => {
     expect(await catalog.resolve('hello', 'adhoc')).toBeUndefined();
     expect(await catalog.resolve('nope')).toBeUndefined();
     expect(await new StoredWorkflowCatalog(workflows, 'other').resolve('hello')).toBeUndefined();
+    // A request naming its namespace resolves there, not in the catalog's default.
+    expect(await catalog.resolve('hello', undefined, 'other')).toBeUndefined();
+    expect(await new StoredWorkflowCatalog(workflows, 'other').resolve('hello', undefined, 'default')).toEqual({ spec: spec(), version: '1' });
   });
 });
 
