@@ -316,10 +316,12 @@ class StepWorker implements Worker {
     const timeout = setTimeout(() => controller.abort(new StepTimeoutError(dispatch.timeoutMs)), dispatch.timeoutMs);
     const progress = setInterval(beat, this.heartbeatIntervalMs);
     let outcome: Outcome;
+    // The handler does not wait for the broker's ack of the started heartbeat (that wait was
+    // on every step's critical path); the result waits for it, so the stream stores it first.
+    const started = this.bus
+      .publish(SUBJECTS.stepHeartbeat, { runId, stepId, attempt, token, workerId: this.workerId, phase: 'started' }, { msgId: `${token}:started` })
+      .catch((error: unknown) => log.warn('could not publish the started heartbeat', { error: String(error) }));
     try {
-      await this.bus
-        .publish(SUBJECTS.stepHeartbeat, { runId, stepId, attempt, token, workerId: this.workerId, phase: 'started' }, { msgId: `${token}:started` })
-        .catch((error: unknown) => log.warn('could not publish the started heartbeat', { error: String(error) }));
       log.debug('step started');
       const definition = this.registry.resolve(dispatch.action);
       const output = await untilAborted(invoke(definition, dispatch.input, ctx), controller.signal);
@@ -334,6 +336,7 @@ class StepWorker implements Worker {
       this.running.delete(step);
     }
 
+    await started;
     if (outcome.kind !== 'handed-back') outcome = await this.report(delivery, outcome, log);
     else await this.settle(delivery.nak(), 'hand back the dispatch', log);
     this.finished(dispatch, outcome, performance.now() - startedAt, log, span);
