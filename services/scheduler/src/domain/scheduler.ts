@@ -12,7 +12,7 @@ import {
   validateSpec,
   WorkflowSpec,
 } from '@weft/core';
-import type { LeaseRef, OutboxRecord, RunStore, TimerRecord } from '../ports/run-store.port';
+import type { LeaseRef, OutboxRecord, RunStore, TimerRecord, UpdateRunOptions } from '../ports/run-store.port';
 import { adhocOnlyCatalog, type WorkflowCatalog } from '../ports/workflow-catalog.port';
 import { RunStoreError } from '../persistence/run-store.errors';
 import { carrierOf, detached, inSpan, recordRunStarted, underCarrier } from '@weft/telemetry';
@@ -174,7 +174,7 @@ export class Scheduler {
   }
 
   /** Applies one event to a run: the single path every change takes. */
-  async apply(runId: string, event: (at: number) => EngineEvent, fired?: TimerRecord): Promise<RunState | undefined> {
+  async apply(runId: string, event: (at: number) => EngineEvent, fired?: TimerRecord, options?: UpdateRunOptions): Promise<RunState | undefined> {
     let earliest: number | undefined;
     const telemetry = new TransitionTelemetry();
     const state = await this.store
@@ -184,7 +184,7 @@ export class Scheduler {
         telemetry.observe(current, happened, transition?.state);
         for (const t of transition?.schedule ?? []) earliest = Math.min(earliest ?? t.fireAt, t.fireAt);
         return transition;
-      })
+      }, options)
       .catch((error: unknown) => telemetry.failed(error));
     telemetry.committed();
     this.kickRelay();
@@ -234,6 +234,9 @@ export class Scheduler {
       h.phase === 'started'
         ? { type: 'step.started', at, stepId: h.stepId, attempt: h.attempt, token: h.token, workerId: h.workerId }
         : { type: 'step.heartbeat', at, stepId: h.stepId, attempt: h.attempt, token: h.token },
+      undefined,
+      // Losing a heartbeat in a database crash is harmless (see UpdateRunOptions.relaxed).
+      { relaxed: true },
     ));
   }
 

@@ -83,6 +83,16 @@ export function describeSqlRunStoreCases(name: string, target: SqlTarget): void 
         expect(outbox.map((m) => m.msgId)).toEqual(Array.from({ length: 20 }, (_, i) => message(state.runId, i).msgId).filter((_, i) => i !== 7));
       });
 
+      it('commits a relaxed update (no wait for the WAL flush) like any other', async () => {
+        const state = runningRun(uniqueId('run'));
+        await subject.store.createRun(uniqueId('key'), () => transition(state));
+        await subject.store.updateRun(state.runId, (current) => transition(bump(current, 'export', { status: 'queued' })), { relaxed: true });
+        await subject.store.updateRun(state.runId, (current) => transition(bump(current, 'export', { status: 'running' })), { relaxed: true });
+        expect((await subject.peer.getRun(state.runId))?.steps.export?.status).toBe('running');
+        const [setting]: { synchronous_commit: string }[] = await subject.dataSource.query('SHOW synchronous_commit');
+        expect(setting.synchronous_commit).toBe('on');
+      });
+
       it('rolls back the whole updateRun when a write fails', async () => {
         const state = runningRun(uniqueId('run'));
         await subject.store.createRun(uniqueId('key'), () => transition(state));

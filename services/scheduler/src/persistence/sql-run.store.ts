@@ -22,6 +22,7 @@ import {
   type TimerRecord,
   type Transition,
   timerKey,
+  type UpdateRunOptions,
 } from '../ports/run-store.port';
 import { RunStoreError } from './run-store.errors';
 import { type RunRow, type StepRow, iso, millis, rowToRun, runToJson, stepToJson } from './run-state.mapper';
@@ -49,7 +50,8 @@ export interface SqlRunStoreOptions {
  * A CTE that turns off `synchronous_commit` for its statement's own transaction: the
  * commit returns without waiting for the WAL flush. Only for writes a crash may lose
  * harmlessly: outbox claims and published marks (a lost one means the row is published
- * again, and the broker drops the repeat by its msgId). Saves an fsync per relay pass.
+ * again, and the broker drops the repeat by its msgId), and `relaxed` updates (heartbeats).
+ * Saves an fsync each.
  */
 const RELAXED_COMMIT = "SELECT set_config('synchronous_commit', 'off', true)";
 
@@ -141,11 +143,11 @@ export class SqlRunStore implements RunStore {
     });
   }
 
-  updateRun(runId: string, decide: (state: RunState, now: number) => Transition | undefined): Promise<RunState | undefined> {
+  updateRun(runId: string, decide: (state: RunState, now: number) => Transition | undefined, options: UpdateRunOptions = {}): Promise<RunState | undefined> {
     return this.track(
       () =>
         new Promise<RunState | undefined>((resolve, reject) => {
-          const call: QueuedUpdate = { decide, resolve, reject };
+          const call: QueuedUpdate = { decide, resolve, reject, relaxed: options.relaxed === true };
           const queue = this.updates.get(runId);
           if (queue) {
             queue.push(call);
@@ -178,9 +180,11 @@ export class SqlRunStore implements RunStore {
     const outcomes: ({ state: RunState | undefined } | { error: unknown })[] = [];
     let committed: RunState | undefined;
     try {
+      // A batch of relaxed changes only (heartbeats) commits without waiting for the WAL flush.
+      const relaxed = calls.every((call) => call.relaxed);
       await withTransaction(this.dataSource, async (tx) => {
         outcomes.length = 0;
-        const head = this.states.has(runId) ? await this.lockCached(tx, runId) : undefined;
+        const head = this.states.has(runId) ? await this.lockCached(tx, runId, relaxed) : undefined;
         let loaded: RunState;
         let now: number;
         if (head !== undefined) {
@@ -190,7 +194,7 @@ export class SqlRunStore implements RunStore {
           if (state === undefined) return calls.forEach(() => outcomes.push({ state: undefined }));
           loaded = state;
         } else {
-          const fresh = await this.loadRun(tx, runId, true);
+          const fresh = await this.loadRun(tx, runId, true, relaxed);
           if (fresh === undefined) return calls.forEach(() => outcomes.push({ state: undefined }));
           ({ state: loaded, now } = fresh);
         }
@@ -237,8 +241,11 @@ export class SqlRunStore implements RunStore {
    * cached state when the seq still matches, undefined when it must be loaded; null
    * when the run is gone.
    */
-  private async lockCached(tx: Sql, runId: string): Promise<{ now: number; state: RunState | undefined } | null> {
-    const rows: { seq: number; now: Date }[] = await tx.query('SELECT seq, clock_timestamp() AS now FROM runs WHERE id = $1 FOR UPDATE', [runId]);
+  private async lockCached(tx: Sql, runId: string, relaxed: boolean): Promise<{ now: number; state: RunState | undefined } | null> {
+    const rows: { seq: number; now: Date }[] = await tx.query(
+      `SELECT seq, clock_timestamp() AS now${relaxed ? `, (${RELAXED_COMMIT}) AS relaxed` : ''} FROM runs WHERE id = $1 FOR UPDATE`,
+      [runId],
+    );
     if (rows.length === 0) {
       this.states.delete(runId);
       return null;
@@ -249,8 +256,11 @@ export class SqlRunStore implements RunStore {
   }
 
   /** The run and its steps; with `lock`, the run row is locked first and the time read after it. */
-  private async loadRun(tx: Sql, runId: string, lock: boolean): Promise<{ state: RunState; now: number } | undefined> {
-    const runs: RunRow[] = await tx.query(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [runId]);
+  private async loadRun(tx: Sql, runId: string, lock: boolean, relaxed = false): Promise<{ state: RunState; now: number } | undefined> {
+    const runs: RunRow[] = await tx.query(
+      `SELECT ${RUN_COLUMNS}${relaxed ? `, (${RELAXED_COMMIT}) AS relaxed` : ''} FROM runs WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
+      [runId],
+    );
     if (runs.length === 0) return undefined;
     // Time is read after the lock is granted, so it never runs backwards for a run.
     const rows: (StepRow & { now: Date })[] = await tx.query(
@@ -592,6 +602,7 @@ function rowToOutbox(row: OutboxRow): OutboxRecord {
 
 interface QueuedUpdate {
   decide: (state: RunState, now: number) => Transition | undefined;
+  relaxed: boolean;
   resolve: (state: RunState | undefined) => void;
   reject: (error: unknown) => void;
 }

@@ -33,7 +33,7 @@ export interface RunStore {
    * rest (the SQL store writes only the step rows whose object changed). It is called
    * inside the transaction: keep it synchronous and pure. If it throws, nothing is written.
    */
-  updateRun(runId: string, decide: (state: RunState, now: number) => Transition | undefined): Promise<RunState | undefined>;
+  updateRun(runId: string, decide: (state: RunState, now: number) => Transition | undefined, options?: UpdateRunOptions): Promise<RunState | undefined>;
 
   getRun(runId: string): Promise<RunState | undefined>;
   listRuns(filter?: RunFilter): Promise<RunState[]>;
@@ -76,6 +76,16 @@ export interface RunStoreStats {
   outboxBacklog: number;
   /** Age of the oldest unpublished outbox message (ms); undefined when there is none. */
   oldestOutboxAgeMs?: number;
+}
+
+export interface UpdateRunOptions {
+  /**
+   * A change a database crash may lose without harm (heartbeats: a lost one leaves the
+   * step queued under the lease of its dispatch, and the next heartbeat or the result
+   * moves it on). The SQL store then commits without waiting for the WAL flush.
+   * @default false
+   */
+  relaxed?: boolean;
 }
 
 export interface RunFilter {
