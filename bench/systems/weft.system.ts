@@ -67,10 +67,13 @@ export function weftSpec(shape: Shape): WorkflowSpec {
 export class ObservedStore {
   readonly calls: Record<string, number> = {};
   readonly store: RunStore;
+  /** When set, sees every store call's start and end (performance.now()); bench/hop-trace.ts. */
+  timeline: ((call: string, start: number, end: number) => void) | undefined;
   private readonly waiters = new Map<string, (state: RunState, at: number) => void>();
 
   constructor(readonly inner: RunStore) {
     const calls = this.calls;
+    const timed = (call: string, start: number): void => this.timeline?.(call, start, performance.now());
     const settled = (state: RunState | undefined): void => {
       if (!state || !TERMINAL_RUN_STATUSES.includes(state.status)) return;
       const waiter = this.waiters.get(state.runId);
@@ -84,14 +87,14 @@ export class ObservedStore {
         if (typeof value !== 'function' || typeof prop !== 'string') return value;
         return (...args: unknown[]) => {
           calls[prop] = (calls[prop] ?? 0) + 1;
+          const start = performance.now();
           const result: unknown = Reflect.apply(value, target, args);
-          if (prop === 'updateRun' && result instanceof Promise) {
-            return result.then((state: RunState | undefined) => {
-              settled(state);
-              return state;
-            });
-          }
-          return result;
+          if (!(result instanceof Promise)) return result;
+          return result.then((out: unknown) => {
+            timed(prop, start);
+            if (prop === 'updateRun') settled(out as RunState | undefined);
+            return out;
+          });
         };
       },
     });
@@ -121,7 +124,7 @@ const catalogOf = (byName: Map<string, WorkflowSpec>): WorkflowCatalog => ({
 abstract class WeftBase implements BenchSystem {
   abstract readonly name: string;
   protected abstract scheduler(): Scheduler;
-  protected abstract store(): ObservedStore;
+  abstract store(): ObservedStore;
   /** Registered workflows (distributed) or ad-hoc specs (embedded). */
   protected abstract readonly adhoc: boolean;
   protected readonly registered = new Map<string, WorkflowSpec>();
@@ -175,7 +178,7 @@ export class WeftEmbedded extends WeftBase {
     if (!this.runtime) throw new Error('not set up');
     return this.runtime.scheduler;
   }
-  protected store(): ObservedStore {
+  store(): ObservedStore {
     return this.observed;
   }
 
@@ -224,7 +227,8 @@ export class WeftDistributed extends WeftBase {
     if (!this.sched) throw new Error('not set up');
     return this.sched;
   }
-  protected store(): ObservedStore {
+  /** The wrapped store (counters, timeline). */
+  store(): ObservedStore {
     if (!this.observed) throw new Error('not set up');
     return this.observed;
   }
