@@ -52,6 +52,8 @@ export const EnvSchema = z.object({
   /** CLI: API key sent as `Authorization: Bearer` (`--api-key`). */
   WEFT_API_KEY: z.string().min(1).optional(),
   /** API: largest JSON request body; bigger ones get 413. @default 1mb */
+  /** Scheduler API: a directory of workflow files offered at /v1/catalog/templates. @default the SDK's templates */
+  WEFT_TEMPLATES_DIR: z.string().min(1).optional(),
   WEFT_API_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 512kb or 1mb').default('1mb'),
   /** Run migrations at boot (the Kubernetes migration Job sets false on services). @default true */
   WEFT_MIGRATE: flag.default(true),

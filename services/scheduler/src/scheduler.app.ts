@@ -6,7 +6,9 @@ import { databaseConfigFromEnv } from '@weft/db';
 import { bootService, createLogger, HealthModule, ShutdownModule } from '@weft/platform';
 import type { Tracing } from '@weft/telemetry';
 import { openSqlRunStore } from './persistence';
-import { ApiModule, eventsStreamOf, jetStreamGroupRemover, storedWorkflowCatalog } from './api';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ApiModule, eventsStreamOf, jetStreamGroupRemover, storedWorkflowCatalog, templatesFromDirectory } from './api';
 import { SchedulerModule } from './scheduler.module';
 
 /** The scheduler process once tracing is up (see main.ts): connects, migrates, serves until SIGTERM. */
@@ -23,6 +25,9 @@ export async function runScheduler(config: WeftConfig & { NATS_URL: string }, en
     migrate: config.WEFT_MIGRATE,
     ...(config.WEFT_OUTBOX_CLAIM_MS !== undefined && { outboxClaimMs: config.WEFT_OUTBOX_CLAIM_MS }),
   });
+  // The SDK's template files, unless WEFT_TEMPLATES_DIR names others (the service cannot import the SDK's code).
+  const shipped = join(__dirname, '..', '..', '..', 'libs', 'sdk', 'templates');
+  const templatesDir = config.WEFT_TEMPLATES_DIR ?? (existsSync(shipped) ? shipped : undefined);
   const crashBeforePublish = (): void => {
     process.stderr.write('WEFT_TEST_CRASH_AFTER_COMMIT: exiting between commit and publish\n');
     process.exit(86);
@@ -49,6 +54,7 @@ export async function runScheduler(config: WeftConfig & { NATS_URL: string }, en
         dataSource,
         scheduler,
         auth: { anonymous: false },
+        ...(templatesDir !== undefined && { templates: templatesFromDirectory(templatesDir) }),
         events: { removeGroup: jetStreamGroupRemover({ servers: config.NATS_URL.split(','), stream: eventsStreamOf(bus.streamNames()) }) },
         logger,
       }),

@@ -8,6 +8,6 @@ export { SqlApiKeyRepository, type ApiKeyRecord } from './auth/api-key.repositor
 export { apiKeyId, generateApiKey, hashApiKey, NAMESPACE_PATTERN } from './auth/api-key.util';
 export { DEFAULT_NAMESPACE, type AuthOptions } from './auth/authenticator';
 export { RunEventsHub, type RunEventsHubOptions } from './runs/run-events.hub';
-export { type TemplateSource } from './catalog/templates';
+export { type TemplateSource, templatesFromDirectory, TemplatesDirectoryError } from './catalog/templates';
 export { MISSED_ANNOUNCEMENTS } from './catalog/action-catalog';
 export { eventsStreamOf, jetStreamGroupRemover } from './runs/jetstream-group.remover';
