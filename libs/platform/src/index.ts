@@ -1,5 +1,6 @@
 export * from './health.module';
 export * from './logger.factory';
 export * from './metrics.module';
+export * from './problem-details.filter';
 export * from './service.bootstrap';
 export * from './shutdown.module';

@@ -1,61 +1,13 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
-import { AnalyticsError, type AnalyticsErrorCode } from '../domain/analytics.errors';
+import { Catch } from '@nestjs/common';
+import { codedErrorProblems, consoleProblemLogger, ProblemDetailsFilter } from '@weft/platform';
+import { AnalyticsError } from '../domain/analytics.errors';
 
-/** RFC 7807 problem details, with the error's stable `code` as an extension member. */
-export interface ProblemDetails {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  instance?: string;
-  code: string;
-}
-
-const STATUS: Record<AnalyticsErrorCode, number> = {
-  INVALID_QUERY: 400,
-  INVALID_EVENT: 422,
-  STORE_CLOSED: 503,
-};
-
-const TITLE: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 422: 'Unprocessable Content', 500: 'Internal Server Error', 503: 'Service Unavailable' };
-
-export function toProblem(error: unknown, instance?: string): ProblemDetails {
-  let status = 500;
-  let code = 'INTERNAL';
-  let detail = 'analytics failed to answer; see its logs';
-  if (error instanceof AnalyticsError) {
-    status = STATUS[error.code];
-    code = error.code;
-    detail = error.message;
-  } else if (error instanceof HttpException) {
-    status = error.getStatus();
-    code = `HTTP_${status}`;
-    detail = error.message;
-  }
-  return {
-    type: `urn:weft:problem:${code.toLowerCase().replace(/_/g, '-')}`,
-    title: TITLE[status] ?? 'Error',
-    status,
-    detail,
-    ...(instance !== undefined && { instance }),
-    code,
-  };
-}
+export const toProblem = codedErrorProblems(AnalyticsError, { INVALID_QUERY: 400, INVALID_EVENT: 422, STORE_CLOSED: 503 }, 'analytics failed to answer; see its logs');
 
 /** Every error of the analytics controllers as `application/problem+json`. */
 @Catch()
-export class AnalyticsProblemFilter implements ExceptionFilter {
-  catch(exception: unknown, host: ArgumentsHost): void {
-    const http = host.switchToHttp();
-    const request = http.getRequest<IncomingMessage>();
-    const response = http.getResponse<ServerResponse>();
-    // The path alone, as the scheduler's API does: the query string is not part of the resource.
-    const path = ((request as IncomingMessage & { originalUrl?: string }).originalUrl ?? request.url ?? '/').split('?')[0];
-    const problem = toProblem(exception, path);
-    if (problem.status >= 500) console.error('[analytics] request failed', path, exception);
-    response.statusCode = problem.status;
-    response.setHeader('Content-Type', 'application/problem+json');
-    response.end(JSON.stringify(problem));
+export class AnalyticsProblemFilter extends ProblemDetailsFilter {
+  constructor() {
+    super({ toProblem, log: consoleProblemLogger('analytics') });
   }
 }

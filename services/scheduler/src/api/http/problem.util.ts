@@ -1,21 +1,14 @@
 import { HttpException } from '@nestjs/common';
 import type { Diagnostic } from '@weft/core';
+import { type ProblemDocument as BaseProblemDocument, problemDocument } from '@weft/platform';
 import { InvalidSpecError, WorkflowError, type WorkflowErrorCode } from '../../workflows';
 import { RunRejectedError } from '../../domain/scheduler';
 import { ApiError, type FieldProblem } from './api.errors';
 
 /** RFC 7807 problem details, with the error's stable `code` and, for validation, `errors[]`. */
-export interface ProblemDocument {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  instance?: string;
-  code: string;
+export interface ProblemDocument extends BaseProblemDocument {
   errors?: FieldProblem[];
 }
-
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 const WORKFLOW_STATUS: Record<WorkflowErrorCode, number> = {
   WORKFLOW_NOT_FOUND: 404,
@@ -26,21 +19,6 @@ const WORKFLOW_STATUS: Record<WorkflowErrorCode, number> = {
   VERSION_ARCHIVED: 409,
   VERSION_PUBLISHED: 409,
   STALE_REVISION: 412,
-};
-
-const TITLES: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  409: 'Conflict',
-  412: 'Precondition Failed',
-  413: 'Content Too Large',
-  415: 'Unsupported Media Type',
-  422: 'Unprocessable Content',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
 };
 
 export const diagnosticProblem = (d: Diagnostic): FieldProblem => ({
@@ -67,12 +45,7 @@ function isHttpError(error: unknown): error is HttpError {
 /** Any error, as the problem document the API answers with. Unknown errors are 500 with no detail leaked. */
 export function toProblem(error: unknown, instance?: string): ProblemDocument {
   const problem = (status: number, code: string, detail: string, errors?: FieldProblem[]): ProblemDocument => ({
-    type: `urn:weft:problem:${code.toLowerCase().replace(/_/g, '-')}`,
-    title: TITLES[status] ?? 'Error',
-    status,
-    detail,
-    ...(instance !== undefined && { instance }),
-    code,
+    ...problemDocument(status, code, detail, instance),
     ...(errors !== undefined && { errors }),
   });
   if (error instanceof ApiError) return problem(error.status, error.code, error.message, error.errors);
