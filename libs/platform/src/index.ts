@@ -2,5 +2,6 @@ export * from './health.module';
 export * from './logger.factory';
 export * from './metrics.module';
 export * from './problem-details.filter';
+export * from './retention.util';
 export * from './service.bootstrap';
 export * from './shutdown.module';

@@ -1,4 +1,4 @@
-import { type DatabaseConfig, DbError, type PgliteDatabase, createDataSource, pendingMigrations, runMigrations } from '@weft/db';
+import { type DatabaseConfig, DbError, type PgliteDatabase, createDataSource, pendingMigrations, pruneBatch, runMigrations } from '@weft/db';
 import type { DataSource } from 'typeorm';
 import { AnalyticsError } from '../domain/analytics.errors';
 import type { AggregateDelta, InsightWindow } from '../domain/analytics.types';
@@ -183,17 +183,10 @@ export class SqlAnalyticsStore implements AnalyticsStore {
     });
   }
 
-  /** Small batches by ctid through the time indexes: writers never wait long behind retention. */
+  /** One small batch per table (see pruneBatch in @weft/db). */
   pruneBatch(processedBefore: number, bucketsBefore: number | undefined, batchSize: number): Promise<{ processed: number; buckets: number; more: boolean }> {
     return this.track(async () => {
-      const deleted = async (table: string, column: string, before: number): Promise<number> => {
-        const rows: { n: number }[] = await this.dataSource.query(
-          `WITH gone AS (DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE ${column} < $1::timestamptz LIMIT $2) RETURNING 1)
-           SELECT count(*)::int AS n FROM gone`,
-          [iso(before), batchSize],
-        );
-        return rows[0]?.n ?? 0;
-      };
+      const deleted = (table: string, column: string, before: number): Promise<number> => pruneBatch(this.dataSource, { table, column, before, batch: batchSize });
       const processed = await deleted('analytics_processed_events', 'processed_at', processedBefore);
       let more = processed === batchSize;
       let buckets = 0;

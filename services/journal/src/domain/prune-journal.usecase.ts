@@ -1,3 +1,4 @@
+import { pruneInBatches, RetentionPasses } from '@weft/platform';
 import type { JournalStore } from '../ports/journal-store.port';
 import type { JournalLogger } from '../transport/journal-events.handler';
 
@@ -18,56 +19,36 @@ export const DEFAULT_PRUNE_BATCH = 1000;
  * batches, yielding between them, on an interval. Age is measured on database time.
  */
 export class PruneJournalUseCase {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
-  private stopped = false;
+  private readonly passes: RetentionPasses<'entries' | 'checkpoints'>;
 
   constructor(
     private readonly store: Pick<JournalStore, 'now' | 'pruneBatch'>,
     private readonly options: RetentionOptions,
-    private readonly log: Pick<JournalLogger, 'info' | 'error'>,
-  ) {}
+    log: Pick<JournalLogger, 'info' | 'error'>,
+  ) {
+    this.passes = new RetentionPasses({ name: 'journal', intervalMs: options.intervalMs ?? DEFAULT_PRUNE_INTERVAL_MS, pass: () => this.execute(), log });
+  }
 
   /** One full pass: batches until a batch comes back short. Resolves with the rows deleted. */
   async execute(): Promise<{ entries: number; checkpoints: number }> {
     const batch = this.options.batchSize ?? DEFAULT_PRUNE_BATCH;
     const before = (await this.store.now()) - this.options.maxAgeMs;
-    const total = { entries: 0, checkpoints: 0 };
-    for (;;) {
-      const deleted = await this.store.pruneBatch(before, batch);
-      total.entries += deleted.entries;
-      total.checkpoints += deleted.checkpoints;
-      if ((deleted.entries < batch && deleted.checkpoints < batch) || this.stopped) return total;
-      // Let queued writes through (on PGlite they share the one session with us).
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
+    return pruneInBatches(
+      { entries: 0, checkpoints: 0 },
+      async () => {
+        const deleted = await this.store.pruneBatch(before, batch);
+        return { deleted, more: deleted.entries >= batch || deleted.checkpoints >= batch };
+      },
+      () => this.passes.stopped,
+    );
   }
 
   /** Prunes now, then every `intervalMs`, until `stop()`. */
   start(): void {
-    this.stopped = false;
-    this.tick(0);
+    this.passes.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running;
-  }
-
-  private tick(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.execute()
-        .then(
-          (deleted) => {
-            if (deleted.entries + deleted.checkpoints > 0) this.log.info('journal retention pass', deleted);
-          },
-          (error: unknown) => this.log.error('journal retention pass failed; trying again next interval', { error: error instanceof Error ? error.message : String(error) }),
-        )
-        .finally(() => this.tick(this.options.intervalMs ?? DEFAULT_PRUNE_INTERVAL_MS));
-    }, delayMs);
-    this.timer.unref();
+  stop(): Promise<void> {
+    return this.passes.stop();
   }
 }

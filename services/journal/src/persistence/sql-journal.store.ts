@@ -1,5 +1,5 @@
 import type { LifecycleEventType, RunStatus, StepError, StepStatus } from '@weft/contracts';
-import { type DatabaseConfig, DbError, type PgliteDatabase, createDataSource, pendingMigrations, runMigrations, withTransaction } from '@weft/db';
+import { type DatabaseConfig, DbError, type PgliteDatabase, createDataSource, pendingMigrations, pruneBatch, runMigrations, withTransaction } from '@weft/db';
 import type { DataSource, EntityManager } from 'typeorm';
 import { accumulateState, type NewJournalEntry } from '../domain/journal-entry.util';
 import { JournalError } from '../domain/journal.errors';
@@ -133,29 +133,12 @@ export class SqlJournalStore implements JournalStore {
     });
   }
 
-  /**
-   * One small batch per table, each its own short statement: rows are picked by
-   * ctid through the time index, so writers (which only append newer rows) never wait long.
-   */
+  /** One small batch per table (see pruneBatch in @weft/db). */
   pruneBatch(before: number, batchSize: number): Promise<{ entries: number; checkpoints: number }> {
-    return this.track(async () => {
-      const cutoff = iso(before);
-      const entries: { n: number }[] = await this.dataSource.query(
-        `WITH gone AS (
-           DELETE FROM journal_entries WHERE ctid IN (SELECT ctid FROM journal_entries WHERE at < $1::timestamptz LIMIT $2)
-           RETURNING 1)
-         SELECT count(*)::int AS n FROM gone`,
-        [cutoff, batchSize],
-      );
-      const checkpoints: { n: number }[] = await this.dataSource.query(
-        `WITH gone AS (
-           DELETE FROM journal_checkpoints WHERE ctid IN (SELECT ctid FROM journal_checkpoints WHERE at < $1::timestamptz LIMIT $2)
-           RETURNING 1)
-         SELECT count(*)::int AS n FROM gone`,
-        [cutoff, batchSize],
-      );
-      return { entries: entries[0]?.n ?? 0, checkpoints: checkpoints[0]?.n ?? 0 };
-    });
+    return this.track(async () => ({
+      entries: await pruneBatch(this.dataSource, { table: 'journal_entries', column: 'at', before, batch: batchSize }),
+      checkpoints: await pruneBatch(this.dataSource, { table: 'journal_checkpoints', column: 'at', before, batch: batchSize }),
+    }));
   }
 
   now(): Promise<number> {
