@@ -124,14 +124,14 @@ class Child {
 
   /** Tears the system down (databases, streams, keys), then ends the process. */
   async close(): Promise<void> {
-    if (this.proc.exitCode !== null) return;
+    if (this.proc.exitCode !== null || !this.proc.connected) return;
     try {
       await this.call({ op: 'teardown' }, 120_000);
     } catch (error) {
       console.error(`teardown of ${this.name}:`, error instanceof Error ? error.message : error);
     }
     const exited = new Promise<void>((resolve) => this.proc.once('exit', () => resolve()));
-    this.proc.disconnect();
+    if (this.proc.connected) this.proc.disconnect();
     await within(30_000, `${this.name} exit`, exited).catch(() => this.proc.kill('SIGKILL'));
   }
 }

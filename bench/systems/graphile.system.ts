@@ -42,6 +42,7 @@ export class GraphileSystem implements BenchSystem {
   private runner: Runner | undefined;
   /** The harness's own connections: counters, root jobs. */
   private pool: pg.Pool | undefined;
+  private workerPool: pg.Pool | undefined;
   private readonly waiters = new Map<string, Waiter>();
   private seq = 0;
   private readonly pgCalls = countPgQueries();
@@ -65,17 +66,20 @@ export class GraphileSystem implements BenchSystem {
     events.on('job:complete', ({ job, error }) => {
       if (error === undefined || error === null) this.completed(job.payload as StepData);
     });
+    // Our own pool, so teardown can end it (and ignore the errors of connections DROP DATABASE kills).
+    this.workerPool = new pg.Pool({ connectionString: pgUrl(this.database), max: this.concurrency + 2 });
+    this.workerPool.on('error', () => undefined);
     this.runner = await run({
-      connectionString: pgUrl(this.database),
-      concurrency: this.concurrency,
       // One connection per concurrent job plus the listener and a spare.
-      maxPoolSize: this.concurrency + 2,
+      pgPool: this.workerPool,
+      concurrency: this.concurrency,
       noHandleSignals: true,
       logger: silent,
       events,
       taskList: { step: (payload, helpers) => this.step(payload as StepData, helpers) },
     });
     this.pool = new pg.Pool({ connectionString: pgUrl(this.database), max: 4 });
+    this.pool.on('error', () => undefined);
     await this.sql('CREATE TABLE IF NOT EXISTS bench_fanin (run text NOT NULL, step text NOT NULL, remaining int NOT NULL, PRIMARY KEY (run, step))');
   }
 
@@ -195,6 +199,7 @@ export class GraphileSystem implements BenchSystem {
   async teardown(): Promise<void> {
     await this.runner?.stop();
     await this.pool?.end();
+    await this.workerPool?.end();
     await adminQuery(`DROP DATABASE IF EXISTS ${this.database} WITH (FORCE)`);
   }
 }
