@@ -4,6 +4,7 @@ export { type DbErrorCode, DatabaseConfigError, DbError } from './db.errors';
 export { pendingMigrations, runMigrations } from './migrations';
 export { DEFAULT_SEARCH_PATH, PgliteDatabase } from './pglite/pglite.database';
 export { type PruneBatch, pruneBatch } from './prune.util';
+export { isDataException, sqlState } from './sql-state.util';
 export { withTransaction } from './transaction.util';
 export { isDatabaseUnavailable } from './unavailable.util';
 export { POSTGRES_TEST_URL, dropSchema, postgresAdminQuery, postgresReachable, randomSchemaName } from './testing/postgres-test.util';

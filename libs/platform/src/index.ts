@@ -1,4 +1,5 @@
 export * from './health.module';
+export * from './lifecycle-events.handler';
 export * from './logger.factory';
 export * from './metrics.module';
 export * from './problem-details.filter';

@@ -1,13 +1,13 @@
 import { type BeforeApplicationShutdown, type DynamicModule, Inject, Injectable, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Bus } from '@weft/bus';
-import type { HealthCheck } from '@weft/platform';
+import { type HealthCheck, silentServiceLogger } from '@weft/platform';
 import type { DataSource } from 'typeorm';
 import { InsightsQueries } from './domain/insights-queries.usecase';
 import { type AnalyticsRetentionOptions, PruneAnalyticsUseCase } from './domain/prune-analytics.usecase';
 import { RecordAnalyticsEventUseCase } from './domain/record-event.usecase';
 import type { AnalyticsStore } from './ports/analytics-store.port';
 import { SqlAnalyticsStore } from './persistence/sql-analytics.store';
-import { type AnalyticsConsumerOptions, AnalyticsEventsHandler, type AnalyticsLogger, silentLogger } from './transport/analytics-events.handler';
+import { type AnalyticsConsumerOptions, AnalyticsEventsHandler, type AnalyticsLogger } from './transport/analytics-events.handler';
 import { AnalyticsController } from './transport/analytics.controller';
 
 export type AnalyticsModuleOptions = {
@@ -54,7 +54,7 @@ const made = new WeakMap<DynamicModule, { handler: AnalyticsEventsHandler; consu
 export class AnalyticsModule {
   static forRoot(options: AnalyticsModuleOptions): DynamicModule {
     const store: AnalyticsStore = options.store ?? new SqlAnalyticsStore(options.dataSource);
-    const log = options.logger ?? silentLogger;
+    const log = options.logger ?? silentServiceLogger;
     const handler = new AnalyticsEventsHandler(options.bus, new RecordAnalyticsEventUseCase(store), options.consumer, log);
     const module: DynamicModule = {
       module: AnalyticsModule,

@@ -1,6 +1,6 @@
 import { type BeforeApplicationShutdown, type DynamicModule, Inject, Injectable, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Bus } from '@weft/bus';
-import type { HealthCheck } from '@weft/platform';
+import { type HealthCheck, silentServiceLogger } from '@weft/platform';
 import type { DataSource } from 'typeorm';
 import { JournalQueries } from './domain/journal-queries.usecase';
 import { PruneJournalUseCase, type RetentionOptions } from './domain/prune-journal.usecase';
@@ -8,7 +8,7 @@ import { RecordEventUseCase } from './domain/record-event.usecase';
 import { JOURNAL_CLOCK } from './ports/journal-clock.port';
 import type { JournalStore } from './ports/journal-store.port';
 import { SqlJournalStore } from './persistence/sql-journal.store';
-import { type JournalConsumerOptions, JournalEventsHandler, type JournalLogger, silentLogger } from './transport/journal-events.handler';
+import { type JournalConsumerOptions, JournalEventsHandler, type JournalLogger } from './transport/journal-events.handler';
 import { JournalController } from './transport/journal.controller';
 
 export type JournalModuleOptions = {
@@ -55,7 +55,7 @@ const handlers = new WeakMap<DynamicModule, { handler: JournalEventsHandler; con
 export class JournalModule {
   static forRoot(options: JournalModuleOptions): DynamicModule {
     const store: JournalStore = options.store ?? new SqlJournalStore(options.dataSource);
-    const log = options.logger ?? silentLogger;
+    const log = options.logger ?? silentServiceLogger;
     const queries = new JournalQueries(store);
     const handler = new JournalEventsHandler(options.bus, new RecordEventUseCase(store), options.consumer, log);
     const pruner = options.retention ? new PruneJournalUseCase(store, options.retention, log) : null;
