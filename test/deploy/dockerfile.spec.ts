@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseImage, podContainers } from './kustomize.util';
-import { num, obj, ofKind, podSpec, REPO, renderEnv, SERVICES, str } from './manifests.helpers';
+import { num, obj, ofKind, podSpec, REPO, renderEnv, RUNNABLE_SERVICES, SERVICES, str } from './manifests.helpers';
 
 /**
  * There is no Docker engine here: the Dockerfile is checked by reading it. The parser
@@ -86,6 +86,9 @@ describe('deploy/docker/Dockerfile', () => {
   });
 
   it('has one target per service, each running its service with node through swc', () => {
+    // targets are exactly the deployed services, each with an entry point on disk
+    expect(stages.filter((s) => s.from === 'runtime').map((s) => s.name).sort()).toEqual([...SERVICES].sort());
+    expect(SERVICES.filter((s) => !RUNNABLE_SERVICES.includes(s))).toEqual([]);
     for (const service of SERVICES) {
       const target = stage(service);
       expect(target.from).toBe('runtime');

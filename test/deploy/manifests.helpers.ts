@@ -1,11 +1,18 @@
-import { resolve } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { isObject, type Json, type JsonObject, type KObject, kustomize } from './kustomize.util';
 
 /** Lookups over rendered manifests, shared by the deploy specs. */
 
 export const REPO = resolve(__dirname, '..', '..');
-export const SERVICES = ['scheduler', 'executor', 'journal', 'analytics', 'triggers'] as const;
+/** The services deploy/ ships (services/triggers is not built yet: no main.ts, so it is not deployed). */
+export const SERVICES = ['scheduler', 'executor', 'journal', 'analytics'] as const;
 export type ServiceName = (typeof SERVICES)[number];
+
+/** Services that can run, from the filesystem: those with a services/<name>/src/main.ts. */
+export const RUNNABLE_SERVICES: string[] = readdirSync(join(REPO, 'services'))
+  .filter((name) => existsSync(join(REPO, 'services', name, 'src', 'main.ts')))
+  .sort();
 
 export interface Env {
   name: string;

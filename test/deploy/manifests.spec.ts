@@ -24,6 +24,7 @@ import {
   quantity,
   REPO,
   renderEnv,
+  RUNNABLE_SERVICES,
   SERVICES,
   selects,
   str,
@@ -98,7 +99,8 @@ describe.each(ENVS)('deploy/k8s $name', (env) => {
   const all = [...env.objects, ...env.migrate];
 
   it('renders every object valid against the Kubernetes schemas (or the CRD shapes we use)', () => {
-    expect(env.objects.length).toBeGreaterThan(15);
+    // a Deployment, Service and PodDisruptionBudget per service, plus weft-config and the two Ingresses
+    expect(env.objects.length).toBeGreaterThanOrEqual(SERVICES.length * 3 + 3);
     const problems = all.flatMap((o) => {
       try {
         validateObject(o);
@@ -125,7 +127,7 @@ describe.each(ENVS)('deploy/k8s $name', (env) => {
     }
   });
 
-  it('has a Deployment and a Service for each of the five services, selectors matching their pods', () => {
+  it('has a Deployment and a Service for each deployed service, selectors matching their pods', () => {
     for (const service of SERVICES) {
       const d = deploymentOf(env.objects, service);
       const selector = matchLabels(obj(d.spec).selector);
@@ -306,9 +308,9 @@ describe.each(ENVS)('deploy/k8s $name', (env) => {
       ['/v1/catalog', 'weft-scheduler'],
       ['/v1/validate', 'weft-scheduler'],
       ['/v1/insights/hotspots', 'weft-analytics'],
-      ['/v1/triggers', 'weft-triggers'],
-      ['/v1/triggers/t-1', 'weft-triggers'],
-      ['/v1/hooks/github', 'weft-triggers'],
+      // services/triggers is not built yet: its routes are not exposed (docs/deploy.md)
+      ['/v1/triggers', undefined],
+      ['/v1/hooks/github', undefined],
       ['/v1/runsx', undefined],
       ['/health/live', undefined],
       ['/metrics', undefined],
@@ -316,6 +318,30 @@ describe.each(ENVS)('deploy/k8s $name', (env) => {
     expect(table.map(([path]) => [path, route(ingresses, path)])).toEqual(table);
     // the executor has no API
     expect(table.some(([, s]) => s === 'weft-executor')).toBe(false);
+  });
+
+  it('deploys, routes to and scrapes only services with a services/<name>/src/main.ts', () => {
+    const deployments = ofKind(env.objects, 'Deployment');
+    const serviceOf = (d: KObject): string => d.metadata.name.replace(/^weft-/, '');
+    expect(RUNNABLE_SERVICES.length).toBeGreaterThan(0);
+    expect(deployments.map(serviceOf).sort()).toEqual([...SERVICES].sort());
+    expect(deployments.map(serviceOf).filter((s) => !RUNNABLE_SERVICES.includes(s))).toEqual([]);
+    // every Service, and so every Ingress backend and ServiceMonitor, must reach a runnable Deployment
+    const services = ofKind(env.objects, 'Service');
+    const reachesRunnable = (svc: KObject): boolean =>
+      deployments.some((d) => RUNNABLE_SERVICES.includes(serviceOf(d)) && selects(stringMap(obj(svc.spec).selector), podLabels(d)));
+    expect(services.filter((s) => !reachesRunnable(s)).map((s) => s.metadata.name)).toEqual([]);
+    const backends = ofKind(env.objects, 'Ingress').flatMap((i) =>
+      arr(obj(i.spec).rules).flatMap((r) => arr(obj(obj(r).http).paths).map((p) => str(obj(obj(obj(p).backend).service).name) ?? '')),
+    );
+    expect(backends.length).toBeGreaterThan(0);
+    expect(backends.filter((b) => !services.some((s) => s.metadata.name === b && reachesRunnable(s)))).toEqual([]);
+    for (const m of ofKind(env.objects, 'ServiceMonitor')) {
+      expect({ monitor: m.metadata.name, ok: services.some((s) => reachesRunnable(s) && selects(matchLabels(obj(m.spec).selector), labelsOf(s))) }).toEqual({
+        monitor: m.metadata.name,
+        ok: true,
+      });
+    }
   });
 
   it('runs the migration Job with the scheduler image, its database and schema, under tini', () => {
