@@ -2,6 +2,7 @@ export { type DatabaseConfig, DEFAULT_DATA_DIR, IN_MEMORY_DATA_DIR, assertSchema
 export { type DataSourceParts, createDataSource } from './data-source';
 export { type DbErrorCode, DatabaseConfigError, DbError } from './db.errors';
 export { pendingMigrations, runMigrations } from './migrations';
+export { type OpenMigratedOptions, openMigrated } from './open-migrated.util';
 export { DEFAULT_SEARCH_PATH, PgliteDatabase } from './pglite/pglite.database';
 export { type PruneBatch, pruneBatch } from './prune.util';
 export { isDataException, sqlState } from './sql-state.util';

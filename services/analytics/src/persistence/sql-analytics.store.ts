@@ -1,4 +1,4 @@
-import { type DatabaseConfig, DbError, type PgliteDatabase, createDataSource, pendingMigrations, pruneBatch, runMigrations } from '@weft/db';
+import { type DatabaseConfig, type OpenMigratedOptions, type PgliteDatabase, openMigrated, pruneBatch } from '@weft/db';
 import type { DataSource } from 'typeorm';
 import { AnalyticsError } from '../domain/analytics.errors';
 import type { AggregateDelta, InsightWindow } from '../domain/analytics.types';
@@ -225,9 +225,7 @@ export class SqlAnalyticsStore implements AnalyticsStore {
   }
 }
 
-export interface OpenAnalyticsStoreOptions {
-  /** Apply pending migrations (true), or fail when any is pending (false). @default true */
-  migrate?: boolean;
+export interface OpenAnalyticsStoreOptions extends OpenMigratedOptions {
   /** PGlite only: share this embedded database (the other services' stores use it too). */
   pglite?: PgliteDatabase;
 }
@@ -240,24 +238,12 @@ export async function openAnalyticsStore(
   config: DatabaseConfig,
   options: OpenAnalyticsStoreOptions = {},
 ): Promise<{ store: SqlAnalyticsStore; dataSource: DataSource; applied: string[] }> {
-  const dataSource = await createDataSource(config, {
-    entities: ANALYTICS_ENTITIES,
-    migrations: ANALYTICS_MIGRATIONS,
-    migrationsTableName: ANALYTICS_MIGRATIONS_TABLE,
-    ...(options.pglite && { pglite: options.pglite }),
-  });
-  let applied: string[] = [];
-  try {
-    if (options.migrate === false) {
-      const pending = await pendingMigrations(dataSource);
-      if (pending.length > 0) throw new DbError('DB_MIGRATIONS_PENDING', `the analytics schema is behind: run \`weft migrate\` (pending: ${pending.join(', ')})`);
-    } else {
-      applied = await runMigrations(dataSource);
-    }
-  } catch (error) {
-    await dataSource.destroy();
-    throw error;
-  }
+  const { dataSource, applied } = await openMigrated(
+    config,
+    { entities: ANALYTICS_ENTITIES, migrations: ANALYTICS_MIGRATIONS, migrationsTableName: ANALYTICS_MIGRATIONS_TABLE, ...(options.pglite && { pglite: options.pglite }) },
+    'the analytics schema',
+    options,
+  );
   return { store: new SqlAnalyticsStore(dataSource), dataSource, applied };
 }
 

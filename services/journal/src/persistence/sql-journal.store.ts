@@ -1,5 +1,5 @@
 import type { LifecycleEventType, RunStatus, StepError, StepStatus } from '@weft/contracts';
-import { type DatabaseConfig, DbError, type PgliteDatabase, createDataSource, pendingMigrations, pruneBatch, runMigrations, withTransaction } from '@weft/db';
+import { type DatabaseConfig, type OpenMigratedOptions, type PgliteDatabase, openMigrated, pruneBatch, withTransaction } from '@weft/db';
 import type { DataSource, EntityManager } from 'typeorm';
 import { accumulateState, type NewJournalEntry } from '../domain/journal-entry.util';
 import { JournalError } from '../domain/journal.errors';
@@ -192,9 +192,7 @@ export class SqlJournalStore implements JournalStore {
   }
 }
 
-export interface OpenJournalStoreOptions {
-  /** Apply pending migrations (true), or fail when any is pending (false). @default true */
-  migrate?: boolean;
+export interface OpenJournalStoreOptions extends OpenMigratedOptions {
   /** PGlite only: share this embedded database (the other services' stores use it too). */
   pglite?: PgliteDatabase;
 }
@@ -207,24 +205,12 @@ export async function openJournalStore(
   config: DatabaseConfig,
   options: OpenJournalStoreOptions = {},
 ): Promise<{ store: SqlJournalStore; dataSource: DataSource; applied: string[] }> {
-  const dataSource = await createDataSource(config, {
-    entities: JOURNAL_ENTITIES,
-    migrations: JOURNAL_MIGRATIONS,
-    migrationsTableName: JOURNAL_MIGRATIONS_TABLE,
-    ...(options.pglite && { pglite: options.pglite }),
-  });
-  let applied: string[] = [];
-  try {
-    if (options.migrate === false) {
-      const pending = await pendingMigrations(dataSource);
-      if (pending.length > 0) throw new DbError('DB_MIGRATIONS_PENDING', `the journal's schema is behind: run \`weft migrate\` (pending: ${pending.join(', ')})`);
-    } else {
-      applied = await runMigrations(dataSource);
-    }
-  } catch (error) {
-    await dataSource.destroy();
-    throw error;
-  }
+  const { dataSource, applied } = await openMigrated(
+    config,
+    { entities: JOURNAL_ENTITIES, migrations: JOURNAL_MIGRATIONS, migrationsTableName: JOURNAL_MIGRATIONS_TABLE, ...(options.pglite && { pglite: options.pglite }) },
+    "the journal's schema",
+    options,
+  );
   return { store: new SqlJournalStore(dataSource), dataSource, applied };
 }
 
