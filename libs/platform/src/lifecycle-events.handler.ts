@@ -1,5 +1,6 @@
 import type { Bus, Delivery, Headers, Subscription } from '@weft/bus';
 import { type LifecycleEvent, SUBJECTS } from '@weft/contracts';
+import { type LaggingConsumer, recordConsumerLag } from '@weft/telemetry';
 import type { WeftLogger } from './logger.factory';
 
 /** What a service that only logs needs of a logger (a WeftLogger is one). */
@@ -30,6 +31,8 @@ export interface LifecycleSink {
   apply(event: LifecycleEvent, headers: Headers): Promise<string>;
   /** Errors never worth a redelivery: the event is dead-lettered with the reason. */
   isTerminal(error: unknown): boolean;
+  /** The lag gauge (`weft_<name>_lag_seconds`: now minus the `at` of the last event applied) this sink moves. */
+  lag?: LaggingConsumer;
 }
 
 /**
@@ -82,6 +85,7 @@ export class LifecycleEventsHandler {
     const event = delivery.data;
     try {
       const outcome = await this.sink.apply(event, delivery.headers);
+      if (this.sink.lag) recordConsumerLag(this.sink.lag, event.at);
       if (outcome === 'duplicate') this.log.info(`event already ${past}`, { eventId: event.eventId, deliveryCount: delivery.deliveryCount });
       await delivery.ack();
     } catch (error) {

@@ -12,7 +12,7 @@ export type AnalyticsConsumerOptions = LifecycleConsumerOptions;
 /** Consumes `weft.event.>` into the aggregates: acks once applied (or known). */
 export class AnalyticsEventsHandler extends LifecycleEventsHandler {
   constructor(bus: Bus, record: RecordAnalyticsEventUseCase, options: AnalyticsConsumerOptions = {}, log: AnalyticsLogger = silentServiceLogger) {
-    super(bus, { name: 'analytics', past: 'counted', gerund: 'counting', apply: (event) => record.execute(event), isTerminal }, options, log);
+    super(bus, { name: 'analytics', lag: 'analytics', past: 'counted', gerund: 'counting', apply: (event) => record.execute(event), isTerminal }, options, log);
   }
 }
 

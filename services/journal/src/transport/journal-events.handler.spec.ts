@@ -1,4 +1,5 @@
 import { InMemoryBus } from '@weft/bus';
+import { metricValue } from '@weft/telemetry';
 import { eventSubject, type LifecycleEvent } from '@weft/contracts';
 import type { NewJournalEntry } from '../domain/journal-entry.util';
 import { lifecycleEvent, waitFor } from '../domain/journal.fixtures';
@@ -46,6 +47,15 @@ describe('JournalEventsHandler', () => {
     await waitFor(() => store.calls === 2, 'both deliveries handled');
     expect([...store.entries.keys()]).toEqual(['r1:1:0']);
     expect(await bus.deadLetters()).toEqual([]);
+  });
+
+  it('moves weft_journal_lag_seconds: now minus the time of the last event journaled', async () => {
+    const at = new Date(Date.now() - 60_000).toISOString();
+    await publish({ ...lifecycleEvent('lag', 1, 0, 0, { type: 'run.queued', status: 'queued' }), at });
+    await waitFor(() => store.entries.has('lag:1:0'), 'the event journaled');
+    const lag = await metricValue('weft_journal_lag_seconds');
+    expect(lag).toBeGreaterThanOrEqual(59);
+    expect(lag).toBeLessThan(120);
   });
 
   it('lets a store failure redeliver the event until it is recorded', async () => {

@@ -12,7 +12,7 @@ export type JournalConsumerOptions = LifecycleConsumerOptions;
 /** Consumes `weft.event.>` into the journal; acked only after the entry is committed. */
 export class JournalEventsHandler extends LifecycleEventsHandler {
   constructor(bus: Bus, record: RecordEventUseCase, options: JournalConsumerOptions = {}, log: JournalLogger = silentServiceLogger) {
-    super(bus, { name: 'journal', past: 'journaled', gerund: 'journaling', apply: (event, headers) => record.execute(event, headers), isTerminal }, options, log);
+    super(bus, { name: 'journal', lag: 'journal', past: 'journaled', gerund: 'journaling', apply: (event, headers) => record.execute(event, headers), isTerminal }, options, log);
   }
 }
 
