@@ -1,6 +1,7 @@
 export { type DatabaseConfig, DEFAULT_DATA_DIR, IN_MEMORY_DATA_DIR, assertSchemaName, databaseConfigFromEnv } from './database-config';
 export { type DataSourceParts, createDataSource } from './data-source';
 export { type DbErrorCode, DatabaseConfigError, DbError } from './db.errors';
+export { InFlight, databaseNow } from './in-flight.util';
 export { pendingMigrations, runMigrations } from './migrations';
 export { type OpenMigratedOptions, openMigrated } from './open-migrated.util';
 export { DEFAULT_SEARCH_PATH, PgliteDatabase } from './pglite/pglite.database';

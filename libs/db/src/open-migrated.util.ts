@@ -3,10 +3,13 @@ import { type DatabaseConfig } from './database-config';
 import { type DataSourceParts, createDataSource } from './data-source';
 import { DbError } from './db.errors';
 import { pendingMigrations, runMigrations } from './migrations';
+import type { PgliteDatabase } from './pglite/pglite.database';
 
 export interface OpenMigratedOptions {
   /** Apply pending migrations (true), or fail when any is pending (false). @default true */
   migrate?: boolean;
+  /** PGlite only: share this embedded database (the other services' data sources use it too). */
+  pglite?: PgliteDatabase;
 }
 
 /**
@@ -14,8 +17,13 @@ export interface OpenMigratedOptions {
  * fails with DB_MIGRATIONS_PENDING naming `schemaLabel` ("the journal's schema") when any
  * is pending. A data source that fails so is destroyed again.
  */
-export async function openMigrated(config: DatabaseConfig, parts: DataSourceParts, schemaLabel: string, options: OpenMigratedOptions = {}): Promise<{ dataSource: DataSource; applied: string[] }> {
-  const dataSource = await createDataSource(config, parts);
+export async function openMigrated(
+  config: DatabaseConfig,
+  parts: Omit<DataSourceParts, 'pglite'>,
+  schemaLabel: string,
+  options: OpenMigratedOptions = {},
+): Promise<{ dataSource: DataSource; applied: string[] }> {
+  const dataSource = await createDataSource(config, { ...parts, ...(options.pglite && { pglite: options.pglite }) });
   try {
     if (options.migrate === false) {
       const pending = await pendingMigrations(dataSource);

@@ -1,4 +1,4 @@
-import { type DatabaseConfig, type OpenMigratedOptions, type PgliteDatabase, openMigrated, pruneBatch } from '@weft/db';
+import { type DatabaseConfig, InFlight, type OpenMigratedOptions, databaseNow, openMigrated, pruneBatch } from '@weft/db';
 import type { DataSource } from 'typeorm';
 import { AnalyticsError } from '../domain/analytics.errors';
 import type { AggregateDelta, InsightWindow } from '../domain/analytics.types';
@@ -37,8 +37,7 @@ const durationMerge = (table: string, k: string) => `
  * changes nothing. Queries read the hourly rows of the window, never events.
  */
 export class SqlAnalyticsStore implements AnalyticsStore {
-  private readonly inFlight = new Set<Promise<unknown>>();
-  private closed = false;
+  private readonly inFlight = new InFlight(() => new AnalyticsError('STORE_CLOSED', 'the analytics store is closed'));
 
   constructor(readonly dataSource: DataSource) {}
 
@@ -204,31 +203,19 @@ export class SqlAnalyticsStore implements AnalyticsStore {
   }
 
   now(): Promise<number> {
-    return this.track(async () => {
-      const rows: { now: Date | string }[] = await this.dataSource.query('SELECT clock_timestamp() AS now');
-      return millis(rows[0]?.now ?? new Date());
-    });
+    return this.track(() => databaseNow(this.dataSource));
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    await Promise.allSettled([...this.inFlight]);
+  close(): Promise<void> {
+    return this.inFlight.close();
   }
 
   private track<T>(work: () => Promise<T>): Promise<T> {
-    if (this.closed) return Promise.reject(new AnalyticsError('STORE_CLOSED', 'the analytics store is closed'));
-    const running = work();
-    this.inFlight.add(running);
-    const forget = () => this.inFlight.delete(running);
-    void running.then(forget, forget);
-    return running;
+    return this.inFlight.track(work);
   }
 }
 
-export interface OpenAnalyticsStoreOptions extends OpenMigratedOptions {
-  /** PGlite only: share this embedded database (the other services' stores use it too). */
-  pglite?: PgliteDatabase;
-}
+export type OpenAnalyticsStoreOptions = OpenMigratedOptions;
 
 /**
  * Opens the data source, applies the analytics migrations (or, with `migrate: false`,
@@ -240,7 +227,7 @@ export async function openAnalyticsStore(
 ): Promise<{ store: SqlAnalyticsStore; dataSource: DataSource; applied: string[] }> {
   const { dataSource, applied } = await openMigrated(
     config,
-    { entities: ANALYTICS_ENTITIES, migrations: ANALYTICS_MIGRATIONS, migrationsTableName: ANALYTICS_MIGRATIONS_TABLE, ...(options.pglite && { pglite: options.pglite }) },
+    { entities: ANALYTICS_ENTITIES, migrations: ANALYTICS_MIGRATIONS, migrationsTableName: ANALYTICS_MIGRATIONS_TABLE },
     'the analytics schema',
     options,
   );

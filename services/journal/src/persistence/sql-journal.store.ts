@@ -1,5 +1,5 @@
 import type { LifecycleEventType, RunStatus, StepError, StepStatus } from '@weft/contracts';
-import { type DatabaseConfig, type OpenMigratedOptions, type PgliteDatabase, openMigrated, pruneBatch, withTransaction } from '@weft/db';
+import { type DatabaseConfig, InFlight, type OpenMigratedOptions, databaseNow, openMigrated, pruneBatch, withTransaction } from '@weft/db';
 import type { DataSource, EntityManager } from 'typeorm';
 import { accumulateState, type NewJournalEntry } from '../domain/journal-entry.util';
 import { JournalError } from '../domain/journal.errors';
@@ -34,8 +34,7 @@ const ORDER = 'at, seq, idx, journal_entries.id';
  * `close()` waits for calls in flight; the DataSource belongs to the caller.
  */
 export class SqlJournalStore implements JournalStore {
-  private readonly inFlight = new Set<Promise<unknown>>();
-  private closed = false;
+  private readonly inFlight = new InFlight(() => new JournalError('STORE_CLOSED', 'the journal store is closed'));
 
   constructor(readonly dataSource: DataSource) {}
 
@@ -142,15 +141,11 @@ export class SqlJournalStore implements JournalStore {
   }
 
   now(): Promise<number> {
-    return this.track(async () => {
-      const rows: { now: Date | string }[] = await this.dataSource.query('SELECT clock_timestamp() AS now');
-      return millis(rows[0]?.now ?? new Date());
-    });
+    return this.track(() => databaseNow(this.dataSource));
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    await Promise.allSettled([...this.inFlight]);
+  close(): Promise<void> {
+    return this.inFlight.close();
   }
 
   private async writeCheckpoint(tx: Sql, entry: JournalEntry, stepId: string, output: unknown): Promise<void> {
@@ -183,19 +178,11 @@ export class SqlJournalStore implements JournalStore {
   }
 
   private track<T>(work: () => Promise<T>): Promise<T> {
-    if (this.closed) return Promise.reject(new JournalError('STORE_CLOSED', 'the journal store is closed'));
-    const running = work();
-    this.inFlight.add(running);
-    const forget = () => this.inFlight.delete(running);
-    void running.then(forget, forget);
-    return running;
+    return this.inFlight.track(work);
   }
 }
 
-export interface OpenJournalStoreOptions extends OpenMigratedOptions {
-  /** PGlite only: share this embedded database (the other services' stores use it too). */
-  pglite?: PgliteDatabase;
-}
+export type OpenJournalStoreOptions = OpenMigratedOptions;
 
 /**
  * Opens the data source, applies the journal's migrations (or, with `migrate: false`,
@@ -207,7 +194,7 @@ export async function openJournalStore(
 ): Promise<{ store: SqlJournalStore; dataSource: DataSource; applied: string[] }> {
   const { dataSource, applied } = await openMigrated(
     config,
-    { entities: JOURNAL_ENTITIES, migrations: JOURNAL_MIGRATIONS, migrationsTableName: JOURNAL_MIGRATIONS_TABLE, ...(options.pglite && { pglite: options.pglite }) },
+    { entities: JOURNAL_ENTITIES, migrations: JOURNAL_MIGRATIONS, migrationsTableName: JOURNAL_MIGRATIONS_TABLE },
     "the journal's schema",
     options,
   );
