@@ -2,6 +2,7 @@ import { DataSource, type DataSourceOptions } from 'typeorm';
 import { type DatabaseConfig, assertSchemaName } from './database-config';
 import { DEFAULT_SEARCH_PATH, PgliteDatabase } from './pglite/pglite.database';
 import { pgliteDriverModule } from './pglite/pglite.driver';
+import { sqlState } from './sql-state.util';
 
 export interface DataSourceParts {
   entities: NonNullable<DataSourceOptions['entities']>;
@@ -65,11 +66,25 @@ export async function createDataSource(config: DatabaseConfig, parts: DataSource
   }
   if (config.schema !== undefined) {
     try {
-      await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${config.schema}"`);
+      await createSchema(dataSource, config.schema);
     } catch (error) {
       await dataSource.destroy();
       throw error;
     }
   }
   return dataSource;
+}
+
+/**
+ * `CREATE SCHEMA IF NOT EXISTS` is not safe against itself: replicas booting together
+ * can both pass the existence check, and the loser fails on pg_namespace's unique
+ * index (23505) or with duplicate_schema (42P06). Either means the schema is there.
+ */
+async function createSchema(dataSource: DataSource, schema: string): Promise<void> {
+  try {
+    await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+  } catch (error) {
+    const state = sqlState(error);
+    if (state !== '23505' && state !== '42P06') throw error;
+  }
 }
