@@ -4,7 +4,7 @@
  * as a core-NATS subscriber sees it and every updateRun as the store resolves it. Prints
  * the median and p90 of each segment of a hop.
  *
- *   node -r @swc-node/register bench/hop-trace.ts [steps=50] [runs=3]
+ *   node -r @swc-node/register bench/hop-trace.ts [steps=50] [runs=3] [relaxedLingerMs]
  */
 import { connect } from '@nats-io/transport-node';
 import { quantile } from './lib/stats.util';
@@ -17,10 +17,10 @@ interface Mark {
 }
 
 async function main(): Promise<void> {
-  const [stepsArg, runsArg] = process.argv.slice(2);
+  const [stepsArg, runsArg, lingerArg] = process.argv.slice(2);
   const steps = Number(stepsArg ?? 50);
   const runs = Number(runsArg ?? 3);
-  const system = new WeftDistributed({ concurrency: 16 });
+  const system = new WeftDistributed({ concurrency: 16, ...(lingerArg !== undefined && { relaxedLingerMs: Number(lingerArg) }) });
   await system.setup();
   const marks: Mark[] = [];
   const calls: { call: string; start: number; end: number }[] = [];

@@ -203,6 +203,8 @@ export interface DistributedOptions {
   concurrency: number;
   /** Count NATS traffic with wildcard subscriptions (costs a little CPU). */
   countMessages?: boolean;
+  /** SqlRunStoreOptions.relaxedLingerMs (experiments). */
+  relaxedLingerMs?: number;
 }
 
 export class WeftDistributed extends WeftBase {
@@ -236,7 +238,10 @@ export class WeftDistributed extends WeftBase {
   async setup(): Promise<void> {
     await adminQuery(`DROP DATABASE IF EXISTS ${this.database} WITH (FORCE)`);
     await adminQuery(`CREATE DATABASE ${this.database}`);
-    const opened = await openSqlRunStore({ kind: 'postgres', url: pgUrl(this.database), schema: 'weft' });
+    const opened = await openSqlRunStore(
+      { kind: 'postgres', url: pgUrl(this.database), schema: 'weft' },
+      this.options.relaxedLingerMs === undefined ? {} : { relaxedLingerMs: this.options.relaxedLingerMs },
+    );
     this.dataSource = opened.dataSource;
     this.observed = new ObservedStore(opened.store);
     const schedulerBus = await JetStreamBus.connect({ servers: NATS_URL, prefix: this.prefix, name: 'bench-scheduler' });

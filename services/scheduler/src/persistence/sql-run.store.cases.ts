@@ -93,6 +93,22 @@ export function describeSqlRunStoreCases(name: string, target: SqlTarget): void 
         expect(setting.synchronous_commit).toBe('on');
       });
 
+      it('lets a lone relaxed update wait for the next update of its run: one transaction for both', async () => {
+        const state = runningRun(uniqueId('run'));
+        await subject.store.createRun(uniqueId('key'), () => transition(state));
+        const transactions = jest.spyOn(subject.dataSource, 'transaction');
+        try {
+          const heartbeat = subject.store.updateRun(state.runId, (current) => transition(bump(current, 'export', { status: 'running' })), { relaxed: true });
+          const result = subject.store.updateRun(state.runId, (current) => transition(bump(current, 'export', { status: 'completed' })));
+          expect((await heartbeat)?.steps.export?.status).toBe('running');
+          expect((await result)?.steps.export?.status).toBe('completed');
+          expect(transactions).toHaveBeenCalledTimes(1);
+        } finally {
+          transactions.mockRestore();
+        }
+        expect((await subject.peer.getRun(state.runId))?.seq).toBe(state.seq + 2);
+      });
+
       it('rolls back the whole updateRun when a write fails', async () => {
         const state = runningRun(uniqueId('run'));
         await subject.store.createRun(uniqueId('key'), () => transition(state));

@@ -44,6 +44,13 @@ export interface SqlRunStoreOptions {
    * @default 1000
    */
   stateCacheSize?: number;
+  /**
+   * How long a lone relaxed update of a run (a heartbeat) waits for more updates of the
+   * same run before its transaction starts (ms). A short step's result usually follows its
+   * started heartbeat within a millisecond or two: both then share one transaction. 0 turns it off.
+   * @default 2
+   */
+  relaxedLingerMs?: number;
 }
 
 /**
@@ -90,6 +97,7 @@ export class SqlRunStore implements RunStore {
    */
   private readonly states = new Map<string, RunState>();
   private readonly stateCacheSize: number;
+  private readonly relaxedLingerMs: number;
   /** updateRun calls waiting for their run's batch, per run. */
   private readonly updates = new Map<string, QueuedUpdate[]>();
 
@@ -100,6 +108,7 @@ export class SqlRunStore implements RunStore {
     this.namespace = options.namespace ?? 'default';
     this.outboxClaimMs = options.outboxClaimMs ?? 15_000;
     this.stateCacheSize = options.stateCacheSize ?? 1000;
+    this.relaxedLingerMs = options.relaxedLingerMs ?? 2;
   }
 
   now(): Promise<number> {
@@ -170,6 +179,10 @@ export class SqlRunStore implements RunStore {
       if (!queue || queue.length === 0) {
         this.updates.delete(runId);
         return;
+      }
+      if (queue.length === 1 && queue[0].relaxed && this.relaxedLingerMs > 0) {
+        // A lone heartbeat waits a moment for the result that often follows it.
+        await new Promise((resolve) => setTimeout(resolve, this.relaxedLingerMs));
       }
       await this.applyUpdates(runId, queue.splice(0, MAX_UPDATES_PER_TRANSACTION));
     }
