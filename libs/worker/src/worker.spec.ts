@@ -391,6 +391,18 @@ describe('worker: delivery failures and shutdown', () => {
     expect(successor.workerId).not.toBe(worker.workerId);
   });
 
+  it('while stop() waits for an in-flight step, a cancel broadcast still reaches and aborts it', async () => {
+    const action = gatedAction();
+    const worker = await startWorker({ actions: [action], shutdownGraceMs: 60_000 });
+    const sent = await dispatch({ action: 'gated', runId: 'run-stop' });
+    await waitFor(() => worker.inFlight() === 1, 'the step to run');
+    const stopping = worker.stop();
+    await bus.broadcast(SUBJECTS.runCancel, { runId: 'run-stop', reason: 'run canceled' });
+    await stopping;
+    expect(action.observedAborts).toHaveLength(1);
+    await expect(awaitResult(sent.token)).resolves.toMatchObject({ outcome: 'failed', error: { code: 'CANCELED' } });
+  });
+
   it('after the grace period stop() aborts the rest and hands them back with nak, reporting nothing', async () => {
     const action = gatedAction();
     const finished: StepFinishedEvent[] = [];

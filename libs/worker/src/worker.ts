@@ -109,6 +109,8 @@ class StepWorker implements Worker {
   /** Every dispatch handler under way, including those waiting for a slot. */
   private readonly tasks = new Set<Promise<void>>();
   private subscriptions: Subscription[] = [];
+  /** Kept apart: cancels must reach steps still finishing during a graceful stop. */
+  private cancels: Subscription | undefined;
   /** Removes this worker's sources of the queue gauges. */
   private unsample: (() => void)[] = [];
   private readonly announcer: WorkerAnnouncer | undefined;
@@ -162,7 +164,7 @@ class StepWorker implements Worker {
 
   private async subscribe(): Promise<void> {
     // Listen for cancels first, so none is missed for a step taken right after.
-    this.subscriptions.push(await this.bus.listen(SUBJECTS.runCancel, (cancel) => this.cancel(cancel)));
+    this.cancels = await this.bus.listen(SUBJECTS.runCancel, (cancel) => this.cancel(cancel));
     try {
       for (const queue of this.queues) {
         const subscription = await this.bus.consume(
@@ -174,8 +176,9 @@ class StepWorker implements Worker {
         this.subscriptions.push(subscription);
       }
     } catch (error) {
-      await Promise.allSettled(this.subscriptions.map((s) => s.drain()));
+      await Promise.allSettled([...this.subscriptions, ...(this.cancels ? [this.cancels] : [])].map((s) => s.drain()));
       this.subscriptions = [];
+      this.cancels = undefined;
       throw error;
     }
     await this.announcer?.start();
@@ -197,6 +200,9 @@ class StepWorker implements Worker {
     }
     await Promise.allSettled([...this.tasks]);
     await drained;
+    // Only now: a cancel for a step that was still finishing had to reach it.
+    await this.cancels?.drain();
+    this.cancels = undefined;
     this.logger.debug('worker stopped', { workerId: this.workerId });
   }
 
