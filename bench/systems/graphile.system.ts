@@ -69,6 +69,7 @@ export class GraphileSystem implements BenchSystem {
     // Our own pool, so teardown can end it (and ignore the errors of connections DROP DATABASE kills).
     this.workerPool = new pg.Pool({ connectionString: pgUrl(this.database), max: this.concurrency + 2 });
     this.workerPool.on('error', () => undefined);
+    this.workerPool.on('connect', (client) => client.on('error', () => undefined));
     this.runner = await run({
       // One connection per concurrent job plus the listener and a spare.
       pgPool: this.workerPool,
