@@ -11,5 +11,6 @@ require('../src/main.ts')
   })
   .catch((error) => {
     console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    process.exitCode = 70;
+    // Whatever failed may have left timers or sockets open: do not hang on them.
+    process.exit(70);
   });
