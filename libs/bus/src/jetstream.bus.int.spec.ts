@@ -1,6 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { describeWhenReachable, serverReachable } from '@weft/db';
 import { describeBusContract, dispatch, waitFor, within, deferred } from './bus.contract';
 import { JetStreamBus, type JetStreamBusOptions } from './jetstream.bus';
 import { DISPATCH_STREAM } from './subject.util';
@@ -9,22 +9,7 @@ const SERVERS = process.env.NATS_URL ?? '127.0.0.1:4222';
 const RUN = `bus${process.pid.toString(36)}${Date.now().toString(36)}`;
 let counter = 0;
 
-/** Synchronous probe, so the suite can decide to skip before jest collects tests. */
-function natsReachable(): boolean {
-  const [host, port] = SERVERS.replace(/^nats:\/\//, '').split(':');
-  const probe = spawnSync(
-    process.execPath,
-    ['-e', `require('net').connect(${Number(port) || 4222}, '${host}').on('connect', () => process.exit(0)).on('error', () => process.exit(1))`],
-    { timeout: 3_000 },
-  );
-  return probe.status === 0;
-}
 
-const reachable = natsReachable();
-const runSuite = reachable || process.env.CI === 'true';
-if (!runSuite) {
-  console.warn(`\n!!! NATS is not reachable at ${SERVERS}: SKIPPING the JetStream bus integration tests (they run, and fail, under CI=true) !!!\n`);
-}
 
 let admin: NatsConnection;
 let jsm: JetStreamManager;
@@ -51,7 +36,7 @@ async function deleteStreams(bus: JetStreamBus): Promise<void> {
   }
 }
 
-(runSuite ? describe : describe.skip)('JetStreamBus (NATS at ' + SERVERS + ')', () => {
+describeWhenReachable('JetStreamBus (NATS at ' + SERVERS + ')', [{ what: `NATS at ${SERVERS}`, up: serverReachable(SERVERS, 4222) }], () => {
   beforeAll(async () => {
     admin = await connect({ servers: SERVERS, name: 'weft-bus-test-admin' });
     jsm = await jetstreamManager(admin);

@@ -3,15 +3,11 @@ import { createDataSource } from './data-source';
 import { NOTES, NoteEntity } from './data-source.fixtures';
 import { databaseConfigFromEnv } from './database-config';
 import { pendingMigrations, runMigrations } from './migrations';
-import { POSTGRES_TEST_URL, dropSchema, postgresReachable, randomSchemaName } from './testing/postgres-test.util';
+import { POSTGRES_TEST_URL, describeWhenReachable, dropSchema, postgresReachable, randomSchemaName } from './testing/postgres-test.util';
 import { withTransaction } from './transaction.util';
 
-const runSuite = postgresReachable() || process.env.CI === 'true';
-if (!runSuite) {
-  console.warn(`\n!!! PostgreSQL is not reachable at ${POSTGRES_TEST_URL}: SKIPPING the @weft/db integration tests (they run, and fail, under CI=true) !!!\n`);
-}
 
-(runSuite ? describe : describe.skip)(`createDataSource on PostgreSQL (${POSTGRES_TEST_URL})`, () => {
+describeWhenReachable(`createDataSource on PostgreSQL (${POSTGRES_TEST_URL})`, [{ what: `PostgreSQL at ${POSTGRES_TEST_URL}`, up: postgresReachable() }], () => {
   const schemas: string[] = [];
   const opened: DataSource[] = [];
 

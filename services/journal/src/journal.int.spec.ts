@@ -1,11 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { JetStreamBus } from '@weft/bus';
 import { eventSubject, type LifecycleEvent } from '@weft/contracts';
-import { POSTGRES_TEST_URL, dropSchema, postgresReachable, randomSchemaName } from '@weft/db';
+import { POSTGRES_TEST_URL, describeWhenReachable, dropSchema, postgresReachable, randomSchemaName, serverReachable } from '@weft/db';
 import type { DataSource } from 'typeorm';
 import { storyOfARun, waitFor } from './domain/journal.fixtures';
 import type { NewJournalEntry } from './domain/journal-entry.util';
@@ -15,21 +14,7 @@ import { openJournalStore, type SqlJournalStore } from './persistence/sql-journa
 
 const SERVERS = process.env.NATS_URL ?? '127.0.0.1:4222';
 
-function natsReachable(): boolean {
-  const [host, port] = SERVERS.replace(/^nats:\/\//, '').split(':');
-  const probe = spawnSync(
-    process.execPath,
-    ['-e', `require('net').connect(${Number(port) || 4222}, '${host}').on('connect', () => process.exit(0)).on('error', () => process.exit(1))`],
-    { timeout: 3_000 },
-  );
-  return probe.status === 0;
-}
 
-const reachable = natsReachable() && postgresReachable();
-const runSuite = reachable || process.env.CI === 'true';
-if (!runSuite) {
-  console.warn(`\n!!! NATS (${SERVERS}) or PostgreSQL (${POSTGRES_TEST_URL}) is not reachable: SKIPPING the journal integration tests (they run, and fail, under CI=true) !!!\n`);
-}
 
 /**
  * A store that makes the broker redeliver: for chosen events it commits and then
@@ -63,7 +48,10 @@ class RedeliveringStore implements JournalStore {
   close = () => this.inner.close();
 }
 
-(runSuite ? describe : describe.skip)(`journal on NATS ${SERVERS} and PostgreSQL`, () => {
+describeWhenReachable(`journal on NATS ${SERVERS} and PostgreSQL`, [
+    { what: `NATS at ${SERVERS}`, up: serverReachable(SERVERS, 4222) },
+    { what: `PostgreSQL at ${POSTGRES_TEST_URL}`, up: postgresReachable() },
+  ], () => {
   const prefix = `jrn${process.pid.toString(36)}${Date.now().toString(36)}`;
   const schema = randomSchemaName('journal');
   let admin: NatsConnection;

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Module } from '@nestjs/common';
@@ -6,7 +5,7 @@ import { AnalyticsModule, type InsightSummary, openAnalyticsStore } from '@weft/
 import { JetStreamBus } from '@weft/bus';
 import type { LifecycleEvent } from '@weft/contracts';
 import { parseWorkflow } from '@weft/core';
-import { POSTGRES_TEST_URL, dropSchema, postgresReachable, randomSchemaName } from '@weft/db';
+import { POSTGRES_TEST_URL, describeWhenReachable, dropSchema, postgresReachable, randomSchemaName, serverReachable } from '@weft/db';
 import { JournalModule, type RunHistory, type RunReconstruction, openJournalStore } from '@weft/journal';
 import { bootService, type ServiceHandle } from '@weft/platform';
 import { historyCommand } from '../commands/history.command';
@@ -16,21 +15,7 @@ import type { Io } from '../io';
 
 const SERVERS = process.env.NATS_URL ?? '127.0.0.1:4222';
 
-function natsReachable(): boolean {
-  const [host, port] = SERVERS.replace(/^nats:\/\//, '').split(':');
-  const probe = spawnSync(
-    process.execPath,
-    ['-e', `require('net').connect(${Number(port) || 4222}, '${host}').on('connect', () => process.exit(0)).on('error', () => process.exit(1))`],
-    { timeout: 3_000 },
-  );
-  return probe.status === 0;
-}
 
-const reachable = natsReachable() && postgresReachable();
-const runSuite = reachable || process.env.CI === 'true';
-if (!runSuite) {
-  console.warn(`\n!!! NATS (${SERVERS}) or PostgreSQL (${POSTGRES_TEST_URL}) is not reachable: SKIPPING the weft history/insights integration tests (they run, and fail, under CI=true) !!!\n`);
-}
 
 /** A retried step, a step skipped by its condition, a failing step, and one skipped because of it. */
 const STORY = `
@@ -70,7 +55,10 @@ async function waitFor(predicate: () => Promise<boolean>, what: string, ms = 20_
   }
 }
 
-(runSuite ? describe : describe.skip)(`weft history and weft insights against a deployment (NATS ${SERVERS}, PostgreSQL)`, () => {
+describeWhenReachable(`weft history and weft insights against a deployment (NATS ${SERVERS}, PostgreSQL)`, [
+    { what: `NATS at ${SERVERS}`, up: serverReachable(SERVERS, 4222) },
+    { what: `PostgreSQL at ${POSTGRES_TEST_URL}`, up: postgresReachable() },
+  ], () => {
   const prefix = `hist${process.pid.toString(36)}${Date.now().toString(36)}`;
   const schema = randomSchemaName('history');
   const closers: (() => Promise<unknown>)[] = [];

@@ -1,12 +1,8 @@
-import { POSTGRES_TEST_URL, type DatabaseConfig, dropSchema, postgresAdminQuery, postgresReachable, randomSchemaName } from '@weft/db';
+import { POSTGRES_TEST_URL, type DatabaseConfig, describeWhenReachable, dropSchema, postgresAdminQuery, postgresReachable, randomSchemaName } from '@weft/db';
 import { describeRunStoreContract } from './run-store.contract';
 import { type SqlStoresUnderTest, describeSqlRunStoreCases } from './sql-run.store.cases';
 import { type SqlRunStoreOptions, openSqlRunStore } from './sql-run.store';
 
-const runSuite = postgresReachable() || process.env.CI === 'true';
-if (!runSuite) {
-  console.warn(`\n!!! PostgreSQL is not reachable at ${POSTGRES_TEST_URL}: SKIPPING the SqlRunStore integration tests (they run, and fail, under CI=true) !!!\n`);
-}
 
 /** Two stores, each with its own connection pool, on a fresh schema: the row lock is what serialises them. */
 async function openPair(options: SqlRunStoreOptions = {}): Promise<SqlStoresUnderTest> {
@@ -26,7 +22,7 @@ async function openPair(options: SqlRunStoreOptions = {}): Promise<SqlStoresUnde
   };
 }
 
-(runSuite ? describe : describe.skip)(`SqlRunStore on PostgreSQL (${POSTGRES_TEST_URL})`, () => {
+describeWhenReachable(`SqlRunStore on PostgreSQL (${POSTGRES_TEST_URL})`, [{ what: `PostgreSQL at ${POSTGRES_TEST_URL}`, up: postgresReachable() }], () => {
   describeRunStoreContract('SqlRunStore on PostgreSQL', () => openPair());
 
   describeSqlRunStoreCases('PostgreSQL', {
