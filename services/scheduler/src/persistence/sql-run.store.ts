@@ -1,12 +1,9 @@
 import { type RunState, type StepState, TERMINAL_RUN_STATUSES } from '@weft/core';
 import {
   type DatabaseConfig,
-  DbError,
   type PgliteDatabase,
-  createDataSource,
   isDatabaseUnavailable,
-  pendingMigrations,
-  runMigrations,
+  openMigrated,
   withTransaction,
 } from '@weft/db';
 import { type DataSource, type EntityManager } from 'typeorm';
@@ -549,26 +546,12 @@ export async function openSqlRunStore(
   config: DatabaseConfig,
   options: SqlRunStoreOptions & { migrate?: boolean; pglite?: PgliteDatabase } = {},
 ): Promise<{ store: SqlRunStore; dataSource: DataSource; applied: string[] }> {
-  const dataSource = await createDataSource(config, {
-    entities: SCHEDULER_ENTITIES,
-    migrations: SCHEDULER_MIGRATIONS,
-    migrationsTableName: SCHEDULER_MIGRATIONS_TABLE,
-    ...(options.pglite && { pglite: options.pglite }),
-  });
-  let applied: string[] = [];
-  try {
-    if (options.migrate === false) {
-      const pending = await pendingMigrations(dataSource);
-      if (pending.length > 0) {
-        throw new DbError('DB_MIGRATIONS_PENDING', `the scheduler's schema is behind: run \`weft migrate\` (pending: ${pending.join(', ')})`);
-      }
-    } else {
-      applied = await runMigrations(dataSource);
-    }
-  } catch (error) {
-    await dataSource.destroy();
-    throw error;
-  }
+  const { dataSource, applied } = await openMigrated(
+    config,
+    { entities: SCHEDULER_ENTITIES, migrations: SCHEDULER_MIGRATIONS, migrationsTableName: SCHEDULER_MIGRATIONS_TABLE },
+    "the scheduler's schema",
+    { ...(options.migrate !== undefined && { migrate: options.migrate }), ...(options.pglite && { pglite: options.pglite }) },
+  );
   return { store: new SqlRunStore(dataSource, options), dataSource, applied };
 }
 

@@ -1,5 +1,5 @@
 import type { WorkflowSpec } from '@weft/core';
-import { withTransaction } from '@weft/db';
+import { sqlState, withTransaction } from '@weft/db';
 import type { DataSource, EntityManager } from 'typeorm';
 import { WorkflowError } from './workflow.errors';
 import type { NewWorkflow, VersionRecord, VersionWithSpec, WorkflowRecord, WorkflowRepository } from './workflow.repository';
@@ -222,14 +222,4 @@ function toWorkflow(row: WorkflowRow): WorkflowRecord {
 
 function toVersion(row: VersionRow): VersionRecord {
   return { namespace: row.namespace, workflow: row.workflow, version: row.version, hash: row.hash, archived: row.archived, createdAt: millis(row.created_at) };
-}
-
-/** The SQLSTATE of a driver error, through TypeORM's QueryFailedError. */
-export function sqlState(error: unknown): string | undefined {
-  for (let current: unknown = error, depth = 0; current !== null && typeof current === 'object' && depth < 4; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
-    current = (current as { driverError?: unknown; cause?: unknown }).driverError ?? (current as { cause?: unknown }).cause;
-  }
-  return undefined;
 }
