@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { WorkflowSpec } from '@weft/core';
 import { EXIT } from '../exit-codes';
+import { cancelOnInterrupt } from '../interrupt.util';
 import type { Io } from '../io';
 import { runReport } from '../output/run-report';
 import { type ApiFlags, apiClient, withApi } from './api-connection';
@@ -21,24 +22,16 @@ export async function runRemote(file: string, spec: WorkflowSpec, inputs: Record
     // The file's text, not the parsed spec: the server's diagnostics then point at its lines.
     const source = await readFile(file, 'utf8');
     let runId: string | undefined;
-    let interrupts = 0;
-    const cancel = (id: string): void => {
+    const interrupt = cancelOnInterrupt(io, signals, (id) => {
       client.runs.cancel(id, 'interrupted (SIGINT)').catch((error: unknown) => io.err(`could not cancel run ${id}: ${error instanceof Error ? error.message : String(error)}`));
-    };
-    const onSigint = (): void => {
-      interrupts++;
-      if (interrupts > 1) process.exit(130);
-      io.err('canceling the run (Ctrl-C again to quit at once)…');
-      if (runId) cancel(runId);
-    };
-    signals.on('SIGINT', onSigint);
+    });
     try {
       const state = await followRun(client.runs.follow({ source }, { inputs }), io, {
         quiet: options.json === true,
         spec,
         onRunId: (id) => {
           runId = id;
-          if (interrupts > 0) cancel(id);
+          interrupt.started(id);
         },
       });
       if (!state) {
@@ -48,7 +41,7 @@ export async function runRemote(file: string, spec: WorkflowSpec, inputs: Record
       if (options.json) io.out(JSON.stringify(runReport(state), null, 2));
       return state.status === 'completed' ? EXIT.ok : EXIT.runFailed;
     } finally {
-      signals.off('SIGINT', onSigint);
+      interrupt.dispose();
     }
   });
 }

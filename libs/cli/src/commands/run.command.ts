@@ -8,6 +8,7 @@ import type { Io } from '../io';
 import { loadWorkflow, printDiagnostics } from '../load-workflow';
 import { runReport } from '../output/run-report';
 import { createRunView } from '../output/run-view';
+import { cancelOnInterrupt } from '../interrupt.util';
 
 export interface RunCommandOptions {
   input: string[];
@@ -59,28 +60,17 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
 
   const view = options.json ? undefined : createRunView(spec, io);
   const runtime = await startEmbedded({ actions, ...(view && { logger: view.logger }) });
-  let runId: string | undefined;
-  let interrupts = 0;
-  const onSigint = (): void => {
-    interrupts++;
-    if (interrupts > 1) process.exit(130);
-    io.err('canceling the run (Ctrl-C again to quit at once)…');
-    if (runId) void runtime.scheduler.cancelRun(runId, 'interrupted (SIGINT)');
-  };
-  signals.on('SIGINT', onSigint);
+  const interrupt = cancelOnInterrupt(io, signals, (id) => void runtime.scheduler.cancelRun(id, 'interrupted (SIGINT)'));
   try {
     const state = await runtime.run(spec, resolved.inputs, {
       onEvent: (event) => view?.onEvent(event),
-      onStarted: (id) => {
-        runId = id;
-        if (interrupts > 0) void runtime.scheduler.cancelRun(id, 'interrupted (SIGINT)');
-      },
+      onStarted: (id) => interrupt.started(id),
     });
     if (options.json) io.out(JSON.stringify(runReport(state), null, 2));
     else view?.finish(state);
     return state.status === 'completed' ? EXIT.ok : EXIT.runFailed;
   } finally {
-    signals.off('SIGINT', onSigint);
+    interrupt.dispose();
     await runtime.close();
   }
 }
