@@ -1,0 +1,148 @@
+import { z } from 'zod';
+import { LIFECYCLE_EVENT_TYPES, LifecycleEventType, RunStatus, StepError, StepStatus } from '../statuses';
+import { queryInteger, queryList, queryTime, QueryValue } from './query';
+
+/**
+ * The journal's HTTP API (`/v1/runs/{id}/history|events|checkpoints|reconstruct`,
+ * `/v1/events`), once: the journal validates its query strings with these, its response
+ * types are checked against them at compile time, and the scheduler's OpenAPI document
+ * (GET /openapi.json) is built from them. Times are ISO 8601; absent values are null.
+ */
+
+const Time = z.string().describe('ISO 8601 time');
+const NullableTime = Time.nullable();
+const Data = z.record(z.string(), z.unknown());
+const EventStatus = z.union([RunStatus, StepStatus]);
+
+// ---- query strings
+
+/** `GET /v1/runs/{id}/events`. */
+export const RunEventsQuery = z.object({
+  type: queryList(LIFECYCLE_EVENT_TYPES, 'event type', `Only these lifecycle event types, comma-separated or repeated: ${LIFECYCLE_EVENT_TYPES.join(', ')}.`).optional(),
+  since: queryTime('At or after: ISO 8601, or a duration back from now (24h).').optional(),
+  until: queryTime('Before: ISO 8601, or a duration back from now.').optional(),
+  limit: queryInteger(4, '1-1000, default 100.').optional(),
+  after: QueryValue.describe('nextCursor of the previous page.').optional(),
+});
+
+/** `GET /v1/events`: events across runs. */
+export const EventsQuery = RunEventsQuery.extend({
+  workflow: QueryValue.describe('Only runs of this workflow.').optional(),
+  runId: QueryValue.describe('Only this run.').optional(),
+});
+
+// ---- responses
+
+/** One lifecycle event as the journal keeps it. */
+export const JournalEntry = z.object({
+  eventId: z.string(),
+  runId: z.string(),
+  workflow: z.string(),
+  version: z.string().describe('The workflow version the run was started with.'),
+  stepId: z.string().nullable(),
+  attempt: z.number().int().nullable(),
+  type: LifecycleEventType,
+  status: EventStatus,
+  at: Time,
+  durationMs: z.number().nullable(),
+  error: StepError.nullable(),
+  correlationId: z.string().nullable(),
+  traceId: z.string().nullable().describe('W3C trace id'),
+  data: Data.nullable().describe('Event details (retry delay, skip reason, run outputs...); a completed step\'s output is in its checkpoint.'),
+  seq: z.number().int().describe('The scheduler\'s decision number (0 when the event id has another shape).'),
+  index: z.number().int().describe('The event\'s index in its decision.'),
+});
+
+export const EventPage = z.object({
+  items: z.array(JournalEntry),
+  nextCursor: z.string().nullable().describe('Pass as `after` for the next page; null on the last one.'),
+});
+
+/** A completed step's output and everything the run had produced by then. */
+export const Checkpoint = z.object({
+  runId: z.string(),
+  workflow: z.string(),
+  version: z.string(),
+  stepId: z.string(),
+  attempt: z.number().int().nullable(),
+  eventId: z.string().describe('The step.completed event this checkpoint was taken from.'),
+  at: Time,
+  output: z.unknown(),
+  state: Data.describe('stepId -> output of every step completed up to and including this one.'),
+});
+export const CheckpointList = z.array(Checkpoint);
+
+export const AttemptHistory = z.object({
+  attempt: z.number().int(),
+  status: z.enum(['queued', 'running', 'completed', 'failed', 'canceled']),
+  queuedAt: NullableTime,
+  startedAt: NullableTime,
+  finishedAt: NullableTime,
+  durationMs: z.number().nullable(),
+  workerId: z.string().nullable(),
+  queue: z.string().nullable(),
+  action: z.string().nullable(),
+  error: StepError.nullable(),
+  timedOut: z.boolean(),
+  retryDelayMs: z.number().nullable().describe('The attempt failed and the scheduler waited this long before the next one.'),
+});
+
+export const StepHistory = z.object({
+  stepId: z.string(),
+  status: StepStatus,
+  attempts: z.array(AttemptHistory),
+  startedAt: NullableTime,
+  finishedAt: NullableTime,
+  durationMs: z.number().nullable(),
+  error: StepError.nullable(),
+  reason: z.string().nullable().describe('Why the step was skipped or canceled.'),
+  output: z.unknown().optional().describe('From the step\'s checkpoint, when it completed.'),
+});
+
+/** A run as the journal folds it from its events (not the scheduler's RunSummary). */
+export const JournalRunSummary = z.object({
+  runId: z.string(),
+  workflow: z.string(),
+  version: z.string(),
+  status: z.union([RunStatus, z.literal('unknown')]).describe('Folded from the run.* events; unknown when none is left (pruned).'),
+  correlationId: z.string().nullable(),
+  traceId: z.string().nullable(),
+  queuedAt: NullableTime,
+  startedAt: NullableTime,
+  finishedAt: NullableTime,
+  durationMs: z.number().nullable(),
+  inputs: Data.nullable(),
+  outputs: Data.nullable(),
+  error: StepError.nullable(),
+  restarts: z.number().int().describe('How many times the run was retried after finishing.'),
+  events: z.number().int(),
+});
+
+/** Everything that happened to a run, from the journal alone. */
+export const RunReconstruction = z.object({
+  run: JournalRunSummary,
+  steps: z.array(StepHistory).describe('In the order the steps were first seen.'),
+  events: z.array(JournalEntry),
+  checkpoints: z.array(Checkpoint),
+  notes: z.array(z.string()).describe('Gaps the reader should know about (e.g. the start was pruned).'),
+});
+
+export const TimelineItem = z.object({
+  at: Time,
+  offsetMs: z.number().describe('Since the run\'s first journaled event.'),
+  type: LifecycleEventType,
+  stepId: z.string().nullable(),
+  attempt: z.number().int().nullable(),
+  status: EventStatus,
+  durationMs: z.number().nullable(),
+  error: StepError.nullable(),
+  text: z.string().describe('One readable line, e.g. "validate attempt 1 failed: HTTP_500 boom; retrying in 1s".'),
+});
+
+/** The readable story of a run (`weft history`). */
+export const RunHistory = z.object({
+  run: JournalRunSummary,
+  steps: z.array(StepHistory),
+  timeline: z.array(TimelineItem),
+  notes: z.array(z.string()),
+});
