@@ -1,3 +1,4 @@
+import { InsightsHttp, parseQuery } from '@weft/contracts';
 import { QueryParams, type RawQuery } from '@weft/platform';
 import { AnalyticsError } from '../domain/analytics.errors';
 import type { InsightQuery } from '../domain/insights-queries.usecase';
@@ -9,25 +10,19 @@ export const DEFAULT_SINCE = '24h';
 const invalidQuery = (message: string): AnalyticsError => new AnalyticsError('INVALID_QUERY', message);
 
 /**
- * `?workflow=etl&since=24h&until=2026-03-02T00:00:00Z&limit=5&window=3&granularity=hour`.
+ * `?workflow=etl&since=24h&until=2026-03-02T00:00:00Z&limit=5&window=3&granularity=hour`,
+ * validated with the API's schema (InsightsHttp.InsightsQuery: what GET /openapi.json shows).
  * `since` and `until` take an ISO 8601 time or a duration back from `now`;
  * `since` defaults to 24h, `until` to now.
  */
 export function parseInsightQuery(raw: RawQuery, now: number): InsightQuery {
+  const wire = parseQuery(InsightsHttp.InsightsQuery, raw, invalidQuery);
   const params = new QueryParams(raw, invalidQuery);
-  const since = params.time(params.single('since') ?? DEFAULT_SINCE, now, 'since');
-  const until = params.single('until');
-  const query: InsightQuery = { since, until: until === undefined ? now : params.time(until, now, 'until') };
-  const workflow = params.single('workflow');
-  if (workflow !== undefined) query.workflow = workflow;
-  const limit = params.integer('limit', 6);
-  if (limit !== undefined) query.limit = limit;
-  const window = params.integer('window', 6);
-  if (window !== undefined) query.movingWindow = window;
-  const granularity = params.single('granularity');
-  if (granularity !== undefined) {
-    if (granularity !== 'hour' && granularity !== 'day') throw invalidQuery(`granularity: expected hour or day (got ${JSON.stringify(granularity)})`);
-    query.granularity = granularity;
-  }
+  const since = params.time(wire.since ?? DEFAULT_SINCE, now, 'since');
+  const query: InsightQuery = { since, until: wire.until === undefined ? now : params.time(wire.until, now, 'until') };
+  if (wire.workflow !== undefined) query.workflow = wire.workflow;
+  if (wire.limit !== undefined) query.limit = Number(wire.limit);
+  if (wire.window !== undefined) query.movingWindow = Number(wire.window);
+  if (wire.granularity !== undefined) query.granularity = wire.granularity;
   return query;
 }
