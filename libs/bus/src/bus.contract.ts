@@ -73,6 +73,49 @@ export function describeBusContract(name: string, makeBus: () => Promise<BusUnde
       expect(analytics).toEqual(['e1', 'e2', 'e3']);
     }, TEST_TIMEOUT_MS);
 
+    it("starts a 'new' group at the end of the stream: nothing stored before it, everything after", async () => {
+      const live: string[] = [];
+      const durable: string[] = [];
+      await bus.publish('weft.event.run.started', event('before', 'run.started'));
+      await bus.consume('weft.event.>', { group: 'api', startAt: 'new' }, async (d) => void live.push(d.data.eventId));
+      await bus.consume('weft.event.>', { group: 'journal', startAt: 'first' }, async (d) => void durable.push(d.data.eventId));
+      await bus.publish('weft.event.step.completed', event('after1', 'step.completed'));
+      await bus.publish('weft.event.run.completed', event('after2', 'run.completed'));
+      await waitFor(() => live.length >= 2 && durable.length >= 3, 'both groups caught up');
+      expect(live).toEqual(['after1', 'after2']);
+      expect(durable).toEqual(['before', 'after1', 'after2']);
+    }, TEST_TIMEOUT_MS);
+
+    it("forgets a 'new' group with its last subscriber: a later one starts at the then end, a durable one resumes", async () => {
+      const first: string[] = [];
+      const journal: string[] = [];
+      const sub = await bus.consume('weft.event.>', { group: 'api', startAt: 'new' }, async (d) => void first.push(d.data.eventId));
+      const durable = await bus.consume('weft.event.>', { group: 'journal' }, async (d) => void journal.push(d.data.eventId));
+      await bus.publish('weft.event.run.started', event('e1', 'run.started'));
+      await waitFor(() => first.length >= 1 && journal.length >= 1, 'first event in both groups');
+      await sub.drain();
+      await durable.drain();
+      await waitFor(async () => (await bus.consumerStats()).every((s) => s.group !== 'api'), 'the live group gone from the stats');
+
+      await bus.publish('weft.event.step.completed', event('while-away', 'step.completed'));
+      const again: string[] = [];
+      const resumed: string[] = [];
+      await bus.consume('weft.event.>', { group: 'api', startAt: 'new' }, async (d) => void again.push(d.data.eventId));
+      await bus.consume('weft.event.>', { group: 'journal' }, async (d) => void resumed.push(d.data.eventId));
+      await bus.publish('weft.event.run.completed', event('e3', 'run.completed'));
+      await waitFor(() => again.length >= 1 && resumed.length >= 2, 'events after the restart');
+      expect(first).toEqual(['e1']);
+      expect(again).toEqual(['e3']);
+      expect(resumed).toEqual(['while-away', 'e3']);
+    }, TEST_TIMEOUT_MS);
+
+    it("refuses startAt 'new' on a work-queue subject", async () => {
+      await expect(bus.consume('weft.step.dispatch.io', { group: 'exec', startAt: 'new' }, async () => undefined)).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
+      await expect(bus.consume('weft.event.>', { group: 'api', startAt: 'later' as never }, async () => undefined)).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
+      // Nothing was created: the work queue still takes its one group.
+      await bus.consume('weft.step.dispatch.>', { group: 'exec' }, async () => undefined);
+    }, TEST_TIMEOUT_MS);
+
     it('refuses a second group on a work-queue subject, as a work queue allows one consumer per subject', async () => {
       await bus.consume('weft.step.dispatch.io', { group: 'exec' }, async () => undefined);
       await expect(bus.consume('weft.step.dispatch.>', { group: 'other' }, async () => undefined)).rejects.toMatchObject({ code: 'CONSUMER_CONFLICT' });

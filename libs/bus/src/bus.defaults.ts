@@ -16,6 +16,7 @@ export interface ResolvedConsumeOptions {
   ackWaitMs: number;
   maxDeliver: number;
   concurrency: number;
+  startAt: 'first' | 'new';
 }
 
 export function resolveConsumeOptions(options: ConsumeOptions): ResolvedConsumeOptions {
@@ -24,8 +25,12 @@ export function resolveConsumeOptions(options: ConsumeOptions): ResolvedConsumeO
     ackWaitMs: options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS,
     maxDeliver: options.maxDeliver ?? DEFAULT_MAX_DELIVER,
     concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+    startAt: options.startAt ?? 'first',
   };
-  const positiveInt = (name: keyof ResolvedConsumeOptions, value: number) => {
+  if (resolved.startAt !== 'first' && resolved.startAt !== 'new') {
+    throw new BusError('INVALID_OPTIONS', `startAt must be 'first' or 'new', got ${JSON.stringify(resolved.startAt)}`);
+  }
+  const positiveInt = (name: 'ackWaitMs' | 'maxDeliver' | 'concurrency', value: number) => {
     if (!Number.isInteger(value) || value < 1) throw new BusError('INVALID_OPTIONS', `${name} must be a positive integer, got ${value}`);
   };
   positiveInt('ackWaitMs', resolved.ackWaitMs);

@@ -19,9 +19,11 @@ export interface Bus {
   publish<S extends Subject>(subject: S, payload: MessageOf<S>, options?: PublishOptions): Promise<void>;
 
   /**
-   * Durable, load-balanced consumption of a subject (wildcards `*` and `>` allowed).
+   * Load-balanced consumption of a subject (wildcards `*` and `>` allowed) by a group.
    * Messages whose payload breaks the subject's contract are dead-lettered, never handed over.
-   * The durable consumer is named from `group` and `subject` and starts at the first stored message.
+   * The consumer is named from `group` and `subject`. By default it is durable and starts at the first
+   * stored message; with `startAt: 'new'` it starts at the end of the stream and lives only as long as
+   * its subscribers (see ConsumeOptions.startAt).
    * A work-queue subject (dispatches, run requests, results, heartbeats) admits one group per subject:
    * an overlapping second group rejects with CONSUMER_CONFLICT.
    */
@@ -78,6 +80,20 @@ export interface ConsumeOptions {
   maxDeliver?: number;
   /** How many messages this subscriber holds unacknowledged at once. @default 64 */
   concurrency?: number;
+  /**
+   * Where the group starts when `consume` creates it (joining a group that exists changes nothing):
+   * - `'first'`: at the first stored message. The group is durable: it outlives its subscribers, and a
+   *   later subscriber resumes where the last one stopped.
+   * - `'new'`: only messages published from now on (JetStream `deliver_policy: new`). The group lives
+   *   as long as its subscribers: draining this process's last subscriber of it deletes it, and on
+   *   JetStream the broker deletes it by itself once nobody has pulled from it for a while (the bus's
+   *   `liveConsumerInactiveMs`), so a process that dies leaves nothing behind. Meant for a group of
+   *   one process that wants live messages only (the API's event fan-out). Only on subjects of a
+   *   limits stream (lifecycle events): a work queue rejects it with INVALID_OPTIONS, as JetStream
+   *   allows only `deliver_policy: all` there.
+   * @default 'first'
+   */
+  startAt?: 'first' | 'new';
 }
 
 export interface Delivery<S extends Subject> {

@@ -25,6 +25,7 @@ import {
 import { instrumentHandler, instrumentListener, sampleConsumerBacklog } from './bus.telemetry';
 import {
   assertGroup,
+  assertStartAt,
   assertSubject,
   consumerName,
   MESSAGE_STREAMS,
@@ -78,6 +79,8 @@ interface ConsumerState {
   filter: string;
   stream: StreamState;
   options: ResolvedConsumeOptions;
+  /** Created with `startAt: 'new'`: forgotten once its last subscriber drained. */
+  live: boolean;
   /** Stream sequences waiting for delivery, oldest first. */
   ready: number[];
   /** Deliveries so far of each unfinished message. */
@@ -103,8 +106,9 @@ interface ListenerState {
 
 /**
  * The bus for embedded mode and tests, with JetStream's semantics: per-stream logs,
- * durable groups that start from the first stored message, work-queue removal on ack,
- * ack timeouts, nak delays, maxDeliver, msgId de-duplication and dead letters.
+ * durable groups that start from the first stored message (or live groups that start at
+ * the end and go with their last subscriber), work-queue removal on ack, ack timeouts,
+ * nak delays, maxDeliver, msgId de-duplication and dead letters.
  */
 export class InMemoryBus implements Bus {
   private readonly now: () => number;
@@ -165,6 +169,7 @@ export class InMemoryBus implements Bus {
     assertSubject(subject, true);
     assertGroup(options.group);
     const resolved = resolveConsumeOptions(options);
+    assertStartAt(streamForFilter(subject), subject, resolved.startAt);
     const consumer = this.consumer(subject, resolved);
     const subscriber: SubscriberState = {
       // Handlers are typed by subject at the call site; the bus validated the payload against that subject.
@@ -181,6 +186,8 @@ export class InMemoryBus implements Bus {
         if (i >= 0) consumer.subscribers.splice(i, 1);
         this.subscriptions.delete(subscription);
         while (subscriber.running.size > 0) await Promise.allSettled([...subscriber.running]);
+        // A live group goes with its last subscriber (JetStream: deleted on drain, or by the broker after inactivity).
+        if (consumer.live && consumer.subscribers.length === 0) this.forget(consumer);
       },
     };
     this.subscriptions.add(subscription);
@@ -312,8 +319,9 @@ export class InMemoryBus implements Bus {
       filter,
       stream,
       options,
-      // Durable consumers start at the first stored message, like DeliverPolicy.All.
-      ready: [...stream.log.values()].filter((e) => subjectMatches(filter, e.subject)).map((e) => e.seq),
+      live: options.startAt === 'new',
+      // Durable consumers start at the first stored message, like DeliverPolicy.All; live ones at the end (DeliverPolicy.New).
+      ready: options.startAt === 'new' ? [] : [...stream.log.values()].filter((e) => subjectMatches(filter, e.subject)).map((e) => e.seq),
       counts: new Map(),
       inFlight: new Map(),
       delayed: new Set(),
@@ -324,6 +332,20 @@ export class InMemoryBus implements Bus {
     stream.consumers.push(consumer);
     this.consumers.set(name, consumer);
     return consumer;
+  }
+
+  /** Removes a consumer with whatever it had pending, as deleting a JetStream consumer does. */
+  private forget(consumer: ConsumerState): void {
+    if (this.consumers.get(consumer.name) !== consumer) return;
+    this.consumers.delete(consumer.name);
+    const i = consumer.stream.consumers.indexOf(consumer);
+    if (i >= 0) consumer.stream.consumers.splice(i, 1);
+    for (const attempt of consumer.inFlight.values()) clearTimeout(attempt.timer);
+    for (const timer of consumer.delayed) clearTimeout(timer);
+    consumer.inFlight.clear();
+    consumer.delayed.clear();
+    consumer.ready.length = 0;
+    consumer.counts.clear();
   }
 
   /** Delivery always happens on a later turn: never inside the publisher's (or settler's) stack. */

@@ -1,15 +1,15 @@
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { describeWhenReachable, serverReachable } from '@weft/db';
-import { describeBusContract, dispatch, waitFor, within, deferred } from './bus.contract';
+import { describeBusContract, dispatch, event, waitFor, within, deferred } from './bus.contract';
 import { JetStreamBus, type JetStreamBusOptions } from './jetstream.bus';
-import { DISPATCH_STREAM } from './subject.util';
+import { DISPATCH_STREAM, EVENTS_STREAM } from './subject.util';
 
 const SERVERS = process.env.NATS_URL ?? '127.0.0.1:4222';
 const RUN = `bus${process.pid.toString(36)}${Date.now().toString(36)}`;
 let counter = 0;
-
-
 
 let admin: NatsConnection;
 let jsm: JetStreamManager;
@@ -165,6 +165,98 @@ describeWhenReachable('JetStreamBus (NATS at ' + SERVERS + ')', [{ what: `NATS a
         await deleteStreams(first);
       }
     }, 30_000);
+
+    it("makes a 'new' group a durable with deliver_policy new and an inactive threshold, and deletes it on drain", async () => {
+      const prefix = `${RUN}live${++counter}`;
+      const bus = await openBus(prefix, { liveConsumerInactiveMs: 45_000 });
+      try {
+        const stream = bus.streamName(EVENTS_STREAM);
+        const sub = await bus.consume('weft.event.>', { group: 'api', startAt: 'new' }, async () => undefined);
+        await expect(jsm.consumers.info(stream, 'api__weft_event_ALL')).resolves.toMatchObject({
+          config: { durable_name: 'api__weft_event_ALL', deliver_policy: 'new', inactive_threshold: 45_000 * 1_000_000, ack_policy: 'explicit' },
+        });
+        await sub.drain();
+        await expect(jsm.consumers.info(stream, 'api__weft_event_ALL')).rejects.toThrow(/consumer not found/);
+        // So does close(), for the subscriptions it drains.
+        await bus.consume('weft.event.>', { group: 'api', startAt: 'new' }, async () => undefined);
+        await bus.close();
+        await expect(jsm.consumers.info(stream, 'api__weft_event_ALL')).rejects.toThrow(/consumer not found/);
+      } finally {
+        await bus.close();
+        await deleteStreams(bus);
+      }
+    }, 20_000);
+
+    it("lets the broker delete a 'new' group's consumer once its process died", async () => {
+      const prefix = `${RUN}dead${++counter}`;
+      const bus = await openBus(prefix);
+      const script = join(__dirname, '__fixtures__', 'live-consumer.script.ts');
+      const child = spawn(process.execPath, ['-r', '@swc-node/register', script, SERVERS, prefix, 'api', '1000'], {
+        cwd: resolve(__dirname, '../../..'),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      try {
+        let output = '';
+        const ready = new Promise<void>((resolveReady, reject) => {
+          child.stdout.on('data', (chunk: Buffer) => {
+            output += chunk.toString();
+            if (output.includes('ready')) resolveReady();
+          });
+          child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+          child.on('exit', (code) => reject(new Error(`the consumer process exited (${code}) before it was ready:\n${output}`)));
+        });
+        await within(ready, 'the consumer process to bind its consumer', 20_000);
+        const stream = bus.streamName(EVENTS_STREAM);
+        await expect(jsm.consumers.info(stream, 'api__weft_event_ALL')).resolves.toMatchObject({ config: { inactive_threshold: 1_000 * 1_000_000 } });
+
+        const exited = new Promise((resolveExit) => child.once('exit', resolveExit));
+        child.kill('SIGKILL');
+        await exited;
+        // Its last pull request expires (1 s), then the threshold (1 s) runs out: nobody deletes it but the server.
+        await waitFor(
+          async () =>
+            jsm.consumers.info(stream, 'api__weft_event_ALL').then(
+              () => false,
+              (error: unknown) => /consumer not found/.test(String(error)),
+            ),
+          'the server to delete the dead process’s consumer',
+          15_000,
+        );
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        await bus.close();
+        await deleteStreams(bus);
+      }
+    }, 40_000);
+
+    it("keeps a live subscriber's 'new' consumer past the threshold, and makes it again from where it stopped when it is deleted", async () => {
+      const prefix = `${RUN}keep${++counter}`;
+      const failures: string[] = [];
+      const bus = await openBus(prefix, { liveConsumerInactiveMs: 1_000, onError: (_e, context) => void failures.push(context) });
+      try {
+        const stream = bus.streamName(EVENTS_STREAM);
+        const seen: string[] = [];
+        await bus.consume('weft.event.>', { group: 'api', startAt: 'new' }, async (d) => void seen.push(d.data.eventId));
+        const created = (await jsm.consumers.info(stream, 'api__weft_event_ALL')).created;
+        // Three thresholds with no traffic: the waiting pull request keeps the consumer.
+        await new Promise((r) => setTimeout(r, 3_000));
+        await bus.publish('weft.event.run.started', event('e1', 'run.started'));
+        await waitFor(() => seen.includes('e1'), 'e1');
+        expect((await jsm.consumers.info(stream, 'api__weft_event_ALL')).created).toBe(created);
+        expect(failures).toEqual([]);
+
+        // Deleted under the subscriber (an operator, or a long cut-off): what is published meanwhile still arrives.
+        await jsm.consumers.delete(stream, 'api__weft_event_ALL');
+        await bus.publish('weft.event.step.completed', event('gap', 'step.completed'));
+        await waitFor(() => seen.includes('gap'), 'the event published while the consumer was gone', 15_000);
+        await bus.publish('weft.event.run.completed', event('e3', 'run.completed'));
+        await waitFor(() => seen.includes('e3'), 'e3');
+        expect(seen).toEqual(['e1', 'gap', 'e3']);
+      } finally {
+        await bus.close();
+        await deleteStreams(bus);
+      }
+    }, 40_000);
 
     it('fails fast with a named error when the server cannot be reached', async () => {
       await expect(JetStreamBus.connect({ servers: '127.0.0.1:1', prefix: 'nope' })).rejects.toMatchObject({ code: 'BROKER_ERROR' });

@@ -43,6 +43,7 @@ import {
 import { instrumentHandler, instrumentListener, type Listener, sampleConsumerBacklog } from './bus.telemetry';
 import {
   assertGroup,
+  assertStartAt,
   assertSubject,
   consumerName,
   DEAD_LETTER_STREAM,
@@ -69,16 +70,24 @@ export interface JetStreamBusOptions {
   pullExpiresMs?: number;
   /** Redelivery delay after a handler throws. @default 1000 */
   errorNakDelayMs?: number;
+  /**
+   * `inactive_threshold` of consumers created with `startAt: 'new'`: the server deletes one nobody
+   * has pulled from for this long (a subscriber always has a pull waiting, so only a dead or cut-off
+   * process's consumer goes). Min 1000. @default 60000
+   */
+  liveConsumerInactiveMs?: number;
   /** Where failures nobody awaits go (recoveries, throwing listeners). @default console.error */
   onError?: (error: unknown, context: string) => void;
 }
 
 const DEFAULT_DEAD_LETTER_MAX_AGE_MS = 30 * 24 * 3_600_000;
 const DEFAULT_PULL_EXPIRES_MS = 30_000;
+const DEFAULT_LIVE_CONSUMER_INACTIVE_MS = 60_000;
 /** How many dead letters `deadLetters()` reads, newest last. */
 const DEAD_LETTER_READ_LIMIT = 1_000;
 const JS_CONSUMER_NOT_UNIQUE_ON_WORKQUEUE = 10100;
 const JS_STREAM_NOT_FOUND = 10059;
+const JS_CONSUMER_NOT_FOUND = 10014;
 const JS_NO_MESSAGE_FOUND = 10037;
 const PREFIX = /^[A-Za-z0-9_-]+$/;
 
@@ -145,9 +154,11 @@ export class JetStreamBus implements Bus {
       duplicateWindowMs: options.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS,
       pullExpiresMs: options.pullExpiresMs ?? DEFAULT_PULL_EXPIRES_MS,
       errorNakDelayMs: options.errorNakDelayMs ?? DEFAULT_ERROR_NAK_DELAY_MS,
+      liveConsumerInactiveMs: options.liveConsumerInactiveMs ?? DEFAULT_LIVE_CONSUMER_INACTIVE_MS,
       onError: options.onError ?? ((error: unknown, context: string) => console.error(`[JetStreamBus] ${context}`, error)),
     };
     if (settings.pullExpiresMs < 1000) throw new BusError('INVALID_OPTIONS', 'pullExpiresMs must be at least 1000');
+    if (!(settings.liveConsumerInactiveMs >= 1000)) throw new BusError('INVALID_OPTIONS', 'liveConsumerInactiveMs must be at least 1000');
     let nc: NatsConnection;
     try {
       // Reconnects are the client's job: never give up on the server.
@@ -201,6 +212,7 @@ export class JetStreamBus implements Bus {
     assertGroup(options.group);
     const resolved = resolveConsumeOptions(options);
     const layout = streamForFilter(subject);
+    assertStartAt(layout, subject, resolved.startAt);
     // Handlers are typed by subject at the call site; payloads are validated against their subject before delivery.
     const instrumented = instrumentHandler(resolved.group, handler as unknown as Handler<Subject>);
     const loop = new PullLoop(this.context, layout, this.streamName(layout), subject, resolved, instrumented);
@@ -211,6 +223,7 @@ export class JetStreamBus implements Bus {
       drain: async () => {
         this.loops.delete(loop);
         await loop.drain();
+        await this.removeIfLast(loop);
       },
     };
   }
@@ -317,6 +330,7 @@ export class JetStreamBus implements Bus {
     const loops = [...this.loops];
     this.loops.clear();
     await Promise.all(loops.map((l) => l.drain()));
+    await Promise.all(loops.map((l) => this.removeIfLast(l)));
     this.listeners.clear();
     if (this.nc.isClosed()) return;
     try {
@@ -347,6 +361,18 @@ export class JetStreamBus implements Bus {
 
   private assertOpen(): void {
     if (this.closed) throw new BusError('BUS_CLOSED', 'the bus is closed');
+  }
+
+  /**
+   * A live (`startAt: 'new'`) consumer goes with this process's last subscriber of it. Best effort:
+   * without the server the broker deletes it after `liveConsumerInactiveMs` anyway.
+   */
+  private async removeIfLast(drained: PullLoop): Promise<void> {
+    if (!drained.live || [...this.loops].some((l) => l.stream === drained.stream && l.name === drained.name)) return;
+    if (!this.connected || this.nc.isClosed()) return;
+    await this.jsm.consumers.delete(drained.stream, drained.name).catch((error: unknown) => {
+      if (!isApiError(error, JS_CONSUMER_NOT_FOUND) && !isApiError(error, JS_STREAM_NOT_FOUND)) this.settings.onError(error, `deleting live consumer ${drained.stream}/${drained.name}`);
+    });
   }
 
   private async watchConnection(): Promise<void> {
@@ -402,6 +428,14 @@ export class JetStreamBus implements Bus {
 class PullLoop {
   readonly name: string;
   readonly group: string;
+  /** Created with `startAt: 'new'`: deleted with its last subscriber, or by the server when idle. */
+  readonly live: boolean;
+  /**
+   * Live consumers only: the stream sequence this subscriber has read up to (at first, the end of
+   * the stream when the consumer was made). A live consumer the server deleted under a running
+   * subscriber is made again from the next sequence, so nothing published meanwhile is skipped.
+   */
+  private readUpTo: number | undefined;
   private consumer: Consumer | undefined;
   private batch: ConsumerMessages | undefined;
   private advisories: NatsSubscription | undefined;
@@ -421,9 +455,14 @@ class PullLoop {
   ) {
     this.name = consumerName(options.group, filter);
     this.group = options.group;
+    this.live = options.startAt === 'new';
   }
 
-  /** Durable, explicit ack, from the first stored message; create or update. */
+  /**
+   * Durable, explicit ack; create or update. From the first stored message, or for a live consumer
+   * from the end of the stream (where this subscriber stopped, when it is made again), with an
+   * inactive threshold so the server deletes it once no process pulls from it.
+   */
   async ensureConsumer(): Promise<void> {
     const config: Partial<ConsumerConfig> = {
       durable_name: this.name,
@@ -433,18 +472,28 @@ class PullLoop {
       max_deliver: this.options.maxDeliver,
       filter_subject: this.bus.wire(this.filter),
     };
+    if (this.live) {
+      config.inactive_threshold = nanos(this.bus.settings.liveConsumerInactiveMs);
+      if (this.readUpTo === undefined) config.deliver_policy = DeliverPolicy.New;
+      else {
+        config.deliver_policy = DeliverPolicy.StartSequence;
+        config.opt_start_seq = this.readUpTo + 1;
+      }
+    }
     try {
-      await this.bus.jsm.consumers.add(this.stream, config);
+      const info = await this.bus.jsm.consumers.add(this.stream, config);
+      if (this.live) this.readUpTo ??= info.delivered.stream_seq;
     } catch (error) {
       if (isApiError(error, JS_CONSUMER_NOT_UNIQUE_ON_WORKQUEUE)) {
         throw new BusError('CONSUMER_CONFLICT', `work-queue stream ${this.stream} already has a consumer overlapping "${this.filter}"`, { cause: error });
       }
       if (!(error instanceof JetStreamApiError)) throw new BusError('BROKER_ERROR', `cannot create consumer ${this.name}: ${errorMessage(error)}`, { cause: error });
-      // Exists with another config (newer servers refuse a create then): update it.
-      await this.bus.jsm.consumers.update(this.stream, this.name, {
+      // Exists with another config (newer servers refuse a create then; a start policy never changes): update it.
+      const info = await this.bus.jsm.consumers.update(this.stream, this.name, {
         ack_wait: config.ack_wait,
         max_deliver: config.max_deliver,
       });
+      if (this.live) this.readUpTo ??= info.delivered.stream_seq;
     }
     this.consumer = undefined;
   }
@@ -534,6 +583,7 @@ class PullLoop {
   }
 
   private async handle(msg: JsMsg): Promise<void> {
+    if (this.live && msg.seq > (this.readUpTo ?? 0)) this.readUpTo = msg.seq;
     const subject = this.bus.unwire(msg.subject) as Subject;
     const text = msg.string();
     const count = msg.info.deliveryCount;

@@ -98,3 +98,13 @@ const GROUP = /^[A-Za-z0-9_-]+$/;
 export function assertGroup(group: string): void {
   if (!GROUP.test(group)) throw new BusError('INVALID_OPTIONS', `invalid group "${group}": use letters, digits, "_" and "-"`);
 }
+
+/**
+ * `startAt: 'new'` is for limits streams only: JetStream lets a work-queue consumer start nowhere
+ * but at the first message (`deliver_policy: all`), and a live-only reader of work makes no sense.
+ */
+export function assertStartAt(layout: StreamLayout, filter: string, startAt: 'first' | 'new'): void {
+  if (startAt === 'new' && layout.retention === 'workqueue') {
+    throw new BusError('INVALID_OPTIONS', `startAt 'new' is for lifecycle events, not the work-queue subject "${filter}" (stream ${layout.name})`);
+  }
+}
