@@ -5,13 +5,15 @@ import { type LifecycleEvent, SUBJECTS } from '@weft/contracts';
 
 export interface RunEventsHubOptions {
   /**
-   * Durable group of this process's event consumer. Each API process needs its own
-   * (every process must see every event). @default `api-events-<host>-<pid>-<random>`
+   * Group of this process's event consumer. Each API process needs its own (every process
+   * must see every event). @default `api-events-<host>-<pid>-<random>`
    */
   group?: string;
   /**
-   * Removes the group's consumer from the broker once the hub stopped, so consumers of
-   * past processes do not pile up (JetStream keeps a durable until it is deleted).
+   * Called with the group once the hub stopped. No longer needed: the group is a live one
+   * (`startAt: 'new'`), which the bus deletes when the hub drains it and the broker deletes
+   * by itself when the process dies. Kept for callers that still pass a remover.
+   * @deprecated
    */
   removeGroup?: (group: string) => Promise<void>;
   /** Events this process handles at once. @default 256 */
@@ -25,10 +27,19 @@ type Watcher = (event: LifecycleEvent) => void;
  * its own, and watchers per run (a sync request waiting for the end, an SSE stream).
  * Watchers are called synchronously in delivery order and must not throw.
  *
- * A new group starts at the first stored event: a fresh process reads the retained
- * history once before it is live. Watchers are registered only for runs of interest,
- * so old events cost a lookup each, and they carry `seq` in their id, so a watcher that
- * read a snapshot ignores what the snapshot already holds.
+ * The group is live (`startAt: 'new'`): it starts at the end of the events stream, so a
+ * fresh process is live at once instead of reading the retained history first, and it
+ * leaves no consumer behind (deleted when the hub stops; on JetStream the broker deletes
+ * the consumer of a process that died once nobody pulls from it).
+ *
+ * Starting at "now" opens a race a durable start did not have: an event published
+ * between a watcher reading its run's snapshot and the consumer being live would be
+ * missed. It cannot happen here because the hub starts at application bootstrap, before
+ * the API serves any request, so the consumer is live before any snapshot is read. And
+ * a watcher registers before it reads its snapshot (RunWatch), so an event published
+ * after the read is delivered to it; events carry `seq` in their id, so it ignores what
+ * the snapshot already holds. RunWatch also polls the database, should an event still
+ * go missing (a consumer the broker dropped while this process was cut off).
  */
 export class RunEventsHub {
   readonly group: string;
@@ -45,7 +56,7 @@ export class RunEventsHub {
   async start(): Promise<void> {
     this.subscription = await this.bus.consume(
       `${SUBJECTS.eventPrefix}>`,
-      { group: this.group, concurrency: this.options.concurrency ?? 256 },
+      { group: this.group, concurrency: this.options.concurrency ?? 256, startAt: 'new' },
       async (delivery) => {
         const watching = this.watchers.get(delivery.data.runId);
         if (watching) for (const watcher of [...watching]) watcher(delivery.data);
