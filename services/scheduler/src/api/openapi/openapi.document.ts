@@ -1,3 +1,4 @@
+import { InsightsHttp, JournalHttp } from '@weft/contracts';
 import { workflowJsonSchema } from '@weft/core';
 import { z } from 'zod';
 import * as S from '../api.schemas';
@@ -7,12 +8,24 @@ type Json = Record<string, unknown>;
 
 const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
 
-/** Every exported response and body schema of api.schemas, by its export name (query and path schemas become parameters). */
+/** The modules of API schemas: the scheduler's own, and the journal's and analytics' in @weft/contracts. */
+const SCHEMA_MODULES: readonly Record<string, unknown>[] = [S, JournalHttp, InsightsHttp];
+
+/**
+ * Every exported response and body schema of the API's schema modules, by its export name
+ * (query and path schemas become parameters). Names are unique across the modules.
+ */
 function namedSchemas(): Map<z.ZodType, string> {
   const named = new Map<z.ZodType, string>();
-  for (const [name, value] of Object.entries(S)) {
-    if (!(value instanceof z.ZodType) || value === S.SpecObject || /(Query|Path)$/.test(name)) continue;
-    if (!named.has(value)) named.set(value, name);
+  const taken = new Set<string>();
+  for (const module of SCHEMA_MODULES) {
+    for (const [name, value] of Object.entries(module)) {
+      if (!(value instanceof z.ZodType) || value === S.SpecObject || /(Query|Path)$/.test(name)) continue;
+      if (named.has(value)) continue;
+      if (taken.has(name)) throw new Error(`two API schemas are named ${name}: rename one (the name is its OpenAPI component)`);
+      taken.add(name);
+      named.set(value, name);
+    }
   }
   return named;
 }
@@ -102,11 +115,12 @@ export function buildOpenApiDocument(info: { version: string } = { version: '0.1
     info: {
       title: 'Weft control-plane API',
       version: info.version,
-      description: 'Workflows, drafts, versions and runs of one namespace per API key. Errors are RFC 7807 problem documents. See docs/api.md.',
+      description:
+        'Workflows, drafts, versions and runs of one namespace per API key, their journal (history, events, checkpoints) and insights. Errors are RFC 7807 problem documents. See docs/api.md.',
     },
     servers: [{ url: '/' }],
     security: [{ bearerAuth: [] }],
-    tags: ['workflows', 'versions', 'runs', 'catalog', 'keys', 'meta'].map((name) => ({ name })),
+    tags: ['workflows', 'versions', 'runs', 'journal', 'insights', 'catalog', 'keys', 'meta'].map((name) => ({ name })),
     paths,
     components: {
       securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key: weft_<id>_<secret> (`weft keys create`).' } },

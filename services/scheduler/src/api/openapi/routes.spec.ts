@@ -6,7 +6,7 @@ import { RunsController } from '../runs.controller';
 import { WorkflowsController } from '../workflows.controller';
 import { buildOpenApiDocument } from './openapi.document';
 import { OpenApiController } from './openapi.controller';
-import { ROUTE_LIST } from './routes';
+import { INSIGHTS_ROUTES, JOURNAL_ROUTES, ROUTE_LIST, SCHEDULER_ROUTES } from './routes';
 
 const CONTROLLERS = [WorkflowsController, RunsController, CatalogController, KeysController, OpenApiController];
 
@@ -28,10 +28,17 @@ function mountedRoutes(): string[] {
   return routes.sort();
 }
 
+const key = (r: { method: string; path: string }): string => `${r.method.toUpperCase()} ${r.path}`;
+
 describe('the route table', () => {
-  it('lists exactly the routes the controllers mount', () => {
-    const table = ROUTE_LIST.map((r) => `${r.method.toUpperCase()} ${r.path}`).sort();
-    expect(mountedRoutes()).toEqual(table);
+  it('lists exactly the routes the scheduler\'s controllers mount (libs/cli checks the journal\'s and analytics\' in weft dev)', () => {
+    expect(mountedRoutes()).toEqual(Object.values(SCHEDULER_ROUTES).map(key).sort());
+  });
+
+  it('has every route of every service once', () => {
+    const parts = [SCHEDULER_ROUTES, JOURNAL_ROUTES, INSIGHTS_ROUTES].map((routes) => Object.keys(routes).length);
+    expect(ROUTE_LIST).toHaveLength(parts.reduce((a, b) => a + b));
+    expect(new Set(ROUTE_LIST.map(key)).size).toBe(ROUTE_LIST.length);
   });
 });
 
@@ -63,5 +70,32 @@ describe('buildOpenApiDocument', () => {
     expect(Object.keys(start.responses).sort()).toEqual(['200', '202', '400', '401', '404', '409', '413', '415', '422']);
     expect(doc.paths['/openapi.json'].get).toMatchObject({ security: [] });
     expect(Object.keys(doc.paths['/v1/catalog/actions'].get.responses)).toEqual(['200', '401']);
+  });
+
+  it('describes the journal\'s and analytics\' routes from the schemas their query parsing validates with', () => {
+    const events = doc.paths['/v1/events'].get as (typeof doc.paths)[string][string] & { tags: string[] };
+    expect(events.tags).toEqual(['journal']);
+    expect(events.parameters?.map((p) => `${p.in}:${p.name}:${p.required}`)).toEqual([
+      'query:type:false',
+      'query:since:false',
+      'query:until:false',
+      'query:limit:false',
+      'query:after:false',
+      'query:workflow:false',
+      'query:runId:false',
+    ]);
+    expect(Object.keys(events.responses).sort()).toEqual(['200', '400', '401']);
+    expect(events.responses['200']).toMatchObject({ content: { 'application/json': { schema: { $ref: '#/components/schemas/EventPage' } } } });
+    expect(doc.paths['/v1/runs/{id}/events'].get.parameters?.map((p) => p.name)).toEqual(['id', 'type', 'since', 'until', 'limit', 'after']);
+    expect(doc.paths['/v1/runs/{id}/checkpoints/{stepId}'].get.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual(['path:id', 'path:stepId']);
+    expect(Object.keys(doc.paths['/v1/runs/{id}/history'].get.responses).sort()).toEqual(['200', '400', '401', '404']);
+    expect(doc.components.schemas.RunHistory).toMatchObject({ properties: { run: { $ref: '#/components/schemas/JournalRunSummary' } } });
+    expect(doc.components.schemas.EventPage).toMatchObject({ properties: { items: { items: { $ref: '#/components/schemas/JournalEntry' } } } });
+
+    const trends = doc.paths['/v1/insights/trends'].get;
+    expect(trends.parameters?.find((p) => p.name === 'granularity')).toMatchObject({ in: 'query', required: false, schema: { type: 'string', enum: ['hour', 'day'] } });
+    expect(Object.keys(trends.responses).sort()).toEqual(['200', '400', '401']);
+    expect(doc.components.schemas.InsightTrend).toMatchObject({ properties: { trend: { $ref: '#/components/schemas/DurationTrend' } } });
+    expect((doc as unknown as { tags: { name: string }[] }).tags.map((t) => t.name)).toEqual(expect.arrayContaining(['journal', 'insights']));
   });
 });

@@ -1,4 +1,5 @@
-import type { z } from 'zod';
+import { InsightsHttp as I, JournalHttp as J } from '@weft/contracts';
+import { z } from 'zod';
 import * as S from '../api.schemas';
 
 export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
@@ -46,10 +47,10 @@ const RUN_STARTED: Record<number, RouteResponse> = {
 const RUN_EVENTS: RouteResponse = { description: 'Server-Sent Events: `snapshot` (a Run), lifecycle events (unnamed), then `end` (a Run).', events: S.RunEvent };
 
 /**
- * Every route of the API, with the schemas its controller validates with: the OpenAPI
- * document is built from this table, and a test checks it against the controllers.
+ * The scheduler's routes, with the schemas its controllers validate with (routes.spec.ts
+ * checks this table against its controllers).
  */
-export const ROUTES = {
+export const SCHEDULER_ROUTES = {
   openapi: { method: 'get', path: '/openapi.json', summary: 'This document', tag: 'meta', auth: false, responses: { 200: { description: 'OpenAPI 3.1' } } },
   createWorkflow: {
     method: 'post',
@@ -294,6 +295,109 @@ export const ROUTES = {
     responses: { 200: { description: 'The revoked key', schema: S.ApiKey }, 404: problem('No such key') },
   },
 } satisfies Record<string, RouteSpec>;
+
+/** Not validated by the journal (Nest matches any non-empty segment): what a client sends. */
+const CheckpointPath = z.object({ id: z.string().min(1), stepId: z.string().min(1) });
+const NO_RUN = problem('The journal has no entry for this run (never seen, pruned, or of another namespace)');
+const BAD_QUERY = problem('A query parameter is malformed (INVALID_QUERY; the detail names it)');
+
+/** The journal's routes (services/journal), part of the same /v1 API: its query parsing validates with these query schemas. */
+export const JOURNAL_ROUTES = {
+  runHistory: {
+    method: 'get',
+    path: '/v1/runs/{id}/history',
+    summary: 'The story of a run from the journal: summary, steps with their attempts, one readable line per event',
+    tag: 'journal',
+    params: S.IdPath,
+    responses: { 200: { description: 'The history', schema: J.RunHistory }, 404: NO_RUN },
+  },
+  runJournalEvents: {
+    method: 'get',
+    path: '/v1/runs/{id}/events',
+    summary: 'A run\'s journaled lifecycle events, in order, filtered and paged',
+    tag: 'journal',
+    params: S.IdPath,
+    query: J.RunEventsQuery,
+    responses: { 200: { description: 'A page', schema: J.EventPage }, 400: BAD_QUERY, 404: NO_RUN },
+  },
+  runCheckpoints: {
+    method: 'get',
+    path: '/v1/runs/{id}/checkpoints',
+    summary: 'The checkpoints of a run: each completed step\'s output and the state up to it',
+    tag: 'journal',
+    params: S.IdPath,
+    responses: { 200: { description: 'The checkpoints, in event order', schema: J.CheckpointList }, 404: NO_RUN },
+  },
+  runCheckpoint: {
+    method: 'get',
+    path: '/v1/runs/{id}/checkpoints/{stepId}',
+    summary: 'The checkpoint of one step',
+    tag: 'journal',
+    params: CheckpointPath,
+    responses: { 200: { description: 'The checkpoint', schema: J.Checkpoint }, 404: problem('No such run, or the step has no checkpoint (it did not complete, or was pruned)') },
+  },
+  reconstructRun: {
+    method: 'get',
+    path: '/v1/runs/{id}/reconstruct',
+    summary: 'Everything the journal knows about a run: its folded state, steps, events and checkpoints',
+    tag: 'journal',
+    params: S.IdPath,
+    responses: { 200: { description: 'The reconstruction', schema: J.RunReconstruction }, 404: NO_RUN },
+  },
+  listJournalEvents: {
+    method: 'get',
+    path: '/v1/events',
+    summary: 'Journaled lifecycle events across runs, filtered and paged',
+    tag: 'journal',
+    query: J.EventsQuery,
+    responses: { 200: { description: 'A page', schema: J.EventPage }, 400: BAD_QUERY },
+  },
+} satisfies Record<string, RouteSpec>;
+
+const BAD_WINDOW = problem('A query parameter is malformed, or the window is empty, longer than 400 days or out of range (INVALID_QUERY)');
+
+/** Analytics' routes (services/analytics), part of the same /v1 API: its query parsing validates with InsightsQuery. */
+export const INSIGHTS_ROUTES = {
+  insights: {
+    method: 'get',
+    path: '/v1/insights',
+    summary: 'A window\'s figures: runs, steps, failure hotspots, slowest and flaky steps, the duration trend, the headline findings',
+    tag: 'insights',
+    query: I.InsightsQuery,
+    responses: { 200: { description: 'The summary', schema: I.InsightSummary }, 400: BAD_WINDOW },
+  },
+  insightHotspots: {
+    method: 'get',
+    path: '/v1/insights/hotspots',
+    summary: 'The steps that fail most (final failures, then retries), with their top error',
+    tag: 'insights',
+    query: I.InsightsQuery,
+    responses: { 200: { description: 'The hotspots', schema: I.InsightHotspots }, 400: BAD_WINDOW },
+  },
+  insightTrends: {
+    method: 'get',
+    path: '/v1/insights/trends',
+    summary: 'Run durations per hour or day, with a moving average and its direction',
+    tag: 'insights',
+    query: I.InsightsQuery,
+    responses: { 200: { description: 'The trend', schema: I.InsightTrend }, 400: BAD_WINDOW },
+  },
+  insightSteps: {
+    method: 'get',
+    path: '/v1/insights/steps',
+    summary: 'Per-step figures: outcomes, success and retry rates, durations',
+    tag: 'insights',
+    query: I.InsightsQuery,
+    responses: { 200: { description: 'The steps', schema: I.InsightSteps }, 400: BAD_WINDOW },
+  },
+} satisfies Record<string, RouteSpec>;
+
+/**
+ * Every route of the /v1 API, whichever service serves it (`weft dev` mounts them in one
+ * app; in Kubernetes the ingress routes them), with the schemas it validates with: the
+ * OpenAPI document is built from this table, and tests check it against the controllers.
+ */
+export const ROUTES = { ...SCHEDULER_ROUTES, ...JOURNAL_ROUTES, ...INSIGHTS_ROUTES } satisfies Record<string, RouteSpec>;
 
 export type RouteName = keyof typeof ROUTES;
 /** Routes every response of which may also be these problems. */
