@@ -127,6 +127,16 @@ describeDistributed('control-plane API over HTTP (NATS JetStream + PostgreSQL)',
       const [row] = await app.query<{ draft_spec: { steps: { with: { message: string } }[] } }>('SELECT draft_spec FROM workflows WHERE id = $1', [workflow.id]);
       expect(row.draft_spec.steps[1].with.message).toMatch(/^hey/);
 
+      // Saving the draft it already has changes nothing: 200 with the current draft, same revision and ETag.
+      const current = await json<{ updatedAt: string }>(await app.request('GET', '/v1/workflows/hello/draft', { key }));
+      const unchanged = await app.request('PATCH', `/v1/workflows/${workflow.id}/draft`, { key, json: { spec: hello('hey') }, headers: { 'If-Match': '"2"' } });
+      expect(unchanged.status).toBe(200);
+      expect(unchanged.headers.get('etag')).toBe('"2"');
+      expect(await json(unchanged)).toEqual({ ...current, revision: 2, spec: hello('hey') });
+      // If-Match still comes first: a stale revision is 412 even for the current content.
+      await expectProblem(await app.request('PATCH', `/v1/workflows/${workflow.id}/draft`, { key, json: { spec: hello('hey') }, headers: { 'If-Match': '"1"' } }), 412, 'STALE_REVISION');
+      expect(await counts(app)).toEqual(before);
+
       const v1 = await app.request('POST', `/v1/workflows/${workflow.id}/versions`, { key });
       expect(v1.status).toBe(201);
       expect(v1.headers.get('location')).toBe(`/v1/workflows/${workflow.id}/versions/1`);
@@ -134,7 +144,9 @@ describeDistributed('control-plane API over HTTP (NATS JetStream + PostgreSQL)',
       expect(version).toMatchObject({ version: 1, archived: false, published: false, spec: hello('hey') });
       // The same spec again (keys in another order) is the same version, not a second one.
       const reordered = Object.fromEntries(Object.entries(hello('hey')).reverse());
-      expect((await app.request('PATCH', `/v1/workflows/hello/draft`, { key, json: { spec: reordered } })).status).toBe(200);
+      const sameDraft = await app.request('PATCH', `/v1/workflows/hello/draft`, { key, json: { spec: reordered } });
+      expect(sameDraft.status).toBe(200);
+      expect(sameDraft.headers.get('etag')).toBe('"2"');
       const again = await app.request('POST', `/v1/workflows/hello/versions`, { key });
       expect(again.status).toBe(200);
       expect(await json(again)).toMatchObject({ version: 1, hash: version.hash });

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -126,10 +126,20 @@ describe('weft API verbs against weft dev (processes)', () => {
     expect(pushed.stdout).toMatch(/diamond: registered \(revision 1\); version 1 created/);
     expect(pushed.stdout).toContain('diamond: version 1 published');
     const again = await weft(['workflows', 'push', 'examples/diamond.yaml', '--api', dev.url]);
-    expect(again.stdout).toMatch(/diamond: draft saved \(revision 2\); same spec as version 1/);
+    expect(again.stdout).toMatch(/diamond: draft unchanged \(revision 1\); same spec as version 1/);
+    // Only comments and layout differ: the same spec, so still unchanged.
+    const text = await readFile(join(root, 'examples', 'diamond.yaml'), 'utf8');
+    const recommented = join(dir, 'diamond.yaml');
+    await writeFile(recommented, `# pushed again from elsewhere\n${text}\n\n`);
+    const pushedJson = JSON.parse((await weft(['workflows', 'push', recommented, '--json', '--api', dev.url])).stdout) as Record<string, unknown>;
+    expect(pushedJson).toMatchObject({ workflow: 'diamond', registered: false, draftChanged: false, draftRevision: 1, version: 1, newVersion: false });
+    const changed = join(dir, 'diamond-42.yaml');
+    await writeFile(changed, text.replace('default: 41', 'default: 42'));
+    const saved = await weft(['workflows', 'push', changed, '--api', dev.url]);
+    expect(saved.stdout).toMatch(/diamond: draft saved \(revision 2\); version 2 created/);
     const list = await weft(['workflows', 'list', '--api', dev.url]);
     expect(list.stdout).toMatch(/^NAME\s+PUBLISHED\s+LATEST/m);
-    expect(list.stdout).toMatch(/^diamond\s+1\s+1\s+rev 2/m);
+    expect(list.stdout).toMatch(/^diamond\s+1\s+2\s+rev 2/m);
     const show = await weft(['workflows', 'show', 'diamond', '--api', dev.url]);
     expect(show.stdout).toMatch(/^1\s+published\s+sha256:/m);
     expect((await weft(['workflows', 'publish', 'diamond', '7', '--api', dev.url])).code).toBe(2);

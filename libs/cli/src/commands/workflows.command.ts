@@ -12,8 +12,9 @@ export interface WorkflowsFlags extends ApiFlags {
 
 /**
  * `weft workflows push <file>`: the file becomes the workflow's draft (registered on
- * first push), then a version (the same spec as an existing version reuses it);
- * `--publish` makes that version the one runs start with.
+ * first push; a spec equal to the draft leaves it unchanged, same revision), then a
+ * version (the same spec as an existing version reuses it); `--publish` makes that
+ * version the one runs start with.
  */
 export async function workflowsPush(file: string, flags: WorkflowsFlags & { publish?: boolean }, io: Io): Promise<number> {
   // The same checks locally first, printed as file:line:col like weft validate.
@@ -30,12 +31,21 @@ export async function workflowsPush(file: string, flags: WorkflowsFlags & { publ
     });
     const draft = existing ? await client.workflows.saveDraft(spec.name, { source }) : undefined;
     const revision = draft?.revision ?? (await client.workflows.create({ source })).draftRevision;
+    // The API saves nothing for a spec equal to the draft: the revision stays where it was.
+    const unchanged = existing !== undefined && existing.hasDraft && revision === existing.draftRevision;
     const { version, created } = await client.workflows.freeze(spec.name);
     const published = flags.publish ? await client.workflows.publish(spec.name, version.version) : undefined;
     if (flags.json) {
-      io.out(JSON.stringify({ workflow: spec.name, registered: !existing, draftRevision: revision, version: version.version, newVersion: created, published: published !== undefined }, null, 2));
+      io.out(
+        JSON.stringify(
+          { workflow: spec.name, registered: !existing, draftChanged: !unchanged, draftRevision: revision, version: version.version, newVersion: created, published: published !== undefined },
+          null,
+          2,
+        ),
+      );
     } else {
-      io.out(`${spec.name}: ${existing ? 'draft saved' : 'registered'} (revision ${revision}); ${created ? `version ${version.version} created` : `same spec as version ${version.version}`}`);
+      const draftState = !existing ? 'registered' : unchanged ? 'draft unchanged' : 'draft saved';
+      io.out(`${spec.name}: ${draftState} (revision ${revision}); ${created ? `version ${version.version} created` : `same spec as version ${version.version}`}`);
       if (published) io.out(`${spec.name}: version ${version.version} published`);
     }
     return EXIT.ok;

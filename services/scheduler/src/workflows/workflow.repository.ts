@@ -7,7 +7,7 @@ export interface WorkflowRecord {
   name: string;
   description: string | null;
   draftSpec: WorkflowSpec | null;
-  /** Bumped on every draft save (0: never saved). */
+  /** Bumped on every draft save that changes the spec (0: never saved). */
   draftRevision: number;
   publishedVersion: number | null;
   /** Highest version number, archived ones included; null before the first. */

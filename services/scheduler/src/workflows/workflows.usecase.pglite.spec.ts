@@ -86,6 +86,27 @@ describe('WorkflowsUseCase (PGlite)', () => {
     expect((await workflows.get('default', 'hello')).draftRevision).toBe(3);
   });
 
+  it('saves nothing when the draft is unchanged (any key order, or YAML text): same revision, same time', async () => {
+    const created = await workflows.create('default', { spec: { spec: spec() } });
+    const reordered = { steps: [{ with: { message: 'hi' }, action: 'log', id: 'greet' }], name: 'hello', kind: 'Workflow', apiVersion: 'weft/v1' } as WorkflowSpec;
+    const same = await workflows.saveDraft('default', 'hello', { spec: reordered });
+    expect(same).toEqual(created);
+    const fromYaml = await workflows.saveDraft('default', 'hello', { source: 'apiVersion: weft/v1\nkind: Workflow\nname: hello\nsteps:\n  - { id: greet, action: log, with: { message: hi } }\n' }, 1);
+    expect(fromYaml).toMatchObject({ draftRevision: 1, updatedAt: created.updatedAt });
+    expect(await rows('SELECT draft_revision FROM workflows WHERE id = $1', [created.id])).toEqual([{ draft_revision: 1 }]);
+
+    // If-Match is checked first: a stale revision is refused even when the spec is the current one.
+    const changed = await workflows.saveDraft('default', 'hello', { spec: spec('hello', 'two') }, 1);
+    expect(changed.draftRevision).toBe(2);
+    await expect(workflows.saveDraft('default', 'hello', { spec: spec('hello', 'two') }, 1)).rejects.toMatchObject({ code: 'STALE_REVISION' });
+    expect(await workflows.saveDraft('default', 'hello', { spec: spec('hello', 'two') }, 2)).toEqual(changed);
+    // An invalid spec is still refused, not compared.
+    await expect(workflows.saveDraft('default', 'hello', { spec: spec('other', 'two') })).rejects.toBeInstanceOf(InvalidSpecError);
+    // A workflow registered without a draft gets one on the first save.
+    await workflows.create('default', { name: 'empty' });
+    expect(await workflows.saveDraft('default', 'empty', { spec: spec('empty') })).toMatchObject({ draftRevision: 1 });
+  });
+
   it('freezes drafts into versions; the same spec (any key order) is the same version', async () => {
     await workflows.create('default', { spec: { spec: spec() } });
     const first = await workflows.freeze('default', 'hello');

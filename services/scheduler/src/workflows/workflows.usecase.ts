@@ -54,11 +54,16 @@ export class WorkflowsUseCase {
     if (!(await this.repository.delete(namespace, workflow.id))) throw notFound(ref);
   }
 
-  /** Validates and saves the draft; with `expectedRevision`, only if nobody saved since (else STALE_REVISION). */
+  /**
+   * Validates and saves the draft; with `expectedRevision`, only if nobody saved since (else
+   * STALE_REVISION, whatever the spec). A spec equal to the current draft (canonical JSON: key
+   * order does not matter) saves nothing: the workflow comes back as it is, same revision.
+   */
   async saveDraft(namespace: string, ref: string, source: SpecSource, expectedRevision?: number): Promise<WorkflowRecord> {
     const workflow = await this.get(namespace, ref);
     if (expectedRevision !== undefined && expectedRevision !== workflow.draftRevision) throw stale(workflow, expectedRevision);
     const spec = validated(source, workflow.name);
+    if (workflow.draftSpec !== null && specHash(workflow.draftSpec) === specHash(spec)) return workflow;
     const saved = await this.repository.saveDraft(namespace, workflow.id, spec, expectedRevision);
     if (saved === undefined) throw notFound(ref);
     if (saved === 'stale') throw stale(workflow, expectedRevision ?? workflow.draftRevision);
