@@ -7,6 +7,9 @@ import { LifecycleEventType, RunStatus, StepError, StepStatus } from './statuses
  * consumers validate with `parseMessage` at the edge and trust the result inside.
  */
 
+/** The namespace of runs, workflows and events that name none (and of `weft dev` without a key). */
+export const DEFAULT_NAMESPACE = 'default';
+
 export const RunRequested = z.object({
   /** Deduplicates requests: the same key never starts two runs. */
   idempotencyKey: z.string().min(1),
@@ -19,7 +22,7 @@ export const RunRequested = z.object({
   spec: z.unknown().optional(),
   inputs: z.record(z.string(), z.unknown()).default({}),
   correlationId: z.string().optional(),
-  /** The namespace the run (and the workflow it names) belongs to. @default default */
+  /** The namespace the run (and the workflow it names) belongs to. @default {@link DEFAULT_NAMESPACE} */
   namespace: z.string().min(1).optional(),
   /** Who asked: cli, api, trigger:<id>, rerun:<runId>. */
   source: z.string().optional(),
@@ -93,6 +96,8 @@ export const LifecycleEvent = z.object({
   runId: z.string(),
   workflow: z.string(),
   version: z.string(),
+  /** The run's namespace; readers of the journal and insights see only their own. Absent (older producers): {@link DEFAULT_NAMESPACE}. */
+  namespace: z.string().min(1).optional(),
   stepId: z.string().optional(),
   attempt: z.number().int().optional(),
   status: z.union([RunStatus, StepStatus]),

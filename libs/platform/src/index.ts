@@ -7,3 +7,4 @@ export * from './query-params.util';
 export * from './retention.util';
 export * from './service.bootstrap';
 export * from './shutdown.module';
+export * from './auth';

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
+import { UnauthorizedError } from './auth/authenticator';
 
 /** RFC 7807 problem details, with the error's stable `code` as an extension member. */
 export interface ProblemDocument {
@@ -96,12 +97,18 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       reply(response, exception.getStatus(), 'application/json', typeof body === 'object' ? body : { statusCode: exception.getStatus(), message: body });
       return;
     }
-    const problem = this.options.toProblem(exception, path);
+    // Every service's key check fails the same way.
+    const problem = exception instanceof UnauthorizedError ? problemDocument(401, exception.code, exception.message, path) : this.options.toProblem(exception, path);
     if (problem.status >= 500) {
       this.options.log.error('request failed', { method: request.method, path, error: exception instanceof Error ? (exception.stack ?? exception.message) : String(exception) });
     }
-    reply(response, problem.status, PROBLEM_CONTENT_TYPE, problem);
+    sendProblem(response, problem);
   }
+}
+
+/** Answers with the problem document (its status, `application/problem+json`). */
+export function sendProblem(response: ServerResponse, problem: ProblemDocument): void {
+  reply(response, problem.status, PROBLEM_CONTENT_TYPE, problem);
 }
 
 function reply(response: ServerResponse, status: number, contentType: string, body: unknown): void {

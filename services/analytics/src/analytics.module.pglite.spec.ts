@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { InMemoryBus } from '@weft/bus';
 import { eventSubject } from '@weft/contracts';
 import { PgliteDatabase, randomSchemaName } from '@weft/db';
-import { bootService, HealthModule, type ServiceHandle } from '@weft/platform';
+import { Authenticator, bootService, HealthModule, type ServiceHandle, staticApiKeys } from '@weft/platform';
 import type { DataSource } from 'typeorm';
 import { AnalyticsModule } from './analytics.module';
 import { fixedRuns, T10, waitFor } from './domain/analytics.fixtures';
@@ -20,8 +20,9 @@ describe('AnalyticsModule (PGlite, in-memory bus, HTTP)', () => {
   const since = new Date(T10).toISOString();
   const until = new Date(T10 + 2 * 3_600_000).toISOString();
 
-  const get = async (path: string) => {
-    const response = await fetch(`${service.url}${path}`);
+  const tenants = staticApiKeys(['default', 'team-b']);
+  const get = async (path: string, key: string | null = tenants.keyOf('default')) => {
+    const response = await fetch(`${service.url}${path}`, { headers: key === null ? {} : { Authorization: `Bearer ${key}` } });
     return { status: response.status, type: response.headers.get('content-type') ?? '', body: (await response.json()) as Record<string, unknown> };
   };
 
@@ -29,7 +30,7 @@ describe('AnalyticsModule (PGlite, in-memory bus, HTTP)', () => {
     database = await PgliteDatabase.open();
     ({ store, dataSource } = await openAnalyticsStore({ kind: 'pglite', schema }, { pglite: database }));
     bus = new InMemoryBus({ errorNakDelayMs: 5 });
-    const analytics = AnalyticsModule.forRoot({ bus, store });
+    const analytics = AnalyticsModule.forRoot({ bus, store, auth: new Authenticator(tenants.keys, { anonymous: false }) });
     @Module({ imports: [analytics, HealthModule.forRoot([AnalyticsModule.readiness(analytics)])] })
     class AppModule {}
     service = await bootService(AppModule, { name: 'analytics-test', port: 0, host: '127.0.0.1', handleSignals: false });
@@ -73,6 +74,26 @@ describe('AnalyticsModule (PGlite, in-memory bus, HTTP)', () => {
     expect(await get('/v1/insights')).toMatchObject({ status: 200, body: { runs: { finished: 0 } } });
   }, 30_000);
 
+  it('counts per namespace: a key sees its own namespace\'s runs only, though workflow names collide', async () => {
+    // team-b runs an `etl` too: the fixed day's r3 (load fails for good after retries).
+    const theirs = fixedRuns()
+      .filter((e) => e.runId === 'r3')
+      .map((e) => ({ ...e, eventId: `b-${e.eventId}`, runId: 'b-r3', namespace: 'team-b' }));
+    for (const event of theirs) await bus.publish(eventSubject(event.type), event, { msgId: event.eventId });
+    const teamB = tenants.keyOf('team-b');
+    await waitFor(async () => ((await get(`/v1/insights?since=${since}&until=${until}`, teamB)).body as unknown as InsightSummary).runs.finished === 1, 'team-b counted');
+
+    expect((await get(`/v1/insights?workflow=etl&since=${since}&until=${until}`, teamB)).body).toMatchObject({ runs: { started: 1, finished: 1, failed: 1, completed: 0 } });
+    expect((await get(`/v1/insights/hotspots?since=${since}&until=${until}`, teamB)).body).toMatchObject({ hotspots: [{ workflow: 'etl', stepId: 'load', failures: 1, retries: 2 }] });
+    expect(((await get(`/v1/insights/steps?since=${since}&until=${until}`, teamB)).body['steps'] as { stepId: string }[]).map((s) => s.stepId)).toEqual(['extract', 'load']);
+    // default's figures are what they were before team-b ran anything.
+    expect((await get(`/v1/insights?workflow=etl&since=${since}&until=${until}`)).body).toMatchObject({ runs: { started: 6, finished: 6, completed: 3 } });
+    expect((await get(`/v1/insights/hotspots?since=${since}&until=${until}&limit=1`)).body).toMatchObject({ hotspots: [{ stepId: 'load', failures: 1, retries: 3 }] });
+
+    expect(await get('/v1/insights', null)).toMatchObject({ status: 401, type: expect.stringMatching(/^application\/problem\+json/), body: { code: 'UNAUTHORIZED', instance: '/v1/insights' } });
+    expect(await get('/v1/insights/hotspots', 'Bearer-less')).toMatchObject({ status: 401, body: { code: 'UNAUTHORIZED' } });
+  }, 30_000);
+
   it('answers bad queries as RFC 7807 problem details', async () => {
     expect(await get('/v1/insights?since=yesterday')).toEqual({
       status: 400,
@@ -92,6 +113,6 @@ describe('AnalyticsModule (PGlite, in-memory bus, HTTP)', () => {
   });
 
   it('reports its consumer in the readiness probe', async () => {
-    expect(await get('/health/ready')).toMatchObject({ status: 200, body: { checks: { 'analytics-consumer': { ok: true } } } });
+    expect(await get('/health/ready', null)).toMatchObject({ status: 200, body: { checks: { 'analytics-consumer': { ok: true } } } });
   });
 });

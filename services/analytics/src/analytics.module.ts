@@ -1,6 +1,6 @@
-import { type BeforeApplicationShutdown, type DynamicModule, Inject, Injectable, Module, type OnApplicationBootstrap } from '@nestjs/common';
+import { type BeforeApplicationShutdown, type DynamicModule, Inject, Injectable, type MiddlewareConsumer, Module, type NestModule, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Bus } from '@weft/bus';
-import { type HealthCheck, silentServiceLogger } from '@weft/platform';
+import { API_KEY_GATED, apiKeyGateProviders, type Authenticator, gateControllers, type HealthCheck, silentServiceLogger } from '@weft/platform';
 import type { DataSource } from 'typeorm';
 import { InsightsQueries } from './domain/insights-queries.usecase';
 import { type AnalyticsRetentionOptions, PruneAnalyticsUseCase } from './domain/prune-analytics.usecase';
@@ -19,6 +19,12 @@ export type AnalyticsModuleOptions = {
   retention?: AnalyticsRetentionOptions;
   /** Mount the /v1/insights controllers. @default true */
   http?: boolean;
+  /**
+   * The API-key gate in front of /v1/insights (analytics serving HTTP on its own).
+   * Absent: another gate of the app authenticates (`weft dev` mounts the API's in front of
+   * every /v1 route); with none, the routes fail closed (500), never open.
+   */
+  auth?: Authenticator;
   logger?: AnalyticsLogger;
 } & (
   | { store: AnalyticsStore; dataSource?: never }
@@ -51,7 +57,13 @@ const made = new WeakMap<DynamicModule, { handler: AnalyticsEventsHandler; consu
 
 /** Analytics as a Nest module; the same module boots alone (Kubernetes) or beside the others (`weft dev`). */
 @Module({})
-export class AnalyticsModule {
+export class AnalyticsModule implements NestModule {
+  constructor(@Inject(API_KEY_GATED) private readonly gated: boolean) {}
+
+  configure(consumer: MiddlewareConsumer): void {
+    gateControllers(consumer, this.gated, AnalyticsController);
+  }
+
   static forRoot(options: AnalyticsModuleOptions): DynamicModule {
     const store: AnalyticsStore = options.store ?? new SqlAnalyticsStore(options.dataSource);
     const log = options.logger ?? silentServiceLogger;
@@ -64,6 +76,7 @@ export class AnalyticsModule {
         { provide: AnalyticsEventsHandler, useValue: handler },
         { provide: PruneAnalyticsUseCase, useValue: new PruneAnalyticsUseCase(store, options.retention ?? {}, log) },
         { provide: CONSUME, useValue: options.consume !== false },
+        ...apiKeyGateProviders(options.http === false ? undefined : options.auth),
         AnalyticsLifecycle,
       ],
       exports: [InsightsQueries],

@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { JetStreamBus } from '@weft/bus';
 import { type WeftConfig } from '@weft/config';
 import { databaseConfigFromEnv } from '@weft/db';
-import { bootService, createLogger, HealthModule, ShutdownModule } from '@weft/platform';
+import { Authenticator, bootService, createLogger, HealthModule, ShutdownModule, SqlApiKeyRepository } from '@weft/platform';
 import type { Tracing } from '@weft/telemetry';
 import { journalRetentionFromEnv } from './journal.config';
 import { JournalModule } from './journal.module';
@@ -15,7 +15,9 @@ export async function runJournal(config: WeftConfig & { NATS_URL: string }, env:
   const logger = createLogger({ level: config.LOG_LEVEL, service: 'journal' });
   const bus = await JetStreamBus.connect({ servers: config.NATS_URL.split(','), name: 'weft-journal', prefix: config.WEFT_NATS_PREFIX });
   const { store, dataSource } = await openJournalStore(databaseConfigFromEnv(env), { migrate: config.WEFT_MIGRATE });
-  const journal = JournalModule.forRoot({ bus, store, ...(retention && { retention }), logger });
+  // API keys live in the scheduler's tables of the same database (`weft migrate` creates every service's); alone, every request needs one.
+  const auth = new Authenticator(new SqlApiKeyRepository(dataSource), { anonymous: false });
+  const journal = JournalModule.forRoot({ bus, store, ...(retention && { retention }), logger, auth });
 
   @Module({
     imports: [

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { InMemoryBus } from '@weft/bus';
 import { eventSubject, type LifecycleEvent } from '@weft/contracts';
 import { PgliteDatabase, randomSchemaName } from '@weft/db';
-import { bootService, HealthModule, type ServiceHandle } from '@weft/platform';
+import { Authenticator, bootService, HealthModule, type ServiceHandle, staticApiKeys } from '@weft/platform';
 import type { DataSource } from 'typeorm';
 import { lifecycleEvent, storyOfARun, waitFor } from './domain/journal.fixtures';
 import type { Checkpoint, EventPage, RunHistory, RunReconstruction } from './domain/journal.types';
@@ -20,8 +20,9 @@ describe('JournalModule (PGlite, in-memory bus, HTTP)', () => {
   const schema = randomSchemaName('journal');
   const runId = 'run-http-1';
 
-  const get = async (path: string) => {
-    const response = await fetch(`${service.url}${path}`);
+  const tenants = staticApiKeys(['default', 'team-b']);
+  const get = async (path: string, key: string | null = tenants.keyOf('default')) => {
+    const response = await fetch(`${service.url}${path}`, { headers: key === null ? {} : { Authorization: `Bearer ${key}` } });
     return { status: response.status, type: response.headers.get('content-type') ?? '', body: (await response.json()) as unknown };
   };
   const publish = (event: LifecycleEvent, msgId = event.eventId) => bus.publish(eventSubject(event.type), event, { msgId });
@@ -30,7 +31,12 @@ describe('JournalModule (PGlite, in-memory bus, HTTP)', () => {
     database = await PgliteDatabase.open();
     ({ store, dataSource } = await openJournalStore({ kind: 'pglite', schema }, { pglite: database }));
     bus = new InMemoryBus({ errorNakDelayMs: 5 });
-    journal = JournalModule.forRoot({ bus, store, retention: { maxAgeMs: 3650 * 86_400_000, intervalMs: 60_000 } });
+    journal = JournalModule.forRoot({
+      bus,
+      store,
+      retention: { maxAgeMs: 3650 * 86_400_000, intervalMs: 60_000 },
+      auth: new Authenticator(tenants.keys, { anonymous: false }),
+    });
     @Module({ imports: [journal, HealthModule.forRoot([JournalModule.readiness(journal)])] })
     class AppModule {}
     service = await bootService(AppModule, { name: 'journal-test', port: 0, host: '127.0.0.1', handleSignals: false });
@@ -99,8 +105,46 @@ describe('JournalModule (PGlite, in-memory bus, HTTP)', () => {
     expect(await get(`/v1/runs/${runId}/events?workflow=x`)).toMatchObject({ status: 400, body: { code: 'INVALID_QUERY' } });
   });
 
+  it('confines every answer to the namespace of the caller\'s key; no key or a wrong one is 401', async () => {
+    const other = 'run-b-1';
+    for (const event of storyOfARun(other)) await publish({ ...event, namespace: 'team-b' });
+    await waitFor(async () => (await store.runEvents(other)).length === storyOfARun(other).length && (await store.runEvents(runId)).length > 0, 'both runs journaled');
+    const teamB = tenants.keyOf('team-b');
+
+    for (const path of ['history', 'reconstruct', 'events', 'checkpoints', 'checkpoints/ingest']) {
+      // Another namespace's run is answered exactly like a run that never was.
+      expect(await get(`/v1/runs/${other}/${path}`)).toMatchObject({ status: 404, body: { code: 'RUN_NOT_FOUND', detail: `the journal has no entry for run ${other}` } });
+      expect(await get(`/v1/runs/${runId}/${path}`, teamB)).toMatchObject({ status: 404, body: { code: 'RUN_NOT_FOUND' } });
+    }
+    expect(await get(`/v1/runs/${other}/history`, teamB)).toMatchObject({ status: 200, body: { run: { runId: other, status: 'partially_completed' } } });
+    expect(((await get(`/v1/runs/${other}/checkpoints`, teamB)).body as Checkpoint[]).map((c) => c.stepId)).toEqual(['ingest', 'validate']);
+
+    // The same workflow name in both namespaces: each sees its own runs only.
+    const runsIn = async (key: string) => [...new Set(((await get('/v1/events?workflow=data-pipeline&since=2026-01-05T00:00:00Z&until=2026-01-06T00:00:00Z', key)).body as EventPage).items.map((e) => e.runId))];
+    expect(await runsIn(tenants.keyOf('default'))).toEqual([runId]);
+    expect(await runsIn(teamB)).toEqual([other]);
+    expect(((await get(`/v1/events?runId=${other}`)).body as EventPage).items).toEqual([]);
+
+    const missing = await get(`/v1/runs/${runId}/history`, null);
+    expect(missing).toEqual({
+      status: 401,
+      type: expect.stringMatching(/^application\/problem\+json/),
+      body: {
+        type: 'urn:weft:problem:unauthorized',
+        title: 'Unauthorized',
+        status: 401,
+        detail: expect.stringContaining('an API key is required'),
+        instance: `/v1/runs/${runId}/history`,
+        code: 'UNAUTHORIZED',
+      },
+    });
+    expect(await get('/v1/events', `${teamB.slice(0, -1)}x`)).toMatchObject({ status: 401, body: { code: 'UNAUTHORIZED', detail: 'the API key is not valid' } });
+    // Probes stay open: the kubelet holds no key.
+    expect((await get('/health/live', null)).status).toBe(200);
+  }, 30_000);
+
   it('reports its consumer in the readiness probe', async () => {
-    const ready = await get('/health/ready');
+    const ready = await get('/health/ready', null);
     expect(ready).toMatchObject({ status: 200, body: { status: 'ok', checks: { 'journal-consumer': { ok: true } } } });
   });
 });

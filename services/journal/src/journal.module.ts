@@ -1,6 +1,6 @@
-import { type BeforeApplicationShutdown, type DynamicModule, Inject, Injectable, Module, type OnApplicationBootstrap } from '@nestjs/common';
+import { type BeforeApplicationShutdown, type DynamicModule, Inject, Injectable, type MiddlewareConsumer, Module, type NestModule, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Bus } from '@weft/bus';
-import { type HealthCheck, silentServiceLogger } from '@weft/platform';
+import { API_KEY_GATED, apiKeyGateProviders, type Authenticator, gateControllers, type HealthCheck, silentServiceLogger } from '@weft/platform';
 import type { DataSource } from 'typeorm';
 import { JournalQueries } from './domain/journal-queries.usecase';
 import { PruneJournalUseCase, type RetentionOptions } from './domain/prune-journal.usecase';
@@ -20,6 +20,12 @@ export type JournalModuleOptions = {
   retention?: RetentionOptions;
   /** Mount the /v1 controllers. @default true */
   http?: boolean;
+  /**
+   * The API-key gate in front of the /v1 routes (a journal serving HTTP on its own).
+   * Absent: another gate of the app authenticates (`weft dev` mounts the API's in front of
+   * every /v1 route); with none, the routes fail closed (500), never open.
+   */
+  auth?: Authenticator;
   logger?: JournalLogger;
 } & (
   | { store: JournalStore; dataSource?: never }
@@ -52,7 +58,13 @@ const handlers = new WeakMap<DynamicModule, { handler: JournalEventsHandler; con
 
 /** The journal as a Nest module; the same module boots alone (Kubernetes) or beside the others (`weft dev`). */
 @Module({})
-export class JournalModule {
+export class JournalModule implements NestModule {
+  constructor(@Inject(API_KEY_GATED) private readonly gated: boolean) {}
+
+  configure(consumer: MiddlewareConsumer): void {
+    gateControllers(consumer, this.gated, JournalController);
+  }
+
   static forRoot(options: JournalModuleOptions): DynamicModule {
     const store: JournalStore = options.store ?? new SqlJournalStore(options.dataSource);
     const log = options.logger ?? silentServiceLogger;
@@ -68,6 +80,7 @@ export class JournalModule {
         { provide: PruneJournalUseCase, useValue: pruner },
         { provide: JOURNAL_CLOCK, useValue: store },
         { provide: CONSUME, useValue: options.consume !== false },
+        ...apiKeyGateProviders(options.http === false ? undefined : options.auth),
         JournalLifecycle,
       ],
       exports: [JournalQueries],

@@ -23,6 +23,7 @@ export function runStateFromApi(run: Run): RunState {
   }
   const state: RunState = {
     runId: run.runId,
+    namespace: run.namespace,
     workflow: run.workflow,
     version: run.version,
     spec: run.spec,

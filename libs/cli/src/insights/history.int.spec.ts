@@ -7,7 +7,7 @@ import type { LifecycleEvent } from '@weft/contracts';
 import { parseWorkflow } from '@weft/core';
 import { POSTGRES_TEST_URL, describeWhenReachable, dropSchema, postgresReachable, randomSchemaName, serverReachable } from '@weft/db';
 import { JournalModule, type RunHistory, type RunReconstruction, openJournalStore } from '@weft/journal';
-import { bootService, type ServiceHandle } from '@weft/platform';
+import { Authenticator, bootService, type ServiceHandle, staticApiKeys } from '@weft/platform';
 import { historyCommand } from '../commands/history.command';
 import { insightsCommand } from '../commands/insights.command';
 import { startEmbedded } from '../embedded/embedded-runtime';
@@ -64,6 +64,8 @@ describeWhenReachable(`weft history and weft insights against a deployment (NATS
   const closers: (() => Promise<unknown>)[] = [];
   let api: string;
   let runtimeBus: JetStreamBus;
+  const tenants = staticApiKeys(['default', 'team-b']);
+  const apiKey = tenants.keyOf('default');
 
   beforeAll(async () => {
     // The journal and analytics as a deployment runs them: their own connection, PostgreSQL, HTTP.
@@ -78,7 +80,9 @@ describeWhenReachable(`weft history and weft insights against a deployment (NATS
     const journal = await openJournalStore({ kind: 'postgres', url: POSTGRES_TEST_URL, schema });
     const analytics = await openAnalyticsStore({ kind: 'postgres', url: POSTGRES_TEST_URL, schema });
     closers.push(() => dropSchema(schema), () => journal.dataSource.destroy(), () => analytics.dataSource.destroy(), () => journal.store.close(), () => analytics.store.close());
-    @Module({ imports: [JournalModule.forRoot({ bus, store: journal.store }), AnalyticsModule.forRoot({ bus, store: analytics.store })] })
+    // Each behind its own API-key gate, as when they serve HTTP alone (keys in memory here: this schema has no scheduler tables).
+    const auth = new Authenticator(tenants.keys, { anonymous: false });
+    @Module({ imports: [JournalModule.forRoot({ bus, store: journal.store, auth }), AnalyticsModule.forRoot({ bus, store: analytics.store, auth })] })
     class DeploymentModule {}
     const service: ServiceHandle = await bootService(DeploymentModule, { name: 'history-test', port: 0, host: '127.0.0.1', handleSignals: false });
     closers.push(() => service.close());
@@ -107,7 +111,7 @@ describeWhenReachable(`weft history and weft insights against a deployment (NATS
     // The journal has every event the run emitted, once, in the scheduler's order.
     let reconstruction: RunReconstruction | undefined;
     await waitFor(async () => {
-      const response = await fetch(`${api}/v1/runs/${runId}/reconstruct`);
+      const response = await fetch(`${api}/v1/runs/${runId}/reconstruct`, { headers: { Authorization: `Bearer ${apiKey}` } });
       if (!response.ok) return false;
       reconstruction = (await response.json()) as RunReconstruction;
       return reconstruction.events.length === emitted.length;
@@ -139,11 +143,11 @@ describeWhenReachable(`weft history and weft insights against a deployment (NATS
 
     // weft history --api, as JSON and as a timeline.
     const json = captureIo();
-    expect(await historyCommand(runId, { api, json: true }, json, {})).toBe(0);
+    expect(await historyCommand(runId, { api, apiKey, json: true }, json, {})).toBe(0);
     const history = JSON.parse(json.lines.join('\n')) as RunHistory;
     expect(history.timeline.map((t) => t.type)).toEqual(events.map((e) => e.type));
     const text = captureIo();
-    expect(await historyCommand(runId, { api }, text, {})).toBe(0);
+    expect(await historyCommand(runId, { api, apiKey }, text, {})).toBe(0);
     expect(text.lines[0]).toMatch(new RegExp(`^run ${runId} · story version \\S+ · partially_completed in \\S+$`));
     expect(text.lines.join('\n')).toContain('fetch attempt 1 failed: HTTP_503 upstream unavailable; retrying in 20ms');
     expect(text.lines.join('\n')).toContain('publish skipped: condition is false');
@@ -151,14 +155,14 @@ describeWhenReachable(`weft history and weft insights against a deployment (NATS
 
     // An unknown run: the API's problem detail, exit 2.
     const missing = captureIo();
-    expect(await historyCommand('no-such-run', { api }, missing, {})).toBe(2);
+    expect(await historyCommand('no-such-run', { api, apiKey }, missing, {})).toBe(2);
     expect(missing.errors).toEqual(['404 Not Found: the journal has no entry for run no-such-run']);
 
     // weft insights --api counts the run.
     let summary: InsightSummary | undefined;
     await waitFor(async () => {
       const out = captureIo();
-      if ((await insightsCommand({ api, workflow: 'story', since: '1h', json: true }, out, {})) !== 0) return false;
+      if ((await insightsCommand({ api, apiKey, workflow: 'story', since: '1h', json: true }, out, {})) !== 0) return false;
       summary = JSON.parse(out.lines.join('\n')) as InsightSummary;
       return summary.runs.finished === 1;
     }, 'the run counted by analytics');
@@ -169,8 +173,20 @@ describeWhenReachable(`weft history and weft insights against a deployment (NATS
     ]);
     expect(summary?.steps.find((s) => s.stepId === 'publish')).toMatchObject({ skipped: 1 });
     const table = captureIo();
-    expect(await insightsCommand({ api, workflow: 'story', since: '1h' }, table, {})).toBe(0);
+    expect(await insightsCommand({ api, apiKey, workflow: 'story', since: '1h' }, table, {})).toBe(0);
     expect(table.lines[0]).toMatch(/^Insights: story · /);
     expect(table.lines).toContainEqual(expect.stringMatching(/^ {2}story\s+export\s+1\s+0\s+100\.0%\s+BOOM \(1\)$/));
+
+    // A key of another namespace sees neither the run nor its figures; no key is refused.
+    const teamB = tenants.keyOf('team-b');
+    const hidden = captureIo();
+    expect(await historyCommand(runId, { api, apiKey: teamB }, hidden, {})).toBe(2);
+    expect(hidden.errors).toEqual([`404 Not Found: the journal has no entry for run ${runId}`]);
+    const theirs = captureIo();
+    expect(await insightsCommand({ api, apiKey: teamB, workflow: 'story', since: '1h', json: true }, theirs, {})).toBe(0);
+    expect((JSON.parse(theirs.lines.join('\n')) as InsightSummary).runs).toMatchObject({ started: 0, finished: 0 });
+    const anonymous = captureIo();
+    expect(await historyCommand(runId, { api }, anonymous, {})).not.toBe(0);
+    expect(anonymous.errors.join('\n')).toMatch(/401/);
   }, 90_000);
 });

@@ -62,7 +62,8 @@ export async function openHistoryReader(options: ReaderOptions): Promise<History
     source: describe(config),
     history: async (runId) => {
       try {
-        return await queries.history(runId);
+        // Straight from the database: the operator's view, every namespace.
+        return await queries.history(runId, null);
       } catch (error) {
         if (error instanceof JournalError && error.code === 'RUN_NOT_FOUND') throw new InsightsCliError('NOT_FOUND', `${error.message} (in ${describe(config)})`);
         throw error;

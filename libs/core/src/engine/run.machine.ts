@@ -8,6 +8,7 @@ import {
   TemplateSyntaxError,
   unwrapExpression,
 } from '../expr';
+import { DEFAULT_NAMESPACE } from '@weft/contracts';
 import type { WorkflowSpec } from '../spec/spec.schema';
 import type { Command, Decision, EngineEvent, LifecycleEventDraft, TimerKind } from './events';
 import { PlanError, planRun, runTimeoutMs } from './plan.util';
@@ -59,6 +60,8 @@ export interface CreateRunArgs {
   inputs: Record<string, unknown>;
   at: Millis;
   correlationId?: string;
+  /** The namespace the run belongs to. @default `default` */
+  namespace?: string;
   /**
    * Steps that start `completed` with the given outputs instead of running: a rerun
    * from a step keeps the previous run's results for everything not downstream of it
@@ -100,6 +103,7 @@ export function createRun(args: CreateRunArgs): Decision<RunState> {
   }
   const state: RunState = {
     runId: args.runId,
+    namespace: args.namespace ?? DEFAULT_NAMESPACE,
     workflow: args.spec.name,
     version: args.version,
     spec: args.spec,

@@ -94,6 +94,8 @@ export interface RunState {
   finishedAt?: Millis;
   deadlineAt?: Millis;
   correlationId?: string;
+  /** The namespace the run belongs to (carried on its lifecycle events). */
+  namespace: string;
   /** Bumped on every decided event; the store uses it for optimistic concurrency. */
   seq: number;
 }

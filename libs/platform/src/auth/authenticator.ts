@@ -1,7 +1,9 @@
-import { ApiError } from '../http/api.errors';
+import { DEFAULT_NAMESPACE } from '@weft/contracts';
 import { apiKeyId, apiKeyMatches } from './api-key.util';
 import type { SqlApiKeyRepository } from './api-key.repository';
 import type { Caller } from './caller';
+
+export { DEFAULT_NAMESPACE };
 
 export interface AuthOptions {
   /**
@@ -11,7 +13,16 @@ export interface AuthOptions {
   anonymous: boolean;
 }
 
-export const DEFAULT_NAMESPACE = 'default';
+/** A request without a valid API key: every service answers it 401 `UNAUTHORIZED` (see ProblemDetailsFilter). */
+export class UnauthorizedError extends Error {
+  readonly code = 'UNAUTHORIZED';
+  readonly status = 401;
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnauthorizedError';
+  }
+}
 
 /** `Authorization: Bearer <key>` -> the caller's namespace; 401 for a missing (unless anonymous), unknown, wrong or revoked key. */
 export class Authenticator {
@@ -27,15 +38,15 @@ export class Authenticator {
   async authenticate(authorization: string | undefined): Promise<Caller> {
     if (authorization === undefined || authorization.trim() === '') {
       if (this.options.anonymous) return { namespace: DEFAULT_NAMESPACE, keyId: null };
-      throw new ApiError('UNAUTHORIZED', 'an API key is required: send Authorization: Bearer <key> (create one with `weft keys create`)');
+      throw new UnauthorizedError('an API key is required: send Authorization: Bearer <key> (create one with `weft keys create`)');
     }
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    if (!match) throw new ApiError('UNAUTHORIZED', 'the Authorization header must be "Bearer <key>"');
+    if (!match) throw new UnauthorizedError('the Authorization header must be "Bearer <key>"');
     const key = match[1];
     const id = apiKeyId(key);
     const record = id === undefined ? undefined : await this.keys.find(id);
     // One answer for every way a key can be wrong: no hint which part was.
-    if (!record || record.revokedAt !== null || !apiKeyMatches(key, record.hash)) throw new ApiError('UNAUTHORIZED', 'the API key is not valid');
+    if (!record || record.revokedAt !== null || !apiKeyMatches(key, record.hash)) throw new UnauthorizedError('the API key is not valid');
     return { namespace: record.namespace, keyId: record.id };
   }
 }

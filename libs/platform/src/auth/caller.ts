@@ -11,10 +11,13 @@ const callers = new WeakMap<IncomingMessage, Caller>();
 
 export const setCaller = (request: IncomingMessage, caller: Caller): void => void callers.set(request, caller);
 
-/** The caller the gate middleware authenticated; a route it did not guard has none (a bug, so it throws). */
+/** The caller already authenticated for this request, if any (two gates in one app authenticate once). */
+export const knownCaller = (request: IncomingMessage): Caller | undefined => callers.get(request);
+
+/** The caller a gate middleware authenticated; a route no gate covers has none (a wiring bug, so it throws: fail closed). */
 export function callerOf(request: IncomingMessage): Caller {
   const caller = callers.get(request);
-  if (!caller) throw new Error(`no authenticated caller for ${request.method ?? ''} ${request.url ?? ''}: is the route outside /v1?`);
+  if (!caller) throw new Error(`no authenticated caller for ${request.method ?? ''} ${request.url ?? ''}: no API-key gate covers this route`);
   return caller;
 }
 

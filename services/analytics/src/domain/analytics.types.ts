@@ -10,6 +10,8 @@ export type RunCounter = (typeof RUN_COUNTERS)[number];
 export type AggregateDelta =
   | {
       kind: 'step';
+      /** The run's namespace (events of older producers carry none: `default`). */
+      namespace: string;
       workflow: string;
       stepId: string;
       bucket: number;
@@ -23,6 +25,7 @@ export type AggregateDelta =
     }
   | {
       kind: 'run';
+      namespace: string;
       workflow: string;
       bucket: number;
       counter: RunCounter;
@@ -32,6 +35,8 @@ export type AggregateDelta =
 
 /** A query window: epoch ms, `since` rounded down to its hour, `until` exclusive. */
 export interface InsightWindow {
+  /** Only this namespace's runs (the HTTP API always sets the caller's). Absent: every namespace, summed by workflow name. */
+  namespace?: string;
   workflow?: string;
   since: number;
   until: number;

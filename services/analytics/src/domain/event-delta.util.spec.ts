@@ -31,7 +31,12 @@ describe('deltaFor', () => {
       [{ type: 'step.canceled', status: 'canceled', stepId: 'a' }, { kind: 'step', counter: 'canceled' }],
       [{ type: 'step.timed_out', status: 'running', stepId: 'a' }, { kind: 'step', counter: 'timedOut' }],
     ];
-    for (const [fields, expected] of counted) expect(deltaFor(event(fields))).toEqual({ workflow: 'etl', bucket: HOUR, ...(expected as object), ...((expected as { kind: string }).kind === 'step' && { stepId: 'a' }) });
+    for (const [fields, expected] of counted) expect(deltaFor(event(fields))).toEqual({ namespace: 'default', workflow: 'etl', bucket: HOUR, ...(expected as object), ...((expected as { kind: string }).kind === 'step' && { stepId: 'a' }) });
+  });
+
+  it('keeps the run\'s namespace (default for events of producers that sent none)', () => {
+    expect(deltaFor(event({ type: 'run.completed', status: 'completed', namespace: 'team-b' }))).toMatchObject({ namespace: 'team-b', workflow: 'etl' });
+    expect(deltaFor(event({ type: 'step.failed', status: 'failed', stepId: 'a', namespace: 'team-b' }))).toMatchObject({ namespace: 'team-b', stepId: 'a' });
   });
 
   it('counts nothing for queued, started, waiting and review events', () => {

@@ -1,4 +1,4 @@
-import type { LifecycleEvent } from '@weft/contracts';
+import { DEFAULT_NAMESPACE, type LifecycleEvent } from '@weft/contracts';
 import { AnalyticsError } from './analytics.errors';
 import type { AggregateDelta, RunCounter, StepCounter } from './analytics.types';
 
@@ -16,8 +16,10 @@ export function deltaFor(event: LifecycleEvent): AggregateDelta | undefined {
   const at = Date.parse(event.at);
   if (Number.isNaN(at)) throw new AnalyticsError('INVALID_EVENT', `event ${event.eventId}: "at" is not a time (${JSON.stringify(event.at)})`);
   const bucket = hourOf(at);
+  const namespace = event.namespace ?? DEFAULT_NAMESPACE;
   const run = (counter: RunCounter, durationMs?: number): AggregateDelta => ({
     kind: 'run',
+    namespace,
     workflow: event.workflow,
     bucket,
     counter,
@@ -25,7 +27,7 @@ export function deltaFor(event: LifecycleEvent): AggregateDelta | undefined {
   });
   const step = (counter: StepCounter, extra: Partial<Extract<AggregateDelta, { kind: 'step' }>> = {}): AggregateDelta => {
     if (event.stepId === undefined || event.stepId === '') throw new AnalyticsError('INVALID_EVENT', `event ${event.eventId}: ${event.type} without a stepId`);
-    return { kind: 'step', workflow: event.workflow, stepId: event.stepId, bucket, counter, ...extra };
+    return { kind: 'step', namespace, workflow: event.workflow, stepId: event.stepId, bucket, counter, ...extra };
   };
   const duration = validDuration(event);
   switch (event.type) {

@@ -71,7 +71,12 @@ function checked(query: InsightQuery): InsightWindow {
   if (!Number.isFinite(query.since) || !Number.isFinite(query.until)) throw new AnalyticsError('INVALID_QUERY', 'since and until must be times');
   if (query.since >= query.until) throw new AnalyticsError('INVALID_QUERY', `since (${new Date(query.since).toISOString()}) must be before until (${new Date(query.until).toISOString()})`);
   if (query.until - query.since > MAX_WINDOW_MS) throw new AnalyticsError('INVALID_QUERY', 'the window may span at most 400 days');
-  return { since: query.since, until: query.until, ...(query.workflow !== undefined && { workflow: query.workflow }) };
+  return {
+    since: query.since,
+    until: query.until,
+    ...(query.namespace !== undefined && { namespace: query.namespace }),
+    ...(query.workflow !== undefined && { workflow: query.workflow }),
+  };
 }
 
 const echo = (window: InsightWindow): WindowEcho => ({

@@ -3,12 +3,13 @@ import { RunHourlyEntity } from './entities/run-hourly.entity';
 import { StepErrorEntity } from './entities/step-error.entity';
 import { StepHourlyEntity } from './entities/step-hourly.entity';
 import { AnalyticsSchema1795300000100 } from './migrations/1795300000100-analytics-schema.migration';
+import { AnalyticsNamespaces1795600000100 } from './migrations/1795600000100-analytics-namespaces.migration';
 
 /** The analytics tables, for `createDataSource`. */
 export const ANALYTICS_ENTITIES = [ProcessedEventEntity, StepHourlyEntity, StepErrorEntity, RunHourlyEntity];
 
 /** Oldest first. Append new migrations; never edit an applied one. */
-export const ANALYTICS_MIGRATIONS = [AnalyticsSchema1795300000100];
+export const ANALYTICS_MIGRATIONS = [AnalyticsSchema1795300000100, AnalyticsNamespaces1795600000100];
 
 /** Analytics' own bookkeeping table, so services sharing a database do not see each other's migrations. */
 export const ANALYTICS_MIGRATIONS_TABLE = 'analytics_migrations';

@@ -74,7 +74,7 @@ export function describeSqlAnalyticsStore(name: string, open: () => Promise<Anal
     });
 
     it('refuses data PostgreSQL can never store, with an error the consumer treats as terminal', async () => {
-      const failure: unknown = await store.apply('nul', { kind: 'run', workflow: 'bad \u0000 name', bucket: T10, counter: 'started' }).then(
+      const failure: unknown = await store.apply('nul', { kind: 'run', namespace: 'default', workflow: 'bad \u0000 name', bucket: T10, counter: 'started' }).then(
         () => undefined,
         (error: unknown) => error,
       );

@@ -52,18 +52,18 @@ export class SqlAnalyticsStore implements AnalyticsStore {
               `WITH fresh AS (
                  INSERT INTO analytics_processed_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING 1
                ), step AS (
-                 INSERT INTO analytics_step_hourly AS t (workflow, step_id, bucket, ${STEP_COLUMN[delta.counter]}, duration_count, duration_sum_ms,
+                 INSERT INTO analytics_step_hourly AS t (namespace, workflow, step_id, bucket, ${STEP_COLUMN[delta.counter]}, duration_count, duration_sum_ms,
                                                         duration_min_ms, duration_max_ms, duration_hist, last_failed_at)
-                 SELECT $2, $3, $4::timestamptz, 1, $5, $6, $7, $7, $8::jsonb, $9::timestamptz FROM fresh
-                 ON CONFLICT (workflow, step_id, bucket) DO UPDATE SET
+                 SELECT $14, $2, $3, $4::timestamptz, 1, $5, $6, $7, $7, $8::jsonb, $9::timestamptz FROM fresh
+                 ON CONFLICT (namespace, workflow, step_id, bucket) DO UPDATE SET
                    ${STEP_COLUMN[delta.counter]} = t.${STEP_COLUMN[delta.counter]} + 1,
                    ${durationMerge('t', '$10')},
                    last_failed_at = GREATEST(t.last_failed_at, excluded.last_failed_at)
                  RETURNING 1
                ), error AS (
-                 INSERT INTO analytics_step_errors AS e (workflow, step_id, bucket, code, failures, retries)
-                 SELECT $2, $3, $4::timestamptz, $11, $12, $13 FROM fresh WHERE $11::text IS NOT NULL
-                 ON CONFLICT (workflow, step_id, bucket, code) DO UPDATE SET
+                 INSERT INTO analytics_step_errors AS e (namespace, workflow, step_id, bucket, code, failures, retries)
+                 SELECT $14, $2, $3, $4::timestamptz, $11, $12, $13 FROM fresh WHERE $11::text IS NOT NULL
+                 ON CONFLICT (namespace, workflow, step_id, bucket, code) DO UPDATE SET
                    failures = e.failures + excluded.failures, retries = e.retries + excluded.retries
                  RETURNING 1
                )
@@ -82,22 +82,23 @@ export class SqlAnalyticsStore implements AnalyticsStore {
                 delta.error?.code ?? null,
                 delta.error?.final === true ? 1 : 0,
                 delta.error !== undefined && !delta.error.final ? 1 : 0,
+                delta.namespace,
               ],
             )
           : await this.dataSource.query(
               `WITH fresh AS (
                  INSERT INTO analytics_processed_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING 1
                ), run AS (
-                 INSERT INTO analytics_run_hourly AS t (workflow, bucket, ${RUN_COLUMN[delta.counter]}, duration_count, duration_sum_ms,
+                 INSERT INTO analytics_run_hourly AS t (namespace, workflow, bucket, ${RUN_COLUMN[delta.counter]}, duration_count, duration_sum_ms,
                                                        duration_min_ms, duration_max_ms, duration_hist)
-                 SELECT $2, $3::timestamptz, 1, $4, $5, $6, $6, $7::jsonb FROM fresh
-                 ON CONFLICT (workflow, bucket) DO UPDATE SET
+                 SELECT $9, $2, $3::timestamptz, 1, $4, $5, $6, $6, $7::jsonb FROM fresh
+                 ON CONFLICT (namespace, workflow, bucket) DO UPDATE SET
                    ${RUN_COLUMN[delta.counter]} = t.${RUN_COLUMN[delta.counter]} + 1,
                    ${durationMerge('t', '$8')}
                  RETURNING 1
                )
                SELECT (SELECT count(*) FROM fresh)::int AS applied`,
-              [eventId, delta.workflow, iso(delta.bucket), duration === undefined ? 0 : 1, duration ?? 0, duration ?? null, hist, k],
+              [eventId, delta.workflow, iso(delta.bucket), duration === undefined ? 0 : 1, duration ?? 0, duration ?? null, hist, k, delta.namespace],
             );
       return { applied: (rows[0]?.applied ?? 0) > 0 };
     });
@@ -282,6 +283,7 @@ interface StepTotalsSql {
 function windowFilter(window: InsightWindow): { where: string; params: unknown[] } {
   const params: unknown[] = [iso(hourOf(window.since)), iso(window.until)];
   let where = 'bucket >= $1::timestamptz AND bucket < $2::timestamptz';
+  if (window.namespace !== undefined) where += ` AND namespace = $${params.push(window.namespace)}`;
   if (window.workflow !== undefined) where += ` AND workflow = $${params.push(window.workflow)}`;
   return { where, params };
 }

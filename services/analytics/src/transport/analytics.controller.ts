@@ -1,10 +1,14 @@
 import { Controller, Get, Inject, Query, UseFilters } from '@nestjs/common';
+import { type Caller, CallerOf } from '@weft/platform';
 import type { DurationTrend, Hotspot, InsightSummary, StepStats } from '../domain/analytics.types';
-import { InsightsQueries, type WindowEcho } from '../domain/insights-queries.usecase';
+import { type InsightQuery, InsightsQueries, type WindowEcho } from '../domain/insights-queries.usecase';
 import { AnalyticsProblemFilter } from './problem-details.filter';
 import { parseInsightQuery, type RawQuery } from './query-params.util';
 
-/** Insights under /v1: a summary, failure hotspots, the duration trend, per-step figures. */
+/**
+ * Insights under /v1: a summary, failure hotspots, the duration trend, per-step figures,
+ * always of the caller's namespace (an API-key gate sets the caller; see AnalyticsModule's `auth`).
+ */
 @Controller('v1/insights')
 @UseFilters(AnalyticsProblemFilter)
 export class AnalyticsController {
@@ -12,25 +16,29 @@ export class AnalyticsController {
 
   /** `?workflow=&since=24h&until=&window=` */
   @Get()
-  async summary(@Query() raw: RawQuery): Promise<InsightSummary> {
-    return this.queries.summary(parseInsightQuery(raw, await this.queries.now()));
+  async summary(@CallerOf() caller: Caller, @Query() raw: RawQuery): Promise<InsightSummary> {
+    return this.queries.summary(await this.query(caller, raw));
   }
 
   /** `?workflow=&since=&until=&limit=10` */
   @Get('hotspots')
-  async hotspots(@Query() raw: RawQuery): Promise<{ window: WindowEcho; hotspots: Hotspot[] }> {
-    return this.queries.hotspots(parseInsightQuery(raw, await this.queries.now()));
+  async hotspots(@CallerOf() caller: Caller, @Query() raw: RawQuery): Promise<{ window: WindowEcho; hotspots: Hotspot[] }> {
+    return this.queries.hotspots(await this.query(caller, raw));
   }
 
   /** `?workflow=&since=&until=&window=3&granularity=hour|day` */
   @Get('trends')
-  async trends(@Query() raw: RawQuery): Promise<{ window: WindowEcho; trend: DurationTrend }> {
-    return this.queries.trend(parseInsightQuery(raw, await this.queries.now()));
+  async trends(@CallerOf() caller: Caller, @Query() raw: RawQuery): Promise<{ window: WindowEcho; trend: DurationTrend }> {
+    return this.queries.trend(await this.query(caller, raw));
   }
 
   /** `?workflow=&since=&until=` */
   @Get('steps')
-  async steps(@Query() raw: RawQuery): Promise<{ window: WindowEcho; steps: StepStats[] }> {
-    return this.queries.steps(parseInsightQuery(raw, await this.queries.now()));
+  async steps(@CallerOf() caller: Caller, @Query() raw: RawQuery): Promise<{ window: WindowEcho; steps: StepStats[] }> {
+    return this.queries.steps(await this.query(caller, raw));
+  }
+
+  private async query(caller: Caller, raw: RawQuery): Promise<InsightQuery> {
+    return { ...parseInsightQuery(raw, await this.queries.now()), namespace: caller.namespace };
   }
 }

@@ -1,11 +1,13 @@
 import type { Headers } from '@weft/bus';
-import type { LifecycleEvent } from '@weft/contracts';
+import { DEFAULT_NAMESPACE, type LifecycleEvent } from '@weft/contracts';
 import { JournalError } from './journal.errors';
 import type { JournalEntry } from './journal.types';
 
 /** A journal entry about to be written, with the output of a completed step set aside for its checkpoint. */
 export interface NewJournalEntry {
   entry: JournalEntry;
+  /** The run's namespace (events of older producers carry none: `default`). */
+  namespace: string;
   /** Present for step.completed: the checkpoint's output (undefined output becomes null). */
   checkpointOutput?: unknown;
 }
@@ -69,7 +71,8 @@ export function toJournalEntry(event: LifecycleEvent, headers: Headers = {}): Ne
     seq,
     index,
   };
-  return completed ? { entry, checkpointOutput: checkpointOutput ?? null } : { entry };
+  const namespace = event.namespace ?? DEFAULT_NAMESPACE;
+  return completed ? { entry, namespace, checkpointOutput: checkpointOutput ?? null } : { entry, namespace };
 }
 
 /** Total order of a run's events: time, then the scheduler's decision sequence, then the event id. */

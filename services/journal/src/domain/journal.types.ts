@@ -44,7 +44,12 @@ export interface Checkpoint {
 }
 
 /** Journal queries across runs. Times are epoch ms; `since` inclusive, `until` exclusive. */
+/** Whose entries a query reads: one namespace, or null for every namespace (operators' local tools, never the HTTP API). */
+export type NamespaceScope = string | null;
+
 export interface EventQuery {
+  /** Only entries of runs of this namespace (the HTTP API always sets the caller's). Absent: every namespace. */
+  namespace?: string;
   runId?: string;
   workflow?: string;
   types?: readonly LifecycleEventType[];

@@ -38,15 +38,15 @@ export class SqlJournalStore implements JournalStore {
 
   constructor(readonly dataSource: DataSource) {}
 
-  record({ entry, checkpointOutput }: NewJournalEntry): Promise<{ recorded: boolean }> {
+  record({ entry, namespace, checkpointOutput }: NewJournalEntry): Promise<{ recorded: boolean }> {
     return this.track(() =>
       withTransaction(this.dataSource, async (tx) => {
         const checkpoint = entry.type === 'step.completed' && entry.stepId !== null;
         if (checkpoint) await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`weft.journal.checkpoints:${entry.runId}`]);
         const inserted: { id: string }[] = await tx.query(
           `INSERT INTO journal_entries (event_id, run_id, workflow, version, step_id, attempt, type, status, at, seq, idx,
-                                        duration_ms, error, correlation_id, trace_id, data)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::timestamptz, $10, $11, $12, $13::jsonb, $14, $15, $16::jsonb)
+                                        duration_ms, error, correlation_id, trace_id, data, namespace)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::timestamptz, $10, $11, $12, $13::jsonb, $14, $15, $16::jsonb, $17)
            ON CONFLICT (event_id) DO NOTHING
            RETURNING id::text AS id`,
           [
@@ -66,18 +66,22 @@ export class SqlJournalStore implements JournalStore {
             entry.correlationId,
             entry.traceId,
             jsonOrNull(entry.data),
+            namespace,
           ],
         );
         if (inserted.length === 0) return { recorded: false };
-        if (checkpoint && entry.stepId !== null) await this.writeCheckpoint(tx, entry, entry.stepId, checkpointOutput ?? null);
+        if (checkpoint && entry.stepId !== null) await this.writeCheckpoint(tx, entry, namespace, entry.stepId, checkpointOutput ?? null);
         return { recorded: true };
       }),
     );
   }
 
-  runEvents(runId: string): Promise<JournalEntry[]> {
+  runEvents(runId: string, namespace?: string): Promise<JournalEntry[]> {
     return this.track(async () => {
-      const rows: EntryRow[] = await this.dataSource.query(`SELECT ${ENTRY_COLUMNS} FROM journal_entries WHERE run_id = $1 ORDER BY at, seq, idx, event_id COLLATE "C"`, [runId]);
+      const rows: EntryRow[] = await this.dataSource.query(
+        `SELECT ${ENTRY_COLUMNS} FROM journal_entries WHERE run_id = $1 AND ($2::text IS NULL OR namespace = $2) ORDER BY at, seq, idx, event_id COLLATE "C"`,
+        [runId, namespace ?? null],
+      );
       return rows.map(rowToEntry);
     });
   }
@@ -89,6 +93,7 @@ export class SqlJournalStore implements JournalStore {
       const params: unknown[] = [];
       const param = (value: unknown) => `$${params.push(value)}`;
       const where: string[] = [];
+      if (query.namespace !== undefined) where.push(`namespace = ${param(query.namespace)}`);
       if (query.runId !== undefined) where.push(`run_id = ${param(query.runId)}`);
       if (query.workflow !== undefined) where.push(`workflow = ${param(query.workflow)}`);
       if (query.types !== undefined && query.types.length > 0) where.push(`type IN (SELECT jsonb_array_elements_text(${param(JSON.stringify(query.types))}::jsonb))`);
@@ -111,22 +116,22 @@ export class SqlJournalStore implements JournalStore {
     });
   }
 
-  checkpoints(runId: string): Promise<Checkpoint[]> {
+  checkpoints(runId: string, namespace?: string): Promise<Checkpoint[]> {
     return this.track(async () => {
       const rows: CheckpointRow[] = await this.dataSource.query(
-        `SELECT ${CHECKPOINT_COLUMNS} FROM journal_checkpoints WHERE run_id = $1 ORDER BY at, seq, idx, event_id COLLATE "C"`,
-        [runId],
+        `SELECT ${CHECKPOINT_COLUMNS} FROM journal_checkpoints WHERE run_id = $1 AND ($2::text IS NULL OR namespace = $2) ORDER BY at, seq, idx, event_id COLLATE "C"`,
+        [runId, namespace ?? null],
       );
       return rows.map(rowToCheckpoint);
     });
   }
 
-  checkpoint(runId: string, stepId: string): Promise<Checkpoint | undefined> {
+  checkpoint(runId: string, stepId: string, namespace?: string): Promise<Checkpoint | undefined> {
     return this.track(async () => {
-      const rows: CheckpointRow[] = await this.dataSource.query(`SELECT ${CHECKPOINT_COLUMNS} FROM journal_checkpoints WHERE run_id = $1 AND step_id = $2`, [
-        runId,
-        stepId,
-      ]);
+      const rows: CheckpointRow[] = await this.dataSource.query(
+        `SELECT ${CHECKPOINT_COLUMNS} FROM journal_checkpoints WHERE run_id = $1 AND step_id = $2 AND ($3::text IS NULL OR namespace = $3)`,
+        [runId, stepId, namespace ?? null],
+      );
       const row = rows[0];
       return row === undefined ? undefined : rowToCheckpoint(row);
     });
@@ -148,7 +153,7 @@ export class SqlJournalStore implements JournalStore {
     return this.inFlight.close();
   }
 
-  private async writeCheckpoint(tx: Sql, entry: JournalEntry, stepId: string, output: unknown): Promise<void> {
+  private async writeCheckpoint(tx: Sql, entry: JournalEntry, namespace: string, stepId: string, output: unknown): Promise<void> {
     const position = [entry.runId, entry.at, entry.seq, entry.index, entry.eventId];
     const earlier: { step_id: string; output: unknown }[] = await tx.query(
       `SELECT step_id, output FROM journal_checkpoints
@@ -162,11 +167,11 @@ export class SqlJournalStore implements JournalStore {
     );
     // One checkpoint per step: a completed step is never run again (run.retry keeps it).
     const written: unknown[] = await tx.query(
-      `INSERT INTO journal_checkpoints (run_id, step_id, workflow, version, attempt, event_id, at, seq, idx, output, state)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8, $9, $10::jsonb, $11::jsonb)
+      `INSERT INTO journal_checkpoints (run_id, step_id, workflow, version, attempt, event_id, at, seq, idx, output, state, namespace)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8, $9, $10::jsonb, $11::jsonb, $12)
        ON CONFLICT (run_id, step_id) DO NOTHING
        RETURNING 1`,
-      [entry.runId, stepId, entry.workflow, entry.version, entry.attempt, entry.eventId, entry.at, entry.seq, entry.index, JSON.stringify(output), JSON.stringify(state)],
+      [entry.runId, stepId, entry.workflow, entry.version, entry.attempt, entry.eventId, entry.at, entry.seq, entry.index, JSON.stringify(output), JSON.stringify(state), namespace],
     );
     if (written.length === 0) return;
     // Checkpoints journaled before this one but later in the run's order did not know this output yet.

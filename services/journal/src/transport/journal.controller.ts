@@ -1,11 +1,16 @@
 import { Controller, Get, Inject, Param, Query, UseFilters } from '@nestjs/common';
+import { type Caller, CallerOf } from '@weft/platform';
 import { JournalQueries } from '../domain/journal-queries.usecase';
 import type { Checkpoint, EventPage, RunHistory, RunReconstruction } from '../domain/journal.types';
 import { JOURNAL_CLOCK, type JournalClock } from '../ports/journal-clock.port';
 import { JournalProblemFilter } from './problem-details.filter';
 import { needsNow, parseEventQuery, type RawQuery } from './query-params.util';
 
-/** The journal's HTTP face under /v1: a run's history, events, checkpoints and reconstruction; events across runs. */
+/**
+ * The journal's HTTP face under /v1: a run's history, events, checkpoints and
+ * reconstruction; events across runs. Every answer is confined to the caller's
+ * namespace (an API-key gate sets the caller; see JournalModule's `auth`).
+ */
 @Controller('v1')
 @UseFilters(JournalProblemFilter)
 export class JournalController {
@@ -15,34 +20,34 @@ export class JournalController {
   ) {}
 
   @Get('runs/:id/history')
-  history(@Param('id') runId: string): Promise<RunHistory> {
-    return this.queries.history(runId);
+  history(@CallerOf() caller: Caller, @Param('id') runId: string): Promise<RunHistory> {
+    return this.queries.history(runId, caller.namespace);
   }
 
   @Get('runs/:id/events')
-  async runEvents(@Param('id') runId: string, @Query() raw: RawQuery): Promise<EventPage> {
-    return this.queries.runEvents(runId, parseEventQuery(raw, await this.now(raw), { workflow: false, runId: false }));
+  async runEvents(@CallerOf() caller: Caller, @Param('id') runId: string, @Query() raw: RawQuery): Promise<EventPage> {
+    return this.queries.runEvents(runId, caller.namespace, parseEventQuery(raw, await this.now(raw), { workflow: false, runId: false }));
   }
 
   @Get('runs/:id/checkpoints')
-  checkpoints(@Param('id') runId: string): Promise<Checkpoint[]> {
-    return this.queries.checkpoints(runId);
+  checkpoints(@CallerOf() caller: Caller, @Param('id') runId: string): Promise<Checkpoint[]> {
+    return this.queries.checkpoints(runId, caller.namespace);
   }
 
   @Get('runs/:id/checkpoints/:stepId')
-  checkpoint(@Param('id') runId: string, @Param('stepId') stepId: string): Promise<Checkpoint> {
-    return this.queries.checkpoint(runId, stepId);
+  checkpoint(@CallerOf() caller: Caller, @Param('id') runId: string, @Param('stepId') stepId: string): Promise<Checkpoint> {
+    return this.queries.checkpoint(runId, stepId, caller.namespace);
   }
 
   @Get('runs/:id/reconstruct')
-  reconstruct(@Param('id') runId: string): Promise<RunReconstruction> {
-    return this.queries.reconstruct(runId);
+  reconstruct(@CallerOf() caller: Caller, @Param('id') runId: string): Promise<RunReconstruction> {
+    return this.queries.reconstruct(runId, caller.namespace);
   }
 
-  /** Events across runs: `?workflow=&type=&since=&until=&runId=&limit=&after=`. */
+  /** Events across the caller's runs: `?workflow=&type=&since=&until=&runId=&limit=&after=`. */
   @Get('events')
-  async events(@Query() raw: RawQuery): Promise<EventPage> {
-    return this.queries.events(parseEventQuery(raw, await this.now(raw), { workflow: true, runId: true }));
+  async events(@CallerOf() caller: Caller, @Query() raw: RawQuery): Promise<EventPage> {
+    return this.queries.events(parseEventQuery(raw, await this.now(raw), { workflow: true, runId: true }), caller.namespace);
   }
 
   private async now(raw: RawQuery): Promise<number> {

@@ -11,13 +11,12 @@ import {
 } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { Bus } from '@weft/bus';
+import { type AuthOptions, Authenticator, SqlApiKeyRepository } from '@weft/platform';
 import { type ActionDefinition, announcedAction, builtinActions } from '@weft/worker';
 import type { DataSource } from 'typeorm';
 import { Scheduler } from '../domain/scheduler';
 import type { RunStore } from '../ports/run-store.port';
 import { SqlWorkflowRepository, StoredWorkflowCatalog, WorkflowsUseCase } from '../workflows';
-import { SqlApiKeyRepository } from './auth/api-key.repository';
-import { type AuthOptions, Authenticator } from './auth/authenticator';
 import { CatalogController } from './catalog.controller';
 import { ActionCatalog } from './catalog/action-catalog';
 import { noTemplates, TEMPLATES, type TemplateSource } from './catalog/templates';

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { Body, Controller, Delete, Get, Inject, Param, Post, Res } from '@nestjs/common';
-import { type Caller, CallerOf } from './auth/caller';
+import { type Caller, CallerOf } from '@weft/platform';
 import { parse, sendJson } from './http/http.util';
 import { ApiKeysUseCase } from './keys/api-keys.usecase';
 import { ROUTES as R } from './openapi/routes';

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { type Caller, CallerOf } from './auth/caller';
+import { type Caller, CallerOf } from '@weft/platform';
 import { header, parse, sendJson } from './http/http.util';
 import { ROUTES as R } from './openapi/routes';
 import { RunControlUseCase } from './runs/run-control.usecase';

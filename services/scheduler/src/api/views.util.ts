@@ -1,5 +1,5 @@
 import type { RunState, StepError } from '@weft/core';
-import type { ApiKeyRecord } from './auth/api-key.repository';
+import type { ApiKeyRecord } from '@weft/platform';
 import type { RunLink, RunListing } from './runs/run-directory.repository';
 import type { VersionRecord, VersionWithSpec, WorkflowRecord } from '../workflows';
 import type { ApiKeyView, DraftView, RunSummaryView, RunView, StepView, VersionDetailView, VersionView, WorkflowView } from './api.schemas';

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Body, Controller, Delete, Get, Inject, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import { WorkflowsUseCase } from '../workflows';
-import { type Caller, CallerOf } from './auth/caller';
+import { type Caller, CallerOf } from '@weft/platform';
 import { etag, header, ifMatchRevision, parse, sendEmpty, sendJson } from './http/http.util';
 import { ROUTES as R } from './openapi/routes';
 import { RunResponder } from './runs/run-responder';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Bus, Delivery, Subscription } from '@weft/bus';
-import { type RunRequested, type Subject, SUBJECTS } from '@weft/contracts';
+import { DEFAULT_NAMESPACE, type RunRequested, type Subject, SUBJECTS } from '@weft/contracts';
 import {
   createRun,
   type CreateRunArgs,
@@ -133,7 +133,7 @@ export class Scheduler {
   /** Starts a run (idempotent by key within its namespace). Throws RunRejectedError for requests that can never run. */
   async startRun(request: RunRequested, options: StartRunOptions = {}): Promise<{ runId: string; created: boolean }> {
     const runId = request.runId ?? randomUUID();
-    const namespace = options.namespace ?? request.namespace;
+    const namespace = options.namespace ?? request.namespace ?? DEFAULT_NAMESPACE;
     // The run's root span: its context is stored with the run, and everything the run publishes descends from it.
     return inSpan(`run.start ${request.workflow}`, { attributes: { 'weft.run.id': runId, 'weft.workflow': request.workflow } }, async (span) => {
       const { spec, version, inputs } = await inSpan('run.validate', {}, async () => {
@@ -146,7 +146,7 @@ export class Scheduler {
       const trace = carrierOf(span);
       const result = await inSpan('run.persist', {}, () =>
         this.store.createRun(request.idempotencyKey, (now) => {
-          const created = createRun({ runId, spec, version, inputs, at: now, correlationId: request.correlationId, reuse: options.reuse });
+          const created = createRun({ runId, spec, version, inputs, at: now, correlationId: request.correlationId, namespace, reuse: options.reuse });
           const started = decide(withRunTraceContext(created.state, trace), { type: 'run.start', at: now }, this.decideOptions);
           const transition = toTransition(undefined, { state: started.state, commands: [...created.commands, ...started.commands] });
           if (!transition) throw new Error('createRun produced no transition');

@@ -59,6 +59,7 @@ export function toTransition(before: RunState | undefined, decision: Decision<Ru
           runId: state.runId,
           workflow: state.workflow,
           version: state.version,
+          namespace: state.namespace,
           status: event.status,
           at: new Date(event.at).toISOString(),
           ...(event.stepId !== undefined && { stepId: event.stepId }),

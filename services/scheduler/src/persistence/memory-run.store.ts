@@ -1,4 +1,5 @@
 import { type RunState, TERMINAL_RUN_STATUSES } from '@weft/core';
+import { DEFAULT_NAMESPACE } from '@weft/contracts';
 import {
   type CreateRunOptions,
   type LeaseRef,
@@ -10,6 +11,7 @@ import {
   type Transition,
   timerKey,
 } from '../ports/run-store.port';
+import { assertCreatedIn } from './run-store.errors';
 
 /**
  * A RunStore in process memory: embedded runs that need no durability, and tests.
@@ -31,10 +33,12 @@ export class MemoryRunStore implements RunStore {
 
   async createRun(idempotencyKey: string, build: (now: number) => Transition, options: CreateRunOptions = {}): Promise<{ runId: string; created: boolean }> {
     // Keys are unique per namespace.
-    const key = `${options.namespace ?? 'default'}\u0000${idempotencyKey}`;
+    const namespace = options.namespace ?? DEFAULT_NAMESPACE;
+    const key = `${namespace}\u0000${idempotencyKey}`;
     const existing = this.idempotency.get(key);
     if (existing) return { runId: existing, created: false };
     const transition = build(this.clock());
+    assertCreatedIn(transition.state, namespace);
     const runId = transition.state.runId;
     if (this.runs.has(runId)) return { runId, created: false };
     this.idempotency.set(key, runId);

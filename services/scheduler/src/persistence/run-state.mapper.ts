@@ -9,6 +9,7 @@ import type { AttemptRecord, PlannedStep, RunState, RunStatus, StepError, StepSt
 /** A runs row as selected by the store. */
 export interface RunRow {
   id: string;
+  namespace: string;
   workflow: string;
   version: string;
   status: string;
@@ -48,7 +49,7 @@ export interface StepRow {
 
 const RUN_FIELDS = new Set<string>([
   'runId', 'workflow', 'version', 'spec', 'plan', 'steps', 'status', 'inputs', 'outputs', 'error',
-  'createdAt', 'startedAt', 'finishedAt', 'deadlineAt', 'correlationId', 'seq',
+  'createdAt', 'startedAt', 'finishedAt', 'deadlineAt', 'correlationId', 'namespace', 'seq',
 ] satisfies (keyof RunState)[]);
 
 const STEP_FIELDS = new Set<string>([
@@ -60,6 +61,7 @@ const STEP_FIELDS = new Set<string>([
 export function runToJson(state: RunState): Record<string, unknown> {
   return {
     id: state.runId,
+    namespace: state.namespace,
     workflow: state.workflow,
     version: state.version,
     status: state.status,
@@ -103,6 +105,7 @@ export function rowToRun(row: RunRow, steps: readonly StepRow[]): RunState {
   const state: RunState = {
     ...row.extra,
     runId: row.id,
+    namespace: row.namespace,
     workflow: row.workflow,
     version: row.version,
     spec: row.spec,

@@ -117,11 +117,18 @@ export function describeRunStoreContract(name: string, make: () => Promise<RunSt
 
       it('keeps keys apart per namespace', async () => {
         const key = uniqueId('key');
-        const a = runningRun(uniqueId('run'));
-        const b = runningRun(uniqueId('run'));
+        const a = runningRun(uniqueId('run'), { namespace: 'team-a' });
+        const b = runningRun(uniqueId('run'), { namespace: 'team-b' });
         expect(await store.createRun(key, () => transition(a), { namespace: 'team-a' })).toEqual({ runId: a.runId, created: true });
         expect(await store.createRun(key, () => transition(b), { namespace: 'team-b' })).toEqual({ runId: b.runId, created: true });
-        expect(await store.createRun(key, () => transition(runningRun(uniqueId('run'))), { namespace: 'team-a' })).toEqual({ runId: a.runId, created: false });
+        expect(await store.createRun(key, () => transition(runningRun(uniqueId('run'), { namespace: 'team-a' })), { namespace: 'team-a' })).toEqual({ runId: a.runId, created: false });
+        expect((await store.getRun(b.runId))?.namespace).toBe('team-b');
+      });
+
+      it('refuses a run whose namespace is not the one it is created in, writing nothing', async () => {
+        const run = runningRun(uniqueId('run'), { namespace: 'team-a' });
+        await expect(store.createRun(uniqueId('key'), () => transition(run), { namespace: 'team-b' })).rejects.toThrow(/namespace team-a/);
+        expect(await store.getRun(run.runId)).toBeUndefined();
       });
 
       it('creates exactly one run when the same key races', async () => {

@@ -17,3 +17,8 @@ export class RunStoreError extends Error {
     this.name = 'RunStoreError';
   }
 }
+
+/** A run is created in the namespace its idempotency key is looked up in, and no other (a caller's bug otherwise). */
+export function assertCreatedIn(state: { runId: string; namespace: string }, namespace: string): void {
+  if (state.namespace !== namespace) throw new Error(`createRun: run ${state.runId} is of namespace ${state.namespace} but was created in ${namespace}`);
+}

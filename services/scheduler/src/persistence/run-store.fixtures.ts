@@ -80,6 +80,7 @@ export function runningRun(runId: string, overrides: Partial<RunState> = {}): Ru
   };
   return {
     runId,
+    namespace: 'default',
     workflow: 'data-pipeline',
     version: '3',
     spec: FIXTURE_SPEC,

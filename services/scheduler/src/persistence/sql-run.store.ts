@@ -1,4 +1,5 @@
 import { type RunState, type StepState, TERMINAL_RUN_STATUSES } from '@weft/core';
+import { DEFAULT_NAMESPACE } from '@weft/contracts';
 import {
   type DatabaseConfig,
   type PgliteDatabase,
@@ -21,7 +22,7 @@ import {
   timerKey,
   type UpdateRunOptions,
 } from '../ports/run-store.port';
-import { RunStoreError } from './run-store.errors';
+import { assertCreatedIn, RunStoreError } from './run-store.errors';
 import { type RunRow, type StepRow, iso, millis, rowToRun, runToJson, stepToJson } from './run-state.mapper';
 import { SCHEDULER_ENTITIES, SCHEDULER_MIGRATIONS, SCHEDULER_MIGRATIONS_TABLE } from './scheduler-schema';
 
@@ -63,7 +64,7 @@ const RELAXED_COMMIT = "SELECT set_config('synchronous_commit', 'off', true)";
 type Sql = Pick<EntityManager, 'query'>;
 
 const RUN_COLUMNS =
-  'id, workflow, version, status, inputs, outputs, error, spec, plan, extra, seq, correlation_id, created_at, started_at, finished_at, deadline_at';
+  'id, namespace, workflow, version, status, inputs, outputs, error, spec, plan, extra, seq, correlation_id, created_at, started_at, finished_at, deadline_at';
 const stepColumns = (alias: string) =>
   ['run_id', 'step_id', 'status', 'attempt', 'token', 'queued_at', 'started_at', 'finished_at', 'lease_expires_at', 'next_attempt_at', 'output', 'error', 'attempts', 'extra']
     .map((column) => `${alias}.${column}`)
@@ -102,7 +103,7 @@ export class SqlRunStore implements RunStore {
     readonly dataSource: DataSource,
     options: SqlRunStoreOptions = {},
   ) {
-    this.namespace = options.namespace ?? 'default';
+    this.namespace = options.namespace ?? DEFAULT_NAMESPACE;
     this.outboxClaimMs = options.outboxClaimMs ?? 15_000;
     this.stateCacheSize = options.stateCacheSize ?? 1000;
     this.relaxedLingerMs = options.relaxedLingerMs ?? 2;
@@ -125,6 +126,7 @@ export class SqlRunStore implements RunStore {
         const nowRows: { now: Date }[] = await tx.query('SELECT clock_timestamp() AS now');
         const transition = build(millis(nowRows[0].now));
         const { state } = transition;
+        assertCreatedIn(state, namespace);
         const inserted: { id: string }[] = await tx.query(
           `INSERT INTO runs (id, namespace, workflow, version, status, inputs, outputs, error, spec, plan, extra, seq,
                              idempotency_key, correlation_id, created_at, started_at, finished_at, deadline_at)

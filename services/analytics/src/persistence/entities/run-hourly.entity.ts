@@ -4,6 +4,10 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Entity({ name: 'analytics_run_hourly' })
 @Index('ix_analytics_run_hourly_bucket', ['bucket'])
 export class RunHourlyEntity {
+  /** The runs' namespace: readers see their own only. */
+  @PrimaryColumn({ type: 'text', default: 'default', primaryKeyConstraintName: 'pk_analytics_run_hourly' })
+  namespace!: string;
+
   @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'pk_analytics_run_hourly' })
   workflow!: string;
 

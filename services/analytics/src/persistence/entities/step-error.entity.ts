@@ -4,6 +4,10 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Entity({ name: 'analytics_step_errors' })
 @Index('ix_analytics_step_errors_bucket', ['bucket'])
 export class StepErrorEntity {
+  /** The runs' namespace: readers see their own only. */
+  @PrimaryColumn({ type: 'text', default: 'default', primaryKeyConstraintName: 'pk_analytics_step_errors' })
+  namespace!: string;
+
   @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'pk_analytics_step_errors' })
   workflow!: string;
 

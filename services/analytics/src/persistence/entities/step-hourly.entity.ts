@@ -4,6 +4,10 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Entity({ name: 'analytics_step_hourly' })
 @Index('ix_analytics_step_hourly_bucket', ['bucket'])
 export class StepHourlyEntity {
+  /** The runs' namespace: readers see their own only. */
+  @PrimaryColumn({ type: 'text', default: 'default', primaryKeyConstraintName: 'pk_analytics_step_hourly' })
+  namespace!: string;
+
   @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'pk_analytics_step_hourly' })
   workflow!: string;
 

@@ -38,6 +38,10 @@ export class CheckpointEntity {
   @Column({ type: 'jsonb' })
   state!: Record<string, unknown>;
 
+  /** The run's namespace: readers see their own only. */
+  @Column({ type: 'text', default: 'default' })
+  namespace!: string;
+
   @Column({ name: 'recorded_at', type: 'timestamptz', default: () => 'now()' })
   recordedAt!: Date;
 }

@@ -4,8 +4,9 @@ import { Column, Entity, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 @Entity({ name: 'journal_entries' })
 @Unique('uq_journal_entries_event_id', ['eventId'])
 @Index('ix_journal_entries_run', ['runId', 'at', 'seq', 'idx'])
-@Index('ix_journal_entries_workflow_at', ['workflow', 'at'])
-@Index('ix_journal_entries_type_at', ['type', 'at'])
+@Index('ix_journal_entries_namespace_workflow_at', ['namespace', 'workflow', 'at'])
+@Index('ix_journal_entries_namespace_type_at', ['namespace', 'type', 'at'])
+@Index('ix_journal_entries_namespace_at', ['namespace', 'at'])
 @Index('ix_journal_entries_at', ['at'])
 export class JournalEntryEntity {
   /** Arrival order; the last tie-breaker of the journal's order. */
@@ -61,6 +62,10 @@ export class JournalEntryEntity {
 
   @Column({ type: 'jsonb', nullable: true })
   data!: unknown;
+
+  /** The run's namespace: readers see their own only. */
+  @Column({ type: 'text', default: 'default' })
+  namespace!: string;
 
   @Column({ name: 'recorded_at', type: 'timestamptz', default: () => 'now()' })
   recordedAt!: Date;

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
-import { Authenticator } from '../auth/authenticator';
-import { setCaller } from '../auth/caller';
+import { Authenticator, knownCaller, setCaller } from '@weft/platform';
 import { RunAccess } from '../runs/run-access';
 import { ApiError } from './api.errors';
 import { header } from './http.util';
@@ -25,7 +24,7 @@ export class ApiGateMiddleware implements NestMiddleware<IncomingMessage, Server
 
   async use(request: IncomingMessage, _response: ServerResponse, next: (error?: unknown) => void): Promise<void> {
     try {
-      const caller = await this.authenticator.authenticate(header(request, 'authorization'));
+      const caller = knownCaller(request) ?? (await this.authenticator.authenticate(header(request, 'authorization')));
       setCaller(request, caller);
       if (BODY_METHODS.has(request.method ?? '') && hasBody(request)) {
         const type = header(request, 'content-type');

@@ -13,7 +13,6 @@ export interface FieldProblem {
 
 /** Stable codes of the API's own errors; each has one HTTP status. */
 export const API_ERROR_STATUS = {
-  UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   RUN_NOT_FOUND: 404,
   KEY_NOT_FOUND: 404,

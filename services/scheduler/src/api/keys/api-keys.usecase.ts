@@ -1,5 +1,4 @@
-import type { Caller } from '../auth/caller';
-import type { ApiKeyRecord, SqlApiKeyRepository } from '../auth/api-key.repository';
+import type { ApiKeyRecord, Caller, SqlApiKeyRepository } from '@weft/platform';
 import { ApiError } from '../http/api.errors';
 
 /**
