@@ -8,7 +8,7 @@ import type { Tracing } from '@weft/telemetry';
 import { openSqlRunStore } from './persistence';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiModule, eventsStreamOf, jetStreamGroupRemover, storedWorkflowCatalog, templatesFromDirectory } from './api';
+import { ApiModule, storedWorkflowCatalog, templatesFromDirectory } from './api';
 import { SchedulerModule } from './scheduler.module';
 
 /** The scheduler process once tracing is up (see main.ts): connects, migrates, serves until SIGTERM. */
@@ -55,7 +55,6 @@ export async function runScheduler(config: WeftConfig & { NATS_URL: string }, en
         scheduler,
         auth: { anonymous: false },
         ...(templatesDir !== undefined && { templates: templatesFromDirectory(templatesDir) }),
-        events: { removeGroup: jetStreamGroupRemover({ servers: config.NATS_URL.split(','), stream: eventsStreamOf(bus.streamNames()) }) },
         logger,
       }),
       HealthModule.forRoot([

@@ -6,7 +6,7 @@ import { type DatabaseConfig, databaseConfigFromEnv } from '@weft/db';
 import { ExecutorModule } from '@weft/executor';
 import { JournalModule, journalRetentionFromEnv, openJournalStore } from '@weft/journal';
 import { HealthModule, ShutdownModule, type WeftLogger } from '@weft/platform';
-import { ApiModule, eventsStreamOf, jetStreamGroupRemover, openSqlRunStore, type RunStore, SchedulerModule, storedWorkflowCatalog } from '@weft/scheduler';
+import { ApiModule, openSqlRunStore, type RunStore, SchedulerModule, storedWorkflowCatalog } from '@weft/scheduler';
 import { templates } from '@weft/sdk';
 import { type ActionDefinition, builtinActions } from '@weft/worker';
 
@@ -58,8 +58,6 @@ export async function composeDev(config: WeftConfig, env: NodeJS.ProcessEnv, act
     scheduler,
     auth: { anonymous },
     templates: () => templates.list().map((t) => ({ ...t, spec: templates.get(t.name) })),
-    ...(bus instanceof JetStreamBus &&
-      config.NATS_URL && { events: { removeGroup: jetStreamGroupRemover({ servers: config.NATS_URL.split(','), stream: eventsStreamOf(bus.streamNames()) }) } }),
     ...(logger && { logger }),
   });
 

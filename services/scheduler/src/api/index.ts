@@ -8,4 +8,3 @@ export { SqlApiKeyRepository, type ApiKeyRecord, apiKeyId, generateApiKey, hashA
 export { RunEventsHub, type RunEventsHubOptions } from './runs/run-events.hub';
 export { type TemplateSource, templatesFromDirectory, TemplatesDirectoryError } from './catalog/templates';
 export { MISSED_ANNOUNCEMENTS } from './catalog/action-catalog';
-export { eventsStreamOf, jetStreamGroupRemover } from './runs/jetstream-group.remover';

@@ -9,13 +9,6 @@ export interface RunEventsHubOptions {
    * must see every event). @default `api-events-<host>-<pid>-<random>`
    */
   group?: string;
-  /**
-   * Called with the group once the hub stopped. No longer needed: the group is a live one
-   * (`startAt: 'new'`), which the bus deletes when the hub drains it and the broker deletes
-   * by itself when the process dies. Kept for callers that still pass a remover.
-   * @deprecated
-   */
-  removeGroup?: (group: string) => Promise<void>;
   /** Events this process handles at once. @default 256 */
   concurrency?: number;
 }
@@ -69,7 +62,6 @@ export class RunEventsHub {
     this.subscription = undefined;
     await subscription?.drain();
     this.watchers.clear();
-    if (subscription) await this.options.removeGroup?.(this.group);
   }
 
   /** Calls `watcher` with every event of the run from now on; returns how to stop. */
