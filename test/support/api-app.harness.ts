@@ -3,19 +3,11 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { JetStreamBus } from '@weft/bus';
+import { AnalyticsModule, openAnalyticsStore } from '@weft/analytics';
 import { POSTGRES_TEST_URL, dropSchema, randomSchemaName } from '@weft/db';
-import { bootService, type ServiceHandle, ShutdownModule } from '@weft/platform';
-import {
-  ApiModule,
-  type ApiModuleOptions,
-  eventsStreamOf,
-  jetStreamGroupRemover,
-  openSqlRunStore,
-  SchedulerModule,
-  SqlApiKeyRepository,
-  type SqlRunStore,
-  storedWorkflowCatalog,
-} from '@weft/scheduler';
+import { JournalModule, openJournalStore } from '@weft/journal';
+import { Authenticator, bootService, type ServiceHandle, ShutdownModule } from '@weft/platform';
+import { ApiModule, type ApiModuleOptions, openSqlRunStore, SchedulerModule, SqlApiKeyRepository, type SqlRunStore, storedWorkflowCatalog } from '@weft/scheduler';
 import { type ActionDefinition, builtinActions, createWorker, silentLogger, type Worker } from '@weft/worker';
 import type { DataSource } from 'typeorm';
 
@@ -31,10 +23,20 @@ export interface ApiAppOptions {
   /** Start no worker (runs stay queued). @default true */
   worker?: boolean;
   templates?: ApiModuleOptions['templates'];
+  /**
+   * Also run the journal and analytics on the same bus and schema: `in-app` mounts them in
+   * the API's app, behind its gate (as `weft dev` does); `standalone` boots each as its own
+   * HTTP service with its own API-key gate over the shared `api_keys` table (as Kubernetes
+   * runs them). Absent: neither.
+   */
+  observers?: 'in-app' | 'standalone';
 }
 
 export interface ApiApp {
   url: string;
+  /** Where the journal's and analytics' routes answer (`url` when in-app; undefined without observers). */
+  journalUrl: string | undefined;
+  analyticsUrl: string | undefined;
   prefix: string;
   schema: string;
   bus: JetStreamBus;
@@ -68,7 +70,8 @@ export async function startApiApp(options: ApiAppOptions = {}): Promise<ApiApp> 
   const schema = randomSchemaName('api');
   const bus = await JetStreamBus.connect({ servers: NATS_TEST_URL, name: `weft-api-test-${prefix}`, prefix, pullExpiresMs: 2_000, onError: () => undefined });
   const { store, dataSource } = await openSqlRunStore({ kind: 'postgres', url: POSTGRES_TEST_URL, schema });
-  const eventsStream = eventsStreamOf(bus.streamNames());
+  const eventsStream = bus.streamNames().find((name) => name.endsWith('_WEFT_EVENTS'));
+  if (eventsStream === undefined) throw new Error(`no events stream among ${bus.streamNames().join(', ')}`);
   const eventsGroup = `api-events-${prefix}`;
   const scheduler = SchedulerModule.forRoot({ bus, store, pollIntervalMs: 50, catalog: storedWorkflowCatalog(dataSource) });
   const api = ApiModule.forRoot({
@@ -77,7 +80,7 @@ export async function startApiApp(options: ApiAppOptions = {}): Promise<ApiApp> 
     dataSource,
     scheduler,
     auth: { anonymous: options.anonymous ?? false },
-    events: { group: eventsGroup, removeGroup: jetStreamGroupRemover({ servers: NATS_TEST_URL, stream: eventsStream }) },
+    events: { group: eventsGroup },
     watch: { pollMs: 500 },
     logger: { error: (msg, fields) => console.error(`[api-test] ${msg}`, fields) },
     ...(options.templates && { templates: options.templates }),
@@ -87,13 +90,21 @@ export async function startApiApp(options: ApiAppOptions = {}): Promise<ApiApp> 
       ? undefined
       : createWorker({ bus, queues: ['*'], actions: [...builtinActions(), ...(options.actions ?? [])], logger: silentLogger, concurrency: 16, announceIntervalMs: 200 });
 
+  const observers = options.observers === undefined ? undefined : await startObservers(bus, schema, options.observers);
+
   @Module({})
   class ApiTestModule {}
   const module: DynamicModule = {
     module: ApiTestModule,
-    imports: [scheduler, api, ShutdownModule.closing(async () => worker?.stop(), () => bus.close(), () => store.close(), () => dataSource.destroy())],
+    imports: [
+      scheduler,
+      api,
+      ...(observers?.inApp ?? []),
+      ShutdownModule.closing(async () => worker?.stop(), ...(observers ? [observers.stop] : []), () => bus.close(), () => store.close(), () => dataSource.destroy()),
+    ],
   };
   const service = await bootService(module, { name: 'api-test', port: 0, host: '127.0.0.1', handleSignals: false, bodyLimit: options.bodyLimit ?? '1mb' });
+  const standalone = observers ? await observers.boot() : undefined;
   await worker?.start();
   const keys = new SqlApiKeyRepository(dataSource);
   let stopped: Promise<void> | undefined;
@@ -101,6 +112,8 @@ export async function startApiApp(options: ApiAppOptions = {}): Promise<ApiApp> 
 
   return {
     url: service.url,
+    journalUrl: observers ? (standalone?.journal ?? service.url) : undefined,
+    analyticsUrl: observers ? (standalone?.analytics ?? service.url) : undefined,
     prefix,
     schema,
     bus,
@@ -133,6 +146,41 @@ export async function startApiApp(options: ApiAppOptions = {}): Promise<ApiApp> 
         await nc.close();
       }
       await dropSchema(schema);
+    },
+  };
+}
+
+/**
+ * The journal and analytics on the app's bus and schema. In-app: modules for the API's app
+ * (its gate covers them). Standalone: two more HTTP services, each gating with the keys
+ * the scheduler stores in the same schema. `stop` ends them and closes their stores.
+ */
+async function startObservers(
+  bus: JetStreamBus,
+  schema: string,
+  mode: 'in-app' | 'standalone',
+): Promise<{ inApp: DynamicModule[]; boot(): Promise<{ journal: string; analytics: string } | undefined>; stop(): Promise<void> }> {
+  const database = { kind: 'postgres' as const, url: POSTGRES_TEST_URL, schema };
+  const journal = await openJournalStore(database);
+  const analytics = await openAnalyticsStore(database);
+  const services: ServiceHandle[] = [];
+  const gate = (source: DataSource) => (mode === 'standalone' ? { auth: new Authenticator(new SqlApiKeyRepository(source), { anonymous: false }) } : {});
+  const journalModule = JournalModule.forRoot({ bus, store: journal.store, ...gate(journal.dataSource) });
+  const analyticsModule = AnalyticsModule.forRoot({ bus, store: analytics.store, ...gate(analytics.dataSource) });
+  return {
+    inApp: mode === 'in-app' ? [journalModule, analyticsModule] : [],
+    boot: async () => {
+      if (mode === 'in-app') return undefined;
+      const boot = (module: DynamicModule, name: string) => bootService(module, { name, port: 0, host: '127.0.0.1', handleSignals: false });
+      services.push(await boot(journalModule, 'journal-test'), await boot(analyticsModule, 'analytics-test'));
+      return { journal: services[0].url, analytics: services[1].url };
+    },
+    stop: async () => {
+      for (const service of services.splice(0)) await service.close();
+      await journal.store.close();
+      await analytics.store.close();
+      await journal.dataSource.destroy();
+      await analytics.dataSource.destroy();
     },
   };
 }
