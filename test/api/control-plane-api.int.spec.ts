@@ -439,6 +439,10 @@ describeDistributed('control-plane API over HTTP (NATS JetStream + PostgreSQL)',
       const [, id] = key.split('_');
       await expectProblem(await app.request('POST', '/v1/workflows', { key: `weft_${id}_${'A'.repeat(43)}`, json: { spec: hello() } }), 401, 'UNAUTHORIZED');
       await expectProblem(await app.request('POST', '/v1/workflows', { key: `weft_0123456789ab_${'A'.repeat(43)}`, json: { spec: hello() } }), 401, 'UNAUTHORIZED');
+      // Refused before the gate ran (the body parser's 400 and 413): still 401 first, nothing said about the body.
+      await expectProblem(await app.request('POST', '/v1/workflows', { body: '{"spec": ', headers: { 'Content-Type': 'application/json' } }), 401, 'UNAUTHORIZED');
+      await expectProblem(await app.request('POST', '/v1/workflows', { json: { spec: { ...hello(), description: 'x'.repeat(20_000) } } }), 401, 'UNAUTHORIZED');
+      await expectProblem(await app.request('POST', '/v1/workflows', { body: 'name: x', headers: { 'Content-Type': 'application/yaml' } }), 401, 'UNAUTHORIZED');
       expect(await counts(app)).toEqual(before);
       const other = await app.key();
       expect((await app.request('DELETE', `/v1/keys/${other.split('_')[1]}`, { key })).status).toBe(200);

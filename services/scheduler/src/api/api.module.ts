@@ -86,6 +86,7 @@ export class ApiModule implements NestModule {
     const { dataSource, store, bus } = options;
     const workflows = new WorkflowsUseCase(new SqlWorkflowRepository(dataSource));
     const keys = new SqlApiKeyRepository(dataSource);
+    const authenticator = new Authenticator(keys, options.auth);
     const directory = new SqlRunDirectory(dataSource);
     const access = new RunAccess(store, directory);
     const hub = new RunEventsHub(bus, options.events);
@@ -99,7 +100,7 @@ export class ApiModule implements NestModule {
       providers: [
         { provide: OPTIONS, useValue: options },
         { provide: WorkflowsUseCase, useValue: workflows },
-        { provide: Authenticator, useValue: new Authenticator(keys, options.auth) },
+        { provide: Authenticator, useValue: authenticator },
         { provide: RunAccess, useValue: access },
         { provide: RunEventsHub, useValue: hub },
         { provide: RunResponder, useValue: responder },
@@ -113,7 +114,7 @@ export class ApiModule implements NestModule {
           inject: [Scheduler],
         },
         { provide: RunControlUseCase, useFactory: (scheduler: Scheduler) => new RunControlUseCase(scheduler, access), inject: [Scheduler] },
-        { provide: APP_FILTER, useValue: new ApiProblemFilter(log) },
+        { provide: APP_FILTER, useValue: new ApiProblemFilter(log, authenticator) },
         ApiGateMiddleware,
         ApiLifecycle,
       ],
