@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { EnvSchema, loadConfig, queuesOf } from '@weft/config';
 import { dispatchSubject } from '@weft/contracts';
+import { INSIGHTS_ROUTES, JOURNAL_ROUTES, ROUTE_LIST, type RouteSpec, SCHEDULER_ROUTES } from '@weft/scheduler';
 import { executorGroup } from '@weft/worker';
 import { validateObject } from './k8s-validate.util';
 import { isObject, type JsonObject, type KObject, parseImage, podContainers, readYamlDocuments } from './kustomize.util';
@@ -71,29 +72,61 @@ function preStopSleepSeconds(container: JsonObject): number {
   throw new Error('expected a preStop sleep');
 }
 
-/** Where ingress-nginx sends a request path: the longest matching path wins (regex paths when use-regex is on). */
+interface IngressPath {
+  path: string;
+  pathType: string | undefined;
+  service: string | undefined;
+  matches(requestPath: string): boolean;
+}
+
+/** Every path of the Ingresses, with how ingress-nginx matches it (regex paths when use-regex is on). */
+function ingressPaths(ingresses: KObject[]): IngressPath[] {
+  return ingresses.flatMap((ingress) => {
+    const regex = stringMap(ingress.metadata.annotations)['nginx.ingress.kubernetes.io/use-regex'] === 'true';
+    return arr(obj(ingress.spec).rules)
+      .map(obj)
+      .flatMap((rule) =>
+        arr(obj(rule.http).paths)
+          .map(obj)
+          .map((p): IngressPath => {
+            const candidate = str(p.path) ?? '';
+            const type = str(p.pathType);
+            const trimmed = candidate.replace(/\/$/, '');
+            return {
+              path: candidate,
+              pathType: type,
+              service: str(obj(obj(p.backend).service).name),
+              matches: (path) =>
+                type === 'Exact'
+                  ? path === candidate
+                  : type === 'Prefix'
+                    ? path === trimmed || path.startsWith(`${trimmed}/`)
+                    : regex && new RegExp(`^${candidate}`, 'i').test(path),
+            };
+          }),
+      );
+  });
+}
+
+/** Where ingress-nginx sends a request path: the longest matching path wins. */
 function route(ingresses: KObject[], path: string): string | undefined {
   let best: { length: number; service: string } | undefined;
-  for (const ingress of ingresses) {
-    const regex = stringMap(ingress.metadata.annotations)['nginx.ingress.kubernetes.io/use-regex'] === 'true';
-    for (const rule of arr(obj(ingress.spec).rules).map(obj)) {
-      for (const p of arr(obj(rule.http).paths).map(obj)) {
-        const candidate = str(p.path) ?? '';
-        const type = str(p.pathType);
-        const trimmed = candidate.replace(/\/$/, '');
-        const matches =
-          type === 'Exact'
-            ? path === candidate
-            : type === 'Prefix'
-              ? path === trimmed || path.startsWith(`${trimmed}/`)
-              : regex && new RegExp(`^${candidate}`, 'i').test(path);
-        const service = str(obj(obj(p.backend).service).name);
-        if (matches && service && (!best || candidate.length > best.length)) best = { length: candidate.length, service };
-      }
-    }
+  for (const p of ingressPaths(ingresses)) {
+    if (p.matches(path) && p.service && (!best || p.path.length > best.length)) best = { length: p.path.length, service: p.service };
   }
   return best?.service;
 }
+
+/** The API's routes (services/scheduler openapi/routes.ts) by the Service that serves them. */
+const API_ROUTES_BY_SERVICE: Record<string, readonly RouteSpec[]> = {
+  'weft-scheduler': Object.values(SCHEDULER_ROUTES),
+  'weft-journal': Object.values(JOURNAL_ROUTES),
+  'weft-analytics': Object.values(INSIGHTS_ROUTES),
+};
+/** Values for path parameters, some of them equal to the journal's path elements. */
+const PARAM_SAMPLES = ['r-1', 'history', 'events', 'checkpoints'];
+/** A route's path with every `{param}` set to `sample`. */
+const concretePath = (route: RouteSpec, sample: string): string => route.path.replace(/\{[^}]+\}/g, sample);
 
 describe.each(ENVS)('deploy/k8s $name', (env) => {
   const all = [...env.objects, ...env.migrate];
@@ -308,6 +341,12 @@ describe.each(ENVS)('deploy/k8s $name', (env) => {
       ['/v1/catalog', 'weft-scheduler'],
       ['/v1/validate', 'weft-scheduler'],
       ['/v1/insights/hotspots', 'weft-analytics'],
+      ['/v1/keys', 'weft-scheduler'],
+      ['/v1/keys/k-1', 'weft-scheduler'],
+      ['/v1/events', 'weft-journal'],
+      ['/openapi.json', 'weft-scheduler'],
+      ['/openapi.json/x', undefined],
+      ['/v1/eventsx', undefined],
       // services/triggers is not built yet: its routes are not exposed (docs/deploy.md)
       ['/v1/triggers', undefined],
       ['/v1/hooks/github', undefined],
@@ -318,6 +357,23 @@ describe.each(ENVS)('deploy/k8s $name', (env) => {
     expect(table.map(([path]) => [path, route(ingresses, path)])).toEqual(table);
     // the executor has no API
     expect(table.some(([, s]) => s === 'weft-executor')).toBe(false);
+  });
+
+  it('routes every route of the API route table to the service that serves it, and nothing else', () => {
+    const ingresses = ofKind(env.objects, 'Ingress');
+    // the three tables are the whole API, each route in one of them
+    expect(Object.values(API_ROUTES_BY_SERVICE).flat().sort((a, b) => ROUTE_LIST.indexOf(a) - ROUTE_LIST.indexOf(b))).toEqual([...ROUTE_LIST]);
+    expect(Object.keys(API_ROUTES_BY_SERVICE).map((s) => s.replace(/^weft-/, '')).filter((s) => !(SERVICES as readonly string[]).includes(s))).toEqual([]);
+    const expected = Object.entries(API_ROUTES_BY_SERVICE).flatMap(([service, routes]) =>
+      routes.flatMap((r) => PARAM_SAMPLES.map((sample) => ({ route: `${r.method.toUpperCase()} ${r.path}`, path: concretePath(r, sample), service }))),
+    );
+    expect(expected.length).toBeGreaterThan(ROUTE_LIST.length);
+    expect(expected.map((e) => ({ ...e, service: route(ingresses, e.path) }))).toEqual(expected);
+    // every path of the Ingresses leads to routes of its backend (no stale or misdirected prefix)
+    const unused = ingressPaths(ingresses).filter(
+      (p) => !(API_ROUTES_BY_SERVICE[p.service ?? ''] ?? []).some((r) => PARAM_SAMPLES.some((sample) => p.matches(concretePath(r, sample)))),
+    );
+    expect(unused.map((p) => `${p.path} -> ${p.service}`)).toEqual([]);
   });
 
   it('deploys, routes to and scrapes only services with a services/<name>/src/main.ts', () => {
