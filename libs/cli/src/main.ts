@@ -145,7 +145,7 @@ function registerApiVerbs(program: Command, io: Io, result: { code: number }): v
     },
   );
 
-  const rn = program.command('runs').description('runs on a deployment: list, show, cancel, resume, retry, rerun');
+  const rn = program.command('runs').description('runs on a deployment: list, show, checkpoints, cancel, resume, retry, rerun');
   api(rn.command('list').description('runs, newest first'))
     .option('-w, --workflow <name>', 'one workflow')
     .option('--status <list>', 'comma-separated statuses')
@@ -157,6 +157,11 @@ function registerApiVerbs(program: Command, io: Io, result: { code: number }): v
   api(rn.command('show').description('a run and its steps').argument('<runId>')).action(async (runId: string, opts: Api) => {
     result.code = await runs().runsShow(runId, opts, io);
   });
+  api(rn.command('checkpoints').description('the checkpoints of a run\'s completed steps (from the journal); with a step, that one in full').argument('<runId>').argument('[stepId]')).action(
+    async (runId: string, stepId: string | undefined, opts: Api) => {
+      result.code = await runs().runsCheckpoints(runId, stepId, opts, io);
+    },
+  );
   api(rn.command('cancel').description('cancel a run').argument('<runId>'))
     .option('--reason <text>', 'why')
     .action(async (runId: string, opts: Api & { reason?: string }) => {

@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { InsightsHttp, JournalHttp } from '@weft/contracts';
+import { WeftApiError, WeftClient } from '@weft/sdk';
 
 // `weft dev` as a child process (in-memory bus, PGlite in memory), and the CLI's API verbs
 // as a user runs them against it: separate processes, real HTTP, exit codes, stdout.
@@ -204,5 +206,68 @@ describe('weft API verbs against weft dev (processes)', () => {
     const wrong = await weft(['runs', 'list', '--api', dev.url, '--api-key', 'weft_0123456789ab_nope']);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('Unauthorized (UNAUTHORIZED)');
+  });
+
+  it('runs checkpoints, and the SDK\'s journal and insights methods, against the journal and analytics weft dev mounts', async () => {
+    const client = new WeftClient({ url: dev.url });
+    const run = await client.runs.execute({ source: await readFile(join(root, 'examples', 'diamond.yaml'), 'utf8') }, { inputs: { count: 10 } });
+    expect(run.status).toBe('completed');
+    // The journal and analytics follow the events on their own: wait until both saw the end.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const ended = (await client.runs.events(run.runId, { type: ['run.completed'] }).catch(() => ({ items: [] }))).items.length === 1;
+      const counted = (await client.insights.summary({ workflow: 'diamond', since: '1h' })).runs.completed >= 1;
+      if (ended && counted) break;
+      if (Date.now() > deadline) throw new Error(`run ${run.runId} not journaled and counted within 30s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+
+    const listed = await weft(['runs', 'checkpoints', run.runId, '--api', dev.url]);
+    expect(listed).toMatchObject({ code: 0, stderr: '' });
+    const lines = listed.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe(`run ${run.runId}: diamond version adhoc, 4 checkpoint(s)`);
+    expect(lines[1]).toMatch(/^STEP\s+ATTEMPT\s+TIME\s+OUTPUT$/);
+    expect(lines.slice(2).map((line) => line.split(/\s+/)[0]).sort()).toEqual(['a', 'b', 'c', 'd']);
+    expect(lines).toContainEqual(expect.stringMatching(/^a\s+1\s+\d{4}-\d\d-\d\dT\S+Z\s+\{"count":10\}$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^b\s+1\s+\S+\s+11$/));
+    const one = await weft(['runs', 'checkpoints', run.runId, 'b', '--json', '--api', dev.url]);
+    expect(one.code).toBe(0);
+    const checkpoint = JournalHttp.Checkpoint.parse(JSON.parse(one.stdout));
+    expect(checkpoint).toMatchObject({ runId: run.runId, stepId: 'b', output: 11, state: { a: { count: 10 }, b: 11 } });
+    const missing = await weft(['runs', 'checkpoints', run.runId, 'zz', '--api', dev.url]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('(CHECKPOINT_NOT_FOUND)');
+    expect((await weft(['runs', 'checkpoints', 'no-such-run', '--api', dev.url])).code).toBe(2);
+
+    // The SDK's answers pass the API's schemas.
+    expect(JournalHttp.CheckpointList.parse(await client.runs.checkpoints(run.runId))).toHaveLength(4);
+    expect(await client.runs.checkpoint(run.runId, 'b')).toEqual(checkpoint);
+    const history = JournalHttp.RunHistory.parse(await client.runs.history(run.runId));
+    expect(history.run).toMatchObject({ runId: run.runId, status: 'completed' });
+    expect(history.timeline.at(-1)?.type).toBe('run.completed');
+    const reconstruction = JournalHttp.RunReconstruction.parse(await client.runs.reconstruct(run.runId));
+    expect(reconstruction.steps.map((step) => step.stepId).sort()).toEqual(['a', 'b', 'c', 'd']);
+    const completedSteps = JournalHttp.EventPage.parse(await client.runs.events(run.runId, { type: ['step.completed'], limit: 2 }));
+    expect(completedSteps.items).toHaveLength(2);
+    expect(completedSteps.nextCursor).not.toBeNull();
+    // Across runs, paged with the cursor: every event of the run, in order, once.
+    const paged: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = JournalHttp.EventPage.parse(await client.events({ runId: run.runId, limit: 3, ...(cursor !== undefined && { cursor }) }));
+      paged.push(...page.items.map((e) => e.eventId));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+    expect(paged).toEqual(reconstruction.events.map((e) => e.eventId));
+    expect(await client.runs.history('no-such-run').catch((e: unknown) => e instanceof WeftApiError && e.code)).toBe('RUN_NOT_FOUND');
+
+    const summary = InsightsHttp.InsightSummary.parse(await client.insights.summary({ workflow: 'diamond', since: '1h', window: 2 }));
+    expect(summary.window.workflow).toBe('diamond');
+    expect(summary.trend.window).toBe(2);
+    const steps = InsightsHttp.InsightSteps.parse(await client.insights.steps({ workflow: 'diamond', since: '1h' }));
+    expect(steps.steps.find((step) => step.stepId === 'b')?.completed).toBeGreaterThanOrEqual(1);
+    InsightsHttp.InsightHotspots.parse(await client.insights.hotspots({ since: '1h', limit: 3 }));
+    expect(InsightsHttp.InsightTrend.parse(await client.insights.trends({ since: '1h', granularity: 'hour' })).trend.granularity).toBe('hour');
+    expect(await client.insights.trends({ granularity: 'week' as 'hour' }).catch((e: unknown) => e instanceof WeftApiError && e.code)).toBe('INVALID_QUERY');
   });
 });

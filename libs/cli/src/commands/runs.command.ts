@@ -1,5 +1,5 @@
 import { RUN_STATUSES, type RunStatus } from '@weft/contracts';
-import type { Run } from '@weft/sdk';
+import type { Checkpoint, Run } from '@weft/sdk';
 import { type ApiFlags, apiClient, CliUsageError, withApi } from '../api-client/api-connection';
 import { followRun } from '../api-client/follow-run';
 import { runStateFromApi } from '../api-client/run-state.adapter';
@@ -92,6 +92,54 @@ export async function runsRerun(runId: string, flags: RunsFlags & { from?: strin
     if (flags.json) io.out(JSON.stringify(runReport(state), null, 2));
     return state.status === 'completed' ? EXIT.ok : EXIT.runFailed;
   });
+}
+
+/**
+ * `weft runs checkpoints <runId> [stepId]`: from the journal, the checkpoint of every completed
+ * step (step, attempt, time, output) or one step's in full (its output and the state up to it).
+ * `--json` prints the API's answer as it is.
+ */
+export async function runsCheckpoints(runId: string, stepId: string | undefined, flags: RunsFlags, io: Io): Promise<number> {
+  return withApi(io, async () => {
+    if (runId.trim() === '') throw new CliUsageError('<runId>: expected a run id');
+    if (stepId?.trim() === '') throw new CliUsageError('[stepId]: expected a step id');
+    const client = apiClient(flags);
+    if (stepId !== undefined) {
+      const checkpoint = await client.runs.checkpoint(runId, stepId);
+      if (flags.json) io.out(JSON.stringify(checkpoint, null, 2));
+      else printCheckpoint(checkpoint, io);
+      return EXIT.ok;
+    }
+    const checkpoints = await client.runs.checkpoints(runId);
+    if (flags.json) io.out(JSON.stringify(checkpoints, null, 2));
+    else if (checkpoints.length === 0) io.out(`run ${runId}: no checkpoints (no step has completed)`);
+    else {
+      const [first] = checkpoints;
+      io.out(`run ${runId}: ${first.workflow} version ${first.version}, ${checkpoints.length} checkpoint(s)`);
+      table(
+        io,
+        ['STEP', 'ATTEMPT', 'TIME', 'OUTPUT'],
+        checkpoints.map((c) => [c.stepId, c.attempt === null ? '-' : String(c.attempt), c.at, summary(c.output)]),
+      );
+    }
+    return EXIT.ok;
+  });
+}
+
+function printCheckpoint(checkpoint: Checkpoint, io: Io): void {
+  io.out(`run ${checkpoint.runId}: ${checkpoint.workflow} version ${checkpoint.version}, checkpoint of ${checkpoint.stepId}`);
+  io.out(`  attempt  ${checkpoint.attempt ?? '-'}`);
+  io.out(`  time     ${checkpoint.at}`);
+  io.out(`  event    ${checkpoint.eventId}`);
+  io.out(`output: ${JSON.stringify(checkpoint.output, null, 2) ?? 'none'}`);
+  const steps = Object.keys(checkpoint.state);
+  io.out(`state (the outputs of ${steps.length} step(s) completed by then): ${steps.join(', ') || 'none'}`);
+}
+
+/** An output on one line, cut to fit a table cell. */
+function summary(output: unknown, width = 60): string {
+  const text = JSON.stringify(output) ?? '-';
+  return text.length > width ? `${text.slice(0, width - 1)}…` : text;
 }
 
 function printRun(run: Run, io: Io): void {

@@ -1,4 +1,17 @@
-export { WeftClient, type RunListQuery, type RunRequest, type SpecInput, type WeftClientOptions, type WorkflowRunRequest } from './weft.client';
+export {
+  WeftClient,
+  type EventsQuery,
+  type InsightsHotspotsQuery,
+  type InsightsQuery,
+  type InsightsSummaryQuery,
+  type InsightsTrendsQuery,
+  type RunEventsQuery,
+  type RunListQuery,
+  type RunRequest,
+  type SpecInput,
+  type WeftClientOptions,
+  type WorkflowRunRequest,
+} from './weft.client';
 export { WeftApiError, WeftConnectionError } from './client.errors';
 export { readServerSentEvents, type ServerSentEvent } from './sse.util';
 export type * from './api.types';

@@ -64,6 +64,97 @@ describe('WeftClient', () => {
     }
   });
 
+  it('reads the journal: history, events (filtered, paged by cursor), checkpoints, reconstruction', async () => {
+    const entry = (n: number) => ({ eventId: `r/1:${n}:0`, runId: 'r/1', type: 'step.failed', seq: n });
+    const server = await serve((seen, res) => {
+      const url = new URL(seen.url, 'http://x');
+      if (url.pathname === '/v1/events') json(res, 200, url.searchParams.get('after') === null ? { items: [entry(1)], nextCursor: 'c1' } : { items: [entry(2)], nextCursor: null });
+      else if (url.pathname.endsWith('/events')) json(res, 200, { items: [], nextCursor: null });
+      else if (url.pathname.endsWith('/checkpoints')) json(res, 200, [{ stepId: 'a b', output: 1 }]);
+      else json(res, 200, { run: { runId: 'r/1' } });
+    });
+    try {
+      const client = new WeftClient({ url: server.url, apiKey: 'weft_k' });
+      expect(await client.runs.history('r/1')).toEqual({ run: { runId: 'r/1' } });
+      await client.runs.events('r/1', { type: ['step.failed', 'step.retrying'], since: '24h', until: '2026-01-02T00:00:00Z', limit: 10, cursor: 'c0' });
+      await client.runs.events('r/1');
+      expect(await client.runs.checkpoints('r/1')).toEqual([{ stepId: 'a b', output: 1 }]);
+      await client.runs.checkpoint('r/1', 'a b');
+      await client.runs.reconstruct('r/1');
+      // Across runs, page after page until nextCursor is null.
+      const ids: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await client.events({ workflow: 'etl', runId: 'r/1', type: ['step.failed'], limit: 1, ...(cursor !== undefined && { cursor }) });
+        ids.push(...page.items.map((e) => e.eventId));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor !== undefined);
+      expect(ids).toEqual(['r/1:1:0', 'r/1:2:0']);
+
+      expect(server.seen.map((s) => `${s.method} ${s.url}`)).toEqual([
+        'GET /v1/runs/r%2F1/history',
+        'GET /v1/runs/r%2F1/events?type=step.failed%2Cstep.retrying&since=24h&until=2026-01-02T00%3A00%3A00Z&limit=10&after=c0',
+        'GET /v1/runs/r%2F1/events',
+        'GET /v1/runs/r%2F1/checkpoints',
+        'GET /v1/runs/r%2F1/checkpoints/a%20b',
+        'GET /v1/runs/r%2F1/reconstruct',
+        'GET /v1/events?type=step.failed&limit=1&workflow=etl&runId=r%2F1',
+        'GET /v1/events?type=step.failed&limit=1&after=c1&workflow=etl&runId=r%2F1',
+      ]);
+      for (const seen of server.seen) {
+        expect(seen.headers).toMatchObject({ authorization: 'Bearer weft_k', accept: 'application/json' });
+        expect(seen.body).toBe('');
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('reads insights: summary, hotspots, trends and steps over a window', async () => {
+    const server = await serve((seen, res) => json(res, 200, { window: { workflow: null, since: 's', until: 'u' }, path: seen.url }));
+    try {
+      const client = new WeftClient({ url: server.url, apiKey: 'weft_k' });
+      await client.insights.summary();
+      await client.insights.summary({ workflow: 'etl', since: '7d', until: '1h', window: 5 });
+      await client.insights.hotspots({ since: '2026-03-01T10:00:00Z', limit: 3 });
+      await client.insights.trends({ workflow: 'etl', window: 2, granularity: 'day' });
+      expect(await client.insights.steps({ workflow: 'a&b' })).toEqual({ window: { workflow: null, since: 's', until: 'u' }, path: '/v1/insights/steps?workflow=a%26b' });
+      expect(server.seen.map((s) => s.url)).toEqual([
+        '/v1/insights',
+        '/v1/insights?workflow=etl&since=7d&until=1h&window=5',
+        '/v1/insights/hotspots?since=2026-03-01T10%3A00%3A00Z&limit=3',
+        '/v1/insights/trends?workflow=etl&window=2&granularity=day',
+        '/v1/insights/steps?workflow=a%26b',
+      ]);
+      expect(server.seen.every((s) => s.method === 'GET' && s.headers.authorization === 'Bearer weft_k')).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('turns the journal\'s and insights\' problems into WeftApiError', async () => {
+    const problem = (status: number, code: string, detail: string) => ({ type: `urn:weft:problem:${code.toLowerCase()}`, title: 'x', status, detail, code });
+    const server = await serve((seen, res) => {
+      if (seen.url.includes('/checkpoints/')) json(res, 404, problem(404, 'CHECKPOINT_NOT_FOUND', 'run r1 has no checkpoint for step zz'), 'application/problem+json');
+      else if (seen.url.startsWith('/v1/runs/')) json(res, 404, problem(404, 'RUN_NOT_FOUND', 'the journal has no entry for run r1'), 'application/problem+json');
+      else if (seen.url.startsWith('/v1/events')) json(res, 401, problem(401, 'UNAUTHORIZED', 'no key'), 'application/problem+json');
+      else json(res, 400, problem(400, 'INVALID_QUERY', 'granularity: expected hour or day (got "week")'), 'application/problem+json');
+    });
+    try {
+      const client = new WeftClient({ url: server.url });
+      const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => (e instanceof WeftApiError ? { status: e.status, code: e.code } : e));
+      expect(await failure(client.runs.checkpoint('r1', 'zz'))).toEqual({ status: 404, code: 'CHECKPOINT_NOT_FOUND' });
+      expect(await failure(client.runs.history('r1'))).toEqual({ status: 404, code: 'RUN_NOT_FOUND' });
+      expect(await failure(client.runs.checkpoints('r1'))).toEqual({ status: 404, code: 'RUN_NOT_FOUND' });
+      expect(await failure(client.events())).toEqual({ status: 401, code: 'UNAUTHORIZED' });
+      // A value the server refuses (the SDK's types allow only hour or day; plain JS may send anything).
+      expect(await failure(client.insights.trends({ granularity: 'week' as 'day' }))).toEqual({ status: 400, code: 'INVALID_QUERY' });
+      expect(server.seen[0].headers.authorization).toBeUndefined();
+    } finally {
+      await server.close();
+    }
+  });
+
   it('says so when nothing listens, or something else answers', async () => {
     const server = await serve((_seen, res) => {
       res.writeHead(502, { 'Content-Type': 'text/html' });

@@ -1,16 +1,24 @@
-import type { LifecycleEvent, RunStatus } from '@weft/contracts';
+import type { LifecycleEvent, LifecycleEventType, RunStatus } from '@weft/contracts';
 import type { WorkflowSpec } from '@weft/core';
 import type {
   ApiKey,
   CatalogAction,
+  Checkpoint,
   CreatedApiKey,
   Draft,
+  InsightHotspots,
+  InsightSteps,
+  InsightSummary,
+  InsightTrend,
+  JournalEntry,
   Page,
   Problem,
   ResumeResult,
   Run,
   RunAccepted,
+  RunHistory,
   RunOutput,
+  RunReconstruction,
   RunStreamEvent,
   RunSummary,
   Template,
@@ -54,6 +62,49 @@ export interface RunListQuery {
   until?: string;
   limit?: number;
   cursor?: string;
+}
+
+/** A run's journal entries (`runs.events`); pages of 100 by default, at most 1000. */
+export interface RunEventsQuery {
+  /** Only these lifecycle event types. */
+  type?: LifecycleEventType[];
+  /** At or after: ISO 8601, or a duration back from now (`24h`). */
+  since?: string;
+  /** Before: ISO 8601, or a duration back from now. */
+  until?: string;
+  limit?: number;
+  /** `nextCursor` of the previous page (sent as `after`). */
+  cursor?: string;
+}
+
+/** Journal entries across the caller's runs (`events`). */
+export interface EventsQuery extends RunEventsQuery {
+  workflow?: string;
+  runId?: string;
+}
+
+/** The window every insights answer covers. */
+export interface InsightsQuery {
+  workflow?: string;
+  /** Window start: ISO 8601, or a duration back from now. Default `24h`; rounded down to the hour. */
+  since?: string;
+  /** Window end (exclusive). Default now; at most 400 days after `since`. */
+  until?: string;
+}
+
+export interface InsightsSummaryQuery extends InsightsQuery {
+  /** Trend points the moving average spans, 1-168 (default 3). */
+  window?: number;
+}
+
+export interface InsightsHotspotsQuery extends InsightsQuery {
+  /** 1-100 (default 10). */
+  limit?: number;
+}
+
+export interface InsightsTrendsQuery extends InsightsSummaryQuery {
+  /** Default: hour for windows up to 72 h, else day. */
+  granularity?: 'hour' | 'day';
 }
 
 type Query = Record<string, string | undefined>;
@@ -114,9 +165,9 @@ export class WeftClient {
     execute: (spec: SpecInput, request: RunRequest = {}): Promise<Run> => this.runToEnd('/v1/runs/adhoc', body(request, spec), request.idempotencyKey),
     /** Starts an ad-hoc run and streams it: the run, each lifecycle event, the finished run. */
     follow: (spec: SpecInput, request: RunRequest = {}): AsyncGenerator<RunStreamEvent> =>
-      this.events('POST', '/v1/runs/adhoc', body(request, spec), { stream: 'true' }, request.idempotencyKey),
+      this.sse('POST', '/v1/runs/adhoc', body(request, spec), { stream: 'true' }, request.idempotencyKey),
     /** Streams an existing run from now until it ends. */
-    stream: (runId: string): AsyncGenerator<RunStreamEvent> => this.events('GET', `/v1/runs/${enc(runId)}/stream`),
+    stream: (runId: string): AsyncGenerator<RunStreamEvent> => this.sse('GET', `/v1/runs/${enc(runId)}/stream`),
     /** The run once it ended. */
     wait: async (runId: string): Promise<Run> => {
       for await (const event of this.runs.stream(runId)) if (event.type === 'end') return event.run;
@@ -139,6 +190,32 @@ export class WeftClient {
     /** A new run that reuses the outputs of every step not downstream of `from`. */
     rerun: (runId: string, options: { from?: string; version?: number | 'published'; idempotencyKey?: string } = {}): Promise<RunAccepted> =>
       this.json('POST', `/v1/runs/${enc(runId)}/rerun`, options.version === undefined ? {} : { version: options.version }, { from: options.from }, idempotency(options.idempotencyKey)),
+    // From the journal: RUN_NOT_FOUND until the run's first event is journaled, or once it was pruned.
+    /** The readable story of the run: summary, steps with their attempts, one line per event (`weft history`). */
+    history: (runId: string): Promise<RunHistory> => this.json('GET', `/v1/runs/${enc(runId)}/history`),
+    /** The run's journal entries in decision order, filtered and paged: pass `nextCursor` as `cursor`. */
+    events: (runId: string, query: RunEventsQuery = {}): Promise<Page<JournalEntry>> => this.json('GET', `/v1/runs/${enc(runId)}/events`, undefined, eventsQuery(query)),
+    /** The checkpoints of the run's completed steps, in order. */
+    checkpoints: (runId: string): Promise<Checkpoint[]> => this.json('GET', `/v1/runs/${enc(runId)}/checkpoints`),
+    /** One step's checkpoint; WeftApiError CHECKPOINT_NOT_FOUND when the step did not complete. */
+    checkpoint: (runId: string, stepId: string): Promise<Checkpoint> => this.json('GET', `/v1/runs/${enc(runId)}/checkpoints/${enc(stepId)}`),
+    /** Everything the journal knows: the run folded from its events, steps, every event, checkpoints, notes. */
+    reconstruct: (runId: string): Promise<RunReconstruction> => this.json('GET', `/v1/runs/${enc(runId)}/reconstruct`),
+  };
+
+  /** Figures from analytics over a window of whole hours, for the key's namespace. */
+  readonly insights = {
+    /** Runs, steps, the top hotspots, slowest and flakiest steps, the duration trend and the findings. */
+    summary: (query: InsightsSummaryQuery = {}): Promise<InsightSummary> =>
+      this.json('GET', '/v1/insights', undefined, { ...windowQuery(query), window: query.window?.toString() }),
+    /** Steps with failures or retries, most failures first. */
+    hotspots: (query: InsightsHotspotsQuery = {}): Promise<InsightHotspots> =>
+      this.json('GET', '/v1/insights/hotspots', undefined, { ...windowQuery(query), limit: query.limit?.toString() }),
+    /** The duration trend of completed runs, with its moving average. */
+    trends: (query: InsightsTrendsQuery = {}): Promise<InsightTrend> =>
+      this.json('GET', '/v1/insights/trends', undefined, { ...windowQuery(query), window: query.window?.toString(), granularity: query.granularity }),
+    /** Every step's figures. */
+    steps: (query: InsightsQuery = {}): Promise<InsightSteps> => this.json('GET', '/v1/insights/steps', undefined, windowQuery(query)),
   };
 
   readonly catalog = {
@@ -151,6 +228,11 @@ export class WeftClient {
     list: async (): Promise<ApiKey[]> => (await this.json<{ items: ApiKey[] }>('GET', '/v1/keys')).items,
     revoke: (keyId: string): Promise<ApiKey> => this.json('DELETE', `/v1/keys/${enc(keyId)}`),
   };
+
+  /** Journal entries across the caller's runs, oldest first, paged: pass `nextCursor` as `cursor`. */
+  events(query: EventsQuery = {}): Promise<Page<JournalEntry>> {
+    return this.json('GET', '/v1/events', undefined, { ...eventsQuery(query), workflow: query.workflow, runId: query.runId });
+  }
 
   /** The diagnostics `weft validate` would print, from the server. */
   validate(spec: SpecInput): Promise<ValidationResult> {
@@ -172,7 +254,7 @@ export class WeftClient {
     return this.runs.wait(((await response.json()) as RunAccepted).runId);
   }
 
-  private async *events(method: string, path: string, payload?: unknown, query: Query = {}, key?: string): AsyncGenerator<RunStreamEvent> {
+  private async *sse(method: string, path: string, payload?: unknown, query: Query = {}, key?: string): AsyncGenerator<RunStreamEvent> {
     const response = await this.call(method, path, payload, query, { Accept: 'text/event-stream', ...idempotency(key) });
     if (!response.body) throw new WeftConnectionError(`${method} ${path}: the stream has no body`);
     for await (const sse of readServerSentEvents(response.body)) {
@@ -216,6 +298,14 @@ export class WeftClient {
 
 const enc = encodeURIComponent;
 const idempotency = (key: string | undefined): Record<string, string> => (key === undefined ? {} : { 'Idempotency-Key': key });
+
+function eventsQuery(query: RunEventsQuery): Query {
+  return { type: query.type?.join(','), since: query.since, until: query.until, limit: query.limit?.toString(), after: query.cursor };
+}
+
+function windowQuery(query: InsightsQuery): Query {
+  return { workflow: query.workflow, since: query.since, until: query.until };
+}
 
 function body(request: RunRequest, extra: object): Record<string, unknown> {
   const out: Record<string, unknown> = {};
