@@ -1,3 +1,4 @@
+import { WeftApiError, WeftClient } from '@weft/sdk';
 import { describeDistributed } from '../distributed/support/infra.util';
 import { type ApiApp, startApiApp } from '../support/api-app.harness';
 
@@ -110,6 +111,17 @@ describe.each(['in-app', 'standalone'] as const)('namespaces in the journal and 
         ['a', 1, 0],
         ['b', 1, 0],
       ]);
+    });
+
+    it('holds for the SDK client too', async () => {
+      const client = (base: string | undefined, apiKey: string) => new WeftClient({ url: base ?? '', apiKey });
+      const b = { journal: client(app.journalUrl, keyB), insights: client(app.analyticsUrl, keyB) };
+      expect((await b.journal.runs.history(runB)).run).toMatchObject({ runId: runB, status: 'completed' });
+      await expect(b.journal.runs.history(runA)).rejects.toEqual(expect.objectContaining({ status: 404, code: 'RUN_NOT_FOUND' }));
+      await expect(b.journal.runs.checkpoints(runA)).rejects.toBeInstanceOf(WeftApiError);
+      expect(new Set((await b.journal.events({ workflow: 'iso', since: '1h', limit: 1000 })).items.map((e) => e.runId))).toEqual(new Set([runB]));
+      expect((await b.insights.insights.summary({ workflow: 'iso', since: '1h' })).runs).toMatchObject({ finished: 1, completed: 1 });
+      await expect(client(app.analyticsUrl, 'weft_0123456789ab_nope').insights.hotspots({ since: '1h' })).rejects.toEqual(expect.objectContaining({ status: 401, code: 'UNAUTHORIZED' }));
     });
 
     it('refuses requests without a valid key (401 problem), and serves /metrics without one', async () => {
