@@ -27,7 +27,8 @@ export class CliUsageError extends Error {
 
 /**
  * Runs a verb and turns what the API refused into a message and an exit code: the
- * problem's detail and every field error; 2 for a 4xx or an unreachable API, 70 for a 5xx.
+ * problem's detail and every field error; 2 for a 4xx or a bad command line, 70 for a 5xx or
+ * an API that cannot be reached (as `weft history` and `weft insights`: the request was fine).
  */
 export async function withApi(io: Io, work: () => Promise<number>): Promise<number> {
   try {
@@ -38,7 +39,11 @@ export async function withApi(io: Io, work: () => Promise<number>): Promise<numb
       for (const e of error.problem.errors ?? []) io.err(`  ${e.line !== undefined ? `${e.line}:${e.col ?? 1} ` : ''}${e.path}: ${e.message}`);
       return error.status >= 500 ? EXIT.internal : EXIT.invalid;
     }
-    if (error instanceof WeftConnectionError || error instanceof CliUsageError || error instanceof ConfigError) {
+    if (error instanceof WeftConnectionError) {
+      io.err(error.message);
+      return EXIT.internal;
+    }
+    if (error instanceof CliUsageError || error instanceof ConfigError) {
       io.err(error.message);
       return EXIT.invalid;
     }

@@ -131,7 +131,7 @@ describe('weft runs checkpoints', () => {
     }
   });
 
-  it('exits 2 for an unknown run or step, a bad command line or an API it cannot reach; 70 when the API fails', async () => {
+  it('exits 2 for an unknown run or step or a bad command line; 70 when the API fails or cannot be reached', async () => {
     const unknownRun = await weft('runs', 'checkpoints', 'nope', '--api', server.url);
     expect(unknownRun).toEqual({ code: 2, out: '', err: 'Not Found (RUN_NOT_FOUND): the journal has no entry for run nope' });
     const unknownStep = await weft('runs', 'checkpoints', 'r1', 'zz', '--api', server.url);
@@ -149,6 +149,6 @@ describe('weft runs checkpoints', () => {
 
     const closed = await serve(() => undefined);
     await closed.close();
-    expect(await weft('runs', 'checkpoints', 'r1', '--api', closed.url)).toMatchObject({ code: 2, err: expect.stringContaining(`cannot reach the Weft API at ${closed.url}`) });
+    expect(await weft('runs', 'checkpoints', 'r1', '--api', closed.url)).toMatchObject({ code: 70, err: expect.stringContaining(`cannot reach the Weft API at ${closed.url}`) });
   });
 });
