@@ -6,6 +6,8 @@ export type BusErrorCode =
   | 'NO_STREAM'
   | 'CONSUMER_CONFLICT'
   | 'UNSERIALISABLE'
+  /** Bigger than the server's `max_payload` (JetStream): sending it again cannot succeed. */
+  | 'PAYLOAD_TOO_LARGE'
   | 'BROKER_ERROR';
 
 export class BusError extends Error {

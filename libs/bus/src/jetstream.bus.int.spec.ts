@@ -258,6 +258,21 @@ describeWhenReachable('JetStreamBus (NATS at ' + SERVERS + ')', [{ what: `NATS a
       }
     }, 40_000);
 
+    it('rejects a message over the server\'s max_payload with PAYLOAD_TOO_LARGE, which no retry can fix', async () => {
+      const prefix = `${RUN}big${++counter}`;
+      const bus = await openBus(prefix);
+      try {
+        const huge = 'x'.repeat((admin.info?.max_payload ?? 1_048_576) + 1);
+        const result = { runId: 'r', stepId: 's', attempt: 1, token: 'r:s:1', workerId: 'w', finishedAt: 0, outcome: 'completed' as const, output: huge };
+        await expect(bus.publish('weft.step.result', result, { msgId: 'r:s:1:result' })).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+        // Refused by the client before anything was sent: the connection is fine and the next publish goes through.
+        await expect(bus.publish('weft.step.result', { ...result, output: 'small' })).resolves.toBeUndefined();
+      } finally {
+        await bus.close();
+        await deleteStreams(bus);
+      }
+    }, 20_000);
+
     it('fails fast with a named error when the server cannot be reached', async () => {
       await expect(JetStreamBus.connect({ servers: '127.0.0.1:1', prefix: 'nope' })).rejects.toMatchObject({ code: 'BROKER_ERROR' });
     }, 20_000);

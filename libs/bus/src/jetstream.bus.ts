@@ -15,7 +15,15 @@ import {
   StorageType,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { connect, headers as natsHeaders, type MsgHdrs, nanos, type NatsConnection, type Subscription as NatsSubscription } from '@nats-io/transport-node';
+import {
+  connect,
+  headers as natsHeaders,
+  InvalidArgumentError,
+  type MsgHdrs,
+  nanos,
+  type NatsConnection,
+  type Subscription as NatsSubscription,
+} from '@nats-io/transport-node';
 import { type MessageOf, type Subject } from '@weft/contracts';
 import { recordDeadLetter, withProducerSpan } from '@weft/telemetry';
 import {
@@ -201,7 +209,9 @@ export class JetStreamBus implements Bus {
           ...(options.msgId !== undefined ? { msgID: options.msgId } : {}),
         });
       } catch (cause) {
-        throw new BusError('BROKER_ERROR', `publish to ${subject} failed: ${errorMessage(cause)}`, { cause });
+        // The client refuses a message over the server's max_payload before sending it.
+        const tooLarge = cause instanceof InvalidArgumentError && /max_payload/.test(cause.message);
+        throw new BusError(tooLarge ? 'PAYLOAD_TOO_LARGE' : 'BROKER_ERROR', `publish to ${subject} failed: ${errorMessage(cause)}`, { cause });
       }
     });
   }

@@ -1,4 +1,4 @@
-import { InMemoryBus } from '@weft/bus';
+import { BusError, InMemoryBus } from '@weft/bus';
 import { dispatchSubject, type StepDispatch, type StepHeartbeat, type StepResult, SUBJECTS } from '@weft/contracts';
 import { ActionError, NonRetryableError } from './action.errors';
 import { ActionRegistry } from './action.registry';
@@ -347,11 +347,58 @@ describe('worker: concurrency and sharing', () => {
 });
 
 describe('worker: delivery failures and shutdown', () => {
-  it('naks the dispatch when the result cannot be published, and the step runs again', async () => {
+  it('retries a result the broker would not take, under the same message id: the handler runs once, the result arrives once', async () => {
     const finished: StepFinishedEvent[] = [];
     let runs = 0;
     await startWorker({ actions: [{ name: 'once', handler: () => ++runs }], onStepFinished: (e) => finished.push(e) });
-    bus.failNextPublishes(SUBJECTS.stepResult, 1);
+    bus.failNextPublishes(SUBJECTS.stepResult, 3);
+    const sent = await dispatch({ action: 'once' });
+
+    await expect(awaitResult(sent.token)).resolves.toMatchObject({ outcome: 'completed', output: 1 });
+    await waitFor(() => bus.settled('ack', sent.token).length === 1, 'the ack');
+    expect(runs).toBe(1);
+    const msgId = `${sent.token}:result`;
+    expect(bus.resultsTried(sent.token)).toEqual([
+      { msgId, failed: true },
+      { msgId, failed: true },
+      { msgId, failed: true },
+      { msgId, failed: false },
+    ]);
+    expect(bus.dispatchSettlements(sent.token).map((s) => [s.op, s.deliveryCount])).toEqual([['ack', 1]]);
+    expect(finished).toEqual([expect.objectContaining({ outcome: 'completed' })]);
+    // Once: give a stray redelivery or second result the time to show up.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(results.filter((r) => r.token === sent.token)).toHaveLength(1);
+  });
+
+  it('keeps heartbeating and extending the dispatch while it retries the result', async () => {
+    let runs = 0;
+    await startWorker({ actions: [{ name: 'once', handler: () => ++runs }], heartbeatIntervalMs: 20 });
+    bus.failNextPublishes(SUBJECTS.stepResult, Infinity);
+    const sent = await dispatch({ action: 'once' });
+    await waitFor(() => bus.resultsTried(sent.token).length >= 1, 'a first try of the result');
+    const progress = (): number => heartbeats.filter((h) => h.message.token === sent.token && h.message.phase === 'progress').length;
+    const [beats, extensions] = [progress(), bus.settled('working', sent.token).length];
+    await waitFor(() => progress() >= beats + 3, 'three heartbeats while the result is retried');
+    expect(bus.settled('working', sent.token).length).toBeGreaterThanOrEqual(extensions + 3);
+    expect(bus.dispatchSettlements(sent.token).filter((s) => s.op !== 'working')).toEqual([]);
+
+    bus.stopFailing(SUBJECTS.stepResult);
+    await expect(awaitResult(sent.token)).resolves.toMatchObject({ outcome: 'completed', output: 1 });
+    await waitFor(() => bus.settled('ack', sent.token).length === 1, 'the ack');
+    expect(runs).toBe(1);
+    // Heartbeats stop once the result is out.
+    const after = progress();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(progress()).toBe(after);
+  });
+
+  it('hands the step back once resultRetryMs has run out, and it runs again', async () => {
+    const finished: StepFinishedEvent[] = [];
+    let runs = 0;
+    await startWorker({ actions: [{ name: 'once', handler: () => ++runs }], resultRetryMs: 250, onStepFinished: (e) => finished.push(e) });
+    // Tries at 0 and 100 ms; the next would be at 300 ms, past the bound.
+    bus.failNextPublishes(SUBJECTS.stepResult, 2);
     const sent = await dispatch({ action: 'once' });
 
     await expect(awaitResult(sent.token)).resolves.toMatchObject({ outcome: 'completed', output: 2 });
@@ -360,6 +407,54 @@ describe('worker: delivery failures and shutdown', () => {
       ['ack', 2],
     ]);
     expect(finished.map((e) => e.outcome)).toEqual(['handed-back', 'completed']);
+    expect(finished[0].error).toMatchObject({ message: expect.stringContaining('injected publish failure') });
+  });
+
+  it('hands the step back at once when the broker can never take the result', async () => {
+    let runs = 0;
+    await startWorker({ actions: [{ name: 'once', handler: () => ++runs }] });
+    bus.failNextPublishes(SUBJECTS.stepResult, 1, () => new BusError('PAYLOAD_TOO_LARGE', 'publish to weft.step.result failed: max_payload size exceeded'));
+    const sent = await dispatch({ action: 'once' });
+
+    await expect(awaitResult(sent.token)).resolves.toMatchObject({ outcome: 'completed', output: 2 });
+    expect(bus.resultsTried(sent.token).map((t) => t.failed)).toEqual([true, false]);
+    expect(bus.dispatchSettlements(sent.token).map((s) => s.op)).toEqual(['nak', 'ack']);
+  });
+
+  it('stop() past its grace period ends the retries and hands the step back', async () => {
+    const finished: StepFinishedEvent[] = [];
+    let runs = 0;
+    const worker = await startWorker({ actions: [{ name: 'once', handler: () => ++runs }], shutdownGraceMs: 300, onStepFinished: (e) => finished.push(e) });
+    bus.failNextPublishes(SUBJECTS.stepResult, Infinity);
+    const sent = await dispatch({ action: 'once' });
+    await waitFor(() => bus.resultsTried(sent.token).length >= 1, 'a first try of the result');
+
+    const stopping = Date.now();
+    await worker.stop();
+    // It kept trying through the grace period, not past it.
+    expect(Date.now() - stopping).toBeGreaterThanOrEqual(250);
+    expect(Date.now() - stopping).toBeLessThan(2_000);
+    expect(bus.resultsTried(sent.token).length).toBeGreaterThanOrEqual(2);
+    expect(bus.dispatchSettlements(sent.token).filter((s) => s.op !== 'working').map((s) => s.op)).toEqual(['nak']);
+    expect(finished).toEqual([expect.objectContaining({ outcome: 'handed-back' })]);
+    expect(runs).toBe(1);
+  });
+
+  it('stops retrying when the scheduler aborts the attempt meanwhile; its redelivery is dropped', async () => {
+    const finished: StepFinishedEvent[] = [];
+    let runs = 0;
+    await startWorker({ actions: [{ name: 'once', handler: () => ++runs }], onStepFinished: (e) => finished.push(e) });
+    bus.failNextPublishes(SUBJECTS.stepResult, Infinity);
+    const sent = await dispatch({ action: 'once', runId: 'run-lost' });
+    await waitFor(() => bus.resultsTried(sent.token).length >= 1, 'a first try of the result');
+
+    await bus.broadcast(SUBJECTS.runCancel, { runId: 'run-lost', stepId: sent.stepId, attempt: sent.attempt, reason: 'lease expired' });
+    await waitFor(() => bus.settled('nak', sent.token).length === 1, 'the hand-back');
+    bus.stopFailing(SUBJECTS.stepResult);
+    await waitFor(() => bus.settled('ack', sent.token).length === 1, 'the redelivery to be dropped');
+    expect(runs).toBe(1);
+    expect(bus.resultsPublished(sent.token)).toEqual([]);
+    expect(finished).toEqual([expect.objectContaining({ outcome: 'handed-back' })]);
   });
 
   it('stop() stops pulling and waits for the in-flight step to finish and be reported', async () => {
@@ -430,5 +525,6 @@ describe('worker: delivery failures and shutdown', () => {
     expect(() => createWorker({ bus, queues: ['q'], actions: [], concurrency: 0 })).toThrow(/concurrency/);
     expect(() => createWorker({ bus, queues: ['a.b'], actions: [] })).toThrow(/invalid queue name "a.b"/);
     expect(() => createWorker({ bus, queues: ['*', 'io'], actions: [] })).toThrow(/list it alone/);
+    expect(() => createWorker({ bus, queues: ['q'], actions: [], resultRetryMs: -1 })).toThrow(/resultRetryMs/);
   });
 });

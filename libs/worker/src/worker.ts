@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type { Bus, Delivery, Subscription } from '@weft/bus';
+import { type Bus, BusError, type Delivery, type Subscription } from '@weft/bus';
 import { dispatchSubject, type RunCancel, type StepDispatch, type StepError, type StepResult, SUBJECTS } from '@weft/contracts';
 import { type Span, SpanStatusCode } from '@opentelemetry/api';
 import {
@@ -37,6 +37,14 @@ export interface WorkerOptions {
   heartbeatIntervalMs?: number;
   /** How long stop() lets in-flight steps finish before aborting them and handing them back. @default 30000 */
   shutdownGraceMs?: number;
+  /**
+   * How long a finished step keeps retrying a result the broker would not take (NATS unreachable,
+   * a publish timing out) before it is handed back to run again. Retries back off from 100 ms to
+   * 5 s, keep the same message id and keep heartbeating; a stop() past its grace period, or a
+   * cancel of the attempt by the scheduler, ends them sooner. 0 hands back at the first failure.
+   * @default 180000 (three of the scheduler's default leases)
+   */
+  resultRetryMs?: number;
   /** Receives handlers' logs (info and up by default) and the worker's own (debug, warn). @default consoleLogger() */
   logger?: ActionLogger;
   /** How often the worker announces its queues and actions on `weft.worker.announce` (the API's catalog); 0 never. @default 15000 */
@@ -70,7 +78,11 @@ export interface Worker {
   inFlight(): number;
 }
 
-export const WORKER_DEFAULTS = { concurrency: 8, heartbeatIntervalMs: 10_000, shutdownGraceMs: 30_000 } as const;
+export const WORKER_DEFAULTS = { concurrency: 8, heartbeatIntervalMs: 10_000, shutdownGraceMs: 30_000, resultRetryMs: 180_000 } as const;
+
+/** Backoff between tries of a result publish: doubling from the first to the cap. */
+const RESULT_RETRY_FIRST_DELAY_MS = 100;
+const RESULT_RETRY_MAX_DELAY_MS = 5_000;
 
 /** Serves every queue. */
 export const ALL_QUEUES = '*';
@@ -100,12 +112,15 @@ class StepWorker implements Worker {
   private readonly concurrency: number;
   private readonly heartbeatIntervalMs: number;
   private readonly shutdownGraceMs: number;
+  private readonly resultRetryMs: number;
   private readonly logger: ActionLogger;
   private readonly onStepFinished?: (event: StepFinishedEvent) => void;
   private readonly slots: Slots;
   private readonly running = new Set<RunningStep>();
   /** Attempts the scheduler aborted: a later redelivery of their dispatch is dropped, not run. */
   private readonly aborted = new AbortedAttempts();
+  /** Fires when stop()'s grace period is over: steps still retrying their result give up. */
+  private readonly graceOver = new AbortController();
   /** Every dispatch handler under way, including those waiting for a slot. */
   private readonly tasks = new Set<Promise<void>>();
   private subscriptions: Subscription[] = [];
@@ -124,6 +139,7 @@ class StepWorker implements Worker {
     this.concurrency = options.concurrency ?? WORKER_DEFAULTS.concurrency;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? WORKER_DEFAULTS.heartbeatIntervalMs;
     this.shutdownGraceMs = options.shutdownGraceMs ?? WORKER_DEFAULTS.shutdownGraceMs;
+    this.resultRetryMs = options.resultRetryMs ?? WORKER_DEFAULTS.resultRetryMs;
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.logger = options.logger ?? consoleLogger();
     this.onStepFinished = options.onStepFinished;
@@ -134,6 +150,7 @@ class StepWorker implements Worker {
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw new WorkerConfigError(`concurrency must be a positive integer, got ${this.concurrency}`);
     if (!(this.heartbeatIntervalMs > 0)) throw new WorkerConfigError(`heartbeatIntervalMs must be positive, got ${this.heartbeatIntervalMs}`);
     if (!(this.shutdownGraceMs >= 0)) throw new WorkerConfigError(`shutdownGraceMs must be >= 0, got ${this.shutdownGraceMs}`);
+    if (!(this.resultRetryMs >= 0)) throw new WorkerConfigError(`resultRetryMs must be >= 0, got ${this.resultRetryMs}`);
     this.slots = new Slots(this.concurrency);
     if (options.announceIntervalMs !== 0) {
       this.announcer = new WorkerAnnouncer({
@@ -196,6 +213,7 @@ class StepWorker implements Worker {
     const drained = Promise.allSettled(this.subscriptions.map((s) => s.drain()));
     this.slots.close();
     if (!(await this.idleWithin(this.shutdownGraceMs))) {
+      this.graceOver.abort();
       for (const step of this.running) step.controller.abort(new WorkerShutdownError());
     }
     await Promise.allSettled([...this.tasks]);
@@ -338,28 +356,61 @@ class StepWorker implements Worker {
       outcome = reason instanceof WorkerShutdownError ? { kind: 'handed-back' } : { kind: 'failed', error: toStepError(reason) };
     } finally {
       clearTimeout(timeout);
-      clearInterval(progress);
       this.running.delete(step);
     }
 
-    await started;
-    if (outcome.kind !== 'handed-back') outcome = await this.report(delivery, outcome, log);
-    else await this.settle(delivery.nak(), 'hand back the dispatch', log);
+    // Still the step's holder until the broker took the result: progress heartbeats go on (the
+    // scheduler's lease, the dispatch's ack wait) while the result is retried.
+    try {
+      await started;
+      if (outcome.kind !== 'handed-back') outcome = await this.report(delivery, outcome, log);
+      else await this.settle(delivery.nak(), 'hand back the dispatch', log);
+    } finally {
+      clearInterval(progress);
+    }
     this.finished(dispatch, outcome, performance.now() - startedAt, log, span);
   }
 
-  /** Publishes the result, then acks; a result that cannot be published hands the step back (at least once). */
+  /**
+   * Publishes the result, then acks. A publish that fails for a reason that may pass (the broker
+   * unreachable or timing out) is retried with backoff under the same message id, so the broker
+   * stores it once; the step is handed back (nak: it runs again, at least once) only when the
+   * failure cannot pass, `resultRetryMs` ran out, stop()'s grace period is over, or the scheduler
+   * aborted the attempt meanwhile (its result would be ignored).
+   */
   private async report(delivery: DispatchDelivery, outcome: Exclude<Outcome, { kind: 'handed-back' }>, log: ActionLogger): Promise<Outcome> {
-    const { runId, stepId, attempt, token } = delivery.data;
+    const dispatch = delivery.data;
+    const { runId, stepId, attempt, token } = dispatch;
     const base = { runId, stepId, attempt, token, workerId: this.workerId, finishedAt: Date.now() };
     const result: StepResult =
       outcome.kind === 'completed' ? { ...base, outcome: 'completed', output: outcome.output } : { ...base, outcome: 'failed', error: outcome.error };
-    try {
-      await this.bus.publish(SUBJECTS.stepResult, result, { msgId: `${token}:result` });
-    } catch (error) {
-      log.warn('could not publish the step result; handing the dispatch back', { error: String(error) });
-      await this.settle(delivery.nak(), 'hand back the dispatch', log);
-      return { kind: 'handed-back', error: toStepError(error) };
+    const msgId = `${token}:result`;
+    const giveUpAt = performance.now() + this.resultRetryMs;
+    for (let tries = 1; ; tries++) {
+      try {
+        await this.bus.publish(SUBJECTS.stepResult, result, { msgId });
+        if (tries > 1) log.info('published the step result after retrying', { tries });
+        break;
+      } catch (error) {
+        const delayMs = Math.min(RESULT_RETRY_FIRST_DELAY_MS * 2 ** (tries - 1), RESULT_RETRY_MAX_DELAY_MS);
+        const giveUp = !mayPassOnRetry(error)
+          ? 'the broker will never take it'
+          : this.graceOver.signal.aborted
+            ? 'the shutdown grace period is over'
+            : this.aborted.has(dispatch)
+              ? 'the scheduler aborted the attempt'
+              : performance.now() + delayMs > giveUpAt
+                ? `still failing after ${this.resultRetryMs} ms`
+                : undefined;
+        if (giveUp !== undefined) {
+          log.warn(`could not publish the step result (${giveUp}); handing the dispatch back`, { tries, error: String(error) });
+          await this.settle(delivery.nak(), 'hand back the dispatch', log);
+          return { kind: 'handed-back', error: toStepError(error) };
+        }
+        if (tries === 1) log.warn('could not publish the step result; retrying while holding the step', { error: String(error) });
+        else log.debug('retrying the step result', { tries, delayMs, error: String(error) });
+        await pause(delayMs, this.graceOver.signal);
+      }
     }
     await this.settle(delivery.ack(), 'ack the dispatch', log);
     return outcome;
@@ -412,6 +463,25 @@ function outcomeLabels(outcome: Outcome): { status: StepStatusLabel; outcome: St
       return { status: 'failed', outcome: detail };
     }
   }
+}
+
+/** A publish that failed for a reason that may pass (unreachable, timed out, no quorum), not one that never will (too large, unserialisable, closed). */
+function mayPassOnRetry(error: unknown): boolean {
+  return !(error instanceof BusError) || error.code === 'BROKER_ERROR';
+}
+
+/** Resolves after `ms`, or at once when `signal` fires. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** Runs the handler, turning a synchronous throw into a rejection. */

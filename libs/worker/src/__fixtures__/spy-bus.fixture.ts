@@ -13,13 +13,20 @@ export class SpyBus implements Bus {
   readonly deliveries: string[] = [];
   /** Every publish the bus accepted, in order. */
   readonly published: { subject: string; payload: unknown }[] = [];
-  /** Subjects whose next publishes throw, with how many remain. */
-  private readonly failing = new Map<string, number>();
+  /** Every publish tried, accepted or failed, with its message id. */
+  readonly tried: { subject: string; payload: unknown; msgId?: string; failed: boolean }[] = [];
+  /** Subjects whose next publishes throw: how many remain, and what they throw. */
+  private readonly failing = new Map<string, { remaining: number; error: () => Error }>();
 
   constructor(private readonly inner: Bus) {}
 
-  failNextPublishes(subject: Subject, count = 1): void {
-    this.failing.set(subject, count);
+  /** The next `count` publishes on `subject` throw (`Infinity`: until `stopFailing`), by default a plain Error. */
+  failNextPublishes(subject: Subject, count = 1, error: () => Error = () => new Error(`injected publish failure on ${subject}`)): void {
+    this.failing.set(subject, { remaining: count, error });
+  }
+
+  stopFailing(subject: Subject): void {
+    this.failing.delete(subject);
   }
 
   /** How the dispatch carrying `token` was settled by workers. */
@@ -28,10 +35,13 @@ export class SpyBus implements Bus {
   }
 
   async publish<S extends Subject>(subject: S, payload: MessageOf<S>, options?: PublishOptions): Promise<void> {
-    const remaining = this.failing.get(subject) ?? 0;
-    if (remaining > 0) {
-      this.failing.set(subject, remaining - 1);
-      throw new Error(`injected publish failure on ${subject}`);
+    const failing = this.failing.get(subject);
+    const tried = { subject, payload, msgId: options?.msgId, failed: false };
+    this.tried.push(tried);
+    if (failing && failing.remaining > 0) {
+      failing.remaining -= 1;
+      tried.failed = true;
+      throw failing.error();
     }
     await this.inner.publish(subject, payload, options);
     this.published.push({ subject, payload });
@@ -68,6 +78,13 @@ export class SpyBus implements Bus {
   /** Results published so far for `token` (synchronously visible, unlike a consumer's view). */
   resultsPublished(token: string): unknown[] {
     return this.published.filter((p) => p.subject === SUBJECTS.stepResult && (p.payload as { token?: unknown }).token === token).map((p) => p.payload);
+  }
+
+  /** Result publishes tried for `token`, failed ones included. */
+  resultsTried(token: string): { msgId?: string; failed: boolean }[] {
+    return this.tried
+      .filter((p) => p.subject === SUBJECTS.stepResult && (p.payload as { token?: unknown }).token === token)
+      .map(({ msgId, failed }) => ({ msgId, failed }));
   }
 
   dispatchSettlements(token: string): Settlement[] {
