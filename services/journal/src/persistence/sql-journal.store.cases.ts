@@ -5,7 +5,7 @@ import { PruneJournalUseCase } from '../domain/prune-journal.usecase';
 import { lifecycleEvent, storyOfARun } from '../domain/journal.fixtures';
 import { toJournalEntry } from '../domain/journal-entry.util';
 import { isTerminal } from '../transport/journal-events.handler';
-import type { SqlJournalStore } from './sql-journal.store';
+import { SqlJournalStore } from './sql-journal.store';
 
 export interface JournalStoreUnderTest {
   store: SqlJournalStore;
@@ -97,6 +97,73 @@ export function describeSqlJournalStore(name: string, open: () => Promise<Journa
       );
       const checkpoints = await store.checkpoints(runId);
       expect(checkpoints.map((c) => c.state)).toEqual(steps.map((_, i) => Object.fromEntries(steps.slice(0, i + 1).map((s, j) => [s, j]))));
+    });
+
+    it('records concurrent events in one transaction, once each, telling every caller whether its own entry was recorded', async () => {
+      const runId = uniqueRun('batch');
+      const story = storyOfARun(runId);
+      const [queued, started, stepQueued, stepStarted] = story;
+      expect(await record(store, queued)).toEqual({ recorded: true });
+      const transactions = jest.spyOn(subject.dataSource, 'transaction');
+      // Redeliveries inside the batch, and of an event journaled before it.
+      const batch = [started, queued, stepQueued, started, stepStarted, stepQueued, started];
+      const results = await Promise.all(batch.map((event) => record(store, event)));
+      expect(transactions).toHaveBeenCalledTimes(1);
+      transactions.mockRestore();
+      expect(results.map((r) => r.recorded)).toEqual([true, false, true, false, true, false, false]);
+      expect((await store.runEvents(runId)).map((e) => e.eventId)).toEqual([queued, started, stepQueued, stepStarted].map((e) => e.eventId));
+      expect((await store.runEvents(runId))[2]).toEqual(toJournalEntry(stepQueued).entry);
+      expect((await store.findEvents({ runId, namespace: 'default' })).items).toHaveLength(4);
+    });
+
+    it('fails only the poison event of a batch; the others commit, checkpoints included', async () => {
+      const runId = uniqueRun('poison');
+      const [queued, started, , , completed] = storyOfARun(runId);
+      const poison = lifecycleEvent(runId, 2, 5, 0, { type: 'step.queued', status: 'queued', stepId: 'x', attempt: 1, data: { note: 'nul \u0000 byte' } });
+      const outcomes = await Promise.allSettled([queued, poison, started, completed, queued].map((event) => record(store, event)));
+      expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value.recorded : 'failed'))).toEqual([true, 'failed', true, true, false]);
+      const failure = outcomes[1];
+      expect(failure?.status === 'rejected' && isTerminal(failure.reason)).toBe(true);
+      expect((await store.runEvents(runId)).map((e) => e.eventId)).toEqual([queued, started, completed].map((e) => e.eventId));
+      expect((await store.checkpoints(runId)).map((c) => [c.stepId, c.state])).toEqual([['ingest', { ingest: { rows: 3 } }]]);
+    });
+
+    it('checkpoints completions of one run that arrive out of order in one batch', async () => {
+      const runId = uniqueRun('batchckpt');
+      const e = (seq: number, stepId: string, output: unknown) =>
+        lifecycleEvent(runId, seq, 0, seq, { type: 'step.completed', status: 'completed', stepId, attempt: 1, durationMs: 5, data: { output } });
+      await record(store, e(20, 'b', 'B'));
+      const transactions = jest.spyOn(subject.dataSource, 'transaction');
+      const results = await Promise.all([e(40, 'd', 'D'), e(10, 'a', 'A'), e(30, 'c', 'C'), e(20, 'b', 'B again'), e(10, 'a', 'A again')].map((event) => record(store, event)));
+      expect(transactions).toHaveBeenCalledTimes(1);
+      transactions.mockRestore();
+      expect(results.map((r) => r.recorded)).toEqual([true, true, true, false, false]);
+      expect((await store.checkpoints(runId)).map((c) => [c.stepId, c.output, c.state])).toEqual([
+        ['a', 'A', { a: 'A' }],
+        ['b', 'B', { a: 'A', b: 'B' }],
+        ['c', 'C', { a: 'A', b: 'B', c: 'C' }],
+        ['d', 'D', { a: 'A', b: 'B', c: 'C', d: 'D' }],
+      ]);
+    });
+
+    it('keeps overlapping batches of the same runs consistent', async () => {
+      const small = new SqlJournalStore(subject.dataSource, { batch: { maxItems: 4, lingerMs: 0 } });
+      const runs = [uniqueRun('overlap'), uniqueRun('overlap'), uniqueRun('overlap')];
+      const events = runs.flatMap((runId) =>
+        Array.from({ length: 6 }, (_, i) =>
+          lifecycleEvent(runId, i + 1, 0, i, { type: 'step.completed', status: 'completed', stepId: `s${i}`, attempt: 1, data: { output: i }, namespace: 'team-a' }),
+        ),
+      );
+      // Every event twice, the second time in the opposite order: batches overlap in event ids and runs.
+      const results = await Promise.all([...events, ...[...events].reverse()].map((event) => small.record(toJournalEntry(event))));
+      await small.close();
+      expect(results.filter((r) => r.recorded)).toHaveLength(events.length);
+      for (const runId of runs) {
+        expect(await store.runEvents(runId, 'default')).toEqual([]);
+        expect(await store.runEvents(runId, 'team-a')).toHaveLength(6);
+        const states = (await store.checkpoints(runId, 'team-a')).map((c) => c.state);
+        expect(states).toEqual(Array.from({ length: 6 }, (_, i) => Object.fromEntries(Array.from({ length: i + 1 }, (_, j) => [`s${j}`, j]))));
+      }
     });
 
     it('finds events by workflow, type and time range, a page at a time', async () => {

@@ -5,6 +5,7 @@ import { accumulateState, type NewJournalEntry } from '../domain/journal-entry.u
 import { JournalError } from '../domain/journal.errors';
 import type { Checkpoint, EventPage, EventQuery, JournalEntry } from '../domain/journal.types';
 import type { JournalStore } from '../ports/journal-store.port';
+import { type WriteBatcherOptions, WriteBatcher } from './write-batcher';
 import { JOURNAL_ENTITIES, JOURNAL_MIGRATIONS, JOURNAL_MIGRATIONS_TABLE } from './journal-schema';
 
 export const DEFAULT_PAGE_SIZE = 100;
@@ -21,11 +22,30 @@ const CHECKPOINT_COLUMNS = 'run_id, step_id, workflow, version, attempt, event_i
  */
 const ORDER = 'at, seq, idx, journal_entries.id';
 
+const ENTRY_INSERT_COLUMNS =
+  'event_id, run_id, workflow, version, step_id, attempt, type, status, at, seq, idx, duration_ms, error, correlation_id, trace_id, data, namespace';
+/** The placeholders of one row of ENTRY_INSERT_COLUMNS whose parameters start after `at` others. */
+const ENTRY_PLACEHOLDERS: ((at: number) => string)[] = Array.from({ length: 17 }, (_, i) => {
+  const cast = i === 8 ? '::timestamptz' : i === 12 || i === 15 ? '::jsonb' : '';
+  return (at: number) => `$${at + i + 1}${cast}`;
+});
+
+export interface SqlJournalStoreOptions {
+  /**
+   * Records arriving together are written in one transaction: up to `maxItems` of them,
+   * the first waiting at most `lingerMs` for the others. `{ maxItems: 1 }` writes each alone.
+   */
+  batch?: WriteBatcherOptions;
+}
+
 /**
  * JournalStore on PostgreSQL or PGlite (the same SQL on both).
  *
  * - An entry is inserted `ON CONFLICT (event_id) DO NOTHING`: a redelivered event,
  *   or the same event published twice under other message ids, is journaled once.
+ * - Records arriving within a couple of ms of each other share one transaction and one
+ *   multi-row insert (see `writeBatch`); each caller still learns whether its own entry
+ *   was recorded, and a batch that fails is retried one record at a time.
  * - A step.completed entry and its checkpoint commit together. Checkpoints of one
  *   run are written under a per-run advisory lock, so each sees the others: its
  *   state folds the outputs of earlier checkpoints, and its own output is merged
@@ -36,44 +56,90 @@ const ORDER = 'at, seq, idx, journal_entries.id';
 export class SqlJournalStore implements JournalStore {
   private readonly inFlight = new InFlight(() => new JournalError('STORE_CLOSED', 'the journal store is closed'));
 
-  constructor(readonly dataSource: DataSource) {}
+  private readonly batcher: WriteBatcher<NewJournalEntry, { recorded: boolean }>;
 
-  record({ entry, namespace, checkpointOutput }: NewJournalEntry): Promise<{ recorded: boolean }> {
-    return this.track(() =>
-      withTransaction(this.dataSource, async (tx) => {
-        const checkpoint = entry.type === 'step.completed' && entry.stepId !== null;
-        if (checkpoint) await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`weft.journal.checkpoints:${entry.runId}`]);
-        const inserted: { id: string }[] = await tx.query(
-          `INSERT INTO journal_entries (event_id, run_id, workflow, version, step_id, attempt, type, status, at, seq, idx,
-                                        duration_ms, error, correlation_id, trace_id, data, namespace)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::timestamptz, $10, $11, $12, $13::jsonb, $14, $15, $16::jsonb, $17)
-           ON CONFLICT (event_id) DO NOTHING
-           RETURNING id::text AS id`,
-          [
-            entry.eventId,
-            entry.runId,
-            entry.workflow,
-            entry.version,
-            entry.stepId,
-            entry.attempt,
-            entry.type,
-            entry.status,
-            entry.at,
-            entry.seq,
-            entry.index,
-            entry.durationMs,
-            jsonOrNull(entry.error),
-            entry.correlationId,
-            entry.traceId,
-            jsonOrNull(entry.data),
-            namespace,
-          ],
+  constructor(
+    readonly dataSource: DataSource,
+    options: SqlJournalStoreOptions = {},
+  ) {
+    this.batcher = new WriteBatcher((items) => this.writeBatch(items), options.batch);
+  }
+
+  record(entry: NewJournalEntry): Promise<{ recorded: boolean }> {
+    return this.track(() => this.batcher.add(entry));
+  }
+
+  /**
+   * One transaction for the whole batch: the advisory locks of the runs with a completion
+   * (in lock-key order), one multi-row insert (rows in event id order), then the checkpoints.
+   * Concurrent batches take their locks and row locks in the same order, so they cannot
+   * deadlock. If the transaction fails, every member is recorded on its own: a poison event
+   * fails alone (and is dead-lettered by the consumer), the others commit.
+   */
+  private async writeBatch(items: readonly NewJournalEntry[]): Promise<PromiseSettledResult<{ recorded: boolean }>[]> {
+    if (items.length === 1) return Promise.allSettled(items.map((item) => this.recordOne(item)));
+    try {
+      const recorded = await this.recordMany(items);
+      return items.map((item) => ({ status: 'fulfilled', value: { recorded: recorded.has(item) } }));
+    } catch {
+      return Promise.allSettled(items.map((item) => this.recordOne(item)));
+    }
+  }
+
+  /** Returns the items whose entry this transaction inserted (of duplicate ids in the batch, the first). */
+  private recordMany(items: readonly NewJournalEntry[]): Promise<Set<NewJournalEntry>> {
+    const firsts = new Map<string, NewJournalEntry>();
+    for (const item of items) if (!firsts.has(item.entry.eventId)) firsts.set(item.entry.eventId, item);
+    const rows = [...firsts.values()].sort((a, b) => (a.entry.eventId < b.entry.eventId ? -1 : a.entry.eventId > b.entry.eventId ? 1 : 0));
+    return withTransaction(this.dataSource, async (tx) => {
+      const locks = [...new Set(rows.filter(hasCheckpoint).map((item) => checkpointLock(item.entry.runId)))];
+      if (locks.length > 0) {
+        // Volatile functions in the select list run after the sort: the locks are taken in key order.
+        await tx.query(
+          `SELECT pg_advisory_xact_lock(key) FROM (SELECT DISTINCT hashtext(name) AS key FROM jsonb_array_elements_text($1::jsonb) AS name) AS keys ORDER BY key`,
+          [JSON.stringify(locks)],
         );
-        if (inserted.length === 0) return { recorded: false };
-        if (checkpoint && entry.stepId !== null) await this.writeCheckpoint(tx, entry, namespace, entry.stepId, checkpointOutput ?? null);
-        return { recorded: true };
-      }),
-    );
+      }
+      const params: unknown[] = [];
+      const values = rows.map(({ entry, namespace }) => {
+        const at = params.length;
+        params.push(...entryParams(entry, namespace));
+        return `(${ENTRY_PLACEHOLDERS.map((placeholder) => placeholder(at)).join(', ')})`;
+      });
+      const inserted: { event_id: string }[] = await tx.query(
+        `INSERT INTO journal_entries (${ENTRY_INSERT_COLUMNS}) VALUES ${values.join(', ')}
+         ON CONFLICT (event_id) DO NOTHING
+         RETURNING event_id`,
+        params,
+      );
+      const insertedIds = new Set(inserted.map((row) => row.event_id));
+      const recorded = new Set(rows.filter((item) => insertedIds.has(item.entry.eventId)));
+      for (const item of rows) {
+        if (recorded.has(item) && hasCheckpoint(item) && item.entry.stepId !== null) {
+          await this.writeCheckpoint(tx, item.entry, item.namespace, item.entry.stepId, item.checkpointOutput ?? null);
+        }
+      }
+      return recorded;
+    });
+  }
+
+  /** One entry in its own transaction (a batch of one, and a failed batch's members). */
+  private recordOne(item: NewJournalEntry): Promise<{ recorded: boolean }> {
+    const { entry, namespace, checkpointOutput } = item;
+    return withTransaction(this.dataSource, async (tx) => {
+      const checkpoint = hasCheckpoint(item);
+      if (checkpoint) await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [checkpointLock(entry.runId)]);
+      const inserted: { event_id: string }[] = await tx.query(
+        `INSERT INTO journal_entries (${ENTRY_INSERT_COLUMNS})
+         VALUES (${ENTRY_PLACEHOLDERS.map((placeholder) => placeholder(0)).join(', ')})
+         ON CONFLICT (event_id) DO NOTHING
+         RETURNING event_id`,
+        entryParams(entry, namespace),
+      );
+      if (inserted.length === 0) return { recorded: false };
+      if (checkpoint && entry.stepId !== null) await this.writeCheckpoint(tx, entry, namespace, entry.stepId, checkpointOutput ?? null);
+      return { recorded: true };
+    });
   }
 
   runEvents(runId: string, namespace?: string): Promise<JournalEntry[]> {
@@ -187,7 +253,7 @@ export class SqlJournalStore implements JournalStore {
   }
 }
 
-export type OpenJournalStoreOptions = OpenMigratedOptions;
+export type OpenJournalStoreOptions = OpenMigratedOptions & SqlJournalStoreOptions;
 
 /**
  * Opens the data source, applies the journal's migrations (or, with `migrate: false`,
@@ -203,7 +269,7 @@ export async function openJournalStore(
     "the journal's schema",
     options,
   );
-  return { store: new SqlJournalStore(dataSource), dataSource, applied };
+  return { store: new SqlJournalStore(dataSource, options.batch === undefined ? {} : { batch: options.batch }), dataSource, applied };
 }
 
 interface EntryRow {
@@ -291,6 +357,31 @@ function parseCursor(text: string): Cursor {
   const match = CURSOR.exec(text);
   if (!match) throw new JournalError('INVALID_QUERY', `after: not a cursor from a previous page (${JSON.stringify(text)})`);
   return { at: Number(match[1]), seq: Number(match[2]), index: Number(match[3]), id: match[4] ?? '0' };
+}
+
+const hasCheckpoint = ({ entry }: NewJournalEntry): boolean => entry.type === 'step.completed' && entry.stepId !== null;
+const checkpointLock = (runId: string): string => `weft.journal.checkpoints:${runId}`;
+
+function entryParams(entry: JournalEntry, namespace: string): unknown[] {
+  return [
+    entry.eventId,
+    entry.runId,
+    entry.workflow,
+    entry.version,
+    entry.stepId,
+    entry.attempt,
+    entry.type,
+    entry.status,
+    entry.at,
+    entry.seq,
+    entry.index,
+    entry.durationMs,
+    jsonOrNull(entry.error),
+    entry.correlationId,
+    entry.traceId,
+    jsonOrNull(entry.data),
+    namespace,
+  ];
 }
 
 const jsonOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : JSON.stringify(value));
