@@ -460,6 +460,28 @@ describe('environments', () => {
     }
   });
 
+  it('gives every service of an environment the same stream replica count, at most the servers of its NATS', () => {
+    // deploy/nats: values.yaml runs a three-server cluster (prod), values-dev.yaml one standalone server.
+    const natsServers = (file: string): number => {
+      const cluster = obj(obj(obj(readYamlDocuments(join(REPO, file))[0]).config).cluster);
+      return cluster.enabled === true ? (num(cluster.replicas) ?? 1) : 1;
+    };
+    const replicasOf = (env: Env): Set<number> =>
+      new Set(
+        ofKind(env.objects, 'Deployment').map((d) => {
+          const vars = containerEnv(onlyContainer(d), env.objects);
+          // Unset: new streams get 1 (and existing ones keep their count).
+          return loadConfig(Object.fromEntries([...vars].flatMap(([k, v]) => (v.kind === 'value' ? [[k, v.value]] : [])))).WEFT_NATS_REPLICAS ?? 1;
+        }),
+      );
+    expect(natsServers('deploy/nats/values.yaml')).toBe(3);
+    expect(replicasOf(prod)).toEqual(new Set([3]));
+    expect(natsServers('deploy/nats/values-dev.yaml')).toBe(1);
+    expect(replicasOf(dev)).toEqual(new Set([1]));
+    // The base makes no choice: a standalone server must be able to run it.
+    expect(envValue(containerEnv(onlyContainer(deploymentOf(base.objects, 'scheduler')), base.objects), 'WEFT_NATS_REPLICAS')).toBeUndefined();
+  });
+
   it('prod spreads every Deployment across zones and nodes', () => {
     for (const d of ofKind(prod.objects, 'Deployment')) {
       const constraints = arr(podSpec(d).topologySpreadConstraints).map(obj);

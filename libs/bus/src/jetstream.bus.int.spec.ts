@@ -86,6 +86,49 @@ describeWhenReachable('JetStreamBus (NATS at ' + SERVERS + ')', [{ what: `NATS a
       }
     }, 20_000);
 
+    it('creates every stream with the replica count it is given (1: all a single server can hold)', async () => {
+      const prefix = `${RUN}rep${++counter}`;
+      const bus = await openBus(prefix, { replicas: 1 });
+      try {
+        for (const name of bus.streamNames()) await expect(jsm.streams.info(name)).resolves.toMatchObject({ config: { name, num_replicas: 1 } });
+        // The idempotent boot with the same count changes nothing.
+        await (await openBus(prefix, { replicas: 1 })).close();
+        for (const name of bus.streamNames()) expect((await jsm.streams.info(name)).config.num_replicas).toBe(1);
+      } finally {
+        await bus.close();
+        await deleteStreams(bus);
+      }
+    }, 20_000);
+
+    it('refuses more than 1 replica on this standalone server with an error naming the option and WEFT_NATS_REPLICAS, creating or changing nothing', async () => {
+      const prefix = `${RUN}rep${++counter}`;
+      const expected = {
+        code: 'INVALID_OPTIONS',
+        message: expect.stringMatching(/^cannot keep 3 replicas of Weft's streams \(option replicas, WEFT_NATS_REPLICAS=3\): the NATS server \S+ is standalone/),
+      };
+      // New streams: refused before the first one is made.
+      await expect(openBus(prefix, { replicas: 3 })).rejects.toMatchObject(expected);
+      const names: string[] = [];
+      for await (const name of jsm.streams.names()) if (name.startsWith(prefix.toUpperCase())) names.push(name);
+      expect(names).toEqual([]);
+      // Existing streams: nats-server 2.9 would accept the update and report 3 replicas it does not keep.
+      const bus = await openBus(prefix);
+      try {
+        await expect(openBus(prefix, { replicas: 3 })).rejects.toMatchObject(expected);
+        for (const name of bus.streamNames()) expect((await jsm.streams.info(name)).config.num_replicas).toBe(1);
+      } finally {
+        await bus.close();
+        await deleteStreams(bus);
+      }
+    }, 20_000);
+
+    it.each([0, 6, 1.5])('rejects replicas %p before connecting', async (replicas) => {
+      await expect(JetStreamBus.connect({ servers: '127.0.0.1:1', replicas })).rejects.toMatchObject({
+        code: 'INVALID_OPTIONS',
+        message: expect.stringContaining('WEFT_NATS_REPLICAS) must be an integer from 1 to 5'),
+      });
+    });
+
     it('updates the durable consumer when a subscriber comes back with new options', async () => {
       const prefix = `${RUN}upd${++counter}`;
       const bus = await openBus(prefix);

@@ -74,6 +74,14 @@ export interface JetStreamBusOptions {
   deadLetterMaxAgeMs?: number;
   /** JetStream de-duplication window of every stream. @default 120000 */
   duplicateWindowMs?: number;
+  /**
+   * Replicas of every stream, 1 to 5 (`WEFT_NATS_REPLICAS`). Given: streams are created with it,
+   * and the boot-time update scales an existing stream to it (a JetStream cluster copies or drops
+   * the data; consumers follow their stream). Left out: a new stream gets 1 and an existing one
+   * keeps the count it has. More than 1 needs a JetStream cluster of at least that many servers:
+   * against a standalone server, or too few servers, connect() rejects with INVALID_OPTIONS.
+   */
+  replicas?: number;
   /** Lifetime of one pull request; missed-heartbeat detection is half of it. Min 1000. @default 30000 */
   pullExpiresMs?: number;
   /** Redelivery delay after a handler throws. @default 1000 */
@@ -97,11 +105,14 @@ const JS_CONSUMER_NOT_UNIQUE_ON_WORKQUEUE = 10100;
 const JS_STREAM_NOT_FOUND = 10059;
 const JS_CONSUMER_NOT_FOUND = 10014;
 const JS_NO_MESSAGE_FOUND = 10037;
+const JS_REPLICAS_NOT_SUPPORTED = 10074;
+const JS_NO_SUITABLE_PEERS = 10005;
+const MAX_REPLICAS = 5;
 const PREFIX = /^[A-Za-z0-9_-]+$/;
 
 type StreamSetup = Partial<StreamConfig> & { name: string };
 
-type Settings = Required<Omit<JetStreamBusOptions, 'name' | 'servers'>>;
+type Settings = Required<Omit<JetStreamBusOptions, 'name' | 'servers' | 'replicas'>> & { replicas: number | undefined };
 
 interface LoopContext {
   js: JetStreamClient;
@@ -163,10 +174,15 @@ export class JetStreamBus implements Bus {
       pullExpiresMs: options.pullExpiresMs ?? DEFAULT_PULL_EXPIRES_MS,
       errorNakDelayMs: options.errorNakDelayMs ?? DEFAULT_ERROR_NAK_DELAY_MS,
       liveConsumerInactiveMs: options.liveConsumerInactiveMs ?? DEFAULT_LIVE_CONSUMER_INACTIVE_MS,
+      replicas: options.replicas,
       onError: options.onError ?? ((error: unknown, context: string) => console.error(`[JetStreamBus] ${context}`, error)),
     };
     if (settings.pullExpiresMs < 1000) throw new BusError('INVALID_OPTIONS', 'pullExpiresMs must be at least 1000');
     if (!(settings.liveConsumerInactiveMs >= 1000)) throw new BusError('INVALID_OPTIONS', 'liveConsumerInactiveMs must be at least 1000');
+    const { replicas } = settings;
+    if (replicas !== undefined && !(Number.isInteger(replicas) && replicas >= 1 && replicas <= MAX_REPLICAS)) {
+      throw new BusError('INVALID_OPTIONS', `stream replicas (option replicas, WEFT_NATS_REPLICAS) must be an integer from 1 to ${MAX_REPLICAS}, got ${replicas}`);
+    }
     let nc: NatsConnection;
     try {
       // Reconnects are the client's job: never give up on the server.
@@ -392,9 +408,15 @@ export class JetStreamBus implements Bus {
     }
   }
 
-  /** Create or update each stream: boots are idempotent and pick up changed limits. */
+  /** Create or update each stream: boots are idempotent and pick up changed limits (and replicas, when given). */
   private async ensureStreams(): Promise<void> {
     const window = this.settings.duplicateWindowMs;
+    const { replicas } = this.settings;
+    // A standalone server refuses to create a replicated stream, but nats-server 2.9 accepts an
+    // update to more replicas and then reports a count it does not keep: refuse before either.
+    if (replicas !== undefined && replicas > 1 && this.nc.info?.cluster === undefined) {
+      throw replicasError(replicas, `the NATS server ${this.nc.getServer()} is standalone (no cluster), and standalone JetStream keeps one copy of each stream`);
+    }
     for (const layout of [...MESSAGE_STREAMS, DEAD_LETTER_STREAM]) {
       const maxAgeMs = layout === DEAD_LETTER_STREAM ? this.settings.deadLetterMaxAgeMs : layout.retention === 'limits' ? this.settings.eventsMaxAgeMs : 0;
       const config: StreamSetup = {
@@ -406,12 +428,14 @@ export class JetStreamBus implements Bus {
         max_age: nanos(maxAgeMs),
         // The server rejects a duplicate window longer than max age.
         duplicate_window: nanos(maxAgeMs > 0 ? Math.min(window, maxAgeMs) : window),
+        num_replicas: replicas ?? 1,
       };
       await this.createOrUpdateStream(config);
     }
   }
 
   private async createOrUpdateStream(config: StreamSetup): Promise<void> {
+    const replicas = config.num_replicas ?? 1;
     try {
       await this.jsm.streams.info(config.name);
     } catch (error) {
@@ -420,12 +444,37 @@ export class JetStreamBus implements Bus {
         await this.jsm.streams.add(config);
         return;
       } catch (addError) {
+        throwIfReplicasRefused(addError, replicas);
         // Another process created it meanwhile: fall through to update.
         if (!(addError instanceof JetStreamApiError)) throw addError;
       }
     }
     const { name, ...update } = config;
-    await this.jsm.streams.update(name, update);
+    // The client merges the update into the stream's config: left out, the replica count stays.
+    if (this.settings.replicas === undefined) delete update.num_replicas;
+    try {
+      await this.jsm.streams.update(name, update);
+    } catch (error) {
+      throwIfReplicasRefused(error, replicas);
+      throw error;
+    }
+  }
+}
+
+function replicasError(replicas: number, why: string): BusError {
+  return new BusError(
+    'INVALID_OPTIONS',
+    `cannot keep ${replicas} replicas of Weft's streams (option replicas, WEFT_NATS_REPLICAS=${replicas}): ${why}. ` +
+      'Use 1 with a standalone server, or at most the number of JetStream servers of the cluster.',
+  );
+}
+
+/** Turns the server's refusals of a replica count into an error that names the setting. */
+function throwIfReplicasRefused(error: unknown, replicas: number): void {
+  if (replicas <= 1) return;
+  if (isApiError(error, JS_REPLICAS_NOT_SUPPORTED)) throw replicasError(replicas, `the server refused (${errorMessage(error)})`);
+  if (isApiError(error, JS_NO_SUITABLE_PEERS)) {
+    throw replicasError(replicas, `the JetStream cluster has fewer than ${replicas} servers available to place them on (${errorMessage(error)})`);
   }
 }
 

@@ -29,4 +29,13 @@ describe('loadConfig', () => {
     expect(message).toMatch(/DATABASE_URL: expected postgres/);
     expect(message).not.toMatch(/NATS_URL/);
   });
+
+  it('takes WEFT_NATS_REPLICAS from 1 to 5, and leaves it unset by default (new streams get 1, existing ones keep theirs)', () => {
+    expect(loadConfig({}).WEFT_NATS_REPLICAS).toBeUndefined();
+    expect(loadConfig({ WEFT_NATS_REPLICAS: '1' }).WEFT_NATS_REPLICAS).toBe(1);
+    expect(loadConfig({ WEFT_NATS_REPLICAS: '3' }).WEFT_NATS_REPLICAS).toBe(3);
+    for (const bad of ['0', '6', '2.5', 'three']) {
+      expect(() => loadConfig({ WEFT_NATS_REPLICAS: bad })).toThrow(new RegExp(`WEFT_NATS_REPLICAS: .*\\(got "${bad.replace('.', '\\.')}"\\)`));
+    }
+  });
 });

@@ -12,6 +12,12 @@ export const EnvSchema = z.object({
   NATS_URL: z.string().regex(/^(nats|tls|ws|wss):\/\/[^,\s]+(,(nats|tls|ws|wss):\/\/[^,\s]+)*$/, 'expected nats://host:port[,nats://...]').optional(),
   /** Prefix of stream names and wire subjects; isolates deployments sharing one NATS. @default none */
   WEFT_NATS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
+  /**
+   * Replicas of Weft's JetStream streams, 1 to 5; more than 1 needs a JetStream cluster of at least
+   * that many servers. Set: streams are created with it and scaled to it at every boot. Unset: new
+   * streams get 1 and existing ones keep their count. Give every process the same value. @default unset (new streams: 1)
+   */
+  WEFT_NATS_REPLICAS: integer(1, 5).optional(),
   /** PostgreSQL connection string. Absent: PGlite in WEFT_DATA_DIR. */
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected postgres://user@host:port/db').optional(),
   /** PostgreSQL schema for Weft's tables. @default public */

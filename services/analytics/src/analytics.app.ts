@@ -13,7 +13,7 @@ import { openAnalyticsStore } from './persistence/sql-analytics.store';
 export async function runAnalytics(config: WeftConfig & { NATS_URL: string }, env: NodeJS.ProcessEnv, tracing: Tracing): Promise<void> {
   const retention = analyticsRetentionFromEnv(env);
   const logger = createLogger({ level: config.LOG_LEVEL, service: 'analytics' });
-  const bus = await JetStreamBus.connect({ servers: config.NATS_URL.split(','), name: 'weft-analytics', prefix: config.WEFT_NATS_PREFIX });
+  const bus = await JetStreamBus.connect({ servers: config.NATS_URL.split(','), name: 'weft-analytics', prefix: config.WEFT_NATS_PREFIX, replicas: config.WEFT_NATS_REPLICAS });
   const { store, dataSource } = await openAnalyticsStore(databaseConfigFromEnv(env), { migrate: config.WEFT_MIGRATE });
   // API keys live in the scheduler's tables of the same database (`weft migrate` creates every service's); alone, every request needs one.
   const auth = new Authenticator(new SqlApiKeyRepository(dataSource), { anonymous: false });

@@ -16,6 +16,7 @@ export async function runExecutor(config: WeftConfig & { NATS_URL: string }, tra
     servers: config.NATS_URL.split(','),
     name: 'weft-executor',
     prefix: config.WEFT_NATS_PREFIX,
+    replicas: config.WEFT_NATS_REPLICAS,
     ...(config.WEFT_NATS_PULL_EXPIRES_MS !== undefined && { pullExpiresMs: config.WEFT_NATS_PULL_EXPIRES_MS }),
     onError: (error, context) => logger.error(context, { error }),
   });

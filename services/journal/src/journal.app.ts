@@ -13,7 +13,7 @@ import { openJournalStore } from './persistence/sql-journal.store';
 export async function runJournal(config: WeftConfig & { NATS_URL: string }, env: NodeJS.ProcessEnv, tracing: Tracing): Promise<void> {
   const retention = journalRetentionFromEnv(env);
   const logger = createLogger({ level: config.LOG_LEVEL, service: 'journal' });
-  const bus = await JetStreamBus.connect({ servers: config.NATS_URL.split(','), name: 'weft-journal', prefix: config.WEFT_NATS_PREFIX });
+  const bus = await JetStreamBus.connect({ servers: config.NATS_URL.split(','), name: 'weft-journal', prefix: config.WEFT_NATS_PREFIX, replicas: config.WEFT_NATS_REPLICAS });
   const { store, dataSource } = await openJournalStore(databaseConfigFromEnv(env), { migrate: config.WEFT_MIGRATE });
   // API keys live in the scheduler's tables of the same database (`weft migrate` creates every service's); alone, every request needs one.
   const auth = new Authenticator(new SqlApiKeyRepository(dataSource), { anonymous: false });

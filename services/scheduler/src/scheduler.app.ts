@@ -18,6 +18,7 @@ export async function runScheduler(config: WeftConfig & { NATS_URL: string }, en
     servers: config.NATS_URL.split(','),
     name: 'weft-scheduler',
     prefix: config.WEFT_NATS_PREFIX,
+    replicas: config.WEFT_NATS_REPLICAS,
     ...(config.WEFT_NATS_PULL_EXPIRES_MS !== undefined && { pullExpiresMs: config.WEFT_NATS_PULL_EXPIRES_MS }),
     onError: (error, context) => logger.error(context, { error }),
   });

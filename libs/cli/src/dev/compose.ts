@@ -30,7 +30,7 @@ export const isLoopback = (host: string): boolean => host === 'localhost' || hos
  */
 export async function composeDev(config: WeftConfig, env: NodeJS.ProcessEnv, actions: ActionDefinition[], logger?: WeftLogger): Promise<Composition> {
   const bus: Bus = config.NATS_URL
-    ? await JetStreamBus.connect({ servers: config.NATS_URL.split(','), name: 'weft-dev', prefix: config.WEFT_NATS_PREFIX })
+    ? await JetStreamBus.connect({ servers: config.NATS_URL.split(','), name: 'weft-dev', prefix: config.WEFT_NATS_PREFIX, replicas: config.WEFT_NATS_REPLICAS })
     : new InMemoryBus();
   const dbConfig: DatabaseConfig = databaseConfigFromEnv(env);
   const { store, dataSource } = await openSqlRunStore(dbConfig, { migrate: config.WEFT_MIGRATE });
