@@ -1,7 +1,7 @@
 import type { LifecycleEventType, RunStatus, StepError, StepStatus } from '@weft/contracts';
 import { type DatabaseConfig, InFlight, type OpenMigratedOptions, databaseNow, openMigrated, pruneBatch, withTransaction } from '@weft/db';
 import type { DataSource, EntityManager } from 'typeorm';
-import { accumulateState, type NewJournalEntry } from '../domain/journal-entry.util';
+import type { NewJournalEntry } from '../domain/journal-entry.util';
 import { JournalError } from '../domain/journal.errors';
 import type { Checkpoint, EventPage, EventQuery, JournalEntry } from '../domain/journal.types';
 import type { JournalStore } from '../ports/journal-store.port';
@@ -30,6 +30,23 @@ const ENTRY_PLACEHOLDERS: ((at: number) => string)[] = Array.from({ length: 17 }
   return (at: number) => `$${at + i + 1}${cast}`;
 });
 
+const CHECKPOINT_PLACEHOLDERS: ((at: number) => string)[] = Array.from({ length: 12 }, (_, i) => {
+  const cast = i === 6 ? '::timestamptz' : i === 9 || i === 10 ? '::jsonb' : '';
+  return (at: number) => `$${at + i + 1}${cast}`;
+});
+
+/** Where a checkpoint sits in its run: time, decision sequence, index, event id (bytewise, as `COLLATE "C"`). */
+interface CheckpointPosition {
+  at: Date | string;
+  seq: number;
+  idx: number;
+  event_id: string;
+}
+
+function comparePositions(a: CheckpointPosition, b: CheckpointPosition): number {
+  return millis(a.at) - millis(b.at) || a.seq - b.seq || a.idx - b.idx || Buffer.compare(Buffer.from(a.event_id), Buffer.from(b.event_id));
+}
+
 export interface SqlJournalStoreOptions {
   /**
    * Records arriving together are written in one transaction: up to `maxItems` of them,
@@ -49,7 +66,7 @@ export interface SqlJournalStoreOptions {
  * - A step.completed entry and its checkpoint commit together. Checkpoints of one
  *   run are written under a per-run advisory lock, so each sees the others: its
  *   state folds the outputs of earlier checkpoints, and its own output is merged
- *   into later ones (events of a run may arrive out of order).
+ *   into later ones (events of a run may arrive out of order; see `writeCheckpoints`).
  *
  * `close()` waits for calls in flight; the DataSource belongs to the caller.
  */
@@ -114,18 +131,15 @@ export class SqlJournalStore implements JournalStore {
       );
       const insertedIds = new Set(inserted.map((row) => row.event_id));
       const recorded = new Set(rows.filter((item) => insertedIds.has(item.entry.eventId)));
-      for (const item of rows) {
-        if (recorded.has(item) && hasCheckpoint(item) && item.entry.stepId !== null) {
-          await this.writeCheckpoint(tx, item.entry, item.namespace, item.entry.stepId, item.checkpointOutput ?? null);
-        }
-      }
+      const completions = rows.filter((item) => recorded.has(item) && hasCheckpoint(item));
+      if (completions.length > 0) await this.writeCheckpoints(tx, completions);
       return recorded;
     });
   }
 
   /** One entry in its own transaction (a batch of one, and a failed batch's members). */
   private recordOne(item: NewJournalEntry): Promise<{ recorded: boolean }> {
-    const { entry, namespace, checkpointOutput } = item;
+    const { entry, namespace } = item;
     return withTransaction(this.dataSource, async (tx) => {
       const checkpoint = hasCheckpoint(item);
       if (checkpoint) await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [checkpointLock(entry.runId)]);
@@ -137,7 +151,7 @@ export class SqlJournalStore implements JournalStore {
         entryParams(entry, namespace),
       );
       if (inserted.length === 0) return { recorded: false };
-      if (checkpoint && entry.stepId !== null) await this.writeCheckpoint(tx, entry, namespace, entry.stepId, checkpointOutput ?? null);
+      if (checkpoint) await this.writeCheckpoints(tx, [item]);
       return { recorded: true };
     });
   }
@@ -219,33 +233,62 @@ export class SqlJournalStore implements JournalStore {
     return this.inFlight.close();
   }
 
-  private async writeCheckpoint(tx: Sql, entry: JournalEntry, namespace: string, stepId: string, output: unknown): Promise<void> {
-    const position = [entry.runId, entry.at, entry.seq, entry.index, entry.eventId];
-    const earlier: { step_id: string; output: unknown }[] = await tx.query(
-      `SELECT step_id, output FROM journal_checkpoints
-       WHERE run_id = $1 AND (at, seq, idx, event_id COLLATE "C") < ($2::timestamptz, $3::int, $4::int, $5::text COLLATE "C")
-       ORDER BY at, seq, idx, event_id COLLATE "C"`,
-      position,
+  /**
+   * The checkpoints of `completions` (recorded step.completed entries; the caller holds their
+   * runs' advisory locks). One read of the runs' checkpoints, one insert, and one update of
+   * the checkpoints after them in their run's order, which did not know these outputs yet
+   * (none when completions arrive in order). A run keeps one checkpoint per step: a completed
+   * step is never run again (run.retry keeps it); of two completions of one step the one
+   * journaled first keeps it.
+   */
+  private async writeCheckpoints(tx: Sql, completions: readonly NewJournalEntry[]): Promise<void> {
+    const runIds = [...new Set(completions.map((item) => item.entry.runId))];
+    const rows: (CheckpointPosition & { run_id: string; step_id: string; output: unknown })[] = await tx.query(
+      `SELECT run_id, step_id, at, seq, idx, event_id, output FROM journal_checkpoints WHERE run_id IN (SELECT jsonb_array_elements_text($1::jsonb))`,
+      [JSON.stringify(runIds)],
     );
-    const state = accumulateState(
-      earlier.map((row) => ({ stepId: row.step_id, output: row.output })),
-      { stepId, output },
-    );
-    // One checkpoint per step: a completed step is never run again (run.retry keeps it).
-    const written: unknown[] = await tx.query(
-      `INSERT INTO journal_checkpoints (run_id, step_id, workflow, version, attempt, event_id, at, seq, idx, output, state, namespace)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8, $9, $10::jsonb, $11::jsonb, $12)
-       ON CONFLICT (run_id, step_id) DO NOTHING
-       RETURNING 1`,
-      [entry.runId, stepId, entry.workflow, entry.version, entry.attempt, entry.eventId, entry.at, entry.seq, entry.index, JSON.stringify(output), JSON.stringify(state), namespace],
-    );
-    if (written.length === 0) return;
-    // Checkpoints journaled before this one but later in the run's order did not know this output yet.
-    await tx.query(
-      `UPDATE journal_checkpoints SET state = state || jsonb_build_object($6::text, $7::jsonb)
-       WHERE run_id = $1 AND (at, seq, idx, event_id COLLATE "C") > ($2::timestamptz, $3::int, $4::int, $5::text COLLATE "C")`,
-      [...position, stepId, JSON.stringify(output)],
-    );
+    const inserts: unknown[][] = [];
+    const patches: { run_id: string; step_id: string; patch: Record<string, unknown> }[] = [];
+    for (const runId of runIds) {
+      const run: { stepId: string; output: unknown; position: CheckpointPosition; item?: NewJournalEntry }[] = rows
+        .filter((row) => row.run_id === runId)
+        .map((row) => ({ stepId: row.step_id, output: row.output, position: row }));
+      for (const item of completions) {
+        const { entry } = item;
+        if (entry.runId !== runId || entry.stepId === null || run.some((checkpoint) => checkpoint.stepId === entry.stepId)) continue;
+        run.push({ stepId: entry.stepId, output: item.checkpointOutput ?? null, position: { at: entry.at, seq: entry.seq, idx: entry.index, event_id: entry.eventId }, item });
+      }
+      run.sort((x, y) => comparePositions(x.position, y.position));
+      const state: Record<string, unknown> = {};
+      let patch: Record<string, unknown> = {};
+      for (const checkpoint of run) {
+        state[checkpoint.stepId] = checkpoint.output;
+        if (checkpoint.item === undefined) {
+          if (Object.keys(patch).length > 0) patches.push({ run_id: runId, step_id: checkpoint.stepId, patch });
+          continue;
+        }
+        const { entry, namespace } = checkpoint.item;
+        inserts.push([runId, checkpoint.stepId, entry.workflow, entry.version, entry.attempt, entry.eventId, entry.at, entry.seq, entry.index, JSON.stringify(checkpoint.output), JSON.stringify(state), namespace]);
+        patch = { ...patch, [checkpoint.stepId]: checkpoint.output };
+      }
+    }
+    if (inserts.length > 0) {
+      const values = inserts.map((_, row) => `(${CHECKPOINT_PLACEHOLDERS.map((placeholder) => placeholder(row * CHECKPOINT_PLACEHOLDERS.length)).join(', ')})`);
+      await tx.query(
+        `INSERT INTO journal_checkpoints (run_id, step_id, workflow, version, attempt, event_id, at, seq, idx, output, state, namespace)
+         VALUES ${values.join(', ')}
+         ON CONFLICT (run_id, step_id) DO NOTHING`,
+        inserts.flat(),
+      );
+    }
+    if (patches.length > 0) {
+      await tx.query(
+        `UPDATE journal_checkpoints AS c SET state = c.state || p.patch
+         FROM jsonb_to_recordset($1::jsonb) AS p(run_id text, step_id text, patch jsonb)
+         WHERE c.run_id = p.run_id AND c.step_id = p.step_id`,
+        [JSON.stringify(patches)],
+      );
+    }
   }
 
   private track<T>(work: () => Promise<T>): Promise<T> {
