@@ -35,6 +35,12 @@ function stripMeta(schema: Json): Json {
   return rest;
 }
 
+/** A path parameter that takes any path segment (a plain string): it can never be the reason for a 400. */
+function anySegment(schema: z.ZodType): boolean {
+  const { type, minLength, ...rest } = inline(schema) as { type?: unknown; minLength?: unknown };
+  return type === 'string' && (minLength === undefined || minLength === 1) && Object.keys(rest).length === 0;
+}
+
 /** JSON Schema (2020-12) of one schema, inline; spec objects become a $ref to WorkflowSpec. */
 function inline(schema: z.ZodType): Json {
   return stripMeta(z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', override: specAsRef }) as Json);
@@ -96,7 +102,7 @@ export function buildOpenApiDocument(info: { version: string } = { version: '0.1
     const common = Object.entries(COMMON_PROBLEMS).filter(([status]) => {
       if (status === '401') return route.auth !== false;
       if (status === '413' || status === '415') return route.body !== undefined;
-      return route.body !== undefined || route.query !== undefined || route.params !== undefined;
+      return route.body !== undefined || route.query !== undefined || Object.values(route.params?.shape ?? {}).some((p) => !anySegment(p as z.ZodType));
     });
     const responses = Object.fromEntries([...common, ...Object.entries(route.responses)].map(([status, r]) => [status, response(r)]));
     (paths[route.path] ??= {})[route.method] = {
