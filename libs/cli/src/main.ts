@@ -32,8 +32,10 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .command('validate')
     .description('validate workflow files; prints every problem as file:line:col; exit 0 when all are valid, 2 otherwise')
     .argument('<files...>', 'workflow files (YAML or JSON)')
-    .action(async (files: string[]) => {
-      result.code = await lazy<typeof import('./commands/validate.command')>('./commands/validate.command').validateCommand(files, io);
+    .option('--api <url>', 'let a deployment validate them (POST /v1/validate): the same diagnostics; exit 70 when it cannot answer')
+    .option('--api-key <key>', 'API key for --api (default: WEFT_API_KEY)')
+    .action(async (files: string[], opts: { api?: string; apiKey?: string }) => {
+      result.code = await lazy<typeof import('./commands/validate.command')>('./commands/validate.command').validateCommand(files, io, opts);
     });
 
   program
@@ -117,7 +119,7 @@ export function buildProgram(io: Io, result: { code: number }): Command {
   return program;
 }
 
-/** The verbs of the HTTP API: workflows, runs, logs, keys (each with --api and --api-key). */
+/** The verbs of the HTTP API: workflows, runs, logs, catalog, keys (each with --api and --api-key). */
 function registerApiVerbs(program: Command, io: Io, result: { code: number }): void {
   type Api = { api?: string; apiKey?: string; json?: boolean };
   const api = (command: Command, json = true): Command => {
@@ -127,7 +129,7 @@ function registerApiVerbs(program: Command, io: Io, result: { code: number }): v
   const workflows = () => lazy<typeof import('./commands/workflows.command')>('./commands/workflows.command');
   const runs = () => lazy<typeof import('./commands/runs.command')>('./commands/runs.command');
 
-  const wf = program.command('workflows').description('stored workflows on a deployment: push drafts and versions, list, show, publish');
+  const wf = program.command('workflows').description('stored workflows on a deployment: push, list, show, publish, archive, update, delete, run');
   api(wf.command('push').description('make a file the workflow\'s draft and freeze it as a version (registers it on first push)').argument('<file>'))
     .option('--publish', 'publish the version')
     .action(async (file: string, opts: Api & { publish?: boolean }) => {
@@ -144,8 +146,38 @@ function registerApiVerbs(program: Command, io: Io, result: { code: number }): v
       result.code = await workflows().workflowsPublish(name, version, opts, io);
     },
   );
+  api(wf.command('archive').description('archive a version: it never runs again (not the published one)').argument('<name>').argument('<version>')).action(
+    async (name: string, version: string, opts: Api) => {
+      result.code = await workflows().workflowsArchive(name, version, opts, io);
+    },
+  );
+  api(wf.command('update').description('change a workflow\'s description').argument('<name>'))
+    .option('--description <text>', 'the new description ("" clears it)')
+    .action(async (name: string, opts: Api & { description?: string }) => {
+      result.code = await workflows().workflowsUpdate(name, opts, io);
+    });
+  api(wf.command('delete').description('delete a workflow, its draft and every version (its runs stay); needs --yes, asks nothing').argument('<name>'))
+    .option('-y, --yes', 'really delete it (without: exit 2, nothing sent)')
+    .action(async (name: string, opts: Api & { yes?: boolean }) => {
+      result.code = await workflows().workflowsDelete(name, opts, io);
+    });
+  api(
+    wf
+      .command('run')
+      .description('start a run of the published (or a given) version and follow it like weft run --api: exit 0 completed, 1 failed/partial/canceled; --async: print the run id')
+      .argument('<name>'),
+  )
+    // Not --version: the program's own --version would answer first.
+    .option('--workflow-version <n>', 'a stored version (default: the published one)')
+    .option('-i, --input <name=value>', 'a workflow input (repeatable)', collect, [])
+    .option('--inputs-file <file>', 'inputs as a JSON object')
+    .option('--async', 'print the run id and exit 0 without following it')
+    .option('--idempotency-key <key>', 'the same key returns the same run instead of starting another')
+    .action(async (name: string, opts: Api & { workflowVersion?: string; input: string[]; inputsFile?: string; async?: boolean; idempotencyKey?: string }) => {
+      result.code = await workflows().workflowsRun(name, { ...opts, version: opts.workflowVersion }, io);
+    });
 
-  const rn = program.command('runs').description('runs on a deployment: list, show, checkpoints, cancel, resume, retry, rerun');
+  const rn = program.command('runs').description('runs on a deployment: list, show, output, checkpoints, cancel, resume, retry, rerun');
   api(rn.command('list').description('runs, newest first'))
     .option('-w, --workflow <name>', 'one workflow')
     .option('--status <list>', 'comma-separated statuses')
@@ -156,6 +188,9 @@ function registerApiVerbs(program: Command, io: Io, result: { code: number }): v
     });
   api(rn.command('show').description('a run and its steps').argument('<runId>')).action(async (runId: string, opts: Api) => {
     result.code = await runs().runsShow(runId, opts, io);
+  });
+  api(rn.command('output').description('a finished run\'s status and outputs (exit 2 while it runs)').argument('<runId>')).action(async (runId: string, opts: Api) => {
+    result.code = await runs().runsOutput(runId, opts, io);
   });
   api(rn.command('checkpoints').description('the checkpoints of a run\'s completed steps (from the journal); with a step, that one in full').argument('<runId>').argument('[stepId]')).action(
     async (runId: string, stepId: string | undefined, opts: Api) => {
@@ -192,13 +227,29 @@ function registerApiVerbs(program: Command, io: Io, result: { code: number }): v
       result.code = await lazy<typeof import('./commands/logs.command')>('./commands/logs.command').logsCommand(runId, opts, io);
     });
 
-  const keys = program.command('keys').description('API keys');
+  const catalog = () => lazy<typeof import('./commands/catalog.command')>('./commands/catalog.command');
+  const cat = program.command('catalog').description('what a deployment offers: actions (built in and announced by workers) and templates');
+  api(cat.command('actions').description('actions: name, source (builtin, workers), queues, description')).action(async (opts: Api) => {
+    result.code = await catalog().catalogActions(opts, io);
+  });
+  api(cat.command('templates').description('workflow templates: name, steps, description')).action(async (opts: Api) => {
+    result.code = await catalog().catalogTemplates(opts, io);
+  });
+
+  const keysCommand = () => lazy<typeof import('./commands/keys.command')>('./commands/keys.command');
+  const keys = program.command('keys').description('API keys: create, list, revoke');
   api(keys.command('create').description('make an API key for a namespace, printed once: through --api, or straight in the database'))
     .option('-n, --namespace <name>', 'the namespace it opens (default: default)')
     .option('--name <label>', 'a label for people')
     .action(async (opts: Api & { namespace?: string; name?: string }) => {
-      result.code = await lazy<typeof import('./commands/keys.command')>('./commands/keys.command').keysCreate(opts, io);
+      result.code = await keysCommand().keysCreate(opts, io);
     });
+  api(keys.command('list').description('the keys of the caller\'s namespace (never the keys themselves); over the API only')).action(async (opts: Api) => {
+    result.code = await keysCommand().keysList(opts, io);
+  });
+  api(keys.command('revoke').description('revoke a key: it stops working at once; over the API only').argument('<keyId>')).action(async (keyId: string, opts: Api) => {
+    result.code = await keysCommand().keysRevoke(keyId, opts, io);
+  });
 }
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {

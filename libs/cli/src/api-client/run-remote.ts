@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { WorkflowSpec } from '@weft/core';
+import type { RunStreamEvent, WeftClient } from '@weft/sdk';
 import { EXIT } from '../exit-codes';
 import { cancelOnInterrupt } from '../interrupt.util';
 import type { Io } from '../io';
@@ -21,27 +22,44 @@ export async function runRemote(file: string, spec: WorkflowSpec, inputs: Record
     const client = apiClient(options);
     // The file's text, not the parsed spec: the server's diagnostics then point at its lines.
     const source = await readFile(file, 'utf8');
-    let runId: string | undefined;
-    const interrupt = cancelOnInterrupt(io, signals, (id) => {
-      client.runs.cancel(id, 'interrupted (SIGINT)').catch((error: unknown) => io.err(`could not cancel run ${id}: ${error instanceof Error ? error.message : String(error)}`));
-    });
-    try {
-      const state = await followRun(client.runs.follow({ source }, { inputs }), io, {
-        quiet: options.json === true,
-        spec,
-        onRunId: (id) => {
-          runId = id;
-          interrupt.started(id);
-        },
-      });
-      if (!state) {
-        io.err(`the stream ended before the run did${runId ? `: weft runs show ${runId}` : ''}`);
-        return EXIT.internal;
-      }
-      if (options.json) io.out(JSON.stringify(runReport(state), null, 2));
-      return state.status === 'completed' ? EXIT.ok : EXIT.runFailed;
-    } finally {
-      interrupt.dispose();
-    }
+    return followRemoteRun(client, client.runs.follow({ source }, { inputs }), { json: options.json, spec }, io, signals);
   });
+}
+
+/**
+ * Follows a run stream of a deployment to the run's end, as `weft run --api` shows it: the
+ * embedded run's live view (or, with `json`, nothing until the end and then the `--json`
+ * document), Ctrl-C cancels the run on the deployment; exit 0 completed, 1 failed, partial
+ * or canceled, 70 when the stream ended before the run did. The stream may start the run
+ * itself (it is read only once the Ctrl-C guard is in place). Call it inside withApi.
+ */
+export async function followRemoteRun(
+  client: WeftClient,
+  stream: AsyncIterable<RunStreamEvent>,
+  options: { json?: boolean; spec?: WorkflowSpec },
+  io: Io,
+  signals: NodeJS.EventEmitter,
+): Promise<number> {
+  let runId: string | undefined;
+  const interrupt = cancelOnInterrupt(io, signals, (id) => {
+    client.runs.cancel(id, 'interrupted (SIGINT)').catch((error: unknown) => io.err(`could not cancel run ${id}: ${error instanceof Error ? error.message : String(error)}`));
+  });
+  try {
+    const state = await followRun(stream, io, {
+      quiet: options.json === true,
+      ...(options.spec && { spec: options.spec }),
+      onRunId: (id) => {
+        runId = id;
+        interrupt.started(id);
+      },
+    });
+    if (!state) {
+      io.err(`the stream ended before the run did${runId ? `: weft runs show ${runId}` : ''}`);
+      return EXIT.internal;
+    }
+    if (options.json) io.out(JSON.stringify(runReport(state), null, 2));
+    return state.status === 'completed' ? EXIT.ok : EXIT.runFailed;
+  } finally {
+    interrupt.dispose();
+  }
 }

@@ -1,7 +1,8 @@
 import { DEFAULT_NAMESPACE, NAMESPACE_PATTERN, openSqlRunStore, SqlApiKeyRepository } from '@weft/scheduler';
 import { ConfigError, loadConfig } from '@weft/config';
 import { databaseConfigFromEnv } from '@weft/db';
-import { type ApiFlags, apiClient, withApi } from '../api-client/api-connection';
+import { type ApiFlags, apiClient, CliUsageError, withApi } from '../api-client/api-connection';
+import { table } from '../api-client/table.util';
 import { EXIT } from '../exit-codes';
 import type { Io } from '../io';
 
@@ -58,4 +59,31 @@ function print(io: Io, flags: KeysCreateFlags, made: { key: string; keyId: strin
   }
   io.out(made.key);
   io.err(`key ${made.keyId} for namespace ${made.namespace}: shown once, keep it (export WEFT_API_KEY=...)`);
+}
+
+/** `weft keys list` (over the API only): the keys of the caller's namespace, never the keys themselves. */
+export async function keysList(flags: ApiFlags & { json?: boolean }, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return withApi(io, async () => {
+    const keys = await apiClient(flags, env).keys.list();
+    if (flags.json) io.out(JSON.stringify(keys, null, 2));
+    else if (keys.length === 0) io.out('no keys');
+    else {
+      table(
+        io,
+        ['KEY ID', 'NAMESPACE', 'NAME', 'CREATED', 'REVOKED'],
+        keys.map((k) => [k.keyId, k.namespace, k.name ?? '-', k.createdAt, k.revokedAt ?? '-']),
+      );
+    }
+    return EXIT.ok;
+  });
+}
+
+/** `weft keys revoke <keyId>` (over the API only): the key stops working at once (401). */
+export async function keysRevoke(keyId: string, flags: ApiFlags & { json?: boolean }, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return withApi(io, async () => {
+    if (keyId.trim() === '') throw new CliUsageError('<keyId>: expected a key id (weft keys list)');
+    const key = await apiClient(flags, env).keys.revoke(keyId);
+    io.out(flags.json ? JSON.stringify(key, null, 2) : `key ${key.keyId} (namespace ${key.namespace}) revoked${key.revokedAt ? ` at ${key.revokedAt}` : ''}`);
+    return EXIT.ok;
+  });
 }

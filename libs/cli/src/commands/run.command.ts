@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { resolveInputs } from '@weft/core';
 import { type ActionDefinition, loadActionsModule } from '@weft/worker';
 import { runRemote } from '../api-client/run-remote';
@@ -9,6 +8,7 @@ import { loadWorkflow, printDiagnostics } from '../load-workflow';
 import { runReport } from '../output/run-report';
 import { createRunView } from '../output/run-view';
 import { cancelOnInterrupt } from '../interrupt.util';
+import { inputsFromFlags } from './run-inputs.util';
 
 export interface RunCommandOptions {
   input: string[];
@@ -20,10 +20,6 @@ export interface RunCommandOptions {
   apiKey?: string;
 }
 
-export class UsageError extends Error {
-  readonly code = 'USAGE';
-}
-
 /** `weft run <file>`: validate, run embedded to the end, show progress; exit 0 / 1 / 2. */
 export async function runCommand(file: string, options: RunCommandOptions, io: Io, signals: NodeJS.EventEmitter = process): Promise<number> {
   const loaded = await loadWorkflow(file);
@@ -33,7 +29,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
 
   let given: Record<string, unknown>;
   try {
-    given = { ...(await readInputsFile(options.inputsFile)), ...parseInputFlags(options.input) };
+    given = await inputsFromFlags(options);
   } catch (error) {
     io.err(error instanceof Error ? error.message : String(error));
     return EXIT.invalid;
@@ -73,26 +69,4 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
     interrupt.dispose();
     await runtime.close();
   }
-}
-
-async function readInputsFile(path: string | undefined): Promise<Record<string, unknown>> {
-  if (!path) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(await readFile(path, 'utf8'));
-  } catch (error) {
-    throw new UsageError(`--inputs-file ${path}: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError(`--inputs-file ${path}: expected a JSON object`);
-  return parsed as Record<string, unknown>;
-}
-
-function parseInputFlags(flags: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const flag of flags) {
-    const eq = flag.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--input ${flag}: expected name=value`);
-    out[flag.slice(0, eq)] = flag.slice(eq + 1);
-  }
-  return out;
 }

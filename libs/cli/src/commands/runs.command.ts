@@ -76,6 +76,24 @@ export async function runsRetry(runId: string, flags: RunsFlags, io: Io): Promis
   });
 }
 
+/**
+ * `weft runs output <runId>`: a finished run's status and outputs (its error when it failed);
+ * 409 RUN_NOT_FINISHED (exit 2) while it runs. `--json` prints the API's answer.
+ */
+export async function runsOutput(runId: string, flags: RunsFlags, io: Io): Promise<number> {
+  return withApi(io, async () => {
+    const output = await apiClient(flags).runs.output(runId);
+    if (flags.json) {
+      io.out(JSON.stringify(output, null, 2));
+      return EXIT.ok;
+    }
+    io.out(`run ${output.runId}: ${output.status}`);
+    if (output.error) io.out(`  error: ${output.error.code} ${output.error.message}`);
+    io.out(`outputs: ${output.outputs === null ? 'none' : JSON.stringify(output.outputs, null, 2)}`);
+    return EXIT.ok;
+  });
+}
+
 /** `weft runs rerun <id> --from <step>`: a new run; with --follow, shown to its end (exit like weft run). */
 export async function runsRerun(runId: string, flags: RunsFlags & { from?: string; version?: string; follow?: boolean }, io: Io): Promise<number> {
   return withApi(io, async () => {

@@ -1,9 +1,20 @@
+import { readFile } from 'node:fs/promises';
+import type { Diagnostic } from '@weft/core';
+import { type ApiFlags, apiClient, withApi } from '../api-client/api-connection';
 import { EXIT } from '../exit-codes';
 import { loadWorkflow, printDiagnostics } from '../load-workflow';
 import type { Io } from '../io';
 
-/** `weft validate <files...>`: every problem of every file; exit 0 when all are valid, 2 otherwise. */
-export async function validateCommand(files: string[], io: Io): Promise<number> {
+/** With `api`, a deployment's POST /v1/validate validates instead of this process. */
+export type ValidateFlags = ApiFlags;
+
+/**
+ * `weft validate <files...>`: every problem of every file; exit 0 when all are valid, 2 otherwise.
+ * With `--api`, the deployment validates each file's text (POST /v1/validate) and its
+ * diagnostics are printed the same way; 70 when it fails or cannot be reached.
+ */
+export async function validateCommand(files: string[], io: Io, flags: ValidateFlags = {}): Promise<number> {
+  if (flags.api !== undefined) return validateRemote(files, flags, io);
   let invalid = 0;
   for (const file of files) {
     const loaded = await loadWorkflow(file);
@@ -11,6 +22,36 @@ export async function validateCommand(files: string[], io: Io): Promise<number> 
     if (loaded.spec) io.out(`${file}: ok (${loaded.spec.name}, ${loaded.spec.steps.length} steps)`);
     else invalid++;
   }
-  if (invalid > 0) io.err(`${invalid} of ${files.length} file(s) invalid`);
+  return summary(invalid, files.length, io);
+}
+
+async function validateRemote(files: string[], flags: ValidateFlags, io: Io): Promise<number> {
+  return withApi(io, async () => {
+    const client = apiClient(flags);
+    let invalid = 0;
+    for (const file of files) {
+      let source: string;
+      try {
+        source = await readFile(file, 'utf8');
+      } catch {
+        // Said as weft validate says it: FILE_UNREADABLE at file:1:1.
+        printDiagnostics((await loadWorkflow(file)).diagnostics, io.err);
+        invalid++;
+        continue;
+      }
+      const result = await client.validate({ source });
+      printDiagnostics(
+        result.diagnostics.map((d): Diagnostic => ({ ...d, file, line: d.line ?? 0, col: d.col ?? 0 })),
+        io.err,
+      );
+      if (result.valid) io.out(`${file}: ok (${result.name ?? 'unnamed'})`);
+      else invalid++;
+    }
+    return summary(invalid, files.length, io);
+  });
+}
+
+function summary(invalid: number, total: number, io: Io): number {
+  if (invalid > 0) io.err(`${invalid} of ${total} file(s) invalid`);
   return invalid > 0 ? EXIT.invalid : EXIT.ok;
 }

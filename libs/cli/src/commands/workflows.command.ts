@@ -1,10 +1,13 @@
 import { readFile } from 'node:fs/promises';
-import { WeftApiError } from '@weft/sdk';
+import { resolveInputs } from '@weft/core';
+import { type RunStreamEvent, WeftApiError } from '@weft/sdk';
 import { type ApiFlags, apiClient, CliUsageError, withApi } from '../api-client/api-connection';
+import { followRemoteRun } from '../api-client/run-remote';
 import { EXIT } from '../exit-codes';
 import type { Io } from '../io';
 import { loadWorkflow, printDiagnostics } from '../load-workflow';
 import { table } from '../api-client/table.util';
+import { inputsFromFlags } from './run-inputs.util';
 
 export interface WorkflowsFlags extends ApiFlags {
   json?: boolean;
@@ -99,9 +102,99 @@ export async function workflowsShow(name: string, flags: WorkflowsFlags, io: Io)
 
 export async function workflowsPublish(name: string, version: string, flags: WorkflowsFlags, io: Io): Promise<number> {
   return withApi(io, async () => {
-    if (!/^[1-9]\d*$/.test(version)) throw new CliUsageError(`version: expected a version number (got ${JSON.stringify(version)})`);
-    const workflow = await apiClient(flags).workflows.publish(name, Number(version));
+    const workflow = await apiClient(flags).workflows.publish(name, versionNumber('version', version));
     io.out(flags.json ? JSON.stringify(workflow, null, 2) : `${workflow.name}: version ${workflow.publishedVersion ?? version} published`);
     return EXIT.ok;
   });
+}
+
+/** `weft workflows archive <name> <version>`: the version never runs again (the published one cannot be archived: 409). */
+export async function workflowsArchive(name: string, version: string, flags: WorkflowsFlags, io: Io): Promise<number> {
+  return withApi(io, async () => {
+    const archived = await apiClient(flags).workflows.archive(name, versionNumber('version', version));
+    io.out(flags.json ? JSON.stringify(archived, null, 2) : `${archived.workflow}: version ${archived.version} archived`);
+    return EXIT.ok;
+  });
+}
+
+/**
+ * `weft workflows delete <name> --yes`: the workflow, its draft and every version go; its runs
+ * keep their spec. Nothing is asked interactively (scripts and CI run it): without --yes it
+ * only says what would go and exits 2, before any request.
+ */
+export async function workflowsDelete(name: string, flags: WorkflowsFlags & { yes?: boolean }, io: Io): Promise<number> {
+  return withApi(io, async () => {
+    if (!flags.yes) throw new CliUsageError(`deleting ${name} removes its draft and every version (its runs keep their spec): pass --yes to do it`);
+    await apiClient(flags).workflows.delete(name);
+    io.out(flags.json ? JSON.stringify({ workflow: name, deleted: true }, null, 2) : `${name}: deleted`);
+    return EXIT.ok;
+  });
+}
+
+/** `weft workflows update <name> --description <text>`: an empty text clears it. */
+export async function workflowsUpdate(name: string, flags: WorkflowsFlags & { description?: string }, io: Io): Promise<number> {
+  return withApi(io, async () => {
+    if (flags.description === undefined) throw new CliUsageError('nothing to change: pass --description <text> (an empty text clears it)');
+    const description = flags.description.trim() === '' ? null : flags.description;
+    const workflow = await apiClient(flags).workflows.update(name, { description });
+    io.out(flags.json ? JSON.stringify(workflow, null, 2) : `${workflow.name}: ${workflow.description === null ? 'description cleared' : `description set to ${JSON.stringify(workflow.description)}`}`);
+    return EXIT.ok;
+  });
+}
+
+export interface WorkflowsRunFlags extends WorkflowsFlags {
+  /** A stored version; default: the published one. */
+  version?: string;
+  input?: string[];
+  inputsFile?: string;
+  async?: boolean;
+  idempotencyKey?: string;
+}
+
+/**
+ * `weft workflows run <name>`: starts a run of the published (or `--workflow-version`) stored
+ * version. The inputs are typed and checked against that version's spec here, as `weft run`
+ * does (exit 2 before anything starts). By default it follows the run to its end exactly as
+ * `weft run --api` does (same view, `--json` document and exit codes; Ctrl-C cancels it);
+ * `--async` prints the run id and exits 0.
+ */
+export async function workflowsRun(name: string, flags: WorkflowsRunFlags, io: Io, signals: NodeJS.EventEmitter = process): Promise<number> {
+  return withApi(io, async () => {
+    const requested = flags.version === undefined ? undefined : versionNumber('--workflow-version', flags.version);
+    if (flags.idempotencyKey?.trim() === '') throw new CliUsageError('--idempotency-key: expected a key');
+    const given = await inputsFromFlags(flags);
+    const client = apiClient(flags);
+    const version = requested ?? (await client.workflows.get(name)).publishedVersion;
+    if (version === null) throw new CliUsageError(`${name} has no published version: weft workflows publish ${name} <version>, or pass --workflow-version <n>`);
+    const { spec } = await client.workflows.version(name, version);
+    const resolved = resolveInputs(spec, given, { fromStrings: true });
+    printDiagnostics(resolved.diagnostics, io.err);
+    if (resolved.diagnostics.some((d) => d.severity === 'error')) return EXIT.invalid;
+    // The version resolved above, not "published": the run is the one whose inputs were checked.
+    const request = { version, inputs: resolved.inputs, ...(flags.idempotencyKey !== undefined && { idempotencyKey: flags.idempotencyKey }) };
+    const start = async () => {
+      const accepted = await client.workflows.start(name, request);
+      if (!accepted.created) io.err(`run ${accepted.runId}: started earlier with idempotency key ${request.idempotencyKey ?? ''}`);
+      return accepted;
+    };
+    if (flags.async) {
+      const accepted = await start();
+      if (flags.json) io.out(JSON.stringify(accepted, null, 2));
+      else {
+        io.out(accepted.runId);
+        io.err(`${name} version ${version}: run ${accepted.runId} ${accepted.status} (weft logs ${accepted.runId} --follow)`);
+      }
+      return EXIT.ok;
+    }
+    // Read by followRemoteRun once its Ctrl-C guard is in place: start, then follow.
+    async function* started(): AsyncGenerator<RunStreamEvent> {
+      yield* client.runs.stream((await start()).runId);
+    }
+    return followRemoteRun(client, started(), { json: flags.json, spec }, io, signals);
+  });
+}
+
+function versionNumber(what: string, value: string): number {
+  if (!/^[1-9]\d*$/.test(value)) throw new CliUsageError(`${what}: expected a version number (got ${JSON.stringify(value)})`);
+  return Number(value);
 }
