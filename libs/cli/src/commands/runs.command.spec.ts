@@ -1,47 +1,9 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Checkpoint } from '@weft/sdk';
-import type { Io } from '../io';
-import { main } from '../main';
+import { json, problem, serve, weft } from './__fixtures__/recording-server';
 
 // `weft runs checkpoints` as the command line parses it, against a real HTTP server that
 // records what it was asked and answers what the test scripted (the API itself is in
 // api-verbs.e2e.spec.ts).
-
-interface Seen {
-  url: string;
-  headers: IncomingMessage['headers'];
-}
-
-async function serve(answer: (url: string, res: ServerResponse) => void): Promise<{ url: string; seen: Seen[]; close(): Promise<void> }> {
-  const seen: Seen[] = [];
-  const server: Server = createServer((req, res) => {
-    seen.push({ url: req.url ?? '', headers: req.headers });
-    answer(req.url ?? '', res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, seen, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
-const json = (res: ServerResponse, status: number, body: unknown, type = 'application/json'): void => {
-  res.writeHead(status, { 'Content-Type': type });
-  res.end(JSON.stringify(body));
-};
-const problem = (res: ServerResponse, status: number, title: string, code: string, detail: string): void =>
-  json(res, status, { type: `urn:weft:problem:${code.toLowerCase()}`, title, status, detail, code }, 'application/problem+json');
-
-function captureIo(): Io & { lines: string[]; errors: string[] } {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  return { lines, errors, isTTY: false, out: (line) => void lines.push(line), err: (line) => void errors.push(line), write: (text) => void lines.push(text) };
-}
-
-async function weft(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const io = captureIo();
-  const code = await main(['node', 'weft', ...args], io);
-  return { code, out: io.lines.join('\n'), err: io.errors.join('\n') };
-}
 
 const checkpoint = (stepId: string, output: unknown, state: Record<string, unknown>, attempt: number | null = 1): Checkpoint => ({
   runId: 'r1',
@@ -95,7 +57,7 @@ describe('weft runs checkpoints', () => {
       `load     2        2026-03-01T10:00:02.000Z  {"table":"${'x'.repeat(49)}…`,
       'notify   -        2026-03-01T10:00:03.000Z  null',
     ]);
-    expect(server.seen).toEqual([{ url: '/v1/runs/r1/checkpoints', headers: expect.objectContaining({ authorization: 'Bearer weft_k' }) }]);
+    expect(server.seen).toMatchObject([{ method: 'GET', url: '/v1/runs/r1/checkpoints', headers: expect.objectContaining({ authorization: 'Bearer weft_k' }) }]);
   });
 
   it('shows one step\'s checkpoint in full; --json prints the API\'s answer', async () => {
@@ -124,7 +86,7 @@ describe('weft runs checkpoints', () => {
     process.env.WEFT_API_KEY = 'weft_env';
     try {
       expect(await weft('runs', 'checkpoints', 'early')).toEqual({ code: 0, out: 'run early: no checkpoints (no step has completed)', err: '' });
-      expect(server.seen[0]).toEqual({ url: '/v1/runs/early/checkpoints', headers: expect.objectContaining({ authorization: 'Bearer weft_env' }) });
+      expect(server.seen[0]).toMatchObject({ url: '/v1/runs/early/checkpoints', headers: expect.objectContaining({ authorization: 'Bearer weft_env' }) });
     } finally {
       delete process.env.WEFT_API_URL;
       delete process.env.WEFT_API_KEY;
