@@ -208,6 +208,74 @@ describe('weft API verbs against weft dev (processes)', () => {
     expect(wrong.stderr).toContain('Unauthorized (UNAUTHORIZED)');
   });
 
+  it('workflows run (followed and --async), runs output, workflows archive, catalog actions, keys list/revoke', async () => {
+    // A workflow of its own: version 1 published, version 2 not.
+    const text = (await readFile(join(root, 'examples', 'diamond.yaml'), 'utf8')).replace('name: diamond', 'name: verbs');
+    const v1 = join(dir, 'verbs-1.yaml');
+    const v2 = join(dir, 'verbs-2.yaml');
+    await writeFile(v1, text);
+    await writeFile(v2, text.replace('default: 41', 'default: 1'));
+    expect((await weft(['workflows', 'push', v1, '--publish', '--api', dev.url])).code).toBe(0);
+    expect((await weft(['workflows', 'push', v2, '--api', dev.url])).stdout).toContain('version 2 created');
+
+    // Followed: the progress lines and exit code of weft run --api; the inputs typed by the stored spec.
+    const followed = await weft(['workflows', 'run', 'verbs', '--input', 'count=10', '--api', dev.url]);
+    expect(followed).toMatchObject({ code: 0, stderr: '' });
+    expect(followed.stdout).toMatch(/▶ run \S+ \(verbs\) started/);
+    expect(followed.stdout).toMatch(/run completed in .* \(4 completed\)/);
+    const report = JSON.parse((await weft(['workflows', 'run', 'verbs', '--workflow-version', '2', '--json', '--api', dev.url])).stdout) as { runId: string };
+    expect(report).toMatchObject({ workflow: 'verbs', status: 'completed', inputs: { count: 1 }, outputs: { answer: 2 } });
+    expect((await weft(['runs', 'show', report.runId, '--api', dev.url])).stdout).toContain(`run ${report.runId}: verbs version 2, completed`);
+    expect((await weft(['workflows', 'run', 'verbs', '--input', 'count=ten', '--api', dev.url])).code).toBe(2);
+
+    // --async: the run id alone on stdout; the same idempotency key, the same run.
+    const queued = await weft(['workflows', 'run', 'verbs', '--async', '--idempotency-key', 'verbs-1', '-i', 'count=5', '--api', dev.url]);
+    expect(queued.code).toBe(0);
+    const runId = queued.stdout.trim();
+    expect(runId).toMatch(/^\S+$/);
+    const again = await weft(['workflows', 'run', 'verbs', '--async', '--idempotency-key', 'verbs-1', '-i', 'count=5', '--api', dev.url]);
+    expect(again.stdout.trim()).toBe(runId);
+    expect(again.stderr).toContain('started earlier with idempotency key verbs-1');
+    expect((await weft(['logs', runId, '--follow', '--api', dev.url])).code).toBe(0);
+    const output = await weft(['runs', 'output', runId, '--api', dev.url]);
+    expect(output).toMatchObject({ code: 0, stderr: '' });
+    expect(output.stdout).toContain(`run ${runId}: completed`);
+    expect(JSON.parse((await weft(['runs', 'output', runId, '--json', '--api', dev.url])).stdout)).toMatchObject({ runId, status: 'completed', outputs: { answer: 6 }, error: null });
+    expect((await weft(['runs', 'output', 'no-such-run', '--api', dev.url])).code).toBe(2);
+
+    // Archive: never the published version; an archived one no longer runs.
+    expect(await weft(['workflows', 'archive', 'verbs', '2', '--api', dev.url])).toMatchObject({ code: 0, stdout: 'verbs: version 2 archived\n' });
+    const published = await weft(['workflows', 'archive', 'verbs', '1', '--api', dev.url]);
+    expect(published.code).toBe(2);
+    expect(published.stderr).toContain('(VERSION_PUBLISHED)');
+    expect((await weft(['workflows', 'show', 'verbs', '--api', dev.url])).stdout).toMatch(/^2\s+archived\s+sha256:/m);
+    const archived = await weft(['workflows', 'run', 'verbs', '--workflow-version', '2', '--api', dev.url]);
+    expect(archived.code).toBe(2);
+    expect(archived.stderr).toContain('(VERSION_ARCHIVED)');
+
+    const actions = await weft(['catalog', 'actions', '--api', dev.url]);
+    expect(actions.code).toBe(0);
+    expect(actions.stdout).toMatch(/^NAME\s+SOURCE\s+QUEUES\s+DESCRIPTION$/m);
+    expect(actions.stdout).toMatch(/^transform\s+builtin/m);
+    const names = (JSON.parse((await weft(['catalog', 'actions', '--json', '--api', dev.url])).stdout) as { name: string }[]).map((a) => a.name);
+    expect(names).toEqual(expect.arrayContaining(['noop', 'transform', 'log', 'http.request']));
+
+    // Keys of namespace default (loopback needs none to ask): listed, revoked, then refused.
+    const made = JSON.parse((await weft(['keys', 'create', '--name', 'verbs', '--json', '--api', dev.url])).stdout) as { key: string; keyId: string };
+    const listed = await weft(['keys', 'list', '--api', dev.url]);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(new RegExp(`^${made.keyId}\\s+default\\s+verbs\\s+\\S+\\s+-$`, 'm'));
+    expect((await weft(['runs', 'list', '--api', dev.url, '--api-key', made.key])).code).toBe(0);
+    const revoked = await weft(['keys', 'revoke', made.keyId, '--api', dev.url]);
+    expect(revoked).toMatchObject({ code: 0, stdout: expect.stringContaining(`key ${made.keyId} (namespace default) revoked`) });
+    const keys = JSON.parse((await weft(['keys', 'list', '--json', '--api', dev.url])).stdout) as { keyId: string; revokedAt: string | null }[];
+    expect(keys.find((k) => k.keyId === made.keyId)?.revokedAt).toEqual(expect.any(String));
+    const refused = await weft(['runs', 'list', '--api', dev.url, '--api-key', made.key]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('(UNAUTHORIZED)');
+    expect((await weft(['keys', 'revoke', 'no-such-key', '--api', dev.url])).code).toBe(2);
+  });
+
   it('runs checkpoints, and the SDK\'s journal and insights methods, against the journal and analytics weft dev mounts', async () => {
     const client = new WeftClient({ url: dev.url });
     const run = await client.runs.execute({ source: await readFile(join(root, 'examples', 'diamond.yaml'), 'utf8') }, { inputs: { count: 10 } });
