@@ -140,12 +140,14 @@ function answer(url: string, res: ServerResponse, req: Seen): void {
       const runId = body.inputs.count === 13 ? 'bad' : body.inputs.count === 99 ? 'cut' : 'r9';
       return json(res, 202, { runId, status: 'queued', created: req.headers['idempotency-key'] !== 'seen-before', location: `/v1/runs/${runId}` });
     }
-    case 'GET /v1/runs/r9/stream':
+    // Started and streamed in one request.
+    case 'POST /v1/workflows/etl/runs?stream=true': {
+      const body = req.body as { version: number; inputs: { count: number } };
+      if (body.inputs.count === 500) return problem(res, 503, 'Service Unavailable', 'BUS_UNAVAILABLE', 'the bus is down');
+      if (body.inputs.count === 13) return sse(res, [['snapshot', run('bad')], ['end', ended('bad', 'failed')]]);
+      if (body.inputs.count === 99) return sse(res, [['snapshot', run('cut')]]);
       return sse(res, [['snapshot', run('r9')], [undefined, stepCompleted('r9')], ['end', ended('r9', 'completed')]]);
-    case 'GET /v1/runs/bad/stream':
-      return sse(res, [['snapshot', run('bad')], ['end', ended('bad', 'failed')]]);
-    case 'GET /v1/runs/cut/stream':
-      return sse(res, [['snapshot', run('cut')]]);
+    }
     case 'GET /v1/runs/r1/output':
       return json(res, 200, { runId: 'r1', status: 'completed', outputs: { n: 10 }, error: null });
     case 'GET /v1/runs/r2/output':
@@ -261,12 +263,10 @@ describe('the API verbs through main()', () => {
       expect(server.seen.map((s) => [s.method, s.url, s.body])).toEqual([
         ['GET', '/v1/workflows/etl', undefined],
         ['GET', '/v1/workflows/etl/versions/2', undefined],
-        // The version whose inputs were checked, and the inputs typed by its spec.
-        ['POST', '/v1/workflows/etl/runs?mode=async', { version: 2, inputs: { count: 10 } }],
-        ['GET', '/v1/runs/r9/stream', undefined],
+        // The version whose inputs were checked, and the inputs typed by its spec; started and streamed in one request.
+        ['POST', '/v1/workflows/etl/runs?stream=true', { version: 2, inputs: { count: 10 } }],
       ]);
-      expect(server.seen[2].headers).toMatchObject({ authorization: 'Bearer weft_k', 'idempotency-key': 'order-42' });
-      expect(server.seen[3].headers.accept).toBe('text/event-stream');
+      expect(server.seen[2].headers).toMatchObject({ authorization: 'Bearer weft_k', 'idempotency-key': 'order-42', accept: 'text/event-stream' });
     });
 
     it('--json prints weft run\'s document; a failed run exits 1, a stream cut short 70', async () => {
@@ -276,8 +276,7 @@ describe('the API verbs through main()', () => {
       // --workflow-version: no need to ask which version is published; the default input was filled in.
       expect(server.seen.map((s) => [s.method, s.url, s.body])).toEqual([
         ['GET', '/v1/workflows/etl/versions/3', undefined],
-        ['POST', '/v1/workflows/etl/runs?mode=async', { version: 3, inputs: { count: 1 } }],
-        ['GET', '/v1/runs/r9/stream', undefined],
+        ['POST', '/v1/workflows/etl/runs?stream=true', { version: 3, inputs: { count: 1 } }],
       ]);
 
       const failed = await weft('workflows', 'run', 'etl', '-i', 'count=13', '--json', '--api', server.url);

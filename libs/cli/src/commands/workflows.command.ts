@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolveInputs } from '@weft/core';
-import { type RunStreamEvent, WeftApiError } from '@weft/sdk';
+import { WeftApiError } from '@weft/sdk';
 import { type ApiFlags, apiClient, CliUsageError, withApi } from '../api-client/api-connection';
 import { followRemoteRun } from '../api-client/run-remote';
 import { EXIT } from '../exit-codes';
@@ -186,11 +186,8 @@ export async function workflowsRun(name: string, flags: WorkflowsRunFlags, io: I
       }
       return EXIT.ok;
     }
-    // Read by followRemoteRun once its Ctrl-C guard is in place: start, then follow.
-    async function* started(): AsyncGenerator<RunStreamEvent> {
-      yield* client.runs.stream((await start()).runId);
-    }
-    return followRemoteRun(client, started(), { json: flags.json, spec }, io, signals);
+    // Started and streamed in one request, so no event is missed between the two.
+    return followRemoteRun(client, client.workflows.follow(name, request), { json: flags.json, spec }, io, signals);
   });
 }
 

@@ -189,6 +189,13 @@ describe('WeftClient', () => {
         { type: 'end', run: { ...run, status: 'completed' } },
       ]);
       expect(server.seen[0].headers.accept).toBe('text/event-stream');
+
+      // A stored workflow's run, started and streamed in one request.
+      const started = [];
+      for await (const e of new WeftClient({ url: server.url }).workflows.follow('etl', { version: 2, inputs: { n: 1 }, idempotencyKey: 'k-1' })) started.push(e.type);
+      expect(started).toEqual(['snapshot', 'event', 'end']);
+      expect(server.seen[1]).toMatchObject({ method: 'POST', url: '/v1/workflows/etl/runs?stream=true', headers: { accept: 'text/event-stream', 'idempotency-key': 'k-1' } });
+      expect(JSON.parse(server.seen[1].body)).toEqual({ version: 2, inputs: { n: 1 } });
     } finally {
       await server.close();
     }

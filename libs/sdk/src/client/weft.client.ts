@@ -157,6 +157,9 @@ export class WeftClient {
     /** Starts a run and resolves with it once it ended. */
     execute: (ref: string, request: WorkflowRunRequest = {}): Promise<Run> =>
       this.runToEnd(`/v1/workflows/${enc(ref)}/runs`, body(request, { version: request.version }), request.idempotencyKey),
+    /** Starts a run and streams it in the same request: the run, each lifecycle event, the finished run. */
+    follow: (ref: string, request: WorkflowRunRequest = {}): AsyncGenerator<RunStreamEvent> =>
+      this.sse('POST', `/v1/workflows/${enc(ref)}/runs`, body(request, { version: request.version }), { stream: 'true' }, request.idempotencyKey),
   };
 
   readonly runs = {
