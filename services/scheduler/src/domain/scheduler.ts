@@ -27,11 +27,22 @@ export interface SchedulerOptions {
   pollIntervalMs?: number;
   /** Messages the relay publishes per batch. @default 256 */
   relayBatch?: number;
+  /**
+   * How long ids of messages published right after their commit wait to be marked
+   * published with others (ms): one relaxed statement per batch, never two at once (ids
+   * published meanwhile go in the next). 0 marks them once the PubAcks that arrived
+   * together are handled. A mark lost in a crash only means the relay publishes the row
+   * again once its claim lapses (the broker drops the repeat). @default 0
+   */
+  markDelayMs?: number;
+  /** Marking starts at once when this many ids wait. @default 256 */
+  markBatch?: number;
   /** Lease granted to a dispatched, started or heartbeating attempt (ms). @default the engine's LEASE_MS */
   leaseMs?: number;
   /**
-   * Called with each batch the relay claimed, before it publishes it. A seam for fault
-   * tests (crash between commit and publish); production code leaves it unset.
+   * Called with the rows a transition committed, before they are published right after
+   * the commit, and with each batch the relay claimed, before it publishes it. A seam for
+   * fault tests (crash between commit and publish); production code leaves it unset.
    */
   beforePublish?: (batch: readonly OutboxRecord[]) => void;
   logger?: SchedulerLogger;
@@ -78,6 +89,8 @@ export class Scheduler {
   private readonly catalog: WorkflowCatalog;
   private readonly pollIntervalMs: number;
   private readonly relayBatch: number;
+  private readonly markDelayMs: number;
+  private readonly markBatch: number;
   private readonly decideOptions: DecideOptions;
   private readonly beforePublish: ((batch: readonly OutboxRecord[]) => void) | undefined;
   private readonly log: SchedulerLogger;
@@ -88,6 +101,15 @@ export class Scheduler {
   private running = false;
   private relaying: Promise<void> | undefined;
   private relayAgain = false;
+  /** Publishes of committed rows in flight (stop() waits for them). */
+  private readonly publishing = new Set<Promise<void>>();
+  /** Ids published right after their commit, waiting for the debounced mark. */
+  private unmarked: string[] = [];
+  /** Cancels the scheduled mark (a timer, or an immediate with no delay). */
+  private markTimer: (() => void) | undefined;
+  private marking: Promise<void> | undefined;
+  /** Hands the rows a transition committed (inserted claimed) to publishNow. */
+  private readonly claimOutbox = (rows: readonly OutboxRecord[]): void => this.publishNow(rows);
   private ticking: Promise<void> | undefined;
   /** Wakes handlers holding messages through a database outage, so stop() is not kept waiting. */
   private readonly holding = new Set<() => void>();
@@ -99,6 +121,8 @@ export class Scheduler {
     this.catalog = options.catalog ?? adhocOnlyCatalog;
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.relayBatch = options.relayBatch ?? 256;
+    this.markDelayMs = options.markDelayMs ?? 0;
+    this.markBatch = options.markBatch ?? 256;
     this.decideOptions = options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs };
     this.beforePublish = options.beforePublish;
     this.log = options.logger ?? silent;
@@ -128,6 +152,12 @@ export class Scheduler {
     await Promise.all(this.subscriptions.splice(0).map((s) => s.drain()));
     await this.ticking;
     await this.relaying;
+    await Promise.all([...this.publishing]);
+    // Marks still waiting go now (a failed mark drops its ids: the relay covers them).
+    while (this.marking !== undefined || this.unmarked.length > 0) {
+      this.flushMarks();
+      await this.marking;
+    }
   }
 
   /** Starts a run (idempotent by key within its namespace). Throws RunRejectedError for requests that can never run. */
@@ -151,11 +181,10 @@ export class Scheduler {
           const transition = toTransition(undefined, { state: started.state, commands: [...created.commands, ...started.commands] });
           if (!transition) throw new Error('createRun produced no transition');
           return transition;
-        }, { namespace }),
+        }, { namespace, claimOutbox: this.claimOutbox }),
       );
       span.setAttributes({ 'weft.run.id': result.runId, 'weft.run.created': result.created });
       if (result.created) recordRunStarted(spec.name);
-      this.kickRelay();
       return result;
     });
   }
@@ -184,10 +213,9 @@ export class Scheduler {
         telemetry.observe(current, happened, transition?.state);
         for (const t of transition?.schedule ?? []) earliest = Math.min(earliest ?? t.fireAt, t.fireAt);
         return transition;
-      }, options)
+      }, { ...options, claimOutbox: this.claimOutbox })
       .catch((error: unknown) => telemetry.failed(error));
     telemetry.committed();
-    this.kickRelay();
     if (earliest !== undefined) await this.wakeAt(earliest);
     return state;
   }
@@ -278,7 +306,88 @@ export class Scheduler {
     }
   }
 
-  /** Publishes committed outbox rows. Single-flight; a kick during a pass triggers another pass. */
+  /**
+   * Publishes the rows a transition just committed (the store inserted them claimed by
+   * this process, so no relay takes them meanwhile), in outbox order and each under its
+   * run's trace, and marks the published ones in a debounced batch. A row whose publish
+   * fails is left claimed and unmarked: the relay publishes it once the claim lapses.
+   * Called in commit order, so a run's rows are sent in the order the relay would send them.
+   */
+  private publishNow(rows: readonly OutboxRecord[]): void {
+    this.beforePublish?.(rows);
+    // Detached: each row is published under its run's trace, not under the commit's caller.
+    const sent = detached(() => rows.map((row) => this.send(row)));
+    const done = Promise.allSettled(sent).then((outcomes) => {
+      const failed = outcomes.filter((o) => o.status === 'rejected');
+      if (failed.length > 0) {
+        this.log.warn('publish after commit failed; the relay will publish once the claim lapses', {
+          rows: failed.length,
+          error: String((failed[0] as PromiseRejectedResult).reason),
+        });
+      }
+      this.markLater(rows.filter((_, i) => outcomes[i].status === 'fulfilled').map((row) => row.id));
+    });
+    this.publishing.add(done);
+    void done.finally(() => this.publishing.delete(done));
+  }
+
+  private send(row: OutboxRecord): Promise<void> {
+    const options = { msgId: row.msgId, headers: row.headers };
+    // The contract was checked when the row was built; the bus re-validates on delivery.
+    // The row's headers hold its run's trace context: the PRODUCER span becomes its child.
+    return underCarrier(row.headers, () =>
+      row.kind === 'broadcast'
+        ? this.bus.broadcast(row.subject as 'weft.run.cancel', row.payload as never, options)
+        : this.bus.publish(row.subject as 'weft.step.result', row.payload as never, options),
+    );
+  }
+
+  private markLater(ids: readonly string[]): void {
+    if (ids.length === 0) return;
+    this.unmarked.push(...ids);
+    if (this.unmarked.length >= this.markBatch) this.flushMarks();
+    else this.scheduleMarks();
+  }
+
+  /**
+   * The next mark, never two in flight: after markDelayMs, or with no delay once the
+   * current I/O is handled (PubAcks read together are marked together); at once when stopping.
+   */
+  private scheduleMarks(): void {
+    if (this.marking !== undefined || this.markTimer !== undefined || this.unmarked.length === 0) return;
+    if (!this.running) {
+      this.flushMarks();
+    } else if (this.markDelayMs <= 0) {
+      const immediate = setImmediate(() => this.flushMarks());
+      this.markTimer = () => clearImmediate(immediate);
+    } else {
+      const timer = setTimeout(() => this.flushMarks(), this.markDelayMs);
+      this.markTimer = () => clearTimeout(timer);
+    }
+  }
+
+  /** One markPublished for every id waiting; single-flight (ids arriving meanwhile go in the next). */
+  private flushMarks(): void {
+    this.markTimer?.();
+    this.markTimer = undefined;
+    if (this.marking !== undefined || this.unmarked.length === 0) return;
+    const ids = this.unmarked;
+    this.unmarked = [];
+    this.marking = detached(() => this.store.markPublished(ids))
+      .catch((error: unknown) => this.log.warn('marking published rows failed; the relay publishes them again once their claim lapses', { rows: ids.length, error: String(error) }))
+      .finally(() => {
+        this.marking = undefined;
+        if (this.unmarked.length >= this.markBatch) this.flushMarks();
+        else this.scheduleMarks();
+      });
+  }
+
+  /**
+   * Publishes committed outbox rows nobody holds a claim on: a previous process's, and
+   * those whose publish right after commit failed or whose mark was lost, once their
+   * claim lapsed. Runs at start and on every timer scan. Single-flight; a kick during a
+   * pass triggers another pass.
+   */
   kickRelay(): void {
     if (this.relaying) {
       this.relayAgain = true;
@@ -302,18 +411,7 @@ export class Scheduler {
       const batch = await this.store.pendingOutbox(this.relayBatch);
       if (batch.length === 0) return;
       this.beforePublish?.(batch);
-      await Promise.all(
-        batch.map((row) => {
-          const options = { msgId: row.msgId, headers: row.headers };
-          // The contract was checked when the row was built; the bus re-validates on delivery.
-          // The row's headers hold its run's trace context: the PRODUCER span becomes its child.
-          return underCarrier(row.headers, () =>
-            row.kind === 'broadcast'
-              ? this.bus.broadcast(row.subject as 'weft.run.cancel', row.payload as never, options)
-              : this.bus.publish(row.subject as 'weft.step.result', row.payload as never, options),
-          );
-        }),
-      );
+      await Promise.all(batch.map((row) => this.send(row)));
       await this.store.markPublished(batch.map((r) => r.id));
       if (batch.length < this.relayBatch && !this.relayAgain) return;
     }

@@ -7,7 +7,7 @@ export { WorkflowEntity } from './entities/workflow.entity';
 export { NamespaceEntity } from './entities/namespace.entity';
 export { ApiKeyEntity } from './entities/api-key.entity';
 export { RunLinkEntity } from './entities/run-link.entity';
-export { MemoryRunStore } from './memory-run.store';
+export { type MemoryRunStoreOptions, MemoryRunStore } from './memory-run.store';
 export { type RunStoreErrorCode, RunStoreError } from './run-store.errors';
 export { SCHEDULER_ENTITIES, SCHEDULER_MIGRATIONS, SCHEDULER_MIGRATIONS_TABLE } from './scheduler-schema';
 export { type SqlRunStoreOptions, SqlRunStore, openSqlRunStore } from './sql-run.store';

@@ -1,7 +1,7 @@
 import { MemoryRunStore } from './memory-run.store';
 import { describeRunStoreContract } from './run-store.contract';
 
-describeRunStoreContract('memory', async () => {
-  const store = new MemoryRunStore();
+describeRunStoreContract('memory', async (options) => {
+  const store = new MemoryRunStore(Date.now, options);
   return { store, cleanup: () => store.close() };
 });

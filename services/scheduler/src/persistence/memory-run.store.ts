@@ -10,8 +10,14 @@ import {
   type TimerRecord,
   type Transition,
   timerKey,
+  type UpdateRunOptions,
 } from '../ports/run-store.port';
 import { assertCreatedIn } from './run-store.errors';
+
+export interface MemoryRunStoreOptions {
+  /** How long rows inserted claimed (`claimOutbox`) are skipped by `pendingOutbox` (ms). @default 15000 */
+  outboxClaimMs?: number;
+}
 
 /**
  * A RunStore in process memory: embedded runs that need no durability, and tests.
@@ -21,11 +27,19 @@ export class MemoryRunStore implements RunStore {
   private readonly runs = new Map<string, RunState>();
   private readonly idempotency = new Map<string, string>();
   private readonly outbox = new Map<string, OutboxRecord>();
+  /** Rows inserted claimed (`claimOutbox`), until when (clock ms). */
+  private readonly claims = new Map<string, number>();
+  private readonly outboxClaimMs: number;
   private readonly timers = new Map<string, TimerRecord>();
   private readonly locks = new Map<string, Promise<unknown>>();
   private outboxSeq = 0;
 
-  constructor(private readonly clock: () => number = Date.now) {}
+  constructor(
+    private readonly clock: () => number = Date.now,
+    options: MemoryRunStoreOptions = {},
+  ) {
+    this.outboxClaimMs = options.outboxClaimMs ?? 15_000;
+  }
 
   async now(): Promise<number> {
     return this.clock();
@@ -42,18 +56,20 @@ export class MemoryRunStore implements RunStore {
     const runId = transition.state.runId;
     if (this.runs.has(runId)) return { runId, created: false };
     this.idempotency.set(key, runId);
-    this.apply(transition);
+    const rows = this.apply(transition, options.claimOutbox !== undefined);
+    handOver(rows, options.claimOutbox);
     return { runId, created: true };
   }
 
-  updateRun(runId: string, decide: (state: RunState, now: number) => Transition | undefined): Promise<RunState | undefined> {
+  updateRun(runId: string, decide: (state: RunState, now: number) => Transition | undefined, options: UpdateRunOptions = {}): Promise<RunState | undefined> {
     const previous = this.locks.get(runId) ?? Promise.resolve();
     const next = previous.then(() => {
       const state = this.runs.get(runId);
       if (!state) return undefined;
       const transition = decide(state, this.clock());
       if (!transition) return state;
-      this.apply(transition);
+      const rows = this.apply(transition, options.claimOutbox !== undefined);
+      handOver(rows, options.claimOutbox);
       return transition.state;
     });
     const settled = next.catch(() => undefined);
@@ -77,11 +93,23 @@ export class MemoryRunStore implements RunStore {
   }
 
   async pendingOutbox(limit: number): Promise<OutboxRecord[]> {
-    return [...this.outbox.values()].slice(0, limit);
+    const now = this.clock();
+    const out: OutboxRecord[] = [];
+    for (const row of this.outbox.values()) {
+      if (out.length >= limit) break;
+      const claimedUntil = this.claims.get(row.id);
+      if (claimedUntil !== undefined && claimedUntil > now) continue;
+      this.claims.delete(row.id);
+      out.push(row);
+    }
+    return out;
   }
 
   async markPublished(ids: readonly string[]): Promise<void> {
-    for (const id of ids) this.outbox.delete(id);
+    for (const id of ids) {
+      this.outbox.delete(id);
+      this.claims.delete(id);
+    }
   }
 
   async dueTimers(now: number, limit: number): Promise<TimerRecord[]> {
@@ -132,14 +160,31 @@ export class MemoryRunStore implements RunStore {
     await Promise.all(this.locks.values());
   }
 
-  private apply(transition: Transition): void {
+  /** Writes a transition; returns the outbox rows it inserted. */
+  private apply(transition: Transition, claim: boolean): OutboxRecord[] {
     const { state } = transition;
     this.runs.set(state.runId, state);
     for (const key of transition.cancel) this.timers.delete(timerKey(key));
     for (const timer of transition.schedule) this.timers.set(timerKey(timer), timer);
+    const now = this.clock();
+    const rows: OutboxRecord[] = [];
     for (const message of transition.outbox) {
       const id = String(++this.outboxSeq).padStart(12, '0');
-      this.outbox.set(id, { ...message, id, runId: state.runId, createdAt: this.clock() });
+      const row: OutboxRecord = { ...message, id, runId: state.runId, createdAt: now };
+      this.outbox.set(id, row);
+      if (claim) this.claims.set(id, now + this.outboxClaimMs);
+      rows.push(row);
     }
+    return rows;
+  }
+}
+
+/** Rows inserted claimed go to the caller; a throwing callback cannot undo the commit (the rows go out through the relay). */
+function handOver(rows: readonly OutboxRecord[], claimOutbox: ((rows: readonly OutboxRecord[]) => void) | undefined): void {
+  if (rows.length === 0 || claimOutbox === undefined) return;
+  try {
+    claimOutbox(rows);
+  } catch {
+    // The rows stay claimed; pendingOutbox hands them out once the claim lapses.
   }
 }

@@ -14,11 +14,17 @@ const uniqueId = (prefix: string) => `${prefix}-${process.pid}-${Date.now().toSt
 const byKey = (a: { runId: string; stepId: string }, b: { runId: string; stepId: string }) =>
   `${a.runId}/${a.stepId}`.localeCompare(`${b.runId}/${b.stepId}`);
 
+/** What the contract may ask of `make`. */
+export interface RunStoreTestOptions {
+  /** The store's claim time for outbox rows (ms). */
+  outboxClaimMs?: number;
+}
+
 /**
  * What every RunStore must do, whatever keeps the data: memory, PGlite, PostgreSQL.
  * `make` returns an empty store (and optionally a peer on the same data).
  */
-export function describeRunStoreContract(name: string, make: () => Promise<RunStoreUnderTest>): void {
+export function describeRunStoreContract(name: string, make: (options?: RunStoreTestOptions) => Promise<RunStoreUnderTest>): void {
   describe(`RunStore contract: ${name}`, () => {
     let subject: RunStoreUnderTest;
     let store: RunStore;
@@ -268,6 +274,115 @@ export function describeRunStoreContract(name: string, make: () => Promise<RunSt
         await store.markPublished(rest.map((m) => m.id));
         await store.markPublished([]);
         expect(await store.pendingOutbox(10)).toEqual([]);
+      });
+
+      describe('rows inserted claimed (claimOutbox)', () => {
+        const CLAIM_MS = 600;
+        let claiming: RunStoreUnderTest;
+        beforeEach(async () => {
+          claiming = await make({ outboxClaimMs: CLAIM_MS });
+        });
+        afterEach(async () => {
+          await claiming.cleanup();
+        });
+
+        it('hands each call its rows after the commit, in order, as written; relays skip them until the claim lapses', async () => {
+          const s = claiming.store;
+          const peer = claiming.peer ?? s;
+          const state = runningRun(uniqueId('run'));
+          const handed: OutboxRecord[][] = [];
+          const claim = (rows: readonly OutboxRecord[]) => void handed.push([...rows]);
+          const created = await s.createRun(
+            uniqueId('key'),
+            () =>
+              transition(state, {
+                outbox: [
+                  message(state.runId, 1),
+                  message(state.runId, 2, { kind: 'broadcast', subject: 'weft.run.cancel', headers: { traceparent: '00-abc-def-01' } }),
+                  message(state.runId, 3, { payload: null }),
+                ],
+              }),
+            { claimOutbox: claim },
+          );
+          expect(created).toEqual({ runId: state.runId, created: true });
+          // Handed over before the call resolved.
+          expect(handed.map((rows) => rows.map((r) => r.msgId))).toEqual([[1, 2, 3].map((n) => `${state.runId}:msg:${n}`)]);
+          // Two updates of the run at once (the SQL store may batch them): each gets its own rows.
+          const [a, b] = await Promise.all([
+            s.updateRun(state.runId, (current) => transition(bump(current), { outbox: [message(state.runId, 4), message(state.runId, 5)] }), { claimOutbox: claim }),
+            s.updateRun(state.runId, (current) => transition(bump(current), { outbox: [message(state.runId, 6)] }), { claimOutbox: claim, relaxed: true }),
+          ]);
+          expect(a?.seq).toBe(state.seq + 1);
+          expect(b?.seq).toBe(state.seq + 2);
+          expect(handed.map((rows) => rows.map((r) => (r.payload as { n: number } | null)?.n ?? null))).toEqual([[1, 2, null], [4, 5], [6]]);
+          // Unclaimed rows of the same run are not held back; claimed ones are, on every store of the data.
+          await s.updateRun(state.runId, (current) => transition(bump(current), { outbox: [message(state.runId, 7)] }));
+          // No rows, no call.
+          await s.updateRun(state.runId, (current) => transition(bump(current)), { claimOutbox: claim });
+          expect(handed).toHaveLength(3);
+          const unclaimed = await s.pendingOutbox(100);
+          expect(unclaimed.map((r) => r.msgId)).toEqual([`${state.runId}:msg:7`]);
+          await s.markPublished(unclaimed.map((r) => r.id));
+          expect(await s.pendingOutbox(100)).toEqual([]);
+          expect(await peer.pendingOutbox(100)).toEqual([]);
+          // Claimed rows are still unpublished: they count as backlog.
+          expect((await s.stats()).outboxBacklog).toBe(6);
+
+          const all = handed.flat();
+          expect(new Set(all.map((r) => r.id)).size).toBe(6);
+          expect(all.every((r) => r.runId === state.runId)).toBe(true);
+          expect(Math.abs(all[0].createdAt - Date.now())).toBeLessThan(5 * 60_000);
+          expect(all[1]).toEqual({
+            ...message(state.runId, 2, { kind: 'broadcast', subject: 'weft.run.cancel', headers: { traceparent: '00-abc-def-01' } }),
+            id: all[1].id,
+            runId: state.runId,
+            createdAt: all[1].createdAt,
+          });
+          expect(all[0]).not.toHaveProperty('headers');
+          expect(all[2].payload).toBeNull();
+
+          // Published and marked: gone for good. Not marked: handed out once the claim lapses, exactly as written.
+          await s.markPublished(handed[0].map((r) => r.id));
+          await new Promise((resolve) => setTimeout(resolve, CLAIM_MS + 100));
+          const lapsed = await peer.pendingOutbox(100);
+          expect(lapsed).toEqual([...handed[1], ...handed[2]]);
+          await peer.markPublished(lapsed.map((r) => r.id));
+          expect((await s.pendingOutbox(100)).map((r) => r.msgId)).toEqual([]);
+          expect((await s.stats()).outboxBacklog).toBe(0);
+        });
+
+        it('hands nothing over for a repeated key, an unknown run, or a throwing decide', async () => {
+          const s = claiming.store;
+          const claim = jest.fn();
+          const key = uniqueId('key');
+          const state = runningRun(uniqueId('run'));
+          await s.createRun(key, () => transition(state, { outbox: [message(state.runId, 1)] }));
+          expect(await s.createRun(key, () => transition(runningRun(uniqueId('run')), { outbox: [message('other', 1)] }), { claimOutbox: claim })).toEqual({ runId: state.runId, created: false });
+          expect(await s.updateRun(uniqueId('missing'), () => undefined, { claimOutbox: claim })).toBeUndefined();
+          const boom = new Error('decide failed');
+          await expect(
+            s.updateRun(state.runId, () => {
+              throw boom;
+            }, { claimOutbox: claim }),
+          ).rejects.toBe(boom);
+          expect(claim).not.toHaveBeenCalled();
+          expect((await s.pendingOutbox(10)).map((r) => r.msgId)).toEqual([`${state.runId}:msg:1`]);
+        });
+
+        it('commits even when the callback throws; the rows stay claimed for the relay', async () => {
+          const s = claiming.store;
+          const state = runningRun(uniqueId('run'));
+          await s.createRun(uniqueId('key'), () => transition(state));
+          const next = await s.updateRun(state.runId, (current) => transition(bump(current), { outbox: [message(state.runId, 1)] }), {
+            claimOutbox: () => {
+              throw new Error('callback failed');
+            },
+          });
+          expect(next?.seq).toBe(state.seq + 1);
+          expect(await s.pendingOutbox(10)).toEqual([]);
+          await new Promise((resolve) => setTimeout(resolve, CLAIM_MS + 100));
+          expect((await s.pendingOutbox(10)).map((r) => r.msgId)).toEqual([`${state.runId}:msg:1`]);
+        });
       });
     });
 

@@ -23,7 +23,7 @@ async function openPair(options: SqlRunStoreOptions = {}): Promise<SqlStoresUnde
 }
 
 describeWhenReachable(`SqlRunStore on PostgreSQL (${POSTGRES_TEST_URL})`, [{ what: `PostgreSQL at ${POSTGRES_TEST_URL}`, up: postgresReachable() }], () => {
-  describeRunStoreContract('SqlRunStore on PostgreSQL', () => openPair());
+  describeRunStoreContract('SqlRunStore on PostgreSQL', (options) => openPair(options));
 
   describeSqlRunStoreCases('PostgreSQL', {
     open: openPair,

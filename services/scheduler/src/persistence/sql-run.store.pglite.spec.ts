@@ -36,7 +36,7 @@ async function openPair(options: SqlRunStoreOptions = {}): Promise<SqlStoresUnde
   };
 }
 
-describeRunStoreContract('SqlRunStore on PGlite (in memory)', () => openPair());
+describeRunStoreContract('SqlRunStore on PGlite (in memory)', (options) => openPair(options));
 
 describeSqlRunStoreCases('PGlite (in memory)', {
   open: openPair,

@@ -9,6 +9,7 @@ import {
 } from '@weft/db';
 import { type DataSource, type EntityManager } from 'typeorm';
 import {
+  type ClaimOutboxOption,
   type CreateRunOptions,
   type LeaseRef,
   type OutboxMessage,
@@ -30,8 +31,9 @@ export interface SqlRunStoreOptions {
   /** Namespace of the runs this store creates (idempotency keys are unique per namespace). @default default */
   namespace?: string;
   /**
-   * How long rows returned by `pendingOutbox` belong to the caller (ms). Another relay
-   * skips them until then; a row not marked published by then is handed out again.
+   * How long rows returned by `pendingOutbox`, and rows inserted claimed (`claimOutbox`),
+   * belong to the caller (ms). Another relay skips them until then; a row not marked
+   * published by then is handed out again.
    * @default 15000
    */
   outboxClaimMs?: number;
@@ -122,6 +124,8 @@ export class SqlRunStore implements RunStore {
       const existing = await this.runIdForKey(this.dataSource, namespace, idempotencyKey);
       if (existing !== undefined) return { runId: existing, created: false };
       let created: RunState | undefined;
+      let rows: OutboxRecord[] = [];
+      const claim = options.claimOutbox !== undefined;
       const result = await withTransaction(this.dataSource, async (tx) => {
         const nowRows: { now: Date }[] = await tx.query('SELECT clock_timestamp() AS now');
         const transition = build(millis(nowRows[0].now));
@@ -142,11 +146,14 @@ export class SqlRunStore implements RunStore {
           // A concurrent createRun with this key won (the insert waited for its commit), or the run id exists.
           return { runId: (await this.runIdForKey(tx, namespace, idempotencyKey)) ?? state.runId, created: false };
         }
-        await this.writeTransition(tx, state.runId, transition, Object.values(state.steps));
+        rows = await this.writeTransition(tx, state.runId, transition, Object.values(state.steps), undefined, () => claim);
         created = state;
         return { runId: state.runId, created: true };
       });
-      if (created) this.remember(created);
+      if (created) {
+        this.remember(created);
+        handOver(rows, options.claimOutbox);
+      }
       return result;
     });
   }
@@ -155,7 +162,7 @@ export class SqlRunStore implements RunStore {
     return this.track(
       () =>
         new Promise<RunState | undefined>((resolve, reject) => {
-          const call: QueuedUpdate = { decide, resolve, reject, relaxed: options.relaxed === true };
+          const call: QueuedUpdate = { decide, resolve, reject, relaxed: options.relaxed === true, claimOutbox: options.claimOutbox };
           const queue = this.updates.get(runId);
           if (queue) {
             queue.push(call);
@@ -190,12 +197,15 @@ export class SqlRunStore implements RunStore {
   /** One transaction for a batch; settles every call (a throwing decide fails only its own call). */
   private async applyUpdates(runId: string, calls: readonly QueuedUpdate[]): Promise<void> {
     const outcomes: ({ state: RunState | undefined } | { error: unknown })[] = [];
+    /** The outbox rows each call inserted (claimed or not), by call index. */
+    const written = new Map<number, OutboxRecord[]>();
     let committed: RunState | undefined;
     try {
       // A batch of relaxed changes only (heartbeats) commits without waiting for the WAL flush.
       const relaxed = calls.every((call) => call.relaxed);
       await withTransaction(this.dataSource, async (tx) => {
         outcomes.length = 0;
+        written.clear();
         const head = this.states.has(runId) ? await this.lockCached(tx, runId, relaxed) : undefined;
         let loaded: RunState;
         let now: number;
@@ -212,7 +222,9 @@ export class SqlRunStore implements RunStore {
         }
         let current = loaded;
         const transitions: Transition[] = [];
-        for (const call of calls) {
+        /** Per outbox message of the merged write, the index of the call it belongs to. */
+        const owners: number[] = [];
+        for (const [index, call] of calls.entries()) {
           let transition: Transition | undefined;
           try {
             transition = call.decide(current, now);
@@ -222,6 +234,7 @@ export class SqlRunStore implements RunStore {
           }
           if (transition) {
             transitions.push(transition);
+            for (let i = 0; i < transition.outbox.length; i++) owners.push(index);
             current = transition.state;
           }
           outcomes.push({ state: current });
@@ -232,7 +245,12 @@ export class SqlRunStore implements RunStore {
         const changed = Object.entries(current.steps)
           .filter(([id, step]) => loaded.steps[id] !== step)
           .map(([, step]) => step);
-        await this.writeTransition(tx, runId, mergeTransitions(current, transitions), changed, loaded);
+        const rows = await this.writeTransition(tx, runId, mergeTransitions(current, transitions), changed, loaded, (i) => calls[owners[i]].claimOutbox !== undefined);
+        rows.forEach((row, i) => {
+          const mine = written.get(owners[i]);
+          if (mine) mine.push(row);
+          else written.set(owners[i], [row]);
+        });
       });
     } catch (error) {
       this.states.delete(runId);
@@ -240,6 +258,8 @@ export class SqlRunStore implements RunStore {
       return;
     }
     if (committed) this.remember(committed);
+    // Committed: rows inserted claimed go to their callers (in commit order), then the calls resolve.
+    calls.forEach((call, i) => handOver(written.get(i) ?? [], call.claimOutbox));
     calls.forEach((call, i) => {
       const outcome = outcomes[i];
       if (outcome === undefined) call.resolve(undefined);
@@ -452,9 +472,18 @@ export class SqlRunStore implements RunStore {
 
   /**
    * Everything a transition changes, in one statement. With `loaded`, the run row is
-   * updated (guarded by the seq it had); without, it was just inserted.
+   * updated (guarded by the seq it had); without, it was just inserted. Outbox message
+   * `i` is inserted claimed for `outboxClaimMs` when `claimed(i)`. Resolves with the
+   * outbox rows inserted, in outbox order.
    */
-  private async writeTransition(tx: Sql, runId: string, transition: Transition, steps: readonly StepState[], loaded?: RunState): Promise<void> {
+  private async writeTransition(
+    tx: Sql,
+    runId: string,
+    transition: Transition,
+    steps: readonly StepState[],
+    loaded: RunState | undefined,
+    claimed: (index: number) => boolean = () => false,
+  ): Promise<OutboxRecord[]> {
     const { state } = transition;
     const params: unknown[] = [];
     const param = (value: unknown) => `$${params.push(value)}`;
@@ -489,12 +518,14 @@ export class SqlRunStore implements RunStore {
         RETURNING 1)`);
     }
     if (transition.outbox.length > 0) {
+      // Ids come from the sequence in insertion order (ORDER BY m.n): sorted ids match the messages.
       parts.push(`outbox_write AS (
-        INSERT INTO outbox (run_id, kind, subject, payload, msg_id, headers)
-        SELECT ${param(runId)}, m.e->>'kind', m.e->>'subject', coalesce(m.e->'payload', 'null'::jsonb), m.e->>'msgId', m.e->'headers'
-        FROM jsonb_array_elements(${json(transition.outbox.map(outboxToJson))}) WITH ORDINALITY AS m(e, n)
+        INSERT INTO outbox (run_id, kind, subject, payload, msg_id, headers, claimed_until)
+        SELECT ${param(runId)}, m.e->>'kind', m.e->>'subject', coalesce(m.e->'payload', 'null'::jsonb), m.e->>'msgId', m.e->'headers',
+               CASE WHEN (m.e->>'claim')::boolean THEN clock_timestamp() + ${param(this.outboxClaimMs)}::int * interval '1 millisecond' END
+        FROM jsonb_array_elements(${json(transition.outbox.map((message, i) => ({ ...outboxToJson(message), claim: claimed(i) })))}) WITH ORDINALITY AS m(e, n)
         ORDER BY m.n
-        RETURNING 1)`);
+        RETURNING id, created_at)`);
     }
     // A key both canceled and scheduled ends scheduled (cancel first, then schedule), as one statement cannot touch a row twice.
     const schedule = [...new Map(transition.schedule.map((timer) => [timerKey(timer), timer])).values()];
@@ -514,15 +545,28 @@ export class SqlRunStore implements RunStore {
         ON CONFLICT (run_id, timer, step_id) DO UPDATE SET attempt = excluded.attempt, fire_at = excluded.fire_at
         RETURNING 1)`);
     }
-    if (parts.length === 0) return;
-    const rows: { runs: number }[] = await tx.query(
+    if (parts.length === 0) return [];
+    const outbox = transition.outbox.length > 0;
+    const rows: { runs: number; outbox_ids?: string[]; outbox_at?: Date }[] = await tx.query(
       `WITH ${parts.join(',\n')}
-       SELECT ${loaded ? '(SELECT count(*) FROM run_write)::int' : '1'} AS runs`,
+       SELECT ${loaded ? '(SELECT count(*) FROM run_write)::int' : '1'} AS runs${
+         outbox ? `, (SELECT jsonb_agg(id::text ORDER BY id) FROM outbox_write) AS outbox_ids, (SELECT min(created_at) FROM outbox_write) AS outbox_at` : ''
+       }`,
       params,
     );
     if (rows[0].runs !== 1) {
       throw new RunStoreError('RUN_SEQ_CONFLICT', `run ${runId} changed outside updateRun (expected seq ${loaded?.seq ?? '?'})`);
     }
+    const ids = rows[0].outbox_ids ?? [];
+    if (ids.length !== transition.outbox.length) throw new Error(`outbox insert returned ${ids.length} ids for ${transition.outbox.length} messages`);
+    if (ids.length === 0) return [];
+    // created_at defaults to the transaction's start: one value for every row of the statement.
+    const createdAt = millis(rows[0].outbox_at as Date);
+    return transition.outbox.map((message, i) => {
+      const record: OutboxRecord = { id: ids[i], runId, createdAt, kind: message.kind, subject: message.subject, payload: message.payload ?? null, msgId: message.msgId };
+      if (message.headers !== undefined) record.headers = message.headers;
+      return record;
+    });
   }
 
   private track<T>(work: () => Promise<T>): Promise<T> {
@@ -601,8 +645,19 @@ function rowToOutbox(row: OutboxRow): OutboxRecord {
 interface QueuedUpdate {
   decide: (state: RunState, now: number) => Transition | undefined;
   relaxed: boolean;
+  claimOutbox: ClaimOutboxOption['claimOutbox'];
   resolve: (state: RunState | undefined) => void;
   reject: (error: unknown) => void;
+}
+
+/** Rows inserted claimed go to the caller; a throwing callback cannot undo the commit (the rows go out through the relay). */
+function handOver(rows: readonly OutboxRecord[], claimOutbox: ClaimOutboxOption['claimOutbox']): void {
+  if (rows.length === 0 || claimOutbox === undefined) return;
+  try {
+    claimOutbox(rows);
+  } catch {
+    // The rows stay claimed; pendingOutbox hands them out once the claim lapses.
+  }
 }
 
 /** Bounds one transaction's size; the rest of the queue goes in the next one. */

@@ -39,11 +39,12 @@ export interface RunStore {
   listRuns(filter?: RunFilter): Promise<RunState[]>;
 
   /**
-   * Outbox rows not yet published, oldest first (a run's rows in the order its
-   * transitions committed). SQL stores claim the rows for a while (`outboxClaimMs`) so
-   * concurrent relays get disjoint rows; a claimed row not marked published is handed
-   * out again when the claim lapses. Publishing twice is harmless: the broker drops
-   * the repeated msgId.
+   * Outbox rows not yet published and not claimed, oldest first (a run's rows in the
+   * order its transitions committed). SQL stores claim the rows for a while
+   * (`outboxClaimMs`) so concurrent relays get disjoint rows; a claimed row not marked
+   * published is handed out again when the claim lapses. Rows inserted claimed (see
+   * `ClaimOutboxOption`) are skipped the same way until their claim lapses. Publishing
+   * twice is harmless: the broker drops the repeated msgId.
    */
   pendingOutbox(limit: number): Promise<OutboxRecord[]>;
   markPublished(ids: readonly string[]): Promise<void>;
@@ -62,9 +63,26 @@ export interface RunStore {
   close(): Promise<void>;
 }
 
-export interface CreateRunOptions {
+export interface CreateRunOptions extends ClaimOutboxOption {
   /** The run's namespace; idempotency keys are unique per namespace. @default the store's own (`default`) */
   namespace?: string;
+}
+
+export interface ClaimOutboxOption {
+  /**
+   * Publish from the committing process. When set, the call's outbox rows are inserted
+   * already claimed by this store (as `pendingOutbox` claims rows: for the store's claim
+   * time, `outboxClaimMs` in the SQL store, counted from the insert), and handed to this
+   * function right after the commit, before the call resolves: in outbox order, with the
+   * ids, run id and creation time they were written with. Not called when the call wrote
+   * no rows (or failed).
+   *
+   * The caller publishes them and passes the ids it published to `markPublished`. A row
+   * it does not mark (its publish failed, or the process died first) is handed out by
+   * `pendingOutbox` once the claim lapses; publishing it twice is harmless (the broker
+   * drops the repeated msgId). Keep it synchronous and let it not throw.
+   */
+  claimOutbox?: (rows: readonly OutboxRecord[]) => void;
 }
 
 export interface RunStoreStats {
@@ -78,7 +96,7 @@ export interface RunStoreStats {
   oldestOutboxAgeMs?: number;
 }
 
-export interface UpdateRunOptions {
+export interface UpdateRunOptions extends ClaimOutboxOption {
   /**
    * A change a database crash may lose without harm (heartbeats: a lost one leaves the
    * step queued under the lease of its dispatch, and the next heartbeat or the result

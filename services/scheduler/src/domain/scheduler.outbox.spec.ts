@@ -1,0 +1,112 @@
+import { InMemoryBus } from '@weft/bus';
+import type { RunState, WorkflowSpec } from '@weft/core';
+import { builtinActions, createWorker, silentLogger, type Worker } from '@weft/worker';
+import { MemoryRunStore } from '../persistence/memory-run.store';
+import type { OutboxRecord } from '../ports/run-store.port';
+import { Scheduler } from './scheduler';
+
+const CHAIN: WorkflowSpec = {
+  apiVersion: 'weft/v1',
+  kind: 'Workflow',
+  name: 'outbox-chain',
+  steps: [
+    { id: 'a', action: 'noop' },
+    { id: 'b', needs: ['a'], action: 'noop' },
+    { id: 'c', needs: ['b'], action: 'noop' },
+  ],
+};
+
+const CLAIM_MS = 300;
+
+let bus: InMemoryBus;
+let store: MemoryRunStore;
+let scheduler: Scheduler;
+let worker: Worker;
+/** What the relay scan handed out, and every markPublished call. */
+let relayed: OutboxRecord[];
+let marked: string[][];
+let beforePublish: OutboxRecord[][];
+
+beforeEach(async () => {
+  bus = new InMemoryBus({ onError: () => {} });
+  store = new MemoryRunStore(Date.now, { outboxClaimMs: CLAIM_MS });
+  relayed = [];
+  marked = [];
+  beforePublish = [];
+  const pending = store.pendingOutbox.bind(store);
+  store.pendingOutbox = async (limit) => {
+    const rows = await pending(limit);
+    relayed.push(...rows);
+    return rows;
+  };
+  const mark = store.markPublished.bind(store);
+  store.markPublished = async (ids) => {
+    marked.push([...ids]);
+    return mark(ids);
+  };
+  scheduler = new Scheduler({ bus, store, pollIntervalMs: 20, beforePublish: (rows) => void beforePublish.push([...rows]) });
+  worker = createWorker({ bus, queues: ['*'], actions: builtinActions(), logger: silentLogger, announceIntervalMs: 0, shutdownGraceMs: 100 });
+});
+
+afterEach(async () => {
+  await worker.stop();
+  await scheduler.stop();
+  await bus.close();
+});
+
+async function finished(runId: string): Promise<RunState> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const state = await store.getRun(runId);
+    if (state && ['completed', 'failed', 'partially_completed', 'canceled'].includes(state.status)) return state;
+    if (Date.now() > deadline) throw new Error(`run ${runId} did not finish (status ${state?.status})`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('scheduler outbox: publish from the committing process', () => {
+  it('publishes each transition\'s rows right after the commit and marks them in batches; the relay scan finds nothing', async () => {
+    await scheduler.start();
+    await worker.start();
+    const { runId } = await scheduler.startRun({ idempotencyKey: 'k-chain', workflow: CHAIN.name, spec: CHAIN, inputs: {} });
+    const state = await finished(runId);
+    expect(state.status).toBe('completed');
+    await scheduler.stop();
+
+    expect(relayed).toEqual([]);
+    // Every row went through the seam before its publish, and every one was marked, once.
+    const published = beforePublish.flat().map((row) => row.id);
+    expect(published.length).toBeGreaterThan(0);
+    expect(marked.flat().sort()).toEqual([...published].sort());
+    expect(new Set(marked.flat()).size).toBe(published.length);
+    expect(await store.stats()).toMatchObject({ outboxBacklog: 0 });
+  });
+
+  it('leaves a row whose publish failed claimed and unmarked; the relay publishes it once the claim lapses', async () => {
+    const publish = bus.publish.bind(bus);
+    let failed: string | undefined;
+    bus.publish = (async (subject, payload, options) => {
+      if (failed === undefined && subject.startsWith('weft.step.dispatch.')) {
+        failed = options?.msgId;
+        throw new Error('broker unavailable');
+      }
+      return publish(subject, payload, options);
+    }) as typeof bus.publish;
+    await scheduler.start();
+    await worker.start();
+    const started = Date.now();
+    const { runId } = await scheduler.startRun({ idempotencyKey: 'k-fail', workflow: CHAIN.name, spec: CHAIN, inputs: {} });
+    const state = await finished(runId);
+    expect(state.status).toBe('completed');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(CLAIM_MS - 50);
+    await scheduler.stop();
+
+    expect(failed).toBeDefined();
+    // The relay handed out exactly the failed row (not before its claim lapsed), and it was marked only after that.
+    expect(relayed.map((row) => row.msgId)).toEqual([failed]);
+    const failedId = relayed[0].id;
+    const marks = marked.map((ids) => ids.includes(failedId));
+    expect(marks.filter(Boolean)).toHaveLength(1);
+    expect(await store.stats()).toMatchObject({ outboxBacklog: 0 });
+  });
+});
