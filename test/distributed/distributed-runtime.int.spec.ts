@@ -35,6 +35,16 @@ describeDistributed('distributed runtime (separate processes)', { nats: true, po
     const records = await s.records();
     expect(new Set(records.map((r) => r.pid))).toEqual(new Set([executor.pid]));
     expect(run.steps.d?.output).toMatchObject({ pid: executor.pid, stepId: 'd' });
+    // Short steps send no started heartbeat (their result starts and ends them in one
+    // transaction), yet every step still says queued, started, completed, in that order.
+    const events = await s.sql<{ step_id: string | null; type: string }>(
+      `SELECT payload->>'stepId' AS step_id, payload->>'type' AS type FROM outbox WHERE run_id = $1 AND subject LIKE '%weft.event.%' ORDER BY id`,
+      [runId],
+    );
+    expect(events.filter((e) => e.step_id === null).map((e) => e.type)).toEqual(['run.queued', 'run.started', 'run.completed']);
+    for (const id of ['a', 'b', 'c', 'd']) {
+      expect([id, events.filter((e) => e.step_id === id).map((e) => e.type)]).toEqual([id, ['step.queued', 'step.started', 'step.completed']]);
+    }
   });
 
   scenario('two executor replicas share a queue: a fan-out of 40 steps, each handler runs exactly once', 45_000, async (s) => {

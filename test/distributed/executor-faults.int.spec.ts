@@ -29,6 +29,9 @@ describeDistributed('executor faults', { nats: true, postgres: true }, () => {
       [1, 'failed', 'WORKER_LOST'],
       [2, 'completed', undefined],
     ]);
+    // The handler ran past the executor's started-report delay, so attempt 1 was reported
+    // started (and is lost, not re-sent as a dispatch nobody took).
+    expect(slow?.attempts[0]?.startedAt).toBeDefined();
     // Lost, not failed: the retry budget (one attempt) was not spent.
     expect(slow?.lostLeases).toBe(1);
     expect(slow?.output).toMatchObject({ pid: survivor.pid, attempt: 2 });

@@ -14,6 +14,21 @@ describe('parseMessage', () => {
   });
 });
 
+describe('weft.step.result', () => {
+  const base = { runId: 'r1', stepId: 'a', attempt: 1, token: 'r1:a:1', workerId: 'w' };
+
+  it('carries the worker-side startedAt and finishedAt (epoch ms) of either outcome, or neither', () => {
+    expect(parseMessage('weft.step.result', { ...base, outcome: 'completed', output: 1, startedAt: 1000, finishedAt: 1002 })).toMatchObject({ startedAt: 1000, finishedAt: 1002 });
+    const error = { code: 'E', message: 'boom' };
+    expect(parseMessage('weft.step.result', { ...base, outcome: 'failed', error, startedAt: 1000 })).toMatchObject({ startedAt: 1000 });
+    expect(parseMessage('weft.step.result', { ...base, outcome: 'completed', output: null })).not.toHaveProperty('startedAt');
+  });
+
+  it('rejects a startedAt that is not a number', () => {
+    expect(() => parseMessage('weft.step.result', { ...base, outcome: 'completed', output: 1, startedAt: '2026-01-01T00:00:00Z' })).toThrow(/startedAt/);
+  });
+});
+
 describe('weft.worker.announce', () => {
   it('accepts an announcement with actions and their input schemas', () => {
     const msg = parseMessage('weft.worker.announce', {

@@ -53,6 +53,13 @@ export const StepResult = z.discriminatedUnion('outcome', [
     token: z.string(),
     workerId: z.string(),
     output: z.unknown(),
+    /**
+     * Epoch ms on the worker when the handler began; informational only (state uses database
+     * time). A result may be the attempt's only message: a step that finishes within the
+     * executor's `startedReportDelayMs` sends no started heartbeat, and the scheduler applies
+     * the result as started and finished at once.
+     */
+    startedAt: z.number().optional(),
     /** Epoch ms on the worker; informational only (state uses database time). */
     finishedAt: z.number().optional(),
   }),
@@ -64,6 +71,7 @@ export const StepResult = z.discriminatedUnion('outcome', [
     token: z.string(),
     workerId: z.string(),
     error: StepError,
+    startedAt: z.number().optional(),
     finishedAt: z.number().optional(),
   }),
 ]);
@@ -75,7 +83,11 @@ export const StepHeartbeat = z.object({
   attempt: z.number().int().min(1),
   token: z.string(),
   workerId: z.string(),
-  /** `started` is sent once when the handler begins; `progress` while it runs. */
+  /**
+   * `started` is sent once the handler has run for the executor's `startedReportDelayMs` (or
+   * asked to heartbeat sooner); a step that finishes first sends none, its result says it
+   * started. `progress` while it runs.
+   */
   phase: z.enum(['started', 'progress']),
 });
 export type StepHeartbeat = z.infer<typeof StepHeartbeat>;

@@ -98,9 +98,10 @@ function gatedAction(name = 'gated'): ActionDefinition & { calls: ActionContext[
 }
 
 describe('worker: one step', () => {
-  it('publishes a started heartbeat, runs the handler, publishes the completed result, then acks', async () => {
+  it('runs a short handler and publishes only the completed result, carrying startedAt, then acks', async () => {
     const finished: StepFinishedEvent[] = [];
     const worker = await startWorker({ actions: builtinActions(), workerId: 'w-1', onStepFinished: (e) => finished.push(e) });
+    const before = Date.now();
     const sent = await dispatch({ action: 'noop', input: { hello: 'world' } });
 
     const result = await awaitResult(sent.token);
@@ -113,16 +114,67 @@ describe('worker: one step', () => {
       workerId: 'w-1',
       output: { hello: 'world' },
     });
+    expect(result.startedAt).toBeGreaterThanOrEqual(before);
+    expect(result.finishedAt).toBeGreaterThanOrEqual(result.startedAt ?? Infinity);
+    await waitFor(() => bus.settled('ack', sent.token).length === 1, 'the ack');
+    // One message for the whole step: no started heartbeat, however long we wait past the delay.
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(bus.tried.filter((t) => t.subject !== dispatchSubject('default'))).toEqual([
+      { subject: SUBJECTS.stepResult, payload: result, msgId: `${sent.token}:result`, failed: false },
+    ]);
+    expect(heartbeats).toEqual([]);
+    expect(bus.dispatchSettlements(sent.token).map((s) => s.op)).toEqual(['ack']);
+    expect(finished).toEqual([expect.objectContaining({ stepId: sent.stepId, action: 'noop', outcome: 'completed', workerId: 'w-1', durationMs: expect.any(Number) })]);
+    expect(worker.inFlight()).toBe(0);
+  });
+
+  it('a short failing handler also sends only its result', async () => {
+    await startWorker({ actions: [{ name: 'bad', handler: () => Promise.reject(new ActionError('E_BAD', 'nope')) }] });
+    const sent = await dispatch({ action: 'bad' });
+    await expect(awaitResult(sent.token)).resolves.toMatchObject({ outcome: 'failed', error: { code: 'E_BAD' }, startedAt: expect.any(Number) });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(heartbeats).toEqual([]);
+  });
+
+  it('sends the started heartbeat once the handler has run for startedReportDelayMs, and the result after it', async () => {
+    const action = gatedAction();
+    await startWorker({ actions: [action], workerId: 'w-1', startedReportDelayMs: 30 });
+    const sent = await dispatch({ action: 'gated' });
+    await waitFor(() => action.calls.length === 1, 'the handler call');
+    const calledAt = Date.now();
+    await waitFor(() => heartbeats.length === 1, 'the started heartbeat');
+    expect(Date.now() - calledAt).toBeGreaterThanOrEqual(20);
     expect(heartbeats).toEqual([
       {
         message: { runId: 'run-1', stepId: sent.stepId, attempt: 1, token: sent.token, workerId: 'w-1', phase: 'started' },
         msgId: `${sent.token}:started`,
       },
     ]);
-    await waitFor(() => bus.settled('ack', sent.token).length === 1, 'the ack');
-    expect(bus.dispatchSettlements(sent.token).map((s) => s.op)).toEqual(['ack']);
-    expect(finished).toEqual([expect.objectContaining({ stepId: sent.stepId, action: 'noop', outcome: 'completed', workerId: 'w-1', durationMs: expect.any(Number) })]);
-    expect(worker.inFlight()).toBe(0);
+    expect(bus.resultsPublished(sent.token)).toEqual([]);
+    action.release();
+    await awaitResult(sent.token);
+    const order = bus.published.filter((p) => p.subject !== dispatchSubject('default')).map((p) => p.subject);
+    expect(order).toEqual([SUBJECTS.stepHeartbeat, SUBJECTS.stepResult]);
+  });
+
+  it('with startedReportDelayMs 0 sends the started heartbeat before the handler runs, as before', async () => {
+    let heartbeatsSeenByHandler = -1;
+    await startWorker({
+      actions: [{ name: 'peek', handler: () => { heartbeatsSeenByHandler = bus.tried.filter((t) => t.subject === SUBJECTS.stepHeartbeat).length; return null; } }],
+      startedReportDelayMs: 0,
+    });
+    const sent = await dispatch({ action: 'peek' });
+    await awaitResult(sent.token);
+    expect(heartbeatsSeenByHandler).toBe(1);
+    await waitFor(() => heartbeats.length === 1, 'the started heartbeat');
+    expect(heartbeats[0]).toMatchObject({ message: { phase: 'started' }, msgId: `${sent.token}:started` });
+  });
+
+  it.each([
+    [{ startedReportDelayMs: -1 }],
+    [{ startedReportDelayMs: 600, heartbeatIntervalMs: 1000 }],
+  ])('rejects startedReportDelayMs outside 0 .. heartbeatIntervalMs / 2: %j', (options) => {
+    expect(() => createWorker({ bus, queues: ['default'], actions: builtinActions(), logger: silentLogger, ...options })).toThrow(/startedReportDelayMs/);
   });
 
   it('gives the handler its context, with a logger bound to run, step and attempt', async () => {
@@ -210,6 +262,18 @@ describe('worker: aborting a step', () => {
     await expect(awaitResult(b1.token)).resolves.toMatchObject({ outcome: 'completed' });
   });
 
+  it('aborts a step whose started heartbeat was never sent; its failed result is the only message', async () => {
+    const action = gatedAction();
+    const worker = await startWorker({ actions: [action], heartbeatIntervalMs: 60_000, startedReportDelayMs: 10_000 });
+    const sent = await dispatch({ action: 'gated', runId: 'run-q', stepId: 's1' });
+    await waitFor(() => worker.inFlight() === 1, 'the running step');
+    await bus.broadcast(SUBJECTS.runCancel, { runId: 'run-q', stepId: 's1', attempt: 1, reason: 'run canceled' });
+    await expect(awaitResult(sent.token)).resolves.toMatchObject({ outcome: 'failed', error: { code: 'CANCELED' }, startedAt: expect.any(Number) });
+    expect(action.observedAborts).toEqual([expect.objectContaining({ code: 'CANCELED' })]);
+    expect(heartbeats).toEqual([]);
+    action.release();
+  });
+
   it('drops a dispatch whose attempt was aborted before it arrived (a dead replica\'s redelivery), runs the next attempt', async () => {
     const action = gatedAction();
     action.release();
@@ -262,11 +326,26 @@ describe('worker: long steps', () => {
     second.release();
   });
 
+  it('ctx.heartbeat() before the started report sends the started heartbeat at once, not a progress one', async () => {
+    const action = gatedAction();
+    await startWorker({ actions: [action], heartbeatIntervalMs: 60_000, startedReportDelayMs: 10_000 });
+    const sent = await dispatch({ action: 'gated' });
+    await waitFor(() => action.calls.length === 1, 'the handler call');
+    action.calls[0].heartbeat();
+    await waitFor(() => heartbeats.length === 1, 'the started heartbeat');
+    expect(heartbeats[0]).toMatchObject({ message: { phase: 'started', token: sent.token }, msgId: `${sent.token}:started` });
+    expect(bus.settled('working', sent.token)).toHaveLength(1);
+    action.release();
+    await awaitResult(sent.token);
+    expect(heartbeats).toHaveLength(1);
+  });
+
   it('ctx.heartbeat() beats at once, at most once a second', async () => {
     const action = gatedAction();
     await startWorker({ actions: [action], heartbeatIntervalMs: 60_000 });
     const sent = await dispatch({ action: 'gated' });
     await waitFor(() => action.calls.length === 1, 'the handler call');
+    await waitFor(() => heartbeats.some((h) => h.message.token === sent.token && h.message.phase === 'started'), 'the started heartbeat');
     for (let i = 0; i < 5; i++) action.calls[0].heartbeat();
     await waitFor(() => progressOf(sent.token).length === 1, 'the heartbeat asked for');
     expect(bus.settled('working', sent.token)).toHaveLength(1);

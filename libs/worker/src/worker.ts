@@ -35,6 +35,15 @@ export interface WorkerOptions {
   workerId?: string;
   /** How often a running step sends a progress heartbeat and extends its delivery. @default 10000 */
   heartbeatIntervalMs?: number;
+  /**
+   * How long a step runs before its `started` heartbeat is sent (ms). A step that finishes
+   * sooner sends no heartbeat at all: its result (carrying `startedAt`) is its only message, and
+   * the scheduler applies it as started and finished in one transaction. A handler calling
+   * `ctx.heartbeat()` sends the started heartbeat at once. 0 sends it before the handler runs.
+   * At most half of `heartbeatIntervalMs` (the scheduler's lease must stay well above that).
+   * @default 20, or half of `heartbeatIntervalMs` when that is less
+   */
+  startedReportDelayMs?: number;
   /** How long stop() lets in-flight steps finish before aborting them and handing them back. @default 30000 */
   shutdownGraceMs?: number;
   /**
@@ -78,7 +87,7 @@ export interface Worker {
   inFlight(): number;
 }
 
-export const WORKER_DEFAULTS = { concurrency: 8, heartbeatIntervalMs: 10_000, shutdownGraceMs: 30_000, resultRetryMs: 180_000 } as const;
+export const WORKER_DEFAULTS = { concurrency: 8, heartbeatIntervalMs: 10_000, startedReportDelayMs: 20, shutdownGraceMs: 30_000, resultRetryMs: 180_000 } as const;
 
 /** Backoff between tries of a result publish: doubling from the first to the cap. */
 const RESULT_RETRY_FIRST_DELAY_MS = 100;
@@ -111,6 +120,7 @@ class StepWorker implements Worker {
   private readonly registry: ActionRegistry;
   private readonly concurrency: number;
   private readonly heartbeatIntervalMs: number;
+  private readonly startedReportDelayMs: number;
   private readonly shutdownGraceMs: number;
   private readonly resultRetryMs: number;
   private readonly logger: ActionLogger;
@@ -138,6 +148,7 @@ class StepWorker implements Worker {
     this.registry = options.actions instanceof ActionRegistry ? options.actions : new ActionRegistry(options.actions);
     this.concurrency = options.concurrency ?? WORKER_DEFAULTS.concurrency;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? WORKER_DEFAULTS.heartbeatIntervalMs;
+    this.startedReportDelayMs = options.startedReportDelayMs ?? Math.min(WORKER_DEFAULTS.startedReportDelayMs, this.heartbeatIntervalMs / 2);
     this.shutdownGraceMs = options.shutdownGraceMs ?? WORKER_DEFAULTS.shutdownGraceMs;
     this.resultRetryMs = options.resultRetryMs ?? WORKER_DEFAULTS.resultRetryMs;
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -149,6 +160,9 @@ class StepWorker implements Worker {
     if (this.queues.includes(ALL_QUEUES) && this.queues.length > 1) throw new WorkerConfigError('queue * already serves every queue; list it alone');
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw new WorkerConfigError(`concurrency must be a positive integer, got ${this.concurrency}`);
     if (!(this.heartbeatIntervalMs > 0)) throw new WorkerConfigError(`heartbeatIntervalMs must be positive, got ${this.heartbeatIntervalMs}`);
+    if (!(this.startedReportDelayMs >= 0 && this.startedReportDelayMs <= this.heartbeatIntervalMs / 2)) {
+      throw new WorkerConfigError(`startedReportDelayMs must be between 0 and half of heartbeatIntervalMs (${this.heartbeatIntervalMs / 2}), got ${this.startedReportDelayMs}`);
+    }
     if (!(this.shutdownGraceMs >= 0)) throw new WorkerConfigError(`shutdownGraceMs must be >= 0, got ${this.shutdownGraceMs}`);
     if (!(this.resultRetryMs >= 0)) throw new WorkerConfigError(`resultRetryMs must be >= 0, got ${this.resultRetryMs}`);
     this.slots = new Slots(this.concurrency);
@@ -313,13 +327,29 @@ class StepWorker implements Worker {
     const step: RunningStep = { dispatch, controller };
     this.running.add(step);
 
+    // The started heartbeat waits startedReportDelayMs: a step done by then never sends it (its
+    // result says it started), so a short step costs the scheduler one message and one transaction.
+    let started: Promise<void> | undefined;
+    let startTimer: NodeJS.Timeout | undefined;
+    const reportStarted = (): void => {
+      clearTimeout(startTimer);
+      if (started !== undefined) return;
+      started = this.bus
+        .publish(SUBJECTS.stepHeartbeat, { runId, stepId, attempt, token, workerId: this.workerId, phase: 'started' }, { msgId: `${token}:started` })
+        .catch((error: unknown) => log.warn('could not publish the started heartbeat', { error: String(error) }));
+    };
     let beats = 0;
     let lastBeatAt = Number.NEGATIVE_INFINITY;
     const beat = (): void => {
       lastBeatAt = performance.now();
-      beats += 1;
-      const heartbeat = { runId, stepId, attempt, token, workerId: this.workerId, phase: 'progress' as const };
-      void this.settle(this.bus.publish(SUBJECTS.stepHeartbeat, heartbeat), `publish progress heartbeat #${beats}`, log);
+      if (started === undefined) {
+        // Word from a step that has not said it started yet: that is the word.
+        reportStarted();
+      } else {
+        beats += 1;
+        const heartbeat = { runId, stepId, attempt, token, workerId: this.workerId, phase: 'progress' as const };
+        void this.settle(this.bus.publish(SUBJECTS.stepHeartbeat, heartbeat), `publish progress heartbeat #${beats}`, log);
+      }
       void this.settle(delivery.working(), 'extend the dispatch', log);
     };
     const ctx: ActionContext = {
@@ -337,14 +367,14 @@ class StepWorker implements Worker {
     };
 
     const startedAt = performance.now();
+    const startedAtEpoch = Date.now();
     const timeout = setTimeout(() => controller.abort(new StepTimeoutError(dispatch.timeoutMs)), dispatch.timeoutMs);
     const progress = setInterval(beat, this.heartbeatIntervalMs);
+    // The handler never waits for the started heartbeat's PubAck (that wait was on every step's
+    // critical path); the result waits for it, so the stream stores it first.
+    if (this.startedReportDelayMs > 0) startTimer = setTimeout(reportStarted, this.startedReportDelayMs);
+    else reportStarted();
     let outcome: Outcome;
-    // The handler does not wait for the broker's ack of the started heartbeat (that wait was
-    // on every step's critical path); the result waits for it, so the stream stores it first.
-    const started = this.bus
-      .publish(SUBJECTS.stepHeartbeat, { runId, stepId, attempt, token, workerId: this.workerId, phase: 'started' }, { msgId: `${token}:started` })
-      .catch((error: unknown) => log.warn('could not publish the started heartbeat', { error: String(error) }));
     try {
       log.debug('step started');
       const definition = this.registry.resolve(dispatch.action);
@@ -356,6 +386,7 @@ class StepWorker implements Worker {
       outcome = reason instanceof WorkerShutdownError ? { kind: 'handed-back' } : { kind: 'failed', error: toStepError(reason) };
     } finally {
       clearTimeout(timeout);
+      clearTimeout(startTimer);
       this.running.delete(step);
     }
 
@@ -363,7 +394,7 @@ class StepWorker implements Worker {
     // scheduler's lease, the dispatch's ack wait) while the result is retried.
     try {
       await started;
-      if (outcome.kind !== 'handed-back') outcome = await this.report(delivery, outcome, log);
+      if (outcome.kind !== 'handed-back') outcome = await this.report(delivery, outcome, startedAtEpoch, log);
       else await this.settle(delivery.nak(), 'hand back the dispatch', log);
     } finally {
       clearInterval(progress);
@@ -378,10 +409,10 @@ class StepWorker implements Worker {
    * failure cannot pass, `resultRetryMs` ran out, stop()'s grace period is over, or the scheduler
    * aborted the attempt meanwhile (its result would be ignored).
    */
-  private async report(delivery: DispatchDelivery, outcome: Exclude<Outcome, { kind: 'handed-back' }>, log: ActionLogger): Promise<Outcome> {
+  private async report(delivery: DispatchDelivery, outcome: Exclude<Outcome, { kind: 'handed-back' }>, startedAt: number, log: ActionLogger): Promise<Outcome> {
     const dispatch = delivery.data;
     const { runId, stepId, attempt, token } = dispatch;
-    const base = { runId, stepId, attempt, token, workerId: this.workerId, finishedAt: Date.now() };
+    const base = { runId, stepId, attempt, token, workerId: this.workerId, startedAt, finishedAt: Date.now() };
     const result: StepResult =
       outcome.kind === 'completed' ? { ...base, outcome: 'completed', output: outcome.output } : { ...base, outcome: 'failed', error: outcome.error };
     const msgId = `${token}:result`;

@@ -9,8 +9,14 @@ export type EngineEvent =
   | { type: 'run.start'; at: Millis }
   | { type: 'step.started'; at: Millis; stepId: string; attempt: number; token: string; workerId?: string }
   | { type: 'step.heartbeat'; at: Millis; stepId: string; attempt: number; token: string }
-  | { type: 'step.completed'; at: Millis; stepId: string; attempt: number; token: string; output: unknown }
-  | { type: 'step.failed'; at: Millis; stepId: string; attempt: number; token: string; error: StepError }
+  /**
+   * A result. For an attempt still `queued` (its started heartbeat was never sent, as for a
+   * step shorter than the executor's started-report delay, or has not arrived yet) it counts
+   * as started and finished at `at`: step.started, then the outcome's events. `workerId` goes
+   * on that step.started, as a started heartbeat's does.
+   */
+  | { type: 'step.completed'; at: Millis; stepId: string; attempt: number; token: string; output: unknown; workerId?: string }
+  | { type: 'step.failed'; at: Millis; stepId: string; attempt: number; token: string; error: StepError; workerId?: string }
   /** `lease` is fired by the scheduler's lease scan (steps whose leaseExpiresAt passed), not by a scheduled timer. */
   | { type: 'timer.fired'; at: Millis; timer: TimerKind; stepId?: string; attempt?: number }
   | { type: 'run.cancel'; at: Millis; reason?: string }

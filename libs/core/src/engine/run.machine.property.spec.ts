@@ -123,6 +123,7 @@ function simulate(spec: WorkflowSpec, seed: number): void {
   let cancelSent = false;
   let retrySent = false;
   let terminalEmits = 0;
+  const startedEmitted = new Set<string>();
   const events: EngineEvent[] = [];
   const created = createRun({ runId: `run${seed}`, spec, version: 'v1', inputs: { flag: chance(0.5), k: 5 }, at: now }).state;
   let state = created;
@@ -159,6 +160,26 @@ function simulate(spec: WorkflowSpec, seed: number): void {
         (step.status === 'queued' || step.status === 'running') &&
         !(event.type === 'step.started' && step.status === 'running');
       if (!current) check(after === before && commands.length === 0, `stale ${event.type} of ${event.stepId}#${event.attempt} changed state`);
+    }
+    // Readers fold events: each attempt a worker reported on says step.started once, before its outcome.
+    for (const e of emitted(commands)) {
+      const key = `${e.stepId ?? ''}#${e.attempt ?? 0}`;
+      if (e.type === 'step.started') {
+        check(!startedEmitted.has(key), `step.started of ${key} emitted twice`);
+        startedEmitted.add(key);
+      }
+    }
+    if ((event.type === 'step.completed' || event.type === 'step.failed') && after !== before) {
+      const key = `${event.stepId}#${event.attempt}`;
+      check(startedEmitted.has(key), `${event.type} of ${key} applied without a step.started`);
+      const own = emitted(commands).filter((e) => e.stepId === event.stepId);
+      const startIndex = own.findIndex((e) => e.type === 'step.started');
+      check(startIndex <= 0, `step.started of ${key} after its outcome`);
+      const record = after.steps[event.stepId]?.attempts[event.attempt - 1];
+      check(record?.startedAt !== undefined && record.finishedAt === event.at, `attempt ${key} recorded without its start or end`);
+      if (before.steps[event.stepId]?.status === 'queued') {
+        check(record.startedAt === event.at && after.steps[event.stepId]?.startedAt === event.at, `a result for queued ${key} must start it at the result time`);
+      }
     }
     if (after === before) check(commands.length === 0, 'commands without a state change');
     else check(after.seq === before.seq + 1, 'seq must grow by one per change');
@@ -214,8 +235,12 @@ function simulate(spec: WorkflowSpec, seed: number): void {
         const started: Message = { type: 'step.started', ...base, workerId: 'w' };
         const error = (code: string, retryable?: boolean): StepError => ({ code, message: code, ...(retryable !== undefined && { retryable }) });
         const roll = random();
-        if (roll < 0.55) inbox.push(started, { type: 'step.completed', ...base, output: { v: Math.floor(random() * 10) } });
-        else if (roll < 0.7) inbox.push(started, { type: 'step.failed', ...base, error: error('E') });
+        // A short step: its executor sends the result alone (no started heartbeat), with its worker id.
+        const alone = chance(0.4);
+        const first: Message[] = alone ? [] : [started];
+        const worker = alone ? { workerId: 'w' } : {};
+        if (roll < 0.55) inbox.push(...first, { type: 'step.completed', ...base, ...worker, output: { v: Math.floor(random() * 10) } });
+        else if (roll < 0.7) inbox.push(...first, { type: 'step.failed', ...base, ...worker, error: error('E') });
         else if (roll < 0.75) inbox.push({ type: 'step.failed', ...base, error: error('FATAL', false) });
         else if (roll < 0.79) inbox.push(started, { type: 'step.failed', ...base, error: error('BAD') });
         // A hung worker: it starts and beats, then never answers (step timeout or lease).

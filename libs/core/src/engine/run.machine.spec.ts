@@ -137,6 +137,82 @@ describe('results', () => {
   });
 });
 
+describe('a result for an attempt still queued (no started heartbeat)', () => {
+  const twoSteps = (): StepSpec[] => [
+    { id: 'a', action: 'work', retry: { maxAttempts: 2 } },
+    { id: 'b', needs: ['a'], action: 'work' },
+  ];
+  const complete = (run: RunDriver, at: number): Command[] =>
+    run.apply({ type: 'step.completed', at, stepId: 'a', attempt: 1, token: 'r1:a:1', output: { v: 1 }, workerId: 'w9' });
+
+  it('starts and completes it at the result time: step.started, then step.completed, no step-timeout timer', () => {
+    const run = new RunDriver(workflow(twoSteps()));
+    run.start();
+    const at = run.at(7);
+    const commands = complete(run, at);
+    expect(emittedTypes(commands)).toEqual(['step.started:a', 'step.completed:a', 'step.queued:b']);
+    const [started, completed] = emitted(commands);
+    expect(started).toEqual({ type: 'step.started', at, stepId: 'a', attempt: 1, status: 'running', data: { workerId: 'w9' } });
+    expect(completed).toMatchObject({ type: 'step.completed', at, attempt: 1, status: 'completed', durationMs: 0, data: { output: { v: 1 } } });
+    expect(commands.filter((c) => c.type === 'schedule-timer' || c.type === 'cancel-timer')).toEqual([]);
+    expect(run.step('a')).toMatchObject({ status: 'completed', startedAt: at, finishedAt: at, output: { v: 1 } });
+    expect(run.step('a')).not.toHaveProperty('leaseExpiresAt');
+    expect(run.step('a').attempts).toEqual([{ attempt: 1, status: 'completed', dispatchedAt: run.state.startedAt, startedAt: at, finishedAt: at, workerId: 'w9' }]);
+    expect(run.state.seq).toBe(2);
+  });
+
+  it('ends in the same step state and events as a started heartbeat and a result applied at the same time', () => {
+    const oneMessage = new RunDriver(workflow(twoSteps()));
+    oneMessage.start();
+    const at = oneMessage.at(5);
+    const merged = complete(oneMessage, at);
+    const twoMessages = new RunDriver(workflow(twoSteps()));
+    twoMessages.start();
+    const separate = [
+      ...twoMessages.apply({ type: 'step.started', at, stepId: 'a', attempt: 1, token: 'r1:a:1', workerId: 'w9' }),
+      ...complete(twoMessages, at),
+    ];
+    expect(oneMessage.state.steps).toEqual(twoMessages.state.steps);
+    expect(emitted(merged)).toEqual(emitted(separate));
+  });
+
+  it('starts and fails it; a retryable failure retries with only the retry timer', () => {
+    const run = new RunDriver(workflow(twoSteps()));
+    run.start();
+    const at = run.at(3);
+    const commands = run.apply({ type: 'step.failed', at, stepId: 'a', attempt: 1, token: 'r1:a:1', error: boom, workerId: 'w9' });
+    expect(emittedTypes(commands)).toEqual(['step.started:a', 'step.retrying:a']);
+    expect(commands.filter((c) => c.type === 'schedule-timer' || c.type === 'cancel-timer')).toEqual([
+      expect.objectContaining({ type: 'schedule-timer', timer: 'retry', stepId: 'a', attempt: 1 }),
+    ]);
+    expect(run.step('a')).toMatchObject({ status: 'retrying', startedAt: at, error: boom });
+    expect(run.step('a').attempts[0]).toMatchObject({ status: 'failed', startedAt: at, finishedAt: at, workerId: 'w9' });
+  });
+
+  it('ignores a wrong token, then a duplicate result, then the late started heartbeat', () => {
+    const run = new RunDriver(workflow(twoSteps()));
+    run.start();
+    const queued = run.state;
+    expect(decide(queued, { type: 'step.completed', at: run.at(1), stepId: 'a', attempt: 1, token: 'r1:a:1x', output: 1 }).state).toBe(queued);
+    expect(decide(queued, { type: 'step.completed', at: run.at(1), stepId: 'a', attempt: 2, token: 'r1:a:2', output: 1 }).state).toBe(queued);
+    complete(run, run.at(2));
+    const done = run.state;
+    expect(decide(done, { type: 'step.completed', at: run.at(3), stepId: 'a', attempt: 1, token: 'r1:a:1', output: 2 })).toEqual({ state: done, commands: [] });
+    expect(decide(done, { type: 'step.started', at: run.at(3), stepId: 'a', attempt: 1, token: 'r1:a:1', workerId: 'w9' })).toEqual({ state: done, commands: [] });
+  });
+
+  it('a cancel before any word from the attempt still aborts it on the executors', () => {
+    const run = new RunDriver(workflow(twoSteps()));
+    run.start();
+    const commands = run.apply({ type: 'run.cancel', at: run.at(1), reason: 'stop' });
+    expect(commands).toContainEqual({ type: 'abort-step', stepId: 'a', attempt: 1, token: 'r1:a:1', reason: 'stop' });
+    // Its result, arriving after, is ignored.
+    const canceled = run.state;
+    expect(complete(run, run.at(2))).toEqual([]);
+    expect(run.state).toBe(canceled);
+  });
+});
+
 describe('retries', () => {
   it('retries a flaky step with exponential backoff and succeeds on attempt 3', () => {
     const run = new RunDriver(
@@ -188,8 +264,9 @@ describe('retries', () => {
       run.start();
       const commands = run.fail('a', error);
       expect(run.step('a')).toMatchObject({ status: 'failed', error, attempt: 1 });
-      expect(emittedTypes(commands)).toEqual(['step.failed:a', 'run.failed']);
-      expect(emitted(commands)[0]).toMatchObject({ attempt: 1, error, durationMs: 10 });
+      // The result is the attempt's only word: it started and failed at the result's time.
+      expect(emittedTypes(commands)).toEqual(['step.started:a', 'step.failed:a', 'run.failed']);
+      expect(emitted(commands)[1]).toMatchObject({ attempt: 1, error, durationMs: 0 });
     }
   });
 });
@@ -226,6 +303,7 @@ describe('failure policies', () => {
     expect(commands).toContainEqual({ type: 'cancel-timer', timer: 'step-timeout', stepId: 'b' });
     expect(commands).toContainEqual({ type: 'cancel-timer', timer: 'run-timeout' });
     expect(emittedTypes(commands)).toEqual([
+      'step.started:a',
       'step.failed:a',
       'step.canceled:b',
       'step.canceled:c',
@@ -244,7 +322,7 @@ describe('failure policies', () => {
     const run = new RunDriver(workflow(parallel('continue'), { onFailure: 'continue' }));
     run.start();
     const commands = run.fail('a', fatal);
-    expect(emittedTypes(commands)).toEqual(['step.failed:a', 'step.skipped:c', 'step.skipped:d']);
+    expect(emittedTypes(commands)).toEqual(['step.started:a', 'step.failed:a', 'step.skipped:c', 'step.skipped:d']);
     expect(run.step('c')).toMatchObject({ status: 'skipped', reason: 'upstream failed: a' });
     expect(run.step('d')).toMatchObject({ status: 'skipped', reason: 'upstream skipped: c' });
     expect(run.state.status).toBe('running');

@@ -163,7 +163,9 @@ function transition(state: RunState, event: EngineEvent, leaseMs: number): Tx | 
     case 'step.started': {
       const step = currentAttempt(state, event.stepId, event.attempt, event.token);
       if (step?.status !== 'queued') return undefined;
-      return stepStarted(new Tx(state, event.at, leaseMs), step, event.workerId);
+      const tx = new Tx(state, event.at, leaseMs);
+      stepStarted(tx, step, event.workerId, true);
+      return tx;
     }
     case 'step.heartbeat': {
       const step = currentAttempt(state, event.stepId, event.attempt, event.token);
@@ -175,13 +177,16 @@ function transition(state: RunState, event: EngineEvent, leaseMs: number): Tx | 
     case 'step.completed': {
       const step = currentAttempt(state, event.stepId, event.attempt, event.token);
       if (!step) return undefined;
-      return stepCompleted(new Tx(state, event.at, leaseMs), step, event.output);
+      const tx = new Tx(state, event.at, leaseMs);
+      const { ran, armed } = startedIfQueued(tx, step, event.workerId);
+      return stepCompleted(tx, ran, event.output, armed);
     }
     case 'step.failed': {
       const step = currentAttempt(state, event.stepId, event.attempt, event.token);
       if (!step) return undefined;
       const tx = new Tx(state, event.at, leaseMs);
-      attemptFailed(tx, step, event.error, undefined);
+      const { ran, armed } = startedIfQueued(tx, step, event.workerId);
+      attemptFailed(tx, ran, event.error, undefined, armed);
       return tx;
     }
     case 'timer.fired':
@@ -246,19 +251,37 @@ function retryRun(state: RunState, at: Millis, leaseMs: number, reason: string |
   return tx;
 }
 
-function stepStarted(tx: Tx, step: StepState, workerId: string | undefined): Tx {
+/**
+ * The attempt is running from `at`. `armTimeout` false: it also ends in this decision (a
+ * result for a queued attempt), so no step-timeout timer is scheduled only to be dropped.
+ */
+function stepStarted(tx: Tx, step: StepState, workerId: string | undefined, armTimeout: boolean): StepState {
   const { at } = tx;
   const planned = tx.planned(step.id);
   const attempts = updateLast(step.attempts, (a) => ({ ...a, status: 'running', startedAt: at, ...(workerId !== undefined && { workerId }) }));
-  tx.put({ ...step, status: 'running', startedAt: at, leaseExpiresAt: Math.max(step.leaseExpiresAt ?? 0, at + tx.leaseMs), attempts });
-  tx.commands.push({ type: 'schedule-timer', timer: 'step-timeout', stepId: step.id, attempt: step.attempt, fireAt: at + planned.timeoutMs });
+  const running: StepState = { ...step, status: 'running', startedAt: at, leaseExpiresAt: Math.max(step.leaseExpiresAt ?? 0, at + tx.leaseMs), attempts };
+  tx.put(running);
+  if (armTimeout) tx.commands.push({ type: 'schedule-timer', timer: 'step-timeout', stepId: step.id, attempt: step.attempt, fireAt: at + planned.timeoutMs });
   tx.emit({ type: 'step.started', at, stepId: step.id, attempt: step.attempt, status: 'running', ...(workerId !== undefined && { data: { workerId } }) });
-  return tx;
+  return running;
 }
 
-function stepCompleted(tx: Tx, step: StepState, output: unknown): Tx {
+/**
+ * A result proves its attempt started. One for an attempt still `queued` (no started
+ * heartbeat applied: a short step's executor sends none, or it is still on its way) starts
+ * it now, at the result's database time, like the started heartbeat and result the
+ * store's linger merges into one transaction: startedAt == finishedAt, durationMs 0, and
+ * readers see step.started before the outcome as always. `armed`: whether a step-timeout
+ * timer is pending for the attempt (it is not when the attempt starts here).
+ */
+function startedIfQueued(tx: Tx, step: StepState, workerId: string | undefined): { ran: StepState; armed: boolean } {
+  if (step.status !== 'queued') return { ran: step, armed: step.status === 'running' };
+  return { ran: stepStarted(tx, step, workerId, false), armed: false };
+}
+
+function stepCompleted(tx: Tx, step: StepState, output: unknown, armed: boolean): Tx {
   const { at } = tx;
-  const ended = endAttempt(tx, step, 'completed', undefined, undefined);
+  const ended = endAttempt(tx, step, 'completed', undefined, undefined, armed);
   const done: StepState = { ...withoutLease(ended), status: 'completed', finishedAt: at };
   if (output !== undefined) done.output = output;
   tx.put(done);
@@ -275,10 +298,10 @@ function stepCompleted(tx: Tx, step: StepState, output: unknown): Tx {
 }
 
 /** An attempt failed (worker error or timeout): retry it if the policy allows, else fail the step. */
-function attemptFailed(tx: Tx, step: StepState, error: StepError, fired: TimerKind | undefined): void {
+function attemptFailed(tx: Tx, step: StepState, error: StepError, fired: TimerKind | undefined, armed = step.status === 'running'): void {
   const { at, next } = tx;
   const planned = tx.planned(step.id);
-  const ended = endAttempt(tx, step, 'failed', error, fired);
+  const ended = endAttempt(tx, step, 'failed', error, fired, armed);
   const used = budgetUsed(step);
   const retry = error.retryable !== false && !planned.retry.nonRetryable.includes(error.code) && used < planned.retry.maxAttempts;
   if (!retry) {
@@ -304,9 +327,19 @@ function budgetUsed(step: StepState): number {
   return step.attempt - (step.attemptBase ?? 0) - (step.lostLeases ?? 0);
 }
 
-/** Closes the current attempt's record and drops its step-timeout timer (unless that is what fired). */
-function endAttempt(tx: Tx, step: StepState, status: AttemptRecord['status'], error: StepError | undefined, fired: TimerKind | undefined): StepState {
-  if (step.status === 'running' && fired !== 'step-timeout') tx.commands.push({ type: 'cancel-timer', timer: 'step-timeout', stepId: step.id });
+/**
+ * Closes the current attempt's record and drops its step-timeout timer (unless that is what
+ * fired, or none was armed: `armed` defaults to "the attempt is running").
+ */
+function endAttempt(
+  tx: Tx,
+  step: StepState,
+  status: AttemptRecord['status'],
+  error: StepError | undefined,
+  fired: TimerKind | undefined,
+  armed = step.status === 'running',
+): StepState {
+  if (armed && fired !== 'step-timeout') tx.commands.push({ type: 'cancel-timer', timer: 'step-timeout', stepId: step.id });
   const attempts = updateLast(step.attempts, (a) => ({ ...a, status, finishedAt: tx.at, ...(error !== undefined && { error }) }));
   return { ...step, attempts };
 }

@@ -249,10 +249,12 @@ export class Scheduler {
 
   private async onResult(delivery: Delivery<'weft.step.result'>): Promise<void> {
     const r = delivery.data;
+    // A short step's result is its only message (no started heartbeat): the core starts and
+    // ends the attempt in this one transaction, on database time (r.startedAt is the worker's clock).
     await this.untilCommitted(delivery, () => this.apply(r.runId, (at) =>
       r.outcome === 'completed'
-        ? { type: 'step.completed', at, stepId: r.stepId, attempt: r.attempt, token: r.token, output: r.output }
-        : { type: 'step.failed', at, stepId: r.stepId, attempt: r.attempt, token: r.token, error: r.error },
+        ? { type: 'step.completed', at, stepId: r.stepId, attempt: r.attempt, token: r.token, output: r.output, workerId: r.workerId }
+        : { type: 'step.failed', at, stepId: r.stepId, attempt: r.attempt, token: r.token, error: r.error, workerId: r.workerId },
     ));
   }
 
