@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import type { ServerResponse } from 'node:http';
 import { parseWorkflow } from '@weft/core';
 import type { ApiKey, CatalogAction, Run, Version, Workflow } from '@weft/sdk';
@@ -256,7 +257,8 @@ describe('the API verbs through main()', () => {
       const result = await weft('workflows', 'run', 'etl', '--inputs-file', inputs, '--input', 'count=10', '--idempotency-key', 'order-42', '--api', server.url, '--api-key', 'weft_k');
       expect(result.code).toBe(0);
       expect(result.err).toBe('');
-      const lines = result.out.split('\n');
+      // The live view's colours (on under CI=true, which picocolors takes as a colour terminal) are not the point here.
+      const lines = stripVTControlCharacters(result.out).split('\n');
       expect(lines[0]).toMatch(/▶ run r9 \(etl\) started$/);
       expect(lines[1]).toMatch(/✓ a completed in 800ms$/);
       expect(lines.slice(2)).toEqual(['run completed in 1.00s (1 completed)', 'outputs:', '  n: 10']);
