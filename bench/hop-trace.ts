@@ -67,9 +67,10 @@ async function main(): Promise<void> {
 function report(marks: Mark[], steps: number, makespan: number): void {
   const first = (step: string, what: string) => marks.find((m) => m.step === step && m.what === what)?.at;
   const rows: [string, number[]][] = [
-    ['step i result -> step i+1 dispatch (scheduler: consume result, transaction, relay claim, publish)', []],
-    ['dispatch -> started heartbeat (executor: fetch, publish)', []],
-    ['started heartbeat -> result (executor: run no-op, wait started PubAck, publish result)', []],
+    ['step i result -> step i+1 dispatch (scheduler: consume result, transaction, publish after commit)', []],
+    ['dispatch -> started heartbeat (executor: fetch, publish; only steps longer than startedReportDelayMs)', []],
+    ['started heartbeat -> result (executor: run, publish result)', []],
+    ['dispatch -> result (executor: fetch, run, publish; a short step sends no started heartbeat)', []],
   ];
   for (let i = 0; i + 1 < steps; i++) {
     const resultI = first(`s${i}`, 'result published');
@@ -79,9 +80,13 @@ function report(marks: Mark[], steps: number, makespan: number): void {
     if (resultI !== undefined && dispatchNext !== undefined) rows[0][1].push(dispatchNext - resultI);
     if (dispatchNext !== undefined && startedNext !== undefined) rows[1][1].push(startedNext - dispatchNext);
     if (startedNext !== undefined && resultNext !== undefined) rows[2][1].push(resultNext - startedNext);
+    if (dispatchNext !== undefined && resultNext !== undefined) rows[3][1].push(resultNext - dispatchNext);
   }
   console.log(`\n${steps}-step chain: ${makespan.toFixed(0)} ms (${(makespan / steps).toFixed(2)} ms per step)`);
-  for (const [label, values] of rows) console.log(`  median ${quantile(values, 0.5).toFixed(2).padStart(6)} ms  p90 ${quantile(values, 0.9).toFixed(2).padStart(6)} ms  ${label}`);
+  for (const [label, values] of rows) {
+    if (values.length === 0) console.log(`  (none)                          ${label}`);
+    else console.log(`  median ${quantile(values, 0.5).toFixed(2).padStart(6)} ms  p90 ${quantile(values, 0.9).toFixed(2).padStart(6)} ms  ${label}`);
+  }
 }
 
 main().catch((error: unknown) => {
