@@ -205,9 +205,15 @@ export class Scheduler {
   /** Applies one event to a run: the single path every change takes. */
   async apply(runId: string, event: (at: number) => EngineEvent, fired?: TimerRecord, options?: UpdateRunOptions): Promise<RunState | undefined> {
     let earliest: number | undefined;
+    // Database time of the decision, and when (local monotonic clock) it was read: the wake-up
+    // delay is fireAt minus that, minus the time since, with no clock comparison and no query.
+    let decidedAt = 0;
+    let decidedLocal = 0;
     const telemetry = new TransitionTelemetry();
     const state = await this.store
       .updateRun(runId, (current, now) => {
+        decidedAt = now;
+        decidedLocal = performance.now();
         const happened = event(now);
         const transition = toTransition(current, decide(current, happened, this.decideOptions), fired ? [fired] : []);
         telemetry.observe(current, happened, transition?.state);
@@ -216,7 +222,7 @@ export class Scheduler {
       }, { ...options, claimOutbox: this.claimOutbox })
       .catch((error: unknown) => telemetry.failed(error));
     telemetry.committed();
-    if (earliest !== undefined) await this.wakeAt(earliest);
+    if (earliest !== undefined) this.wakeAt(earliest - decidedAt - (performance.now() - decidedLocal));
     return state;
   }
 
@@ -420,9 +426,15 @@ export class Scheduler {
   }
 
   /** A new timer earlier than the next scan moves the scan forward (short backoffs stay short). */
-  private async wakeAt(fireAt: number): Promise<void> {
-    if (!this.running || fireAt >= this.nextTickAt) return;
-    this.scheduleTick(Math.max(0, fireAt - (await this.store.now())));
+  /**
+   * Brings the next scan forward to `delayMs` from now when that is earlier than the one
+   * scheduled; never postpones it. Synchronous, so no scan scheduled meanwhile (the poll a
+   * finishing scan sets) can be replaced by a later one.
+   */
+  private wakeAt(delayMs: number): void {
+    const delay = Math.max(0, delayMs);
+    if (!this.running || Date.now() + delay >= this.nextTickAt) return;
+    this.scheduleTick(delay);
   }
 
   private scheduleTick(delayMs: number): void {
