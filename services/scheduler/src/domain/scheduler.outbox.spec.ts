@@ -82,7 +82,7 @@ describe('scheduler outbox: publish from the committing process', () => {
     expect(await store.stats()).toMatchObject({ outboxBacklog: 0 });
   });
 
-  it('leaves a row whose publish failed claimed and unmarked; the relay publishes it once the claim lapses', async () => {
+  it('sends a row whose publish failed again on the next scan, long before its claim lapses; marked once, the relay never needed', async () => {
     const publish = bus.publish.bind(bus);
     let failed: string | undefined;
     bus.publish = (async (subject, payload, options) => {
@@ -98,15 +98,38 @@ describe('scheduler outbox: publish from the committing process', () => {
     const { runId } = await scheduler.startRun({ idempotencyKey: 'k-fail', workflow: CHAIN.name, spec: CHAIN, inputs: {} });
     const state = await finished(runId);
     expect(state.status).toBe('completed');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(CLAIM_MS - 50);
+    // A scan (20 ms poll) re-sent it; waiting for the claim (300 ms) would have taken longer.
+    expect(Date.now() - started).toBeLessThan(CLAIM_MS);
     await scheduler.stop();
 
     expect(failed).toBeDefined();
-    // The relay handed out exactly the failed row (not before its claim lapsed), and it was marked only after that.
+    expect(relayed).toEqual([]);
+    const failedId = beforePublish.flat().find((row) => row.msgId === failed)?.id;
+    expect(failedId).toBeDefined();
+    expect(marked.filter((ids) => ids.includes(failedId ?? '')).length).toBe(1);
+    expect(await store.stats()).toMatchObject({ outboxBacklog: 0 });
+  });
+
+  it('leaves a row the relay publishes once its claim lapses when this process never gets it out', async () => {
+    const publish = bus.publish.bind(bus);
+    let failed: string | undefined;
+    // The first dispatch fails every time this process sends it (as if only this scheduler's connection were broken).
+    bus.publish = (async (subject, payload, options) => {
+      if (subject.startsWith('weft.step.dispatch.') && (failed === undefined || failed === options?.msgId) && relayed.length === 0) {
+        failed = options?.msgId;
+        throw new Error('broker unavailable');
+      }
+      return publish(subject, payload, options);
+    }) as typeof bus.publish;
+    await scheduler.start();
+    await worker.start();
+    const started = Date.now();
+    const { runId } = await scheduler.startRun({ idempotencyKey: 'k-lapse', workflow: CHAIN.name, spec: CHAIN, inputs: {} });
+    expect((await finished(runId)).status).toBe('completed');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(CLAIM_MS - 50);
+    await scheduler.stop();
+    // The relay handed out exactly the failed row, once its claim lapsed.
     expect(relayed.map((row) => row.msgId)).toEqual([failed]);
-    const failedId = relayed[0].id;
-    const marks = marked.map((ids) => ids.includes(failedId));
-    expect(marks.filter(Boolean)).toHaveLength(1);
     expect(await store.stats()).toMatchObject({ outboxBacklog: 0 });
   });
 });

@@ -83,6 +83,9 @@ export class RunRejectedError extends Error {
  * The scheduler shell: load state, decide, persist state + outbox, publish.
  * All decisions are the core's; this class only moves data and keeps time.
  */
+/** Failed rows kept for an in-process re-send (see Scheduler.unsent). */
+const UNSENT_LIMIT = 10_000;
+
 export class Scheduler {
   private readonly bus: Bus;
   private readonly store: RunStore;
@@ -103,6 +106,12 @@ export class Scheduler {
   private relayAgain = false;
   /** Publishes of committed rows in flight (stop() waits for them). */
   private readonly publishing = new Set<Promise<void>>();
+  /**
+   * Rows whose publish after commit failed (NATS away): sent again by this process on
+   * every scan while it still holds their claim, instead of waiting for the claim to lapse
+   * for the relay. Bounded: beyond it the relay's lapse covers them.
+   */
+  private unsent: OutboxRecord[] = [];
   /** Ids published right after their commit, waiting for the debounced mark. */
   private unmarked: string[] = [];
   /** Cancels the scheduled mark (a timer, or an immediate with no delay). */
@@ -318,19 +327,27 @@ export class Scheduler {
    * Publishes the rows a transition just committed (the store inserted them claimed by
    * this process, so no relay takes them meanwhile), in outbox order and each under its
    * run's trace, and marks the published ones in a debounced batch. A row whose publish
-   * fails is left claimed and unmarked: the relay publishes it once the claim lapses.
+   * fails stays claimed and unmarked and is sent again on every scan (a NATS blip costs a
+   * poll interval, not a claim); if this process dies, the relay publishes it once the claim lapses.
    * Called in commit order, so a run's rows are sent in the order the relay would send them.
    */
   private publishNow(rows: readonly OutboxRecord[]): void {
     this.beforePublish?.(rows);
+    this.publishRows(rows);
+  }
+
+  /** publishNow's work, and the re-send of rows whose publish failed (no fault-test seam: they were seen once). */
+  private publishRows(rows: readonly OutboxRecord[]): void {
     // Detached: each row is published under its run's trace, not under the commit's caller.
     const sent = detached(() => rows.map((row) => this.send(row)));
     const done = Promise.allSettled(sent).then((outcomes) => {
-      const failed = outcomes.filter((o) => o.status === 'rejected');
+      const failed = rows.filter((_, i) => outcomes[i].status === 'rejected');
       if (failed.length > 0) {
-        this.log.warn('publish after commit failed; the relay will publish once the claim lapses', {
+        const kept = Math.max(0, Math.min(failed.length, UNSENT_LIMIT - this.unsent.length));
+        this.unsent.push(...failed.slice(0, kept));
+        this.log.warn('publish after commit failed; sending again on the next scan (the relay takes over if the claim lapses)', {
           rows: failed.length,
-          error: String((failed[0] as PromiseRejectedResult).reason),
+          error: String((outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult).reason),
         });
       }
       this.markLater(rows.filter((_, i) => outcomes[i].status === 'fulfilled').map((row) => row.id));
@@ -444,6 +461,7 @@ export class Scheduler {
     // Detached: a timer callback would otherwise inherit the trace of the transition that scheduled it.
     this.timer = setTimeout(() => detached(() => {
       this.nextTickAt = Number.POSITIVE_INFINITY;
+      if (this.unsent.length > 0) this.publishRows(this.unsent.splice(0));
       // Rows a dead relay claimed, or a failed pass (broker or database down) left behind, go out on a later scan.
       this.kickRelay();
       this.ticking = this.tick()
