@@ -1,3 +1,5 @@
+import { readServerSentEvents } from '@weft/sdk';
+
 /** One Server-Sent Event as a test sees it: `event` is `message` when unnamed, `data` parsed as JSON. */
 export interface SseEvent {
   event: string;
@@ -5,52 +7,37 @@ export interface SseEvent {
   data: unknown;
 }
 
-/** Reads a `text/event-stream` response to its end (or until `until` says stop), bounded in time. */
+/**
+ * Reads a `text/event-stream` response to its end (or until `until` says stop), bounded in
+ * time, with the SDK's parser: the tests read streams exactly as clients do.
+ */
 export async function readSse(response: Response, options: { timeoutMs?: number; until?: (event: SseEvent) => boolean } = {}): Promise<SseEvent[]> {
   if (!response.body) throw new Error('the response has no body');
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  const events: SseEvent[] = [];
-  let buffer = '';
+  const stream = readServerSentEvents(response.body);
   const timeoutMs = options.timeoutMs ?? 20_000;
-  const timer = setTimeout(() => void reader.cancel(new Error(`no end of stream within ${timeoutMs}ms`)), timeoutMs);
+  const deadline = Date.now() + timeoutMs;
+  const events: SseEvent[] = [];
+  let timedOut = false;
   try {
     for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      let cut: number;
-      while ((cut = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, cut);
-        buffer = buffer.slice(cut + 2);
-        const event = parseBlock(block);
-        if (!event) continue;
-        events.push(event);
-        if (options.until?.(event)) {
-          await reader.cancel();
-          return events;
-        }
-      }
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          timedOut = true;
+          reject(new Error(`no end of stream within ${timeoutMs}ms`));
+        }, Math.max(0, deadline - Date.now()));
+      });
+      const next = await Promise.race([stream.next(), expired]).finally(() => clearTimeout(timer));
+      if (next.done) return events;
+      const { event, id, data } = next.value;
+      const parsed: SseEvent = { event, ...(id !== undefined && { id }), data: JSON.parse(data) as unknown };
+      events.push(parsed);
+      if (options.until?.(parsed)) return events;
     }
   } finally {
-    clearTimeout(timer);
+    // Ends the generator, which cancels the body. After a timeout a read is still pending and
+    // return() waits for it, so it is not awaited then (the server's close ends the read).
+    const ended = stream.return(undefined);
+    if (!timedOut) await ended;
   }
-  return events;
-}
-
-function parseBlock(block: string): SseEvent | undefined {
-  let event = 'message';
-  let id: string | undefined;
-  const data: string[] = [];
-  for (const line of block.split('\n')) {
-    if (line.startsWith(':')) continue;
-    const colon = line.indexOf(':');
-    const field = colon < 0 ? line : line.slice(0, colon);
-    const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-    if (field === 'event') event = value;
-    else if (field === 'id') id = value;
-    else if (field === 'data') data.push(value);
-  }
-  if (data.length === 0) return undefined;
-  return { event, ...(id !== undefined && { id }), data: JSON.parse(data.join('\n')) };
 }
