@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, durationVariable, loadConfig } from './config';
 
 describe('loadConfig', () => {
   it('applies defaults for embedded mode', () => {
@@ -37,5 +37,20 @@ describe('loadConfig', () => {
     for (const bad of ['0', '6', '2.5', 'three']) {
       expect(() => loadConfig({ WEFT_NATS_REPLICAS: bad })).toThrow(new RegExp(`WEFT_NATS_REPLICAS: .*\\(got "${bad.replace('.', '\\.')}"\\)`));
     }
+  });
+});
+
+describe('durationVariable', () => {
+  it('reads a duration, falls back when unset or blank, and takes 0 as off', () => {
+    expect(durationVariable({ WEFT_X: '12h' }, 'WEFT_X', '30d', '30d or 12h')).toBe(12 * 3_600_000);
+    expect(durationVariable({}, 'WEFT_X', '30d', '30d or 12h')).toBe(30 * 86_400_000);
+    expect(durationVariable({ WEFT_X: '  ' }, 'WEFT_X', '90m', '30d or 12h')).toBe(90 * 60_000);
+    expect(durationVariable({ WEFT_X: '0' }, 'WEFT_X', '30d', '30d or 12h')).toBe(0);
+  });
+
+  it('names the variable and the examples when the value is not a duration', () => {
+    expect(() => durationVariable({ WEFT_X: 'forever' }, 'WEFT_X', '30d', '30d or 12h')).toThrow(
+      expect.objectContaining({ problems: [{ variable: 'WEFT_X', message: 'expected a duration such as 30d or 12h, or 0 (got "forever")' }] }),
+    );
   });
 });

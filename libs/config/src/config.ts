@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDuration } from '@weft/core';
 
 /**
  * Every environment variable Weft reads, validated at boot. A bad value stops the
@@ -93,3 +94,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WeftConfig {
 
 export const queuesOf = (config: WeftConfig): string[] => config.WEFT_QUEUES.split(',');
 export const listOf = (value: string | undefined): string[] => (value ? value.split(',').map((s) => s.trim()).filter(Boolean) : []);
+
+/**
+ * A service's duration variable (`30d`, `12h`, `90m`; `0` means off): `fallback` when unset
+ * or blank. Throws ConfigError naming the variable, with `examples` in the message.
+ */
+export function durationVariable(env: NodeJS.ProcessEnv, variable: string, fallback: string, examples: string): number {
+  const raw = env[variable];
+  const text = raw === undefined || raw.trim() === '' ? fallback : raw.trim();
+  if (text === '0') return 0;
+  try {
+    return parseDuration(text);
+  } catch {
+    throw new ConfigError([{ variable, message: `expected a duration such as ${examples}, or 0 (got ${JSON.stringify(raw)})` }]);
+  }
+}

@@ -1,5 +1,4 @@
-import { ConfigError } from '@weft/config';
-import { parseDuration } from '@weft/core';
+import { ConfigError, durationVariable } from '@weft/config';
 import { type AnalyticsRetentionOptions, DEFAULT_ANALYTICS_PRUNE_INTERVAL_MS } from './domain/prune-analytics.usecase';
 
 /** @default 90 days */
@@ -13,19 +12,8 @@ export const DEFAULT_ANALYTICS_RETENTION = '90d';
  * Throws ConfigError naming the variable.
  */
 export function analyticsRetentionFromEnv(env: NodeJS.ProcessEnv): AnalyticsRetentionOptions {
-  const maxAgeMs = durationVar(env, 'WEFT_ANALYTICS_RETENTION', DEFAULT_ANALYTICS_RETENTION);
-  const intervalMs = durationVar(env, 'WEFT_ANALYTICS_PRUNE_INTERVAL', `${DEFAULT_ANALYTICS_PRUNE_INTERVAL_MS}ms`);
+  const maxAgeMs = durationVariable(env, 'WEFT_ANALYTICS_RETENTION', DEFAULT_ANALYTICS_RETENTION, '90d or 12h');
+  const intervalMs = durationVariable(env, 'WEFT_ANALYTICS_PRUNE_INTERVAL', `${DEFAULT_ANALYTICS_PRUNE_INTERVAL_MS}ms`, '90d or 12h');
   if (intervalMs < 1000) throw new ConfigError([{ variable: 'WEFT_ANALYTICS_PRUNE_INTERVAL', message: `must be at least 1s (got ${JSON.stringify(env['WEFT_ANALYTICS_PRUNE_INTERVAL'])})` }]);
   return { intervalMs, ...(maxAgeMs > 0 && { aggregatesMaxAgeMs: maxAgeMs }) };
-}
-
-function durationVar(env: NodeJS.ProcessEnv, variable: string, fallback: string): number {
-  const raw = env[variable];
-  const text = raw === undefined || raw.trim() === '' ? fallback : raw.trim();
-  if (text === '0') return 0;
-  try {
-    return parseDuration(text);
-  } catch {
-    throw new ConfigError([{ variable, message: `expected a duration such as 90d or 12h, or 0 (got ${JSON.stringify(raw)})` }]);
-  }
 }

@@ -1,3 +1,4 @@
+import { formatMs } from '@weft/core';
 import type { ErrorCodeRow, RunBucketRow, RunTotalsRow, StepTotalsRow } from '../ports/analytics-store.port';
 import type { DurationTrend, Hotspot, InsightSummary, InsightWindow, RunFigures, StepStats, TrendPoint } from './analytics.types';
 import { quantile } from './duration-sketch.util';
@@ -194,14 +195,7 @@ export function percent(rate: number | null): string {
   return rate === null ? 'n/a' : `${(rate * 100).toFixed(1)}%`;
 }
 
-/** 850ms, 1.25s, 42.0s, 3m05s, 1h02m. */
-export function formatMs(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
-  const total = Math.round(ms / 1000);
-  const minutes = Math.floor(total / 60);
-  const seconds = total % 60;
-  return minutes < 60 ? `${minutes}m${String(seconds).padStart(2, '0')}s` : `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
-}
+/** People's durations (850ms, 1.25s, 3m05s): @weft/core's, re-exported for the views that read this module. */
+export { formatMs };
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

@@ -1,3 +1,4 @@
+import { formatMs } from '@weft/core';
 import type { RunStatus, StepError } from '@weft/contracts';
 import { compareEntries } from './journal-entry.util';
 import type { AttemptHistory, Checkpoint, JournalEntry, RunHistory, RunReconstruction, RunSummary, StepHistory, TimelineItem } from './journal.types';
@@ -281,15 +282,8 @@ export function describeEvent(entry: JournalEntry): string {
   }
 }
 
-/** 850ms, 1.25s, 42.0s, 3m05s. */
-export function formatMs(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
-  const total = Math.round(ms / 1000);
-  const minutes = Math.floor(total / 60);
-  const seconds = total % 60;
-  return minutes < 60 ? `${minutes}m${String(seconds).padStart(2, '0')}s` : `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
-}
+/** People's durations (850ms, 1.25s, 3m05s): @weft/core's, re-exported for the views that read this module. */
+export { formatMs };
 
 const recordOf = (value: unknown): Record<string, unknown> | null =>
   value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
