@@ -85,7 +85,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const request = http.getRequest<IncomingMessage>();
     const response = http.getResponse<ServerResponse>();
     // The query string is not part of the resource.
-    const path = ((request as IncomingMessage & { originalUrl?: string }).originalUrl ?? request.url ?? '/').split('?')[0];
+    const path = requestPath(request);
     if (response.headersSent) {
       // A stream (SSE) already under way: nothing left to say but goodbye.
       response.end();
@@ -104,6 +104,14 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     sendProblem(response, problem);
   }
+}
+
+/**
+ * The request's path without its query: the problem's `instance`. Express's `originalUrl`,
+ * since Nest strips a mount path from `request.url` in middleware.
+ */
+export function requestPath(request: IncomingMessage): string {
+  return ((request as IncomingMessage & { originalUrl?: string }).originalUrl ?? request.url ?? '/').split('?')[0];
 }
 
 /** Answers with the problem document (its status, `application/problem+json`). */

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, type MiddlewareConsumer, type NestMiddleware, type Provider, type Type } from '@nestjs/common';
-import { problemDocument, sendProblem } from '../problem-details.filter';
+import { problemDocument, requestPath, sendProblem } from '../problem-details.filter';
 import { Authenticator, UnauthorizedError } from './authenticator';
 import { knownCaller, setCaller } from './caller';
 
@@ -25,8 +25,7 @@ export class ApiKeyMiddleware implements NestMiddleware<IncomingMessage, ServerR
         next(error);
         return;
       }
-      const path = ((request as IncomingMessage & { originalUrl?: string }).originalUrl ?? request.url ?? '/').split('?')[0];
-      sendProblem(response, problemDocument(401, error.code, error.message, path));
+      sendProblem(response, problemDocument(401, error.code, error.message, requestPath(request)));
     }
   }
 }

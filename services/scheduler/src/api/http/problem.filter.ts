@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { type ArgumentsHost, Catch } from '@nestjs/common';
-import { type Authenticator, knownCaller, ProblemDetailsFilter, type ProblemLogger, UnauthorizedError } from '@weft/platform';
+import { type Authenticator, knownCaller, ProblemDetailsFilter, type ProblemLogger, requestPath, UnauthorizedError } from '@weft/platform';
 import { header } from './http.util';
 import { toProblem } from './problem.util';
 
@@ -26,8 +26,7 @@ export class ApiProblemFilter extends ProblemDetailsFilter {
 
   override catch(exception: unknown, host: ArgumentsHost): void {
     const request = host.switchToHttp().getRequest<IncomingMessage>();
-    const path = ((request as IncomingMessage & { originalUrl?: string }).originalUrl ?? request.url ?? '/').split('?')[0];
-    if (this.authenticator === undefined || exception instanceof UnauthorizedError || knownCaller(request) || !isGatedPath(path)) {
+    if (this.authenticator === undefined || exception instanceof UnauthorizedError || knownCaller(request) || !isGatedPath(requestPath(request))) {
       super.catch(exception, host);
       return;
     }
