@@ -1,5 +1,5 @@
 import { MemoryRunStore } from './memory-run.store';
-import { describeRunStoreContract } from './run-store.contract';
+import { describeRunStoreContract } from '../testing/run-store.contract';
 
 describeRunStoreContract('memory', async (options) => {
   const store = new MemoryRunStore(Date.now, options);

@@ -1,6 +1,6 @@
 import { POSTGRES_TEST_URL, type DatabaseConfig, describeWhenReachable, dropSchema, postgresAdminQuery, postgresReachable, randomSchemaName } from '@weft/db';
-import { describeRunStoreContract } from './run-store.contract';
-import { type SqlStoresUnderTest, describeSqlRunStoreCases } from './sql-run.store.cases';
+import { describeRunStoreContract } from '../testing/run-store.contract';
+import { type SqlStoresUnderTest, describeSqlRunStoreCases } from '../testing/sql-run.store.cases';
 import { type SqlRunStoreOptions, openSqlRunStore } from './sql-run.store';
 
 

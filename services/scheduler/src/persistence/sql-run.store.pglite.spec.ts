@@ -2,9 +2,9 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PgliteDatabase, randomSchemaName } from '@weft/db';
-import { message, runningRun, transition } from './run-store.fixtures';
-import { describeRunStoreContract } from './run-store.contract';
-import { type SqlStoresUnderTest, describeSqlRunStoreCases } from './sql-run.store.cases';
+import { message, runningRun, transition } from '../testing/run-store.fixtures';
+import { describeRunStoreContract } from '../testing/run-store.contract';
+import { type SqlStoresUnderTest, describeSqlRunStoreCases } from '../testing/sql-run.store.cases';
 import { SCHEDULER_MIGRATIONS } from './scheduler-schema';
 import { type SqlRunStoreOptions, openSqlRunStore } from './sql-run.store';
 

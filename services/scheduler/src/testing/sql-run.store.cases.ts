@@ -1,8 +1,8 @@
 import { type DatabaseConfig, DbError, type PgliteDatabase, createDataSource, pendingMigrations, runMigrations } from '@weft/db';
 import { type DataSource } from 'typeorm';
 import { bump, message, runningRun, transition, waitFor } from './run-store.fixtures';
-import { SCHEDULER_ENTITIES, SCHEDULER_MIGRATIONS, SCHEDULER_MIGRATIONS_TABLE } from './scheduler-schema';
-import { type SqlRunStore, type SqlRunStoreOptions, openSqlRunStore } from './sql-run.store';
+import { SCHEDULER_ENTITIES, SCHEDULER_MIGRATIONS, SCHEDULER_MIGRATIONS_TABLE } from '../persistence/scheduler-schema';
+import { type SqlRunStore, type SqlRunStoreOptions, openSqlRunStore } from '../persistence/sql-run.store';
 
 export interface SqlStoresUnderTest {
   store: SqlRunStore;
