@@ -1,3 +1,5 @@
+import { WeftError } from '@weft/contracts';
+
 /** Stable, machine-readable reasons a bus call fails. */
 export type BusErrorCode =
   | 'BUS_CLOSED'
@@ -10,13 +12,4 @@ export type BusErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'BROKER_ERROR';
 
-export class BusError extends Error {
-  constructor(
-    readonly code: BusErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'BusError';
-  }
-}
+export class BusError extends WeftError<BusErrorCode> {}

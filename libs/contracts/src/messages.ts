@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LifecycleEventType, RunStatus, StepError, StepStatus } from './statuses';
+import { WeftError, type WeftErrorOptions } from './weft-error';
 
 /**
  * Every message Weft sends, defined once: a payload schema per subject family.
@@ -187,15 +188,13 @@ const schemaFor = (subject: string): z.ZodType => {
   throw new ContractError(subject, `no contract for subject ${subject}`);
 };
 
-export class ContractError extends Error {
-  readonly code = 'CONTRACT_VIOLATION';
+export class ContractError extends WeftError<'CONTRACT_VIOLATION'> {
   constructor(
     readonly subject: string,
     message: string,
-    options?: { cause?: unknown },
+    options?: WeftErrorOptions,
   ) {
-    super(message, options);
-    this.name = 'ContractError';
+    super('CONTRACT_VIOLATION', message, options);
   }
 }
 

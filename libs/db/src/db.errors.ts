@@ -1,3 +1,5 @@
+import { WeftError } from '@weft/contracts';
+
 /** Stable, machine-readable reasons a database call fails. */
 export type DbErrorCode =
   /** DATABASE_URL, WEFT_DB_SCHEMA or WEFT_DATA_DIR is malformed. */
@@ -9,16 +11,7 @@ export type DbErrorCode =
   /** Migrations are pending and this process was told not to apply them (WEFT_MIGRATE=false). */
   | 'DB_MIGRATIONS_PENDING';
 
-export class DbError extends Error {
-  constructor(
-    readonly code: DbErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'DbError';
-  }
-}
+export class DbError extends WeftError<DbErrorCode> {}
 
 /** A configuration value is malformed; `variable` names the culprit. */
 export class DatabaseConfigError extends DbError {
@@ -27,6 +20,5 @@ export class DatabaseConfigError extends DbError {
     message: string,
   ) {
     super('DB_CONFIG_INVALID', `${variable}: ${message}`);
-    this.name = 'DatabaseConfigError';
   }
 }

@@ -1,3 +1,5 @@
+import { WeftError, type WeftErrorOptions } from '@weft/contracts';
+
 /** Stable codes of the errors this library raises itself. */
 export const WORKER_ERROR_CODES = {
   handlerError: 'HANDLER_ERROR',
@@ -20,15 +22,10 @@ export interface ActionErrorOptions {
 }
 
 /** An error with a stable code; the worker reports `code`, `message` and `retryable` as the step's error. */
-export class ActionError extends Error {
+export class ActionError extends WeftError {
   readonly retryable: boolean;
-  constructor(
-    readonly code: string,
-    message: string,
-    options: ActionErrorOptions = {},
-  ) {
-    super(message, { cause: options.cause });
-    this.name = 'ActionError';
+  constructor(code: string, message: string, options: ActionErrorOptions = {}) {
+    super(code, message, options);
     this.retryable = options.retryable ?? true;
   }
 }
@@ -37,7 +34,6 @@ export class ActionError extends Error {
 export class NonRetryableError extends ActionError {
   constructor(message: string, options: { code?: string; cause?: unknown } = {}) {
     super(options.code ?? WORKER_ERROR_CODES.nonRetryable, message, { retryable: false, cause: options.cause });
-    this.name = 'NonRetryableError';
   }
 }
 
@@ -45,7 +41,6 @@ export class NonRetryableError extends ActionError {
 export class ActionNotFoundError extends NonRetryableError {
   constructor(readonly action: string) {
     super(`no action named "${action}" is registered on this worker`, { code: WORKER_ERROR_CODES.actionNotFound });
-    this.name = 'ActionNotFoundError';
   }
 }
 
@@ -53,31 +48,22 @@ export class ActionNotFoundError extends NonRetryableError {
 export class InvalidInputError extends NonRetryableError {
   constructor(action: string, message: string) {
     super(`${action}: ${message}`, { code: WORKER_ERROR_CODES.invalidInput });
-    this.name = 'InvalidInputError';
   }
 }
 
 /** Registering a second action under a name that is taken, or a malformed name. */
-export class ActionRegistrationError extends Error {
-  constructor(
-    readonly code: typeof WORKER_ERROR_CODES.duplicateAction | typeof WORKER_ERROR_CODES.invalidActionName,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ActionRegistrationError';
-  }
-}
+export class ActionRegistrationError extends WeftError<
+  typeof WORKER_ERROR_CODES.duplicateAction | typeof WORKER_ERROR_CODES.invalidActionName
+> {}
 
 /** An actions module that cannot be loaded or exports something that is not an action. */
-export class ActionsModuleError extends Error {
-  readonly code = WORKER_ERROR_CODES.actionsModule;
+export class ActionsModuleError extends WeftError<typeof WORKER_ERROR_CODES.actionsModule> {
   constructor(
     readonly file: string,
     message: string,
-    options?: { cause?: unknown },
+    options?: WeftErrorOptions,
   ) {
-    super(`${file}: ${message}`, options);
-    this.name = 'ActionsModuleError';
+    super(WORKER_ERROR_CODES.actionsModule, `${file}: ${message}`, options);
   }
 }
 
@@ -85,7 +71,6 @@ export class ActionsModuleError extends Error {
 export class StepTimeoutError extends ActionError {
   constructor(timeoutMs: number) {
     super(WORKER_ERROR_CODES.timeout, `the step did not finish within its timeout of ${timeoutMs}ms`);
-    this.name = 'StepTimeoutError';
   }
 }
 
@@ -93,7 +78,6 @@ export class StepTimeoutError extends ActionError {
 export class StepCanceledError extends NonRetryableError {
   constructor(reason: string) {
     super(`canceled: ${reason}`, { code: WORKER_ERROR_CODES.canceled });
-    this.name = 'StepCanceledError';
   }
 }
 
@@ -101,15 +85,12 @@ export class StepCanceledError extends NonRetryableError {
 export class WorkerShutdownError extends ActionError {
   constructor() {
     super(WORKER_ERROR_CODES.workerShutdown, 'the worker is shutting down; the step is handed back to the queue');
-    this.name = 'WorkerShutdownError';
   }
 }
 
 /** Bad worker options, or start() after stop(). */
-export class WorkerConfigError extends Error {
-  readonly code = 'WORKER_INVALID';
+export class WorkerConfigError extends WeftError<'WORKER_INVALID'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'WorkerConfigError';
+    super('WORKER_INVALID', message);
   }
 }

@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from '@weft/config';
+import { WeftError } from '@weft/contracts';
 import { WeftApiError, WeftClient, WeftConnectionError } from '@weft/sdk';
 import { EXIT } from '../exit-codes';
 import type { Io } from '../io';
@@ -21,8 +22,10 @@ export function apiClient(flags: ApiFlags, env: NodeJS.ProcessEnv = process.env)
 }
 
 /** A command line that cannot work (bad flag values). */
-export class CliUsageError extends Error {
-  readonly code = 'USAGE';
+export class CliUsageError extends WeftError<'USAGE'> {
+  constructor(message: string) {
+    super('USAGE', message);
+  }
 }
 
 /**

@@ -1,3 +1,5 @@
+import { WeftError } from '@weft/contracts';
+
 /** Why `weft history` / `weft insights` could not answer; each maps to an exit code. */
 export type InsightsCliErrorCode =
   /** The run, or its checkpoint, is not in the journal. */
@@ -11,13 +13,4 @@ export type InsightsCliErrorCode =
   /** The API answered with a server error. */
   | 'API_ERROR';
 
-export class InsightsCliError extends Error {
-  constructor(
-    readonly code: InsightsCliErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'InsightsCliError';
-  }
-}
+export class InsightsCliError extends WeftError<InsightsCliErrorCode> {}

@@ -1,3 +1,5 @@
+import { WeftError } from '@weft/contracts';
+
 export const DagErrorCode = {
   Cycle: 'DAG_CYCLE',
   UnknownStep: 'DAG_UNKNOWN_STEP',
@@ -6,14 +8,13 @@ export const DagErrorCode = {
 export type DagErrorCode = (typeof DagErrorCode)[keyof typeof DagErrorCode];
 
 /** A graph the strict DAG functions refuse; specs that passed validateSpec never raise it. */
-export class DagError extends Error {
+export class DagError extends WeftError<DagErrorCode> {
   constructor(
-    readonly code: DagErrorCode,
+    code: DagErrorCode,
     message: string,
     /** For DAG_CYCLE: the steps of one cycle in execution order (each needs the one before it). */
     readonly cycle?: string[],
   ) {
-    super(message);
-    this.name = 'DagError';
+    super(code, message);
   }
 }

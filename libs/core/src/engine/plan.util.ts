@@ -1,3 +1,4 @@
+import { WeftError, type WeftErrorOptions } from '@weft/contracts';
 import { DagError, topologicalOrder } from '../dag';
 import { DurationError, parseDuration as parseSpecDuration } from '../spec';
 import { type RetryPolicy, SPEC_DEFAULTS, type StepSpec, type WorkflowSpec } from '../spec/spec.schema';
@@ -17,11 +18,9 @@ export const DEFAULT_RETRY: Readonly<ResolvedRetry> = Object.freeze({
 });
 
 /** A spec the engine cannot plan (validation should have caught it first). */
-export class PlanError extends Error {
-  readonly code = 'PLAN_INVALID';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'PlanError';
+export class PlanError extends WeftError<'PLAN_INVALID'> {
+  constructor(message: string, options?: WeftErrorOptions) {
+    super('PLAN_INVALID', message, options);
   }
 }
 

@@ -1,14 +1,13 @@
+import { WeftError } from '@weft/contracts';
 import { downstreamOf } from '../dag';
 import type { WorkflowSpec } from '../spec/spec.schema';
 import { planRun } from './plan.util';
 import type { RunState } from './types';
 
 /** A rerun that cannot be built: `from` is not a step of the workflow it would run. */
-export class RerunError extends Error {
-  readonly code = 'RERUN_UNKNOWN_STEP';
+export class RerunError extends WeftError<'RERUN_UNKNOWN_STEP'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'RerunError';
+    super('RERUN_UNKNOWN_STEP', message);
   }
 }
 

@@ -1,15 +1,14 @@
+import { WeftError, type WeftErrorOptions } from '@weft/contracts';
 import { celEnvironment, type ExprScope, fromCel, toCel } from './cel';
 import { hasTemplate, parseTemplate, unwrapExpression, wholeExpression } from './template';
 
-export class ExpressionError extends Error {
-  readonly code = 'EXPRESSION_ERROR';
+export class ExpressionError extends WeftError<'EXPRESSION_ERROR'> {
   constructor(
     readonly expression: string,
     message: string,
-    options?: { cause?: unknown },
+    options?: WeftErrorOptions,
   ) {
-    super(message, options);
-    this.name = 'ExpressionError';
+    super('EXPRESSION_ERROR', message, options);
   }
 }
 

@@ -1,3 +1,5 @@
+import { WeftError } from '@weft/contracts';
+
 /**
  * `${{ ... }}` templates. A string that is exactly one expression yields the
  * expression's value (any type); a string mixing text and expressions yields a string.
@@ -10,14 +12,12 @@ export type TemplatePart =
 const OPEN = '${{';
 const CLOSE = '}}';
 
-export class TemplateSyntaxError extends Error {
-  readonly code = 'TEMPLATE_SYNTAX';
+export class TemplateSyntaxError extends WeftError<'TEMPLATE_SYNTAX'> {
   constructor(
     message: string,
     readonly offset: number,
   ) {
-    super(message);
-    this.name = 'TemplateSyntaxError';
+    super('TEMPLATE_SYNTAX', message);
   }
 }
 

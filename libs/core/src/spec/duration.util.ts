@@ -1,13 +1,12 @@
+import { WeftError } from '@weft/contracts';
 import { DURATION_PATTERN } from './spec.schema';
 
-export class DurationError extends Error {
-  readonly code = 'INVALID_DURATION';
+export class DurationError extends WeftError<'INVALID_DURATION'> {
   constructor(
     readonly text: string,
     message: string,
   ) {
-    super(message);
-    this.name = 'DurationError';
+    super('INVALID_DURATION', message);
   }
 }
 
