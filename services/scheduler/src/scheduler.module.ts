@@ -1,6 +1,6 @@
 import { type DynamicModule, Inject, Injectable, Module, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { Bus } from '@weft/bus';
-import { Scheduler, type SchedulerLogger, type SchedulerOptions } from './domain/scheduler';
+import { Scheduler, type SchedulerLogger, type SchedulerOptions } from './scheduler';
 import type { RunStore } from './ports/run-store.port';
 import type { WorkflowCatalog } from './ports/workflow-catalog.port';
 

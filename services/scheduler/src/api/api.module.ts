@@ -14,7 +14,7 @@ import type { Bus } from '@weft/bus';
 import { type AuthOptions, Authenticator, SqlApiKeyRepository } from '@weft/platform';
 import { type ActionDefinition, announcedAction, builtinActions } from '@weft/worker';
 import type { DataSource } from 'typeorm';
-import { Scheduler } from '../domain/scheduler';
+import { Scheduler } from '../scheduler';
 import type { RunStore } from '../ports/run-store.port';
 import { SqlWorkflowRepository, StoredWorkflowCatalog, WorkflowsUseCase } from '../workflows';
 import { CatalogController } from './catalog.controller';

@@ -33,7 +33,7 @@ export interface RunStore {
    * rest (the SQL store writes only the step rows whose object changed). It is called
    * inside the transaction: keep it synchronous and pure. If it throws, nothing is written.
    */
-  updateRun(runId: string, decide: (state: RunState, now: number) => Transition | undefined, options?: UpdateRunOptions): Promise<RunState | undefined>;
+  updateRun(runId: string, decide: RunDecider, options?: UpdateRunOptions): Promise<RunState | undefined>;
 
   getRun(runId: string): Promise<RunState | undefined>;
   listRuns(filter?: RunFilter): Promise<RunState[]>;
@@ -62,6 +62,13 @@ export interface RunStore {
   /** Waits for calls in flight. A SQL store then rejects new calls; its DataSource stays the caller's to destroy. */
   close(): Promise<void>;
 }
+
+/**
+ * What `updateRun` calls under the run's lock with the state and database time: in the
+ * scheduler, RunEventDecision.decide (usecases/apply-event.usecase.ts), one engine event
+ * decided by the core. Returns the transition to write, or undefined for no change.
+ */
+export type RunDecider = (state: RunState, now: number) => Transition | undefined;
 
 export interface CreateRunOptions extends ClaimOutboxOption {
   /** The run's namespace; idempotency keys are unique per namespace. @default the store's own (`default`) */

@@ -1,5 +1,5 @@
 import { BadRequestException, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
-import { RunRejectedError } from '../../domain/scheduler';
+import { RunRejectedError } from '../../usecases/create-run.usecase';
 import { InvalidSpecError, WorkflowError } from '../../workflows';
 import { ApiError } from './api.errors';
 import { toProblem } from './problem.util';

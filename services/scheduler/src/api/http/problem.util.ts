@@ -2,7 +2,7 @@ import { HttpException } from '@nestjs/common';
 import type { Diagnostic } from '@weft/core';
 import { type ProblemDocument as BaseProblemDocument, problemDocument } from '@weft/platform';
 import { InvalidSpecError, WorkflowError, type WorkflowErrorCode } from '../../workflows';
-import { RunRejectedError } from '../../domain/scheduler';
+import { RunRejectedError } from '../../usecases/create-run.usecase';
 import { ApiError, type FieldProblem } from './api.errors';
 
 /** RFC 7807 problem details, with the error's stable `code` and, for validation, `errors[]`. */

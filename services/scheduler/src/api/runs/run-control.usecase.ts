@@ -1,5 +1,5 @@
 import type { RunState } from '@weft/core';
-import type { Scheduler } from '../../domain/scheduler';
+import type { Scheduler } from '../../scheduler';
 import { ApiError } from '../http/api.errors';
 import type { RunAccess } from './run-access';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { RerunError, rerunPlan, resolveInputs, type RunState, type WorkflowSpec } from '@weft/core';
-import type { Scheduler } from '../../domain/scheduler';
+import type { Scheduler } from '../../scheduler';
 import { checkSpec, InvalidSpecError, type SpecSource, WorkflowError, type WorkflowsUseCase } from '../../workflows';
 import { ApiError } from '../http/api.errors';
 import { diagnosticProblem } from '../http/problem.util';

@@ -4,7 +4,7 @@ import { installInMemoryTracing, metricValue, renderMetrics, traceIdOf } from '@
 import { type ActionDefinition, builtinActions, createWorker, silentLogger, type Worker } from '@weft/worker';
 import { MemoryRunStore } from '../persistence/memory-run.store';
 import { runTraceContext } from './run-telemetry.util';
-import { Scheduler } from './scheduler';
+import { Scheduler } from '../scheduler';
 
 const tracing = installInMemoryTracing();
 

@@ -3,7 +3,7 @@ import type { RunState, WorkflowSpec } from '@weft/core';
 import { builtinActions, createWorker, silentLogger, type Worker } from '@weft/worker';
 import { MemoryRunStore } from '../persistence/memory-run.store';
 import type { OutboxRecord } from '../ports/run-store.port';
-import { Scheduler } from './scheduler';
+import { Scheduler } from '../scheduler';
 
 const CHAIN: WorkflowSpec = {
   apiVersion: 'weft/v1',

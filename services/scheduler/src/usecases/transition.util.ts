@@ -5,7 +5,8 @@ import { runTraceContext } from './run-telemetry.util';
 
 /**
  * Turns the core's commands into what the store writes in the same transaction:
- * outbox messages (published after commit by the relay) and timers. Returns
+ * outbox messages and timers. The committing process publishes its rows right after the
+ * commit (CommittedRowsPublisher); the relay is the fallback (OutboxRelay). Returns
  * undefined when nothing changed, so the store writes nothing.
  */
 export function toTransition(before: RunState | undefined, decision: Decision<RunState>, extraCancel: TimerKey[] = []): Transition | undefined {
@@ -74,7 +75,7 @@ export function toTransition(before: RunState | undefined, decision: Decision<Ru
       }
     }
   }
-  // Every message carries the run's trace context; the relay publishes it as a child span.
+  // Every message carries the run's trace context; its publish (after commit, or by the relay) is a child span.
   const trace = runTraceContext(state);
   if (trace) for (const message of outbox) message.headers = { ...trace, ...message.headers };
   return { state, outbox, schedule, cancel };

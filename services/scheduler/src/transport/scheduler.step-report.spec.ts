@@ -4,7 +4,7 @@ import type { RunState, WorkflowSpec } from '@weft/core';
 import { builtinActions, createWorker, silentLogger, type Worker } from '@weft/worker';
 import { MemoryRunStore } from '../persistence/memory-run.store';
 import type { OutboxRecord } from '../ports/run-store.port';
-import { Scheduler } from './scheduler';
+import { Scheduler } from '../scheduler';
 
 /**
  * How a step's start reaches the run: a short step's executor sends only its result (the core

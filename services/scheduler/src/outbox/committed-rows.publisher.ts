@@ -1,0 +1,143 @@
+import type { Bus } from '@weft/bus';
+import { detached } from '@weft/telemetry';
+import type { OutboxRecord, RunStore } from '../ports/run-store.port';
+import type { SchedulerLogger } from '../ports/scheduler-logger.port';
+import { type BeforePublish, sendOutboxRow } from './outbox-sender';
+
+/** Failed rows kept for an in-process re-send (see CommittedRowsPublisher.unsent). */
+const UNSENT_LIMIT = 10_000;
+
+export interface CommittedRowsPublisherOptions {
+  /** See SchedulerOptions.markDelayMs. @default 0 */
+  markDelayMs?: number;
+  /** See SchedulerOptions.markBatch. @default 256 */
+  markBatch?: number;
+  beforePublish?: BeforePublish;
+}
+
+/**
+ * Publish-after-commit: the store hands this class the rows a transition committed
+ * (inserted claimed by this process, so no relay takes them meanwhile; see
+ * ClaimOutboxOption), through `publish`, right after the commit and in commit order. It
+ * publishes them, each under its run's trace, and marks the published ones in a debounced
+ * batch. A row whose publish fails stays claimed and unmarked and is sent again on every
+ * timer scan (`resendUnsent`: a NATS blip costs a poll interval, not a claim); if this
+ * process dies, OutboxRelay publishes it once the claim lapses.
+ */
+export class CommittedRowsPublisher {
+  private readonly markDelayMs: number;
+  private readonly markBatch: number;
+  private readonly beforePublish: BeforePublish | undefined;
+  private running = true;
+  /** Publishes in flight (drain() waits for them). */
+  private readonly publishing = new Set<Promise<void>>();
+  /**
+   * Rows whose publish after commit failed (NATS away): sent again by this process on
+   * every scan while it still holds their claim, instead of waiting for the claim to lapse
+   * for the relay. Bounded by UNSENT_LIMIT: beyond it the relay's lapse covers them.
+   */
+  private unsent: OutboxRecord[] = [];
+  /** Ids published right after their commit, waiting for the debounced mark. */
+  private unmarked: string[] = [];
+  /** Cancels the scheduled mark (a timer, or an immediate with no delay). */
+  private markTimer: (() => void) | undefined;
+  private marking: Promise<void> | undefined;
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly store: Pick<RunStore, 'markPublished'>,
+    private readonly log: SchedulerLogger,
+    options: CommittedRowsPublisherOptions = {},
+  ) {
+    this.markDelayMs = options.markDelayMs ?? 0;
+    this.markBatch = options.markBatch ?? 256;
+    this.beforePublish = options.beforePublish;
+  }
+
+  /**
+   * The rows one commit wrote, passed as `claimOutbox` to the store (synchronous, never
+   * throws). Called in commit order, so a run's rows go out in the order the relay would send them.
+   */
+  readonly publish = (rows: readonly OutboxRecord[]): void => {
+    this.beforePublish?.(rows);
+    this.publishRows(rows);
+  };
+
+  /** Sends again the rows whose publish failed (no fault-test seam: they were seen once). Called on every timer scan. */
+  resendUnsent(): void {
+    if (this.unsent.length > 0) this.publishRows(this.unsent.splice(0));
+  }
+
+  /** From now on waiting marks go at once (stopping). */
+  close(): void {
+    this.running = false;
+  }
+
+  /** Waits for publishes in flight, then marks what waits (a failed mark drops its ids: the relay covers them). */
+  async drain(): Promise<void> {
+    await Promise.all([...this.publishing]);
+    while (this.marking !== undefined || this.unmarked.length > 0) {
+      this.flushMarks();
+      await this.marking;
+    }
+  }
+
+  private publishRows(rows: readonly OutboxRecord[]): void {
+    // Detached: each row is published under its run's trace, not under the commit's caller.
+    const sent = detached(() => rows.map((row) => sendOutboxRow(this.bus, row)));
+    const done = Promise.allSettled(sent).then((outcomes) => {
+      const failed = rows.filter((_, i) => outcomes[i].status === 'rejected');
+      if (failed.length > 0) {
+        const kept = Math.max(0, Math.min(failed.length, UNSENT_LIMIT - this.unsent.length));
+        this.unsent.push(...failed.slice(0, kept));
+        this.log.warn('publish after commit failed; sending again on the next scan (the relay takes over if the claim lapses)', {
+          rows: failed.length,
+          error: String((outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult).reason),
+        });
+      }
+      this.markLater(rows.filter((_, i) => outcomes[i].status === 'fulfilled').map((row) => row.id));
+    });
+    this.publishing.add(done);
+    void done.finally(() => this.publishing.delete(done));
+  }
+
+  private markLater(ids: readonly string[]): void {
+    if (ids.length === 0) return;
+    this.unmarked.push(...ids);
+    if (this.unmarked.length >= this.markBatch) this.flushMarks();
+    else this.scheduleMarks();
+  }
+
+  /**
+   * The next mark, never two in flight: after markDelayMs, or with no delay once the
+   * current I/O is handled (PubAcks read together are marked together); at once when stopping.
+   */
+  private scheduleMarks(): void {
+    if (this.marking !== undefined || this.markTimer !== undefined || this.unmarked.length === 0) return;
+    if (!this.running) {
+      this.flushMarks();
+    } else if (this.markDelayMs <= 0) {
+      const immediate = setImmediate(() => this.flushMarks());
+      this.markTimer = () => clearImmediate(immediate);
+    } else {
+      const timer = setTimeout(() => this.flushMarks(), this.markDelayMs);
+      this.markTimer = () => clearTimeout(timer);
+    }
+  }
+
+  /** One markPublished for every id waiting; single-flight (ids arriving meanwhile go in the next). */
+  private flushMarks(): void {
+    this.markTimer?.();
+    this.markTimer = undefined;
+    if (this.marking !== undefined || this.unmarked.length === 0) return;
+    const ids = this.unmarked;
+    this.unmarked = [];
+    this.marking = detached(() => this.store.markPublished(ids))
+      .catch((error: unknown) => this.log.warn('marking published rows failed; the relay publishes them again once their claim lapses', { rows: ids.length, error: String(error) }))
+      .finally(() => {
+        this.marking = undefined;
+        if (this.unmarked.length >= this.markBatch) this.flushMarks();
+        else this.scheduleMarks();
+      });
+  }
+}

@@ -1,0 +1,165 @@
+import type { Bus, Subscription } from '@weft/bus';
+import { type RunRequested, SUBJECTS } from '@weft/contracts';
+import type { EngineEvent, RunState } from '@weft/core';
+import { CommittedRowsPublisher } from './outbox/committed-rows.publisher';
+import type { BeforePublish } from './outbox/outbox-sender';
+import { OutboxRelay } from './outbox/outbox.relay';
+import type { RunStore, TimerRecord, UpdateRunOptions } from './ports/run-store.port';
+import { type SchedulerLogger, silentSchedulerLogger } from './ports/scheduler-logger.port';
+import { adhocOnlyCatalog, type WorkflowCatalog } from './ports/workflow-catalog.port';
+import { ScanSchedule } from './timers/scan-schedule';
+import { TimerScan } from './timers/timer-scan';
+import { DeliveryHold } from './transport/delivery-hold';
+import { RunRequestedHandler } from './transport/run-requested.handler';
+import { StepHeartbeatHandler } from './transport/step-heartbeat.handler';
+import { StepResultHandler } from './transport/step-result.handler';
+import { ApplyEventUseCase } from './usecases/apply-event.usecase';
+import { CreateRunUseCase, type StartRunOptions } from './usecases/create-run.usecase';
+import { recoverInFlight } from './usecases/recover-in-flight.usecase';
+import { sampleRunStore } from './usecases/run-telemetry.util';
+
+export type { SchedulerLogger } from './ports/scheduler-logger.port';
+export { RunRejectedError, type StartRunOptions } from './usecases/create-run.usecase';
+
+export interface SchedulerOptions {
+  bus: Bus;
+  store: RunStore;
+  catalog?: WorkflowCatalog;
+  /** Upper bound between timer / lease scans. @default 250 */
+  pollIntervalMs?: number;
+  /** Messages the relay publishes per batch. @default 256 */
+  relayBatch?: number;
+  /**
+   * How long ids of messages published right after their commit wait to be marked
+   * published with others (ms): one relaxed statement per batch, never two at once (ids
+   * published meanwhile go in the next). 0 marks them once the PubAcks that arrived
+   * together are handled. A mark lost in a crash only means the relay publishes the row
+   * again once its claim lapses (the broker drops the repeat). @default 0
+   */
+  markDelayMs?: number;
+  /** Marking starts at once when this many ids wait. @default 256 */
+  markBatch?: number;
+  /** Lease granted to a dispatched, started or heartbeating attempt (ms). @default the engine's LEASE_MS */
+  leaseMs?: number;
+  /**
+   * Called with the rows a transition committed, before they are published right after
+   * the commit, and with each batch the relay claimed, before it publishes it. A seam for
+   * fault tests (crash between commit and publish); production code leaves it unset.
+   */
+  beforePublish?: BeforePublish;
+  logger?: SchedulerLogger;
+  /**
+   * At start, treat every queued or running step as lost and dispatch it again.
+   * Only right when no other process can be running them: embedded mode, where the
+   * bus lived in the previous process and died with it.
+   */
+  recoverInFlightOnStart?: boolean;
+}
+
+/**
+ * The scheduler shell, wired: load state, decide (the core's), persist state + outbox,
+ * publish. Every part is a named collaborator, one hop from the next:
+ *
+ *   transport/*.handler.ts  (NATS: run requested, step result, heartbeat)
+ *     -> usecases/create-run.usecase.ts | usecases/apply-event.usecase.ts
+ *     -> RunStore.createRun / updateRun (persistence/sql-run.store.ts: RunUpdateBatcher -> RunBatchWriter)
+ *     -> outbox/committed-rows.publisher.ts (publish after commit), outbox/outbox.relay.ts (fallback)
+ *   timers/timer-scan.ts (timers and leases, on ScanSchedule) -> usecases/apply-event.usecase.ts
+ */
+export class Scheduler {
+  private readonly bus: Bus;
+  private readonly store: RunStore;
+  private readonly log: SchedulerLogger;
+  private readonly recoverInFlightOnStart: boolean;
+  private readonly publisher: CommittedRowsPublisher;
+  private readonly relay: OutboxRelay;
+  private readonly transitions: ApplyEventUseCase;
+  private readonly creation: CreateRunUseCase;
+  private readonly scan: TimerScan;
+  private readonly hold: DeliveryHold;
+  private readonly subscriptions: Subscription[] = [];
+  private unsample: (() => void) | undefined;
+
+  constructor(options: SchedulerOptions) {
+    this.bus = options.bus;
+    this.store = options.store;
+    this.log = options.logger ?? silentSchedulerLogger;
+    this.recoverInFlightOnStart = options.recoverInFlightOnStart ?? false;
+    const decideOptions = options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs };
+    this.publisher = new CommittedRowsPublisher(this.bus, this.store, this.log, {
+      markDelayMs: options.markDelayMs,
+      markBatch: options.markBatch,
+      beforePublish: options.beforePublish,
+    });
+    this.relay = new OutboxRelay(this.bus, this.store, this.log, options.relayBatch ?? 256, options.beforePublish);
+    const schedule = new ScanSchedule();
+    this.transitions = new ApplyEventUseCase(this.store, this.publisher.publish, schedule, decideOptions);
+    this.creation = new CreateRunUseCase(this.store, options.catalog ?? adhocOnlyCatalog, this.publisher.publish, decideOptions);
+    this.scan = new TimerScan(this.store, this.transitions, schedule, { publisher: this.publisher, relay: this.relay }, options.pollIntervalMs ?? 250, this.log);
+    this.hold = new DeliveryHold(this.log);
+  }
+
+  async start(): Promise<void> {
+    this.scan.open();
+    this.hold.open();
+    if (this.recoverInFlightOnStart) await recoverInFlight(this.store, this.transitions, this.log);
+    const runRequested = new RunRequestedHandler(this.creation, this.hold, this.log);
+    const stepResult = new StepResultHandler(this.transitions, this.hold);
+    const heartbeat = new StepHeartbeatHandler(this.transitions, this.hold);
+    this.subscriptions.push(
+      await this.bus.consume(SUBJECTS.runRequested, { group: 'scheduler-runs' }, (d) => runRequested.handle(d)),
+      await this.bus.consume(SUBJECTS.stepResult, { group: 'scheduler-results' }, (d) => stepResult.handle(d)),
+      await this.bus.consume(SUBJECTS.stepHeartbeat, { group: 'scheduler-heartbeats' }, (d) => heartbeat.handle(d)),
+    );
+    // Whatever a previous process committed but did not publish goes out now.
+    this.relay.kick();
+    this.scan.begin();
+    this.unsample ??= sampleRunStore(this.store);
+  }
+
+  async stop(): Promise<void> {
+    this.relay.close();
+    this.publisher.close();
+    this.unsample?.();
+    this.unsample = undefined;
+    const scanned = this.scan.stop();
+    this.hold.close();
+    await Promise.all(this.subscriptions.splice(0).map((s) => s.drain()));
+    await scanned;
+    await this.relay.drain();
+    await this.publisher.drain();
+  }
+
+  /** Starts a run (idempotent by key within its namespace). Throws RunRejectedError for requests that can never run. */
+  startRun(request: RunRequested, options: StartRunOptions = {}): Promise<{ runId: string; created: boolean }> {
+    return this.creation.start(request, options);
+  }
+
+  cancelRun(runId: string, reason?: string): Promise<RunState | undefined> {
+    return this.transitions.cancel(runId, reason);
+  }
+
+  /** Re-runs a finished run's failed, canceled and skipped steps. */
+  retryRun(runId: string): Promise<RunState | undefined> {
+    return this.transitions.retry(runId);
+  }
+
+  getRun(runId: string): Promise<RunState | undefined> {
+    return this.store.getRun(runId);
+  }
+
+  /** Applies one event to a run: the single path every change takes (ApplyEventUseCase). */
+  apply(runId: string, event: (at: number) => EngineEvent, fired?: TimerRecord, options?: UpdateRunOptions): Promise<RunState | undefined> {
+    return this.transitions.apply(runId, event, fired, options);
+  }
+
+  /** Publishes committed rows nobody holds a claim on now (OutboxRelay). */
+  kickRelay(): void {
+    this.relay.kick();
+  }
+
+  /** Fires due timers and reaps expired leases once (TimerScan). */
+  tick(): Promise<void> {
+    return this.scan.tick();
+  }
+}

@@ -1,0 +1,73 @@
+import type { RunState } from '@weft/core';
+import type { CommittedRowsPublisher } from '../outbox/committed-rows.publisher';
+import type { OutboxRelay } from '../outbox/outbox.relay';
+import type { LeaseRef, RunStore } from '../ports/run-store.port';
+import type { SchedulerLogger } from '../ports/scheduler-logger.port';
+import type { ApplyEventUseCase } from '../usecases/apply-event.usecase';
+import type { ScanSchedule } from './scan-schedule';
+
+/**
+ * The timer and lease scan: fires due timers and reaps expired leases as engine events
+ * (`timer.fired`) through ApplyEventUseCase. Each scan also re-sends rows whose publish
+ * after commit failed and kicks the relay. Safe to run on every replica: a stale timer or
+ * lease is a no-op in the core.
+ */
+export class TimerScan {
+  private ticking: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: Pick<RunStore, 'now' | 'dueTimers' | 'expiredLeases' | 'nextTimerAt'>,
+    private readonly transitions: Pick<ApplyEventUseCase, 'apply'>,
+    private readonly schedule: ScanSchedule,
+    private readonly outbox: { publisher: Pick<CommittedRowsPublisher, 'resendUnsent'>; relay: Pick<OutboxRelay, 'kick'> },
+    /** Upper bound between scans (ms). */
+    private readonly pollIntervalMs: number,
+    private readonly log: SchedulerLogger,
+  ) {}
+
+  /** Wake-ups are honoured from now on (transitions during start-up recovery may bring the first scan forward). */
+  open(): void {
+    this.schedule.open(() => this.scan());
+  }
+
+  /** The first scan, at once. */
+  begin(): void {
+    this.schedule.next(0);
+  }
+
+  async stop(): Promise<void> {
+    this.schedule.close();
+    await this.ticking;
+  }
+
+  /** Fires due timers and reaps expired leases. */
+  async tick(): Promise<void> {
+    const now = await this.store.now();
+    for (const timer of await this.store.dueTimers(now, 256)) {
+      await this.transitions.apply(
+        timer.runId,
+        (at) => ({ type: 'timer.fired', at, timer: timer.timer, ...(timer.stepId && { stepId: timer.stepId }), attempt: timer.attempt }),
+        timer,
+      );
+    }
+    for (const lease of await this.store.expiredLeases(now, 256)) await this.reap(lease);
+  }
+
+  private scan(): void {
+    this.outbox.publisher.resendUnsent();
+    // Rows a dead relay claimed, or a failed pass (broker or database down) left behind, go out on a later scan.
+    this.outbox.relay.kick();
+    this.ticking = this.tick()
+      .catch((error: unknown) => this.log.error('timer scan failed; will retry', { error: String(error) }))
+      .then(async () => {
+        const now = await this.store.now();
+        const next = await this.store.nextTimerAt();
+        this.schedule.next(next === undefined ? this.pollIntervalMs : Math.min(this.pollIntervalMs, Math.max(0, next - now)));
+      })
+      .catch(() => this.schedule.next(this.pollIntervalMs));
+  }
+
+  private reap(lease: LeaseRef): Promise<RunState | undefined> {
+    return this.transitions.apply(lease.runId, (at) => ({ type: 'timer.fired', at, timer: 'lease', stepId: lease.stepId, attempt: lease.attempt }));
+  }
+}
