@@ -1,4 +1,5 @@
 import { Environment } from '@marcbachmann/cel-js';
+import { EXPRESSION_LIMITS, matchesRegex, type Meter, sizeOf } from './budget';
 
 /**
  * The seam between JSON and CEL. JavaScript numbers reach CEL as doubles and CEL
@@ -31,8 +32,77 @@ function arith(op: (typeof MIXED_OPS)[number], a: number, b: number): number {
   }
 }
 
+/** The parts of a cel-js AST node and evaluator the meter relies on (cel-js 8 internals, pinned by tests). */
+interface EvalNode {
+  op: string;
+  args: unknown;
+  left?: EvalNode;
+  right?: EvalNode;
+  receiverWithArgs?: EvalNode[];
+  handle?: (...args: unknown[]) => unknown;
+}
+interface Evaluator {
+  run(node: EvalNode, ctx: unknown): unknown;
+}
+
+let activeMeter: Meter | undefined;
+
+/** Runs `fn` with every node it evaluates charged to `meter` (evaluation is synchronous). */
+export function withMeter<T>(meter: Meter, fn: () => T): T {
+  const outer = activeMeter;
+  activeMeter = meter;
+  try {
+    return fn();
+  } finally {
+    activeMeter = outer;
+  }
+}
+
+/** Operators and calls whose result is a new value (charged by its size); reads and the accumulators of comprehensions are not. */
+const BUILDS = new Set(['+', '*', 'call', 'rcall']);
+/** Operators that walk through both operands. */
+const COMPARES = new Set(['in', '==', '!=']);
+/** Methods that scan their receiver; `matches` is also replaced by RE2. */
+const SCANS = new Set(['matches', 'contains', 'startsWith', 'endsWith', 'indexOf', 'lastIndexOf']);
+
+/**
+ * Every node cel-js evaluates goes through `evaluator.run`, comprehension steps included; wrapping
+ * it on our environment's own evaluator charges each node to the active meter. The evaluator is
+ * private to the Environment, so a function registered for this reaches it as `this` once.
+ */
+function meterEvaluator(ev: Evaluator): void {
+  const plain = ev.run;
+  ev.run = function metered(this: Evaluator, node: EvalNode, ctx: unknown): unknown {
+    const meter = activeMeter;
+    if (meter === undefined) return plain.call(this, node, ctx);
+    meter.spend(1);
+    if (COMPARES.has(node.op) && node.left && node.right && node.handle) {
+      const left = this.run(node.left, ctx);
+      const right = this.run(node.right, ctx);
+      meter.spend(sizeOf(left) + sizeOf(right));
+      return node.handle(left, right, node, this);
+    }
+    if (node.op === 'rcall' && node.receiverWithArgs && node.handle && Array.isArray(node.args) && SCANS.has(node.args[0] as string)) {
+      const values = node.receiverWithArgs.map((arg) => this.run(arg, ctx));
+      const [receiver, pattern] = values;
+      if (node.args[0] === 'matches' && typeof receiver === 'string' && typeof pattern === 'string') return matchesRegex(meter, receiver, pattern);
+      meter.spend(sizeOf(receiver) + sizeOf(pattern));
+      return node.handle(values, this, node);
+    }
+    const value = plain.call(this, node, ctx);
+    if (BUILDS.has(node.op)) meter.built(value);
+    return value;
+  };
+}
+
+const METER_PROBE = 'weft_meter_probe';
+
 function buildEnvironment(): Environment {
-  let env = new Environment({ unlistedVariablesAreDyn: false, homogeneousAggregateLiterals: false });
+  let env = new Environment({
+    unlistedVariablesAreDyn: false,
+    homogeneousAggregateLiterals: false,
+    limits: { maxAstNodes: EXPRESSION_LIMITS.maxAstNodes, maxDepth: EXPRESSION_LIMITS.maxAstDepth },
+  });
   for (const name of SCOPE_VARIABLES) env = env.registerVariable(name, 'map');
   for (const op of MIXED_OPS) {
     env = env
@@ -40,6 +110,16 @@ function buildEnvironment(): Environment {
       .registerOperator(`int ${op} double`, (a: bigint, b: number) => arith(op, Number(a), b));
   }
   // Comparisons across int and double already work (CEL's heterogeneous comparison).
+  let evaluator: Evaluator | undefined;
+  env = env.registerFunction(`${METER_PROBE}(): bool`, function probe(this: Evaluator) {
+    // The only way to reach the Environment's private evaluator (see meterEvaluator).
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    evaluator ??= this;
+    return true;
+  });
+  env.evaluate(`${METER_PROBE}()`, {});
+  if (evaluator === undefined || typeof evaluator.run !== 'function') throw new Error('cel-js evaluator not reachable: the expression budget cannot be enforced');
+  meterEvaluator(evaluator);
   return env;
 }
 

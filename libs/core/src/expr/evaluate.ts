@@ -1,5 +1,6 @@
 import { WeftError, type WeftErrorOptions } from '@weft/contracts';
-import { celEnvironment, type ExprScope, fromCel, toCel } from './cel';
+import { ExpressionBudgetError, Meter } from './budget';
+import { celEnvironment, type ExprScope, fromCel, toCel, withMeter } from './cel';
 import { hasTemplate, parseTemplate, unwrapExpression, wholeExpression } from './template';
 
 export class ExpressionError extends WeftError<'EXPRESSION_ERROR'> {
@@ -20,7 +21,10 @@ function compile(source: string): Compiled {
   let fn = cache.get(source);
   if (!fn) {
     try {
-      fn = celEnvironment().parse(source) as unknown as Compiled;
+      celEnvironment().parse(source);
+      // cel-js evaluates the root node directly and every other node through the metered
+      // evaluator: wrapping the expression in dyn() puts the user's root under the meter too.
+      fn = celEnvironment().parse(`dyn(\n${source}\n)`) as unknown as Compiled;
     } catch (cause) {
       throw new ExpressionError(source, `cannot parse "${source}": ${messageOf(cause)}`, { cause });
     }
@@ -42,16 +46,27 @@ export function celContext(scope: ExprScope): Record<string, unknown> {
 /** Evaluates one CEL expression (no `${{ }}`); returns a JSON value. */
 export function evaluateExpression(source: string, scope: ExprScope | Record<string, unknown>): unknown {
   const context = 'inputs' in scope && 'steps' in scope && 'run' in scope ? celContext(scope as ExprScope) : scope;
-  return evaluateIn(source, context);
+  return evaluateIn(source, context, new Meter());
 }
 
-function evaluateIn(source: string, context: Record<string, unknown>): unknown {
+/** `meter` is shared by every expression of one rendering: the budget bounds the whole `with`, not each string. */
+function evaluateIn(source: string, context: Record<string, unknown>, meter: Meter): unknown {
   const fn = compile(source);
+  let value: unknown;
   try {
-    return fromCel(fn(context));
+    value = withMeter(meter, () => fn(context));
   } catch (cause) {
+    if (meter.over !== undefined) throw budgetError(source, meter.over);
     throw new ExpressionError(source, `"${source}": ${messageOf(cause)}`, { cause });
   }
+  // cel-js's `||`, `&&`, `all` and `exists` may swallow the meter's error: an overspent evaluation fails whatever it returned.
+  if (meter.over !== undefined) throw budgetError(source, meter.over);
+  return fromCel(value);
+}
+
+function budgetError(source: string, reason: string): ExpressionBudgetError {
+  const shown = source.length > 80 ? `${source.slice(0, 77)}...` : source;
+  return new ExpressionBudgetError(source, `"${shown}" exceeded the expression budget: ${reason} (limits in docs/spec.md, "Expression limits")`);
 }
 
 /** An `if` condition: bare CEL or `${{ }}`; must yield a bool. */
@@ -70,22 +85,22 @@ export function evaluateCondition(condition: string, scope: ExprScope): boolean 
  */
 export function renderValue(value: unknown, scope: ExprScope): unknown {
   const context = celContext(scope);
-  return renderIn(value, context);
+  return renderIn(value, context, new Meter());
 }
 
-function renderIn(value: unknown, context: Record<string, unknown>): unknown {
+function renderIn(value: unknown, context: Record<string, unknown>, meter: Meter): unknown {
   if (typeof value === 'string') {
     if (!hasTemplate(value)) return value;
     const whole = wholeExpression(value);
-    if (whole !== undefined) return evaluateIn(whole, context);
+    if (whole !== undefined) return evaluateIn(whole, context, meter);
     return parseTemplate(value)
-      .map((part) => (part.kind === 'text' ? part.text : stringify(evaluateIn(part.source, context))))
+      .map((part) => (part.kind === 'text' ? part.text : stringify(evaluateIn(part.source, context, meter))))
       .join('');
   }
-  if (Array.isArray(value)) return value.map((v) => renderIn(v, context));
+  if (Array.isArray(value)) return value.map((v) => renderIn(v, context, meter));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = renderIn(v, context);
+    for (const [k, v] of Object.entries(value)) out[k] = renderIn(v, context, meter);
     return out;
   }
   return value;

@@ -2,3 +2,4 @@ export * from './template';
 export { celEnvironment, fromCel, toCel, SCOPE_VARIABLES, type ExprScope } from './cel';
 export * from './evaluate';
 export * from './check.util';
+export { EXPRESSION_LIMITS, EXPRESSION_BUDGET_CODE, ExpressionBudgetError, InvalidRegexError } from './budget';
