@@ -1,4 +1,4 @@
-export * from './spec';
+export * from './workflow-spec';
 export * from './expr';
 export * from './dag';
 export * from './engine';

@@ -1,7 +1,7 @@
 import { WeftError, type WeftErrorOptions } from '@weft/contracts';
 import { DagError, topologicalOrder } from '../dag';
-import { DurationError, parseDuration as parseSpecDuration } from '../spec';
-import { type RetryPolicy, SPEC_DEFAULTS, type StepSpec, type WorkflowSpec } from '../spec/spec.schema';
+import { DurationError, parseDuration as parseSpecDuration } from '../workflow-spec';
+import { type RetryPolicy, SPEC_DEFAULTS, type StepSpec, type WorkflowSpec } from '../workflow-spec/spec.schema';
 import type { PlannedStep, ResolvedRetry } from './types';
 
 // The spec module documents the defaults (SPEC_DEFAULTS); the engine applies them.

@@ -1,4 +1,4 @@
-import type { StepSpec } from '../spec/spec.schema';
+import type { StepSpec } from '../workflow-spec/spec.schema';
 import { createRun, decide } from './run.machine';
 import { RerunError, rerunPlan } from './rerun.util';
 import { dispatchedIds, emitted, emittedTypes, RunDriver, workflow } from './run-machine.testing';

@@ -1,6 +1,6 @@
 import { WeftError } from '@weft/contracts';
 import { downstreamOf } from '../dag';
-import type { WorkflowSpec } from '../spec/spec.schema';
+import type { WorkflowSpec } from '../workflow-spec/spec.schema';
 import { planRun } from './plan.util';
 import type { RunState } from './types';
 

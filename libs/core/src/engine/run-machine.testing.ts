@@ -1,4 +1,4 @@
-import type { StepSpec, WorkflowSpec } from '../spec/spec.schema';
+import type { StepSpec, WorkflowSpec } from '../workflow-spec/spec.schema';
 import type { Command, EngineEvent, LifecycleEventDraft } from './events';
 import { createRun, decide } from './run.machine';
 import type { RunState, StepError } from './types';

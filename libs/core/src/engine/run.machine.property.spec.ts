@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { StepSpec, WorkflowSpec } from '../spec/spec.schema';
+import type { StepSpec, WorkflowSpec } from '../workflow-spec/spec.schema';
 import type { Command, EngineEvent, TimerKind } from './events';
 import { createRun, decide, MAX_LOST_LEASES } from './run.machine';
 import { deepFreeze, emitted, workflow } from './run-machine.testing';

@@ -1,4 +1,4 @@
-import type { StepSpec } from '../spec/spec.schema';
+import type { StepSpec } from '../workflow-spec/spec.schema';
 import type { Command } from './events';
 import { createRun, decide, LEASE_MS, MAX_LOST_LEASES } from './run.machine';
 import { retryDelay } from './retry-delay.util';

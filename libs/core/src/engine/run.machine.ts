@@ -9,7 +9,7 @@ import {
   unwrapExpression,
 } from '../expr';
 import { DEFAULT_NAMESPACE } from '@weft/contracts';
-import type { WorkflowSpec } from '../spec/spec.schema';
+import type { WorkflowSpec } from '../workflow-spec/spec.schema';
 import type { Command, Decision, EngineEvent, LifecycleEventDraft, TimerKind } from './events';
 import { PlanError, planRun, runTimeoutMs } from './plan.util';
 import { retryDelay } from './retry-delay.util';

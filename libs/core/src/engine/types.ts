@@ -1,5 +1,5 @@
 import type { RunStatus, StepError, StepStatus } from '@weft/contracts';
-import type { WorkflowSpec } from '../spec/spec.schema';
+import type { WorkflowSpec } from '../workflow-spec/spec.schema';
 
 export type { RunStatus, StepError, StepStatus };
 export { RUN_STATUSES, STEP_STATUSES, TERMINAL_RUN_STATUSES, TERMINAL_STEP_STATUSES } from '@weft/contracts';

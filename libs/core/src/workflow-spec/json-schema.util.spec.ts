@@ -4,7 +4,7 @@ import { workflowJsonSchema, WORKFLOW_SCHEMA_ID } from './json-schema.util';
 
 const COMMITTED = join(__dirname, '../../../../docs/schema/workflow-v1.schema.json');
 const REGENERATE =
-  "node -r @swc-node/register -e \"require('fs').writeFileSync('docs/schema/workflow-v1.schema.json', JSON.stringify(require('./libs/core/src/spec').workflowJsonSchema(), null, 2) + '\\n')\"";
+  "node -r @swc-node/register -e \"require('fs').writeFileSync('docs/schema/workflow-v1.schema.json', JSON.stringify(require('./libs/core/src/workflow-spec').workflowJsonSchema(), null, 2) + '\\n')\"";
 
 describe('workflowJsonSchema', () => {
   it('is draft 2020-12 with the published $id, a title and the field descriptions', () => {
