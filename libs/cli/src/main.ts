@@ -18,7 +18,16 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
  * endpoint or OTEL_TRACES_EXPORTER is set.
  */
 const startTracingFirst = (serviceName: string): Promise<import('@weft/telemetry').Tracing> =>
-  lazy<typeof import('@weft/telemetry')>('@weft/telemetry').startTracing({ serviceName, env: process.env });
+  lazy<typeof import('@weft/telemetry')>('@weft/telemetry').startTracing({ serviceName, env: tracingConfig() });
+
+/** The OTEL_* variables through @weft/config; a bad config leaves tracing off and the command reports it. */
+function tracingConfig(): import('@weft/config').WeftConfig | Record<string, never> {
+  try {
+    return lazy<typeof import('@weft/config')>('@weft/config').loadConfig(process.env);
+  } catch {
+    return {};
+  }
+}
 
 /** Builds the `weft` program; each action stores its exit code in `result`. */
 export function buildProgram(io: Io, result: { code: number }): Command {

@@ -1,4 +1,4 @@
-import { ConfigError, durationVariable, loadConfig } from './config';
+import { ConfigError, loadConfig } from './config';
 
 describe('loadConfig', () => {
   it('applies defaults for embedded mode', () => {
@@ -40,17 +40,33 @@ describe('loadConfig', () => {
   });
 });
 
-describe('durationVariable', () => {
-  it('reads a duration, falls back when unset or blank, and takes 0 as off', () => {
-    expect(durationVariable({ WEFT_X: '12h' }, 'WEFT_X', '30d', '30d or 12h')).toBe(12 * 3_600_000);
-    expect(durationVariable({}, 'WEFT_X', '30d', '30d or 12h')).toBe(30 * 86_400_000);
-    expect(durationVariable({ WEFT_X: '  ' }, 'WEFT_X', '90m', '30d or 12h')).toBe(90 * 60_000);
-    expect(durationVariable({ WEFT_X: '0' }, 'WEFT_X', '30d', '30d or 12h')).toBe(0);
+describe('retention variables', () => {
+  it('read a duration in ms, take the default when unset or blank, and 0 as off', () => {
+    expect(loadConfig({ WEFT_JOURNAL_RETENTION: '12h' }).WEFT_JOURNAL_RETENTION).toBe(12 * 3_600_000);
+    expect(loadConfig({}).WEFT_JOURNAL_RETENTION).toBe(30 * 86_400_000);
+    expect(loadConfig({ WEFT_JOURNAL_RETENTION: '' }).WEFT_JOURNAL_RETENTION).toBe(30 * 86_400_000);
+    expect(loadConfig({ WEFT_ANALYTICS_RETENTION: ' 90m ' }).WEFT_ANALYTICS_RETENTION).toBe(90 * 60_000);
+    expect(loadConfig({}).WEFT_ANALYTICS_RETENTION).toBe(90 * 86_400_000);
+    expect(loadConfig({ WEFT_JOURNAL_RETENTION: '0' }).WEFT_JOURNAL_RETENTION).toBe(0);
+    expect(loadConfig({}).WEFT_JOURNAL_PRUNE_INTERVAL).toBe(10 * 60_000);
+    expect(loadConfig({}).WEFT_ANALYTICS_PRUNE_INTERVAL).toBe(10 * 60_000);
   });
 
-  it('names the variable and the examples when the value is not a duration', () => {
-    expect(() => durationVariable({ WEFT_X: 'forever' }, 'WEFT_X', '30d', '30d or 12h')).toThrow(
-      expect.objectContaining({ problems: [{ variable: 'WEFT_X', message: 'expected a duration such as 30d or 12h, or 0 (got "forever")' }] }),
+  it('name the variable and the examples when the value is not a duration', () => {
+    expect(() => loadConfig({ WEFT_JOURNAL_RETENTION: 'forever' })).toThrow(
+      expect.objectContaining({ problems: [{ variable: 'WEFT_JOURNAL_RETENTION', message: 'expected a duration such as 30d, 12h or 90m, or 0 (got "forever")' }] }),
     );
+    expect(() => loadConfig({ WEFT_ANALYTICS_RETENTION: 'forever' })).toThrow(
+      expect.objectContaining({ problems: [{ variable: 'WEFT_ANALYTICS_RETENTION', message: 'expected a duration such as 90d or 12h, or 0 (got "forever")' }] }),
+    );
+  });
+
+  it('refuse a prune interval under 1s, 0 included', () => {
+    for (const variable of ['WEFT_JOURNAL_PRUNE_INTERVAL', 'WEFT_ANALYTICS_PRUNE_INTERVAL']) {
+      for (const bad of ['0', '500ms']) {
+        expect(() => loadConfig({ [variable]: bad })).toThrow(expect.objectContaining({ problems: [{ variable, message: `must be at least 1s (got "${bad}")` }] }));
+      }
+      expect(loadConfig({ [variable]: '1s' })[variable as 'WEFT_JOURNAL_PRUNE_INTERVAL']).toBe(1_000);
+    }
   });
 });

@@ -1,12 +1,40 @@
 import { z } from 'zod';
+import { WeftError } from '@weft/contracts';
 import { parseDuration } from '@weft/core';
 
 /**
  * Every environment variable Weft reads, validated at boot. A bad value stops the
  * process with a message that names the variable; nothing else reads process.env.
+ * docs/operations.md lists each one (config.docs.spec.ts keeps that table and this schema in step).
  */
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+/** A PostgreSQL URL with a host: `new URL` must read it, so the driver will too. */
+const postgresUrl = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}, 'expected postgres://user@host:port/db');
+
+/** `30d`, `12h`, `90m`, `1h30m` as milliseconds; `0` is 0 (off). */
+const duration = (examples: string) =>
+  z
+    .string()
+    .trim()
+    .transform((text, ctx) => {
+      if (text === '0') return 0;
+      try {
+        return parseDuration(text);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `expected a duration such as ${examples}, or 0` });
+        return z.NEVER;
+      }
+    });
+const interval = (examples: string) => duration(examples).refine((ms) => ms >= 1_000, 'must be at least 1s');
 
 export const EnvSchema = z.object({
   /** NATS servers, comma-separated. Absent: the in-memory bus (embedded mode). */
@@ -19,14 +47,21 @@ export const EnvSchema = z.object({
    * streams get 1 and existing ones keep their count. Give every process the same value. @default unset (new streams: 1)
    */
   WEFT_NATS_REPLICAS: integer(1, 5).optional(),
+  /** Lifetime of one JetStream pull request; a dead pull is noticed after half of it (ms). @default 30000 */
+  WEFT_NATS_PULL_EXPIRES_MS: integer(1_000, 300_000).optional(),
   /** PostgreSQL connection string. Absent: PGlite in WEFT_DATA_DIR. */
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected postgres://user@host:port/db').optional(),
-  /** PostgreSQL schema for Weft's tables. @default public */
-  WEFT_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).optional(),
-  /** PGlite data directory for embedded mode. @default .weft/data */
-  WEFT_DATA_DIR: z.string().min(1).default('.weft/data'),
+  DATABASE_URL: postgresUrl.optional(),
+  /** PostgreSQL schema for Weft's tables (spliced into SQL, hence the narrow pattern). @default public */
+  WEFT_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'expected a lower-case identifier such as weft').max(63).optional(),
+  /** PGlite data directory for embedded mode; `memory://` keeps it in memory. @default .weft/data */
+  WEFT_DATA_DIR: z
+    .string()
+    .min(1)
+    .refine((dir) => dir.trim() === dir, 'expected a directory path or memory:// without surrounding spaces')
+    .default('.weft/data'),
   /** HTTP port (health, metrics, API). @default 8080 */
   PORT: integer(0, 65535).default(8080),
+  /** HTTP address to bind. `weft dev` on a loopback address serves the API without keys. @default 127.0.0.1 */
   HOST: z.string().default('127.0.0.1'),
   /** Executor: task queues served, comma-separated. @default default */
   WEFT_QUEUES: z.string().regex(/^[a-z0-9*][a-z0-9_*-]*(,[a-z0-9*][a-z0-9_*-]*)*$/).default('default'),
@@ -36,6 +71,8 @@ export const EnvSchema = z.object({
   WEFT_ACTIONS: z.string().optional(),
   /** Executor: how long SIGTERM waits for in-flight steps before handing them back (ms). @default 25000 */
   WEFT_SHUTDOWN_GRACE_MS: integer(0, 3_600_000).default(25_000),
+  /** Executor: interval of progress heartbeats of a running step (ms). @default 10000 */
+  WEFT_HEARTBEAT_MS: integer(50, 3_600_000).optional(),
   /** Scheduler: longest pause between timer and lease scans (ms). @default 250 */
   WEFT_POLL_INTERVAL_MS: integer(10, 60_000).default(250),
   /**
@@ -45,39 +82,59 @@ export const EnvSchema = z.object({
   WEFT_LEASE_MS: integer(100, 86_400_000).optional(),
   /** Scheduler: how long the outbox relay owns the rows it took before another relay may send them (ms). @default 15000 */
   WEFT_OUTBOX_CLAIM_MS: integer(100, 3_600_000).optional(),
-  /** Executor: interval of progress heartbeats of a running step (ms). @default 10000 */
-  WEFT_HEARTBEAT_MS: integer(50, 3_600_000).optional(),
-  /** Lifetime of one JetStream pull request; a dead pull is noticed after half of it (ms). @default 30000 */
-  WEFT_NATS_PULL_EXPIRES_MS: integer(1_000, 300_000).optional(),
   /**
    * TEST ONLY: the scheduler's outbox relay exits the process (code 86) right after claiming
    * committed rows and before publishing them, to prove the outbox survives that crash.
    */
   WEFT_TEST_CRASH_AFTER_COMMIT: flag.default(false),
+  /** Scheduler API: a directory of workflow files offered at /v1/catalog/templates. @default the SDK's templates */
+  WEFT_TEMPLATES_DIR: z.string().min(1).optional(),
+  /** API: largest JSON request body; bigger ones get 413. @default 1mb */
+  WEFT_API_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 512kb or 1mb').default('1mb'),
+  /** Run migrations at boot (the Kubernetes migration Job sets false on services). @default true */
+  WEFT_MIGRATE: flag.default(true),
+  /** Journal: how long entries and checkpoints are kept, in ms after parsing (`0` keeps them forever). @default 30d */
+  WEFT_JOURNAL_RETENTION: duration('30d, 12h or 90m').prefault('30d'),
+  /** Journal: pause between retention passes, in ms after parsing; at least 1s. @default 10m */
+  WEFT_JOURNAL_PRUNE_INTERVAL: interval('30d, 12h or 90m').prefault('10m'),
+  /** Analytics: how long hourly aggregates are kept, in ms after parsing (`0` keeps them forever). @default 90d */
+  WEFT_ANALYTICS_RETENTION: duration('90d or 12h').prefault('90d'),
+  /** Analytics: pause between retention passes, in ms after parsing; at least 1s. @default 10m */
+  WEFT_ANALYTICS_PRUNE_INTERVAL: interval('90d or 12h').prefault('10m'),
   /** CLI: the deployment API the verbs talk to (`--api`). @default http://127.0.0.1:8080 */
   WEFT_API_URL: z.string().regex(/^https?:\/\/\S+$/, 'expected http(s)://host:port').optional(),
   /** CLI: API key sent as `Authorization: Bearer` (`--api-key`). */
   WEFT_API_KEY: z.string().min(1).optional(),
-  /** API: largest JSON request body; bigger ones get 413. @default 1mb */
-  /** Scheduler API: a directory of workflow files offered at /v1/catalog/templates. @default the SDK's templates */
-  WEFT_TEMPLATES_DIR: z.string().min(1).optional(),
-  WEFT_API_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 512kb or 1mb').default('1mb'),
-  /** Run migrations at boot (the Kubernetes migration Job sets false on services). @default true */
-  WEFT_MIGRATE: flag.default(true),
+  /** Log lines at this level and above. @default info */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // OpenTelemetry: Weft reads these to decide whether tracing starts; the SDK reads the rest of OTEL_* itself.
+  /** `true` turns tracing off whatever else is set. */
+  OTEL_SDK_DISABLED: z.string().optional(),
+  /** `otlp` (default when an endpoint is set), `console`, `zipkin` or `none`. */
+  OTEL_TRACES_EXPORTER: z.string().optional(),
+  /** Where spans go (an OTLP collector); set, tracing starts. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().optional(),
+  /** As OTEL_EXPORTER_OTLP_ENDPOINT, for traces only. */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().optional(),
+  /** `service.name` of the spans. @default weft-<service> */
+  OTEL_SERVICE_NAME: z.string().optional(),
 });
 
 export type WeftConfig = z.infer<typeof EnvSchema>;
+export type WeftVariable = keyof typeof EnvSchema.shape;
 
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID';
-  constructor(readonly problems: { variable: string; message: string }[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`);
-    this.name = 'ConfigError';
+export interface ConfigProblem {
+  variable: string;
+  message: string;
+}
+
+export class ConfigError extends WeftError<'CONFIG_INVALID'> {
+  constructor(readonly problems: ConfigProblem[]) {
+    super('CONFIG_INVALID', `invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`);
   }
 }
 
-/** Parses the environment; throws ConfigError naming every bad variable. */
+/** Parses the environment; throws ConfigError naming every bad variable. Blank values count as unset. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): WeftConfig {
   const relevant = Object.fromEntries(Object.keys(EnvSchema.shape).flatMap((k) => (env[k] === undefined || env[k] === '' ? [] : [[k, env[k]]])));
   const result = EnvSchema.safeParse(relevant);
@@ -92,20 +149,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WeftConfig {
   return result.data;
 }
 
+/** Throws ConfigError naming `variable` unless the config has it (a process that cannot run without it). */
+export function requireVariable<K extends WeftVariable>(config: WeftConfig, variable: K, why: string): NonNullable<WeftConfig[K]> {
+  const value = config[variable];
+  if (value === undefined || value === null) throw new ConfigError([{ variable, message: why }]);
+  return value as NonNullable<WeftConfig[K]>;
+}
+
 export const queuesOf = (config: WeftConfig): string[] => config.WEFT_QUEUES.split(',');
 export const listOf = (value: string | undefined): string[] => (value ? value.split(',').map((s) => s.trim()).filter(Boolean) : []);
-
-/**
- * A service's duration variable (`30d`, `12h`, `90m`; `0` means off): `fallback` when unset
- * or blank. Throws ConfigError naming the variable, with `examples` in the message.
- */
-export function durationVariable(env: NodeJS.ProcessEnv, variable: string, fallback: string, examples: string): number {
-  const raw = env[variable];
-  const text = raw === undefined || raw.trim() === '' ? fallback : raw.trim();
-  if (text === '0') return 0;
-  try {
-    return parseDuration(text);
-  } catch {
-    throw new ConfigError([{ variable, message: `expected a duration such as ${examples}, or 0 (got ${JSON.stringify(raw)})` }]);
-  }
-}

@@ -1,7 +1,6 @@
 import { type DataSource } from 'typeorm';
 import { createDataSource } from './data-source';
 import { NOTES, NoteEntity } from './data-source.fixtures';
-import { databaseConfigFromEnv } from './database-config';
 import { pendingMigrations, runMigrations } from './migrations';
 import { POSTGRES_TEST_URL, describeWhenReachable, dropSchema, postgresReachable, randomSchemaName } from './testing/postgres-test.util';
 import { withTransaction } from './transaction.util';
@@ -12,7 +11,7 @@ describeWhenReachable(`createDataSource on PostgreSQL (${POSTGRES_TEST_URL})`, [
   const opened: DataSource[] = [];
 
   async function open(schema: string): Promise<DataSource> {
-    const ds = await createDataSource(databaseConfigFromEnv({ DATABASE_URL: POSTGRES_TEST_URL, WEFT_DB_SCHEMA: schema }), NOTES);
+    const ds = await createDataSource({ kind: 'postgres', url: POSTGRES_TEST_URL, schema }, NOTES);
     opened.push(ds);
     return ds;
   }

@@ -1,4 +1,4 @@
-export { type DatabaseConfig, DEFAULT_DATA_DIR, IN_MEMORY_DATA_DIR, assertSchemaName, databaseConfigFromEnv } from './database-config';
+export { type DatabaseConfig, DEFAULT_DATA_DIR, IN_MEMORY_DATA_DIR, assertSchemaName } from './database-config';
 export { type DataSourceParts, createDataSource } from './data-source';
 export { type DbErrorCode, DatabaseConfigError, DbError } from './db.errors';
 export { InFlight, databaseNow } from './in-flight.util';

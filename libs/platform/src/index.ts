@@ -8,3 +8,7 @@ export * from './retention.util';
 export * from './service.bootstrap';
 export * from './shutdown.module';
 export * from './auth';
+export * from './connect-bus';
+export * from './service.runtime';
+export * from './projection.module';
+export * from './projection.service';

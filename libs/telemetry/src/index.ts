@@ -3,3 +3,4 @@ export * from './trace-context.util';
 export * from './messaging.tracing';
 export * from './metrics';
 export * from './in-memory.tracing';
+export * from './service-main';

@@ -21,5 +21,5 @@ export { ANALYTICS_ENTITIES, ANALYTICS_MIGRATIONS, ANALYTICS_MIGRATIONS_TABLE } 
 export { type OpenAnalyticsStoreOptions, SqlAnalyticsStore, openAnalyticsStore } from './persistence/sql-analytics.store';
 export { type AnalyticsConsumerOptions, AnalyticsEventsHandler, type AnalyticsLogger, isTerminal } from './transport/analytics-events.handler';
 export { DEFAULT_SINCE, parseInsightQuery } from './transport/query-params.util';
-export { DEFAULT_ANALYTICS_RETENTION, analyticsRetentionFromEnv } from './analytics.config';
+export { analyticsRetentionOf } from './analytics.config';
 export { AnalyticsModule, type AnalyticsModuleOptions } from './analytics.module';

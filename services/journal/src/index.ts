@@ -13,5 +13,5 @@ export { type OpenJournalStoreOptions, SqlJournalStore, type SqlJournalStoreOpti
 export { DEFAULT_BATCH_LINGER_MS, DEFAULT_BATCH_MAX_ITEMS, type WriteBatcherOptions } from './persistence/write-batcher';
 export { type JournalConsumerOptions, JournalEventsHandler, type JournalLogger, isTerminal } from './transport/journal-events.handler';
 export { type ProblemDetails, toProblem } from './transport/problem-details.filter';
-export { DEFAULT_JOURNAL_RETENTION, journalRetentionFromEnv } from './journal.config';
+export { journalRetentionOf } from './journal.config';
 export { JournalModule, type JournalModuleOptions } from './journal.module';

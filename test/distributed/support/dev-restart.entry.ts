@@ -11,7 +11,7 @@ const RUN_ID = 'dev-restart';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
-  const composition = await composeDev(config, process.env, []);
+  const composition = await composeDev(config, []);
   const service = await bootService(composition.module, { name: 'dev', port: config.PORT, host: config.HOST });
   process.stdout.write(`dev up on ${composition.description}\n`);
   const scheduler = service.app.get(Scheduler);

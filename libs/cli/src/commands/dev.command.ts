@@ -26,7 +26,7 @@ export async function devCommand(options: DevOptions, io: Io, env: NodeJS.Proces
   for (const path of [...listOf(config.WEFT_ACTIONS), ...options.actions]) actions.push(...(await loadActionsModule(path)));
   // Readable lines in a terminal, JSON when piped to a file or a log shipper.
   const logger = createLogger({ level: config.LOG_LEVEL, service: 'dev', pretty: process.stdout.isTTY === true });
-  const composition = await composeDev(config, env, actions, logger);
+  const composition = await composeDev(config, actions, logger);
   const service = await bootService(composition.module, {
     name: 'dev',
     port: config.PORT,

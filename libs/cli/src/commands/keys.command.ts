@@ -1,6 +1,5 @@
 import { DEFAULT_NAMESPACE, NAMESPACE_PATTERN, openSqlRunStore, SqlApiKeyRepository } from '@weft/scheduler';
-import { ConfigError, loadConfig } from '@weft/config';
-import { databaseConfigFromEnv } from '@weft/db';
+import { ConfigError, databaseConfigOf, loadConfig } from '@weft/config';
 import { type ApiFlags, apiClient, CliUsageError, withApi } from '../api-client/api-connection';
 import { table } from '../api-client/table.util';
 import { EXIT } from '../exit-codes';
@@ -41,7 +40,7 @@ export async function keysCreate(flags: KeysCreateFlags, io: Io, env: NodeJS.Pro
       return EXIT.ok;
     });
   }
-  const { store, dataSource } = await openSqlRunStore(databaseConfigFromEnv(env), { migrate: config.WEFT_MIGRATE });
+  const { store, dataSource } = await openSqlRunStore(databaseConfigOf(config), { migrate: config.WEFT_MIGRATE });
   try {
     const { key, record } = await new SqlApiKeyRepository(dataSource).create(namespace, flags.name ?? null);
     print(io, flags, { key, keyId: record.id, namespace: record.namespace });

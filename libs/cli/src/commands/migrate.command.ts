@@ -1,5 +1,4 @@
-import { ConfigError } from '@weft/config';
-import { databaseConfigFromEnv } from '@weft/db';
+import { ConfigError, databaseConfigOf, loadConfig } from '@weft/config';
 import { openAnalyticsStore } from '@weft/analytics';
 import { openJournalStore } from '@weft/journal';
 import { openSqlRunStore } from '@weft/scheduler';
@@ -10,9 +9,9 @@ import type { Io } from '../io';
 export async function migrateCommand(io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let dbConfig;
   try {
-    dbConfig = databaseConfigFromEnv(env);
+    dbConfig = databaseConfigOf(loadConfig(env));
   } catch (error) {
-    if (error instanceof ConfigError || (error instanceof Error && 'code' in error)) {
+    if (error instanceof ConfigError) {
       io.err(error.message);
       return EXIT.invalid;
     }

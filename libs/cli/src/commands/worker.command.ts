@@ -1,5 +1,5 @@
-import { JetStreamBus } from '@weft/bus';
 import { ConfigError, listOf, loadConfig } from '@weft/config';
+import { connectBus, createLogger } from '@weft/platform';
 import { type ActionDefinition, builtinActions, createWorker, loadActionsModule } from '@weft/worker';
 import { EXIT } from '../exit-codes';
 import type { Io } from '../io';
@@ -29,7 +29,9 @@ export async function workerCommand(options: WorkerOptions, io: Io, env: NodeJS.
   }
   const actions: ActionDefinition[] = [...builtinActions()];
   for (const path of [...listOf(config.WEFT_ACTIONS), ...options.actions]) actions.push(...(await loadActionsModule(path)));
-  const bus = await JetStreamBus.connect({ servers: config.NATS_URL.split(','), name: 'weft-worker', prefix: config.WEFT_NATS_PREFIX });
+  // The bus's own failures as log lines; handlers keep the worker's console logger.
+  const logger = createLogger({ level: config.LOG_LEVEL, service: 'worker' });
+  const bus = await connectBus(config, 'weft-worker', logger);
   const queues = config.WEFT_QUEUES.split(',');
   const worker = createWorker({
     bus,

@@ -49,7 +49,7 @@ describe('weft dev: the mounted routes and the OpenAPI document', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'weft-dev-routes-'));
     const env = { WEFT_DATA_DIR: dir, HOST: '127.0.0.1', PORT: '0' };
-    const composition = await composeDev(loadConfig(env), env, []);
+    const composition = await composeDev(loadConfig(env), []);
     service = await bootService(composition.module, { name: 'dev', port: 0, host: '127.0.0.1', handleSignals: false });
   }, 120_000);
 

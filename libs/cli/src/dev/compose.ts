@@ -1,11 +1,10 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { AnalyticsModule, analyticsRetentionFromEnv, openAnalyticsStore } from '@weft/analytics';
-import { type Bus, InMemoryBus, JetStreamBus } from '@weft/bus';
-import { type WeftConfig, queuesOf } from '@weft/config';
-import { type DatabaseConfig, databaseConfigFromEnv } from '@weft/db';
+import { AnalyticsModule, analyticsRetentionOf, openAnalyticsStore } from '@weft/analytics';
+import { type Bus, InMemoryBus } from '@weft/bus';
+import { type DatabaseConfig, databaseConfigOf, type WeftConfig, queuesOf } from '@weft/config';
 import { ExecutorModule } from '@weft/executor';
-import { JournalModule, journalRetentionFromEnv, openJournalStore } from '@weft/journal';
-import { HealthModule, ShutdownModule, type WeftLogger } from '@weft/platform';
+import { JournalModule, journalRetentionOf, openJournalStore } from '@weft/journal';
+import { connectBus, createLogger, HealthModule, ShutdownModule, type WeftLogger } from '@weft/platform';
 import { ApiModule, openSqlRunStore, type RunStore, SchedulerModule, storedWorkflowCatalog } from '@weft/scheduler';
 import { templates } from '@weft/sdk';
 import { type ActionDefinition, builtinActions } from '@weft/worker';
@@ -28,18 +27,17 @@ export const isLoopback = (host: string): boolean => host === 'localhost' || hos
  * DATABASE_URL are set, otherwise on the in-memory bus and PGlite in WEFT_DATA_DIR,
  * so a run waiting in a long sleep is still there after a restart.
  */
-export async function composeDev(config: WeftConfig, env: NodeJS.ProcessEnv, actions: ActionDefinition[], logger?: WeftLogger): Promise<Composition> {
-  const bus: Bus = config.NATS_URL
-    ? await JetStreamBus.connect({ servers: config.NATS_URL.split(','), name: 'weft-dev', prefix: config.WEFT_NATS_PREFIX, replicas: config.WEFT_NATS_REPLICAS })
-    : new InMemoryBus();
-  const dbConfig: DatabaseConfig = databaseConfigFromEnv(env);
+export async function composeDev(config: WeftConfig, actions: ActionDefinition[], logger?: WeftLogger): Promise<Composition> {
+  // Bus failures nobody awaits go to the log; without one (specs), to a logger at LOG_LEVEL.
+  const bus: Bus = config.NATS_URL ? await connectBus(config, 'weft-dev', logger ?? createLogger({ level: config.LOG_LEVEL, service: 'dev' })) : new InMemoryBus();
+  const dbConfig: DatabaseConfig = databaseConfigOf(config);
   const { store, dataSource } = await openSqlRunStore(dbConfig, { migrate: config.WEFT_MIGRATE });
   // The journal and analytics keep their tables next to the scheduler's (same PGlite directory or database).
   const journal = await openJournalStore(dbConfig, { migrate: config.WEFT_MIGRATE });
   const analytics = await openAnalyticsStore(dbConfig, { migrate: config.WEFT_MIGRATE });
-  const journalRetention = journalRetentionFromEnv(env);
+  const journalRetention = journalRetentionOf(config);
   const journalModule = JournalModule.forRoot({ bus, store: journal.store, ...(journalRetention && { retention: journalRetention }) });
-  const analyticsModule = AnalyticsModule.forRoot({ bus, store: analytics.store, retention: analyticsRetentionFromEnv(env) });
+  const analyticsModule = AnalyticsModule.forRoot({ bus, store: analytics.store, retention: analyticsRetentionOf(config) });
   const embeddedBus = !config.NATS_URL;
   const anonymous = isLoopback(config.HOST);
   const scheduler = SchedulerModule.forRoot({

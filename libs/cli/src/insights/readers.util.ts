@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { type InsightSummary, AnalyticsError, InsightsQueries, openAnalyticsStore, parseInsightQuery } from '@weft/analytics';
-import { loadConfig } from '@weft/config';
-import { type DatabaseConfig, DbError, databaseConfigFromEnv } from '@weft/db';
+import { databaseConfigOf, loadConfig } from '@weft/config';
+import { type DatabaseConfig, DbError } from '@weft/db';
 import { JournalError, JournalQueries, openJournalStore, type RunHistory } from '@weft/journal';
 import type { Io } from '../io';
 import { apiBase, type FetchLike, getJson } from './api-client.util';
@@ -141,7 +141,7 @@ async function runningDevServer(env: NodeJS.ProcessEnv, fetchImpl: FetchLike): P
 function embeddedDatabase(env: NodeJS.ProcessEnv): DatabaseConfig {
   let config: DatabaseConfig;
   try {
-    config = databaseConfigFromEnv(env);
+    config = databaseConfigOf(loadConfig(env));
   } catch (error) {
     throw new InsightsCliError('INVALID', error instanceof Error ? error.message : String(error));
   }
