@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { ActionError } from '../action.errors';
 import { testContext } from '../__fixtures__/action-context.fixture';
-import { httpRequestAction, type HttpRequestOutput } from './http-request.action';
+import { createHttpRequestAction, httpRequestAction, type HttpRequestOutput } from './http-request.action';
 
 /** A real local server: the action is tested where users meet it, over a socket. */
 let server: Server;
@@ -22,6 +22,11 @@ function route(req: IncomingMessage, res: ServerResponse, body: string): void {
   if (path === '/status/404') return send(404, 'application/json', JSON.stringify({ error: 'no such thing' }));
   if (path === '/status/503') return send(503, 'text/plain', 'try later');
   if (path === '/slow') return; // never answers; closeAllConnections ends it
+  if (path === '/redirect/json') return void res.writeHead(302, { location: '/json' }).end();
+  if (path === '/redirect/post') return void res.writeHead(303, { location: '/echo' }).end();
+  if (path === '/redirect/loop') return void res.writeHead(307, { location: '/redirect/loop' }).end();
+  if (path === '/redirect/metadata') return void res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
+  if (path === '/redirect/private') return void res.writeHead(301, { location: 'http://10.0.0.1:5432/' }).end();
   send(500, 'text/plain', 'unknown route');
 }
 
@@ -44,8 +49,10 @@ afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
-const request = (input: Record<string, unknown>, ctx = testContext()): Promise<HttpRequestOutput> =>
-  new Promise((resolve) => resolve(httpRequestAction.handler(input, ctx) as Promise<HttpRequestOutput>));
+// The test server is on loopback, which http.request refuses unless allowed: allow it, as WEFT_HTTP_ALLOW would.
+const allowed = createHttpRequestAction({ allow: ['127.0.0.1/32'] });
+const request = (input: Record<string, unknown>, ctx = testContext(), action = allowed): Promise<HttpRequestOutput> =>
+  new Promise((resolve) => resolve(action.handler(input, ctx) as Promise<HttpRequestOutput>));
 
 describe('http.request', () => {
   it('GETs by default and parses a JSON body', async () => {
@@ -126,5 +133,69 @@ describe('http.request', () => {
     [{ url: 'http://x.test', headers: 'x' }, 'with.headers'],
   ])('rejects invalid input %p as non-retryable INVALID_INPUT', async (input, mention) => {
     await expect(request(input)).rejects.toMatchObject({ code: 'INVALID_INPUT', retryable: false, message: expect.stringContaining(mention) });
+  });
+
+  it('follows redirects itself, turning a 303 after POST into a GET', async () => {
+    await expect(request({ url: `${base}/redirect/json` })).resolves.toMatchObject({ status: 200, body: { hello: 'world' } });
+    await expect(request({ method: 'POST', url: `${base}/redirect/post`, body: { a: 1 } })).resolves.toMatchObject({ status: 201, body: { method: 'GET', body: '' } });
+  });
+
+  it('fails for good after too many redirects', async () => {
+    await expect(request({ url: `${base}/redirect/loop` })).rejects.toMatchObject({ code: 'HTTP_TOO_MANY_REDIRECTS', retryable: false });
+  });
+});
+
+describe('http.request destinations (issue 12)', () => {
+  const denied = (input: Record<string, unknown>, action = httpRequestAction) => expect(request(input, testContext(), action)).rejects;
+
+  it('refuses loopback by default, naming the host, the address and WEFT_HTTP_ALLOW, before sending anything', async () => {
+    const seen = requests.length;
+    await denied({ url: `${base}/json` }).toMatchObject({
+      code: 'HTTP_DESTINATION_DENIED',
+      retryable: false,
+      message: expect.stringMatching(/127\.0\.0\.1.*loopback.*WEFT_HTTP_ALLOW/),
+    });
+    expect(requests.length).toBe(seen);
+  });
+
+  it('checks the address a name resolves to (localhost), not the name', async () => {
+    await denied({ url: `${base.replace('127.0.0.1', 'localhost')}/json` }).toMatchObject({
+      code: 'HTTP_DESTINATION_DENIED',
+      message: expect.stringMatching(/localhost \(resolved to (127\.0\.0\.1|::1)\)/),
+    });
+  });
+
+  it.each([
+    ['http://169.254.169.254/latest/meta-data/', 'link-local'],
+    ['http://10.1.2.3/', 'private'],
+    ['http://192.168.0.10:8080/', 'private'],
+    ['http://100.64.0.1/', 'CGNAT'],
+    ['http://0.0.0.0:5432/', 'this network'],
+    ['http://[::1]:4222/', 'loopback'],
+    ['http://[::ffff:127.0.0.1]:8080/', 'loopback'],
+    ['http://[::ffff:a9fe:a9fe]/', 'link-local'],
+    ['http://[fd00::1]/', 'unique local'],
+    ['http://[fe80::1]/', 'link-local'],
+    ['http://224.0.0.1/', 'multicast'],
+  ])('refuses %s (%s)', async (url, reason) => {
+    await denied({ url }).toMatchObject({ code: 'HTTP_DESTINATION_DENIED', message: expect.stringContaining(reason) });
+  });
+
+  it('checks every redirect hop: an allowed server cannot bounce the request to metadata or a private service', async () => {
+    await denied({ url: `${base}/redirect/metadata` }, allowed).toMatchObject({ code: 'HTTP_DESTINATION_DENIED', message: expect.stringContaining('169.254.169.254') });
+    await denied({ url: `${base}/redirect/private` }, allowed).toMatchObject({ code: 'HTTP_DESTINATION_DENIED', message: expect.stringContaining('10.0.0.1') });
+  });
+
+  it('allows a host by name, and never the deployment\'s own endpoints', async () => {
+    const byName = createHttpRequestAction({ allow: ['localhost'] });
+    await expect(request({ url: `${base.replace('127.0.0.1', 'localhost')}/json` }, testContext(), byName)).resolves.toMatchObject({ status: 200 });
+    const port = new URL(base).port;
+    const own = createHttpRequestAction({ allow: ['127.0.0.0/8'], protect: [`127.0.0.1:${port}`] });
+    await denied({ url: `${base}/json` }, own).toMatchObject({ code: 'HTTP_DESTINATION_DENIED', message: expect.stringContaining('own services') });
+  });
+
+  it('rejects a malformed allowlist entry, naming the variable', () => {
+    expect(() => createHttpRequestAction({ allow: ['10.0.0.0/33'] })).toThrow(/WEFT_HTTP_ALLOW.*10\.0\.0\.0\/33/);
+    expect(() => createHttpRequestAction({ allow: ['http://x'] })).toThrow(/WEFT_HTTP_ALLOW/);
   });
 });
