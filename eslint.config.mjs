@@ -19,7 +19,11 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@weft/*/*'], message: 'Import a library only through its entry point.' }] }],
+      // A library has one entry point, plus `@weft/<lib>/testing` (test suites and fixtures, never production).
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@weft/*/*', '!@weft/*/testing', '@weft/*/testing/*'], message: 'Import a library only through its entry point (or @weft/<lib>/testing in tests).' }] },
+      ],
       '@nx/enforce-module-boundaries': [
         'error',
         {
@@ -36,6 +40,14 @@ export default tseslint.config(
           ],
         },
       ],
+    },
+  },
+  {
+    // Production code never reaches for test helpers: @weft/<lib>/testing is for specs, testing/ folders and test/.
+    files: ['libs/*/src/**/*.ts', 'services/*/src/**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/testing/**', '**/__fixtures__/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@weft/*/*'], message: 'Production code imports a library only through its entry point; @weft/<lib>/testing is for tests.' }] }],
     },
   },
   {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { parseWorkflow } from '@weft/core';
-import { POSTGRES_TEST_URL } from '@weft/db';
+import { POSTGRES_TEST_URL } from '@weft/db/testing';
 import { type ActionDefinition, defineAction } from '@weft/worker';
 import { type ApiApp, NATS_TEST_URL, startApiApp } from '../support/api-app.harness';
 import { readSse } from '../support/sse.util';

@@ -4,7 +4,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { JetStreamBus } from '@weft/bus';
 import { AnalyticsModule, openAnalyticsStore } from '@weft/analytics';
-import { POSTGRES_TEST_URL, dropSchema, randomSchemaName } from '@weft/db';
+import { POSTGRES_TEST_URL, dropSchema, randomSchemaName } from '@weft/db/testing';
 import { JournalModule, openJournalStore } from '@weft/journal';
 import { Authenticator, bootService, type ServiceHandle, ShutdownModule } from '@weft/platform';
 import { ApiModule, type ApiModuleOptions, openSqlRunStore, SchedulerModule, SqlApiKeyRepository, type SqlRunStore, storedWorkflowCatalog } from '@weft/scheduler';

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { describeWhenReachable, serverReachable } from '@weft/db';
+import { describeWhenReachable, serverReachable } from '@weft/db/testing';
 import { describeBusContract, dispatch, event, waitFor, within, deferred } from './bus.contract';
 import { JetStreamBus, type JetStreamBusOptions } from './jetstream.bus';
 import { DISPATCH_STREAM, EVENTS_STREAM } from './subject.util';

@@ -1,6 +1,6 @@
 import { type DataSource } from 'typeorm';
 import { createDataSource } from './data-source';
-import { NOTES, NoteEntity } from './data-source.fixtures';
+import { NOTES, NoteEntity } from './testing/data-source.fixtures';
 import { pendingMigrations, runMigrations } from './migrations';
 import { POSTGRES_TEST_URL, describeWhenReachable, dropSchema, postgresReachable, randomSchemaName } from './testing/postgres-test.util';
 import { withTransaction } from './transaction.util';

@@ -1,6 +1,6 @@
 import { type DataSource } from 'typeorm';
 import { createDataSource } from './data-source';
-import { Broken1700000000001, NOTES, NoteEntity, Notes1700000000000 } from './data-source.fixtures';
+import { Broken1700000000001, NOTES, NoteEntity, Notes1700000000000 } from './testing/data-source.fixtures';
 import { DbError } from './db.errors';
 import { pendingMigrations, runMigrations } from './migrations';
 import { PgliteDatabase } from './pglite/pglite.database';

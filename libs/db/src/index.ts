@@ -9,4 +9,3 @@ export { type PruneBatch, pruneBatch } from './prune.util';
 export { isDataException, sqlState } from './sql-state.util';
 export { withTransaction } from './transaction.util';
 export { isDatabaseUnavailable } from './unavailable.util';
-export { POSTGRES_TEST_URL, describeWhenReachable, dropSchema, postgresAdminQuery, postgresReachable, randomSchemaName, serverReachable, tcpReachable } from './testing/postgres-test.util';

@@ -4,7 +4,7 @@ import { type INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { JetStreamBus } from '@weft/bus';
 import { eventSubject } from '@weft/contracts';
-import { POSTGRES_TEST_URL, describeWhenReachable, dropSchema, postgresReachable, randomSchemaName, serverReachable } from '@weft/db';
+import { POSTGRES_TEST_URL, describeWhenReachable, dropSchema, postgresReachable, randomSchemaName, serverReachable } from '@weft/db/testing';
 import type { DataSource } from 'typeorm';
 import { AnalyticsModule } from './analytics.module';
 import { expectHandCountedFigures } from './domain/analytics.figures';

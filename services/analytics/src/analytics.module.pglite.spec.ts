@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { InMemoryBus } from '@weft/bus';
 import { eventSubject } from '@weft/contracts';
-import { PgliteDatabase, randomSchemaName } from '@weft/db';
+import { PgliteDatabase } from '@weft/db';
+import { randomSchemaName } from '@weft/db/testing';
 import { Authenticator, bootService, HealthModule, type ServiceHandle, staticApiKeys } from '@weft/platform';
 import type { DataSource } from 'typeorm';
 import { AnalyticsModule } from './analytics.module';

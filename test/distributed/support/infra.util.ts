@@ -1,4 +1,4 @@
-import { POSTGRES_TEST_URL, describeWhenReachable, serverReachable } from '@weft/db';
+import { POSTGRES_TEST_URL, describeWhenReachable, serverReachable } from '@weft/db/testing';
 import { natsServerBinary } from './private-nats.util';
 
 export const SHARED_NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';

@@ -5,7 +5,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { JetStreamBus } from '@weft/bus';
 import type { RunStatus, RunState } from '@weft/core';
-import { dropSchema, randomSchemaName } from '@weft/db';
+import { dropSchema, randomSchemaName } from '@weft/db/testing';
 import { openSqlRunStore, type SqlRunStore } from '@weft/scheduler';
 import type { DataSource } from 'typeorm';
 import { POSTGRES_URL, SHARED_NATS_URL } from './infra.util';

@@ -5,7 +5,7 @@ import { AnalyticsModule, type InsightSummary, openAnalyticsStore } from '@weft/
 import { JetStreamBus } from '@weft/bus';
 import type { LifecycleEvent } from '@weft/contracts';
 import { parseWorkflow } from '@weft/core';
-import { POSTGRES_TEST_URL, describeWhenReachable, dropSchema, postgresReachable, randomSchemaName, serverReachable } from '@weft/db';
+import { POSTGRES_TEST_URL, describeWhenReachable, dropSchema, postgresReachable, randomSchemaName, serverReachable } from '@weft/db/testing';
 import { JournalModule, type RunHistory, type RunReconstruction, openJournalStore } from '@weft/journal';
 import { Authenticator, bootService, type ServiceHandle, staticApiKeys } from '@weft/platform';
 import { historyCommand } from '../commands/history.command';

@@ -1,4 +1,4 @@
-import { POSTGRES_TEST_URL, describeWhenReachable, dropSchema, postgresReachable, randomSchemaName } from '@weft/db';
+import { POSTGRES_TEST_URL, describeWhenReachable, dropSchema, postgresReachable, randomSchemaName } from '@weft/db/testing';
 import { describeSqlAnalyticsStore } from './sql-analytics.store.cases';
 import { openAnalyticsStore } from './sql-analytics.store';
 

@@ -1,4 +1,5 @@
-import { PgliteDatabase, randomSchemaName } from '@weft/db';
+import { PgliteDatabase } from '@weft/db';
+import { randomSchemaName } from '@weft/db/testing';
 import { describeSqlAnalyticsStore } from './sql-analytics.store.cases';
 import { openAnalyticsStore } from './sql-analytics.store';
 

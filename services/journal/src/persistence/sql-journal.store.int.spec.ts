@@ -1,4 +1,4 @@
-import { POSTGRES_TEST_URL, describeWhenReachable, dropSchema, postgresReachable, randomSchemaName } from '@weft/db';
+import { POSTGRES_TEST_URL, describeWhenReachable, dropSchema, postgresReachable, randomSchemaName } from '@weft/db/testing';
 import { describeSqlJournalStore } from './sql-journal.store.cases';
 import { openJournalStore } from './sql-journal.store';
 

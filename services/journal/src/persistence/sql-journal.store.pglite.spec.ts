@@ -1,4 +1,5 @@
-import { PgliteDatabase, randomSchemaName } from '@weft/db';
+import { PgliteDatabase } from '@weft/db';
+import { randomSchemaName } from '@weft/db/testing';
 import { describeSqlJournalStore } from './sql-journal.store.cases';
 import { openJournalStore } from './sql-journal.store';
 

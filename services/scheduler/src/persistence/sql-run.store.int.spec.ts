@@ -1,4 +1,5 @@
-import { POSTGRES_TEST_URL, type DatabaseConfig, describeWhenReachable, dropSchema, postgresAdminQuery, postgresReachable, randomSchemaName } from '@weft/db';
+import { type DatabaseConfig } from '@weft/db';
+import { POSTGRES_TEST_URL, describeWhenReachable, dropSchema, postgresAdminQuery, postgresReachable, randomSchemaName } from '@weft/db/testing';
 import { describeRunStoreContract } from '../testing/run-store.contract';
 import { type SqlStoresUnderTest, describeSqlRunStoreCases } from '../testing/sql-run.store.cases';
 import { type SqlRunStoreOptions, openSqlRunStore } from './sql-run.store';

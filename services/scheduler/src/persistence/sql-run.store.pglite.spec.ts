@@ -1,7 +1,8 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PgliteDatabase, randomSchemaName } from '@weft/db';
+import { PgliteDatabase } from '@weft/db';
+import { randomSchemaName } from '@weft/db/testing';
 import { message, runningRun, transition } from '../testing/run-store.fixtures';
 import { describeRunStoreContract } from '../testing/run-store.contract';
 import { type SqlStoresUnderTest, describeSqlRunStoreCases } from '../testing/sql-run.store.cases';

@@ -1,5 +1,6 @@
 import { parseWorkflow, type WorkflowSpec } from '@weft/core';
-import { PgliteDatabase, randomSchemaName } from '@weft/db';
+import { PgliteDatabase } from '@weft/db';
+import { randomSchemaName } from '@weft/db/testing';
 import type { DataSource } from 'typeorm';
 import { openSqlRunStore } from '../persistence';
 import { SqlWorkflowRepository } from './sql-workflow.repository';

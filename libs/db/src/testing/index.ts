@@ -1,0 +1,3 @@
+// `@weft/db/testing`: helpers for tests only, never imported by production code.
+export * from './postgres-test.util';
+export * from './data-source.fixtures';
