@@ -42,16 +42,67 @@ export function problemDocument(status: number, code: string, detail: string, in
 }
 
 /** A service's error class: a stable `code` per instance. */
-export type CodedErrorClass<C extends string> = new (...args: never[]) => Error & { readonly code: C };
+export type CodedErrorClass<E extends Error & { readonly code: string }> = abstract new (...args: never[]) => E;
+
+/** One entry of a service's problem table: an error class and the status of each of its codes. */
+export interface ProblemRule {
+  problemOf(error: unknown, instance?: string): ProblemDocument | undefined;
+}
 
 /**
- * The mapping most services need: their own errors by code, an HttpException as
- * `HTTP_<status>`, anything else 500 with `internalDetail` (never the error's message).
+ * `errorClass`'s errors as problems: `status` per code (a table that must name every code), one
+ * status for the class, or read from the error (an ApiError carries its own); `members` adds
+ * extension members such as validation `errors[]`.
  */
-export function codedErrorProblems<C extends string>(errorClass: CodedErrorClass<C>, status: Record<NoInfer<C>, number>, internalDetail: string): (error: unknown, instance?: string) => ProblemDocument {
+export function errorStatus<E extends Error & { readonly code: string }>(
+  errorClass: CodedErrorClass<E>,
+  status: number | Record<NoInfer<E['code']>, number> | ((error: E) => number),
+  members?: (error: E) => Record<string, unknown> | undefined,
+): ProblemRule {
+  const statusOf = (error: E): number => (typeof status === 'number' ? status : typeof status === 'function' ? status(error) : (status as Record<string, number>)[error.code]);
+  return {
+    problemOf: (error, instance) => (error instanceof errorClass ? { ...problemDocument(statusOf(error), error.code, error.message, instance), ...members?.(error) } : undefined),
+  };
+}
+
+/** Errors body-parser raises (http-errors): a status and a `type` such as `entity.too.large`. */
+interface HttpError {
+  status: number;
+  type: string;
+  message: string;
+  expose: boolean;
+}
+
+function isHttpError(error: unknown): error is HttpError {
+  const e = error as Partial<HttpError> | null;
+  return typeof e === 'object' && e !== null && typeof e.status === 'number' && typeof e.type === 'string' && e.expose === true;
+}
+
+export type ProblemMapper = (error: unknown, instance?: string) => ProblemDocument;
+
+/**
+ * The one mapping of any error to the problem a service answers with: the service's own errors
+ * by its `rules` (first match), then Nest's (an unknown route is ROUTE_NOT_FOUND, JSON the body
+ * parser could not read MALFORMED_JSON, others `HTTP_<status>`) and body-parser's (413, 415);
+ * anything else 500 INTERNAL with `internalDetail`, never the error's own message.
+ */
+export function problemMapper(rules: readonly ProblemRule[], internalDetail: string): ProblemMapper {
   return (error, instance) => {
-    if (error instanceof errorClass) return problemDocument(status[error.code], error.code, error.message, instance);
-    if (error instanceof HttpException) return problemDocument(error.getStatus(), `HTTP_${error.getStatus()}`, error.message, instance);
+    for (const rule of rules) {
+      const problem = rule.problemOf(error, instance);
+      if (problem) return problem;
+    }
+    if (error instanceof HttpException) {
+      const status = error.getStatus();
+      if (status === 404) return problemDocument(404, 'ROUTE_NOT_FOUND', error.message, instance);
+      if (status === 400 && /JSON/i.test(error.message)) return problemDocument(400, 'MALFORMED_JSON', `the body is not valid JSON: ${error.message}`, instance);
+      return problemDocument(status, `HTTP_${status}`, error.message, instance);
+    }
+    if (isHttpError(error)) {
+      if (error.status === 413) return problemDocument(413, 'PAYLOAD_TOO_LARGE', `the body is larger than this server accepts (${error.message})`, instance);
+      if (error.status === 415) return problemDocument(415, 'UNSUPPORTED_MEDIA_TYPE', error.message, instance);
+      return problemDocument(error.status, `HTTP_${error.status}`, error.message, instance);
+    }
     return problemDocument(500, 'INTERNAL', internalDetail, instance);
   };
 }
@@ -74,6 +125,9 @@ export interface ProblemFilterOptions {
    */
   ownsPath?(path: string): boolean;
 }
+
+/** A controller's filter (`@UseFilters(problemFilter(...))`): its mapper, 5xx logged with a `[service]` prefix. */
+export const problemFilter = (service: string, toProblem: ProblemMapper): ProblemDetailsFilter => new ProblemDetailsFilter({ toProblem, log: consoleProblemLogger(service) });
 
 /** Every error as `application/problem+json`, its instance the path without the query. */
 @Catch()

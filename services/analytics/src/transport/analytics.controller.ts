@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Query, UseFilters } from '@nestjs/common';
 import { type Caller, CallerOf } from '@weft/platform';
 import type { DurationTrend, Hotspot, InsightSummary, StepStats } from '../domain/analytics.types';
 import { type InsightQuery, InsightsQueries, type WindowEcho } from '../domain/insights-queries.usecase';
-import { AnalyticsProblemFilter } from './problem-details.filter';
+import { analyticsProblemFilter } from './problem-details.filter';
 import { parseInsightQuery, type RawQuery } from './query-params.util';
 
 /**
@@ -10,7 +10,7 @@ import { parseInsightQuery, type RawQuery } from './query-params.util';
  * always of the caller's namespace (an API-key gate sets the caller; see AnalyticsModule's `auth`).
  */
 @Controller('v1/insights')
-@UseFilters(AnalyticsProblemFilter)
+@UseFilters(analyticsProblemFilter)
 export class AnalyticsController {
   constructor(@Inject(InsightsQueries) private readonly queries: InsightsQueries) {}
 

@@ -3,7 +3,7 @@ import { type Caller, CallerOf } from '@weft/platform';
 import { JournalQueries } from '../domain/journal-queries.usecase';
 import type { Checkpoint, EventPage, RunHistory, RunReconstruction } from '../domain/journal.types';
 import { JOURNAL_CLOCK, type JournalClock } from '../ports/journal-clock.port';
-import { JournalProblemFilter } from './problem-details.filter';
+import { journalProblemFilter } from './problem-details.filter';
 import { needsNow, parseEventQuery, type RawQuery } from './query-params.util';
 
 /**
@@ -12,7 +12,7 @@ import { needsNow, parseEventQuery, type RawQuery } from './query-params.util';
  * namespace (an API-key gate sets the caller; see JournalModule's `auth`).
  */
 @Controller('v1')
-@UseFilters(JournalProblemFilter)
+@UseFilters(journalProblemFilter)
 export class JournalController {
   constructor(
     @Inject(JournalQueries) private readonly queries: JournalQueries,
