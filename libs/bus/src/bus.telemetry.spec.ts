@@ -1,6 +1,6 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { inSpan, installInMemoryTracing, metricValue, PUBLISHED_AT_HEADER, renderMetrics, traceIdOf } from '@weft/telemetry';
-import { deferred, dispatch, waitFor, within } from './bus.contract';
+import { deferred, dispatch, waitFor, within } from './testing';
 import type { Delivery, Headers } from './bus.port';
 import { InMemoryBus } from './in-memory.bus';
 

@@ -1,4 +1,4 @@
-import { describeBusContract, deferred, dispatch, event, waitFor, within } from './bus.contract';
+import { describeBusContract, deferred, dispatch, event, waitFor, within } from './testing';
 import { InMemoryBus } from './in-memory.bus';
 
 describeBusContract('InMemoryBus', async () => {

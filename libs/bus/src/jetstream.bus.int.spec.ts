@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { describeWhenReachable, serverReachable } from '@weft/db/testing';
-import { describeBusContract, dispatch, event, waitFor, within, deferred } from './bus.contract';
+import { describeBusContract, dispatch, event, waitFor, within, deferred } from './testing';
 import { JetStreamBus, type JetStreamBusOptions } from './jetstream.bus';
 import { DISPATCH_STREAM, EVENTS_STREAM } from './subject.util';
 
@@ -233,7 +233,7 @@ describeWhenReachable('JetStreamBus (NATS at ' + SERVERS + ')', [{ what: `NATS a
     it("lets the broker delete a 'new' group's consumer once its process died", async () => {
       const prefix = `${RUN}dead${++counter}`;
       const bus = await openBus(prefix);
-      const script = join(__dirname, '__fixtures__', 'live-consumer.script.ts');
+      const script = join(__dirname, 'testing', 'live-consumer.script.ts');
       const child = spawn(process.execPath, ['-r', '@swc-node/register', script, SERVERS, prefix, 'api', '1000'], {
         cwd: resolve(__dirname, '../../..'),
         stdio: ['ignore', 'pipe', 'pipe'],

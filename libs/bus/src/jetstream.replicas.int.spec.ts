@@ -1,7 +1,7 @@
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { describeWhenReachable } from '@weft/db/testing';
-import { NatsCluster, natsServerBinary } from './__fixtures__/nats-cluster.fixture';
+import { NatsCluster, natsServerBinary } from './testing/nats-cluster.fixture';
 import { JetStreamBus } from './jetstream.bus';
 import { DISPATCH_STREAM } from './subject.util';
 

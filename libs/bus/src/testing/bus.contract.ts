@@ -1,6 +1,6 @@
 import { type LifecycleEvent, type StepDispatch } from '@weft/contracts';
-import { BusError } from './bus.errors';
-import { type Bus, type DeadLetter, type Delivery } from './bus.port';
+import { BusError } from '../bus.errors';
+import { type Bus, type DeadLetter, type Delivery } from '../bus.port';
 
 /**
  * The one behaviour suite both buses must pass. Each test gets a fresh bus (for
