@@ -17,6 +17,12 @@ export interface ExprScope {
 /** Variables every expression may use; anything else is an unknown reference. */
 export const SCOPE_VARIABLES = ['inputs', 'steps', 'run'] as const;
 
+/** Variables of a trigger's filter, dedupe, inputs and poll expressions (docs/triggers.md). */
+export const TRIGGER_VARIABLES = ['trigger', 'event', 'item', 'response', 'cursor'] as const;
+
+/** Which variables an expression may read: a workflow's (SCOPE_VARIABLES) or a trigger's (TRIGGER_VARIABLES). */
+export type ExprDialect = 'workflow' | 'trigger';
+
 const MIXED_OPS = ['+', '-', '*', '/'] as const;
 
 function arith(op: (typeof MIXED_OPS)[number], a: number, b: number): number {
@@ -97,13 +103,13 @@ function meterEvaluator(ev: Evaluator): void {
 
 const METER_PROBE = 'weft_meter_probe';
 
-function buildEnvironment(): Environment {
+function buildEnvironment(variables: readonly string[]): Environment {
   let env = new Environment({
     unlistedVariablesAreDyn: false,
     homogeneousAggregateLiterals: false,
     limits: { maxAstNodes: EXPRESSION_LIMITS.maxAstNodes, maxDepth: EXPRESSION_LIMITS.maxAstDepth },
   });
-  for (const name of SCOPE_VARIABLES) env = env.registerVariable(name, 'map');
+  for (const name of variables) env = env.registerVariable(name, name === 'cursor' ? 'dyn' : 'map');
   for (const op of MIXED_OPS) {
     env = env
       .registerOperator(`double ${op} int`, (a: number, b: bigint) => arith(op, a, Number(b)))
@@ -123,10 +129,14 @@ function buildEnvironment(): Environment {
   return env;
 }
 
-let shared: Environment | undefined;
-export function celEnvironment(): Environment {
-  shared ??= buildEnvironment();
-  return shared;
+const environments = new Map<ExprDialect, Environment>();
+export function celEnvironment(dialect: ExprDialect = 'workflow'): Environment {
+  let env = environments.get(dialect);
+  if (!env) {
+    env = buildEnvironment(dialect === 'workflow' ? SCOPE_VARIABLES : TRIGGER_VARIABLES);
+    environments.set(dialect, env);
+  }
+  return env;
 }
 
 /** JSON value -> CEL value: integral numbers become ints. */

@@ -1,5 +1,5 @@
 import type { ASTNode } from '@marcbachmann/cel-js';
-import { celEnvironment } from './cel';
+import { celEnvironment, type ExprDialect } from './cel';
 import { hasTemplate, parseTemplate, TemplateSyntaxError } from './template';
 
 /**
@@ -43,15 +43,16 @@ const SCOPES = new Set(['steps', 'inputs']);
 
 /**
  * Results by expression source, at offset 0. Workflows repeat expressions (`inputs.x` in
- * many steps); a caller checking a whole workflow passes one memo to all its checks.
+ * many steps); a caller checking a whole workflow passes one memo to all its checks
+ * (one memo per dialect: the same source checks differently in each).
  */
 export type ExprMemo = Map<string, ExprCheck>;
 
 /** Checks one bare CEL expression; `offset` is where it starts inside the text being reported on. */
-export function checkExpression(source: string, offset = 0, memo?: ExprMemo): ExprCheck {
+export function checkExpression(source: string, offset = 0, memo?: ExprMemo, dialect: ExprDialect = 'workflow'): ExprCheck {
   let cached = memo?.get(source);
   if (!cached) {
-    cached = checkUncached(source);
+    cached = checkUncached(source, dialect);
     memo?.set(source, cached);
   }
   if (offset === 0 && !memo) return cached;
@@ -62,11 +63,11 @@ export function checkExpression(source: string, offset = 0, memo?: ExprMemo): Ex
   };
 }
 
-function checkUncached(source: string): ExprCheck {
+function checkUncached(source: string, dialect: ExprDialect): ExprCheck {
   const problems: ExprProblem[] = [];
   let parsed: ReturnType<ReturnType<typeof celEnvironment>['parse']>;
   try {
-    parsed = celEnvironment().parse(source);
+    parsed = celEnvironment(dialect).parse(source);
   } catch (error) {
     problems.push({ code: 'CEL_SYNTAX', severity: 'error', message: `cannot parse ${quote(source)}: ${summaryOf(error)}`, offset: startOf(error) });
     return { problems, references: [] };
@@ -85,7 +86,7 @@ function checkUncached(source: string): ExprCheck {
 }
 
 /** Checks every `${{ }}` of a string; text without templates has nothing to check. */
-export function checkTemplate(text: string, memo?: ExprMemo): ExprCheck {
+export function checkTemplate(text: string, memo?: ExprMemo, dialect: ExprDialect = 'workflow'): ExprCheck {
   if (!hasTemplate(text)) return { problems: [], references: [] };
   let parts: ReturnType<typeof parseTemplate>;
   try {
@@ -96,7 +97,7 @@ export function checkTemplate(text: string, memo?: ExprMemo): ExprCheck {
   const out: ExprCheck = { problems: [], references: [] };
   const exprs = parts.filter((p) => p.kind === 'expr');
   for (const part of exprs) {
-    const result = checkExpression(part.source, part.offset, memo);
+    const result = checkExpression(part.source, part.offset, memo, dialect);
     out.problems.push(...result.problems);
     out.references.push(...result.references);
     // A string that is one expression (surrounding blanks aside) keeps that expression's type.
@@ -109,12 +110,12 @@ export function checkTemplate(text: string, memo?: ExprMemo): ExprCheck {
  * A field holding one expression, bare or wrapped in one `${{ }}` (how `if` and a
  * transform's `with.expr` are read).
  */
-export function checkSingleExpression(text: string, memo?: ExprMemo): ExprCheck {
+export function checkSingleExpression(text: string, memo?: ExprMemo, dialect: ExprDialect = 'workflow'): ExprCheck {
   const lead = text.length - text.trimStart().length;
   const trimmed = text.trim();
   // Read like unwrapExpression: only a leading `${{` makes it a template.
   if (!trimmed.startsWith('${{')) {
-    const bare = checkExpression(trimmed, lead, memo);
+    const bare = checkExpression(trimmed, lead, memo, dialect);
     // `a && ${{ b }}`: CEL cannot parse `$`; say what the rule is instead.
     if (hasTemplate(trimmed) && bare.problems.some((p) => p.code === 'CEL_SYNTAX')) return notSingle(lead + trimmed.indexOf('${{'));
     return bare;
@@ -128,7 +129,7 @@ export function checkSingleExpression(text: string, memo?: ExprMemo): ExprCheck 
   }
   const only = parts.length === 1 ? parts[0] : undefined;
   if (only?.kind !== 'expr') return notSingle(lead);
-  return checkExpression(only.source, lead + only.offset, memo);
+  return checkExpression(only.source, lead + only.offset, memo, dialect);
 }
 
 function notSingle(offset: number): ExprCheck {
@@ -139,8 +140,8 @@ function notSingle(offset: number): ExprCheck {
 }
 
 /** An `if`: one expression that must be a bool when the checker can tell. */
-export function checkCondition(text: string, memo?: ExprMemo): ExprCheck {
-  const result = checkSingleExpression(text, memo);
+export function checkCondition(text: string, memo?: ExprMemo, dialect: ExprDialect = 'workflow'): ExprCheck {
+  const result = checkSingleExpression(text, memo, dialect);
   if (result.type !== undefined && result.type !== 'bool' && result.type !== 'dyn') {
     result.problems.push({
       code: 'CONDITION_NOT_BOOL',

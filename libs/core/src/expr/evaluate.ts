@@ -1,6 +1,6 @@
 import { WeftError, type WeftErrorOptions } from '@weft/contracts';
 import { ExpressionBudgetError, Meter } from './budget';
-import { celEnvironment, type ExprScope, fromCel, toCel, withMeter } from './cel';
+import { celEnvironment, type ExprDialect, type ExprScope, fromCel, toCel, withMeter } from './cel';
 import { hasTemplate, parseTemplate, unwrapExpression, wholeExpression } from './template';
 
 export class ExpressionError extends WeftError<'EXPRESSION_ERROR'> {
@@ -17,19 +17,20 @@ type Compiled = (context: Record<string, unknown>) => unknown;
 const cache = new Map<string, Compiled>();
 const CACHE_LIMIT = 10_000;
 
-function compile(source: string): Compiled {
-  let fn = cache.get(source);
+function compile(source: string, dialect: ExprDialect): Compiled {
+  const key = dialect === 'workflow' ? source : `${dialect}\0${source}`;
+  let fn = cache.get(key);
   if (!fn) {
     try {
-      celEnvironment().parse(source);
+      celEnvironment(dialect).parse(source);
       // cel-js evaluates the root node directly and every other node through the metered
       // evaluator: wrapping the expression in dyn() puts the user's root under the meter too.
-      fn = celEnvironment().parse(`dyn(\n${source}\n)`) as unknown as Compiled;
+      fn = celEnvironment(dialect).parse(`dyn(\n${source}\n)`) as unknown as Compiled;
     } catch (cause) {
       throw new ExpressionError(source, `cannot parse "${source}": ${messageOf(cause)}`, { cause });
     }
     if (cache.size >= CACHE_LIMIT) cache.clear();
-    cache.set(source, fn);
+    cache.set(key, fn);
   }
   return fn;
 }
@@ -49,9 +50,19 @@ export function evaluateExpression(source: string, scope: ExprScope | Record<str
   return evaluateIn(source, context, new Meter());
 }
 
+/**
+ * Trigger expressions (filter, dedupe, inputs, poll items/key/cursor): `context` holds JSON
+ * values of TRIGGER_VARIABLES. Renders every `${{ }}` of `value` like renderValue, within one budget.
+ */
+export function renderTriggerValue(value: unknown, context: Record<string, unknown>): unknown {
+  const cel: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(context)) cel[k] = toCel(v);
+  return renderIn(value, cel, new Meter(), 'trigger');
+}
+
 /** `meter` is shared by every expression of one rendering: the budget bounds the whole `with`, not each string. */
-function evaluateIn(source: string, context: Record<string, unknown>, meter: Meter): unknown {
-  const fn = compile(source);
+function evaluateIn(source: string, context: Record<string, unknown>, meter: Meter, dialect: ExprDialect = 'workflow'): unknown {
+  const fn = compile(source, dialect);
   let value: unknown;
   try {
     value = withMeter(meter, () => fn(context));
@@ -88,19 +99,19 @@ export function renderValue(value: unknown, scope: ExprScope): unknown {
   return renderIn(value, context, new Meter());
 }
 
-function renderIn(value: unknown, context: Record<string, unknown>, meter: Meter): unknown {
+function renderIn(value: unknown, context: Record<string, unknown>, meter: Meter, dialect: ExprDialect = 'workflow'): unknown {
   if (typeof value === 'string') {
     if (!hasTemplate(value)) return value;
     const whole = wholeExpression(value);
-    if (whole !== undefined) return evaluateIn(whole, context, meter);
+    if (whole !== undefined) return evaluateIn(whole, context, meter, dialect);
     return parseTemplate(value)
-      .map((part) => (part.kind === 'text' ? part.text : stringify(evaluateIn(part.source, context, meter))))
+      .map((part) => (part.kind === 'text' ? part.text : stringify(evaluateIn(part.source, context, meter, dialect))))
       .join('');
   }
-  if (Array.isArray(value)) return value.map((v) => renderIn(v, context, meter));
+  if (Array.isArray(value)) return value.map((v) => renderIn(v, context, meter, dialect));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = renderIn(v, context, meter);
+    for (const [k, v] of Object.entries(value)) out[k] = renderIn(v, context, meter, dialect);
     return out;
   }
   return value;
