@@ -18,6 +18,12 @@ const CHAIN: WorkflowSpec = {
 
 const CLAIM_MS = 300;
 
+/**
+ * The store's clock, moved only by the test: a claim lapses when the test says so, never
+ * because the machine was slow. (Leases never expire either: the steps are instant noops.)
+ */
+let clock: number;
+
 let bus: InMemoryBus;
 let store: MemoryRunStore;
 let scheduler: Scheduler;
@@ -29,7 +35,8 @@ let beforePublish: OutboxRecord[][];
 
 beforeEach(async () => {
   bus = new InMemoryBus({ onError: () => {} });
-  store = new MemoryRunStore(Date.now, { outboxClaimMs: CLAIM_MS });
+  clock = Date.now();
+  store = new MemoryRunStore(() => clock, { outboxClaimMs: CLAIM_MS });
   relayed = [];
   marked = [];
   beforePublish = [];
@@ -64,6 +71,15 @@ async function finished(runId: string): Promise<RunState> {
   }
 }
 
+/** Polls `condition` until it holds (bounded: 10 s). */
+async function until(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met within 10 s');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 describe('scheduler outbox: publish from the committing process', () => {
   it('publishes each transition\'s rows right after the commit and marks them in batches; the relay scan finds nothing', async () => {
     await scheduler.start();
@@ -94,12 +110,10 @@ describe('scheduler outbox: publish from the committing process', () => {
     }) as typeof bus.publish;
     await scheduler.start();
     await worker.start();
-    const started = Date.now();
     const { runId } = await scheduler.startRun({ idempotencyKey: 'k-fail', workflow: CHAIN.name, spec: CHAIN, inputs: {} });
+    // The store's clock stands still, so the claim never lapses: only a scan's re-send can finish the run.
     const state = await finished(runId);
     expect(state.status).toBe('completed');
-    // A scan (20 ms poll) re-sent it; waiting for the claim (300 ms) would have taken longer.
-    expect(Date.now() - started).toBeLessThan(CLAIM_MS);
     await scheduler.stop();
 
     expect(failed).toBeDefined();
@@ -111,22 +125,35 @@ describe('scheduler outbox: publish from the committing process', () => {
   });
 
   it('leaves a row the relay publishes once its claim lapses when this process never gets it out', async () => {
+    let relayScans = 0;
+    let scansAtFailure: number | undefined;
     const publish = bus.publish.bind(bus);
     let failed: string | undefined;
     // The first dispatch fails every time this process sends it (as if only this scheduler's connection were broken).
     bus.publish = (async (subject, payload, options) => {
       if (subject.startsWith('weft.step.dispatch.') && (failed === undefined || failed === options?.msgId) && relayed.length === 0) {
         failed = options?.msgId;
+        scansAtFailure ??= relayScans;
         throw new Error('broker unavailable');
       }
       return publish(subject, payload, options);
     }) as typeof bus.publish;
+    const pending = store.pendingOutbox.bind(store);
+    store.pendingOutbox = async (limit) => {
+      relayScans += 1;
+      return pending(limit);
+    };
     await scheduler.start();
     await worker.start();
-    const started = Date.now();
     const { runId } = await scheduler.startRun({ idempotencyKey: 'k-lapse', workflow: CHAIN.name, spec: CHAIN, inputs: {} });
+    // While the claim holds, scans come and go and nobody hands the row out: the run waits for its first step.
+    await until(() => scansAtFailure !== undefined && relayScans >= scansAtFailure + 5);
+    expect(relayed).toEqual([]);
+    expect((await store.getRun(runId))?.status).toBe('running');
+    expect((await store.getRun(runId))?.steps.a.status).toBe('queued');
+    // The claim lapses (store time): the relay hands out the row and the run finishes.
+    clock += CLAIM_MS;
     expect((await finished(runId)).status).toBe('completed');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(CLAIM_MS - 50);
     await scheduler.stop();
     // The relay handed out exactly the failed row, once its claim lapsed.
     expect(relayed.map((row) => row.msgId)).toEqual([failed]);

@@ -5,7 +5,7 @@ export { TimerEntity } from './entities/timer.entity';
 export { WorkflowVersionEntity } from './entities/workflow-version.entity';
 export { WorkflowEntity } from './entities/workflow.entity';
 export { NamespaceEntity } from './entities/namespace.entity';
-export { ApiKeyEntity } from './entities/api-key.entity';
+export { ApiKeyEntity } from '@weft/platform';
 export { RunLinkEntity } from './entities/run-link.entity';
 export { type MemoryRunStoreOptions, MemoryRunStore } from './memory-run.store';
 export { type RunStoreErrorCode, RunStoreError } from './run-store.errors';

@@ -1,14 +1,13 @@
+import { ApiKeyEntity, ApiSchema1795400000000 } from '@weft/platform';
 import { OutboxMessageEntity } from './entities/outbox-message.entity';
 import { RunEntity } from './entities/run.entity';
 import { StepRunEntity } from './entities/step-run.entity';
 import { TimerEntity } from './entities/timer.entity';
 import { WorkflowVersionEntity } from './entities/workflow-version.entity';
 import { WorkflowEntity } from './entities/workflow.entity';
-import { ApiKeyEntity } from './entities/api-key.entity';
 import { NamespaceEntity } from './entities/namespace.entity';
 import { RunLinkEntity } from './entities/run-link.entity';
 import { SchedulerSchema1795247300000 } from './migrations/1795247300000-scheduler-schema.migration';
-import { ApiSchema1795400000000 } from './migrations/1795400000000-api-schema.migration';
 
 /** The scheduler's tables, for `createDataSource` (and a Nest TypeOrmModule). */
 export const SCHEDULER_ENTITIES = [
@@ -23,7 +22,7 @@ export const SCHEDULER_ENTITIES = [
   RunLinkEntity,
 ];
 
-/** Oldest first. Append new migrations; never edit an applied one. */
+/** Oldest first. Append new migrations; never edit an applied one. The API-key migration is @weft/platform's (beside its repository), applied here under its old name. */
 export const SCHEDULER_MIGRATIONS = [SchedulerSchema1795247300000, ApiSchema1795400000000];
 
 /** The scheduler's own bookkeeping table, so services sharing a database do not see each other's migrations. */

@@ -1,30 +1,27 @@
-import { type RunState, type StepState, TERMINAL_RUN_STATUSES } from '@weft/core';
+import { type RunState, TERMINAL_RUN_STATUSES } from '@weft/core';
 import { DEFAULT_NAMESPACE } from '@weft/contracts';
+import { type DatabaseConfig, type PgliteDatabase, isDatabaseUnavailable, openMigrated, withTransaction } from '@weft/db';
+import { type DataSource } from 'typeorm';
 import {
-  type DatabaseConfig,
-  type PgliteDatabase,
-  isDatabaseUnavailable,
-  openMigrated,
-  withTransaction,
-} from '@weft/db';
-import { type DataSource, type EntityManager } from 'typeorm';
-import {
-  type ClaimOutboxOption,
   type CreateRunOptions,
   type LeaseRef,
   type OutboxMessage,
   type OutboxRecord,
+  type RunDecider,
   type RunFilter,
   type RunStore,
   type RunStoreStats,
-  type TimerKey,
   type TimerRecord,
   type Transition,
-  timerKey,
   type UpdateRunOptions,
 } from '../ports/run-store.port';
+import { RunBatchWriter } from './run-batch.writer';
 import { assertCreatedIn, RunStoreError } from './run-store.errors';
-import { type RunRow, type StepRow, iso, millis, rowToRun, runToJson, stepToJson } from './run-state.mapper';
+import { type RunRow, type StepRow, iso, millis, rowToRun, runToJson } from './run-state.mapper';
+import { RunStateCache } from './run-state.cache';
+import { RELAXED_COMMIT, RUN_COLUMNS, type Sql, stepColumns } from './run-sql.util';
+import { RunUpdateBatcher } from './run-update.batcher';
+import { handOver, writeTransition } from './transition.writer';
 import { SCHEDULER_ENTITIES, SCHEDULER_MIGRATIONS, SCHEDULER_MIGRATIONS_TABLE } from './scheduler-schema';
 
 export interface SqlRunStoreOptions {
@@ -54,26 +51,6 @@ export interface SqlRunStoreOptions {
 }
 
 /**
- * A CTE that turns off `synchronous_commit` for its statement's own transaction: the
- * commit returns without waiting for the WAL flush. Only for writes a crash may lose
- * harmlessly: outbox claims and published marks (a lost one means the row is published
- * again, and the broker drops the repeat by its msgId), and `relaxed` updates (heartbeats).
- * Saves an fsync each.
- */
-const RELAXED_COMMIT = "SELECT set_config('synchronous_commit', 'off', true)";
-
-/** Anything that runs SQL: the data source, or a transaction's manager. */
-type Sql = Pick<EntityManager, 'query'>;
-
-const RUN_COLUMNS =
-  'id, namespace, workflow, version, status, inputs, outputs, error, spec, plan, extra, seq, correlation_id, created_at, started_at, finished_at, deadline_at';
-const stepColumns = (alias: string) =>
-  ['run_id', 'step_id', 'status', 'attempt', 'token', 'queued_at', 'started_at', 'finished_at', 'lease_expires_at', 'next_attempt_at', 'output', 'error', 'attempts', 'extra']
-    .map((column) => `${alias}.${column}`)
-    .concat(`${alias}.output IS NOT NULL AS has_output`)
-    .join(', ');
-
-/**
  * RunStore on PostgreSQL or PGlite (the same SQL on both).
  *
  * - Database time (`clock_timestamp()`), never this process's clock.
@@ -90,16 +67,10 @@ export class SqlRunStore implements RunStore {
   private readonly outboxClaimMs: number;
   private readonly inFlight = new Set<Promise<unknown>>();
   private closed = false;
-  /**
-   * Last committed state of recently changed runs. Safe to reuse while the run row's seq
-   * is unchanged: every write goes through writeTransition under the row lock, and a
-   * changed state always comes with the next seq (the core's decide increments it).
-   */
-  private readonly states = new Map<string, RunState>();
-  private readonly stateCacheSize: number;
-  private readonly relaxedLingerMs: number;
-  /** updateRun calls waiting for their run's batch, per run. */
-  private readonly updates = new Map<string, QueuedUpdate[]>();
+  /** Last committed states (RunStateCache), shared with the batch writer. */
+  private readonly cache: RunStateCache;
+  /** Queues updateRun calls per run and hands each batch to a RunBatchWriter. */
+  private readonly batcher: RunUpdateBatcher;
 
   constructor(
     readonly dataSource: DataSource,
@@ -107,8 +78,8 @@ export class SqlRunStore implements RunStore {
   ) {
     this.namespace = options.namespace ?? DEFAULT_NAMESPACE;
     this.outboxClaimMs = options.outboxClaimMs ?? 15_000;
-    this.stateCacheSize = options.stateCacheSize ?? 1000;
-    this.relaxedLingerMs = options.relaxedLingerMs ?? 2;
+    this.cache = new RunStateCache(options.stateCacheSize ?? 1000);
+    this.batcher = new RunUpdateBatcher(new RunBatchWriter(dataSource, this.cache, this.outboxClaimMs), options.relaxedLingerMs ?? 2);
   }
 
   now(): Promise<number> {
@@ -146,179 +117,22 @@ export class SqlRunStore implements RunStore {
           // A concurrent createRun with this key won (the insert waited for its commit), or the run id exists.
           return { runId: (await this.runIdForKey(tx, namespace, idempotencyKey)) ?? state.runId, created: false };
         }
-        rows = await this.writeTransition(tx, state.runId, transition, Object.values(state.steps), undefined, () => claim);
+        rows = await writeTransition(tx, state.runId, transition, Object.values(state.steps), undefined, { claimMs: this.outboxClaimMs, claimed: () => claim });
         created = state;
         return { runId: state.runId, created: true };
       });
       if (created) {
-        this.remember(created);
+        this.cache.remember(created);
         handOver(rows, options.claimOutbox);
       }
       return result;
     });
   }
 
-  updateRun(runId: string, decide: (state: RunState, now: number) => Transition | undefined, options: UpdateRunOptions = {}): Promise<RunState | undefined> {
-    return this.track(
-      () =>
-        new Promise<RunState | undefined>((resolve, reject) => {
-          const call: QueuedUpdate = { decide, resolve, reject, relaxed: options.relaxed === true, claimOutbox: options.claimOutbox };
-          const queue = this.updates.get(runId);
-          if (queue) {
-            queue.push(call);
-            return;
-          }
-          this.updates.set(runId, [call]);
-          void this.drainUpdates(runId);
-        }),
-    );
+  /** Queued with the run's other calls in this process (RunUpdateBatcher), committed by RunBatchWriter. */
+  updateRun(runId: string, decide: RunDecider, options: UpdateRunOptions = {}): Promise<RunState | undefined> {
+    return this.track(() => this.batcher.enqueue(runId, { decide, relaxed: options.relaxed === true, claimOutbox: options.claimOutbox }));
   }
-
-  /**
-   * Calls for one run are queued in this process and applied in batches: one transaction
-   * (lock, decide each in turn, one merged write, commit) for everything that arrived while
-   * the previous batch was in the database. Replicas still serialise on the row lock.
-   */
-  private async drainUpdates(runId: string): Promise<void> {
-    for (;;) {
-      const queue = this.updates.get(runId);
-      if (!queue || queue.length === 0) {
-        this.updates.delete(runId);
-        return;
-      }
-      if (queue.length === 1 && queue[0].relaxed && this.relaxedLingerMs > 0) {
-        // A lone heartbeat waits a moment for the result that often follows it.
-        await new Promise((resolve) => setTimeout(resolve, this.relaxedLingerMs));
-      }
-      await this.applyUpdates(runId, queue.splice(0, MAX_UPDATES_PER_TRANSACTION));
-    }
-  }
-
-  /** One transaction for a batch; settles every call (a throwing decide fails only its own call). */
-  private async applyUpdates(runId: string, calls: readonly QueuedUpdate[]): Promise<void> {
-    const outcomes: ({ state: RunState | undefined } | { error: unknown })[] = [];
-    /** The outbox rows each call inserted (claimed or not), by call index. */
-    const written = new Map<number, OutboxRecord[]>();
-    let committed: RunState | undefined;
-    try {
-      // A batch of relaxed changes only (heartbeats) commits without waiting for the WAL flush.
-      const relaxed = calls.every((call) => call.relaxed);
-      await withTransaction(this.dataSource, async (tx) => {
-        outcomes.length = 0;
-        written.clear();
-        const head = this.states.has(runId) ? await this.lockCached(tx, runId, relaxed) : undefined;
-        let loaded: RunState;
-        let now: number;
-        if (head !== undefined) {
-          if (head === null) return calls.forEach(() => outcomes.push({ state: undefined }));
-          now = head.now;
-          const state = head.state ?? (await this.loadRun(tx, runId, false))?.state;
-          if (state === undefined) return calls.forEach(() => outcomes.push({ state: undefined }));
-          loaded = state;
-        } else {
-          const fresh = await this.loadRun(tx, runId, true, relaxed);
-          if (fresh === undefined) return calls.forEach(() => outcomes.push({ state: undefined }));
-          ({ state: loaded, now } = fresh);
-        }
-        let current = loaded;
-        const transitions: Transition[] = [];
-        /** Per outbox message of the merged write, the index of the call it belongs to. */
-        const owners: number[] = [];
-        for (const [index, call] of calls.entries()) {
-          let transition: Transition | undefined;
-          try {
-            transition = call.decide(current, now);
-          } catch (error) {
-            outcomes.push({ error });
-            continue;
-          }
-          if (transition) {
-            transitions.push(transition);
-            for (let i = 0; i < transition.outbox.length; i++) owners.push(index);
-            current = transition.state;
-          }
-          outcomes.push({ state: current });
-        }
-        committed = current;
-        if (transitions.length === 0) return;
-        // The core returns new objects for the steps it changed and the same objects for the rest.
-        const changed = Object.entries(current.steps)
-          .filter(([id, step]) => loaded.steps[id] !== step)
-          .map(([, step]) => step);
-        const rows = await this.writeTransition(tx, runId, mergeTransitions(current, transitions), changed, loaded, (i) => calls[owners[i]].claimOutbox !== undefined);
-        rows.forEach((row, i) => {
-          const mine = written.get(owners[i]);
-          if (mine) mine.push(row);
-          else written.set(owners[i], [row]);
-        });
-      });
-    } catch (error) {
-      this.states.delete(runId);
-      for (const call of calls) call.reject(error);
-      return;
-    }
-    if (committed) this.remember(committed);
-    // Committed: rows inserted claimed go to their callers (in commit order), then the calls resolve.
-    calls.forEach((call, i) => handOver(written.get(i) ?? [], call.claimOutbox));
-    calls.forEach((call, i) => {
-      const outcome = outcomes[i];
-      if (outcome === undefined) call.resolve(undefined);
-      else if ('error' in outcome) call.reject(outcome.error);
-      else call.resolve(outcome.state);
-    });
-  }
-
-  /**
-   * Locks a run this store has in memory and reads its seq and the time: `state` is the
-   * cached state when the seq still matches, undefined when it must be loaded; null
-   * when the run is gone.
-   */
-  private async lockCached(tx: Sql, runId: string, relaxed: boolean): Promise<{ now: number; state: RunState | undefined } | null> {
-    const rows: { seq: number; now: Date }[] = await tx.query(
-      `SELECT seq, clock_timestamp() AS now${relaxed ? `, (${RELAXED_COMMIT}) AS relaxed` : ''} FROM runs WHERE id = $1 FOR UPDATE`,
-      [runId],
-    );
-    if (rows.length === 0) {
-      this.states.delete(runId);
-      return null;
-    }
-    // Read after the lock: another call of this process may have moved the run on meanwhile.
-    const cached = this.states.get(runId);
-    return { now: millis(rows[0].now), state: cached !== undefined && cached.seq === rows[0].seq ? cached : undefined };
-  }
-
-  /** The run and its steps; with `lock`, the run row is locked first and the time read after it. */
-  private async loadRun(tx: Sql, runId: string, lock: boolean, relaxed = false): Promise<{ state: RunState; now: number } | undefined> {
-    const runs: RunRow[] = await tx.query(
-      `SELECT ${RUN_COLUMNS}${relaxed ? `, (${RELAXED_COMMIT}) AS relaxed` : ''} FROM runs WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
-      [runId],
-    );
-    if (runs.length === 0) return undefined;
-    // Time is read after the lock is granted, so it never runs backwards for a run.
-    const rows: (StepRow & { now: Date })[] = await tx.query(
-      `SELECT clock_timestamp() AS now, ${stepColumns('s')} FROM (SELECT 1) AS one LEFT JOIN step_runs s ON s.run_id = $1`,
-      [runId],
-    );
-    return {
-      state: rowToRun(
-        runs[0],
-        rows.filter((row) => row.step_id !== null),
-      ),
-      now: millis(rows[0].now),
-    };
-  }
-
-  /** Keeps a committed state (most recent last); finished runs are not kept. */
-  private remember(state: RunState): void {
-    this.states.delete(state.runId);
-    if (this.stateCacheSize <= 0 || TERMINAL_RUN_STATUSES.includes(state.status)) return;
-    this.states.set(state.runId, state);
-    if (this.states.size > this.stateCacheSize) {
-      const oldest = this.states.keys().next();
-      if (!oldest.done) this.states.delete(oldest.value);
-    }
-  }
-
 
   getRun(runId: string): Promise<RunState | undefined> {
     return this.track(() =>
@@ -470,105 +284,6 @@ export class SqlRunStore implements RunStore {
     return rows[0]?.id;
   }
 
-  /**
-   * Everything a transition changes, in one statement. With `loaded`, the run row is
-   * updated (guarded by the seq it had); without, it was just inserted. Outbox message
-   * `i` is inserted claimed for `outboxClaimMs` when `claimed(i)`. Resolves with the
-   * outbox rows inserted, in outbox order.
-   */
-  private async writeTransition(
-    tx: Sql,
-    runId: string,
-    transition: Transition,
-    steps: readonly StepState[],
-    loaded: RunState | undefined,
-    claimed: (index: number) => boolean = () => false,
-  ): Promise<OutboxRecord[]> {
-    const { state } = transition;
-    const params: unknown[] = [];
-    const param = (value: unknown) => `$${params.push(value)}`;
-    const json = (value: unknown) => `${param(JSON.stringify(value))}::jsonb`;
-    const parts: string[] = [];
-
-    if (loaded) {
-      // spec and plan never change in practice; rewriting them would re-TOAST large values on every event.
-      const heavy = [state.spec !== loaded.spec ? `spec = e->'spec'` : '', state.plan !== loaded.plan ? `plan = e->'plan'` : ''].filter(Boolean);
-      parts.push(`run_write AS (
-        UPDATE runs SET workflow = e->>'workflow', version = e->>'version', status = e->>'status', inputs = e->'inputs',
-          outputs = e->'outputs', error = e->'error', extra = e->'extra', seq = (e->>'seq')::int, correlation_id = e->>'correlation_id',
-          created_at = (e->>'created_at')::timestamptz, started_at = (e->>'started_at')::timestamptz,
-          finished_at = (e->>'finished_at')::timestamptz, deadline_at = (e->>'deadline_at')::timestamptz,
-          ${heavy.map((set) => `${set}, `).join('')}updated_at = clock_timestamp()
-        FROM (SELECT ${json(runToJson(state))} AS e) AS input
-        WHERE runs.id = ${param(runId)} AND runs.seq = ${param(loaded.seq)}
-        RETURNING 1)`);
-    }
-    if (steps.length > 0) {
-      parts.push(`step_write AS (
-        INSERT INTO step_runs (run_id, step_id, status, attempt, token, queued_at, started_at, finished_at, lease_expires_at,
-                               next_attempt_at, output, error, attempts, extra, updated_at)
-        SELECT e->>'run_id', e->>'step_id', e->>'status', (e->>'attempt')::int, e->>'token', (e->>'queued_at')::timestamptz,
-               (e->>'started_at')::timestamptz, (e->>'finished_at')::timestamptz, (e->>'lease_expires_at')::timestamptz,
-               (e->>'next_attempt_at')::timestamptz, e->'output', e->'error', e->'attempts', e->'extra', clock_timestamp()
-        FROM jsonb_array_elements(${json(steps.map((step) => stepToJson(runId, step)))}) AS e
-        ON CONFLICT (run_id, step_id) DO UPDATE SET status = excluded.status, attempt = excluded.attempt, token = excluded.token,
-          queued_at = excluded.queued_at, started_at = excluded.started_at, finished_at = excluded.finished_at,
-          lease_expires_at = excluded.lease_expires_at, next_attempt_at = excluded.next_attempt_at, output = excluded.output,
-          error = excluded.error, attempts = excluded.attempts, extra = excluded.extra, updated_at = excluded.updated_at
-        RETURNING 1)`);
-    }
-    if (transition.outbox.length > 0) {
-      // Ids come from the sequence in insertion order (ORDER BY m.n): sorted ids match the messages.
-      parts.push(`outbox_write AS (
-        INSERT INTO outbox (run_id, kind, subject, payload, msg_id, headers, claimed_until)
-        SELECT ${param(runId)}, m.e->>'kind', m.e->>'subject', coalesce(m.e->'payload', 'null'::jsonb), m.e->>'msgId', m.e->'headers',
-               CASE WHEN (m.e->>'claim')::boolean THEN clock_timestamp() + ${param(this.outboxClaimMs)}::int * interval '1 millisecond' END
-        FROM jsonb_array_elements(${json(transition.outbox.map((message, i) => ({ ...outboxToJson(message), claim: claimed(i) })))}) WITH ORDINALITY AS m(e, n)
-        ORDER BY m.n
-        RETURNING id, created_at)`);
-    }
-    // A key both canceled and scheduled ends scheduled (cancel first, then schedule), as one statement cannot touch a row twice.
-    const schedule = [...new Map(transition.schedule.map((timer) => [timerKey(timer), timer])).values()];
-    const scheduled = new Set(schedule.map(timerKey));
-    const cancel = [...new Map(transition.cancel.filter((key) => !scheduled.has(timerKey(key))).map((key) => [timerKey(key), key])).values()];
-    if (cancel.length > 0) {
-      parts.push(`timer_cancel AS (
-        DELETE FROM timers t USING jsonb_array_elements(${json(cancel.map(timerKeyToJson))}) AS e
-        WHERE t.run_id = e->>'runId' AND t.timer = e->>'timer' AND t.step_id = e->>'stepId'
-        RETURNING 1)`);
-    }
-    if (schedule.length > 0) {
-      parts.push(`timer_write AS (
-        INSERT INTO timers (run_id, timer, step_id, attempt, fire_at)
-        SELECT e->>'runId', e->>'timer', e->>'stepId', (e->>'attempt')::int, (e->>'fireAt')::timestamptz
-        FROM jsonb_array_elements(${json(schedule.map((timer) => ({ ...timerKeyToJson(timer), attempt: timer.attempt, fireAt: iso(timer.fireAt) })))}) AS e
-        ON CONFLICT (run_id, timer, step_id) DO UPDATE SET attempt = excluded.attempt, fire_at = excluded.fire_at
-        RETURNING 1)`);
-    }
-    if (parts.length === 0) return [];
-    const outbox = transition.outbox.length > 0;
-    const rows: { runs: number; outbox_ids?: string[]; outbox_at?: Date }[] = await tx.query(
-      `WITH ${parts.join(',\n')}
-       SELECT ${loaded ? '(SELECT count(*) FROM run_write)::int' : '1'} AS runs${
-         outbox ? `, (SELECT jsonb_agg(id::text ORDER BY id) FROM outbox_write) AS outbox_ids, (SELECT min(created_at) FROM outbox_write) AS outbox_at` : ''
-       }`,
-      params,
-    );
-    if (rows[0].runs !== 1) {
-      throw new RunStoreError('RUN_SEQ_CONFLICT', `run ${runId} changed outside updateRun (expected seq ${loaded?.seq ?? '?'})`);
-    }
-    const ids = rows[0].outbox_ids ?? [];
-    if (ids.length !== transition.outbox.length) throw new Error(`outbox insert returned ${ids.length} ids for ${transition.outbox.length} messages`);
-    if (ids.length === 0) return [];
-    // created_at defaults to the transaction's start: one value for every row of the statement.
-    const createdAt = millis(rows[0].outbox_at as Date);
-    return transition.outbox.map((message, i) => {
-      const record: OutboxRecord = { id: ids[i], runId, createdAt, kind: message.kind, subject: message.subject, payload: message.payload ?? null, msgId: message.msgId };
-      if (message.headers !== undefined) record.headers = message.headers;
-      return record;
-    });
-  }
-
   private track<T>(work: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new RunStoreError('STORE_CLOSED', 'the run store is closed'));
     const running = work().catch((error: unknown) => {
@@ -620,14 +335,6 @@ interface TimerRow {
   fire_at: Date;
 }
 
-const outboxToJson = (message: OutboxMessage) => ({
-  kind: message.kind,
-  subject: message.subject,
-  payload: message.payload,
-  msgId: message.msgId,
-  headers: message.headers,
-});
-
 function rowToOutbox(row: OutboxRow): OutboxRecord {
   const record: OutboxRecord = {
     id: row.id,
@@ -641,50 +348,6 @@ function rowToOutbox(row: OutboxRow): OutboxRecord {
   if (row.headers !== null) record.headers = row.headers;
   return record;
 }
-
-interface QueuedUpdate {
-  decide: (state: RunState, now: number) => Transition | undefined;
-  relaxed: boolean;
-  claimOutbox: ClaimOutboxOption['claimOutbox'];
-  resolve: (state: RunState | undefined) => void;
-  reject: (error: unknown) => void;
-}
-
-/** Rows inserted claimed go to the caller; a throwing callback cannot undo the commit (the rows go out through the relay). */
-function handOver(rows: readonly OutboxRecord[], claimOutbox: ClaimOutboxOption['claimOutbox']): void {
-  if (rows.length === 0 || claimOutbox === undefined) return;
-  try {
-    claimOutbox(rows);
-  } catch {
-    // The rows stay claimed; pendingOutbox hands them out once the claim lapses.
-  }
-}
-
-/** Bounds one transaction's size; the rest of the queue goes in the next one. */
-const MAX_UPDATES_PER_TRANSACTION = 128;
-
-/**
- * Several transitions of one run as one write: the last state, every outbox message in
- * order, and per timer key the last thing done to it (within a transition, as in
- * writeTransition, cancels come before schedules).
- */
-function mergeTransitions(state: RunState, transitions: readonly Transition[]): Transition {
-  if (transitions.length === 1) return transitions[0];
-  const timers = new Map<string, { schedule: TimerRecord } | { cancel: TimerKey }>();
-  for (const t of transitions) {
-    for (const key of t.cancel) timers.set(timerKey(key), { cancel: key });
-    for (const timer of t.schedule) timers.set(timerKey(timer), { schedule: timer });
-  }
-  const schedule: TimerRecord[] = [];
-  const cancel: TimerKey[] = [];
-  for (const op of timers.values()) {
-    if ('schedule' in op) schedule.push(op.schedule);
-    else cancel.push(op.cancel);
-  }
-  return { state, outbox: transitions.flatMap((t) => t.outbox), schedule, cancel };
-}
-
-const timerKeyToJson = (key: TimerKey) => ({ runId: key.runId, timer: key.timer, stepId: key.stepId });
 
 function rowToTimer(row: TimerRow): TimerRecord {
   const timer: TimerRecord = { runId: row.run_id, timer: row.timer, stepId: row.step_id, fireAt: millis(row.fire_at) };

@@ -1,0 +1,44 @@
+import type { RunState } from '@weft/core';
+import type { EntityManager } from 'typeorm';
+import { type RunRow, type StepRow, millis, rowToRun } from './run-state.mapper';
+
+/**
+ * A CTE that turns off `synchronous_commit` for its statement's own transaction: the
+ * commit returns without waiting for the WAL flush. Only for writes a crash may lose
+ * harmlessly: outbox claims and published marks (a lost one means the row is published
+ * again, and the broker drops the repeat by its msgId), and `relaxed` updates (heartbeats).
+ * Saves an fsync each.
+ */
+export const RELAXED_COMMIT = "SELECT set_config('synchronous_commit', 'off', true)";
+
+/** Anything that runs SQL: the data source, or a transaction's manager. */
+export type Sql = Pick<EntityManager, 'query'>;
+
+export const RUN_COLUMNS =
+  'id, namespace, workflow, version, status, inputs, outputs, error, spec, plan, extra, seq, correlation_id, created_at, started_at, finished_at, deadline_at';
+export const stepColumns = (alias: string) =>
+  ['run_id', 'step_id', 'status', 'attempt', 'token', 'queued_at', 'started_at', 'finished_at', 'lease_expires_at', 'next_attempt_at', 'output', 'error', 'attempts', 'extra']
+    .map((column) => `${alias}.${column}`)
+    .concat(`${alias}.output IS NOT NULL AS has_output`)
+    .join(', ');
+
+/** The run and its steps; with `lock`, the run row is locked first and the time read after it. */
+export async function loadRun(tx: Sql, runId: string, lock: boolean, relaxed = false): Promise<{ state: RunState; now: number } | undefined> {
+  const runs: RunRow[] = await tx.query(
+    `SELECT ${RUN_COLUMNS}${relaxed ? `, (${RELAXED_COMMIT}) AS relaxed` : ''} FROM runs WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
+    [runId],
+  );
+  if (runs.length === 0) return undefined;
+  // Time is read after the lock is granted, so it never runs backwards for a run.
+  const rows: (StepRow & { now: Date })[] = await tx.query(
+    `SELECT clock_timestamp() AS now, ${stepColumns('s')} FROM (SELECT 1) AS one LEFT JOIN step_runs s ON s.run_id = $1`,
+    [runId],
+  );
+  return {
+    state: rowToRun(
+      runs[0],
+      rows.filter((row) => row.step_id !== null),
+    ),
+    now: millis(rows[0].now),
+  };
+}

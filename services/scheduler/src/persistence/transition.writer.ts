@@ -1,0 +1,125 @@
+import type { RunState, StepState } from '@weft/core';
+import { type ClaimOutboxOption, type OutboxMessage, type OutboxRecord, type TimerKey, type Transition, timerKey } from '../ports/run-store.port';
+import { RunStoreError } from './run-store.errors';
+import { iso, millis, runToJson, stepToJson } from './run-state.mapper';
+import type { Sql } from './run-sql.util';
+
+/**
+ * Everything a transition changes, in one statement. With `loaded`, the run row is
+ * updated (guarded by the seq it had); without, it was just inserted. Outbox message
+ * `i` is inserted claimed for `outbox.claimMs` when `outbox.claimed(i)`. Resolves with the
+ * outbox rows inserted, in outbox order.
+ */
+export async function writeTransition(
+  tx: Sql,
+  runId: string,
+  transition: Transition,
+  steps: readonly StepState[],
+  loaded: RunState | undefined,
+  outbox: { claimMs: number; claimed?: (index: number) => boolean },
+): Promise<OutboxRecord[]> {
+  const claimed = outbox.claimed ?? (() => false);
+  const { state } = transition;
+  const params: unknown[] = [];
+  const param = (value: unknown) => `$${params.push(value)}`;
+  const json = (value: unknown) => `${param(JSON.stringify(value))}::jsonb`;
+  const parts: string[] = [];
+
+  if (loaded) {
+    // spec and plan never change in practice; rewriting them would re-TOAST large values on every event.
+    const heavy = [state.spec !== loaded.spec ? `spec = e->'spec'` : '', state.plan !== loaded.plan ? `plan = e->'plan'` : ''].filter(Boolean);
+    parts.push(`run_write AS (
+      UPDATE runs SET workflow = e->>'workflow', version = e->>'version', status = e->>'status', inputs = e->'inputs',
+        outputs = e->'outputs', error = e->'error', extra = e->'extra', seq = (e->>'seq')::int, correlation_id = e->>'correlation_id',
+        created_at = (e->>'created_at')::timestamptz, started_at = (e->>'started_at')::timestamptz,
+        finished_at = (e->>'finished_at')::timestamptz, deadline_at = (e->>'deadline_at')::timestamptz,
+        ${heavy.map((set) => `${set}, `).join('')}updated_at = clock_timestamp()
+      FROM (SELECT ${json(runToJson(state))} AS e) AS input
+      WHERE runs.id = ${param(runId)} AND runs.seq = ${param(loaded.seq)}
+      RETURNING 1)`);
+  }
+  if (steps.length > 0) {
+    parts.push(`step_write AS (
+      INSERT INTO step_runs (run_id, step_id, status, attempt, token, queued_at, started_at, finished_at, lease_expires_at,
+                             next_attempt_at, output, error, attempts, extra, updated_at)
+      SELECT e->>'run_id', e->>'step_id', e->>'status', (e->>'attempt')::int, e->>'token', (e->>'queued_at')::timestamptz,
+             (e->>'started_at')::timestamptz, (e->>'finished_at')::timestamptz, (e->>'lease_expires_at')::timestamptz,
+             (e->>'next_attempt_at')::timestamptz, e->'output', e->'error', e->'attempts', e->'extra', clock_timestamp()
+      FROM jsonb_array_elements(${json(steps.map((step) => stepToJson(runId, step)))}) AS e
+      ON CONFLICT (run_id, step_id) DO UPDATE SET status = excluded.status, attempt = excluded.attempt, token = excluded.token,
+        queued_at = excluded.queued_at, started_at = excluded.started_at, finished_at = excluded.finished_at,
+        lease_expires_at = excluded.lease_expires_at, next_attempt_at = excluded.next_attempt_at, output = excluded.output,
+        error = excluded.error, attempts = excluded.attempts, extra = excluded.extra, updated_at = excluded.updated_at
+      RETURNING 1)`);
+  }
+  if (transition.outbox.length > 0) {
+    // Ids come from the sequence in insertion order (ORDER BY m.n): sorted ids match the messages.
+    parts.push(`outbox_write AS (
+      INSERT INTO outbox (run_id, kind, subject, payload, msg_id, headers, claimed_until)
+      SELECT ${param(runId)}, m.e->>'kind', m.e->>'subject', coalesce(m.e->'payload', 'null'::jsonb), m.e->>'msgId', m.e->'headers',
+             CASE WHEN (m.e->>'claim')::boolean THEN clock_timestamp() + ${param(outbox.claimMs)}::int * interval '1 millisecond' END
+      FROM jsonb_array_elements(${json(transition.outbox.map((message, i) => ({ ...outboxToJson(message), claim: claimed(i) })))}) WITH ORDINALITY AS m(e, n)
+      ORDER BY m.n
+      RETURNING id, created_at)`);
+  }
+  // A key both canceled and scheduled ends scheduled (cancel first, then schedule), as one statement cannot touch a row twice.
+  const schedule = [...new Map(transition.schedule.map((timer) => [timerKey(timer), timer])).values()];
+  const scheduled = new Set(schedule.map(timerKey));
+  const cancel = [...new Map(transition.cancel.filter((key) => !scheduled.has(timerKey(key))).map((key) => [timerKey(key), key])).values()];
+  if (cancel.length > 0) {
+    parts.push(`timer_cancel AS (
+      DELETE FROM timers t USING jsonb_array_elements(${json(cancel.map(timerKeyToJson))}) AS e
+      WHERE t.run_id = e->>'runId' AND t.timer = e->>'timer' AND t.step_id = e->>'stepId'
+      RETURNING 1)`);
+  }
+  if (schedule.length > 0) {
+    parts.push(`timer_write AS (
+      INSERT INTO timers (run_id, timer, step_id, attempt, fire_at)
+      SELECT e->>'runId', e->>'timer', e->>'stepId', (e->>'attempt')::int, (e->>'fireAt')::timestamptz
+      FROM jsonb_array_elements(${json(schedule.map((timer) => ({ ...timerKeyToJson(timer), attempt: timer.attempt, fireAt: iso(timer.fireAt) })))}) AS e
+      ON CONFLICT (run_id, timer, step_id) DO UPDATE SET attempt = excluded.attempt, fire_at = excluded.fire_at
+      RETURNING 1)`);
+  }
+  if (parts.length === 0) return [];
+  const hasOutbox = transition.outbox.length > 0;
+  const rows: { runs: number; outbox_ids?: string[]; outbox_at?: Date }[] = await tx.query(
+    `WITH ${parts.join(',\n')}
+     SELECT ${loaded ? '(SELECT count(*) FROM run_write)::int' : '1'} AS runs${
+       hasOutbox ? `, (SELECT jsonb_agg(id::text ORDER BY id) FROM outbox_write) AS outbox_ids, (SELECT min(created_at) FROM outbox_write) AS outbox_at` : ''
+     }`,
+    params,
+  );
+  if (rows[0].runs !== 1) {
+    throw new RunStoreError('RUN_SEQ_CONFLICT', `run ${runId} changed outside updateRun (expected seq ${loaded?.seq ?? '?'})`);
+  }
+  const ids = rows[0].outbox_ids ?? [];
+  if (ids.length !== transition.outbox.length) throw new Error(`outbox insert returned ${ids.length} ids for ${transition.outbox.length} messages`);
+  if (ids.length === 0) return [];
+  // created_at defaults to the transaction's start: one value for every row of the statement.
+  const createdAt = millis(rows[0].outbox_at as Date);
+  return transition.outbox.map((message, i) => {
+    const record: OutboxRecord = { id: ids[i], runId, createdAt, kind: message.kind, subject: message.subject, payload: message.payload ?? null, msgId: message.msgId };
+    if (message.headers !== undefined) record.headers = message.headers;
+    return record;
+  });
+}
+
+const outboxToJson = (message: OutboxMessage) => ({
+  kind: message.kind,
+  subject: message.subject,
+  payload: message.payload,
+  msgId: message.msgId,
+  headers: message.headers,
+});
+
+const timerKeyToJson = (key: TimerKey) => ({ runId: key.runId, timer: key.timer, stepId: key.stepId });
+
+/** Rows inserted claimed go to the caller; a throwing callback cannot undo the commit (the rows go out through the relay). */
+export function handOver(rows: readonly OutboxRecord[], claimOutbox: ClaimOutboxOption['claimOutbox']): void {
+  if (rows.length === 0 || claimOutbox === undefined) return;
+  try {
+    claimOutbox(rows);
+  } catch {
+    // The rows stay claimed; pendingOutbox hands them out once the claim lapses.
+  }
+}
