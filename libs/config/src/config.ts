@@ -69,6 +69,17 @@ export const EnvSchema = z.object({
   WEFT_CONCURRENCY: integer(1, 10_000).default(16),
   /** Executor: JS modules with action handlers, comma-separated. */
   WEFT_ACTIONS: z.string().optional(),
+  /**
+   * Executor: destinations http.request may reach although they are loopback, link-local, private or
+   * reserved, comma-separated host names (`api.internal`, `*.svc.cluster.local`) and CIDRs
+   * (`10.0.0.0/8`, `127.0.0.1/32`, `fd00::/8`). The deployment's own NATS, PostgreSQL and API
+   * endpoints stay refused whatever it says (docs/security.md). @default none: public addresses only
+   */
+  WEFT_HTTP_ALLOW: z
+    .string()
+    .max(4_096)
+    .regex(/^\s*[\w.*:/[\]-]+(\s*,\s*[\w.*:/[\]-]+)*\s*$/, 'expected hosts or CIDRs, comma-separated, e.g. api.internal,10.0.0.0/8')
+    .optional(),
   /** Executor: how long SIGTERM waits for in-flight steps before handing them back (ms). @default 25000 */
   WEFT_SHUTDOWN_GRACE_MS: integer(0, 3_600_000).default(25_000),
   /** Executor: interval of progress heartbeats of a running step (ms). @default 10000 */

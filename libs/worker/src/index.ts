@@ -19,7 +19,15 @@ export {
   type HttpRequestOutput,
   type HttpRequestOptions,
 } from './actions/http-request.action';
-export { DestinationDeniedError, HttpAllowlistError, HttpDestinationGuard, HTTP_ALLOW_VARIABLE, deniedReason } from './actions/http-destination.guard';
+export {
+  DestinationDeniedError,
+  HttpAllowlistError,
+  HttpDestinationGuard,
+  HTTP_ALLOW_VARIABLE,
+  deniedReason,
+  httpPolicyOf,
+  type HttpDestinationPolicy,
+} from './actions/http-destination.guard';
 export { loadActionsModule, actionsFromNamespace } from './actions-module.loader';
 export { createWorker, executorGroup, ALL_QUEUES, WORKER_DEFAULTS, type Worker, type WorkerOptions, type StepFinishedEvent } from './worker';
 export { WorkerAnnouncer, announcedAction, DEFAULT_ANNOUNCE_INTERVAL_MS, type WorkerAnnouncerOptions } from './worker-announcer';

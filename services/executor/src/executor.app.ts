@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { listOf, queuesOf } from '@weft/config';
 import { runService, type RunServiceOptions, type ServiceHandle } from '@weft/platform';
 import type { ServiceStart } from '@weft/telemetry';
-import { type ActionDefinition, builtinActions, loadActionsModule } from '@weft/worker';
+import { type ActionDefinition, builtinActions, httpPolicyOf, loadActionsModule } from '@weft/worker';
 import { ExecutorModule } from './executor.module';
 
 /** The executor process once tracing is up (see main.ts): loads actions, serves its queues until SIGTERM. */
@@ -12,7 +12,7 @@ export function runExecutor(start: ServiceStart, options: RunServiceOptions = {}
     {
       name: 'executor',
       compose: async ({ config, bus, logger }) => {
-        let actions: ActionDefinition[] = builtinActions();
+        let actions: ActionDefinition[] = builtinActions({ http: httpPolicyOf(config) });
         for (const path of listOf(config.WEFT_ACTIONS)) actions = [...actions, ...(await loadActionsModule(path))];
         const executor = ExecutorModule.forRoot({
           bus,

@@ -11,7 +11,8 @@ import { WeftApiError, WeftClient } from '@weft/sdk';
 // as a user runs them against it: separate processes, real HTTP, exit codes, stdout.
 const root = join(__dirname, '..', '..', '..', '..');
 const bin = join(root, 'libs', 'cli', 'bin', 'weft.js');
-const env: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', WEFT_DATA_DIR: 'memory://', LOG_LEVEL: 'warn' };
+// WEFT_HTTP_ALLOW: a step calls a server of this test on loopback, which http.request refuses unless allowed.
+const env: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', WEFT_DATA_DIR: 'memory://', LOG_LEVEL: 'warn', WEFT_HTTP_ALLOW: '127.0.0.1/32' };
 delete env.NATS_URL;
 delete env.DATABASE_URL;
 delete env.WEFT_API_URL;

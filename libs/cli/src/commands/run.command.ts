@@ -1,5 +1,6 @@
 import { resolveInputs } from '@weft/core';
-import { type ActionDefinition, loadActionsModule } from '@weft/worker';
+import { loadConfig } from '@weft/config';
+import { type ActionDefinition, httpPolicyOf, loadActionsModule } from '@weft/worker';
 import { runRemote } from '../api-client/run-remote';
 import { startEmbedded } from '../embedded/embedded-runtime';
 import { EXIT } from '../exit-codes';
@@ -47,7 +48,9 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
   }
 
   let actions: ActionDefinition[] = [];
+  let http;
   try {
+    http = httpPolicyOf(loadConfig(process.env));
     for (const path of options.actions) actions = [...actions, ...(await loadActionsModule(path))];
   } catch (error) {
     io.err(error instanceof Error ? error.message : String(error));
@@ -55,7 +58,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
   }
 
   const view = options.json ? undefined : createRunView(spec, io);
-  const runtime = await startEmbedded({ actions, ...(view && { logger: view.logger }) });
+  const runtime = await startEmbedded({ actions, http, ...(view && { logger: view.logger }) });
   const interrupt = cancelOnInterrupt(io, signals, (id) => void runtime.scheduler.cancelRun(id, 'interrupted (SIGINT)'));
   try {
     const state = await runtime.run(spec, resolved.inputs, {

@@ -1,6 +1,6 @@
 import { ConfigError, listOf, loadConfig } from '@weft/config';
 import { connectBus, createLogger } from '@weft/platform';
-import { type ActionDefinition, builtinActions, createWorker, loadActionsModule } from '@weft/worker';
+import { type ActionDefinition, builtinActions, createWorker, httpPolicyOf, loadActionsModule } from '@weft/worker';
 import { EXIT } from '../exit-codes';
 import type { Io } from '../io';
 
@@ -27,7 +27,7 @@ export async function workerCommand(options: WorkerOptions, io: Io, env: NodeJS.
     }
     throw error;
   }
-  const actions: ActionDefinition[] = [...builtinActions()];
+  const actions: ActionDefinition[] = [...builtinActions({ http: httpPolicyOf(config) })];
   for (const path of [...listOf(config.WEFT_ACTIONS), ...options.actions]) actions.push(...(await loadActionsModule(path)));
   // The bus's own failures as log lines; handlers keep the worker's console logger.
   const logger = createLogger({ level: config.LOG_LEVEL, service: 'worker' });

@@ -7,7 +7,7 @@ import { JournalModule, journalRetentionOf, openJournalStore } from '@weft/journ
 import { connectBus, createLogger, HealthModule, ShutdownModule, type WeftLogger } from '@weft/platform';
 import { ApiModule, openSqlRunStore, type RunStore, SchedulerModule, storedWorkflowCatalog } from '@weft/scheduler';
 import { templates } from '@weft/sdk';
-import { type ActionDefinition, builtinActions } from '@weft/worker';
+import { type ActionDefinition, builtinActions, httpPolicyOf } from '@weft/worker';
 
 export interface Composition {
   module: DynamicModule;
@@ -72,7 +72,7 @@ export async function composeDev(config: WeftConfig, actions: ActionDefinition[]
       ExecutorModule.forRoot({
         bus,
         queues: embeddedBus ? ['*'] : queuesOf(config),
-        actions: [...builtinActions(), ...actions],
+        actions: [...builtinActions({ http: httpPolicyOf(config) }), ...actions],
         concurrency: config.WEFT_CONCURRENCY,
         shutdownGraceMs: config.WEFT_SHUTDOWN_GRACE_MS,
         heartbeatIntervalMs: config.WEFT_HEARTBEAT_MS,

@@ -5,7 +5,7 @@ import { type LifecycleEvent, TERMINAL_RUN_STATUSES } from '@weft/contracts';
 import type { RunState, WorkflowSpec } from '@weft/core';
 import { ExecutorModule } from '@weft/executor';
 import { MemoryRunStore, type RunStore, Scheduler, SchedulerModule } from '@weft/scheduler';
-import { type ActionDefinition, type ActionLogger, builtinActions } from '@weft/worker';
+import { type ActionDefinition, type ActionLogger, builtinActions, type HttpRequestOptions } from '@weft/worker';
 
 export interface EmbeddedOptions {
   /** Actions beyond the built-in ones (user modules, SDK registrations). */
@@ -16,6 +16,8 @@ export interface EmbeddedOptions {
   concurrency?: number;
   /** Where action handlers' logs go. @default stderr lines */
   logger?: ActionLogger;
+  /** What http.request may reach beyond public addresses (WEFT_HTTP_ALLOW, see httpPolicyOf). @default public addresses only */
+  http?: HttpRequestOptions;
 }
 
 export interface EmbeddedRuntime {
@@ -41,7 +43,7 @@ export interface RunOptions {
 export async function startEmbedded(options: EmbeddedOptions = {}): Promise<EmbeddedRuntime> {
   const bus = options.bus ?? new InMemoryBus();
   const store = options.store ?? new MemoryRunStore();
-  const actions = [...builtinActions(), ...(options.actions ?? [])];
+  const actions = [...builtinActions({ http: options.http }), ...(options.actions ?? [])];
 
   @Module({
     imports: [

@@ -21,7 +21,8 @@ const statuses = (state: RunState): Record<string, string> => Object.fromEntries
 describe('examples run end to end (embedded)', () => {
   let runtime: EmbeddedRuntime;
   beforeAll(async () => {
-    runtime = await startEmbedded();
+    // data-pipeline calls a server of this test on loopback, which http.request refuses unless allowed.
+    runtime = await startEmbedded({ http: { allow: ['127.0.0.1/32'] } });
   });
   afterAll(async () => {
     await runtime.close();

@@ -230,3 +230,35 @@ function expandV6(address: string): number[] | undefined {
   if (fill < 0 || (tail === undefined && fill !== 0)) return undefined;
   return [...left, ...Array.from({ length: fill }, () => 0), ...right];
 }
+
+/** The configuration a policy is built from (a subset of libs/config's WeftConfig). */
+export interface HttpPolicySource {
+  WEFT_HTTP_ALLOW?: string;
+  NATS_URL?: string;
+  DATABASE_URL?: string;
+  WEFT_API_URL?: string;
+  HOST?: string;
+  PORT?: number;
+}
+
+const DEFAULT_PORTS: Record<string, number> = { 'nats:': 4222, 'tls:': 4222, 'ws:': 80, 'wss:': 443, 'postgres:': 5432, 'postgresql:': 5432, 'http:': 80, 'https:': 443 };
+
+/** WEFT_HTTP_ALLOW, and this deployment's own endpoints (NATS, PostgreSQL, the API, this process's port) to protect. */
+export function httpPolicyOf(config: HttpPolicySource): HttpDestinationPolicy {
+  const allow = (config.WEFT_HTTP_ALLOW ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const protect: string[] = [];
+  const urls = [...(config.NATS_URL ?? '').split(','), config.DATABASE_URL ?? '', config.WEFT_API_URL ?? ''];
+  for (const text of urls) {
+    if (!URL.canParse(text.trim())) continue;
+    const url = new URL(text.trim());
+    const port = url.port === '' ? DEFAULT_PORTS[url.protocol] : Number(url.port);
+    if (port !== undefined && url.hostname !== '') protect.push(`${normalizeHost(url.hostname)}:${port}`);
+  }
+  if (config.PORT !== undefined && config.PORT > 0) {
+    const host = normalizeHost(config.HOST ?? '127.0.0.1');
+    // A wildcard bind listens on every local address; loopback is how a step would reach it.
+    const hosts = host === '0.0.0.0' || host === '::' ? ['127.0.0.1', '::1', 'localhost'] : [host];
+    for (const h of hosts) protect.push(`${h}:${config.PORT}`);
+  }
+  return { allow, protect };
+}

@@ -169,7 +169,7 @@ export function createHttpRequestAction(options: HttpRequestOptions = {}): Actio
           const { url, method, headers, body } = request;
           response = await fetch(url, { method, headers, body, signal, redirect: 'manual', dispatcher: agentFor(portOf(url)) });
           const location = response.headers.get('location');
-          if (!REDIRECT_STATUSES.has(response.status) || location === null || !URL.canParse(location, url)) break;
+          if (!REDIRECT_STATUSES.has(response.status) || location === null || !URL.canParse(location, url.href)) break;
           const next = new URL(location, url);
           if (next.protocol !== 'http:' && next.protocol !== 'https:') break;
           if (hop >= MAX_REDIRECTS) {
