@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { FAN_OUT_FILE, FAN_OUT_WIDTH, fanOutYaml } from '../../../examples/generate-fan-out';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { REGIONS, release } from '../../../examples/sdk-example';
-import { dryRun } from './dry-run.test-util';
+import { dryRun } from './testing';
 
 const EXAMPLES_DIR = path.resolve(__dirname, '..', '..', '..', 'examples');
 const load = (file: string): WorkflowSpec => parse(readFileSync(path.join(EXAMPLES_DIR, file), 'utf8')) as WorkflowSpec;

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { WorkflowSpec } from '@weft/core';
 import { parse } from 'yaml';
-import { dryRun } from './dry-run.test-util';
+import { dryRun } from './testing';
 import { TemplateNotFoundError, TemplateOverrideError, WorkflowBuildError } from './sdk.error';
 import { templates, TEMPLATES_DIR } from './templates.registry';
 

@@ -1,5 +1,5 @@
 import { PlanError, planRun, runTimeoutMs } from './plan.util';
-import { workflow } from './run-machine.testing';
+import { workflow } from '../testing';
 
 describe('planRun', () => {
   it('resolves every default', () => {

@@ -1,7 +1,7 @@
 import type { StepSpec } from '../workflow-spec/spec.schema';
 import { createRun, decide } from './run.machine';
 import { RerunError, rerunPlan } from './rerun.util';
-import { dispatchedIds, emitted, emittedTypes, RunDriver, workflow } from './run-machine.testing';
+import { dispatchedIds, emitted, emittedTypes, RunDriver, workflow } from '../testing';
 import { summarize } from './summary.util';
 
 const diamond = (): StepSpec[] => [

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { StepSpec, WorkflowSpec } from '../workflow-spec/spec.schema';
 import type { Command, EngineEvent, TimerKind } from './events';
 import { createRun, decide, MAX_LOST_LEASES } from './run.machine';
-import { deepFreeze, emitted, workflow } from './run-machine.testing';
+import { deepFreeze, emitted, workflow } from '../testing';
 import type { RunState, RunStatus, StepError } from './types';
 
 /**

@@ -2,7 +2,7 @@ import type { StepSpec } from '../workflow-spec/spec.schema';
 import type { Command } from './events';
 import { createRun, decide, LEASE_MS, MAX_LOST_LEASES } from './run.machine';
 import { retryDelay } from './retry-delay.util';
-import { deepFreeze, dispatchedIds, dispatches, emitted, emittedTypes, RunDriver, workflow } from './run-machine.testing';
+import { deepFreeze, dispatchedIds, dispatches, emitted, emittedTypes, RunDriver, workflow } from '../testing';
 import { summarize } from './summary.util';
 
 const boom = { code: 'BOOM', message: 'it broke' };

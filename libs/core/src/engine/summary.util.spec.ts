@@ -1,4 +1,4 @@
-import { RunDriver, workflow } from './run-machine.testing';
+import { RunDriver, workflow } from '../testing';
 import { summarize, summaryToJson } from './summary.util';
 
 describe('summarize', () => {

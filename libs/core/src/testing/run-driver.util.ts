@@ -1,7 +1,7 @@
 import type { StepSpec, WorkflowSpec } from '../workflow-spec/spec.schema';
-import type { Command, EngineEvent, LifecycleEventDraft } from './events';
-import { createRun, decide } from './run.machine';
-import type { RunState, StepError } from './types';
+import type { Command, EngineEvent, LifecycleEventDraft } from '../engine/events';
+import { createRun, decide } from '../engine/run.machine';
+import type { RunState, StepError } from '../engine/types';
 
 /** Test helpers for the engine specs (not exported from the package). */
 

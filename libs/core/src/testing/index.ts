@@ -1,0 +1,2 @@
+// `@weft/core/testing`: a driver for the run machine and spec builders, for tests only.
+export * from './run-driver.util';
