@@ -1,6 +1,7 @@
 import {
   evaluateCondition,
   evaluateExpression,
+  ExpressionBudgetError,
   ExpressionError,
   type ExprScope,
   hasTemplate,
@@ -31,6 +32,8 @@ export const MAX_LOST_LEASES = 3;
 export const ENGINE_ERROR_CODES = {
   /** An `if`, `with` or transform expression could not be evaluated (never retried). */
   expression: 'EXPRESSION_ERROR',
+  /** An expression spent more than its budget (docs/spec.md, "Expression limits"); never retried. */
+  expressionBudget: 'EXPRESSION_BUDGET',
   /** An attempt ran past its step timeout (retryable). */
   timeout: 'TIMEOUT',
   /** A worker went silent; after MAX_LOST_LEASES re-dispatches the step fails with it. */
@@ -589,6 +592,7 @@ function expressionFailure(error: unknown, where: string): StepError {
   if (error instanceof ExpressionError || error instanceof TemplateSyntaxError) {
     return { code: ENGINE_ERROR_CODES.expression, message: `${where}: ${error.message}`, retryable: false };
   }
+  if (error instanceof ExpressionBudgetError) return { code: ENGINE_ERROR_CODES.expressionBudget, message: `${where}: ${error.message}`, retryable: false };
   throw error;
 }
 
