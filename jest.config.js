@@ -6,7 +6,8 @@ delete swcrc.$schema;
 const transform = { '^.+\\.(ts|js|cjs)$': ['@swc/jest', { ...swcrc, swcrc: false }] };
 const common = {
   transform,
-  testEnvironment: 'node',
+  // jest's node environment, failing a test in which pg warns of a query sent to a busy client
+  testEnvironment: '<rootDir>/test/node.environment.js',
   moduleFileExtensions: ['ts', 'js', 'json'],
   setupFiles: ['reflect-metadata'],
   // cel-js ships ES modules only, and PGlite loads its WASM through import(), which
@@ -19,6 +20,13 @@ module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['**/*.spec.ts'], testPathIgnorePatterns: ['\\.int\\.spec\\.ts$', '\\.pglite\\.spec\\.ts$', '/node_modules/'] },
     // Real servers (NATS, PostgreSQL), child processes, and PGlite (its WASM boot alone takes seconds).
-    { ...common, displayName: 'integration', testMatch: ['**/*.int.spec.ts', '**/*.pglite.spec.ts'], slowTestThreshold: 30 },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['**/*.int.spec.ts', '**/*.pglite.spec.ts'],
+      slowTestThreshold: 30,
+      // pg warns of a second query sent to a busy client too (pg 9 refuses it)
+      setupFiles: [...common.setupFiles, '<rootDir>/test/pg-concurrency.setup.js'],
+    },
   ],
 };
