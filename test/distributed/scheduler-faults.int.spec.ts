@@ -1,6 +1,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { describeDistributed } from './support/infra.util';
+import { POSTGRES_URL, describeDistributed } from './support/infra.util';
 import { scenario } from './support/scenario.util';
 import { tcpProxy } from './support/tcp-proxy.util';
 import { holdsFor, waitFor } from './support/wait.util';
@@ -39,9 +39,11 @@ describeDistributed('scheduler faults', { nats: true, postgres: true }, () => {
   });
 
   scenario('PostgreSQL unreachable: readiness fails, results stay unacknowledged, and the run completes once it is back', 50_000, async (s) => {
-    const proxy = await tcpProxy({ host: '127.0.0.1', port: 5432 });
+    const direct = new URL(POSTGRES_URL);
+    const proxy = await tcpProxy({ host: direct.hostname, port: Number(direct.port) || 5432 });
     s.onCleanup(() => proxy.close());
-    const viaProxy = `postgres://postgres@127.0.0.1:${proxy.port}/test`;
+    // the same database (TEST_DATABASE_URL may name another), through the proxy
+    const viaProxy = Object.assign(new URL(POSTGRES_URL), { hostname: '127.0.0.1', port: String(proxy.port) }).toString();
     // The lease outlasts the outage: results held back by it must not look like lost workers.
     const [scheduler] = await Promise.all([
       s.spawn('scheduler', { DATABASE_URL: viaProxy, WEFT_LEASE_MS: '20000' }),
