@@ -64,7 +64,7 @@ describe('loadActionsModule (plain Node process, as the CLI runs it)', () => {
     return JSON.parse(stdout) as unknown[];
   };
 
-  it('loads ES modules (.mjs) with a default export map or named exports, and CommonJS alike', async () => {
+  it('loads ES modules (.mjs) with a default export map or named exports, and CommonJS alike (Node >= 20.19: require() of ES modules)', async () => {
     const outcomes = await runInNode([
       { file: fixture('default.actions.mjs'), call: { name: 'report.render', input: { title: 'q3' } } },
       { file: fixture('named.actions.mjs'), call: { name: 'shout', input: { text: 'hey' } } },
