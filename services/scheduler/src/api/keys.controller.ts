@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { Body, Controller, Delete, Get, Inject, Param, Post, Res } from '@nestjs/common';
 import { type Caller, CallerOf } from '@weft/platform';
 import { parse, sendJson } from './http/http.util';
-import { ApiKeysUseCase } from './keys/api-keys.usecase';
+import { ApiKeysUseCase } from '../usecases/api-keys.usecase';
 import { ROUTES as R } from './openapi/routes';
 import { apiKeyView } from './views.util';
 

@@ -3,10 +3,10 @@ import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@ne
 import { type Caller, CallerOf } from '@weft/platform';
 import { header, parse, sendJson } from './http/http.util';
 import { ROUTES as R } from './openapi/routes';
-import { RunControlUseCase } from './runs/run-control.usecase';
-import { RunQueriesUseCase } from './runs/run-queries.usecase';
+import { RunControlUseCase } from '../usecases/run-control.usecase';
+import { RunQueriesUseCase } from '../usecases/run-queries.usecase';
 import { RunResponder } from './runs/run-responder';
-import { StartRunUseCase } from './runs/start-run.usecase';
+import { StartRunUseCase } from '../usecases/start-run.usecase';
 import { runSummaryView, runView } from './views.util';
 
 /** Runs: ad-hoc starts, listings, one run, its outputs and stream, and cancel / resume / retry / rerun. */

@@ -1,15 +1,10 @@
-import type { RunState, StepError } from '@weft/core';
+import { errorView as errorOf, isoOrNull as iso, type RunState, spanOrNull as span, stepView } from '@weft/core';
 import type { ApiKeyRecord } from '@weft/platform';
-import type { RunLink, RunListing } from './runs/run-directory.repository';
+import type { RunLink, RunListing } from '../persistence/run-directory.repository';
 import type { VersionRecord, VersionWithSpec, WorkflowRecord } from '../workflows';
 import type { ApiKeyView, DraftView, RunSummaryView, RunView, StepView, VersionDetailView, VersionView, WorkflowView } from './api.schemas';
 
 /** Domain records -> the API's JSON shapes (times as ISO 8601; absent values as null). */
-
-const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
-const span = (from: number | null | undefined, to: number | null | undefined): number | null =>
-  from === null || from === undefined || to === null || to === undefined ? null : to - from;
-const errorOf = (error: StepError | null | undefined): { code: string; message: string } | null => (error ? { code: error.code, message: error.message } : null);
 
 export function workflowView(w: WorkflowRecord): WorkflowView {
   return {
@@ -78,22 +73,10 @@ export function runView(state: RunState, namespace: string, link: RunLink | unde
     inputs: state.inputs,
     outputs: state.outputs ?? null,
     rerunOf: link ? { runId: link.sourceRunId, fromStep: link.fromStep } : null,
-    steps: state.plan.map(({ id }): StepView => {
-      const step = Object.hasOwn(state.steps, id) ? state.steps[id] : undefined;
-      // A step's own start is its first attempt's start; retries belong to its duration.
-      const startedAt = step?.attempts[0]?.startedAt ?? step?.startedAt;
-      return {
-        id,
-        status: step?.status ?? 'pending',
-        attempts: step?.attempt ?? 0,
-        startedAt: iso(startedAt),
-        finishedAt: iso(step?.finishedAt),
-        durationMs: span(startedAt, step?.finishedAt),
-        output: step?.output ?? null,
-        error: errorOf(step?.error),
-        reusedFrom: step?.reusedFrom ?? null,
-      };
-    }),
+    steps: state.plan.map(({ id }): StepView => ({
+      ...stepView(state, id),
+      reusedFrom: (Object.hasOwn(state.steps, id) ? state.steps[id].reusedFrom : undefined) ?? null,
+    })),
     spec: state.spec,
   };
 }

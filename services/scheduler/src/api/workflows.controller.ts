@@ -5,7 +5,7 @@ import { type Caller, CallerOf } from '@weft/platform';
 import { etag, header, ifMatchRevision, parse, sendEmpty, sendJson } from './http/http.util';
 import { ROUTES as R } from './openapi/routes';
 import { RunResponder } from './runs/run-responder';
-import { StartRunUseCase } from './runs/start-run.usecase';
+import { StartRunUseCase } from '../usecases/start-run.usecase';
 import { draftView, versionDetailView, versionView, workflowView } from './views.util';
 
 const location = (id: string): string => `/v1/workflows/${encodeURIComponent(id)}`;

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import { Authenticator, knownCaller, setCaller } from '@weft/platform';
-import { RunAccess } from '../runs/run-access';
+import { RunAccess } from '../../usecases/run-access';
 import { ApiError } from './api.errors';
 import { header } from './http.util';
 

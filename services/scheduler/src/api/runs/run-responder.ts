@@ -5,9 +5,9 @@ import { openSse } from '../http/sse.util';
 import { runView } from '../views.util';
 import type { RunAcceptedView } from '../api.schemas';
 import type { RunStore } from '../../ports/run-store.port';
-import type { RunLink, SqlRunDirectory } from './run-directory.repository';
+import type { RunLink, SqlRunDirectory } from '../../persistence/run-directory.repository';
 import type { RunWatch } from './run-watch';
-import type { StartedRun } from './start-run.usecase';
+import type { StartedRun } from '../../usecases/start-run.usecase';
 
 export interface ResponseMode {
   mode?: 'async' | 'sync';

@@ -1,5 +1,5 @@
 import type { ApiKeyRecord, Caller, SqlApiKeyRepository } from '@weft/platform';
-import { ApiError } from '../http/api.errors';
+import { ApiError } from '../api/http/api.errors';
 
 /**
  * API keys of the caller's namespace. A key may make keys for its own namespace only;

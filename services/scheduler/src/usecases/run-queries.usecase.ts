@@ -1,7 +1,7 @@
 import { isTerminalRunStatus, parseDuration, RUN_STATUSES, type RunState, type RunStatus } from '@weft/core';
-import { ApiError, type FieldProblem } from '../http/api.errors';
+import { ApiError, type FieldProblem } from '../api/http/api.errors';
 import type { RunAccess } from './run-access';
-import type { RunCursor, RunLink, RunListing, SqlRunDirectory } from './run-directory.repository';
+import type { RunCursor, RunLink, RunListing, SqlRunDirectory } from '../persistence/run-directory.repository';
 
 export interface RunListQuery {
   workflow?: string;

@@ -1,7 +1,7 @@
 import type { RunState } from '@weft/core';
-import type { RunStore } from '../../ports/run-store.port';
-import { ApiError } from '../http/api.errors';
-import type { RunLink, SqlRunDirectory } from './run-directory.repository';
+import type { RunStore } from '../ports/run-store.port';
+import { ApiError } from '../api/http/api.errors';
+import type { RunLink, SqlRunDirectory } from '../persistence/run-directory.repository';
 
 /** A run as seen from one namespace: another namespace's run does not exist (404, never 403). */
 export class RunAccess {

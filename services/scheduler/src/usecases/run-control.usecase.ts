@@ -1,6 +1,6 @@
 import type { RunState } from '@weft/core';
-import type { Scheduler } from '../../scheduler';
-import { ApiError } from '../http/api.errors';
+import type { Scheduler } from '../scheduler';
+import { ApiError } from '../api/http/api.errors';
 import type { RunAccess } from './run-access';
 
 /** Cancel, retry and resume a run of one namespace, each as engine events through the scheduler. */

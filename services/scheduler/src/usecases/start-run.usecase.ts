@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { RerunError, rerunPlan, resolveInputs, type RunState, type WorkflowSpec } from '@weft/core';
-import type { Scheduler } from '../../scheduler';
-import { checkSpec, InvalidSpecError, type SpecSource, WorkflowError, type WorkflowsUseCase } from '../../workflows';
-import { ApiError } from '../http/api.errors';
-import { diagnosticProblem } from '../http/problem.util';
+import type { Scheduler } from '../scheduler';
+import { checkSpec, InvalidSpecError, type SpecSource, WorkflowError, type WorkflowsUseCase } from '../workflows';
+import { ApiError } from '../api/http/api.errors';
+import { diagnosticProblem } from '../api/http/problem.util';
 import type { RunAccess } from './run-access';
-import type { SqlRunDirectory } from './run-directory.repository';
+import type { SqlRunDirectory } from '../persistence/run-directory.repository';
 
 export interface StartedRun {
   runId: string;
