@@ -50,6 +50,9 @@ export const DiagnosticCode = {
   InputMissing: 'INPUT_MISSING',
   InputUnknown: 'INPUT_UNKNOWN',
   InputType: 'INPUT_TYPE',
+  InvalidSchedule: 'INVALID_SCHEDULE',
+  DuplicateTriggerId: 'DUPLICATE_TRIGGER_ID',
+  TriggerField: 'TRIGGER_FIELD',
 } as const;
 export type DiagnosticCode = (typeof DiagnosticCode)[keyof typeof DiagnosticCode];
 

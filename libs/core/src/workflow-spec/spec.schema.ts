@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Triggers } from './triggers.schema';
 
 /**
  * Workflow spec v1: the single source of the validator, the TypeScript types and
@@ -103,6 +104,7 @@ export const WorkflowSpec = z
     onFailure: OnFailure.optional().describe('@default fail-fast'),
     steps: z.array(Step).min(1, { message: 'a workflow needs at least one step' }).describe('The DAG: each step runs once all its needs completed.'),
     outputs: z.record(z.string(), z.unknown()).optional().describe('Run outputs; strings may hold ${{ CEL }} expressions.'),
+    triggers: Triggers.optional(),
   })
   .strict();
 

@@ -1,4 +1,5 @@
 import { findCycles, formatCycle, type Reachability, reachability } from '../dag';
+import { validateTriggers } from './validate-triggers.util';
 import { checkCondition, checkSingleExpression, checkTemplate, type ExprCheck, type ExprMemo, type ExprProblemCode, STEP_RESULT_FIELDS } from '../expr';
 import { type Diagnostic, DiagnosticCode, DiagnosticSink, type Locate, type SpecPath } from './diagnostic.util';
 import { DurationError, parseDuration } from './duration.util';
@@ -50,6 +51,7 @@ class SpecValidator {
     this.checkDurations();
     this.checkInputDefaults();
     this.checkExpressions();
+    validateTriggers(this.spec.triggers, this.inputNames, this.sink);
     return this.sink.diagnostics;
   }
 

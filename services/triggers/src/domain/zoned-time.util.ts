@@ -26,17 +26,6 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** True for a zone name the platform knows (IANA names such as Europe/Berlin, and UTC). */
-export function isValidTimeZone(timeZone: string): boolean {
-  if (typeof timeZone !== 'string' || timeZone.length === 0 || timeZone.length > 64) return false;
-  try {
-    formatter(timeZone);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The local wall time of `instantMs` in `timeZone` (naive ms, whole seconds; ms carried over). */
 export function wallTime(instantMs: number, timeZone: string): number {
   const parts = formatter(timeZone).formatToParts(new Date(instantMs));
