@@ -101,3 +101,20 @@ describe('checkSingleExpression', () => {
     expect(checkSingleExpression('${{ 1 + }}').problems).toEqual([expect.objectContaining({ code: 'CEL_SYNTAX', offset: 7 })]);
   });
 });
+
+describe('checkExpression: what is statically too expensive', () => {
+  it('rejects comprehensions nested deeper than the limit', () => {
+    const three = 'inputs.xs.all(a, inputs.xs.all(b, inputs.xs.all(c, a + b + c >= 0)))';
+    expect(checkExpression(three).problems).toEqual([]);
+    const four = 'inputs.xs.all(a, inputs.xs.all(b, inputs.xs.all(c, inputs.xs.exists(d, a + b + c + d >= 0))))';
+    expect(checkExpression(four).problems).toEqual([expect.objectContaining({ code: 'CEL_SYNTAX', message: expect.stringContaining('nested more than 3 deep') })]);
+    // Siblings are not nesting.
+    expect(checkExpression('inputs.xs.all(a, a > 0) && inputs.xs.map(b, b).filter(c, c > 1).exists(d, d == 2)').problems).toEqual([]);
+  });
+
+  it('rejects literal regexes RE2 cannot run', () => {
+    expect(checkExpression("inputs.s.matches('^(a+)+$')").problems).toEqual([]);
+    const problems = checkExpression("inputs.s.matches('(a)\\\\1')").problems;
+    expect(problems).toEqual([expect.objectContaining({ code: 'CEL_SYNTAX', offset: 17, message: expect.stringContaining('RE2') })]);
+  });
+});

@@ -1,4 +1,5 @@
 import type { ASTNode } from '@marcbachmann/cel-js';
+import { compileRegex, EXPRESSION_LIMITS, InvalidRegexError } from './budget';
 import { celEnvironment, type ExprDialect } from './cel';
 import { hasTemplate, parseTemplate, TemplateSyntaxError } from './template';
 
@@ -74,6 +75,7 @@ function checkUncached(source: string, dialect: ExprDialect): ExprCheck {
   }
   const references: ExprReference[] = [];
   collectReferences(parsed.ast, new Set(), 0, references, problems);
+  checkCost(parsed.ast, 0, problems);
   let type: string | undefined;
   try {
     const result = parsed.check();
@@ -223,6 +225,71 @@ function collectReferences(node: ASTNode, bound: ReadonlySet<string>, base: numb
       // Binary operators, && and ||.
       collectReferences(node.args[0], bound, base, out, problems);
       collectReferences(node.args[1], bound, base, out, problems);
+  }
+}
+
+/**
+ * What is too expensive to run whatever the data (docs/spec.md, "Expression limits"): comprehensions
+ * nested deeper than the limit, and `matches` patterns RE2 rejects. Reported like the parser's own
+ * size limits, as CEL_SYNTAX.
+ */
+function checkCost(node: ASTNode, depth: number, problems: ExprProblem[]): void {
+  switch (node.op) {
+    case 'value':
+    case 'id':
+      return;
+    case '.':
+    case '.?':
+      checkCost(node.args[0], depth, problems);
+      return;
+    case 'call':
+      for (const arg of node.args[1]) checkCost(arg, depth, problems);
+      return;
+    case 'rcall': {
+      const [name, receiver, args] = node.args;
+      checkCost(receiver, depth, problems);
+      const comprehension = BINDING_MACROS.has(name) && args[0]?.op === 'id';
+      if (comprehension && depth + 1 > EXPRESSION_LIMITS.maxComprehensionDepth) {
+        problems.push({
+          code: 'CEL_SYNTAX',
+          severity: 'error',
+          message: `comprehensions nested more than ${EXPRESSION_LIMITS.maxComprehensionDepth} deep (${name} inside ${depth}) cost the product of their list sizes; flatten them or move the work into an action`,
+          offset: node.start,
+        });
+        return;
+      }
+      const pattern = args[0];
+      if (name === 'matches' && pattern?.op === 'value' && typeof pattern.args === 'string') {
+        try {
+          compileRegex(pattern.args);
+        } catch (error) {
+          if (!(error instanceof InvalidRegexError)) throw error;
+          problems.push({ code: 'CEL_SYNTAX', severity: 'error', message: `${error.message} (matches uses RE2)`, offset: pattern.start });
+        }
+      }
+      for (const arg of comprehension ? args.slice(1) : args) checkCost(arg, comprehension ? depth + 1 : depth, problems);
+      return;
+    }
+    case 'list':
+      for (const item of node.args) checkCost(item, depth, problems);
+      return;
+    case 'map':
+      for (const [key, value] of node.args) {
+        checkCost(key, depth, problems);
+        checkCost(value, depth, problems);
+      }
+      return;
+    case '?:':
+      for (const arg of node.args) checkCost(arg, depth, problems);
+      return;
+    case '!_':
+    case '-_':
+      checkCost(node.args, depth, problems);
+      return;
+    default:
+      // Binary operators, indexing, && and ||.
+      checkCost(node.args[0], depth, problems);
+      checkCost(node.args[1], depth, problems);
   }
 }
 
