@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { deniedReason, embeddedV4, HttpDestinationGuard } from './http-destination.guard';
+import { deniedReason, embeddedV4, HttpDestinationGuard, httpPolicyOf } from './http-destination.guard';
 
 describe('deniedReason', () => {
   it.each([
@@ -61,5 +61,29 @@ describe('HttpDestinationGuard', () => {
     const guard = new HttpDestinationGuard();
     const error = await new Promise<unknown>((resolve) => guard.lookupFor(80)('localhost', { all: false }, (e) => resolve(e)));
     expect(error).toMatchObject({ code: 'HTTP_DESTINATION_DENIED' });
+  });
+});
+
+describe('httpPolicyOf', () => {
+  it('reads WEFT_HTTP_ALLOW and protects NATS, PostgreSQL, the API and this process', () => {
+    expect(
+      httpPolicyOf({
+        WEFT_HTTP_ALLOW: ' 127.0.0.1/32 , api.internal,',
+        NATS_URL: 'nats://127.0.0.1:4222,nats://nats-2',
+        DATABASE_URL: 'postgres://u:p@DB.internal/weft',
+        WEFT_API_URL: 'http://[::1]:9000',
+        HOST: '0.0.0.0',
+        PORT: 8080,
+      }),
+    ).toEqual({
+      allow: ['127.0.0.1/32', 'api.internal'],
+      protect: ['127.0.0.1:4222', 'nats-2:4222', 'db.internal:5432', '::1:9000', '127.0.0.1:8080', '::1:8080', 'localhost:8080'],
+    });
+  });
+
+  it('refuses a protected endpoint even inside an allowed range, and only on its port', () => {
+    const guard = new HttpDestinationGuard(httpPolicyOf({ WEFT_HTTP_ALLOW: '127.0.0.0/8', NATS_URL: 'nats://127.0.0.1:4222' }));
+    expect(() => guard.checkAddress('127.0.0.1', '127.0.0.1', 4222)).toThrow(/own services/);
+    expect(() => guard.checkAddress('127.0.0.1', '127.0.0.1', 4223)).not.toThrow();
   });
 });
