@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LifecycleEventType, RunStatus, StepError, StepStatus } from './statuses';
+import { SignalMessage } from './waits';
 import { WeftError, type WeftErrorOptions } from './weft-error';
 
 /**
@@ -159,6 +160,8 @@ export const SUBJECTS = {
   workerAnnounce: 'weft.worker.announce',
   dispatchPrefix: 'weft.step.dispatch.',
   eventPrefix: 'weft.event.',
+  /** `weft.signal.<name>`: an outside event for steps waiting on it (see waits.ts). */
+  signalPrefix: 'weft.signal.',
 } as const;
 
 export const dispatchSubject = (queue: string): `weft.step.dispatch.${string}` => `weft.step.dispatch.${queue}`;
@@ -173,6 +176,7 @@ export interface MessageMap {
   'weft.worker.announce': WorkerAnnounce;
   [dispatch: `weft.step.dispatch.${string}`]: StepDispatch;
   [event: `weft.event.${string}`]: LifecycleEvent;
+  [signal: `weft.signal.${string}`]: SignalMessage;
 }
 export type Subject = keyof MessageMap;
 export type MessageOf<S extends Subject> = MessageMap[S];
@@ -185,6 +189,7 @@ const schemaFor = (subject: string): z.ZodType => {
   if (subject === SUBJECTS.workerAnnounce) return WorkerAnnounce;
   if (subject.startsWith(SUBJECTS.dispatchPrefix)) return StepDispatch;
   if (subject.startsWith(SUBJECTS.eventPrefix)) return LifecycleEvent;
+  if (subject.startsWith(SUBJECTS.signalPrefix)) return SignalMessage;
   throw new ContractError(subject, `no contract for subject ${subject}`);
 };
 

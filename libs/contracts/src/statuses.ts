@@ -36,6 +36,8 @@ export const LIFECYCLE_EVENT_TYPES = [
   'step.skipped',
   'step.canceled',
   'step.timed_out',
+  /** A step began to wait: a durable sleep or a wait for a signal (`data.wait`: sleep | event). Reviews use review.requested. */
+  'step.waiting',
   'review.requested',
   'review.decided',
 ] as const;

@@ -65,6 +65,10 @@ function describe(event: LifecycleEvent): string | undefined {
       return `${ICON.canceled} ${step} canceled`;
     case 'step.timed_out':
       return `${ICON.failed} ${step} timed out`;
+    case 'step.waiting':
+      return `${ICON.waiting} ${step} waiting: ${event.data?.wait === 'sleep' ? `sleeping until ${String(event.data.until)}` : `for signal ${String(event.data?.event)}`}`;
+    case 'review.requested':
+      return `${ICON.waiting} ${step} waiting for review${typeof event.data?.reviewId === 'string' ? ` ${event.data.reviewId}` : ''}${typeof event.data?.title === 'string' ? `: ${event.data.title}` : ''}`;
     case 'run.completed':
     case 'run.partially_completed':
     case 'run.failed':
@@ -72,7 +76,6 @@ function describe(event: LifecycleEvent): string | undefined {
     case 'run.queued':
     case 'run.waiting':
     case 'step.queued':
-    case 'review.requested':
     case 'review.decided':
       return undefined;
   }

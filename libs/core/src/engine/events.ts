@@ -1,4 +1,4 @@
-import type { LifecycleEventType } from '@weft/contracts';
+import type { Actor, LifecycleEventType, ReceivedSignal, ReviewDecision } from '@weft/contracts';
 import type { Millis, RunStatus, StepError, StepStatus } from './types';
 
 /**
@@ -32,9 +32,23 @@ export type EngineEvent =
    * counting), their `if`s are evaluated again, and the run is running again.
    * A no-op for completed or unfinished runs.
    */
-  | { type: 'run.retry'; at: Millis; reason?: string };
+  | { type: 'run.retry'; at: Millis; reason?: string }
+  /**
+   * A stored signal for a step waiting on an event (`token` is the wait's). The core checks
+   * name, key and `match` again, so a signal that does not satisfy the wait changes nothing.
+   */
+  | { type: 'signal.received'; at: Millis; stepId: string; token: string; signal: ReceivedSignal }
+  /**
+   * A reviewer's decision (validated by the shell: a correction already satisfies the form).
+   * A decision for a review that is no longer open changes nothing.
+   */
+  | { type: 'review.decided'; at: Millis; stepId: string; reviewId: string; decision: ReviewDecision; payload?: unknown; comment?: string; actor: Actor };
 
-export type TimerKind = 'retry' | 'step-timeout' | 'lease' | 'run-timeout';
+/**
+ * `sleep`: a durable sleep is due. `wait-timeout`: a wait for a signal gave up.
+ * `review-deadline` / `review-escalation`: a review's deadline or next escalation tier is due.
+ */
+export type TimerKind = 'retry' | 'step-timeout' | 'lease' | 'run-timeout' | 'sleep' | 'wait-timeout' | 'review-deadline' | 'review-escalation';
 
 /** What the scheduler must do after persisting the new state (via the outbox). */
 export type Command =
@@ -57,7 +71,34 @@ export type Command =
   | { type: 'cancel-timer'; timer: TimerKind; stepId?: string }
   /** Tell executors to abort an in-flight attempt (cancel, run timeout, fail-fast). */
   | { type: 'abort-step'; stepId: string; attempt: number; token: string; reason: string }
-  | { type: 'emit'; event: LifecycleEventDraft };
+  | { type: 'emit'; event: LifecycleEventDraft }
+  /**
+   * Store a wait for a signal and look for one already stored since `since` (epoch ms; the
+   * step's start minus its lookback). Both directions meet under one lock per (namespace,
+   * name, key) so a wait and a signal meet exactly once.
+   */
+  | { type: 'register-wait'; stepId: string; attempt: number; token: string; name: string; key?: string; since: Millis; expiresAt: Millis }
+  /** Drop the step's stored signal wait (satisfied, timed out or canceled). */
+  | { type: 'cancel-wait'; stepId: string; token: string }
+  /** Store an open review of a step's output. `reviewId` is stable (the attempt's token): replaying the command opens nothing new. */
+  | {
+      type: 'open-review';
+      reviewId: string;
+      stepId: string;
+      attempt: number;
+      title: string;
+      instructions?: string;
+      assignees: string[];
+      form?: Record<string, unknown>;
+      output: unknown;
+      deadlineAt?: Millis;
+      /** Opened by a `when` rule (a low-confidence output). */
+      byRule: boolean;
+    }
+  /** The review moved to escalation tier `tier` (assignees replaced). */
+  | { type: 'escalate-review'; reviewId: string; tier: number; assignees: string[]; overdue?: boolean }
+  /** The review is over: decided (the decision is the shell's to record), or closed by the run (canceled, run ended). */
+  | { type: 'close-review'; reviewId: string; outcome: 'decided' | 'canceled'; decision?: ReviewDecision; actor?: Actor; comment?: string; payload?: unknown };
 
 /** A lifecycle event as the core produces it; the scheduler adds ids, workflow and trace context. */
 export interface LifecycleEventDraft {

@@ -11,9 +11,13 @@ export {
   LEASE_MS,
   MAX_LOST_LEASES,
   ENGINE_ERROR_CODES,
+  WAIT_ACTIONS,
+  signalSatisfies,
+  signalView,
   type EngineErrorCode,
   type DecideOptions,
   type CreateRunArgs,
 } from './run.machine';
 export * from './summary.util';
 export { rerunPlan, RerunError, type RerunPlan } from './rerun.util';
+export { WAIT_LIMITS, WaitInputError } from './wait-input.util';

@@ -1,8 +1,8 @@
 import { WeftError, type WeftErrorOptions } from '@weft/contracts';
 import { DagError, topologicalOrder } from '../dag';
 import { DurationError, parseDuration as parseSpecDuration } from '../workflow-spec';
-import { type RetryPolicy, SPEC_DEFAULTS, type StepSpec, type WorkflowSpec } from '../workflow-spec/spec.schema';
-import type { PlannedStep, ResolvedRetry } from './types';
+import { type RetryPolicy, type ReviewSpec, SPEC_DEFAULTS, type StepSpec, type WorkflowSpec } from '../workflow-spec/spec.schema';
+import type { PlannedReview, PlannedStep, ResolvedRetry } from './types';
 
 // The spec module documents the defaults (SPEC_DEFAULTS); the engine applies them.
 export const DEFAULT_STEP_TIMEOUT_MS = parseSpecDuration(SPEC_DEFAULTS.stepTimeout);
@@ -51,6 +51,7 @@ export function planRun(spec: WorkflowSpec): PlannedStep[] {
       onFailure: step.onFailure ?? spec.onFailure ?? SPEC_DEFAULTS.onFailure,
     };
     if (step.if !== undefined) planned.if = step.if;
+    if (step.review !== undefined) planned.review = resolveReview(step.review, step.id);
     return planned;
   });
 }
@@ -58,6 +59,21 @@ export function planRun(spec: WorkflowSpec): PlannedStep[] {
 /** Milliseconds of the whole-run timeout, when the spec sets one. */
 export function runTimeoutMs(spec: WorkflowSpec): number | undefined {
   return spec.timeout === undefined ? undefined : parseDuration(spec.timeout, 0, 'timeout');
+}
+
+function resolveReview(review: ReviewSpec, stepId: string): PlannedReview {
+  const path = `steps.${stepId}.review`;
+  const planned: PlannedReview = {
+    assignees: [...(review.assignees ?? [])],
+    escalation: (review.escalation ?? []).map((tier, k) => ({ afterMs: parseDuration(tier.after, 0, `${path}.escalation[${k}].after`), assignees: [...tier.assignees] })),
+    onDeadline: review.onDeadline ?? SPEC_DEFAULTS.review.onDeadline,
+  };
+  if (review.when !== undefined) planned.when = review.when;
+  if (review.title !== undefined) planned.title = review.title;
+  if (review.instructions !== undefined) planned.instructions = review.instructions;
+  if (review.form !== undefined) planned.form = review.form;
+  if (review.deadline !== undefined) planned.deadlineMs = parseDuration(review.deadline, 0, `${path}.deadline`);
+  return planned;
 }
 
 function resolveRetry(policy: RetryPolicy | undefined, stepId: string): ResolvedRetry {

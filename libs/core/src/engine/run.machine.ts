@@ -9,12 +9,14 @@ import {
   TemplateSyntaxError,
   unwrapExpression,
 } from '../expr';
-import { DEFAULT_NAMESPACE } from '@weft/contracts';
+import { type Actor, actorLabel, DEFAULT_NAMESPACE, type ReceivedSignal, type ReviewDecision, SYSTEM_ACTORS } from '@weft/contracts';
 import type { WorkflowSpec } from '../workflow-spec/spec.schema';
 import type { Command, Decision, EngineEvent, LifecycleEventDraft, TimerKind } from './events';
 import { PlanError, planRun, runTimeoutMs } from './plan.util';
+import { eventWait, sleepWait, WaitInputError } from './wait-input.util';
 import { retryDelay } from './retry-delay.util';
-import type { AttemptRecord, Millis, PlannedStep, RunState, RunStatus, StepError, StepState, StepStatus } from './types';
+import { bindScope, boundExpression, renderBoundTemplate } from '../workflow-spec/bound-expression.util';
+import type { AttemptRecord, Millis, PlannedReview, PlannedStep, RunState, RunStatus, StepError, StepState, StepStatus, StepWait } from './types';
 
 /**
  * The run state machine: `decide(state, event) -> { state, commands }`.
@@ -46,8 +48,16 @@ export const ENGINE_ERROR_CODES = {
   canceled: 'CANCELED',
   /** Steps failed under `onFailure: continue`. */
   stepsFailed: 'STEPS_FAILED',
+  /** A reviewer (or a review deadline with onDeadline: reject) rejected the step's output (never retried). */
+  rejected: 'REJECTED',
+  /** A sleep or wait.event step's `with` does not say what to wait for (a bad duration or time; never retried). */
+  invalidWait: 'INVALID_WAIT',
 } as const;
 export type EngineErrorCode = (typeof ENGINE_ERROR_CODES)[keyof typeof ENGINE_ERROR_CODES];
+
+/** Actions the core runs itself as durable waits: never dispatched to an executor. */
+export const WAIT_ACTIONS = { sleep: 'sleep', event: 'wait.event' } as const;
+const isWaitAction = (action: string): boolean => action === WAIT_ACTIONS.sleep || action === WAIT_ACTIONS.event;
 
 export interface DecideOptions {
   /** Lease granted on dispatch, start and heartbeat. @default LEASE_MS */
@@ -74,6 +84,8 @@ export interface CreateRunArgs {
 }
 
 const TERMINAL_RUN = new Set<RunStatus>(['completed', 'partially_completed', 'failed', 'canceled']);
+/** A run that has started and not ended: `waiting` is `running` with nothing in flight. */
+const LIVE_RUN = new Set<RunStatus>(['running', 'waiting']);
 const TERMINAL_STEP = new Set<StepStatus>(['completed', 'failed', 'skipped', 'canceled']);
 /** Terminal statuses that make dependents re-check their readiness. */
 const SETTLING_STEP = new Set<StepStatus>(['completed', 'failed', 'skipped']);
@@ -129,6 +141,7 @@ export function decide(state: RunState, event: EngineEvent, options: DecideOptio
   if (tx === undefined) return { state, commands: [] };
   drain(tx);
   finishIfDone(tx);
+  settleWaiting(tx, state.status === 'waiting');
   return { state: tx.next, commands: withoutRecalled(tx.commands) };
 }
 
@@ -196,16 +209,36 @@ function transition(state: RunState, event: EngineEvent, leaseMs: number): Tx | 
       return timerFired(state, event.timer, event.at, leaseMs, event.stepId, event.attempt);
     case 'step.lost': {
       const step = ownStep(state.steps, event.stepId);
-      if (state.status !== 'running' || step?.attempt !== event.attempt) return undefined;
+      if (!LIVE_RUN.has(state.status) || step?.attempt !== event.attempt) return undefined;
       if (step.status !== 'running' && step.status !== 'queued') return undefined;
       return leaseExpired(new Tx(state, event.at, leaseMs), step);
+    }
+    case 'signal.received': {
+      const step = ownStep(state.steps, event.stepId);
+      if (!LIVE_RUN.has(state.status) || step?.status !== 'waiting' || step.token !== event.token || step.wait?.kind !== 'event') return undefined;
+      if (!signalSatisfies(state, step.id, event.signal)) return undefined;
+      const tx = new Tx(state, event.at, leaseMs);
+      signalReceived(tx, step, step.wait, event.signal);
+      return tx;
+    }
+    case 'review.decided': {
+      const step = ownStep(state.steps, event.stepId);
+      if (!LIVE_RUN.has(state.status) || step?.status !== 'waiting' || step.wait?.kind !== 'review' || step.wait.reviewId !== event.reviewId) return undefined;
+      const wait = step.wait;
+      const review = planIndex(state.plan).byId.get(step.id)?.review;
+      if (!review) return undefined;
+      if (event.decision === 'escalate' && wait.tier >= review.escalation.length) return undefined;
+      if (event.decision === 'correct' && event.payload === undefined) return undefined;
+      const tx = new Tx(state, event.at, leaseMs);
+      applyDecision(tx, step, wait, review, event);
+      return tx;
     }
   }
 }
 
 /** The step's current attempt when it is in flight and matches (attempt, token); else undefined (stale). */
 function currentAttempt(state: RunState, stepId: string, attempt: number, token: string): StepState | undefined {
-  if (state.status !== 'running') return undefined;
+  if (!LIVE_RUN.has(state.status)) return undefined;
   const step = ownStep(state.steps, stepId);
   if (!step || step.attempt !== attempt || step.token !== token) return undefined;
   return step.status === 'queued' || step.status === 'running' ? step : undefined;
@@ -283,10 +316,35 @@ function startedIfQueued(tx: Tx, step: StepState, workerId: string | undefined):
 }
 
 function stepCompleted(tx: Tx, step: StepState, output: unknown, armed: boolean): Tx {
+  outputReady(tx, endAttempt(tx, step, 'completed', undefined, undefined, armed), output);
+  return tx;
+}
+
+/** The attempt produced `output`: the step completes, unless its review gate holds the output first. */
+function outputReady(tx: Tx, step: StepState, output: unknown): void {
+  const review = tx.planned(step.id).review;
+  if (review !== undefined) {
+    let held: boolean;
+    try {
+      held = review.when === undefined || evaluateCondition(boundExpression('output', review.when), bindScope(tx.scope(), output));
+    } catch (error) {
+      failStep(tx, step, expressionFailure(error, `review.when of step ${step.id}`));
+      return;
+    }
+    if (held) {
+      openReview(tx, step, review, output);
+      return;
+    }
+  }
+  completeStep(tx, step, output);
+}
+
+function completeStep(tx: Tx, step: StepState, output: unknown, decided?: StepState['review']): void {
   const { at } = tx;
-  const ended = endAttempt(tx, step, 'completed', undefined, undefined, armed);
-  const done: StepState = { ...withoutLease(ended), status: 'completed', finishedAt: at };
+  const done: StepState = { ...withoutLease(step), status: 'completed', finishedAt: at };
   if (output !== undefined) done.output = output;
+  else delete done.output;
+  if (decided !== undefined) done.review = decided;
   tx.put(done);
   tx.emit({
     type: 'step.completed',
@@ -295,9 +353,228 @@ function stepCompleted(tx: Tx, step: StepState, output: unknown, armed: boolean)
     attempt: step.attempt,
     status: 'completed',
     durationMs: at - (step.startedAt ?? step.queuedAt ?? at),
-    data: { output },
+    data: { output, ...(decided !== undefined && { review: decided }) },
   });
-  return tx;
+}
+
+type ReviewWait = Extract<StepWait, { kind: 'review' }>;
+type EventWait = Extract<StepWait, { kind: 'event' }>;
+
+/** Holds the output for a decision: the review's rows, deadline and first escalation are the shell's to store. */
+function openReview(tx: Tx, step: StepState, review: PlannedReview, output: unknown): void {
+  const { at } = tx;
+  const reviewId = step.token ?? `${tx.next.runId}:${step.id}:${step.attempt}`;
+  let title: string;
+  let instructions: string | undefined;
+  try {
+    const scope = bindScope(tx.scope(), output);
+    title = review.title === undefined ? `Review step ${step.id}` : renderBoundTemplate('output', review.title, scope);
+    if (review.instructions !== undefined) instructions = renderBoundTemplate('output', review.instructions, scope);
+  } catch (error) {
+    failStep(tx, step, expressionFailure(error, `review of step ${step.id}`));
+    return;
+  }
+  const wait: ReviewWait = { kind: 'review', reviewId, output, openedAt: at, tier: 0, assignees: review.assignees, byRule: review.when !== undefined };
+  if (review.deadlineMs !== undefined) wait.deadlineAt = at + review.deadlineMs;
+  tx.put({ ...withoutLease(step), status: 'waiting', wait });
+  tx.commands.push({
+    type: 'open-review',
+    reviewId,
+    stepId: step.id,
+    attempt: step.attempt,
+    title,
+    ...(instructions !== undefined && { instructions }),
+    assignees: review.assignees,
+    ...(review.form !== undefined && { form: review.form }),
+    output,
+    ...(wait.deadlineAt !== undefined && { deadlineAt: wait.deadlineAt }),
+    byRule: wait.byRule,
+  });
+  if (wait.deadlineAt !== undefined) tx.commands.push({ type: 'schedule-timer', timer: 'review-deadline', stepId: step.id, attempt: step.attempt, fireAt: wait.deadlineAt });
+  const first = review.escalation[0];
+  if (first !== undefined) tx.commands.push({ type: 'schedule-timer', timer: 'review-escalation', stepId: step.id, attempt: step.attempt, fireAt: at + first.afterMs });
+  tx.emit({
+    type: 'review.requested',
+    at,
+    stepId: step.id,
+    attempt: step.attempt,
+    status: 'waiting',
+    data: { reviewId, title, assignees: review.assignees, byRule: wait.byRule, ...(wait.deadlineAt !== undefined && { deadlineAt: iso(wait.deadlineAt) }) },
+  });
+}
+
+interface DecisionInput {
+  decision: ReviewDecision;
+  payload?: unknown;
+  comment?: string;
+  actor: Actor;
+}
+
+/** A decision on an open review (escalate without a further tier and correct without a payload were refused before). */
+function applyDecision(tx: Tx, step: StepState, wait: ReviewWait, review: PlannedReview, input: DecisionInput, fired?: TimerKind): void {
+  const { decision, actor, comment } = input;
+  if (decision === 'escalate') {
+    escalate(tx, step, wait, review, { actor, ...(comment !== undefined && { comment }) });
+    return;
+  }
+  releaseReview(tx, step, wait, review, fired);
+  tx.commands.push({
+    type: 'close-review',
+    reviewId: wait.reviewId,
+    outcome: 'decided',
+    decision,
+    actor,
+    ...(comment !== undefined && { comment }),
+    ...(decision === 'correct' && { payload: input.payload }),
+  });
+  const record: NonNullable<StepState['review']> = { reviewId: wait.reviewId, decision, actor, at: tx.at, ...(comment !== undefined && { comment }) };
+  tx.emit({ type: 'review.decided', at: tx.at, stepId: step.id, attempt: step.attempt, status: 'waiting', data: { ...record, at: iso(tx.at) } });
+  switch (decision) {
+    case 'continue':
+      completeStep(tx, step, wait.output, record);
+      return;
+    case 'correct':
+      completeStep(tx, step, input.payload, record);
+      return;
+    case 'retry':
+      // A new attempt with a fresh retry budget: asking again is the reviewer's call, not a failure.
+      dispatch(tx, { ...withoutLease(step), status: 'pending', attemptBase: step.attempt });
+      return;
+    case 'reject': {
+      const message = `rejected by ${actorLabel(actor)}${comment !== undefined ? `: ${comment}` : ''}`;
+      failStep(tx, { ...step, review: record }, { code: ENGINE_ERROR_CODES.rejected, message, retryable: false });
+      return;
+    }
+  }
+}
+
+/** The next escalation tier (or, with none left after a deadline, the review marked overdue). */
+function escalate(tx: Tx, step: StepState, wait: ReviewWait, review: PlannedReview, by: { actor?: Actor; comment?: string }, fromDeadline = false): void {
+  const tierSpec = review.escalation[wait.tier];
+  const next: ReviewWait = tierSpec === undefined ? { ...wait, overdue: true } : { ...wait, tier: wait.tier + 1, assignees: tierSpec.assignees };
+  if (fromDeadline) delete next.deadlineAt;
+  tx.put({ ...step, wait: next });
+  tx.commands.push({ type: 'escalate-review', reviewId: wait.reviewId, tier: next.tier, assignees: next.assignees, ...(next.overdue === true && { overdue: true }) });
+  if (tierSpec !== undefined) {
+    const following = review.escalation[next.tier];
+    if (following !== undefined) tx.commands.push({ type: 'schedule-timer', timer: 'review-escalation', stepId: step.id, attempt: step.attempt, fireAt: wait.openedAt + following.afterMs });
+    else tx.commands.push({ type: 'cancel-timer', timer: 'review-escalation', stepId: step.id });
+  }
+  tx.emit({
+    type: 'review.requested',
+    at: tx.at,
+    stepId: step.id,
+    attempt: step.attempt,
+    status: 'waiting',
+    data: {
+      reviewId: wait.reviewId,
+      tier: next.tier,
+      assignees: next.assignees,
+      escalated: tierSpec !== undefined,
+      ...(next.overdue === true && { overdue: true }),
+      ...(by.actor !== undefined && { actor: by.actor }),
+      ...(by.comment !== undefined && { comment: by.comment }),
+    },
+  });
+}
+
+/** Drops a review's pending timers (except the one that fired). */
+function releaseReview(tx: Tx, step: StepState, wait: ReviewWait, review: PlannedReview | undefined, fired?: TimerKind): void {
+  if (wait.deadlineAt !== undefined && fired !== 'review-deadline') tx.commands.push({ type: 'cancel-timer', timer: 'review-deadline', stepId: step.id });
+  if (wait.tier < (review?.escalation.length ?? 0) && fired !== 'review-escalation') tx.commands.push({ type: 'cancel-timer', timer: 'review-escalation', stepId: step.id });
+}
+
+/** A waiting step ends without its wake-up (cancel, fail-fast, run timeout): drop what the shell holds for it. */
+function releaseWait(tx: Tx, step: StepState): void {
+  const wait = step.wait;
+  if (wait === undefined) return;
+  switch (wait.kind) {
+    case 'sleep':
+      tx.commands.push({ type: 'cancel-timer', timer: 'sleep', stepId: step.id });
+      return;
+    case 'event':
+      tx.commands.push({ type: 'cancel-timer', timer: 'wait-timeout', stepId: step.id }, { type: 'cancel-wait', stepId: step.id, token: step.token ?? '' });
+      return;
+    case 'review':
+      releaseReview(tx, step, wait, tx.planned(step.id).review);
+      tx.commands.push({ type: 'close-review', reviewId: wait.reviewId, outcome: 'canceled' });
+      return;
+  }
+}
+
+/** The step starts waiting (a sleep or a signal) instead of being dispatched: no executor is involved. */
+function startWait(tx: Tx, step: StepState, planned: PlannedStep, input: Record<string, unknown>): void {
+  const { at, next } = tx;
+  let wait: StepWait;
+  try {
+    wait = planned.action === WAIT_ACTIONS.sleep ? sleepWait(input, at) : eventWait(input, at);
+  } catch (error) {
+    if (!(error instanceof WaitInputError)) throw error;
+    failStep(tx, step, { code: ENGINE_ERROR_CODES.invalidWait, message: `step ${step.id}: ${error.message}`, retryable: false });
+    return;
+  }
+  const attempt = step.attempt + 1;
+  const token = `${next.runId}:${step.id}:${attempt}`;
+  tx.put({
+    id: step.id,
+    status: 'waiting',
+    attempt,
+    token,
+    queuedAt: at,
+    startedAt: at,
+    attempts: [...step.attempts, { attempt, status: 'running', dispatchedAt: at, startedAt: at }],
+    lostLeases: step.lostLeases ?? 0,
+    attemptBase: step.attemptBase ?? 0,
+    wait,
+  });
+  if (wait.kind === 'sleep') {
+    tx.commands.push({ type: 'schedule-timer', timer: 'sleep', stepId: step.id, attempt, fireAt: wait.until });
+    tx.emit({ type: 'step.waiting', at, stepId: step.id, attempt, status: 'waiting', data: { wait: 'sleep', until: iso(wait.until) } });
+    return;
+  }
+  if (wait.kind !== 'event') return;
+  tx.commands.push(
+    { type: 'register-wait', stepId: step.id, attempt, token, name: wait.name, ...(wait.key !== undefined && { key: wait.key }), since: wait.since, expiresAt: wait.expiresAt },
+    { type: 'schedule-timer', timer: 'wait-timeout', stepId: step.id, attempt, fireAt: wait.expiresAt },
+  );
+  tx.emit({
+    type: 'step.waiting',
+    at,
+    stepId: step.id,
+    attempt,
+    status: 'waiting',
+    data: { wait: 'event', event: wait.name, ...(wait.key !== undefined && { key: wait.key }), since: iso(wait.since), expiresAt: iso(wait.expiresAt) },
+  });
+}
+
+/** What a satisfied wait outputs and what its `match` sees as `event`. */
+export function signalView(signal: ReceivedSignal): Record<string, unknown> {
+  return { id: signal.id, name: signal.name, ...(signal.key !== undefined && { key: signal.key }), data: signal.data ?? null, receivedAt: iso(signal.receivedAt) };
+}
+
+/**
+ * Whether a stored signal satisfies the step's wait: its name, its key (when the wait has one),
+ * received in [since, expiresAt), and `match` true. The shell asks this before handing a signal to
+ * `decide` (which asks it again). A `match` that cannot be evaluated for this signal (a missing
+ * field, a wrong type) is not satisfied: the wait goes on for a signal it can read.
+ */
+export function signalSatisfies(state: RunState, stepId: string, signal: ReceivedSignal): boolean {
+  const wait = ownStep(state.steps, stepId)?.wait;
+  if (wait?.kind !== 'event' || signal.name !== wait.name) return false;
+  if (wait.key !== undefined && signal.key !== wait.key) return false;
+  if (signal.receivedAt < wait.since || signal.receivedAt >= wait.expiresAt) return false;
+  if (wait.match === undefined) return true;
+  try {
+    return evaluateCondition(boundExpression('event', wait.match), bindScope(expressionScope(state), signalView(signal)));
+  } catch {
+    return false;
+  }
+}
+
+function signalReceived(tx: Tx, step: StepState, wait: EventWait, signal: ReceivedSignal): void {
+  tx.commands.push({ type: 'cancel-timer', timer: 'wait-timeout', stepId: step.id }, { type: 'cancel-wait', stepId: step.id, token: step.token ?? '' });
+  const ended = endAttempt(tx, { ...step, wait }, 'completed', undefined, undefined, false);
+  outputReady(tx, withoutLease(ended), signalView(signal));
 }
 
 /** An attempt failed (worker error or timeout): retry it if the policy allows, else fail the step. */
@@ -381,6 +658,10 @@ function cancelActive(tx: Tx, reason: string): void {
       attempts = endAttempt(tx, step, 'canceled', undefined, undefined).attempts;
     } else if (step.status === 'retrying') {
       tx.commands.push({ type: 'cancel-timer', timer: 'retry', stepId: step.id });
+    } else if (step.status === 'waiting') {
+      releaseWait(tx, step);
+      // A sleep or a wait for a signal is its attempt; a review holds an attempt that already ended.
+      if (step.wait?.kind !== 'review') attempts = endAttempt(tx, step, 'canceled', undefined, undefined, false).attempts;
     }
     tx.put({ ...withoutLease(step), status: 'canceled', reason, finishedAt: at, attempts });
     tx.emit({ type: 'step.canceled', at, stepId: step.id, attempt: step.attempt, status: 'canceled', data: { reason } });
@@ -388,7 +669,7 @@ function cancelActive(tx: Tx, reason: string): void {
 }
 
 function timerFired(state: RunState, timer: TimerKind, at: Millis, leaseMs: number, stepId?: string, attempt?: number): Tx | undefined {
-  if (state.status !== 'running') return undefined;
+  if (!LIVE_RUN.has(state.status)) return undefined;
   if (timer === 'run-timeout') {
     // A timer left over from before a run.retry fires before the new deadline: ignore it.
     if (state.deadlineAt === undefined || at < state.deadlineAt) return undefined;
@@ -423,6 +704,45 @@ function timerFired(state: RunState, timer: TimerKind, at: Millis, leaseMs: numb
       // Never started: no worker was lost, the queue is backed up or the dispatch was lost.
       if (step.status === 'queued') return resendDispatch(new Tx(state, at, leaseMs), step);
       return leaseExpired(new Tx(state, at, leaseMs), step);
+    }
+    case 'sleep': {
+      const wait = step.status === 'waiting' ? step.wait : undefined;
+      if (wait?.kind !== 'sleep' || at < wait.until) return undefined;
+      const tx = new Tx(state, at, leaseMs);
+      const ended = endAttempt(tx, step, 'completed', undefined, 'sleep', false);
+      outputReady(tx, withoutLease(ended), { sleptMs: at - (step.startedAt ?? at), until: iso(wait.until) });
+      return tx;
+    }
+    case 'wait-timeout': {
+      const wait = step.status === 'waiting' ? step.wait : undefined;
+      if (wait?.kind !== 'event' || at < wait.expiresAt) return undefined;
+      const tx = new Tx(state, at, leaseMs);
+      const timeoutMs = wait.expiresAt - (step.startedAt ?? wait.expiresAt);
+      const key = wait.key === undefined ? '' : ` with key ${JSON.stringify(wait.key)}`;
+      // Retries do not apply to a wait: waiting again would only move the deadline.
+      const error: StepError = { code: ENGINE_ERROR_CODES.timeout, message: `no signal ${wait.name}${key} arrived within ${timeoutMs}ms`, retryable: false };
+      tx.commands.push({ type: 'cancel-wait', stepId: step.id, token: step.token ?? '' });
+      tx.emit({ type: 'step.timed_out', at, stepId: step.id, attempt: step.attempt, status: 'waiting', error, data: { timeoutMs } });
+      failStep(tx, endAttempt(tx, step, 'failed', error, 'wait-timeout', false), error);
+      return tx;
+    }
+    case 'review-deadline': {
+      const wait = step.status === 'waiting' ? step.wait : undefined;
+      const review = planIndex(state.plan).byId.get(step.id)?.review;
+      if (wait?.kind !== 'review' || review === undefined || wait.deadlineAt === undefined || at < wait.deadlineAt) return undefined;
+      const tx = new Tx(state, at, leaseMs);
+      if (review.onDeadline === 'escalate') escalate(tx, step, wait, review, {}, true);
+      else applyDecision(tx, step, wait, review, { decision: review.onDeadline, actor: SYSTEM_ACTORS.deadline, comment: 'the review deadline passed' }, 'review-deadline');
+      return tx;
+    }
+    case 'review-escalation': {
+      const wait = step.status === 'waiting' ? step.wait : undefined;
+      const review = planIndex(state.plan).byId.get(step.id)?.review;
+      const tier = wait?.kind === 'review' ? review?.escalation[wait.tier] : undefined;
+      if (wait?.kind !== 'review' || review === undefined || tier === undefined || at < wait.openedAt + tier.afterMs) return undefined;
+      const tx = new Tx(state, at, leaseMs);
+      escalate(tx, step, wait, review, {});
+      return tx;
     }
   }
 }
@@ -551,6 +871,10 @@ function dispatch(tx: Tx, step: StepState): void {
     failStep(tx, step, expressionFailure(error, `input of step ${step.id}`));
     return;
   }
+  if (isWaitAction(planned.action)) {
+    startWait(tx, step, planned, input);
+    return;
+  }
   const attempt = step.attempt + 1;
   const token = `${next.runId}:${step.id}:${attempt}`;
   const queued: StepState = {
@@ -629,6 +953,24 @@ function finishIfDone(tx: Tx): void {
   else finishRun(tx, 'partially_completed', stepsFailedError(failed, firstFailed), false);
 }
 
+/**
+ * A run is `waiting` when nothing of it is in flight (queued, running, retrying) and some step
+ * waits; it is `running` again as soon as anything is dispatched. Only plans with waits pay the scan.
+ */
+function settleWaiting(tx: Tx, wasWaiting: boolean): void {
+  const { next } = tx;
+  if (next.status !== 'running' || !tx.mayWait()) return;
+  const waiting: string[] = [];
+  for (const p of next.plan) {
+    const status = tx.step(p.id)?.status;
+    if (status === 'queued' || status === 'running' || status === 'retrying') return;
+    if (status === 'waiting') waiting.push(p.id);
+  }
+  if (waiting.length === 0) return;
+  next.status = 'waiting';
+  if (!wasWaiting) tx.emit({ type: 'run.waiting', at: tx.at, status: 'waiting', data: { steps: waiting } });
+}
+
 function stepsFailedError(failed: readonly StepState[], first: StepState): StepError {
   const cause = first.error ? ` (${first.id}: ${first.error.code} ${first.error.message})` : '';
   return { code: ENGINE_ERROR_CODES.stepsFailed, message: `${failed.length} step(s) failed: ${failed.map((s) => s.id).join(', ')}${cause}`, retryable: false };
@@ -681,6 +1023,8 @@ class Tx {
     readonly leaseMs: number,
   ) {
     this.next = { ...prev, seq: prev.seq + 1 };
+    // Inside a decision a waiting run is running; settleWaiting() decides again at the end.
+    if (prev.status === 'waiting') this.next.status = 'running';
     this.index = planIndex(prev.plan);
     this.activeBefore = activeStepCount(prev);
   }
@@ -694,6 +1038,11 @@ class Tx {
 
   step(id: string): StepState | undefined {
     return ownStep(this.next.steps, id);
+  }
+
+  /** Whether any step of the plan can wait (a sleep, a wait for a signal, a review). */
+  mayWait(): boolean {
+    return this.index.mayWait;
   }
 
   planned(id: string): PlannedStep {
@@ -774,6 +1123,7 @@ function copySteps(steps: Record<string, StepState>): Record<string, StepState> 
 
 interface PlanIndex {
   byId: Map<string, PlannedStep>;
+  mayWait: boolean;
   /** Direct dependents of each step, in plan order. */
   dependents: Map<string, string[]>;
 }
@@ -786,24 +1136,29 @@ function planIndex(plan: readonly PlannedStep[]): PlanIndex {
   if (!index) {
     const byId = new Map<string, PlannedStep>();
     const dependents = new Map<string, string[]>();
+    let mayWait = false;
     for (const p of plan) {
       byId.set(p.id, p);
+      if (p.review !== undefined || isWaitAction(p.action)) mayWait = true;
       for (const need of p.needs) {
         const list = dependents.get(need);
         if (list) list.push(p.id);
         else dependents.set(need, [p.id]);
       }
     }
-    index = { byId, dependents };
+    index = { byId, dependents, mayWait };
     planIndexes.set(plan, index);
   }
   return index;
 }
 
+/** The step without what only an unfinished attempt holds: its lease, retry time and wait. */
 function withoutLease(step: StepState): StepState {
-  const { leaseExpiresAt: _lease, nextAttemptAt: _next, ...rest } = step;
+  const { leaseExpiresAt: _lease, nextAttemptAt: _next, wait: _wait, ...rest } = step;
   return rest;
 }
+
+const iso = (ms: Millis): string => new Date(ms).toISOString();
 
 function updateLast(attempts: readonly AttemptRecord[], update: (a: AttemptRecord) => AttemptRecord): AttemptRecord[] {
   const last = attempts[attempts.length - 1];

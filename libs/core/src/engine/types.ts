@@ -1,4 +1,4 @@
-import type { RunStatus, StepError, StepStatus } from '@weft/contracts';
+import type { Actor, RunStatus, StepError, StepStatus } from '@weft/contracts';
 import type { WorkflowSpec } from '../workflow-spec/spec.schema';
 
 export type { RunStatus, StepError, StepStatus };
@@ -29,7 +29,55 @@ export interface PlannedStep {
   retry: ResolvedRetry;
   queue: string;
   onFailure: 'fail-fast' | 'continue';
+  /** The review gate its output passes before dependents see it. */
+  review?: PlannedReview;
 }
+
+/** What a review does when its deadline passes. */
+export type ReviewDeadlineAction = 'reject' | 'continue' | 'escalate';
+
+/** A step's `review:` with durations resolved (milliseconds). */
+export interface PlannedReview {
+  /** CEL over `output` (and the run scope); absent means every output is reviewed. */
+  when?: string;
+  /** Templates over `output` and the run scope. */
+  title?: string;
+  instructions?: string;
+  assignees: string[];
+  /** JSON Schema a correction must satisfy (checked by the shell before the decision reaches the core). */
+  form?: Record<string, unknown>;
+  /** From the review's opening. */
+  deadlineMs?: number;
+  /** Tiers in order; `afterMs` counts from the review's opening. */
+  escalation: { afterMs: number; assignees: string[] }[];
+  /** @default reject */
+  onDeadline: ReviewDeadlineAction;
+}
+
+/**
+ * The one condition a `waiting` step waits for. The shell keeps it as rows the database can
+ * find (a timer, a signal wait, a review); its wake-up comes back as an ordinary event.
+ */
+export type StepWait =
+  /** `action: sleep`: the `sleep` timer fires at `until`. */
+  | { kind: 'sleep'; until: Millis }
+  /** `action: wait.event`: the first signal named `name` (with `key`, when set) received since `since` for which `match` holds. */
+  | { kind: 'event'; name: string; key?: string; match?: string; since: Millis; expiresAt: Millis }
+  /** `review:`: the attempt's output, held until a decision. */
+  | {
+      kind: 'review';
+      reviewId: string;
+      output: unknown;
+      openedAt: Millis;
+      deadlineAt?: Millis;
+      /** 0 before any escalation; tier n uses escalation[n - 1]'s assignees. */
+      tier: number;
+      assignees: string[];
+      /** Opened by a `when` rule (a low-confidence output), not by an unconditional gate. */
+      byRule: boolean;
+      /** The deadline passed at the last tier with onDeadline escalate: somebody has to look. */
+      overdue?: boolean;
+    };
 
 export interface AttemptRecord {
   attempt: number;
@@ -75,6 +123,10 @@ export interface StepState {
   attemptBase?: number;
   /** The run whose output this step took over instead of running (a rerun from a later step). */
   reusedFrom?: string;
+  /** Set while the step is `waiting`. */
+  wait?: StepWait;
+  /** The last review decision that let the step go on (continue, correct) or ended it (reject). */
+  review?: { reviewId: string; decision: string; actor: Actor; at: Millis; comment?: string };
 }
 
 export interface RunState {

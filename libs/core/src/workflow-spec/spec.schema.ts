@@ -14,6 +14,8 @@ export const SPEC_DEFAULTS = {
   queue: 'default',
   onFailure: 'fail-fast',
   retry: { maxAttempts: 1, backoff: 'exponential', initialInterval: '1s', maxInterval: '1m', multiplier: 2, jitter: true },
+  review: { onDeadline: 'reject' },
+  waitEvent: { lookback: '0s' },
 } as const;
 
 /** `500ms`, `30s`, `5m`, `2h`, `1d` and combinations such as `1h30m`. */
@@ -71,18 +73,54 @@ export const Defaults = z
   })
   .strict();
 
+/** Names of people or groups a review is for (recorded and filterable; Weft does not resolve them). */
+const Assignees = z.array(z.string().min(1).max(200)).max(50);
+
+export const ReviewEscalation = z
+  .object({
+    after: Duration.describe('When this tier takes over, counted from the review\'s opening.'),
+    assignees: Assignees.min(1).describe('Who the review is for from then on.'),
+  })
+  .strict();
+
+export const Review = z
+  .object({
+    when: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('CEL condition over `output` (bare or ${{ }}); the output is held for review only when it holds. @default always'),
+    title: z.string().min(1).max(500).optional().describe('What the reviewer sees first; ${{ }} templates may read `output`. @default Review step <id>'),
+    instructions: z.string().max(10_000).optional().describe('How to decide; ${{ }} templates may read `output`.'),
+    assignees: Assignees.optional().describe('Who the review is for (recorded and filterable).'),
+    form: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('JSON Schema of a correction: a `correct` decision\'s payload must satisfy it (it then replaces the output).'),
+    deadline: Duration.optional().describe('How long the review may stay open; then onDeadline applies. @default none'),
+    escalation: z.array(ReviewEscalation).max(10).optional().describe('Tiers that take over after their `after`, in order.'),
+    onDeadline: z.enum(['reject', 'continue', 'escalate']).optional().describe('What the deadline does: reject the output, let it stand, or escalate to the next tier. @default reject'),
+  })
+  .strict();
+
 export const Step = z
   .object({
     id: Identifier('step ids').describe('Unique within the workflow; a CEL identifier so that steps.<id>.output parses.'),
     name: z.string().optional().describe('Human-readable label.'),
     needs: z.array(z.string()).optional().describe('Steps that must complete before this one starts.'),
-    action: z.string().min(1).describe('Built-in action (noop, sleep, fail, transform, log, http.request) or one registered by a worker.'),
+    action: z
+      .string()
+      .min(1)
+      .describe('Built-in action (noop, sleep, wait.event, fail, transform, log, http.request) or one registered by a worker. sleep and wait.event are durable waits the scheduler holds.'),
     with: z.record(z.string(), z.unknown()).optional().describe('Input of the action; strings may hold ${{ CEL }} expressions.'),
     if: z.string().min(1).optional().describe('CEL condition (bare or ${{ }}); false skips the step and its dependents.'),
     timeout: Duration.optional().describe('Per-attempt timeout. @default defaults.timeout, else 10m'),
     retry: RetryPolicy.optional().describe('Replaces defaults.retry as a whole for this step.'),
     queue: QueueName.optional().describe('Task queue this step is dispatched to. @default defaults.queue, else default'),
     onFailure: OnFailure.optional().describe('What a failure of this step does to the run. @default the workflow onFailure'),
+    review: Review.optional().describe(
+      'Holds the output of the action for a person\'s decision (continue, correct, retry, reject, escalate) before any dependent sees it. With noop it is an approval gate.',
+    ),
   })
   .strict();
 
@@ -114,4 +152,5 @@ export type InputDecl = z.infer<typeof InputDecl>;
 export type InputType = z.infer<typeof InputType>;
 export type OnFailure = z.infer<typeof OnFailure>;
 export type StepSpec = z.infer<typeof Step>;
+export type ReviewSpec = z.infer<typeof Review>;
 export type WorkflowSpec = z.infer<typeof WorkflowSpec>;

@@ -1,11 +1,31 @@
 import { findCycles, formatCycle, type Reachability, reachability } from '../dag';
 import { validateTriggers } from './validate-triggers.util';
-import { checkCondition, checkSingleExpression, checkTemplate, type ExprCheck, type ExprMemo, type ExprProblemCode, STEP_RESULT_FIELDS } from '../expr';
+import { SIGNAL_NAME_PATTERN } from '@weft/contracts';
+import {
+  checkCondition,
+  checkExpression,
+  checkSingleExpression,
+  checkTemplate,
+  type ExprCheck,
+  type ExprMemo,
+  type ExprProblemCode,
+  hasTemplate,
+  parseTemplate,
+  STEP_RESULT_FIELDS,
+  TemplateSyntaxError,
+  unwrapExpression,
+} from '../expr';
+import { type BoundVariable, boundExpression, boundPrefix } from './bound-expression.util';
 import { type Diagnostic, DiagnosticCode, DiagnosticSink, type Locate, type SpecPath } from './diagnostic.util';
 import { DurationError, parseDuration } from './duration.util';
 import { describeValue, isPlainObject, matchesInputType, typeLabel } from './input-type.util';
 import { type RetryPolicy, SPEC_DEFAULTS, type StepSpec, type WorkflowSpec } from './spec.schema';
 import { closestMatch } from './suggest.util';
+import { isWaitActionName, WAIT_ACTION_SCHEMAS } from './wait-actions.schema';
+
+/** Longest lookback of a wait.event (older signals are past the default retention). */
+const MAX_LOOKBACK_MS = 7 * 86_400_000;
+const SIGNAL_NAME = new RegExp(SIGNAL_NAME_PATTERN);
 
 /** Typo suggestions scan every id; past this many a broken spec would make validation quadratic. */
 const SUGGESTION_BUDGET = 200;
@@ -52,6 +72,8 @@ class SpecValidator {
     this.checkInputDefaults();
     this.checkExpressions();
     validateTriggers(this.spec.triggers, this.inputNames, this.sink);
+    this.checkWaits();
+    this.checkReviews();
     return this.sink.diagnostics;
   }
 
@@ -148,10 +170,13 @@ class SpecValidator {
   private checkExpressions(): void {
     this.spec.steps.forEach((step, i) => {
       const transform = step.action === 'transform';
+      const waitEvent = step.action === 'wait.event';
       if (step.with !== undefined) {
         for (const [key, value] of Object.entries(step.with)) {
           // The engine reads a transform's with.expr as one expression, not as a template.
           if (transform && key === 'expr') continue;
+          // A wait's match is CEL over `event`, checked by checkWaits.
+          if (waitEvent && key === 'match') continue;
           this.walkStrings(value, ['steps', i, 'with', key], (text, path) => this.report(checkTemplate(text, this.memo), path, step));
         }
       }
@@ -162,6 +187,129 @@ class SpecValidator {
       for (const [key, value] of Object.entries(this.spec.outputs)) {
         this.walkStrings(value, ['outputs', key], (text, path) => this.report(checkTemplate(text, this.memo), path, undefined));
       }
+    }
+  }
+
+  /** `sleep` and `wait.event`: the shape of `with`, and the literal values the scheduler will read. */
+  private checkWaits(): void {
+    this.spec.steps.forEach((step, i) => {
+      if (!isWaitActionName(step.action)) return;
+      const path = ['steps', i, 'with'];
+      const parsed = WAIT_ACTION_SCHEMAS[step.action].safeParse(step.with ?? {});
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues) {
+          const where = [...path, ...issue.path.filter((p): p is string | number => typeof p !== 'symbol')];
+          const code = issue.code === 'unrecognized_keys' ? DiagnosticCode.UnknownField : issue.message.includes('undefined') ? DiagnosticCode.MissingField : DiagnosticCode.InvalidValue;
+          const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
+          this.sink.add(step.with ? where : ['steps', i], code, `${step.action}: ${issue.message}${keys}`);
+        }
+        return;
+      }
+      if (step.retry !== undefined) {
+        this.sink.add(['steps', i, 'retry'], DiagnosticCode.InvalidValue, `retries do not apply to ${step.action}: a wait is never retried`, { severity: 'warning', hint: 'remove retry; onFailure still applies' });
+      }
+      const input = step.with ?? {};
+      if (step.action === 'sleep') {
+        if ((input['duration'] === undefined) === (input['until'] === undefined)) {
+          this.sink.add(path, DiagnosticCode.InvalidValue, 'sleep needs exactly one of with.duration and with.until', { hint: 'e.g. with: { duration: 1h } or with: { until: "2026-12-24T18:00:00Z" }' });
+        }
+        this.literalDuration([...path, 'duration'], input['duration']);
+        const until = input['until'];
+        if (typeof until === 'string' && !hasTemplate(until) && !Number.isFinite(Date.parse(until))) {
+          this.sink.add([...path, 'until'], DiagnosticCode.InvalidFormat, `"${until}" is not an ISO 8601 time`, { hint: 'e.g. 2026-12-24T18:00:00Z, or an expression yielding one' });
+        }
+        return;
+      }
+      const event = input['event'];
+      if (typeof event === 'string' && !hasTemplate(event) && !SIGNAL_NAME.test(event)) {
+        this.sink.add([...path, 'event'], DiagnosticCode.InvalidFormat, `"${event}" is not a signal name: dotted lower-case words, e.g. invoice.approved`);
+      }
+      const timeout = this.literalDuration([...path, 'timeout'], input['timeout']);
+      if (timeout === 0) this.sink.add([...path, 'timeout'], DiagnosticCode.ZeroTimeout, 'a wait with a timeout of 0 fails at once', { hint: 'give the signal time to arrive, e.g. 1h' });
+      const lookback = this.literalDuration([...path, 'lookback'], input['lookback']);
+      if (lookback !== undefined && lookback > MAX_LOOKBACK_MS) this.sink.add([...path, 'lookback'], DiagnosticCode.OutOfRange, 'lookback is at most 7d (signals are kept for 7 days by default)');
+      const match = input['match'];
+      if (typeof match === 'string') {
+        if (hasTemplate(match)) {
+          this.sink.add([...path, 'match'], DiagnosticCode.NotSingleExpression, 'match is bare CEL over `event`, not a ${{ }} template', { hint: 'e.g. match: "event.data.amount > 100"' });
+        } else {
+          this.checkBound('event', match, [...path, 'match'], step, true);
+        }
+      }
+    });
+  }
+
+  /** A literal duration field (templates are read at run time); its milliseconds when it parses. */
+  private literalDuration(path: SpecPath, value: unknown): number | undefined {
+    if (typeof value === 'number') return value;
+    if (typeof value !== 'string' || hasTemplate(value)) return undefined;
+    return this.duration(path, value);
+  }
+
+  private checkReviews(): void {
+    this.spec.steps.forEach((step, i) => {
+      const review = step.review;
+      if (review === undefined) return;
+      const path = ['steps', i, 'review'];
+      const deadline = this.duration([...path, 'deadline'], review.deadline, 'remove it for a review without a deadline');
+      let previous = -1;
+      (review.escalation ?? []).forEach((tier, k) => {
+        const after = this.duration([...path, 'escalation', k, 'after'], tier.after);
+        if (after === undefined) return;
+        if (after <= previous) {
+          this.sink.add([...path, 'escalation', k, 'after'], DiagnosticCode.InvalidValue, 'escalation tiers take over in order: each `after` must be later than the one before');
+        }
+        if (deadline !== undefined && after >= deadline) {
+          this.sink.add([...path, 'escalation', k, 'after'], DiagnosticCode.InvalidValue, `this tier takes over at or after the deadline (${review.deadline ?? ''}), so it never does`, { severity: 'warning' });
+        }
+        previous = after;
+      });
+      if (review.onDeadline !== undefined && review.deadline === undefined) {
+        this.sink.add([...path, 'onDeadline'], DiagnosticCode.InvalidValue, 'onDeadline has no effect without a deadline', { severity: 'warning', hint: 'add review.deadline, e.g. 4h' });
+      }
+      if (review.onDeadline === 'escalate' && (review.escalation ?? []).length === 0) {
+        this.sink.add([...path, 'onDeadline'], DiagnosticCode.InvalidValue, 'onDeadline: escalate needs escalation tiers', { hint: 'add escalation: [{ after: 2h, assignees: [leads] }], or choose reject or continue' });
+      }
+      if (review.form !== undefined && typeof review.form['type'] !== 'string' && review.form['$ref'] === undefined && review.form['anyOf'] === undefined && review.form['oneOf'] === undefined) {
+        this.sink.add([...path, 'form'], DiagnosticCode.InvalidValue, 'form is the JSON Schema of a correction; it needs a type', { severity: 'warning', hint: 'e.g. form: { type: object, required: [total], properties: { total: { type: number } } }' });
+      }
+      if (review.when !== undefined) this.checkBound('output', review.when, [...path, 'when'], step, true);
+      if (review.title !== undefined) this.checkBound('output', review.title, [...path, 'title'], step, false);
+      if (review.instructions !== undefined) this.checkBound('output', review.instructions, [...path, 'instructions'], step, false);
+    });
+  }
+
+  /**
+   * Expressions that also see `variable` (a review's `output`, a wait's `event`): a condition
+   * (bare or one ${{ }}) or a text with ${{ }} templates. Offsets point into the written text.
+   */
+  private checkBound(variable: BoundVariable, text: string, path: SpecPath, step: StepSpec, condition: boolean): void {
+    const pieces: { source: string; offset: number }[] = [];
+    try {
+      if (condition) {
+        const source = unwrapExpression(text);
+        pieces.push({ source, offset: Math.max(0, text.indexOf(source)) });
+      } else if (hasTemplate(text)) {
+        for (const part of parseTemplate(text)) if (part.kind === 'expr') pieces.push({ source: part.source, offset: part.offset });
+      }
+    } catch (error) {
+      if (!(error instanceof TemplateSyntaxError)) throw error;
+      this.report(condition ? checkSingleExpression(text, this.memo) : checkTemplate(text, this.memo), path, step);
+      return;
+    }
+    const prefix = boundPrefix(variable).length;
+    for (const { source, offset } of pieces) {
+      const bound = boundExpression(variable, source);
+      const raw = checkExpression(bound, 0, this.memo);
+      const shift = (at: number): number => Math.max(0, at - prefix) + offset;
+      const check: ExprCheck = {
+        problems: raw.problems.map((p) => ({ ...p, message: p.message.split(bound).join(source), offset: shift(p.offset) })),
+        references: raw.references.map((r) => ({ ...r, offset: shift(r.offset) })),
+      };
+      if (condition && raw.type !== undefined && raw.type !== 'bool' && raw.type !== 'dyn') {
+        check.problems.push({ code: 'CONDITION_NOT_BOOL', severity: 'error', message: `the condition must be a bool, but it is ${raw.type}`, offset });
+      }
+      this.report(check, path, step);
     }
   }
 

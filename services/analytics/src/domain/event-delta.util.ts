@@ -57,6 +57,7 @@ export function deltaFor(event: LifecycleEvent): AggregateDelta | undefined {
     case 'run.waiting':
     case 'step.queued':
     case 'step.started':
+    case 'step.waiting':
     case 'review.requested':
     case 'review.decided':
       return undefined;

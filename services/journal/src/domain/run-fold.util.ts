@@ -102,6 +102,7 @@ function applyRunEvent(run: RunSummary, entry: JournalEntry): void {
     case 'step.skipped':
     case 'step.canceled':
     case 'step.timed_out':
+    case 'step.waiting':
     case 'review.requested':
     case 'review.decided':
       // A step or review event without a step id: nothing about the run itself to fold.
@@ -166,6 +167,11 @@ function applyStepEvent(step: StepHistory, entry: JournalEntry): void {
       if (attempt && attempt.finishedAt === null) endAttempt(attempt, 'canceled', entry, null);
       step.reason = stringOf(entry.data?.['reason']);
       finishStep(step, 'canceled', entry);
+      return;
+    case 'step.waiting':
+      // A durable sleep or a wait for a signal: the scheduler holds it, no worker runs it.
+      step.startedAt ??= entry.at;
+      step.status = 'waiting';
       return;
     case 'review.requested':
       step.status = 'waiting';
@@ -275,6 +281,8 @@ export function describeEvent(entry: JournalEntry): string {
       return `${step} skipped${reason}`;
     case 'step.canceled':
       return `${step} canceled${reason}`;
+    case 'step.waiting':
+      return data['wait'] === 'sleep' ? `${step}${attempt} sleeping until ${String(data['until'])}` : `${step}${attempt} waiting for signal ${String(data['event'])}${typeof data['key'] === 'string' ? ` (key ${data['key']})` : ''}`;
     case 'review.requested':
       return `review requested for ${step}`;
     case 'review.decided':
