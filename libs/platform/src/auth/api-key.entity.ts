@@ -1,7 +1,11 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { NamespaceEntity } from './namespace.entity';
 
-/** An API key: its public id and the sha256 of the whole key, never the key itself. */
+/**
+ * An API key: its public id and the sha256 of the whole key, never the key itself. Read and
+ * written by `SqlApiKeyRepository` beside it; the table comes from ApiSchema1795400000000
+ * (./migrations), which the scheduler applies with its own migrations.
+ */
 @Entity({ name: 'api_keys' })
 @Index('ix_api_keys_namespace', ['namespace'])
 export class ApiKeyEntity {

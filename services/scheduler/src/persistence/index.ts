@@ -4,7 +4,7 @@ export { StepRunEntity } from './entities/step-run.entity';
 export { TimerEntity } from './entities/timer.entity';
 export { WorkflowVersionEntity } from './entities/workflow-version.entity';
 export { WorkflowEntity } from './entities/workflow.entity';
-export { NamespaceEntity } from './entities/namespace.entity';
+export { NamespaceEntity } from '@weft/platform';
 export { ApiKeyEntity } from '@weft/platform';
 export { RunLinkEntity } from './entities/run-link.entity';
 export { type MemoryRunStoreOptions, MemoryRunStore } from './memory-run.store';

@@ -1,11 +1,10 @@
-import { ApiKeyEntity, ApiSchema1795400000000 } from '@weft/platform';
+import { ApiKeyEntity, ApiSchema1795400000000, NamespaceEntity } from '@weft/platform';
 import { OutboxMessageEntity } from './entities/outbox-message.entity';
 import { RunEntity } from './entities/run.entity';
 import { StepRunEntity } from './entities/step-run.entity';
 import { TimerEntity } from './entities/timer.entity';
 import { WorkflowVersionEntity } from './entities/workflow-version.entity';
 import { WorkflowEntity } from './entities/workflow.entity';
-import { NamespaceEntity } from './entities/namespace.entity';
 import { RunLinkEntity } from './entities/run-link.entity';
 import { SchedulerSchema1795247300000 } from './migrations/1795247300000-scheduler-schema.migration';
 

@@ -1,6 +1,11 @@
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
 
 /**
+ * Lives beside the API-key repository whose SQL reads `api_keys`. The scheduler applies it with
+ * its own migrations (SCHEDULER_MIGRATIONS, table `scheduler_migrations`), under the same name,
+ * so databases that applied it before the move see it as applied. It also holds the scheduler's
+ * run_links table and run indexes of the same release: an applied migration is never edited.
+ *
  * What the control-plane API adds: namespaces and their API keys (stored hashed),
  * links between runs (a rerun and the run it came from), and run listings per
  * namespace (newest first, keyset-paginated on created_at, id).
