@@ -1,3 +1,4 @@
+import type { ReviewDecision } from '@weft/contracts';
 import fc from 'fast-check';
 import type { StepSpec, WorkflowSpec } from '../workflow-spec/spec.schema';
 import type { Command, EngineEvent, TimerKind } from './events';
@@ -10,6 +11,9 @@ import type { RunState, RunStatus, StepError } from './types';
  * lease reaper: it turns the commands decide returns into events and feeds them
  * back in random order, with duplicates, stale results, lost workers, hangs,
  * a cancel and a run.retry thrown in. Invariants are checked on every decision.
+ * Some steps wait instead of running: durable sleeps, waits for signals (which
+ * arrive once, twice, with a wrong key or never) and review gates (decided once,
+ * twice at the same time, escalated, or left to their deadline).
  */
 
 const TERMINAL: readonly RunStatus[] = ['completed', 'partially_completed', 'failed', 'canceled'];
@@ -27,6 +31,10 @@ type StepDraft = {
   nonRetryable: boolean;
   onFailure: 'fail-fast' | 'continue' | undefined;
   timeout: '30s' | undefined;
+  kind: 'work' | 'sleep' | 'wait' | 'review';
+  reviewWhen: boolean;
+  deadline: 'reject' | 'continue' | 'escalate' | undefined;
+  escalation: boolean;
 };
 
 const stepDraft = (i: number): fc.Arbitrary<StepDraft> =>
@@ -42,6 +50,10 @@ const stepDraft = (i: number): fc.Arbitrary<StepDraft> =>
     nonRetryable: fc.boolean(),
     onFailure: fc.constantFrom(undefined, 'fail-fast', 'continue'),
     timeout: fc.constantFrom(undefined, '30s'),
+    kind: fc.constantFrom('work', 'work', 'work', 'sleep', 'wait', 'review'),
+    reviewWhen: fc.boolean(),
+    deadline: fc.constantFrom(undefined, 'reject', 'continue', 'escalate'),
+    escalation: fc.boolean(),
   });
 
 function toStep(d: StepDraft, i: number): StepSpec {
@@ -67,6 +79,18 @@ function toStep(d: StepDraft, i: number): StepSpec {
   if (d.ifKind === 'flag') step.if = 'inputs.flag';
   if (d.ifKind === 'bad') step.if = ref ? `steps.${ref}.output.missing > 1` : 'inputs.missing';
   if (d.withRef && ref) step.with = { v: `\${{ steps.${ref}.output.v * 2 }}`, note: 'from ${{ run.id }}' };
+  // Waits keep their retry policy on purpose: it must not apply to them.
+  if (d.kind === 'sleep') Object.assign(step, { action: 'sleep', with: { duration: '2s' } });
+  if (d.kind === 'wait') Object.assign(step, { action: 'wait.event', with: { event: 'ping', key: `k${i}`, timeout: '1m', lookback: '1s' } });
+  if (d.kind === 'review') {
+    step.review = {
+      ...(d.reviewWhen && { when: 'output.v > 3' }),
+      title: 'check ${{ output.v }}',
+      assignees: ['a'],
+      ...(d.deadline !== undefined && { deadline: '1h', onDeadline: d.deadline }),
+      ...(d.escalation && { escalation: [{ after: '10m', assignees: ['b'] }, { after: '20m', assignees: ['c'] }] }),
+    };
+  }
   return step;
 }
 
@@ -91,8 +115,11 @@ function rng(seed: number): () => number {
   };
 }
 
-type WorkerMessage = Extract<EngineEvent, { type: 'step.started' | 'step.heartbeat' | 'step.completed' | 'step.failed' }>;
+type WorkerMessage = Extract<EngineEvent, { type: 'step.started' | 'step.heartbeat' | 'step.completed' | 'step.failed' | 'signal.received' | 'review.decided' }>;
 type Message = WorkerMessage extends infer M ? (M extends WorkerMessage ? Omit<M, 'at'> : never) : never;
+const WAIT_TIMERS: readonly TimerKind[] = ['sleep', 'wait-timeout', 'review-deadline', 'review-escalation'];
+const DECISIONS: readonly ReviewDecision[] = ['continue', 'correct', 'retry', 'reject', 'escalate'];
+const LIVE: readonly RunStatus[] = ['running', 'waiting'];
 interface Timer {
   timer: TimerKind;
   stepId?: string;
@@ -101,6 +128,9 @@ interface Timer {
 }
 
 class Violation extends Error {}
+
+/** What the simulations exercised, so a change that stops them reaching waits fails loudly. */
+const seen = { sleeps: 0, signalsMet: 0, waitTimeouts: 0, staleWaitTimers: 0, decisions: 0, secondDecisionsRefused: 0, canceledWaits: 0, deadlines: 0 };
 
 function check(condition: boolean, message: string): asserts condition {
   if (!condition) throw new Violation(message);
@@ -125,6 +155,15 @@ function simulate(spec: WorkflowSpec, seed: number): void {
   let terminalEmits = 0;
   const startedEmitted = new Set<string>();
   const events: EngineEvent[] = [];
+  // Waits: what the shell would hold, and what must happen at most once.
+  const firedTimers: Timer[] = [];
+  const openReviews = new Map<string, string>();
+  const closedReviews = new Set<string>();
+  const satisfied = new Set<string>();
+  const decided = new Set<string>();
+  const completedAttempts = new Set<string>();
+  const reviewRetries = new Map<string, number>();
+  let signals = 0;
   const created = createRun({ runId: `run${seed}`, spec, version: 'v1', inputs: { flag: chance(0.5), k: 5 }, at: now }).state;
   let state = created;
 
@@ -153,7 +192,7 @@ function simulate(spec: WorkflowSpec, seed: number): void {
     if (event.type === 'step.started' || event.type === 'step.completed' || event.type === 'step.failed' || event.type === 'step.heartbeat') {
       const step = before.steps[event.stepId];
       const current =
-        before.status === 'running' &&
+        LIVE.includes(before.status) &&
         step !== undefined &&
         step.attempt === event.attempt &&
         step.token === event.token &&
@@ -181,6 +220,7 @@ function simulate(spec: WorkflowSpec, seed: number): void {
         check(record.startedAt === event.at && after.steps[event.stepId]?.startedAt === event.at, `a result for queued ${key} must start it at the result time`);
       }
     }
+    checkWaits(before, event, after, commands);
     if (after === before) check(commands.length === 0, 'commands without a state change');
     else check(after.seq === before.seq + 1, 'seq must grow by one per change');
 
@@ -224,9 +264,86 @@ function simulate(spec: WorkflowSpec, seed: number): void {
       const count = (windowDispatches.get(d.stepId) ?? 0) + 1;
       windowDispatches.set(d.stepId, count);
       const max = plan.get(d.stepId)?.retry?.maxAttempts ?? 1;
-      check(count <= max + MAX_LOST_LEASES, `${d.stepId}: ${count} attempts, more than ${max} + ${MAX_LOST_LEASES}`);
+      // A reviewer's retry starts a fresh budget.
+      const windows = 1 + (reviewRetries.get(d.stepId) ?? 0);
+      check(count <= (max + MAX_LOST_LEASES) * windows, `${d.stepId}: ${count} attempts, more than ${max} + ${MAX_LOST_LEASES} (x${windows})`);
     }
   };
+
+  const checkWaits = (before: RunState, event: EngineEvent, after: RunState, commands: Command[]): void => {
+    const changed = after !== before;
+    if (event.type === 'timer.fired' && WAIT_TIMERS.includes(event.timer)) {
+      const step = event.stepId === undefined ? undefined : before.steps[event.stepId];
+      // A timer of another attempt, or for a step no longer waiting, is stale.
+      if (step?.status !== 'waiting' || step.attempt !== event.attempt) {
+        check(!changed, `stale ${event.timer} timer of ${event.stepId ?? '?'}#${event.attempt ?? 0} changed state`);
+        seen.staleWaitTimers++;
+      } else if (changed) {
+        if (event.timer === 'sleep') seen.sleeps++;
+        if (event.timer === 'wait-timeout') seen.waitTimeouts++;
+        if (event.timer === 'review-deadline') seen.deadlines++;
+      }
+    }
+    if (event.type === 'review.decided' && !changed && decided.has(event.reviewId)) seen.secondDecisionsRefused++;
+    if (event.type === 'run.cancel' && Object.values(before.steps).some((s) => s.status === 'waiting')) seen.canceledWaits++;
+    if (event.type === 'signal.received' && changed) {
+      const step = before.steps[event.stepId];
+      check(step?.status === 'waiting' && step.wait?.kind === 'event' && step.token === event.token, `signal applied to ${event.stepId}, which was not waiting for it`);
+      check(!satisfied.has(event.token), `wait ${event.token} satisfied twice`);
+      satisfied.add(event.token);
+      seen.signalsMet++;
+    }
+    if (event.type === 'review.decided' && changed) {
+      const step = before.steps[event.stepId];
+      check(step?.status === 'waiting' && step.wait?.kind === 'review' && step.wait.reviewId === event.reviewId, `decision applied to ${event.stepId}, which was not under review ${event.reviewId}`);
+      if (event.decision !== 'escalate') {
+        check(!decided.has(event.reviewId), `review ${event.reviewId} decided twice`);
+        decided.add(event.reviewId);
+        seen.decisions++;
+      }
+      if (event.decision === 'retry') reviewRetries.set(event.stepId, (reviewRetries.get(event.stepId) ?? 0) + 1);
+    }
+    for (const c of commands) {
+      if (c.type === 'close-review') {
+        check(openReviews.has(c.reviewId) && !closedReviews.has(c.reviewId), `review ${c.reviewId} closed twice or never opened`);
+        closedReviews.add(c.reviewId);
+      }
+      if (c.type === 'open-review') check(!openReviews.has(c.reviewId), `review ${c.reviewId} opened twice`);
+    }
+    for (const e of emitted(commands)) {
+      const key = `${e.stepId ?? ''}#${e.attempt ?? 0}`;
+      if (e.type === 'step.completed' && e.data?.['reused'] !== true) {
+        check(!completedAttempts.has(key), `${key} completed twice`);
+        completedAttempts.add(key);
+      }
+      if (e.type === 'step.retrying') {
+        const action = plan.get(e.stepId ?? '')?.action;
+        check(action !== 'sleep' && action !== 'wait.event', `${e.stepId ?? '?'} is a wait and was retried`);
+      }
+      if (e.type === 'step.waiting') {
+        for (const need of plan.get(e.stepId ?? '')?.needs ?? []) {
+          const status = after.steps[need]?.status;
+          check(status === 'completed' || (status === 'skipped' && plan.get(e.stepId ?? '')?.if !== undefined), `${e.stepId ?? '?'} began to wait before its need ${need} completed`);
+        }
+      }
+    }
+    const steps = Object.values(after.steps);
+    for (const s of steps) if (s.status === 'waiting') check(s.wait !== undefined && s.leaseExpiresAt === undefined, `waiting step ${s.id} without its wait, or with a lease`);
+    if (LIVE.includes(after.status)) {
+      const busy = steps.some((s) => s.status === 'queued' || s.status === 'running' || s.status === 'retrying');
+      const waits = steps.some((s) => s.status === 'waiting');
+      check((after.status === 'waiting') === (!busy && waits), `run is ${after.status} with busy=${busy} waiting=${waits}`);
+    }
+  };
+
+  const decide1 = (stepId: string, reviewId: string, decision: ReviewDecision): Message => ({
+    type: 'review.decided',
+    stepId,
+    reviewId,
+    decision,
+    actor: { keyId: 'k', name: 'reviewer' },
+    ...(decision === 'correct' && { payload: { v: 7 } }),
+  });
 
   const play = (c: Command): void => {
     switch (c.type) {
@@ -254,6 +371,28 @@ function simulate(spec: WorkflowSpec, seed: number): void {
       case 'cancel-timer':
         timers.delete(`${c.timer}|${c.stepId ?? ''}`);
         break;
+      case 'register-wait': {
+        const sig = (key: string): Message => ({ type: 'signal.received', stepId: c.stepId, token: c.token, signal: { id: `sig${signals++}`, name: c.name, key, receivedAt: now } });
+        const roll = random();
+        if (roll < 0.6) inbox.push(sig(c.key ?? ''));
+        if (roll < 0.2) inbox.push(sig(c.key ?? ''));
+        if (roll > 0.8) inbox.push(sig(`${c.key ?? ''}-other`));
+        break;
+      }
+      case 'open-review': {
+        openReviews.set(c.reviewId, c.stepId);
+        // Sometimes two people decide at once; sometimes nobody does before the deadline.
+        const count = chance(0.15) ? 0 : chance(0.2) ? 2 : 1;
+        for (let k = 0; k < count; k++) {
+          let decision = pick(DECISIONS) ?? 'continue';
+          if (decision === 'retry' && (reviewRetries.get(c.stepId) ?? 0) > 0) decision = 'continue';
+          inbox.push(decide1(c.stepId, c.reviewId, decision));
+        }
+        break;
+      }
+      case 'cancel-wait':
+      case 'escalate-review':
+      case 'close-review':
       case 'abort-step':
       case 'emit':
         break;
@@ -279,7 +418,12 @@ function simulate(spec: WorkflowSpec, seed: number): void {
     if (noise && roll < 0.04) {
       // A forged or misrouted result: right attempt, wrong token.
       const step = state.steps[pick(Object.keys(state.steps)) ?? ''];
-      if (step && step.attempt > 0) {
+      if (step?.wait?.kind === 'event') {
+        // A signal for another attempt's wait (or a forged one) must not satisfy this one.
+        apply({ type: 'signal.received', at: now + 1, stepId: step.id, token: `${step.token ?? ''}x`, signal: { id: 'forged', name: step.wait.name, key: step.wait.key ?? '', receivedAt: now } });
+      } else if (step?.wait?.kind === 'review') {
+        apply({ type: 'review.decided', at: now + 1, stepId: step.id, reviewId: `${step.wait.reviewId}x`, decision: 'continue', actor: 'local' });
+      } else if (step && step.attempt > 0) {
         const forged = { stepId: step.id, attempt: step.attempt, token: `${step.token ?? ''}x`, at: now + 1 };
         apply(chance(0.5) ? { type: 'step.completed', ...forged, output: { v: 1 } } : { type: 'step.failed', ...forged, error: { code: 'E', message: 'E' } });
       }
@@ -306,13 +450,26 @@ function simulate(spec: WorkflowSpec, seed: number): void {
       if (step) apply({ type: 'timer.fired', at: Math.max(now, step.leaseExpiresAt ?? now), timer: 'lease', stepId: step.id, attempt: step.attempt });
       continue;
     }
+    if (noise && roll < 0.9 && firedTimers.length > 0) {
+      // A timer fired again (a second scheduler, a redelivered scan): stale by then.
+      const old = pick(firedTimers);
+      if (old) apply({ type: 'timer.fired', at: Math.max(now, old.fireAt), timer: old.timer, ...(old.stepId !== undefined && { stepId: old.stepId }), ...(old.attempt !== undefined && { attempt: old.attempt }) });
+      continue;
+    }
     const timer = pick([...timers.values()]);
     if (timer) {
       timers.delete(`${timer.timer}|${timer.stepId ?? ''}`);
+      firedTimers.push(timer);
       apply({ type: 'timer.fired', at: Math.max(now, timer.fireAt), timer: timer.timer, ...(timer.stepId !== undefined && { stepId: timer.stepId }), ...(timer.attempt !== undefined && { attempt: timer.attempt }) });
       continue;
     }
     if (inbox.length > 0 || leased.length > 0) continue;
+    // A review nobody decided and with no deadline: somebody decides in the end.
+    const undecided = Object.values(state.steps).find((s) => s.status === 'waiting' && s.wait?.kind === 'review');
+    if (undecided?.wait?.kind === 'review') {
+      inbox.push(decide1(undecided.id, undecided.wait.reviewId, 'continue'));
+      continue;
+    }
     // Nothing in flight and no timer pending: the run must be over.
     check(isTerminal(state.status), `run stuck in ${state.status}`);
     check(timers.size === 0, 'a finished run left timers behind');
@@ -344,5 +501,6 @@ describe('decide over random DAGs and random worker behaviour', () => {
       }),
       { numRuns: 300 },
     );
+    for (const [what, count] of Object.entries(seen)) expect([what, count > 0]).toEqual([what, true]);
   });
 });
