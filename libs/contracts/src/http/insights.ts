@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { queryEnum, queryInteger, queryTime, QueryValue } from './query';
+import { problemResponse as problem, type RouteSpec } from './route';
 
 /**
  * The analytics service's HTTP API (`/v1/insights`, `/v1/insights/hotspots|trends|steps`),
@@ -108,3 +109,43 @@ export const InsightHotspots = z.object({ window: InsightsWindow, hotspots: z.ar
 export const InsightTrend = z.object({ window: InsightsWindow, trend: DurationTrend });
 /** `GET /v1/insights/steps`. */
 export const InsightSteps = z.object({ window: InsightsWindow, steps: z.array(StepStats) });
+
+// ---- routes
+
+const BAD_WINDOW = problem('A query parameter is malformed, or the window is empty, longer than 400 days or out of range (INVALID_QUERY)');
+
+/** Analytics' routes (services/analytics), part of the same /v1 API: its query parsing validates with InsightsQuery. */
+export const ROUTES = {
+  insights: {
+    method: 'get',
+    path: '/v1/insights',
+    summary: 'A window\'s figures: runs, steps, failure hotspots, slowest and flaky steps, the duration trend, the headline findings',
+    tag: 'insights',
+    query: InsightsQuery,
+    responses: { 200: { description: 'The summary', schema: InsightSummary }, 400: BAD_WINDOW },
+  },
+  insightHotspots: {
+    method: 'get',
+    path: '/v1/insights/hotspots',
+    summary: 'The steps that fail most (final failures, then retries), with their top error',
+    tag: 'insights',
+    query: InsightsQuery,
+    responses: { 200: { description: 'The hotspots', schema: InsightHotspots }, 400: BAD_WINDOW },
+  },
+  insightTrends: {
+    method: 'get',
+    path: '/v1/insights/trends',
+    summary: 'Run durations per hour or day, with a moving average and its direction',
+    tag: 'insights',
+    query: InsightsQuery,
+    responses: { 200: { description: 'The trend', schema: InsightTrend }, 400: BAD_WINDOW },
+  },
+  insightSteps: {
+    method: 'get',
+    path: '/v1/insights/steps',
+    summary: 'Per-step figures: outcomes, success and retry rates, durations',
+    tag: 'insights',
+    query: InsightsQuery,
+    responses: { 200: { description: 'The steps', schema: InsightSteps }, 400: BAD_WINDOW },
+  },
+} satisfies Record<string, RouteSpec>;

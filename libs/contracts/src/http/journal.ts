@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LIFECYCLE_EVENT_TYPES, LifecycleEventType, RunStatus, StepError, StepStatus } from '../statuses';
 import { queryInteger, queryList, queryTime, QueryValue } from './query';
+import { problemResponse as problem, type RouteSpec } from './route';
 
 /**
  * The journal's HTTP API (`/v1/runs/{id}/history|events|checkpoints|reconstruct`,
@@ -146,3 +147,65 @@ export const RunHistory = z.object({
   timeline: z.array(TimelineItem),
   notes: z.array(z.string()),
 });
+
+// ---- routes
+
+/** `{id}`: a run id. */
+const RunPath = z.object({ id: z.string().min(1) });
+/** Not validated by the journal (Nest matches any non-empty segment): what a client sends. */
+const CheckpointPath = z.object({ id: z.string().min(1), stepId: z.string().min(1) });
+const NO_RUN = problem('The journal has no entry for this run (never seen, pruned, or of another namespace)');
+const BAD_QUERY = problem('A query parameter is malformed (INVALID_QUERY; the detail names it)');
+
+/** The journal's routes (services/journal), part of the same /v1 API: its query parsing validates with these query schemas. */
+export const ROUTES = {
+  runHistory: {
+    method: 'get',
+    path: '/v1/runs/{id}/history',
+    summary: 'The story of a run from the journal: summary, steps with their attempts, one readable line per event',
+    tag: 'journal',
+    params: RunPath,
+    responses: { 200: { description: 'The history', schema: RunHistory }, 404: NO_RUN },
+  },
+  runJournalEvents: {
+    method: 'get',
+    path: '/v1/runs/{id}/events',
+    summary: 'A run\'s journaled lifecycle events, in order, filtered and paged',
+    tag: 'journal',
+    params: RunPath,
+    query: RunEventsQuery,
+    responses: { 200: { description: 'A page', schema: EventPage }, 400: BAD_QUERY, 404: NO_RUN },
+  },
+  runCheckpoints: {
+    method: 'get',
+    path: '/v1/runs/{id}/checkpoints',
+    summary: 'The checkpoints of a run: each completed step\'s output and the state up to it',
+    tag: 'journal',
+    params: RunPath,
+    responses: { 200: { description: 'The checkpoints, in event order', schema: CheckpointList }, 404: NO_RUN },
+  },
+  runCheckpoint: {
+    method: 'get',
+    path: '/v1/runs/{id}/checkpoints/{stepId}',
+    summary: 'The checkpoint of one step',
+    tag: 'journal',
+    params: CheckpointPath,
+    responses: { 200: { description: 'The checkpoint', schema: Checkpoint }, 404: problem('No such run, or the step has no checkpoint (it did not complete, or was pruned)') },
+  },
+  reconstructRun: {
+    method: 'get',
+    path: '/v1/runs/{id}/reconstruct',
+    summary: 'Everything the journal knows about a run: its folded state, steps, events and checkpoints',
+    tag: 'journal',
+    params: RunPath,
+    responses: { 200: { description: 'The reconstruction', schema: RunReconstruction }, 404: NO_RUN },
+  },
+  listJournalEvents: {
+    method: 'get',
+    path: '/v1/events',
+    summary: 'Journaled lifecycle events across runs, filtered and paged',
+    tag: 'journal',
+    query: EventsQuery,
+    responses: { 200: { description: 'A page', schema: EventPage }, 400: BAD_QUERY },
+  },
+} satisfies Record<string, RouteSpec>;

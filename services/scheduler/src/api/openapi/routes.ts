@@ -1,37 +1,8 @@
-import { InsightsHttp as I, JournalHttp as J } from '@weft/contracts';
-import { z } from 'zod';
+import { InsightsHttp as I, JournalHttp as J, problemResponse as problem, type RouteResponse, type RouteSpec } from '@weft/contracts';
 import * as S from '../api.schemas';
 
-export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
+export type { HttpMethod, RouteResponse, RouteSpec } from '@weft/contracts';
 
-export interface RouteResponse {
-  description: string;
-  /** The JSON body (absent: no body). */
-  schema?: z.ZodType;
-  /** `text/event-stream` of this event schema instead of JSON. */
-  events?: z.ZodType;
-  /** `application/problem+json`. */
-  problem?: boolean;
-  headers?: string[];
-}
-
-export interface RouteSpec {
-  method: HttpMethod;
-  /** OpenAPI form: `/v1/runs/{id}`. */
-  path: string;
-  summary: string;
-  tag: string;
-  body?: z.ZodType;
-  query?: z.ZodObject;
-  params?: z.ZodObject;
-  /** Request headers the route reads. */
-  headers?: { name: string; description: string }[];
-  responses: Record<number, RouteResponse>;
-  /** false: no API key needed. @default true */
-  auth?: boolean;
-}
-
-const problem = (description: string): RouteResponse => ({ description, problem: true });
 const IDEMPOTENCY = { name: 'Idempotency-Key', description: 'The same key returns the same run (per namespace) instead of starting another.' };
 const IF_MATCH = { name: 'If-Match', description: 'The draft ETag this change is based on; a newer draft answers 412.' };
 const RUN_STARTED: Record<number, RouteResponse> = {
@@ -296,101 +267,11 @@ export const SCHEDULER_ROUTES = {
   },
 } satisfies Record<string, RouteSpec>;
 
-/** Not validated by the journal (Nest matches any non-empty segment): what a client sends. */
-const CheckpointPath = z.object({ id: z.string().min(1), stepId: z.string().min(1) });
-const NO_RUN = problem('The journal has no entry for this run (never seen, pruned, or of another namespace)');
-const BAD_QUERY = problem('A query parameter is malformed (INVALID_QUERY; the detail names it)');
+/** The journal's routes (services/journal); the table lives with its schemas in @weft/contracts. */
+export const JOURNAL_ROUTES = J.ROUTES;
 
-/** The journal's routes (services/journal), part of the same /v1 API: its query parsing validates with these query schemas. */
-export const JOURNAL_ROUTES = {
-  runHistory: {
-    method: 'get',
-    path: '/v1/runs/{id}/history',
-    summary: 'The story of a run from the journal: summary, steps with their attempts, one readable line per event',
-    tag: 'journal',
-    params: S.IdPath,
-    responses: { 200: { description: 'The history', schema: J.RunHistory }, 404: NO_RUN },
-  },
-  runJournalEvents: {
-    method: 'get',
-    path: '/v1/runs/{id}/events',
-    summary: 'A run\'s journaled lifecycle events, in order, filtered and paged',
-    tag: 'journal',
-    params: S.IdPath,
-    query: J.RunEventsQuery,
-    responses: { 200: { description: 'A page', schema: J.EventPage }, 400: BAD_QUERY, 404: NO_RUN },
-  },
-  runCheckpoints: {
-    method: 'get',
-    path: '/v1/runs/{id}/checkpoints',
-    summary: 'The checkpoints of a run: each completed step\'s output and the state up to it',
-    tag: 'journal',
-    params: S.IdPath,
-    responses: { 200: { description: 'The checkpoints, in event order', schema: J.CheckpointList }, 404: NO_RUN },
-  },
-  runCheckpoint: {
-    method: 'get',
-    path: '/v1/runs/{id}/checkpoints/{stepId}',
-    summary: 'The checkpoint of one step',
-    tag: 'journal',
-    params: CheckpointPath,
-    responses: { 200: { description: 'The checkpoint', schema: J.Checkpoint }, 404: problem('No such run, or the step has no checkpoint (it did not complete, or was pruned)') },
-  },
-  reconstructRun: {
-    method: 'get',
-    path: '/v1/runs/{id}/reconstruct',
-    summary: 'Everything the journal knows about a run: its folded state, steps, events and checkpoints',
-    tag: 'journal',
-    params: S.IdPath,
-    responses: { 200: { description: 'The reconstruction', schema: J.RunReconstruction }, 404: NO_RUN },
-  },
-  listJournalEvents: {
-    method: 'get',
-    path: '/v1/events',
-    summary: 'Journaled lifecycle events across runs, filtered and paged',
-    tag: 'journal',
-    query: J.EventsQuery,
-    responses: { 200: { description: 'A page', schema: J.EventPage }, 400: BAD_QUERY },
-  },
-} satisfies Record<string, RouteSpec>;
-
-const BAD_WINDOW = problem('A query parameter is malformed, or the window is empty, longer than 400 days or out of range (INVALID_QUERY)');
-
-/** Analytics' routes (services/analytics), part of the same /v1 API: its query parsing validates with InsightsQuery. */
-export const INSIGHTS_ROUTES = {
-  insights: {
-    method: 'get',
-    path: '/v1/insights',
-    summary: 'A window\'s figures: runs, steps, failure hotspots, slowest and flaky steps, the duration trend, the headline findings',
-    tag: 'insights',
-    query: I.InsightsQuery,
-    responses: { 200: { description: 'The summary', schema: I.InsightSummary }, 400: BAD_WINDOW },
-  },
-  insightHotspots: {
-    method: 'get',
-    path: '/v1/insights/hotspots',
-    summary: 'The steps that fail most (final failures, then retries), with their top error',
-    tag: 'insights',
-    query: I.InsightsQuery,
-    responses: { 200: { description: 'The hotspots', schema: I.InsightHotspots }, 400: BAD_WINDOW },
-  },
-  insightTrends: {
-    method: 'get',
-    path: '/v1/insights/trends',
-    summary: 'Run durations per hour or day, with a moving average and its direction',
-    tag: 'insights',
-    query: I.InsightsQuery,
-    responses: { 200: { description: 'The trend', schema: I.InsightTrend }, 400: BAD_WINDOW },
-  },
-  insightSteps: {
-    method: 'get',
-    path: '/v1/insights/steps',
-    summary: 'Per-step figures: outcomes, success and retry rates, durations',
-    tag: 'insights',
-    query: I.InsightsQuery,
-    responses: { 200: { description: 'The steps', schema: I.InsightSteps }, 400: BAD_WINDOW },
-  },
-} satisfies Record<string, RouteSpec>;
+/** Analytics' routes (services/analytics); the table lives with its schemas in @weft/contracts. */
+export const INSIGHTS_ROUTES = I.ROUTES;
 
 /**
  * Every route of the /v1 API, whichever service serves it (`weft dev` mounts them in one
