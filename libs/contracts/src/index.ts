@@ -4,7 +4,6 @@ export * from './waits';
 export * from './weft-error';
 export { listValues, parseQuery } from './http/query';
 export { type HttpMethod, problemResponse, type RouteResponse, type RouteSpec } from './http/route';
-export { type HttpMethod, problemResponse, type RouteResponse, type RouteSpec } from './http/route';
 /** The journal's and analytics' HTTP schemas (queries and responses), one namespace each. */
 export * as JournalHttp from './http/journal';
 export * as InsightsHttp from './http/insights';
