@@ -12,3 +12,4 @@ export * from './connect-bus';
 export * from './service.runtime';
 export * from './projection.module';
 export * from './projection.service';
+export * from './console.module';
