@@ -29,8 +29,8 @@ export const CONSOLE_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; worker-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 
 export interface ConsoleOptions {
-  /** The built console (apps/console/dist): index.html and assets/. */
-  dir: string;
+  /** The built console (apps/console/dist): index.html and assets/; null when the console package is not installed. */
+  dir: string | null;
 }
 
 const CONSOLE_OPTIONS = Symbol('WEFT_CONSOLE_OPTIONS');
@@ -54,16 +54,17 @@ export function consoleDistDir(): string | null {
  */
 @Injectable()
 export class ConsoleStaticMiddleware implements NestMiddleware<IncomingMessage, ServerResponse> {
-  private readonly root: string;
+  private readonly root: string | null;
 
   constructor(@Inject(CONSOLE_OPTIONS) options: ConsoleOptions) {
-    this.root = path.resolve(options.dir);
+    this.root = options.dir === null ? null : path.resolve(options.dir);
   }
 
   use(req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
     const urlPath = requestPath(req);
     if (RESERVED.test(urlPath)) return next();
+    if (this.root === null) return urlPath === '/' ? notBuilt(res, 'the @weft/console package is not installed') : next();
     let decoded: string;
     try {
       decoded = decodeURIComponent(urlPath);
@@ -77,12 +78,7 @@ export class ConsoleStaticMiddleware implements NestMiddleware<IncomingMessage, 
     // A missing asset is a 404, not the page: a stale tab asking for an old chunk should fail loudly.
     if (decoded.startsWith('/assets/') || path.extname(decoded) !== '') return next();
     const index = path.join(this.root, 'index.html');
-    if (!isFile(index)) {
-      res.statusCode = 503;
-      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-      res.end(`The web console is not built. Build it with: npm run build -w @weft/console (looked in ${this.root})\n`);
-      return;
-    }
+    if (!isFile(index)) return notBuilt(res, `looked in ${this.root}`);
     this.send(req, res, index, 'no-cache');
   }
 
@@ -107,6 +103,12 @@ export class ConsoleStaticMiddleware implements NestMiddleware<IncomingMessage, 
   }
 }
 
+function notBuilt(res: ServerResponse, why: string): void {
+  res.statusCode = 503;
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  res.end(`The web console is not built (${why}). Build it with: npm run build -w @weft/console\n`);
+}
+
 function isFile(file: string): boolean {
   try {
     return existsSync(file) && statSync(file).isFile();
@@ -115,10 +117,10 @@ function isFile(file: string): boolean {
   }
 }
 
-/** Mount with `ConsoleModule.serve(dir)` next to a service's API (weft dev, the scheduler). */
+/** Mount with `ConsoleModule.serve(consoleDistDir())` next to a service's API (weft dev, the scheduler). */
 @Module({})
 export class ConsoleModule implements NestModule {
-  static serve(dir: string): DynamicModule {
+  static serve(dir: string | null): DynamicModule {
     return { module: ConsoleModule, providers: [{ provide: CONSOLE_OPTIONS, useValue: { dir } satisfies ConsoleOptions }, ConsoleStaticMiddleware] };
   }
 

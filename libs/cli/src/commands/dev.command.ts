@@ -36,7 +36,7 @@ export async function devCommand(options: DevOptions, io: Io, env: NodeJS.Proces
     bodyLimit: config.WEFT_API_BODY_LIMIT,
   });
   io.out(`weft dev: all services in one process on ${composition.description}`);
-  io.out(`listening on ${service.url} (API: ${service.url}/v1, OpenAPI: ${service.url}/openapi.json, health: ${service.url}/health/ready, metrics: ${service.url}/metrics)`);
+  io.out(`listening on ${service.url} (console: ${service.url}/, API: ${service.url}/v1, OpenAPI: ${service.url}/openapi.json, health: ${service.url}/health/ready, metrics: ${service.url}/metrics)`);
   io.out(
     composition.anonymous
       ? 'loopback only: the API takes requests without a key (namespace default); keys still work'

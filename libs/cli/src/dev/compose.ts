@@ -4,7 +4,7 @@ import { type Bus, InMemoryBus } from '@weft/bus';
 import { type DatabaseConfig, databaseConfigOf, type WeftConfig, queuesOf } from '@weft/config';
 import { ExecutorModule } from '@weft/executor';
 import { JournalModule, journalRetentionOf, openJournalStore } from '@weft/journal';
-import { connectBus, createLogger, HealthModule, ShutdownModule, type WeftLogger } from '@weft/platform';
+import { ConsoleModule, connectBus, consoleDistDir, createLogger, HealthModule, ShutdownModule, type WeftLogger } from '@weft/platform';
 import { ApiModule, openSqlRunStore, type RunStore, SchedulerModule, storedWorkflowCatalog } from '@weft/scheduler';
 import { templates } from '@weft/sdk';
 import { type ActionDefinition, builtinActions, httpPolicyOf } from '@weft/worker';
@@ -80,6 +80,8 @@ export async function composeDev(config: WeftConfig, actions: ActionDefinition[]
       }),
       journalModule,
       analyticsModule,
+      // The web console at / (apps/console's build); the API stays under /v1.
+      ConsoleModule.serve(consoleDistDir()),
       HealthModule.forRoot([
         { name: 'bus', check: () => bus.health() },
         { name: 'database', check: async () => (await dataSource.query('select 1'), { ok: true }) },
