@@ -56,7 +56,16 @@ describeWhenReachable('executor app on NATS', [{ what: `NATS at ${SERVERS}`, up:
       results.push(delivery.data);
       await delivery.ack();
     });
-    const config = loadConfig({ NATS_URL: SERVERS, WEFT_NATS_PREFIX: prefix, WEFT_NATS_PULL_EXPIRES_MS: '2000', WEFT_QUEUES: queue, PORT: '0', LOG_LEVEL: 'silent' });
+    const config = loadConfig({
+      NATS_URL: SERVERS,
+      WEFT_NATS_PREFIX: prefix,
+      WEFT_NATS_PULL_EXPIRES_MS: '2000',
+      WEFT_QUEUES: queue,
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      // http.request refuses loopback unless allowed: the held upstream is on 127.0.0.1.
+      WEFT_HTTP_ALLOW: '127.0.0.1',
+    });
     service = await runExecutor({ config, tracing: tracingOff }, { handleSignals: false });
   }, 30_000);
 
@@ -78,7 +87,7 @@ describeWhenReachable('executor app on NATS', [{ what: `NATS at ${SERVERS}`, up:
     expect(resultOf(step.token)).toMatchObject({ runId: step.runId, stepId: 'step', attempt: 1, outcome: 'completed', output: { a: 1 } });
     const ready = await fetch(`${service?.url}/health/ready`);
     expect(ready.status).toBe(200);
-  });
+  }, 30_000);
 
   it('drains on shutdown: readiness fails, the step in flight finishes and reports before close resolves', async () => {
     const step = await dispatch('http.request', { url: upstreamUrl });
@@ -98,5 +107,5 @@ describeWhenReachable('executor app on NATS', [{ what: `NATS at ${SERVERS}`, up:
     await closing;
     await waitFor(() => resultOf(step.token) !== undefined, 'the drained step result');
     expect(resultOf(step.token)).toMatchObject({ outcome: 'completed', output: { status: 200, body: { ok: true } } });
-  });
+  }, 30_000);
 });
