@@ -290,7 +290,7 @@ describeDistributed('control-plane API over HTTP (NATS JetStream + PostgreSQL)',
 
     it('cancels a running run (409 once it ended), and retries a failed one to completion', async () => {
       const sleeping = await json<{ runId: string }>(await app.request('POST', '/v1/runs/adhoc', { key, json: { spec: sleeper } }));
-      await waitFor(async () => (await app.store.getRun(sleeping.runId))?.steps.nap?.status === 'running', { timeoutMs: 10_000, what: 'the nap to start' });
+      await waitFor(async () => (await app.store.getRun(sleeping.runId))?.steps.nap?.status === 'waiting', { timeoutMs: 10_000, what: 'the nap (a durable sleep) to start' });
       const canceled = await app.request('POST', `/v1/runs/${sleeping.runId}/cancel`, { key, json: { reason: 'enough' } });
       expect(await json(canceled)).toMatchObject({ status: 'canceled', error: { code: 'CANCELED', message: 'enough' }, steps: [{ id: 'nap', status: 'canceled' }] });
       // Canceling again is harmless.
@@ -468,7 +468,7 @@ describeDistributed('control-plane API over HTTP (NATS JetStream + PostgreSQL)',
       expect((await json<{ items: unknown[] }>(await app.request('GET', '/v1/runs', { key: stranger }))).items).toEqual([]);
       expect((await json<{ items: unknown[] }>(await app.request('GET', '/v1/workflows', { key: stranger }))).items).toEqual([]);
       expect(await counts(app)).toEqual(before);
-      expect((await app.store.getRun(run.runId))?.status).toBe('running');
+      expect((await app.store.getRun(run.runId))?.status).toBe('waiting');
       // The same name in its own namespace is a different workflow.
       expect((await app.request('POST', '/v1/workflows', { key: stranger, json: { spec: hello() } })).status).toBe(201);
       expect(await app.query('SELECT namespace FROM workflows ORDER BY namespace')).toEqual([{ namespace: 'default' }, { namespace: 'team-b' }]);

@@ -30,16 +30,16 @@ describe('weft dev restarted mid-run', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('a run waiting in a sleep is still there after kill -9 and completes after the restart', async () => {
+  it('a run in a durable sleep is still there after kill -9 and completes after the restart, at the time first scheduled, attempt 1', async () => {
     const entry = join('test', 'distributed', 'support', 'dev-restart.entry.ts');
     const env = { WEFT_DATA_DIR: join(dir, 'data'), WEFT_POLL_INTERVAL_MS: '100', TEST_SLEEP: '3s' };
     const first = await spawnTs('dev#1', entry, env);
     started.push(first);
     try {
       await first.waitForOutput(/SUBMITTED created=true/, 25_000);
-      await first.waitForOutput(/RUN .*"id":"wait","status":"running"/, 15_000);
+      await first.waitForOutput(/RUN .*"id":"wait","status":"waiting"/, 15_000);
       expect(await first.kill()).toEqual({ code: null, signal: 'SIGKILL' });
-      expect(runLines(first).at(-1)?.status).toBe('running');
+      expect(runLines(first).at(-1)?.status).toBe('waiting');
 
       const second = await spawnTs('dev#2', entry, env);
       started.push(second);
@@ -50,8 +50,8 @@ describe('weft dev restarted mid-run', () => {
         expect(final).toEqual({
           status: 'completed',
           steps: [
-            // The sleep in flight at the kill was dispatched again (a lost worker, not a failure).
-            { id: 'wait', status: 'completed', attempt: 2 },
+            // A sleep is a timer row, not a worker: the restart neither re-runs nor restarts it.
+            { id: 'wait', status: 'completed', attempt: 1 },
             { id: 'after', status: 'completed', attempt: 1 },
           ],
         });

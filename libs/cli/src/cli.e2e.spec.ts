@@ -98,7 +98,7 @@ describe('weft (as a process)', () => {
     const started = Date.now();
     const result = await weft(['run', file], {
       onStdout: (text, child) => {
-        if (!sent && /nap.* started/.test(text)) {
+        if (!sent && /nap.* (started|waiting)/.test(text)) {
           sent = true;
           child.kill('SIGINT');
         }

@@ -1,7 +1,7 @@
 import { InMemoryBus } from '@weft/bus';
 import { SUBJECTS } from '@weft/contracts';
 import type { RunState, WorkflowSpec } from '@weft/core';
-import { builtinActions, createWorker, silentLogger, type Worker } from '@weft/worker';
+import { builtinActions, createWorker, silentLogger, sleepAction, type Worker } from '@weft/worker';
 import { MemoryRunStore } from '../persistence/memory-run.store';
 import type { OutboxRecord } from '../ports/run-store.port';
 import { Scheduler } from '../scheduler';
@@ -73,7 +73,8 @@ afterEach(async () => {
 });
 
 async function run(spec: WorkflowSpec, startedReportDelayMs?: number): Promise<{ state: RunState; events: string[] }> {
-  worker = createWorker({ bus, queues: ['*'], actions: builtinActions(), logger: silentLogger, announceIntervalMs: 0, shutdownGraceMs: 100, startedReportDelayMs });
+  // `sleep` is a durable wait the scheduler holds; a step that takes time in the executor is this.
+  worker = createWorker({ bus, queues: ['*'], actions: [...builtinActions(), { ...sleepAction, name: 'pause' }], logger: silentLogger, announceIntervalMs: 0, shutdownGraceMs: 100, startedReportDelayMs });
   await scheduler.start();
   await worker.start();
   const { runId } = await scheduler.startRun({ idempotencyKey: `k-${spec.name}`, workflow: spec.name, spec, inputs: {} });
@@ -113,7 +114,7 @@ describe('scheduler and executor: reporting a step start', () => {
   });
 
   it('a step longer than the delay sends the started heartbeat, then its result; the same events', async () => {
-    const { state, events } = await run(chain({ action: 'sleep', with: { duration: '60ms' } }), 10);
+    const { state, events } = await run(chain({ action: 'pause', with: { duration: '60ms' } }), 10);
     expect(published).toEqual(['heartbeat:started', 'result', 'heartbeat:started', 'result', 'heartbeat:started', 'result']);
     expect(events).toEqual(EXPECTED_EVENTS);
     expect(state.steps.a?.startedAt).toBeLessThan(state.steps.a?.finishedAt ?? 0);
