@@ -1,3 +1,4 @@
+import { WeftError } from '@weft/contracts';
 import type { Diagnostic } from '@weft/core';
 
 /** Stable codes of what the workflow use cases refuse; the API maps each to an HTTP status. */
@@ -13,25 +14,14 @@ export const WORKFLOW_ERROR_CODES = [
 ] as const;
 export type WorkflowErrorCode = (typeof WORKFLOW_ERROR_CODES)[number];
 
-export class WorkflowError extends Error {
-  constructor(
-    readonly code: WorkflowErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'WorkflowError';
-  }
-}
+export class WorkflowError extends WeftError<WorkflowErrorCode> {}
 
 /** A spec that does not pass validation; `diagnostics` are those of `weft validate`. */
-export class InvalidSpecError extends Error {
-  readonly code = 'INVALID_SPEC';
+export class InvalidSpecError extends WeftError<'INVALID_SPEC'> {
   constructor(
     message: string,
     readonly diagnostics: readonly Diagnostic[],
   ) {
-    super(message);
-    this.name = 'InvalidSpecError';
+    super('INVALID_SPEC', message);
   }
 }

@@ -1,3 +1,5 @@
+import { WeftError, type WeftErrorOptions } from '@weft/contracts';
+
 /** One field-level problem, as `errors[]` of a problem document. */
 export interface FieldProblem {
   /** Where: `steps[2].needs[0]` for specs, `inputs.count` for inputs, `body.mode` for requests. */
@@ -30,17 +32,16 @@ export const API_ERROR_STATUS = {
 export type ApiErrorCode = keyof typeof API_ERROR_STATUS;
 
 /** An error the API answers with its own status and code (and field problems for 400/422). */
-export class ApiError extends Error {
+export class ApiError extends WeftError<ApiErrorCode> {
   readonly status: number;
 
   constructor(
-    readonly code: ApiErrorCode,
+    code: ApiErrorCode,
     message: string,
     readonly errors?: FieldProblem[],
-    options?: { cause?: unknown },
+    options?: WeftErrorOptions,
   ) {
-    super(message, options);
-    this.name = 'ApiError';
+    super(code, message, options);
     this.status = API_ERROR_STATUS[code];
   }
 }
