@@ -19,6 +19,8 @@ export interface BootOptions {
   logger?: WeftLogger;
   /** Largest JSON request body (`1mb`, `512kb`); bigger ones get 413. @default Nest's, 100kb */
   bodyLimit?: string;
+  /** Keep each parsed body's exact bytes as `req.rawBody` (webhook signatures are over them). @default false */
+  rawBody?: boolean;
 }
 
 /**
@@ -33,6 +35,7 @@ export async function bootService(module: Type | DynamicModule, options: BootOpt
   const app = await NestFactory.create<NestExpressApplication>(ServiceRootModule, {
     logger: options.logger ? nestLogger(options.logger) : ['error', 'warn'],
     bodyParser: true,
+    ...(options.rawBody === true && { rawBody: true }),
   });
   // Registered before listen(), this parser replaces Nest's default JSON one.
   if (options.bodyLimit !== undefined) app.useBodyParser('json', { limit: options.bodyLimit, type: ['application/json', 'application/*+json'] });

@@ -25,6 +25,8 @@ export interface ServiceComposition {
   closing?: (() => Promise<void>)[];
   /** Largest JSON request body. @default Nest's, 100kb */
   bodyLimit?: string;
+  /** Keep raw request bodies (`req.rawBody`) for signature checks. @default false */
+  rawBody?: boolean;
   /** What the start-up line says it does (`serving default,io`). @default listening */
   doing?: string;
   /** Extra fields of the start-up log line. */
@@ -69,6 +71,7 @@ export async function runService(start: ServiceStart, definition: ServiceDefinit
     logger,
     ...(options.handleSignals === false && { handleSignals: false }),
     ...(composition.bodyLimit !== undefined && { bodyLimit: composition.bodyLimit }),
+    ...(composition.rawBody === true && { rawBody: true }),
   });
   const doing = composition.doing ?? 'listening';
   logger.info(`${definition.name} ${doing}`, { url: service.url, tracing: tracing.enabled, ...composition.fields });
