@@ -1,0 +1,209 @@
+import { createHash } from 'node:crypto';
+import { AckPolicy, type ConsumerMessages, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { parseDuration, TRIGGER_DEFAULTS } from '@weft/core';
+import type { SqlTriggerStore } from '../persistence/sql-trigger.store';
+import type { TriggerDefinition } from '../ports/trigger.types';
+import type { TriggersLogger } from '../ports/triggers-logger.port';
+import type { RecordOccurrenceUseCase } from '../usecases/record-occurrence.usecase';
+
+export interface SubjectConsumersOptions {
+  servers: string[];
+  /** Prefix of Weft's own subjects (WEFT_NATS_PREFIX): signals are `<prefix>.weft.signal.<name>`. */
+  prefix?: string;
+  /** Stream created for trigger subjects no other stream stores. @default WEFT_TRIGGER_SUBJECTS (prefixed like the bus's) */
+  stream?: string;
+  /** How often the consumers follow the definitions. @default 2000 */
+  refreshEveryMs?: number;
+  /** Stored messages of the trigger stream expire after this. @default 7 days */
+  maxAgeMs?: number;
+}
+
+interface Running {
+  key: string;
+  subject: string;
+  stream: string;
+  durable: string;
+  messages: ConsumerMessages;
+  loop: Promise<void>;
+}
+
+const NANOS_PER_MS = 1_000_000;
+
+/**
+ * Subject and event triggers: one durable JetStream consumer per trigger, shared by every
+ * replica (each message goes to one of them), created when the trigger appears and kept while
+ * the service is down, so nothing published meanwhile is lost. A message's occurrence is its
+ * stream position (`<stream>:<seq>`), so a redelivery is a duplicate in the fire log.
+ */
+export class SubjectConsumers {
+  private nc: Awaited<ReturnType<typeof connect>> | undefined;
+  private js: JetStreamClient | undefined;
+  private jsm: JetStreamManager | undefined;
+  private readonly running = new Map<string, Running>();
+  private readonly failing = new Map<string, string>();
+  private timer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly store: SqlTriggerStore,
+    private readonly occurrences: RecordOccurrenceUseCase,
+    private readonly options: SubjectConsumersOptions,
+    private readonly log: TriggersLogger,
+  ) {}
+
+  private get streamName(): string {
+    const base = this.options.stream ?? 'WEFT_TRIGGER_SUBJECTS';
+    return this.options.prefix && this.options.stream === undefined ? `${this.options.prefix.toUpperCase()}_${base}` : base;
+  }
+
+  async start(): Promise<void> {
+    this.nc = await connect({ servers: this.options.servers, name: 'weft-triggers-subjects' });
+    this.js = jetstream(this.nc);
+    this.jsm = await jetstreamManager(this.nc);
+    await this.refresh();
+    const loop = (): void => {
+      this.refreshing = this.refresh()
+        .catch((error: unknown) => this.log.warn('subject consumers refresh failed', { error: String(error) }))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(loop, this.options.refreshEveryMs ?? 2_000);
+        });
+    };
+    this.timer = setTimeout(loop, this.options.refreshEveryMs ?? 2_000);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.refreshing;
+    for (const r of this.running.values()) r.messages.stop();
+    await Promise.all([...this.running.values()].map((r) => r.loop));
+    this.running.clear();
+    await this.nc?.drain();
+  }
+
+  /** Readiness: every active subject/event trigger has a bound consumer. */
+  health(): Promise<{ ok: boolean; detail?: string }> {
+    if (!this.nc || this.nc.isClosed()) return Promise.resolve({ ok: false, detail: 'not connected to NATS' });
+    if (this.failing.size > 0) return Promise.resolve({ ok: false, detail: [...this.failing].map(([k, v]) => `${k}: ${v}`).join('; ').slice(0, 500) });
+    return Promise.resolve({ ok: true, detail: `${this.running.size} consumer(s)` });
+  }
+
+  subjectOf(def: TriggerDefinition): string | undefined {
+    if (def.kind === 'subject') return def.spec.subject;
+    if (def.kind === 'event' && def.spec.event) return `${this.options.prefix ? `${this.options.prefix}.` : ''}weft.signal.${def.spec.event}`;
+    return undefined;
+  }
+
+  private durableOf(def: TriggerDefinition): string {
+    return `weft-trigger-${createHash('sha256').update(`${def.namespace}/${def.workflow}/${def.triggerId}`).digest('hex').slice(0, 20)}`;
+  }
+
+  /** Starts consumers for new definitions, stops (and deletes) those of removed ones. */
+  async refresh(): Promise<void> {
+    if (this.stopped) return;
+    const defs = (await this.store.definitions(undefined, { active: true })).filter((d) => d.kind === 'subject' || d.kind === 'event');
+    const wanted = new Map<string, TriggerDefinition>();
+    for (const def of defs) {
+      const subject = this.subjectOf(def);
+      if (subject) wanted.set(`${this.durableOf(def)}|${subject}`, def);
+    }
+    for (const [key, r] of this.running) {
+      if (wanted.has(key)) continue;
+      r.messages.stop();
+      await r.loop;
+      this.running.delete(key);
+      await this.jsm?.consumers.delete(r.stream, r.durable).catch(() => undefined);
+    }
+    for (const [key, def] of wanted) {
+      if (this.running.has(key)) continue;
+      try {
+        await this.startConsumer(key, def);
+        this.failing.delete(key);
+      } catch (error) {
+        this.failing.set(`${def.workflow}/${def.triggerId}`, String(error));
+        this.log.warn('subject consumer not started', { trigger: `${def.workflow}/${def.triggerId}`, error: String(error) });
+      }
+    }
+  }
+
+  private async streamFor(subject: string): Promise<string> {
+    const jsm = this.jsm;
+    if (!jsm) throw new Error('not started');
+    try {
+      return await jsm.streams.find(subject);
+    } catch {
+      // No stream stores it: add it to the triggers' own stream.
+    }
+    const name = this.streamName;
+    const maxAge = (this.options.maxAgeMs ?? 7 * 86_400_000) * NANOS_PER_MS;
+    try {
+      const info = await jsm.streams.info(name);
+      const subjects = new Set(info.config.subjects ?? []);
+      subjects.add(subject);
+      await jsm.streams.update(name, { subjects: [...subjects] });
+    } catch (error) {
+      if (!String(error).toLowerCase().includes('stream not found')) throw error;
+      await jsm.streams.add({ name, subjects: [subject], retention: RetentionPolicy.Limits, storage: StorageType.File, max_age: maxAge });
+    }
+    return name;
+  }
+
+  private async startConsumer(key: string, def: TriggerDefinition): Promise<void> {
+    const jsm = this.jsm;
+    const js = this.js;
+    const subject = this.subjectOf(def);
+    if (!jsm || !js || !subject) return;
+    const stream = await this.streamFor(subject);
+    const durable = this.durableOf(def);
+    try {
+      await jsm.consumers.info(stream, durable);
+    } catch {
+      // New trigger: from now on (what was published before it existed is not its business).
+      await jsm.consumers.add(stream, {
+        durable_name: durable,
+        filter_subject: subject,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.New,
+        ack_wait: 30_000 * NANOS_PER_MS,
+        max_deliver: 10,
+      });
+    }
+    const consumer = await js.consumers.get(stream, durable);
+    const messages = await consumer.consume({ max_messages: 64 });
+    const windowMs = parseDuration(def.spec.dedupeWindow ?? TRIGGER_DEFAULTS.dedupeWindow);
+    const loop = (async () => {
+      for await (const m of messages) await this.handle(def, m, stream, windowMs);
+    })().catch((error: unknown) => this.log.warn('subject consumer stopped', { trigger: `${def.workflow}/${def.triggerId}`, error: String(error) }));
+    this.running.set(key, { key, subject, stream, durable, messages, loop });
+  }
+
+  private async handle(def: TriggerDefinition, m: JsMsg, stream: string, windowMs: number): Promise<void> {
+    try {
+      const text = m.string();
+      let data: unknown = text;
+      try {
+        data = JSON.parse(text) as unknown;
+      } catch {
+        // not JSON: the event's data is the text
+      }
+      const headers: Record<string, string> = {};
+      if (m.headers) for (const [k, v] of m.headers) headers[k.toLowerCase()] = v.join(',');
+      if (def.kind === 'event' && isRecord(data) && (data['namespace'] ?? 'default') !== def.namespace) {
+        m.ack();
+        return;
+      }
+      const event = def.kind === 'event' && isRecord(data) ? { ...data, subject: m.subject, headers } : { subject: m.subject, data, headers };
+      await this.occurrences.record({ def, occurrence: `${stream}:${m.seq}`, context: { event }, expressions: true, dedupeWindowMs: windowMs });
+      m.ack();
+    } catch (error) {
+      this.log.warn('subject message not recorded; redelivered later', { trigger: `${def.workflow}/${def.triggerId}`, error: String(error) });
+      m.nak(1_000);
+    }
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

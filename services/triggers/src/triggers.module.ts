@@ -1,0 +1,110 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { Bus } from '@weft/bus';
+import { type HealthCheck, ProjectionModule, type ProjectionModuleOptions, projectionModule, projectionReadiness } from '@weft/platform';
+import { SqlTriggerStore } from './persistence/sql-trigger.store';
+import { type Clock, systemClock } from './ports/clock.port';
+import { fetchPoll, type PollFetch } from './ports/http-fetch.port';
+import { silentTriggersLogger, type TriggersLogger } from './ports/triggers-logger.port';
+import { LeaderLoop, type LeaderOptions } from './runtime/leader.loop';
+import { RunRequestPublisher } from './runtime/run-request.publisher';
+import { HooksController } from './transport/hooks.controller';
+import { SubjectConsumers, type SubjectConsumersOptions } from './transport/subject-consumers';
+import { TriggersController } from './transport/triggers.controller';
+import { PollUseCase } from './usecases/poll.usecase';
+import { RecordOccurrenceUseCase } from './usecases/record-occurrence.usecase';
+import { ScheduleUseCase } from './usecases/schedule.usecase';
+import { SyncDefinitionsUseCase } from './usecases/sync-definitions.usecase';
+import { TriggerControlUseCase } from './usecases/trigger-control.usecase';
+import { WebhookUseCase } from './usecases/webhook.usecase';
+
+export type TriggersModuleOptions = ProjectionModuleOptions & {
+  bus: Bus;
+  store: SqlTriggerStore;
+  subjects: SubjectConsumersOptions;
+  leader?: LeaderOptions;
+  clock?: Clock;
+  fetch?: PollFetch;
+  logger?: TriggersLogger;
+  /** Where secrets and poll header values are read. @default process.env */
+  env?: NodeJS.ProcessEnv;
+};
+
+/** The service's parts, wired once; the module and its hooks module share them. */
+export interface TriggersParts {
+  leader: LeaderLoop;
+  consumers: SubjectConsumers;
+  publisher: RunRequestPublisher;
+  control: TriggerControlUseCase;
+  webhooks: WebhookUseCase;
+}
+
+export function triggersParts(options: TriggersModuleOptions): TriggersParts {
+  const clock = options.clock ?? systemClock;
+  const log = options.logger ?? silentTriggersLogger;
+  const env = options.env ?? process.env;
+  const { store } = options;
+  const publisher = new RunRequestPublisher(store, options.bus, log);
+  const occurrences = new RecordOccurrenceUseCase(store, publisher, clock, log);
+  const schedules = new ScheduleUseCase(store, occurrences, publisher, clock, log);
+  const polls = new PollUseCase(store, occurrences, options.fetch ?? fetchPoll, clock, log, env);
+  const sync = new SyncDefinitionsUseCase(store, log);
+  const leader = new LeaderLoop(store, { sync: (now) => sync.sync(now), schedule: (since) => schedules.pass(since), poll: () => polls.pass() }, clock, log, options.leader);
+  return {
+    leader,
+    consumers: new SubjectConsumers(store, occurrences, options.subjects, log),
+    publisher,
+    control: new TriggerControlUseCase(store, occurrences, schedules, polls, clock, env),
+    webhooks: new WebhookUseCase(store, occurrences, clock, env),
+  };
+}
+
+/**
+ * The triggers service as a Nest module (the projection scaffold: a consumer, background work,
+ * gated controllers). Its background is the leader loop and the outbox relay; its consumer the
+ * subject triggers' JetStream consumers. Webhooks are served by TriggerHooksModule, outside the
+ * API-key gate.
+ */
+@Module({})
+export class TriggersModule extends ProjectionModule {
+  static forRoot(options: TriggersModuleOptions, parts: TriggersParts = triggersParts(options)): DynamicModule {
+    return projectionModule(
+      TriggersModule,
+      'triggers',
+      {
+        consumer: parts.consumers,
+        background: {
+          start: () => {
+            parts.publisher.start();
+            parts.leader.start();
+          },
+          stop: async () => {
+            await parts.leader.stop();
+            await parts.publisher.stop();
+          },
+        },
+        controllers: [TriggersController],
+        providers: [{ provide: TriggerControlUseCase, useValue: parts.control }],
+        exports: [TriggerControlUseCase],
+      },
+      options,
+    );
+  }
+
+  static readiness(module: DynamicModule): HealthCheck {
+    return projectionReadiness(module);
+  }
+
+  static leadership(parts: TriggersParts): HealthCheck {
+    return { name: 'triggers-leader', check: () => parts.leader.health() };
+  }
+}
+
+/** `POST /v1/hooks/...`: no API key (the signature is the credential). */
+@Module({})
+export class TriggerHooksModule {
+  static forRoot(parts: TriggersParts): DynamicModule {
+    return { module: TriggerHooksModule, controllers: [HooksController], providers: [{ provide: WebhookUseCase, useValue: parts.webhooks }] };
+  }
+}
+
+export { SqlTriggerStore };
