@@ -1,5 +1,5 @@
 import { RunDriver, workflow } from '../testing';
-import { summarize, summaryToJson } from './summary.util';
+import { stepView, summarize, summaryToJson } from './summary.util';
 
 describe('summarize', () => {
   it('counts statuses, attempts and retries and reports each step with numeric times', () => {
@@ -56,5 +56,29 @@ describe('summarize', () => {
     expect(json).toMatchObject({ createdAt: '2026-01-02T03:04:05.000Z', startedAt: '2026-01-02T03:04:05.000Z', status: 'running' });
     expect(json.steps[0]).toEqual({ id: 'a', status: 'queued', attempts: 1, startedAt: '2026-01-02T03:04:05.000Z' });
     expect(json).not.toHaveProperty('finishedAt');
+  });
+});
+
+describe('stepView', () => {
+  it('shows a step as the API and `weft run --json` do: ISO times from the first attempt, nulls for what is absent', () => {
+    const run = new RunDriver(workflow([{ id: 'a', action: 'work', retry: { maxAttempts: 2, jitter: false } }, { id: 'b', needs: ['a'], action: 'work' }]), {}, Date.UTC(2026, 0, 2, 3, 4, 5));
+    run.start();
+    run.started('a');
+    run.fail('a', { code: 'E', message: 'flaky', retryable: true });
+    run.apply({ type: 'timer.fired', at: run.at(1_000), timer: 'retry', stepId: 'a', attempt: 1 });
+    run.run('a', 'A');
+    const first = run.state.steps.a.attempts[0].startedAt ?? 0;
+    expect(stepView(run.state, 'a')).toEqual({
+      id: 'a',
+      status: 'completed',
+      attempts: 2,
+      startedAt: new Date(first).toISOString(),
+      finishedAt: new Date(run.state.steps.a.finishedAt ?? 0).toISOString(),
+      durationMs: (run.state.steps.a.finishedAt ?? 0) - first,
+      output: 'A',
+      error: null,
+    });
+    expect(stepView(run.state, 'b')).toMatchObject({ id: 'b', status: 'queued', attempts: 1, finishedAt: null, durationMs: null, output: null, error: null });
+    expect(stepView(run.state, 'nope')).toEqual({ id: 'nope', status: 'pending', attempts: 0, startedAt: null, finishedAt: null, durationMs: null, output: null, error: null });
   });
 });

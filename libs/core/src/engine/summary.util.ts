@@ -102,3 +102,45 @@ export function summaryToJson(summary: RunSummary): RunSummaryJson {
 }
 
 const iso = (ms: Millis): string => new Date(ms).toISOString();
+
+/**
+ * One step as the API (`GET /v1/runs/{id}`) and `weft run --json` show it: times ISO 8601,
+ * absent values null. A step's own start is its first attempt's start; retries belong to its
+ * duration. `attempts` is the current attempt number (0 before the first dispatch).
+ */
+export interface StepView {
+  id: string;
+  status: StepStatus;
+  attempts: number;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  output: unknown;
+  error: { code: string; message: string } | null;
+}
+
+/** The public view of step `id` of `state` (the one projection the scheduler's API and the CLI share). */
+export function stepView(state: RunState, id: string): StepView {
+  const step = Object.hasOwn(state.steps, id) ? state.steps[id] : undefined;
+  const startedAt = step?.attempts[0]?.startedAt ?? step?.startedAt;
+  return {
+    id,
+    status: step?.status ?? 'pending',
+    attempts: step?.attempt ?? 0,
+    startedAt: isoOrNull(startedAt),
+    finishedAt: isoOrNull(step?.finishedAt),
+    durationMs: spanOrNull(startedAt, step?.finishedAt),
+    output: step?.output ?? null,
+    error: errorView(step?.error),
+  };
+}
+
+/** Epoch ms as ISO 8601, or null when absent. */
+export const isoOrNull = (ms: Millis | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+
+/** `to - from` when both are known, else null. */
+export const spanOrNull = (from: Millis | null | undefined, to: Millis | null | undefined): number | null =>
+  from === null || from === undefined || to === null || to === undefined ? null : to - from;
+
+/** An error as the public views show it: code and message only. */
+export const errorView = (error: StepError | null | undefined): { code: string; message: string } | null => (error ? { code: error.code, message: error.message } : null);
