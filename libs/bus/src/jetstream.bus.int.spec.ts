@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { AckPolicy, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { describeWhenReachable, serverReachable } from '@weft/db/testing';
 import { describeBusContract, dispatch, event, waitFor, within, deferred } from './testing';
 import { JetStreamBus, type JetStreamBusOptions } from './jetstream.bus';
@@ -281,8 +281,22 @@ describeWhenReachable('JetStreamBus (NATS at ' + SERVERS + ')', [{ what: `NATS a
         const seen: string[] = [];
         await bus.consume('weft.event.>', { group: 'api', startAt: 'new' }, async (d) => void seen.push(d.data.eventId));
         const created = (await jsm.consumers.info(stream, 'api__weft_event_ALL')).created;
-        // Three thresholds with no traffic: the waiting pull request keeps the consumer.
-        await new Promise((r) => setTimeout(r, 3_000));
+        // Three thresholds with no traffic: the waiting pull request keeps the consumer. Proof that the
+        // thresholds passed, from the server itself: three idle sentinel consumers with the same
+        // threshold, one after the other, are each deleted meanwhile.
+        for (let i = 0; i < 3; i += 1) {
+          const sentinel = `sentinel${i}`;
+          await jsm.consumers.add(stream, { durable_name: sentinel, ack_policy: AckPolicy.Explicit, inactive_threshold: nanos(1_000) });
+          await waitFor(
+            async () =>
+              jsm.consumers.info(stream, sentinel).then(
+                () => false,
+                (error: unknown) => /consumer not found/.test(String(error)),
+              ),
+            `the server to delete idle sentinel consumer ${i}`,
+            15_000,
+          );
+        }
         await bus.publish('weft.event.run.started', event('e1', 'run.started'));
         await waitFor(() => seen.includes('e1'), 'e1');
         expect((await jsm.consumers.info(stream, 'api__weft_event_ALL')).created).toBe(created);

@@ -41,9 +41,13 @@ describe('worker announcements (weft.worker.announce)', () => {
     await worker.stop();
     await waitFor(() => heard.some((h) => h.leaving === true), 'the leaving announcement');
     const count = heard.length;
-    // Three intervals without a word: the timer is gone.
-    await new Promise((resolve) => setTimeout(resolve, 120));
-    expect(heard.length).toBe(count);
+    // Three intervals without a word: the timer is gone. A second worker with the same interval
+    // announces at start and three intervals later; the first would have spoken in between.
+    const sentinel = createWorker({ bus, queues: ['mail'], actions: [sendMail], workerId: 'w-2', logger: silentLogger, announceIntervalMs: 40 });
+    await sentinel.start();
+    await waitFor(() => heard.filter((h) => h.workerId === 'w-2').length >= 4, 'four announcements of a second worker');
+    await sentinel.stop();
+    expect(heard.filter((h) => h.workerId === 'w-1')).toHaveLength(count);
   });
 
   it('announces every built-in action by name', async () => {

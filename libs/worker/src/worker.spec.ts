@@ -78,6 +78,19 @@ async function awaitResult(token: string): Promise<StepResult> {
   return result;
 }
 
+/**
+ * Proves "no started heartbeat is still coming" by an event instead of a sleep: a sentinel step,
+ * dispatched later on the same worker, sends its own started heartbeat. Timers with the same
+ * delay fire in the order they were set, so a started timer left over from an earlier step
+ * would have fired first.
+ */
+async function sentinelStarted(sentinel: ReturnType<typeof gatedAction>): Promise<void> {
+  const sent = await dispatch({ action: sentinel.name });
+  await waitFor(() => heartbeats.some((h) => h.message.token === sent.token && h.message.phase === 'started'), "the sentinel's started heartbeat");
+  sentinel.release();
+  await awaitResult(sent.token);
+}
+
 /** An action whose runs the test holds open and can inspect. */
 function gatedAction(name = 'gated'): ActionDefinition & { calls: ActionContext[]; release(): void; observedAborts: unknown[] } {
   const gate = deferred();
@@ -100,7 +113,8 @@ function gatedAction(name = 'gated'): ActionDefinition & { calls: ActionContext[
 describe('worker: one step', () => {
   it('runs a short handler and publishes only the completed result, carrying startedAt, then acks', async () => {
     const finished: StepFinishedEvent[] = [];
-    const worker = await startWorker({ actions: builtinActions(), workerId: 'w-1', onStepFinished: (e) => finished.push(e) });
+    const sentinel = gatedAction('sentinel');
+    const worker = await startWorker({ actions: [...builtinActions(), sentinel], workerId: 'w-1', onStepFinished: (e) => finished.push(e) });
     const before = Date.now();
     const sent = await dispatch({ action: 'noop', input: { hello: 'world' } });
 
@@ -117,23 +131,25 @@ describe('worker: one step', () => {
     expect(result.startedAt).toBeGreaterThanOrEqual(before);
     expect(result.finishedAt).toBeGreaterThanOrEqual(result.startedAt ?? Infinity);
     await waitFor(() => bus.settled('ack', sent.token).length === 1, 'the ack');
-    // One message for the whole step: no started heartbeat, however long we wait past the delay.
-    await new Promise((resolve) => setTimeout(resolve, 60));
-    expect(bus.tried.filter((t) => t.subject !== dispatchSubject('default'))).toEqual([
+    // One message for the whole step: no started heartbeat, even once a later step's delay ran out.
+    await sentinelStarted(sentinel);
+    const ofStep = (payload: unknown): boolean => (payload as { token?: string }).token === sent.token;
+    expect(bus.tried.filter((t) => t.subject !== dispatchSubject('default') && ofStep(t.payload))).toEqual([
       { subject: SUBJECTS.stepResult, payload: result, msgId: `${sent.token}:result`, failed: false },
     ]);
-    expect(heartbeats).toEqual([]);
+    expect(heartbeats.filter((h) => h.message.token === sent.token)).toEqual([]);
     expect(bus.dispatchSettlements(sent.token).map((s) => s.op)).toEqual(['ack']);
-    expect(finished).toEqual([expect.objectContaining({ stepId: sent.stepId, action: 'noop', outcome: 'completed', workerId: 'w-1', durationMs: expect.any(Number) })]);
+    expect(finished.filter((e) => e.stepId === sent.stepId)).toEqual([expect.objectContaining({ stepId: sent.stepId, action: 'noop', outcome: 'completed', workerId: 'w-1', durationMs: expect.any(Number) })]);
     expect(worker.inFlight()).toBe(0);
   });
 
   it('a short failing handler also sends only its result', async () => {
-    await startWorker({ actions: [{ name: 'bad', handler: () => Promise.reject(new ActionError('E_BAD', 'nope')) }] });
+    const sentinel = gatedAction('sentinel');
+    await startWorker({ actions: [{ name: 'bad', handler: () => Promise.reject(new ActionError('E_BAD', 'nope')) }, sentinel] });
     const sent = await dispatch({ action: 'bad' });
     await expect(awaitResult(sent.token)).resolves.toMatchObject({ outcome: 'failed', error: { code: 'E_BAD' }, startedAt: expect.any(Number) });
-    await new Promise((resolve) => setTimeout(resolve, 60));
-    expect(heartbeats).toEqual([]);
+    await sentinelStarted(sentinel);
+    expect(heartbeats.filter((h) => h.message.token === sent.token)).toEqual([]);
   });
 
   it('sends the started heartbeat once the handler has run for startedReportDelayMs, and the result after it', async () => {
@@ -445,14 +461,20 @@ describe('worker: delivery failures and shutdown', () => {
     ]);
     expect(bus.dispatchSettlements(sent.token).map((s) => [s.op, s.deliveryCount])).toEqual([['ack', 1]]);
     expect(finished).toEqual([expect.objectContaining({ outcome: 'completed' })]);
-    // Once: give a stray redelivery or second result the time to show up.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Once: a later step whose result is retried once (after the first retry delay, 100 ms) comes
+    // through, and a stray redelivery or second result of the first would have come by then.
+    bus.failNextPublishes(SUBJECTS.stepResult, 1);
+    const later = await dispatch({ action: 'once' });
+    await awaitResult(later.token);
+    expect(bus.resultsTried(later.token)).toEqual([{ msgId: `${later.token}:result`, failed: true }, { msgId: `${later.token}:result`, failed: false }]);
+    expect(runs).toBe(2);
     expect(results.filter((r) => r.token === sent.token)).toHaveLength(1);
   });
 
   it('keeps heartbeating and extending the dispatch while it retries the result', async () => {
     let runs = 0;
-    await startWorker({ actions: [{ name: 'once', handler: () => ++runs }], heartbeatIntervalMs: 20 });
+    const sentinel = gatedAction('sentinel');
+    await startWorker({ actions: [{ name: 'once', handler: () => ++runs }, sentinel], heartbeatIntervalMs: 20 });
     bus.failNextPublishes(SUBJECTS.stepResult, Infinity);
     const sent = await dispatch({ action: 'once' });
     await waitFor(() => bus.resultsTried(sent.token).length >= 1, 'a first try of the result');
@@ -466,9 +488,12 @@ describe('worker: delivery failures and shutdown', () => {
     await expect(awaitResult(sent.token)).resolves.toMatchObject({ outcome: 'completed', output: 1 });
     await waitFor(() => bus.settled('ack', sent.token).length === 1, 'the ack');
     expect(runs).toBe(1);
-    // Heartbeats stop once the result is out.
+    // Heartbeats stop once the result is out: a later step beats twice on the same 20 ms interval
+    // meanwhile, so a timer left running for the first would have beaten in between.
     const after = progress();
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const later = await dispatch({ action: sentinel.name });
+    await waitFor(() => heartbeats.filter((h) => h.message.token === later.token && h.message.phase === 'progress').length >= 2, 'two heartbeats of a later step');
+    sentinel.release();
     expect(progress()).toBe(after);
   });
 
