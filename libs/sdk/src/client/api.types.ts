@@ -1,6 +1,6 @@
-import type { InsightsHttp, JournalHttp, LifecycleEvent, RunStatus, StepStatus } from '@weft/contracts';
+import type { InsightsHttp, JournalHttp, LifecycleEvent, RunStatus } from '@weft/contracts';
 import type { z } from 'zod';
-import type { WorkflowSpec } from '@weft/core';
+import type { StepView, WorkflowSpec } from '@weft/core';
 
 /**
  * The JSON shapes of the Weft HTTP API (GET /openapi.json describes them too). The
@@ -56,15 +56,8 @@ export interface VersionDetail extends Version {
   spec: WorkflowSpec;
 }
 
-export interface Step {
-  id: string;
-  status: StepStatus;
-  attempts: number;
-  startedAt: string | null;
-  finishedAt: string | null;
-  durationMs: number | null;
-  output: unknown;
-  error: ErrorSummary | null;
+/** A step of a run: the core's one step view, plus where a rerun took its output from. */
+export interface Step extends StepView {
   reusedFrom: string | null;
 }
 
