@@ -42,7 +42,18 @@ export type EngineEvent =
    * A reviewer's decision (validated by the shell: a correction already satisfies the form).
    * A decision for a review that is no longer open changes nothing.
    */
-  | { type: 'review.decided'; at: Millis; stepId: string; reviewId: string; decision: ReviewDecision; payload?: unknown; comment?: string; actor: Actor };
+  | {
+      type: 'review.decided';
+      at: Millis;
+      stepId: string;
+      reviewId: string;
+      decision: ReviewDecision;
+      payload?: unknown;
+      comment?: string;
+      actor: Actor;
+      /** Names this decision (the shell's id): the state and close-review carry it, so a caller can tell whether its decision was the one applied. */
+      decisionId?: string;
+    };
 
 /**
  * `sleep`: a durable sleep is due. `wait-timeout`: a wait for a signal gave up.
@@ -98,7 +109,16 @@ export type Command =
   /** The review moved to escalation tier `tier` (assignees replaced). */
   | { type: 'escalate-review'; reviewId: string; tier: number; assignees: string[]; overdue?: boolean }
   /** The review is over: decided (the decision is the shell's to record), or closed by the run (canceled, run ended). */
-  | { type: 'close-review'; reviewId: string; outcome: 'decided' | 'canceled'; decision?: ReviewDecision; actor?: Actor; comment?: string; payload?: unknown };
+  | {
+      type: 'close-review';
+      reviewId: string;
+      outcome: 'decided' | 'canceled';
+      decision?: ReviewDecision;
+      actor?: Actor;
+      comment?: string;
+      payload?: unknown;
+      decisionId?: string;
+    };
 
 /** A lifecycle event as the core produces it; the scheduler adds ids, workflow and trace context. */
 export interface LifecycleEventDraft {

@@ -408,11 +408,12 @@ interface DecisionInput {
   payload?: unknown;
   comment?: string;
   actor: Actor;
+  decisionId?: string;
 }
 
 /** A decision on an open review (escalate without a further tier and correct without a payload were refused before). */
 function applyDecision(tx: Tx, step: StepState, wait: ReviewWait, review: PlannedReview, input: DecisionInput, fired?: TimerKind): void {
-  const { decision, actor, comment } = input;
+  const { decision, actor, comment, decisionId } = input;
   if (decision === 'escalate') {
     escalate(tx, step, wait, review, { actor, ...(comment !== undefined && { comment }) });
     return;
@@ -426,8 +427,16 @@ function applyDecision(tx: Tx, step: StepState, wait: ReviewWait, review: Planne
     actor,
     ...(comment !== undefined && { comment }),
     ...(decision === 'correct' && { payload: input.payload }),
+    ...(decisionId !== undefined && { decisionId }),
   });
-  const record: NonNullable<StepState['review']> = { reviewId: wait.reviewId, decision, actor, at: tx.at, ...(comment !== undefined && { comment }) };
+  const record: NonNullable<StepState['review']> = {
+    reviewId: wait.reviewId,
+    decision,
+    actor,
+    at: tx.at,
+    ...(comment !== undefined && { comment }),
+    ...(decisionId !== undefined && { decisionId }),
+  };
   tx.emit({ type: 'review.decided', at: tx.at, stepId: step.id, attempt: step.attempt, status: 'waiting', data: { ...record, at: iso(tx.at) } });
   switch (decision) {
     case 'continue':

@@ -126,7 +126,7 @@ export interface StepState {
   /** Set while the step is `waiting`. */
   wait?: StepWait;
   /** The last review decision that let the step go on (continue, correct) or ended it (reject). */
-  review?: { reviewId: string; decision: string; actor: Actor; at: Millis; comment?: string };
+  review?: { reviewId: string; decision: string; actor: Actor; at: Millis; comment?: string; decisionId?: string };
 }
 
 export interface RunState {
