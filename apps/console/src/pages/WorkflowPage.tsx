@@ -9,7 +9,20 @@ import { sideBySide } from './diff.util';
 
 const TABS = ['versions', 'diff', 'draft', 'start'] as const;
 type Tab = (typeof TABS)[number];
-const toYaml = (spec: unknown): string => stringify(spec, { lineWidth: 0 });
+const SPEC_ORDER = ['apiVersion', 'kind', 'name', 'description', 'inputs', 'defaults', 'timeout', 'onFailure', 'steps', 'outputs'];
+const STEP_ORDER = ['id', 'name', 'needs', 'if', 'action', 'with'];
+function ordered(value: unknown, order: string[]): unknown {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
+  const entries = Object.entries(value as Record<string, unknown>);
+  const rank = (k: string): number => (order.includes(k) ? order.indexOf(k) : order.length);
+  return Object.fromEntries(entries.sort(([a], [b]) => rank(a) - rank(b)));
+}
+/** The spec as YAML in the order people write it (the API stores canonical JSON, keys sorted). */
+const toYaml = (spec: unknown): string => {
+  const top = ordered(spec, SPEC_ORDER) as Record<string, unknown> | null;
+  if (top && Array.isArray(top.steps)) top.steps = top.steps.map((s) => ordered(s, STEP_ORDER));
+  return stringify(top, { lineWidth: 0 });
+};
 
 export function WorkflowPage({ name }: { name: string }): React.JSX.Element {
   const { query } = useLocation();
@@ -218,7 +231,7 @@ function DraftEditor({ workflow }: { workflow: Workflow }): React.JSX.Element {
     area.current.setSelectionRange(at, at);
   };
   if (draft.isPending || source === null) return draft.error ? <ProblemMessage error={draft.error} /> : <Loading what="draft" />;
-  const diags = validation.data?.diagnostics ?? [];
+  const diags = [...(validation.data?.diagnostics ?? [])].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity) || (a.col ?? 0) - (b.col ?? 0));
   const errorLines = new Set(diags.filter((d) => d.severity === 'error').map((d) => d.line));
   const lineCount = text.split('\n').length;
   const stale = save.error instanceof ApiError && save.error.code === 'STALE_REVISION';
