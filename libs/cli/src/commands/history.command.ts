@@ -1,5 +1,5 @@
 import { EXIT } from '../exit-codes';
-import type { FetchLike } from '../insights/api-client.util';
+import type { FetchLike } from '@weft/sdk';
 import { renderHistory } from '../insights/history.view';
 import { exitCodeFor } from '../insights/exit-code.util';
 import { openHistoryReader } from '../insights/readers.util';

@@ -1,5 +1,5 @@
 import { EXIT } from '../exit-codes';
-import type { FetchLike } from '../insights/api-client.util';
+import type { FetchLike } from '@weft/sdk';
 import { exitCodeFor } from '../insights/exit-code.util';
 import { renderInsights } from '../insights/insights.view';
 import { openInsightsReader } from '../insights/readers.util';

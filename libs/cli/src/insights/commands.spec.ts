@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { historyCommand } from '../commands/history.command';
 import { insightsCommand } from '../commands/insights.command';
+import type { FetchLike } from '@weft/sdk';
 import type { Io } from '../io';
-import type { FetchLike } from './api-client.util';
 
 function captureIo(): Io & { lines: string[]; errors: string[] } {
   const lines: string[] = [];
@@ -52,7 +52,7 @@ describe('weft history / weft insights with --api', () => {
   it('sends the API key (flag, else WEFT_API_KEY) as a bearer token', async () => {
     const seen: (string | undefined)[] = [];
     const fetch: FetchLike = async (_url, init) => {
-      seen.push(init?.headers?.authorization);
+      seen.push(new Headers(init.headers).get('authorization') ?? undefined);
       return new Response(JSON.stringify(HISTORY), { status: 200, headers: { 'content-type': 'application/json' } });
     };
     expect(await historyCommand('r1', { api: 'http://api.test', apiKey: 'wk_flag' }, captureIo(), { WEFT_API_KEY: 'wk_env' }, fetch)).toBe(0);
@@ -74,8 +74,9 @@ describe('weft history / weft insights with --api', () => {
     };
     run(2, '404 Not Found: the journal has no entry for run nope', (io) => historyCommand('nope', { api: 'http://api.test' }, io, {}, fetch));
     run(2, '400 Bad Request: since: expected an ISO 8601 time', (io) => insightsCommand({ api: 'http://api.test', since: 'soon' }, io, {}, fetch));
-    run(70, '502 Bad Gateway: <html>bad gateway</html>', (io) => historyCommand('boom', { api: 'http://api.test' }, io, {}, fetch));
-    run(70, 'cannot reach http://elsewhere.test: fetch failed: connect ECONNREFUSED', (io) => historyCommand('x', { api: 'http://elsewhere.test' }, io, {}, fetch));
+    run(70, 'GET /v1/runs/boom/history: HTTP 502 from something that is not the Weft API (text/html)', (io) => historyCommand('boom', { api: 'http://api.test' }, io, {}, fetch));
+    run(70, 'cannot reach the Weft API at http://elsewhere.test: fetch failed: connect ECONNREFUSED', (io) => historyCommand('x', { api: 'http://elsewhere.test' }, io, {}, fetch));
+    run(2, '--window: expected a whole number of trend points (got "soon")', (io) => insightsCommand({ api: 'http://api.test', window: 'soon' }, io, {}, fetch));
     run(2, '--api: expected a URL such as http://127.0.0.1:8080 (got "localhost:8080")', (io) => historyCommand('x', { api: 'localhost:8080' }, io, {}, fetch));
     for (const [result, io, code, message] of cases) {
       expect(await result).toBe(code);

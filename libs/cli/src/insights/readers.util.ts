@@ -3,8 +3,8 @@ import { type InsightSummary, AnalyticsError, InsightsQueries, openAnalyticsStor
 import { databaseConfigOf, loadConfig } from '@weft/config';
 import { type DatabaseConfig, DbError } from '@weft/db';
 import { JournalError, JournalQueries, openJournalStore, type RunHistory } from '@weft/journal';
+import { type FetchLike, WeftApiError, WeftClient, WeftConnectionError } from '@weft/sdk';
 import type { Io } from '../io';
-import { apiBase, type FetchLike, getJson } from './api-client.util';
 import { InsightsCliError } from './insights-cli.errors';
 
 export interface HistoryReader {
@@ -38,20 +38,37 @@ export interface ReaderOptions {
   apiKey?: string;
 }
 
-/** The reader's fetch, with the API key on every request when there is one. */
-function authorised(options: ReaderOptions): FetchLike | undefined {
-  const { apiKey } = options;
-  if (apiKey === undefined) return options.fetch;
+/** A single answer may take this long (the SDK's client itself waits as long as a stream lasts). */
+const REQUEST_TIMEOUT_MS = 15_000;
+
+/** The SDK's client for the deployment at `base`, each request bounded by REQUEST_TIMEOUT_MS. */
+function clientAt(base: string, options: ReaderOptions): WeftClient {
   const inner = options.fetch ?? fetch;
-  return (url, init) => inner(url, { ...init, headers: { ...init?.headers, authorization: `Bearer ${apiKey}` } });
+  const bounded: FetchLike = (url, init) => inner(url, { ...init, signal: init.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  return new WeftClient({ url: base, fetch: bounded, ...(options.apiKey !== undefined && { apiKey: options.apiKey }) });
+}
+
+/** The client's errors as the exit codes of `weft history` / `weft insights` know them. */
+async function fromApi<T>(request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    if (error instanceof WeftApiError) {
+      const { status, title, detail } = error.problem;
+      throw new InsightsCliError(status === 404 ? 'NOT_FOUND' : status < 500 ? 'INVALID' : 'API_ERROR', `${status} ${title}: ${detail}`, { cause: error });
+    }
+    if (error instanceof WeftConnectionError) throw new InsightsCliError('API_UNREACHABLE', error.message, { cause: error });
+    throw error;
+  }
 }
 
 export async function openHistoryReader(options: ReaderOptions): Promise<HistoryReader> {
   const base = await apiFor(options);
   if (base !== undefined) {
+    const client = clientAt(base, options);
     return {
       source: base,
-      history: (runId) => getJson<RunHistory>(base, `/v1/runs/${encodeURIComponent(runId)}/history`, {}, authorised(options)),
+      history: (runId) => fromApi(() => client.runs.history(runId)),
       close: async () => undefined,
     };
   }
@@ -79,9 +96,18 @@ export async function openHistoryReader(options: ReaderOptions): Promise<History
 export async function openInsightsReader(options: ReaderOptions): Promise<InsightsReader> {
   const base = await apiFor(options);
   if (base !== undefined) {
+    const client = clientAt(base, options);
     return {
       source: base,
-      summary: (filter) => getJson<InsightSummary>(base, '/v1/insights', { workflow: filter.workflow, since: filter.since, until: filter.until, window: filter.window }, authorised(options)),
+      summary: (filter) =>
+        fromApi(() =>
+          client.insights.summary({
+            ...(filter.workflow !== undefined && { workflow: filter.workflow }),
+            ...(filter.since !== undefined && { since: filter.since }),
+            ...(filter.until !== undefined && { until: filter.until }),
+            ...(filter.window !== undefined && { window: trendWindow(filter.window) }),
+          }),
+        ),
       close: async () => undefined,
     };
   }
@@ -104,6 +130,26 @@ export async function openInsightsReader(options: ReaderOptions): Promise<Insigh
       await dataSource.destroy();
     },
   };
+}
+
+/** --window for the API, which takes a number (the embedded reader parses the text itself). */
+function trendWindow(text: string): number {
+  if (!/^\d{1,4}$/.test(text)) throw new InsightsCliError('INVALID', `--window: expected a whole number of trend points (got ${JSON.stringify(text)})`);
+  return Number(text);
+}
+
+/** The base URL of a deployment's API, without a trailing slash or /v1. */
+function apiBase(url: string): string {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed?.protocol !== 'http:' && parsed?.protocol !== 'https:') {
+    throw new InsightsCliError('INVALID', `--api: expected a URL such as http://127.0.0.1:8080 (got ${JSON.stringify(url)})`);
+  }
+  return parsed.toString().replace(/\/+$/, '').replace(/\/v1$/, '');
 }
 
 /**

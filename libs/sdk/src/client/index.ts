@@ -1,6 +1,7 @@
 export {
   WeftClient,
   type EventsQuery,
+  type FetchLike,
   type InsightsHotspotsQuery,
   type InsightsQuery,
   type InsightsSummaryQuery,

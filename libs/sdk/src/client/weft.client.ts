@@ -36,8 +36,11 @@ export interface WeftClientOptions {
   /** Sent as `Authorization: Bearer <key>`; `weft dev` on loopback needs none. */
   apiKey?: string;
   /** @default globalThis.fetch */
-  fetch?: typeof fetch;
+  fetch?: FetchLike;
 }
+
+/** What the client needs of `fetch` (tests and the CLI inject their own). */
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
 /** A spec as an object, or the text of a YAML/JSON file (diagnostics then point at its lines). */
 export type SpecInput = { spec: WorkflowSpec | Record<string, unknown> } | { source: string };
@@ -121,7 +124,7 @@ type Query = Record<string, string | undefined>;
 export class WeftClient {
   private readonly base: string;
   private readonly apiKey: string | undefined;
-  private readonly fetchFn: typeof fetch;
+  private readonly fetchFn: FetchLike;
 
   constructor(options: WeftClientOptions) {
     this.base = options.url.replace(/\/+$/, '');
@@ -289,8 +292,9 @@ export class WeftClient {
         ...(payload !== undefined && { body: JSON.stringify(payload) }),
       });
     } catch (error) {
-      const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-      throw new WeftConnectionError(`cannot reach the Weft API at ${this.base}${cause}`, { cause: error });
+      // fetch's own message ('fetch failed') says less than its cause (ECONNREFUSED ...).
+      const reason = error instanceof Error ? (error.cause instanceof Error ? error.cause : error).message : String(error);
+      throw new WeftConnectionError(`cannot reach the Weft API at ${this.base}: ${reason}`, { cause: error });
     }
     if (response.ok) return response;
     const type = response.headers.get('content-type') ?? '';
