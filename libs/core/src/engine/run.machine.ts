@@ -9,7 +9,7 @@ import {
   TemplateSyntaxError,
   unwrapExpression,
 } from '../expr';
-import { type Actor, actorLabel, DEFAULT_NAMESPACE, type ReceivedSignal, type ReviewDecision, SYSTEM_ACTORS } from '@weft/contracts';
+import { type Actor, actorLabel, checkPayload, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_NAMESPACE, PAYLOAD_ERROR_CODES, type ReceivedSignal, type ReviewDecision, SYSTEM_ACTORS } from '@weft/contracts';
 import type { WorkflowSpec } from '../workflow-spec/spec.schema';
 import type { Command, Decision, EngineEvent, LifecycleEventDraft, TimerKind } from './events';
 import { PlanError, planRun, runTimeoutMs } from './plan.util';
@@ -52,6 +52,12 @@ export const ENGINE_ERROR_CODES = {
   rejected: 'REJECTED',
   /** A sleep or wait.event step's `with` does not say what to wait for (a bad duration or time; never retried). */
   invalidWait: 'INVALID_WAIT',
+  /** A result, dispatch input or run output larger than `maxPayloadBytes` (WEFT_MAX_PAYLOAD); never retried. */
+  payloadTooLarge: PAYLOAD_ERROR_CODES.tooLarge,
+  /** A result, dispatch input or run output holding text PostgreSQL cannot store (NUL, a lone surrogate); never retried. */
+  unstorable: PAYLOAD_ERROR_CODES.unstorable,
+  /** The broker refused a step's dispatch for good (its outbox row was quarantined); never retried. */
+  dispatchFailed: PAYLOAD_ERROR_CODES.dispatchFailed,
 } as const;
 export type EngineErrorCode = (typeof ENGINE_ERROR_CODES)[keyof typeof ENGINE_ERROR_CODES];
 
@@ -62,6 +68,12 @@ const isWaitAction = (action: string): boolean => action === WAIT_ACTIONS.sleep 
 export interface DecideOptions {
   /** Lease granted on dispatch, start and heartbeat. @default LEASE_MS */
   leaseMs?: number;
+  /**
+   * Largest JSON payload (bytes) of the run's outputs; bigger ones, and outputs holding what
+   * PostgreSQL cannot store, fail the run with PAYLOAD_TOO_LARGE / UNSTORABLE_OUTPUT. (The shell
+   * bounds dispatches and results against the same limit.) @default DEFAULT_MAX_PAYLOAD_BYTES
+   */
+  maxPayloadBytes?: number;
 }
 
 export interface CreateRunArgs {
@@ -140,7 +152,7 @@ export function decide(state: RunState, event: EngineEvent, options: DecideOptio
   const tx = transition(state, event, options.leaseMs ?? LEASE_MS);
   if (tx === undefined) return { state, commands: [] };
   drain(tx);
-  finishIfDone(tx);
+  finishIfDone(tx, options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
   settleWaiting(tx, state.status === 'waiting');
   return { state: tx.next, commands: withoutRecalled(tx.commands) };
 }
@@ -930,7 +942,7 @@ function expressionFailure(error: unknown, where: string): StepError {
 }
 
 /** Ends the run once every step is terminal. */
-function finishIfDone(tx: Tx): void {
+function finishIfDone(tx: Tx, maxPayloadBytes: number): void {
   const { next } = tx;
   if (next.status !== 'running' || tx.active() > 0) return;
   let completed = 0;
@@ -955,6 +967,12 @@ function finishIfDone(tx: Tx): void {
   } catch (error) {
     const cause = expressionFailure(error, 'outputs');
     finishRun(tx, 'failed', { ...cause, code: ENGINE_ERROR_CODES.output }, false);
+    return;
+  }
+  const unfit = outputs === undefined ? undefined : checkPayload(outputs, maxPayloadBytes);
+  if (unfit !== undefined) {
+    // Stored and published with the run: what PostgreSQL or the broker would refuse fails it instead.
+    finishRun(tx, 'failed', { code: unfit.code, message: `outputs: ${unfit.message}`, retryable: false }, false);
     return;
   }
   if (outputs !== undefined) next.outputs = outputs;
