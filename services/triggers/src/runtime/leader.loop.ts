@@ -68,6 +68,14 @@ export class LeaderLoop {
     this.leadingSince = undefined;
   }
 
+  /** Stops without releasing the lease, as a crash would (tests of a leader's death). */
+  async abandon(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+    this.leadingSince = undefined;
+  }
+
   async health(): Promise<{ ok: boolean; detail: string }> {
     if (this.isLeader) return { ok: true, detail: `leader since ${new Date(this.leadingSince ?? 0).toISOString()}${this.lastError ? `; last error: ${this.lastError}` : ''}` };
     const lease = await this.store.leaseHolder(LEADER_LEASE);
