@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { signWebhook } from '@weft/triggers';
 import { POSTGRES_TEST_URL, describeWhenReachable, postgresReachable, serverReachable } from '@weft/db/testing';
 import { type ApiApp, NATS_TEST_URL, startApiApp } from '../support/api-app.harness';
@@ -177,6 +179,169 @@ triggers:
       await waitFor(async () => ((await runs('every-second')).length >= expected.length) || undefined, 'their runs');
       const started = await runs('every-second');
       expect(new Set(started.map((r) => r.idempotency_key)).size).toBe(started.length);
+    }, 90_000);
+
+    it('after 5 s of downtime, catchup: 1m fires the missed ticks once each and catchup: 0 records them as missed', async () => {
+      await publish(
+        api,
+        key,
+        `apiVersion: weft/v1
+kind: Workflow
+name: catch-up
+steps:
+  - id: a
+    action: noop
+triggers:
+  - id: within
+    cron: "@every 1s"
+    overlap: allow
+    catchup: 1m
+  - id: none
+    cron: "@every 1s"
+    overlap: allow
+    catchup: 0s
+`,
+      );
+      const first = await start();
+      await waitFor(async () => (await fires('catch-up', 'none')).length >= 2 && (await fires('catch-up', 'within')).length >= 2, 'both triggers firing');
+      await first.stop();
+      started.splice(started.indexOf(first), 1);
+      const lastBefore = async (t: string) => Math.max(...(await fires('catch-up', t)).map((f) => Date.parse(f.occurrence)));
+      const stoppedWithin = await lastBefore('within');
+      const stoppedNone = await lastBefore('none');
+      await waitFor(async () => Date.now() > Math.max(stoppedWithin, stoppedNone) + 5_500 || undefined, '5 s of downtime', 10_000);
+      const restartedAt = Date.now();
+      await start();
+      await waitFor(async () => (await fires('catch-up', 'within')).some((f) => Date.parse(f.occurrence) > restartedAt) || undefined, 'ticks after the restart');
+      await waitFor(async () => (await fires('catch-up', 'none')).some((f) => Date.parse(f.occurrence) > restartedAt) || undefined, 'ticks after the restart');
+      const downtime = (rows: { occurrence: string; outcome: string }[], from: number) => rows.filter((f) => Date.parse(f.occurrence) > from && Date.parse(f.occurrence) <= restartedAt);
+      const within = downtime(await fires('catch-up', 'within'), stoppedWithin);
+      expect(within.length).toBeGreaterThanOrEqual(5);
+      expect(within.every((f) => f.outcome === 'fired')).toBe(true);
+      const none = downtime(await fires('catch-up', 'none'), stoppedNone);
+      expect(none.length).toBeGreaterThanOrEqual(5);
+      expect(none.every((f) => f.outcome === 'missed')).toBe(true);
+      // Every tick has one claiming row: none fired twice, none lost.
+      for (const t of ['within', 'none']) {
+        const occ = (await fires('catch-up', t)).filter((f) => f.claims).map((f) => Date.parse(f.occurrence));
+        expect(occ).toEqual(Array.from({ length: occ.length }, (_, i) => occ[0] + i * 1000));
+      }
+    }, 60_000);
+
+    it('100 messages published on a subject while the service is down start 100 runs after it is back; a dedupe key starts one', async () => {
+      const subject = `shop.${api.prefix}.orders.created`;
+      await publish(
+        api,
+        key,
+        `apiVersion: weft/v1
+kind: Workflow
+name: orders
+inputs:
+  orderId: { type: string }
+steps:
+  - id: a
+    action: noop
+triggers:
+  - id: created
+    subject: ${subject}
+    filter: "\${{ event.data.total > 100 }}"
+    dedupe: "\${{ event.data.id }}"
+    inputs: { orderId: "\${{ event.data.id }}" }
+`,
+      );
+      const first = await start();
+      await waitFor(async () => (await first.parts.consumers.health()).detail === '1 consumer(s)' || undefined, 'the durable consumer');
+      await first.stop();
+      started.splice(started.indexOf(first), 1);
+      const nc = await (await import('@nats-io/transport-node')).connect({ servers: NATS_TEST_URL });
+      const js = (await import('@nats-io/jetstream')).jetstream(nc);
+      for (let i = 0; i < 100; i++) await js.publish(subject, JSON.stringify({ id: `o-${i}`, total: 150 }));
+      await js.publish(subject, JSON.stringify({ id: 'o-7', total: 150 })); // same dedupe key as an earlier one
+      await js.publish(subject, JSON.stringify({ id: 'small', total: 5 })); // filtered
+      await nc.close();
+      await start();
+      await waitFor(async () => (await runs('orders')).length >= 100 || undefined, '100 runs', 60_000);
+      await waitFor(async () => (await fires('orders', 'created')).length >= 102 || undefined, 'every message in the fire log', 30_000);
+      const outcomes = (await fires('orders', 'created')).map((f) => f.outcome);
+      expect(outcomes.filter((o) => o === 'fired')).toHaveLength(100);
+      expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(1);
+      expect(outcomes.filter((o) => o === 'filtered')).toHaveLength(1);
+      const started100 = await runs('orders');
+      expect(started100).toHaveLength(100);
+      expect(new Set(started100.map((r) => r.inputs['orderId'])).size).toBe(100);
+    }, 120_000);
+
+    it('polling a paged API: each new item starts exactly one run across restarts; a 503 with Retry-After is honoured', async () => {
+      const items: { id: number; title: string }[] = [
+        { id: 1, title: 'one' },
+        { id: 2, title: 'two' },
+      ];
+      const requests: { at: number; since: string; auth: string | undefined; status: number }[] = [];
+      let unavailable = 0;
+      const server = createServer((req, res) => {
+        const since = new URL(req.url ?? '/', 'http://x').searchParams.get('since') ?? '';
+        if (unavailable > 0) {
+          unavailable--;
+          requests.push({ at: Date.now(), since, auth: req.headers.authorization, status: 503 });
+          res.writeHead(503, { 'retry-after': '3' }).end();
+          return;
+        }
+        requests.push({ at: Date.now(), since, auth: req.headers.authorization, status: 200 });
+        // Inclusive of the cursor's own item: pages overlap, as many APIs do.
+        const from = since === '' ? 0 : Number(since);
+        const page = items.filter((i) => i.id >= from);
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ items: page, next: String(items.at(-1)?.id ?? from) }));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const port = (server.address() as AddressInfo).port;
+      try {
+        await publish(
+          api,
+          key,
+          `apiVersion: weft/v1
+kind: Workflow
+name: tickets
+inputs:
+  ticket: { type: object }
+steps:
+  - id: a
+    action: noop
+triggers:
+  - id: new-tickets
+    poll:
+      url: "http://127.0.0.1:${port}/tickets?since=\${{ cursor }}"
+      every: 1s
+      headers: { Authorization: { env: TEST_TICKETS_TOKEN } }
+      items: "\${{ response.body.items }}"
+      key: "\${{ item.id }}"
+      cursor: "\${{ response.body.next }}"
+    inputs: { ticket: "\${{ item }}" }
+`,
+        );
+        const pollEnv = { ...env, TEST_TICKETS_TOKEN: 'Bearer t0ken' };
+        const first = await start({ env: pollEnv });
+        await waitFor(async () => (await runs('tickets')).length === 2 || undefined, 'runs of the first two items');
+        await waitFor(async () => requests.filter((r) => r.since === '2').length >= 2 || undefined, 'two more polls from cursor 2 (overlapping pages)');
+        await first.stop();
+        started.splice(started.indexOf(first), 1);
+        items.push({ id: 3, title: 'three' });
+        unavailable = 1;
+        await start({ env: pollEnv });
+        await waitFor(async () => (await runs('tickets')).length === 3 || undefined, 'the run of the third item', 30_000);
+        const failed = requests.find((r) => r.status === 503);
+        const after = requests.find((r) => failed !== undefined && r.at > failed.at);
+        expect(failed).toBeDefined();
+        expect(after).toBeDefined();
+        expect((after?.at ?? 0) - (failed?.at ?? 0)).toBeGreaterThanOrEqual(2_900);
+        expect(requests.every((r) => r.auth === 'Bearer t0ken')).toBe(true);
+        await waitFor(async () => requests.filter((r) => r.since === '3').length >= 2 || undefined, 'polls past the third item');
+        const started3 = await runs('tickets');
+        expect(started3.map((r) => r.idempotency_key)).toEqual(['trigger:tickets:new-tickets:1', 'trigger:tickets:new-tickets:2', 'trigger:tickets:new-tickets:3']);
+        expect(started3[2].inputs).toEqual({ ticket: { id: 3, title: 'three' } });
+        expect((await fires('tickets', 'new-tickets')).map((f) => f.outcome)).toEqual(['fired', 'fired', 'fired']);
+      } finally {
+        server.close();
+      }
     }, 90_000);
   },
 );
