@@ -8,3 +8,4 @@ export { type HttpMethod, problemResponse, type RouteResponse, type RouteSpec } 
 /** The journal's and analytics' HTTP schemas (queries and responses), one namespace each. */
 export * as JournalHttp from './http/journal';
 export * as InsightsHttp from './http/insights';
+export * as TriggersHttp from './http/triggers';

@@ -1,28 +1,15 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseFilters } from '@nestjs/common';
+import { TriggersHttp } from '@weft/contracts';
 import { type Caller, CallerOf } from '@weft/platform';
 import { z } from 'zod';
-import { FIRE_OUTCOMES } from '../domain/fire-log';
+import type { FireOutcome } from '../domain/fire-log';
 import { TriggersError } from '../domain/triggers.errors';
 import type { FireRecord, TriggerRef } from '../ports/trigger.types';
 import type { OccurrenceResult } from '../usecases/record-occurrence.usecase';
 import { type TestResult, TriggerControlUseCase, type TriggerSummary } from '../usecases/trigger-control.usecase';
 import { triggersProblemFilter } from './triggers-problem.filter';
 
-const FireBody = z.object({ inputs: z.record(z.string(), z.unknown()).optional(), key: z.string().min(1).max(200).optional() }).strict();
-const BackfillBody = z.object({ from: z.string().min(1), to: z.string().min(1) }).strict();
-const TestBody = z
-  .object({
-    event: z.unknown().optional(),
-    headers: z.record(z.string(), z.string()).optional(),
-    body: z.string().max(10 * 1024 * 1024).optional(),
-    at: z.string().optional(),
-  })
-  .strict();
-const FiresQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).optional(),
-  before: z.string().regex(/^\d+$/).optional(),
-  outcome: z.enum(FIRE_OUTCOMES).optional(),
-});
+const { FireBody, BackfillBody, TestBody, FiresQuery } = TriggersHttp;
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value ?? {});
@@ -71,8 +58,9 @@ export class TriggersController {
   @Get(':workflow/:trigger/fires')
   async fires(@CallerOf() caller: Caller, @Param('workflow') workflow: string, @Param('trigger') trigger: string, @Query() query: unknown): Promise<{ fires: FireView[]; next?: string }> {
     const q = parse(FiresQuery, query, 'query');
-    const fires = await this.control.fires(ref(caller, workflow, trigger), q);
-    const limit = q.limit ?? 50;
+    const limit = q.limit === undefined ? 50 : Number(q.limit);
+    if (limit < 1 || limit > 500) throw new TriggersError('INVALID_REQUEST', 'query: limit is 1..500');
+    const fires = await this.control.fires(ref(caller, workflow, trigger), { limit, ...(q.before ? { before: q.before } : {}), ...(q.outcome ? { outcome: q.outcome as FireOutcome } : {}) });
     const last = fires.at(-1);
     return { fires: fires.map(view), ...(fires.length === limit && last ? { next: last.id } : {}) };
   }
