@@ -6,7 +6,7 @@ import { randomSchemaName } from '@weft/db/testing';
 import { Authenticator, bootService, HealthModule, type ServiceHandle, staticApiKeys } from '@weft/platform';
 import type { DataSource } from 'typeorm';
 import { AnalyticsModule } from './analytics.module';
-import { fixedRuns, T10, waitFor } from './domain/analytics.fixtures';
+import { fixedRuns, T10, waitFor } from './testing/analytics.fixtures';
 import type { InsightSummary } from './domain/analytics.types';
 import { openAnalyticsStore, type SqlAnalyticsStore } from './persistence/sql-analytics.store';
 

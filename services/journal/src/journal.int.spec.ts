@@ -1,20 +1,10 @@
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { type INestApplicationContext, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { JetStreamBus } from '@weft/bus';
 import { eventSubject, type LifecycleEvent } from '@weft/contracts';
-import { POSTGRES_TEST_URL, describeWhenReachable, dropSchema, postgresReachable, randomSchemaName, serverReachable } from '@weft/db/testing';
-import type { DataSource } from 'typeorm';
-import { storyOfARun, waitFor } from './domain/journal.fixtures';
+import { describeProjectionOnNats } from '@weft/platform/testing';
+import { storyOfARun, waitFor } from './testing/journal.fixtures';
 import type { NewJournalEntry } from './domain/journal-entry.util';
 import { JournalModule } from './journal.module';
 import type { JournalStore } from './ports/journal-store.port';
 import { openJournalStore, type SqlJournalStore } from './persistence/sql-journal.store';
-
-const SERVERS = process.env.NATS_URL ?? '127.0.0.1:4222';
-
-
 
 /**
  * A store that makes the broker redeliver: for chosen events it commits and then
@@ -48,37 +38,9 @@ class RedeliveringStore implements JournalStore {
   close = () => this.inner.close();
 }
 
-describeWhenReachable(`journal on NATS ${SERVERS} and PostgreSQL`, [
-    { what: `NATS at ${SERVERS}`, up: serverReachable(SERVERS, 4222) },
-    { what: `PostgreSQL at ${POSTGRES_TEST_URL}`, up: postgresReachable() },
-  ], () => {
-  const prefix = `jrn${process.pid.toString(36)}${Date.now().toString(36)}`;
-  const schema = randomSchemaName('journal');
-  let admin: NatsConnection;
-  let jsm: JetStreamManager;
-  let bus: JetStreamBus;
-  let inner: SqlJournalStore;
-  let dataSource: DataSource;
-  let app: INestApplicationContext | undefined;
-
-  beforeAll(async () => {
-    admin = await connect({ servers: SERVERS, name: 'weft-journal-test-admin' });
-    jsm = await jetstreamManager(admin);
-    bus = await JetStreamBus.connect({ servers: SERVERS, name: 'weft-journal-test', prefix, pullExpiresMs: 2_000, errorNakDelayMs: 20, onError: () => undefined });
-    ({ store: inner, dataSource } = await openJournalStore({ kind: 'postgres', url: POSTGRES_TEST_URL, schema }));
-  }, 30_000);
-
-  afterAll(async () => {
-    await app?.close();
-    await bus?.close();
-    for (const name of bus?.streamNames() ?? []) await jsm.streams.delete(name).catch(() => false);
-    await admin?.close();
-    await inner?.close();
-    await dataSource?.destroy();
-    await dropSchema(schema);
-  });
-
+describeProjectionOnNats('journal', openJournalStore, (harness) => {
   it('journals every event exactly once despite duplicates under other message ids and forced redeliveries', async () => {
+    const { prefix, bus, store: inner, dataSource } = harness;
     const runs = ['run-a', 'run-b', 'run-c'].map((r) => `${prefix}-${r}`);
     const stories = runs.map(storyOfARun);
     const all = stories.flat();
@@ -88,10 +50,7 @@ describeWhenReachable(`journal on NATS ${SERVERS} and PostgreSQL`, [
     const stall = new Set([b[4].eventId, c[0].eventId]);
     const store = new RedeliveringStore(inner, failAfterCommit, stall, 2_500);
     const journal = JournalModule.forRoot({ bus, store, http: false, consumer: { ackWaitMs: 1_000, concurrency: 8 } });
-    @Module({ imports: [journal] })
-    class AppModule {}
-    app = await NestFactory.createApplicationContext(AppModule, { logger: false });
-    await app.init();
+    await harness.start(journal);
     expect(await JournalModule.readiness(journal).check()).toMatchObject({ ok: true });
 
     const publish = (event: LifecycleEvent, msgId: string) => bus.publish(eventSubject(event.type), event, { msgId });
@@ -100,10 +59,9 @@ describeWhenReachable(`journal on NATS ${SERVERS} and PostgreSQL`, [
     for (const event of a) await publish(event, `${event.eventId}:again`);
     for (const event of c.slice(10)) await publish(event, `${event.eventId}:third`);
 
-    const stream = bus.streamNames().find((name) => name.endsWith('WEFT_EVENTS')) ?? '';
     await waitFor(
       async () => {
-        const info = await jsm.consumers.info(stream, 'journal__weft_event_ALL');
+        const info = await harness.eventConsumer('journal__weft_event_ALL');
         return info.num_pending === 0 && info.num_ack_pending === 0 && [...failAfterCommit, ...stall].every((id) => (store.deliveries.get(id) ?? 0) >= 2);
       },
       'every delivery settled and every forced redelivery happened',

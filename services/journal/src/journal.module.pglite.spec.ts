@@ -5,7 +5,7 @@ import { PgliteDatabase } from '@weft/db';
 import { randomSchemaName } from '@weft/db/testing';
 import { Authenticator, bootService, HealthModule, type ServiceHandle, staticApiKeys } from '@weft/platform';
 import type { DataSource } from 'typeorm';
-import { lifecycleEvent, storyOfARun, waitFor } from './domain/journal.fixtures';
+import { lifecycleEvent, storyOfARun, waitFor } from './testing/journal.fixtures';
 import type { Checkpoint, EventPage, RunHistory, RunReconstruction } from './domain/journal.types';
 import { JournalModule } from './journal.module';
 import { openJournalStore, type SqlJournalStore } from './persistence/sql-journal.store';

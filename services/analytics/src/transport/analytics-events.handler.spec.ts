@@ -1,7 +1,7 @@
 import { InMemoryBus } from '@weft/bus';
 import { eventSubject, type LifecycleEvent } from '@weft/contracts';
 import type { AggregateDelta } from '../domain/analytics.types';
-import { fixedRuns, waitFor } from '../domain/analytics.fixtures';
+import { fixedRuns, waitFor } from '../testing/analytics.fixtures';
 import { RecordAnalyticsEventUseCase } from '../domain/record-event.usecase';
 import { AnalyticsEventsHandler } from './analytics-events.handler';
 

@@ -1,4 +1,4 @@
-import { lifecycleEvent } from './journal.fixtures';
+import { lifecycleEvent } from '../testing/journal.fixtures';
 import { accumulateState, compareEntries, eventPosition, toJournalEntry, traceIdOf } from './journal-entry.util';
 
 describe('toJournalEntry', () => {

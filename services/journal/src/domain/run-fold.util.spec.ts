@@ -1,5 +1,5 @@
 import type { Checkpoint, JournalEntry } from './journal.types';
-import { lifecycleEvent, storyOfARun } from './journal.fixtures';
+import { lifecycleEvent, storyOfARun } from '../testing/journal.fixtures';
 import { toJournalEntry } from './journal-entry.util';
 import { describeEvent, formatMs, reconstructRun, runHistory } from './run-fold.util';
 

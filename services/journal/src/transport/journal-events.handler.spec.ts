@@ -2,7 +2,7 @@ import { InMemoryBus } from '@weft/bus';
 import { metricValue } from '@weft/telemetry';
 import { eventSubject, type LifecycleEvent } from '@weft/contracts';
 import type { NewJournalEntry } from '../domain/journal-entry.util';
-import { lifecycleEvent, waitFor } from '../domain/journal.fixtures';
+import { lifecycleEvent, waitFor } from '../testing/journal.fixtures';
 import { RecordEventUseCase } from '../domain/record-event.usecase';
 import { isTerminal, JournalEventsHandler } from './journal-events.handler';
 

@@ -1,6 +1,6 @@
 import { JournalHttp } from '@weft/contracts';
 import type { z } from 'zod';
-import { storyOfARun } from '../domain/journal.fixtures';
+import { storyOfARun } from '../testing/journal.fixtures';
 import { toJournalEntry } from '../domain/journal-entry.util';
 import type { Checkpoint } from '../domain/journal.types';
 import { reconstructRun, runHistory } from '../domain/run-fold.util';

@@ -1,37 +1,18 @@
-import { pendingMigrations, runMigrations } from '@weft/db';
-import type { DataSource } from 'typeorm';
-import { expectHandCountedFigures } from '../domain/analytics.figures';
-import { fixedRuns, T10 } from '../domain/analytics.fixtures';
+import { describeSqlStore, type StoreUnderTest } from '@weft/platform/testing';
+import { expectHandCountedFigures } from './analytics.figures';
+import { fixedRuns, T10 } from './analytics.fixtures';
 import { InsightsQueries } from '../domain/insights-queries.usecase';
 import { PruneAnalyticsUseCase } from '../domain/prune-analytics.usecase';
 import { RecordAnalyticsEventUseCase } from '../domain/record-event.usecase';
 import { isTerminal } from '../transport/analytics-events.handler';
-import type { SqlAnalyticsStore } from './sql-analytics.store';
-
-export interface AnalyticsStoreUnderTest {
-  store: SqlAnalyticsStore;
-  dataSource: DataSource;
-  cleanup(): Promise<void>;
-}
+import type { SqlAnalyticsStore } from '../persistence/sql-analytics.store';
 
 /** The SQL analytics store's behaviour, run on PGlite and on PostgreSQL. */
-export function describeSqlAnalyticsStore(name: string, open: () => Promise<AnalyticsStoreUnderTest>): void {
-  describe(`SqlAnalyticsStore: ${name}`, () => {
-    let subject: AnalyticsStoreUnderTest;
+export function describeSqlAnalyticsStore(name: string, open: () => Promise<StoreUnderTest<SqlAnalyticsStore>>): void {
+  describeSqlStore(`SqlAnalyticsStore: ${name}`, open, (subject) => {
     let store: SqlAnalyticsStore;
-    beforeEach(async () => {
-      subject = await open();
+    beforeEach(() => {
       store = subject.store;
-    });
-    afterEach(async () => {
-      await subject.cleanup();
-    });
-
-    it('has no pending migrations, and the entities match them exactly', async () => {
-      expect(await pendingMigrations(subject.dataSource)).toEqual([]);
-      expect(await runMigrations(subject.dataSource)).toEqual([]);
-      const diff = await subject.dataSource.driver.createSchemaBuilder().log();
-      expect(diff.upQueries.map((q) => q.query)).toEqual([]);
     });
 
     it('computes the hand-counted figures of a fixed set of runs, counting each event once however often it comes', async () => {

@@ -1,40 +1,21 @@
 import type { LifecycleEvent } from '@weft/contracts';
-import { pendingMigrations, runMigrations } from '@weft/db';
-import type { DataSource } from 'typeorm';
+import { describeSqlStore, type StoreUnderTest } from '@weft/platform/testing';
 import { PruneJournalUseCase } from '../domain/prune-journal.usecase';
-import { lifecycleEvent, storyOfARun } from '../domain/journal.fixtures';
+import { lifecycleEvent, storyOfARun } from './journal.fixtures';
 import { toJournalEntry } from '../domain/journal-entry.util';
 import { isTerminal } from '../transport/journal-events.handler';
-import { SqlJournalStore } from './sql-journal.store';
-
-export interface JournalStoreUnderTest {
-  store: SqlJournalStore;
-  dataSource: DataSource;
-  cleanup(): Promise<void>;
-}
+import { SqlJournalStore } from '../persistence/sql-journal.store';
 
 let counter = 0;
 const uniqueRun = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++counter}`;
 const record = (store: SqlJournalStore, event: LifecycleEvent) => store.record(toJournalEntry(event));
 
 /** The SQL journal store's behaviour, run on PGlite and on PostgreSQL. */
-export function describeSqlJournalStore(name: string, open: () => Promise<JournalStoreUnderTest>): void {
-  describe(`SqlJournalStore: ${name}`, () => {
-    let subject: JournalStoreUnderTest;
+export function describeSqlJournalStore(name: string, open: () => Promise<StoreUnderTest<SqlJournalStore>>): void {
+  describeSqlStore(`SqlJournalStore: ${name}`, open, (subject) => {
     let store: SqlJournalStore;
-    beforeEach(async () => {
-      subject = await open();
+    beforeEach(() => {
       store = subject.store;
-    });
-    afterEach(async () => {
-      await subject.cleanup();
-    });
-
-    it('has no pending migrations, and the entities match them exactly', async () => {
-      expect(await pendingMigrations(subject.dataSource)).toEqual([]);
-      expect(await runMigrations(subject.dataSource)).toEqual([]);
-      const diff = await subject.dataSource.driver.createSchemaBuilder().log();
-      expect(diff.upQueries.map((q) => q.query)).toEqual([]);
     });
 
     it('journals an event once, however often it is recorded, even concurrently', async () => {

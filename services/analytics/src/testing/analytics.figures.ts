@@ -1,5 +1,5 @@
 import { T10 } from './analytics.fixtures';
-import type { InsightsQueries } from './insights-queries.usecase';
+import type { InsightsQueries } from '../domain/insights-queries.usecase';
 
 const MIN = 60_000;
 const window = { since: T10, until: T10 + 120 * MIN };

@@ -1,0 +1,3 @@
+// `@weft/platform/testing`: helpers for the specs of services built on the platform, never imported by production code.
+export * from './sql-store.testing';
+export * from './projection-on-nats.testing';

@@ -1,0 +1,101 @@
+import { type DatabaseConfig, PgliteDatabase, pendingMigrations, runMigrations } from '@weft/db';
+import { POSTGRES_TEST_URL, describeWhenReachable, dropSchema, postgresReachable, randomSchemaName } from '@weft/db/testing';
+import type { DataSource } from 'typeorm';
+
+/** A store on a schema of its own, and how to drop both. */
+export interface StoreUnderTest<S> {
+  store: S;
+  dataSource: DataSource;
+  cleanup(): Promise<void>;
+}
+
+/** A service's `open…Store(config, { pglite })`: it migrates the schema it is given. */
+export type OpenSqlStore<S> = (config: DatabaseConfig, options: { pglite?: PgliteDatabase }) => Promise<{ store: S; dataSource: DataSource }>;
+
+/** Runs a store's cases, titled by where they run, against fresh stores from `open`. */
+export type DescribeStoreCases<S> = (where: string, open: () => Promise<StoreUnderTest<S>>) => void;
+
+interface Closable {
+  close(): Promise<void>;
+}
+
+/**
+ * `describe` for a SQL store's cases: each test gets a fresh store from `open` (cleaned up after it),
+ * and the first case checks the migrations are applied and the entities match them exactly.
+ */
+export function describeSqlStore<S>(title: string, open: () => Promise<StoreUnderTest<S>>, body: (subject: StoreUnderTest<S>) => void): void {
+  describe(title, () => {
+    let current: StoreUnderTest<S> | undefined;
+    const opened = (): StoreUnderTest<S> => {
+      if (current === undefined) throw new Error(`${title}: the store is read outside a test`);
+      return current;
+    };
+    // The body reads these at test time, after beforeEach opened the store.
+    const subject: StoreUnderTest<S> = {
+      get store() {
+        return opened().store;
+      },
+      get dataSource() {
+        return opened().dataSource;
+      },
+      cleanup: () => opened().cleanup(),
+    };
+    beforeEach(async () => {
+      current = await open();
+    });
+    afterEach(async () => {
+      await current?.cleanup();
+      current = undefined;
+    });
+
+    it('has no pending migrations, and the entities match them exactly', async () => {
+      expect(await pendingMigrations(subject.dataSource)).toEqual([]);
+      expect(await runMigrations(subject.dataSource)).toEqual([]);
+      const diff = await subject.dataSource.driver.createSchemaBuilder().log();
+      expect(diff.upQueries.map((q) => q.query)).toEqual([]);
+    });
+
+    body(subject);
+  });
+}
+
+/** The cases on PGlite in memory: one database for the file (starting PGlite takes seconds), a schema per test. */
+export function describeStoreOnPglite<S extends Closable>(schemaPrefix: string, open: OpenSqlStore<S>, cases: DescribeStoreCases<S>): void {
+  let database: Promise<PgliteDatabase> | undefined;
+  const shared = () => (database ??= PgliteDatabase.open());
+  afterAll(async () => {
+    if (database) await (await database).release();
+  });
+  cases('PGlite (in memory)', async () => {
+    const schema = randomSchemaName(schemaPrefix);
+    const { store, dataSource } = await open({ kind: 'pglite', schema }, { pglite: await shared() });
+    return {
+      store,
+      dataSource,
+      cleanup: async () => {
+        await store.close();
+        await dataSource.query(`DROP SCHEMA "${schema}" CASCADE`);
+        await dataSource.destroy();
+      },
+    };
+  });
+}
+
+/** The cases on the test PostgreSQL, a schema per test; skipped loudly when it is down (never under CI). */
+export function describeStoreOnPostgres<S extends Closable>(schemaPrefix: string, open: OpenSqlStore<S>, cases: DescribeStoreCases<S>): void {
+  describeWhenReachable(`${schemaPrefix} store on PostgreSQL`, [{ what: `PostgreSQL at ${POSTGRES_TEST_URL}`, up: postgresReachable() }], () => {
+    cases(`PostgreSQL ${POSTGRES_TEST_URL}`, async () => {
+      const schema = randomSchemaName(schemaPrefix);
+      const { store, dataSource } = await open({ kind: 'postgres', url: POSTGRES_TEST_URL, schema }, {});
+      return {
+        store,
+        dataSource,
+        cleanup: async () => {
+          await store.close();
+          await dataSource.destroy();
+          await dropSchema(schema);
+        },
+      };
+    });
+  });
+}
