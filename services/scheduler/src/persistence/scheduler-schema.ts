@@ -7,6 +7,7 @@ import { WorkflowVersionEntity } from './entities/workflow-version.entity';
 import { WorkflowEntity } from './entities/workflow.entity';
 import { RunLinkEntity } from './entities/run-link.entity';
 import { SchedulerSchema1795247300000 } from './migrations/1795247300000-scheduler-schema.migration';
+import { OutboxQuarantine1795900000000 } from './migrations/1795900000000-outbox-quarantine.migration';
 
 /** The scheduler's tables, for `createDataSource` (and a Nest TypeOrmModule). */
 export const SCHEDULER_ENTITIES = [
@@ -22,7 +23,7 @@ export const SCHEDULER_ENTITIES = [
 ];
 
 /** Oldest first. Append new migrations; never edit an applied one. The API-key migration is @weft/platform's (beside its repository), applied here under its old name. */
-export const SCHEDULER_MIGRATIONS = [SchedulerSchema1795247300000, ApiSchema1795400000000];
+export const SCHEDULER_MIGRATIONS = [SchedulerSchema1795247300000, ApiSchema1795400000000, OutboxQuarantine1795900000000];
 
 /** The scheduler's own bookkeeping table, so services sharing a database do not see each other's migrations. */
 export const SCHEDULER_MIGRATIONS_TABLE = 'scheduler_migrations';
