@@ -20,6 +20,7 @@ export const WEFT_METRICS: Record<string, { type: MetricType; labels: readonly s
   weft_outbox_oldest_age_seconds: { type: 'gauge', labels: [] },
   weft_redeliveries_total: { type: 'counter', labels: ['subject'] },
   weft_dead_letters_total: { type: 'counter', labels: ['subject'] },
+  weft_outbox_quarantined_total: { type: 'counter', labels: ['kind'] },
   weft_journal_lag_seconds: { type: 'gauge', labels: [] },
   weft_analytics_lag_seconds: { type: 'gauge', labels: [] },
   weft_executor_queues: { type: 'gauge', labels: ['queue'] },

@@ -59,6 +59,7 @@ const dispatchLatency = histogram(
 );
 const redeliveries = counter('weft_redeliveries_total', 'Messages delivered again (ack wait expired, nak, crash).', ['subject']);
 const deadLetters = counter('weft_dead_letters_total', 'Messages the bus gave up on (poison, contract violation, max deliveries).', ['subject']);
+const outboxQuarantined = counter('weft_outbox_quarantined_total', 'Outbox rows the broker refused for good (over max_payload, unserialisable), quarantined instead of relayed.', ['kind']);
 const sampleErrors = counter('weft_metric_sample_errors_total', 'Scrapes that could not sample a gauge (its source failed).', ['metric']);
 /** `at` (epoch ms) of the last event each reader applied; the lag gauges are computed from it on scrape. */
 const lastApplied = new Map<LaggingConsumer, number>();
@@ -114,6 +115,11 @@ export function recordRedelivery(subject: string): void {
 
 export function recordDeadLetter(subject: string): void {
   deadLetters().inc({ subject });
+}
+
+/** One outbox row quarantined; `kind`: what it carried (a step dispatch, a lifecycle event, a cancel broadcast). */
+export function recordOutboxQuarantined(kind: 'dispatch' | 'event' | 'broadcast'): void {
+  outboxQuarantined().inc({ kind });
 }
 
 /**

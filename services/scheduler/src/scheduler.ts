@@ -3,6 +3,7 @@ import { type RunRequested, SUBJECTS } from '@weft/contracts';
 import type { EngineEvent, RunState } from '@weft/core';
 import { CommittedRowsPublisher } from './outbox/committed-rows.publisher';
 import type { BeforePublish } from './outbox/outbox-sender';
+import { OutboxQuarantine } from './outbox/outbox-quarantine';
 import { OutboxRelay } from './outbox/outbox.relay';
 import type { RunStore, TimerRecord, UpdateRunOptions } from './ports/run-store.port';
 import { type SchedulerLogger, silentSchedulerLogger } from './ports/scheduler-logger.port';
@@ -42,6 +43,11 @@ export interface SchedulerOptions {
   /** Lease granted to a dispatched, started or heartbeating attempt (ms). @default the engine's LEASE_MS */
   leaseMs?: number;
   /**
+   * Largest JSON payload (bytes) of a dispatch's input, a result's output or a run's outputs
+   * (WEFT_MAX_PAYLOAD); bigger ones fail the step (or run) with PAYLOAD_TOO_LARGE. @default DEFAULT_MAX_PAYLOAD_BYTES
+   */
+  maxPayloadBytes?: number;
+  /**
    * Called with the rows a transition committed, before they are published right after
    * the commit, and with each batch the relay claimed, before it publishes it. A seam for
    * fault tests (crash between commit and publish); production code leaves it unset.
@@ -73,6 +79,7 @@ export class Scheduler {
   private readonly recoverInFlightOnStart: boolean;
   private readonly publisher: CommittedRowsPublisher;
   private readonly relay: OutboxRelay;
+  private readonly quarantine: OutboxQuarantine;
   private readonly transitions: ApplyEventUseCase;
   private readonly creation: CreateRunUseCase;
   private readonly scan: TimerScan;
@@ -85,15 +92,20 @@ export class Scheduler {
     this.store = options.store;
     this.log = options.logger ?? silentSchedulerLogger;
     this.recoverInFlightOnStart = options.recoverInFlightOnStart ?? false;
-    const decideOptions = options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs };
+    const decideOptions = {
+      ...(options.leaseMs !== undefined && { leaseMs: options.leaseMs }),
+      ...(options.maxPayloadBytes !== undefined && { maxPayloadBytes: options.maxPayloadBytes }),
+    };
     this.publisher = new CommittedRowsPublisher(this.bus, this.store, this.log, {
       markDelayMs: options.markDelayMs,
       markBatch: options.markBatch,
       beforePublish: options.beforePublish,
+      onPoison: (poison) => this.quarantine.quarantine(poison),
     });
-    this.relay = new OutboxRelay(this.bus, this.store, this.log, options.relayBatch ?? 256, options.beforePublish);
+    this.relay = new OutboxRelay(this.bus, this.store, this.log, options.relayBatch ?? 256, options.beforePublish, (poison) => this.quarantine.quarantine(poison));
     const schedule = new ScanSchedule();
     this.transitions = new ApplyEventUseCase(this.store, this.publisher.publish, schedule, decideOptions);
+    this.quarantine = new OutboxQuarantine(this.store, this.transitions, this.log);
     this.creation = new CreateRunUseCase(this.store, options.catalog ?? adhocOnlyCatalog, this.publisher.publish, decideOptions);
     this.scan = new TimerScan(this.store, this.transitions, schedule, { publisher: this.publisher, relay: this.relay }, options.pollIntervalMs ?? 250, this.log);
     this.hold = new DeliveryHold(this.log);

@@ -2,7 +2,8 @@ import type { Bus } from '@weft/bus';
 import { detached } from '@weft/telemetry';
 import type { OutboxRecord, RunStore } from '../ports/run-store.port';
 import type { SchedulerLogger } from '../ports/scheduler-logger.port';
-import { type BeforePublish, sendOutboxRow } from './outbox-sender';
+import { isPermanentPublishError } from './outbox-quarantine';
+import { type BeforePublish, type PoisonRows, sendOutboxRow } from './outbox-sender';
 
 /** Failed rows kept for an in-process re-send (see CommittedRowsPublisher.unsent). */
 const UNSENT_LIMIT = 10_000;
@@ -13,6 +14,8 @@ export interface CommittedRowsPublisherOptions {
   /** See SchedulerOptions.markBatch. @default 256 */
   markBatch?: number;
   beforePublish?: BeforePublish;
+  /** Rows the broker refused for good (OutboxQuarantine.quarantine): never kept for a re-send. */
+  onPoison?: PoisonRows;
 }
 
 /**
@@ -28,6 +31,7 @@ export class CommittedRowsPublisher {
   private readonly markDelayMs: number;
   private readonly markBatch: number;
   private readonly beforePublish: BeforePublish | undefined;
+  private readonly onPoison: PoisonRows | undefined;
   private running = true;
   /** Publishes in flight (drain() waits for them). */
   private readonly publishing = new Set<Promise<void>>();
@@ -52,6 +56,7 @@ export class CommittedRowsPublisher {
     this.markDelayMs = options.markDelayMs ?? 0;
     this.markBatch = options.markBatch ?? 256;
     this.beforePublish = options.beforePublish;
+    this.onPoison = options.onPoison;
   }
 
   /**
@@ -85,8 +90,12 @@ export class CommittedRowsPublisher {
   private publishRows(rows: readonly OutboxRecord[]): void {
     // Detached: each row is published under its run's trace, not under the commit's caller.
     const sent = detached(() => rows.map((row) => sendOutboxRow(this.bus, row)));
-    const done = Promise.allSettled(sent).then((outcomes) => {
-      const failed = rows.filter((_, i) => outcomes[i].status === 'rejected');
+    const done = Promise.allSettled(sent).then(async (outcomes) => {
+      const poison = rows.flatMap((row, i) => {
+        const outcome = outcomes[i];
+        return outcome.status === 'rejected' && isPermanentPublishError(outcome.reason) ? [{ row, error: outcome.reason as unknown }] : [];
+      });
+      const failed = rows.filter((_, i) => outcomes[i].status === 'rejected' && !poison.some((p) => p.row === rows[i]));
       if (failed.length > 0) {
         const kept = Math.max(0, Math.min(failed.length, UNSENT_LIMIT - this.unsent.length));
         this.unsent.push(...failed.slice(0, kept));
@@ -96,6 +105,8 @@ export class CommittedRowsPublisher {
         });
       }
       this.markLater(rows.filter((_, i) => outcomes[i].status === 'fulfilled').map((row) => row.id));
+      // A failed quarantine leaves the rows claimed: the relay meets them again once the claim lapses.
+      if (poison.length > 0) await this.onPoison?.(poison).catch((error: unknown) => this.log.error('could not quarantine poison outbox rows', { rows: poison.length, error: String(error) }));
     });
     this.publishing.add(done);
     void done.finally(() => this.publishing.delete(done));

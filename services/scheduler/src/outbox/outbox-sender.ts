@@ -16,3 +16,6 @@ export function sendOutboxRow(bus: Bus, row: OutboxRecord): Promise<void> {
 
 /** The fault-test seam (SchedulerOptions.beforePublish): sees every batch before it is published. */
 export type BeforePublish = (batch: readonly OutboxRecord[]) => void;
+
+/** Rows whose publish failed for good, with the broker's error (OutboxQuarantine.quarantine). */
+export type PoisonRows = (poison: readonly { row: OutboxRecord; error: unknown }[]) => Promise<void>;

@@ -2,7 +2,8 @@ import type { Bus } from '@weft/bus';
 import { detached } from '@weft/telemetry';
 import type { RunStore } from '../ports/run-store.port';
 import type { SchedulerLogger } from '../ports/scheduler-logger.port';
-import { type BeforePublish, sendOutboxRow } from './outbox-sender';
+import { isPermanentPublishError } from './outbox-quarantine';
+import { type BeforePublish, type PoisonRows, sendOutboxRow } from './outbox-sender';
 
 /**
  * The fallback publisher: committed outbox rows nobody holds a claim on — a previous
@@ -22,6 +23,8 @@ export class OutboxRelay {
     /** Messages per batch. */
     private readonly batchSize: number,
     private readonly beforePublish: BeforePublish | undefined,
+    /** Rows the broker refused for good: quarantined, so they never block a pass again. */
+    private readonly onPoison: PoisonRows | undefined = undefined,
   ) {}
 
   kick(): void {
@@ -57,8 +60,18 @@ export class OutboxRelay {
       const batch = await this.store.pendingOutbox(this.batchSize);
       if (batch.length === 0) return;
       this.beforePublish?.(batch);
-      await Promise.all(batch.map((row) => sendOutboxRow(this.bus, row)));
-      await this.store.markPublished(batch.map((r) => r.id));
+      const outcomes = await Promise.allSettled(batch.map((row) => sendOutboxRow(this.bus, row)));
+      await this.store.markPublished(batch.filter((_, i) => outcomes[i].status === 'fulfilled').map((r) => r.id));
+      const poison: { row: (typeof batch)[number]; error: unknown }[] = [];
+      let transient: unknown;
+      outcomes.forEach((outcome, i) => {
+        if (outcome.status === 'fulfilled') return;
+        if (isPermanentPublishError(outcome.reason)) poison.push({ row: batch[i], error: outcome.reason });
+        else transient ??= outcome.reason;
+      });
+      if (poison.length > 0) await this.onPoison?.(poison);
+      // The broker is away: the unsent rows stay claimed and come back once the claim lapses.
+      if (transient !== undefined) throw transient;
       if (batch.length < this.batchSize && !this.relayAgain) return;
     }
   }

@@ -27,6 +27,7 @@ export class MemoryRunStore implements RunStore {
   private readonly runs = new Map<string, RunState>();
   private readonly idempotency = new Map<string, string>();
   private readonly outbox = new Map<string, OutboxRecord>();
+  private readonly quarantined = new Map<string, { row: OutboxRecord; reason: string }>();
   /** Rows inserted claimed (`claimOutbox`), until when (clock ms). */
   private readonly claims = new Map<string, number>();
   private readonly outboxClaimMs: number;
@@ -112,6 +113,21 @@ export class MemoryRunStore implements RunStore {
     }
   }
 
+  async quarantineOutbox(rows: readonly { id: string; reason: string }[]): Promise<void> {
+    for (const { id, reason } of rows) {
+      const row = this.outbox.get(id);
+      if (row === undefined) continue;
+      this.outbox.delete(id);
+      this.claims.delete(id);
+      this.quarantined.set(id, { row, reason });
+    }
+  }
+
+  /** Quarantined rows with their reasons (tests read them). */
+  quarantinedOutbox(): { row: OutboxRecord; reason: string }[] {
+    return [...this.quarantined.values()];
+  }
+
   async dueTimers(now: number, limit: number): Promise<TimerRecord[]> {
     return [...this.timers.values()]
       .filter((t) => t.fireAt <= now)
@@ -151,6 +167,7 @@ export class MemoryRunStore implements RunStore {
     let oldestMessage: number | undefined;
     for (const message of this.outbox.values()) oldestMessage = Math.min(oldestMessage ?? message.createdAt, message.createdAt);
     const stats: RunStoreStats = { activeRuns, outboxBacklog: this.outbox.size };
+    if (this.quarantined.size > 0) stats.outboxQuarantined = this.quarantined.size;
     if (oldestRun !== undefined) stats.oldestActiveRunAgeMs = Math.max(0, now - oldestRun);
     if (oldestMessage !== undefined) stats.oldestOutboxAgeMs = Math.max(0, now - oldestMessage);
     return stats;

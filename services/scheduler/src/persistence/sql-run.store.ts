@@ -1,5 +1,5 @@
 import { type RunState, TERMINAL_RUN_STATUSES } from '@weft/core';
-import { DEFAULT_NAMESPACE } from '@weft/contracts';
+import { DEFAULT_NAMESPACE, storableText } from '@weft/contracts';
 import { type DatabaseConfig, type PgliteDatabase, isDatabaseUnavailable, openMigrated, withTransaction } from '@weft/db';
 import { type DataSource } from 'typeorm';
 import {
@@ -180,7 +180,7 @@ export class SqlRunStore implements RunStore {
       const rows: OutboxRow[] = await this.dataSource.query(
         `WITH picked AS (
            SELECT id FROM outbox
-           WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until <= clock_timestamp())
+           WHERE published_at IS NULL AND quarantined_at IS NULL AND (claimed_until IS NULL OR claimed_until <= clock_timestamp())
            ORDER BY id LIMIT $1
            FOR UPDATE SKIP LOCKED
          ), claimed AS (
@@ -203,6 +203,18 @@ export class SqlRunStore implements RunStore {
          UPDATE outbox SET published_at = clock_timestamp(), claimed_until = NULL FROM relaxed
          WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint) AND published_at IS NULL`,
         [JSON.stringify(ids)],
+      );
+    });
+  }
+
+  quarantineOutbox(rows: readonly { id: string; reason: string }[]): Promise<void> {
+    return this.track(async () => {
+      if (rows.length === 0) return;
+      await this.dataSource.query(
+        `UPDATE outbox o SET quarantined_at = clock_timestamp(), quarantine_reason = q.reason, claimed_until = NULL
+         FROM (SELECT e->>'id' AS id, e->>'reason' AS reason FROM jsonb_array_elements($1::jsonb) AS e) AS q
+         WHERE o.id = q.id::bigint AND o.published_at IS NULL AND o.quarantined_at IS NULL`,
+        [JSON.stringify(rows.map((r) => ({ id: r.id, reason: storableText(r.reason).slice(0, 2_000) })))],
       );
     });
   }
@@ -257,19 +269,21 @@ export class SqlRunStore implements RunStore {
   /** One round trip; the partial outbox index and (status, created_at) index keep it cheap. */
   stats(): Promise<RunStoreStats> {
     return this.track(async () => {
-      const rows: { active: Record<string, number>; oldest_run_ms: number | null; backlog: number; oldest_outbox_ms: number | null }[] = await this.dataSource.query(
+      const rows: { active: Record<string, number>; oldest_run_ms: number | null; backlog: number; oldest_outbox_ms: number | null; quarantined: number }[] = await this.dataSource.query(
         `WITH live AS (SELECT status, created_at FROM runs WHERE status NOT IN (SELECT jsonb_array_elements_text($1::jsonb)))
          SELECT
            (SELECT coalesce(jsonb_object_agg(status, n), '{}'::jsonb) FROM (SELECT status, count(*)::int AS n FROM live GROUP BY status) AS s) AS active,
            (SELECT (extract(epoch FROM clock_timestamp() - min(created_at)) * 1000)::float8 FROM live) AS oldest_run_ms,
-           (SELECT count(*)::int FROM outbox WHERE published_at IS NULL) AS backlog,
-           (SELECT (extract(epoch FROM clock_timestamp() - min(created_at)) * 1000)::float8 FROM outbox WHERE published_at IS NULL) AS oldest_outbox_ms`,
+           (SELECT count(*)::int FROM outbox WHERE published_at IS NULL AND quarantined_at IS NULL) AS backlog,
+           (SELECT (extract(epoch FROM clock_timestamp() - min(created_at)) * 1000)::float8 FROM outbox WHERE published_at IS NULL AND quarantined_at IS NULL) AS oldest_outbox_ms,
+           (SELECT count(*)::int FROM outbox WHERE quarantined_at IS NOT NULL) AS quarantined`,
         [JSON.stringify(TERMINAL_RUN_STATUSES)],
       );
       const row = rows[0];
       const stats: RunStoreStats = { activeRuns: row.active, outboxBacklog: row.backlog };
       if (row.oldest_run_ms !== null) stats.oldestActiveRunAgeMs = Math.max(0, Math.round(row.oldest_run_ms));
       if (row.oldest_outbox_ms !== null) stats.oldestOutboxAgeMs = Math.max(0, Math.round(row.oldest_outbox_ms));
+      if (row.quarantined > 0) stats.outboxQuarantined = row.quarantined;
       return stats;
     });
   }

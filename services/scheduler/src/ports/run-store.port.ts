@@ -48,6 +48,13 @@ export interface RunStore {
    */
   pendingOutbox(limit: number): Promise<OutboxRecord[]>;
   markPublished(ids: readonly string[]): Promise<void>;
+  /**
+   * Takes rows the broker refuses for good (a permanent publish error: over NATS's
+   * max_payload, unserialisable) out of the relay's way: they stay unpublished, carry the
+   * reason and when, and `pendingOutbox` never hands them out again. Operators list them
+   * (docs/operations.md, "Quarantined outbox rows"); unknown or published ids are ignored.
+   */
+  quarantineOutbox(rows: readonly { id: string; reason: string }[]): Promise<void>;
 
   /** Timers with fireAt <= now, oldest first. A timer is removed when a transition cancels it. */
   dueTimers(now: number, limit: number): Promise<TimerRecord[]>;
@@ -97,8 +104,10 @@ export interface RunStoreStats {
   activeRuns: Partial<Record<RunStatus, number>>;
   /** Age of the oldest non-terminal run (ms since it was created); undefined when there is none. */
   oldestActiveRunAgeMs?: number;
-  /** Outbox messages not yet published. */
+  /** Outbox messages not yet published (quarantined ones excluded). */
   outboxBacklog: number;
+  /** Outbox messages quarantined (the broker refused them for good); absent when none. */
+  outboxQuarantined?: number;
   /** Age of the oldest unpublished outbox message (ms); undefined when there is none. */
   oldestOutboxAgeMs?: number;
 }

@@ -1,7 +1,8 @@
-import { decide, type DecideOptions, type EngineEvent, type RunState } from '@weft/core';
+import type { DecideOptions, EngineEvent, RunState } from '@weft/core';
 import type { ClaimOutboxOption, RunDecider, RunStore, TimerRecord, UpdateRunOptions } from '../ports/run-store.port';
 import type { TimerWakeups } from '../ports/timer-wakeups.port';
 import { TransitionTelemetry } from './run-telemetry.util';
+import { decideBounded } from './bounded-decide.util';
 import { toTransition } from './transition.util';
 
 /**
@@ -64,7 +65,7 @@ export class RunEventDecision {
     this.decidedAt = now;
     this.decidedLocal = performance.now();
     const happened = this.event(now);
-    const transition = toTransition(current, decide(current, happened, this.options), this.fired ? [this.fired] : []);
+    const transition = toTransition(current, decideBounded(current, happened, this.options), this.fired ? [this.fired] : []);
     this.telemetry.observe(current, happened, transition?.state);
     for (const t of transition?.schedule ?? []) this.earliest = Math.min(this.earliest ?? t.fireAt, t.fireAt);
     return transition;

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_NAMESPACE, type RunRequested, WeftError } from '@weft/contracts';
-import { createRun, type CreateRunArgs, decide, type DecideOptions, resolveInputs, validateSpec, WorkflowSpec } from '@weft/core';
+import { checkPayload, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_NAMESPACE, type RunRequested, WeftError } from '@weft/contracts';
+import { createRun, type CreateRunArgs, type DecideOptions, resolveInputs, validateSpec, WorkflowSpec } from '@weft/core';
 import { carrierOf, inSpan, recordRunStarted } from '@weft/telemetry';
 import type { ClaimOutboxOption, RunStore } from '../ports/run-store.port';
 import type { WorkflowCatalog } from '../ports/workflow-catalog.port';
 import { withRunTraceContext } from './run-telemetry.util';
+import { decideBounded } from './bounded-decide.util';
 import { toTransition } from './transition.util';
 
 /** What a run request over the bus cannot say: only the API (in process) passes these. */
@@ -46,13 +47,16 @@ export class CreateRunUseCase {
         const resolved = resolveInputs(found.spec, request.inputs ?? {});
         const inputErrors = resolved.diagnostics.filter((d) => d.severity === 'error');
         if (inputErrors.length > 0) throw new RunRejectedError(inputErrors.map((d) => `${d.path}: ${d.message}`).join('; '));
+        // Stored with the run (PostgreSQL refuses NUL) and carried on its run.queued event (the broker's max_payload).
+        const unfit = checkPayload(resolved.inputs, this.decideOptions.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
+        if (unfit !== undefined) throw new RunRejectedError(`inputs: ${unfit.message} (${unfit.code})`);
         return { ...found, inputs: resolved.inputs };
       });
       const trace = carrierOf(span);
       const result = await inSpan('run.persist', {}, () =>
         this.store.createRun(request.idempotencyKey, (now) => {
           const created = createRun({ runId, spec, version, inputs, at: now, correlationId: request.correlationId, namespace, reuse: options.reuse });
-          const started = decide(withRunTraceContext(created.state, trace), { type: 'run.start', at: now }, this.decideOptions);
+          const started = decideBounded(withRunTraceContext(created.state, trace), { type: 'run.start', at: now }, this.decideOptions);
           const transition = toTransition(undefined, { state: started.state, commands: [...created.commands, ...started.commands] });
           if (!transition) throw new Error('createRun produced no transition');
           return transition;

@@ -6,6 +6,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
  */
 @Entity({ name: 'outbox' })
 @Index('ix_outbox_unpublished', ['id'], { where: '(published_at IS NULL)' })
+@Index('ix_outbox_quarantined', ['id'], { where: '(quarantined_at IS NOT NULL)' })
 export class OutboxMessageEntity {
   /** Publication order within a run (runs are serialised, so a run's rows are numbered in commit order). */
   @PrimaryGeneratedColumn('increment', { type: 'bigint', primaryKeyConstraintName: 'pk_outbox' })
@@ -40,4 +41,12 @@ export class OutboxMessageEntity {
 
   @Column({ name: 'published_at', type: 'timestamptz', nullable: true })
   publishedAt!: Date | null;
+
+  /** Set when the broker refused the row for good (never published; the relay skips it). */
+  @Column({ name: 'quarantined_at', type: 'timestamptz', nullable: true })
+  quarantinedAt!: Date | null;
+
+  /** Why: the broker's error. */
+  @Column({ name: 'quarantine_reason', type: 'text', nullable: true })
+  quarantineReason!: string | null;
 }

@@ -1,0 +1,72 @@
+import { checkPayload, DEFAULT_MAX_PAYLOAD_BYTES, type PayloadProblem, type StepError, storableText } from '@weft/contracts';
+import { type Command, decide, type Decision, type DecideOptions, type EngineEvent, type RunState } from '@weft/core';
+
+type DispatchCommand = Extract<Command, { type: 'dispatch' }>;
+
+/** Longest error message kept from a worker (the worker truncates to 2000 already; this bounds a foreign one). */
+const MAX_ERROR_MESSAGE = 4_000;
+
+/**
+ * `decide`, with every payload the decision would store or send bounded where it is made
+ * (issue 12): a result whose output is over `maxPayloadBytes` or holds text PostgreSQL refuses
+ * is decided as a failed attempt (PAYLOAD_TOO_LARGE / UNSTORABLE_OUTPUT, never retried), a
+ * worker's error text is made storable, and a dispatch whose input is unfit is not sent: its
+ * attempt is failed through `decide` in the same transaction, so the run moves on under its
+ * onFailure policy (the core bounds the run's outputs itself). Without this, one such value
+ * makes the transaction fail for ever (PostgreSQL) or the outbox row unpublishable (NATS).
+ */
+export function decideBounded(state: RunState, event: EngineEvent, options: DecideOptions = {}): Decision<RunState> {
+  const maxBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  let decision = decide(state, boundedEvent(event, maxBytes), options);
+  if (!decision.commands.some((c) => c.type === 'dispatch')) return decision;
+  const fit = new Set<Command>();
+  // Each round fails one step for good: a plan's length bounds the rounds.
+  for (let round = 0; round <= state.plan.length; round++) {
+    let unfit: { command: DispatchCommand; problem: PayloadProblem } | undefined;
+    for (const command of decision.commands) {
+      if (command.type !== 'dispatch' || fit.has(command)) continue;
+      const problem = checkPayload(command.input, maxBytes);
+      if (problem === undefined) fit.add(command);
+      else {
+        unfit = { command, problem };
+        break;
+      }
+    }
+    if (unfit === undefined) break;
+    const { command, problem } = unfit;
+    const error: StepError = { code: problem.code, message: `input of step ${command.stepId}: ${problem.message}`, retryable: false };
+    const failed = decide(decision.state, { type: 'step.failed', at: event.at, stepId: command.stepId, attempt: command.attempt, token: command.token, error }, options);
+    decision = { state: failed.state, commands: [...decision.commands.filter((c) => c !== command), ...failed.commands] };
+  }
+  return { state: decision.state, commands: withoutRecalled(decision.commands) };
+}
+
+/** A result the run could not store or send becomes the failure that says why. */
+function boundedEvent(event: EngineEvent, maxBytes: number): EngineEvent {
+  if (event.type === 'step.completed') {
+    const problem = checkPayload(event.output, maxBytes);
+    if (problem === undefined) return event;
+    const { output: _output, type: _type, ...rest } = event;
+    return { ...rest, type: 'step.failed', error: { code: problem.code, message: `output of step ${event.stepId}: ${problem.message}`, retryable: false } };
+  }
+  if (event.type === 'step.failed') {
+    const { code, message } = event.error;
+    const safeCode = storableText(code).slice(0, 200);
+    const safeMessage = storableText(message.length > MAX_ERROR_MESSAGE ? `${message.slice(0, MAX_ERROR_MESSAGE)}...` : message);
+    if (safeCode === code && safeMessage === message) return event;
+    return { ...event, error: { ...event.error, code: safeCode, message: safeMessage } };
+  }
+  return event;
+}
+
+/** As the core does within one decision: a dispatch and its abort in the same commit are neither sent. */
+function withoutRecalled(commands: Command[]): Command[] {
+  const dispatched = new Set<string>();
+  const recalled = new Set<string>();
+  for (const c of commands) {
+    if (c.type === 'dispatch') dispatched.add(c.token);
+    else if (c.type === 'abort-step' && dispatched.has(c.token)) recalled.add(c.token);
+  }
+  if (recalled.size === 0) return commands;
+  return commands.filter((c) => !((c.type === 'dispatch' || c.type === 'abort-step') && recalled.has(c.token)));
+}
