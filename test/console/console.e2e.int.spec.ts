@@ -77,7 +77,7 @@ describeWhenReachable(
     let page: Page;
 
     beforeAll(async () => {
-      buildConsole();
+      await buildConsole();
       [dev, browser] = await Promise.all([startDev(), launchChromium()]);
       for (const spec of [demo, report(false)]) {
         expect((await dev.api('POST', '/v1/workflows', { spec })).status).toBe(201);

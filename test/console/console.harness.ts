@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -16,11 +16,49 @@ export const SCREENSHOTS = join(ROOT, 'docs', 'console');
 /** The flags this machine needs (its closed network refuses Chromium's background connections). */
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-/** Builds the console from source, so the browser tests what the tree holds (a vite build takes a few seconds). */
-export function buildConsole(): void {
-  const out = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], { cwd: join(ROOT, 'apps', 'console'), encoding: 'utf8', timeout: 120_000 });
+const CONSOLE = join(ROOT, 'apps', 'console');
+
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(full) : statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Builds the console from source unless dist/ is newer than every source file, so the
+ * browser tests what the tree holds. Specs running in parallel take turns (a lock folder).
+ */
+export async function buildConsole(): Promise<void> {
+  const lock = join(CONSOLE, '.build-lock');
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // A lock older than the longest build is left from a killed run.
+      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 120_000) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`the console build lock ${lock} was held for 120 s`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  try {
+    const index = join(CONSOLE, 'dist', 'index.html');
+    const sources = Math.max(newestSource(join(CONSOLE, 'src')), statSync(join(CONSOLE, 'index.html')).mtimeMs, statSync(join(CONSOLE, 'vite.config.mts')).mtimeMs);
+    if (existsSync(index) && statSync(index).mtimeMs > sources) return;
+    runViteBuild();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function runViteBuild(): void {
+  const out = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], { cwd: CONSOLE, encoding: 'utf8', timeout: 120_000 });
   if (out.status !== 0) throw new Error(`console build failed (${out.status}):\n${out.stdout}\n${out.stderr}`);
-  if (!existsSync(join(ROOT, 'apps', 'console', 'dist', 'index.html'))) throw new Error('console build wrote no dist/index.html');
+  if (!existsSync(join(CONSOLE, 'dist', 'index.html'))) throw new Error('console build wrote no dist/index.html');
 }
 
 export interface Dev {

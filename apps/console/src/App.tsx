@@ -1,13 +1,16 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { apiKey, onUnauthorized } from './api/client';
-import { Placeholder } from './components/common';
-import { InsightsPage } from './pages/InsightsPage';
-import { RunPage } from './pages/RunPage';
+import { Loading, Placeholder } from './components/common';
 import { RunsPage } from './pages/RunsPage';
-import { WorkflowPage } from './pages/WorkflowPage';
-import { WorkflowsPage } from './pages/WorkflowsPage';
 import { Link, match, navigate, useLocation } from './router';
+
+// Pages beyond the runs list load on first use: the graph library, the YAML library and the
+// charts stay out of the first page's bundle.
+const RunPage = lazy(() => import('./pages/RunPage').then((m) => ({ default: m.RunPage })));
+const WorkflowPage = lazy(() => import('./pages/WorkflowPage').then((m) => ({ default: m.WorkflowPage })));
+const WorkflowsPage = lazy(() => import('./pages/WorkflowsPage').then((m) => ({ default: m.WorkflowsPage })));
+const InsightsPage = lazy(() => import('./pages/InsightsPage').then((m) => ({ default: m.InsightsPage })));
 
 type Theme = 'dark' | 'light';
 const THEME_KEY = 'weft.theme';
@@ -65,7 +68,9 @@ export function App(): React.JSX.Element {
         </button>
       </header>
       <main id="main" tabIndex={-1}>
-        <Route path={path} />
+        <Suspense fallback={<Loading />}>
+          <Route path={path} />
+        </Suspense>
       </main>
       {askKey && <KeyPrompt onDone={() => setAskKey(false)} />}
     </div>

@@ -2,6 +2,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { ApiError } from './api/client';
+import { runQuery } from './api/queries';
 import { App } from './App';
 import './styles.css';
 
@@ -15,6 +16,10 @@ const client = new QueryClient({
     },
   },
 });
+
+// A run's deep link: its data is asked for while the run page's code still loads.
+const deepRun = /^\/runs\/([^/]+)$/.exec(window.location.pathname)?.[1];
+if (deepRun) void client.prefetchQuery(runQuery(decodeURIComponent(deepRun)));
 
 const root = document.getElementById('root');
 if (root)

@@ -13,7 +13,7 @@ interface StepNodeData extends Record<string, unknown> {
   counts: StatusCounts;
   selected: boolean;
 }
-type StepNode = Node<StepNodeData, 'step'>;
+type StepNode = Node<StepNodeData, 'step' | 'compact'>;
 
 const StepBox = memo(function StepBox({ data }: NodeProps<StepNode>): React.JSX.Element {
   const counts = Object.entries(data.counts)
@@ -42,7 +42,29 @@ const StepBox = memo(function StepBox({ data }: NodeProps<StepNode>): React.JSX.
     </div>
   );
 });
-const nodeTypes = { step: StepBox };
+/** Big graphs: the same box without Handle components, a thousand fewer store subscriptions. */
+const CompactStepBox = memo(function CompactStepBox({ data }: NodeProps<StepNode>): React.JSX.Element {
+  return (
+    <div className={`step-node s-${data.status}${data.selected ? ' selected' : ''}`} style={{ width: NODE_W, height: NODE_H }} data-testid="graph-node" data-status={data.status}>
+      {/* Plain elements React Flow measures as handles (it looks for these classes), without a Handle component each. */}
+      <div className="react-flow__handle react-flow__handle-left target" data-handlepos="left" />
+      <div className="react-flow__handle react-flow__handle-right source" data-handlepos="right" />
+      <div className="step-node-title">
+        {data.label}
+        {data.size > 1 && (
+          <span className="counter" data-testid="fanout-counter">
+            ×{data.size}
+          </span>
+        )}
+      </div>
+      <div className="step-node-sub">{data.size > 1 ? `${data.size} steps` : `${data.action} · ${data.status}`}</div>
+    </div>
+  );
+});
+const nodeTypes = { step: StepBox, compact: CompactStepBox };
+/** Above this many nodes the graph opens at a readable zoom on the step that matters and draws only what is on screen. */
+const BIG_GRAPH = 150;
+const BIG_ZOOM = 0.7;
 
 export interface GraphRendered {
   nodes: number;
@@ -96,8 +118,15 @@ export function RunGraph({
       if (prev && prev.data.status === status && prev.data.selected === isSelected && JSON.stringify(prev.data.counts) === sig) return prev;
       const node: StepNode = {
         id: n.id,
-        type: 'step',
+        type: model.nodes.length > BIG_GRAPH ? 'compact' : 'step',
         position: positions.positions.get(n.id) ?? { x: 0, y: 0 },
+        // Known sizes: React Flow shows and fits the nodes without measuring 1,000 boxes first.
+        width: NODE_W,
+        height: NODE_H,
+        handles: [
+          { type: 'target', position: Position.Left, x: 0, y: NODE_H / 2, width: 1, height: 1 },
+          { type: 'source', position: Position.Right, x: NODE_W, y: NODE_H / 2, width: 1, height: 1 },
+        ],
         data: { label: n.label, action: n.action, status, size: n.members.length, counts, selected: isSelected },
         ariaLabel: `${n.label}: ${status}`,
       };
@@ -115,19 +144,39 @@ export function RunGraph({
     }
   }, [positions, nodes.length, onRendered]);
 
-  if (!positions) return <div className="graph muted">Laying out {model.nodes.length} nodes…</div>;
+  const frame = useRef<HTMLDivElement>(null);
+  const big = model.nodes.length > BIG_GRAPH;
+  // A big graph opens on its first failed, else running, else first node: at fit-all zoom a
+  // thousand boxes are unreadable and slow; the minimap shows the whole.
+  const viewport = useMemo(() => {
+    if (!big || !positions) return undefined;
+    const order = ['failed', 'running', 'retrying', 'waiting'];
+    const focusId =
+      (selected ? model.nodeOf.get(selected) : undefined) ??
+      order.map((st) => model.nodes.find((n) => n.members.some((m) => statusOf.get(m) === st))?.id).find((id) => id !== undefined) ??
+      model.nodes[0]?.id;
+    const at = (focusId && positions.positions.get(focusId)) || { x: 0, y: 0 };
+    const height = frame.current?.clientHeight ?? 400;
+    return { zoom: BIG_ZOOM, x: 40 - Math.max(0, at.x - 300) * BIG_ZOOM, y: height / 2 - (at.y + NODE_H / 2) * BIG_ZOOM };
+    // Only when the layout changes: later status changes must not move the user's view.
+  }, [positions, big]);
+
+  if (!positions)
+    return (
+      <div className="graph muted" ref={frame}>
+        Laying out {model.nodes.length} nodes…
+      </div>
+    );
   return (
-    <div className="graph" data-testid="run-graph" data-nodes={nodes.length} data-layout={positions.engine}>
+    <div className="graph" ref={frame} data-testid="run-graph" data-nodes={nodes.length} data-layout={positions.engine}>
       <ReactFlow
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
-        fitView
-        fitViewOptions={{ maxZoom: 1.2, minZoom: 0.05 }}
+        {...(viewport ? { defaultViewport: viewport, onlyRenderVisibleElements: true } : { fitView: true, fitViewOptions: { maxZoom: 1.2, minZoom: 0.05 } })}
         minZoom={0.02}
         nodesDraggable={false}
         nodesConnectable={false}
-        onlyRenderVisibleElements={nodes.length > 150}
         onNodeClick={(_, node) => onSelect(model.nodes.find((n) => n.id === node.id)?.members ?? [node.id])}
       >
         <Background gap={24} />

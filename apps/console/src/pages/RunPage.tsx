@@ -13,19 +13,15 @@ type Action = 'cancel' | 'retry' | 'resume' | 'rerun';
 const TABS = ['timeline', 'journal', 'run'] as const;
 type Tab = (typeof TABS)[number];
 
-declare global {
-  interface Window {
-    /** Render timings the console's own tests read (bench/results). */
-    __weftMetrics?: Record<string, number | string>;
-  }
-}
-
 export function RunPage({ runId }: { runId: string }): React.JSX.Element {
   const { query } = useLocation();
   const selected = query.get('step');
   const tab = (TABS as readonly string[]).includes(query.get('tab') ?? '') ? (query.get('tab') as Tab) : 'timeline';
   const { run, live, liveError } = useLiveRun(runId);
-  const history = useHistory(runId, run.isSuccess);
+  // The journal's history (timeline, attempts, logs) is asked for once the graph is drawn:
+  // for a big run it is the heavier answer, and the graph is what the user waits for.
+  const [graphDrawn, setGraphDrawn] = useState(false);
+  const history = useHistory(runId, run.isSuccess && graphDrawn);
   const [group, setGroup] = useState<string[] | null>(null);
   const [action, setAction] = useState<Action | null>(null);
   const [now, setNow] = useState(() => Date.now());
@@ -46,6 +42,7 @@ export function RunPage({ runId }: { runId: string }): React.JSX.Element {
   const onRendered = useCallback((info: GraphRendered) => {
     performance.mark('weft:graph-rendered');
     window.__weftMetrics = { ...window.__weftMetrics, graphRenderedMs: performance.now(), graphNodes: info.nodes, layoutMs: info.layoutMs, layoutEngine: info.engine };
+    setGraphDrawn(true);
   }, []);
 
   if (run.isPending) return <Loading what="run" />;
@@ -56,7 +53,7 @@ export function RunPage({ runId }: { runId: string }): React.JSX.Element {
     <section className="page run-page">
       <header className="run-header row wrap">
         <h1>
-          <Link to={`/workflows/${enc(data.workflow)}`}>{data.workflow}</Link> <span className="muted">v{data.version}</span>
+          <Link to={`/workflows/${enc(data.workflow)}`}>{data.workflow}</Link> <span className="muted">{data.version === 'adhoc' ? 'ad hoc' : `v${data.version}`}</span>
         </h1>
         <StatusBadge status={data.status} />
         <span className="mono muted" title="run id">

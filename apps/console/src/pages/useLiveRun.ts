@@ -1,6 +1,7 @@
 import { type QueryClient, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { api, enc } from '../api/client';
+import { runQuery } from '../api/queries';
 import { readSse } from '../api/sse';
 import type { History, LifecycleEvent, Run, StepView } from '../api/types';
 
@@ -48,7 +49,7 @@ function refreshHistory(client: QueryClient, runId: string): void {
  */
 export function useLiveRun(runId: string): { run: ReturnType<typeof useQuery<Run>>; live: boolean; liveError: unknown } {
   const client = useQueryClient();
-  const run = useQuery({ queryKey: ['run', runId], queryFn: ({ signal }) => api<Run>(`/v1/runs/${enc(runId)}`, { signal }) });
+  const run = useQuery(runQuery(runId));
   const finished = run.data ? FINISHED.has(run.data.status) : true;
   const [live, setLive] = useState(false);
   const [liveError, setLiveError] = useState<unknown>(null);
