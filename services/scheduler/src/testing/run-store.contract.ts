@@ -276,6 +276,19 @@ export function describeRunStoreContract(name: string, make: (options?: RunStore
         expect(await store.pendingOutbox(10)).toEqual([]);
       });
 
+      it('never hands out a quarantined row again and counts it apart from the backlog (issue 12: poison rows)', async () => {
+        const state = runningRun(uniqueId('run'));
+        await store.createRun(uniqueId('key'), () => transition(state, { outbox: [message(state.runId, 1), message(state.runId, 2)] }));
+        const [poison, fine] = await store.pendingOutbox(10);
+        await store.quarantineOutbox([{ id: poison.id, reason: 'PAYLOAD_TOO_LARGE: max_payload exceeded \u0000' }]);
+        await store.quarantineOutbox([]);
+        await store.markPublished([fine.id]);
+        expect(await store.pendingOutbox(10)).toEqual([]);
+        // Quarantining a published row changes nothing.
+        await store.quarantineOutbox([{ id: fine.id, reason: 'late' }]);
+        expect(await store.stats()).toMatchObject({ outboxBacklog: 0, outboxQuarantined: 1 });
+      });
+
       describe('rows inserted claimed (claimOutbox)', () => {
         const CLAIM_MS = 600;
         let claiming: RunStoreUnderTest;
