@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { main } from '@weft/cli';
 import { signWebhook } from '@weft/triggers';
 import { POSTGRES_TEST_URL, describeWhenReachable, postgresReachable, serverReachable } from '@weft/db/testing';
 import { type ApiApp, NATS_TEST_URL, startApiApp } from '../support/api-app.harness';
@@ -343,5 +344,69 @@ triggers:
         server.close();
       }
     }, 90_000);
+
+    it('weft triggers list|fire|pause|resume|backfill|fires|test drive a trigger through the API', async () => {
+      await publish(
+        api,
+        key,
+        `apiVersion: weft/v1
+kind: Workflow
+name: daily-report
+inputs:
+  env: { type: string, default: prod }
+steps:
+  - id: a
+    action: noop
+triggers:
+  - id: daily
+    cron: "0 6 * * *"
+    timezone: Europe/Berlin
+    overlap: allow
+    inputs: { env: prod }
+`,
+      );
+      const triggers = await start();
+      await waitFor(definitionActive('daily-report', 'daily'), 'the definition');
+      const cli = async (...args: string[]): Promise<{ code: number; out: string; err: string }> => {
+        const out: string[] = [];
+        const err: string[] = [];
+        const code = await main(['node', 'weft', 'triggers', ...args, '--api', triggers.url, '--api-key', key], { out: (l) => out.push(l), err: (l) => err.push(l), isTTY: false, write: () => undefined });
+        return { code, out: out.join('\n'), err: err.join('\n') };
+      };
+      const listed = await cli('list', '--json');
+      expect(listed.code).toBe(0);
+      expect(JSON.parse(listed.out)).toEqual([expect.objectContaining({ workflow: 'daily-report', trigger: 'daily', kind: 'cron', state: 'active', nextFireAt: expect.any(String) })]);
+
+      const fired = await cli('fire', 'daily-report', 'daily', '--input', 'env=staging', '--key', 'once', '--json');
+      expect(fired.code).toBe(0);
+      expect(JSON.parse(fired.out)).toMatchObject({ outcome: 'fired', idempotencyKey: 'trigger:daily-report:daily:manual:once' });
+      expect(JSON.parse((await cli('fire', 'daily-report', 'daily', '--key', 'once', '--json')).out)).toMatchObject({ outcome: 'duplicate' });
+      await waitFor(async () => (await runs('daily-report')).length === 1 || undefined, 'the manual run');
+      expect((await runs('daily-report'))[0].inputs).toEqual({ env: 'staging' });
+
+      expect((await cli('pause', 'daily-report', 'daily')).out).toBe('daily-report/daily: paused');
+      expect(JSON.parse((await cli('list', '--json')).out)[0]).toMatchObject({ state: 'paused' });
+      expect((await cli('resume', 'daily-report', 'daily')).out).toBe('daily-report/daily: active');
+
+      const backfill = await cli('backfill', 'daily-report', 'daily', '--from', '2026-03-28T00:00:00Z', '--to', '2026-03-30T23:59:59Z', '--json');
+      expect(backfill.code).toBe(0);
+      // 06:00 local on each day, across the spring-forward night.
+      expect((JSON.parse(backfill.out) as { results: { idempotencyKey: string }[] }).results.map((r) => r.idempotencyKey)).toEqual([
+        'trigger:daily-report:daily:2026-03-28T05:00:00.000Z',
+        'trigger:daily-report:daily:2026-03-29T04:00:00.000Z',
+        'trigger:daily-report:daily:2026-03-30T04:00:00.000Z',
+      ]);
+      await waitFor(async () => (await runs('daily-report')).length === 4 || undefined, 'the backfilled runs');
+
+      const log = await cli('fires', 'daily-report', 'daily', '--json');
+      expect((JSON.parse(log.out) as { fires: { outcome: string }[] }).fires.map((f) => f.outcome)).toEqual(['fired', 'fired', 'fired', 'duplicate', 'fired']);
+      const tested = await cli('test', 'daily-report', 'daily', '--at', '2026-10-24T12:00:00Z');
+      expect(tested.code).toBe(0);
+      expect((JSON.parse(tested.out) as { nextFires: string[] }).nextFires.slice(0, 2)).toEqual(['2026-10-25T05:00:00.000Z', '2026-10-26T05:00:00.000Z']);
+      expect(await runs('daily-report')).toHaveLength(4);
+      const missing = await cli('fires', 'daily-report', 'nope');
+      expect(missing.code).toBe(2);
+      expect(missing.err).toContain('TRIGGER_NOT_FOUND');
+    }, 60_000);
   },
 );

@@ -259,6 +259,46 @@ function registerApiVerbs(program: Command, io: Io, result: { code: number }): v
   api(keys.command('revoke').description('revoke a key: it stops working at once; over the API only').argument('<keyId>')).action(async (keyId: string, opts: Api) => {
     result.code = await keysCommand().keysRevoke(keyId, opts, io);
   });
+
+  const triggersCommand = () => lazy<typeof import('./commands/triggers.command')>('./commands/triggers.command');
+  const tr = program.command('triggers').description('triggers of the published versions: list, fires, pause, resume, fire, backfill, test');
+  api(tr.command('list').description('every trigger: kind, state, next fire, last fire, outcome counts')).action(async (opts: Api) => {
+    result.code = await triggersCommand().triggersList(opts, io);
+  });
+  api(tr.command('fires').description('the fire log of a trigger, newest first').argument('<workflow>').argument('<trigger>'))
+    .option('--limit <n>', 'rows (1..500, default 50)')
+    .option('--outcome <outcome>', 'only fired, skipped, missed, filtered, duplicate, refused or failed')
+    .action(async (workflow: string, trigger: string, opts: Api & { limit?: string; outcome?: string }) => {
+      result.code = await triggersCommand().triggersFires(workflow, trigger, opts, io);
+    });
+  for (const verb of ['pause', 'resume'] as const) {
+    api(tr.command(verb).description(verb === 'pause' ? 'pause a trigger (its occurrences are recorded as skipped)' : 'resume a paused trigger').argument('<workflow>').argument('<trigger>')).action(
+      async (workflow: string, trigger: string, opts: Api) => {
+        result.code = await triggersCommand().triggersSetPaused(verb === 'pause', workflow, trigger, opts, io);
+      },
+    );
+  }
+  api(tr.command('fire').description('start a run now').argument('<workflow>').argument('<trigger>'))
+    .option('-i, --input <name=value>', 'an input over the trigger\'s own (repeatable)', collect, [])
+    .option('--inputs-file <file>', 'a JSON object of inputs')
+    .option('--key <key>', 'idempotency: a repeated key starts one run')
+    .action(async (workflow: string, trigger: string, opts: Api & { input?: string[]; inputsFile?: string; key?: string }) => {
+      result.code = await triggersCommand().triggersFire(workflow, trigger, opts, io);
+    });
+  api(tr.command('backfill').description('cron: one run per tick in a range (overlap policy applied)').argument('<workflow>').argument('<trigger>'))
+    .option('--from <time>', 'ISO-8601 start (inclusive)')
+    .option('--to <time>', 'ISO-8601 end (inclusive)')
+    .action(async (workflow: string, trigger: string, opts: Api & { from?: string; to?: string }) => {
+      result.code = await triggersCommand().triggersBackfill(workflow, trigger, opts, io);
+    });
+  api(tr.command('test').description('what the trigger would do with a sample (poll: one real fetch); starts nothing').argument('<workflow>').argument('<trigger>'), false)
+    .option('--event <file>', 'subject/event: a JSON sample event ({ data, headers })')
+    .option('--body <file>', 'webhook: the delivery body, as sent')
+    .option('-H, --header <name:value>', 'webhook: a delivery header (repeatable)', collect, [])
+    .option('--at <time>', 'cron: evaluate at this ISO-8601 time')
+    .action(async (workflow: string, trigger: string, opts: Api & { event?: string; body?: string; header?: string[]; at?: string }) => {
+      result.code = await triggersCommand().triggersTest(workflow, trigger, opts, io);
+    });
 }
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {

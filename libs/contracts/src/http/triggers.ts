@@ -176,3 +176,10 @@ export const ROUTES = {
     },
   },
 } satisfies Record<string, RouteSpec>;
+
+export type TriggerSummaryType = z.infer<typeof TriggerSummary>;
+export type FirePageType = z.infer<typeof FirePage>;
+export type OccurrenceResultType = z.infer<typeof OccurrenceResult>;
+export type BackfillResultType = z.infer<typeof BackfillResult>;
+export type TestResultType = z.infer<typeof TestResult>;
+export type TestBodyInput = z.input<typeof TestBody>;

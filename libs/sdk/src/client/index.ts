@@ -12,6 +12,11 @@ export {
   type SpecInput,
   type WeftClientOptions,
   type WorkflowRunRequest,
+  type TriggerBackfill,
+  type TriggerFirePage,
+  type TriggerOccurrence,
+  type TriggerSummary,
+  type TriggerTestResult,
 } from './weft.client';
 export { WeftApiError, WeftConnectionError } from './client.errors';
 export { readServerSentEvents, type ServerSentEvent } from './sse.util';

@@ -1,4 +1,4 @@
-import type { LifecycleEvent, LifecycleEventType, RunStatus } from '@weft/contracts';
+import type { LifecycleEvent, LifecycleEventType, RunStatus, TriggersHttp } from '@weft/contracts';
 import type { WorkflowSpec } from '@weft/core';
 import type {
   ApiKey,
@@ -229,6 +229,25 @@ export class WeftClient {
     templates: async (): Promise<Template[]> => (await this.json<{ items: Template[] }>('GET', '/v1/catalog/templates')).items,
   };
 
+  /** Triggers of the published versions (docs/triggers.md): the catalog, the fire log and the controls. */
+  readonly triggers = {
+    list: async (): Promise<TriggerSummary[]> => (await this.json<{ triggers: TriggerSummary[] }>('GET', '/v1/triggers')).triggers,
+    fires: (workflow: string, trigger: string, query: { limit?: number; before?: string; outcome?: string } = {}): Promise<TriggerFirePage> =>
+      this.json('GET', `/v1/triggers/${enc(workflow)}/${enc(trigger)}/fires`, undefined, {
+        ...(query.limit !== undefined && { limit: String(query.limit) }),
+        before: query.before,
+        outcome: query.outcome,
+      }),
+    pause: (workflow: string, trigger: string): Promise<{ state: string }> => this.json('POST', `/v1/triggers/${enc(workflow)}/${enc(trigger)}/pause`, {}),
+    resume: (workflow: string, trigger: string): Promise<{ state: string }> => this.json('POST', `/v1/triggers/${enc(workflow)}/${enc(trigger)}/resume`, {}),
+    fire: (workflow: string, trigger: string, request: { inputs?: Record<string, unknown>; key?: string } = {}): Promise<TriggerOccurrence> =>
+      this.json('POST', `/v1/triggers/${enc(workflow)}/${enc(trigger)}/fire`, request),
+    backfill: (workflow: string, trigger: string, range: { from: string; to: string }): Promise<TriggerBackfill> =>
+      this.json('POST', `/v1/triggers/${enc(workflow)}/${enc(trigger)}/backfill`, range),
+    test: (workflow: string, trigger: string, sample: TriggersHttp.TestBodyInput = {}): Promise<TriggerTestResult> =>
+      this.json('POST', `/v1/triggers/${enc(workflow)}/${enc(trigger)}/test`, sample),
+  };
+
   readonly keys = {
     create: (request: { namespace?: string; name?: string } = {}): Promise<CreatedApiKey> => this.json('POST', '/v1/keys', request),
     list: async (): Promise<ApiKey[]> => (await this.json<{ items: ApiKey[] }>('GET', '/v1/keys')).items,
@@ -304,6 +323,12 @@ export class WeftClient {
 }
 
 const enc = encodeURIComponent;
+
+export type TriggerSummary = TriggersHttp.TriggerSummaryType;
+export type TriggerFirePage = TriggersHttp.FirePageType;
+export type TriggerOccurrence = TriggersHttp.OccurrenceResultType;
+export type TriggerBackfill = TriggersHttp.BackfillResultType;
+export type TriggerTestResult = TriggersHttp.TestResultType;
 const idempotency = (key: string | undefined): Record<string, string> => (key === undefined ? {} : { 'Idempotency-Key': key });
 
 function eventsQuery(query: RunEventsQuery): Query {
