@@ -3,7 +3,11 @@
 // (milliseconds), so a fresh clone needs no build step before `npx weft`.
 const path = require('node:path');
 process.env.SWC_NODE_PROJECT ??= path.join(__dirname, '..', '..', '..', 'tsconfig.base.json');
-require('@swc-node/register');
+// The CLI's own sources load through a transpile cache (ts-cache.js: start-up without the
+// `typescript` package). User action modules (--actions, WEFT_ACTIONS) may be any of the
+// file kinds @swc-node/register handles, so those commands register it whole.
+if (process.argv.includes('--actions') || process.env.WEFT_ACTIONS) require('@swc-node/register');
+else require('./ts-cache.js').install();
 require('../src/main.ts')
   .main(process.argv)
   .then((code) => {

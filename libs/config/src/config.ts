@@ -36,6 +36,17 @@ const duration = (examples: string) =>
     });
 const interval = (examples: string) => duration(examples).refine((ms) => ms >= 1_000, 'must be at least 1s');
 
+/** `900kb`, `1mb`, `4096` (bytes) as bytes, from 1kb to 64mb (NATS's largest max_payload). */
+const byteSize = z
+  .string()
+  .trim()
+  .regex(/^\d+(b|kb|mb)?$/i, 'expected a size such as 512kb, 1mb or a number of bytes')
+  .transform((text) => {
+    const [, digits = '0', unit = ''] = /^(\d+)([a-z]*)$/i.exec(text) ?? [];
+    return Number(digits) * ({ '': 1, b: 1, kb: 1024, mb: 1024 * 1024 } as Record<string, number>)[unit.toLowerCase()];
+  })
+  .refine((bytes) => bytes >= 1024 && bytes <= 64 * 1024 * 1024, 'must be from 1kb to 64mb');
+
 export const EnvSchema = z.object({
   /** NATS servers, comma-separated. Absent: the in-memory bus (embedded mode). */
   NATS_URL: z.string().regex(/^(nats|tls|ws|wss):\/\/[^,\s]+(,(nats|tls|ws|wss):\/\/[^,\s]+)*$/, 'expected nats://host:port[,nats://...]').optional(),
@@ -102,6 +113,13 @@ export const EnvSchema = z.object({
   WEFT_TEMPLATES_DIR: z.string().min(1).optional(),
   /** API: largest JSON request body; bigger ones get 413. @default 1mb */
   WEFT_API_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 512kb or 1mb').default('1mb'),
+  /**
+   * Scheduler, executor, `weft dev`, `weft run`: largest JSON payload one message carries (a step's
+   * dispatched input, a result's output, a run's outputs), in bytes after parsing (`900kb`, `1mb`).
+   * Over it a step fails with PAYLOAD_TOO_LARGE. Keep it below the NATS server's max_payload (1mb by
+   * default) with room for headers; give every process the same value. @default 900kb
+   */
+  WEFT_MAX_PAYLOAD: byteSize.prefault('900kb'),
   /** Run migrations at boot (the Kubernetes migration Job sets false on services). @default true */
   WEFT_MIGRATE: flag.default(true),
   /** Journal: how long entries and checkpoints are kept, in ms after parsing (`0` keeps them forever). @default 30d */

@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from '@weft/config';
-import { WeftError } from '@weft/contracts';
 import { WeftApiError, WeftClient, WeftConnectionError } from '@weft/sdk';
+import { CliUsageError } from '../cli-usage.error';
 import { EXIT } from '../exit-codes';
 import type { Io } from '../io';
 
@@ -21,12 +21,7 @@ export function apiClient(flags: ApiFlags, env: NodeJS.ProcessEnv = process.env)
   return new WeftClient({ url: url.replace(/\/v1\/?$/, ''), ...(apiKey !== undefined && { apiKey }) });
 }
 
-/** A command line that cannot work (bad flag values). */
-export class CliUsageError extends WeftError<'USAGE'> {
-  constructor(message: string) {
-    super('USAGE', message);
-  }
-}
+export { CliUsageError };
 
 /**
  * Runs a verb and turns what the API refused into a message and an exit code: the

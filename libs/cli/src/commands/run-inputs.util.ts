@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { CliUsageError } from '../api-client/api-connection';
+import { CliUsageError } from '../cli-usage.error';
 
 /**
  * The inputs a command line gives a run: `--inputs-file` (a JSON object), then each

@@ -1,7 +1,6 @@
 import { resolveInputs } from '@weft/core';
 import { loadConfig } from '@weft/config';
 import { type ActionDefinition, httpPolicyOf, loadActionsModule } from '@weft/worker';
-import { runRemote } from '../api-client/run-remote';
 import { startEmbedded } from '../embedded/embedded-runtime';
 import { EXIT } from '../exit-codes';
 import type { Io } from '../io';
@@ -44,6 +43,9 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
       io.err('--actions runs handlers in this process; with --api they run on the deployment\'s workers (weft worker --actions …)');
       return EXIT.invalid;
     }
+    // Loaded here: the API client pulls in the SDK, which an embedded run does not need.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { runRemote } = require('../api-client/run-remote') as typeof import('../api-client/run-remote');
     return runRemote(file, spec, resolved.inputs, options, io, signals);
   }
 
