@@ -16,13 +16,20 @@ describe('examples', () => {
   const files = readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.yaml'));
 
   it('has the documented examples', () => {
-    expect(files.sort()).toEqual(['approval.yaml', 'conditional.yaml', 'data-pipeline.yaml', 'diamond.yaml', 'durable-sleep.yaml', 'fan-out.yaml', 'flaky-retry.yaml', 'wait-for-event.yaml']);
+    expect(files.sort()).toEqual(['approval.yaml', 'conditional.yaml', 'data-pipeline.yaml', 'diamond.yaml', 'durable-sleep.yaml', 'fan-out.yaml', 'flaky-retry.yaml', 'github-push.yaml', 'nightly-report.yaml', 'wait-for-event.yaml']);
   });
 
   it.each(files)('%s parses and validates without a warning, named after its file', (file) => {
     const { spec, diagnostics } = parseWorkflow(readFileSync(path.join(EXAMPLES_DIR, file), 'utf8'), file);
     expect(diagnostics).toEqual([]);
     expect(spec?.name).toBe(path.basename(file, '.yaml'));
+  });
+
+  it('nightly-report and github-push carry triggers and run on the inputs their triggers map', () => {
+    expect(load('nightly-report.yaml').triggers?.[0]).toMatchObject({ id: 'nightly', cron: '0 2 * * *', timezone: 'Europe/Berlin' });
+    expect(dryRun(load('nightly-report.yaml'), { scheduledAt: '2026-03-29T01:00:00.000Z' }).outputs).toEqual({ reportedUntil: '2026-03-29T01:00:00.000Z' });
+    expect(load('github-push.yaml').triggers?.[0]?.webhook).toMatchObject({ preset: 'github', secret: { env: 'GITHUB_WEBHOOK_SECRET' } });
+    expect(dryRun(load('github-push.yaml'), { ref: 'refs/heads/main', repository: 'acme/webapp' }).outputs).toEqual({ branch: 'main' });
   });
 
   it('fan-out.yaml is what generate-fan-out.ts generates', () => {
