@@ -550,12 +550,14 @@ describeDistributed('control-plane API in dev mode (anonymous on loopback)', { n
     await app?.close();
   }, 30_000);
 
-  it('acts in namespace default without a key, still refuses a wrong key, and makes keys for any namespace', async () => {
+  it('acts in namespace default without a key, still refuses a wrong key, and makes keys for default only (issue 12)', async () => {
     const created = await app.request('POST', '/v1/workflows', { json: { spec: hello() } });
     expect(await json(created)).toMatchObject({ namespace: 'default' });
     await expectProblem(await app.request('GET', '/v1/workflows', { key: 'weft_0123456789ab_nope' }), 401, 'UNAUTHORIZED');
-    const made = await json<{ key: string }>(await app.request('POST', '/v1/keys', { json: { namespace: 'team-c' } }));
-    expect((await json<{ items: unknown[] }>(await app.request('GET', '/v1/workflows', { key: made.key }))).items).toEqual([]);
+    await expectProblem(await app.request('POST', '/v1/keys', { json: { namespace: 'team-c' } }), 403, 'FORBIDDEN');
+    const made = await json<{ key: string; namespace: string }>(await app.request('POST', '/v1/keys', { json: {} }));
+    expect(made.namespace).toBe('default');
+    expect((await json<{ items: { name: string }[] }>(await app.request('GET', '/v1/workflows', { key: made.key }))).items.map((w) => w.name)).toEqual(['hello']);
     expect(await json(await app.request('GET', '/v1/catalog/templates'))).toEqual({ items: [{ name: 'hello', description: 'Says hello', spec: hello() }] });
   });
 });

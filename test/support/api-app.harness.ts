@@ -16,8 +16,12 @@ export const NATS_TEST_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 export interface ApiAppOptions {
   /** Requests without a key act in namespace default (dev mode). @default false */
   anonymous?: boolean;
+  /** The operator's admin credential (WEFT_ADMIN_KEY). @default none */
+  adminKey?: string;
   /** @default 1mb */
   bodyLimit?: string;
+  /** WEFT_SHUTDOWN_GRACE_MS of the app's close. @default 25000 */
+  shutdownGraceMs?: number;
   /** Actions beyond the built-in ones the in-process worker serves. */
   actions?: ActionDefinition[];
   /** Start no worker (runs stay queued). @default true */
@@ -79,7 +83,7 @@ export async function startApiApp(options: ApiAppOptions = {}): Promise<ApiApp> 
     store,
     dataSource,
     scheduler,
-    auth: { anonymous: options.anonymous ?? false },
+    auth: { anonymous: options.anonymous ?? false, ...(options.adminKey !== undefined && { adminKey: options.adminKey }) },
     events: { group: eventsGroup },
     watch: { pollMs: 500 },
     logger: { error: (msg, fields) => console.error(`[api-test] ${msg}`, fields) },
@@ -103,7 +107,7 @@ export async function startApiApp(options: ApiAppOptions = {}): Promise<ApiApp> 
       ShutdownModule.closing(async () => worker?.stop(), ...(observers ? [observers.stop] : []), () => bus.close(), () => store.close(), () => dataSource.destroy()),
     ],
   };
-  const service = await bootService(module, { name: 'api-test', port: 0, host: '127.0.0.1', handleSignals: false, bodyLimit: options.bodyLimit ?? '1mb' });
+  const service = await bootService(module, { name: 'api-test', port: 0, host: '127.0.0.1', handleSignals: false, bodyLimit: options.bodyLimit ?? '1mb', ...(options.shutdownGraceMs !== undefined && { shutdownGraceMs: options.shutdownGraceMs }) });
   const standalone = observers ? await observers.boot() : undefined;
   await worker?.start();
   const keys = new SqlApiKeyRepository(dataSource);

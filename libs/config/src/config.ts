@@ -132,6 +132,12 @@ export const EnvSchema = z.object({
   WEFT_ANALYTICS_PRUNE_INTERVAL: interval('90d or 12h').prefault('10m'),
   /** CLI: the deployment API the verbs talk to (`--api`). @default http://127.0.0.1:8080 */
   WEFT_API_URL: z.string().regex(/^https?:\/\/\S+$/, 'expected http(s)://host:port').optional(),
+  /**
+   * Scheduler API, `weft dev`: the operator's admin credential. Sent as `Authorization: Bearer`,
+   * it may mint keys for any namespace (POST /v1/keys); without it only `weft keys create` on the
+   * database can. At least 32 characters; keep it like a database password. @default none
+   */
+  WEFT_ADMIN_KEY: z.string().min(32, 'must be at least 32 characters (openssl rand -base64 32)').max(512).optional(),
   /** CLI: API key sent as `Authorization: Bearer` (`--api-key`). */
   WEFT_API_KEY: z.string().min(1).optional(),
   /** Log lines at this level and above. @default info */

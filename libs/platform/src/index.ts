@@ -13,3 +13,5 @@ export * from './service.runtime';
 export * from './projection.module';
 export * from './projection.service';
 export * from './console.module';
+export * from './http-guard.error';
+export * from './http-guards';

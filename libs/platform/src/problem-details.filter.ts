@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
 import { UnauthorizedError } from './auth/authenticator';
+import { HttpGuardError } from './http-guard.error';
 
 /** RFC 7807 problem details, with the error's stable `code` as an extension member. */
 export interface ProblemDocument {
@@ -20,11 +21,13 @@ const TITLES: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
   412: 'Precondition Failed',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -92,6 +95,8 @@ export function problemMapper(rules: readonly ProblemRule[], internalDetail: str
       const problem = rule.problemOf(error, instance);
       if (problem) return problem;
     }
+    // The request guards' refusals (http-guards.ts), also when body-parser passes one on from its verify hook.
+    if (error instanceof HttpGuardError) return problemDocument(error.status, error.code, error.message, instance);
     if (error instanceof HttpException) {
       const status = error.getStatus();
       if (status === 404) return problemDocument(404, 'ROUTE_NOT_FOUND', error.message, instance);

@@ -69,6 +69,7 @@ export async function runService(start: ServiceStart, definition: ServiceDefinit
     port: config.PORT,
     host: config.HOST,
     logger,
+    shutdownGraceMs: config.WEFT_SHUTDOWN_GRACE_MS,
     ...(options.handleSignals === false && { handleSignals: false }),
     ...(composition.bodyLimit !== undefined && { bodyLimit: composition.bodyLimit }),
     ...(composition.rawBody === true && { rawBody: true }),

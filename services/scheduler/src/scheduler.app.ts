@@ -40,7 +40,7 @@ export function runScheduler(start: ServiceStart, options: RunServiceOptions = {
           store,
           dataSource,
           scheduler,
-          auth: { anonymous: false },
+          auth: { anonymous: false, ...(config.WEFT_ADMIN_KEY !== undefined && { adminKey: config.WEFT_ADMIN_KEY }) },
           ...(templatesDir !== undefined && { templates: templatesFromDirectory(templatesDir) }),
           logger,
         });

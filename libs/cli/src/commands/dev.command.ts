@@ -34,6 +34,7 @@ export async function devCommand(options: DevOptions, io: Io, env: NodeJS.Proces
     handleSignals: false,
     logger,
     bodyLimit: config.WEFT_API_BODY_LIMIT,
+    shutdownGraceMs: config.WEFT_SHUTDOWN_GRACE_MS,
   });
   io.out(`weft dev: all services in one process on ${composition.description}`);
   io.out(`listening on ${service.url} (console: ${service.url}/, API: ${service.url}/v1, OpenAPI: ${service.url}/openapi.json, health: ${service.url}/health/ready, metrics: ${service.url}/metrics)`);
@@ -50,6 +51,10 @@ export async function devCommand(options: DevOptions, io: Io, env: NodeJS.Proces
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
-  await service.close();
+  if ((await service.closeBounded()) === 'timed-out') {
+    // Something (a publish that never completes) still holds on: the grace is the bound, whatever it is doing.
+    io.err(`still draining after WEFT_SHUTDOWN_GRACE_MS (${config.WEFT_SHUTDOWN_GRACE_MS} ms); exiting anyway (committed outbox rows are sent at the next start)`);
+    process.exit(EXIT.internal);
+  }
   return EXIT.ok;
 }

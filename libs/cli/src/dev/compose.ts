@@ -54,7 +54,7 @@ export async function composeDev(config: WeftConfig, actions: ActionDefinition[]
     store,
     dataSource,
     scheduler,
-    auth: { anonymous },
+    auth: { anonymous, ...(config.WEFT_ADMIN_KEY !== undefined && { adminKey: config.WEFT_ADMIN_KEY }) },
     templates: () => templates.list().map((t) => ({ ...t, spec: templates.get(t.name) })),
     ...(logger && { logger }),
   });

@@ -1,10 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 
-/** Who is asking: the namespace every read and write is confined to, and the key used (null: anonymous dev mode). */
+/** Who is asking: the namespace every read and write is confined to, and the key used (null: anonymous dev mode or the admin credential). */
 export interface Caller {
   namespace: string;
   keyId: string | null;
+  /** The operator's admin credential (WEFT_ADMIN_KEY): may mint keys for any namespace. */
+  admin?: true;
 }
 
 const callers = new WeakMap<IncomingMessage, Caller>();
