@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { type Diagnostic, formatDiagnostic, parseWorkflow, type WorkflowSpec } from '@weft/core';
+import { isWorkflowModule, loadWorkflowModule } from './workflow-module.loader';
 
 export interface LoadedWorkflow {
   file: string;
@@ -9,6 +10,8 @@ export interface LoadedWorkflow {
 
 /** Reads and validates a workflow file; unreadable files become diagnostics too. */
 export async function loadWorkflow(file: string): Promise<LoadedWorkflow> {
+  // A .ts/.js file is a module exporting a workflow built with the SDK.
+  if (isWorkflowModule(file)) return { file, ...(await loadWorkflowModule(file)) };
   let text: string;
   try {
     text = await readFile(file, 'utf8');
