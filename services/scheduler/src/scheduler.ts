@@ -18,6 +18,9 @@ import { ApplyEventUseCase } from './usecases/apply-event.usecase';
 import { CreateRunUseCase, type StartRunOptions } from './usecases/create-run.usecase';
 import { recoverInFlight } from './usecases/recover-in-flight.usecase';
 import { sampleRunStore } from './usecases/run-telemetry.util';
+import { SignalHandler } from './transport/signal.handler';
+import { ReviewsUseCase } from './usecases/reviews.usecase';
+import { SignalDeliveryUseCase, SignalsUseCase } from './usecases/signals.usecase';
 
 export type { SchedulerLogger } from './ports/scheduler-logger.port';
 export { RunRejectedError, type StartRunOptions } from './usecases/create-run.usecase';
@@ -60,6 +63,8 @@ export interface SchedulerOptions {
    * bus lived in the previous process and died with it.
    */
   recoverInFlightOnStart?: boolean;
+  /** How long signals are kept (WEFT_SIGNAL_RETENTION, ms). @default 7 days */
+  signalRetentionMs?: number;
 }
 
 /**
@@ -86,6 +91,10 @@ export class Scheduler {
   private readonly hold: DeliveryHold;
   private readonly subscriptions: Subscription[] = [];
   private unsample: (() => void) | undefined;
+  /** Signals in and reviews decided (undefined when the store keeps no waits). */
+  readonly signals: SignalsUseCase | undefined;
+  readonly reviews: ReviewsUseCase | undefined;
+  private readonly deliveries: SignalDeliveryUseCase | undefined;
 
   constructor(options: SchedulerOptions) {
     this.bus = options.bus;
@@ -107,7 +116,14 @@ export class Scheduler {
     this.transitions = new ApplyEventUseCase(this.store, this.publisher.publish, schedule, decideOptions);
     this.quarantine = new OutboxQuarantine(this.store, this.transitions, this.log);
     this.creation = new CreateRunUseCase(this.store, options.catalog ?? adhocOnlyCatalog, this.publisher.publish, decideOptions);
-    this.scan = new TimerScan(this.store, this.transitions, schedule, { publisher: this.publisher, relay: this.relay }, options.pollIntervalMs ?? 250, this.log);
+    const waits = this.store.waits;
+    if (waits) {
+      const retention = options.signalRetentionMs === undefined ? {} : { retentionMs: options.signalRetentionMs };
+      this.deliveries = new SignalDeliveryUseCase(waits, this.transitions, this.log, () => this.store.now(), retention);
+      this.signals = new SignalsUseCase(waits, this.deliveries);
+      this.reviews = new ReviewsUseCase(waits, this.store, this.transitions);
+    }
+    this.scan = new TimerScan(this.store, this.transitions, schedule, { publisher: this.publisher, relay: this.relay }, options.pollIntervalMs ?? 250, this.log, this.deliveries);
     this.hold = new DeliveryHold(this.log);
   }
 
@@ -123,6 +139,10 @@ export class Scheduler {
       await this.bus.consume(SUBJECTS.stepResult, { group: 'scheduler-results' }, (d) => stepResult.handle(d)),
       await this.bus.consume(SUBJECTS.stepHeartbeat, { group: 'scheduler-heartbeats' }, (d) => heartbeat.handle(d)),
     );
+    if (this.signals) {
+      const signal = new SignalHandler(this.signals, this.hold, this.log);
+      this.subscriptions.push(await this.bus.consume(`${SUBJECTS.signalPrefix}>`, { group: 'scheduler-signals' }, (d) => signal.handle(d)));
+    }
     // Whatever a previous process committed but did not publish goes out now.
     this.relay.kick();
     this.scan.begin();
@@ -140,6 +160,7 @@ export class Scheduler {
     await scanned;
     await this.relay.drain();
     await this.publisher.drain();
+    await this.deliveries?.drain();
   }
 
   /** Starts a run (idempotent by key within its namespace). Throws RunRejectedError for requests that can never run. */

@@ -35,6 +35,17 @@ import { RunWatch, type RunWatchOptions } from './runs/run-watch';
 import { StartRunUseCase } from '../usecases/start-run.usecase';
 import { RunsController } from './runs.controller';
 import { WorkflowsController } from './workflows.controller';
+import { ReviewsController } from './reviews.controller';
+import { SignalsController } from './signals.controller';
+import { ReviewsUseCase } from '../usecases/reviews.usecase';
+import { SignalsUseCase } from '../usecases/signals.usecase';
+import { WaitActors } from '../usecases/wait-actors';
+
+/** The API needs a store that keeps durable waits (both SQL stores and the memory store do). */
+function waitsOf(scheduler: Scheduler): { signals: SignalsUseCase; reviews: ReviewsUseCase } {
+  if (!scheduler.signals || !scheduler.reviews) throw new Error('the scheduler\'s run store keeps no signals or reviews (RunStore.waits): the API cannot serve them');
+  return { signals: scheduler.signals, reviews: scheduler.reviews };
+}
 
 export interface ApiModuleOptions {
   bus: Bus;
@@ -96,7 +107,7 @@ export class ApiModule implements NestModule {
     return {
       module: ApiModule,
       imports: [options.scheduler],
-      controllers: [WorkflowsController, RunsController, CatalogController, KeysController, OpenApiController],
+      controllers: [WorkflowsController, RunsController, CatalogController, KeysController, OpenApiController, SignalsController, ReviewsController],
       providers: [
         { provide: OPTIONS, useValue: options },
         { provide: WorkflowsUseCase, useValue: workflows },
@@ -114,6 +125,9 @@ export class ApiModule implements NestModule {
           inject: [Scheduler],
         },
         { provide: RunControlUseCase, useFactory: (scheduler: Scheduler) => new RunControlUseCase(scheduler, access), inject: [Scheduler] },
+        { provide: SignalsUseCase, useFactory: (scheduler: Scheduler) => waitsOf(scheduler).signals, inject: [Scheduler] },
+        { provide: ReviewsUseCase, useFactory: (scheduler: Scheduler) => waitsOf(scheduler).reviews, inject: [Scheduler] },
+        { provide: WaitActors, useValue: new WaitActors(keys) },
         { provide: APP_FILTER, useValue: new ApiProblemFilter(log, authenticator) },
         ApiGateMiddleware,
         ApiLifecycle,

@@ -13,6 +13,7 @@ import {
   type UpdateRunOptions,
 } from '../ports/run-store.port';
 import { assertCreatedIn } from './run-store.errors';
+import { MemoryWaitStore } from './memory-wait.store';
 
 export interface MemoryRunStoreOptions {
   /** How long rows inserted claimed (`claimOutbox`) are skipped by `pendingOutbox` (ms). @default 15000 */
@@ -34,12 +35,15 @@ export class MemoryRunStore implements RunStore {
   private readonly timers = new Map<string, TimerRecord>();
   private readonly locks = new Map<string, Promise<unknown>>();
   private outboxSeq = 0;
+  /** Signals, signal waits and reviews; each transition's wait commands are applied to it. */
+  readonly waits: MemoryWaitStore;
 
   constructor(
     private readonly clock: () => number = Date.now,
     options: MemoryRunStoreOptions = {},
   ) {
     this.outboxClaimMs = options.outboxClaimMs ?? 15_000;
+    this.waits = new MemoryWaitStore(clock);
   }
 
   async now(): Promise<number> {
@@ -183,6 +187,7 @@ export class MemoryRunStore implements RunStore {
     this.runs.set(state.runId, state);
     for (const key of transition.cancel) this.timers.delete(timerKey(key));
     for (const timer of transition.schedule) this.timers.set(timerKey(timer), timer);
+    if (transition.waits !== undefined) this.waits.applyTransition(state, transition.waits);
     const now = this.clock();
     const rows: OutboxRecord[] = [];
     for (const message of transition.outbox) {

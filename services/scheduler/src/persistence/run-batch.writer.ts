@@ -7,6 +7,7 @@ import { loadRun, RELAXED_COMMIT, type Sql } from './run-sql.util';
 import type { RunStateCache } from './run-state.cache';
 import type { PendingUpdate } from './run-update.batcher';
 import { handOver, writeTransition } from './transition.writer';
+import { writeWaitRows } from './wait-rows.writer';
 
 /**
  * Commits one batch of a run's updates (from RunUpdateBatcher) in one transaction: lock the
@@ -73,10 +74,12 @@ export class RunBatchWriter {
         const changed = Object.entries(current.steps)
           .filter(([id, step]) => loaded.steps[id] !== step)
           .map(([, step]) => step);
-        const rows = await writeTransition(tx, runId, mergeTransitions(current, transitions), changed, loaded, {
+        const merged = mergeTransitions(current, transitions);
+        const rows = await writeTransition(tx, runId, merged, changed, loaded, {
           claimMs: this.outboxClaimMs,
           claimed: (i) => calls[owners[i]].claimOutbox !== undefined,
         });
+        if (merged.waits !== undefined) await writeWaitRows(tx, current, merged.waits);
         rows.forEach((row, i) => {
           const mine = written.get(owners[i]);
           if (mine) mine.push(row);
@@ -135,5 +138,6 @@ function mergeTransitions(state: RunState, transitions: readonly Transition[]): 
     if ('schedule' in op) schedule.push(op.schedule);
     else cancel.push(op.cancel);
   }
-  return { state, outbox: transitions.flatMap((t) => t.outbox), schedule, cancel };
+  const waits = transitions.flatMap((t) => t.waits ?? []);
+  return { state, outbox: transitions.flatMap((t) => t.outbox), schedule, cancel, ...(waits.length > 0 && { waits }) };
 }

@@ -22,6 +22,8 @@ import { RunStateCache } from './run-state.cache';
 import { RELAXED_COMMIT, RUN_COLUMNS, type Sql, stepColumns } from './run-sql.util';
 import { RunUpdateBatcher } from './run-update.batcher';
 import { handOver, writeTransition } from './transition.writer';
+import { SqlWaitStore } from './sql-wait.store';
+import { writeWaitRows } from './wait-rows.writer';
 import { SCHEDULER_ENTITIES, SCHEDULER_MIGRATIONS, SCHEDULER_MIGRATIONS_TABLE } from './scheduler-schema';
 
 export interface SqlRunStoreOptions {
@@ -71,6 +73,8 @@ export class SqlRunStore implements RunStore {
   private readonly cache: RunStateCache;
   /** Queues updateRun calls per run and hands each batch to a RunBatchWriter. */
   private readonly batcher: RunUpdateBatcher;
+  /** Signals, signal waits and reviews (their rows are written with transitions: writeWaitRows). */
+  readonly waits: SqlWaitStore;
 
   constructor(
     readonly dataSource: DataSource,
@@ -80,6 +84,7 @@ export class SqlRunStore implements RunStore {
     this.outboxClaimMs = options.outboxClaimMs ?? 15_000;
     this.cache = new RunStateCache(options.stateCacheSize ?? 1000);
     this.batcher = new RunUpdateBatcher(new RunBatchWriter(dataSource, this.cache, this.outboxClaimMs), options.relaxedLingerMs ?? 2);
+    this.waits = new SqlWaitStore(dataSource);
   }
 
   now(): Promise<number> {
@@ -118,6 +123,7 @@ export class SqlRunStore implements RunStore {
           return { runId: (await this.runIdForKey(tx, namespace, idempotencyKey)) ?? state.runId, created: false };
         }
         rows = await writeTransition(tx, state.runId, transition, Object.values(state.steps), undefined, { claimMs: this.outboxClaimMs, claimed: () => claim });
+        if (transition.waits !== undefined) await writeWaitRows(tx, state, transition.waits);
         created = state;
         return { runId: state.runId, created: true };
       });

@@ -1,5 +1,6 @@
 import type { Headers } from '@weft/bus';
 import type { RunState, RunStatus, TimerKind } from '@weft/core';
+import type { WaitCommand, WaitStore } from './wait-store.port';
 
 /**
  * Where the scheduler keeps runs. PostgreSQL (TypeORM) in production, PGlite in
@@ -15,6 +16,9 @@ import type { RunState, RunStatus, TimerKind } from '@weft/core';
 export interface RunStore {
   /** Database time, epoch ms. Leases and timers use it, never a worker's clock. */
   now(): Promise<number>;
+
+  /** Signals, signal waits and reviews, whose rows transitions write (`Transition.waits`). Absent: a store without durable waits. */
+  readonly waits?: WaitStore;
 
   /**
    * Inserts a run with its first transition in one transaction, unless a run with
@@ -168,6 +172,8 @@ export interface Transition {
   /** Upserted by key: a step has at most one timer of each kind. */
   schedule: TimerRecord[];
   cancel: TimerKey[];
+  /** Signal waits and reviews to write, in order (see WaitStore). Absent: none. */
+  waits?: WaitCommand[];
 }
 
 export const timerKey = (t: TimerKey): string => `${t.runId}|${t.timer}|${t.stepId}`;

@@ -23,6 +23,8 @@ export class TimerScan {
     /** Upper bound between scans (ms). */
     private readonly pollIntervalMs: number,
     private readonly log: SchedulerLogger,
+    /** Meetings of signal waits and signals to hand to the core (SignalDeliveryUseCase), on every scan. */
+    private readonly deliveries?: { deliverPending(): Promise<void> },
   ) {}
 
   /** Wake-ups are honoured from now on (transitions during start-up recovery may bring the first scan forward). */
@@ -51,6 +53,7 @@ export class TimerScan {
       );
     }
     for (const lease of await this.store.expiredLeases(now, 256)) await this.reap(lease);
+    await this.deliveries?.deliverPending();
   }
 
   private scan(): void {

@@ -1,6 +1,7 @@
 import { dispatchSubject, eventSubject, type LifecycleEvent, type RunCancel, type StepDispatch, SUBJECTS } from '@weft/contracts';
 import type { Decision, RunState } from '@weft/core';
 import type { OutboxMessage, TimerKey, TimerRecord, Transition } from '../ports/run-store.port';
+import type { WaitCommand } from '../ports/wait-store.port';
 import { runTraceContext } from './run-telemetry.util';
 
 /**
@@ -15,6 +16,7 @@ export function toTransition(before: RunState | undefined, decision: Decision<Ru
   const outbox: OutboxMessage[] = [];
   const schedule: TimerRecord[] = [];
   const cancel: TimerKey[] = [...extraCancel];
+  const waits: WaitCommand[] = [];
   let eventIndex = 0;
   for (const command of commands) {
     switch (command.type) {
@@ -51,6 +53,13 @@ export function toTransition(before: RunState | undefined, decision: Decision<Ru
       case 'cancel-timer':
         cancel.push({ runId: state.runId, timer: command.timer, stepId: command.stepId ?? '' });
         break;
+      case 'register-wait':
+      case 'cancel-wait':
+      case 'open-review':
+      case 'escalate-review':
+      case 'close-review':
+        waits.push(command);
+        break;
       case 'emit': {
         const eventId = `${state.runId}:${state.seq}:${eventIndex++}`;
         const { event } = command;
@@ -78,6 +87,6 @@ export function toTransition(before: RunState | undefined, decision: Decision<Ru
   // Every message carries the run's trace context; its publish (after commit, or by the relay) is a child span.
   const trace = runTraceContext(state);
   if (trace) for (const message of outbox) message.headers = { ...trace, ...message.headers };
-  return { state, outbox, schedule, cancel };
+  return { state, outbox, schedule, cancel, ...(waits.length > 0 && { waits }) };
 }
 

@@ -3,6 +3,7 @@ import { type ProblemDocument as BaseProblemDocument, errorStatus, problemMapper
 import { InvalidSpecError, WorkflowError, type WorkflowErrorCode } from '../../workflows';
 import { RunRejectedError } from '../../usecases/create-run.usecase';
 import { ApiError, type FieldProblem } from './api.errors';
+import { WaitError } from '../../usecases/wait.errors';
 
 /** RFC 7807 problem details, with the error's stable `code` and, for validation, `errors[]`. */
 export interface ProblemDocument extends BaseProblemDocument {
@@ -35,6 +36,7 @@ export const toProblem: (error: unknown, instance?: string) => ProblemDocument =
     errorStatus(InvalidSpecError, 422, (error) => ({ errors: error.diagnostics.map(diagnosticProblem) })),
     errorStatus(WorkflowError, WORKFLOW_STATUS),
     errorStatus(RunRejectedError, 422),
+    errorStatus(WaitError, (error) => error.status, (error) => error.details),
   ],
   'the server failed to answer; see its logs',
 );

@@ -2,6 +2,7 @@ import { InsightsHttp, JournalHttp } from '@weft/contracts';
 import { workflowJsonSchema } from '@weft/core';
 import { z } from 'zod';
 import * as S from '../api.schemas';
+import * as W from '../wait.schemas';
 import { COMMON_PROBLEMS, ROUTES, type RouteResponse, type RouteSpec } from './routes';
 
 type Json = Record<string, unknown>;
@@ -9,7 +10,7 @@ type Json = Record<string, unknown>;
 const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
 
 /** The modules of API schemas: the scheduler's own, and the journal's and analytics' in @weft/contracts. */
-const SCHEMA_MODULES: readonly Record<string, unknown>[] = [S, JournalHttp, InsightsHttp];
+const SCHEMA_MODULES: readonly Record<string, unknown>[] = [S, W, JournalHttp, InsightsHttp];
 
 /**
  * Every exported response and body schema of the API's schema modules, by its export name
@@ -126,7 +127,7 @@ export function buildOpenApiDocument(info: { version: string } = { version: '0.1
     },
     servers: [{ url: '/' }],
     security: [{ bearerAuth: [] }],
-    tags: ['workflows', 'versions', 'runs', 'journal', 'insights', 'catalog', 'keys', 'meta'].map((name) => ({ name })),
+    tags: ['workflows', 'versions', 'runs', 'signals', 'reviews', 'journal', 'insights', 'catalog', 'keys', 'meta'].map((name) => ({ name })),
     paths,
     components: {
       securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key: weft_<id>_<secret> (`weft keys create`).' } },

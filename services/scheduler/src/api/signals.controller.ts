@@ -1,0 +1,32 @@
+import type { ServerResponse } from 'node:http';
+import { Body, Controller, Get, Inject, Post, Query, Res } from '@nestjs/common';
+import { type Caller, CallerOf } from '@weft/platform';
+import { SignalsUseCase } from '../usecases/signals.usecase';
+import { parse, sendJson } from './http/http.util';
+import { ROUTES as R } from './openapi/routes';
+import { pageLimit, signalApiView } from './wait.views';
+
+/** Signals: outside events that `wait.event` steps wait for. */
+@Controller('v1/signals')
+export class SignalsController {
+  constructor(@Inject(SignalsUseCase) private readonly signals: SignalsUseCase) {}
+
+  @Post()
+  async send(@CallerOf() caller: Caller, @Body() body: unknown, @Res() res: ServerResponse): Promise<void> {
+    const { signal, created } = await this.signals.send(caller.namespace, parse(R.sendSignal.body, body, 'body'));
+    sendJson(res, created ? 201 : 200, signalApiView(signal));
+  }
+
+  @Get()
+  async list(@CallerOf() caller: Caller, @Query() query: unknown, @Res() res: ServerResponse): Promise<void> {
+    const q = parse(R.listSignals.query, query, 'query');
+    const page = await this.signals.list(caller.namespace, {
+      limit: pageLimit(q.limit),
+      ...(q.name !== undefined && { name: q.name }),
+      ...(q.key !== undefined && { key: q.key }),
+      ...(q.since !== undefined && { since: Date.parse(q.since) }),
+      ...(q.cursor !== undefined && { cursor: q.cursor }),
+    });
+    sendJson(res, 200, { items: page.items.map(signalApiView), nextCursor: page.nextCursor });
+  }
+}

@@ -1,0 +1,36 @@
+import type { ReviewRecord, StoredSignal } from '../ports/wait-store.port';
+
+const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
+
+export const signalApiView = (s: StoredSignal) => ({ id: s.id, name: s.name, key: s.key ?? null, data: s.data ?? null, receivedAt: new Date(s.receivedAt).toISOString() });
+
+export const reviewSummaryView = (r: ReviewRecord) => ({
+  id: r.id,
+  status: r.status,
+  workflow: r.workflow,
+  runId: r.runId,
+  stepId: r.stepId,
+  attempt: r.attempt,
+  title: r.title,
+  assignees: r.assignees,
+  tier: r.tier,
+  overdue: r.overdue,
+  kind: r.byRule ? ('low-confidence' as const) : ('review' as const),
+  openedAt: new Date(r.openedAt).toISOString(),
+  deadlineAt: iso(r.deadlineAt),
+  decidedAt: iso(r.decidedAt),
+  decision: r.decision ?? null,
+  actor: r.actor ?? null,
+  comment: r.comment ?? null,
+});
+
+export const reviewView = (r: ReviewRecord) => ({
+  ...reviewSummaryView(r),
+  instructions: r.instructions ?? null,
+  output: r.output ?? null,
+  form: r.form ?? null,
+  payload: r.payload ?? null,
+});
+
+/** `limit` of a page query: 1-200, default 50. */
+export const pageLimit = (limit: string | undefined): number => Math.min(200, Math.max(1, limit === undefined ? 50 : Number(limit)));

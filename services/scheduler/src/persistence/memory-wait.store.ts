@@ -1,0 +1,146 @@
+import type { SignalSend } from '@weft/contracts';
+import type { RunState } from '@weft/core';
+import type { Delivery, Page, ReviewQuery, ReviewRecord, SignalQuery, StoredSignal, WaitCommand, WaitStore } from '../ports/wait-store.port';
+import { LOOKBACK_CANDIDATES, page, reviewFromCommand } from './wait-rows.util';
+
+interface WaitRow {
+  runId: string;
+  stepId: string;
+  namespace: string;
+  name: string;
+  key?: string;
+  token: string;
+  since: number;
+  expiresAt: number;
+}
+
+/**
+ * WaitStore in process memory, beside MemoryRunStore (which calls `applyTransition` with each
+ * transition's wait commands). Every operation is synchronous between awaits, so a wait and a
+ * signal meet under JavaScript's own serialisation.
+ */
+export class MemoryWaitStore implements WaitStore {
+  private readonly signals = new Map<string, StoredSignal>();
+  private readonly waits = new Map<string, WaitRow>();
+  private readonly deliveries = new Map<string, Delivery>();
+  private readonly reviews = new Map<string, ReviewRecord>();
+
+  constructor(private readonly clock: () => number = Date.now) {}
+
+  /** The wait and review rows of one committed transition, in command order. */
+  applyTransition(state: RunState, commands: readonly WaitCommand[]): void {
+    const now = this.clock();
+    for (const command of commands) {
+      switch (command.type) {
+        case 'register-wait': {
+          const wait: WaitRow = { runId: state.runId, stepId: command.stepId, namespace: state.namespace, name: command.name, token: command.token, since: command.since, expiresAt: command.expiresAt };
+          if (command.key !== undefined) wait.key = command.key;
+          this.waits.set(waitId(state.runId, command.stepId), wait);
+          const met = [...this.signals.values()]
+            .filter((s) => s.namespace === wait.namespace && meets(wait, s))
+            .sort((a, b) => a.receivedAt - b.receivedAt || compare(a.id, b.id))
+            .slice(0, LOOKBACK_CANDIDATES);
+          for (const signal of met) this.deliver(wait, signal);
+          break;
+        }
+        case 'cancel-wait': {
+          const id = waitId(state.runId, command.stepId);
+          if (this.waits.get(id)?.token === command.token) this.waits.delete(id);
+          for (const [key, d] of this.deliveries) if (d.runId === state.runId && d.stepId === command.stepId && d.token === command.token) this.deliveries.delete(key);
+          break;
+        }
+        case 'open-review':
+          if (!this.reviews.has(command.reviewId)) this.reviews.set(command.reviewId, reviewFromCommand(state, command, now));
+          break;
+        case 'escalate-review': {
+          const review = this.reviews.get(command.reviewId);
+          if (review?.status === 'open') this.reviews.set(review.id, { ...review, tier: command.tier, assignees: [...command.assignees], overdue: command.overdue === true });
+          break;
+        }
+        case 'close-review': {
+          const review = this.reviews.get(command.reviewId);
+          if (review?.status !== 'open') break;
+          const closed: ReviewRecord = { ...review, status: command.outcome, decidedAt: now };
+          if (command.decision !== undefined) closed.decision = command.decision;
+          if (command.actor !== undefined) closed.actor = command.actor;
+          if (command.comment !== undefined) closed.comment = command.comment;
+          if (command.payload !== undefined) closed.payload = command.payload;
+          if (command.decisionId !== undefined) closed.decisionId = command.decisionId;
+          this.reviews.set(review.id, closed);
+          break;
+        }
+      }
+    }
+  }
+
+  async storeSignal(namespace: string, send: SignalSend & { id: string }): Promise<{ signal: StoredSignal; created: boolean }> {
+    const existing = this.signals.get(signalId(namespace, send.id));
+    if (existing) return { signal: existing, created: false };
+    const signal: StoredSignal = { namespace, id: send.id, name: send.name, receivedAt: this.clock() };
+    if (send.key !== undefined) signal.key = send.key;
+    if (send.data !== undefined) signal.data = send.data;
+    this.signals.set(signalId(namespace, send.id), signal);
+    for (const wait of this.waits.values()) if (wait.namespace === namespace && meets(wait, signal)) this.deliver(wait, signal);
+    return { signal, created: true };
+  }
+
+  async listSignals(namespace: string, query: SignalQuery): Promise<Page<StoredSignal>> {
+    const rows = [...this.signals.values()]
+      .filter((s) => s.namespace === namespace && (query.name === undefined || s.name === query.name) && (query.key === undefined || s.key === query.key))
+      .filter((s) => (query.since === undefined || s.receivedAt >= query.since) && after(s.receivedAt, s.id, query.after))
+      .sort((a, b) => a.receivedAt - b.receivedAt || compare(a.id, b.id));
+    return page(rows, query.limit, (s) => ({ at: s.receivedAt, id: s.id }));
+  }
+
+  async pendingDeliveries(limit: number): Promise<Delivery[]> {
+    return [...this.deliveries.values()].sort((a, b) => a.signal.receivedAt - b.signal.receivedAt || compare(a.signal.id, b.signal.id)).slice(0, limit);
+  }
+
+  async dropDelivery(delivery: Pick<Delivery, 'runId' | 'stepId' | 'signal'>): Promise<void> {
+    this.deliveries.delete(deliveryId(delivery.runId, delivery.stepId, delivery.signal.id));
+  }
+
+  async purgeSignals(before: number): Promise<number> {
+    let purged = 0;
+    for (const [key, s] of this.signals) {
+      if (s.receivedAt < before) {
+        this.signals.delete(key);
+        purged++;
+      }
+    }
+    return purged;
+  }
+
+  async getReview(namespace: string, id: string): Promise<ReviewRecord | undefined> {
+    const review = this.reviews.get(id);
+    return review?.namespace === namespace ? review : undefined;
+  }
+
+  async listReviews(namespace: string, query: ReviewQuery): Promise<Page<ReviewRecord>> {
+    const rows = [...this.reviews.values()]
+      .filter((r) => r.namespace === namespace && (query.status === undefined || r.status === query.status) && (query.workflow === undefined || r.workflow === query.workflow))
+      .filter((r) => (query.assignee === undefined || r.assignees.includes(query.assignee)) && after(r.openedAt, r.id, query.after))
+      .sort((a, b) => a.openedAt - b.openedAt || compare(a.id, b.id));
+    return page(rows, query.limit, (r) => ({ at: r.openedAt, id: r.id }));
+  }
+
+  async counts(): Promise<{ signals: number; waits: number; deliveries: number; reviews: number }> {
+    return { signals: this.signals.size, waits: this.waits.size, deliveries: this.deliveries.size, reviews: this.reviews.size };
+  }
+
+  private deliver(wait: WaitRow, signal: StoredSignal): void {
+    const { namespace: _ns, ...received } = signal;
+    this.deliveries.set(deliveryId(wait.runId, wait.stepId, signal.id), { runId: wait.runId, stepId: wait.stepId, token: wait.token, signal: received });
+  }
+}
+
+/** The name, the key (a keyless wait takes any) and the time window; `match` is the core's. */
+function meets(wait: WaitRow, signal: StoredSignal): boolean {
+  return signal.name === wait.name && (wait.key === undefined || signal.key === wait.key) && signal.receivedAt >= wait.since && signal.receivedAt < wait.expiresAt;
+}
+
+const after = (at: number, id: string, cursor: { at: number; id: string } | undefined): boolean => cursor === undefined || at > cursor.at || (at === cursor.at && id > cursor.id);
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const waitId = (runId: string, stepId: string): string => `${runId}\u0000${stepId}`;
+const signalId = (namespace: string, id: string): string => `${namespace}\u0000${id}`;
+const deliveryId = (runId: string, stepId: string, id: string): string => `${runId}\u0000${stepId}\u0000${id}`;

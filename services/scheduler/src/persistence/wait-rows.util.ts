@@ -1,0 +1,63 @@
+import type { RunState } from '@weft/core';
+import type { Page, ReviewRecord, WaitCommand } from '../ports/wait-store.port';
+
+/** Shared by the memory and SQL wait stores. */
+
+/** Candidate signals a newly registered wait considers (earliest first); `match` filters beyond these are not looked at. */
+export const LOOKBACK_CANDIDATES = 100;
+
+/** Advisory-lock keys of a wait or a signal: a keyless wait meets every key of its name, so a keyed signal takes both locks (`*` first). */
+export function meetingLocks(namespace: string, name: string, key: string | undefined): string[] {
+  const base = `${namespace}\u001f${name}\u001f`;
+  return key === undefined ? [`${base}*`] : [`${base}*`, `${base}=${key}`];
+}
+
+/** The lock a wait takes: its own key, or `*` when it takes any key. */
+export function waitLock(namespace: string, name: string, key: string | undefined): string {
+  return `${namespace}\u001f${name}\u001f${key === undefined ? '*' : `=${key}`}`;
+}
+
+export function encodeCursor(at: number, id: string): string {
+  return Buffer.from(JSON.stringify([at, id])).toString('base64url');
+}
+
+/** The (at, id) a cursor continues after; null for text that is not one of ours (the caller answers 400). */
+export function decodeCursor(cursor: string): { at: number; id: string } | null {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && typeof value[0] === 'number' && typeof value[1] === 'string') return { at: value[0], id: value[1] };
+  } catch {
+    // not JSON: not ours
+  }
+  return null;
+}
+
+export function page<T>(rows: T[], limit: number, key: (row: T) => { at: number; id: string }): Page<T> {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(key(last).at, key(last).id) : null };
+}
+
+/** The review row an `open-review` command creates. */
+export function reviewFromCommand(state: RunState, command: Extract<WaitCommand, { type: 'open-review' }>, now: number): ReviewRecord {
+  const review: ReviewRecord = {
+    id: command.reviewId,
+    namespace: state.namespace,
+    runId: state.runId,
+    workflow: state.workflow,
+    stepId: command.stepId,
+    attempt: command.attempt,
+    status: 'open',
+    title: command.title,
+    assignees: [...command.assignees],
+    tier: 0,
+    overdue: false,
+    byRule: command.byRule,
+    output: command.output,
+    openedAt: now,
+  };
+  if (command.instructions !== undefined) review.instructions = command.instructions;
+  if (command.form !== undefined) review.form = command.form;
+  if (command.deadlineAt !== undefined) review.deadlineAt = command.deadlineAt;
+  return review;
+}

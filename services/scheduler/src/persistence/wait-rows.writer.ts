@@ -1,0 +1,95 @@
+import type { RunState } from '@weft/core';
+import type { WaitCommand } from '../ports/wait-store.port';
+import { iso } from './run-state.mapper';
+import type { Sql } from './run-sql.util';
+import { LOOKBACK_CANDIDATES, waitLock } from './wait-rows.util';
+
+/**
+ * Writes a transition's wait and review rows, in its transaction and command order. A new
+ * signal wait takes its meeting lock (see meetingLocks) and records a delivery for each
+ * stored signal it meets (earliest first, LOOKBACK_CANDIDATES at most); SqlWaitStore.storeSignal
+ * does the other direction under the same locks.
+ */
+export async function writeWaitRows(tx: Sql, state: RunState, commands: readonly WaitCommand[]): Promise<void> {
+  const { runId, namespace } = state;
+  for (const command of commands) {
+    switch (command.type) {
+      case 'register-wait': {
+        const key = command.key ?? null;
+        await lockMeeting(tx, waitLock(namespace, command.name, command.key));
+        await tx.query(
+          `INSERT INTO signal_waits (run_id, step_id, namespace, name, key, token, since, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz)
+           ON CONFLICT (run_id, step_id) DO UPDATE SET namespace = excluded.namespace, name = excluded.name, key = excluded.key,
+             token = excluded.token, since = excluded.since, expires_at = excluded.expires_at`,
+          [runId, command.stepId, namespace, command.name, key, command.token, iso(command.since), iso(command.expiresAt)],
+        );
+        await tx.query(
+          `INSERT INTO signal_deliveries (run_id, step_id, namespace, signal_id, token, received_at)
+           SELECT $1, $2, s.namespace, s.id, $3, s.received_at FROM signals s
+           WHERE s.namespace = $4 AND s.name = $5 AND ($6::text IS NULL OR s.key = $6::text)
+             AND s.received_at >= $7::timestamptz AND s.received_at < $8::timestamptz
+           ORDER BY s.received_at, s.id
+           LIMIT ${LOOKBACK_CANDIDATES}
+           ON CONFLICT DO NOTHING`,
+          [runId, command.stepId, command.token, namespace, command.name, key, iso(command.since), iso(command.expiresAt)],
+        );
+        break;
+      }
+      case 'cancel-wait':
+        await tx.query('DELETE FROM signal_waits WHERE run_id = $1 AND step_id = $2 AND token = $3', [runId, command.stepId, command.token]);
+        await tx.query('DELETE FROM signal_deliveries WHERE run_id = $1 AND step_id = $2 AND token = $3', [runId, command.stepId, command.token]);
+        break;
+      case 'open-review':
+        await tx.query(
+          `INSERT INTO reviews (id, namespace, run_id, workflow, step_id, attempt, status, title, instructions, assignees, by_rule, form, output, opened_at, deadline_at)
+           VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9::jsonb, $10, $11::jsonb, $12::jsonb, date_trunc('milliseconds', clock_timestamp()), $13::timestamptz)
+           ON CONFLICT (id) DO NOTHING`,
+          [
+            command.reviewId,
+            namespace,
+            runId,
+            state.workflow,
+            command.stepId,
+            command.attempt,
+            command.title,
+            command.instructions ?? null,
+            JSON.stringify(command.assignees),
+            command.byRule,
+            command.form === undefined ? null : JSON.stringify(command.form),
+            JSON.stringify(command.output ?? null),
+            command.deadlineAt === undefined ? null : iso(command.deadlineAt),
+          ],
+        );
+        break;
+      case 'escalate-review':
+        await tx.query(`UPDATE reviews SET tier = $2, assignees = $3::jsonb, overdue = $4 WHERE id = $1 AND status = 'open'`, [
+          command.reviewId,
+          command.tier,
+          JSON.stringify(command.assignees),
+          command.overdue === true,
+        ]);
+        break;
+      case 'close-review':
+        await tx.query(
+          `UPDATE reviews SET status = $2, decided_at = date_trunc('milliseconds', clock_timestamp()), decision = $3, actor = $4::jsonb, comment = $5, payload = $6::jsonb, decision_id = $7
+           WHERE id = $1 AND status = 'open'`,
+          [
+            command.reviewId,
+            command.outcome,
+            command.decision ?? null,
+            command.actor === undefined ? null : JSON.stringify(command.actor),
+            command.comment ?? null,
+            command.payload === undefined ? null : JSON.stringify(command.payload),
+            command.decisionId ?? null,
+          ],
+        );
+        break;
+    }
+  }
+}
+
+/** One transaction-scoped advisory lock per meeting point (namespace, name, key). */
+export async function lockMeeting(tx: Sql, lock: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [lock]);
+}

@@ -1,0 +1,111 @@
+import type { Actor, ReceivedSignal, ReviewDecision, SignalSend } from '@weft/contracts';
+import type { Command, RunState } from '@weft/core';
+
+/**
+ * Durable waits as rows: signals (outside events), the signal waits of `wait.event`
+ * steps, deliveries (a wait and a signal that met, to be handed to the core) and reviews.
+ *
+ * Wait and review rows change only with a run's transition (`Transition.waits`, written
+ * in the transition's transaction by the RunStore). This port reads them and stores
+ * signals. A wait and a signal meet exactly once whichever comes first: registering a
+ * wait looks for stored signals since `since`, storing a signal looks for registered
+ * waits, both under one lock per (namespace, name, key), and each meeting becomes a
+ * delivery row. Whether the signal satisfies the wait (`match`) is the core's to say when
+ * the delivery is applied (`signal.received`); a delivery that does not is dropped.
+ */
+export interface WaitStore {
+  /**
+   * Stores a signal (a repeated id in the namespace is the same signal: `created` false,
+   * nothing written) and records a delivery for every registered wait it meets.
+   */
+  storeSignal(namespace: string, signal: SignalSend & { id: string }): Promise<{ signal: StoredSignal; created: boolean }>;
+  listSignals(namespace: string, query: SignalQuery): Promise<Page<StoredSignal>>;
+  /** Deliveries not yet applied, earliest signal first. */
+  pendingDeliveries(limit: number): Promise<Delivery[]>;
+  /** The delivery was applied (or could not apply): forget it. */
+  dropDelivery(delivery: Pick<Delivery, 'runId' | 'stepId' | 'signal'>): Promise<void>;
+  /** Removes signals received before `before` (epoch ms); returns how many. */
+  purgeSignals(before: number): Promise<number>;
+
+  getReview(namespace: string, id: string): Promise<ReviewRecord | undefined>;
+  listReviews(namespace: string, query: ReviewQuery): Promise<Page<ReviewRecord>>;
+  /** Open reviews and waits per namespace, for metrics and tests. */
+  counts(): Promise<{ signals: number; waits: number; deliveries: number; reviews: number }>;
+}
+
+export interface StoredSignal extends ReceivedSignal {
+  namespace: string;
+}
+
+export interface SignalQuery {
+  name?: string;
+  key?: string;
+  /** Epoch ms: received at or after. */
+  since?: number;
+  limit: number;
+  /** Continue after this (receivedAt, id): a decoded cursor. */
+  after?: { at: number; id: string };
+}
+
+export interface ReviewQuery {
+  status?: 'open' | 'decided' | 'canceled';
+  workflow?: string;
+  assignee?: string;
+  limit: number;
+  /** Continue after this (openedAt, id): a decoded cursor. */
+  after?: { at: number; id: string };
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** A stored signal that met a registered wait: the core decides whether it satisfies it. */
+export interface Delivery {
+  runId: string;
+  stepId: string;
+  token: string;
+  signal: ReceivedSignal;
+}
+
+export type ReviewStatus = 'open' | 'decided' | 'canceled';
+
+export interface ReviewRecord {
+  id: string;
+  namespace: string;
+  runId: string;
+  workflow: string;
+  stepId: string;
+  attempt: number;
+  status: ReviewStatus;
+  title: string;
+  instructions?: string;
+  assignees: string[];
+  tier: number;
+  overdue: boolean;
+  /** Opened by a `when` rule (a low-confidence output). */
+  byRule: boolean;
+  form?: Record<string, unknown>;
+  output: unknown;
+  openedAt: number;
+  deadlineAt?: number;
+  decidedAt?: number;
+  decision?: ReviewDecision;
+  actor?: Actor;
+  comment?: string;
+  payload?: unknown;
+  decisionId?: string;
+}
+
+/** The core's commands that become wait and review rows (see toTransition). */
+export type WaitCommand = Extract<Command, { type: 'register-wait' | 'cancel-wait' | 'open-review' | 'escalate-review' | 'close-review' }>;
+
+export const WAIT_COMMANDS: ReadonlySet<Command['type']> = new Set(['register-wait', 'cancel-wait', 'open-review', 'escalate-review', 'close-review']);
+export const isWaitCommand = (command: Command): command is WaitCommand => WAIT_COMMANDS.has(command.type);
+
+/** What a run's transition writes besides its state: the run it belongs to and its wait commands in order. */
+export interface WaitRows {
+  state: RunState;
+  commands: readonly WaitCommand[];
+}

@@ -1,0 +1,204 @@
+import type { Actor } from '@weft/contracts';
+import type { RunState } from '@weft/core';
+import type { RunStore } from '../ports/run-store.port';
+import type { WaitCommand, WaitStore } from '../ports/wait-store.port';
+import { type RunStoreContext, uniqueId } from './run-store.contract.context';
+import { bump, runningRun, transition } from './run-store.fixtures';
+
+/**
+ * Durable waits (RunStore.waits): signals, signal waits, deliveries and reviews, whose rows
+ * transitions write. Every store passes this: memory, PGlite, PostgreSQL.
+ */
+export function describeWaitsContract(context: RunStoreContext): void {
+  describe('waits (signals, signal waits, reviews)', () => {
+    const waitsOf = (store: RunStore): WaitStore => {
+      if (!store.waits) throw new Error('this store keeps no waits');
+      return store.waits;
+    };
+
+    async function runIn(namespace: string, commands: WaitCommand[] = []): Promise<RunState> {
+      const state: RunState = { ...runningRun(uniqueId('run')), namespace };
+      await context.store.createRun(uniqueId('key'), () => transition(state, commands.length > 0 ? { waits: commands } : {}), { namespace });
+      return state;
+    }
+
+    async function write(state: RunState, commands: WaitCommand[]): Promise<void> {
+      await context.store.updateRun(state.runId, (current) => transition(bump(current), { waits: commands }));
+    }
+
+    const register = (stepId: string, name: string, key: string | undefined, since: number, expiresAt: number): WaitCommand => ({
+      type: 'register-wait',
+      stepId,
+      attempt: 1,
+      token: `t-${stepId}`,
+      name,
+      ...(key !== undefined && { key }),
+      since,
+      expiresAt,
+    });
+
+    it('a signal stored after a wait meets it; one stored before meets a wait registered later within its since', async () => {
+      const waits = waitsOf(context.store);
+      const ns = uniqueId('ns');
+      const now = await context.store.now();
+      const run = await runIn(ns);
+      await write(run, [register('a', 'invoice.paid', 'INV-1', now - 1_000, now + 3_600_000)]);
+      const { signal, created } = await waits.storeSignal(ns, { id: 's1', name: 'invoice.paid', key: 'INV-1', data: { total: 12 } });
+      expect(created).toBe(true);
+      expect(signal).toMatchObject({ id: 's1', name: 'invoice.paid', key: 'INV-1', data: { total: 12 } });
+      const pending = (await waits.pendingDeliveries(100)).filter((d) => d.runId === run.runId);
+      expect(pending).toEqual([{ runId: run.runId, stepId: 'a', token: 't-a', signal: { id: 's1', name: 'invoice.paid', key: 'INV-1', data: { total: 12 }, receivedAt: signal.receivedAt } }]);
+
+      // Stored first: a wait whose since is at or before it finds it, one that began later does not.
+      const early = await waits.storeSignal(ns, { id: 's2', name: 'order.shipped', key: 'O-1' });
+      await write(run, [
+        register('b', 'order.shipped', 'O-1', early.signal.receivedAt - 1_000, early.signal.receivedAt + 60_000),
+        register('c', 'order.shipped', 'O-1', early.signal.receivedAt + 1, early.signal.receivedAt + 60_000),
+      ]);
+      const mine = (await waits.pendingDeliveries(100)).filter((d) => d.runId === run.runId).map((d) => `${d.stepId}:${d.signal.id}`);
+      expect(mine.sort()).toEqual(['a:s1', 'b:s2']);
+
+      for (const d of (await waits.pendingDeliveries(100)).filter((x) => x.runId === run.runId)) await waits.dropDelivery(d);
+      expect((await waits.pendingDeliveries(100)).filter((d) => d.runId === run.runId)).toEqual([]);
+    });
+
+    it('a keyless wait takes any key; a keyed one only its own; another namespace meets nothing', async () => {
+      const waits = waitsOf(context.store);
+      const ns = uniqueId('ns');
+      const now = await context.store.now();
+      const run = await runIn(ns, [register('any', 'ping', undefined, now - 1_000, now + 60_000), register('k1', 'ping', 'k1', now - 1_000, now + 60_000)]);
+      await waits.storeSignal(ns, { id: 'p-k2', name: 'ping', key: 'k2' });
+      await waits.storeSignal(ns, { id: 'p-none', name: 'ping' });
+      await waits.storeSignal(uniqueId('other-ns'), { id: 'p-k1-elsewhere', name: 'ping', key: 'k1' });
+      await waits.storeSignal(ns, { id: 'pong-k1', name: 'pong', key: 'k1' });
+      const met = (await waits.pendingDeliveries(100)).filter((d) => d.runId === run.runId).map((d) => `${d.stepId}:${d.signal.id}`);
+      expect(met.sort()).toEqual(['any:p-k2', 'any:p-none']);
+    });
+
+    it('a repeated id is the same signal: the first is answered and nothing is delivered again', async () => {
+      const waits = waitsOf(context.store);
+      const ns = uniqueId('ns');
+      const now = await context.store.now();
+      const run = await runIn(ns, [register('a', 'ping', undefined, now - 1_000, now + 60_000)]);
+      const first = await waits.storeSignal(ns, { id: 'same', name: 'ping', data: 1 });
+      for (const d of await waits.pendingDeliveries(100)) if (d.runId === run.runId) await waits.dropDelivery(d);
+      const again = await waits.storeSignal(ns, { id: 'same', name: 'ping', data: 2 });
+      expect(again).toEqual({ signal: first.signal, created: false });
+      expect((await waits.pendingDeliveries(100)).filter((d) => d.runId === run.runId)).toEqual([]);
+      // The same id in another namespace is another signal.
+      expect((await waits.storeSignal(uniqueId('ns'), { id: 'same', name: 'ping' })).created).toBe(true);
+    });
+
+    it('cancel-wait removes the wait and its pending deliveries; later signals meet nothing', async () => {
+      const waits = waitsOf(context.store);
+      const ns = uniqueId('ns');
+      const now = await context.store.now();
+      const run = await runIn(ns, [register('a', 'ping', undefined, now - 1_000, now + 60_000)]);
+      await waits.storeSignal(ns, { id: 'x1', name: 'ping' });
+      await write(run, [{ type: 'cancel-wait', stepId: 'a', token: 't-a' }]);
+      await waits.storeSignal(ns, { id: 'x2', name: 'ping' });
+      expect((await waits.pendingDeliveries(100)).filter((d) => d.runId === run.runId)).toEqual([]);
+    });
+
+    it('lists signals per namespace, by name and key, oldest first, in pages', async () => {
+      const waits = waitsOf(context.store);
+      const ns = uniqueId('ns');
+      for (let i = 0; i < 5; i++) await waits.storeSignal(ns, { id: `l${i}`, name: i % 2 === 0 ? 'even' : 'odd', key: `k${i}` });
+      await waits.storeSignal(uniqueId('ns'), { id: 'l-other', name: 'even' });
+      const first = await waits.listSignals(ns, { limit: 2 });
+      expect(first.items.map((s) => s.id)).toEqual(['l0', 'l1']);
+      expect(first.nextCursor).not.toBeNull();
+      expect((await waits.listSignals(ns, { name: 'even', limit: 10 })).items.map((s) => s.id)).toEqual(['l0', 'l2', 'l4']);
+      expect((await waits.listSignals(ns, { key: 'k3', limit: 10 })).items.map((s) => s.id)).toEqual(['l3']);
+    });
+
+    it('purges signals older than a time', async () => {
+      const waits = waitsOf(context.store);
+      const ns = uniqueId('ns');
+      const { signal } = await waits.storeSignal(ns, { id: 'old', name: 'ping' });
+      expect(await waits.purgeSignals(signal.receivedAt + 1)).toBeGreaterThanOrEqual(1);
+      expect((await waits.listSignals(ns, { limit: 10 })).items).toEqual([]);
+    });
+
+    it('twenty waits and twenty signals registered and sent at once meet exactly once each', async () => {
+      const waits = waitsOf(context.store);
+      const peer = context.subject.peer ?? context.store;
+      const ns = uniqueId('ns');
+      const now = await context.store.now();
+      const runs = await Promise.all(Array.from({ length: 20 }, () => runIn(ns)));
+      await Promise.all([
+        ...runs.map((run, i) => (i % 2 === 0 ? context.store : peer).updateRun(run.runId, (current) => transition(bump(current), { waits: [register('w', 'race', `r${i}`, now - 60_000, now + 3_600_000)] }))),
+        ...runs.map((_, i) => waitsOf(i % 2 === 0 ? peer : context.store).storeSignal(ns, { id: `race-${i}`, name: 'race', key: `r${i}` })),
+      ]);
+      const ids = new Set(runs.map((r) => r.runId));
+      const met = (await waits.pendingDeliveries(1_000)).filter((d) => ids.has(d.runId));
+      expect(met.map((d) => `${runs.findIndex((r) => r.runId === d.runId)}:${d.signal.id}`).sort()).toEqual(runs.map((_, i) => `${i}:race-${i}`).sort());
+    });
+
+    describe('reviews', () => {
+      const alice: Actor = { keyId: 'k1', name: 'alice' };
+      const open = (stepId: string, extra: Partial<Extract<WaitCommand, { type: 'open-review' }>> = {}): WaitCommand => ({
+        type: 'open-review',
+        reviewId: `rev-${stepId}-${uniqueId('r')}`,
+        stepId,
+        attempt: 1,
+        title: `check ${stepId}`,
+        assignees: ['finance'],
+        output: { total: 10 },
+        byRule: true,
+        ...extra,
+      });
+
+      it('opens, escalates and closes a review once; a second close changes nothing', async () => {
+        const waits = waitsOf(context.store);
+        const ns = uniqueId('ns');
+        const command = open('a', { form: { type: 'object' }, instructions: 'look', deadlineAt: Date.UTC(2030, 0, 1) });
+        const reviewId = command.type === 'open-review' ? command.reviewId : '';
+        const run = await runIn(ns, [command]);
+        expect(await waits.getReview(ns, reviewId)).toMatchObject({
+          id: reviewId,
+          namespace: ns,
+          runId: run.runId,
+          workflow: run.workflow,
+          stepId: 'a',
+          status: 'open',
+          title: 'check a',
+          instructions: 'look',
+          assignees: ['finance'],
+          tier: 0,
+          overdue: false,
+          byRule: true,
+          form: { type: 'object' },
+          output: { total: 10 },
+          deadlineAt: Date.UTC(2030, 0, 1),
+        });
+        // Replaying the open (a redelivered transition) opens nothing new.
+        await write(run, [command, { type: 'escalate-review', reviewId, tier: 1, assignees: ['leads'] }]);
+        expect(await waits.getReview(ns, reviewId)).toMatchObject({ status: 'open', tier: 1, assignees: ['leads'] });
+        await write(run, [{ type: 'close-review', reviewId, outcome: 'decided', decision: 'correct', actor: alice, comment: 'fixed', payload: { total: 12 }, decisionId: 'd1' }]);
+        await write(run, [{ type: 'close-review', reviewId, outcome: 'decided', decision: 'reject', actor: 'local', decisionId: 'd2' }]);
+        const decided = await waits.getReview(ns, reviewId);
+        expect(decided).toMatchObject({ status: 'decided', decision: 'correct', actor: alice, comment: 'fixed', payload: { total: 12 }, decisionId: 'd1' });
+        expect(decided?.decidedAt).toEqual(expect.any(Number));
+        expect(await waits.getReview(uniqueId('other-ns'), reviewId)).toBeUndefined();
+      });
+
+      it('lists reviews of a namespace by status, workflow and assignee, oldest first, in pages', async () => {
+        const waits = waitsOf(context.store);
+        const ns = uniqueId('ns');
+        const run = await runIn(ns, [open('a'), open('b', { assignees: ['legal'] }), open('c')]);
+        const all = await waits.listReviews(ns, { limit: 10 });
+        expect(all.items.map((r) => r.stepId).sort()).toEqual(['a', 'b', 'c']);
+        expect((await waits.listReviews(ns, { assignee: 'legal', limit: 10 })).items.map((r) => r.stepId)).toEqual(['b']);
+        expect((await waits.listReviews(ns, { workflow: run.workflow, status: 'open', limit: 10 })).items).toHaveLength(3);
+        expect((await waits.listReviews(ns, { workflow: 'nope', limit: 10 })).items).toEqual([]);
+        const first = await waits.listReviews(ns, { limit: 2 });
+        expect(first.items).toHaveLength(2);
+        const last = first.items[1];
+        const rest = await waits.listReviews(ns, { limit: 2, after: { at: last?.openedAt ?? 0, id: last?.id ?? '' } });
+        expect([...first.items, ...rest.items].map((r) => r.id).sort()).toEqual(all.items.map((r) => r.id).sort());
+        expect((await waits.listReviews(uniqueId('ns'), { limit: 10 })).items).toEqual([]);
+      });
+    });
+  });
+}
