@@ -22,7 +22,7 @@ const demo = {
   steps: [
     { id: 'greet', action: 'transform', with: { expr: "'hello ' + inputs.who" } },
     { id: 'count', needs: ['greet'], action: 'transform', with: { expr: 'inputs.times * 2' } },
-    { id: 'nap', needs: ['greet'], action: 'sleep', with: { duration: '1500ms' } },
+    { id: 'nap', needs: ['greet'], action: 'sleep', with: { duration: '3s' } },
     { id: 'report', needs: ['count', 'nap'], action: 'log', with: { message: '${{ steps.greet.output }} x${{ steps.count.output }}' } },
   ],
   outputs: { greeting: '${{ steps.greet.output }}', doubled: '${{ steps.count.output }}' },
@@ -125,9 +125,10 @@ describeWhenReachable(
       await page.getByTestId('start-run').click();
       await page.waitForURL(/\/runs\/[0-9a-f-]{36}/);
       const runId = runIdOf(page);
-      // Live: the page shows the run unfinished (the nap takes 1.5 s), then every node completed, without a reload.
+      // Live: the page follows the run's stream while the nap (3 s) is unfinished, then shows every node completed, without a reload.
       await page.getByTestId('run-graph').waitFor();
-      await waitFor(async () => (await graphStatuses(page)).some((s) => s !== 'completed'), { timeoutMs: 10_000, what: 'an unfinished step in the graph' }).catch(() => undefined);
+      await page.getByTestId('live').waitFor();
+      await waitFor(async () => (await graphStatuses(page)).some((s) => s !== 'completed'), { timeoutMs: 2_000, what: 'an unfinished step in the graph' });
       await screenshot(page, 'run-live');
       await waitFor(async () => ((await graphStatuses(page)).length === 4 && (await graphStatuses(page)).every((s) => s === 'completed')) || undefined, {
         timeoutMs: 30_000,

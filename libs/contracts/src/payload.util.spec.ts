@@ -61,3 +61,14 @@ describe('storableText', () => {
     expect(storableText('ok 😀')).toBe('ok 😀');
   });
 });
+
+describe('checkPayload on a cycle', () => {
+  it('stops without a payload problem (JSON.stringify reports the cycle to whoever serialises)', () => {
+    const cyclic: Record<string, unknown> = { a: 'x' };
+    cyclic.self = { back: cyclic };
+    expect(checkPayload(cyclic, 1_000_000)).toBeUndefined();
+    // Shared, not cyclic: counted each time, as JSON writes it.
+    const shared = { s: 'y'.repeat(100) };
+    expect(jsonBytes([shared, shared])).toBe(Buffer.byteLength(JSON.stringify([shared, shared])));
+  });
+});

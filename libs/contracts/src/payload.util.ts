@@ -53,6 +53,8 @@ export function jsonBytes(value: unknown, stopAbove = Number.MAX_SAFE_INTEGER): 
 function measure(value: unknown, maxBytes: number): { bytes: number; problem?: PayloadProblem } {
   let bytes = 0;
   const stack: Frame[] = [{ value, parent: undefined, key: '$' }];
+  // Objects met before: met again, either shared (JSON writes it again) or a cycle (JSON cannot write it).
+  const seen = new WeakSet<object>();
   const tooLarge = (): { bytes: number; problem: PayloadProblem } => ({
     bytes,
     problem: { code: PAYLOAD_ERROR_CODES.tooLarge, message: `larger than the ${maxBytes}-byte limit (WEFT_MAX_PAYLOAD)` },
@@ -73,11 +75,16 @@ function measure(value: unknown, maxBytes: number): { bytes: number; problem?: P
       bytes += String(v).length;
     } else if (v === null || typeof v !== 'object') {
       bytes += 4; // null, or a value JSON drops or writes as null
+    } else if (seen.has(v) && isAncestor(frame, v)) {
+      // A cycle has no JSON: not a payload problem, JSON.stringify reports it to whoever serialises.
+      return { bytes };
     } else if (Array.isArray(v)) {
+      seen.add(v);
       bytes += 2 + Math.max(0, v.length - 1);
       if (bytes > maxBytes) return tooLarge();
       for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i] as unknown, parent: frame, key: i });
     } else {
+      seen.add(v);
       const keys = Object.keys(v);
       bytes += 2 + Math.max(0, keys.length - 1);
       for (let i = keys.length - 1; i >= 0 && bytes <= maxBytes; i--) {
@@ -101,6 +108,11 @@ function measure(value: unknown, maxBytes: number): { bytes: number; problem?: P
 export function storableText(text: string): string {
   if (!SUSPECT.test(text)) return text;
   return text.replace(/\u0000/g, '\ufffd').replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+}
+
+function isAncestor(frame: Frame, value: object): boolean {
+  for (let f = frame.parent; f !== undefined; f = f.parent) if (f.value === value) return true;
+  return false;
 }
 
 interface Frame {

@@ -1,4 +1,4 @@
-import { WeftError, type WeftErrorOptions } from '@weft/contracts';
+import { PAYLOAD_ERROR_CODES, WeftError, type WeftErrorOptions } from '@weft/contracts';
 
 /** Stable codes of the errors this library raises itself. */
 export const WORKER_ERROR_CODES = {
@@ -11,6 +11,10 @@ export const WORKER_ERROR_CODES = {
   timeout: 'TIMEOUT',
   canceled: 'CANCELED',
   outputNotSerializable: 'OUTPUT_NOT_SERIALIZABLE',
+  /** The output's JSON is over WEFT_MAX_PAYLOAD (never retried: the same input makes the same output). */
+  payloadTooLarge: PAYLOAD_ERROR_CODES.tooLarge,
+  /** The output holds text PostgreSQL cannot store: NUL `\u0000` or a lone surrogate (never retried). */
+  unstorableOutput: PAYLOAD_ERROR_CODES.unstorable,
   workerShutdown: 'WORKER_SHUTDOWN',
   actionsModule: 'ACTIONS_MODULE_INVALID',
 } as const;

@@ -1,4 +1,4 @@
-import type { StepError } from '@weft/contracts';
+import { checkPayload, DEFAULT_MAX_PAYLOAD_BYTES, type PayloadProblem, type StepError, storableText } from '@weft/contracts';
 import { NonRetryableError, WORKER_ERROR_CODES } from './action.errors';
 
 const MAX_MESSAGE_LENGTH = 2000;
@@ -16,15 +16,19 @@ export function toStepError(thrown: unknown): StepError {
   const code = typeof fields.code === 'string' && fields.code !== '' ? fields.code : WORKER_ERROR_CODES.handlerError;
   const retryable = typeof fields.retryable === 'boolean' ? fields.retryable : !(thrown instanceof NonRetryableError);
   const message = typeof fields.message === 'string' && fields.message !== '' ? fields.message : typeof fields.name === 'string' ? fields.name : String(thrown);
-  return { code, message: truncate(message), retryable };
+  return { code: storableText(code).slice(0, 200), message: storableText(truncate(message)), retryable };
 }
 
 /**
  * The output as it will travel: a JSON round trip, so what the scheduler stores is what the handler
- * meant (Dates become strings). `undefined` becomes null. Throws when JSON cannot carry it.
+ * meant (Dates become strings). `undefined` becomes null. Throws when JSON cannot carry it, when
+ * it is over `maxBytes` (PAYLOAD_TOO_LARGE: checked before stringifying, so an output past V8's
+ * string limit is refused without building it) or holds text PostgreSQL refuses (UNSTORABLE_OUTPUT).
  */
-export function toJsonOutput(output: unknown): unknown {
+export function toJsonOutput(output: unknown, maxBytes: number = DEFAULT_MAX_PAYLOAD_BYTES): unknown {
   if (output === undefined) return null;
+  const early = checkPayload(output, maxBytes);
+  if (early?.code === 'PAYLOAD_TOO_LARGE') throw unfit(early);
   let text: string | undefined;
   try {
     text = JSON.stringify(output);
@@ -32,8 +36,15 @@ export function toJsonOutput(output: unknown): unknown {
     throw notSerializable(cause instanceof Error ? cause.message : String(cause), cause);
   }
   if (text === undefined) throw notSerializable(`a ${typeof output} has no JSON form`);
-  return JSON.parse(text) as unknown;
+  const parsed = JSON.parse(text) as unknown;
+  // Again on what will travel: toJSON() may have made it bigger, or put a NUL in it.
+  const problem = checkPayload(parsed, maxBytes);
+  if (problem !== undefined) throw unfit(problem);
+  return parsed;
 }
+
+const unfit = (problem: PayloadProblem): NonRetryableError =>
+  new NonRetryableError(`the action's output ${problem.message}`, { code: problem.code });
 
 const notSerializable = (detail: string, cause?: unknown): NonRetryableError =>
   new NonRetryableError(`the action's output is not JSON-serialisable: ${detail}`, { code: WORKER_ERROR_CODES.outputNotSerializable, cause });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { type Bus, BusError, type Delivery, type Subscription } from '@weft/bus';
-import { dispatchSubject, type RunCancel, type StepDispatch, type StepError, type StepResult, SUBJECTS } from '@weft/contracts';
+import { DEFAULT_MAX_PAYLOAD_BYTES, dispatchSubject, type RunCancel, type StepDispatch, type StepError, type StepResult, SUBJECTS } from '@weft/contracts';
 import { type Span, SpanStatusCode } from '@opentelemetry/api';
 import {
   addSampleSource,
@@ -58,6 +58,12 @@ export interface WorkerOptions {
   logger?: ActionLogger;
   /** How often the worker announces its queues and actions on `weft.worker.announce` (the API's catalog); 0 never. @default 15000 */
   announceIntervalMs?: number;
+  /**
+   * Largest JSON output (bytes) a result may carry (WEFT_MAX_PAYLOAD); a bigger one, or one holding
+   * text PostgreSQL refuses, fails the step (PAYLOAD_TOO_LARGE / UNSTORABLE_OUTPUT, never retried)
+   * instead of being published. @default DEFAULT_MAX_PAYLOAD_BYTES
+   */
+  maxPayloadBytes?: number;
   /** Called after each step is settled with the broker; for metrics and tests. Must not throw. */
   onStepFinished?: (event: StepFinishedEvent) => void;
 }
@@ -123,6 +129,7 @@ class StepWorker implements Worker {
   private readonly startedReportDelayMs: number;
   private readonly shutdownGraceMs: number;
   private readonly resultRetryMs: number;
+  private readonly maxPayloadBytes: number;
   private readonly logger: ActionLogger;
   private readonly onStepFinished?: (event: StepFinishedEvent) => void;
   private readonly slots: Slots;
@@ -151,6 +158,7 @@ class StepWorker implements Worker {
     this.startedReportDelayMs = options.startedReportDelayMs ?? Math.min(WORKER_DEFAULTS.startedReportDelayMs, this.heartbeatIntervalMs / 2);
     this.shutdownGraceMs = options.shutdownGraceMs ?? WORKER_DEFAULTS.shutdownGraceMs;
     this.resultRetryMs = options.resultRetryMs ?? WORKER_DEFAULTS.resultRetryMs;
+    this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.logger = options.logger ?? consoleLogger();
     this.onStepFinished = options.onStepFinished;
@@ -379,7 +387,7 @@ class StepWorker implements Worker {
       log.debug('step started');
       const definition = this.registry.resolve(dispatch.action);
       const output = await untilAborted(invoke(definition, dispatch.input, ctx), controller.signal);
-      outcome = { kind: 'completed', output: toJsonOutput(output) };
+      outcome = { kind: 'completed', output: toJsonOutput(output, this.maxPayloadBytes) };
     } catch (thrown) {
       // Once aborted, the abort reason is the story, whatever the handler threw on its way out.
       const reason: unknown = controller.signal.aborted ? controller.signal.reason : thrown;

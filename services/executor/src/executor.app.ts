@@ -21,6 +21,7 @@ export function runExecutor(start: ServiceStart, options: RunServiceOptions = {}
           concurrency: config.WEFT_CONCURRENCY,
           shutdownGraceMs: config.WEFT_SHUTDOWN_GRACE_MS,
           heartbeatIntervalMs: config.WEFT_HEARTBEAT_MS,
+          maxPayloadBytes: config.WEFT_MAX_PAYLOAD,
           // Handlers' ctx.logger lines carry run, step, attempt and trace ids.
           logger,
         });

@@ -11,6 +11,8 @@ export interface ExecutorModuleOptions {
   shutdownGraceMs?: number;
   /** Progress heartbeat interval of running steps (ms). @default the worker's 10000 */
   heartbeatIntervalMs?: number;
+  /** Largest JSON output a result carries (WEFT_MAX_PAYLOAD, bytes). @default DEFAULT_MAX_PAYLOAD_BYTES */
+  maxPayloadBytes?: number;
   logger?: ActionLogger;
 }
 

@@ -31,6 +31,7 @@ export function runScheduler(start: ServiceStart, options: RunServiceOptions = {
           catalog: storedWorkflowCatalog(dataSource),
           pollIntervalMs: config.WEFT_POLL_INTERVAL_MS,
           leaseMs: config.WEFT_LEASE_MS,
+          maxPayloadBytes: config.WEFT_MAX_PAYLOAD,
           logger,
           ...(config.WEFT_TEST_CRASH_AFTER_COMMIT && { beforePublish: crashBeforePublish }),
         });

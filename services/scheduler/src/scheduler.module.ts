@@ -10,6 +10,8 @@ export interface SchedulerModuleOptions {
   catalog?: WorkflowCatalog;
   pollIntervalMs?: number;
   leaseMs?: number;
+  /** See SchedulerOptions.maxPayloadBytes (WEFT_MAX_PAYLOAD). */
+  maxPayloadBytes?: number;
   beforePublish?: SchedulerOptions['beforePublish'];
   logger?: SchedulerLogger;
   recoverInFlightOnStart?: boolean;

@@ -64,7 +64,13 @@ export function useLiveRun(runId: string): { run: ReturnType<typeof useQuery<Run
       frame = 0;
       const batch = pending;
       pending = [];
-      client.setQueryData<Run>(['run', runId], (old) => (old ? applyEvents(old, batch) : old));
+      const next = client.setQueryData<Run>(['run', runId], (old) => (old ? applyEvents(old, batch) : old));
+      // A run-ended event stops this stream (the run counts as finished) before its `end`
+      // message arrives: ask for the whole run once more, outputs included.
+      if (next && FINISHED.has(next.status)) {
+        void client.invalidateQueries({ queryKey: ['run', runId] });
+        refreshHistory(client, runId);
+      }
       historyTimer ??= setTimeout(() => {
         historyTimer = undefined;
         refreshHistory(client, runId);

@@ -40,6 +40,7 @@ export async function workerCommand(options: WorkerOptions, io: Io, env: NodeJS.
     concurrency: config.WEFT_CONCURRENCY,
     shutdownGraceMs: config.WEFT_SHUTDOWN_GRACE_MS,
     heartbeatIntervalMs: config.WEFT_HEARTBEAT_MS,
+    maxPayloadBytes: config.WEFT_MAX_PAYLOAD,
   });
   await worker.start();
   io.out(`weft worker: queues ${queues.join(', ')}; actions ${actions.map((a) => a.name).join(', ')}`);

@@ -46,6 +46,7 @@ export async function composeDev(config: WeftConfig, actions: ActionDefinition[]
     catalog: storedWorkflowCatalog(dataSource),
     pollIntervalMs: config.WEFT_POLL_INTERVAL_MS,
     leaseMs: config.WEFT_LEASE_MS,
+    maxPayloadBytes: config.WEFT_MAX_PAYLOAD,
     recoverInFlightOnStart: embeddedBus,
     logger,
   });
@@ -76,6 +77,7 @@ export async function composeDev(config: WeftConfig, actions: ActionDefinition[]
         concurrency: config.WEFT_CONCURRENCY,
         shutdownGraceMs: config.WEFT_SHUTDOWN_GRACE_MS,
         heartbeatIntervalMs: config.WEFT_HEARTBEAT_MS,
+        maxPayloadBytes: config.WEFT_MAX_PAYLOAD,
         logger,
       }),
       journalModule,
