@@ -1,7 +1,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { main } from '@weft/cli';
-import { signWebhook } from '@weft/triggers';
+import { loadConfig } from '@weft/config';
+import { installInMemoryTracing } from '@weft/telemetry';
+import { runTriggers, signWebhook } from '@weft/triggers';
 import { POSTGRES_TEST_URL, describeWhenReachable, postgresReachable, serverReachable } from '@weft/db/testing';
 import { type ApiApp, NATS_TEST_URL, startApiApp } from '../support/api-app.harness';
 import { publish, startTriggers, type TriggersProcess, waitFor } from './triggers.harness';
@@ -32,6 +34,8 @@ describeWhenReachable(
       );
     const definitionActive = (workflow: string, trigger: string) => async () =>
       (await api.query(`SELECT 1 FROM trigger_definitions WHERE workflow = $1 AND trigger_id = $2 AND active`, [workflow, trigger])).length > 0;
+
+    const tracing = installInMemoryTracing();
 
     beforeAll(async () => {
       api = await startApiApp();
@@ -79,6 +83,10 @@ triggers:
       expect(answer.outcome).toBe('fired');
       const [run] = await waitFor(async () => ((await runs('gh-push')).length === 1 ? runs('gh-push') : undefined), 'the run');
       expect(run).toMatchObject({ id: answer.runId, idempotency_key: 'trigger:gh-push:github:delivery-1', inputs: { ref: 'refs/heads/main' } });
+      // The fire's span is the parent of the run's trace: the scheduler's handling of the request is in it.
+      const fire = tracing.spans().find((sp) => sp.name === 'trigger fire gh-push' && sp.attributes['weft.run_id'] === answer.runId);
+      expect(fire).toBeDefined();
+      await waitFor(async () => tracing.spans().some((sp) => sp.spanContext().traceId === fire?.spanContext().traceId && sp.name.startsWith('process ') && sp.name.includes('weft.run.requested')) || undefined, 'the scheduler\'s span in the fire\'s trace');
 
       const replay = await hook('github', signed);
       expect(replay.status).toBe(200);
@@ -407,6 +415,63 @@ triggers:
       const missing = await cli('fires', 'daily-report', 'nope');
       expect(missing.code).toBe(2);
       expect(missing.err).toContain('TRIGGER_NOT_FOUND');
+    }, 60_000);
+
+    it('runTriggers as the process runs it: readiness with leadership and consumers, /metrics, raw-body webhooks; a bad trigger is 422 at freeze', async () => {
+      const bad = await api.request('POST', '/v1/workflows', {
+        key,
+        json: { source: `apiVersion: weft/v1\nkind: Workflow\nname: bad-trigger\nsteps:\n  - id: a\n    action: noop\ntriggers:\n  - id: t\n    cron: "61 * * * *"\n  - id: u\n    subject: a.b\n    filter: "\${{ event.data.x > }}"\n` },
+      });
+      const body = bad.status === 201 ? await api.request('POST', '/v1/workflows/bad-trigger/versions', { key }) : bad;
+      expect(body.status).toBe(422);
+      const problem = (await body.json()) as { errors: { path: string; code: string }[] };
+      expect(problem.errors.map((e) => `${e.code} ${e.path}`)).toEqual(expect.arrayContaining(['INVALID_SCHEDULE triggers[0].cron', 'CEL_SYNTAX triggers[1].filter']));
+
+      await publish(
+        api,
+        key,
+        `apiVersion: weft/v1
+kind: Workflow
+name: app-hook
+steps:
+  - id: a
+    action: noop
+triggers:
+  - id: hook
+    webhook: { preset: github, secret: { env: TEST_GITHUB_SECRET } }
+  - id: sub
+    subject: app.${api.prefix}.x
+`,
+      );
+      const config = loadConfig({ ...env, NATS_URL: NATS_TEST_URL, DATABASE_URL: POSTGRES_TEST_URL, WEFT_DB_SCHEMA: api.schema, WEFT_NATS_PREFIX: api.prefix, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
+      const service = await runTriggers(
+        { config, tracing: { enabled: false, shutdown: async () => undefined } },
+        { handleSignals: false, env, subjectStream: `${api.prefix.toUpperCase()}_APP_SUBJECTS`, leader: { syncEveryMs: 200, tickEveryMs: 100 } },
+      );
+      try {
+        const ready = await waitFor(async () => {
+          const r = await fetch(`${service.url}/health/ready`);
+          const text = await r.text();
+          return r.status === 200 && text.includes('1 consumer(s)') ? text : undefined;
+        }, 'readiness with the subject consumer');
+        expect(ready).toContain('triggers-leader');
+        expect(ready).toContain('leader since');
+        const payload = Buffer.from('{"ref":"refs/heads/x",  "spaced":  true}');
+        const delivered = await fetch(`${service.url}/v1/hooks/default/app-hook/hook`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...signWebhook('github', SECRET, payload, { id: 'app-1' }) },
+          body: payload,
+        });
+        expect(delivered.status).toBe(200);
+        expect(await delivered.json()).toMatchObject({ outcome: 'fired' });
+        const missing = await fetch(`${service.url}/v1/hooks/default/app-hook/nope`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+        expect(missing.status).toBe(404);
+        const metrics = await (await fetch(`${service.url}/metrics`)).text();
+        expect(metrics).toMatch(/weft_trigger_fires_total\{kind="webhook",outcome="fired"\} \d+/);
+        expect(metrics).toContain('weft_trigger_lag_seconds');
+      } finally {
+        await service.close();
+      }
     }, 60_000);
   },
 );

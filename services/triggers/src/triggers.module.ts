@@ -7,6 +7,7 @@ import { fetchPoll, type PollFetch } from './ports/http-fetch.port';
 import { silentTriggersLogger, type TriggersLogger } from './ports/triggers-logger.port';
 import { LeaderLoop, type LeaderOptions } from './runtime/leader.loop';
 import { RunRequestPublisher } from './runtime/run-request.publisher';
+import { registerTriggerMetrics } from './runtime/trigger-metrics';
 import { HooksController } from './transport/hooks.controller';
 import { SubjectConsumers, type SubjectConsumersOptions } from './transport/subject-consumers';
 import { TriggersController } from './transport/triggers.controller';
@@ -39,6 +40,7 @@ export interface TriggersParts {
 }
 
 export function triggersParts(options: TriggersModuleOptions): TriggersParts {
+  registerTriggerMetrics();
   const clock = options.clock ?? systemClock;
   const log = options.logger ?? silentTriggersLogger;
   const env = options.env ?? process.env;

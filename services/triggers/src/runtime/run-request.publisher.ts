@@ -1,5 +1,7 @@
 import type { Bus } from '@weft/bus';
+import { SpanStatusCode } from '@opentelemetry/api';
 import type { RunRequested } from '@weft/contracts';
+import { tracer } from '@weft/telemetry';
 import type { SqlTriggerStore } from '../persistence/sql-trigger.store';
 import type { TriggersLogger } from '../ports/triggers-logger.port';
 
@@ -28,13 +30,31 @@ export class RunRequestPublisher {
     const done: string[] = [];
     for (const row of rows) {
       try {
-        await this.bus.publish('weft.run.requested', row.request, { msgId: row.request.idempotencyKey });
+        await this.publishOne(row.request);
         done.push(row.id);
       } catch (error) {
         this.log.warn('run request not published; the relay will retry', { idempotencyKey: row.request.idempotencyKey, error: String(error) });
       }
     }
     await this.store.markPublished(done).catch((error: unknown) => this.log.warn('published rows not marked; the relay will publish them again (deduplicated)', { error: String(error) }));
+  }
+
+  /** One request under its fire's span: the run's trace (the scheduler continues the message's) is its child. */
+  private publishOne(request: RunRequested): Promise<void> {
+    return tracer().startActiveSpan(
+      `trigger fire ${request.workflow}`,
+      { attributes: { 'weft.workflow': request.workflow, 'weft.trigger.source': request.source ?? '', 'weft.idempotency_key': request.idempotencyKey, 'weft.run_id': request.runId ?? '' } },
+      async (span) => {
+        try {
+          await this.bus.publish('weft.run.requested', request, { msgId: request.idempotencyKey });
+        } catch (error) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
+    );
   }
 
   start(): void {
@@ -62,7 +82,7 @@ export class RunRequestPublisher {
       const rows = await this.store.unpublished(tx, RELAY_BATCH, RELAY_MIN_AGE_MS);
       const done: string[] = [];
       for (const row of rows) {
-        await this.bus.publish('weft.run.requested', row.request, { msgId: row.request.idempotencyKey });
+        await this.publishOne(row.request);
         done.push(row.id);
       }
       await this.store.markPublished(done, tx);

@@ -35,3 +35,9 @@ export function recordFireOutcome(kind: TriggerKind, outcome: FireOutcome): void
 export function recordTriggerLag(kind: TriggerKind, seconds: number): void {
   lag().observe({ kind }, Math.max(0, seconds));
 }
+
+/** Registers both metrics at start-up, so a scrape shows them before the first fire. */
+export function registerTriggerMetrics(): void {
+  fires();
+  lag();
+}
