@@ -1,4 +1,3 @@
-import type { LifecycleEventType, RunStatus, StepError, StepStatus } from '@weft/contracts';
 import { type DatabaseConfig, InFlight, type OpenMigratedOptions, databaseNow, openMigrated, pruneBatch, withTransaction } from '@weft/db';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { NewJournalEntry } from '../domain/journal-entry.util';
@@ -6,6 +5,7 @@ import { JournalError } from '../domain/journal.errors';
 import type { Checkpoint, EventPage, EventQuery, JournalEntry } from '../domain/journal.types';
 import type { JournalStore } from '../ports/journal-store.port';
 import { type WriteBatcherOptions, WriteBatcher } from './write-batcher';
+import { type CheckpointRow, type EntryRow, entryParams, formatCursor, iso, millis, parseCursor, rowToCheckpoint, rowToEntry } from './journal-rows.util';
 import { JOURNAL_ENTITIES, JOURNAL_MIGRATIONS, JOURNAL_MIGRATIONS_TABLE } from './journal-schema';
 
 export const DEFAULT_PAGE_SIZE = 100;
@@ -315,118 +315,5 @@ export async function openJournalStore(
   return { store: new SqlJournalStore(dataSource, options.batch === undefined ? {} : { batch: options.batch }), dataSource, applied };
 }
 
-interface EntryRow {
-  id: string;
-  event_id: string;
-  run_id: string;
-  workflow: string;
-  version: string;
-  step_id: string | null;
-  attempt: number | null;
-  type: LifecycleEventType;
-  status: RunStatus | StepStatus;
-  at: Date | string;
-  seq: number;
-  idx: number;
-  duration_ms: number | null;
-  error: StepError | null;
-  correlation_id: string | null;
-  trace_id: string | null;
-  data: Record<string, unknown> | null;
-}
-
-interface CheckpointRow {
-  run_id: string;
-  step_id: string;
-  workflow: string;
-  version: string;
-  attempt: number | null;
-  event_id: string;
-  at: Date | string;
-  output: unknown;
-  state: Record<string, unknown>;
-}
-
-function rowToEntry(row: EntryRow): JournalEntry {
-  return {
-    eventId: row.event_id,
-    runId: row.run_id,
-    workflow: row.workflow,
-    version: row.version,
-    stepId: row.step_id,
-    attempt: row.attempt,
-    type: row.type,
-    status: row.status,
-    at: iso(millis(row.at)),
-    durationMs: row.duration_ms === null ? null : Number(row.duration_ms),
-    error: row.error,
-    correlationId: row.correlation_id,
-    traceId: row.trace_id,
-    data: row.data,
-    seq: row.seq,
-    index: row.idx,
-  };
-}
-
-function rowToCheckpoint(row: CheckpointRow): Checkpoint {
-  return {
-    runId: row.run_id,
-    workflow: row.workflow,
-    version: row.version,
-    stepId: row.step_id,
-    attempt: row.attempt,
-    eventId: row.event_id,
-    at: iso(millis(row.at)),
-    output: row.output,
-    state: row.state,
-  };
-}
-
-interface Cursor {
-  at: number;
-  seq: number;
-  index: number;
-  id: string;
-}
-
-const CURSOR = /^(\d{1,15})\.(\d{1,9})\.(\d{1,9})\.(\d{1,19})$/;
-
-/** `<atMs>.<seq>.<index>.<id>`: the position of the last entry of a page. */
-function formatCursor(cursor: Cursor): string {
-  return `${cursor.at}.${cursor.seq}.${cursor.index}.${cursor.id}`;
-}
-
-function parseCursor(text: string): Cursor {
-  const match = CURSOR.exec(text);
-  if (!match) throw new JournalError('INVALID_QUERY', `after: not a cursor from a previous page (${JSON.stringify(text)})`);
-  return { at: Number(match[1]), seq: Number(match[2]), index: Number(match[3]), id: match[4] ?? '0' };
-}
-
 const hasCheckpoint = ({ entry }: NewJournalEntry): boolean => entry.type === 'step.completed' && entry.stepId !== null;
 const checkpointLock = (runId: string): string => `weft.journal.checkpoints:${runId}`;
-
-function entryParams(entry: JournalEntry, namespace: string): unknown[] {
-  return [
-    entry.eventId,
-    entry.runId,
-    entry.workflow,
-    entry.version,
-    entry.stepId,
-    entry.attempt,
-    entry.type,
-    entry.status,
-    entry.at,
-    entry.seq,
-    entry.index,
-    entry.durationMs,
-    jsonOrNull(entry.error),
-    entry.correlationId,
-    entry.traceId,
-    jsonOrNull(entry.data),
-    namespace,
-  ];
-}
-
-const jsonOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : JSON.stringify(value));
-const iso = (ms: number): string => new Date(ms).toISOString();
-const millis = (value: Date | string): number => (value instanceof Date ? value.getTime() : new Date(value).getTime());
