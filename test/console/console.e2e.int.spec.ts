@@ -257,3 +257,62 @@ describeWhenReachable(
     });
   },
 );
+
+describeWhenReachable(
+  'web console asks for an API key when weft dev wants one',
+  [
+    { what: `NATS at ${NATS_URL}`, up: serverReachable(NATS_URL, 4222) },
+    { what: `PostgreSQL at ${POSTGRES_TEST_URL}`, up: serverReachable(POSTGRES_TEST_URL, 5432) },
+    { what: `Chromium at ${CHROMIUM} (apt-get install -y chromium)`, up: existsSync(CHROMIUM) },
+  ],
+  () => {
+    let dev: Dev;
+    let browser: Browser;
+
+    beforeAll(async () => {
+      await buildConsole();
+      // Bound to every address, weft dev takes no request without a key.
+      [dev, browser] = await Promise.all([startDev({ host: '0.0.0.0' }), launchChromium()]);
+    }, 180_000);
+    afterAll(async () => {
+      await browser?.close();
+      await dev?.close();
+    });
+
+    it('prompts on 401, keeps the key in session storage only, and sends it as a bearer header, never in a URL', async () => {
+      const key = dev.key();
+      // The first answers are the 401s that open the prompt: expected here, nothing else is.
+      const watched = await watchedPage(browser, { allow: [/status of 401/] });
+      const { page } = watched;
+      const urls: string[] = [];
+      const bearer: string[] = [];
+      page.on('request', (r) => {
+        urls.push(r.url());
+        if (r.url().includes('/v1/')) bearer.push(r.headers().authorization ?? '');
+      });
+      await page.goto(`${dev.url}/runs`);
+      await page.getByTestId('key-prompt').waitFor();
+      await screenshot(page, 'api-key-prompt');
+      await page.getByRole('textbox', { name: 'API key' }).fill(key);
+      await page.getByRole('button', { name: 'Use key' }).click();
+      await page.getByText('No runs match.').waitFor();
+      expect(await page.evaluate("sessionStorage.getItem('weft.apiKey')")).toBe(key);
+      expect(await page.evaluate("localStorage.getItem('weft.apiKey')")).toBeNull();
+      expect(urls.filter((u) => u.includes(key))).toEqual([]);
+      expect(bearer).toContain(`Bearer ${key}`);
+      expect(await page.getByTestId('problem').count()).toBe(0);
+      // Following a run's stream works with the key too (fetch-based SSE carries the header).
+      const started = await fetch(`${dev.url}/v1/runs/adhoc`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ spec: { apiVersion: 'weft/v1', kind: 'Workflow', name: 'keyed', steps: [{ id: 'nap', action: 'sleep', with: { duration: '2s' } }, { id: 'after', needs: ['nap'], action: 'noop' }] } }),
+      });
+      const { runId } = (await started.json()) as { runId: string };
+      await page.goto(`${dev.url}/runs/${runId}`);
+      await page.getByTestId('live').waitFor();
+      await page.locator('.run-header [data-status=completed]').waitFor({ timeout: 30_000 });
+      watched.expectClean();
+      await page.context().close();
+    });
+  },
+);

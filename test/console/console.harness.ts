@@ -68,27 +68,34 @@ export interface Dev {
   output(): string;
   /** fetch against weft dev's API (no key: loopback dev mode). */
   api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }>;
+  /** A new API key of namespace default, made by `weft keys create` in the same database. */
+  key(): string;
   close(): Promise<void>;
 }
 
-/** `weft dev --port 0` as a process on real NATS (its own prefix) and PostgreSQL (its own schema). */
-export async function startDev(): Promise<Dev> {
+/**
+ * `weft dev --port 0` as a process on real NATS (its own prefix) and PostgreSQL (its own
+ * schema). `host: '0.0.0.0'` binds every address, where every request needs a key.
+ */
+export async function startDev(options: { host?: string } = {}): Promise<Dev> {
   const schema = randomSchemaName('console');
   const prefix = `console${randomBytes(4).toString('hex')}`;
   const env: NodeJS.ProcessEnv = { ...process.env, NATS_URL, DATABASE_URL: POSTGRES_TEST_URL, WEFT_DB_SCHEMA: schema, WEFT_NATS_PREFIX: prefix, LOG_LEVEL: 'warn', FORCE_COLOR: '0', NO_COLOR: '1' };
   delete env.WEFT_DATA_DIR;
   delete env.WEFT_API_URL;
   delete env.WEFT_API_KEY;
+  if (options.host) env.HOST = options.host;
+  else delete env.HOST;
   const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'libs', 'cli', 'bin', 'weft.js'), 'dev', '--port', '0'], { cwd: ROOT, env });
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`weft dev printed no URL within 90s:\n${output}`)), 90_000);
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
-      const found = /listening on (http:\/\/127\.0\.0\.1:\d+) \(console: /.exec(output)?.[1];
-      if (found && output.includes('loopback only')) {
+      const found = /listening on http:\/\/[^:]+:(\d+) \(console: /.exec(output)?.[1];
+      if (found && (output.includes('loopback only') || output.includes('every API request needs a key'))) {
         clearTimeout(timer);
-        resolve(found);
+        resolve(`http://127.0.0.1:${found}`);
       }
     };
     child.stdout?.on('data', onData);
@@ -103,12 +110,19 @@ export async function startDev(): Promise<Dev> {
     const text = await res.text();
     return { status: res.status, json: (text ? JSON.parse(text) : undefined) as T };
   };
+  const key = (): string => {
+    const made = spawnSync(process.execPath, [join(ROOT, 'libs', 'cli', 'bin', 'weft.js'), 'keys', 'create', '--namespace', 'default'], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
+    const found = /weft_\S+/.exec(made.stdout)?.[0];
+    if (made.status !== 0 || !found) throw new Error(`weft keys create failed (${made.status}): ${made.stdout}${made.stderr}`);
+    return found;
+  };
   return {
     url,
     schema,
     prefix,
     output: () => output,
     api,
+    key,
     close: async () => {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
