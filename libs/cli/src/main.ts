@@ -56,6 +56,15 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     });
 
   program
+    .command('init')
+    .description('make a starter project: package.json, a YAML and a TypeScript workflow, an action module, a README; never overwrites a file')
+    .argument('[dir]', 'the folder (default: the current one)')
+    .option('--force', 'write into a folder that already holds files (the missing starter files only)')
+    .action((dir: string | undefined, opts: { force?: boolean }) => {
+      result.code = lazy<typeof import('./commands/init.command')>('./commands/init.command').initCommand(dir, opts, io);
+    });
+
+  program
     .command('run')
     .description('run a workflow to its end in this process (embedded mode); exit 0 completed, 1 failed/partial/canceled, 2 invalid')
     .argument('<file>', 'workflow file (YAML or JSON)')

@@ -10,7 +10,8 @@ import type { ActionDefinition, ActionHandler } from './action.types';
  * - `export const actions = { 'email.send': fn | definition, ... }` (or `module.exports.actions`);
  * - a default export object mapping names to functions or definitions
  *   (`export default {...}`, or `module.exports = {...}` in CommonJS);
- * - named exports that are functions: the export name is the action name.
+ * - named exports that are functions (the export name is the action name) or definitions
+ *   (`export const greet = defineAction({ name: 'greet', handler })`: their own name).
  */
 export async function loadActionsModule(path: string): Promise<ActionDefinition[]> {
   const file = resolve(path);
@@ -57,7 +58,11 @@ export function actionsFromNamespace(file: string, namespace: Record<string, unk
     throw new ActionsModuleError(file, `exports no actions${hint}: export handler functions by name, a default object of them, or an "actions" object`);
   }
   return named.map(([name, value]): ActionDefinition => {
-    if (typeof value !== 'function') throw new ActionsModuleError(file, `export "${name}" is not a function (every named export must be an action handler)`);
+    // `export const greet = defineAction({ name: 'greet', ... })`: the definition names itself.
+    if (isObject(value) && typeof value.handler === 'function') {
+      return { ...(value as Omit<ActionDefinition, 'name'>), name: typeof value.name === 'string' ? value.name : name };
+    }
+    if (typeof value !== 'function') throw new ActionsModuleError(file, `export "${name}" is not a function or an action definition (every named export must be an action handler or defineAction(...))`);
     return { name, handler: value as ActionHandler };
   });
 }
