@@ -236,6 +236,7 @@ describeWhenReachable(
     });
 
     it('is keyboard navigable: the main nav, a run row and the re-run dialog work without a mouse', async () => {
+      expect((await dev.api<{ status: string }>('POST', '/v1/runs/adhoc?mode=sync&wait=30s', { spec: report(false) })).json.status).toBe('failed');
       await page.goto(`${dev.url}/runs`);
       await page.getByTestId('run-row').first().waitFor();
       await page.keyboard.press('Tab'); // skip link
@@ -248,6 +249,10 @@ describeWhenReachable(
       await page.getByTestId('run-row').first().getByRole('link').focus();
       await page.keyboard.press('Enter');
       await page.waitForURL(/\/runs\/[0-9a-f-]{36}/);
+      // A graph node takes focus and opens with Enter.
+      await page.locator('.react-flow__node').filter({ has: page.locator('[data-status=failed]') }).focus();
+      await page.keyboard.press('Enter');
+      await page.getByTestId('step-error').waitFor();
       await page.getByTestId('rerun-button').focus();
       await page.keyboard.press('Enter');
       await page.getByTestId('confirm-dialog').waitFor();

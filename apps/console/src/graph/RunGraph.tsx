@@ -168,7 +168,18 @@ export function RunGraph({
       </div>
     );
   return (
-    <div className="graph" ref={frame} data-testid="run-graph" data-nodes={nodes.length} data-layout={positions.engine}>
+    <div
+      className="graph"
+      ref={frame}
+      data-testid="run-graph"
+      data-nodes={nodes.length}
+      data-layout={positions.engine}
+      onKeyDown={(e) => {
+        // A focused node (Tab moves through them) opens with Enter, as a click would.
+        const id = e.target instanceof HTMLElement ? e.target.closest('.react-flow__node')?.getAttribute('data-id') : null;
+        if (e.key === 'Enter' && id) onSelect(model.nodes.find((n) => n.id === id)?.members ?? [id]);
+      }}
+    >
       <ReactFlow
         nodes={nodes}
         edges={edges}
