@@ -151,9 +151,9 @@ export const RunHistory = z.object({
 // ---- routes
 
 /** `{id}`: a run id. */
-const RunPath = z.object({ id: z.string().min(1) });
+const RunPath = z.object({ id: z.string().min(1).max(200) });
 /** Not validated by the journal (Nest matches any non-empty segment): what a client sends. */
-const CheckpointPath = z.object({ id: z.string().min(1), stepId: z.string().min(1) });
+const CheckpointPath = z.object({ id: z.string().min(1).max(200), stepId: z.string().min(1).max(100) });
 const NO_RUN = problem('The journal has no entry for this run (never seen, pruned, or of another namespace)');
 const BAD_QUERY = problem('A query parameter is malformed (INVALID_QUERY; the detail names it)');
 

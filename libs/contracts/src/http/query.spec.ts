@@ -7,8 +7,15 @@ class BadQuery extends Error {}
 const bad = (message: string): BadQuery => new BadQuery(message);
 
 describe('parseQuery', () => {
-  it('returns the wire values, empty ones left out and unknown ones ignored', () => {
-    expect(parseQuery(EventsQuery, { type: 'run.failed', since: '', limit: '10', page: '2' }, bad)).toEqual({ type: 'run.failed', limit: '10' });
+  it('returns the wire values, empty ones left out', () => {
+    expect(parseQuery(EventsQuery, { type: 'run.failed', since: '', limit: '10' }, bad)).toEqual({ type: 'run.failed', limit: '10' });
+  });
+
+  it('refuses unknown parameters, durations past 100 years and values past 500 characters (issue 12)', () => {
+    expect(() => parseQuery(EventsQuery, { type: 'run.failed', page: '2' }, bad)).toThrow(new BadQuery('query: Unrecognized key: "page"'));
+    expect(() => parseQuery(InsightsQuery, { since: '99999999999h' }, bad)).toThrow(new BadQuery('since: expected a duration of at most 36500d (got "99999999999h")'));
+    expect(parseQuery(InsightsQuery, { since: '36500d' }, bad)).toEqual({ since: '36500d' });
+    expect(() => parseQuery(InsightsQuery, { workflow: 'a'.repeat(501) }, bad)).toThrow(/^workflow: Too big/);
   });
 
   it('throws the caller\'s error naming the first bad parameter', () => {

@@ -5,22 +5,41 @@ import { z } from 'zod';
  * value is a string (a repeated key arrives as an array of strings) and an empty value
  * counts as absent. The schemas describe that wire form, with no transforms, so the OpenAPI
  * document shows what a client sends; each service then turns the validated strings into
- * its own query (times against its clock, numbers). Unknown parameters are ignored.
+ * its own query (times against its clock, numbers). Unknown parameters are refused, as on
+ * every route of the API (issue 12); every value is at most MAX_QUERY_VALUE characters.
  */
+
+/** Longest query value (ids, names, cursors, times). */
+export const MAX_QUERY_VALUE = 500;
+/** How far back a duration may reach: 100 years, in ms (further would leave Date's range or be meaningless). */
+export const MAX_QUERY_LOOKBACK_MS = 36_500 * 86_400_000;
 
 const quoted = (input: unknown): string => JSON.stringify(input) ?? String(input);
 
 /** A parameter given at most once. */
-export const QueryValue = z.string({ error: (issue) => (Array.isArray(issue.input) ? 'give it once' : 'expected a single value') });
+export const QueryValue = z
+  .string({ error: (issue) => (Array.isArray(issue.input) ? 'give it once' : typeof issue.input === 'string' ? undefined : 'expected a single value') })
+  .max(MAX_QUERY_VALUE);
 
 const DURATION = /^(?:\d+(?:ms|s|m|h|d))+$/;
 const TIME_OR_DURATION = /^(?:\d+(?:ms|s|m|h|d))+$|^\d{4}-\d{2}-\d{2}/;
-const timeMessage = (issue: { input?: unknown }): string => `expected an ISO 8601 time or a duration such as 24h (got ${quoted(issue.input)})`;
+const timeMessage = (issue: { input?: unknown }): string =>
+  typeof issue.input === 'string' && DURATION.test(issue.input)
+    ? `expected a duration of at most 36500d (got ${quoted(issue.input)})`
+    : `expected an ISO 8601 time or a duration such as 24h (got ${quoted(issue.input)})`;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration's milliseconds when within MAX_QUERY_LOOKBACK_MS (and Number's safe range), else undefined. */
+function boundedDurationMs(text: string): number | undefined {
+  let total = 0;
+  for (const [, amount, unit] of text.matchAll(/(\d+)(ms|s|m|h|d)/g)) total += Number(amount) * UNIT_MS[unit];
+  return Number.isSafeInteger(total) && total <= MAX_QUERY_LOOKBACK_MS ? total : undefined;
+}
 
 /** An ISO 8601 time, or a duration (`24h`, `1h30m`) counted back from now. */
 export const queryTime = (description: string): z.ZodString =>
   QueryValue.regex(TIME_OR_DURATION, { error: timeMessage })
-    .refine((text) => DURATION.test(text) || !Number.isNaN(Date.parse(text)), { error: timeMessage })
+    .refine((text) => (DURATION.test(text) ? boundedDurationMs(text) !== undefined : !Number.isNaN(Date.parse(text))), { error: timeMessage })
     .describe(description);
 
 /** A non-negative integer of at most `maxDigits` digits (ranges are the route's to check). */
@@ -57,7 +76,7 @@ export const queryList = (values: readonly string[], noun: string, description: 
  */
 export function parseQuery<T extends z.ZodObject>(schema: T, raw: Readonly<Record<string, unknown>>, invalid: (message: string) => Error): z.output<T> {
   const given = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined && value !== ''));
-  const result = schema.safeParse(given);
+  const result = schema.strict().safeParse(given);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const name = issue?.path[0];

@@ -35,8 +35,14 @@ const QueueName = z
   .string()
   .regex(new RegExp(QUEUE_PATTERN), { message: 'queue names are lower-case letters, digits, _ and -, e.g. gpu-jobs' });
 
+/** Longest workflow name, step id, input or output name (issue 12: every string has a maximum). */
+export const MAX_NAME_LENGTH = 100;
+
 const Identifier = (what: string) =>
-  z.string().regex(new RegExp(STEP_ID_PATTERN), { message: `${what} are identifiers: letters, digits and _, not starting with a digit` });
+  z
+    .string()
+    .max(MAX_NAME_LENGTH, { message: `${what} are at most ${MAX_NAME_LENGTH} characters` })
+    .regex(new RegExp(STEP_ID_PATTERN), { message: `${what} are identifiers: letters, digits and _, not starting with a digit` });
 
 export const OnFailure = z
   .enum(['fail-fast', 'continue'])
@@ -130,6 +136,7 @@ export const WorkflowSpec = z
     kind: z.literal('Workflow'),
     name: z
       .string()
+      .max(MAX_NAME_LENGTH, { message: `workflow names are at most ${MAX_NAME_LENGTH} characters` })
       .regex(new RegExp(WORKFLOW_NAME_PATTERN), { message: 'workflow names are kebab-case, e.g. data-pipeline' })
       .describe('Kebab-case name; runs and versions are registered under it.'),
     description: z.string().optional(),

@@ -19,7 +19,9 @@ function problem(raw: Record<string, unknown>): string {
 describe('parseInsightQuery', () => {
   it('defaults to the last 24 hours up to now', () => {
     expect(parseInsightQuery({}, NOW)).toEqual({ since: NOW - 24 * H, until: NOW });
-    expect(parseInsightQuery({ since: '', until: '', workflow: '', other: 'x' }, NOW)).toEqual({ since: NOW - 24 * H, until: NOW });
+    expect(parseInsightQuery({ since: '', until: '', workflow: '' }, NOW)).toEqual({ since: NOW - 24 * H, until: NOW });
+    // Unknown parameters are refused, as on every route (issue 12).
+    expect(() => parseInsightQuery({ other: 'x' }, NOW)).toThrow('query: Unrecognized key: "other"');
   });
 
   it('reads the window, the workflow and the figures\' options', () => {

@@ -36,9 +36,10 @@ describe('parseEventQuery', () => {
     });
   });
 
-  it('treats empty values as absent and ignores parameters it does not know', () => {
-    expect(parseEventQuery({ type: '', since: '', limit: '', workflow: '', page: '2' }, NOW, EVENTS_ROUTE)).toEqual({});
+  it('treats empty values as absent and refuses parameters it does not know (issue 12)', () => {
+    expect(parseEventQuery({ type: '', since: '', limit: '', workflow: '' }, NOW, EVENTS_ROUTE)).toEqual({});
     expect(parseEventQuery({}, NOW, RUN_ROUTE)).toEqual({});
+    expect(problem({ page: '2' })).toBe('query: Unrecognized key: "page"');
   });
 
   it('refuses a malformed parameter with a message naming it', () => {

@@ -1,4 +1,4 @@
-import { RUN_STATUSES, STEP_STATUSES, WORKFLOW_NAME_PATTERN } from '@weft/core';
+import { MAX_NAME_LENGTH, parseDuration, RUN_STATUSES, STEP_STATUSES, WORKFLOW_NAME_PATTERN } from '@weft/core';
 import { LifecycleEvent } from '@weft/contracts';
 import { z } from 'zod';
 
@@ -8,10 +8,75 @@ import { z } from 'zod';
  * transforms, so a schema reads the same as input and as output.
  */
 
+/**
+ * Every string of a request has a maximum length and every number a range (issue 12;
+ * docs/api.md#limits lists them): what PostgreSQL would refuse (an index row above ~2.7 kB,
+ * an integer above 2^31, a time outside its range) is refused here with a 400 first.
+ */
+export const API_LIMITS = {
+  /** Workflow names and step ids (as in specs). */
+  name: MAX_NAME_LENGTH,
+  /** Ids in paths: a workflow (uuid or name), a run (uuid). */
+  id: 200,
+  /** API key ids (12 hex). */
+  keyId: 64,
+  description: 2_000,
+  correlationId: 200,
+  /** Idempotency-Key header. */
+  idempotencyKey: 200,
+  /** A label of a key. */
+  keyName: 200,
+  reason: 500,
+  /** Pagination cursors this API gave out. */
+  cursor: 500,
+  /** A status filter (comma-separated). */
+  statusList: 200,
+  /** A time or duration in a query. */
+  time: 40,
+  /** A spec as text (also bounded by WEFT_API_BODY_LIMIT). */
+  source: 1_000_000,
+  /** Versions: 1 to this. */
+  version: 1_000_000_000,
+  /** mode=sync waits at most this (ms). */
+  syncWaitMs: 600_000,
+  /** How far back since/until may reach (ms): 100 years. */
+  lookbackMs: 36_500 * 86_400_000,
+} as const;
+
+/** `30s`, `500ms`, `2m`: at most `maxMs`. */
+const durationUpTo = (maxMs: number, what: string) =>
+  z
+    .string()
+    .max(API_LIMITS.time)
+    .regex(/^\d+(ms|s|m)$/, 'expected a duration such as 30s')
+    .refine((text) => {
+      try {
+        return parseDuration(text) <= maxMs;
+      } catch {
+        return false; // not a duration (the regex says so) or beyond Number's safe range
+      }
+    }, `${what} is at most ${maxMs / 1000}s`);
+
+/** An ISO 8601 time, or a duration back from now (`24h`), within 100 years. */
+const TimeOrDuration = z
+  .string()
+  .max(API_LIMITS.time)
+  .refine((text) => {
+    if (/^(\d+(ms|s|m|h|d))+$/.test(text)) {
+      try {
+        return parseDuration(text) <= API_LIMITS.lookbackMs;
+      } catch {
+        return false;
+      }
+    }
+    const time = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
+    return Number.isFinite(time);
+  }, 'expected an ISO 8601 time or a duration back from now of at most 36500d, such as 24h');
+
 /** A workflow spec v1 object; documented as the published spec schema (components.schemas.WorkflowSpec). */
 export const SpecObject = z.unknown().describe('A workflow spec v1 (see WorkflowSpec).');
 
-const Name = z.string().regex(new RegExp(WORKFLOW_NAME_PATTERN), 'expected a kebab-case name such as data-pipeline');
+const Name = z.string().max(API_LIMITS.name).regex(new RegExp(WORKFLOW_NAME_PATTERN), 'expected a kebab-case name such as data-pipeline');
 const Time = z.string().describe('ISO 8601 time');
 const NullableTime = Time.nullable();
 const Inputs = z.record(z.string(), z.unknown()).describe('Workflow inputs by name; defaults apply to the ones left out.');
@@ -19,7 +84,7 @@ const ErrorSummary = z.object({ code: z.string(), message: z.string() });
 
 const specOrSource = {
   spec: SpecObject.optional(),
-  source: z.string().optional().describe('The text of a YAML or JSON workflow file; diagnostics then carry its lines.'),
+  source: z.string().max(API_LIMITS.source).optional().describe('The text of a YAML or JSON workflow file; diagnostics then carry its lines.'),
 };
 const oneSpec = (value: { spec?: unknown; source?: string }): boolean => (value.spec === undefined) !== (value.source === undefined);
 const ONE_SPEC = { message: 'give either spec or source (exactly one)', path: ['spec'] };
@@ -31,42 +96,42 @@ export const SpecBody = z.object(specOrSource).strict().refine(oneSpec, ONE_SPEC
 export const CreateWorkflowBody = z
   .object({
     name: Name.optional().describe('Required without a spec; with one, the spec names the workflow.'),
-    description: z.string().nullable().optional(),
+    description: z.string().max(API_LIMITS.description).nullable().optional(),
     ...specOrSource,
   })
   .strict()
   .refine((b) => b.spec === undefined || b.source === undefined, ONE_SPEC);
 
-export const UpdateWorkflowBody = z.object({ description: z.string().nullable() }).strict();
+export const UpdateWorkflowBody = z.object({ description: z.string().max(API_LIMITS.description).nullable() }).strict();
 
 export const StartRunBody = z
   .object({
     inputs: Inputs.optional(),
-    version: z.number().int().positive().optional().describe('A stored version to run; default: the published one.'),
-    correlationId: z.string().min(1).optional(),
+    version: z.number().int().min(1).max(API_LIMITS.version).optional().describe('A stored version to run; default: the published one.'),
+    correlationId: z.string().min(1).max(API_LIMITS.correlationId).optional(),
   })
   .strict();
 
 export const AdhocRunBody = z
-  .object({ ...specOrSource, inputs: Inputs.optional(), correlationId: z.string().min(1).optional() })
+  .object({ ...specOrSource, inputs: Inputs.optional(), correlationId: z.string().min(1).max(API_LIMITS.correlationId).optional() })
   .strict()
   .refine(oneSpec, ONE_SPEC);
 
 export const RerunBody = z
   .object({
     version: z
-      .union([z.number().int().positive(), z.literal('published')])
+      .union([z.number().int().min(1).max(API_LIMITS.version), z.literal('published')])
       .optional()
       .describe('Run a stored version of the workflow (or the published one) instead of the spec the old run had.'),
   })
   .strict();
 
-export const CancelBody = z.object({ reason: z.string().min(1).max(500).optional() }).strict();
+export const CancelBody = z.object({ reason: z.string().min(1).max(API_LIMITS.reason).optional() }).strict();
 
 export const CreateKeyBody = z
   .object({
     namespace: Name.optional().describe('Default: the caller\'s namespace.'),
-    name: z.string().min(1).max(200).optional().describe('A label for people.'),
+    name: z.string().min(1).max(API_LIMITS.keyName).optional().describe('A label for people.'),
   })
   .strict();
 
@@ -77,29 +142,39 @@ export const RunCreationQuery = z
   .object({
     mode: z.enum(['async', 'sync']).optional().describe('async (default): 202 at once; sync: wait for the end and answer with the run.'),
     stream: Flag.optional().describe('true: answer with Server-Sent Events of the run until it ends.'),
-    wait: z.string().regex(/^\d+(ms|s|m)$/, 'expected a duration such as 30s').optional().describe('How long mode=sync waits (default 60s, at most 10m).'),
+    wait: durationUpTo(API_LIMITS.syncWaitMs, 'wait').optional().describe('How long mode=sync waits (default 60s, at most 10m).'),
   })
   .strict();
-export const RerunQuery = RunCreationQuery.extend({ from: z.string().min(1).optional().describe('The step to rerun from; default: every step.') }).strict();
+export const RerunQuery = RunCreationQuery.extend({ from: z.string().min(1).max(API_LIMITS.name).optional().describe('The step to rerun from; default: every step.') }).strict();
 
 export const ListRunsQuery = z
   .object({
-    workflow: z.string().min(1).optional(),
-    status: z.string().optional().describe(`Comma-separated: ${RUN_STATUSES.join(', ')}`),
-    since: z.string().optional().describe('Created at or after: ISO 8601, or a duration back from now (24h).'),
-    until: z.string().optional().describe('Created before: ISO 8601, or a duration back from now.'),
-    limit: z.string().regex(/^\d+$/).optional().describe('1-200, default 50.'),
-    cursor: z.string().optional().describe('nextCursor of the previous page.'),
+    workflow: z.string().min(1).max(API_LIMITS.name).optional(),
+    status: z.string().max(API_LIMITS.statusList).optional().describe(`Comma-separated: ${RUN_STATUSES.join(', ')}`),
+    since: TimeOrDuration.optional().describe('Created at or after: ISO 8601, or a duration back from now (24h, at most 36500d).'),
+    until: TimeOrDuration.optional().describe('Created before: ISO 8601, or a duration back from now.'),
+    limit: z.string().regex(/^\d{1,4}$/).optional().describe('1-200, default 50.'),
+    cursor: z.string().max(API_LIMITS.cursor).optional().describe('nextCursor of the previous page.'),
   })
   .strict();
 
 export const PageQuery = z
-  .object({ limit: z.string().regex(/^\d+$/).optional().describe('1-200, default 50.'), cursor: z.string().optional().describe('nextCursor of the previous page.') })
+  .object({
+    limit: z.string().regex(/^\d{1,4}$/).optional().describe('1-200, default 50.'),
+    cursor: z.string().max(API_LIMITS.cursor).optional().describe('nextCursor of the previous page.'),
+  })
   .strict();
 
-export const IdPath = z.object({ id: z.string().min(1) });
-export const VersionPath = z.object({ id: z.string().min(1), version: z.string().regex(/^[1-9]\d*$/, 'expected a version number') });
-export const KeyPath = z.object({ keyId: z.string().min(1) });
+const PathId = z.string().min(1).max(API_LIMITS.id);
+export const IdPath = z.object({ id: PathId });
+export const VersionPath = z.object({
+  id: PathId,
+  version: z
+    .string()
+    .regex(/^[1-9]\d{0,9}$/, 'expected a version number')
+    .refine((v) => Number(v) <= API_LIMITS.version, `versions are 1 to ${API_LIMITS.version}`),
+});
+export const KeyPath = z.object({ keyId: z.string().min(1).max(API_LIMITS.keyId) });
 
 // ---- responses
 

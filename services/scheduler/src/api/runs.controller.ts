@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { type Caller, CallerOf } from '@weft/platform';
-import { header, parse, sendJson } from './http/http.util';
+import { idempotencyKey, parse, sendJson } from './http/http.util';
 import { ROUTES as R } from './openapi/routes';
 import { RunControlUseCase } from '../usecases/run-control.usecase';
 import { RunQueriesUseCase } from '../usecases/run-queries.usecase';
@@ -24,7 +24,7 @@ export class RunsController {
     const mode = parse(R.startAdhocRun.query, query, 'query');
     const input = parse(R.startAdhocRun.body, body, 'body');
     const source = input.source !== undefined ? { source: input.source } : { spec: input.spec };
-    const started = await this.start.adhoc(caller.namespace, source, { inputs: input.inputs, correlationId: input.correlationId, idempotencyKey: header(req, 'idempotency-key') });
+    const started = await this.start.adhoc(caller.namespace, source, { inputs: input.inputs, correlationId: input.correlationId, idempotencyKey: idempotencyKey(req) });
     await this.responder.started(res, caller.namespace, started, mode);
   }
 
@@ -89,7 +89,7 @@ export class RunsController {
     const { id } = parse(R.rerunRun.params, params, 'path');
     const { from, ...mode } = parse(R.rerunRun.query, query, 'query');
     const { version } = parse(R.rerunRun.body, body ?? {}, 'body');
-    const started = await this.start.rerun(caller.namespace, id, { from, version, idempotencyKey: header(req, 'idempotency-key') });
+    const started = await this.start.rerun(caller.namespace, id, { from, version, idempotencyKey: idempotencyKey(req) });
     await this.responder.started(res, caller.namespace, started, mode);
   }
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import { Authenticator, knownCaller, setCaller } from '@weft/platform';
+import { ROUTE_LIST, type RouteSpec } from '../openapi/routes';
 import { RunAccess } from '../../usecases/run-access';
 import { ApiError } from './api.errors';
 import { header } from './http.util';
@@ -34,6 +35,7 @@ export class ApiGateMiddleware implements NestMiddleware<IncomingMessage, Server
       }
       // Nest strips the mount path from request.url in middleware; originalUrl is express's full path.
       const path = (request as IncomingMessage & { originalUrl?: string }).originalUrl ?? request.url ?? '';
+      refuseQueryOfQuerylessRoute(request.method ?? 'GET', path);
       const run = RUN_PATH.exec(path)?.[1];
       if (run !== undefined && run !== 'adhoc') await this.runs.assertVisible(caller.namespace, decodeURIComponent(run));
       next();
@@ -46,4 +48,39 @@ export class ApiGateMiddleware implements NestMiddleware<IncomingMessage, Server
 function hasBody(request: IncomingMessage): boolean {
   const length = header(request, 'content-length');
   return (length !== undefined && length !== '0') || header(request, 'transfer-encoding') !== undefined;
+}
+
+/** `/v1/runs/{id}` as a pattern; literal segments count so `/v1/runs/adhoc` beats `/v1/runs/{id}`. */
+const ROUTE_PATTERNS = ROUTE_LIST.map((route) => ({
+  route,
+  pattern: new RegExp(`^${route.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^/}]+\}/g, '[^/]+')}/?$`),
+  literals: route.path.split('/').filter((segment) => segment !== '' && !segment.startsWith('{')).length,
+}));
+
+function routeOf(method: string, path: string): RouteSpec | undefined {
+  const wanted = method === 'HEAD' ? 'get' : method.toLowerCase();
+  let best: { route: RouteSpec; literals: number } | undefined;
+  for (const candidate of ROUTE_PATTERNS) {
+    if (candidate.route.method !== wanted || !candidate.pattern.test(path)) continue;
+    if (!best || candidate.literals > best.literals) best = candidate;
+  }
+  return best?.route;
+}
+
+/**
+ * Unknown query parameters are refused on every route (issue 12): routes with a query schema
+ * refuse them when they parse it (strict schemas); a route that reads none refuses any here.
+ */
+function refuseQueryOfQuerylessRoute(method: string, url: string): void {
+  const at = url.indexOf('?');
+  if (at < 0 || at === url.length - 1) return;
+  const route = routeOf(method, url.slice(0, at));
+  if (route === undefined || route.query !== undefined) return;
+  const names = [...new URLSearchParams(url.slice(at + 1)).keys()];
+  if (names.length === 0) return;
+  throw new ApiError(
+    'INVALID_REQUEST',
+    `the request query is invalid: ${method} ${route.path} takes no query parameters (got ${names.slice(0, 5).join(', ')})`,
+    names.slice(0, 20).map((name) => ({ path: `query.${name.slice(0, 100)}`, message: 'unknown query parameter', code: 'UNRECOGNIZED_KEYS' })),
+  );
 }

@@ -35,13 +35,35 @@ export function header(request: IncomingMessage, name: string): string | undefin
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** `If-Match: "3"` (or W/"3") as a revision number; undefined without the header; 400 when it is not one. */
+/**
+ * `If-Match: "3"` as a revision number; undefined without the header; 400 when it is not a
+ * strong ETag this API gave out. A weak one (`W/"3"`) is refused: If-Match compares strongly
+ * (RFC 9110 13.1.1), and the drafts' ETags are strong.
+ */
 export function ifMatchRevision(request: IncomingMessage): number | undefined {
   const value = header(request, 'if-match');
   if (value === undefined) return undefined;
-  const match = /^(?:W\/)?"(\d+)"$/.exec(value.trim());
-  if (!match) throw new ApiError('INVALID_REQUEST', `If-Match must be an ETag this API gave out, such as "3" (got ${value})`, [{ path: 'header.If-Match', message: 'expected "<revision>"' }]);
+  const problem = (message: string): ApiError =>
+    new ApiError('INVALID_REQUEST', `If-Match must be a strong ETag this API gave out, such as "3" (got ${value.slice(0, 100)}): ${message}`, [{ path: 'header.If-Match', message }]);
+  if (/^\s*W\//.test(value)) throw problem('weak ETags never match in If-Match');
+  const match = /^"(\d{1,10})"$/.exec(value.trim());
+  if (!match || !Number.isSafeInteger(Number(match[1]))) throw problem('expected "<revision>"');
   return Number(match[1]);
+}
+
+/** Longest Idempotency-Key (stored in a unique index). */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
+
+/** The Idempotency-Key header, checked before anything is written: at most 200 visible ASCII characters (and spaces). */
+export function idempotencyKey(request: IncomingMessage): string | undefined {
+  const value = header(request, 'idempotency-key');
+  if (value === undefined) return undefined;
+  if (value.length === 0 || value.length > MAX_IDEMPOTENCY_KEY_LENGTH || !/^[\x20-\x7e]+$/.test(value)) {
+    throw new ApiError('INVALID_REQUEST', `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII characters (got ${value.length})`, [
+      { path: 'header.Idempotency-Key', message: `1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII characters` },
+    ]);
+  }
+  return value;
 }
 
 export const etag = (revision: number): string => `"${revision}"`;

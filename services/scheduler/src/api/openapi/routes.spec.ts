@@ -90,10 +90,10 @@ describe('buildOpenApiDocument', () => {
     expect(events.responses['200']).toMatchObject({ content: { 'application/json': { schema: { $ref: '#/components/schemas/EventPage' } } } });
     expect(doc.paths['/v1/runs/{id}/events'].get.parameters?.map((p) => p.name)).toEqual(['id', 'type', 'since', 'until', 'limit', 'after']);
     expect(doc.paths['/v1/runs/{id}/checkpoints/{stepId}'].get.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual(['path:id', 'path:stepId']);
-    // A path id takes any segment, so a route with nothing else to validate cannot answer 400; a version number can.
-    expect(Object.keys(doc.paths['/v1/runs/{id}/history'].get.responses).sort()).toEqual(['200', '401', '404']);
+    // Path ids have a maximum length (issue 12), so even a route with nothing else to validate can answer 400.
+    expect(Object.keys(doc.paths['/v1/runs/{id}/history'].get.responses).sort()).toEqual(['200', '400', '401', '404']);
     expect(Object.keys(doc.paths['/v1/runs/{id}/events'].get.responses)).toContain('400');
-    expect(Object.keys(doc.paths['/v1/runs/{id}'].get.responses)).not.toContain('400');
+    expect(Object.keys(doc.paths['/v1/runs/{id}'].get.responses)).toContain('400');
     expect(Object.keys(doc.paths['/v1/workflows/{id}/versions/{version}'].get.responses)).toContain('400');
     expect(doc.components.schemas.RunHistory).toMatchObject({ properties: { run: { $ref: '#/components/schemas/JournalRunSummary' } } });
     expect(doc.components.schemas.EventPage).toMatchObject({ properties: { items: { items: { $ref: '#/components/schemas/JournalEntry' } } } });
