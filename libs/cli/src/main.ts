@@ -308,6 +308,39 @@ function registerApiVerbs(program: Command, io: Io, result: { code: number }): v
     .action(async (workflow: string, trigger: string, opts: Api & { event?: string; body?: string; header?: string[]; at?: string }) => {
       result.code = await triggersCommand().triggersTest(workflow, trigger, opts, io);
     });
+
+  const waits = () => lazy<typeof import('./commands/waits.command')>('./commands/waits.command');
+  api(program.command('signal').description('send a signal: an outside event that wait.event steps wait for').argument('<name>'))
+    .option('--key <key>', 'only waits with this key (or none) take it')
+    .option('--data <json>', 'its data: JSON, or @file')
+    .option('--id <id>', 'a repeated id is the same signal')
+    .action(async (name: string, opts: Api & { key?: string; data?: string; id?: string }) => {
+      result.code = await waits().signalSend(name, opts, io);
+    });
+  api(program.command('signals').description('signals received (kept for WEFT_SIGNAL_RETENTION), oldest first'))
+    .option('--name <name>', 'only this signal name')
+    .option('--key <key>', 'only this key')
+    .option('--since <time>', 'received at or after this ISO-8601 time')
+    .action(async (opts: Api & { name?: string; key?: string; since?: string }) => {
+      result.code = await waits().signalsList(opts, io);
+    });
+  const rv = program.command('reviews').description('reviews: step outputs held for a decision (list, show, decide)');
+  api(rv.command('list').description('reviews of the namespace, oldest first'))
+    .option('--status <status>', 'open (default), decided or canceled')
+    .option('--workflow <name>', 'only this workflow')
+    .option('--assignee <name>', 'only reviews for this assignee')
+    .action(async (opts: Api & { status?: string; workflow?: string; assignee?: string }) => {
+      result.code = await waits().reviewsList(opts, io);
+    });
+  api(rv.command('show').description('the output under review, the form, the run and step').argument('<id>')).action(async (id: string, opts: Api) => {
+    result.code = await waits().reviewsShow(id, opts, io);
+  });
+  api(rv.command('decide').description('decide: continue, correct (--payload), retry, reject or escalate').argument('<id>').argument('<decision>'))
+    .option('--payload <json>', 'correct: the output that replaces the held one (JSON, or @file)')
+    .option('--comment <text>', 'why')
+    .action(async (id: string, decision: string, opts: Api & { payload?: string; comment?: string }) => {
+      result.code = await waits().reviewsDecide(id, decision, opts, io);
+    });
 }
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {

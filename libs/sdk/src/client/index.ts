@@ -21,3 +21,4 @@ export {
 export { WeftApiError, WeftConnectionError } from './client.errors';
 export { readServerSentEvents, type ServerSentEvent } from './sse.util';
 export type * from './api.types';
+export type * from './wait.types';

@@ -29,6 +29,7 @@ import type {
 } from './api.types';
 import { WeftApiError, WeftConnectionError } from './client.errors';
 import { readServerSentEvents } from './sse.util';
+import type { DecisionRequest, DecisionResult, Review, ReviewListQuery, ReviewSummary, Signal, SignalListQuery, SignalRequest } from './wait.types';
 
 export interface WeftClientOptions {
   /** Where the API is: `http://127.0.0.1:8080` (the scheduler, or `weft dev`). */
@@ -246,6 +247,29 @@ export class WeftClient {
       this.json('POST', `/v1/triggers/${enc(workflow)}/${enc(trigger)}/backfill`, range),
     test: (workflow: string, trigger: string, sample: TriggersHttp.TestBodyInput = {}): Promise<TriggerTestResult> =>
       this.json('POST', `/v1/triggers/${enc(workflow)}/${enc(trigger)}/test`, sample),
+  };
+
+  /** Signals: outside events that `wait.event` steps wait for (docs/waits-and-reviews.md). */
+  readonly signals = {
+    /** Sends a signal; a repeated `id` answers the first one. */
+    send: (signal: SignalRequest): Promise<Signal> => this.json('POST', '/v1/signals', signal),
+    list: (query: SignalListQuery = {}): Promise<Page<Signal>> =>
+      this.json('GET', '/v1/signals', undefined, { name: query.name, key: query.key, since: query.since, cursor: query.cursor, ...(query.limit !== undefined && { limit: String(query.limit) }) }),
+  };
+
+  /** Reviews: step outputs held for a person's decision (`review:`). */
+  readonly reviews = {
+    list: (query: ReviewListQuery = {}): Promise<Page<ReviewSummary>> =>
+      this.json('GET', '/v1/reviews', undefined, {
+        status: query.status,
+        workflow: query.workflow,
+        assignee: query.assignee,
+        cursor: query.cursor,
+        ...(query.limit !== undefined && { limit: String(query.limit) }),
+      }),
+    get: (id: string): Promise<Review> => this.json('GET', `/v1/reviews/${enc(id)}`),
+    /** continue | correct (with payload) | retry | reject | escalate; WeftApiError 409 when decided before (its `decision`), 422 for a bad correction. */
+    decide: (id: string, decision: DecisionRequest): Promise<DecisionResult> => this.json('POST', `/v1/reviews/${enc(id)}/decision`, decision),
   };
 
   readonly keys = {

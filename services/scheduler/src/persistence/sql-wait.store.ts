@@ -109,8 +109,9 @@ export class SqlWaitStore implements WaitStore {
   }
 
   async purgeSignals(before: number): Promise<number> {
-    const rows: unknown[] = await this.dataSource.query('DELETE FROM signals WHERE received_at < $1::timestamptz RETURNING 1', [iso(before)]);
-    return rows.length;
+    // A SELECT around the DELETE: TypeORM answers a bare DELETE with [rows, count], not rows.
+    const rows: { n: number }[] = await this.dataSource.query('WITH purged AS (DELETE FROM signals WHERE received_at < $1::timestamptz RETURNING 1) SELECT count(*)::int AS n FROM purged', [iso(before)]);
+    return rows[0]?.n ?? 0;
   }
 
   async getReview(namespace: string, id: string): Promise<ReviewRecord | undefined> {

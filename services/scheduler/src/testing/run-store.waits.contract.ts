@@ -115,8 +115,11 @@ export function describeWaitsContract(context: RunStoreContext): void {
     it('purges signals older than a time', async () => {
       const waits = waitsOf(context.store);
       const ns = uniqueId('ns');
-      const { signal } = await waits.storeSignal(ns, { id: 'old', name: 'ping' });
-      expect(await waits.purgeSignals(signal.receivedAt + 1)).toBeGreaterThanOrEqual(1);
+      await waits.storeSignal(ns, { id: 'old-1', name: 'ping' });
+      const { signal } = await waits.storeSignal(ns, { id: 'old-2', name: 'ping' });
+      expect(await waits.purgeSignals(0)).toBe(0);
+      expect(await waits.purgeSignals(signal.receivedAt + 1)).toBe(2);
+      expect(await waits.purgeSignals(signal.receivedAt + 1)).toBe(0);
       expect((await waits.listSignals(ns, { limit: 10 })).items).toEqual([]);
     });
 

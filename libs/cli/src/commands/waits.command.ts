@@ -1,0 +1,102 @@
+import { readFile } from 'node:fs/promises';
+import { actorLabel, REVIEW_DECISIONS, type ReviewDecision } from '@weft/contracts';
+import { type ApiFlags, apiClient, CliUsageError, withApi } from '../api-client/api-connection';
+import { table } from '../api-client/table.util';
+import { EXIT } from '../exit-codes';
+import type { Io } from '../io';
+
+/** `weft signal` and `weft reviews …`: durable waits over the API (docs/waits-and-reviews.md). */
+type Flags = ApiFlags & { json?: boolean };
+
+const print = (io: Io, value: unknown): void => io.out(JSON.stringify(value, null, 2));
+
+/** `--data '{"a":1}'` or `--data @file.json`: a JSON value. */
+export async function jsonArgument(flag: string, text: string | undefined): Promise<unknown> {
+  if (text === undefined) return undefined;
+  const raw = text.startsWith('@') ? await readFile(text.slice(1), 'utf8').catch((error: unknown) => {
+    throw new CliUsageError(`${flag}: cannot read ${text.slice(1)}: ${error instanceof Error ? error.message : String(error)}`);
+  }) : text;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    throw new CliUsageError(`${flag} must be JSON (or @file holding JSON), e.g. ${flag} '{"amount": 120}'`);
+  }
+}
+
+/** `weft signal <name> [--key k] [--data json|@file] [--id x]`: sends one signal. */
+export function signalSend(name: string, flags: Flags & { key?: string; data?: string; id?: string }, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return withApi(io, async () => {
+    const data = await jsonArgument('--data', flags.data);
+    const signal = await apiClient(flags, env).signals.send({ name, ...(flags.key !== undefined && { key: flags.key }), ...(data !== undefined && { data }), ...(flags.id !== undefined && { id: flags.id }) });
+    if (flags.json) print(io, signal);
+    else io.out(`signal ${signal.name}${signal.key === null ? '' : ` (key ${signal.key})`} stored as ${signal.id} at ${signal.receivedAt}`);
+    return EXIT.ok;
+  });
+}
+
+/** `weft signals [--name n] [--key k] [--since iso]`: signals received, oldest first. */
+export function signalsList(flags: Flags & { name?: string; key?: string; since?: string }, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return withApi(io, async () => {
+    const page = await apiClient(flags, env).signals.list({ ...(flags.name && { name: flags.name }), ...(flags.key && { key: flags.key }), ...(flags.since && { since: flags.since }), limit: 200 });
+    if (flags.json) print(io, page);
+    else if (page.items.length === 0) io.out('no signals');
+    else table(io, ['RECEIVED', 'NAME', 'KEY', 'ID', 'DATA'], page.items.map((s) => [s.receivedAt, s.name, s.key ?? '-', s.id, JSON.stringify(s.data).slice(0, 60)]));
+    return EXIT.ok;
+  });
+}
+
+/** `weft reviews list [--status s] [--workflow w] [--assignee a]`. */
+export function reviewsList(flags: Flags & { status?: string; workflow?: string; assignee?: string }, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return withApi(io, async () => {
+    const status = flags.status ?? 'open';
+    if (status !== 'open' && status !== 'decided' && status !== 'canceled') throw new CliUsageError('--status: open, decided or canceled');
+    const page = await apiClient(flags, env).reviews.list({ status, ...(flags.workflow && { workflow: flags.workflow }), ...(flags.assignee && { assignee: flags.assignee }), limit: 200 });
+    if (flags.json) print(io, page);
+    else if (page.items.length === 0) io.out(`no ${status} reviews`);
+    else {
+      table(
+        io,
+        ['ID', 'WORKFLOW', 'STEP', 'KIND', 'ASSIGNEES', 'OPENED', 'DEADLINE', status === 'open' ? 'TITLE' : 'DECISION'],
+        page.items.map((r) => [r.id, r.workflow, r.stepId, r.kind, r.assignees.join(',') || '-', r.openedAt, r.deadlineAt ?? '-', status === 'open' ? r.title : `${r.decision ?? r.status}${r.actor ? ` by ${actorLabel(r.actor)}` : ''}`]),
+      );
+    }
+    return EXIT.ok;
+  });
+}
+
+/** `weft reviews show <id>`: the output under review, the form and the decision so far. */
+export function reviewsShow(id: string, flags: Flags, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return withApi(io, async () => {
+    const review = await apiClient(flags, env).reviews.get(id);
+    if (flags.json) {
+      print(io, review);
+      return EXIT.ok;
+    }
+    io.out(`${review.title}`);
+    io.out(`  review ${review.id} (${review.status}${review.kind === 'low-confidence' ? ', low confidence' : ''}) of ${review.workflow} run ${review.runId}, step ${review.stepId} attempt ${review.attempt}`);
+    io.out(`  assignees: ${review.assignees.join(', ') || '-'}${review.tier > 0 ? ` (escalation tier ${review.tier})` : ''}; opened ${review.openedAt}${review.deadlineAt ? `; deadline ${review.deadlineAt}` : ''}`);
+    if (review.instructions) io.out(`  ${review.instructions}`);
+    io.out('output:');
+    io.out(JSON.stringify(review.output, null, 2));
+    if (review.form) io.out(`correction form: ${JSON.stringify(review.form)}`);
+    if (review.decision) io.out(`decided: ${review.decision}${review.actor ? ` by ${actorLabel(review.actor)}` : ''} at ${review.decidedAt ?? '?'}${review.comment ? ` — ${review.comment}` : ''}`);
+    else io.out(`decide: weft reviews decide ${review.id} <${REVIEW_DECISIONS.join('|')}> [--payload json|@file] [--comment text]`);
+    return EXIT.ok;
+  });
+}
+
+/** `weft reviews decide <id> <decision> [--payload json|@file] [--comment text]`. */
+export function reviewsDecide(id: string, decision: string, flags: Flags & { payload?: string; comment?: string }, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return withApi(io, async () => {
+    if (!(REVIEW_DECISIONS as readonly string[]).includes(decision)) throw new CliUsageError(`decision must be one of ${REVIEW_DECISIONS.join(', ')}`);
+    const payload = await jsonArgument('--payload', flags.payload);
+    const result = await apiClient(flags, env).reviews.decide(id, {
+      decision: decision as ReviewDecision,
+      ...(payload !== undefined && { payload }),
+      ...(flags.comment !== undefined && { comment: flags.comment }),
+    });
+    if (flags.json) print(io, result);
+    else io.out(`review ${id}: ${result.review.decision ?? decision}${result.review.status === 'open' ? ` (now tier ${result.review.tier})` : ''}; run ${result.review.runId} is ${result.runStatus}`);
+    return EXIT.ok;
+  });
+}

@@ -1,0 +1,78 @@
+import type { Actor, ReviewDecision } from '@weft/contracts';
+
+/** A signal as the API shows it (`POST /v1/signals`, `GET /v1/signals`). Times are ISO 8601. */
+export interface Signal {
+  id: string;
+  name: string;
+  key: string | null;
+  data: unknown;
+  receivedAt: string;
+}
+
+export interface SignalRequest {
+  name: string;
+  /** Only waits with this key (or none) take it. */
+  key?: string;
+  data?: unknown;
+  /** A repeated id is the same signal (the first is answered). */
+  id?: string;
+}
+
+export interface SignalListQuery {
+  name?: string;
+  key?: string;
+  /** ISO 8601: received at or after. */
+  since?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface ReviewSummary {
+  id: string;
+  status: 'open' | 'decided' | 'canceled';
+  workflow: string;
+  runId: string;
+  stepId: string;
+  attempt: number;
+  title: string;
+  assignees: string[];
+  tier: number;
+  overdue: boolean;
+  /** low-confidence: opened by the step's review.when rule. */
+  kind: 'review' | 'low-confidence';
+  openedAt: string;
+  deadlineAt: string | null;
+  decidedAt: string | null;
+  decision: ReviewDecision | null;
+  actor: Actor | null;
+  comment: string | null;
+}
+
+export interface Review extends ReviewSummary {
+  instructions: string | null;
+  /** The output under review. */
+  output: unknown;
+  /** JSON Schema a correction must satisfy. */
+  form: Record<string, unknown> | null;
+  payload: unknown;
+}
+
+export interface ReviewListQuery {
+  status?: 'open' | 'decided' | 'canceled';
+  workflow?: string;
+  assignee?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface DecisionRequest {
+  decision: ReviewDecision;
+  /** correct: replaces the output; must satisfy the review's form (else WeftApiError 422 with errors[]). */
+  payload?: unknown;
+  comment?: string;
+}
+
+export interface DecisionResult {
+  review: Review;
+  runStatus: string;
+}
