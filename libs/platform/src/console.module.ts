@@ -36,15 +36,12 @@ export interface ConsoleOptions {
 const CONSOLE_OPTIONS = Symbol('WEFT_CONSOLE_OPTIONS');
 
 /**
- * The console's folder in this checkout (`@weft/console`'s dist/), or null when the
- * package is not installed (a service image built without it).
+ * The console's build in this checkout or image: apps/console/dist next to libs/ (the way
+ * the scheduler finds the SDK's templates). Absent until `npm ci` (or
+ * `npm run build -w @weft/console`) built it; ConsoleModule then says how.
  */
-export function consoleDistDir(): string | null {
-  try {
-    return path.join(path.dirname(require.resolve('@weft/console/package.json')), 'dist');
-  } catch {
-    return null;
-  }
+export function consoleDistDir(): string {
+  return path.join(__dirname, '..', '..', '..', 'apps', 'console', 'dist');
 }
 
 /**
