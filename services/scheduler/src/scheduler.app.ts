@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { runStoreService, type RunServiceOptions, type ServiceHandle } from '@weft/platform';
+import { ConsoleModule, consoleDistDir, runStoreService, type RunServiceOptions, type ServiceHandle } from '@weft/platform';
 import type { ServiceStart } from '@weft/telemetry';
 import { openSqlRunStore } from './persistence';
 import { existsSync } from 'node:fs';
@@ -45,7 +45,8 @@ export function runScheduler(start: ServiceStart, options: RunServiceOptions = {
           ...(templatesDir !== undefined && { templates: templatesFromDirectory(templatesDir) }),
           logger,
         });
-        return { imports: [scheduler, api], bodyLimit: config.WEFT_API_BODY_LIMIT };
+        // The web console's build at / (the Ingress routes / here); its API calls come back to /v1.
+        return { imports: [scheduler, api, ConsoleModule.serve(consoleDistDir())], bodyLimit: config.WEFT_API_BODY_LIMIT };
       },
     },
     options,
