@@ -21,3 +21,4 @@ export {
 export * from './summary.util';
 export { rerunPlan, RerunError, type RerunPlan } from './rerun.util';
 export { WAIT_LIMITS, WaitInputError } from './wait-input.util';
+export { changedSteps, stepIn } from './steps-record.util';

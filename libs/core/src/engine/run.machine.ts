@@ -15,6 +15,8 @@ import type { Command, Decision, EngineEvent, LifecycleEventDraft, TimerKind } f
 import { PlanError, planRun, runTimeoutMs } from './plan.util';
 import { eventWait, sleepWait, WaitInputError } from './wait-input.util';
 import { retryDelay } from './retry-delay.util';
+import { addressesForEachStep, advanceForEach, cancelItems, DEFAULT_MAX_FOREACH_ITEMS, FOR_EACH_ERROR_CODES, type ForEachOps, itemInput, itemParent, startForEach } from './for-each.util';
+import { StepsDraft, stepIn } from './steps-record.util';
 import { bindScope, boundExpression, renderBoundTemplate } from '../workflow-spec/bound-expression.util';
 import type { AttemptRecord, Millis, PlannedReview, PlannedStep, RunState, RunStatus, StepError, StepState, StepStatus, StepWait } from './types';
 
@@ -58,6 +60,12 @@ export const ENGINE_ERROR_CODES = {
   unstorable: PAYLOAD_ERROR_CODES.unstorable,
   /** The broker refused a step's dispatch for good (its outbox row was quarantined); never retried. */
   dispatchFailed: PAYLOAD_ERROR_CODES.dispatchFailed,
+  /** A forEach expression did not yield a list (never retried). */
+  forEachNotAList: FOR_EACH_ERROR_CODES.notAList,
+  /** A forEach list longer than WEFT_MAX_FOREACH_ITEMS (never retried). */
+  forEachTooMany: FOR_EACH_ERROR_CODES.tooMany,
+  /** A forEach step's items failed (fail-fast: the first; continue: none completed, or on a partially_completed step). */
+  itemsFailed: FOR_EACH_ERROR_CODES.itemsFailed,
 } as const;
 export type EngineErrorCode = (typeof ENGINE_ERROR_CODES)[keyof typeof ENGINE_ERROR_CODES];
 
@@ -74,6 +82,8 @@ export interface DecideOptions {
    * bounds dispatches and results against the same limit.) @default DEFAULT_MAX_PAYLOAD_BYTES
    */
   maxPayloadBytes?: number;
+  /** Most items one forEach step may yield (WEFT_MAX_FOREACH_ITEMS); more fails the step. @default DEFAULT_MAX_FOREACH_ITEMS */
+  maxForEachItems?: number;
 }
 
 export interface CreateRunArgs {
@@ -98,9 +108,9 @@ export interface CreateRunArgs {
 const TERMINAL_RUN = new Set<RunStatus>(['completed', 'partially_completed', 'failed', 'canceled']);
 /** A run that has started and not ended: `waiting` is `running` with nothing in flight. */
 const LIVE_RUN = new Set<RunStatus>(['running', 'waiting']);
-const TERMINAL_STEP = new Set<StepStatus>(['completed', 'failed', 'skipped', 'canceled']);
+const TERMINAL_STEP = new Set<StepStatus>(['completed', 'failed', 'skipped', 'canceled', 'partially_completed']);
 /** Terminal statuses that make dependents re-check their readiness. */
-const SETTLING_STEP = new Set<StepStatus>(['completed', 'failed', 'skipped']);
+const SETTLING_STEP = new Set<StepStatus>(['completed', 'failed', 'skipped', 'partially_completed']);
 
 export const isTerminalRunStatus = (status: RunStatus): boolean => TERMINAL_RUN.has(status);
 export const isTerminalStepStatus = (status: StepStatus): boolean => TERMINAL_STEP.has(status);
@@ -151,6 +161,8 @@ export function createRun(args: CreateRunArgs): Decision<RunState> {
 export function decide(state: RunState, event: EngineEvent, options: DecideOptions = {}): Decision<RunState> {
   const tx = transition(state, event, options.leaseMs ?? LEASE_MS);
   if (tx === undefined) return { state, commands: [] };
+  tx.maxForEachItems = options.maxForEachItems ?? DEFAULT_MAX_FOREACH_ITEMS;
+  if (tx.itemsFolded < tx.settledItems.length) advanceForEach(tx, FOR_EACH_OPS);
   drain(tx);
   finishIfDone(tx, options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
   settleWaiting(tx, state.status === 'waiting');
@@ -178,6 +190,7 @@ function transition(state: RunState, event: EngineEvent, leaseMs: number): Tx | 
   if (event.type === 'run.retry') return retryRun(state, event.at, leaseMs, event.reason);
   // A finished run ignores everything else: cancel (and every other end) wins over late results.
   if (TERMINAL_RUN.has(state.status)) return undefined;
+  if (addressesForEachStep(state, event)) return undefined;
   switch (event.type) {
     case 'run.start':
       return state.status === 'queued' ? startRun(new Tx(state, event.at, leaseMs)) : undefined;
@@ -660,7 +673,8 @@ function failStep(tx: Tx, step: StepState, error: StepError): void {
     error,
     ...(since !== undefined && { durationMs: at - since }),
   });
-  if (tx.planned(step.id).onFailure === 'fail-fast') {
+  // An item's failure is its forEach step's to weigh (advanceForEach), not the run's.
+  if (tx.planned(step.id).onFailure === 'fail-fast' && step.item === undefined) {
     next.error = { ...error, message: `step ${step.id} failed: ${error.message}` };
     cancelActive(tx, `step ${step.id} failed`);
   }
@@ -673,9 +687,11 @@ function cancelActive(tx: Tx, reason: string): void {
   for (const p of tx.next.plan) {
     const step = tx.step(p.id);
     if (!step || TERMINAL_STEP.has(step.status)) continue;
+    if (step.forEach !== undefined) cancelItems(tx, step.id, reason);
     let attempts = step.attempts;
     if (step.status === 'queued' || step.status === 'running') {
-      tx.commands.push({ type: 'abort-step', stepId: step.id, attempt: step.attempt, token: step.token ?? '', reason });
+      // A forEach step runs nothing itself: its items were aborted above.
+      if (step.forEach === undefined) tx.commands.push({ type: 'abort-step', stepId: step.id, attempt: step.attempt, token: step.token ?? '', reason });
       attempts = endAttempt(tx, step, 'canceled', undefined, undefined).attempts;
     } else if (step.status === 'retrying') {
       tx.commands.push({ type: 'cancel-timer', timer: 'retry', stepId: step.id });
@@ -688,6 +704,13 @@ function cancelActive(tx: Tx, reason: string): void {
     tx.emit({ type: 'step.canceled', at, stepId: step.id, attempt: step.attempt, status: 'canceled', data: { reason } });
   }
 }
+
+/** The transitions forEach drives (see for-each.util). */
+const FOR_EACH_OPS: ForEachOps = {
+  dispatch: (tx, step) => dispatch(tx as Tx, step),
+  completeStep: (tx, step, output) => completeStep(tx as Tx, step, output),
+  failStep: (tx, step, error) => failStep(tx as Tx, step, error),
+};
 
 function timerFired(state: RunState, timer: TimerKind, at: Millis, leaseMs: number, stepId?: string, attempt?: number): Tx | undefined {
   if (!LIVE_RUN.has(state.status)) return undefined;
@@ -781,7 +804,7 @@ function resendDispatch(tx: Tx, step: StepState): Tx {
   const planned = tx.planned(step.id);
   let input: Record<string, unknown>;
   try {
-    input = stepInput(planned, () => tx.scope());
+    input = step.item === undefined ? stepInput(planned, () => tx.scope()) : itemInput(planned, step.item, tx.scope());
   } catch (error) {
     failStep(tx, step, expressionFailure(error, `input of step ${step.id}`));
     return tx;
@@ -844,7 +867,7 @@ function drain(tx: Tx): void {
     let blocked: string | undefined;
     for (const need of planned.needs) {
       const status = tx.step(need)?.status;
-      if (status === 'completed') continue;
+      if (status === 'completed' || status === 'partially_completed') continue;
       // A step with its own `if` decides for itself whether a skipped need matters
       // (a join after an if/else); without one, a skipped need skips it too.
       if (status === 'skipped' && planned.if !== undefined) continue;
@@ -885,9 +908,13 @@ function skipStep(tx: Tx, step: StepState, reason: string): void {
 function dispatch(tx: Tx, step: StepState): void {
   const { at, next } = tx;
   const planned = tx.planned(step.id);
+  if (planned.forEach !== undefined && step.item === undefined) {
+    startForEach(tx, step, planned, FOR_EACH_OPS, (error) => expressionFailure(error, `forEach of step ${step.id}`));
+    return;
+  }
   let input: Record<string, unknown>;
   try {
-    input = stepInput(planned, () => tx.scope());
+    input = step.item === undefined ? stepInput(planned, () => tx.scope()) : itemInput(planned, step.item, tx.scope());
   } catch (error) {
     failStep(tx, step, expressionFailure(error, `input of step ${step.id}`));
     return;
@@ -909,6 +936,7 @@ function dispatch(tx: Tx, step: StepState): void {
     lostLeases: step.lostLeases ?? 0,
     attemptBase: step.attemptBase ?? 0,
   };
+  if (step.item !== undefined) queued.item = step.item;
   tx.put(queued);
   tx.commands.push({ type: 'dispatch', stepId: step.id, attempt, token, action: planned.action, input, queue: planned.queue, timeoutMs: planned.timeoutMs });
   tx.emit({ type: 'step.queued', at, stepId: step.id, attempt, status: 'queued', data: { queue: planned.queue, action: planned.action } });
@@ -951,6 +979,11 @@ function finishIfDone(tx: Tx, maxPayloadBytes: number): void {
     const step = tx.step(p.id);
     if (step?.status === 'completed') completed++;
     else if (step?.status === 'failed') failed.push(step);
+    else if (step?.status === 'partially_completed') {
+      // Some of its items failed: the run completes only partially, as under onFailure continue.
+      completed++;
+      failed.push(step);
+    }
   }
   if (next.error !== undefined) {
     finishRun(tx, 'failed', next.error, false);
@@ -1038,8 +1071,13 @@ class Tx {
   readonly commands: Command[] = [];
   /** Step ids whose readiness may have changed; drain() walks it (and it grows while it does). */
   readonly toCheck: string[] = [];
+  /** forEach items that became terminal in this decision; advanceForEach folds them (from itemsFolded on). */
+  readonly settledItems: string[] = [];
+  itemsFolded = 0;
+  maxForEachItems = DEFAULT_MAX_FOREACH_ITEMS;
   private readonly index: PlanIndex;
-  private stepsCopied = false;
+  /** The next steps record, sharing every chunk this decision does not touch with `prev.steps`. */
+  private readonly draft: StepsDraft;
   private readonly activeBefore: number;
   private activeDelta = 0;
   private cachedScope: ExprScope | undefined;
@@ -1053,6 +1091,7 @@ class Tx {
     // Inside a decision a waiting run is running; settleWaiting() decides again at the end.
     if (prev.status === 'waiting') this.next.status = 'running';
     this.index = planIndex(prev.plan);
+    this.draft = new StepsDraft(prev.steps, prev.plan);
     this.activeBefore = activeStepCount(prev);
   }
 
@@ -1073,20 +1112,19 @@ class Tx {
   }
 
   planned(id: string): PlannedStep {
-    const planned = this.index.byId.get(id);
+    // An item runs under its forEach step's plan (action, retry, timeout, queue, onFailure).
+    const planned = this.index.byId.get(id) ?? this.index.byId.get(itemParent(id) ?? '');
     if (!planned) throw new Error(`step ${id} is not in the plan`);
     return planned;
   }
 
   put(step: StepState): void {
-    if (!this.stepsCopied) {
-      this.next.steps = copySteps(this.next.steps);
-      this.stepsCopied = true;
-    }
     const before = ownStep(this.next.steps, step.id);
-    this.activeDelta += (TERMINAL_STEP.has(step.status) ? 0 : 1) - (before === undefined || TERMINAL_STEP.has(before.status) ? 0 : 1);
-    // The working copy has no prototype, so even `__proto__` is a plain key here.
-    this.next.steps[step.id] = step;
+    // Items are not in the plan: the run's active count is its steps'; their forEach step folds their ends.
+    if (step.item === undefined) this.activeDelta += (TERMINAL_STEP.has(step.status) ? 0 : 1) - (before === undefined || TERMINAL_STEP.has(before.status) ? 0 : 1);
+    else if (TERMINAL_STEP.has(step.status) && before !== undefined && !TERMINAL_STEP.has(before.status)) this.settledItems.push(step.id);
+    this.draft.put(step);
+    this.next.steps = this.draft.steps;
     if (TERMINAL_STEP.has(step.status)) this.cachedScope = undefined;
     if (SETTLING_STEP.has(step.status)) for (const d of this.index.dependents.get(step.id) ?? []) this.toCheck.push(d);
   }
@@ -1137,17 +1175,6 @@ function activeStepCount(state: RunState): number {
   return count;
 }
 
-/**
- * Copies the steps record. A prototype-less copy is several times faster to fill
- * once a record grows past V8's fast-property limit, and cannot confuse a step
- * named `__proto__` with the prototype.
- */
-function copySteps(steps: Record<string, StepState>): Record<string, StepState> {
-  const copy = Object.create(null) as Record<string, StepState>;
-  for (const key of Object.keys(steps)) copy[key] = steps[key];
-  return copy;
-}
-
 interface PlanIndex {
   byId: Map<string, PlannedStep>;
   mayWait: boolean;
@@ -1193,7 +1220,7 @@ function updateLast(attempts: readonly AttemptRecord[], update: (a: AttemptRecor
 }
 
 function ownStep(steps: Record<string, StepState>, id: string): StepState | undefined {
-  return Object.hasOwn(steps, id) ? steps[id] : undefined;
+  return stepIn(steps, id);
 }
 
 /** Step ids are identifiers, so `__proto__` is one: write it as an own property, not the prototype. */

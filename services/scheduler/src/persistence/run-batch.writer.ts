@@ -1,4 +1,4 @@
-import type { RunState } from '@weft/core';
+import { changedSteps, type RunState } from '@weft/core';
 import { withTransaction } from '@weft/db';
 import type { DataSource } from 'typeorm';
 import { type OutboxRecord, type TimerKey, type TimerRecord, type Transition, timerKey } from '../ports/run-store.port';
@@ -70,10 +70,8 @@ export class RunBatchWriter {
         }
         committed = current;
         if (transitions.length === 0) return;
-        // The core returns new objects for the steps it changed and the same objects for the rest.
-        const changed = Object.entries(current.steps)
-          .filter(([id, step]) => loaded.steps[id] !== step)
-          .map(([, step]) => step);
+        // The core returns new objects for the steps it changed and shares the rest (O(changed), not O(steps)).
+        const changed = changedSteps(loaded.steps, current.steps);
         const merged = mergeTransitions(current, transitions);
         const rows = await writeTransition(tx, runId, merged, changed, loaded, {
           claimMs: this.outboxClaimMs,

@@ -1,0 +1,89 @@
+import { changedSteps, StepsDraft, stepIn } from './steps-record.util';
+import type { PlannedStep, StepState } from './types';
+
+const plan = (ids: string[]): PlannedStep[] => ids.map((id) => ({ id }) as PlannedStep);
+const step = (id: string, status: StepState['status'] = 'pending'): StepState => ({ id, status, attempt: 0, attempts: [], lostLeases: 0, attemptBase: 0 });
+const plain = (steps: StepState[]): Record<string, StepState> => {
+  const record = Object.create(null) as Record<string, StepState>;
+  for (const s of steps) Object.defineProperty(record, s.id, { value: s, writable: true, enumerable: true, configurable: true });
+  return record;
+};
+
+describe('steps record with structural sharing', () => {
+  const ids = Array.from({ length: 200 }, (_, i) => `s${i}`);
+  const p = plan([...ids, '__proto__', 'toString']);
+  const base = plain([...ids, '__proto__', 'toString'].map((id) => step(id)));
+
+  it('reads like the plain record it replaces, in plan order, own keys only', () => {
+    const draft = new StepsDraft(base, p);
+    draft.put(step('s150', 'queued'));
+    const next = draft.steps;
+    expect(next).not.toBe(base);
+    expect(next.s150.status).toBe('queued');
+    expect(next.s1).toBe(base.s1);
+    expect(stepIn(next, '__proto__')?.id).toBe('__proto__');
+    expect(stepIn(next, 'toString')?.id).toBe('toString');
+    expect(stepIn(next, 'hasOwnProperty')).toBeUndefined();
+    expect(Object.hasOwn(next, 's7')).toBe(true);
+    expect(Object.hasOwn(next, 'nope')).toBe(false);
+    expect('s7' in next).toBe(true);
+    expect(Object.keys(next)).toEqual([...ids, '__proto__', 'toString']);
+    expect({ ...next }.s150.status).toBe('queued');
+    expect(JSON.parse(JSON.stringify(next)).s150.status).toBe('queued');
+    expect(next).toEqual(plain(Object.keys(next).map((id) => stepIn(next, id) as StepState)));
+  });
+
+  it('never changes the version it was built from, and is read-only', () => {
+    const first = new StepsDraft(base, p);
+    first.put(step('s3', 'queued'));
+    const v1 = first.steps;
+    const second = new StepsDraft(v1, p);
+    second.put(step('s3', 'running'));
+    second.put(step('s4', 'queued'));
+    expect(base.s3.status).toBe('pending');
+    expect(v1.s3.status).toBe('queued');
+    expect(v1.s4.status).toBe('pending');
+    expect(second.steps.s3.status).toBe('running');
+    expect(() => {
+      v1.s3 = step('s3', 'failed');
+    }).toThrow(TypeError);
+    expect(() => delete v1.s3).toThrow(TypeError);
+  });
+
+  it('freezes like a plain record (tests deep-freeze states)', () => {
+    const draft = new StepsDraft(base, p);
+    draft.put(step('s9', 'queued'));
+    const frozen = Object.freeze(draft.steps);
+    expect(Object.isFrozen(frozen)).toBe(true);
+    expect(frozen.s9.status).toBe('queued');
+    expect(Object.keys(frozen)).toHaveLength(202);
+    // A frozen version is still a base for the next decision.
+    const next = new StepsDraft(frozen, p);
+    next.put(step('s9', 'running'));
+    expect(next.steps.s9.status).toBe('running');
+    expect(frozen.s9.status).toBe('queued');
+  });
+
+  it('keeps ids the plan does not have (none in practice) beside the plan slots', () => {
+    const draft = new StepsDraft(base, p);
+    draft.put(step('extra'));
+    expect(Object.keys(draft.steps).at(-1)).toBe('extra');
+    expect(stepIn(draft.steps, 'extra')?.id).toBe('extra');
+    expect(stepIn(base, 'extra')).toBeUndefined();
+  });
+
+  it('changedSteps lists exactly the steps that are new objects, between versions and against plain records', () => {
+    const a = new StepsDraft(base, p);
+    a.put(step('s0', 'queued'));
+    const v1 = a.steps;
+    const b = new StepsDraft(v1, p);
+    const s130 = step('s130', 'completed');
+    const s199 = step('s199', 'failed');
+    b.put(s130);
+    b.put(s199);
+    expect(changedSteps(v1, b.steps)).toEqual([s130, s199]);
+    expect(changedSteps(v1, v1)).toEqual([]);
+    expect(changedSteps(base, b.steps).map((s) => s.id)).toEqual(['s0', 's130', 's199']);
+    expect(changedSteps(plain(Object.keys(v1).map((id) => stepIn(v1, id) as StepState)), b.steps)).toEqual([s130, s199]);
+  });
+});

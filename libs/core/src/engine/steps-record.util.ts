@@ -1,0 +1,205 @@
+import type { PlannedStep, StepState } from './types';
+
+/**
+ * A run's steps record with structural sharing: to its readers an ordinary read-only
+ * record (`steps[id]`, `Object.hasOwn`, `Object.keys`, spread, JSON), underneath a
+ * two-level array in plan order whose chunks are shared between versions. A decision
+ * that changes k steps copies the chunk index (plan size / CHUNK pointers) and k chunks,
+ * instead of the whole record: a 20,000-step run's event cost ~27 ms of copying before.
+ *
+ * `StepsDraft` is the one writer: a decision writes through its draft, which copies a
+ * chunk the first time it touches it and writes in place after that; the record it hands
+ * out is immutable once the decision returns (nothing else keeps the draft).
+ * Writing to a record directly throws (TypeError): states are values.
+ */
+const CHUNK = 64;
+
+interface Layout {
+  /** Plan position of each step id. */
+  slots: Map<string, number>;
+  ids: readonly string[];
+}
+
+interface Data {
+  layout: Layout;
+  chunks: (StepState | undefined)[][];
+  /** Steps whose id the plan does not have (none in practice); copied whole on write. */
+  extra: Map<string, StepState> | undefined;
+}
+
+const layouts = new WeakMap<readonly PlannedStep[], Layout>();
+const dataOf = new WeakMap<object, Data>();
+
+function layoutOf(plan: readonly PlannedStep[]): Layout {
+  let layout = layouts.get(plan);
+  if (!layout) {
+    const ids = plan.map((p) => p.id);
+    layout = { ids, slots: new Map(ids.map((id, i) => [id, i])) };
+    layouts.set(plan, layout);
+  }
+  return layout;
+}
+
+function read(data: Data, id: string): StepState | undefined {
+  const slot = data.layout.slots.get(id);
+  if (slot !== undefined) return data.chunks[Math.floor(slot / CHUNK)][slot % CHUNK];
+  return data.extra?.get(id);
+}
+
+function keys(data: Data): string[] {
+  const out: string[] = [];
+  const { ids } = data.layout;
+  for (let c = 0; c < data.chunks.length; c++) {
+    const chunk = data.chunks[c];
+    for (let i = 0; i < chunk.length; i++) if (chunk[i] !== undefined) out.push(ids[c * CHUNK + i]);
+  }
+  if (data.extra) out.push(...data.extra.keys());
+  return out;
+}
+
+const readOnly = (): never => {
+  throw new TypeError('a run state steps record is read-only: build the next state with decide');
+};
+
+// Object.freeze (tests deep-freeze states) first makes the target non-extensible: the steps
+// are then copied onto it and every trap answers from it, as a frozen plain record would.
+const frozen = (target: object): boolean => !Reflect.isExtensible(target);
+
+const handler: ProxyHandler<Record<string, StepState>> = {
+  get: (target, key) => (frozen(target) ? Reflect.get(target, key) : typeof key === 'string' ? stepOf(target, key) : undefined),
+  has: (target, key) => (frozen(target) ? Reflect.has(target, key) : typeof key === 'string' && stepOf(target, key) !== undefined),
+  ownKeys: (target) => {
+    if (frozen(target)) return Reflect.ownKeys(target);
+    const data = dataOf.get(target);
+    return data ? keys(data) : [];
+  },
+  getOwnPropertyDescriptor: (target, key) => {
+    if (frozen(target)) return Reflect.getOwnPropertyDescriptor(target, key);
+    const value = typeof key === 'string' ? stepOf(target, key) : undefined;
+    return value === undefined ? undefined : { value, writable: false, enumerable: true, configurable: true };
+  },
+  preventExtensions: (target) => {
+    const data = dataOf.get(target);
+    if (data && !frozen(target)) for (const id of keys(data)) Object.defineProperty(target, id, { value: read(data, id), writable: false, enumerable: true, configurable: false });
+    return Reflect.preventExtensions(target);
+  },
+  defineProperty: (target, key, descriptor) => (frozen(target) ? Reflect.defineProperty(target, key, descriptor) : readOnly()),
+  set: readOnly,
+  deleteProperty: readOnly,
+  setPrototypeOf: readOnly,
+};
+
+function stepOf(target: object, id: string): StepState | undefined {
+  const data = dataOf.get(target);
+  return data ? read(data, id) : undefined;
+}
+
+function wrap(data: Data): Record<string, StepState> {
+  const target = Object.create(null) as Record<string, StepState>;
+  dataOf.set(target, data);
+  const record = new Proxy(target, handler);
+  dataOf.set(record, data);
+  return record;
+}
+
+/** One step of a record, own properties only (a step may be named `__proto__` or `toString`). */
+export function stepIn(steps: Record<string, StepState>, id: string): StepState | undefined {
+  const data = dataOf.get(steps);
+  if (data) return read(data, id);
+  return Object.hasOwn(steps, id) ? steps[id] : undefined;
+}
+
+/** The record's data in this plan's layout; a plain record (loaded, built by hand) is laid out once. */
+function dataFor(steps: Record<string, StepState>, plan: readonly PlannedStep[]): Data {
+  const layout = layoutOf(plan);
+  const data = dataOf.get(steps);
+  if (data && data.layout === layout) return data;
+  const chunks: (StepState | undefined)[][] = [];
+  for (let start = 0; start < layout.ids.length; start += CHUNK) chunks.push(new Array<StepState | undefined>(Math.min(CHUNK, layout.ids.length - start)).fill(undefined));
+  let extra: Map<string, StepState> | undefined;
+  for (const id of Object.keys(steps)) {
+    const step = stepIn(steps, id);
+    if (step === undefined) continue;
+    const slot = layout.slots.get(id);
+    if (slot !== undefined) chunks[Math.floor(slot / CHUNK)][slot % CHUNK] = step;
+    else (extra ??= new Map()).set(id, step);
+  }
+  return { layout, chunks, extra };
+}
+
+/**
+ * The next version of a steps record, written by one decision. The first write copies the
+ * chunk index; each chunk is copied the first time a write touches it.
+ */
+export class StepsDraft {
+  private data: Data | undefined;
+  private record: Record<string, StepState>;
+  private readonly owned = new Set<number>();
+  private extraOwned = false;
+
+  constructor(
+    base: Record<string, StepState>,
+    private readonly plan: readonly PlannedStep[],
+  ) {
+    this.record = base;
+  }
+
+  /** The current version: the base until the first write, then this draft's record. */
+  get steps(): Record<string, StepState> {
+    return this.record;
+  }
+
+  put(step: StepState): void {
+    if (!this.data) {
+      const base = dataFor(this.record, this.plan);
+      this.data = { layout: base.layout, chunks: [...base.chunks], extra: base.extra };
+      this.record = wrap(this.data);
+    }
+    const data = this.data;
+    const slot = data.layout.slots.get(step.id);
+    if (slot === undefined) {
+      if (!this.extraOwned) {
+        data.extra = new Map(data.extra);
+        this.extraOwned = true;
+      }
+      data.extra?.set(step.id, step);
+      return;
+    }
+    const c = Math.floor(slot / CHUNK);
+    if (!this.owned.has(c)) {
+      data.chunks[c] = [...data.chunks[c]];
+      this.owned.add(c);
+    }
+    data.chunks[c][slot % CHUNK] = step;
+  }
+}
+
+/**
+ * The steps of `after` that are not the same object in `before` (the core returns new
+ * objects for the steps it changed, the same objects for the rest). Between two versions
+ * of one record this skips every shared chunk: O(changed), not O(steps).
+ */
+export function changedSteps(before: Record<string, StepState>, after: Record<string, StepState>): StepState[] {
+  const a = dataOf.get(before);
+  const b = dataOf.get(after);
+  if (!a || !b || a.layout !== b.layout) {
+    const out: StepState[] = [];
+    for (const id of Object.keys(after)) {
+      const step = stepIn(after, id);
+      if (step !== undefined && stepIn(before, id) !== step) out.push(step);
+    }
+    return out;
+  }
+  const out: StepState[] = [];
+  for (let c = 0; c < b.chunks.length; c++) {
+    const chunk = b.chunks[c];
+    const old = a.chunks[c];
+    if (chunk === old) continue;
+    for (let i = 0; i < chunk.length; i++) {
+      const step = chunk[i];
+      if (step !== undefined && step !== old[i]) out.push(step);
+    }
+  }
+  if (b.extra && b.extra !== a.extra) for (const [id, step] of b.extra) if (a.extra?.get(id) !== step) out.push(step);
+  return out;
+}
