@@ -74,7 +74,8 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('--json', 'print one JSON document describing the finished run')
     .option('--api <url>', 'submit to a running deployment (e.g. weft dev) instead of running in this process')
     .option('--api-key <key>', 'API key for --api (default: WEFT_API_KEY)')
-    .action(async (file: string, opts: { input: string[]; inputsFile?: string; actions: string[]; json?: boolean; api?: string; apiKey?: string }) => {
+    .option('--decide <stepId=decision>', 'decide a step\'s review: <stepId>=<continue|correct|retry|reject|escalate>[:<payload json>] (repeatable)', collect, [])
+    .action(async (file: string, opts: { input: string[]; inputsFile?: string; actions: string[]; json?: boolean; api?: string; apiKey?: string; decide: string[] }) => {
       result.code = await lazy<typeof import('./commands/run.command')>('./commands/run.command').runCommand(file, opts, io);
     });
 

@@ -9,6 +9,7 @@ import { runReport } from '../output/run-report';
 import { createRunView } from '../output/run-view';
 import { cancelOnInterrupt } from '../interrupt.util';
 import { inputsFromFlags } from './run-inputs.util';
+import { EmbeddedReviewDecider, parseDecideFlags } from '../embedded/review-decider';
 
 export interface RunCommandOptions {
   input: string[];
@@ -18,6 +19,8 @@ export interface RunCommandOptions {
   /** Submit to a running deployment instead of running embedded. */
   api?: string;
   apiKey?: string;
+  /** `<stepId>=<decision>[:<payload json>]`: decides that step's review (embedded runs). */
+  decide?: string[];
 }
 
 /** `weft run <file>`: validate, run embedded to the end, show progress; exit 0 / 1 / 2. */
@@ -51,7 +54,9 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
 
   let actions: ActionDefinition[] = [];
   let http;
+  let decisions;
   try {
+    decisions = parseDecideFlags(options.decide ?? []);
     http = httpPolicyOf(loadConfig(process.env));
     for (const path of options.actions) actions = [...actions, ...(await loadActionsModule(path))];
   } catch (error) {
@@ -62,9 +67,13 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
   const view = options.json ? undefined : createRunView(spec, io);
   const runtime = await startEmbedded({ actions, http, ...(view && { logger: view.logger }) });
   const interrupt = cancelOnInterrupt(io, signals, (id) => void runtime.scheduler.cancelRun(id, 'interrupted (SIGINT)'));
+  const reviews = new EmbeddedReviewDecider(runtime.scheduler, decisions, io, io.isTTY && Boolean(process.stdin.isTTY));
   try {
     const state = await runtime.run(spec, resolved.inputs, {
-      onEvent: (event) => view?.onEvent(event),
+      onEvent: (event) => {
+        view?.onEvent(event);
+        reviews.onEvent(event);
+      },
       onStarted: (id) => interrupt.started(id),
     });
     if (options.json) io.out(JSON.stringify(runReport(state), null, 2));
