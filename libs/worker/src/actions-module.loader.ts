@@ -37,7 +37,8 @@ async function importModule(file: string): Promise<Record<string, unknown>> {
   }
 }
 
-const LOADER_ERROR_CODES = new Set(['MODULE_NOT_FOUND', 'ERR_MODULE_NOT_FOUND', 'ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING', 'ERR_UNSUPPORTED_ESM_URL_SCHEME', 'ERR_REQUIRE_ESM']);
+// ERR_UNKNOWN_FILE_EXTENSION: import() of a .ts file, which a require hook (swc) compiles.
+const LOADER_ERROR_CODES = new Set(['ERR_UNKNOWN_FILE_EXTENSION', 'MODULE_NOT_FOUND', 'ERR_MODULE_NOT_FOUND', 'ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING', 'ERR_UNSUPPORTED_ESM_URL_SCHEME', 'ERR_REQUIRE_ESM']);
 // Duck-typed: errors raised by the host's loader may come from another realm (jest's VM).
 const isLoaderError = (error: unknown): boolean =>
   typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' && LOADER_ERROR_CODES.has(error.code);
