@@ -15,6 +15,8 @@ export interface SchedulerModuleOptions {
   beforePublish?: SchedulerOptions['beforePublish'];
   logger?: SchedulerLogger;
   recoverInFlightOnStart?: boolean;
+  /** WEFT_SIGNAL_RETENTION in ms (0: forever). @default 7 days */
+  signalRetentionMs?: number;
 }
 
 @Injectable()

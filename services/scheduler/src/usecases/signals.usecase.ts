@@ -6,7 +6,7 @@ import { decodeCursor } from '../persistence/wait-rows.util';
 import type { ApplyEventUseCase } from './apply-event.usecase';
 import { WaitError } from './wait.errors';
 
-/** How long signals are kept (WEFT_SIGNAL_RETENTION). @default 7 days */
+/** How long signals are kept (WEFT_SIGNAL_RETENTION; 0 keeps them forever). @default 7 days */
 export const DEFAULT_SIGNAL_RETENTION_MS = 7 * 86_400_000;
 
 /**
@@ -101,10 +101,13 @@ export class SignalDeliveryUseCase {
   }
 
   private async purge(): Promise<void> {
+    const retentionMs = this.options.retentionMs ?? DEFAULT_SIGNAL_RETENTION_MS;
+    // 0 keeps signals forever (as the journal's and analytics' retention variables).
+    if (retentionMs <= 0) return;
     const now = await this.now();
     if (now - this.lastPurge < (this.options.purgeEveryMs ?? 60_000)) return;
     this.lastPurge = now;
-    const purged = await this.waits.purgeSignals(now - (this.options.retentionMs ?? DEFAULT_SIGNAL_RETENTION_MS));
+    const purged = await this.waits.purgeSignals(now - retentionMs);
     if (purged > 0) this.log.info('purged signals past their retention', { purged });
   }
 }
