@@ -6,6 +6,8 @@ export type DbErrorCode =
   | 'DB_CONFIG_INVALID'
   /** The embedded database was used after it was closed. */
   | 'DB_CLOSED'
+  /** Another process holds the embedded (PGlite) data directory; the message names it. */
+  | 'DB_LOCKED'
   /** A migration failed; the transaction holding all pending migrations was rolled back. */
   | 'DB_MIGRATION_FAILED'
   /** Migrations are pending and this process was told not to apply them (WEFT_MIGRATE=false). */

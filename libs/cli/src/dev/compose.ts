@@ -59,6 +59,7 @@ export async function composeDev(config: WeftConfig, actions: ActionDefinition[]
     auth: { anonymous, ...(config.WEFT_ADMIN_KEY !== undefined && { adminKey: config.WEFT_ADMIN_KEY }) },
     templates: () => templates.list().map((t) => ({ ...t, spec: templates.get(t.name) })),
     ...(logger && { logger }),
+    specLimits: { maxSteps: config.WEFT_MAX_STEPS },
   });
 
   @Module({})

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { PGlite, type Results, types } from '@electric-sql/pglite';
 import { DbError } from '../db.errors';
+import { lockDataDir } from './pglite-lock';
 
 /** The search_path of a fresh session; restored for data sources without a schema. */
 export const DEFAULT_SEARCH_PATH = '"$user", public';
@@ -32,6 +33,8 @@ export class PgliteDatabase {
   private tail: Promise<void> = Promise.resolve();
   private searchPath = DEFAULT_SEARCH_PATH;
   private closed = false;
+  /** Releases the directory's lock file (see lockDataDir); nothing in memory. */
+  private unlock: () => void = () => undefined;
 
   private constructor(
     readonly pg: PGlite,
@@ -58,7 +61,16 @@ export class PgliteDatabase {
       }
       const created = (async () => {
         await mkdir(dir, { recursive: true });
-        return new PgliteDatabase(await PGlite.create({ ...pgliteOptions(), dataDir: dir }), dir);
+        // One process per directory: a second one fails here, naming the holder.
+        const unlock = lockDataDir(dir);
+        try {
+          const database = new PgliteDatabase(await PGlite.create({ ...pgliteOptions(), dataDir: dir }), dir);
+          database.unlock = unlock;
+          return database;
+        } catch (error) {
+          unlock();
+          throw error;
+        }
       })();
       PgliteDatabase.byDir.set(dir, created);
       try {
@@ -85,7 +97,11 @@ export class PgliteDatabase {
     const dir = this.dataDir;
     const closing = this.tail.then(async () => {
       this.closed = true;
-      await this.pg.close();
+      try {
+        await this.pg.close();
+      } finally {
+        this.unlock();
+      }
     });
     if (dir !== undefined) {
       PgliteDatabase.byDir.delete(dir);
