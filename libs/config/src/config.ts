@@ -120,6 +120,16 @@ export const EnvSchema = z.object({
    * default) with room for headers; give every process the same value. @default 900kb
    */
   WEFT_MAX_PAYLOAD: byteSize.prefault('900kb'),
+  /**
+   * Scheduler API, `weft dev`: most steps one workflow may have (ad-hoc runs, drafts, versions, POST /v1/validate).
+   * More is a TOO_MANY_STEPS diagnostic, found before the spec is converted and validated. @default 100000
+   */
+  WEFT_MAX_STEPS: integer(1, 1_000_000).default(100_000),
+  /**
+   * Scheduler, `weft dev`: most items one forEach step may fan out to; a longer list fails the step
+   * with FOREACH_TOO_MANY_ITEMS (docs/flow-control.md). @default 10000
+   */
+  WEFT_MAX_FOREACH_ITEMS: integer(1, 100_000).default(10_000),
   /** Run migrations at boot (the Kubernetes migration Job sets false on services). @default true */
   WEFT_MIGRATE: flag.default(true),
   /** Journal: how long entries and checkpoints are kept, in ms after parsing (`0` keeps them forever). @default 30d */

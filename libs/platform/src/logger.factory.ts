@@ -36,7 +36,7 @@ export function createLogger(options: LoggerOptions): WeftLogger {
   const stream = options.pretty
     ? // Synchronous, in this thread: no transport worker to flush at exit, and lines stay in order with the CLI's own output.
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for terminals (~0.1 s of start-up otherwise)
-      (require('pino-pretty') as typeof import('pino-pretty')).default({ destination, sync: true, colorize: destination === process.stdout && process.stdout.isTTY, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l' })
+      (require('pino-pretty') as typeof import('pino-pretty'))({ destination, sync: true, colorize: destination === process.stdout && process.stdout.isTTY, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l' })
     : destination;
   const root = pino(
     {

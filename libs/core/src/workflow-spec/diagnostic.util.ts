@@ -53,6 +53,8 @@ export const DiagnosticCode = {
   InvalidSchedule: 'INVALID_SCHEDULE',
   DuplicateTriggerId: 'DUPLICATE_TRIGGER_ID',
   TriggerField: 'TRIGGER_FIELD',
+  /** More steps than the deployment allows (WEFT_MAX_STEPS); checked before the rest of the file is read. */
+  TooManySteps: 'TOO_MANY_STEPS',
 } as const;
 export type DiagnosticCode = (typeof DiagnosticCode)[keyof typeof DiagnosticCode];
 

@@ -186,3 +186,26 @@ describe('parseWorkflow: positions', () => {
     expect(d).toMatchObject({ code: 'UNKNOWN_STEP_REF', line: 2, col: line2.indexOf('steps.zz') + 1 });
   });
 });
+
+describe('parseWorkflow: maxSteps (WEFT_MAX_STEPS)', () => {
+  const flow = (n: number) => lines(...HEADER, 'steps:', ...Array.from({ length: n }, (_, i) => `  - {id: s${i}, action: noop}`));
+
+  it('accepts exactly maxSteps steps', () => {
+    const parsed = parseWorkflow(flow(5), 'big.yaml', { maxSteps: 5 });
+    expect(parsed.diagnostics).toEqual([]);
+    expect(parsed.spec?.steps).toHaveLength(5);
+  });
+
+  it('refuses one more with a single TOO_MANY_STEPS error at the steps list, before any other check', () => {
+    // Two steps share an id: a validation error the size check must not wait for.
+    const text = flow(6).replace('id: s5', 'id: s4');
+    const parsed = parseWorkflow(text, 'big.yaml', { maxSteps: 5 });
+    expect(parsed.spec).toBeUndefined();
+    expect(parsed.diagnostics.map(where)).toEqual(['5:3 TOO_MANY_STEPS steps']);
+    expect(parsed.diagnostics[0].message).toBe('6 steps; at most 5 are allowed');
+  });
+
+  it('defaults to 100,000 steps', () => {
+    expect(parseWorkflow(flow(3), 'small.yaml').spec?.steps).toHaveLength(3);
+  });
+});

@@ -1,4 +1,4 @@
-import { LineCounter, parseDocument, type YAMLError } from 'yaml';
+import { isSeq, LineCounter, parseDocument, type YAMLError } from 'yaml';
 import { type Diagnostic, DiagnosticCode, DiagnosticSink, hasErrors, sortDiagnostics } from './diagnostic.util';
 import { reportSchemaIssues } from './schema-issues.util';
 import { WorkflowSpec } from './spec.schema';
@@ -15,12 +15,20 @@ export interface ParsedWorkflow {
 /** Bounds alias expansion ("billion laughs") far above what a real workflow uses. */
 const MAX_ALIAS_COUNT = 1000;
 
+/** Most steps one workflow may have unless the caller says otherwise (WEFT_MAX_STEPS). */
+export const DEFAULT_MAX_STEPS = 100_000;
+
+export interface ParseWorkflowOptions {
+  /** Most steps accepted; more is one TOO_MANY_STEPS error, found before the schema and semantic checks run. @default 100000 */
+  maxSteps?: number;
+}
+
 /**
  * Parses and validates a workflow file (YAML, or JSON, which is YAML too). Pure: the caller
  * reads the file and passes its text; `file` only names it in diagnostics. Stops after
  * syntax errors, then after schema errors (the semantic checks need the right shape).
  */
-export function parseWorkflow(text: string, file: string): ParsedWorkflow {
+export function parseWorkflow(text: string, file: string, options: ParseWorkflowOptions = {}): ParsedWorkflow {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const locator = new YamlLocator(doc, lines, text);
@@ -29,6 +37,17 @@ export function parseWorkflow(text: string, file: string): ParsedWorkflow {
   for (const error of doc.errors) sink.add([], DiagnosticCode.YamlSyntax, yamlMessage(error, text), { at: at(error.pos[0]), hint: yamlHint(error) });
   for (const warning of doc.warnings) sink.add([], DiagnosticCode.YamlWarning, yamlMessage(warning, text), { at: at(warning.pos[0]), severity: 'warning' });
   if (doc.errors.length > 0) return { diagnostics: sortDiagnostics(sink.diagnostics) };
+
+  // Counted on the syntax tree: converting, schema-checking and validating a huge list is what costs.
+  const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
+  const steps = doc.get('steps', true);
+  if (isSeq(steps) && steps.items.length > maxSteps) {
+    sink.add(['steps'], DiagnosticCode.TooManySteps, `${steps.items.length} steps; at most ${maxSteps} are allowed`, {
+      at: at(steps.range?.[0] ?? 0),
+      hint: 'split the workflow, or raise WEFT_MAX_STEPS',
+    });
+    return { diagnostics: sortDiagnostics(sink.diagnostics) };
+  }
 
   let data: unknown;
   try {

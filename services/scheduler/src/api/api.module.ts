@@ -16,7 +16,8 @@ import { type ActionDefinition, announcedAction, builtinActions } from '@weft/wo
 import type { DataSource } from 'typeorm';
 import { Scheduler } from '../scheduler';
 import type { RunStore } from '../ports/run-store.port';
-import { SqlWorkflowRepository, StoredWorkflowCatalog, WorkflowsUseCase } from '../workflows';
+import { type SpecLimits, SqlWorkflowRepository, StoredWorkflowCatalog, WorkflowsUseCase } from '../workflows';
+import { SPEC_LIMITS } from './spec-limits.token';
 import { CatalogController } from './catalog.controller';
 import { ActionCatalog } from './catalog/action-catalog';
 import { noTemplates, TEMPLATES, type TemplateSource } from './catalog/templates';
@@ -61,6 +62,8 @@ export interface ApiModuleOptions {
   events?: RunEventsHubOptions;
   watch?: RunWatchOptions;
   logger?: ProblemLogger;
+  /** Bounds on specs it accepts (WEFT_MAX_STEPS). @default { maxSteps: 100000 } */
+  specLimits?: SpecLimits;
 }
 
 const OPTIONS = Symbol('WEFT_API_OPTIONS');
@@ -95,7 +98,8 @@ class ApiLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown 
 export class ApiModule implements NestModule {
   static forRoot(options: ApiModuleOptions): DynamicModule {
     const { dataSource, store, bus } = options;
-    const workflows = new WorkflowsUseCase(new SqlWorkflowRepository(dataSource));
+    const limits = options.specLimits ?? {};
+    const workflows = new WorkflowsUseCase(new SqlWorkflowRepository(dataSource), limits);
     const keys = new SqlApiKeyRepository(dataSource);
     const authenticator = new Authenticator(keys, options.auth);
     const directory = new SqlRunDirectory(dataSource);
@@ -110,6 +114,7 @@ export class ApiModule implements NestModule {
       controllers: [WorkflowsController, RunsController, CatalogController, KeysController, OpenApiController, SignalsController, ReviewsController],
       providers: [
         { provide: OPTIONS, useValue: options },
+        { provide: SPEC_LIMITS, useValue: limits },
         { provide: WorkflowsUseCase, useValue: workflows },
         { provide: Authenticator, useValue: authenticator },
         { provide: RunAccess, useValue: access },
@@ -121,7 +126,7 @@ export class ApiModule implements NestModule {
         { provide: RunQueriesUseCase, useValue: new RunQueriesUseCase(access, directory, () => store.now()) },
         {
           provide: StartRunUseCase,
-          useFactory: (scheduler: Scheduler) => new StartRunUseCase(scheduler, workflows, access, directory),
+          useFactory: (scheduler: Scheduler) => new StartRunUseCase(scheduler, workflows, access, directory, limits),
           inject: [Scheduler],
         },
         { provide: RunControlUseCase, useFactory: (scheduler: Scheduler) => new RunControlUseCase(scheduler, access), inject: [Scheduler] },

@@ -3,6 +3,8 @@ import { Body, Controller, Get, Inject, Post, Res } from '@nestjs/common';
 import { checkSpec } from '../workflows';
 import { ActionCatalog } from './catalog/action-catalog';
 import { TEMPLATES, type TemplateSource } from './catalog/templates';
+import { SPEC_LIMITS } from './spec-limits.token';
+import type { SpecLimits } from '../workflows';
 import { parse, sendJson } from './http/http.util';
 import { ROUTES as R } from './openapi/routes';
 
@@ -12,6 +14,7 @@ export class CatalogController {
   constructor(
     @Inject(ActionCatalog) private readonly actions: ActionCatalog,
     @Inject(TEMPLATES) private readonly templates: TemplateSource,
+    @Inject(SPEC_LIMITS) private readonly limits: SpecLimits,
   ) {}
 
   @Get('catalog/actions')
@@ -28,7 +31,7 @@ export class CatalogController {
   @Post('validate')
   validate(@Body() body: unknown, @Res() res: ServerResponse): void {
     const input = parse(R.validate.body, body, 'body');
-    const { spec, diagnostics } = checkSpec(input.source !== undefined ? { source: input.source } : { spec: input.spec });
+    const { spec, diagnostics } = checkSpec(input.source !== undefined ? { source: input.source } : { spec: input.spec }, '', this.limits);
     sendJson(res, 200, {
       valid: spec !== undefined,
       name: spec?.name ?? null,

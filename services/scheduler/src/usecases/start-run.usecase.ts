@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { RerunError, rerunPlan, resolveInputs, type RunState, type WorkflowSpec } from '@weft/core';
 import type { Scheduler } from '../scheduler';
-import { checkSpec, InvalidSpecError, type SpecSource, WorkflowError, type WorkflowsUseCase } from '../workflows';
+import { checkSpec, InvalidSpecError, type SpecLimits, type SpecSource, WorkflowError, type WorkflowsUseCase } from '../workflows';
 import { ApiError } from '../api/http/api.errors';
 import { diagnosticProblem } from '../api/http/problem.util';
 import type { RunAccess } from './run-access';
@@ -32,6 +32,7 @@ export class StartRunUseCase {
     private readonly workflows: Pick<WorkflowsUseCase, 'resolveForRun'>,
     private readonly runs: Pick<RunAccess, 'get'>,
     private readonly directory: Pick<SqlRunDirectory, 'addLink'>,
+    private readonly limits: SpecLimits = {},
   ) {}
 
   async ofWorkflow(namespace: string, ref: string, request: RunRequestCommon & { version?: number }): Promise<StartedRun> {
@@ -40,7 +41,7 @@ export class StartRunUseCase {
   }
 
   async adhoc(namespace: string, source: SpecSource, request: RunRequestCommon): Promise<StartedRun> {
-    const { spec, diagnostics } = checkSpec(source);
+    const { spec, diagnostics } = checkSpec(source, '', this.limits);
     if (!spec) {
       const errors = diagnostics.filter((d) => d.severity === 'error');
       throw new InvalidSpecError(`the spec has ${errors.length} error(s)`, errors);

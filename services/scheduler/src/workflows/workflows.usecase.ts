@@ -1,6 +1,6 @@
 import { type Diagnostic, type WorkflowSpec } from '@weft/core';
 import { specHash } from './canonical-json.util';
-import { checkSpec, type SpecSource } from './spec-source.util';
+import { checkSpec, type SpecLimits, type SpecSource } from './spec-source.util';
 import { InvalidSpecError, WorkflowError } from './workflow.errors';
 import type { VersionRecord, VersionWithSpec, WorkflowRecord, WorkflowRepository } from './workflow.repository';
 
@@ -23,10 +23,13 @@ export interface ResolvedWorkflowRun {
  * draft, identified by the hash of its canonical JSON.
  */
 export class WorkflowsUseCase {
-  constructor(private readonly repository: WorkflowRepository) {}
+  constructor(
+    private readonly repository: WorkflowRepository,
+    private readonly limits: SpecLimits = {},
+  ) {}
 
   async create(namespace: string, input: CreateWorkflowInput): Promise<WorkflowRecord> {
-    const spec = input.spec ? validated(input.spec, input.name) : undefined;
+    const spec = input.spec ? validated(input.spec, input.name, this.limits) : undefined;
     const name = spec?.name ?? input.name;
     if (name === undefined) throw new InvalidSpecError('a workflow needs a name or a spec', [problem('name', 'MISSING_FIELD', 'give a name or a spec')]);
     return this.repository.create(namespace, { name, description: input.description ?? spec?.description ?? null, draftSpec: spec ?? null });
@@ -62,7 +65,7 @@ export class WorkflowsUseCase {
   async saveDraft(namespace: string, ref: string, source: SpecSource, expectedRevision?: number): Promise<WorkflowRecord> {
     const workflow = await this.get(namespace, ref);
     if (expectedRevision !== undefined && expectedRevision !== workflow.draftRevision) throw stale(workflow, expectedRevision);
-    const spec = validated(source, workflow.name);
+    const spec = validated(source, workflow.name, this.limits);
     if (workflow.draftSpec !== null && specHash(workflow.draftSpec) === specHash(spec)) return workflow;
     const saved = await this.repository.saveDraft(namespace, workflow.id, spec, expectedRevision);
     if (saved === undefined) throw notFound(ref);
@@ -114,8 +117,8 @@ export class WorkflowsUseCase {
 }
 
 /** The spec, or InvalidSpecError with every diagnostic (and a name that is not the workflow's). */
-function validated(source: SpecSource, expectedName: string | undefined): WorkflowSpec {
-  const { spec, diagnostics } = checkSpec(source);
+function validated(source: SpecSource, expectedName: string | undefined, limits: SpecLimits): WorkflowSpec {
+  const { spec, diagnostics } = checkSpec(source, '', limits);
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (spec && expectedName !== undefined && spec.name !== expectedName) {
     errors.push(problem('name', 'NAME_MISMATCH', `the spec is named "${spec.name}" but the workflow is "${expectedName}"`));
