@@ -5,10 +5,11 @@ export const RunStatus = z.enum(RUN_STATUSES);
 export type RunStatus = z.infer<typeof RunStatus>;
 export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['completed', 'partially_completed', 'failed', 'canceled'];
 
-export const STEP_STATUSES = ['pending', 'queued', 'running', 'retrying', 'completed', 'failed', 'skipped', 'canceled', 'waiting'] as const;
+/** `partially_completed`: a forEach step under `onFailure: continue` whose items did not all complete (docs/flow-control.md). */
+export const STEP_STATUSES = ['pending', 'queued', 'running', 'retrying', 'completed', 'failed', 'skipped', 'canceled', 'waiting', 'partially_completed'] as const;
 export const StepStatus = z.enum(STEP_STATUSES);
 export type StepStatus = z.infer<typeof StepStatus>;
-export const TERMINAL_STEP_STATUSES: readonly StepStatus[] = ['completed', 'failed', 'skipped', 'canceled'];
+export const TERMINAL_STEP_STATUSES: readonly StepStatus[] = ['completed', 'failed', 'skipped', 'canceled', 'partially_completed'];
 
 /** A step or run error. `code` is stable and machine-readable (e.g. TIMEOUT, HTTP_500, CANCELED). */
 export const StepError = z.object({

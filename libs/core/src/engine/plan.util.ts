@@ -52,6 +52,8 @@ export function planRun(spec: WorkflowSpec): PlannedStep[] {
     };
     if (step.if !== undefined) planned.if = step.if;
     if (step.review !== undefined) planned.review = resolveReview(step.review, step.id);
+    if (step.forEach !== undefined) planned.forEach = step.forEach;
+    if (step.concurrency !== undefined) planned.concurrency = step.concurrency;
     return planned;
   });
 }

@@ -38,7 +38,7 @@ describe('summarize', () => {
       outputs: { a: 'A' },
       error: { code: 'STEPS_FAILED' },
     });
-    expect(summary.counts).toEqual({ pending: 0, queued: 0, running: 0, retrying: 0, completed: 1, failed: 1, skipped: 2, canceled: 0, waiting: 0 });
+    expect(summary.counts).toEqual({ pending: 0, queued: 0, running: 0, retrying: 0, completed: 1, failed: 1, skipped: 2, canceled: 0, waiting: 0, partially_completed: 0 });
     const [a, b, c, d] = summary.steps;
     expect(a).toEqual({ id: 'a', status: 'completed', attempts: 2, startedAt: t0 + 10, finishedAt: t0 + 1_040, durationMs: 1_030, output: 'A' });
     expect(b).toEqual({ id: 'b', status: 'skipped', attempts: 0, finishedAt: t0 + 1_040, reason: 'condition is false' });

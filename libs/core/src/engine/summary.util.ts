@@ -1,5 +1,5 @@
 import { STEP_STATUSES } from '@weft/contracts';
-import type { Millis, RunState, RunStatus, StepError, StepStatus } from './types';
+import type { Millis, RunState, RunStatus, StepError, StepState, StepStatus } from './types';
 
 /** One row per step, in plan order. Times are epoch ms (see summaryToJson for ISO strings). */
 export interface StepSummary {
@@ -16,6 +16,28 @@ export interface StepSummary {
   error?: StepError;
   /** Why the step was skipped or canceled. */
   reason?: string;
+  /** A forEach step's items (each item's own record: GET /v1/runs/{id}/steps/{stepId}/items). */
+  items?: ItemCounts;
+}
+
+/** How a forEach step's items stand. */
+export interface ItemCounts {
+  total: number;
+  completed: number;
+  failed: number;
+  canceled: number;
+  /** Queued, running or retrying. */
+  inFlight: number;
+  /** Not started yet. */
+  pending: number;
+}
+
+/** The item counts of a forEach step (undefined for any other step). */
+export function itemCounts(step: StepState | undefined): ItemCounts | undefined {
+  const p = step?.forEach;
+  if (!p) return undefined;
+  const settled = p.completed + p.failed + p.canceled;
+  return { total: p.total, completed: p.completed, failed: p.failed, canceled: p.canceled, inFlight: Math.max(0, p.started - settled), pending: Math.max(0, p.total - Math.max(p.started, settled)) };
 }
 
 export interface RunSummary {
@@ -60,6 +82,8 @@ export function summarize(state: RunState): RunSummary {
     if (step?.output !== undefined) row.output = step.output;
     if (step?.error !== undefined) row.error = step.error;
     if (step?.reason !== undefined) row.reason = step.reason;
+    const items = itemCounts(step);
+    if (items !== undefined) row.items = items;
     return row;
   });
   const summary: RunSummary = {
@@ -117,6 +141,8 @@ export interface StepView {
   durationMs: number | null;
   output: unknown;
   error: { code: string; message: string } | null;
+  /** A forEach step's items (absent for other steps). */
+  items?: ItemCounts;
 }
 
 /** The public view of step `id` of `state` (the one projection the scheduler's API and the CLI share). */
@@ -132,6 +158,7 @@ export function stepView(state: RunState, id: string): StepView {
     durationMs: spanOrNull(startedAt, step?.finishedAt),
     output: step?.output ?? null,
     error: errorView(step?.error),
+    ...(step?.forEach !== undefined && { items: itemCounts(step) }),
   };
 }
 

@@ -31,6 +31,30 @@ export interface PlannedStep {
   onFailure: 'fail-fast' | 'continue';
   /** The review gate its output passes before dependents see it. */
   review?: PlannedReview;
+  /** CEL yielding the list a forEach step runs its action over (evaluated when the step is ready). */
+  forEach?: string;
+  /** forEach: items in flight at most. @default FOR_EACH_DEFAULT_CONCURRENCY */
+  concurrency?: number;
+}
+
+/** A forEach step's progress, kept on the step while its items run (docs/flow-control.md). */
+export interface ForEachProgress {
+  total: number;
+  /** Items at most in flight (queued, running or retrying). */
+  concurrency: number;
+  /** Items dispatched so far, in index order: items [0, started) have started. */
+  started: number;
+  completed: number;
+  failed: number;
+  canceled: number;
+}
+
+/** What makes a step entry an item of a forEach step (its id is `<step>[<index>]`). */
+export interface ItemRef {
+  /** The forEach step. */
+  of: string;
+  index: number;
+  value: unknown;
 }
 
 /** What a review does when its deadline passes. */
@@ -125,6 +149,10 @@ export interface StepState {
   reusedFrom?: string;
   /** Set while the step is `waiting`. */
   wait?: StepWait;
+  /** A forEach step: its items' progress (the items are entries of their own, see `item`). */
+  forEach?: ForEachProgress;
+  /** An item of a forEach step: not in the plan, attempt-tracked like a step. */
+  item?: ItemRef;
   /** The last review decision that let the step go on (continue, correct) or ended it (reject). */
   review?: { reviewId: string; decision: string; actor: Actor; at: Millis; comment?: string; decisionId?: string };
 }

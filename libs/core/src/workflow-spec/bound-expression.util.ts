@@ -8,18 +8,20 @@ import { evaluateExpression, type ExprScope, hasTemplate, parseTemplate, unwrapE
  * then treat `output` like any bound variable (dyn), and nothing else in the workflow can see it.
  */
 
-export type BoundVariable = 'output' | 'event';
+/** `item` binds two names, `item` and `index`, of a forEach item (the bound value is `{ item, index }`). */
+export type BoundVariable = 'output' | 'event' | 'item';
 
 /** Where the bound value sits on `run` (not a name a workflow is expected to use). */
 export const BOUND_VARIABLE_KEY = 'weft_bound';
 
 /** A bare CEL expression (or one `${{ }}`) rewritten to see `variable`. */
 export function boundExpression(variable: BoundVariable, source: string): string {
-  return `${boundPrefix(variable)}${unwrapExpression(source)}))`;
+  return `${boundPrefix(variable)}${unwrapExpression(source)}${variable === 'item' ? ')))' : '))'}`;
 }
 
 /** Characters boundExpression puts before the user's expression (diagnostic offsets subtract it). */
 export function boundPrefix(variable: BoundVariable): string {
+  if (variable === 'item') return `cel.bind(item, run.${BOUND_VARIABLE_KEY}.item, cel.bind(index, run.${BOUND_VARIABLE_KEY}.index, (`;
   return `cel.bind(${variable}, run.${BOUND_VARIABLE_KEY}, (`;
 }
 

@@ -127,6 +127,21 @@ export const Step = z
     review: Review.optional().describe(
       'Holds the output of the action for a person\'s decision (continue, correct, retry, reject, escalate) before any dependent sees it. With noop it is an approval gate.',
     ),
+    forEach: z
+      .string()
+      .min(1)
+      .max(10_000)
+      .optional()
+      .describe(
+        'CEL (bare or ${{ }}) yielding a list, evaluated when the step is ready: the action runs once per item, with `item` and `index` in scope of `with`; the output is the list of item outputs in order. onFailure, retry and timeout apply per item (docs/flow-control.md).',
+      ),
+    concurrency: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .optional()
+      .describe('forEach only: items in flight at most. @default 10'),
   })
   .strict();
 

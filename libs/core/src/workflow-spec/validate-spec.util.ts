@@ -177,11 +177,14 @@ class SpecValidator {
           if (transform && key === 'expr') continue;
           // A wait's match is CEL over `event`, checked by checkWaits.
           if (waitEvent && key === 'match') continue;
-          this.walkStrings(value, ['steps', i, 'with', key], (text, path) => this.report(checkTemplate(text, this.memo), path, step));
+          // A forEach step's `with` also sees `item` and `index`.
+          if (step.forEach !== undefined) this.walkStrings(value, ['steps', i, 'with', key], (text, path) => this.checkBound('item', text, path, step, false));
+          else this.walkStrings(value, ['steps', i, 'with', key], (text, path) => this.report(checkTemplate(text, this.memo), path, step));
         }
       }
       if (step.if !== undefined) this.report(checkCondition(step.if, this.memo), ['steps', i, 'if'], step);
-      if (transform) this.checkTransform(step, i);
+      if (transform && step.forEach === undefined) this.checkTransform(step, i);
+      this.checkForEach(step, i);
     });
     if (this.spec.outputs !== undefined) {
       for (const [key, value] of Object.entries(this.spec.outputs)) {
@@ -310,6 +313,23 @@ class SpecValidator {
         check.problems.push({ code: 'CONDITION_NOT_BOOL', severity: 'error', message: `the condition must be a bool, but it is ${raw.type}`, offset });
       }
       this.report(check, path, step);
+    }
+  }
+
+  /** forEach: its list expression, and what a fan-out cannot do (yet): wait or be reviewed per item. */
+  private checkForEach(step: StepSpec, i: number): void {
+    if (step.forEach === undefined) {
+      if (step.concurrency !== undefined) {
+        this.sink.add(['steps', i, 'concurrency'], DiagnosticCode.InvalidValue, 'concurrency (a number) limits the items of a forEach step; this step has no forEach', { hint: 'add forEach, or remove concurrency' });
+      }
+      return;
+    }
+    this.report(checkSingleExpression(step.forEach, this.memo), ['steps', i, 'forEach'], step);
+    if (isWaitActionName(step.action)) {
+      this.sink.add(['steps', i, 'action'], DiagnosticCode.InvalidValue, `${step.action} cannot run per item of a forEach`, { hint: 'wait in a step before or after the fan-out' });
+    }
+    if (step.review !== undefined) {
+      this.sink.add(['steps', i, 'review'], DiagnosticCode.InvalidValue, 'a forEach step cannot be reviewed per item', { hint: 'review the collected output in a step that needs this one' });
     }
   }
 
