@@ -286,8 +286,16 @@ export function describeEvent(entry: JournalEntry): string {
     case 'review.requested':
       return `review requested for ${step}`;
     case 'review.decided':
-      return `review decided for ${step}${typeof data['decision'] === 'string' ? `: ${data['decision']}` : ''}`;
+      return `review decided for ${step}${typeof data['decision'] === 'string' ? `: ${data['decision']}` : ''}${actorText(data['actor'])}${typeof data['comment'] === 'string' ? ` (${data['comment']})` : ''}`;
   }
+}
+
+/** ` by <name> (<key id>)`, ` by local`, or nothing: who decided a review. */
+function actorText(actor: unknown): string {
+  if (actor === 'local') return ' by local';
+  if (typeof actor !== 'object' || actor === null || !('keyId' in actor) || typeof actor.keyId !== 'string') return '';
+  const name = 'name' in actor && typeof actor.name === 'string' && actor.name !== '' ? `${actor.name} ` : '';
+  return ` by ${name}(${actor.keyId})`;
 }
 
 /** People's durations (850ms, 1.25s, 3m05s): @weft/core's, re-exported for the views that read this module. */
