@@ -30,6 +30,18 @@ describe('Authenticator', () => {
     await expect(new Authenticator(keys, { anonymous: false }).authenticate(undefined)).rejects.toMatchObject({ status: 401, code: 'UNAUTHORIZED' });
   });
 
+  it('takes the admin credential (WEFT_ADMIN_KEY) as an admin caller of default, and nothing close to it', async () => {
+    const adminKey = 'an-operator-secret-of-at-least-32-chars';
+    const auth = new Authenticator(keys, { anonymous: true, adminKey });
+    await expect(auth.authenticate(`Bearer ${adminKey}`)).resolves.toEqual({ namespace: 'default', keyId: null, admin: true });
+    for (const header of [`Bearer ${adminKey}x`, `Bearer ${adminKey.slice(0, -1)}`, `Bearer ${adminKey.toUpperCase()}`]) {
+      await expect(auth.authenticate(header)).rejects.toMatchObject({ status: 401, code: 'UNAUTHORIZED' });
+    }
+    // Without one configured, nothing is admin; anonymous callers never are.
+    await expect(new Authenticator(keys, { anonymous: true }).authenticate(`Bearer ${adminKey}`)).rejects.toMatchObject({ status: 401 });
+    await expect(auth.authenticate(undefined)).resolves.toEqual({ namespace: 'default', keyId: null });
+  });
+
   it('refuses malformed, unknown, wrong and revoked keys alike, even in anonymous mode', async () => {
     const auth = new Authenticator(keys, { anonymous: true });
     const other = generateApiKey();
