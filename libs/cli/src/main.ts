@@ -67,15 +67,16 @@ export function buildProgram(io: Io, result: { code: number }): Command {
   program
     .command('run')
     .description('run a workflow to its end in this process (embedded mode); exit 0 completed, 1 failed/partial/canceled, 2 invalid')
-    .argument('<file>', 'workflow file (YAML or JSON)')
+    .argument('<file>', 'workflow file: YAML, JSON, or a .ts/.js module exporting a workflow')
     .option('-i, --input <name=value>', 'a workflow input (repeatable)', collect, [])
     .option('--inputs-file <file>', 'inputs as a JSON object')
     .option('--actions <module>', 'a JS module whose exports are action handlers (repeatable)', collect, [])
     .option('--json', 'print one JSON document describing the finished run')
+    .option('--no-store', 'do not keep the run in the local store (.weft/data, or DATABASE_URL) for weft history / runs list / insights')
     .option('--api <url>', 'submit to a running deployment (e.g. weft dev) instead of running in this process')
     .option('--api-key <key>', 'API key for --api (default: WEFT_API_KEY)')
     .option('--decide <stepId=decision>', 'decide a step\'s review: <stepId>=<continue|correct|retry|reject|escalate>[:<payload json>] (repeatable)', collect, [])
-    .action(async (file: string, opts: { input: string[]; inputsFile?: string; actions: string[]; json?: boolean; api?: string; apiKey?: string; decide: string[] }) => {
+    .action(async (file: string, opts: { input: string[]; inputsFile?: string; actions: string[]; json?: boolean; store: boolean; api?: string; apiKey?: string; decide: string[] }) => {
       result.code = await lazy<typeof import('./commands/run.command')>('./commands/run.command').runCommand(file, opts, io);
     });
 

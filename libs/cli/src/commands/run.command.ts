@@ -1,7 +1,10 @@
 import { resolveInputs } from '@weft/core';
+import { InMemoryBus } from '@weft/bus';
 import { loadConfig } from '@weft/config';
+import { DbError } from '@weft/db';
 import { type ActionDefinition, httpPolicyOf, loadActionsModule } from '@weft/worker';
 import { startEmbedded } from '../embedded/embedded-runtime';
+import { type LocalStore, openLocalStore } from '../embedded/local-store';
 import { EXIT } from '../exit-codes';
 import type { Io } from '../io';
 import { loadWorkflow, printDiagnostics } from '../load-workflow';
@@ -16,6 +19,8 @@ export interface RunCommandOptions {
   inputsFile?: string;
   json?: boolean;
   actions: string[];
+  /** false (`--no-store`): keep the run in memory only, not in the local .weft store. @default true */
+  store?: boolean;
   /** Submit to a running deployment instead of running embedded. */
   api?: string;
   apiKey?: string;
@@ -55,17 +60,34 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
   let actions: ActionDefinition[] = [];
   let http;
   let decisions;
+  let config;
   try {
     decisions = parseDecideFlags(options.decide ?? []);
-    http = httpPolicyOf(loadConfig(process.env));
+    config = loadConfig(process.env);
+    http = httpPolicyOf(config);
     for (const path of options.actions) actions = [...actions, ...(await loadActionsModule(path))];
   } catch (error) {
     io.err(error instanceof Error ? error.message : String(error));
     return EXIT.invalid;
   }
 
+  // Kept in the local store (weft dev's) unless --no-store, so weft history / runs list / insights see it.
+  const bus = new InMemoryBus();
+  let local: LocalStore | undefined;
+  if (options.store !== false) {
+    try {
+      local = await openLocalStore(config, bus);
+    } catch (error) {
+      await bus.close();
+      if (!(error instanceof DbError && error.code === 'DB_LOCKED')) throw error;
+      io.err(error.message);
+      io.err('hint: weft run --api <its url> runs it on that weft dev; --no-store runs it here without keeping it');
+      return EXIT.invalid;
+    }
+  }
+
   const view = options.json ? undefined : createRunView(spec, io);
-  const runtime = await startEmbedded({ actions, http, ...(view && { logger: view.logger }) });
+  const runtime = await startEmbedded({ actions, http, bus, ...(local && { store: local.store, modules: local.modules }), ...(view && { logger: view.logger }) });
   const interrupt = cancelOnInterrupt(io, signals, (id) => void runtime.scheduler.cancelRun(id, 'interrupted (SIGINT)'));
   const reviews = new EmbeddedReviewDecider(runtime.scheduler, decisions, io, io.isTTY && Boolean(process.stdin.isTTY));
   try {
@@ -76,11 +98,15 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
       },
       onStarted: (id) => interrupt.started(id),
     });
+    // The journal and analytics fold the last events before the process goes.
+    if (local && !(await local.settle(bus))) io.err(`warning: the journal may miss the run's last events (${local.description} did not catch up)`);
     if (options.json) io.out(JSON.stringify(runReport(state), null, 2));
     else view?.finish(state);
+    if (local && !options.json) io.err(`kept in ${local.description}: weft history ${state.runId} · weft runs list (--no-store to skip)`);
     return state.status === 'completed' ? EXIT.ok : EXIT.runFailed;
   } finally {
     interrupt.dispose();
     await runtime.close();
+    await local?.close();
   }
 }

@@ -19,6 +19,8 @@ export async function runsList(flags: RunsFlags & { workflow?: string; status?: 
     if (unknown.length > 0) throw new CliUsageError(`--status: unknown ${unknown.join(', ')}; expected ${RUN_STATUSES.join(', ')}`);
     const limit = flags.limit === undefined ? 20 : Number(flags.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new CliUsageError('--limit: expected 1 to 200');
+    const local = await listLocally(flags, io);
+    if (local !== undefined) return local;
     const page = await apiClient(flags).runs.list({
       ...(flags.workflow && { workflow: flags.workflow }),
       ...(status && { status: status as RunStatus[] }),
@@ -179,3 +181,21 @@ function printRun(run: Run, io: Io): void {
 }
 
 export { printRun };
+
+/**
+ * Without --api or WEFT_API_URL, the runs `weft run` kept in the local store; undefined when
+ * there is none, or when `weft dev` holds it (then its API answers, as for the other verbs).
+ */
+async function listLocally(flags: RunsFlags & { workflow?: string; status?: string; since?: string; limit?: string }, io: Io): Promise<number | undefined> {
+  // Loaded here: the local store pulls in the scheduler and TypeORM, which the API verbs do not need.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { localRunsList, localStoreApplies } = require('./local-runs') as typeof import('./local-runs');
+  if (!localStoreApplies(flags)) return undefined;
+  try {
+    return await localRunsList(flags, io);
+  } catch (error) {
+    if (!(error instanceof Error && 'code' in error && error.code === 'DB_LOCKED')) throw error;
+    io.err(`${error.message.split('; ')[0]}: asking the API instead (--api to choose one)`);
+    return undefined;
+  }
+}

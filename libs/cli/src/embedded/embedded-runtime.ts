@@ -1,4 +1,4 @@
-import { Module, type INestApplicationContext } from '@nestjs/common';
+import { type DynamicModule, Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type Bus, InMemoryBus, type Subscription } from '@weft/bus';
 import { type LifecycleEvent, TERMINAL_RUN_STATUSES } from '@weft/contracts';
@@ -18,6 +18,8 @@ export interface EmbeddedOptions {
   logger?: ActionLogger;
   /** What http.request may reach beyond public addresses (WEFT_HTTP_ALLOW, see httpPolicyOf). @default public addresses only */
   http?: HttpRequestOptions;
+  /** More modules in the same application, on the same bus (the journal and analytics of a kept run). */
+  modules?: DynamicModule[];
 }
 
 export interface EmbeddedRuntime {
@@ -49,6 +51,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     imports: [
       SchedulerModule.forRoot({ bus, store, pollIntervalMs: 100 }),
       ExecutorModule.forRoot({ bus, queues: ['*'], actions, concurrency: options.concurrency ?? 64, logger: options.logger }),
+      ...(options.modules ?? []),
     ],
   })
   class EmbeddedModule {}

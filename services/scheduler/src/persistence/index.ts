@@ -11,3 +11,4 @@ export { type MemoryRunStoreOptions, MemoryRunStore } from './memory-run.store';
 export { type RunStoreErrorCode, RunStoreError } from './run-store.errors';
 export { SCHEDULER_ENTITIES, SCHEDULER_MIGRATIONS, SCHEDULER_MIGRATIONS_TABLE } from './scheduler-schema';
 export { type SqlRunStoreOptions, SqlRunStore, openSqlRunStore } from './sql-run.store';
+export { type RunListFilter, type RunListing, SqlRunDirectory } from './run-directory.repository';
