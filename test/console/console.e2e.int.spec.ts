@@ -310,11 +310,16 @@ describeWhenReachable(
       const started = await fetch(`${dev.url}/v1/runs/adhoc`, {
         method: 'POST',
         headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ spec: { apiVersion: 'weft/v1', kind: 'Workflow', name: 'keyed', steps: [{ id: 'nap', action: 'sleep', with: { duration: '2s' } }, { id: 'after', needs: ['nap'], action: 'noop' }] } }),
+        body: JSON.stringify({ spec: { apiVersion: 'weft/v1', kind: 'Workflow', name: 'keyed', steps: [{ id: 'nap', action: 'sleep', with: { duration: '6s' } }, { id: 'after', needs: ['nap'], action: 'noop' }] } }),
       });
       const { runId } = (await started.json()) as { runId: string };
+      const streams: string[] = [];
+      page.on('response', (r) => r.url().endsWith('/stream') && streams.push(`${r.status()} ${r.headers()['content-type']}`));
+      page.on('requestfailed', (r) => streams.push(`failed ${r.url()} ${r.failure()?.errorText}`));
       await page.goto(`${dev.url}/runs/${runId}`);
-      await page.getByTestId('live').waitFor();
+      await page.getByTestId('live').waitFor({ timeout: 5_000 }).catch(async (error: unknown) => {
+        throw new Error(`no live stream: ${String(error)}; streams: ${streams.join(', ')}; page problems: ${watched.problems.join('; ')}; page says: ${await page.locator('main').innerText()}`);
+      });
       await page.locator('.run-header [data-status=completed]').waitFor({ timeout: 30_000 });
       watched.expectClean();
       await page.context().close();

@@ -96,9 +96,11 @@ export function useLiveRun(runId: string): { run: ReturnType<typeof useQuery<Run
       .catch((error: unknown) => {
         if (!ac.signal.aborted) setLiveError(error);
       })
-      .finally(() => setLive(false));
+      // A stream this effect aborted ends after the next one started: it must not switch that one off.
+      .finally(() => !ac.signal.aborted && setLive(false));
     return () => {
       ac.abort();
+      setLive(false);
       if (frame) cancelAnimationFrame(frame);
       if (historyTimer) clearTimeout(historyTimer);
     };
