@@ -9,7 +9,7 @@ const common = {
   // jest's node environment, failing a test in which pg warns of a query sent to a busy client
   testEnvironment: '<rootDir>/test/node.environment.js',
   moduleFileExtensions: ['ts', 'js', 'json'],
-  setupFiles: ['reflect-metadata'],
+  setupFiles: ['reflect-metadata', '<rootDir>/test/weft-env.setup.js'],
   // cel-js ships ES modules only, and PGlite loads its WASM through import(), which
   // jest refuses without --experimental-vm-modules: swc turns both into CommonJS.
   transformIgnorePatterns: ['/node_modules/(?!(@marcbachmann/cel-js|@electric-sql/pglite)/)'],

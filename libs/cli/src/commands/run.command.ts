@@ -4,7 +4,7 @@ import { loadConfig } from '@weft/config';
 import { DbError } from '@weft/db';
 import { type ActionDefinition, httpPolicyOf, loadActionsModule } from '@weft/worker';
 import { startEmbedded } from '../embedded/embedded-runtime';
-import { type LocalStore, openLocalStore } from '../embedded/local-store';
+import { keepsRuns, type LocalStore, openLocalStore } from '../embedded/local-store';
 import { EXIT } from '../exit-codes';
 import type { Io } from '../io';
 import { loadWorkflow, printDiagnostics } from '../load-workflow';
@@ -74,7 +74,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
   // Kept in the local store (weft dev's) unless --no-store, so weft history / runs list / insights see it.
   const bus = new InMemoryBus();
   let local: LocalStore | undefined;
-  if (options.store !== false) {
+  if (options.store !== false && keepsRuns(config)) {
     try {
       local = await openLocalStore(config, bus);
     } catch (error) {

@@ -19,6 +19,12 @@ export interface LocalStore {
   close(): Promise<void>;
 }
 
+/** False for WEFT_DATA_DIR=memory://: a store in memory outlives nothing, so `weft run` skips it (and PGlite's start-up). */
+export const keepsRuns = (config: WeftConfig): boolean => {
+  const database = databaseConfigOf(config);
+  return database.kind === 'postgres' || database.dataDir !== undefined;
+};
+
 export const describeDatabase = (config: DatabaseConfig): string => (config.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${config.dataDir ?? 'memory'}`);
 
 /**

@@ -1,0 +1,77 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const bin = join(__dirname, '..', '..', 'bin', 'weft.js');
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+// The issue's "done means": `weft run x.yaml && weft history <id> && weft runs list` in a fresh
+// folder with no services: the run is kept in .weft/data (PGlite) and read back from there.
+describe('weft run keeps its runs in the local store', () => {
+  let dir: string;
+  // Nothing in the environment points elsewhere: the defaults (.weft/data in the folder) apply.
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !['WEFT_DATA_DIR', 'WEFT_API_URL', 'WEFT_API_KEY', 'DATABASE_URL', 'NATS_URL', 'PORT'].includes(key)),
+  );
+  // A port nobody serves: weft history must not find some weft dev of this machine.
+  const weft = (args: string[]): Promise<Result> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [bin, ...args], { cwd: dir, env: { ...env, PORT: '1', NO_COLOR: '1' } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'weft-kept-'));
+    writeFileSync(join(dir, 'x.yaml'), 'apiVersion: weft/v1\nkind: Workflow\nname: kept\nsteps:\n  - id: a\n    action: log\n    with: { message: hi }\n');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('weft run x.yaml, then weft history <its id> and weft runs list find it', async () => {
+    const run = await weft(['run', 'x.yaml', '--json']);
+    expect(run).toMatchObject({ code: 0 });
+    const { runId } = JSON.parse(run.stdout) as { runId: string };
+
+    const history = await weft(['history', runId]);
+    expect({ code: history.code, stderr: history.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(history.stdout).toContain(`run ${runId} · kept`);
+    expect(history.stdout).toContain('run completed');
+
+    const list = await weft(['runs', 'list', '--json']);
+    expect(list.code).toBe(0);
+    expect((JSON.parse(list.stdout) as { items: { runId: string; status: string }[] }).items).toEqual([expect.objectContaining({ runId, status: 'completed' })]);
+
+    const insights = await weft(['insights', '--json']);
+    expect(insights.code).toBe(0);
+
+    const notKept = await weft(['run', 'x.yaml', '--json', '--no-store']);
+    expect(notKept.code).toBe(0);
+    const after = await weft(['runs', 'list', '--json']);
+    expect((JSON.parse(after.stdout) as { items: unknown[] }).items).toHaveLength(1);
+  }, 90_000);
+
+  it('a store another live process holds is one clear message naming it, exit 2, and the store is left alone', async () => {
+    // This jest worker stands in for a running `weft dev`: alive, and not the weft process.
+    writeFileSync(join(dir, '.weft', 'data.lock'), JSON.stringify({ pid: process.pid, command: 'weft dev -p 8080', since: '2026-12-06T00:00:00.000Z' }));
+    try {
+      const run = await weft(['run', 'x.yaml']);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`is in use by \`weft dev -p 8080\` (pid ${process.pid}`);
+      expect(run.stderr).toContain('--no-store');
+      const history = await weft(['runs', 'list']);
+      expect(history.stderr).toContain('in use by `weft dev -p 8080`');
+    } finally {
+      rmSync(join(dir, '.weft', 'data.lock'), { force: true });
+    }
+  }, 60_000);
+});
