@@ -207,6 +207,10 @@ describeWhenReachable(
       const problem = await page.getByTestId('diagnostics').locator('li').filter({ hasText: 'UNKNOWN_NEED' }).innerText();
       expect(problem).toMatch(/^\d+:\d+ unknown step "cuont"/);
       await screenshot(page, 'draft-editor');
+      // Completion from the catalog: an action's step with the keys of its input schema.
+      await page.getByText('Insert a step…').click();
+      await page.getByTestId('insert-action').filter({ hasText: /^fail$/ }).click();
+      expect(await editor.inputValue()).toMatch(/- id: fail\n\s+action: fail\n\s+with:\n(.*\n)*\s+untilAttempt: 0/);
       watched.expectClean();
     });
 

@@ -168,7 +168,7 @@ export function RunsPage(): React.JSX.Element {
                     <Link to={`/runs/${r.runId}`}>{r.runId.slice(0, 8)}</Link>
                   </span>
                   <span role="cell">
-                    {r.workflow} <span className="muted">v{r.version}</span>
+                    {r.workflow} <span className="muted">{r.version === 'adhoc' ? 'ad hoc' : `v${r.version}`}</span>
                   </span>
                   <span role="cell">{formatTime(r.createdAt)}</span>
                   <span role="cell">{formatMs(r.durationMs)}</span>

@@ -283,6 +283,15 @@ function DraftEditor({ workflow }: { workflow: Workflow }): React.JSX.Element {
             </li>
           ))}
         </ul>
+        <ActionPalette
+          onInsert={(action) => {
+            // At the caret's line, indented like it; at the end when the editor never had focus.
+            const el = area.current;
+            const at = el ? text.lastIndexOf('\n', Math.max(0, el.selectionStart - 1)) + 1 : text.length;
+            const indent = /^\s*/.exec(text.slice(at))?.[0].replace(/\n/g, '') ?? '  ';
+            setSource(text.slice(0, at) + stepSnippet(action, indent || '  ') + text.slice(at));
+          }}
+        />
         <ProblemMessage error={validation.error} title="Validation failed" />
         <ProblemMessage error={save.error} title={stale ? 'The draft changed since you opened it: reload to see it' : 'Not saved'} />
         <ProblemMessage error={freeze.error} title="Not frozen" />
@@ -302,6 +311,50 @@ function DraftEditor({ workflow }: { workflow: Workflow }): React.JSX.Element {
         {save.isSuccess && <p className="muted small">Saved (revision {save.data.revision}).</p>}
       </aside>
     </div>
+  );
+}
+
+interface CatalogAction {
+  name: string;
+  description: string | null;
+  inputSchema: { properties?: Record<string, { type?: string; description?: string }>; required?: string[] } | null;
+}
+
+/** A step for `action` as YAML, its `with:` keys taken from the action's input JSON Schema (required ones first). */
+function stepSnippet(action: CatalogAction, indent: string): string {
+  const props = Object.entries(action.inputSchema?.properties ?? {});
+  const required = new Set(action.inputSchema?.required ?? []);
+  props.sort(([a], [b]) => Number(required.has(b)) - Number(required.has(a)));
+  const placeholder = (type?: string): string => (type === 'integer' || type === 'number' ? '0' : type === 'boolean' ? 'false' : type === 'object' ? '{}' : type === 'array' ? '[]' : '""');
+  const lines = [`${indent}- id: ${action.name.replace(/[^a-z0-9]+/gi, '_')}`, `${indent}  action: ${action.name}`];
+  if (props.length > 0) {
+    lines.push(`${indent}  with:`);
+    for (const [key, schema] of props.slice(0, 12)) lines.push(`${indent}    ${key}: ${placeholder(schema.type)}${required.has(key) ? '  # required' : ''}${schema.description ? `  # ${schema.description.split('\n')[0]}` : ''}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Completion from the catalog: the actions this deployment can run, each inserted as a step with its inputs. */
+function ActionPalette({ onInsert }: { onInsert: (action: CatalogAction) => void }): React.JSX.Element {
+  const catalog = useQuery({ queryKey: ['catalog-actions'], queryFn: ({ signal }) => api<{ items: CatalogAction[] }>('/v1/catalog/actions', { signal }), staleTime: 60_000 });
+  const [filter, setFilter] = useState('');
+  const items = (catalog.data?.items ?? []).filter((a) => a.name.includes(filter.trim()));
+  return (
+    <details className="palette">
+      <summary>Insert a step…</summary>
+      <input type="search" placeholder="action" value={filter} onChange={(e) => setFilter(e.target.value)} aria-label="Filter actions" />
+      <ul>
+        {items.slice(0, 50).map((a) => (
+          <li key={a.name}>
+            <button type="button" className="link" onClick={() => onInsert(a)} title={a.description ?? ''} data-testid="insert-action">
+              {a.name}
+            </button>{' '}
+            <span className="muted small">{a.description?.split('. ')[0] ?? ''}</span>
+          </li>
+        ))}
+      </ul>
+      <ProblemMessage error={catalog.error} />
+    </details>
   );
 }
 
