@@ -1,9 +1,10 @@
 /**
  * Weft side by side with BullMQ and graphile-worker, one command, one machine, one run.
  *
- *   node -r @swc-node/register bench/run.ts [--quick] [--only W1,W2,W3,W4,cost,memory,scale]
+ *   node -r @swc-node/register bench/run.ts [--quick] [--only W1,W2,W3,W4,W5,W6,cost,memory,scale]
  *        [--reps 5] [--w4-seconds 60] [--w4-rate 40] [--systems weft-embedded,weft-distributed,bullmq,graphile-worker]
- *        [--concurrency 16] [--out bench/results/<date>.md] [--cpu-prof [system,...]]
+ *        [--concurrency 16] [--w5-runs 10000] [--w6-steps 50000] [--w6-rate 10] [--executor process|inline]
+ *        [--out bench/results/<date>.md] [--cpu-prof [system,...]]
  *
  * Each system lives in its own child process (bench/system.child.ts); workloads run
  * alternately (A, B, C, D, then again) so drifting machine load hits every system alike.
@@ -19,10 +20,10 @@ import { RespRedisClient } from './peers/resp-redis.client';
 import { adminQuery } from './lib/pg.util';
 import { stepCount, type Shape } from './lib/system.port';
 import { fmt, fmtSpread, median, quantile, spread, within } from './lib/stats.util';
-import type { CostResult, MakespanResult, MemoryResult, SustainedResult } from './lib/workloads';
+import type { BigRunResult, CostResult, MakespanResult, ManyRunsResult, MemoryResult, SustainedResult } from './lib/workloads';
 import { type ChildOptions, type Envelope, type Reply, type Request, SYSTEM_NAMES, type SystemName } from './system.child';
 
-const WORKLOADS = ['W1', 'W2', 'W3', 'W4', 'cost', 'memory', 'scale'] as const;
+const WORKLOADS = ['W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'cost', 'memory', 'scale'] as const;
 type Workload = (typeof WORKLOADS)[number];
 
 interface Options {
@@ -35,6 +36,12 @@ interface Options {
   w4Steps: number;
   concurrency: number;
   memoryRuns: number;
+  w5Runs: number;
+  w6Steps: number;
+  w6Rate: number;
+  w6QuietSeconds: number;
+  /** weft-distributed's executor: its own process (as deployed) or the scheduler's. */
+  executor: 'process' | 'inline';
   out: string | undefined;
   /** Systems whose child runs with --cpu-prof. */
   cpuProf: string[];
@@ -76,6 +83,11 @@ function parseArgs(argv: string[]): Options {
     w4Steps: num('w4-steps', 5),
     concurrency: num('concurrency', 16),
     memoryRuns: num('memory-runs', quick ? 500 : 10_000),
+    w5Runs: num('w5-runs', quick ? 500 : 10_000),
+    w6Steps: num('w6-steps', quick ? 2000 : 50_000),
+    w6Rate: num('w6-rate', 10),
+    w6QuietSeconds: num('w6-quiet-seconds', quick ? 3 : 10),
+    executor: list('executor', ['process', 'inline'] as const, ['process'])[0],
     out: flags.get('out'),
     cpuProf: bool.has('cpu-prof') ? ['weft-distributed'] : (flags.get('cpu-prof')?.split(',') ?? []),
   };
@@ -148,6 +160,8 @@ interface Results {
   sustained: Map<string, SustainedResult>;
   cost: Map<string, { shape: Shape; result: CostResult }[]>;
   memory: Map<string, MemoryResult>;
+  many: Map<string, ManyRunsResult>;
+  big: Map<string, BigRunResult>;
   scale: string | undefined;
   errors: string[];
 }
@@ -157,7 +171,17 @@ async function main(): Promise<void> {
   const env = await environment();
   const started = new Date();
   const t0 = performance.now();
-  const results: Results = { durability: new Map(), makespan: new Map(), sustained: new Map(), cost: new Map(), memory: new Map(), scale: undefined, errors: [] };
+  const results: Results = {
+    durability: new Map(),
+    makespan: new Map(),
+    sustained: new Map(),
+    cost: new Map(),
+    memory: new Map(),
+    many: new Map(),
+    big: new Map(),
+    scale: undefined,
+    errors: [],
+  };
   const children: Child[] = [];
   const onSignal = () => {
     console.error('interrupted: tearing down');
@@ -166,7 +190,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', onSignal);
   const log = (message: string) => console.log(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)}s] ${message}`);
   const sh = shapes(options.quick);
-  const childOptions: ChildOptions = { concurrency: options.concurrency };
+  const childOptions: ChildOptions = { concurrency: options.concurrency, executor: options.executor };
 
   try {
     const timed = ['W1', 'W2', 'W3', 'W4'].some((w) => options.only.has(w as Workload));
@@ -216,6 +240,44 @@ async function main(): Promise<void> {
         await child.close();
       }
     }
+
+    // W5 and W6 each take the machine for a while: one system at a time, each in a fresh child.
+    const alone = async (workload: 'W5' | 'W6', names: readonly SystemName[], work: (child: Child) => Promise<void>): Promise<void> => {
+      if (!options.only.has(workload)) return;
+      for (const name of names) {
+        const child = Child.spawn(name, childOptions);
+        children.push(child);
+        try {
+          const durability = await child.call<Record<string, string>>({ op: 'setup' }, 180_000);
+          if (!results.durability.has(name)) results.durability.set(name, durability);
+          await work(child);
+        } catch (error) {
+          results.errors.push(`${workload} ${name}: ${String(error)}`);
+          log(`${workload} ${name} failed: ${String(error)}`);
+        }
+        await child.close();
+        children.splice(children.indexOf(child), 1);
+      }
+    };
+    await alone('W5', options.systems, async (child) => {
+      log(`W5 ${child.name}: ${options.w5Runs} 3-step chains at once`);
+      const r = await child.call<ManyRunsResult>({ op: 'many', runs: options.w5Runs, steps: 3 }, 1_800_000);
+      results.many.set(child.name, r);
+      log(`  ${fmt(r.stepsPerSec)} steps/s, makespan ${fmt(r.makespanMs / 1000, 1)} s, RSS peak ${fmt(r.rssPeakMb)} MB`);
+    });
+    await alone(
+      'W6',
+      options.systems.filter((n) => n.startsWith('weft')),
+      async (child) => {
+        log(`W6 ${child.name}: a ${options.w6Steps}-step run beside ${options.w6Rate} runs/s of 5-step chains`);
+        const r = await child.call<BigRunResult>(
+          { op: 'big', options: { steps: options.w6Steps, rate: options.w6Rate, smallSteps: 5, quietSeconds: options.w6QuietSeconds, maxSeconds: 900 } },
+          2_400_000,
+        );
+        results.big.set(child.name, r);
+        log(`  big run ${fmt(r.bigStepsPerSec)} steps/s, small p99 ${fmt(r.beside.latencyP99Ms)} ms (quiet ${fmt(r.quiet.latencyP99Ms)}), cancel ${fmt(r.cancelMs)} ms`);
+      },
+    );
 
     if (options.only.has('cost')) {
       const costShapes: { shape: Shape; runs: number }[] = [
@@ -529,6 +591,57 @@ function render(
       table(['system', 'runs', 'heap MB', 'heap MB / 10k runs', 'RSS MB', 'RSS MB / 10k runs', 'time to start them (s)'], rows),
       '',
       'Runs of `sleep 10m -> noop`; the executor (same process) holds `concurrency` of them, the rest wait in the broker. Heap after `global.gc()`.',
+      '',
+    );
+  }
+
+  if (results.many.size > 0) {
+    out.push(`## W5: ${options.w5Runs} concurrent 3-step runs`, '');
+    const systems = [...results.many.keys()];
+    const rows = [...results.many].map(([name, r]) => [
+      name,
+      fmt(r.stepsPerSec),
+      fmt(r.makespanMs / 1000, 1),
+      fmt(r.latencyP50Ms),
+      fmt(r.latencyP99Ms),
+      `${fmt(r.rssBeforeMb)} -> ${fmt(r.rssPeakMb)}`,
+      `${fmt(r.heapBeforeMb)} -> ${fmt(r.heapPeakMb)}`,
+      String(r.errors),
+      ratios(name, (n) => results.many.get(n)?.makespanMs, systems),
+    ]);
+    out.push(
+      table(['system', 'steps/s', 'makespan s', 'run p50 ms', 'run p99 ms', 'RSS MB (peak)', 'heap MB (peak)', 'errors', 'Weft / peer makespan'], rows),
+      '',
+      'Runs requested 200 at a time without waiting for earlier ones; memory of the process that schedules (weft-distributed: the scheduler alone, its executor is another process; embedded and the peers: everything).',
+      '',
+    );
+  }
+
+  if (results.big.size > 0) {
+    out.push(`## W6: a ${options.w6Steps}-step run beside ${options.w6Rate} runs/s of 5-step chains`, '');
+    const w2 = results.makespan.get('W2');
+    const rows = [...results.big].map(([name, r]) => {
+      const w2Ms = w2?.get(name) ? median((w2.get(name) ?? []).map((m) => m.makespanMs)) : undefined;
+      const w2PerSec = w2Ms === undefined ? undefined : stepCount(shapes(options.quick).W2) / (w2Ms / 1000);
+      return [
+        name,
+        fmt(r.requestMs),
+        fmt(r.bigStepsPerSec),
+        w2PerSec === undefined ? '—' : `${fmt(r.bigStepsPerSec / w2PerSec, 2)}x (W2 ${fmt(w2PerSec)})`,
+        `${fmt(r.quiet.latencyP99Ms)} -> ${fmt(r.beside.latencyP99Ms)} (${fmt(r.beside.latencyP99Ms / r.quiet.latencyP99Ms, 1)}x)`,
+        `${fmt(r.quiet.latencyP50Ms)} -> ${fmt(r.beside.latencyP50Ms)}`,
+        `${r.beside.started} / ${r.beside.backlogAtEnd}`,
+        fmt(r.cancelMs),
+        fmt(r.rssPeakMb),
+      ];
+    });
+    out.push(
+      table(
+        ['system', 'start request ms', 'big run steps/s', 'vs W2 steps/s (same run)', 'small runs e2e p99 ms: quiet -> beside', 'p50 ms', 'small runs started / unfinished at the end', 'cancel ms', 'RSS peak MB'],
+        rows,
+      ),
+      '',
+      `Targets (issue 15): big run >= 0.5x W2's per-step throughput, small runs' p99 <= 2x quiet, cancel < 1000 ms (a second big run, canceled 100 ms after its start request returned).`,
       '',
     );
   }

@@ -8,7 +8,7 @@ import { BullmqSystem } from './systems/bullmq.system';
 import { GraphileSystem } from './systems/graphile.system';
 import { WeftDistributed, WeftEmbedded } from './systems/weft.system';
 import type { BenchSystem, Shape } from './lib/system.port';
-import { cost, memory, runOnce, sustained, type SustainedOptions } from './lib/workloads';
+import { bigRun, type BigRunOptions, cost, manyRuns, memory, runOnce, sustained, type SustainedOptions } from './lib/workloads';
 
 export const SYSTEM_NAMES = ['weft-embedded', 'weft-distributed', 'bullmq', 'graphile-worker'] as const;
 export type SystemName = (typeof SYSTEM_NAMES)[number];
@@ -16,6 +16,8 @@ export type SystemName = (typeof SYSTEM_NAMES)[number];
 export interface ChildOptions {
   concurrency: number;
   countMessages?: boolean;
+  /** weft-distributed's executor: its own process (default) or the scheduler's. */
+  executor?: 'process' | 'inline';
 }
 
 export type Request =
@@ -24,6 +26,8 @@ export type Request =
   | { op: 'sustained'; options: SustainedOptions }
   | { op: 'cost'; shape: Shape; runs: number; idleMs: number }
   | { op: 'memory'; runs: number; sleepMs: number }
+  | { op: 'many'; runs: number; steps: number }
+  | { op: 'big'; options: BigRunOptions }
   | { op: 'teardown' };
 
 export type Envelope = { id: number; request: Request };
@@ -34,7 +38,7 @@ function create(name: string, options: ChildOptions): BenchSystem {
     case 'weft-embedded':
       return new WeftEmbedded(options.concurrency);
     case 'weft-distributed':
-      return new WeftDistributed({ concurrency: options.concurrency, countMessages: options.countMessages });
+      return new WeftDistributed({ concurrency: options.concurrency, countMessages: options.countMessages, executor: options.executor });
     case 'bullmq':
       return new BullmqSystem(options.concurrency);
     case 'graphile-worker':
@@ -62,6 +66,10 @@ async function handle(system: BenchSystem, request: Request): Promise<unknown> {
       return cost(system, request.shape, request.runs, request.idleMs);
     case 'memory':
       return memory(system, request.runs, request.sleepMs);
+    case 'many':
+      return manyRuns(system, request.runs, request.steps);
+    case 'big':
+      return bigRun(system, request.options);
     case 'teardown':
       await system.teardown();
       return null;

@@ -8,6 +8,8 @@ export type Shape =
   | { kind: 'fan'; width: number }
   /** W3: `layers` layers of `width` steps; each step needs every step of the layer before. */
   | { kind: 'diamond'; layers: number; width: number }
+  /** W6: `steps` independent no-op steps (one big run). */
+  | { kind: 'flat'; steps: number }
   /** Memory: a first step that sleeps `sleepMs`, then a no-op. */
   | { kind: 'sleeper'; sleepMs: number };
 
@@ -19,6 +21,8 @@ export const stepCount = (shape: Shape): number => {
       return shape.width + 2;
     case 'diamond':
       return shape.layers * shape.width;
+    case 'flat':
+      return shape.steps;
     case 'sleeper':
       return 2;
   }
@@ -51,6 +55,8 @@ export interface BenchSystem {
   start(shape: Shape, options?: { timings?: boolean }): Promise<{ finished: Promise<RunOutcome> }>;
   /** Starts a run nobody waits for (memory per waiting run); Weft only. */
   startDetached?(shape: Shape): Promise<void>;
+  /** Starts a run, cancels it after `afterMs`; resolves with ms from the cancel request to its terminal state. Weft only. */
+  startAndCancel?(shape: Shape, afterMs: number): Promise<number>;
   /** Cost counters (commits, messages, commands, ...) since the last call; optional. */
   counters?(): Promise<Record<string, number>>;
   teardown(): Promise<void>;

@@ -3,7 +3,7 @@
  * Every function is bounded in time by its caller.
  */
 import { type BenchSystem, chainOrder, type Shape, stepCount } from './system.port';
-import { quantile, sleep } from './stats.util';
+import { quantile, sleep, within } from './stats.util';
 
 export interface MakespanResult {
   makespanMs: number;
@@ -58,8 +58,8 @@ export interface SustainedResult {
   maxStartLagMs: number;
 }
 
-/** W4: chains started at a constant rate for `seconds`. */
-export async function sustained(system: BenchSystem, options: SustainedOptions): Promise<SustainedResult> {
+/** W4: chains started at a constant rate for `seconds` (or until `stop()` says so). */
+export async function sustained(system: BenchSystem, options: SustainedOptions, stop: () => boolean = () => false): Promise<SustainedResult> {
   const shape: Shape = { kind: 'chain', steps: options.steps };
   const interval = 1000 / options.rate;
   const latencies: number[] = [];
@@ -89,9 +89,13 @@ export async function sustained(system: BenchSystem, options: SustainedOptions):
     inflight.add(task);
     void task.finally(() => inflight.delete(task));
   };
+  let windowEnd = end;
   for (let i = 0; ; ) {
     const now = performance.now();
-    if (now >= end) break;
+    if (now >= end || stop()) {
+      windowEnd = Math.min(now, end);
+      break;
+    }
     while (t0 + i * interval <= now && t0 + i * interval < end) {
       maxStartLagMs = Math.max(maxStartLagMs, now - (t0 + i * interval));
       launch(t0 + i * interval);
@@ -105,7 +109,7 @@ export async function sustained(system: BenchSystem, options: SustainedOptions):
   return {
     started,
     completedInWindow,
-    stepsPerSec: (completedInWindow * options.steps) / options.seconds,
+    stepsPerSec: (completedInWindow * options.steps) / ((windowEnd - t0) / 1000),
     offeredStepsPerSec: options.rate * options.steps,
     latencyP50Ms: quantile(latencies, 0.5),
     latencyP99Ms: quantile(latencies, 0.99),
@@ -202,4 +206,127 @@ export async function memory(system: BenchSystem, runs: number, sleepMs: number)
     rssDeltaMbPer10k: mb(after.rss - before.rss) * per10k,
     startMs,
   };
+}
+
+export interface ManyRunsResult {
+  runs: number;
+  steps: number;
+  /** First request to last run finished. */
+  makespanMs: number;
+  stepsPerSec: number;
+  /** Per run: finished minus requested. */
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  errors: number;
+  /** This process (Weft: the scheduler; embedded: everything), sampled every 250 ms. */
+  rssBeforeMb: number;
+  rssPeakMb: number;
+  heapBeforeMb: number;
+  heapPeakMb: number;
+}
+
+/** W5: `runs` chains of `steps` requested at once (200 requests in flight at a time), all awaited. */
+export async function manyRuns(system: BenchSystem, runs: number, steps: number): Promise<ManyRunsResult> {
+  const shape: Shape = { kind: 'chain', steps };
+  const before = process.memoryUsage();
+  let rssPeak = before.rss;
+  let heapPeak = before.heapUsed;
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    rssPeak = Math.max(rssPeak, m.rss);
+    heapPeak = Math.max(heapPeak, m.heapUsed);
+  }, 250);
+  const latencies: number[] = [];
+  let errors = 0;
+  const finished: Promise<void>[] = [];
+  const t0 = performance.now();
+  try {
+    for (let i = 0; i < runs; i += 200) {
+      const requested = await Promise.all(Array.from({ length: Math.min(200, runs - i) }, () => system.start(shape)));
+      for (const r of requested)
+        finished.push(
+          r.finished.then(
+            (o) => void latencies.push(o.finishedAt - o.submittedAt),
+            () => void errors++,
+          ),
+        );
+    }
+    await Promise.all(finished);
+  } finally {
+    clearInterval(sampler);
+  }
+  const makespanMs = performance.now() - t0;
+  return {
+    runs,
+    steps: runs * steps,
+    makespanMs,
+    stepsPerSec: (runs * steps) / (makespanMs / 1000),
+    latencyP50Ms: quantile(latencies, 0.5),
+    latencyP99Ms: quantile(latencies, 0.99),
+    errors,
+    rssBeforeMb: mb(before.rss),
+    rssPeakMb: mb(rssPeak),
+    heapBeforeMb: mb(before.heapUsed),
+    heapPeakMb: mb(heapPeak),
+  };
+}
+
+export interface BigRunOptions {
+  /** Steps of the big run (independent no-ops). */
+  steps: number;
+  /** Small runs beside it: W4-style chains at this rate (runs/s). */
+  rate: number;
+  smallSteps: number;
+  /** The small runs alone first, for their quiet latency. */
+  quietSeconds: number;
+  /** Longest the big run may take. */
+  maxSeconds: number;
+}
+
+export interface BigRunResult {
+  steps: number;
+  quiet: SustainedResult;
+  beside: SustainedResult;
+  /** The request that starts the big run (validation, planning, the first dispatches' commit). */
+  requestMs: number;
+  bigMakespanMs: number;
+  bigStepsPerSec: number;
+  /** A second big run, canceled after `canceledAfterMs`: cancel request to terminal state committed. */
+  cancelMs: number;
+  canceledAfterMs: number;
+  rssPeakMb: number;
+}
+
+/** W6: one big run beside small ones (their latency vs quiet), its per-step throughput, and the cancel of another. */
+export async function bigRun(system: BenchSystem, options: BigRunOptions): Promise<BigRunResult> {
+  const startCanceled = system.startAndCancel?.bind(system);
+  if (!startCanceled) throw new Error(`${system.name} cannot cancel runs`);
+  const small = { rate: options.rate, steps: options.smallSteps, drainMs: 60_000 };
+  const quiet = await sustained(system, { ...small, seconds: options.quietSeconds });
+  let rssPeak = process.memoryUsage().rss;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 250);
+  try {
+    const requested = performance.now();
+    const big = await system.start({ kind: 'flat', steps: options.steps });
+    const requestMs = performance.now() - requested;
+    let done = false;
+    const outcome = big.finished.finally(() => (done = true));
+    const beside = await sustained(system, { ...small, seconds: options.maxSeconds }, () => done);
+    const { submittedAt, finishedAt } = await within(options.maxSeconds * 1000, 'the big run', outcome);
+    const canceledAfterMs = 100;
+    const cancelMs = await startCanceled({ kind: 'flat', steps: options.steps }, canceledAfterMs);
+    return {
+      steps: options.steps,
+      quiet,
+      beside,
+      requestMs,
+      bigMakespanMs: finishedAt - submittedAt,
+      bigStepsPerSec: options.steps / ((finishedAt - submittedAt) / 1000),
+      cancelMs,
+      canceledAfterMs,
+      rssPeakMb: mb(rssPeak),
+    };
+  } finally {
+    clearInterval(sampler);
+  }
 }

@@ -129,7 +129,8 @@ export class BullmqSystem implements BenchSystem {
         break;
       }
       case 'sleeper':
-        throw new Error('sleeper runs are measured on Weft only');
+      case 'flat':
+        throw new Error(`${shape.kind} runs are measured on Weft only`);
     }
     return { finished };
   }

@@ -133,7 +133,8 @@ export class GraphileSystem implements BenchSystem {
         ]);
         break;
       case 'sleeper':
-        throw new Error('sleeper runs are measured on Weft only');
+      case 'flat':
+        throw new Error(`${shape.kind} runs are measured on Weft only`);
     }
     return { finished };
   }
@@ -169,6 +170,7 @@ export class GraphileSystem implements BenchSystem {
         break;
       }
       case 'sleeper':
+      case 'flat':
         break;
     }
     this.waiters.get(data.run)?.timings?.push({ id: data.id, start, end: performance.now() });

@@ -2,14 +2,17 @@
  * Weft under test, two ways:
  * - `embedded`: `startEmbedded` (in-memory bus + MemoryRunStore; ad-hoc specs, validated per run,
  *   exactly like `weft run`). Nothing durable.
- * - `distributed`: JetStreamBus + SqlRunStore on PostgreSQL + Scheduler + createWorker, all in
- *   this one Node process but with separate NATS connections for the scheduler and the
- *   executor. Workflows come from a catalog (registered workflows, as in production).
+ * - `distributed`: JetStreamBus + SqlRunStore on PostgreSQL + Scheduler in this process, and
+ *   the executor (createWorker) in a process of its own (bench/executor.child.ts), as
+ *   deployed; `executor: 'inline'` puts it in this process (the harness before 2026-12).
+ *   Workflows come from a catalog (registered workflows, as in production).
  *
  * A run is finished when the scheduler commits its terminal state: a thin RunStore wrapper
  * sees that (and counts store calls), so no extra consumer loads the bus.
  */
+import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection, type Subscription as NatsSubscription } from '@nats-io/transport-node';
 import { type Bus, JetStreamBus } from '@weft/bus';
@@ -50,6 +53,11 @@ export function weftSpec(shape: Shape): WorkflowSpec {
         .build();
       break;
     }
+    case 'flat':
+      spec = workflow(`bench-flat-${shape.steps}`)
+        .add(...Array.from({ length: shape.steps }, (_, i) => step(`s${i}`, 'noop')))
+        .build();
+      break;
     case 'sleeper':
       spec = workflow('bench-sleeper')
         .add(chain(step('wait', 'sleep', { with: { duration: shape.sleepMs }, timeout: '1h' }), step('after', 'noop')))
@@ -141,6 +149,20 @@ abstract class WeftBase implements BenchSystem {
     await this.scheduler().startRun({ idempotencyKey: runId, runId, workflow: spec.name, ...(this.adhoc && { spec }), inputs: {}, source: 'bench' });
   }
 
+  async startAndCancel(shape: Shape, afterMs: number): Promise<number> {
+    const spec = weftSpec(shape);
+    this.registered.set(spec.name, spec);
+    const runId = randomUUID();
+    const done = this.store().wait(runId);
+    await this.scheduler().startRun({ idempotencyKey: runId, runId, workflow: spec.name, ...(this.adhoc && { spec }), inputs: {}, source: 'bench' });
+    await new Promise((resolve) => setTimeout(resolve, afterMs));
+    const requested = performance.now();
+    await this.scheduler().cancelRun(runId, 'bench W6');
+    const { state, at } = await done;
+    if (state.status !== 'canceled') throw new Error(`run ${runId} ended ${state.status} before it could be canceled`);
+    return at - requested;
+  }
+
   async start(shape: Shape, options: { timings?: boolean } = {}): Promise<{ finished: Promise<RunOutcome> }> {
     const spec = weftSpec(shape);
     this.registered.set(spec.name, spec);
@@ -205,6 +227,8 @@ export interface DistributedOptions {
   countMessages?: boolean;
   /** SqlRunStoreOptions.relaxedLingerMs (experiments). */
   relaxedLingerMs?: number;
+  /** Where the executor runs: its own process (as deployed) or this one. @default 'process' */
+  executor?: 'process' | 'inline';
 }
 
 export class WeftDistributed extends WeftBase {
@@ -216,6 +240,7 @@ export class WeftDistributed extends WeftBase {
   private dataSource: DataSource | undefined;
   private sched: Scheduler | undefined;
   private worker: Worker | undefined;
+  private executorProcess: ChildProcess | undefined;
   private readonly buses: Bus[] = [];
   private streams: string[] = [];
   private counter: NatsCounter | undefined;
@@ -245,21 +270,26 @@ export class WeftDistributed extends WeftBase {
     this.dataSource = opened.dataSource;
     this.observed = new ObservedStore(opened.store);
     const schedulerBus = await JetStreamBus.connect({ servers: NATS_URL, prefix: this.prefix, name: 'bench-scheduler' });
-    const workerBus = await JetStreamBus.connect({ servers: NATS_URL, prefix: this.prefix, name: 'bench-executor' });
-    this.buses.push(schedulerBus, workerBus);
+    this.buses.push(schedulerBus);
     this.streams = schedulerBus.streamNames();
     if (this.options.countMessages) this.counter = await NatsCounter.start(this.prefix, this.streams);
     this.sched = new Scheduler({ bus: schedulerBus, store: this.observed.store, catalog: catalogOf(this.registered) });
-    this.worker = createWorker({
-      bus: workerBus,
-      queues: ['default'],
-      actions: builtinActions(),
-      concurrency: this.options.concurrency,
-      logger: silentLogger,
-      shutdownGraceMs: 200,
-    });
     await this.sched.start();
-    await this.worker.start();
+    if ((this.options.executor ?? 'process') === 'process') {
+      this.executorProcess = await startExecutorProcess(this.prefix, this.options.concurrency);
+    } else {
+      const workerBus = await JetStreamBus.connect({ servers: NATS_URL, prefix: this.prefix, name: 'bench-executor' });
+      this.buses.push(workerBus);
+      this.worker = createWorker({
+        bus: workerBus,
+        queues: ['default'],
+        actions: builtinActions(),
+        concurrency: this.options.concurrency,
+        logger: silentLogger,
+        shutdownGraceMs: 200,
+      });
+      await this.worker.start();
+    }
   }
 
   async durability(): Promise<Record<string, string>> {
@@ -269,7 +299,7 @@ export class WeftDistributed extends WeftBase {
     return {
       postgres: rows.map((r) => `${r.name}=${r.setting}`).join(', '),
       nats: 'JetStream file storage, R1, server sync_interval default (2 min: acks precede fsync)',
-      topology: 'scheduler + executor in one process, separate NATS connections; registered workflows',
+      topology: `${this.executorProcess ? 'scheduler and executor in separate processes' : 'scheduler + executor in one process, separate NATS connections'}; registered workflows`,
     };
   }
 
@@ -287,6 +317,7 @@ export class WeftDistributed extends WeftBase {
 
   async teardown(): Promise<void> {
     await this.worker?.stop();
+    await stopExecutorProcess(this.executorProcess);
     await this.sched?.stop();
     await this.observed?.store.close();
     await this.dataSource?.destroy();
@@ -295,6 +326,35 @@ export class WeftDistributed extends WeftBase {
     await deleteStreams(this.streams);
     await adminQuery(`DROP DATABASE IF EXISTS ${this.database} WITH (FORCE)`);
   }
+}
+
+/** bench/executor.child.ts on this install's prefix; resolves once it serves the queue. */
+async function startExecutorProcess(prefix: string, concurrency: number): Promise<ChildProcess> {
+  const proc = fork(path.join(__dirname, '..', 'executor.child.ts'), [prefix, String(concurrency)], {
+    execArgv: ['-r', '@swc-node/register'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the executor process did not start within 60 s')), 60_000);
+    proc.once('message', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the executor process exited with ${String(code)}`));
+    });
+  });
+  return proc;
+}
+
+async function stopExecutorProcess(proc: ChildProcess | undefined): Promise<void> {
+  if (!proc || proc.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  proc.send('stop');
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
 }
 
 function prefixed(prefix: string, values: Record<string, number>): Record<string, number> {

@@ -209,6 +209,9 @@ function registerApiVerbs(program: Command, io: Io, result: { code: number }): v
   api(rn.command('show').description('a run and its steps').argument('<runId>')).action(async (runId: string, opts: Api) => {
     result.code = await runs().runsShow(runId, opts, io);
   });
+  api(rn.command('why').description('for every unfinished step, the one reason it has not moved and since when').argument('<runId>')).action(async (runId: string, opts: Api) => {
+    result.code = await lazy<typeof import('./commands/why.command')>('./commands/why.command').runsWhy(runId, opts, io);
+  });
   api(rn.command('output').description('a finished run\'s status and outputs (exit 2 while it runs)').argument('<runId>')).action(async (runId: string, opts: Api) => {
     result.code = await runs().runsOutput(runId, opts, io);
   });

@@ -32,6 +32,7 @@ export function runScheduler(start: ServiceStart, options: RunServiceOptions = {
           pollIntervalMs: config.WEFT_POLL_INTERVAL_MS,
           leaseMs: config.WEFT_LEASE_MS,
           maxPayloadBytes: config.WEFT_MAX_PAYLOAD,
+          maxForEachItems: config.WEFT_MAX_FOREACH_ITEMS,
           signalRetentionMs: config.WEFT_SIGNAL_RETENTION,
           logger,
           ...(config.WEFT_TEST_CRASH_AFTER_COMMIT && { beforePublish: crashBeforePublish }),

@@ -12,6 +12,8 @@ export interface SchedulerModuleOptions {
   leaseMs?: number;
   /** See SchedulerOptions.maxPayloadBytes (WEFT_MAX_PAYLOAD). */
   maxPayloadBytes?: number;
+  /** See SchedulerOptions.maxForEachItems (WEFT_MAX_FOREACH_ITEMS). */
+  maxForEachItems?: number;
   beforePublish?: SchedulerOptions['beforePublish'];
   logger?: SchedulerLogger;
   recoverInFlightOnStart?: boolean;

@@ -50,6 +50,8 @@ export interface SchedulerOptions {
    * (WEFT_MAX_PAYLOAD); bigger ones fail the step (or run) with PAYLOAD_TOO_LARGE. @default DEFAULT_MAX_PAYLOAD_BYTES
    */
   maxPayloadBytes?: number;
+  /** Most items one forEach step may yield (WEFT_MAX_FOREACH_ITEMS). @default the engine's DEFAULT_MAX_FOREACH_ITEMS */
+  maxForEachItems?: number;
   /**
    * Called with the rows a transition committed, before they are published right after
    * the commit, and with each batch the relay claimed, before it publishes it. A seam for
@@ -104,6 +106,7 @@ export class Scheduler {
     const decideOptions = {
       ...(options.leaseMs !== undefined && { leaseMs: options.leaseMs }),
       ...(options.maxPayloadBytes !== undefined && { maxPayloadBytes: options.maxPayloadBytes }),
+      ...(options.maxForEachItems !== undefined && { maxForEachItems: options.maxForEachItems }),
     };
     this.publisher = new CommittedRowsPublisher(this.bus, this.store, this.log, {
       markDelayMs: options.markDelayMs,

@@ -47,6 +47,7 @@ export async function composeDev(config: WeftConfig, actions: ActionDefinition[]
     pollIntervalMs: config.WEFT_POLL_INTERVAL_MS,
     leaseMs: config.WEFT_LEASE_MS,
     maxPayloadBytes: config.WEFT_MAX_PAYLOAD,
+    maxForEachItems: config.WEFT_MAX_FOREACH_ITEMS,
     recoverInFlightOnStart: embeddedBus,
     signalRetentionMs: config.WEFT_SIGNAL_RETENTION,
     logger,

@@ -14,7 +14,56 @@ const ICON: Record<string, string> = {
   failed: pc.red('✗'),
   skipped: pc.dim('⤼'),
   canceled: pc.yellow('⊘'),
+  partially_completed: pc.yellow('◐'),
 };
+
+/** `each[12]` -> `each`: a forEach item's step (items get a counter, not a line each). */
+const itemOf = (stepId: string | undefined): string | undefined => (stepId?.endsWith(']') ? /^(.+)\[\d+\]$/.exec(stepId)?.[1] : undefined);
+
+/** Per forEach step: items done, failed and in flight, from the items' events. */
+class ItemCounter {
+  private readonly steps = new Map<string, { total?: number; completed: number; failed: number; canceled: number; started: Set<string> }>();
+
+  /** Folds an event; true when it was an item's. */
+  fold(event: LifecycleEvent): boolean {
+    const forEach = event.type === 'step.started' && event.stepId ? (event.data?.forEach as { total?: number } | undefined) : undefined;
+    if (forEach && event.stepId) this.of(event.stepId).total = forEach.total;
+    const parent = itemOf(event.stepId);
+    if (parent === undefined || event.stepId === undefined) return false;
+    const c = this.of(parent);
+    if (event.type === 'step.queued' || event.type === 'step.started') c.started.add(event.stepId);
+    else if (event.type === 'step.completed' || event.type === 'step.failed' || event.type === 'step.canceled') {
+      c.started.delete(event.stepId);
+      if (event.type === 'step.completed') c.completed++;
+      else if (event.type === 'step.failed') c.failed++;
+      else c.canceled++;
+    }
+    return true;
+  }
+
+  /** `12/1000 items, 50 in flight, 2 failed`, or undefined for a step without items. */
+  label(stepId: string): string | undefined {
+    const c = this.steps.get(stepId);
+    if (!c) return undefined;
+    const done = c.completed + c.failed + c.canceled;
+    const parts = [`${done}/${c.total ?? '?'} items`];
+    if (c.started.size > 0) parts.push(`${c.started.size} in flight`);
+    if (c.failed > 0) parts.push(`${c.failed} failed`);
+    return parts.join(', ');
+  }
+
+  private of(stepId: string) {
+    let c = this.steps.get(stepId);
+    if (!c) {
+      c = { completed: 0, failed: 0, canceled: 0, started: new Set() };
+      this.steps.set(stepId, c);
+    }
+    return c;
+  }
+}
+
+/** Item failures printed one by one before the view only counts them. */
+const ITEM_FAILURES_SHOWN = 10;
 
 const seconds = (ms: number): string => (ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`);
 
@@ -52,7 +101,7 @@ function describe(event: LifecycleEvent): string | undefined {
     case 'step.started':
       return `${ICON.running} ${step} started${event.attempt && event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}`;
     case 'step.completed':
-      return `${ICON.completed} ${step} completed${took}`;
+      return event.status === 'partially_completed' ? `${ICON.partially_completed} ${step} partially completed${took}${err}` : `${ICON.completed} ${step} completed${took}`;
     case 'step.retrying': {
       const delay = typeof event.data?.delayMs === 'number' ? ` in ${seconds(event.data.delayMs)}` : '';
       return `${ICON.retrying} ${step} attempt ${event.attempt ?? '?'} failed${err}; retrying${delay}`;
@@ -83,12 +132,18 @@ function describe(event: LifecycleEvent): string | undefined {
 
 class PlainView implements RunView {
   readonly logger: ActionLogger;
+  private readonly items = new ItemCounter();
+  private itemFailures = 0;
 
   constructor(private readonly io: Io) {
     this.logger = stepLogger((line) => io.out(line));
   }
 
   onEvent(event: LifecycleEvent): void {
+    if (this.items.fold(event)) {
+      // One line per forEach step (its own events), not one per item: only the first failures.
+      if (event.type !== 'step.failed' || ++this.itemFailures > ITEM_FAILURES_SHOWN) return;
+    }
     const line = describe(event);
     if (line) this.io.out(`${pc.dim(event.at.slice(11, 23))} ${line}`);
   }
@@ -101,6 +156,7 @@ class PlainView implements RunView {
 
 class LiveView implements RunView {
   private readonly status = new Map<string, { status: string; attempt: number; since: number; took?: number }>();
+  private readonly items = new ItemCounter();
   private drawn = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
@@ -122,6 +178,7 @@ class LiveView implements RunView {
   }
 
   onEvent(event: LifecycleEvent): void {
+    if (this.items.fold(event)) return;
     if (!event.stepId) return;
     const current = this.status.get(event.stepId);
     if (!current) return;
@@ -132,11 +189,13 @@ class LiveView implements RunView {
   finish(state: RunState): void {
     if (this.timer) clearInterval(this.timer);
     for (const [id, step] of Object.entries(state.steps)) {
+      if (step.item !== undefined) continue;
       const took = step.startedAt !== undefined && step.finishedAt !== undefined ? step.finishedAt - (step.attempts[0]?.startedAt ?? step.startedAt) : undefined;
       this.status.set(id, { status: step.status, attempt: step.attempt, since: Date.now(), took });
     }
     this.draw();
     for (const step of Object.values(state.steps)) {
+      if (step.item !== undefined) continue;
       if (step.status === 'failed' && step.error) this.io.out(`${ICON.failed} ${pc.bold(step.id)}: ${step.error.code} ${step.error.message}`);
     }
     this.io.out(summaryLine(state));
@@ -158,8 +217,9 @@ class LiveView implements RunView {
     const shown = entries.length <= rows - 4 ? entries : entries.filter(([, s]) => ['running', 'retrying', 'failed', 'queued'].includes(s.status)).slice(0, rows - 5);
     for (const [id, s] of shown) {
       const time = s.status === 'running' ? seconds(Date.now() - s.since) : s.took !== undefined ? seconds(s.took) : '';
-      const attempt = s.attempt > 1 ? pc.yellow(` attempt ${s.attempt}`) : '';
-      lines.push(`  ${ICON[s.status] ?? '?'} ${id.padEnd(24)} ${pc.dim(s.status.padEnd(10))} ${time}${attempt}`);
+      const attempt = s.attempt > 1 && this.items.label(id) === undefined ? pc.yellow(` attempt ${s.attempt}`) : '';
+      const items = this.items.label(id);
+      lines.push(`  ${ICON[s.status] ?? '?'} ${id.padEnd(24)} ${pc.dim(s.status.padEnd(10))} ${time}${attempt}${items === undefined ? '' : pc.dim(` ${items}`)}`);
     }
     if (shown.length < entries.length) lines.push(pc.dim(`  ${[...counts].map(([k, v]) => `${v} ${k}`).join(', ')}`));
     this.io.write(`${this.drawn > 0 ? `\x1b[${this.drawn}A` : ''}${lines.map((l) => `\x1b[2K${l}`).join('\n')}\n`);
@@ -179,7 +239,7 @@ function printOutputs(state: RunState, io: Io): void {
 function summaryLine(state: RunState): string {
   const took = state.startedAt !== undefined && state.finishedAt !== undefined ? ` in ${seconds(state.finishedAt - state.startedAt)}` : '';
   const counts = new Map<string, number>();
-  for (const step of Object.values(state.steps)) counts.set(step.status, (counts.get(step.status) ?? 0) + 1);
+  for (const step of Object.values(state.steps)) if (step.item === undefined) counts.set(step.status, (counts.get(step.status) ?? 0) + 1);
   const detail = [...counts].map(([k, v]) => `${v} ${k}`).join(', ');
   const colour = state.status === 'completed' ? pc.green : state.status === 'canceled' || state.status === 'partially_completed' ? pc.yellow : pc.red;
   const error = state.error ? ` — ${state.error.code}: ${state.error.message}` : '';

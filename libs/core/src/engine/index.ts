@@ -22,3 +22,5 @@ export * from './summary.util';
 export { rerunPlan, RerunError, type RerunPlan } from './rerun.util';
 export { WAIT_LIMITS, WaitInputError } from './wait-input.util';
 export { changedSteps, stepIn } from './steps-record.util';
+export { DEFAULT_MAX_FOREACH_ITEMS, FOR_EACH_DEFAULT_CONCURRENCY, FOR_EACH_ERROR_CODES, itemId, itemParent } from './for-each.util';
+export { explainRun, describeReason, type RunWhy, type StepWhy, type WhyFacts, type WhyReason } from './why.util';

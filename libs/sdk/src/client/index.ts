@@ -22,3 +22,4 @@ export { WeftApiError, WeftConnectionError } from './client.errors';
 export { readServerSentEvents, type ServerSentEvent } from './sse.util';
 export type * from './api.types';
 export type * from './wait.types';
+export type * from './flow.types';

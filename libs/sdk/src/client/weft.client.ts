@@ -30,6 +30,7 @@ import type {
 import { WeftApiError, WeftConnectionError } from './client.errors';
 import { readServerSentEvents } from './sse.util';
 import type { DecisionRequest, DecisionResult, Review, ReviewListQuery, ReviewSummary, Signal, SignalListQuery, SignalRequest } from './wait.types';
+import type { RunWhy, StepItemPage, StepItemsQuery } from './flow.types';
 
 export interface WeftClientOptions {
   /** Where the API is: `http://127.0.0.1:8080` (the scheduler, or `weft dev`). */
@@ -194,6 +195,11 @@ export class WeftClient {
     cancel: (runId: string, reason?: string): Promise<Run> => this.json('POST', `/v1/runs/${enc(runId)}/cancel`, reason === undefined ? {} : { reason }),
     resume: (runId: string): Promise<ResumeResult> => this.json('POST', `/v1/runs/${enc(runId)}/resume`),
     retry: (runId: string): Promise<Run> => this.json('POST', `/v1/runs/${enc(runId)}/retry`),
+    /** For every unfinished step, the one reason it has not moved and since when. */
+    why: (runId: string): Promise<RunWhy> => this.json('GET', `/v1/runs/${enc(runId)}/why`),
+    /** A page of a forEach step's items, in index order. */
+    items: (runId: string, stepId: string, query: StepItemsQuery = {}): Promise<StepItemPage> =>
+      this.json('GET', `/v1/runs/${enc(runId)}/steps/${enc(stepId)}/items`, undefined, { offset: query.offset?.toString(), limit: query.limit?.toString(), status: query.status }),
     /** A new run that reuses the outputs of every step not downstream of `from`. */
     rerun: (runId: string, options: { from?: string; version?: number | 'published'; idempotencyKey?: string } = {}): Promise<RunAccepted> =>
       this.json('POST', `/v1/runs/${enc(runId)}/rerun`, options.version === undefined ? {} : { version: options.version }, { from: options.from }, idempotency(options.idempotencyKey)),

@@ -31,6 +31,8 @@ import { RunControlUseCase } from '../usecases/run-control.usecase';
 import { SqlRunDirectory } from '../persistence/run-directory.repository';
 import { RunEventsHub, type RunEventsHubOptions } from './runs/run-events.hub';
 import { RunQueriesUseCase } from '../usecases/run-queries.usecase';
+import { FlowQueriesUseCase } from '../usecases/flow-queries.usecase';
+import { FlowController } from './flow.controller';
 import { RunResponder } from './runs/run-responder';
 import { RunWatch, type RunWatchOptions } from './runs/run-watch';
 import { StartRunUseCase } from '../usecases/start-run.usecase';
@@ -111,7 +113,7 @@ export class ApiModule implements NestModule {
     return {
       module: ApiModule,
       imports: [options.scheduler],
-      controllers: [WorkflowsController, RunsController, CatalogController, KeysController, OpenApiController, SignalsController, ReviewsController],
+      controllers: [WorkflowsController, RunsController, CatalogController, KeysController, OpenApiController, SignalsController, ReviewsController, FlowController],
       providers: [
         { provide: OPTIONS, useValue: options },
         { provide: SPEC_LIMITS, useValue: limits },
@@ -124,6 +126,7 @@ export class ApiModule implements NestModule {
         { provide: TEMPLATES, useValue: options.templates ?? noTemplates },
         { provide: ApiKeysUseCase, useValue: new ApiKeysUseCase(keys) },
         { provide: RunQueriesUseCase, useValue: new RunQueriesUseCase(access, directory, () => store.now()) },
+        { provide: FlowQueriesUseCase, useFactory: (catalog: ActionCatalog) => new FlowQueriesUseCase(access, () => store.now(), () => catalog.liveQueues()), inject: [ActionCatalog] },
         {
           provide: StartRunUseCase,
           useFactory: (scheduler: Scheduler) => new StartRunUseCase(scheduler, workflows, access, directory, limits),

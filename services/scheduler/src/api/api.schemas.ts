@@ -1,6 +1,7 @@
 import { MAX_NAME_LENGTH, parseDuration, RUN_STATUSES, STEP_STATUSES, WORKFLOW_NAME_PATTERN } from '@weft/core';
 import { LifecycleEvent } from '@weft/contracts';
 import { z } from 'zod';
+import { ItemCounts } from './flow.schemas';
 
 /**
  * Every request and response body of the API, once: the controllers validate with these
@@ -214,6 +215,7 @@ export const Step = z.object({
   output: z.unknown(),
   error: ErrorSummary.nullable(),
   reusedFrom: z.string().nullable().describe('The run whose output this step reused (rerun).'),
+  items: ItemCounts.optional().describe('A forEach step: how its items stand (each item: GET /v1/runs/{id}/steps/{stepId}/items).'),
 });
 export const RunSummary = z.object({
   runId: z.string(),
@@ -306,6 +308,7 @@ export type DraftView = z.infer<typeof Draft>;
 export type VersionView = z.infer<typeof Version>;
 export type VersionDetailView = z.infer<typeof VersionDetail>;
 export type StepView = z.infer<typeof Step>;
+export type ItemCountsView = z.infer<typeof ItemCounts>;
 export type RunSummaryView = z.infer<typeof RunSummary>;
 export type RunView = z.infer<typeof Run>;
 export type RunPageView = z.infer<typeof RunPage>;

@@ -1,5 +1,5 @@
 import { checkPayload, DEFAULT_MAX_PAYLOAD_BYTES, type PayloadProblem, type StepError, storableText } from '@weft/contracts';
-import { type Command, decide, type Decision, type DecideOptions, type EngineEvent, type RunState } from '@weft/core';
+import { type Command, decide, type Decision, type DecideOptions, DEFAULT_MAX_FOREACH_ITEMS, type EngineEvent, type RunState } from '@weft/core';
 
 type DispatchCommand = Extract<Command, { type: 'dispatch' }>;
 
@@ -20,8 +20,9 @@ export function decideBounded(state: RunState, event: EngineEvent, options: Deci
   let decision = decide(state, boundedEvent(event, maxBytes), options);
   if (!decision.commands.some((c) => c.type === 'dispatch')) return decision;
   const fit = new Set<Command>();
-  // Each round fails one step for good: a plan's length bounds the rounds.
-  for (let round = 0; round <= state.plan.length; round++) {
+  // Each round fails one step or forEach item for good: the plan and the item limit bound the rounds.
+  const rounds = state.plan.length + (options.maxForEachItems ?? DEFAULT_MAX_FOREACH_ITEMS);
+  for (let round = 0; round <= rounds; round++) {
     let unfit: { command: DispatchCommand; problem: PayloadProblem } | undefined;
     for (const command of decision.commands) {
       if (command.type !== 'dispatch' || fit.has(command)) continue;

@@ -38,6 +38,17 @@ export class ActionCatalog {
     else this.workers.set(announce.workerId, { announce, expiresAt: this.now() + MISSED_ANNOUNCEMENTS * announce.intervalMs });
   }
 
+  /** The live workers of each queue they announce (`*`: a worker serving every queue), for "why is it waiting?". */
+  liveQueues(): Map<string, string[]> {
+    const now = this.now();
+    const queues = new Map<string, string[]>();
+    for (const [workerId, heard] of this.workers) {
+      if (heard.expiresAt <= now) continue;
+      for (const queue of heard.announce.queues) queues.set(queue, [...(queues.get(queue) ?? []), workerId]);
+    }
+    return queues;
+  }
+
   /** Every known action by name; a name several workers serve appears once, with all their queues. */
   list(): CatalogActionView[] {
     const now = this.now();

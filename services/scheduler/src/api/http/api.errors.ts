@@ -19,6 +19,8 @@ export const API_ERROR_STATUS = {
   RUN_NOT_FOUND: 404,
   KEY_NOT_FOUND: 404,
   TEMPLATE_NOT_FOUND: 404,
+  /** A run has no such step, or it is not a forEach step (GET /v1/runs/{id}/steps/{stepId}/items). */
+  STEP_NOT_FOUND: 404,
   INVALID_REQUEST: 400,
   UNSUPPORTED_MEDIA_TYPE: 415,
   INVALID_INPUTS: 422,

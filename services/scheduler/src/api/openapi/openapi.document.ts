@@ -3,6 +3,7 @@ import { workflowJsonSchema } from '@weft/core';
 import { z } from 'zod';
 import * as S from '../api.schemas';
 import * as W from '../wait.schemas';
+import * as F from '../flow.schemas';
 import { COMMON_PROBLEMS, ROUTES, type RouteResponse, type RouteSpec } from './routes';
 
 type Json = Record<string, unknown>;
@@ -10,7 +11,7 @@ type Json = Record<string, unknown>;
 const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
 
 /** The modules of API schemas: the scheduler's own, and the journal's and analytics' in @weft/contracts. */
-const SCHEMA_MODULES: readonly Record<string, unknown>[] = [S, W, JournalHttp, InsightsHttp];
+const SCHEMA_MODULES: readonly Record<string, unknown>[] = [S, W, F, JournalHttp, InsightsHttp];
 
 /**
  * Every exported response and body schema of the API's schema modules, by its export name

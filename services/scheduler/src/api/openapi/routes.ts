@@ -1,6 +1,7 @@
 import { InsightsHttp as I, JournalHttp as J, problemResponse as problem, type RouteResponse, type RouteSpec } from '@weft/contracts';
 import * as S from '../api.schemas';
 import { WAIT_ROUTES } from './wait-routes';
+import { FLOW_ROUTES } from './flow-routes';
 
 export type { HttpMethod, RouteResponse, RouteSpec } from '@weft/contracts';
 
@@ -267,6 +268,7 @@ export const SCHEDULER_ROUTES = {
     responses: { 200: { description: 'The revoked key', schema: S.ApiKey }, 404: problem('No such key') },
   },
   ...WAIT_ROUTES,
+  ...FLOW_ROUTES,
 } satisfies Record<string, RouteSpec>;
 
 /** The journal's routes (services/journal); the table lives with its schemas in @weft/contracts. */

@@ -1,0 +1,179 @@
+import { itemCounts } from './summary.util';
+import type { Millis, PlannedStep, RunState, StepState } from './types';
+
+/**
+ * "Why is it waiting?": for every step of a run that has not ended, the one reason it has not
+ * moved and since when. Pure: the run state plus what only the shell knows (the time, which
+ * queues have live workers). The API (`GET /v1/runs/{id}/why`), `weft runs why` and the console
+ * show the same explanation.
+ */
+
+/** What the shell knows that the run state does not. */
+export interface WhyFacts {
+  /** Database time the explanation is for. */
+  now: Millis;
+  /**
+   * Live workers per queue, from worker announcements (`*` serves every queue). Undefined when
+   * the shell cannot tell (no catalog): a queued step is then only "dispatched".
+   */
+  workers?: ReadonlyMap<string, readonly string[]>;
+}
+
+/** The one reason a step has not moved. Times are epoch ms. */
+export type WhyReason =
+  /** The run has not started (it is queued). */
+  | { kind: 'run-queued' }
+  /** Steps it needs have not finished. */
+  | { kind: 'needs'; steps: string[] }
+  /** Its last attempt failed; the next one is dispatched at `until`. */
+  | { kind: 'retry-backoff'; until: Millis; attempt: number; error?: string }
+  /** Dispatched to `queue`, but no live worker serves it. */
+  | { kind: 'no-worker'; queue: string }
+  /** Dispatched to `queue`, not taken yet (a backlog). */
+  | { kind: 'dispatched'; queue: string; workers?: number }
+  /** A worker runs it; the lease expires at `leaseExpiresAt` unless it reports. */
+  | { kind: 'leased'; workerId?: string; leaseExpiresAt?: Millis; attempt: number }
+  /** A durable sleep. */
+  | { kind: 'timer'; until: Millis }
+  /** Waiting for a signal. */
+  | { kind: 'event'; name: string; key?: string; until: Millis }
+  /** Waiting for a review decision. */
+  | { kind: 'review'; reviewId: string; assignees: string[]; until?: Millis }
+  /** A forEach step: its items are running (the oldest unfinished item's reason in `item`). */
+  | { kind: 'items'; total: number; completed: number; failed: number; inFlight: number; pending: number; item?: { id: string; reason: WhyReason } };
+
+export interface StepWhy {
+  stepId: string;
+  status: StepState['status'];
+  reason: WhyReason;
+  /** Since when this reason holds. */
+  since: Millis | undefined;
+  /** The reason in one sentence (what the CLI prints). */
+  text: string;
+}
+
+export interface RunWhy {
+  runId: string;
+  status: RunState['status'];
+  at: Millis;
+  steps: StepWhy[];
+}
+
+const TERMINAL = new Set(['completed', 'failed', 'skipped', 'canceled', 'partially_completed']);
+
+/** The explanation of every step of `state` that has not ended (none for a finished run). */
+export function explainRun(state: RunState, facts: WhyFacts): RunWhy {
+  const steps: StepWhy[] = [];
+  const terminalRun = state.status === 'completed' || state.status === 'failed' || state.status === 'canceled' || state.status === 'partially_completed';
+  if (!terminalRun) {
+    for (const p of state.plan) {
+      const step = stepOf(state, p.id);
+      if (step && TERMINAL.has(step.status)) continue;
+      const { reason, since } = explainStep(state, p, step, facts);
+      steps.push({ stepId: p.id, status: step?.status ?? 'pending', reason, since, text: describeReason(reason, facts.now) });
+    }
+  }
+  return { runId: state.runId, status: state.status, at: facts.now, steps };
+}
+
+function explainStep(state: RunState, planned: PlannedStep, step: StepState | undefined, facts: WhyFacts): { reason: WhyReason; since: Millis | undefined } {
+  const status = step?.status ?? 'pending';
+  switch (status) {
+    case 'pending': {
+      if (state.status === 'queued') return { reason: { kind: 'run-queued' }, since: state.createdAt };
+      const open = planned.needs.filter((need) => !TERMINAL.has(stepOf(state, need)?.status ?? 'pending'));
+      // Its needs all ended: it is ready and will be dispatched in the decision that finished the last.
+      const ended = planned.needs.map((need) => stepOf(state, need)?.finishedAt ?? 0);
+      return { reason: { kind: 'needs', steps: open }, since: Math.max(state.startedAt ?? state.createdAt, ...ended) };
+    }
+    case 'retrying': {
+      const last = step?.attempts[step.attempts.length - 1];
+      const reason: WhyReason = { kind: 'retry-backoff', until: step?.nextAttemptAt ?? facts.now, attempt: step?.attempt ?? 0 };
+      if (step?.error !== undefined) reason.error = `${step.error.code}: ${step.error.message}`;
+      return { reason, since: last?.finishedAt };
+    }
+    case 'queued': {
+      const { queue } = planned;
+      const since = step?.queuedAt;
+      if (facts.workers === undefined) return { reason: { kind: 'dispatched', queue }, since };
+      const live = liveWorkers(facts.workers, queue);
+      return { reason: live === 0 ? { kind: 'no-worker', queue } : { kind: 'dispatched', queue, workers: live }, since };
+    }
+    case 'running': {
+      if (step?.forEach !== undefined) return { reason: itemsReason(state, planned, step, facts), since: step.startedAt };
+      const last = step?.attempts[step.attempts.length - 1];
+      const reason: WhyReason = { kind: 'leased', attempt: step?.attempt ?? 0 };
+      if (last?.workerId !== undefined) reason.workerId = last.workerId;
+      if (step?.leaseExpiresAt !== undefined) reason.leaseExpiresAt = step.leaseExpiresAt;
+      return { reason, since: step?.startedAt };
+    }
+    case 'waiting': {
+      const wait = step?.wait;
+      if (wait?.kind === 'sleep') return { reason: { kind: 'timer', until: wait.until }, since: step?.startedAt };
+      if (wait?.kind === 'event') return { reason: { kind: 'event', name: wait.name, ...(wait.key !== undefined && { key: wait.key }), until: wait.expiresAt }, since: step?.startedAt };
+      if (wait?.kind === 'review') return { reason: { kind: 'review', reviewId: wait.reviewId, assignees: wait.assignees, ...(wait.deadlineAt !== undefined && { until: wait.deadlineAt }) }, since: wait.openedAt };
+      return { reason: { kind: 'needs', steps: [] }, since: step?.startedAt };
+    }
+    case 'completed':
+    case 'failed':
+    case 'skipped':
+    case 'canceled':
+    case 'partially_completed':
+      return { reason: { kind: 'needs', steps: [] }, since: step?.finishedAt };
+  }
+}
+
+/** A forEach step: counts, and the reason of its oldest unfinished item (the one holding it up). */
+function itemsReason(state: RunState, planned: PlannedStep, step: StepState, facts: WhyFacts): WhyReason {
+  const counts = itemCounts(step);
+  const reason: WhyReason = { kind: 'items', total: counts?.total ?? 0, completed: counts?.completed ?? 0, failed: counts?.failed ?? 0, inFlight: counts?.inFlight ?? 0, pending: counts?.pending ?? 0 };
+  const started = step.forEach?.started ?? 0;
+  for (let i = 0; i < started; i++) {
+    const id = `${step.id}[${i}]`;
+    const item = stepOf(state, id);
+    if (!item || TERMINAL.has(item.status)) continue;
+    // An item is dispatched, retried and leased under its step's plan (its queue).
+    const inner = explainStep(state, { ...planned, needs: [] }, item, facts);
+    reason.item = { id, reason: inner.reason };
+    break;
+  }
+  return reason;
+}
+
+function liveWorkers(workers: ReadonlyMap<string, readonly string[]>, queue: string): number {
+  return new Set([...(workers.get(queue) ?? []), ...(workers.get('*') ?? [])]).size;
+}
+
+function stepOf(state: RunState, id: string): StepState | undefined {
+  return Object.hasOwn(state.steps, id) ? state.steps[id] : undefined;
+}
+
+const iso = (ms: Millis): string => new Date(ms).toISOString();
+
+/** One sentence per reason (times ISO 8601). */
+export function describeReason(reason: WhyReason, now: Millis): string {
+  switch (reason.kind) {
+    case 'run-queued':
+      return 'the run has not started';
+    case 'needs':
+      return reason.steps.length === 0 ? 'ready: it is dispatched with the next decision' : `needs ${reason.steps.join(', ')} (not finished)`;
+    case 'retry-backoff':
+      return `retry backoff until ${iso(reason.until)} (attempt ${reason.attempt} failed${reason.error !== undefined ? `: ${reason.error}` : ''})`;
+    case 'no-worker':
+      return `dispatched to queue ${reason.queue}, which no live worker serves`;
+    case 'dispatched':
+      return `dispatched to queue ${reason.queue}, not taken yet${reason.workers !== undefined ? ` (${reason.workers} live worker(s))` : ''}`;
+    case 'leased':
+      return `leased to worker ${reason.workerId ?? '(unknown)'} (attempt ${reason.attempt})${reason.leaseExpiresAt !== undefined ? `, lease until ${iso(reason.leaseExpiresAt)}${reason.leaseExpiresAt < now ? ' (expired: the reconciler re-dispatches it)' : ''}` : ''}`;
+    case 'timer':
+      return `sleeping until ${iso(reason.until)}`;
+    case 'event':
+      return `waiting for signal ${reason.name}${reason.key !== undefined ? ` with key ${JSON.stringify(reason.key)}` : ''} until ${iso(reason.until)}`;
+    case 'review':
+      return `waiting for review ${reason.reviewId}${reason.assignees.length > 0 ? ` by ${reason.assignees.join(', ')}` : ''}${reason.until !== undefined ? ` (deadline ${iso(reason.until)})` : ''}`;
+    case 'items': {
+      const head = `${reason.completed + reason.failed}/${reason.total} items done, ${reason.inFlight} in flight, ${reason.pending} not started`;
+      return reason.item === undefined ? head : `${head}; ${reason.item.id}: ${describeReason(reason.item.reason, now)}`;
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import { explainRun, isoOrNull, itemCounts, itemId, type RunWhy, type StepState, type WhyReason } from '@weft/core';
+import { ApiError } from '../api/http/api.errors';
+import type { ItemPageView, RunWhyResponse } from '../api/flow.schemas';
+import type { RunAccess } from './run-access';
+
+/** Items of one page when the query gives no limit, and the most one page holds. */
+export const DEFAULT_ITEM_PAGE = 100;
+export const MAX_ITEM_PAGE = 1000;
+
+export interface ItemPageQuery {
+  offset?: string;
+  limit?: string;
+  status?: StepState['status'];
+}
+
+/** Live workers per queue (from worker announcements); `*` serves every queue. */
+export type LiveQueues = () => ReadonlyMap<string, readonly string[]>;
+
+/** Reading flow control of one run: a forEach step's items, and why each unfinished step waits. */
+export class FlowQueriesUseCase {
+  constructor(
+    private readonly runs: Pick<RunAccess, 'get'>,
+    private readonly now: () => Promise<number>,
+    private readonly workers: LiveQueues | undefined,
+  ) {}
+
+  /** A page of a forEach step's items, in index order. */
+  async items(namespace: string, runId: string, stepId: string, query: ItemPageQuery): Promise<ItemPageView> {
+    const state = await this.runs.get(namespace, runId);
+    const step = Object.hasOwn(state.steps, stepId) ? state.steps[stepId] : undefined;
+    const counts = itemCounts(step);
+    if (!step || !counts) {
+      const what = state.plan.some((p) => p.id === stepId) ? `step ${stepId} has no items (it is not a forEach step, or it has not started)` : `run ${runId} has no step ${stepId}`;
+      throw new ApiError('STEP_NOT_FOUND', what);
+    }
+    const limit = Math.min(MAX_ITEM_PAGE, Math.max(1, Number(query.limit ?? DEFAULT_ITEM_PAGE)));
+    const items: ItemPageView['items'] = [];
+    let index = Number(query.offset ?? 0);
+    for (; index < counts.total && items.length < limit; index++) {
+      const item = state.steps[itemId(stepId, index)];
+      if (!item || (query.status !== undefined && item.status !== query.status)) continue;
+      items.push({
+        index,
+        id: item.id,
+        item: item.item?.value ?? null,
+        status: item.status,
+        attempts: item.attempt - (item.attemptBase ?? 0),
+        startedAt: isoOrNull(item.attempts[0]?.startedAt ?? item.startedAt),
+        finishedAt: isoOrNull(item.finishedAt),
+        output: item.output ?? null,
+        error: item.error ? { code: item.error.code, message: item.error.message } : null,
+      });
+    }
+    return { runId, stepId, counts, items, nextOffset: index < counts.total ? index : null };
+  }
+
+  /** Why every unfinished step of the run has not moved, and since when. */
+  async why(namespace: string, runId: string): Promise<RunWhyResponse> {
+    const state = await this.runs.get(namespace, runId);
+    const why = explainRun(state, { now: await this.now(), ...(this.workers !== undefined && { workers: this.workers() }) });
+    return whyView(why);
+  }
+}
+
+/** Times as ISO 8601 (every `until`, `since` and lease time in a reason). */
+export function whyView(why: RunWhy): RunWhyResponse {
+  return {
+    runId: why.runId,
+    status: why.status,
+    at: new Date(why.at).toISOString(),
+    steps: why.steps.map((s) => ({ stepId: s.stepId, status: s.status, reason: reasonView(s.reason), since: isoOrNull(s.since), text: s.text })),
+  };
+}
+
+function reasonView(reason: WhyReason): { kind: string } & Record<string, unknown> {
+  const out: { kind: string } & Record<string, unknown> = { kind: reason.kind };
+  for (const [key, value] of Object.entries(reason)) {
+    if (key === 'kind') continue;
+    if (key === 'item' && value !== null && typeof value === 'object') {
+      const inner = value as { id: string; reason: WhyReason };
+      out[key] = { id: inner.id, reason: reasonView(inner.reason) };
+    } else out[key] = typeof value === 'number' && (key === 'until' || key === 'leaseExpiresAt') ? new Date(value).toISOString() : value;
+  }
+  return out;
+}
