@@ -135,6 +135,12 @@ describeDistributed('hostile input (issue 12)', { nats: true, postgres: true }, 
       expect(answer).toContain('"code":"PAYLOAD_TOO_LARGE"');
     });
 
+    it('with a wrong key the same declaration is 401 first: nothing is said about the body', async () => {
+      const answer = await sendRaw(app, 'POST /v1/runs/adhoc HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer weft_0123456789ab_nope\r\nContent-Type: application/json\r\nContent-Length: 10000000000\r\n\r\n{');
+      expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+      expect(answer).toContain('"code":"UNAUTHORIZED"');
+    });
+
     it('a body above the limit without a declared length (chunked) is 413 too', async () => {
       await expectRefused({ method: 'POST', path: '/v1/runs/adhoc', headers: { 'Transfer-Encoding': 'chunked' }, raw: `{"spec":"${'a'.repeat(1_100_000)}"}` }, 413, 'PAYLOAD_TOO_LARGE');
     });

@@ -1,7 +1,7 @@
 import { type IncomingMessage, METHODS, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { HttpGuardError, MAX_JSON_DEPTH } from './http-guard.error';
-import { problemDocument, type ProblemDocument, PROBLEM_CONTENT_TYPE, requestPath, sendProblem } from './problem-details.filter';
+import { problemDocument, type ProblemDocument, PROBLEM_CONTENT_TYPE, requestPath } from './problem-details.filter';
 
 /**
  * Guards every service's HTTP server applies before a controller sees a request (issue 12):
@@ -83,12 +83,15 @@ function declaredLength(request: IncomingMessage): number | undefined {
   return value === undefined ? undefined : /^\d+$/.test(value) ? Number(value) : Number.NaN;
 }
 
-/** Refuses a body declared larger than `limit` and closes the connection, so Node does not read (and drop) it first. */
-function refuseTooLarge(request: IncomingMessage, response: ServerResponse, limit: number, declared: number): void {
+/**
+ * A body declared larger than `limit`: the connection closes once the answer is out, so Node
+ * does not read (and drop) the whole declared body first. The answer itself is the app's
+ * error handling's (the API checks the caller's key first, as for every refused body).
+ */
+function tooLarge(request: IncomingMessage, response: ServerResponse, limit: number, declared: number): HttpGuardError {
   response.setHeader('Connection', 'close');
-  sendProblem(response, problemDocument(413, 'PAYLOAD_TOO_LARGE', `the body declares ${declared} bytes; this server accepts at most ${limit}`, requestPath(request)));
-  // Close once the answer is out: Node would otherwise read and discard the whole declared body.
   response.on('finish', () => request.socket.destroySoon());
+  return new HttpGuardError('PAYLOAD_TOO_LARGE', `the body declares ${declared} bytes; this server accepts at most ${limit}`);
 }
 
 /** What the guard reads of an express router layer. */
@@ -134,16 +137,13 @@ export interface RequestGuardOptions {
 /**
  * The first middleware of every service: refuses a declared body above the limit (413,
  * before a byte is read), a path or query with NUL or broken percent-encoding (400), and a
- * known path asked with a method it does not serve (405 with `Allow`). The last two go on
- * to the app's error handling (`next(error)`), so the API checks the caller's key first.
+ * known path asked with a method it does not serve (405 with `Allow`). Each goes on to the
+ * app's error handling (`next(error)`), so the API checks the caller's key first.
  */
 export function requestGuard(options: RequestGuardOptions): (request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void) => void {
   return (request, response, next) => {
     const declared = declaredLength(request);
-    if (declared !== undefined && !(declared <= options.bodyLimit)) {
-      refuseTooLarge(request, response, options.bodyLimit, declared);
-      return;
-    }
+    if (declared !== undefined && !(declared <= options.bodyLimit)) return next(tooLarge(request, response, options.bodyLimit, declared));
     const url = request.url ?? '/';
     const decoded = decodedOrUndefined(url);
     if (decoded === undefined) return next(new HttpGuardError('MALFORMED_URL', 'the path or query string is not valid percent-encoded UTF-8'));
@@ -195,11 +195,8 @@ export function guardServer(server: Server, bodyLimit: number): void {
   });
   server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
     const declared = declaredLength(request);
-    if (declared !== undefined && !(declared <= bodyLimit)) {
-      refuseTooLarge(request, response, bodyLimit, declared);
-      return;
-    }
-    response.writeContinue();
+    // Too large: no `100 Continue`, so the client never sends it; the request guard answers 413.
+    if (declared === undefined || declared <= bodyLimit) response.writeContinue();
     server.emit('request', request, response);
   });
 }
