@@ -44,6 +44,9 @@ describeWhenReachable(
 
     afterEach(async () => {
       for (const p of started.splice(0)) await p.stop().catch(() => undefined);
+      // Each test's workflows stop here: unpublished, their triggers inactive (the next sync would agree).
+      await api.query('UPDATE workflows SET published_version = NULL');
+      await api.query('UPDATE trigger_definitions SET active = false');
     });
 
     afterAll(async () => {
@@ -345,7 +348,7 @@ triggers:
         expect(requests.every((r) => r.auth === 'Bearer t0ken')).toBe(true);
         await waitFor(async () => requests.filter((r) => r.since === '3').length >= 2 || undefined, 'polls past the third item');
         const started3 = await runs('tickets');
-        expect(started3.map((r) => r.idempotency_key)).toEqual(['trigger:tickets:new-tickets:1', 'trigger:tickets:new-tickets:2', 'trigger:tickets:new-tickets:3']);
+        expect(started3.map((r) => r.idempotency_key).sort()).toEqual(['trigger:tickets:new-tickets:1', 'trigger:tickets:new-tickets:2', 'trigger:tickets:new-tickets:3']);
         expect(started3[2].inputs).toEqual({ ticket: { id: 3, title: 'three' } });
         expect((await fires('tickets', 'new-tickets')).map((f) => f.outcome)).toEqual(['fired', 'fired', 'fired']);
       } finally {
