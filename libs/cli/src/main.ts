@@ -40,10 +40,12 @@ export function buildProgram(io: Io, result: { code: number }): Command {
   program
     .command('validate')
     .description('validate workflow files; prints every problem as file:line:col; exit 0 when all are valid, 2 otherwise')
-    .argument('<files...>', 'workflow files (YAML or JSON)')
-    .option('--api <url>', 'let a deployment validate them (POST /v1/validate): the same diagnostics; exit 70 when it cannot answer')
+    .argument('<files...>', 'workflow files (YAML, JSON, or .ts/.js modules exporting a workflow); a directory: its YAML/JSON files')
+    .option('--actions <module>', 'check every action: against the built-ins and this module\'s actions (repeatable)', collect, [])
+    .option('--json', 'print one JSON document: every file, valid or not, with its diagnostics')
+    .option('--api <url>', 'let a deployment validate them (POST /v1/validate) and check actions against its catalog; exit 70 when it cannot answer')
     .option('--api-key <key>', 'API key for --api (default: WEFT_API_KEY)')
-    .action(async (files: string[], opts: { api?: string; apiKey?: string }) => {
+    .action(async (files: string[], opts: { actions: string[]; json?: boolean; api?: string; apiKey?: string }) => {
       result.code = await lazy<typeof import('./commands/validate.command')>('./commands/validate.command').validateCommand(files, io, opts);
     });
 

@@ -2,7 +2,8 @@ import { resolveInputs } from '@weft/core';
 import { InMemoryBus } from '@weft/bus';
 import { loadConfig } from '@weft/config';
 import { DbError } from '@weft/db';
-import { type ActionDefinition, httpPolicyOf, loadActionsModule } from '@weft/worker';
+import { type ActionDefinition, httpPolicyOf } from '@weft/worker';
+import { KNOWN_WITHOUT_MODULES, loadUserActions, unknownActions } from '../actions-check';
 import { startEmbedded } from '../embedded/embedded-runtime';
 import { keepsRuns, type LocalStore, openLocalStore } from '../embedded/local-store';
 import { EXIT } from '../exit-codes';
@@ -65,11 +66,15 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
     decisions = parseDecideFlags(options.decide ?? []);
     config = loadConfig(process.env);
     http = httpPolicyOf(config);
-    for (const path of options.actions) actions = [...actions, ...(await loadActionsModule(path))];
+    actions = await loadUserActions(options.actions);
   } catch (error) {
     io.err(error instanceof Error ? error.message : String(error));
     return EXIT.invalid;
   }
+  // Every action: known before anything runs (an unknown one would fail the run at its step).
+  const unknown = await unknownActions(spec, file, [...KNOWN_WITHOUT_MODULES, ...actions.map((a) => a.name)]);
+  printDiagnostics(unknown, io.err);
+  if (unknown.length > 0) return EXIT.invalid;
 
   // Kept in the local store (weft dev's) unless --no-store, so weft history / runs list / insights see it.
   const bus = new InMemoryBus();
