@@ -196,6 +196,47 @@ describeWhenReachable(
       watched.expectClean();
     });
 
+    it('decides a review from the inbox: the form from its JSON Schema corrects the held output, and the run goes on with it', async () => {
+      const spec = {
+        apiVersion: 'weft/v1',
+        kind: 'Workflow',
+        name: 'invoice',
+        steps: [
+          {
+            id: 'extract',
+            action: 'transform',
+            with: { expr: "{'number': 'INV-7', 'total': 90.5}" },
+            review: {
+              title: 'Check invoice ${{ output.number }}',
+              instructions: 'Compare the total with the PDF; correct it if it is wrong.',
+              assignees: ['finance'],
+              form: { type: 'object', required: ['number', 'total'], properties: { number: { type: 'string' }, total: { type: 'number', minimum: 0 } } },
+            },
+          },
+          { id: 'post', needs: ['extract'], action: 'transform', with: { expr: 'steps.extract.output.total' } },
+        ],
+      };
+      const started = await dev.api<{ runId: string }>('POST', '/v1/runs/adhoc', { spec });
+      expect(started.status).toBe(202);
+      await page.goto(`${dev.url}/reviews`);
+      await page.getByTestId('review-row').filter({ hasText: 'Check invoice INV-7' }).getByRole('link').click();
+      await page.getByTestId('review-detail').getByText('Compare the total with the PDF').waitFor();
+      await page.getByTestId('review-field-total').fill('99');
+      await screenshot(page, 'review');
+      await page.getByTestId('decide-correct').click();
+      await page.getByTestId('confirm').click();
+      await page.getByTestId('review-detail').locator('[data-status=correct]').waitFor();
+      const done = await waitFor(
+        async () => {
+          const run = (await dev.api<RunJson & { outputs: unknown; steps: { id: string; output: unknown }[] }>('GET', `/v1/runs/${started.json.runId}`)).json;
+          return run.status === 'completed' ? run : undefined;
+        },
+        { timeoutMs: 30_000, what: 'the reviewed run completed' },
+      );
+      expect(done.steps.find((s) => s.id === 'post')?.output).toBe(99);
+      watched.expectClean();
+    });
+
     it('validates the draft as you type, with problems at line and column', async () => {
       await page.goto(`${dev.url}/workflows/console-demo?tab=draft`);
       const editor = page.getByTestId('draft-editor');
@@ -226,7 +267,7 @@ describeWhenReachable(
       await page.goto(`${dev.url}/runs`);
       await page.getByTestId('run-row').first().waitFor();
       await screenshot(page, 'runs-dark');
-      await page.goto(`${dev.url}/reviews`);
+      await page.goto(`${dev.url}/triggers`);
       await page.getByTestId('placeholder').waitFor();
       watched.expectClean();
 

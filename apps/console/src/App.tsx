@@ -10,6 +10,7 @@ import { Link, match, navigate, useLocation } from './router';
 const RunPage = lazy(() => import('./pages/RunPage').then((m) => ({ default: m.RunPage })));
 const WorkflowPage = lazy(() => import('./pages/WorkflowPage').then((m) => ({ default: m.WorkflowPage })));
 const WorkflowsPage = lazy(() => import('./pages/WorkflowsPage').then((m) => ({ default: m.WorkflowsPage })));
+const ReviewsPage = lazy(() => import('./pages/ReviewsPage').then((m) => ({ default: m.ReviewsPage })));
 const InsightsPage = lazy(() => import('./pages/InsightsPage').then((m) => ({ default: m.InsightsPage })));
 
 type Theme = 'dark' | 'light';
@@ -84,17 +85,13 @@ function Route({ path }: { path: string }): React.JSX.Element {
   if ((m = match('/workflows/:name', path))) return <WorkflowPage key={m.name} name={m.name ?? ''} />;
   if (match('/workflows', path)) return <WorkflowsPage />;
   if (match('/insights', path)) return <InsightsPage />;
-  if (match('/reviews', path))
-    return (
-      <Placeholder title="Reviews">
-        Weft's API has no reviews yet (no <code>/v1/reviews</code> route). When it does, this page becomes the inbox of open reviews with the output under review and a correction
-        form rendered from its JSON Schema.
-      </Placeholder>
-    );
+  if ((m = match('/reviews/:id', path))) return <ReviewsPage reviewId={m.id ?? ''} />;
+  if (match('/reviews', path)) return <ReviewsPage />;
   if (match('/triggers', path))
     return (
       <Placeholder title="Triggers">
-        Weft's API has no triggers yet (no <code>/v1/triggers</code> route). When it does, this page shows each trigger's next fire, its fire log and pause / resume / fire now.
+        Triggers run in their own service, which <code>weft dev</code> does not start yet, so this console has no triggers API to show (see docs/triggers.md and{' '}
+        <code>weft triggers</code>). When it does, this page shows each trigger's next fire, its fire log and pause / resume / fire now.
       </Placeholder>
     );
   return (
