@@ -122,6 +122,8 @@ describeDistributed('hostile input (issue 12)', { nats: true, postgres: true }, 
       ['a 10^14-minute sync wait (once a 500 after creating the run)', { method: 'POST', path: '/v1/workflows/diamond/runs?mode=sync&wait=99999999999999m', json: {} }, 400, 'INVALID_REQUEST'],
       ['an 11-minute sync wait', { method: 'POST', path: '/v1/workflows/diamond/runs?mode=sync&wait=11m', json: {} }, 400, 'INVALID_REQUEST'],
       ['broken percent-encoding', { method: 'GET', path: '/v1/runs/%E0%A4%A' }, 400, 'MALFORMED_URL'],
+      ['YAML source nested 10,000 deep', { method: 'POST', path: '/v1/runs/adhoc', json: { source: `x: ${'['.repeat(10_000)}${']'.repeat(10_000)}` } }, 422, 'INVALID_SPEC'],
+      ['a YAML alias bomb', { method: 'POST', path: '/v1/runs/adhoc', json: { source: ['a: &a [x,x,x,x,x,x,x,x,x]', ...'bcdefg'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefg'[i]}`).join(',')}]`)].join('\n') } }, 422, 'INVALID_SPEC'],
     ] as [string, HostileRequest, number, string?][])('%s', async (_name, req, status, code) => {
       await expectRefused(req, status, code);
     });
