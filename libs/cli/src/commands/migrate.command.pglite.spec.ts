@@ -23,10 +23,11 @@ describe('weft migrate (PGlite directory)', () => {
       expect.stringMatching(/^scheduler: applied SchedulerSchema\d+/),
       expect.stringMatching(/^journal: applied JournalSchema\d+/),
       expect.stringMatching(/^analytics: applied AnalyticsSchema\d+/),
+      'triggers: applied TriggersSchema1795700000000',
     ]);
     const second = capture();
     expect(await migrateCommand(second, { WEFT_DATA_DIR: dir })).toBe(0);
-    expect(second.lines).toEqual(['scheduler: up to date', 'journal: up to date', 'analytics: up to date']);
+    expect(second.lines).toEqual(['scheduler: up to date', 'journal: up to date', 'analytics: up to date', 'triggers: up to date']);
   }, 120_000);
 
   it('names the variable when DATABASE_URL is malformed', async () => {

@@ -2,6 +2,7 @@ import { ConfigError, databaseConfigOf, loadConfig } from '@weft/config';
 import { openAnalyticsStore } from '@weft/analytics';
 import { openJournalStore } from '@weft/journal';
 import { openSqlRunStore } from '@weft/scheduler';
+import { openTriggerStore } from '@weft/triggers';
 import { EXIT } from '../exit-codes';
 import type { Io } from '../io';
 
@@ -23,6 +24,7 @@ export async function migrateCommand(io: Io, env: NodeJS.ProcessEnv = process.en
     ['scheduler', () => openSqlRunStore(dbConfig, { migrate: true })],
     ['journal', () => openJournalStore(dbConfig, { migrate: true })],
     ['analytics', () => openAnalyticsStore(dbConfig, { migrate: true })],
+    ['triggers', () => openTriggerStore(dbConfig, { migrate: true })],
   ] as const;
   for (const [owner, open] of owners) {
     const { dataSource, applied } = await open();
