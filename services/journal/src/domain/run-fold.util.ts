@@ -136,8 +136,9 @@ function applyStepEvent(step: StepHistory, entry: JournalEntry): void {
       return;
     case 'step.completed':
       if (attempt) endAttempt(attempt, 'completed', entry, null);
-      step.error = null;
-      finishStep(step, 'completed', entry);
+      // A forEach step whose items did not all complete ends partially_completed, with the items' error.
+      step.error = entry.status === 'partially_completed' ? entry.error : null;
+      finishStep(step, entry.status === 'partially_completed' ? 'partially_completed' : 'completed', entry);
       return;
     case 'step.retrying':
       if (attempt) {
