@@ -51,7 +51,8 @@ export function cursorOrThrow(cursor: string): { at: number; id: string } {
 export class SignalDeliveryUseCase {
   private running: Promise<void> | undefined;
   private again = false;
-  private lastPurge = 0;
+  /** Monotonic ms of the last purge; the first comes a purge interval after start. */
+  private lastPurge = performance.now();
 
   constructor(
     private readonly waits: Pick<WaitStore, 'pendingDeliveries' | 'dropDelivery' | 'purgeSignals'>,
@@ -104,10 +105,11 @@ export class SignalDeliveryUseCase {
     const retentionMs = this.options.retentionMs ?? DEFAULT_SIGNAL_RETENTION_MS;
     // 0 keeps signals forever (as the journal's and analytics' retention variables).
     if (retentionMs <= 0) return;
-    const now = await this.now();
-    if (now - this.lastPurge < (this.options.purgeEveryMs ?? 60_000)) return;
-    this.lastPurge = now;
-    const purged = await this.waits.purgeSignals(now - retentionMs);
+    // When to purge is this process's business (a monotonic clock, no query per scan); what is old is the database's.
+    const local = performance.now();
+    if (local - this.lastPurge < (this.options.purgeEveryMs ?? 60_000)) return;
+    this.lastPurge = local;
+    const purged = await this.waits.purgeSignals((await this.now()) - retentionMs);
     if (purged > 0) this.log.info('purged signals past their retention', { purged });
   }
 }
