@@ -85,9 +85,15 @@ async function validateRemote(files: string[], flags: ValidateFlags, io: Io): Pr
   const { apiClient, withApi } = require('../api-client/api-connection') as typeof import('../api-client/api-connection');
   return withApi(io, async () => {
     const client = apiClient(flags);
-    // The deployment's catalog: built-ins and what its workers announce. Unknown names are
-    // warnings, not errors: a worker may announce them after this check.
-    const catalog = (await client.catalog.actions()).map((a) => a.name);
+    // The deployment's catalog (built-ins and what its workers announce), asked once a file is
+    // valid. Unknown names are warnings, not errors: a worker may announce them after this check.
+    // A deployment that cannot list it (an older one) leaves the check out.
+    let catalog: Promise<string[] | undefined> | undefined;
+    const catalogNames = (): Promise<string[] | undefined> =>
+      (catalog ??= client.catalog.actions().then(
+        (items) => items.map((a) => a.name),
+        () => undefined,
+      ));
     const verdicts: FileVerdict[] = [];
     for (const file of files) {
       let source: string;
@@ -102,7 +108,8 @@ async function validateRemote(files: string[], flags: ValidateFlags, io: Io): Pr
       }
       const result = await client.validate({ source });
       const local = result.valid ? (await loadWorkflow(file)).spec : undefined;
-      const unknown = local ? await unknownActions(local, file, [...KNOWN_WITHOUT_MODULES, ...catalog], { source: 'catalog', warnOnly: true }) : [];
+      const names = local ? await catalogNames() : undefined;
+      const unknown = local && names ? await unknownActions(local, file, [...KNOWN_WITHOUT_MODULES, ...names], { source: 'catalog', warnOnly: true }) : [];
       const diagnostics = [...result.diagnostics.map((d): Diagnostic => ({ ...d, file, line: d.line ?? 0, col: d.col ?? 0 })), ...unknown];
       verdicts.push({ file, valid: result.valid, name: result.name ?? null, steps: local?.steps.length ?? null, diagnostics });
       if (flags.json) continue;
