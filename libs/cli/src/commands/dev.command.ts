@@ -38,10 +38,10 @@ export async function devCommand(options: DevOptions, io: Io, env: NodeJS.Proces
   });
   io.out(`weft dev: all services in one process on ${composition.description}`);
   io.out(`listening on ${service.url} (console: ${service.url}/, API: ${service.url}/v1, OpenAPI: ${service.url}/openapi.json, health: ${service.url}/health/ready, metrics: ${service.url}/metrics)`);
-  io.out(
-    composition.anonymous
   // The line to paste into another shell: every --api verb (and the SDK's examples) read it.
   io.out(`export WEFT_API_URL=${service.url}`);
+  io.out(
+    composition.anonymous
       ? 'loopback only: the API takes requests without a key (namespace default); keys still work'
       : `bound to ${config.HOST}: every API request needs a key (weft keys create --namespace <name>)`,
   );
