@@ -67,6 +67,14 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     });
 
   program
+    .command('completion')
+    .description('print a shell completion script: eval "$(weft completion bash)" in ~/.bashrc, or zsh')
+    .argument('<shell>', 'bash or zsh')
+    .action((shell: string) => {
+      result.code = lazy<typeof import('./commands/completion.command')>('./commands/completion.command').completionCommand(shell, program, io);
+    });
+
+  program
     .command('run')
     .description('run a workflow to its end in this process (embedded mode); exit 0 completed, 1 failed/partial/canceled, 2 invalid')
     .argument('<file>', 'workflow file: YAML, JSON, or a .ts/.js module exporting a workflow')
