@@ -219,8 +219,10 @@ function ReviewDetail({ id }: { id: string }): React.JSX.Element {
           ) : (
             <textarea className="code" rows={6} aria-label="Correction (JSON)" defaultValue={JSON.stringify(r.output, null, 2)} onChange={(e) => setValues({ __json: e.target.value })} />
           )}
-          <label htmlFor="review-comment">Comment</label>
-          <textarea id="review-comment" rows={2} value={comment} onChange={(e) => setComment(e.target.value)} />
+          <div className="field">
+            <label htmlFor="review-comment">Comment</label>
+            <textarea id="review-comment" rows={2} value={comment} onChange={(e) => setComment(e.target.value)} />
+          </div>
           <div className="row wrap">
             {DECISIONS.map((d) => (
               <button key={d} type="button" className={d === 'reject' ? 'danger' : d === 'continue' || d === 'correct' ? 'primary' : undefined} onClick={() => setPending(d)} data-testid={`decide-${d}`}>
