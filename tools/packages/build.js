@@ -238,7 +238,7 @@ const ts = /\\.[cm]?ts$/;
 if (process.argv.slice(2).some((arg) => ts.test(arg)) || (process.env.WEFT_ACTIONS ?? '').split(',').some((file) => ts.test(file.trim()))) {
   require('@swc-node/register');
 }
-// \\`weft ... | head\\`: the reader went away; end quietly, as other command-line tools do.
+// \`weft ... | head\`: the reader went away; end quietly, as other command-line tools do.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (error) => {
     if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);

@@ -8,7 +8,7 @@ process.env.SWC_NODE_PROJECT ??= path.join(__dirname, '..', '..', '..', 'tsconfi
 // file kinds @swc-node/register handles, so those commands register it whole.
 if (process.argv.includes('--actions') || process.env.WEFT_ACTIONS) require('@swc-node/register');
 else require('./ts-cache.js').install();
-// \`weft ... | head\`: the reader went away; end quietly, as other command-line tools do.
+// `weft ... | head`: the reader went away; end quietly, as other command-line tools do.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (error) => {
     if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
