@@ -45,13 +45,15 @@ export class TimerScan {
   /** Fires due timers and reaps expired leases. */
   async tick(): Promise<void> {
     const now = await this.store.now();
-    for (const timer of await this.store.dueTimers(now, 256)) {
-      await this.transitions.apply(
+    // Timers of different runs fire side by side (the store serialises each run): 1,000 sleeps due
+    // together wake in a few transactions' time, not one after another.
+    await inParallel(await this.store.dueTimers(now, 256), TIMERS_IN_PARALLEL, (timer) =>
+      this.transitions.apply(
         timer.runId,
         (at) => ({ type: 'timer.fired', at, timer: timer.timer, ...(timer.stepId && { stepId: timer.stepId }), attempt: timer.attempt }),
         timer,
-      );
-    }
+      ),
+    );
     for (const lease of await this.store.expiredLeases(now, 256)) await this.reap(lease);
     await this.deliveries?.deliverPending();
   }
@@ -73,4 +75,21 @@ export class TimerScan {
   private reap(lease: LeaseRef): Promise<RunState | undefined> {
     return this.transitions.apply(lease.runId, (at) => ({ type: 'timer.fired', at, timer: 'lease', stepId: lease.stepId, attempt: lease.attempt }));
   }
+}
+
+/** Due timers applied at once per scan, at most. */
+const TIMERS_IN_PARALLEL = 32;
+
+/** Runs `work` over `items`, `limit` at a time; rejects with the first error once all started ones settled. */
+async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  });
+  const results = await Promise.allSettled(lanes);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
