@@ -444,6 +444,8 @@ triggers:
     webhook: { preset: github, secret: { env: TEST_GITHUB_SECRET } }
   - id: sub
     subject: app.${api.prefix}.x
+  - id: hourly
+    cron: "@every 1h"
 `,
       );
       const config = loadConfig({ ...env, NATS_URL: NATS_TEST_URL, DATABASE_URL: POSTGRES_TEST_URL, WEFT_DB_SCHEMA: api.schema, WEFT_NATS_PREFIX: api.prefix, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
@@ -472,6 +474,9 @@ triggers:
         const metrics = await (await fetch(`${service.url}/metrics`)).text();
         expect(metrics).toMatch(/weft_trigger_fires_total\{kind="webhook",outcome="fired"\} \d+/);
         expect(metrics).toContain('weft_trigger_lag_seconds');
+        // The leader's "has not fired for twice its period" gauge: just activated, far below 2.
+        const overdue = /weft_trigger_schedule_overdue_periods\{namespace="default",workflow="app-hook",trigger="hourly"\} ([\d.e-]+)/.exec(metrics);
+        expect(Number(overdue?.[1])).toBeLessThan(0.1);
       } finally {
         await service.close();
       }

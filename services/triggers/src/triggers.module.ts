@@ -7,7 +7,7 @@ import { fetchPoll, type PollFetch } from './ports/http-fetch.port';
 import { silentTriggersLogger, type TriggersLogger } from './ports/triggers-logger.port';
 import { LeaderLoop, type LeaderOptions } from './runtime/leader.loop';
 import { RunRequestPublisher } from './runtime/run-request.publisher';
-import { registerTriggerMetrics } from './runtime/trigger-metrics';
+import { registerTriggerMetrics, setOverdueSource } from './runtime/trigger-metrics';
 import { HooksController } from './transport/hooks.controller';
 import { SubjectConsumers, type SubjectConsumersOptions } from './transport/subject-consumers';
 import { TriggersController } from './transport/triggers.controller';
@@ -21,7 +21,8 @@ import { WebhookUseCase } from './usecases/webhook.usecase';
 export type TriggersModuleOptions = ProjectionModuleOptions & {
   bus: Bus;
   store: SqlTriggerStore;
-  subjects: SubjectConsumersOptions;
+  /** NATS for subject and event triggers; absent (the in-memory bus of `weft dev`): those triggers are off. */
+  subjects?: SubjectConsumersOptions;
   leader?: LeaderOptions;
   clock?: Clock;
   fetch?: PollFetch;
@@ -31,9 +32,22 @@ export type TriggersModuleOptions = ProjectionModuleOptions & {
 };
 
 /** The service's parts, wired once; the module and its hooks module share them. */
+/** The subject triggers' consumers as the module drives them. */
+export interface TriggerConsumers {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  health(): Promise<{ ok: boolean; detail?: string }>;
+}
+
+const NO_SUBJECTS: TriggerConsumers = {
+  start: () => Promise.resolve(),
+  stop: () => Promise.resolve(),
+  health: () => Promise.resolve({ ok: true, detail: 'no NATS: subject and event triggers are off' }),
+};
+
 export interface TriggersParts {
   leader: LeaderLoop;
-  consumers: SubjectConsumers;
+  consumers: TriggerConsumers;
   publisher: RunRequestPublisher;
   control: TriggerControlUseCase;
   webhooks: WebhookUseCase;
@@ -51,9 +65,11 @@ export function triggersParts(options: TriggersModuleOptions): TriggersParts {
   const polls = new PollUseCase(store, occurrences, options.fetch ?? fetchPoll, clock, log, env);
   const sync = new SyncDefinitionsUseCase(store, log);
   const leader = new LeaderLoop(store, { sync: (now) => sync.sync(now), schedule: (since) => schedules.pass(since), poll: () => polls.pass() }, clock, log, options.leader);
+  // Only the leader plans schedules, so only its scrape says which are overdue.
+  setOverdueSource(async () => (leader.isLeader ? schedules.overdue() : []));
   return {
     leader,
-    consumers: new SubjectConsumers(store, occurrences, options.subjects, log),
+    consumers: options.subjects ? new SubjectConsumers(store, occurrences, options.subjects, log) : NO_SUBJECTS,
     publisher,
     control: new TriggerControlUseCase(store, occurrences, schedules, polls, clock, env),
     webhooks: new WebhookUseCase(store, occurrences, clock, env),

@@ -358,6 +358,23 @@ export class SqlTriggerStore {
     return out;
   }
 
+  /** Per active, unpaused cron trigger: when its last tick fired (or was skipped by overlap), epoch ms; null when never. */
+  async lastScheduleFires(): Promise<{ ref: TriggerRef; def: TriggerDefinition; lastAt: number | null }[]> {
+    const defs = (await this.definitions(undefined, { active: true })).filter((d) => d.kind === 'cron' && !d.paused);
+    if (defs.length === 0) return [];
+    const rows = (await this.dataSource.query(
+      `SELECT d.namespace, d.workflow, d.trigger_id, (SELECT max(f.scheduled_at) FROM trigger_fires f
+          WHERE f.namespace = d.namespace AND f.workflow = d.workflow AND f.trigger_id = d.trigger_id AND f.claims AND f.outcome IN ('fired', 'skipped')) AS last_at
+         FROM trigger_definitions d WHERE d.active AND NOT d.paused AND d.kind = 'cron' LIMIT $1`,
+      [MAX_DEFINITIONS],
+    )) as { namespace: string; workflow: string; trigger_id: string; last_at: Date | null }[];
+    const byKey = new Map(defs.map((d) => [`${d.namespace}/${d.workflow}/${d.triggerId}`, d]));
+    return rows.flatMap((r) => {
+      const def = byKey.get(`${r.namespace}/${r.workflow}/${r.trigger_id}`);
+      return def ? [{ ref: { namespace: r.namespace, workflow: r.workflow, triggerId: r.trigger_id }, def, lastAt: ms(r.last_at) }] : [];
+    });
+  }
+
   // ---- leader lease ----
 
   /** Takes or renews the lease when free, expired or already ours (database time). */

@@ -1,5 +1,5 @@
 import { metricsRegistry } from '@weft/telemetry';
-import { Counter, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import type { FireOutcome, TriggerKind } from '../domain/fire-log';
 
 /** Cron lag spans a loop tick (ms) to a catch-up after downtime (minutes or hours). */
@@ -40,4 +40,31 @@ export function recordTriggerLag(kind: TriggerKind, seconds: number): void {
 export function registerTriggerMetrics(): void {
   fires();
   lag();
+  overdue();
+}
+
+/** What the overdue gauge reads on scrape: per cron trigger, periods since its last fire. */
+export type OverdueSource = () => Promise<{ namespace: string; workflow: string; trigger: string; periods: number }[]>;
+let overdueSource: OverdueSource | undefined;
+
+const overdue = () =>
+  registered(
+    'weft_trigger_schedule_overdue_periods',
+    () =>
+      new Gauge({
+        name: 'weft_trigger_schedule_overdue_periods',
+        help: 'Per cron trigger (on the leader only): time since its last fired or overlap-skipped tick, in periods of its schedule. Above 2: the schedule has not fired for twice its period.',
+        labelNames: ['namespace', 'workflow', 'trigger'],
+        registers: [metricsRegistry],
+        async collect() {
+          this.reset();
+          for (const s of (await overdueSource?.().catch(() => [])) ?? []) this.set({ namespace: s.namespace, workflow: s.workflow, trigger: s.trigger }, s.periods);
+        },
+      }),
+  );
+
+/** The leader's source of the overdue gauge (followers pass undefined: they report nothing). */
+export function setOverdueSource(source: OverdueSource | undefined): void {
+  overdue();
+  overdueSource = source;
 }

@@ -1,5 +1,6 @@
 import { parseDuration, parseSchedule, type Schedule, TRIGGER_DEFAULTS } from '@weft/core';
 import { planDueTicks } from '../domain/catchup.util';
+import { periodAfter } from '../domain/schedule.util';
 import { tickOccurrence } from '../domain/fire-log';
 import type { RunRequested } from '@weft/contracts';
 import type { SqlTriggerStore } from '../persistence/sql-trigger.store';
@@ -42,6 +43,23 @@ export class ScheduleUseCase {
     }
     await this.releaseBuffered();
     return fired;
+  }
+
+  /** Per active cron trigger: time since its last fired (or overlap-skipped) tick, in periods of its schedule. */
+  async overdue(): Promise<{ namespace: string; workflow: string; trigger: string; periods: number }[]> {
+    const now = this.clock.now();
+    const out: { namespace: string; workflow: string; trigger: string; periods: number }[] = [];
+    for (const { ref, def, lastAt } of await this.store.lastScheduleFires()) {
+      const since = lastAt ?? def.updatedAt;
+      let period: number | undefined;
+      try {
+        period = periodAfter(this.scheduleOf(def), since);
+      } catch {
+        period = undefined;
+      }
+      if (period !== undefined && period > 0) out.push({ namespace: ref.namespace, workflow: ref.workflow, trigger: ref.triggerId, periods: Math.max(0, now - since) / period });
+    }
+    return out;
   }
 
   scheduleOf(def: TriggerDefinition): Schedule {
