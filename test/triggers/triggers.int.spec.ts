@@ -475,7 +475,7 @@ triggers:
         expect(metrics).toMatch(/weft_trigger_fires_total\{kind="webhook",outcome="fired"\} \d+/);
         expect(metrics).toContain('weft_trigger_lag_seconds');
         // The leader's "has not fired for twice its period" gauge: just activated, far below 2.
-        const overdue = /weft_trigger_schedule_overdue_periods\{namespace="default",workflow="app-hook",trigger="hourly"\} ([\d.e-]+)/.exec(metrics);
+        const overdue = /weft_trigger_schedule_overdue_periods\{weft_namespace="default",workflow="app-hook",trigger="hourly"\} ([\d.e-]+)/.exec(metrics);
         expect(Number(overdue?.[1])).toBeLessThan(0.1);
       } finally {
         await service.close();

@@ -54,11 +54,12 @@ const overdue = () =>
       new Gauge({
         name: 'weft_trigger_schedule_overdue_periods',
         help: 'Per cron trigger (on the leader only): time since its last fired or overlap-skipped tick, in periods of its schedule. Above 2: the schedule has not fired for twice its period.',
-        labelNames: ['namespace', 'workflow', 'trigger'],
+        // `namespace` is the scrape target's label (the Kubernetes namespace): Weft's is weft_namespace.
+        labelNames: ['weft_namespace', 'workflow', 'trigger'],
         registers: [metricsRegistry],
         async collect() {
           this.reset();
-          for (const s of (await overdueSource?.().catch(() => [])) ?? []) this.set({ namespace: s.namespace, workflow: s.workflow, trigger: s.trigger }, s.periods);
+          for (const s of (await overdueSource?.().catch(() => [])) ?? []) this.set({ weft_namespace: s.namespace, workflow: s.workflow, trigger: s.trigger }, s.periods);
         },
       }),
   );
