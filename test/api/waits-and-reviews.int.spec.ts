@@ -193,6 +193,25 @@ describeDistributed('durable waits and reviews over HTTP (NATS JetStream + Postg
     expect(state.outputs).toEqual({ posted: 12 });
   }, 30_000);
 
+  it('the audit log records who sent a signal and who decided a review, per namespace, append-only', async () => {
+    const runId = await start(approval);
+    const review = await openReviewOf(runId);
+    expect((await send({ name: 'audit.check', id: 'audited-1' })).status).toBe(201);
+    expect((await app.request('POST', `/v1/reviews/${encodeURIComponent(review.id)}/decision`, { key, json: { decision: 'continue', comment: 'fine' } })).status).toBe(200);
+    const byTarget = await json<{ items: { action: string; actor: unknown; target: unknown; details: Record<string, unknown> }[] }>(
+      await app.request('GET', `/v1/audit?target=${encodeURIComponent(`review:${review.id}`)}`, { key }),
+    );
+    expect(byTarget.items).toEqual([
+      expect.objectContaining({ action: 'review.decided', actor: { keyId: expect.any(String), name: 'test' }, target: { kind: 'review', id: review.id }, details: expect.objectContaining({ decision: 'continue', comment: 'fine', runId }) }),
+    ]);
+    const signals = await json<{ items: { target: { id: string } }[] }>(await app.request('GET', '/v1/audit?action=signal.sent', { key }));
+    expect(signals.items.map((r) => r.target.id)).toContain('audited-1');
+    const stranger = await app.key('team-audit');
+    expect((await json<{ items: unknown[] }>(await app.request('GET', '/v1/audit', { key: stranger }))).items).toEqual([]);
+    // No route changes a record.
+    expect([404, 405]).toContain((await app.request('DELETE', '/v1/audit', { key })).status);
+  }, 30_000);
+
   it('a decision for a canceled run is 409', async () => {
     const runId = await start(approval);
     const review = await openReviewOf(runId);

@@ -339,6 +339,14 @@ function registerApiVerbs(program: Command, io: Io, result: { code: number }): v
     .action(async (opts: Api & { name?: string; key?: string; since?: string }) => {
       result.code = await waits().signalsList(opts, io);
     });
+  api(program.command('audit').description('the audit log of the namespace: who sent signals and decided reviews (oldest first)'))
+    .option('--target <kind:id>', 'only records about this, e.g. review:<id>')
+    .option('--actor <keyId|local>', 'only records by this API key (or local)')
+    .option('--action <action>', 'only this action, e.g. review.decided')
+    .option('--since <time>', 'at or after this ISO-8601 time')
+    .action(async (opts: Api & { target?: string; actor?: string; action?: string; since?: string }) => {
+      result.code = await waits().auditList(opts, io);
+    });
   const rv = program.command('reviews').description('reviews: step outputs held for a decision (list, show, decide)');
   api(rv.command('list').description('reviews of the namespace, oldest first'))
     .option('--status <status>', 'open (default), decided or canceled')

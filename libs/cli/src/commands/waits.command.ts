@@ -45,6 +45,23 @@ export function signalsList(flags: Flags & { name?: string; key?: string; since?
   });
 }
 
+/** `weft audit [--target kind:id] [--actor keyId|local] [--action a] [--since iso]`: the audit log, oldest first. */
+export function auditList(flags: Flags & { target?: string; actor?: string; action?: string; since?: string }, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return withApi(io, async () => {
+    const page = await apiClient(flags, env).audit({
+      ...(flags.target && { target: flags.target }),
+      ...(flags.actor && { actor: flags.actor }),
+      ...(flags.action && { action: flags.action }),
+      ...(flags.since && { since: flags.since }),
+      limit: 200,
+    });
+    if (flags.json) print(io, page);
+    else if (page.items.length === 0) io.out('no audit records');
+    else table(io, ['AT', 'ACTOR', 'ACTION', 'TARGET', 'DETAILS'], page.items.map((r) => [r.at, actorLabel(r.actor), r.action, `${r.target.kind}:${r.target.id}`, JSON.stringify(r.details)]));
+    return EXIT.ok;
+  });
+}
+
 /** `weft reviews list [--status s] [--workflow w] [--assignee a]`. */
 export function reviewsList(flags: Flags & { status?: string; workflow?: string; assignee?: string }, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return withApi(io, async () => {

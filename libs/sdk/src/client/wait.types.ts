@@ -72,6 +72,28 @@ export interface DecisionRequest {
   comment?: string;
 }
 
+/** One audit record (`GET /v1/audit`): who changed what, when. */
+export interface AuditRecord {
+  id: string;
+  at: string;
+  actor: Actor;
+  /** signal.sent, review.decided. */
+  action: string;
+  target: { kind: string; id: string };
+  details: Record<string, unknown>;
+}
+
+export interface AuditQuery {
+  /** `<kind>:<id>`, e.g. `review:<id>`. */
+  target?: string;
+  /** An API key id, or `local`. */
+  actor?: string;
+  action?: string;
+  since?: string;
+  limit?: number;
+  cursor?: string;
+}
+
 export interface DecisionResult {
   review: Review;
   runStatus: string;

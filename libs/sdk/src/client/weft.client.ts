@@ -29,7 +29,7 @@ import type {
 } from './api.types';
 import { WeftApiError, WeftConnectionError } from './client.errors';
 import { readServerSentEvents } from './sse.util';
-import type { DecisionRequest, DecisionResult, Review, ReviewListQuery, ReviewSummary, Signal, SignalListQuery, SignalRequest } from './wait.types';
+import type { AuditQuery, AuditRecord, DecisionRequest, DecisionResult, Review, ReviewListQuery, ReviewSummary, Signal, SignalListQuery, SignalRequest } from './wait.types';
 import type { RunWhy, StepItemPage, StepItemsQuery } from './flow.types';
 
 export interface WeftClientOptions {
@@ -277,6 +277,18 @@ export class WeftClient {
     /** continue | correct (with payload) | retry | reject | escalate; WeftApiError 409 when decided before (its `decision`), 422 for a bad correction. */
     decide: (id: string, decision: DecisionRequest): Promise<DecisionResult> => this.json('POST', `/v1/reviews/${enc(id)}/decision`, decision),
   };
+
+  /** The namespace's audit log, oldest first (append-only). */
+  audit(query: AuditQuery = {}): Promise<Page<AuditRecord>> {
+    return this.json('GET', '/v1/audit', undefined, {
+      target: query.target,
+      actor: query.actor,
+      action: query.action,
+      since: query.since,
+      cursor: query.cursor,
+      ...(query.limit !== undefined && { limit: String(query.limit) }),
+    });
+  }
 
   readonly keys = {
     create: (request: { namespace?: string; name?: string } = {}): Promise<CreatedApiKey> => this.json('POST', '/v1/keys', request),

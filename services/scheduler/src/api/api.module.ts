@@ -40,6 +40,7 @@ import { RunsController } from './runs.controller';
 import { WorkflowsController } from './workflows.controller';
 import { ReviewsController } from './reviews.controller';
 import { SignalsController } from './signals.controller';
+import { AuditController } from './audit.controller';
 import { ReviewsUseCase } from '../usecases/reviews.usecase';
 import { SignalsUseCase } from '../usecases/signals.usecase';
 import { WaitActors } from '../usecases/wait-actors';
@@ -113,7 +114,7 @@ export class ApiModule implements NestModule {
     return {
       module: ApiModule,
       imports: [options.scheduler],
-      controllers: [WorkflowsController, RunsController, CatalogController, KeysController, OpenApiController, SignalsController, ReviewsController, FlowController],
+      controllers: [WorkflowsController, RunsController, CatalogController, KeysController, OpenApiController, SignalsController, ReviewsController, FlowController, AuditController],
       providers: [
         { provide: OPTIONS, useValue: options },
         { provide: SPEC_LIMITS, useValue: limits },

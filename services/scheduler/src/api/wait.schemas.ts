@@ -76,3 +76,23 @@ export const Review = ReviewSummary.extend({
 });
 export const ReviewPage = z.object({ items: z.array(ReviewSummary), nextCursor: z.string().nullable() });
 export const DecisionResult = z.object({ review: Review, runStatus: z.string() });
+
+export const ListAuditQuery = z
+  .object({
+    target: z.string().regex(/^[a-z]+:.+$/, 'expected <kind>:<id>, e.g. review:<id>').max(700).optional().describe('<kind>:<id>, e.g. review:<id> or signal:<id>.'),
+    actor: z.string().min(1).max(200).optional().describe('An API key id, or local.'),
+    action: z.string().min(1).max(100).optional().describe('e.g. signal.sent, review.decided.'),
+    since: z.iso.datetime({ offset: true }).optional(),
+    limit: Limit,
+    cursor: Cursor,
+  })
+  .strict();
+export const AuditRecord = z.object({
+  id: z.string(),
+  at: Time,
+  actor: ActorSchema,
+  action: z.string(),
+  target: z.object({ kind: z.string(), id: z.string() }),
+  details: z.record(z.string(), z.unknown()),
+});
+export const AuditPage = z.object({ items: z.array(AuditRecord), nextCursor: z.string().nullable() });

@@ -1,4 +1,4 @@
-import type { ReviewRecord, StoredSignal } from '../ports/wait-store.port';
+import type { AuditRecord, ReviewRecord, StoredSignal } from '../ports/wait-store.port';
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 
@@ -30,6 +30,15 @@ export const reviewView = (r: ReviewRecord) => ({
   output: r.output ?? null,
   form: r.form ?? null,
   payload: r.payload ?? null,
+});
+
+export const auditView = (r: AuditRecord) => ({
+  id: r.id,
+  at: new Date(r.at).toISOString(),
+  actor: r.actor,
+  action: r.action,
+  target: r.target,
+  details: r.details,
 });
 
 /** `limit` of a page query: 1-200, default 50. */

@@ -1,7 +1,7 @@
-import type { SignalSend } from '@weft/contracts';
+import type { Actor, SignalSend } from '@weft/contracts';
 import type { RunState } from '@weft/core';
-import type { Delivery, Page, ReviewQuery, ReviewRecord, SignalQuery, StoredSignal, WaitCommand, WaitStore } from '../ports/wait-store.port';
-import { LOOKBACK_CANDIDATES, page, reviewFromCommand } from './wait-rows.util';
+import type { AuditQuery, AuditRecord, Delivery, Page, ReviewQuery, ReviewRecord, SignalQuery, StoredSignal, WaitCommand, WaitStore } from '../ports/wait-store.port';
+import { decisionDetails, LOOKBACK_CANDIDATES, page, reviewFromCommand, signalDetails } from './wait-rows.util';
 
 interface WaitRow {
   runId: string;
@@ -24,6 +24,7 @@ export class MemoryWaitStore implements WaitStore {
   private readonly waits = new Map<string, WaitRow>();
   private readonly deliveries = new Map<string, Delivery>();
   private readonly reviews = new Map<string, ReviewRecord>();
+  private readonly audit: AuditRecord[] = [];
 
   constructor(private readonly clock: () => number = Date.now) {}
 
@@ -67,19 +68,21 @@ export class MemoryWaitStore implements WaitStore {
           if (command.payload !== undefined) closed.payload = command.payload;
           if (command.decisionId !== undefined) closed.decisionId = command.decisionId;
           this.reviews.set(review.id, closed);
+          if (command.outcome === 'decided' && command.actor !== undefined) this.append(state.namespace, command.actor, 'review.decided', { kind: 'review', id: review.id }, decisionDetails(review, command), now);
           break;
         }
       }
     }
   }
 
-  async storeSignal(namespace: string, send: SignalSend & { id: string }): Promise<{ signal: StoredSignal; created: boolean }> {
+  async storeSignal(namespace: string, send: SignalSend & { id: string }, actor: Actor): Promise<{ signal: StoredSignal; created: boolean }> {
     const existing = this.signals.get(signalId(namespace, send.id));
     if (existing) return { signal: existing, created: false };
     const signal: StoredSignal = { namespace, id: send.id, name: send.name, receivedAt: this.clock() };
     if (send.key !== undefined) signal.key = send.key;
     if (send.data !== undefined) signal.data = send.data;
     this.signals.set(signalId(namespace, send.id), signal);
+    this.append(namespace, actor, 'signal.sent', { kind: 'signal', id: send.id }, signalDetails(signal), signal.receivedAt);
     for (const wait of this.waits.values()) if (wait.namespace === namespace && meets(wait, signal)) this.deliver(wait, signal);
     return { signal, created: true };
   }
@@ -124,8 +127,25 @@ export class MemoryWaitStore implements WaitStore {
     return page(rows, query.limit, (r) => ({ at: r.openedAt, id: r.id }));
   }
 
+  async listAudit(namespace: string, query: AuditQuery): Promise<Page<AuditRecord>> {
+    const rows = this.audit.filter(
+      (r) =>
+        r.namespace === namespace &&
+        (query.action === undefined || r.action === query.action) &&
+        (query.actor === undefined || (r.actor === 'local' ? 'local' : r.actor.keyId) === query.actor) &&
+        (query.target === undefined || (r.target.kind === query.target.kind && r.target.id === query.target.id)) &&
+        (query.since === undefined || r.at >= query.since) &&
+        (query.after === undefined || r.at > query.after.at || (r.at === query.after.at && Number(r.id) > Number(query.after.id))),
+    );
+    return page(rows, query.limit, (r) => ({ at: r.at, id: r.id }));
+  }
+
   async counts(): Promise<{ signals: number; waits: number; deliveries: number; reviews: number }> {
     return { signals: this.signals.size, waits: this.waits.size, deliveries: this.deliveries.size, reviews: this.reviews.size };
+  }
+
+  private append(namespace: string, actor: Actor, action: string, target: AuditRecord['target'], details: Record<string, unknown>, at: number): void {
+    this.audit.push({ id: String(this.audit.length + 1), at, namespace, actor, action, target, details });
   }
 
   private deliver(wait: WaitRow, signal: StoredSignal): void {

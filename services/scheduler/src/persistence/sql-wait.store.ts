@@ -1,10 +1,10 @@
 import type { Actor, ReviewDecision, SignalSend } from '@weft/contracts';
 import { withTransaction } from '@weft/db';
 import type { DataSource } from 'typeorm';
-import type { Delivery, Page, ReviewQuery, ReviewRecord, ReviewStatus, SignalQuery, StoredSignal, WaitStore } from '../ports/wait-store.port';
+import type { AuditQuery, AuditRecord, Delivery, Page, ReviewQuery, ReviewRecord, ReviewStatus, SignalQuery, StoredSignal, WaitStore } from '../ports/wait-store.port';
 import { iso, millis } from './run-state.mapper';
 import { lockMeeting } from './wait-rows.writer';
-import { meetingLocks, page } from './wait-rows.util';
+import { meetingLocks, page, signalDetails } from './wait-rows.util';
 
 interface SignalRow {
   namespace: string;
@@ -49,7 +49,7 @@ const REVIEW_COLUMNS =
 export class SqlWaitStore implements WaitStore {
   constructor(private readonly dataSource: DataSource) {}
 
-  storeSignal(namespace: string, send: SignalSend & { id: string }): Promise<{ signal: StoredSignal; created: boolean }> {
+  storeSignal(namespace: string, send: SignalSend & { id: string }, actor: Actor): Promise<{ signal: StoredSignal; created: boolean }> {
     return withTransaction(this.dataSource, async (tx) => {
       for (const lock of meetingLocks(namespace, send.name, send.key)) await lockMeeting(tx, lock);
       const inserted: SignalRow[] = await tx.query(
@@ -72,7 +72,12 @@ export class SqlWaitStore implements WaitStore {
          ON CONFLICT DO NOTHING`,
         [namespace, send.id, send.name, send.key ?? null, iso(millis(row.received_at))],
       );
-      return { signal: toSignal(row), created: true };
+      const signal = toSignal(row);
+      await tx.query(
+        `INSERT INTO audit (at, namespace, actor, action, target_kind, target_id, details) VALUES ($1::timestamptz, $2, $3::jsonb, 'signal.sent', 'signal', $4, $5::jsonb)`,
+        [iso(signal.receivedAt), namespace, JSON.stringify(actor), send.id, JSON.stringify(signalDetails(signal))],
+      );
+      return { signal, created: true };
     });
   }
 
@@ -132,6 +137,24 @@ export class SqlWaitStore implements WaitStore {
       params,
     );
     return page(rows.map(toReview), query.limit, (r) => ({ at: r.openedAt, id: r.id }));
+  }
+
+  async listAudit(namespace: string, query: AuditQuery): Promise<Page<AuditRecord>> {
+    const params: unknown[] = [namespace];
+    const where = ['namespace = $1'];
+    const param = (value: unknown): string => `$${params.push(value)}`;
+    if (query.action !== undefined) where.push(`action = ${param(query.action)}`);
+    if (query.actor !== undefined) where.push(query.actor === 'local' ? `actor = '"local"'::jsonb` : `actor->>'keyId' = ${param(query.actor)}`);
+    if (query.target !== undefined) where.push(`target_kind = ${param(query.target.kind)} AND target_id = ${param(query.target.id)}`);
+    if (query.since !== undefined) where.push(`at >= ${param(iso(query.since))}::timestamptz`);
+    if (query.after !== undefined) where.push(`(at, id) > (${param(iso(query.after.at))}::timestamptz, ${param(query.after.id)}::bigint)`);
+    const rows: { id: string; at: Date; namespace: string; actor: Actor; action: string; target_kind: string; target_id: string; details: Record<string, unknown> }[] =
+      await this.dataSource.query(
+        `SELECT id::text AS id, at, namespace, actor, action, target_kind, target_id, details FROM audit WHERE ${where.join(' AND ')} ORDER BY at, id LIMIT ${param(query.limit + 1)}`,
+        params,
+      );
+    const records = rows.map((r): AuditRecord => ({ id: r.id, at: millis(r.at), namespace: r.namespace, actor: r.actor, action: r.action, target: { kind: r.target_kind, id: r.target_id }, details: r.details }));
+    return page(records, query.limit, (r) => ({ at: r.at, id: r.id }));
   }
 
   async counts(): Promise<{ signals: number; waits: number; deliveries: number; reviews: number }> {

@@ -38,6 +38,22 @@ export function page<T>(rows: T[], limit: number, key: (row: T) => { at: number;
   return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(key(last).at, key(last).id) : null };
 }
 
+/** What the audit log keeps of a review decision. */
+export function decisionDetails(review: Pick<ReviewRecord, 'runId' | 'stepId' | 'workflow'>, command: Extract<WaitCommand, { type: 'close-review' }>): Record<string, unknown> {
+  return {
+    decision: command.decision ?? null,
+    runId: review.runId,
+    stepId: review.stepId,
+    workflow: review.workflow,
+    ...(command.comment !== undefined && { comment: command.comment }),
+  };
+}
+
+/** What the audit log keeps of a stored signal (not its data: that stays with the signal). */
+export function signalDetails(signal: { name: string; key?: string }): Record<string, unknown> {
+  return { name: signal.name, ...(signal.key !== undefined && { key: signal.key }) };
+}
+
 /** The review row an `open-review` command creates. */
 export function reviewFromCommand(state: RunState, command: Extract<WaitCommand, { type: 'open-review' }>, now: number): ReviewRecord {
   const review: ReviewRecord = {

@@ -71,9 +71,17 @@ export async function writeWaitRows(tx: Sql, state: RunState, commands: readonly
         ]);
         break;
       case 'close-review':
+        // The decision and its audit record, in one statement of the run's transaction.
         await tx.query(
-          `UPDATE reviews SET status = $2, decided_at = date_trunc('milliseconds', clock_timestamp()), decision = $3, actor = $4::jsonb, comment = $5, payload = $6::jsonb, decision_id = $7
-           WHERE id = $1 AND status = 'open'`,
+          `WITH closed AS (
+             UPDATE reviews SET status = $2, decided_at = date_trunc('milliseconds', clock_timestamp()), decision = $3, actor = $4::jsonb, comment = $5, payload = $6::jsonb, decision_id = $7
+             WHERE id = $1 AND status = 'open'
+             RETURNING id, namespace, run_id, step_id, workflow, decided_at)
+           INSERT INTO audit (at, namespace, actor, action, target_kind, target_id, details)
+           SELECT c.decided_at, c.namespace, $4::jsonb, 'review.decided', 'review', c.id,
+                  jsonb_build_object('decision', $3::text, 'runId', c.run_id, 'stepId', c.step_id, 'workflow', c.workflow)
+                    || CASE WHEN $5::text IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('comment', $5::text) END
+           FROM closed c WHERE $8::boolean`,
           [
             command.reviewId,
             command.outcome,
@@ -82,6 +90,7 @@ export async function writeWaitRows(tx: Sql, state: RunState, commands: readonly
             command.comment ?? null,
             command.payload === undefined ? null : JSON.stringify(command.payload),
             command.decisionId ?? null,
+            command.outcome === 'decided' && command.actor !== undefined,
           ],
         );
         break;

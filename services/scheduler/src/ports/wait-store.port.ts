@@ -1,4 +1,27 @@
 import type { Actor, ReceivedSignal, ReviewDecision, SignalSend } from '@weft/contracts';
+
+/** One audit record: who changed what, when (database time). */
+export interface AuditRecord {
+  id: string;
+  at: number;
+  namespace: string;
+  actor: Actor;
+  /** `signal.sent`, `review.decided`. */
+  action: string;
+  target: { kind: string; id: string };
+  details: Record<string, unknown>;
+}
+
+export interface AuditQuery {
+  target?: { kind: string; id: string };
+  /** An API key id, or `local`. */
+  actor?: string;
+  action?: string;
+  /** Epoch ms: at or after. */
+  since?: number;
+  limit: number;
+  after?: { at: number; id: string };
+}
 import type { Command, RunState } from '@weft/core';
 
 /**
@@ -18,7 +41,7 @@ export interface WaitStore {
    * Stores a signal (a repeated id in the namespace is the same signal: `created` false,
    * nothing written) and records a delivery for every registered wait it meets.
    */
-  storeSignal(namespace: string, signal: SignalSend & { id: string }): Promise<{ signal: StoredSignal; created: boolean }>;
+  storeSignal(namespace: string, signal: SignalSend & { id: string }, actor: Actor): Promise<{ signal: StoredSignal; created: boolean }>;
   listSignals(namespace: string, query: SignalQuery): Promise<Page<StoredSignal>>;
   /** Deliveries not yet applied, earliest signal first. */
   pendingDeliveries(limit: number): Promise<Delivery[]>;
@@ -29,6 +52,11 @@ export interface WaitStore {
 
   getReview(namespace: string, id: string): Promise<ReviewRecord | undefined>;
   listReviews(namespace: string, query: ReviewQuery): Promise<Page<ReviewRecord>>;
+  /**
+   * The audit log of a namespace, oldest first. Rows are appended in the transaction of the
+   * change they record (a stored signal, a review decision); nothing updates or deletes them.
+   */
+  listAudit(namespace: string, query: AuditQuery): Promise<Page<AuditRecord>>;
   /** Open reviews and waits per namespace, for metrics and tests. */
   counts(): Promise<{ signals: number; waits: number; deliveries: number; reviews: number }>;
 }

@@ -43,14 +43,14 @@ export function describeWaitsContract(context: RunStoreContext): void {
       const now = await context.store.now();
       const run = await runIn(ns);
       await write(run, [register('a', 'invoice.paid', 'INV-1', now - 1_000, now + 3_600_000)]);
-      const { signal, created } = await waits.storeSignal(ns, { id: 's1', name: 'invoice.paid', key: 'INV-1', data: { total: 12 } });
+      const { signal, created } = await waits.storeSignal(ns, { id: 's1', name: 'invoice.paid', key: 'INV-1', data: { total: 12 } }, 'local');
       expect(created).toBe(true);
       expect(signal).toMatchObject({ id: 's1', name: 'invoice.paid', key: 'INV-1', data: { total: 12 } });
       const pending = (await waits.pendingDeliveries(100)).filter((d) => d.runId === run.runId);
       expect(pending).toEqual([{ runId: run.runId, stepId: 'a', token: 't-a', signal: { id: 's1', name: 'invoice.paid', key: 'INV-1', data: { total: 12 }, receivedAt: signal.receivedAt } }]);
 
       // Stored first: a wait whose since is at or before it finds it, one that began later does not.
-      const early = await waits.storeSignal(ns, { id: 's2', name: 'order.shipped', key: 'O-1' });
+      const early = await waits.storeSignal(ns, { id: 's2', name: 'order.shipped', key: 'O-1' }, 'local');
       await write(run, [
         register('b', 'order.shipped', 'O-1', early.signal.receivedAt - 1_000, early.signal.receivedAt + 60_000),
         register('c', 'order.shipped', 'O-1', early.signal.receivedAt + 1, early.signal.receivedAt + 60_000),
@@ -67,10 +67,10 @@ export function describeWaitsContract(context: RunStoreContext): void {
       const ns = uniqueId('ns');
       const now = await context.store.now();
       const run = await runIn(ns, [register('any', 'ping', undefined, now - 1_000, now + 60_000), register('k1', 'ping', 'k1', now - 1_000, now + 60_000)]);
-      await waits.storeSignal(ns, { id: 'p-k2', name: 'ping', key: 'k2' });
-      await waits.storeSignal(ns, { id: 'p-none', name: 'ping' });
-      await waits.storeSignal(uniqueId('other-ns'), { id: 'p-k1-elsewhere', name: 'ping', key: 'k1' });
-      await waits.storeSignal(ns, { id: 'pong-k1', name: 'pong', key: 'k1' });
+      await waits.storeSignal(ns, { id: 'p-k2', name: 'ping', key: 'k2' }, 'local');
+      await waits.storeSignal(ns, { id: 'p-none', name: 'ping' }, 'local');
+      await waits.storeSignal(uniqueId('other-ns'), { id: 'p-k1-elsewhere', name: 'ping', key: 'k1' }, 'local');
+      await waits.storeSignal(ns, { id: 'pong-k1', name: 'pong', key: 'k1' }, 'local');
       const met = (await waits.pendingDeliveries(100)).filter((d) => d.runId === run.runId).map((d) => `${d.stepId}:${d.signal.id}`);
       expect(met.sort()).toEqual(['any:p-k2', 'any:p-none']);
     });
@@ -80,13 +80,13 @@ export function describeWaitsContract(context: RunStoreContext): void {
       const ns = uniqueId('ns');
       const now = await context.store.now();
       const run = await runIn(ns, [register('a', 'ping', undefined, now - 1_000, now + 60_000)]);
-      const first = await waits.storeSignal(ns, { id: 'same', name: 'ping', data: 1 });
+      const first = await waits.storeSignal(ns, { id: 'same', name: 'ping', data: 1 }, 'local');
       for (const d of await waits.pendingDeliveries(100)) if (d.runId === run.runId) await waits.dropDelivery(d);
-      const again = await waits.storeSignal(ns, { id: 'same', name: 'ping', data: 2 });
+      const again = await waits.storeSignal(ns, { id: 'same', name: 'ping', data: 2 }, 'local');
       expect(again).toEqual({ signal: first.signal, created: false });
       expect((await waits.pendingDeliveries(100)).filter((d) => d.runId === run.runId)).toEqual([]);
       // The same id in another namespace is another signal.
-      expect((await waits.storeSignal(uniqueId('ns'), { id: 'same', name: 'ping' })).created).toBe(true);
+      expect((await waits.storeSignal(uniqueId('ns'), { id: 'same', name: 'ping' }, 'local')).created).toBe(true);
     });
 
     it('cancel-wait removes the wait and its pending deliveries; later signals meet nothing', async () => {
@@ -94,17 +94,17 @@ export function describeWaitsContract(context: RunStoreContext): void {
       const ns = uniqueId('ns');
       const now = await context.store.now();
       const run = await runIn(ns, [register('a', 'ping', undefined, now - 1_000, now + 60_000)]);
-      await waits.storeSignal(ns, { id: 'x1', name: 'ping' });
+      await waits.storeSignal(ns, { id: 'x1', name: 'ping' }, 'local');
       await write(run, [{ type: 'cancel-wait', stepId: 'a', token: 't-a' }]);
-      await waits.storeSignal(ns, { id: 'x2', name: 'ping' });
+      await waits.storeSignal(ns, { id: 'x2', name: 'ping' }, 'local');
       expect((await waits.pendingDeliveries(100)).filter((d) => d.runId === run.runId)).toEqual([]);
     });
 
     it('lists signals per namespace, by name and key, oldest first, in pages', async () => {
       const waits = waitsOf(context.store);
       const ns = uniqueId('ns');
-      for (let i = 0; i < 5; i++) await waits.storeSignal(ns, { id: `l${i}`, name: i % 2 === 0 ? 'even' : 'odd', key: `k${i}` });
-      await waits.storeSignal(uniqueId('ns'), { id: 'l-other', name: 'even' });
+      for (let i = 0; i < 5; i++) await waits.storeSignal(ns, { id: `l${i}`, name: i % 2 === 0 ? 'even' : 'odd', key: `k${i}` }, 'local');
+      await waits.storeSignal(uniqueId('ns'), { id: 'l-other', name: 'even' }, 'local');
       const first = await waits.listSignals(ns, { limit: 2 });
       expect(first.items.map((s) => s.id)).toEqual(['l0', 'l1']);
       expect(first.nextCursor).not.toBeNull();
@@ -115,8 +115,8 @@ export function describeWaitsContract(context: RunStoreContext): void {
     it('purges signals older than a time', async () => {
       const waits = waitsOf(context.store);
       const ns = uniqueId('ns');
-      await waits.storeSignal(ns, { id: 'old-1', name: 'ping' });
-      const { signal } = await waits.storeSignal(ns, { id: 'old-2', name: 'ping' });
+      await waits.storeSignal(ns, { id: 'old-1', name: 'ping' }, 'local');
+      const { signal } = await waits.storeSignal(ns, { id: 'old-2', name: 'ping' }, 'local');
       expect(await waits.purgeSignals(0)).toBe(0);
       expect(await waits.purgeSignals(signal.receivedAt + 1)).toBe(2);
       expect(await waits.purgeSignals(signal.receivedAt + 1)).toBe(0);
@@ -131,11 +131,41 @@ export function describeWaitsContract(context: RunStoreContext): void {
       const runs = await Promise.all(Array.from({ length: 20 }, () => runIn(ns)));
       await Promise.all([
         ...runs.map((run, i) => (i % 2 === 0 ? context.store : peer).updateRun(run.runId, (current) => transition(bump(current), { waits: [register('w', 'race', `r${i}`, now - 60_000, now + 3_600_000)] }))),
-        ...runs.map((_, i) => waitsOf(i % 2 === 0 ? peer : context.store).storeSignal(ns, { id: `race-${i}`, name: 'race', key: `r${i}` })),
+        ...runs.map((_, i) => waitsOf(i % 2 === 0 ? peer : context.store).storeSignal(ns, { id: `race-${i}`, name: 'race', key: `r${i}` }, 'local')),
       ]);
       const ids = new Set(runs.map((r) => r.runId));
       const met = (await waits.pendingDeliveries(1_000)).filter((d) => ids.has(d.runId));
       expect(met.map((d) => `${runs.findIndex((r) => r.runId === d.runId)}:${d.signal.id}`).sort()).toEqual(runs.map((_, i) => `${i}:race-${i}`).sort());
+    });
+
+    it('appends an audit record per stored signal and per review decision (not for a repeat, a cancel or a second close), per namespace', async () => {
+      const waits = waitsOf(context.store);
+      const ns = uniqueId('ns');
+      const bob: Actor = { keyId: 'k-bob', name: 'bob' };
+      await waits.storeSignal(ns, { id: 'a1', name: 'ping', key: 'k' }, bob);
+      await waits.storeSignal(ns, { id: 'a1', name: 'ping', key: 'k' }, bob);
+      const opened: WaitCommand = { type: 'open-review', reviewId: uniqueId('rev'), stepId: 's', attempt: 1, title: 't', assignees: [], output: 1, byRule: false };
+      const other: WaitCommand = { ...opened, reviewId: uniqueId('rev'), stepId: 'u' };
+      const reviewId = opened.type === 'open-review' ? opened.reviewId : '';
+      const otherId = other.type === 'open-review' ? other.reviewId : '';
+      const run = await runIn(ns, [opened, other]);
+      await write(run, [{ type: 'close-review', reviewId, outcome: 'decided', decision: 'reject', actor: 'local', comment: 'no' }]);
+      await write(run, [{ type: 'close-review', reviewId, outcome: 'decided', decision: 'continue', actor: bob }]);
+      await write(run, [{ type: 'close-review', reviewId: otherId, outcome: 'canceled' }]);
+      const log = await waits.listAudit(ns, { limit: 10 });
+      expect(log.items.map((r) => [r.action, r.target, r.actor])).toEqual([
+        ['signal.sent', { kind: 'signal', id: 'a1' }, bob],
+        ['review.decided', { kind: 'review', id: reviewId }, 'local'],
+      ]);
+      expect(log.items[1]?.details).toEqual({ decision: 'reject', comment: 'no', runId: run.runId, stepId: 's', workflow: run.workflow });
+      expect((await waits.listAudit(ns, { actor: 'k-bob', limit: 10 })).items.map((r) => r.action)).toEqual(['signal.sent']);
+      expect((await waits.listAudit(ns, { actor: 'local', limit: 10 })).items.map((r) => r.action)).toEqual(['review.decided']);
+      expect((await waits.listAudit(ns, { target: { kind: 'review', id: reviewId }, limit: 10 })).items).toHaveLength(1);
+      expect((await waits.listAudit(ns, { action: 'signal.sent', limit: 1 })).nextCursor).toBeNull();
+      const first = await waits.listAudit(ns, { limit: 1 });
+      const last = first.items[0];
+      expect((await waits.listAudit(ns, { limit: 1, after: { at: last?.at ?? 0, id: last?.id ?? '' } })).items.map((r) => r.action)).toEqual(['review.decided']);
+      expect((await waits.listAudit(uniqueId('ns'), { limit: 10 })).items).toEqual([]);
     });
 
     describe('reviews', () => {

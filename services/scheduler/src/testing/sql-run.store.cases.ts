@@ -219,6 +219,7 @@ export function describeSqlRunStoreCases(name: string, target: SqlTarget): void 
             );
           expect(await tables()).toEqual([
             'api_keys',
+            'audit',
             'namespaces',
             'outbox',
             'reviews',

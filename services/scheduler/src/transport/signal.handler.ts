@@ -5,7 +5,8 @@ import type { SignalsUseCase } from '../usecases/signals.usecase';
 import type { DeliveryHold } from './delivery-hold';
 
 /**
- * `weft.signal.<name>` -> SignalsUseCase.send (the bus acks once it resolves). The subject
+ * `weft.signal.<name>` -> SignalsUseCase.send (the bus acks once it resolves). The audit log
+ * names the sender `{ keyId: 'nats', name: <subject> }` (services in the cluster hold no API key). The subject
  * names the signal unless the payload does; without an `id`, the message's broker id
  * (Nats-Msg-Id, when the sender set one) keeps a redelivery from storing it twice.
  */
@@ -32,7 +33,7 @@ export class SignalHandler {
         ...(m.key !== undefined && { key: m.key }),
         ...(m.data !== undefined && { data: m.data }),
         ...(id !== undefined && { id }),
-      }),
+      }, { keyId: 'nats', name: delivery.subject }),
     );
   }
 }

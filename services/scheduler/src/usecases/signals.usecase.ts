@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { SIGNAL_LIMITS, type SignalSend } from '@weft/contracts';
-import type { Page, SignalQuery, StoredSignal, WaitStore } from '../ports/wait-store.port';
+import { type Actor, SIGNAL_LIMITS, type SignalSend } from '@weft/contracts';
+import type { AuditQuery, AuditRecord, Page, SignalQuery, StoredSignal, WaitStore } from '../ports/wait-store.port';
 import type { SchedulerLogger } from '../ports/scheduler-logger.port';
 import { decodeCursor } from '../persistence/wait-rows.util';
 import type { ApplyEventUseCase } from './apply-event.usecase';
@@ -15,24 +15,38 @@ export const DEFAULT_SIGNAL_RETENTION_MS = 7 * 86_400_000;
  */
 export class SignalsUseCase {
   constructor(
-    private readonly waits: Pick<WaitStore, 'storeSignal' | 'listSignals'>,
+    private readonly waits: Pick<WaitStore, 'storeSignal' | 'listSignals' | 'listAudit'>,
     private readonly deliveries: Pick<SignalDeliveryUseCase, 'kick'>,
   ) {}
 
-  /** Stores a signal; a repeated id answers the first (`created` false) and delivers nothing again. */
-  async send(namespace: string, input: SignalSend): Promise<{ signal: StoredSignal; created: boolean }> {
+  /** Stores a signal (and its audit record, by `actor`); a repeated id answers the first (`created` false) and delivers nothing again. */
+  async send(namespace: string, input: SignalSend, actor: Actor): Promise<{ signal: StoredSignal; created: boolean }> {
     if (input.data !== undefined && Buffer.byteLength(JSON.stringify(input.data)) > SIGNAL_LIMITS.dataBytes) {
       throw new WaitError('INVALID_SIGNAL', `signal data is larger than ${SIGNAL_LIMITS.dataBytes} bytes`);
     }
-    const stored = await this.waits.storeSignal(namespace, { ...input, id: input.id ?? randomUUID() });
+    const stored = await this.waits.storeSignal(namespace, { ...input, id: input.id ?? randomUUID() }, actor);
     if (stored.created) this.deliveries.kick();
     return stored;
+  }
+
+  audit(namespace: string, query: Omit<AuditQuery, 'after'> & { cursor?: string }): Promise<Page<AuditRecord>> {
+    return listAudit(this.waits, namespace, query);
   }
 
   list(namespace: string, query: Omit<SignalQuery, 'after'> & { cursor?: string }): Promise<Page<StoredSignal>> {
     const { cursor, ...rest } = query;
     return this.waits.listSignals(namespace, { ...rest, ...(cursor !== undefined && { after: cursorOrThrow(cursor) }) });
   }
+}
+
+/** The audit log of a namespace (`GET /v1/audit`): who sent signals and decided reviews. */
+export function listAudit(
+  waits: Pick<WaitStore, 'listAudit'>,
+  namespace: string,
+  query: Omit<AuditQuery, 'after'> & { cursor?: string },
+): Promise<Page<AuditRecord>> {
+  const { cursor, ...rest } = query;
+  return waits.listAudit(namespace, { ...rest, ...(cursor !== undefined && { after: cursorOrThrow(cursor) }) });
 }
 
 export function cursorOrThrow(cursor: string): { at: number; id: string } {

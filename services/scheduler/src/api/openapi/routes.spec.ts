@@ -6,12 +6,13 @@ import { RunsController } from '../runs.controller';
 import { WorkflowsController } from '../workflows.controller';
 import { ReviewsController } from '../reviews.controller';
 import { SignalsController } from '../signals.controller';
+import { AuditController } from '../audit.controller';
 import { FlowController } from '../flow.controller';
 import { buildOpenApiDocument } from './openapi.document';
 import { OpenApiController } from './openapi.controller';
 import { INSIGHTS_ROUTES, JOURNAL_ROUTES, ROUTE_LIST, SCHEDULER_ROUTES } from './routes';
 
-const CONTROLLERS = [WorkflowsController, RunsController, CatalogController, KeysController, OpenApiController, SignalsController, ReviewsController, FlowController];
+const CONTROLLERS = [WorkflowsController, RunsController, CatalogController, KeysController, OpenApiController, SignalsController, ReviewsController, FlowController, AuditController];
 
 /** `METHOD /path/{param}` of every handler Nest will mount. */
 function mountedRoutes(): string[] {

@@ -53,4 +53,12 @@ export const WAIT_ROUTES = {
       422: problem('A correction without a payload or one that does not satisfy the form (errors[]); nothing changed'),
     },
   },
+  listAudit: {
+    method: 'get',
+    path: '/v1/audit',
+    summary: 'The audit log: who sent signals and decided reviews, oldest first (append-only)',
+    tag: 'audit',
+    query: W.ListAuditQuery,
+    responses: { 200: { description: 'A page', schema: W.AuditPage } },
+  },
 } satisfies Record<string, RouteSpec>;

@@ -1,0 +1,28 @@
+import type { ServerResponse } from 'node:http';
+import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
+import { type Caller, CallerOf } from '@weft/platform';
+import { SignalsUseCase } from '../usecases/signals.usecase';
+import { parse, sendJson } from './http/http.util';
+import { ROUTES as R } from './openapi/routes';
+import { auditView, pageLimit } from './wait.views';
+
+/** The audit log of the caller's namespace (append-only; no route changes it). */
+@Controller('v1/audit')
+export class AuditController {
+  constructor(@Inject(SignalsUseCase) private readonly signals: SignalsUseCase) {}
+
+  @Get()
+  async list(@CallerOf() caller: Caller, @Query() query: unknown, @Res() res: ServerResponse): Promise<void> {
+    const q = parse(R.listAudit.query, query, 'query');
+    const colon = q.target?.indexOf(':') ?? -1;
+    const page = await this.signals.audit(caller.namespace, {
+      limit: pageLimit(q.limit),
+      ...(q.target !== undefined && colon > 0 && { target: { kind: q.target.slice(0, colon), id: q.target.slice(colon + 1) } }),
+      ...(q.actor !== undefined && { actor: q.actor }),
+      ...(q.action !== undefined && { action: q.action }),
+      ...(q.since !== undefined && { since: Date.parse(q.since) }),
+      ...(q.cursor !== undefined && { cursor: q.cursor }),
+    });
+    sendJson(res, 200, { items: page.items.map(auditView), nextCursor: page.nextCursor });
+  }
+}
