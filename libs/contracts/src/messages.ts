@@ -26,10 +26,26 @@ export const RunRequested = z.object({
   correlationId: z.string().optional(),
   /** The namespace the run (and the workflow it names) belongs to. @default {@link DEFAULT_NAMESPACE} */
   namespace: z.string().min(1).optional(),
-  /** Who asked: cli, api, trigger:<id>, rerun:<runId>. */
+  /** Who asked: cli, api, trigger:<id>, rerun:<runId>, parent:<runId>. */
   source: z.string().optional(),
+  /**
+   * A child run (`action: workflow`): the parent step it reports its end to (as that attempt's
+   * step result) and its depth (the parent's + 1, bounded by WEFT_MAX_RUN_DEPTH).
+   */
+  parent: z
+    .object({ runId: z.string().min(1), stepId: z.string().min(1), attempt: z.number().int().min(1), token: z.string().min(1), depth: z.number().int().min(1) })
+    .optional(),
 });
 export type RunRequested = z.infer<typeof RunRequested>;
+
+/** Cancel a run (durably, through the scheduler's inbox): a parent canceling its child. */
+export const RunCancelRequested = z.object({
+  runId: z.string().min(1),
+  reason: z.string(),
+  /** The run that asked (its parent). */
+  by: z.string().optional(),
+});
+export type RunCancelRequested = z.infer<typeof RunCancelRequested>;
 
 export const StepDispatch = z.object({
   runId: z.string(),
@@ -157,6 +173,8 @@ export const SUBJECTS = {
   stepResult: 'weft.step.result',
   stepHeartbeat: 'weft.step.heartbeat',
   runCancel: 'weft.run.cancel',
+  /** Durable cancel of a run by another run (a parent's child), on the scheduler's inbox. */
+  runCancelRequested: 'weft.run.cancel-requested',
   workerAnnounce: 'weft.worker.announce',
   dispatchPrefix: 'weft.step.dispatch.',
   eventPrefix: 'weft.event.',
@@ -173,6 +191,7 @@ export interface MessageMap {
   'weft.step.result': StepResult;
   'weft.step.heartbeat': StepHeartbeat;
   'weft.run.cancel': RunCancel;
+  'weft.run.cancel-requested': RunCancelRequested;
   'weft.worker.announce': WorkerAnnounce;
   [dispatch: `weft.step.dispatch.${string}`]: StepDispatch;
   [event: `weft.event.${string}`]: LifecycleEvent;
@@ -186,6 +205,7 @@ const schemaFor = (subject: string): z.ZodType => {
   if (subject === SUBJECTS.stepResult) return StepResult;
   if (subject === SUBJECTS.stepHeartbeat) return StepHeartbeat;
   if (subject === SUBJECTS.runCancel) return RunCancel;
+  if (subject === SUBJECTS.runCancelRequested) return RunCancelRequested;
   if (subject === SUBJECTS.workerAnnounce) return WorkerAnnounce;
   if (subject.startsWith(SUBJECTS.dispatchPrefix)) return StepDispatch;
   if (subject.startsWith(SUBJECTS.eventPrefix)) return LifecycleEvent;

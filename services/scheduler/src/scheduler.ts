@@ -12,6 +12,7 @@ import { ScanSchedule } from './timers/scan-schedule';
 import { TimerScan } from './timers/timer-scan';
 import { DeliveryHold } from './transport/delivery-hold';
 import { RunRequestedHandler } from './transport/run-requested.handler';
+import { RunCancelRequestedHandler } from './transport/run-cancel-requested.handler';
 import { StepHeartbeatHandler } from './transport/step-heartbeat.handler';
 import { StepResultHandler } from './transport/step-result.handler';
 import { ApplyEventUseCase } from './usecases/apply-event.usecase';
@@ -67,6 +68,8 @@ export interface SchedulerOptions {
   recoverInFlightOnStart?: boolean;
   /** How long signals are kept (WEFT_SIGNAL_RETENTION, ms). @default 7 days */
   signalRetentionMs?: number;
+  /** Deepest nesting of child runs (WEFT_MAX_RUN_DEPTH). @default the engine's DEFAULT_MAX_RUN_DEPTH */
+  maxRunDepth?: number;
 }
 
 /**
@@ -107,6 +110,7 @@ export class Scheduler {
       ...(options.leaseMs !== undefined && { leaseMs: options.leaseMs }),
       ...(options.maxPayloadBytes !== undefined && { maxPayloadBytes: options.maxPayloadBytes }),
       ...(options.maxForEachItems !== undefined && { maxForEachItems: options.maxForEachItems }),
+      ...(options.maxRunDepth !== undefined && { maxRunDepth: options.maxRunDepth }),
     };
     this.publisher = new CommittedRowsPublisher(this.bus, this.store, this.log, {
       markDelayMs: options.markDelayMs,
@@ -134,11 +138,13 @@ export class Scheduler {
     this.scan.open();
     this.hold.open();
     if (this.recoverInFlightOnStart) await recoverInFlight(this.store, this.transitions, this.log);
-    const runRequested = new RunRequestedHandler(this.creation, this.hold, this.log);
+    const runRequested = new RunRequestedHandler(this.creation, this.hold, this.log, { transitions: this.transitions, getRun: (id) => this.store.getRun(id) });
+    const cancelRequested = new RunCancelRequestedHandler(this.transitions, this.hold);
     const stepResult = new StepResultHandler(this.transitions, this.hold);
     const heartbeat = new StepHeartbeatHandler(this.transitions, this.hold);
     this.subscriptions.push(
       await this.bus.consume(SUBJECTS.runRequested, { group: 'scheduler-runs' }, (d) => runRequested.handle(d)),
+      await this.bus.consume(SUBJECTS.runCancelRequested, { group: 'scheduler-cancels' }, (d) => cancelRequested.handle(d)),
       await this.bus.consume(SUBJECTS.stepResult, { group: 'scheduler-results' }, (d) => stepResult.handle(d)),
       await this.bus.consume(SUBJECTS.stepHeartbeat, { group: 'scheduler-heartbeats' }, (d) => heartbeat.handle(d)),
     );

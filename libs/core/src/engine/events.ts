@@ -106,6 +106,26 @@ export type Command =
       /** Opened by a `when` rule (a low-confidence output). */
       byRule: boolean;
     }
+  /**
+   * Start the child run `childRunId` of a `workflow` step, idempotent by `token` (the parent
+   * attempt's `<run>:<step>:<attempt>`): written with the transition, so exactly one child exists.
+   */
+  | {
+      type: 'start-child';
+      stepId: string;
+      attempt: number;
+      token: string;
+      childRunId: string;
+      workflow: string;
+      version?: string;
+      inputs: Record<string, unknown>;
+      /** The child's depth (the parent's + 1). */
+      depth: number;
+    }
+  /** Cancel a child run (its parent step was canceled, or the parent ended). */
+  | { type: 'cancel-child'; stepId: string; childRunId: string; reason: string }
+  /** This run is a child and ended: report it to the parent's waiting step (as that attempt's result). */
+  | { type: 'notify-parent'; parent: { runId: string; stepId: string; attempt: number; token: string }; status: RunStatus; outputs?: Record<string, unknown>; error?: StepError }
   /** The review moved to escalation tier `tier` (assignees replaced). */
   | { type: 'escalate-review'; reviewId: string; tier: number; assignees: string[]; overdue?: boolean }
   /** The review is over: decided (the decision is the shell's to record), or closed by the run (canceled, run ended). */

@@ -17,6 +17,7 @@ import { eventWait, sleepWait, WaitInputError } from './wait-input.util';
 import { retryDelay } from './retry-delay.util';
 import { addressesForEachStep, advanceForEach, cancelItems, DEFAULT_MAX_FOREACH_ITEMS, FOR_EACH_ERROR_CODES, type ForEachOps, itemInput, itemParent, startForEach } from './for-each.util';
 import { StepsDraft, stepIn } from './steps-record.util';
+import { CHILD_ERROR_CODES, ChildInputError, childFailure, childRunId, childWait, DEFAULT_MAX_RUN_DEPTH } from './child-run.util';
 import { bindScope, boundExpression, renderBoundTemplate } from '../workflow-spec/bound-expression.util';
 import type { AttemptRecord, Millis, PlannedReview, PlannedStep, RunState, RunStatus, StepError, StepState, StepStatus, StepWait } from './types';
 
@@ -66,12 +67,16 @@ export const ENGINE_ERROR_CODES = {
   forEachTooMany: FOR_EACH_ERROR_CODES.tooMany,
   /** A forEach step's items failed (fail-fast: the first; continue: none completed, or on a partially_completed step). */
   itemsFailed: FOR_EACH_ERROR_CODES.itemsFailed,
+  /** A child run (`action: workflow`) did not complete (never retried). */
+  childFailed: CHILD_ERROR_CODES.childFailed,
+  /** A child run would nest deeper than WEFT_MAX_RUN_DEPTH (never retried). */
+  runDepthExceeded: CHILD_ERROR_CODES.depthExceeded,
 } as const;
 export type EngineErrorCode = (typeof ENGINE_ERROR_CODES)[keyof typeof ENGINE_ERROR_CODES];
 
 /** Actions the core runs itself as durable waits: never dispatched to an executor. */
-export const WAIT_ACTIONS = { sleep: 'sleep', event: 'wait.event' } as const;
-const isWaitAction = (action: string): boolean => action === WAIT_ACTIONS.sleep || action === WAIT_ACTIONS.event;
+export const WAIT_ACTIONS = { sleep: 'sleep', event: 'wait.event', workflow: 'workflow' } as const;
+const isWaitAction = (action: string): boolean => action === WAIT_ACTIONS.sleep || action === WAIT_ACTIONS.event || action === WAIT_ACTIONS.workflow;
 
 export interface DecideOptions {
   /** Lease granted on dispatch, start and heartbeat. @default LEASE_MS */
@@ -84,6 +89,8 @@ export interface DecideOptions {
   maxPayloadBytes?: number;
   /** Most items one forEach step may yield (WEFT_MAX_FOREACH_ITEMS); more fails the step. @default DEFAULT_MAX_FOREACH_ITEMS */
   maxForEachItems?: number;
+  /** Deepest nesting of child runs (WEFT_MAX_RUN_DEPTH): a `workflow` step of a run at this depth fails. @default DEFAULT_MAX_RUN_DEPTH */
+  maxRunDepth?: number;
 }
 
 export interface CreateRunArgs {
@@ -103,6 +110,10 @@ export interface CreateRunArgs {
    * (see rerunPlan). `runId` is the run they came from.
    */
   reuse?: { runId: string; steps: Record<string, { output?: unknown }> };
+  /** Who asked for the run (api, cli, trigger:<id>, parent:<runId>, ...). */
+  source?: string;
+  /** A child run: the parent step it reports its end to, and its depth (the parent's + 1). */
+  parent?: { runId: string; stepId: string; attempt: number; token: string; depth: number };
 }
 
 const TERMINAL_RUN = new Set<RunStatus>(['completed', 'partially_completed', 'failed', 'canceled']);
@@ -152,7 +163,14 @@ export function createRun(args: CreateRunArgs): Decision<RunState> {
     seq: 0,
   };
   if (args.correlationId !== undefined) state.correlationId = args.correlationId;
+  if (args.source !== undefined) state.source = args.source;
+  if (args.parent !== undefined) {
+    const { depth, ...parent } = args.parent;
+    state.parent = parent;
+    state.depth = depth;
+  }
   const data: Record<string, unknown> = { version: args.version, inputs: args.inputs };
+  if (state.parent !== undefined) Object.assign(data, { parentRunId: state.parent.runId, parentStepId: state.parent.stepId });
   if (reuse) Object.assign(data, { rerunOf: reuse.runId, reused: reused.map((e) => e.stepId) });
   const event: LifecycleEventDraft = { type: 'run.queued', at: args.at, status: 'queued', data };
   return { state, commands: [event, ...reused].map((e): Command => ({ type: 'emit', event: e })) };
@@ -162,6 +180,7 @@ export function decide(state: RunState, event: EngineEvent, options: DecideOptio
   const tx = transition(state, event, options.leaseMs ?? LEASE_MS);
   if (tx === undefined) return { state, commands: [] };
   tx.maxForEachItems = options.maxForEachItems ?? DEFAULT_MAX_FOREACH_ITEMS;
+  tx.maxRunDepth = options.maxRunDepth ?? DEFAULT_MAX_RUN_DEPTH;
   if (tx.itemsFolded < tx.settledItems.length) advanceForEach(tx, FOR_EACH_OPS);
   drain(tx);
   finishIfDone(tx, options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
@@ -216,6 +235,12 @@ function transition(state: RunState, event: EngineEvent, leaseMs: number): Tx | 
       return tx;
     }
     case 'step.completed': {
+      const child = childAttempt(state, event.stepId, event.attempt, event.token);
+      if (child) {
+        const tx = new Tx(state, event.at, leaseMs);
+        outputReady(tx, withoutLease(endAttempt(tx, child, 'completed', undefined, undefined, false)), event.output);
+        return tx;
+      }
       const step = currentAttempt(state, event.stepId, event.attempt, event.token);
       if (!step) return undefined;
       const tx = new Tx(state, event.at, leaseMs);
@@ -223,6 +248,14 @@ function transition(state: RunState, event: EngineEvent, leaseMs: number): Tx | 
       return stepCompleted(tx, ran, event.output, armed);
     }
     case 'step.failed': {
+      const child = childAttempt(state, event.stepId, event.attempt, event.token);
+      if (child) {
+        // A child's failure is final for this attempt: running the child again is a run.retry of the parent.
+        const tx = new Tx(state, event.at, leaseMs);
+        const error = { ...event.error, retryable: false };
+        failStep(tx, endAttempt(tx, child, 'failed', error, undefined, false), error);
+        return tx;
+      }
       const step = currentAttempt(state, event.stepId, event.attempt, event.token);
       if (!step) return undefined;
       const tx = new Tx(state, event.at, leaseMs);
@@ -259,6 +292,13 @@ function transition(state: RunState, event: EngineEvent, leaseMs: number): Tx | 
       return tx;
     }
   }
+}
+
+/** A `workflow` step waiting on its child, when (attempt, token) name its current attempt: the child's end is its result. */
+function childAttempt(state: RunState, stepId: string, attempt: number, token: string): StepState | undefined {
+  if (!LIVE_RUN.has(state.status)) return undefined;
+  const step = ownStep(state.steps, stepId);
+  return step?.status === 'waiting' && step.wait?.kind === 'child' && step.attempt === attempt && step.token === token ? step : undefined;
 }
 
 /** The step's current attempt when it is in flight and matches (attempt, token); else undefined (stale). */
@@ -533,22 +573,32 @@ function releaseWait(tx: Tx, step: StepState): void {
       releaseReview(tx, step, wait, tx.planned(step.id).review);
       tx.commands.push({ type: 'close-review', reviewId: wait.reviewId, outcome: 'canceled' });
       return;
+    case 'child':
+      tx.commands.push({ type: 'cancel-child', stepId: step.id, childRunId: wait.childRunId, reason: `parent run ${tx.next.runId} canceled step ${step.id}` });
+      return;
   }
 }
 
 /** The step starts waiting (a sleep or a signal) instead of being dispatched: no executor is involved. */
 function startWait(tx: Tx, step: StepState, planned: PlannedStep, input: Record<string, unknown>): void {
   const { at, next } = tx;
+  const attempt = step.attempt + 1;
+  const token = `${next.runId}:${step.id}:${attempt}`;
+  const depth = (next.depth ?? 0) + 1;
+  if (planned.action === WAIT_ACTIONS.workflow && depth > tx.maxRunDepth) {
+    const message = `step ${step.id}: a child run would be at depth ${depth}, deeper than the limit of ${tx.maxRunDepth} (WEFT_MAX_RUN_DEPTH)`;
+    failStep(tx, step, { code: ENGINE_ERROR_CODES.runDepthExceeded, message, retryable: false });
+    return;
+  }
   let wait: StepWait;
   try {
-    wait = planned.action === WAIT_ACTIONS.sleep ? sleepWait(input, at) : eventWait(input, at);
+    if (planned.action === WAIT_ACTIONS.workflow) wait = childWait(input, childRunId(token));
+    else wait = planned.action === WAIT_ACTIONS.sleep ? sleepWait(input, at) : eventWait(input, at);
   } catch (error) {
-    if (!(error instanceof WaitInputError)) throw error;
+    if (!(error instanceof WaitInputError) && !(error instanceof ChildInputError)) throw error;
     failStep(tx, step, { code: ENGINE_ERROR_CODES.invalidWait, message: `step ${step.id}: ${error.message}`, retryable: false });
     return;
   }
-  const attempt = step.attempt + 1;
-  const token = `${next.runId}:${step.id}:${attempt}`;
   tx.put({
     id: step.id,
     status: 'waiting',
@@ -564,6 +614,12 @@ function startWait(tx: Tx, step: StepState, planned: PlannedStep, input: Record<
   if (wait.kind === 'sleep') {
     tx.commands.push({ type: 'schedule-timer', timer: 'sleep', stepId: step.id, attempt, fireAt: wait.until });
     tx.emit({ type: 'step.waiting', at, stepId: step.id, attempt, status: 'waiting', data: { wait: 'sleep', until: iso(wait.until) } });
+    return;
+  }
+  if (wait.kind === 'child') {
+    const { childRunId: child, workflow, version, inputs } = wait;
+    tx.commands.push({ type: 'start-child', stepId: step.id, attempt, token, childRunId: child, workflow, ...(version !== undefined && { version }), inputs, depth });
+    tx.emit({ type: 'step.waiting', at, stepId: step.id, attempt, status: 'waiting', data: { wait: 'child', childRunId: child, workflow, ...(version !== undefined && { version }) } });
     return;
   }
   if (wait.kind !== 'event') return;
@@ -1063,6 +1119,11 @@ function finishRun(tx: Tx, status: keyof typeof RUN_EVENT, error: StepError | un
     ...(error !== undefined && { error }),
     ...(next.outputs !== undefined && { data: { outputs: next.outputs } }),
   });
+  if (next.parent !== undefined) {
+    // A child's end is its parent step's result; a failure says which child and why.
+    const failure = status === 'completed' ? undefined : childFailure(next.runId, next.workflow, status, error);
+    tx.commands.push({ type: 'notify-parent', parent: next.parent, status, ...(next.outputs !== undefined && { outputs: next.outputs }), ...(failure !== undefined && { error: failure }) });
+  }
 }
 
 /** The working copy of one decision: copy-on-write steps, commands in order, steps to re-check. */
@@ -1075,6 +1136,7 @@ class Tx {
   readonly settledItems: string[] = [];
   itemsFolded = 0;
   maxForEachItems = DEFAULT_MAX_FOREACH_ITEMS;
+  maxRunDepth = DEFAULT_MAX_RUN_DEPTH;
   private readonly index: PlanIndex;
   /** The next steps record, sharing every chunk this decision does not touch with `prev.steps`. */
   private readonly draft: StepsDraft;

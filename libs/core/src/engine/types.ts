@@ -101,7 +101,9 @@ export type StepWait =
       byRule: boolean;
       /** The deadline passed at the last tier with onDeadline escalate: somebody has to look. */
       overdue?: boolean;
-    };
+    }
+  /** `action: workflow`: the child run `childRunId` (started by a start-child command) ends. */
+  | { kind: 'child'; childRunId: string; workflow: string; version?: string; inputs: Record<string, unknown> };
 
 export interface AttemptRecord {
   attempt: number;
@@ -176,6 +178,12 @@ export interface RunState {
   correlationId?: string;
   /** The namespace the run belongs to (carried on its lifecycle events). */
   namespace: string;
+  /** Who asked for the run: api, cli, trigger:<id>, rerun:<runId>, parent:<runId> (as its request said). */
+  source?: string;
+  /** A child run (`action: workflow`): the parent step it reports its end to. */
+  parent?: { runId: string; stepId: string; attempt: number; token: string };
+  /** Runs above this one (a root run is 0; WEFT_MAX_RUN_DEPTH bounds it). Absent means 0. */
+  depth?: number;
   /** Bumped on every decided event; the store uses it for optimistic concurrency. */
   seq: number;
 }

@@ -39,6 +39,8 @@ export type WhyReason =
   | { kind: 'event'; name: string; key?: string; until: Millis }
   /** Waiting for a review decision. */
   | { kind: 'review'; reviewId: string; assignees: string[]; until?: Millis }
+  /** Waiting for its child run (`action: workflow`) to end. */
+  | { kind: 'child'; runId: string; workflow: string }
   /** A forEach step: its items are running (the oldest unfinished item's reason in `item`). */
   | { kind: 'items'; total: number; completed: number; failed: number; inFlight: number; pending: number; item?: { id: string; reason: WhyReason } };
 
@@ -112,6 +114,7 @@ function explainStep(state: RunState, planned: PlannedStep, step: StepState | un
       if (wait?.kind === 'sleep') return { reason: { kind: 'timer', until: wait.until }, since: step?.startedAt };
       if (wait?.kind === 'event') return { reason: { kind: 'event', name: wait.name, ...(wait.key !== undefined && { key: wait.key }), until: wait.expiresAt }, since: step?.startedAt };
       if (wait?.kind === 'review') return { reason: { kind: 'review', reviewId: wait.reviewId, assignees: wait.assignees, ...(wait.deadlineAt !== undefined && { until: wait.deadlineAt }) }, since: wait.openedAt };
+      if (wait?.kind === 'child') return { reason: { kind: 'child', runId: wait.childRunId, workflow: wait.workflow }, since: step?.startedAt };
       return { reason: { kind: 'needs', steps: [] }, since: step?.startedAt };
     }
     case 'completed':
@@ -171,6 +174,8 @@ export function describeReason(reason: WhyReason, now: Millis): string {
       return `waiting for signal ${reason.name}${reason.key !== undefined ? ` with key ${JSON.stringify(reason.key)}` : ''} until ${iso(reason.until)}`;
     case 'review':
       return `waiting for review ${reason.reviewId}${reason.assignees.length > 0 ? ` by ${reason.assignees.join(', ')}` : ''}${reason.until !== undefined ? ` (deadline ${iso(reason.until)})` : ''}`;
+    case 'child':
+      return `waiting for child run ${reason.runId} (${reason.workflow}) to end`;
     case 'items': {
       const head = `${reason.completed + reason.failed}/${reason.total} items done, ${reason.inFlight} in flight, ${reason.pending} not started`;
       return reason.item === undefined ? head : `${head}; ${reason.item.id}: ${describeReason(reason.item.reason, now)}`;

@@ -55,6 +55,8 @@ export const DiagnosticCode = {
   TriggerField: 'TRIGGER_FIELD',
   /** More steps than the deployment allows (WEFT_MAX_STEPS); checked before the rest of the file is read. */
   TooManySteps: 'TOO_MANY_STEPS',
+  /** A `workflow` step runs its own workflow with no `if` to stop: every run would start another, without end. */
+  UnboundedRecursion: 'UNBOUNDED_RECURSION',
 } as const;
 export type DiagnosticCode = (typeof DiagnosticCode)[keyof typeof DiagnosticCode];
 

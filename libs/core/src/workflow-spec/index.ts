@@ -7,7 +7,7 @@ export { type ResolveInputsOptions, resolveInputs } from './resolve-inputs.util'
 export { closestMatch, editDistance } from './suggest.util';
 export { validateSpec } from './validate-spec.util';
 export { WORKFLOW_SCHEMA_ID, workflowJsonSchema } from './json-schema.util';
-export { SleepWith, WaitEventWith, WAIT_ACTION_SCHEMAS, isWaitActionName, waitActionInputSchemas, type WaitActionName } from './wait-actions.schema';
+export { SleepWith, WaitEventWith, WorkflowWith, WAIT_ACTION_SCHEMAS, isWaitActionName, waitActionInputSchemas, type WaitActionName } from './wait-actions.schema';
 export { bindScope, boundExpression, renderBoundTemplate, type BoundVariable } from './bound-expression.util';
 export * from './triggers.schema';
 export { isValidTimeZone, MIN_EVERY_MS, NICKNAMES, parseSchedule, type Schedule, ScheduleError } from './schedule.util';

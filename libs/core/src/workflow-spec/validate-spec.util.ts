@@ -223,6 +223,16 @@ class SpecValidator {
         }
         return;
       }
+      if (step.action === 'workflow') {
+        const child = input['workflow'];
+        // Seen statically: the workflow runs itself on every run. An `if` can end the recursion (WEFT_MAX_RUN_DEPTH bounds it anyway).
+        if (child === this.spec.name && step.if === undefined) {
+          this.sink.add([...path, 'workflow'], DiagnosticCode.UnboundedRecursion, `step ${step.id} runs workflow ${child}, its own, on every run: the runs would nest without end`, {
+            hint: 'give the step an `if` that ends the recursion (e.g. on an input that counts the depth)',
+          });
+        }
+        return;
+      }
       const event = input['event'];
       if (typeof event === 'string' && !hasTemplate(event) && !SIGNAL_NAME.test(event)) {
         this.sink.add([...path, 'event'], DiagnosticCode.InvalidFormat, `"${event}" is not a signal name: dotted lower-case words, e.g. invoice.approved`);

@@ -29,8 +29,20 @@ export const WaitEventWith = z
   })
   .strict();
 
+/** `action: workflow`: a child run of another workflow; the step completes with its outputs. */
+export const WorkflowWith = z
+  .object({
+    workflow: z.string().min(1).max(100).describe('The workflow to run as a child (a stored workflow in the namespace; in weft run, a file next to the parent or in --workflows).'),
+    version: z
+      .union([z.number().int().min(1).max(1_000_000_000), z.string().min(1)])
+      .optional()
+      .describe('A stored version of it (or an expression yielding one). @default the published version'),
+    inputs: z.record(z.string(), z.unknown()).optional().describe("The child's inputs (values may be ${{ }} templates)."),
+  })
+  .strict();
+
 /** `with` schemas by action name. */
-export const WAIT_ACTION_SCHEMAS = { sleep: SleepWith, 'wait.event': WaitEventWith } as const;
+export const WAIT_ACTION_SCHEMAS = { sleep: SleepWith, 'wait.event': WaitEventWith, workflow: WorkflowWith } as const;
 export type WaitActionName = keyof typeof WAIT_ACTION_SCHEMAS;
 export const isWaitActionName = (action: string): action is WaitActionName => Object.hasOwn(WAIT_ACTION_SCHEMAS, action);
 
@@ -40,5 +52,5 @@ export function waitActionInputSchemas(): Record<WaitActionName, Record<string, 
     const { $schema: _, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input' }) as Record<string, unknown>;
     return rest;
   };
-  return { sleep: json(SleepWith), 'wait.event': json(WaitEventWith) };
+  return { sleep: json(SleepWith), 'wait.event': json(WaitEventWith), workflow: json(WorkflowWith) };
 }

@@ -234,6 +234,11 @@ export const Run = RunSummary.extend({
   inputs: Inputs,
   outputs: z.record(z.string(), z.unknown()).nullable(),
   rerunOf: z.object({ runId: z.string(), fromStep: z.string().nullable() }).nullable(),
+  source: z.string().nullable().describe('Who asked for the run: api, cli, trigger:<id>, rerun:<runId>, parent:<runId> (null for runs older than the field).'),
+  parentRunId: z.string().nullable().describe('A child run (action: workflow): the run whose step started it.'),
+  children: z
+    .array(z.object({ stepId: z.string(), attempt: z.number().int(), runId: z.string() }))
+    .describe('Child runs its workflow steps started (one per attempt), in step order.'),
   steps: z.array(Step),
   spec: SpecObject,
 });

@@ -1,4 +1,4 @@
-import { errorView as errorOf, isoOrNull as iso, type RunState, spanOrNull as span, stepView } from '@weft/core';
+import { childRuns, errorView as errorOf, isoOrNull as iso, type RunState, spanOrNull as span, stepView } from '@weft/core';
 import type { ApiKeyRecord } from '@weft/platform';
 import type { RunLink, RunListing } from '../persistence/run-directory.repository';
 import type { VersionRecord, VersionWithSpec, WorkflowRecord } from '../workflows';
@@ -73,6 +73,9 @@ export function runView(state: RunState, namespace: string, link: RunLink | unde
     inputs: state.inputs,
     outputs: state.outputs ?? null,
     rerunOf: link ? { runId: link.sourceRunId, fromStep: link.fromStep } : null,
+    source: state.source ?? null,
+    parentRunId: state.parent?.runId ?? null,
+    children: childRuns(state),
     steps: state.plan.map(({ id }): StepView => ({
       ...stepView(state, id),
       reusedFrom: (Object.hasOwn(state.steps, id) ? state.steps[id].reusedFrom : undefined) ?? null,

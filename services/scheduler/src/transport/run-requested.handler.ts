@@ -1,7 +1,10 @@
 import type { Delivery } from '@weft/bus';
+import type { RunRequested } from '@weft/contracts';
+import { CHILD_ERROR_CODES, type RunState, stepIn } from '@weft/core';
 import type { SchedulerLogger } from '../ports/scheduler-logger.port';
 import { type CreateRunUseCase, RunRejectedError } from '../usecases/create-run.usecase';
 import type { DeliveryHold } from './delivery-hold';
+import type { ApplyEventUseCase } from '../usecases/apply-event.usecase';
 
 /** `weft.run.requested` -> CreateRunUseCase.start; ack once committed, term (dead letter) when the request can never run. */
 export class RunRequestedHandler {
@@ -9,19 +12,40 @@ export class RunRequestedHandler {
     private readonly createRun: Pick<CreateRunUseCase, 'start'>,
     private readonly hold: DeliveryHold,
     private readonly log: SchedulerLogger,
+    /** Child runs: a child that can never start fails its parent's step; one whose parent moved on is canceled. */
+    private readonly parents?: { transitions: Pick<ApplyEventUseCase, 'apply' | 'cancel'>; getRun: (runId: string) => Promise<RunState | undefined> },
   ) {}
 
   async handle(delivery: Delivery<'weft.run.requested'>): Promise<void> {
     try {
-      await this.hold.untilCommitted(delivery, () => this.createRun.start(delivery.data));
+      const { runId } = await this.hold.untilCommitted(delivery, () => this.createRun.start(delivery.data));
+      await this.cancelIfOrphan(runId, delivery.data);
       await delivery.ack();
     } catch (error) {
       if (error instanceof RunRejectedError) {
         this.log.warn('run request rejected', { reason: error.message, idempotencyKey: delivery.data.idempotencyKey });
+        const parent = delivery.data.parent;
+        if (parent !== undefined && this.parents !== undefined) {
+          const failure = { code: CHILD_ERROR_CODES.childRejected, message: `child workflow ${delivery.data.workflow} could not start: ${error.message}`, retryable: false };
+          await this.parents.transitions.apply(parent.runId, (at) => ({ type: 'step.failed', at, stepId: parent.stepId, attempt: parent.attempt, token: parent.token, error: failure }));
+        }
         await delivery.term(error.message);
         return;
       }
       throw error;
     }
+  }
+
+  /**
+   * A parent canceled while its child's request was on the way: its cancel found no child to
+   * cancel, so the child, created after, sees that its parent no longer waits for it.
+   */
+  private async cancelIfOrphan(runId: string, request: RunRequested): Promise<void> {
+    const parent = request.parent;
+    if (parent === undefined || this.parents === undefined) return;
+    const state = await this.parents.getRun(parent.runId);
+    const step = state === undefined ? undefined : stepIn(state.steps, parent.stepId);
+    if (step?.status === 'waiting' && step.token === parent.token) return;
+    await this.parents.transitions.cancel(runId, `parent run ${parent.runId} no longer waits for it`);
   }
 }

@@ -55,7 +55,7 @@ export class CreateRunUseCase {
       const trace = carrierOf(span);
       const result = await inSpan('run.persist', {}, () =>
         this.store.createRun(request.idempotencyKey, (now) => {
-          const created = createRun({ runId, spec, version, inputs, at: now, correlationId: request.correlationId, namespace, reuse: options.reuse });
+          const created = createRun({ runId, spec, version, inputs, at: now, correlationId: request.correlationId, namespace, reuse: options.reuse, parent: request.parent, source: request.source });
           const started = decideBounded(withRunTraceContext(created.state, trace), { type: 'run.start', at: now }, this.decideOptions);
           const transition = toTransition(undefined, { state: started.state, commands: [...created.commands, ...started.commands] });
           if (!transition) throw new Error('createRun produced no transition');

@@ -1,4 +1,4 @@
-import { dispatchSubject, eventSubject, type LifecycleEvent, type RunCancel, type StepDispatch, SUBJECTS } from '@weft/contracts';
+import { dispatchSubject, eventSubject, type LifecycleEvent, type RunCancel, type RunCancelRequested, type RunRequested, type StepDispatch, type StepResult, SUBJECTS } from '@weft/contracts';
 import type { Decision, RunState } from '@weft/core';
 import type { OutboxMessage, TimerKey, TimerRecord, Transition } from '../ports/run-store.port';
 import type { WaitCommand } from '../ports/wait-store.port';
@@ -53,6 +53,44 @@ export function toTransition(before: RunState | undefined, decision: Decision<Ru
       case 'cancel-timer':
         cancel.push({ runId: state.runId, timer: command.timer, stepId: command.stepId ?? '' });
         break;
+      case 'start-child':
+        // Idempotent by the parent attempt's token: a replayed row (a crash after the commit) names the same child.
+        outbox.push({
+          kind: 'publish',
+          subject: SUBJECTS.runRequested,
+          msgId: `child:${command.token}`,
+          payload: {
+            idempotencyKey: command.token,
+            runId: command.childRunId,
+            workflow: command.workflow,
+            ...(command.version !== undefined && { version: command.version }),
+            inputs: command.inputs,
+            namespace: state.namespace,
+            ...(state.correlationId !== undefined && { correlationId: state.correlationId }),
+            source: `parent:${state.runId}`,
+            parent: { runId: state.runId, stepId: command.stepId, attempt: command.attempt, token: command.token, depth: command.depth },
+          } satisfies RunRequested,
+        });
+        break;
+      case 'cancel-child':
+        outbox.push({
+          kind: 'publish',
+          subject: SUBJECTS.runCancelRequested,
+          msgId: `cancel:${command.childRunId}`,
+          payload: { runId: command.childRunId, reason: command.reason, by: state.runId } satisfies RunCancelRequested,
+        });
+        break;
+      case 'notify-parent': {
+        // The child's end is the parent attempt's result: the scheduler applies it like a worker's.
+        const { parent } = command;
+        const base = { runId: parent.runId, stepId: parent.stepId, attempt: parent.attempt, token: parent.token, workerId: `run:${state.runId}` };
+        const result: StepResult =
+          command.status === 'completed'
+            ? { ...base, outcome: 'completed', output: command.outputs ?? {} }
+            : { ...base, outcome: 'failed', error: command.error ?? { code: 'CHILD_FAILED', message: `child run ${state.runId} ${command.status}`, retryable: false } };
+        outbox.push({ kind: 'publish', subject: SUBJECTS.stepResult, msgId: `child-end:${state.runId}:${state.seq}`, payload: result });
+        break;
+      }
       case 'register-wait':
       case 'cancel-wait':
       case 'open-review':
