@@ -12,7 +12,17 @@ import { WeftApiError, WeftClient } from '@weft/sdk';
 const root = join(__dirname, '..', '..', '..', '..');
 const bin = join(root, 'libs', 'cli', 'bin', 'weft.js');
 // WEFT_HTTP_ALLOW: a step calls a server of this test on loopback, which http.request refuses unless allowed.
-const env: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', WEFT_DATA_DIR: 'memory://', LOG_LEVEL: 'warn', WEFT_HTTP_ALLOW: '127.0.0.1/32' };
+// WEFT_ADMIN_KEY: weft dev's admin credential, the only API caller that may mint keys for another namespace (issue 12).
+const ADMIN_KEY = 'api-verbs-e2e-admin-key-0123456789abcdef';
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  FORCE_COLOR: '0',
+  NO_COLOR: '1',
+  WEFT_DATA_DIR: 'memory://',
+  LOG_LEVEL: 'warn',
+  WEFT_HTTP_ALLOW: '127.0.0.1/32',
+  WEFT_ADMIN_KEY: ADMIN_KEY,
+};
 delete env.NATS_URL;
 delete env.DATABASE_URL;
 delete env.WEFT_API_URL;
@@ -194,7 +204,11 @@ describe('weft API verbs against weft dev (processes)', () => {
       await new Promise((resolve) => gate.close(resolve));
     }
 
-    const key = await weft(['keys', 'create', '--namespace', 'team-a', '--api', dev.url]);
+    // Loopback is no credential for another namespace; the admin key is.
+    const anonymous = await weft(['keys', 'create', '--namespace', 'team-a', '--api', dev.url]);
+    expect(anonymous.code).toBe(2);
+    expect(anonymous.stderr).toContain('FORBIDDEN');
+    const key = await weft(['keys', 'create', '--namespace', 'team-a', '--api', dev.url], { WEFT_API_KEY: ADMIN_KEY });
     expect(key.code).toBe(0);
     const secret = key.stdout.trim();
     expect(secret).toMatch(/^weft_[0-9a-f]{12}_/);
