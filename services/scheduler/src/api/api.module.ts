@@ -20,6 +20,7 @@ import { type SpecLimits, SqlWorkflowRepository, StoredWorkflowCatalog, Workflow
 import { SPEC_LIMITS } from './spec-limits.token';
 import { CatalogController } from './catalog.controller';
 import { ActionCatalog } from './catalog/action-catalog';
+import { withWaitActions } from './catalog/wait-actions.catalog';
 import { noTemplates, TEMPLATES, type TemplateSource } from './catalog/templates';
 import { ApiGateMiddleware } from './http/api-gate.middleware';
 import { ApiProblemFilter, type ProblemLogger } from './http/problem.filter';
@@ -123,7 +124,7 @@ export class ApiModule implements NestModule {
         { provide: RunAccess, useValue: access },
         { provide: RunEventsHub, useValue: hub },
         { provide: RunResponder, useValue: responder },
-        { provide: ActionCatalog, useValue: new ActionCatalog(bus, (options.builtinActions ?? builtinActions()).map(announcedAction)) },
+        { provide: ActionCatalog, useValue: new ActionCatalog(bus, withWaitActions((options.builtinActions ?? builtinActions()).map(announcedAction))) },
         { provide: TEMPLATES, useValue: options.templates ?? noTemplates },
         { provide: ApiKeysUseCase, useValue: new ApiKeysUseCase(keys) },
         { provide: RunQueriesUseCase, useValue: new RunQueriesUseCase(access, directory, () => store.now()) },
