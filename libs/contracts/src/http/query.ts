@@ -76,7 +76,9 @@ export const queryList = (values: readonly string[], noun: string, description: 
  */
 export function parseQuery<T extends z.ZodObject>(schema: T, raw: Readonly<Record<string, unknown>>, invalid: (message: string) => Error): z.output<T> {
   const given = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined && value !== ''));
-  const result = schema.strict().safeParse(given);
+  const unknown = Object.keys(given).find((name) => !Object.hasOwn(schema.shape, name));
+  if (unknown !== undefined) throw invalid(`query: Unrecognized key: ${JSON.stringify(unknown.slice(0, 100))}`);
+  const result = schema.safeParse(given);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const name = issue?.path[0];
