@@ -86,7 +86,8 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('--api <url>', 'submit to a running deployment (e.g. weft dev) instead of running in this process')
     .option('--api-key <key>', 'API key for --api (default: WEFT_API_KEY)')
     .option('--decide <stepId=decision>', 'decide a step\'s review: <stepId>=<continue|correct|retry|reject|escalate>[:<payload json>] (repeatable)', collect, [])
-    .action(async (file: string, opts: { input: string[]; inputsFile?: string; actions: string[]; json?: boolean; store: boolean; api?: string; apiKey?: string; decide: string[] }) => {
+    .option('--workflows <dir>', 'where child workflows (action: workflow) are found, after the file\'s own folder (repeatable)', collect, [])
+    .action(async (file: string, opts: { input: string[]; inputsFile?: string; actions: string[]; json?: boolean; store: boolean; api?: string; apiKey?: string; decide: string[]; workflows: string[] }) => {
       result.code = await lazy<typeof import('./commands/run.command')>('./commands/run.command').runCommand(file, opts, io);
     });
 

@@ -130,6 +130,11 @@ export const EnvSchema = z.object({
    * with FOREACH_TOO_MANY_ITEMS (docs/flow-control.md). @default 10000
    */
   WEFT_MAX_FOREACH_ITEMS: integer(1, 100_000).default(10_000),
+  /**
+   * Scheduler, `weft dev`, `weft run`: deepest nesting of child runs (`action: workflow`); a step that
+   * would start a child deeper fails with RUN_DEPTH_EXCEEDED (docs/flow-control.md). @default 10
+   */
+  WEFT_MAX_RUN_DEPTH: integer(1, 100).default(10),
   /** Run migrations at boot (the Kubernetes migration Job sets false on services). @default true */
   WEFT_MIGRATE: flag.default(true),
   /** Journal: how long entries and checkpoints are kept, in ms after parsing (`0` keeps them forever). @default 30d */

@@ -33,6 +33,7 @@ export function runScheduler(start: ServiceStart, options: RunServiceOptions = {
           leaseMs: config.WEFT_LEASE_MS,
           maxPayloadBytes: config.WEFT_MAX_PAYLOAD,
           maxForEachItems: config.WEFT_MAX_FOREACH_ITEMS,
+          maxRunDepth: config.WEFT_MAX_RUN_DEPTH,
           signalRetentionMs: config.WEFT_SIGNAL_RETENTION,
           logger,
           ...(config.WEFT_TEST_CRASH_AFTER_COMMIT && { beforePublish: crashBeforePublish }),

@@ -14,6 +14,8 @@ export interface SchedulerModuleOptions {
   maxPayloadBytes?: number;
   /** See SchedulerOptions.maxForEachItems (WEFT_MAX_FOREACH_ITEMS). */
   maxForEachItems?: number;
+  /** See SchedulerOptions.maxRunDepth (WEFT_MAX_RUN_DEPTH). */
+  maxRunDepth?: number;
   beforePublish?: SchedulerOptions['beforePublish'];
   logger?: SchedulerLogger;
   recoverInFlightOnStart?: boolean;

@@ -5,6 +5,7 @@ import { DbError } from '@weft/db';
 import { type ActionDefinition, httpPolicyOf } from '@weft/worker';
 import { KNOWN_WITHOUT_MODULES, loadUserActions, unknownActions } from '../actions-check';
 import { startEmbedded } from '../embedded/embedded-runtime';
+import { FileWorkflowCatalog } from '../embedded/file-workflow.catalog';
 import { keepsRuns, type LocalStore, openLocalStore } from '../embedded/local-store';
 import { EXIT } from '../exit-codes';
 import type { Io } from '../io';
@@ -27,6 +28,8 @@ export interface RunCommandOptions {
   apiKey?: string;
   /** `<stepId>=<decision>[:<payload json>]`: decides that step's review (embedded runs). */
   decide?: string[];
+  /** Folders where child workflows (`action: workflow`) are looked up, after the file's own folder. */
+  workflows?: string[];
 }
 
 /** `weft run <file>`: validate, run embedded to the end, show progress; exit 0 / 1 / 2. */
@@ -92,7 +95,16 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
   }
 
   const view = options.json ? undefined : createRunView(spec, io);
-  const runtime = await startEmbedded({ actions, http, bus, ...(local && { store: local.store, modules: local.modules }), ...(view && { logger: view.logger }) });
+  const catalog = new FileWorkflowCatalog(file, options.workflows ?? []);
+  const runtime = await startEmbedded({
+    actions,
+    http,
+    bus,
+    catalog,
+    maxRunDepth: config.WEFT_MAX_RUN_DEPTH,
+    ...(local && { store: local.store, modules: local.modules }),
+    ...(view && { logger: view.logger }),
+  });
   const interrupt = cancelOnInterrupt(io, signals, (id) => void runtime.scheduler.cancelRun(id, 'interrupted (SIGINT)'));
   const reviews = new EmbeddedReviewDecider(runtime.scheduler, decisions, io, io.isTTY && Boolean(process.stdin.isTTY));
   try {

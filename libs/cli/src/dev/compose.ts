@@ -48,6 +48,7 @@ export async function composeDev(config: WeftConfig, actions: ActionDefinition[]
     leaseMs: config.WEFT_LEASE_MS,
     maxPayloadBytes: config.WEFT_MAX_PAYLOAD,
     maxForEachItems: config.WEFT_MAX_FOREACH_ITEMS,
+    maxRunDepth: config.WEFT_MAX_RUN_DEPTH,
     recoverInFlightOnStart: embeddedBus,
     signalRetentionMs: config.WEFT_SIGNAL_RETENTION,
     logger,

@@ -4,7 +4,7 @@ import { type Bus, InMemoryBus, type Subscription } from '@weft/bus';
 import { type LifecycleEvent, TERMINAL_RUN_STATUSES } from '@weft/contracts';
 import type { RunState, WorkflowSpec } from '@weft/core';
 import { ExecutorModule } from '@weft/executor';
-import { MemoryRunStore, type RunStore, Scheduler, SchedulerModule } from '@weft/scheduler';
+import { MemoryRunStore, type RunStore, Scheduler, SchedulerModule, type WorkflowCatalog } from '@weft/scheduler';
 import { type ActionDefinition, type ActionLogger, builtinActions, type HttpRequestOptions } from '@weft/worker';
 
 export interface EmbeddedOptions {
@@ -20,6 +20,10 @@ export interface EmbeddedOptions {
   http?: HttpRequestOptions;
   /** More modules in the same application, on the same bus (the journal and analytics of a kept run). */
   modules?: DynamicModule[];
+  /** Where child runs (`action: workflow`) find the workflows they name (weft run: files, see FileWorkflowCatalog). */
+  catalog?: WorkflowCatalog;
+  /** WEFT_MAX_RUN_DEPTH. @default the engine's */
+  maxRunDepth?: number;
 }
 
 export interface EmbeddedRuntime {
@@ -49,7 +53,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
 
   @Module({
     imports: [
-      SchedulerModule.forRoot({ bus, store, pollIntervalMs: 100 }),
+      SchedulerModule.forRoot({ bus, store, pollIntervalMs: 100, ...(options.catalog && { catalog: options.catalog }), ...(options.maxRunDepth !== undefined && { maxRunDepth: options.maxRunDepth }) }),
       ExecutorModule.forRoot({ bus, queues: ['*'], actions, concurrency: options.concurrency ?? 64, logger: options.logger }),
       ...(options.modules ?? []),
     ],

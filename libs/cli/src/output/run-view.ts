@@ -115,7 +115,7 @@ function describe(event: LifecycleEvent): string | undefined {
     case 'step.timed_out':
       return `${ICON.failed} ${step} timed out`;
     case 'step.waiting':
-      return `${ICON.waiting} ${step} waiting: ${event.data?.wait === 'sleep' ? `sleeping until ${String(event.data.until)}` : `for signal ${String(event.data?.event)}`}`;
+      return `${ICON.waiting} ${step} waiting: ${waitingFor(event.data)}`;
     case 'review.requested':
       return `${ICON.waiting} ${step} waiting for review${typeof event.data?.reviewId === 'string' ? ` ${event.data.reviewId}` : ''}${typeof event.data?.title === 'string' ? `: ${event.data.title}` : ''}`;
     case 'run.completed':
@@ -244,4 +244,11 @@ function summaryLine(state: RunState): string {
   const colour = state.status === 'completed' ? pc.green : state.status === 'canceled' || state.status === 'partially_completed' ? pc.yellow : pc.red;
   const error = state.error ? ` — ${state.error.code}: ${state.error.message}` : '';
   return `${colour(`run ${state.status}`)}${took} (${detail})${error}`;
+}
+
+/** What a step.waiting event's step waits for, in a few words. */
+function waitingFor(data: Record<string, unknown> | undefined): string {
+  if (data?.['wait'] === 'sleep') return `sleeping until ${String(data['until'])}`;
+  if (data?.['wait'] === 'child') return `for child run ${String(data['childRunId'])} (${String(data['workflow'])})`;
+  return `for signal ${String(data?.['event'])}`;
 }
