@@ -65,6 +65,46 @@ describe('weft dev restarted mid-run', () => {
       throw withOutput(error, first);
     }
   }, 100_000);
+
+  it('a run waiting on a review is still there after kill -9; after the restart the decision completes it once', async () => {
+    const entry = join('test', 'distributed', 'support', 'dev-restart.entry.ts');
+    const env = { WEFT_DATA_DIR: join(dir, 'review-data'), WEFT_POLL_INTERVAL_MS: '100', TEST_REVIEW: 'true' };
+    const first = await spawnTs('dev-review#1', entry, env);
+    started.push(first);
+    try {
+      await first.waitForOutput(/SUBMITTED created=true/, 25_000);
+      await first.waitForOutput(/RUN \{"status":"waiting".*"id":"wait","status":"waiting"/, 15_000);
+      expect(await first.kill()).toEqual({ code: null, signal: 'SIGKILL' });
+
+      const second = await spawnTs('dev-review#2', entry, env);
+      started.push(second);
+      try {
+        await second.waitForOutput(/SUBMITTED created=false/, 25_000);
+        // Loopback without a key: the decision is by `local`.
+        const decide = (): Promise<Response> =>
+          fetch(`http://127.0.0.1:${second.port}/v1/reviews/${encodeURIComponent('dev-restart:wait:1')}/decision`, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ decision: 'continue' }),
+          });
+        const answers = await Promise.all([decide(), decide()]);
+        expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
+        await second.waitForOutput(/RUN \{"status":"completed"/, 20_000);
+        expect(runLines(second).at(-1)).toEqual({
+          status: 'completed',
+          steps: [
+            { id: 'wait', status: 'completed', attempt: 1 },
+            { id: 'after', status: 'completed', attempt: 1 },
+          ],
+        });
+        await waitFor(() => !second.running, { timeoutMs: 10_000, what: 'dev-review#2 to exit' });
+      } catch (error) {
+        throw withOutput(error, second);
+      }
+    } catch (error) {
+      throw withOutput(error, first);
+    }
+  }, 100_000);
 });
 
 function withOutput(error: unknown, service: ServiceProcess): unknown {

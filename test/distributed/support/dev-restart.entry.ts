@@ -19,8 +19,11 @@ async function main(): Promise<void> {
     apiVersion: 'weft/v1',
     kind: 'Workflow',
     name: 'dev-restart',
+    // TEST_REVIEW=true: the first step is an approval gate (a review) instead of a durable sleep.
     steps: [
-      { id: 'wait', action: 'sleep', with: { duration: process.env.TEST_SLEEP ?? '3s' } },
+      process.env.TEST_REVIEW === 'true'
+        ? { id: 'wait', action: 'noop', with: { amount: 1 }, review: { title: 'Approve?' } }
+        : { id: 'wait', action: 'sleep', with: { duration: process.env.TEST_SLEEP ?? '3s' } },
       { id: 'after', needs: ['wait'], action: 'noop' },
     ],
   };
