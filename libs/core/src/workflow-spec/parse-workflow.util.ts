@@ -29,6 +29,15 @@ export interface ParseWorkflowOptions {
  * syntax errors, then after schema errors (the semantic checks need the right shape).
  */
 export function parseWorkflow(text: string, file: string, options: ParseWorkflowOptions = {}): ParsedWorkflow {
+  const tooDeep = nestingPast(text, MAX_YAML_DEPTH);
+  if (tooDeep !== undefined) {
+    // The YAML parser recurses per level: 10,000 levels cost it over a second before it overflows the stack.
+    return {
+      diagnostics: [
+        { file, line: tooDeep.line, col: 1, path: '', code: DiagnosticCode.YamlSyntax, message: `YAML nested deeper than ${MAX_YAML_DEPTH} levels`, severity: 'error' },
+      ],
+    };
+  }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const locator = new YamlLocator(doc, lines, text);
@@ -64,6 +73,62 @@ export function parseWorkflow(text: string, file: string, options: ParseWorkflow
   }
   const diagnostics = sortDiagnostics([...sink.diagnostics, ...validateSpec(parsed.data, locator.locate, file)]);
   return hasErrors(diagnostics) ? { diagnostics } : { spec: parsed.data, diagnostics };
+}
+
+/** Deepest nesting (block indentation levels plus flow brackets) a workflow file may have; real ones stay under 20. */
+export const MAX_YAML_DEPTH = 128;
+
+/**
+ * The first line where the text nests deeper than `max`, counted in one pass without parsing:
+ * block levels by indentation (and `- - ` sequences on one line), flow levels by brackets
+ * outside quotes and comments. Conservative (text inside block scalars counts too), so it
+ * may only refuse what is absurdly deep anyway.
+ */
+function nestingPast(text: string, max: number): { line: number } | undefined {
+  const indents: number[] = [];
+  let flow = 0;
+  let quote: '"' | "'" | undefined;
+  let line = 1;
+  let atLineStart = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') {
+      line++;
+      atLineStart = true;
+      continue;
+    }
+    if (quote !== undefined) {
+      if (c === '\\' && quote === '"') i++;
+      else if (c === quote) quote = undefined;
+      continue;
+    }
+    if (atLineStart && flow === 0) {
+      let j = i;
+      while (text[j] === ' ') j++;
+      if (text[j] !== '\n' && text[j] !== '#' && j < text.length) {
+        const indent = j - i;
+        while (indents.length > 0 && (indents[indents.length - 1] ?? 0) >= indent) indents.pop();
+        indents.push(indent);
+        let dashes = 0;
+        while (text[j] === '-' && text[j + 1] === ' ') {
+          dashes++;
+          j += 2;
+          while (text[j] === ' ') j++;
+        }
+        if (indents.length + dashes > max) return { line };
+      }
+    }
+    atLineStart = false;
+    // A quote opens a quoted scalar only where a scalar starts (`don't` in plain text is no quote).
+    if ((c === '"' || c === "'") && /^$|[:\-[{,?]$/.test(text.slice(Math.max(0, i - 3), i).trimEnd().slice(-1))) quote = c;
+    else if (c === '#' && (i === 0 || /\s/.test(text[i - 1] ?? ''))) {
+      while (i + 1 < text.length && text[i + 1] !== '\n') i++;
+    } else if (c === '[' || c === '{') {
+      flow++;
+      if (indents.length + flow > max) return { line };
+    } else if ((c === ']' || c === '}') && flow > 0) flow--;
+  }
+  return undefined;
 }
 
 function yamlMessage(error: YAMLError, text: string): string {
