@@ -53,6 +53,8 @@ export type EngineEvent =
       actor: Actor;
       /** Names this decision (the shell's id): the state and close-review carry it, so a caller can tell whether its decision was the one applied. */
       decisionId?: string;
+      /** escalate: the tier the decider saw; another tier by now (a concurrent escalation) makes it a no-op. */
+      fromTier?: number;
     };
 
 /**

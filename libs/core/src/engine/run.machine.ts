@@ -286,6 +286,8 @@ function transition(state: RunState, event: EngineEvent, leaseMs: number): Tx | 
       const review = planIndex(state.plan).byId.get(step.id)?.review;
       if (!review) return undefined;
       if (event.decision === 'escalate' && wait.tier >= review.escalation.length) return undefined;
+      // An escalation decided on what a reviewer saw: a concurrent one already moved the tier.
+      if (event.decision === 'escalate' && event.fromTier !== undefined && event.fromTier !== wait.tier) return undefined;
       if (event.decision === 'correct' && event.payload === undefined) return undefined;
       const tx = new Tx(state, event.at, leaseMs);
       applyDecision(tx, step, wait, review, event);

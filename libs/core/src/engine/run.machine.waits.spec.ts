@@ -281,6 +281,17 @@ describe('review gates', () => {
     expect(fire(d, 'review-escalation', 'extract', d.at(7_200_000))).toEqual([]);
   });
 
+  it('an escalation decided from a tier that is no longer current (a concurrent one won) changes nothing', () => {
+    const d = new RunDriver(invoice({ escalation: [{ after: '1h', assignees: ['leads'] }, { after: '2h', assignees: ['cfo'] }] }));
+    d.start();
+    d.run('extract', { total: 10, confidence: 0.5 });
+    const reviewId = d.step('extract').token ?? '';
+    const escalate = (fromTier: number) => d.apply({ type: 'review.decided', at: d.at(1), stepId: 'extract', reviewId, decision: 'escalate', actor, fromTier });
+    expect(commandsOf(escalate(0), 'escalate-review')).toEqual([expect.objectContaining({ tier: 1 })]);
+    expect(escalate(0)).toEqual([]);
+    expect(commandsOf(escalate(1), 'escalate-review')).toEqual([expect.objectContaining({ tier: 2, assignees: ['cfo'] })]);
+  });
+
   it('the escalation timer takes the next tier; the deadline applies onDeadline', () => {
     const spec = invoice({ deadline: '4h', onDeadline: 'escalate', escalation: [{ after: '1h', assignees: ['leads'] }, { after: '2h', assignees: ['cfo'] }] });
     const d = new RunDriver(spec);

@@ -62,6 +62,7 @@ export class ReviewsUseCase {
       ...(request.comment !== undefined && { comment: request.comment }),
       actor,
       decisionId,
+      ...(request.decision === 'escalate' && { fromTier: review.tier }),
     }));
     const after = await this.get(namespace, id);
     if (run === undefined) throw new WaitError('REVIEW_CLOSED', `review ${id}: its run is gone`);
