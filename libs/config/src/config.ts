@@ -121,6 +121,31 @@ export const EnvSchema = z.object({
    */
   WEFT_MAX_PAYLOAD: byteSize.prefault('900kb'),
   /**
+   * Scheduler, executor, `weft dev`: a step output whose JSON is larger than this is stored once as a
+   * blob (the `blobs` table) and carried by reference (docs/persistence.md, "Large payloads").
+   * Must be below WEFT_MAX_PAYLOAD. @default 256kb
+   */
+  WEFT_INLINE_PAYLOAD_MAX: byteSize.prefault('256kb'),
+  /** Executor, `weft dev`: largest step output stored by reference, in bytes of JSON (`100mb`; 1kb to 512mb). @default 100mb */
+  WEFT_MAX_OUTPUT: z
+    .string()
+    .trim()
+    .regex(/^\d+(b|kb|mb)?$/i, 'expected a size such as 20mb or a number of bytes')
+    .transform((text) => {
+      const [, digits = '0', unit = ''] = /^(\d+)([a-z]*)$/i.exec(text) ?? [];
+      return Number(digits) * ({ '': 1, b: 1, kb: 1024, mb: 1024 * 1024 } as Record<string, number>)[unit.toLowerCase()];
+    })
+    .refine((bytes) => bytes >= 1024 && bytes <= 512 * 1024 * 1024, 'must be from 1kb to 512mb')
+    .prefault('100mb'),
+  /**
+   * An S3-compatible blob store for large payloads. Not supported yet: setting it is refused at boot
+   * (blobs live in PostgreSQL / PGlite). @default unset
+   */
+  WEFT_BLOB_URL: z
+    .string()
+    .optional()
+    .refine((url) => url === undefined, 'S3-compatible blob stores are not supported yet: unset WEFT_BLOB_URL (large outputs are stored in the database, docs/persistence.md)'),
+  /**
    * Scheduler API, `weft dev`: most steps one workflow may have (ad-hoc runs, drafts, versions, POST /v1/validate).
    * More is a TOO_MANY_STEPS diagnostic, found before the spec is converted and validated. @default 100000
    */

@@ -3,6 +3,7 @@ export * from './messages';
 export * from './waits';
 export * from './weft-error';
 export * from './payload.util';
+export * from './blob.util';
 export { listValues, parseQuery } from './http/query';
 export { type HttpMethod, problemResponse, type RouteResponse, type RouteSpec } from './http/route';
 /** The journal's and analytics' HTTP schemas (queries and responses), one namespace each. */

@@ -220,6 +220,7 @@ export function describeSqlRunStoreCases(name: string, target: SqlTarget): void 
           expect(await tables()).toEqual([
             'api_keys',
             'audit',
+            'blobs',
             'namespaces',
             'outbox',
             'reviews',

@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import type { BlobStore } from '@weft/contracts';
+import { MemoryBlobStore, PgliteDatabase, SqlBlobStore, blobIdOf } from '@weft/db';
+import { POSTGRES_TEST_URL, describeWhenReachable, dropSchema, postgresReachable, randomSchemaName } from '@weft/db/testing';
+import { openSqlRunStore } from './sql-run.store';
+
+interface Opened {
+  blobs: BlobStore;
+  close: () => Promise<void>;
+}
+
+/** The same cases on every store: idempotent puts keyed by content hash, exact bytes back, chunked reads. */
+function describeBlobStore(name: string, open: () => Promise<Opened>): void {
+  describe(name, () => {
+    let opened: Opened;
+    beforeEach(async () => {
+      opened = await open();
+    });
+    afterEach(() => opened.close());
+
+    it('stores bytes once under their sha256 and gives them back byte-identical', async () => {
+      const bytes = Buffer.from(JSON.stringify({ rows: Array.from({ length: 2000 }, (_, i) => ({ i, name: `row ${i} é ✓` })) }));
+      const ref = await opened.blobs.put('tenant-a', bytes);
+      expect(ref).toEqual({ $weftBlob: blobIdOf(bytes), size: bytes.byteLength });
+      expect(await opened.blobs.put('tenant-a', bytes)).toEqual(ref);
+      expect(Buffer.from((await opened.blobs.get(ref.$weftBlob)) ?? []).equals(bytes)).toBe(true);
+      expect(await opened.blobs.size(ref.$weftBlob)).toBe(bytes.byteLength);
+    });
+
+    it('reads a 3 MB blob in bounded chunks that concatenate to the bytes', async () => {
+      const bytes = randomBytes(3 * 1024 * 1024 + 17);
+      const ref = await opened.blobs.put('default', bytes);
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of opened.blobs.read(ref.$weftBlob, 1024 * 1024)) chunks.push(chunk);
+      expect(chunks.map((c) => c.byteLength)).toEqual([1024 * 1024, 1024 * 1024, 1024 * 1024, 17]);
+      expect(Buffer.concat(chunks).equals(bytes)).toBe(true);
+    });
+
+    it('answers undefined and an empty stream for an unknown id', async () => {
+      const id = 'f'.repeat(64);
+      expect(await opened.blobs.get(id)).toBeUndefined();
+      expect(await opened.blobs.size(id)).toBeUndefined();
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of opened.blobs.read(id)) chunks.push(chunk);
+      expect(chunks).toEqual([]);
+    });
+  });
+}
+
+describeBlobStore('MemoryBlobStore', () => Promise.resolve({ blobs: new MemoryBlobStore(), close: () => Promise.resolve() }));
+
+let database: Promise<PgliteDatabase> | undefined;
+afterAll(async () => {
+  if (database) await (await database).release();
+});
+
+describeBlobStore('SqlBlobStore on PGlite', async () => {
+  const pglite = await (database ??= PgliteDatabase.open());
+  const schema = randomSchemaName();
+  const { store, dataSource } = await openSqlRunStore({ kind: 'pglite', schema }, { pglite });
+  return {
+    blobs: new SqlBlobStore(dataSource),
+    close: async () => {
+      await store.close();
+      await dataSource.destroy();
+      await pglite.query(`DROP SCHEMA "${schema}" CASCADE`);
+    },
+  };
+});
+
+describeWhenReachable(`SqlBlobStore on PostgreSQL (${POSTGRES_TEST_URL})`, [{ what: `PostgreSQL at ${POSTGRES_TEST_URL}`, up: postgresReachable() }], () => {
+  describeBlobStore('SqlBlobStore on PostgreSQL', async () => {
+    const schema = randomSchemaName();
+    const { store, dataSource } = await openSqlRunStore({ kind: 'postgres', url: POSTGRES_TEST_URL, schema });
+    return {
+      blobs: new SqlBlobStore(dataSource),
+      close: async () => {
+        await store.close();
+        await dataSource.destroy();
+        await dropSchema(schema);
+      },
+    };
+  });
+});

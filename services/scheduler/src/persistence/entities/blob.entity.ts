@@ -1,0 +1,26 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+/**
+ * A large step output stored once (issue 12 item 4): its exact JSON bytes, keyed by their sha256.
+ * Runs hold `{ $weftBlob: id, size }` instead of the value; written by SqlBlobStore (raw SQL).
+ */
+@Entity({ name: 'blobs' })
+export class BlobEntity {
+  /** sha256 of `bytes`, hex. */
+  @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'pk_blobs' })
+  id!: string;
+
+  /** The namespace of the run whose step first stored these bytes. */
+  @Column({ type: 'text' })
+  namespace!: string;
+
+  /** Bytes of JSON text. */
+  @Column({ type: 'bigint' })
+  size!: string;
+
+  @Column({ type: 'bytea' })
+  bytes!: Buffer;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt!: Date;
+}
