@@ -5,8 +5,8 @@ import { isObject, type Json, type JsonObject, type KObject, kustomize } from '.
 /** Lookups over rendered manifests, shared by the deploy specs. */
 
 export const REPO = resolve(__dirname, '..', '..');
-/** The services deploy/ ships (services/triggers is not built yet: no main.ts, so it is not deployed). */
-export const SERVICES = ['scheduler', 'executor', 'journal', 'analytics'] as const;
+/** The services deploy/ ships. */
+export const SERVICES = ['scheduler', 'executor', 'journal', 'analytics', 'triggers'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 /** Services that can run, from the filesystem: those with a services/<name>/src/main.ts. */

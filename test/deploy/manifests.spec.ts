@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { EnvSchema, loadConfig, queuesOf } from '@weft/config';
 import { dispatchSubject } from '@weft/contracts';
-import { INSIGHTS_ROUTES, JOURNAL_ROUTES, ROUTE_LIST, type RouteSpec, SCHEDULER_ROUTES } from '@weft/scheduler';
+import { INSIGHTS_ROUTES, JOURNAL_ROUTES, ROUTE_LIST, type RouteSpec, SCHEDULER_ROUTES, TRIGGERS_ROUTES } from '@weft/scheduler';
 import { executorGroup } from '@weft/worker';
 import { validateObject } from './k8s-validate.util';
 import { isObject, type JsonObject, type KObject, parseImage, podContainers, readYamlDocuments } from './kustomize.util';
@@ -122,6 +122,7 @@ const API_ROUTES_BY_SERVICE: Record<string, readonly RouteSpec[]> = {
   'weft-scheduler': Object.values(SCHEDULER_ROUTES),
   'weft-journal': Object.values(JOURNAL_ROUTES),
   'weft-analytics': Object.values(INSIGHTS_ROUTES),
+  'weft-triggers': Object.values(TRIGGERS_ROUTES),
 };
 /** Values for path parameters, some of them equal to the journal's path elements. */
 const PARAM_SAMPLES = ['r-1', 'history', 'events', 'checkpoints'];
@@ -347,9 +348,10 @@ describe.each(ENVS)('deploy/k8s $name', (env) => {
       ['/openapi.json', 'weft-scheduler'],
       ['/openapi.json/x', undefined],
       ['/v1/eventsx', undefined],
-      // services/triggers is not built yet: its routes are not exposed (docs/deploy.md)
-      ['/v1/triggers', undefined],
-      ['/v1/hooks/github', undefined],
+      ['/v1/triggers', 'weft-triggers'],
+      ['/v1/triggers/nightly-report/nightly/fires', 'weft-triggers'],
+      ['/v1/hooks/default/github-push/github', 'weft-triggers'],
+      ['/v1/hooksx', undefined],
       ['/v1/runsx', undefined],
       ['/health/live', undefined],
       ['/metrics', undefined],

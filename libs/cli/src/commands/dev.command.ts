@@ -35,6 +35,8 @@ export async function devCommand(options: DevOptions, io: Io, env: NodeJS.Proces
     logger,
     bodyLimit: config.WEFT_API_BODY_LIMIT,
     shutdownGraceMs: config.WEFT_SHUTDOWN_GRACE_MS,
+    // Webhook signatures are over the exact bytes received (POST /v1/hooks/...).
+    rawBody: true,
   });
   io.out(`weft dev: all services in one process on ${composition.description}`);
   io.out(`listening on ${service.url} (console: ${service.url}/, API: ${service.url}/v1, OpenAPI: ${service.url}/openapi.json, health: ${service.url}/health/ready, metrics: ${service.url}/metrics)`);

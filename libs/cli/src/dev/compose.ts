@@ -7,6 +7,7 @@ import { JournalModule, journalRetentionOf, openJournalStore } from '@weft/journ
 import { ConsoleModule, connectBus, consoleDistDir, createLogger, HealthModule, ShutdownModule, type WeftLogger } from '@weft/platform';
 import { ApiModule, openSqlRunStore, type RunStore, SchedulerModule, storedWorkflowCatalog } from '@weft/scheduler';
 import { templates } from '@weft/sdk';
+import { openTriggerStore, TriggerHooksModule, TriggersModule, triggersParts } from '@weft/triggers';
 import { type ActionDefinition, builtinActions, httpPolicyOf } from '@weft/worker';
 
 export interface Composition {
@@ -35,10 +36,20 @@ export async function composeDev(config: WeftConfig, actions: ActionDefinition[]
   // The journal and analytics keep their tables next to the scheduler's (same PGlite directory or database).
   const journal = await openJournalStore(dbConfig, { migrate: config.WEFT_MIGRATE });
   const analytics = await openAnalyticsStore(dbConfig, { migrate: config.WEFT_MIGRATE });
+  const triggerStore = await openTriggerStore(dbConfig, { migrate: config.WEFT_MIGRATE });
   const journalRetention = journalRetentionOf(config);
   const journalModule = JournalModule.forRoot({ bus, store: journal.store, ...(journalRetention && { retention: journalRetention }) });
   const analyticsModule = AnalyticsModule.forRoot({ bus, store: analytics.store, retention: analyticsRetentionOf(config) });
   const embeddedBus = !config.NATS_URL;
+  // Triggers: schedules, webhooks and polls on any bus; subject and event triggers need NATS.
+  const triggerOptions = {
+    bus,
+    store: triggerStore.store,
+    ...(config.NATS_URL && { subjects: { servers: config.NATS_URL.split(','), ...(config.WEFT_NATS_PREFIX && { prefix: config.WEFT_NATS_PREFIX }) } }),
+    ...(logger && { logger }),
+  };
+  const triggerParts = triggersParts(triggerOptions);
+  const triggersModule = TriggersModule.forRoot(triggerOptions, triggerParts);
   const anonymous = isLoopback(config.HOST);
   const scheduler = SchedulerModule.forRoot({
     bus,
@@ -86,6 +97,8 @@ export async function composeDev(config: WeftConfig, actions: ActionDefinition[]
       }),
       journalModule,
       analyticsModule,
+      triggersModule,
+      TriggerHooksModule.forRoot(triggerParts),
       // The web console at / (apps/console's build); the API stays under /v1.
       ConsoleModule.serve(consoleDistDir()),
       HealthModule.forRoot([
@@ -93,6 +106,8 @@ export async function composeDev(config: WeftConfig, actions: ActionDefinition[]
         { name: 'database', check: async () => (await dataSource.query('select 1'), { ok: true }) },
         JournalModule.readiness(journalModule),
         AnalyticsModule.readiness(analyticsModule),
+        TriggersModule.readiness(triggersModule),
+        TriggersModule.leadership(triggerParts),
       ]),
       ShutdownModule.closing(
         () => bus.close(),
@@ -101,6 +116,7 @@ export async function composeDev(config: WeftConfig, actions: ActionDefinition[]
         () => analytics.store.close(),
         () => journal.dataSource.destroy(),
         () => analytics.dataSource.destroy(),
+        () => triggerStore.dataSource.destroy(),
         () => dataSource.destroy(),
       ),
     ],

@@ -147,7 +147,11 @@ export class ApiModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(ApiGateMiddleware).forRoutes({ path: 'v1/*path', method: RequestMethod.ALL });
+    // Webhook deliveries (the triggers service, mounted beside the API in `weft dev`) carry a signature, not a key.
+    consumer
+      .apply(ApiGateMiddleware)
+      .exclude({ path: 'v1/hooks/*path', method: RequestMethod.POST })
+      .forRoutes({ path: 'v1/*path', method: RequestMethod.ALL });
   }
 }
 

@@ -1,7 +1,7 @@
 export { ApiModule, type ApiModuleOptions, storedWorkflowCatalog } from './api.module';
 export * from './api.schemas';
 export { buildOpenApiDocument } from './openapi/openapi.document';
-export { INSIGHTS_ROUTES, JOURNAL_ROUTES, ROUTES, ROUTE_LIST, type RouteSpec, SCHEDULER_ROUTES } from './openapi/routes';
+export { INSIGHTS_ROUTES, JOURNAL_ROUTES, ROUTES, ROUTE_LIST, type RouteSpec, SCHEDULER_ROUTES, TRIGGERS_ROUTES } from './openapi/routes';
 export { ApiError, type ApiErrorCode, type FieldProblem } from './http/api.errors';
 export { type ProblemDocument, toProblem } from './http/problem.util';
 export { SqlApiKeyRepository, type ApiKeyRecord, apiKeyId, generateApiKey, hashApiKey, NAMESPACE_PATTERN, DEFAULT_NAMESPACE, type AuthOptions } from '@weft/platform';

@@ -10,7 +10,7 @@ import { AuditController } from '../audit.controller';
 import { FlowController } from '../flow.controller';
 import { buildOpenApiDocument } from './openapi.document';
 import { OpenApiController } from './openapi.controller';
-import { INSIGHTS_ROUTES, JOURNAL_ROUTES, ROUTE_LIST, SCHEDULER_ROUTES } from './routes';
+import { INSIGHTS_ROUTES, JOURNAL_ROUTES, ROUTE_LIST, SCHEDULER_ROUTES, TRIGGERS_ROUTES } from './routes';
 
 const CONTROLLERS = [WorkflowsController, RunsController, CatalogController, KeysController, OpenApiController, SignalsController, ReviewsController, FlowController, AuditController];
 
@@ -40,7 +40,7 @@ describe('the route table', () => {
   });
 
   it('has every route of every service once', () => {
-    const parts = [SCHEDULER_ROUTES, JOURNAL_ROUTES, INSIGHTS_ROUTES].map((routes) => Object.keys(routes).length);
+    const parts = [SCHEDULER_ROUTES, JOURNAL_ROUTES, INSIGHTS_ROUTES, TRIGGERS_ROUTES].map((routes) => Object.keys(routes).length);
     expect(ROUTE_LIST).toHaveLength(parts.reduce((a, b) => a + b));
     expect(new Set(ROUTE_LIST.map(key)).size).toBe(ROUTE_LIST.length);
   });

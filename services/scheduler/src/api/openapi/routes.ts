@@ -1,4 +1,4 @@
-import { InsightsHttp as I, JournalHttp as J, problemResponse as problem, type RouteResponse, type RouteSpec } from '@weft/contracts';
+import { InsightsHttp as I, JournalHttp as J, TriggersHttp as T, problemResponse as problem, type RouteResponse, type RouteSpec } from '@weft/contracts';
 import * as S from '../api.schemas';
 import { WAIT_ROUTES } from './wait-routes';
 import { FLOW_ROUTES } from './flow-routes';
@@ -282,7 +282,10 @@ export const INSIGHTS_ROUTES = I.ROUTES;
  * app; in Kubernetes the ingress routes them), with the schemas it validates with: the
  * OpenAPI document is built from this table, and tests check it against the controllers.
  */
-export const ROUTES = { ...SCHEDULER_ROUTES, ...JOURNAL_ROUTES, ...INSIGHTS_ROUTES } satisfies Record<string, RouteSpec>;
+/** The triggers service's routes (services/triggers); the table lives with its schemas in @weft/contracts. */
+export const TRIGGERS_ROUTES = T.ROUTES;
+
+export const ROUTES = { ...SCHEDULER_ROUTES, ...JOURNAL_ROUTES, ...INSIGHTS_ROUTES, ...TRIGGERS_ROUTES } satisfies Record<string, RouteSpec>;
 
 export type RouteName = keyof typeof ROUTES;
 /** Routes every response of which may also be these problems. */
