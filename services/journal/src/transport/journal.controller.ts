@@ -4,7 +4,7 @@ import { JournalQueries } from '../domain/journal-queries.usecase';
 import type { Checkpoint, EventPage, RunHistory, RunReconstruction } from '../domain/journal.types';
 import { JOURNAL_CLOCK, type JournalClock } from '../ports/journal-clock.port';
 import { journalProblemFilter } from './problem-details.filter';
-import { needsNow, parseEventQuery, type RawQuery } from './query-params.util';
+import { needsNow, parseEventQuery, type RawQuery, refuseQuery } from './query-params.util';
 
 /**
  * The journal's HTTP face under /v1: a run's history, events, checkpoints and
@@ -20,7 +20,8 @@ export class JournalController {
   ) {}
 
   @Get('runs/:id/history')
-  history(@CallerOf() caller: Caller, @Param('id') runId: string): Promise<RunHistory> {
+  history(@CallerOf() caller: Caller, @Param('id') runId: string, @Query() raw: RawQuery): Promise<RunHistory> {
+    refuseQuery(raw);
     return this.queries.history(runId, caller.namespace);
   }
 
@@ -30,17 +31,20 @@ export class JournalController {
   }
 
   @Get('runs/:id/checkpoints')
-  checkpoints(@CallerOf() caller: Caller, @Param('id') runId: string): Promise<Checkpoint[]> {
+  checkpoints(@CallerOf() caller: Caller, @Param('id') runId: string, @Query() raw: RawQuery): Promise<Checkpoint[]> {
+    refuseQuery(raw);
     return this.queries.checkpoints(runId, caller.namespace);
   }
 
   @Get('runs/:id/checkpoints/:stepId')
-  checkpoint(@CallerOf() caller: Caller, @Param('id') runId: string, @Param('stepId') stepId: string): Promise<Checkpoint> {
+  checkpoint(@CallerOf() caller: Caller, @Param('id') runId: string, @Param('stepId') stepId: string, @Query() raw: RawQuery): Promise<Checkpoint> {
+    refuseQuery(raw);
     return this.queries.checkpoint(runId, stepId, caller.namespace);
   }
 
   @Get('runs/:id/reconstruct')
-  reconstruct(@CallerOf() caller: Caller, @Param('id') runId: string): Promise<RunReconstruction> {
+  reconstruct(@CallerOf() caller: Caller, @Param('id') runId: string, @Query() raw: RawQuery): Promise<RunReconstruction> {
+    refuseQuery(raw);
     return this.queries.reconstruct(runId, caller.namespace);
   }
 

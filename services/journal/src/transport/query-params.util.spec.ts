@@ -1,5 +1,5 @@
 import { JournalError } from '../domain/journal.errors';
-import { needsNow, parseEventQuery } from './query-params.util';
+import { needsNow, parseEventQuery, refuseQuery } from './query-params.util';
 
 const NOW = Date.parse('2026-01-05T12:00:00.000Z');
 const RUN_ROUTE = { workflow: false, runId: false };
@@ -34,6 +34,11 @@ describe('parseEventQuery', () => {
       workflow: 'etl',
       runId: 'r1',
     });
+  });
+
+  it('a route that reads no query refuses any parameter (issue 12)', () => {
+    expect(() => refuseQuery({})).not.toThrow();
+    expect(() => refuseQuery({ page: '2' })).toThrow('query: Unrecognized key: "page"; this route takes no query parameters');
   });
 
   it('treats empty values as absent and refuses parameters it does not know (issue 12)', () => {

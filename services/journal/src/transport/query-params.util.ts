@@ -8,6 +8,12 @@ export type { RawQuery } from '@weft/platform';
 
 const invalidQuery = (message: string): JournalError => new JournalError('INVALID_QUERY', message);
 
+/** A route that reads no query string refuses any parameter (issue 12: unknown parameters are refused on every route). */
+export function refuseQuery(raw: RawQuery): void {
+  const name = Object.keys(raw)[0];
+  if (name !== undefined) throw invalidQuery(`query: Unrecognized key: ${JSON.stringify(name.slice(0, 100))}; this route takes no query parameters`);
+}
+
 /** Filters only some routes take: anywhere else they are refused, not ignored. */
 const ROUTE_FILTERS = ['workflow', 'runId'] as const;
 
