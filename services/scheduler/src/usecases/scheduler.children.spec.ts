@@ -70,6 +70,10 @@ describe('sub-workflows in the scheduler', () => {
     expect(await store.getRun(childId)).toMatchObject({ status: 'completed', parent: { runId: parentId, stepId: 'call', attempt: 1 }, depth: 1, source: `parent:${parentId}` });
     // Exactly one child run: its id is a function of the parent attempt.
     expect((await store.listRuns()).filter((r) => r.parent?.runId === parentId).map((r) => r.runId)).toEqual([childId]);
+    // A replayed request (a relay re-send past the broker's duplicate window, even with another run id) names the same child.
+    const token = `${parentId}:call:1`;
+    const replay = await scheduler.startRun({ idempotencyKey: token, runId: 'another', workflow: 'double', inputs: { n: 21 }, parent: { runId: parentId, stepId: 'call', attempt: 1, token, depth: 1 } });
+    expect(replay).toEqual({ runId: childId, created: false });
   });
 
   it("a child's failure fails the parent step with CHILD_FAILED naming the child's error", async () => {
