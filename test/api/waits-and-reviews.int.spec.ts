@@ -204,12 +204,22 @@ describeDistributed('durable waits and reviews over HTTP (NATS JetStream + Postg
     expect(byTarget.items).toEqual([
       expect.objectContaining({ action: 'review.decided', actor: { keyId: expect.any(String), name: 'test' }, target: { kind: 'review', id: review.id }, details: expect.objectContaining({ decision: 'continue', comment: 'fine', runId }) }),
     ]);
-    const signals = await json<{ items: { target: { id: string } }[] }>(await app.request('GET', '/v1/audit?action=signal.sent', { key }));
-    expect(signals.items.map((r) => r.target.id)).toContain('audited-1');
+    const signals = await json<{ items: { target: { id: string }; actor: unknown }[] }>(await app.request('GET', '/v1/audit?action=signal.sent&target=signal:audited-1', { key }));
+    expect(signals.items).toEqual([expect.objectContaining({ target: { kind: 'signal', id: 'audited-1' }, actor: { keyId: expect.any(String), name: 'test' } })]);
     const stranger = await app.key('team-audit');
     expect((await json<{ items: unknown[] }>(await app.request('GET', '/v1/audit', { key: stranger }))).items).toEqual([]);
     // No route changes a record.
     expect([404, 405]).toContain((await app.request('DELETE', '/v1/audit', { key })).status);
+  }, 30_000);
+
+  it('two concurrent escalations move one tier: one 200, one 409', async () => {
+    const tiers = { ...approval, name: 'approval-tiers', steps: [{ ...approval.steps[0], review: { ...approval.steps[0]?.review, escalation: [{ after: '1h', assignees: ['leads'] }, { after: '2h', assignees: ['cfo'] }] } }, approval.steps[1]] };
+    const runId = await start(tiers);
+    const review = await openReviewOf(runId);
+    const escalate = () => app.request('POST', `/v1/reviews/${encodeURIComponent(review.id)}/decision`, { key, json: { decision: 'escalate' } });
+    const answers = await Promise.all([escalate(), escalate()]);
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
+    expect(await json(await app.request('GET', `/v1/reviews/${encodeURIComponent(review.id)}`, { key }))).toMatchObject({ status: 'open', tier: 1, assignees: ['leads'] });
   }, 30_000);
 
   it('a decision for a canceled run is 409', async () => {

@@ -129,7 +129,7 @@ export type Command =
   /** This run is a child and ended: report it to the parent's waiting step (as that attempt's result). */
   | { type: 'notify-parent'; parent: { runId: string; stepId: string; attempt: number; token: string }; status: RunStatus; outputs?: Record<string, unknown>; error?: StepError }
   /** The review moved to escalation tier `tier` (assignees replaced). */
-  | { type: 'escalate-review'; reviewId: string; tier: number; assignees: string[]; overdue?: boolean }
+  | { type: 'escalate-review'; reviewId: string; tier: number; assignees: string[]; overdue?: boolean; decisionId?: string }
   /** The review is over: decided (the decision is the shell's to record), or closed by the run (canceled, run ended). */
   | {
       type: 'close-review';

@@ -482,7 +482,7 @@ interface DecisionInput {
 function applyDecision(tx: Tx, step: StepState, wait: ReviewWait, review: PlannedReview, input: DecisionInput, fired?: TimerKind): void {
   const { decision, actor, comment, decisionId } = input;
   if (decision === 'escalate') {
-    escalate(tx, step, wait, review, { actor, ...(comment !== undefined && { comment }) });
+    escalate(tx, step, wait, review, { actor, ...(comment !== undefined && { comment }), ...(decisionId !== undefined && { decisionId }) });
     return;
   }
   releaseReview(tx, step, wait, review, fired);
@@ -525,12 +525,19 @@ function applyDecision(tx: Tx, step: StepState, wait: ReviewWait, review: Planne
 }
 
 /** The next escalation tier (or, with none left after a deadline, the review marked overdue). */
-function escalate(tx: Tx, step: StepState, wait: ReviewWait, review: PlannedReview, by: { actor?: Actor; comment?: string }, fromDeadline = false): void {
+function escalate(tx: Tx, step: StepState, wait: ReviewWait, review: PlannedReview, by: { actor?: Actor; comment?: string; decisionId?: string }, fromDeadline = false): void {
   const tierSpec = review.escalation[wait.tier];
   const next: ReviewWait = tierSpec === undefined ? { ...wait, overdue: true } : { ...wait, tier: wait.tier + 1, assignees: tierSpec.assignees };
   if (fromDeadline) delete next.deadlineAt;
   tx.put({ ...step, wait: next });
-  tx.commands.push({ type: 'escalate-review', reviewId: wait.reviewId, tier: next.tier, assignees: next.assignees, ...(next.overdue === true && { overdue: true }) });
+  tx.commands.push({
+    type: 'escalate-review',
+    reviewId: wait.reviewId,
+    tier: next.tier,
+    assignees: next.assignees,
+    ...(next.overdue === true && { overdue: true }),
+    ...(by.decisionId !== undefined && { decisionId: by.decisionId }),
+  });
   if (tierSpec !== undefined) {
     const following = review.escalation[next.tier];
     if (following !== undefined) tx.commands.push({ type: 'schedule-timer', timer: 'review-escalation', stepId: step.id, attempt: step.attempt, fireAt: wait.openedAt + following.afterMs });

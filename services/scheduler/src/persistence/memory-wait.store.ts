@@ -55,7 +55,11 @@ export class MemoryWaitStore implements WaitStore {
           break;
         case 'escalate-review': {
           const review = this.reviews.get(command.reviewId);
-          if (review?.status === 'open') this.reviews.set(review.id, { ...review, tier: command.tier, assignees: [...command.assignees], overdue: command.overdue === true });
+          if (review?.status === 'open') {
+            const escalated: ReviewRecord = { ...review, tier: command.tier, assignees: [...command.assignees], overdue: command.overdue === true };
+            if (command.decisionId !== undefined) escalated.decisionId = command.decisionId;
+            this.reviews.set(review.id, escalated);
+          }
           break;
         }
         case 'close-review': {

@@ -63,11 +63,13 @@ export async function writeWaitRows(tx: Sql, state: RunState, commands: readonly
         );
         break;
       case 'escalate-review':
-        await tx.query(`UPDATE reviews SET tier = $2, assignees = $3::jsonb, overdue = $4 WHERE id = $1 AND status = 'open'`, [
+        // decision_id: the last decision applied to the review (an escalation, then the one that closes it).
+        await tx.query(`UPDATE reviews SET tier = $2, assignees = $3::jsonb, overdue = $4, decision_id = coalesce($5, decision_id) WHERE id = $1 AND status = 'open'`, [
           command.reviewId,
           command.tier,
           JSON.stringify(command.assignees),
           command.overdue === true,
+          command.decisionId ?? null,
         ]);
         break;
       case 'close-review':

@@ -66,7 +66,8 @@ export class ReviewsUseCase {
     }));
     const after = await this.get(namespace, id);
     if (run === undefined) throw new WaitError('REVIEW_CLOSED', `review ${id}: its run is gone`);
-    const won = request.decision === 'escalate' ? after.status === 'open' && after.tier > review.tier : after.decisionId === decisionId;
+    // The review row names the last decision applied to it: this one, or the one that won.
+    const won = after.decisionId === decisionId;
     if (!won) {
       assertOpen(after);
       throw new WaitError('REVIEW_CLOSED', `review ${id} could not take the decision (its step no longer waits for it)`);
