@@ -228,7 +228,7 @@ describeWhenReachable(
       await page.getByTestId('review-detail').locator('[data-status=correct]').waitFor();
       const done = await waitFor(
         async () => {
-          const run = (await dev.api<RunJson & { outputs: unknown; steps: { id: string; output: unknown }[] }>('GET', `/v1/runs/${started.json.runId}`)).json;
+          const run = (await dev.api<Omit<RunJson, 'steps'> & { steps: { id: string; output: unknown }[] }>('GET', `/v1/runs/${started.json.runId}`)).json;
           return run.status === 'completed' ? run : undefined;
         },
         { timeoutMs: 30_000, what: 'the reviewed run completed' },

@@ -27,9 +27,10 @@ export function RunsPage(): React.JSX.Element {
   const q = useDebounced(draftText.trim(), 250);
   useEffect(() => setQuery({ q }), [q]);
 
-  // GET /v1/runs has no text filter: a full run id is looked up directly, other text
-  // narrows the loaded pages by run id or correlation id prefix.
-  const filters = { workflow, status, since };
+  // A full run id is looked up directly; other text is a correlation id, which GET /v1/runs
+  // filters on (exact match) across every page.
+  const byCorrelation = q !== '' && !UUIDish.test(q);
+  const filters = { workflow, status, since, correlationId: byCorrelation ? q : '' };
   const listPath = (cursor?: string): string => `/v1/runs${qs({ ...filters, limit: PAGE, cursor })}`;
 
   const pages = useInfiniteQuery({
@@ -64,9 +65,7 @@ export function RunsPage(): React.JSX.Element {
           seen.set(r.runId, r);
           out.push(r);
         }
-    if (!q) return out;
-    const needle = q.toLowerCase();
-    return out.filter((r) => r.runId.startsWith(needle) || (r.correlationId ?? '').toLowerCase().startsWith(needle));
+    return out;
   }, [q, byId.data, head.data, pages.data]);
 
   const workflows = useQuery({ queryKey: ['workflows-all'], queryFn: ({ signal }) => api<Page<Workflow>>('/v1/workflows?limit=200', { signal }) });
@@ -130,7 +129,7 @@ export function RunsPage(): React.JSX.Element {
         </label>
         <label className="grow">
           <span className="sr-only">Run id or correlation id</span>
-          <input type="search" placeholder="run id or correlation id" value={draftText} onChange={(e) => setDraftText(e.target.value)} data-testid="filter-text" />
+          <input type="search" placeholder="run id, or a correlation id (exact)" value={draftText} onChange={(e) => setDraftText(e.target.value)} data-testid="filter-text" />
         </label>
       </form>
       {pages.error ? <ProblemMessage error={pages.error} title="Could not list runs" /> : null}

@@ -154,6 +154,7 @@ export const ListRunsQuery = z
     status: z.string().max(API_LIMITS.statusList).optional().describe(`Comma-separated: ${RUN_STATUSES.join(', ')}`),
     since: TimeOrDuration.optional().describe('Created at or after: ISO 8601, or a duration back from now (24h, at most 36500d).'),
     until: TimeOrDuration.optional().describe('Created before: ISO 8601, or a duration back from now.'),
+    correlationId: z.string().min(1).max(API_LIMITS.correlationId).optional().describe('Exactly this correlation id (the one given when the run was started).'),
     limit: z.string().regex(/^\d{1,4}$/).optional().describe('1-200, default 50.'),
     cursor: z.string().max(API_LIMITS.cursor).optional().describe('nextCursor of the previous page.'),
   })

@@ -22,6 +22,8 @@ export interface RunListFilter {
   since?: number;
   /** Created before (epoch ms). */
   until?: number;
+  /** Exactly this correlation id. */
+  correlationId?: string;
 }
 
 /** Position after the last run of a page (newest first). */
@@ -72,6 +74,7 @@ export class SqlRunDirectory {
     if (filter.status !== undefined) where.push(`status IN (SELECT jsonb_array_elements_text(${param(JSON.stringify(filter.status))}::jsonb))`);
     if (filter.since !== undefined) where.push(`created_at >= ${param(iso(filter.since))}::timestamptz`);
     if (filter.until !== undefined) where.push(`created_at < ${param(iso(filter.until))}::timestamptz`);
+    if (filter.correlationId !== undefined) where.push(`correlation_id = ${param(filter.correlationId)}`);
     if (page.cursor) where.push(`(created_at, id) < (${param(iso(page.cursor.createdAt))}::timestamptz, ${param(page.cursor.runId)})`);
     const rows: ListingRow[] = await this.dataSource.query(
       `SELECT id, namespace, workflow, version, status, error, correlation_id, created_at, started_at, finished_at

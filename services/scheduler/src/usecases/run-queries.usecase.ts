@@ -8,6 +8,7 @@ export interface RunListQuery {
   status?: string;
   since?: string;
   until?: string;
+  correlationId?: string;
   limit?: string;
   cursor?: string;
 }
@@ -52,7 +53,13 @@ export class RunQueriesUseCase {
     // One more than asked tells whether another page exists.
     const rows = await this.directory.list(
       namespace,
-      { ...(query.workflow !== undefined && { workflow: query.workflow }), ...(status && { status }), ...(since !== undefined && { since }), ...(until !== undefined && { until }) },
+      {
+        ...(query.workflow !== undefined && { workflow: query.workflow }),
+        ...(status && { status }),
+        ...(since !== undefined && { since }),
+        ...(until !== undefined && { until }),
+        ...(query.correlationId !== undefined && { correlationId: query.correlationId }),
+      },
       { ...(cursor && { cursor }), limit: limit + 1 },
     );
     const items = rows.slice(0, limit);
