@@ -395,6 +395,10 @@ function simulate(spec: WorkflowSpec, seed: number): void {
       case 'close-review':
       case 'abort-step':
       case 'emit':
+      // The simulated specs start no child workflows.
+      case 'start-child':
+      case 'cancel-child':
+      case 'notify-parent':
         break;
     }
   };
