@@ -124,6 +124,8 @@ const API_ROUTES_BY_SERVICE: Record<string, readonly RouteSpec[]> = {
   'weft-analytics': Object.values(INSIGHTS_ROUTES),
   'weft-triggers': Object.values(TRIGGERS_ROUTES),
 };
+/** The web console's paths (apps/console: its page, its views, its assets), served by the scheduler's ConsoleModule. */
+const CONSOLE_PATHS = ['/', '/assets', '/runs', '/workflows', '/insights', '/reviews', '/triggers'];
 /** Values for path parameters, some of them equal to the journal's path elements. */
 const PARAM_SAMPLES = ['r-1', 'history', 'events', 'checkpoints'];
 /** A route's path with every `{param}` set to `sample`. */
@@ -355,6 +357,16 @@ describe.each(ENVS)('deploy/k8s $name', (env) => {
       ['/v1/runsx', undefined],
       ['/health/live', undefined],
       ['/metrics', undefined],
+      // the web console: its page, its views' deep links and its assets, from the scheduler
+      ['/', 'weft-scheduler'],
+      ['/runs', 'weft-scheduler'],
+      ['/runs/r-1', 'weft-scheduler'],
+      ['/workflows/data-pipeline', 'weft-scheduler'],
+      ['/insights', 'weft-scheduler'],
+      ['/reviews/v-1', 'weft-scheduler'],
+      ['/triggers', 'weft-scheduler'],
+      ['/assets/index-a1b2c3.js', 'weft-scheduler'],
+      ['/health/ready', undefined],
     ];
     expect(table.map(([path]) => [path, route(ingresses, path)])).toEqual(table);
     // the executor has no API
@@ -373,7 +385,9 @@ describe.each(ENVS)('deploy/k8s $name', (env) => {
     expect(expected.map((e) => ({ ...e, service: route(ingresses, e.path) }))).toEqual(expected);
     // every path of the Ingresses leads to routes of its backend (no stale or misdirected prefix)
     const unused = ingressPaths(ingresses).filter(
-      (p) => !(API_ROUTES_BY_SERVICE[p.service ?? ''] ?? []).some((r) => PARAM_SAMPLES.some((sample) => p.matches(concretePath(r, sample)))),
+      (p) =>
+        !CONSOLE_PATHS.some((c) => p.service === 'weft-scheduler' && p.path === c) &&
+        !(API_ROUTES_BY_SERVICE[p.service ?? ''] ?? []).some((r) => PARAM_SAMPLES.some((sample) => p.matches(concretePath(r, sample)))),
     );
     expect(unused.map((p) => `${p.path} -> ${p.service}`)).toEqual([]);
   });
