@@ -1,6 +1,6 @@
 import { type BeforeApplicationShutdown, type DynamicModule, Inject, Injectable, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Bus } from '@weft/bus';
-import { type ActionDefinition, type ActionLogger, createWorker, type Worker } from '@weft/worker';
+import { type ActionDefinition, type ActionLogger, createWorker, type OutputBlobs, type Worker } from '@weft/worker';
 
 export interface ExecutorModuleOptions {
   bus: Bus;
@@ -13,6 +13,8 @@ export interface ExecutorModuleOptions {
   heartbeatIntervalMs?: number;
   /** Largest JSON output a result carries (WEFT_MAX_PAYLOAD, bytes). @default DEFAULT_MAX_PAYLOAD_BYTES */
   maxPayloadBytes?: number;
+  /** Large outputs by reference (WEFT_INLINE_PAYLOAD_MAX, WEFT_MAX_OUTPUT): where they are stored. @default none (WEFT_MAX_PAYLOAD bounds every output) */
+  blobs?: OutputBlobs;
   logger?: ActionLogger;
 }
 

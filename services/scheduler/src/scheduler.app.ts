@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { ConsoleModule, consoleDistDir, runStoreService, type RunServiceOptions, type ServiceHandle } from '@weft/platform';
 import type { ServiceStart } from '@weft/telemetry';
 import { openSqlRunStore } from './persistence';
+import { SqlBlobStore } from '@weft/db';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiModule, storedWorkflowCatalog, templatesFromDirectory } from './api';
@@ -35,6 +36,7 @@ export function runScheduler(start: ServiceStart, options: RunServiceOptions = {
           maxForEachItems: config.WEFT_MAX_FOREACH_ITEMS,
           maxRunDepth: config.WEFT_MAX_RUN_DEPTH,
           signalRetentionMs: config.WEFT_SIGNAL_RETENTION,
+          blobs: new SqlBlobStore(dataSource),
           logger,
           ...(config.WEFT_TEST_CRASH_AFTER_COMMIT && { beforePublish: crashBeforePublish }),
         });

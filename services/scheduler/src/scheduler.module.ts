@@ -21,6 +21,8 @@ export interface SchedulerModuleOptions {
   recoverInFlightOnStart?: boolean;
   /** WEFT_SIGNAL_RETENTION in ms (0: forever). @default 7 days */
   signalRetentionMs?: number;
+  /** See SchedulerOptions.blobs (large outputs stored by reference). */
+  blobs?: SchedulerOptions['blobs'];
 }
 
 @Injectable()

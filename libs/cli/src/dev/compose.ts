@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { AnalyticsModule, analyticsRetentionOf, openAnalyticsStore } from '@weft/analytics';
 import { type Bus, InMemoryBus } from '@weft/bus';
 import { type DatabaseConfig, databaseConfigOf, type WeftConfig, queuesOf } from '@weft/config';
+import { SqlBlobStore } from '@weft/db';
 import { ExecutorModule } from '@weft/executor';
 import { JournalModule, journalRetentionOf, openJournalStore } from '@weft/journal';
 import { ConsoleModule, connectBus, consoleDistDir, createLogger, HealthModule, ShutdownModule, type WeftLogger } from '@weft/platform';
@@ -51,6 +52,8 @@ export async function composeDev(config: WeftConfig, actions: ActionDefinition[]
   const triggerParts = triggersParts(triggerOptions);
   const triggersModule = TriggersModule.forRoot(triggerOptions, triggerParts);
   const anonymous = isLoopback(config.HOST);
+  // Large outputs (over WEFT_INLINE_PAYLOAD_MAX) are written by the in-process executor and read by the scheduler and API.
+  const blobs = new SqlBlobStore(dataSource);
   const scheduler = SchedulerModule.forRoot({
     bus,
     store,
@@ -62,6 +65,7 @@ export async function composeDev(config: WeftConfig, actions: ActionDefinition[]
     maxRunDepth: config.WEFT_MAX_RUN_DEPTH,
     recoverInFlightOnStart: embeddedBus,
     signalRetentionMs: config.WEFT_SIGNAL_RETENTION,
+    blobs,
     logger,
   });
   const api = ApiModule.forRoot({
@@ -93,6 +97,7 @@ export async function composeDev(config: WeftConfig, actions: ActionDefinition[]
         shutdownGraceMs: config.WEFT_SHUTDOWN_GRACE_MS,
         heartbeatIntervalMs: config.WEFT_HEARTBEAT_MS,
         maxPayloadBytes: config.WEFT_MAX_PAYLOAD,
+        blobs: { store: blobs, inlinePayloadBytes: config.WEFT_INLINE_PAYLOAD_MAX, maxOutputBytes: config.WEFT_MAX_OUTPUT },
         logger,
       }),
       journalModule,

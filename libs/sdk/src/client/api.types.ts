@@ -80,6 +80,12 @@ export interface Run extends RunSummary {
   inputs: Record<string, unknown>;
   outputs: Record<string, unknown> | null;
   rerunOf: { runId: string; fromStep: string | null } | null;
+  /** Who asked for the run: api, cli, trigger:<id>, rerun:<runId>, parent:<runId> (null for older runs). */
+  source: string | null;
+  /** A child run (action: workflow): the run whose step started it. */
+  parentRunId: string | null;
+  /** Child runs its workflow steps started, one per attempt, in step order. */
+  children: { stepId: string; attempt: number; runId: string }[];
   steps: Step[];
   spec: WorkflowSpec;
 }

@@ -45,6 +45,9 @@ import { AuditController } from './audit.controller';
 import { ReviewsUseCase } from '../usecases/reviews.usecase';
 import { SignalsUseCase } from '../usecases/signals.usecase';
 import { WaitActors } from '../usecases/wait-actors';
+import { SqlBlobStore } from '@weft/db';
+import { StepOutputController } from './step-output.controller';
+import { StepOutputUseCase } from '../usecases/step-output.usecase';
 
 /** The API needs a store that keeps durable waits (both SQL stores and the memory store do). */
 function waitsOf(scheduler: Scheduler): { signals: SignalsUseCase; reviews: ReviewsUseCase } {
@@ -115,7 +118,7 @@ export class ApiModule implements NestModule {
     return {
       module: ApiModule,
       imports: [options.scheduler],
-      controllers: [WorkflowsController, RunsController, CatalogController, KeysController, OpenApiController, SignalsController, ReviewsController, FlowController, AuditController],
+      controllers: [WorkflowsController, RunsController, CatalogController, KeysController, OpenApiController, SignalsController, ReviewsController, FlowController, AuditController, StepOutputController],
       providers: [
         { provide: OPTIONS, useValue: options },
         { provide: SPEC_LIMITS, useValue: limits },
@@ -128,6 +131,8 @@ export class ApiModule implements NestModule {
         { provide: TEMPLATES, useValue: options.templates ?? noTemplates },
         { provide: ApiKeysUseCase, useValue: new ApiKeysUseCase(keys) },
         { provide: RunQueriesUseCase, useValue: new RunQueriesUseCase(access, directory, () => store.now()) },
+        // Large step outputs (stored by reference) live in the scheduler's blobs table.
+        { provide: StepOutputUseCase, useValue: new StepOutputUseCase(access, new SqlBlobStore(dataSource)) },
         { provide: FlowQueriesUseCase, useFactory: (catalog: ActionCatalog) => new FlowQueriesUseCase(access, () => store.now(), () => catalog.liveQueues()), inject: [ActionCatalog] },
         {
           provide: StartRunUseCase,

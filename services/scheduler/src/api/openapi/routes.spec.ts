@@ -8,11 +8,12 @@ import { ReviewsController } from '../reviews.controller';
 import { SignalsController } from '../signals.controller';
 import { AuditController } from '../audit.controller';
 import { FlowController } from '../flow.controller';
+import { StepOutputController } from '../step-output.controller';
 import { buildOpenApiDocument } from './openapi.document';
 import { OpenApiController } from './openapi.controller';
 import { INSIGHTS_ROUTES, JOURNAL_ROUTES, ROUTE_LIST, SCHEDULER_ROUTES, TRIGGERS_ROUTES } from './routes';
 
-const CONTROLLERS = [WorkflowsController, RunsController, CatalogController, KeysController, OpenApiController, SignalsController, ReviewsController, FlowController, AuditController];
+const CONTROLLERS = [WorkflowsController, RunsController, CatalogController, KeysController, OpenApiController, SignalsController, ReviewsController, FlowController, AuditController, StepOutputController];
 
 /** `METHOD /path/{param}` of every handler Nest will mount. */
 function mountedRoutes(): string[] {

@@ -2,6 +2,7 @@ import { InsightsHttp as I, JournalHttp as J, TriggersHttp as T, problemResponse
 import * as S from '../api.schemas';
 import { WAIT_ROUTES } from './wait-routes';
 import { FLOW_ROUTES } from './flow-routes';
+import { BLOB_ROUTES } from './blob-routes';
 
 export type { HttpMethod, RouteResponse, RouteSpec } from '@weft/contracts';
 
@@ -269,6 +270,7 @@ export const SCHEDULER_ROUTES = {
   },
   ...WAIT_ROUTES,
   ...FLOW_ROUTES,
+  ...BLOB_ROUTES,
 } satisfies Record<string, RouteSpec>;
 
 /** The journal's routes (services/journal); the table lives with its schemas in @weft/contracts. */
