@@ -4,6 +4,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { JetStreamBus } from '@weft/bus';
 import { AnalyticsModule, openAnalyticsStore } from '@weft/analytics';
+import { SqlBlobStore } from '@weft/db';
 import { POSTGRES_TEST_URL, dropSchema, randomSchemaName } from '@weft/db/testing';
 import { JournalModule, openJournalStore } from '@weft/journal';
 import { Authenticator, bootService, type ServiceHandle, ShutdownModule } from '@weft/platform';
@@ -77,7 +78,7 @@ export async function startApiApp(options: ApiAppOptions = {}): Promise<ApiApp> 
   const eventsStream = bus.streamNames().find((name) => name.endsWith('_WEFT_EVENTS'));
   if (eventsStream === undefined) throw new Error(`no events stream among ${bus.streamNames().join(', ')}`);
   const eventsGroup = `api-events-${prefix}`;
-  const scheduler = SchedulerModule.forRoot({ bus, store, pollIntervalMs: 50, catalog: storedWorkflowCatalog(dataSource) });
+  const scheduler = SchedulerModule.forRoot({ bus, store, pollIntervalMs: 50, catalog: storedWorkflowCatalog(dataSource), blobs: new SqlBlobStore(dataSource) });
   const api = ApiModule.forRoot({
     bus,
     store,

@@ -3,7 +3,7 @@ import type { BlobRef, BlobStore } from '@weft/contracts';
 import type { DataSource } from 'typeorm';
 
 /** Chunk of a blob the API streams at a time (bounded memory whatever the blob's size). */
-export const BLOB_CHUNK_BYTES = 1024 * 1024;
+export const BLOB_CHUNK_BYTES = 4 * 1024 * 1024;
 
 /** The id of a blob: sha256 of its bytes, hex (the same bytes are stored once). */
 export function blobIdOf(bytes: Uint8Array): string {
@@ -20,18 +20,15 @@ export class SqlBlobStore implements BlobStore {
 
   async put(namespace: string, bytes: Uint8Array): Promise<BlobRef> {
     const id = blobIdOf(bytes);
-    await this.dataSource.query(`INSERT INTO blobs (id, namespace, size, bytes) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`, [
-      id,
-      namespace,
-      bytes.byteLength,
-      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-    ]);
+    // JSON text is valid UTF-8 without NUL (JSON escapes both), so a text column holds it exactly.
+    const json = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    await this.dataSource.query(`INSERT INTO blobs (id, namespace, size, json) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`, [id, namespace, bytes.byteLength, json]);
     return { $weftBlob: id, size: bytes.byteLength };
   }
 
   async get(id: string): Promise<Uint8Array | undefined> {
-    const rows = (await this.dataSource.query(`SELECT bytes FROM blobs WHERE id = $1`, [id])) as { bytes: Uint8Array }[];
-    return rows[0]?.bytes;
+    const rows = (await this.dataSource.query(`SELECT json FROM blobs WHERE id = $1`, [id])) as { json: string }[];
+    return rows[0] === undefined ? undefined : Buffer.from(rows[0].json, 'utf8');
   }
 
   async size(id: string): Promise<number | undefined> {
@@ -39,17 +36,19 @@ export class SqlBlobStore implements BlobStore {
     return rows[0] === undefined ? undefined : Number(rows[0].size);
   }
 
-  /** One query per chunk (substring on bytea), so neither side holds the whole blob. */
+  /**
+   * One query per chunk (substring of the text), so neither side holds the whole blob. Chunks are
+   * cut in characters (`chunkBytes / 4`, so none exceeds `chunkBytes` of UTF-8) at code point
+   * boundaries: their bytes concatenate to the stored bytes exactly.
+   */
   async *read(id: string, chunkBytes = BLOB_CHUNK_BYTES): AsyncIterable<Uint8Array> {
-    const size = await this.size(id);
-    if (size === undefined) return;
-    for (let offset = 0; offset < size; offset += chunkBytes) {
-      const rows = (await this.dataSource.query(`SELECT substring(bytes FROM $2 FOR $3) AS chunk FROM blobs WHERE id = $1`, [id, offset + 1, chunkBytes])) as {
-        chunk: Uint8Array;
-      }[];
+    const chars = Math.max(1, Math.floor(chunkBytes / 4));
+    for (let offset = 1; ; offset += chars) {
+      const rows = (await this.dataSource.query(`SELECT substring(json FROM $2::int FOR $3::int) AS chunk FROM blobs WHERE id = $1`, [id, offset, chars])) as { chunk: string }[];
       const chunk = rows[0]?.chunk;
-      if (chunk === undefined || chunk.byteLength === 0) return;
-      yield chunk;
+      if (chunk === undefined || chunk === '') return;
+      yield Buffer.from(chunk, 'utf8');
+      if (chunk.length < chars) return;
     }
   }
 }

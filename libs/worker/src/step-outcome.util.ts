@@ -1,4 +1,4 @@
-import { checkPayload, DEFAULT_MAX_PAYLOAD_BYTES, type PayloadProblem, type StepError, storableText } from '@weft/contracts';
+import { BLOB_ERROR_CODES, type BlobStore, checkPayload, DEFAULT_MAX_PAYLOAD_BYTES, holdsReservedKey, PAYLOAD_ERROR_CODES, type PayloadProblem, type StepError, storableText } from '@weft/contracts';
 import { NonRetryableError, WORKER_ERROR_CODES } from './action.errors';
 
 const MAX_MESSAGE_LENGTH = 2000;
@@ -42,6 +42,40 @@ export function toJsonOutput(output: unknown, maxBytes: number = DEFAULT_MAX_PAY
   if (problem !== undefined) throw unfit(problem);
   return parsed;
 }
+
+/** Where a worker puts outputs too big to travel inline (issue 12 item 4). */
+export interface OutputBlobs {
+  store: Pick<BlobStore, 'put'>;
+  /** Outputs whose JSON is larger go to `store` (WEFT_INLINE_PAYLOAD_MAX; at most the message bound). */
+  inlinePayloadBytes: number;
+  /** Largest output stored by reference (WEFT_MAX_OUTPUT). */
+  maxOutputBytes: number;
+}
+
+/**
+ * The output a result carries: inline as {@link toJsonOutput} makes it, or, with `blobs` and a JSON
+ * text over the inline threshold, a `{ $weftBlob, size }` reference to its exact bytes in the store.
+ * A handler output using the reserved `$weftBlob` key at its top level is refused (it could pass
+ * for a reference to another run's blob).
+ */
+export async function toResultOutput(output: unknown, maxPayloadBytes: number, blobs?: OutputBlobs): Promise<unknown> {
+  if (holdsReservedKey(output)) {
+    throw new NonRetryableError(`the action's output uses the reserved key $weftBlob at its top level`, { code: BLOB_ERROR_CODES.reserved });
+  }
+  if (blobs === undefined) return toJsonOutput(output, maxPayloadBytes);
+  const inline = Math.min(blobs.inlinePayloadBytes, maxPayloadBytes);
+  const max = Math.max(blobs.maxOutputBytes, inline);
+  const early = checkPayload(output, max);
+  if (early?.code === PAYLOAD_ERROR_CODES.tooLarge) throw tooLargeForBlob(max);
+  if (checkPayload(output, inline) === undefined) return toJsonOutput(output, inline);
+  const parsed = toJsonOutput(output, max);
+  const bytes = Buffer.from(JSON.stringify(parsed));
+  if (bytes.byteLength > max) throw tooLargeForBlob(max);
+  return bytes.byteLength <= inline ? parsed : blobs.store.put('', bytes);
+}
+
+const tooLargeForBlob = (max: number): NonRetryableError =>
+  new NonRetryableError(`the action's output is larger than the ${max}-byte limit (WEFT_MAX_OUTPUT)`, { code: PAYLOAD_ERROR_CODES.tooLarge });
 
 const unfit = (problem: PayloadProblem): NonRetryableError =>
   new NonRetryableError(`the action's output ${problem.message}`, { code: problem.code });

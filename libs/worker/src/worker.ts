@@ -19,7 +19,7 @@ import { ActionRegistry } from './action.registry';
 import type { ActionContext, ActionDefinition, ActionLogger } from './action.types';
 import { childLogger, consoleLogger } from './logger.util';
 import { WorkerAnnouncer } from './worker-announcer';
-import { toJsonOutput, toStepError } from './step-outcome.util';
+import { type OutputBlobs, toResultOutput, toStepError } from './step-outcome.util';
 
 export interface WorkerOptions {
   bus: Bus;
@@ -64,6 +64,12 @@ export interface WorkerOptions {
    * instead of being published. @default DEFAULT_MAX_PAYLOAD_BYTES
    */
   maxPayloadBytes?: number;
+  /**
+   * Large outputs by reference (issue 12 item 4): with a blob store, an output whose JSON is over
+   * `inlinePayloadBytes` (and within `maxOutputBytes`) is stored there and the result carries
+   * `{ $weftBlob, size }`. Without one, `maxPayloadBytes` bounds every output. @default none
+   */
+  blobs?: OutputBlobs;
   /** Called after each step is settled with the broker; for metrics and tests. Must not throw. */
   onStepFinished?: (event: StepFinishedEvent) => void;
 }
@@ -130,6 +136,7 @@ class StepWorker implements Worker {
   private readonly shutdownGraceMs: number;
   private readonly resultRetryMs: number;
   private readonly maxPayloadBytes: number;
+  private readonly blobs: OutputBlobs | undefined;
   private readonly logger: ActionLogger;
   private readonly onStepFinished?: (event: StepFinishedEvent) => void;
   private readonly slots: Slots;
@@ -159,6 +166,7 @@ class StepWorker implements Worker {
     this.shutdownGraceMs = options.shutdownGraceMs ?? WORKER_DEFAULTS.shutdownGraceMs;
     this.resultRetryMs = options.resultRetryMs ?? WORKER_DEFAULTS.resultRetryMs;
     this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    this.blobs = options.blobs;
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.logger = options.logger ?? consoleLogger();
     this.onStepFinished = options.onStepFinished;
@@ -387,7 +395,7 @@ class StepWorker implements Worker {
       log.debug('step started');
       const definition = this.registry.resolve(dispatch.action);
       const output = await untilAborted(invoke(definition, dispatch.input, ctx), controller.signal);
-      outcome = { kind: 'completed', output: toJsonOutput(output, this.maxPayloadBytes) };
+      outcome = { kind: 'completed', output: await toResultOutput(output, this.maxPayloadBytes, this.blobs) };
     } catch (thrown) {
       // Once aborted, the abort reason is the story, whatever the handler threw on its way out.
       const reason: unknown = controller.signal.aborted ? controller.signal.reason : thrown;

@@ -1,5 +1,5 @@
 import type { Bus, Subscription } from '@weft/bus';
-import { type RunRequested, SUBJECTS } from '@weft/contracts';
+import { type BlobStore, type RunRequested, SUBJECTS } from '@weft/contracts';
 import type { EngineEvent, RunState } from '@weft/core';
 import { CommittedRowsPublisher } from './outbox/committed-rows.publisher';
 import type { BeforePublish } from './outbox/outbox-sender';
@@ -16,6 +16,7 @@ import { RunCancelRequestedHandler } from './transport/run-cancel-requested.hand
 import { StepHeartbeatHandler } from './transport/step-heartbeat.handler';
 import { StepResultHandler } from './transport/step-result.handler';
 import { ApplyEventUseCase } from './usecases/apply-event.usecase';
+import { BlobValues } from './usecases/blob-values';
 import { CreateRunUseCase, type StartRunOptions } from './usecases/create-run.usecase';
 import { recoverInFlight } from './usecases/recover-in-flight.usecase';
 import { sampleRunStore } from './usecases/run-telemetry.util';
@@ -70,6 +71,11 @@ export interface SchedulerOptions {
   signalRetentionMs?: number;
   /** Deepest nesting of child runs (WEFT_MAX_RUN_DEPTH). @default the engine's DEFAULT_MAX_RUN_DEPTH */
   maxRunDepth?: number;
+  /**
+   * Where outputs stored by reference live (issue 12 item 4): expressions reading such an output
+   * see its value, loaded on demand. Without it they see the `{ $weftBlob, size }` reference. @default none
+   */
+  blobs?: BlobStore;
 }
 
 /**
@@ -106,11 +112,13 @@ export class Scheduler {
     this.store = options.store;
     this.log = options.logger ?? silentSchedulerLogger;
     this.recoverInFlightOnStart = options.recoverInFlightOnStart ?? false;
+    const blobValues = options.blobs === undefined ? undefined : new BlobValues(options.blobs);
     const decideOptions = {
       ...(options.leaseMs !== undefined && { leaseMs: options.leaseMs }),
       ...(options.maxPayloadBytes !== undefined && { maxPayloadBytes: options.maxPayloadBytes }),
       ...(options.maxForEachItems !== undefined && { maxForEachItems: options.maxForEachItems }),
       ...(options.maxRunDepth !== undefined && { maxRunDepth: options.maxRunDepth }),
+      ...(blobValues !== undefined && { resolveBlob: blobValues.resolve }),
     };
     this.publisher = new CommittedRowsPublisher(this.bus, this.store, this.log, {
       markDelayMs: options.markDelayMs,
@@ -120,7 +128,7 @@ export class Scheduler {
     });
     this.relay = new OutboxRelay(this.bus, this.store, this.log, options.relayBatch ?? 256, options.beforePublish, (poison) => this.quarantine.quarantine(poison));
     const schedule = new ScanSchedule();
-    this.transitions = new ApplyEventUseCase(this.store, this.publisher.publish, schedule, decideOptions);
+    this.transitions = new ApplyEventUseCase(this.store, this.publisher.publish, schedule, decideOptions, blobValues);
     this.quarantine = new OutboxQuarantine(this.store, this.transitions, this.log);
     this.creation = new CreateRunUseCase(this.store, options.catalog ?? adhocOnlyCatalog, this.publisher.publish, decideOptions);
     const waits = this.store.waits;

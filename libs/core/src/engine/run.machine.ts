@@ -9,7 +9,7 @@ import {
   TemplateSyntaxError,
   unwrapExpression,
 } from '../expr';
-import { type Actor, actorLabel, checkPayload, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_NAMESPACE, PAYLOAD_ERROR_CODES, type ReceivedSignal, type ReviewDecision, SYSTEM_ACTORS } from '@weft/contracts';
+import { type Actor, actorLabel, type BlobRef, checkPayload, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_NAMESPACE, isBlobRef, PAYLOAD_ERROR_CODES, type ReceivedSignal, type ReviewDecision, SYSTEM_ACTORS } from '@weft/contracts';
 import type { WorkflowSpec } from '../workflow-spec/spec.schema';
 import type { Command, Decision, EngineEvent, LifecycleEventDraft, TimerKind } from './events';
 import { PlanError, planRun, runTimeoutMs } from './plan.util';
@@ -91,6 +91,12 @@ export interface DecideOptions {
   maxForEachItems?: number;
   /** Deepest nesting of child runs (WEFT_MAX_RUN_DEPTH): a `workflow` step of a run at this depth fails. @default DEFAULT_MAX_RUN_DEPTH */
   maxRunDepth?: number;
+  /**
+   * The value of a step output stored by reference (`{ $weftBlob, size }`, issue 12 item 4), for
+   * expressions: synchronous, so the shell loads blobs before deciding (it may throw to say a blob
+   * is not loaded yet; the decision is then abandoned and retried). Without it expressions see the reference.
+   */
+  resolveBlob?: (ref: BlobRef) => unknown;
 }
 
 export interface CreateRunArgs {
@@ -177,6 +183,20 @@ export function createRun(args: CreateRunArgs): Decision<RunState> {
 }
 
 export function decide(state: RunState, event: EngineEvent, options: DecideOptions = {}): Decision<RunState> {
+  // decide is synchronous and never re-entered: the resolver is in force for exactly this call.
+  const outer = blobResolver;
+  blobResolver = options.resolveBlob;
+  try {
+    return decideWith(state, event, options);
+  } finally {
+    blobResolver = outer;
+  }
+}
+
+/** How expression scopes see outputs stored by reference during the current decide(); see DecideOptions.resolveBlob. */
+let blobResolver: ((ref: BlobRef) => unknown) | undefined;
+
+function decideWith(state: RunState, event: EngineEvent, options: DecideOptions): Decision<RunState> {
   const tx = transition(state, event, options.leaseMs ?? LEASE_MS);
   if (tx === undefined) return { state, commands: [] };
   tx.maxForEachItems = options.maxForEachItems ?? DEFAULT_MAX_FOREACH_ITEMS;
@@ -1222,7 +1242,7 @@ export function expressionScope(state: RunState): ExprScope {
     const step = ownStep(state.steps, p.id);
     if (!step || !TERMINAL_STEP.has(step.status)) continue;
     const view: ExprScope['steps'][string] = { status: step.status, attempts: step.attempt };
-    if (step.output !== undefined) view.output = step.output;
+    if (step.output !== undefined) view.output = blobResolver !== undefined && isBlobRef(step.output) ? blobResolver(step.output) : step.output;
     if (step.error !== undefined) view.error = { code: step.error.code, message: step.error.message };
     setOwn(steps, step.id, view);
   }

@@ -197,6 +197,10 @@ export class WeftClient {
     retry: (runId: string): Promise<Run> => this.json('POST', `/v1/runs/${enc(runId)}/retry`),
     /** For every unfinished step, the one reason it has not moved and since when. */
     why: (runId: string): Promise<RunWhy> => this.json('GET', `/v1/runs/${enc(runId)}/why`),
+    /** A step's output (a large one, stored by reference, is fetched in full): GET /v1/runs/{id}/steps/{step}/output. */
+    stepOutput: (runId: string, stepId: string): Promise<unknown> => this.json('GET', `/v1/runs/${enc(runId)}/steps/${enc(stepId)}/output`),
+    /** The same as a Response whose body streams the output's JSON bytes (for outputs too big to parse at once). */
+    stepOutputStream: (runId: string, stepId: string): Promise<Response> => this.call('GET', `/v1/runs/${enc(runId)}/steps/${enc(stepId)}/output`),
     /** A page of a forEach step's items, in index order. */
     items: (runId: string, stepId: string, query: StepItemsQuery = {}): Promise<StepItemPage> =>
       this.json('GET', `/v1/runs/${enc(runId)}/steps/${enc(stepId)}/items`, undefined, { offset: query.offset?.toString(), limit: query.limit?.toString(), status: query.status }),

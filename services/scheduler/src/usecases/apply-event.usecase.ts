@@ -4,6 +4,10 @@ import type { TimerWakeups } from '../ports/timer-wakeups.port';
 import { TransitionTelemetry } from './run-telemetry.util';
 import { decideBounded } from './bounded-decide.util';
 import { toTransition } from './transition.util';
+import { BlobNotLoadedError, type BlobValues } from './blob-values';
+
+/** Most blobs one event may load before it gives up (each load is one more decision). */
+const MAX_BLOB_LOADS = 16;
 
 /**
  * Applies one event to a run: the single path every change of an existing run takes
@@ -17,9 +21,23 @@ export class ApplyEventUseCase {
     private readonly publishCommitted: NonNullable<ClaimOutboxOption['claimOutbox']>,
     private readonly wakeups: TimerWakeups,
     private readonly decideOptions: DecideOptions,
+    /** Outputs stored by reference, loaded when a decision's expressions need them (DecideOptions.resolveBlob). */
+    private readonly blobs?: BlobValues,
   ) {}
 
   async apply(runId: string, event: (at: number) => EngineEvent, fired?: TimerRecord, options?: UpdateRunOptions): Promise<RunState | undefined> {
+    // Each round loads one blob a decision's expressions needed; the bound keeps an evicting cache from looping.
+    for (let round = 0; ; round++) {
+      try {
+        return await this.applyOnce(runId, event, fired, options);
+      } catch (error) {
+        if (!(error instanceof BlobNotLoadedError) || this.blobs === undefined || round >= MAX_BLOB_LOADS) throw error;
+        await this.blobs.load(error.ref);
+      }
+    }
+  }
+
+  private async applyOnce(runId: string, event: (at: number) => EngineEvent, fired?: TimerRecord, options?: UpdateRunOptions): Promise<RunState | undefined> {
     const decision = new RunEventDecision(event, fired, this.decideOptions);
     const state = await this.store
       .updateRun(runId, decision.decide, { ...options, claimOutbox: this.publishCommitted })

@@ -1,7 +1,7 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 /**
- * A large step output stored once (issue 12 item 4): its exact JSON bytes, keyed by their sha256.
+ * A large step output stored once (issue 12 item 4): its exact JSON text, keyed by the sha256 of its UTF-8 bytes.
  * Runs hold `{ $weftBlob: id, size }` instead of the value; written by SqlBlobStore (raw SQL).
  */
 @Entity({ name: 'blobs' })
@@ -18,8 +18,9 @@ export class BlobEntity {
   @Column({ type: 'bigint' })
   size!: string;
 
-  @Column({ type: 'bytea' })
-  bytes!: Buffer;
+  /** The JSON text, exactly as the writer serialised it (UTF-8 when read back as bytes). */
+  @Column({ type: 'text' })
+  json!: string;
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;

@@ -1,0 +1,138 @@
+import { InMemoryBus } from '@weft/bus';
+import { type BlobStore, isBlobRef } from '@weft/contracts';
+import { TERMINAL_RUN_STATUSES, type RunState, type WorkflowSpec } from '@weft/core';
+import { MemoryBlobStore, PgliteDatabase, SqlBlobStore } from '@weft/db';
+import { randomSchemaName } from '@weft/db/testing';
+import { builtinActions, createWorker, defineAction, silentLogger, type Worker } from '@weft/worker';
+import { MemoryRunStore } from '../persistence/memory-run.store';
+import { openSqlRunStore } from '../persistence/sql-run.store';
+import type { RunStore } from '../ports/run-store.port';
+import { Scheduler } from '../scheduler';
+
+/** Issue 12 item 4: outputs above the inline threshold travel as blob references, transparently to expressions. */
+const INLINE = 64 * 1024;
+
+/** An output of about `mb` MB of JSON: rows with a marker at a known place. */
+const bigOutput = (mb: number): { rows: { i: number; text: string }[]; marker: string } => ({
+  rows: Array.from({ length: mb * 1024 }, (_, i) => ({ i, text: 'x'.repeat(1000) })),
+  marker: `found-${mb}`,
+});
+
+const makeBig = defineAction<{ mb: number }>({ name: 'make-big', handler: (input) => bigOutput(input.mb) });
+
+interface Stores {
+  store: RunStore;
+  blobs: BlobStore;
+  close: () => Promise<void>;
+}
+
+function describeBlobs(name: string, open: () => Promise<Stores>): void {
+  describe(name, () => {
+    let opened: Stores;
+    let bus: InMemoryBus;
+    let scheduler: Scheduler;
+    let worker: Worker;
+
+    beforeEach(async () => {
+      opened = await open();
+      bus = new InMemoryBus({ onError: () => {} });
+      scheduler = new Scheduler({ bus, store: opened.store, pollIntervalMs: 20, blobs: opened.blobs });
+      worker = createWorker({
+        bus,
+        queues: ['default'],
+        actions: [...builtinActions(), makeBig],
+        logger: silentLogger,
+        announceIntervalMs: 0,
+        shutdownGraceMs: 100,
+        blobs: { store: opened.blobs, inlinePayloadBytes: INLINE, maxOutputBytes: 100 * 1024 * 1024 },
+      });
+      await scheduler.start();
+      await worker.start();
+    });
+
+    afterEach(async () => {
+      await worker.stop();
+      await scheduler.stop();
+      await bus.close();
+      await opened.close();
+    });
+
+    async function finished(runId: string): Promise<RunState> {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const run = await opened.store.getRun(runId);
+        if (run && TERMINAL_RUN_STATUSES.includes(run.status)) return run;
+        if (Date.now() > deadline) throw new Error(`run ${runId} did not finish within 60 s`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+
+    const spec = (mb: number): WorkflowSpec => ({
+      apiVersion: 'weft/v1',
+      kind: 'Workflow',
+      name: 'big-output',
+      steps: [
+        { id: 'big', action: 'make-big', with: { mb } },
+        { id: 'read', needs: ['big'], action: 'transform', with: { expr: 'steps.big.output.marker + ":" + string(steps.big.output.rows[3].i)' } },
+        { id: 'small', action: 'transform', with: { expr: '"inline"' } },
+      ],
+      outputs: { read: '${{ steps.read.output }}', size: '${{ size(steps.big.output.rows) }}' },
+    });
+
+    it.each([3, 20])('stores a %i MB output once by reference; a dependent step reads a field of it through an expression', async (mb) => {
+      const t0 = performance.now();
+      const { runId } = await scheduler.startRun({ idempotencyKey: `big-${mb}`, workflow: 'big-output', spec: spec(mb), inputs: {} });
+      const run = await finished(runId);
+      const ms = Math.round(performance.now() - t0);
+      expect(run.status).toBe('completed');
+      const ref = run.steps.big.output;
+      expect(isBlobRef(ref)).toBe(true);
+      const expected = Buffer.from(JSON.stringify(bigOutput(mb)));
+      expect(ref).toEqual({ $weftBlob: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown, size: expected.byteLength });
+      expect(run.steps.read.output).toBe(`found-${mb}:3`);
+      expect(run.steps.small.output).toBe('inline');
+      expect(run.outputs).toEqual({ read: `found-${mb}:3`, size: mb * 1024 });
+      // The exact bytes the handler's output serialises to, once.
+      const stored = await opened.blobs.get((ref as { $weftBlob: string }).$weftBlob);
+      expect(Buffer.from(stored ?? []).equals(expected)).toBe(true);
+      process.stdout.write(`${name}: ${mb} MB output run completed in ${ms} ms\n`);
+    }, 120_000);
+
+    it('refuses a handler output that uses the reserved $weftBlob key', async () => {
+      const forged: WorkflowSpec = {
+        apiVersion: 'weft/v1',
+        kind: 'Workflow',
+        name: 'forged',
+        steps: [{ id: 'forge', action: 'transform', with: { expr: `{"$weftBlob": "${'a'.repeat(64)}", "size": 10}` } }],
+      };
+      const { runId } = await scheduler.startRun({ idempotencyKey: 'forged', workflow: 'forged', spec: forged, inputs: {} });
+      const run = await finished(runId);
+      expect(run.status).toBe('failed');
+      expect(run.steps.forge.error).toMatchObject({ code: 'RESERVED_OUTPUT_KEY', retryable: false });
+    });
+  });
+}
+
+describeBlobs('large outputs on the memory store', () =>
+  Promise.resolve({ store: new MemoryRunStore(), blobs: new MemoryBlobStore(), close: () => Promise.resolve() }),
+);
+
+let database: Promise<PgliteDatabase> | undefined;
+afterAll(async () => {
+  if (database) await (await database).release();
+});
+
+describeBlobs('large outputs on PGlite', async () => {
+  const pglite = await (database ??= PgliteDatabase.open());
+  const schema = randomSchemaName();
+  const { store, dataSource } = await openSqlRunStore({ kind: 'pglite', schema }, { pglite });
+  return {
+    store,
+    blobs: new SqlBlobStore(dataSource),
+    close: async () => {
+      await store.close();
+      await dataSource.destroy();
+      await pglite.query(`DROP SCHEMA "${schema}" CASCADE`);
+    },
+  };
+});
