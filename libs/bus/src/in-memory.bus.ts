@@ -6,7 +6,6 @@ import {
   DEFAULT_EVENTS_MAX_AGE_MS,
   decodePayload,
   encodePayload,
-  errorMessage,
   type ResolvedConsumeOptions,
   resolveConsumeOptions,
 } from './bus.defaults';
@@ -16,7 +15,6 @@ import {
   type ConsumeOptions,
   type ConsumerStats,
   type DeadLetter,
-  type Delivery,
   type Handler,
   type Headers,
   type PublishOptions,
@@ -35,6 +33,8 @@ import {
   streamForSubject,
   subjectMatches,
 } from './subject.util';
+import { InMemoryDispatcher } from './in-memory.dispatcher';
+import { type ConsumerState, type Entry, type ListenerState, type StreamState, type SubscriberState } from './in-memory.state';
 
 export interface InMemoryBusOptions {
   /** Clock for timestamps, the duplicate window and event retention. @default Date.now */
@@ -49,61 +49,6 @@ export interface InMemoryBusOptions {
   onError?: (error: unknown, context: string) => void;
 }
 
-interface Entry {
-  seq: number;
-  subject: string;
-  /** JSON text, as on the wire. */
-  data: string;
-  headers: Headers;
-  at: number;
-}
-
-interface StreamState {
-  layout: StreamLayout;
-  log: Map<number, Entry>;
-  /** msgId -> expiry; insertion order is expiry order because the window is constant. */
-  dedup: Map<string, number>;
-  consumers: ConsumerState[];
-}
-
-/** One delivery attempt; settling a superseded attempt has no effect. */
-interface Attempt {
-  seq: number;
-  count: number;
-  timer: NodeJS.Timeout | undefined;
-}
-
-interface ConsumerState {
-  name: string;
-  group: string;
-  filter: string;
-  stream: StreamState;
-  options: ResolvedConsumeOptions;
-  /** Created with `startAt: 'new'`: forgotten once its last subscriber drained. */
-  live: boolean;
-  /** Stream sequences waiting for delivery, oldest first. */
-  ready: number[];
-  /** Deliveries so far of each unfinished message. */
-  counts: Map<number, number>;
-  inFlight: Map<number, Attempt>;
-  delayed: Set<NodeJS.Timeout>;
-  subscribers: SubscriberState[];
-  nextSubscriber: number;
-  pumpScheduled: boolean;
-}
-
-interface SubscriberState {
-  handler: Handler<Subject>;
-  concurrency: number;
-  active: number;
-  running: Set<Promise<void>>;
-}
-
-interface ListenerState {
-  pattern: string;
-  handler: (message: unknown, headers: Headers) => void | Promise<void>;
-}
-
 /**
  * The bus for embedded mode and tests, with JetStream's semantics: per-stream logs,
  * durable groups that start from the first stored message (or live groups that start at
@@ -114,7 +59,6 @@ export class InMemoryBus implements Bus {
   private readonly now: () => number;
   private readonly duplicateWindowMs: number;
   private readonly eventsMaxAgeMs: number;
-  private readonly errorNakDelayMs: number;
   private readonly onError: (error: unknown, context: string) => void;
   private readonly streams = new Map<string, StreamState>();
   private readonly consumers = new Map<string, ConsumerState>();
@@ -124,14 +68,19 @@ export class InMemoryBus implements Bus {
   private seq = 0;
   private closed = false;
   private readonly stopSampling: () => void;
+  private readonly dispatcher: InMemoryDispatcher;
 
   constructor(options: InMemoryBusOptions = {}) {
     this.now = options.now ?? Date.now;
     this.duplicateWindowMs = options.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS;
     this.eventsMaxAgeMs = options.eventsMaxAgeMs ?? DEFAULT_EVENTS_MAX_AGE_MS;
-    this.errorNakDelayMs = options.errorNakDelayMs ?? DEFAULT_ERROR_NAK_DELAY_MS;
     this.onError = options.onError ?? ((error, context) => console.error(`[InMemoryBus] ${context}`, error));
     for (const layout of MESSAGE_STREAMS) this.streams.set(layout.name, { layout, log: new Map(), dedup: new Map(), consumers: [] });
+    this.dispatcher = new InMemoryDispatcher({
+      isClosed: () => this.closed,
+      errorNakDelayMs: options.errorNakDelayMs ?? DEFAULT_ERROR_NAK_DELAY_MS,
+      recordDeadLetter: (record) => this.recordDeadLetter(record),
+    });
     this.stopSampling = sampleConsumerBacklog(() => this.consumerStats());
   }
 
@@ -160,7 +109,7 @@ export class InMemoryBus implements Bus {
     for (const consumer of stream.consumers) {
       if (!subjectMatches(consumer.filter, subject)) continue;
       consumer.ready.push(entry.seq);
-      this.schedulePump(consumer);
+      this.dispatcher.schedulePump(consumer);
     }
   }
 
@@ -179,7 +128,7 @@ export class InMemoryBus implements Bus {
       running: new Set(),
     };
     consumer.subscribers.push(subscriber);
-    this.schedulePump(consumer);
+    this.dispatcher.schedulePump(consumer);
     const subscription: Subscription = {
       drain: async () => {
         const i = consumer.subscribers.indexOf(subscriber);
@@ -346,154 +295,6 @@ export class InMemoryBus implements Bus {
     consumer.delayed.clear();
     consumer.ready.length = 0;
     consumer.counts.clear();
-  }
-
-  /** Delivery always happens on a later turn: never inside the publisher's (or settler's) stack. */
-  private schedulePump(consumer: ConsumerState): void {
-    if (consumer.pumpScheduled || this.closed) return;
-    consumer.pumpScheduled = true;
-    setImmediate(() => {
-      consumer.pumpScheduled = false;
-      this.pump(consumer);
-    });
-  }
-
-  private pump(consumer: ConsumerState): void {
-    while (consumer.ready.length > 0 && !this.closed) {
-      const subscriber = this.pickSubscriber(consumer);
-      if (!subscriber) return;
-      const seq = consumer.ready.shift();
-      if (seq === undefined) return;
-      const entry = consumer.stream.log.get(seq);
-      if (!entry) {
-        // Removed meanwhile (aged out, or settled through another path).
-        consumer.counts.delete(seq);
-        continue;
-      }
-      this.deliver(consumer, subscriber, entry);
-    }
-  }
-
-  /** Round robin over subscribers with a free slot. */
-  private pickSubscriber(consumer: ConsumerState): SubscriberState | undefined {
-    const n = consumer.subscribers.length;
-    for (let k = 0; k < n; k++) {
-      const i = (consumer.nextSubscriber + k) % n;
-      const subscriber = consumer.subscribers[i];
-      if (subscriber.active < subscriber.concurrency) {
-        consumer.nextSubscriber = (i + 1) % n;
-        return subscriber;
-      }
-    }
-    return undefined;
-  }
-
-  private deliver(consumer: ConsumerState, subscriber: SubscriberState, entry: Entry): void {
-    const count = (consumer.counts.get(entry.seq) ?? 0) + 1;
-    consumer.counts.set(entry.seq, count);
-    const subject = entry.subject as Subject;
-    const decoded = decodePayload(subject, entry.data);
-    if (!decoded.ok) {
-      this.deadLetter(consumer, entry, count, decoded.reason);
-      return;
-    }
-    const attempt: Attempt = { seq: entry.seq, count, timer: undefined };
-    consumer.inFlight.set(entry.seq, attempt);
-    this.armAckTimer(consumer, attempt);
-    const current = () => consumer.inFlight.get(entry.seq) === attempt;
-
-    const delivery: Delivery<Subject> = {
-      subject: entry.subject,
-      data: decoded.data,
-      headers: { ...entry.headers },
-      deliveryCount: count,
-      ack: async () => {
-        if (!current()) return;
-        this.finish(consumer, attempt);
-      },
-      nak: async (delayMs = 0) => {
-        if (!current()) return;
-        if (count >= consumer.options.maxDeliver) {
-          this.deadLetter(consumer, entry, count, `nak on the last of ${consumer.options.maxDeliver} deliveries`, attempt);
-          return;
-        }
-        this.redeliver(consumer, attempt, delayMs);
-      },
-      term: async (reason: string) => {
-        if (!current()) return;
-        this.deadLetter(consumer, entry, count, reason, attempt);
-      },
-      working: async () => {
-        if (!current()) return;
-        this.armAckTimer(consumer, attempt);
-      },
-    };
-
-    subscriber.active++;
-    const run = (async () => {
-      try {
-        await subscriber.handler(delivery);
-        if (current()) this.finish(consumer, attempt);
-      } catch (error) {
-        if (!current()) return;
-        if (count >= consumer.options.maxDeliver) {
-          this.deadLetter(consumer, entry, count, `handler failed on the last of ${consumer.options.maxDeliver} deliveries: ${errorMessage(error)}`, attempt);
-        } else {
-          this.redeliver(consumer, attempt, this.errorNakDelayMs);
-        }
-      } finally {
-        subscriber.active--;
-        this.schedulePump(consumer);
-      }
-    })();
-    subscriber.running.add(run);
-    void run.finally(() => subscriber.running.delete(run));
-  }
-
-  private armAckTimer(consumer: ConsumerState, attempt: Attempt): void {
-    clearTimeout(attempt.timer);
-    attempt.timer = setTimeout(() => {
-      if (consumer.inFlight.get(attempt.seq) !== attempt) return;
-      const entry = consumer.stream.log.get(attempt.seq);
-      if (entry && attempt.count >= consumer.options.maxDeliver) {
-        this.deadLetter(consumer, entry, attempt.count, `ack wait expired on the last of ${consumer.options.maxDeliver} deliveries`, attempt);
-        return;
-      }
-      this.redeliver(consumer, attempt, 0);
-    }, consumer.options.ackWaitMs);
-    attempt.timer.unref();
-  }
-
-  private redeliver(consumer: ConsumerState, attempt: Attempt, delayMs: number): void {
-    clearTimeout(attempt.timer);
-    consumer.inFlight.delete(attempt.seq);
-    const requeue = () => {
-      consumer.ready.push(attempt.seq);
-      this.schedulePump(consumer);
-    };
-    if (delayMs <= 0) {
-      requeue();
-      return;
-    }
-    const timer = setTimeout(() => {
-      consumer.delayed.delete(timer);
-      requeue();
-    }, delayMs);
-    timer.unref();
-    consumer.delayed.add(timer);
-  }
-
-  /** The consumer is done with the message; a work queue forgets it. */
-  private finish(consumer: ConsumerState, attempt: Attempt | { seq: number; timer?: undefined }): void {
-    clearTimeout(attempt.timer);
-    consumer.inFlight.delete(attempt.seq);
-    consumer.counts.delete(attempt.seq);
-    if (consumer.stream.layout.retention === 'workqueue') consumer.stream.log.delete(attempt.seq);
-  }
-
-  private deadLetter(consumer: ConsumerState, entry: Entry, deliveryCount: number, reason: string, attempt?: Attempt): void {
-    this.recordDeadLetter({ subject: entry.subject, group: consumer.group, payload: entry.data, reason, deliveryCount });
-    this.finish(consumer, attempt ?? { seq: entry.seq });
   }
 
   private recordDeadLetter(record: Omit<DeadLetter, 'at'>): void {

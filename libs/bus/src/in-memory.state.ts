@@ -1,0 +1,61 @@
+import { type Subject } from '@weft/contracts';
+import { type ResolvedConsumeOptions } from './bus.defaults';
+import { type Handler, type Headers } from './bus.port';
+import { type StreamLayout } from './subject.util';
+
+// The in-memory bus's state: streams, consumers and their delivery attempts.
+
+export interface Entry {
+  seq: number;
+  subject: string;
+  /** JSON text, as on the wire. */
+  data: string;
+  headers: Headers;
+  at: number;
+}
+
+export interface StreamState {
+  layout: StreamLayout;
+  log: Map<number, Entry>;
+  /** msgId -> expiry; insertion order is expiry order because the window is constant. */
+  dedup: Map<string, number>;
+  consumers: ConsumerState[];
+}
+
+/** One delivery attempt; settling a superseded attempt has no effect. */
+export interface Attempt {
+  seq: number;
+  count: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export interface ConsumerState {
+  name: string;
+  group: string;
+  filter: string;
+  stream: StreamState;
+  options: ResolvedConsumeOptions;
+  /** Created with `startAt: 'new'`: forgotten once its last subscriber drained. */
+  live: boolean;
+  /** Stream sequences waiting for delivery, oldest first. */
+  ready: number[];
+  /** Deliveries so far of each unfinished message. */
+  counts: Map<number, number>;
+  inFlight: Map<number, Attempt>;
+  delayed: Set<NodeJS.Timeout>;
+  subscribers: SubscriberState[];
+  nextSubscriber: number;
+  pumpScheduled: boolean;
+}
+
+export interface SubscriberState {
+  handler: Handler<Subject>;
+  concurrency: number;
+  active: number;
+  running: Set<Promise<void>>;
+}
+
+export interface ListenerState {
+  pattern: string;
+  handler: (message: unknown, headers: Headers) => void | Promise<void>;
+}
