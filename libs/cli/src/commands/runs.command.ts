@@ -165,6 +165,8 @@ function summary(output: unknown, width = 60): string {
 function printRun(run: Run, io: Io): void {
   io.out(`run ${run.runId}: ${run.workflow} version ${run.version}, ${run.status}${run.durationMs === null ? '' : ` in ${run.durationMs}ms`}`);
   if (run.rerunOf) io.out(`  rerun of ${run.rerunOf.runId}${run.rerunOf.fromStep ? ` from ${run.rerunOf.fromStep}` : ''}`);
+  if (run.parentRunId) io.out(`  child of ${run.parentRunId}`);
+  for (const child of run.children ?? []) io.out(`  child run ${child.runId} (step ${child.stepId}, attempt ${child.attempt})`);
   if (run.error) io.out(`  error: ${run.error.code} ${run.error.message}`);
   table(
     io,
