@@ -415,6 +415,12 @@ triggers:
       expect(tested.code).toBe(0);
       expect((JSON.parse(tested.out) as { nextFires: string[] }).nextFires.slice(0, 2)).toEqual(['2026-10-25T05:00:00.000Z', '2026-10-26T05:00:00.000Z']);
       expect(await runs('daily-report')).toHaveLength(4);
+      // Every change is in the deployment's audit log, with the key that made it.
+      const audit = await api.query<{ action: string; actor: { keyId?: string }; target_id: string }>(
+        `SELECT action, actor, target_id FROM audit WHERE target_kind = 'trigger' AND target_id = 'daily-report/daily' ORDER BY id`,
+      );
+      expect(audit.map((a) => a.action)).toEqual(['trigger.fired', 'trigger.paused', 'trigger.resumed', 'trigger.backfilled']);
+      expect(audit.every((a) => typeof a.actor.keyId === 'string')).toBe(true);
       const missing = await cli('fires', 'daily-report', 'nope');
       expect(missing.code).toBe(2);
       expect(missing.err).toContain('TRIGGER_NOT_FOUND');

@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { Bus } from '@weft/bus';
-import { type HealthCheck, ProjectionModule, type ProjectionModuleOptions, projectionModule, projectionReadiness } from '@weft/platform';
+import { type HealthCheck, ProjectionModule, SqlApiKeyRepository, type ProjectionModuleOptions, projectionModule, projectionReadiness } from '@weft/platform';
 import { SqlTriggerStore } from './persistence/sql-trigger.store';
 import { type Clock, systemClock } from './ports/clock.port';
 import { fetchPoll, type PollFetch } from './ports/http-fetch.port';
@@ -71,7 +71,7 @@ export function triggersParts(options: TriggersModuleOptions): TriggersParts {
     leader,
     consumers: options.subjects ? new SubjectConsumers(store, occurrences, options.subjects, log) : NO_SUBJECTS,
     publisher,
-    control: new TriggerControlUseCase(store, occurrences, schedules, polls, clock, env),
+    control: new TriggerControlUseCase(store, occurrences, schedules, polls, clock, env, new SqlApiKeyRepository(store.dataSource)),
     webhooks: new WebhookUseCase(store, occurrences, clock, env),
   };
 }

@@ -192,8 +192,8 @@ export class SqlTriggerStore {
     return n;
   }
 
-  async setPaused(ref: TriggerRef, paused: boolean): Promise<boolean> {
-    const rows = (await this.dataSource.query(
+  async setPaused(ref: TriggerRef, paused: boolean, sql: Sql = this.dataSource): Promise<boolean> {
+    const rows = (await sql.query(
       `UPDATE trigger_definitions SET paused = $4, updated_at = now() WHERE namespace = $1 AND workflow = $2 AND trigger_id = $3 AND active RETURNING trigger_id`,
       [...refArgs(ref), paused],
     )) as unknown[][];
@@ -373,6 +373,28 @@ export class SqlTriggerStore {
       const def = byKey.get(`${r.namespace}/${r.workflow}/${r.trigger_id}`);
       return def ? [{ ref: { namespace: r.namespace, workflow: r.workflow, triggerId: r.trigger_id }, def, lastAt: ms(r.last_at) }] : [];
     });
+  }
+
+  // ---- the audit log (the scheduler's table; written when it exists) ----
+
+  private auditTable: Promise<boolean> | undefined;
+
+  /** Appends to the deployment's audit log in `sql`'s transaction; nothing while the scheduler has not created it. */
+  async audit(sql: Sql, entry: { namespace: string; actor: unknown; action: string; targetId: string; details: Record<string, unknown> }): Promise<void> {
+    this.auditTable ??= this.dataSource
+      .query(`SELECT to_regclass('audit') IS NOT NULL AS present`)
+      .then((rows: { present: boolean }[]) => rows[0]?.present === true);
+    if (!(await this.auditTable)) {
+      this.auditTable = undefined;
+      return;
+    }
+    await sql.query(`INSERT INTO audit (at, namespace, actor, action, target_kind, target_id, details) VALUES (now(), $1, $2::jsonb, $3, 'trigger', $4, $5::jsonb)`, [
+      entry.namespace,
+      JSON.stringify(entry.actor),
+      entry.action,
+      entry.targetId,
+      JSON.stringify(entry.details),
+    ]);
   }
 
   // ---- leader lease ----

@@ -68,14 +68,14 @@ export class TriggersController {
   @Post(':workflow/:trigger/pause')
   @HttpCode(200)
   async pause(@CallerOf() caller: Caller, @Param('workflow') workflow: string, @Param('trigger') trigger: string): Promise<{ state: string }> {
-    await this.control.setPaused(ref(caller, workflow, trigger), true);
+    await this.control.setPaused(ref(caller, workflow, trigger), true, caller);
     return { state: 'paused' };
   }
 
   @Post(':workflow/:trigger/resume')
   @HttpCode(200)
   async resume(@CallerOf() caller: Caller, @Param('workflow') workflow: string, @Param('trigger') trigger: string): Promise<{ state: string }> {
-    await this.control.setPaused(ref(caller, workflow, trigger), false);
+    await this.control.setPaused(ref(caller, workflow, trigger), false, caller);
     return { state: 'active' };
   }
 
@@ -83,14 +83,14 @@ export class TriggersController {
   @HttpCode(202)
   fire(@CallerOf() caller: Caller, @Param('workflow') workflow: string, @Param('trigger') trigger: string, @Body() body: unknown): Promise<OccurrenceResult> {
     const b = parse(FireBody, body, 'body');
-    return this.control.fireNow(ref(caller, workflow, trigger), b.inputs ?? {}, b.key);
+    return this.control.fireNow(ref(caller, workflow, trigger), b.inputs ?? {}, b.key, caller);
   }
 
   @Post(':workflow/:trigger/backfill')
   @HttpCode(202)
   backfill(@CallerOf() caller: Caller, @Param('workflow') workflow: string, @Param('trigger') trigger: string, @Body() body: unknown): Promise<{ ticks: number; results: OccurrenceResult[] }> {
     const b = parse(BackfillBody, body, 'body');
-    return this.control.backfill(ref(caller, workflow, trigger), b.from, b.to);
+    return this.control.backfill(ref(caller, workflow, trigger), b.from, b.to, caller);
   }
 
   @Post(':workflow/:trigger/test')

@@ -78,13 +78,14 @@ export class RecordOccurrenceUseCase {
   }
 
   /** Records several occurrences of one trigger in one transaction (a catch-up, a poll page). */
-  async recordMany(occurrences: Occurrence[], extra?: (tx: Sql) => Promise<void>): Promise<OccurrenceResult[]> {
+  /** `extra` runs in the same transaction, after the occurrences, with their results. */
+  async recordMany(occurrences: Occurrence[], extra?: (tx: Sql, results: OccurrenceResult[]) => Promise<void>): Promise<OccurrenceResult[]> {
     const toPublish: { id: string; request: RunRequested }[] = [];
     const toCancel: string[] = [];
     const results = await this.store.transaction(async (tx) => {
       const out: OccurrenceResult[] = [];
       for (const o of occurrences) out.push(await this.recordIn(tx, o, toPublish, toCancel));
-      if (extra) await extra(tx);
+      if (extra) await extra(tx, out);
       return out;
     });
     for (const runId of toCancel) await this.cancelRun(runId);

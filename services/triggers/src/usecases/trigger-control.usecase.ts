@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { Actor } from '@weft/contracts';
+import type { Caller, SqlApiKeyRepository } from '@weft/platform';
 import { parseDuration, TRIGGER_DEFAULTS } from '@weft/core';
 import { ticksBetween, nextFireAfter } from '../domain/schedule.util';
 import { type FireOutcome, tickOccurrence } from '../domain/fire-log';
@@ -59,7 +61,15 @@ export class TriggerControlUseCase {
     private readonly polls: PollUseCase,
     private readonly clock: Clock,
     private readonly env: NodeJS.ProcessEnv = process.env,
+    private readonly keys?: Pick<SqlApiKeyRepository, 'find'>,
   ) {}
+
+  /** Who a caller is in the audit log: the API key's id and name, or `local` (no key). */
+  private async actorOf(caller: Caller | undefined): Promise<Actor> {
+    if (!caller || caller.keyId === null) return 'local';
+    const record = await this.keys?.find(caller.keyId);
+    return { keyId: caller.keyId, name: record?.name ?? '' };
+  }
 
   async catalog(namespace: string): Promise<TriggerSummary[]> {
     const defs = await this.store.definitions(undefined, { active: true, namespace });
@@ -94,29 +104,44 @@ export class TriggerControlUseCase {
     return this.store.fires(ref, { limit: Math.min(options.limit ?? 50, MAX_FIRES_PAGE), ...(options.before ? { before: options.before } : {}), ...(options.outcome ? { outcome: options.outcome } : {}) });
   }
 
-  async setPaused(ref: TriggerRef, paused: boolean): Promise<TriggerDefinition> {
+  async setPaused(ref: TriggerRef, paused: boolean, caller?: Caller): Promise<TriggerDefinition> {
     await this.find(ref);
-    await this.store.setPaused(ref, paused);
+    const actor = await this.actorOf(caller);
+    await this.store.transaction(async (tx) => {
+      await this.store.setPaused(ref, paused, tx);
+      await this.store.audit(tx, { namespace: ref.namespace, actor, action: paused ? 'trigger.paused' : 'trigger.resumed', targetId: targetOf(ref), details: { workflow: ref.workflow, trigger: ref.triggerId } });
+    });
     return this.find(ref);
   }
 
   /** Starts a run now; `key` (optional) makes a retried call idempotent. */
-  async fireNow(ref: TriggerRef, inputs: Record<string, unknown>, key?: string): Promise<OccurrenceResult> {
+  async fireNow(ref: TriggerRef, inputs: Record<string, unknown>, key?: string, caller?: Caller): Promise<OccurrenceResult> {
     const def = await this.find(ref);
+    const actor = await this.actorOf(caller);
     const now = this.clock.now();
-    return this.occurrences.record({ def: { ...def, paused: false }, occurrence: `manual:${key ?? randomUUID()}`, scheduledAt: now, extraInputs: inputs });
+    const occurrence = `manual:${key ?? randomUUID()}`;
+    // A repeated key changes nothing (duplicate): only a claimed fire is audited.
+    const [result] = await this.occurrences.recordMany([{ def: { ...def, paused: false }, occurrence, scheduledAt: now, extraInputs: inputs }], async (tx, [fired]) => {
+      if (fired?.outcome === 'duplicate') return;
+      await this.store.audit(tx, { namespace: ref.namespace, actor, action: 'trigger.fired', targetId: targetOf(ref), details: { workflow: ref.workflow, trigger: ref.triggerId, occurrence, runId: fired?.runId ?? null, inputs } });
+    });
+    return result;
   }
 
   /** cron: one occurrence per tick in [from, to] (the same occurrences as the schedule's own), overlap applied. */
-  async backfill(ref: TriggerRef, fromIso: string, toIso: string): Promise<{ ticks: number; results: OccurrenceResult[] }> {
+  async backfill(ref: TriggerRef, fromIso: string, toIso: string, caller?: Caller): Promise<{ ticks: number; results: OccurrenceResult[] }> {
     const def = await this.find(ref);
+    const actor = await this.actorOf(caller);
     if (def.kind !== 'cron') throw new TriggersError('NOT_SUPPORTED', `backfill applies to cron triggers; ${ref.triggerId} is a ${def.kind} trigger`);
     const from = Date.parse(fromIso);
     const to = Date.parse(toIso);
     if (Number.isNaN(from) || Number.isNaN(to) || to < from) throw new TriggersError('INVALID_REQUEST', 'backfill needs from and to, ISO-8601 times with from <= to');
     const list = ticksBetween(this.schedules.scheduleOf(def), from - 1, to, MAX_BACKFILL_TICKS);
     if (list.truncated) throw new TriggersError('INVALID_REQUEST', `the range holds more than ${MAX_BACKFILL_TICKS} ticks; backfill a shorter one`);
-    const results = await this.occurrences.recordMany(list.ticks.map((tick) => ({ def: { ...def, paused: false }, occurrence: tickOccurrence(tick), scheduledAt: tick, overlap: true })));
+    const results = await this.occurrences.recordMany(
+      list.ticks.map((tick) => ({ def: { ...def, paused: false }, occurrence: tickOccurrence(tick), scheduledAt: tick, overlap: true })),
+      (tx) => this.store.audit(tx, { namespace: ref.namespace, actor, action: 'trigger.backfilled', targetId: targetOf(ref), details: { workflow: ref.workflow, trigger: ref.triggerId, from: fromIso, to: toIso, ticks: list.ticks.length } }),
+    );
     return { ticks: list.ticks.length, results };
   }
 
@@ -161,6 +186,9 @@ export class TriggerControlUseCase {
     return def;
   }
 }
+
+/** The audit log's target id of a trigger. */
+const targetOf = (ref: TriggerRef): string => `${ref.workflow}/${ref.triggerId}`;
 
 export function parseBody(body: Buffer): unknown {
   const text = body.toString('utf8');
