@@ -463,7 +463,9 @@ function simulate(spec: WorkflowSpec, seed: number): void {
     const timer = pick([...timers.values()]);
     if (timer) {
       timers.delete(`${timer.timer}|${timer.stepId ?? ''}`);
-      firedTimers.push(timer);
+      // Re-fired later as noise. Not the run timeout: it carries no attempt, so a late copy is
+      // indistinguishable from the current deadline's timer (the shell keeps one row per key).
+      if (timer.timer !== 'run-timeout') firedTimers.push(timer);
       apply({ type: 'timer.fired', at: Math.max(now, timer.fireAt), timer: timer.timer, ...(timer.stepId !== undefined && { stepId: timer.stepId }), ...(timer.attempt !== undefined && { attempt: timer.attempt }) });
       continue;
     }
