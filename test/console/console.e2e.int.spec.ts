@@ -237,6 +237,28 @@ describeWhenReachable(
       watched.expectClean();
     });
 
+    it('lists a published cron trigger with its next fire, fires it now, and shows the fire in its log with the run', async () => {
+      const nightly = { apiVersion: 'weft/v1', kind: 'Workflow', name: 'nightly-export', triggers: [{ id: 'nightly', cron: '0 2 * * *' }], steps: [{ id: 'export', action: 'noop' }] };
+      expect((await dev.api('POST', '/v1/workflows', { spec: nightly })).status).toBe(201);
+      expect((await dev.api('POST', '/v1/workflows/nightly-export/versions')).status).toBe(201);
+      expect((await dev.api('POST', '/v1/workflows/nightly-export/versions/1/publish')).status).toBe(200);
+      await page.goto(`${dev.url}/triggers`);
+      const row = page.getByTestId('trigger-row').filter({ hasText: 'nightly-export / nightly' });
+      await row.waitFor({ timeout: 30_000 });
+      expect(await row.innerText()).toMatch(/cron/);
+      await row.getByRole('link').click();
+      await page.getByTestId('fire-log').getByText('No fires yet.').waitFor();
+      await row.getByTestId('fire-now').click();
+      await page.getByTestId('confirm').click();
+      const fired = page.getByTestId('fire-row').filter({ hasText: 'fired' });
+      await fired.waitFor({ timeout: 30_000 });
+      await screenshot(page, 'triggers');
+      await fired.getByRole('link').click();
+      await page.waitForURL(/\/runs\/[0-9a-f-]{36}/);
+      await page.getByTestId('run-graph').waitFor();
+      watched.expectClean();
+    });
+
     it('validates the draft as you type, with problems at line and column', async () => {
       await page.goto(`${dev.url}/workflows/console-demo?tab=draft`);
       const editor = page.getByTestId('draft-editor');
@@ -255,7 +277,7 @@ describeWhenReachable(
       watched.expectClean();
     });
 
-    it('shows runs, insights and placeholders in both themes, and a problem+json error as a message', async () => {
+    it('shows runs and insights in both themes, and a problem+json error as a message', async () => {
       await page.goto(`${dev.url}/runs`);
       await page.getByTestId('run-row').first().waitFor();
       await screenshot(page, 'runs');
@@ -267,8 +289,6 @@ describeWhenReachable(
       await page.goto(`${dev.url}/runs`);
       await page.getByTestId('run-row').first().waitFor();
       await screenshot(page, 'runs-dark');
-      await page.goto(`${dev.url}/triggers`);
-      await page.getByTestId('placeholder').waitFor();
       watched.expectClean();
 
       // A run that does not exist: the API's problem+json, shown as a message (the 404 load is expected here).

@@ -11,6 +11,7 @@ const RunPage = lazy(() => import('./pages/RunPage').then((m) => ({ default: m.R
 const WorkflowPage = lazy(() => import('./pages/WorkflowPage').then((m) => ({ default: m.WorkflowPage })));
 const WorkflowsPage = lazy(() => import('./pages/WorkflowsPage').then((m) => ({ default: m.WorkflowsPage })));
 const ReviewsPage = lazy(() => import('./pages/ReviewsPage').then((m) => ({ default: m.ReviewsPage })));
+const TriggersPage = lazy(() => import('./pages/TriggersPage').then((m) => ({ default: m.TriggersPage })));
 const InsightsPage = lazy(() => import('./pages/InsightsPage').then((m) => ({ default: m.InsightsPage })));
 
 type Theme = 'dark' | 'light';
@@ -87,13 +88,8 @@ function Route({ path }: { path: string }): React.JSX.Element {
   if (match('/insights', path)) return <InsightsPage />;
   if ((m = match('/reviews/:id', path))) return <ReviewsPage reviewId={m.id ?? ''} />;
   if (match('/reviews', path)) return <ReviewsPage />;
-  if (match('/triggers', path))
-    return (
-      <Placeholder title="Triggers">
-        Triggers run in their own service, which <code>weft dev</code> does not start yet, so this console has no triggers API to show (see docs/triggers.md and{' '}
-        <code>weft triggers</code>). When it does, this page shows each trigger's next fire, its fire log and pause / resume / fire now.
-      </Placeholder>
-    );
+  if ((m = match('/triggers/:workflow/:trigger', path))) return <TriggersPage selected={{ workflow: m.workflow ?? '', trigger: m.trigger ?? '' }} />;
+  if (match('/triggers', path)) return <TriggersPage />;
   return (
     <Placeholder title="Not found">
       No page at <code>{path}</code>. <Link to="/runs">Go to runs</Link>.
