@@ -1,7 +1,7 @@
 import { type StepDispatch } from '@weft/contracts';
 import { BusError } from '../bus.errors';
 import { type Bus, type Delivery } from '../bus.port';
-import { barrier, deferred, dispatch, event, heartbeat, range, result, TRACEPARENT, waitFor, waitForDeadLetters, within } from './bus-test.helpers';
+import { barrier, deferred, dispatch, event, heartbeat, pause, range, result, TRACEPARENT, waitFor, waitForDeadLetters, within } from './bus-test.helpers';
 
 /**
  * The one behaviour suite both buses must pass. Each test gets a fresh bus (for
