@@ -12,6 +12,12 @@ const lazy = <T>(path: string): T => require(path) as T;
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
+/** One wording for every verb that can talk to a deployment (history and insights included). */
+const API_URL_HELP = 'the deployment API (default: WEFT_API_URL, else http://127.0.0.1:8080)';
+/** history and insights read the local store (weft dev's, weft run's) when no API is named. */
+const STORE_API_URL_HELP = 'the deployment API (default: WEFT_API_URL, else the local store)';
+const API_KEY_HELP = 'API key for --api (default: WEFT_API_KEY)';
+
 /**
  * OpenTelemetry for the long-running commands, started before their modules load (it
  * patches http, Nest and pg as they are required). Off, and free, unless an OTLP
@@ -44,7 +50,7 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('--actions <module>', 'check every action: against the built-ins and this module\'s actions (repeatable)', collect, [])
     .option('--json', 'print one JSON document: every file, valid or not, with its diagnostics')
     .option('--api <url>', 'let a deployment validate them (POST /v1/validate) and check actions against its catalog; exit 70 when it cannot answer')
-    .option('--api-key <key>', 'API key for --api (default: WEFT_API_KEY)')
+    .option('--api-key <key>', API_KEY_HELP)
     .action(async (files: string[], opts: { actions: string[]; json?: boolean; api?: string; apiKey?: string }) => {
       result.code = await lazy<typeof import('./commands/validate.command')>('./commands/validate.command').validateCommand(files, io, opts);
     });
@@ -84,8 +90,8 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('--json', 'print one JSON document describing the finished run')
     .option('--no-store', 'do not keep the run in the local store (.weft/data, or DATABASE_URL) for weft history / runs list / insights')
     .option('--api <url>', 'submit to a running deployment (e.g. weft dev) instead of running in this process')
-    .option('--api-key <key>', 'API key for --api (default: WEFT_API_KEY)')
-    .option('--decide <stepId=decision>', 'decide a step\'s review: <stepId>=<continue|correct|retry|reject|escalate>[:<payload json>] (repeatable)', collect, [])
+    .option('--api-key <key>', API_KEY_HELP)
+    .option('--decide <stepId=decision>', 'decide a step\'s review: <stepId>=<decision>[:<payload json>], the decision one of continue, correct, retry, reject, escalate (repeatable)', collect, [])
     .option('--workflows <dir>', 'where child workflows (action: workflow) are found, after the file\'s own folder (repeatable)', collect, [])
     .action(async (file: string, opts: { input: string[]; inputsFile?: string; actions: string[]; json?: boolean; store: boolean; api?: string; apiKey?: string; decide: string[]; workflows: string[] }) => {
       result.code = await lazy<typeof import('./commands/run.command')>('./commands/run.command').runCommand(file, opts, io);
@@ -106,7 +112,7 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .command('worker')
     .description('run an executor with your actions against a deployment (NATS_URL)')
     .option('--actions <module>', 'a JS module whose exports are action handlers (repeatable)', collect, [])
-    .option('-q, --queue <name>', 'a task queue to serve (repeatable; default: default)', collect, [])
+    .option('-q, --queue <name>', 'a task queue to serve, repeatable (default: the queue named "default")', collect, [])
     .option('-c, --concurrency <n>', 'steps run at once')
     .action(async (opts: { actions: string[]; queue: string[]; concurrency?: string }) => {
       const tracing = await startTracingFirst('weft-executor');
@@ -125,8 +131,8 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .command('history')
     .description("a run's story from the journal: timeline, attempts, errors; embedded (weft dev's database) or --api; exit 0, 2 unknown run")
     .argument('<runId>', 'the run id')
-    .option('--api <url>', 'a deployment API, e.g. http://127.0.0.1:8080')
-    .option('--api-key <key>', 'API key for --api (default: WEFT_API_KEY)')
+    .option('--api <url>', STORE_API_URL_HELP)
+    .option('--api-key <key>', API_KEY_HELP)
     .option('--json', 'print the history as JSON')
     .action(async (runId: string, opts: { api?: string; apiKey?: string; json?: boolean }) => {
       result.code = await lazy<typeof import('./commands/history.command')>('./commands/history.command').historyCommand(runId, opts, io);
@@ -139,8 +145,8 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('--since <when>', 'window start: a duration back from now (24h, 7d) or an ISO time', '24h')
     .option('--until <when>', 'window end (default: now)')
     .option('--window <n>', 'trend points in the moving average (default: 3)')
-    .option('--api <url>', 'a deployment API, e.g. http://127.0.0.1:8080')
-    .option('--api-key <key>', 'API key for --api (default: WEFT_API_KEY)')
+    .option('--api <url>', STORE_API_URL_HELP)
+    .option('--api-key <key>', API_KEY_HELP)
     .option('--json', 'print the insights as JSON')
     .action(async (opts: { workflow?: string; since?: string; until?: string; window?: string; api?: string; apiKey?: string; json?: boolean }) => {
       result.code = await lazy<typeof import('./commands/insights.command')>('./commands/insights.command').insightsCommand(opts, io);
@@ -154,7 +160,7 @@ export function buildProgram(io: Io, result: { code: number }): Command {
 function registerApiVerbs(program: Command, io: Io, result: { code: number }): void {
   type Api = { api?: string; apiKey?: string; json?: boolean };
   const api = (command: Command, json = true): Command => {
-    command.option('--api <url>', 'the deployment API (default: WEFT_API_URL, else http://127.0.0.1:8080)').option('--api-key <key>', 'API key (default: WEFT_API_KEY)');
+    command.option('--api <url>', API_URL_HELP).option('--api-key <key>', API_KEY_HELP);
     return json ? command.option('--json', 'print JSON') : command;
   };
   const workflows = () => lazy<typeof import('./commands/workflows.command')>('./commands/workflows.command');
@@ -213,7 +219,7 @@ function registerApiVerbs(program: Command, io: Io, result: { code: number }): v
     .option('-w, --workflow <name>', 'one workflow')
     .option('--status <list>', 'comma-separated statuses')
     .option('--since <when>', 'a duration back from now (24h) or an ISO time')
-    .option('--limit <n>', 'at most this many (default 20)')
+    .option('--limit <n>', 'at most this many (default: 20)')
     .action(async (opts: Api & { workflow?: string; status?: string; since?: string; limit?: string }) => {
       result.code = await runs().runsList(opts, io);
     });
@@ -255,7 +261,7 @@ function registerApiVerbs(program: Command, io: Io, result: { code: number }): v
       result.code = await runs().runsRerun(runId, { ...opts, version: opts.workflowVersion }, io);
     });
 
-  api(program.command('logs').description('a run\'s steps; --follow streams its events until it ends').argument('<runId>'), false)
+  api(program.command('logs').description('a run\'s steps; --follow streams its events until it ends').argument('<runId>'))
     .option('-f, --follow', 'follow the run live (Server-Sent Events)')
     .action(async (runId: string, opts: Api & { follow?: boolean }) => {
       result.code = await lazy<typeof import('./commands/logs.command')>('./commands/logs.command').logsCommand(runId, opts, io);
@@ -291,7 +297,7 @@ function registerApiVerbs(program: Command, io: Io, result: { code: number }): v
     result.code = await triggersCommand().triggersList(opts, io);
   });
   api(tr.command('fires').description('the fire log of a trigger, newest first').argument('<workflow>').argument('<trigger>'))
-    .option('--limit <n>', 'rows (1..500, default 50)')
+    .option('--limit <n>', 'rows, 1..500 (default: 50)')
     .option('--outcome <outcome>', 'only fired, skipped, missed, filtered, duplicate, refused or failed')
     .action(async (workflow: string, trigger: string, opts: Api & { limit?: string; outcome?: string }) => {
       result.code = await triggersCommand().triggersFires(workflow, trigger, opts, io);
@@ -350,7 +356,7 @@ function registerApiVerbs(program: Command, io: Io, result: { code: number }): v
     });
   const rv = program.command('reviews').description('reviews: step outputs held for a decision (list, show, decide)');
   api(rv.command('list').description('reviews of the namespace, oldest first'))
-    .option('--status <status>', 'open (default), decided or canceled')
+    .option('--status <status>', 'open, decided or canceled (default: open)')
     .option('--workflow <name>', 'only this workflow')
     .option('--assignee <name>', 'only reviews for this assignee')
     .action(async (opts: Api & { status?: string; workflow?: string; assignee?: string }) => {

@@ -2,6 +2,7 @@ import { ConfigError, listOf, loadConfig } from '@weft/config';
 import { bootService, createLogger } from '@weft/platform';
 import { type ActionDefinition, loadActionsModule } from '@weft/worker';
 import { composeDev } from '../dev/compose';
+import { portInUse } from '../dev/port.util';
 import { EXIT } from '../exit-codes';
 import type { Io } from '../io';
 
@@ -21,6 +22,10 @@ export async function devCommand(options: DevOptions, io: Io, env: NodeJS.Proces
       return EXIT.invalid;
     }
     throw error;
+  }
+  if (await portInUse(config.HOST, config.PORT)) {
+    io.err(`port ${config.PORT} is in use; pass --port`);
+    return EXIT.invalid;
   }
   const actions: ActionDefinition[] = [];
   for (const path of [...listOf(config.WEFT_ACTIONS), ...options.actions]) actions.push(...(await loadActionsModule(path)));

@@ -2,12 +2,12 @@ import { EXIT } from '../exit-codes';
 import type { FetchLike } from '@weft/sdk';
 import { renderHistory } from '../insights/history.view';
 import { exitCodeFor } from '../insights/exit-code.util';
-import { openHistoryReader } from '../insights/readers.util';
+import { apiKeyOf, openHistoryReader } from '../insights/readers.util';
 import type { Io } from '../io';
 
 export interface HistoryOptions {
   json?: boolean;
-  /** A deployment's API (http://host:port); absent: the embedded database `weft dev` writes. */
+  /** A deployment's API (http://host:port); absent: WEFT_API_URL, else the embedded database `weft dev` writes. */
   api?: string;
   /** API key for --api (default: WEFT_API_KEY). */
   apiKey?: string;
@@ -16,7 +16,8 @@ export interface HistoryOptions {
 /** `weft history <runId>`: the run's story from the journal; exit 0, 2 when the run is unknown. */
 export async function historyCommand(runId: string, options: HistoryOptions, io: Io, env: NodeJS.ProcessEnv = process.env, fetchImpl?: FetchLike): Promise<number> {
   try {
-    const reader = await openHistoryReader({ env, io, ...(options.api !== undefined && { api: options.api }), ...((options.apiKey ?? env.WEFT_API_KEY) !== undefined && { apiKey: options.apiKey ?? env.WEFT_API_KEY }), ...(fetchImpl && { fetch: fetchImpl }) });
+    const apiKey = apiKeyOf(options, env);
+    const reader = await openHistoryReader({ env, io, ...(options.api !== undefined && { api: options.api }), ...(apiKey !== undefined && { apiKey }), ...(fetchImpl && { fetch: fetchImpl }) });
     try {
       const history = await reader.history(runId);
       if (options.json) io.out(JSON.stringify(history, null, 2));

@@ -2,7 +2,7 @@ import { EXIT } from '../exit-codes';
 import type { FetchLike } from '@weft/sdk';
 import { exitCodeFor } from '../insights/exit-code.util';
 import { renderInsights } from '../insights/insights.view';
-import { openInsightsReader } from '../insights/readers.util';
+import { apiKeyOf, openInsightsReader } from '../insights/readers.util';
 import type { Io } from '../io';
 
 export interface InsightsOptions {
@@ -21,7 +21,8 @@ export interface InsightsOptions {
 /** `weft insights`: failure hotspots, duration trend, per-step figures; exit 0, 2 for bad flags. */
 export async function insightsCommand(options: InsightsOptions, io: Io, env: NodeJS.ProcessEnv = process.env, fetchImpl?: FetchLike): Promise<number> {
   try {
-    const reader = await openInsightsReader({ env, io, ...(options.api !== undefined && { api: options.api }), ...((options.apiKey ?? env.WEFT_API_KEY) !== undefined && { apiKey: options.apiKey ?? env.WEFT_API_KEY }), ...(fetchImpl && { fetch: fetchImpl }) });
+    const apiKey = apiKeyOf(options, env);
+    const reader = await openInsightsReader({ env, io, ...(options.api !== undefined && { api: options.api }), ...(apiKey !== undefined && { apiKey }), ...(fetchImpl && { fetch: fetchImpl }) });
     try {
       const summary = await reader.summary({
         ...(options.workflow !== undefined && { workflow: options.workflow }),

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { databaseConfigOf, loadConfig } from '@weft/config';
-import { RUN_STATUSES, type RunStatus } from '@weft/core';
+import { formatMs, RUN_STATUSES, type RunStatus } from '@weft/core';
 import { DbError } from '@weft/db';
 import { openSqlRunStore, SqlRunDirectory } from '@weft/scheduler';
 import { CliUsageError } from '../cli-usage.error';
@@ -85,7 +85,7 @@ export async function localRunsList(flags: LocalListFlags, io: Io, env: NodeJS.P
     if (flags.json) io.out(JSON.stringify({ items, nextCursor: null, source: describeDatabase(database) }, null, 2));
     else if (items.length === 0) io.out(`no runs in ${describeDatabase(database)}`);
     else {
-      const rows = [['RUN', 'WORKFLOW', 'VERSION', 'STATUS', 'CREATED', 'DURATION'], ...items.map((r) => [r.runId, r.workflow, r.version, r.status, r.createdAt ?? '-', r.durationMs === null ? '-' : `${r.durationMs}ms`])];
+      const rows = [['RUN', 'WORKFLOW', 'VERSION', 'STATUS', 'CREATED', 'DURATION'], ...items.map((r) => [r.runId, r.workflow, r.version, r.status, r.createdAt ?? '-', r.durationMs === null ? '-' : formatMs(r.durationMs)])];
       const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
       for (const row of rows) io.out(row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
       io.err(`(from ${describeDatabase(database)}; --api for a deployment)`);

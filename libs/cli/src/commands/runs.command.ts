@@ -1,4 +1,5 @@
 import { RUN_STATUSES, type RunStatus } from '@weft/contracts';
+import { formatMs } from '@weft/core';
 import type { Checkpoint, Run } from '@weft/sdk';
 import { type ApiFlags, apiClient, CliUsageError, withApi } from '../api-client/api-connection';
 import { followRun } from '../api-client/follow-run';
@@ -33,7 +34,7 @@ export async function runsList(flags: RunsFlags & { workflow?: string; status?: 
       table(
         io,
         ['RUN', 'WORKFLOW', 'VERSION', 'STATUS', 'CREATED', 'DURATION'],
-        page.items.map((r) => [r.runId, r.workflow, r.version, r.status, r.createdAt, r.durationMs === null ? '-' : `${r.durationMs}ms`]),
+        page.items.map((r) => [r.runId, r.workflow, r.version, r.status, r.createdAt, r.durationMs === null ? '-' : formatMs(r.durationMs)]),
       );
     }
     return EXIT.ok;
@@ -163,7 +164,7 @@ function summary(output: unknown, width = 60): string {
 }
 
 function printRun(run: Run, io: Io): void {
-  io.out(`run ${run.runId}: ${run.workflow} version ${run.version}, ${run.status}${run.durationMs === null ? '' : ` in ${run.durationMs}ms`}`);
+  io.out(`run ${run.runId}: ${run.workflow} version ${run.version}, ${run.status}${run.durationMs === null ? '' : ` in ${formatMs(run.durationMs)}`}`);
   if (run.rerunOf) io.out(`  rerun of ${run.rerunOf.runId}${run.rerunOf.fromStep ? ` from ${run.rerunOf.fromStep}` : ''}`);
   if (run.parentRunId) io.out(`  child of ${run.parentRunId}`);
   for (const child of run.children ?? []) io.out(`  child run ${child.runId} (step ${child.stepId}, attempt ${child.attempt})`);
@@ -175,7 +176,7 @@ function printRun(run: Run, io: Io): void {
       s.id,
       s.status,
       String(s.attempts),
-      s.durationMs === null ? '-' : `${s.durationMs}ms`,
+      s.durationMs === null ? '-' : formatMs(s.durationMs),
       s.reusedFrom ? `reused from ${s.reusedFrom}` : s.error ? `${s.error.code} ${s.error.message}` : '',
     ]),
   );

@@ -1,3 +1,4 @@
+import { ConfigError } from '@weft/config';
 import { EXIT } from '../exit-codes';
 import type { Io } from '../io';
 import { InsightsCliError } from './insights-cli.errors';
@@ -15,6 +16,11 @@ export function exitCodeFor(error: unknown, io: Io): number {
       case 'API_ERROR':
         return EXIT.internal;
     }
+  }
+  if (error instanceof ConfigError) {
+    // A bad WEFT_API_URL / WEFT_API_KEY / WEFT_DATA_DIR: the user's to fix.
+    io.err(error.message);
+    return EXIT.invalid;
   }
   io.err(error instanceof Error ? error.message : String(error));
   return EXIT.internal;

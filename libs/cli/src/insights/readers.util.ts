@@ -38,6 +38,11 @@ export interface ReaderOptions {
   apiKey?: string;
 }
 
+/** --api-key, else WEFT_API_KEY (read through @weft/config like every other --api verb). */
+export function apiKeyOf(options: { apiKey?: string }, env: NodeJS.ProcessEnv): string | undefined {
+  return options.apiKey ?? loadConfig(env).WEFT_API_KEY;
+}
+
 /** A single answer may take this long (the SDK's client itself waits as long as a stream lasts). */
 const REQUEST_TIMEOUT_MS = 15_000;
 
@@ -159,6 +164,9 @@ function apiBase(url: string): string {
  */
 async function apiFor(options: ReaderOptions): Promise<string | undefined> {
   if (options.api !== undefined) return apiBase(options.api);
+  // The same variable every other --api verb reads (through @weft/config, the one reader of the environment).
+  const fromEnv = loadConfig(options.env).WEFT_API_URL;
+  if (fromEnv !== undefined) return apiBase(fromEnv);
   const config = embeddedDatabase(options.env);
   if (config.kind !== 'pglite') return undefined;
   const dev = await runningDevServer(options.env, options.fetch ?? fetch);

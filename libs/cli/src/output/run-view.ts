@@ -1,5 +1,5 @@
 import type { LifecycleEvent } from '@weft/contracts';
-import type { RunState, WorkflowSpec } from '@weft/core';
+import { formatMs, type RunState, type WorkflowSpec } from '@weft/core';
 import type { ActionLogger } from '@weft/worker';
 import pc from 'picocolors';
 import type { Io } from '../io';
@@ -65,7 +65,6 @@ class ItemCounter {
 /** Item failures printed one by one before the view only counts them. */
 const ITEM_FAILURES_SHOWN = 10;
 
-const seconds = (ms: number): string => (ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`);
 
 export interface RunView {
   onEvent(event: LifecycleEvent): void;
@@ -93,7 +92,7 @@ export function createRunView(spec: WorkflowSpec, io: Io, options: { live?: bool
 
 function describe(event: LifecycleEvent): string | undefined {
   const step = event.stepId ? pc.bold(event.stepId) : '';
-  const took = event.durationMs !== undefined ? ` in ${seconds(event.durationMs)}` : '';
+  const took = event.durationMs !== undefined ? ` in ${formatMs(event.durationMs)}` : '';
   const err = event.error ? `: ${event.error.code} ${event.error.message}` : '';
   switch (event.type) {
     case 'run.started':
@@ -103,7 +102,7 @@ function describe(event: LifecycleEvent): string | undefined {
     case 'step.completed':
       return event.status === 'partially_completed' ? `${ICON.partially_completed} ${step} partially completed${took}${err}` : `${ICON.completed} ${step} completed${took}`;
     case 'step.retrying': {
-      const delay = typeof event.data?.delayMs === 'number' ? ` in ${seconds(event.data.delayMs)}` : '';
+      const delay = typeof event.data?.delayMs === 'number' ? ` in ${formatMs(event.data.delayMs)}` : '';
       return `${ICON.retrying} ${step} attempt ${event.attempt ?? '?'} failed${err}; retrying${delay}`;
     }
     case 'step.failed':
@@ -209,14 +208,14 @@ class LiveView implements RunView {
 
   private draw(): void {
     const rows = process.stdout.rows || 40;
-    const lines: string[] = [`${pc.bold(this.spec.name)} ${pc.dim(seconds(Date.now() - this.startedAt))}`];
+    const lines: string[] = [`${pc.bold(this.spec.name)} ${pc.dim(formatMs(Date.now() - this.startedAt))}`];
     const entries = [...this.status.entries()];
     const counts = new Map<string, number>();
     for (const [, s] of entries) counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
     // Wide workflows: show what is moving, not 100 finished lines.
     const shown = entries.length <= rows - 4 ? entries : entries.filter(([, s]) => ['running', 'retrying', 'failed', 'queued'].includes(s.status)).slice(0, rows - 5);
     for (const [id, s] of shown) {
-      const time = s.status === 'running' ? seconds(Date.now() - s.since) : s.took !== undefined ? seconds(s.took) : '';
+      const time = s.status === 'running' ? formatMs(Date.now() - s.since) : s.took !== undefined ? formatMs(s.took) : '';
       const attempt = s.attempt > 1 && this.items.label(id) === undefined ? pc.yellow(` attempt ${s.attempt}`) : '';
       const items = this.items.label(id);
       lines.push(`  ${ICON[s.status] ?? '?'} ${id.padEnd(24)} ${pc.dim(s.status.padEnd(10))} ${time}${attempt}${items === undefined ? '' : pc.dim(` ${items}`)}`);
@@ -237,7 +236,7 @@ function printOutputs(state: RunState, io: Io): void {
 }
 
 function summaryLine(state: RunState): string {
-  const took = state.startedAt !== undefined && state.finishedAt !== undefined ? ` in ${seconds(state.finishedAt - state.startedAt)}` : '';
+  const took = state.startedAt !== undefined && state.finishedAt !== undefined ? ` in ${formatMs(state.finishedAt - state.startedAt)}` : '';
   const counts = new Map<string, number>();
   for (const step of Object.values(state.steps)) if (step.item === undefined) counts.set(step.status, (counts.get(step.status) ?? 0) + 1);
   const detail = [...counts].map(([k, v]) => `${v} ${k}`).join(', ');
