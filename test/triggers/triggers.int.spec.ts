@@ -487,5 +487,34 @@ triggers:
         await service.close();
       }
     }, 60_000);
+
+    it('overlap cancel-other starts each tick and cancels the run still active; skip skips while one is active', async () => {
+      await publish(
+        api,
+        key,
+        `apiVersion: weft/v1
+kind: Workflow
+name: long-nap
+steps:
+  - id: nap
+    action: sleep
+    with: { duration: 1h }
+triggers:
+  - id: replace
+    cron: "@every 1s"
+    overlap: cancel-other
+  - id: once
+    cron: "@every 1s"
+    overlap: skip
+`,
+      );
+      await start();
+      const fired = async (trigger: string) => (await fires('long-nap', trigger)).filter((f) => f.outcome === 'fired');
+      await waitFor(async () => (await fired('replace')).length >= 3 || undefined, 'three cancel-other fires');
+      const [first] = await fired('replace');
+      await waitFor(async () => (await api.query<{ status: string }>(`SELECT status FROM runs WHERE id = $1`, [first.run_id]))[0]?.status === 'canceled' || undefined, 'the first run canceled');
+      await waitFor(async () => (await fires('long-nap', 'once')).filter((f) => f.outcome === 'skipped').length >= 2 || undefined, 'skipped ticks');
+      expect(await fired('once')).toHaveLength(1);
+    }, 60_000);
   },
 );

@@ -60,7 +60,7 @@ export function triggersParts(options: TriggersModuleOptions): TriggersParts {
   const env = options.env ?? process.env;
   const { store } = options;
   const publisher = new RunRequestPublisher(store, options.bus, log);
-  const occurrences = new RecordOccurrenceUseCase(store, publisher, clock, log);
+  const occurrences = new RecordOccurrenceUseCase(store, publisher, options.bus, clock, log);
   const schedules = new ScheduleUseCase(store, occurrences, publisher, clock, log);
   const polls = new PollUseCase(store, occurrences, options.fetch ?? fetchPoll, clock, log, env);
   const sync = new SyncDefinitionsUseCase(store, log);

@@ -1,4 +1,5 @@
 import type { RunRequested } from '@weft/contracts';
+import type { Bus } from '@weft/bus';
 import { type FireOutcome, tickOccurrence, triggerIdempotencyKey, triggerSource } from '../domain/fire-log';
 import { decideOverlap, DEFAULT_OVERLAP } from '../domain/overlap.util';
 import { evaluateOccurrence, TriggerExpressionError } from '../domain/trigger-expr.util';
@@ -53,6 +54,7 @@ export class RecordOccurrenceUseCase {
   constructor(
     private readonly store: SqlTriggerStore,
     private readonly publisher: RunRequestPublisher,
+    private readonly bus: Bus,
     private readonly clock: Clock,
     private readonly log: TriggersLogger,
   ) {}
@@ -98,14 +100,11 @@ export class RecordOccurrenceUseCase {
     return results;
   }
 
-  /**
-   * overlap cancel-other: the scheduler consumes no cancel request on the bus yet (cancel is an
-   * API call; `weft.run.cancel` tells executors to abort steps of a run the scheduler canceled),
-   * so the new run starts and the active one is named in the log, not canceled. See docs/triggers.md.
-   */
-  async cancelRun(runId: string): Promise<void> {
-    this.log.warn('overlap cancel-other: the active run is not canceled (no cancel request on the bus yet)', { runId });
-    return Promise.resolve();
+  /** overlap cancel-other: asks the scheduler to cancel an active run (durably, through its inbox). */
+  async cancelRun(runId: string, by?: string): Promise<void> {
+    await this.bus
+      .publish('weft.run.cancel-requested', { runId, reason: 'canceled by the overlap policy cancel-other of its trigger', ...(by !== undefined && { by }) }, { msgId: `trigger-cancel:${runId}` })
+      .catch((error: unknown) => this.log.warn('cancel of an overlapping run not sent', { runId, error: String(error) }));
   }
 
   /** Records an occurrence inside the caller's transaction; the caller publishes `toPublish` after commit. */
