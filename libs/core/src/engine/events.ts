@@ -38,6 +38,8 @@ export type EngineEvent =
    * name, key and `match` again, so a signal that does not satisfy the wait changes nothing.
    */
   | { type: 'signal.received'; at: Millis; stepId: string; token: string; signal: ReceivedSignal }
+  /** The shell granted the step the concurrency slot it asked for (`token`: the acquire-slot's). */
+  | { type: 'slot.granted'; at: Millis; stepId: string; token: string }
   /**
    * A reviewer's decision (validated by the shell: a correction already satisfies the form).
    * A decision for a review that is no longer open changes nothing.
@@ -124,6 +126,13 @@ export type Command =
       /** The child's depth (the parent's + 1). */
       depth: number;
     }
+  /**
+   * Queue for a concurrency slot of (scope, key) with at most `limit` holders across runs; the
+   * shell answers with slot.granted. Idempotent by `token`.
+   */
+  | { type: 'acquire-slot'; stepId: string; token: string; scope: string; key: string; limit: number; priority: number }
+  /** The step ended: give its slot back (or drop its place in the queue). Idempotent by `token`. */
+  | { type: 'release-slot'; stepId: string; token: string; scope: string; key: string }
   /** Cancel a child run (its parent step was canceled, or the parent ended). */
   | { type: 'cancel-child'; stepId: string; childRunId: string; reason: string }
   /** This run is a child and ended: report it to the parent's waiting step (as that attempt's result). */

@@ -5,6 +5,9 @@ import { type RetryPolicy, type ReviewSpec, SPEC_DEFAULTS, type StepSpec, type W
 import type { PlannedReview, PlannedStep, ResolvedRetry } from './types';
 
 // The spec module documents the defaults (SPEC_DEFAULTS); the engine applies them.
+/** Priority of queued work within a concurrency key when the step gives none (1 goes first, 5 last). */
+export const DEFAULT_PRIORITY = 3;
+
 export const DEFAULT_STEP_TIMEOUT_MS = parseSpecDuration(SPEC_DEFAULTS.stepTimeout);
 export const DEFAULT_QUEUE: string = SPEC_DEFAULTS.queue;
 export const DEFAULT_RETRY: Readonly<ResolvedRetry> = Object.freeze({
@@ -53,7 +56,8 @@ export function planRun(spec: WorkflowSpec): PlannedStep[] {
     if (step.if !== undefined) planned.if = step.if;
     if (step.review !== undefined) planned.review = resolveReview(step.review, step.id);
     if (step.forEach !== undefined) planned.forEach = step.forEach;
-    if (step.concurrency !== undefined) planned.concurrency = step.concurrency;
+    if (typeof step.concurrency === 'number') planned.concurrency = step.concurrency;
+    else if (step.concurrency !== undefined) planned.slot = { limit: step.concurrency.limit, key: step.concurrency.key ?? '', priority: step.priority ?? DEFAULT_PRIORITY };
     return planned;
   });
 }

@@ -299,6 +299,14 @@ function transition(state: RunState, event: EngineEvent, leaseMs: number): Tx | 
       signalReceived(tx, step, step.wait, event.signal);
       return tx;
     }
+    case 'slot.granted': {
+      const step = ownStep(state.steps, event.stepId);
+      if (!LIVE_RUN.has(state.status) || step?.status !== 'waiting' || step.wait?.kind !== 'slot' || step.token !== event.token) return undefined;
+      const tx = new Tx(state, event.at, leaseMs);
+      const { wait: _wait, ...rest } = step;
+      dispatch(tx, { ...rest, status: 'pending', slot: { token: event.token, scope: step.wait.scope, key: step.wait.key } });
+      return tx;
+    }
     case 'review.decided': {
       const step = ownStep(state.steps, event.stepId);
       if (!LIVE_RUN.has(state.status) || step?.status !== 'waiting' || step.wait?.kind !== 'review' || step.wait.reviewId !== event.reviewId) return undefined;
@@ -602,10 +610,41 @@ function releaseWait(tx: Tx, step: StepState): void {
       releaseReview(tx, step, wait, tx.planned(step.id).review);
       tx.commands.push({ type: 'close-review', reviewId: wait.reviewId, outcome: 'canceled' });
       return;
+    case 'slot':
+      // Tx.put gives the place in the queue back when the step ends.
+      return;
     case 'child':
       tx.commands.push({ type: 'cancel-child', stepId: step.id, childRunId: wait.childRunId, reason: `parent run ${tx.next.runId} canceled step ${step.id}` });
       return;
   }
+}
+
+/**
+ * A step with `concurrency: { limit, key }` waits for a slot of its key before each attempt it
+ * is not holding one for; the shell grants slots across runs (slot.granted). The key is rendered
+ * now (an item sees `item` and `index`).
+ */
+function requestSlot(tx: Tx, step: StepState, planned: PlannedStep, slot: NonNullable<PlannedStep['slot']>): void {
+  let key: string;
+  try {
+    const rendered = step.item === undefined ? renderValue(slot.key, tx.scope()) : itemInput({ ...planned, action: 'noop', with: { key: slot.key } }, step.item, tx.scope())['key'];
+    key = typeof rendered === 'string' ? rendered : JSON.stringify(rendered ?? null);
+  } catch (error) {
+    failStep(tx, step, expressionFailure(error, `concurrency.key of step ${step.id}`));
+    return;
+  }
+  const token = `${tx.next.runId}:${step.id}:slot:${step.attempt + 1}`;
+  const scope = `${tx.next.workflow}/${itemParent(step.id) ?? step.id}`;
+  const wait: StepWait = { kind: 'slot', scope, key, limit: slot.limit, priority: slot.priority };
+  tx.put({ ...withoutLease(step), status: 'waiting', token, queuedAt: tx.at, wait });
+  tx.commands.push({ type: 'acquire-slot', stepId: step.id, token, scope, key, limit: slot.limit, priority: slot.priority });
+  tx.emit({ type: 'step.waiting', at: tx.at, stepId: step.id, attempt: step.attempt, status: 'waiting', data: { wait: 'slot', key, limit: slot.limit } });
+}
+
+/** A step that ends gives back the slot it holds, or its place in the slot queue. */
+function releaseSlot(tx: Tx, before: StepState): void {
+  const held = before.slot ?? (before.wait?.kind === 'slot' ? { token: before.token ?? '', scope: before.wait.scope, key: before.wait.key } : undefined);
+  if (held !== undefined) tx.commands.push({ type: 'release-slot', stepId: before.id, ...held });
 }
 
 /** The step starts waiting (a sleep or a signal) instead of being dispatched: no executor is involved. */
@@ -783,7 +822,7 @@ function cancelActive(tx: Tx, reason: string): void {
     } else if (step.status === 'waiting') {
       releaseWait(tx, step);
       // A sleep or a wait for a signal is its attempt; a review holds an attempt that already ended.
-      if (step.wait?.kind !== 'review') attempts = endAttempt(tx, step, 'canceled', undefined, undefined, false).attempts;
+      if (step.wait?.kind !== 'review' && step.wait?.kind !== 'slot') attempts = endAttempt(tx, step, 'canceled', undefined, undefined, false).attempts;
     }
     tx.put({ ...withoutLease(step), status: 'canceled', reason, finishedAt: at, attempts });
     tx.emit({ type: 'step.canceled', at, stepId: step.id, attempt: step.attempt, status: 'canceled', data: { reason } });
@@ -1008,6 +1047,10 @@ function dispatch(tx: Tx, step: StepState): void {
     startWait(tx, step, planned, input);
     return;
   }
+  if (planned.slot !== undefined && step.slot === undefined) {
+    requestSlot(tx, step, planned, planned.slot);
+    return;
+  }
   const attempt = step.attempt + 1;
   const token = `${next.runId}:${step.id}:${attempt}`;
   const queued: StepState = {
@@ -1022,6 +1065,7 @@ function dispatch(tx: Tx, step: StepState): void {
     attemptBase: step.attemptBase ?? 0,
   };
   if (step.item !== undefined) queued.item = step.item;
+  if (step.slot !== undefined) queued.slot = step.slot;
   tx.put(queued);
   tx.commands.push({ type: 'dispatch', stepId: step.id, attempt, token, action: planned.action, input, queue: planned.queue, timeoutMs: planned.timeoutMs });
   tx.emit({ type: 'step.queued', at, stepId: step.id, attempt, status: 'queued', data: { queue: planned.queue, action: planned.action } });
@@ -1211,6 +1255,7 @@ class Tx {
 
   put(step: StepState): void {
     const before = ownStep(this.next.steps, step.id);
+    if (TERMINAL_STEP.has(step.status) && before !== undefined && !TERMINAL_STEP.has(before.status)) releaseSlot(this, before);
     // Items are not in the plan: the run's active count is its steps'; their forEach step folds their ends.
     if (step.item === undefined) this.activeDelta += (TERMINAL_STEP.has(step.status) ? 0 : 1) - (before === undefined || TERMINAL_STEP.has(before.status) ? 0 : 1);
     else if (TERMINAL_STEP.has(step.status) && before !== undefined && !TERMINAL_STEP.has(before.status)) this.settledItems.push(step.id);
@@ -1284,7 +1329,7 @@ function planIndex(plan: readonly PlannedStep[]): PlanIndex {
     let mayWait = false;
     for (const p of plan) {
       byId.set(p.id, p);
-      if (p.review !== undefined || isWaitAction(p.action)) mayWait = true;
+      if (p.review !== undefined || isWaitAction(p.action) || p.slot !== undefined) mayWait = true;
       for (const need of p.needs) {
         const list = dependents.get(need);
         if (list) list.push(p.id);

@@ -35,6 +35,8 @@ export interface PlannedStep {
   forEach?: string;
   /** forEach: items in flight at most. @default FOR_EACH_DEFAULT_CONCURRENCY */
   concurrency?: number;
+  /** `concurrency: { limit, key }`: each attempt (each item) holds a slot of its key, across runs. `key` is a template ('' for one key). */
+  slot?: { limit: number; key: string; priority: number };
 }
 
 /** A forEach step's progress, kept on the step while its items run (docs/flow-control.md). */
@@ -102,6 +104,8 @@ export type StepWait =
       /** The deadline passed at the last tier with onDeadline escalate: somebody has to look. */
       overdue?: boolean;
     }
+  /** `concurrency: { limit, key }`: a slot of `key` is granted (by the shell, across runs). */
+  | { kind: 'slot'; scope: string; key: string; limit: number; priority: number }
   /** `action: workflow`: the child run `childRunId` (started by a start-child command) ends. */
   | { kind: 'child'; childRunId: string; workflow: string; version?: string; inputs: Record<string, unknown> };
 
@@ -151,6 +155,8 @@ export interface StepState {
   reusedFrom?: string;
   /** Set while the step is `waiting`. */
   wait?: StepWait;
+  /** The concurrency slot the step holds (from its grant until it ends). */
+  slot?: { token: string; scope: string; key: string };
   /** A forEach step: its items' progress (the items are entries of their own, see `item`). */
   forEach?: ForEachProgress;
   /** An item of a forEach step: not in the plan, attempt-tracked like a step. */

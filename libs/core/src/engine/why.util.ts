@@ -17,6 +17,8 @@ export interface WhyFacts {
    * the shell cannot tell (no catalog): a queued step is then only "dispatched".
    */
   workers?: ReadonlyMap<string, readonly string[]>;
+  /** Who holds the slots of a concurrency key (scope, key), when the shell can tell. */
+  slotHolders?: (scope: string, key: string) => { runId: string; stepId: string; since: Millis }[] | undefined;
 }
 
 /** The one reason a step has not moved. Times are epoch ms. */
@@ -39,6 +41,8 @@ export type WhyReason =
   | { kind: 'event'; name: string; key?: string; until: Millis }
   /** Waiting for a review decision. */
   | { kind: 'review'; reviewId: string; assignees: string[]; until?: Millis }
+  /** Waiting for a concurrency slot of `key` (`holders`: who holds them, when the shell knows). */
+  | { kind: 'slot'; key: string; limit: number; holders?: { runId: string; stepId: string; since: Millis }[] }
   /** Waiting for its child run (`action: workflow`) to end. */
   | { kind: 'child'; runId: string; workflow: string }
   /** A forEach step: its items are running (the oldest unfinished item's reason in `item`). */
@@ -114,6 +118,10 @@ function explainStep(state: RunState, planned: PlannedStep, step: StepState | un
       if (wait?.kind === 'sleep') return { reason: { kind: 'timer', until: wait.until }, since: step?.startedAt };
       if (wait?.kind === 'event') return { reason: { kind: 'event', name: wait.name, ...(wait.key !== undefined && { key: wait.key }), until: wait.expiresAt }, since: step?.startedAt };
       if (wait?.kind === 'review') return { reason: { kind: 'review', reviewId: wait.reviewId, assignees: wait.assignees, ...(wait.deadlineAt !== undefined && { until: wait.deadlineAt }) }, since: wait.openedAt };
+      if (wait?.kind === 'slot') {
+        const holders = facts.slotHolders?.(wait.scope, wait.key);
+        return { reason: { kind: 'slot', key: wait.key, limit: wait.limit, ...(holders !== undefined && { holders }) }, since: step?.queuedAt };
+      }
       if (wait?.kind === 'child') return { reason: { kind: 'child', runId: wait.childRunId, workflow: wait.workflow }, since: step?.startedAt };
       return { reason: { kind: 'needs', steps: [] }, since: step?.startedAt };
     }
@@ -174,6 +182,10 @@ export function describeReason(reason: WhyReason, now: Millis): string {
       return `waiting for signal ${reason.name}${reason.key !== undefined ? ` with key ${JSON.stringify(reason.key)}` : ''} until ${iso(reason.until)}`;
     case 'review':
       return `waiting for review ${reason.reviewId}${reason.assignees.length > 0 ? ` by ${reason.assignees.join(', ')}` : ''}${reason.until !== undefined ? ` (deadline ${iso(reason.until)})` : ''}`;
+    case 'slot': {
+      const who = reason.holders === undefined ? '' : `: held by ${reason.holders.map((h) => `${h.runId}/${h.stepId} since ${iso(h.since)}`).join(', ') || 'nobody (granting)'}`;
+      return `waiting for a concurrency slot of key ${JSON.stringify(reason.key)} (limit ${reason.limit})${who}`;
+    }
     case 'child':
       return `waiting for child run ${reason.runId} (${reason.workflow}) to end`;
     case 'items': {

@@ -109,6 +109,15 @@ export const Review = z
   })
   .strict();
 
+/** A step's concurrency limit across runs: slots are leases the scheduler grants per key. */
+export const StepConcurrency = z
+  .object({
+    limit: z.number().int().min(1).max(10_000).describe('Attempts of this step holding a slot at most, per key, across every run.'),
+    key: z.string().min(1).max(1_000).optional().describe('A ${{ }} template naming the key (e.g. ${{ inputs.customerId }}); each key has its own limit. @default one key for the step'),
+    strategy: z.enum(['queue']).optional().describe('What happens to work over the limit: queue waits for a slot (round-robin across keys, by priority within a key). @default queue'),
+  })
+  .strict();
+
 export const Step = z
   .object({
     id: Identifier('step ids').describe('Unique within the workflow; a CEL identifier so that steps.<id>.output parses.'),
@@ -136,12 +145,13 @@ export const Step = z
         'CEL (bare or ${{ }}) yielding a list, evaluated when the step is ready: the action runs once per item, with `item` and `index` in scope of `with`; the output is the list of item outputs in order. onFailure, retry and timeout apply per item (docs/flow-control.md).',
       ),
     concurrency: z
-      .number()
-      .int()
-      .min(1)
-      .max(10_000)
+      .union([
+        z.number().int().min(1).max(10_000).describe('forEach only: items in flight at most (in this run). @default 10'),
+        StepConcurrency,
+      ])
       .optional()
-      .describe('forEach only: items in flight at most. @default 10'),
+      .describe('A number: forEach items in flight at most in this run. An object: attempts of this step in flight at most across all runs, per key (docs/flow-control.md).'),
+    priority: z.number().int().min(1).max(5).optional().describe('Order among queued attempts of the same concurrency key: 1 goes first. @default 3'),
   })
   .strict();
 

@@ -328,8 +328,11 @@ class SpecValidator {
 
   /** forEach: its list expression, and what a fan-out cannot do (yet): wait or be reviewed per item. */
   private checkForEach(step: StepSpec, i: number): void {
+    if (typeof step.concurrency === 'object' && isWaitActionName(step.action)) {
+      this.sink.add(['steps', i, 'concurrency'], DiagnosticCode.InvalidValue, `a concurrency limit does not apply to ${step.action}: it holds no executor`, { hint: 'limit the steps that do the work' });
+    }
     if (step.forEach === undefined) {
-      if (step.concurrency !== undefined) {
+      if (typeof step.concurrency === 'number') {
         this.sink.add(['steps', i, 'concurrency'], DiagnosticCode.InvalidValue, 'concurrency (a number) limits the items of a forEach step; this step has no forEach', { hint: 'add forEach, or remove concurrency' });
       }
       return;
