@@ -88,7 +88,7 @@ describeDistributed('large outputs by reference', { nats: true, postgres: true }
     // The run view shows the reference summary, not megabytes.
     const view = JSON.stringify(run);
     expect(view.length).toBeLessThan(64 * 1024);
-    expect(view).toContain(`"size":${expected.byteLength}`);
+    expect(view).toContain(`"size":${expected.byteLength},"href":"/v1/runs/${runId}/steps/big/output"`);
 
     const t1 = performance.now();
     const streamed = await app.request('GET', `/v1/runs/${runId}/steps/big/output`, { key: keyA });

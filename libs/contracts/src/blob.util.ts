@@ -25,6 +25,8 @@ export const BLOB_ERROR_CODES = {
   missing: 'BLOB_MISSING',
   /** A handler's output uses the reserved `$weftBlob` key at its top level. */
   reserved: 'RESERVED_OUTPUT_KEY',
+  /** A step's input holds a value shaped like a reference the scheduler did not put there (it could name another run's blob). */
+  reservedInput: 'RESERVED_INPUT_KEY',
 } as const;
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;

@@ -1,4 +1,4 @@
-import { BLOB_ERROR_CODES, type BlobStore, checkPayload, DEFAULT_MAX_PAYLOAD_BYTES, holdsReservedKey, PAYLOAD_ERROR_CODES, type PayloadProblem, type StepError, storableText } from '@weft/contracts';
+import { BLOB_ERROR_CODES, type BlobStore, checkPayload, DEFAULT_MAX_PAYLOAD_BYTES, holdsReservedKey, isBlobRef, PAYLOAD_ERROR_CODES, type PayloadProblem, type StepError, storableText } from '@weft/contracts';
 import { NonRetryableError, WORKER_ERROR_CODES } from './action.errors';
 
 const MAX_MESSAGE_LENGTH = 2000;
@@ -45,7 +45,8 @@ export function toJsonOutput(output: unknown, maxBytes: number = DEFAULT_MAX_PAY
 
 /** Where a worker puts outputs too big to travel inline (issue 12 item 4). */
 export interface OutputBlobs {
-  store: Pick<BlobStore, 'put'>;
+  /** `put` for large outputs; `get` for dispatch inputs that carry a reference (fetched on use). */
+  store: Pick<BlobStore, 'put' | 'get'>;
   /** Outputs whose JSON is larger go to `store` (WEFT_INLINE_PAYLOAD_MAX; at most the message bound). */
   inlinePayloadBytes: number;
   /** Largest output stored by reference (WEFT_MAX_OUTPUT). */
@@ -72,6 +73,28 @@ export async function toResultOutput(output: unknown, maxPayloadBytes: number, b
   const bytes = Buffer.from(JSON.stringify(parsed));
   if (bytes.byteLength > max) throw tooLargeForBlob(max);
   return bytes.byteLength <= inline ? parsed : blobs.store.put('', bytes);
+}
+
+/**
+ * The input a handler sees: a top-level field the scheduler sent as a blob reference (a whole large
+ * output, too big for the dispatch message) is fetched and parsed. Without a blob store, or for a
+ * blob the store does not hold, the step fails with BLOB_MISSING (never retried: the same dispatch
+ * names the same blob).
+ */
+export async function resolveInputRefs(input: Record<string, unknown>, blobs: OutputBlobs | undefined): Promise<Record<string, unknown>> {
+  let resolved: Record<string, unknown> | undefined;
+  for (const [key, value] of Object.entries(input)) {
+    if (!isBlobRef(value)) continue;
+    const bytes = await blobs?.store.get(value.$weftBlob);
+    if (bytes === undefined) {
+      throw new NonRetryableError(`input ${key} names blob ${value.$weftBlob}, which ${blobs ? 'the store does not hold' : 'this worker cannot read (no blob store: give it DATABASE_URL)'}`, {
+        code: BLOB_ERROR_CODES.missing,
+      });
+    }
+    resolved ??= { ...input };
+    resolved[key] = JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown;
+  }
+  return resolved ?? input;
 }
 
 const tooLargeForBlob = (max: number): NonRetryableError =>

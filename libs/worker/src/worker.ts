@@ -19,7 +19,7 @@ import { ActionRegistry } from './action.registry';
 import type { ActionContext, ActionDefinition, ActionLogger } from './action.types';
 import { childLogger, consoleLogger } from './logger.util';
 import { WorkerAnnouncer } from './worker-announcer';
-import { type OutputBlobs, toResultOutput, toStepError } from './step-outcome.util';
+import { type OutputBlobs, resolveInputRefs, toResultOutput, toStepError } from './step-outcome.util';
 
 export interface WorkerOptions {
   bus: Bus;
@@ -394,7 +394,8 @@ class StepWorker implements Worker {
     try {
       log.debug('step started');
       const definition = this.registry.resolve(dispatch.action);
-      const output = await untilAborted(invoke(definition, dispatch.input, ctx), controller.signal);
+      const input = await resolveInputRefs(dispatch.input, this.blobs);
+      const output = await untilAborted(invoke(definition, input, ctx), controller.signal);
       outcome = { kind: 'completed', output: await toResultOutput(output, this.maxPayloadBytes, this.blobs) };
     } catch (thrown) {
       // Once aborted, the abort reason is the story, whatever the handler threw on its way out.

@@ -1,5 +1,6 @@
 import { childRuns, errorView as errorOf, isoOrNull as iso, type RunState, spanOrNull as span, stepView } from '@weft/core';
 import type { ApiKeyRecord } from '@weft/platform';
+import { isBlobRef } from '@weft/contracts';
 import type { RunLink, RunListing } from '../persistence/run-directory.repository';
 import type { VersionRecord, VersionWithSpec, WorkflowRecord } from '../workflows';
 import type { ApiKeyView, DraftView, RunSummaryView, RunView, StepView, VersionDetailView, VersionView, WorkflowView } from './api.schemas';
@@ -77,11 +78,17 @@ export function runView(state: RunState, namespace: string, link: RunLink | unde
     parentRunId: state.parent?.runId ?? null,
     children: childRuns(state),
     steps: state.plan.map(({ id }): StepView => ({
-      ...stepView(state, id),
+      ...withOutputLink(stepView(state, id), state.runId),
       reusedFrom: (Object.hasOwn(state.steps, id) ? state.steps[id].reusedFrom : undefined) ?? null,
     })),
     spec: state.spec,
   };
+}
+
+/** A large output (stored by reference) shows its summary and where to fetch it: `{ $weftBlob, size, href }`. */
+function withOutputLink<V extends { id: string; output: unknown }>(view: V, runId: string): V {
+  if (!isBlobRef(view.output)) return view;
+  return { ...view, output: { ...view.output, href: `/v1/runs/${encodeURIComponent(runId)}/steps/${encodeURIComponent(view.id)}/output` } };
 }
 
 export function apiKeyView(k: ApiKeyRecord): ApiKeyView {

@@ -1,4 +1,5 @@
-import { checkPayload, DEFAULT_MAX_PAYLOAD_BYTES, type PayloadProblem, type StepError, storableText } from '@weft/contracts';
+import { createHash } from 'node:crypto';
+import { BLOB_ERROR_CODES, type BlobRef, checkPayload, DEFAULT_MAX_PAYLOAD_BYTES, isBlobRef, PAYLOAD_ERROR_CODES, type PayloadProblem, type StepError, storableText } from '@weft/contracts';
 import { type Command, decide, type Decision, type DecideOptions, DEFAULT_MAX_FOREACH_ITEMS, type EngineEvent, type RunState } from '@weft/core';
 
 type DispatchCommand = Extract<Command, { type: 'dispatch' }>;
@@ -23,12 +24,22 @@ export function decideBounded(state: RunState, event: EngineEvent, options: Deci
   // Each round fails one step or forEach item for good: the plan and the item limit bound the rounds.
   const rounds = state.plan.length + (options.maxForEachItems ?? DEFAULT_MAX_FOREACH_ITEMS);
   for (let round = 0; round <= rounds; round++) {
-    let unfit: { command: DispatchCommand; problem: PayloadProblem } | undefined;
+    let unfit: { command: DispatchCommand; problem: Pick<PayloadProblem, 'message'> & { code: string } } | undefined;
     for (const command of decision.commands) {
       if (command.type !== 'dispatch' || fit.has(command)) continue;
+      // Only this function puts references in inputs: one made by an expression could name another run's blob.
+      const forged = Object.keys(command.input).find((key) => isBlobRef(command.input[key]));
+      if (forged !== undefined) {
+        unfit = { command, problem: { code: BLOB_ERROR_CODES.reservedInput, message: `${forged} is shaped like a blob reference ({$weftBlob, size}), which inputs may not hold` } };
+        break;
+      }
       const problem = checkPayload(command.input, maxBytes);
+      const byRef = problem?.code === PAYLOAD_ERROR_CODES.tooLarge && options.resolveBlob !== undefined ? inputByReference(command, decision.state, maxBytes) : undefined;
       if (problem === undefined) fit.add(command);
-      else {
+      else if (byRef !== undefined) {
+        fit.add(byRef);
+        decision = { state: decision.state, commands: decision.commands.map((c) => (c === command ? byRef : c)) };
+      } else {
         unfit = { command, problem };
         break;
       }
@@ -40,6 +51,25 @@ export function decideBounded(state: RunState, event: EngineEvent, options: Deci
     decision = { state: failed.state, commands: [...decision.commands.filter((c) => c !== command), ...failed.commands] };
   }
   return { state: decision.state, commands: withoutRecalled(decision.commands) };
+}
+
+/**
+ * A dispatch too large because a `with` field holds a whole output stored by reference
+ * (`with: { rows: "${{ steps.big.output }}" }`) carries that field as the reference instead, and
+ * the worker fetches it on use (issue 12 item 4). A field is matched by content: its JSON is
+ * hashed and compared with the run's stored outputs, so only an unchanged whole output qualifies.
+ */
+function inputByReference(command: DispatchCommand, state: RunState, maxBytes: number): DispatchCommand | undefined {
+  const refs = new Map<string, BlobRef>();
+  for (const step of Object.values(state.steps)) if (isBlobRef(step.output)) refs.set(step.output.$weftBlob, step.output);
+  if (refs.size === 0) return undefined;
+  const input: Record<string, unknown> = { ...command.input };
+  for (const [key, value] of Object.entries(input)) {
+    if (value === null || typeof value !== 'object') continue;
+    const ref = refs.get(createHash('sha256').update(JSON.stringify(value)).digest('hex'));
+    if (ref !== undefined) input[key] = ref;
+  }
+  return checkPayload(input, maxBytes) === undefined ? { ...command, input } : undefined;
 }
 
 /** A result the run could not store or send becomes the failure that says why. */

@@ -19,6 +19,8 @@ const bigOutput = (mb: number): { rows: { i: number; text: string }[]; marker: s
 });
 
 const makeBig = defineAction<{ mb: number }>({ name: 'make-big', handler: (input) => bigOutput(input.mb) });
+const forgeRef = defineAction({ name: 'forge-ref', handler: () => ({ $weftBlob: 'b'.repeat(64), size: 10 }) });
+const countRows = defineAction<{ data: { rows: unknown[]; marker: string } }>({ name: 'count-rows', handler: (input) => `${input.data.marker}:${input.data.rows.length}` });
 
 interface Stores {
   store: RunStore;
@@ -40,7 +42,7 @@ function describeBlobs(name: string, open: () => Promise<Stores>): void {
       worker = createWorker({
         bus,
         queues: ['default'],
-        actions: [...builtinActions(), makeBig],
+        actions: [...builtinActions(), makeBig, countRows, forgeRef],
         logger: silentLogger,
         announceIntervalMs: 0,
         shutdownGraceMs: 100,
@@ -75,6 +77,8 @@ function describeBlobs(name: string, open: () => Promise<Stores>): void {
         { id: 'big', action: 'make-big', with: { mb } },
         { id: 'read', needs: ['big'], action: 'transform', with: { expr: 'steps.big.output.marker + ":" + string(steps.big.output.rows[3].i)' } },
         { id: 'small', action: 'transform', with: { expr: '"inline"' } },
+        // The whole output as an input: too big for a dispatch, so it goes as the reference and the worker fetches it.
+        { id: 'whole', needs: ['big'], action: 'count-rows', with: { data: '${{ steps.big.output }}' } },
       ],
       outputs: { read: '${{ steps.read.output }}', size: '${{ size(steps.big.output.rows) }}' },
     });
@@ -91,6 +95,7 @@ function describeBlobs(name: string, open: () => Promise<Stores>): void {
       expect(ref).toEqual({ $weftBlob: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown, size: expected.byteLength });
       expect(run.steps.read.output).toBe(`found-${mb}:3`);
       expect(run.steps.small.output).toBe('inline');
+      expect(run.steps.whole.output).toBe(`found-${mb}:${mb * 1024}`);
       expect(run.outputs).toEqual({ read: `found-${mb}:3`, size: mb * 1024 });
       // The exact bytes the handler's output serialises to, once.
       const stored = await opened.blobs.get((ref as { $weftBlob: string }).$weftBlob);
@@ -98,7 +103,7 @@ function describeBlobs(name: string, open: () => Promise<Stores>): void {
       process.stdout.write(`${name}: ${mb} MB output run completed in ${ms} ms\n`);
     }, 120_000);
 
-    it('refuses a handler output that uses the reserved $weftBlob key', async () => {
+    it('refuses a step input shaped like a blob reference (it could name another run\'s blob)', async () => {
       const forged: WorkflowSpec = {
         apiVersion: 'weft/v1',
         kind: 'Workflow',
@@ -106,6 +111,14 @@ function describeBlobs(name: string, open: () => Promise<Stores>): void {
         steps: [{ id: 'forge', action: 'transform', with: { expr: `{"$weftBlob": "${'a'.repeat(64)}", "size": 10}` } }],
       };
       const { runId } = await scheduler.startRun({ idempotencyKey: 'forged', workflow: 'forged', spec: forged, inputs: {} });
+      const run = await finished(runId);
+      expect(run.status).toBe('failed');
+      expect(run.steps.forge.error).toMatchObject({ code: 'RESERVED_INPUT_KEY', retryable: false });
+    });
+
+    it('refuses a handler output that uses the reserved $weftBlob key', async () => {
+      const forged: WorkflowSpec = { apiVersion: 'weft/v1', kind: 'Workflow', name: 'forged-output', steps: [{ id: 'forge', action: 'forge-ref' }] };
+      const { runId } = await scheduler.startRun({ idempotencyKey: 'forged-output', workflow: 'forged-output', spec: forged, inputs: {} });
       const run = await finished(runId);
       expect(run.status).toBe('failed');
       expect(run.steps.forge.error).toMatchObject({ code: 'RESERVED_OUTPUT_KEY', retryable: false });
