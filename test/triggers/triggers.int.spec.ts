@@ -516,5 +516,42 @@ triggers:
       await waitFor(async () => (await fires('long-nap', 'once')).filter((f) => f.outcome === 'skipped').length >= 2 || undefined, 'skipped ticks');
       expect(await fired('once')).toHaveLength(1);
     }, 60_000);
+
+    it('an event trigger starts one run per signal of its name (POST /v1/signals), filtered and deduped', async () => {
+      await publish(
+        api,
+        key,
+        `apiVersion: weft/v1
+kind: Workflow
+name: on-approval
+inputs:
+  invoice: { type: string }
+steps:
+  - id: a
+    action: noop
+triggers:
+  - id: approved
+    event: invoice.approved
+    filter: "\${{ event.data.amount > 0 }}"
+    dedupe: "\${{ event.key }}"
+    inputs: { invoice: "\${{ event.key }}" }
+`,
+      );
+      await start();
+      await waitFor(async () => (await api.query(`SELECT 1 FROM trigger_poll_state WHERE workflow = 'on-approval'`)).length > 0 || undefined, 'the trigger to take its starting point');
+      const send = async (body: unknown) => {
+        const r = await api.request('POST', '/v1/signals', { key, json: body });
+        expect(r.status).toBeLessThan(300);
+      };
+      await send({ name: 'invoice.approved', key: 'INV-1', data: { amount: 10 }, id: 's-1' });
+      await send({ name: 'invoice.approved', key: 'INV-1', data: { amount: 10 }, id: 's-2' }); // same dedupe key
+      await send({ name: 'invoice.approved', key: 'INV-2', data: { amount: 0 }, id: 's-3' }); // filtered
+      await send({ name: 'invoice.rejected', key: 'INV-3', data: { amount: 5 }, id: 's-4' }); // another name
+      await send({ name: 'invoice.approved', key: 'INV-4', data: { amount: 7 }, id: 's-5' });
+      await waitFor(async () => (await fires('on-approval', 'approved')).length === 4 || undefined, 'four occurrences', 20_000);
+      expect((await fires('on-approval', 'approved')).map((f) => `${f.occurrence} ${f.outcome}`)).toEqual(['signal:s-1 fired', 'signal:s-2 duplicate', 'signal:s-3 filtered', 'signal:s-5 fired']);
+      await waitFor(async () => (await runs('on-approval')).length === 2 || undefined, 'two runs');
+      expect((await runs('on-approval')).map((r) => r.inputs['invoice']).sort()).toEqual(['INV-1', 'INV-4']);
+    }, 60_000);
   },
 );

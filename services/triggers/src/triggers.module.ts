@@ -14,6 +14,7 @@ import { TriggersController } from './transport/triggers.controller';
 import { PollUseCase } from './usecases/poll.usecase';
 import { RecordOccurrenceUseCase } from './usecases/record-occurrence.usecase';
 import { ScheduleUseCase } from './usecases/schedule.usecase';
+import { SignalTriggersUseCase } from './usecases/signal-triggers.usecase';
 import { SyncDefinitionsUseCase } from './usecases/sync-definitions.usecase';
 import { TriggerControlUseCase } from './usecases/trigger-control.usecase';
 import { WebhookUseCase } from './usecases/webhook.usecase';
@@ -64,7 +65,8 @@ export function triggersParts(options: TriggersModuleOptions): TriggersParts {
   const schedules = new ScheduleUseCase(store, occurrences, publisher, clock, log);
   const polls = new PollUseCase(store, occurrences, options.fetch ?? fetchPoll, clock, log, env);
   const sync = new SyncDefinitionsUseCase(store, log);
-  const leader = new LeaderLoop(store, { sync: (now) => sync.sync(now), schedule: (since) => schedules.pass(since), poll: () => polls.pass() }, clock, log, options.leader);
+  const signals = new SignalTriggersUseCase(store, occurrences, log);
+  const leader = new LeaderLoop(store, { sync: (now) => sync.sync(now), schedule: (since) => schedules.pass(since), poll: async () => [await polls.pass(), await signals.pass()] }, clock, log, options.leader);
   // Only the leader plans schedules, so only its scrape says which are overdue.
   setOverdueSource(async () => (leader.isLeader ? schedules.overdue() : []));
   return {

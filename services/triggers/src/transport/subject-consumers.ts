@@ -9,7 +9,7 @@ import type { RecordOccurrenceUseCase } from '../usecases/record-occurrence.usec
 
 export interface SubjectConsumersOptions {
   servers: string[];
-  /** Prefix of Weft's own subjects (WEFT_NATS_PREFIX): signals are `<prefix>.weft.signal.<name>`. */
+  /** WEFT_NATS_PREFIX: names the triggers' own stream like the bus's (`<PREFIX>_WEFT_TRIGGER_SUBJECTS`). */
   prefix?: string;
   /** Stream created for trigger subjects no other stream stores. @default WEFT_TRIGGER_SUBJECTS (prefixed like the bus's) */
   stream?: string;
@@ -31,7 +31,7 @@ interface Running {
 const NANOS_PER_MS = 1_000_000;
 
 /**
- * Subject and event triggers: one durable JetStream consumer per trigger, shared by every
+ * Subject triggers: one durable JetStream consumer per trigger, shared by every
  * replica (each message goes to one of them), created when the trigger appears and kept while
  * the service is down, so nothing published meanwhile is lost. A message's occurrence is its
  * stream position (`<stream>:<seq>`), so a redelivery is a duplicate in the fire log.
@@ -83,7 +83,7 @@ export class SubjectConsumers {
     await this.nc?.drain();
   }
 
-  /** Readiness: every active subject/event trigger has a bound consumer. */
+  /** Readiness: every active subject trigger has a bound consumer. */
   health(): Promise<{ ok: boolean; detail?: string }> {
     if (!this.nc || this.nc.isClosed()) return Promise.resolve({ ok: false, detail: 'not connected to NATS' });
     if (this.failing.size > 0) return Promise.resolve({ ok: false, detail: [...this.failing].map(([k, v]) => `${k}: ${v}`).join('; ').slice(0, 500) });
@@ -92,7 +92,6 @@ export class SubjectConsumers {
 
   subjectOf(def: TriggerDefinition): string | undefined {
     if (def.kind === 'subject') return def.spec.subject;
-    if (def.kind === 'event' && def.spec.event) return `${this.options.prefix ? `${this.options.prefix}.` : ''}weft.signal.${def.spec.event}`;
     return undefined;
   }
 
@@ -103,7 +102,7 @@ export class SubjectConsumers {
   /** Starts consumers for new definitions, stops (and deletes) those of removed ones. */
   async refresh(): Promise<void> {
     if (this.stopped) return;
-    const defs = (await this.store.definitions(undefined, { active: true })).filter((d) => d.kind === 'subject' || d.kind === 'event');
+    const defs = (await this.store.definitions(undefined, { active: true })).filter((d) => d.kind === 'subject');
     const wanted = new Map<string, TriggerDefinition>();
     for (const def of defs) {
       const subject = this.subjectOf(def);
@@ -190,11 +189,7 @@ export class SubjectConsumers {
       }
       const headers: Record<string, string> = {};
       if (m.headers) for (const [k, v] of m.headers) headers[k.toLowerCase()] = v.join(',');
-      if (def.kind === 'event' && isRecord(data) && (data['namespace'] ?? 'default') !== def.namespace) {
-        m.ack();
-        return;
-      }
-      const event = def.kind === 'event' && isRecord(data) ? { ...data, subject: m.subject, headers } : { subject: m.subject, data, headers };
+      const event = { subject: m.subject, data, headers };
       await this.occurrences.record({ def, occurrence: `${stream}:${m.seq}`, context: { event }, expressions: true, dedupeWindowMs: windowMs });
       m.ack();
     } catch (error) {
@@ -202,8 +197,4 @@ export class SubjectConsumers {
       m.nak(1_000);
     }
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
