@@ -42,6 +42,8 @@ interface Options {
   w6QuietSeconds: number;
   /** weft-distributed's executor: its own process (as deployed) or the scheduler's. */
   executor: 'process' | 'inline';
+  /** weft-distributed's SqlRunStoreOptions.markLingerMs; unset: the store's default. */
+  markLingerMs: number | undefined;
   out: string | undefined;
   /** Systems whose child runs with --cpu-prof. */
   cpuProf: string[];
@@ -88,6 +90,7 @@ function parseArgs(argv: string[]): Options {
     w6Rate: num('w6-rate', 10),
     w6QuietSeconds: num('w6-quiet-seconds', quick ? 3 : 10),
     executor: list('executor', ['process', 'inline'] as const, ['process'])[0],
+    markLingerMs: flags.has('mark-linger-ms') ? Number(flags.get('mark-linger-ms')) : undefined,
     out: flags.get('out'),
     cpuProf: bool.has('cpu-prof') ? ['weft-distributed'] : (flags.get('cpu-prof')?.split(',') ?? []),
   };
@@ -190,7 +193,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', onSignal);
   const log = (message: string) => console.log(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)}s] ${message}`);
   const sh = shapes(options.quick);
-  const childOptions: ChildOptions = { concurrency: options.concurrency, executor: options.executor };
+  const childOptions: ChildOptions = { concurrency: options.concurrency, executor: options.executor, ...(options.markLingerMs !== undefined && { markLingerMs: options.markLingerMs }) };
 
   try {
     const timed = ['W1', 'W2', 'W3', 'W4'].some((w) => options.only.has(w as Workload));

@@ -18,6 +18,8 @@ export interface ChildOptions {
   countMessages?: boolean;
   /** weft-distributed's executor: its own process (default) or the scheduler's. */
   executor?: 'process' | 'inline';
+  /** weft-distributed: SqlRunStoreOptions.markLingerMs. */
+  markLingerMs?: number;
 }
 
 export type Request =
@@ -38,7 +40,7 @@ function create(name: string, options: ChildOptions): BenchSystem {
     case 'weft-embedded':
       return new WeftEmbedded(options.concurrency);
     case 'weft-distributed':
-      return new WeftDistributed({ concurrency: options.concurrency, countMessages: options.countMessages, executor: options.executor });
+      return new WeftDistributed({ concurrency: options.concurrency, countMessages: options.countMessages, executor: options.executor, markLingerMs: options.markLingerMs });
     case 'bullmq':
       return new BullmqSystem(options.concurrency);
     case 'graphile-worker':

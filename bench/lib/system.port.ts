@@ -55,6 +55,8 @@ export interface BenchSystem {
   start(shape: Shape, options?: { timings?: boolean }): Promise<{ finished: Promise<RunOutcome> }>;
   /** Starts a run nobody waits for (memory per waiting run); Weft only. */
   startDetached?(shape: Shape): Promise<void>;
+  /** Builds what a shape needs before it is timed (Weft: the spec; a 50,000-step one takes a while to build). */
+  prepare?(shape: Shape): void;
   /** Starts a run, cancels it after `afterMs`; resolves with ms from the cancel request to its terminal state. Weft only. */
   startAndCancel?(shape: Shape, afterMs: number): Promise<number>;
   /** Cost counters (commits, messages, commands, ...) since the last call; optional. */

@@ -302,6 +302,7 @@ export async function bigRun(system: BenchSystem, options: BigRunOptions): Promi
   const startCanceled = system.startAndCancel?.bind(system);
   if (!startCanceled) throw new Error(`${system.name} cannot cancel runs`);
   const small = { rate: options.rate, steps: options.smallSteps, drainMs: 60_000 };
+  system.prepare?.({ kind: 'flat', steps: options.steps });
   const quiet = await sustained(system, { ...small, seconds: options.quietSeconds });
   let rssPeak = process.memoryUsage().rss;
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 250);

@@ -149,6 +149,10 @@ abstract class WeftBase implements BenchSystem {
     await this.scheduler().startRun({ idempotencyKey: runId, runId, workflow: spec.name, ...(this.adhoc && { spec }), inputs: {}, source: 'bench' });
   }
 
+  prepare(shape: Shape): void {
+    weftSpec(shape);
+  }
+
   async startAndCancel(shape: Shape, afterMs: number): Promise<number> {
     const spec = weftSpec(shape);
     this.registered.set(spec.name, spec);
@@ -227,6 +231,8 @@ export interface DistributedOptions {
   countMessages?: boolean;
   /** SqlRunStoreOptions.relaxedLingerMs (experiments). */
   relaxedLingerMs?: number;
+  /** SqlRunStoreOptions.markLingerMs (0: published marks on their own, the behaviour before 2026-12). */
+  markLingerMs?: number;
   /** Where the executor runs: its own process (as deployed) or this one. @default 'process' */
   executor?: 'process' | 'inline';
 }
@@ -265,7 +271,10 @@ export class WeftDistributed extends WeftBase {
     await adminQuery(`CREATE DATABASE ${this.database}`);
     const opened = await openSqlRunStore(
       { kind: 'postgres', url: pgUrl(this.database), schema: 'weft' },
-      this.options.relaxedLingerMs === undefined ? {} : { relaxedLingerMs: this.options.relaxedLingerMs },
+      {
+        ...(this.options.relaxedLingerMs !== undefined && { relaxedLingerMs: this.options.relaxedLingerMs }),
+        ...(this.options.markLingerMs !== undefined && { markLingerMs: this.options.markLingerMs }),
+      },
     );
     this.dataSource = opened.dataSource;
     this.observed = new ObservedStore(opened.store);

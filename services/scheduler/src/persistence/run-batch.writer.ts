@@ -6,6 +6,7 @@ import { millis } from './run-state.mapper';
 import { loadRun, RELAXED_COMMIT, type Sql } from './run-sql.util';
 import type { RunStateCache } from './run-state.cache';
 import type { PendingUpdate } from './run-update.batcher';
+import type { PendingMarks } from './pending-marks';
 import { handOver, writeTransition } from './transition.writer';
 import { writeWaitRows } from './wait-rows.writer';
 
@@ -21,6 +22,8 @@ export class RunBatchWriter {
     private readonly cache: RunStateCache,
     /** How long outbox rows inserted claimed stay claimed (ms). */
     private readonly outboxClaimMs: number,
+    /** Published marks that ride in the batch's statement when it writes (SqlRunStoreOptions.markLingerMs). */
+    private readonly marks?: PendingMarks,
   ) {}
 
   /** Settles every call (a throwing decide fails only its own call). */
@@ -29,6 +32,7 @@ export class RunBatchWriter {
     /** The outbox rows each call inserted (claimed or not), by call index. */
     const written = new Map<number, OutboxRecord[]>();
     let committed: RunState | undefined;
+    let ride: ReturnType<PendingMarks['take']>;
     try {
       // A batch of relaxed changes only (heartbeats) commits without waiting for the WAL flush.
       const relaxed = calls.every((call) => call.relaxed);
@@ -73,9 +77,11 @@ export class RunBatchWriter {
         // The core returns new objects for the steps it changed and shares the rest (O(changed), not O(steps)).
         const changed = changedSteps(loaded.steps, current.steps);
         const merged = mergeTransitions(current, transitions);
+        ride = this.marks?.take();
         const rows = await writeTransition(tx, runId, merged, changed, loaded, {
           claimMs: this.outboxClaimMs,
           claimed: (i) => calls[owners[i]].claimOutbox !== undefined,
+          ...(ride && { marks: ride.ids }),
         });
         if (merged.waits !== undefined) await writeWaitRows(tx, current, merged.waits);
         rows.forEach((row, i) => {
@@ -85,10 +91,12 @@ export class RunBatchWriter {
         });
       });
     } catch (error) {
+      ride?.settle(error);
       this.cache.forget(runId);
       for (const call of calls) call.reject(error);
       return;
     }
+    ride?.settle();
     if (committed) this.cache.remember(committed);
     // Committed: rows inserted claimed go to their callers (in commit order), then the calls resolve.
     calls.forEach((call, i) => handOver(written.get(i) ?? [], call.claimOutbox));

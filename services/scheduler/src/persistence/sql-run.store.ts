@@ -15,6 +15,7 @@ import {
   type Transition,
   type UpdateRunOptions,
 } from '../ports/run-store.port';
+import { PendingMarks } from './pending-marks';
 import { RunBatchWriter } from './run-batch.writer';
 import { assertCreatedIn, RunStoreError } from './run-store.errors';
 import { type RunRow, type StepRow, iso, millis, rowToRun, runToJson } from './run-state.mapper';
@@ -40,9 +41,12 @@ export interface SqlRunStoreOptions {
    * Runs whose last committed state this store keeps in memory (least recently used go
    * first). `updateRun` then reads only the run's `seq` under the lock and skips loading
    * the run and its steps when the seq is the one it committed. 0 turns it off.
+   * Runs of 500 steps or more are counted apart, against `stateCacheLargeSteps`.
    * @default 1000
    */
   stateCacheSize?: number;
+  /** Steps of large runs (500 steps or more) the state cache keeps, together; a larger run is not cached. @default 250000 */
+  stateCacheLargeSteps?: number;
   /**
    * How long a lone relaxed update of a run (a heartbeat) waits for more updates of the
    * same run before its transaction starts (ms). A short step's result usually follows its
@@ -50,6 +54,13 @@ export interface SqlRunStoreOptions {
    * @default 2
    */
   relaxedLingerMs?: number;
+  /**
+   * How long `markPublished` waits for a transition's transaction to carry its marks (ms):
+   * a chain's next result usually commits within a few ms of its dispatch's PubAck, and the
+   * mark then costs no commit of its own. After it, the marks are written alone. 0 writes at once.
+   * @default 20
+   */
+  markLingerMs?: number;
 }
 
 /**
@@ -75,6 +86,8 @@ export class SqlRunStore implements RunStore {
   private readonly batcher: RunUpdateBatcher;
   /** Signals, signal waits and reviews (their rows are written with transitions: writeWaitRows). */
   readonly waits: SqlWaitStore;
+  /** Published marks waiting to ride in a transition's transaction (markLingerMs). */
+  private readonly marks: PendingMarks | undefined;
 
   constructor(
     readonly dataSource: DataSource,
@@ -82,8 +95,10 @@ export class SqlRunStore implements RunStore {
   ) {
     this.namespace = options.namespace ?? DEFAULT_NAMESPACE;
     this.outboxClaimMs = options.outboxClaimMs ?? 15_000;
-    this.cache = new RunStateCache(options.stateCacheSize ?? 1000);
-    this.batcher = new RunUpdateBatcher(new RunBatchWriter(dataSource, this.cache, this.outboxClaimMs), options.relaxedLingerMs ?? 2);
+    this.cache = new RunStateCache(options.stateCacheSize ?? 1000, options.stateCacheLargeSteps);
+    const markLingerMs = options.markLingerMs ?? 20;
+    this.marks = markLingerMs > 0 ? new PendingMarks(markLingerMs, (ids) => this.writeMarks(ids)) : undefined;
+    this.batcher = new RunUpdateBatcher(new RunBatchWriter(dataSource, this.cache, this.outboxClaimMs, this.marks), options.relaxedLingerMs ?? 2);
     this.waits = new SqlWaitStore(dataSource);
   }
 
@@ -202,15 +217,18 @@ export class SqlRunStore implements RunStore {
   }
 
   markPublished(ids: readonly string[]): Promise<void> {
-    return this.track(async () => {
-      if (ids.length === 0) return;
-      await this.dataSource.query(
-        `WITH relaxed AS (${RELAXED_COMMIT})
-         UPDATE outbox SET published_at = clock_timestamp(), claimed_until = NULL FROM relaxed
-         WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint) AND published_at IS NULL`,
-        [JSON.stringify(ids)],
-      );
-    });
+    return this.track(() => (this.marks ? this.marks.add(ids) : this.writeMarks(ids)));
+  }
+
+  /** The marks on their own: one relaxed UPDATE (losing it only re-publishes rows JetStream then drops). */
+  private async writeMarks(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.dataSource.query(
+      `WITH relaxed AS (${RELAXED_COMMIT})
+       UPDATE outbox SET published_at = clock_timestamp(), claimed_until = NULL FROM relaxed
+       WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint) AND published_at IS NULL`,
+      [JSON.stringify(ids)],
+    );
   }
 
   quarantineOutbox(rows: readonly { id: string; reason: string }[]): Promise<void> {
@@ -296,6 +314,7 @@ export class SqlRunStore implements RunStore {
 
   async close(): Promise<void> {
     this.closed = true;
+    await this.marks?.flush().catch(() => undefined);
     await Promise.allSettled([...this.inFlight]);
   }
 

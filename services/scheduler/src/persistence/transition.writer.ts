@@ -16,7 +16,12 @@ export async function writeTransition(
   transition: Transition,
   steps: readonly StepState[],
   loaded: RunState | undefined,
-  outbox: { claimMs: number; claimed?: (index: number) => boolean },
+  outbox: {
+    claimMs: number;
+    claimed?: (index: number) => boolean;
+    /** Outbox rows (of any run) to mark published in the same statement (PendingMarks). */
+    marks?: readonly string[];
+  },
 ): Promise<OutboxRecord[]> {
   const claimed = outbox.claimed ?? (() => false);
   const { state } = transition;
@@ -61,6 +66,12 @@ export async function writeTransition(
       FROM jsonb_array_elements(${json(transition.outbox.map((message, i) => ({ ...outboxToJson(message), claim: claimed(i) })))}) WITH ORDINALITY AS m(e, n)
       ORDER BY m.n
       RETURNING id, created_at)`);
+  }
+  if (outbox.marks !== undefined && outbox.marks.length > 0) {
+    parts.push(`mark_write AS (
+      UPDATE outbox SET published_at = clock_timestamp(), claimed_until = NULL
+      WHERE id IN (SELECT jsonb_array_elements_text(${json(outbox.marks)})::bigint) AND published_at IS NULL
+      RETURNING 1)`);
   }
   // A key both canceled and scheduled ends scheduled (cancel first, then schedule), as one statement cannot touch a row twice.
   const schedule = [...new Map(transition.schedule.map((timer) => [timerKey(timer), timer])).values()];
