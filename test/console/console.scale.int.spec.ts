@@ -130,6 +130,8 @@ describeWhenReachable(
       figures.filteredFirstPageMs = Math.round(performance.now() - filtered);
 
       // The search box finds the oldest of the 100,000 by its correlation id (GET /v1/runs?correlationId=, every page).
+      await page.goto(`${dev.url}/runs`);
+      await page.getByTestId('run-row').first().waitFor();
       const searched = performance.now();
       await page.getByTestId('filter-text').fill(`order-${SEEDED_RUNS}`);
       await waitFor(async () => ((await page.getByTestId('run-row').count()) === 1 && (await page.getByTestId('run-row').innerText()).includes(`order-${SEEDED_RUNS}`)) || undefined, {

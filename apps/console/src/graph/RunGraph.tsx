@@ -137,10 +137,13 @@ export function RunGraph({
   const edges: Edge[] = useMemo(() => model.edges.map((e) => ({ ...e, type: model.nodes.length > 200 ? 'straight' : 'smoothstep' })), [model]);
 
   const reported = useRef(false);
+  // The minimap draws every node: it comes after the first paint, so the graph shows first.
+  const [decorated, setDecorated] = useState(false);
   useEffect(() => {
     if (positions && nodes.length > 0 && !reported.current) {
       reported.current = true;
       onRendered?.({ nodes: nodes.length, layoutMs: positions.ms, engine: positions.engine });
+      requestAnimationFrame(() => setTimeout(() => setDecorated(true), 0));
     }
   }, [positions, nodes.length, onRendered]);
 
@@ -192,7 +195,7 @@ export function RunGraph({
       >
         <Background gap={24} />
         <Controls showInteractive={false} />
-        {nodes.length > 30 && <MiniMap pannable zoomable />}
+        {decorated && nodes.length > 30 && <MiniMap pannable zoomable />}
       </ReactFlow>
     </div>
   );
