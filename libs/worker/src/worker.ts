@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { type Bus, BusError, type Delivery, type Subscription } from '@weft/bus';
+import { type Bus, type Delivery, type Subscription } from '@weft/bus';
 import { DEFAULT_MAX_PAYLOAD_BYTES, dispatchSubject, type RunCancel, type StepDispatch, type StepError, type StepResult, SUBJECTS } from '@weft/contracts';
 import { type Span, SpanStatusCode } from '@opentelemetry/api';
 import {
@@ -16,101 +16,21 @@ import {
 } from '@weft/telemetry';
 import { StepCanceledError, StepTimeoutError, WORKER_ERROR_CODES, WorkerConfigError, WorkerShutdownError } from './action.errors';
 import { ActionRegistry } from './action.registry';
-import type { ActionContext, ActionDefinition, ActionLogger } from './action.types';
+import type { ActionContext, ActionLogger } from './action.types';
 import { childLogger, consoleLogger } from './logger.util';
+import { AbortedAttempts, Slots } from './step-admission.util';
+import { invoke, mayPassOnRetry, pause, untilAborted } from './step-run.util';
 import { WorkerAnnouncer } from './worker-announcer';
-import { type OutputBlobs, resolveInputRefs, toResultOutput, toStepError } from './step-outcome.util';
+import { ALL_QUEUES, executorGroup, type StepFinishedEvent, type Worker, WORKER_DEFAULTS, type WorkerOptions } from './worker.options';
+import { type OutputBlobs, toResultOutput, toStepError } from './step-outcome.util';
 
-export interface WorkerOptions {
-  bus: Bus;
-  /**
-   * Task queues to serve; each is consumed as `weft.step.dispatch.<queue>` with group `executor-<queue>`.
-   * `*` serves every queue (group `executor-all`; embedded mode): do not mix it with per-queue workers on one bus.
-   */
-  queues: string[];
-  actions: ActionDefinition[] | ActionRegistry;
-  /** Steps running at once, across all queues. @default 8 */
-  concurrency?: number;
-  /** Reported in heartbeats and results. @default `<hostname>:<pid>:<random>` */
-  workerId?: string;
-  /** How often a running step sends a progress heartbeat and extends its delivery. @default 10000 */
-  heartbeatIntervalMs?: number;
-  /**
-   * How long a step runs before its `started` heartbeat is sent (ms). A step that finishes
-   * sooner sends no heartbeat at all: its result (carrying `startedAt`) is its only message, and
-   * the scheduler applies it as started and finished in one transaction. A handler calling
-   * `ctx.heartbeat()` sends the started heartbeat at once. 0 sends it before the handler runs.
-   * At most half of `heartbeatIntervalMs` (the scheduler's lease must stay well above that).
-   * @default 20, or half of `heartbeatIntervalMs` when that is less
-   */
-  startedReportDelayMs?: number;
-  /** How long stop() lets in-flight steps finish before aborting them and handing them back. @default 30000 */
-  shutdownGraceMs?: number;
-  /**
-   * How long a finished step keeps retrying a result the broker would not take (NATS unreachable,
-   * a publish timing out) before it is handed back to run again. Retries back off from 100 ms to
-   * 5 s, keep the same message id and keep heartbeating; a stop() past its grace period, or a
-   * cancel of the attempt by the scheduler, ends them sooner. 0 hands back at the first failure.
-   * @default 180000 (three of the scheduler's default leases)
-   */
-  resultRetryMs?: number;
-  /** Receives handlers' logs (info and up by default) and the worker's own (debug, warn). @default consoleLogger() */
-  logger?: ActionLogger;
-  /** How often the worker announces its queues and actions on `weft.worker.announce` (the API's catalog); 0 never. @default 15000 */
-  announceIntervalMs?: number;
-  /**
-   * Largest JSON output (bytes) a result may carry (WEFT_MAX_PAYLOAD); a bigger one, or one holding
-   * text PostgreSQL refuses, fails the step (PAYLOAD_TOO_LARGE / UNSTORABLE_OUTPUT, never retried)
-   * instead of being published. @default DEFAULT_MAX_PAYLOAD_BYTES
-   */
-  maxPayloadBytes?: number;
-  /**
-   * Large outputs by reference (issue 12 item 4): with a blob store, an output whose JSON is over
-   * `inlinePayloadBytes` (and within `maxOutputBytes`) is stored there and the result carries
-   * `{ $weftBlob, size }`. Without one, `maxPayloadBytes` bounds every output. @default none
-   */
-  blobs?: OutputBlobs;
-  /** Called after each step is settled with the broker; for metrics and tests. Must not throw. */
-  onStepFinished?: (event: StepFinishedEvent) => void;
-}
-
-export interface StepFinishedEvent {
-  runId: string;
-  workflow: string;
-  stepId: string;
-  attempt: number;
-  action: string;
-  queue: string;
-  workerId: string;
-  /** `handed-back`: not reported; the dispatch was nak'ed so that a worker runs it again. */
-  outcome: 'completed' | 'failed' | 'handed-back';
-  error?: StepError;
-  /** From the start of the handler until the result was published. */
-  durationMs: number;
-}
-
-export interface Worker {
-  readonly workerId: string;
-  /** Subscribes to the queues and to cancel broadcasts. */
-  start(): Promise<void>;
-  /** Stops pulling, lets in-flight steps finish within the grace period, then aborts and hands back the rest. */
-  stop(): Promise<void>;
-  /** Steps whose handler is running now. */
-  inFlight(): number;
-}
-
-export const WORKER_DEFAULTS = { concurrency: 8, heartbeatIntervalMs: 10_000, startedReportDelayMs: 20, shutdownGraceMs: 30_000, resultRetryMs: 180_000 } as const;
+export { ALL_QUEUES, executorGroup, type StepFinishedEvent, type Worker, WORKER_DEFAULTS, type WorkerOptions } from './worker.options';
 
 /** Backoff between tries of a result publish: doubling from the first to the cap. */
 const RESULT_RETRY_FIRST_DELAY_MS = 100;
 const RESULT_RETRY_MAX_DELAY_MS = 5_000;
 
-/** Serves every queue. */
-export const ALL_QUEUES = '*';
 const QUEUE_NAME = /^[a-z0-9][a-z0-9_-]*$/;
-
-/** `executor-<queue>`: every replica serving a queue shares its durable consumer. */
-export const executorGroup = (queue: string): string => `executor-${queue === ALL_QUEUES ? 'all' : queue}`;
 
 export function createWorker(options: WorkerOptions): Worker {
   return new StepWorker(options);
@@ -394,8 +314,7 @@ class StepWorker implements Worker {
     try {
       log.debug('step started');
       const definition = this.registry.resolve(dispatch.action);
-      const input = await resolveInputRefs(dispatch.input, this.blobs);
-      const output = await untilAborted(invoke(definition, input, ctx), controller.signal);
+      const output = await untilAborted(invoke(definition, dispatch.input, ctx), controller.signal);
       outcome = { kind: 'completed', output: await toResultOutput(output, this.maxPayloadBytes, this.blobs) };
     } catch (thrown) {
       // Once aborted, the abort reason is the story, whatever the handler threw on its way out.
@@ -510,103 +429,5 @@ function outcomeLabels(outcome: Outcome): { status: StepStatusLabel; outcome: St
       const detail: StepOutcomeLabel = code === WORKER_ERROR_CODES.timeout ? 'timed_out' : code === WORKER_ERROR_CODES.canceled ? 'canceled' : 'failed';
       return { status: 'failed', outcome: detail };
     }
-  }
-}
-
-/** A publish that failed for a reason that may pass (unreachable, timed out, no quorum), not one that never will (too large, unserialisable, closed). */
-function mayPassOnRetry(error: unknown): boolean {
-  return !(error instanceof BusError) || error.code === 'BROKER_ERROR';
-}
-
-/** Resolves after `ms`, or at once when `signal` fires. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
-/** Runs the handler, turning a synchronous throw into a rejection. */
-function invoke(definition: ActionDefinition, input: Record<string, unknown>, ctx: ActionContext): Promise<unknown> {
-  return new Promise((resolve) => resolve(definition.handler(input, ctx)));
-}
-
-/** Settles with the work, or rejects with the signal's reason as soon as it fires (the handler is abandoned). */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-/** A counting semaphore whose waiters are told `false` once it closes. */
-class Slots {
-  private readonly waiters: ((acquired: boolean) => void)[] = [];
-  private closed = false;
-
-  constructor(private free: number) {}
-
-  acquire(): Promise<boolean> {
-    if (this.closed) return Promise.resolve(false);
-    if (this.free > 0) {
-      this.free -= 1;
-      return Promise.resolve(true);
-    }
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
-
-  release(): void {
-    const next = this.waiters.shift();
-    if (next) next(true);
-    else this.free += 1;
-  }
-
-  close(): void {
-    this.closed = true;
-    for (const waiter of this.waiters.splice(0)) waiter(false);
-  }
-}
-
-/**
- * Attempts named by cancel broadcasts (run, step and attempt), remembered for a while.
- * Only exact attempts: a run-level cancel is not remembered, because `run.retry` may
- * dispatch the same steps again (with new attempt numbers) soon after.
- */
-class AbortedAttempts {
-  private static readonly TTL_MS = 10 * 60_000;
-  private static readonly MAX = 10_000;
-  private readonly until = new Map<string, number>();
-
-  add(cancel: RunCancel): void {
-    if (cancel.stepId === undefined || cancel.attempt === undefined) return;
-    const now = Date.now();
-    this.until.set(`${cancel.runId}\u0000${cancel.stepId}\u0000${cancel.attempt}`, now + AbortedAttempts.TTL_MS);
-    // Insertion order is age order: drop the oldest beyond the cap, and what has expired.
-    for (const [key, expiry] of this.until) {
-      if (this.until.size <= AbortedAttempts.MAX && expiry > now) break;
-      this.until.delete(key);
-    }
-  }
-
-  has(dispatch: StepDispatch): boolean {
-    const expiry = this.until.get(`${dispatch.runId}\u0000${dispatch.stepId}\u0000${dispatch.attempt}`);
-    return expiry !== undefined && expiry > Date.now();
   }
 }
