@@ -58,7 +58,7 @@ export const DISPATCH_STREAM: StreamLayout = { name: 'WEFT_DISPATCH', subjects: 
 /** The scheduler's inbox (signals: outside events for `wait.event` steps, `weft.signal.<name>`). */
 export const INBOX_STREAM: StreamLayout = {
   name: 'WEFT_INBOX',
-  subjects: ['weft.run.requested', 'weft.run.cancel-requested', 'weft.step.result', 'weft.step.heartbeat', 'weft.signal.>'],
+  subjects: ['weft.run.requested', 'weft.run.cancel-requested', 'weft.slot.>', 'weft.step.result', 'weft.step.heartbeat', 'weft.signal.>'],
   retention: 'workqueue',
 };
 export const EVENTS_STREAM: StreamLayout = { name: 'WEFT_EVENTS', subjects: ['weft.event.>'], retention: 'limits' };

@@ -47,6 +47,32 @@ export const RunCancelRequested = z.object({
 });
 export type RunCancelRequested = z.infer<typeof RunCancelRequested>;
 
+/** A step attempt queues for a concurrency slot (`concurrency: { limit, key }`); idempotent by `token`. */
+export const SlotRequested = z.object({
+  token: z.string().min(1),
+  namespace: z.string().min(1),
+  /** `<workflow>/<step>`. */
+  scope: z.string().min(1),
+  key: z.string(),
+  runId: z.string().min(1),
+  stepId: z.string().min(1),
+  /** 1..5, 1 first. */
+  priority: z.number().int().min(1).max(5),
+  limit: z.number().int().min(1),
+});
+export type SlotRequested = z.infer<typeof SlotRequested>;
+
+/** The step ended: its slot (or its place in the queue) goes back. Idempotent by `token`. */
+export const SlotReleased = z.object({
+  token: z.string().min(1),
+  namespace: z.string().min(1),
+  scope: z.string().min(1),
+  key: z.string(),
+  runId: z.string().min(1),
+  stepId: z.string().min(1),
+});
+export type SlotReleased = z.infer<typeof SlotReleased>;
+
 export const StepDispatch = z.object({
   runId: z.string(),
   workflow: z.string(),
@@ -175,6 +201,9 @@ export const SUBJECTS = {
   runCancel: 'weft.run.cancel',
   /** Durable cancel of a run by another run (a parent's child), on the scheduler's inbox. */
   runCancelRequested: 'weft.run.cancel-requested',
+  /** Concurrency slots, on the scheduler's inbox (docs/flow-control.md). */
+  slotRequested: 'weft.slot.requested',
+  slotReleased: 'weft.slot.released',
   workerAnnounce: 'weft.worker.announce',
   dispatchPrefix: 'weft.step.dispatch.',
   eventPrefix: 'weft.event.',
@@ -192,6 +221,8 @@ export interface MessageMap {
   'weft.step.heartbeat': StepHeartbeat;
   'weft.run.cancel': RunCancel;
   'weft.run.cancel-requested': RunCancelRequested;
+  'weft.slot.requested': SlotRequested;
+  'weft.slot.released': SlotReleased;
   'weft.worker.announce': WorkerAnnounce;
   [dispatch: `weft.step.dispatch.${string}`]: StepDispatch;
   [event: `weft.event.${string}`]: LifecycleEvent;
@@ -206,6 +237,8 @@ const schemaFor = (subject: string): z.ZodType => {
   if (subject === SUBJECTS.stepHeartbeat) return StepHeartbeat;
   if (subject === SUBJECTS.runCancel) return RunCancel;
   if (subject === SUBJECTS.runCancelRequested) return RunCancelRequested;
+  if (subject === SUBJECTS.slotRequested) return SlotRequested;
+  if (subject === SUBJECTS.slotReleased) return SlotReleased;
   if (subject === SUBJECTS.workerAnnounce) return WorkerAnnounce;
   if (subject.startsWith(SUBJECTS.dispatchPrefix)) return StepDispatch;
   if (subject.startsWith(SUBJECTS.eventPrefix)) return LifecycleEvent;

@@ -6,3 +6,4 @@ export * from './usecases/transition.util';
 export * from './scheduler.module';
 export * from './workflows';
 export * from './api';
+export * from './ports/slot-store.port';

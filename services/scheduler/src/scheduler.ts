@@ -13,6 +13,10 @@ import { TimerScan } from './timers/timer-scan';
 import { DeliveryHold } from './transport/delivery-hold';
 import { RunRequestedHandler } from './transport/run-requested.handler';
 import { RunCancelRequestedHandler } from './transport/run-cancel-requested.handler';
+import { SlotHandler } from './transport/slot.handler';
+import { DEFAULT_SLOT_LEASE_MS, SlotsUseCase } from './usecases/slots.usecase';
+import type { SlotStore } from './ports/slot-store.port';
+import { MemorySlotStore } from './persistence/memory-slot.store';
 import { StepHeartbeatHandler } from './transport/step-heartbeat.handler';
 import { StepResultHandler } from './transport/step-result.handler';
 import { ApplyEventUseCase } from './usecases/apply-event.usecase';
@@ -76,6 +80,10 @@ export interface SchedulerOptions {
    * see its value, loaded on demand. Without it they see the `{ $weftBlob, size }` reference. @default none
    */
   blobs?: BlobStore;
+  /** Where concurrency slots are kept (SqlSlotStore on a database shared by replicas). @default in memory (one process) */
+  slots?: SlotStore;
+  /** How long a granted slot lasts without renewal (ms). @default DEFAULT_SLOT_LEASE_MS */
+  slotLeaseMs?: number;
 }
 
 /**
@@ -106,6 +114,12 @@ export class Scheduler {
   readonly signals: SignalsUseCase | undefined;
   readonly reviews: ReviewsUseCase | undefined;
   private readonly deliveries: SignalDeliveryUseCase | undefined;
+  /** Concurrency slots across runs. */
+  readonly slots: SlotsUseCase;
+  private readonly slotStore: SlotStore;
+  private readonly slotReconcileMs: number;
+  private slotTimer: NodeJS.Timeout | undefined;
+  private slotPass: Promise<void> = Promise.resolve();
 
   constructor(options: SchedulerOptions) {
     this.bus = options.bus;
@@ -140,6 +154,11 @@ export class Scheduler {
     }
     this.scan = new TimerScan(this.store, this.transitions, schedule, { publisher: this.publisher, relay: this.relay }, options.pollIntervalMs ?? 250, this.log, this.deliveries);
     this.hold = new DeliveryHold(this.log);
+    this.slotStore = options.slots ?? new MemorySlotStore(() => Date.now());
+    const slotLeaseMs = options.slotLeaseMs ?? DEFAULT_SLOT_LEASE_MS;
+    this.slots = new SlotsUseCase(this.slotStore, this.store, this.transitions, this.log, slotLeaseMs);
+    // Often enough that a lease is renewed several times before it could expire.
+    this.slotReconcileMs = Math.max(50, Math.min(slotLeaseMs / 6, (options.pollIntervalMs ?? 250) * 4));
   }
 
   async start(): Promise<void> {
@@ -148,11 +167,14 @@ export class Scheduler {
     if (this.recoverInFlightOnStart) await recoverInFlight(this.store, this.transitions, this.log);
     const runRequested = new RunRequestedHandler(this.creation, this.hold, this.log, { transitions: this.transitions, getRun: (id) => this.store.getRun(id) });
     const cancelRequested = new RunCancelRequestedHandler(this.transitions, this.hold);
+    const slot = new SlotHandler(this.slots, this.hold);
     const stepResult = new StepResultHandler(this.transitions, this.hold);
     const heartbeat = new StepHeartbeatHandler(this.transitions, this.hold);
     this.subscriptions.push(
       await this.bus.consume(SUBJECTS.runRequested, { group: 'scheduler-runs' }, (d) => runRequested.handle(d)),
       await this.bus.consume(SUBJECTS.runCancelRequested, { group: 'scheduler-cancels' }, (d) => cancelRequested.handle(d)),
+      await this.bus.consume(SUBJECTS.slotRequested, { group: 'scheduler-slots' }, (d) => slot.requested(d)),
+      await this.bus.consume(SUBJECTS.slotReleased, { group: 'scheduler-slots' }, (d) => slot.released(d)),
       await this.bus.consume(SUBJECTS.stepResult, { group: 'scheduler-results' }, (d) => stepResult.handle(d)),
       await this.bus.consume(SUBJECTS.stepHeartbeat, { group: 'scheduler-heartbeats' }, (d) => heartbeat.handle(d)),
     );
@@ -163,10 +185,14 @@ export class Scheduler {
     // Whatever a previous process committed but did not publish goes out now.
     this.relay.kick();
     this.scan.begin();
+    this.scheduleSlotPass();
     this.unsample ??= sampleRunStore(this.store);
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.slotTimer);
+    this.slotTimer = undefined;
+    await this.slotPass;
     this.relay.close();
     this.publisher.close();
     this.unsample?.();
@@ -206,6 +232,18 @@ export class Scheduler {
   /** Publishes committed rows nobody holds a claim on now (OutboxRelay). */
   kickRelay(): void {
     this.relay.kick();
+  }
+
+  /** The slot reconciler: renews live holders' leases, reclaims dead ones, grants what queued (SlotsUseCase.reconcile). */
+  private scheduleSlotPass(): void {
+    this.slotTimer = setTimeout(() => {
+      this.slotPass = this.slots
+        .reconcile()
+        .catch((error: unknown) => this.log.warn('slot reconcile failed', { error: error instanceof Error ? error.message : String(error) }))
+        .finally(() => {
+          if (this.slotTimer !== undefined) this.scheduleSlotPass();
+        });
+    }, this.slotReconcileMs);
   }
 
   /** Fires due timers and reaps expired leases once (TimerScan). */

@@ -12,3 +12,5 @@ export { type RunStoreErrorCode, RunStoreError } from './run-store.errors';
 export { SCHEDULER_ENTITIES, SCHEDULER_MIGRATIONS, SCHEDULER_MIGRATIONS_TABLE } from './scheduler-schema';
 export { type SqlRunStoreOptions, SqlRunStore, openSqlRunStore } from './sql-run.store';
 export { type RunListFilter, type RunListing, SqlRunDirectory } from './run-directory.repository';
+export { MemorySlotStore } from './memory-slot.store';
+export { SqlSlotStore } from './sql-slot.store';

@@ -1,4 +1,4 @@
-import { dispatchSubject, eventSubject, type LifecycleEvent, type RunCancel, type RunCancelRequested, type RunRequested, type StepDispatch, type StepResult, SUBJECTS } from '@weft/contracts';
+import { dispatchSubject, eventSubject, type LifecycleEvent, type RunCancel, type RunCancelRequested, type RunRequested, type SlotReleased, type SlotRequested, type StepDispatch, type StepResult, SUBJECTS } from '@weft/contracts';
 import type { Decision, RunState } from '@weft/core';
 import type { OutboxMessage, TimerKey, TimerRecord, Transition } from '../ports/run-store.port';
 import type { WaitCommand } from '../ports/wait-store.port';
@@ -78,6 +78,22 @@ export function toTransition(before: RunState | undefined, decision: Decision<Ru
           subject: SUBJECTS.runCancelRequested,
           msgId: `cancel:${command.childRunId}`,
           payload: { runId: command.childRunId, reason: command.reason, by: state.runId } satisfies RunCancelRequested,
+        });
+        break;
+      case 'acquire-slot':
+        outbox.push({
+          kind: 'publish',
+          subject: SUBJECTS.slotRequested,
+          msgId: `slot-request:${command.token}`,
+          payload: { token: command.token, namespace: state.namespace, scope: command.scope, key: command.key, runId: state.runId, stepId: command.stepId, priority: command.priority, limit: command.limit } satisfies SlotRequested,
+        });
+        break;
+      case 'release-slot':
+        outbox.push({
+          kind: 'publish',
+          subject: SUBJECTS.slotReleased,
+          msgId: `slot-release:${command.token}`,
+          payload: { token: command.token, namespace: state.namespace, scope: command.scope, key: command.key, runId: state.runId, stepId: command.stepId } satisfies SlotReleased,
         });
         break;
       case 'notify-parent': {

@@ -1,0 +1,69 @@
+import type { SlotGrant, SlotHolder, SlotRequest, SlotStore } from '../ports/slot-store.port';
+import { pickGrants } from './slot-grant.util';
+
+interface Row extends SlotRequest {
+  state: 'queued' | 'held' | 'released';
+  requestedAt: number;
+  seq: number;
+  grantedAt?: number;
+  expiresAt?: number;
+}
+
+/** Slots in memory (embedded `weft run`, tests): one process, so the map is the lock. */
+export class MemorySlotStore implements SlotStore {
+  private readonly rows = new Map<string, Row>();
+  private seq = 0;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  async request(request: SlotRequest): Promise<void> {
+    if (this.rows.has(request.token)) return;
+    this.rows.set(request.token, { ...request, state: 'queued', requestedAt: this.now(), seq: ++this.seq });
+  }
+
+  async release(token: string, where: { namespace: string; scope: string; key: string; runId: string; stepId: string }): Promise<void> {
+    const row = this.rows.get(token);
+    if (row) row.state = 'released';
+    else this.rows.set(token, { token, ...where, priority: 0, limit: 0, state: 'released', requestedAt: this.now(), seq: ++this.seq });
+  }
+
+  async grant(namespace: string, scope: string, leaseMs: number): Promise<SlotGrant[]> {
+    const now = this.now();
+    const mine = [...this.rows.values()].filter((r) => r.namespace === namespace && r.scope === scope);
+    for (const r of mine) if (r.state === 'held' && (r.expiresAt ?? 0) <= now) r.state = 'released';
+    const held = new Map<string, number>();
+    for (const r of mine) if (r.state === 'held') held.set(r.key, (held.get(r.key) ?? 0) + 1);
+    const queued = mine.filter((r) => r.state === 'queued').sort((a, b) => a.priority - b.priority || a.requestedAt - b.requestedAt || a.seq - b.seq);
+    const picked = pickGrants(queued, held);
+    for (const r of picked) Object.assign(r, { state: 'held', grantedAt: now, expiresAt: now + leaseMs });
+    return picked.map((r) => ({ token: r.token, runId: r.runId, stepId: r.stepId }));
+  }
+
+  async queuedScopes(): Promise<{ namespace: string; scope: string }[]> {
+    const seen = new Map<string, { namespace: string; scope: string }>();
+    for (const r of this.rows.values()) if (r.state === 'queued') seen.set(`${r.namespace}\n${r.scope}`, { namespace: r.namespace, scope: r.scope });
+    return [...seen.values()];
+  }
+
+  async expiring(withinMs: number, limit: number): Promise<(SlotHolder & { namespace: string; scope: string })[]> {
+    const until = this.now() + withinMs;
+    return [...this.rows.values()]
+      .filter((r) => r.state === 'held' && (r.expiresAt ?? 0) < until)
+      .slice(0, limit)
+      .map((r) => ({ token: r.token, runId: r.runId, stepId: r.stepId, namespace: r.namespace, scope: r.scope, grantedAt: r.grantedAt ?? 0, expiresAt: r.expiresAt ?? 0 }));
+  }
+
+  async renew(tokens: readonly string[], leaseMs: number): Promise<void> {
+    const now = this.now();
+    for (const token of tokens) {
+      const row = this.rows.get(token);
+      if (row?.state === 'held') row.expiresAt = now + leaseMs;
+    }
+  }
+
+  async holders(namespace: string, scope: string, key: string): Promise<SlotHolder[]> {
+    return [...this.rows.values()]
+      .filter((r) => r.state === 'held' && r.namespace === namespace && r.scope === scope && r.key === key)
+      .map((r) => ({ token: r.token, runId: r.runId, stepId: r.stepId, grantedAt: r.grantedAt ?? 0, expiresAt: r.expiresAt ?? 0 }));
+  }
+}

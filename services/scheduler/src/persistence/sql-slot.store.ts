@@ -1,0 +1,87 @@
+import type { DataSource } from 'typeorm';
+import type { SlotGrant, SlotHolder, SlotRequest, SlotStore } from '../ports/slot-store.port';
+import { pickGrants } from './slot-grant.util';
+
+/** Queued requests one grant pass reads per scope (the rest wait for the next pass). */
+const GRANT_WINDOW = 1_000;
+
+const ms = (value: unknown): number => (value instanceof Date ? value.getTime() : new Date(String(value)).getTime());
+
+/**
+ * Slots in PostgreSQL (and PGlite): the `concurrency_slots` table, database time throughout.
+ * A grant pass takes a transaction-scoped advisory lock per (namespace, scope), so scheduler
+ * replicas never grant past a limit together.
+ */
+export class SqlSlotStore implements SlotStore {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async request(r: SlotRequest): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO concurrency_slots (token, namespace, scope, key, run_id, step_id, priority, slot_limit, state, requested_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', clock_timestamp()) ON CONFLICT (token) DO NOTHING`,
+      [r.token, r.namespace, r.scope, r.key, r.runId, r.stepId, r.priority, r.limit],
+    );
+  }
+
+  async release(token: string, w: { namespace: string; scope: string; key: string; runId: string; stepId: string }): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO concurrency_slots (token, namespace, scope, key, run_id, step_id, priority, slot_limit, state, requested_at)
+       VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 'released', clock_timestamp())
+       ON CONFLICT (token) DO UPDATE SET state = 'released', expires_at = NULL`,
+      [token, w.namespace, w.scope, w.key, w.runId, w.stepId],
+    );
+  }
+
+  async grant(namespace: string, scope: string, leaseMs: number): Promise<SlotGrant[]> {
+    return this.dataSource.transaction(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 16))`, [`${namespace}\n${scope}`]);
+      await tx.query(`UPDATE concurrency_slots SET state = 'released' WHERE namespace = $1 AND scope = $2 AND state = 'held' AND expires_at <= clock_timestamp()`, [namespace, scope]);
+      const held: { key: string; n: number }[] = await tx.query(
+        `SELECT key, count(*)::int AS n FROM concurrency_slots WHERE namespace = $1 AND scope = $2 AND state = 'held' GROUP BY key`,
+        [namespace, scope],
+      );
+      const queued: { token: string; key: string; limit: number; run_id: string; step_id: string }[] = await tx.query(
+        `SELECT token, key, slot_limit AS "limit", run_id, step_id FROM concurrency_slots
+         WHERE namespace = $1 AND scope = $2 AND state = 'queued' ORDER BY priority, requested_at, token LIMIT ${GRANT_WINDOW}`,
+        [namespace, scope],
+      );
+      const picked = pickGrants(queued, new Map(held.map((h) => [h.key, h.n])));
+      if (picked.length === 0) return [];
+      await tx.query(
+        `UPDATE concurrency_slots SET state = 'held', granted_at = clock_timestamp(), expires_at = clock_timestamp() + make_interval(secs => $2::double precision / 1000)
+         WHERE token = ANY($1::text[]) AND state = 'queued'`,
+        [picked.map((p) => p.token), leaseMs],
+      );
+      return picked.map((p) => ({ token: p.token, runId: p.run_id, stepId: p.step_id }));
+    });
+  }
+
+  async queuedScopes(): Promise<{ namespace: string; scope: string }[]> {
+    return this.dataSource.query(`SELECT DISTINCT namespace, scope FROM concurrency_slots WHERE state = 'queued'`);
+  }
+
+  async expiring(withinMs: number, limit: number): Promise<(SlotHolder & { namespace: string; scope: string })[]> {
+    const rows: { token: string; run_id: string; step_id: string; namespace: string; scope: string; granted_at: unknown; expires_at: unknown }[] = await this.dataSource.query(
+      `SELECT token, run_id, step_id, namespace, scope, granted_at, expires_at FROM concurrency_slots
+       WHERE state = 'held' AND expires_at < clock_timestamp() + make_interval(secs => $1::double precision / 1000) ORDER BY expires_at LIMIT $2`,
+      [withinMs, limit],
+    );
+    return rows.map((r) => ({ token: r.token, runId: r.run_id, stepId: r.step_id, namespace: r.namespace, scope: r.scope, grantedAt: ms(r.granted_at), expiresAt: ms(r.expires_at) }));
+  }
+
+  async renew(tokens: readonly string[], leaseMs: number): Promise<void> {
+    if (tokens.length === 0) return;
+    await this.dataSource.query(
+      `UPDATE concurrency_slots SET expires_at = clock_timestamp() + make_interval(secs => $2::double precision / 1000) WHERE token = ANY($1::text[]) AND state = 'held'`,
+      [tokens, leaseMs],
+    );
+  }
+
+  async holders(namespace: string, scope: string, key: string): Promise<SlotHolder[]> {
+    const rows: { token: string; run_id: string; step_id: string; granted_at: unknown; expires_at: unknown }[] = await this.dataSource.query(
+      `SELECT token, run_id, step_id, granted_at, expires_at FROM concurrency_slots WHERE namespace = $1 AND scope = $2 AND key = $3 AND state = 'held' ORDER BY granted_at`,
+      [namespace, scope, key],
+    );
+    return rows.map((r) => ({ token: r.token, runId: r.run_id, stepId: r.step_id, grantedAt: ms(r.granted_at), expiresAt: ms(r.expires_at) }));
+  }
+}

@@ -1,0 +1,22 @@
+import type { Delivery } from '@weft/bus';
+import type { SlotsUseCase } from '../usecases/slots.usecase';
+import type { DeliveryHold } from './delivery-hold';
+
+/**
+ * `weft.slot.requested` / `weft.slot.released` -> SlotsUseCase (the bus acks once it resolves).
+ * A release handled before its request leaves a tombstone, so the late request grants nothing.
+ */
+export class SlotHandler {
+  constructor(
+    private readonly slots: Pick<SlotsUseCase, 'requested' | 'released'>,
+    private readonly hold: DeliveryHold,
+  ) {}
+
+  async requested(delivery: Delivery<'weft.slot.requested'>): Promise<void> {
+    await this.hold.untilCommitted(delivery, () => this.slots.requested(delivery.data));
+  }
+
+  async released(delivery: Delivery<'weft.slot.released'>): Promise<void> {
+    await this.hold.untilCommitted(delivery, () => this.slots.released(delivery.data));
+  }
+}

@@ -1,0 +1,115 @@
+import { InMemoryBus } from '@weft/bus';
+import { type RunState, TERMINAL_RUN_STATUSES, type WorkflowSpec } from '@weft/core';
+import { builtinActions, createWorker, defineAction, silentLogger, type Worker } from '@weft/worker';
+import { MemoryRunStore } from '../persistence/memory-run.store';
+import { MemorySlotStore } from '../persistence/memory-slot.store';
+import { Scheduler } from '../scheduler';
+
+/** Issue 16 item 3: concurrency slots through the scheduler shell (in-memory bus, store and slots). */
+let bus: InMemoryBus;
+let store: MemoryRunStore;
+let slots: MemorySlotStore;
+let scheduler: Scheduler;
+let worker: Worker;
+/** Attempts of `work` running now, per key, and the most seen at once. */
+const running = new Map<string, number>();
+const most = new Map<string, number>();
+let release: () => void = () => undefined;
+let gate: Promise<void> = Promise.resolve();
+
+const work = defineAction<{ key: string }>({
+  name: 'work',
+  handler: async ({ key }) => {
+    running.set(key, (running.get(key) ?? 0) + 1);
+    most.set(key, Math.max(most.get(key) ?? 0, running.get(key) ?? 0));
+    await gate;
+    await new Promise((resolve) => setImmediate(resolve));
+    running.set(key, (running.get(key) ?? 0) - 1);
+    return { key };
+  },
+});
+
+beforeEach(async () => {
+  running.clear();
+  most.clear();
+  bus = new InMemoryBus({ onError: () => {} });
+  store = new MemoryRunStore();
+  slots = new MemorySlotStore();
+  scheduler = new Scheduler({ bus, store, slots, pollIntervalMs: 20, slotLeaseMs: 600 });
+  worker = createWorker({ bus, queues: ['default'], actions: [...builtinActions(), work], concurrency: 64, logger: silentLogger, announceIntervalMs: 0, shutdownGraceMs: 100 });
+  await scheduler.start();
+  await worker.start();
+});
+
+afterEach(async () => {
+  release();
+  await worker.stop();
+  await scheduler.stop();
+  await bus.close();
+});
+
+async function until<T>(read: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+const spec: WorkflowSpec = {
+  apiVersion: 'weft/v1',
+  kind: 'Workflow',
+  name: 'per-customer',
+  inputs: { customer: { type: 'string' } },
+  steps: [{ id: 'call', action: 'work', with: { key: '${{ inputs.customer }}' }, concurrency: { limit: 2, key: '${{ inputs.customer }}' } }],
+};
+
+let n = 0;
+const start = (customer: string): Promise<string> => scheduler.startRun({ idempotencyKey: `k${++n}`, workflow: spec.name, spec, inputs: { customer } }).then((r) => r.runId);
+
+describe('concurrency slots in the scheduler', () => {
+  it('3 keys x 8 runs with limit 2: never more than 2 per key at once, every run completes, no slot left held', async () => {
+    gate = new Promise<void>((resolve) => (release = resolve));
+    const ids = await Promise.all(['a', 'b', 'c'].flatMap((k) => Array.from({ length: 8 }, () => start(k))));
+    // While the gate holds the first attempts: exactly 2 per key run, the rest wait for a slot.
+    await until(async () => (['a', 'b', 'c'].every((k) => running.get(k) === 2) ? true : undefined), 'two attempts per key running');
+    const waiting = (await Promise.all(ids.map((id) => store.getRun(id)))).filter((r) => r?.steps['call']?.wait?.kind === 'slot');
+    expect(waiting).toHaveLength(18);
+    const why = await slots.holders('default', 'per-customer/call', 'a');
+    expect(why).toHaveLength(2);
+    release();
+    gate = Promise.resolve();
+    const done = await Promise.all(
+      ids.map((id) =>
+        until(async () => {
+          const run = await store.getRun(id);
+          return run && TERMINAL_RUN_STATUSES.includes(run.status) ? run : undefined;
+        }, `run ${id} to end`),
+      ),
+    );
+    expect(done.map((r: RunState) => r.status)).toEqual(ids.map(() => 'completed'));
+    expect(Object.fromEntries(most)).toEqual({ a: 2, b: 2, c: 2 });
+    // Each run's release goes out after its last commit: every slot comes back.
+    for (const k of ['a', 'b', 'c']) await until(async () => ((await slots.holders('default', 'per-customer/call', k)).length === 0 ? true : undefined), `key ${k}'s slots back`);
+  });
+
+  it('a slot whose holder is gone is reclaimed by the reconciler within a lease, and the queue moves on', async () => {
+    gate = new Promise<void>((resolve) => (release = resolve));
+    const first = await start('x');
+    const second = await start('x');
+    const third = await start('x');
+    await until(async () => (running.get('x') === 2 ? true : undefined), 'two running');
+    // The first run vanishes from under its slot (as if its rows were lost): nobody renews the lease.
+    const holders = await slots.holders('default', 'per-customer/call', 'x');
+    const lost = holders.find((h) => h.runId === first) ?? holders[0];
+    await store.updateRun(lost?.runId ?? '', (state) => ({ state: { ...state, steps: Object.fromEntries(Object.entries(state.steps).map(([id, s]) => [id, { ...s, slot: undefined }])), seq: state.seq + 1 }, outbox: [], schedule: [], cancel: [] }), {}).catch(() => undefined);
+    const reclaimed = await until(async () => {
+      const run = await store.getRun(third);
+      return run?.steps['call']?.slot !== undefined ? run : undefined;
+    }, 'the third run to get the reclaimed slot', 5_000);
+    expect(reclaimed.steps['call']?.slot?.key).toBe('x');
+    expect([first, second]).toContain(lost?.runId);
+  });
+});
