@@ -222,6 +222,28 @@ describeDistributed('durable waits and reviews over HTTP (NATS JetStream + Postg
     expect(await json(await app.request('GET', `/v1/reviews/${encodeURIComponent(review.id)}`, { key }))).toMatchObject({ status: 'open', tier: 1, assignees: ['leads'] });
   }, 30_000);
 
+  it('the exception queue lists open reviews and failed runs; resolving one takes it out (404 elsewhere, 409 twice)', async () => {
+    const reviewRun = await start(approval);
+    const review = await openReviewOf(reviewRun);
+    const failedRun = await start({ apiVersion: 'weft/v1', kind: 'Workflow', name: 'boom', steps: [{ id: 'x', action: 'fail', with: { code: 'BOOM', retryable: false } }] });
+    expect((await finished(failedRun)).status).toBe('failed');
+    type Page = { items: { kind: string; id: string; runId: string; summary: string }[] };
+    const queue = await json<Page>(await app.request('GET', '/v1/exceptions?limit=200', { key }));
+    expect(queue.items).toEqual(expect.arrayContaining([
+      expect.objectContaining({ kind: 'low-confidence', id: review.id, runId: reviewRun }),
+      expect.objectContaining({ kind: 'failed', id: failedRun, summary: expect.stringContaining('BOOM') }),
+    ]));
+    const stranger = await app.key('team-exceptions');
+    expect((await json<Page>(await app.request('GET', '/v1/exceptions', { key: stranger }))).items).toEqual([]);
+    expect((await app.request('POST', `/v1/exceptions/failed/${failedRun}/resolve`, { key: stranger, json: { note: 'not mine' } })).status).toBe(404);
+    expect((await app.request('POST', `/v1/exceptions/failed/${failedRun}/resolve`, { key, json: { note: 'known flake' } })).status).toBe(200);
+    expect((await app.request('POST', `/v1/exceptions/failed/${failedRun}/resolve`, { key, json: { note: 'again' } })).status).toBe(409);
+    const after = await json<Page>(await app.request('GET', '/v1/exceptions?kind=failed&limit=200', { key }));
+    expect(after.items.map((i) => i.id)).not.toContain(failedRun);
+    const history = await json<{ items: { id: string; resolved: { note: string } | null }[] }>(await app.request('GET', '/v1/exceptions?kind=failed&resolved=true&limit=200', { key }));
+    expect(history.items.find((i) => i.id === failedRun)?.resolved).toMatchObject({ note: 'known flake' });
+  }, 30_000);
+
   it('a decision for a canceled run is 409', async () => {
     const runId = await start(approval);
     const review = await openReviewOf(runId);

@@ -354,6 +354,20 @@ function registerApiVerbs(program: Command, io: Io, result: { code: number }): v
     .action(async (opts: Api & { target?: string; actor?: string; action?: string; since?: string }) => {
       result.code = await waits().auditList(opts, io);
     });
+  const ex = program.command('exceptions').description('the exception queue: open reviews and failed runs (list, resolve; retry and cancel through weft runs)');
+  api(ex.command('list').description('what needs a person, oldest first'))
+    .option('--kind <kind>', 'review, low-confidence, blocked or failed')
+    .option('--workflow <name>', 'only this workflow')
+    .option('--since <time>', 'at or after this ISO-8601 time')
+    .option('--resolved', 'resolved items too')
+    .action(async (opts: Api & { kind?: string; workflow?: string; since?: string; resolved?: boolean }) => {
+      result.code = await waits().exceptionsList(opts, io);
+    });
+  api(ex.command('resolve').description('resolve an item with a note (it stays in history)').argument('<kind>').argument('<id>'))
+    .option('--note <text>', 'why (required)')
+    .action(async (kind: string, id: string, opts: Api & { note?: string }) => {
+      result.code = await waits().exceptionsResolve(kind, id, opts, io);
+    });
   const rv = program.command('reviews').description('reviews: step outputs held for a decision (list, show, decide)');
   api(rv.command('list').description('reviews of the namespace, oldest first'))
     .option('--status <status>', 'open, decided or canceled (default: open)')

@@ -62,6 +62,41 @@ export function auditList(flags: Flags & { target?: string; actor?: string; acti
   });
 }
 
+const EXCEPTION_KINDS = ['review', 'low-confidence', 'blocked', 'failed'] as const;
+type ExceptionKindFlag = (typeof EXCEPTION_KINDS)[number];
+const exceptionKind = (kind: string): ExceptionKindFlag => {
+  if (!(EXCEPTION_KINDS as readonly string[]).includes(kind)) throw new CliUsageError(`kind must be one of ${EXCEPTION_KINDS.join(', ')}`);
+  return kind as ExceptionKindFlag;
+};
+
+/** `weft exceptions list [--kind k] [--workflow w] [--since iso] [--resolved]`: what needs a person. */
+export function exceptionsList(flags: Flags & { kind?: string; workflow?: string; since?: string; resolved?: boolean }, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return withApi(io, async () => {
+    const page = await apiClient(flags, env).exceptions.list({
+      ...(flags.kind !== undefined && { kind: exceptionKind(flags.kind) }),
+      ...(flags.workflow && { workflow: flags.workflow }),
+      ...(flags.since && { since: flags.since }),
+      ...(flags.resolved === true && { resolved: true }),
+      limit: 200,
+    });
+    if (flags.json) print(io, page);
+    else if (page.items.length === 0) io.out('nothing needs a person');
+    else table(io, ['KIND', 'ID', 'WORKFLOW', 'STEP', 'SINCE', 'SUMMARY'], page.items.map((i) => [i.kind, i.id, i.workflow, i.stepId ?? '-', i.at, `${i.summary}${i.resolved ? ` (resolved: ${i.resolved.note})` : ''}`]));
+    return EXIT.ok;
+  });
+}
+
+/** `weft exceptions resolve <kind> <id> --note text`: out of the queue, kept in history. */
+export function exceptionsResolve(kind: string, id: string, flags: Flags & { note?: string }, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return withApi(io, async () => {
+    if (flags.note === undefined || flags.note === '') throw new CliUsageError('resolve needs --note <text>');
+    const result = await apiClient(flags, env).exceptions.resolve(exceptionKind(kind), id, flags.note);
+    if (flags.json) print(io, result);
+    else io.out(`${kind} ${id}: resolved`);
+    return EXIT.ok;
+  });
+}
+
 /** `weft reviews list [--status s] [--workflow w] [--assignee a]`. */
 export function reviewsList(flags: Flags & { status?: string; workflow?: string; assignee?: string }, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return withApi(io, async () => {

@@ -72,6 +72,31 @@ export interface DecisionRequest {
   comment?: string;
 }
 
+export type ExceptionKind = 'review' | 'low-confidence' | 'blocked' | 'failed';
+
+/** One item of the exception queue (`GET /v1/exceptions`). */
+export interface ExceptionItem {
+  kind: ExceptionKind;
+  /** The review id, or the run id for `failed`. */
+  id: string;
+  workflow: string;
+  runId: string;
+  stepId: string | null;
+  summary: string;
+  at: string;
+  resolved: { note: string; actor: Actor; at: string } | null;
+}
+
+export interface ExceptionQuery {
+  kind?: ExceptionKind;
+  workflow?: string;
+  since?: string;
+  /** Include resolved items. */
+  resolved?: boolean;
+  limit?: number;
+  cursor?: string;
+}
+
 /** One audit record (`GET /v1/audit`): who changed what, when. */
 export interface AuditRecord {
   id: string;

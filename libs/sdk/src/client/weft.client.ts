@@ -29,7 +29,7 @@ import type {
 } from './api.types';
 import { WeftApiError, WeftConnectionError } from './client.errors';
 import { readServerSentEvents } from './sse.util';
-import type { AuditQuery, AuditRecord, DecisionRequest, DecisionResult, Review, ReviewListQuery, ReviewSummary, Signal, SignalListQuery, SignalRequest } from './wait.types';
+import type { AuditQuery, AuditRecord, ExceptionItem, ExceptionKind, ExceptionQuery, DecisionRequest, DecisionResult, Review, ReviewListQuery, ReviewSummary, Signal, SignalListQuery, SignalRequest } from './wait.types';
 import type { RunWhy, StepItemPage, StepItemsQuery } from './flow.types';
 
 export interface WeftClientOptions {
@@ -280,6 +280,21 @@ export class WeftClient {
     get: (id: string): Promise<Review> => this.json('GET', `/v1/reviews/${enc(id)}`),
     /** continue | correct (with payload) | retry | reject | escalate; WeftApiError 409 when decided before (its `decision`), 422 for a bad correction. */
     decide: (id: string, decision: DecisionRequest): Promise<DecisionResult> => this.json('POST', `/v1/reviews/${enc(id)}/decision`, decision),
+  };
+
+  /** The exception queue: open reviews and failed runs; resolve one with a note. */
+  readonly exceptions = {
+    list: (query: ExceptionQuery = {}): Promise<Page<ExceptionItem>> =>
+      this.json('GET', '/v1/exceptions', undefined, {
+        kind: query.kind,
+        workflow: query.workflow,
+        since: query.since,
+        cursor: query.cursor,
+        ...(query.resolved === true && { resolved: 'true' }),
+        ...(query.limit !== undefined && { limit: String(query.limit) }),
+      }),
+    resolve: (kind: ExceptionKind, id: string, note: string): Promise<{ kind: ExceptionKind; id: string; resolved: true }> =>
+      this.json('POST', `/v1/exceptions/${enc(kind)}/${enc(id)}/resolve`, { note }),
   };
 
   /** The namespace's audit log, oldest first (append-only). */

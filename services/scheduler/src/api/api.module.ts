@@ -16,6 +16,7 @@ import { type ActionDefinition, announcedAction, builtinActions } from '@weft/wo
 import type { DataSource } from 'typeorm';
 import { Scheduler } from '../scheduler';
 import type { RunStore } from '../ports/run-store.port';
+import type { WaitStore } from '../ports/wait-store.port';
 import { type SpecLimits, SqlWorkflowRepository, StoredWorkflowCatalog, WorkflowsUseCase } from '../workflows';
 import { SPEC_LIMITS } from './spec-limits.token';
 import { CatalogController } from './catalog.controller';
@@ -42,12 +43,20 @@ import { WorkflowsController } from './workflows.controller';
 import { ReviewsController } from './reviews.controller';
 import { SignalsController } from './signals.controller';
 import { AuditController } from './audit.controller';
+import { ExceptionsController } from './exceptions.controller';
+import { ExceptionsUseCase } from '../usecases/exceptions.usecase';
 import { ReviewsUseCase } from '../usecases/reviews.usecase';
 import { SignalsUseCase } from '../usecases/signals.usecase';
 import { WaitActors } from '../usecases/wait-actors';
 import { SqlBlobStore } from '@weft/db';
 import { StepOutputController } from './step-output.controller';
 import { StepOutputUseCase } from '../usecases/step-output.usecase';
+
+/** The store's signals, waits and reviews (RunStore.waits). */
+function waitStoreOf(store: RunStore): WaitStore {
+  if (!store.waits) throw new Error('the run store keeps no signals or reviews (RunStore.waits): the API cannot serve the exception queue');
+  return store.waits;
+}
 
 /** The API needs a store that keeps durable waits (both SQL stores and the memory store do). */
 function waitsOf(scheduler: Scheduler): { signals: SignalsUseCase; reviews: ReviewsUseCase } {
@@ -118,7 +127,7 @@ export class ApiModule implements NestModule {
     return {
       module: ApiModule,
       imports: [options.scheduler],
-      controllers: [WorkflowsController, RunsController, CatalogController, KeysController, OpenApiController, SignalsController, ReviewsController, FlowController, AuditController, StepOutputController],
+      controllers: [WorkflowsController, RunsController, CatalogController, KeysController, OpenApiController, SignalsController, ReviewsController, FlowController, AuditController, StepOutputController, ExceptionsController],
       providers: [
         { provide: OPTIONS, useValue: options },
         { provide: SPEC_LIMITS, useValue: limits },
@@ -143,6 +152,7 @@ export class ApiModule implements NestModule {
         { provide: SignalsUseCase, useFactory: (scheduler: Scheduler) => waitsOf(scheduler).signals, inject: [Scheduler] },
         { provide: ReviewsUseCase, useFactory: (scheduler: Scheduler) => waitsOf(scheduler).reviews, inject: [Scheduler] },
         { provide: WaitActors, useValue: new WaitActors(keys) },
+        { provide: ExceptionsUseCase, useFactory: () => new ExceptionsUseCase(waitStoreOf(store)) },
         { provide: APP_FILTER, useValue: new ApiProblemFilter(log, authenticator) },
         ApiGateMiddleware,
         ApiLifecycle,

@@ -77,6 +77,32 @@ export const Review = ReviewSummary.extend({
 export const ReviewPage = z.object({ items: z.array(ReviewSummary), nextCursor: z.string().nullable() });
 export const DecisionResult = z.object({ review: Review, runStatus: z.string() });
 
+const ExceptionKindValue = z.enum(['review', 'low-confidence', 'blocked', 'failed']);
+export const ListExceptionsQuery = z
+  .object({
+    kind: ExceptionKindValue.optional(),
+    workflow: z.string().min(1).max(200).optional(),
+    since: z.iso.datetime({ offset: true }).optional(),
+    resolved: z.enum(['true', 'false']).optional().describe('true: resolved items too. @default false'),
+    limit: Limit,
+    cursor: Cursor,
+  })
+  .strict();
+export const ExceptionPath = z.object({ kind: ExceptionKindValue, id: z.string().min(1).max(600) });
+export const ResolveBody = z.object({ note: z.string().min(1).max(2_000) }).strict();
+export const ExceptionItem = z.object({
+  kind: ExceptionKindValue,
+  id: z.string().describe('The review id, or the run id for failed.'),
+  workflow: z.string(),
+  runId: z.string(),
+  stepId: z.string().nullable(),
+  summary: z.string(),
+  at: Time,
+  resolved: z.object({ note: z.string(), actor: ActorSchema, at: Time }).nullable(),
+});
+export const ExceptionPage = z.object({ items: z.array(ExceptionItem), nextCursor: z.string().nullable() });
+export const Resolved = z.object({ kind: ExceptionKindValue, id: z.string(), resolved: z.literal(true) });
+
 export const ListAuditQuery = z
   .object({
     target: z.string().regex(/^[a-z]+:.+$/, 'expected <kind>:<id>, e.g. review:<id>').max(700).optional().describe('<kind>:<id>, e.g. review:<id> or signal:<id>.'),

@@ -1,4 +1,4 @@
-import type { AuditRecord, ReviewRecord, StoredSignal } from '../ports/wait-store.port';
+import type { AuditRecord, ExceptionItem, ReviewRecord, StoredSignal } from '../ports/wait-store.port';
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 
@@ -39,6 +39,17 @@ export const auditView = (r: AuditRecord) => ({
   action: r.action,
   target: r.target,
   details: r.details,
+});
+
+export const exceptionView = (i: ExceptionItem) => ({
+  kind: i.kind,
+  id: i.id,
+  workflow: i.workflow,
+  runId: i.runId,
+  stepId: i.stepId ?? null,
+  summary: i.summary,
+  at: new Date(i.at).toISOString(),
+  resolved: i.resolved ? { note: i.resolved.note, actor: i.resolved.actor, at: new Date(i.resolved.at).toISOString() } : null,
 });
 
 /** `limit` of a page query: 1-200, default 50. */

@@ -43,7 +43,7 @@ export class MemoryRunStore implements RunStore {
     options: MemoryRunStoreOptions = {},
   ) {
     this.outboxClaimMs = options.outboxClaimMs ?? 15_000;
-    this.waits = new MemoryWaitStore(clock);
+    this.waits = new MemoryWaitStore(clock, () => this.runs.values());
   }
 
   async now(): Promise<number> {

@@ -1,6 +1,20 @@
 import type { Actor, SignalSend } from '@weft/contracts';
 import type { RunState } from '@weft/core';
-import type { AuditQuery, AuditRecord, Delivery, Page, ReviewQuery, ReviewRecord, SignalQuery, StoredSignal, WaitCommand, WaitStore } from '../ports/wait-store.port';
+import type {
+  AuditQuery,
+  AuditRecord,
+  Delivery,
+  ExceptionItem,
+  ExceptionKind,
+  ExceptionQuery,
+  Page,
+  ReviewQuery,
+  ReviewRecord,
+  SignalQuery,
+  StoredSignal,
+  WaitCommand,
+  WaitStore,
+} from '../ports/wait-store.port';
 import { decisionDetails, LOOKBACK_CANDIDATES, page, reviewFromCommand, signalDetails } from './wait-rows.util';
 
 interface WaitRow {
@@ -25,8 +39,13 @@ export class MemoryWaitStore implements WaitStore {
   private readonly deliveries = new Map<string, Delivery>();
   private readonly reviews = new Map<string, ReviewRecord>();
   private readonly audit: AuditRecord[] = [];
+  private readonly resolutions = new Map<string, NonNullable<ExceptionItem['resolved']>>();
 
-  constructor(private readonly clock: () => number = Date.now) {}
+  constructor(
+    private readonly clock: () => number = Date.now,
+    /** The runs of the store beside it (failed runs are exceptions). */
+    private readonly runs: () => Iterable<RunState> = () => [],
+  ) {}
 
   /** The wait and review rows of one committed transition, in command order. */
   applyTransition(state: RunState, commands: readonly WaitCommand[]): void {
@@ -144,6 +163,38 @@ export class MemoryWaitStore implements WaitStore {
     return page(rows, query.limit, (r) => ({ at: r.at, id: r.id }));
   }
 
+  async listExceptions(namespace: string, query: ExceptionQuery): Promise<Page<ExceptionItem>> {
+    const items: ExceptionItem[] = [];
+    for (const r of this.reviews.values()) {
+      if (r.namespace !== namespace || r.status !== 'open') continue;
+      items.push({ kind: reviewKind(r), id: r.id, workflow: r.workflow, runId: r.runId, stepId: r.stepId, summary: r.title, at: r.openedAt });
+    }
+    for (const run of this.runs()) {
+      if (run.namespace !== namespace || run.status !== 'failed') continue;
+      items.push({ kind: 'failed', id: run.runId, workflow: run.workflow, runId: run.runId, summary: run.error ? `${run.error.code}: ${run.error.message}` : 'failed', at: run.finishedAt ?? run.createdAt });
+    }
+    const rows = items
+      .map((item) => {
+        const resolved = this.resolutions.get(exceptionKey(namespace, item.kind, item.id));
+        return resolved ? { ...item, resolved } : item;
+      })
+      .filter((i) => (query.resolved === true || i.resolved === undefined) && (query.kind === undefined || i.kind === query.kind) && (query.workflow === undefined || i.workflow === query.workflow))
+      .filter((i) => (query.since === undefined || i.at >= query.since) && after(i.at, i.id, query.after))
+      .sort((a, b) => a.at - b.at || compare(a.id, b.id));
+    return page(rows, query.limit, (i) => ({ at: i.at, id: i.id }));
+  }
+
+  async resolveException(namespace: string, kind: ExceptionKind, id: string, note: string, actor: Actor): Promise<'resolved' | 'already' | 'unknown'> {
+    const key = exceptionKey(namespace, kind, id);
+    if (this.resolutions.has(key)) return 'already';
+    const exists = (await this.listExceptions(namespace, { kind, resolved: true, limit: 100_000 })).items.some((i) => i.id === id);
+    if (!exists) return 'unknown';
+    const at = this.clock();
+    this.resolutions.set(key, { note, actor, at });
+    this.append(namespace, actor, 'exception.resolved', { kind, id }, { note }, at);
+    return 'resolved';
+  }
+
   async counts(): Promise<{ signals: number; waits: number; deliveries: number; reviews: number }> {
     return { signals: this.signals.size, waits: this.waits.size, deliveries: this.deliveries.size, reviews: this.reviews.size };
   }
@@ -163,6 +214,8 @@ function meets(wait: WaitRow, signal: StoredSignal): boolean {
   return signal.name === wait.name && (wait.key === undefined || signal.key === wait.key) && signal.receivedAt >= wait.since && signal.receivedAt < wait.expiresAt;
 }
 
+const reviewKind = (r: ReviewRecord): ExceptionKind => (r.overdue ? 'blocked' : r.byRule ? 'low-confidence' : 'review');
+const exceptionKey = (namespace: string, kind: string, id: string): string => `${namespace}\u0000${kind}\u0000${id}`;
 const after = (at: number, id: string, cursor: { at: number; id: string } | undefined): boolean => cursor === undefined || at > cursor.at || (at === cursor.at && id > cursor.id);
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const waitId = (runId: string, stepId: string): string => `${runId}\u0000${stepId}`;

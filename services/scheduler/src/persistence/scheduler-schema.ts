@@ -8,10 +8,12 @@ import { WorkflowEntity } from './entities/workflow.entity';
 import { RunLinkEntity } from './entities/run-link.entity';
 import { ReviewEntity, SignalDeliveryEntity, SignalEntity, SignalWaitEntity } from './entities/wait.entities';
 import { AuditEntity } from './entities/audit.entity';
+import { ExceptionResolutionEntity } from './entities/exception-resolution.entity';
 import { SchedulerSchema1795247300000 } from './migrations/1795247300000-scheduler-schema.migration';
 import { OutboxQuarantine1795900000000 } from './migrations/1795900000000-outbox-quarantine.migration';
 import { Waits1796000000000 } from './migrations/1796000000000-waits.migration';
 import { Audit1796100000000 } from './migrations/1796100000000-audit.migration';
+import { ExceptionResolutions1796300000000 } from './migrations/1796300000000-exceptions.migration';
 import { Blobs1796200000000 } from './migrations/1796200000000-blobs.migration';
 import { BlobEntity } from './entities/blob.entity';
 
@@ -32,10 +34,11 @@ export const SCHEDULER_ENTITIES = [
   ReviewEntity,
   AuditEntity,
   BlobEntity,
+  ExceptionResolutionEntity,
 ];
 
 /** Oldest first. Append new migrations; never edit an applied one. The API-key migration is @weft/platform's (beside its repository), applied here under its old name. */
-export const SCHEDULER_MIGRATIONS = [SchedulerSchema1795247300000, ApiSchema1795400000000, OutboxQuarantine1795900000000, Waits1796000000000, Audit1796100000000, Blobs1796200000000];
+export const SCHEDULER_MIGRATIONS = [SchedulerSchema1795247300000, ApiSchema1795400000000, OutboxQuarantine1795900000000, Waits1796000000000, Audit1796100000000, Blobs1796200000000, ExceptionResolutions1796300000000];
 
 /** The scheduler's own bookkeeping table, so services sharing a database do not see each other's migrations. */
 export const SCHEDULER_MIGRATIONS_TABLE = 'scheduler_migrations';

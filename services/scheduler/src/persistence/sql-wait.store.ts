@@ -1,7 +1,21 @@
 import type { Actor, ReviewDecision, SignalSend } from '@weft/contracts';
 import { withTransaction } from '@weft/db';
 import type { DataSource } from 'typeorm';
-import type { AuditQuery, AuditRecord, Delivery, Page, ReviewQuery, ReviewRecord, ReviewStatus, SignalQuery, StoredSignal, WaitStore } from '../ports/wait-store.port';
+import type {
+  AuditQuery,
+  AuditRecord,
+  Delivery,
+  ExceptionItem,
+  ExceptionKind,
+  ExceptionQuery,
+  Page,
+  ReviewQuery,
+  ReviewRecord,
+  ReviewStatus,
+  SignalQuery,
+  StoredSignal,
+  WaitStore,
+} from '../ports/wait-store.port';
 import { iso, millis } from './run-state.mapper';
 import { lockMeeting } from './wait-rows.writer';
 import { meetingLocks, page, signalDetails } from './wait-rows.util';
@@ -155,6 +169,63 @@ export class SqlWaitStore implements WaitStore {
       );
     const records = rows.map((r): AuditRecord => ({ id: r.id, at: millis(r.at), namespace: r.namespace, actor: r.actor, action: r.action, target: { kind: r.target_kind, id: r.target_id }, details: r.details }));
     return page(records, query.limit, (r) => ({ at: r.at, id: r.id }));
+  }
+
+  async listExceptions(namespace: string, query: ExceptionQuery): Promise<Page<ExceptionItem>> {
+    const params: unknown[] = [namespace];
+    const param = (value: unknown): string => `$${params.push(value)}`;
+    const where: string[] = [];
+    if (query.resolved !== true) where.push('res.target_id IS NULL');
+    if (query.kind !== undefined) where.push(`x.kind = ${param(query.kind)}`);
+    if (query.workflow !== undefined) where.push(`x.workflow = ${param(query.workflow)}`);
+    if (query.since !== undefined) where.push(`x.at >= ${param(iso(query.since))}::timestamptz`);
+    if (query.after !== undefined) where.push(`(x.at, x.id) > (${param(iso(query.after.at))}::timestamptz, ${param(query.after.id)})`);
+    const rows: { kind: ExceptionKind; id: string; workflow: string; run_id: string; step_id: string | null; summary: string; at: Date; note: string | null; actor: Actor | null; resolved_at: Date | null }[] =
+      await this.dataSource.query(
+        `SELECT x.*, res.note, res.actor, res.resolved_at FROM (
+           SELECT CASE WHEN r.overdue THEN 'blocked' WHEN r.by_rule THEN 'low-confidence' ELSE 'review' END AS kind,
+                  r.id, r.workflow, r.run_id, r.step_id, r.title AS summary, r.opened_at AS at
+           FROM reviews r WHERE r.namespace = $1 AND r.status = 'open'
+           UNION ALL
+           SELECT 'failed', u.id, u.workflow, u.id, NULL, coalesce(u.error->>'code', 'FAILED') || ': ' || coalesce(u.error->>'message', ''), coalesce(u.finished_at, u.created_at)
+           FROM runs u WHERE u.namespace = $1 AND u.status = 'failed'
+         ) x
+         LEFT JOIN exception_resolutions res ON res.namespace = $1 AND res.kind = x.kind AND res.target_id = x.id
+         ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY x.at, x.id LIMIT ${param(query.limit + 1)}`,
+        params,
+      );
+    const items = rows.map((r): ExceptionItem => {
+      const item: ExceptionItem = { kind: r.kind, id: r.id, workflow: r.workflow, runId: r.run_id, summary: r.summary, at: millis(r.at) };
+      if (r.step_id !== null) item.stepId = r.step_id;
+      if (r.note !== null && r.actor !== null && r.resolved_at !== null) item.resolved = { note: r.note, actor: r.actor, at: millis(r.resolved_at) };
+      return item;
+    });
+    return page(items, query.limit, (i) => ({ at: i.at, id: i.id }));
+  }
+
+  async resolveException(namespace: string, kind: ExceptionKind, id: string, note: string, actor: Actor): Promise<'resolved' | 'already' | 'unknown'> {
+    return withTransaction(this.dataSource, async (tx) => {
+      const exists: unknown[] = await tx.query(
+        kind === 'failed'
+          ? `SELECT 1 FROM runs WHERE namespace = $1 AND id = $2 AND status = 'failed'`
+          : `SELECT 1 FROM reviews WHERE namespace = $1 AND id = $2 AND status = 'open' AND (CASE WHEN overdue THEN 'blocked' WHEN by_rule THEN 'low-confidence' ELSE 'review' END) = $3`,
+        kind === 'failed' ? [namespace, id] : [namespace, id, kind],
+      );
+      if (exists.length === 0) return 'unknown';
+      const inserted: { at: Date }[] = await tx.query(
+        `INSERT INTO exception_resolutions (namespace, kind, target_id, note, actor, resolved_at)
+         VALUES ($1, $2, $3, $4, $5::jsonb, date_trunc('milliseconds', clock_timestamp())) ON CONFLICT DO NOTHING RETURNING resolved_at AS at`,
+        [namespace, kind, id, note, JSON.stringify(actor)],
+      );
+      const row = inserted[0];
+      if (row === undefined) return 'already';
+      await tx.query(
+        `INSERT INTO audit (at, namespace, actor, action, target_kind, target_id, details) VALUES ($1::timestamptz, $2, $3::jsonb, 'exception.resolved', $4, $5, $6::jsonb)`,
+        [iso(millis(row.at)), namespace, JSON.stringify(actor), kind, id, JSON.stringify({ note })],
+      );
+      return 'resolved';
+    });
   }
 
   async counts(): Promise<{ signals: number; waits: number; deliveries: number; reviews: number }> {

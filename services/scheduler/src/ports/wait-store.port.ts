@@ -12,6 +12,33 @@ export interface AuditRecord {
   details: Record<string, unknown>;
 }
 
+export const EXCEPTION_KINDS = ['review', 'low-confidence', 'blocked', 'failed'] as const;
+export type ExceptionKind = (typeof EXCEPTION_KINDS)[number];
+
+export interface ExceptionItem {
+  kind: ExceptionKind;
+  /** The review id, or the run id for `failed`. */
+  id: string;
+  workflow: string;
+  runId: string;
+  stepId?: string;
+  /** The review's title, or the run's error. */
+  summary: string;
+  /** When it started needing a person (the review opened, the run failed). */
+  at: number;
+  resolved?: { note: string; actor: Actor; at: number };
+}
+
+export interface ExceptionQuery {
+  kind?: ExceptionKind;
+  workflow?: string;
+  since?: number;
+  /** Include resolved items. @default false */
+  resolved?: boolean;
+  limit: number;
+  after?: { at: number; id: string };
+}
+
 export interface AuditQuery {
   target?: { kind: string; id: string };
   /** An API key id, or `local`. */
@@ -57,6 +84,14 @@ export interface WaitStore {
    * change they record (a stored signal, a review decision); nothing updates or deletes them.
    */
   listAudit(namespace: string, query: AuditQuery): Promise<Page<AuditRecord>>;
+  /**
+   * What needs a person, oldest first: open reviews (`review`, `low-confidence` when opened by a
+   * `when` rule, `blocked` when overdue at the last tier) and failed runs (`failed`). Resolved
+   * items are left out unless asked for.
+   */
+  listExceptions(namespace: string, query: ExceptionQuery): Promise<Page<ExceptionItem>>;
+  /** Resolves an item with a note (and an audit record); `unknown` when the namespace has no such item, `already` when resolved before. */
+  resolveException(namespace: string, kind: ExceptionKind, id: string, note: string, actor: Actor): Promise<'resolved' | 'already' | 'unknown'>;
   /** Open reviews and waits per namespace, for metrics and tests. */
   counts(): Promise<{ signals: number; waits: number; deliveries: number; reviews: number }>;
 }

@@ -168,6 +168,33 @@ export function describeWaitsContract(context: RunStoreContext): void {
       expect((await waits.listAudit(uniqueId('ns'), { limit: 10 })).items).toEqual([]);
     });
 
+    it('lists open reviews and failed runs as exceptions, by kind; a resolved item leaves the queue once and stays in history', async () => {
+      const waits = waitsOf(context.store);
+      const ns = uniqueId('ns');
+      const review: WaitCommand = { type: 'open-review', reviewId: uniqueId('rev'), stepId: 's', attempt: 1, title: 'look', assignees: [], output: 1, byRule: true };
+      const reviewId = review.type === 'open-review' ? review.reviewId : '';
+      const run = await runIn(ns, [review]);
+      const failed: RunState = { ...runningRun(uniqueId('run')), namespace: ns, status: 'failed', error: { code: 'BOOM', message: 'it broke' } };
+      await context.store.createRun(uniqueId('key'), () => transition(failed), { namespace: ns });
+      const queue = await waits.listExceptions(ns, { limit: 10 });
+      expect(queue.items.map((i) => [i.kind, i.id, i.runId]).sort()).toEqual(
+        [
+          ['failed', failed.runId, failed.runId],
+          ['low-confidence', reviewId, run.runId],
+        ].sort(),
+      );
+      expect(queue.items.find((i) => i.kind === 'failed')?.summary).toBe('BOOM: it broke');
+      expect((await waits.listExceptions(ns, { kind: 'failed', limit: 10 })).items).toHaveLength(1);
+      expect(await waits.resolveException(ns, 'failed', failed.runId, 'known flake', 'local')).toBe('resolved');
+      expect(await waits.resolveException(ns, 'failed', failed.runId, 'again', 'local')).toBe('already');
+      expect(await waits.resolveException(ns, 'review', reviewId, 'wrong kind', 'local')).toBe('unknown');
+      expect(await waits.resolveException(uniqueId('ns'), 'failed', failed.runId, 'elsewhere', 'local')).toBe('unknown');
+      expect((await waits.listExceptions(ns, { limit: 10 })).items.map((i) => i.kind)).toEqual(['low-confidence']);
+      const history = await waits.listExceptions(ns, { resolved: true, kind: 'failed', limit: 10 });
+      expect(history.items[0]?.resolved).toMatchObject({ note: 'known flake', actor: 'local' });
+      expect((await waits.listAudit(ns, { action: 'exception.resolved', limit: 10 })).items.map((r) => r.target)).toEqual([{ kind: 'failed', id: failed.runId }]);
+    });
+
     describe('reviews', () => {
       const alice: Actor = { keyId: 'k1', name: 'alice' };
       const open = (stepId: string, extra: Partial<Extract<WaitCommand, { type: 'open-review' }>> = {}): WaitCommand => ({

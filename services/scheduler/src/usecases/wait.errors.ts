@@ -17,6 +17,10 @@ export const WAIT_ERROR_STATUS = {
   INVALID_CURSOR: 400,
   /** A signal over its bounds (data too large). */
   INVALID_SIGNAL: 422,
+  /** No such open review or failed run in the caller's namespace (of that kind). */
+  EXCEPTION_NOT_FOUND: 404,
+  /** The item was resolved before. */
+  EXCEPTION_RESOLVED: 409,
 } as const;
 export type WaitErrorCode = keyof typeof WAIT_ERROR_STATUS;
 

@@ -128,7 +128,7 @@ export function buildOpenApiDocument(info: { version: string } = { version: '0.1
     },
     servers: [{ url: '/' }],
     security: [{ bearerAuth: [] }],
-    tags: ['workflows', 'versions', 'runs', 'signals', 'reviews', 'audit', 'journal', 'insights', 'triggers', 'hooks', 'catalog', 'keys', 'meta'].map((name) => ({ name })),
+    tags: ['workflows', 'versions', 'runs', 'signals', 'reviews', 'exceptions', 'audit', 'journal', 'insights', 'triggers', 'hooks', 'catalog', 'keys', 'meta'].map((name) => ({ name })),
     paths,
     components: {
       securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key: weft_<id>_<secret> (`weft keys create`).' } },

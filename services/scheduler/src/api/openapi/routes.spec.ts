@@ -7,13 +7,14 @@ import { WorkflowsController } from '../workflows.controller';
 import { ReviewsController } from '../reviews.controller';
 import { SignalsController } from '../signals.controller';
 import { AuditController } from '../audit.controller';
+import { ExceptionsController } from '../exceptions.controller';
 import { FlowController } from '../flow.controller';
 import { StepOutputController } from '../step-output.controller';
 import { buildOpenApiDocument } from './openapi.document';
 import { OpenApiController } from './openapi.controller';
 import { INSIGHTS_ROUTES, JOURNAL_ROUTES, ROUTE_LIST, SCHEDULER_ROUTES, TRIGGERS_ROUTES } from './routes';
 
-const CONTROLLERS = [WorkflowsController, RunsController, CatalogController, KeysController, OpenApiController, SignalsController, ReviewsController, FlowController, AuditController, StepOutputController];
+const CONTROLLERS = [WorkflowsController, RunsController, CatalogController, KeysController, OpenApiController, SignalsController, ReviewsController, FlowController, AuditController, StepOutputController, ExceptionsController];
 
 /** `METHOD /path/{param}` of every handler Nest will mount. */
 function mountedRoutes(): string[] {

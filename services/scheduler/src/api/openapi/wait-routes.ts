@@ -53,6 +53,23 @@ export const WAIT_ROUTES = {
       422: problem('A correction without a payload or one that does not satisfy the form (errors[]); nothing changed'),
     },
   },
+  listExceptions: {
+    method: 'get',
+    path: '/v1/exceptions',
+    summary: 'What needs a person: open reviews (review, low-confidence, blocked) and failed runs, oldest first',
+    tag: 'exceptions',
+    query: W.ListExceptionsQuery,
+    responses: { 200: { description: 'A page', schema: W.ExceptionPage } },
+  },
+  resolveException: {
+    method: 'post',
+    path: '/v1/exceptions/{kind}/{id}/resolve',
+    summary: 'Resolve an item with a note (it leaves the queue, stays in history and the audit log)',
+    tag: 'exceptions',
+    params: W.ExceptionPath,
+    body: W.ResolveBody,
+    responses: { 200: { description: 'Resolved', schema: W.Resolved }, 404: problem('No such item in the queue'), 409: problem('Resolved before') },
+  },
   listAudit: {
     method: 'get',
     path: '/v1/audit',

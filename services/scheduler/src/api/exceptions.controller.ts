@@ -1,0 +1,39 @@
+import type { ServerResponse } from 'node:http';
+import { Body, Controller, Get, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { type Caller, CallerOf } from '@weft/platform';
+import { ExceptionsUseCase } from '../usecases/exceptions.usecase';
+import { WaitActors } from '../usecases/wait-actors';
+import { parse, sendJson } from './http/http.util';
+import { ROUTES as R } from './openapi/routes';
+import { exceptionView, pageLimit } from './wait.views';
+
+/** The exception queue: open reviews and failed runs, resolvable with a note. */
+@Controller('v1/exceptions')
+export class ExceptionsController {
+  constructor(
+    @Inject(ExceptionsUseCase) private readonly exceptions: ExceptionsUseCase,
+    @Inject(WaitActors) private readonly actors: WaitActors,
+  ) {}
+
+  @Get()
+  async list(@CallerOf() caller: Caller, @Query() query: unknown, @Res() res: ServerResponse): Promise<void> {
+    const q = parse(R.listExceptions.query, query, 'query');
+    const page = await this.exceptions.list(caller.namespace, {
+      limit: pageLimit(q.limit),
+      ...(q.kind !== undefined && { kind: q.kind }),
+      ...(q.workflow !== undefined && { workflow: q.workflow }),
+      ...(q.since !== undefined && { since: Date.parse(q.since) }),
+      ...(q.resolved === 'true' && { resolved: true }),
+      ...(q.cursor !== undefined && { cursor: q.cursor }),
+    });
+    sendJson(res, 200, { items: page.items.map(exceptionView), nextCursor: page.nextCursor });
+  }
+
+  @Post(':kind/:id/resolve')
+  async resolve(@CallerOf() caller: Caller, @Param() params: unknown, @Body() body: unknown, @Res() res: ServerResponse): Promise<void> {
+    const { kind, id } = parse(R.resolveException.params, params, 'path');
+    const { note } = parse(R.resolveException.body, body, 'body');
+    await this.exceptions.resolve(caller.namespace, kind, id, note, await this.actors.of(caller));
+    sendJson(res, 200, { kind, id, resolved: true });
+  }
+}

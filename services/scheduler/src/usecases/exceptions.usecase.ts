@@ -1,0 +1,24 @@
+import type { Actor } from '@weft/contracts';
+import type { ExceptionItem, ExceptionKind, ExceptionQuery, Page, WaitStore } from '../ports/wait-store.port';
+import { cursorOrThrow } from './signals.usecase';
+import { WaitError } from './wait.errors';
+
+/**
+ * The exception queue: everything that needs a person in one list (open reviews, failed runs),
+ * and resolving an item with a note (it leaves the queue and stays in history, with an audit
+ * record). Retrying or canceling goes through the run routes (`/v1/runs/{id}/retry|cancel`).
+ */
+export class ExceptionsUseCase {
+  constructor(private readonly waits: Pick<WaitStore, 'listExceptions' | 'resolveException'>) {}
+
+  list(namespace: string, query: Omit<ExceptionQuery, 'after'> & { cursor?: string }): Promise<Page<ExceptionItem>> {
+    const { cursor, ...rest } = query;
+    return this.waits.listExceptions(namespace, { ...rest, ...(cursor !== undefined && { after: cursorOrThrow(cursor) }) });
+  }
+
+  async resolve(namespace: string, kind: ExceptionKind, id: string, note: string, actor: Actor): Promise<void> {
+    const outcome = await this.waits.resolveException(namespace, kind, id, note, actor);
+    if (outcome === 'unknown') throw new WaitError('EXCEPTION_NOT_FOUND', `no ${kind} item ${id} in the exception queue`);
+    if (outcome === 'already') throw new WaitError('EXCEPTION_RESOLVED', `${kind} item ${id} was resolved before`);
+  }
+}
