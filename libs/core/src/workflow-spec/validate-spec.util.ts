@@ -8,7 +8,6 @@ import {
   checkTemplate,
   type ExprCheck,
   type ExprMemo,
-  type ExprProblemCode,
   hasTemplate,
   parseTemplate,
   STEP_RESULT_FIELDS,
@@ -18,8 +17,9 @@ import {
 import { type BoundVariable, boundExpression, boundPrefix } from './bound-expression.util';
 import { type Diagnostic, DiagnosticCode, DiagnosticSink, type Locate, type SpecPath } from './diagnostic.util';
 import { DurationError, parseDuration } from './duration.util';
-import { describeValue, isPlainObject, matchesInputType, typeLabel } from './input-type.util';
+import { describeValue, matchesInputType, typeLabel } from './input-type.util';
 import { type RetryPolicy, SPEC_DEFAULTS, type StepSpec, type WorkflowSpec } from './spec.schema';
+import { reportExprProblems, walkStrings } from './spec-strings.util';
 import { closestMatch } from './suggest.util';
 import { isWaitActionName, WAIT_ACTION_SCHEMAS } from './wait-actions.schema';
 
@@ -29,15 +29,6 @@ const SIGNAL_NAME = new RegExp(SIGNAL_NAME_PATTERN);
 
 /** Typo suggestions scan every id; past this many a broken spec would make validation quadratic. */
 const SUGGESTION_BUDGET = 200;
-
-const PROBLEM_CODES: Record<ExprProblemCode, DiagnosticCode> = {
-  TEMPLATE_SYNTAX: DiagnosticCode.TemplateSyntax,
-  CEL_SYNTAX: DiagnosticCode.CelSyntax,
-  CEL_TYPE: DiagnosticCode.CelType,
-  CONDITION_NOT_BOOL: DiagnosticCode.ConditionNotBool,
-  NOT_SINGLE_EXPRESSION: DiagnosticCode.NotSingleExpression,
-  DYNAMIC_REFERENCE: DiagnosticCode.DynamicReference,
-};
 
 /**
  * The checks a schema cannot express, run on a spec that has the right shape: the DAG
@@ -178,8 +169,8 @@ class SpecValidator {
           // A wait's match is CEL over `event`, checked by checkWaits.
           if (waitEvent && key === 'match') continue;
           // A forEach step's `with` also sees `item` and `index`.
-          if (step.forEach !== undefined) this.walkStrings(value, ['steps', i, 'with', key], (text, path) => this.checkBound('item', text, path, step, false));
-          else this.walkStrings(value, ['steps', i, 'with', key], (text, path) => this.report(checkTemplate(text, this.memo), path, step));
+          if (step.forEach !== undefined) walkStrings(value, ['steps', i, 'with', key], (text, path) => this.checkBound('item', text, path, step, false));
+          else walkStrings(value, ['steps', i, 'with', key], (text, path) => this.report(checkTemplate(text, this.memo), path, step));
         }
       }
       if (step.if !== undefined) this.report(checkCondition(step.if, this.memo), ['steps', i, 'if'], step);
@@ -188,7 +179,7 @@ class SpecValidator {
     });
     if (this.spec.outputs !== undefined) {
       for (const [key, value] of Object.entries(this.spec.outputs)) {
-        this.walkStrings(value, ['outputs', key], (text, path) => this.report(checkTemplate(text, this.memo), path, undefined));
+        walkStrings(value, ['outputs', key], (text, path) => this.report(checkTemplate(text, this.memo), path, undefined));
       }
     }
   }
@@ -359,15 +350,9 @@ class SpecValidator {
     }
   }
 
-  private walkStrings(value: unknown, path: (string | number)[], visit: (text: string, path: SpecPath) => void): void {
-    if (typeof value === 'string') visit(value, path);
-    else if (Array.isArray(value)) value.forEach((item, k) => this.walkStrings(item, [...path, k], visit));
-    else if (isPlainObject(value)) for (const [key, item] of Object.entries(value)) this.walkStrings(item, [...path, key], visit);
-  }
-
   /** Problems and references of one checked string; `step` is the reader (none for run outputs). */
   private report(check: ExprCheck, path: SpecPath, step: StepSpec | undefined): void {
-    for (const p of check.problems) this.sink.add(path, PROBLEM_CODES[p.code], p.message, { severity: p.severity, offset: p.offset });
+    reportExprProblems(this.sink, check, path);
     for (const ref of check.references) {
       const at = { offset: ref.offset };
       if (ref.scope === 'inputs') {

@@ -1,18 +1,9 @@
-import { checkCondition, checkSingleExpression, checkTemplate, type ExprCheck, type ExprMemo, type ExprProblemCode } from '../expr';
+import { checkCondition, checkSingleExpression, checkTemplate, type ExprMemo } from '../expr';
 import { DiagnosticCode, type DiagnosticSink, type SpecPath } from './diagnostic.util';
 import { DurationError, parseDuration } from './duration.util';
-import { isPlainObject } from './input-type.util';
 import { MIN_EVERY_MS, parseSchedule, ScheduleError } from './schedule.util';
+import { reportExprProblems, walkStrings } from './spec-strings.util';
 import { type TriggerSpec } from './triggers.schema';
-
-const PROBLEM_CODES: Record<ExprProblemCode, DiagnosticCode> = {
-  TEMPLATE_SYNTAX: DiagnosticCode.TemplateSyntax,
-  CEL_SYNTAX: DiagnosticCode.CelSyntax,
-  CEL_TYPE: DiagnosticCode.CelType,
-  CONDITION_NOT_BOOL: DiagnosticCode.ConditionNotBool,
-  NOT_SINGLE_EXPRESSION: DiagnosticCode.NotSingleExpression,
-  DYNAMIC_REFERENCE: DiagnosticCode.DynamicReference,
-};
 
 const HMAC_ONLY = ['header', 'encoding', 'timestampHeader', 'idHeader'] as const;
 
@@ -53,18 +44,18 @@ export function validateTriggers(triggers: readonly TriggerSpec[] | undefined, i
     if (trigger.poll) {
       const every = duration(sink, at('poll', 'every'), trigger.poll.every);
       if (every !== undefined && every < MIN_EVERY_MS) sink.add(at('poll', 'every'), DiagnosticCode.TriggerField, `poll.every is ${trigger.poll.every}; the shortest is 1s`);
-      report(sink, checkTemplate(trigger.poll.url, memo, 'trigger'), at('poll', 'url'));
-      report(sink, checkSingleExpression(trigger.poll.items, memo, 'trigger'), at('poll', 'items'));
-      report(sink, checkSingleExpression(trigger.poll.key, memo, 'trigger'), at('poll', 'key'));
-      if (trigger.poll.cursor !== undefined) report(sink, checkSingleExpression(trigger.poll.cursor, memo, 'trigger'), at('poll', 'cursor'));
+      reportExprProblems(sink, checkTemplate(trigger.poll.url, memo, 'trigger'), at('poll', 'url'));
+      reportExprProblems(sink, checkSingleExpression(trigger.poll.items, memo, 'trigger'), at('poll', 'items'));
+      reportExprProblems(sink, checkSingleExpression(trigger.poll.key, memo, 'trigger'), at('poll', 'key'));
+      if (trigger.poll.cursor !== undefined) reportExprProblems(sink, checkSingleExpression(trigger.poll.cursor, memo, 'trigger'), at('poll', 'cursor'));
     }
-    if (trigger.filter !== undefined) report(sink, checkCondition(trigger.filter, memo, 'trigger'), at('filter'));
-    if (trigger.dedupe !== undefined) report(sink, checkSingleExpression(trigger.dedupe, memo, 'trigger'), at('dedupe'));
+    if (trigger.filter !== undefined) reportExprProblems(sink, checkCondition(trigger.filter, memo, 'trigger'), at('filter'));
+    if (trigger.dedupe !== undefined) reportExprProblems(sink, checkSingleExpression(trigger.dedupe, memo, 'trigger'), at('dedupe'));
     for (const [name, value] of Object.entries(trigger.inputs ?? {})) {
       if (inputNames.size > 0 && !inputNames.has(name)) {
         sink.add(at('inputs', name), DiagnosticCode.InputUnknown, `trigger input "${name}" is not declared under the workflow's inputs`, { severity: 'warning', hint: `declared inputs: ${[...inputNames].join(', ')}` });
       }
-      walkStrings(value, at('inputs', name), (text, path) => report(sink, checkTemplate(text, memo, 'trigger'), path));
+      walkStrings(value, at('inputs', name), (text, path) => reportExprProblems(sink, checkTemplate(text, memo, 'trigger'), path));
     }
   });
 }
@@ -78,14 +69,4 @@ function duration(sink: DiagnosticSink, path: SpecPath, text: string | undefined
     sink.add(path, DiagnosticCode.InvalidDuration, error.message);
     return undefined;
   }
-}
-
-function report(sink: DiagnosticSink, check: ExprCheck, path: SpecPath): void {
-  for (const p of check.problems) sink.add(path, PROBLEM_CODES[p.code], p.message, { severity: p.severity, offset: p.offset });
-}
-
-function walkStrings(value: unknown, path: SpecPath, visit: (text: string, path: SpecPath) => void): void {
-  if (typeof value === 'string') visit(value, path);
-  else if (Array.isArray(value)) value.forEach((item, k) => walkStrings(item, [...path, k], visit));
-  else if (isPlainObject(value)) for (const [key, item] of Object.entries(value)) walkStrings(item, [...path, key], visit);
 }
