@@ -3,6 +3,7 @@ import { ConsoleModule, consoleDistDir, runStoreService, type RunServiceOptions,
 import type { ServiceStart } from '@weft/telemetry';
 import { openSqlRunStore } from './persistence';
 import { SqlBlobStore } from '@weft/db';
+import { SqlSlotStore } from './persistence/sql-slot.store';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiModule, storedWorkflowCatalog, templatesFromDirectory } from './api';
@@ -37,6 +38,7 @@ export function runScheduler(start: ServiceStart, options: RunServiceOptions = {
           maxRunDepth: config.WEFT_MAX_RUN_DEPTH,
           signalRetentionMs: config.WEFT_SIGNAL_RETENTION,
           blobs: new SqlBlobStore(dataSource),
+          slots: new SqlSlotStore(dataSource),
           logger,
           ...(config.WEFT_TEST_CRASH_AFTER_COMMIT && { beforePublish: crashBeforePublish }),
         });

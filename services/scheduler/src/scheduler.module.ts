@@ -23,6 +23,8 @@ export interface SchedulerModuleOptions {
   signalRetentionMs?: number;
   /** See SchedulerOptions.blobs (large outputs stored by reference). */
   blobs?: SchedulerOptions['blobs'];
+  /** See SchedulerOptions.slots (concurrency slots; SqlSlotStore on a shared database). */
+  slots?: SchedulerOptions['slots'];
 }
 
 @Injectable()

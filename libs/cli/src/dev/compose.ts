@@ -6,7 +6,7 @@ import { SqlBlobStore } from '@weft/db';
 import { ExecutorModule } from '@weft/executor';
 import { JournalModule, journalRetentionOf, openJournalStore } from '@weft/journal';
 import { ConsoleModule, connectBus, consoleDistDir, createLogger, HealthModule, ShutdownModule, type WeftLogger } from '@weft/platform';
-import { ApiModule, openSqlRunStore, type RunStore, SchedulerModule, storedWorkflowCatalog } from '@weft/scheduler';
+import { ApiModule, openSqlRunStore, type RunStore, SchedulerModule, SqlSlotStore, storedWorkflowCatalog } from '@weft/scheduler';
 import { templates } from '@weft/sdk';
 import { openTriggerStore, TriggerHooksModule, TriggersModule, triggersParts } from '@weft/triggers';
 import { type ActionDefinition, builtinActions, httpPolicyOf } from '@weft/worker';
@@ -66,6 +66,7 @@ export async function composeDev(config: WeftConfig, actions: ActionDefinition[]
     recoverInFlightOnStart: embeddedBus,
     signalRetentionMs: config.WEFT_SIGNAL_RETENTION,
     blobs,
+    slots: new SqlSlotStore(dataSource),
     logger,
   });
   const api = ApiModule.forRoot({
