@@ -16,7 +16,7 @@ describe('examples', () => {
   const files = readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.yaml'));
 
   it('has the documented examples', () => {
-    expect(files.sort()).toEqual(['approval.yaml', 'conditional.yaml', 'data-pipeline.yaml', 'diamond.yaml', 'durable-sleep.yaml', 'fan-out.yaml', 'flaky-retry.yaml', 'github-push.yaml', 'large-orders.yaml', 'map-over-files.yaml', 'nightly-report.yaml', 'parent-child.yaml', 'wait-for-event.yaml']);
+    expect(files.sort()).toEqual(['approval.yaml', 'conditional.yaml', 'data-pipeline.yaml', 'diamond.yaml', 'durable-sleep.yaml', 'fan-out.yaml', 'flaky-retry.yaml', 'github-push.yaml', 'large-orders.yaml', 'map-over-files.yaml', 'nightly-report.yaml', 'parent-child.yaml', 'per-customer-limit.yaml', 'wait-for-event.yaml']);
   });
 
   it.each(files)('%s parses and validates without a warning, named after its file', (file) => {

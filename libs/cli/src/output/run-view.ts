@@ -249,5 +249,6 @@ function summaryLine(state: RunState): string {
 function waitingFor(data: Record<string, unknown> | undefined): string {
   if (data?.['wait'] === 'sleep') return `sleeping until ${String(data['until'])}`;
   if (data?.['wait'] === 'child') return `for child run ${String(data['childRunId'])} (${String(data['workflow'])})`;
+  if (data?.['wait'] === 'slot') return `for a concurrency slot of key ${JSON.stringify(data['key'])} (limit ${String(data['limit'])})`;
   return `for signal ${String(data?.['event'])}`;
 }
