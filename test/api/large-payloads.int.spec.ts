@@ -88,7 +88,8 @@ describeDistributed('large outputs by reference', { nats: true, postgres: true }
     // The run view shows the reference summary, not megabytes.
     const view = JSON.stringify(run);
     expect(view.length).toBeLessThan(64 * 1024);
-    expect(view).toContain(`"size":${expected.byteLength},"href":"/v1/runs/${runId}/steps/big/output"`);
+    const big = (run as unknown as { steps: { id: string; output: unknown }[] }).steps.find((step) => step.id === 'big');
+    expect(big?.output).toEqual({ $weftBlob: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown, size: expected.byteLength, href: `/v1/runs/${runId}/steps/big/output` });
 
     const t1 = performance.now();
     const streamed = await app.request('GET', `/v1/runs/${runId}/steps/big/output`, { key: keyA });

@@ -1,4 +1,5 @@
 import { BLOB_ERROR_CODES, type BlobRef, type BlobStore, WeftError } from '@weft/contracts';
+import { shareWithExpressions, toCel } from '@weft/core';
 
 /** Thrown by a resolver inside decide when a blob's value is not in memory yet: load it, decide again. */
 export class BlobNotLoadedError extends WeftError<'BLOB_NOT_LOADED'> {
@@ -39,6 +40,12 @@ export class BlobValues {
     if (this.values.has(ref.$weftBlob)) return;
     const bytes = await this.store.get(ref.$weftBlob);
     const value: unknown = bytes === undefined ? { ...ref, error: BLOB_ERROR_CODES.missing } : JSON.parse(Buffer.from(bytes).toString('utf8'));
+    // Every decision of the run reads this same object: convert it to CEL once, not per expression.
+    // (converted here, outside the run's transaction: ~0.5 s for 20 MB on the shared box).
+    if (value !== null && typeof value === 'object') {
+      shareWithExpressions(value);
+      toCel(value);
+    }
     const size = bytes?.byteLength ?? 0;
     for (const [id, entry] of this.values) {
       if (this.held + size <= this.capacityBytes) break;

@@ -50,14 +50,14 @@ function describeBlobs(name: string, open: () => Promise<Stores>): void {
       });
       await scheduler.start();
       await worker.start();
-    });
+    }, 120_000);
 
     afterEach(async () => {
-      await worker.stop();
-      await scheduler.stop();
-      await bus.close();
-      await opened.close();
-    });
+      await worker?.stop();
+      await scheduler?.stop();
+      await bus?.close();
+      await opened?.close();
+    }, 60_000);
 
     async function finished(runId: string): Promise<RunState> {
       const deadline = Date.now() + 60_000;
