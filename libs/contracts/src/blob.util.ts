@@ -35,14 +35,15 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 export function isBlobRef(value: unknown): value is BlobRef {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   const v = value as Record<string, unknown>;
-  const keys = Object.keys(v);
+  // Cheap field checks first: this runs on every step output when expression scopes are built.
+  const id = Object.prototype.hasOwnProperty.call(v, BLOB_REF_KEY) ? v[BLOB_REF_KEY] : undefined;
   return (
-    keys.length === 2 &&
-    typeof v[BLOB_REF_KEY] === 'string' &&
-    SHA256_HEX.test(v[BLOB_REF_KEY]) &&
+    typeof id === 'string' &&
     typeof v.size === 'number' &&
+    SHA256_HEX.test(id) &&
     Number.isSafeInteger(v.size) &&
-    v.size >= 0
+    v.size >= 0 &&
+    Object.keys(v).length === 2
   );
 }
 
