@@ -15,6 +15,7 @@ import { type AuthOptions, Authenticator, SqlApiKeyRepository } from '@weft/plat
 import { type ActionDefinition, announcedAction, builtinActions } from '@weft/worker';
 import type { DataSource } from 'typeorm';
 import { Scheduler } from '../scheduler';
+import { SqlSlotStore } from '../persistence/sql-slot.store';
 import type { RunStore } from '../ports/run-store.port';
 import type { WaitStore } from '../ports/wait-store.port';
 import { type SpecLimits, SqlWorkflowRepository, StoredWorkflowCatalog, WorkflowsUseCase } from '../workflows';
@@ -142,7 +143,8 @@ export class ApiModule implements NestModule {
         { provide: RunQueriesUseCase, useValue: new RunQueriesUseCase(access, directory, () => store.now()) },
         // Large step outputs (stored by reference) live in the scheduler's blobs table.
         { provide: StepOutputUseCase, useValue: new StepOutputUseCase(access, new SqlBlobStore(dataSource)) },
-        { provide: FlowQueriesUseCase, useFactory: (catalog: ActionCatalog) => new FlowQueriesUseCase(access, () => store.now(), () => catalog.liveQueues()), inject: [ActionCatalog] },
+        // why's slot holders: the concurrency_slots table the scheduler's SqlSlotStore keeps.
+        { provide: FlowQueriesUseCase, useFactory: (catalog: ActionCatalog) => new FlowQueriesUseCase(access, () => store.now(), () => catalog.liveQueues(), new SqlSlotStore(dataSource)), inject: [ActionCatalog] },
         {
           provide: StartRunUseCase,
           useFactory: (scheduler: Scheduler) => new StartRunUseCase(scheduler, workflows, access, directory, limits),

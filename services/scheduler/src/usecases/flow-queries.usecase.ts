@@ -2,6 +2,10 @@ import { explainRun, isoOrNull, itemCounts, itemId, type RunWhy, type StepState,
 import { ApiError } from '../api/http/api.errors';
 import type { ItemPageView, RunWhyResponse } from '../api/flow.schemas';
 import type { RunAccess } from './run-access';
+import type { SlotStore } from '../ports/slot-store.port';
+
+/** Concurrency keys one `why` loads the holders of (a run waits on a few keys, a forEach on more). */
+const MAX_WHY_SLOT_KEYS = 50;
 
 /** Items of one page when the query gives no limit, and the most one page holds. */
 export const DEFAULT_ITEM_PAGE = 100;
@@ -22,6 +26,8 @@ export class FlowQueriesUseCase {
     private readonly runs: Pick<RunAccess, 'get'>,
     private readonly now: () => Promise<number>,
     private readonly workers: LiveQueues | undefined,
+    /** Who holds the slots a step waits for (`why`'s slot holders). */
+    private readonly slots?: Pick<SlotStore, 'holders'>,
   ) {}
 
   /** A page of a forEach step's items, in index order. */
@@ -57,8 +63,27 @@ export class FlowQueriesUseCase {
   /** Why every unfinished step of the run has not moved, and since when. */
   async why(namespace: string, runId: string): Promise<RunWhyResponse> {
     const state = await this.runs.get(namespace, runId);
-    const why = explainRun(state, { now: await this.now(), ...(this.workers !== undefined && { workers: this.workers() }) });
+    const holders = await this.slotHolders(namespace, Object.values(state.steps));
+    const why = explainRun(state, {
+      now: await this.now(),
+      ...(this.workers !== undefined && { workers: this.workers() }),
+      ...(holders !== undefined && { slotHolders: (scope: string, key: string) => holders.get(`${scope}\n${key}`) }),
+    });
     return whyView(why);
+  }
+
+  /** The holders of every slot key the run's steps wait for (loaded before the pure explanation). */
+  private async slotHolders(namespace: string, steps: readonly StepState[]): Promise<Map<string, { runId: string; stepId: string; since: number }[]> | undefined> {
+    if (this.slots === undefined) return undefined;
+    const out = new Map<string, { runId: string; stepId: string; since: number }[]>();
+    for (const step of steps) {
+      const wait = step.status === 'waiting' ? step.wait : undefined;
+      if (wait?.kind !== 'slot' || out.size >= MAX_WHY_SLOT_KEYS) continue;
+      const id = `${wait.scope}\n${wait.key}`;
+      if (out.has(id)) continue;
+      out.set(id, (await this.slots.holders(namespace, wait.scope, wait.key)).map((h) => ({ runId: h.runId, stepId: h.stepId, since: h.grantedAt })));
+    }
+    return out;
   }
 }
 
@@ -79,6 +104,8 @@ function reasonView(reason: WhyReason): { kind: string } & Record<string, unknow
     if (key === 'item' && value !== null && typeof value === 'object') {
       const inner = value as { id: string; reason: WhyReason };
       out[key] = { id: inner.id, reason: reasonView(inner.reason) };
+    } else if (key === 'holders' && Array.isArray(value)) {
+      out[key] = (value as { runId: string; stepId: string; since: number }[]).map((h) => ({ ...h, since: new Date(h.since).toISOString() }));
     } else out[key] = typeof value === 'number' && (key === 'until' || key === 'leaseExpiresAt') ? new Date(value).toISOString() : value;
   }
   return out;
