@@ -1,17 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
 import { UnauthorizedError } from './auth/authenticator';
+import { type ProblemDocument } from '@weft/contracts';
 import { HttpGuardError } from './http-guard.error';
 
-/** RFC 7807 problem details, with the error's stable `code` as an extension member. */
-export interface ProblemDocument {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  instance?: string;
-  code: string;
-}
+export { type ProblemDocument } from '@weft/contracts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 

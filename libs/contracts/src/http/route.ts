@@ -34,5 +34,15 @@ export interface RouteSpec {
   auth?: boolean;
 }
 
+/** RFC 7807 problem details, with the error's stable `code` as an extension member: every API error's body. */
+export interface ProblemDocument {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  code: string;
+}
+
 /** A response that is a problem document (RFC 7807). */
 export const problemResponse = (description: string): RouteResponse => ({ description, problem: true });

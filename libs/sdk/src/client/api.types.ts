@@ -1,4 +1,4 @@
-import type { InsightsHttp, JournalHttp, LifecycleEvent, RunStatus } from '@weft/contracts';
+import type { InsightsHttp, JournalHttp, LifecycleEvent, ProblemDocument, RunStatus } from '@weft/contracts';
 import type { z } from 'zod';
 import type { StepView, WorkflowSpec } from '@weft/core';
 
@@ -165,13 +165,7 @@ export interface ProblemFieldError {
 }
 
 /** An RFC 7807 problem document, as every error of the API is. */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  instance?: string;
-  code: string;
+export interface Problem extends ProblemDocument {
   errors?: ProblemFieldError[];
 }
 
