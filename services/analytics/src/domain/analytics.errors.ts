@@ -1,3 +1,5 @@
+import { WeftError } from '@weft/contracts';
+
 /** Stable, machine-readable reasons an analytics call fails. */
 export type AnalyticsErrorCode =
   /** A query parameter is malformed. */
@@ -6,13 +8,4 @@ export type AnalyticsErrorCode =
   | 'INVALID_EVENT'
   | 'STORE_CLOSED';
 
-export class AnalyticsError extends Error {
-  constructor(
-    readonly code: AnalyticsErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'AnalyticsError';
-  }
-}
+export class AnalyticsError extends WeftError<AnalyticsErrorCode> {}

@@ -1,3 +1,5 @@
+import { WeftError } from '@weft/contracts';
+
 /** Stable, machine-readable reasons a journal call fails. */
 export type JournalErrorCode =
   /** No journal entry for that run id (never seen, or pruned). */
@@ -10,13 +12,4 @@ export type JournalErrorCode =
   | 'INVALID_EVENT'
   | 'STORE_CLOSED';
 
-export class JournalError extends Error {
-  constructor(
-    readonly code: JournalErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'JournalError';
-  }
-}
+export class JournalError extends WeftError<JournalErrorCode> {}
