@@ -49,7 +49,7 @@ describe('weft (as a process)', () => {
     const result = await weft(['validate', bad, 'examples/diamond.yaml']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`${bad}:8:13`);
-    expect(result.stderr).toMatch(/steps\[1\]\.needs\[0\].*unknown step "buidl".*did you mean "build"/);
+    expect(result.stderr).toMatch(/steps\.test\.needs\[0\].*unknown step "buidl".*did you mean "build"/);
   });
 
   it('run --json: one document describing the finished run, exit 0', async () => {

@@ -92,6 +92,6 @@ describe('templates', () => {
     expect(() => templates.get('nope')).toThrow(TemplateNotFoundError);
     expect(() => templates.get('nope')).toThrow('unknown template "nope"; available: ci-cd, code-review, data-pipeline');
     expect(() => templates.get('ci-cd', { name: 'Not Kebab' })).toThrow(WorkflowBuildError);
-    expect(() => templates.get('ci-cd', { actions: { deploy: '' } })).toThrow(/steps\[3\]\.action/);
+    expect(() => templates.get('ci-cd', { actions: { deploy: '' } })).toThrow(/steps\.deploy\.action/);
   });
 });

@@ -13,6 +13,8 @@ export interface Diagnostic {
   /** How to fix it, when there is more to say than the message. */
   hint?: string;
   severity: 'error' | 'warning';
+  /** The id of the step `path` starts in (`steps[1]` -> `check`), so people read `steps.check.if`. */
+  step?: string;
 }
 
 export const DiagnosticCode = {
@@ -85,7 +87,30 @@ export function formatPath(path: SpecPath): string {
 export function formatDiagnostic(d: Diagnostic): string {
   const where = d.line > 0 ? `${d.file}:${d.line}:${d.col}` : d.file;
   const head = where.length > 0 ? `${where} ${d.severity}` : d.severity;
-  return d.path.length > 0 ? `${head} ${d.path}: ${d.message}` : `${head}: ${d.message}`;
+  const path = readablePath(d);
+  return path.length > 0 ? `${head} ${path}: ${d.message}` : `${head}: ${d.message}`;
+}
+
+/** `steps[1].if` as `steps.check.if` when the step's id is known (ids are identifiers). */
+export function readablePath(d: Pick<Diagnostic, 'path' | 'step'>): string {
+  return d.step !== undefined ? d.path.replace(/^steps\[\d+\]/, `steps.${d.step}`) : d.path;
+}
+
+/**
+ * Names the step of every diagnostic whose path starts at `steps[N]`, from the parsed
+ * document (`data.steps[N].id`, when it is a usable id). The path itself stays by index:
+ * editors and the console locate by it.
+ */
+export function nameSteps(diagnostics: Diagnostic[], data: unknown): Diagnostic[] {
+  const steps = typeof data === 'object' && data !== null && 'steps' in data && Array.isArray(data.steps) ? (data.steps as unknown[]) : [];
+  const ids = steps.map((step) => (typeof step === 'object' && step !== null && 'id' in step && typeof step.id === 'string' && IDENTIFIER.test(step.id) ? step.id : undefined));
+  for (const d of diagnostics) {
+    const index = /^steps\[(\d+)\]/.exec(d.path)?.[1];
+    const id = index === undefined ? undefined : ids[Number(index)];
+    // A repeated id would name two steps: those keep their index.
+    if (id !== undefined && ids.indexOf(id) === ids.lastIndexOf(id)) d.step = id;
+  }
+  return diagnostics;
 }
 
 /** True when any diagnostic is an error (warnings do not block a workflow). */

@@ -1,5 +1,5 @@
 export * from './spec.schema';
-export { type Diagnostic, DiagnosticCode, formatDiagnostic, formatPath, hasErrors, type Locate, sortDiagnostics, type SpecPath } from './diagnostic.util';
+export { type Diagnostic, DiagnosticCode, formatDiagnostic, formatPath, hasErrors, type Locate, nameSteps, readablePath, sortDiagnostics, type SpecPath } from './diagnostic.util';
 export { DurationError, formatDuration, formatMs, parseDuration } from './duration.util';
 export { matchesInputType } from './input-type.util';
 export { DEFAULT_MAX_STEPS, type ParsedWorkflow, type ParseWorkflowOptions, parseWorkflow } from './parse-workflow.util';

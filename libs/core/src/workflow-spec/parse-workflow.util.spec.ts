@@ -74,7 +74,7 @@ describe('parseWorkflow: positions', () => {
     );
     const result = parseWorkflow(text, 'flow.yaml');
     expect(result.spec).toBeUndefined();
-    expect(result.diagnostics.map(formatDiagnostic)).toEqual(['flow.yaml:13:9 error steps[2].needs[1]: unknown step "buidl" (did you mean "build"?)']);
+    expect(result.diagnostics.map(formatDiagnostic)).toEqual(['flow.yaml:13:9 error steps.deploy.needs[1]: unknown step "buidl" (did you mean "build"?)']);
   });
 
   it('reports YAML syntax errors with their position and stops there', () => {

@@ -1,9 +1,10 @@
 import { isSeq, LineCounter, parseDocument, type YAMLError } from 'yaml';
-import { type Diagnostic, DiagnosticCode, DiagnosticSink, hasErrors, sortDiagnostics } from './diagnostic.util';
+import { type Diagnostic, DiagnosticCode, DiagnosticSink, hasErrors, nameSteps, sortDiagnostics } from './diagnostic.util';
 import { reportSchemaIssues } from './schema-issues.util';
 import { WorkflowSpec } from './spec.schema';
 import { validateSpec } from './validate-spec.util';
 import { YamlLocator } from './yaml-locator.util';
+import { yamlProblems } from './yaml-problems.util';
 
 export interface ParsedWorkflow {
   /** Present only when there is no error (warnings allowed). */
@@ -43,7 +44,9 @@ export function parseWorkflow(text: string, file: string, options: ParseWorkflow
   const locator = new YamlLocator(doc, lines, text);
   const sink = new DiagnosticSink(file, locator.locate);
   const at = (offset: number) => lines.linePos(offset);
-  for (const error of doc.errors) sink.add([], DiagnosticCode.YamlSyntax, yamlMessage(error, text), { at: at(error.pos[0]), hint: yamlHint(error) });
+  // One message per mistake (the parser repeats itself), with a hint for the common ones.
+  for (const problem of yamlProblems(doc.errors, text, lines, (error) => ({ message: yamlMessage(error, text), hint: yamlHint(error) })))
+    sink.add([], DiagnosticCode.YamlSyntax, problem.message, { at: problem.at, hint: problem.hint });
   for (const warning of doc.warnings) sink.add([], DiagnosticCode.YamlWarning, yamlMessage(warning, text), { at: at(warning.pos[0]), severity: 'warning' });
   if (doc.errors.length > 0) return { diagnostics: sortDiagnostics(sink.diagnostics) };
 
@@ -69,9 +72,9 @@ export function parseWorkflow(text: string, file: string, options: ParseWorkflow
   const parsed = WorkflowSpec.safeParse(data);
   if (!parsed.success) {
     reportSchemaIssues(parsed.error.issues, data, WorkflowSpec, sink, (path) => locator.locateKey(path));
-    return { diagnostics: sortDiagnostics(sink.diagnostics) };
+    return { diagnostics: sortDiagnostics(nameSteps(sink.diagnostics, data)) };
   }
-  const diagnostics = sortDiagnostics([...sink.diagnostics, ...validateSpec(parsed.data, locator.locate, file)]);
+  const diagnostics = sortDiagnostics(nameSteps([...sink.diagnostics, ...validateSpec(parsed.data, locator.locate, file)], data));
   return hasErrors(diagnostics) ? { diagnostics } : { spec: parsed.data, diagnostics };
 }
 

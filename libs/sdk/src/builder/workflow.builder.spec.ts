@@ -96,7 +96,7 @@ describe('workflow builder', () => {
       ['CYCLE', 'steps[3].needs[0]'],
     ]);
     expect(buildError.diagnostics.every((d) => d.severity === 'error' && d.line === 0)).toBe(true);
-    expect(buildError.message).toMatch(/error steps\[2\]\.needs\[0\]: unknown step "missing"/);
+    expect(buildError.message).toMatch(/error steps\.b\.needs\[0\]: unknown step "missing"/);
     expect(bad.diagnostics()).toEqual(buildError.diagnostics);
     // toSpec() is the unvalidated escape hatch.
     expect(bad.toSpec().steps).toHaveLength(5);
@@ -105,7 +105,7 @@ describe('workflow builder', () => {
   it('rejects schema violations: names, ids, durations and an empty workflow', () => {
     expect(() => workflow('Not Kebab').step('a', 'noop').build()).toThrow(/kebab-case/);
     expect(() => workflow('ok').step('has-dash', 'noop').build()).toThrow(/steps\[0\]\.id: invalid id "has-dash": step ids are identifiers/);
-    expect(() => workflow('ok').step('a', 'noop', { timeout: '5 minutes' }).build()).toThrow(/steps\[0\]\.timeout/);
+    expect(() => workflow('ok').step('a', 'noop', { timeout: '5 minutes' }).build()).toThrow(/steps\.a\.timeout/);
     expect(() => workflow('empty').build()).toThrow(WorkflowBuildError);
   });
 
