@@ -40,7 +40,8 @@ describeWhenReachable(
     beforeAll(async () => {
       api = await startApiApp();
       key = await api.key();
-    }, 60_000);
+      // Booting the scheduler, a worker and streams on a loaded 2-core machine can take a while.
+    }, 180_000);
 
     afterEach(async () => {
       for (const p of started.splice(0)) await p.stop().catch(() => undefined);
