@@ -5,15 +5,27 @@ import { parse, sendJson } from './http/http.util';
 import { ApiKeysUseCase } from '../usecases/api-keys.usecase';
 import { ROUTES as R } from './openapi/routes';
 import { apiKeyView } from './views.util';
+import { SignalsUseCase } from '../usecases/signals.usecase';
+import { WaitActors } from '../usecases/wait-actors';
+import { ApiAudit } from './api-audit';
 
 /** API keys of the caller's namespace. */
 @Controller('v1/keys')
 export class KeysController {
-  constructor(@Inject(ApiKeysUseCase) private readonly keys: ApiKeysUseCase) {}
+  private readonly audit: ApiAudit;
+
+  constructor(
+    @Inject(ApiKeysUseCase) private readonly keys: ApiKeysUseCase,
+    @Inject(SignalsUseCase) signals: SignalsUseCase,
+    @Inject(WaitActors) actors: WaitActors,
+  ) {
+    this.audit = new ApiAudit(signals, actors);
+  }
 
   @Post()
   async create(@CallerOf() caller: Caller, @Body() body: unknown, @Res() res: ServerResponse): Promise<void> {
     const { key, record } = await this.keys.create(caller, parse(R.createKey.body, body ?? {}, 'body'));
+    await this.audit.record(caller, 'key.created', { kind: 'key', id: record.id }, { name: record.name });
     sendJson(res, 201, { ...apiKeyView(record), key });
   }
 
@@ -25,6 +37,8 @@ export class KeysController {
   @Delete(':keyId')
   async revoke(@CallerOf() caller: Caller, @Param() params: unknown, @Res() res: ServerResponse): Promise<void> {
     const { keyId } = parse(R.revokeKey.params, params, 'path');
-    sendJson(res, 200, apiKeyView(await this.keys.revoke(caller, keyId)));
+    const revoked = await this.keys.revoke(caller, keyId);
+    await this.audit.record(caller, 'key.revoked', { kind: 'key', id: keyId }, { name: revoked.name });
+    sendJson(res, 200, apiKeyView(revoked));
   }
 }

@@ -8,16 +8,25 @@ import { RunQueriesUseCase } from '../usecases/run-queries.usecase';
 import { RunResponder } from './runs/run-responder';
 import { StartRunUseCase } from '../usecases/start-run.usecase';
 import { runSummaryView, runView } from './views.util';
+import { SignalsUseCase } from '../usecases/signals.usecase';
+import { WaitActors } from '../usecases/wait-actors';
+import { ApiAudit } from './api-audit';
 
 /** Runs: ad-hoc starts, listings, one run, its outputs and stream, and cancel / resume / retry / rerun. */
 @Controller('v1/runs')
 export class RunsController {
+  private readonly audit: ApiAudit;
+
   constructor(
     @Inject(StartRunUseCase) private readonly start: StartRunUseCase,
     @Inject(RunQueriesUseCase) private readonly queries: RunQueriesUseCase,
     @Inject(RunControlUseCase) private readonly control: RunControlUseCase,
     @Inject(RunResponder) private readonly responder: RunResponder,
-  ) {}
+    @Inject(SignalsUseCase) signals: SignalsUseCase,
+    @Inject(WaitActors) actors: WaitActors,
+  ) {
+    this.audit = new ApiAudit(signals, actors);
+  }
 
   @Post('adhoc')
   async adhoc(@CallerOf() caller: Caller, @Req() req: IncomingMessage, @Query() query: unknown, @Body() body: unknown, @Res() res: ServerResponse): Promise<void> {
@@ -25,6 +34,7 @@ export class RunsController {
     const input = parse(R.startAdhocRun.body, body, 'body');
     const source = input.source !== undefined ? { source: input.source } : { spec: input.spec };
     const started = await this.start.adhoc(caller.namespace, source, { inputs: input.inputs, correlationId: input.correlationId, idempotencyKey: idempotencyKey(req) });
+    if (started.created) await this.audit.record(caller, 'run.started', { kind: 'run', id: started.runId }, { adhoc: true });
     await this.responder.started(res, caller.namespace, started, mode);
   }
 
@@ -59,7 +69,10 @@ export class RunsController {
   async cancel(@CallerOf() caller: Caller, @Param() params: unknown, @Body() body: unknown, @Res() res: ServerResponse): Promise<void> {
     const { id } = parse(R.cancelRun.params, params, 'path');
     const { reason } = parse(R.cancelRun.body, body ?? {}, 'body');
+    // Canceling a canceled run answers it unchanged: only the cancel that changed something is recorded.
+    const already = (await this.queries.get(caller.namespace, id)).state.status === 'canceled';
     const state = await this.control.cancel(caller.namespace, id, reason);
+    if (!already) await this.audit.record(caller, 'run.canceled', { kind: 'run', id }, reason === undefined ? {} : { reason });
     sendJson(res, 200, runView(state, caller.namespace, await this.queries.link(id)));
   }
 
@@ -67,6 +80,7 @@ export class RunsController {
   async resume(@CallerOf() caller: Caller, @Param() params: unknown, @Res() res: ServerResponse): Promise<void> {
     const { id } = parse(R.resumeRun.params, params, 'path');
     const resumed = await this.control.resume(caller.namespace, id);
+    await this.audit.record(caller, 'run.resumed', { kind: 'run', id }, { redispatched: resumed.redispatched, flushed: resumed.flushed });
     sendJson(res, 200, { run: runView(resumed.state, caller.namespace, await this.queries.link(id)), redispatched: resumed.redispatched, flushed: resumed.flushed });
   }
 
@@ -74,6 +88,7 @@ export class RunsController {
   async retry(@CallerOf() caller: Caller, @Param() params: unknown, @Res() res: ServerResponse): Promise<void> {
     const { id } = parse(R.retryRun.params, params, 'path');
     const state = await this.control.retry(caller.namespace, id);
+    await this.audit.record(caller, 'run.retried', { kind: 'run', id });
     sendJson(res, 200, runView(state, caller.namespace, await this.queries.link(id)));
   }
 
@@ -90,6 +105,7 @@ export class RunsController {
     const { from, ...mode } = parse(R.rerunRun.query, query, 'query');
     const { version } = parse(R.rerunRun.body, body ?? {}, 'body');
     const started = await this.start.rerun(caller.namespace, id, { from, version, idempotencyKey: idempotencyKey(req) });
+    if (started.created) await this.audit.record(caller, 'run.rerun', { kind: 'run', id: started.runId }, { of: id, ...(from !== undefined && { from }), ...(version !== undefined && { version }) });
     await this.responder.started(res, caller.namespace, started, mode);
   }
 }

@@ -7,23 +7,33 @@ import { ROUTES as R } from './openapi/routes';
 import { RunResponder } from './runs/run-responder';
 import { StartRunUseCase } from '../usecases/start-run.usecase';
 import { draftView, versionDetailView, versionView, workflowView } from './views.util';
+import { SignalsUseCase } from '../usecases/signals.usecase';
+import { WaitActors } from '../usecases/wait-actors';
+import { ApiAudit } from './api-audit';
 
 const location = (id: string): string => `/v1/workflows/${encodeURIComponent(id)}`;
 
 /** Workflows, their drafts and versions, and runs of a stored workflow. */
 @Controller('v1/workflows')
 export class WorkflowsController {
+  private readonly audit: ApiAudit;
+
   constructor(
     @Inject(WorkflowsUseCase) private readonly workflows: WorkflowsUseCase,
     @Inject(StartRunUseCase) private readonly start: StartRunUseCase,
     @Inject(RunResponder) private readonly responder: RunResponder,
-  ) {}
+    @Inject(SignalsUseCase) signals: SignalsUseCase,
+    @Inject(WaitActors) actors: WaitActors,
+  ) {
+    this.audit = new ApiAudit(signals, actors);
+  }
 
   @Post()
   async create(@CallerOf() caller: Caller, @Body() body: unknown, @Res() res: ServerResponse): Promise<void> {
     const input = parse(R.createWorkflow.body, body, 'body');
     const spec = input.source !== undefined ? { source: input.source } : input.spec !== undefined ? { spec: input.spec } : undefined;
     const created = await this.workflows.create(caller.namespace, { name: input.name, description: input.description, spec });
+    await this.audit.record(caller, 'workflow.created', { kind: 'workflow', id: created.id }, { name: created.name });
     sendJson(res, 201, workflowView(created), { Location: location(created.id), ETag: etag(created.draftRevision) });
   }
 
@@ -49,13 +59,16 @@ export class WorkflowsController {
   async update(@CallerOf() caller: Caller, @Param() params: unknown, @Body() body: unknown, @Res() res: ServerResponse): Promise<void> {
     const { id } = parse(R.updateWorkflow.params, params, 'path');
     const changes = parse(R.updateWorkflow.body, body, 'body');
-    sendJson(res, 200, workflowView(await this.workflows.update(caller.namespace, id, changes)));
+    const updated = await this.workflows.update(caller.namespace, id, changes);
+    await this.audit.record(caller, 'workflow.updated', { kind: 'workflow', id: updated.id }, { changes: Object.keys(changes) });
+    sendJson(res, 200, workflowView(updated));
   }
 
   @Delete(':id')
   async delete(@CallerOf() caller: Caller, @Param() params: unknown, @Res() res: ServerResponse): Promise<void> {
     const { id } = parse(R.deleteWorkflow.params, params, 'path');
     await this.workflows.delete(caller.namespace, id);
+    await this.audit.record(caller, 'workflow.deleted', { kind: 'workflow', id });
     sendEmpty(res, 204);
   }
 
@@ -72,6 +85,7 @@ export class WorkflowsController {
     const input = parse(R.saveDraft.body, body, 'body');
     const revision = ifMatchRevision(req);
     const saved = await this.workflows.saveDraft(caller.namespace, id, input.source !== undefined ? { source: input.source } : { spec: input.spec }, revision);
+    await this.audit.record(caller, 'draft.saved', { kind: 'workflow', id: saved.id }, { revision: saved.draftRevision });
     sendJson(res, 200, draftView(saved), { ETag: etag(saved.draftRevision) });
   }
 
@@ -80,6 +94,8 @@ export class WorkflowsController {
     const { id } = parse(R.freezeVersion.params, params, 'path');
     const frozen = await this.workflows.freeze(caller.namespace, id);
     const { workflow, version } = await this.workflows.version(caller.namespace, frozen.workflow.id, frozen.version.version);
+    // Freezing an unchanged draft again answers the same version and changes nothing: no record.
+    if (frozen.created) await this.audit.record(caller, 'version.frozen', { kind: 'workflow', id: workflow.id }, { version: version.version });
     sendJson(res, frozen.created ? 201 : 200, versionDetailView(workflow, version), { Location: `${location(workflow.id)}/versions/${version.version}` });
   }
 
@@ -100,14 +116,18 @@ export class WorkflowsController {
   @Post(':id/versions/:version/publish')
   async publish(@CallerOf() caller: Caller, @Param() params: unknown, @Res() res: ServerResponse): Promise<void> {
     const { id, version } = parse(R.publishVersion.params, params, 'path');
-    sendJson(res, 200, workflowView(await this.workflows.publish(caller.namespace, id, Number(version))));
+    const published = await this.workflows.publish(caller.namespace, id, Number(version));
+    await this.audit.record(caller, 'version.published', { kind: 'workflow', id: published.id }, { version: Number(version) });
+    sendJson(res, 200, workflowView(published));
   }
 
   @Post(':id/versions/:version/archive')
   async archive(@CallerOf() caller: Caller, @Param() params: unknown, @Res() res: ServerResponse): Promise<void> {
     const { id, version } = parse(R.archiveVersion.params, params, 'path');
     const archived = await this.workflows.archive(caller.namespace, id, Number(version));
-    sendJson(res, 200, versionView(await this.workflows.get(caller.namespace, id), archived));
+    const workflow = await this.workflows.get(caller.namespace, id);
+    await this.audit.record(caller, 'version.archived', { kind: 'workflow', id: workflow.id }, { version: Number(version) });
+    sendJson(res, 200, versionView(workflow, archived));
   }
 
   @Post(':id/runs')
@@ -123,6 +143,8 @@ export class WorkflowsController {
     const mode = parse(R.startWorkflowRun.query, query, 'query');
     const input = parse(R.startWorkflowRun.body, body ?? {}, 'body');
     const started = await this.start.ofWorkflow(caller.namespace, id, { ...input, idempotencyKey: idempotencyKey(req) });
+    // A repeated idempotency key answers the run it started before: nothing new to record.
+    if (started.created) await this.audit.record(caller, 'run.started', { kind: 'run', id: started.runId }, { workflow: id });
     await this.responder.started(res, caller.namespace, started, mode);
   }
 }

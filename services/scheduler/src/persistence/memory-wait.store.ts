@@ -150,6 +150,10 @@ export class MemoryWaitStore implements WaitStore {
     return page(rows, query.limit, (r) => ({ at: r.openedAt, id: r.id }));
   }
 
+  async appendAudit(namespace: string, actor: Actor, action: string, target: AuditRecord['target'], details: Record<string, unknown>): Promise<void> {
+    this.append(namespace, actor, action, target, details, this.clock());
+  }
+
   async listAudit(namespace: string, query: AuditQuery): Promise<Page<AuditRecord>> {
     const rows = this.audit.filter(
       (r) =>

@@ -153,6 +153,14 @@ export class SqlWaitStore implements WaitStore {
     return page(rows.map(toReview), query.limit, (r) => ({ at: r.openedAt, id: r.id }));
   }
 
+  async appendAudit(namespace: string, actor: Actor, action: string, target: AuditRecord['target'], details: Record<string, unknown>): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO audit (at, namespace, actor, action, target_kind, target_id, details)
+       VALUES (date_trunc('milliseconds', clock_timestamp()), $1, $2::jsonb, $3, $4, $5, $6::jsonb)`,
+      [namespace, JSON.stringify(actor), action, target.kind, target.id, JSON.stringify(details)],
+    );
+  }
+
   async listAudit(namespace: string, query: AuditQuery): Promise<Page<AuditRecord>> {
     const params: unknown[] = [namespace];
     const where = ['namespace = $1'];

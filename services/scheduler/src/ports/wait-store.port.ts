@@ -6,7 +6,7 @@ export interface AuditRecord {
   at: number;
   namespace: string;
   actor: Actor;
-  /** `signal.sent`, `review.decided`. */
+  /** `signal.sent`, `review.decided`, `workflow.created`, `run.canceled`, ... (docs/waits-and-reviews.md). */
   action: string;
   target: { kind: string; id: string };
   details: Record<string, unknown>;
@@ -84,6 +84,12 @@ export interface WaitStore {
    * change they record (a stored signal, a review decision); nothing updates or deletes them.
    */
   listAudit(namespace: string, query: AuditQuery): Promise<Page<AuditRecord>>;
+  /**
+   * Appends one audit record (database time) for a change whose use case keeps no
+   * transaction of its own here (workflows, keys, run control): written right after the
+   * change commits, so a crash between the two loses the record, never invents one.
+   */
+  appendAudit(namespace: string, actor: Actor, action: string, target: AuditRecord['target'], details: Record<string, unknown>): Promise<void>;
   /**
    * What needs a person, oldest first: open reviews (`review`, `low-confidence` when opened by a
    * `when` rule, `blocked` when overdue at the last tier) and failed runs (`failed`). Resolved

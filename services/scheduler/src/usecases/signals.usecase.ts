@@ -15,7 +15,7 @@ export const DEFAULT_SIGNAL_RETENTION_MS = 7 * 86_400_000;
  */
 export class SignalsUseCase {
   constructor(
-    private readonly waits: Pick<WaitStore, 'storeSignal' | 'listSignals' | 'listAudit'>,
+    private readonly waits: Pick<WaitStore, 'storeSignal' | 'listSignals' | 'listAudit' | 'appendAudit'>,
     private readonly deliveries: Pick<SignalDeliveryUseCase, 'kick'>,
   ) {}
 
@@ -27,6 +27,11 @@ export class SignalsUseCase {
     const stored = await this.waits.storeSignal(namespace, { ...input, id: input.id ?? randomUUID() }, actor);
     if (stored.created) this.deliveries.kick();
     return stored;
+  }
+
+  /** Appends the audit record of a change made through the API (after it committed; see WaitStore.appendAudit). */
+  record(namespace: string, actor: Actor, action: string, target: AuditRecord['target'], details: Record<string, unknown> = {}): Promise<void> {
+    return this.waits.appendAudit(namespace, actor, action, target, details);
   }
 
   audit(namespace: string, query: Omit<AuditQuery, 'after'> & { cursor?: string }): Promise<Page<AuditRecord>> {
