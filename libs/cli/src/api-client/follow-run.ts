@@ -2,7 +2,7 @@ import type { LifecycleEvent } from '@weft/contracts';
 import type { RunState, WorkflowSpec } from '@weft/core';
 import type { Run, RunStreamEvent } from '@weft/sdk';
 import type { Io } from '../io';
-import { createRunView } from '../output/run-view';
+import { createRunView, type RunView } from '../output/run-view';
 import { runStateFromApi } from './run-state.adapter';
 
 export interface FollowOptions {
@@ -12,6 +12,8 @@ export interface FollowOptions {
   onRunId?: (runId: string) => void;
   /** The spec, when the caller has it before the first event (draws the live table at once). */
   spec?: WorkflowSpec;
+  /** The view, once there is one (to print Ctrl-C messages above the live table). */
+  onView?: (view: RunView) => void;
 }
 
 /**
@@ -21,6 +23,7 @@ export interface FollowOptions {
  */
 export async function followRun(stream: AsyncIterable<RunStreamEvent>, io: Io, options: FollowOptions = {}): Promise<RunState | undefined> {
   let view = options.quiet || !options.spec ? undefined : createRunView(options.spec, io);
+  if (view) options.onView?.(view);
   let final: Run | undefined;
   for await (const message of stream) {
     switch (message.type) {
@@ -28,8 +31,11 @@ export async function followRun(stream: AsyncIterable<RunStreamEvent>, io: Io, o
         options.onRunId?.(message.run.runId);
         if (!options.quiet) {
           view ??= createRunView(message.run.spec, io);
-          // What the snapshot already holds is not streamed again: say the run is under way, as an embedded run does.
+          options.onView?.(view);
+          // What the snapshot already holds is not streamed again: say the run is under way, as an embedded run does,
+          // and show its steps as they are now and the time since it really started.
           view.onEvent(startedEvent(message.run));
+          view.join(runStateFromApi(message.run));
         }
         break;
       }

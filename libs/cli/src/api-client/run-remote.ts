@@ -5,6 +5,7 @@ import { EXIT } from '../exit-codes';
 import { cancelOnInterrupt } from '../interrupt.util';
 import type { Io } from '../io';
 import { runReport } from '../output/run-report';
+import type { RunView } from '../output/run-view';
 import { type ApiFlags, apiClient, withApi } from './api-connection';
 import { followRun } from './follow-run';
 
@@ -41,13 +42,19 @@ export async function followRemoteRun(
   signals: NodeJS.EventEmitter,
 ): Promise<number> {
   let runId: string | undefined;
-  const interrupt = cancelOnInterrupt(io, signals, (id) => {
+  let view: RunView | undefined;
+  // Ctrl-C's message above the live table, where the next frame does not overwrite it.
+  const messages: Io = { ...io, err: (line) => (view ? view.message(line) : io.err(line)) };
+  const interrupt = cancelOnInterrupt(messages, signals, (id) => {
     client.runs.cancel(id, 'interrupted (SIGINT)').catch((error: unknown) => io.err(`could not cancel run ${id}: ${error instanceof Error ? error.message : String(error)}`));
   });
   try {
     const state = await followRun(stream, io, {
       quiet: options.json === true,
       ...(options.spec && { spec: options.spec }),
+      onView: (shown) => {
+        view = shown;
+      },
       onRunId: (id) => {
         runId = id;
         interrupt.started(id);

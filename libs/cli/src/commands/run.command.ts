@@ -105,7 +105,9 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
     ...(local && { store: local.store, modules: local.modules }),
     ...(view && { logger: view.logger }),
   });
-  const interrupt = cancelOnInterrupt(io, signals, (id) => void runtime.scheduler.cancelRun(id, 'interrupted (SIGINT)'));
+  // Ctrl-C's message above the live table, where the next frame does not overwrite it.
+  const messages: Io = view ? { ...io, err: (line) => view.message(line) } : io;
+  const interrupt = cancelOnInterrupt(messages, signals, (id) => void runtime.scheduler.cancelRun(id, 'interrupted (SIGINT)'));
   const reviews = new EmbeddedReviewDecider(runtime.scheduler, decisions, io, io.isTTY && Boolean(process.stdin.isTTY));
   try {
     const state = await runtime.run(spec, resolved.inputs, {

@@ -71,6 +71,10 @@ export interface RunView {
   finish(state: RunState): void;
   /** Action handlers' logs, printed as `[step] message` so they fit the view. */
   logger: ActionLogger;
+  /** A line for people (Ctrl-C, warnings), printed above the live table so no redraw hides it. */
+  message(line: string): void;
+  /** A run joined in progress (`logs -f`): its steps as they are and the time it started. */
+  join(state: RunState): void;
 }
 
 type Level = keyof ActionLogger;
@@ -85,9 +89,17 @@ function stepLogger(print: (line: string) => void): ActionLogger {
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
+/** The terminal's size, asked at each frame (it may change while the run goes). */
+export interface ScreenSize {
+  rows(): number;
+  columns(): number;
+}
+
+const processScreen: ScreenSize = { rows: () => process.stdout.rows || 24, columns: () => process.stdout.columns || 80 };
+
 /** Progress as steps start and finish: a live, redrawn table on a terminal; plain lines otherwise. */
-export function createRunView(spec: WorkflowSpec, io: Io, options: { live?: boolean } = {}): RunView {
-  return options.live ?? io.isTTY ? new LiveView(spec, io) : new PlainView(io);
+export function createRunView(spec: WorkflowSpec, io: Io, options: { live?: boolean; screen?: ScreenSize } = {}): RunView {
+  return (options.live ?? io.isTTY) ? new LiveView(spec, io, options.screen ?? processScreen) : new PlainView(io);
 }
 
 function describe(event: LifecycleEvent): string | undefined {
@@ -151,33 +163,53 @@ class PlainView implements RunView {
     this.io.out(summaryLine(state));
     printOutputs(state, this.io);
   }
+
+  message(line: string): void {
+    this.io.err(line);
+  }
+
+  join(state: RunState): void {
+    const running = Object.values(state.steps).filter((s) => s.item === undefined && s.status !== 'pending');
+    if (running.length > 0) this.io.out(pc.dim(`  joined at ${running.map((s) => `${s.id} ${s.status}`).join(', ')}`));
+  }
 }
+
+/** Most lines of the live table, whatever the terminal's height: wider fan-outs get a counter line. */
+const MAX_TABLE_LINES = 30;
+
+/** Statuses worth a line of their own in a collapsed table. */
+const MOVING = new Set(['running', 'retrying', 'failed', 'waiting']);
 
 class LiveView implements RunView {
   private readonly status = new Map<string, { status: string; attempt: number; since: number; took?: number }>();
   private readonly items = new ItemCounter();
   private drawn = 0;
   private timer: NodeJS.Timeout | undefined;
-  private readonly startedAt = Date.now();
+  private startedAt = Date.now();
+  /** Set by finish: the header then shows the run's own duration, not the time the view was up. */
+  private tookMs: number | undefined;
+  private itemFailures = 0;
   readonly logger: ActionLogger;
 
   constructor(
     private readonly spec: WorkflowSpec,
     private readonly io: Io,
+    private readonly screen: ScreenSize,
   ) {
     // A log line goes above the table: clear the table, print, redraw below it.
-    this.logger = stepLogger((line) => {
-      this.clear();
-      this.io.write(`${line}\n`);
-      this.draw();
-    });
+    this.logger = stepLogger((line) => this.above(() => this.io.write(`${fit(line, this.screen.columns())}\n`)));
     for (const s of spec.steps) this.status.set(s.id, { status: 'pending', attempt: 0, since: Date.now() });
     this.timer = setInterval(() => this.draw(), 100);
     this.timer.unref();
   }
 
   onEvent(event: LifecycleEvent): void {
-    if (this.items.fold(event)) return;
+    if (this.items.fold(event)) {
+      if (event.type === 'step.failed' && ++this.itemFailures <= ITEM_FAILURES_SHOWN) this.printAbove(event);
+      return;
+    }
+    // Retries and failures keep their error: a line above the table, in order with the logs.
+    if (event.type === 'step.retrying' || event.type === 'step.failed' || event.type === 'step.timed_out') this.printAbove(event);
     if (!event.stepId) return;
     const current = this.status.get(event.stepId);
     if (!current) return;
@@ -185,45 +217,105 @@ class LiveView implements RunView {
     this.status.set(event.stepId, { status, attempt: event.attempt ?? current.attempt, since: Date.now(), took: event.durationMs });
   }
 
-  finish(state: RunState): void {
-    if (this.timer) clearInterval(this.timer);
+  message(line: string): void {
+    this.above(() => this.io.err(line));
+  }
+
+  join(state: RunState): void {
+    if (state.startedAt !== undefined) this.startedAt = state.startedAt;
     for (const [id, step] of Object.entries(state.steps)) {
-      if (step.item !== undefined) continue;
-      const took = step.startedAt !== undefined && step.finishedAt !== undefined ? step.finishedAt - (step.attempts[0]?.startedAt ?? step.startedAt) : undefined;
-      this.status.set(id, { status: step.status, attempt: step.attempt, since: Date.now(), took });
+      if (step.item !== undefined || !this.status.has(id)) continue;
+      this.status.set(id, { status: step.status, attempt: step.attempt, since: step.startedAt ?? Date.now(), took: tookOf(step) });
     }
     this.draw();
+  }
+
+  finish(state: RunState): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    for (const [id, step] of Object.entries(state.steps)) {
+      if (step.item !== undefined) continue;
+      this.status.set(id, { status: step.status, attempt: step.attempt, since: Date.now(), took: tookOf(step) });
+    }
+    if (state.startedAt !== undefined && state.finishedAt !== undefined) this.tookMs = state.finishedAt - state.startedAt;
+    this.draw();
+    this.drawn = 0;
     for (const step of Object.values(state.steps)) {
       if (step.item !== undefined) continue;
-      if (step.status === 'failed' && step.error) this.io.out(`${ICON.failed} ${pc.bold(step.id)}: ${step.error.code} ${step.error.message}`);
+      if (step.status === 'failed' && step.error) this.io.out(fit(`${ICON.failed} ${pc.bold(step.id)}: ${step.error.code} ${step.error.message}`, this.screen.columns()));
     }
     this.io.out(summaryLine(state));
     printOutputs(state, this.io);
   }
 
+  private printAbove(event: LifecycleEvent): void {
+    const line = describe(event);
+    if (line) this.above(() => this.io.write(`${fit(`  ${line}`, this.screen.columns())}\n`));
+  }
+
+  /** Clears the table, prints, and draws it again below (after finish: just prints). */
+  private above(print: () => void): void {
+    this.clear();
+    print();
+    if (this.timer) this.draw();
+  }
+
   private clear(): void {
-    if (this.drawn > 0) this.io.write(`\x1b[${this.drawn}A\x1b[0J`);
+    // Up to the table's first line, then erase from there to the end of the screen.
+    if (this.drawn > 0) this.io.write(`\x1b[${this.drawn}A\r\x1b[0J`);
     this.drawn = 0;
   }
 
   private draw(): void {
-    const rows = process.stdout.rows || 40;
-    const lines: string[] = [`${pc.bold(this.spec.name)} ${pc.dim(formatMs(Date.now() - this.startedAt))}`];
+    const columns = this.screen.columns();
+    // The frame must fit the screen: a cursor cannot move up past its top, and those lines would stay.
+    const room = Math.max(3, Math.min(this.screen.rows() - 2, MAX_TABLE_LINES));
+    const took = this.tookMs ?? Date.now() - this.startedAt;
+    const lines: string[] = [`${pc.bold(this.spec.name)} ${pc.dim(formatMs(took))}`];
     const entries = [...this.status.entries()];
     const counts = new Map<string, number>();
     for (const [, s] of entries) counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
-    // Wide workflows: show what is moving, not 100 finished lines.
-    const shown = entries.length <= rows - 4 ? entries : entries.filter(([, s]) => ['running', 'retrying', 'failed', 'queued'].includes(s.status)).slice(0, rows - 5);
+    // A wide workflow: the steps that are moving, then one counter line for all of them.
+    const collapsed = entries.length > room - 1;
+    const shown = collapsed ? entries.filter(([, s]) => MOVING.has(s.status)).slice(0, room - 2) : entries;
     for (const [id, s] of shown) {
       const time = s.status === 'running' ? formatMs(Date.now() - s.since) : s.took !== undefined ? formatMs(s.took) : '';
-      const attempt = s.attempt > 1 && this.items.label(id) === undefined ? pc.yellow(` attempt ${s.attempt}`) : '';
       const items = this.items.label(id);
+      const attempt = s.attempt > 1 && items === undefined ? pc.yellow(` attempt ${s.attempt}`) : '';
       lines.push(`  ${ICON[s.status] ?? '?'} ${id.padEnd(24)} ${pc.dim(s.status.padEnd(10))} ${time}${attempt}${items === undefined ? '' : pc.dim(` ${items}`)}`);
     }
-    if (shown.length < entries.length) lines.push(pc.dim(`  ${[...counts].map(([k, v]) => `${v} ${k}`).join(', ')}`));
-    this.io.write(`${this.drawn > 0 ? `\x1b[${this.drawn}A` : ''}${lines.map((l) => `\x1b[2K${l}`).join('\n')}\n`);
+    if (collapsed) lines.push(pc.dim(`  ${entries.length} steps: ${[...counts].map(([k, v]) => `${v} ${k}`).join(', ')}`));
+    const up = this.drawn > 0 ? `\x1b[${this.drawn}A\r` : '';
+    this.io.write(`${up}\x1b[0J${lines.map((l) => fit(l, columns)).join('\n')}\n`);
     this.drawn = lines.length;
   }
+}
+
+/** A step's time from its first attempt's start to its end. */
+function tookOf(step: RunState['steps'][string]): number | undefined {
+  return step.startedAt !== undefined && step.finishedAt !== undefined ? step.finishedAt - (step.attempts[0]?.startedAt ?? step.startedAt) : undefined;
+}
+
+/**
+ * Cuts a line to fewer visible characters than the terminal is wide (colour codes kept,
+ * not counted): a wrapped line would take two rows and the redraw would miss one.
+ */
+export function fit(line: string, columns: number): string {
+  const max = Math.max(10, columns - 1);
+  let visible = 0;
+  let out = '';
+  for (let i = 0; i < line.length; i++) {
+    const escape = line[i] === '\x1b' ? /^\x1b\[[0-9;]*[A-Za-z]/.exec(line.slice(i))?.[0] : undefined;
+    if (escape !== undefined) {
+      out += escape;
+      i += escape.length - 1;
+      continue;
+    }
+    if (visible === max) return `${out.slice(0, -1)}…\x1b[0m`;
+    out += line[i];
+    visible++;
+  }
+  return out;
 }
 
 function printOutputs(state: RunState, io: Io): void {
