@@ -1,9 +1,10 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { HourlyDurationColumns } from './hourly-duration.columns';
 
-/** Runs of one workflow in one UTC hour. */
+/** Runs of one workflow in one UTC hour; the durations of its completed runs in {@link HourlyDurationColumns}. */
 @Entity({ name: 'analytics_run_hourly' })
 @Index('ix_analytics_run_hourly_bucket', ['bucket'])
-export class RunHourlyEntity {
+export class RunHourlyEntity extends HourlyDurationColumns {
   /** The runs' namespace: readers see their own only. */
   @PrimaryColumn({ type: 'text', default: 'default', primaryKeyConstraintName: 'pk_analytics_run_hourly' })
   namespace!: string;
@@ -32,20 +33,4 @@ export class RunHourlyEntity {
 
   @Column({ type: 'integer', default: 0 })
   canceled!: number;
-
-  /** Durations recorded (completed runs). */
-  @Column({ name: 'duration_count', type: 'integer', default: 0 })
-  durationCount!: number;
-
-  @Column({ name: 'duration_sum_ms', type: 'double precision', default: 0 })
-  durationSumMs!: number;
-
-  @Column({ name: 'duration_min_ms', type: 'double precision', nullable: true })
-  durationMinMs!: number | null;
-
-  @Column({ name: 'duration_max_ms', type: 'double precision', nullable: true })
-  durationMaxMs!: number | null;
-
-  @Column({ name: 'duration_hist', type: 'jsonb', default: () => "'{}'" })
-  durationHist!: Record<string, number>;
 }

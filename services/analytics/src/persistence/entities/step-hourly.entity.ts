@@ -1,9 +1,10 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { HourlyDurationColumns } from './hourly-duration.columns';
 
-/** One step of one workflow in one UTC hour. */
+/** One step of one workflow in one UTC hour; the durations of its completed executions in {@link HourlyDurationColumns}. */
 @Entity({ name: 'analytics_step_hourly' })
 @Index('ix_analytics_step_hourly_bucket', ['bucket'])
-export class StepHourlyEntity {
+export class StepHourlyEntity extends HourlyDurationColumns {
   /** The runs' namespace: readers see their own only. */
   @PrimaryColumn({ type: 'text', default: 'default', primaryKeyConstraintName: 'pk_analytics_step_hourly' })
   namespace!: string;
@@ -35,23 +36,6 @@ export class StepHourlyEntity {
 
   @Column({ name: 'timed_out', type: 'integer', default: 0 })
   timedOut!: number;
-
-  /** Durations recorded (completed executions). */
-  @Column({ name: 'duration_count', type: 'integer', default: 0 })
-  durationCount!: number;
-
-  @Column({ name: 'duration_sum_ms', type: 'double precision', default: 0 })
-  durationSumMs!: number;
-
-  @Column({ name: 'duration_min_ms', type: 'double precision', nullable: true })
-  durationMinMs!: number | null;
-
-  @Column({ name: 'duration_max_ms', type: 'double precision', nullable: true })
-  durationMaxMs!: number | null;
-
-  /** Log-bucket sketch: `{ "<bucket>": count }` (see duration-sketch.util). */
-  @Column({ name: 'duration_hist', type: 'jsonb', default: () => "'{}'" })
-  durationHist!: Record<string, number>;
 
   @Column({ name: 'last_failed_at', type: 'timestamptz', nullable: true })
   lastFailedAt!: Date | null;
