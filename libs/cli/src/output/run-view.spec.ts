@@ -1,0 +1,66 @@
+import type { LifecycleEvent } from '@weft/contracts';
+import type { RunState, WorkflowSpec } from '@weft/core';
+import { createRunView, fit } from './run-view';
+
+// The live view's lines (the pseudo-terminal spec checks what stays on the screen).
+
+const spec = { apiVersion: 'weft/v1', kind: 'Workflow', name: 'flow', steps: [{ id: 'fetch', action: 'http' }, { id: 'store', action: 'log', needs: ['fetch'] }] } as unknown as WorkflowSpec;
+const plain = (text: string): string => text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
+
+function liveView() {
+  const written: string[] = [];
+  const io = { isTTY: true, out: (l: string) => void written.push(`${l}\n`), err: (l: string) => void written.push(`ERR ${l}\n`), write: (t: string) => void written.push(t) };
+  const view = createRunView(spec, io, { live: true, screen: { rows: () => 24, columns: () => 80 } });
+  return { view, text: () => plain(written.join('')), written };
+}
+
+const event = (fields: Partial<LifecycleEvent>): LifecycleEvent =>
+  ({ eventId: 'e', runId: 'r1', workflow: 'flow', version: '1', status: 'running', at: new Date().toISOString(), ...fields }) as LifecycleEvent;
+
+describe('the live view', () => {
+  it('a retry is a line with the error that caused it and the delay', () => {
+    const { view, text } = liveView();
+    view.onEvent(event({ type: 'step.retrying', stepId: 'fetch', status: 'retrying', attempt: 1, error: { code: 'HTTP_503', message: 'Service Unavailable' }, data: { delayMs: 100 } }));
+    expect(text()).toContain('fetch attempt 1 failed: HTTP_503 Service Unavailable; retrying in 100ms\n');
+    view.finish({ status: 'completed', steps: {}, startedAt: 0, finishedAt: 1 } as unknown as RunState);
+  });
+
+  it('a message goes above the table: the table is erased first and drawn again after it', () => {
+    const { view, written } = liveView();
+    view.join({ steps: {} } as unknown as RunState); // a first frame on the screen
+    view.message('canceling the run (Ctrl-C again to quit at once)…');
+    const at = written.findIndex((w) => w.startsWith('ERR canceling'));
+    expect(written[at - 1]).toMatch(/\x1b\[\d+A\r\x1b\[0J$/);
+    expect(plain(written[at + 1] ?? '')).toMatch(/^flow /);
+    view.finish({ status: 'canceled', steps: {}, startedAt: 0, finishedAt: 1 } as unknown as RunState);
+  });
+
+  it('joining a run in progress shows its steps as they are and the time since it started', () => {
+    const { view, text } = liveView();
+    const now = Date.now();
+    view.join({
+      startedAt: now - 65_000,
+      steps: {
+        fetch: { id: 'fetch', status: 'completed', attempt: 2, startedAt: now - 64_000, finishedAt: now - 60_000, attempts: [{ startedAt: now - 64_000 }] },
+        store: { id: 'store', status: 'running', attempt: 1, startedAt: now - 5_000, attempts: [] },
+      },
+    } as unknown as RunState);
+    const frame = text().split('flow ').pop() ?? '';
+    expect(frame).toMatch(/^1m0[56]s/);
+    expect(frame).toMatch(/fetch\s+completed\s+4\.00s attempt 2/);
+    expect(frame).toMatch(/store\s+running\s+5\.\d\ds/);
+    view.finish({ status: 'completed', steps: {}, startedAt: now - 65_000, finishedAt: now } as unknown as RunState);
+  });
+
+  it('the final header is the run\'s duration', () => {
+    const { view, text } = liveView();
+    view.finish({ status: 'completed', steps: {}, startedAt: 1_000, finishedAt: 4_500 } as unknown as RunState);
+    expect(text().split('flow ').pop()).toMatch(/^3\.50s\n/);
+  });
+
+  it('fit cuts a line below the width, colour codes kept and not counted', () => {
+    const line = `\x1b[1m${'x'.repeat(100)}\x1b[22m`;
+    expect(plain(fit(line, 40))).toHaveLength(39);
+    expect(fit('short', 40)).toBe('short');
+  });
+});
