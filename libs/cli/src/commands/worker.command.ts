@@ -1,4 +1,5 @@
-import { ConfigError, listOf, loadConfig } from '@weft/config';
+import { ConfigError, databaseConfigOf, listOf, loadConfig } from '@weft/config';
+import { createDataSource, SqlBlobStore } from '@weft/db';
 import { connectBus, createLogger } from '@weft/platform';
 import { type ActionDefinition, builtinActions, createWorker, httpPolicyOf, loadActionsModule } from '@weft/worker';
 import { EXIT } from '../exit-codes';
@@ -33,6 +34,8 @@ export async function workerCommand(options: WorkerOptions, io: Io, env: NodeJS.
   const logger = createLogger({ level: config.LOG_LEVEL, service: 'worker' });
   const bus = await connectBus(config, 'weft-worker', logger);
   const queues = config.WEFT_QUEUES.split(',');
+  // With DATABASE_URL, outputs over WEFT_INLINE_PAYLOAD_MAX go to the scheduler's blobs table by reference (docs/persistence.md).
+  const blobDb = config.DATABASE_URL === undefined ? undefined : await createDataSource(databaseConfigOf(config), { entities: [], migrations: [] });
   const worker = createWorker({
     bus,
     queues,
@@ -41,6 +44,7 @@ export async function workerCommand(options: WorkerOptions, io: Io, env: NodeJS.
     shutdownGraceMs: config.WEFT_SHUTDOWN_GRACE_MS,
     heartbeatIntervalMs: config.WEFT_HEARTBEAT_MS,
     maxPayloadBytes: config.WEFT_MAX_PAYLOAD,
+    ...(blobDb && { blobs: { store: new SqlBlobStore(blobDb), inlinePayloadBytes: config.WEFT_INLINE_PAYLOAD_MAX, maxOutputBytes: config.WEFT_MAX_OUTPUT } }),
   });
   await worker.start();
   io.out(`weft worker: queues ${queues.join(', ')}; actions ${actions.map((a) => a.name).join(', ')}`);
@@ -51,5 +55,6 @@ export async function workerCommand(options: WorkerOptions, io: Io, env: NodeJS.
   io.out(`stopping: ${worker.inFlight()} step(s) in flight`);
   await worker.stop();
   await bus.close();
+  await blobDb?.destroy();
   return EXIT.ok;
 }
