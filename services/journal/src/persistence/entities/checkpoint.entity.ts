@@ -1,9 +1,10 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { EventOrderColumns } from './event-order.columns';
 
 /** A completed step's output and the run's accumulated outputs at that point. */
 @Entity({ name: 'journal_checkpoints' })
 @Index('ix_journal_checkpoints_at', ['at'])
-export class CheckpointEntity {
+export class CheckpointEntity extends EventOrderColumns {
   @PrimaryColumn({ name: 'run_id', type: 'text', primaryKeyConstraintName: 'pk_journal_checkpoints' })
   runId!: string;
 
@@ -21,15 +22,6 @@ export class CheckpointEntity {
 
   @Column({ name: 'event_id', type: 'text' })
   eventId!: string;
-
-  @Column({ type: 'timestamptz' })
-  at!: Date;
-
-  @Column({ type: 'integer', default: 0 })
-  seq!: number;
-
-  @Column({ type: 'integer', default: 0 })
-  idx!: number;
 
   @Column({ type: 'jsonb', nullable: true })
   output!: unknown;

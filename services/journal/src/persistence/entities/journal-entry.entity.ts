@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import { EventOrderColumns } from './event-order.columns';
 
 /** One lifecycle event, append-only; the unique event id makes redelivery a no-op. */
 @Entity({ name: 'journal_entries' })
@@ -8,7 +9,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 @Index('ix_journal_entries_namespace_type_at', ['namespace', 'type', 'at'])
 @Index('ix_journal_entries_namespace_at', ['namespace', 'at'])
 @Index('ix_journal_entries_at', ['at'])
-export class JournalEntryEntity {
+export class JournalEntryEntity extends EventOrderColumns {
   /** Arrival order; the last tie-breaker of the journal's order. */
   @PrimaryGeneratedColumn('increment', { type: 'bigint', primaryKeyConstraintName: 'pk_journal_entries' })
   id!: string;
@@ -36,17 +37,6 @@ export class JournalEntryEntity {
 
   @Column({ type: 'text' })
   status!: string;
-
-  @Column({ type: 'timestamptz' })
-  at!: Date;
-
-  /** The scheduler's decision number, from the event id. */
-  @Column({ type: 'integer', default: 0 })
-  seq!: number;
-
-  /** The event's index within its decision. */
-  @Column({ type: 'integer', default: 0 })
-  idx!: number;
 
   @Column({ name: 'duration_ms', type: 'double precision', nullable: true })
   durationMs!: number | null;
