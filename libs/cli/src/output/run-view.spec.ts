@@ -58,6 +58,19 @@ describe('the live view', () => {
     expect(text().split('flow ').pop()).toMatch(/^3\.50s\n/);
   });
 
+  it('a step\'s log lines wait for its started line (the handler runs before the event arrives)', () => {
+    const lines: string[] = [];
+    const io = { isTTY: false, out: (l: string) => void lines.push(plain(l)), err: (l: string) => void lines.push(plain(l)), write: (t: string) => void lines.push(plain(t)) };
+    const view = createRunView(spec, io);
+    view.logger.info('fetching', { stepId: 'fetch' });
+    view.logger.info('not a step');
+    view.onEvent(event({ type: 'step.started', stepId: 'fetch', attempt: 1 }));
+    view.logger.info('fetched', { stepId: 'fetch' });
+    view.logger.info('held to the end', { stepId: 'store' });
+    view.finish({ status: 'completed', steps: {}, startedAt: 0, finishedAt: 1 } as unknown as RunState);
+    expect(lines.slice(0, 5).map((l) => l.replace(/^\S+ /, ''))).toEqual(['  not a step', '▶ fetch started', '  [fetch] fetching', '  [fetch] fetched', '  [store] held to the end']);
+  });
+
   it('fit cuts a line below the width, colour codes kept and not counted', () => {
     const line = `\x1b[1m${'x'.repeat(100)}\x1b[22m`;
     expect(plain(fit(line, 40))).toHaveLength(39);

@@ -80,13 +80,49 @@ export interface RunView {
 type Level = keyof ActionLogger;
 const LEVEL_COLOUR: Record<Level, (s: string) => string> = { debug: pc.dim, info: (s) => s, warn: pc.yellow, error: pc.red };
 
-function stepLogger(print: (line: string) => void): ActionLogger {
+function stepLogger(order: InOrder): ActionLogger {
   const at = (level: Level) => (message: string, fields?: Record<string, unknown>) => {
     if (level === 'debug') return;
-    const step = typeof fields?.stepId === 'string' ? `[${fields.stepId}] ` : '';
-    print(`  ${pc.dim(step)}${LEVEL_COLOUR[level](message)}`);
+    const stepId = typeof fields?.stepId === 'string' ? fields.stepId : undefined;
+    order.log(stepId, `  ${pc.dim(stepId === undefined ? '' : `[${stepId}] `)}${LEVEL_COLOUR[level](message)}`);
   };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+/**
+ * Keeps action logs in order with the step events: a handler logs as it runs, but its
+ * step's `started` event comes later (through the bus), so a step's lines wait until that
+ * event has been shown (or the step's end, or the run's).
+ */
+class InOrder {
+  private readonly shown = new Set<string>();
+  private readonly held = new Map<string, string[]>();
+
+  constructor(private readonly print: (line: string) => void) {}
+
+  log(stepId: string | undefined, line: string): void {
+    if (stepId === undefined || this.shown.has(stepId)) return this.print(line);
+    const lines = this.held.get(stepId) ?? [];
+    lines.push(line);
+    this.held.set(stepId, lines);
+  }
+
+  /** After an event was shown: a step that started (or ended) prints what it logged meanwhile. */
+  after(event: LifecycleEvent): void {
+    if (event.stepId === undefined || event.type === 'step.queued') return;
+    this.shown.add(event.stepId);
+    this.release(event.stepId);
+  }
+
+  flush(): void {
+    for (const stepId of [...this.held.keys()]) this.release(stepId);
+  }
+
+  private release(stepId: string): void {
+    const lines = this.held.get(stepId);
+    this.held.delete(stepId);
+    for (const line of lines ?? []) this.print(line);
+  }
 }
 
 /** The terminal's size, asked at each frame (it may change while the run goes). */
@@ -146,11 +182,19 @@ class PlainView implements RunView {
   private readonly items = new ItemCounter();
   private itemFailures = 0;
 
+  private readonly order: InOrder;
+
   constructor(private readonly io: Io) {
-    this.logger = stepLogger((line) => io.out(line));
+    this.order = new InOrder((line) => io.out(line));
+    this.logger = stepLogger(this.order);
   }
 
   onEvent(event: LifecycleEvent): void {
+    this.show(event);
+    this.order.after(event);
+  }
+
+  private show(event: LifecycleEvent): void {
     if (this.items.fold(event)) {
       // One line per forEach step (its own events), not one per item: only the first failures.
       if (event.type !== 'step.failed' || ++this.itemFailures > ITEM_FAILURES_SHOWN) return;
@@ -160,6 +204,7 @@ class PlainView implements RunView {
   }
 
   finish(state: RunState): void {
+    this.order.flush();
     this.io.out(summaryLine(state));
     printOutputs(state, this.io);
   }
@@ -189,6 +234,7 @@ class LiveView implements RunView {
   /** Set by finish: the header then shows the run's own duration, not the time the view was up. */
   private tookMs: number | undefined;
   private itemFailures = 0;
+  private readonly order: InOrder;
   readonly logger: ActionLogger;
 
   constructor(
@@ -197,13 +243,19 @@ class LiveView implements RunView {
     private readonly screen: ScreenSize,
   ) {
     // A log line goes above the table: clear the table, print, redraw below it.
-    this.logger = stepLogger((line) => this.above(() => this.io.write(`${fit(line, this.screen.columns())}\n`)));
+    this.order = new InOrder((line) => this.above(() => this.io.write(`${fit(line, this.screen.columns())}\n`)));
+    this.logger = stepLogger(this.order);
     for (const s of spec.steps) this.status.set(s.id, { status: 'pending', attempt: 0, since: Date.now() });
     this.timer = setInterval(() => this.draw(), 100);
     this.timer.unref();
   }
 
   onEvent(event: LifecycleEvent): void {
+    this.show(event);
+    this.order.after(event);
+  }
+
+  private show(event: LifecycleEvent): void {
     if (this.items.fold(event)) {
       if (event.type === 'step.failed' && ++this.itemFailures <= ITEM_FAILURES_SHOWN) this.printAbove(event);
       return;
@@ -231,6 +283,7 @@ class LiveView implements RunView {
   }
 
   finish(state: RunState): void {
+    this.order.flush();
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     for (const [id, step] of Object.entries(state.steps)) {
