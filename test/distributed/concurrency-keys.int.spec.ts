@@ -1,5 +1,6 @@
 import { describeDistributed } from './support/infra.util';
 import { scenario } from './support/scenario.util';
+import { waitFor } from './support/wait.util';
 
 /**
  * Issue 16 item 3 on real NATS + PostgreSQL (scheduler and two executors as processes): a step
@@ -40,6 +41,43 @@ describeDistributed('concurrency keys', { nats: true, postgres: true }, () => {
     }
     expect(records.filter((r) => r.event === 'start')).toHaveLength(60);
     expect(Object.fromEntries(most)).toEqual({ a: 2, b: 2, c: 2 });
+    const held = await s.sql<{ n: number }>(`SELECT count(*)::int AS n FROM concurrency_slots WHERE state <> 'released'`);
+    expect(held[0]?.n ?? -1).toBe(0);
+  });
+});
+
+describeDistributed('concurrency keys: an executor killed while its step holds a slot', { nats: true, postgres: true }, () => {
+  scenario('SIGKILL of the executor running the only slot holder: the step runs again under its slot within a lease and the queue drains', 90_000, async (s) => {
+    const [, ...executors] = await Promise.all([s.spawn('scheduler', { WEFT_LEASE_MS: '2000' }), s.spawn('executor'), s.spawn('executor')]);
+    const bus = await s.bus();
+    const spec = {
+      apiVersion: 'weft/v1',
+      kind: 'Workflow',
+      name: 'one-at-a-time',
+      steps: [{ id: 'call', action: 'test.record', with: { file: s.recordFile, until: s.releaseFile }, concurrency: { limit: 1, key: 'k' } }],
+    };
+    const ids = [0, 1, 2].map((i) => `one-${i}-${s.prefix}`);
+    for (const runId of ids) await bus.publish('weft.run.requested', { idempotencyKey: runId, runId, workflow: 'one-at-a-time', spec, inputs: {}, source: 'test' });
+    const started = await waitFor(async () => (await s.records()).find((r) => r.event === 'start'), { timeoutMs: 20_000, what: 'the first holder to start' });
+    const victim = executors.find((e) => e.pid === started.pid);
+    if (!victim) throw new Error(`started on an unknown process ${started.pid}`);
+    expect(await victim.kill()).toEqual({ code: null, signal: 'SIGKILL' });
+    // Only the holder may run: after its lease (2 s) it runs again on the survivor, still alone.
+    const again = await waitFor(async () => (await s.records()).find((r) => r.event === 'start' && r.pid !== victim.pid), { timeoutMs: 20_000, what: 'the holder to run again' });
+    expect([again.runId, again.attempt]).toEqual([started.runId, 2]);
+    expect((await s.records()).filter((r) => r.event === 'start')).toHaveLength(2);
+    await s.release();
+    for (const id of ids) await s.waitForStatus(id, 'completed', 30_000);
+
+    const records = (await s.records()).filter((r) => (r.event === 'start' || r.event === 'done') && r.pid !== victim.pid);
+    records.sort((x, y) => x.at - y.at || (x.event === 'done' ? -1 : 1) - (y.event === 'done' ? -1 : 1));
+    let running = 0;
+    let most = 0;
+    for (const r of records) {
+      running += r.event === 'start' ? 1 : -1;
+      most = Math.max(most, running);
+    }
+    expect(most).toBe(1);
     const held = await s.sql<{ n: number }>(`SELECT count(*)::int AS n FROM concurrency_slots WHERE state <> 'released'`);
     expect(held[0]?.n ?? -1).toBe(0);
   });
