@@ -144,7 +144,7 @@ export class Scheduler {
     const schedule = new ScanSchedule();
     this.transitions = new ApplyEventUseCase(this.store, this.publisher.publish, schedule, decideOptions, blobValues);
     this.quarantine = new OutboxQuarantine(this.store, this.transitions, this.log);
-    this.creation = new CreateRunUseCase(this.store, options.catalog ?? adhocOnlyCatalog, this.publisher.publish, decideOptions);
+    this.creation = new CreateRunUseCase(this.store, options.catalog ?? adhocOnlyCatalog, this.publisher.publish, decideOptions, blobValues);
     const waits = this.store.waits;
     if (waits) {
       const retention = options.signalRetentionMs === undefined ? {} : { retentionMs: options.signalRetentionMs };

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { checkPayload, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_NAMESPACE, type RunRequested, WeftError } from '@weft/contracts';
+import { checkPayload, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_NAMESPACE, isBlobRef, type RunRequested, WeftError } from '@weft/contracts';
 import { createRun, type CreateRunArgs, type DecideOptions, resolveInputs, validateSpec, WorkflowSpec } from '@weft/core';
 import { carrierOf, inSpan, recordRunStarted } from '@weft/telemetry';
 import type { ClaimOutboxOption, RunStore } from '../ports/run-store.port';
 import type { WorkflowCatalog } from '../ports/workflow-catalog.port';
 import { withRunTraceContext } from './run-telemetry.util';
 import { decideBounded } from './bounded-decide.util';
+import type { BlobValues } from './blob-values';
 import { toTransition } from './transition.util';
 
 /** What a run request over the bus cannot say: only the API (in process) passes these. */
@@ -34,6 +35,8 @@ export class CreateRunUseCase {
     private readonly catalog: WorkflowCatalog,
     private readonly publishCommitted: NonNullable<ClaimOutboxOption['claimOutbox']>,
     private readonly decideOptions: DecideOptions,
+    /** A rerun keeps outputs that may be stored by reference: loaded first, so its first decision can read them. */
+    private readonly blobs?: BlobValues,
   ) {}
 
   /** Throws RunRejectedError for requests that can never run. */
@@ -53,6 +56,7 @@ export class CreateRunUseCase {
         return { ...found, inputs: resolved.inputs };
       });
       const trace = carrierOf(span);
+      for (const kept of Object.values(options.reuse?.steps ?? {})) if (isBlobRef(kept.output)) await this.blobs?.load(kept.output);
       const result = await inSpan('run.persist', {}, () =>
         this.store.createRun(request.idempotencyKey, (now) => {
           const created = createRun({ runId, spec, version, inputs, at: now, correlationId: request.correlationId, namespace, reuse: options.reuse, parent: request.parent, source: request.source });

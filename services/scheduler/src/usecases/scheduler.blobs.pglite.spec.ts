@@ -103,6 +103,25 @@ function describeBlobs(name: string, open: () => Promise<Stores>): void {
       process.stdout.write(`${name}: ${mb} MB output run completed in ${ms} ms\n`);
     }, 120_000);
 
+    it('a rerun keeping a stored-by-reference output reads it from a fresh scheduler (blob loaded before the first decision)', async () => {
+      const first = await scheduler.startRun({ idempotencyKey: 'rerun-source', workflow: 'big-output', spec: spec(1), inputs: {} });
+      const source = await finished(first.runId);
+      expect(isBlobRef(source.steps.big.output)).toBe(true);
+      // A new process: nothing of the blob in memory.
+      await scheduler.stop();
+      scheduler = new Scheduler({ bus, store: opened.store, pollIntervalMs: 20, blobs: opened.blobs });
+      await scheduler.start();
+      const rerun = await scheduler.startRun(
+        { idempotencyKey: 'rerun', workflow: 'big-output', spec: spec(1), inputs: {} },
+        { reuse: { runId: first.runId, steps: { big: { output: source.steps.big.output } } } },
+      );
+      const run = await finished(rerun.runId);
+      expect(run.status).toBe('completed');
+      expect(run.steps.big.output).toEqual(source.steps.big.output);
+      expect(run.steps.read.output).toBe('found-1:3');
+      expect(run.steps.whole.output).toBe('found-1:1024');
+    }, 120_000);
+
     it('refuses a step input shaped like a blob reference (it could name another run\'s blob)', async () => {
       const forged: WorkflowSpec = {
         apiVersion: 'weft/v1',
