@@ -3,7 +3,7 @@ export * from './action.errors';
 export * from './action.registry';
 export { parseDurationMs } from './duration.util';
 export { silentLogger, consoleLogger, childLogger } from './logger.util';
-export { type OutputBlobs, resolveInputRefs, toStepError, toJsonOutput, toResultOutput } from './step-outcome.util';
+export { holdsBlobRefs, type OutputBlobs, resolveInputRefs, toStepError, toJsonOutput, toResultOutput } from './step-outcome.util';
 export { builtinActions, BUILTIN_ACTION_NAMES, type BuiltinActionsOptions } from './actions/builtin.actions';
 export { noopAction } from './actions/noop.action';
 export { sleepAction, sleep } from './actions/sleep.action';

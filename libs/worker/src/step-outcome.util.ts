@@ -81,6 +81,12 @@ export async function toResultOutput(output: unknown, maxPayloadBytes: number, b
  * blob the store does not hold, the step fails with BLOB_MISSING (never retried: the same dispatch
  * names the same blob).
  */
+/** Whether any top-level input field is a blob reference (checked synchronously: most dispatches have none). */
+export function holdsBlobRefs(input: Record<string, unknown>): boolean {
+  for (const key in input) if (Object.prototype.hasOwnProperty.call(input, key) && isBlobRef(input[key])) return true;
+  return false;
+}
+
 export async function resolveInputRefs(input: Record<string, unknown>, blobs: OutputBlobs | undefined): Promise<Record<string, unknown>> {
   let resolved: Record<string, unknown> | undefined;
   for (const [key, value] of Object.entries(input)) {

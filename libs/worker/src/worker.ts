@@ -22,7 +22,7 @@ import { AbortedAttempts, Slots } from './step-admission.util';
 import { invoke, mayPassOnRetry, pause, untilAborted } from './step-run.util';
 import { WorkerAnnouncer } from './worker-announcer';
 import { ALL_QUEUES, executorGroup, type StepFinishedEvent, type Worker, WORKER_DEFAULTS, type WorkerOptions } from './worker.options';
-import { type OutputBlobs, toResultOutput, toStepError } from './step-outcome.util';
+import { holdsBlobRefs, type OutputBlobs, resolveInputRefs, toResultOutput, toStepError } from './step-outcome.util';
 
 export { ALL_QUEUES, executorGroup, type StepFinishedEvent, type Worker, WORKER_DEFAULTS, type WorkerOptions } from './worker.options';
 
@@ -314,7 +314,9 @@ class StepWorker implements Worker {
     try {
       log.debug('step started');
       const definition = this.registry.resolve(dispatch.action);
-      const output = await untilAborted(invoke(definition, dispatch.input, ctx), controller.signal);
+      // Awaited only when needed: the handler starts in the same tick as its started-report timer.
+      const input = holdsBlobRefs(dispatch.input) ? await resolveInputRefs(dispatch.input, this.blobs) : dispatch.input;
+      const output = await untilAborted(invoke(definition, input, ctx), controller.signal);
       outcome = { kind: 'completed', output: await toResultOutput(output, this.maxPayloadBytes, this.blobs) };
     } catch (thrown) {
       // Once aborted, the abort reason is the story, whatever the handler threw on its way out.
