@@ -214,7 +214,8 @@ class PlainView implements RunView {
   }
 
   join(state: RunState): void {
-    const running = Object.values(state.steps).filter((s) => s.item === undefined && s.status !== 'pending');
+    // A run joined as it starts (run --api follows from its first event) has nothing to say yet.
+    const running = Object.values(state.steps).filter((s) => s.item === undefined && s.status !== 'pending' && s.status !== 'queued');
     if (running.length > 0) this.io.out(pc.dim(`  joined at ${running.map((s) => `${s.id} ${s.status}`).join(', ')}`));
   }
 }
