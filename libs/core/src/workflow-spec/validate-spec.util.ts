@@ -173,7 +173,10 @@ class SpecValidator {
           else walkStrings(value, ['steps', i, 'with', key], (text, path) => this.report(checkTemplate(text, this.memo), path, step));
         }
       }
-      if (step.if !== undefined) this.report(checkCondition(step.if, this.memo), ['steps', i, 'if'], step);
+      if (step.if !== undefined) {
+        this.report(checkCondition(step.if, this.memo), ['steps', i, 'if'], step);
+        this.checkConditionInput(step.if, ['steps', i, 'if']);
+      }
       if (transform && step.forEach === undefined) this.checkTransform(step, i);
       this.checkForEach(step, i);
     });
@@ -351,6 +354,19 @@ class SpecValidator {
   }
 
   /** Problems and references of one checked string; `step` is the reader (none for run outputs). */
+  /**
+   * `if: ${{ inputs.flag }}` where flag is declared as another type than boolean: CEL sees
+   * inputs as dyn, but the declaration says what the value will be (a string "false" is no bool).
+   */
+  private checkConditionInput(text: string, path: SpecPath): void {
+    const name = /^\s*(?:\$\{\{\s*)?inputs\.([A-Za-z_][A-Za-z0-9_]*)\s*(?:\}\}\s*)?$/.exec(text)?.[1];
+    const type = name === undefined ? undefined : this.spec.inputs?.[name]?.type;
+    if (name === undefined || type === undefined || type === 'boolean') return;
+    this.sink.add(path, DiagnosticCode.ConditionNotBool, `the condition must be a bool, but input "${name}" is declared as ${type}`, {
+      hint: `compare it (e.g. inputs.${name} == ...), or declare it type: boolean`,
+    });
+  }
+
   private report(check: ExprCheck, path: SpecPath, step: StepSpec | undefined): void {
     reportExprProblems(this.sink, check, path);
     for (const ref of check.references) {

@@ -65,6 +65,13 @@ describe('steps named by id', () => {
     ]);
   });
 
+  it('an if: reading an input declared as another type than boolean is an error', () => {
+    const text = `${HEAD}inputs:\n  env: { type: string }\n  go: { type: boolean }\nsteps:\n  - id: deploy\n    action: log\n    if: \${{ inputs.env }}\n  - id: ok\n    action: log\n    if: inputs.go\n`;
+    const result = parseWorkflow(text, 'flow.yaml');
+    expect(result.diagnostics.map(formatDiagnostic)).toEqual(['flow.yaml:10:9 error steps.deploy.if: the condition must be a bool, but input "env" is declared as string']);
+    expect(result.diagnostics[0]?.hint).toBe('compare it (e.g. inputs.env == ...), or declare it type: boolean');
+  });
+
   it('a repeated id keeps the index', () => {
     const text = `${HEAD}steps:\n  - id: build\n    action: log\n  - id: build\n    action: log\n`;
     expect(parseWorkflow(text, 'flow.yaml').diagnostics.map(formatDiagnostic)).toEqual([expect.stringContaining('error steps[1].id: duplicate step id "build"')]);
