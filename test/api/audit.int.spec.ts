@@ -104,6 +104,11 @@ describeDistributed('the audit log of API changes (NATS JetStream + PostgreSQL)'
       expect((await app.request('POST', `/v1/runs/${runId}/rerun?mode=sync`, { key, json: {} })).status).toBe(200);
     });
     expect(rerun.details).toMatchObject({ of: runId });
+    // The run keeps its source and actor (GET /v1/runs/{id}).
+    const started = await json<{ source: string; actor: unknown }>(await app.request('GET', `/v1/runs/${runId}`, { key }));
+    expect(started).toMatchObject({ source: 'api', actor });
+    const again = await json<{ source: string; actor: unknown }>(await app.request('GET', `/v1/runs/${rerun.target.id}`, { key }));
+    expect(again).toMatchObject({ source: `rerun:${runId}`, actor });
 
     // A failing change (a version that is not there) appends nothing.
     expect(await appended(async () => void expect((await app.request('POST', `/v1/workflows/${workflowId}/versions/9/archive`, { key })).status).toBe(404))).toEqual([]);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LifecycleEventType, RunStatus, StepError, StepStatus } from './statuses';
-import { SignalMessage } from './waits';
+import { Actor, SignalMessage } from './waits';
 import { WeftError, type WeftErrorOptions } from './weft-error';
 
 /**
@@ -28,6 +28,8 @@ export const RunRequested = z.object({
   namespace: z.string().min(1).optional(),
   /** Who asked: cli, api, trigger:<id>, rerun:<runId>, parent:<runId>. */
   source: z.string().optional(),
+  /** Who asked, when a person or a key did (the API key, or `local`); audit records name the same. */
+  actor: Actor.optional(),
   /**
    * A child run (`action: workflow`): the parent step it reports its end to (as that attempt's
    * step result) and its depth (the parent's + 1, bounded by WEFT_MAX_RUN_DEPTH).

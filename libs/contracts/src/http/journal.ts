@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LIFECYCLE_EVENT_TYPES, LifecycleEventType, RunStatus, StepError, StepStatus } from '../statuses';
 import { queryInteger, queryList, queryTime, QueryValue } from './query';
+import { Actor } from '../waits';
 import { problemResponse as problem, type RouteSpec } from './route';
 
 /**
@@ -117,6 +118,8 @@ export const JournalRunSummary = z.object({
   error: StepError.nullable(),
   restarts: z.number().int().describe('How many times the run was retried after finishing.'),
   events: z.number().int(),
+  source: z.string().optional().describe('Who asked for the run: api, cli, signal, trigger:<id>, rerun:<runId>, parent:<runId> (absent on older runs).'),
+  actor: Actor.optional().describe('The API key (id and name) or `local` caller that started the run, when one did.'),
 });
 
 /** Everything that happened to a run, from the journal alone. */

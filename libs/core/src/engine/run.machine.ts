@@ -118,6 +118,8 @@ export interface CreateRunArgs {
   reuse?: { runId: string; steps: Record<string, { output?: unknown }> };
   /** Who asked for the run (api, cli, trigger:<id>, parent:<runId>, ...). */
   source?: string;
+  /** The key (or `local`) that asked, when one did. */
+  actor?: Actor;
   /** A child run: the parent step it reports its end to, and its depth (the parent's + 1). */
   parent?: { runId: string; stepId: string; attempt: number; token: string; depth: number };
 }
@@ -170,6 +172,7 @@ export function createRun(args: CreateRunArgs): Decision<RunState> {
   };
   if (args.correlationId !== undefined) state.correlationId = args.correlationId;
   if (args.source !== undefined) state.source = args.source;
+  if (args.actor !== undefined) state.actor = args.actor;
   if (args.parent !== undefined) {
     const { depth, ...parent } = args.parent;
     state.parent = parent;
@@ -178,6 +181,9 @@ export function createRun(args: CreateRunArgs): Decision<RunState> {
   const data: Record<string, unknown> = { version: args.version, inputs: args.inputs };
   if (state.parent !== undefined) Object.assign(data, { parentRunId: state.parent.runId, parentStepId: state.parent.stepId });
   if (reuse) Object.assign(data, { rerunOf: reuse.runId, reused: reused.map((e) => e.stepId) });
+  // The journal's reconstruct tells who started the run from this event alone.
+  if (state.source !== undefined) data['source'] = state.source;
+  if (state.actor !== undefined) data['actor'] = state.actor;
   const event: LifecycleEventDraft = { type: 'run.queued', at: args.at, status: 'queued', data };
   return { state, commands: [event, ...reused].map((e): Command => ({ type: 'emit', event: e })) };
 }

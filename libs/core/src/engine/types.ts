@@ -186,6 +186,8 @@ export interface RunState {
   namespace: string;
   /** Who asked for the run: api, cli, trigger:<id>, rerun:<runId>, parent:<runId> (as its request said). */
   source?: string;
+  /** Who asked, when a key or a local caller did (the API key's id and name, or `local`). */
+  actor?: Actor;
   /** A child run (`action: workflow`): the parent step it reports its end to. */
   parent?: { runId: string; stepId: string; attempt: number; token: string };
   /** Runs above this one (a root run is 0; WEFT_MAX_RUN_DEPTH bounds it). Absent means 0. */

@@ -82,6 +82,8 @@ export interface Run extends RunSummary {
   rerunOf: { runId: string; fromStep: string | null } | null;
   /** Who asked for the run: api, cli, trigger:<id>, rerun:<runId>, parent:<runId> (null for older runs). */
   source: string | null;
+  /** The API key (id and name) or `local` caller that started the run; null when no caller did (triggers, signals, child runs) and for older runs. */
+  actor: { keyId: string; name: string } | 'local' | null;
   /** A child run (action: workflow): the run whose step started it. */
   parentRunId: string | null;
   /** Child runs its workflow steps started, one per attempt, in step order. */

@@ -1,4 +1,4 @@
-import type { LifecycleEventType, RunStatus, StepError, StepStatus } from '@weft/contracts';
+import type { Actor, LifecycleEventType, RunStatus, StepError, StepStatus } from '@weft/contracts';
 
 /**
  * One lifecycle event as the journal keeps it: append-only, one row per event id.
@@ -117,6 +117,10 @@ export interface RunSummary {
   /** How many times the run was re-run (run.retry) after finishing. */
   restarts: number;
   events: number;
+  /** Who asked for the run (api, cli, signal, trigger:<id>, rerun:<runId>, parent:<runId>), from run.queued; absent on older runs. */
+  source?: string;
+  /** The API key (or `local`) that started it, from run.queued; absent when no caller did. */
+  actor?: Actor;
 }
 
 /** Everything that happened to a run, from the journal alone. */

@@ -91,6 +91,18 @@ describe('reconstructRun', () => {
     expect(story?.steps[0]).toMatchObject({ status: 'completed', error: null, attempts: [{ attempt: 1, status: 'failed' }, { attempt: 2, status: 'completed' }] });
   });
 
+  it('tells who started the run from its run.queued event (source and actor), and nothing for older runs', () => {
+    const queued = (data: Record<string, unknown>): JournalEntry =>
+      toJournalEntry(lifecycleEvent('r9', 1, 0, 0, { type: 'run.queued', status: 'queued', data: { version: '3', inputs: {}, ...data } })).entry;
+    const actor = { keyId: 'key_1', name: 'ci' };
+    expect(reconstructRun([queued({ source: 'rerun:r8', actor })], [])?.run).toMatchObject({ source: 'rerun:r8', actor });
+    expect(reconstructRun([queued({ source: 'trigger:t1' })], [])?.run).toMatchObject({ source: 'trigger:t1' });
+    const older = reconstructRun([queued({})], [])?.run;
+    expect(older).toBeDefined();
+    expect(older && 'source' in older).toBe(false);
+    expect(older && 'actor' in older).toBe(false);
+  });
+
   it('says so when the start of the history is missing, and knows nothing of an unknown run', () => {
     const tail = entries('r3').slice(-2);
     expect(reconstructRun(tail, [])?.notes).toEqual([expect.stringMatching(/starts at step.failed/)]);

@@ -1,5 +1,5 @@
 import { formatMs } from '@weft/core';
-import type { RunStatus, StepError } from '@weft/contracts';
+import { Actor, type RunStatus, type StepError } from '@weft/contracts';
 import { compareEntries } from './journal-entry.util';
 import type { AttemptHistory, Checkpoint, JournalEntry, RunHistory, RunReconstruction, RunSummary, StepHistory, TimelineItem } from './journal.types';
 
@@ -46,6 +46,14 @@ export function reconstructRun(entries: readonly JournalEntry[], checkpoints: re
   return { run, steps: [...steps.values()], events, checkpoints: ordered, notes };
 }
 
+/** Who started the run, as its run.queued event says (older runs carry neither). */
+function foldOrigin(run: RunSummary, data: Record<string, unknown> | null): void {
+  const source = data?.['source'];
+  if (typeof source === 'string') run.source = source;
+  const actor = Actor.safeParse(data?.['actor']);
+  if (actor.success) run.actor = actor.data;
+}
+
 /** The readable story: run, steps and one line per event. */
 export function runHistory(reconstruction: RunReconstruction): RunHistory {
   const origin = Date.parse(reconstruction.events[0]?.at ?? new Date(0).toISOString());
@@ -69,6 +77,7 @@ function applyRunEvent(run: RunSummary, entry: JournalEntry): void {
       run.status = 'queued';
       run.queuedAt = entry.at;
       run.inputs = recordOf(entry.data?.['inputs']);
+      foldOrigin(run, entry.data);
       return;
     case 'run.started':
       if (entry.data?.['retry'] === true) {

@@ -236,6 +236,10 @@ export const Run = RunSummary.extend({
   outputs: z.record(z.string(), z.unknown()).nullable(),
   rerunOf: z.object({ runId: z.string(), fromStep: z.string().nullable() }).nullable(),
   source: z.string().nullable().describe('Who asked for the run: api, cli, trigger:<id>, rerun:<runId>, parent:<runId> (null for runs older than the field).'),
+  actor: z
+    .union([z.object({ keyId: z.string(), name: z.string() }), z.literal('local')])
+    .nullable()
+    .describe('The API key (id and name) or `local` caller that started the run; null for runs no caller started (triggers, signals, child runs) and older runs.'),
   parentRunId: z.string().nullable().describe('A child run (action: workflow): the run whose step started it.'),
   children: z
     .array(z.object({ stepId: z.string(), attempt: z.number().int(), runId: z.string() }))

@@ -33,9 +33,13 @@ export class RunsController {
     const mode = parse(R.startAdhocRun.query, query, 'query');
     const input = parse(R.startAdhocRun.body, body, 'body');
     const source = input.source !== undefined ? { source: input.source } : { spec: input.spec };
-    const started = await this.start.adhoc(caller.namespace, source, { inputs: input.inputs, correlationId: input.correlationId, idempotencyKey: idempotencyKey(req) });
-    if (started.created) await this.audit.record(caller, 'run.started', { kind: 'run', id: started.runId }, { adhoc: true });
-    await this.responder.started(res, caller.namespace, started, mode);
+    const started = await this.start.adhoc(caller.namespace, source, {
+      inputs: input.inputs,
+      correlationId: input.correlationId,
+      idempotencyKey: idempotencyKey(req),
+      actor: await this.audit.actorOf(caller),
+    });
+    await this.audit.started(caller, 'run.started', started, { adhoc: true }, mode, () => this.responder.started(res, caller.namespace, started, mode));
   }
 
   @Get()
@@ -104,8 +108,8 @@ export class RunsController {
     const { id } = parse(R.rerunRun.params, params, 'path');
     const { from, ...mode } = parse(R.rerunRun.query, query, 'query');
     const { version } = parse(R.rerunRun.body, body ?? {}, 'body');
-    const started = await this.start.rerun(caller.namespace, id, { from, version, idempotencyKey: idempotencyKey(req) });
-    if (started.created) await this.audit.record(caller, 'run.rerun', { kind: 'run', id: started.runId }, { of: id, ...(from !== undefined && { from }), ...(version !== undefined && { version }) });
-    await this.responder.started(res, caller.namespace, started, mode);
+    const started = await this.start.rerun(caller.namespace, id, { from, version, idempotencyKey: idempotencyKey(req), actor: await this.audit.actorOf(caller) });
+    const details = { of: id, ...(from !== undefined && { from }), ...(version !== undefined && { version }) };
+    await this.audit.started(caller, 'run.rerun', started, details, mode, () => this.responder.started(res, caller.namespace, started, mode));
   }
 }

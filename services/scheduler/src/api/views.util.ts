@@ -75,6 +75,7 @@ export function runView(state: RunState, namespace: string, link: RunLink | unde
     outputs: state.outputs ?? null,
     rerunOf: link ? { runId: link.sourceRunId, fromStep: link.fromStep } : null,
     source: state.source ?? null,
+    actor: state.actor ?? null,
     parentRunId: state.parent?.runId ?? null,
     children: childRuns(state),
     steps: state.plan.map(({ id }): StepView => ({

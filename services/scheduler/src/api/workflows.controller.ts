@@ -142,10 +142,9 @@ export class WorkflowsController {
     const { id } = parse(R.startWorkflowRun.params, params, 'path');
     const mode = parse(R.startWorkflowRun.query, query, 'query');
     const input = parse(R.startWorkflowRun.body, body ?? {}, 'body');
-    const started = await this.start.ofWorkflow(caller.namespace, id, { ...input, idempotencyKey: idempotencyKey(req) });
+    const started = await this.start.ofWorkflow(caller.namespace, id, { ...input, idempotencyKey: idempotencyKey(req), actor: await this.audit.actorOf(caller) });
     // A repeated idempotency key answers the run it started before: nothing new to record.
-    if (started.created) await this.audit.record(caller, 'run.started', { kind: 'run', id: started.runId }, { workflow: id });
-    await this.responder.started(res, caller.namespace, started, mode);
+    await this.audit.started(caller, 'run.started', started, { workflow: id }, mode, () => this.responder.started(res, caller.namespace, started, mode));
   }
 }
 

@@ -59,7 +59,7 @@ export class CreateRunUseCase {
       for (const kept of Object.values(options.reuse?.steps ?? {})) if (isBlobRef(kept.output)) await this.blobs?.load(kept.output);
       const result = await inSpan('run.persist', {}, () =>
         this.store.createRun(request.idempotencyKey, (now) => {
-          const created = createRun({ runId, spec, version, inputs, at: now, correlationId: request.correlationId, namespace, reuse: options.reuse, parent: request.parent, source: request.source });
+          const created = createRun({ runId, spec, version, inputs, at: now, correlationId: request.correlationId, namespace, reuse: options.reuse, parent: request.parent, source: request.source, actor: request.actor });
           const started = decideBounded(withRunTraceContext(created.state, trace), { type: 'run.start', at: now }, this.decideOptions);
           const transition = toTransition(undefined, { state: started.state, commands: [...created.commands, ...started.commands] });
           if (!transition) throw new Error('createRun produced no transition');

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Actor } from '@weft/contracts';
 import { RerunError, rerunPlan, resolveInputs, type RunState, type WorkflowSpec } from '@weft/core';
 import type { Scheduler } from '../scheduler';
 import { checkSpec, InvalidSpecError, type SpecLimits, type SpecSource, WorkflowError, type WorkflowsUseCase } from '../workflows';
@@ -18,6 +19,8 @@ export interface RunRequestCommon {
   correlationId?: string;
   /** The same key returns the same run (per namespace); absent, every request starts a run. */
   idempotencyKey?: string;
+  /** The caller (its API key, or `local`): kept on the run and in its run.queued event. */
+  actor?: Actor;
 }
 
 /**
@@ -53,7 +56,7 @@ export class StartRunUseCase {
    * A new run of an old run's workflow that keeps the outputs of every step not downstream
    * of `from` (see rerunPlan), with the old run's inputs, on the old spec or a stored version.
    */
-  async rerun(namespace: string, runId: string, request: { from?: string; version?: number | 'published'; idempotencyKey?: string }): Promise<StartedRun> {
+  async rerun(namespace: string, runId: string, request: { from?: string; version?: number | 'published'; idempotencyKey?: string; actor?: Actor }): Promise<StartedRun> {
     const previous = await this.runs.get(namespace, runId);
     const { spec, version } = await this.specForRerun(namespace, previous, request.version);
     let plan;
@@ -66,7 +69,7 @@ export class StartRunUseCase {
     // Inputs the (newer) spec no longer declares are dropped; new ones take their defaults.
     const declared = spec.inputs ?? {};
     const inputs = Object.fromEntries(Object.entries(previous.inputs).filter(([name]) => Object.hasOwn(declared, name)));
-    const started = await this.start(namespace, spec, version, { inputs, idempotencyKey: request.idempotencyKey, correlationId: previous.correlationId }, {
+    const started = await this.start(namespace, spec, version, { inputs, idempotencyKey: request.idempotencyKey, correlationId: previous.correlationId, actor: request.actor }, {
       runId: previous.runId,
       steps: plan.reuse,
     });
@@ -108,6 +111,7 @@ export class StartRunUseCase {
         inputs: request.inputs ?? {},
         ...(request.correlationId !== undefined && { correlationId: request.correlationId }),
         source: reuse ? `rerun:${reuse.runId}` : 'api',
+        ...(request.actor !== undefined && { actor: request.actor }),
       },
       { namespace, ...(reuse && { reuse }) },
     );

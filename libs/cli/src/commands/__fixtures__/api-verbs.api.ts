@@ -60,6 +60,7 @@ export const run = (runId: string, changes: Partial<Run> = {}): Run => ({
   outputs: null,
   rerunOf: null,
   source: null,
+  actor: null,
   parentRunId: null,
   children: [],
   steps: [{ id: 'a', status: 'pending', attempts: 0, startedAt: null, finishedAt: null, durationMs: null, output: null, error: null, reusedFrom: null }],
