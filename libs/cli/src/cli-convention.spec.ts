@@ -1,4 +1,7 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
 import { json, problem, serve, weft, captureIo, type RecordingServer } from './commands/__fixtures__/recording-server';
@@ -131,6 +134,19 @@ describe('weft: one convention for every verb', () => {
       for (const args of [['history', 'r1'], ['insights'], ['runs', 'show', 'r1'], ['logs', 'r1']]) {
         const result = await weft(...args, '--api', `http://127.0.0.1:${closed}`);
         expect([args.join(' '), result.code]).toEqual([args.join(' '), EXIT.internal]);
+      }
+    });
+
+    it('1: the run ended failed (embedded, in this process)', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'weft-exit-'));
+      try {
+        const file = join(dir, 'fails.yaml');
+        await writeFile(file, 'apiVersion: weft/v1\nkind: Workflow\nname: fails\nsteps:\n  - id: boom\n    action: fail\n    with: { message: no luck, code: NOPE }\n');
+        const result = await weft('run', file, '--json', '--no-store');
+        expect(result.code).toBe(EXIT.runFailed);
+        expect(JSON.parse(result.out)).toMatchObject({ status: 'failed' });
+      } finally {
+        await rm(dir, { recursive: true, force: true });
       }
     });
 
