@@ -35,6 +35,8 @@ export interface ApiAppOptions {
    * runs them). Absent: neither.
    */
   observers?: 'in-app' | 'standalone';
+  /** WEFT_STUCK_AFTER of the exception queue, in ms. @default 15 minutes */
+  stuckAfterMs?: number;
 }
 
 export interface ApiApp {
@@ -89,6 +91,7 @@ export async function startApiApp(options: ApiAppOptions = {}): Promise<ApiApp> 
     watch: { pollMs: 500 },
     logger: { error: (msg, fields) => console.error(`[api-test] ${msg}`, fields) },
     ...(options.templates && { templates: options.templates }),
+    ...(options.stuckAfterMs !== undefined && { stuckAfterMs: options.stuckAfterMs }),
   });
   const worker =
     options.worker === false

@@ -172,6 +172,8 @@ export const EnvSchema = z.object({
   WEFT_ANALYTICS_PRUNE_INTERVAL: interval('90d or 12h').prefault('10m'),
   /** Scheduler, `weft dev`: how long signals are kept for wait.event lookbacks, in ms after parsing (`0` keeps them forever). @default 7d */
   WEFT_SIGNAL_RETENTION: duration('7d or 12h').prefault('7d'),
+  /** Scheduler API, `weft dev`: a running run with steps dispatched and no progress this long is `blocked` in the exception queue, in ms after parsing. @default 15m */
+  WEFT_STUCK_AFTER: duration('15m or 1h').prefault('15m'),
   /** CLI: the deployment API the verbs talk to (`--api`). @default http://127.0.0.1:8080 */
   WEFT_API_URL: z.string().regex(/^https?:\/\/\S+$/, 'expected http(s)://host:port').optional(),
   /**

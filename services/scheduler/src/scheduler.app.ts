@@ -50,8 +50,9 @@ export function runScheduler(start: ServiceStart, options: RunServiceOptions = {
           scheduler,
           auth: { anonymous: false, ...(config.WEFT_ADMIN_KEY !== undefined && { adminKey: config.WEFT_ADMIN_KEY }) },
           ...(templatesDir !== undefined && { templates: templatesFromDirectory(templatesDir) }),
-          logger,
           specLimits: { maxSteps: config.WEFT_MAX_STEPS },
+          stuckAfterMs: config.WEFT_STUCK_AFTER,
+          logger,
         });
         // The web console's build at / (the Ingress routes / here); its API calls come back to /v1.
         return { imports: [scheduler, api, ConsoleModule.serve(consoleDistDir())], bodyLimit: config.WEFT_API_BODY_LIMIT };

@@ -76,8 +76,9 @@ export async function composeDev(config: WeftConfig, actions: ActionDefinition[]
     scheduler,
     auth: { anonymous, ...(config.WEFT_ADMIN_KEY !== undefined && { adminKey: config.WEFT_ADMIN_KEY }) },
     templates: () => templates.list().map((t) => ({ ...t, spec: templates.get(t.name) })),
-    ...(logger && { logger }),
     specLimits: { maxSteps: config.WEFT_MAX_STEPS },
+    stuckAfterMs: config.WEFT_STUCK_AFTER,
+    ...(logger && { logger }),
   });
 
   @Module({})

@@ -81,6 +81,8 @@ export interface ApiModuleOptions {
   logger?: ProblemLogger;
   /** Bounds on specs it accepts (WEFT_MAX_STEPS). @default { maxSteps: 100000 } */
   specLimits?: SpecLimits;
+  /** WEFT_STUCK_AFTER in ms: when the exception queue lists a run as stuck (`blocked`). @default 15 minutes */
+  stuckAfterMs?: number;
 }
 
 const OPTIONS = Symbol('WEFT_API_OPTIONS');
@@ -154,7 +156,7 @@ export class ApiModule implements NestModule {
         { provide: SignalsUseCase, useFactory: (scheduler: Scheduler) => waitsOf(scheduler).signals, inject: [Scheduler] },
         { provide: ReviewsUseCase, useFactory: (scheduler: Scheduler) => waitsOf(scheduler).reviews, inject: [Scheduler] },
         { provide: WaitActors, useValue: new WaitActors(keys) },
-        { provide: ExceptionsUseCase, useFactory: () => new ExceptionsUseCase(waitStoreOf(store)) },
+        { provide: ExceptionsUseCase, useFactory: () => new ExceptionsUseCase(waitStoreOf(store), options.stuckAfterMs) },
         { provide: APP_FILTER, useValue: new ApiProblemFilter(log, authenticator) },
         ApiGateMiddleware,
         ApiLifecycle,

@@ -188,6 +188,17 @@ export class SqlWaitStore implements WaitStore {
     if (query.workflow !== undefined) where.push(`x.workflow = ${param(query.workflow)}`);
     if (query.since !== undefined) where.push(`x.at >= ${param(iso(query.since))}::timestamptz`);
     if (query.after !== undefined) where.push(`(x.at, x.id) > (${param(iso(query.after.at))}::timestamptz, ${param(query.after.id)})`);
+    // Stuck runs (WEFT_STUCK_AFTER): running, steps dispatched, the run row unchanged that long (database time).
+    const stuck =
+      query.stuckAfterMs === undefined
+        ? ''
+        : `UNION ALL
+           SELECT 'blocked', u.id, u.workflow, u.id, min(s.step_id),
+                  'no progress since ' || to_char(u.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || ': ' || string_agg(s.step_id || ' ' || s.status, ', ' ORDER BY s.step_id),
+                  u.updated_at
+           FROM runs u JOIN step_runs s ON s.run_id = u.id AND s.status IN ('queued', 'running')
+           WHERE u.namespace = $1 AND u.status = 'running' AND u.updated_at < clock_timestamp() - make_interval(secs => ${param(query.stuckAfterMs / 1000)}::double precision)
+           GROUP BY u.id, u.workflow, u.updated_at`;
     const rows: { kind: ExceptionKind; id: string; workflow: string; run_id: string; step_id: string | null; summary: string; at: Date; note: string | null; actor: Actor | null; resolved_at: Date | null }[] =
       await this.dataSource.query(
         `SELECT x.*, res.note, res.actor, res.resolved_at FROM (
@@ -197,6 +208,7 @@ export class SqlWaitStore implements WaitStore {
            UNION ALL
            SELECT 'failed', u.id, u.workflow, u.id, NULL, coalesce(u.error->>'code', 'FAILED') || ': ' || coalesce(u.error->>'message', ''), coalesce(u.finished_at, u.created_at)
            FROM runs u WHERE u.namespace = $1 AND u.status = 'failed'
+           ${stuck}
          ) x
          LEFT JOIN exception_resolutions res ON res.namespace = $1 AND res.kind = x.kind AND res.target_id = x.id
          ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
@@ -217,7 +229,10 @@ export class SqlWaitStore implements WaitStore {
       const exists: unknown[] = await tx.query(
         kind === 'failed'
           ? `SELECT 1 FROM runs WHERE namespace = $1 AND id = $2 AND status = 'failed'`
-          : `SELECT 1 FROM reviews WHERE namespace = $1 AND id = $2 AND status = 'open' AND (CASE WHEN overdue THEN 'blocked' WHEN by_rule THEN 'low-confidence' ELSE 'review' END) = $3`,
+          : `SELECT 1 FROM reviews WHERE namespace = $1 AND id = $2 AND status = 'open' AND (CASE WHEN overdue THEN 'blocked' WHEN by_rule THEN 'low-confidence' ELSE 'review' END) = $3
+             UNION ALL
+             SELECT 1 FROM runs u WHERE $3 = 'blocked' AND u.namespace = $1 AND u.id = $2 AND u.status = 'running'
+               AND EXISTS (SELECT 1 FROM step_runs s WHERE s.run_id = u.id AND s.status IN ('queued', 'running'))`,
         kind === 'failed' ? [namespace, id] : [namespace, id, kind],
       );
       if (exists.length === 0) return 'unknown';

@@ -35,6 +35,11 @@ export interface ExceptionQuery {
   since?: number;
   /** Include resolved items. @default false */
   resolved?: boolean;
+  /**
+   * A running run with steps dispatched (queued or running) and no change for this long is
+   * `blocked` (WEFT_STUCK_AFTER); absent, no run is listed as stuck.
+   */
+  stuckAfterMs?: number;
   limit: number;
   after?: { at: number; id: string };
 }

@@ -3,17 +3,24 @@ import type { ExceptionItem, ExceptionKind, ExceptionQuery, Page, WaitStore } fr
 import { cursorOrThrow } from './signals.usecase';
 import { WaitError } from './wait.errors';
 
+/** WEFT_STUCK_AFTER's default: 15 minutes. */
+export const DEFAULT_STUCK_AFTER_MS = 15 * 60_000;
+
 /**
  * The exception queue: everything that needs a person in one list (open reviews, failed runs),
  * and resolving an item with a note (it leaves the queue and stays in history, with an audit
  * record). Retrying or canceling goes through the run routes (`/v1/runs/{id}/retry|cancel`).
  */
 export class ExceptionsUseCase {
-  constructor(private readonly waits: Pick<WaitStore, 'listExceptions' | 'resolveException'>) {}
+  constructor(
+    private readonly waits: Pick<WaitStore, 'listExceptions' | 'resolveException'>,
+    /** WEFT_STUCK_AFTER in ms: a running run with steps dispatched and no progress this long is `blocked`. */
+    private readonly stuckAfterMs: number = DEFAULT_STUCK_AFTER_MS,
+  ) {}
 
-  list(namespace: string, query: Omit<ExceptionQuery, 'after'> & { cursor?: string }): Promise<Page<ExceptionItem>> {
+  list(namespace: string, query: Omit<ExceptionQuery, 'after' | 'stuckAfterMs'> & { cursor?: string }): Promise<Page<ExceptionItem>> {
     const { cursor, ...rest } = query;
-    return this.waits.listExceptions(namespace, { ...rest, ...(cursor !== undefined && { after: cursorOrThrow(cursor) }) });
+    return this.waits.listExceptions(namespace, { ...rest, stuckAfterMs: this.stuckAfterMs, ...(cursor !== undefined && { after: cursorOrThrow(cursor) }) });
   }
 
   async resolve(namespace: string, kind: ExceptionKind, id: string, note: string, actor: Actor): Promise<void> {
