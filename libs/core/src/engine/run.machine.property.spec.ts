@@ -399,6 +399,9 @@ function simulate(spec: WorkflowSpec, seed: number): void {
       case 'start-child':
       case 'cancel-child':
       case 'notify-parent':
+      // The simulated specs declare no concurrency keys (slots have their own property spec).
+      case 'acquire-slot':
+      case 'release-slot':
         break;
     }
   };
