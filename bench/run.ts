@@ -593,7 +593,7 @@ function render(
     out.push(
       table(['system', 'runs', 'heap MB', 'heap MB / 10k runs', 'RSS MB', 'RSS MB / 10k runs', 'time to start them (s)'], rows),
       '',
-      'Runs of `sleep 10m -> noop`; the executor (same process) holds `concurrency` of them, the rest wait in the broker. Heap after `global.gc()`.',
+      'Runs of `sleep 10m -> noop`; the executor (weft-distributed: its own process since 2026-12) holds `concurrency` of them, the rest wait in the broker. Heap after `global.gc()` of the scheduling process.',
       '',
     );
   }
