@@ -63,4 +63,26 @@ describeDistributed('stuck runs in the exception queue (NATS JetStream + Postgre
     const audit = await json<{ items: { action: string; target: unknown }[] }>(await app.request('GET', `/v1/audit?action=exception.resolved`, { key }));
     expect(audit.items).toEqual([expect.objectContaining({ action: 'exception.resolved', target: { kind: 'blocked', id: runId } })]);
   }, 30_000);
+
+  it('acts on every open item a filter matches in bulk, answering counts, with one audit record', async () => {
+    const runIds: string[] = [];
+    for (let i = 0; i < 3; i++) runIds.push((await json<{ runId: string }>(await app.request('POST', '/v1/runs/adhoc', { key, json: { spec: { ...lone, name: 'bulky' } } }))).runId);
+    await waitFor(async () => (await blocked()).filter((i) => runIds.includes(i.runId)).length === 3, { timeoutMs: 10_000, what: 'three stuck runs' });
+
+    const bulk = (body: object, apiKey = key): Promise<Response> => app.request('POST', '/v1/exceptions/bulk', { key: apiKey, json: body });
+    expect((await bulk({ filter: { kind: 'blocked' }, action: 'resolve' })).status).toBe(400);
+    const stranger = await app.key('team-bulk-other');
+    expect(await json(await bulk({ filter: { kind: 'blocked', workflow: 'bulky' }, action: 'cancel' }, stranger))).toEqual({ matched: 0, done: 0, skipped: 0, more: false });
+    // retry resumes a stuck run (its step is dispatched again); with no worker it stays stuck.
+    expect(await json(await bulk({ filter: { kind: 'blocked', workflow: 'bulky' }, action: 'retry' }))).toEqual({ matched: 3, done: 3, skipped: 0, more: false });
+    expect(await json(await bulk({ filter: { kind: 'blocked', workflow: 'bulky' }, action: 'cancel' }))).toMatchObject({ done: 0 });
+    await waitFor(async () => (await blocked()).filter((i) => runIds.includes(i.runId)).length === 3, { timeoutMs: 10_000, what: 'the resumed runs to be stuck again' });
+    expect(await json(await bulk({ filter: { kind: 'blocked', workflow: 'bulky' }, action: 'cancel' }))).toEqual({ matched: 3, done: 3, skipped: 0, more: false });
+    for (const runId of runIds) expect((await app.store.getRun(runId))?.status).toBe('canceled');
+    expect((await blocked()).filter((i) => runIds.includes(i.runId))).toEqual([]);
+
+    const audit = await json<{ items: { action: string; actor: unknown; details: Record<string, unknown> }[] }>(await app.request('GET', '/v1/audit?action=exceptions.bulk', { key }));
+    expect(audit.items.map((r) => [r.details['action'], r.details['done']])).toEqual([['retry', 3], ['cancel', 0], ['cancel', 3]]);
+    expect(audit.items[0]?.actor).toEqual({ keyId: expect.any(String), name: 'test' });
+  }, 40_000);
 });

@@ -2,6 +2,9 @@ import type { ServerResponse } from 'node:http';
 import { Body, Controller, Get, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import { type Caller, CallerOf } from '@weft/platform';
 import { ExceptionsUseCase } from '../usecases/exceptions.usecase';
+import { ExceptionsBulkUseCase } from '../usecases/exceptions-bulk.usecase';
+import { RunControlUseCase } from '../usecases/run-control.usecase';
+import { SignalsUseCase } from '../usecases/signals.usecase';
 import { WaitActors } from '../usecases/wait-actors';
 import { parse, sendJson } from './http/http.util';
 import { ROUTES as R } from './openapi/routes';
@@ -10,10 +13,34 @@ import { exceptionView, pageLimit } from './wait.views';
 /** The exception queue: open reviews and failed runs, resolvable with a note. */
 @Controller('v1/exceptions')
 export class ExceptionsController {
+  private readonly bulkActions: ExceptionsBulkUseCase;
+
   constructor(
     @Inject(ExceptionsUseCase) private readonly exceptions: ExceptionsUseCase,
     @Inject(WaitActors) private readonly actors: WaitActors,
-  ) {}
+    @Inject(RunControlUseCase) control: RunControlUseCase,
+    @Inject(SignalsUseCase) signals: SignalsUseCase,
+  ) {
+    this.bulkActions = new ExceptionsBulkUseCase(exceptions, control, signals);
+  }
+
+  // Declared before ':kind/:id/resolve' so that `bulk` is never taken for a kind.
+  @Post('bulk')
+  async bulk(@CallerOf() caller: Caller, @Body() body: unknown, @Res() res: ServerResponse): Promise<void> {
+    const { filter, action, note } = parse(R.bulkExceptions.body, body, 'body');
+    const result = await this.bulkActions.apply(
+      caller.namespace,
+      {
+        ...(filter.kind !== undefined && { kind: filter.kind }),
+        ...(filter.workflow !== undefined && { workflow: filter.workflow }),
+        ...(filter.since !== undefined && { since: Date.parse(filter.since) }),
+      },
+      action,
+      await this.actors.of(caller),
+      note,
+    );
+    sendJson(res, 200, result);
+  }
 
   @Get()
   async list(@CallerOf() caller: Caller, @Query() query: unknown, @Res() res: ServerResponse): Promise<void> {

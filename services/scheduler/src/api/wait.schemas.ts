@@ -102,6 +102,22 @@ export const ExceptionItem = z.object({
 });
 export const ExceptionPage = z.object({ items: z.array(ExceptionItem), nextCursor: z.string().nullable() });
 export const Resolved = z.object({ kind: ExceptionKindValue, id: z.string(), resolved: z.literal(true) });
+export const BulkExceptionsBody = z
+  .object({
+    filter: z
+      .object({ kind: ExceptionKindValue.optional(), workflow: z.string().min(1).max(200).optional(), since: z.iso.datetime({ offset: true }).optional() })
+      .strict()
+      .describe('The same filter as GET /v1/exceptions (open items only).'),
+    action: z.enum(['retry', 'cancel', 'resolve']).describe('retry: failed runs are retried, stuck runs resumed; cancel: the item\'s run is canceled; resolve: each item is resolved with the note.'),
+    note: z.string().min(1).max(2_000).optional().describe('Required for resolve.'),
+  })
+  .strict();
+export const BulkExceptionsResult = z.object({
+  matched: z.number().int().describe('Open items the filter matched (at most 1000 per call).'),
+  done: z.number().int().describe('Items the action was applied to.'),
+  skipped: z.number().int().describe('Items the action does not apply to (a review to retry) or that changed meanwhile.'),
+  more: z.boolean().describe('More than 1000 items matched: call again.'),
+});
 
 export const ListAuditQuery = z
   .object({

@@ -70,6 +70,14 @@ export const WAIT_ROUTES = {
     body: W.ResolveBody,
     responses: { 200: { description: 'Resolved', schema: W.Resolved }, 404: problem('No such item in the queue'), 409: problem('Resolved before') },
   },
+  bulkExceptions: {
+    method: 'post',
+    path: '/v1/exceptions/bulk',
+    summary: 'Retry, cancel or resolve every open item a filter matches (at most 1000 a call), answering counts; one audit record',
+    tag: 'exceptions',
+    body: W.BulkExceptionsBody,
+    responses: { 200: { description: 'Counts', schema: W.BulkExceptionsResult } },
+  },
   listAudit: {
     method: 'get',
     path: '/v1/audit',
