@@ -1,3 +1,5 @@
+import { exceptionsAct, exceptionsShow } from '../../libs/cli/src/commands/waits.command';
+import { captureIo } from '../../libs/cli/src/commands/__fixtures__/recording-server';
 import { type ApiApp, startApiApp } from '../support/api-app.harness';
 import { describeDistributed } from '../distributed/support/infra.util';
 import { waitFor } from '../distributed/support/wait.util';
@@ -84,5 +86,22 @@ describeDistributed('stuck runs in the exception queue (NATS JetStream + Postgre
     const audit = await json<{ items: { action: string; actor: unknown; details: Record<string, unknown> }[] }>(await app.request('GET', '/v1/audit?action=exceptions.bulk', { key }));
     expect(audit.items.map((r) => [r.details['action'], r.details['done']])).toEqual([['retry', 3], ['cancel', 0], ['cancel', 3]]);
     expect(audit.items[0]?.actor).toEqual({ keyId: expect.any(String), name: 'test' });
+  }, 40_000);
+
+  it('weft exceptions show|retry|cancel act on one item, or in bulk without an id', async () => {
+    const { runId } = await json<{ runId: string }>(await app.request('POST', '/v1/runs/adhoc', { key, json: { spec: { ...lone, name: 'clied' } } }));
+    await waitFor(async () => (await blocked()).some((i) => i.runId === runId), { timeoutMs: 10_000, what: 'the stuck run' });
+    const flags = { api: app.url, apiKey: key };
+    const shown = captureIo();
+    expect(await exceptionsShow('blocked', runId, flags, shown, {})).toBe(0);
+    expect(shown.lines.join('\n')).toMatch(new RegExp(`blocked ${runId} {2}\\(clied, run ${runId}, step only\\)`));
+    const retried = captureIo();
+    expect(await exceptionsAct('retry', 'blocked', runId, flags, retried, {})).toBe(0);
+    expect(retried.lines).toEqual([`blocked ${runId}: run resumed`]);
+    await waitFor(async () => (await blocked()).some((i) => i.runId === runId), { timeoutMs: 10_000, what: 'the resumed run to be stuck again' });
+    const bulk = captureIo();
+    expect(await exceptionsAct('cancel', undefined, undefined, { ...flags, kind: 'blocked', workflow: 'clied', json: true }, bulk, {})).toBe(0);
+    expect(JSON.parse(bulk.lines.join('\n'))).toEqual({ matched: 1, done: 1, skipped: 0, more: false });
+    expect((await app.store.getRun(runId))?.status).toBe('canceled');
   }, 40_000);
 });

@@ -354,7 +354,7 @@ function registerApiVerbs(program: Command, io: Io, result: { code: number }): v
     .action(async (opts: Api & { target?: string; actor?: string; action?: string; since?: string }) => {
       result.code = await waits().auditList(opts, io);
     });
-  const ex = program.command('exceptions').description('the exception queue: open reviews and failed runs (list, resolve; retry and cancel through weft runs)');
+  const ex = program.command('exceptions').description('the exception queue: open reviews, failed and stuck runs (list, show, retry, cancel, resolve)');
   api(ex.command('list').description('what needs a person, oldest first'))
     .option('--kind <kind>', 'review, low-confidence, blocked or failed')
     .option('--workflow <name>', 'only this workflow')
@@ -363,6 +363,24 @@ function registerApiVerbs(program: Command, io: Io, result: { code: number }): v
     .action(async (opts: Api & { kind?: string; workflow?: string; since?: string; resolved?: boolean }) => {
       result.code = await waits().exceptionsList(opts, io);
     });
+  for (const action of ['retry', 'cancel'] as const) {
+    api(
+      ex
+        .command(action)
+        .description(action === 'retry' ? 'retry a failed run or resume a stuck one; without <kind> <id>, every open item the filters match' : 'cancel the run of an item; without <kind> <id>, of every open item the filters match')
+        .argument('[kind]')
+        .argument('[id]'),
+    )
+      .option('--kind <kind>', 'bulk: review, low-confidence, blocked or failed')
+      .option('--workflow <name>', 'bulk: only this workflow')
+      .option('--since <time>', 'bulk: at or after this ISO-8601 time')
+      .action(async (kind: string | undefined, id: string | undefined, opts: Api & { kind?: string; workflow?: string; since?: string }) => {
+        result.code = await waits().exceptionsAct(action, kind, id, opts, io);
+      });
+  }
+  api(ex.command('show').description('one item of the queue, resolved or not').argument('<kind>').argument('<id>')).action(async (kind: string, id: string, opts: Api) => {
+    result.code = await waits().exceptionsShow(kind, id, opts, io);
+  });
   api(ex.command('resolve').description('resolve an item with a note (it stays in history)').argument('<kind>').argument('<id>'))
     .option('--note <text>', 'why (required)')
     .action(async (kind: string, id: string, opts: Api & { note?: string }) => {

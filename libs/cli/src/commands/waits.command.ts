@@ -4,6 +4,7 @@ import { type ApiFlags, apiClient, CliUsageError, withApi } from '../api-client/
 import { table } from '../api-client/table.util';
 import { EXIT } from '../exit-codes';
 import type { Io } from '../io';
+import type { ExceptionItem } from '@weft/sdk';
 
 /** `weft signal` and `weft reviews …`: durable waits over the API (docs/waits-and-reviews.md). */
 type Flags = ApiFlags & { json?: boolean };
@@ -96,6 +97,69 @@ export function exceptionsResolve(kind: string, id: string, flags: Flags & { not
     return EXIT.ok;
   });
 }
+
+/**
+ * `weft exceptions retry|cancel [<kind> <id>] [--kind k] [--workflow w] [--since t]`: one item
+ * (a failed run is retried, a stuck run resumed, the item's run canceled) or, without an id,
+ * every open item the filter matches (`POST /v1/exceptions/bulk`).
+ */
+export function exceptionsAct(
+  action: 'retry' | 'cancel',
+  kind: string | undefined,
+  id: string | undefined,
+  flags: Flags & { kind?: string; workflow?: string; since?: string },
+  io: Io,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  return withApi(io, async () => {
+    const client = apiClient(flags, env);
+    if (kind === undefined || id === undefined) {
+      if (kind !== undefined) throw new CliUsageError(`${action} needs <kind> <id>, or no arguments and filter flags`);
+      const filter = { ...(flags.kind !== undefined && { kind: exceptionKind(flags.kind) }), ...(flags.workflow && { workflow: flags.workflow }), ...(flags.since && { since: flags.since }) };
+      const result = await client.exceptions.bulk(filter, action);
+      if (flags.json) print(io, result);
+      else io.out(`${action}: ${result.done} of ${result.matched} item(s) done, ${result.skipped} skipped${result.more ? ' (more match: run again)' : ''}`);
+      return EXIT.ok;
+    }
+    const item = await findItem(client, exceptionKind(kind), id);
+    if (action === 'cancel') await client.runs.cancel(item.runId, 'canceled from the exception queue');
+    else if (item.kind === 'failed') await client.runs.retry(item.runId);
+    else if (item.kind === 'blocked' && item.id === item.runId) await client.runs.resume(item.runId);
+    else throw new CliUsageError(`a ${item.kind} item is a review: decide it with weft reviews decide ${item.id} retry`);
+    if (flags.json) print(io, { kind: item.kind, id: item.id, runId: item.runId, action });
+    else io.out(`${item.kind} ${item.id}: ${action === 'cancel' ? 'run canceled' : item.kind === 'failed' ? 'run retried' : 'run resumed'}`);
+    return EXIT.ok;
+  });
+}
+
+/** `weft exceptions show <kind> <id>`: one item, resolved or not. */
+export function exceptionsShow(kind: string, id: string, flags: Flags, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return withApi(io, async () => {
+    const item = await findItem(apiClient(flags, env), exceptionKind(kind), id);
+    if (flags.json) print(io, item);
+    else {
+      io.out(`${item.kind} ${item.id}  (${item.workflow}, run ${item.runId}${item.stepId !== null ? `, step ${item.stepId}` : ''})`);
+      io.out(`since ${item.at}: ${item.summary}`);
+      if (item.resolved) io.out(`resolved ${item.resolved.at} by ${actorLabel(item.resolved.actor)}: ${item.resolved.note}`);
+    }
+    return EXIT.ok;
+  });
+}
+
+/** Pages through the queue (resolved items too) for one item; bounded by MAX_SHOW_PAGES. */
+async function findItem(client: ReturnType<typeof apiClient>, kind: ExceptionKindFlag, id: string): Promise<ExceptionItem> {
+  let cursor: string | undefined;
+  for (let pages = 0; pages < MAX_SHOW_PAGES; pages++) {
+    const page = await client.exceptions.list({ kind, resolved: true, limit: 200, ...(cursor !== undefined && { cursor }) });
+    const found = page.items.find((i) => i.id === id);
+    if (found) return found;
+    if (page.nextCursor === null) break;
+    cursor = page.nextCursor;
+  }
+  throw new CliUsageError(`no ${kind} item ${id} in the exception queue`);
+}
+
+const MAX_SHOW_PAGES = 50;
 
 /** `weft reviews list [--status s] [--workflow w] [--assignee a]`. */
 export function reviewsList(flags: Flags & { status?: string; workflow?: string; assignee?: string }, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {

@@ -97,6 +97,21 @@ export interface ExceptionQuery {
   cursor?: string;
 }
 
+/** `POST /v1/exceptions/bulk`: the filter of `GET /v1/exceptions` (open items only). */
+export interface ExceptionFilter {
+  kind?: ExceptionKind;
+  workflow?: string;
+  since?: string;
+}
+
+/** What a bulk action did: at most 1000 items a call (`more`: call again). */
+export interface BulkExceptionsResult {
+  matched: number;
+  done: number;
+  skipped: number;
+  more: boolean;
+}
+
 /** One audit record (`GET /v1/audit`): who changed what, when. */
 export interface AuditRecord {
   id: string;

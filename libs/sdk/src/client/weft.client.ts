@@ -29,7 +29,7 @@ import type {
 } from './api.types';
 import { WeftApiError, WeftConnectionError } from './client.errors';
 import { readServerSentEvents } from './sse.util';
-import type { AuditQuery, AuditRecord, ExceptionItem, ExceptionKind, ExceptionQuery, DecisionRequest, DecisionResult, Review, ReviewListQuery, ReviewSummary, Signal, SignalListQuery, SignalRequest } from './wait.types';
+import type { AuditQuery, AuditRecord, BulkExceptionsResult, ExceptionFilter, ExceptionItem, ExceptionKind, ExceptionQuery, DecisionRequest, DecisionResult, Review, ReviewListQuery, ReviewSummary, Signal, SignalListQuery, SignalRequest } from './wait.types';
 import type { RunWhy, StepItemPage, StepItemsQuery } from './flow.types';
 
 export interface WeftClientOptions {
@@ -295,6 +295,9 @@ export class WeftClient {
       }),
     resolve: (kind: ExceptionKind, id: string, note: string): Promise<{ kind: ExceptionKind; id: string; resolved: true }> =>
       this.json('POST', `/v1/exceptions/${enc(kind)}/${enc(id)}/resolve`, { note }),
+    /** Retry (failed runs; stuck runs are resumed), cancel or resolve (with a note) every open item the filter matches. */
+    bulk: (filter: ExceptionFilter, action: 'retry' | 'cancel' | 'resolve', note?: string): Promise<BulkExceptionsResult> =>
+      this.json('POST', '/v1/exceptions/bulk', { filter, action, ...(note !== undefined && { note }) }),
   };
 
   /** The namespace's audit log, oldest first (append-only). */
