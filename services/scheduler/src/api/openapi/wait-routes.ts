@@ -56,7 +56,7 @@ export const WAIT_ROUTES = {
   listExceptions: {
     method: 'get',
     path: '/v1/exceptions',
-    summary: 'What needs a person: open reviews (review, low-confidence, blocked) and failed runs, oldest first',
+    summary: 'What needs a person: open reviews (review, low-confidence, blocked), failed runs and stuck runs (blocked), oldest first',
     tag: 'exceptions',
     query: W.ListExceptionsQuery,
     responses: { 200: { description: 'A page', schema: W.ExceptionPage } },
