@@ -221,6 +221,7 @@ export function describeSqlRunStoreCases(name: string, target: SqlTarget): void 
             'api_keys',
             'audit',
             'blobs',
+            'concurrency_slots',
             'exception_resolutions',
             'namespaces',
             'outbox',
