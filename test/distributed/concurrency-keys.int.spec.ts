@@ -61,6 +61,12 @@ describeDistributed('concurrency keys: an executor killed while its step holds a
     const started = await waitFor(async () => (await s.records()).find((r) => r.event === 'start'), { timeoutMs: 20_000, what: 'the first holder to start' });
     const victim = executors.find((e) => e.pid === started.pid);
     if (!victim) throw new Error(`started on an unknown process ${started.pid}`);
+    // Killed before its started report reached the scheduler, the step would still be queued and
+    // the same attempt re-sent (docs/operations.md); this case is about a started holder lost.
+    await waitFor(
+      async () => ((await s.sql<{ status: string }>(`SELECT status FROM step_runs WHERE run_id = $1 AND step_id = 'call'`, [started.runId]))[0]?.status === 'running' ? true : undefined),
+      { timeoutMs: 20_000, what: 'the holder reported as running' },
+    );
     expect(await victim.kill()).toEqual({ code: null, signal: 'SIGKILL' });
     // Only the holder may run: after its lease (2 s) it runs again on the survivor, still alone.
     const again = await waitFor(async () => (await s.records()).find((r) => r.event === 'start' && r.pid !== victim.pid), { timeoutMs: 20_000, what: 'the holder to run again' });
