@@ -122,10 +122,12 @@ describeDistributed('no run stuck', { nats: true, postgres: true }, () => {
       }
     })();
     await waitFor(async () => (chaos.length >= 15 ? true : undefined), { timeoutMs: 10_000, what: 'load to start' });
-    const killedAt = await store.now();
     expect((await scheduler1.kill()).signal).toBe('SIGKILL');
     const executor = await s.spawn('executor');
     await waitFor(async () => (chaos.length >= 35 ? true : undefined), { timeoutMs: 10_000, what: 'more load' });
+    // Runs created until here may have an attempt on the executor killed next: its dispatch waits out
+    // the lease and the broker's ack wait, longer than the run timeout, so those may time out too.
+    const lastKillAt = await store.now();
     expect((await executor.kill()).signal).toBe('SIGKILL');
     await s.spawn('scheduler', schedulerEnv);
     await load;
@@ -140,13 +142,13 @@ describeDistributed('no run stuck', { nats: true, postgres: true }, () => {
     );
 
     // Each bad run ended with its code, every normal run completed — except runs created before the
-    // scheduler's SIGKILL, which may have ended by their run timeout (their result or request was
-    // held by the dead consumer until its ack wait). Never anything else.
+    // last SIGKILL, which may have ended by their run timeout (their request, dispatch or result was
+    // held by a dead consumer until its ack wait). Never anything else.
     const timedOut: string[] = [];
     runs.forEach((run, i) => {
       const { kind } = all[i];
       if (run.error?.code === 'RUN_TIMEOUT') {
-        expect({ runId: run.runId, status: run.status, createdBeforeKill: run.createdAt <= killedAt }).toEqual({ runId: run.runId, status: 'failed', createdBeforeKill: true });
+        expect({ runId: run.runId, status: run.status, createdBeforeKill: run.createdAt <= lastKillAt }).toEqual({ runId: run.runId, status: 'failed', createdBeforeKill: true });
         timedOut.push(run.runId);
         return;
       }
