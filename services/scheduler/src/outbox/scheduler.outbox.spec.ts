@@ -2,6 +2,7 @@ import { InMemoryBus } from '@weft/bus';
 import type { RunState, WorkflowSpec } from '@weft/core';
 import { builtinActions, createWorker, silentLogger, type Worker } from '@weft/worker';
 import { MemoryRunStore } from '../persistence/memory-run.store';
+import { runFinished } from '../testing/run-finished.util';
 import type { OutboxRecord } from '../ports/run-store.port';
 import { Scheduler } from '../scheduler';
 
@@ -61,15 +62,7 @@ afterEach(async () => {
   await bus.close();
 });
 
-async function finished(runId: string): Promise<RunState> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const state = await store.getRun(runId);
-    if (state && ['completed', 'failed', 'partially_completed', 'canceled'].includes(state.status)) return state;
-    if (Date.now() > deadline) throw new Error(`run ${runId} did not finish (status ${state?.status})`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+const finished = (runId: string): Promise<RunState> => runFinished(store, runId);
 
 /** Polls `condition` until it holds (bounded: 10 s). */
 async function until(condition: () => boolean): Promise<void> {

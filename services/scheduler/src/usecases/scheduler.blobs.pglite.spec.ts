@@ -1,6 +1,6 @@
 import { InMemoryBus } from '@weft/bus';
 import { type BlobStore, isBlobRef } from '@weft/contracts';
-import { TERMINAL_RUN_STATUSES, type RunState, type WorkflowSpec } from '@weft/core';
+import type { RunState, WorkflowSpec } from '@weft/core';
 import { MemoryBlobStore, PgliteDatabase, SqlBlobStore } from '@weft/db';
 import { randomSchemaName } from '@weft/db/testing';
 import { builtinActions, createWorker, defineAction, silentLogger, type Worker } from '@weft/worker';
@@ -8,6 +8,7 @@ import { MemoryRunStore } from '../persistence/memory-run.store';
 import { openSqlRunStore } from '../persistence/sql-run.store';
 import type { RunStore } from '../ports/run-store.port';
 import { Scheduler } from '../scheduler';
+import { runFinished } from '../testing/run-finished.util';
 
 /** Issue 12 item 4: outputs above the inline threshold travel as blob references, transparently to expressions. */
 const INLINE = 64 * 1024;
@@ -59,15 +60,7 @@ function describeBlobs(name: string, open: () => Promise<Stores>): void {
       await opened?.close();
     }, 60_000);
 
-    async function finished(runId: string): Promise<RunState> {
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        const run = await opened.store.getRun(runId);
-        if (run && TERMINAL_RUN_STATUSES.includes(run.status)) return run;
-        if (Date.now() > deadline) throw new Error(`run ${runId} did not finish within 60 s`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    }
+    const finished = (runId: string): Promise<RunState> => runFinished(opened.store, runId, 60_000, 20);
 
     const spec = (mb: number): WorkflowSpec => ({
       apiVersion: 'weft/v1',

@@ -3,6 +3,7 @@ import type { RunState, WorkflowSpec } from '@weft/core';
 import { installInMemoryTracing, metricValue, renderMetrics, traceIdOf } from '@weft/telemetry';
 import { type ActionDefinition, builtinActions, createWorker, silentLogger, type Worker } from '@weft/worker';
 import { MemoryRunStore } from '../persistence/memory-run.store';
+import { runFinished } from '../testing/run-finished.util';
 import { runTraceContext } from './run-telemetry.util';
 import { Scheduler } from '../scheduler';
 
@@ -51,15 +52,7 @@ afterEach(async () => {
   await bus.close();
 });
 
-async function finished(runId: string): Promise<RunState> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const state = await store.getRun(runId);
-    if (state && ['completed', 'failed', 'partially_completed', 'canceled'].includes(state.status)) return state;
-    if (Date.now() > deadline) throw new Error(`run ${runId} did not finish (status ${state?.status})`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+const finished = (runId: string): Promise<RunState> => runFinished(store, runId);
 
 describe('scheduler telemetry', () => {
   it('keeps one run in one trace: start, dispatches, the retry after a timer, step handlers and transitions', async () => {
