@@ -18,8 +18,15 @@ export function apiClient(flags: ApiFlags, env: NodeJS.ProcessEnv = process.env)
   const url = flags.api ?? config.WEFT_API_URL ?? DEFAULT_API_URL;
   if (!/^https?:\/\/\S+$/.test(url)) throw new CliUsageError(`--api: expected a URL such as ${DEFAULT_API_URL} (got ${JSON.stringify(url)})`);
   const apiKey = flags.apiKey ?? config.WEFT_API_KEY;
-  return new WeftClient({ url: url.replace(/\/v1\/?$/, ''), ...(apiKey !== undefined && { apiKey }) });
+  return new WeftClient({ url: url.replace(/\/v1\/?$/, ''), fetch: asCli, ...(apiKey !== undefined && { apiKey }) });
 }
+
+/** Names the CLI to the API (`Weft-Source: cli`), so the runs it starts keep source `cli`. */
+export const asCli = (url: string, init: RequestInit): Promise<Response> => {
+  const headers = new Headers(init.headers);
+  headers.set('Weft-Source', 'cli');
+  return globalThis.fetch(url, { ...init, headers });
+};
 
 export { CliUsageError };
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { type Caller, CallerOf } from '@weft/platform';
-import { idempotencyKey, parse, sendJson } from './http/http.util';
+import { clientRunSource, idempotencyKey, parse, sendJson } from './http/http.util';
 import { ROUTES as R } from './openapi/routes';
 import { RunControlUseCase } from '../usecases/run-control.usecase';
 import { RunQueriesUseCase } from '../usecases/run-queries.usecase';
@@ -37,6 +37,7 @@ export class RunsController {
       inputs: input.inputs,
       correlationId: input.correlationId,
       idempotencyKey: idempotencyKey(req),
+      source: clientRunSource(req),
       actor: await this.audit.actorOf(caller),
     });
     await this.audit.started(caller, 'run.started', started, { adhoc: true }, mode, () => this.responder.started(res, caller.namespace, started, mode));

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Body, Controller, Delete, Get, Inject, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import { WorkflowsUseCase } from '../workflows';
 import { type Caller, CallerOf } from '@weft/platform';
-import { etag, idempotencyKey, ifMatchRevision, parse, sendEmpty, sendJson } from './http/http.util';
+import { clientRunSource, etag, idempotencyKey, ifMatchRevision, parse, sendEmpty, sendJson } from './http/http.util';
 import { ROUTES as R } from './openapi/routes';
 import { RunResponder } from './runs/run-responder';
 import { StartRunUseCase } from '../usecases/start-run.usecase';
@@ -142,7 +142,7 @@ export class WorkflowsController {
     const { id } = parse(R.startWorkflowRun.params, params, 'path');
     const mode = parse(R.startWorkflowRun.query, query, 'query');
     const input = parse(R.startWorkflowRun.body, body ?? {}, 'body');
-    const started = await this.start.ofWorkflow(caller.namespace, id, { ...input, idempotencyKey: idempotencyKey(req), actor: await this.audit.actorOf(caller) });
+    const started = await this.start.ofWorkflow(caller.namespace, id, { ...input, idempotencyKey: idempotencyKey(req), source: clientRunSource(req), actor: await this.audit.actorOf(caller) });
     // A repeated idempotency key answers the run it started before: nothing new to record.
     await this.audit.started(caller, 'run.started', started, { workflow: id }, mode, () => this.responder.started(res, caller.namespace, started, mode));
   }

@@ -21,6 +21,8 @@ export interface RunRequestCommon {
   idempotencyKey?: string;
   /** The caller (its API key, or `local`): kept on the run and in its run.queued event. */
   actor?: Actor;
+  /** The client that asked (`Weft-Source`): `cli` for `weft`. @default 'api' (a rerun is always `rerun:<runId>`) */
+  source?: 'api' | 'cli';
 }
 
 /**
@@ -110,7 +112,7 @@ export class StartRunUseCase {
         spec,
         inputs: request.inputs ?? {},
         ...(request.correlationId !== undefined && { correlationId: request.correlationId }),
-        source: reuse ? `rerun:${reuse.runId}` : 'api',
+        source: reuse ? `rerun:${reuse.runId}` : (request.source ?? 'api'),
         ...(request.actor !== undefined && { actor: request.actor }),
       },
       { namespace, ...(reuse && { reuse }) },

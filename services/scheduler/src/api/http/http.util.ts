@@ -29,6 +29,19 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, where: 'bo
   throw new ApiError('INVALID_REQUEST', `the request ${where} is invalid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
 }
 
+/** What a `Weft-Source` header may name: the client that started a run (`weft` sends `cli`). */
+export const CLIENT_RUN_SOURCES = ['api', 'cli'] as const;
+
+/** The run source a caller names in `Weft-Source` (`api` without the header); 400 for anything else. */
+export function clientRunSource(request: IncomingMessage): (typeof CLIENT_RUN_SOURCES)[number] {
+  const value = header(request, 'weft-source');
+  if (value === undefined || value === 'api') return 'api';
+  if (value === 'cli') return 'cli';
+  throw new ApiError('INVALID_REQUEST', `Weft-Source must be api or cli (got ${JSON.stringify(value.slice(0, 40))})`, [
+    { path: 'header.Weft-Source', message: 'api or cli' },
+  ]);
+}
+
 /** A request header as one string (the first when repeated). */
 export function header(request: IncomingMessage, name: string): string | undefined {
   const value = request.headers[name.toLowerCase()];

@@ -7,6 +7,7 @@ import { BLOB_ROUTES } from './blob-routes';
 export type { HttpMethod, RouteResponse, RouteSpec } from '@weft/contracts';
 
 const IDEMPOTENCY = { name: 'Idempotency-Key', description: 'The same key returns the same run (per namespace) instead of starting another.' };
+const SOURCE = { name: 'Weft-Source', description: 'The client starting the run, kept as its source: `api` (the default) or `cli` (what `weft` sends).' };
 const IF_MATCH = { name: 'If-Match', description: 'The draft ETag this change is based on; a newer draft answers 412.' };
 const RUN_STARTED: Record<number, RouteResponse> = {
   200: {
@@ -142,7 +143,7 @@ export const SCHEDULER_ROUTES = {
     params: S.IdPath,
     query: S.RunCreationQuery,
     body: S.StartRunBody,
-    headers: [IDEMPOTENCY],
+    headers: [IDEMPOTENCY, SOURCE],
     responses: { ...RUN_STARTED, 404: problem('No such workflow or version'), 409: problem('Nothing published, or the version is archived') },
   },
   startAdhocRun: {
@@ -152,7 +153,7 @@ export const SCHEDULER_ROUTES = {
     tag: 'runs',
     query: S.RunCreationQuery,
     body: S.AdhocRunBody,
-    headers: [IDEMPOTENCY],
+    headers: [IDEMPOTENCY, SOURCE],
     responses: RUN_STARTED,
   },
   listRuns: {
