@@ -1,4 +1,4 @@
-import type { Problem } from './types';
+import type { Problem } from '@weft/sdk';
 
 const KEY_STORAGE = 'weft.apiKey';
 
@@ -40,12 +40,18 @@ async function problemOf(res: Response): Promise<Problem> {
   if (type.includes('json')) {
     try {
       const body = (await res.json()) as Partial<Problem>;
-      return { ...body, status: res.status };
+      return { ...fallback(res), ...body, status: res.status };
     } catch {
       // fall through: a broken body still has a status
     }
   }
-  return { status: res.status, title: res.statusText || `HTTP ${res.status}` };
+  return fallback(res);
+}
+
+/** What a problem says when the answer had no problem+json body (a proxy's 502, say). */
+function fallback(res: Response): Problem {
+  const title = res.statusText || `HTTP ${res.status}`;
+  return { type: 'about:blank', title, status: res.status, detail: '', code: `HTTP_${res.status}` };
 }
 
 export interface RequestOptions {

@@ -1,5 +1,5 @@
 import { api, enc } from './client';
-import type { Run } from './types';
+import type { Run } from '@weft/sdk';
 
 /** One run's query, shared by the run page and the start-up prefetch (same key, same function). */
 export const runQuery = (runId: string) => ({

@@ -1,7 +1,7 @@
 import { Background, Controls, type Edge, Handle, MiniMap, type Node, type NodeProps, Position, ReactFlow } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import { memo, useEffect, useMemo, useRef, useState } from 'react';
-import type { SpecStep, StepView } from '../api/types';
+import type { StepSpec as SpecStep, Step as StepView } from '@weft/sdk';
 import { buildGraph, type GraphModel, nodeStatus, type StatusCounts } from './model';
 import { layout, NODE_H, NODE_W, type Positions } from './layout';
 

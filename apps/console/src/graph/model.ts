@@ -1,4 +1,5 @@
-import type { SpecStep, StepStatus } from '../api/types';
+import type { StepStatus } from '@weft/contracts';
+import type { StepSpec as SpecStep } from '@weft/sdk';
 
 /** Fan-outs at least this wide become one node with a counter. */
 export const COLLAPSE_MIN = 8;
@@ -75,8 +76,10 @@ export function buildGraph(steps: SpecStep[]): GraphModel {
 
 export type StatusCounts = Partial<Record<StepStatus, number>>;
 
+const URGENCY: readonly StepStatus[] = ['failed', 'running', 'retrying', 'waiting', 'queued', 'canceled', 'pending', 'completed', 'skipped'];
+
 /** One status for a node: a collapsed fan-out shows its most urgent member's. */
 export function nodeStatus(counts: StatusCounts): StepStatus {
-  for (const s of ['failed', 'running', 'retrying', 'waiting', 'queued', 'canceled', 'pending', 'completed', 'skipped']) if ((counts[s] ?? 0) > 0) return s;
+  for (const s of URGENCY) if ((counts[s] ?? 0) > 0) return s;
   return 'pending';
 }

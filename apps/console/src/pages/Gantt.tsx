@@ -1,6 +1,6 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useRef } from 'react';
-import type { History } from '../api/types';
+import type { RunHistory as History } from '@weft/sdk';
 import { formatMs } from '../components/common';
 
 const ROW = 26;

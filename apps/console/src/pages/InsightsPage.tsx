@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { api, qs } from '../api/client';
-import type { InsightsSummary, TrendPoint } from '../api/types';
+import type { InsightSummary as InsightsSummary, TrendPoint } from '@weft/sdk';
 import { formatMs, formatTime, Loading, percent, ProblemMessage } from '../components/common';
 import { Link, setQuery, useLocation } from '../router';
 

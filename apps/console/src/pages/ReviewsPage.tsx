@@ -1,36 +1,13 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, ApiError, enc, qs } from '../api/client';
-import type { Page } from '../api/types';
+import type { ReviewDecision } from '@weft/contracts';
+import type { Page, Review, ReviewSummary } from '@weft/sdk';
 import { Confirm, formatTime, Json, Loading, Placeholder, ProblemMessage, StatusBadge } from '../components/common';
 import { Link, setQuery, useLocation } from '../router';
 
 // Reviews (docs/waits-and-reviews.md): outputs held for a person's decision.
 
-interface ReviewSummary {
-  id: string;
-  status: 'open' | 'decided' | 'canceled';
-  workflow: string;
-  runId: string;
-  stepId: string;
-  attempt: number;
-  title: string;
-  assignees: string[];
-  tier: number;
-  overdue: boolean;
-  kind: 'review' | 'low-confidence';
-  openedAt: string;
-  deadlineAt: string | null;
-  decidedAt: string | null;
-  decision: Decision | null;
-  comment: string | null;
-}
-interface Review extends ReviewSummary {
-  instructions: string | null;
-  output: unknown;
-  form: JsonSchema | null;
-  payload: unknown;
-}
 interface JsonSchema {
   type?: string;
   properties?: Record<string, JsonSchema>;
@@ -39,7 +16,7 @@ interface JsonSchema {
   description?: string;
   title?: string;
 }
-const DECISIONS = ['continue', 'correct', 'retry', 'reject', 'escalate'] as const;
+const DECISIONS = ['continue', 'correct', 'retry', 'reject', 'escalate'] as const satisfies readonly ReviewDecision[];
 type Decision = (typeof DECISIONS)[number];
 const EXPLAIN: Record<Decision, string> = {
   continue: 'The held output goes on to the steps that need it.',
@@ -149,7 +126,7 @@ function ReviewDetail({ id }: { id: string }): React.JSX.Element {
   if (review.isPending) return <Loading what="review" />;
   if (review.error || !review.data) return <ProblemMessage error={review.error} />;
   const r = review.data;
-  const form = r.form;
+  const form = r.form as JsonSchema | null;
   const output = (r.output && typeof r.output === 'object' ? r.output : {}) as Record<string, unknown>;
   const fields = form?.type === 'object' && form.properties ? Object.entries(form.properties) : null;
   const current = values ?? Object.fromEntries((fields ?? []).map(([k, s]) => [k, s.type === 'boolean' ? Boolean(output[k]) : output[k] === undefined ? '' : String(output[k])]));

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api, ApiError, enc, qs } from '../api/client';
-import type { Checkpoint, History, Run, RunAccepted, StepView } from '../api/types';
+import type { Checkpoint, RunHistory as History, Run, RunAccepted, Step as StepView } from '@weft/sdk';
 import { Confirm, formatMs, formatTime, Json, Loading, ProblemMessage, StatusBadge } from '../components/common';
 import { type GraphRendered, RunGraph } from '../graph/RunGraph';
 import { Link, navigate, setQuery, useLocation } from '../router';

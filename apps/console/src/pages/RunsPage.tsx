@@ -2,7 +2,8 @@ import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { api, ApiError, enc, qs } from '../api/client';
-import { type Page, type Run, RUN_STATUSES, type RunSummary, type Workflow } from '../api/types';
+import type { Page, Run, RunSummary, Workflow } from '@weft/sdk';
+import { RUN_STATUSES } from '../api/statuses';
 import { formatMs, formatTime, Loading, ProblemMessage, StatusBadge, useDebounced } from '../components/common';
 import { Link, navigate, setQuery, useLocation } from '../router';
 

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { stringify } from 'yaml';
 import { api, ApiError, enc, qs, request } from '../api/client';
-import type { Diagnostic, Draft, InputDecl, RunAccepted, ValidationResult, Version, VersionDetail, Workflow } from '../api/types';
+import type { CatalogAction, ValidationDiagnostic as Diagnostic, Draft, InputDecl, RunAccepted, ValidationResult, Version, VersionDetail, Workflow } from '@weft/sdk';
 import { Confirm, formatTime, Loading, ProblemMessage, useDebounced } from '../components/common';
 import { Link, navigate, setQuery, useLocation } from '../router';
 import { sideBySide } from './diff.util';
@@ -314,16 +314,17 @@ function DraftEditor({ workflow }: { workflow: Workflow }): React.JSX.Element {
   );
 }
 
-interface CatalogAction {
-  name: string;
-  description: string | null;
-  inputSchema: { properties?: Record<string, { type?: string; description?: string }>; required?: string[] } | null;
+/** The part of an action's input JSON Schema a step snippet reads. */
+interface InputSchema {
+  properties?: Record<string, { type?: string; description?: string }>;
+  required?: string[];
 }
 
 /** A step for `action` as YAML, its `with:` keys taken from the action's input JSON Schema (required ones first). */
 function stepSnippet(action: CatalogAction, indent: string): string {
-  const props = Object.entries(action.inputSchema?.properties ?? {});
-  const required = new Set(action.inputSchema?.required ?? []);
+  const schema = action.inputSchema as InputSchema | null;
+  const props = Object.entries(schema?.properties ?? {});
+  const required = new Set(schema?.required ?? []);
   props.sort(([a], [b]) => Number(required.has(b)) - Number(required.has(a)));
   const placeholder = (type?: string): string => (type === 'integer' || type === 'number' ? '0' : type === 'boolean' ? 'false' : type === 'object' ? '{}' : type === 'array' ? '[]' : '""');
   const lines = [`${indent}- id: ${action.name.replace(/[^a-z0-9]+/gi, '_')}`, `${indent}  action: ${action.name}`];

@@ -1,7 +1,7 @@
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, enc, qs } from '../api/client';
-import type { Page, Workflow } from '../api/types';
+import type { Page, Workflow } from '@weft/sdk';
 import { formatTime, Loading, ProblemMessage } from '../components/common';
 import { Link, navigate } from '../router';
 

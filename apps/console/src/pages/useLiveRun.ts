@@ -3,7 +3,8 @@ import { useEffect, useState } from 'react';
 import { api, enc } from '../api/client';
 import { runQuery } from '../api/queries';
 import { readSse } from '../api/sse';
-import type { History, LifecycleEvent, Run, StepView } from '../api/types';
+import type { LifecycleEvent } from '@weft/contracts';
+import type { RunHistory as History, Run, Step as StepView } from '@weft/sdk';
 
 export const FINISHED = new Set(['completed', 'partially_completed', 'failed', 'canceled']);
 const STEP_FINISHED = new Set(['completed', 'failed', 'skipped', 'canceled']);
