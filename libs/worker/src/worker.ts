@@ -1,27 +1,18 @@
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { type Bus, type Delivery, type Subscription } from '@weft/bus';
-import { DEFAULT_MAX_PAYLOAD_BYTES, dispatchSubject, type RunCancel, type StepDispatch, type StepError, type StepResult, SUBJECTS } from '@weft/contracts';
-import { type Span, SpanStatusCode } from '@opentelemetry/api';
-import {
-  addSampleSource,
-  inSpan,
-  recordDispatchLatency,
-  recordStepAttempt,
-  recordStepRetry,
-  secondsSincePublished,
-  type StepOutcomeLabel,
-  type StepStatusLabel,
-} from '@weft/telemetry';
-import { StepCanceledError, StepTimeoutError, WORKER_ERROR_CODES, WorkerConfigError, WorkerShutdownError } from './action.errors';
+import { dispatchSubject, type RunCancel, type StepDispatch, type StepResult, SUBJECTS } from '@weft/contracts';
+import { type Span } from '@opentelemetry/api';
+import { addSampleSource, inSpan, recordDispatchLatency, recordStepRetry, secondsSincePublished } from '@weft/telemetry';
+import { StepCanceledError, StepTimeoutError, WorkerConfigError, WorkerShutdownError } from './action.errors';
 import { ActionRegistry } from './action.registry';
 import type { ActionContext, ActionLogger } from './action.types';
 import { childLogger, consoleLogger } from './logger.util';
 import { AbortedAttempts, Slots } from './step-admission.util';
 import { invoke, mayPassOnRetry, pause, untilAborted } from './step-run.util';
 import { WorkerAnnouncer } from './worker-announcer';
-import { ALL_QUEUES, executorGroup, type StepFinishedEvent, type Worker, WORKER_DEFAULTS, type WorkerOptions } from './worker.options';
+import { executorGroup, type StepFinishedEvent, type Worker, type WorkerOptions } from './worker.options';
+import { resolveWorkerSettings } from './worker.settings';
+import { type Outcome, recordFinished } from './step-finished.util';
 import { holdsBlobRefs, type OutputBlobs, resolveInputRefs, toResultOutput, toStepError } from './step-outcome.util';
 
 export { ALL_QUEUES, executorGroup, type StepFinishedEvent, type Worker, WORKER_DEFAULTS, type WorkerOptions } from './worker.options';
@@ -29,8 +20,6 @@ export { ALL_QUEUES, executorGroup, type StepFinishedEvent, type Worker, WORKER_
 /** Backoff between tries of a result publish: doubling from the first to the cap. */
 const RESULT_RETRY_FIRST_DELAY_MS = 100;
 const RESULT_RETRY_MAX_DELAY_MS = 5_000;
-
-const QUEUE_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 
 export function createWorker(options: WorkerOptions): Worker {
   return new StepWorker(options);
@@ -42,8 +31,6 @@ interface RunningStep {
   dispatch: StepDispatch;
   controller: AbortController;
 }
-
-type Outcome = { kind: 'completed'; output: unknown } | { kind: 'failed'; error: StepError } | { kind: 'handed-back'; error?: StepError };
 
 class StepWorker implements Worker {
   readonly workerId: string;
@@ -77,30 +64,20 @@ class StepWorker implements Worker {
   private stopped?: Promise<void>;
 
   constructor(options: WorkerOptions) {
+    const settings = resolveWorkerSettings(options);
     this.bus = options.bus;
-    this.queues = [...new Set(options.queues)];
+    this.queues = settings.queues;
     this.registry = options.actions instanceof ActionRegistry ? options.actions : new ActionRegistry(options.actions);
-    this.concurrency = options.concurrency ?? WORKER_DEFAULTS.concurrency;
-    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? WORKER_DEFAULTS.heartbeatIntervalMs;
-    this.startedReportDelayMs = options.startedReportDelayMs ?? Math.min(WORKER_DEFAULTS.startedReportDelayMs, this.heartbeatIntervalMs / 2);
-    this.shutdownGraceMs = options.shutdownGraceMs ?? WORKER_DEFAULTS.shutdownGraceMs;
-    this.resultRetryMs = options.resultRetryMs ?? WORKER_DEFAULTS.resultRetryMs;
-    this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    this.concurrency = settings.concurrency;
+    this.heartbeatIntervalMs = settings.heartbeatIntervalMs;
+    this.startedReportDelayMs = settings.startedReportDelayMs;
+    this.shutdownGraceMs = settings.shutdownGraceMs;
+    this.resultRetryMs = settings.resultRetryMs;
+    this.maxPayloadBytes = settings.maxPayloadBytes;
     this.blobs = options.blobs;
-    this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.workerId = settings.workerId;
     this.logger = options.logger ?? consoleLogger();
     this.onStepFinished = options.onStepFinished;
-    if (this.queues.length === 0) throw new WorkerConfigError('a worker needs at least one queue');
-    const badQueue = this.queues.find((q) => q !== ALL_QUEUES && !QUEUE_NAME.test(q));
-    if (badQueue !== undefined) throw new WorkerConfigError(`invalid queue name "${badQueue}": lower-case letters, digits, _ and -, or * for every queue`);
-    if (this.queues.includes(ALL_QUEUES) && this.queues.length > 1) throw new WorkerConfigError('queue * already serves every queue; list it alone');
-    if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw new WorkerConfigError(`concurrency must be a positive integer, got ${this.concurrency}`);
-    if (!(this.heartbeatIntervalMs > 0)) throw new WorkerConfigError(`heartbeatIntervalMs must be positive, got ${this.heartbeatIntervalMs}`);
-    if (!(this.startedReportDelayMs >= 0 && this.startedReportDelayMs <= this.heartbeatIntervalMs / 2)) {
-      throw new WorkerConfigError(`startedReportDelayMs must be between 0 and half of heartbeatIntervalMs (${this.heartbeatIntervalMs / 2}), got ${this.startedReportDelayMs}`);
-    }
-    if (!(this.shutdownGraceMs >= 0)) throw new WorkerConfigError(`shutdownGraceMs must be >= 0, got ${this.shutdownGraceMs}`);
-    if (!(this.resultRetryMs >= 0)) throw new WorkerConfigError(`resultRetryMs must be >= 0, got ${this.resultRetryMs}`);
     this.slots = new Slots(this.concurrency);
     if (options.announceIntervalMs !== 0) {
       this.announcer = new WorkerAnnouncer({
@@ -337,7 +314,7 @@ class StepWorker implements Worker {
     } finally {
       clearInterval(progress);
     }
-    this.finished(dispatch, outcome, performance.now() - startedAt, log, span);
+    recordFinished(dispatch, outcome, performance.now() - startedAt, { workerId: this.workerId, log, span, onStepFinished: this.onStepFinished });
   }
 
   /**
@@ -385,51 +362,8 @@ class StepWorker implements Worker {
     return outcome;
   }
 
-  private finished(dispatch: StepDispatch, outcome: Outcome, durationMs: number, log: ActionLogger, span: Span): void {
-    const error = outcome.kind === 'completed' ? undefined : outcome.error;
-    log.debug(`step ${outcome.kind}`, { durationMs: Math.round(durationMs), ...(error ? { error } : {}) });
-    const labels = outcomeLabels(outcome);
-    recordStepAttempt({ workflow: dispatch.workflow, action: dispatch.action, ...labels, durationSeconds: durationMs / 1000 });
-    span.setAttribute('weft.step.outcome', labels.outcome);
-    if (outcome.kind === 'failed') {
-      span.setAttributes({ 'weft.error.code': outcome.error.code, 'weft.error.retryable': outcome.error.retryable });
-      span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error.message });
-    }
-    try {
-      this.onStepFinished?.({
-        runId: dispatch.runId,
-        workflow: dispatch.workflow,
-        stepId: dispatch.stepId,
-        attempt: dispatch.attempt,
-        action: dispatch.action,
-        queue: dispatch.queue,
-        workerId: this.workerId,
-        outcome: outcome.kind,
-        error,
-        durationMs,
-      });
-    } catch (hookError) {
-      log.warn('onStepFinished threw', { error: String(hookError) });
-    }
-  }
-
   /** Broker calls whose failure we can only log: the broker redelivers or the lease expires. */
   private settle(operation: Promise<void>, what: string, log: ActionLogger = this.logger): Promise<void> {
     return operation.catch((error: unknown) => log.warn(`could not ${what}`, { error: String(error) }));
-  }
-}
-
-/** Metric labels of an attempt: `status` for the duration histogram, the finer `outcome` for the attempts counter. */
-function outcomeLabels(outcome: Outcome): { status: StepStatusLabel; outcome: StepOutcomeLabel } {
-  switch (outcome.kind) {
-    case 'completed':
-      return { status: 'completed', outcome: 'completed' };
-    case 'handed-back':
-      return { status: 'handed_back', outcome: 'handed_back' };
-    case 'failed': {
-      const code = outcome.error.code;
-      const detail: StepOutcomeLabel = code === WORKER_ERROR_CODES.timeout ? 'timed_out' : code === WORKER_ERROR_CODES.canceled ? 'canceled' : 'failed';
-      return { status: 'failed', outcome: detail };
-    }
   }
 }
