@@ -1,6 +1,5 @@
 import { findCycles, formatCycle, type Reachability, reachability } from '../dag';
 import { validateTriggers } from './validate-triggers.util';
-import { SIGNAL_NAME_PATTERN } from '@weft/contracts';
 import {
   checkCondition,
   checkExpression,
@@ -21,11 +20,8 @@ import { describeValue, matchesInputType, typeLabel } from './input-type.util';
 import { type RetryPolicy, SPEC_DEFAULTS, type StepSpec, type WorkflowSpec } from './spec.schema';
 import { reportExprProblems, walkStrings } from './spec-strings.util';
 import { closestMatch } from './suggest.util';
-import { isWaitActionName, WAIT_ACTION_SCHEMAS } from './wait-actions.schema';
-
-/** Longest lookback of a wait.event (older signals are past the default retention). */
-const MAX_LOOKBACK_MS = 7 * 86_400_000;
-const SIGNAL_NAME = new RegExp(SIGNAL_NAME_PATTERN);
+import { isWaitActionName } from './wait-actions.schema';
+import { type StepChecks, validateReviews, validateWaits } from './validate-waits.util';
 
 /** Typo suggestions scan every id; past this many a broken spec would make validation quadratic. */
 const SUGGESTION_BUDGET = 200;
@@ -41,7 +37,7 @@ export function validateSpec(spec: WorkflowSpec, locate?: Locate, file = ''): Di
   return new SpecValidator(spec, new DiagnosticSink(file, locate)).run();
 }
 
-class SpecValidator {
+class SpecValidator implements StepChecks {
   private readonly firstIndex = new Map<string, number>();
   private suggestions = 0;
   private reach: Reachability | undefined;
@@ -50,7 +46,7 @@ class SpecValidator {
 
   constructor(
     private readonly spec: WorkflowSpec,
-    private readonly sink: DiagnosticSink,
+    readonly sink: DiagnosticSink,
   ) {
     this.inputNames = new Set(Object.keys(spec.inputs ?? {}));
   }
@@ -63,8 +59,8 @@ class SpecValidator {
     this.checkInputDefaults();
     this.checkExpressions();
     validateTriggers(this.spec.triggers, this.inputNames, this.sink);
-    this.checkWaits();
-    this.checkReviews();
+    validateWaits(this.spec, this);
+    validateReviews(this.spec, this);
     return this.sink.diagnostics;
   }
 
@@ -118,7 +114,7 @@ class SpecValidator {
   }
 
   /** Milliseconds of a duration field; reports it and returns undefined when it is unusable. `zeroHint` marks timeouts. */
-  private duration(path: SpecPath, text: string | undefined, zeroHint?: string): number | undefined {
+  duration(path: SpecPath, text: string | undefined, zeroHint?: string): number | undefined {
     if (text === undefined) return undefined;
     let ms: number;
     try {
@@ -187,110 +183,11 @@ class SpecValidator {
     }
   }
 
-  /** `sleep` and `wait.event`: the shape of `with`, and the literal values the scheduler will read. */
-  private checkWaits(): void {
-    this.spec.steps.forEach((step, i) => {
-      if (!isWaitActionName(step.action)) return;
-      const path = ['steps', i, 'with'];
-      const parsed = WAIT_ACTION_SCHEMAS[step.action].safeParse(step.with ?? {});
-      if (!parsed.success) {
-        for (const issue of parsed.error.issues) {
-          const where = [...path, ...issue.path.filter((p): p is string | number => typeof p !== 'symbol')];
-          const code = issue.code === 'unrecognized_keys' ? DiagnosticCode.UnknownField : issue.message.includes('undefined') ? DiagnosticCode.MissingField : DiagnosticCode.InvalidValue;
-          const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
-          this.sink.add(step.with ? where : ['steps', i], code, `${step.action}: ${issue.message}${keys}`);
-        }
-        return;
-      }
-      if (step.retry !== undefined) {
-        this.sink.add(['steps', i, 'retry'], DiagnosticCode.InvalidValue, `retries do not apply to ${step.action}: a wait is never retried`, { severity: 'warning', hint: 'remove retry; onFailure still applies' });
-      }
-      const input = step.with ?? {};
-      if (step.action === 'sleep') {
-        if ((input['duration'] === undefined) === (input['until'] === undefined)) {
-          this.sink.add(path, DiagnosticCode.InvalidValue, 'sleep needs exactly one of with.duration and with.until', { hint: 'e.g. with: { duration: 1h } or with: { until: "2026-12-24T18:00:00Z" }' });
-        }
-        this.literalDuration([...path, 'duration'], input['duration']);
-        const until = input['until'];
-        if (typeof until === 'string' && !hasTemplate(until) && !Number.isFinite(Date.parse(until))) {
-          this.sink.add([...path, 'until'], DiagnosticCode.InvalidFormat, `"${until}" is not an ISO 8601 time`, { hint: 'e.g. 2026-12-24T18:00:00Z, or an expression yielding one' });
-        }
-        return;
-      }
-      if (step.action === 'workflow') {
-        const child = input['workflow'];
-        // Seen statically: the workflow runs itself on every run. An `if` can end the recursion (WEFT_MAX_RUN_DEPTH bounds it anyway).
-        if (child === this.spec.name && step.if === undefined) {
-          this.sink.add([...path, 'workflow'], DiagnosticCode.UnboundedRecursion, `step ${step.id} runs workflow ${child}, its own, on every run: the runs would nest without end`, {
-            hint: 'give the step an `if` that ends the recursion (e.g. on an input that counts the depth)',
-          });
-        }
-        return;
-      }
-      const event = input['event'];
-      if (typeof event === 'string' && !hasTemplate(event) && !SIGNAL_NAME.test(event)) {
-        this.sink.add([...path, 'event'], DiagnosticCode.InvalidFormat, `"${event}" is not a signal name: dotted lower-case words, e.g. invoice.approved`);
-      }
-      const timeout = this.literalDuration([...path, 'timeout'], input['timeout']);
-      if (timeout === 0) this.sink.add([...path, 'timeout'], DiagnosticCode.ZeroTimeout, 'a wait with a timeout of 0 fails at once', { hint: 'give the signal time to arrive, e.g. 1h' });
-      const lookback = this.literalDuration([...path, 'lookback'], input['lookback']);
-      if (lookback !== undefined && lookback > MAX_LOOKBACK_MS) this.sink.add([...path, 'lookback'], DiagnosticCode.OutOfRange, 'lookback is at most 7d (signals are kept for 7 days by default)');
-      const match = input['match'];
-      if (typeof match === 'string') {
-        if (hasTemplate(match)) {
-          this.sink.add([...path, 'match'], DiagnosticCode.NotSingleExpression, 'match is bare CEL over `event`, not a ${{ }} template', { hint: 'e.g. match: "event.data.amount > 100"' });
-        } else {
-          this.checkBound('event', match, [...path, 'match'], step, true);
-        }
-      }
-    });
-  }
-
-  /** A literal duration field (templates are read at run time); its milliseconds when it parses. */
-  private literalDuration(path: SpecPath, value: unknown): number | undefined {
-    if (typeof value === 'number') return value;
-    if (typeof value !== 'string' || hasTemplate(value)) return undefined;
-    return this.duration(path, value);
-  }
-
-  private checkReviews(): void {
-    this.spec.steps.forEach((step, i) => {
-      const review = step.review;
-      if (review === undefined) return;
-      const path = ['steps', i, 'review'];
-      const deadline = this.duration([...path, 'deadline'], review.deadline, 'remove it for a review without a deadline');
-      let previous = -1;
-      (review.escalation ?? []).forEach((tier, k) => {
-        const after = this.duration([...path, 'escalation', k, 'after'], tier.after);
-        if (after === undefined) return;
-        if (after <= previous) {
-          this.sink.add([...path, 'escalation', k, 'after'], DiagnosticCode.InvalidValue, 'escalation tiers take over in order: each `after` must be later than the one before');
-        }
-        if (deadline !== undefined && after >= deadline) {
-          this.sink.add([...path, 'escalation', k, 'after'], DiagnosticCode.InvalidValue, `this tier takes over at or after the deadline (${review.deadline ?? ''}), so it never does`, { severity: 'warning' });
-        }
-        previous = after;
-      });
-      if (review.onDeadline !== undefined && review.deadline === undefined) {
-        this.sink.add([...path, 'onDeadline'], DiagnosticCode.InvalidValue, 'onDeadline has no effect without a deadline', { severity: 'warning', hint: 'add review.deadline, e.g. 4h' });
-      }
-      if (review.onDeadline === 'escalate' && (review.escalation ?? []).length === 0) {
-        this.sink.add([...path, 'onDeadline'], DiagnosticCode.InvalidValue, 'onDeadline: escalate needs escalation tiers', { hint: 'add escalation: [{ after: 2h, assignees: [leads] }], or choose reject or continue' });
-      }
-      if (review.form !== undefined && typeof review.form['type'] !== 'string' && review.form['$ref'] === undefined && review.form['anyOf'] === undefined && review.form['oneOf'] === undefined) {
-        this.sink.add([...path, 'form'], DiagnosticCode.InvalidValue, 'form is the JSON Schema of a correction; it needs a type', { severity: 'warning', hint: 'e.g. form: { type: object, required: [total], properties: { total: { type: number } } }' });
-      }
-      if (review.when !== undefined) this.checkBound('output', review.when, [...path, 'when'], step, true);
-      if (review.title !== undefined) this.checkBound('output', review.title, [...path, 'title'], step, false);
-      if (review.instructions !== undefined) this.checkBound('output', review.instructions, [...path, 'instructions'], step, false);
-    });
-  }
-
   /**
    * Expressions that also see `variable` (a review's `output`, a wait's `event`): a condition
    * (bare or one ${{ }}) or a text with ${{ }} templates. Offsets point into the written text.
    */
-  private checkBound(variable: BoundVariable, text: string, path: SpecPath, step: StepSpec, condition: boolean): void {
+  checkBound(variable: BoundVariable, text: string, path: SpecPath, step: StepSpec, condition: boolean): void {
     const pieces: { source: string; offset: number }[] = [];
     try {
       if (condition) {
@@ -353,7 +250,6 @@ class SpecValidator {
     }
   }
 
-  /** Problems and references of one checked string; `step` is the reader (none for run outputs). */
   /**
    * `if: ${{ inputs.flag }}` where flag is declared as another type than boolean: CEL sees
    * inputs as dyn, but the declaration says what the value will be (a string "false" is no bool).
@@ -367,6 +263,7 @@ class SpecValidator {
     });
   }
 
+  /** Problems and references of one checked string; `step` is the reader (none for run outputs). */
   private report(check: ExprCheck, path: SpecPath, step: StepSpec | undefined): void {
     reportExprProblems(this.sink, check, path);
     for (const ref of check.references) {
