@@ -80,6 +80,8 @@ export interface Run extends RunSummary {
   inputs: Record<string, unknown>;
   outputs: Record<string, unknown> | null;
   rerunOf: { runId: string; fromStep: string | null } | null;
+  /** Runs re-run from this one (the newest 50), oldest first: the forward side of rerunOf. */
+  reruns: { runId: string; fromStep: string | null; createdAt: string }[];
   /** Who asked for the run: api, cli, trigger:<id>, rerun:<runId>, parent:<runId> (null for older runs). */
   source: string | null;
   /** The API key (id and name) or `local` caller that started the run; null when no caller did (triggers, signals, child runs) and for older runs. */

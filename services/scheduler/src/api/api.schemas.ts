@@ -155,6 +155,7 @@ export const ListRunsQuery = z
     since: TimeOrDuration.optional().describe('Created at or after: ISO 8601, or a duration back from now (24h, at most 36500d).'),
     until: TimeOrDuration.optional().describe('Created before: ISO 8601, or a duration back from now.'),
     correlationId: z.string().min(1).max(API_LIMITS.correlationId).optional().describe('Exactly this correlation id (the one given when the run was started).'),
+    prefix: z.string().min(1).max(API_LIMITS.correlationId).optional().describe('The run id or the correlation id starts with this (case-sensitive; % and _ are literal).'),
     limit: z.string().regex(/^\d{1,4}$/).optional().describe('1-200, default 50.'),
     cursor: z.string().max(API_LIMITS.cursor).optional().describe('nextCursor of the previous page.'),
   })
@@ -235,6 +236,9 @@ export const Run = RunSummary.extend({
   inputs: Inputs,
   outputs: z.record(z.string(), z.unknown()).nullable(),
   rerunOf: z.object({ runId: z.string(), fromStep: z.string().nullable() }).nullable(),
+  reruns: z
+    .array(z.object({ runId: z.string(), fromStep: z.string().nullable(), createdAt: Time }))
+    .describe('Runs re-run from this one (the newest 50), oldest first: the forward side of rerunOf.'),
   source: z.string().nullable().describe('Who asked for the run: api, cli, trigger:<id>, rerun:<runId>, parent:<runId> (null for runs older than the field).'),
   actor: z
     .union([z.object({ keyId: z.string(), name: z.string() }), z.literal('local')])

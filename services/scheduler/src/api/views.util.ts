@@ -1,7 +1,7 @@
 import { childRuns, errorView as errorOf, isoOrNull as iso, type RunState, spanOrNull as span, stepView } from '@weft/core';
 import type { ApiKeyRecord } from '@weft/platform';
 import { isBlobRef } from '@weft/contracts';
-import type { RunLink, RunListing } from '../persistence/run-directory.repository';
+import type { RunLinks, RunListing } from '../persistence/run-directory.repository';
 import type { VersionRecord, VersionWithSpec, WorkflowRecord } from '../workflows';
 import type { ApiKeyView, DraftView, RunSummaryView, RunView, StepView, VersionDetailView, VersionView, WorkflowView } from './api.schemas';
 
@@ -58,7 +58,7 @@ export function runSummaryView(r: RunListing): RunSummaryView {
 }
 
 /** A run with its steps in plan order; step fields mean what they mean in `weft run --json`. */
-export function runView(state: RunState, namespace: string, link: RunLink | undefined): RunView {
+export function runView(state: RunState, namespace: string, links: RunLinks): RunView {
   return {
     runId: state.runId,
     namespace,
@@ -73,7 +73,8 @@ export function runView(state: RunState, namespace: string, link: RunLink | unde
     correlationId: state.correlationId ?? null,
     inputs: state.inputs,
     outputs: state.outputs ?? null,
-    rerunOf: link ? { runId: link.sourceRunId, fromStep: link.fromStep } : null,
+    rerunOf: links.rerunOf ? { runId: links.rerunOf.sourceRunId, fromStep: links.rerunOf.fromStep } : null,
+    reruns: links.reruns.map((r) => ({ runId: r.runId, fromStep: r.fromStep, createdAt: new Date(r.createdAt).toISOString() })),
     source: state.source ?? null,
     actor: state.actor ?? null,
     parentRunId: state.parent?.runId ?? null,

@@ -24,6 +24,8 @@ export interface RunListFilter {
   until?: number;
   /** Exactly this correlation id. */
   correlationId?: string;
+  /** The run id or the correlation id starts with this (the `(namespace, id|correlation_id text_pattern_ops)` indexes). */
+  prefix?: string;
 }
 
 /** Position after the last run of a page (newest first). */
@@ -37,6 +39,15 @@ export interface RunLink {
   kind: 'rerun';
   sourceRunId: string;
   fromStep: string | null;
+}
+
+/** Re-runs of one run a run view lists at most (newest first). */
+export const MAX_RERUNS_LISTED = 50;
+
+/** Both directions: the run this one re-ran, and the runs that re-ran this one (oldest first). */
+export interface RunLinks {
+  rerunOf: RunLink | undefined;
+  reruns: { runId: string; fromStep: string | null; createdAt: number }[];
 }
 
 interface ListingRow {
@@ -75,6 +86,10 @@ export class SqlRunDirectory {
     if (filter.since !== undefined) where.push(`created_at >= ${param(iso(filter.since))}::timestamptz`);
     if (filter.until !== undefined) where.push(`created_at < ${param(iso(filter.until))}::timestamptz`);
     if (filter.correlationId !== undefined) where.push(`correlation_id = ${param(filter.correlationId)}`);
+    if (filter.prefix !== undefined) {
+      const pattern = param(`${likeEscaped(filter.prefix)}%`);
+      where.push(`(id LIKE ${pattern} OR correlation_id LIKE ${pattern})`);
+    }
     if (page.cursor) where.push(`(created_at, id) < (${param(iso(page.cursor.createdAt))}::timestamptz, ${param(page.cursor.runId)})`);
     const rows: ListingRow[] = await this.dataSource.query(
       `SELECT id, namespace, workflow, version, status, error, correlation_id, created_at, started_at, finished_at
@@ -84,13 +99,20 @@ export class SqlRunDirectory {
     return rows.map(toListing);
   }
 
-  async link(runId: string): Promise<RunLink | undefined> {
-    const rows: { run_id: string; kind: 'rerun'; source_run_id: string; from_step: string | null }[] = await this.dataSource.query(
-      'SELECT run_id, kind, source_run_id, from_step FROM run_links WHERE run_id = $1',
+  /** Where a run came from, and the re-runs of it (the newest MAX_RERUNS_LISTED, on ix_run_links_source_run_id), in one round trip. */
+  async links(runId: string): Promise<RunLinks> {
+    const rows: { dir: 'of' | 'by'; run_id: string; kind: 'rerun'; source_run_id: string; from_step: string | null; created_at: Date }[] = await this.dataSource.query(
+      `(SELECT 'of' AS dir, run_id, kind, source_run_id, from_step, created_at FROM run_links WHERE run_id = $1)
+       UNION ALL
+       (SELECT 'by' AS dir, run_id, kind, source_run_id, from_step, created_at FROM run_links WHERE source_run_id = $1 ORDER BY created_at DESC, run_id DESC LIMIT ${MAX_RERUNS_LISTED})`,
       [runId],
     );
-    const row = rows[0];
-    return row ? { runId: row.run_id, kind: row.kind, sourceRunId: row.source_run_id, fromStep: row.from_step } : undefined;
+    const of = rows.find((r) => r.dir === 'of');
+    const reruns = rows
+      .filter((r) => r.dir === 'by')
+      .map((r) => ({ runId: r.run_id, fromStep: r.from_step, createdAt: new Date(r.created_at).getTime() }))
+      .sort((a, b) => a.createdAt - b.createdAt || (a.runId < b.runId ? -1 : 1));
+    return { rerunOf: of ? { runId: of.run_id, kind: of.kind, sourceRunId: of.source_run_id, fromStep: of.from_step } : undefined, reruns };
   }
 
   /** Records where a run came from; a second call for the run (an idempotent replay) keeps the first. */
@@ -102,6 +124,8 @@ export class SqlRunDirectory {
   }
 }
 
+/** `text` with LIKE's wildcards and escape character taken literally (backslash is LIKE's default escape). */
+const likeEscaped = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 const iso = (ms: number): string => new Date(ms).toISOString();
 const millis = (value: Date | null): number | null => (value === null ? null : new Date(value).getTime());
 

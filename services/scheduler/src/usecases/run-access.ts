@@ -1,13 +1,13 @@
 import type { RunState } from '@weft/core';
 import type { RunStore } from '../ports/run-store.port';
 import { ApiError } from '../api/http/api.errors';
-import type { RunLink, SqlRunDirectory } from '../persistence/run-directory.repository';
+import type { RunLinks, SqlRunDirectory } from '../persistence/run-directory.repository';
 
 /** A run as seen from one namespace: another namespace's run does not exist (404, never 403). */
 export class RunAccess {
   constructor(
     private readonly store: Pick<RunStore, 'getRun'>,
-    private readonly directory: Pick<SqlRunDirectory, 'namespaceOf' | 'link'>,
+    private readonly directory: Pick<SqlRunDirectory, 'namespaceOf' | 'links'>,
   ) {}
 
   /** Throws RUN_NOT_FOUND unless the run exists in the namespace. */
@@ -22,9 +22,9 @@ export class RunAccess {
     return state;
   }
 
-  async getWithLink(namespace: string, runId: string): Promise<{ state: RunState; link: RunLink | undefined }> {
+  async getWithLink(namespace: string, runId: string): Promise<{ state: RunState; link: RunLinks }> {
     const state = await this.get(namespace, runId);
-    return { state, link: await this.directory.link(runId) };
+    return { state, link: await this.directory.links(runId) };
   }
 }
 

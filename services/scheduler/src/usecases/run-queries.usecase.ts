@@ -1,7 +1,7 @@
 import { isTerminalRunStatus, parseDuration, RUN_STATUSES, type RunState, type RunStatus } from '@weft/core';
 import { ApiError, type FieldProblem } from '../api/http/api.errors';
 import type { RunAccess } from './run-access';
-import type { RunCursor, RunLink, RunListing, SqlRunDirectory } from '../persistence/run-directory.repository';
+import type { RunCursor, RunLinks, RunListing, SqlRunDirectory } from '../persistence/run-directory.repository';
 
 export interface RunListQuery {
   workflow?: string;
@@ -9,6 +9,7 @@ export interface RunListQuery {
   since?: string;
   until?: string;
   correlationId?: string;
+  prefix?: string;
   limit?: string;
   cursor?: string;
 }
@@ -20,17 +21,17 @@ export const MAX_PAGE = 200;
 export class RunQueriesUseCase {
   constructor(
     private readonly runs: Pick<RunAccess, 'get' | 'getWithLink'>,
-    private readonly directory: Pick<SqlRunDirectory, 'list' | 'link'>,
+    private readonly directory: Pick<SqlRunDirectory, 'list' | 'links'>,
     private readonly now: () => Promise<number>,
   ) {}
 
-  get(namespace: string, runId: string): Promise<{ state: RunState; link: RunLink | undefined }> {
+  get(namespace: string, runId: string): Promise<{ state: RunState; link: RunLinks }> {
     return this.runs.getWithLink(namespace, runId);
   }
 
-  /** Where a run came from (a rerun's source); the caller already checked the run is visible. */
-  link(runId: string): Promise<RunLink | undefined> {
-    return this.directory.link(runId);
+  /** Where a run came from (a rerun's source) and its re-runs; the caller already checked the run is visible. */
+  link(runId: string): Promise<RunLinks> {
+    return this.directory.links(runId);
   }
 
   /** A finished run's outputs; RUN_NOT_FINISHED while it runs. */
@@ -59,6 +60,7 @@ export class RunQueriesUseCase {
         ...(since !== undefined && { since }),
         ...(until !== undefined && { until }),
         ...(query.correlationId !== undefined && { correlationId: query.correlationId }),
+        ...(query.prefix !== undefined && { prefix: query.prefix }),
       },
       { ...(cursor && { cursor }), limit: limit + 1 },
     );

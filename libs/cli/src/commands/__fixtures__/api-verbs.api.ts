@@ -59,6 +59,7 @@ export const run = (runId: string, changes: Partial<Run> = {}): Run => ({
   inputs: { count: 10 },
   outputs: null,
   rerunOf: null,
+  reruns: [],
   source: null,
   actor: null,
   parentRunId: null,

@@ -29,7 +29,7 @@ export class RunResponder {
   constructor(
     private readonly watch: RunWatch,
     private readonly store: Pick<RunStore, 'getRun'>,
-    private readonly directory: Pick<SqlRunDirectory, 'link'>,
+    private readonly directory: Pick<SqlRunDirectory, 'links'>,
   ) {}
 
   /** Ends every wait and stream (before the HTTP server closes, which waits for them). */
@@ -46,7 +46,7 @@ export class RunResponder {
       try {
         const state = await this.watch.waitForEnd(started.runId, waitMs, closed.signal);
         if (state && isTerminalRunStatus(state.status)) {
-          sendJson(response, 200, runView(state, namespace, await this.directory.link(state.runId)), { ...replayed, Location: runLocation(state.runId) });
+          sendJson(response, 200, runView(state, namespace, await this.directory.links(state.runId)), { ...replayed, Location: runLocation(state.runId) });
           return;
         }
         if (state) return this.accepted(response, state, started, replayed);
@@ -63,7 +63,7 @@ export class RunResponder {
    * then `end` (the finished run). Ends early when the client goes away.
    */
   async stream(response: ServerResponse, namespace: string, runId: string): Promise<void> {
-    const link = await this.directory.link(runId);
+    const link = await this.directory.links(runId);
     const closed = this.untilClosed(response);
     const sse = openSse(response);
     try {
