@@ -4,6 +4,7 @@ import { type DatabaseConfig, type PgliteDatabase, isDatabaseUnavailable, openMi
 import { type DataSource } from 'typeorm';
 import {
   type CreateRunOptions,
+  type DueScan,
   type LeaseRef,
   type OutboxMessage,
   type OutboxRecord,
@@ -290,6 +291,39 @@ export class SqlRunStore implements RunStore {
     });
   }
 
+  /** `now`, `dueTimers`, `expiredLeases` and `nextTimerAt` of one timer scan in one read-only statement (one commit, not four). */
+  scanDue(limit: number): Promise<DueScan> {
+    return this.track(async () => {
+      const rows: { now: Date; next_at: Date | null; timers: DueTimerJson[]; leases: { run_id: string; step_id: string; attempt: number }[] }[] =
+        await this.dataSource.query(
+          `WITH at AS (SELECT clock_timestamp() AS now),
+           due AS (
+             SELECT t.run_id, t.timer, t.step_id, t.attempt, t.fire_at FROM timers t, at
+             WHERE t.fire_at <= at.now ORDER BY t.fire_at, t.run_id, t.timer, t.step_id LIMIT $1),
+           lapsed AS (
+             SELECT s.run_id, s.step_id, s.attempt, s.lease_expires_at FROM step_runs s JOIN runs r ON r.id = s.run_id, at
+             WHERE s.status IN ('queued', 'running') AND s.lease_expires_at <= at.now
+               AND r.status NOT IN (SELECT jsonb_array_elements_text($2::jsonb))
+             ORDER BY s.lease_expires_at, s.run_id, s.step_id LIMIT $1)
+           SELECT at.now,
+             (SELECT min(fire_at) FROM timers) AS next_at,
+             (SELECT coalesce(jsonb_agg(jsonb_build_object('run_id', run_id, 'timer', timer, 'step_id', step_id, 'attempt', attempt,
+                       'fire_ms', floor(extract(epoch FROM fire_at) * 1000)) ORDER BY fire_at, run_id, timer, step_id), '[]'::jsonb) FROM due) AS timers,
+             (SELECT coalesce(jsonb_agg(jsonb_build_object('run_id', run_id, 'step_id', step_id, 'attempt', attempt)
+                       ORDER BY lease_expires_at, run_id, step_id), '[]'::jsonb) FROM lapsed) AS leases
+           FROM at`,
+          [limit, JSON.stringify(TERMINAL_RUN_STATUSES)],
+        );
+      const row = rows[0];
+      return {
+        now: millis(row.now),
+        nextTimerAt: row.next_at === null ? undefined : millis(row.next_at),
+        timers: row.timers.map((t) => rowToTimer({ ...t, fire_at: new Date(Number(t.fire_ms)) })),
+        leases: row.leases.map((l) => ({ runId: l.run_id, stepId: l.step_id, attempt: l.attempt })),
+      };
+    });
+  }
+
   /** One round trip; the partial outbox index and (status, created_at) index keep it cheap. */
   stats(): Promise<RunStoreStats> {
     return this.track(async () => {
@@ -365,6 +399,9 @@ interface OutboxRow {
   headers: Record<string, string> | null;
   created_at: Date;
 }
+
+/** A due timer as `scanDue` aggregates it (fire_at as epoch ms). */
+type DueTimerJson = Omit<TimerRow, 'fire_at'> & { fire_ms: number | string };
 
 interface TimerRow {
   run_id: string;

@@ -66,6 +66,13 @@ export interface RunStore {
   nextTimerAt(): Promise<number | undefined>;
   /** Queued or running steps whose lease expired (the worker went silent). */
   expiredLeases(now: number, limit: number): Promise<LeaseRef[]>;
+  /**
+   * Optional, one round trip for what a timer scan reads: database time, the timers due by
+   * then and the expired leases (each at most `limit`, as `dueTimers` / `expiredLeases`), and
+   * the earliest pending timer. Without it the scan calls `now`, `dueTimers`, `expiredLeases`
+   * and `nextTimerAt` one by one.
+   */
+  scanDue?(limit: number): Promise<DueScan>;
 
   /** Counts for metrics, read on every Prometheus scrape: keep it one cheap query. Ages are database time. */
   stats(): Promise<RunStoreStats>;
@@ -158,6 +165,15 @@ export interface TimerKey {
 export interface TimerRecord extends TimerKey {
   attempt?: number;
   fireAt: number;
+}
+
+/** What `scanDue` reads in one round trip. */
+export interface DueScan {
+  now: number;
+  timers: TimerRecord[];
+  leases: LeaseRef[];
+  /** The earliest pending timer (due ones included), as `nextTimerAt`. */
+  nextTimerAt: number | undefined;
 }
 
 export interface LeaseRef {

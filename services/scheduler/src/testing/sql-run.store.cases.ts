@@ -48,6 +48,38 @@ export function describeSqlRunStoreCases(name: string, target: SqlTarget): void 
         expect(await subject.store.createRun(key, () => transition(state))).toEqual({ runId: state.runId, created: true });
       });
 
+      it('scanDue reads in one statement what now, dueTimers, expiredLeases and nextTimerAt read', async () => {
+        const { store } = subject;
+        expect(await store.scanDue(10)).toEqual({ now: expect.any(Number), timers: [], leases: [], nextTimerAt: undefined });
+        const state = runningRun(uniqueId('run'));
+        state.steps = {
+          ...state.steps,
+          ingest: { ...state.steps.ingest, status: 'queued', attempt: 3, leaseExpiresAt: 1_000 },
+          validate: { ...state.steps.validate, status: 'running', attempt: 1, leaseExpiresAt: 2_000 },
+        };
+        const now = await store.now();
+        const later = now + 3_600_000;
+        await store.createRun(uniqueId('key'), () =>
+          transition(state, {
+            schedule: [
+              { runId: state.runId, timer: 'retry', stepId: 'transform', attempt: 2, fireAt: 3_000 },
+              { runId: state.runId, timer: 'run-timeout', stepId: '', fireAt: 1_500 },
+              { runId: state.runId, timer: 'step-timeout', stepId: 'notify', attempt: 1, fireAt: later },
+            ],
+          }),
+        );
+        const scan = await store.scanDue(10);
+        expect(scan.now).toBeGreaterThanOrEqual(now);
+        expect(scan.timers).toEqual(await store.dueTimers(scan.now, 10));
+        expect(scan.timers.map((t) => t.fireAt)).toEqual([1_500, 3_000]);
+        expect(scan.leases).toEqual(await store.expiredLeases(scan.now, 10));
+        expect(scan.leases).toHaveLength(2);
+        expect(scan.nextTimerAt).toBe(await store.nextTimerAt());
+        expect(scan.nextTimerAt).toBe(1_500);
+        const one = await store.scanDue(1);
+        expect([one.timers.length, one.leases.length]).toEqual([1, 1]);
+      });
+
       it('reuses the state it committed, and reloads once a peer store changed the run', async () => {
         const state = runningRun(uniqueId('run'));
         await subject.store.createRun(uniqueId('key'), () => transition(state));

@@ -11,6 +11,8 @@ export class ScanSchedule implements TimerWakeups {
   private nextScanAt = Number.POSITIVE_INFINITY;
   private running = false;
   private scan: (() => void) | undefined;
+  /** The earliest wake-up asked for since the running scan started (`after` keeps it). */
+  private wokenDuringScan = Number.POSITIVE_INFINITY;
 
   /** Accepts wake-ups from now on; `scan` runs whenever the schedule is due. */
   open(scan: () => void): void {
@@ -30,8 +32,18 @@ export class ScanSchedule implements TimerWakeups {
    */
   wakeAt(delayMs: number): void {
     const delay = Math.max(0, delayMs);
+    this.wokenDuringScan = Math.min(this.wokenDuringScan, Date.now() + delay);
     if (!this.running || Date.now() + delay >= this.nextScanAt) return;
     this.next(delay);
+  }
+
+  /**
+   * After a scan: the next one `delayMs` from now, or sooner when a wake-up was asked for
+   * while the scan ran (a transition arming an earlier timer after the scan read the timers).
+   */
+  after(delayMs: number): void {
+    const woken = this.wokenDuringScan - Date.now();
+    this.next(Math.max(0, Math.min(delayMs, woken)));
   }
 
   /** The next scan, `delayMs` from now (replacing the one scheduled). */
@@ -42,6 +54,7 @@ export class ScanSchedule implements TimerWakeups {
     // Detached: a timer callback would otherwise inherit the trace of the transition that scheduled it.
     this.timer = setTimeout(() => detached(() => {
       this.nextScanAt = Number.POSITIVE_INFINITY;
+      this.wokenDuringScan = Number.POSITIVE_INFINITY;
       this.scan?.();
     }), delayMs);
   }
