@@ -15,7 +15,7 @@ import type {
   WaitCommand,
   WaitStore,
 } from '../ports/wait-store.port';
-import { decisionDetails, LOOKBACK_CANDIDATES, page, reviewFromCommand, signalDetails } from './wait-rows.util';
+import { decisionDetails, page, reviewFromCommand, signalDetails } from './wait-rows.util';
 
 interface WaitRow {
   runId: string;
@@ -58,8 +58,7 @@ export class MemoryWaitStore implements WaitStore {
           this.waits.set(waitId(state.runId, command.stepId), wait);
           const met = [...this.signals.values()]
             .filter((s) => s.namespace === wait.namespace && meets(wait, s))
-            .sort((a, b) => a.receivedAt - b.receivedAt || compare(a.id, b.id))
-            .slice(0, LOOKBACK_CANDIDATES);
+            .sort((a, b) => a.receivedAt - b.receivedAt || compare(a.id, b.id));
           for (const signal of met) this.deliver(wait, signal);
           break;
         }
@@ -122,8 +121,10 @@ export class MemoryWaitStore implements WaitStore {
     return [...this.deliveries.values()].sort((a, b) => a.signal.receivedAt - b.signal.receivedAt || compare(a.signal.id, b.signal.id)).slice(0, limit);
   }
 
-  async dropDelivery(delivery: Pick<Delivery, 'runId' | 'stepId' | 'signal'>): Promise<void> {
+  /** In memory the whole lookback is handed over at once (no pages). */
+  async dropDelivery(delivery: Pick<Delivery, 'runId' | 'stepId' | 'signal'>): Promise<boolean> {
     this.deliveries.delete(deliveryId(delivery.runId, delivery.stepId, delivery.signal.id));
+    return false;
   }
 
   async purgeSignals(before: number): Promise<number> {

@@ -17,6 +17,7 @@ import type {
   WaitStore,
 } from '../ports/wait-store.port';
 import { iso, millis } from './run-state.mapper';
+import { nextBacklogPage } from './wait-backlog.util';
 import { lockMeeting } from './wait-rows.writer';
 import { meetingLocks, page, signalDetails } from './wait-rows.util';
 
@@ -123,8 +124,12 @@ export class SqlWaitStore implements WaitStore {
     });
   }
 
-  async dropDelivery(delivery: Pick<Delivery, 'runId' | 'stepId' | 'signal'>): Promise<void> {
-    await this.dataSource.query('DELETE FROM signal_deliveries WHERE run_id = $1 AND step_id = $2 AND signal_id = $3', [delivery.runId, delivery.stepId, delivery.signal.id]);
+  dropDelivery(delivery: Pick<Delivery, 'runId' | 'stepId' | 'signal'>): Promise<boolean> {
+    return withTransaction(this.dataSource, async (tx) => {
+      await tx.query('DELETE FROM signal_deliveries WHERE run_id = $1 AND step_id = $2 AND signal_id = $3', [delivery.runId, delivery.stepId, delivery.signal.id]);
+      // The wait's lookback page is used up and it still waits: hand over the next page.
+      return nextBacklogPage(tx, delivery.runId, delivery.stepId);
+    });
   }
 
   async purgeSignals(before: number): Promise<number> {

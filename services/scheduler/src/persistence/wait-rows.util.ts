@@ -3,9 +3,6 @@ import type { Page, ReviewRecord, WaitCommand } from '../ports/wait-store.port';
 
 /** Shared by the memory and SQL wait stores. */
 
-/** Candidate signals a newly registered wait considers (earliest first); `match` filters beyond these are not looked at. */
-export const LOOKBACK_CANDIDATES = 100;
-
 /** Advisory-lock keys of a wait or a signal: a keyless wait meets every key of its name, so a keyed signal takes both locks (`*` first). */
 export function meetingLocks(namespace: string, name: string, key: string | undefined): string[] {
   const base = `${namespace}\u001f${name}\u001f`;

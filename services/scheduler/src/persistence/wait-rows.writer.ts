@@ -1,14 +1,15 @@
 import type { RunState } from '@weft/core';
 import type { WaitCommand } from '../ports/wait-store.port';
-import { iso } from './run-state.mapper';
+import { iso, millis } from './run-state.mapper';
 import type { Sql } from './run-sql.util';
-import { LOOKBACK_CANDIDATES, waitLock } from './wait-rows.util';
+import { deliverBacklogPage } from './wait-backlog.util';
+import { waitLock } from './wait-rows.util';
 
 /**
  * Writes a transition's wait and review rows, in its transaction and command order. A new
- * signal wait takes its meeting lock (see meetingLocks) and records a delivery for each
- * stored signal it meets (earliest first, LOOKBACK_CANDIDATES at most); SqlWaitStore.storeSignal
- * does the other direction under the same locks.
+ * signal wait takes its meeting lock (see meetingLocks) and records a delivery for the first
+ * page of stored signals it meets (deliverBacklogPage; later pages as earlier ones are used up);
+ * SqlWaitStore.storeSignal does the other direction under the same locks.
  */
 export async function writeWaitRows(tx: Sql, state: RunState, commands: readonly WaitCommand[]): Promise<void> {
   const { runId, namespace } = state;
@@ -17,23 +18,17 @@ export async function writeWaitRows(tx: Sql, state: RunState, commands: readonly
       case 'register-wait': {
         const key = command.key ?? null;
         await lockMeeting(tx, waitLock(namespace, command.name, command.key));
-        await tx.query(
+        // The backlog (stored signals the wait meets) ends at its registration: later signals find the wait.
+        const registered: { until: Date | string }[] = await tx.query(
           `INSERT INTO signal_waits (run_id, step_id, namespace, name, key, token, since, expires_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz)
            ON CONFLICT (run_id, step_id) DO UPDATE SET namespace = excluded.namespace, name = excluded.name, key = excluded.key,
-             token = excluded.token, since = excluded.since, expires_at = excluded.expires_at`,
+             token = excluded.token, since = excluded.since, expires_at = excluded.expires_at
+           RETURNING date_trunc('milliseconds', clock_timestamp()) + interval '1 millisecond' AS until`,
           [runId, command.stepId, namespace, command.name, key, command.token, iso(command.since), iso(command.expiresAt)],
         );
-        await tx.query(
-          `INSERT INTO signal_deliveries (run_id, step_id, namespace, signal_id, token, received_at)
-           SELECT $1, $2, s.namespace, s.id, $3, s.received_at FROM signals s
-           WHERE s.namespace = $4 AND s.name = $5 AND ($6::text IS NULL OR s.key = $6::text)
-             AND s.received_at >= $7::timestamptz AND s.received_at < $8::timestamptz
-           ORDER BY s.received_at, s.id
-           LIMIT ${LOOKBACK_CANDIDATES}
-           ON CONFLICT DO NOTHING`,
-          [runId, command.stepId, command.token, namespace, command.name, key, iso(command.since), iso(command.expiresAt)],
-        );
+        const until = Math.min(command.expiresAt, millis(registered[0]?.until ?? new Date(command.expiresAt)));
+        await deliverBacklogPage(tx, { runId, stepId: command.stepId, token: command.token, namespace, name: command.name, key, since: command.since, until });
         break;
       }
       case 'cancel-wait':

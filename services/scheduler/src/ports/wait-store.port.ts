@@ -77,8 +77,12 @@ export interface WaitStore {
   listSignals(namespace: string, query: SignalQuery): Promise<Page<StoredSignal>>;
   /** Deliveries not yet applied, earliest signal first. */
   pendingDeliveries(limit: number): Promise<Delivery[]>;
-  /** The delivery was applied (or could not apply): forget it. */
-  dropDelivery(delivery: Pick<Delivery, 'runId' | 'stepId' | 'signal'>): Promise<void>;
+  /**
+   * The delivery was applied (or could not apply): forget it. A wait's lookback is handed over a
+   * page of stored signals at a time; true when this drop used up a page of a wait that still
+   * waits and the next page is now pending.
+   */
+  dropDelivery(delivery: Pick<Delivery, 'runId' | 'stepId' | 'signal'>): Promise<boolean>;
   /** Removes signals received before `before` (epoch ms); returns how many. */
   purgeSignals(before: number): Promise<number>;
 

@@ -62,6 +62,31 @@ export function describeWaitsContract(context: RunStoreContext): void {
       expect((await waits.pendingDeliveries(100)).filter((d) => d.runId === run.runId)).toEqual([]);
     });
 
+    it('a wait registered after more than a page of stored signals is handed every one of them, earliest first', async () => {
+      const waits = waitsOf(context.store);
+      const ns = uniqueId('ns');
+      const now = await context.store.now();
+      const ids: string[] = [];
+      for (let i = 0; i < 250; i++) {
+        const id = `bulk-${String(i).padStart(3, '0')}`;
+        ids.push(id);
+        await waits.storeSignal(ns, { id, name: 'tick', key: 'k', data: { n: i } }, 'local');
+      }
+      await waits.storeSignal(ns, { id: 'other-key', name: 'tick', key: 'j' }, 'local');
+      const run = await runIn(ns, [register('w', 'tick', 'k', now - 60_000, now + 3_600_000)]);
+      // Applied and dropped as the delivery pass does: a used-up page brings the next one.
+      const seen: string[] = [];
+      for (let round = 0; round < 20; round++) {
+        const pending = (await waits.pendingDeliveries(1_000)).filter((d) => d.runId === run.runId);
+        if (pending.length === 0) break;
+        for (const d of pending) {
+          seen.push(d.signal.id);
+          await waits.dropDelivery(d);
+        }
+      }
+      expect(seen).toEqual(ids);
+    });
+
     it('a keyless wait takes any key; a keyed one only its own; another namespace meets nothing', async () => {
       const waits = waitsOf(context.store);
       const ns = uniqueId('ns');

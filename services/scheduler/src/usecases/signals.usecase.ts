@@ -110,11 +110,13 @@ export class SignalDeliveryUseCase {
       this.again = false;
       for (;;) {
         const pending = await this.waits.pendingDeliveries(batch);
+        // A drop that handed over the next page of a wait's lookback leaves more to deliver now.
+        let paged = false;
         for (const d of pending) {
           await this.transitions.apply(d.runId, (at) => ({ type: 'signal.received', at, stepId: d.stepId, token: d.token, signal: d.signal }));
-          await this.waits.dropDelivery(d);
+          if (await this.waits.dropDelivery(d)) paged = true;
         }
-        if (pending.length < batch) break;
+        if (pending.length < batch && !paged) break;
       }
     } while (this.again);
     await this.purge();

@@ -58,6 +58,17 @@ export class SignalWaitEntity {
   @Column({ name: 'expires_at', type: 'timestamptz' })
   expiresAt!: Date;
 
+  /** The last stored signal of the lookback handed over while more may follow (NULL: the backlog is done). */
+  @Column({ name: 'backlog_at', type: 'timestamptz', nullable: true })
+  backlogAt!: Date | null;
+
+  @Column({ name: 'backlog_id', type: 'text', nullable: true })
+  backlogId!: string | null;
+
+  /** The backlog ends here (the registration): later signals found the wait themselves. */
+  @Column({ name: 'backlog_until', type: 'timestamptz', nullable: true })
+  backlogUntil!: Date | null;
+
   @ManyToOne(() => RunEntity, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'run_id', foreignKeyConstraintName: 'fk_signal_waits_run' })
   run?: RunEntity;
