@@ -22,7 +22,9 @@ export class SqlBlobStore implements BlobStore {
     const id = blobIdOf(bytes);
     // JSON text is valid UTF-8 without NUL (JSON escapes both), so a text column holds it exactly.
     const json = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-    await this.dataSource.query(`INSERT INTO blobs (id, namespace, size, json) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`, [id, namespace, bytes.byteLength, json]);
+    // A repeated put refreshes created_at (the stored text is not rewritten): the sweep's grace then
+    // counts from the latest writer, which is about to commit a row naming it.
+    await this.dataSource.query(`INSERT INTO blobs (id, namespace, size, json) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET created_at = now()`, [id, namespace, bytes.byteLength, json]);
     return { $weftBlob: id, size: bytes.byteLength };
   }
 
@@ -51,6 +53,31 @@ export class SqlBlobStore implements BlobStore {
       if (chunk.length < chars) return;
     }
   }
+}
+
+/**
+ * Removes up to `batch` blobs older than `graceMs` (database time) that no run names: not a step's
+ * output (forEach items included: each is a step_runs row), not a run's inputs or outputs. A blob
+ * becomes unnamed when its run is deleted, or when the attempt or decision that wrote it never
+ * committed (a lost result, a failed transaction). The grace covers a writer between its put and
+ * the commit that names the blob (put refreshes created_at), and messages still in flight. Uses the
+ * partial expression indexes of the blob-sweep migration. Resolves with the ids removed.
+ */
+export async function sweepUnnamedBlobs(dataSource: DataSource, graceMs: number, batch: number): Promise<string[]> {
+  const rows = (await dataSource.query(
+    `DELETE FROM blobs WHERE created_at < now() - ($1::bigint * interval '1 millisecond') AND id IN (
+       SELECT b.id FROM blobs b
+        WHERE b.created_at < now() - ($1::bigint * interval '1 millisecond')
+          AND NOT EXISTS (SELECT 1 FROM step_runs s WHERE s.output ? '$weftBlob' AND s.output->>'$weftBlob' = b.id)
+          AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.inputs ? '$weftBlob' AND r.inputs->>'$weftBlob' = b.id)
+          AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.outputs ? '$weftBlob' AND r.outputs->>'$weftBlob' = b.id)
+        ORDER BY b.created_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+     RETURNING id`,
+    [Math.floor(graceMs), batch],
+  )) as unknown;
+  // DELETE ... RETURNING answers [rows, count] through TypeORM's postgres driver, rows alone through PGlite's.
+  const list = Array.isArray(rows) && rows.length === 2 && Array.isArray(rows[0]) && typeof rows[1] === 'number' ? (rows[0] as { id: string }[]) : (rows as { id: string }[]);
+  return list.map((r) => r.id);
 }
 
 /** Blobs in process memory: `weft dev --memory`, `weft run`, tests. */

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { ConsoleModule, consoleDistDir, runStoreService, type RunServiceOptions, type ServiceHandle } from '@weft/platform';
 import type { ServiceStart } from '@weft/telemetry';
 import { openSqlRunStore } from './persistence';
-import { SqlBlobStore } from '@weft/db';
+import { sweepUnnamedBlobs, SqlBlobStore } from '@weft/db';
 import { SqlSlotStore } from './persistence/sql-slot.store';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,6 +38,9 @@ export function runScheduler(start: ServiceStart, options: RunServiceOptions = {
           maxRunDepth: config.WEFT_MAX_RUN_DEPTH,
           signalRetentionMs: config.WEFT_SIGNAL_RETENTION,
           blobs: new SqlBlobStore(dataSource),
+          inlinePayloadBytes: config.WEFT_INLINE_PAYLOAD_MAX,
+          maxOutputBytes: config.WEFT_MAX_OUTPUT,
+          blobSweep: { sweep: (graceMs, batch) => sweepUnnamedBlobs(dataSource, graceMs, batch), graceMs: config.WEFT_BLOB_SWEEP_GRACE },
           slots: new SqlSlotStore(dataSource),
           logger,
           ...(config.WEFT_TEST_CRASH_AFTER_COMMIT && { beforePublish: crashBeforePublish }),

@@ -23,6 +23,12 @@ export interface SchedulerModuleOptions {
   signalRetentionMs?: number;
   /** See SchedulerOptions.blobs (large outputs stored by reference). */
   blobs?: SchedulerOptions['blobs'];
+  /** See SchedulerOptions.inlinePayloadBytes (WEFT_INLINE_PAYLOAD_MAX). */
+  inlinePayloadBytes?: number;
+  /** See SchedulerOptions.maxOutputBytes (WEFT_MAX_OUTPUT). */
+  maxOutputBytes?: number;
+  /** See SchedulerOptions.blobSweep (removing blobs nothing names). */
+  blobSweep?: SchedulerOptions['blobSweep'];
   /** See SchedulerOptions.slots (concurrency slots; SqlSlotStore on a shared database). */
   slots?: SchedulerOptions['slots'];
 }

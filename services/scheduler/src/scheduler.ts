@@ -1,5 +1,5 @@
 import type { Bus, Subscription } from '@weft/bus';
-import { type BlobStore, type RunRequested, SUBJECTS } from '@weft/contracts';
+import { type BlobStore, DEFAULT_INLINE_PAYLOAD_BYTES, DEFAULT_MAX_OUTPUT_BYTES, type RunRequested, SUBJECTS } from '@weft/contracts';
 import type { EngineEvent, RunState } from '@weft/core';
 import { CommittedRowsPublisher } from './outbox/committed-rows.publisher';
 import type { BeforePublish } from './outbox/outbox-sender';
@@ -15,12 +15,14 @@ import { RunRequestedHandler } from './transport/run-requested.handler';
 import { RunCancelRequestedHandler } from './transport/run-cancel-requested.handler';
 import { SlotHandler } from './transport/slot.handler';
 import { DEFAULT_SLOT_LEASE_MS, SlotsUseCase } from './usecases/slots.usecase';
+import { RateLimitsUseCase } from './usecases/rate-limits.usecase';
 import type { SlotStore } from './ports/slot-store.port';
 import { MemorySlotStore } from './persistence/memory-slot.store';
 import { StepHeartbeatHandler } from './transport/step-heartbeat.handler';
 import { StepResultHandler } from './transport/step-result.handler';
 import { ApplyEventUseCase } from './usecases/apply-event.usecase';
 import { BlobValues } from './usecases/blob-values';
+import { type BlobSweepOptions, BlobSweepUseCase } from './usecases/blob-sweep.usecase';
 import { CreateRunUseCase, type StartRunOptions } from './usecases/create-run.usecase';
 import { recoverInFlight } from './usecases/recover-in-flight.usecase';
 import { sampleRunStore } from './usecases/run-telemetry.util';
@@ -80,6 +82,15 @@ export interface SchedulerOptions {
    * see its value, loaded on demand. Without it they see the `{ $weftBlob, size }` reference. @default none
    */
   blobs?: BlobStore;
+  /**
+   * With `blobs`: run inputs, run outputs and a child's inputs whose JSON is larger than this are
+   * stored once and kept by reference (WEFT_INLINE_PAYLOAD_MAX). @default DEFAULT_INLINE_PAYLOAD_BYTES (256 KiB)
+   */
+  inlinePayloadBytes?: number;
+  /** With `blobs`: largest run input or output stored by reference (WEFT_MAX_OUTPUT). @default DEFAULT_MAX_OUTPUT_BYTES (100 MiB) */
+  maxOutputBytes?: number;
+  /** Removing blobs no run names any more (WEFT_BLOB_SWEEP_GRACE; sweepUnnamedBlobs in @weft/db). @default none */
+  blobSweep?: BlobSweepOptions;
   /** Where concurrency slots are kept (SqlSlotStore on a database shared by replicas). @default in memory (one process) */
   slots?: SlotStore;
   /** How long a granted slot lasts without renewal (ms). @default DEFAULT_SLOT_LEASE_MS */
@@ -116,10 +127,13 @@ export class Scheduler {
   private readonly deliveries: SignalDeliveryUseCase | undefined;
   /** Concurrency slots across runs. */
   readonly slots: SlotsUseCase;
+  /** Rate limits across runs (their TATs live beside the slots: SlotStore.rates). */
+  readonly rates: RateLimitsUseCase;
   private readonly slotStore: SlotStore;
   private readonly slotReconcileMs: number;
   private slotTimer: NodeJS.Timeout | undefined;
   private slotPass: Promise<void> = Promise.resolve();
+  private readonly blobSweep: BlobSweepUseCase | undefined;
 
   constructor(options: SchedulerOptions) {
     this.bus = options.bus;
@@ -132,7 +146,15 @@ export class Scheduler {
       ...(options.maxPayloadBytes !== undefined && { maxPayloadBytes: options.maxPayloadBytes }),
       ...(options.maxForEachItems !== undefined && { maxForEachItems: options.maxForEachItems }),
       ...(options.maxRunDepth !== undefined && { maxRunDepth: options.maxRunDepth }),
-      ...(blobValues !== undefined && { resolveBlob: blobValues.resolve }),
+      ...(blobValues !== undefined && {
+        resolveBlob: blobValues.resolve,
+        payloadRefs: {
+          inlineBytes: options.inlinePayloadBytes ?? DEFAULT_INLINE_PAYLOAD_BYTES,
+          maxBytes: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
+          resolve: blobValues.resolve,
+          reference: (namespace: string, json: string) => blobValues.reference(namespace, json),
+        },
+      }),
     };
     this.publisher = new CommittedRowsPublisher(this.bus, this.store, this.log, {
       markDelayMs: options.markDelayMs,
@@ -154,9 +176,11 @@ export class Scheduler {
     }
     this.scan = new TimerScan(this.store, this.transitions, schedule, { publisher: this.publisher, relay: this.relay }, options.pollIntervalMs ?? 250, this.log, this.deliveries);
     this.hold = new DeliveryHold(this.log);
+    this.blobSweep = options.blobSweep === undefined ? undefined : new BlobSweepUseCase(options.blobSweep, this.log);
     this.slotStore = options.slots ?? new MemorySlotStore(() => Date.now());
     const slotLeaseMs = options.slotLeaseMs ?? DEFAULT_SLOT_LEASE_MS;
     this.slots = new SlotsUseCase(this.slotStore, this.store, this.transitions, this.log, slotLeaseMs);
+    this.rates = new RateLimitsUseCase(this.slotStore.rates, this.transitions);
     // Often enough that a lease is renewed several times before it could expire.
     this.slotReconcileMs = Math.max(50, Math.min(slotLeaseMs / 6, (options.pollIntervalMs ?? 250) * 4));
   }
@@ -167,7 +191,7 @@ export class Scheduler {
     if (this.recoverInFlightOnStart) await recoverInFlight(this.store, this.transitions, this.log);
     const runRequested = new RunRequestedHandler(this.creation, this.hold, this.log, { transitions: this.transitions, getRun: (id) => this.store.getRun(id) });
     const cancelRequested = new RunCancelRequestedHandler(this.transitions, this.hold);
-    const slot = new SlotHandler(this.slots, this.hold);
+    const slot = new SlotHandler(this.slots, this.hold, this.rates);
     const stepResult = new StepResultHandler(this.transitions, this.hold);
     const heartbeat = new StepHeartbeatHandler(this.transitions, this.hold);
     this.subscriptions.push(
@@ -175,6 +199,7 @@ export class Scheduler {
       await this.bus.consume(SUBJECTS.runCancelRequested, { group: 'scheduler-cancels' }, (d) => cancelRequested.handle(d)),
       await this.bus.consume(SUBJECTS.slotRequested, { group: 'scheduler-slots' }, (d) => slot.requested(d)),
       await this.bus.consume(SUBJECTS.slotReleased, { group: 'scheduler-slots' }, (d) => slot.released(d)),
+      await this.bus.consume(SUBJECTS.rateRequested, { group: 'scheduler-rates' }, (d) => slot.rateRequested(d)),
       await this.bus.consume(SUBJECTS.stepResult, { group: 'scheduler-results' }, (d) => stepResult.handle(d)),
       await this.bus.consume(SUBJECTS.stepHeartbeat, { group: 'scheduler-heartbeats' }, (d) => heartbeat.handle(d)),
     );
@@ -186,6 +211,7 @@ export class Scheduler {
     this.relay.kick();
     this.scan.begin();
     this.scheduleSlotPass();
+    this.blobSweep?.start();
     this.unsample ??= sampleRunStore(this.store);
   }
 
@@ -193,6 +219,7 @@ export class Scheduler {
     clearTimeout(this.slotTimer);
     this.slotTimer = undefined;
     await this.slotPass;
+    await this.blobSweep?.stop();
     this.relay.close();
     this.publisher.close();
     this.unsample?.();

@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { AnalyticsModule, analyticsRetentionOf, openAnalyticsStore } from '@weft/analytics';
 import { type Bus, InMemoryBus } from '@weft/bus';
 import { type DatabaseConfig, databaseConfigOf, type WeftConfig, queuesOf } from '@weft/config';
-import { SqlBlobStore } from '@weft/db';
+import { sweepUnnamedBlobs, SqlBlobStore } from '@weft/db';
 import { ExecutorModule } from '@weft/executor';
 import { JournalModule, journalRetentionOf, openJournalStore } from '@weft/journal';
 import { ConsoleModule, connectBus, consoleDistDir, createLogger, HealthModule, ShutdownModule, type WeftLogger } from '@weft/platform';
@@ -67,6 +67,9 @@ export async function composeDev(config: WeftConfig, actions: ActionDefinition[]
     signalRetentionMs: config.WEFT_SIGNAL_RETENTION,
     blobs,
     slots: new SqlSlotStore(dataSource),
+    inlinePayloadBytes: config.WEFT_INLINE_PAYLOAD_MAX,
+    maxOutputBytes: config.WEFT_MAX_OUTPUT,
+    blobSweep: { sweep: (graceMs, batch) => sweepUnnamedBlobs(dataSource, graceMs, batch), graceMs: config.WEFT_BLOB_SWEEP_GRACE },
     logger,
   });
   const api = ApiModule.forRoot({

@@ -132,6 +132,12 @@ export class WeftClient {
     stepOutput: (runId: string, stepId: string): Promise<unknown> => this.http.json('GET', `/v1/runs/${enc(runId)}/steps/${enc(stepId)}/output`),
     /** The same as a Response whose body streams the output's JSON bytes (for outputs too big to parse at once). */
     stepOutputStream: (runId: string, stepId: string): Promise<Response> => this.http.call('GET', `/v1/runs/${enc(runId)}/steps/${enc(stepId)}/output`),
+    /** The run's inputs, whole (also when stored by reference: GET /v1/runs/{id}/inputs). */
+    inputs: (runId: string): Promise<Record<string, unknown>> => this.http.json('GET', `/v1/runs/${enc(runId)}/inputs`),
+    /** A finished run's outputs, whole (also when stored by reference; null without `outputs:`); WeftApiError RUN_NOT_FINISHED before it ends. */
+    outputs: (runId: string): Promise<Record<string, unknown> | null> => this.http.json('GET', `/v1/runs/${enc(runId)}/outputs`),
+    /** The same as a Response whose body streams the JSON bytes of the run's inputs or outputs. */
+    payloadStream: (runId: string, which: 'inputs' | 'outputs'): Promise<Response> => this.http.call('GET', `/v1/runs/${enc(runId)}/${which}`),
     /** A page of a forEach step's items, in index order. */
     items: (runId: string, stepId: string, query: StepItemsQuery = {}): Promise<StepItemPage> =>
       this.http.json('GET', `/v1/runs/${enc(runId)}/steps/${enc(stepId)}/items`, undefined, { offset: query.offset?.toString(), limit: query.limit?.toString(), status: query.status }),

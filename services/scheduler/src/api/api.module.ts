@@ -123,6 +123,8 @@ export class ApiModule implements NestModule {
     const authenticator = new Authenticator(keys, options.auth);
     const directory = new SqlRunDirectory(dataSource);
     const access = new RunAccess(store, directory);
+    // Large payloads (stored by reference) live in the scheduler's blobs table.
+    const blobStore = new SqlBlobStore(dataSource);
     const hub = new RunEventsHub(bus, options.events);
     const watch = new RunWatch(hub, store, options.watch);
     const responder = new RunResponder(watch, store, directory);
@@ -143,13 +145,12 @@ export class ApiModule implements NestModule {
         { provide: TEMPLATES, useValue: options.templates ?? noTemplates },
         { provide: ApiKeysUseCase, useValue: new ApiKeysUseCase(keys) },
         { provide: RunQueriesUseCase, useValue: new RunQueriesUseCase(access, directory, () => store.now()) },
-        // Large step outputs (stored by reference) live in the scheduler's blobs table.
-        { provide: StepOutputUseCase, useValue: new StepOutputUseCase(access, new SqlBlobStore(dataSource)) },
+        { provide: StepOutputUseCase, useValue: new StepOutputUseCase(access, blobStore) },
         // why's slot holders: the concurrency_slots table the scheduler's SqlSlotStore keeps.
         { provide: FlowQueriesUseCase, useFactory: (catalog: ActionCatalog) => new FlowQueriesUseCase(access, () => store.now(), () => catalog.liveQueues(), new SqlSlotStore(dataSource)), inject: [ActionCatalog] },
         {
           provide: StartRunUseCase,
-          useFactory: (scheduler: Scheduler) => new StartRunUseCase(scheduler, workflows, access, directory, limits),
+          useFactory: (scheduler: Scheduler) => new StartRunUseCase(scheduler, workflows, access, directory, limits, blobStore),
           inject: [Scheduler],
         },
         { provide: RunControlUseCase, useFactory: (scheduler: Scheduler) => new RunControlUseCase(scheduler, access), inject: [Scheduler] },

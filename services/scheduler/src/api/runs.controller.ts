@@ -7,7 +7,7 @@ import { RunControlUseCase } from '../usecases/run-control.usecase';
 import { RunQueriesUseCase } from '../usecases/run-queries.usecase';
 import { RunResponder } from './runs/run-responder';
 import { StartRunUseCase } from '../usecases/start-run.usecase';
-import { runSummaryView, runView } from './views.util';
+import { runSummaryView, runView, withPayloadLink } from './views.util';
 import { SignalsUseCase } from '../usecases/signals.usecase';
 import { WaitActors } from '../usecases/wait-actors';
 import { ApiAudit } from './api-audit';
@@ -60,7 +60,7 @@ export class RunsController {
   async output(@CallerOf() caller: Caller, @Param() params: unknown, @Res() res: ServerResponse): Promise<void> {
     const { id } = parse(R.getRunOutput.params, params, 'path');
     const state = await this.queries.output(caller.namespace, id);
-    sendJson(res, 200, { runId: state.runId, status: state.status, outputs: state.outputs ?? null, error: state.error ? { code: state.error.code, message: state.error.message } : null });
+    sendJson(res, 200, { runId: state.runId, status: state.status, outputs: withPayloadLink(state.outputs ?? null, `/v1/runs/${encodeURIComponent(state.runId)}/outputs`), error: state.error ? { code: state.error.code, message: state.error.message } : null });
   }
 
   @Get(':id/stream')

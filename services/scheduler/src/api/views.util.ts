@@ -71,8 +71,8 @@ export function runView(state: RunState, namespace: string, links: RunLinks): Ru
     durationMs: span(state.startedAt, state.finishedAt),
     error: errorOf(state.error),
     correlationId: state.correlationId ?? null,
-    inputs: state.inputs,
-    outputs: state.outputs ?? null,
+    inputs: withPayloadLink(state.inputs, `/v1/runs/${encodeURIComponent(state.runId)}/inputs`),
+    outputs: withPayloadLink(state.outputs ?? null, `/v1/runs/${encodeURIComponent(state.runId)}/outputs`),
     rerunOf: links.rerunOf ? { runId: links.rerunOf.sourceRunId, fromStep: links.rerunOf.fromStep } : null,
     reruns: links.reruns.map((r) => ({ runId: r.runId, fromStep: r.fromStep, createdAt: new Date(r.createdAt).toISOString() })),
     source: state.source ?? null,
@@ -85,6 +85,11 @@ export function runView(state: RunState, namespace: string, links: RunLinks): Ru
     })),
     spec: state.spec,
   };
+}
+
+/** Run inputs or outputs stored by reference show their summary and where to fetch them: `{ $weftBlob, size, href }`. */
+export function withPayloadLink<V>(value: V, href: string): V {
+  return isBlobRef(value) ? ({ ...value, href } as V) : value;
 }
 
 /** A large output (stored by reference) shows its summary and where to fetch it: `{ $weftBlob, size, href }`. */

@@ -1,13 +1,10 @@
-import type { DecideOptions, EngineEvent, RunState } from '@weft/core';
+import type { EngineEvent, RunState } from '@weft/core';
 import type { ClaimOutboxOption, RunDecider, RunStore, TimerRecord, UpdateRunOptions } from '../ports/run-store.port';
 import type { TimerWakeups } from '../ports/timer-wakeups.port';
 import { TransitionTelemetry } from './run-telemetry.util';
-import { decideBounded } from './bounded-decide.util';
+import { type BoundedDecideOptions, decideBounded } from './bounded-decide.util';
 import { toTransition } from './transition.util';
-import { BlobNotLoadedError, type BlobValues } from './blob-values';
-
-/** Most blobs one event may load before it gives up (each load is one more decision). */
-const MAX_BLOB_LOADS = 16;
+import { type BlobValues, withBlobRounds } from './blob-values';
 
 /**
  * Applies one event to a run: the single path every change of an existing run takes
@@ -20,21 +17,14 @@ export class ApplyEventUseCase {
     private readonly store: Pick<RunStore, 'updateRun'>,
     private readonly publishCommitted: NonNullable<ClaimOutboxOption['claimOutbox']>,
     private readonly wakeups: TimerWakeups,
-    private readonly decideOptions: DecideOptions,
-    /** Outputs stored by reference, loaded when a decision's expressions need them (DecideOptions.resolveBlob). */
+    private readonly decideOptions: BoundedDecideOptions,
+    /** Payloads stored by reference, loaded when a decision's expressions need them (DecideOptions.resolveBlob), written when it makes one. */
     private readonly blobs?: BlobValues,
   ) {}
 
   async apply(runId: string, event: (at: number) => EngineEvent, fired?: TimerRecord, options?: UpdateRunOptions): Promise<RunState | undefined> {
-    // Each round loads one blob a decision's expressions needed; the bound keeps an evicting cache from looping.
-    for (let round = 0; ; round++) {
-      try {
-        return await this.applyOnce(runId, event, fired, options);
-      } catch (error) {
-        if (!(error instanceof BlobNotLoadedError) || this.blobs === undefined || round >= MAX_BLOB_LOADS) throw error;
-        await this.blobs.load(error.ref);
-      }
-    }
+    // Each round loads (or writes) one blob the decision needed.
+    return withBlobRounds(this.blobs, () => this.applyOnce(runId, event, fired, options));
   }
 
   private async applyOnce(runId: string, event: (at: number) => EngineEvent, fired?: TimerRecord, options?: UpdateRunOptions): Promise<RunState | undefined> {
@@ -76,7 +66,7 @@ export class RunEventDecision {
     private readonly event: (at: number) => EngineEvent,
     /** The timer row this event fires (removed in the same transaction). */
     private readonly fired: TimerRecord | undefined,
-    private readonly options: DecideOptions,
+    private readonly options: BoundedDecideOptions,
   ) {}
 
   readonly decide: RunDecider = (current, now) => {

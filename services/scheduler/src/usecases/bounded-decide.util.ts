@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
 import { BLOB_ERROR_CODES, type BlobRef, checkPayload, DEFAULT_MAX_PAYLOAD_BYTES, isBlobRef, PAYLOAD_ERROR_CODES, type PayloadProblem, type StepError, storableText } from '@weft/contracts';
 import { type Command, decide, type Decision, type DecideOptions, DEFAULT_MAX_FOREACH_ITEMS, type EngineEvent, type RunState } from '@weft/core';
+import { type RunPayloadRefs, withInputValues, withPayloadRefs } from './run-payload-refs.util';
+
+/** The core's options, and how run inputs and outputs go by reference (none: they stay inline, bounded by maxPayloadBytes). */
+export type BoundedDecideOptions = DecideOptions & { payloadRefs?: RunPayloadRefs };
 
 type DispatchCommand = Extract<Command, { type: 'dispatch' }>;
 
@@ -16,8 +20,17 @@ const MAX_ERROR_MESSAGE = 4_000;
  * onFailure policy (the core bounds the run's outputs itself). Without this, one such value
  * makes the transaction fail for ever (PostgreSQL) or the outbox row unpublishable (NATS).
  */
-export function decideBounded(state: RunState, event: EngineEvent, options: DecideOptions = {}): Decision<RunState> {
-  const maxBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+export function decideBounded(current: RunState, event: EngineEvent, boundedOptions: BoundedDecideOptions = {}): Decision<RunState> {
+  const { payloadRefs, ...coreOptions } = boundedOptions;
+  const state = withInputValues(current, payloadRefs);
+  const decision = decideWithin(state, event, coreOptions, payloadRefs);
+  return withPayloadRefs(current, state, decision, payloadRefs);
+}
+
+function decideWithin(state: RunState, event: EngineEvent, coreOptions: DecideOptions, payloadRefs: RunPayloadRefs | undefined): Decision<RunState> {
+  const maxBytes = coreOptions.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  // With references on, the run's outputs may be as large as a stored output: withPayloadRefs stores them by reference.
+  const options: DecideOptions = payloadRefs === undefined ? coreOptions : { ...coreOptions, maxPayloadBytes: Math.max(maxBytes, payloadRefs.maxBytes) };
   let decision = decide(state, boundedEvent(event, maxBytes), options);
   if (!decision.commands.some((c) => c.type === 'dispatch')) return decision;
   const fit = new Set<Command>();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Actor } from '@weft/contracts';
+import { type Actor, type BlobStore, isBlobRef } from '@weft/contracts';
 import { RerunError, rerunPlan, resolveInputs, type RunState, type WorkflowSpec } from '@weft/core';
 import type { Scheduler } from '../scheduler';
 import { checkSpec, InvalidSpecError, type SpecLimits, type SpecSource, WorkflowError, type WorkflowsUseCase } from '../workflows';
@@ -38,6 +38,8 @@ export class StartRunUseCase {
     private readonly runs: Pick<RunAccess, 'get'>,
     private readonly directory: Pick<SqlRunDirectory, 'addLink'>,
     private readonly limits: SpecLimits = {},
+    /** Where a rerun finds its old run's inputs when they were stored by reference. */
+    private readonly blobs?: Pick<BlobStore, 'get'>,
   ) {}
 
   async ofWorkflow(namespace: string, ref: string, request: RunRequestCommon & { version?: number }): Promise<StartedRun> {
@@ -70,13 +72,21 @@ export class StartRunUseCase {
     }
     // Inputs the (newer) spec no longer declares are dropped; new ones take their defaults.
     const declared = spec.inputs ?? {};
-    const inputs = Object.fromEntries(Object.entries(previous.inputs).filter(([name]) => Object.hasOwn(declared, name)));
+    const inputs = Object.fromEntries(Object.entries(await this.inputsOf(previous)).filter(([name]) => Object.hasOwn(declared, name)));
     const started = await this.start(namespace, spec, version, { inputs, idempotencyKey: request.idempotencyKey, correlationId: previous.correlationId, actor: request.actor }, {
       runId: previous.runId,
       steps: plan.reuse,
     });
     await this.directory.addLink(namespace, { runId: started.runId, kind: 'rerun', sourceRunId: previous.runId, fromStep: request.from ?? null });
     return started;
+  }
+
+  /** A run's inputs as values (read from the blob store when kept by reference). */
+  private async inputsOf(run: RunState): Promise<Record<string, unknown>> {
+    if (!isBlobRef(run.inputs)) return run.inputs;
+    const bytes = await this.blobs?.get(run.inputs.$weftBlob);
+    if (bytes === undefined) throw new ApiError('RERUN_NOT_POSSIBLE', `the stored inputs of run ${run.runId} (blob ${run.inputs.$weftBlob}) are missing`);
+    return JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, unknown>;
   }
 
   private async specForRerun(namespace: string, previous: RunState, wanted: number | 'published' | undefined): Promise<{ spec: WorkflowSpec; version: string }> {
