@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { RunRequested } from '@weft/contracts';
-import { Triggers, type TriggerSpec } from '@weft/core';
+import { Triggers } from '@weft/core';
 import { type DatabaseConfig, type OpenMigratedOptions, openMigrated, sqlState, withTransaction } from '@weft/db';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { FireOutcome, TriggerKind } from '../domain/fire-log';
 import type { FireRecord, NewFire, PublishedWorkflow, TriggerDefinition, TriggerRef } from '../ports/trigger.types';
+import { SqlLeaseStore } from './sql-lease.store';
+import { SqlPollStore } from './sql-poll.store';
+import { DEFINITION_COLUMNS, type DefinitionRow, FIRE_COLUMNS, type FireRow, ms, refArgs, type Sql, toDefinition, toFire } from './trigger-rows.util';
 import { TRIGGERS_MIGRATIONS, TRIGGERS_MIGRATIONS_TABLE } from './triggers-schema';
 
-export type Sql = Pick<EntityManager, 'query'>;
+export type { Sql } from './trigger-rows.util';
 
 /** Run statuses after which a run no longer counts as active for overlap. */
 const TERMINAL = ['completed', 'partially_completed', 'failed', 'canceled'];
@@ -16,80 +19,16 @@ const PENDING_RUN_WINDOW = '5 minutes';
 /** Most definitions the service keeps (bounds every scan). */
 export const MAX_DEFINITIONS = 10_000;
 
-const FIRE_COLUMNS = `id::text AS id, namespace, workflow, trigger_id, kind, occurrence, outcome, reason, run_id, idempotency_key,
-  scheduled_at, held, published_at, created_at`;
-
-interface FireRow {
-  id: string;
-  namespace: string;
-  workflow: string;
-  trigger_id: string;
-  kind: string;
-  occurrence: string;
-  outcome: string;
-  reason: string | null;
-  run_id: string | null;
-  idempotency_key: string | null;
-  scheduled_at: Date | null;
-  held: boolean;
-  published_at: Date | null;
-  created_at: Date;
-}
-
-interface DefinitionRow {
-  namespace: string;
-  workflow: string;
-  trigger_id: string;
-  version: number;
-  kind: string;
-  spec: TriggerSpec;
-  active: boolean;
-  paused: boolean;
-  handled_until: Date | null;
-  updated_at: Date;
-}
-
-const ms = (d: Date | string | null): number | null => (d === null ? null : new Date(d).getTime());
-
-function toFire(r: FireRow): FireRecord {
-  return {
-    id: r.id,
-    namespace: r.namespace,
-    workflow: r.workflow,
-    triggerId: r.trigger_id,
-    kind: r.kind as TriggerKind,
-    occurrence: r.occurrence,
-    outcome: r.outcome as FireOutcome,
-    reason: r.reason,
-    runId: r.run_id,
-    idempotencyKey: r.idempotency_key,
-    scheduledAt: ms(r.scheduled_at),
-    held: r.held,
-    publishedAt: ms(r.published_at),
-    createdAt: ms(r.created_at) ?? 0,
-  };
-}
-
-function toDefinition(r: DefinitionRow): TriggerDefinition {
-  return {
-    namespace: r.namespace,
-    workflow: r.workflow,
-    triggerId: r.trigger_id,
-    version: r.version,
-    kind: r.kind as TriggerKind,
-    spec: r.spec,
-    active: r.active,
-    paused: r.paused,
-    handledUntil: ms(r.handled_until),
-    updatedAt: ms(r.updated_at) ?? 0,
-  };
-}
-
-const refArgs = (r: TriggerRef): string[] => [r.namespace, r.workflow, r.triggerId];
-
 /** Every table access of the service (PostgreSQL; the same SQL runs on PGlite). */
 export class SqlTriggerStore {
-  constructor(readonly dataSource: DataSource) {}
+  /** The leader lease. */
+  readonly leases: SqlLeaseStore;
+  /** Poll cursors, seen keys and dedupe keys. */
+  readonly polling = new SqlPollStore();
+
+  constructor(readonly dataSource: DataSource) {
+    this.leases = new SqlLeaseStore(dataSource);
+  }
 
   transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
     return withTransaction(this.dataSource, work);
@@ -131,7 +70,7 @@ export class SqlTriggerStore {
 
   async definitions(sql: Sql = this.dataSource, where: { active?: boolean; namespace?: string } = {}): Promise<TriggerDefinition[]> {
     const rows = (await sql.query(
-      `SELECT namespace, workflow, trigger_id, version, kind, spec, active, paused, handled_until, updated_at FROM trigger_definitions
+      `SELECT ${DEFINITION_COLUMNS} FROM trigger_definitions
         WHERE ($1::boolean IS NULL OR active = $1) AND ($2::text IS NULL OR namespace = $2)
         ORDER BY namespace, workflow, trigger_id LIMIT $3`,
       [where.active ?? null, where.namespace ?? null, MAX_DEFINITIONS],
@@ -141,7 +80,7 @@ export class SqlTriggerStore {
 
   async definition(ref: TriggerRef, sql: Sql = this.dataSource): Promise<TriggerDefinition | undefined> {
     const rows = (await sql.query(
-      `SELECT namespace, workflow, trigger_id, version, kind, spec, active, paused, handled_until, updated_at FROM trigger_definitions
+      `SELECT ${DEFINITION_COLUMNS} FROM trigger_definitions
         WHERE namespace = $1 AND workflow = $2 AND trigger_id = $3`,
       refArgs(ref),
     )) as DefinitionRow[];
@@ -210,7 +149,7 @@ export class SqlTriggerStore {
   /** Locks a definition row for one planning pass (two leaders for a moment still plan one at a time). */
   async lockDefinition(sql: Sql, ref: TriggerRef): Promise<TriggerDefinition | undefined> {
     const rows = (await sql.query(
-      `SELECT namespace, workflow, trigger_id, version, kind, spec, active, paused, handled_until, updated_at FROM trigger_definitions
+      `SELECT ${DEFINITION_COLUMNS} FROM trigger_definitions
         WHERE namespace = $1 AND workflow = $2 AND trigger_id = $3 FOR UPDATE`,
       refArgs(ref),
     )) as DefinitionRow[];
@@ -395,82 +334,6 @@ export class SqlTriggerStore {
       entry.targetId,
       JSON.stringify(entry.details),
     ]);
-  }
-
-  // ---- leader lease ----
-
-  /** Takes or renews the lease when free, expired or already ours (database time). */
-  async tryLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
-    const rows = (await this.dataSource.query(
-      `INSERT INTO trigger_leases (name, holder, expires_at) VALUES ($1, $2, now() + ($3::double precision * interval '1 millisecond'))
-       ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
-        WHERE trigger_leases.holder = EXCLUDED.holder OR trigger_leases.expires_at < now()
-       RETURNING holder`,
-      [name, holder, ttlMs],
-    )) as { holder: string }[];
-    return rows.length > 0;
-  }
-
-  async releaseLease(name: string, holder: string): Promise<void> {
-    await this.dataSource.query(`DELETE FROM trigger_leases WHERE name = $1 AND holder = $2`, [name, holder]);
-  }
-
-  async leaseHolder(name: string): Promise<{ holder: string; expiresAt: number } | undefined> {
-    const rows = (await this.dataSource.query(`SELECT holder, expires_at FROM trigger_leases WHERE name = $1`, [name])) as { holder: string; expires_at: Date }[];
-    return rows[0] && { holder: rows[0].holder, expiresAt: new Date(rows[0].expires_at).getTime() };
-  }
-
-  // ---- polling ----
-
-  async pollState(sql: Sql, ref: TriggerRef): Promise<{ cursor: unknown; failures: number; nextPollAt: number } | undefined> {
-    const rows = (await sql.query(`SELECT cursor, failures, next_poll_at FROM trigger_poll_state WHERE namespace = $1 AND workflow = $2 AND trigger_id = $3 FOR UPDATE`, refArgs(ref))) as {
-      cursor: unknown;
-      failures: number;
-      next_poll_at: Date;
-    }[];
-    return rows[0] && { cursor: rows[0].cursor ?? undefined, failures: rows[0].failures, nextPollAt: new Date(rows[0].next_poll_at).getTime() };
-  }
-
-  async savePollState(sql: Sql, ref: TriggerRef, state: { cursor: unknown; failures: number; nextPollAt: number; lastError?: string }): Promise<void> {
-    await sql.query(
-      `INSERT INTO trigger_poll_state (namespace, workflow, trigger_id, cursor, failures, next_poll_at, last_error) VALUES ($1, $2, $3, $4::jsonb, $5, $6::timestamptz, $7)
-       ON CONFLICT (namespace, workflow, trigger_id) DO UPDATE SET cursor = EXCLUDED.cursor, failures = EXCLUDED.failures, next_poll_at = EXCLUDED.next_poll_at, last_error = EXCLUDED.last_error`,
-      [...refArgs(ref), state.cursor === undefined ? null : JSON.stringify(state.cursor), state.failures, new Date(state.nextPollAt).toISOString(), state.lastError ?? null],
-    );
-  }
-
-  async seenKeys(sql: Sql, ref: TriggerRef, keys: string[]): Promise<Set<string>> {
-    if (keys.length === 0) return new Set();
-    const rows = (await sql.query(`SELECT key FROM trigger_seen_keys WHERE namespace = $1 AND workflow = $2 AND trigger_id = $3 AND key = ANY($4::text[])`, [...refArgs(ref), keys])) as {
-      key: string;
-    }[];
-    return new Set(rows.map((r) => r.key));
-  }
-
-  /** Remembers keys and forgets the oldest beyond `capacity`. */
-  async rememberKeys(sql: Sql, ref: TriggerRef, keys: string[], capacity: number): Promise<void> {
-    if (keys.length === 0) return;
-    await sql.query(
-      `INSERT INTO trigger_seen_keys (namespace, workflow, trigger_id, key) SELECT $1, $2, $3, unnest($4::text[]) ON CONFLICT DO NOTHING`,
-      [...refArgs(ref), keys],
-    );
-    await sql.query(
-      `DELETE FROM trigger_seen_keys WHERE namespace = $1 AND workflow = $2 AND trigger_id = $3 AND key IN (
-         SELECT key FROM trigger_seen_keys WHERE namespace = $1 AND workflow = $2 AND trigger_id = $3 ORDER BY seen_at DESC, key OFFSET $4)`,
-      [...refArgs(ref), capacity],
-    );
-  }
-
-  /** Claims a dedupe key for its window: true when new (or its window passed), false for a duplicate. */
-  async claimDedupeKey(sql: Sql, ref: TriggerRef, key: string, windowMs: number): Promise<boolean> {
-    const rows = (await sql.query(
-      `INSERT INTO trigger_seen_keys (namespace, workflow, trigger_id, key) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (namespace, workflow, trigger_id, key) DO UPDATE SET seen_at = now()
-        WHERE trigger_seen_keys.seen_at < now() - ($5::double precision * interval '1 millisecond')
-       RETURNING key`,
-      [...refArgs(ref), key, windowMs],
-    )) as unknown[];
-    return rows.length > 0;
   }
 
   /** Runs the trigger started that exist in the scheduler (for tests and `weft triggers fires`). */

@@ -64,7 +64,7 @@ export class LeaderLoop {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running;
-    if (this.isLeader) await this.store.releaseLease(LEADER_LEASE, this.holder).catch(() => undefined);
+    if (this.isLeader) await this.store.leases.releaseLease(LEADER_LEASE, this.holder).catch(() => undefined);
     this.leadingSince = undefined;
   }
 
@@ -78,14 +78,14 @@ export class LeaderLoop {
 
   async health(): Promise<{ ok: boolean; detail: string }> {
     if (this.isLeader) return { ok: true, detail: `leader since ${new Date(this.leadingSince ?? 0).toISOString()}${this.lastError ? `; last error: ${this.lastError}` : ''}` };
-    const lease = await this.store.leaseHolder(LEADER_LEASE);
+    const lease = await this.store.leases.leaseHolder(LEADER_LEASE);
     return { ok: true, detail: lease ? `follower (leader: ${lease.holder})` : 'follower (no leader yet)' };
   }
 
   /** One tick: renew or take the lease, then the leader's work. Exposed for tests. */
   async tick(): Promise<void> {
     try {
-      const held = await this.store.tryLease(LEADER_LEASE, this.holder, this.options.ttlMs ?? 3_000);
+      const held = await this.store.leases.tryLease(LEADER_LEASE, this.holder, this.options.ttlMs ?? 3_000);
       if (held && this.leadingSince === undefined) {
         this.leadingSince = this.clock.now();
         this.log.info('leading schedules and polls', { holder: this.holder });

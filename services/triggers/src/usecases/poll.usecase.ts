@@ -55,7 +55,7 @@ export class PollUseCase {
     let fired = 0;
     for (const def of await this.store.definitions(undefined, { active: true })) {
       if (def.kind !== 'poll' || def.paused || !def.spec.poll) continue;
-      const state = await this.store.pollState(this.store.dataSource, refOf(def));
+      const state = await this.store.polling.pollState(this.store.dataSource, refOf(def));
       if (state && state.nextPollAt > this.clock.now()) continue;
       try {
         fired += (await this.pollOnce(def)).filter((r) => r.outcome === 'fired').length;
@@ -83,7 +83,7 @@ export class PollUseCase {
     if (!poll) return [];
     const ref = refOf(def);
     const everyMs = parseDuration(poll.every);
-    const state = await this.store.pollState(this.store.dataSource, ref);
+    const state = await this.store.polling.pollState(this.store.dataSource, ref);
     const cursor = state?.cursor;
     let fetched: { response: PollResponse; page: PollPage };
     try {
@@ -92,20 +92,20 @@ export class PollUseCase {
       const failures = (state?.failures ?? 0) + 1;
       const retryAfterMs = error instanceof PollError ? error.retryAfterMs : undefined;
       const delay = nextPollDelay({ everyMs, consecutiveFailures: failures, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
-      await this.store.savePollState(this.store.dataSource, ref, { cursor, failures, nextPollAt: this.clock.now() + delay, lastError: String(error).slice(0, 500) });
+      await this.store.polling.savePollState(this.store.dataSource, ref, { cursor, failures, nextPollAt: this.clock.now() + delay, lastError: String(error).slice(0, 500) });
       throw error;
     }
     const { response, page } = fetched;
     const keys = page.items.map((i) => occurrenceId(i.key));
-    const seen = await this.store.seenKeys(this.store.dataSource, ref, keys);
+    const seen = await this.store.polling.seenKeys(this.store.dataSource, ref, keys);
     const fresh = new Set(newKeys(keys, (k) => seen.has(k)));
     const items = page.items.filter((_, i) => fresh.has(keys[i]) && (fresh.delete(keys[i]) || true));
     const nextCursor = page.cursor === undefined ? cursor : page.cursor;
     return this.occurrences.recordMany(
       items.map((i) => ({ def, occurrence: occurrenceId(i.key), context: { item: i.item, response, cursor }, expressions: true })),
       async (tx) => {
-        await this.store.rememberKeys(tx, ref, items.map((i) => occurrenceId(i.key)), poll.seen ?? DEFAULT_SEEN_CAPACITY ?? TRIGGER_DEFAULTS.seen);
-        await this.store.savePollState(tx, ref, { cursor: nextCursor, failures: 0, nextPollAt: this.clock.now() + nextPollDelay({ everyMs, consecutiveFailures: 0 }) });
+        await this.store.polling.rememberKeys(tx, ref, items.map((i) => occurrenceId(i.key)), poll.seen ?? DEFAULT_SEEN_CAPACITY ?? TRIGGER_DEFAULTS.seen);
+        await this.store.polling.savePollState(tx, ref, { cursor: nextCursor, failures: 0, nextPollAt: this.clock.now() + nextPollDelay({ everyMs, consecutiveFailures: 0 }) });
       },
     );
   }

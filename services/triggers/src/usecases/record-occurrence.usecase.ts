@@ -132,7 +132,7 @@ export class RecordOccurrenceUseCase {
     }
     if (!verdict.passed) return write({ ...base, outcome: 'filtered', reason: 'the filter is false' });
     if (verdict.dedupeKey !== undefined && o.dedupeWindowMs !== undefined) {
-      const fresh = await this.store.claimDedupeKey(tx, refOf(def), verdict.dedupeKey, o.dedupeWindowMs);
+      const fresh = await this.store.polling.claimDedupeKey(tx, refOf(def), verdict.dedupeKey, o.dedupeWindowMs);
       if (!fresh) return write({ ...base, outcome: 'duplicate', reason: `dedupe key ${verdict.dedupeKey} was seen within the window` });
     }
     const request: RunRequested = {

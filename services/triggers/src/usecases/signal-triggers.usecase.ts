@@ -51,12 +51,12 @@ export class SignalTriggersUseCase {
 
   private async passTrigger(def: TriggerDefinition): Promise<number> {
     const ref = refOf(def);
-    const state = await this.store.pollState(this.store.dataSource, ref);
+    const state = await this.store.polling.pollState(this.store.dataSource, ref);
     const cursor = isCursor(state?.cursor) ? state.cursor : undefined;
     if (!cursor) {
       // A new trigger takes signals from its activation on.
       const [row] = (await this.store.dataSource.query(`SELECT (now() - ($1::double precision * interval '1 millisecond'))::text AS at`, [SETTLE_MS])) as { at: string }[];
-      await this.store.savePollState(this.store.dataSource, ref, { cursor: { at: row.at, id: '' }, failures: 0, nextPollAt: Date.now() });
+      await this.store.polling.savePollState(this.store.dataSource, ref, { cursor: { at: row.at, id: '' }, failures: 0, nextPollAt: Date.now() });
       return 0;
     }
     const rows = (await this.store.dataSource.query(
@@ -78,7 +78,7 @@ export class SignalTriggersUseCase {
         expressions: true,
         dedupeWindowMs: windowMs,
       })),
-      (tx) => this.store.savePollState(tx, ref, { cursor: { at: lastAt.at, id: last.id }, failures: 0, nextPollAt: Date.now() }),
+      (tx) => this.store.polling.savePollState(tx, ref, { cursor: { at: lastAt.at, id: last.id }, failures: 0, nextPollAt: Date.now() }),
     );
     return results.filter((r) => r.outcome === 'fired').length;
   }

@@ -168,9 +168,9 @@ export class TriggerControlUseCase {
         return { kind: def.kind, deliveryId: verdict.deliveryId, ...this.occurrences.preview({ def, occurrence: verdict.deliveryId, context: { event }, expressions: true }) };
       }
       case 'poll': {
-        const state = await this.store.pollState(this.store.dataSource, ref);
+        const state = await this.store.polling.pollState(this.store.dataSource, ref);
         const { response, page } = await this.polls.fetchPage(def, state?.cursor);
-        const seen = await this.store.seenKeys(this.store.dataSource, ref, page.items.map((i) => i.key));
+        const seen = await this.store.polling.seenKeys(this.store.dataSource, ref, page.items.map((i) => i.key));
         const items = page.items.slice(0, 100).map((i) => {
           const p = this.occurrences.preview({ def, occurrence: i.key, context: { item: i.item, response, cursor: state?.cursor }, expressions: true });
           return { key: i.key, new: !seen.has(i.key), passed: p.passed, ...(p.inputs ? { inputs: p.inputs } : {}), ...(p.error ? { error: p.error } : {}) };
