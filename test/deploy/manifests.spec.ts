@@ -285,8 +285,8 @@ describe.each(ENVS)('deploy/k8s $name', (env) => {
       expect(SAMPLERS.has(envValue(vars, 'OTEL_TRACES_SAMPLER') ?? '')).toBe(true);
       const ratio = Number(envValue(vars, 'OTEL_TRACES_SAMPLER_ARG') ?? '1');
       expect(ratio >= 0 && ratio <= 1).toBe(true);
-      // services that own tables read DATABASE_URL from a Secret, never from a literal
-      if (d.metadata.name !== 'weft-executor') expect(vars.get('DATABASE_URL')?.kind).toBe('secret');
+      // every service reads DATABASE_URL from a Secret, never from a literal (the executor too: large payloads' blobs)
+      expect(vars.get('DATABASE_URL')?.kind).toBe('secret');
       expect([...vars.values()].some((v) => v.kind === 'value' && /postgres(ql)?:\/\/[^@/\s]*:[^@/\s]*@/.test(v.value))).toBe(false);
     }
   });
@@ -414,6 +414,13 @@ describe.each(ENVS)('deploy/k8s $name', (env) => {
         ok: true,
       });
     }
+  });
+
+  it("gives the executor the scheduler's database and schema (it writes and reads large payloads in the blobs table)", () => {
+    const executorEnv = containerEnv(onlyContainer(deploymentOf(env.objects, 'executor')), env.objects);
+    const schedulerEnv = containerEnv(onlyContainer(deploymentOf(env.objects, 'scheduler')), env.objects);
+    expect(executorEnv.get('DATABASE_URL')).toEqual(schedulerEnv.get('DATABASE_URL'));
+    expect(envValue(executorEnv, 'WEFT_DB_SCHEMA')).toBe(envValue(schedulerEnv, 'WEFT_DB_SCHEMA'));
   });
 
   it('runs the migration Job with the scheduler image, its database and schema, under tini', () => {
