@@ -57,9 +57,11 @@ export interface SqlRunStoreOptions {
   relaxedLingerMs?: number;
   /**
    * How long `markPublished` waits for a transition's transaction to carry its marks (ms):
-   * a chain's next result usually commits within a few ms of its dispatch's PubAck, and the
-   * mark then costs no commit of its own. After it, the marks are written alone. 0 writes at once.
-   * @default 20
+   * while results keep coming (a chain's next one commits within a few ms of its dispatch's
+   * PubAck, or tens of ms on a loaded machine) the mark then costs no commit of its own.
+   * After it, the marks are written alone. 0 writes at once. Well below `outboxClaimMs`: an
+   * unmarked row is claimed, so nobody else publishes it meanwhile.
+   * @default 100
    */
   markLingerMs?: number;
 }
@@ -97,7 +99,7 @@ export class SqlRunStore implements RunStore {
     this.namespace = options.namespace ?? DEFAULT_NAMESPACE;
     this.outboxClaimMs = options.outboxClaimMs ?? 15_000;
     this.cache = new RunStateCache(options.stateCacheSize ?? 1000, options.stateCacheLargeSteps);
-    const markLingerMs = options.markLingerMs ?? 20;
+    const markLingerMs = options.markLingerMs ?? 100;
     this.marks = markLingerMs > 0 ? new PendingMarks(markLingerMs, (ids) => this.writeMarks(ids)) : undefined;
     this.batcher = new RunUpdateBatcher(new RunBatchWriter(dataSource, this.cache, this.outboxClaimMs, this.marks), options.relaxedLingerMs ?? 2);
     this.waits = new SqlWaitStore(dataSource);
