@@ -1,57 +1,28 @@
-import { Module } from '@nestjs/common';
-import { InMemoryBus } from '@weft/bus';
 import { eventSubject } from '@weft/contracts';
-import { PgliteDatabase } from '@weft/db';
-import { randomSchemaName } from '@weft/db/testing';
-import { Authenticator, bootService, HealthModule, type ServiceHandle, staticApiKeys } from '@weft/platform';
-import type { DataSource } from 'typeorm';
+import { projectionOnPglite } from '@weft/platform/testing';
 import { AnalyticsModule } from './analytics.module';
 import { fixedRuns, T10, waitFor } from './testing/analytics.fixtures';
 import type { InsightSummary } from './domain/analytics.types';
-import { openAnalyticsStore, type SqlAnalyticsStore } from './persistence/sql-analytics.store';
+import { openAnalyticsStore } from './persistence/sql-analytics.store';
 
 /** Analytics as `weft dev` runs it: the module on PGlite and the in-memory bus, queried over HTTP. */
 describe('AnalyticsModule (PGlite, in-memory bus, HTTP)', () => {
-  let database: PgliteDatabase;
-  let bus: InMemoryBus;
-  let store: SqlAnalyticsStore;
-  let dataSource: DataSource;
-  let service: ServiceHandle;
-  const schema = randomSchemaName('analytics');
+  const service = projectionOnPglite('analytics', openAnalyticsStore, ({ bus, store, auth }) => {
+    const module = AnalyticsModule.forRoot({ bus, store, auth });
+    return { module, readiness: AnalyticsModule.readiness(module) };
+  });
+  const { tenants } = service;
+  const get = (path: string, key?: string | null) => service.get<Record<string, unknown>>(path, key);
   const since = new Date(T10).toISOString();
   const until = new Date(T10 + 2 * 3_600_000).toISOString();
 
-  const tenants = staticApiKeys(['default', 'team-b']);
-  const get = async (path: string, key: string | null = tenants.keyOf('default')) => {
-    const response = await fetch(`${service.url}${path}`, { headers: key === null ? {} : { Authorization: `Bearer ${key}` } });
-    return { status: response.status, type: response.headers.get('content-type') ?? '', body: (await response.json()) as Record<string, unknown> };
-  };
-
-  beforeAll(async () => {
-    database = await PgliteDatabase.open();
-    ({ store, dataSource } = await openAnalyticsStore({ kind: 'pglite', schema }, { pglite: database }));
-    bus = new InMemoryBus({ errorNakDelayMs: 5 });
-    const analytics = AnalyticsModule.forRoot({ bus, store, auth: new Authenticator(tenants.keys, { anonymous: false }) });
-    @Module({ imports: [analytics, HealthModule.forRoot([AnalyticsModule.readiness(analytics)])] })
-    class AppModule {}
-    service = await bootService(AppModule, { name: 'analytics-test', port: 0, host: '127.0.0.1', handleSignals: false });
-  }, 60_000);
-
-  afterAll(async () => {
-    await service?.close();
-    await bus?.close();
-    await store?.close();
-    await dataSource?.destroy();
-    await database?.release();
-  });
-
   it('counts what the bus delivers and answers every insight route', async () => {
     for (const event of fixedRuns()) {
-      await bus.publish(eventSubject(event.type), event, { msgId: event.eventId });
-      await bus.publish(eventSubject(event.type), event, { msgId: `${event.eventId}:dup` });
+      await service.bus.publish(eventSubject(event.type), event, { msgId: event.eventId });
+      await service.bus.publish(eventSubject(event.type), event, { msgId: `${event.eventId}:dup` });
     }
     await waitFor(async () => {
-      const rows: { n: number }[] = await dataSource.query('SELECT coalesce(sum(started), 0)::int AS n FROM analytics_run_hourly');
+      const rows: { n: number }[] = await service.dataSource.query('SELECT coalesce(sum(started), 0)::int AS n FROM analytics_run_hourly');
       const summary = (await get(`/v1/insights?since=${since}&until=${until}`)).body as unknown as InsightSummary;
       return rows[0].n === 8 && summary.runs.finished === 8;
     }, 'every run counted');
@@ -80,7 +51,7 @@ describe('AnalyticsModule (PGlite, in-memory bus, HTTP)', () => {
     const theirs = fixedRuns()
       .filter((e) => e.runId === 'r3')
       .map((e) => ({ ...e, eventId: `b-${e.eventId}`, runId: 'b-r3', namespace: 'team-b' }));
-    for (const event of theirs) await bus.publish(eventSubject(event.type), event, { msgId: event.eventId });
+    for (const event of theirs) await service.bus.publish(eventSubject(event.type), event, { msgId: event.eventId });
     const teamB = tenants.keyOf('team-b');
     await waitFor(async () => ((await get(`/v1/insights?since=${since}&until=${until}`, teamB)).body as unknown as InsightSummary).runs.finished === 1, 'team-b counted');
 

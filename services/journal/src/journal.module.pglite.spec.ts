@@ -1,62 +1,26 @@
-import { Module } from '@nestjs/common';
-import { InMemoryBus } from '@weft/bus';
 import { eventSubject, type LifecycleEvent } from '@weft/contracts';
-import { PgliteDatabase } from '@weft/db';
-import { randomSchemaName } from '@weft/db/testing';
-import { Authenticator, bootService, HealthModule, type ServiceHandle, staticApiKeys } from '@weft/platform';
-import type { DataSource } from 'typeorm';
+import { projectionOnPglite } from '@weft/platform/testing';
 import { lifecycleEvent, storyOfARun, waitFor } from './testing/journal.fixtures';
 import type { Checkpoint, EventPage, RunHistory, RunReconstruction } from './domain/journal.types';
 import { JournalModule } from './journal.module';
-import { openJournalStore, type SqlJournalStore } from './persistence/sql-journal.store';
+import { openJournalStore } from './persistence/sql-journal.store';
 
 /** The journal as `weft dev` runs it: the module on PGlite and the in-memory bus, queried over HTTP. */
 describe('JournalModule (PGlite, in-memory bus, HTTP)', () => {
-  let database: PgliteDatabase;
-  let bus: InMemoryBus;
-  let store: SqlJournalStore;
-  let dataSource: DataSource;
-  let service: ServiceHandle;
-  let journal: ReturnType<typeof JournalModule.forRoot>;
-  const schema = randomSchemaName('journal');
-  const runId = 'run-http-1';
-
-  const tenants = staticApiKeys(['default', 'team-b']);
-  const get = async (path: string, key: string | null = tenants.keyOf('default')) => {
-    const response = await fetch(`${service.url}${path}`, { headers: key === null ? {} : { Authorization: `Bearer ${key}` } });
-    return { status: response.status, type: response.headers.get('content-type') ?? '', body: (await response.json()) as unknown };
-  };
-  const publish = (event: LifecycleEvent, msgId = event.eventId) => bus.publish(eventSubject(event.type), event, { msgId });
-
-  beforeAll(async () => {
-    database = await PgliteDatabase.open();
-    ({ store, dataSource } = await openJournalStore({ kind: 'pglite', schema }, { pglite: database }));
-    bus = new InMemoryBus({ errorNakDelayMs: 5 });
-    journal = JournalModule.forRoot({
-      bus,
-      store,
-      retention: { maxAgeMs: 3650 * 86_400_000, intervalMs: 60_000 },
-      auth: new Authenticator(tenants.keys, { anonymous: false }),
-    });
-    @Module({ imports: [journal, HealthModule.forRoot([JournalModule.readiness(journal)])] })
-    class AppModule {}
-    service = await bootService(AppModule, { name: 'journal-test', port: 0, host: '127.0.0.1', handleSignals: false });
-  }, 60_000);
-
-  afterAll(async () => {
-    await service?.close();
-    await bus?.close();
-    await store?.close();
-    await dataSource?.destroy();
-    await database?.release();
+  const service = projectionOnPglite('journal', openJournalStore, ({ bus, store, auth }) => {
+    const module = JournalModule.forRoot({ bus, store, retention: { maxAgeMs: 3650 * 86_400_000, intervalMs: 60_000 }, auth });
+    return { module, readiness: JournalModule.readiness(module) };
   });
+  const { tenants, get } = service;
+  const runId = 'run-http-1';
+  const publish = (event: LifecycleEvent, msgId = event.eventId) => service.bus.publish(eventSubject(event.type), event, { msgId });
 
   it('journals what the bus delivers (duplicates once, unrecordable events dead-lettered) and serves it over HTTP', async () => {
     const story = storyOfARun(runId);
     for (const event of story) await publish(event);
     await publish(story[4], 'same-event-other-msg-id');
     await publish(lifecycleEvent(runId, 99, 0, 5000, { type: 'step.failed', status: 'failed' }));
-    await waitFor(async () => (await store.runEvents(runId)).length === story.length && (await bus.deadLetters()).length === 1, 'the run journaled');
+    await waitFor(async () => (await service.store.runEvents(runId)).length === story.length && (await service.bus.deadLetters()).length === 1, 'the run journaled');
 
     const history = await get(`/v1/runs/${runId}/history`);
     expect(history.status).toBe(200);
@@ -98,7 +62,7 @@ describe('JournalModule (PGlite, in-memory bus, HTTP)', () => {
         code: 'RUN_NOT_FOUND',
       },
     });
-    await waitFor(async () => (await store.runEvents(runId)).length > 0, 'the run journaled');
+    await waitFor(async () => (await service.store.runEvents(runId)).length > 0, 'the run journaled');
     expect(await get(`/v1/runs/${runId}/checkpoints/notify`)).toMatchObject({ status: 404, body: { code: 'CHECKPOINT_NOT_FOUND' } });
     expect(await get('/v1/runs/no-such-run/checkpoints')).toMatchObject({ status: 404, body: { code: 'RUN_NOT_FOUND' } });
     expect(await get('/v1/events?since=last-tuesday')).toMatchObject({ status: 400, body: { code: 'INVALID_QUERY', detail: expect.stringMatching(/^since:/) } });
@@ -109,7 +73,7 @@ describe('JournalModule (PGlite, in-memory bus, HTTP)', () => {
   it('confines every answer to the namespace of the caller\'s key; no key or a wrong one is 401', async () => {
     const other = 'run-b-1';
     for (const event of storyOfARun(other)) await publish({ ...event, namespace: 'team-b' });
-    await waitFor(async () => (await store.runEvents(other)).length === storyOfARun(other).length && (await store.runEvents(runId)).length > 0, 'both runs journaled');
+    await waitFor(async () => (await service.store.runEvents(other)).length === storyOfARun(other).length && (await service.store.runEvents(runId)).length > 0, 'both runs journaled');
     const teamB = tenants.keyOf('team-b');
 
     for (const path of ['history', 'reconstruct', 'events', 'checkpoints', 'checkpoints/ingest']) {
