@@ -75,6 +75,21 @@ export const SlotReleased = z.object({
 });
 export type SlotReleased = z.infer<typeof SlotReleased>;
 
+/**
+ * A step attempt asks for a rate-limit permit (`rateLimit: { limit, period, key }`): at most
+ * `limit` starts per `periodMs` of (namespace, scope, key) across runs (GCRA with `burst`); it
+ * names its place as a slot release does. One request per `token`; a duplicate delivery
+ * reserves again and only ever slows the key down.
+ */
+export const RateRequested = SlotReleased.extend({
+  limit: z.number().int().min(1),
+  /** The limit's period in milliseconds. */
+  periodMs: z.number().positive(),
+  /** Starts that may go at once after an idle time. */
+  burst: z.number().int().min(1),
+});
+export type RateRequested = z.infer<typeof RateRequested>;
+
 export const StepDispatch = z.object({
   runId: z.string(),
   workflow: z.string(),
@@ -206,6 +221,8 @@ export const SUBJECTS = {
   /** Concurrency slots, on the scheduler's inbox (docs/flow-control.md). */
   slotRequested: 'weft.slot.requested',
   slotReleased: 'weft.slot.released',
+  /** Rate-limit permits share the slots' subjects on the inbox (flow control). */
+  rateRequested: 'weft.slot.rate-requested',
   workerAnnounce: 'weft.worker.announce',
   dispatchPrefix: 'weft.step.dispatch.',
   eventPrefix: 'weft.event.',
@@ -225,6 +242,7 @@ export interface MessageMap {
   'weft.run.cancel-requested': RunCancelRequested;
   'weft.slot.requested': SlotRequested;
   'weft.slot.released': SlotReleased;
+  'weft.slot.rate-requested': RateRequested;
   'weft.worker.announce': WorkerAnnounce;
   [dispatch: `weft.step.dispatch.${string}`]: StepDispatch;
   [event: `weft.event.${string}`]: LifecycleEvent;
@@ -241,6 +259,7 @@ const schemaFor = (subject: string): z.ZodType => {
   if (subject === SUBJECTS.runCancelRequested) return RunCancelRequested;
   if (subject === SUBJECTS.slotRequested) return SlotRequested;
   if (subject === SUBJECTS.slotReleased) return SlotReleased;
+  if (subject === SUBJECTS.rateRequested) return RateRequested;
   if (subject === SUBJECTS.workerAnnounce) return WorkerAnnounce;
   if (subject.startsWith(SUBJECTS.dispatchPrefix)) return StepDispatch;
   if (subject.startsWith(SUBJECTS.eventPrefix)) return LifecycleEvent;

@@ -15,6 +15,7 @@ import { RunRequestedHandler } from './transport/run-requested.handler';
 import { RunCancelRequestedHandler } from './transport/run-cancel-requested.handler';
 import { SlotHandler } from './transport/slot.handler';
 import { DEFAULT_SLOT_LEASE_MS, SlotsUseCase } from './usecases/slots.usecase';
+import { RateLimitsUseCase } from './usecases/rate-limits.usecase';
 import type { SlotStore } from './ports/slot-store.port';
 import { MemorySlotStore } from './persistence/memory-slot.store';
 import { StepHeartbeatHandler } from './transport/step-heartbeat.handler';
@@ -126,6 +127,8 @@ export class Scheduler {
   private readonly deliveries: SignalDeliveryUseCase | undefined;
   /** Concurrency slots across runs. */
   readonly slots: SlotsUseCase;
+  /** Rate limits across runs (their TATs live beside the slots: SlotStore.rates). */
+  readonly rates: RateLimitsUseCase;
   private readonly slotStore: SlotStore;
   private readonly slotReconcileMs: number;
   private slotTimer: NodeJS.Timeout | undefined;
@@ -177,6 +180,7 @@ export class Scheduler {
     this.slotStore = options.slots ?? new MemorySlotStore(() => Date.now());
     const slotLeaseMs = options.slotLeaseMs ?? DEFAULT_SLOT_LEASE_MS;
     this.slots = new SlotsUseCase(this.slotStore, this.store, this.transitions, this.log, slotLeaseMs);
+    this.rates = new RateLimitsUseCase(this.slotStore.rates, this.transitions);
     // Often enough that a lease is renewed several times before it could expire.
     this.slotReconcileMs = Math.max(50, Math.min(slotLeaseMs / 6, (options.pollIntervalMs ?? 250) * 4));
   }
@@ -187,7 +191,7 @@ export class Scheduler {
     if (this.recoverInFlightOnStart) await recoverInFlight(this.store, this.transitions, this.log);
     const runRequested = new RunRequestedHandler(this.creation, this.hold, this.log, { transitions: this.transitions, getRun: (id) => this.store.getRun(id) });
     const cancelRequested = new RunCancelRequestedHandler(this.transitions, this.hold);
-    const slot = new SlotHandler(this.slots, this.hold);
+    const slot = new SlotHandler(this.slots, this.hold, this.rates);
     const stepResult = new StepResultHandler(this.transitions, this.hold);
     const heartbeat = new StepHeartbeatHandler(this.transitions, this.hold);
     this.subscriptions.push(
@@ -195,6 +199,7 @@ export class Scheduler {
       await this.bus.consume(SUBJECTS.runCancelRequested, { group: 'scheduler-cancels' }, (d) => cancelRequested.handle(d)),
       await this.bus.consume(SUBJECTS.slotRequested, { group: 'scheduler-slots' }, (d) => slot.requested(d)),
       await this.bus.consume(SUBJECTS.slotReleased, { group: 'scheduler-slots' }, (d) => slot.released(d)),
+      await this.bus.consume(SUBJECTS.rateRequested, { group: 'scheduler-rates' }, (d) => slot.rateRequested(d)),
       await this.bus.consume(SUBJECTS.stepResult, { group: 'scheduler-results' }, (d) => stepResult.handle(d)),
       await this.bus.consume(SUBJECTS.stepHeartbeat, { group: 'scheduler-heartbeats' }, (d) => heartbeat.handle(d)),
     );

@@ -41,6 +41,11 @@ export type EngineEvent =
   /** The shell granted the step the concurrency slot it asked for (`token`: the acquire-slot's). */
   | { type: 'slot.granted'; at: Millis; stepId: string; token: string }
   /**
+   * The shell reserved a rate-limit permit for the step's request (`token`: the acquire-rate's):
+   * the attempt may start at `notBefore` (database time; at once when it is not after `at`).
+   */
+  | { type: 'rate.granted'; at: Millis; stepId: string; token: string; notBefore: Millis }
+  /**
    * A reviewer's decision (validated by the shell: a correction already satisfies the form).
    * A decision for a review that is no longer open changes nothing.
    */
@@ -62,8 +67,9 @@ export type EngineEvent =
 /**
  * `sleep`: a durable sleep is due. `wait-timeout`: a wait for a signal gave up.
  * `review-deadline` / `review-escalation`: a review's deadline or next escalation tier is due.
+ * `rate-limit`: a step's rate-limit permit is due.
  */
-export type TimerKind = 'retry' | 'step-timeout' | 'lease' | 'run-timeout' | 'sleep' | 'wait-timeout' | 'review-deadline' | 'review-escalation';
+export type TimerKind = 'retry' | 'step-timeout' | 'lease' | 'run-timeout' | 'sleep' | 'wait-timeout' | 'review-deadline' | 'review-escalation' | 'rate-limit';
 
 /** What the scheduler must do after persisting the new state (via the outbox). */
 export type Command =
@@ -133,6 +139,11 @@ export type Command =
   | { type: 'acquire-slot'; stepId: string; token: string; scope: string; key: string; limit: number; priority: number }
   /** The step ended: give its slot back (or drop its place in the queue). Idempotent by `token`. */
   | { type: 'release-slot'; stepId: string; token: string; scope: string; key: string }
+  /**
+   * Reserve a rate-limit permit of (scope, key): at most `limit` starts per `periodMs` across runs
+   * (GCRA with `burst`); the shell answers with rate.granted. One request per `token`.
+   */
+  | { type: 'acquire-rate'; stepId: string; token: string; scope: string; key: string; limit: number; periodMs: number; burst: number }
   /** Cancel a child run (its parent step was canceled, or the parent ended). */
   | { type: 'cancel-child'; stepId: string; childRunId: string; reason: string }
   /** This run is a child and ended: report it to the parent's waiting step (as that attempt's result). */

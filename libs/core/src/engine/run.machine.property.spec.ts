@@ -402,6 +402,7 @@ function simulate(spec: WorkflowSpec, seed: number): void {
       // The simulated specs declare no concurrency keys (slots have their own property spec).
       case 'acquire-slot':
       case 'release-slot':
+      case 'acquire-rate':
         break;
     }
   };

@@ -19,6 +19,7 @@ import { addressesForEachStep, advanceForEach, cancelItems, DEFAULT_MAX_FOREACH_
 import { StepsDraft, stepIn } from './steps-record.util';
 import { CHILD_ERROR_CODES, ChildInputError, childFailure, childRunId, childWait, DEFAULT_MAX_RUN_DEPTH } from './child-run.util';
 import { bindScope, boundExpression, renderBoundTemplate } from '../workflow-spec/bound-expression.util';
+import { needsRatePermit, permitGranted, rateWaiter, requestRatePermit, withPermit } from './rate-limit.util';
 import type { AttemptRecord, Millis, PlannedReview, PlannedStep, RunState, RunStatus, StepError, StepState, StepStatus, StepWait } from './types';
 
 /**
@@ -311,6 +312,13 @@ function transition(state: RunState, event: EngineEvent, leaseMs: number): Tx | 
       const tx = new Tx(state, event.at, leaseMs);
       const { wait: _wait, ...rest } = step;
       dispatch(tx, { ...rest, status: 'pending', slot: { token: event.token, scope: step.wait.scope, key: step.wait.key } });
+      return tx;
+    }
+    case 'rate.granted': {
+      const step = rateWaiter(LIVE_RUN.has(state.status) ? ownStep(state.steps, event.stepId) : undefined, event.token);
+      if (!step) return undefined;
+      const tx = new Tx(state, event.at, leaseMs);
+      permitGranted(tx, step, event.notBefore, (ready) => dispatch(tx, ready));
       return tx;
     }
     case 'review.decided': {
@@ -619,6 +627,10 @@ function releaseWait(tx: Tx, step: StepState): void {
     case 'slot':
       // Tx.put gives the place in the queue back when the step ends.
       return;
+    case 'rate':
+      // A permit reserved is spent either way (the limit only ever errs on the slow side).
+      if (wait.until !== undefined) tx.commands.push({ type: 'cancel-timer', timer: 'rate-limit', stepId: step.id });
+      return;
     case 'child':
       tx.commands.push({ type: 'cancel-child', stepId: step.id, childRunId: wait.childRunId, reason: `parent run ${tx.next.runId} canceled step ${step.id}` });
       return;
@@ -631,20 +643,31 @@ function releaseWait(tx: Tx, step: StepState): void {
  * now (an item sees `item` and `index`).
  */
 function requestSlot(tx: Tx, step: StepState, planned: PlannedStep, slot: NonNullable<PlannedStep['slot']>): void {
-  let key: string;
-  try {
-    const rendered = step.item === undefined ? renderValue(slot.key, tx.scope()) : itemInput({ ...planned, action: 'noop', with: { key: slot.key } }, step.item, tx.scope())['key'];
-    key = typeof rendered === 'string' ? rendered : JSON.stringify(rendered ?? null);
-  } catch (error) {
-    failStep(tx, step, expressionFailure(error, `concurrency.key of step ${step.id}`));
-    return;
-  }
+  const key = renderKey(tx, step, planned, slot.key, 'concurrency.key');
+  if (key === undefined) return;
   const token = `${tx.next.runId}:${step.id}:slot:${step.attempt + 1}`;
   const scope = `${tx.next.workflow}/${itemParent(step.id) ?? step.id}`;
   const wait: StepWait = { kind: 'slot', scope, key, limit: slot.limit, priority: slot.priority };
   tx.put({ ...withoutLease(step), status: 'waiting', token, queuedAt: tx.at, wait });
   tx.commands.push({ type: 'acquire-slot', stepId: step.id, token, scope, key, limit: slot.limit, priority: slot.priority });
   tx.emit({ type: 'step.waiting', at: tx.at, stepId: step.id, attempt: step.attempt, status: 'waiting', data: { wait: 'slot', key, limit: slot.limit } });
+}
+
+/** A concurrency or rate-limit key rendered for the step (an item sees `item` and `index`); undefined: the step failed. */
+function renderKey(tx: Tx, step: StepState, planned: PlannedStep, template: string, field: string): string | undefined {
+  try {
+    const rendered = step.item === undefined ? renderValue(template, tx.scope()) : itemInput({ ...planned, action: 'noop', with: { key: template } }, step.item, tx.scope())['key'];
+    return typeof rendered === 'string' ? rendered : JSON.stringify(rendered ?? null);
+  } catch (error) {
+    failStep(tx, step, expressionFailure(error, `${field} of step ${step.id}`));
+    return undefined;
+  }
+}
+
+/** A step with `rateLimit` waits for a permit of its key before each attempt starts (after its slot, when it has one). */
+function requestRate(tx: Tx, step: StepState, planned: PlannedStep, limit: NonNullable<PlannedStep['rateLimit']>): void {
+  const key = renderKey(tx, step, planned, limit.key, 'rateLimit.key');
+  if (key !== undefined) requestRatePermit(tx, withoutLease(step), limit, key);
 }
 
 /** A step that ends gives back the slot it holds, or its place in the slot queue. */
@@ -828,7 +851,7 @@ function cancelActive(tx: Tx, reason: string): void {
     } else if (step.status === 'waiting') {
       releaseWait(tx, step);
       // A sleep or a wait for a signal is its attempt; a review holds an attempt that already ended.
-      if (step.wait?.kind !== 'review' && step.wait?.kind !== 'slot') attempts = endAttempt(tx, step, 'canceled', undefined, undefined, false).attempts;
+      if (step.wait?.kind !== 'review' && step.wait?.kind !== 'slot' && step.wait?.kind !== 'rate') attempts = endAttempt(tx, step, 'canceled', undefined, undefined, false).attempts;
     }
     tx.put({ ...withoutLease(step), status: 'canceled', reason, finishedAt: at, attempts });
     tx.emit({ type: 'step.canceled', at, stepId: step.id, attempt: step.attempt, status: 'canceled', data: { reason } });
@@ -907,6 +930,13 @@ function timerFired(state: RunState, timer: TimerKind, at: Millis, leaseMs: numb
       const tx = new Tx(state, at, leaseMs);
       if (review.onDeadline === 'escalate') escalate(tx, step, wait, review, {}, true);
       else applyDecision(tx, step, wait, review, { decision: review.onDeadline, actor: SYSTEM_ACTORS.deadline, comment: 'the review deadline passed' }, 'review-deadline');
+      return tx;
+    }
+    case 'rate-limit': {
+      const wait = step.status === 'waiting' ? step.wait : undefined;
+      if (wait?.kind !== 'rate' || wait.until === undefined || at < wait.until) return undefined;
+      const tx = new Tx(state, at, leaseMs);
+      dispatch(tx, withPermit(step));
       return tx;
     }
     case 'review-escalation': {
@@ -1049,12 +1079,17 @@ function dispatch(tx: Tx, step: StepState): void {
     failStep(tx, step, expressionFailure(error, `input of step ${step.id}`));
     return;
   }
-  if (isWaitAction(planned.action)) {
-    startWait(tx, step, planned, input);
+  const waits = isWaitAction(planned.action);
+  if (!waits && planned.slot !== undefined && step.slot === undefined) {
+    requestSlot(tx, step, planned, planned.slot);
     return;
   }
-  if (planned.slot !== undefined && step.slot === undefined) {
-    requestSlot(tx, step, planned, planned.slot);
+  if (needsRatePermit(planned.rateLimit, step)) {
+    requestRate(tx, step, planned, planned.rateLimit);
+    return;
+  }
+  if (waits) {
+    startWait(tx, step, planned, input);
     return;
   }
   const attempt = step.attempt + 1;
@@ -1335,7 +1370,7 @@ function planIndex(plan: readonly PlannedStep[]): PlanIndex {
     let mayWait = false;
     for (const p of plan) {
       byId.set(p.id, p);
-      if (p.review !== undefined || isWaitAction(p.action) || p.slot !== undefined) mayWait = true;
+      if (p.review !== undefined || isWaitAction(p.action) || p.slot !== undefined || p.rateLimit !== undefined) mayWait = true;
       for (const need of p.needs) {
         const list = dependents.get(need);
         if (list) list.push(p.id);

@@ -37,6 +37,18 @@ export interface PlannedStep {
   concurrency?: number;
   /** `concurrency: { limit, key }`: each attempt (each item) holds a slot of its key, across runs. `key` is a template ('' for one key). */
   slot?: { limit: number; key: string; priority: number };
+  /** `rateLimit: { limit, period, key, burst }`: each attempt (each item) starts only with a permit of its key, across runs. */
+  rateLimit?: PlannedRateLimit;
+}
+
+/** A step's rate limit with its period resolved: at most `limit` starts per `periodMs` per key (GCRA, see rate-limit.util). */
+export interface PlannedRateLimit {
+  limit: number;
+  periodMs: number;
+  /** A template ('' for one key). */
+  key: string;
+  /** Starts that may go at once after an idle time. @default 1 */
+  burst: number;
 }
 
 /** A forEach step's progress, kept on the step while its items run (docs/flow-control.md). */
@@ -106,6 +118,11 @@ export type StepWait =
     }
   /** `concurrency: { limit, key }`: a slot of `key` is granted (by the shell, across runs). */
   | { kind: 'slot'; scope: string; key: string; limit: number; priority: number }
+  /**
+   * `rateLimit`: a permit of `key` (asked by an acquire-rate command). `until`: the permit's time once
+   * the shell answered (a rate-limit timer fires then); absent while the request is on its way.
+   */
+  | { kind: 'rate'; scope: string; key: string; limit: number; periodMs: number; until?: Millis }
   /** `action: workflow`: the child run `childRunId` (started by a start-child command) ends. */
   | { kind: 'child'; childRunId: string; workflow: string; version?: string; inputs: Record<string, unknown> };
 
@@ -157,6 +174,8 @@ export interface StepState {
   wait?: StepWait;
   /** The concurrency slot the step holds (from its grant until it ends). */
   slot?: { token: string; scope: string; key: string };
+  /** The attempt number a rate-limit permit was granted for (the next dispatch of that attempt uses it up). */
+  ratePermit?: number;
   /** A forEach step: its items' progress (the items are entries of their own, see `item`). */
   forEach?: ForEachProgress;
   /** An item of a forEach step: not in the plan, attempt-tracked like a step. */

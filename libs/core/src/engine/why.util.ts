@@ -43,6 +43,8 @@ export type WhyReason =
   | { kind: 'review'; reviewId: string; assignees: string[]; until?: Millis }
   /** Waiting for a concurrency slot of `key` (`holders`: who holds them, when the shell knows). */
   | { kind: 'slot'; key: string; limit: number; holders?: { runId: string; stepId: string; since: Millis }[] }
+  /** Waiting for a rate-limit permit of `key`; `until`: when it may start (absent while the permit is being reserved). */
+  | { kind: 'rate-limited'; key: string; limit: number; periodMs: number; until?: Millis }
   /** Waiting for its child run (`action: workflow`) to end. */
   | { kind: 'child'; runId: string; workflow: string }
   /** A forEach step: its items are running (the oldest unfinished item's reason in `item`). */
@@ -122,6 +124,7 @@ function explainStep(state: RunState, planned: PlannedStep, step: StepState | un
         const holders = facts.slotHolders?.(wait.scope, wait.key);
         return { reason: { kind: 'slot', key: wait.key, limit: wait.limit, ...(holders !== undefined && { holders }) }, since: step?.queuedAt };
       }
+      if (wait?.kind === 'rate') return { reason: { kind: 'rate-limited', key: wait.key, limit: wait.limit, periodMs: wait.periodMs, ...(wait.until !== undefined && { until: wait.until }) }, since: step?.queuedAt };
       if (wait?.kind === 'child') return { reason: { kind: 'child', runId: wait.childRunId, workflow: wait.workflow }, since: step?.startedAt };
       return { reason: { kind: 'needs', steps: [] }, since: step?.startedAt };
     }
@@ -185,6 +188,12 @@ export function describeReason(reason: WhyReason, now: Millis): string {
     case 'slot': {
       const who = reason.holders === undefined ? '' : `: held by ${reason.holders.map((h) => `${h.runId}/${h.stepId} since ${iso(h.since)}`).join(', ') || 'nobody (granting)'}`;
       return `waiting for a concurrency slot of key ${JSON.stringify(reason.key)} (limit ${reason.limit})${who}`;
+    }
+    case 'rate-limited': {
+      const limit = `${reason.limit} per ${reason.periodMs}ms`;
+      return reason.until === undefined
+        ? `waiting for a rate-limit permit of key ${JSON.stringify(reason.key)} (${limit})`
+        : `rate limited until ${iso(reason.until)} (key ${JSON.stringify(reason.key)}, ${limit})`;
     }
     case 'child':
       return `waiting for child run ${reason.runId} (${reason.workflow}) to end`;

@@ -38,6 +38,22 @@ const QueueName = z
 /** Longest workflow name, step id, input or output name (issue 12: every string has a maximum). */
 export const MAX_NAME_LENGTH = 100;
 
+/** Longest `description` of a workflow or an input (issue 12). */
+export const MAX_DESCRIPTION_LENGTH = 2_000;
+
+/**
+ * Longest JSON text of one `with` value (64 KiB; issue 12): a spec is configuration, and every step's
+ * `with` is rendered on each dispatch. Data belongs in inputs and outputs (stored by reference when large).
+ */
+export const MAX_WITH_VALUE_CHARS = 65_536;
+
+const WithValue = z.unknown().superRefine((value, ctx) => {
+  const json = JSON.stringify(value);
+  if (json !== undefined && json.length > MAX_WITH_VALUE_CHARS) {
+    ctx.addIssue({ code: 'too_big', origin: 'string', maximum: MAX_WITH_VALUE_CHARS, inclusive: true, input: value, message: `a with value is at most ${MAX_WITH_VALUE_CHARS} characters of JSON (this one has ${json.length}): pass data through inputs or a step's output` });
+  }
+});
+
 const Identifier = (what: string) =>
   z
     .string()
@@ -67,7 +83,7 @@ export const InputDecl = z
     type: InputType.describe('JSON type of the input.'),
     default: z.unknown().optional().describe('Value used when the input is not given.'),
     required: z.boolean().optional().describe('A run without this input (and without a default) is rejected. @default false'),
-    description: z.string().optional(),
+    description: z.string().max(MAX_DESCRIPTION_LENGTH).optional(),
   })
   .strict();
 
@@ -118,6 +134,22 @@ export const StepConcurrency = z
   })
   .strict();
 
+/** A step's rate limit across runs (GCRA): starts of its attempts are spaced so that at most `limit` begin per `period`, per key. */
+export const StepRateLimit = z
+  .object({
+    limit: z.number().int().min(1).max(1_000_000).describe('Attempts of this step that may start per period, per key, across every run.'),
+    period: Duration.refine((d) => /[1-9]/.test(d), { message: 'must be longer than 0' }).describe('The window the limit counts over (e.g. 1s, 1m, 1h).'),
+    key: z.string().min(1).max(1_000).optional().describe('A ${{ }} template naming the key (e.g. ${{ inputs.customerId }}); each key has its own limit. @default one key for the step'),
+    burst: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .optional()
+      .describe('Starts that may go at once after an idle time; 1 spaces every start period/limit apart. Never more than limit + burst - 1 start in any window of one period. @default 1'),
+  })
+  .strict();
+
 export const Step = z
   .object({
     id: Identifier('step ids').describe('Unique within the workflow; a CEL identifier so that steps.<id>.output parses.'),
@@ -127,7 +159,7 @@ export const Step = z
       .string()
       .min(1)
       .describe('Built-in action (noop, sleep, wait.event, fail, transform, log, http.request) or one registered by a worker. sleep and wait.event are durable waits the scheduler holds.'),
-    with: z.record(z.string(), z.unknown()).optional().describe('Input of the action; strings may hold ${{ CEL }} expressions.'),
+    with: z.record(z.string(), WithValue).optional().describe(`Input of the action; strings may hold ${'${{ CEL }}'} expressions. Each value is at most ${MAX_WITH_VALUE_CHARS} characters of JSON.`),
     if: z.string().min(1).optional().describe('CEL condition (bare or ${{ }}); false skips the step and its dependents.'),
     timeout: Duration.optional().describe('Per-attempt timeout. @default defaults.timeout, else 10m'),
     retry: RetryPolicy.optional().describe('Replaces defaults.retry as a whole for this step.'),
@@ -152,6 +184,9 @@ export const Step = z
       .optional()
       .describe('A number: forEach items in flight at most in this run. An object: attempts of this step in flight at most across all runs, per key (docs/flow-control.md).'),
     priority: z.number().int().min(1).max(5).optional().describe('Order among queued attempts of the same concurrency key: 1 goes first. @default 3'),
+    rateLimit: StepRateLimit.optional().describe(
+      'Starts of this step\'s attempts (each item, on a forEach step) at most `limit` per `period`, per key, across all runs; work over the limit waits, nothing is dropped (docs/flow-control.md).',
+    ),
   })
   .strict();
 
@@ -164,7 +199,7 @@ export const WorkflowSpec = z
       .max(MAX_NAME_LENGTH, { message: `workflow names are at most ${MAX_NAME_LENGTH} characters` })
       .regex(new RegExp(WORKFLOW_NAME_PATTERN), { message: 'workflow names are kebab-case, e.g. data-pipeline' })
       .describe('Kebab-case name; runs and versions are registered under it.'),
-    description: z.string().optional(),
+    description: z.string().max(MAX_DESCRIPTION_LENGTH).optional(),
     inputs: z
       .record(Identifier('input names'), InputDecl)
       .optional()

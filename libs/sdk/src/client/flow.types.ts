@@ -36,7 +36,7 @@ export interface StepItemsQuery {
 export interface StepWhy {
   stepId: string;
   status: StepStatus;
-  /** `kind` (run-queued, needs, retry-backoff, no-worker, dispatched, leased, timer, event, review, items) and its details; times ISO 8601. */
+  /** `kind` (run-queued, needs, retry-backoff, no-worker, dispatched, leased, timer, event, review, slot, rate-limited, child, items) and its details; times ISO 8601. */
   reason: { kind: string } & Record<string, unknown>;
   since: string | null;
   /** The reason in one sentence. */

@@ -48,7 +48,7 @@ export const StepWhyView = z.object({
   stepId: z.string(),
   status: z.enum(STEP_STATUSES),
   reason: z
-    .object({ kind: z.string().describe('run-queued | needs | retry-backoff | no-worker | dispatched | leased | timer | event | review | items') })
+    .object({ kind: z.string().describe('run-queued | needs | retry-backoff | no-worker | dispatched | leased | timer | event | review | slot | rate-limited | child | items') })
     .catchall(z.unknown())
     .describe('The one reason (kind and its details; times ISO 8601).'),
   since: Time.nullable(),

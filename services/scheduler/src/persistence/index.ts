@@ -14,3 +14,5 @@ export { type SqlRunStoreOptions, SqlRunStore, openSqlRunStore } from './sql-run
 export { type RunListFilter, type RunListing, SqlRunDirectory } from './run-directory.repository';
 export { MemorySlotStore } from './memory-slot.store';
 export { SqlSlotStore } from './sql-slot.store';
+export { MemoryRateLimitStore } from './memory-rate-limit.store';
+export { SqlRateLimitStore } from './sql-rate-limit.store';

@@ -1,5 +1,6 @@
 import type { SlotGrant, SlotHolder, SlotRequest, SlotStore } from '../ports/slot-store.port';
 import { pickGrants } from './slot-grant.util';
+import { MemoryRateLimitStore } from './memory-rate-limit.store';
 
 interface Row extends SlotRequest {
   state: 'queued' | 'held' | 'released';
@@ -13,8 +14,11 @@ interface Row extends SlotRequest {
 export class MemorySlotStore implements SlotStore {
   private readonly rows = new Map<string, Row>();
   private seq = 0;
+  readonly rates: MemoryRateLimitStore;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(private readonly now: () => number = Date.now) {
+    this.rates = new MemoryRateLimitStore(now);
+  }
 
   async request(request: SlotRequest): Promise<void> {
     if (this.rows.has(request.token)) return;
@@ -23,13 +27,14 @@ export class MemorySlotStore implements SlotStore {
 
   async release(token: string, where: { namespace: string; scope: string; key: string; runId: string; stepId: string }): Promise<void> {
     const row = this.rows.get(token);
-    if (row) row.state = 'released';
-    else this.rows.set(token, { token, ...where, priority: 0, limit: 0, state: 'released', requestedAt: this.now(), seq: ++this.seq });
+    if (row) Object.assign(row, { state: 'released', expiresAt: this.now() });
+    else this.rows.set(token, { token, ...where, priority: 0, limit: 0, state: 'released', requestedAt: this.now(), expiresAt: this.now(), seq: ++this.seq });
   }
 
   async grant(namespace: string, scope: string, leaseMs: number): Promise<SlotGrant[]> {
     const now = this.now();
     const mine = [...this.rows.values()].filter((r) => r.namespace === namespace && r.scope === scope);
+    // A released row's expiresAt is when it was released (the purge counts its retention from there).
     for (const r of mine) if (r.state === 'held' && (r.expiresAt ?? 0) <= now) r.state = 'released';
     const held = new Map<string, number>();
     for (const r of mine) if (r.state === 'held') held.set(r.key, (held.get(r.key) ?? 0) + 1);
@@ -59,6 +64,17 @@ export class MemorySlotStore implements SlotStore {
       const row = this.rows.get(token);
       if (row?.state === 'held') row.expiresAt = now + leaseMs;
     }
+  }
+
+  async purge(retentionMs: number): Promise<number> {
+    const before = this.now() - retentionMs;
+    let purged = 0;
+    for (const [token, r] of this.rows) {
+      if (r.state !== 'released' || (r.expiresAt ?? r.requestedAt) >= before) continue;
+      this.rows.delete(token);
+      purged++;
+    }
+    return purged;
   }
 
   async holders(namespace: string, scope: string, key: string): Promise<SlotHolder[]> {

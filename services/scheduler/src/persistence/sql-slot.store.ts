@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { SlotGrant, SlotHolder, SlotRequest, SlotStore } from '../ports/slot-store.port';
 import { pickGrants } from './slot-grant.util';
+import { SqlRateLimitStore } from './sql-rate-limit.store';
 
 /** Queued requests one grant pass reads per scope (the rest wait for the next pass). */
 const GRANT_WINDOW = 1_000;
@@ -13,7 +14,11 @@ const ms = (value: unknown): number => (value instanceof Date ? value.getTime() 
  * replicas never grant past a limit together.
  */
 export class SqlSlotStore implements SlotStore {
-  constructor(private readonly dataSource: DataSource) {}
+  readonly rates: SqlRateLimitStore;
+
+  constructor(private readonly dataSource: DataSource) {
+    this.rates = new SqlRateLimitStore(dataSource);
+  }
 
   async request(r: SlotRequest): Promise<void> {
     await this.dataSource.query(
@@ -27,7 +32,7 @@ export class SqlSlotStore implements SlotStore {
     await this.dataSource.query(
       `INSERT INTO concurrency_slots (token, namespace, scope, key, run_id, step_id, priority, slot_limit, state, requested_at)
        VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 'released', clock_timestamp())
-       ON CONFLICT (token) DO UPDATE SET state = 'released', expires_at = NULL`,
+       ON CONFLICT (token) DO UPDATE SET state = 'released', expires_at = clock_timestamp()`,
       [token, w.namespace, w.scope, w.key, w.runId, w.stepId],
     );
   }
@@ -35,6 +40,7 @@ export class SqlSlotStore implements SlotStore {
   async grant(namespace: string, scope: string, leaseMs: number): Promise<SlotGrant[]> {
     return this.dataSource.transaction(async (tx) => {
       await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 16))`, [`${namespace}\n${scope}`]);
+      // A released row's expires_at is when it was released (the purge counts its retention from there).
       await tx.query(`UPDATE concurrency_slots SET state = 'released' WHERE namespace = $1 AND scope = $2 AND state = 'held' AND expires_at <= clock_timestamp()`, [namespace, scope]);
       const held: { key: string; n: number }[] = await tx.query(
         `SELECT key, count(*)::int AS n FROM concurrency_slots WHERE namespace = $1 AND scope = $2 AND state = 'held' GROUP BY key`,
@@ -75,6 +81,16 @@ export class SqlSlotStore implements SlotStore {
       `UPDATE concurrency_slots SET expires_at = clock_timestamp() + make_interval(secs => $2::double precision / 1000) WHERE token = ANY($1::text[]) AND state = 'held'`,
       [tokens, leaseMs],
     );
+  }
+
+  async purge(retentionMs: number): Promise<number> {
+    // Rows released before this change kept no release time: their request time stands in.
+    const rows: { n: number }[] = await this.dataSource.query(
+      `WITH gone AS (DELETE FROM concurrency_slots WHERE state = 'released' AND coalesce(expires_at, requested_at) < clock_timestamp() - make_interval(secs => $1::double precision / 1000) RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [retentionMs],
+    );
+    return rows[0]?.n ?? 0;
   }
 
   async holders(namespace: string, scope: string, key: string): Promise<SlotHolder[]> {

@@ -1,3 +1,5 @@
+import type { RateLimitStore } from './rate-limit-store.port';
+
 /**
  * Concurrency slots across runs (docs/flow-control.md): leases per (namespace, scope, key) with
  * at most `limit` holders. Times are the store's (database) clock.
@@ -30,6 +32,8 @@ export interface SlotHolder {
 }
 
 export interface SlotStore {
+  /** The rate limits' TATs, kept in the same place as the slots (the same database, or memory). */
+  readonly rates: RateLimitStore;
   /** Queues a request; a token already known (queued, held or released) changes nothing. */
   request(request: SlotRequest): Promise<void>;
   /** Frees a held slot or drops a queued request; remembers the token so a late request grants nothing. */
@@ -46,6 +50,8 @@ export interface SlotStore {
   expiring(withinMs: number, limit: number): Promise<(SlotHolder & { namespace: string; scope: string })[]>;
   /** Extends the leases of these tokens by `leaseMs` from now. */
   renew(tokens: readonly string[], leaseMs: number): Promise<void>;
+  /** Deletes released rows released more than `retentionMs` ago (their tombstone has done its job). Returns how many. */
+  purge(retentionMs: number): Promise<number>;
   /** Who holds slots of (namespace, scope, key), for `why`. */
   holders(namespace: string, scope: string, key: string): Promise<SlotHolder[]>;
 }

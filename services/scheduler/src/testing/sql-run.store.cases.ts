@@ -50,7 +50,7 @@ export function describeSqlRunStoreCases(name: string, target: SqlTarget): void 
 
       it('scanDue reads in one statement what now, dueTimers, expiredLeases and nextTimerAt read', async () => {
         const { store } = subject;
-        expect(await store.scanDue(10)).toEqual({ now: expect.any(Number), timers: [], leases: [], nextTimerAt: undefined });
+        expect(await store.scanDue(10)).toEqual({ now: expect.any(Number), timers: [], leases: [], nextTimerAt: undefined, deliveriesPending: false });
         const state = runningRun(uniqueId('run'));
         state.steps = {
           ...state.steps,
@@ -257,6 +257,7 @@ export function describeSqlRunStoreCases(name: string, target: SqlTarget): void 
             'exception_resolutions',
             'namespaces',
             'outbox',
+            'rate_limits',
             'reviews',
             'run_links',
             'runs',

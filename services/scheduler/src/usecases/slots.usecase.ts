@@ -9,6 +9,14 @@ import type { ApplyEventUseCase } from './apply-event.usecase';
 export const DEFAULT_SLOT_LEASE_MS = 30_000;
 /** Leases one reconcile pass looks at. */
 const RECONCILE_BATCH = 500;
+/**
+ * How long a released slot row stays as a tombstone (a late duplicate request for its token then
+ * grants nothing; one after it would be granted to a step that no longer waits, and reclaimed by
+ * the next pass). @default 1 h
+ */
+export const SLOT_TOMBSTONE_MS = 3_600_000;
+/** Time between purges of tombstones and passed rate-limit TATs (purging is not needed every pass). */
+const PURGE_EVERY_MS = 60_000;
 
 /**
  * Concurrency slots across runs (docs/flow-control.md): requests and releases arrive from runs'
@@ -24,7 +32,11 @@ export class SlotsUseCase {
     private readonly transitions: Pick<ApplyEventUseCase, 'apply'>,
     private readonly log: SchedulerLogger,
     private readonly leaseMs = DEFAULT_SLOT_LEASE_MS,
+    private readonly clock: () => number = Date.now,
   ) {}
+
+  /** When the last purge ran (the process clock: only a cadence). */
+  private purgedAt: number | undefined;
 
   async requested(r: SlotRequested): Promise<void> {
     await this.slots.request(r);
@@ -64,6 +76,16 @@ export class SlotsUseCase {
     await this.slots.renew(renew, this.leaseMs);
     for (const s of await this.slots.queuedScopes()) freed.set(`${s.namespace}\n${s.scope}`, s);
     for (const s of freed.values()) await this.grant(s.namespace, s.scope);
+    if (this.purgedAt === undefined || this.clock() - this.purgedAt >= PURGE_EVERY_MS) await this.purge();
+  }
+
+  /** Deletes slot tombstones older than SLOT_TOMBSTONE_MS and rate-limit keys whose TAT passed. */
+  async purge(): Promise<{ slots: number; rates: number }> {
+    this.purgedAt = this.clock();
+    const slots = await this.slots.purge(SLOT_TOMBSTONE_MS);
+    const rates = await this.slots.rates.purge();
+    if (slots + rates > 0) this.log.info('flow-control rows purged', { slots, rates });
+    return { slots, rates };
   }
 
   private async deliver(runId: string, stepId: string, token: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { dispatchSubject, eventSubject, type LifecycleEvent, type RunCancel, type RunCancelRequested, type RunRequested, type SlotReleased, type SlotRequested, type StepDispatch, type StepResult, SUBJECTS } from '@weft/contracts';
+import { dispatchSubject, eventSubject, type LifecycleEvent, type RunCancel, type RunCancelRequested, type RunRequested, type RateRequested, type SlotReleased, type SlotRequested, type StepDispatch, type StepResult, SUBJECTS } from '@weft/contracts';
 import type { Decision, RunState } from '@weft/core';
 import type { OutboxMessage, TimerKey, TimerRecord, Transition } from '../ports/run-store.port';
 import type { WaitCommand } from '../ports/wait-store.port';
@@ -94,6 +94,24 @@ export function toTransition(before: RunState | undefined, decision: Decision<Ru
           subject: SUBJECTS.slotReleased,
           msgId: `slot-release:${command.token}`,
           payload: { token: command.token, namespace: state.namespace, scope: command.scope, key: command.key, runId: state.runId, stepId: command.stepId } satisfies SlotReleased,
+        });
+        break;
+      case 'acquire-rate':
+        outbox.push({
+          kind: 'publish',
+          subject: SUBJECTS.rateRequested,
+          msgId: `rate-request:${command.token}`,
+          payload: {
+            token: command.token,
+            namespace: state.namespace,
+            scope: command.scope,
+            key: command.key,
+            runId: state.runId,
+            stepId: command.stepId,
+            limit: command.limit,
+            periodMs: command.periodMs,
+            burst: command.burst,
+          } satisfies RateRequested,
         });
         break;
       case 'notify-parent': {
