@@ -5,7 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { JetStreamBus } from '@weft/bus';
 import { POSTGRES_TEST_URL, describeWhenReachable, dropSchema, postgresReachable, randomSchemaName, serverReachable } from '@weft/db/testing';
 import type { DataSource } from 'typeorm';
-import type { OpenSqlStore } from './sql-store.testing';
+import { type OpenSqlStore, withHarnessParts } from './sql-store.testing';
 
 const SERVERS = process.env.NATS_URL ?? '127.0.0.1:4222';
 
@@ -62,29 +62,22 @@ export function describeProjectionOnNats<S extends { close(): Promise<void> }>(n
       await dropSchema(schema);
     });
 
-    body({
-      prefix,
-      get bus() {
-        return ready(bus);
-      },
-      get store() {
-        return ready(opened).store;
-      },
-      get dataSource() {
-        return ready(opened).dataSource;
-      },
-      start: async (module) => {
-        @Module({ imports: [module] })
-        class AppModule {}
-        const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
-        apps.push(app);
-        await app.init();
-        return app;
-      },
-      eventConsumer: (durable) => {
-        const stream = ready(bus).streamNames().find((s) => s.endsWith('WEFT_EVENTS')) ?? '';
-        return ready(jsm).consumers.info(stream, durable);
-      },
-    });
+    body(
+      withHarnessParts<JetStreamBus, S, Omit<ProjectionOnNats<S>, 'bus' | 'store' | 'dataSource'>>(name, () => ({ bus, opened }), {
+        prefix,
+        start: async (module) => {
+          @Module({ imports: [module] })
+          class AppModule {}
+          const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
+          apps.push(app);
+          await app.init();
+          return app;
+        },
+        eventConsumer: (durable) => {
+          const stream = ready(bus).streamNames().find((s) => s.endsWith('WEFT_EVENTS')) ?? '';
+          return ready(jsm).consumers.info(stream, durable);
+        },
+      }),
+    );
   });
 }

@@ -7,7 +7,7 @@ import { Authenticator } from '../auth/authenticator';
 import { staticApiKeys } from '../auth/static-api-keys';
 import { type HealthCheck, HealthModule } from '../health.module';
 import { bootService, type ServiceHandle } from '../service.bootstrap';
-import type { OpenSqlStore } from './sql-store.testing';
+import { type OpenSqlStore, withHarnessParts } from './sql-store.testing';
 
 /** An answer of the service under test: status, content type and the parsed JSON body. */
 export interface HttpAnswer<B> {
@@ -64,20 +64,11 @@ export function projectionOnPglite<S extends { close(): Promise<void> }>(name: s
     await database?.release();
   });
 
-  return {
+  return withHarnessParts(name, () => ({ bus, opened }), {
     tenants,
-    get bus() {
-      return ready(bus);
-    },
-    get store() {
-      return ready(opened).store;
-    },
-    get dataSource() {
-      return ready(opened).dataSource;
-    },
     get: async <B>(path: string, key: string | null = tenants.keyOf('default')): Promise<HttpAnswer<B>> => {
       const response = await fetch(`${ready(service).url}${path}`, { headers: key === null ? {} : { Authorization: `Bearer ${key}` } });
       return { status: response.status, type: response.headers.get('content-type') ?? '', body: (await response.json()) as B };
     },
-  };
+  });
 }

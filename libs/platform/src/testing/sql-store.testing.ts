@@ -99,3 +99,23 @@ export function describeStoreOnPostgres<S extends Closable>(schemaPrefix: string
     });
   });
 }
+
+/**
+ * `extra` with getters for a harness's bus, store and data source: they exist once its beforeAll
+ * ran, and reading them sooner throws naming the harness.
+ */
+export function withHarnessParts<B, S, E extends object>(
+  name: string,
+  current: () => { bus: B | undefined; opened: { store: S; dataSource: DataSource } | undefined },
+  extra: E,
+): E & { readonly bus: B; readonly store: S; readonly dataSource: DataSource } {
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error(`${name}: the harness is not set up (read outside a test?)`);
+    return value;
+  };
+  return Object.defineProperties(extra, {
+    bus: { get: () => ready(current().bus), enumerable: true },
+    store: { get: () => ready(current().opened).store, enumerable: true },
+    dataSource: { get: () => ready(current().opened).dataSource, enumerable: true },
+  }) as E & { readonly bus: B; readonly store: S; readonly dataSource: DataSource };
+}
