@@ -29,7 +29,8 @@ describeDistributed('stuck runs in the exception queue (NATS JetStream + Postgre
   let key: string;
 
   beforeAll(async () => {
-    app = await startApiApp({ worker: false, stuckAfterMs: 1_000 });
+    // Queues without a worker are exceptions-queues.int.spec.ts's: not listed here (the catalog never settles).
+    app = await startApiApp({ worker: false, stuckAfterMs: 1_000, workerSettleMs: 3_600_000 });
     key = await app.key();
   }, 30_000);
 

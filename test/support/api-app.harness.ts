@@ -37,6 +37,8 @@ export interface ApiAppOptions {
   observers?: 'in-app' | 'standalone';
   /** WEFT_STUCK_AFTER of the exception queue, in ms. @default 15 minutes */
   stuckAfterMs?: number;
+  /** How long the API listens to worker announcements before it lists queues without a worker. @default 15000 */
+  workerSettleMs?: number;
 }
 
 export interface ApiApp {
@@ -92,6 +94,7 @@ export async function startApiApp(options: ApiAppOptions = {}): Promise<ApiApp> 
     logger: { error: (msg, fields) => console.error(`[api-test] ${msg}`, fields) },
     ...(options.templates && { templates: options.templates }),
     ...(options.stuckAfterMs !== undefined && { stuckAfterMs: options.stuckAfterMs }),
+    ...(options.workerSettleMs !== undefined && { workerSettleMs: options.workerSettleMs }),
   });
   const worker =
     options.worker === false

@@ -356,7 +356,7 @@ function registerApiVerbs(program: Command, io: Io, result: { code: number }): v
     });
   const ex = program.command('exceptions').description('the exception queue: open reviews, failed and stuck runs (list, show, retry, cancel, resolve)');
   api(ex.command('list').description('what needs a person, oldest first'))
-    .option('--kind <kind>', 'review, low-confidence, blocked or failed')
+    .option('--kind <kind>', 'review, low-confidence, blocked, failed or dead-letter')
     .option('--workflow <name>', 'only this workflow')
     .option('--since <time>', 'at or after this ISO-8601 time')
     .option('--resolved', 'resolved items too')
@@ -371,7 +371,7 @@ function registerApiVerbs(program: Command, io: Io, result: { code: number }): v
         .argument('[kind]')
         .argument('[id]'),
     )
-      .option('--kind <kind>', 'bulk: review, low-confidence, blocked or failed')
+      .option('--kind <kind>', 'bulk: review, low-confidence, blocked, failed or dead-letter')
       .option('--workflow <name>', 'bulk: only this workflow')
       .option('--since <time>', 'bulk: at or after this ISO-8601 time')
       .action(async (kind: string | undefined, id: string | undefined, opts: Api & { kind?: string; workflow?: string; since?: string }) => {

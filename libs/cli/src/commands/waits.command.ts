@@ -63,7 +63,7 @@ export function auditList(flags: Flags & { target?: string; actor?: string; acti
   });
 }
 
-const EXCEPTION_KINDS = ['review', 'low-confidence', 'blocked', 'failed'] as const;
+const EXCEPTION_KINDS = ['review', 'low-confidence', 'blocked', 'failed', 'dead-letter'] as const;
 type ExceptionKindFlag = (typeof EXCEPTION_KINDS)[number];
 const exceptionKind = (kind: string): ExceptionKindFlag => {
   if (!(EXCEPTION_KINDS as readonly string[]).includes(kind)) throw new CliUsageError(`kind must be one of ${EXCEPTION_KINDS.join(', ')}`);
@@ -122,6 +122,11 @@ export function exceptionsAct(
       return EXIT.ok;
     }
     const item = await findItem(client, exceptionKind(kind), id);
+    // A queue without a worker and a dead letter name a run as an example: what they need is a worker or a note.
+    if (item.kind === 'dead-letter' || item.id.startsWith('queue:')) {
+      const fix = item.kind === 'dead-letter' ? `act on its run ${item.runId} (weft runs)` : 'start a worker for the queue';
+      throw new CliUsageError(`${item.kind} ${item.id} is not a run to ${action}: ${fix}, then weft exceptions resolve ${item.kind} ${item.id} --note <text>`);
+    }
     if (action === 'cancel') await client.runs.cancel(item.runId, 'canceled from the exception queue');
     else if (item.kind === 'failed') await client.runs.retry(item.runId);
     else if (item.kind === 'blocked' && item.id === item.runId) await client.runs.resume(item.runId);

@@ -72,7 +72,7 @@ export interface DecisionRequest {
   comment?: string;
 }
 
-export type ExceptionKind = 'review' | 'low-confidence' | 'blocked' | 'failed';
+export type ExceptionKind = 'review' | 'low-confidence' | 'blocked' | 'failed' | 'dead-letter';
 
 /** One item of the exception queue (`GET /v1/exceptions`). */
 export interface ExceptionItem {

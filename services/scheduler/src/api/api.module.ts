@@ -12,7 +12,7 @@ import {
 import { APP_FILTER } from '@nestjs/core';
 import type { Bus } from '@weft/bus';
 import { type AuthOptions, Authenticator, SqlApiKeyRepository } from '@weft/platform';
-import { type ActionDefinition, announcedAction, builtinActions } from '@weft/worker';
+import { type ActionDefinition, announcedAction, builtinActions, DEFAULT_ANNOUNCE_INTERVAL_MS } from '@weft/worker';
 import type { DataSource } from 'typeorm';
 import { Scheduler } from '../scheduler';
 import { SqlSlotStore } from '../persistence/sql-slot.store';
@@ -83,6 +83,12 @@ export interface ApiModuleOptions {
   specLimits?: SpecLimits;
   /** WEFT_STUCK_AFTER in ms: when the exception queue lists a run as stuck (`blocked`). @default 15 minutes */
   stuckAfterMs?: number;
+  /**
+   * How long the API listens to worker announcements before it lists a queue with dispatched work
+   * and no live worker as `blocked` (every live worker has announced by then). @default 15000, the
+   * workers' default announce interval
+   */
+  workerSettleMs?: number;
 }
 
 const OPTIONS = Symbol('WEFT_API_OPTIONS');
@@ -157,7 +163,13 @@ export class ApiModule implements NestModule {
         { provide: SignalsUseCase, useFactory: (scheduler: Scheduler) => waitsOf(scheduler).signals, inject: [Scheduler] },
         { provide: ReviewsUseCase, useFactory: (scheduler: Scheduler) => waitsOf(scheduler).reviews, inject: [Scheduler] },
         { provide: WaitActors, useValue: new WaitActors(keys) },
-        { provide: ExceptionsUseCase, useFactory: () => new ExceptionsUseCase(waitStoreOf(store), options.stuckAfterMs) },
+        {
+          provide: ExceptionsUseCase,
+          // Queues without a live worker: the catalog's worker announcements, as `why` reads them.
+          useFactory: (catalog: ActionCatalog) =>
+            new ExceptionsUseCase(waitStoreOf(store), options.stuckAfterMs, { servedQueues: () => catalog.servedQueues(options.workerSettleMs ?? DEFAULT_ANNOUNCE_INTERVAL_MS) }),
+          inject: [ActionCatalog],
+        },
         { provide: APP_FILTER, useValue: new ApiProblemFilter(log, authenticator) },
         ApiGateMiddleware,
         ApiLifecycle,

@@ -77,7 +77,7 @@ export const Review = ReviewSummary.extend({
 export const ReviewPage = z.object({ items: z.array(ReviewSummary), nextCursor: z.string().nullable() });
 export const DecisionResult = z.object({ review: Review, runStatus: z.string() });
 
-const ExceptionKindValue = z.enum(['review', 'low-confidence', 'blocked', 'failed']);
+const ExceptionKindValue = z.enum(['review', 'low-confidence', 'blocked', 'failed', 'dead-letter']);
 export const ListExceptionsQuery = z
   .object({
     kind: ExceptionKindValue.optional(),
@@ -92,7 +92,7 @@ export const ExceptionPath = z.object({ kind: ExceptionKindValue, id: z.string()
 export const ResolveBody = z.object({ note: z.string().min(1).max(2_000) }).strict();
 export const ExceptionItem = z.object({
   kind: ExceptionKindValue,
-  id: z.string().describe('The review id, or the run id for failed.'),
+  id: z.string().describe('The review id; the run id for failed and stuck runs; queue:<name> for a queue with work and no live worker; outbox:<row id> for a dead letter.'),
   workflow: z.string(),
   runId: z.string(),
   stepId: z.string().nullable(),
@@ -121,7 +121,7 @@ export const BulkExceptionsResult = z.object({
 
 export const ListAuditQuery = z
   .object({
-    target: z.string().regex(/^[a-z]+:.+$/, 'expected <kind>:<id>, e.g. review:<id>').max(700).optional().describe('<kind>:<id>, e.g. review:<id> or signal:<id>.'),
+    target: z.string().regex(/^[a-z][a-z-]*:.+$/, 'expected <kind>:<id>, e.g. review:<id>').max(700).optional().describe('<kind>:<id>, e.g. review:<id> or signal:<id>.'),
     actor: z.string().min(1).max(200).optional().describe('An API key id, or local.'),
     action: z.string().min(1).max(100).optional().describe('e.g. signal.sent, review.decided.'),
     since: z.iso.datetime({ offset: true }).optional(),

@@ -178,6 +178,7 @@ export class MemoryWaitStore implements WaitStore {
       if (run.namespace !== namespace || run.status !== 'failed') continue;
       items.push({ kind: 'failed', id: run.runId, workflow: run.workflow, runId: run.runId, summary: run.error ? `${run.error.code}: ${run.error.message}` : 'failed', at: run.finishedAt ?? run.createdAt });
     }
+    if (query.liveQueues !== undefined && query.liveQueues !== 'all') items.push(...queueItems(this.runs(), namespace, query.liveQueues, query.workflow));
     const rows = items
       .map((item) => {
         const resolved = this.resolutions.get(exceptionKey(namespace, item.kind, item.id));
@@ -226,3 +227,31 @@ const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const waitId = (runId: string, stepId: string): string => `${runId}\u0000${stepId}`;
 const signalId = (namespace: string, id: string): string => `${namespace}\u0000${id}`;
 const deliveryId = (runId: string, stepId: string, id: string): string => `${runId}\u0000${stepId}\u0000${id}`;
+
+/** Queues with queued steps of the namespace and no live worker, one item per queue (its oldest step names the run). */
+function queueItems(runs: Iterable<RunState>, namespace: string, live: readonly string[], workflow: string | undefined): ExceptionItem[] {
+  const byQueue = new Map<string, { oldest: { run: RunState; stepId: string; at: number }; steps: number; runs: Set<string> }>();
+  for (const run of runs) {
+    if (run.namespace !== namespace || (run.status !== 'running' && run.status !== 'waiting') || (workflow !== undefined && run.workflow !== workflow)) continue;
+    for (const step of Object.values(run.steps)) {
+      if (step.status !== 'queued') continue;
+      const queue = run.plan.find((p) => p.id === step.id.replace(/\[\d+\]$/, ''))?.queue ?? 'default';
+      if (live.includes(queue)) continue;
+      const at = step.queuedAt ?? run.createdAt;
+      const entry = byQueue.get(queue) ?? { oldest: { run, stepId: step.id, at }, steps: 0, runs: new Set<string>() };
+      if (at < entry.oldest.at) entry.oldest = { run, stepId: step.id, at };
+      entry.steps += 1;
+      entry.runs.add(run.runId);
+      byQueue.set(queue, entry);
+    }
+  }
+  return [...byQueue].map(([queue, e]) => ({
+    kind: 'blocked',
+    id: `queue:${queue}`,
+    workflow: e.oldest.run.workflow,
+    runId: e.oldest.run.runId,
+    stepId: e.oldest.stepId,
+    summary: `queue ${queue}: ${e.steps} dispatched step(s) of ${e.runs.size} run(s), and no live worker serves it`,
+    at: e.oldest.at,
+  }));
+}

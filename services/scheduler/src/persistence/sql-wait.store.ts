@@ -17,6 +17,7 @@ import type {
   WaitStore,
 } from '../ports/wait-store.port';
 import { iso, millis } from './run-state.mapper';
+import { listExceptionRows, resolveExceptionRow } from './sql-exceptions.query';
 import { nextBacklogPage } from './wait-backlog.util';
 import { lockMeeting } from './wait-rows.writer';
 import { meetingLocks, page, signalDetails } from './wait-rows.util';
@@ -184,76 +185,12 @@ export class SqlWaitStore implements WaitStore {
     return page(records, query.limit, (r) => ({ at: r.at, id: r.id }));
   }
 
-  async listExceptions(namespace: string, query: ExceptionQuery): Promise<Page<ExceptionItem>> {
-    const params: unknown[] = [namespace];
-    const param = (value: unknown): string => `$${params.push(value)}`;
-    const where: string[] = [];
-    if (query.resolved !== true) where.push('res.target_id IS NULL');
-    if (query.kind !== undefined) where.push(`x.kind = ${param(query.kind)}`);
-    if (query.workflow !== undefined) where.push(`x.workflow = ${param(query.workflow)}`);
-    if (query.since !== undefined) where.push(`x.at >= ${param(iso(query.since))}::timestamptz`);
-    if (query.after !== undefined) where.push(`(x.at, x.id) > (${param(iso(query.after.at))}::timestamptz, ${param(query.after.id)})`);
-    // Stuck runs (WEFT_STUCK_AFTER): running, steps dispatched, the run row unchanged that long (database time).
-    const stuck =
-      query.stuckAfterMs === undefined
-        ? ''
-        : `UNION ALL
-           SELECT 'blocked', u.id, u.workflow, u.id, min(s.step_id),
-                  'no progress since ' || to_char(u.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || ': ' || string_agg(s.step_id || ' ' || s.status, ', ' ORDER BY s.step_id),
-                  u.updated_at
-           FROM runs u JOIN step_runs s ON s.run_id = u.id AND s.status IN ('queued', 'running')
-           WHERE u.namespace = $1 AND u.status = 'running' AND u.updated_at < clock_timestamp() - make_interval(secs => ${param(query.stuckAfterMs / 1000)}::double precision)
-           GROUP BY u.id, u.workflow, u.updated_at`;
-    const rows: { kind: ExceptionKind; id: string; workflow: string; run_id: string; step_id: string | null; summary: string; at: Date; note: string | null; actor: Actor | null; resolved_at: Date | null }[] =
-      await this.dataSource.query(
-        `SELECT x.*, res.note, res.actor, res.resolved_at FROM (
-           SELECT CASE WHEN r.overdue THEN 'blocked' WHEN r.by_rule THEN 'low-confidence' ELSE 'review' END AS kind,
-                  r.id, r.workflow, r.run_id, r.step_id, r.title AS summary, r.opened_at AS at
-           FROM reviews r WHERE r.namespace = $1 AND r.status = 'open'
-           UNION ALL
-           SELECT 'failed', u.id, u.workflow, u.id, NULL, coalesce(u.error->>'code', 'FAILED') || ': ' || coalesce(u.error->>'message', ''), coalesce(u.finished_at, u.created_at)
-           FROM runs u WHERE u.namespace = $1 AND u.status = 'failed'
-           ${stuck}
-         ) x
-         LEFT JOIN exception_resolutions res ON res.namespace = $1 AND res.kind = x.kind AND res.target_id = x.id
-         ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-         ORDER BY x.at, x.id LIMIT ${param(query.limit + 1)}`,
-        params,
-      );
-    const items = rows.map((r): ExceptionItem => {
-      const item: ExceptionItem = { kind: r.kind, id: r.id, workflow: r.workflow, runId: r.run_id, summary: r.summary, at: millis(r.at) };
-      if (r.step_id !== null) item.stepId = r.step_id;
-      if (r.note !== null && r.actor !== null && r.resolved_at !== null) item.resolved = { note: r.note, actor: r.actor, at: millis(r.resolved_at) };
-      return item;
-    });
-    return page(items, query.limit, (i) => ({ at: i.at, id: i.id }));
+  listExceptions(namespace: string, query: ExceptionQuery): Promise<Page<ExceptionItem>> {
+    return listExceptionRows(this.dataSource, namespace, query);
   }
 
-  async resolveException(namespace: string, kind: ExceptionKind, id: string, note: string, actor: Actor): Promise<'resolved' | 'already' | 'unknown'> {
-    return withTransaction(this.dataSource, async (tx) => {
-      const exists: unknown[] = await tx.query(
-        kind === 'failed'
-          ? `SELECT 1 FROM runs WHERE namespace = $1 AND id = $2 AND status = 'failed'`
-          : `SELECT 1 FROM reviews WHERE namespace = $1 AND id = $2 AND status = 'open' AND (CASE WHEN overdue THEN 'blocked' WHEN by_rule THEN 'low-confidence' ELSE 'review' END) = $3
-             UNION ALL
-             SELECT 1 FROM runs u WHERE $3 = 'blocked' AND u.namespace = $1 AND u.id = $2 AND u.status = 'running'
-               AND EXISTS (SELECT 1 FROM step_runs s WHERE s.run_id = u.id AND s.status IN ('queued', 'running'))`,
-        kind === 'failed' ? [namespace, id] : [namespace, id, kind],
-      );
-      if (exists.length === 0) return 'unknown';
-      const inserted: { at: Date }[] = await tx.query(
-        `INSERT INTO exception_resolutions (namespace, kind, target_id, note, actor, resolved_at)
-         VALUES ($1, $2, $3, $4, $5::jsonb, date_trunc('milliseconds', clock_timestamp())) ON CONFLICT DO NOTHING RETURNING resolved_at AS at`,
-        [namespace, kind, id, note, JSON.stringify(actor)],
-      );
-      const row = inserted[0];
-      if (row === undefined) return 'already';
-      await tx.query(
-        `INSERT INTO audit (at, namespace, actor, action, target_kind, target_id, details) VALUES ($1::timestamptz, $2, $3::jsonb, 'exception.resolved', $4, $5, $6::jsonb)`,
-        [iso(millis(row.at)), namespace, JSON.stringify(actor), kind, id, JSON.stringify({ note })],
-      );
-      return 'resolved';
-    });
+  resolveException(namespace: string, kind: ExceptionKind, id: string, note: string, actor: Actor): Promise<'resolved' | 'already' | 'unknown'> {
+    return resolveExceptionRow(this.dataSource, namespace, kind, id, note, actor);
   }
 
   async counts(): Promise<{ signals: number; waits: number; deliveries: number; reviews: number }> {

@@ -12,12 +12,15 @@ export interface AuditRecord {
   details: Record<string, unknown>;
 }
 
-export const EXCEPTION_KINDS = ['review', 'low-confidence', 'blocked', 'failed'] as const;
+export const EXCEPTION_KINDS = ['review', 'low-confidence', 'blocked', 'failed', 'dead-letter'] as const;
 export type ExceptionKind = (typeof EXCEPTION_KINDS)[number];
 
 export interface ExceptionItem {
   kind: ExceptionKind;
-  /** The review id, or the run id for `failed`. */
+  /**
+   * The review id; the run id for `failed` and a stuck run's `blocked`; `queue:<name>` for a queue
+   * with dispatched work and no live worker (`blocked`); `outbox:<row id>` for a `dead-letter`.
+   */
   id: string;
   workflow: string;
   runId: string;
@@ -40,6 +43,11 @@ export interface ExceptionQuery {
    * `blocked` (WEFT_STUCK_AFTER); absent, no run is listed as stuck.
    */
   stuckAfterMs?: number;
+  /**
+   * The queues live workers serve now (worker announcements; `all` when one serves every queue):
+   * a queue with dispatched (queued) steps outside them is `blocked`. Absent, no queue is listed.
+   */
+  liveQueues?: readonly string[] | 'all';
   limit: number;
   after?: { at: number; id: string };
 }
@@ -101,7 +109,8 @@ export interface WaitStore {
   appendAudit(namespace: string, actor: Actor, action: string, target: AuditRecord['target'], details: Record<string, unknown>): Promise<void>;
   /**
    * What needs a person, oldest first: open reviews (`review`, `low-confidence` when opened by a
-   * `when` rule, `blocked` when overdue at the last tier) and failed runs (`failed`). Resolved
+   * `when` rule, `blocked` when overdue at the last tier), failed runs (`failed`), stuck runs and
+   * queues without a live worker (`blocked`), quarantined outbox rows (`dead-letter`). Resolved
    * items are left out unless asked for.
    */
   listExceptions(namespace: string, query: ExceptionQuery): Promise<Page<ExceptionItem>>;

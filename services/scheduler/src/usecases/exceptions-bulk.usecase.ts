@@ -57,13 +57,15 @@ export class ExceptionsBulkUseCase {
           await this.exceptions.resolve(namespace, item.kind, item.id, note ?? '', actor);
           return true;
         case 'cancel':
-          if (seenRuns.has(item.runId)) return false;
+          // A queue without a worker or a dead letter names a run as an example, not as the item: resolve them.
+          if (!isRunItem(item) || seenRuns.has(item.runId)) return false;
           seenRuns.add(item.runId);
           await this.control.cancel(namespace, item.runId, `canceled from the exception queue`);
           return true;
         case 'retry':
           if (item.kind === 'failed') await this.control.retry(namespace, item.runId);
           else if (item.kind === 'blocked' && item.id === item.runId) await this.control.resume(namespace, item.runId);
+          // A queue item: start a worker for it; a dead letter: its step already failed (retry that run).
           else return false;
           return true;
       }
@@ -73,4 +75,9 @@ export class ExceptionsBulkUseCase {
       throw error;
     }
   }
+}
+
+/** Items whose action is on their run: reviews, failed and stuck runs (not queues or dead letters). */
+export function isRunItem(item: Pick<ExceptionItem, 'kind' | 'id' | 'runId'>): boolean {
+  return item.kind !== 'dead-letter' && !(item.kind === 'blocked' && item.id.startsWith('queue:'));
 }

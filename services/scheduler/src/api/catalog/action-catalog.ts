@@ -17,6 +17,8 @@ interface Heard {
 export class ActionCatalog {
   private readonly workers = new Map<string, Heard>();
   private subscription: Subscription | undefined;
+  /** When start() began listening (this process's clock), for servedQueues. */
+  private listeningSince: number | undefined;
 
   constructor(
     private readonly bus: Bus,
@@ -26,6 +28,7 @@ export class ActionCatalog {
 
   async start(): Promise<void> {
     this.subscription = await this.bus.listen(SUBJECTS.workerAnnounce, (announce) => this.heard(announce));
+    this.listeningSince = this.now();
   }
 
   async stop(): Promise<void> {
@@ -47,6 +50,17 @@ export class ActionCatalog {
       for (const queue of heard.announce.queues) queues.set(queue, [...(queues.get(queue) ?? []), workerId]);
     }
     return queues;
+  }
+
+  /**
+   * The queues live workers serve now (`all` when one serves every queue, `*`), for the exception
+   * queue's queues without a worker. Undefined until the catalog has listened for `settleMs`:
+   * before every live worker announced once it cannot tell a silent queue from an unheard one.
+   */
+  servedQueues(settleMs: number): string[] | 'all' | undefined {
+    if (this.listeningSince === undefined || this.now() - this.listeningSince < settleMs) return undefined;
+    const live = this.liveQueues();
+    return live.has('*') ? 'all' : [...live.keys()];
   }
 
   /** Every known action by name; a name several workers serve appears once, with all their queues. */
