@@ -123,9 +123,30 @@ describeDistributed('hostile input (issue 12)', { nats: true, postgres: true }, 
       ['an 11-minute sync wait', { method: 'POST', path: '/v1/workflows/diamond/runs?mode=sync&wait=11m', json: {} }, 400, 'INVALID_REQUEST'],
       ['broken percent-encoding', { method: 'GET', path: '/v1/runs/%E0%A4%A' }, 400, 'MALFORMED_URL'],
       ['YAML source nested 10,000 deep', { method: 'POST', path: '/v1/runs/adhoc', json: { source: `x: ${'['.repeat(10_000)}${']'.repeat(10_000)}` } }, 422, 'INVALID_SPEC'],
+      ['a 3,000-character run id on the journal', { method: 'GET', path: `/v1/runs/${'r'.repeat(3_000)}/history` }, 400, 'INVALID_REQUEST'],
+      ['a 3,000-character run id on the journal\'s checkpoints', { method: 'GET', path: `/v1/runs/${'r'.repeat(3_000)}/checkpoints/a` }, 400, 'INVALID_REQUEST'],
+      ['a 3,000-character run id on a run\'s inputs', { method: 'GET', path: `/v1/runs/${'r'.repeat(3_000)}/inputs` }, 400, 'INVALID_REQUEST'],
+      ['a 3,000-character run id', { method: 'GET', path: `/v1/runs/${'r'.repeat(3_000)}` }, 400, 'INVALID_REQUEST'],
+      ['a 2,001-character description in a spec', { method: 'POST', path: '/v1/runs/adhoc', json: { spec: { ...DIAMOND, description: 'd'.repeat(2_001) } } }, 422, 'INVALID_SPEC'],
+      ['a 70,000-character with value in a spec', { method: 'POST', path: '/v1/runs/adhoc', json: { spec: { ...DIAMOND, steps: [{ id: 'a', action: 'noop', with: { x: 'w'.repeat(70_000) } }] } } }, 422, 'INVALID_SPEC'],
       ['a YAML alias bomb', { method: 'POST', path: '/v1/runs/adhoc', json: { source: ['a: &a [x,x,x,x,x,x,x,x,x]', ...'bcdefg'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefg'[i]}`).join(',')}]`)].join('\n') } }, 422, 'INVALID_SPEC'],
     ] as [string, HostileRequest, number, string?][])('%s', async (_name, req, status, code) => {
       await expectRefused(req, status, code);
+    });
+  });
+
+  describe('spec field limits (item 6)', () => {
+    it.each([
+      ['description', { ...DIAMOND, description: 'd'.repeat(2_001) }, 'description'],
+      ["an input's description", { ...DIAMOND, inputs: { n: { type: 'string', description: 'd'.repeat(2_001) } } }, 'inputs.n.description'],
+      ['a with value', { ...DIAMOND, steps: [{ id: 'a', action: 'noop', with: { x: { rows: ['w'.repeat(70_000)] } } }] }, 'steps[0].with.x'],
+    ])('an over-long %s is OUT_OF_RANGE naming the field, and nothing is stored', async (_name, spec, field) => {
+      for (const path of ['/v1/runs/adhoc', '/v1/validate']) {
+        const answer = await send(app, { method: 'POST', path, json: { spec } });
+        const body = JSON.parse(answer.body) as { code?: string; errors?: { path: string; code: string; message: string }[]; diagnostics?: { path: string; code: string }[] };
+        const problems = body.errors ?? body.diagnostics ?? [];
+        expect({ path, status: answer.status < 500, problems: problems.filter((p) => p.code === 'OUT_OF_RANGE').map((p) => p.path) }).toEqual({ path, status: true, problems: [field] });
+      }
     });
   });
 

@@ -68,6 +68,13 @@ describe('JournalModule (PGlite, in-memory bus, HTTP)', () => {
     expect(await get('/v1/events?since=last-tuesday')).toMatchObject({ status: 400, body: { code: 'INVALID_QUERY', detail: expect.stringMatching(/^since:/) } });
     expect(await get('/v1/events?type=step.exploded')).toMatchObject({ status: 400, body: { code: 'INVALID_QUERY' } });
     expect(await get(`/v1/runs/${runId}/events?workflow=x`)).toMatchObject({ status: 400, body: { code: 'INVALID_QUERY' } });
+    // Path ids have a maximum (issue 12): 201+ characters are 400 naming the parameter, not a query.
+    const long = 'r'.repeat(3_000);
+    for (const path of [`/v1/runs/${long}/history`, `/v1/runs/${long}/events`, `/v1/runs/${long}/checkpoints`, `/v1/runs/${long}/reconstruct`, `/v1/runs/${long}/checkpoints/ingest`]) {
+      expect(await get(path)).toMatchObject({ status: 400, body: { code: 'INVALID_QUERY', detail: expect.stringMatching(/^path\.id: must be 1 to 200 characters/) } });
+    }
+    expect(await get(`/v1/runs/${runId}/checkpoints/${'s'.repeat(201)}`)).toMatchObject({ status: 400, body: { code: 'INVALID_QUERY', detail: expect.stringMatching(/^path\.stepId:/) } });
+    expect(await get(`/v1/runs/${'r'.repeat(200)}/history`)).toMatchObject({ status: 404, body: { code: 'RUN_NOT_FOUND' } });
   });
 
   it('confines every answer to the namespace of the caller\'s key; no key or a wrong one is 401', async () => {

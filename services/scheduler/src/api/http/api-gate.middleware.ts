@@ -37,12 +37,22 @@ export class ApiGateMiddleware implements NestMiddleware<IncomingMessage, Server
       const path = (request as IncomingMessage & { originalUrl?: string }).originalUrl ?? request.url ?? '';
       refuseQueryOfQuerylessRoute(request.method ?? 'GET', path);
       const run = RUN_PATH.exec(path)?.[1];
-      if (run !== undefined && run !== 'adhoc') await this.runs.assertVisible(caller.namespace, decodeURIComponent(run));
+      if (run !== undefined && run !== 'adhoc') await this.runs.assertVisible(caller.namespace, boundedRunId(decodeURIComponent(run)));
       next();
     } catch (error) {
       next(error);
     }
   }
+}
+
+/** Longest run id in a path (as the routes' schemas say): longer is 400 on every run route, the journal's too. */
+const MAX_RUN_ID_LENGTH = 200;
+
+function boundedRunId(runId: string): string {
+  if (runId.length > MAX_RUN_ID_LENGTH) {
+    throw new ApiError('INVALID_REQUEST', `path.id: a run id is at most ${MAX_RUN_ID_LENGTH} characters (got ${runId.length})`, [{ path: 'path.id', message: `at most ${MAX_RUN_ID_LENGTH} characters` }]);
+  }
+  return runId;
 }
 
 function hasBody(request: IncomingMessage): boolean {
