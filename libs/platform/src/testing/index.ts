@@ -2,3 +2,4 @@
 export * from './sql-store.testing';
 export * from './projection-on-nats.testing';
 export * from './projection-on-pglite.testing';
+export * from './assertions.testing';

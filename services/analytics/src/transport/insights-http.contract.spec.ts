@@ -1,4 +1,5 @@
 import { InsightsHttp } from '@weft/contracts';
+import type { AnswerOf, Same } from '@weft/platform/testing';
 import type { z } from 'zod';
 import type { RunTotalsRow, StepTotalsRow } from '../ports/analytics-store.port';
 import { summarize } from '../domain/insights.util';
@@ -10,8 +11,7 @@ import type { AnalyticsController } from './analytics.controller';
  * (tsc, `npm test`) when a route's answer and its schema drift apart: each line is `true`
  * only for identical types.
  */
-type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-type Answer<K extends keyof AnalyticsController> = AnalyticsController[K] extends (...args: never[]) => Promise<infer R> ? R : never;
+type Answer<K extends keyof AnalyticsController> = AnswerOf<AnalyticsController, K>;
 
 const checks = {
   summary: true satisfies Same<Answer<'summary'>, z.infer<typeof InsightsHttp.InsightSummary>>,

@@ -1,3 +1,4 @@
+import { codedErrorMessage } from '@weft/platform/testing';
 import { AnalyticsError } from '../domain/analytics.errors';
 import { parseInsightQuery } from './query-params.util';
 
@@ -5,16 +6,7 @@ const NOW = Date.parse('2026-03-02T00:00:00.000Z');
 const H = 3_600_000;
 
 /** The INVALID_QUERY message parseInsightQuery throws for `raw` (fails the test when it does not throw). */
-function problem(raw: Record<string, unknown>): string {
-  try {
-    parseInsightQuery(raw, NOW);
-  } catch (error) {
-    expect(error).toBeInstanceOf(AnalyticsError);
-    expect((error as AnalyticsError).code).toBe('INVALID_QUERY');
-    return (error as AnalyticsError).message;
-  }
-  throw new Error(`accepted ${JSON.stringify(raw)}`);
-}
+const problem = (raw: Record<string, unknown>): string => codedErrorMessage(() => parseInsightQuery(raw, NOW), AnalyticsError, 'INVALID_QUERY', `parseInsightQuery(${JSON.stringify(raw)})`);
 
 describe('parseInsightQuery', () => {
   it('defaults to the last 24 hours up to now', () => {

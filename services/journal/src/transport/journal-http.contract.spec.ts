@@ -1,4 +1,5 @@
 import { JournalHttp } from '@weft/contracts';
+import type { AnswerOf, Same } from '@weft/platform/testing';
 import type { z } from 'zod';
 import { storyOfARun } from '../testing/journal.fixtures';
 import { toJournalEntry } from '../domain/journal-entry.util';
@@ -12,8 +13,7 @@ import type { JournalController } from './journal.controller';
  * (tsc, `npm test`) when a route's answer and its schema drift apart: each line is `true`
  * only for identical types.
  */
-type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-type Answer<K extends keyof JournalController> = JournalController[K] extends (...args: never[]) => Promise<infer R> ? R : never;
+type Answer<K extends keyof JournalController> = AnswerOf<JournalController, K>;
 
 const checks = {
   history: true satisfies Same<Answer<'history'>, z.infer<typeof JournalHttp.RunHistory>>,

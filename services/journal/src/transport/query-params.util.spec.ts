@@ -1,3 +1,4 @@
+import { codedErrorMessage } from '@weft/platform/testing';
 import { JournalError } from '../domain/journal.errors';
 import { needsNow, parseEventQuery, refuseQuery } from './query-params.util';
 
@@ -6,16 +7,8 @@ const RUN_ROUTE = { workflow: false, runId: false };
 const EVENTS_ROUTE = { workflow: true, runId: true };
 
 /** The INVALID_QUERY message parseEventQuery throws for `raw` (fails the test when it does not throw). */
-function problem(raw: Record<string, unknown>, allow = EVENTS_ROUTE): string {
-  try {
-    parseEventQuery(raw, NOW, allow);
-  } catch (error) {
-    expect(error).toBeInstanceOf(JournalError);
-    expect((error as JournalError).code).toBe('INVALID_QUERY');
-    return (error as JournalError).message;
-  }
-  throw new Error(`accepted ${JSON.stringify(raw)}`);
-}
+const problem = (raw: Record<string, unknown>, allow = EVENTS_ROUTE): string =>
+  codedErrorMessage(() => parseEventQuery(raw, NOW, allow), JournalError, 'INVALID_QUERY', `parseEventQuery(${JSON.stringify(raw)})`);
 
 describe('parseEventQuery', () => {
   it('reads every filter of /v1/events: lists, relative and absolute times, integers, cursors', () => {
