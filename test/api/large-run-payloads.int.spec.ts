@@ -113,6 +113,51 @@ describeDistributed('large run inputs and outputs by reference', { nats: true, p
     expect((again.inputs as { $weftBlob: string }).$weftBlob).toBe((run.inputs as { $weftBlob: string }).$weftBlob);
   }, 120_000);
 
+  it("a child run's large inputs travel by reference, and its large outputs come back to the parent step by reference", async () => {
+    const child = {
+      apiVersion: 'weft/v1',
+      kind: 'Workflow',
+      name: 'big-child',
+      inputs: { doc: { type: 'object', required: true } },
+      steps: [{ id: 'n', action: 'transform', with: { expr: 'size(inputs.doc.rows)' } }],
+      outputs: { echoed: '${{ inputs.doc }}', n: '${{ steps.n.output }}' },
+    };
+    const created = await app.request('POST', '/v1/workflows', { key: keyA, json: { spec: child } });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    expect((await app.request('POST', `/v1/workflows/${id}/versions`, { key: keyA })).status).toBe(201);
+    expect((await app.request('POST', `/v1/workflows/${id}/versions/1/publish`, { key: keyA })).status).toBe(200);
+    const parent = {
+      apiVersion: 'weft/v1',
+      kind: 'Workflow',
+      name: 'big-parent',
+      inputs: { doc: { type: 'object', required: true } },
+      steps: [
+        { id: 'child', action: 'workflow', with: { workflow: 'big-child', inputs: { doc: '${{ inputs.doc }}' } } },
+        { id: 'read', needs: ['child'], action: 'transform', with: { expr: 'steps.child.output.echoed.marker + ":" + string(steps.child.output.n)' } },
+      ],
+    };
+    const response = await app.request('POST', '/v1/runs/adhoc', { key: keyA, json: { spec: parent, inputs: { doc: doc('kid') } } });
+    expect(response.status).toBe(202);
+    const runId = ((await response.json()) as { runId: string }).runId;
+    const run = await finished(runId);
+    expect(run.status).toBe('completed');
+    expect(run.steps.find((s) => s.id === 'read')?.output).toBe('kid:600');
+    // The parent step's output is the child's outputs, by reference, fetched like any step output.
+    const childStep = run.steps.find((s) => s.id === 'child');
+    expect(childStep?.output).toMatchObject({ $weftBlob: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown, href: `/v1/runs/${runId}/steps/child/output` });
+    const streamed = (await (await app.request('GET', `/v1/runs/${runId}/steps/child/output`, { key: keyA })).json()) as { echoed: { marker: string }; n: number };
+    expect({ marker: streamed.echoed.marker, n: streamed.n }).toEqual({ marker: 'kid', n: 600 });
+    // The child's run request (outbox) carried a reference, not the document, and the child keeps one.
+    const requests = await app.query<{ size: number }>(`SELECT length(payload::text) AS size FROM outbox WHERE subject LIKE '%run.requested%' AND payload->'parent'->>'runId' = $1`, [runId]);
+    expect(requests.length).toBe(1);
+    expect(Number(requests[0].size)).toBeLessThan(4 * 1024);
+    const children = (run as unknown as { children: { runId: string }[] }).children;
+    expect(children).toHaveLength(1);
+    const [childRow] = await app.query<{ inputs: { $weftBlob?: string } }>(`SELECT inputs FROM runs WHERE id = $1`, [children[0].runId]);
+    expect(childRow.inputs.$weftBlob).toMatch(/^[0-9a-f]{64}$/);
+  }, 120_000);
+
   it('a small run stays inline, and inputs shaped like a reference are refused without a run', async () => {
     const small = await app.request('POST', '/v1/runs/adhoc?mode=sync', { key: keyA, json: { spec, inputs: { doc: { marker: 's', rows: [] } } } });
     const body = (await small.json()) as RunBody;

@@ -179,7 +179,10 @@ describeDistributed('no run stuck', { nats: true, postgres: true }, () => {
       expect(row.reason).toMatch(/PAYLOAD_TOO_LARGE/);
     }
 
-    // Latency: reported, not asserted (a 2-core CI machine with two SIGKILLs is no benchmark; see bench/results).
+    // Latency (the issue's bound): the normal runs under the mix complete with a p99 within 2x of the quiet
+    // runs' p99, measured moments before by the same processes with the same burst shape. Runs that a
+    // SIGKILL caught in flight ended by RUN_TIMEOUT above and are not in it: their time is the kill's
+    // (lease and ack wait), not the load's; every other normal run is.
     const quietMs = runs.filter((_, i) => all[i].phase === 'quiet').map(durationMs);
     const chaosMs = runs.filter((run, i) => all[i].phase === 'chaos' && all[i].kind === 'normal' && run.status === 'completed').map(durationMs);
     console.info(
@@ -187,5 +190,7 @@ describeDistributed('no run stuck', { nats: true, postgres: true }, () => {
         `under chaos (completed) p50 ${percentile(chaosMs, 50)} p99 ${percentile(chaosMs, 99)} (n=${chaosMs.length}); ` +
         `${timedOut.length} run(s) in flight at the scheduler kill ended by RUN_TIMEOUT; ${quarantined.length} quarantined rows`,
     );
+    expect(chaosMs.length).toBeGreaterThanOrEqual(chaos.filter((r) => r.kind === 'normal').length - timedOut.length);
+    expect({ chaosP99: percentile(chaosMs, 99), withinTwiceQuietP99: percentile(chaosMs, 99) <= 2 * percentile(quietMs, 99) }).toEqual({ chaosP99: percentile(chaosMs, 99), withinTwiceQuietP99: true });
   });
 });
