@@ -293,10 +293,10 @@ export class SqlRunStore implements RunStore {
     });
   }
 
-  /** `now`, `dueTimers`, `expiredLeases` and `nextTimerAt` of one timer scan in one read-only statement (one commit, not four). */
+  /** `now`, `dueTimers`, `expiredLeases`, `nextTimerAt` and whether a signal delivery waits, for one timer scan, in one read-only statement (one commit, not five). */
   scanDue(limit: number): Promise<DueScan> {
     return this.track(async () => {
-      const rows: { now: Date; next_at: Date | null; timers: DueTimerJson[]; leases: { run_id: string; step_id: string; attempt: number }[] }[] =
+      const rows: { now: Date; next_at: Date | null; deliveries: boolean; timers: DueTimerJson[]; leases: { run_id: string; step_id: string; attempt: number }[] }[] =
         await this.dataSource.query(
           `WITH at AS (SELECT clock_timestamp() AS now),
            due AS (
@@ -309,6 +309,7 @@ export class SqlRunStore implements RunStore {
              ORDER BY s.lease_expires_at, s.run_id, s.step_id LIMIT $1)
            SELECT at.now,
              (SELECT min(fire_at) FROM timers) AS next_at,
+             EXISTS (SELECT 1 FROM signal_deliveries) AS deliveries,
              (SELECT coalesce(jsonb_agg(jsonb_build_object('run_id', run_id, 'timer', timer, 'step_id', step_id, 'attempt', attempt,
                        'fire_ms', floor(extract(epoch FROM fire_at) * 1000)) ORDER BY fire_at, run_id, timer, step_id), '[]'::jsonb) FROM due) AS timers,
              (SELECT coalesce(jsonb_agg(jsonb_build_object('run_id', run_id, 'step_id', step_id, 'attempt', attempt)
@@ -320,6 +321,7 @@ export class SqlRunStore implements RunStore {
       return {
         now: millis(row.now),
         nextTimerAt: row.next_at === null ? undefined : millis(row.next_at),
+        deliveriesPending: row.deliveries,
         timers: row.timers.map((t) => rowToTimer({ ...t, fire_at: new Date(Number(t.fire_ms)) })),
         leases: row.leases.map((l) => ({ runId: l.run_id, stepId: l.step_id, attempt: l.attempt })),
       };

@@ -174,6 +174,8 @@ export interface DueScan {
   leases: LeaseRef[];
   /** The earliest pending timer (due ones included), as `nextTimerAt`. */
   nextTimerAt: number | undefined;
+  /** False when no signal delivery waits (`waits.pendingDeliveries` would be empty): the scan skips that read. */
+  deliveriesPending?: boolean;
 }
 
 export interface LeaseRef {

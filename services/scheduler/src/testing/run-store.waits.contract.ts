@@ -48,6 +48,8 @@ export function describeWaitsContract(context: RunStoreContext): void {
       expect(signal).toMatchObject({ id: 's1', name: 'invoice.paid', key: 'INV-1', data: { total: 12 } });
       const pending = (await waits.pendingDeliveries(100)).filter((d) => d.runId === run.runId);
       expect(pending).toEqual([{ runId: run.runId, stepId: 'a', token: 't-a', signal: { id: 's1', name: 'invoice.paid', key: 'INV-1', data: { total: 12 }, receivedAt: signal.receivedAt } }]);
+      // A SQL store's timer-scan read (scanDue) sees that a delivery waits, so the scan does not skip the delivery pass.
+      if (context.store.scanDue) expect((await context.store.scanDue(1)).deliveriesPending).toBe(true);
 
       // Stored first: a wait whose since is at or before it finds it, one that began later does not.
       const early = await waits.storeSignal(ns, { id: 's2', name: 'order.shipped', key: 'O-1' }, 'local');

@@ -16,6 +16,8 @@ export class TimerScan {
   private ticking: Promise<void> | undefined;
   /** performance.now() of the last relay kick (RELAY_EVERY_POLLS poll intervals apart). */
   private relayKickedAt = Number.NEGATIVE_INFINITY;
+  /** performance.now() of the last delivery pass. */
+  private deliveredAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly store: Pick<RunStore, 'now' | 'dueTimers' | 'expiredLeases' | 'nextTimerAt' | 'scanDue'>,
@@ -69,7 +71,13 @@ export class TimerScan {
     );
     const leases = read?.leases ?? (await this.store.expiredLeases(now, SCAN_LIMIT));
     for (const lease of leases) await this.reap(lease);
-    await this.deliveries?.deliverPending();
+    // Deliveries a signal creates here are kicked at once; the scan finds the others' (another replica's API).
+    // When the scan saw none it skips that read, but still passes now and then (the pass also purges old signals).
+    const at = performance.now();
+    if (read?.deliveriesPending !== false || at - this.deliveredAt >= DELIVERIES_EVERY_MS) {
+      this.deliveredAt = at;
+      await this.deliveries?.deliverPending();
+    }
     // Transitions of this pass may have armed or removed timers; others' wake-ups meanwhile are kept by ScanSchedule.
     return read && timers.length === 0 && leases.length === 0 ? read : undefined;
   }
@@ -107,6 +115,9 @@ const SCAN_LIMIT = 256;
 
 /** The relay (lapsed outbox claims) runs on at most one scan per this many poll intervals. */
 const RELAY_EVERY_POLLS = 4;
+
+/** A delivery pass at least this often (ms) even when the scans see no delivery waiting: the pass also purges old signals. */
+const DELIVERIES_EVERY_MS = 10_000;
 
 /** Due timers applied at once per scan, at most. */
 const TIMERS_IN_PARALLEL = 32;
