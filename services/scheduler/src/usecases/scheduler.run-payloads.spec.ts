@@ -1,0 +1,115 @@
+import { InMemoryBus } from '@weft/bus';
+import { isBlobRef } from '@weft/contracts';
+import { TERMINAL_RUN_STATUSES, type RunState, type WorkflowSpec } from '@weft/core';
+import { MemoryBlobStore } from '@weft/db';
+import { builtinActions, createWorker, silentLogger, type Worker } from '@weft/worker';
+import { MemoryRunStore } from '../persistence/memory-run.store';
+import { Scheduler } from '../scheduler';
+import { BlobSweepUseCase } from './blob-sweep.usecase';
+
+/**
+ * Issue 12 item 4 in memory: run inputs and run outputs above the inline threshold are kept by
+ * reference (each blob written once, before the commit that names it), expressions read the values,
+ * and run outputs may exceed the message bound up to the largest stored output.
+ */
+const INLINE = 1_024;
+const MAX_PAYLOAD = 10_000;
+let bus: InMemoryBus;
+let store: MemoryRunStore;
+let blobs: MemoryBlobStore;
+let puts: string[];
+let scheduler: Scheduler;
+let worker: Worker;
+
+beforeEach(async () => {
+  bus = new InMemoryBus({ onError: () => {} });
+  store = new MemoryRunStore();
+  blobs = new MemoryBlobStore();
+  puts = [];
+  const put = blobs.put.bind(blobs);
+  blobs.put = async (namespace, bytes) => {
+    const ref = await put(namespace, bytes);
+    puts.push(ref.$weftBlob);
+    return ref;
+  };
+  scheduler = new Scheduler({ bus, store, pollIntervalMs: 20, maxPayloadBytes: MAX_PAYLOAD, blobs, inlinePayloadBytes: INLINE, maxOutputBytes: 1024 * 1024 });
+  worker = createWorker({ bus, queues: ['default'], actions: builtinActions(), logger: silentLogger, announceIntervalMs: 0, shutdownGraceMs: 100 });
+  await scheduler.start();
+  await worker.start();
+});
+
+afterEach(async () => {
+  await worker.stop();
+  await scheduler.stop();
+  await bus.close();
+});
+
+async function ended(runId: string): Promise<RunState> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const run = await store.getRun(runId);
+    if (run !== undefined && TERMINAL_RUN_STATUSES.includes(run.status)) return run;
+    if (Date.now() > deadline) throw new Error(`run ${runId} did not end within 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+const spec: WorkflowSpec = {
+  apiVersion: 'weft/v1',
+  kind: 'Workflow',
+  name: 'run-payloads',
+  inputs: { text: { type: 'string' } },
+  steps: [{ id: 'len', action: 'transform', with: { expr: 'size(inputs.text)' } }],
+  // Three copies of the input: over the message bound (10,000), under the largest stored output.
+  outputs: { a: '${{ inputs.text }}', b: '${{ inputs.text }}', c: '${{ inputs.text }}', len: '${{ steps.len.output }}' },
+};
+
+it('keeps large inputs and outputs by reference, each blob written once, and expressions read the values', async () => {
+  const text = 'é'.repeat(4_000);
+  const { runId } = await scheduler.startRun({ idempotencyKey: 'k1', workflow: spec.name, spec, inputs: { text } });
+  const run = await ended(runId);
+  expect({ status: run.status, error: run.error }).toEqual({ status: 'completed', error: undefined });
+  expect(run.steps.len.output).toBe(4_000);
+  expect(isBlobRef(run.inputs)).toBe(true);
+  expect(isBlobRef(run.outputs)).toBe(true);
+  const inputsRef = run.inputs as unknown as { $weftBlob: string };
+  const outputsRef = run.outputs as unknown as { $weftBlob: string };
+  expect(JSON.parse(Buffer.from((await blobs.get(inputsRef.$weftBlob)) ?? []).toString('utf8'))).toEqual({ text });
+  expect(JSON.parse(Buffer.from((await blobs.get(outputsRef.$weftBlob)) ?? []).toString('utf8'))).toEqual({ a: text, b: text, c: text, len: 4_000 });
+  // Written once each: the decision that made the outputs was decided again after the write, not written twice.
+  expect(puts.sort()).toEqual([inputsRef.$weftBlob, outputsRef.$weftBlob].sort());
+});
+
+it('keeps small inputs and outputs inline', async () => {
+  const { runId } = await scheduler.startRun({ idempotencyKey: 'k2', workflow: spec.name, spec, inputs: { text: 'hi' } });
+  const run = await ended(runId);
+  expect(run.inputs).toEqual({ text: 'hi' });
+  expect(run.outputs).toEqual({ a: 'hi', b: 'hi', c: 'hi', len: 2 });
+  expect(puts).toEqual([]);
+});
+
+it('refuses a run request whose inputs are shaped like a reference (only a parent scheduler sends one)', async () => {
+  const forged = { $weftBlob: 'a'.repeat(64), size: 10 } as unknown as Record<string, unknown>;
+  await expect(scheduler.startRun({ idempotencyKey: 'k3', workflow: spec.name, spec, inputs: forged })).rejects.toThrow(/RESERVED_INPUT_KEY/);
+});
+
+it('the sweep removes in bounded batches until one comes back short, and not at all with a grace of 0', async () => {
+  const batches: number[] = [];
+  let left = 450;
+  const sweep = new BlobSweepUseCase(
+    {
+      sweep: (_grace, batch) => {
+        const n = Math.min(batch, left);
+        left -= n;
+        batches.push(n);
+        return Promise.resolve(Array.from({ length: n }, (_, i) => `b${left + i}`));
+      },
+      batch: 200,
+    },
+    silentLogger,
+  );
+  expect(await sweep.execute()).toEqual({ blobs: 450 });
+  expect(batches).toEqual([200, 200, 50]);
+  const off = new BlobSweepUseCase({ sweep: () => Promise.reject(new Error('never called')), graceMs: 0 }, silentLogger);
+  expect(await off.execute()).toEqual({ blobs: 0 });
+});
