@@ -15,3 +15,20 @@ export function codedErrorMessage<E extends Error & { code: string }>(act: () =>
   }
   throw new Error(`${what} threw nothing; expected ${type.name} ${code}`);
 }
+
+/** A fake projection store: counts writes, fails with what `failNext` holds first, and keeps each id once. */
+export class FlakyKeyedStore<V> {
+  readonly kept = new Map<string, V>();
+  calls = 0;
+  failNext: unknown[] = [];
+
+  /** True when `id` is new (kept now), false for one kept before. */
+  protected async keep(id: string, value: V): Promise<boolean> {
+    this.calls++;
+    const failure = this.failNext.shift();
+    if (failure !== undefined) throw failure;
+    if (this.kept.has(id)) return false;
+    this.kept.set(id, value);
+    return true;
+  }
+}

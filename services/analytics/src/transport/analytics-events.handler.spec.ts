@@ -1,22 +1,17 @@
 import { InMemoryBus } from '@weft/bus';
+import { FlakyKeyedStore } from '@weft/platform/testing';
 import { eventSubject, type LifecycleEvent } from '@weft/contracts';
 import type { AggregateDelta } from '../domain/analytics.types';
 import { fixedRuns, waitFor } from '../testing/analytics.fixtures';
 import { RecordAnalyticsEventUseCase } from '../domain/record-event.usecase';
 import { AnalyticsEventsHandler } from './analytics-events.handler';
 
-class FakeStore {
-  readonly applied = new Map<string, AggregateDelta>();
-  calls = 0;
-  failNext: unknown[] = [];
+/** A store that keeps deltas by event id and can be told to fail. */
+class FakeStore extends FlakyKeyedStore<AggregateDelta> {
+  readonly applied = this.kept;
 
   async apply(eventId: string, delta: AggregateDelta): Promise<{ applied: boolean }> {
-    this.calls++;
-    const failure = this.failNext.shift();
-    if (failure !== undefined) throw failure;
-    if (this.applied.has(eventId)) return { applied: false };
-    this.applied.set(eventId, delta);
-    return { applied: true };
+    return { applied: await this.keep(eventId, delta) };
   }
 }
 

@@ -1,4 +1,5 @@
 import { InMemoryBus } from '@weft/bus';
+import { FlakyKeyedStore } from '@weft/platform/testing';
 import { metricValue } from '@weft/telemetry';
 import { eventSubject, type LifecycleEvent } from '@weft/contracts';
 import type { NewJournalEntry } from '../domain/journal-entry.util';
@@ -7,18 +8,11 @@ import { RecordEventUseCase } from '../domain/record-event.usecase';
 import { isTerminal, JournalEventsHandler } from './journal-events.handler';
 
 /** A store that keeps entries by event id and can be told to fail. */
-class FakeStore {
-  readonly entries = new Map<string, NewJournalEntry>();
-  calls = 0;
-  failNext: unknown[] = [];
+class FakeStore extends FlakyKeyedStore<NewJournalEntry> {
+  readonly entries = this.kept;
 
   async record(entry: NewJournalEntry): Promise<{ recorded: boolean }> {
-    this.calls++;
-    const failure = this.failNext.shift();
-    if (failure !== undefined) throw failure;
-    if (this.entries.has(entry.entry.eventId)) return { recorded: false };
-    this.entries.set(entry.entry.eventId, entry);
-    return { recorded: true };
+    return { recorded: await this.keep(entry.entry.eventId, entry) };
   }
 }
 
