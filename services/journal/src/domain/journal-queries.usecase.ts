@@ -1,4 +1,5 @@
 import type { JournalStore } from '../ports/journal-store.port';
+import { withOutputLinks } from './checkpoint-links.util';
 import { JournalError } from './journal.errors';
 import type { Checkpoint, EventPage, EventQuery, NamespaceScope, RunHistory, RunReconstruction } from './journal.types';
 import { reconstructRun, runHistory } from './run-fold.util';
@@ -40,13 +41,13 @@ export class JournalQueries {
   async checkpoints(runId: string, namespace: NamespaceScope): Promise<Checkpoint[]> {
     const checkpoints = await this.store.checkpoints(runId, namespace ?? undefined);
     if (checkpoints.length === 0) await this.assertRunKnown(runId, namespace);
-    return checkpoints;
+    return checkpoints.map(withOutputLinks);
   }
 
   /** Throws RUN_NOT_FOUND or CHECKPOINT_NOT_FOUND. */
   async checkpoint(runId: string, stepId: string, namespace: NamespaceScope): Promise<Checkpoint> {
     const checkpoint = await this.store.checkpoint(runId, stepId, namespace ?? undefined);
-    if (checkpoint) return checkpoint;
+    if (checkpoint) return withOutputLinks(checkpoint);
     await this.assertRunKnown(runId, namespace);
     throw new JournalError('CHECKPOINT_NOT_FOUND', `run ${runId} has no checkpoint for step ${stepId} (it did not complete, or was pruned)`);
   }
