@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 
@@ -6,6 +7,8 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   plugins: [react()],
   base: '/',
+  // The published workflow JSON Schema (docs/schema), bundled for the draft editor's completion.
+  resolve: { alias: { '@weft-schema/workflow-v1.json': fileURLToPath(new URL('../../docs/schema/workflow-v1.schema.json', import.meta.url)) } },
   build: { outDir: 'dist', emptyOutDir: true, target: 'es2022', sourcemap: false, chunkSizeWarningLimit: 2500, reportCompressedSize: false },
   server: { proxy: { '/v1': 'http://127.0.0.1:8080', '/openapi.json': 'http://127.0.0.1:8080' } },
 });

@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
-import { describeWhenReachable, POSTGRES_TEST_URL, serverReachable } from '@weft/db/testing';
+import { describeWhenReachable } from '@weft/db/testing';
 import type { Browser, Page } from 'playwright-core';
 import { waitFor } from '../distributed/support/wait.util';
-import { buildConsole, CHROMIUM, type Dev, launchChromium, NATS_URL, screenshot, startDev, watchedPage, type WatchedPage } from './console.harness';
+import { buildConsole, consoleNeeds, type Dev, launchChromium, screenshot, startDev, watchedPage, type WatchedPage } from './console.harness';
 
 // The web console in a real Chromium against `weft dev` on NATS and PostgreSQL: a user
 // starts a run from the generated form, watches it complete in the graph, opens a failed
@@ -65,11 +64,7 @@ jest.setTimeout(240_000);
 
 describeWhenReachable(
   'web console in Chromium against weft dev (NATS + PostgreSQL)',
-  [
-    { what: `NATS at ${NATS_URL}`, up: serverReachable(NATS_URL, 4222) },
-    { what: `PostgreSQL at ${POSTGRES_TEST_URL}`, up: serverReachable(POSTGRES_TEST_URL, 5432) },
-    { what: `Chromium at ${CHROMIUM} (apt-get install -y chromium)`, up: existsSync(CHROMIUM) },
-  ],
+  consoleNeeds(),
   () => {
     let dev: Dev;
     let browser: Browser;
@@ -193,6 +188,9 @@ describeWhenReachable(
       await page.getByTestId('rerun-of').getByRole('link').click();
       await page.waitForURL(new RegExp(`/runs/${failedId}$`));
       await page.getByTestId('run-error').waitFor();
+      // …which links forward to its re-run (GET /v1/runs/{id} answers reruns).
+      await page.getByTestId('rerun-link').filter({ hasText: rerunId.slice(0, 8) }).click();
+      await page.waitForURL(new RegExp(`/runs/${rerunId}$`));
       watched.expectClean();
     });
 
@@ -330,11 +328,7 @@ describeWhenReachable(
 
 describeWhenReachable(
   'web console asks for an API key when weft dev wants one',
-  [
-    { what: `NATS at ${NATS_URL}`, up: serverReachable(NATS_URL, 4222) },
-    { what: `PostgreSQL at ${POSTGRES_TEST_URL}`, up: serverReachable(POSTGRES_TEST_URL, 5432) },
-    { what: `Chromium at ${CHROMIUM} (apt-get install -y chromium)`, up: existsSync(CHROMIUM) },
-  ],
+  consoleNeeds(),
   () => {
     let dev: Dev;
     let browser: Browser;

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { dropSchema, POSTGRES_TEST_URL, randomSchemaName } from '@weft/db/testing';
+import { dropSchema, POSTGRES_TEST_URL, randomSchemaName, serverReachable } from '@weft/db/testing';
 import { type Browser, chromium, type ConsoleMessage, type Page } from 'playwright-core';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -12,6 +12,13 @@ export const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 /** Debian's chromium (`apt-get install -y chromium`; .ci/run installs it); CHROMIUM_PATH overrides. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SCREENSHOTS = join(ROOT, 'docs', 'console');
+
+/** What the browser specs need (describeWhenReachable: skipped loudly locally, a failure under CI=true). */
+export const consoleNeeds = (): { what: string; up: boolean }[] => [
+  { what: `NATS at ${NATS_URL}`, up: serverReachable(NATS_URL, 4222) },
+  { what: `PostgreSQL at ${POSTGRES_TEST_URL}`, up: serverReachable(POSTGRES_TEST_URL, 5432) },
+  { what: `Chromium at ${CHROMIUM} (apt-get install -y chromium)`, up: existsSync(CHROMIUM) },
+];
 
 /** The flags this machine needs (its closed network refuses Chromium's background connections). */
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -47,7 +54,9 @@ export async function buildConsole(): Promise<void> {
   }
   try {
     const index = join(CONSOLE, 'dist', 'index.html');
-    const sources = Math.max(newestSource(join(CONSOLE, 'src')), statSync(join(CONSOLE, 'index.html')).mtimeMs, statSync(join(CONSOLE, 'vite.config.mts')).mtimeMs);
+    // The draft editor bundles the published workflow JSON Schema (docs/schema).
+    const schema = statSync(join(ROOT, 'docs', 'schema', 'workflow-v1.schema.json')).mtimeMs;
+    const sources = Math.max(newestSource(join(CONSOLE, 'src')), statSync(join(CONSOLE, 'index.html')).mtimeMs, statSync(join(CONSOLE, 'vite.config.mts')).mtimeMs, schema);
     if (existsSync(index) && statSync(index).mtimeMs > sources) return;
     runViteBuild();
   } finally {

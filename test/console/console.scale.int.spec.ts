@@ -1,12 +1,12 @@
 import { execSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { describeWhenReachable, POSTGRES_TEST_URL, serverReachable } from '@weft/db/testing';
+import { describeWhenReachable, POSTGRES_TEST_URL } from '@weft/db/testing';
 import { Client } from 'pg';
 import type { Browser } from 'playwright-core';
 import { waitFor } from '../distributed/support/wait.util';
-import { buildConsole, CHROMIUM, type Dev, launchChromium, NATS_URL, ROOT, screenshot, startDev, watchedPage } from './console.harness';
+import { buildConsole, consoleNeeds, type Dev, launchChromium, ROOT, screenshot, startDev, watchedPage } from './console.harness';
 
 // The console at scale, in Chromium against weft dev on NATS + PostgreSQL: 100,000 runs in
 // the database (bulk SQL copies of a real run) and one real 1,000-step run. The runs list's
@@ -36,11 +36,7 @@ jest.setTimeout(600_000);
 
 describeWhenReachable(
   'web console at scale (100,000 runs, a 1,000-step run)',
-  [
-    { what: `NATS at ${NATS_URL}`, up: serverReachable(NATS_URL, 4222) },
-    { what: `PostgreSQL at ${POSTGRES_TEST_URL}`, up: serverReachable(POSTGRES_TEST_URL, 5432) },
-    { what: `Chromium at ${CHROMIUM} (apt-get install -y chromium)`, up: existsSync(CHROMIUM) },
-  ],
+  consoleNeeds(),
   () => {
     let dev: Dev;
     let browser: Browser;

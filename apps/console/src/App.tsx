@@ -12,6 +12,7 @@ const WorkflowPage = lazy(() => import('./pages/WorkflowPage').then((m) => ({ de
 const WorkflowsPage = lazy(() => import('./pages/WorkflowsPage').then((m) => ({ default: m.WorkflowsPage })));
 const ReviewsPage = lazy(() => import('./pages/ReviewsPage').then((m) => ({ default: m.ReviewsPage })));
 const TriggersPage = lazy(() => import('./pages/TriggersPage').then((m) => ({ default: m.TriggersPage })));
+const ExceptionsPage = lazy(() => import('./pages/ExceptionsPage').then((m) => ({ default: m.ExceptionsPage })));
 const InsightsPage = lazy(() => import('./pages/InsightsPage').then((m) => ({ default: m.InsightsPage })));
 
 type Theme = 'dark' | 'light';
@@ -28,6 +29,7 @@ const NAV = [
   { to: '/workflows', label: 'Workflows' },
   { to: '/insights', label: 'Insights' },
   { to: '/reviews', label: 'Reviews' },
+  { to: '/exceptions', label: 'Exceptions' },
   { to: '/triggers', label: 'Triggers' },
 ];
 
@@ -88,6 +90,7 @@ function Route({ path }: { path: string }): React.JSX.Element {
   if (match('/insights', path)) return <InsightsPage />;
   if ((m = match('/reviews/:id', path))) return <ReviewsPage reviewId={m.id ?? ''} />;
   if (match('/reviews', path)) return <ReviewsPage />;
+  if (match('/exceptions', path)) return <ExceptionsPage />;
   if ((m = match('/triggers/:workflow/:trigger', path))) return <TriggersPage selected={{ workflow: m.workflow ?? '', trigger: m.trigger ?? '' }} />;
   if (match('/triggers', path)) return <TriggersPage />;
   return (

@@ -133,3 +133,28 @@ export function Placeholder({ title, children }: { title: string; children: Reac
     </section>
   );
 }
+
+/** Choices of a "created since" filter: a duration back from now ('' = any time). */
+export const SINCE_CHOICES = [
+  { v: '', label: 'any time' },
+  { v: '1h', label: 'last hour' },
+  { v: '24h', label: 'last 24 h' },
+  { v: '7d', label: 'last 7 days' },
+  { v: '30d', label: 'last 30 days' },
+] as const;
+
+/** The "since" filter, its value in the URL (`setQuery({ since })`). */
+export function SinceSelect({ label, value, onChange }: { label: string; value: string; onChange: (value: string) => void }): React.JSX.Element {
+  return (
+    <label>
+      {label}{' '}
+      <select value={value} onChange={(e) => onChange(e.target.value)}>
+        {SINCE_CHOICES.map((s) => (
+          <option key={s.v} value={s.v}>
+            {s.label}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}

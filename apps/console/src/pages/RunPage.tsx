@@ -78,6 +78,21 @@ export function RunPage({ runId }: { runId: string }): React.JSX.Element {
             {data.rerunOf.fromStep && ` from step ${data.rerunOf.fromStep}`}
           </span>
         )}
+        {data.reruns.length > 0 && (
+          <span data-testid="reruns">
+            re-run as{' '}
+            {data.reruns.map((r, i) => (
+              <span key={r.runId}>
+                {i > 0 && ', '}
+                <Link to={`/runs/${r.runId}`} data-testid="rerun-link" title={`created ${formatTime(r.createdAt)}`}>
+                  {r.runId.slice(0, 8)}
+                </Link>
+                {r.fromStep && ` from ${r.fromStep}`}
+              </span>
+            ))}
+            {data.reruns.length >= 50 && ' (the newest 50)'}
+          </span>
+        )}
       </div>
       {data.error && (
         <div className="problem" role="alert" data-testid="run-error">
@@ -182,6 +197,8 @@ function ActionDialog({ run, step, action, onClose }: { run: Run; step: string |
         case 'rerun': {
           const body = version === '' ? {} : { version: version === 'published' ? 'published' : Number(version) };
           const started = await api<RunAccepted>(`${base}/rerun${qs({ from: step ?? undefined })}`, { method: 'POST', body });
+          // This run gains a re-run (its forward link): asked again when the user comes back.
+          void client.invalidateQueries({ queryKey: ['run', run.runId] });
           navigate(`/runs/${started.runId}`);
           return;
         }

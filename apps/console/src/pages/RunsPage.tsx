@@ -4,18 +4,11 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { api, ApiError, enc, qs } from '../api/client';
 import type { Page, Run, RunSummary, Workflow } from '@weft/sdk';
 import { RUN_STATUSES } from '../api/statuses';
-import { formatMs, formatTime, Loading, ProblemMessage, StatusBadge, useDebounced } from '../components/common';
+import { formatMs, formatTime, Loading, ProblemMessage, SinceSelect, StatusBadge, useDebounced } from '../components/common';
 import { Link, navigate, setQuery, useLocation } from '../router';
 
 const PAGE = 100;
 const ROW = 34;
-const SINCE = [
-  { v: '', label: 'any time' },
-  { v: '1h', label: 'last hour' },
-  { v: '24h', label: 'last 24 h' },
-  { v: '7d', label: 'last 7 days' },
-  { v: '30d', label: 'last 30 days' },
-];
 const UUIDish = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function RunsPage(): React.JSX.Element {
@@ -28,10 +21,10 @@ export function RunsPage(): React.JSX.Element {
   const q = useDebounced(draftText.trim(), 250);
   useEffect(() => setQuery({ q }), [q]);
 
-  // A full run id is looked up directly; other text is a correlation id, which GET /v1/runs
-  // filters on (exact match) across every page.
-  const byCorrelation = q !== '' && !UUIDish.test(q);
-  const filters = { workflow, status, since, correlationId: byCorrelation ? q : '' };
+  // A full run id is looked up directly; other text is the start of a run id or of a
+  // correlation id, which GET /v1/runs?prefix= finds across every page (indexed).
+  const byPrefix = q !== '' && !UUIDish.test(q);
+  const filters = { workflow, status, since, prefix: byPrefix ? q : '' };
   const listPath = (cursor?: string): string => `/v1/runs${qs({ ...filters, limit: PAGE, cursor })}`;
 
   const pages = useInfiniteQuery({
@@ -118,19 +111,10 @@ export function RunsPage(): React.JSX.Element {
             </label>
           ))}
         </fieldset>
-        <label>
-          Created{' '}
-          <select value={since} onChange={(e) => setQuery({ since: e.target.value })}>
-            {SINCE.map((s) => (
-              <option key={s.v} value={s.v}>
-                {s.label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SinceSelect label="Created" value={since} onChange={(v) => setQuery({ since: v })} />
         <label className="grow">
-          <span className="sr-only">Run id or correlation id</span>
-          <input type="search" placeholder="run id, or a correlation id (exact)" value={draftText} onChange={(e) => setDraftText(e.target.value)} data-testid="filter-text" />
+          <span className="sr-only">Run id or correlation id, or how either starts</span>
+          <input type="search" placeholder="run id or correlation id, or how either starts" value={draftText} onChange={(e) => setDraftText(e.target.value)} data-testid="filter-text" />
         </label>
       </form>
       {pages.error ? <ProblemMessage error={pages.error} title="Could not list runs" /> : null}

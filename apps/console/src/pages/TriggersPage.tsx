@@ -1,32 +1,14 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { TriggerFirePage, TriggerSummary } from '@weft/sdk';
 import { useState } from 'react';
 import { api, ApiError, enc, qs } from '../api/client';
 import { Confirm, formatTime, Loading, Placeholder, ProblemMessage } from '../components/common';
 import { Link } from '../router';
+import { TriggerTools } from './TriggerTools';
 
 // Triggers (docs/triggers.md): the published versions' cron, event, webhook and poll
-// triggers, their next fire, their fire log, and pause / resume / fire now.
+// triggers, their next fire, their fire log, pause / resume / fire now, backfill and test.
 
-interface TriggerSummary {
-  workflow: string;
-  trigger: string;
-  kind: string;
-  state: 'active' | 'paused';
-  version: number;
-  nextFireAt?: string;
-  lastFire?: { outcome: string; at: string; runId?: string };
-  counts: Record<string, number>;
-}
-interface Fire {
-  id: string;
-  occurrence: string;
-  outcome: string;
-  reason?: string;
-  runId?: string;
-  scheduledAt?: string;
-  at: string;
-  held?: boolean;
-}
 type Op = 'pause' | 'resume' | 'fire';
 
 const OUTCOME_STATUS: Record<string, string> = { fired: 'completed', skipped: 'skipped', missed: 'failed', failed: 'failed', refused: 'failed', filtered: 'skipped', duplicate: 'skipped' };
@@ -51,6 +33,7 @@ export function TriggersPage({ selected }: { selected?: { workflow: string; trig
       </Placeholder>
     );
   const rows = list.data?.triggers ?? [];
+  const chosen = selected ? rows.find((t) => t.workflow === selected.workflow && t.trigger === selected.trigger) : undefined;
   return (
     <section className="page">
       <h1>Triggers</h1>
@@ -109,7 +92,22 @@ export function TriggersPage({ selected }: { selected?: { workflow: string; trig
             ))}
           </tbody>
         </table>
-        {selected && <FireLog workflow={selected.workflow} trigger={selected.trigger} />}
+        {selected && (
+          <div>
+            {chosen ? (
+              <>
+                <FireLog workflow={selected.workflow} trigger={selected.trigger} />
+                <TriggerTools key={`${chosen.workflow}/${chosen.trigger}`} trigger={chosen} />
+              </>
+            ) : (
+              list.isSuccess && (
+                <p className="empty" data-testid="trigger-unknown">
+                  No trigger {selected.workflow} / {selected.trigger} (yet: a published version's triggers show within seconds).
+                </p>
+              )
+            )}
+          </div>
+        )}
       </div>
       {list.isSuccess && rows.length === 0 && <p className="empty">No triggers: add `triggers:` to a workflow and publish it.</p>}
       <Confirm
@@ -133,7 +131,7 @@ export function TriggersPage({ selected }: { selected?: { workflow: string; trig
 function FireLog({ workflow, trigger }: { workflow: string; trigger: string }): React.JSX.Element {
   const fires = useQuery({
     queryKey: ['fires', workflow, trigger],
-    queryFn: ({ signal }) => api<{ fires: Fire[]; next?: string }>(`/v1/triggers/${enc(workflow)}/${enc(trigger)}/fires${qs({ limit: 100 })}`, { signal }),
+    queryFn: ({ signal }) => api<TriggerFirePage>(`/v1/triggers/${enc(workflow)}/${enc(trigger)}/fires${qs({ limit: 100 })}`, { signal }),
     refetchInterval: 5_000,
   });
   return (

@@ -6,6 +6,7 @@ import type { CatalogAction, ValidationDiagnostic as Diagnostic, Draft, InputDec
 import { Confirm, formatTime, Loading, ProblemMessage, useDebounced } from '../components/common';
 import { Link, navigate, setQuery, useLocation } from '../router';
 import { sideBySide } from './diff.util';
+import { useSchemaCompletion } from './SchemaCompletion';
 
 const TABS = ['versions', 'diff', 'draft', 'start'] as const;
 type Tab = (typeof TABS)[number];
@@ -224,6 +225,10 @@ function DraftEditor({ workflow }: { workflow: Workflow }): React.JSX.Element {
   });
   const area = useRef<HTMLTextAreaElement>(null);
   const gutter = useRef<HTMLDivElement>(null);
+  // Completion from the workflow JSON Schema; `action:` values from the catalog (the palette's query).
+  const catalog = useQuery({ queryKey: ['catalog-actions'], queryFn: ({ signal }) => api<{ items: CatalogAction[] }>('/v1/catalog/actions', { signal }), staleTime: 60_000 });
+  const known = useMemo(() => ({ action: (catalog.data?.items ?? []).map((a) => a.name) }), [catalog.data]);
+  const completion = useSchemaCompletion(area, setSource, known);
   const jump = (d: Diagnostic): void => {
     if (!area.current || d.line === undefined) return;
     const at = offsetOf(text, d.line, d.col ?? 1);
@@ -249,12 +254,22 @@ function DraftEditor({ workflow }: { workflow: Workflow }): React.JSX.Element {
           ref={area}
           className="code"
           value={text}
-          onChange={(e) => setSource(e.target.value)}
-          onScroll={(e) => gutter.current && (gutter.current.scrollTop = e.currentTarget.scrollTop)}
+          onChange={(e) => {
+            setSource(e.target.value);
+            completion.onTyped(e.target, e.target.value);
+          }}
+          onScroll={(e) => {
+            if (gutter.current) gutter.current.scrollTop = e.currentTarget.scrollTop;
+            completion.close();
+          }}
+          onClick={completion.close}
+          onBlur={completion.close}
+          {...completion.inputProps}
           spellCheck={false}
           aria-label="Draft spec (YAML)"
           data-testid="draft-editor"
           onKeyDown={(e) => {
+            if (completion.onKeyDown(e)) return;
             // Tab indents (two spaces) instead of leaving the editor; Escape then Tab leaves it.
             if (e.key === 'Tab' && !e.shiftKey && !e.ctrlKey && e.currentTarget.dataset.escaped !== '1') {
               e.preventDefault();
@@ -266,6 +281,7 @@ function DraftEditor({ workflow }: { workflow: Workflow }): React.JSX.Element {
             e.currentTarget.dataset.escaped = e.key === 'Escape' ? '1' : '';
           }}
         />
+        {completion.list}
       </div>
       <aside className="editor-side">
         <div className="row">
