@@ -1,7 +1,7 @@
 import { InMemoryBus } from '@weft/bus';
 import { type BlobStore, isBlobRef } from '@weft/contracts';
 import type { RunState, WorkflowSpec } from '@weft/core';
-import { MemoryBlobStore, PgliteDatabase, SqlBlobStore } from '@weft/db';
+import { MemoryBlobStore, PgliteDatabase, SqlBlobStore, sweepUnnamedBlobs } from '@weft/db';
 import { randomSchemaName } from '@weft/db/testing';
 import { builtinActions, createWorker, defineAction, silentLogger, type Worker } from '@weft/worker';
 import { MemoryRunStore } from '../persistence/memory-run.store';
@@ -160,4 +160,31 @@ describeBlobs('large outputs on PGlite', async () => {
       await pglite.query(`DROP SCHEMA "${schema}" CASCADE`);
     },
   };
+});
+
+describe('the blob sweep on PGlite (weft dev)', () => {
+  it('removes old blobs no run names and keeps a run\'s inputs blob and young ones', async () => {
+    const pglite = await (database ??= PgliteDatabase.open());
+    const schema = randomSchemaName();
+    const { store, dataSource } = await openSqlRunStore({ kind: 'pglite', schema }, { pglite });
+    const bus = new InMemoryBus({ onError: () => {} });
+    const scheduler = new Scheduler({ bus, store, pollIntervalMs: 20, blobs: new SqlBlobStore(dataSource), inlinePayloadBytes: 1024 });
+    try {
+      const spec: WorkflowSpec = { apiVersion: 'weft/v1', kind: 'Workflow', name: 'sweep', inputs: { text: { type: 'string' } }, steps: [{ id: 'a', action: 'noop' }] };
+      const { runId } = await scheduler.startRun({ idempotencyKey: 'sweep-1', workflow: 'sweep', spec, inputs: { text: 't'.repeat(4_000) } });
+      const named = ((await store.getRun(runId))?.inputs as { $weftBlob?: string }).$weftBlob;
+      expect(named).toMatch(/^[0-9a-f]{64}$/);
+      const orphan = 'e'.repeat(64);
+      const young = 'd'.repeat(64);
+      await dataSource.query(`INSERT INTO blobs (id, namespace, size, json, created_at) VALUES ($1, '', 2, '{}', now() - interval '2 hours'), ($2, '', 2, '[]', now())`, [orphan, young]);
+      await dataSource.query(`UPDATE blobs SET created_at = now() - interval '2 hours' WHERE id = $1`, [named]);
+      expect(await sweepUnnamedBlobs(dataSource, 60 * 60_000, 10)).toEqual([orphan]);
+      expect(((await dataSource.query(`SELECT id FROM blobs ORDER BY id`)) as { id: string }[]).map((r) => r.id).sort()).toEqual([named, young].sort());
+    } finally {
+      await bus.close();
+      await store.close();
+      await dataSource.destroy();
+      await pglite.query(`DROP SCHEMA "${schema}" CASCADE`);
+    }
+  }, 60_000);
 });
