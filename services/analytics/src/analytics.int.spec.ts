@@ -28,6 +28,7 @@ describeProjectionOnNats('analytics', openAnalyticsStore, (harness) => {
       errorCodes: (w) => store.errorCodes(w),
       runBuckets: (w) => store.runBuckets(w),
       runTotals: (w) => store.runTotals(w),
+      reviewTotals: (w) => store.reviewTotals(w),
       pruneBatch: (a, b, n) => store.pruneBatch(a, b, n),
       now: () => store.now(),
       close: () => store.close(),

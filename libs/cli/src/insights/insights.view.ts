@@ -5,7 +5,7 @@ import { renderTable } from './table.util';
 const ms = (value: number | null): string => (value === null ? '-' : formatMs(value));
 const rate = (value: number | null): string => (value === null ? '-' : value.toFixed(2));
 
-/** `weft insights`: runs, the duration trend as a sparkline, hotspots, per-step figures, findings. */
+/** `weft insights`: runs, the duration trend as a sparkline, hotspots, per-step figures, reviewed steps, findings. */
 export function renderInsights(summary: InsightSummary): string[] {
   const { window, runs, trend } = summary;
   const lines = [`Insights: ${window.workflow ?? 'all workflows'} · ${window.since} → ${window.until}`, ''];
@@ -57,6 +57,19 @@ export function renderInsights(summary: InsightSummary): string[] {
         '  ',
       ),
     );
+
+  // Reviewed steps (an API older than review insights answers none).
+  const reviews = (summary as Partial<Pick<InsightSummary, 'reviews'>>).reviews ?? [];
+  if (reviews.length > 0) {
+    lines.push('', 'Reviews (time to decision)');
+    lines.push(
+      ...renderTable(
+        ['WORKFLOW', 'STEP', 'DECIDED', 'REJECTED', 'REJECT RATE', 'AVG', 'P50', 'P95'],
+        reviews.map((r) => [r.workflow, r.stepId, String(r.decided), String(r.rejected), percent(r.rejectionRate), ms(r.avgMs), ms(r.p50Ms), ms(r.p95Ms)]),
+        '  ',
+      ),
+    );
+  }
 
   lines.push('', 'Findings', ...summary.findings.map((finding) => `  • ${finding}`));
   return lines;

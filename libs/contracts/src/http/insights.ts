@@ -3,7 +3,7 @@ import { queryEnum, queryInteger, queryTime, QueryValue } from './query';
 import { problemResponse as problem, type RouteSpec } from './route';
 
 /**
- * The analytics service's HTTP API (`/v1/insights`, `/v1/insights/hotspots|trends|steps`),
+ * The analytics service's HTTP API (`/v1/insights`, `/v1/insights/hotspots|trends|steps|reviews`),
  * once: analytics validates its query strings with these, its response types are checked
  * against them at compile time, and the scheduler's OpenAPI document (GET /openapi.json)
  * is built from them. Rates are 0..1 and durations milliseconds; null when nothing counted.
@@ -91,6 +91,21 @@ export const RunFigures = z.object({
   p95Ms: Ms,
 });
 
+/**
+ * Review gates of one step of one workflow, over the decisions made in the window: how long
+ * people took (from the review's opening to its decision) and how often they rejected.
+ */
+export const ReviewStats = z.object({
+  workflow: z.string(),
+  stepId: z.string(),
+  decided: Count.describe('Reviews decided in the window (continue, correct, retry or reject; a deadline\'s decision too).'),
+  rejected: Count.describe('Of those, rejected.'),
+  rejectionRate: Rate.describe('rejected / decided'),
+  avgMs: Ms.describe('Time to decision: from review.requested to review.decided.'),
+  p50Ms: Ms,
+  p95Ms: Ms,
+});
+
 /** `GET /v1/insights`. */
 export const InsightSummary = z.object({
   window: InsightsWindow,
@@ -100,6 +115,7 @@ export const InsightSummary = z.object({
   slowest: z.array(StepStats).describe('Top steps by p95 duration.'),
   flaky: z.array(StepStats).describe('Top steps by retry rate (only steps that retried).'),
   trend: DurationTrend,
+  reviews: z.array(ReviewStats).describe('Reviewed steps: time to decision and rejection rate.'),
   findings: z.array(z.string()).describe('The headline findings, one sentence each.'),
 });
 
@@ -109,6 +125,8 @@ export const InsightHotspots = z.object({ window: InsightsWindow, hotspots: z.ar
 export const InsightTrend = z.object({ window: InsightsWindow, trend: DurationTrend });
 /** `GET /v1/insights/steps`. */
 export const InsightSteps = z.object({ window: InsightsWindow, steps: z.array(StepStats) });
+/** `GET /v1/insights/reviews`. */
+export const InsightReviews = z.object({ window: InsightsWindow, reviews: z.array(ReviewStats) });
 
 // ---- routes
 
@@ -147,5 +165,13 @@ export const ROUTES = {
     tag: 'insights',
     query: InsightsQuery,
     responses: { 200: { description: 'The steps', schema: InsightSteps }, 400: BAD_WINDOW },
+  },
+  insightReviews: {
+    method: 'get',
+    path: '/v1/insights/reviews',
+    summary: 'Per reviewed step: time to decision (avg, p50, p95) and rejection rate of the reviews decided in the window',
+    tag: 'insights',
+    query: InsightsQuery,
+    responses: { 200: { description: 'The reviewed steps', schema: InsightReviews }, 400: BAD_WINDOW },
   },
 } satisfies Record<string, RouteSpec>;

@@ -31,7 +31,11 @@ export type AggregateDelta =
       counter: RunCounter;
       /** Completed runs: the run's duration, into the run sketch and the trend. */
       durationMs?: number;
-    };
+    }
+  /** A review opened (its first review.requested, not an escalation): when, epoch ms. */
+  | { kind: 'review-opened'; namespace: string; reviewId: string; at: number; durationMs?: undefined }
+  /** A review decided (review.decided): by what decision, when (epoch ms). */
+  | { kind: 'review-decided'; namespace: string; workflow: string; stepId: string; reviewId: string; decision: string; at: number; durationMs?: undefined };
 
 /** A query window: epoch ms, `since` rounded down to its hour, `until` exclusive. */
 export interface InsightWindow {
@@ -117,6 +121,20 @@ export interface RunFigures {
   p95Ms: number | null;
 }
 
+/** Review gates of one step over the decisions of a window. Rates 0..1; null when nothing was decided or timed. */
+export interface ReviewStats {
+  workflow: string;
+  stepId: string;
+  decided: number;
+  rejected: number;
+  /** rejected / decided. */
+  rejectionRate: number | null;
+  /** Time to decision (review.requested -> review.decided) of the decisions whose opening was seen. */
+  avgMs: number | null;
+  p50Ms: number | null;
+  p95Ms: number | null;
+}
+
 export interface InsightSummary {
   window: { workflow: string | null; since: string; until: string };
   runs: RunFigures;
@@ -127,6 +145,8 @@ export interface InsightSummary {
   /** Top steps by retry rate (only steps that retried). */
   flaky: StepStats[];
   trend: DurationTrend;
+  /** Reviewed steps: time to decision and rejection rate. */
+  reviews: ReviewStats[];
   /** The headline findings, one sentence each. */
   findings: string[];
 }

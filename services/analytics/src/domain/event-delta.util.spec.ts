@@ -39,8 +39,9 @@ describe('deltaFor', () => {
     expect(deltaFor(event({ type: 'step.failed', status: 'failed', stepId: 'a', namespace: 'team-b' }))).toMatchObject({ namespace: 'team-b', stepId: 'a' });
   });
 
-  it('counts nothing for queued, started, waiting and review events', () => {
-    for (const type of ['run.queued', 'run.waiting', 'step.queued', 'step.started', 'review.requested', 'review.decided'] as const) {
+  // Review events feed review insights (review-insights.util.spec.ts).
+  it('counts nothing for queued, started and waiting events', () => {
+    for (const type of ['run.queued', 'run.waiting', 'step.queued', 'step.started'] as const) {
       expect(deltaFor(event({ type, status: 'queued', stepId: 's' }))).toBeUndefined();
     }
   });

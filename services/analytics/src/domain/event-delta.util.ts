@@ -9,7 +9,7 @@ export const hourOf = (ms: number): number => Math.floor(ms / HOUR_MS) * HOUR_MS
 
 /**
  * What a lifecycle event adds to the aggregates; undefined for events that count
- * nothing (queued, started, waiting, reviews). Throws AnalyticsError INVALID_EVENT
+ * nothing (queued, started, waiting, a review's escalation). Throws AnalyticsError INVALID_EVENT
  * for an event that can never be counted.
  */
 export function deltaFor(event: LifecycleEvent): AggregateDelta | undefined {
@@ -58,10 +58,33 @@ export function deltaFor(event: LifecycleEvent): AggregateDelta | undefined {
     case 'step.queued':
     case 'step.started':
     case 'step.waiting':
-    case 'review.requested':
-    case 'review.decided':
       return undefined;
+    case 'review.requested':
+      return reviewOpened(event, namespace, at);
+    case 'review.decided':
+      return reviewDecided(event, namespace, at);
   }
+}
+
+/** The first review.requested of a review opens it; escalations and overdue marks repeat the event with a tier. */
+function reviewOpened(event: LifecycleEvent, namespace: string, at: number): AggregateDelta | undefined {
+  const data = event.data ?? {};
+  const reviewId = data['reviewId'];
+  if (typeof reviewId !== 'string' || reviewId === '') throw new AnalyticsError('INVALID_EVENT', `event ${event.eventId}: review.requested without a reviewId`);
+  if (data['tier'] !== undefined || data['escalated'] !== undefined || data['overdue'] !== undefined) return undefined;
+  return { kind: 'review-opened', namespace, reviewId, at };
+}
+
+/** A decision closes the review (an escalation is a review.requested, not a decision). */
+function reviewDecided(event: LifecycleEvent, namespace: string, at: number): AggregateDelta | undefined {
+  const data = event.data ?? {};
+  const { reviewId, decision } = data;
+  if (typeof reviewId !== 'string' || reviewId === '' || typeof decision !== 'string') {
+    throw new AnalyticsError('INVALID_EVENT', `event ${event.eventId}: review.decided without a reviewId and a decision`);
+  }
+  if (event.stepId === undefined || event.stepId === '') throw new AnalyticsError('INVALID_EVENT', `event ${event.eventId}: review.decided without a stepId`);
+  if (decision === 'escalate') return undefined;
+  return { kind: 'review-decided', namespace, workflow: event.workflow, stepId: event.stepId, reviewId, decision, at };
 }
 
 function validDuration(event: LifecycleEvent): number | undefined {

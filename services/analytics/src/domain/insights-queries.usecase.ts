@@ -1,6 +1,7 @@
 import type { AnalyticsStore } from '../ports/analytics-store.port';
 import { AnalyticsError } from './analytics.errors';
-import type { DurationTrend, Hotspot, InsightSummary, InsightWindow, StepStats } from './analytics.types';
+import type { DurationTrend, Hotspot, InsightSummary, InsightWindow, ReviewStats, StepStats } from './analytics.types';
+import { reviewStats } from './review-insights.util';
 import { DAY_MS, durationTrend, hotspots, stepStats, summarize } from './insights.util';
 
 export interface InsightQuery extends InsightWindow {
@@ -33,13 +34,14 @@ export class InsightsQueries {
 
   async summary(query: InsightQuery): Promise<InsightSummary> {
     const window = checked(query);
-    const [steps, errors, runBuckets, runTotals] = await Promise.all([
+    const [steps, errors, runBuckets, runTotals, reviews] = await Promise.all([
       this.store.stepTotals(window),
       this.store.errorCodes(window),
       this.store.runBuckets(window),
       this.store.runTotals(window),
+      this.store.reviewTotals(window),
     ]);
-    return summarize({ window, steps, errors, runBuckets, runTotals, ...(query.movingWindow !== undefined && { movingWindow: query.movingWindow }) });
+    return summarize({ window, steps, errors, runBuckets, runTotals, reviews, ...(query.movingWindow !== undefined && { movingWindow: query.movingWindow }) });
   }
 
   async hotspots(query: InsightQuery): Promise<{ window: WindowEcho; hotspots: Hotspot[] }> {
@@ -59,6 +61,12 @@ export class InsightsQueries {
     const rows = await this.store.runBuckets(window);
     const options = { ...(movingWindow !== undefined && { movingWindow }), ...(query.granularity !== undefined && { granularity: query.granularity }) };
     return { window: echo(window), trend: durationTrend(rows, window, options) };
+  }
+
+  /** Reviewed steps: time to decision (avg, p50, p95) and rejection rate of the reviews decided in the window. */
+  async reviews(query: InsightQuery): Promise<{ window: WindowEcho; reviews: ReviewStats[] }> {
+    const window = checked(query);
+    return { window: echo(window), reviews: reviewStats(await this.store.reviewTotals(window)) };
   }
 
   async steps(query: InsightQuery): Promise<{ window: WindowEcho; steps: StepStats[] }> {

@@ -1,8 +1,9 @@
 import { formatMs } from '@weft/core';
-import type { ErrorCodeRow, RunBucketRow, RunTotalsRow, StepTotalsRow } from '../ports/analytics-store.port';
+import type { ErrorCodeRow, ReviewTotalsRow, RunBucketRow, RunTotalsRow, StepTotalsRow } from '../ports/analytics-store.port';
 import type { DurationTrend, Hotspot, InsightSummary, InsightWindow, RunFigures, StepStats, TrendPoint } from './analytics.types';
 import { quantile } from './duration-sketch.util';
 import { HOUR_MS } from './event-delta.util';
+import { reviewFinding, reviewStats } from './review-insights.util';
 
 export const DAY_MS = 24 * HOUR_MS;
 /** Windows up to this long get hourly trend points; longer ones daily. */
@@ -130,6 +131,8 @@ export interface SummaryInput {
   errors: readonly ErrorCodeRow[];
   runBuckets: readonly RunBucketRow[];
   runTotals: RunTotalsRow;
+  /** Reviewed steps' decisions. @default none */
+  reviews?: readonly ReviewTotalsRow[];
   movingWindow?: number;
 }
 
@@ -150,6 +153,7 @@ export function summarize(input: SummaryInput): InsightSummary {
       .sort((a, b) => (b.retryRate ?? 0) - (a.retryRate ?? 0) || b.retried - a.retried || compare(a.workflow, b.workflow) || compare(a.stepId, b.stepId))
       .slice(0, SUMMARY_TOP),
     trend: durationTrend(input.runBuckets, input.window, input.movingWindow === undefined ? {} : { movingWindow: input.movingWindow }),
+    reviews: reviewStats(input.reviews ?? []),
     findings: [],
   };
   summary.findings = findings(summary);
@@ -160,7 +164,8 @@ export function summarize(input: SummaryInput): InsightSummary {
 export function findings(summary: Omit<InsightSummary, 'findings'>): string[] {
   const out: string[] = [];
   const { runs } = summary;
-  if (runs.finished === 0 && summary.steps.length === 0) return [`nothing finished between ${summary.window.since} and ${summary.window.until}`];
+  const reviewed = reviewFinding(summary.reviews);
+  if (runs.finished === 0 && summary.steps.length === 0) return [`nothing finished between ${summary.window.since} and ${summary.window.until}`, ...(reviewed !== undefined ? [reviewed] : [])];
   if (runs.finished > 0) {
     const parts = [`${runs.completed} completed`, `${runs.failed} failed`];
     if (runs.partiallyCompleted > 0) parts.push(`${runs.partiallyCompleted} partially completed`);
@@ -188,6 +193,7 @@ export function findings(summary: Omit<InsightSummary, 'findings'>): string[] {
   } else if (trend.direction === 'steady' && last !== undefined) {
     out.push(`run durations are steady (moving average ${formatMs(last)})`);
   }
+  if (reviewed !== undefined) out.push(reviewed);
   return out;
 }
 

@@ -4,7 +4,8 @@ import { AnalyticsError } from '../domain/analytics.errors';
 import type { AggregateDelta, InsightWindow } from '../domain/analytics.types';
 import { bucketOf, type DurationHistogram } from '../domain/duration-sketch.util';
 import { hourOf } from '../domain/event-delta.util';
-import type { AnalyticsStore, ErrorCodeRow, RunBucketRow, RunTotalsRow, StepTotalsRow } from '../ports/analytics-store.port';
+import type { AnalyticsStore, ErrorCodeRow, ReviewTotalsRow, RunBucketRow, RunTotalsRow, StepTotalsRow } from '../ports/analytics-store.port';
+import { applyReviewEvent, reviewTotals } from './review-insights.sql';
 import { ANALYTICS_ENTITIES, ANALYTICS_MIGRATIONS, ANALYTICS_MIGRATIONS_TABLE } from './analytics-schema';
 
 /** Step counters -> columns. */
@@ -42,6 +43,7 @@ export class SqlAnalyticsStore implements AnalyticsStore {
   constructor(readonly dataSource: DataSource) {}
 
   apply(eventId: string, delta: AggregateDelta): Promise<{ applied: boolean }> {
+    if (delta.kind === 'review-opened' || delta.kind === 'review-decided') return this.track(() => applyReviewEvent(this.dataSource, eventId, delta));
     return this.track(async () => {
       const duration = delta.durationMs;
       const k = duration === undefined ? null : String(bucketOf(duration));
@@ -183,6 +185,10 @@ export class SqlAnalyticsStore implements AnalyticsStore {
     });
   }
 
+  reviewTotals(window: InsightWindow): Promise<ReviewTotalsRow[]> {
+    return this.track(() => reviewTotals(this.dataSource, window));
+  }
+
   /** One small batch per table (see pruneBatch in @weft/db). */
   pruneBatch(processedBefore: number, bucketsBefore: number | undefined, batchSize: number): Promise<{ processed: number; buckets: number; more: boolean }> {
     return this.track(async () => {
@@ -193,8 +199,14 @@ export class SqlAnalyticsStore implements AnalyticsStore {
       if (bucketsBefore !== undefined) {
         // Only whole hours: a bucket is deleted once all of it is older than the cutoff.
         const before = hourOf(bucketsBefore);
-        for (const table of ['analytics_step_hourly', 'analytics_step_errors', 'analytics_run_hourly']) {
-          const n = await deleted(table, 'bucket', before);
+        for (const [table, column] of [
+          ['analytics_step_hourly', 'bucket'],
+          ['analytics_step_errors', 'bucket'],
+          ['analytics_run_hourly', 'bucket'],
+          ['analytics_review_decisions', 'decided_at'],
+          ['analytics_review_openings', 'opened_at'],
+        ] as const) {
+          const n = await deleted(table, column, before);
           buckets += n;
           more ||= n === batchSize;
         }

@@ -50,6 +50,19 @@ export interface RunTotalsRow extends Omit<RunBucketRow, 'bucket'> {
   histogram: DurationHistogram;
 }
 
+/** The decisions of one reviewed step in a window; times to decision in ms, of the decisions whose opening was seen. */
+export interface ReviewTotalsRow {
+  workflow: string;
+  stepId: string;
+  decided: number;
+  rejected: number;
+  /** Decisions with a known opening (their time to decision is counted). */
+  timed: number;
+  sumMs: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+}
+
 /**
  * Incremental aggregates: each event is applied once (by event id, in the same
  * transaction as the counters it bumps); queries read aggregate rows in a window, never events.
@@ -61,6 +74,8 @@ export interface AnalyticsStore {
   errorCodes(window: InsightWindow): Promise<ErrorCodeRow[]>;
   runBuckets(window: InsightWindow): Promise<RunBucketRow[]>;
   runTotals(window: InsightWindow): Promise<RunTotalsRow>;
+  /** Reviewed steps' decisions in the window (decided at or after the hour holding `since`, before `until`). */
+  reviewTotals(window: InsightWindow): Promise<ReviewTotalsRow[]>;
   /**
    * Deletes up to `batchSize` processed-event ids recorded before `processedBefore`, and
    * up to `batchSize` aggregate rows per table for hours before `bucketsBefore` (when given).
