@@ -5,7 +5,7 @@ import { PgliteDatabase } from '@weft/db';
 import { randomSchemaName } from '@weft/db/testing';
 import { message, runningRun, transition } from '../testing/run-store.fixtures';
 import { describeRunStoreContract } from '../testing/run-store.contract';
-import { type SqlStoresUnderTest, describeSqlRunStoreCases } from '../testing/sql-run.store.cases';
+import { type SqlStoresUnderTest, describeSqlRunStoreCases, openStorePair } from '../testing/sql-run.store.cases';
 import { SCHEDULER_MIGRATIONS } from './scheduler-schema';
 import { type SqlRunStoreOptions, openSqlRunStore } from './sql-run.store';
 
@@ -22,19 +22,7 @@ afterAll(async () => {
 async function openPair(options: SqlRunStoreOptions = {}): Promise<SqlStoresUnderTest> {
   const pglite = await shared();
   const schema = randomSchemaName();
-  const first = await openSqlRunStore({ kind: 'pglite', schema }, { ...options, pglite });
-  const second = await openSqlRunStore({ kind: 'pglite', schema }, { ...options, pglite });
-  return {
-    store: first.store,
-    peer: second.store,
-    dataSource: first.dataSource,
-    cleanup: async () => {
-      await Promise.all([first.store.close(), second.store.close()]);
-      await second.dataSource.destroy();
-      await first.dataSource.destroy();
-      await pglite.query(`DROP SCHEMA "${schema}" CASCADE`);
-    },
-  };
+  return openStorePair({ kind: 'pglite', schema }, { ...options, pglite }, () => pglite.query(`DROP SCHEMA "${schema}" CASCADE`));
 }
 
 describeRunStoreContract('SqlRunStore on PGlite (in memory)', (options) => openPair(options));

@@ -12,6 +12,26 @@ export interface SqlStoresUnderTest {
   cleanup(): Promise<void>;
 }
 
+/**
+ * Two stores on one fresh schema (`config`), each with its own data source: the row lock is what
+ * serialises them. `dropSchema` runs after both are closed.
+ */
+export async function openStorePair(config: DatabaseConfig, options: Parameters<typeof openSqlRunStore>[1], dropSchema: () => Promise<unknown>): Promise<SqlStoresUnderTest> {
+  const first = await openSqlRunStore(config, options);
+  const second = await openSqlRunStore(config, options);
+  return {
+    store: first.store,
+    peer: second.store,
+    dataSource: first.dataSource,
+    cleanup: async () => {
+      await Promise.all([first.store.close(), second.store.close()]);
+      await second.dataSource.destroy();
+      await first.dataSource.destroy();
+      await dropSchema();
+    },
+  };
+}
+
 export interface SqlTarget {
   /** Two stores on a fresh, migrated schema. */
   open(options?: SqlRunStoreOptions): Promise<SqlStoresUnderTest>;
