@@ -174,9 +174,9 @@ export const EnvSchema = z.object({
   WEFT_SIGNAL_RETENTION: duration('7d or 12h').prefault('7d'),
   /**
    * Scheduler, `weft dev`: a blob (large payload stored by reference) that no run names is removed once
-   * older than this, in ms after parsing (`0` never removes blobs). Keep it above the longest step. @default 1h
+   * older than this, in ms after parsing (`0` never removes blobs). Keep it above the longest a dispatch or result may wait in NATS. @default 24h
    */
-  WEFT_BLOB_SWEEP_GRACE: duration('1h or 30m').prefault('1h'),
+  WEFT_BLOB_SWEEP_GRACE: duration('24h or 90m').prefault('24h'),
   /** Scheduler API, `weft dev`: a running run with steps dispatched and no progress this long is `blocked` in the exception queue, in ms after parsing. @default 15m */
   WEFT_STUCK_AFTER: duration('15m or 1h').prefault('15m'),
   /** CLI: the deployment API the verbs talk to (`--api`). @default http://127.0.0.1:8080 */

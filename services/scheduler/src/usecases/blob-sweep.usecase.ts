@@ -2,7 +2,7 @@ import { pruneInBatches, RetentionPasses } from '@weft/platform';
 import type { SchedulerLogger } from '../ports/scheduler-logger.port';
 
 /** Default age (database time) before a blob nothing names may be removed: WEFT_BLOB_SWEEP_GRACE. */
-export const DEFAULT_BLOB_SWEEP_GRACE_MS = 60 * 60_000;
+export const DEFAULT_BLOB_SWEEP_GRACE_MS = 24 * 60 * 60_000;
 /** Default pause between sweep passes. */
 export const DEFAULT_BLOB_SWEEP_INTERVAL_MS = 10 * 60_000;
 /** Blobs removed per statement: small, so a pass never holds locks for long. */

@@ -47,7 +47,8 @@ function decideWithin(state: RunState, event: EngineEvent, coreOptions: DecideOp
         break;
       }
       const problem = checkPayload(command.input, maxBytes);
-      const byRef = problem?.code === PAYLOAD_ERROR_CODES.tooLarge && options.resolveBlob !== undefined ? inputByReference(command, decision.state, maxBytes) : undefined;
+      const tooLarge = problem?.code === PAYLOAD_ERROR_CODES.tooLarge && options.resolveBlob !== undefined;
+      const byRef = tooLarge ? (inputByReference(command, decision.state, maxBytes) ?? fieldsByReference(command, decision.state.namespace, maxBytes, payloadRefs)) : undefined;
       if (problem === undefined) fit.add(command);
       else if (byRef !== undefined) {
         fit.add(byRef);
@@ -81,6 +82,25 @@ function inputByReference(command: DispatchCommand, state: RunState, maxBytes: n
     if (value === null || typeof value !== 'object') continue;
     const ref = refs.get(createHash('sha256').update(JSON.stringify(value)).digest('hex'));
     if (ref !== undefined) input[key] = ref;
+  }
+  return checkPayload(input, maxBytes) === undefined ? { ...command, input } : undefined;
+}
+
+/**
+ * A dispatch still too large after that carries each `with` field whose JSON is above the inline
+ * threshold (and at most WEFT_MAX_OUTPUT) as a blob of its own, written before the decision commits
+ * (RunPayloadRefs.reference throws BlobNotStoredError until it is): a run input passed on whole
+ * (`${{ inputs.doc }}`) or a value built from a large output (`steps.big.output.rows.filter(...)`).
+ * The worker fetches them before calling the handler, as it does whole outputs.
+ */
+function fieldsByReference(command: DispatchCommand, namespace: string, maxBytes: number, refs: RunPayloadRefs | undefined): DispatchCommand | undefined {
+  if (refs === undefined) return undefined;
+  const input: Record<string, unknown> = { ...command.input };
+  for (const [key, value] of Object.entries(input)) {
+    if (value === null || (typeof value !== 'object' && typeof value !== 'string') || isBlobRef(value)) continue;
+    const json = JSON.stringify(value);
+    const bytes = Buffer.byteLength(json, 'utf8');
+    if (bytes > refs.inlineBytes && bytes <= refs.maxBytes) input[key] = refs.reference(namespace, json);
   }
   return checkPayload(input, maxBytes) === undefined ? { ...command, input } : undefined;
 }

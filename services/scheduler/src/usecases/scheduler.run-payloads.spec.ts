@@ -2,7 +2,7 @@ import { InMemoryBus } from '@weft/bus';
 import { isBlobRef } from '@weft/contracts';
 import { TERMINAL_RUN_STATUSES, type RunState, type WorkflowSpec } from '@weft/core';
 import { MemoryBlobStore } from '@weft/db';
-import { builtinActions, createWorker, silentLogger, type Worker } from '@weft/worker';
+import { builtinActions, createWorker, defineAction, silentLogger, type Worker } from '@weft/worker';
 import { MemoryRunStore } from '../persistence/memory-run.store';
 import { Scheduler } from '../scheduler';
 import { BlobSweepUseCase } from './blob-sweep.usecase';
@@ -33,7 +33,15 @@ beforeEach(async () => {
     return ref;
   };
   scheduler = new Scheduler({ bus, store, pollIntervalMs: 20, maxPayloadBytes: MAX_PAYLOAD, blobs, inlinePayloadBytes: INLINE, maxOutputBytes: 1024 * 1024 });
-  worker = createWorker({ bus, queues: ['default'], actions: builtinActions(), logger: silentLogger, announceIntervalMs: 0, shutdownGraceMs: 100 });
+  worker = createWorker({
+    bus,
+    queues: ['default'],
+    actions: [...builtinActions(), measure],
+    logger: silentLogger,
+    announceIntervalMs: 0,
+    shutdownGraceMs: 100,
+    blobs: { store: blobs, inlinePayloadBytes: INLINE, maxOutputBytes: 1024 * 1024 },
+  });
   await scheduler.start();
   await worker.start();
 });
@@ -43,6 +51,9 @@ afterEach(async () => {
   await scheduler.stop();
   await bus.close();
 });
+
+/** Says what it was given: the length of each input field's JSON. */
+const measure = defineAction<Record<string, unknown>>({ name: 'measure', handler: (input) => Object.fromEntries(Object.entries(input).map(([k, v]) => [k, JSON.stringify(v).length])) });
 
 async function ended(runId: string): Promise<RunState> {
   const deadline = Date.now() + 10_000;
@@ -78,6 +89,25 @@ it('keeps large inputs and outputs by reference, each blob written once, and exp
   expect(JSON.parse(Buffer.from((await blobs.get(outputsRef.$weftBlob)) ?? []).toString('utf8'))).toEqual({ a: text, b: text, c: text, len: 4_000 });
   // Written once each: the decision that made the outputs was decided again after the write, not written twice.
   expect(puts.sort()).toEqual([inputsRef.$weftBlob, outputsRef.$weftBlob].sort());
+});
+
+it('sends dispatch fields too large for a message by reference: a run input passed on whole and a value built from it', async () => {
+  const fields: WorkflowSpec = {
+    apiVersion: 'weft/v1',
+    kind: 'Workflow',
+    name: 'dispatch-fields',
+    inputs: { text: { type: 'string' } },
+    steps: [{ id: 'm', action: 'measure', with: { whole: '${{ inputs.text }}', built: '${{ inputs.text + inputs.text }}', small: 'x' } }],
+  };
+  const text = 'q'.repeat(12_000);
+  const { runId } = await scheduler.startRun({ idempotencyKey: 'k4', workflow: fields.name, spec: fields, inputs: { text } });
+  const run = await ended(runId);
+  expect({ status: run.status, error: run.error }).toEqual({ status: 'completed', error: undefined });
+  // The handler saw the values, not references.
+  expect(run.steps.m.output).toEqual({ whole: 12_002, built: 24_002, small: 3 });
+  // Each large field was written once (the run's inputs too), before the dispatch that names it.
+  expect(puts).toHaveLength(3);
+  expect(new Set(puts).size).toBe(3);
 });
 
 it('keeps small inputs and outputs inline', async () => {
