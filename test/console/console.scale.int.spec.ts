@@ -4,7 +4,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { describeWhenReachable, POSTGRES_TEST_URL } from '@weft/db/testing';
 import { Client } from 'pg';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { waitFor } from '../distributed/support/wait.util';
 import { buildConsole, consoleNeeds, type Dev, launchChromium, ROOT, screenshot, startDev, watchedPage } from './console.harness';
 
@@ -31,6 +31,53 @@ function thousandSteps(): Record<string, unknown> {
 }
 
 const small = { apiVersion: 'weft/v1', kind: 'Workflow', name: 'bulk', steps: [{ id: 'a', action: 'noop' }, { id: 'b', needs: ['a'], action: 'noop' }] };
+
+/**
+ * How long the page takes, on its own clock, from a click to the frame that paints an element
+ * matching `selector` (and containing `text`): the click is `act`, the watch is in the page.
+ */
+async function clickToPaint(page: Page, selector: string, text: string, act: () => Promise<void>): Promise<number> {
+  const painted = page.evaluate(
+    ([sel, txt]) =>
+      new Promise<number>((resolve) => {
+        let clickedAt = 0;
+        document.addEventListener('click', () => (clickedAt = performance.now()), { capture: true, once: true });
+        const shown = (): boolean => clickedAt > 0 && [...document.querySelectorAll(sel)].some((el) => (el.textContent ?? '').includes(txt));
+        const observer = new MutationObserver(() => {
+          if (!shown()) return;
+          observer.disconnect();
+          requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - clickedAt), 0));
+        });
+        observer.observe(document.body, { childList: true, subtree: true, characterData: true });
+      }),
+    [selector, text] as const,
+  );
+  await act();
+  return Math.round(await painted);
+}
+
+/**
+ * One fresh load of `url`, timed by the browser: from navigation start to the moment the page
+ * reports `metric` painted (window.__weftMetrics, set a task after the frame that draws it).
+ * The browser's clock, not the test's: under load, the test process's own scheduling and the
+ * CDP round trips added up to a second that no user sees. `serverMs` is the API's share (the
+ * Resource Timing of the request matching `api`: request sent to last byte).
+ */
+async function freshLoad(page: Page, url: string, metric: string, api: RegExp): Promise<{ ms: number; serverMs: number; fetchedMs: number; load: number }> {
+  const load = loadavg()[0] ?? 0;
+  await page.goto('about:blank');
+  await page.goto(url, { waitUntil: 'commit' });
+  await page.waitForFunction((name) => typeof (window as unknown as { __weftMetrics?: Record<string, unknown> }).__weftMetrics?.[name] === 'number', metric, { timeout: 60_000, polling: 'raf' });
+  const timing = await page.evaluate(
+    ([name, source]) => {
+      const metrics = (window as unknown as { __weftMetrics: Record<string, number> }).__weftMetrics;
+      const entry = performance.getEntriesByType('resource').find((e) => new RegExp(source).test(e.name)) as PerformanceResourceTiming | undefined;
+      return { ms: metrics[name] ?? Number.NaN, fetchedMs: metrics.runFetchedMs ?? Number.NaN, serverMs: entry ? entry.responseEnd - entry.requestStart : Number.NaN };
+    },
+    [metric, api.source] as const,
+  );
+  return { ms: Math.round(timing.ms), serverMs: Math.round(timing.serverMs), fetchedMs: Math.round(timing.fetchedMs), load: Math.round(load * 10) / 10 };
+}
 
 jest.setTimeout(600_000);
 
@@ -94,16 +141,11 @@ describeWhenReachable(
       const watched = await watchedPage(browser);
       const { page } = watched;
       // Best of three fresh loads: the machine is shared, and one slow load says more about the neighbours than the page.
-      const loads: number[] = [];
-      for (let i = 0; i < 3; i++) {
-        await page.goto('about:blank');
-        const navigated = performance.now();
-        await page.goto(`${dev.url}/runs`);
-        await page.getByTestId('run-row').first().waitFor();
-        loads.push(Math.round(performance.now() - navigated));
-      }
-      figures.listFirstPageMs = Math.min(...loads);
-      figures.listLoadsMs = loads.join(' / ');
+      const loads: Awaited<ReturnType<typeof freshLoad>>[] = [];
+      for (let i = 0; i < 3; i++) loads.push(await freshLoad(page, `${dev.url}/runs`, 'runsPaintedMs', /\/v1\/runs\?/));
+      figures.listFirstPageMs = Math.min(...loads.map((l) => l.ms));
+      figures.listLoadsMs = loads.map((l) => `${l.ms} (API ${l.serverMs}, load ${l.load})`).join(' / ');
+      await page.getByTestId('run-row').first().waitFor();
       const rows = await page.getByTestId('run-row').count();
       expect(rows).toBeGreaterThan(10);
       await screenshot(page, 'runs-100k');
@@ -138,6 +180,9 @@ describeWhenReachable(
       const apiSearched = performance.now();
       expect((await dev.api<{ items: unknown[] }>('GET', `/v1/runs?correlationId=order-${SEEDED_RUNS}`)).json.items).toHaveLength(1);
       figures.apiCorrelationSearchMs = Math.round(performance.now() - apiSearched);
+      const apiPrefixed = performance.now();
+      expect((await dev.api<{ items: unknown[] }>('GET', `/v1/runs?prefix=order-${SEEDED_RUNS / 10}`)).json.items).toHaveLength(2);
+      figures.apiPrefixSearchMs = Math.round(performance.now() - apiPrefixed);
 
       watched.expectClean();
       await page.context().close();
@@ -155,17 +200,20 @@ describeWhenReachable(
 
       const watched = await watchedPage(browser);
       const { page } = watched;
-      const loads: number[] = [];
-      let navigated = 0;
-      for (let i = 0; i < 3; i++) {
-        await page.goto('about:blank');
-        navigated = performance.now();
-        await page.goto(`${dev.url}/runs/${run.json.runId}`);
-        await page.locator('[data-testid=graph-node]').first().waitFor();
-        loads.push(Math.round(performance.now() - navigated));
-      }
-      figures.graphFirstNodesMs = Math.min(...loads);
-      figures.graphLoadsMs = loads.join(' / ');
+      // One load first, reported and not counted: the scheduler's first read of a 1,000-step run
+      // (state from PostgreSQL into its cache) is the server's cold start, not the console's.
+      const runUrl = `${dev.url}/runs/${run.json.runId}`;
+      const runApi = new RegExp(`/v1/runs/${run.json.runId}$`);
+      const warmUp = await freshLoad(page, runUrl, 'graphPaintedMs', runApi);
+      figures.graphColdLoadMs = `${warmUp.ms} (API ${warmUp.serverMs}, load ${warmUp.load})`;
+      const loads: Awaited<ReturnType<typeof freshLoad>>[] = [];
+      for (let i = 0; i < 3; i++) loads.push(await freshLoad(page, runUrl, 'graphPaintedMs', runApi));
+      const best = loads.reduce((a, b) => (b.ms < a.ms ? b : a));
+      figures.graphFirstNodesMs = best.ms;
+      figures.graphLoadsMs = loads.map((l) => `${l.ms} (API ${l.serverMs}, load ${l.load})`).join(' / ');
+      // The console's own share of the best load: from the run's answer in the page to the graph painted.
+      figures.graphConsoleShareMs = best.ms - best.fetchedMs;
+      await page.locator('[data-testid=graph-node]').first().waitFor();
       const metrics = await page.evaluate('window.__weftMetrics');
       const m = metrics as { runFetchedMs: number; graphRenderedMs: number; graphNodes: number; layoutMs: number; layoutEngine: string };
       figures.runFetchedInPageMs = Math.round(m.runFetchedMs);
@@ -175,17 +223,16 @@ describeWhenReachable(
       figures.layoutEngine = m.layoutEngine;
       expect(await page.getByTestId('fanout-counter').first().innerText()).toBe(`×${FAN}`);
       await page.getByTestId('gantt-row').first().waitFor();
-      figures.pageWithTimelineMs = Math.round(performance.now() - navigated);
+      // From the last load's navigation start, on the browser's clock (an upper bound: when the test saw it).
+      figures.pageWithTimelineMs = await page.evaluate(() => Math.round(performance.now()));
 
-      // Responsive: selecting a step (through its timeline row) shows its panel at once.
-      const clicked = performance.now();
-      await page.getByTestId('gantt-row').nth(3).click();
+      // Responsive: selecting a step (through its timeline row) shows its panel at once (click to paint, the page's clock).
+      const row = page.getByTestId('gantt-row').nth(3);
+      const stepId = await row.locator('.gantt-label').innerText();
+      figures.selectStepMs = await clickToPaint(page, '[data-testid=step-panel]', stepId, () => row.click());
       await page.getByTestId('step-panel').waitFor();
-      figures.selectStepMs = Math.round(performance.now() - clicked);
-      const opened = performance.now();
-      await page.getByTestId('fanout-counter').first().click();
+      figures.openFanOutMs = await clickToPaint(page, 'h2, h3', `${FAN} parallel steps`, () => page.getByTestId('fanout-counter').first().click());
       await page.getByRole('heading', { name: `${FAN} parallel steps` }).waitFor();
-      figures.openFanOutMs = Math.round(performance.now() - opened);
       await screenshot(page, 'run-1000-steps');
       watched.expectClean();
       await page.context().close();
@@ -212,7 +259,7 @@ function writeResults(figures: Record<string, string | number>): void {
     `# Console render times ${date}`,
     '',
     'Command: `CI=true npx jest test/console/console.scale.int.spec.ts` (Chromium headless, 1440x900, `weft dev` on NATS + PostgreSQL, the console built by Vite).',
-    'Times are wall-clock from `page.goto` to the element being in the page, measured by the test; budgets hold for the best of three fresh loads (the machine is shared).',
+    'Page loads are timed by the browser: from navigation start to the frame that paints the rows or the graph (window.__weftMetrics); other times are wall-clock in the test. Budgets hold for the best of three fresh loads (the machine is shared).',
     '',
     '| what | value |',
     '|---|---|',
@@ -221,16 +268,19 @@ function writeResults(figures: Record<string, string | number>): void {
     row('runs in the database', 'runsInDb', ''),
     row('seeding them (one INSERT … SELECT generate_series)', 'seedMs'),
     row('GET /v1/runs?limit=100 (first page, API alone)', 'apiFirstPageMs'),
-    row('**runs list: first page rendered** (best of 3; budget 2,000 ms)', 'listFirstPageMs'),
-    row('… the three loads', 'listLoadsMs', ''),
+    row('**runs list: first page painted** (browser clock from navigation start, best of 3; budget 2,000 ms)', 'listFirstPageMs'),
+    row('… the three loads (API: GET /v1/runs request to last byte; load: 1-min load average before it)', 'listLoadsMs', ''),
     row('runs list filtered by status and workflow: first page', 'filteredFirstPageMs'),
     row('next page fetched on scroll (cursor)', 'nextPageOnScrollMs'),
-    row('search box: the oldest run by its correlation id (typing to row, 250 ms debounce included)', 'correlationSearchMs'),
-    row('GET /v1/runs?correlationId= for the oldest run (no index on it: a scan of the namespace)', 'apiCorrelationSearchMs'),
+    row('search box: the oldest run by its correlation id (?prefix=; typing to row, 250 ms debounce included)', 'correlationSearchMs'),
+    row('GET /v1/runs?correlationId= for the oldest run (index runs (namespace, correlation_id))', 'apiCorrelationSearchMs'),
+    row(`GET /v1/runs?prefix=order-${SEEDED_RUNS / 10} (2 of the 100,000; the prefix indexes)`, 'apiPrefixSearchMs'),
     row('rows in the DOM after two pages (virtualised)', 'rowsInDomAfterScroll', ''),
     row('1,000-step run executed (noop steps, sync)', 'thousandStepRunExecMs'),
-    row('**1,000-step run: graph nodes drawn** (best of 3; budget 2,000 ms)', 'graphFirstNodesMs'),
-    row('… the three loads', 'graphLoadsMs', ''),
+    row('**1,000-step run: graph painted** (browser clock from navigation start, best of 3; budget 2,000 ms)', 'graphFirstNodesMs'),
+    row('… of which the console (run answered in the page to graph painted)', 'graphConsoleShareMs'),
+    row('the load before them, not counted (the server reads the run cold)', 'graphColdLoadMs', ''),
+    row('… the three loads (API: GET /v1/runs/{id} request to last byte; load: 1-min load average before it)', 'graphLoadsMs', ''),
     row('… in the page (last load): the run (1,000 steps and the spec) fetched, from navigation start', 'runFetchedInPageMs'),
     row('… in the page (last load): graph laid out and rendered, from navigation start', 'graphRenderedInPageMs'),
     row('graph nodes after collapsing the fan-out', 'graphNodes', ''),

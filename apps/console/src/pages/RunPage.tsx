@@ -42,6 +42,8 @@ export function RunPage({ runId }: { runId: string }): React.JSX.Element {
   const onRendered = useCallback((info: GraphRendered) => {
     performance.mark('weft:graph-rendered');
     window.__weftMetrics = { ...window.__weftMetrics, graphRenderedMs: performance.now(), graphNodes: info.nodes, layoutMs: info.layoutMs, layoutEngine: info.engine };
+    // Painted: the frame that shows the nodes has been drawn (a task after the next animation frame).
+    requestAnimationFrame(() => setTimeout(() => (window.__weftMetrics = { ...window.__weftMetrics, graphPaintedMs: performance.now() }), 0));
     setGraphDrawn(true);
   }, []);
 
