@@ -14,15 +14,22 @@ import { SchedulerModule } from '../scheduler.module';
 
 const SPEC: WorkflowSpec = { apiVersion: 'weft/v1', kind: 'Workflow', name: 'stuck', steps: [{ id: 'a', action: 'noop' }] };
 
-/** An in-memory bus whose publishes never settle once `hang` is set (a broker that swallows them). */
+/** An in-memory bus whose publishes do not settle once `hang` is set (a broker that swallows them) until `release()`. */
 class HangingBus extends InMemoryBus {
   hang = false;
   publishes = 0;
+  private readonly hung: (() => void)[] = [];
 
   override publish(...args: Parameters<InMemoryBus['publish']>): Promise<void> {
     if (!this.hang) return super.publish(...args);
     this.publishes++;
-    return new Promise<void>(() => undefined);
+    return new Promise<void>((resolve) => this.hung.push(resolve));
+  }
+
+  /** Settles the swallowed publishes, so a close that gave up waiting can finish behind the test. */
+  release(): void {
+    this.hang = false;
+    for (const resolve of this.hung.splice(0)) resolve();
   }
 }
 
@@ -56,6 +63,12 @@ describe('shutdown is bounded by the grace (WEFT_SHUTDOWN_GRACE_MS)', () => {
 
     // The promise resolving is the assertion; jest's timeout is the generous outer bound.
     await expect(service.closeBounded()).resolves.toBe('timed-out');
+
+    // The process would exit here. A test lives on: let the abandoned close finish, or its HTTP
+    // listener stays open after the whole run (what jest's forceExit covered up).
+    bus.release();
+    await until(() => !service.app.getHttpServer().listening, 'the abandoned close to stop listening');
+    await bus.close();
   }, 20_000);
 
   it('closes normally when nothing hangs', async () => {
