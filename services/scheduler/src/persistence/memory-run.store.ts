@@ -185,7 +185,10 @@ export class MemoryRunStore implements RunStore {
   private apply(transition: Transition, claim: boolean): OutboxRecord[] {
     const { state } = transition;
     this.runs.set(state.runId, state);
-    for (const key of transition.cancel) this.timers.delete(timerKey(key));
+    for (const key of transition.cancel) {
+      const existing = this.timers.get(timerKey(key));
+      if (key.fireAt === undefined || (existing !== undefined && existing.fireAt <= key.fireAt)) this.timers.delete(timerKey(key));
+    }
     for (const timer of transition.schedule) this.timers.set(timerKey(timer), timer);
     if (transition.waits !== undefined) this.waits.applyTransition(state, transition.waits);
     const now = this.clock();

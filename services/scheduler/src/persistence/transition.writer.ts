@@ -80,7 +80,7 @@ export async function writeTransition(
   if (cancel.length > 0) {
     parts.push(`timer_cancel AS (
       DELETE FROM timers t USING jsonb_array_elements(${json(cancel.map(timerKeyToJson))}) AS e
-      WHERE t.run_id = e->>'runId' AND t.timer = e->>'timer' AND t.step_id = e->>'stepId'
+      WHERE t.run_id = e->>'runId' AND t.timer = e->>'timer' AND t.step_id = e->>'stepId' AND (e->>'fireAt' IS NULL OR t.fire_at <= (e->>'fireAt')::timestamptz)
       RETURNING 1)`);
   }
   if (schedule.length > 0) {
@@ -123,7 +123,7 @@ const outboxToJson = (message: OutboxMessage) => ({
   headers: message.headers,
 });
 
-const timerKeyToJson = (key: TimerKey) => ({ runId: key.runId, timer: key.timer, stepId: key.stepId });
+const timerKeyToJson = (key: TimerKey) => ({ runId: key.runId, timer: key.timer, stepId: key.stepId, ...(key.fireAt !== undefined && { fireAt: iso(key.fireAt) }) });
 
 /** Rows inserted claimed go to the caller; a throwing callback cannot undo the commit (the rows go out through the relay). */
 export function handOver(rows: readonly OutboxRecord[], claimOutbox: ClaimOutboxOption['claimOutbox']): void {

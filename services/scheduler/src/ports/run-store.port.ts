@@ -160,6 +160,11 @@ export interface TimerKey {
   timer: TimerKind;
   /** Empty for run-level timers. */
   stepId: string;
+  /**
+   * On a cancel: drop the timer only while it fires no later than this (epoch ms). A fired timer is
+   * canceled so: another replica's stale fire of it must not drop the same key scheduled again later.
+   */
+  fireAt?: number;
 }
 
 export interface TimerRecord extends TimerKey {

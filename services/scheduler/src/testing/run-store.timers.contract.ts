@@ -75,6 +75,19 @@ export function describeTimersContract(context: RunStoreContext): void {
       expect(await store.nextTimerAt()).toBeUndefined();
     });
 
+    it('a cancel with fireAt (a fired timer) drops the timer only while it fires no later: a stale fire keeps the key scheduled again', async () => {
+      const state = runningRun(uniqueId('run'));
+      const first: TimerRecord = { runId: state.runId, timer: 'rate-limit', stepId: 'call', attempt: 0, fireAt: 1_000 };
+      await store.createRun(uniqueId('key'), () => transition(state, { schedule: [first] }));
+      // One replica fired it and scheduled the key again, later; another replica's fire of the first comes after.
+      const later: TimerRecord = { ...first, fireAt: 5_000 };
+      await store.updateRun(state.runId, (current) => transition(bump(current), { cancel: [first], schedule: [later] }));
+      await store.updateRun(state.runId, (current) => transition(bump(current), { cancel: [first] }));
+      expect(await store.dueTimers(10_000, 10)).toEqual([later]);
+      await store.updateRun(state.runId, (current) => transition(bump(current), { cancel: [later] }));
+      expect(await store.nextTimerAt()).toBeUndefined();
+    });
+
     it('orders due timers across runs by fire time', async () => {
       const a = runningRun(uniqueId('run'));
       const b = runningRun(uniqueId('run'));
