@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { RunDriver, workflow } from '../testing';
+import { emitted, RunDriver, workflow } from '../testing';
 import { parseWorkflow } from '../workflow-spec';
 import type { Command } from './events';
 import { gcraReserve, type RateParams, rateInterval } from './rate-limit.util';
@@ -122,6 +122,30 @@ describe('rate limits in the run machine (rateLimit: { limit, period, key })', (
     d.complete('call');
     // The next step has no limit: dispatched at once.
     expect(d.step('after').status).toBe('queued');
+  });
+
+  it('a permit used later than its grace (a stalled scheduler) is given up and asked for again, so late starts do not bunch', () => {
+    const d = new RunDriver(limited, { customer: 'acme' });
+    d.start();
+    const until = d.at(300);
+    d.apply({ type: 'rate.granted', at: d.at(1), stepId: 'call', token: 'r1:call:rate:1', notBefore: until });
+    // Within the grace (max(interval 100 ms, RATE_PERMIT_GRACE_MS 200 ms)): it starts.
+    const late = d.apply({ type: 'timer.fired', at: until + 201, timer: 'rate-limit', stepId: 'call', attempt: 0 });
+    expect(commandsOf(late, 'dispatch')).toEqual([]);
+    expect(commandsOf(late, 'acquire-rate').map((c) => c.token)).toEqual(['r1:call:rate:1.2']);
+    expect(d.step('call')).toMatchObject({ status: 'waiting', token: 'r1:call:rate:1.2', queuedAt: 1_000_000 });
+    // An answer for "now" starts however late it is applied; a second late timer of the attempt starts too (asked again once at most).
+    const now = d.apply({ type: 'rate.granted', at: d.at(1), stepId: 'call', token: 'r1:call:rate:1.2', notBefore: d.at(-250) });
+    expect(commandsOf(now, 'dispatch').map((c) => c.token)).toEqual(['r1:call:1']);
+    d.started('call');
+    d.apply({ type: 'step.failed', at: d.at(5), stepId: 'call', attempt: 1, token: 'r1:call:1', error: { code: 'X', message: 'x' } });
+    d.apply({ type: 'timer.fired', at: d.at(2_000), timer: 'retry', stepId: 'call', attempt: 1 });
+    d.apply({ type: 'rate.granted', at: d.at(1), stepId: 'call', token: 'r1:call:rate:2', notBefore: d.at(100) });
+    expect(commandsOf(d.apply({ type: 'timer.fired', at: d.at(1_000), timer: 'rate-limit', stepId: 'call', attempt: 1 }), 'acquire-rate').map((c) => c.token)).toEqual(['r1:call:rate:2.2']);
+    d.apply({ type: 'rate.granted', at: d.at(1), stepId: 'call', token: 'r1:call:rate:2.2', notBefore: d.at(100) });
+    expect(commandsOf(d.apply({ type: 'timer.fired', at: d.at(1_000), timer: 'rate-limit', stepId: 'call', attempt: 1 }), 'dispatch').map((c) => c.token)).toEqual(['r1:call:2']);
+    // One step.waiting event per attempt, for its first request.
+    expect(emitted(d.history).filter((e) => e.type === 'step.waiting')).toHaveLength(2);
   });
 
   it('a cancel while waiting for a permit drops its timer; forEach items each ask with their own key', () => {

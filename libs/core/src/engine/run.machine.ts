@@ -19,7 +19,7 @@ import { addressesForEachStep, advanceForEach, cancelItems, DEFAULT_MAX_FOREACH_
 import { StepsDraft, stepIn } from './steps-record.util';
 import { CHILD_ERROR_CODES, ChildInputError, childFailure, childRunId, childWait, DEFAULT_MAX_RUN_DEPTH } from './child-run.util';
 import { bindScope, boundExpression, renderBoundTemplate } from '../workflow-spec/bound-expression.util';
-import { needsRatePermit, permitGranted, rateWaiter, requestRatePermit, withPermit } from './rate-limit.util';
+import { needsRatePermit, permitDue, permitGranted, rateWaiter, requestRatePermit } from './rate-limit.util';
 import type { AttemptRecord, Millis, PlannedReview, PlannedStep, RunState, RunStatus, StepError, StepState, StepStatus, StepWait } from './types';
 
 /**
@@ -934,9 +934,10 @@ function timerFired(state: RunState, timer: TimerKind, at: Millis, leaseMs: numb
     }
     case 'rate-limit': {
       const wait = step.status === 'waiting' ? step.wait : undefined;
-      if (wait?.kind !== 'rate' || wait.until === undefined || at < wait.until) return undefined;
+      const limit = planIndex(state.plan).byId.get(itemParent(step.id) ?? step.id)?.rateLimit;
+      if (wait?.kind !== 'rate' || wait.until === undefined || at < wait.until || !limit) return undefined;
       const tx = new Tx(state, at, leaseMs);
-      dispatch(tx, withPermit(step));
+      permitDue(tx, { ...step, wait }, wait.until, limit, (ready) => dispatch(tx, ready));
       return tx;
     }
     case 'review-escalation': {

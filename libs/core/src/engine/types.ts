@@ -121,8 +121,9 @@ export type StepWait =
   /**
    * `rateLimit`: a permit of `key` (asked by an acquire-rate command). `until`: the permit's time once
    * the shell answered (a rate-limit timer fires then); absent while the request is on its way.
+   * `asks`: requests made for this attempt (a permit used too late is given up and asked again). Absent means 1.
    */
-  | { kind: 'rate'; scope: string; key: string; limit: number; periodMs: number; until?: Millis }
+  | { kind: 'rate'; scope: string; key: string; limit: number; periodMs: number; until?: Millis; asks?: number }
   /** `action: workflow`: the child run `childRunId` (started by a start-child command) ends. */
   | { kind: 'child'; childRunId: string; workflow: string; version?: string; inputs: Record<string, unknown> };
 
