@@ -1,5 +1,7 @@
+import { jetstream } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { builtinActions, createWorker, silentLogger } from '@weft/worker';
-import { type ApiApp, startApiApp } from '../support/api-app.harness';
+import { type ApiApp, NATS_TEST_URL, startApiApp } from '../support/api-app.harness';
 import { describeDistributed } from '../distributed/support/infra.util';
 import { waitFor } from '../distributed/support/wait.util';
 
@@ -107,5 +109,33 @@ describeDistributed('queues without a worker and dead letters in the exception q
     expect(await list('kind=dead-letter')).toEqual([]);
     const audit = await json<{ items: { action: string; target: unknown; details: unknown }[] }>(await app.request('GET', `/v1/audit?action=exception.resolved&target=dead-letter:${id}`, { key }));
     expect(audit.items).toEqual([expect.objectContaining({ target: { kind: 'dead-letter', id }, details: { note: 'payload split upstream' } })]);
+  }, 30_000);
+
+  it('lists a message the bus dead-lettered on delivery in the namespace of the run it names; resolvable once', async () => {
+    const runId = await start(onQueue('poisoned', 'nowhere'));
+    // A step result that breaks its contract, straight on the wire: the scheduler's consumer dead-letters it.
+    const nc = await connect({ servers: NATS_TEST_URL, name: 'weft-poison-test' });
+    try {
+      await jetstream(nc).publish(`${app.prefix}.weft.step.result`, JSON.stringify({ runId, stepId: 'only', garbage: true }));
+    } finally {
+      await nc.close();
+    }
+    let letter: Item | undefined;
+    await waitFor(
+      async () => {
+        letter = (await list('kind=dead-letter')).find((i) => i.id.startsWith('bus:'));
+        return letter !== undefined;
+      },
+      { timeoutMs: 15_000, what: 'the dead letter in the exception queue' },
+    );
+    expect(letter).toMatchObject({ kind: 'dead-letter', workflow: 'poisoned', runId, stepId: 'only', summary: expect.stringMatching(/^weft\.step\.result: .+ \(\d+ deliveries\)$/) });
+    const id = letter?.id ?? '';
+    const stranger = await app.key('team-bus-letters-other');
+    expect(await list('kind=dead-letter', stranger)).toEqual([]);
+    expect((await app.request('POST', `/v1/exceptions/dead-letter/${id}/resolve`, { key: stranger, json: { note: 'not mine' } })).status).toBe(404);
+    expect((await app.request('POST', `/v1/exceptions/dead-letter/${id}/resolve`, { key, json: { note: 'bad producer fixed' } })).status).toBe(200);
+    expect((await app.request('POST', `/v1/exceptions/dead-letter/${id}/resolve`, { key, json: { note: 'again' } })).status).toBe(409);
+    expect((await list('kind=dead-letter')).filter((i) => i.id === id)).toEqual([]);
+    expect((await list('kind=dead-letter&resolved=true')).filter((i) => i.id === id)).toEqual([expect.objectContaining({ resolved: expect.objectContaining({ note: 'bad producer fixed' }) })]);
   }, 30_000);
 });

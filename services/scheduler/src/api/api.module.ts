@@ -46,6 +46,8 @@ import { SignalsController } from './signals.controller';
 import { AuditController } from './audit.controller';
 import { ExceptionsController } from './exceptions.controller';
 import { ExceptionsUseCase } from '../usecases/exceptions.usecase';
+import { BusDeadLetters } from '../usecases/bus-dead-letters';
+import { runOwners } from '../persistence/sql-exceptions.query';
 import { ReviewsUseCase } from '../usecases/reviews.usecase';
 import { SignalsUseCase } from '../usecases/signals.usecase';
 import { WaitActors } from '../usecases/wait-actors';
@@ -167,7 +169,13 @@ export class ApiModule implements NestModule {
           provide: ExceptionsUseCase,
           // Queues without a live worker: the catalog's worker announcements, as `why` reads them.
           useFactory: (catalog: ActionCatalog) =>
-            new ExceptionsUseCase(waitStoreOf(store), options.stuckAfterMs, { servedQueues: () => catalog.servedQueues(options.workerSettleMs ?? DEFAULT_ANNOUNCE_INTERVAL_MS) }),
+            new ExceptionsUseCase(
+              waitStoreOf(store),
+              options.stuckAfterMs,
+              { servedQueues: () => catalog.servedQueues(options.workerSettleMs ?? DEFAULT_ANNOUNCE_INTERVAL_MS) },
+              // Messages the bus dead-lettered, in the namespace of the run they name.
+              new BusDeadLetters(bus, (runIds) => runOwners(dataSource, runIds), waitStoreOf(store)),
+            ),
           inject: [ActionCatalog],
         },
         { provide: APP_FILTER, useValue: new ApiProblemFilter(log, authenticator) },

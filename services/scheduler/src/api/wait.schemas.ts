@@ -92,7 +92,7 @@ export const ExceptionPath = z.object({ kind: ExceptionKindValue, id: z.string()
 export const ResolveBody = z.object({ note: z.string().min(1).max(2_000) }).strict();
 export const ExceptionItem = z.object({
   kind: ExceptionKindValue,
-  id: z.string().describe('The review id; the run id for failed and stuck runs; queue:<name> for a queue with work and no live worker; outbox:<row id> for a dead letter.'),
+  id: z.string().describe('The review id; the run id for failed and stuck runs; queue:<name> for a queue with work and no live worker; outbox:<row id> or bus:<digest> for a dead letter.'),
   workflow: z.string(),
   runId: z.string(),
   stepId: z.string().nullable(),

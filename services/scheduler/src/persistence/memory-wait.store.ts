@@ -190,15 +190,24 @@ export class MemoryWaitStore implements WaitStore {
     return page(rows, query.limit, (i) => ({ at: i.at, id: i.id }));
   }
 
-  async resolveException(namespace: string, kind: ExceptionKind, id: string, note: string, actor: Actor): Promise<'resolved' | 'already' | 'unknown'> {
+  async resolveException(namespace: string, kind: ExceptionKind, id: string, note: string, actor: Actor, options: { listedElsewhere?: boolean } = {}): Promise<'resolved' | 'already' | 'unknown'> {
     const key = exceptionKey(namespace, kind, id);
     if (this.resolutions.has(key)) return 'already';
-    const exists = (await this.listExceptions(namespace, { kind, resolved: true, limit: 100_000 })).items.some((i) => i.id === id);
+    const exists = options.listedElsewhere === true || (await this.listExceptions(namespace, { kind, resolved: true, limit: 100_000 })).items.some((i) => i.id === id);
     if (!exists) return 'unknown';
     const at = this.clock();
     this.resolutions.set(key, { note, actor, at });
     this.append(namespace, actor, 'exception.resolved', { kind, id }, { note }, at);
     return 'resolved';
+  }
+
+  async listResolutions(namespace: string, kind: ExceptionKind, ids: readonly string[]): Promise<Map<string, NonNullable<ExceptionItem['resolved']>>> {
+    const found = new Map<string, NonNullable<ExceptionItem['resolved']>>();
+    for (const id of ids) {
+      const resolved = this.resolutions.get(exceptionKey(namespace, kind, id));
+      if (resolved) found.set(id, resolved);
+    }
+    return found;
   }
 
   async counts(): Promise<{ signals: number; waits: number; deliveries: number; reviews: number }> {

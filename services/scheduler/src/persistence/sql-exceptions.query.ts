@@ -97,9 +97,17 @@ export async function listExceptionRows(db: Sql, namespace: string, query: Excep
 }
 
 /** SqlWaitStore.resolveException: the item must be in the queue now; its resolution and audit record in one transaction. */
-export function resolveExceptionRow(dataSource: DataSource, namespace: string, kind: ExceptionKind, id: string, note: string, actor: Actor): Promise<'resolved' | 'already' | 'unknown'> {
+export function resolveExceptionRow(
+  dataSource: DataSource,
+  namespace: string,
+  kind: ExceptionKind,
+  id: string,
+  note: string,
+  actor: Actor,
+  listedElsewhere = false,
+): Promise<'resolved' | 'already' | 'unknown'> {
   return withTransaction(dataSource, async (tx) => {
-    const found: { at: Date | null }[] = await tx.query(existsQuery(kind, id), [namespace, id, kind]);
+    const found: { at: Date | null }[] = listedElsewhere ? [{ at: null }] : await tx.query(existsQuery(kind, id), [namespace, id, kind]);
     const item = found[0];
     if (item === undefined) return 'unknown';
     // A queue may be resolved again once a new blocked spell began after the last resolution.
@@ -137,4 +145,21 @@ function existsQuery(kind: ExceptionKind, id: string): string {
           UNION ALL
           SELECT NULL::timestamptz FROM runs u WHERE $3 = 'blocked' AND u.namespace = $1 AND u.id = $2 AND u.status = 'running'
             AND EXISTS (SELECT 1 FROM step_runs s WHERE s.run_id = u.id AND s.status IN ('queued', 'running'))`;
+}
+
+/** Resolutions of items the caller lists itself (bus dead letters). */
+export async function listResolutionRows(db: Sql, namespace: string, kind: ExceptionKind, ids: readonly string[]): Promise<Map<string, NonNullable<ExceptionItem['resolved']>>> {
+  if (ids.length === 0) return new Map();
+  const rows: { target_id: string; note: string; actor: Actor; resolved_at: Date }[] = await db.query(
+    'SELECT target_id, note, actor, resolved_at FROM exception_resolutions WHERE namespace = $1 AND kind = $2 AND target_id = ANY($3::text[])',
+    [namespace, kind, [...ids]],
+  );
+  return new Map(rows.map((r) => [r.target_id, { note: r.note, actor: r.actor, at: millis(r.resolved_at) }]));
+}
+
+/** The namespace and workflow of each of these runs (bus dead letters name runs, not namespaces). */
+export async function runOwners(db: Sql, runIds: readonly string[]): Promise<Map<string, { namespace: string; workflow: string }>> {
+  if (runIds.length === 0) return new Map();
+  const rows: { id: string; namespace: string; workflow: string }[] = await db.query('SELECT id, namespace, workflow FROM runs WHERE id = ANY($1::text[])', [[...runIds]]);
+  return new Map(rows.map((r) => [r.id, { namespace: r.namespace, workflow: r.workflow }]));
 }

@@ -17,7 +17,7 @@ import type {
   WaitStore,
 } from '../ports/wait-store.port';
 import { iso, millis } from './run-state.mapper';
-import { listExceptionRows, resolveExceptionRow } from './sql-exceptions.query';
+import { listExceptionRows, listResolutionRows, resolveExceptionRow } from './sql-exceptions.query';
 import { nextBacklogPage } from './wait-backlog.util';
 import { lockMeeting } from './wait-rows.writer';
 import { meetingLocks, page, signalDetails } from './wait-rows.util';
@@ -189,8 +189,12 @@ export class SqlWaitStore implements WaitStore {
     return listExceptionRows(this.dataSource, namespace, query);
   }
 
-  resolveException(namespace: string, kind: ExceptionKind, id: string, note: string, actor: Actor): Promise<'resolved' | 'already' | 'unknown'> {
-    return resolveExceptionRow(this.dataSource, namespace, kind, id, note, actor);
+  resolveException(namespace: string, kind: ExceptionKind, id: string, note: string, actor: Actor, options: { listedElsewhere?: boolean } = {}): Promise<'resolved' | 'already' | 'unknown'> {
+    return resolveExceptionRow(this.dataSource, namespace, kind, id, note, actor, options.listedElsewhere === true);
+  }
+
+  listResolutions(namespace: string, kind: ExceptionKind, ids: readonly string[]): Promise<Map<string, NonNullable<ExceptionItem['resolved']>>> {
+    return listResolutionRows(this.dataSource, namespace, kind, ids);
   }
 
   async counts(): Promise<{ signals: number; waits: number; deliveries: number; reviews: number }> {

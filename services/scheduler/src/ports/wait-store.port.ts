@@ -19,7 +19,8 @@ export interface ExceptionItem {
   kind: ExceptionKind;
   /**
    * The review id; the run id for `failed` and a stuck run's `blocked`; `queue:<name>` for a queue
-   * with dispatched work and no live worker (`blocked`); `outbox:<row id>` for a `dead-letter`.
+   * with dispatched work and no live worker (`blocked`); `outbox:<row id>` (this store's) or
+   * `bus:<digest>` (BusDeadLetters) for a `dead-letter`.
    */
   id: string;
   workflow: string;
@@ -114,8 +115,13 @@ export interface WaitStore {
    * items are left out unless asked for.
    */
   listExceptions(namespace: string, query: ExceptionQuery): Promise<Page<ExceptionItem>>;
-  /** Resolves an item with a note (and an audit record); `unknown` when the namespace has no such item, `already` when resolved before. */
-  resolveException(namespace: string, kind: ExceptionKind, id: string, note: string, actor: Actor): Promise<'resolved' | 'already' | 'unknown'>;
+  /**
+   * Resolves an item with a note (and an audit record); `unknown` when the namespace has no such item, `already` when resolved before.
+   * `listedElsewhere`: the caller found the item outside this store (a bus dead letter), so only the resolution is written.
+   */
+  resolveException(namespace: string, kind: ExceptionKind, id: string, note: string, actor: Actor, options?: { listedElsewhere?: boolean }): Promise<'resolved' | 'already' | 'unknown'>;
+  /** The resolutions of these items of the namespace (items kept outside this store: bus dead letters). */
+  listResolutions(namespace: string, kind: ExceptionKind, ids: readonly string[]): Promise<Map<string, NonNullable<ExceptionItem['resolved']>>>;
   /** Open reviews and waits per namespace, for metrics and tests. */
   counts(): Promise<{ signals: number; waits: number; deliveries: number; reviews: number }>;
 }
