@@ -4,6 +4,7 @@ import { builtinActions, createWorker, silentLogger, type Worker } from '@weft/w
 import { MemoryRunStore } from '../persistence/memory-run.store';
 import type { WorkflowCatalog } from '../ports/workflow-catalog.port';
 import { Scheduler } from '../scheduler';
+import { startedForEachTest } from '../testing/started-for-each-test.util';
 
 /** Issue 16 item 2: sub-workflows through the scheduler shell (in-memory bus and store). */
 const spec = (name: string, steps: WorkflowSpec['steps'], extra: Partial<WorkflowSpec> = {}): WorkflowSpec => ({ apiVersion: 'weft/v1', kind: 'Workflow', name, steps, ...extra });
@@ -21,19 +22,12 @@ let store: MemoryRunStore;
 let scheduler: Scheduler;
 let worker: Worker;
 
-beforeEach(async () => {
+startedForEachTest(async () => {
   bus = new InMemoryBus({ onError: () => {} });
   store = new MemoryRunStore();
   scheduler = new Scheduler({ bus, store, catalog, pollIntervalMs: 20, maxRunDepth: 3 });
   worker = createWorker({ bus, queues: ['default'], actions: builtinActions(), logger: silentLogger, announceIntervalMs: 0, shutdownGraceMs: 100 });
-  await scheduler.start();
-  await worker.start();
-});
-
-afterEach(async () => {
-  await worker.stop();
-  await scheduler.stop();
-  await bus.close();
+  return { bus, scheduler, worker };
 });
 
 async function until<T>(read: () => Promise<T | undefined>, what: string): Promise<T> {

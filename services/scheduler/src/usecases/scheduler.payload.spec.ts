@@ -4,6 +4,7 @@ import { builtinActions, createWorker, silentLogger, type Worker } from '@weft/w
 import { MemoryRunStore } from '../persistence/memory-run.store';
 import { Scheduler } from '../scheduler';
 import { RunRejectedError } from './create-run.usecase';
+import { startedForEachTest } from '../testing/started-for-each-test.util';
 
 /** Issue 12, item 3: no payload makes a run stay non-terminal; each unfit one fails its step (or run) with a code. */
 const MAX = 10_000;
@@ -12,19 +13,12 @@ let store: MemoryRunStore;
 let scheduler: Scheduler;
 let worker: Worker;
 
-beforeEach(async () => {
+startedForEachTest(async () => {
   bus = new InMemoryBus({ onError: () => {} });
   store = new MemoryRunStore();
   scheduler = new Scheduler({ bus, store, pollIntervalMs: 20, maxPayloadBytes: MAX });
   worker = createWorker({ bus, queues: ['default'], actions: builtinActions(), logger: silentLogger, announceIntervalMs: 0, shutdownGraceMs: 100 });
-  await scheduler.start();
-  await worker.start();
-});
-
-afterEach(async () => {
-  await worker.stop();
-  await scheduler.stop();
-  await bus.close();
+  return { bus, scheduler, worker };
 });
 
 const spec = (steps: WorkflowSpec['steps'], extra: Partial<WorkflowSpec> = {}): WorkflowSpec => ({ apiVersion: 'weft/v1', kind: 'Workflow', name: 'payloads', steps, ...extra });

@@ -7,6 +7,7 @@ import type { RateReservation } from '../ports/rate-limit-store.port';
 import { Scheduler } from '../scheduler';
 import { runFinished } from '../testing/run-finished.util';
 import { waitFor } from '../testing/run-store.fixtures';
+import { startedForEachTest } from '../testing/started-for-each-test.util';
 
 /** Issue 16 item 4: rate limits through the scheduler shell (in-memory bus, store and TATs). */
 let bus: InMemoryBus;
@@ -19,7 +20,7 @@ const permits: { runId: string; key: string; startAt: number }[] = [];
 
 const work = defineAction<{ key: string }>({ name: 'work', handler: async ({ key }) => ({ key }) });
 
-beforeEach(async () => {
+startedForEachTest(async () => {
   permits.length = 0;
   bus = new InMemoryBus({ onError: () => {} });
   store = new MemoryRunStore();
@@ -32,14 +33,7 @@ beforeEach(async () => {
   });
   scheduler = new Scheduler({ bus, store, slots, pollIntervalMs: 20 });
   worker = createWorker({ bus, queues: ['default'], actions: [...builtinActions(), work], concurrency: 64, logger: silentLogger, announceIntervalMs: 0, shutdownGraceMs: 100 });
-  await scheduler.start();
-  await worker.start();
-});
-
-afterEach(async () => {
-  await worker.stop();
-  await scheduler.stop();
-  await bus.close();
+  return { bus, scheduler, worker };
 });
 
 const spec: WorkflowSpec = {

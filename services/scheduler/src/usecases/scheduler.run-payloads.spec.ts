@@ -6,6 +6,7 @@ import { builtinActions, createWorker, defineAction, silentLogger, type Worker }
 import { MemoryRunStore } from '../persistence/memory-run.store';
 import { Scheduler } from '../scheduler';
 import { BlobSweepUseCase } from './blob-sweep.usecase';
+import { startedForEachTest } from '../testing/started-for-each-test.util';
 
 /**
  * Issue 12 item 4 in memory: run inputs and run outputs above the inline threshold are kept by
@@ -21,7 +22,7 @@ let puts: string[];
 let scheduler: Scheduler;
 let worker: Worker;
 
-beforeEach(async () => {
+startedForEachTest(async () => {
   bus = new InMemoryBus({ onError: () => {} });
   store = new MemoryRunStore();
   blobs = new MemoryBlobStore();
@@ -42,14 +43,7 @@ beforeEach(async () => {
     shutdownGraceMs: 100,
     blobs: { store: blobs, inlinePayloadBytes: INLINE, maxOutputBytes: 1024 * 1024 },
   });
-  await scheduler.start();
-  await worker.start();
-});
-
-afterEach(async () => {
-  await worker.stop();
-  await scheduler.stop();
-  await bus.close();
+  return { bus, scheduler, worker };
 });
 
 /** Says what it was given: the length of each input field's JSON. */

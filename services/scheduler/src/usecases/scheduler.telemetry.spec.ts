@@ -6,6 +6,7 @@ import { MemoryRunStore } from '../persistence/memory-run.store';
 import { runFinished } from '../testing/run-finished.util';
 import { runTraceContext } from './run-telemetry.util';
 import { Scheduler } from '../scheduler';
+import { startedForEachTest } from '../testing/started-for-each-test.util';
 
 const tracing = installInMemoryTracing();
 
@@ -25,7 +26,7 @@ let scheduler: Scheduler;
 let worker: Worker;
 const handlerTraces: (string | undefined)[] = [];
 
-beforeEach(async () => {
+startedForEachTest(async () => {
   tracing.reset();
   handlerTraces.length = 0;
   bus = new InMemoryBus({ onError: () => {} });
@@ -42,14 +43,7 @@ beforeEach(async () => {
     },
   };
   worker = createWorker({ bus, queues: ['*'], actions: [...builtinActions(), flaky], logger: silentLogger, announceIntervalMs: 0, shutdownGraceMs: 100 });
-  await scheduler.start();
-  await worker.start();
-});
-
-afterEach(async () => {
-  await worker.stop();
-  await scheduler.stop();
-  await bus.close();
+  return { bus, scheduler, worker };
 });
 
 const finished = (runId: string): Promise<RunState> => runFinished(store, runId);
