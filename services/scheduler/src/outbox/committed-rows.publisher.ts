@@ -1,5 +1,6 @@
 import type { Bus } from '@weft/bus';
 import { detached } from '@weft/telemetry';
+import { TERMINAL_RUN_STATUSES } from '@weft/contracts';
 import type { OutboxRecord, RunStore } from '../ports/run-store.port';
 import type { SchedulerLogger } from '../ports/scheduler-logger.port';
 import { isPermanentPublishError } from './outbox-quarantine';
@@ -27,6 +28,9 @@ export interface CommittedRowsPublisherOptions {
  * timer scan (`resendUnsent`: a NATS blip costs a poll interval, not a claim); if this
  * process dies, OutboxRelay publishes it once the claim lapses.
  */
+/** Subjects of a run's terminal lifecycle event. */
+const TERMINAL_RUN_SUBJECTS: ReadonlySet<string> = new Set(TERMINAL_RUN_STATUSES.map((status) => `weft.event.run.${status}`));
+
 export class CommittedRowsPublisher {
   private readonly markDelayMs: number;
   private readonly markBatch: number;
@@ -104,12 +108,22 @@ export class CommittedRowsPublisher {
           error: String((outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult).reason),
         });
       }
-      this.markLater(rows.filter((_, i) => outcomes[i].status === 'fulfilled').map((row) => row.id));
+      const sent = rows.filter((_, i) => outcomes[i].status === 'fulfilled');
+      // A run's terminal event: nothing more of the run comes to carry the marks (the store's markLingerMs), so they go at once.
+      if (sent.some((row) => TERMINAL_RUN_SUBJECTS.has(row.subject))) await this.markNow(sent.map((row) => row.id));
+      else this.markLater(sent.map((row) => row.id));
       // A failed quarantine leaves the rows claimed: the relay meets them again once the claim lapses.
       if (poison.length > 0) await this.onPoison?.(poison).catch((error: unknown) => this.log.error('could not quarantine poison outbox rows', { rows: poison.length, error: String(error) }));
     });
     this.publishing.add(done);
     void done.finally(() => this.publishing.delete(done));
+  }
+
+  /** Marks outside the single-flight batching (urgent: the store writes them, and any it holds back, at once). */
+  private async markNow(ids: readonly string[]): Promise<void> {
+    await detached(() => this.store.markPublished(ids, { urgent: true })).catch((error: unknown) =>
+      this.log.warn('marking published rows failed; the relay publishes them again once their claim lapses', { rows: ids.length, error: String(error) }),
+    );
   }
 
   private markLater(ids: readonly string[]): void {

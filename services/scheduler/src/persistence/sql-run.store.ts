@@ -219,8 +219,14 @@ export class SqlRunStore implements RunStore {
     });
   }
 
-  markPublished(ids: readonly string[]): Promise<void> {
-    return this.track(() => (this.marks ? this.marks.add(ids) : this.writeMarks(ids)));
+  markPublished(ids: readonly string[], options: { urgent?: boolean } = {}): Promise<void> {
+    return this.track(() => {
+      if (!this.marks) return this.writeMarks(ids);
+      const marked = this.marks.add(ids);
+      // Urgent: written now, with every mark still waiting for a ride.
+      if (options.urgent) void this.marks.flush().catch(() => undefined);
+      return marked;
+    });
   }
 
   /** The marks on their own: one relaxed UPDATE (losing it only re-publishes rows JetStream then drops). */

@@ -51,7 +51,12 @@ export interface RunStore {
    * twice is harmless: the broker drops the repeated msgId.
    */
   pendingOutbox(limit: number): Promise<OutboxRecord[]>;
-  markPublished(ids: readonly string[]): Promise<void>;
+  /**
+   * Marks rows published. A SQL store may hold the marks back a little to write them with the
+   * next transition (markLingerMs); `urgent` writes them (and any held back) at once: nothing
+   * of the run is coming to carry them (its terminal event).
+   */
+  markPublished(ids: readonly string[], options?: { urgent?: boolean }): Promise<void>;
   /**
    * Takes rows the broker refuses for good (a permanent publish error: over NATS's
    * max_payload, unserialisable) out of the relay's way: they stay unpublished, carry the
