@@ -10,6 +10,27 @@ import type { PendingMarks } from './pending-marks';
 import { handOver, writeTransition } from './transition.writer';
 import { writeWaitRows } from './wait-rows.writer';
 
+/** One run's calls for one transaction. */
+export interface RunBatch {
+  runId: string;
+  calls: readonly PendingUpdate[];
+}
+
+/** What one batch's write produced, settled after the commit. */
+class BatchResult {
+  outcomes: ({ state: RunState | undefined } | { error: unknown })[] = [];
+  /** The outbox rows each call inserted (claimed or not), by call index. */
+  written = new Map<number, OutboxRecord[]>();
+  committed: RunState | undefined;
+
+  /** Before each try of the transaction. */
+  reset(): void {
+    this.outcomes = [];
+    this.written = new Map();
+    this.committed = undefined;
+  }
+}
+
 /**
  * Commits one batch of a run's updates (from RunUpdateBatcher) in one transaction: lock the
  * run (its cached state when the seq still matches, else loaded), call each update's
@@ -26,86 +47,140 @@ export class RunBatchWriter {
     private readonly marks?: PendingMarks,
   ) {}
 
-  /** Settles every call (a throwing decide fails only its own call). */
-  async commit(runId: string, calls: readonly PendingUpdate[]): Promise<void> {
-    const outcomes: ({ state: RunState | undefined } | { error: unknown })[] = [];
-    /** The outbox rows each call inserted (claimed or not), by call index. */
-    const written = new Map<number, OutboxRecord[]>();
-    let committed: RunState | undefined;
+  /**
+   * Settles every call (a throwing decide fails only its own call). Several runs' batches in one transaction (group commit): their rows are locked in id
+   * order in one statement (replicas doing the same cannot deadlock), each batch is decided
+   * and written as `commit` does, and one COMMIT (one WAL flush) covers them all. When the
+   * group's transaction fails, each batch is committed on its own, so one run's failure
+   * (a seq conflict, a value the database refuses) fails only that run's calls.
+   */
+  async commitGroup(batches: readonly RunBatch[]): Promise<void> {
+    if (batches.length > 1) {
+      try {
+        await this.write(batches, true);
+        return;
+      } catch {
+        // One batch at a time below: each succeeds or fails alone.
+      }
+    }
+    for (const batch of batches) {
+      try {
+        await this.write([batch], false);
+      } catch (error) {
+        for (const call of batch.calls) call.reject(error);
+      }
+    }
+  }
+
+  /** Writes `batches` in one transaction and settles their calls; throws (settling nothing) when it fails. */
+  private async write(batches: readonly RunBatch[], grouped: boolean): Promise<void> {
+    const results = batches.map(() => new BatchResult());
     let ride: ReturnType<PendingMarks['take']>;
     try {
-      // A batch of relaxed changes only (heartbeats) commits without waiting for the WAL flush.
-      const relaxed = calls.every((call) => call.relaxed);
+      // A transaction of relaxed changes only (heartbeats) commits without waiting for the WAL flush.
+      const relaxed = batches.every((batch) => batch.calls.every((call) => call.relaxed));
       await withTransaction(this.dataSource, async (tx) => {
-        outcomes.length = 0;
-        written.clear();
-        const head = this.cache.has(runId) ? await this.lockCached(tx, runId, relaxed) : undefined;
-        let loaded: RunState;
-        let now: number;
-        if (head !== undefined) {
-          if (head === null) return calls.forEach(() => outcomes.push({ state: undefined }));
-          now = head.now;
-          const state = head.state ?? (await loadRun(tx, runId, false))?.state;
-          if (state === undefined) return calls.forEach(() => outcomes.push({ state: undefined }));
-          loaded = state;
-        } else {
-          const fresh = await loadRun(tx, runId, true, relaxed);
-          if (fresh === undefined) return calls.forEach(() => outcomes.push({ state: undefined }));
-          ({ state: loaded, now } = fresh);
-        }
-        let current = loaded;
-        const transitions: Transition[] = [];
-        /** Per outbox message of the merged write, the index of the call it belongs to. */
-        const owners: number[] = [];
-        for (const [index, call] of calls.entries()) {
-          let transition: Transition | undefined;
-          try {
-            transition = call.decide(current, now);
-          } catch (error) {
-            outcomes.push({ error });
-            continue;
+        results.forEach((result) => result.reset());
+        ride = undefined;
+        const heads = grouped ? await this.lockGroup(tx, batches, relaxed) : undefined;
+        for (const [i, { runId, calls }] of batches.entries()) {
+          const result = results[i] as BatchResult;
+          const head = heads ? heads.get(runId) ?? null : this.cache.has(runId) ? await this.lockCached(tx, runId, relaxed) : undefined;
+          let loaded: RunState;
+          let now: number;
+          if (head !== undefined) {
+            if (head === null) {
+              calls.forEach(() => result.outcomes.push({ state: undefined }));
+              continue;
+            }
+            now = head.now;
+            const state = head.state ?? (await loadRun(tx, runId, false))?.state;
+            if (state === undefined) {
+              calls.forEach(() => result.outcomes.push({ state: undefined }));
+              continue;
+            }
+            loaded = state;
+          } else {
+            const fresh = await loadRun(tx, runId, true, relaxed);
+            if (fresh === undefined) {
+              calls.forEach(() => result.outcomes.push({ state: undefined }));
+              continue;
+            }
+            ({ state: loaded, now } = fresh);
           }
-          if (transition) {
-            transitions.push(transition);
-            for (let i = 0; i < transition.outbox.length; i++) owners.push(index);
-            current = transition.state;
+          let current = loaded;
+          const transitions: Transition[] = [];
+          /** Per outbox message of the merged write, the index of the call it belongs to. */
+          const owners: number[] = [];
+          for (const [index, call] of calls.entries()) {
+            let transition: Transition | undefined;
+            try {
+              transition = call.decide(current, now);
+            } catch (error) {
+              result.outcomes.push({ error });
+              continue;
+            }
+            if (transition) {
+              transitions.push(transition);
+              for (let n = 0; n < transition.outbox.length; n++) owners.push(index);
+              current = transition.state;
+            }
+            result.outcomes.push({ state: current });
           }
-          outcomes.push({ state: current });
+          result.committed = current;
+          if (transitions.length === 0) continue;
+          // The core returns new objects for the steps it changed and shares the rest (O(changed), not O(steps)).
+          const changed = changedSteps(loaded.steps, current.steps);
+          const merged = mergeTransitions(current, transitions);
+          const marks = ride === undefined ? (ride = this.marks?.take()) : undefined;
+          const rows = await writeTransition(tx, runId, merged, changed, loaded, {
+            claimMs: this.outboxClaimMs,
+            claimed: (n) => calls[owners[n] as number]?.claimOutbox !== undefined,
+            ...(marks && { marks: marks.ids }),
+          });
+          if (merged.waits !== undefined) await writeWaitRows(tx, current, merged.waits);
+          rows.forEach((row, n) => {
+            const owner = owners[n] as number;
+            const mine = result.written.get(owner);
+            if (mine) mine.push(row);
+            else result.written.set(owner, [row]);
+          });
         }
-        committed = current;
-        if (transitions.length === 0) return;
-        // The core returns new objects for the steps it changed and shares the rest (O(changed), not O(steps)).
-        const changed = changedSteps(loaded.steps, current.steps);
-        const merged = mergeTransitions(current, transitions);
-        ride = this.marks?.take();
-        const rows = await writeTransition(tx, runId, merged, changed, loaded, {
-          claimMs: this.outboxClaimMs,
-          claimed: (i) => calls[owners[i]].claimOutbox !== undefined,
-          ...(ride && { marks: ride.ids }),
-        });
-        if (merged.waits !== undefined) await writeWaitRows(tx, current, merged.waits);
-        rows.forEach((row, i) => {
-          const mine = written.get(owners[i]);
-          if (mine) mine.push(row);
-          else written.set(owners[i], [row]);
-        });
       });
     } catch (error) {
       ride?.settle(error);
-      this.cache.forget(runId);
-      for (const call of calls) call.reject(error);
-      return;
+      for (const { runId } of batches) this.cache.forget(runId);
+      throw error;
     }
     ride?.settle();
-    if (committed) this.cache.remember(committed);
-    // Committed: rows inserted claimed go to their callers (in commit order), then the calls resolve.
-    calls.forEach((call, i) => handOver(written.get(i) ?? [], call.claimOutbox));
-    calls.forEach((call, i) => {
-      const outcome = outcomes[i];
-      if (outcome === undefined) call.resolve(undefined);
-      else if ('error' in outcome) call.reject(outcome.error);
-      else call.resolve(outcome.state);
-    });
+    for (const [i, { calls }] of batches.entries()) {
+      const result = results[i] as BatchResult;
+      if (result.committed) this.cache.remember(result.committed);
+      // Committed: rows inserted claimed go to their callers (in commit order), then the calls resolve.
+      calls.forEach((call, n) => handOver(result.written.get(n) ?? [], call.claimOutbox));
+      calls.forEach((call, n) => {
+        const outcome = result.outcomes[n];
+        if (outcome === undefined) call.resolve(undefined);
+        else if ('error' in outcome) call.reject(outcome.error);
+        else call.resolve(outcome.state);
+      });
+    }
+  }
+
+  /**
+   * Locks a group's runs in id order, one statement: per run, its time and its cached state
+   * when the seq still matches (undefined: load it); a run missing from the map is gone.
+   */
+  private async lockGroup(tx: Sql, batches: readonly RunBatch[], relaxed: boolean): Promise<Map<string, { now: number; state: RunState | undefined }>> {
+    const rows: { id: string; seq: number; now: Date }[] = await tx.query(
+      `SELECT id, seq, clock_timestamp() AS now${relaxed ? `, (${RELAXED_COMMIT}) AS relaxed` : ''} FROM runs
+       WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)) ORDER BY id FOR UPDATE`,
+      [JSON.stringify(batches.map((batch) => batch.runId))],
+    );
+    const heads = new Map<string, { now: number; state: RunState | undefined }>();
+    for (const row of rows) heads.set(row.id, { now: millis(row.now), state: this.cache.at(row.id, row.seq) });
+    for (const { runId } of batches) if (!heads.has(runId)) this.cache.forget(runId);
+    return heads;
   }
 
   /**
