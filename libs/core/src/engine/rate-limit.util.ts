@@ -77,14 +77,13 @@ export function rateWaiter(step: StepState | undefined, token: string): (StepSta
 }
 
 /**
- * The permit's time is known: start now (`start`, with the permit) when it is due, else wait
- * for it with a `rate-limit` timer (a second answer for the same request changes nothing). A
- * permit for "now" is used however long its answer took: the time between a reservation and
- * its answer is the shell's work, not a stall that bunched starts up.
+ * The permit's time is known: when it is due, start now (`start`, with the permit; an answer
+ * applied later than the permit's grace asks again, as a late timer does: `permitDue`), else
+ * wait for it with a `rate-limit` timer (a second answer for the same request changes nothing).
  */
-export function permitGranted(tx: RateTx, step: StepState & { wait: RateWait }, notBefore: Millis, start: (step: StepState) => void): void {
+export function permitGranted(tx: RateTx, step: StepState & { wait: RateWait }, notBefore: Millis, limit: PlannedRateLimit, start: (step: StepState) => void): void {
   if (notBefore <= tx.at) {
-    start(withPermit(step));
+    permitDue(tx, step, notBefore, limit, start);
     return;
   }
   tx.put({ ...step, wait: { ...step.wait, until: notBefore } });
@@ -92,7 +91,7 @@ export function permitGranted(tx: RateTx, step: StepState & { wait: RateWait }, 
 }
 
 /**
- * The permit's timer fired (`tx.at` >= until): start, unless it fired later than the permit's
+ * The permit's time has come (`tx.at` >= until): start, unless that is later than the permit's
  * grace (the scheduler was stalled): then give the permit up and ask again, once per attempt, so
  * starts delayed together do not go together (and a scheduler that is always late still starts
  * the work, a permit later).

@@ -317,8 +317,10 @@ function transition(state: RunState, event: EngineEvent, leaseMs: number): Tx | 
     case 'rate.granted': {
       const step = rateWaiter(LIVE_RUN.has(state.status) ? ownStep(state.steps, event.stepId) : undefined, event.token);
       if (!step) return undefined;
+      const limit = planIndex(state.plan).byId.get(itemParent(step.id) ?? step.id)?.rateLimit;
+      if (!limit) return undefined;
       const tx = new Tx(state, event.at, leaseMs);
-      permitGranted(tx, step, event.notBefore, (ready) => dispatch(tx, ready));
+      permitGranted(tx, step, event.notBefore, limit, (ready) => dispatch(tx, ready));
       return tx;
     }
     case 'review.decided': {
