@@ -121,12 +121,13 @@ export const EnvSchema = z.object({
    */
   WEFT_MAX_PAYLOAD: byteSize.prefault('900kb'),
   /**
-   * Scheduler, executor, `weft dev`: a step output whose JSON is larger than this is stored once as a
-   * blob (the `blobs` table) and carried by reference (docs/persistence.md, "Large payloads").
+   * Scheduler, executor, `weft dev`: a step output, run input, run output or dispatch field whose JSON is
+   * larger than this is stored once as a blob (the `blobs` table) and carried by reference
+   * (docs/persistence.md, "Large payloads").
    * Must be below WEFT_MAX_PAYLOAD. @default 256kb
    */
   WEFT_INLINE_PAYLOAD_MAX: byteSize.prefault('256kb'),
-  /** Executor, `weft dev`: largest step output stored by reference, in bytes of JSON (`100mb`; 1kb to 512mb). @default 100mb */
+  /** Scheduler, executor, `weft dev`: largest step output, run input or output, or dispatch field stored by reference, in bytes of JSON (`100mb`; 1kb to 512mb). @default 100mb */
   WEFT_MAX_OUTPUT: z
     .string()
     .trim()
