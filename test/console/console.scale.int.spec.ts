@@ -37,21 +37,18 @@ const small = { apiVersion: 'weft/v1', kind: 'Workflow', name: 'bulk', steps: [{
  * matching `selector` (and containing `text`): the click is `act`, the watch is in the page.
  */
 async function clickToPaint(page: Page, selector: string, text: string, act: () => Promise<void>): Promise<number> {
-  const painted = page.evaluate(
-    ([sel, txt]) =>
-      new Promise<number>((resolve) => {
-        let clickedAt = 0;
-        document.addEventListener('click', () => (clickedAt = performance.now()), { capture: true, once: true });
-        const shown = (): boolean => clickedAt > 0 && [...document.querySelectorAll(sel)].some((el) => (el.textContent ?? '').includes(txt));
-        const observer = new MutationObserver(() => {
-          if (!shown()) return;
-          observer.disconnect();
-          requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - clickedAt), 0));
-        });
-        observer.observe(document.body, { childList: true, subtree: true, characterData: true });
-      }),
-    [selector, text] as const,
-  );
+  // In-page code as text: this file is compiled without the DOM's types.
+  const painted = page.evaluate<number>(`new Promise((resolve) => {
+    let clickedAt = 0;
+    document.addEventListener('click', () => (clickedAt = performance.now()), { capture: true, once: true });
+    const shown = () => clickedAt > 0 && [...document.querySelectorAll(${JSON.stringify(selector)})].some((el) => (el.textContent || '').includes(${JSON.stringify(text)}));
+    const observer = new MutationObserver(() => {
+      if (!shown()) return;
+      observer.disconnect();
+      requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - clickedAt), 0));
+    });
+    observer.observe(document.body, { childList: true, subtree: true, characterData: true });
+  })`);
   await act();
   return Math.round(await painted);
 }
@@ -67,15 +64,13 @@ async function freshLoad(page: Page, url: string, metric: string, api: RegExp): 
   const load = loadavg()[0] ?? 0;
   await page.goto('about:blank');
   await page.goto(url, { waitUntil: 'commit' });
-  await page.waitForFunction((name) => typeof (window as unknown as { __weftMetrics?: Record<string, unknown> }).__weftMetrics?.[name] === 'number', metric, { timeout: 60_000, polling: 'raf' });
-  const timing = await page.evaluate(
-    ([name, source]) => {
-      const metrics = (window as unknown as { __weftMetrics: Record<string, number> }).__weftMetrics;
-      const entry = performance.getEntriesByType('resource').find((e) => new RegExp(source).test(e.name)) as PerformanceResourceTiming | undefined;
-      return { ms: metrics[name] ?? Number.NaN, fetchedMs: metrics.runFetchedMs ?? Number.NaN, serverMs: entry ? entry.responseEnd - entry.requestStart : Number.NaN };
-    },
-    [metric, api.source] as const,
-  );
+  // In-page code as text: this file is compiled without the DOM's types.
+  await page.waitForFunction(`typeof window.__weftMetrics?.[${JSON.stringify(metric)}] === 'number'`, undefined, { timeout: 60_000, polling: 'raf' });
+  const timing = await page.evaluate<{ ms: number; fetchedMs: number; serverMs: number }>(`(() => {
+    const metrics = window.__weftMetrics;
+    const entry = performance.getEntriesByType('resource').find((e) => new RegExp(${JSON.stringify(api.source)}).test(e.name));
+    return { ms: metrics[${JSON.stringify(metric)}] ?? NaN, fetchedMs: metrics.runFetchedMs ?? NaN, serverMs: entry ? entry.responseEnd - entry.requestStart : NaN };
+  })()`);
   return { ms: Math.round(timing.ms), serverMs: Math.round(timing.serverMs), fetchedMs: Math.round(timing.fetchedMs), load: Math.round(load * 10) / 10 };
 }
 
