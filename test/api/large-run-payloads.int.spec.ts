@@ -179,17 +179,22 @@ describeDistributed('large run inputs and outputs by reference', { nats: true, p
     const id = (ref: unknown): string => (ref as { $weftBlob: string }).$weftBlob;
     const orphan = 'f'.repeat(64);
     await app.query(`INSERT INTO blobs (id, namespace, size, json) VALUES ($1, 'default', 2, '{}')`, [orphan]);
-    // Within the grace nothing goes.
-    expect(await sweepUnnamedBlobs(app.dataSource, 60 * 60_000, 100)).toEqual([]);
+    // Within the grace nothing goes (nothing is even looked at).
+    expect(await sweepUnnamedBlobs(app.dataSource, 60 * 60_000, 100)).toEqual({ removed: [], next: undefined });
 
     await app.query(`DELETE FROM runs WHERE id = $1`, [(gone as unknown as { runId: string }).runId]);
     await app.query(`UPDATE blobs SET created_at = now() - interval '2 hours'`);
     const removed: string[] = [];
-    // Bounded batches: one blob a call until none is left.
-    for (let batch = await sweepUnnamedBlobs(app.dataSource, 60 * 60_000, 1); batch.length > 0; batch = await sweepUnnamedBlobs(app.dataSource, 60 * 60_000, 1)) {
-      expect(batch).toHaveLength(1);
-      removed.push(...batch);
+    const total = Number((await app.query<{ n: string }>(`SELECT count(*) AS n FROM blobs`))[0].n);
+    // Bounded steps: each looks at 2 blobs, in (created_at, id) order, until the cursor runs out.
+    let steps = 0;
+    for (let step = await sweepUnnamedBlobs(app.dataSource, 60 * 60_000, 2); ; step = await sweepUnnamedBlobs(app.dataSource, 60 * 60_000, 2, step.next)) {
+      steps++;
+      expect(step.removed.length).toBeLessThanOrEqual(2);
+      removed.push(...step.removed);
+      if (step.next === undefined) break;
     }
+    expect(steps).toBe(Math.floor(total / 2) + 1);
     expect(removed.sort()).toEqual([id(gone.inputs), id(gone.outputs), orphan].sort());
     const left = (await app.query<{ id: string }>(`SELECT id FROM blobs`)).map((r) => r.id);
     expect(left).toEqual(expect.arrayContaining([id(kept.inputs), id(kept.outputs)]));

@@ -55,29 +55,45 @@ export class SqlBlobStore implements BlobStore {
   }
 }
 
+/** Where a sweep pass has got to: the last blob it looked at, in (created_at, id) order. */
+export interface BlobSweepCursor {
+  createdAt: string;
+  id: string;
+}
+
 /**
- * Removes up to `batch` blobs older than `graceMs` (database time) that no run names: not a step's
+ * One bounded step of the blob sweep: looks at the next `batch` blobs older than `graceMs` (database
+ * time) after `after`, in (created_at, id) order, and deletes those no run names: not a step's
  * output (forEach items included: each is a step_runs row), not a run's inputs or outputs. A blob
  * becomes unnamed when its run is deleted, or when the attempt or decision that wrote it never
- * committed (a lost result, a failed transaction). The grace covers a writer between its put and
- * the commit that names the blob (put refreshes created_at), and messages still in flight. Uses the
- * partial expression indexes of the blob-sweep migration. Resolves with the ids removed.
+ * committed (a lost result, a failed transaction), or once the one message it carried (a dispatch
+ * field) is long gone. The grace covers a writer between its put and the commit that names the
+ * blob (put refreshes created_at) and messages still in flight. Each step probes at most `batch`
+ * blobs (partial expression indexes of the blob-sweep migration); `next` is undefined at the end.
  */
-export async function sweepUnnamedBlobs(dataSource: DataSource, graceMs: number, batch: number): Promise<string[]> {
+export async function sweepUnnamedBlobs(dataSource: DataSource, graceMs: number, batch: number, after?: BlobSweepCursor): Promise<{ removed: string[]; next: BlobSweepCursor | undefined }> {
+  const grace = Math.floor(graceMs);
+  const window = (await dataSource.query(
+    `SELECT id, created_at::text AS created_at FROM blobs
+      WHERE created_at < now() - ($1::bigint * interval '1 millisecond')
+        AND ($3::timestamptz IS NULL OR (created_at, id) > ($3::timestamptz, $4::text))
+      ORDER BY created_at, id LIMIT $2`,
+    [grace, batch, after?.createdAt ?? null, after?.id ?? ''],
+  )) as { id: string; created_at: string }[];
+  if (window.length === 0) return { removed: [], next: undefined };
   const rows = (await dataSource.query(
-    `DELETE FROM blobs WHERE created_at < now() - ($1::bigint * interval '1 millisecond') AND id IN (
-       SELECT b.id FROM blobs b
-        WHERE b.created_at < now() - ($1::bigint * interval '1 millisecond')
-          AND NOT EXISTS (SELECT 1 FROM step_runs s WHERE s.output ? '$weftBlob' AND s.output->>'$weftBlob' = b.id)
-          AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.inputs ? '$weftBlob' AND r.inputs->>'$weftBlob' = b.id)
-          AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.outputs ? '$weftBlob' AND r.outputs->>'$weftBlob' = b.id)
-        ORDER BY b.created_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-     RETURNING id`,
-    [Math.floor(graceMs), batch],
+    `DELETE FROM blobs b WHERE b.id = ANY($2::text[])
+        AND b.created_at < now() - ($1::bigint * interval '1 millisecond')
+        AND NOT EXISTS (SELECT 1 FROM step_runs s WHERE s.output ? '$weftBlob' AND s.output->>'$weftBlob' = b.id)
+        AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.inputs ? '$weftBlob' AND r.inputs->>'$weftBlob' = b.id)
+        AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.outputs ? '$weftBlob' AND r.outputs->>'$weftBlob' = b.id)
+      RETURNING b.id`,
+    [grace, window.map((w) => w.id)],
   )) as unknown;
   // DELETE ... RETURNING answers [rows, count] through TypeORM's postgres driver, rows alone through PGlite's.
   const list = Array.isArray(rows) && rows.length === 2 && Array.isArray(rows[0]) && typeof rows[1] === 'number' ? (rows[0] as { id: string }[]) : (rows as { id: string }[]);
-  return list.map((r) => r.id);
+  const last = window[window.length - 1];
+  return { removed: list.map((r) => r.id), next: window.length < batch ? undefined : { createdAt: last.created_at, id: last.id } };
 }
 
 /** Blobs in process memory: `weft dev --memory`, `weft run`, tests. */

@@ -9,4 +9,4 @@ export { type PruneBatch, pruneBatch } from './prune.util';
 export { isDataException, sqlState } from './sql-state.util';
 export { withTransaction } from './transaction.util';
 export { isDatabaseUnavailable } from './unavailable.util';
-export { BLOB_CHUNK_BYTES, MemoryBlobStore, SqlBlobStore, blobIdOf, sweepUnnamedBlobs } from './blob.store';
+export { BLOB_CHUNK_BYTES, type BlobSweepCursor, MemoryBlobStore, SqlBlobStore, blobIdOf, sweepUnnamedBlobs } from './blob.store';

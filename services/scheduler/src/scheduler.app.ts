@@ -40,7 +40,7 @@ export function runScheduler(start: ServiceStart, options: RunServiceOptions = {
           blobs: new SqlBlobStore(dataSource),
           inlinePayloadBytes: config.WEFT_INLINE_PAYLOAD_MAX,
           maxOutputBytes: config.WEFT_MAX_OUTPUT,
-          blobSweep: { sweep: (graceMs, batch) => sweepUnnamedBlobs(dataSource, graceMs, batch), graceMs: config.WEFT_BLOB_SWEEP_GRACE },
+          blobSweep: { sweep: (graceMs, batch, after) => sweepUnnamedBlobs(dataSource, graceMs, batch, after), graceMs: config.WEFT_BLOB_SWEEP_GRACE },
           slots: new SqlSlotStore(dataSource),
           logger,
           ...(config.WEFT_TEST_CRASH_AFTER_COMMIT && { beforePublish: crashBeforePublish }),

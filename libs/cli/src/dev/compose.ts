@@ -69,7 +69,7 @@ export async function composeDev(config: WeftConfig, actions: ActionDefinition[]
     slots: new SqlSlotStore(dataSource),
     inlinePayloadBytes: config.WEFT_INLINE_PAYLOAD_MAX,
     maxOutputBytes: config.WEFT_MAX_OUTPUT,
-    blobSweep: { sweep: (graceMs, batch) => sweepUnnamedBlobs(dataSource, graceMs, batch), graceMs: config.WEFT_BLOB_SWEEP_GRACE },
+    blobSweep: { sweep: (graceMs, batch, after) => sweepUnnamedBlobs(dataSource, graceMs, batch, after), graceMs: config.WEFT_BLOB_SWEEP_GRACE },
     logger,
   });
   const api = ApiModule.forRoot({

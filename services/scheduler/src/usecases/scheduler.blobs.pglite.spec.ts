@@ -178,7 +178,7 @@ describe('the blob sweep on PGlite (weft dev)', () => {
       const young = 'd'.repeat(64);
       await dataSource.query(`INSERT INTO blobs (id, namespace, size, json, created_at) VALUES ($1, '', 2, '{}', now() - interval '2 hours'), ($2, '', 2, '[]', now())`, [orphan, young]);
       await dataSource.query(`UPDATE blobs SET created_at = now() - interval '2 hours' WHERE id = $1`, [named]);
-      expect(await sweepUnnamedBlobs(dataSource, 60 * 60_000, 10)).toEqual([orphan]);
+      expect(await sweepUnnamedBlobs(dataSource, 60 * 60_000, 10)).toEqual({ removed: [orphan], next: undefined });
       expect(((await dataSource.query(`SELECT id FROM blobs ORDER BY id`)) as { id: string }[]).map((r) => r.id).sort()).toEqual([named, young].sort());
     } finally {
       await bus.close();

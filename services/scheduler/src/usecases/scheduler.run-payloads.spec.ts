@@ -117,23 +117,26 @@ it('refuses a run request whose inputs are shaped like a reference (only a paren
   await expect(scheduler.startRun({ idempotencyKey: 'k3', workflow: spec.name, spec, inputs: forged })).rejects.toThrow(/RESERVED_INPUT_KEY/);
 });
 
-it('the sweep removes in bounded batches until one comes back short, and not at all with a grace of 0', async () => {
-  const batches: number[] = [];
-  let left = 450;
+it('the sweep walks the old blobs in bounded steps to the end of the cursor, and not at all with a grace of 0', async () => {
+  const seen: (string | undefined)[] = [];
+  const blobsLeft = Array.from({ length: 450 }, (_, i) => `b${String(i).padStart(3, '0')}`);
   const sweep = new BlobSweepUseCase(
     {
-      sweep: (_grace, batch) => {
-        const n = Math.min(batch, left);
-        left -= n;
-        batches.push(n);
-        return Promise.resolve(Array.from({ length: n }, (_, i) => `b${left + i}`));
+      sweep: (_grace, batch, after) => {
+        seen.push(after?.id);
+        const from = after === undefined ? 0 : blobsLeft.indexOf(after.id) + 1;
+        const window = blobsLeft.slice(from, from + batch);
+        const last = window[window.length - 1];
+        // Every other blob is unnamed.
+        const removed = window.filter((_, i) => i % 2 === 0);
+        return Promise.resolve({ removed, next: window.length < batch ? undefined : { createdAt: 't', id: last } });
       },
       batch: 200,
     },
     silentLogger,
   );
-  expect(await sweep.execute()).toEqual({ blobs: 450 });
-  expect(batches).toEqual([200, 200, 50]);
+  expect(await sweep.execute()).toEqual({ blobs: 225 });
+  expect(seen).toEqual([undefined, 'b199', 'b399']);
   const off = new BlobSweepUseCase({ sweep: () => Promise.reject(new Error('never called')), graceMs: 0 }, silentLogger);
   expect(await off.execute()).toEqual({ blobs: 0 });
 });
