@@ -176,6 +176,28 @@ describeWhenReachable(
       watched.expectClean();
     });
 
+    it("shows a step's input as evaluated, beside its with: as written", async () => {
+      const spec = {
+        ...small('greeting'),
+        inputs: { who: { type: 'string', required: true } },
+        steps: [
+          { id: 'greet', action: 'transform', with: { expr: "'hello ' + inputs.who" } },
+          { id: 'shout', needs: ['greet'], action: 'log', with: { message: '${{ steps.greet.output }}!' } },
+        ],
+      };
+      const run = await dev.api<{ runId: string; status: string }>('POST', '/v1/runs/adhoc?mode=sync&wait=30s', { spec, inputs: { who: 'ann' } });
+      expect(run.json.status).toBe('completed');
+      await page.goto(`${dev.url}/runs/${run.json.runId}?step=shout&panel=input`);
+      const shown = page.getByTestId('step-input');
+      await shown.waitFor();
+      const text = await shown.innerText();
+      expect(text).toContain('"message": "hello ann!"');
+      expect(text).toContain('"message": "${{ steps.greet.output }}!"');
+      await page.locator('[data-testid=graph-node]').first().waitFor();
+      await screenshot(page, 'step-input');
+      watched.expectClean();
+    });
+
     it('completes keys and values from the workflow JSON Schema as you type in the draft editor', async () => {
       expect((await dev.api('POST', '/v1/workflows', { spec: small('completion-demo') })).status).toBe(201);
       await page.goto(`${dev.url}/workflows/completion-demo?tab=draft`);

@@ -7,6 +7,7 @@ import { Confirm, formatMs, formatTime, Json, Loading, ProblemMessage, StatusBad
 import { type GraphRendered, RunGraph } from '../graph/RunGraph';
 import { Link, navigate, setQuery, useLocation } from '../router';
 import { Gantt } from './Gantt';
+import { StepInput } from './StepInput';
 import { FINISHED, useHistory, useLiveRun } from './useLiveRun';
 
 type Action = 'cancel' | 'retry' | 'resume' | 'rerun';
@@ -344,12 +345,7 @@ function StepPanel({ run, step, history }: { run: Run; step: StepView; history: 
             )}
           </dl>
         )}
-        {tab === 'input' && (
-          <>
-            <p className="muted small">The step's <code>with:</code> as written in the spec (expressions unresolved).</p>
-            <Json value={spec?.with ?? {}} />
-          </>
-        )}
+        {tab === 'input' && <StepInput runId={run.runId} stepId={step.id} status={step.status} />}
         {tab === 'output' && <Json value={step.output} />}
         {tab === 'error' &&
           (step.error ? (

@@ -94,6 +94,17 @@ export interface Run extends RunSummary {
   spec: WorkflowSpec;
 }
 
+/** `GET /v1/runs/{id}/steps/{step}/input`: a step's input as evaluated, beside its `with:` as written. */
+export interface StepInput {
+  runId: string;
+  stepId: string;
+  action: string;
+  with: Record<string, unknown>;
+  /** What its action was given (for transform: `{ value }`); null when `reason` says why there is none. */
+  input: Record<string, unknown> | null;
+  reason: string | null;
+}
+
 export interface RunAccepted {
   runId: string;
   status: RunStatus;

@@ -251,6 +251,15 @@ export const Run = RunSummary.extend({
   steps: z.array(Step),
   spec: SpecObject,
 });
+export const StepPath = z.object({ id: PathId, step: z.string().min(1).max(API_LIMITS.id) }).strict();
+export const StepInput = z.object({
+  runId: z.string(),
+  stepId: z.string(),
+  action: z.string(),
+  with: z.record(z.string(), z.unknown()).describe('The step\'s with: as written (expressions unresolved).'),
+  input: z.record(z.string(), z.unknown()).nullable().describe('What its action was given (for transform: { value }); null when reason says why there is none.'),
+  reason: z.string().nullable().describe('Why there is no input: not dispatched yet, skipped, forEach (each item has its own), reused by a re-run, or the expression error.'),
+});
 export const RunPage = z.object({ items: z.array(RunSummary), nextCursor: z.string().nullable() });
 export const RunAccepted = z.object({
   runId: z.string(),
@@ -325,6 +334,8 @@ export type StepView = z.infer<typeof Step>;
 export type ItemCountsView = z.infer<typeof ItemCounts>;
 export type RunSummaryView = z.infer<typeof RunSummary>;
 export type RunView = z.infer<typeof Run>;
+/** `GET /v1/runs/{id}/steps/{step}/input`: a step's with: as written and as evaluated. */
+export type StepInputView = z.infer<typeof StepInput>;
 export type RunPageView = z.infer<typeof RunPage>;
 export type RunAcceptedView = z.infer<typeof RunAccepted>;
 export type RunOutputView = z.infer<typeof RunOutput>;

@@ -8,6 +8,7 @@ import { RunQueriesUseCase } from '../usecases/run-queries.usecase';
 import { RunResponder } from './runs/run-responder';
 import { StartRunUseCase } from '../usecases/start-run.usecase';
 import { runSummaryView, runView, withPayloadLink } from './views.util';
+import { stepInputView } from './step-input.view';
 import { SignalsUseCase } from '../usecases/signals.usecase';
 import { WaitActors } from '../usecases/wait-actors';
 import { ApiAudit } from './api-audit';
@@ -54,6 +55,13 @@ export class RunsController {
     const { id } = parse(R.getRun.params, params, 'path');
     const { state, link } = await this.queries.get(caller.namespace, id);
     sendJson(res, 200, runView(state, caller.namespace, link));
+  }
+
+  @Get(':id/steps/:step/input')
+  async stepInput(@CallerOf() caller: Caller, @Param() params: unknown, @Res() res: ServerResponse): Promise<void> {
+    const { id, step } = parse(R.getStepInput.params, params, 'path');
+    const { state } = await this.queries.get(caller.namespace, id);
+    sendJson(res, 200, stepInputView(state, step));
   }
 
   @Get(':id/output')

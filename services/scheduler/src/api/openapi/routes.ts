@@ -172,6 +172,14 @@ export const SCHEDULER_ROUTES = {
     params: S.IdPath,
     responses: { 200: { description: 'The run', schema: S.Run }, 404: problem('No such run') },
   },
+  getStepInput: {
+    method: 'get',
+    path: '/v1/runs/{id}/steps/{step}/input',
+    summary: "A step's input as evaluated, beside its with: as written",
+    tag: 'runs',
+    params: S.StepPath,
+    responses: { 200: { description: 'The input', schema: S.StepInput }, 404: problem('No such run in the caller\'s namespace, or no such step') },
+  },
   getRunOutput: {
     method: 'get',
     path: '/v1/runs/{id}/output',
