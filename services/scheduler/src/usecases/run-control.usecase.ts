@@ -47,8 +47,9 @@ export class RunControlUseCase {
         state = (await this.scheduler.apply(runId, (at) => ({ type: 'step.lost', at, stepId: id, attempt: step.attempt }))) ?? state;
         if (state.seq !== before) redispatched.push(id);
       } else if (step.status === 'retrying') {
-        // Passing the timer removes its row, which would otherwise fire later as a no-op.
-        const timer = { runId, timer: 'retry' as const, stepId: id, attempt: step.attempt, fireAt: 0 };
+        // Passing the timer removes its row, which would otherwise fire later as a no-op. A cancel
+        // drops a timer only while it fires no later than fireAt: the flush drops it whenever it was due.
+        const timer = { runId, timer: 'retry' as const, stepId: id, attempt: step.attempt, fireAt: Date.UTC(9999, 0, 1) };
         state = (await this.scheduler.apply(runId, (at) => ({ type: 'timer.fired', at, timer: 'retry', stepId: id, attempt: step.attempt }), timer)) ?? state;
         if (state.seq !== before) flushed.push(id);
       }
