@@ -34,6 +34,28 @@ export async function pendingMigrations(dataSource: DataSource): Promise<string[
   return pending.map((migration) => migration.name);
 }
 
+/**
+ * True when every migration of the data source is recorded as applied: one SELECT, so a
+ * process opening a current schema (every `weft run` on the local store) skips the
+ * advisory lock, the table lookup and the executor's reads. False when the bookkeeping
+ * table is missing or any name is not in it (then `runMigrations` / `pendingMigrations`
+ * decide as before).
+ */
+export async function schemaIsCurrent(dataSource: DataSource): Promise<boolean> {
+  const names = dataSource.migrations.map((migration) => migration.name || migration.constructor.name);
+  if (names.length === 0) return false;
+  const options = dataSource.options;
+  const schema = options.type === 'postgres' ? options.schema : undefined;
+  const table = `${schema === undefined ? '' : `"${schema}".`}"${options.migrationsTableName ?? 'migrations'}"`;
+  try {
+    const rows: { name: string }[] = await dataSource.query(`SELECT name FROM ${table}`);
+    const applied = new Set(rows.map((row) => row.name));
+    return names.every((name) => applied.has(name));
+  } catch {
+    return false;
+  }
+}
+
 function lockKey(dataSource: DataSource): string {
   const options = dataSource.options;
   const schema = options.type === 'postgres' ? (options.schema ?? 'public') : 'public';

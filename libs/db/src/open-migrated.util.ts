@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import { type DatabaseConfig } from './database-config';
 import { type DataSourceParts, createDataSource } from './data-source';
 import { DbError } from './db.errors';
-import { pendingMigrations, runMigrations } from './migrations';
+import { pendingMigrations, runMigrations, schemaIsCurrent } from './migrations';
 import type { PgliteDatabase } from './pglite/pglite.database';
 
 export interface OpenMigratedOptions {
@@ -25,6 +25,8 @@ export async function openMigrated(
 ): Promise<{ dataSource: DataSource; applied: string[] }> {
   const dataSource = await createDataSource(config, { ...parts, ...(options.pglite && { pglite: options.pglite }) });
   try {
+    // The usual case (the schema is current): one SELECT instead of the migration executor's lock and reads.
+    if (await schemaIsCurrent(dataSource)) return { dataSource, applied: [] };
     if (options.migrate === false) {
       const pending = await pendingMigrations(dataSource);
       if (pending.length > 0) throw new DbError('DB_MIGRATIONS_PENDING', `${schemaLabel} is behind: run \`weft migrate\` (pending: ${pending.join(', ')})`);
