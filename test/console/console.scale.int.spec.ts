@@ -36,19 +36,36 @@ const small = { apiVersion: 'weft/v1', kind: 'Workflow', name: 'bulk', steps: [{
  * How long the page takes, on its own clock, from a click to the frame that paints an element
  * matching `selector` (and containing `text`): the click is `act`, the watch is in the page.
  */
+/** The few browser globals the in-page code below uses (this file is compiled without the DOM's types). */
+interface InPage {
+  document: {
+    addEventListener(type: string, listener: () => void, options: { capture: boolean; once: boolean }): void;
+    querySelectorAll(selector: string): Iterable<{ textContent: string | null }>;
+    body: unknown;
+  };
+  MutationObserver: new (callback: () => void) => { observe(target: unknown, options: Record<string, boolean>): void; disconnect(): void };
+  requestAnimationFrame(callback: () => void): void;
+  performance: { now(): number; getEntriesByType(type: string): { name: string; requestStart?: number; responseEnd?: number }[] };
+  __weftMetrics?: Record<string, number>;
+}
+
 async function clickToPaint(page: Page, selector: string, text: string, act: () => Promise<void>): Promise<number> {
-  // In-page code as text: this file is compiled without the DOM's types.
-  const painted = page.evaluate<number>(`new Promise((resolve) => {
-    let clickedAt = 0;
-    document.addEventListener('click', () => (clickedAt = performance.now()), { capture: true, once: true });
-    const shown = () => clickedAt > 0 && [...document.querySelectorAll(${JSON.stringify(selector)})].some((el) => (el.textContent || '').includes(${JSON.stringify(text)}));
-    const observer = new MutationObserver(() => {
-      if (!shown()) return;
-      observer.disconnect();
-      requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - clickedAt), 0));
-    });
-    observer.observe(document.body, { childList: true, subtree: true, characterData: true });
-  })`);
+  const painted = page.evaluate(
+    ([sel, txt]) =>
+      new Promise<number>((resolve) => {
+        const w = globalThis as unknown as InPage;
+        let clickedAt = 0;
+        w.document.addEventListener('click', () => (clickedAt = w.performance.now()), { capture: true, once: true });
+        const shown = (): boolean => clickedAt > 0 && [...w.document.querySelectorAll(sel)].some((el) => (el.textContent ?? '').includes(txt));
+        const observer = new w.MutationObserver(() => {
+          if (!shown()) return;
+          observer.disconnect();
+          w.requestAnimationFrame(() => setTimeout(() => resolve(w.performance.now() - clickedAt), 0));
+        });
+        observer.observe(w.document.body, { childList: true, subtree: true, characterData: true });
+      }),
+    [selector, text] as const,
+  );
   await act();
   return Math.round(await painted);
 }
@@ -64,13 +81,16 @@ async function freshLoad(page: Page, url: string, metric: string, api: RegExp): 
   const load = loadavg()[0] ?? 0;
   await page.goto('about:blank');
   await page.goto(url, { waitUntil: 'commit' });
-  // In-page code as text: this file is compiled without the DOM's types.
-  await page.waitForFunction(`typeof window.__weftMetrics?.[${JSON.stringify(metric)}] === 'number'`, undefined, { timeout: 60_000, polling: 'raf' });
-  const timing = await page.evaluate<{ ms: number; fetchedMs: number; serverMs: number }>(`(() => {
-    const metrics = window.__weftMetrics;
-    const entry = performance.getEntriesByType('resource').find((e) => new RegExp(${JSON.stringify(api.source)}).test(e.name));
-    return { ms: metrics[${JSON.stringify(metric)}] ?? NaN, fetchedMs: metrics.runFetchedMs ?? NaN, serverMs: entry ? entry.responseEnd - entry.requestStart : NaN };
-  })()`);
+  await page.waitForFunction((name) => typeof (globalThis as unknown as InPage).__weftMetrics?.[name] === 'number', metric, { timeout: 60_000, polling: 'raf' });
+  const timing = await page.evaluate(
+    ([name, source]) => {
+      const w = globalThis as unknown as InPage;
+      const metrics = w.__weftMetrics ?? {};
+      const entry = w.performance.getEntriesByType('resource').find((e) => new RegExp(source).test(e.name));
+      return { ms: metrics[name] ?? Number.NaN, fetchedMs: metrics.runFetchedMs ?? Number.NaN, serverMs: entry ? (entry.responseEnd ?? Number.NaN) - (entry.requestStart ?? Number.NaN) : Number.NaN };
+    },
+    [metric, api.source] as const,
+  );
   return { ms: Math.round(timing.ms), serverMs: Math.round(timing.serverMs), fetchedMs: Math.round(timing.fetchedMs), load: Math.round(load * 10) / 10 };
 }
 
