@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { tempDirForSuite } from './commands/__fixtures__/temp-dir';
 
 // The real `weft` binary as a user runs it: a child process, exit codes, stdout.
 const root = join(__dirname, '..', '..', '..');
@@ -32,11 +32,8 @@ function weft(args: string[], options: { onStdout?: (text: string, child: Return
 jest.setTimeout(60_000);
 
 describe('weft (as a process)', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'weft-cli-'));
-  });
-  afterAll(() => rm(dir, { recursive: true, force: true }));
+  let dir = '';
+  tempDirForSuite('weft-cli-', (made) => (dir = made));
 
   it('validate: 0 for valid files, 2 with file:line:col and a suggestion for a typo', async () => {
     const ok = await weft(['validate', 'examples/diamond.yaml', 'examples/flaky-retry.yaml']);

@@ -1,8 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Io } from '../io';
 import { migrateCommand } from './migrate.command';
+import { tempDirForSuite } from './__fixtures__/temp-dir';
 
 function capture(): Io & { lines: string[] } {
   const lines: string[] = [];
@@ -10,11 +8,8 @@ function capture(): Io & { lines: string[] } {
 }
 
 describe('weft migrate (PGlite directory)', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'weft-migrate-'));
-  });
-  afterAll(() => rm(dir, { recursive: true, force: true }));
+  let dir = '';
+  tempDirForSuite('weft-migrate-', (made) => (dir = made));
 
   it('applies every service’s migrations once, then reports them up to date', async () => {
     const first = capture();

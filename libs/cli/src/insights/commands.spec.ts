@@ -1,10 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { historyCommand } from '../commands/history.command';
 import { insightsCommand } from '../commands/insights.command';
 import type { FetchLike } from '@weft/sdk';
 import type { Io } from '../io';
+import { tempDirForSuite } from '../commands/__fixtures__/temp-dir';
 
 function captureIo(): Io & { lines: string[]; errors: string[] } {
   const lines: string[] = [];
@@ -96,11 +95,8 @@ describe('weft history / weft insights with --api', () => {
 });
 
 describe('weft history / weft insights in embedded mode', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'weft-history-'));
-  });
-  afterAll(() => rm(dir, { recursive: true, force: true }));
+  let dir = '';
+  tempDirForSuite('weft-history-', (made) => (dir = made));
 
   it('says there is nothing to read without a database, exit 2', async () => {
     const nothing = fakeFetch({});
