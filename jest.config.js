@@ -18,8 +18,11 @@ const common = {
 module.exports = {
   reporters: ['default', '<rootDir>/test/summary.reporter.js'],
   // On 2 cores jest runs the specs in its own process; a server one of them leaves listening
-  // (seen once: a loopback listener after the whole run passed) must not hold CI until its
-  // timeout. The results are final when the run ends; finding that spec is an open item.
+  // must not hold CI until its timeout. The listener seen after a passed run (bc770c3) was the
+  // bounded-shutdown case of scheduler.shutdown.spec.ts (fixed: its abandoned close now
+  // finishes); services/, libs/ (but core, config, contracts) and test/api, e2e, deploy, console
+  // (but console.scale) ran with --detectOpenHandles and exited on their own. Kept as a guard until
+  // test/distributed, test/hostile and console.scale are checked the same way (issue 11).
   forceExit: true,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['**/*.spec.ts'], testPathIgnorePatterns: ['\\.int\\.spec\\.ts$', '\\.pglite\\.spec\\.ts$', '/node_modules/'] },
