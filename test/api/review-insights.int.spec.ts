@@ -2,6 +2,7 @@ import type { InsightsHttp } from '@weft/contracts';
 import type { z } from 'zod';
 import { insightsCommand } from '../../libs/cli/src/commands/insights.command';
 import { captureIo } from '../../libs/cli/src/commands/__fixtures__/recording-server';
+import { WeftApiError, WeftClient } from '../../libs/sdk/src/client';
 import { type ApiApp, startApiApp } from '../support/api-app.harness';
 import { describeDistributed } from '../distributed/support/infra.util';
 import { waitFor } from '../distributed/support/wait.util';
@@ -81,6 +82,16 @@ describeDistributed('review insights (NATS JetStream + PostgreSQL, analytics in 
     const stranger = await app.key('team-review-insights-other');
     expect((await json<{ reviews: ReviewStats[] }>(await app.request('GET', '/v1/insights/reviews?since=1h', { key: stranger }))).reviews).toEqual([]);
     expect((await app.request('GET', '/v1/insights/reviews?since=soon', { key })).status).toBe(400);
+
+    // The SDK reads the same figures, and another namespace's key none of them.
+    const sdk = new WeftClient({ url: app.url, apiKey: key });
+    expect(await sdk.insights.reviews({ since: '1h' })).toEqual({ window: expect.objectContaining({ workflow: null }), reviews });
+    expect((await sdk.insights.reviews({ workflow: 'gated', since: '1h' })).reviews).toEqual(reviews);
+    expect((await sdk.insights.reviews({ workflow: 'other', since: '1h' })).reviews).toEqual([]);
+    expect((await new WeftClient({ url: app.url, apiKey: stranger }).insights.reviews({ since: '1h' })).reviews).toEqual([]);
+    const bad = await sdk.insights.reviews({ since: 'soon' }).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(WeftApiError);
+    expect(bad).toMatchObject({ status: 400, code: 'INVALID_QUERY' });
 
     // weft insights --api prints them.
     const io = captureIo();

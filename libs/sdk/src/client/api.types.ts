@@ -210,6 +210,8 @@ export type Hotspot = z.infer<typeof InsightsHttp.Hotspot>;
 export type TrendPoint = z.infer<typeof InsightsHttp.TrendPoint>;
 export type DurationTrend = z.infer<typeof InsightsHttp.DurationTrend>;
 export type RunFigures = z.infer<typeof InsightsHttp.RunFigures>;
+/** A reviewed step's decisions in the window: time to decision (avg, p50, p95) and rejection rate. */
+export type ReviewStats = z.infer<typeof InsightsHttp.ReviewStats>;
 /** `GET /v1/insights`. */
 export type InsightSummary = z.infer<typeof InsightsHttp.InsightSummary>;
 /** `GET /v1/insights/hotspots`. */
@@ -218,3 +220,5 @@ export type InsightHotspots = z.infer<typeof InsightsHttp.InsightHotspots>;
 export type InsightTrend = z.infer<typeof InsightsHttp.InsightTrend>;
 /** `GET /v1/insights/steps`. */
 export type InsightSteps = z.infer<typeof InsightsHttp.InsightSteps>;
+/** `GET /v1/insights/reviews`. */
+export type InsightReviews = z.infer<typeof InsightsHttp.InsightReviews>;

@@ -110,7 +110,7 @@ describe('WeftClient', () => {
     }
   });
 
-  it('reads insights: summary, hotspots, trends and steps over a window', async () => {
+  it('reads insights: summary, hotspots, trends, steps and reviews over a window', async () => {
     const server = await serve((seen, res) => json(res, 200, { window: { workflow: null, since: 's', until: 'u' }, path: seen.url }));
     try {
       const client = new WeftClient({ url: server.url, apiKey: 'weft_k' });
@@ -119,12 +119,16 @@ describe('WeftClient', () => {
       await client.insights.hotspots({ since: '2026-03-01T10:00:00Z', limit: 3 });
       await client.insights.trends({ workflow: 'etl', window: 2, granularity: 'day' });
       expect(await client.insights.steps({ workflow: 'a&b' })).toEqual({ window: { workflow: null, since: 's', until: 'u' }, path: '/v1/insights/steps?workflow=a%26b' });
+      await client.insights.reviews();
+      await client.insights.reviews({ workflow: 'invoices', since: '7d', until: '2026-03-02T00:00:00Z' });
       expect(server.seen.map((s) => s.url)).toEqual([
         '/v1/insights',
         '/v1/insights?workflow=etl&since=7d&until=1h&window=5',
         '/v1/insights/hotspots?since=2026-03-01T10%3A00%3A00Z&limit=3',
         '/v1/insights/trends?workflow=etl&window=2&granularity=day',
         '/v1/insights/steps?workflow=a%26b',
+        '/v1/insights/reviews',
+        '/v1/insights/reviews?workflow=invoices&since=7d&until=2026-03-02T00%3A00%3A00Z',
       ]);
       expect(server.seen.every((s) => s.method === 'GET' && s.headers.authorization === 'Bearer weft_k')).toBe(true);
     } finally {

@@ -5,6 +5,7 @@ import type {
   CreatedApiKey,
   Draft,
   InsightHotspots,
+  InsightReviews,
   InsightSteps,
   InsightSummary,
   InsightTrend,
@@ -170,6 +171,8 @@ export class WeftClient {
       this.http.json('GET', '/v1/insights/trends', undefined, { ...windowQuery(query), window: query.window?.toString(), granularity: query.granularity }),
     /** Every step's figures. */
     steps: (query: InsightsQuery = {}): Promise<InsightSteps> => this.http.json('GET', '/v1/insights/steps', undefined, windowQuery(query)),
+    /** Per reviewed step: time to decision (avg, p50, p95) and rejection rate of the reviews decided in the window. */
+    reviews: (query: InsightsQuery = {}): Promise<InsightReviews> => this.http.json('GET', '/v1/insights/reviews', undefined, windowQuery(query)),
   };
 
   readonly catalog = {
