@@ -13,7 +13,8 @@ function capture(): Io & { lines: string[]; errors: string[] } {
 }
 
 const base = { input: [] as string[], actions: [] as string[], json: true };
-const report = (io: { lines: string[] }): { status: string; outputs?: Record<string, unknown>; steps: { id: string; status: string; error?: { code: string } }[] } =>
+type StepJson = { id: string; status: string; error?: { code: string }; review?: unknown; wait?: unknown };
+const report = (io: { lines: string[] }): { status: string; outputs?: Record<string, unknown>; steps: StepJson[] } =>
   JSON.parse(io.lines.join('\n')) as never;
 
 describe('weft run with waits and reviews (embedded)', () => {
@@ -35,10 +36,21 @@ describe('weft run with waits and reviews (embedded)', () => {
     const io = capture();
     expect(await runCommand(join(examples, 'approval.yaml'), { ...base, decide: ['approve=correct:{"amount": 90, "customer": "ada"}'] }, io)).toBe(0);
     expect(report(io).outputs).toEqual({ refunded: 90 });
+    // --json names the decision and who made it (weft run decides as local).
+    expect(report(io).steps.find((step) => step.id === 'approve')?.review).toEqual({ reviewId: expect.any(String), decision: 'correct', actor: 'local', at: expect.any(String), comment: null });
 
     const bad = capture();
     expect(await runCommand(join(examples, 'approval.yaml'), { ...base, decide: ['approve=correct:{"amount": -1}'] }, bad)).toBe(1);
     expect(bad.errors.join('\n')).toMatch(/payload\.amount: must be >= 0/);
+  }, 20_000);
+
+  it('approval: the plain view shows the review and the decision with its actor; reject fails the step with REJECTED', async () => {
+    const io = capture();
+    expect(await runCommand(join(examples, 'approval.yaml'), { ...base, json: false, decide: ['approve=reject'] }, io)).toBe(1);
+    const text = io.lines.join('\n').replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
+    expect(text).toMatch(/approve waiting for review \S+: Refund 120 to ada\?/);
+    expect(text).toContain('approve review decided: reject by local');
+    expect(text).toMatch(/approve failed: REJECTED rejected by local/);
   }, 20_000);
 
   it('approval without --decide and without a terminal says how to decide and ends the run', async () => {

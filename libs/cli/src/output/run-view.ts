@@ -1,4 +1,4 @@
-import type { LifecycleEvent } from '@weft/contracts';
+import { Actor, actorLabel, type LifecycleEvent } from '@weft/contracts';
 import { formatMs, type RunState, type WorkflowSpec } from '@weft/core';
 import type { ActionLogger } from '@weft/worker';
 import pc from 'picocolors';
@@ -164,7 +164,10 @@ function describe(event: LifecycleEvent): string | undefined {
     case 'step.waiting':
       return `${ICON.waiting} ${step} waiting: ${waitingFor(event.data)}`;
     case 'review.requested':
+      if (event.data?.escalated === true || event.data?.overdue === true) return `${ICON.waiting} ${step} review ${event.data.escalated === true ? `escalated to tier ${String(event.data.tier)}` : 'overdue'} (${String(event.data.assignees)})${byActor(event.data)}`;
       return `${ICON.waiting} ${step} waiting for review${typeof event.data?.reviewId === 'string' ? ` ${event.data.reviewId}` : ''}${typeof event.data?.title === 'string' ? `: ${event.data.title}` : ''}`;
+    case 'review.decided':
+      return `${event.data?.decision === 'reject' ? ICON.failed : ICON.completed} ${step} review decided: ${String(event.data?.decision)}${byActor(event.data)}`;
     case 'run.completed':
     case 'run.partially_completed':
     case 'run.failed':
@@ -172,7 +175,6 @@ function describe(event: LifecycleEvent): string | undefined {
     case 'run.queued':
     case 'run.waiting':
     case 'step.queued':
-    case 'review.decided':
       return undefined;
   }
 }
@@ -262,7 +264,8 @@ class LiveView implements RunView {
       return;
     }
     // Retries and failures keep their error: a line above the table, in order with the logs.
-    if (event.type === 'step.retrying' || event.type === 'step.failed' || event.type === 'step.timed_out') this.printAbove(event);
+    // So do waits, reviews and decisions (with who decided).
+    if (['step.retrying', 'step.failed', 'step.timed_out', 'step.waiting', 'review.requested', 'review.decided'].includes(event.type)) this.printAbove(event);
     if (!event.stepId) return;
     const current = this.status.get(event.stepId);
     if (!current) return;
@@ -389,6 +392,12 @@ function summaryLine(state: RunState): string {
   const colour = state.status === 'completed' ? pc.green : state.status === 'canceled' || state.status === 'partially_completed' ? pc.yellow : pc.red;
   const error = state.error ? ` — ${state.error.code}: ${state.error.message}` : '';
   return `${colour(`run ${state.status}`)}${took} (${detail})${error}`;
+}
+
+/** ` by <name> (<key id>)` or ` by local`, then `: <comment>`: who decided or escalated a review. */
+function byActor(data: Record<string, unknown> | undefined): string {
+  const actor = Actor.safeParse(data?.['actor']);
+  return `${actor.success ? ` by ${actorLabel(actor.data)}` : ''}${typeof data?.['comment'] === 'string' ? `: ${data['comment']}` : ''}`;
 }
 
 /** What a step.waiting event's step waits for, in a few words. */

@@ -1,5 +1,6 @@
 import { STEP_STATUSES } from '@weft/contracts';
 import type { Millis, RunState, RunStatus, StepError, StepState, StepStatus } from './types';
+import { reviewDecisionView, type ReviewDecisionView, type StepWaitView, waitView } from './wait-view.util';
 
 /** One row per step, in plan order. Times are epoch ms (see summaryToJson for ISO strings). */
 export interface StepSummary {
@@ -143,6 +144,10 @@ export interface StepView {
   error: { code: string; message: string } | null;
   /** A forEach step's items (absent for other steps). */
   items?: ItemCounts;
+  /** While the step is `waiting`: what for (a sleep, a signal, a review, a slot, a rate-limit permit, a child run). */
+  wait?: StepWaitView;
+  /** The last review decision on the step (continue, correct, reject) and who made it. */
+  review?: ReviewDecisionView;
 }
 
 /** The public view of step `id` of `state` (the one projection the scheduler's API and the CLI share). */
@@ -159,6 +164,8 @@ export function stepView(state: RunState, id: string): StepView {
     output: step?.output ?? null,
     error: errorView(step?.error),
     ...(step?.forEach !== undefined && { items: itemCounts(step) }),
+    ...(step?.wait !== undefined && step.status === 'waiting' && { wait: waitView(step.wait) }),
+    ...(step?.review !== undefined && { review: reviewDecisionView(step.review) }),
   };
 }
 

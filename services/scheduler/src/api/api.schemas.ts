@@ -1,5 +1,5 @@
 import { MAX_NAME_LENGTH, parseDuration, RUN_STATUSES, STEP_STATUSES, WORKFLOW_NAME_PATTERN } from '@weft/core';
-import { LifecycleEvent } from '@weft/contracts';
+import { Actor, LifecycleEvent } from '@weft/contracts';
 import { z } from 'zod';
 import { ItemCounts } from './flow.schemas';
 
@@ -218,6 +218,21 @@ export const Step = z.object({
   error: ErrorSummary.nullable(),
   reusedFrom: z.string().nullable().describe('The run whose output this step reused (rerun).'),
   items: ItemCounts.optional().describe('A forEach step: how its items stand (each item: GET /v1/runs/{id}/steps/{stepId}/items).'),
+  wait: z
+    .discriminatedUnion('kind', [
+      z.object({ kind: z.literal('sleep'), until: Time }),
+      z.object({ kind: z.literal('event'), event: z.string(), key: z.string().nullable(), expiresAt: Time }),
+      z.object({ kind: z.literal('review'), reviewId: z.string(), tier: z.number().int(), assignees: z.array(z.string()), deadlineAt: NullableTime, overdue: z.boolean() }),
+      z.object({ kind: z.literal('slot'), key: z.string(), limit: z.number().int() }),
+      z.object({ kind: z.literal('rate'), key: z.string(), until: NullableTime }),
+      z.object({ kind: z.literal('child'), childRunId: z.string(), workflow: z.string() }),
+    ])
+    .optional()
+    .describe('While the step is waiting: what for (sleep, event, review, slot, rate, child).'),
+  review: z
+    .object({ reviewId: z.string(), decision: z.string(), actor: Actor, at: Time, comment: z.string().nullable() })
+    .optional()
+    .describe('The last review decision on the step (continue, correct, reject) and who made it: the API key or local.'),
 });
 export const RunSummary = z.object({
   runId: z.string(),
