@@ -61,6 +61,8 @@ export const SlotRequested = z.object({
   /** 1..5, 1 first. */
   priority: z.number().int().min(1).max(5),
   limit: z.number().int().min(1),
+  /** A request over the limit: waits (queue), cancels the oldest holder, or is canceled itself (a workflow's own limit). @default queue */
+  strategy: z.enum(['queue', 'cancel-in-progress', 'cancel-newest']).optional(),
 });
 export type SlotRequested = z.infer<typeof SlotRequested>;
 

@@ -136,7 +136,18 @@ export type Command =
    * Queue for a concurrency slot of (scope, key) with at most `limit` holders across runs; the
    * shell answers with slot.granted. Idempotent by `token`.
    */
-  | { type: 'acquire-slot'; stepId: string; token: string; scope: string; key: string; limit: number; priority: number }
+  | {
+      type: 'acquire-slot';
+      /** RUN_SLOT_STEP for a workflow's own limit (the run waits, not a step). */
+      stepId: string;
+      token: string;
+      scope: string;
+      key: string;
+      limit: number;
+      priority: number;
+      /** What a request over the limit does (a workflow limit's strategy). @default queue */
+      strategy?: 'queue' | 'cancel-in-progress' | 'cancel-newest';
+    }
   /** The step ended: give its slot back (or drop its place in the queue). Idempotent by `token`. */
   | { type: 'release-slot'; stepId: string; token: string; scope: string; key: string }
   /**

@@ -26,3 +26,4 @@ export { DEFAULT_MAX_FOREACH_ITEMS, FOR_EACH_DEFAULT_CONCURRENCY, FOR_EACH_ERROR
 export { explainRun, describeReason, type RunWhy, type StepWhy, type WhyFacts, type WhyReason } from './why.util';
 export { CHILD_ERROR_CODES, DEFAULT_MAX_RUN_DEPTH, childRunId, childRuns, type ParentRef } from './child-run.util';
 export { gcraReserve, rateGrace, rateInterval, rateTolerance, RATE_PERMIT_GRACE_MS, type RateParams } from './rate-limit.util';
+export { RUN_SLOT_STEP } from './run-slot.util';

@@ -20,6 +20,7 @@ import { StepsDraft, stepIn } from './steps-record.util';
 import { CHILD_ERROR_CODES, ChildInputError, childFailure, childRunId, childWait, DEFAULT_MAX_RUN_DEPTH } from './child-run.util';
 import { bindScope, boundExpression, renderBoundTemplate } from '../workflow-spec/bound-expression.util';
 import { needsRatePermit, permitDue, permitGranted, rateWaiter, requestRatePermit } from './rate-limit.util';
+import { admitRun, needsRunSlot, releaseRunSlot, requestRunSlot, RUN_SLOT_STEP } from './run-slot.util';
 import type { AttemptRecord, Millis, PlannedReview, PlannedStep, RunState, RunStatus, StepError, StepState, StepStatus, StepWait } from './types';
 
 /**
@@ -238,8 +239,14 @@ function transition(state: RunState, event: EngineEvent, leaseMs: number): Tx | 
   if (TERMINAL_RUN.has(state.status)) return undefined;
   if (addressesForEachStep(state, event)) return undefined;
   switch (event.type) {
-    case 'run.start':
-      return state.status === 'queued' ? startRun(new Tx(state, event.at, leaseMs)) : undefined;
+    case 'run.start': {
+      if (state.status !== 'queued' || state.admission !== undefined) return undefined;
+      const tx = new Tx(state, event.at, leaseMs);
+      // A workflow with its own concurrency limit starts once the run holds a slot of its key.
+      if (needsRunSlot(state)) requestRunSlot(tx, false);
+      else startRun(tx);
+      return tx;
+    }
     case 'run.cancel': {
       const tx = new Tx(state, event.at, leaseMs);
       const reason = event.reason ?? 'run canceled';
@@ -307,6 +314,13 @@ function transition(state: RunState, event: EngineEvent, leaseMs: number): Tx | 
       return tx;
     }
     case 'slot.granted': {
+      if (event.stepId === RUN_SLOT_STEP) {
+        const admission = state.admission;
+        if (state.status !== 'queued' || admission?.token !== event.token) return undefined;
+        const tx = new Tx(state, event.at, leaseMs);
+        admitRun(tx.next, admission);
+        return startRun(tx, admission.retry === true ? { retry: true } : undefined);
+      }
       const step = ownStep(state.steps, event.stepId);
       if (!LIVE_RUN.has(state.status) || step?.status !== 'waiting' || step.wait?.kind !== 'slot' || step.token !== event.token) return undefined;
       const tx = new Tx(state, event.at, leaseMs);
@@ -355,12 +369,13 @@ function currentAttempt(state: RunState, stepId: string, attempt: number, token:
   return step.status === 'queued' || step.status === 'running' ? step : undefined;
 }
 
-function startRun(tx: Tx): Tx {
+function startRun(tx: Tx, data?: Record<string, unknown>): Tx {
   const { next, at } = tx;
   next.status = 'running';
-  next.startedAt = at;
+  // A retried run admitted again keeps its first start.
+  next.startedAt ??= at;
   armRunTimeout(tx);
-  tx.emit({ type: 'run.started', at, status: 'running' });
+  tx.emit({ type: 'run.started', at, status: 'running', ...(data !== undefined && { data }) });
   for (const p of next.plan) tx.check(p.id);
   return tx;
 }
@@ -387,12 +402,17 @@ function retryRun(state: RunState, at: Millis, leaseMs: number, reason: string |
     tx.put({ id: step.id, status: 'pending', attempt: step.attempt, attempts: step.attempts, lostLeases: 0, attemptBase: step.attempt });
     tx.check(step.id);
   }
-  next.status = 'running';
-  next.startedAt ??= at;
   delete next.finishedAt;
   delete next.error;
   delete next.outputs;
   delete next.deadlineAt;
+  if (needsRunSlot(next)) {
+    // Over again under the workflow's limit: queued for a slot, started when granted.
+    requestRunSlot(tx, true);
+    return tx;
+  }
+  next.status = 'running';
+  next.startedAt ??= at;
   armRunTimeout(tx);
   tx.emit({ type: 'run.started', at, status: 'running', data: { retry: true, ...(reason !== undefined && { reason }) } });
   return tx;
@@ -1228,6 +1248,7 @@ function finishRun(tx: Tx, status: keyof typeof RUN_EVENT, error: StepError | un
   next.finishedAt = at;
   if (error !== undefined) next.error = error;
   if (next.deadlineAt !== undefined && !runTimeoutFired) tx.commands.push({ type: 'cancel-timer', timer: 'run-timeout' });
+  releaseRunSlot(tx);
   tx.emit({
     type: RUN_EVENT[status],
     at,

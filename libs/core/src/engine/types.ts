@@ -185,6 +185,19 @@ export interface StepState {
   review?: { reviewId: string; decision: string; actor: Actor; at: Millis; comment?: string; decisionId?: string };
 }
 
+/** What a run queued for its workflow's concurrency slot waits for. */
+export interface RunAdmission {
+  token: string;
+  /** The workflow's name. */
+  scope: string;
+  key: string;
+  limit: number;
+  strategy: 'queue' | 'cancel-in-progress' | 'cancel-newest';
+  since: Millis;
+  /** Admitted after a run.retry (its run.started event says so). */
+  retry?: boolean;
+}
+
 export interface RunState {
   runId: string;
   workflow: string;
@@ -212,6 +225,10 @@ export interface RunState {
   parent?: { runId: string; stepId: string; attempt: number; token: string };
   /** Runs above this one (a root run is 0; WEFT_MAX_RUN_DEPTH bounds it). Absent means 0. */
   depth?: number;
+  /** A run of a workflow with `concurrency`: queued for a slot of its key (acquire-slot for step RUN_SLOT_STEP), until granted. */
+  admission?: RunAdmission;
+  /** The workflow concurrency slot the run holds, from its grant until it ends. */
+  slot?: { token: string; scope: string; key: string };
   /** Bumped on every decided event; the store uses it for optimistic concurrency. */
   seq: number;
 }

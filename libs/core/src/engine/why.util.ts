@@ -23,8 +23,8 @@ export interface WhyFacts {
 
 /** The one reason a step has not moved. Times are epoch ms. */
 export type WhyReason =
-  /** The run has not started (it is queued). */
-  | { kind: 'run-queued' }
+  /** The run has not started (it is queued; `slot`: for a concurrency slot of its workflow's key). */
+  | { kind: 'run-queued'; slot?: { key: string; limit: number; holders?: { runId: string; stepId: string; since: Millis }[] } }
   /** Steps it needs have not finished. */
   | { kind: 'needs'; steps: string[] }
   /** Its last attempt failed; the next one is dispatched at `until`. */
@@ -88,7 +88,12 @@ function explainStep(state: RunState, planned: PlannedStep, step: StepState | un
   const status = step?.status ?? 'pending';
   switch (status) {
     case 'pending': {
-      if (state.status === 'queued') return { reason: { kind: 'run-queued' }, since: state.createdAt };
+      if (state.status === 'queued') {
+        const admission = state.admission;
+        if (admission === undefined) return { reason: { kind: 'run-queued' }, since: state.createdAt };
+        const holders = facts.slotHolders?.(admission.scope, admission.key);
+        return { reason: { kind: 'run-queued', slot: { key: admission.key, limit: admission.limit, ...(holders !== undefined && { holders }) } }, since: admission.since };
+      }
       const open = planned.needs.filter((need) => !TERMINAL.has(stepOf(state, need)?.status ?? 'pending'));
       // Its needs all ended: it is ready and will be dispatched in the decision that finished the last.
       const ended = planned.needs.map((need) => stepOf(state, need)?.finishedAt ?? 0);
@@ -167,8 +172,12 @@ const iso = (ms: Millis): string => new Date(ms).toISOString();
 /** One sentence per reason (times ISO 8601). */
 export function describeReason(reason: WhyReason, now: Millis): string {
   switch (reason.kind) {
-    case 'run-queued':
-      return 'the run has not started';
+    case 'run-queued': {
+      const slot = reason.slot;
+      if (slot === undefined) return 'the run has not started';
+      const who = slot.holders === undefined ? '' : `: held by ${slot.holders.map((h) => `${h.runId} since ${iso(h.since)}`).join(', ') || 'nobody (granting)'}`;
+      return `the run waits for a concurrency slot of its workflow, key ${JSON.stringify(slot.key)} (limit ${slot.limit})${who}`;
+    }
     case 'needs':
       return reason.steps.length === 0 ? 'ready: it is dispatched with the next decision' : `needs ${reason.steps.join(', ')} (not finished)`;
     case 'retry-backoff':

@@ -134,6 +134,18 @@ export const StepConcurrency = z
   })
   .strict();
 
+/** A workflow's concurrency limit: runs holding a slot of their key at most, across the namespace. */
+export const WorkflowConcurrency = z
+  .object({
+    limit: z.number().int().min(1).max(10_000).describe('Runs of this workflow in progress at most, per key.'),
+    key: z.string().min(1).max(1_000).optional().describe('A ${{ }} template over `inputs` naming the key (e.g. ${{ inputs.customerId }}); each key has its own limit. @default one key for the workflow'),
+    strategy: z
+      .enum(['queue', 'cancel-in-progress', 'cancel-newest'])
+      .optional()
+      .describe('A run over the limit: queue waits for a slot (round-robin across keys); cancel-in-progress cancels the oldest run holding one; cancel-newest cancels the new run. @default queue'),
+  })
+  .strict();
+
 /** A step's rate limit across runs (GCRA): starts of its attempts are spaced so that at most `limit` begin per `period`, per key. */
 export const StepRateLimit = z
   .object({
@@ -207,6 +219,7 @@ export const WorkflowSpec = z
     defaults: Defaults.optional().describe('Values every step inherits unless it sets its own.'),
     timeout: Duration.optional().describe('Whole-run timeout; when it passes the run fails and in-flight steps are canceled.'),
     onFailure: OnFailure.optional().describe('@default fail-fast'),
+    concurrency: WorkflowConcurrency.optional().describe('Runs of this workflow in progress at most, per key, across all its runs of the namespace (docs/flow-control.md).'),
     steps: z.array(Step).min(1, { message: 'a workflow needs at least one step' }).describe('The DAG: each step runs once all its needs completed.'),
     outputs: z.record(z.string(), z.unknown()).optional().describe('Run outputs; strings may hold ${{ CEL }} expressions.'),
     triggers: Triggers.optional(),

@@ -51,6 +51,26 @@ function describeFlowControlStore(name: string, open: () => Promise<Opened>): vo
       expect((starts[4] ?? 0) - (starts[3] ?? 0)).toBeCloseTo(100, 0);
     });
 
+    it('a workflow limit\'s strategies: cancel-newest refuses a request over the limit, cancel-in-progress evicts the oldest holder', async () => {
+      const [a] = opened.stores;
+      const base = { namespace: 'ns', key: 'k', stepId: '$run', priority: 3, limit: 1 };
+      await a.request({ ...base, scope: 'newest', token: 'n1', runId: 'r1', strategy: 'cancel-newest' });
+      expect(await a.grant('ns', 'newest', 60_000)).toEqual([{ token: 'n1', runId: 'r1', stepId: '$run' }]);
+      await a.request({ ...base, scope: 'newest', token: 'n2', runId: 'r2', strategy: 'cancel-newest' });
+      expect(await a.grant('ns', 'newest', 60_000)).toEqual([{ token: 'n2', runId: 'r2', stepId: '$run', canceled: 'over the concurrency limit of 1 for key "k" (cancel-newest)' }]);
+      expect((await a.holders('ns', 'newest', 'k')).map((h) => h.token)).toEqual(['n1']);
+
+      await a.request({ ...base, scope: 'progress', token: 'p1', runId: 'r1', strategy: 'cancel-in-progress' });
+      await a.grant('ns', 'progress', 60_000);
+      await a.request({ ...base, scope: 'progress', token: 'p2', runId: 'r2', strategy: 'cancel-in-progress' });
+      await a.request({ ...base, scope: 'progress', token: 'p3', runId: 'r3', strategy: 'cancel-in-progress' });
+      const outcome = await a.grant('ns', 'progress', 60_000);
+      // The newest wins; the older queued one and the holder are canceled.
+      expect(outcome.filter((g) => g.canceled === undefined).map((g) => g.token)).toEqual(['p3']);
+      expect(outcome.filter((g) => g.canceled !== undefined).map((g) => g.token).sort()).toEqual(['p1', 'p2']);
+      expect((await a.holders('ns', 'progress', 'k')).map((h) => h.token)).toEqual(['p3']);
+    });
+
     it('purges released slot rows past their retention and rate-limit keys whose TAT passed, and nothing else', async () => {
       const [a] = opened.stores;
       const request = { namespace: 'ns', scope: 'wf/s', key: 'k', runId: 'r1', stepId: 's', priority: 3, limit: 1 };

@@ -1,5 +1,5 @@
 import type { SlotGrant, SlotHolder, SlotRequest, SlotStore } from '../ports/slot-store.port';
-import { pickGrants } from './slot-grant.util';
+import { applyStrategies, evictedReason, pickGrants, refusedReason } from './slot-grant.util';
 import { MemoryRateLimitStore } from './memory-rate-limit.store';
 
 interface Row extends SlotRequest {
@@ -36,12 +36,25 @@ export class MemorySlotStore implements SlotStore {
     const mine = [...this.rows.values()].filter((r) => r.namespace === namespace && r.scope === scope);
     // A released row's expiresAt is when it was released (the purge counts its retention from there).
     for (const r of mine) if (r.state === 'held' && (r.expiresAt ?? 0) <= now) r.state = 'released';
-    const held = new Map<string, number>();
-    for (const r of mine) if (r.state === 'held') held.set(r.key, (held.get(r.key) ?? 0) + 1);
+    const holders = new Map<string, string[]>();
+    const oldestFirst = mine.filter((r) => r.state === 'held').sort((a, b) => (a.grantedAt ?? 0) - (b.grantedAt ?? 0) || a.seq - b.seq);
+    for (const r of oldestFirst) holders.set(r.key, [...(holders.get(r.key) ?? []), r.token]);
     const queued = mine.filter((r) => r.state === 'queued').sort((a, b) => a.priority - b.priority || a.requestedAt - b.requestedAt || a.seq - b.seq);
-    const picked = pickGrants(queued, held);
+    const { queued: eligible, refused, evicted, held } = applyStrategies(queued, holders);
+    const picked = pickGrants(eligible, held);
     for (const r of picked) Object.assign(r, { state: 'held', grantedAt: now, expiresAt: now + leaseMs });
-    return picked.map((r) => ({ token: r.token, runId: r.runId, stepId: r.stepId }));
+    const canceled: SlotGrant[] = [];
+    for (const r of refused) {
+      Object.assign(r, { state: 'released', expiresAt: now });
+      canceled.push({ token: r.token, runId: r.runId, stepId: r.stepId, canceled: refusedReason(r) });
+    }
+    for (const token of evicted) {
+      const r = this.rows.get(token);
+      if (!r) continue;
+      Object.assign(r, { state: 'released', expiresAt: now });
+      canceled.push({ token: r.token, runId: r.runId, stepId: r.stepId, canceled: evictedReason(r.key) });
+    }
+    return [...picked.map((r) => ({ token: r.token, runId: r.runId, stepId: r.stepId })), ...canceled];
   }
 
   async queuedScopes(): Promise<{ namespace: string; scope: string }[]> {

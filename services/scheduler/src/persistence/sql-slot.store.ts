@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { SlotGrant, SlotHolder, SlotRequest, SlotStore } from '../ports/slot-store.port';
-import { pickGrants } from './slot-grant.util';
+import { applyStrategies, evictedReason, pickGrants, refusedReason, type SlotStrategy } from './slot-grant.util';
 import { SqlRateLimitStore } from './sql-rate-limit.store';
 
 /** Queued requests one grant pass reads per scope (the rest wait for the next pass). */
@@ -22,9 +22,9 @@ export class SqlSlotStore implements SlotStore {
 
   async request(r: SlotRequest): Promise<void> {
     await this.dataSource.query(
-      `INSERT INTO concurrency_slots (token, namespace, scope, key, run_id, step_id, priority, slot_limit, state, requested_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', clock_timestamp()) ON CONFLICT (token) DO NOTHING`,
-      [r.token, r.namespace, r.scope, r.key, r.runId, r.stepId, r.priority, r.limit],
+      `INSERT INTO concurrency_slots (token, namespace, scope, key, run_id, step_id, priority, slot_limit, strategy, state, requested_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', clock_timestamp()) ON CONFLICT (token) DO NOTHING`,
+      [r.token, r.namespace, r.scope, r.key, r.runId, r.stepId, r.priority, r.limit, r.strategy ?? 'queue'],
     );
   }
 
@@ -42,23 +42,37 @@ export class SqlSlotStore implements SlotStore {
       await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 16))`, [`${namespace}\n${scope}`]);
       // A released row's expires_at is when it was released (the purge counts its retention from there).
       await tx.query(`UPDATE concurrency_slots SET state = 'released' WHERE namespace = $1 AND scope = $2 AND state = 'held' AND expires_at <= clock_timestamp()`, [namespace, scope]);
-      const held: { key: string; n: number }[] = await tx.query(
-        `SELECT key, count(*)::int AS n FROM concurrency_slots WHERE namespace = $1 AND scope = $2 AND state = 'held' GROUP BY key`,
+      const held: { token: string; key: string; run_id: string; step_id: string }[] = await tx.query(
+        `SELECT token, key, run_id, step_id FROM concurrency_slots WHERE namespace = $1 AND scope = $2 AND state = 'held' ORDER BY granted_at, token`,
         [namespace, scope],
       );
-      const queued: { token: string; key: string; limit: number; run_id: string; step_id: string }[] = await tx.query(
-        `SELECT token, key, slot_limit AS "limit", run_id, step_id FROM concurrency_slots
+      const queued: { token: string; key: string; limit: number; strategy: SlotStrategy; run_id: string; step_id: string }[] = await tx.query(
+        `SELECT token, key, slot_limit AS "limit", strategy, run_id, step_id FROM concurrency_slots
          WHERE namespace = $1 AND scope = $2 AND state = 'queued' ORDER BY priority, requested_at, token LIMIT ${GRANT_WINDOW}`,
         [namespace, scope],
       );
-      const picked = pickGrants(queued, new Map(held.map((h) => [h.key, h.n])));
-      if (picked.length === 0) return [];
-      await tx.query(
-        `UPDATE concurrency_slots SET state = 'held', granted_at = clock_timestamp(), expires_at = clock_timestamp() + make_interval(secs => $2::double precision / 1000)
-         WHERE token = ANY($1::text[]) AND state = 'queued'`,
-        [picked.map((p) => p.token), leaseMs],
-      );
-      return picked.map((p) => ({ token: p.token, runId: p.run_id, stepId: p.step_id }));
+      const holders = new Map<string, string[]>();
+      for (const h of held) holders.set(h.key, [...(holders.get(h.key) ?? []), h.token]);
+      const { queued: eligible, refused, evicted, held: counts } = applyStrategies(queued, holders);
+      const picked = pickGrants(eligible, counts);
+      const gone = [...refused.map((r) => r.token), ...evicted];
+      if (gone.length > 0) await tx.query(`UPDATE concurrency_slots SET state = 'released', expires_at = clock_timestamp() WHERE token = ANY($1::text[])`, [gone]);
+      if (picked.length > 0) {
+        await tx.query(
+          `UPDATE concurrency_slots SET state = 'held', granted_at = clock_timestamp(), expires_at = clock_timestamp() + make_interval(secs => $2::double precision / 1000)
+           WHERE token = ANY($1::text[]) AND state = 'queued'`,
+          [picked.map((p) => p.token), leaseMs],
+        );
+      }
+      const byToken = new Map(held.map((h) => [h.token, h]));
+      return [
+        ...picked.map((p): SlotGrant => ({ token: p.token, runId: p.run_id, stepId: p.step_id })),
+        ...refused.map((r): SlotGrant => ({ token: r.token, runId: r.run_id, stepId: r.step_id, canceled: refusedReason(r) })),
+        ...evicted.flatMap((token): SlotGrant[] => {
+          const h = byToken.get(token);
+          return h === undefined ? [] : [{ token, runId: h.run_id, stepId: h.step_id, canceled: evictedReason(h.key) }];
+        }),
+      ];
     });
   }
 

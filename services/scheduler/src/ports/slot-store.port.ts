@@ -15,12 +15,16 @@ export interface SlotRequest {
   /** 1 goes first. */
   priority: number;
   limit: number;
+  /** A request over the limit: waits, evicts the oldest holder, or is refused (a workflow's own limit). @default queue */
+  strategy?: 'queue' | 'cancel-in-progress' | 'cancel-newest';
 }
 
 export interface SlotGrant {
   token: string;
   runId: string;
   stepId: string;
+  /** Set when the strategy took the slot away (an evicted holder) or refused it (a request over the limit): cancel the run. */
+  canceled?: string;
 }
 
 export interface SlotHolder {
@@ -41,7 +45,8 @@ export interface SlotStore {
   /**
    * Under one lock per (namespace, scope): treats leases past expiry as free, then grants queued
    * requests while their key has fewer than `limit` holders, round-robin across keys and by
-   * (priority, request time) within a key. Returns the grants (their leases last `leaseMs`).
+   * (priority, request time) within a key, after the cancel strategies (applyStrategies). Returns
+   * the grants (their leases last `leaseMs`), and the refused and evicted (`canceled` set; released).
    */
   grant(namespace: string, scope: string, leaseMs: number): Promise<SlotGrant[]>;
   /** Scopes with queued requests. */

@@ -1,4 +1,4 @@
-import { stepIn } from '@weft/core';
+import { RUN_SLOT_STEP, stepIn, TERMINAL_RUN_STATUSES } from '@weft/core';
 import type { SlotReleased, SlotRequested } from '@weft/contracts';
 import type { RunStore } from '../ports/run-store.port';
 import type { SchedulerLogger } from '../ports/scheduler-logger.port';
@@ -50,7 +50,10 @@ export class SlotsUseCase {
 
   async grant(namespace: string, scope: string): Promise<void> {
     const grants = await this.slots.grant(namespace, scope, this.leaseMs);
-    for (const g of grants) await this.deliver(g.runId, g.stepId, g.token);
+    // A strategy refused or evicted these: their runs are canceled first (the abort of an evicted
+    // run's attempts goes out before the new holder's dispatch); their release finds the row released.
+    for (const g of grants) if (g.canceled !== undefined) await this.transitions.apply(g.runId, (at) => ({ type: 'run.cancel', at, reason: g.canceled }));
+    for (const g of grants) if (g.canceled === undefined) await this.deliver(g.runId, g.stepId, g.token);
   }
 
   /** One reconcile pass: renew, redeliver, reclaim, then grant every scope with queued work. */
@@ -60,6 +63,19 @@ export class SlotsUseCase {
     const freed = new Map<string, { namespace: string; scope: string }>();
     for (const lease of expiring) {
       const run = await this.runs.getRun(lease.runId);
+      if (lease.stepId === RUN_SLOT_STEP) {
+        // A workflow's own limit: the run holds the slot until it ends.
+        if (run?.slot?.token === lease.token && !TERMINAL_RUN_STATUSES.includes(run.status)) renew.push(lease.token);
+        else if (run?.status === 'queued' && run.admission?.token === lease.token) {
+          renew.push(lease.token);
+          await this.deliver(lease.runId, lease.stepId, lease.token);
+        } else {
+          this.log.warn('slot reclaimed: its run no longer holds it', { token: lease.token, runId: lease.runId });
+          await this.slots.release(lease.token, { ...lease, key: '' });
+          freed.set(`${lease.namespace}\n${lease.scope}`, { namespace: lease.namespace, scope: lease.scope });
+        }
+        continue;
+      }
       const step = run === undefined ? undefined : stepIn(run.steps, lease.stepId);
       if (step?.slot?.token === lease.token && !['completed', 'failed', 'canceled', 'skipped', 'partially_completed'].includes(step.status)) {
         renew.push(lease.token);

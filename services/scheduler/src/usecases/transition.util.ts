@@ -85,7 +85,17 @@ export function toTransition(before: RunState | undefined, decision: Decision<Ru
           kind: 'publish',
           subject: SUBJECTS.slotRequested,
           msgId: `slot-request:${command.token}`,
-          payload: { token: command.token, namespace: state.namespace, scope: command.scope, key: command.key, runId: state.runId, stepId: command.stepId, priority: command.priority, limit: command.limit } satisfies SlotRequested,
+          payload: {
+            token: command.token,
+            namespace: state.namespace,
+            scope: command.scope,
+            key: command.key,
+            runId: state.runId,
+            stepId: command.stepId,
+            priority: command.priority,
+            limit: command.limit,
+            ...(command.strategy !== undefined && { strategy: command.strategy }),
+          } satisfies SlotRequested,
         });
         break;
       case 'release-slot':

@@ -1,0 +1,108 @@
+import { InMemoryBus } from '@weft/bus';
+import { type RunState, type WorkflowSpec } from '@weft/core';
+import { builtinActions, createWorker, defineAction, silentLogger, type Worker } from '@weft/worker';
+import { MemoryRunStore } from '../persistence/memory-run.store';
+import { MemorySlotStore } from '../persistence/memory-slot.store';
+import { Scheduler } from '../scheduler';
+import { runFinished } from '../testing/run-finished.util';
+import { waitFor } from '../testing/run-store.fixtures';
+
+/** Issue 16 item 3: a workflow's own concurrency limit (runs), its strategies, through the scheduler shell in memory. */
+let bus: InMemoryBus;
+let store: MemoryRunStore;
+let slots: MemorySlotStore;
+let scheduler: Scheduler;
+let worker: Worker;
+/** Runs in their step now, per key, and the most seen at once. */
+const running = new Map<string, number>();
+const most = new Map<string, number>();
+let release: () => void = () => undefined;
+let gate: Promise<void> = Promise.resolve();
+
+const work = defineAction<{ key: string }>({
+  name: 'work',
+  handler: async ({ key }, { signal }) => {
+    running.set(key, (running.get(key) ?? 0) + 1);
+    most.set(key, Math.max(most.get(key) ?? 0, running.get(key) ?? 0));
+    try {
+      await Promise.race([gate, new Promise((resolve) => signal.addEventListener('abort', resolve))]);
+      return { key };
+    } finally {
+      running.set(key, (running.get(key) ?? 0) - 1);
+    }
+  },
+});
+
+beforeEach(async () => {
+  running.clear();
+  most.clear();
+  gate = new Promise<void>((resolve) => (release = resolve));
+  bus = new InMemoryBus({ onError: () => {} });
+  store = new MemoryRunStore();
+  slots = new MemorySlotStore();
+  scheduler = new Scheduler({ bus, store, slots, pollIntervalMs: 20, slotLeaseMs: 600 });
+  worker = createWorker({ bus, queues: ['default'], actions: [...builtinActions(), work], concurrency: 64, logger: silentLogger, announceIntervalMs: 0, shutdownGraceMs: 100 });
+  await scheduler.start();
+  await worker.start();
+});
+
+afterEach(async () => {
+  release();
+  await worker.stop();
+  await scheduler.stop();
+  await bus.close();
+});
+
+const specWith = (strategy: 'queue' | 'cancel-in-progress' | 'cancel-newest', limit: number): WorkflowSpec => ({
+  apiVersion: 'weft/v1',
+  kind: 'Workflow',
+  name: `sync-${strategy}`,
+  inputs: { customer: { type: 'string' } },
+  concurrency: { limit, key: '${{ inputs.customer }}', strategy },
+  steps: [{ id: 'call', action: 'work', with: { key: '${{ inputs.customer }}' } }],
+});
+
+let n = 0;
+const start = (spec: WorkflowSpec, customer: string): Promise<string> => scheduler.startRun({ idempotencyKey: `k${++n}`, workflow: spec.name, spec, inputs: { customer } }).then((r) => r.runId);
+const statusOf = async (id: string): Promise<RunState['status'] | undefined> => (await store.getRun(id))?.status;
+
+describe('a workflow concurrency limit in the scheduler', () => {
+  it('queue: 2 keys x 4 runs with limit 1 run one at a time per key, the others queued, and all complete', async () => {
+    const spec = specWith('queue', 1);
+    const ids = await Promise.all(['a', 'b'].flatMap((k) => Array.from({ length: 4 }, () => start(spec, k))));
+    await waitFor(async () => (running.get('a') === 1 && running.get('b') === 1 ? true : undefined), 'one run per key in its step', 10_000);
+    const states = await Promise.all(ids.map((id) => store.getRun(id)));
+    expect(states.filter((r) => r?.status === 'queued' && r.admission !== undefined)).toHaveLength(6);
+    release();
+    gate = Promise.resolve();
+    const done = await Promise.all(ids.map((id) => runFinished(store, id, 15_000)));
+    expect(done.map((r) => r.status)).toEqual(ids.map(() => 'completed'));
+    expect(Object.fromEntries(most)).toEqual({ a: 1, b: 1 });
+    await waitFor(async () => ((await slots.holders('default', spec.name, 'a')).length === 0 ? true : undefined), 'every slot back', 5_000);
+  });
+
+  it('cancel-newest: a run over the limit is canceled, the one holding the slot goes on', async () => {
+    const spec = specWith('cancel-newest', 1);
+    const first = await start(spec, 'a');
+    await waitFor(async () => (running.get('a') === 1 ? true : undefined), 'the first run in its step', 10_000);
+    const second = await start(spec, 'a');
+    const canceled = await runFinished(store, second, 10_000);
+    expect(canceled.status).toBe('canceled');
+    expect(canceled.error?.message).toMatch(/over the concurrency limit of 1 for key "a" \(cancel-newest\)/);
+    expect(await statusOf(first)).toBe('running');
+    release();
+    expect((await runFinished(store, first, 10_000)).status).toBe('completed');
+  });
+
+  it('cancel-in-progress: a new run cancels the run holding the slot and runs', async () => {
+    const spec = specWith('cancel-in-progress', 1);
+    const first = await start(spec, 'a');
+    await waitFor(async () => (running.get('a') === 1 ? true : undefined), 'the first run in its step', 10_000);
+    const second = await start(spec, 'a');
+    const canceled = await runFinished(store, first, 10_000);
+    expect(canceled.status).toBe('canceled');
+    expect(canceled.error?.message).toMatch(/a newer run took its concurrency slot of key "a" \(cancel-in-progress\)/);
+    release();
+    expect((await runFinished(store, second, 10_000)).status).toBe('completed');
+  });
+});
