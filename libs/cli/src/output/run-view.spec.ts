@@ -55,12 +55,14 @@ describe('the live view', () => {
   it('waits, reviews, escalations and decisions are lines above the table, with who decided', () => {
     const { view, text } = liveView();
     view.onEvent(event({ type: 'step.waiting', stepId: 'fetch', status: 'waiting', attempt: 1, data: { wait: 'event', event: 'paid', key: 'o-1' } }));
+    view.onEvent(event({ type: 'step.waiting', stepId: 'call', status: 'waiting', attempt: 0, data: { wait: 'rate', key: 'acme', limit: 10, periodMs: 60000 } }));
     view.onEvent(event({ type: 'review.requested', stepId: 'store', status: 'waiting', attempt: 1, data: { reviewId: 'rv1', title: 'Check it', tier: 0, assignees: ['finance'], escalated: false } }));
     view.onEvent(event({ type: 'review.requested', stepId: 'store', status: 'waiting', attempt: 1, data: { reviewId: 'rv1', tier: 1, assignees: ['leads'], escalated: true, actor: { keyId: 'k1', name: 'ops' }, comment: 'need a lead' } }));
     view.onEvent(event({ type: 'review.decided', stepId: 'store', status: 'waiting', attempt: 1, data: { reviewId: 'rv1', decision: 'reject', actor: { keyId: 'k2', name: 'alice' }, comment: 'wrong total' } }));
     view.onEvent(event({ type: 'review.decided', stepId: 'fetch', status: 'waiting', attempt: 1, data: { reviewId: 'rv2', decision: 'continue', actor: 'local' } }));
     const shown = text();
     expect(shown).toContain('fetch waiting: for signal paid\n');
+    expect(shown).toContain('call waiting: for a rate-limit permit of key "acme" (10 per 60000ms)\n');
     expect(shown).toContain('store waiting for review rv1: Check it\n');
     expect(shown).toContain('store review escalated to tier 1 (leads) by ops (k1): need a lead\n');
     expect(shown).toContain('store review decided: reject by alice (k2): wrong total\n');

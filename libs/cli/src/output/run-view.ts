@@ -405,5 +405,6 @@ function waitingFor(data: Record<string, unknown> | undefined): string {
   if (data?.['wait'] === 'sleep') return `sleeping until ${String(data['until'])}`;
   if (data?.['wait'] === 'child') return `for child run ${String(data['childRunId'])} (${String(data['workflow'])})`;
   if (data?.['wait'] === 'slot') return `for a concurrency slot of key ${JSON.stringify(data['key'])} (limit ${String(data['limit'])})`;
+  if (data?.['wait'] === 'rate') return `for a rate-limit permit of key ${JSON.stringify(data['key'])} (${String(data['limit'])} per ${String(data['periodMs'])}ms)`;
   return `for signal ${String(data?.['event'])}`;
 }
