@@ -16,10 +16,10 @@ export interface PendingUpdate {
 const MAX_UPDATES_PER_TRANSACTION = 128;
 
 /** Transactions of this process's runs in the database at once; batches ready meanwhile wait and go together. */
-const GROUPS_IN_FLIGHT = 4;
+const GROUPS_IN_FLIGHT = 6;
 
 /** Runs in one transaction at most (group commit). */
-const MAX_RUNS_PER_GROUP = 32;
+const MAX_RUNS_PER_GROUP = 8;
 
 /**
  * Per-run batching of updateRun calls in this process: calls for one run are queued and
