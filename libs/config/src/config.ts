@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { WeftError } from '@weft/contracts';
 import { parseDuration } from '@weft/core';
+import { blobCredentialsOf, parseBlobUrl } from './blob-config';
 
 /**
  * Every environment variable Weft reads, validated at boot. A bad value stops the
@@ -139,13 +140,28 @@ export const EnvSchema = z.object({
     .refine((bytes) => bytes >= 1024 && bytes <= 512 * 1024 * 1024, 'must be from 1kb to 512mb')
     .prefault('100mb'),
   /**
-   * An S3-compatible blob store for large payloads. Not supported yet: setting it is refused at boot
-   * (blobs live in PostgreSQL / PGlite). @default unset
+   * Scheduler, executor, `weft worker`, `weft dev`: an S3-compatible bucket for large payloads' bytes,
+   * `s3://bucket/prefix?endpoint=http://127.0.0.1:9000&region=us-east-1&forcePathStyle=true` (the `blobs`
+   * table keeps each blob's id, namespace, size and age). Give every process the same value. Needs
+   * WEFT_BLOB_ACCESS_KEY_ID and WEFT_BLOB_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).
+   * @default unset (bytes in the database)
    */
   WEFT_BLOB_URL: z
     .string()
+    .trim()
     .optional()
-    .refine((url) => url === undefined, 'S3-compatible blob stores are not supported yet: unset WEFT_BLOB_URL (large outputs are stored in the database, docs/persistence.md)'),
+    .superRefine((url, ctx) => {
+      const parsed = url === undefined ? undefined : parseBlobUrl(url);
+      if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+    }),
+  /** The access key id for WEFT_BLOB_URL; unset: AWS_ACCESS_KEY_ID. */
+  WEFT_BLOB_ACCESS_KEY_ID: z.string().optional(),
+  /** The secret access key for WEFT_BLOB_URL; unset: AWS_SECRET_ACCESS_KEY. */
+  WEFT_BLOB_SECRET_ACCESS_KEY: z.string().optional(),
+  /** Read only as WEFT_BLOB_URL's access key id when WEFT_BLOB_ACCESS_KEY_ID is unset. */
+  AWS_ACCESS_KEY_ID: z.string().optional(),
+  /** Read only as WEFT_BLOB_URL's secret when WEFT_BLOB_SECRET_ACCESS_KEY is unset. */
+  AWS_SECRET_ACCESS_KEY: z.string().optional(),
   /**
    * Scheduler API, `weft dev`: most steps one workflow may have (ad-hoc runs, drafts, versions, POST /v1/validate).
    * More is a TOO_MANY_STEPS diagnostic, found before the spec is converted and validated. @default 100000
@@ -230,6 +246,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WeftConfig {
         return { variable, message: `${issue.message} (got ${JSON.stringify(relevant[variable])})` };
       }),
     );
+  }
+  if (result.data.WEFT_BLOB_URL !== undefined && blobCredentialsOf(result.data) === undefined) {
+    throw new ConfigError([{ variable: 'WEFT_BLOB_URL', message: 'an S3 blob store needs WEFT_BLOB_ACCESS_KEY_ID and WEFT_BLOB_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)' }]);
   }
   return result.data;
 }

@@ -1,2 +1,3 @@
 export * from './config';
 export * from './database-config';
+export * from './blob-config';

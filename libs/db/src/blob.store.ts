@@ -70,8 +70,17 @@ export interface BlobSweepCursor {
  * field) is long gone. The grace covers a writer between its put and the commit that names the
  * blob (put refreshes created_at) and messages still in flight. Each step probes at most `batch`
  * blobs (partial expression indexes of the blob-sweep migration); `next` is undefined at the end.
+ * With `deleteObjects` (the S3 store), the rows are deleted in a transaction that deletes their
+ * objects before it commits: a put of the same bytes meanwhile waits on the row lock, then writes
+ * a new row and object.
  */
-export async function sweepUnnamedBlobs(dataSource: DataSource, graceMs: number, batch: number, after?: BlobSweepCursor): Promise<{ removed: string[]; next: BlobSweepCursor | undefined }> {
+export async function sweepUnnamedBlobs(
+  dataSource: DataSource,
+  graceMs: number,
+  batch: number,
+  after?: BlobSweepCursor,
+  deleteObjects?: (rows: { id: string; namespace: string }[]) => Promise<void>,
+): Promise<{ removed: string[]; next: BlobSweepCursor | undefined }> {
   const grace = Math.floor(graceMs);
   const window = (await dataSource.query(
     `SELECT id, created_at::text AS created_at FROM blobs
@@ -81,17 +90,27 @@ export async function sweepUnnamedBlobs(dataSource: DataSource, graceMs: number,
     [grace, batch, after?.createdAt ?? null, after?.id ?? ''],
   )) as { id: string; created_at: string }[];
   if (window.length === 0) return { removed: [], next: undefined };
-  const rows = (await dataSource.query(
-    `DELETE FROM blobs b WHERE b.id = ANY($2::text[])
-        AND b.created_at < now() - ($1::bigint * interval '1 millisecond')
-        AND NOT EXISTS (SELECT 1 FROM step_runs s WHERE s.output ? '$weftBlob' AND s.output->>'$weftBlob' = b.id)
-        AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.inputs ? '$weftBlob' AND r.inputs->>'$weftBlob' = b.id)
-        AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.outputs ? '$weftBlob' AND r.outputs->>'$weftBlob' = b.id)
-      RETURNING b.id`,
-    [grace, window.map((w) => w.id)],
-  )) as unknown;
-  // DELETE ... RETURNING answers [rows, count] through TypeORM's postgres driver, rows alone through PGlite's.
-  const list = Array.isArray(rows) && rows.length === 2 && Array.isArray(rows[0]) && typeof rows[1] === 'number' ? (rows[0] as { id: string }[]) : (rows as { id: string }[]);
+  const remove = async (query: (sql: string, params: unknown[]) => Promise<unknown>): Promise<{ id: string; namespace: string }[]> => {
+    const rows = (await query(
+      `DELETE FROM blobs b WHERE b.id = ANY($2::text[])
+          AND b.created_at < now() - ($1::bigint * interval '1 millisecond')
+          AND NOT EXISTS (SELECT 1 FROM step_runs s WHERE s.output ? '$weftBlob' AND s.output->>'$weftBlob' = b.id)
+          AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.inputs ? '$weftBlob' AND r.inputs->>'$weftBlob' = b.id)
+          AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.outputs ? '$weftBlob' AND r.outputs->>'$weftBlob' = b.id)
+        RETURNING b.id, b.namespace`,
+      [grace, window.map((w) => w.id)],
+    )) as unknown;
+    // DELETE ... RETURNING answers [rows, count] through TypeORM's postgres driver, rows alone through PGlite's.
+    return Array.isArray(rows) && rows.length === 2 && Array.isArray(rows[0]) && typeof rows[1] === 'number' ? (rows[0] as { id: string; namespace: string }[]) : (rows as { id: string; namespace: string }[]);
+  };
+  const list =
+    deleteObjects === undefined
+      ? await remove((sql, params) => dataSource.query(sql, params))
+      : await dataSource.transaction(async (manager) => {
+          const deleted = await remove((sql, params) => manager.query(sql, params));
+          await deleteObjects(deleted);
+          return deleted;
+        });
   const last = window[window.length - 1];
   return { removed: list.map((r) => r.id), next: window.length < batch ? undefined : { createdAt: last.created_at, id: last.id } };
 }

@@ -10,3 +10,5 @@ export { isDataException, sqlState } from './sql-state.util';
 export { withTransaction } from './transaction.util';
 export { isDatabaseUnavailable } from './unavailable.util';
 export { BLOB_CHUNK_BYTES, type BlobSweepCursor, MemoryBlobStore, SqlBlobStore, blobIdOf, sweepUnnamedBlobs } from './blob.store';
+export { type Blobs, blobsOf } from './blobs.factory';
+export { S3BlobStore, S3RequestError } from './s3-blob.store';

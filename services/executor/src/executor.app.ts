@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { databaseConfigOf, listOf, queuesOf, type WeftConfig } from '@weft/config';
-import { createDataSource, SqlBlobStore } from '@weft/db';
+import { blobsOf, createDataSource } from '@weft/db';
 import { runService, type RunServiceOptions, type ServiceHandle, ShutdownModule } from '@weft/platform';
 import type { ServiceStart } from '@weft/telemetry';
 import { type ActionDefinition, builtinActions, httpPolicyOf, loadActionsModule, type OutputBlobs } from '@weft/worker';
@@ -44,7 +44,7 @@ async function outputBlobsOf(config: WeftConfig): Promise<{ blobs: OutputBlobs; 
   if (config.DATABASE_URL === undefined) return undefined;
   const dataSource = await createDataSource(databaseConfigOf(config), { entities: [], migrations: [] });
   return {
-    blobs: { store: new SqlBlobStore(dataSource), inlinePayloadBytes: config.WEFT_INLINE_PAYLOAD_MAX, maxOutputBytes: config.WEFT_MAX_OUTPUT },
+    blobs: { store: blobsOf(dataSource, config).store, inlinePayloadBytes: config.WEFT_INLINE_PAYLOAD_MAX, maxOutputBytes: config.WEFT_MAX_OUTPUT },
     close: () => dataSource.destroy(),
   };
 }

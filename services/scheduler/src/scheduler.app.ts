@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { ConsoleModule, consoleDistDir, runStoreService, type RunServiceOptions, type ServiceHandle } from '@weft/platform';
 import type { ServiceStart } from '@weft/telemetry';
 import { openSqlRunStore } from './persistence';
-import { sweepUnnamedBlobs, SqlBlobStore } from '@weft/db';
+import { blobsOf } from '@weft/db';
 import { SqlSlotStore } from './persistence/sql-slot.store';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,6 +26,8 @@ export function runScheduler(start: ServiceStart, options: RunServiceOptions = {
           process.stderr.write('WEFT_TEST_CRASH_AFTER_COMMIT: exiting between commit and publish\n');
           process.exit(86);
         };
+        // Large payloads: the blobs table, or WEFT_BLOB_URL's bucket with the table as its index.
+        const blobs = blobsOf(dataSource, config);
         const scheduler = SchedulerModule.forRoot({
           bus,
           store,
@@ -37,10 +39,10 @@ export function runScheduler(start: ServiceStart, options: RunServiceOptions = {
           maxForEachItems: config.WEFT_MAX_FOREACH_ITEMS,
           maxRunDepth: config.WEFT_MAX_RUN_DEPTH,
           signalRetentionMs: config.WEFT_SIGNAL_RETENTION,
-          blobs: new SqlBlobStore(dataSource),
+          blobs: blobs.store,
           inlinePayloadBytes: config.WEFT_INLINE_PAYLOAD_MAX,
           maxOutputBytes: config.WEFT_MAX_OUTPUT,
-          blobSweep: { sweep: (graceMs, batch, after) => sweepUnnamedBlobs(dataSource, graceMs, batch, after), graceMs: config.WEFT_BLOB_SWEEP_GRACE },
+          blobSweep: { sweep: blobs.sweep, graceMs: config.WEFT_BLOB_SWEEP_GRACE },
           slots: new SqlSlotStore(dataSource),
           logger,
           ...(config.WEFT_TEST_CRASH_AFTER_COMMIT && { beforePublish: crashBeforePublish }),
@@ -51,6 +53,7 @@ export function runScheduler(start: ServiceStart, options: RunServiceOptions = {
           store,
           dataSource,
           scheduler,
+          blobs: blobs.store,
           auth: { anonymous: false, ...(config.WEFT_ADMIN_KEY !== undefined && { adminKey: config.WEFT_ADMIN_KEY }) },
           ...(templatesDir !== undefined && { templates: templatesFromDirectory(templatesDir) }),
           specLimits: { maxSteps: config.WEFT_MAX_STEPS },

@@ -1,5 +1,5 @@
 import { ConfigError, databaseConfigOf, listOf, loadConfig } from '@weft/config';
-import { createDataSource, SqlBlobStore } from '@weft/db';
+import { blobsOf, createDataSource } from '@weft/db';
 import { connectBus, createLogger } from '@weft/platform';
 import { type ActionDefinition, builtinActions, createWorker, httpPolicyOf, loadActionsModule } from '@weft/worker';
 import { EXIT } from '../exit-codes';
@@ -44,7 +44,7 @@ export async function workerCommand(options: WorkerOptions, io: Io, env: NodeJS.
     shutdownGraceMs: config.WEFT_SHUTDOWN_GRACE_MS,
     heartbeatIntervalMs: config.WEFT_HEARTBEAT_MS,
     maxPayloadBytes: config.WEFT_MAX_PAYLOAD,
-    ...(blobDb && { blobs: { store: new SqlBlobStore(blobDb), inlinePayloadBytes: config.WEFT_INLINE_PAYLOAD_MAX, maxOutputBytes: config.WEFT_MAX_OUTPUT } }),
+    ...(blobDb && { blobs: { store: blobsOf(blobDb, config).store, inlinePayloadBytes: config.WEFT_INLINE_PAYLOAD_MAX, maxOutputBytes: config.WEFT_MAX_OUTPUT } }),
   });
   await worker.start();
   io.out(`weft worker: queues ${queues.join(', ')}; actions ${actions.map((a) => a.name).join(', ')}`);

@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { AnalyticsModule, analyticsRetentionOf, openAnalyticsStore } from '@weft/analytics';
 import { type Bus, InMemoryBus } from '@weft/bus';
 import { type DatabaseConfig, databaseConfigOf, type WeftConfig, queuesOf } from '@weft/config';
-import { sweepUnnamedBlobs, SqlBlobStore } from '@weft/db';
+import { blobsOf } from '@weft/db';
 import { ExecutorModule } from '@weft/executor';
 import { JournalModule, journalRetentionOf, openJournalStore } from '@weft/journal';
 import { ConsoleModule, connectBus, consoleDistDir, createLogger, HealthModule, ShutdownModule, type WeftLogger } from '@weft/platform';
@@ -53,7 +53,7 @@ export async function composeDev(config: WeftConfig, actions: ActionDefinition[]
   const triggersModule = TriggersModule.forRoot(triggerOptions, triggerParts);
   const anonymous = isLoopback(config.HOST);
   // Large outputs (over WEFT_INLINE_PAYLOAD_MAX) are written by the in-process executor and read by the scheduler and API.
-  const blobs = new SqlBlobStore(dataSource);
+  const { store: blobs, sweep: sweepBlobs } = blobsOf(dataSource, config);
   const scheduler = SchedulerModule.forRoot({
     bus,
     store,
@@ -69,7 +69,7 @@ export async function composeDev(config: WeftConfig, actions: ActionDefinition[]
     slots: new SqlSlotStore(dataSource),
     inlinePayloadBytes: config.WEFT_INLINE_PAYLOAD_MAX,
     maxOutputBytes: config.WEFT_MAX_OUTPUT,
-    blobSweep: { sweep: (graceMs, batch, after) => sweepUnnamedBlobs(dataSource, graceMs, batch, after), graceMs: config.WEFT_BLOB_SWEEP_GRACE },
+    blobSweep: { sweep: sweepBlobs, graceMs: config.WEFT_BLOB_SWEEP_GRACE },
     logger,
   });
   const api = ApiModule.forRoot({
@@ -77,6 +77,7 @@ export async function composeDev(config: WeftConfig, actions: ActionDefinition[]
     store,
     dataSource,
     scheduler,
+    blobs,
     auth: { anonymous, ...(config.WEFT_ADMIN_KEY !== undefined && { adminKey: config.WEFT_ADMIN_KEY }) },
     templates: () => templates.list().map((t) => ({ ...t, spec: templates.get(t.name) })),
     specLimits: { maxSteps: config.WEFT_MAX_STEPS },

@@ -51,6 +51,7 @@ import { runOwners } from '../persistence/sql-exceptions.query';
 import { ReviewsUseCase } from '../usecases/reviews.usecase';
 import { SignalsUseCase } from '../usecases/signals.usecase';
 import { WaitActors } from '../usecases/wait-actors';
+import type { BlobStore } from '@weft/contracts';
 import { SqlBlobStore } from '@weft/db';
 import { StepOutputController } from './step-output.controller';
 import { StepOutputUseCase } from '../usecases/step-output.usecase';
@@ -74,6 +75,8 @@ export interface ApiModuleOptions {
   dataSource: DataSource;
   /** The module that provides the Scheduler (SchedulerModule.forRoot's result); imported, not duplicated. */
   scheduler: DynamicModule;
+  /** Where large payloads live (blobsOf: the `blobs` table or WEFT_BLOB_URL's bucket). @default the `blobs` table of `dataSource` */
+  blobs?: BlobStore;
   auth: AuthOptions;
   /** Actions shown as built-in in the catalog. @default builtinActions() */
   builtinActions?: ActionDefinition[];
@@ -131,8 +134,8 @@ export class ApiModule implements NestModule {
     const authenticator = new Authenticator(keys, options.auth);
     const directory = new SqlRunDirectory(dataSource);
     const access = new RunAccess(store, directory);
-    // Large payloads (stored by reference) live in the scheduler's blobs table.
-    const blobStore = new SqlBlobStore(dataSource);
+    // Large payloads (stored by reference): the scheduler's blobs table, or the process's S3 store.
+    const blobStore = options.blobs ?? new SqlBlobStore(dataSource);
     const hub = new RunEventsHub(bus, options.events);
     const watch = new RunWatch(hub, store, options.watch);
     const responder = new RunResponder(watch, store, directory);

@@ -1,6 +1,8 @@
 import type { BlobStore } from '@weft/contracts';
-import { MemoryBlobStore, PgliteDatabase, SqlBlobStore, blobIdOf } from '@weft/db';
-import { POSTGRES_TEST_URL, describeWhenReachable, dropSchema, postgresReachable, randomSchemaName } from '@weft/db/testing';
+import { loadConfig } from '@weft/config';
+import { MemoryBlobStore, PgliteDatabase, SqlBlobStore, blobIdOf, blobsOf } from '@weft/db';
+import { POSTGRES_TEST_URL, type S3TestServer, describeWhenReachable, dropSchema, postgresReachable, randomSchemaName, startS3TestServer } from '@weft/db/testing';
+import type { DataSource } from 'typeorm';
 import { openSqlRunStore } from './sql-run.store';
 
 interface Opened {
@@ -50,35 +52,39 @@ function describeBlobStore(name: string, open: () => Promise<Opened>): void {
 describeBlobStore('MemoryBlobStore', () => Promise.resolve({ blobs: new MemoryBlobStore(), close: () => Promise.resolve() }));
 
 let database: Promise<PgliteDatabase> | undefined;
+let s3: Promise<S3TestServer> | undefined;
 afterAll(async () => {
   if (database) await (await database).release();
+  if (s3) await (await s3).close();
 });
 
-describeBlobStore('SqlBlobStore on PGlite', async () => {
-  const pglite = await (database ??= PgliteDatabase.open());
+/** A store over a fresh schema (the scheduler's tables) on PGlite or PostgreSQL. */
+async function openOn(kind: 'pglite' | 'postgres', make: (dataSource: DataSource, schema: string) => Promise<BlobStore>): Promise<Opened> {
   const schema = randomSchemaName();
-  const { store, dataSource } = await openSqlRunStore({ kind: 'pglite', schema }, { pglite });
+  const pglite = kind === 'pglite' ? await (database ??= PgliteDatabase.open()) : undefined;
+  const { store, dataSource } = pglite ? await openSqlRunStore({ kind: 'pglite', schema }, { pglite }) : await openSqlRunStore({ kind: 'postgres', url: POSTGRES_TEST_URL, schema });
   return {
-    blobs: new SqlBlobStore(dataSource),
+    blobs: await make(dataSource, schema),
     close: async () => {
       await store.close();
       await dataSource.destroy();
-      await pglite.query(`DROP SCHEMA "${schema}" CASCADE`);
+      await (pglite ? pglite.query(`DROP SCHEMA "${schema}" CASCADE`) : dropSchema(schema));
     },
   };
-});
+}
 
-describeWhenReachable(`SqlBlobStore on PostgreSQL (${POSTGRES_TEST_URL})`, [{ what: `PostgreSQL at ${POSTGRES_TEST_URL}`, up: postgresReachable() }], () => {
-  describeBlobStore('SqlBlobStore on PostgreSQL', async () => {
-    const schema = randomSchemaName();
-    const { store, dataSource } = await openSqlRunStore({ kind: 'postgres', url: POSTGRES_TEST_URL, schema });
-    return {
-      blobs: new SqlBlobStore(dataSource),
-      close: async () => {
-        await store.close();
-        await dataSource.destroy();
-        await dropSchema(schema);
-      },
-    };
-  });
+// WEFT_BLOB_URL: bytes in a real S3-compatible server (s3rver, in this process), metadata in the blobs table.
+const s3Store = async (dataSource: DataSource, schema: string): Promise<BlobStore> => {
+  const server = await (s3 ??= startS3TestServer());
+  const config = loadConfig({ WEFT_BLOB_URL: server.blobUrl(`contract/${schema}`), WEFT_BLOB_ACCESS_KEY_ID: server.accessKeyId, WEFT_BLOB_SECRET_ACCESS_KEY: server.secretAccessKey });
+  return blobsOf(dataSource, config).store;
+};
+const sqlStore = (dataSource: DataSource): Promise<BlobStore> => Promise.resolve(new SqlBlobStore(dataSource));
+
+describeBlobStore('SqlBlobStore on PGlite', () => openOn('pglite', sqlStore));
+describeBlobStore('S3BlobStore (s3rver) with PGlite metadata', () => openOn('pglite', s3Store));
+
+describeWhenReachable(`blob stores on PostgreSQL (${POSTGRES_TEST_URL})`, [{ what: `PostgreSQL at ${POSTGRES_TEST_URL}`, up: postgresReachable() }], () => {
+  describeBlobStore('SqlBlobStore on PostgreSQL', () => openOn('postgres', sqlStore));
+  describeBlobStore('S3BlobStore (s3rver) with PostgreSQL metadata', () => openOn('postgres', s3Store));
 });
