@@ -88,3 +88,48 @@ describeDistributed('concurrency keys: an executor killed while its step holds a
     expect(held[0]?.n ?? -1).toBe(0);
   });
 });
+
+describeDistributed('workflow concurrency (runs)', { nats: true, postgres: true }, () => {
+  scenario('3 keys x 10 runs of a workflow with concurrency limit 2 per key: never more than 2 runs of a key in progress; all complete; no slot left held', 120_000, async (s) => {
+    await Promise.all([s.spawn('scheduler'), s.spawn('executor', { WEFT_CONCURRENCY: '40' })]);
+    const bus = await s.bus();
+    const spec = {
+      apiVersion: 'weft/v1',
+      kind: 'Workflow',
+      name: 'per-customer-runs',
+      inputs: { customer: { type: 'string' } },
+      concurrency: { limit: 2, key: '${{ inputs.customer }}' },
+      steps: [
+        { id: 'first', action: 'test.record', with: { file: s.recordFile, ms: 40 } },
+        { id: 'second', needs: ['first'], action: 'test.record', with: { file: s.recordFile, ms: 40 } },
+      ],
+    };
+    const ids: string[] = [];
+    for (const customer of ['a', 'b', 'c']) {
+      for (let i = 0; i < 10; i++) {
+        const runId = `${customer}-${i}-${s.prefix}`;
+        ids.push(runId);
+        await bus.publish('weft.run.requested', { idempotencyKey: runId, runId, workflow: 'per-customer-runs', spec, inputs: { customer }, source: 'test' });
+      }
+    }
+    for (const id of ids) await s.waitForStatus(id, 'completed', 90_000);
+
+    // A run is in progress from its first step's start to its second step's end (the handlers' own records).
+    const records = (await s.records()).filter((r) => (r.event === 'start' && r.stepId === 'first') || (r.event === 'done' && r.stepId === 'second'));
+    records.sort((x, y) => x.at - y.at || (x.event === 'done' ? -1 : 1) - (y.event === 'done' ? -1 : 1));
+    const running = new Map<string, number>();
+    const most = new Map<string, number>();
+    for (const r of records) {
+      const key = r.runId.split('-')[0] ?? '';
+      running.set(key, (running.get(key) ?? 0) + (r.event === 'start' ? 1 : -1));
+      most.set(key, Math.max(most.get(key) ?? 0, running.get(key) ?? 0));
+    }
+    expect(records).toHaveLength(60);
+    expect(Object.fromEntries(most)).toEqual({ a: 2, b: 2, c: 2 });
+    // Each run's release goes out after its last commit.
+    await waitFor(async () => ((await s.sql<{ n: number }>(`SELECT count(*)::int AS n FROM concurrency_slots WHERE state <> 'released'`))[0]?.n === 0 ? true : undefined), {
+      timeoutMs: 15_000,
+      what: 'every run slot released',
+    });
+  });
+});
