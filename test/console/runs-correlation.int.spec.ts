@@ -1,3 +1,4 @@
+import { WeftClient } from '../../libs/sdk/src/client';
 import { type ApiApp, startApiApp } from '../support/api-app.harness';
 import { describeDistributed } from '../distributed/support/infra.util';
 
@@ -81,6 +82,17 @@ describeDistributed('runs listed by correlation id (NATS JetStream + PostgreSQL)
     const rest = await list(`prefix=order-&limit=3&cursor=${encodeURIComponent(first.nextCursor ?? '')}`);
     expect(rest).toEqual({ items: [expect.objectContaining({ runId: ids['alpha/order-1'] })], nextCursor: null });
 
+  });
+
+  it('is what the SDK sends for client.runs.list({ prefix, correlationId })', async () => {
+    const sdk = new WeftClient({ url: app.url, apiKey: key });
+    expect((await sdk.runs.list({ correlationId: 'order-2' })).items.map((r) => r.runId)).toEqual([ids['beta/order-2'], ids['alpha/order-2']]);
+    expect((await sdk.runs.list({ prefix: 'order-2', workflow: 'beta' })).items.map((r) => r.runId)).toEqual([ids['beta/order-2']]);
+    const first = await sdk.runs.list({ prefix: 'order-', limit: 3 });
+    expect(first.items).toHaveLength(3);
+    expect((await sdk.runs.list({ prefix: 'order-', limit: 3, cursor: first.nextCursor ?? '' })).items.map((r) => r.runId)).toEqual([ids['alpha/order-1']]);
+    expect((await new WeftClient({ url: app.url, apiKey: other }).runs.list({ correlationId: 'order-2' })).items).toHaveLength(1);
+    await expect(sdk.runs.list({ prefix: 'x'.repeat(201) })).rejects.toMatchObject({ status: 400, code: 'INVALID_REQUEST' });
   });
 
   it('refuses an empty or oversized prefix as a malformed query', async () => {

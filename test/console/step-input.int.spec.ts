@@ -1,4 +1,5 @@
 import type { StepInput } from '@weft/sdk';
+import { WeftClient } from '../../libs/sdk/src/client';
 import { type ApiApp, startApiApp } from '../support/api-app.harness';
 import { describeDistributed } from '../distributed/support/infra.util';
 
@@ -62,6 +63,13 @@ describeDistributed('a step\'s evaluated input (NATS JetStream + PostgreSQL)', {
     const after = (await input('after')).body;
     expect(after.input).toBeNull();
     expect(after.reason).toMatch(/^(not dispatched yet|skipped)/);
+  });
+
+  it('is what the SDK answers for client.runs.stepInput, 404 as WeftApiError', async () => {
+    const sdk = new WeftClient({ url: app.url, apiKey: key });
+    expect(await sdk.runs.stepInput(runId, 'shout')).toEqual((await input('shout')).body);
+    expect((await sdk.runs.stepInput(runId, 'after')).input).toBeNull();
+    await expect(sdk.runs.stepInput(runId, 'nope')).rejects.toMatchObject({ status: 404, code: 'STEP_NOT_FOUND' });
   });
 
   it('is 404 for an unknown step, and for another namespace', async () => {

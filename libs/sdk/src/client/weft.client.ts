@@ -19,6 +19,7 @@ import type {
   RunReconstruction,
   RunStreamEvent,
   RunSummary,
+  StepInput,
   Template,
   ValidationResult,
   Version,
@@ -119,6 +120,8 @@ export class WeftClient {
         status: query.status?.join(','),
         since: query.since,
         until: query.until,
+        prefix: query.prefix,
+        correlationId: query.correlationId,
         limit: query.limit?.toString(),
         cursor: query.cursor,
       }),
@@ -132,6 +135,8 @@ export class WeftClient {
     /** A step's output (a large one, stored by reference, is fetched in full): GET /v1/runs/{id}/steps/{step}/output. */
     stepOutput: (runId: string, stepId: string): Promise<unknown> => this.http.json('GET', `/v1/runs/${enc(runId)}/steps/${enc(stepId)}/output`),
     /** The same as a Response whose body streams the output's JSON bytes (for outputs too big to parse at once). */
+    /** A step's evaluated input (`with:` rendered in the run's scope; `input: null` and a `reason` when it has none): GET /v1/runs/{id}/steps/{step}/input. */
+    stepInput: (runId: string, stepId: string): Promise<StepInput> => this.http.json('GET', `/v1/runs/${enc(runId)}/steps/${enc(stepId)}/input`),
     stepOutputStream: (runId: string, stepId: string): Promise<Response> => this.http.call('GET', `/v1/runs/${enc(runId)}/steps/${enc(stepId)}/output`),
     /** The run's inputs, whole (also when stored by reference: GET /v1/runs/{id}/inputs). */
     inputs: (runId: string): Promise<Record<string, unknown>> => this.http.json('GET', `/v1/runs/${enc(runId)}/inputs`),

@@ -36,6 +36,10 @@ export interface RunListQuery {
   /** ISO 8601, or a duration back from now (`24h`). */
   since?: string;
   until?: string;
+  /** Runs whose id or correlation id starts with this (case-sensitive, 1-200 characters). */
+  prefix?: string;
+  /** Runs with exactly this correlation id. */
+  correlationId?: string;
   limit?: number;
   cursor?: string;
 }
