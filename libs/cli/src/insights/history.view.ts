@@ -1,3 +1,4 @@
+import { actorLabel } from '@weft/contracts';
 import { formatMs, type RunHistory, type StepHistory } from '@weft/journal';
 import { renderTable } from './table.util';
 
@@ -8,6 +9,7 @@ export function renderHistory(history: RunHistory): string[] {
   const lines = [`run ${run.runId} · ${run.workflow} version ${run.version} · ${run.status}${took}`];
   const facts = [
     run.queuedAt !== null ? `queued ${run.queuedAt}` : undefined,
+    run.source !== undefined || run.actor !== undefined ? `started by ${[run.source, run.actor && actorLabel(run.actor)].filter(Boolean).join(', ')}` : undefined,
     run.correlationId !== null ? `correlation ${run.correlationId}` : undefined,
     run.traceId !== null ? `trace ${run.traceId}` : undefined,
     run.restarts > 0 ? `re-run ${run.restarts} time(s)` : undefined,
@@ -41,5 +43,10 @@ function note(step: StepHistory): string {
     .map((a) => `attempt ${a.attempt}: ${a.error?.code ?? ''} ${a.error?.message ?? ''}`.trimEnd());
   if (step.status === 'failed' && step.error !== null) notes.push(`${step.error.code} ${step.error.message}`);
   if (step.reason !== null) notes.push(step.reason);
+  for (const review of step.reviews ?? []) {
+    const escalated = review.escalations.map((e) => `escalated to tier ${e.tier}${e.actor ? ` by ${actorLabel(e.actor)}` : ''}`);
+    const decided = review.decision === null ? 'review open' : `review ${review.decision}${review.actor ? ` by ${actorLabel(review.actor)}` : ''}${review.comment !== null ? `: ${review.comment}` : ''}`;
+    notes.push([...escalated, decided].join(', '));
+  }
   return notes.join('; ');
 }

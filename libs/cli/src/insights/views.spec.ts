@@ -16,6 +16,25 @@ const event = (seq: number, ms: number, fields: Pick<LifecycleEvent, 'type' | 's
 });
 
 describe('renderHistory', () => {
+  it('says who started the run, and per reviewed step who escalated and who decided', () => {
+    const events = [
+      event(1, 0, { type: 'run.queued', status: 'queued', data: { source: 'api', actor: { keyId: 'key_1', name: 'ci' } } }),
+      event(2, 5, { type: 'review.requested', status: 'waiting', stepId: 'check', attempt: 1, data: { reviewId: 'rv1', title: 'Check it', assignees: ['finance'] } }),
+      event(3, 8, { type: 'review.requested', status: 'waiting', stepId: 'check', attempt: 1, data: { reviewId: 'rv1', tier: 1, assignees: ['leads'], escalated: true, actor: 'local' } }),
+      event(4, 10, { type: 'review.decided', status: 'waiting', stepId: 'check', attempt: 1, data: { reviewId: 'rv1', decision: 'continue', actor: { keyId: 'key_a', name: 'alice' }, comment: 'ok' } }),
+      event(5, 10, { type: 'step.completed', status: 'completed', stepId: 'check', attempt: 1 }),
+    ];
+    const story = reconstructRun(
+      events.map((e) => toJournalEntry(e).entry),
+      [],
+    );
+    if (!story) throw new Error('no story');
+    const lines = renderHistory(runHistory(story));
+    expect(lines[1]).toBe('queued 2026-03-01T10:00:00.000Z · started by api, ci (key_1) · correlation order-7 · 5 event(s)');
+    expect(lines).toContain('  +10ms  review decided for check: continue by alice (key_a) (ok)');
+    expect(lines.find((l) => l.startsWith('check '))).toMatch(/check\s+completed\s+1\s+\S+\s+escalated to tier 1 by local, review continue by alice \(key_a\): ok$/);
+  });
+
   it('prints the header, an aligned timeline, the steps and the error', () => {
     const events = [
       event(1, 0, { type: 'run.queued', status: 'queued' }),

@@ -89,6 +89,32 @@ export const AttemptHistory = z.object({
   retryDelayMs: z.number().nullable().describe('The attempt failed and the scheduler waited this long before the next one.'),
 });
 
+/** A review of a step's output, folded from review.requested / review.decided: who decided what, who escalated. */
+export const ReviewHistory = z.object({
+  reviewId: z.string(),
+  attempt: z.number().int().nullable(),
+  requestedAt: NullableTime,
+  title: z.string().nullable(),
+  assignees: z.array(z.string()).describe('The assignees now (after the last escalation).'),
+  escalations: z
+    .array(z.object({ at: Time, tier: z.number().int(), assignees: z.array(z.string()), overdue: z.boolean(), actor: Actor.nullable(), comment: z.string().nullable() }))
+    .describe('Escalations and overdue marks; actor null when a timer (not a person) moved it.'),
+  decision: z.string().nullable().describe('continue, correct, retry or reject; null while open.'),
+  actor: Actor.nullable().describe('Who decided: the API key (id and name), local, or the system deadline key.'),
+  comment: z.string().nullable(),
+  decidedAt: NullableTime,
+});
+
+/** A durable sleep or a wait for a signal (or a slot, rate-limit permit, child run), from step.waiting. */
+export const WaitHistory = z.object({
+  attempt: z.number().int().nullable(),
+  at: Time,
+  wait: z.string().describe('sleep, event, child, slot, rate'),
+  until: NullableTime.describe('A sleep: when it ends.'),
+  event: z.string().nullable().describe('A wait for a signal: its name.'),
+  key: z.string().nullable(),
+});
+
 export const StepHistory = z.object({
   stepId: z.string(),
   status: StepStatus,
@@ -99,6 +125,8 @@ export const StepHistory = z.object({
   error: StepError.nullable(),
   reason: z.string().nullable().describe('Why the step was skipped or canceled.'),
   output: z.unknown().optional().describe('From the step\'s checkpoint, when it completed.'),
+  waits: z.array(WaitHistory).optional().describe('The step\'s waits, in order (absent when it never waited).'),
+  reviews: z.array(ReviewHistory).optional().describe('The reviews of the step\'s output, in order, with who decided (absent when never reviewed).'),
 });
 
 /** A run as the journal folds it from its events (not the scheduler's RunSummary). */

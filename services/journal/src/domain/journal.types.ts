@@ -97,6 +97,41 @@ export interface StepHistory {
   reason: string | null;
   /** From the step's checkpoint, when it completed. */
   output?: unknown;
+  /** The step's waits, in order (absent when it never waited). */
+  waits?: WaitHistory[];
+  /** The reviews of the step's output, in order, with who decided (absent when never reviewed). */
+  reviews?: ReviewHistory[];
+}
+
+/** A durable sleep or a wait for a signal (or a slot, rate-limit permit, child run), from step.waiting. */
+export interface WaitHistory {
+  attempt: number | null;
+  at: string;
+  /** sleep, event, child, slot, rate */
+  wait: string;
+  /** A sleep: when it ends. */
+  until: string | null;
+  /** A wait for a signal: its name. */
+  event: string | null;
+  key: string | null;
+}
+
+/** A review folded from review.requested / review.decided: who decided what, who escalated. */
+export interface ReviewHistory {
+  reviewId: string;
+  attempt: number | null;
+  requestedAt: string | null;
+  title: string | null;
+  /** The assignees now (after the last escalation). */
+  assignees: string[];
+  /** Escalations and overdue marks; actor null when a timer (not a person) moved it. */
+  escalations: { at: string; tier: number; assignees: string[]; overdue: boolean; actor: Actor | null; comment: string | null }[];
+  /** continue, correct, retry or reject; null while open. */
+  decision: string | null;
+  /** Who decided: the API key (id and name), local, or the system deadline key. */
+  actor: Actor | null;
+  comment: string | null;
+  decidedAt: string | null;
 }
 
 export interface RunSummary {

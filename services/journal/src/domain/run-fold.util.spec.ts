@@ -103,6 +103,49 @@ describe('reconstructRun', () => {
     expect(older && 'actor' in older).toBe(false);
   });
 
+  it('folds a step\'s waits and reviews: who was asked, who escalated, who decided what', () => {
+    const alice = { keyId: 'key_a', name: 'alice' };
+    const ops = { keyId: 'key_o', name: 'ops' };
+    const events = [
+      lifecycleEvent('r7', 1, 0, 0, { type: 'run.queued', status: 'queued', data: { source: 'cli', actor: 'local' } }),
+      lifecycleEvent('r7', 2, 0, 10, { type: 'step.waiting', status: 'waiting', stepId: 'nap', attempt: 1, data: { wait: 'sleep', until: '2026-01-05T10:00:05.000Z' } }),
+      lifecycleEvent('r7', 3, 0, 20, { type: 'step.waiting', status: 'waiting', stepId: 'paid', attempt: 1, data: { wait: 'event', event: 'invoice.paid', key: 'o-1' } }),
+      lifecycleEvent('r7', 4, 0, 30, { type: 'review.requested', status: 'waiting', stepId: 'check', attempt: 1, data: { reviewId: 'rv1', title: 'Check 10', assignees: ['finance'], byRule: true } }),
+      lifecycleEvent('r7', 5, 0, 40, { type: 'review.requested', status: 'waiting', stepId: 'check', attempt: 1, data: { reviewId: 'rv1', tier: 1, assignees: ['leads'], escalated: true, actor: ops, comment: 'urgent' } }),
+      lifecycleEvent('r7', 6, 0, 50, { type: 'review.decided', status: 'waiting', stepId: 'check', attempt: 1, data: { reviewId: 'rv1', decision: 'reject', actor: alice, comment: 'wrong total', at: '2026-01-05T10:00:00.050Z' } }),
+      lifecycleEvent('r7', 6, 1, 50, { type: 'step.failed', status: 'failed', stepId: 'check', attempt: 1, error: { code: 'REJECTED', message: 'rejected by alice (key_a): wrong total', retryable: false } }),
+    ].map((e) => toJournalEntry(e).entry);
+    const story = reconstructRun(events, []);
+    if (!story) throw new Error('no story');
+    const step = (id: string) => story.steps.find((s) => s.stepId === id);
+    expect(step('nap')?.waits).toEqual([{ attempt: 1, at: '2026-01-05T10:00:00.010Z', wait: 'sleep', until: '2026-01-05T10:00:05.000Z', event: null, key: null }]);
+    expect(step('paid')).toMatchObject({ status: 'waiting', waits: [{ wait: 'event', event: 'invoice.paid', key: 'o-1', until: null }] });
+    expect(step('check')).toMatchObject({ status: 'failed', error: { code: 'REJECTED' } });
+    expect(step('check')?.reviews).toEqual([
+      {
+        reviewId: 'rv1',
+        attempt: 1,
+        requestedAt: '2026-01-05T10:00:00.030Z',
+        title: 'Check 10',
+        assignees: ['leads'],
+        escalations: [{ at: '2026-01-05T10:00:00.040Z', tier: 1, assignees: ['leads'], overdue: false, actor: ops, comment: 'urgent' }],
+        decision: 'reject',
+        actor: alice,
+        comment: 'wrong total',
+        decidedAt: '2026-01-05T10:00:00.050Z',
+      },
+    ]);
+    expect(step('nap')?.reviews).toBeUndefined();
+    expect(runHistory(story).timeline.map((t) => t.text).slice(3, 6)).toEqual([
+      'review requested for check: Check 10 (assignees finance)',
+      'review of check escalated to tier 1 (assignees leads) by ops (key_o) (urgent)',
+      'review decided for check: reject by alice (key_a) (wrong total)',
+    ]);
+    // A decision whose request was pruned still names who decided.
+    const decidedOnly = reconstructRun(events.slice(5), []);
+    expect(decidedOnly?.steps[0]?.reviews).toEqual([expect.objectContaining({ reviewId: 'rv1', requestedAt: null, decision: 'reject', actor: alice })]);
+  });
+
   it('says so when the start of the history is missing, and knows nothing of an unknown run', () => {
     const tail = entries('r3').slice(-2);
     expect(reconstructRun(tail, [])?.notes).toEqual([expect.stringMatching(/starts at step.failed/)]);

@@ -2,6 +2,7 @@ import { formatMs } from '@weft/core';
 import { Actor, type RunStatus, type StepError } from '@weft/contracts';
 import { compareEntries } from './journal-entry.util';
 import type { AttemptHistory, Checkpoint, JournalEntry, RunHistory, RunReconstruction, RunSummary, StepHistory, TimelineItem } from './journal.types';
+import { foldReviewDecided, foldReviewRequested, foldWait } from './wait-fold.util';
 
 /**
  * Folds a run's journal into the story of the run: run state, steps with their
@@ -182,11 +183,16 @@ function applyStepEvent(step: StepHistory, entry: JournalEntry): void {
       // A durable sleep or a wait for a signal: the scheduler holds it, no worker runs it.
       step.startedAt ??= entry.at;
       step.status = 'waiting';
+      foldWait(step, entry);
       return;
     case 'review.requested':
       step.status = 'waiting';
+      foldReviewRequested(step, entry);
       return;
     case 'review.decided':
+      // The step events that follow (completed, failed, queued again) carry its state.
+      foldReviewDecided(step, entry);
+      return;
     case 'run.queued':
     case 'run.started':
     case 'run.waiting':
@@ -293,8 +299,12 @@ export function describeEvent(entry: JournalEntry): string {
       return `${step} canceled${reason}`;
     case 'step.waiting':
       return data['wait'] === 'sleep' ? `${step}${attempt} sleeping until ${String(data['until'])}` : `${step}${attempt} waiting for signal ${String(data['event'])}${typeof data['key'] === 'string' ? ` (key ${data['key']})` : ''}`;
-    case 'review.requested':
-      return `review requested for ${step}`;
+    case 'review.requested': {
+      const who = Array.isArray(data['assignees']) && data['assignees'].length > 0 ? ` (assignees ${data['assignees'].join(', ')})` : '';
+      if (data['escalated'] === true) return `review of ${step} escalated to tier ${String(data['tier'])}${who}${actorText(data['actor'])}${typeof data['comment'] === 'string' ? ` (${data['comment']})` : ''}`;
+      if (data['overdue'] === true) return `review of ${step} overdue${who}`;
+      return `review requested for ${step}${typeof data['title'] === 'string' ? `: ${data['title']}` : ''}${who}`;
+    }
     case 'review.decided':
       return `review decided for ${step}${typeof data['decision'] === 'string' ? `: ${data['decision']}` : ''}${actorText(data['actor'])}${typeof data['comment'] === 'string' ? ` (${data['comment']})` : ''}`;
   }
