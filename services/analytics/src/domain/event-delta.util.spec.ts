@@ -39,6 +39,14 @@ describe('deltaFor', () => {
     expect(deltaFor(event({ type: 'step.failed', status: 'failed', stepId: 'a', namespace: 'team-b' }))).toMatchObject({ namespace: 'team-b', stepId: 'a' });
   });
 
+  it('does not count a forEach item as a step: its ends count nothing, its retries and timeouts count for its forEach step', () => {
+    for (const type of ['step.completed', 'step.failed', 'step.skipped', 'step.canceled'] as const) expect(deltaFor(event({ type, status: 'completed', stepId: 'process[12]' }))).toBeUndefined();
+    expect(deltaFor(event({ type: 'step.retrying', status: 'retrying', stepId: 'process[12]', error: { code: 'TIMEOUT', message: 'x' } }))).toMatchObject({ kind: 'step', stepId: 'process', counter: 'retried' });
+    expect(deltaFor(event({ type: 'step.timed_out', status: 'running', stepId: 'process[3]' }))).toMatchObject({ kind: 'step', stepId: 'process', counter: 'timedOut' });
+    // The forEach step's own end counts once.
+    expect(deltaFor(event({ type: 'step.completed', status: 'completed', stepId: 'process', durationMs: 50 }))).toMatchObject({ kind: 'step', stepId: 'process', counter: 'completed' });
+  });
+
   // Review events feed review insights (review-insights.util.spec.ts).
   it('counts nothing for queued, started and waiting events', () => {
     for (const type of ['run.queued', 'run.waiting', 'step.queued', 'step.started'] as const) {

@@ -1,4 +1,5 @@
 import { DEFAULT_NAMESPACE, type LifecycleEvent } from '@weft/contracts';
+import { itemParent } from '@weft/core';
 import { AnalyticsError } from './analytics.errors';
 import type { AggregateDelta, RunCounter, StepCounter } from './analytics.types';
 
@@ -13,6 +14,10 @@ export const hourOf = (ms: number): number => Math.floor(ms / HOUR_MS) * HOUR_MS
  * for an event that can never be counted.
  */
 export function deltaFor(event: LifecycleEvent): AggregateDelta | undefined {
+  // A forEach item (`process[i]`) is not a step of its own: its retries and timeouts count for its
+  // forEach step, its end does not (the forEach step's own end does, once per run).
+  const forEachStep = event.stepId === undefined ? undefined : itemParent(event.stepId);
+  if (forEachStep !== undefined && ITEM_ENDS.has(event.type)) return undefined;
   const at = Date.parse(event.at);
   if (Number.isNaN(at)) throw new AnalyticsError('INVALID_EVENT', `event ${event.eventId}: "at" is not a time (${JSON.stringify(event.at)})`);
   const bucket = hourOf(at);
@@ -27,7 +32,7 @@ export function deltaFor(event: LifecycleEvent): AggregateDelta | undefined {
   });
   const step = (counter: StepCounter, extra: Partial<Extract<AggregateDelta, { kind: 'step' }>> = {}): AggregateDelta => {
     if (event.stepId === undefined || event.stepId === '') throw new AnalyticsError('INVALID_EVENT', `event ${event.eventId}: ${event.type} without a stepId`);
-    return { kind: 'step', namespace, workflow: event.workflow, stepId: event.stepId, bucket, counter, ...extra };
+    return { kind: 'step', namespace, workflow: event.workflow, stepId: forEachStep ?? event.stepId, bucket, counter, ...extra };
   };
   const duration = validDuration(event);
   switch (event.type) {
@@ -65,6 +70,9 @@ export function deltaFor(event: LifecycleEvent): AggregateDelta | undefined {
       return reviewDecided(event, namespace, at);
   }
 }
+
+/** Ends of a forEach item, which its forEach step's own end stands for in the aggregates. */
+const ITEM_ENDS = new Set<string>(['step.completed', 'step.failed', 'step.skipped', 'step.canceled']);
 
 /** The first review.requested of a review opens it; escalations and overdue marks repeat the event with a tier. */
 function reviewOpened(event: LifecycleEvent, namespace: string, at: number): AggregateDelta | undefined {
