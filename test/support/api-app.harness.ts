@@ -4,6 +4,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { JetStreamBus } from '@weft/bus';
 import { AnalyticsModule, openAnalyticsStore } from '@weft/analytics';
+import type { BlobStore } from '@weft/contracts';
 import { SqlBlobStore } from '@weft/db';
 import { POSTGRES_TEST_URL, dropSchema, randomSchemaName } from '@weft/db/testing';
 import { JournalModule, openJournalStore } from '@weft/journal';
@@ -39,6 +40,8 @@ export interface ApiAppOptions {
   stuckAfterMs?: number;
   /** How long the API listens to worker announcements before it lists queues without a worker. @default 15000 */
   workerSettleMs?: number;
+  /** The blob store of the scheduler and the API (e.g. blobsOf with WEFT_BLOB_URL). @default the schema's blobs table */
+  blobs?: (dataSource: DataSource) => BlobStore;
 }
 
 export interface ApiApp {
@@ -82,12 +85,14 @@ export async function startApiApp(options: ApiAppOptions = {}): Promise<ApiApp> 
   const eventsStream = bus.streamNames().find((name) => name.endsWith('_WEFT_EVENTS'));
   if (eventsStream === undefined) throw new Error(`no events stream among ${bus.streamNames().join(', ')}`);
   const eventsGroup = `api-events-${prefix}`;
-  const scheduler = SchedulerModule.forRoot({ bus, store, pollIntervalMs: 50, catalog: storedWorkflowCatalog(dataSource), blobs: new SqlBlobStore(dataSource) });
+  const blobs = options.blobs?.(dataSource) ?? new SqlBlobStore(dataSource);
+  const scheduler = SchedulerModule.forRoot({ bus, store, pollIntervalMs: 50, catalog: storedWorkflowCatalog(dataSource), blobs });
   const api = ApiModule.forRoot({
     bus,
     store,
     dataSource,
     scheduler,
+    blobs,
     auth: { anonymous: options.anonymous ?? false, ...(options.adminKey !== undefined && { adminKey: options.adminKey }) },
     events: { group: eventsGroup },
     watch: { pollMs: 500 },

@@ -6,6 +6,9 @@ import { BLOB_CHUNK_BYTES, blobIdOf } from './blob.store';
 
 export type S3BlobConfig = Extract<BlobStoreConfig, { kind: 's3' }>;
 
+/** The key segment of blobs written with no namespace (namespaces are `[a-z][a-z0-9-]*`). */
+const UNSCOPED = '_';
+
 /** The `json` of a `blobs` row whose bytes are in the bucket (JSON text is never empty). */
 export const IN_BUCKET = '';
 
@@ -24,7 +27,7 @@ export class S3RequestError extends Error {
  * Blobs' bytes in an S3-compatible bucket, their metadata (id, namespace, size, created_at) in the
  * scheduler's `blobs` table with `json` empty. Same ids (sha256 of the bytes) and the same rules as
  * SqlBlobStore: the first writer's namespace owns the row, a repeated put refreshes created_at. The
- * object's key is `<prefix><namespace>/<id>`, the row's namespace.
+ * object's key is `<prefix><namespace>/<id>` with the row's namespace (keyOf).
  *
  * Ordering keeps "a row names an object" true under the sweep: put upserts the row first (a sweep
  * then either waits on the row lock until it has deleted row and object, or sees the refreshed
@@ -102,9 +105,12 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  /** `<prefix><namespace>/<id>`. */
+  /**
+   * `<prefix><namespace>/<id>`; `<prefix>_/<id>` for a blob whose writer knew no namespace (an
+   * executor's step output: a dispatch does not carry it; `_` is never a namespace).
+   */
   keyOf(namespace: string, id: string): string {
-    return `${this.config.prefix}${namespace}/${id}`;
+    return `${this.config.prefix}${namespace === '' ? UNSCOPED : namespace}/${id}`;
   }
 
   private async rowOf(id: string, withJson = false): Promise<{ namespace: string; size: string | number; json: string } | undefined> {

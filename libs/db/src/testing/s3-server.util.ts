@@ -8,7 +8,7 @@ export interface S3TestServer {
   bucket: string;
   /** `http://127.0.0.1:<port>` */
   endpoint: string;
-  /** s3rver checks SigV4 signatures against this pair. */
+  /** s3rver's built-in key pair: it checks the access key id exists, not the SigV4 signature itself. */
   accessKeyId: string;
   secretAccessKey: string;
   /** Where the objects are (`<directory>/<bucket>/<key>._S3rver_object`). */
