@@ -41,6 +41,11 @@ export type EngineEvent =
   /** The shell granted the step the concurrency slot it asked for (`token`: the acquire-slot's). */
   | { type: 'slot.granted'; at: Millis; stepId: string; token: string }
   /**
+   * A concurrency strategy took the step's slot away (cancel-in-progress) or refused its request
+   * (cancel-newest): the attempt is aborted and the step fails with CONCURRENCY_CANCELED (`token`: the acquire-slot's).
+   */
+  | { type: 'slot.revoked'; at: Millis; stepId: string; token: string; reason: string }
+  /**
    * The shell reserved a rate-limit permit for the step's request (`token`: the acquire-rate's):
    * the attempt may start at `notBefore` (database time; at once when it is not after `at`).
    */

@@ -57,7 +57,10 @@ export function planRun(spec: WorkflowSpec): PlannedStep[] {
     if (step.review !== undefined) planned.review = resolveReview(step.review, step.id);
     if (step.forEach !== undefined) planned.forEach = step.forEach;
     if (typeof step.concurrency === 'number') planned.concurrency = step.concurrency;
-    else if (step.concurrency !== undefined) planned.slot = { limit: step.concurrency.limit, key: step.concurrency.key ?? '', priority: step.priority ?? DEFAULT_PRIORITY };
+    else if (step.concurrency !== undefined) {
+      const { limit, key, strategy } = step.concurrency;
+      planned.slot = { limit, key: key ?? '', priority: step.priority ?? DEFAULT_PRIORITY, ...(strategy !== undefined && strategy !== 'queue' && { strategy }) };
+    }
     if (step.rateLimit !== undefined) {
       const { limit, period, key, burst } = step.rateLimit;
       planned.rateLimit = { limit, periodMs: parseDuration(period, 0, `steps.${step.id}.rateLimit.period`), key: key ?? '', burst: burst ?? 1 };

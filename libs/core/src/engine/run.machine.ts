@@ -73,6 +73,8 @@ export const ENGINE_ERROR_CODES = {
   childFailed: CHILD_ERROR_CODES.childFailed,
   /** A child run would nest deeper than WEFT_MAX_RUN_DEPTH (never retried). */
   runDepthExceeded: CHILD_ERROR_CODES.depthExceeded,
+  /** A step's concurrency strategy (cancel-in-progress, cancel-newest) took its slot away or refused it (never retried). */
+  concurrencyCanceled: 'CONCURRENCY_CANCELED',
 } as const;
 export type EngineErrorCode = (typeof ENGINE_ERROR_CODES)[keyof typeof ENGINE_ERROR_CODES];
 
@@ -326,6 +328,15 @@ function transition(state: RunState, event: EngineEvent, leaseMs: number): Tx | 
       const tx = new Tx(state, event.at, leaseMs);
       const { wait: _wait, ...rest } = step;
       dispatch(tx, { ...rest, status: 'pending', slot: { token: event.token, scope: step.wait.scope, key: step.wait.key } });
+      return tx;
+    }
+    case 'slot.revoked': {
+      const step = ownStep(state.steps, event.stepId);
+      if (!LIVE_RUN.has(state.status) || !step || TERMINAL_STEP.has(step.status)) return undefined;
+      const queuedFor = step.status === 'waiting' && step.wait?.kind === 'slot' && step.token === event.token;
+      if (!queuedFor && step.slot?.token !== event.token) return undefined;
+      const tx = new Tx(state, event.at, leaseMs);
+      slotRevoked(tx, step, event.reason);
       return tx;
     }
     case 'rate.granted': {
@@ -671,8 +682,21 @@ function requestSlot(tx: Tx, step: StepState, planned: PlannedStep, slot: NonNul
   const scope = `${tx.next.workflow}/${itemParent(step.id) ?? step.id}`;
   const wait: StepWait = { kind: 'slot', scope, key, limit: slot.limit, priority: slot.priority };
   tx.put({ ...withoutLease(step), status: 'waiting', token, queuedAt: tx.at, wait });
-  tx.commands.push({ type: 'acquire-slot', stepId: step.id, token, scope, key, limit: slot.limit, priority: slot.priority });
+  tx.commands.push({ type: 'acquire-slot', stepId: step.id, token, scope, key, limit: slot.limit, priority: slot.priority, ...(slot.strategy !== undefined && { strategy: slot.strategy }) });
   tx.emit({ type: 'step.waiting', at: tx.at, stepId: step.id, attempt: step.attempt, status: 'waiting', data: { wait: 'slot', key, limit: slot.limit } });
+}
+
+/** A strategy took the step's slot (or its place in the queue): stop what it runs and fail it, never retried. */
+function slotRevoked(tx: Tx, step: StepState, reason: string): void {
+  const error: StepError = { code: ENGINE_ERROR_CODES.concurrencyCanceled, message: `step ${step.id}: ${reason}`, retryable: false };
+  if (step.status === 'queued' || step.status === 'running') {
+    tx.commands.push({ type: 'abort-step', stepId: step.id, attempt: step.attempt, token: step.token ?? '', reason });
+    failStep(tx, endAttempt(tx, step, 'canceled', error, undefined), error);
+    return;
+  }
+  if (step.status === 'retrying') tx.commands.push({ type: 'cancel-timer', timer: 'retry', stepId: step.id });
+  if (step.status === 'waiting') releaseWait(tx, step);
+  failStep(tx, step, error);
 }
 
 /** A concurrency or rate-limit key rendered for the step (an item sees `item` and `index`); undefined: the step failed. */

@@ -66,6 +66,26 @@ describe('concurrency slots (concurrency: { limit, key })', () => {
     ]);
   });
 
+  it('a strategy revoking the slot (cancel-in-progress) aborts the running attempt and fails the step, never retried; a refused request (cancel-newest) fails it too', () => {
+    const spec = workflow([{ id: 'call', action: 'charge', concurrency: { limit: 1, strategy: 'cancel-in-progress' }, retry: { maxAttempts: 3 } }], { name: 'billing' });
+    const d = new RunDriver(spec);
+    expect(commandsOf(d.start(), 'acquire-slot')[0]).toMatchObject({ token: 'r1:call:slot:1', strategy: 'cancel-in-progress' });
+    d.apply({ type: 'slot.granted', at: d.at(1), stepId: 'call', token: 'r1:call:slot:1' });
+    d.started('call');
+    // A revocation for another token changes nothing.
+    expect(d.apply({ type: 'slot.revoked', at: d.at(1), stepId: 'call', token: 'r1:call:slot:9', reason: 'x' })).toEqual([]);
+    const revoked = d.apply({ type: 'slot.revoked', at: d.at(1), stepId: 'call', token: 'r1:call:slot:1', reason: 'a newer run took its concurrency slot of key "" (cancel-in-progress)' });
+    expect(commandsOf(revoked, 'abort-step').map((c) => c.token)).toEqual(['r1:call:1']);
+    expect(d.step('call')).toMatchObject({ status: 'failed', error: { code: 'CONCURRENCY_CANCELED', retryable: false } });
+    expect(d.state.status).toBe('failed');
+
+    const refused = new RunDriver(workflow([{ id: 'call', action: 'charge', concurrency: { limit: 1, strategy: 'cancel-newest' } }], { name: 'billing' }));
+    refused.start();
+    refused.apply({ type: 'slot.revoked', at: refused.at(1), stepId: 'call', token: 'r1:call:slot:1', reason: 'over the concurrency limit of 1 for key "" (cancel-newest)' });
+    expect(refused.step('call')).toMatchObject({ status: 'failed', error: { code: 'CONCURRENCY_CANCELED' } });
+    expect(commandsOf(refused.history, 'abort-step')).toEqual([]);
+  });
+
   it('validation: the object form needs no forEach, the number form does; waits take no limit', () => {
     const errors = (steps: Parameters<typeof workflow>[0]) => validateSpec(workflow(steps)).filter((x) => x.severity === 'error').map((x) => x.code);
     expect(errors([{ id: 'a', action: 'charge', concurrency: { limit: 3 } }])).toEqual([]);

@@ -36,7 +36,7 @@ export interface PlannedStep {
   /** forEach: items in flight at most. @default FOR_EACH_DEFAULT_CONCURRENCY */
   concurrency?: number;
   /** `concurrency: { limit, key }`: each attempt (each item) holds a slot of its key, across runs. `key` is a template ('' for one key). */
-  slot?: { limit: number; key: string; priority: number };
+  slot?: { limit: number; key: string; priority: number; strategy?: 'cancel-in-progress' | 'cancel-newest' };
   /** `rateLimit: { limit, period, key, burst }`: each attempt (each item) starts only with a permit of its key, across runs. */
   rateLimit?: PlannedRateLimit;
 }

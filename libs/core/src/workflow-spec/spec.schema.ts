@@ -130,7 +130,12 @@ export const StepConcurrency = z
   .object({
     limit: z.number().int().min(1).max(10_000).describe('Attempts of this step holding a slot at most, per key, across every run.'),
     key: z.string().min(1).max(1_000).optional().describe('A ${{ }} template naming the key (e.g. ${{ inputs.customerId }}); each key has its own limit. @default one key for the step'),
-    strategy: z.enum(['queue']).optional().describe('What happens to work over the limit: queue waits for a slot (round-robin across keys, by priority within a key). @default queue'),
+    strategy: z
+      .enum(['queue', 'cancel-in-progress', 'cancel-newest'])
+      .optional()
+      .describe(
+        'What happens to work over the limit: queue waits for a slot (round-robin across keys, by priority within a key); cancel-in-progress fails the oldest attempt holding one (CONCURRENCY_CANCELED); cancel-newest fails the new attempt. @default queue',
+      ),
   })
   .strict();
 

@@ -7,7 +7,7 @@ import { Scheduler } from '../scheduler';
 import { runFinished } from '../testing/run-finished.util';
 import { waitFor } from '../testing/run-store.fixtures';
 
-/** Issue 16 item 3: a workflow's own concurrency limit (runs), its strategies, through the scheduler shell in memory. */
+/** Issue 16 item 3: a workflow's own concurrency limit (runs), its strategies (and a step's), through the scheduler shell in memory. */
 let bus: InMemoryBus;
 let store: MemoryRunStore;
 let slots: MemorySlotStore;
@@ -90,6 +90,24 @@ describe('a workflow concurrency limit in the scheduler', () => {
     expect(canceled.status).toBe('canceled');
     expect(canceled.error?.message).toMatch(/over the concurrency limit of 1 for key "a" \(cancel-newest\)/);
     expect(await statusOf(first)).toBe('running');
+    release();
+    expect((await runFinished(store, first, 10_000)).status).toBe('completed');
+  });
+
+  it('a step-level cancel-newest: the step of a run over the limit fails with CONCURRENCY_CANCELED, the holder goes on', async () => {
+    const spec: WorkflowSpec = {
+      apiVersion: 'weft/v1',
+      kind: 'Workflow',
+      name: 'step-newest',
+      inputs: { customer: { type: 'string' } },
+      steps: [{ id: 'call', action: 'work', with: { key: '${{ inputs.customer }}' }, concurrency: { limit: 1, key: '${{ inputs.customer }}', strategy: 'cancel-newest' } }],
+    };
+    const first = await start(spec, 'a');
+    await waitFor(async () => (running.get('a') === 1 ? true : undefined), 'the first run in its step', 10_000);
+    const second = await start(spec, 'a');
+    const failed = await runFinished(store, second, 10_000);
+    expect(failed.status).toBe('failed');
+    expect(failed.steps['call']?.error).toMatchObject({ code: 'CONCURRENCY_CANCELED', message: expect.stringMatching(/cancel-newest/) });
     release();
     expect((await runFinished(store, first, 10_000)).status).toBe('completed');
   });

@@ -52,7 +52,13 @@ export class SlotsUseCase {
     const grants = await this.slots.grant(namespace, scope, this.leaseMs);
     // A strategy refused or evicted these: their runs are canceled first (the abort of an evicted
     // run's attempts goes out before the new holder's dispatch); their release finds the row released.
-    for (const g of grants) if (g.canceled !== undefined) await this.transitions.apply(g.runId, (at) => ({ type: 'run.cancel', at, reason: g.canceled }));
+    for (const g of grants) {
+      const reason = g.canceled;
+      if (reason === undefined) continue;
+      // A workflow's limit cancels the run; a step's fails the step (CONCURRENCY_CANCELED).
+      if (g.stepId === RUN_SLOT_STEP) await this.transitions.apply(g.runId, (at) => ({ type: 'run.cancel', at, reason }));
+      else await this.transitions.apply(g.runId, (at) => ({ type: 'slot.revoked', at, stepId: g.stepId, token: g.token, reason }));
+    }
     for (const g of grants) if (g.canceled === undefined) await this.deliver(g.runId, g.stepId, g.token);
   }
 
