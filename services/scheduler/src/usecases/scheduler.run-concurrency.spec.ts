@@ -112,6 +112,24 @@ describe('a workflow concurrency limit in the scheduler', () => {
     expect((await runFinished(store, first, 10_000)).status).toBe('completed');
   });
 
+  it('a step-level cancel-in-progress: a newer attempt takes the slot, the holder\'s attempt is aborted and its step fails with CONCURRENCY_CANCELED', async () => {
+    const spec: WorkflowSpec = {
+      apiVersion: 'weft/v1',
+      kind: 'Workflow',
+      name: 'step-progress',
+      inputs: { customer: { type: 'string' } },
+      steps: [{ id: 'call', action: 'work', with: { key: '${{ inputs.customer }}' }, concurrency: { limit: 1, key: '${{ inputs.customer }}', strategy: 'cancel-in-progress' } }],
+    };
+    const first = await start(spec, 'a');
+    await waitFor(async () => (running.get('a') === 1 ? true : undefined), 'the first run in its step', 10_000);
+    const second = await start(spec, 'a');
+    const failed = await runFinished(store, first, 10_000);
+    expect(failed.steps['call']?.error).toMatchObject({ code: 'CONCURRENCY_CANCELED', message: expect.stringMatching(/cancel-in-progress/) });
+    // The aborted handler let go; the newer run's step runs and completes.
+    release();
+    expect((await runFinished(store, second, 10_000)).status).toBe('completed');
+  });
+
   it('cancel-in-progress: a new run cancels the run holding the slot and runs', async () => {
     const spec = specWith('cancel-in-progress', 1);
     const first = await start(spec, 'a');
