@@ -279,8 +279,31 @@ describeWhenReachable(
       await page.goto(`${dev.url}/runs`);
       await page.getByTestId('run-row').first().waitFor();
       await screenshot(page, 'runs');
+      // A review rejected through the API: the insights page's Reviews table counts it.
+      const gated = {
+        apiVersion: 'weft/v1',
+        kind: 'Workflow',
+        name: 'gated-export',
+        steps: [{ id: 'approve', action: 'transform', with: { expr: "'batch-1'" }, review: { title: 'Approve the export' } }],
+      };
+      expect((await dev.api('POST', '/v1/runs/adhoc', { spec: gated })).status).toBe(202);
+      const review = await waitFor(
+        async () => (await dev.api<{ items: { id: string }[] }>('GET', '/v1/reviews?status=open&workflow=gated-export')).json.items[0],
+        { timeoutMs: 30_000, what: 'the gated-export review opened' },
+      );
+      expect((await dev.api('POST', `/v1/reviews/${review.id}/decision`, { decision: 'reject', comment: 'not today' })).status).toBe(200);
+      await waitFor(
+        async () => (await dev.api<{ reviews: { workflow: string }[] }>('GET', '/v1/insights/reviews?since=24h&workflow=gated-export')).json.reviews[0],
+        { timeoutMs: 30_000, what: 'analytics counted the decision' },
+      );
       await page.goto(`${dev.url}/insights?since=24h`);
       await page.getByTestId('hotspots').getByText('upload').waitFor();
+      const reviewed = page.getByTestId('review-insight-row').filter({ hasText: 'gated-export / approve' });
+      await reviewed.waitFor();
+      // Step, decided, rejected, reject rate, avg, p50, p95 (a time to decision, never a dash).
+      const cells = await reviewed.locator('td').allInnerTexts();
+      expect(cells.slice(0, 4).map((c) => c.trim())).toEqual(['gated-export / approve', '1', '1', '100.0 %']);
+      for (const time of cells.slice(4)) expect(time).toMatch(/^\d+(\.\d+)? (ms|s)$|^\d+ m \d+ s$/);
       await screenshot(page, 'insights');
       await page.getByTestId('theme-toggle').click();
       expect(await page.locator('html').getAttribute('data-theme')).toBe('dark');

@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { api, qs } from '../api/client';
 import type { InsightSummary as InsightsSummary, TrendPoint } from '@weft/sdk';
+import { ReviewTable } from './ReviewInsights';
 import { formatMs, formatTime, Loading, percent, ProblemMessage } from '../components/common';
 import { Link, setQuery, useLocation } from '../router';
 
@@ -114,6 +115,8 @@ export function InsightsPage(): React.JSX.Element {
               ))}
             </tbody>
           </table>
+          <h2>Reviews</h2>
+          <ReviewTable reviews={s.reviews} />
         </>
       )}
     </section>
