@@ -553,6 +553,14 @@ triggers:
       expect((await fires('on-approval', 'approved')).map((f) => `${f.occurrence} ${f.outcome}`)).toEqual(['signal:s-1 fired', 'signal:s-2 duplicate', 'signal:s-3 filtered', 'signal:s-5 fired']);
       await waitFor(async () => (await runs('on-approval')).length === 2 || undefined, 'two runs');
       expect((await runs('on-approval')).map((r) => r.inputs['invoice']).sort()).toEqual(['INV-1', 'INV-4']);
+      // A signal's run records the trigger as its source (docs/waits-and-reviews.md, "Who started a run"); the
+      // fire log names the signal (its occurrence) next to the run.
+      const fired = (await fires('on-approval', 'approved')).filter((f) => f.outcome === 'fired');
+      expect(fired.map((f) => f.occurrence)).toEqual(['signal:s-1', 'signal:s-5']);
+      for (const fire of fired) {
+        const run = (await (await api.request('GET', `/v1/runs/${fire.run_id ?? ''}`, { key })).json()) as { source: string | null };
+        expect(run.source).toBe('trigger:approved');
+      }
     }, 60_000);
   },
 );

@@ -146,7 +146,7 @@ export const JournalRunSummary = z.object({
   error: StepError.nullable(),
   restarts: z.number().int().describe('How many times the run was retried after finishing.'),
   events: z.number().int(),
-  source: z.string().optional().describe('Who asked for the run: api, cli, signal, trigger:<id>, rerun:<runId>, parent:<runId> (absent on older runs).'),
+  source: z.string().optional().describe('Who asked for the run: api, cli, trigger:<id> (also when a signal fired an event trigger), rerun:<runId>, parent:<runId> (absent on older runs).'),
   actor: Actor.optional().describe('The API key (id and name) or `local` caller that started the run, when one did.'),
 });
 

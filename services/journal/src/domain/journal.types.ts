@@ -152,7 +152,7 @@ export interface RunSummary {
   /** How many times the run was re-run (run.retry) after finishing. */
   restarts: number;
   events: number;
-  /** Who asked for the run (api, cli, signal, trigger:<id>, rerun:<runId>, parent:<runId>), from run.queued; absent on older runs. */
+  /** Who asked for the run (api, cli, trigger:<id>, rerun:<runId>, parent:<runId>), from run.queued; absent on older runs. */
   source?: string;
   /** The API key (or `local`) that started it, from run.queued; absent when no caller did. */
   actor?: Actor;
