@@ -64,7 +64,9 @@ describeDistributed('waits, reviews and decisions with their actors (NATS JetStr
       expect.objectContaining({ escalated: true, tier: 1, assignees: ['leads'], actor: byTest, comment: 'need a lead' }),
     ]);
     expect(events.find((e) => e.type === 'review.decided')?.data).toMatchObject({ decision: 'continue', actor: byTest, comment: 'looks right' });
-    expect(seen[seen.length - 1]).toMatchObject({ type: 'end', run: { status: 'completed', outputs: { total: 10 } } });
+    const end = seen[seen.length - 1];
+    expect(end).toMatchObject({ type: 'end', run: { status: 'completed', outputs: { total: 10 } } });
+    expect(end?.type === 'end' ? end.run.steps.find((s) => s.id === 'check')?.review : undefined).toMatchObject({ decision: 'continue', actor: byTest, comment: 'looks right' });
 
     // The run: the decision and its actor stay on the step.
     expect((await sdk.runs.get(runId)).steps.find((s) => s.id === 'check')).toMatchObject({ status: 'completed', review: { decision: 'continue', actor: byTest, comment: 'looks right', at: expect.any(String) } });
