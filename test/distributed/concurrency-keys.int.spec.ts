@@ -97,7 +97,7 @@ describeDistributed('workflow concurrency (runs)', { nats: true, postgres: true 
       apiVersion: 'weft/v1',
       kind: 'Workflow',
       name: 'per-customer-runs',
-      inputs: { customer: { type: 'string' } },
+      inputs: { customer: { type: 'string', required: true } },
       concurrency: { limit: 2, key: '${{ inputs.customer }}' },
       steps: [
         { id: 'first', action: 'test.record', with: { file: s.recordFile, ms: 40 } },

@@ -20,8 +20,13 @@ export const SCOPE_VARIABLES = ['inputs', 'steps', 'run'] as const;
 /** Variables of a trigger's filter, dedupe, inputs and poll expressions (docs/triggers.md). */
 export const TRIGGER_VARIABLES = ['trigger', 'event', 'item', 'response', 'cursor'] as const;
 
-/** Which variables an expression may read: a workflow's (SCOPE_VARIABLES) or a trigger's (TRIGGER_VARIABLES). */
-export type ExprDialect = 'workflow' | 'trigger';
+/** Variables of a workflow's `concurrency.key`: it is rendered before the run starts, from its inputs alone. */
+export const ADMISSION_VARIABLES = ['inputs'] as const;
+
+/** Which variables an expression may read: a workflow's (SCOPE_VARIABLES), a trigger's (TRIGGER_VARIABLES), a run admission key's (ADMISSION_VARIABLES). */
+export type ExprDialect = 'workflow' | 'trigger' | 'admission';
+
+const DIALECT_VARIABLES: Record<ExprDialect, readonly string[]> = { workflow: SCOPE_VARIABLES, trigger: TRIGGER_VARIABLES, admission: ADMISSION_VARIABLES };
 
 const MIXED_OPS = ['+', '-', '*', '/'] as const;
 
@@ -133,7 +138,7 @@ const environments = new Map<ExprDialect, Environment>();
 export function celEnvironment(dialect: ExprDialect = 'workflow'): Environment {
   let env = environments.get(dialect);
   if (!env) {
-    env = buildEnvironment(dialect === 'workflow' ? SCOPE_VARIABLES : TRIGGER_VARIABLES);
+    env = buildEnvironment(DIALECT_VARIABLES[dialect]);
     environments.set(dialect, env);
   }
   return env;

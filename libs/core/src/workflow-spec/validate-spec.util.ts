@@ -1,4 +1,5 @@
 import { findCycles, formatCycle, type Reachability, reachability } from '../dag';
+import { validateWorkflowConcurrency } from './validate-concurrency.util';
 import { validateTriggers } from './validate-triggers.util';
 import {
   checkCondition,
@@ -59,6 +60,7 @@ class SpecValidator implements StepChecks {
     this.checkInputDefaults();
     this.checkExpressions();
     validateTriggers(this.spec.triggers, this.inputNames, this.sink);
+    validateWorkflowConcurrency(this.spec, this.sink);
     validateWaits(this.spec, this);
     validateReviews(this.spec, this);
     return this.sink.diagnostics;

@@ -57,7 +57,7 @@ const specWith = (strategy: 'queue' | 'cancel-in-progress' | 'cancel-newest', li
   apiVersion: 'weft/v1',
   kind: 'Workflow',
   name: `sync-${strategy}`,
-  inputs: { customer: { type: 'string' } },
+  inputs: { customer: { type: 'string', required: true } },
   concurrency: { limit, key: '${{ inputs.customer }}', strategy },
   steps: [{ id: 'call', action: 'work', with: { key: '${{ inputs.customer }}' } }],
 });
