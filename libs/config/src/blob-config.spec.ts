@@ -66,6 +66,13 @@ describe('large payload variables', () => {
     expect(problemsOf({ ...keys, WEFT_BLOB_URL: url })).toEqual([expect.objectContaining({ variable: 'WEFT_BLOB_URL', message: expect.stringContaining(message) as unknown })]);
   });
 
+  it('never echo credentials written into a refused URL', () => {
+    const [problem] = problemsOf({ ...keys, WEFT_BLOB_URL: 's3://AKIDLEAK:s3cr3t@weft-blobs/p' });
+    expect(problem.message).toContain('credentials do not belong in the URL');
+    expect(problem.message).toContain('s3://***:***@weft-blobs/p');
+    expect(problem.message).not.toMatch(/AKIDLEAK|s3cr3t/);
+  });
+
   it('refuse WEFT_BLOB_URL without both halves of an access key', () => {
     for (const env of [{}, { WEFT_BLOB_ACCESS_KEY_ID: 'id' }, { AWS_SECRET_ACCESS_KEY: 'secret' }] as Record<string, string>[]) {
       expect(problemsOf({ ...env, WEFT_BLOB_URL: 's3://weft-blobs' })).toEqual([{ variable: 'WEFT_BLOB_URL', message: expect.stringContaining('needs WEFT_BLOB_ACCESS_KEY_ID and WEFT_BLOB_SECRET_ACCESS_KEY') as unknown }]);

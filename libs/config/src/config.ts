@@ -235,6 +235,11 @@ export class ConfigError extends WeftError<'CONFIG_INVALID'> {
   }
 }
 
+/** `value` with a URL's password (and a user before `:`) masked, so a refused URL is not a secret in a log line. */
+function withoutPassword(value: string | undefined): string | undefined {
+  return value?.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*:[^/@\s]*@/i, '$1***:***@');
+}
+
 /** Parses the environment; throws ConfigError naming every bad variable. Blank values count as unset. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): WeftConfig {
   const relevant = Object.fromEntries(Object.keys(EnvSchema.shape).flatMap((k) => (env[k] === undefined || env[k] === '' ? [] : [[k, env[k]]])));
@@ -243,7 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WeftConfig {
     throw new ConfigError(
       result.error.issues.map((issue) => {
         const variable = String(issue.path[0] ?? '(env)');
-        return { variable, message: `${issue.message} (got ${JSON.stringify(relevant[variable])})` };
+        return { variable, message: `${issue.message} (got ${JSON.stringify(withoutPassword(relevant[variable]))})` };
       }),
     );
   }
