@@ -17,13 +17,6 @@ const common = {
 };
 module.exports = {
   reporters: ['default', '<rootDir>/test/summary.reporter.js'],
-  // On 2 cores jest runs the specs in its own process; a server one of them leaves listening
-  // must not hold CI until its timeout. The listener seen after a passed run (bc770c3) was the
-  // bounded-shutdown case of scheduler.shutdown.spec.ts (fixed: its abandoned close now
-  // finishes). With --detectOpenHandles and without forceExit, libs/*, test/api, e2e, deploy,
-  // distributed and hostile exited on their own; services/, test/console, triggers and packages
-  // were not yet re-run to the end after the fix (issue 11). Kept as a guard until they are.
-  forceExit: true,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['**/*.spec.ts'], testPathIgnorePatterns: ['\\.int\\.spec\\.ts$', '\\.pglite\\.spec\\.ts$', '/node_modules/'] },
     // Real servers (NATS, PostgreSQL), child processes, and PGlite (its WASM boot alone takes seconds).
