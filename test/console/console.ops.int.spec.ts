@@ -1,7 +1,9 @@
+import { jetstream } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { describeWhenReachable } from '@weft/db/testing';
 import type { Browser, Page } from 'playwright-core';
 import { waitFor } from '../distributed/support/wait.util';
-import { buildConsole, consoleNeeds, type Dev, launchChromium, screenshot, startDev, watchedPage, type WatchedPage } from './console.harness';
+import { buildConsole, consoleNeeds, type Dev, launchChromium, NATS_URL, screenshot, startDev, watchedPage, type WatchedPage } from './console.harness';
 
 // The operator's pages in a real Chromium against `weft dev` on NATS and PostgreSQL: the
 // exception queue with its filters and bulk actions, a cron trigger's backfill and test, the
@@ -105,6 +107,53 @@ describeWhenReachable(
       await waitFor(async () => (await rowCount()) === 3 || undefined, { timeoutMs: 15_000, what: 'three resolved items shown' });
       expect(await page.getByTestId('exceptions').innerText()).toContain('refunded by hand');
       expect(new URL(page.url()).searchParams.get('resolved')).toBe('true');
+      watched.expectClean();
+    });
+
+    it('shows a dead letter and a queue without a worker with their subject and reason, and resolves the queue', async () => {
+      const ghostly = { apiVersion: 'weft/v1', kind: 'Workflow', name: 'ghostly', steps: [{ id: 'only', action: 'transform', queue: 'ghost', with: { expr: '1' } }] };
+      const started = await dev.api<{ runId: string }>('POST', '/v1/runs/adhoc', { spec: ghostly });
+      expect(started.status).toBe(202);
+      const runId = started.json.runId;
+      // A step result that breaks its contract, straight on the wire: the scheduler's consumer dead-letters it.
+      const nc = await connect({ servers: NATS_URL, name: 'weft-console-poison' });
+      try {
+        await jetstream(nc).publish(`${dev.prefix}.weft.step.result`, JSON.stringify({ runId, stepId: 'only', garbage: true }));
+      } finally {
+        await nc.close();
+      }
+      await waitFor(
+        async () => {
+          const items = await openExceptions('workflow=ghostly');
+          return (items.some((i) => i.id === 'queue:ghost') && items.some((i) => i.kind === 'dead-letter')) || undefined;
+        },
+        { timeoutMs: 30_000, what: 'queue ghost blocked and the dead letter listed' },
+      );
+
+      // The kind filter offers dead-letter; a deep link to it shows the letter's subject and reason.
+      await page.goto(`${dev.url}/exceptions?kind=dead-letter&workflow=ghostly`);
+      const letter = page.locator('[data-testid=exception-row][data-kind=dead-letter]');
+      await letter.waitFor();
+      expect(await page.getByTestId('filter-kind').locator('option').evaluateAll((options) => options.map((o) => o.getAttribute('value') ?? ''))).toEqual(['', 'review', 'low-confidence', 'blocked', 'failed', 'dead-letter']);
+      expect(await page.getByTestId('filter-kind').inputValue()).toBe('dead-letter');
+      expect(await letter.getByTestId('exception-subject').innerText()).toBe('weft.step.result');
+      expect(await letter.getByTestId('exception-reason').innerText()).toMatch(/.+ \(\d+ deliveries\)$/);
+      expect(await letter.innerText()).toContain('dead-lettered by the bus on delivery');
+      expect(await letter.getByRole('link', { name: runId.slice(0, 8) }).getAttribute('href')).toBe(`/runs/${runId}?step=only`);
+
+      // The queue: its name as the subject, what waits on it as the reason; resolved with a note.
+      await page.goto(`${dev.url}/exceptions?kind=blocked&workflow=ghostly`);
+      const queue = page.locator('[data-testid=exception-row][data-id="queue:ghost"]');
+      await queue.waitFor();
+      expect(await queue.getByTestId('exception-subject').innerText()).toBe('queue ghost');
+      expect(await queue.getByTestId('exception-reason').innerText()).toBe('1 dispatched step(s) of 1 run(s), and no live worker serves it');
+      expect(await queue.innerText()).toContain('start a worker serving ghost');
+      await queue.getByTestId('resolve-one').click();
+      expect(await page.locator('dialog[open]').innerText()).toContain('Resolve blocked queue:ghost?');
+      await page.getByTestId('resolve-note').fill('worker on its way');
+      await page.getByTestId('confirm').click();
+      await queue.waitFor({ state: 'detached' });
+      expect((await openExceptions('kind=blocked&workflow=ghostly&resolved=true')).find((i) => i.id === 'queue:ghost')?.resolved?.note).toBe('worker on its way');
       watched.expectClean();
     });
 

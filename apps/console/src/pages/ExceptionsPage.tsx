@@ -4,22 +4,23 @@ import type { BulkExceptionsResult, ExceptionItem, ExceptionKind, Page } from '@
 import { useMemo, useState } from 'react';
 import { api, ApiError, enc, qs } from '../api/client';
 import { Confirm, formatTime, Loading, Placeholder, ProblemMessage, SinceSelect } from '../components/common';
-import { Link, setQuery, useLocation } from '../router';
+import { setQuery, useLocation } from '../router';
+import { ExceptionRun, ExceptionWhat, itemLabel } from './ExceptionWhat';
 
 // The exception queue (docs/waits-and-reviews.md): everything that needs a person, in one
 // list. Bulk actions apply to every open item the filter matches (POST /v1/exceptions/bulk),
 // at most 1000 a call, so the page says how many matched and offers to go on.
 
 /** Kinds the filter offers; kinds the server adds later show in the list as they come. */
-const KNOWN_KINDS = ['review', 'low-confidence', 'blocked', 'failed'] as const satisfies readonly ExceptionKind[];
+const KNOWN_KINDS = ['review', 'low-confidence', 'blocked', 'failed', 'dead-letter'] as const satisfies readonly ExceptionKind[];
 const SINCE_MS: Record<string, number> = { '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 };
 /** A badge colour per kind; an unknown kind gets the neutral one. */
-const KIND_STATUS: Record<string, string> = { failed: 'failed', blocked: 'retrying', review: 'waiting', 'low-confidence': 'waiting' };
+const KIND_STATUS: Record<string, string> = { failed: 'failed', 'dead-letter': 'failed', blocked: 'retrying', review: 'waiting', 'low-confidence': 'waiting' };
 
 type BulkAction = 'retry' | 'cancel' | 'resolve';
 const BULK: Record<BulkAction, { label: string; explain: string }> = {
-  retry: { label: 'Retry', explain: 'Failed runs are retried and stuck runs resumed; reviews are skipped (decide them in Reviews).' },
-  cancel: { label: 'Cancel', explain: "Each item's run is canceled once." },
+  retry: { label: 'Retry', explain: 'Failed runs are retried and stuck runs resumed; reviews (decide them in Reviews), queues without a worker and dead letters are skipped.' },
+  cancel: { label: 'Cancel', explain: "Each item's run is canceled once; queues without a worker and dead letters are skipped (their run is an example, not the item)." },
   resolve: { label: 'Resolve', explain: 'Each item leaves the queue with the note; it stays in history and the audit log.' },
 };
 
@@ -162,25 +163,15 @@ export function ExceptionsPage(): React.JSX.Element {
         </thead>
         <tbody>
           {rows.map((r) => (
-            <tr key={`${r.kind}/${r.id}`} data-testid="exception-row" data-kind={r.kind}>
+            <tr key={`${r.kind}/${r.id}`} data-testid="exception-row" data-kind={r.kind} data-id={r.id}>
               <td>
                 <span className={`badge s-${KIND_STATUS[r.kind] ?? 'pending'}`}>{r.kind}</span>
               </td>
               <td>
-                <div>{r.summary}</div>
-                <div className="muted small">
-                  {r.workflow}
-                  {r.stepId ? ` / ${r.stepId}` : ''}
-                  {r.kind === 'review' || r.kind === 'low-confidence' ? (
-                    <>
-                      {' · '}
-                      <Link to={`/reviews/${enc(r.id)}`}>review</Link>
-                    </>
-                  ) : null}
-                </div>
+                <ExceptionWhat item={r} />
               </td>
               <td className="mono">
-                <Link to={`/runs/${r.runId}${r.stepId ? `?step=${enc(r.stepId)}` : ''}`}>{r.runId.slice(0, 8)}</Link>
+                <ExceptionRun item={r} />
               </td>
               <td>{formatTime(r.at)}</td>
               <td className="small">{r.resolved ? `resolved by ${actorName(r.resolved.actor)} ${formatTime(r.resolved.at)}: ${r.resolved.note}` : 'open'}</td>
@@ -203,7 +194,7 @@ export function ExceptionsPage(): React.JSX.Element {
       )}
       <Confirm
         open={bulk !== null || resolving !== null}
-        title={resolving ? `Resolve ${resolving.kind} ${resolving.id.slice(0, 8)}?` : bulk ? `${BULK[bulk].label} every open item matching the filter?` : ''}
+        title={resolving ? `Resolve ${resolving.kind} ${itemLabel(resolving)}?` : bulk ? `${BULK[bulk].label} every open item matching the filter?` : ''}
         confirmLabel={resolving ? 'Resolve' : bulk ? `${BULK[bulk].label} all` : ''}
         danger={bulk === 'cancel'}
         onCancel={closeDialogs}
