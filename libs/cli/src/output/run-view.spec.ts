@@ -52,7 +52,7 @@ describe('the live view', () => {
     view.finish({ status: 'completed', steps: {}, startedAt: now - 65_000, finishedAt: now } as unknown as RunState);
   });
 
-  it('waits, reviews, escalations and decisions are lines above the table, with who decided', () => {
+  it('reviews, escalations and decisions are lines above the table, with who decided; a wait is the step\'s row', () => {
     const { view, text } = liveView();
     view.onEvent(event({ type: 'step.waiting', stepId: 'fetch', status: 'waiting', attempt: 1, data: { wait: 'event', event: 'paid', key: 'o-1' } }));
     view.onEvent(event({ type: 'step.waiting', stepId: 'call', status: 'waiting', attempt: 0, data: { wait: 'rate', key: 'acme', limit: 10, periodMs: 60000 } }));
@@ -61,13 +61,24 @@ describe('the live view', () => {
     view.onEvent(event({ type: 'review.decided', stepId: 'store', status: 'waiting', attempt: 1, data: { reviewId: 'rv1', decision: 'reject', actor: { keyId: 'k2', name: 'alice' }, comment: 'wrong total' } }));
     view.onEvent(event({ type: 'review.decided', stepId: 'fetch', status: 'waiting', attempt: 1, data: { reviewId: 'rv2', decision: 'continue', actor: 'local' } }));
     const shown = text();
-    expect(shown).toContain('fetch waiting: for signal paid\n');
-    expect(shown).toContain('call waiting: for a rate-limit permit of key "acme" (10 per 60000ms)\n');
+    // A wait is the step's row in the table (a line each would stay on the screen); the plain view prints it.
+    expect(shown).not.toContain('fetch waiting: for signal paid\n');
+    expect(shown).toMatch(/fetch\s+waiting/);
     expect(shown).toContain('store waiting for review rv1: Check it\n');
     expect(shown).toContain('store review escalated to tier 1 (leads) by ops (k1): need a lead\n');
     expect(shown).toContain('store review decided: reject by alice (k2): wrong total\n');
     expect(shown).toContain('fetch review decided: continue by local\n');
     view.finish({ status: 'failed', steps: {}, startedAt: 0, finishedAt: 1 } as unknown as RunState);
+  });
+
+  it('the plain view says what each waiting step waits for', () => {
+    const lines: string[] = [];
+    const io = { isTTY: false, out: (l: string) => void lines.push(plain(l)), err: (l: string) => void lines.push(plain(l)), write: (t: string) => void lines.push(plain(t)) };
+    const view = createRunView(spec, io);
+    view.onEvent(event({ type: 'step.waiting', stepId: 'fetch', status: 'waiting', attempt: 1, data: { wait: 'event', event: 'paid', key: 'o-1' } }));
+    view.onEvent(event({ type: 'step.waiting', stepId: 'call', status: 'waiting', attempt: 0, data: { wait: 'rate', key: 'acme', limit: 10, periodMs: 60000 } }));
+    view.finish({ status: 'completed', steps: {}, startedAt: 0, finishedAt: 1 } as unknown as RunState);
+    expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/fetch waiting: for signal paid$/), expect.stringMatching(/call waiting: for a rate-limit permit of key "acme" \(10 per 60000ms\)$/)]));
   });
 
   it('the final header is the run\'s duration', () => {

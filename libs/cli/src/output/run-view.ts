@@ -264,8 +264,8 @@ class LiveView implements RunView {
       return;
     }
     // Retries and failures keep their error: a line above the table, in order with the logs.
-    // So do waits, reviews and decisions (with who decided).
-    if (['step.retrying', 'step.failed', 'step.timed_out', 'step.waiting', 'review.requested', 'review.decided'].includes(event.type)) this.printAbove(event);
+    // So do reviews, escalations and decisions (with who decided); a wait is the step's row in the table.
+    if (['step.retrying', 'step.failed', 'step.timed_out', 'review.requested', 'review.decided'].includes(event.type)) this.printAbove(event);
     if (!event.stepId) return;
     const current = this.status.get(event.stepId);
     if (!current) return;
