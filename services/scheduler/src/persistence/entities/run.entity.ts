@@ -12,6 +12,9 @@ import { Column, Entity, Index, PrimaryColumn, Unique } from 'typeorm';
 // The API lists a namespace's runs newest first, keyset-paginated on (created_at, id).
 @Index('ix_runs_namespace_created_at', ['namespace', 'createdAt', 'id'])
 @Index('ix_runs_namespace_workflow_created_at', ['namespace', 'workflow', 'createdAt', 'id'])
+// Prefix search on run and correlation ids (text_pattern_ops, partial): made by migration RunsPrefix, not by TypeORM.
+@Index('ix_runs_namespace_id_prefix', { synchronize: false })
+@Index('ix_runs_namespace_correlation_prefix', { synchronize: false })
 export class RunEntity {
   @PrimaryColumn({ type: 'text', primaryKeyConstraintName: 'pk_runs' })
   id!: string;
