@@ -1,23 +1,14 @@
-import {
-  evaluateCondition,
-  evaluateExpression,
-  ExpressionBudgetError,
-  ExpressionError,
-  type ExprScope,
-  hasTemplate,
-  renderValue,
-  TemplateSyntaxError,
-  unwrapExpression,
-} from '../expr';
-import { type Actor, actorLabel, type BlobRef, checkPayload, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_NAMESPACE, isBlobRef, PAYLOAD_ERROR_CODES, type ReceivedSignal, type ReviewDecision, SYSTEM_ACTORS } from '@weft/contracts';
+import { expressionScope, iso, isRecord, isWaitAction, LIVE_RUN, ownStep, planIndex, setOwn, TERMINAL_RUN, TERMINAL_STEP, Tx, updateLast, WAIT_ACTIONS, withBlobResolver, withoutLease } from './run-tx.util';
+import { ENGINE_ERROR_CODES, expressionFailure } from './engine-errors.util';
+import { evaluateCondition, evaluateExpression, ExpressionError, type ExprScope, hasTemplate, renderValue, unwrapExpression } from '../expr';
+import { type Actor, actorLabel, type BlobRef, checkPayload, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_NAMESPACE, type ReceivedSignal, type ReviewDecision, SYSTEM_ACTORS } from '@weft/contracts';
 import type { WorkflowSpec } from '../workflow-spec/spec.schema';
 import type { Command, Decision, EngineEvent, LifecycleEventDraft, TimerKind } from './events';
 import { PlanError, planRun, runTimeoutMs } from './plan.util';
 import { eventWait, sleepWait, WaitInputError } from './wait-input.util';
 import { retryDelay } from './retry-delay.util';
-import { addressesForEachStep, advanceForEach, cancelItems, DEFAULT_MAX_FOREACH_ITEMS, FOR_EACH_ERROR_CODES, type ForEachOps, itemInput, itemParent, startForEach } from './for-each.util';
-import { StepsDraft, stepIn } from './steps-record.util';
-import { CHILD_ERROR_CODES, ChildInputError, childFailure, childRunId, childWait, DEFAULT_MAX_RUN_DEPTH } from './child-run.util';
+import { addressesForEachStep, advanceForEach, cancelItems, DEFAULT_MAX_FOREACH_ITEMS, type ForEachOps, itemInput, itemParent, startForEach } from './for-each.util';
+import { childFailure, ChildInputError, childRunId, childWait, DEFAULT_MAX_RUN_DEPTH } from './child-run.util';
 import { bindScope, boundExpression, renderBoundTemplate } from '../workflow-spec/bound-expression.util';
 import { needsRatePermit, permitDue, permitGranted, rateWaiter, requestRatePermit } from './rate-limit.util';
 import { admitRun, needsRunSlot, releaseRunSlot, requestRunSlot, RUN_SLOT_STEP } from './run-slot.util';
@@ -30,57 +21,13 @@ import type { AttemptRecord, Millis, PlannedReview, PlannedStep, RunState, RunSt
  * returns the very same state object and no commands.
  */
 
+export { ENGINE_ERROR_CODES, type EngineErrorCode } from './engine-errors.util';
+export { expressionScope, WAIT_ACTIONS } from './run-tx.util';
+
 /** How long a queued or running attempt may stay silent before its worker is presumed lost. */
 export const LEASE_MS = 60_000;
 /** Lost leases re-dispatched per step (outside the retry budget) before it fails with WORKER_LOST. */
 export const MAX_LOST_LEASES = 3;
-
-/** Stable codes of the errors the engine itself puts on steps and runs. */
-export const ENGINE_ERROR_CODES = {
-  /** An `if`, `with` or transform expression could not be evaluated (never retried). */
-  expression: 'EXPRESSION_ERROR',
-  /** An expression spent more than its budget (docs/spec.md, "Expression limits"); never retried. */
-  expressionBudget: 'EXPRESSION_BUDGET',
-  /** An attempt ran past its step timeout (retryable). */
-  timeout: 'TIMEOUT',
-  /** A worker went silent; after MAX_LOST_LEASES re-dispatches the step fails with it. */
-  workerLost: 'WORKER_LOST',
-  /** The whole run ran past `spec.timeout`. */
-  runTimeout: 'RUN_TIMEOUT',
-  /** `spec.outputs` could not be rendered. */
-  output: 'OUTPUT_ERROR',
-  /** The run was canceled. */
-  canceled: 'CANCELED',
-  /** Steps failed under `onFailure: continue`. */
-  stepsFailed: 'STEPS_FAILED',
-  /** A reviewer (or a review deadline with onDeadline: reject) rejected the step's output (never retried). */
-  rejected: 'REJECTED',
-  /** A sleep or wait.event step's `with` does not say what to wait for (a bad duration or time; never retried). */
-  invalidWait: 'INVALID_WAIT',
-  /** A result, dispatch input or run output larger than `maxPayloadBytes` (WEFT_MAX_PAYLOAD); never retried. */
-  payloadTooLarge: PAYLOAD_ERROR_CODES.tooLarge,
-  /** A result, dispatch input or run output holding text PostgreSQL cannot store (NUL, a lone surrogate); never retried. */
-  unstorable: PAYLOAD_ERROR_CODES.unstorable,
-  /** The broker refused a step's dispatch for good (its outbox row was quarantined); never retried. */
-  dispatchFailed: PAYLOAD_ERROR_CODES.dispatchFailed,
-  /** A forEach expression did not yield a list (never retried). */
-  forEachNotAList: FOR_EACH_ERROR_CODES.notAList,
-  /** A forEach list longer than WEFT_MAX_FOREACH_ITEMS (never retried). */
-  forEachTooMany: FOR_EACH_ERROR_CODES.tooMany,
-  /** A forEach step's items failed (fail-fast: the first; continue: none completed, or on a partially_completed step). */
-  itemsFailed: FOR_EACH_ERROR_CODES.itemsFailed,
-  /** A child run (`action: workflow`) did not complete (never retried). */
-  childFailed: CHILD_ERROR_CODES.childFailed,
-  /** A child run would nest deeper than WEFT_MAX_RUN_DEPTH (never retried). */
-  runDepthExceeded: CHILD_ERROR_CODES.depthExceeded,
-  /** A step's concurrency strategy (cancel-in-progress, cancel-newest) took its slot away or refused it (never retried). */
-  concurrencyCanceled: 'CONCURRENCY_CANCELED',
-} as const;
-export type EngineErrorCode = (typeof ENGINE_ERROR_CODES)[keyof typeof ENGINE_ERROR_CODES];
-
-/** Actions the core runs itself as durable waits: never dispatched to an executor. */
-export const WAIT_ACTIONS = { sleep: 'sleep', event: 'wait.event', workflow: 'workflow' } as const;
-const isWaitAction = (action: string): boolean => action === WAIT_ACTIONS.sleep || action === WAIT_ACTIONS.event || action === WAIT_ACTIONS.workflow;
 
 export interface DecideOptions {
   /** Lease granted on dispatch, start and heartbeat. @default LEASE_MS */
@@ -127,13 +74,6 @@ export interface CreateRunArgs {
   /** A child run: the parent step it reports its end to, and its depth (the parent's + 1). */
   parent?: { runId: string; stepId: string; attempt: number; token: string; depth: number };
 }
-
-const TERMINAL_RUN = new Set<RunStatus>(['completed', 'partially_completed', 'failed', 'canceled']);
-/** A run that has started and not ended: `waiting` is `running` with nothing in flight. */
-const LIVE_RUN = new Set<RunStatus>(['running', 'waiting']);
-const TERMINAL_STEP = new Set<StepStatus>(['completed', 'failed', 'skipped', 'canceled', 'partially_completed']);
-/** Terminal statuses that make dependents re-check their readiness. */
-const SETTLING_STEP = new Set<StepStatus>(['completed', 'failed', 'skipped', 'partially_completed']);
 
 export const isTerminalRunStatus = (status: RunStatus): boolean => TERMINAL_RUN.has(status);
 export const isTerminalStepStatus = (status: StepStatus): boolean => TERMINAL_STEP.has(status);
@@ -193,18 +133,8 @@ export function createRun(args: CreateRunArgs): Decision<RunState> {
 }
 
 export function decide(state: RunState, event: EngineEvent, options: DecideOptions = {}): Decision<RunState> {
-  // decide is synchronous and never re-entered: the resolver is in force for exactly this call.
-  const outer = blobResolver;
-  blobResolver = options.resolveBlob;
-  try {
-    return decideWith(state, event, options);
-  } finally {
-    blobResolver = outer;
-  }
+  return withBlobResolver(options.resolveBlob, () => decideWith(state, event, options));
 }
-
-/** How expression scopes see outputs stored by reference during the current decide(); see DecideOptions.resolveBlob. */
-let blobResolver: ((ref: BlobRef) => unknown) | undefined;
 
 function decideWith(state: RunState, event: EngineEvent, options: DecideOptions): Decision<RunState> {
   const tx = transition(state, event, options.leaseMs ?? LEASE_MS);
@@ -716,12 +646,6 @@ function requestRate(tx: Tx, step: StepState, planned: PlannedStep, limit: NonNu
   if (key !== undefined) requestRatePermit(tx, withoutLease(step), limit, key);
 }
 
-/** A step that ends gives back the slot it holds, or its place in the slot queue. */
-function releaseSlot(tx: Tx, before: StepState): void {
-  const held = before.slot ?? (before.wait?.kind === 'slot' ? { token: before.token ?? '', scope: before.wait.scope, key: before.wait.key } : undefined);
-  if (held !== undefined) tx.commands.push({ type: 'release-slot', stepId: before.id, ...held });
-}
-
 /** The step starts waiting (a sleep or a signal) instead of being dispatched: no executor is involved. */
 function startWait(tx: Tx, step: StepState, planned: PlannedStep, input: Record<string, unknown>): void {
   const { at, next } = tx;
@@ -1178,14 +1102,6 @@ function containsTemplate(value: unknown): boolean {
   return false;
 }
 
-function expressionFailure(error: unknown, where: string): StepError {
-  if (error instanceof ExpressionError || error instanceof TemplateSyntaxError) {
-    return { code: ENGINE_ERROR_CODES.expression, message: `${where}: ${error.message}`, retryable: false };
-  }
-  if (error instanceof ExpressionBudgetError) return { code: ENGINE_ERROR_CODES.expressionBudget, message: `${where}: ${error.message}`, retryable: false };
-  throw error;
-}
-
 /** Ends the run once every step is terminal. */
 function finishIfDone(tx: Tx, maxPayloadBytes: number): void {
   const { next } = tx;
@@ -1286,174 +1202,4 @@ function finishRun(tx: Tx, status: keyof typeof RUN_EVENT, error: StepError | un
     const failure = status === 'completed' ? undefined : childFailure(next.runId, next.workflow, status, error);
     tx.commands.push({ type: 'notify-parent', parent: next.parent, status, ...(next.outputs !== undefined && { outputs: next.outputs }), ...(failure !== undefined && { error: failure }) });
   }
-}
-
-/** The working copy of one decision: copy-on-write steps, commands in order, steps to re-check. */
-class Tx {
-  readonly next: RunState;
-  readonly commands: Command[] = [];
-  /** Step ids whose readiness may have changed; drain() walks it (and it grows while it does). */
-  readonly toCheck: string[] = [];
-  /** forEach items that became terminal in this decision; advanceForEach folds them (from itemsFolded on). */
-  readonly settledItems: string[] = [];
-  itemsFolded = 0;
-  maxForEachItems = DEFAULT_MAX_FOREACH_ITEMS;
-  maxRunDepth = DEFAULT_MAX_RUN_DEPTH;
-  private readonly index: PlanIndex;
-  /** The next steps record, sharing every chunk this decision does not touch with `prev.steps`. */
-  private readonly draft: StepsDraft;
-  private readonly activeBefore: number;
-  private activeDelta = 0;
-  private cachedScope: ExprScope | undefined;
-
-  constructor(
-    prev: RunState,
-    readonly at: Millis,
-    readonly leaseMs: number,
-  ) {
-    this.next = { ...prev, seq: prev.seq + 1 };
-    // Inside a decision a waiting run is running; settleWaiting() decides again at the end.
-    if (prev.status === 'waiting') this.next.status = 'running';
-    this.index = planIndex(prev.plan);
-    this.draft = new StepsDraft(prev.steps, prev.plan);
-    this.activeBefore = activeStepCount(prev);
-  }
-
-  /** Steps not yet terminal after this decision; remembered for the next one. */
-  active(): number {
-    const count = this.activeBefore + this.activeDelta;
-    activeCounts.set(this.next.steps, count);
-    return count;
-  }
-
-  step(id: string): StepState | undefined {
-    return ownStep(this.next.steps, id);
-  }
-
-  /** Whether any step of the plan can wait (a sleep, a wait for a signal, a review). */
-  mayWait(): boolean {
-    return this.index.mayWait;
-  }
-
-  planned(id: string): PlannedStep {
-    // An item runs under its forEach step's plan (action, retry, timeout, queue, onFailure).
-    const planned = this.index.byId.get(id) ?? this.index.byId.get(itemParent(id) ?? '');
-    if (!planned) throw new Error(`step ${id} is not in the plan`);
-    return planned;
-  }
-
-  put(step: StepState): void {
-    const before = ownStep(this.next.steps, step.id);
-    if (TERMINAL_STEP.has(step.status) && before !== undefined && !TERMINAL_STEP.has(before.status)) releaseSlot(this, before);
-    // Items are not in the plan: the run's active count is its steps'; their forEach step folds their ends.
-    if (step.item === undefined) this.activeDelta += (TERMINAL_STEP.has(step.status) ? 0 : 1) - (before === undefined || TERMINAL_STEP.has(before.status) ? 0 : 1);
-    else if (TERMINAL_STEP.has(step.status) && before !== undefined && !TERMINAL_STEP.has(before.status)) this.settledItems.push(step.id);
-    this.draft.put(step);
-    this.next.steps = this.draft.steps;
-    if (TERMINAL_STEP.has(step.status)) this.cachedScope = undefined;
-    if (SETTLING_STEP.has(step.status)) for (const d of this.index.dependents.get(step.id) ?? []) this.toCheck.push(d);
-  }
-
-  check(id: string): void {
-    this.toCheck.push(id);
-  }
-
-  emit(event: LifecycleEventDraft): void {
-    this.commands.push({ type: 'emit', event });
-  }
-
-  /** What expressions see: inputs, finished steps, run identity. Rebuilt only when a step finishes. */
-  scope(): ExprScope {
-    this.cachedScope ??= expressionScope(this.next);
-    return this.cachedScope;
-  }
-}
-
-/** The expression scope of a run: `inputs`, `steps.<id>` of finished steps, `run`. */
-export function expressionScope(state: RunState): ExprScope {
-  const steps: ExprScope['steps'] = {};
-  for (const p of state.plan) {
-    const step = ownStep(state.steps, p.id);
-    if (!step || !TERMINAL_STEP.has(step.status)) continue;
-    const view: ExprScope['steps'][string] = { status: step.status, attempts: step.attempt };
-    if (step.output !== undefined) view.output = blobResolver !== undefined && isBlobRef(step.output) ? blobResolver(step.output) : step.output;
-    if (step.error !== undefined) view.error = { code: step.error.code, message: step.error.message };
-    setOwn(steps, step.id, view);
-  }
-  return { inputs: state.inputs, steps, run: { id: state.runId, workflow: state.workflow } };
-}
-
-// Wide runs change a step or two per event: counting unfinished steps once per
-// steps record (then by delta) keeps "is the run done?" O(1) per event.
-const activeCounts = new WeakMap<Record<string, StepState>, number>();
-
-function activeStepCount(state: RunState): number {
-  let count = activeCounts.get(state.steps);
-  if (count === undefined) {
-    count = 0;
-    for (const p of state.plan) {
-      const step = ownStep(state.steps, p.id);
-      if (!step || !TERMINAL_STEP.has(step.status)) count++;
-    }
-    activeCounts.set(state.steps, count);
-  }
-  return count;
-}
-
-interface PlanIndex {
-  byId: Map<string, PlannedStep>;
-  mayWait: boolean;
-  /** Direct dependents of each step, in plan order. */
-  dependents: Map<string, string[]>;
-}
-
-// Keyed by the plan array, which runs share structurally from one decision to the next.
-const planIndexes = new WeakMap<readonly PlannedStep[], PlanIndex>();
-
-function planIndex(plan: readonly PlannedStep[]): PlanIndex {
-  let index = planIndexes.get(plan);
-  if (!index) {
-    const byId = new Map<string, PlannedStep>();
-    const dependents = new Map<string, string[]>();
-    let mayWait = false;
-    for (const p of plan) {
-      byId.set(p.id, p);
-      if (p.review !== undefined || isWaitAction(p.action) || p.slot !== undefined || p.rateLimit !== undefined) mayWait = true;
-      for (const need of p.needs) {
-        const list = dependents.get(need);
-        if (list) list.push(p.id);
-        else dependents.set(need, [p.id]);
-      }
-    }
-    index = { byId, dependents, mayWait };
-    planIndexes.set(plan, index);
-  }
-  return index;
-}
-
-/** The step without what only an unfinished attempt holds: its lease, retry time and wait. */
-function withoutLease(step: StepState): StepState {
-  const { leaseExpiresAt: _lease, nextAttemptAt: _next, wait: _wait, ...rest } = step;
-  return rest;
-}
-
-const iso = (ms: Millis): string => new Date(ms).toISOString();
-
-function updateLast(attempts: readonly AttemptRecord[], update: (a: AttemptRecord) => AttemptRecord): AttemptRecord[] {
-  const last = attempts[attempts.length - 1];
-  return last === undefined ? [...attempts] : [...attempts.slice(0, -1), update(last)];
-}
-
-function ownStep(steps: Record<string, StepState>, id: string): StepState | undefined {
-  return stepIn(steps, id);
-}
-
-/** Step ids are identifiers, so `__proto__` is one: write it as an own property, not the prototype. */
-function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
-  if (key === '__proto__') Object.defineProperty(record, key, { value, writable: true, enumerable: true, configurable: true });
-  else record[key] = value;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

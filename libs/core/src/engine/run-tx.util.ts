@@ -1,0 +1,214 @@
+import type { ExprScope } from '../expr';
+import { type BlobRef, isBlobRef } from '@weft/contracts';
+import type { Command, LifecycleEventDraft } from './events';
+import { DEFAULT_MAX_FOREACH_ITEMS, itemParent } from './for-each.util';
+import { stepIn, StepsDraft } from './steps-record.util';
+import { DEFAULT_MAX_RUN_DEPTH } from './child-run.util';
+import type { AttemptRecord, Millis, PlannedStep, RunState, RunStatus, StepState, StepStatus } from './types';
+
+/*
+ * The working copy of one decision (Tx) and what every transition module shares: the plan
+ * index, the expression scope, status sets and small step helpers. run.machine.ts is the map.
+ */
+
+/** Actions the core runs itself as durable waits: never dispatched to an executor. */
+export const WAIT_ACTIONS = { sleep: 'sleep', event: 'wait.event', workflow: 'workflow' } as const;
+export const isWaitAction = (action: string): boolean => action === WAIT_ACTIONS.sleep || action === WAIT_ACTIONS.event || action === WAIT_ACTIONS.workflow;
+
+export const TERMINAL_RUN = new Set<RunStatus>(['completed', 'partially_completed', 'failed', 'canceled']);
+/** A run that has started and not ended: `waiting` is `running` with nothing in flight. */
+export const LIVE_RUN = new Set<RunStatus>(['running', 'waiting']);
+export const TERMINAL_STEP = new Set<StepStatus>(['completed', 'failed', 'skipped', 'canceled', 'partially_completed']);
+/** Terminal statuses that make dependents re-check their readiness. */
+const SETTLING_STEP = new Set<StepStatus>(['completed', 'failed', 'skipped', 'partially_completed']);
+
+/** How expression scopes see outputs stored by reference during the current decide(); see DecideOptions.resolveBlob. */
+let blobResolver: ((ref: BlobRef) => unknown) | undefined;
+
+/** Runs `fn` (one decide()) with `resolver` in force: decide is synchronous and never re-entered. */
+export function withBlobResolver<T>(resolver: ((ref: BlobRef) => unknown) | undefined, fn: () => T): T {
+  const outer = blobResolver;
+  blobResolver = resolver;
+  try {
+    return fn();
+  } finally {
+    blobResolver = outer;
+  }
+}
+
+/** A step that ends gives back the slot it holds, or its place in the slot queue. */
+function releaseSlot(tx: Tx, before: StepState): void {
+  const held = before.slot ?? (before.wait?.kind === 'slot' ? { token: before.token ?? '', scope: before.wait.scope, key: before.wait.key } : undefined);
+  if (held !== undefined) tx.commands.push({ type: 'release-slot', stepId: before.id, ...held });
+}
+
+/** The working copy of one decision: copy-on-write steps, commands in order, steps to re-check. */
+export class Tx {
+  readonly next: RunState;
+  readonly commands: Command[] = [];
+  /** Step ids whose readiness may have changed; drain() walks it (and it grows while it does). */
+  readonly toCheck: string[] = [];
+  /** forEach items that became terminal in this decision; advanceForEach folds them (from itemsFolded on). */
+  readonly settledItems: string[] = [];
+  itemsFolded = 0;
+  maxForEachItems = DEFAULT_MAX_FOREACH_ITEMS;
+  maxRunDepth = DEFAULT_MAX_RUN_DEPTH;
+  private readonly index: PlanIndex;
+  /** The next steps record, sharing every chunk this decision does not touch with `prev.steps`. */
+  private readonly draft: StepsDraft;
+  private readonly activeBefore: number;
+  private activeDelta = 0;
+  private cachedScope: ExprScope | undefined;
+
+  constructor(
+    prev: RunState,
+    readonly at: Millis,
+    readonly leaseMs: number,
+  ) {
+    this.next = { ...prev, seq: prev.seq + 1 };
+    // Inside a decision a waiting run is running; settleWaiting() decides again at the end.
+    if (prev.status === 'waiting') this.next.status = 'running';
+    this.index = planIndex(prev.plan);
+    this.draft = new StepsDraft(prev.steps, prev.plan);
+    this.activeBefore = activeStepCount(prev);
+  }
+
+  /** Steps not yet terminal after this decision; remembered for the next one. */
+  active(): number {
+    const count = this.activeBefore + this.activeDelta;
+    activeCounts.set(this.next.steps, count);
+    return count;
+  }
+
+  step(id: string): StepState | undefined {
+    return ownStep(this.next.steps, id);
+  }
+
+  /** Whether any step of the plan can wait (a sleep, a wait for a signal, a review). */
+  mayWait(): boolean {
+    return this.index.mayWait;
+  }
+
+  planned(id: string): PlannedStep {
+    // An item runs under its forEach step's plan (action, retry, timeout, queue, onFailure).
+    const planned = this.index.byId.get(id) ?? this.index.byId.get(itemParent(id) ?? '');
+    if (!planned) throw new Error(`step ${id} is not in the plan`);
+    return planned;
+  }
+
+  put(step: StepState): void {
+    const before = ownStep(this.next.steps, step.id);
+    if (TERMINAL_STEP.has(step.status) && before !== undefined && !TERMINAL_STEP.has(before.status)) releaseSlot(this, before);
+    // Items are not in the plan: the run's active count is its steps'; their forEach step folds their ends.
+    if (step.item === undefined) this.activeDelta += (TERMINAL_STEP.has(step.status) ? 0 : 1) - (before === undefined || TERMINAL_STEP.has(before.status) ? 0 : 1);
+    else if (TERMINAL_STEP.has(step.status) && before !== undefined && !TERMINAL_STEP.has(before.status)) this.settledItems.push(step.id);
+    this.draft.put(step);
+    this.next.steps = this.draft.steps;
+    if (TERMINAL_STEP.has(step.status)) this.cachedScope = undefined;
+    if (SETTLING_STEP.has(step.status)) for (const d of this.index.dependents.get(step.id) ?? []) this.toCheck.push(d);
+  }
+
+  check(id: string): void {
+    this.toCheck.push(id);
+  }
+
+  emit(event: LifecycleEventDraft): void {
+    this.commands.push({ type: 'emit', event });
+  }
+
+  /** What expressions see: inputs, finished steps, run identity. Rebuilt only when a step finishes. */
+  scope(): ExprScope {
+    this.cachedScope ??= expressionScope(this.next);
+    return this.cachedScope;
+  }
+}
+
+/** The expression scope of a run: `inputs`, `steps.<id>` of finished steps, `run`. */
+export function expressionScope(state: RunState): ExprScope {
+  const steps: ExprScope['steps'] = {};
+  for (const p of state.plan) {
+    const step = ownStep(state.steps, p.id);
+    if (!step || !TERMINAL_STEP.has(step.status)) continue;
+    const view: ExprScope['steps'][string] = { status: step.status, attempts: step.attempt };
+    if (step.output !== undefined) view.output = blobResolver !== undefined && isBlobRef(step.output) ? blobResolver(step.output) : step.output;
+    if (step.error !== undefined) view.error = { code: step.error.code, message: step.error.message };
+    setOwn(steps, step.id, view);
+  }
+  return { inputs: state.inputs, steps, run: { id: state.runId, workflow: state.workflow } };
+}
+
+// Wide runs change a step or two per event: counting unfinished steps once per
+// steps record (then by delta) keeps "is the run done?" O(1) per event.
+const activeCounts = new WeakMap<Record<string, StepState>, number>();
+
+function activeStepCount(state: RunState): number {
+  let count = activeCounts.get(state.steps);
+  if (count === undefined) {
+    count = 0;
+    for (const p of state.plan) {
+      const step = ownStep(state.steps, p.id);
+      if (!step || !TERMINAL_STEP.has(step.status)) count++;
+    }
+    activeCounts.set(state.steps, count);
+  }
+  return count;
+}
+
+interface PlanIndex {
+  byId: Map<string, PlannedStep>;
+  mayWait: boolean;
+  /** Direct dependents of each step, in plan order. */
+  dependents: Map<string, string[]>;
+}
+
+// Keyed by the plan array, which runs share structurally from one decision to the next.
+const planIndexes = new WeakMap<readonly PlannedStep[], PlanIndex>();
+
+export function planIndex(plan: readonly PlannedStep[]): PlanIndex {
+  let index = planIndexes.get(plan);
+  if (!index) {
+    const byId = new Map<string, PlannedStep>();
+    const dependents = new Map<string, string[]>();
+    let mayWait = false;
+    for (const p of plan) {
+      byId.set(p.id, p);
+      if (p.review !== undefined || isWaitAction(p.action) || p.slot !== undefined || p.rateLimit !== undefined) mayWait = true;
+      for (const need of p.needs) {
+        const list = dependents.get(need);
+        if (list) list.push(p.id);
+        else dependents.set(need, [p.id]);
+      }
+    }
+    index = { byId, dependents, mayWait };
+    planIndexes.set(plan, index);
+  }
+  return index;
+}
+
+/** The step without what only an unfinished attempt holds: its lease, retry time and wait. */
+export function withoutLease(step: StepState): StepState {
+  const { leaseExpiresAt: _lease, nextAttemptAt: _next, wait: _wait, ...rest } = step;
+  return rest;
+}
+
+export const iso = (ms: Millis): string => new Date(ms).toISOString();
+
+export function updateLast(attempts: readonly AttemptRecord[], update: (a: AttemptRecord) => AttemptRecord): AttemptRecord[] {
+  const last = attempts[attempts.length - 1];
+  return last === undefined ? [...attempts] : [...attempts.slice(0, -1), update(last)];
+}
+
+export function ownStep(steps: Record<string, StepState>, id: string): StepState | undefined {
+  return stepIn(steps, id);
+}
+
+/** Step ids are identifiers, so `__proto__` is one: write it as an own property, not the prototype. */
+export function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
+  if (key === '__proto__') Object.defineProperty(record, key, { value, writable: true, enumerable: true, configurable: true });
+  else record[key] = value;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
