@@ -281,6 +281,19 @@ describeWhenReachable(
       expect(offered.some((t) => t.startsWith('backoff'))).toBe(false);
       await page.keyboard.press('Escape');
       await page.getByTestId('completion').waitFor({ state: 'detached' });
+
+      // Inside a step's with:, the keys of its action's input schema (the catalog's fail action).
+      await page.keyboard.type('\n  - id: flaky\n    action: fail\n    with:\n      co');
+      await page.getByTestId('completion').waitFor();
+      expect(await items.allInnerTexts()).toEqual([expect.stringMatching(/^code\b/)]);
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('NOPE\n      ');
+      await page.keyboard.press('Control+Space');
+      await page.getByTestId('completion').waitFor();
+      expect((await items.allInnerTexts()).map((t) => t.split(/\s/)[0])).toEqual(['message', 'retryable', 'untilAttempt']);
+      await page.keyboard.press('Escape');
+      await page.getByTestId('completion').waitFor({ state: 'detached' });
+      expect(await editor.inputValue()).toMatch(/\n {4}with:\n {6}code: NOPE\n {6}$/);
       // What completion wrote is a valid spec.
       const checked = await dev.api<{ valid: boolean; diagnostics: unknown[] }>('POST', '/v1/validate', { source: await editor.inputValue() });
       expect(checked.json).toMatchObject({ valid: true, diagnostics: [] });

@@ -62,4 +62,37 @@ describe('draft editor completion from the workflow JSON Schema', () => {
     expect(at('name: demo # a comment|')).toBeNull();
     expect(at('- |')).toBeNull();
   });
+
+  it("completes a step's with: keys from its action's input schema (the catalog's), wherever action: is written", () => {
+    const http: JsonSchemaNode = {
+      type: 'object',
+      required: ['url'],
+      properties: {
+        method: { type: 'string', enum: ['GET', 'POST'], description: 'The HTTP method. Default GET.' },
+        url: { type: 'string', description: 'Where to send it.' },
+        headers: { type: 'object', properties: { accept: { type: 'string' } } },
+      },
+    };
+    const inputs = { http, fail: { type: 'object', properties: { code: { type: 'string' } } } };
+    const keys = (text: string): string[] => {
+      const caret = text.indexOf('|');
+      return complete(schema, text.replace('|', ''), caret, {}, inputs)?.suggestions.map((s) => s.label) ?? [];
+    };
+    // action above with:, required first; siblings left out.
+    expect(keys('steps:\n  - id: a\n    action: http\n    with:\n      |')).toEqual(['url', 'method', 'headers']);
+    expect(keys('steps:\n  - id: a\n    action: http\n    with:\n      url: x\n      |')).toEqual(['method', 'headers']);
+    expect(keys('steps:\n  - id: a\n    action: http\n    with:\n      me|')).toEqual(['method']);
+    // action below with:, and with: on the item's own line; quoted action names.
+    expect(keys('steps:\n  - id: a\n    with:\n      |\n    action: http\n  - id: b\n    action: fail')).toEqual(['url', 'method', 'headers']);
+    expect(keys('steps:\n  - with:\n      |\n    action: "fail"')).toEqual(['code']);
+    // Another item's action is not this one's.
+    expect(keys('steps:\n  - id: a\n    action: http\n  - id: b\n    with:\n      |')).toEqual([]);
+    // Values (an enum of the input schema) and nested objects of the input.
+    expect(keys('steps:\n  - id: a\n    action: http\n    with:\n      method: |')).toEqual(['GET', 'POST']);
+    expect(keys('steps:\n  - id: a\n    action: http\n    with:\n      headers:\n        |')).toEqual(['accept']);
+    // Opening a block for an object input; an action without a schema: nothing.
+    const block = 'steps:\n  - action: http\n    with:\n      hea';
+    expect(complete(schema, block, block.length, {}, inputs)?.suggestions[0]?.insert).toBe('headers:\n        ');
+    expect(keys('steps:\n  - id: a\n    action: noop\n    with:\n      |')).toEqual([]);
+  });
 });

@@ -44,13 +44,18 @@ export interface SchemaCompletion {
   list: React.JSX.Element | null;
 }
 
-export function useSchemaCompletion(area: RefObject<HTMLTextAreaElement | null>, setText: (text: string) => void, known: Record<string, readonly string[]>): SchemaCompletion {
+export function useSchemaCompletion(
+  area: RefObject<HTMLTextAreaElement | null>,
+  setText: (text: string) => void,
+  known: Record<string, readonly string[]>,
+  actionInputs: Record<string, JsonSchemaNode> = {},
+): SchemaCompletion {
   const [open, setOpen] = useState<Open | null>(null);
 
   const show = (el: HTMLTextAreaElement, value: string, forced: boolean): void => {
     if (el.selectionStart !== el.selectionEnd) return setOpen(null);
     const caret = el.selectionStart;
-    const completion = complete(SCHEMA, value, caret, known);
+    const completion = complete(SCHEMA, value, caret, known, actionInputs);
     // While typing: once a word is started, or right after `key: `; anywhere with Ctrl+Space.
     const typedSome = completion !== null && completion.from < caret;
     const valueSpot = completion?.suggestions[0]?.kind === 'value';

@@ -6,6 +6,7 @@ import type { CatalogAction, ValidationDiagnostic as Diagnostic, Draft, InputDec
 import { Confirm, formatTime, Loading, ProblemMessage, useDebounced } from '../components/common';
 import { Link, navigate, setQuery, useLocation } from '../router';
 import { sideBySide } from './diff.util';
+import type { JsonSchemaNode } from './schema-complete.util';
 import { useSchemaCompletion } from './SchemaCompletion';
 
 const TABS = ['versions', 'diff', 'draft', 'start'] as const;
@@ -228,7 +229,12 @@ function DraftEditor({ workflow }: { workflow: Workflow }): React.JSX.Element {
   // Completion from the workflow JSON Schema; `action:` values from the catalog (the palette's query).
   const catalog = useQuery({ queryKey: ['catalog-actions'], queryFn: ({ signal }) => api<{ items: CatalogAction[] }>('/v1/catalog/actions', { signal }), staleTime: 60_000 });
   const known = useMemo(() => ({ action: (catalog.data?.items ?? []).map((a) => a.name) }), [catalog.data]);
-  const completion = useSchemaCompletion(area, setSource, known);
+  // Inside a step's with:, the keys of its action's input schema.
+  const actionInputs = useMemo(
+    () => Object.fromEntries((catalog.data?.items ?? []).flatMap((a) => (a.inputSchema ? [[a.name, a.inputSchema as JsonSchemaNode] as const] : []))),
+    [catalog.data],
+  );
+  const completion = useSchemaCompletion(area, setSource, known, actionInputs);
   const jump = (d: Diagnostic): void => {
     if (!area.current || d.line === undefined) return;
     const at = offsetOf(text, d.line, d.col ?? 1);

@@ -54,6 +54,30 @@ function lineKey(line: string): LineKey | null {
   return { col: indent + (m[2]?.length ?? 0), dash, key: m[3] ?? '', value: (m[4] ?? '').trim() };
 }
 
+/**
+ * The `action:` of the list item a `with:` key at `col` on line `at` belongs to: the keys at
+ * the same column up to the item's `- ` line, and down to the next item or a shallower key.
+ */
+function stepAction(lines: string[], at: number, col: number): string | undefined {
+  const own = lineKey(lines[at] ?? '');
+  for (let i = at - 1; i >= 0 && own?.dash === null; i--) {
+    const k = lineKey(lines[i] ?? '');
+    if (!k || k.col > col) continue;
+    if (k.col < col) break;
+    if (k.key === 'action') return unquote(k.value);
+    if (k.dash !== null) break;
+  }
+  for (let i = at + 1; i < lines.length; i++) {
+    const k = lineKey(lines[i] ?? '');
+    if (!k || k.col > col) continue;
+    if (k.col < col || k.dash !== null) break;
+    if (k.key === 'action') return unquote(k.value);
+  }
+  return undefined;
+}
+
+const unquote = (value: string): string => value.replace(/^(['"])(.*)\1$/, '$2');
+
 /** Every variant of a node (anyOf / oneOf / allOf), flattened. */
 function variants(node: JsonSchemaNode | undefined): JsonSchemaNode[] {
   if (!node) return [];
@@ -104,8 +128,16 @@ function shortDescription(node: JsonSchemaNode): string {
  * word at the start of a line; value position: after `key: `. Parents are the nearest lines
  * above with a smaller key column (a `- ` line is a list item of the key above it).
  * `known` adds values for keys whose schema is a bare string (`action` → the catalog's names).
+ * `actionInputs` (action name → its input JSON Schema, from the catalog) completes inside a
+ * step's `with:` from the schema of the step's `action:` (written above or below it).
  */
-export function complete(schema: JsonSchemaNode, text: string, caret: number, known: Record<string, readonly string[]> = {}): Completion | null {
+export function complete(
+  schema: JsonSchemaNode,
+  text: string,
+  caret: number,
+  known: Record<string, readonly string[]> = {},
+  actionInputs: Record<string, JsonSchemaNode> = {},
+): Completion | null {
   const before = text.slice(0, caret);
   const lineStart = before.lastIndexOf('\n') + 1;
   const current = before.slice(lineStart);
@@ -121,6 +153,8 @@ export function complete(schema: JsonSchemaNode, text: string, caret: number, kn
   let col = indent + (m[2]?.length ?? 0);
 
   const path: string[] = [];
+  /** The line of each path segment's key (-1 for a list's `[]`). */
+  const pathLines: number[] = [];
   const siblings = new Set<string>();
   // The list item the caret is in: its dash column, once seen.
   let itemDash: number | null = startsItem ? indent : null;
@@ -132,6 +166,7 @@ export function complete(schema: JsonSchemaNode, text: string, caret: number, kn
       // Looking for the key that holds the list: left of the dash, or at its column with no value.
       if (k.col < itemDash || (k.col === itemDash && k.dash === null && k.value === '')) {
         path.unshift(k.key, '[]');
+        pathLines.unshift(i, -1);
         col = k.col;
         itemDash = k.dash;
         collecting = false;
@@ -148,6 +183,7 @@ export function complete(schema: JsonSchemaNode, text: string, caret: number, kn
     }
     if (k.col < col) {
       path.unshift(k.key);
+      pathLines.unshift(i);
       col = k.col;
       collecting = false;
       if (k.dash !== null) itemDash = k.dash;
@@ -156,7 +192,11 @@ export function complete(schema: JsonSchemaNode, text: string, caret: number, kn
   // A list item with no key above to hold the list: not a place the schema knows.
   if (itemDash !== null) return null;
 
-  const here = resolvePath(schema, path);
+  // Inside a step's with: (the innermost), the step's action's input schema, when the catalog has it.
+  const withAt = path.findLastIndex((segment, i) => segment === 'with' && path[i - 1] === '[]');
+  const action = withAt < 0 ? undefined : stepAction(text.split('\n'), pathLines[withAt] ?? -1, lineKey(lines[pathLines[withAt] ?? -1] ?? '')?.col ?? -1);
+  const input = action === undefined ? undefined : actionInputs[action];
+  const here = input ? resolvePath(input, path.slice(withAt + 1)) : resolvePath(schema, path);
   if (!here) return null;
   if (keyPos) {
     const prefix = m[3] ?? '';
