@@ -139,6 +139,7 @@ describeWhenReachable(
       expect(await letter.getByTestId('exception-subject').innerText()).toBe('weft.step.result');
       expect(await letter.getByTestId('exception-reason').innerText()).toMatch(/.+ \(\d+ deliveries\)$/);
       expect(await letter.innerText()).toContain('dead-lettered by the bus on delivery');
+      await screenshot(page, 'exceptions-dead-letter');
       expect(await letter.getByRole('link', { name: runId.slice(0, 8) }).getAttribute('href')).toBe(`/runs/${runId}?step=only`);
 
       // The queue: its name as the subject, what waits on it as the reason; resolved with a note.
