@@ -43,7 +43,7 @@ export const inFlight = (p: ForEachProgress): number => p.started - p.completed 
 /** Items that ended, whatever their status. */
 export const settledItems = (p: ForEachProgress): number => p.completed + p.failed + p.canceled;
 
-/** What the forEach code needs of a decision's working copy (run.machine's Tx). */
+/** What the forEach code needs of a decision's working copy (run-tx.util's Tx). */
 export interface ForEachTx {
   readonly next: RunState;
   readonly at: Millis;
@@ -61,7 +61,7 @@ export interface ForEachTx {
   scope(): ExprScope;
 }
 
-/** The step transitions of run.machine that forEach drives (named, so a reader can follow them). */
+/** The step transitions of the machine (attempt.util, step-end.util) that forEach drives (named, so a reader can follow them). */
 export interface ForEachOps {
   dispatch(tx: ForEachTx, step: StepState): void;
   completeStep(tx: ForEachTx, step: StepState, output: unknown): void;
@@ -215,7 +215,7 @@ export function cancelItems(tx: ForEachTx, stepId: string, reason: string): void
     const item = tx.step(itemId(stepId, i));
     if (!item || TERMINAL.has(item.status)) continue;
     let attempts = item.attempts;
-    // As run.machine's cancelActive does for a step (items never wait).
+    // As step-end.util's cancelActive does for a step (items never wait).
     if (item.status === 'queued' || item.status === 'running') {
       tx.commands.push({ type: 'abort-step', stepId: item.id, attempt: item.attempt, token: item.token ?? '', reason });
       if (item.status === 'running') tx.commands.push({ type: 'cancel-timer', timer: 'step-timeout', stepId: item.id });

@@ -42,7 +42,7 @@ export function gcraReserve(tat: Millis | undefined, now: Millis, p: RateParams)
   return { startAt: Math.max(now, base - rateTolerance(p)), tat: base + rateInterval(p) };
 }
 
-/** What asking for a permit needs of a decision's working copy (run.machine's Tx). */
+/** What asking for a permit needs of a decision's working copy (run-tx.util's Tx). */
 export interface RateTx {
   readonly next: RunState;
   readonly at: Millis;

@@ -10,7 +10,7 @@ import type { Millis, RunAdmission, RunState } from './types';
  */
 export const RUN_SLOT_STEP = '$run';
 
-/** What admission needs of a decision's working copy (run.machine's Tx). */
+/** What admission needs of a decision's working copy (run-tx.util's Tx). */
 export interface RunSlotTx {
   readonly next: RunState;
   readonly at: Millis;

@@ -1,0 +1,130 @@
+import { TERMINAL_STEP, type Tx, updateLast, withoutLease } from './run-tx.util';
+import type { TimerKind } from './events';
+import { cancelItems } from './for-each.util';
+import type { AttemptRecord, PlannedReview, StepError, StepState, StepWait } from './types';
+
+// How a step's attempt and the step itself end: completed, failed (onFailure), skipped, canceled.
+
+export function completeStep(tx: Tx, step: StepState, output: unknown, decided?: StepState['review']): void {
+  const { at } = tx;
+  const done: StepState = { ...withoutLease(step), status: 'completed', finishedAt: at };
+  if (output !== undefined) done.output = output;
+  else delete done.output;
+  if (decided !== undefined) done.review = decided;
+  tx.put(done);
+  tx.emit({
+    type: 'step.completed',
+    at,
+    stepId: step.id,
+    attempt: step.attempt,
+    status: 'completed',
+    durationMs: at - (step.startedAt ?? step.queuedAt ?? at),
+    data: { output, ...(decided !== undefined && { review: decided }) },
+  });
+}
+
+export type ReviewWait = Extract<StepWait, { kind: 'review' }>;
+export type EventWait = Extract<StepWait, { kind: 'event' }>;
+
+/** Drops a review's pending timers (except the one that fired). */
+export function releaseReview(tx: Tx, step: StepState, wait: ReviewWait, review: PlannedReview | undefined, fired?: TimerKind): void {
+  if (wait.deadlineAt !== undefined && fired !== 'review-deadline') tx.commands.push({ type: 'cancel-timer', timer: 'review-deadline', stepId: step.id });
+  if (wait.tier < (review?.escalation.length ?? 0) && fired !== 'review-escalation') tx.commands.push({ type: 'cancel-timer', timer: 'review-escalation', stepId: step.id });
+}
+
+/** A waiting step ends without its wake-up (cancel, fail-fast, run timeout): drop what the shell holds for it. */
+export function releaseWait(tx: Tx, step: StepState): void {
+  const wait = step.wait;
+  if (wait === undefined) return;
+  switch (wait.kind) {
+    case 'sleep':
+      tx.commands.push({ type: 'cancel-timer', timer: 'sleep', stepId: step.id });
+      return;
+    case 'event':
+      tx.commands.push({ type: 'cancel-timer', timer: 'wait-timeout', stepId: step.id }, { type: 'cancel-wait', stepId: step.id, token: step.token ?? '' });
+      return;
+    case 'review':
+      releaseReview(tx, step, wait, tx.planned(step.id).review);
+      tx.commands.push({ type: 'close-review', reviewId: wait.reviewId, outcome: 'canceled' });
+      return;
+    case 'slot':
+      // Tx.put gives the place in the queue back when the step ends.
+      return;
+    case 'rate':
+      // A permit reserved is spent either way (the limit only ever errs on the slow side).
+      if (wait.until !== undefined) tx.commands.push({ type: 'cancel-timer', timer: 'rate-limit', stepId: step.id });
+      return;
+    case 'child':
+      tx.commands.push({ type: 'cancel-child', stepId: step.id, childRunId: wait.childRunId, reason: `parent run ${tx.next.runId} canceled step ${step.id}` });
+      return;
+  }
+}
+
+/**
+ * Closes the current attempt's record and drops its step-timeout timer (unless that is what
+ * fired, or none was armed: `armed` defaults to "the attempt is running").
+ */
+export function endAttempt(
+  tx: Tx,
+  step: StepState,
+  status: AttemptRecord['status'],
+  error: StepError | undefined,
+  fired: TimerKind | undefined,
+  armed = step.status === 'running',
+): StepState {
+  if (armed && fired !== 'step-timeout') tx.commands.push({ type: 'cancel-timer', timer: 'step-timeout', stepId: step.id });
+  const attempts = updateLast(step.attempts, (a) => ({ ...a, status, finishedAt: tx.at, ...(error !== undefined && { error }) }));
+  return { ...step, attempts };
+}
+
+/** The step failed for good: apply its onFailure. */
+export function failStep(tx: Tx, step: StepState, error: StepError): void {
+  const { at, next } = tx;
+  tx.put({ ...withoutLease(step), status: 'failed', error, finishedAt: at });
+  // Like step.completed: the duration of the last attempt (none when it never ran).
+  const since = step.attempt > 0 ? (step.startedAt ?? step.queuedAt) : undefined;
+  tx.emit({
+    type: 'step.failed',
+    at,
+    stepId: step.id,
+    attempt: step.attempt,
+    status: 'failed',
+    error,
+    ...(since !== undefined && { durationMs: at - since }),
+  });
+  // An item's failure is its forEach step's to weigh (advanceForEach), not the run's.
+  if (tx.planned(step.id).onFailure === 'fail-fast' && step.item === undefined) {
+    next.error = { ...error, message: `step ${step.id} failed: ${error.message}` };
+    cancelActive(tx, `step ${step.id} failed`);
+  }
+  // Under `continue`, drain() skips the dependents: a failed need can never complete.
+}
+
+/** Cancels every step that is not finished: in-flight attempts are aborted, pending timers dropped. */
+export function cancelActive(tx: Tx, reason: string): void {
+  const { at } = tx;
+  for (const p of tx.next.plan) {
+    const step = tx.step(p.id);
+    if (!step || TERMINAL_STEP.has(step.status)) continue;
+    if (step.forEach !== undefined) cancelItems(tx, step.id, reason);
+    let attempts = step.attempts;
+    if (step.status === 'queued' || step.status === 'running') {
+      // A forEach step runs nothing itself: its items were aborted above.
+      if (step.forEach === undefined) tx.commands.push({ type: 'abort-step', stepId: step.id, attempt: step.attempt, token: step.token ?? '', reason });
+      attempts = endAttempt(tx, step, 'canceled', undefined, undefined).attempts;
+    } else if (step.status === 'retrying') {
+      tx.commands.push({ type: 'cancel-timer', timer: 'retry', stepId: step.id });
+    } else if (step.status === 'waiting') {
+      releaseWait(tx, step);
+      // A sleep or a wait for a signal is its attempt; a review holds an attempt that already ended.
+      if (step.wait?.kind !== 'review' && step.wait?.kind !== 'slot' && step.wait?.kind !== 'rate') attempts = endAttempt(tx, step, 'canceled', undefined, undefined, false).attempts;
+    }
+    tx.put({ ...withoutLease(step), status: 'canceled', reason, finishedAt: at, attempts });
+    tx.emit({ type: 'step.canceled', at, stepId: step.id, attempt: step.attempt, status: 'canceled', data: { reason } });
+  }
+}
+
+export function skipStep(tx: Tx, step: StepState, reason: string): void {
+  tx.put({ ...withoutLease(step), status: 'skipped', reason, finishedAt: tx.at });
+  tx.emit({ type: 'step.skipped', at: tx.at, stepId: step.id, status: 'skipped', data: { reason } });
+}
