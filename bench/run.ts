@@ -1,9 +1,10 @@
 /**
  * Weft side by side with BullMQ and graphile-worker, one command, one machine, one run.
  *
- *   node -r @swc-node/register bench/run.ts [--quick] [--only W1,W2,W3,W4,W5,W6,cost,memory,scale]
+ *   node -r @swc-node/register bench/run.ts [--quick] [--only W1,W2,W3,W4,W5,W6,cost,memory,foreach,scale]
  *        [--reps 5] [--w4-seconds 60] [--w4-rate 40] [--systems weft-embedded,weft-distributed,bullmq,graphile-worker]
  *        [--concurrency 16] [--w5-runs 10000] [--w6-steps 50000] [--w6-rate 10] [--executor process|inline]
+ *        [--foreach-items 1000,10000] [--foreach-concurrency 100]
  *        [--out bench/results/<date>.md] [--cpu-prof [system,...]]
  *
  * Each system lives in its own child process (bench/system.child.ts); workloads run
@@ -20,10 +21,10 @@ import { RespRedisClient } from './peers/resp-redis.client';
 import { adminQuery } from './lib/pg.util';
 import { stepCount, type Shape } from './lib/system.port';
 import { fmt, fmtSpread, median, quantile, spread, within } from './lib/stats.util';
-import type { BigRunResult, CostResult, MakespanResult, ManyRunsResult, MemoryResult, SustainedResult } from './lib/workloads';
+import type { BigRunResult, CostResult, ForEachMemoryResult, MakespanResult, ManyRunsResult, MemoryResult, SustainedResult } from './lib/workloads';
 import { type ChildOptions, type Envelope, type Reply, type Request, SYSTEM_NAMES, type SystemName } from './system.child';
 
-const WORKLOADS = ['W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'cost', 'memory', 'scale'] as const;
+const WORKLOADS = ['W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'cost', 'memory', 'foreach', 'scale'] as const;
 type Workload = (typeof WORKLOADS)[number];
 
 interface Options {
@@ -36,6 +37,9 @@ interface Options {
   w4Steps: number;
   concurrency: number;
   memoryRuns: number;
+  /** forEach memory: item counts, one run each (the last is the one that matters; the first is the baseline). */
+  foreachItems: number[];
+  foreachConcurrency: number;
   w5Runs: number;
   w6Steps: number;
   w6Rate: number;
@@ -85,6 +89,8 @@ function parseArgs(argv: string[]): Options {
     w4Steps: num('w4-steps', 5),
     concurrency: num('concurrency', 16),
     memoryRuns: num('memory-runs', quick ? 500 : 10_000),
+    foreachItems: (flags.get('foreach-items') ?? (quick ? '100,1000' : '1000,10000')).split(',').map(Number),
+    foreachConcurrency: num('foreach-concurrency', 100),
     w5Runs: num('w5-runs', quick ? 500 : 10_000),
     w6Steps: num('w6-steps', quick ? 2000 : 50_000),
     w6Rate: num('w6-rate', 10),
@@ -163,6 +169,7 @@ interface Results {
   sustained: Map<string, SustainedResult>;
   cost: Map<string, { shape: Shape; result: CostResult }[]>;
   memory: Map<string, MemoryResult>;
+  foreach: Map<string, ForEachMemoryResult[]>;
   many: Map<string, ManyRunsResult>;
   big: Map<string, BigRunResult>;
   scale: string | undefined;
@@ -180,6 +187,7 @@ async function main(): Promise<void> {
     sustained: new Map(),
     cost: new Map(),
     memory: new Map(),
+    foreach: new Map(),
     many: new Map(),
     big: new Map(),
     scale: undefined,
@@ -319,6 +327,26 @@ async function main(): Promise<void> {
         }
         await child.close();
         children.splice(children.indexOf(child), 1);
+      }
+    }
+
+    if (options.only.has('foreach')) {
+      for (const name of options.systems.filter((n) => n.startsWith('weft'))) {
+        // A fresh child per size: one run's leftovers (JIT, caches) do not count for the next.
+        for (const items of options.foreachItems) {
+          log(`foreach: ${name}, one run of ${items} items, ${options.foreachConcurrency} in flight`);
+          const child = Child.spawn(name, childOptions);
+          children.push(child);
+          try {
+            await child.call({ op: 'setup' }, 180_000);
+            const result = await child.call<ForEachMemoryResult>({ op: 'foreach', items, concurrency: options.foreachConcurrency }, 900_000);
+            results.foreach.set(name, [...(results.foreach.get(name) ?? []), result]);
+          } catch (error) {
+            results.errors.push(`foreach ${name} ${items}: ${String(error)}`);
+          }
+          await child.close();
+          children.splice(children.indexOf(child), 1);
+        }
       }
     }
 
@@ -594,6 +622,33 @@ function render(
       table(['system', 'runs', 'heap MB', 'heap MB / 10k runs', 'RSS MB', 'RSS MB / 10k runs', 'time to start them (s)'], rows),
       '',
       'Runs of `sleep 10m -> noop`; the executor (weft-distributed: its own process since 2026-12) holds `concurrency` of them, the rest wait in the broker. Heap after `global.gc()` of the scheduling process.',
+      '',
+    );
+  }
+
+  if (results.foreach.size > 0) {
+    out.push('## Scheduler memory during one forEach run', '');
+    const rows = [...results.foreach].flatMap(([name, list]) =>
+      list.map((r) => {
+        const base = list[0];
+        const growth = (x: ForEachMemoryResult) => x.liveHeapPeakMb - x.heapBeforeMb;
+        return [
+          name,
+          String(r.items),
+          fmt(r.makespanMs / 1000, 1),
+          fmt(r.itemsPerSec),
+          `${fmt(r.heapBeforeMb)} -> ${fmt(r.liveHeapPeakMb)}`,
+          fmt(growth(r)),
+          base && base !== r ? `${fmt(growth(r) / Math.max(growth(base), 0.1), 1)}x for ${fmt(r.items / base.items, 0)}x items` : '',
+          `${fmt(r.rssBeforeMb)} -> ${fmt(r.rssPeakMb)}`,
+          fmt(r.heapAfterMb),
+        ];
+      }),
+    );
+    out.push(
+      table(['system', 'items', 'makespan s', 'items/s', 'live heap MB (peak)', 'live heap growth MB', 'growth vs first size', 'RSS MB (peak)', 'heap MB after'], rows),
+      '',
+      `One run of \`each: forEach \${{ inputs.xs }}, concurrency ${options.foreachConcurrency}\` (no-op items) per size, each in a fresh child. Live heap: \`global.gc()\` every second during the run, of the scheduling process (weft-distributed: the scheduler alone). The list itself (the run's input) and the collected outputs are part of the run's state, so some growth with items is expected; bounded means no per-item cost beyond that.`,
       '',
     );
   }

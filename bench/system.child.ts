@@ -8,7 +8,7 @@ import { BullmqSystem } from './systems/bullmq.system';
 import { GraphileSystem } from './systems/graphile.system';
 import { WeftDistributed, WeftEmbedded } from './systems/weft.system';
 import type { BenchSystem, Shape } from './lib/system.port';
-import { bigRun, type BigRunOptions, cost, manyRuns, memory, runOnce, sustained, type SustainedOptions } from './lib/workloads';
+import { bigRun, type BigRunOptions, cost, forEachMemory, manyRuns, memory, runOnce, sustained, type SustainedOptions } from './lib/workloads';
 
 export const SYSTEM_NAMES = ['weft-embedded', 'weft-distributed', 'bullmq', 'graphile-worker'] as const;
 export type SystemName = (typeof SYSTEM_NAMES)[number];
@@ -30,6 +30,7 @@ export type Request =
   | { op: 'memory'; runs: number; sleepMs: number }
   | { op: 'many'; runs: number; steps: number }
   | { op: 'big'; options: BigRunOptions }
+  | { op: 'foreach'; items: number; concurrency: number }
   | { op: 'teardown' };
 
 export type Envelope = { id: number; request: Request };
@@ -72,6 +73,8 @@ async function handle(system: BenchSystem, request: Request): Promise<unknown> {
       return manyRuns(system, request.runs, request.steps);
     case 'big':
       return bigRun(system, request.options);
+    case 'foreach':
+      return forEachMemory(system, request.items, request.concurrency);
     case 'teardown':
       await system.teardown();
       return null;

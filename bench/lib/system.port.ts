@@ -11,7 +11,9 @@ export type Shape =
   /** W6: `steps` independent no-op steps (one big run). */
   | { kind: 'flat'; steps: number }
   /** Memory: a first step that sleeps `sleepMs`, then a no-op. */
-  | { kind: 'sleeper'; sleepMs: number };
+  | { kind: 'sleeper'; sleepMs: number }
+  /** forEach memory: one step over `items` inputs (the list is the run's input), `concurrency` in flight. */
+  | { kind: 'foreach'; items: number; concurrency: number };
 
 export const stepCount = (shape: Shape): number => {
   switch (shape.kind) {
@@ -25,6 +27,8 @@ export const stepCount = (shape: Shape): number => {
       return shape.steps;
     case 'sleeper':
       return 2;
+    case 'foreach':
+      return shape.items;
   }
 };
 

@@ -331,3 +331,61 @@ export async function bigRun(system: BenchSystem, options: BigRunOptions): Promi
     clearInterval(sampler);
   }
 }
+
+export interface ForEachMemoryResult {
+  items: number;
+  concurrency: number;
+  makespanMs: number;
+  itemsPerSec: number;
+  /** This process after `global.gc()`, before the run was requested. */
+  heapBeforeMb: number;
+  rssBeforeMb: number;
+  /** Highest live heap seen by a `global.gc()` every second during the run (what the scheduler keeps). */
+  liveHeapPeakMb: number;
+  /** Highest heapUsed / RSS sampled every 100 ms (garbage included). */
+  heapPeakMb: number;
+  rssPeakMb: number;
+  /** After `global.gc()` once the run has completed. */
+  heapAfterMb: number;
+}
+
+/** One run of a forEach over `items` no-op items, `concurrency` in flight: the scheduling process's memory while it runs. */
+export async function forEachMemory(system: BenchSystem, items: number, concurrency: number): Promise<ForEachMemoryResult> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('run the child with --expose-gc');
+  const shape: Shape = { kind: 'foreach', items, concurrency };
+  system.prepare?.(shape);
+  const before = await collect();
+  let heapPeak = before.heapUsed;
+  let rssPeak = before.rss;
+  let liveHeapPeak = before.heapUsed;
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    heapPeak = Math.max(heapPeak, m.heapUsed);
+    rssPeak = Math.max(rssPeak, m.rss);
+  }, 100);
+  const live = setInterval(() => {
+    gc();
+    liveHeapPeak = Math.max(liveHeapPeak, process.memoryUsage().heapUsed);
+  }, 1000);
+  try {
+    const run = await system.start(shape);
+    const { submittedAt, finishedAt } = await within(600_000, `the ${items}-item forEach`, run.finished);
+    const after = await collect();
+    return {
+      items,
+      concurrency,
+      makespanMs: finishedAt - submittedAt,
+      itemsPerSec: items / ((finishedAt - submittedAt) / 1000),
+      heapBeforeMb: mb(before.heapUsed),
+      rssBeforeMb: mb(before.rss),
+      liveHeapPeakMb: mb(liveHeapPeak),
+      heapPeakMb: mb(heapPeak),
+      rssPeakMb: mb(rssPeak),
+      heapAfterMb: mb(after.heapUsed),
+    };
+  } finally {
+    clearInterval(sampler);
+    clearInterval(live);
+  }
+}

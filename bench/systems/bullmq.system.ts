@@ -130,6 +130,7 @@ export class BullmqSystem implements BenchSystem {
       }
       case 'sleeper':
       case 'flat':
+      case 'foreach':
         throw new Error(`${shape.kind} runs are measured on Weft only`);
     }
     return { finished };

@@ -134,6 +134,7 @@ export class GraphileSystem implements BenchSystem {
         break;
       case 'sleeper':
       case 'flat':
+      case 'foreach':
         throw new Error(`${shape.kind} runs are measured on Weft only`);
     }
     return { finished };
@@ -171,6 +172,7 @@ export class GraphileSystem implements BenchSystem {
       }
       case 'sleeper':
       case 'flat':
+      case 'foreach':
         break;
     }
     this.waiters.get(data.run)?.timings?.push({ id: data.id, start, end: performance.now() });

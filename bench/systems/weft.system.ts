@@ -30,6 +30,9 @@ export const NATS_URL = 'nats://127.0.0.1:4222';
 
 /** The SDK-built spec of a shape (cached: building validates). */
 const specs = new Map<string, WorkflowSpec>();
+
+/** A run's inputs for a shape: a forEach's list (0..items-1); nothing otherwise. */
+const inputsOf = (shape: Shape): Record<string, unknown> => (shape.kind === 'foreach' ? { xs: Array.from({ length: shape.items }, (_, i) => i) } : {});
 export function weftSpec(shape: Shape): WorkflowSpec {
   const key = JSON.stringify(shape);
   const cached = specs.get(key);
@@ -62,6 +65,15 @@ export function weftSpec(shape: Shape): WorkflowSpec {
       spec = workflow('bench-sleeper')
         .add(chain(step('wait', 'sleep', { with: { duration: shape.sleepMs }, timeout: '1h' }), step('after', 'noop')))
         .build();
+      break;
+    case 'foreach':
+      spec = {
+        apiVersion: 'weft/v1',
+        kind: 'Workflow',
+        name: `bench-foreach-c${shape.concurrency}`,
+        inputs: { xs: { type: 'array', required: true } },
+        steps: [{ id: 'each', action: 'noop', forEach: '${{ inputs.xs }}', concurrency: shape.concurrency, with: { n: '${{ item }}' } }],
+      };
       break;
   }
   specs.set(key, spec);
@@ -178,7 +190,7 @@ abstract class WeftBase implements BenchSystem {
       runId,
       workflow: spec.name,
       ...(this.adhoc && { spec }),
-      inputs: {},
+      inputs: inputsOf(shape),
       source: 'bench',
     });
     return {
