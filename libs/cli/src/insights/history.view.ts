@@ -1,5 +1,5 @@
 import { actorLabel } from '@weft/contracts';
-import { formatMs, type RunHistory, type StepHistory } from '@weft/journal';
+import { formatMs, type RunHistory, type RunTreeNode, type StepHistory } from '@weft/journal';
 import { renderTable } from './table.util';
 
 /** `weft history <runId>`: a header, the timeline, the steps, and what the journal could not know. */
@@ -10,6 +10,7 @@ export function renderHistory(history: RunHistory): string[] {
   const facts = [
     run.queuedAt !== null ? `queued ${run.queuedAt}` : undefined,
     run.source !== undefined || run.actor !== undefined ? `started by ${[run.source, run.actor && actorLabel(run.actor)].filter(Boolean).join(', ')}` : undefined,
+    history.parent !== undefined ? `child of run ${history.parent.runId} (step ${history.parent.stepId})` : undefined,
     run.correlationId !== null ? `correlation ${run.correlationId}` : undefined,
     run.traceId !== null ? `trace ${run.traceId}` : undefined,
     run.restarts > 0 ? `re-run ${run.restarts} time(s)` : undefined,
@@ -30,6 +31,7 @@ export function renderHistory(history: RunHistory): string[] {
       ),
     );
   }
+  if (history.children !== undefined && history.children.length > 0) lines.push('', 'sub-workflow runs:', ...renderTree(history.children));
   if (run.error !== null) lines.push('', `error: ${run.error.code} ${run.error.message}`);
   if (run.outputs !== null) lines.push('', `outputs: ${JSON.stringify(run.outputs)}`);
   for (const text of history.notes) lines.push('', `note: ${text}`);
@@ -49,4 +51,12 @@ function note(step: StepHistory): string {
     notes.push([...escalated, decided].join(', '));
   }
   return notes.join('; ');
+}
+
+/** The runs below this one, indented by depth: `└ <run> · <workflow> · <status> in <duration> (step <id>)`. */
+function renderTree(children: readonly RunTreeNode[]): string[] {
+  return children.map((child) => {
+    const took = child.durationMs !== null ? ` in ${formatMs(child.durationMs)}` : '';
+    return `${'  '.repeat(child.depth)}└ ${child.runId} · ${child.workflow ?? '(not in the journal)'} · ${child.status}${took} (step ${child.stepId})`;
+  });
 }

@@ -71,6 +71,25 @@ describe('renderHistory', () => {
       'error: STEPS_FAILED 1 step(s) failed: load',
     ]);
   });
+
+  it('says whose child the run is and prints the sub-workflow runs below it as a tree', () => {
+    const story = reconstructRun([toJournalEntry(event(1, 0, { type: 'run.queued', status: 'queued' })).entry], []);
+    if (!story) throw new Error('no story');
+    story.parent = { runId: 'p0', stepId: 'sub' };
+    story.children = [
+      { runId: 'c1', parentRunId: 'r1', stepId: 'fan', depth: 1, workflow: 'child', status: 'completed', startedAt: null, finishedAt: null, durationMs: 1500 },
+      { runId: 'g1', parentRunId: 'c1', stepId: 'inner', depth: 2, workflow: 'grandchild', status: 'failed', startedAt: null, finishedAt: null, durationMs: 20 },
+      { runId: 'c2', parentRunId: 'r1', stepId: 'fan', depth: 1, workflow: null, status: 'unknown', startedAt: null, finishedAt: null, durationMs: null },
+    ];
+    const lines = renderHistory(runHistory(story));
+    expect(lines[1]).toBe('queued 2026-03-01T10:00:00.000Z · child of run p0 (step sub) · correlation order-7 · 1 event(s)');
+    expect(lines.slice(lines.indexOf('sub-workflow runs:'))).toEqual([
+      'sub-workflow runs:',
+      '  └ c1 · child · completed in 1.50s (step fan)',
+      '    └ g1 · grandchild · failed in 20ms (step inner)',
+      '  └ c2 · (not in the journal) · unknown (step fan)',
+    ]);
+  });
 });
 
 describe('renderInsights', () => {

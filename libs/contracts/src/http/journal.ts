@@ -150,9 +150,27 @@ export const JournalRunSummary = z.object({
   actor: Actor.optional().describe('The API key (id and name) or `local` caller that started the run, when one did.'),
 });
 
+/** The run (and its step) that started a sub-workflow run. */
+export const RunParentLink = z.object({ runId: z.string(), stepId: z.string() });
+
+/** A run below another in the sub-workflow tree (flat, depth first). */
+export const RunTreeNode = z.object({
+  runId: z.string(),
+  parentRunId: z.string().describe('The run whose step started it (the root or another node).'),
+  stepId: z.string(),
+  depth: z.number().int().describe('1 for the root\'s own children.'),
+  workflow: z.string().nullable().describe('Null when the journal has no entry for the child (pruned, or not journaled yet).'),
+  status: z.union([RunStatus, z.literal('unknown')]),
+  startedAt: NullableTime,
+  finishedAt: NullableTime,
+  durationMs: z.number().nullable(),
+});
+
 /** Everything that happened to a run, from the journal alone. */
 export const RunReconstruction = z.object({
   run: JournalRunSummary,
+  parent: RunParentLink.optional().describe('When this run is a sub-workflow run: the run and step that started it.'),
+  children: z.array(RunTreeNode).optional().describe('The sub-workflow runs below it, depth first, at most 200 (absent when it started none).'),
   steps: z.array(StepHistory).describe('In the order the steps were first seen.'),
   events: z.array(JournalEntry),
   checkpoints: z.array(Checkpoint),
@@ -174,6 +192,8 @@ export const TimelineItem = z.object({
 /** The readable story of a run (`weft history`). */
 export const RunHistory = z.object({
   run: JournalRunSummary,
+  parent: RunParentLink.optional(),
+  children: z.array(RunTreeNode).optional(),
   steps: z.array(StepHistory),
   timeline: z.array(TimelineItem),
   notes: z.array(z.string()),

@@ -3,6 +3,7 @@ import { withOutputLinks } from './checkpoint-links.util';
 import { JournalError } from './journal.errors';
 import type { Checkpoint, EventPage, EventQuery, NamespaceScope, RunHistory, RunReconstruction } from './journal.types';
 import { reconstructRun, runHistory } from './run-fold.util';
+import { childTree, parentLink } from './run-tree.util';
 
 /**
  * What the journal answers: a run's story, its events and checkpoints, and events across
@@ -12,12 +13,20 @@ import { reconstructRun, runHistory } from './run-fold.util';
 export class JournalQueries {
   constructor(private readonly store: JournalStore) {}
 
-  /** Everything the journal knows about a run. Throws RUN_NOT_FOUND. */
+  /**
+   * Everything the journal knows about a run, with the run that started it and the tree of
+   * sub-workflow runs below it (each child read in the same namespace). Throws RUN_NOT_FOUND.
+   */
   async reconstruct(runId: string, namespace: NamespaceScope): Promise<RunReconstruction> {
     const scope = namespace ?? undefined;
     const [events, checkpoints] = await Promise.all([this.store.runEvents(runId, scope), this.store.checkpoints(runId, scope)]);
     const reconstruction = reconstructRun(events, checkpoints);
     if (!reconstruction) throw notFound(runId);
+    const parent = parentLink(reconstruction.events);
+    if (parent !== undefined) reconstruction.parent = parent;
+    const tree = await childTree(reconstruction.events, (child) => this.store.runEvents(child, scope));
+    if (tree.children.length > 0) reconstruction.children = tree.children;
+    reconstruction.notes.push(...tree.notes);
     return reconstruction;
   }
 

@@ -158,9 +158,35 @@ export interface RunSummary {
   actor?: Actor;
 }
 
+/** The run (and its step) that started a sub-workflow run. */
+export interface RunParentLink {
+  runId: string;
+  stepId: string;
+}
+
+/** A run below another in the sub-workflow tree, flat in depth-first order. */
+export interface RunTreeNode {
+  runId: string;
+  /** The run whose step started it (the root or another node). */
+  parentRunId: string;
+  stepId: string;
+  /** 1 for the root's own children. */
+  depth: number;
+  /** Null when the journal has no entry for the child (pruned, or not journaled yet). */
+  workflow: string | null;
+  status: RunStatus | 'unknown';
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+}
+
 /** Everything that happened to a run, from the journal alone. */
 export interface RunReconstruction {
   run: RunSummary;
+  /** When this run is a sub-workflow run: who started it. */
+  parent?: RunParentLink;
+  /** The sub-workflow runs below it, depth first (absent when it started none). */
+  children?: RunTreeNode[];
   /** In the order the steps were first seen. */
   steps: StepHistory[];
   /** Every journaled event, in order. */
@@ -187,6 +213,8 @@ export interface TimelineItem {
 /** The readable story of a run: `GET /v1/runs/{id}/history` and `weft history`. */
 export interface RunHistory {
   run: RunSummary;
+  parent?: RunParentLink;
+  children?: RunTreeNode[];
   steps: StepHistory[];
   timeline: TimelineItem[];
   notes: string[];

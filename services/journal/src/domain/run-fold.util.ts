@@ -69,7 +69,14 @@ export function runHistory(reconstruction: RunReconstruction): RunHistory {
     error: entry.error,
     text: describeEvent(entry),
   }));
-  return { run: reconstruction.run, steps: reconstruction.steps, timeline, notes: reconstruction.notes };
+  return {
+    run: reconstruction.run,
+    ...(reconstruction.parent !== undefined && { parent: reconstruction.parent }),
+    ...(reconstruction.children !== undefined && { children: reconstruction.children }),
+    steps: reconstruction.steps,
+    timeline,
+    notes: reconstruction.notes,
+  };
 }
 
 function applyRunEvent(run: RunSummary, entry: JournalEntry): void {
