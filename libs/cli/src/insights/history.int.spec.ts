@@ -189,4 +189,47 @@ describeWhenReachable(`weft history and weft insights against a deployment (NATS
     expect(await historyCommand(runId, { api }, anonymous, {})).not.toBe(0);
     expect(anonymous.errors.join('\n')).toMatch(/401/);
   }, 90_000);
+
+  it('shows the sub-workflow tree: a parent lists its child and grandchild, a child names its parent', async () => {
+    const specOf = (yaml: string) => {
+      const spec = parseWorkflow(yaml, 'tree.yaml').spec;
+      if (!spec) throw new Error('a tree workflow does not parse');
+      return spec;
+    };
+    const leaf = specOf('apiVersion: weft/v1\nkind: Workflow\nname: tree-leaf\nsteps:\n  - id: work\n    action: noop\n');
+    const middle = specOf('apiVersion: weft/v1\nkind: Workflow\nname: tree-middle\nsteps:\n  - id: deeper\n    action: workflow\n    with: { workflow: tree-leaf }\n');
+    const root = specOf('apiVersion: weft/v1\nkind: Workflow\nname: tree-root\nsteps:\n  - id: sub\n    action: workflow\n    with: { workflow: tree-middle }\n');
+    const byName = new Map([leaf, middle].map((spec) => [spec.name, spec]));
+    const catalog = { resolve: async (name: string) => (byName.has(name) ? { spec: byName.get(name)!, version: '1' } : undefined) };
+    // The first case's runtime closed runtimeBus: a connection of its own.
+    const bus = await JetStreamBus.connect({ servers: SERVERS, name: 'weft-history-test-tree', prefix, pullExpiresMs: 2_000, onError: () => undefined });
+    const runtime = await startEmbedded({ bus, catalog, logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
+    let state;
+    try {
+      state = await runtime.run(root, {});
+    } finally {
+      await runtime.close();
+    }
+    expect(state.status).toBe('completed');
+    let history: RunHistory | undefined;
+    await waitFor(async () => {
+      const out = captureIo();
+      if ((await historyCommand(state.runId, { api, apiKey, json: true }, out, {})) !== 0) return false;
+      history = JSON.parse(out.lines.join('\n')) as RunHistory;
+      return history.children?.length === 2 && history.children.every((c) => c.status === 'completed') && history.run.status === 'completed';
+    }, 'the parent, its child and grandchild journaled');
+    const [child, grandchild] = history?.children ?? [];
+    expect(child).toMatchObject({ parentRunId: state.runId, stepId: 'sub', depth: 1, workflow: 'tree-middle', status: 'completed' });
+    expect(grandchild).toMatchObject({ parentRunId: child?.runId, stepId: 'deeper', depth: 2, workflow: 'tree-leaf', status: 'completed' });
+    const text = captureIo();
+    expect(await historyCommand(state.runId, { api, apiKey }, text, {})).toBe(0);
+    expect(text.lines.slice(text.lines.indexOf('sub-workflow runs:'))).toEqual([
+      'sub-workflow runs:',
+      expect.stringMatching(new RegExp(`^  └ ${child?.runId} · tree-middle · completed in \\S+ \\(step sub\\)$`)),
+      expect.stringMatching(new RegExp(`^    └ ${grandchild?.runId} · tree-leaf · completed in \\S+ \\(step deeper\\)$`)),
+    ]);
+    const ofChild = captureIo();
+    expect(await historyCommand(child?.runId ?? '', { api, apiKey }, ofChild, {})).toBe(0);
+    expect(ofChild.lines[1]).toContain(`child of run ${state.runId} (step sub)`);
+  }, 90_000);
 });
