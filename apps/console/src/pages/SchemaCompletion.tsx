@@ -70,14 +70,15 @@ export function useSchemaCompletion(
     const value = el.value;
     const next = value.slice(0, state.completion.from) + chosen.insert + value.slice(state.caret);
     const caret = state.completion.from + chosen.insert.length;
+    // The text and caret change in the element at once, then React is told: a caret set a frame
+    // later lost keys typed in between (typing on right after Enter wrote them before the insert).
+    el.value = next;
+    el.focus();
+    el.setSelectionRange(caret, caret);
     setText(next);
     setOpen(null);
-    requestAnimationFrame(() => {
-      el.focus();
-      el.setSelectionRange(caret, caret);
-      // A key just written: its values (an enum, a boolean) come next.
-      if (chosen.kind === 'key') show(el, next, false);
-    });
+    // A key just written: its values (an enum, a boolean) come next.
+    if (chosen.kind === 'key') show(el, next, false);
   };
 
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>): boolean => {

@@ -281,8 +281,10 @@ function DraftEditor({ workflow }: { workflow: Workflow }): React.JSX.Element {
               e.preventDefault();
               const el = e.currentTarget;
               const { selectionStart: s, selectionEnd: end } = el;
-              setSource(text.slice(0, s) + '  ' + text.slice(end));
-              requestAnimationFrame(() => el.setSelectionRange(s + 2, s + 2));
+              // In the element at once (as completion does), so keys typed next land after the indent.
+              el.value = el.value.slice(0, s) + '  ' + el.value.slice(end);
+              el.setSelectionRange(s + 2, s + 2);
+              setSource(el.value);
             }
             e.currentTarget.dataset.escaped = e.key === 'Escape' ? '1' : '';
           }}

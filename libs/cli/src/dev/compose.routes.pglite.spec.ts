@@ -93,7 +93,7 @@ describe('weft dev: the mounted routes and the OpenAPI document', () => {
     }
 
     const routes = (Object.values(ROUTES) as RouteSpec[]).filter((route) => route.tag === 'journal' || route.tag === 'insights');
-    expect(routes.map((route) => route.path)).toHaveLength(10);
+    expect(routes.map((route) => route.path)).toHaveLength(11);
     for (const route of routes) {
       const path = route.path.replace('{id}', encodeURIComponent(runId)).replace('{stepId}', 'b');
       const answer = await get(path);
