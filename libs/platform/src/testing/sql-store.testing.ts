@@ -40,9 +40,10 @@ export function describeSqlStore<S>(title: string, open: () => Promise<StoreUnde
       },
       cleanup: () => opened().cleanup(),
     };
+    // The first open starts PGlite and migrates (seconds, more on a loaded machine): not a 5 s hook.
     beforeEach(async () => {
       current = await open();
-    });
+    }, 60_000);
     afterEach(async () => {
       await current?.cleanup();
       current = undefined;
