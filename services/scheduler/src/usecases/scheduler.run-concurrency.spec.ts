@@ -4,6 +4,7 @@ import { builtinActions, createWorker, defineAction, silentLogger, type Worker }
 import { MemoryRunStore } from '../persistence/memory-run.store';
 import { MemorySlotStore } from '../persistence/memory-slot.store';
 import { Scheduler } from '../scheduler';
+import { startedForEachTest } from '../testing/started-for-each-test.util';
 import { runFinished } from '../testing/run-finished.util';
 import { waitFor } from '../testing/run-store.fixtures';
 
@@ -33,7 +34,10 @@ const work = defineAction<{ key: string }>({
   },
 });
 
-beforeEach(async () => {
+// Declared first, so it runs before startedForEachTest's stop (jest-circus runs after-hooks in order).
+afterEach(() => release());
+
+startedForEachTest(() => {
   running.clear();
   most.clear();
   gate = new Promise<void>((resolve) => (release = resolve));
@@ -42,15 +46,7 @@ beforeEach(async () => {
   slots = new MemorySlotStore();
   scheduler = new Scheduler({ bus, store, slots, pollIntervalMs: 20, slotLeaseMs: 600 });
   worker = createWorker({ bus, queues: ['default'], actions: [...builtinActions(), work], concurrency: 64, logger: silentLogger, announceIntervalMs: 0, shutdownGraceMs: 100 });
-  await scheduler.start();
-  await worker.start();
-});
-
-afterEach(async () => {
-  release();
-  await worker.stop();
-  await scheduler.stop();
-  await bus.close();
+  return { bus, scheduler, worker };
 });
 
 const specWith = (strategy: 'queue' | 'cancel-in-progress' | 'cancel-newest', limit: number): WorkflowSpec => ({
