@@ -1,4 +1,4 @@
-import { type ApiApp, startApiApp } from '../support/api-app.harness';
+import { type ApiApp, apiAppForSuite } from '../support/api-app.harness';
 import { describeDistributed } from '../distributed/support/infra.util';
 import { waitFor } from '../distributed/support/wait.util';
 
@@ -34,15 +34,7 @@ const failing = { apiVersion: 'weft/v1', kind: 'Workflow', name: 'failing', step
 describeDistributed('the audit log of API changes (NATS JetStream + PostgreSQL)', { nats: true, postgres: true }, () => {
   let app: ApiApp;
   let key: string;
-
-  beforeAll(async () => {
-    app = await startApiApp();
-    key = await app.key();
-  }, 30_000);
-
-  afterAll(async () => {
-    await app?.close();
-  }, 30_000);
+  apiAppForSuite({}, (suite) => ({ app, key } = suite));
 
   async function records(apiKey = key): Promise<Audit[]> {
     const response = await app.request('GET', '/v1/audit?limit=200', { key: apiKey });

@@ -1,7 +1,7 @@
 import { historyCommand } from '../../libs/cli/src/commands/history.command';
 import { captureIo } from '../../libs/cli/src/commands/__fixtures__/recording-server';
 import { type RunStreamEvent, WeftClient } from '../../libs/sdk/src/client';
-import { type ApiApp, startApiApp } from '../support/api-app.harness';
+import { type ApiApp, apiAppForSuite } from '../support/api-app.harness';
 import { describeDistributed } from '../distributed/support/infra.util';
 import { waitFor } from '../distributed/support/wait.util';
 
@@ -27,15 +27,7 @@ const byTest = { keyId: expect.any(String), name: 'test' };
 describeDistributed('waits, reviews and decisions with their actors (NATS JetStream + PostgreSQL, journal in the app)', { nats: true, postgres: true }, () => {
   let app: ApiApp;
   let key: string;
-
-  beforeAll(async () => {
-    app = await startApiApp({ observers: 'in-app' });
-    key = await app.key();
-  }, 30_000);
-
-  afterAll(async () => {
-    await app?.close();
-  }, 30_000);
+  apiAppForSuite({ observers: 'in-app' }, (suite) => ({ app, key } = suite));
 
   it('the run, its stream, the journal, history, reconstruct and weft history name who escalated and who decided', async () => {
     const sdk = new WeftClient({ url: app.url, apiKey: key });

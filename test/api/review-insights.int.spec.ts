@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { insightsCommand } from '../../libs/cli/src/commands/insights.command';
 import { captureIo } from '../../libs/cli/src/commands/__fixtures__/recording-server';
 import { WeftApiError, WeftClient } from '../../libs/sdk/src/client';
-import { type ApiApp, startApiApp } from '../support/api-app.harness';
+import { type ApiApp, apiAppForSuite } from '../support/api-app.harness';
 import { describeDistributed } from '../distributed/support/infra.util';
 import { waitFor } from '../distributed/support/wait.util';
 
@@ -32,15 +32,7 @@ const gated = {
 describeDistributed('review insights (NATS JetStream + PostgreSQL, analytics in the app)', { nats: true, postgres: true }, () => {
   let app: ApiApp;
   let key: string;
-
-  beforeAll(async () => {
-    app = await startApiApp({ observers: 'in-app' });
-    key = await app.key();
-  }, 30_000);
-
-  afterAll(async () => {
-    await app?.close();
-  }, 30_000);
+  apiAppForSuite({ observers: 'in-app' }, (suite) => ({ app, key } = suite));
 
   async function openReviewOf(runId: string): Promise<string> {
     let id: string | undefined;

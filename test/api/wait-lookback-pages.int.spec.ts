@@ -1,5 +1,5 @@
 import type { RunState } from '@weft/core';
-import { type ApiApp, startApiApp } from '../support/api-app.harness';
+import { type ApiApp, apiAppForSuite } from '../support/api-app.harness';
 import { describeDistributed } from '../distributed/support/infra.util';
 import { waitFor } from '../distributed/support/wait.util';
 
@@ -24,15 +24,7 @@ const waiter = {
 describeDistributed('wait.event lookback beyond a page of signals (NATS JetStream + PostgreSQL)', { nats: true, postgres: true }, () => {
   let app: ApiApp;
   let key: string;
-
-  beforeAll(async () => {
-    app = await startApiApp();
-    key = await app.key();
-  }, 30_000);
-
-  afterAll(async () => {
-    await app?.close();
-  }, 30_000);
+  apiAppForSuite({}, (suite) => ({ app, key } = suite));
 
   it('finds the one matching signal among 250 stored before the wait began', async () => {
     for (let n = 0; n < 250; n++) {

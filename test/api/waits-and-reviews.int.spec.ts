@@ -1,5 +1,5 @@
 import type { RunState } from '@weft/core';
-import { type ApiApp, startApiApp } from '../support/api-app.harness';
+import { type ApiApp, apiAppForSuite } from '../support/api-app.harness';
 import { describeDistributed } from '../distributed/support/infra.util';
 import { waitFor } from '../distributed/support/wait.util';
 
@@ -45,15 +45,7 @@ const approval = {
 describeDistributed('durable waits and reviews over HTTP (NATS JetStream + PostgreSQL)', { nats: true, postgres: true }, () => {
   let app: ApiApp;
   let key: string;
-
-  beforeAll(async () => {
-    app = await startApiApp();
-    key = await app.key();
-  }, 30_000);
-
-  afterAll(async () => {
-    await app?.close();
-  }, 30_000);
+  apiAppForSuite({}, (suite) => ({ app, key } = suite));
 
   async function start(spec: object, inputs: Record<string, unknown> = {}, apiKey = key): Promise<string> {
     const response = await app.request('POST', '/v1/runs/adhoc', { key: apiKey, json: { spec, inputs } });

@@ -73,6 +73,21 @@ export interface ApiApp {
 let counter = 0;
 
 /**
+ * For a describe block: before all its tests, `startApiApp(options)` and a key of its default
+ * namespace, handed to `started`; after them, the app closed.
+ */
+export function apiAppForSuite(options: ApiAppOptions, started: (suite: { app: ApiApp; key: string }) => void): void {
+  let app: ApiApp | undefined;
+  beforeAll(async () => {
+    app = await startApiApp(options);
+    started({ app, key: await app.key() });
+  }, 30_000);
+  afterAll(async () => {
+    await app?.close();
+  }, 30_000);
+}
+
+/**
  * The scheduler with its HTTP API and an executor's worker in one Nest app on real NATS
  * (its own prefix) and PostgreSQL (its own schema), listening on 127.0.0.1:<free port>.
  * `close()` stops it and removes the streams and the schema.
