@@ -194,8 +194,8 @@ export function dispatch(tx: Tx, step: StepState): void {
   tx.emit({ type: 'step.queued', at, stepId: step.id, attempt, status: 'queued', data: { queue: planned.queue, action: planned.action } });
 }
 
-/** `with` rendered; for `transform`, `{ value }` where value is `with.expr` evaluated. */
-function stepInput(planned: PlannedStep, scope: () => ExprScope): Record<string, unknown> {
+/** `with` rendered; for `transform`, `{ value }` where value is `with.expr` evaluated. The API's step-input view calls it too. */
+export function stepInput(planned: PlannedStep, scope: () => ExprScope): Record<string, unknown> {
   if (planned.action === 'transform') {
     const expr = planned.with['expr'];
     if (typeof expr !== 'string') throw new ExpressionError(String(expr), 'a transform step needs `with.expr`, a CEL expression');

@@ -2,6 +2,7 @@ export * from './types';
 export * from './events';
 export { planRun, runTimeoutMs, PlanError, DEFAULT_RETRY, DEFAULT_QUEUE, DEFAULT_STEP_TIMEOUT_MS } from './plan.util';
 export { retryDelay, JITTER_RATIO } from './retry-delay.util';
+export { stepInput } from './attempt.util';
 export {
   createRun,
   decide,

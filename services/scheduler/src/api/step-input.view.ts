@@ -1,4 +1,4 @@
-import { evaluateExpression, expressionScope, renderValue, type RunState, unwrapExpression } from '@weft/core';
+import { expressionScope, type RunState, stepInput } from '@weft/core';
 import type { StepInputView } from './api.schemas';
 import { ApiError } from './http/api.errors';
 
@@ -21,10 +21,8 @@ export function stepInputView(state: RunState, stepId: string): StepInputView {
   if (!step || NOT_DISPATCHED.has(step.status) || (step.status === 'canceled' && step.attempt === 0)) return none(step?.status === 'skipped' ? 'skipped: never dispatched' : 'not dispatched yet: evaluated when its needs are done');
   if (planned.forEach !== undefined) return none('forEach: each item is dispatched with its own input');
   try {
-    const scope = expressionScope(state);
-    if (planned.action === 'transform') return { ...view, input: { value: evaluateExpression(unwrapExpression(String(planned.with['expr'])), scope) }, reason: null };
-    const rendered = renderValue(planned.with, scope);
-    return { ...view, input: rendered !== null && typeof rendered === 'object' && !Array.isArray(rendered) ? (rendered as Record<string, unknown>) : {}, reason: null };
+    // The engine's own rendering, as at dispatch.
+    return { ...view, input: stepInput(planned, () => expressionScope(state)), reason: null };
   } catch (error) {
     return none(`its input could not be evaluated: ${error instanceof Error ? error.message : String(error)}`);
   }
