@@ -24,6 +24,7 @@ import { RunStateCache } from './run-state.cache';
 import { RELAXED_COMMIT, RUN_COLUMNS, type Sql, stepColumns } from './run-sql.util';
 import { RunUpdateBatcher } from './run-update.batcher';
 import { handOver, writeTransition } from './transition.writer';
+import { SqlDueScan } from './due-scan.query';
 import { SqlWaitStore } from './sql-wait.store';
 import { writeWaitRows } from './wait-rows.writer';
 import { SCHEDULER_ENTITIES, SCHEDULER_MIGRATIONS, SCHEDULER_MIGRATIONS_TABLE } from './scheduler-schema';
@@ -91,6 +92,8 @@ export class SqlRunStore implements RunStore {
   readonly waits: SqlWaitStore;
   /** Published marks waiting to ride in a transition's transaction (markLingerMs). */
   private readonly marks: PendingMarks | undefined;
+  /** Due timers and lapsed leases for the timer scan. */
+  private readonly due: SqlDueScan;
 
   constructor(
     readonly dataSource: DataSource,
@@ -103,6 +106,7 @@ export class SqlRunStore implements RunStore {
     this.marks = markLingerMs > 0 ? new PendingMarks(markLingerMs, (ids) => this.writeMarks(ids)) : undefined;
     this.batcher = new RunUpdateBatcher(new RunBatchWriter(dataSource, this.cache, this.outboxClaimMs, this.marks), options.relaxedLingerMs ?? 2);
     this.waits = new SqlWaitStore(dataSource);
+    this.due = new SqlDueScan(dataSource);
   }
 
   now(): Promise<number> {
@@ -267,71 +271,21 @@ export class SqlRunStore implements RunStore {
     });
   }
 
+  /** The timer scan's reads (SqlDueScan). */
   dueTimers(now: number, limit: number): Promise<TimerRecord[]> {
-    return this.track(async () => {
-      const rows: TimerRow[] = await this.dataSource.query(
-        `SELECT run_id, timer, step_id, attempt, fire_at FROM timers
-         WHERE fire_at <= $1::timestamptz ORDER BY fire_at, run_id, timer, step_id LIMIT $2`,
-        [iso(now), limit],
-      );
-      return rows.map(rowToTimer);
-    });
+    return this.track(() => this.due.dueTimers(now, limit));
   }
 
   nextTimerAt(): Promise<number | undefined> {
-    return this.track(async () => {
-      const rows: { at: Date | null }[] = await this.dataSource.query('SELECT min(fire_at) AS at FROM timers');
-      const at = rows[0].at;
-      return at === null ? undefined : millis(at);
-    });
+    return this.track(() => this.due.nextTimerAt());
   }
 
   expiredLeases(now: number, limit: number): Promise<LeaseRef[]> {
-    return this.track(async () => {
-      const rows: { run_id: string; step_id: string; attempt: number }[] = await this.dataSource.query(
-        `SELECT s.run_id, s.step_id, s.attempt FROM step_runs s JOIN runs r ON r.id = s.run_id
-         WHERE s.status IN ('queued', 'running') AND s.lease_expires_at <= $1::timestamptz
-           AND r.status NOT IN (SELECT jsonb_array_elements_text($3::jsonb))
-         ORDER BY s.lease_expires_at, s.run_id, s.step_id LIMIT $2`,
-        [iso(now), limit, JSON.stringify(TERMINAL_RUN_STATUSES)],
-      );
-      return rows.map((row) => ({ runId: row.run_id, stepId: row.step_id, attempt: row.attempt }));
-    });
+    return this.track(() => this.due.expiredLeases(now, limit));
   }
 
-  /** `now`, `dueTimers`, `expiredLeases`, `nextTimerAt` and whether a signal delivery waits, for one timer scan, in one read-only statement (one commit, not five). */
   scanDue(limit: number): Promise<DueScan> {
-    return this.track(async () => {
-      const rows: { now: Date; next_at: Date | null; deliveries: boolean; timers: DueTimerJson[]; leases: { run_id: string; step_id: string; attempt: number }[] }[] =
-        await this.dataSource.query(
-          `WITH at AS (SELECT clock_timestamp() AS now),
-           due AS (
-             SELECT t.run_id, t.timer, t.step_id, t.attempt, t.fire_at FROM timers t, at
-             WHERE t.fire_at <= at.now ORDER BY t.fire_at, t.run_id, t.timer, t.step_id LIMIT $1),
-           lapsed AS (
-             SELECT s.run_id, s.step_id, s.attempt, s.lease_expires_at FROM step_runs s JOIN runs r ON r.id = s.run_id, at
-             WHERE s.status IN ('queued', 'running') AND s.lease_expires_at <= at.now
-               AND r.status NOT IN (SELECT jsonb_array_elements_text($2::jsonb))
-             ORDER BY s.lease_expires_at, s.run_id, s.step_id LIMIT $1)
-           SELECT at.now,
-             (SELECT min(fire_at) FROM timers) AS next_at,
-             EXISTS (SELECT 1 FROM signal_deliveries) AS deliveries,
-             (SELECT coalesce(jsonb_agg(jsonb_build_object('run_id', run_id, 'timer', timer, 'step_id', step_id, 'attempt', attempt,
-                       'fire_ms', floor(extract(epoch FROM fire_at) * 1000)) ORDER BY fire_at, run_id, timer, step_id), '[]'::jsonb) FROM due) AS timers,
-             (SELECT coalesce(jsonb_agg(jsonb_build_object('run_id', run_id, 'step_id', step_id, 'attempt', attempt)
-                       ORDER BY lease_expires_at, run_id, step_id), '[]'::jsonb) FROM lapsed) AS leases
-           FROM at`,
-          [limit, JSON.stringify(TERMINAL_RUN_STATUSES)],
-        );
-      const row = rows[0];
-      return {
-        now: millis(row.now),
-        nextTimerAt: row.next_at === null ? undefined : millis(row.next_at),
-        deliveriesPending: row.deliveries,
-        timers: row.timers.map((t) => rowToTimer({ ...t, fire_at: new Date(Number(t.fire_ms)) })),
-        leases: row.leases.map((l) => ({ runId: l.run_id, stepId: l.step_id, attempt: l.attempt })),
-      };
-    });
+    return this.track(() => this.due.scanDue(limit));
   }
 
   /** One round trip; the partial outbox index and (status, created_at) index keep it cheap. */
@@ -410,17 +364,6 @@ interface OutboxRow {
   created_at: Date;
 }
 
-/** A due timer as `scanDue` aggregates it (fire_at as epoch ms). */
-type DueTimerJson = Omit<TimerRow, 'fire_at'> & { fire_ms: number | string };
-
-interface TimerRow {
-  run_id: string;
-  timer: TimerRecord['timer'];
-  step_id: string;
-  attempt: number | null;
-  fire_at: Date;
-}
-
 function rowToOutbox(row: OutboxRow): OutboxRecord {
   const record: OutboxRecord = {
     id: row.id,
@@ -433,10 +376,4 @@ function rowToOutbox(row: OutboxRow): OutboxRecord {
   };
   if (row.headers !== null) record.headers = row.headers;
   return record;
-}
-
-function rowToTimer(row: TimerRow): TimerRecord {
-  const timer: TimerRecord = { runId: row.run_id, timer: row.timer, stepId: row.step_id, fireAt: millis(row.fire_at) };
-  if (row.attempt !== null) timer.attempt = row.attempt;
-  return timer;
 }
