@@ -1,8 +1,7 @@
 import { EXIT } from '../exit-codes';
 import type { FetchLike } from '@weft/sdk';
 import { renderHistory } from '../insights/history.view';
-import { exitCodeFor } from '../insights/exit-code.util';
-import { apiKeyOf, openHistoryReader } from '../insights/readers.util';
+import { openHistoryReader, withReader } from '../insights/readers.util';
 import type { Io } from '../io';
 
 export interface HistoryOptions {
@@ -14,19 +13,11 @@ export interface HistoryOptions {
 }
 
 /** `weft history <runId>`: the run's story from the journal; exit 0, 2 when the run is unknown. */
-export async function historyCommand(runId: string, options: HistoryOptions, io: Io, env: NodeJS.ProcessEnv = process.env, fetchImpl?: FetchLike): Promise<number> {
-  try {
-    const apiKey = apiKeyOf(options, env);
-    const reader = await openHistoryReader({ env, io, ...(options.api !== undefined && { api: options.api }), ...(apiKey !== undefined && { apiKey }), ...(fetchImpl && { fetch: fetchImpl }) });
-    try {
-      const history = await reader.history(runId);
-      if (options.json) io.out(JSON.stringify(history, null, 2));
-      else for (const line of renderHistory(history)) io.out(line);
-      return EXIT.ok;
-    } finally {
-      await reader.close();
-    }
-  } catch (error) {
-    return exitCodeFor(error, io);
-  }
+export function historyCommand(runId: string, options: HistoryOptions, io: Io, env: NodeJS.ProcessEnv = process.env, fetchImpl?: FetchLike): Promise<number> {
+  return withReader(openHistoryReader, options, { io, env, fetch: fetchImpl }, async (reader) => {
+    const history = await reader.history(runId);
+    if (options.json) io.out(JSON.stringify(history, null, 2));
+    else for (const line of renderHistory(history)) io.out(line);
+    return EXIT.ok;
+  });
 }

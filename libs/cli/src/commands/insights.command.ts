@@ -1,8 +1,7 @@
 import { EXIT } from '../exit-codes';
 import type { FetchLike } from '@weft/sdk';
-import { exitCodeFor } from '../insights/exit-code.util';
 import { renderInsights } from '../insights/insights.view';
-import { apiKeyOf, openInsightsReader } from '../insights/readers.util';
+import { openInsightsReader, withReader } from '../insights/readers.util';
 import type { Io } from '../io';
 
 export interface InsightsOptions {
@@ -19,24 +18,16 @@ export interface InsightsOptions {
 }
 
 /** `weft insights`: failure hotspots, duration trend, per-step figures; exit 0, 2 for bad flags. */
-export async function insightsCommand(options: InsightsOptions, io: Io, env: NodeJS.ProcessEnv = process.env, fetchImpl?: FetchLike): Promise<number> {
-  try {
-    const apiKey = apiKeyOf(options, env);
-    const reader = await openInsightsReader({ env, io, ...(options.api !== undefined && { api: options.api }), ...(apiKey !== undefined && { apiKey }), ...(fetchImpl && { fetch: fetchImpl }) });
-    try {
-      const summary = await reader.summary({
-        ...(options.workflow !== undefined && { workflow: options.workflow }),
-        since: options.since ?? '24h',
-        ...(options.until !== undefined && { until: options.until }),
-        ...(options.window !== undefined && { window: options.window }),
-      });
-      if (options.json) io.out(JSON.stringify(summary, null, 2));
-      else for (const line of renderInsights(summary)) io.out(line);
-      return EXIT.ok;
-    } finally {
-      await reader.close();
-    }
-  } catch (error) {
-    return exitCodeFor(error, io);
-  }
+export function insightsCommand(options: InsightsOptions, io: Io, env: NodeJS.ProcessEnv = process.env, fetchImpl?: FetchLike): Promise<number> {
+  return withReader(openInsightsReader, options, { io, env, fetch: fetchImpl }, async (reader) => {
+    const summary = await reader.summary({
+      ...(options.workflow !== undefined && { workflow: options.workflow }),
+      since: options.since ?? '24h',
+      ...(options.until !== undefined && { until: options.until }),
+      ...(options.window !== undefined && { window: options.window }),
+    });
+    if (options.json) io.out(JSON.stringify(summary, null, 2));
+    else for (const line of renderInsights(summary)) io.out(line);
+    return EXIT.ok;
+  });
 }

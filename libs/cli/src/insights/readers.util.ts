@@ -5,13 +5,17 @@ import { type DatabaseConfig, DbError } from '@weft/db';
 import { JournalError, JournalQueries, openJournalStore, type RunHistory } from '@weft/journal';
 import { type FetchLike, WeftApiError, WeftClient, WeftConnectionError } from '@weft/sdk';
 import type { Io } from '../io';
+import { exitCodeFor } from './exit-code.util';
 import { InsightsCliError } from './insights-cli.errors';
 
-export interface HistoryReader {
-  /** Where the answers come from, for messages. */
+/** What every reader has: where its answers come from (for messages), and close. */
+interface Reader {
   source: string;
-  history(runId: string): Promise<RunHistory>;
   close(): Promise<void>;
+}
+
+export interface HistoryReader extends Reader {
+  history(runId: string): Promise<RunHistory>;
 }
 
 /** `since`/`until`: an ISO time or a duration back from now (`24h`); `window`: trend points averaged. */
@@ -22,10 +26,8 @@ export interface InsightsFilter {
   window?: string;
 }
 
-export interface InsightsReader {
-  source: string;
+export interface InsightsReader extends Reader {
   summary(filter: InsightsFilter): Promise<InsightSummary>;
-  close(): Promise<void>;
 }
 
 export interface ReaderOptions {
@@ -67,43 +69,35 @@ async function fromApi<T>(request: () => Promise<T>): Promise<T> {
   }
 }
 
-export async function openHistoryReader(options: ReaderOptions): Promise<HistoryReader> {
-  const base = await apiFor(options);
-  if (base !== undefined) {
-    const client = clientAt(base, options);
-    return {
-      source: base,
-      history: (runId) => fromApi(() => client.runs.history(runId)),
-      close: async () => undefined,
-    };
-  }
-  const config = embeddedDatabase(options.env);
-  const { store, dataSource } = await openReadOnly(() => openJournalStore(config, { migrate: false }), config, 'journal');
-  const queries = new JournalQueries(store);
-  return {
-    source: describe(config),
-    history: async (runId) => {
-      try {
-        // Straight from the database: the operator's view, every namespace.
-        return await queries.history(runId, null);
-      } catch (error) {
-        if (error instanceof JournalError && error.code === 'RUN_NOT_FOUND') throw new InsightsCliError('NOT_FOUND', `${error.message} (in ${describe(config)})`);
-        throw error;
-      }
+export function openHistoryReader(options: ReaderOptions): Promise<HistoryReader> {
+  return openReader(
+    options,
+    (client) => ({ history: (runId) => fromApi(() => client.runs.history(runId)) }),
+    {
+      what: 'journal',
+      open: (config) => openJournalStore(config, { migrate: false }),
+      reader: (store, where) => {
+        const queries = new JournalQueries(store);
+        return {
+          history: async (runId) => {
+            try {
+              // Straight from the database: the operator's view, every namespace.
+              return await queries.history(runId, null);
+            } catch (error) {
+              if (error instanceof JournalError && error.code === 'RUN_NOT_FOUND') throw new InsightsCliError('NOT_FOUND', `${error.message} (in ${where})`);
+              throw error;
+            }
+          },
+        };
+      },
     },
-    close: async () => {
-      await store.close();
-      await dataSource.destroy();
-    },
-  };
+  );
 }
 
-export async function openInsightsReader(options: ReaderOptions): Promise<InsightsReader> {
-  const base = await apiFor(options);
-  if (base !== undefined) {
-    const client = clientAt(base, options);
-    return {
-      source: base,
+export function openInsightsReader(options: ReaderOptions): Promise<InsightsReader> {
+  return openReader(
+    options,
+    (client) => ({
       summary: (filter) =>
         fromApi(() =>
           client.insights.summary({
@@ -113,28 +107,76 @@ export async function openInsightsReader(options: ReaderOptions): Promise<Insigh
             ...(filter.window !== undefined && { window: trendWindow(filter.window) }),
           }),
         ),
-      close: async () => undefined,
-    };
-  }
-  const config = embeddedDatabase(options.env);
-  const { store, dataSource } = await openReadOnly(() => openAnalyticsStore(config, { migrate: false }), config, 'analytics');
-  const queries = new InsightsQueries(store);
-  return {
-    source: describe(config),
-    summary: async (filter) => {
-      try {
-        const raw = Object.fromEntries(Object.entries(filter).filter(([, value]) => value !== undefined));
-        return await queries.summary(parseInsightQuery(raw, await queries.now()));
-      } catch (error) {
-        if (error instanceof AnalyticsError && error.code === 'INVALID_QUERY') throw new InsightsCliError('INVALID', error.message);
-        throw error;
-      }
+    }),
+    {
+      what: 'analytics',
+      open: (config) => openAnalyticsStore(config, { migrate: false }),
+      reader: (store) => {
+        const queries = new InsightsQueries(store);
+        return {
+          summary: async (filter) => {
+            try {
+              const raw = Object.fromEntries(Object.entries(filter).filter(([, value]) => value !== undefined));
+              return await queries.summary(parseInsightQuery(raw, await queries.now()));
+            } catch (error) {
+              if (error instanceof AnalyticsError && error.code === 'INVALID_QUERY') throw new InsightsCliError('INVALID', error.message);
+              throw error;
+            }
+          },
+        };
+      },
     },
+  );
+}
+
+/**
+ * Over the deployment's API when there is one to ask (apiFor), else on the embedded
+ * database, opened without migrating; closing it closes the store and its data source.
+ */
+async function openReader<R, S extends { close(): Promise<void> }>(
+  options: ReaderOptions,
+  overApi: (client: WeftClient) => R,
+  embedded: {
+    /** Whose tables, for the message when they are missing. */
+    what: string;
+    open: (config: DatabaseConfig) => Promise<{ store: S; dataSource: { destroy(): Promise<void> } }>;
+    /** `where`: the database, for messages. */
+    reader: (store: S, where: string) => R;
+  },
+): Promise<R & Reader> {
+  const base = await apiFor(options);
+  if (base !== undefined) return { ...overApi(clientAt(base, options)), source: base, close: async () => undefined };
+  const config = embeddedDatabase(options.env);
+  const { store, dataSource } = await openReadOnly(() => embedded.open(config), config, embedded.what);
+  return {
+    ...embedded.reader(store, describe(config)),
+    source: describe(config),
     close: async () => {
       await store.close();
       await dataSource.destroy();
     },
   };
+}
+
+/** Opens a reader for a command (its --api and --api-key), hands it to `use` and closes it; an error becomes the command's exit code. */
+export async function withReader<R extends Reader>(
+  open: (options: ReaderOptions) => Promise<R>,
+  command: { api?: string; apiKey?: string },
+  context: { io: Io; env: NodeJS.ProcessEnv; fetch: FetchLike | undefined },
+  use: (reader: R) => Promise<number>,
+): Promise<number> {
+  const { io, env } = context;
+  try {
+    const apiKey = apiKeyOf(command, env);
+    const reader = await open({ env, io, ...(command.api !== undefined && { api: command.api }), ...(apiKey !== undefined && { apiKey }), ...(context.fetch && { fetch: context.fetch }) });
+    try {
+      return await use(reader);
+    } finally {
+      await reader.close();
+    }
+  } catch (error) {
+    return exitCodeFor(error, io);
+  }
 }
 
 /** --window for the API, which takes a number (the embedded reader parses the text itself). */
