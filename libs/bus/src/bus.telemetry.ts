@@ -1,12 +1,15 @@
 import type { Subject } from '@weft/contracts';
 import { addSampleSource, recordRedelivery, withConsumerSpan } from '@weft/telemetry';
 import type { ConsumerStats, Handler, Headers } from './bus.port';
+import { splittingLifecycleBatches } from './lifecycle-batch';
 
 /**
- * What both buses do around a handler: count a redelivery, and run it inside a CONSUMER
- * span that continues the trace the message carries (`traceparent` in its headers).
+ * What both buses do around a handler: count a redelivery, run it inside a CONSUMER span
+ * that continues the trace the message carries (`traceparent` in its headers), and hand
+ * each event of a lifecycle batch to it on its own (lifecycle-batch.ts).
  */
-export function instrumentHandler(group: string, handler: Handler<Subject>): Handler<Subject> {
+export function instrumentHandler(group: string, consumer: Handler<Subject>): Handler<Subject> {
+  const handler = splittingLifecycleBatches(consumer);
   return (delivery) => {
     if (delivery.deliveryCount > 1) recordRedelivery(delivery.subject);
     return withConsumerSpan({ subject: delivery.subject, headers: delivery.headers, group, deliveryCount: delivery.deliveryCount }, () => handler(delivery));

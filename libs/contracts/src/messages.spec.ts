@@ -1,4 +1,4 @@
-import { ContractError, parseMessage } from './messages';
+import { ContractError, eventSubject, LIFECYCLE_BATCH_SUBJECT, type LifecycleEvent, type LifecycleEventBatch, lifecycleEventsOf, MAX_EVENTS_PER_BATCH, parseMessage } from './messages';
 
 describe('parseMessage', () => {
   it('accepts a valid dispatch on any queue subject', () => {
@@ -43,5 +43,29 @@ describe('weft.worker.announce', () => {
 
   it('rejects one without a worker id or interval', () => {
     expect(() => parseMessage('weft.worker.announce', { queues: [], actions: [], at: 'x' })).toThrow(/workerId[\s\S]*intervalMs/);
+  });
+});
+
+describe('lifecycleEventsOf', () => {
+  const event = (eventId: string, type: LifecycleEvent['type']): LifecycleEvent => ({ eventId, type, runId: 'r1', workflow: 'w', version: 'v1', status: 'running', at: '2026-12-06T00:00:00.000Z' });
+
+  it('reads a batch in order, and a single event (the form kept for a lone event and older messages) as a list of one', () => {
+    const batch: LifecycleEventBatch = { events: [event('r1:2:0', 'step.completed'), event('r1:2:1', 'step.queued')] };
+    expect(lifecycleEventsOf(LIFECYCLE_BATCH_SUBJECT, batch)).toEqual(batch.events);
+    expect(lifecycleEventsOf(eventSubject('run.started'), event('r1:1:1', 'run.started'))).toEqual([event('r1:1:1', 'run.started')]);
+  });
+
+  it('refuses a malformed batch, an empty one, one over MAX_EVENTS_PER_BATCH, and a subject that carries no events, naming the fields', () => {
+    expect(() => lifecycleEventsOf(LIFECYCLE_BATCH_SUBJECT, { events: [event('a', 'step.completed'), { eventId: 'b' }] })).toThrow(/events\.1\.type/);
+    expect(() => lifecycleEventsOf(LIFECYCLE_BATCH_SUBJECT, { events: [] })).toThrow(ContractError);
+    expect(() => lifecycleEventsOf(LIFECYCLE_BATCH_SUBJECT, [event('a', 'step.completed')])).toThrow(ContractError);
+    const tooMany = Array.from({ length: MAX_EVENTS_PER_BATCH + 1 }, (_, i) => event(`r1:3:${i}`, 'step.canceled'));
+    expect(() => lifecycleEventsOf(LIFECYCLE_BATCH_SUBJECT, { events: tooMany })).toThrow(/events/);
+    expect(() => lifecycleEventsOf(eventSubject('step.completed'), { events: [event('a', 'step.completed')] })).toThrow(ContractError);
+    expect(() => lifecycleEventsOf('weft.step.result', event('a', 'step.completed'))).toThrow(/not a lifecycle event subject/);
+  });
+
+  it('is what the bus validates a batch against: parseMessage on the batch subject', () => {
+    expect(() => parseMessage(LIFECYCLE_BATCH_SUBJECT, { events: [{ eventId: 'x' }] })).toThrow(/events\.0/);
   });
 });

@@ -186,6 +186,18 @@ export const LifecycleEvent = z.object({
 });
 export type LifecycleEvent = z.infer<typeof LifecycleEvent>;
 
+/** Most events one batch message carries (a transition with more goes out in several). */
+export const MAX_EVENTS_PER_BATCH = 256;
+/**
+ * The lifecycle events of one transition, in order, as one message on {@link LIFECYCLE_BATCH_SUBJECT}
+ * (msgId `<runId>:<seq>:events:<first>-<last>`, the event indexes it carries). Each event keeps its own
+ * `eventId`, so consumers stay idempotent per event. A lone event still goes as itself on `weft.event.<type>`.
+ */
+export const LifecycleEventBatch = z.object({
+  events: z.array(LifecycleEvent).min(1).max(MAX_EVENTS_PER_BATCH),
+});
+export type LifecycleEventBatch = z.infer<typeof LifecycleEventBatch>;
+
 /** One action a worker serves, as the action catalog shows it. */
 export const AnnouncedAction = z.object({
   name: z.string().min(1),
@@ -234,6 +246,20 @@ export const SUBJECTS = {
 
 export const dispatchSubject = (queue: string): `weft.step.dispatch.${string}` => `weft.step.dispatch.${queue}`;
 export const eventSubject = (type: LifecycleEventType): `weft.event.${string}` => `weft.event.${type}`;
+/** Batches share the events' stream and `weft.event.>` filter; one token, so no event type can take it. */
+export const LIFECYCLE_BATCH_SUBJECT = 'weft.event.batch';
+export const isLifecycleBatchSubject = (subject: string): boolean => subject === LIFECYCLE_BATCH_SUBJECT;
+
+/**
+ * The events a message on `weft.event.>` carries, in order: a batch's, or the one event (the
+ * single-event form, still published for a lone event and kept in streams and outboxes).
+ * Validates against the contract; throws ContractError naming the fields.
+ */
+export function lifecycleEventsOf(subject: string, payload: unknown): LifecycleEvent[] {
+  if (isLifecycleBatchSubject(subject)) return parseWith(LifecycleEventBatch, subject, payload).events;
+  if (subject.startsWith(SUBJECTS.eventPrefix)) return [parseWith(LifecycleEvent, subject, payload)];
+  throw new ContractError(subject, `${subject} is not a lifecycle event subject`);
+}
 
 /** Subject -> payload, for typed publish and subscribe. */
 export interface MessageMap {
@@ -247,6 +273,10 @@ export interface MessageMap {
   'weft.slot.rate-requested': RateRequested;
   'weft.worker.announce': WorkerAnnounce;
   [dispatch: `weft.step.dispatch.${string}`]: StepDispatch;
+  /**
+   * Consumers of `weft.event.>` never see this type: the bus hands each event of a batch as its own
+   * delivery (libs/bus lifecycle-batch.ts). Publishers and raw readers use {@link LifecycleEventBatch}.
+   */
   [event: `weft.event.${string}`]: LifecycleEvent;
   [signal: `weft.signal.${string}`]: SignalMessage;
 }
@@ -264,6 +294,7 @@ const schemaFor = (subject: string): z.ZodType => {
   if (subject === SUBJECTS.rateRequested) return RateRequested;
   if (subject === SUBJECTS.workerAnnounce) return WorkerAnnounce;
   if (subject.startsWith(SUBJECTS.dispatchPrefix)) return StepDispatch;
+  if (isLifecycleBatchSubject(subject)) return LifecycleEventBatch;
   if (subject.startsWith(SUBJECTS.eventPrefix)) return LifecycleEvent;
   if (subject.startsWith(SUBJECTS.signalPrefix)) return SignalMessage;
   throw new ContractError(subject, `no contract for subject ${subject}`);
@@ -281,10 +312,14 @@ export class ContractError extends WeftError<'CONTRACT_VIOLATION'> {
 
 /** Validates a decoded payload against its subject's contract; throws ContractError naming the fields. */
 export function parseMessage<S extends Subject>(subject: S, payload: unknown): MessageOf<S> {
-  const result = schemaFor(subject).safeParse(payload);
+  return parseWith(schemaFor(subject), subject, payload) as MessageOf<S>;
+}
+
+function parseWith<T>(schema: z.ZodType<T>, subject: string, payload: unknown): T {
+  const result = schema.safeParse(payload);
   if (!result.success) {
     const detail = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     throw new ContractError(subject, `invalid ${subject} message: ${detail}`, { cause: result.error });
   }
-  return result.data as MessageOf<S>;
+  return result.data;
 }

@@ -1,4 +1,4 @@
-import { type StepDispatch } from '@weft/contracts';
+import { LIFECYCLE_BATCH_SUBJECT, type LifecycleEvent, type StepDispatch } from '@weft/contracts';
 import { BusError } from '../bus.errors';
 import { type Bus, type Delivery } from '../bus.port';
 import { barrier, deferred, dispatch, event, heartbeat, pause, range, result, TRACEPARENT, waitFor, waitForDeadLetters, within } from './bus-test.helpers';
@@ -72,6 +72,55 @@ export function describeBusContract(name: string, makeBus: () => Promise<BusUnde
       await waitFor(() => journal.length >= 3 && analytics.length >= 3, 'both groups got all events');
       expect(journal).toEqual(['e1', 'e2', 'e3']);
       expect(analytics).toEqual(['e1', 'e2', 'e3']);
+    }, TEST_TIMEOUT_MS);
+
+    it('hands each event of a lifecycle batch to a `weft.event.>` group as its own delivery, in order, beside single events', async () => {
+      const seen: string[] = [];
+      await bus.consume('weft.event.>', { group: 'journal' }, async (d) => void seen.push(`${d.subject} ${d.data.eventId}`));
+      await bus.publish('weft.event.run.queued', event('e1', 'run.queued'));
+      await publishBatch(bus, [event('e2', 'step.completed'), event('e3', 'step.queued'), event('e4', 'run.completed')]);
+      await bus.publish('weft.event.run.started', event('e5', 'run.started'));
+      await waitFor(() => seen.length >= 5, 'every event delivered');
+      expect(seen).toEqual(['weft.event.run.queued e1', 'weft.event.step.completed e2', 'weft.event.step.queued e3', 'weft.event.run.completed e4', 'weft.event.run.started e5']);
+      await waitFor(async () => (await bus.consumerStats()).every((c) => c.pending === 0 && c.ackPending === 0), 'the batch acknowledged');
+      expect(await bus.deadLetters()).toEqual([]);
+    }, TEST_TIMEOUT_MS);
+
+    it('delivers a whole batch again when one of its events throws or naks, and acks it once every event is handled', async () => {
+      const seen: string[] = [];
+      await bus.consume('weft.event.>', { group: 'journal' }, async (d) => {
+        seen.push(`${d.data.eventId}#${d.deliveryCount}`);
+        if (d.data.eventId === 'b2' && d.deliveryCount === 1) throw new Error('database away');
+        if (d.data.eventId === 'c1' && d.deliveryCount === 1) await d.nak(100);
+      });
+      await publishBatch(bus, [event('b1', 'step.completed'), event('b2', 'step.queued')]);
+      await publishBatch(bus, [event('c1', 'step.completed'), event('c2', 'run.completed')]);
+      await waitFor(() => seen.includes('b2#2') && seen.includes('c2#2'), 'both batches delivered again');
+      await waitFor(async () => (await bus.consumerStats()).every((c) => c.pending === 0 && c.ackPending === 0), 'both batches acknowledged');
+      expect([...seen].sort()).toEqual(['b1#1', 'b1#2', 'b2#1', 'b2#2', 'c1#1', 'c1#2', 'c2#1', 'c2#2']);
+      expect(await bus.deadLetters()).toEqual([]);
+    }, TEST_TIMEOUT_MS);
+
+    it('dead-letters a malformed batch without handing any of it over, and a batch one of whose events is termed', async () => {
+      const seen: string[] = [];
+      await bus.consume('weft.event.>', { group: 'journal' }, async (d) => {
+        seen.push(d.data.eventId);
+        if (d.data.eventId === 't2') await d.term('cannot apply');
+      });
+      await publishBatch(bus, [event('m1', 'step.completed'), { eventId: 'm2' } as LifecycleEvent]);
+      await publishBatch(bus, []);
+      await publishBatch(bus, [event('t1', 'step.completed'), event('t2', 'step.queued')]);
+      await bus.publish('weft.event.run.completed', event('after', 'run.completed'));
+      await waitFor(() => seen.includes('after'), 'the single event after the batches');
+      const dead = await waitForDeadLetters(bus, 3);
+      expect([...seen].sort()).toEqual(['after', 't1', 't2']);
+      expect(dead.map((d) => d.subject)).toEqual([LIFECYCLE_BATCH_SUBJECT, LIFECYCLE_BATCH_SUBJECT, LIFECYCLE_BATCH_SUBJECT]);
+      const holding = (id: string) => dead.find((d) => (JSON.parse(d.payload) as { events: { eventId: string }[] }).events.some((e) => e.eventId === id));
+      expect(holding('m2')?.reason).toMatch(/contract violation.*events\.1\.type/);
+      expect(JSON.parse(holding('m2')?.payload ?? '')).toEqual({ events: [event('m1', 'step.completed'), { eventId: 'm2' }] });
+      expect(dead.find((d) => d.payload === '{"events":[]}')?.reason).toMatch(/contract violation.*events/);
+      expect(holding('t2')).toMatchObject({ group: 'journal', reason: 't2: cannot apply', deliveryCount: 1 });
+      expect(JSON.parse(holding('t2')?.payload ?? '')).toEqual({ events: [event('t1', 'step.completed'), event('t2', 'step.queued')] });
     }, TEST_TIMEOUT_MS);
 
     it("starts a 'new' group at the end of the stream: nothing stored before it, everything after", async () => {
@@ -342,4 +391,9 @@ export function describeBusContract(name: string, makeBus: () => Promise<BusUnde
       await expect(bus.publish('weft.step.result', result('a'))).rejects.toMatchObject({ code: 'BUS_CLOSED' });
     }, TEST_TIMEOUT_MS);
   });
+}
+
+/** A batch as the scheduler publishes it (not in MessageMap: consumers never see the batch type). */
+function publishBatch(bus: Bus, events: LifecycleEvent[]): Promise<void> {
+  return bus.publish(LIFECYCLE_BATCH_SUBJECT, { events } as never);
 }

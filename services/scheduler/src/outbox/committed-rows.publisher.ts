@@ -4,7 +4,7 @@ import { TERMINAL_RUN_STATUSES } from '@weft/contracts';
 import type { OutboxRecord, RunStore } from '../ports/run-store.port';
 import type { SchedulerLogger } from '../ports/scheduler-logger.port';
 import { isPermanentPublishError } from './outbox-quarantine';
-import { type BeforePublish, type PoisonRows, sendOutboxRow } from './outbox-sender';
+import { type BeforePublish, type PoisonRows, sendOutboxRows } from './outbox-sender';
 
 /** Failed rows kept for an in-process re-send (see CommittedRowsPublisher.unsent). */
 const UNSENT_LIMIT = 10_000;
@@ -93,8 +93,7 @@ export class CommittedRowsPublisher {
 
   private publishRows(rows: readonly OutboxRecord[]): void {
     // Detached: each row is published under its run's trace, not under the commit's caller.
-    const sent = detached(() => rows.map((row) => sendOutboxRow(this.bus, row)));
-    const done = Promise.allSettled(sent).then(async (outcomes) => {
+    const done = detached(() => sendOutboxRows(this.bus, rows)).then(async (outcomes) => {
       const poison = rows.flatMap((row, i) => {
         const outcome = outcomes[i];
         return outcome.status === 'rejected' && isPermanentPublishError(outcome.reason) ? [{ row, error: outcome.reason as unknown }] : [];

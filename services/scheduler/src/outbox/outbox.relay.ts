@@ -3,7 +3,7 @@ import { detached } from '@weft/telemetry';
 import type { RunStore } from '../ports/run-store.port';
 import type { SchedulerLogger } from '../ports/scheduler-logger.port';
 import { isPermanentPublishError } from './outbox-quarantine';
-import { type BeforePublish, type PoisonRows, sendOutboxRow } from './outbox-sender';
+import { type BeforePublish, type PoisonRows, sendOutboxRows } from './outbox-sender';
 
 /**
  * The fallback publisher: committed outbox rows nobody holds a claim on — a previous
@@ -60,7 +60,7 @@ export class OutboxRelay {
       const batch = await this.store.pendingOutbox(this.batchSize);
       if (batch.length === 0) return;
       this.beforePublish?.(batch);
-      const outcomes = await Promise.allSettled(batch.map((row) => sendOutboxRow(this.bus, row)));
+      const outcomes = await sendOutboxRows(this.bus, batch);
       await this.store.markPublished(batch.filter((_, i) => outcomes[i].status === 'fulfilled').map((r) => r.id));
       const poison: { row: (typeof batch)[number]; error: unknown }[] = [];
       let transient: unknown;
