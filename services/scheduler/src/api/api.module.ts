@@ -51,6 +51,7 @@ import { runOwners } from '../persistence/sql-exceptions.query';
 import { ReviewsUseCase } from '../usecases/reviews.usecase';
 import { SignalsUseCase } from '../usecases/signals.usecase';
 import { WaitActors } from '../usecases/wait-actors';
+import { ApiAudit } from './api-audit';
 import type { BlobStore } from '@weft/contracts';
 import { SqlBlobStore } from '@weft/db';
 import { StepOutputController } from './step-output.controller';
@@ -168,6 +169,7 @@ export class ApiModule implements NestModule {
         { provide: SignalsUseCase, useFactory: (scheduler: Scheduler) => waitsOf(scheduler).signals, inject: [Scheduler] },
         { provide: ReviewsUseCase, useFactory: (scheduler: Scheduler) => waitsOf(scheduler).reviews, inject: [Scheduler] },
         { provide: WaitActors, useValue: new WaitActors(keys) },
+        { provide: ApiAudit, useFactory: (signals: SignalsUseCase, actors: WaitActors) => new ApiAudit(signals, actors), inject: [SignalsUseCase, WaitActors] },
         {
           provide: ExceptionsUseCase,
           // Queues without a live worker: the catalog's worker announcements, as `why` reads them.

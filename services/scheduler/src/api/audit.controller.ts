@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
 import { type Caller, CallerOf } from '@weft/platform';
 import { SignalsUseCase } from '../usecases/signals.usecase';
-import { parse, sendJson } from './http/http.util';
+import { given, parse, sendPage } from './http/http.util';
 import { ROUTES as R } from './openapi/routes';
 import { auditView, pageLimit } from './wait.views';
 
@@ -18,11 +18,9 @@ export class AuditController {
     const page = await this.signals.audit(caller.namespace, {
       limit: pageLimit(q.limit),
       ...(q.target !== undefined && colon > 0 && { target: { kind: q.target.slice(0, colon), id: q.target.slice(colon + 1) } }),
-      ...(q.actor !== undefined && { actor: q.actor }),
-      ...(q.action !== undefined && { action: q.action }),
+      ...given({ actor: q.actor, action: q.action, cursor: q.cursor }),
       ...(q.since !== undefined && { since: Date.parse(q.since) }),
-      ...(q.cursor !== undefined && { cursor: q.cursor }),
     });
-    sendJson(res, 200, { items: page.items.map(auditView), nextCursor: page.nextCursor });
+    sendPage(res, page, auditView);
   }
 }

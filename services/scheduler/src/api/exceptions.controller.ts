@@ -6,7 +6,7 @@ import { ExceptionsBulkUseCase } from '../usecases/exceptions-bulk.usecase';
 import { RunControlUseCase } from '../usecases/run-control.usecase';
 import { SignalsUseCase } from '../usecases/signals.usecase';
 import { WaitActors } from '../usecases/wait-actors';
-import { parse, sendJson } from './http/http.util';
+import { given, parse, sendJson, sendPage } from './http/http.util';
 import { ROUTES as R } from './openapi/routes';
 import { exceptionView, pageLimit } from './wait.views';
 
@@ -31,8 +31,7 @@ export class ExceptionsController {
     const result = await this.bulkActions.apply(
       caller.namespace,
       {
-        ...(filter.kind !== undefined && { kind: filter.kind }),
-        ...(filter.workflow !== undefined && { workflow: filter.workflow }),
+        ...given({ kind: filter.kind, workflow: filter.workflow }),
         ...(filter.since !== undefined && { since: Date.parse(filter.since) }),
       },
       action,
@@ -47,13 +46,11 @@ export class ExceptionsController {
     const q = parse(R.listExceptions.query, query, 'query');
     const page = await this.exceptions.list(caller.namespace, {
       limit: pageLimit(q.limit),
-      ...(q.kind !== undefined && { kind: q.kind }),
-      ...(q.workflow !== undefined && { workflow: q.workflow }),
+      ...given({ kind: q.kind, workflow: q.workflow, cursor: q.cursor }),
       ...(q.since !== undefined && { since: Date.parse(q.since) }),
       ...(q.resolved === 'true' && { resolved: true }),
-      ...(q.cursor !== undefined && { cursor: q.cursor }),
     });
-    sendJson(res, 200, { items: page.items.map(exceptionView), nextCursor: page.nextCursor });
+    sendPage(res, page, exceptionView);
   }
 
   @Post(':kind/:id/resolve')

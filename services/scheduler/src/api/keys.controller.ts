@@ -5,22 +5,15 @@ import { parse, sendJson } from './http/http.util';
 import { ApiKeysUseCase } from '../usecases/api-keys.usecase';
 import { ROUTES as R } from './openapi/routes';
 import { apiKeyView } from './views.util';
-import { SignalsUseCase } from '../usecases/signals.usecase';
-import { WaitActors } from '../usecases/wait-actors';
 import { ApiAudit } from './api-audit';
 
 /** API keys of the caller's namespace. */
 @Controller('v1/keys')
 export class KeysController {
-  private readonly audit: ApiAudit;
-
   constructor(
     @Inject(ApiKeysUseCase) private readonly keys: ApiKeysUseCase,
-    @Inject(SignalsUseCase) signals: SignalsUseCase,
-    @Inject(WaitActors) actors: WaitActors,
-  ) {
-    this.audit = new ApiAudit(signals, actors);
-  }
+    @Inject(ApiAudit) private readonly audit: ApiAudit,
+  ) {}
 
   @Post()
   async create(@CallerOf() caller: Caller, @Body() body: unknown, @Res() res: ServerResponse): Promise<void> {

@@ -3,7 +3,7 @@ import { Body, Controller, Get, Inject, Param, Post, Query, Res } from '@nestjs/
 import { type Caller, CallerOf } from '@weft/platform';
 import { ReviewsUseCase } from '../usecases/reviews.usecase';
 import { WaitActors } from '../usecases/wait-actors';
-import { parse, sendJson } from './http/http.util';
+import { given, parse, sendJson, sendPage } from './http/http.util';
 import { ROUTES as R } from './openapi/routes';
 import { pageLimit, reviewSummaryView, reviewView } from './wait.views';
 
@@ -20,12 +20,9 @@ export class ReviewsController {
     const q = parse(R.listReviews.query, query, 'query');
     const page = await this.reviews.list(caller.namespace, {
       limit: pageLimit(q.limit),
-      ...(q.status !== undefined && { status: q.status }),
-      ...(q.workflow !== undefined && { workflow: q.workflow }),
-      ...(q.assignee !== undefined && { assignee: q.assignee }),
-      ...(q.cursor !== undefined && { cursor: q.cursor }),
+      ...given({ status: q.status, workflow: q.workflow, assignee: q.assignee, cursor: q.cursor }),
     });
-    sendJson(res, 200, { items: page.items.map(reviewSummaryView), nextCursor: page.nextCursor });
+    sendPage(res, page, reviewSummaryView);
   }
 
   @Get(':id')

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { type Caller, CallerOf } from '@weft/platform';
-import { clientRunSource, idempotencyKey, parse, sendJson } from './http/http.util';
+import { clientRunSource, idempotencyKey, parse, sendJson, sendPage } from './http/http.util';
 import { ROUTES as R } from './openapi/routes';
 import { RunControlUseCase } from '../usecases/run-control.usecase';
 import { RunQueriesUseCase } from '../usecases/run-queries.usecase';
@@ -9,25 +9,18 @@ import { RunResponder } from './runs/run-responder';
 import { StartRunUseCase } from '../usecases/start-run.usecase';
 import { runSummaryView, runView, withPayloadLink } from './views.util';
 import { stepInputView } from './step-input.view';
-import { SignalsUseCase } from '../usecases/signals.usecase';
-import { WaitActors } from '../usecases/wait-actors';
 import { ApiAudit } from './api-audit';
 
 /** Runs: ad-hoc starts, listings, one run, its outputs and stream, and cancel / resume / retry / rerun. */
 @Controller('v1/runs')
 export class RunsController {
-  private readonly audit: ApiAudit;
-
   constructor(
     @Inject(StartRunUseCase) private readonly start: StartRunUseCase,
     @Inject(RunQueriesUseCase) private readonly queries: RunQueriesUseCase,
     @Inject(RunControlUseCase) private readonly control: RunControlUseCase,
     @Inject(RunResponder) private readonly responder: RunResponder,
-    @Inject(SignalsUseCase) signals: SignalsUseCase,
-    @Inject(WaitActors) actors: WaitActors,
-  ) {
-    this.audit = new ApiAudit(signals, actors);
-  }
+    @Inject(ApiAudit) private readonly audit: ApiAudit,
+  ) {}
 
   @Post('adhoc')
   async adhoc(@CallerOf() caller: Caller, @Req() req: IncomingMessage, @Query() query: unknown, @Body() body: unknown, @Res() res: ServerResponse): Promise<void> {
@@ -47,7 +40,7 @@ export class RunsController {
   @Get()
   async list(@CallerOf() caller: Caller, @Query() query: unknown, @Res() res: ServerResponse): Promise<void> {
     const page = await this.queries.list(caller.namespace, parse(R.listRuns.query, query, 'query'));
-    sendJson(res, 200, { items: page.items.map(runSummaryView), nextCursor: page.nextCursor });
+    sendPage(res, page, runSummaryView);
   }
 
   @Get(':id')

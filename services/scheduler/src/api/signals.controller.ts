@@ -3,7 +3,7 @@ import { Body, Controller, Get, Inject, Post, Query, Res } from '@nestjs/common'
 import { type Caller, CallerOf } from '@weft/platform';
 import { SignalsUseCase } from '../usecases/signals.usecase';
 import { WaitActors } from '../usecases/wait-actors';
-import { parse, sendJson } from './http/http.util';
+import { given, parse, sendJson, sendPage } from './http/http.util';
 import { ROUTES as R } from './openapi/routes';
 import { pageLimit, signalApiView } from './wait.views';
 
@@ -26,11 +26,9 @@ export class SignalsController {
     const q = parse(R.listSignals.query, query, 'query');
     const page = await this.signals.list(caller.namespace, {
       limit: pageLimit(q.limit),
-      ...(q.name !== undefined && { name: q.name }),
-      ...(q.key !== undefined && { key: q.key }),
+      ...given({ name: q.name, key: q.key, cursor: q.cursor }),
       ...(q.since !== undefined && { since: Date.parse(q.since) }),
-      ...(q.cursor !== undefined && { cursor: q.cursor }),
     });
-    sendJson(res, 200, { items: page.items.map(signalApiView), nextCursor: page.nextCursor });
+    sendPage(res, page, signalApiView);
   }
 }

@@ -7,8 +7,6 @@ import { ROUTES as R } from './openapi/routes';
 import { RunResponder } from './runs/run-responder';
 import { StartRunUseCase } from '../usecases/start-run.usecase';
 import { draftView, versionDetailView, versionView, workflowView } from './views.util';
-import { SignalsUseCase } from '../usecases/signals.usecase';
-import { WaitActors } from '../usecases/wait-actors';
 import { ApiAudit } from './api-audit';
 
 const location = (id: string): string => `/v1/workflows/${encodeURIComponent(id)}`;
@@ -16,17 +14,12 @@ const location = (id: string): string => `/v1/workflows/${encodeURIComponent(id)
 /** Workflows, their drafts and versions, and runs of a stored workflow. */
 @Controller('v1/workflows')
 export class WorkflowsController {
-  private readonly audit: ApiAudit;
-
   constructor(
     @Inject(WorkflowsUseCase) private readonly workflows: WorkflowsUseCase,
     @Inject(StartRunUseCase) private readonly start: StartRunUseCase,
     @Inject(RunResponder) private readonly responder: RunResponder,
-    @Inject(SignalsUseCase) signals: SignalsUseCase,
-    @Inject(WaitActors) actors: WaitActors,
-  ) {
-    this.audit = new ApiAudit(signals, actors);
-  }
+    @Inject(ApiAudit) private readonly audit: ApiAudit,
+  ) {}
 
   @Post()
   async create(@CallerOf() caller: Caller, @Body() body: unknown, @Res() res: ServerResponse): Promise<void> {

@@ -12,6 +12,16 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
   response.end(text);
 }
 
+/** A listing's answer: the page's items, each through `view`, and the next page's cursor. */
+export function sendPage<T>(response: ServerResponse, page: { items: readonly T[]; nextCursor: string | null }, view: (item: T) => unknown): void {
+  sendJson(response, 200, { items: page.items.map((item) => view(item)), nextCursor: page.nextCursor });
+}
+
+/** Only the fields a query gave: a listing's filter leaves out what its query left out. */
+export function given<T extends object>(fields: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+}
+
 export function sendEmpty(response: ServerResponse, status: number): void {
   response.statusCode = status;
   response.end();
