@@ -85,17 +85,7 @@ export function toTransition(before: RunState | undefined, decision: Decision<Ru
           kind: 'publish',
           subject: SUBJECTS.slotRequested,
           msgId: `slot-request:${command.token}`,
-          payload: {
-            token: command.token,
-            namespace: state.namespace,
-            scope: command.scope,
-            key: command.key,
-            runId: state.runId,
-            stepId: command.stepId,
-            priority: command.priority,
-            limit: command.limit,
-            ...(command.strategy !== undefined && { strategy: command.strategy }),
-          } satisfies SlotRequested,
+          payload: { ...permitRequest(state, command), priority: command.priority, ...(command.strategy !== undefined && { strategy: command.strategy }) } satisfies SlotRequested,
         });
         break;
       case 'release-slot':
@@ -111,17 +101,7 @@ export function toTransition(before: RunState | undefined, decision: Decision<Ru
           kind: 'publish',
           subject: SUBJECTS.rateRequested,
           msgId: `rate-request:${command.token}`,
-          payload: {
-            token: command.token,
-            namespace: state.namespace,
-            scope: command.scope,
-            key: command.key,
-            runId: state.runId,
-            stepId: command.stepId,
-            limit: command.limit,
-            periodMs: command.periodMs,
-            burst: command.burst,
-          } satisfies RateRequested,
+          payload: { ...permitRequest(state, command), periodMs: command.periodMs, burst: command.burst } satisfies RateRequested,
         });
         break;
       case 'notify-parent': {
@@ -172,3 +152,9 @@ export function toTransition(before: RunState | undefined, decision: Decision<Ru
   return { state, outbox, schedule, cancel, ...(waits.length > 0 && { waits }) };
 }
 
+type PermitCommand = Extract<Decision<RunState>['commands'][number], { type: 'acquire-slot' | 'acquire-rate' }>;
+
+/** What a slot request and a rate-permit request share: who asks, for which limit. */
+function permitRequest(state: RunState, command: PermitCommand) {
+  return { token: command.token, namespace: state.namespace, scope: command.scope, key: command.key, runId: state.runId, stepId: command.stepId, limit: command.limit };
+}
