@@ -5,7 +5,8 @@ import { pgliteDriverModule } from './pglite/pglite.driver';
 import { sqlState } from './sql-state.util';
 
 export interface DataSourceParts {
-  entities: NonNullable<DataSourceOptions['entities']>;
+  /** Entity classes, for TypeORM repositories. Weft's services pass none: their SQL is raw and their migrations are the schema. @default [] */
+  entities?: NonNullable<DataSourceOptions['entities']>;
   /** Hand-written, class-based migrations; applied by `runMigrations`, never by `synchronize`. */
   migrations: NonNullable<DataSourceOptions['migrations']>;
   /** Table recording applied migrations; give each service its own. @default weft_migrations */
@@ -18,14 +19,14 @@ export interface DataSourceParts {
 
 /**
  * An initialised TypeORM DataSource on PostgreSQL or PGlite. Tables are never
- * synchronised from entities: call `runMigrations`. A configured schema is created
+ * synchronised: call `runMigrations`. A configured schema is created
  * when missing and becomes the session's search_path, so raw SQL needs no prefix.
  */
 export async function createDataSource(config: DatabaseConfig, parts: DataSourceParts): Promise<DataSource> {
   if (config.schema !== undefined) assertSchemaName(config.schema);
   const common = {
     type: 'postgres' as const,
-    entities: parts.entities,
+    entities: parts.entities ?? [],
     migrations: parts.migrations,
     migrationsTableName: parts.migrationsTableName ?? 'weft_migrations',
     migrationsRun: false,

@@ -2,3 +2,4 @@
 export * from './postgres-test.util';
 export * from './data-source.fixtures';
 export * from './s3-server.util';
+export * from './schema-snapshot.util';

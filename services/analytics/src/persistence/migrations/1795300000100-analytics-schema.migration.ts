@@ -2,8 +2,9 @@ import { type MigrationInterface, type QueryRunner } from 'typeorm';
 
 /**
  * The analytics tables: hourly aggregates, updated in place per event, and the ids of
- * the events applied (so a redelivered event changes nothing). Hand-written; the
- * entities mirror this file and a test checks that TypeORM sees no difference.
+ * the events applied (so a redelivered event changes nothing). Hand-written: the migrations
+ * are the schema. What they build, table by table, is ../schema.snapshot.sql (regenerate it
+ * with `node tools/schema-snapshot.js`; analytics-schema.int.spec.ts checks it).
  */
 export class AnalyticsSchema1795300000100 implements MigrationInterface {
   name = 'AnalyticsSchema1795300000100';

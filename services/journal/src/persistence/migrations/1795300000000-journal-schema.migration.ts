@@ -1,8 +1,9 @@
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
 
 /**
- * The journal's tables. Hand-written (never `synchronize`); the entities mirror this
- * file and a test checks that TypeORM sees no difference between the two.
+ * The journal's tables. Hand-written (never `synchronize`): the migrations are the schema.
+ * What they build, table by table, is ../schema.snapshot.sql (regenerate it with
+ * `node tools/schema-snapshot.js`; journal-schema.int.spec.ts checks it).
  */
 export class JournalSchema1795300000000 implements MigrationInterface {
   name = 'JournalSchema1795300000000';

@@ -1,8 +1,9 @@
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
 
 /**
- * The scheduler's tables. Hand-written (never `synchronize`); the entities mirror
- * this file and a test checks that TypeORM sees no difference between the two.
+ * The scheduler's tables. Hand-written (never `synchronize`): the migrations are the schema.
+ * What they build, table by table, is ../schema.snapshot.sql (regenerate it with
+ * `node tools/schema-snapshot.js`; scheduler-schema.int.spec.ts checks it).
  * Times are timestamptz; the store converts to epoch ms at its edge.
  */
 export class SchedulerSchema1795247300000 implements MigrationInterface {

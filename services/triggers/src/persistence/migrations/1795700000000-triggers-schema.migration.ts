@@ -2,7 +2,8 @@ import { type MigrationInterface, type QueryRunner } from 'typeorm';
 
 /**
  * The triggers service's tables. It reads the scheduler's `workflows`, `workflow_versions`
- * and `runs` (published specs, active runs) but never writes them.
+ * and `runs` (published specs, active runs) but never writes them. What its migrations build,
+ * table by table, is ../schema.snapshot.sql (`node tools/schema-snapshot.js` rewrites it).
  */
 export class TriggersSchema1795700000000 implements MigrationInterface {
   name = 'TriggersSchema1795700000000';
