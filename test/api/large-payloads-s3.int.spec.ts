@@ -42,8 +42,8 @@ describeDistributed('large outputs by reference in an S3-compatible bucket (WEFT
     config = loadConfig({ WEFT_BLOB_URL: s3.blobUrl(prefix), WEFT_BLOB_ACCESS_KEY_ID: s3.accessKeyId, WEFT_BLOB_SECRET_ACCESS_KEY: s3.secretAccessKey });
     app = await startApiApp({ worker: false, blobs: (dataSource) => blobsOf(dataSource, config).store });
     executorBus = await JetStreamBus.connect({ servers: NATS_TEST_URL, name: `weft-s3-executor-${app.prefix}`, prefix: app.prefix, pullExpiresMs: 2_000, onError: () => undefined });
-    // As the executor service opens it: DATABASE_URL without entities, the blob store from the same config.
-    executorDb = await createDataSource({ kind: 'postgres', url: POSTGRES_TEST_URL, schema: app.schema }, { entities: [], migrations: [] });
+    // As the executor service opens it: DATABASE_URL without migrations, the blob store from the same config.
+    executorDb = await createDataSource({ kind: 'postgres', url: POSTGRES_TEST_URL, schema: app.schema }, { migrations: [] });
     worker = createWorker({
       bus: executorBus,
       queues: ['*'],

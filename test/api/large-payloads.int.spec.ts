@@ -10,7 +10,7 @@ import { type ApiApp, NATS_TEST_URL, startApiApp } from '../support/api-app.harn
 /**
  * Issue 12 item 4 on NATS JetStream + PostgreSQL: a 3 MB and a 20 MB step output go by reference.
  * The executor is apart from the scheduler (its own NATS connection and its own data source with no
- * entities, as the executor service opens it with DATABASE_URL); the API streams the output back
+ * migrations, as the executor service opens it with DATABASE_URL); the API streams the output back
  * byte for byte and another namespace's key gets 404.
  */
 
@@ -53,7 +53,7 @@ describeDistributed('large outputs by reference', { nats: true, postgres: true }
     keyA = await app.key('default');
     keyB = await app.key('team-b');
     executorBus = await JetStreamBus.connect({ servers: NATS_TEST_URL, name: `weft-blob-executor-${app.prefix}`, prefix: app.prefix, pullExpiresMs: 2_000, onError: () => undefined });
-    executorDb = await createDataSource({ kind: 'postgres', url: POSTGRES_TEST_URL, schema: app.schema }, { entities: [], migrations: [] });
+    executorDb = await createDataSource({ kind: 'postgres', url: POSTGRES_TEST_URL, schema: app.schema }, { migrations: [] });
     worker = createWorker({
       bus: executorBus,
       queues: ['*'],

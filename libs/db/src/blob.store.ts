@@ -11,8 +11,8 @@ export function blobIdOf(bytes: Uint8Array): string {
 }
 
 /**
- * Blobs in the scheduler's `blobs` table (PostgreSQL or PGlite, raw SQL so a process without the
- * scheduler's entities, such as an executor given DATABASE_URL, can write them). A repeated put
+ * Blobs in the scheduler's `blobs` table (PostgreSQL or PGlite, raw SQL so a process that does not
+ * open the scheduler's store, such as an executor given DATABASE_URL, can write them). A repeated put
  * of the same bytes writes nothing (ON CONFLICT on the content hash).
  */
 export class SqlBlobStore implements BlobStore {

@@ -17,7 +17,7 @@ export { DEFAULT_HOTSPOTS, type InsightQuery, InsightsQueries, MAX_WINDOW_MS, ty
 export { type AnalyticsOutcome, RecordAnalyticsEventUseCase } from './domain/record-event.usecase';
 export { type AnalyticsRetentionOptions, DEFAULT_DEDUP_WINDOW_MS, PruneAnalyticsUseCase } from './domain/prune-analytics.usecase';
 export type { AnalyticsStore, ErrorCodeRow, RunBucketRow, RunTotalsRow, StepTotalsRow } from './ports/analytics-store.port';
-export { ANALYTICS_ENTITIES, ANALYTICS_MIGRATIONS, ANALYTICS_MIGRATIONS_TABLE } from './persistence/analytics-schema';
+export { ANALYTICS_MIGRATIONS, ANALYTICS_MIGRATIONS_TABLE } from './persistence/analytics-schema';
 export { type OpenAnalyticsStoreOptions, SqlAnalyticsStore, openAnalyticsStore } from './persistence/sql-analytics.store';
 export { type AnalyticsConsumerOptions, AnalyticsEventsHandler, type AnalyticsLogger, isTerminal } from './transport/analytics-events.handler';
 export { DEFAULT_SINCE, parseInsightQuery } from './transport/query-params.util';

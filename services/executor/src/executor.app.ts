@@ -42,7 +42,7 @@ export function runExecutor(start: ServiceStart, options: RunServiceOptions = {}
  */
 async function outputBlobsOf(config: WeftConfig): Promise<{ blobs: OutputBlobs; close: () => Promise<void> } | undefined> {
   if (config.DATABASE_URL === undefined) return undefined;
-  const dataSource = await createDataSource(databaseConfigOf(config), { entities: [], migrations: [] });
+  const dataSource = await createDataSource(databaseConfigOf(config), { migrations: [] });
   return {
     blobs: { store: blobsOf(dataSource, config).store, inlinePayloadBytes: config.WEFT_INLINE_PAYLOAD_MAX, maxOutputBytes: config.WEFT_MAX_OUTPUT },
     close: () => dataSource.destroy(),

@@ -35,7 +35,7 @@ export async function workerCommand(options: WorkerOptions, io: Io, env: NodeJS.
   const bus = await connectBus(config, 'weft-worker', logger);
   const queues = config.WEFT_QUEUES.split(',');
   // With DATABASE_URL, outputs over WEFT_INLINE_PAYLOAD_MAX go to the scheduler's blobs table by reference (docs/persistence.md).
-  const blobDb = config.DATABASE_URL === undefined ? undefined : await createDataSource(databaseConfigOf(config), { entities: [], migrations: [] });
+  const blobDb = config.DATABASE_URL === undefined ? undefined : await createDataSource(databaseConfigOf(config), { migrations: [] });
   const worker = createWorker({
     bus,
     queues,

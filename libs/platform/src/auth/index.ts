@@ -4,6 +4,4 @@ export * from './api-key.util';
 export * from './authenticator';
 export * from './caller';
 export * from './static-api-keys';
-export * from './api-key.entity';
-export * from './namespace.entity';
 export { ApiSchema1795400000000 } from './migrations/1795400000000-api-schema.migration';

@@ -21,7 +21,8 @@ interface Closable {
 
 /**
  * `describe` for a SQL store's cases: each test gets a fresh store from `open` (cleaned up after it),
- * and the first case checks the migrations are applied and the entities match them exactly.
+ * and the first case checks that opening it applied every migration (what they build is each
+ * service's schema.snapshot.sql, checked by its <service>-schema.int.spec.ts).
  */
 export function describeSqlStore<S>(title: string, open: () => Promise<StoreUnderTest<S>>, body: (subject: StoreUnderTest<S>) => void): void {
   describe(title, () => {
@@ -49,11 +50,9 @@ export function describeSqlStore<S>(title: string, open: () => Promise<StoreUnde
       current = undefined;
     });
 
-    it('has no pending migrations, and the entities match them exactly', async () => {
+    it('has no pending migrations once opened', async () => {
       expect(await pendingMigrations(subject.dataSource)).toEqual([]);
       expect(await runMigrations(subject.dataSource)).toEqual([]);
-      const diff = await subject.dataSource.driver.createSchemaBuilder().log();
-      expect(diff.upQueries.map((q) => q.query)).toEqual([]);
     });
 
     body(subject);

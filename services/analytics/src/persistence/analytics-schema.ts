@@ -1,14 +1,6 @@
-import { ProcessedEventEntity } from './entities/processed-event.entity';
-import { RunHourlyEntity } from './entities/run-hourly.entity';
-import { StepErrorEntity } from './entities/step-error.entity';
-import { StepHourlyEntity } from './entities/step-hourly.entity';
 import { AnalyticsSchema1795300000100 } from './migrations/1795300000100-analytics-schema.migration';
 import { AnalyticsNamespaces1795600000100 } from './migrations/1795600000100-analytics-namespaces.migration';
 import { AnalyticsReviews1796960000100 } from './migrations/1796960000100-analytics-reviews.migration';
-import { ReviewDecisionEntity, ReviewOpeningEntity } from './entities/review-event.entities';
-
-/** The analytics tables, for `createDataSource`. */
-export const ANALYTICS_ENTITIES = [ProcessedEventEntity, StepHourlyEntity, StepErrorEntity, RunHourlyEntity, ReviewOpeningEntity, ReviewDecisionEntity];
 
 /** Oldest first. Append new migrations; never edit an applied one. */
 export const ANALYTICS_MIGRATIONS = [AnalyticsSchema1795300000100, AnalyticsNamespaces1795600000100, AnalyticsReviews1796960000100];

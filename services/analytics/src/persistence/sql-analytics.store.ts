@@ -6,7 +6,7 @@ import { bucketOf, type DurationHistogram } from '../domain/duration-sketch.util
 import { hourOf } from '../domain/event-delta.util';
 import type { AnalyticsStore, ErrorCodeRow, ReviewTotalsRow, RunBucketRow, RunTotalsRow, StepTotalsRow } from '../ports/analytics-store.port';
 import { applyReviewEvent, reviewTotals } from './review-insights.sql';
-import { ANALYTICS_ENTITIES, ANALYTICS_MIGRATIONS, ANALYTICS_MIGRATIONS_TABLE } from './analytics-schema';
+import { ANALYTICS_MIGRATIONS, ANALYTICS_MIGRATIONS_TABLE } from './analytics-schema';
 
 /** Step counters -> columns. */
 const STEP_COLUMN = { completed: 'completed', failed: 'failed', retried: 'retried', skipped: 'skipped', canceled: 'canceled', timedOut: 'timed_out' } as const;
@@ -240,7 +240,7 @@ export async function openAnalyticsStore(
 ): Promise<{ store: SqlAnalyticsStore; dataSource: DataSource; applied: string[] }> {
   const { dataSource, applied } = await openMigrated(
     config,
-    { entities: ANALYTICS_ENTITIES, migrations: ANALYTICS_MIGRATIONS, migrationsTableName: ANALYTICS_MIGRATIONS_TABLE },
+    { migrations: ANALYTICS_MIGRATIONS, migrationsTableName: ANALYTICS_MIGRATIONS_TABLE },
     'the analytics schema',
     options,
   );

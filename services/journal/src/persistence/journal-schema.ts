@@ -1,10 +1,5 @@
-import { CheckpointEntity } from './entities/checkpoint.entity';
-import { JournalEntryEntity } from './entities/journal-entry.entity';
 import { JournalSchema1795300000000 } from './migrations/1795300000000-journal-schema.migration';
 import { JournalNamespaces1795600000000 } from './migrations/1795600000000-journal-namespaces.migration';
-
-/** The journal's tables, for `createDataSource`. */
-export const JOURNAL_ENTITIES = [JournalEntryEntity, CheckpointEntity];
 
 /** Oldest first. Append new migrations; never edit an applied one. */
 export const JOURNAL_MIGRATIONS = [JournalSchema1795300000000, JournalNamespaces1795600000000];

@@ -6,7 +6,7 @@ import type { Checkpoint, EventPage, EventQuery, JournalEntry } from '../domain/
 import type { JournalStore } from '../ports/journal-store.port';
 import { type WriteBatcherOptions, WriteBatcher } from './write-batcher';
 import { type CheckpointRow, type EntryRow, entryParams, formatCursor, iso, millis, parseCursor, rowToCheckpoint, rowToEntry } from './journal-rows.util';
-import { JOURNAL_ENTITIES, JOURNAL_MIGRATIONS, JOURNAL_MIGRATIONS_TABLE } from './journal-schema';
+import { JOURNAL_MIGRATIONS, JOURNAL_MIGRATIONS_TABLE } from './journal-schema';
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
@@ -308,7 +308,7 @@ export async function openJournalStore(
 ): Promise<{ store: SqlJournalStore; dataSource: DataSource; applied: string[] }> {
   const { dataSource, applied } = await openMigrated(
     config,
-    { entities: JOURNAL_ENTITIES, migrations: JOURNAL_MIGRATIONS, migrationsTableName: JOURNAL_MIGRATIONS_TABLE },
+    { migrations: JOURNAL_MIGRATIONS, migrationsTableName: JOURNAL_MIGRATIONS_TABLE },
     "the journal's schema",
     options,
   );

@@ -1,15 +1,6 @@
-export { OutboxMessageEntity } from './entities/outbox-message.entity';
-export { RunEntity } from './entities/run.entity';
-export { StepRunEntity } from './entities/step-run.entity';
-export { TimerEntity } from './entities/timer.entity';
-export { WorkflowVersionEntity } from './entities/workflow-version.entity';
-export { WorkflowEntity } from './entities/workflow.entity';
-export { NamespaceEntity } from '@weft/platform';
-export { ApiKeyEntity } from '@weft/platform';
-export { RunLinkEntity } from './entities/run-link.entity';
 export { type MemoryRunStoreOptions, MemoryRunStore } from './memory-run.store';
 export { type RunStoreErrorCode, RunStoreError } from './run-store.errors';
-export { SCHEDULER_ENTITIES, SCHEDULER_MIGRATIONS, SCHEDULER_MIGRATIONS_TABLE } from './scheduler-schema';
+export { SCHEDULER_MIGRATIONS, SCHEDULER_MIGRATIONS_TABLE } from './scheduler-schema';
 export { type SqlRunStoreOptions, SqlRunStore, openSqlRunStore } from './sql-run.store';
 export { type RunListFilter, type RunListing, SqlRunDirectory } from './run-directory.repository';
 export { MemorySlotStore } from './memory-slot.store';

@@ -1,47 +1,16 @@
-import { ApiKeyEntity, ApiSchema1795400000000, NamespaceEntity } from '@weft/platform';
-import { OutboxMessageEntity } from './entities/outbox-message.entity';
-import { RunEntity } from './entities/run.entity';
-import { StepRunEntity } from './entities/step-run.entity';
-import { TimerEntity } from './entities/timer.entity';
-import { WorkflowVersionEntity } from './entities/workflow-version.entity';
-import { WorkflowEntity } from './entities/workflow.entity';
-import { RunLinkEntity } from './entities/run-link.entity';
-import { ReviewEntity, SignalDeliveryEntity, SignalEntity, SignalWaitEntity } from './entities/wait.entities';
-import { AuditEntity } from './entities/audit.entity';
-import { ExceptionResolutionEntity } from './entities/exception-resolution.entity';
+import { ApiSchema1795400000000 } from '@weft/platform';
 import { SchedulerSchema1795247300000 } from './migrations/1795247300000-scheduler-schema.migration';
 import { OutboxQuarantine1795900000000 } from './migrations/1795900000000-outbox-quarantine.migration';
 import { Waits1796000000000 } from './migrations/1796000000000-waits.migration';
 import { Audit1796100000000 } from './migrations/1796100000000-audit.migration';
 import { ExceptionResolutions1796300000000 } from './migrations/1796300000000-exceptions.migration';
 import { Blobs1796200000000 } from './migrations/1796200000000-blobs.migration';
-import { BlobEntity } from './entities/blob.entity';
 import { Slots1796400000000 } from './migrations/1796400000000-slots.migration';
 import { RateLimits1797100000000 } from './migrations/1797100000000-rate-limits.migration';
 import { SlotStrategy1797200000000 } from './migrations/1797200000000-slot-strategy.migration';
 import { RunsPrefix1796700000000 } from './migrations/1796700000000-runs-prefix.migration';
 import { WaitBacklog1796950000000 } from './migrations/1796950000000-wait-backlog.migration';
 import { BlobSweep1796510000000 } from './migrations/1796510000000-blob-sweep.migration';
-
-/** The scheduler's tables, for `createDataSource` (and a Nest TypeOrmModule). */
-export const SCHEDULER_ENTITIES = [
-  WorkflowEntity,
-  WorkflowVersionEntity,
-  RunEntity,
-  StepRunEntity,
-  OutboxMessageEntity,
-  TimerEntity,
-  NamespaceEntity,
-  ApiKeyEntity,
-  RunLinkEntity,
-  SignalEntity,
-  SignalWaitEntity,
-  SignalDeliveryEntity,
-  ReviewEntity,
-  AuditEntity,
-  BlobEntity,
-  ExceptionResolutionEntity,
-];
 
 /** Oldest first. Append new migrations; never edit an applied one. The API-key migration is @weft/platform's (beside its repository), applied here under its old name. */
 export const SCHEDULER_MIGRATIONS = [SchedulerSchema1795247300000, ApiSchema1795400000000, OutboxQuarantine1795900000000, Waits1796000000000, Audit1796100000000, Blobs1796200000000, ExceptionResolutions1796300000000, Slots1796400000000, BlobSweep1796510000000, RunsPrefix1796700000000, WaitBacklog1796950000000, RateLimits1797100000000, SlotStrategy1797200000000];

@@ -27,7 +27,7 @@ import { handOver, writeTransition } from './transition.writer';
 import { SqlDueScan } from './due-scan.query';
 import { SqlWaitStore } from './sql-wait.store';
 import { writeWaitRows } from './wait-rows.writer';
-import { SCHEDULER_ENTITIES, SCHEDULER_MIGRATIONS, SCHEDULER_MIGRATIONS_TABLE } from './scheduler-schema';
+import { SCHEDULER_MIGRATIONS, SCHEDULER_MIGRATIONS_TABLE } from './scheduler-schema';
 
 export interface SqlRunStoreOptions {
   /** Namespace of the runs this store creates (idempotency keys are unique per namespace). @default default */
@@ -346,7 +346,7 @@ export async function openSqlRunStore(
 ): Promise<{ store: SqlRunStore; dataSource: DataSource; applied: string[] }> {
   const { dataSource, applied } = await openMigrated(
     config,
-    { entities: SCHEDULER_ENTITIES, migrations: SCHEDULER_MIGRATIONS, migrationsTableName: SCHEDULER_MIGRATIONS_TABLE },
+    { migrations: SCHEDULER_MIGRATIONS, migrationsTableName: SCHEDULER_MIGRATIONS_TABLE },
     "the scheduler's schema",
     { ...(options.migrate !== undefined && { migrate: options.migrate }), ...(options.pglite && { pglite: options.pglite }) },
   );

@@ -347,6 +347,6 @@ export class SqlTriggerStore {
 }
 
 export async function openTriggerStore(config: DatabaseConfig, options: OpenMigratedOptions = {}): Promise<{ store: SqlTriggerStore; dataSource: DataSource; applied: string[] }> {
-  const { dataSource, applied } = await openMigrated(config, { entities: [], migrations: TRIGGERS_MIGRATIONS, migrationsTableName: TRIGGERS_MIGRATIONS_TABLE }, "the triggers service's schema", options);
+  const { dataSource, applied } = await openMigrated(config, { migrations: TRIGGERS_MIGRATIONS, migrationsTableName: TRIGGERS_MIGRATIONS_TABLE }, "the triggers service's schema", options);
   return { store: new SqlTriggerStore(dataSource), dataSource, applied };
 }
