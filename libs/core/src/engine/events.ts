@@ -97,6 +97,12 @@ export type Command =
   | { type: 'cancel-timer'; timer: TimerKind; stepId?: string }
   /** Tell executors to abort an in-flight attempt (cancel, run timeout, fail-fast). */
   | { type: 'abort-step'; stepId: string; attempt: number; token: string; reason: string }
+  /**
+   * Tell executors to abort every in-flight attempt of the run (run cancel, run timeout,
+   * fail-fast): one message whatever the run's size. `steps`: the attempts it stops, so a
+   * dispatch of one of them in the same decision is recalled with it (never sent).
+   */
+  | { type: 'abort-run'; reason: string; steps: { stepId: string; attempt: number; token: string }[] }
   | { type: 'emit'; event: LifecycleEventDraft }
   /**
    * Store a wait for a signal and look for one already stored since `since` (epoch ms; the

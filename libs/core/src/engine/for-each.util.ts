@@ -59,6 +59,8 @@ export interface ForEachTx {
   planned(id: string): PlannedStep;
   emit(event: LifecycleEventDraft): void;
   scope(): ExprScope;
+  /** Tells executors to stop an in-flight attempt (see Tx.abort). */
+  abort(step: StepState, reason: string): void;
 }
 
 /** The step transitions of the machine (attempt.util, step-end.util) that forEach drives (named, so a reader can follow them). */
@@ -217,7 +219,7 @@ export function cancelItems(tx: ForEachTx, stepId: string, reason: string): void
     let attempts = item.attempts;
     // As step-end.util's cancelActive does for a step (items never wait).
     if (item.status === 'queued' || item.status === 'running') {
-      tx.commands.push({ type: 'abort-step', stepId: item.id, attempt: item.attempt, token: item.token ?? '', reason });
+      tx.abort(item, reason);
       if (item.status === 'running') tx.commands.push({ type: 'cancel-timer', timer: 'step-timeout', stepId: item.id });
       attempts = closeLast(item.attempts, 'canceled', at);
     } else if (item.status === 'retrying') {

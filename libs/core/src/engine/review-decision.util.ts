@@ -1,7 +1,6 @@
 import { iso, type Tx, withoutLease } from './run-tx.util';
 import { ENGINE_ERROR_CODES } from './engine-errors.util';
 import { completeStep, failStep, releaseReview, type ReviewWait } from './step-end.util';
-import { dispatch } from './attempt.util';
 import { type Actor, actorLabel, type ReviewDecision } from '@weft/contracts';
 import type { TimerKind } from './events';
 import type { PlannedReview, StepState } from './types';
@@ -52,7 +51,9 @@ export function applyDecision(tx: Tx, step: StepState, wait: ReviewWait, review:
       return;
     case 'retry':
       // A new attempt with a fresh retry budget: asking again is the reviewer's call, not a failure.
-      dispatch(tx, { ...withoutLease(step), status: 'pending', attemptBase: step.attempt });
+      // Pending again and through the run's dispatch window, as any step that goes to an executor.
+      tx.put({ ...withoutLease(step), status: 'pending', attemptBase: step.attempt });
+      tx.hold(step.id);
       return;
     case 'reject': {
       const message = `rejected by ${actorLabel(actor)}${comment !== undefined ? `: ${comment}` : ''}`;

@@ -2,6 +2,7 @@ import { isRecord, Tx } from './run-tx.util';
 import { ENGINE_ERROR_CODES, expressionFailure } from './engine-errors.util';
 import { failStep, skipStep } from './step-end.util';
 import { dispatch } from './attempt.util';
+import { firstHeld } from './dispatch-window.util';
 import { evaluateCondition, type ExprScope, renderValue } from '../expr';
 import { checkPayload } from '@weft/contracts';
 import type { WorkflowSpec } from '../workflow-spec/spec.schema';
@@ -62,51 +63,102 @@ export function retryRun(state: RunState, at: Millis, leaseMs: number, reason: s
 }
 
 /**
- * Checks steps whose needs may have settled: skips the blocked, evaluates `if`s
- * and dispatches the ready. Skips and failures queue their own dependents.
+ * Checks steps whose needs may have settled: skips the blocked, evaluates `if`s and dispatches
+ * the ready, as far as the run's dispatch window takes them (dispatch-window.util). Once a step
+ * is held, the ready ones wait behind it and the refill dispatches them in plan order as earlier
+ * ones finish. Skips and failures queue their own dependents.
  */
 export function drain(tx: Tx): void {
   const queue = tx.toCheck;
-  for (let i = 0; i < queue.length; i++) {
-    if (tx.next.status !== 'running') return;
-    const id = queue[i] ?? '';
-    const step = tx.step(id);
-    if (step?.status !== 'pending') continue;
-    const planned = tx.planned(id);
-    let waiting = false;
-    let blocked: string | undefined;
-    for (const need of planned.needs) {
-      const status = tx.step(need)?.status;
-      if (status === 'completed' || status === 'partially_completed') continue;
-      // A step with its own `if` decides for itself whether a skipped need matters
-      // (a join after an if/else); without one, a skipped need skips it too.
-      if (status === 'skipped' && planned.if !== undefined) continue;
-      if (status === 'failed' || status === 'skipped' || status === 'canceled') {
-        blocked = `upstream ${status}: ${need}`;
-        break;
-      }
-      waiting = true;
+  let checked = 0;
+  for (;;) {
+    for (; checked < queue.length; checked++) {
+      if (tx.next.status !== 'running') return;
+      checkStep(tx, queue[checked] ?? '', false);
     }
-    if (blocked !== undefined) {
-      skipStep(tx, step, blocked);
-      continue;
-    }
-    if (waiting) continue;
-    if (planned.if !== undefined) {
-      let go: boolean;
-      try {
-        go = evaluateCondition(planned.if, tx.scope());
-      } catch (error) {
-        failStep(tx, step, expressionFailure(error, `if of step ${id}`));
-        continue;
-      }
-      if (!go) {
-        skipStep(tx, step, 'condition is false');
-        continue;
-      }
-    }
-    dispatch(tx, step);
+    if (tx.next.status !== 'running' || !refill(tx)) return;
   }
+}
+
+/**
+ * Dispatches held steps in plan order while the window has room: those held in this decision,
+ * and any from `heldFrom` on (each checked again: a need may have gone back to pending). What
+ * it dispatches depends only on which steps are held, never on how tight `heldFrom` is. True
+ * when that queued steps to check (a skip).
+ */
+function refill(tx: Tx): boolean {
+  const { plan } = tx.next;
+  const now = [...new Set(tx.heldNow)].sort((a, b) => a - b);
+  tx.heldNow = [];
+  if (!tx.hasRoom()) {
+    tx.heldFrom = Math.min(tx.heldFrom, now[0] ?? plan.length);
+    return false;
+  }
+  const queued = tx.toCheck.length;
+  let scan = tx.heldFrom;
+  let k = 0;
+  tx.heldFrom = plan.length;
+  while (tx.next.status === 'running') {
+    const position = Math.min(scan, now[k] ?? plan.length);
+    if (position >= plan.length) break;
+    if (!tx.hasRoom()) {
+      // Exact when nothing is held after all (see WindowLoad.heldFrom): look on for one.
+      tx.heldFrom = k < now.length ? position : firstHeld(tx.next, position);
+      break;
+    }
+    if (position === scan) scan++;
+    if (position === now[k]) k++;
+    checkStep(tx, plan[position].id, true);
+  }
+  return tx.toCheck.length > queued;
+}
+
+/**
+ * One pending step whose needs may have settled. Its `if` is evaluated once, when it is ready;
+ * a step the window holds has passed it. `admitted`: the refill has room for this held step.
+ */
+function checkStep(tx: Tx, id: string, admitted: boolean): void {
+  const step = tx.step(id);
+  if (step?.status !== 'pending') return;
+  const planned = tx.planned(id);
+  let waiting = false;
+  let blocked: string | undefined;
+  for (const need of planned.needs) {
+    const status = tx.step(need)?.status;
+    if (status === 'completed' || status === 'partially_completed') continue;
+    // A step with its own `if` decides for itself whether a skipped need matters
+    // (a join after an if/else); without one, a skipped need skips it too.
+    if (status === 'skipped' && planned.if !== undefined) continue;
+    if (status === 'failed' || status === 'skipped' || status === 'canceled') {
+      blocked = `upstream ${status}: ${need}`;
+      break;
+    }
+    waiting = true;
+  }
+  if (blocked !== undefined) {
+    skipStep(tx, step, blocked);
+    return;
+  }
+  if (waiting) return;
+  if (admitted) {
+    dispatch(tx, step);
+    return;
+  }
+  if (planned.if !== undefined) {
+    let go: boolean;
+    try {
+      go = evaluateCondition(planned.if, tx.scope());
+    } catch (error) {
+      failStep(tx, step, expressionFailure(error, `if of step ${id}`));
+      return;
+    }
+    if (!go) {
+      skipStep(tx, step, 'condition is false');
+      return;
+    }
+  }
+  if (tx.mayDispatchNow()) dispatch(tx, step);
+  else tx.hold(id);
 }
 
 /** Ends the run once every step is terminal. */

@@ -4,6 +4,7 @@ import type { Command, LifecycleEventDraft } from './events';
 import { DEFAULT_MAX_FOREACH_ITEMS, itemParent } from './for-each.util';
 import { stepIn, StepsDraft } from './steps-record.util';
 import { DEFAULT_MAX_RUN_DEPTH } from './child-run.util';
+import { dispatchWindow, inWindow, rememberWindowLoad, windowLoad } from './dispatch-window.util';
 import type { AttemptRecord, Millis, PlannedStep, RunState, RunStatus, StepState, StepStatus } from './types';
 
 /*
@@ -58,6 +59,16 @@ export class Tx {
   private readonly draft: StepsDraft;
   private readonly activeBefore: number;
   private activeDelta = 0;
+  /** The run's dispatch window (dispatch-window.util): its size, the steps in it before this decision, and the change since. */
+  private readonly window: number;
+  private readonly inFlightBefore: number;
+  private inFlightDelta = 0;
+  /** Where held steps begin (dispatch-window.util WindowLoad.heldFrom): the plan's length exactly when none is held. */
+  heldFrom: number;
+  /** Plan positions of the steps this decision found ready (drain's refill dispatches them in plan order). */
+  heldNow: number[] = [];
+  /** Set while cancelActive stops the run's work: aborts become lines of its one abort-run. */
+  runAbort: Extract<Command, { type: 'abort-run' }> | undefined;
   private cachedScope: ExprScope | undefined;
 
   constructor(
@@ -71,6 +82,40 @@ export class Tx {
     this.index = planIndex(prev.plan);
     this.draft = new StepsDraft(prev.steps, prev.plan);
     this.activeBefore = activeStepCount(prev);
+    const load = windowLoad(prev);
+    this.window = dispatchWindow(prev);
+    this.inFlightBefore = load.inFlight;
+    this.heldFrom = load.heldFrom;
+  }
+
+  /** Whether the run's dispatch window takes one more step now. */
+  hasRoom(): boolean {
+    return this.inFlightBefore + this.inFlightDelta < this.window;
+  }
+
+  /** Whether a ready step goes at once: the window has room and no step is held (else it waits its turn in plan order). */
+  mayDispatchNow(): boolean {
+    return this.heldFrom >= this.next.plan.length && this.heldNow.length === 0 && this.hasRoom();
+  }
+
+  /** A ready step the window does not take now: it stays pending; drain's refill dispatches held steps in plan order. */
+  hold(id: string): void {
+    const position = this.index.position.get(id);
+    if (position !== undefined) this.heldNow.push(position);
+  }
+
+  /** Hands the window's load to the next decision (kept with the steps record this one returns). */
+  rememberWindow(): void {
+    // A finished run holds nothing (cancelActive ended its held steps without a refill).
+    const heldFrom = TERMINAL_RUN.has(this.next.status) ? this.next.plan.length : this.heldNow.reduce((min, position) => Math.min(min, position), this.heldFrom);
+    rememberWindowLoad(this.next.steps, { inFlight: this.inFlightBefore + this.inFlightDelta, heldFrom });
+  }
+
+  /** Tells executors to stop an in-flight attempt: its own abort-step, or a line of the run's abort-run while cancelActive runs. */
+  abort(step: StepState, reason: string): void {
+    const attempt = { stepId: step.id, attempt: step.attempt, token: step.token ?? '' };
+    if (this.runAbort !== undefined) this.runAbort.steps.push(attempt);
+    else this.commands.push({ type: 'abort-step', ...attempt, reason });
   }
 
   /** Steps not yet terminal after this decision; remembered for the next one. */
@@ -100,7 +145,10 @@ export class Tx {
     const before = ownStep(this.next.steps, step.id);
     if (TERMINAL_STEP.has(step.status) && before !== undefined && !TERMINAL_STEP.has(before.status)) releaseSlot(this, before);
     // Items are not in the plan: the run's active count is its steps'; their forEach step folds their ends.
-    if (step.item === undefined) this.activeDelta += (TERMINAL_STEP.has(step.status) ? 0 : 1) - (before === undefined || TERMINAL_STEP.has(before.status) ? 0 : 1);
+    if (step.item === undefined) {
+      this.activeDelta += (TERMINAL_STEP.has(step.status) ? 0 : 1) - (before === undefined || TERMINAL_STEP.has(before.status) ? 0 : 1);
+      this.inFlightDelta += (inWindow(step) ? 1 : 0) - (inWindow(before) ? 1 : 0);
+    }
     else if (TERMINAL_STEP.has(step.status) && before !== undefined && !TERMINAL_STEP.has(before.status)) this.settledItems.push(step.id);
     this.draft.put(step);
     this.next.steps = this.draft.steps;
@@ -156,6 +204,8 @@ function activeStepCount(state: RunState): number {
 
 interface PlanIndex {
   byId: Map<string, PlannedStep>;
+  /** Plan position of each step. */
+  position: Map<string, number>;
   mayWait: boolean;
   /** Direct dependents of each step, in plan order. */
   dependents: Map<string, string[]>;
@@ -168,9 +218,11 @@ export function planIndex(plan: readonly PlannedStep[]): PlanIndex {
   let index = planIndexes.get(plan);
   if (!index) {
     const byId = new Map<string, PlannedStep>();
+    const position = new Map<string, number>();
     const dependents = new Map<string, string[]>();
     let mayWait = false;
     for (const p of plan) {
+      position.set(p.id, position.size);
       byId.set(p.id, p);
       if (p.review !== undefined || isWaitAction(p.action) || p.slot !== undefined || p.rateLimit !== undefined) mayWait = true;
       for (const need of p.needs) {
@@ -179,7 +231,7 @@ export function planIndex(plan: readonly PlannedStep[]): PlanIndex {
         else dependents.set(need, [p.id]);
       }
     }
-    index = { byId, dependents, mayWait };
+    index = { byId, position, dependents, mayWait };
     planIndexes.set(plan, index);
   }
   return index;

@@ -16,7 +16,7 @@ describe('run.cancel', () => {
     expect(run.state).toMatchObject({ status: 'canceled', error: { code: 'CANCELED', message: 'user said so' } });
     expect(commands).toEqual(
       expect.arrayContaining([
-        { type: 'abort-step', stepId: 'a', attempt: 1, token: 'r1:a:1', reason: 'user said so' },
+        { type: 'abort-run', reason: 'user said so', steps: [{ stepId: 'a', attempt: 1, token: 'r1:a:1' }] },
         { type: 'cancel-timer', timer: 'step-timeout', stepId: 'a' },
         { type: 'cancel-timer', timer: 'retry', stepId: 'b' },
         { type: 'cancel-timer', timer: 'run-timeout' },

@@ -88,9 +88,9 @@ describe('failure policies', () => {
       ['e', 'canceled'],
       ['f', 'canceled'],
     ]);
-    expect(commands.filter((c) => c.type === 'abort-step')).toEqual([
-      { type: 'abort-step', stepId: 'b', attempt: 1, token: 'r1:b:1', reason: 'step a failed' },
-      { type: 'abort-step', stepId: 'f', attempt: 1, token: 'r1:f:1', reason: 'step a failed' },
+    // One abort for the whole run, naming the attempts it stops.
+    expect(commands.filter((c) => c.type === 'abort-step' || c.type === 'abort-run')).toEqual([
+      { type: 'abort-run', reason: 'step a failed', steps: [{ stepId: 'b', attempt: 1, token: 'r1:b:1' }, { stepId: 'f', attempt: 1, token: 'r1:f:1' }] },
     ]);
     expect(commands).toContainEqual({ type: 'cancel-timer', timer: 'step-timeout', stepId: 'b' });
     expect(commands).toContainEqual({ type: 'cancel-timer', timer: 'run-timeout' });
@@ -249,7 +249,7 @@ describe('timeouts and leases', () => {
     expect(decide(early, { type: 'timer.fired', at: deadline - 1, timer: 'run-timeout' }).state).toBe(early);
     const commands = run.apply({ type: 'timer.fired', at: deadline, timer: 'run-timeout' });
     expect(run.state).toMatchObject({ status: 'failed', error: { code: 'RUN_TIMEOUT' }, finishedAt: deadline });
-    expect(commands).toContainEqual({ type: 'abort-step', stepId: 'a', attempt: 1, token: 'r1:a:1', reason: 'run timed out' });
+    expect(commands).toContainEqual({ type: 'abort-run', reason: 'run timed out', steps: [{ stepId: 'a', attempt: 1, token: 'r1:a:1' }] });
     expect(commands).toContainEqual({ type: 'cancel-timer', timer: 'retry', stepId: 'b' });
     expect(commands.some((c) => c.type === 'cancel-timer' && c.timer === 'run-timeout')).toBe(false);
     expect(emittedTypes(commands)).toEqual(['step.canceled:a', 'step.canceled:b', 'step.canceled:c', 'run.failed']);

@@ -193,7 +193,7 @@ describe('a result for an attempt still queued (no started heartbeat)', () => {
     const run = new RunDriver(workflow(twoSteps()));
     run.start();
     const commands = run.apply({ type: 'run.cancel', at: run.at(1), reason: 'stop' });
-    expect(commands).toContainEqual({ type: 'abort-step', stepId: 'a', attempt: 1, token: 'r1:a:1', reason: 'stop' });
+    expect(commands).toContainEqual({ type: 'abort-run', reason: 'stop', steps: [{ stepId: 'a', attempt: 1, token: 'r1:a:1' }] });
     // Its result, arriving after, is ignored.
     const canceled = run.state;
     expect(complete(run, run.at(2))).toEqual([]);
@@ -208,6 +208,8 @@ describe('wide DAGs', () => {
     const run = new RunDriver(
       workflow([{ id: 'root', action: 'work' }, ...middle, { id: 'sink', needs: middle.map((m) => m.id), action: 'work' }], {
         outputs: { n: '${{ steps.sink.output }}' },
+        // All 1000 in flight at once: this measures one event's cost (dispatch-window.spec.ts has the window).
+        maxStepsInFlight: width,
       }),
     );
     const t0 = performance.now();

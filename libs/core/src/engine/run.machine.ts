@@ -39,6 +39,7 @@ export { ENGINE_ERROR_CODES, type EngineErrorCode } from './engine-errors.util';
 export { expressionScope, WAIT_ACTIONS } from './run-tx.util';
 export { signalSatisfies, signalView } from './wait-step.util';
 export { MAX_LOST_LEASES } from './attempt.util';
+export { DEFAULT_DISPATCH_WINDOW, dispatchWindowLoad } from './dispatch-window.util';
 
 /** How long a queued or running attempt may stay silent before its worker is presumed lost. */
 export const LEASE_MS = 60_000;
@@ -159,23 +160,36 @@ function decideWith(state: RunState, event: EngineEvent, options: DecideOptions)
   drain(tx);
   finishIfDone(tx, options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
   settleWaiting(tx, state.status === 'waiting');
+  tx.rememberWindow();
   return { state: tx.next, commands: withoutRecalled(tx.commands) };
 }
 
 /**
- * A fail-fast failure can cancel a step dispatched earlier in the same decision.
- * Neither the dispatch nor its abort is sent then: an abort broadcast may overtake
- * the dispatch it is meant to stop.
+ * A fail-fast failure can cancel a step dispatched earlier in the same decision (or, in the
+ * shell, in an earlier decision of the same commit). Neither the dispatch nor its abort is
+ * sent then: an abort broadcast may overtake the dispatch it is meant to stop. An abort-run
+ * left with no attempt to stop is dropped.
  */
-function withoutRecalled(commands: Command[]): Command[] {
+export function withoutRecalled(commands: Command[]): Command[] {
   const dispatched = new Set<string>();
   const recalled = new Set<string>();
   for (const c of commands) {
     if (c.type === 'dispatch') dispatched.add(c.token);
     else if (c.type === 'abort-step' && dispatched.has(c.token)) recalled.add(c.token);
+    else if (c.type === 'abort-run') for (const s of c.steps) if (dispatched.has(s.token)) recalled.add(s.token);
   }
   if (recalled.size === 0) return commands;
-  return commands.filter((c) => !((c.type === 'dispatch' || c.type === 'abort-step') && recalled.has(c.token)));
+  const out: Command[] = [];
+  for (const c of commands) {
+    if ((c.type === 'dispatch' || c.type === 'abort-step') && recalled.has(c.token)) continue;
+    if (c.type !== 'abort-run') {
+      out.push(c);
+      continue;
+    }
+    const steps = c.steps.filter((s) => !recalled.has(s.token));
+    if (steps.length > 0) out.push(steps.length === c.steps.length ? c : { ...c, steps });
+  }
+  return out;
 }
 
 /** Applies one event; undefined means it changes nothing. */

@@ -1,7 +1,7 @@
 import { TERMINAL_STEP, type Tx, updateLast, withoutLease } from './run-tx.util';
-import type { TimerKind } from './events';
+import type { Command, TimerKind } from './events';
 import { cancelItems } from './for-each.util';
-import type { AttemptRecord, PlannedReview, StepError, StepState, StepWait } from './types';
+import type { AttemptRecord, Millis, PlannedReview, StepError, StepState, StepWait } from './types';
 
 // How a step's attempt and the step itself end: completed, failed (onFailure), skipped, canceled.
 
@@ -103,25 +103,35 @@ export function failStep(tx: Tx, step: StepState, error: StepError): void {
 /** Cancels every step that is not finished: in-flight attempts are aborted, pending timers dropped. */
 export function cancelActive(tx: Tx, reason: string): void {
   const { at } = tx;
-  for (const p of tx.next.plan) {
-    const step = tx.step(p.id);
-    if (!step || TERMINAL_STEP.has(step.status)) continue;
-    if (step.forEach !== undefined) cancelItems(tx, step.id, reason);
-    let attempts = step.attempts;
-    if (step.status === 'queued' || step.status === 'running') {
-      // A forEach step runs nothing itself: its items were aborted above.
-      if (step.forEach === undefined) tx.commands.push({ type: 'abort-step', stepId: step.id, attempt: step.attempt, token: step.token ?? '', reason });
-      attempts = endAttempt(tx, step, 'canceled', undefined, undefined).attempts;
-    } else if (step.status === 'retrying') {
-      tx.commands.push({ type: 'cancel-timer', timer: 'retry', stepId: step.id });
-    } else if (step.status === 'waiting') {
-      releaseWait(tx, step);
-      // A sleep or a wait for a signal is its attempt; a review holds an attempt that already ended.
-      if (step.wait?.kind !== 'review' && step.wait?.kind !== 'slot' && step.wait?.kind !== 'rate') attempts = endAttempt(tx, step, 'canceled', undefined, undefined, false).attempts;
-    }
-    tx.put({ ...withoutLease(step), status: 'canceled', reason, finishedAt: at, attempts });
-    tx.emit({ type: 'step.canceled', at, stepId: step.id, attempt: step.attempt, status: 'canceled', data: { reason } });
+  // Every attempt of the run stops: one abort-run tells the executors, however many there are.
+  const abort: Extract<Command, { type: 'abort-run' }> = { type: 'abort-run', reason, steps: [] };
+  tx.runAbort = abort;
+  try {
+    for (const p of tx.next.plan) cancelStep(tx, p.id, reason, at);
+  } finally {
+    tx.runAbort = undefined;
   }
+  if (abort.steps.length > 0) tx.commands.push(abort);
+}
+
+function cancelStep(tx: Tx, id: string, reason: string, at: Millis): void {
+  const step = tx.step(id);
+  if (!step || TERMINAL_STEP.has(step.status)) return;
+  if (step.forEach !== undefined) cancelItems(tx, step.id, reason);
+  let attempts = step.attempts;
+  if (step.status === 'queued' || step.status === 'running') {
+    // A forEach step runs nothing itself: its items were aborted above.
+    if (step.forEach === undefined) tx.abort(step, reason);
+    attempts = endAttempt(tx, step, 'canceled', undefined, undefined).attempts;
+  } else if (step.status === 'retrying') {
+    tx.commands.push({ type: 'cancel-timer', timer: 'retry', stepId: step.id });
+  } else if (step.status === 'waiting') {
+    releaseWait(tx, step);
+    // A sleep or a wait for a signal is its attempt; a review holds an attempt that already ended.
+    if (step.wait?.kind !== 'review' && step.wait?.kind !== 'slot' && step.wait?.kind !== 'rate') attempts = endAttempt(tx, step, 'canceled', undefined, undefined, false).attempts;
+  }
+  tx.put({ ...withoutLease(step), status: 'canceled', reason, finishedAt: at, attempts });
+  tx.emit({ type: 'step.canceled', at, stepId: step.id, attempt: step.attempt, status: 'canceled', data: { reason } });
 }
 
 export function skipStep(tx: Tx, step: StepState, reason: string): void {

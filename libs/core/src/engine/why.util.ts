@@ -1,4 +1,5 @@
 import { itemCounts } from './summary.util';
+import { dispatchWindow, windowLoad } from './dispatch-window.util';
 import type { Millis, PlannedStep, RunState, StepState } from './types';
 
 /**
@@ -25,8 +26,8 @@ export interface WhyFacts {
 export type WhyReason =
   /** The run has not started (it is queued; `slot`: for a concurrency slot of its workflow's key). */
   | { kind: 'run-queued'; slot?: { key: string; limit: number; holders?: { runId: string; stepId: string; since: Millis }[] } }
-  /** Steps it needs have not finished. */
-  | { kind: 'needs'; steps: string[] }
+  /** Steps it needs have not finished (none: it is ready; `window`: held while the run's dispatch window is full). */
+  | { kind: 'needs'; steps: string[]; window?: { inFlight: number; limit: number } }
   /** Its last attempt failed; the next one is dispatched at `until`. */
   | { kind: 'retry-backoff'; until: Millis; attempt: number; error?: string }
   /** Dispatched to `queue`, but no live worker serves it. */
@@ -95,9 +96,15 @@ function explainStep(state: RunState, planned: PlannedStep, step: StepState | un
         return { reason: { kind: 'run-queued', slot: { key: admission.key, limit: admission.limit, ...(holders !== undefined && { holders }) } }, since: admission.since };
       }
       const open = planned.needs.filter((need) => !TERMINAL.has(stepOf(state, need)?.status ?? 'pending'));
-      // Its needs all ended: it is ready and will be dispatched in the decision that finished the last.
+      // Its needs all ended: it is ready, dispatched in the decision that finished the last unless the window is full.
       const ended = planned.needs.map((need) => stepOf(state, need)?.finishedAt ?? 0);
-      return { reason: { kind: 'needs', steps: open }, since: Math.max(state.startedAt ?? state.createdAt, ...ended) };
+      const reason: WhyReason = { kind: 'needs', steps: open };
+      if (open.length === 0) {
+        const { inFlight } = windowLoad(state);
+        const limit = dispatchWindow(state);
+        if (inFlight >= limit) reason.window = { inFlight, limit };
+      }
+      return { reason, since: Math.max(state.startedAt ?? state.createdAt, ...ended) };
     }
     case 'retrying': {
       const last = step?.attempts[step.attempts.length - 1];
@@ -179,6 +186,7 @@ export function describeReason(reason: WhyReason, now: Millis): string {
       return `the run waits for a concurrency slot of its workflow, key ${JSON.stringify(slot.key)} (limit ${slot.limit})${who}`;
     }
     case 'needs':
+      if (reason.window !== undefined) return `ready, held by the run's dispatch window (${reason.window.inFlight} of ${reason.window.limit} steps in flight): it goes, in plan order, as earlier steps finish`;
       return reason.steps.length === 0 ? 'ready: it is dispatched with the next decision' : `needs ${reason.steps.join(', ')} (not finished)`;
     case 'retry-backoff':
       return `retry backoff until ${iso(reason.until)} (attempt ${reason.attempt} failed${reason.error !== undefined ? `: ${reason.error}` : ''})`;

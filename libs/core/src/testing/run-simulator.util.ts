@@ -1,7 +1,7 @@
 import type { ReviewDecision } from '@weft/contracts';
 import type { WorkflowSpec } from '../workflow-spec/spec.schema';
 import type { Command, EngineEvent, TimerKind } from '../engine/events';
-import { createRun, decide, MAX_LOST_LEASES } from '../engine/run.machine';
+import { createRun, decide, dispatchWindowLoad, MAX_LOST_LEASES } from '../engine/run.machine';
 import { deepFreeze, emitted } from './run-driver.util';
 import type { RunState, RunStatus, StepError } from '../engine/types';
 
@@ -243,6 +243,10 @@ export function simulate(spec: WorkflowSpec, seed: number): void {
     }
     const steps = Object.values(after.steps);
     for (const s of steps) if (s.status === 'waiting') check(s.wait !== undefined && s.leaseExpiresAt === undefined, `waiting step ${s.id} without its wait, or with a lease`);
+    // The run's dispatch window: never more in flight than it takes, and nothing ready left behind while it has room.
+    const load = dispatchWindowLoad(after);
+    check(load.inFlight <= load.window, `${load.inFlight} steps in flight, over the window of ${load.window}`);
+    if (LIVE.includes(after.status)) check(load.held === 0 || load.inFlight === load.window, `${load.held} ready step(s) held while the window has room (${load.inFlight} of ${load.window})`);
     if (LIVE.includes(after.status)) {
       const busy = steps.some((s) => s.status === 'queued' || s.status === 'running' || s.status === 'retrying');
       const waits = steps.some((s) => s.status === 'waiting');
@@ -308,6 +312,7 @@ export function simulate(spec: WorkflowSpec, seed: number): void {
       case 'escalate-review':
       case 'close-review':
       case 'abort-step':
+      case 'abort-run':
       case 'emit':
       // The simulated specs start no child workflows.
       case 'start-child':

@@ -85,10 +85,18 @@ function toStep(d: StepDraft, i: number): StepSpec {
 
 export const specArb: fc.Arbitrary<WorkflowSpec> = fc
   .integer({ min: 1, max: 7 })
-  .chain((n) => fc.tuple(fc.tuple(...Array.from({ length: n }, (_, i) => stepDraft(i))), fc.constantFrom(undefined, 'fail-fast', 'continue'), fc.boolean()))
-  .map(([drafts, onFailure, timed]) =>
+  .chain((n) =>
+    fc.tuple(
+      fc.tuple(...Array.from({ length: n }, (_, i) => stepDraft(i))),
+      fc.constantFrom(undefined, 'fail-fast', 'continue'),
+      fc.boolean(),
+      // A tight dispatch window (1-3 steps in flight) half of the time.
+      fc.option(fc.integer({ min: 1, max: 3 }), { freq: 2 }),
+    ),
+  )
+  .map(([drafts, onFailure, timed, window]) =>
     workflow(
       drafts.map((d, i) => toStep(d, i)),
-      { ...(onFailure && { onFailure }), ...(timed && { timeout: '20m' }), outputs: { first: '${{ steps.s0.status }}' } },
+      { ...(onFailure && { onFailure }), ...(timed && { timeout: '20m' }), ...(window !== null && { maxStepsInFlight: window }), outputs: { first: '${{ steps.s0.status }}' } },
     ),
   );

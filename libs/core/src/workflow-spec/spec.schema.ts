@@ -225,6 +225,15 @@ export const WorkflowSpec = z
     timeout: Duration.optional().describe('Whole-run timeout; when it passes the run fails and in-flight steps are canceled.'),
     onFailure: OnFailure.optional().describe('@default fail-fast'),
     concurrency: WorkflowConcurrency.optional().describe('Runs of this workflow in progress at most, per key, across all its runs of the namespace (docs/flow-control.md).'),
+    maxStepsInFlight: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .optional()
+      .describe(
+        "Steps of one run dispatched and unfinished at most (queued, running, retrying, or waiting for a concurrency slot or rate permit); ready steps beyond it wait, pending, and go in plan order as earlier ones finish (docs/flow-control.md). A forEach step counts once. @default 64",
+      ),
     steps: z.array(Step).min(1, { message: 'a workflow needs at least one step' }).describe('The DAG: each step runs once all its needs completed.'),
     outputs: z.record(z.string(), z.unknown()).optional().describe('Run outputs; strings may hold ${{ CEL }} expressions.'),
     triggers: Triggers.optional(),

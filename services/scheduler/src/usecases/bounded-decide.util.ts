@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { BLOB_ERROR_CODES, type BlobRef, checkPayload, DEFAULT_MAX_PAYLOAD_BYTES, isBlobRef, PAYLOAD_ERROR_CODES, type PayloadProblem, type StepError, storableText } from '@weft/contracts';
-import { type Command, decide, type Decision, type DecideOptions, DEFAULT_MAX_FOREACH_ITEMS, type EngineEvent, type RunState } from '@weft/core';
+import { type Command, decide, type Decision, type DecideOptions, DEFAULT_MAX_FOREACH_ITEMS, type EngineEvent, type RunState, withoutRecalled } from '@weft/core';
 import { type RunPayloadRefs, withInputValues, withPayloadRefs } from './run-payload-refs.util';
 
 /** The core's options, and how run inputs and outputs go by reference (none: they stay inline, bounded by maxPayloadBytes). */
@@ -121,16 +121,4 @@ function boundedEvent(event: EngineEvent, maxBytes: number): EngineEvent {
     return { ...event, error: { ...event.error, code: safeCode, message: safeMessage } };
   }
   return event;
-}
-
-/** As the core does within one decision: a dispatch and its abort in the same commit are neither sent. */
-function withoutRecalled(commands: Command[]): Command[] {
-  const dispatched = new Set<string>();
-  const recalled = new Set<string>();
-  for (const c of commands) {
-    if (c.type === 'dispatch') dispatched.add(c.token);
-    else if (c.type === 'abort-step' && dispatched.has(c.token)) recalled.add(c.token);
-  }
-  if (recalled.size === 0) return commands;
-  return commands.filter((c) => !((c.type === 'dispatch' || c.type === 'abort-step') && recalled.has(c.token)));
 }

@@ -47,6 +47,15 @@ export function toTransition(before: RunState | undefined, decision: Decision<Ru
           payload: { runId: state.runId, stepId: command.stepId, attempt: command.attempt, reason: command.reason } satisfies RunCancel,
         });
         break;
+      case 'abort-run':
+        // One broadcast for the run however many attempts it stops: executors abort every attempt of the run they hold.
+        outbox.push({
+          kind: 'broadcast',
+          subject: SUBJECTS.runCancel,
+          msgId: `${state.runId}:${state.seq}:abort`,
+          payload: { runId: state.runId, reason: command.reason } satisfies RunCancel,
+        });
+        break;
       case 'schedule-timer':
         schedule.push({ runId: state.runId, timer: command.timer, stepId: command.stepId ?? '', attempt: command.attempt, fireAt: command.fireAt });
         break;
