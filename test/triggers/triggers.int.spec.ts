@@ -284,6 +284,36 @@ triggers:
       expect(new Set(started100.map((r) => r.inputs['orderId'])).size).toBe(100);
     }, 120_000);
 
+    it("a subject trigger on Weft's own run.completed starts one run per upstream run, though the event travels in a transition's batch", async () => {
+      await publish(
+        api,
+        key,
+        `apiVersion: weft/v1
+kind: Workflow
+name: after-upstream
+inputs:
+  from: { type: string }
+steps:
+  - id: a
+    action: noop
+triggers:
+  - id: done
+    subject: ${api.prefix}.weft.event.run.completed
+    filter: "\${{ event.data.workflow == 'upstream' }}"
+    inputs: { from: "\${{ event.data.runId }}" }
+`,
+      );
+      const triggers = await start();
+      await waitFor(async () => (await triggers.parts.consumers.health()).detail === '1 consumer(s)' || undefined, 'the durable consumer');
+      const spec = { apiVersion: 'weft/v1', kind: 'Workflow', name: 'upstream', steps: [{ id: 'a', action: 'noop' }, { id: 'b', needs: ['a'], action: 'noop' }] };
+      const upstream = (await (await api.request('POST', '/v1/runs/adhoc', { key, json: { spec } })).json()) as { runId: string };
+      await waitFor(async () => (await runs('after-upstream')).length === 1 || undefined, 'the downstream run', 30_000);
+      expect((await runs('after-upstream')).map((r) => r.inputs['from'])).toEqual([upstream.runId]);
+      const fired = (await fires('after-upstream', 'done')).filter((f) => f.outcome === 'fired');
+      // The upstream run's last transition (b's step.started, step.completed, run.completed) is one message: <stream>:<seq>:<index>.
+      expect(fired.map((f) => f.occurrence)).toEqual([expect.stringMatching(/_WEFT_EVENTS:\d+:2$/)]);
+    }, 60_000);
+
     it('polling a paged API: each new item starts exactly one run across restarts; a 503 with Retry-After is honoured', async () => {
       const items: { id: number; title: string }[] = [
         { id: 1, title: 'one' },

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { AckPolicy, type ConsumerMessages, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { subjectMatches } from '@weft/bus';
+import { ContractError, eventSubject, isLifecycleBatchSubject, type LifecycleEvent, lifecycleEventsOf, SUBJECTS } from '@weft/contracts';
 import { parseDuration, TRIGGER_DEFAULTS } from '@weft/core';
 import type { SqlTriggerStore } from '../persistence/sql-trigger.store';
 import type { TriggerDefinition } from '../ports/trigger.types';
@@ -149,33 +151,85 @@ export class SubjectConsumers {
     return name;
   }
 
+  /** `weft.event.` on the wire (under the bus's prefix): where Weft's own lifecycle events are. */
+  private get lifecycleRoot(): string {
+    return this.options.prefix ? `${this.options.prefix}.${SUBJECTS.eventPrefix}` : SUBJECTS.eventPrefix;
+  }
+
+  /**
+   * A trigger on Weft's lifecycle events (`weft.event.run.completed`, ...) reads all of them: a
+   * transition's events travel as one `weft.event.batch` message, which a filter on the event's own
+   * subject would never see (NATS 2.9 has one filter per consumer). Each event is matched on its own.
+   */
+  private readsLifecycleEvents(subject: string): boolean {
+    return subject.startsWith(this.lifecycleRoot);
+  }
+
   private async startConsumer(key: string, def: TriggerDefinition): Promise<void> {
     const jsm = this.jsm;
     const js = this.js;
     const subject = this.subjectOf(def);
     if (!jsm || !js || !subject) return;
+    const lifecycle = this.readsLifecycleEvents(subject);
     const stream = await this.streamFor(subject);
-    const durable = this.durableOf(def);
+    // A wider filter is another consumer (2.9 cannot change a consumer's filter).
+    const durable = lifecycle ? `${this.durableOf(def)}-events` : this.durableOf(def);
     try {
       await jsm.consumers.info(stream, durable);
     } catch {
-      // New trigger: from now on (what was published before it existed is not its business).
+      // New trigger: from now on (what was published before it existed is not its business),
+      // or, replacing the consumer of an older version, from where that one stopped.
+      const earlier = lifecycle ? await jsm.consumers.info(stream, this.durableOf(def)).catch(() => undefined) : undefined;
       await jsm.consumers.add(stream, {
         durable_name: durable,
-        filter_subject: subject,
+        filter_subject: lifecycle ? `${this.lifecycleRoot}>` : subject,
         ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.New,
+        ...(earlier ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: earlier.ack_floor.stream_seq + 1 } : { deliver_policy: DeliverPolicy.New }),
         ack_wait: 30_000 * NANOS_PER_MS,
         max_deliver: 10,
       });
+      if (earlier) await jsm.consumers.delete(stream, this.durableOf(def)).catch(() => undefined);
     }
     const consumer = await js.consumers.get(stream, durable);
     const messages = await consumer.consume({ max_messages: 64 });
     const windowMs = parseDuration(def.spec.dedupeWindow ?? TRIGGER_DEFAULTS.dedupeWindow);
+    const handle = lifecycle ? (m: JsMsg) => this.handleEvents(def, subject, m, stream, windowMs) : (m: JsMsg) => this.handle(def, m, stream, windowMs);
     const loop = (async () => {
-      for await (const m of messages) await this.handle(def, m, stream, windowMs);
+      for await (const m of messages) await handle(m);
     })().catch((error: unknown) => this.log.warn('subject consumer stopped', { trigger: `${def.workflow}/${def.triggerId}`, error: String(error) }));
     this.running.set(key, { key, subject, stream, durable, messages, loop });
+  }
+
+  /**
+   * A lifecycle message: each of its events that the trigger's subject matches is an occurrence,
+   * `{ subject: weft.event.<type>, data: the event, headers }` as a message of its own would be;
+   * a single event's occurrence is its stream position, a batch's event's `<stream>:<seq>:<index>`.
+   */
+  private async handleEvents(def: TriggerDefinition, subject: string, m: JsMsg, stream: string, windowMs: number): Promise<void> {
+    const unwired = m.subject.slice(this.lifecycleRoot.length - SUBJECTS.eventPrefix.length);
+    let events: LifecycleEvent[];
+    try {
+      events = lifecycleEventsOf(unwired, JSON.parse(m.string()) as unknown);
+    } catch (error) {
+      // The bus dead-letters it for Weft's own consumers; nothing here could make it an event.
+      this.log.warn('lifecycle message skipped: not events', { trigger: `${def.workflow}/${def.triggerId}`, subject: m.subject, error: error instanceof ContractError ? error.message : String(error) });
+      m.ack();
+      return;
+    }
+    try {
+      const headers = headersOf(m);
+      const batch = isLifecycleBatchSubject(unwired);
+      for (const [i, event] of events.entries()) {
+        const wire = `${this.lifecycleRoot}${eventSubject(event.type).slice(SUBJECTS.eventPrefix.length)}`;
+        if (!subjectMatches(subject, wire)) continue;
+        const occurrence = batch ? `${stream}:${m.seq}:${i}` : `${stream}:${m.seq}`;
+        await this.occurrences.record({ def, occurrence, context: { event: { subject: wire, data: event, headers } }, expressions: true, dedupeWindowMs: windowMs });
+      }
+      m.ack();
+    } catch (error) {
+      this.log.warn('lifecycle event not recorded; redelivered later', { trigger: `${def.workflow}/${def.triggerId}`, error: String(error) });
+      m.nak(1_000);
+    }
   }
 
   private async handle(def: TriggerDefinition, m: JsMsg, stream: string, windowMs: number): Promise<void> {
@@ -187,9 +241,7 @@ export class SubjectConsumers {
       } catch {
         // not JSON: the event's data is the text
       }
-      const headers: Record<string, string> = {};
-      if (m.headers) for (const [k, v] of m.headers) headers[k.toLowerCase()] = v.join(',');
-      const event = { subject: m.subject, data, headers };
+      const event = { subject: m.subject, data, headers: headersOf(m) };
       await this.occurrences.record({ def, occurrence: `${stream}:${m.seq}`, context: { event }, expressions: true, dedupeWindowMs: windowMs });
       m.ack();
     } catch (error) {
@@ -197,4 +249,10 @@ export class SubjectConsumers {
       m.nak(1_000);
     }
   }
+}
+
+function headersOf(m: JsMsg): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (m.headers) for (const [k, v] of m.headers) headers[k.toLowerCase()] = v.join(',');
+  return headers;
 }
