@@ -46,10 +46,8 @@ export interface InsightWindow {
   until: number;
 }
 
-/** Figures of one step of one workflow over a window. Rates are 0..1; null when nothing finished. */
-export interface StepStats {
-  workflow: string;
-  stepId: string;
+/** One step's counters (STEP_COUNTERS) summed over a window. */
+export interface StepCounts {
   completed: number;
   /** Failed for good (after its retries). */
   failed: number;
@@ -58,6 +56,12 @@ export interface StepStats {
   skipped: number;
   canceled: number;
   timedOut: number;
+}
+
+/** Figures of one step of one workflow over a window. Rates are 0..1; null when nothing finished. */
+export interface StepStats extends StepCounts {
+  workflow: string;
+  stepId: string;
   /** completed / (completed + failed). */
   successRate: number | null;
   /** Retries per finished execution: retried / (completed + failed). */

@@ -1,16 +1,10 @@
-import type { AggregateDelta, InsightWindow } from '../domain/analytics.types';
+import type { AggregateDelta, InsightWindow, StepCounts } from '../domain/analytics.types';
 import type { DurationHistogram } from '../domain/duration-sketch.util';
 
 /** Sums of one step's hourly rows over a window. */
-export interface StepTotalsRow {
+export interface StepTotalsRow extends StepCounts {
   workflow: string;
   stepId: string;
-  completed: number;
-  failed: number;
-  retried: number;
-  skipped: number;
-  canceled: number;
-  timedOut: number;
   durationCount: number;
   durationSumMs: number;
   durationMinMs: number | null;
