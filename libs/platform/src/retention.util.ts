@@ -73,3 +73,32 @@ export class RetentionPasses<K extends string> {
     this.timer.unref();
   }
 }
+
+/**
+ * A retention use case: `execute` is one full pass (usually `inBatches`), run now and then
+ * every `intervalMs` between `start()` and `stop()`.
+ */
+export abstract class BatchedRetention<K extends string> {
+  private readonly passes: RetentionPasses<K>;
+
+  protected constructor(options: Omit<RetentionPassesOptions<K>, 'pass'>) {
+    this.passes = new RetentionPasses({ ...options, pass: () => this.execute() });
+  }
+
+  /** One full pass. Resolves with the rows deleted. */
+  abstract execute(): Promise<Record<K, number>>;
+
+  /** Prunes now, then every `intervalMs`, until `stop()`. */
+  start(): void {
+    this.passes.start();
+  }
+
+  stop(): Promise<void> {
+    return this.passes.stop();
+  }
+
+  /** pruneInBatches, ending after the current batch once `stop()` is called. */
+  protected inBatches(zero: Record<K, number>, batch: () => Promise<BatchOutcome<K>>): Promise<Record<K, number>> {
+    return pruneInBatches(zero, batch, () => this.passes.stopped);
+  }
+}

@@ -1,4 +1,4 @@
-import { pruneInBatches, RetentionPasses } from '@weft/platform';
+import { BatchedRetention } from '@weft/platform';
 import type { AnalyticsStore } from '../ports/analytics-store.port';
 import type { AnalyticsLogger } from '../transport/analytics-events.handler';
 
@@ -21,15 +21,13 @@ export const DEFAULT_DEDUP_WINDOW_MS = 8 * 24 * 3_600_000;
 export const DEFAULT_ANALYTICS_PRUNE_INTERVAL_MS = 10 * 60_000;
 
 /** Forgets old event ids and, optionally, old aggregate hours: small batches, on an interval, on database time. */
-export class PruneAnalyticsUseCase {
-  private readonly passes: RetentionPasses<'processed' | 'buckets'>;
-
+export class PruneAnalyticsUseCase extends BatchedRetention<'processed' | 'buckets'> {
   constructor(
     private readonly store: Pick<AnalyticsStore, 'now' | 'pruneBatch'>,
     private readonly options: AnalyticsRetentionOptions,
     log: Pick<AnalyticsLogger, 'info' | 'error'>,
   ) {
-    this.passes = new RetentionPasses({ name: 'analytics', intervalMs: options.intervalMs ?? DEFAULT_ANALYTICS_PRUNE_INTERVAL_MS, pass: () => this.execute(), log });
+    super({ name: 'analytics', intervalMs: options.intervalMs ?? DEFAULT_ANALYTICS_PRUNE_INTERVAL_MS, log });
   }
 
   async execute(): Promise<{ processed: number; buckets: number }> {
@@ -37,21 +35,9 @@ export class PruneAnalyticsUseCase {
     const batch = this.options.batchSize ?? 1000;
     const processedBefore = now - (this.options.dedupWindowMs ?? DEFAULT_DEDUP_WINDOW_MS);
     const bucketsBefore = this.options.aggregatesMaxAgeMs === undefined ? undefined : now - this.options.aggregatesMaxAgeMs;
-    return pruneInBatches(
-      { processed: 0, buckets: 0 },
-      async () => {
-        const { processed, buckets, more } = await this.store.pruneBatch(processedBefore, bucketsBefore, batch);
-        return { deleted: { processed, buckets }, more };
-      },
-      () => this.passes.stopped,
-    );
-  }
-
-  start(): void {
-    this.passes.start();
-  }
-
-  stop(): Promise<void> {
-    return this.passes.stop();
+    return this.inBatches({ processed: 0, buckets: 0 }, async () => {
+      const { processed, buckets, more } = await this.store.pruneBatch(processedBefore, bucketsBefore, batch);
+      return { deleted: { processed, buckets }, more };
+    });
   }
 }

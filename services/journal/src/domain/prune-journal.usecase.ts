@@ -1,4 +1,4 @@
-import { pruneInBatches, RetentionPasses } from '@weft/platform';
+import { BatchedRetention } from '@weft/platform';
 import type { JournalStore } from '../ports/journal-store.port';
 import type { JournalLogger } from '../transport/journal-events.handler';
 
@@ -18,37 +18,22 @@ export const DEFAULT_PRUNE_BATCH = 1000;
  * Retention: deletes entries and checkpoints older than `maxAgeMs`, in small
  * batches, yielding between them, on an interval. Age is measured on database time.
  */
-export class PruneJournalUseCase {
-  private readonly passes: RetentionPasses<'entries' | 'checkpoints'>;
-
+export class PruneJournalUseCase extends BatchedRetention<'entries' | 'checkpoints'> {
   constructor(
     private readonly store: Pick<JournalStore, 'now' | 'pruneBatch'>,
     private readonly options: RetentionOptions,
     log: Pick<JournalLogger, 'info' | 'error'>,
   ) {
-    this.passes = new RetentionPasses({ name: 'journal', intervalMs: options.intervalMs ?? DEFAULT_PRUNE_INTERVAL_MS, pass: () => this.execute(), log });
+    super({ name: 'journal', intervalMs: options.intervalMs ?? DEFAULT_PRUNE_INTERVAL_MS, log });
   }
 
   /** One full pass: batches until a batch comes back short. Resolves with the rows deleted. */
   async execute(): Promise<{ entries: number; checkpoints: number }> {
     const batch = this.options.batchSize ?? DEFAULT_PRUNE_BATCH;
     const before = (await this.store.now()) - this.options.maxAgeMs;
-    return pruneInBatches(
-      { entries: 0, checkpoints: 0 },
-      async () => {
-        const deleted = await this.store.pruneBatch(before, batch);
-        return { deleted, more: deleted.entries >= batch || deleted.checkpoints >= batch };
-      },
-      () => this.passes.stopped,
-    );
-  }
-
-  /** Prunes now, then every `intervalMs`, until `stop()`. */
-  start(): void {
-    this.passes.start();
-  }
-
-  stop(): Promise<void> {
-    return this.passes.stop();
+    return this.inBatches({ entries: 0, checkpoints: 0 }, async () => {
+      const deleted = await this.store.pruneBatch(before, batch);
+      return { deleted, more: deleted.entries >= batch || deleted.checkpoints >= batch };
+    });
   }
 }
