@@ -3,6 +3,7 @@ import type { RunState, WorkflowSpec } from '@weft/core';
 import { builtinActions, createWorker, silentLogger, type Worker } from '@weft/worker';
 import { MemoryRunStore } from '../persistence/memory-run.store';
 import { runFinished } from '../testing/run-finished.util';
+import { waitUntil } from '../testing/run-store.fixtures';
 import type { OutboxRecord } from '../ports/run-store.port';
 import { Scheduler } from '../scheduler';
 
@@ -63,15 +64,6 @@ afterEach(async () => {
 });
 
 const finished = (runId: string): Promise<RunState> => runFinished(store, runId);
-
-/** Polls `condition` until it holds (bounded: 10 s). */
-async function until(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met within 10 s');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe('scheduler outbox: publish from the committing process', () => {
   it('publishes each transition\'s rows right after the commit and marks them in batches; the relay scan finds nothing', async () => {
@@ -140,7 +132,7 @@ describe('scheduler outbox: publish from the committing process', () => {
     await worker.start();
     const { runId } = await scheduler.startRun({ idempotencyKey: 'k-lapse', workflow: CHAIN.name, spec: CHAIN, inputs: {} });
     // While the claim holds, scans come and go and nobody hands the row out: the run waits for its first step.
-    await until(() => scansAtFailure !== undefined && relayScans >= scansAtFailure + 5);
+    await waitUntil(() => scansAtFailure !== undefined && relayScans >= scansAtFailure + 5, 'five relay scans after the failure');
     expect(relayed).toEqual([]);
     expect((await store.getRun(runId))?.status).toBe('running');
     expect((await store.getRun(runId))?.steps.a.status).toBe('queued');

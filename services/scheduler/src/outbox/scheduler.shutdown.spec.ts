@@ -4,6 +4,7 @@ import { bootService, type ServiceHandle } from '@weft/platform';
 import { MemoryRunStore } from '../persistence/memory-run.store';
 import { Scheduler } from '../scheduler';
 import { SchedulerModule } from '../scheduler.module';
+import { waitUntil } from '../testing/run-store.fixtures';
 
 /**
  * Issue 12 item 8: `weft dev` with a poison outbox row took over a minute to stop on Ctrl-C.
@@ -45,21 +46,13 @@ async function boot(bus: HangingBus): Promise<{ service: ServiceHandle; schedule
   return { service, scheduler: service.app.get(Scheduler) };
 }
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 describe('shutdown is bounded by the grace (WEFT_SHUTDOWN_GRACE_MS)', () => {
   it('resolves while a publish never completes', async () => {
     const bus = new HangingBus({ onError: () => undefined });
     const { service, scheduler } = await boot(bus);
     bus.hang = true;
     await scheduler.startRun({ idempotencyKey: 'stuck-1', workflow: SPEC.name, spec: SPEC, inputs: {} });
-    await until(() => bus.publishes > 0, 'a publish to hang');
+    await waitUntil(() => bus.publishes > 0, 'a publish to hang');
 
     // The promise resolving is the assertion; jest's timeout is the generous outer bound.
     await expect(service.closeBounded()).resolves.toBe('timed-out');
@@ -67,7 +60,7 @@ describe('shutdown is bounded by the grace (WEFT_SHUTDOWN_GRACE_MS)', () => {
     // The process would exit here. A test lives on: let the abandoned close finish, or its HTTP
     // listener stays open after the whole run (what jest's forceExit covered up).
     bus.release();
-    await until(() => !service.app.getHttpServer().listening, 'the abandoned close to stop listening');
+    await waitUntil(() => !service.app.getHttpServer().listening, 'the abandoned close to stop listening');
     await bus.close();
   }, 20_000);
 

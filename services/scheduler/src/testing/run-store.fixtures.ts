@@ -140,6 +140,11 @@ export function bump(state: RunState, stepId?: string, change: Partial<StepState
 }
 
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+/** Polls a synchronous `condition` until it holds; throws after `timeoutMs`. */
+export async function waitUntil(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  await waitFor(async () => (condition() ? true : undefined), what, timeoutMs, 5);
+}
+
 export async function waitFor<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 5_000, everyMs = 25): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -4,6 +4,7 @@ import { builtinActions, createWorker, silentLogger, type Worker } from '@weft/w
 import { MemoryRunStore } from '../persistence/memory-run.store';
 import type { WorkflowCatalog } from '../ports/workflow-catalog.port';
 import { Scheduler } from '../scheduler';
+import { waitFor } from '../testing/run-store.fixtures';
 import { startedForEachTest } from '../testing/started-for-each-test.util';
 
 /** Issue 16 item 2: sub-workflows through the scheduler shell (in-memory bus and store). */
@@ -30,15 +31,8 @@ startedForEachTest(async () => {
   return { bus, scheduler, worker };
 });
 
-async function until<T>(read: () => Promise<T | undefined>, what: string): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} within 10 s`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+/** Polls `read` every 10 ms until it answers (bounded: 10 s). */
+const until = <T>(read: () => Promise<T | undefined>, what: string): Promise<T> => waitFor(read, what, 10_000, 10);
 
 const inStatus = (runId: string, statuses: readonly string[]): Promise<RunState> =>
   until(async () => {

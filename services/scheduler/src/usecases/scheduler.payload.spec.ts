@@ -4,6 +4,7 @@ import { builtinActions, createWorker, silentLogger, type Worker } from '@weft/w
 import { MemoryRunStore } from '../persistence/memory-run.store';
 import { Scheduler } from '../scheduler';
 import { RunRejectedError } from './create-run.usecase';
+import { waitFor } from '../testing/run-store.fixtures';
 import { startedForEachTest } from '../testing/started-for-each-test.util';
 
 /** Issue 12, item 3: no payload makes a run stay non-terminal; each unfit one fails its step (or run) with a code. */
@@ -23,15 +24,8 @@ startedForEachTest(async () => {
 
 const spec = (steps: WorkflowSpec['steps'], extra: Partial<WorkflowSpec> = {}): WorkflowSpec => ({ apiVersion: 'weft/v1', kind: 'Workflow', name: 'payloads', steps, ...extra });
 
-async function until<T>(read: () => Promise<T | undefined>, what: string): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} within 10 s`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+/** Polls `read` every 10 ms until it answers (bounded: 10 s). */
+const until = <T>(read: () => Promise<T | undefined>, what: string): Promise<T> => waitFor(read, what, 10_000, 10);
 
 const finished = (runId: string): Promise<RunState> =>
   until(async () => {

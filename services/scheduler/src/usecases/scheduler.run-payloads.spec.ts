@@ -1,11 +1,12 @@
 import { InMemoryBus } from '@weft/bus';
 import { isBlobRef } from '@weft/contracts';
-import { TERMINAL_RUN_STATUSES, type RunState, type WorkflowSpec } from '@weft/core';
+import { type RunState, type WorkflowSpec } from '@weft/core';
 import { MemoryBlobStore } from '@weft/db';
 import { builtinActions, createWorker, defineAction, silentLogger, type Worker } from '@weft/worker';
 import { MemoryRunStore } from '../persistence/memory-run.store';
 import { Scheduler } from '../scheduler';
 import { BlobSweepUseCase } from './blob-sweep.usecase';
+import { runFinished } from '../testing/run-finished.util';
 import { startedForEachTest } from '../testing/started-for-each-test.util';
 
 /**
@@ -49,15 +50,7 @@ startedForEachTest(async () => {
 /** Says what it was given: the length of each input field's JSON. */
 const measure = defineAction<Record<string, unknown>>({ name: 'measure', handler: (input) => Object.fromEntries(Object.entries(input).map(([k, v]) => [k, JSON.stringify(v).length])) });
 
-async function ended(runId: string): Promise<RunState> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const run = await store.getRun(runId);
-    if (run !== undefined && TERMINAL_RUN_STATUSES.includes(run.status)) return run;
-    if (Date.now() > deadline) throw new Error(`run ${runId} did not end within 10 s`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+const ended = (runId: string): Promise<RunState> => runFinished(store, runId);
 
 const spec: WorkflowSpec = {
   apiVersion: 'weft/v1',

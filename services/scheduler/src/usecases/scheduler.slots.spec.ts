@@ -4,6 +4,7 @@ import { builtinActions, createWorker, defineAction, silentLogger, type Worker }
 import { MemoryRunStore } from '../persistence/memory-run.store';
 import { MemorySlotStore } from '../persistence/memory-slot.store';
 import { Scheduler } from '../scheduler';
+import { waitFor } from '../testing/run-store.fixtures';
 import { startedForEachTest } from '../testing/started-for-each-test.util';
 
 /** Issue 16 item 3: concurrency slots through the scheduler shell (in-memory bus, store and slots). */
@@ -44,15 +45,8 @@ startedForEachTest(() => {
   return { bus, scheduler, worker };
 });
 
-async function until<T>(read: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+/** Polls `read` every 10 ms until it answers (bounded: 15 s unless told). */
+const until = <T>(read: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> => waitFor(read, what, timeoutMs, 10);
 
 const spec: WorkflowSpec = {
   apiVersion: 'weft/v1',

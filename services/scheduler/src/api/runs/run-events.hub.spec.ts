@@ -1,6 +1,7 @@
 import { InMemoryBus } from '@weft/bus';
 import type { LifecycleEvent } from '@weft/contracts';
 import { eventSeq, RunEventsHub } from './run-events.hub';
+import { waitUntil } from '../../testing/run-store.fixtures';
 
 const event = (runId: string, seq: number, type: LifecycleEvent['type'] = 'step.completed'): LifecycleEvent => ({
   eventId: `${runId}:${seq}:0`,
@@ -11,14 +12,6 @@ const event = (runId: string, seq: number, type: LifecycleEvent['type'] = 'step.
   status: 'running',
   at: new Date(0).toISOString(),
 });
-
-async function until(predicate: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe('RunEventsHub', () => {
   let bus: InMemoryBus;
@@ -41,7 +34,7 @@ describe('RunEventsHub', () => {
     await bus.publish('weft.event.step.completed', event('new', 1));
     await bus.publish('weft.event.step.completed', event('other', 1));
     await bus.publish('weft.event.run.completed', event('new', 2, 'run.completed'));
-    await until(() => seen.length >= 2, 'the new run’s events');
+    await waitUntil(() => seen.length >= 2, 'the new run’s events', 5_000);
     expect(seen).toEqual(['new:1:0', 'new:2:0']);
     stopOld();
     stopNew();
