@@ -1,7 +1,7 @@
 import { InMemoryBus } from '@weft/bus';
 import { FlakyKeyedStore } from '@weft/platform/testing';
 import { metricValue } from '@weft/telemetry';
-import { eventSubject, type LifecycleEvent } from '@weft/contracts';
+import { eventSubject, LIFECYCLE_BATCH_SUBJECT, type LifecycleEvent } from '@weft/contracts';
 import type { NewJournalEntry } from '../domain/journal-entry.util';
 import { lifecycleEvent, waitFor } from '../testing/journal.fixtures';
 import { RecordEventUseCase } from '../domain/record-event.usecase';
@@ -73,6 +73,19 @@ describe('JournalEventsHandler', () => {
     const reasons = dead.map((d) => d.reason).sort();
     expect(reasons).toEqual([expect.stringMatching(/^journal: event r3:1:0: step.failed without a stepId/), expect.stringMatching(/^journal: unsupported Unicode/)]);
     expect(store.entries.size).toBe(0);
+  });
+
+  it("journals each event of a transition's batch once; a store failure on one event brings the batch back, and the others are duplicates", async () => {
+    const events = [
+      lifecycleEvent('r4', 3, 0, 0, { type: 'step.started', status: 'running', stepId: 'a', attempt: 1 }),
+      lifecycleEvent('r4', 3, 1, 0, { type: 'step.completed', status: 'completed', stepId: 'a', attempt: 1 }),
+      lifecycleEvent('r4', 3, 2, 0, { type: 'run.completed', status: 'completed' }),
+    ];
+    store.failNext = [undefined, new Error('connection terminated')];
+    await bus.publish(LIFECYCLE_BATCH_SUBJECT, { events } as never, { msgId: 'r4:3:events:0-2' });
+    await waitFor(() => store.entries.size === 3 && store.calls === 6, 'the batch journaled on its second delivery');
+    expect([...store.entries.keys()].sort()).toEqual(['r4:3:0', 'r4:3:1', 'r4:3:2']);
+    expect(await bus.deadLetters()).toEqual([]);
   });
 
   it('reports readiness only while bound', async () => {
