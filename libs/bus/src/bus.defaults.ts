@@ -71,3 +71,21 @@ export function decodePayload<S extends Subject>(subject: S, text: string): Deco
     return { ok: false, reason: `contract violation: ${errorMessage(error)}` };
   }
 }
+
+/**
+ * Decodes once for every reader: the checked payload, deep-frozen so no reader can change what
+ * another one sees (a write throws in strict mode). Dates are strings and undefined is gone, as
+ * after any JSON round trip.
+ */
+export function decodeShared<S extends Subject>(subject: S, text: string): Decoded<MessageOf<S>> {
+  const decoded = decodePayload(subject, text);
+  if (decoded.ok) deepFreeze(decoded.data);
+  return decoded;
+}
+
+function deepFreeze(value: unknown): void {
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  if (Array.isArray(value)) for (const item of value) deepFreeze(item);
+  else for (const key in value) deepFreeze((value as Record<string, unknown>)[key]);
+}

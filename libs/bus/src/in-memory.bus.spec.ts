@@ -1,3 +1,4 @@
+import { type LifecycleEvent } from '@weft/contracts';
 import { describeBusContract, deferred, dispatch, event, waitFor, within } from './testing';
 import { InMemoryBus } from './in-memory.bus';
 
@@ -39,6 +40,93 @@ describe('InMemoryBus specifics', () => {
     await bus.publish('weft.step.dispatch.io', payload);
     payload.input.n = 2;
     expect(await within(got.promise)).toEqual({ when: '2025-01-02T03:04:05.000Z', n: 1 });
+  });
+
+  it('hands every group of a lifecycle event one decoded copy, deep-frozen, with JSON semantics', async () => {
+    const got: LifecycleEvent[] = [];
+    const writes: string[] = [];
+    for (const group of ['journal', 'analytics']) {
+      await bus.consume('weft.event.>', { group }, async (d) => {
+        got.push(d.data);
+        try {
+          (d.data as { status: string }).status = 'changed';
+        } catch (error) {
+          writes.push(String(error));
+        }
+      });
+    }
+    const payload = { ...event('e1', 'run.started'), data: { when: new Date('2025-01-02T03:04:05.000Z'), gone: undefined, nested: { list: [1] } } };
+    await bus.publish('weft.event.run.started', payload);
+    payload.data.nested.list.push(2);
+    await waitFor(() => got.length === 2, 'both groups');
+    expect(got[0]).toBe(got[1]);
+    expect(got[0].status).toBe('running');
+    expect(got[0].data).toEqual({ when: '2025-01-02T03:04:05.000Z', nested: { list: [1] } });
+    expect(Object.isFrozen((got[0].data as { nested: { list: number[] } }).nested.list)).toBe(true);
+    expect(writes).toHaveLength(2);
+  });
+
+  it('hands each delivery of a work-queue message its own mutable copy: a redelivery does not see the first handler’s writes', async () => {
+    const inputs: Record<string, unknown>[] = [];
+    const written: unknown[] = [];
+    await bus.consume('weft.step.dispatch.io', { group: 'exec', maxDeliver: 3 }, async (d) => {
+      inputs.push({ ...d.data.input });
+      d.data.input.n = 99;
+      written.push(d.data.input.n);
+      if (d.deliveryCount === 1) await d.nak();
+    });
+    await bus.publish('weft.step.dispatch.io', dispatch('a'));
+    await waitFor(() => written.length === 2, 'redelivery');
+    expect(inputs).toEqual([{ n: 1 }, { n: 1 }]);
+    expect(written).toEqual([99, 99]);
+  });
+
+  it('reaches a group created after its subject was first published, and no longer one that went', async () => {
+    const first: string[] = [];
+    const second: string[] = [];
+    const early = await bus.consume('weft.event.>', { group: 'first', startAt: 'new' }, async (d) => void first.push(d.data.eventId));
+    await bus.publish('weft.event.run.started', event('e1', 'run.started'));
+    await waitFor(() => first.length === 1, 'e1 to the first group');
+    await bus.consume('weft.event.>', { group: 'second', startAt: 'new' }, async (d) => void second.push(d.data.eventId));
+    await bus.publish('weft.event.run.started', event('e2', 'run.started'));
+    await waitFor(() => first.length === 2 && second.length === 1, 'e2 to both groups');
+    await early.drain();
+    await bus.publish('weft.event.run.started', event('e3', 'run.started'));
+    await waitFor(() => second.length === 2, 'e3 to the second group');
+    expect(first).toEqual(['e1', 'e2']);
+    expect(second).toEqual(['e2', 'e3']);
+    expect((await bus.consumerStats()).map((c) => c.group)).toEqual(['second']);
+  });
+
+  it('expires each of several ack waits that end at different times, and holds off the one that keeps working', async () => {
+    const counts = new Map<string, number>();
+    const busyDone = deferred<void>();
+    // Drain (in afterEach) waits for the stuck first deliveries: released once the test is done.
+    const release = deferred<void>();
+    await bus.consume('weft.step.dispatch.io', { group: 'exec', ackWaitMs: 150, concurrency: 10, maxDeliver: 5 }, async (d) => {
+      const n = (counts.get(d.data.stepId) ?? 0) + 1;
+      counts.set(d.data.stepId, n);
+      if (n > 1) return;
+      if (d.data.stepId === 'busy') {
+        // Working every 50 ms for 400 ms: longer than the ack wait, so it is never redelivered.
+        for (let i = 0; i < 8; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          await d.working();
+        }
+        busyDone.resolve();
+        return;
+      }
+      await release.promise;
+    });
+    await bus.publish('weft.step.dispatch.io', dispatch('busy'));
+    await bus.publish('weft.step.dispatch.io', dispatch('a'));
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await bus.publish('weft.step.dispatch.io', dispatch('b'));
+    await waitFor(() => (counts.get('a') ?? 0) >= 2 && (counts.get('b') ?? 0) >= 2, 'a and b redelivered after their ack waits');
+    await within(busyDone.promise, 'busy done');
+    release.resolve();
+    expect(counts.get('busy')).toBe(1);
+    await waitFor(async () => (await bus.consumerStats())[0]?.ackPending === 0, 'all settled');
   });
 
   it('applies contract defaults on delivery (the payload is parsed, not just cast)', async () => {

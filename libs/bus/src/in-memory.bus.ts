@@ -65,6 +65,8 @@ export class InMemoryBus implements Bus {
   private readonly subscriptions = new Set<Subscription>();
   private readonly listeners = new Set<ListenerState>();
   private readonly dead: DeadLetter[] = [];
+  /** Published subject -> its stream (validated). */
+  private readonly publishStreams = new Map<string, StreamState>();
   private seq = 0;
   private closed = false;
   private readonly stopSampling: () => void;
@@ -75,7 +77,7 @@ export class InMemoryBus implements Bus {
     this.duplicateWindowMs = options.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS;
     this.eventsMaxAgeMs = options.eventsMaxAgeMs ?? DEFAULT_EVENTS_MAX_AGE_MS;
     this.onError = options.onError ?? ((error, context) => console.error(`[InMemoryBus] ${context}`, error));
-    for (const layout of MESSAGE_STREAMS) this.streams.set(layout.name, { layout, log: new Map(), dedup: new Map(), consumers: [] });
+    for (const layout of MESSAGE_STREAMS) this.streams.set(layout.name, { layout, log: new Map(), dedup: new Map(), consumers: [], matching: new Map() });
     this.dispatcher = new InMemoryDispatcher({
       isClosed: () => this.closed,
       errorNakDelayMs: options.errorNakDelayMs ?? DEFAULT_ERROR_NAK_DELAY_MS,
@@ -85,32 +87,48 @@ export class InMemoryBus implements Bus {
   }
 
   publish<S extends Subject>(subject: S, payload: MessageOf<S>, options: PublishOptions = {}): Promise<void> {
-    return withProducerSpan({ subject, operation: 'send', msgId: options.msgId, headers: options.headers }, async (headers) =>
-      this.append(subject, payload, { ...options, headers }),
-    );
+    // withProducerSpan hands over a fresh headers object: the entry keeps it without another copy.
+    return withProducerSpan({ subject, operation: 'send', msgId: options.msgId, headers: options.headers }, async (headers) => this.append(subject, payload, options.msgId, headers));
   }
 
-  private async append<S extends Subject>(subject: S, payload: MessageOf<S>, options: PublishOptions): Promise<void> {
+  private async append<S extends Subject>(subject: S, payload: MessageOf<S>, msgId: string | undefined, headers: Headers): Promise<void> {
     this.assertOpen();
-    assertSubject(subject, false);
-    const stream = this.stream(streamForSubject(subject));
+    const stream = this.streamOf(subject);
     const data = encodePayload(subject, payload);
     const now = this.now();
     this.expire(stream, now);
-    if (options.msgId !== undefined) {
-      const key = options.msgId;
-      if (stream.dedup.has(key)) return;
-      stream.dedup.set(key, now + this.duplicateWindowMs);
+    if (msgId !== undefined) {
+      if (stream.dedup.has(msgId)) return;
+      stream.dedup.set(msgId, now + this.duplicateWindowMs);
+      headers['Nats-Msg-Id'] = msgId;
     }
-    const headers: Headers = { ...options.headers };
-    if (options.msgId !== undefined) headers['Nats-Msg-Id'] = options.msgId;
     const entry: Entry = { seq: ++this.seq, subject, data, headers, at: now };
     stream.log.set(entry.seq, entry);
-    for (const consumer of stream.consumers) {
-      if (!subjectMatches(consumer.filter, subject)) continue;
+    for (const consumer of this.matching(stream, subject)) {
       consumer.ready.push(entry.seq);
       this.dispatcher.schedulePump(consumer);
     }
+  }
+
+  /** The stream a published subject goes to, checked once per subject (subjects repeat: queues, event types). */
+  private streamOf(subject: string): StreamState {
+    let stream = this.publishStreams.get(subject);
+    if (stream === undefined) {
+      assertSubject(subject, false);
+      stream = this.stream(streamForSubject(subject));
+      remember(this.publishStreams, subject, stream);
+    }
+    return stream;
+  }
+
+  /** The stream's consumers whose filter matches `subject`, matched once per subject until the consumers change. */
+  private matching(stream: StreamState, subject: string): readonly ConsumerState[] {
+    let consumers = stream.matching.get(subject);
+    if (consumers === undefined) {
+      consumers = stream.consumers.filter((c) => subjectMatches(c.filter, subject));
+      remember(stream.matching, subject, consumers);
+    }
+    return consumers;
   }
 
   async consume<S extends Subject>(subject: S, options: ConsumeOptions, handler: Handler<S>): Promise<Subscription> {
@@ -214,7 +232,8 @@ export class InMemoryBus implements Bus {
     this.listeners.clear();
     await Promise.all([...this.subscriptions].map((s) => s.drain()));
     for (const consumer of this.consumers.values()) {
-      for (const attempt of consumer.inFlight.values()) clearTimeout(attempt.timer);
+      clearTimeout(consumer.ackSweep);
+      consumer.ackSweep = undefined;
       for (const timer of consumer.delayed) clearTimeout(timer);
       consumer.inFlight.clear();
       consumer.delayed.clear();
@@ -273,12 +292,15 @@ export class InMemoryBus implements Bus {
       ready: options.startAt === 'new' ? [] : [...stream.log.values()].filter((e) => subjectMatches(filter, e.subject)).map((e) => e.seq),
       counts: new Map(),
       inFlight: new Map(),
+      ackSweep: undefined,
+      ackSweepAt: 0,
       delayed: new Set(),
       subscribers: [],
       nextSubscriber: 0,
       pumpScheduled: false,
     };
     stream.consumers.push(consumer);
+    stream.matching.clear();
     this.consumers.set(name, consumer);
     return consumer;
   }
@@ -289,7 +311,9 @@ export class InMemoryBus implements Bus {
     this.consumers.delete(consumer.name);
     const i = consumer.stream.consumers.indexOf(consumer);
     if (i >= 0) consumer.stream.consumers.splice(i, 1);
-    for (const attempt of consumer.inFlight.values()) clearTimeout(attempt.timer);
+    consumer.stream.matching.clear();
+    clearTimeout(consumer.ackSweep);
+    consumer.ackSweep = undefined;
     for (const timer of consumer.delayed) clearTimeout(timer);
     consumer.inFlight.clear();
     consumer.delayed.clear();
@@ -301,4 +325,12 @@ export class InMemoryBus implements Bus {
     this.dead.push({ ...record, at: new Date(this.now()).toISOString() });
     recordDeadLetter(record.subject);
   }
+}
+
+/** Subject caches stay bounded: signal names are the users' (a full cache starts over). */
+const SUBJECT_CACHE_LIMIT = 4_096;
+
+function remember<V>(cache: Map<string, V>, subject: string, value: V): void {
+  if (cache.size >= SUBJECT_CACHE_LIMIT) cache.clear();
+  cache.set(subject, value);
 }

@@ -1,6 +1,6 @@
 import { type Subject } from '@weft/contracts';
-import { decodePayload, errorMessage } from './bus.defaults';
-import { type DeadLetter, type Delivery } from './bus.port';
+import { type Decoded, decodePayload, decodeShared, errorMessage } from './bus.defaults';
+import { type DeadLetter, type Delivery, type Headers } from './bus.port';
 import { type Attempt, type ConsumerState, type Entry, type SubscriberState } from './in-memory.state';
 
 /** What delivery needs from its in-memory bus. */
@@ -61,81 +61,82 @@ export class InMemoryDispatcher {
   private deliver(consumer: ConsumerState, subscriber: SubscriberState, entry: Entry): void {
     const count = (consumer.counts.get(entry.seq) ?? 0) + 1;
     consumer.counts.set(entry.seq, count);
-    const subject = entry.subject as Subject;
-    const decoded = decodePayload(subject, entry.data);
+    const decoded = decodedFor(consumer, entry);
     if (!decoded.ok) {
       this.deadLetter(consumer, entry, count, decoded.reason);
       return;
     }
-    const attempt: Attempt = { seq: entry.seq, count, timer: undefined };
-    consumer.inFlight.set(entry.seq, attempt);
-    this.armAckTimer(consumer, attempt);
-    const current = () => consumer.inFlight.get(entry.seq) === attempt;
-
-    const delivery: Delivery<Subject> = {
-      subject: entry.subject,
-      data: decoded.data,
-      headers: { ...entry.headers },
-      deliveryCount: count,
-      ack: async () => {
-        if (!current()) return;
-        this.finish(consumer, attempt);
-      },
-      nak: async (delayMs = 0) => {
-        if (!current()) return;
-        if (count >= consumer.options.maxDeliver) {
-          this.deadLetter(consumer, entry, count, `nak on the last of ${consumer.options.maxDeliver} deliveries`, attempt);
-          return;
-        }
-        this.redeliver(consumer, attempt, delayMs);
-      },
-      term: async (reason: string) => {
-        if (!current()) return;
-        this.deadLetter(consumer, entry, count, reason, attempt);
-      },
-      working: async () => {
-        if (!current()) return;
-        this.armAckTimer(consumer, attempt);
-      },
-    };
-
+    const attempt: Attempt = { seq: entry.seq, count, deadline: 0 };
+    this.armAckWait(consumer, attempt);
+    // Checked against the entry's subject by the decode; handlers are typed by subject at the call site.
+    const delivery = new InMemoryDelivery(this, consumer, entry, attempt, decoded.data as Delivery<Subject>['data']);
     subscriber.active++;
-    const run = (async () => {
-      try {
-        await subscriber.handler(delivery);
-        if (current()) this.finish(consumer, attempt);
-      } catch (error) {
-        if (!current()) return;
-        if (count >= consumer.options.maxDeliver) {
-          this.deadLetter(consumer, entry, count, `handler failed on the last of ${consumer.options.maxDeliver} deliveries: ${errorMessage(error)}`, attempt);
-        } else {
-          this.redeliver(consumer, attempt, this.bus.errorNakDelayMs);
-        }
-      } finally {
-        subscriber.active--;
-        this.schedulePump(consumer);
-      }
-    })();
+    const run = this.handle(consumer, subscriber, delivery);
     subscriber.running.add(run);
     void run.finally(() => subscriber.running.delete(run));
   }
 
-  private armAckTimer(consumer: ConsumerState, attempt: Attempt): void {
-    clearTimeout(attempt.timer);
-    attempt.timer = setTimeout(() => {
-      if (consumer.inFlight.get(attempt.seq) !== attempt) return;
+  private async handle(consumer: ConsumerState, subscriber: SubscriberState, delivery: InMemoryDelivery): Promise<void> {
+    const { attempt, entry } = delivery;
+    try {
+      await subscriber.handler(delivery);
+      if (isCurrent(consumer, attempt)) this.finish(consumer, attempt);
+    } catch (error) {
+      if (!isCurrent(consumer, attempt)) return;
+      if (attempt.count >= consumer.options.maxDeliver) {
+        this.deadLetter(consumer, entry, attempt.count, `handler failed on the last of ${consumer.options.maxDeliver} deliveries: ${errorMessage(error)}`, attempt);
+      } else {
+        this.redeliver(consumer, attempt, this.bus.errorNakDelayMs);
+      }
+    } finally {
+      subscriber.active--;
+      this.schedulePump(consumer);
+    }
+  }
+
+  /**
+   * (Re)starts an attempt's ack wait. `inFlight` stays in deadline order (an attempt moves to the
+   * end when its wait restarts), so one timer per consumer, due at the earliest deadline, serves all.
+   */
+  armAckWait(consumer: ConsumerState, attempt: Attempt): void {
+    attempt.deadline = performance.now() + consumer.options.ackWaitMs;
+    consumer.inFlight.delete(attempt.seq);
+    consumer.inFlight.set(attempt.seq, attempt);
+    if (consumer.ackSweep === undefined || attempt.deadline < consumer.ackSweepAt) this.scheduleAckSweep(consumer, attempt.deadline);
+  }
+
+  private scheduleAckSweep(consumer: ConsumerState, at: number): void {
+    clearTimeout(consumer.ackSweep);
+    consumer.ackSweepAt = at;
+    consumer.ackSweep = setTimeout(() => this.sweepAckWaits(consumer, at), Math.max(0, at - performance.now()));
+    consumer.ackSweep.unref();
+  }
+
+  /** Expires the attempts whose ack wait has passed; the timer comes back for the next one. */
+  private sweepAckWaits(consumer: ConsumerState, dueAt: number): void {
+    consumer.ackSweep = undefined;
+    // The timer's own due time counts as passed even if the clock says a hair less.
+    const now = Math.max(performance.now(), dueAt);
+    const expired: Attempt[] = [];
+    let next: number | undefined;
+    // Usually the expired ones are the first entries; a changed ackWaitMs can break the order, so look at all.
+    for (const attempt of consumer.inFlight.values()) {
+      if (attempt.deadline <= now) expired.push(attempt);
+      else if (next === undefined || attempt.deadline < next) next = attempt.deadline;
+    }
+    for (const attempt of expired) {
+      if (consumer.inFlight.get(attempt.seq) !== attempt) continue;
       const entry = consumer.stream.log.get(attempt.seq);
       if (entry && attempt.count >= consumer.options.maxDeliver) {
         this.deadLetter(consumer, entry, attempt.count, `ack wait expired on the last of ${consumer.options.maxDeliver} deliveries`, attempt);
-        return;
+      } else {
+        this.redeliver(consumer, attempt, 0);
       }
-      this.redeliver(consumer, attempt, 0);
-    }, consumer.options.ackWaitMs);
-    attempt.timer.unref();
+    }
+    if (next !== undefined && consumer.ackSweep === undefined) this.scheduleAckSweep(consumer, next);
   }
 
-  private redeliver(consumer: ConsumerState, attempt: Attempt, delayMs: number): void {
-    clearTimeout(attempt.timer);
+  redeliver(consumer: ConsumerState, attempt: Attempt, delayMs: number): void {
     consumer.inFlight.delete(attempt.seq);
     const requeue = () => {
       consumer.ready.push(attempt.seq);
@@ -154,15 +155,66 @@ export class InMemoryDispatcher {
   }
 
   /** The consumer is done with the message; a work queue forgets it. */
-  private finish(consumer: ConsumerState, attempt: Attempt | { seq: number; timer?: undefined }): void {
-    clearTimeout(attempt.timer);
+  finish(consumer: ConsumerState, attempt: Pick<Attempt, 'seq'>): void {
     consumer.inFlight.delete(attempt.seq);
     consumer.counts.delete(attempt.seq);
     if (consumer.stream.layout.retention === 'workqueue') consumer.stream.log.delete(attempt.seq);
   }
 
-  private deadLetter(consumer: ConsumerState, entry: Entry, deliveryCount: number, reason: string, attempt?: Attempt): void {
+  deadLetter(consumer: ConsumerState, entry: Entry, deliveryCount: number, reason: string, attempt?: Attempt): void {
     this.bus.recordDeadLetter({ subject: entry.subject, group: consumer.group, payload: entry.data, reason, deliveryCount });
     this.finish(consumer, attempt ?? { seq: entry.seq });
+  }
+}
+
+/** Whether `attempt` is still the message's open one (a superseded attempt settles nothing). */
+const isCurrent = (consumer: ConsumerState, attempt: Attempt): boolean => consumer.inFlight.get(attempt.seq) === attempt;
+
+/** A limits stream's message is decoded once for all its groups; a work-queue message per delivery. */
+function decodedFor(consumer: ConsumerState, entry: Entry): Decoded<unknown> {
+  const subject = entry.subject as Subject;
+  if (consumer.stream.layout.retention === 'workqueue') return decodePayload(subject, entry.data);
+  entry.decoded ??= decodeShared(subject, entry.data);
+  return entry.decoded;
+}
+
+/** One delivery attempt as its handler sees it (methods, not closures: one object per delivery). */
+class InMemoryDelivery implements Delivery<Subject> {
+  readonly subject: string;
+  readonly headers: Headers;
+  readonly deliveryCount: number;
+
+  constructor(
+    private readonly dispatcher: InMemoryDispatcher,
+    private readonly consumer: ConsumerState,
+    readonly entry: Entry,
+    readonly attempt: Attempt,
+    readonly data: Delivery<Subject>['data'],
+  ) {
+    this.subject = entry.subject;
+    this.headers = { ...entry.headers };
+    this.deliveryCount = attempt.count;
+  }
+
+  async ack(): Promise<void> {
+    if (isCurrent(this.consumer, this.attempt)) this.dispatcher.finish(this.consumer, this.attempt);
+  }
+
+  async nak(delayMs = 0): Promise<void> {
+    if (!isCurrent(this.consumer, this.attempt)) return;
+    const { maxDeliver } = this.consumer.options;
+    if (this.attempt.count >= maxDeliver) {
+      this.dispatcher.deadLetter(this.consumer, this.entry, this.attempt.count, `nak on the last of ${maxDeliver} deliveries`, this.attempt);
+      return;
+    }
+    this.dispatcher.redeliver(this.consumer, this.attempt, delayMs);
+  }
+
+  async term(reason: string): Promise<void> {
+    if (isCurrent(this.consumer, this.attempt)) this.dispatcher.deadLetter(this.consumer, this.entry, this.attempt.count, reason, this.attempt);
+  }
+
+  async working(): Promise<void> {
+    if (isCurrent(this.consumer, this.attempt)) this.dispatcher.armAckWait(this.consumer, this.attempt);
   }
 }

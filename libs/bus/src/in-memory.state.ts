@@ -1,5 +1,5 @@
 import { type Subject } from '@weft/contracts';
-import { type ResolvedConsumeOptions } from './bus.defaults';
+import { type Decoded, type ResolvedConsumeOptions } from './bus.defaults';
 import { type Handler, type Headers } from './bus.port';
 import { type StreamLayout } from './subject.util';
 
@@ -12,6 +12,12 @@ export interface Entry {
   data: string;
   headers: Headers;
   at: number;
+  /**
+   * Limits streams (lifecycle events, read by every group): the payload decoded and checked once,
+   * deep-frozen, and handed to every delivery. Work-queue messages (one group each) are decoded per
+   * delivery, so a handler may change its own copy, as on JetStream.
+   */
+  decoded?: Decoded<unknown>;
 }
 
 export interface StreamState {
@@ -20,13 +26,16 @@ export interface StreamState {
   /** msgId -> expiry; insertion order is expiry order because the window is constant. */
   dedup: Map<string, number>;
   consumers: ConsumerState[];
+  /** Published subject -> the consumers whose filter matches it; cleared whenever `consumers` changes. */
+  matching: Map<string, ConsumerState[]>;
 }
 
 /** One delivery attempt; settling a superseded attempt has no effect. */
 export interface Attempt {
   seq: number;
   count: number;
-  timer: NodeJS.Timeout | undefined;
+  /** When the ack wait expires (performance.now() ms); `working()` moves it. */
+  deadline: number;
 }
 
 export interface ConsumerState {
@@ -41,7 +50,11 @@ export interface ConsumerState {
   ready: number[];
   /** Deliveries so far of each unfinished message. */
   counts: Map<number, number>;
+  /** Unsettled attempts by sequence, in the order their ack waits expire (`working()` re-inserts). */
   inFlight: Map<number, Attempt>;
+  /** The one timer for the consumer's ack waits, due at `ackSweepAt` (no timer per delivery). */
+  ackSweep: NodeJS.Timeout | undefined;
+  ackSweepAt: number;
   delayed: Set<NodeJS.Timeout>;
   subscribers: SubscriberState[];
   nextSubscriber: number;
