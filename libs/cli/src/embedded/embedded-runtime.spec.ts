@@ -22,3 +22,23 @@ describe('startEmbedded with handlers registered in code', () => {
     }
   });
 });
+
+describe('startEmbedded watching runs', () => {
+  it('reads lifecycle events only once run() watches: a runtime driven through its scheduler has no event consumer', async () => {
+    const runtime = await startEmbedded();
+    try {
+      const spec = workflow('quiet').step('a', 'noop').build();
+      await runtime.scheduler.startRun({ idempotencyKey: 'k1', runId: 'quiet-1', workflow: spec.name, spec, inputs: {}, source: 'cli' });
+      const eventGroups = async () => (await runtime.bus.consumerStats()).filter((c) => c.filter === 'weft.event.>').map((c) => c.group);
+      expect(await eventGroups()).toEqual([]);
+      // The first run() subscribes and sees its run to the end.
+      const seen: string[] = [];
+      const state = await runtime.run(spec, {}, { onEvent: (event) => seen.push(event.type) });
+      expect(state.status).toBe('completed');
+      expect(seen).toContain('run.completed');
+      expect(await eventGroups()).toEqual([`embedded-watch-${process.pid}`]);
+    } finally {
+      await runtime.close();
+    }
+  });
+});

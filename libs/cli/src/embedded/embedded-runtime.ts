@@ -65,9 +65,13 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   const scheduler = app.get(Scheduler);
 
   const watchers = new Map<string, (event: LifecycleEvent) => void>();
-  const events: Subscription = await bus.consume('weft.event.>', { group: `embedded-watch-${process.pid}` }, async (delivery) => {
-    watchers.get(delivery.data.runId)?.(delivery.data);
-  });
+  // Subscribed by the first run() (from the first stored event, as before): a runtime driven through
+  // its scheduler alone (the API, bench/) does not decode every lifecycle event for watchers it never has.
+  let events: Promise<Subscription> | undefined;
+  const watch = (): Promise<Subscription> =>
+    (events ??= bus.consume('weft.event.>', { group: `embedded-watch-${process.pid}` }, async (delivery) => {
+      watchers.get(delivery.data.runId)?.(delivery.data);
+    }));
 
   return {
     bus,
@@ -82,6 +86,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
         });
       });
       try {
+        await watch();
         await scheduler.startRun({ idempotencyKey: runId, runId, workflow: spec.name, spec, inputs, source: 'cli' });
         runOptions.onStarted?.(runId);
         await done;
@@ -93,7 +98,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       }
     },
     async close() {
-      await events.drain();
+      await events?.then((subscription) => subscription.drain(), () => undefined);
       await app.close();
       await store.close();
       await bus.close();
