@@ -1,6 +1,7 @@
-import type { InMemoryBus } from '@weft/bus';
-import type { Worker } from '@weft/worker';
-import type { Scheduler } from '../scheduler';
+import { InMemoryBus } from '@weft/bus';
+import { type ActionDefinition, builtinActions, createWorker, silentLogger, type Worker, type WorkerOptions } from '@weft/worker';
+import { MemoryRunStore } from '../persistence/memory-run.store';
+import { Scheduler, type SchedulerOptions } from '../scheduler';
 
 /** An embedded scheduler, its worker and their bus, as a spec builds them. */
 export interface EmbeddedParts {
@@ -28,4 +29,29 @@ export function startedForEachTest(setup: () => EmbeddedParts | Promise<Embedded
     await scheduler.stop();
     await bus.close();
   });
+}
+
+/** The parts of memoryShell, with the store the specs read. */
+export interface MemoryShell extends EmbeddedParts {
+  store: MemoryRunStore;
+}
+
+/**
+ * The scheduler shell in memory, as the scheduler.*.spec.ts files drive it: an in-memory bus
+ * and run store, a scheduler polling every 20 ms with `options`, and a worker on the `default`
+ * queue with the built-in actions and `actions` (announcing nothing, 100 ms shutdown grace).
+ */
+export function memoryShell(
+  options: Omit<SchedulerOptions, 'bus' | 'store'> = {},
+  actions: ActionDefinition[] = [],
+  worker: Omit<WorkerOptions, 'bus' | 'queues' | 'actions'> = {},
+): MemoryShell {
+  const bus = new InMemoryBus({ onError: () => {} });
+  const store = new MemoryRunStore();
+  return {
+    bus,
+    store,
+    scheduler: new Scheduler({ bus, store, pollIntervalMs: 20, ...options }),
+    worker: createWorker({ bus, queues: ['default'], actions: [...builtinActions(), ...actions], logger: silentLogger, announceIntervalMs: 0, shutdownGraceMs: 100, ...worker }),
+  };
 }

@@ -1,11 +1,11 @@
-import { InMemoryBus } from '@weft/bus';
+import type { InMemoryBus } from '@weft/bus';
 import { childRunId, type RunState, TERMINAL_RUN_STATUSES, type WorkflowSpec } from '@weft/core';
-import { builtinActions, createWorker, silentLogger, type Worker } from '@weft/worker';
-import { MemoryRunStore } from '../persistence/memory-run.store';
+import type { Worker } from '@weft/worker';
+import type { MemoryRunStore } from '../persistence/memory-run.store';
 import type { WorkflowCatalog } from '../ports/workflow-catalog.port';
-import { Scheduler } from '../scheduler';
+import type { Scheduler } from '../scheduler';
 import { waitFor } from '../testing/run-store.fixtures';
-import { startedForEachTest } from '../testing/started-for-each-test.util';
+import { memoryShell, startedForEachTest } from '../testing/started-for-each-test.util';
 
 /** Issue 16 item 2: sub-workflows through the scheduler shell (in-memory bus and store). */
 const spec = (name: string, steps: WorkflowSpec['steps'], extra: Partial<WorkflowSpec> = {}): WorkflowSpec => ({ apiVersion: 'weft/v1', kind: 'Workflow', name, steps, ...extra });
@@ -24,10 +24,7 @@ let scheduler: Scheduler;
 let worker: Worker;
 
 startedForEachTest(async () => {
-  bus = new InMemoryBus({ onError: () => {} });
-  store = new MemoryRunStore();
-  scheduler = new Scheduler({ bus, store, catalog, pollIntervalMs: 20, maxRunDepth: 3 });
-  worker = createWorker({ bus, queues: ['default'], actions: builtinActions(), logger: silentLogger, announceIntervalMs: 0, shutdownGraceMs: 100 });
+  ({ bus, store, scheduler, worker } = memoryShell({ catalog, maxRunDepth: 3 }));
   return { bus, scheduler, worker };
 });
 

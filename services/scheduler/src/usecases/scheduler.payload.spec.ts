@@ -1,11 +1,11 @@
-import { BusError, InMemoryBus } from '@weft/bus';
+import { BusError, type InMemoryBus } from '@weft/bus';
 import { TERMINAL_RUN_STATUSES, type RunState, type WorkflowSpec } from '@weft/core';
-import { builtinActions, createWorker, silentLogger, type Worker } from '@weft/worker';
-import { MemoryRunStore } from '../persistence/memory-run.store';
-import { Scheduler } from '../scheduler';
+import type { Worker } from '@weft/worker';
+import type { MemoryRunStore } from '../persistence/memory-run.store';
+import type { Scheduler } from '../scheduler';
 import { RunRejectedError } from './create-run.usecase';
 import { waitFor } from '../testing/run-store.fixtures';
-import { startedForEachTest } from '../testing/started-for-each-test.util';
+import { memoryShell, startedForEachTest } from '../testing/started-for-each-test.util';
 
 /** Issue 12, item 3: no payload makes a run stay non-terminal; each unfit one fails its step (or run) with a code. */
 const MAX = 10_000;
@@ -15,10 +15,7 @@ let scheduler: Scheduler;
 let worker: Worker;
 
 startedForEachTest(async () => {
-  bus = new InMemoryBus({ onError: () => {} });
-  store = new MemoryRunStore();
-  scheduler = new Scheduler({ bus, store, pollIntervalMs: 20, maxPayloadBytes: MAX });
-  worker = createWorker({ bus, queues: ['default'], actions: builtinActions(), logger: silentLogger, announceIntervalMs: 0, shutdownGraceMs: 100 });
+  ({ bus, store, scheduler, worker } = memoryShell({ maxPayloadBytes: MAX }));
   return { bus, scheduler, worker };
 });
 

@@ -1,13 +1,13 @@
-import { InMemoryBus } from '@weft/bus';
+import type { InMemoryBus } from '@weft/bus';
 import { explainRun, type RunState, type WorkflowSpec } from '@weft/core';
-import { builtinActions, createWorker, defineAction, silentLogger, type Worker } from '@weft/worker';
-import { MemoryRunStore } from '../persistence/memory-run.store';
+import { defineAction, type Worker } from '@weft/worker';
+import type { MemoryRunStore } from '../persistence/memory-run.store';
 import { MemorySlotStore } from '../persistence/memory-slot.store';
 import type { RateReservation } from '../ports/rate-limit-store.port';
-import { Scheduler } from '../scheduler';
+import type { Scheduler } from '../scheduler';
 import { runFinished } from '../testing/run-finished.util';
 import { waitFor } from '../testing/run-store.fixtures';
-import { startedForEachTest } from '../testing/started-for-each-test.util';
+import { memoryShell, startedForEachTest } from '../testing/started-for-each-test.util';
 
 /** Issue 16 item 4: rate limits through the scheduler shell (in-memory bus, store and TATs). */
 let bus: InMemoryBus;
@@ -22,8 +22,6 @@ const work = defineAction<{ key: string }>({ name: 'work', handler: async ({ key
 
 startedForEachTest(async () => {
   permits.length = 0;
-  bus = new InMemoryBus({ onError: () => {} });
-  store = new MemoryRunStore();
   slots = new MemorySlotStore();
   const reserve = slots.rates.reserve.bind(slots.rates);
   jest.spyOn(slots.rates, 'reserve').mockImplementation(async (r: RateReservation & { runId?: string }) => {
@@ -31,8 +29,7 @@ startedForEachTest(async () => {
     permits.push({ runId: r.runId ?? '', key: r.key, startAt: permit.startAt });
     return permit;
   });
-  scheduler = new Scheduler({ bus, store, slots, pollIntervalMs: 20 });
-  worker = createWorker({ bus, queues: ['default'], actions: [...builtinActions(), work], concurrency: 64, logger: silentLogger, announceIntervalMs: 0, shutdownGraceMs: 100 });
+  ({ bus, store, scheduler, worker } = memoryShell({ slots }, [work], { concurrency: 64 }));
   return { bus, scheduler, worker };
 });
 

@@ -1,10 +1,10 @@
-import { InMemoryBus } from '@weft/bus';
-import { type RunState, type WorkflowSpec } from '@weft/core';
-import { builtinActions, createWorker, defineAction, silentLogger, type Worker } from '@weft/worker';
-import { MemoryRunStore } from '../persistence/memory-run.store';
+import type { InMemoryBus } from '@weft/bus';
+import type { RunState, WorkflowSpec } from '@weft/core';
+import { defineAction, type Worker } from '@weft/worker';
+import type { MemoryRunStore } from '../persistence/memory-run.store';
 import { MemorySlotStore } from '../persistence/memory-slot.store';
-import { Scheduler } from '../scheduler';
-import { startedForEachTest } from '../testing/started-for-each-test.util';
+import type { Scheduler } from '../scheduler';
+import { memoryShell, startedForEachTest } from '../testing/started-for-each-test.util';
 import { runFinished } from '../testing/run-finished.util';
 import { waitFor } from '../testing/run-store.fixtures';
 
@@ -41,11 +41,8 @@ startedForEachTest(() => {
   running.clear();
   most.clear();
   gate = new Promise<void>((resolve) => (release = resolve));
-  bus = new InMemoryBus({ onError: () => {} });
-  store = new MemoryRunStore();
   slots = new MemorySlotStore();
-  scheduler = new Scheduler({ bus, store, slots, pollIntervalMs: 20, slotLeaseMs: 600 });
-  worker = createWorker({ bus, queues: ['default'], actions: [...builtinActions(), work], concurrency: 64, logger: silentLogger, announceIntervalMs: 0, shutdownGraceMs: 100 });
+  ({ bus, store, scheduler, worker } = memoryShell({ slots, slotLeaseMs: 600 }, [work], { concurrency: 64 }));
   return { bus, scheduler, worker };
 });
 

@@ -1,13 +1,13 @@
-import { InMemoryBus } from '@weft/bus';
+import type { InMemoryBus } from '@weft/bus';
 import { isBlobRef } from '@weft/contracts';
-import { type RunState, type WorkflowSpec } from '@weft/core';
+import type { RunState, WorkflowSpec } from '@weft/core';
 import { MemoryBlobStore } from '@weft/db';
-import { builtinActions, createWorker, defineAction, silentLogger, type Worker } from '@weft/worker';
-import { MemoryRunStore } from '../persistence/memory-run.store';
-import { Scheduler } from '../scheduler';
+import { defineAction, silentLogger, type Worker } from '@weft/worker';
+import type { MemoryRunStore } from '../persistence/memory-run.store';
+import type { Scheduler } from '../scheduler';
 import { BlobSweepUseCase } from './blob-sweep.usecase';
 import { runFinished } from '../testing/run-finished.util';
-import { startedForEachTest } from '../testing/started-for-each-test.util';
+import { memoryShell, startedForEachTest } from '../testing/started-for-each-test.util';
 
 /**
  * Issue 12 item 4 in memory: run inputs and run outputs above the inline threshold are kept by
@@ -24,8 +24,6 @@ let scheduler: Scheduler;
 let worker: Worker;
 
 startedForEachTest(async () => {
-  bus = new InMemoryBus({ onError: () => {} });
-  store = new MemoryRunStore();
   blobs = new MemoryBlobStore();
   puts = [];
   const put = blobs.put.bind(blobs);
@@ -34,16 +32,9 @@ startedForEachTest(async () => {
     puts.push(ref.$weftBlob);
     return ref;
   };
-  scheduler = new Scheduler({ bus, store, pollIntervalMs: 20, maxPayloadBytes: MAX_PAYLOAD, blobs, inlinePayloadBytes: INLINE, maxOutputBytes: 1024 * 1024 });
-  worker = createWorker({
-    bus,
-    queues: ['default'],
-    actions: [...builtinActions(), measure],
-    logger: silentLogger,
-    announceIntervalMs: 0,
-    shutdownGraceMs: 100,
+  ({ bus, store, scheduler, worker } = memoryShell({ maxPayloadBytes: MAX_PAYLOAD, blobs, inlinePayloadBytes: INLINE, maxOutputBytes: 1024 * 1024 }, [measure], {
     blobs: { store: blobs, inlinePayloadBytes: INLINE, maxOutputBytes: 1024 * 1024 },
-  });
+  }));
   return { bus, scheduler, worker };
 });
 

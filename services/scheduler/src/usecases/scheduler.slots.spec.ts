@@ -1,11 +1,11 @@
-import { InMemoryBus } from '@weft/bus';
+import type { InMemoryBus } from '@weft/bus';
 import { type RunState, TERMINAL_RUN_STATUSES, type WorkflowSpec } from '@weft/core';
-import { builtinActions, createWorker, defineAction, silentLogger, type Worker } from '@weft/worker';
-import { MemoryRunStore } from '../persistence/memory-run.store';
+import { defineAction, type Worker } from '@weft/worker';
+import type { MemoryRunStore } from '../persistence/memory-run.store';
 import { MemorySlotStore } from '../persistence/memory-slot.store';
-import { Scheduler } from '../scheduler';
+import type { Scheduler } from '../scheduler';
 import { waitFor } from '../testing/run-store.fixtures';
-import { startedForEachTest } from '../testing/started-for-each-test.util';
+import { memoryShell, startedForEachTest } from '../testing/started-for-each-test.util';
 
 /** Issue 16 item 3: concurrency slots through the scheduler shell (in-memory bus, store and slots). */
 let bus: InMemoryBus;
@@ -37,11 +37,8 @@ afterEach(() => release());
 startedForEachTest(() => {
   running.clear();
   most.clear();
-  bus = new InMemoryBus({ onError: () => {} });
-  store = new MemoryRunStore();
   slots = new MemorySlotStore();
-  scheduler = new Scheduler({ bus, store, slots, pollIntervalMs: 20, slotLeaseMs: 600 });
-  worker = createWorker({ bus, queues: ['default'], actions: [...builtinActions(), work], concurrency: 64, logger: silentLogger, announceIntervalMs: 0, shutdownGraceMs: 100 });
+  ({ bus, store, scheduler, worker } = memoryShell({ slots, slotLeaseMs: 600 }, [work], { concurrency: 64 }));
   return { bus, scheduler, worker };
 });
 
