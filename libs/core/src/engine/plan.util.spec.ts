@@ -1,5 +1,5 @@
 import { PlanError, planRun, runTimeoutMs } from './plan.util';
-import { workflow } from '../testing';
+import { DURATIONS, workflow } from '../testing';
 
 describe('planRun', () => {
   it('resolves every default', () => {
@@ -17,14 +17,7 @@ describe('planRun', () => {
     ]);
   });
 
-  it.each([
-    ['500ms', 500],
-    ['30s', 30_000],
-    ['5m', 300_000],
-    ['2h', 7_200_000],
-    ['1d', 86_400_000],
-    ['1h30m', 5_400_000],
-  ])('reads the duration %s', (timeout, ms) => {
+  it.each(DURATIONS)('reads the duration %s', (timeout, ms) => {
     expect(planRun(workflow([{ id: 'a', action: 'x', timeout, retry: { initialInterval: timeout } }]))[0]).toMatchObject({
       timeoutMs: ms,
       retry: { initialIntervalMs: ms },

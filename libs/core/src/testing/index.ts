@@ -3,3 +3,4 @@ export * from './run-driver.util';
 export * from './run-machine.fixtures';
 export * from './run-spec.arbitrary';
 export * from './run-simulator.util';
+export * from './durations.fixtures';

@@ -1,14 +1,10 @@
 import fc from 'fast-check';
 import { DurationError, formatDuration, parseDuration } from './duration.util';
+import { DURATIONS } from '../testing';
 
 describe('parseDuration', () => {
   it.each([
-    ['500ms', 500],
-    ['30s', 30_000],
-    ['5m', 300_000],
-    ['2h', 7_200_000],
-    ['1d', 86_400_000],
-    ['1h30m', 5_400_000],
+    ...DURATIONS,
     ['1m1ms', 60_001],
     ['0s', 0],
   ])('%s is %d ms', (text, ms) => {
