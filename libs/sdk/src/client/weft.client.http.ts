@@ -69,6 +69,16 @@ export const idempotency = (key: string | undefined): Record<string, string> => 
 /** `limit` as a query parameter, left out when not given. */
 export const limitQuery = (limit: number | undefined): Query => (limit === undefined ? {} : { limit: String(limit) });
 
+/** The string fields of a query whose values are strings (or absent). */
+type StringKeys<Q> = { [K in keyof Q]-?: Q[K] extends string | undefined ? K : never }[keyof Q] & string;
+
+/** A listing's query string: the named filters as given, the cursor, `extra`, then the limit. */
+export function pageQuery<Q extends { cursor?: string; limit?: number }>(query: Q, filters: readonly StringKeys<Q>[], extra: Query = {}): Query {
+  const given: Query = {};
+  for (const name of filters) given[name] = query[name] as string | undefined;
+  return { ...given, cursor: query.cursor, ...extra, ...limitQuery(query.limit) };
+}
+
 export function eventsQuery(query: RunEventsQuery): Query {
   return { type: query.type?.join(','), since: query.since, until: query.until, limit: query.limit?.toString(), after: query.cursor };
 }

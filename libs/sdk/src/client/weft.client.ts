@@ -29,7 +29,7 @@ import type {
 import type { TriggersHttp } from '@weft/contracts';
 import type { AuditQuery, AuditRecord, BulkExceptionsResult, ExceptionFilter, ExceptionItem, ExceptionKind, ExceptionQuery, DecisionRequest, DecisionResult, Review, ReviewListQuery, ReviewSummary, Signal, SignalListQuery, SignalRequest } from './wait.types';
 import type { RunWhy, StepItemPage, StepItemsQuery } from './flow.types';
-import { body, enc, eventsQuery, idempotency, limitQuery, WeftHttp, windowQuery } from './weft.client.http';
+import { body, enc, eventsQuery, idempotency, limitQuery, pageQuery, WeftHttp, windowQuery } from './weft.client.http';
 import type {
   EventsQuery,
   InsightsHotspotsQuery,
@@ -209,19 +209,13 @@ export class WeftClient {
     /** Sends a signal; a repeated `id` answers the first one. */
     send: (signal: SignalRequest): Promise<Signal> => this.http.json('POST', '/v1/signals', signal),
     list: (query: SignalListQuery = {}): Promise<Page<Signal>> =>
-      this.http.json('GET', '/v1/signals', undefined, { name: query.name, key: query.key, since: query.since, cursor: query.cursor, ...limitQuery(query.limit) }),
+      this.http.json('GET', '/v1/signals', undefined, pageQuery(query, ['name', 'key', 'since'])),
   };
 
   /** Reviews: step outputs held for a person's decision (`review:`). */
   readonly reviews = {
     list: (query: ReviewListQuery = {}): Promise<Page<ReviewSummary>> =>
-      this.http.json('GET', '/v1/reviews', undefined, {
-        status: query.status,
-        workflow: query.workflow,
-        assignee: query.assignee,
-        cursor: query.cursor,
-        ...limitQuery(query.limit),
-      }),
+      this.http.json('GET', '/v1/reviews', undefined, pageQuery(query, ['status', 'workflow', 'assignee'])),
     get: (id: string): Promise<Review> => this.http.json('GET', `/v1/reviews/${enc(id)}`),
     /** continue | correct (with payload) | retry | reject | escalate; WeftApiError 409 when decided before (its `decision`), 422 for a bad correction. */
     decide: (id: string, decision: DecisionRequest): Promise<DecisionResult> => this.http.json('POST', `/v1/reviews/${enc(id)}/decision`, decision),
@@ -230,14 +224,7 @@ export class WeftClient {
   /** The exception queue: open reviews and failed runs; resolve one with a note. */
   readonly exceptions = {
     list: (query: ExceptionQuery = {}): Promise<Page<ExceptionItem>> =>
-      this.http.json('GET', '/v1/exceptions', undefined, {
-        kind: query.kind,
-        workflow: query.workflow,
-        since: query.since,
-        cursor: query.cursor,
-        ...(query.resolved === true && { resolved: 'true' }),
-        ...limitQuery(query.limit),
-      }),
+      this.http.json('GET', '/v1/exceptions', undefined, pageQuery(query, ['kind', 'workflow', 'since'], query.resolved === true ? { resolved: 'true' } : {})),
     resolve: (kind: ExceptionKind, id: string, note: string): Promise<{ kind: ExceptionKind; id: string; resolved: true }> =>
       this.http.json('POST', `/v1/exceptions/${enc(kind)}/${enc(id)}/resolve`, { note }),
     /** Retry (failed runs; stuck runs are resumed), cancel or resolve (with a note) every open item the filter matches. */
@@ -247,14 +234,7 @@ export class WeftClient {
 
   /** The namespace's audit log, oldest first (append-only). */
   audit(query: AuditQuery = {}): Promise<Page<AuditRecord>> {
-    return this.http.json('GET', '/v1/audit', undefined, {
-      target: query.target,
-      actor: query.actor,
-      action: query.action,
-      since: query.since,
-      cursor: query.cursor,
-      ...limitQuery(query.limit),
-    });
+    return this.http.json('GET', '/v1/audit', undefined, pageQuery(query, ['target', 'actor', 'action', 'since']));
   }
 
   readonly keys = {
