@@ -1,12 +1,9 @@
-import { deepFreeze, emittedTypes, RunDriver, workflow } from '../testing';
+import { commandsOf, deepFreeze, emittedTypes, RunDriver, workflow } from '../testing';
 import { validateSpec } from '../workflow-spec';
-import type { Command } from './events';
 import { childRunId, childRuns } from './child-run.util';
 import { createRun, decide } from './run.machine';
 import { explainRun } from './why.util';
 
-const commandsOf = <T extends Command['type']>(commands: readonly Command[], type: T): Extract<Command, { type: T }>[] =>
-  commands.filter((c): c is Extract<Command, { type: T }> => c.type === type);
 
 const parentSpec = workflow(
   [

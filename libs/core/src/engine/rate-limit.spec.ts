@@ -1,12 +1,9 @@
 import fc from 'fast-check';
-import { emitted, RunDriver, workflow } from '../testing';
+import { billing, commandsOf, emitted, RunDriver, workflow } from '../testing';
 import { parseWorkflow } from '../workflow-spec';
-import type { Command } from './events';
 import { gcraReserve, type RateParams, rateInterval } from './rate-limit.util';
 import { explainRun } from './why.util';
 
-const commandsOf = <T extends Command['type']>(commands: readonly Command[], type: T): Extract<Command, { type: T }>[] =>
-  commands.filter((c): c is Extract<Command, { type: T }> => c.type === type);
 
 /** Reserves one start per arrival (in order) and returns the starts. */
 function schedule(arrivals: readonly number[], p: RateParams): number[] {
@@ -77,13 +74,7 @@ describe('GCRA (gcraReserve)', () => {
   });
 });
 
-const limited = workflow(
-  [
-    { id: 'call', action: 'charge', rateLimit: { limit: 10, period: '1s', key: '${{ inputs.customer }}' }, retry: { maxAttempts: 2, initialInterval: '1s' } },
-    { id: 'after', needs: ['call'], action: 'noop' },
-  ],
-  { name: 'billing', inputs: { customer: { type: 'string' } } },
-);
+const limited = billing({ rateLimit: { limit: 10, period: '1s', key: '${{ inputs.customer }}' } });
 
 describe('rate limits in the run machine (rateLimit: { limit, period, key })', () => {
   it('asks for a permit before each attempt, waits until its time on a timer, and why says "rate limited until T"', () => {

@@ -1,11 +1,8 @@
-import { RunDriver, workflow } from '../testing';
+import { commandsOf, RunDriver, workflow } from '../testing';
 import { parseWorkflow } from '../workflow-spec';
-import type { Command } from './events';
 import { RUN_SLOT_STEP } from './run-slot.util';
 import { explainRun } from './why.util';
 
-const commandsOf = <T extends Command['type']>(commands: readonly Command[], type: T): Extract<Command, { type: T }>[] =>
-  commands.filter((c): c is Extract<Command, { type: T }> => c.type === type);
 
 const limited = {
   ...workflow([{ id: 'a', action: 'work' }], { name: 'sync', inputs: { customer: { type: 'string' } } }),

@@ -1,12 +1,10 @@
 import type { Actor, ReceivedSignal, ReviewDecision } from '@weft/contracts';
-import { deepFreeze, dispatchedIds, emitted, emittedTypes, RunDriver, workflow } from '../testing';
+import { commandsOf, deepFreeze, dispatchedIds, emitted, emittedTypes, RunDriver, workflow } from '../testing';
 import type { StepSpec } from '../workflow-spec/spec.schema';
 import type { Command } from './events';
 import { decide, signalSatisfies } from './run.machine';
 
 const actor: Actor = { keyId: 'k1', name: 'alice' };
-const commandsOf = <T extends Command['type']>(commands: readonly Command[], type: T): Extract<Command, { type: T }>[] =>
-  commands.filter((c): c is Extract<Command, { type: T }> => c.type === type);
 
 function signal(name: string, extra: Partial<ReceivedSignal> = {}, at = 1_000_000): ReceivedSignal {
   return { id: `sig-${name}-${extra.key ?? ''}`, name, receivedAt: at, ...extra };

@@ -1,21 +1,13 @@
 import fc from 'fast-check';
-import { RunDriver, workflow } from '../testing';
+import { billing, commandsOf, RunDriver, workflow } from '../testing';
 import { validateSpec } from '../workflow-spec';
 import type { Command, EngineEvent } from './events';
 import { createRun, decide } from './run.machine';
 import type { RunState } from './types';
 import { explainRun } from './why.util';
 
-const commandsOf = <T extends Command['type']>(commands: readonly Command[], type: T): Extract<Command, { type: T }>[] =>
-  commands.filter((c): c is Extract<Command, { type: T }> => c.type === type);
 
-const limited = workflow(
-  [
-    { id: 'call', action: 'charge', concurrency: { limit: 2, key: '${{ inputs.customer }}' }, priority: 1, retry: { maxAttempts: 2, initialInterval: '1s' } },
-    { id: 'after', needs: ['call'], action: 'noop' },
-  ],
-  { name: 'billing', inputs: { customer: { type: 'string' } } },
-);
+const limited = billing({ concurrency: { limit: 2, key: '${{ inputs.customer }}' }, priority: 1 });
 
 describe('concurrency slots (concurrency: { limit, key })', () => {
   it('waits for a slot of its key before dispatching, holds it across retries, and gives it back once when it ends', () => {

@@ -74,6 +74,10 @@ export class RunDriver {
   }
 }
 
+/** The commands of one type, typed. */
+export const commandsOf = <T extends Command['type']>(commands: readonly Command[], type: T): Extract<Command, { type: T }>[] =>
+  commands.filter((c): c is Extract<Command, { type: T }> => c.type === type);
+
 export const dispatches = (commands: readonly Command[]): Dispatch[] => commands.filter((c): c is Dispatch => c.type === 'dispatch');
 export const dispatchedIds = (commands: readonly Command[]): string[] => dispatches(commands).map((d) => d.stepId);
 export const emitted = (commands: readonly Command[]): LifecycleEventDraft[] =>

@@ -1,4 +1,5 @@
-import type { StepSpec } from '../workflow-spec/spec.schema';
+import type { StepSpec, WorkflowSpec } from '../workflow-spec/spec.schema';
+import { workflow } from './run-driver.util';
 
 /** Shared by the run machine's themed specs (run.machine*.spec.ts). */
 
@@ -14,3 +15,13 @@ export const diamond = (): StepSpec[] => [
   { id: 'c', needs: ['a'], action: 'work', with: { label: 'c of ${{ inputs.name }}' } },
   { id: 'd', needs: ['b', 'c'], action: 'work', with: { sum: '${{ steps.b.output.v + steps.c.output.v }}' } },
 ];
+
+/** Workflow `billing`: `call` (a charge with `call`'s flow control, retried once after 1 s), then `after`; input `customer`. */
+export const billing = (call: Partial<StepSpec>): WorkflowSpec =>
+  workflow(
+    [
+      { id: 'call', action: 'charge', ...call, retry: { maxAttempts: 2, initialInterval: '1s' } },
+      { id: 'after', needs: ['call'], action: 'noop' },
+    ],
+    { name: 'billing', inputs: { customer: { type: 'string' } } },
+  );
