@@ -125,31 +125,30 @@ export const Review = z
   })
   .strict();
 
+/** A concurrency limit (a step's or a workflow's): the same fields, described for each. A fresh schema per call. */
+const concurrencyLimit = (describe: { limit: string; key: string; strategy: string }) =>
+  z
+    .object({
+      limit: z.number().int().min(1).max(10_000).describe(describe.limit),
+      key: z.string().min(1).max(1_000).optional().describe(describe.key),
+      strategy: z.enum(['queue', 'cancel-in-progress', 'cancel-newest']).optional().describe(describe.strategy),
+    })
+    .strict();
+
 /** A step's concurrency limit across runs: slots are leases the scheduler grants per key. */
-export const StepConcurrency = z
-  .object({
-    limit: z.number().int().min(1).max(10_000).describe('Attempts of this step holding a slot at most, per key, across every run.'),
-    key: z.string().min(1).max(1_000).optional().describe('A ${{ }} template naming the key (e.g. ${{ inputs.customerId }}); each key has its own limit. @default one key for the step'),
-    strategy: z
-      .enum(['queue', 'cancel-in-progress', 'cancel-newest'])
-      .optional()
-      .describe(
-        'What happens to work over the limit: queue waits for a slot (round-robin across keys, by priority within a key); cancel-in-progress fails the oldest attempt holding one (CONCURRENCY_CANCELED); cancel-newest fails the new attempt. @default queue',
-      ),
-  })
-  .strict();
+export const StepConcurrency = concurrencyLimit({
+  limit: 'Attempts of this step holding a slot at most, per key, across every run.',
+  key: 'A ${{ }} template naming the key (e.g. ${{ inputs.customerId }}); each key has its own limit. @default one key for the step',
+  strategy:
+    'What happens to work over the limit: queue waits for a slot (round-robin across keys, by priority within a key); cancel-in-progress fails the oldest attempt holding one (CONCURRENCY_CANCELED); cancel-newest fails the new attempt. @default queue',
+});
 
 /** A workflow's concurrency limit: runs holding a slot of their key at most, across the namespace. */
-export const WorkflowConcurrency = z
-  .object({
-    limit: z.number().int().min(1).max(10_000).describe('Runs of this workflow in progress at most, per key.'),
-    key: z.string().min(1).max(1_000).optional().describe('A ${{ }} template over `inputs` naming the key (e.g. ${{ inputs.customerId }}); each key has its own limit. @default one key for the workflow'),
-    strategy: z
-      .enum(['queue', 'cancel-in-progress', 'cancel-newest'])
-      .optional()
-      .describe('A run over the limit: queue waits for a slot (round-robin across keys); cancel-in-progress cancels the oldest run holding one; cancel-newest cancels the new run. @default queue'),
-  })
-  .strict();
+export const WorkflowConcurrency = concurrencyLimit({
+  limit: 'Runs of this workflow in progress at most, per key.',
+  key: 'A ${{ }} template over `inputs` naming the key (e.g. ${{ inputs.customerId }}); each key has its own limit. @default one key for the workflow',
+  strategy: 'A run over the limit: queue waits for a slot (round-robin across keys); cancel-in-progress cancels the oldest run holding one; cancel-newest cancels the new run. @default queue',
+});
 
 /** A step's rate limit across runs (GCRA): starts of its attempts are spaced so that at most `limit` begin per `period`, per key. */
 export const StepRateLimit = z
