@@ -11,3 +11,10 @@ export function table(io: Io, header: string[], rows: string[][]): void {
   io.out(line(header));
   for (const row of rows) io.out(line(row));
 }
+
+/** A listing: JSON with --json (`json`, else the items), else `empty` when there are none, else a table of one `row` per item. */
+export function printList<T>(io: Io, flags: { json?: boolean }, list: { items: readonly T[]; json?: unknown; empty: string; header: string[]; row: (item: T) => string[] }): void {
+  if (flags.json) io.out(JSON.stringify(list.json ?? list.items, null, 2));
+  else if (list.items.length === 0) io.out(list.empty);
+  else table(io, list.header, list.items.map((item) => list.row(item)));
+}

@@ -1,5 +1,5 @@
 import { type ApiFlags, apiClient, withApi } from '../api-client/api-connection';
-import { table } from '../api-client/table.util';
+import { printList } from '../api-client/table.util';
 import { EXIT } from '../exit-codes';
 import type { Io } from '../io';
 
@@ -15,20 +15,17 @@ export interface CatalogFlags extends ApiFlags {
 export async function catalogActions(flags: CatalogFlags, io: Io): Promise<number> {
   return withApi(io, async () => {
     const actions = await apiClient(flags).catalog.actions();
-    if (flags.json) io.out(JSON.stringify(actions, null, 2));
-    else if (actions.length === 0) io.out('no actions');
-    else {
-      table(
-        io,
-        ['NAME', 'SOURCE', 'QUEUES', 'DESCRIPTION'],
-        actions.map((a) => [
-          a.name,
-          [a.builtin ? 'builtin' : '', a.workers > 0 ? `${a.workers} worker(s)` : ''].filter(Boolean).join(', ') || '-',
-          a.queues.join(',') || '-',
-          a.description ?? '',
-        ]),
-      );
-    }
+    printList(io, flags, {
+      items: actions,
+      empty: 'no actions',
+      header: ['NAME', 'SOURCE', 'QUEUES', 'DESCRIPTION'],
+      row: (a) => [
+        a.name,
+        [a.builtin ? 'builtin' : '', a.workers > 0 ? `${a.workers} worker(s)` : ''].filter(Boolean).join(', ') || '-',
+        a.queues.join(',') || '-',
+        a.description ?? '',
+      ],
+    });
     return EXIT.ok;
   });
 }
@@ -37,9 +34,7 @@ export async function catalogActions(flags: CatalogFlags, io: Io): Promise<numbe
 export async function catalogTemplates(flags: CatalogFlags, io: Io): Promise<number> {
   return withApi(io, async () => {
     const templates = await apiClient(flags).catalog.templates();
-    if (flags.json) io.out(JSON.stringify(templates, null, 2));
-    else if (templates.length === 0) io.out('no templates');
-    else table(io, ['NAME', 'STEPS', 'DESCRIPTION'], templates.map((t) => [t.name, String(t.spec.steps.length), t.description]));
+    printList(io, flags, { items: templates, empty: 'no templates', header: ['NAME', 'STEPS', 'DESCRIPTION'], row: (t) => [t.name, String(t.spec.steps.length), t.description] });
     return EXIT.ok;
   });
 }

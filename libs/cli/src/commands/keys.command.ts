@@ -1,7 +1,7 @@
 import { DEFAULT_NAMESPACE, NAMESPACE_PATTERN, openSqlRunStore, SqlApiKeyRepository } from '@weft/scheduler';
 import { ConfigError, databaseConfigOf, loadConfig } from '@weft/config';
 import { type ApiFlags, apiClient, CliUsageError, withApi } from '../api-client/api-connection';
-import { table } from '../api-client/table.util';
+import { printList } from '../api-client/table.util';
 import { EXIT } from '../exit-codes';
 import type { Io } from '../io';
 
@@ -64,15 +64,12 @@ function print(io: Io, flags: KeysCreateFlags, made: { key: string; keyId: strin
 export async function keysList(flags: ApiFlags & { json?: boolean }, io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return withApi(io, async () => {
     const keys = await apiClient(flags, env).keys.list();
-    if (flags.json) io.out(JSON.stringify(keys, null, 2));
-    else if (keys.length === 0) io.out('no keys');
-    else {
-      table(
-        io,
-        ['KEY ID', 'NAMESPACE', 'NAME', 'CREATED', 'REVOKED'],
-        keys.map((k) => [k.keyId, k.namespace, k.name ?? '-', k.createdAt, k.revokedAt ?? '-']),
-      );
-    }
+    printList(io, flags, {
+      items: keys,
+      empty: 'no keys',
+      header: ['KEY ID', 'NAMESPACE', 'NAME', 'CREATED', 'REVOKED'],
+      row: (k) => [k.keyId, k.namespace, k.name ?? '-', k.createdAt, k.revokedAt ?? '-'],
+    });
     return EXIT.ok;
   });
 }

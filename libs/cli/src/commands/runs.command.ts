@@ -4,7 +4,7 @@ import type { Checkpoint, Run } from '@weft/sdk';
 import { type ApiFlags, apiClient, CliUsageError, withApi } from '../api-client/api-connection';
 import { followRun } from '../api-client/follow-run';
 import { runStateFromApi } from '../api-client/run-state.adapter';
-import { table } from '../api-client/table.util';
+import { printList, table } from '../api-client/table.util';
 import { EXIT } from '../exit-codes';
 import type { Io } from '../io';
 import { runReport } from '../output/run-report';
@@ -28,15 +28,13 @@ export async function runsList(flags: RunsFlags & { workflow?: string; status?: 
       ...(flags.since && { since: flags.since }),
       limit,
     });
-    if (flags.json) io.out(JSON.stringify(page, null, 2));
-    else if (page.items.length === 0) io.out('no runs');
-    else {
-      table(
-        io,
-        ['RUN', 'WORKFLOW', 'VERSION', 'STATUS', 'CREATED', 'DURATION'],
-        page.items.map((r) => [r.runId, r.workflow, r.version, r.status, r.createdAt, r.durationMs === null ? '-' : formatMs(r.durationMs)]),
-      );
-    }
+    printList(io, flags, {
+      items: page.items,
+      json: page,
+      empty: 'no runs',
+      header: ['RUN', 'WORKFLOW', 'VERSION', 'STATUS', 'CREATED', 'DURATION'],
+      row: (r) => [r.runId, r.workflow, r.version, r.status, r.createdAt, r.durationMs === null ? '-' : formatMs(r.durationMs)],
+    });
     return EXIT.ok;
   });
 }

@@ -6,7 +6,7 @@ import { followRemoteRun } from '../api-client/run-remote';
 import { EXIT } from '../exit-codes';
 import type { Io } from '../io';
 import { loadWorkflow, printDiagnostics } from '../load-workflow';
-import { table } from '../api-client/table.util';
+import { printList, table } from '../api-client/table.util';
 import { inputsFromFlags } from './run-inputs.util';
 
 export interface WorkflowsFlags extends ApiFlags {
@@ -64,15 +64,12 @@ export async function workflowsList(flags: WorkflowsFlags, io: Io): Promise<numb
       all.push(...page.items);
       cursor = page.nextCursor ?? undefined;
     }
-    if (flags.json) io.out(JSON.stringify(all, null, 2));
-    else if (all.length === 0) io.out('no workflows (weft workflows push <file>)');
-    else {
-      table(
-        io,
-        ['NAME', 'PUBLISHED', 'LATEST', 'DRAFT', 'UPDATED'],
-        all.map((w) => [w.name, w.publishedVersion?.toString() ?? '-', w.latestVersion?.toString() ?? '-', `rev ${w.draftRevision}`, w.updatedAt]),
-      );
-    }
+    printList(io, flags, {
+      items: all,
+      empty: 'no workflows (weft workflows push <file>)',
+      header: ['NAME', 'PUBLISHED', 'LATEST', 'DRAFT', 'UPDATED'],
+      row: (w) => [w.name, w.publishedVersion?.toString() ?? '-', w.latestVersion?.toString() ?? '-', `rev ${w.draftRevision}`, w.updatedAt],
+    });
     return EXIT.ok;
   });
 }
