@@ -37,16 +37,19 @@ const duration = (examples: string) =>
     });
 const interval = (examples: string) => duration(examples).refine((ms) => ms >= 1_000, 'must be at least 1s');
 
-/** `900kb`, `1mb`, `4096` (bytes) as bytes, from 1kb to 64mb (NATS's largest max_payload). */
-const byteSize = z
-  .string()
-  .trim()
-  .regex(/^\d+(b|kb|mb)?$/i, 'expected a size such as 512kb, 1mb or a number of bytes')
-  .transform((text) => {
-    const [, digits = '0', unit = ''] = /^(\d+)([a-z]*)$/i.exec(text) ?? [];
-    return Number(digits) * ({ '': 1, b: 1, kb: 1024, mb: 1024 * 1024 } as Record<string, number>)[unit.toLowerCase()];
-  })
-  .refine((bytes) => bytes >= 1024 && bytes <= 64 * 1024 * 1024, 'must be from 1kb to 64mb');
+/** `900kb`, `1mb`, `4096` (bytes) as bytes, from 1kb to `maxMb` mb; `examples` for the message. */
+const byteSizeUpTo = (maxMb: number, examples: string) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+(b|kb|mb)?$/i, `expected a size such as ${examples} or a number of bytes`)
+    .transform((text) => {
+      const [, digits = '0', unit = ''] = /^(\d+)([a-z]*)$/i.exec(text) ?? [];
+      return Number(digits) * ({ '': 1, b: 1, kb: 1024, mb: 1024 * 1024 } as Record<string, number>)[unit.toLowerCase()];
+    })
+    .refine((bytes) => bytes >= 1024 && bytes <= maxMb * 1024 * 1024, `must be from 1kb to ${maxMb}mb`);
+/** Up to 64mb (NATS's largest max_payload). */
+const byteSize = byteSizeUpTo(64, '512kb, 1mb');
 
 export const EnvSchema = z.object({
   /** NATS servers, comma-separated. Absent: the in-memory bus (embedded mode). */
@@ -129,16 +132,7 @@ export const EnvSchema = z.object({
    */
   WEFT_INLINE_PAYLOAD_MAX: byteSize.prefault('256kb'),
   /** Scheduler, executor, `weft dev`: largest step output, run input or output, or dispatch field stored by reference, in bytes of JSON (`100mb`; 1kb to 512mb). @default 100mb */
-  WEFT_MAX_OUTPUT: z
-    .string()
-    .trim()
-    .regex(/^\d+(b|kb|mb)?$/i, 'expected a size such as 20mb or a number of bytes')
-    .transform((text) => {
-      const [, digits = '0', unit = ''] = /^(\d+)([a-z]*)$/i.exec(text) ?? [];
-      return Number(digits) * ({ '': 1, b: 1, kb: 1024, mb: 1024 * 1024 } as Record<string, number>)[unit.toLowerCase()];
-    })
-    .refine((bytes) => bytes >= 1024 && bytes <= 512 * 1024 * 1024, 'must be from 1kb to 512mb')
-    .prefault('100mb'),
+  WEFT_MAX_OUTPUT: byteSizeUpTo(512, '20mb').prefault('100mb'),
   /**
    * Scheduler, executor, `weft worker`, `weft dev`: an S3-compatible bucket for large payloads' bytes,
    * `s3://bucket/prefix?endpoint=http://127.0.0.1:9000&region=us-east-1&forcePathStyle=true` (the `blobs`
