@@ -75,14 +75,14 @@ export async function dumpSchema(sql: Sql, skipTable: string): Promise<string> {
     `SELECT format('CREATE VIEW %I AS %s', c.relname, pg_get_viewdef(c.oid)) AS def FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = $1 AND c.relkind IN ('v', 'm')
      UNION ALL
-     SELECT pg_get_functiondef(p.oid) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1
+     SELECT pg_get_functiondef(p.oid) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.prokind IN ('f', 'p')
      UNION ALL
      SELECT pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = $1 AND NOT t.tgisinternal
      ORDER BY 1`,
     [schema],
   );
-  out.push(...others.map((o) => `${o.def.trim()};`));
+  out.push(...others.map((o) => `${o.def.trim().replace(/;$/, '')};`));
   return withoutSchemaName(out.join('\n').trimEnd(), schema);
 }
 
