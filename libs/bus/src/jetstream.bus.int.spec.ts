@@ -36,6 +36,18 @@ async function deleteStreams(bus: JetStreamBus): Promise<void> {
   }
 }
 
+/** A bus on a fresh prefix (`<RUN><tag><n>`) for one test, closed and its streams deleted after `use`, whatever it throws. */
+async function withBus(tag: string, use: (bus: JetStreamBus, prefix: string) => Promise<void>, extra: Partial<JetStreamBusOptions> = {}): Promise<void> {
+  const prefix = `${RUN}${tag}${++counter}`;
+  const bus = await openBus(prefix, extra);
+  try {
+    await use(bus, prefix);
+  } finally {
+    await bus.close();
+    await deleteStreams(bus);
+  }
+}
+
 describeWhenReachable('JetStreamBus (NATS at ' + SERVERS + ')', [{ what: `NATS at ${SERVERS}`, up: serverReachable(SERVERS, 4222) }], () => {
   beforeAll(async () => {
     admin = await connect({ servers: SERVERS, name: 'weft-bus-test-admin' });
@@ -87,17 +99,12 @@ describeWhenReachable('JetStreamBus (NATS at ' + SERVERS + ')', [{ what: `NATS a
     }, 20_000);
 
     it('creates every stream with the replica count it is given (1: all a single server can hold)', async () => {
-      const prefix = `${RUN}rep${++counter}`;
-      const bus = await openBus(prefix, { replicas: 1 });
-      try {
+      await withBus('rep', async (bus, prefix) => {
         for (const name of bus.streamNames()) await expect(jsm.streams.info(name)).resolves.toMatchObject({ config: { name, num_replicas: 1 } });
         // The idempotent boot with the same count changes nothing.
         await (await openBus(prefix, { replicas: 1 })).close();
         for (const name of bus.streamNames()) expect((await jsm.streams.info(name)).config.num_replicas).toBe(1);
-      } finally {
-        await bus.close();
-        await deleteStreams(bus);
-      }
+      }, { replicas: 1 });
     }, 20_000);
 
     it('refuses more than 1 replica on this standalone server with an error naming the option and WEFT_NATS_REPLICAS, creating or changing nothing', async () => {
@@ -130,9 +137,7 @@ describeWhenReachable('JetStreamBus (NATS at ' + SERVERS + ')', [{ what: `NATS a
     });
 
     it('updates the durable consumer when a subscriber comes back with new options', async () => {
-      const prefix = `${RUN}upd${++counter}`;
-      const bus = await openBus(prefix);
-      try {
+      await withBus('upd', async (bus, prefix) => {
         const stream = bus.streamName(DISPATCH_STREAM);
         const first = await bus.consume('weft.step.dispatch.io', { group: 'exec', ackWaitMs: 500, maxDeliver: 3 }, async () => undefined);
         await expect(jsm.consumers.info(stream, 'exec__weft_step_dispatch_io')).resolves.toMatchObject({
@@ -141,16 +146,11 @@ describeWhenReachable('JetStreamBus (NATS at ' + SERVERS + ')', [{ what: `NATS a
         await first.drain();
         await bus.consume('weft.step.dispatch.io', { group: 'exec', ackWaitMs: 700, maxDeliver: 5 }, async () => undefined);
         await expect(jsm.consumers.info(stream, 'exec__weft_step_dispatch_io')).resolves.toMatchObject({ config: { ack_wait: 700 * 1_000_000, max_deliver: 5 } });
-      } finally {
-        await bus.close();
-        await deleteStreams(bus);
-      }
+      });
     }, 20_000);
 
     it('keeps consuming when its consumer is deleted out from under a running subscription', async () => {
-      const prefix = `${RUN}del${++counter}`;
-      const bus = await openBus(prefix);
-      try {
+      await withBus('del', async (bus) => {
         const seen: string[] = [];
         await bus.consume('weft.step.dispatch.io', { group: 'exec' }, async (d) => void seen.push(d.data.stepId));
         await bus.publish('weft.step.dispatch.io', dispatch('before'));
@@ -168,10 +168,7 @@ describeWhenReachable('JetStreamBus (NATS at ' + SERVERS + ')', [{ what: `NATS a
         await expect(jsm.consumers.info(stream, consumers[0])).resolves.toMatchObject({ name: consumers[0] });
         await expect(bus.health()).resolves.toMatchObject({ ok: true });
         expect(seen).toEqual(['before', 'after']);
-      } finally {
-        await bus.close();
-        await deleteStreams(bus);
-      }
+      });
     }, 30_000);
 
     it('resumes from the durable consumer in a new bus after close(): nothing lost, nothing acked comes back', async () => {
@@ -210,9 +207,7 @@ describeWhenReachable('JetStreamBus (NATS at ' + SERVERS + ')', [{ what: `NATS a
     }, 30_000);
 
     it("makes a 'new' group a durable with deliver_policy new and an inactive threshold, and deletes it on drain", async () => {
-      const prefix = `${RUN}live${++counter}`;
-      const bus = await openBus(prefix, { liveConsumerInactiveMs: 45_000 });
-      try {
+      await withBus('live', async (bus) => {
         const stream = bus.streamName(EVENTS_STREAM);
         const sub = await bus.consume('weft.event.>', { group: 'api', startAt: 'new' }, async () => undefined);
         await expect(jsm.consumers.info(stream, 'api__weft_event_ALL')).resolves.toMatchObject({
@@ -224,10 +219,7 @@ describeWhenReachable('JetStreamBus (NATS at ' + SERVERS + ')', [{ what: `NATS a
         await bus.consume('weft.event.>', { group: 'api', startAt: 'new' }, async () => undefined);
         await bus.close();
         await expect(jsm.consumers.info(stream, 'api__weft_event_ALL')).rejects.toThrow(/consumer not found/);
-      } finally {
-        await bus.close();
-        await deleteStreams(bus);
-      }
+      }, { liveConsumerInactiveMs: 45_000 });
     }, 20_000);
 
     it("lets the broker delete a 'new' group's consumer once its process died", async () => {
@@ -273,10 +265,8 @@ describeWhenReachable('JetStreamBus (NATS at ' + SERVERS + ')', [{ what: `NATS a
     }, 40_000);
 
     it("keeps a live subscriber's 'new' consumer past the threshold, and makes it again from where it stopped when it is deleted", async () => {
-      const prefix = `${RUN}keep${++counter}`;
       const failures: string[] = [];
-      const bus = await openBus(prefix, { liveConsumerInactiveMs: 1_000, onError: (_e, context) => void failures.push(context) });
-      try {
+      await withBus('keep', async (bus) => {
         const stream = bus.streamName(EVENTS_STREAM);
         const seen: string[] = [];
         await bus.consume('weft.event.>', { group: 'api', startAt: 'new' }, async (d) => void seen.push(d.data.eventId));
@@ -309,25 +299,17 @@ describeWhenReachable('JetStreamBus (NATS at ' + SERVERS + ')', [{ what: `NATS a
         await bus.publish('weft.event.run.completed', event('e3', 'run.completed'));
         await waitFor(() => seen.includes('e3'), 'e3');
         expect(seen).toEqual(['e1', 'gap', 'e3']);
-      } finally {
-        await bus.close();
-        await deleteStreams(bus);
-      }
+      }, { liveConsumerInactiveMs: 1_000, onError: (_e, context) => void failures.push(context) });
     }, 40_000);
 
     it('rejects a message over the server\'s max_payload with PAYLOAD_TOO_LARGE, which no retry can fix', async () => {
-      const prefix = `${RUN}big${++counter}`;
-      const bus = await openBus(prefix);
-      try {
+      await withBus('big', async (bus) => {
         const huge = 'x'.repeat((admin.info?.max_payload ?? 1_048_576) + 1);
         const result = { runId: 'r', stepId: 's', attempt: 1, token: 'r:s:1', workerId: 'w', finishedAt: 0, outcome: 'completed' as const, output: huge };
         await expect(bus.publish('weft.step.result', result, { msgId: 'r:s:1:result' })).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
         // Refused by the client before anything was sent: the connection is fine and the next publish goes through.
         await expect(bus.publish('weft.step.result', { ...result, output: 'small' })).resolves.toBeUndefined();
-      } finally {
-        await bus.close();
-        await deleteStreams(bus);
-      }
+      });
     }, 20_000);
 
     it('fails fast with a named error when the server cannot be reached', async () => {
