@@ -1,4 +1,4 @@
-import { DataSource, type DataSourceOptions } from 'typeorm';
+import type { DataSource, DataSourceOptions } from 'typeorm';
 import { type DatabaseConfig, assertSchemaName } from './database-config';
 import { DEFAULT_SEARCH_PATH, PgliteDatabase } from './pglite/pglite.database';
 import { pgliteDriverModule } from './pglite/pglite.driver';
@@ -38,6 +38,9 @@ export async function createDataSource(config: DatabaseConfig, parts: DataSource
     ...(config.schema === undefined ? {} : { schema: config.schema }),
   };
 
+  // Loaded on first use: a process that never opens a database (`weft run` in memory, `weft validate`) does not pay for TypeORM.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { DataSource } = require('typeorm') as typeof import('typeorm');
   let dataSource: DataSource;
   let pglite: PgliteDatabase | undefined;
   switch (config.kind) {

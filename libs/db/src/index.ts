@@ -5,6 +5,7 @@ export { InFlight, databaseNow } from './in-flight.util';
 export { pendingMigrations, runMigrations } from './migrations';
 export { type OpenMigratedOptions, openMigrated } from './open-migrated.util';
 export { DEFAULT_SEARCH_PATH, PgliteDatabase } from './pglite/pglite.database';
+export { type LockHolder, lockDataDir, lockFileOf } from './pglite/pglite-lock';
 export { type PruneBatch, pruneBatch } from './prune.util';
 export { isDataException, sqlState } from './sql-state.util';
 export { withTransaction } from './transaction.util';

@@ -1,5 +1,9 @@
-import { type DataSource, MigrationExecutor } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { DbError } from './db.errors';
+
+/** TypeORM's executor, loaded on first use (see createDataSource). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const migrationExecutor = (): typeof import('typeorm').MigrationExecutor => (require('typeorm') as typeof import('typeorm')).MigrationExecutor;
 
 /**
  * Applies pending migrations in one transaction, under an advisory lock so that
@@ -12,7 +16,7 @@ export async function runMigrations(dataSource: DataSource): Promise<string[]> {
   try {
     await runner.query('SELECT pg_advisory_lock(hashtext($1))', [key]);
     try {
-      const executor = new MigrationExecutor(dataSource, runner);
+      const executor = new (migrationExecutor())(dataSource, runner);
       executor.transaction = 'all';
       const applied = await executor.executePendingMigrations();
       return applied.map((migration) => migration.name);
@@ -30,7 +34,7 @@ export async function runMigrations(dataSource: DataSource): Promise<string[]> {
 
 /** Names of migrations not yet applied, oldest first (creates the bookkeeping table if missing). */
 export async function pendingMigrations(dataSource: DataSource): Promise<string[]> {
-  const pending = await new MigrationExecutor(dataSource).getPendingMigrations();
+  const pending = await new (migrationExecutor())(dataSource).getPendingMigrations();
   return pending.map((migration) => migration.name);
 }
 

@@ -1,8 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { PGlite, type Results, types } from '@electric-sql/pglite';
+import type { PGlite, Results } from '@electric-sql/pglite';
 import { DbError } from '../db.errors';
 import { lockDataDir } from './pglite-lock';
+
+/** PGlite's module, loaded on first open: a process that never opens it does not load it. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const pgliteModule = (): typeof import('@electric-sql/pglite') => require('@electric-sql/pglite') as typeof import('@electric-sql/pglite');
 
 /** The search_path of a fresh session; restored for data sources without a schema. */
 export const DEFAULT_SEARCH_PATH = '"$user", public';
@@ -44,7 +48,7 @@ export class PgliteDatabase {
 
   /** Opens (or joins) the database in `dataDir`, creating the directory; undefined opens a fresh one in memory. */
   static async open(dataDir?: string): Promise<PgliteDatabase> {
-    if (dataDir === undefined) return new PgliteDatabase(await PGlite.create(pgliteOptions()), undefined);
+    if (dataDir === undefined) return new PgliteDatabase(await pgliteModule().PGlite.create(pgliteOptions()), undefined);
     const dir = resolve(dataDir);
     for (;;) {
       const closing = PgliteDatabase.closingByDir.get(dir);
@@ -64,7 +68,7 @@ export class PgliteDatabase {
         // One process per directory: a second one fails here, naming the holder.
         const unlock = lockDataDir(dir);
         try {
-          const database = new PgliteDatabase(await PGlite.create({ ...pgliteOptions(), dataDir: dir }), dir);
+          const database = new PgliteDatabase(await pgliteModule().PGlite.create({ ...pgliteOptions(), dataDir: dir }), dir);
           database.unlock = unlock;
           return database;
         } catch (error) {
@@ -179,5 +183,5 @@ export class PgliteDatabase {
 
 /** Parse like node-postgres so code (and TypeORM) sees the same values on both: int8 stays a string. */
 const pgliteOptions = () => ({
-  parsers: { [types.INT8]: (value: string) => value },
+  parsers: { [pgliteModule().types.INT8]: (value: string) => value },
 });
