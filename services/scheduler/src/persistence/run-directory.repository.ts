@@ -1,5 +1,6 @@
 import type { RunStatus, StepError } from '@weft/core';
 import type { DataSource } from 'typeorm';
+import { namespaceFilter } from './run-sql.util';
 
 /** A run as listings show it: the run row without steps, spec or plan. Times are epoch ms. */
 export interface RunListing {
@@ -78,9 +79,7 @@ export class SqlRunDirectory {
 
   /** Newest first; `limit` rows after `cursor`. */
   async list(namespace: string, filter: RunListFilter, page: { cursor?: RunCursor; limit: number }): Promise<RunListing[]> {
-    const params: unknown[] = [namespace];
-    const where = ['namespace = $1'];
-    const param = (value: unknown): string => `$${params.push(value)}`;
+    const { where, params, param } = namespaceFilter(namespace);
     if (filter.workflow !== undefined) where.push(`workflow = ${param(filter.workflow)}`);
     if (filter.status !== undefined) where.push(`status IN (SELECT jsonb_array_elements_text(${param(JSON.stringify(filter.status))}::jsonb))`);
     if (filter.since !== undefined) where.push(`created_at >= ${param(iso(filter.since))}::timestamptz`);

@@ -14,6 +14,12 @@ export const RELAXED_COMMIT = "SELECT set_config('synchronous_commit', 'off', tr
 /** Anything that runs SQL: the data source, or a transaction's manager. */
 export type Sql = Pick<EntityManager, 'query'>;
 
+/** A WHERE clause built condition by condition, `namespace = $1` first, with its positional parameters. */
+export function namespaceFilter(namespace: string): { where: string[]; params: unknown[]; param: (value: unknown) => string } {
+  const params: unknown[] = [namespace];
+  return { where: ['namespace = $1'], params, param: (value) => `$${params.push(value)}` };
+}
+
 export const RUN_COLUMNS =
   'id, namespace, workflow, version, status, inputs, outputs, error, spec, plan, extra, seq, correlation_id, created_at, started_at, finished_at, deadline_at';
 export const stepColumns = (alias: string) =>

@@ -21,6 +21,7 @@ import { listExceptionRows, listResolutionRows, resolveExceptionRow } from './sq
 import { nextBacklogPage } from './wait-backlog.util';
 import { lockMeeting } from './wait-rows.writer';
 import { meetingLocks, page, signalDetails } from './wait-rows.util';
+import { namespaceFilter } from './run-sql.util';
 
 interface SignalRow {
   namespace: string;
@@ -98,9 +99,7 @@ export class SqlWaitStore implements WaitStore {
   }
 
   async listSignals(namespace: string, query: SignalQuery): Promise<Page<StoredSignal>> {
-    const params: unknown[] = [namespace];
-    const where = ['namespace = $1'];
-    const param = (value: unknown): string => `$${params.push(value)}`;
+    const { where, params, param } = namespaceFilter(namespace);
     if (query.name !== undefined) where.push(`name = ${param(query.name)}`);
     if (query.key !== undefined) where.push(`key = ${param(query.key)}`);
     if (query.since !== undefined) where.push(`received_at >= ${param(iso(query.since))}::timestamptz`);
@@ -145,9 +144,7 @@ export class SqlWaitStore implements WaitStore {
   }
 
   async listReviews(namespace: string, query: ReviewQuery): Promise<Page<ReviewRecord>> {
-    const params: unknown[] = [namespace];
-    const where = ['namespace = $1'];
-    const param = (value: unknown): string => `$${params.push(value)}`;
+    const { where, params, param } = namespaceFilter(namespace);
     if (query.status !== undefined) where.push(`status = ${param(query.status)}`);
     if (query.workflow !== undefined) where.push(`workflow = ${param(query.workflow)}`);
     if (query.assignee !== undefined) where.push(`assignees @> ${param(JSON.stringify([query.assignee]))}::jsonb`);
@@ -168,9 +165,7 @@ export class SqlWaitStore implements WaitStore {
   }
 
   async listAudit(namespace: string, query: AuditQuery): Promise<Page<AuditRecord>> {
-    const params: unknown[] = [namespace];
-    const where = ['namespace = $1'];
-    const param = (value: unknown): string => `$${params.push(value)}`;
+    const { where, params, param } = namespaceFilter(namespace);
     if (query.action !== undefined) where.push(`action = ${param(query.action)}`);
     if (query.actor !== undefined) where.push(query.actor === 'local' ? `actor = '"local"'::jsonb` : `actor->>'keyId' = ${param(query.actor)}`);
     if (query.target !== undefined) where.push(`target_kind = ${param(query.target.kind)} AND target_id = ${param(query.target.id)}`);
