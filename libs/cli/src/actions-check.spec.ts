@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseWorkflow } from '@weft/core';
-import { ActionsCheckError, KNOWN_WITHOUT_MODULES, loadUserActions, unknownActions } from './actions-check';
+import { ActionsCheckError, knownWithoutModules, loadUserActions, unknownActions } from './actions-check';
 
 const YAML = 'apiVersion: weft/v1\nkind: Workflow\nname: acts\nsteps:\n  - id: first\n    action: log\n  - id: check\n    needs: [first]\n    action: gret\n  - id: nap\n    action: sleep\n    with: { duration: 1s }\n';
 
@@ -22,11 +22,11 @@ describe('actions checked before the run', () => {
     const file = write('wf.yaml', YAML);
     const { spec } = parseWorkflow(YAML, file);
     if (!spec) throw new Error('fixture invalid');
-    const found = await unknownActions(spec, file, [...KNOWN_WITHOUT_MODULES, 'greet']);
+    const found = await unknownActions(spec, file, [...knownWithoutModules(), 'greet']);
     expect(found).toEqual([
       expect.objectContaining({ path: 'steps.check.action', line: 9, col: 5, code: 'UNKNOWN_ACTION', severity: 'error', message: 'unknown action "gret"; did you mean "greet"?', hint: expect.stringContaining('--actions') }),
     ]);
-    expect(await unknownActions(spec, file, [...KNOWN_WITHOUT_MODULES, 'gret'])).toEqual([]);
+    expect(await unknownActions(spec, file, [...knownWithoutModules(), 'gret'])).toEqual([]);
   });
 
   it('loads modules, and refuses one that redefines a built-in, defines an action twice, exports nothing or does not parse', async () => {

@@ -1,10 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { closestMatch, type Diagnostic, WAIT_ACTIONS, type WorkflowSpec } from '@weft/core';
-import { type ActionDefinition, ActionsModuleError, BUILTIN_ACTION_NAMES, loadActionsModule } from '@weft/worker';
+import type { ActionDefinition } from '@weft/worker';
 import { isWorkflowModule, loadErrorMessage } from './workflow-module.loader';
 
+/**
+ * The worker library, loaded on first use: its entry point brings the bus (NATS) and telemetry
+ * (prom-client), which `weft validate` without --actions never needs.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const worker = (): typeof import('@weft/worker') => require('@weft/worker') as typeof import('@weft/worker');
+
 /** Actions every run knows without a module: the built-in handlers and the engine's own waits. */
-export const KNOWN_WITHOUT_MODULES: readonly string[] = [...BUILTIN_ACTION_NAMES, ...Object.values(WAIT_ACTIONS)];
+export const knownWithoutModules = (): readonly string[] => [...worker().BUILTIN_ACTION_NAMES, ...Object.values(WAIT_ACTIONS)];
 
 /** An --actions module that cannot be used, said in one line (the CLI's exit 2). */
 export class ActionsCheckError extends Error {
@@ -23,6 +30,9 @@ export class ActionsCheckError extends Error {
 export async function loadUserActions(paths: readonly string[]): Promise<ActionDefinition[]> {
   const all: ActionDefinition[] = [];
   const from = new Map<string, string>();
+  if (paths.length === 0) return all;
+  const { ActionsModuleError, loadActionsModule } = worker();
+  const known = knownWithoutModules();
   for (const path of paths) {
     let definitions: ActionDefinition[];
     try {
@@ -34,7 +44,7 @@ export async function loadUserActions(paths: readonly string[]): Promise<ActionD
       throw error instanceof ActionsModuleError ? new ActionsCheckError(error.message, { cause: error }) : error;
     }
     for (const definition of definitions) {
-      if (KNOWN_WITHOUT_MODULES.includes(definition.name)) {
+      if (known.includes(definition.name)) {
         throw new ActionsCheckError(`${path}: action "${definition.name}" redefines the built-in action of that name: give yours another name (e.g. "my.${definition.name}")`);
       }
       const earlier = from.get(definition.name);

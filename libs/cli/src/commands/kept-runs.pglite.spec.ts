@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -58,7 +58,28 @@ describe('weft run keeps its runs in the local store', () => {
     expect(notKept.code).toBe(0);
     const after = await weft(['runs', 'list', '--json']);
     expect((JSON.parse(after.stdout) as { items: unknown[] }).items).toHaveLength(1);
-  }, 90_000);
+  }, 240_000);
+
+  // weft run keeps a run without starting PGlite: it writes .weft/data.pending/<time>-<runId>.json, and the
+  // next opener of the store (here weft history) imports it, the child run with its parent.
+  it('a parent and its child run are kept in a pending file that the next reader imports, once', async () => {
+    for (const name of ['parent-child.yaml', 'large-orders.yaml']) copyFileSync(join(__dirname, '..', '..', '..', '..', 'examples', name), join(dir, name));
+    const run = await weft(['run', 'parent-child.yaml', '--json']);
+    expect(run).toMatchObject({ code: 0 });
+    const { runId } = JSON.parse(run.stdout) as { runId: string };
+    const pending = join(dir, '.weft', 'data.pending');
+    expect(readdirSync(pending)).toEqual([expect.stringMatching(new RegExp(`^\\d+-${runId}\\.json$`))]);
+    expect(existsSync(join(dir, '.weft', 'data.lock'))).toBe(false);
+
+    const history = await weft(['history', runId, '--json']);
+    expect(history.code).toBe(0);
+    const children = (JSON.parse(history.stdout) as { children?: { parentRunId: string; workflow: string; status: string }[] }).children;
+    expect(children).toEqual([expect.objectContaining({ parentRunId: runId, workflow: 'large-orders', status: 'completed' })]);
+    expect(readdirSync(pending)).toEqual([]);
+
+    const list = await weft(['runs', 'list', '--json', '--workflow', 'large-orders']);
+    expect((JSON.parse(list.stdout) as { items: { status: string }[] }).items).toEqual([expect.objectContaining({ status: 'completed' })]);
+  }, 240_000);
 
   it('a store another live process holds is one clear message naming it, exit 2, and the store is left alone', async () => {
     // This jest worker stands in for a running `weft dev`: alive, and not the weft process.
@@ -73,5 +94,5 @@ describe('weft run keeps its runs in the local store', () => {
     } finally {
       rmSync(join(dir, '.weft', 'data.lock'), { force: true });
     }
-  }, 60_000);
+  }, 120_000);
 });

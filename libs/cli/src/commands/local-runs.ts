@@ -6,7 +6,8 @@ import { openSqlRunStore, SqlRunDirectory } from '@weft/scheduler';
 import { CliUsageError } from '../cli-usage.error';
 import { EXIT } from '../exit-codes';
 import type { Io } from '../io';
-import { describeDatabase } from '../embedded/local-store';
+import { describeDatabase } from '../embedded/kept-runs';
+import { importKeptRuns, type KeptRunsImport } from '../embedded/kept-runs.import';
 
 export interface LocalListFlags {
   workflow?: string;
@@ -46,11 +47,16 @@ export async function localRunsList(flags: LocalListFlags, io: Io, env: NodeJS.P
   if (unknown.length > 0) throw new CliUsageError(`--status: unknown ${unknown.join(', ')}; expected ${RUN_STATUSES.join(', ')}`);
   const limit = flags.limit === undefined ? 20 : Number(flags.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new CliUsageError('--limit: expected 1 to 200');
-  const database = databaseConfigOf(loadConfig(env));
+  const config = loadConfig(env);
+  const database = databaseConfigOf(config);
   let opened;
+  let kept: KeptRunsImport | undefined;
   try {
+    // Runs `weft run` left for the store go in first; PGlite stays open for the read below.
+    kept = await importKeptRuns(database, { migrate: config.WEFT_MIGRATE });
     opened = await openSqlRunStore(database, { migrate: false });
   } catch (error) {
+    await kept?.close();
     // DB_LOCKED goes to the caller: `weft dev` holds the store, and its API answers instead.
     if (error instanceof DbError && error.code === 'DB_MIGRATIONS_PENDING') {
       io.err(error.message);
@@ -94,5 +100,6 @@ export async function localRunsList(flags: LocalListFlags, io: Io, env: NodeJS.P
   } finally {
     await opened.store.close();
     await opened.dataSource.destroy();
+    await kept.close();
   }
 }

@@ -1,12 +1,12 @@
 import { resolveInputs } from '@weft/core';
 import { InMemoryBus } from '@weft/bus';
-import { loadConfig } from '@weft/config';
+import { databaseConfigOf, loadConfig } from '@weft/config';
 import { DbError } from '@weft/db';
 import { type ActionDefinition, httpPolicyOf } from '@weft/worker';
-import { KNOWN_WITHOUT_MODULES, loadUserActions, unknownActions } from '../actions-check';
+import { knownWithoutModules, loadUserActions, unknownActions } from '../actions-check';
 import { startEmbedded } from '../embedded/embedded-runtime';
 import { FileWorkflowCatalog } from '../embedded/file-workflow.catalog';
-import { keepsRuns, type LocalStore, openLocalStore } from '../embedded/local-store';
+import { keepRunsInFile, keepsRuns, type LocalStore } from '../embedded/kept-runs';
 import { EXIT } from '../exit-codes';
 import type { Io } from '../io';
 import { loadWorkflow, printDiagnostics } from '../load-workflow';
@@ -75,7 +75,7 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
     return EXIT.invalid;
   }
   // Every action: known before anything runs (an unknown one would fail the run at its step).
-  const unknown = await unknownActions(spec, file, [...KNOWN_WITHOUT_MODULES, ...actions.map((a) => a.name)]);
+  const unknown = await unknownActions(spec, file, [...knownWithoutModules(), ...actions.map((a) => a.name)]);
   printDiagnostics(unknown, io.err);
   if (unknown.length > 0) return EXIT.invalid;
 
@@ -84,7 +84,14 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
   let local: LocalStore | undefined;
   if (options.store !== false && keepsRuns(config)) {
     try {
-      local = await openLocalStore(config, bus);
+      const database = databaseConfigOf(config);
+      // PGlite: the run goes in memory and is written for the store at its end (kept-runs.ts), without
+      // PGlite's start; PostgreSQL: written as it goes. Loaded here: the journal and analytics modules.
+      local =
+        database.kind === 'pglite' && database.dataDir !== undefined
+          ? await keepRunsInFile(database.dataDir, bus)
+          : // eslint-disable-next-line @typescript-eslint/no-require-imports
+            await (require('../embedded/local-store') as typeof import('../embedded/local-store')).openLocalStore(config, bus);
     } catch (error) {
       await bus.close();
       if (!(error instanceof DbError && error.code === 'DB_LOCKED')) throw error;

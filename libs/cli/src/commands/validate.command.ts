@@ -2,7 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Diagnostic } from '@weft/core';
 import type { ApiFlags } from '../api-client/api-connection';
-import { KNOWN_WITHOUT_MODULES, loadUserActions, unknownActions } from '../actions-check';
+import { knownWithoutModules, loadUserActions, unknownActions } from '../actions-check';
 import { EXIT } from '../exit-codes';
 import { loadWorkflow, printDiagnostics } from '../load-workflow';
 import type { Io } from '../io';
@@ -54,7 +54,7 @@ export async function validateCommand(paths: string[], io: Io, flags: ValidateFl
   let known: string[] | undefined;
   if (flags.actions !== undefined && flags.actions.length > 0) {
     try {
-      known = [...KNOWN_WITHOUT_MODULES, ...(await loadUserActions(flags.actions)).map((a) => a.name)];
+      known = [...knownWithoutModules(), ...(await loadUserActions(flags.actions)).map((a) => a.name)];
     } catch (error) {
       io.err(error instanceof Error ? error.message : String(error));
       return EXIT.invalid;
@@ -109,7 +109,7 @@ async function validateRemote(files: string[], flags: ValidateFlags, io: Io): Pr
       const result = await client.validate({ source });
       const local = result.valid ? (await loadWorkflow(file)).spec : undefined;
       const names = local ? await catalogNames() : undefined;
-      const unknown = local && names ? await unknownActions(local, file, [...KNOWN_WITHOUT_MODULES, ...names], { source: 'catalog', warnOnly: true }) : [];
+      const unknown = local && names ? await unknownActions(local, file, [...knownWithoutModules(), ...names], { source: 'catalog', warnOnly: true }) : [];
       const diagnostics = [...result.diagnostics.map((d): Diagnostic => ({ ...d, file, line: d.line ?? 0, col: d.col ?? 0 })), ...unknown];
       verdicts.push({ file, valid: result.valid, name: result.name ?? null, steps: local?.steps.length ?? null, diagnostics });
       if (flags.json) continue;

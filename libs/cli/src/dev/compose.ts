@@ -10,6 +10,7 @@ import { ApiModule, openSqlRunStore, type RunStore, SchedulerModule, SqlSlotStor
 import { templates } from '@weft/sdk';
 import { openTriggerStore, TriggerHooksModule, TriggersModule, triggersParts } from '@weft/triggers';
 import { type ActionDefinition, builtinActions, httpPolicyOf } from '@weft/worker';
+import { importKeptRuns } from '../embedded/kept-runs.import';
 
 export interface Composition {
   module: DynamicModule;
@@ -33,7 +34,10 @@ export async function composeDev(config: WeftConfig, actions: ActionDefinition[]
   // Bus failures nobody awaits go to the log; without one (specs), to a logger at LOG_LEVEL.
   const bus: Bus = config.NATS_URL ? await connectBus(config, 'weft-dev', logger ?? createLogger({ level: config.LOG_LEVEL, service: 'dev' })) : new InMemoryBus();
   const dbConfig: DatabaseConfig = databaseConfigOf(config);
+  // Runs `weft run` kept for this store while it was closed go in first (then PGlite stays open for what follows).
+  const kept = await importKeptRuns(dbConfig, { migrate: config.WEFT_MIGRATE });
   const { store, dataSource } = await openSqlRunStore(dbConfig, { migrate: config.WEFT_MIGRATE });
+  await kept.close();
   // The journal and analytics keep their tables next to the scheduler's (same PGlite directory or database).
   const journal = await openJournalStore(dbConfig, { migrate: config.WEFT_MIGRATE });
   const analytics = await openAnalyticsStore(dbConfig, { migrate: config.WEFT_MIGRATE });

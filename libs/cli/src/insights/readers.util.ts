@@ -7,6 +7,7 @@ import { type FetchLike, WeftApiError, WeftClient, WeftConnectionError } from '@
 import type { Io } from '../io';
 import { exitCodeFor } from './exit-code.util';
 import { InsightsCliError } from './insights-cli.errors';
+import { importKeptRuns } from '../embedded/kept-runs.import';
 
 /** What every reader has: where its answers come from (for messages), and close. */
 interface Reader {
@@ -147,13 +148,23 @@ async function openReader<R, S extends { close(): Promise<void> }>(
   const base = await apiFor(options);
   if (base !== undefined) return { ...overApi(clientAt(base, options)), source: base, close: async () => undefined };
   const config = embeddedDatabase(options.env);
-  const { store, dataSource } = await openReadOnly(() => embedded.open(config), config, embedded.what);
+  // Runs `weft run` left for the store go in first; PGlite stays open for the reader's own open.
+  const kept = await importKeptRuns(config, { migrate: migrateOf(options.env) });
+  let opened;
+  try {
+    opened = await openReadOnly(() => embedded.open(config), config, embedded.what);
+  } catch (error) {
+    await kept.close();
+    throw error;
+  }
+  const { store, dataSource } = opened;
   return {
     ...embedded.reader(store, describe(config)),
     source: describe(config),
     close: async () => {
       await store.close();
       await dataSource.destroy();
+      await kept.close();
     },
   };
 }
@@ -231,6 +242,15 @@ async function runningDevServer(env: NodeJS.ProcessEnv, fetchImpl: FetchLike): P
     return response.ok && body.status === 'ok' ? base : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** WEFT_MIGRATE: whether the import of kept runs may create the tables (as `weft run` did before it kept runs in a file). */
+function migrateOf(env: NodeJS.ProcessEnv): boolean {
+  try {
+    return loadConfig(env).WEFT_MIGRATE;
+  } catch {
+    return false;
   }
 }
 
