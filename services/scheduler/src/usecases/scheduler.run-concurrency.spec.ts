@@ -4,6 +4,7 @@ import { defineAction, type Worker } from '@weft/worker';
 import type { MemoryRunStore } from '../persistence/memory-run.store';
 import { MemorySlotStore } from '../persistence/memory-slot.store';
 import type { Scheduler } from '../scheduler';
+import { KeyCounts } from '../testing/key-counts.util';
 import { memoryShell, startedForEachTest } from '../testing/started-for-each-test.util';
 import { runFinished } from '../testing/run-finished.util';
 import { waitFor } from '../testing/run-store.fixtures';
@@ -15,21 +16,20 @@ let slots: MemorySlotStore;
 let scheduler: Scheduler;
 let worker: Worker;
 /** Runs in their step now, per key, and the most seen at once. */
-const running = new Map<string, number>();
-const most = new Map<string, number>();
+const counts = new KeyCounts();
+const { running, most } = counts;
 let release: () => void = () => undefined;
 let gate: Promise<void> = Promise.resolve();
 
 const work = defineAction<{ key: string }>({
   name: 'work',
   handler: async ({ key }, { signal }) => {
-    running.set(key, (running.get(key) ?? 0) + 1);
-    most.set(key, Math.max(most.get(key) ?? 0, running.get(key) ?? 0));
+    counts.enter(key);
     try {
       await Promise.race([gate, new Promise((resolve) => signal.addEventListener('abort', resolve))]);
       return { key };
     } finally {
-      running.set(key, (running.get(key) ?? 0) - 1);
+      counts.leave(key);
     }
   },
 });
@@ -38,8 +38,7 @@ const work = defineAction<{ key: string }>({
 afterEach(() => release());
 
 startedForEachTest(() => {
-  running.clear();
-  most.clear();
+  counts.clear();
   gate = new Promise<void>((resolve) => (release = resolve));
   slots = new MemorySlotStore();
   ({ bus, store, scheduler, worker } = memoryShell({ slots, slotLeaseMs: 600 }, [work], { concurrency: 64 }));

@@ -5,6 +5,7 @@ import type { MemoryRunStore } from '../persistence/memory-run.store';
 import { MemorySlotStore } from '../persistence/memory-slot.store';
 import type { Scheduler } from '../scheduler';
 import { waitFor } from '../testing/run-store.fixtures';
+import { KeyCounts } from '../testing/key-counts.util';
 import { memoryShell, startedForEachTest } from '../testing/started-for-each-test.util';
 
 /** Issue 16 item 3: concurrency slots through the scheduler shell (in-memory bus, store and slots). */
@@ -14,19 +15,18 @@ let slots: MemorySlotStore;
 let scheduler: Scheduler;
 let worker: Worker;
 /** Attempts of `work` running now, per key, and the most seen at once. */
-const running = new Map<string, number>();
-const most = new Map<string, number>();
+const counts = new KeyCounts();
+const { running, most } = counts;
 let release: () => void = () => undefined;
 let gate: Promise<void> = Promise.resolve();
 
 const work = defineAction<{ key: string }>({
   name: 'work',
   handler: async ({ key }) => {
-    running.set(key, (running.get(key) ?? 0) + 1);
-    most.set(key, Math.max(most.get(key) ?? 0, running.get(key) ?? 0));
+    counts.enter(key);
     await gate;
     await new Promise((resolve) => setImmediate(resolve));
-    running.set(key, (running.get(key) ?? 0) - 1);
+    counts.leave(key);
     return { key };
   },
 });
@@ -35,8 +35,7 @@ const work = defineAction<{ key: string }>({
 afterEach(() => release());
 
 startedForEachTest(() => {
-  running.clear();
-  most.clear();
+  counts.clear();
   slots = new MemorySlotStore();
   ({ bus, store, scheduler, worker } = memoryShell({ slots, slotLeaseMs: 600 }, [work], { concurrency: 64 }));
   return { bus, scheduler, worker };
