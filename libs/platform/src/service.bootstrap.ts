@@ -1,5 +1,4 @@
 import { type DynamicModule, type INestApplication, Module, type Type } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExpressAdapter, NestExpressApplication } from '@nestjs/platform-express';
 import { byteSize, guardServer, requestGuard, type RouteLayer, verifyJsonBody } from './http-guards';
@@ -50,6 +49,9 @@ export async function bootService(module: Type | DynamicModule, options: BootOpt
   @Module({ imports: [module, MetricsModule] })
   class ServiceRootModule {}
 
+  // Loaded here: importing @weft/platform (its migrations, logger) does not load @nestjs/core.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { NestFactory } = require('@nestjs/core') as typeof import('@nestjs/core');
   const app = await NestFactory.create<NestExpressApplication>(ServiceRootModule, {
     logger: options.logger ? nestLogger(options.logger) : ['error', 'warn'],
     bodyParser: true,

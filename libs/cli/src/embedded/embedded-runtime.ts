@@ -1,11 +1,10 @@
-import { type DynamicModule, Module, type INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { type Bus, InMemoryBus, type Subscription } from '@weft/bus';
 import { type LifecycleEvent, TERMINAL_RUN_STATUSES } from '@weft/contracts';
 import type { RunState, WorkflowSpec } from '@weft/core';
 import { ExecutorModule } from '@weft/executor';
-import { MemoryRunStore, type RunStore, Scheduler, SchedulerModule, type WorkflowCatalog } from '@weft/scheduler';
-import { type ActionDefinition, type ActionLogger, builtinActions, type HttpRequestOptions } from '@weft/worker';
+import { MemoryRunStore, type RunStore, Scheduler, type SchedulerModuleOptions, SchedulerModule, type WorkflowCatalog } from '@weft/scheduler';
+import { type ActionDefinition, type ActionLogger, builtinActions, createWorker, type HttpRequestOptions } from '@weft/worker';
 
 export interface EmbeddedOptions {
   /** Actions beyond the built-in ones (user modules, SDK registrations). */
@@ -43,26 +42,52 @@ export interface RunOptions {
 }
 
 /**
- * Scheduler and executor in one process: the same Nest modules as in Kubernetes,
- * wired through the in-memory bus. No infrastructure needed.
+ * Scheduler and executor in one process, wired through the in-memory bus. No infrastructure
+ * needed. With `modules` (the journal and analytics of a run kept on PostgreSQL), the same Nest
+ * modules as in Kubernetes in one application; without, the scheduler and the worker those
+ * modules would make, started and stopped as they would (no Nest application: @nestjs/core and
+ * its bootstrap were ~0.1 s of a `weft run`).
  */
 export async function startEmbedded(options: EmbeddedOptions = {}): Promise<EmbeddedRuntime> {
   const bus = options.bus ?? new InMemoryBus();
   const store = options.store ?? new MemoryRunStore();
   const actions = [...builtinActions({ http: options.http }), ...(options.actions ?? [])];
+  const schedulerOptions: SchedulerModuleOptions = {
+    bus,
+    store,
+    pollIntervalMs: 100,
+    ...(options.catalog && { catalog: options.catalog }),
+    ...(options.maxRunDepth !== undefined && { maxRunDepth: options.maxRunDepth }),
+  };
+  const executorOptions = { bus, queues: ['*'], actions, concurrency: options.concurrency ?? 64, logger: options.logger };
 
-  @Module({
-    imports: [
-      SchedulerModule.forRoot({ bus, store, pollIntervalMs: 100, ...(options.catalog && { catalog: options.catalog }), ...(options.maxRunDepth !== undefined && { maxRunDepth: options.maxRunDepth }) }),
-      ExecutorModule.forRoot({ bus, queues: ['*'], actions, concurrency: options.concurrency ?? 64, logger: options.logger }),
-      ...(options.modules ?? []),
-    ],
-  })
-  class EmbeddedModule {}
-
-  const app: INestApplicationContext = await NestFactory.createApplicationContext(EmbeddedModule, { logger: false });
-  await app.init();
-  const scheduler = app.get(Scheduler);
+  let scheduler: Scheduler;
+  let stop: () => Promise<void>;
+  if (options.modules !== undefined && options.modules.length > 0) {
+    @Module({ imports: [SchedulerModule.forRoot(schedulerOptions), ExecutorModule.forRoot(executorOptions), ...options.modules] })
+    class EmbeddedModule {}
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { NestFactory } = require('@nestjs/core') as typeof import('@nestjs/core');
+    const app = await NestFactory.createApplicationContext(EmbeddedModule, { logger: false });
+    await app.init();
+    scheduler = app.get(Scheduler);
+    stop = () => app.close();
+  } else {
+    // What SchedulerModule and ExecutorModule do on bootstrap and shutdown.
+    scheduler = new Scheduler(schedulerOptions);
+    const worker = createWorker(executorOptions);
+    await scheduler.start();
+    try {
+      await worker.start();
+    } catch (error) {
+      await scheduler.stop();
+      throw error;
+    }
+    stop = async () => {
+      await worker.stop();
+      await scheduler.stop();
+    };
+  }
 
   const watchers = new Map<string, (event: LifecycleEvent) => void>();
   // Subscribed by the first run() (from the first stored event, as before): a runtime driven through
@@ -99,7 +124,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     },
     async close() {
       await events?.then((subscription) => subscription.drain(), () => undefined);
-      await app.close();
+      await stop();
       await store.close();
       await bus.close();
     },

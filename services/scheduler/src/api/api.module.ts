@@ -9,7 +9,6 @@ import {
   type OnApplicationBootstrap,
   RequestMethod,
 } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
 import type { Bus } from '@weft/bus';
 import { type AuthOptions, Authenticator, SqlApiKeyRepository } from '@weft/platform';
 import { type ActionDefinition, announcedAction, builtinActions, DEFAULT_ANNOUNCE_INTERVAL_MS } from '@weft/worker';
@@ -183,7 +182,9 @@ export class ApiModule implements NestModule {
             ),
           inject: [ActionCatalog],
         },
-        { provide: APP_FILTER, useValue: new ApiProblemFilter(log, authenticator) },
+        // Required here: importing @weft/scheduler (weft run's embedded scheduler) does not load @nestjs/core.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        { provide: (require('@nestjs/core') as typeof import('@nestjs/core')).APP_FILTER, useValue: new ApiProblemFilter(log, authenticator) },
         ApiGateMiddleware,
         ApiLifecycle,
       ],
