@@ -4,18 +4,20 @@
  * (interleaved, so drifting load hits each alike); median, p90 and min wall time per
  * command, next to `node -e 0` (what any Node process costs on this machine right now).
  *
- *   node -r @swc-node/register bench/startup.ts [--runs 15] [--legacy]
+ *   node -r @swc-node/register bench/startup.ts [--runs 15] [--legacy] [--root <checkout>]
  *
  * `--legacy` adds each command loaded through @swc-node/register as a whole (what
  * bin/weft.js did before its transpile cache; also what it does with --actions).
+ * `--root` measures another checkout's `weft` (e.g. a worktree of the commit before a change,
+ * with its own node_modules/@weft links) from the same harness, for before/after pairs.
+ * Every command runs in a fresh WEFT_DATA_DIR of its own under the system's temp folder, so
+ * `weft run` keeps its runs there, not in the checkout's `.weft` (which another process may
+ * hold: the shared tree), and starts with the same store each time.
  */
 import { spawnSync } from 'node:child_process';
-import { loadavg } from 'node:os';
-import { join } from 'node:path';
-
-const root = join(__dirname, '..');
-const bin = join(root, 'libs/cli/bin/weft.js');
-const legacyEntry = `require('@swc-node/register');require(${JSON.stringify(join(root, 'libs/cli/src/main.ts'))}).main(process.argv).then(c=>{process.exitCode=c})`;
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 interface Case {
   name: string;
@@ -30,6 +32,10 @@ const flag = (name: string): string | undefined => {
 };
 const runs = Math.min(Math.max(Number(flag('--runs') ?? 15), 1), 200);
 const legacy = args.includes('--legacy');
+const root = resolve(flag('--root') ?? join(__dirname, '..'));
+const bin = join(root, 'libs/cli/bin/weft.js');
+const legacyEntry = `require('@swc-node/register');require(${JSON.stringify(join(root, 'libs/cli/src/main.ts'))}).main(process.argv).then(c=>{process.exitCode=c})`;
+const dataDir = join(mkdtempSync(join(tmpdir(), 'weft-startup-')), 'data');
 
 const commands: Array<{ label: string; args: string[]; target: number }> = [
   { label: 'weft --help', args: ['--help'], target: 0.3 },
@@ -47,7 +53,7 @@ const hasTime = spawnSync('/usr/bin/time', ['-f', '%U', 'true']).status === 0;
 const once = (c: Case): { wall: number; cpu: number } => {
   const started = process.hrtime.bigint();
   const [cmd, argv] = hasTime ? ['/usr/bin/time', ['-f', 'cpu %U %S', process.execPath, ...c.argv]] : [process.execPath, c.argv];
-  const result = spawnSync(cmd, argv, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
+  const result = spawnSync(cmd, argv, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000, env: { ...process.env, NO_COLOR: '1', WEFT_DATA_DIR: dataDir } });
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
   const stderr = result.stderr.toString();
   if (result.status !== 0) throw new Error(`${c.name} exited ${String(result.status)}: ${stderr.slice(0, 500)}`);
@@ -71,7 +77,7 @@ function main(): void {
   const loadAfter = loadavg();
   const fmt = (s: number): string => s.toFixed(3);
   const lines = [
-    `start-up, ${runs} runs each, Node ${process.version}, load average ${loadBefore[0].toFixed(1)} -> ${loadAfter[0].toFixed(1)}`,
+    `start-up of ${root}, ${runs} runs each, Node ${process.version}, load average ${loadBefore[0].toFixed(1)} -> ${loadAfter[0].toFixed(1)}`,
     '',
     '| command | median s | p90 s | min s | CPU s (median) | target (wall median) |',
     '|---|---|---|---|---|---|',
@@ -84,6 +90,7 @@ function main(): void {
     lines.push(`| ${c.name} | ${fmt(median)} | ${fmt(quantile(sorted, 0.9))} | ${fmt(sorted[0] ?? NaN)} | ${cpu.toFixed(2)} | ${verdict} |`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
+  rmSync(join(dataDir, '..'), { recursive: true, force: true });
 }
 
 main();
