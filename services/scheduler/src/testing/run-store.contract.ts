@@ -1,9 +1,15 @@
-import { type OutboxRecord, type RunStore } from '../ports/run-store.port';
+import { type OutboxMessage, type OutboxRecord, type RunStore } from '../ports/run-store.port';
 import { type RunStoreTestOptions, type RunStoreUnderTest, uniqueId } from './run-store.contract.context';
 import { bump, message, runningRun, transition } from './run-store.fixtures';
 import { describeRunsContract } from './run-store.runs.contract';
 import { describeTimersContract } from './run-store.timers.contract';
 import { describeWaitsContract } from './run-store.waits.contract';
+
+/** The outbox's second message in these cases: a broadcast carrying a traceparent header. */
+const broadcast = (runId: string): OutboxMessage => message(runId, 2, { kind: 'broadcast', subject: 'weft.run.cancel', headers: { traceparent: '00-abc-def-01' } });
+
+/** That broadcast as the store hands it out for `runId`: with the id and time the store gave `got`. */
+const handedOut = (runId: string, got: OutboxRecord): OutboxRecord => ({ ...broadcast(runId), id: got.id, runId, createdAt: got.createdAt });
 
 export type { RunStoreTestOptions, RunStoreUnderTest } from './run-store.contract.context';
 
@@ -46,7 +52,7 @@ export function describeRunStoreContract(name: string, make: (options?: RunStore
           transition(state, {
             outbox: [
               message(state.runId, 1),
-              message(state.runId, 2, { kind: 'broadcast', subject: 'weft.run.cancel', headers: { traceparent: '00-abc-def-01' } }),
+              broadcast(state.runId),
               message(state.runId, 3),
             ],
           }),
@@ -55,12 +61,7 @@ export function describeRunStoreContract(name: string, make: (options?: RunStore
 
         const firstBatch = await store.pendingOutbox(2);
         expect(firstBatch.map((m) => m.msgId)).toEqual([`${state.runId}:msg:1`, `${state.runId}:msg:2`]);
-        expect(firstBatch[1]).toEqual({
-          ...message(state.runId, 2, { kind: 'broadcast', subject: 'weft.run.cancel', headers: { traceparent: '00-abc-def-01' } }),
-          id: firstBatch[1].id,
-          runId: state.runId,
-          createdAt: firstBatch[1].createdAt,
-        });
+        expect(firstBatch[1]).toEqual(handedOut(state.runId, firstBatch[1]));
         expect(firstBatch[0]).not.toHaveProperty('headers');
         expect(Math.abs(firstBatch[0].createdAt - Date.now())).toBeLessThan(5 * 60_000);
         await store.markPublished(firstBatch.map((m) => m.id));
@@ -109,7 +110,7 @@ export function describeRunStoreContract(name: string, make: (options?: RunStore
               transition(state, {
                 outbox: [
                   message(state.runId, 1),
-                  message(state.runId, 2, { kind: 'broadcast', subject: 'weft.run.cancel', headers: { traceparent: '00-abc-def-01' } }),
+                  broadcast(state.runId),
                   message(state.runId, 3, { payload: null }),
                 ],
               }),
@@ -143,12 +144,7 @@ export function describeRunStoreContract(name: string, make: (options?: RunStore
           expect(new Set(all.map((r) => r.id)).size).toBe(6);
           expect(all.every((r) => r.runId === state.runId)).toBe(true);
           expect(Math.abs(all[0].createdAt - Date.now())).toBeLessThan(5 * 60_000);
-          expect(all[1]).toEqual({
-            ...message(state.runId, 2, { kind: 'broadcast', subject: 'weft.run.cancel', headers: { traceparent: '00-abc-def-01' } }),
-            id: all[1].id,
-            runId: state.runId,
-            createdAt: all[1].createdAt,
-          });
+          expect(all[1]).toEqual(handedOut(state.runId, all[1]));
           expect(all[0]).not.toHaveProperty('headers');
           expect(all[2].payload).toBeNull();
 
