@@ -123,6 +123,16 @@ function checkStep(tx: Tx, id: string, admitted: boolean): void {
   const planned = tx.planned(id);
   let waiting = false;
   let blocked: string | undefined;
+  if (!tx.mayBlock()) {
+    // No step of the run failed, was skipped or canceled: only an unfinished need matters. From the
+    // last need: a fan-in's needs finish roughly in plan order (O(1) per check, not O(needs)).
+    const { needs } = planned;
+    for (let n = needs.length - 1; n >= 0 && !waiting; n--) {
+      const status = tx.step(needs[n])?.status;
+      waiting = status !== 'completed' && status !== 'partially_completed';
+    }
+    if (waiting) return;
+  }
   for (const need of planned.needs) {
     const status = tx.step(need)?.status;
     if (status === 'completed' || status === 'partially_completed') continue;

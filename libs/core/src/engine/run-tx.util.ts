@@ -59,6 +59,8 @@ export class Tx {
   private readonly draft: StepsDraft;
   private readonly activeBefore: number;
   private activeDelta = 0;
+  private readonly blockingBefore: number;
+  private blockingDelta = 0;
   /** The run's dispatch window (dispatch-window.util): its size, the steps in it before this decision, and the change since. */
   private readonly window: number;
   private readonly inFlightBefore: number;
@@ -81,7 +83,9 @@ export class Tx {
     if (prev.status === 'waiting') this.next.status = 'running';
     this.index = planIndex(prev.plan);
     this.draft = new StepsDraft(prev.steps, prev.plan);
-    this.activeBefore = activeStepCount(prev);
+    const counts = stepCounts(prev);
+    this.activeBefore = counts.active;
+    this.blockingBefore = counts.blocking;
     const load = windowLoad(prev);
     this.window = dispatchWindow(prev);
     this.inFlightBefore = load.inFlight;
@@ -118,10 +122,15 @@ export class Tx {
     else this.commands.push({ type: 'abort-step', ...attempt, reason });
   }
 
+  /** Whether some step of the plan is failed, skipped or canceled, and so could block a dependent. */
+  mayBlock(): boolean {
+    return this.blockingBefore + this.blockingDelta > 0;
+  }
+
   /** Steps not yet terminal after this decision; remembered for the next one. */
   active(): number {
     const count = this.activeBefore + this.activeDelta;
-    activeCounts.set(this.next.steps, count);
+    stepCountsOf.set(this.next.steps, { active: count, blocking: this.blockingBefore + this.blockingDelta });
     return count;
   }
 
@@ -147,6 +156,7 @@ export class Tx {
     // Items are not in the plan: the run's active count is its steps'; their forEach step folds their ends.
     if (step.item === undefined) {
       this.activeDelta += (TERMINAL_STEP.has(step.status) ? 0 : 1) - (before === undefined || TERMINAL_STEP.has(before.status) ? 0 : 1);
+      this.blockingDelta += (BLOCKING_STEP.has(step.status) ? 1 : 0) - (before !== undefined && BLOCKING_STEP.has(before.status) ? 1 : 0);
       this.inFlightDelta += (inWindow(step) ? 1 : 0) - (inWindow(before) ? 1 : 0);
     }
     else if (TERMINAL_STEP.has(step.status) && before !== undefined && !TERMINAL_STEP.has(before.status)) this.settledItems.push(step.id);
@@ -185,21 +195,23 @@ export function expressionScope(state: RunState): ExprScope {
   return { inputs: state.inputs, steps, run: { id: state.runId, workflow: state.workflow } };
 }
 
-// Wide runs change a step or two per event: counting unfinished steps once per
-// steps record (then by delta) keeps "is the run done?" O(1) per event.
-const activeCounts = new WeakMap<Record<string, StepState>, number>();
+// Wide runs change a step or two per event: counting unfinished steps (and those that could block a
+// dependent) once per steps record, then by delta, keeps "is the run done?" and drain's checks O(1) per event.
+const stepCountsOf = new WeakMap<Record<string, StepState>, { active: number; blocking: number }>();
+const BLOCKING_STEP = new Set<StepStatus>(['failed', 'skipped', 'canceled']);
 
-function activeStepCount(state: RunState): number {
-  let count = activeCounts.get(state.steps);
-  if (count === undefined) {
-    count = 0;
+function stepCounts(state: RunState): { active: number; blocking: number } {
+  let counts = stepCountsOf.get(state.steps);
+  if (counts === undefined) {
+    counts = { active: 0, blocking: 0 };
     for (const p of state.plan) {
       const step = ownStep(state.steps, p.id);
-      if (!step || !TERMINAL_STEP.has(step.status)) count++;
+      if (!step || !TERMINAL_STEP.has(step.status)) counts.active++;
+      if (step && BLOCKING_STEP.has(step.status)) counts.blocking++;
     }
-    activeCounts.set(state.steps, count);
+    stepCountsOf.set(state.steps, counts);
   }
-  return count;
+  return counts;
 }
 
 interface PlanIndex {
