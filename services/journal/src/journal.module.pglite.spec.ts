@@ -5,6 +5,13 @@ import type { Checkpoint, EventPage, RunHistory, RunReconstruction } from './dom
 import { JournalModule } from './journal.module';
 import { openJournalStore } from './persistence/sql-journal.store';
 
+/** An RFC 7807 answer: its status, content type and whole problem document (the type URN follows the code: RUN_NOT_FOUND, run-not-found). */
+const problemAnswer = (status: number, title: string, code: string, detail: unknown, instance: string) => ({
+  status,
+  type: expect.stringMatching(/^application\/problem\+json/),
+  body: { type: `urn:weft:problem:${code.toLowerCase().replaceAll('_', '-')}`, title, status, detail, instance, code },
+});
+
 /** The journal as `weft dev` runs it: the module on PGlite and the in-memory bus, queried over HTTP. */
 describe('JournalModule (PGlite, in-memory bus, HTTP)', () => {
   const service = projectionOnPglite('journal', openJournalStore, ({ bus, store, auth }) => {
@@ -50,18 +57,7 @@ describe('JournalModule (PGlite, in-memory bus, HTTP)', () => {
 
   it('answers errors as RFC 7807 problem details', async () => {
     const unknownRun = await get('/v1/runs/no-such-run/history');
-    expect(unknownRun).toEqual({
-      status: 404,
-      type: expect.stringMatching(/^application\/problem\+json/),
-      body: {
-        type: 'urn:weft:problem:run-not-found',
-        title: 'Not Found',
-        status: 404,
-        detail: 'the journal has no entry for run no-such-run',
-        instance: '/v1/runs/no-such-run/history',
-        code: 'RUN_NOT_FOUND',
-      },
-    });
+    expect(unknownRun).toEqual(problemAnswer(404, 'Not Found', 'RUN_NOT_FOUND', 'the journal has no entry for run no-such-run', '/v1/runs/no-such-run/history'));
     await waitFor(async () => (await service.store.runEvents(runId)).length > 0, 'the run journaled');
     expect(await get(`/v1/runs/${runId}/checkpoints/notify`)).toMatchObject({ status: 404, body: { code: 'CHECKPOINT_NOT_FOUND' } });
     expect(await get('/v1/runs/no-such-run/checkpoints')).toMatchObject({ status: 404, body: { code: 'RUN_NOT_FOUND' } });
@@ -98,18 +94,7 @@ describe('JournalModule (PGlite, in-memory bus, HTTP)', () => {
     expect(((await get(`/v1/events?runId=${other}`)).body as EventPage).items).toEqual([]);
 
     const missing = await get(`/v1/runs/${runId}/history`, null);
-    expect(missing).toEqual({
-      status: 401,
-      type: expect.stringMatching(/^application\/problem\+json/),
-      body: {
-        type: 'urn:weft:problem:unauthorized',
-        title: 'Unauthorized',
-        status: 401,
-        detail: expect.stringContaining('an API key is required'),
-        instance: `/v1/runs/${runId}/history`,
-        code: 'UNAUTHORIZED',
-      },
-    });
+    expect(missing).toEqual(problemAnswer(401, 'Unauthorized', 'UNAUTHORIZED', expect.stringContaining('an API key is required'), `/v1/runs/${runId}/history`));
     expect(await get('/v1/events', `${teamB.slice(0, -1)}x`)).toMatchObject({ status: 401, body: { code: 'UNAUTHORIZED', detail: 'the API key is not valid' } });
     // Probes stay open: the kubelet holds no key.
     expect((await get('/health/live', null)).status).toBe(200);
