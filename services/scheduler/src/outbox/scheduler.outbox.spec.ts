@@ -65,14 +65,18 @@ afterEach(async () => {
 
 const finished = (runId: string): Promise<RunState> => runFinished(store, runId);
 
+/** Starts the scheduler and worker, runs CHAIN to its end (it completes) and stops the scheduler. */
+async function chainCompleted(idempotencyKey: string): Promise<void> {
+  await scheduler.start();
+  await worker.start();
+  const { runId } = await scheduler.startRun({ idempotencyKey, workflow: CHAIN.name, spec: CHAIN, inputs: {} });
+  expect((await finished(runId)).status).toBe('completed');
+  await scheduler.stop();
+}
+
 describe('scheduler outbox: publish from the committing process', () => {
   it('publishes each transition\'s rows right after the commit and marks them in batches; the relay scan finds nothing', async () => {
-    await scheduler.start();
-    await worker.start();
-    const { runId } = await scheduler.startRun({ idempotencyKey: 'k-chain', workflow: CHAIN.name, spec: CHAIN, inputs: {} });
-    const state = await finished(runId);
-    expect(state.status).toBe('completed');
-    await scheduler.stop();
+    await chainCompleted('k-chain');
 
     expect(relayed).toEqual([]);
     // Every row went through the seam before its publish, and every one was marked, once.
@@ -93,13 +97,8 @@ describe('scheduler outbox: publish from the committing process', () => {
       }
       return publish(subject, payload, options);
     }) as typeof bus.publish;
-    await scheduler.start();
-    await worker.start();
-    const { runId } = await scheduler.startRun({ idempotencyKey: 'k-fail', workflow: CHAIN.name, spec: CHAIN, inputs: {} });
     // The store's clock stands still, so the claim never lapses: only a scan's re-send can finish the run.
-    const state = await finished(runId);
-    expect(state.status).toBe('completed');
-    await scheduler.stop();
+    await chainCompleted('k-fail');
 
     expect(failed).toBeDefined();
     expect(relayed).toEqual([]);
