@@ -1,4 +1,4 @@
-import { type RunState, TERMINAL_RUN_STATUSES } from '@weft/core';
+import { type RunState, stepIn, TERMINAL_RUN_STATUSES } from '@weft/core';
 import { DEFAULT_NAMESPACE } from '@weft/contracts';
 import {
   type CreateRunOptions,
@@ -150,7 +150,10 @@ export class MemoryRunStore implements RunStore {
     const out: LeaseRef[] = [];
     for (const run of this.runs.values()) {
       if (TERMINAL_RUN_STATUSES.includes(run.status)) continue;
-      for (const step of Object.values(run.steps)) {
+      // Keys, then each step by id: Object.values on the steps record costs two proxy traps per step, every poll.
+      for (const id of Reflect.ownKeys(run.steps)) {
+        const step = typeof id === 'string' ? stepIn(run.steps, id) : undefined;
+        if (step === undefined) continue;
         if ((step.status === 'queued' || step.status === 'running') && step.leaseExpiresAt !== undefined && step.leaseExpiresAt <= now) {
           out.push({ runId: run.runId, stepId: step.id, attempt: step.attempt });
           if (out.length >= limit) return out;
