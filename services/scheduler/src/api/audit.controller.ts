@@ -2,9 +2,9 @@ import type { ServerResponse } from 'node:http';
 import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
 import { type Caller, CallerOf } from '@weft/platform';
 import { SignalsUseCase } from '../usecases/signals.usecase';
-import { given, parse, sendPage } from './http/http.util';
+import { parse, sendPage } from './http/http.util';
 import { ROUTES as R } from './openapi/routes';
-import { auditView, pageLimit } from './wait.views';
+import { auditView, pageFilter } from './wait.views';
 
 /** The audit log of the caller's namespace (append-only; no route changes it). */
 @Controller('v1/audit')
@@ -16,10 +16,8 @@ export class AuditController {
     const q = parse(R.listAudit.query, query, 'query');
     const colon = q.target?.indexOf(':') ?? -1;
     const page = await this.signals.audit(caller.namespace, {
-      limit: pageLimit(q.limit),
+      ...pageFilter(q, { actor: q.actor, action: q.action }),
       ...(q.target !== undefined && colon > 0 && { target: { kind: q.target.slice(0, colon), id: q.target.slice(colon + 1) } }),
-      ...given({ actor: q.actor, action: q.action, cursor: q.cursor }),
-      ...(q.since !== undefined && { since: Date.parse(q.since) }),
     });
     sendPage(res, page, auditView);
   }

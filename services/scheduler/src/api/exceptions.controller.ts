@@ -8,7 +8,7 @@ import { SignalsUseCase } from '../usecases/signals.usecase';
 import { WaitActors } from '../usecases/wait-actors';
 import { given, parse, sendJson, sendPage } from './http/http.util';
 import { ROUTES as R } from './openapi/routes';
-import { exceptionView, pageLimit } from './wait.views';
+import { exceptionView, pageFilter } from './wait.views';
 
 /** The exception queue: open reviews and failed runs, resolvable with a note. */
 @Controller('v1/exceptions')
@@ -44,13 +44,8 @@ export class ExceptionsController {
   @Get()
   async list(@CallerOf() caller: Caller, @Query() query: unknown, @Res() res: ServerResponse): Promise<void> {
     const q = parse(R.listExceptions.query, query, 'query');
-    const page = await this.exceptions.list(caller.namespace, {
-      limit: pageLimit(q.limit),
-      ...given({ kind: q.kind, workflow: q.workflow, cursor: q.cursor }),
-      ...(q.since !== undefined && { since: Date.parse(q.since) }),
-      ...(q.resolved === 'true' && { resolved: true }),
-    });
-    sendPage(res, page, exceptionView);
+    const filter = { ...pageFilter(q, { kind: q.kind, workflow: q.workflow }), ...(q.resolved === 'true' && { resolved: true }) };
+    sendPage(res, await this.exceptions.list(caller.namespace, filter), exceptionView);
   }
 
   @Post(':kind/:id/resolve')

@@ -3,9 +3,9 @@ import { Body, Controller, Get, Inject, Param, Post, Query, Res } from '@nestjs/
 import { type Caller, CallerOf } from '@weft/platform';
 import { ReviewsUseCase } from '../usecases/reviews.usecase';
 import { WaitActors } from '../usecases/wait-actors';
-import { given, parse, sendJson, sendPage } from './http/http.util';
+import { parse, sendJson, sendPage } from './http/http.util';
 import { ROUTES as R } from './openapi/routes';
-import { pageLimit, reviewSummaryView, reviewView } from './wait.views';
+import { pageFilter, reviewSummaryView, reviewView } from './wait.views';
 
 /** Reviews: outputs held for a person's decision (`review:` on a step). */
 @Controller('v1/reviews')
@@ -18,11 +18,7 @@ export class ReviewsController {
   @Get()
   async list(@CallerOf() caller: Caller, @Query() query: unknown, @Res() res: ServerResponse): Promise<void> {
     const q = parse(R.listReviews.query, query, 'query');
-    const page = await this.reviews.list(caller.namespace, {
-      limit: pageLimit(q.limit),
-      ...given({ status: q.status, workflow: q.workflow, assignee: q.assignee, cursor: q.cursor }),
-    });
-    sendPage(res, page, reviewSummaryView);
+    sendPage(res, await this.reviews.list(caller.namespace, pageFilter(q, { status: q.status, workflow: q.workflow, assignee: q.assignee })), reviewSummaryView);
   }
 
   @Get(':id')

@@ -3,9 +3,9 @@ import { Body, Controller, Get, Inject, Post, Query, Res } from '@nestjs/common'
 import { type Caller, CallerOf } from '@weft/platform';
 import { SignalsUseCase } from '../usecases/signals.usecase';
 import { WaitActors } from '../usecases/wait-actors';
-import { given, parse, sendJson, sendPage } from './http/http.util';
+import { parse, sendJson, sendPage } from './http/http.util';
 import { ROUTES as R } from './openapi/routes';
-import { pageLimit, signalApiView } from './wait.views';
+import { pageFilter, signalApiView } from './wait.views';
 
 /** Signals: outside events that `wait.event` steps wait for. */
 @Controller('v1/signals')
@@ -24,11 +24,6 @@ export class SignalsController {
   @Get()
   async list(@CallerOf() caller: Caller, @Query() query: unknown, @Res() res: ServerResponse): Promise<void> {
     const q = parse(R.listSignals.query, query, 'query');
-    const page = await this.signals.list(caller.namespace, {
-      limit: pageLimit(q.limit),
-      ...given({ name: q.name, key: q.key, cursor: q.cursor }),
-      ...(q.since !== undefined && { since: Date.parse(q.since) }),
-    });
-    sendPage(res, page, signalApiView);
+    sendPage(res, await this.signals.list(caller.namespace, pageFilter(q, { name: q.name, key: q.key })), signalApiView);
   }
 }

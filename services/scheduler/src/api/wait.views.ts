@@ -1,4 +1,5 @@
 import type { AuditRecord, ExceptionItem, ReviewRecord, StoredSignal } from '../ports/wait-store.port';
+import { given } from './http/http.util';
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 
@@ -54,3 +55,10 @@ export const exceptionView = (i: ExceptionItem) => ({
 
 /** `limit` of a page query: 1-200, default 50. */
 export const pageLimit = (limit: string | undefined): number => Math.min(200, Math.max(1, limit === undefined ? 50 : Number(limit)));
+
+/** A listing's filter from its query: the page size, the cursor and the given `fields`, and `since` (ISO 8601) as epoch ms. */
+export const pageFilter = <T extends object>(q: { limit?: string; cursor?: string; since?: string }, fields: T) => ({
+  limit: pageLimit(q.limit),
+  ...given({ ...fields, cursor: q.cursor }),
+  ...(q.since !== undefined && { since: Date.parse(q.since) }),
+});
