@@ -1,5 +1,5 @@
 import type { InMemoryBus } from '@weft/bus';
-import { explainRun, type RunState, type WorkflowSpec } from '@weft/core';
+import { explainRun, type RunState } from '@weft/core';
 import { defineAction, type Worker } from '@weft/worker';
 import type { MemoryRunStore } from '../persistence/memory-run.store';
 import { MemorySlotStore } from '../persistence/memory-slot.store';
@@ -7,6 +7,7 @@ import type { RateReservation } from '../ports/rate-limit-store.port';
 import type { Scheduler } from '../scheduler';
 import { runFinished } from '../testing/run-finished.util';
 import { waitFor } from '../testing/run-store.fixtures';
+import { customerFlow } from '../testing/flow-control.fixtures';
 import { memoryShell, startedForEachTest } from '../testing/started-for-each-test.util';
 
 /** Issue 16 item 4: rate limits through the scheduler shell (in-memory bus, store and TATs). */
@@ -33,13 +34,7 @@ startedForEachTest(async () => {
   return { bus, scheduler, worker };
 });
 
-const spec: WorkflowSpec = {
-  apiVersion: 'weft/v1',
-  kind: 'Workflow',
-  name: 'metered',
-  inputs: { customer: { type: 'string' } },
-  steps: [{ id: 'call', action: 'work', with: { key: '${{ inputs.customer }}' }, rateLimit: { limit: 5, period: '1s', key: '${{ inputs.customer }}' } }],
-};
+const spec = customerFlow('metered', { rateLimit: { limit: 5, period: '1s', key: '${{ inputs.customer }}' } });
 
 let n = 0;
 const start = (customer: string): Promise<string> => scheduler.startRun({ idempotencyKey: `k${++n}`, workflow: spec.name, spec, inputs: { customer } }).then((r) => r.runId);

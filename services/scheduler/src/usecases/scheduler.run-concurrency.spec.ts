@@ -4,7 +4,7 @@ import { defineAction, type Worker } from '@weft/worker';
 import type { MemoryRunStore } from '../persistence/memory-run.store';
 import { MemorySlotStore } from '../persistence/memory-slot.store';
 import type { Scheduler } from '../scheduler';
-import { KeyCounts } from '../testing/key-counts.util';
+import { customerFlow, KeyCounts } from '../testing/flow-control.fixtures';
 import { memoryShell, startedForEachTest } from '../testing/started-for-each-test.util';
 import { runFinished } from '../testing/run-finished.util';
 import { waitFor } from '../testing/run-store.fixtures';
@@ -87,13 +87,7 @@ describe('a workflow concurrency limit in the scheduler', () => {
   });
 
   it('a step-level cancel-newest: the step of a run over the limit fails with CONCURRENCY_CANCELED, the holder goes on', async () => {
-    const spec: WorkflowSpec = {
-      apiVersion: 'weft/v1',
-      kind: 'Workflow',
-      name: 'step-newest',
-      inputs: { customer: { type: 'string' } },
-      steps: [{ id: 'call', action: 'work', with: { key: '${{ inputs.customer }}' }, concurrency: { limit: 1, key: '${{ inputs.customer }}', strategy: 'cancel-newest' } }],
-    };
+    const spec = customerFlow('step-newest', { concurrency: { limit: 1, key: '${{ inputs.customer }}', strategy: 'cancel-newest' } });
     const first = await start(spec, 'a');
     await waitFor(async () => (running.get('a') === 1 ? true : undefined), 'the first run in its step', 10_000);
     const second = await start(spec, 'a');
@@ -105,13 +99,7 @@ describe('a workflow concurrency limit in the scheduler', () => {
   });
 
   it('a step-level cancel-in-progress: a newer attempt takes the slot, the holder\'s attempt is aborted and its step fails with CONCURRENCY_CANCELED', async () => {
-    const spec: WorkflowSpec = {
-      apiVersion: 'weft/v1',
-      kind: 'Workflow',
-      name: 'step-progress',
-      inputs: { customer: { type: 'string' } },
-      steps: [{ id: 'call', action: 'work', with: { key: '${{ inputs.customer }}' }, concurrency: { limit: 1, key: '${{ inputs.customer }}', strategy: 'cancel-in-progress' } }],
-    };
+    const spec = customerFlow('step-progress', { concurrency: { limit: 1, key: '${{ inputs.customer }}', strategy: 'cancel-in-progress' } });
     const first = await start(spec, 'a');
     await waitFor(async () => (running.get('a') === 1 ? true : undefined), 'the first run in its step', 10_000);
     const second = await start(spec, 'a');

@@ -1,11 +1,11 @@
 import type { InMemoryBus } from '@weft/bus';
-import { type RunState, TERMINAL_RUN_STATUSES, type WorkflowSpec } from '@weft/core';
+import { type RunState, TERMINAL_RUN_STATUSES } from '@weft/core';
 import { defineAction, type Worker } from '@weft/worker';
 import type { MemoryRunStore } from '../persistence/memory-run.store';
 import { MemorySlotStore } from '../persistence/memory-slot.store';
 import type { Scheduler } from '../scheduler';
 import { waitFor } from '../testing/run-store.fixtures';
-import { KeyCounts } from '../testing/key-counts.util';
+import { customerFlow, KeyCounts } from '../testing/flow-control.fixtures';
 import { memoryShell, startedForEachTest } from '../testing/started-for-each-test.util';
 
 /** Issue 16 item 3: concurrency slots through the scheduler shell (in-memory bus, store and slots). */
@@ -44,13 +44,7 @@ startedForEachTest(() => {
 /** Polls `read` every 10 ms until it answers (bounded: 15 s unless told). */
 const until = <T>(read: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> => waitFor(read, what, timeoutMs, 10);
 
-const spec: WorkflowSpec = {
-  apiVersion: 'weft/v1',
-  kind: 'Workflow',
-  name: 'per-customer',
-  inputs: { customer: { type: 'string' } },
-  steps: [{ id: 'call', action: 'work', with: { key: '${{ inputs.customer }}' }, concurrency: { limit: 2, key: '${{ inputs.customer }}' } }],
-};
+const spec = customerFlow('per-customer', { concurrency: { limit: 2, key: '${{ inputs.customer }}' } });
 
 let n = 0;
 const start = (customer: string): Promise<string> => scheduler.startRun({ idempotencyKey: `k${++n}`, workflow: spec.name, spec, inputs: { customer } }).then((r) => r.runId);

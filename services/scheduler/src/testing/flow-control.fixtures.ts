@@ -1,3 +1,5 @@
+import type { StepSpec, WorkflowSpec } from '@weft/core';
+
 /** Attempts in a flow-control spec's `work` action now, per key, and the most seen at once. */
 export class KeyCounts {
   readonly running = new Map<string, number>();
@@ -17,3 +19,12 @@ export class KeyCounts {
     this.most.clear();
   }
 }
+
+/** Workflow `name` of the flow-control specs: one step `call` running `work` for `inputs.customer`, with `flow` (its concurrency or rate limit). */
+export const customerFlow = (name: string, flow: Partial<StepSpec>): WorkflowSpec => ({
+  apiVersion: 'weft/v1',
+  kind: 'Workflow',
+  name,
+  inputs: { customer: { type: 'string' } },
+  steps: [{ id: 'call', action: 'work', with: { key: '${{ inputs.customer }}' }, ...flow }],
+});
