@@ -28,3 +28,23 @@ export const customerFlow = (name: string, flow: Partial<StepSpec>): WorkflowSpe
   inputs: { customer: { type: 'string' } },
   steps: [{ id: 'call', action: 'work', with: { key: '${{ inputs.customer }}' }, ...flow }],
 });
+
+/** Holds the specs' `work` attempts while closed; `open()` lets every held and later attempt through. */
+export class Gate {
+  private opened: Promise<void> = Promise.resolve();
+  private release: () => void = () => undefined;
+
+  /** Resolves once the gate is open. */
+  passed(): Promise<void> {
+    return this.opened;
+  }
+
+  close(): void {
+    this.opened = new Promise<void>((resolve) => (this.release = resolve));
+  }
+
+  open(): void {
+    this.release();
+    this.opened = Promise.resolve();
+  }
+}

@@ -4,7 +4,7 @@ import { defineAction, type Worker } from '@weft/worker';
 import type { MemoryRunStore } from '../persistence/memory-run.store';
 import { MemorySlotStore } from '../persistence/memory-slot.store';
 import type { Scheduler } from '../scheduler';
-import { customerFlow, KeyCounts } from '../testing/flow-control.fixtures';
+import { customerFlow, Gate, KeyCounts } from '../testing/flow-control.fixtures';
 import { memoryShell, startedForEachTest } from '../testing/started-for-each-test.util';
 import { runFinished } from '../testing/run-finished.util';
 import { waitFor } from '../testing/run-store.fixtures';
@@ -18,15 +18,14 @@ let worker: Worker;
 /** Runs in their step now, per key, and the most seen at once. */
 const counts = new KeyCounts();
 const { running, most } = counts;
-let release: () => void = () => undefined;
-let gate: Promise<void> = Promise.resolve();
+const gate = new Gate();
 
 const work = defineAction<{ key: string }>({
   name: 'work',
   handler: async ({ key }, { signal }) => {
     counts.enter(key);
     try {
-      await Promise.race([gate, new Promise((resolve) => signal.addEventListener('abort', resolve))]);
+      await Promise.race([gate.passed(), new Promise((resolve) => signal.addEventListener('abort', resolve))]);
       return { key };
     } finally {
       counts.leave(key);
@@ -35,11 +34,11 @@ const work = defineAction<{ key: string }>({
 });
 
 // Declared first, so it runs before startedForEachTest's stop (jest-circus runs after-hooks in order).
-afterEach(() => release());
+afterEach(() => gate.open());
 
 startedForEachTest(() => {
   counts.clear();
-  gate = new Promise<void>((resolve) => (release = resolve));
+  gate.close();
   slots = new MemorySlotStore();
   ({ bus, store, scheduler, worker } = memoryShell({ slots, slotLeaseMs: 600 }, [work], { concurrency: 64 }));
   return { bus, scheduler, worker };
@@ -65,8 +64,7 @@ describe('a workflow concurrency limit in the scheduler', () => {
     await waitFor(async () => (running.get('a') === 1 && running.get('b') === 1 ? true : undefined), 'one run per key in its step', 10_000);
     const states = await Promise.all(ids.map((id) => store.getRun(id)));
     expect(states.filter((r) => r?.status === 'queued' && r.admission !== undefined)).toHaveLength(6);
-    release();
-    gate = Promise.resolve();
+    gate.open();
     const done = await Promise.all(ids.map((id) => runFinished(store, id, 15_000)));
     expect(done.map((r) => r.status)).toEqual(ids.map(() => 'completed'));
     expect(Object.fromEntries(most)).toEqual({ a: 1, b: 1 });
@@ -82,7 +80,7 @@ describe('a workflow concurrency limit in the scheduler', () => {
     expect(canceled.status).toBe('canceled');
     expect(canceled.error?.message).toMatch(/over the concurrency limit of 1 for key "a" \(cancel-newest\)/);
     expect(await statusOf(first)).toBe('running');
-    release();
+    gate.open();
     expect((await runFinished(store, first, 10_000)).status).toBe('completed');
   });
 
@@ -94,7 +92,7 @@ describe('a workflow concurrency limit in the scheduler', () => {
     const failed = await runFinished(store, second, 10_000);
     expect(failed.status).toBe('failed');
     expect(failed.steps['call']?.error).toMatchObject({ code: 'CONCURRENCY_CANCELED', message: expect.stringMatching(/cancel-newest/) });
-    release();
+    gate.open();
     expect((await runFinished(store, first, 10_000)).status).toBe('completed');
   });
 
@@ -106,7 +104,7 @@ describe('a workflow concurrency limit in the scheduler', () => {
     const failed = await runFinished(store, first, 10_000);
     expect(failed.steps['call']?.error).toMatchObject({ code: 'CONCURRENCY_CANCELED', message: expect.stringMatching(/cancel-in-progress/) });
     // The aborted handler let go; the newer run's step runs and completes.
-    release();
+    gate.open();
     expect((await runFinished(store, second, 10_000)).status).toBe('completed');
   });
 
@@ -118,7 +116,7 @@ describe('a workflow concurrency limit in the scheduler', () => {
     const canceled = await runFinished(store, first, 10_000);
     expect(canceled.status).toBe('canceled');
     expect(canceled.error?.message).toMatch(/a newer run took its concurrency slot of key "a" \(cancel-in-progress\)/);
-    release();
+    gate.open();
     expect((await runFinished(store, second, 10_000)).status).toBe('completed');
   });
 });

@@ -5,7 +5,7 @@ import type { MemoryRunStore } from '../persistence/memory-run.store';
 import { MemorySlotStore } from '../persistence/memory-slot.store';
 import type { Scheduler } from '../scheduler';
 import { waitFor } from '../testing/run-store.fixtures';
-import { customerFlow, KeyCounts } from '../testing/flow-control.fixtures';
+import { customerFlow, Gate, KeyCounts } from '../testing/flow-control.fixtures';
 import { memoryShell, startedForEachTest } from '../testing/started-for-each-test.util';
 
 /** Issue 16 item 3: concurrency slots through the scheduler shell (in-memory bus, store and slots). */
@@ -17,14 +17,13 @@ let worker: Worker;
 /** Attempts of `work` running now, per key, and the most seen at once. */
 const counts = new KeyCounts();
 const { running, most } = counts;
-let release: () => void = () => undefined;
-let gate: Promise<void> = Promise.resolve();
+const gate = new Gate();
 
 const work = defineAction<{ key: string }>({
   name: 'work',
   handler: async ({ key }) => {
     counts.enter(key);
-    await gate;
+    await gate.passed();
     await new Promise((resolve) => setImmediate(resolve));
     counts.leave(key);
     return { key };
@@ -32,7 +31,7 @@ const work = defineAction<{ key: string }>({
 });
 
 // Declared first, so it runs before startedForEachTest's stop (jest-circus runs after-hooks in order).
-afterEach(() => release());
+afterEach(() => gate.open());
 
 startedForEachTest(() => {
   counts.clear();
@@ -51,7 +50,7 @@ const start = (customer: string): Promise<string> => scheduler.startRun({ idempo
 
 describe('concurrency slots in the scheduler', () => {
   it('3 keys x 8 runs with limit 2: never more than 2 per key at once, every run completes, no slot left held', async () => {
-    gate = new Promise<void>((resolve) => (release = resolve));
+    gate.close();
     const ids = await Promise.all(['a', 'b', 'c'].flatMap((k) => Array.from({ length: 8 }, () => start(k))));
     // While the gate holds the first attempts: exactly 2 per key run, the rest wait for a slot.
     await until(async () => (['a', 'b', 'c'].every((k) => running.get(k) === 2) ? true : undefined), 'two attempts per key running');
@@ -59,8 +58,7 @@ describe('concurrency slots in the scheduler', () => {
     expect(waiting).toHaveLength(18);
     const why = await slots.holders('default', 'per-customer/call', 'a');
     expect(why).toHaveLength(2);
-    release();
-    gate = Promise.resolve();
+    gate.open();
     const done = await Promise.all(
       ids.map((id) =>
         until(async () => {
@@ -76,7 +74,7 @@ describe('concurrency slots in the scheduler', () => {
   });
 
   it('a slot whose holder is gone is reclaimed by the reconciler within a lease, and the queue moves on', async () => {
-    gate = new Promise<void>((resolve) => (release = resolve));
+    gate.close();
     const first = await start('x');
     const second = await start('x');
     const third = await start('x');
