@@ -1,6 +1,4 @@
-import type { InMemoryBus } from '@weft/bus';
 import { childRunId, type RunState, TERMINAL_RUN_STATUSES, type WorkflowSpec } from '@weft/core';
-import type { Worker } from '@weft/worker';
 import type { MemoryRunStore } from '../persistence/memory-run.store';
 import type { WorkflowCatalog } from '../ports/workflow-catalog.port';
 import type { Scheduler } from '../scheduler';
@@ -18,14 +16,13 @@ const workflows = new Map<string, WorkflowSpec>([
 ]);
 const catalog: WorkflowCatalog = { resolve: async (name) => (workflows.has(name) ? { spec: workflows.get(name) as WorkflowSpec, version: '1' } : undefined) };
 
-let bus: InMemoryBus;
 let store: MemoryRunStore;
 let scheduler: Scheduler;
-let worker: Worker;
 
 startedForEachTest(async () => {
-  ({ bus, store, scheduler, worker } = memoryShell({ catalog, maxRunDepth: 3 }));
-  return { bus, scheduler, worker };
+  const shell = memoryShell({ catalog, maxRunDepth: 3 });
+  ({ store, scheduler } = shell);
+  return shell;
 });
 
 /** Polls `read` every 10 ms until it answers (bounded: 10 s). */

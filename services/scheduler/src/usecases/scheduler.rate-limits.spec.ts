@@ -1,6 +1,5 @@
-import type { InMemoryBus } from '@weft/bus';
 import { explainRun, type RunState } from '@weft/core';
-import { defineAction, type Worker } from '@weft/worker';
+import { defineAction } from '@weft/worker';
 import type { MemoryRunStore } from '../persistence/memory-run.store';
 import { MemorySlotStore } from '../persistence/memory-slot.store';
 import type { RateReservation } from '../ports/rate-limit-store.port';
@@ -11,11 +10,9 @@ import { customerFlow } from '../testing/flow-control.fixtures';
 import { memoryShell, startedForEachTest } from '../testing/started-for-each-test.util';
 
 /** Issue 16 item 4: rate limits through the scheduler shell (in-memory bus, store and TATs). */
-let bus: InMemoryBus;
 let store: MemoryRunStore;
 let slots: MemorySlotStore;
 let scheduler: Scheduler;
-let worker: Worker;
 /** Every permit the store reserved: the request (a RateRequested, with its run) and its start. */
 const permits: { runId: string; key: string; startAt: number }[] = [];
 
@@ -30,8 +27,9 @@ startedForEachTest(async () => {
     permits.push({ runId: r.runId ?? '', key: r.key, startAt: permit.startAt });
     return permit;
   });
-  ({ bus, store, scheduler, worker } = memoryShell({ slots }, [work], { concurrency: 64 }));
-  return { bus, scheduler, worker };
+  const shell = memoryShell({ slots }, [work], { concurrency: 64 });
+  ({ store, scheduler } = shell);
+  return shell;
 });
 
 const spec = customerFlow('metered', { rateLimit: { limit: 5, period: '1s', key: '${{ inputs.customer }}' } });

@@ -1,6 +1,5 @@
-import type { InMemoryBus } from '@weft/bus';
 import type { RunState, WorkflowSpec } from '@weft/core';
-import { defineAction, type Worker } from '@weft/worker';
+import { defineAction } from '@weft/worker';
 import type { MemoryRunStore } from '../persistence/memory-run.store';
 import { MemorySlotStore } from '../persistence/memory-slot.store';
 import type { Scheduler } from '../scheduler';
@@ -10,11 +9,9 @@ import { runFinished } from '../testing/run-finished.util';
 import { waitFor } from '../testing/run-store.fixtures';
 
 /** Issue 16 item 3: a workflow's own concurrency limit (runs), its strategies (and a step's), through the scheduler shell in memory. */
-let bus: InMemoryBus;
 let store: MemoryRunStore;
 let slots: MemorySlotStore;
 let scheduler: Scheduler;
-let worker: Worker;
 /** Runs in their step now, per key, and the most seen at once. */
 const counts = new KeyCounts();
 const { running, most } = counts;
@@ -40,8 +37,9 @@ startedForEachTest(() => {
   counts.clear();
   gate.close();
   slots = new MemorySlotStore();
-  ({ bus, store, scheduler, worker } = memoryShell({ slots, slotLeaseMs: 600 }, [work], { concurrency: 64 }));
-  return { bus, scheduler, worker };
+  const shell = memoryShell({ slots, slotLeaseMs: 600 }, [work], { concurrency: 64 });
+  ({ store, scheduler } = shell);
+  return shell;
 });
 
 const specWith = (strategy: 'queue' | 'cancel-in-progress' | 'cancel-newest', limit: number): WorkflowSpec => ({

@@ -1,8 +1,7 @@
-import type { InMemoryBus } from '@weft/bus';
 import { isBlobRef } from '@weft/contracts';
 import type { RunState, WorkflowSpec } from '@weft/core';
 import { MemoryBlobStore } from '@weft/db';
-import { defineAction, silentLogger, type Worker } from '@weft/worker';
+import { defineAction, silentLogger } from '@weft/worker';
 import type { MemoryRunStore } from '../persistence/memory-run.store';
 import type { Scheduler } from '../scheduler';
 import { BlobSweepUseCase } from './blob-sweep.usecase';
@@ -16,12 +15,10 @@ import { memoryShell, startedForEachTest } from '../testing/started-for-each-tes
  */
 const INLINE = 1_024;
 const MAX_PAYLOAD = 10_000;
-let bus: InMemoryBus;
 let store: MemoryRunStore;
 let blobs: MemoryBlobStore;
 let puts: string[];
 let scheduler: Scheduler;
-let worker: Worker;
 
 startedForEachTest(async () => {
   blobs = new MemoryBlobStore();
@@ -32,10 +29,11 @@ startedForEachTest(async () => {
     puts.push(ref.$weftBlob);
     return ref;
   };
-  ({ bus, store, scheduler, worker } = memoryShell({ maxPayloadBytes: MAX_PAYLOAD, blobs, inlinePayloadBytes: INLINE, maxOutputBytes: 1024 * 1024 }, [measure], {
+  const shell = memoryShell({ maxPayloadBytes: MAX_PAYLOAD, blobs, inlinePayloadBytes: INLINE, maxOutputBytes: 1024 * 1024 }, [measure], {
     blobs: { store: blobs, inlinePayloadBytes: INLINE, maxOutputBytes: 1024 * 1024 },
-  }));
-  return { bus, scheduler, worker };
+  });
+  ({ store, scheduler } = shell);
+  return shell;
 });
 
 /** Says what it was given: the length of each input field's JSON. */

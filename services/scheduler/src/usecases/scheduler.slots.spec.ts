@@ -1,6 +1,5 @@
-import type { InMemoryBus } from '@weft/bus';
 import { type RunState, TERMINAL_RUN_STATUSES } from '@weft/core';
-import { defineAction, type Worker } from '@weft/worker';
+import { defineAction } from '@weft/worker';
 import type { MemoryRunStore } from '../persistence/memory-run.store';
 import { MemorySlotStore } from '../persistence/memory-slot.store';
 import type { Scheduler } from '../scheduler';
@@ -9,11 +8,9 @@ import { customerFlow, Gate, KeyCounts } from '../testing/flow-control.fixtures'
 import { memoryShell, startedForEachTest } from '../testing/started-for-each-test.util';
 
 /** Issue 16 item 3: concurrency slots through the scheduler shell (in-memory bus, store and slots). */
-let bus: InMemoryBus;
 let store: MemoryRunStore;
 let slots: MemorySlotStore;
 let scheduler: Scheduler;
-let worker: Worker;
 /** Attempts of `work` running now, per key, and the most seen at once. */
 const counts = new KeyCounts();
 const { running, most } = counts;
@@ -36,8 +33,9 @@ afterEach(() => gate.open());
 startedForEachTest(() => {
   counts.clear();
   slots = new MemorySlotStore();
-  ({ bus, store, scheduler, worker } = memoryShell({ slots, slotLeaseMs: 600 }, [work], { concurrency: 64 }));
-  return { bus, scheduler, worker };
+  const shell = memoryShell({ slots, slotLeaseMs: 600 }, [work], { concurrency: 64 });
+  ({ store, scheduler } = shell);
+  return shell;
 });
 
 /** Polls `read` every 10 ms until it answers (bounded: 15 s unless told). */
