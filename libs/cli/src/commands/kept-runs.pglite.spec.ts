@@ -77,8 +77,12 @@ describe('weft run keeps its runs in the local store', () => {
     expect(children).toEqual([expect.objectContaining({ parentRunId: runId, workflow: 'large-orders', status: 'completed' })]);
     expect(readdirSync(pending)).toEqual([]);
 
+    // A file that cannot be read is set aside, and the reader goes on.
+    writeFileSync(join(pending, '1-broken.json'), '{"format": 1, "runs": [');
     const list = await weft(['runs', 'list', '--json', '--workflow', 'large-orders']);
+    expect(list.code).toBe(0);
     expect((JSON.parse(list.stdout) as { items: { status: string }[] }).items).toEqual([expect.objectContaining({ status: 'completed' })]);
+    expect(readdirSync(pending)).toEqual(['1-broken.json.invalid']);
   }, 240_000);
 
   it('a store another live process holds is one clear message naming it, exit 2, and the store is left alone', async () => {

@@ -19,7 +19,8 @@ const nothing: KeptRunsImport = { imported: 0, close: async () => undefined };
  * Writes the runs `weft run` left in `<dataDir>.pending/` (see keepRunsInFile) into the PGlite
  * store: each run as one row with its steps (created by its idempotency key: importing twice
  * changes nothing), each event into the journal and analytics (both once per event id). A file
- * is removed once all of it is in; one that cannot be read is renamed `*.invalid` and left.
+ * is removed once all of it is in; one that cannot be read, or that the store refuses, is renamed
+ * `*.invalid` and left (what of it was written stays: a later import of it would change nothing).
  * The caller holds no lock on the directory yet: this opens PGlite (taking its lock, or failing
  * with DB_LOCKED as any opener does). Without pending files it opens nothing.
  */
@@ -59,12 +60,18 @@ export async function importKeptRuns(database: DatabaseConfig, options: { migrat
             renameSync(path, `${path}.invalid`);
             continue;
           }
-          for (const { idempotencyKey, state } of kept.runs) {
-            await runs.store.createRun(idempotencyKey, () => ({ state, outbox: [], schedule: [], cancel: [] }), { namespace: state.namespace });
+          try {
+            for (const { idempotencyKey, state } of kept.runs) {
+              await runs.store.createRun(idempotencyKey, () => ({ state, outbox: [], schedule: [], cancel: [] }), { namespace: state.namespace });
+            }
+            // Both stores write what arrives together in one transaction, and fold an event by itself (its id, its delta).
+            await Promise.all(kept.events.map((event) => journaled.execute(event.data, event.headers)));
+            await Promise.all(kept.events.map((event) => counted.execute(event.data)));
+          } catch {
+            // The store refuses it (this process holds PGlite: nothing transient): set aside, so it blocks no reader and no `weft dev`.
+            renameSync(path, `${path}.invalid`);
+            continue;
           }
-          // Both stores write what arrives together in one transaction, and fold an event by itself (its id, its delta).
-          await Promise.all(kept.events.map((event) => journaled.execute(event.data, event.headers)));
-          await Promise.all(kept.events.map((event) => counted.execute(event.data)));
           unlinkSync(path);
           imported++;
         }
