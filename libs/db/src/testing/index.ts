@@ -3,3 +3,4 @@ export * from './postgres-test.util';
 export * from './data-source.fixtures';
 export * from './s3-server.util';
 export * from './schema-snapshot.util';
+export * from './opened-for-each-test.util';

@@ -1,7 +1,7 @@
 import type { BlobStore } from '@weft/contracts';
 import { loadConfig } from '@weft/config';
 import { MemoryBlobStore, PgliteDatabase, SqlBlobStore, blobIdOf, blobsOf } from '@weft/db';
-import { POSTGRES_TEST_URL, type S3TestServer, describeWhenReachable, dropSchema, postgresReachable, randomSchemaName, startS3TestServer } from '@weft/db/testing';
+import { POSTGRES_TEST_URL, type S3TestServer, describeWhenReachable, dropSchema, openedForEachTest, postgresReachable, randomSchemaName, startS3TestServer } from '@weft/db/testing';
 import type { DataSource } from 'typeorm';
 import { openSqlRunStore } from './sql-run.store';
 
@@ -13,37 +13,33 @@ interface Opened {
 /** The same cases on every store: idempotent puts keyed by content hash, exact bytes back, chunked reads. */
 function describeBlobStore(name: string, open: () => Promise<Opened>): void {
   describe(name, () => {
-    let opened: Opened;
-    beforeEach(async () => {
-      opened = await open();
-    });
-    afterEach(() => opened.close());
+    const opened = openedForEachTest(name, open, (o) => o.close());
 
     it('stores bytes once under their sha256 and gives them back byte-identical', async () => {
       const bytes = Buffer.from(JSON.stringify({ rows: Array.from({ length: 2000 }, (_, i) => ({ i, name: `row ${i} é ✓` })) }));
-      const ref = await opened.blobs.put('tenant-a', bytes);
+      const ref = await opened().blobs.put('tenant-a', bytes);
       expect(ref).toEqual({ $weftBlob: blobIdOf(bytes), size: bytes.byteLength });
-      expect(await opened.blobs.put('tenant-a', bytes)).toEqual(ref);
-      expect(Buffer.from((await opened.blobs.get(ref.$weftBlob)) ?? []).equals(bytes)).toBe(true);
-      expect(await opened.blobs.size(ref.$weftBlob)).toBe(bytes.byteLength);
+      expect(await opened().blobs.put('tenant-a', bytes)).toEqual(ref);
+      expect(Buffer.from((await opened().blobs.get(ref.$weftBlob)) ?? []).equals(bytes)).toBe(true);
+      expect(await opened().blobs.size(ref.$weftBlob)).toBe(bytes.byteLength);
     });
 
     it('reads a 3 MB blob in bounded chunks that concatenate to the bytes (multi-byte characters across chunk edges)', async () => {
       const bytes = Buffer.from(JSON.stringify(Array.from({ length: 3 * 1024 * 18 }, (_, i) => `${i} é ✓ 😀 ${'x'.repeat(40)}`)));
       expect(bytes.byteLength).toBeGreaterThan(3 * 1024 * 1024);
-      const ref = await opened.blobs.put('default', bytes);
+      const ref = await opened().blobs.put('default', bytes);
       const chunks: Uint8Array[] = [];
-      for await (const chunk of opened.blobs.read(ref.$weftBlob, 1024 * 1024)) chunks.push(chunk);
+      for await (const chunk of opened().blobs.read(ref.$weftBlob, 1024 * 1024)) chunks.push(chunk);
       expect(Math.max(...chunks.map((c) => c.byteLength))).toBeLessThanOrEqual(1024 * 1024);
       expect(Buffer.concat(chunks).equals(bytes)).toBe(true);
     });
 
     it('answers undefined and an empty stream for an unknown id', async () => {
       const id = 'f'.repeat(64);
-      expect(await opened.blobs.get(id)).toBeUndefined();
-      expect(await opened.blobs.size(id)).toBeUndefined();
+      expect(await opened().blobs.get(id)).toBeUndefined();
+      expect(await opened().blobs.size(id)).toBeUndefined();
       const chunks: Uint8Array[] = [];
-      for await (const chunk of opened.blobs.read(id)) chunks.push(chunk);
+      for await (const chunk of opened().blobs.read(id)) chunks.push(chunk);
       expect(chunks).toEqual([]);
     });
   });

@@ -1,5 +1,5 @@
 import { PgliteDatabase } from '@weft/db';
-import { POSTGRES_TEST_URL, describeWhenReachable, dropSchema, postgresReachable, randomSchemaName } from '@weft/db/testing';
+import { POSTGRES_TEST_URL, describeWhenReachable, dropSchema, openedForEachTest, postgresReachable, randomSchemaName } from '@weft/db/testing';
 import type { SlotStore } from '../ports/slot-store.port';
 import { MemorySlotStore } from './memory-slot.store';
 import { SqlSlotStore } from './sql-slot.store';
@@ -22,14 +22,10 @@ const rate = { namespace: 'ns', scope: 'wf/call', key: 'acme', limit: 10, period
 
 function describeFlowControlStore(name: string, open: () => Promise<Opened>): void {
   describe(name, () => {
-    let opened: Opened;
-    beforeEach(async () => {
-      opened = await open();
-    });
-    afterEach(() => opened.close());
+    const opened = openedForEachTest(name, open, (o) => o.close());
 
     it('reserves rate-limit permits one interval apart, across two stores reserving at once; keys and namespaces apart', async () => {
-      const [a, b] = opened.stores;
+      const [a, b] = opened().stores;
       const starts = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? a : b).rates.reserve(rate)));
       const sorted = starts.map((s) => s.startAt).sort((x, y) => x - y);
       // Starts follow each other by exactly one interval (100 ms) or more, never less: nobody got a second permit of one place.
@@ -43,7 +39,7 @@ function describeFlowControlStore(name: string, open: () => Promise<Opened>): vo
     });
 
     it('a burst lets `burst` permits go at once, then one per interval', async () => {
-      const [a] = opened.stores;
+      const [a] = opened().stores;
       const starts: number[] = [];
       for (let i = 0; i < 5; i++) starts.push((await a.rates.reserve({ ...rate, burst: 3 })).startAt);
       // The first three go at once (up to the time the store took between calls), the next ones one interval after the TAT.
@@ -52,7 +48,7 @@ function describeFlowControlStore(name: string, open: () => Promise<Opened>): vo
     });
 
     it('a workflow limit\'s strategies: cancel-newest refuses a request over the limit, cancel-in-progress evicts the oldest holder', async () => {
-      const [a] = opened.stores;
+      const [a] = opened().stores;
       const base = { namespace: 'ns', key: 'k', stepId: '$run', priority: 3, limit: 1 };
       await a.request({ ...base, scope: 'newest', token: 'n1', runId: 'r1', strategy: 'cancel-newest' });
       expect(await a.grant('ns', 'newest', 60_000)).toEqual([{ token: 'n1', runId: 'r1', stepId: '$run' }]);
@@ -72,7 +68,7 @@ function describeFlowControlStore(name: string, open: () => Promise<Opened>): vo
     });
 
     it('purges released slot rows past their retention and rate-limit keys whose TAT passed, and nothing else', async () => {
-      const [a] = opened.stores;
+      const [a] = opened().stores;
       const request = { namespace: 'ns', scope: 'wf/s', key: 'k', runId: 'r1', stepId: 's', priority: 3, limit: 1 };
       await a.request({ ...request, token: 't-held' });
       await a.request({ ...request, token: 't-queued' });
@@ -83,7 +79,7 @@ function describeFlowControlStore(name: string, open: () => Promise<Opened>): vo
       // Nothing is old enough yet.
       expect(await a.purge(3_600_000)).toBe(0);
       expect(await a.rates.purge()).toBe(0);
-      await opened.age(2 * 3_600_000);
+      await opened().age(2 * 3_600_000);
       expect(await a.purge(3_600_000)).toBe(1);
       expect(await a.rates.purge()).toBe(1);
       // The held and the queued rows are untouched; a purged key starts afresh (at once).
