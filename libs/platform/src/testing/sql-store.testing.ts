@@ -1,5 +1,5 @@
 import { type DatabaseConfig, PgliteDatabase, pendingMigrations, runMigrations } from '@weft/db';
-import { POSTGRES_TEST_URL, describeWhenReachable, dropSchema, postgresReachable, randomSchemaName } from '@weft/db/testing';
+import { POSTGRES_TEST_URL, describeWhenReachable, dropSchema, openedForEachTest, postgresReachable, randomSchemaName } from '@weft/db/testing';
 import type { DataSource } from 'typeorm';
 
 /** A store on a schema of its own, and how to drop both. */
@@ -22,15 +22,12 @@ interface Closable {
 /**
  * `describe` for a SQL store's cases: each test gets a fresh store from `open` (cleaned up after it),
  * and the first case checks that opening it applied every migration (what they build is each
- * service's schema.snapshot.sql, checked by its <service>-schema.int.spec.ts).
+ * service's schema.snapshot.sql, checked by its <service>-schema.int.spec.ts). The body reads the
+ * current test's store with `store()`, its data source with `subject.dataSource`.
  */
-export function describeSqlStore<S>(title: string, open: () => Promise<StoreUnderTest<S>>, body: (subject: StoreUnderTest<S>) => void): void {
+export function describeSqlStore<S>(title: string, open: () => Promise<StoreUnderTest<S>>, body: (subject: StoreUnderTest<S>, store: () => S) => void): void {
   describe(title, () => {
-    let current: StoreUnderTest<S> | undefined;
-    const opened = (): StoreUnderTest<S> => {
-      if (current === undefined) throw new Error(`${title}: the store is read outside a test`);
-      return current;
-    };
+    const opened = openedForEachTest(`${title}: the store`, open, (current) => current.cleanup());
     // The body reads these at test time, after beforeEach opened the store.
     const subject: StoreUnderTest<S> = {
       get store() {
@@ -41,21 +38,13 @@ export function describeSqlStore<S>(title: string, open: () => Promise<StoreUnde
       },
       cleanup: () => opened().cleanup(),
     };
-    // The first open starts PGlite and migrates (seconds, more on a loaded machine): not a 5 s hook.
-    beforeEach(async () => {
-      current = await open();
-    }, 60_000);
-    afterEach(async () => {
-      await current?.cleanup();
-      current = undefined;
-    });
 
     it('has no pending migrations once opened', async () => {
       expect(await pendingMigrations(subject.dataSource)).toEqual([]);
       expect(await runMigrations(subject.dataSource)).toEqual([]);
     });
 
-    body(subject);
+    body(subject, () => opened().store);
   });
 }
 
