@@ -49,8 +49,8 @@ export const RunCancelRequested = z.object({
 });
 export type RunCancelRequested = z.infer<typeof RunCancelRequested>;
 
-/** A step attempt queues for a concurrency slot (`concurrency: { limit, key }`); idempotent by `token`. */
-export const SlotRequested = z.object({
+/** Which slot place a request or release is about: the attempt's `token`, the slot's scope and key, the step. */
+const SlotPlace = z.object({
   token: z.string().min(1),
   namespace: z.string().min(1),
   /** `<workflow>/<step>`. */
@@ -58,6 +58,10 @@ export const SlotRequested = z.object({
   key: z.string(),
   runId: z.string().min(1),
   stepId: z.string().min(1),
+});
+
+/** A step attempt queues for a concurrency slot (`concurrency: { limit, key }`); idempotent by `token`. */
+export const SlotRequested = SlotPlace.extend({
   /** 1..5, 1 first. */
   priority: z.number().int().min(1).max(5),
   limit: z.number().int().min(1),
@@ -67,14 +71,7 @@ export const SlotRequested = z.object({
 export type SlotRequested = z.infer<typeof SlotRequested>;
 
 /** The step ended: its slot (or its place in the queue) goes back. Idempotent by `token`. */
-export const SlotReleased = z.object({
-  token: z.string().min(1),
-  namespace: z.string().min(1),
-  scope: z.string().min(1),
-  key: z.string(),
-  runId: z.string().min(1),
-  stepId: z.string().min(1),
-});
+export const SlotReleased = SlotPlace;
 export type SlotReleased = z.infer<typeof SlotReleased>;
 
 /**
