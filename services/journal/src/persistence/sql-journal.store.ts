@@ -157,13 +157,7 @@ export class SqlJournalStore implements JournalStore {
   }
 
   runEvents(runId: string, namespace?: string): Promise<JournalEntry[]> {
-    return this.track(async () => {
-      const rows: EntryRow[] = await this.dataSource.query(
-        `SELECT ${ENTRY_COLUMNS} FROM journal_entries WHERE run_id = $1 AND ($2::text IS NULL OR namespace = $2) ORDER BY at, seq, idx, event_id COLLATE "C"`,
-        [runId, namespace ?? null],
-      );
-      return rows.map(rowToEntry);
-    });
+    return this.track(async () => (await this.rowsOfRun<EntryRow>(ENTRY_COLUMNS, 'journal_entries', runId, namespace)).map(rowToEntry));
   }
 
   findEvents(query: EventQuery): Promise<EventPage> {
@@ -197,13 +191,7 @@ export class SqlJournalStore implements JournalStore {
   }
 
   checkpoints(runId: string, namespace?: string): Promise<Checkpoint[]> {
-    return this.track(async () => {
-      const rows: CheckpointRow[] = await this.dataSource.query(
-        `SELECT ${CHECKPOINT_COLUMNS} FROM journal_checkpoints WHERE run_id = $1 AND ($2::text IS NULL OR namespace = $2) ORDER BY at, seq, idx, event_id COLLATE "C"`,
-        [runId, namespace ?? null],
-      );
-      return rows.map(rowToCheckpoint);
-    });
+    return this.track(async () => (await this.rowsOfRun<CheckpointRow>(CHECKPOINT_COLUMNS, 'journal_checkpoints', runId, namespace)).map(rowToCheckpoint));
   }
 
   checkpoint(runId: string, stepId: string, namespace?: string): Promise<Checkpoint | undefined> {
@@ -289,6 +277,14 @@ export class SqlJournalStore implements JournalStore {
         [JSON.stringify(patches)],
       );
     }
+  }
+
+  /** `table`'s rows of a run (of `namespace` when given), in event order. */
+  private rowsOfRun<R>(columns: string, table: 'journal_entries' | 'journal_checkpoints', runId: string, namespace: string | undefined): Promise<R[]> {
+    return this.dataSource.query(
+      `SELECT ${columns} FROM ${table} WHERE run_id = $1 AND ($2::text IS NULL OR namespace = $2) ORDER BY at, seq, idx, event_id COLLATE "C"`,
+      [runId, namespace ?? null],
+    );
   }
 
   private track<T>(work: () => Promise<T>): Promise<T> {
