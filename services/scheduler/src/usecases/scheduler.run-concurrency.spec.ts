@@ -54,6 +54,12 @@ const specWith = (strategy: 'queue' | 'cancel-in-progress' | 'cancel-newest', li
 let n = 0;
 const start = (spec: WorkflowSpec, customer: string): Promise<string> => scheduler.startRun({ idempotencyKey: `k${++n}`, workflow: spec.name, spec, inputs: { customer } }).then((r) => r.runId);
 const statusOf = async (id: string): Promise<RunState['status'] | undefined> => (await store.getRun(id))?.status;
+/** Starts a run for key `a`, waits until it is in its step (holding the slot), then starts a second one for `a`. */
+const holderThenNewer = async (spec: WorkflowSpec): Promise<[string, string]> => {
+  const first = await start(spec, 'a');
+  await waitFor(async () => (running.get('a') === 1 ? true : undefined), 'the first run in its step', 10_000);
+  return [first, await start(spec, 'a')];
+};
 
 describe('a workflow concurrency limit in the scheduler', () => {
   it('queue: 2 keys x 4 runs with limit 1 run one at a time per key, the others queued, and all complete', async () => {
@@ -71,9 +77,7 @@ describe('a workflow concurrency limit in the scheduler', () => {
 
   it('cancel-newest: a run over the limit is canceled, the one holding the slot goes on', async () => {
     const spec = specWith('cancel-newest', 1);
-    const first = await start(spec, 'a');
-    await waitFor(async () => (running.get('a') === 1 ? true : undefined), 'the first run in its step', 10_000);
-    const second = await start(spec, 'a');
+    const [first, second] = await holderThenNewer(spec);
     const canceled = await runFinished(store, second, 10_000);
     expect(canceled.status).toBe('canceled');
     expect(canceled.error?.message).toMatch(/over the concurrency limit of 1 for key "a" \(cancel-newest\)/);
@@ -84,9 +88,7 @@ describe('a workflow concurrency limit in the scheduler', () => {
 
   it('a step-level cancel-newest: the step of a run over the limit fails with CONCURRENCY_CANCELED, the holder goes on', async () => {
     const spec = customerFlow('step-newest', { concurrency: { limit: 1, key: '${{ inputs.customer }}', strategy: 'cancel-newest' } });
-    const first = await start(spec, 'a');
-    await waitFor(async () => (running.get('a') === 1 ? true : undefined), 'the first run in its step', 10_000);
-    const second = await start(spec, 'a');
+    const [first, second] = await holderThenNewer(spec);
     const failed = await runFinished(store, second, 10_000);
     expect(failed.status).toBe('failed');
     expect(failed.steps['call']?.error).toMatchObject({ code: 'CONCURRENCY_CANCELED', message: expect.stringMatching(/cancel-newest/) });
@@ -96,9 +98,7 @@ describe('a workflow concurrency limit in the scheduler', () => {
 
   it('a step-level cancel-in-progress: a newer attempt takes the slot, the holder\'s attempt is aborted and its step fails with CONCURRENCY_CANCELED', async () => {
     const spec = customerFlow('step-progress', { concurrency: { limit: 1, key: '${{ inputs.customer }}', strategy: 'cancel-in-progress' } });
-    const first = await start(spec, 'a');
-    await waitFor(async () => (running.get('a') === 1 ? true : undefined), 'the first run in its step', 10_000);
-    const second = await start(spec, 'a');
+    const [first, second] = await holderThenNewer(spec);
     const failed = await runFinished(store, first, 10_000);
     expect(failed.steps['call']?.error).toMatchObject({ code: 'CONCURRENCY_CANCELED', message: expect.stringMatching(/cancel-in-progress/) });
     // The aborted handler let go; the newer run's step runs and completes.
@@ -108,9 +108,7 @@ describe('a workflow concurrency limit in the scheduler', () => {
 
   it('cancel-in-progress: a new run cancels the run holding the slot and runs', async () => {
     const spec = specWith('cancel-in-progress', 1);
-    const first = await start(spec, 'a');
-    await waitFor(async () => (running.get('a') === 1 ? true : undefined), 'the first run in its step', 10_000);
-    const second = await start(spec, 'a');
+    const [first, second] = await holderThenNewer(spec);
     const canceled = await runFinished(store, first, 10_000);
     expect(canceled.status).toBe('canceled');
     expect(canceled.error?.message).toMatch(/a newer run took its concurrency slot of key "a" \(cancel-in-progress\)/);
