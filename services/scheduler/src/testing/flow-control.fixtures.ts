@@ -1,4 +1,7 @@
 import type { StepSpec, WorkflowSpec } from '@weft/core';
+import type { ActionDefinition } from '@weft/worker';
+import { MemorySlotStore } from '../persistence/memory-slot.store';
+import { type MemoryShell, memoryShell, startedForEachTest } from './started-for-each-test.util';
 
 /** Attempts in a flow-control spec's `work` action now, per key, and the most seen at once. */
 export class KeyCounts {
@@ -46,5 +49,49 @@ export class Gate {
   open(): void {
     this.release();
     this.opened = Promise.resolve();
+  }
+}
+
+/**
+ * The slot specs' scheduler shell in memory: memory slots with 600 ms leases and a worker running up
+ * to 64 attempts at once, with the `counts` and `gate` its `work` action uses. Read `store`, `slots`
+ * and `scheduler` inside a test.
+ */
+export class SlotShell {
+  readonly counts = new KeyCounts();
+  readonly gate = new Gate();
+  private parts: (MemoryShell & { slots: MemorySlotStore }) | undefined;
+
+  get store(): MemoryShell['store'] {
+    return this.started().store;
+  }
+
+  get slots(): MemorySlotStore {
+    return this.started().slots;
+  }
+
+  get scheduler(): MemoryShell['scheduler'] {
+    return this.started().scheduler;
+  }
+
+  /**
+   * Before each test: counts cleared, the gate closed when `gateClosed`, the shell with `work` built
+   * and started. After it the gate opens first (declared before startedForEachTest's stop, and
+   * jest-circus runs after-hooks in order), so no held attempt outlives the worker.
+   */
+  forEachTest(work: ActionDefinition, { gateClosed }: { gateClosed: boolean }): void {
+    afterEach(() => this.gate.open());
+    startedForEachTest(() => {
+      this.counts.clear();
+      if (gateClosed) this.gate.close();
+      const slots = new MemorySlotStore();
+      this.parts = { ...memoryShell({ slots, slotLeaseMs: 600 }, [work], { concurrency: 64 }), slots };
+      return this.parts;
+    });
+  }
+
+  private started(): MemoryShell & { slots: MemorySlotStore } {
+    if (this.parts === undefined) throw new Error('SlotShell: read outside a test');
+    return this.parts;
   }
 }

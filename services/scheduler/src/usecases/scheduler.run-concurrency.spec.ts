@@ -1,21 +1,14 @@
 import type { RunState, WorkflowSpec } from '@weft/core';
 import { defineAction } from '@weft/worker';
-import type { MemoryRunStore } from '../persistence/memory-run.store';
-import { MemorySlotStore } from '../persistence/memory-slot.store';
-import type { Scheduler } from '../scheduler';
-import { customerFlow, Gate, KeyCounts } from '../testing/flow-control.fixtures';
-import { memoryShell, startedForEachTest } from '../testing/started-for-each-test.util';
+import { customerFlow, SlotShell } from '../testing/flow-control.fixtures';
 import { runFinished } from '../testing/run-finished.util';
 import { waitFor } from '../testing/run-store.fixtures';
 
 /** Issue 16 item 3: a workflow's own concurrency limit (runs), its strategies (and a step's), through the scheduler shell in memory. */
-let store: MemoryRunStore;
-let slots: MemorySlotStore;
-let scheduler: Scheduler;
+const shell = new SlotShell();
+const { counts, gate } = shell;
 /** Runs in their step now, per key, and the most seen at once. */
-const counts = new KeyCounts();
 const { running, most } = counts;
-const gate = new Gate();
 
 const work = defineAction<{ key: string }>({
   name: 'work',
@@ -30,17 +23,7 @@ const work = defineAction<{ key: string }>({
   },
 });
 
-// Declared first, so it runs before startedForEachTest's stop (jest-circus runs after-hooks in order).
-afterEach(() => gate.open());
-
-startedForEachTest(() => {
-  counts.clear();
-  gate.close();
-  slots = new MemorySlotStore();
-  const shell = memoryShell({ slots, slotLeaseMs: 600 }, [work], { concurrency: 64 });
-  ({ store, scheduler } = shell);
-  return shell;
-});
+shell.forEachTest(work, { gateClosed: true });
 
 const specWith = (strategy: 'queue' | 'cancel-in-progress' | 'cancel-newest', limit: number): WorkflowSpec => ({
   apiVersion: 'weft/v1',
@@ -52,8 +35,8 @@ const specWith = (strategy: 'queue' | 'cancel-in-progress' | 'cancel-newest', li
 });
 
 let n = 0;
-const start = (spec: WorkflowSpec, customer: string): Promise<string> => scheduler.startRun({ idempotencyKey: `k${++n}`, workflow: spec.name, spec, inputs: { customer } }).then((r) => r.runId);
-const statusOf = async (id: string): Promise<RunState['status'] | undefined> => (await store.getRun(id))?.status;
+const start = (spec: WorkflowSpec, customer: string): Promise<string> => shell.scheduler.startRun({ idempotencyKey: `k${++n}`, workflow: spec.name, spec, inputs: { customer } }).then((r) => r.runId);
+const statusOf = async (id: string): Promise<RunState['status'] | undefined> => (await shell.store.getRun(id))?.status;
 /** Starts a run for key `a`, waits until it is in its step (holding the slot), then starts a second one for `a`. */
 const holderThenNewer = async (spec: WorkflowSpec): Promise<[string, string]> => {
   const first = await start(spec, 'a');
@@ -66,53 +49,53 @@ describe('a workflow concurrency limit in the scheduler', () => {
     const spec = specWith('queue', 1);
     const ids = await Promise.all(['a', 'b'].flatMap((k) => Array.from({ length: 4 }, () => start(spec, k))));
     await waitFor(async () => (running.get('a') === 1 && running.get('b') === 1 ? true : undefined), 'one run per key in its step', 10_000);
-    const states = await Promise.all(ids.map((id) => store.getRun(id)));
+    const states = await Promise.all(ids.map((id) => shell.store.getRun(id)));
     expect(states.filter((r) => r?.status === 'queued' && r.admission !== undefined)).toHaveLength(6);
     gate.open();
-    const done = await Promise.all(ids.map((id) => runFinished(store, id, 15_000)));
+    const done = await Promise.all(ids.map((id) => runFinished(shell.store, id, 15_000)));
     expect(done.map((r) => r.status)).toEqual(ids.map(() => 'completed'));
     expect(Object.fromEntries(most)).toEqual({ a: 1, b: 1 });
-    await waitFor(async () => ((await slots.holders('default', spec.name, 'a')).length === 0 ? true : undefined), 'every slot back', 5_000);
+    await waitFor(async () => ((await shell.slots.holders('default', spec.name, 'a')).length === 0 ? true : undefined), 'every slot back', 5_000);
   });
 
   it('cancel-newest: a run over the limit is canceled, the one holding the slot goes on', async () => {
     const spec = specWith('cancel-newest', 1);
     const [first, second] = await holderThenNewer(spec);
-    const canceled = await runFinished(store, second, 10_000);
+    const canceled = await runFinished(shell.store, second, 10_000);
     expect(canceled.status).toBe('canceled');
     expect(canceled.error?.message).toMatch(/over the concurrency limit of 1 for key "a" \(cancel-newest\)/);
     expect(await statusOf(first)).toBe('running');
     gate.open();
-    expect((await runFinished(store, first, 10_000)).status).toBe('completed');
+    expect((await runFinished(shell.store, first, 10_000)).status).toBe('completed');
   });
 
   it('a step-level cancel-newest: the step of a run over the limit fails with CONCURRENCY_CANCELED, the holder goes on', async () => {
     const spec = customerFlow('step-newest', { concurrency: { limit: 1, key: '${{ inputs.customer }}', strategy: 'cancel-newest' } });
     const [first, second] = await holderThenNewer(spec);
-    const failed = await runFinished(store, second, 10_000);
+    const failed = await runFinished(shell.store, second, 10_000);
     expect(failed.status).toBe('failed');
     expect(failed.steps['call']?.error).toMatchObject({ code: 'CONCURRENCY_CANCELED', message: expect.stringMatching(/cancel-newest/) });
     gate.open();
-    expect((await runFinished(store, first, 10_000)).status).toBe('completed');
+    expect((await runFinished(shell.store, first, 10_000)).status).toBe('completed');
   });
 
   it('a step-level cancel-in-progress: a newer attempt takes the slot, the holder\'s attempt is aborted and its step fails with CONCURRENCY_CANCELED', async () => {
     const spec = customerFlow('step-progress', { concurrency: { limit: 1, key: '${{ inputs.customer }}', strategy: 'cancel-in-progress' } });
     const [first, second] = await holderThenNewer(spec);
-    const failed = await runFinished(store, first, 10_000);
+    const failed = await runFinished(shell.store, first, 10_000);
     expect(failed.steps['call']?.error).toMatchObject({ code: 'CONCURRENCY_CANCELED', message: expect.stringMatching(/cancel-in-progress/) });
     // The aborted handler let go; the newer run's step runs and completes.
     gate.open();
-    expect((await runFinished(store, second, 10_000)).status).toBe('completed');
+    expect((await runFinished(shell.store, second, 10_000)).status).toBe('completed');
   });
 
   it('cancel-in-progress: a new run cancels the run holding the slot and runs', async () => {
     const spec = specWith('cancel-in-progress', 1);
     const [first, second] = await holderThenNewer(spec);
-    const canceled = await runFinished(store, first, 10_000);
+    const canceled = await runFinished(shell.store, first, 10_000);
     expect(canceled.status).toBe('canceled');
     expect(canceled.error?.message).toMatch(/a newer run took its concurrency slot of key "a" \(cancel-in-progress\)/);
     gate.open();
-    expect((await runFinished(store, second, 10_000)).status).toBe('completed');
+    expect((await runFinished(shell.store, second, 10_000)).status).toBe('completed');
   });
 });

@@ -1,20 +1,13 @@
 import { type RunState, TERMINAL_RUN_STATUSES } from '@weft/core';
 import { defineAction } from '@weft/worker';
-import type { MemoryRunStore } from '../persistence/memory-run.store';
-import { MemorySlotStore } from '../persistence/memory-slot.store';
-import type { Scheduler } from '../scheduler';
 import { waitFor } from '../testing/run-store.fixtures';
-import { customerFlow, Gate, KeyCounts } from '../testing/flow-control.fixtures';
-import { memoryShell, startedForEachTest } from '../testing/started-for-each-test.util';
+import { customerFlow, SlotShell } from '../testing/flow-control.fixtures';
 
 /** Issue 16 item 3: concurrency slots through the scheduler shell (in-memory bus, store and slots). */
-let store: MemoryRunStore;
-let slots: MemorySlotStore;
-let scheduler: Scheduler;
+const shell = new SlotShell();
+const { counts, gate } = shell;
 /** Attempts of `work` running now, per key, and the most seen at once. */
-const counts = new KeyCounts();
 const { running, most } = counts;
-const gate = new Gate();
 
 const work = defineAction<{ key: string }>({
   name: 'work',
@@ -27,16 +20,7 @@ const work = defineAction<{ key: string }>({
   },
 });
 
-// Declared first, so it runs before startedForEachTest's stop (jest-circus runs after-hooks in order).
-afterEach(() => gate.open());
-
-startedForEachTest(() => {
-  counts.clear();
-  slots = new MemorySlotStore();
-  const shell = memoryShell({ slots, slotLeaseMs: 600 }, [work], { concurrency: 64 });
-  ({ store, scheduler } = shell);
-  return shell;
-});
+shell.forEachTest(work, { gateClosed: false });
 
 /** Polls `read` every 10 ms until it answers (bounded: 15 s unless told). */
 const until = <T>(read: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> => waitFor(read, what, timeoutMs, 10);
@@ -44,7 +28,7 @@ const until = <T>(read: () => Promise<T | undefined>, what: string, timeoutMs = 
 const spec = customerFlow('per-customer', { concurrency: { limit: 2, key: '${{ inputs.customer }}' } });
 
 let n = 0;
-const start = (customer: string): Promise<string> => scheduler.startRun({ idempotencyKey: `k${++n}`, workflow: spec.name, spec, inputs: { customer } }).then((r) => r.runId);
+const start = (customer: string): Promise<string> => shell.scheduler.startRun({ idempotencyKey: `k${++n}`, workflow: spec.name, spec, inputs: { customer } }).then((r) => r.runId);
 
 describe('concurrency slots in the scheduler', () => {
   it('3 keys x 8 runs with limit 2: never more than 2 per key at once, every run completes, no slot left held', async () => {
@@ -52,15 +36,15 @@ describe('concurrency slots in the scheduler', () => {
     const ids = await Promise.all(['a', 'b', 'c'].flatMap((k) => Array.from({ length: 8 }, () => start(k))));
     // While the gate holds the first attempts: exactly 2 per key run, the rest wait for a slot.
     await until(async () => (['a', 'b', 'c'].every((k) => running.get(k) === 2) ? true : undefined), 'two attempts per key running');
-    const waiting = (await Promise.all(ids.map((id) => store.getRun(id)))).filter((r) => r?.steps['call']?.wait?.kind === 'slot');
+    const waiting = (await Promise.all(ids.map((id) => shell.store.getRun(id)))).filter((r) => r?.steps['call']?.wait?.kind === 'slot');
     expect(waiting).toHaveLength(18);
-    const why = await slots.holders('default', 'per-customer/call', 'a');
+    const why = await shell.slots.holders('default', 'per-customer/call', 'a');
     expect(why).toHaveLength(2);
     gate.open();
     const done = await Promise.all(
       ids.map((id) =>
         until(async () => {
-          const run = await store.getRun(id);
+          const run = await shell.store.getRun(id);
           return run && TERMINAL_RUN_STATUSES.includes(run.status) ? run : undefined;
         }, `run ${id} to end`),
       ),
@@ -68,7 +52,7 @@ describe('concurrency slots in the scheduler', () => {
     expect(done.map((r: RunState) => r.status)).toEqual(ids.map(() => 'completed'));
     expect(Object.fromEntries(most)).toEqual({ a: 2, b: 2, c: 2 });
     // Each run's release goes out after its last commit: every slot comes back.
-    for (const k of ['a', 'b', 'c']) await until(async () => ((await slots.holders('default', 'per-customer/call', k)).length === 0 ? true : undefined), `key ${k}'s slots back`);
+    for (const k of ['a', 'b', 'c']) await until(async () => ((await shell.slots.holders('default', 'per-customer/call', k)).length === 0 ? true : undefined), `key ${k}'s slots back`);
   });
 
   it('a slot whose holder is gone is reclaimed by the reconciler within a lease, and the queue moves on', async () => {
@@ -78,11 +62,11 @@ describe('concurrency slots in the scheduler', () => {
     const third = await start('x');
     await until(async () => (running.get('x') === 2 ? true : undefined), 'two running');
     // The first run vanishes from under its slot (as if its rows were lost): nobody renews the lease.
-    const holders = await slots.holders('default', 'per-customer/call', 'x');
+    const holders = await shell.slots.holders('default', 'per-customer/call', 'x');
     const lost = holders.find((h) => h.runId === first) ?? holders[0];
-    await store.updateRun(lost?.runId ?? '', (state) => ({ state: { ...state, steps: Object.fromEntries(Object.entries(state.steps).map(([id, s]) => [id, { ...s, slot: undefined }])), seq: state.seq + 1 }, outbox: [], schedule: [], cancel: [] }), {}).catch(() => undefined);
+    await shell.store.updateRun(lost?.runId ?? '', (state) => ({ state: { ...state, steps: Object.fromEntries(Object.entries(state.steps).map(([id, s]) => [id, { ...s, slot: undefined }])), seq: state.seq + 1 }, outbox: [], schedule: [], cancel: [] }), {}).catch(() => undefined);
     const reclaimed = await until(async () => {
-      const run = await store.getRun(third);
+      const run = await shell.store.getRun(third);
       return run?.steps['call']?.slot !== undefined ? run : undefined;
     }, 'the third run to get the reclaimed slot', 5_000);
     expect(reclaimed.steps['call']?.slot?.key).toBe('x');
