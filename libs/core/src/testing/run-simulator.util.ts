@@ -1,8 +1,9 @@
 import type { ReviewDecision } from '@weft/contracts';
 import type { WorkflowSpec } from '../workflow-spec/spec.schema';
 import type { Command, EngineEvent, TimerKind } from '../engine/events';
-import { createRun, decide, dispatchWindowLoad, MAX_LOST_LEASES } from '../engine/run.machine';
+import { createRun, decide, MAX_LOST_LEASES } from '../engine/run.machine';
 import { deepFreeze, emitted } from './run-driver.util';
+import { check, LIVE, WaitInvariants } from './wait-invariants.util';
 import type { RunState, RunStatus, StepError } from '../engine/types';
 
 /**
@@ -31,9 +32,7 @@ function rng(seed: number): () => number {
 
 type WorkerMessage = Extract<EngineEvent, { type: 'step.started' | 'step.heartbeat' | 'step.completed' | 'step.failed' | 'signal.received' | 'review.decided' }>;
 type Message = WorkerMessage extends infer M ? (M extends WorkerMessage ? Omit<M, 'at'> : never) : never;
-const WAIT_TIMERS: readonly TimerKind[] = ['sleep', 'wait-timeout', 'review-deadline', 'review-escalation'];
 const DECISIONS: readonly ReviewDecision[] = ['continue', 'correct', 'retry', 'reject', 'escalate'];
-const LIVE: readonly RunStatus[] = ['running', 'waiting'];
 interface Timer {
   timer: TimerKind;
   stepId?: string;
@@ -41,14 +40,7 @@ interface Timer {
   fireAt: number;
 }
 
-class Violation extends Error {}
-
-/** What the simulations exercised, so a change that stops them reaching waits fails loudly. */
-export const seen = { sleeps: 0, signalsMet: 0, waitTimeouts: 0, staleWaitTimers: 0, decisions: 0, secondDecisionsRefused: 0, canceledWaits: 0, deadlines: 0 };
-
-function check(condition: boolean, message: string): asserts condition {
-  if (!condition) throw new Violation(message);
-}
+export { seen } from './wait-invariants.util';
 
 /** Plays one run to the end; throws on the first broken invariant. */
 export function simulate(spec: WorkflowSpec, seed: number): void {
@@ -69,14 +61,9 @@ export function simulate(spec: WorkflowSpec, seed: number): void {
   let terminalEmits = 0;
   const startedEmitted = new Set<string>();
   const events: EngineEvent[] = [];
-  // Waits: what the shell would hold, and what must happen at most once.
+  // Waits: the timers the shell would hold (what must happen at most once: WaitInvariants).
   const firedTimers: Timer[] = [];
-  const openReviews = new Map<string, string>();
-  const closedReviews = new Set<string>();
-  const satisfied = new Set<string>();
-  const decided = new Set<string>();
-  const completedAttempts = new Set<string>();
-  const reviewRetries = new Map<string, number>();
+  const waits = new WaitInvariants(plan);
   let signals = 0;
   const created = createRun({ runId: `run${seed}`, spec, version: 'v1', inputs: { flag: chance(0.5), k: 5 }, at: now }).state;
   let state = created;
@@ -134,7 +121,7 @@ export function simulate(spec: WorkflowSpec, seed: number): void {
         check(record.startedAt === event.at && after.steps[event.stepId]?.startedAt === event.at, `a result for queued ${key} must start it at the result time`);
       }
     }
-    checkWaits(before, event, after, commands);
+    waits.check(before, event, after, commands);
     if (after === before) check(commands.length === 0, 'commands without a state change');
     else check(after.seq === before.seq + 1, 'seq must grow by one per change');
 
@@ -179,78 +166,8 @@ export function simulate(spec: WorkflowSpec, seed: number): void {
       windowDispatches.set(d.stepId, count);
       const max = plan.get(d.stepId)?.retry?.maxAttempts ?? 1;
       // A reviewer's retry starts a fresh budget.
-      const windows = 1 + (reviewRetries.get(d.stepId) ?? 0);
+      const windows = 1 + (waits.reviewRetries.get(d.stepId) ?? 0);
       check(count <= (max + MAX_LOST_LEASES) * windows, `${d.stepId}: ${count} attempts, more than ${max} + ${MAX_LOST_LEASES} (x${windows})`);
-    }
-  };
-
-  const checkWaits = (before: RunState, event: EngineEvent, after: RunState, commands: Command[]): void => {
-    const changed = after !== before;
-    if (event.type === 'timer.fired' && WAIT_TIMERS.includes(event.timer)) {
-      const step = event.stepId === undefined ? undefined : before.steps[event.stepId];
-      // A timer of another attempt, or for a step no longer waiting, is stale.
-      if (step?.status !== 'waiting' || step.attempt !== event.attempt) {
-        check(!changed, `stale ${event.timer} timer of ${event.stepId ?? '?'}#${event.attempt ?? 0} changed state`);
-        seen.staleWaitTimers++;
-      } else if (changed) {
-        if (event.timer === 'sleep') seen.sleeps++;
-        if (event.timer === 'wait-timeout') seen.waitTimeouts++;
-        if (event.timer === 'review-deadline') seen.deadlines++;
-      }
-    }
-    if (event.type === 'review.decided' && !changed && decided.has(event.reviewId)) seen.secondDecisionsRefused++;
-    if (event.type === 'run.cancel' && Object.values(before.steps).some((s) => s.status === 'waiting')) seen.canceledWaits++;
-    if (event.type === 'signal.received' && changed) {
-      const step = before.steps[event.stepId];
-      check(step?.status === 'waiting' && step.wait?.kind === 'event' && step.token === event.token, `signal applied to ${event.stepId}, which was not waiting for it`);
-      check(!satisfied.has(event.token), `wait ${event.token} satisfied twice`);
-      satisfied.add(event.token);
-      seen.signalsMet++;
-    }
-    if (event.type === 'review.decided' && changed) {
-      const step = before.steps[event.stepId];
-      check(step?.status === 'waiting' && step.wait?.kind === 'review' && step.wait.reviewId === event.reviewId, `decision applied to ${event.stepId}, which was not under review ${event.reviewId}`);
-      if (event.decision !== 'escalate') {
-        check(!decided.has(event.reviewId), `review ${event.reviewId} decided twice`);
-        decided.add(event.reviewId);
-        seen.decisions++;
-      }
-      if (event.decision === 'retry') reviewRetries.set(event.stepId, (reviewRetries.get(event.stepId) ?? 0) + 1);
-    }
-    for (const c of commands) {
-      if (c.type === 'close-review') {
-        check(openReviews.has(c.reviewId) && !closedReviews.has(c.reviewId), `review ${c.reviewId} closed twice or never opened`);
-        closedReviews.add(c.reviewId);
-      }
-      if (c.type === 'open-review') check(!openReviews.has(c.reviewId), `review ${c.reviewId} opened twice`);
-    }
-    for (const e of emitted(commands)) {
-      const key = `${e.stepId ?? ''}#${e.attempt ?? 0}`;
-      if (e.type === 'step.completed' && e.data?.['reused'] !== true) {
-        check(!completedAttempts.has(key), `${key} completed twice`);
-        completedAttempts.add(key);
-      }
-      if (e.type === 'step.retrying') {
-        const action = plan.get(e.stepId ?? '')?.action;
-        check(action !== 'sleep' && action !== 'wait.event', `${e.stepId ?? '?'} is a wait and was retried`);
-      }
-      if (e.type === 'step.waiting') {
-        for (const need of plan.get(e.stepId ?? '')?.needs ?? []) {
-          const status = after.steps[need]?.status;
-          check(status === 'completed' || (status === 'skipped' && plan.get(e.stepId ?? '')?.if !== undefined), `${e.stepId ?? '?'} began to wait before its need ${need} completed`);
-        }
-      }
-    }
-    const steps = Object.values(after.steps);
-    for (const s of steps) if (s.status === 'waiting') check(s.wait !== undefined && s.leaseExpiresAt === undefined, `waiting step ${s.id} without its wait, or with a lease`);
-    // The run's dispatch window: never more in flight than it takes, and nothing ready left behind while it has room.
-    const load = dispatchWindowLoad(after);
-    check(load.inFlight <= load.window, `${load.inFlight} steps in flight, over the window of ${load.window}`);
-    if (LIVE.includes(after.status)) check(load.held === 0 || load.inFlight === load.window, `${load.held} ready step(s) held while the window has room (${load.inFlight} of ${load.window})`);
-    if (LIVE.includes(after.status)) {
-      const busy = steps.some((s) => s.status === 'queued' || s.status === 'running' || s.status === 'retrying');
-      const waits = steps.some((s) => s.status === 'waiting');
-      check((after.status === 'waiting') === (!busy && waits), `run is ${after.status} with busy=${busy} waiting=${waits}`);
     }
   };
 
@@ -298,12 +215,12 @@ export function simulate(spec: WorkflowSpec, seed: number): void {
         break;
       }
       case 'open-review': {
-        openReviews.set(c.reviewId, c.stepId);
+        waits.openReviews.set(c.reviewId, c.stepId);
         // Sometimes two people decide at once; sometimes nobody does before the deadline.
         const count = chance(0.15) ? 0 : chance(0.2) ? 2 : 1;
         for (let k = 0; k < count; k++) {
           let decision = pick(DECISIONS) ?? 'continue';
-          if (decision === 'retry' && (reviewRetries.get(c.stepId) ?? 0) > 0) decision = 'continue';
+          if (decision === 'retry' && (waits.reviewRetries.get(c.stepId) ?? 0) > 0) decision = 'continue';
           inbox.push(decide1(c.stepId, c.reviewId, decision));
         }
         break;
