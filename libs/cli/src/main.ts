@@ -84,11 +84,13 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('--actions <module>', 'a JS module whose exports are action handlers (repeatable)', collect, [])
     .option('--json', 'print one JSON document describing the finished run')
     .option('--no-store', 'do not keep the run in the local store (.weft/data, or DATABASE_URL) for weft history / runs list / insights')
+    .option('--durable', 'PGlite: write the run to .weft/data as it goes, so a kill leaves it there to resume (default: runs that sleep, wait or may last)')
+    .option('--no-durable', 'PGlite: run in memory and keep the run at its end, even one that waits (a kill loses it)')
     .option('--api <url>', 'submit to a running deployment (e.g. weft dev) instead of running in this process')
     .option('--api-key <key>', API_KEY_HELP)
     .option('--decide <stepId=decision>', 'decide a step\'s review: <stepId>=<decision>[:<payload json>], the decision one of continue, correct, retry, reject, escalate (repeatable)', collect, [])
     .option('--workflows <dir>', 'where child workflows (action: workflow) are found, after the file\'s own folder (repeatable)', collect, [])
-    .action(async (file: string, opts: { input: string[]; inputsFile?: string; actions: string[]; json?: boolean; store: boolean; api?: string; apiKey?: string; decide: string[]; workflows: string[] }) => {
+    .action(async (file: string, opts: { input: string[]; inputsFile?: string; actions: string[]; json?: boolean; store: boolean; durable?: boolean; api?: string; apiKey?: string; decide: string[]; workflows: string[] }) => {
       result.code = await lazy<typeof import('./commands/run.command')>('./commands/run.command').runCommand(file, opts, io);
     });
 

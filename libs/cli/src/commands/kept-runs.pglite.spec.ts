@@ -1,35 +1,13 @@
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-const bin = join(__dirname, '..', '..', 'bin', 'weft.js');
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { weftIn } from '../testing/weft-process.util';
 
 // The issue's "done means": `weft run x.yaml && weft history <id> && weft runs list` in a fresh
 // folder with no services: the run is kept in .weft/data (PGlite) and read back from there.
 describe('weft run keeps its runs in the local store', () => {
   let dir: string;
-  // Nothing in the environment points elsewhere: the defaults (.weft/data in the folder) apply.
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !['WEFT_DATA_DIR', 'WEFT_API_URL', 'WEFT_API_KEY', 'DATABASE_URL', 'NATS_URL', 'PORT'].includes(key)),
-  );
-  // A port nobody serves: weft history must not find some weft dev of this machine.
-  const weft = (args: string[]): Promise<Result> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [bin, ...args], { cwd: dir, env: { ...env, PORT: '1', NO_COLOR: '1' } });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+  const weft = (args: string[]) => weftIn(dir, args);
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'weft-kept-'));

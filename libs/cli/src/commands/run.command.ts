@@ -7,6 +7,7 @@ import { knownWithoutModules, loadUserActions, unknownActions } from '../actions
 import { startEmbedded } from '../embedded/embedded-runtime';
 import { FileWorkflowCatalog } from '../embedded/file-workflow.catalog';
 import { keepRunsInFile, keepsRuns, type LocalStore } from '../embedded/kept-runs';
+import { childWorkflowsOf, keepsInMemory } from '../embedded/keeps-in-memory.util';
 import { EXIT } from '../exit-codes';
 import type { Io } from '../io';
 import { loadWorkflow, printDiagnostics } from '../load-workflow';
@@ -23,6 +24,11 @@ export interface RunCommandOptions {
   actions: string[];
   /** false (`--no-store`): keep the run in memory only, not in the local .weft store. @default true */
   store?: boolean;
+  /**
+   * PGlite store: true (`--durable`) writes the run to the store as it goes, false (`--no-durable`)
+   * runs it in memory and keeps it at its end. @default by the spec (keepsInMemory: no waits, a few seconds at most)
+   */
+  durable?: boolean;
   /** Submit to a running deployment instead of running embedded. */
   api?: string;
   apiKey?: string;
@@ -80,18 +86,21 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
   if (unknown.length > 0) return EXIT.invalid;
 
   // Kept in the local store (weft dev's) unless --no-store, so weft history / runs list / insights see it.
+  const catalog = new FileWorkflowCatalog(file, options.workflows ?? []);
   const bus = new InMemoryBus();
   let local: LocalStore | undefined;
   if (options.store !== false && keepsRuns(config)) {
     try {
       const database = databaseConfigOf(config);
-      // PGlite: the run goes in memory and is written for the store at its end (kept-runs.ts), without
-      // PGlite's start; PostgreSQL: written as it goes. Loaded here: the journal and analytics modules.
-      local =
-        database.kind === 'pglite' && database.dataDir !== undefined
-          ? await keepRunsInFile(database.dataDir, bus)
-          : // eslint-disable-next-line @typescript-eslint/no-require-imports
-            await (require('../embedded/local-store') as typeof import('../embedded/local-store')).openLocalStore(config, bus);
+      // PGlite, a run that waits for nothing and ends in seconds: it goes in memory and is written for the store at its
+      // end (kept-runs.ts), without PGlite's start. Otherwise (or --durable), and on PostgreSQL: written as it goes.
+      // Loaded here: the journal and analytics modules.
+      const dataDir = database.kind === 'pglite' ? database.dataDir : undefined;
+      const durable = dataDir === undefined || (options.durable ?? !keepsInMemory(spec, await childWorkflowsOf(spec, (name) => catalog.resolve(name))));
+      local = !durable
+        ? await keepRunsInFile(dataDir, bus)
+        : // eslint-disable-next-line @typescript-eslint/no-require-imports
+          await (require('../embedded/local-store') as typeof import('../embedded/local-store')).openLocalStore(config, bus);
     } catch (error) {
       await bus.close();
       if (!(error instanceof DbError && error.code === 'DB_LOCKED')) throw error;
@@ -102,7 +111,6 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
   }
 
   const view = options.json ? undefined : createRunView(spec, io);
-  const catalog = new FileWorkflowCatalog(file, options.workflows ?? []);
   const runtime = await startEmbedded({
     actions,
     http,

@@ -4,16 +4,21 @@ import { databaseConfigOf, type WeftConfig } from '@weft/config';
 import { JournalModule, journalRetentionOf, openJournalStore } from '@weft/journal';
 import { openSqlRunStore } from '@weft/scheduler';
 import { describeDatabase, eventsSettled, type LocalStore } from './kept-runs';
+import { importKeptRuns } from './kept-runs.import';
 
 /**
- * Opens the local store on PostgreSQL (DATABASE_URL) so `weft run` keeps its runs where
- * `weft history`, `weft runs list` and `weft insights` read them, the journal and analytics
- * folding the events as the run goes. PGlite in a directory is kept by keepRunsInFile instead.
+ * Opens the local store (PostgreSQL with DATABASE_URL, or PGlite in WEFT_DATA_DIR) so `weft run`
+ * keeps its runs where `weft history`, `weft runs list` and `weft insights` read them, the run,
+ * the journal and analytics written as it goes (a run killed midway stays `running` there).
+ * On PGlite, the runs earlier `weft run`s kept in `<dir>.pending/` go in first, as any opener does;
+ * a run that waits for nothing and ends in seconds is kept by keepRunsInFile instead (keeps-in-memory.util).
  */
 export async function openLocalStore(config: WeftConfig, bus: Bus): Promise<LocalStore> {
   const database = databaseConfigOf(config);
   const opened: { close(): Promise<void> }[] = [];
   try {
+    const kept = await importKeptRuns(database, { migrate: config.WEFT_MIGRATE });
+    opened.push(kept);
     const runs = await openSqlRunStore(database, { migrate: config.WEFT_MIGRATE });
     opened.push({ close: () => runs.dataSource.destroy() });
     const journal = await openJournalStore(database, { migrate: config.WEFT_MIGRATE });
