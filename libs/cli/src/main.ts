@@ -84,7 +84,7 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('--actions <module>', 'a JS module whose exports are action handlers (repeatable)', collect, [])
     .option('--json', 'print one JSON document describing the finished run')
     .option('--no-store', 'do not keep the run in the local store (.weft/data, or DATABASE_URL) for weft history / runs list / insights')
-    .option('--durable', 'PGlite: write the run to .weft/data as it goes, so a kill leaves it there to resume (default: runs that sleep, wait or may last)')
+    .option('--durable', 'PGlite: write the run to .weft/data as it goes, so a kill leaves it there, running (default: runs that sleep, wait or may last)')
     .option('--no-durable', 'PGlite: run in memory and keep the run at its end, even one that waits (a kill loses it)')
     .option('--api <url>', 'submit to a running deployment (e.g. weft dev) instead of running in this process')
     .option('--api-key <key>', API_KEY_HELP)
