@@ -19,6 +19,9 @@ describeDistributed('executor faults', { nats: true, postgres: true }, () => {
     const victim = executors.find((e) => e.pid === started.pid);
     const survivor = executors.find((e) => e.pid !== started.pid);
     if (!victim || !survivor) throw new Error(`step slow started on an unknown process ${started.pid}`);
+    // The kill must come after the scheduler recorded attempt 1 as started (the executor reports
+    // it after its started-report delay): before that, a lapsed lease re-sends attempt 1 instead.
+    await s.waitForRun(runId, (r) => r.steps.slow?.attempts[0]?.startedAt !== undefined, 15_000, 'attempt 1 of slow recorded as started');
     expect(await victim.kill()).toEqual({ code: null, signal: 'SIGKILL' });
     await s.release();
 
