@@ -7,20 +7,9 @@
  *   node -r @swc-node/register bench/scale.ts [sizes...]
  */
 import { type StepSpec, topologicalOrder, validateSpec, type WorkflowSpec } from '@weft/core';
+import { seededRandom } from '@weft/core/testing';
 
 const WIDTH = 100;
-
-/** Deterministic PRNG (mulberry32) so every run measures the same graphs. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Shape = 'layered' | 'shared-root';
 
@@ -31,7 +20,7 @@ type Shape = 'layered' | 'shared-root';
  * per-reference searches.
  */
 function generate(size: number, shape: Shape): WorkflowSpec {
-  const next = random(size);
+  const next = seededRandom(size);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)];
   const steps: StepSpec[] = [];
   const needsOf = new Map<string, string[]>();

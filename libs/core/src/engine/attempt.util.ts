@@ -63,15 +63,12 @@ export function attemptFailed(tx: Tx, step: StepState, error: StepError, fired: 
   const delayMs = retryDelay(planned.retry, used, `${next.runId}:${step.id}:${step.attempt}`);
   tx.put({ ...withoutLease(ended), status: 'retrying', error, nextAttemptAt: at + delayMs });
   tx.commands.push({ type: 'schedule-timer', timer: 'retry', stepId: step.id, attempt: step.attempt, fireAt: at + delayMs });
-  tx.emit({
-    type: 'step.retrying',
-    at,
-    stepId: step.id,
-    attempt: step.attempt,
-    status: 'retrying',
-    error,
-    data: { delayMs, nextAttempt: step.attempt + 1 },
-  });
+  emitRetrying(tx, step, error, { delayMs, nextAttempt: step.attempt + 1 });
+}
+
+/** `step.retrying` for the attempt that just ended: when the next one goes out, and why. */
+function emitRetrying(tx: Tx, step: StepState, error: StepError, data: Record<string, unknown>): void {
+  tx.emit({ type: 'step.retrying', at: tx.at, stepId: step.id, attempt: step.attempt, status: 'retrying', error, data });
 }
 
 /** Attempts since the last run.retry that count against the retry budget. */
@@ -122,7 +119,6 @@ export function resendDispatch(tx: Tx, step: StepState): Tx {
 
 /** The worker went silent: dispatch a fresh attempt outside the retry budget, a few times at most. */
 export function leaseExpired(tx: Tx, step: StepState): Tx {
-  const { at } = tx;
   const lost = step.lostLeases ?? 0;
   const message = `no word from attempt ${step.attempt} for ${tx.leaseMs}ms; worker presumed lost`;
   tx.commands.push({ type: 'abort-step', stepId: step.id, attempt: step.attempt, token: step.token ?? '', reason: 'lease expired' });
@@ -133,15 +129,7 @@ export function leaseExpired(tx: Tx, step: StepState): Tx {
   }
   const error: StepError = { code: ENGINE_ERROR_CODES.workerLost, message, retryable: true };
   const ended = endAttempt(tx, step, 'failed', error, undefined);
-  tx.emit({
-    type: 'step.retrying',
-    at,
-    stepId: step.id,
-    attempt: step.attempt,
-    status: 'retrying',
-    error,
-    data: { delayMs: 0, nextAttempt: step.attempt + 1, lostLeases: lost + 1 },
-  });
+  emitRetrying(tx, step, error, { delayMs: 0, nextAttempt: step.attempt + 1, lostLeases: lost + 1 });
   dispatch(tx, { ...ended, lostLeases: lost + 1 });
   return tx;
 }

@@ -19,7 +19,8 @@ import type { RunState, RunStatus, StepError } from '../engine/types';
 const TERMINAL: readonly RunStatus[] = ['completed', 'partially_completed', 'failed', 'canceled'];
 const isTerminal = (s: RunStatus): boolean => TERMINAL.includes(s);
 
-function rng(seed: number): () => number {
+/** Deterministic PRNG (mulberry32): the same seed draws the same numbers (simulations, bench graphs). */
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -44,7 +45,7 @@ export { seen } from './wait-invariants.util';
 
 /** Plays one run to the end; throws on the first broken invariant. */
 export function simulate(spec: WorkflowSpec, seed: number): void {
-  const random = rng(seed);
+  const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T | undefined => items[Math.floor(random() * items.length)];
   const chance = (p: number): boolean => random() < p;
   const plan = new Map(spec.steps.map((s) => [s.id, s]));
