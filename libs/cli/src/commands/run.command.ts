@@ -119,6 +119,11 @@ export async function runCommand(file: string, options: RunCommandOptions, io: I
     maxRunDepth: config.WEFT_MAX_RUN_DEPTH,
     ...(local && { store: local.store, modules: local.modules }),
     ...(view && { logger: view.logger }),
+  }).catch(async (error: unknown) => {
+    // Nothing started: the store (and the directory's lock) and the bus are let go before the error goes up.
+    await local?.close();
+    await bus.close();
+    throw error;
   });
   // Ctrl-C's message above the live table, where the next frame does not overwrite it.
   const messages: Io = view ? { ...io, err: (line) => view.message(line) } : io;
