@@ -7,6 +7,7 @@ import { type FetchLike, WeftApiError, WeftClient, WeftConnectionError } from '@
 import type { Io } from '../io';
 import { exitCodeFor } from './exit-code.util';
 import { InsightsCliError } from './insights-cli.errors';
+import { describeDatabase as describe } from '../embedded/kept-runs';
 import { importKeptRuns } from '../embedded/kept-runs.import';
 
 /** What every reader has: where its answers come from (for messages), and close. */
@@ -280,5 +281,3 @@ async function openReadOnly<T>(open: () => Promise<T>, config: DatabaseConfig, w
     throw error;
   }
 }
-
-const describe = (config: DatabaseConfig): string => (config.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${config.dataDir ?? 'memory'}`);
