@@ -207,6 +207,11 @@ export class SubjectConsumers {
    */
   private async handleEvents(def: TriggerDefinition, subject: string, m: JsMsg, stream: string, windowMs: number): Promise<void> {
     const unwired = m.subject.slice(this.lifecycleRoot.length - SUBJECTS.eventPrefix.length);
+    if (!isLifecycleBatchSubject(unwired) && !subjectMatches(subject, m.subject)) {
+      // A single event on a subject the trigger does not match: acked unread (no parse or validation per event).
+      m.ack();
+      return;
+    }
     let events: LifecycleEvent[];
     try {
       events = lifecycleEventsOf(unwired, JSON.parse(m.string()) as unknown);
