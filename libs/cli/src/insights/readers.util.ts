@@ -150,7 +150,7 @@ async function openReader<R, S extends { close(): Promise<void> }>(
   if (base !== undefined) return { ...overApi(clientAt(base, options)), source: base, close: async () => undefined };
   const config = embeddedDatabase(options.env);
   // Runs `weft run` left for the store go in first; PGlite stays open for the reader's own open.
-  const kept = await importKeptRuns(config, { migrate: migrateOf(options.env) });
+  const kept = await openReadOnly(() => importKeptRuns(config, { migrate: migrateOf(options.env) }), config, embedded.what);
   let opened;
   try {
     opened = await openReadOnly(() => embedded.open(config), config, embedded.what);
