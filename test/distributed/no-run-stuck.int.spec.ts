@@ -124,6 +124,7 @@ describeDistributed('no run stuck', { nats: true, postgres: true }, () => {
       }
     })();
     await waitFor(async () => (chaos.length >= 15 ? true : undefined), { timeoutMs: 10_000, what: 'load to start' });
+    const schedulerKillAt = await store.now();
     expect((await scheduler1.kill()).signal).toBe('SIGKILL');
     const executor = await s.spawn('executor');
     await waitFor(async () => (chaos.length >= 35 ? true : undefined), { timeoutMs: 10_000, what: 'more load' });
@@ -182,17 +183,23 @@ describeDistributed('no run stuck', { nats: true, postgres: true }, () => {
     }
 
     // Latency (the issue's bound): the normal runs under the mix complete with a p99 within 2x of the quiet
-    // runs' p99, measured moments before by the same processes with the same burst shape. Runs that a
-    // SIGKILL caught in flight ended by RUN_TIMEOUT above and are not in it: their time is the kill's
-    // (lease and ack wait), not the load's; every other normal run is.
+    // runs' p99, measured moments before by the same processes with the same burst shape. A run in flight
+    // at a SIGKILL (created before it, ended after it) is not in it: its time is the kill's (a lapsed
+    // lease, a claim or an ack wait), not the load's, whether it then timed out (above) or was recovered
+    // by the other replica; every other normal run of the mix is, and they are most of them.
     const quietMs = runs.filter((_, i) => all[i].phase === 'quiet').map(durationMs);
-    const chaosMs = runs.filter((run, i) => all[i].phase === 'chaos' && all[i].kind === 'normal' && run.status === 'completed').map(durationMs);
+    const chaosRuns = runs.filter((run, i) => all[i].phase === 'chaos' && all[i].kind === 'normal' && run.status === 'completed');
+    const chaosMs = chaosRuns.map(durationMs);
+    const caughtByKill = (run: RunState): boolean => [schedulerKillAt, lastKillAt].some((at) => run.createdAt <= at && (run.finishedAt ?? Number.POSITIVE_INFINITY) >= at);
+    const loadMs = chaosRuns.filter((run) => !caughtByKill(run)).map(durationMs);
     console.info(
       `no-run-stuck: normal runs end to end (ms) quiet p50 ${percentile(quietMs, 50)} p99 ${percentile(quietMs, 99)} (n=${quietMs.length}); ` +
-        `under chaos (completed) p50 ${percentile(chaosMs, 50)} p99 ${percentile(chaosMs, 99)} (n=${chaosMs.length}); ` +
+        `under chaos (completed) p50 ${percentile(chaosMs, 50)} p99 ${percentile(chaosMs, 99)} (n=${chaosMs.length}), ` +
+        `not in flight at a kill p50 ${percentile(loadMs, 50)} p99 ${percentile(loadMs, 99)} (n=${loadMs.length}); ` +
         `${timedOut.length} run(s) in flight at the scheduler kill ended by RUN_TIMEOUT; ${quarantined.length} quarantined rows`,
     );
     expect(chaosMs.length).toBeGreaterThanOrEqual(chaos.filter((r) => r.kind === 'normal').length - timedOut.length);
-    expect({ chaosP99: percentile(chaosMs, 99), withinTwiceQuietP99: percentile(chaosMs, 99) <= 2 * percentile(quietMs, 99) }).toEqual({ chaosP99: percentile(chaosMs, 99), withinTwiceQuietP99: true });
+    expect(loadMs.length).toBeGreaterThanOrEqual(Math.ceil(chaosMs.length / 2));
+    expect({ chaosP99: percentile(loadMs, 99), withinTwiceQuietP99: percentile(loadMs, 99) <= 2 * percentile(quietMs, 99) }).toEqual({ chaosP99: percentile(loadMs, 99), withinTwiceQuietP99: true });
   });
 });
