@@ -31,15 +31,20 @@ export async function writeTransition(
   const parts: string[] = [];
 
   if (loaded) {
-    // spec and plan never change in practice; rewriting them would re-TOAST large values on every event.
-    const heavy = [state.spec !== loaded.spec ? `spec = e->'spec'` : '', state.plan !== loaded.plan ? `plan = e->'plan'` : ''].filter(Boolean);
+    // spec and plan never change in practice: neither rewritten (re-TOASTed) nor even sent unless they did,
+    // so an event's statement does not grow with the run's size (a 100-step chain's plan alone is ~29 KB).
+    const specChanged = state.spec !== loaded.spec;
+    const planChanged = state.plan !== loaded.plan;
+    const heavy = [specChanged ? `spec = e->'spec'` : '', planChanged ? `plan = e->'plan'` : ''].filter(Boolean);
+    const { spec, plan, ...light } = runToJson(state);
+    const row = { ...light, ...(specChanged && { spec }), ...(planChanged && { plan }) };
     parts.push(`run_write AS (
       UPDATE runs SET workflow = e->>'workflow', version = e->>'version', status = e->>'status', inputs = e->'inputs',
         outputs = e->'outputs', error = e->'error', extra = e->'extra', seq = (e->>'seq')::int, correlation_id = e->>'correlation_id',
         created_at = (e->>'created_at')::timestamptz, started_at = (e->>'started_at')::timestamptz,
         finished_at = (e->>'finished_at')::timestamptz, deadline_at = (e->>'deadline_at')::timestamptz,
         ${heavy.map((set) => `${set}, `).join('')}updated_at = clock_timestamp()
-      FROM (SELECT ${json(runToJson(state))} AS e) AS input
+      FROM (SELECT ${json(row)} AS e) AS input
       WHERE runs.id = ${param(runId)} AND runs.seq = ${param(loaded.seq)}
       RETURNING 1)`);
   }
