@@ -20,11 +20,11 @@ const runParam = (params: unknown[]) => JSON.parse(params[0] as string) as Recor
 describe('writeTransition', () => {
   it('sends neither spec nor plan for an event that leaves them as loaded: the statement does not grow with the run', async () => {
     const loaded = bigRun(4);
-    const state = { ...loaded, seq: 5, status: 'succeeded' } as RunState;
+    const state = { ...loaded, seq: 5, status: 'completed' } as RunState;
     const { tx, params } = capturing();
     await writeTransition(tx, 'r1', { state, outbox: [], schedule: [], cancel: [] }, [], loaded, { claimMs: 1000 });
     const run = runParam(params());
-    expect(run).toMatchObject({ status: 'succeeded', seq: 5 });
+    expect(run).toMatchObject({ status: 'completed', seq: 5 });
     expect(run).not.toHaveProperty('spec');
     expect(run).not.toHaveProperty('plan');
     expect((params()[0] as string).length).toBeLessThan(1000);
