@@ -568,7 +568,8 @@ function render(
       for (const { shape, result } of entries) {
         const d = result.delta;
         const per = (key: string) => (d[key] === undefined ? '—' : fmt(d[key] / result.steps, 2));
-        const idlePer = (key: string) => (result.idle[key] === undefined ? undefined : (result.idle[key] / result.idleMs) * result.durationMs);
+        // The delta spans the runs and the settle after them (windowMs): idle polling over all of it.
+        const idlePer = (key: string) => (result.idle[key] === undefined ? undefined : (result.idle[key] / result.idleMs) * result.windowMs);
         const net = (key: string) => {
           const idle = idlePer(key);
           return d[key] === undefined || idle === undefined ? '—' : fmt((d[key] - idle) / result.steps, 2);
@@ -590,7 +591,7 @@ function render(
     out.push(
       table(['system', 'workload', 'PG commits/step', 'net of idle polling', 'PG round trips/step', 'WAL KB/step (cluster-wide)', 'NATS publishes/step', 'NATS wire msgs/step', 'Redis commands/step'], rows),
       '',
-      'PG commits: `pg_stat_database.xact_commit` of the system\'s own database (read-only autocommit statements count too); "net" subtracts the idle rate measured just before. ' +
+      'PG commits: `pg_stat_database.xact_commit` of the system\'s own database (read-only autocommit statements count too), counted over the runs and the 11 s after them (the statistics\' flush), as is every counter below; "net" subtracts the idle rate measured just before over that whole window. ' +
         'Round trips: every pg query call in the process (BEGIN and COMMIT included). WAL: `pg_current_wal_insert_lsn()` delta, cluster-wide, so other engineers\' tests inflate it. ' +
         'NATS wire messages = 2 x publishes (message + PubAck) + 2 x acks (delivery + ack) + pull requests; publishes include the lifecycle events.',
       '',
@@ -599,9 +600,13 @@ function render(
       for (const { shape, result } of entries) {
         const detail = Object.entries(result.delta)
           .filter(([k, v]) => v !== 0 && !k.startsWith('pgstat.wal'))
-          .map(([k, v]) => `${k} ${fmt(v / result.steps, 2)}`)
+          .map(([k, v]) => {
+            // Counters that move when idle (the timer scan, the relay) also given net of that, as the commits' net column.
+            const idle = result.idle[k] ? (result.idle[k] / result.idleMs) * result.windowMs : 0;
+            return `${k} ${fmt(v / result.steps, 2)}${idle > 0 ? ` (net ${fmt((v - idle) / result.steps, 2)})` : ''}`;
+          })
           .join(', ');
-        out.push(`- ${name} ${shape.kind}, per step: ${detail}`);
+        out.push(`- ${name} ${shape.kind}, per step (over the runs and the settle after them): ${detail}`);
       }
     }
     out.push('');

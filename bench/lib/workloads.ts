@@ -131,6 +131,8 @@ export interface CostResult {
   /** Counter deltas over an idle window of `idleMs` before it (background polling). */
   idle: Record<string, number>;
   idleMs: number;
+  /** From the `before` counters to the `after` ones: the runs plus the settle after them, all counted in `delta`. */
+  windowMs: number;
 }
 
 const STATS_SETTLE_MS = 11_000;
@@ -153,7 +155,8 @@ export async function cost(system: BenchSystem, shape: Shape, runs: number, idle
   const durationMs = performance.now() - started;
   await sleep(STATS_SETTLE_MS);
   const after = await system.counters();
-  return { steps: runs * stepCount(shape), runs, durationMs, delta: diff(after, before), idle: diff(before, idleBefore), idleMs };
+  const windowMs = performance.now() - started;
+  return { steps: runs * stepCount(shape), runs, durationMs, delta: diff(after, before), idle: diff(before, idleBefore), idleMs, windowMs };
 }
 
 export interface MemoryResult {

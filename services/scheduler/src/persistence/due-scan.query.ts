@@ -36,9 +36,13 @@ export class SqlDueScan {
     return rows.map(rowToLease);
   }
 
-  /** `now`, `dueTimers`, `expiredLeases`, `nextTimerAt` and whether a signal delivery waits, for one timer scan, in one read-only statement (one commit, not five). */
+  /**
+   * `now`, `dueTimers`, `expiredLeases`, `nextTimerAt`, whether a signal delivery waits and whether
+   * an outbox row is up for the relay (`pendingOutbox`'s predicate, at the same `now`), for one
+   * timer scan, in one read-only statement (one commit, not six).
+   */
   async scanDue(limit: number): Promise<DueScan> {
-    const rows: { now: Date; next_at: Date | null; deliveries: boolean; timers: DueTimerJson[]; leases: LeaseRow[] }[] = await this.sql.query(
+    const rows: { now: Date; next_at: Date | null; deliveries: boolean; outbox: boolean; timers: DueTimerJson[]; leases: LeaseRow[] }[] = await this.sql.query(
       `WITH at AS (SELECT clock_timestamp() AS now),
        due AS (
          SELECT t.run_id, t.timer, t.step_id, t.attempt, t.fire_at FROM timers t, at
@@ -51,6 +55,8 @@ export class SqlDueScan {
        SELECT at.now,
          (SELECT min(fire_at) FROM timers) AS next_at,
          EXISTS (SELECT 1 FROM signal_deliveries) AS deliveries,
+         EXISTS (SELECT 1 FROM outbox o WHERE o.published_at IS NULL AND o.quarantined_at IS NULL
+                 AND (o.claimed_until IS NULL OR o.claimed_until <= at.now)) AS outbox,
          (SELECT coalesce(jsonb_agg(jsonb_build_object('run_id', run_id, 'timer', timer, 'step_id', step_id, 'attempt', attempt,
                    'fire_ms', floor(extract(epoch FROM fire_at) * 1000)) ORDER BY fire_at, run_id, timer, step_id), '[]'::jsonb) FROM due) AS timers,
          (SELECT coalesce(jsonb_agg(jsonb_build_object('run_id', run_id, 'step_id', step_id, 'attempt', attempt)
@@ -63,6 +69,7 @@ export class SqlDueScan {
       now: millis(row.now),
       nextTimerAt: row.next_at === null ? undefined : millis(row.next_at),
       deliveriesPending: row.deliveries,
+      outboxPending: row.outbox,
       timers: row.timers.map((t) => rowToTimer({ ...t, fire_at: new Date(Number(t.fire_ms)) })),
       leases: row.leases.map(rowToLease),
     };

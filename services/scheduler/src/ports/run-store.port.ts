@@ -186,6 +186,8 @@ export interface DueScan {
   nextTimerAt: number | undefined;
   /** False when no signal delivery waits (`waits.pendingDeliveries` would be empty): the scan skips that read. */
   deliveriesPending?: boolean;
+  /** False when no outbox row is up for the relay (`pendingOutbox` would be empty): the scan does not kick it. */
+  outboxPending?: boolean;
 }
 
 export interface LeaseRef {

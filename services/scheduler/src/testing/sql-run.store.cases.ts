@@ -70,7 +70,7 @@ export function describeSqlRunStoreCases(name: string, target: SqlTarget): void 
 
       it('scanDue reads in one statement what now, dueTimers, expiredLeases and nextTimerAt read', async () => {
         const { store } = subject;
-        expect(await store.scanDue(10)).toEqual({ now: expect.any(Number), timers: [], leases: [], nextTimerAt: undefined, deliveriesPending: false });
+        expect(await store.scanDue(10)).toEqual({ now: expect.any(Number), timers: [], leases: [], nextTimerAt: undefined, deliveriesPending: false, outboxPending: false });
         const state = runningRun(uniqueId('run'));
         state.steps = {
           ...state.steps,
@@ -208,6 +208,21 @@ export function describeSqlRunStoreCases(name: string, target: SqlTarget): void 
           return rows.length > 0 ? rows : undefined;
         }, 'the claim to expire');
         expect(again.map((m) => m.id)).toEqual(b.map((m) => m.id));
+      });
+
+      it('scanDue says whether pendingOutbox would hand out a row: unclaimed, or claimed and lapsed, unpublished and not quarantined', async () => {
+        const state = runningRun(uniqueId('run'));
+        await subject.store.createRun(uniqueId('key'), () => transition(state, { outbox: [1, 2].map((n) => message(state.runId, n)) }));
+        expect((await subject.store.scanDue(10)).outboxPending).toBe(true);
+        const claimed = await subject.store.pendingOutbox(10);
+        expect(claimed).toHaveLength(2);
+        // Both rows claimed (300 ms here): the relay would take none.
+        expect((await subject.peer.scanDue(10)).outboxPending).toBe(false);
+        await subject.store.markPublished([claimed[0].id]);
+        await waitFor(async () => ((await subject.peer.scanDue(10)).outboxPending ? true : undefined), 'the claim to lapse');
+        expect((await subject.peer.pendingOutbox(10)).map((m) => m.id)).toEqual([claimed[1].id]);
+        await subject.peer.markPublished([claimed[1].id]);
+        expect((await subject.store.scanDue(10)).outboxPending).toBe(false);
       });
 
       it('prunes published outbox rows older than a time, and only those', async () => {

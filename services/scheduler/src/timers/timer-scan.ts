@@ -9,7 +9,7 @@ import type { ScanSchedule } from './scan-schedule';
 /**
  * The timer and lease scan: fires due timers and reaps expired leases as engine events
  * (`timer.fired`) through ApplyEventUseCase. Each scan also re-sends rows whose publish
- * after commit failed and kicks the relay. Safe to run on every replica: a stale timer or
+ * after commit failed and kicks the relay when its read saw rows up for it. Safe to run on every replica: a stale timer or
  * lease is a no-op in the core.
  */
 export class TimerScan {
@@ -52,12 +52,13 @@ export class TimerScan {
   }
 
   /**
-   * One pass; resolves with the earliest timer the pass read when it fired and reaped
+   * One pass (`relay`: kicks the relay when the read saw rows up for it); resolves with the earliest timer the pass read when it fired and reaped
    * nothing (so that read still holds), undefined when it has to be read again.
    */
-  private async pass(): Promise<{ now: number; nextTimerAt: number | undefined } | undefined> {
+  private async pass(relay = false): Promise<{ now: number; nextTimerAt: number | undefined } | undefined> {
     // One round trip when the store offers it (SQL: one read-only statement, not four).
     const read = this.store.scanDue ? await this.store.scanDue(SCAN_LIMIT) : undefined;
+    if (relay) this.kickRelay(read?.outboxPending !== false);
     const now = read?.now ?? (await this.store.now());
     const timers = read?.timers ?? (await this.store.dueTimers(now, SCAN_LIMIT));
     // Timers of different runs fire side by side (the store serialises each run): 1,000 sleeps due
@@ -82,20 +83,27 @@ export class TimerScan {
     return read && timers.length === 0 && leases.length === 0 ? read : undefined;
   }
 
+  /**
+   * Rows a dead relay claimed, or a failed pass (broker or database down) left behind, go out on a
+   * later scan. Every row is inserted claimed by the process that publishes it, so the relay only
+   * sees lapsed claims (outboxClaimMs, 15 s): every RELAY_EVERY_POLLS poll intervals (1 s by default)
+   * is soon enough, and saves a commit on the other scans. `pending` false: the scan's read saw no
+   * row the relay would take (its claim is a commit even when it takes none), so it is not kicked.
+   */
+  private kickRelay(pending: boolean): void {
+    const at = performance.now();
+    if (!pending || at - this.relayKickedAt < RELAY_EVERY_POLLS * this.pollIntervalMs) return;
+    this.relayKickedAt = at;
+    this.outbox.relay.kick();
+  }
+
   private scan(): void {
     this.outbox.publisher.resendUnsent();
-    // Rows a dead relay claimed, or a failed pass (broker or database down) left behind, go out on a
-    // later scan. Every row is inserted claimed by the process that publishes it, so the relay only
-    // sees lapsed claims (outboxClaimMs, 15 s): every RELAY_EVERY_POLLS poll intervals (1 s by default)
-    // is soon enough, and saves a commit on the other scans.
-    const at = performance.now();
-    if (at - this.relayKickedAt >= RELAY_EVERY_POLLS * this.pollIntervalMs) {
-      this.relayKickedAt = at;
-      this.outbox.relay.kick();
-    }
-    this.ticking = this.pass()
+    this.ticking = this.pass(true)
       .catch((error: unknown) => {
         this.log.error('timer scan failed; will retry', { error: String(error) });
+        // The pass failed (maybe before its read): the relay goes by the clock alone.
+        this.kickRelay(true);
         return undefined;
       })
       .then(async (read) => {
