@@ -558,6 +558,12 @@ function render(
       '',
       'Latency: run finished minus its scheduled start time (a late start counts against the system).',
       '',
+      ...[...results.sustained].map(
+        ([name, r]) =>
+          `- ${name}: start call p99 ${fmt(r.startP99Ms ?? Number.NaN)} ms, load generator's start lag max ${fmt(r.maxStartLagMs)} ms; e2e p99 by 5 s of the window ${(r.p99ByWindowMs ?? []).map((v) => fmt(v)).join(' / ')} ms; ` +
+          `load-generating process (Weft: also the scheduler) event-loop delay p99 ${fmt(r.loopDelayP99Ms ?? Number.NaN)} ms, max ${fmt(r.loopDelayMaxMs ?? Number.NaN)} ms, CPU ${fmt(r.cpuPercent ?? Number.NaN)} % of a core`,
+      ),
+      '',
     );
   }
 

@@ -2,6 +2,7 @@
  * The workloads, run inside one system's child process (bench/system.child.ts).
  * Every function is bounded in time by its caller.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type BenchSystem, chainOrder, type Shape, stepCount } from './system.port';
 import { quantile, sleep, within } from './stats.util';
 
@@ -56,6 +57,15 @@ export interface SustainedResult {
   errors: number;
   /** The start loop fell behind schedule by this much at most (the load generator's own lag). */
   maxStartLagMs: number;
+  /** Where the tail comes from: the start call (scheduled start -> start resolved, e.g. Weft's createRun committed) p99. */
+  startP99Ms?: number;
+  /** e2e p99 of the runs scheduled in each 5 s of the window, in order (a tail at one moment or throughout). */
+  p99ByWindowMs?: number[];
+  /** This process's event-loop delay over the window (the load generator shares it with Weft's scheduler), p99 and max. */
+  loopDelayP99Ms?: number;
+  loopDelayMaxMs?: number;
+  /** This process's CPU (user + system) over the window, in % of one core. */
+  cpuPercent?: number;
 }
 
 /** W4: chains started at a constant rate for `seconds` (or until `stop()` says so). */
@@ -63,6 +73,11 @@ export async function sustained(system: BenchSystem, options: SustainedOptions, 
   const shape: Shape = { kind: 'chain', steps: options.steps };
   const interval = 1000 / options.rate;
   const latencies: number[] = [];
+  const startLatencies: number[] = [];
+  const byWindow: number[][] = [];
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  const cpuBefore = process.cpuUsage();
   let completedInWindow = 0;
   let finishedTotal = 0;
   let errors = 0;
@@ -75,11 +90,16 @@ export async function sustained(system: BenchSystem, options: SustainedOptions, 
     started++;
     const task = system
       .start(shape)
-      .then(({ finished }) => finished)
+      .then(({ finished }) => {
+        startLatencies.push(performance.now() - intended);
+        return finished;
+      })
       .then(
         (outcome) => {
           finishedTotal++;
           latencies.push(outcome.finishedAt - intended);
+          const w = Math.floor((intended - t0) / 5000);
+          (byWindow[w] ??= []).push(outcome.finishedAt - intended);
           if (outcome.finishedAt <= end) completedInWindow++;
         },
         () => {
@@ -103,6 +123,9 @@ export async function sustained(system: BenchSystem, options: SustainedOptions, 
     }
     await sleep(Math.max(0, Math.min(t0 + i * interval, end) - performance.now()));
   }
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuPercent = ((cpu.user + cpu.system) / 1000 / (performance.now() - t0)) * 100;
+  loop.disable();
   const backlogAtEnd = started - finishedTotal - errors;
   const drainStart = performance.now();
   while (inflight.size > 0 && performance.now() - drainStart < options.drainMs) await sleep(20);
@@ -119,6 +142,11 @@ export async function sustained(system: BenchSystem, options: SustainedOptions, 
     undrained: inflight.size,
     errors,
     maxStartLagMs,
+    startP99Ms: quantile(startLatencies, 0.99),
+    p99ByWindowMs: Array.from(byWindow, (w) => (w ? quantile(w, 0.99) : Number.NaN)),
+    loopDelayP99Ms: loop.percentile(99) / 1e6,
+    loopDelayMaxMs: loop.max / 1e6,
+    cpuPercent,
   };
 }
 
