@@ -82,6 +82,12 @@ export const EnvSchema = z.object({
   WEFT_QUEUES: z.string().regex(/^[a-z0-9*][a-z0-9_*-]*(,[a-z0-9*][a-z0-9_*-]*)*$/).default('default'),
   /** Executor: steps run at once per process. @default 16 */
   WEFT_CONCURRENCY: integer(1, 10_000).default(16),
+  /**
+   * Executor: dispatches held per queue beyond WEFT_CONCURRENCY, waiting for a slot; freed slots go
+   * to the waiting dispatches' runs in turn (fair share across runs). 0 pulls only for free slots.
+   * @default unset: WEFT_CONCURRENCY (the worker's default)
+   */
+  WEFT_PREFETCH: integer(0, 10_000).optional(),
   /** Executor: JS modules with action handlers, comma-separated. */
   WEFT_ACTIONS: z.string().optional(),
   /**

@@ -2,31 +2,58 @@ import { type RunCancel, type StepDispatch } from '@weft/contracts';
 
 // What lets a dispatch run on this worker: a free slot, and its attempt not canceled before it arrived.
 
-/** A counting semaphore whose waiters are told `false` once it closes. */
+/**
+ * A counting semaphore shared across runs: when a slot frees, the waiters' runs take turns
+ * (round-robin by run, first come first served within a run), so a run with many dispatches
+ * waiting here does not put them all ahead of another run's one (issue 15, fair share).
+ * Waiters are told `false` once it closes.
+ */
 export class Slots {
-  private readonly waiters: ((acquired: boolean) => void)[] = [];
+  /** Waiters per run; the map's insertion order is the turn order (a run that was served goes to the back). */
+  private readonly waiters = new Map<string, ((acquired: boolean) => void)[]>();
   private closed = false;
 
   constructor(private free: number) {}
 
-  acquire(): Promise<boolean> {
+  acquire(run = ''): Promise<boolean> {
     if (this.closed) return Promise.resolve(false);
     if (this.free > 0) {
       this.free -= 1;
       return Promise.resolve(true);
     }
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve) => {
+      const queue = this.waiters.get(run);
+      if (queue) queue.push(resolve);
+      else this.waiters.set(run, [resolve]);
+    });
   }
 
   release(): void {
-    const next = this.waiters.shift();
-    if (next) next(true);
-    else this.free += 1;
+    const next = this.waiters.entries().next();
+    if (next.done === true) {
+      this.free += 1;
+      return;
+    }
+    const [run, queue] = next.value;
+    const waiter = queue.shift() as (acquired: boolean) => void;
+    // Its run goes to the back of the turn order, or leaves it once nothing of it waits.
+    this.waiters.delete(run);
+    if (queue.length > 0) this.waiters.set(run, queue);
+    waiter(true);
+  }
+
+  /** Dispatches waiting for a slot. */
+  waiting(): number {
+    let count = 0;
+    for (const queue of this.waiters.values()) count += queue.length;
+    return count;
   }
 
   close(): void {
     this.closed = true;
-    for (const waiter of this.waiters.splice(0)) waiter(false);
+    const queues = [...this.waiters.values()];
+    this.waiters.clear();
+    for (const queue of queues) for (const waiter of queue) waiter(false);
   }
 }
 

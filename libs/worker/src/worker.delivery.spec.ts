@@ -18,6 +18,7 @@ describe('worker: concurrency and sharing', () => {
     const worker = await startWorker({
       queues: ['alpha', 'beta'],
       concurrency: 2,
+      prefetch: 0,
       actions: [
         {
           name: 'count',
@@ -34,7 +35,7 @@ describe('worker: concurrency and sharing', () => {
     const sent = [];
     for (const queue of ['alpha', 'beta', 'alpha', 'beta', 'alpha', 'beta']) sent.push(await dispatch({ action: 'count', queue }));
     await waitFor(() => worker.inFlight() === 2, 'two running steps');
-    // Each queue's consumer hands over up to `concurrency` dispatches: four are held, two wait for a slot.
+    // Without prefetch each queue's consumer hands over up to `concurrency` dispatches: four are held, two wait for a slot.
     await waitFor(() => bus.deliveries.filter((d) => d.startsWith(SUBJECTS.dispatchPrefix)).length === 4, 'four deliveries');
     await new Promise((resolve) => setImmediate(resolve));
     expect(worker.inFlight()).toBe(2);
@@ -44,6 +45,41 @@ describe('worker: concurrency and sharing', () => {
     await waitFor(() => results.length === 6, 'six results');
     expect(peak).toBe(2);
     expect(new Set(results.map((r) => r.token))).toEqual(new Set(sent.map((s) => s.token)));
+  });
+
+  it('holds `prefetch` dispatches beyond `concurrency` and gives a freed slot to the waiting runs in turn', async () => {
+    const order: string[] = [];
+    const gates: (() => void)[] = [];
+    const worker = await startWorker({
+      concurrency: 1,
+      prefetch: 8,
+      actions: [
+        {
+          name: 'held',
+          handler: async (_input, ctx) => {
+            order.push(`${ctx.runId}/${ctx.stepId}`);
+            await new Promise<void>((resolve) => gates.push(resolve));
+            return null;
+          },
+        },
+      ],
+    });
+    // A big run's backlog first, then one step of a small run behind it in the queue.
+    for (let i = 1; i <= 5; i++) await dispatch({ action: 'held', runId: 'big', stepId: `b${i}` });
+    await dispatch({ action: 'held', runId: 'small', stepId: 's1' });
+    // All six are held (1 running + 5 waiting: within concurrency + prefetch), one runs.
+    await waitFor(() => bus.deliveries.filter((d) => d.startsWith(SUBJECTS.dispatchPrefix)).length === 6, 'six deliveries');
+    await waitFor(() => order.length === 1, 'the first step running');
+    expect(worker.inFlight()).toBe(1);
+    for (let done = 1; done <= 5; done++) {
+      gates.shift()?.();
+      await waitFor(() => order.length === done + 1, `step ${done + 1} running`);
+    }
+    gates.shift()?.();
+    await waitFor(() => results.length === 6, 'six results');
+    // Runs take turns in the order they started waiting (big first): the small run's step goes after
+    // one more of the big run's, not after its whole backlog (FIFO: b1 ... b5, then s1).
+    expect(order).toEqual(['big/b1', 'big/b2', 'small/s1', 'big/b3', 'big/b4', 'big/b5']);
   });
 
   it('serves every queue with *', async () => {
@@ -267,5 +303,7 @@ describe('worker: delivery failures and shutdown', () => {
     expect(() => createWorker({ bus, queues: ['a.b'], actions: [] })).toThrow(/invalid queue name "a.b"/);
     expect(() => createWorker({ bus, queues: ['*', 'io'], actions: [] })).toThrow(/list it alone/);
     expect(() => createWorker({ bus, queues: ['q'], actions: [], resultRetryMs: -1 })).toThrow(/resultRetryMs/);
+    expect(() => createWorker({ bus, queues: ['q'], actions: [], prefetch: -1 })).toThrow(/prefetch/);
+    expect(() => createWorker({ bus, queues: ['q'], actions: [], prefetch: 1.5 })).toThrow(/prefetch/);
   });
 });

@@ -16,6 +16,15 @@ export interface WorkerOptions {
   actions: ActionDefinition[] | ActionRegistry;
   /** Steps running at once, across all queues. @default 8 */
   concurrency?: number;
+  /**
+   * Dispatches each queue's subscription holds beyond `concurrency`, waiting for a slot (kept
+   * alive with the broker meanwhile). When a slot frees, the waiting dispatches' runs take turns,
+   * so a run with many steps in flight does not keep another run's step waiting behind all of
+   * them in the queue (issue 15). 0 pulls only for free slots, in queue order: with long steps
+   * and several replicas, a dispatch held here waits for this replica's slot while another
+   * replica may be idle. @default concurrency
+   */
+  prefetch?: number;
   /** Reported in heartbeats and results. @default `<hostname>:<pid>:<random>` */
   workerId?: string;
   /** How often a running step sends a progress heartbeat and extends its delivery. @default 10000 */

@@ -11,6 +11,7 @@ export interface WorkerSettings {
   workerId: string;
   queues: string[];
   concurrency: number;
+  prefetch: number;
   heartbeatIntervalMs: number;
   startedReportDelayMs: number;
   shutdownGraceMs: number;
@@ -22,6 +23,7 @@ export interface WorkerSettings {
 export function resolveWorkerSettings(options: WorkerOptions): WorkerSettings {
   const queues = [...new Set(options.queues)];
   const concurrency = options.concurrency ?? WORKER_DEFAULTS.concurrency;
+  const prefetch = options.prefetch ?? concurrency;
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? WORKER_DEFAULTS.heartbeatIntervalMs;
   const startedReportDelayMs = options.startedReportDelayMs ?? Math.min(WORKER_DEFAULTS.startedReportDelayMs, heartbeatIntervalMs / 2);
   const shutdownGraceMs = options.shutdownGraceMs ?? WORKER_DEFAULTS.shutdownGraceMs;
@@ -33,11 +35,12 @@ export function resolveWorkerSettings(options: WorkerOptions): WorkerSettings {
   if (badQueue !== undefined) throw new WorkerConfigError(`invalid queue name "${badQueue}": lower-case letters, digits, _ and -, or * for every queue`);
   if (queues.includes(ALL_QUEUES) && queues.length > 1) throw new WorkerConfigError('queue * already serves every queue; list it alone');
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new WorkerConfigError(`concurrency must be a positive integer, got ${concurrency}`);
+  if (!Number.isInteger(prefetch) || prefetch < 0) throw new WorkerConfigError(`prefetch must be an integer >= 0, got ${prefetch}`);
   if (!(heartbeatIntervalMs > 0)) throw new WorkerConfigError(`heartbeatIntervalMs must be positive, got ${heartbeatIntervalMs}`);
   if (!(startedReportDelayMs >= 0 && startedReportDelayMs <= heartbeatIntervalMs / 2)) {
     throw new WorkerConfigError(`startedReportDelayMs must be between 0 and half of heartbeatIntervalMs (${heartbeatIntervalMs / 2}), got ${startedReportDelayMs}`);
   }
   if (!(shutdownGraceMs >= 0)) throw new WorkerConfigError(`shutdownGraceMs must be >= 0, got ${shutdownGraceMs}`);
   if (!(resultRetryMs >= 0)) throw new WorkerConfigError(`resultRetryMs must be >= 0, got ${resultRetryMs}`);
-  return { workerId, queues, concurrency, heartbeatIntervalMs, startedReportDelayMs, shutdownGraceMs, resultRetryMs, maxPayloadBytes };
+  return { workerId, queues, concurrency, prefetch, heartbeatIntervalMs, startedReportDelayMs, shutdownGraceMs, resultRetryMs, maxPayloadBytes };
 }

@@ -38,6 +38,7 @@ class StepWorker implements Worker {
   private readonly queues: string[];
   private readonly registry: ActionRegistry;
   private readonly concurrency: number;
+  private readonly prefetch: number;
   private readonly heartbeatIntervalMs: number;
   private readonly startedReportDelayMs: number;
   private readonly shutdownGraceMs: number;
@@ -69,6 +70,7 @@ class StepWorker implements Worker {
     this.queues = settings.queues;
     this.registry = options.actions instanceof ActionRegistry ? options.actions : new ActionRegistry(options.actions);
     this.concurrency = settings.concurrency;
+    this.prefetch = settings.prefetch;
     this.heartbeatIntervalMs = settings.heartbeatIntervalMs;
     this.startedReportDelayMs = settings.startedReportDelayMs;
     this.shutdownGraceMs = settings.shutdownGraceMs;
@@ -113,8 +115,9 @@ class StepWorker implements Worker {
       for (const queue of this.queues) {
         const subscription = await this.bus.consume(
           dispatchSubject(queue),
-          // Each queue may hold `concurrency` dispatches; the shared slots bound what runs.
-          { group: executorGroup(queue), concurrency: this.concurrency },
+          // Each queue may hold `concurrency + prefetch` dispatches; the shared slots bound what
+          // runs, and hand freed slots to the waiting dispatches' runs in turn.
+          { group: executorGroup(queue), concurrency: this.concurrency + this.prefetch },
           (delivery) => this.track(this.onDispatch(delivery)),
         );
         this.subscriptions.push(subscription);
@@ -127,7 +130,7 @@ class StepWorker implements Worker {
     }
     await this.announcer?.start();
     this.sampleQueues();
-    this.logger.debug('worker started', { workerId: this.workerId, queues: this.queues, concurrency: this.concurrency });
+    this.logger.debug('worker started', { workerId: this.workerId, queues: this.queues, concurrency: this.concurrency, prefetch: this.prefetch });
   }
 
   private async shutdown(): Promise<void> {
@@ -198,7 +201,7 @@ class StepWorker implements Worker {
   private async onDispatch(delivery: DispatchDelivery): Promise<void> {
     // While waiting for a slot the broker must not think the message is lost.
     const keepAlive = setInterval(() => void this.settle(delivery.working(), 'extend a waiting dispatch'), this.heartbeatIntervalMs);
-    const acquired = await this.slots.acquire().finally(() => clearInterval(keepAlive));
+    const acquired = await this.slots.acquire(delivery.data.runId).finally(() => clearInterval(keepAlive));
     if (!acquired) return this.settle(delivery.nak(), 'hand back a dispatch at shutdown');
     const dispatch = delivery.data;
     try {

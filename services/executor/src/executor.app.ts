@@ -21,6 +21,7 @@ export function runExecutor(start: ServiceStart, options: RunServiceOptions = {}
           queues: queuesOf(config),
           actions,
           concurrency: config.WEFT_CONCURRENCY,
+          ...(config.WEFT_PREFETCH !== undefined && { prefetch: config.WEFT_PREFETCH }),
           shutdownGraceMs: config.WEFT_SHUTDOWN_GRACE_MS,
           heartbeatIntervalMs: config.WEFT_HEARTBEAT_MS,
           maxPayloadBytes: config.WEFT_MAX_PAYLOAD,

@@ -8,6 +8,8 @@ export interface ExecutorModuleOptions {
   queues: string[];
   actions: ActionDefinition[];
   concurrency?: number;
+  /** Dispatches held per queue beyond `concurrency`, served to their runs in turn (WEFT_PREFETCH). @default the worker's: concurrency */
+  prefetch?: number;
   shutdownGraceMs?: number;
   /** Progress heartbeat interval of running steps (ms). @default the worker's 10000 */
   heartbeatIntervalMs?: number;

@@ -1,6 +1,6 @@
 import type { Bus, Subscription } from '@weft/bus';
 import { type BlobStore, DEFAULT_INLINE_PAYLOAD_BYTES, DEFAULT_MAX_OUTPUT_BYTES, type RunRequested, SUBJECTS } from '@weft/contracts';
-import type { EngineEvent, RunState } from '@weft/core';
+import { DEFAULT_DISPATCH_WINDOW, type EngineEvent, type RunState } from '@weft/core';
 import { CommittedRowsPublisher } from './outbox/committed-rows.publisher';
 import type { BeforePublish } from './outbox/outbox-sender';
 import { OutboxQuarantine } from './outbox/outbox-quarantine';
@@ -29,6 +29,14 @@ import { sampleRunStore } from './usecases/run-telemetry.util';
 import { SignalHandler } from './transport/signal.handler';
 import { ReviewsUseCase } from './usecases/reviews.usecase';
 import { SignalDeliveryUseCase, SignalsUseCase } from './usecases/signals.usecase';
+
+/**
+ * Step results handled at once. A result's handler waits for its run's batch to commit, so a run
+ * with its whole dispatch window (64 by default) finishing together would, with the bus's default
+ * of 64, hold every handler and leave other runs' results in the stream behind it (issue 15, fair
+ * share); four windows' worth keeps a small run's result from queueing behind a big run's.
+ */
+const RESULT_HANDLERS = 4 * DEFAULT_DISPATCH_WINDOW;
 
 export type { SchedulerLogger } from './ports/scheduler-logger.port';
 export { RunRejectedError, type StartRunOptions } from './usecases/create-run.usecase';
@@ -200,7 +208,7 @@ export class Scheduler {
       await this.bus.consume(SUBJECTS.slotRequested, { group: 'scheduler-slots' }, (d) => slot.requested(d)),
       await this.bus.consume(SUBJECTS.slotReleased, { group: 'scheduler-slots' }, (d) => slot.released(d)),
       await this.bus.consume(SUBJECTS.rateRequested, { group: 'scheduler-rates' }, (d) => slot.rateRequested(d)),
-      await this.bus.consume(SUBJECTS.stepResult, { group: 'scheduler-results' }, (d) => stepResult.handle(d)),
+      await this.bus.consume(SUBJECTS.stepResult, { group: 'scheduler-results', concurrency: RESULT_HANDLERS }, (d) => stepResult.handle(d)),
       await this.bus.consume(SUBJECTS.stepHeartbeat, { group: 'scheduler-heartbeats' }, (d) => heartbeat.handle(d)),
     );
     if (this.signals) {

@@ -41,6 +41,7 @@ export async function workerCommand(options: WorkerOptions, io: Io, env: NodeJS.
     queues,
     actions,
     concurrency: config.WEFT_CONCURRENCY,
+    ...(config.WEFT_PREFETCH !== undefined && { prefetch: config.WEFT_PREFETCH }),
     shutdownGraceMs: config.WEFT_SHUTDOWN_GRACE_MS,
     heartbeatIntervalMs: config.WEFT_HEARTBEAT_MS,
     maxPayloadBytes: config.WEFT_MAX_PAYLOAD,

@@ -104,6 +104,7 @@ export async function composeDev(config: WeftConfig, actions: ActionDefinition[]
         queues: embeddedBus ? ['*'] : queuesOf(config),
         actions: [...builtinActions({ http: httpPolicyOf(config) }), ...actions],
         concurrency: config.WEFT_CONCURRENCY,
+        ...(config.WEFT_PREFETCH !== undefined && { prefetch: config.WEFT_PREFETCH }),
         shutdownGraceMs: config.WEFT_SHUTDOWN_GRACE_MS,
         heartbeatIntervalMs: config.WEFT_HEARTBEAT_MS,
         maxPayloadBytes: config.WEFT_MAX_PAYLOAD,
