@@ -3,11 +3,12 @@ import { withTransaction } from '@weft/db';
 import type { DataSource } from 'typeorm';
 import { type OutboxRecord, type TimerKey, type TimerRecord, type Transition, timerKey } from '../ports/run-store.port';
 import { millis } from './run-state.mapper';
-import { loadRun, RELAXED_COMMIT, type Sql } from './run-sql.util';
+import { loadRun, namedStatements, RELAXED_COMMIT, type Sql } from './run-sql.util';
 import type { RunStateCache } from './run-state.cache';
+import type { DbClock } from './db-clock';
 import type { PendingUpdate } from './run-update.batcher';
 import type { PendingMarks } from './pending-marks';
-import { handOver, writeTransition } from './transition.writer';
+import { handOver, writeTransition, writeTransitionAlone } from './transition.writer';
 import { writeWaitRows } from './wait-rows.writer';
 
 /** One run's calls for one transaction. */
@@ -22,12 +23,26 @@ class BatchResult {
   /** The outbox rows each call inserted (claimed or not), by call index. */
   written = new Map<number, OutboxRecord[]>();
   committed: RunState | undefined;
+  /** The time the calls were decided at. */
+  at: number | undefined;
 
   /** Before each try of the transaction. */
   reset(): void {
     this.outcomes = [];
     this.written = new Map();
     this.committed = undefined;
+    this.at = undefined;
+  }
+
+  /** Committed: rows inserted claimed go to their callers (in commit order), then the calls resolve. */
+  settle(calls: readonly PendingUpdate[]): void {
+    calls.forEach((call, n) => handOver(this.written.get(n) ?? [], call.claimOutbox));
+    calls.forEach((call, n) => {
+      const outcome = this.outcomes[n];
+      if (outcome === undefined) call.resolve(undefined);
+      else if ('error' in outcome) call.reject(outcome.error);
+      else call.resolve(outcome.state);
+    });
   }
 }
 
@@ -38,6 +53,9 @@ class BatchResult {
  * then hand each call's outbox rows to its `claimOutbox` (publish after commit) and settle it.
  */
 export class RunBatchWriter {
+  /** writeAlone's statements, prepared once per connection and shape (namedStatements). */
+  private readonly alone: Sql;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly cache: RunStateCache,
@@ -45,7 +63,15 @@ export class RunBatchWriter {
     private readonly outboxClaimMs: number,
     /** Published marks that ride in the batch's statement when it writes (SqlRunStoreOptions.markLingerMs). */
     private readonly marks?: PendingMarks,
-  ) {}
+    /**
+     * The database's time without a query: with it, a lone run whose state is cached is
+     * written in one statement (writeAlone). Without, every batch takes the transaction.
+     */
+    private readonly clock?: DbClock,
+  ) {
+    const named = namedStatements(dataSource);
+    this.alone = { query: <T>(sql: string, params?: unknown[]) => named(sql, params) as Promise<T> };
+  }
 
   /**
    * Settles every call (a throwing decide fails only its own call). Several runs' batches in one transaction (group commit): their rows are locked in id
@@ -65,6 +91,7 @@ export class RunBatchWriter {
     }
     for (const batch of batches) {
       try {
+        if (batches.length === 1 && (await this.writeAlone(batch))) continue;
         await this.write([batch], false);
       } catch (error) {
         for (const call of batch.calls) call.reject(error);
@@ -107,6 +134,7 @@ export class RunBatchWriter {
               continue;
             }
             ({ state: loaded, now } = fresh);
+            this.clock?.observe(now);
           }
           let current = loaded;
           const transitions: Transition[] = [];
@@ -128,6 +156,7 @@ export class RunBatchWriter {
             result.outcomes.push({ state: current });
           }
           result.committed = current;
+          result.at = now;
           if (transitions.length === 0) continue;
           // The core returns new objects for the steps it changed and shares the rest (O(changed), not O(steps)).
           const changed = changedSteps(loaded.steps, current.steps);
@@ -155,16 +184,86 @@ export class RunBatchWriter {
     ride?.settle();
     for (const [i, { calls }] of batches.entries()) {
       const result = results[i] as BatchResult;
-      if (result.committed) this.cache.remember(result.committed);
-      // Committed: rows inserted claimed go to their callers (in commit order), then the calls resolve.
-      calls.forEach((call, n) => handOver(result.written.get(n) ?? [], call.claimOutbox));
-      calls.forEach((call, n) => {
-        const outcome = result.outcomes[n];
-        if (outcome === undefined) call.resolve(undefined);
-        else if ('error' in outcome) call.reject(outcome.error);
-        else call.resolve(outcome.state);
-      });
+      if (result.committed) this.cache.remember(result.committed, result.at);
+      result.settle(calls);
     }
+  }
+
+  /**
+   * A lone run whose state is cached, in one round trip instead of four (BEGIN, lock, write,
+   * COMMIT): the calls are decided on the cached state at the database's estimated time
+   * (DbClock, never before the time the run's state was last decided at), and the merged
+   * write goes as one autocommit statement guarded by the cached seq (writeTransitionAlone).
+   * Resolves false, having written and settled nothing, when the transaction must do it:
+   * nothing cached or no recent clock reading, a decision that changes nothing or writes
+   * waits (a second statement), or the run was not at the cached seq (another writer moved
+   * it on: the cache forgets it and the transaction reloads it and decides again).
+   */
+  private async writeAlone({ runId, calls }: RunBatch): Promise<boolean> {
+    const loaded = this.cache.latest(runId);
+    const estimate = this.clock?.now();
+    if (loaded === undefined || estimate === undefined) return false;
+    const now = Math.max(estimate, this.cache.timeOf(runId) ?? estimate);
+    const result = new BatchResult();
+    let current = loaded;
+    const transitions: Transition[] = [];
+    const owners: number[] = [];
+    for (const [index, call] of calls.entries()) {
+      let transition: Transition | undefined;
+      try {
+        transition = call.decide(current, now);
+      } catch (error) {
+        result.outcomes.push({ error });
+        continue;
+      }
+      if (transition) {
+        transitions.push(transition);
+        for (let n = 0; n < transition.outbox.length; n++) owners.push(index);
+        current = transition.state;
+      }
+      result.outcomes.push({ state: current });
+    }
+    // Nothing to write proves nothing about the cached seq; waits take a statement of their own.
+    if (transitions.length === 0) return false;
+    const merged = mergeTransitions(current, transitions);
+    if (merged.waits !== undefined) return false;
+    const ride = this.marks?.take();
+    let written: Awaited<ReturnType<typeof writeTransitionAlone>>;
+    try {
+      written = await writeTransitionAlone(
+        this.alone,
+        runId,
+        merged,
+        changedSteps(loaded.steps, current.steps),
+        loaded,
+        {
+          claimMs: this.outboxClaimMs,
+          claimed: (n) => calls[owners[n] as number]?.claimOutbox !== undefined,
+          ...(ride && { marks: ride.ids }),
+        },
+        calls.every((call) => call.relaxed),
+      );
+    } catch (error) {
+      ride?.settle(error);
+      this.cache.forget(runId);
+      throw error;
+    }
+    if (written === undefined) {
+      ride?.settle(new Error('not written'));
+      this.cache.forget(runId);
+      return false;
+    }
+    ride?.settle();
+    this.clock?.observe(written.now);
+    written.rows.forEach((row, n) => {
+      const owner = owners[n] as number;
+      const mine = result.written.get(owner);
+      if (mine) mine.push(row);
+      else result.written.set(owner, [row]);
+    });
+    this.cache.remember(current, now);
+    result.settle(calls);
+    return true;
   }
 
   /**
@@ -178,6 +277,7 @@ export class RunBatchWriter {
       [JSON.stringify(batches.map((batch) => batch.runId))],
     );
     const heads = new Map<string, { now: number; state: RunState | undefined }>();
+    if (rows.length > 0) this.clock?.observe(millis(rows[0].now));
     for (const row of rows) heads.set(row.id, { now: millis(row.now), state: this.cache.at(row.id, row.seq) });
     for (const { runId } of batches) if (!heads.has(runId)) this.cache.forget(runId);
     return heads;
@@ -196,6 +296,7 @@ export class RunBatchWriter {
       this.cache.forget(runId);
       return null;
     }
+    this.clock?.observe(millis(rows[0].now));
     // Read after the lock: another call of this process may have moved the run on meanwhile.
     return { now: millis(rows[0].now), state: this.cache.at(runId, rows[0].seq) };
   }

@@ -19,6 +19,8 @@ export class RunStateCache {
   private readonly small = new Map<string, RunState>();
   private readonly large = new Map<string, RunState>();
   private largeSteps = 0;
+  /** The time each cached state was decided at (RunBatchWriter: a run's time never goes backwards). */
+  private readonly times = new WeakMap<RunState, number>();
 
   /**
    * @param size small runs kept; 0 keeps none (and no large ones either).
@@ -39,6 +41,17 @@ export class RunStateCache {
     return cached !== undefined && cached.seq === seq ? cached : undefined;
   }
 
+  /** The cached state, whatever its seq. */
+  latest(runId: string): RunState | undefined {
+    return this.small.get(runId) ?? this.large.get(runId);
+  }
+
+  /** The time the cached state of the run was decided at, when known. */
+  timeOf(runId: string): number | undefined {
+    const cached = this.latest(runId);
+    return cached === undefined ? undefined : this.times.get(cached);
+  }
+
   forget(runId: string): void {
     this.small.delete(runId);
     const large = this.large.get(runId);
@@ -48,9 +61,10 @@ export class RunStateCache {
     }
   }
 
-  /** Keeps a committed state (most recent last); finished runs are not kept. */
-  remember(state: RunState): void {
+  /** Keeps a committed state (most recent last), decided at time `at`; finished runs are not kept. */
+  remember(state: RunState, at?: number): void {
     this.forget(state.runId);
+    if (at !== undefined) this.times.set(state, at);
     if (this.size <= 0 || TERMINAL_RUN_STATUSES.includes(state.status)) return;
     if (state.plan.length < LARGE_RUN_STEPS) {
       this.small.set(state.runId, state);

@@ -23,6 +23,7 @@ import { type RunRow, type StepRow, iso, millis, rowToRun, runToJson } from './r
 import { RunStateCache } from './run-state.cache';
 import { RELAXED_COMMIT, RUN_COLUMNS, type Sql, stepColumns } from './run-sql.util';
 import { RunUpdateBatcher } from './run-update.batcher';
+import { DbClock } from './db-clock';
 import { handOver, writeTransition } from './transition.writer';
 import { SqlDueScan } from './due-scan.query';
 import { SqlWaitStore } from './sql-wait.store';
@@ -65,6 +66,15 @@ export interface SqlRunStoreOptions {
    * @default 100
    */
   markLingerMs?: number;
+  /**
+   * A lone run whose state is cached is updated in one autocommit statement (one round trip
+   * instead of BEGIN, lock, write, COMMIT), guarded by the cached seq, at the database's time
+   * estimated from the store's last readings (never behind one of them, never backwards for a
+   * run); when another writer moved the run on, nothing is written and the update is redone
+   * under the lock. Off: every update takes the locked transaction.
+   * @default true
+   */
+  oneStatementUpdates?: boolean;
 }
 
 /**
@@ -94,6 +104,8 @@ export class SqlRunStore implements RunStore {
   private readonly marks: PendingMarks | undefined;
   /** Due timers and lapsed leases for the timer scan. */
   private readonly due: SqlDueScan;
+  /** The database's time, estimated from what this store's statements read (oneStatementUpdates). */
+  private readonly clock = new DbClock();
 
   constructor(
     readonly dataSource: DataSource,
@@ -104,7 +116,7 @@ export class SqlRunStore implements RunStore {
     this.cache = new RunStateCache(options.stateCacheSize ?? 1000, options.stateCacheLargeSteps);
     const markLingerMs = options.markLingerMs ?? 100;
     this.marks = markLingerMs > 0 ? new PendingMarks(markLingerMs, (ids) => this.writeMarks(ids)) : undefined;
-    this.batcher = new RunUpdateBatcher(new RunBatchWriter(dataSource, this.cache, this.outboxClaimMs, this.marks), options.relaxedLingerMs ?? 2);
+    this.batcher = new RunUpdateBatcher(new RunBatchWriter(dataSource, this.cache, this.outboxClaimMs, this.marks, options.oneStatementUpdates === false ? undefined : this.clock), options.relaxedLingerMs ?? 2);
     this.waits = new SqlWaitStore(dataSource);
     this.due = new SqlDueScan(dataSource);
   }
@@ -112,6 +124,7 @@ export class SqlRunStore implements RunStore {
   now(): Promise<number> {
     return this.track(async () => {
       const rows: { now: Date }[] = await this.dataSource.query('SELECT clock_timestamp() AS now');
+      this.clock.observe(millis(rows[0].now));
       return millis(rows[0].now);
     });
   }
@@ -122,11 +135,14 @@ export class SqlRunStore implements RunStore {
       const existing = await this.runIdForKey(this.dataSource, namespace, idempotencyKey);
       if (existing !== undefined) return { runId: existing, created: false };
       let created: RunState | undefined;
+      let createdAt: number | undefined;
       let rows: OutboxRecord[] = [];
       const claim = options.claimOutbox !== undefined;
       const result = await withTransaction(this.dataSource, async (tx) => {
         const nowRows: { now: Date }[] = await tx.query('SELECT clock_timestamp() AS now');
-        const transition = build(millis(nowRows[0].now));
+        createdAt = millis(nowRows[0].now);
+        this.clock.observe(createdAt);
+        const transition = build(createdAt);
         const { state } = transition;
         assertCreatedIn(state, namespace);
         const inserted: { id: string }[] = await tx.query(
@@ -150,7 +166,7 @@ export class SqlRunStore implements RunStore {
         return { runId: state.runId, created: true };
       });
       if (created) {
-        this.cache.remember(created);
+        this.cache.remember(created, createdAt);
         handOver(rows, options.claimOutbox);
       }
       return result;
@@ -239,7 +255,7 @@ export class SqlRunStore implements RunStore {
     await this.dataSource.query(
       `WITH relaxed AS (${RELAXED_COMMIT})
        UPDATE outbox SET published_at = clock_timestamp(), claimed_until = NULL FROM relaxed
-       WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint) AND published_at IS NULL`,
+       WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)::bigint)) AND published_at IS NULL`,
       [JSON.stringify(ids)],
     );
   }
@@ -285,7 +301,12 @@ export class SqlRunStore implements RunStore {
   }
 
   scanDue(limit: number): Promise<DueScan> {
-    return this.track(() => this.due.scanDue(limit));
+    // Its `now` is a reading like any other: a timer it finds due is due at any later estimate.
+    return this.track(async () => {
+      const scan = await this.due.scanDue(limit);
+      this.clock.observe(scan.now);
+      return scan;
+    });
   }
 
   /** One round trip; the partial outbox index and (status, created_at) index keep it cheap. */

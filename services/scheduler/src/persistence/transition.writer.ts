@@ -2,7 +2,15 @@ import type { RunState, StepState } from '@weft/core';
 import { type ClaimOutboxOption, type OutboxMessage, type OutboxRecord, type TimerKey, type Transition, timerKey } from '../ports/run-store.port';
 import { RunStoreError } from './run-store.errors';
 import { iso, millis, runToJson, stepToJson } from './run-state.mapper';
-import type { Sql } from './run-sql.util';
+import { RELAXED_COMMIT, type Sql } from './run-sql.util';
+
+/** Where writeTransition's outbox rows go, and the marks that ride with it. */
+export interface TransitionOutbox {
+  claimMs: number;
+  claimed?: (index: number) => boolean;
+  /** Outbox rows (of any run) to mark published in the same statement (PendingMarks). */
+  marks?: readonly string[];
+}
 
 /**
  * Everything a transition changes, in one statement. With `loaded`, the run row is
@@ -16,19 +24,68 @@ export async function writeTransition(
   transition: Transition,
   steps: readonly StepState[],
   loaded: RunState | undefined,
-  outbox: {
-    claimMs: number;
-    claimed?: (index: number) => boolean;
-    /** Outbox rows (of any run) to mark published in the same statement (PendingMarks). */
-    marks?: readonly string[];
-  },
+  outbox: TransitionOutbox,
 ): Promise<OutboxRecord[]> {
+  const statement = transitionStatement(runId, transition, steps, loaded, outbox, false, false);
+  if (statement === undefined) return [];
+  const rows: StatementRow[] = await tx.query(statement.sql, statement.params);
+  if (rows[0].runs !== 1) {
+    throw new RunStoreError('RUN_SEQ_CONFLICT', `run ${runId} changed outside updateRun (expected seq ${loaded?.seq ?? '?'})`);
+  }
+  return outboxRecords(runId, transition, rows[0]);
+}
+
+/**
+ * writeTransition of an existing run as a statement of its own (autocommit: one round trip,
+ * committed when it resolves; without the WAL flush when `relaxed`): every other write is
+ * conditional on the run row's seq-guarded update, so when the run is not at `loaded.seq`
+ * (another writer moved it on, or it is gone) nothing at all is written and it resolves
+ * undefined. Else the outbox rows, and the database's time at the end of the statement.
+ */
+export async function writeTransitionAlone(
+  sql: Sql,
+  runId: string,
+  transition: Transition,
+  steps: readonly StepState[],
+  loaded: RunState,
+  outbox: TransitionOutbox,
+  relaxed: boolean,
+): Promise<{ rows: OutboxRecord[]; now: number } | undefined> {
+  const statement = transitionStatement(runId, transition, steps, loaded, outbox, true, relaxed) as { sql: string; params: unknown[] };
+  const rows: StatementRow[] = await sql.query(statement.sql, statement.params);
+  if (rows[0].runs !== 1) return undefined;
+  return { rows: outboxRecords(runId, transition, rows[0]), now: millis(rows[0].now as Date) };
+}
+
+interface StatementRow {
+  runs: number;
+  now?: Date;
+  outbox_ids?: string[];
+  outbox_at?: Date;
+}
+
+/**
+ * The statement's data-modifying CTEs. `alone`: every write but the run row's waits for it
+ * (`WHERE EXISTS (SELECT 1 FROM run_write)`), and the database's time is returned.
+ */
+function transitionStatement(
+  runId: string,
+  transition: Transition,
+  steps: readonly StepState[],
+  loaded: RunState | undefined,
+  outbox: TransitionOutbox,
+  alone: boolean,
+  relaxed: boolean,
+): { sql: string; params: unknown[] } | undefined {
   const claimed = outbox.claimed ?? (() => false);
   const { state } = transition;
   const params: unknown[] = [];
   const param = (value: unknown) => `$${params.push(value)}`;
   const json = (value: unknown) => `${param(JSON.stringify(value))}::jsonb`;
   const parts: string[] = [];
+  // Alone (autocommit), a write the seq guard refused must leave no trace.
+  const ifRun = alone ? ' WHERE EXISTS (SELECT 1 FROM run_write)' : '';
+  const andRun = alone ? ' AND EXISTS (SELECT 1 FROM run_write)' : '';
 
   if (loaded) {
     // spec and plan never change in practice: neither rewritten (re-TOASTed) nor even sent unless they did,
@@ -55,7 +112,7 @@ export async function writeTransition(
       SELECT e->>'run_id', e->>'step_id', e->>'status', (e->>'attempt')::int, e->>'token', (e->>'queued_at')::timestamptz,
              (e->>'started_at')::timestamptz, (e->>'finished_at')::timestamptz, (e->>'lease_expires_at')::timestamptz,
              (e->>'next_attempt_at')::timestamptz, e->'output', e->'error', e->'attempts', e->'extra', clock_timestamp()
-      FROM jsonb_array_elements(${json(steps.map((step) => stepToJson(runId, step)))}) AS e
+      FROM jsonb_array_elements(${json(steps.map((step) => stepToJson(runId, step)))}) AS e${ifRun}
       ON CONFLICT (run_id, step_id) DO UPDATE SET status = excluded.status, attempt = excluded.attempt, token = excluded.token,
         queued_at = excluded.queued_at, started_at = excluded.started_at, finished_at = excluded.finished_at,
         lease_expires_at = excluded.lease_expires_at, next_attempt_at = excluded.next_attempt_at, output = excluded.output,
@@ -68,14 +125,16 @@ export async function writeTransition(
       INSERT INTO outbox (run_id, kind, subject, payload, msg_id, headers, claimed_until)
       SELECT ${param(runId)}, m.e->>'kind', m.e->>'subject', coalesce(m.e->'payload', 'null'::jsonb), m.e->>'msgId', m.e->'headers',
              CASE WHEN (m.e->>'claim')::boolean THEN clock_timestamp() + ${param(outbox.claimMs)}::int * interval '1 millisecond' END
-      FROM jsonb_array_elements(${json(transition.outbox.map((message, i) => ({ ...outboxToJson(message), claim: claimed(i) })))}) WITH ORDINALITY AS m(e, n)
+      FROM jsonb_array_elements(${json(transition.outbox.map((message, i) => ({ ...outboxToJson(message), claim: claimed(i) })))}) WITH ORDINALITY AS m(e, n)${ifRun}
       ORDER BY m.n
       RETURNING id, created_at)`);
   }
   if (outbox.marks !== undefined && outbox.marks.length > 0) {
+    // `id = ANY(ARRAY(...))`: an index lookup per id; `id IN (SELECT ...)` scanned the whole partial
+    // index of unpublished rows (and its dead entries, ~500 under a chain) for a semi-join.
     parts.push(`mark_write AS (
       UPDATE outbox SET published_at = clock_timestamp(), claimed_until = NULL
-      WHERE id IN (SELECT jsonb_array_elements_text(${json(outbox.marks)})::bigint) AND published_at IS NULL
+      WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text(${json(outbox.marks)})::bigint)) AND published_at IS NULL${andRun}
       RETURNING 1)`);
   }
   // A key both canceled and scheduled ends scheduled (cancel first, then schedule), as one statement cannot touch a row twice.
@@ -85,34 +144,36 @@ export async function writeTransition(
   if (cancel.length > 0) {
     parts.push(`timer_cancel AS (
       DELETE FROM timers t USING jsonb_array_elements(${json(cancel.map(timerKeyToJson))}) AS e
-      WHERE t.run_id = e->>'runId' AND t.timer = e->>'timer' AND t.step_id = e->>'stepId' AND (e->>'fireAt' IS NULL OR t.fire_at <= (e->>'fireAt')::timestamptz)
+      WHERE t.run_id = e->>'runId' AND t.timer = e->>'timer' AND t.step_id = e->>'stepId' AND (e->>'fireAt' IS NULL OR t.fire_at <= (e->>'fireAt')::timestamptz)${andRun}
       RETURNING 1)`);
   }
   if (schedule.length > 0) {
     parts.push(`timer_write AS (
       INSERT INTO timers (run_id, timer, step_id, attempt, fire_at)
       SELECT e->>'runId', e->>'timer', e->>'stepId', (e->>'attempt')::int, (e->>'fireAt')::timestamptz
-      FROM jsonb_array_elements(${json(schedule.map((timer) => ({ ...timerKeyToJson(timer), attempt: timer.attempt, fireAt: iso(timer.fireAt) })))}) AS e
+      FROM jsonb_array_elements(${json(schedule.map((timer) => ({ ...timerKeyToJson(timer), attempt: timer.attempt, fireAt: iso(timer.fireAt) })))}) AS e${ifRun}
       ON CONFLICT (run_id, timer, step_id) DO UPDATE SET attempt = excluded.attempt, fire_at = excluded.fire_at
       RETURNING 1)`);
   }
-  if (parts.length === 0) return [];
+  if (relaxed) parts.push(`relaxed AS (${RELAXED_COMMIT})`);
+  if (parts.length === 0) return undefined;
   const hasOutbox = transition.outbox.length > 0;
-  const rows: { runs: number; outbox_ids?: string[]; outbox_at?: Date }[] = await tx.query(
-    `WITH ${parts.join(',\n')}
-     SELECT ${loaded ? '(SELECT count(*) FROM run_write)::int' : '1'} AS runs${
+  return {
+    sql: `WITH ${parts.join(',\n')}
+     SELECT ${loaded ? '(SELECT count(*) FROM run_write)::int' : '1'} AS runs${alone ? ', clock_timestamp() AS now' : ''}${
        hasOutbox ? `, (SELECT jsonb_agg(id::text ORDER BY id) FROM outbox_write) AS outbox_ids, (SELECT min(created_at) FROM outbox_write) AS outbox_at` : ''
-     }`,
+     }${relaxed ? ', (SELECT count(*) FROM relaxed)::int AS relaxed' : ''}`,
     params,
-  );
-  if (rows[0].runs !== 1) {
-    throw new RunStoreError('RUN_SEQ_CONFLICT', `run ${runId} changed outside updateRun (expected seq ${loaded?.seq ?? '?'})`);
-  }
-  const ids = rows[0].outbox_ids ?? [];
+  };
+}
+
+/** The outbox rows a statement that wrote the run inserted, in outbox order. */
+function outboxRecords(runId: string, transition: Transition, row: StatementRow): OutboxRecord[] {
+  const ids = row.outbox_ids ?? [];
   if (ids.length !== transition.outbox.length) throw new Error(`outbox insert returned ${ids.length} ids for ${transition.outbox.length} messages`);
   if (ids.length === 0) return [];
   // created_at defaults to the transaction's start: one value for every row of the statement.
-  const createdAt = millis(rows[0].outbox_at as Date);
+  const createdAt = millis(row.outbox_at as Date);
   return transition.outbox.map((message, i) => {
     const record: OutboxRecord = { id: ids[i], runId, createdAt, kind: message.kind, subject: message.subject, payload: message.payload ?? null, msgId: message.msgId };
     if (message.headers !== undefined) record.headers = message.headers;

@@ -36,6 +36,9 @@ export interface RunStore {
    * `steps` holds new objects for the steps it changed and the loaded objects for the
    * rest (the SQL store writes only the step rows whose object changed). It is called
    * inside the transaction: keep it synchronous and pure. If it throws, nothing is written.
+   * It may be called more than once for one update (the SQL store decides on the state it
+   * cached and, when another writer moved the run on meanwhile, again on the reloaded run):
+   * only what the last call returned is written.
    */
   updateRun(runId: string, decide: RunDecider, options?: UpdateRunOptions): Promise<RunState | undefined>;
 

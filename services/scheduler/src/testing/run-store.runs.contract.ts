@@ -153,11 +153,12 @@ export function describeRunsContract(context: RunStoreContext): void {
       const state = runningRun(uniqueId('run'), { seq: 0 });
       await store.createRun(uniqueId('key'), () => transition(state));
       const stores = [store, subject.peer ?? store];
+      // Per update, the state its decision was written for (a store may decide again, on the reloaded run, and write only that).
       const seenSeqs: number[] = [];
       await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
           stores[i % 2].updateRun(state.runId, (current) => {
-            seenSeqs.push(current.seq);
+            seenSeqs[i] = current.seq;
             const export_ = current.steps.export;
             return transition(bump(current, 'export', { attempt: export_.attempt + 1 }), { outbox: [message(state.runId, current.seq)] });
           }),
