@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { RunState } from '@weft/core';
 import type { DataSource, EntityManager } from 'typeorm';
 import { type RunRow, type StepRow, millis, rowToRun } from './run-state.mapper';
@@ -49,8 +50,18 @@ export async function loadRun(tx: Sql, runId: string, lock: boolean, relaxed = f
   };
 }
 
-/** Statement shapes named per data source at most; beyond, statements go unnamed (planned each time). */
-const MAX_NAMED_STATEMENTS = 256;
+/** Statement texts whose names are remembered; the name of any other is computed again. */
+const MAX_REMEMBERED_NAMES = 512;
+const statementNames = new Map<string, string>();
+
+/** A prepared statement's name: a digest of its text, so one name never stands for two texts, whichever store or data source uses it. */
+function statementName(text: string): string {
+  const known = statementNames.get(text);
+  if (known !== undefined) return known;
+  const name = `weft_${createHash('sha1').update(text).digest('hex')}`;
+  if (statementNames.size < MAX_REMEMBERED_NAMES) statementNames.set(text, name);
+  return name;
+}
 
 /** The slice of node-postgres' client a named statement needs. */
 interface PgClient {
@@ -59,22 +70,18 @@ interface PgClient {
 
 /**
  * Runs one statement on its own (autocommit). On PostgreSQL, as a named prepared statement:
- * each pooled connection parses a statement's text once, and after a few executions the
+ * each pooled connection parses a statement's text once, and after five executions the
  * server reuses a generic plan instead of planning every call (~0.4 ms of a chain hop's
- * write). Statements are named by their text, so a name always stands for the same text on
- * every connection. On PGlite (one in-process session, no network), a plain query.
+ * write). Statements are named by a digest of their text, so a name always stands for the
+ * same text on every connection. On PGlite (one in-process session, no network), a plain query.
  */
 export function namedStatements(dataSource: DataSource): (sql: string, params?: unknown[]) => Promise<unknown[]> {
   if ((dataSource.options as { driver?: unknown }).driver !== undefined) return (sql, params) => dataSource.query(sql, params);
-  const names = new Map<string, string>();
   return async (sql, params) => {
-    let name = names.get(sql);
-    if (name === undefined && names.size < MAX_NAMED_STATEMENTS) names.set(sql, (name = `weft_run_write_${names.size}`));
-    if (name === undefined) return dataSource.query(sql, params);
     const runner = dataSource.createQueryRunner();
     try {
       const client = (await runner.connect()) as PgClient;
-      return (await client.query({ name, text: sql, values: params ?? [] })).rows;
+      return (await client.query({ name: statementName(sql), text: sql, values: params ?? [] })).rows;
     } finally {
       await runner.release();
     }
