@@ -144,13 +144,41 @@ export function rowToStep(row: StepRow): StepState {
   return step;
 }
 
-/** Keys in plan order, as the core built them (rows come back in any order). */
+/**
+ * A plan step's state before anything happened to it, as the core's createRun puts it. The
+ * store writes no row for such a step when it creates a run (a 50,000-step run's creation
+ * writes its run row and the steps it dispatches, not 50,000 step rows); a plan step without
+ * a row reads back as this. Any later change writes the step's row.
+ */
+export const untouchedStep = (id: string): StepState => ({ id, status: 'pending', attempt: 0, attempts: [], lostLeases: 0, attemptBase: 0 });
+
+/** Whether `step` is exactly untouchedStep(step.id) (nothing else set, not even to undefined). */
+export function isUntouched(step: StepState): boolean {
+  return (
+    step.status === 'pending' &&
+    step.attempt === 0 &&
+    step.attempts.length === 0 &&
+    step.lostLeases === 0 &&
+    step.attemptBase === 0 &&
+    Object.keys(step).length === UNTOUCHED_KEYS
+  );
+}
+
+const UNTOUCHED_KEYS = Object.keys(untouchedStep('')).length;
+
+/** Keys in plan order, as the core built them (rows come back in any order); a plan step without a row is untouched. */
 function stepsInPlanOrder(plan: readonly PlannedStep[], rows: readonly StepRow[]): Record<string, StepState> {
-  const rank = new Map(plan.map((step, index) => [step.id, index]));
-  const sorted = [...rows].sort((a, b) => (rank.get(a.step_id) ?? plan.length) - (rank.get(b.step_id) ?? plan.length) || a.step_id.localeCompare(b.step_id));
+  const byId = new Map(rows.map((row) => [row.step_id, row]));
   // No prototype, as the core builds it: a step id such as __proto__ stays an ordinary key.
   const steps = Object.create(null) as Record<string, StepState>;
-  for (const row of sorted) Object.defineProperty(steps, row.step_id, { value: rowToStep(row), enumerable: true, writable: true, configurable: true });
+  const put = (id: string, step: StepState) => Object.defineProperty(steps, id, { value: step, enumerable: true, writable: true, configurable: true });
+  for (const { id } of plan) {
+    const row = byId.get(id);
+    put(id, row === undefined ? untouchedStep(id) : rowToStep(row));
+    byId.delete(id);
+  }
+  // Steps outside the plan (forEach items) after it, by id.
+  for (const row of [...byId.values()].sort((a, b) => a.step_id.localeCompare(b.step_id))) put(row.step_id, rowToStep(row));
   return steps;
 }
 

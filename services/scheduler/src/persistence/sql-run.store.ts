@@ -19,7 +19,7 @@ import {
 import { PendingMarks } from './pending-marks';
 import { RunBatchWriter } from './run-batch.writer';
 import { assertCreatedIn, RunStoreError } from './run-store.errors';
-import { type RunRow, type StepRow, iso, millis, rowToRun, runToJson } from './run-state.mapper';
+import { type RunRow, type StepRow, iso, isUntouched, millis, rowToRun, runToJson } from './run-state.mapper';
 import { RunStateCache } from './run-state.cache';
 import { RELAXED_COMMIT, RUN_COLUMNS, type Sql, stepColumns } from './run-sql.util';
 import { RunUpdateBatcher } from './run-update.batcher';
@@ -160,7 +160,8 @@ export class SqlRunStore implements RunStore {
           // A concurrent createRun with this key won (the insert waited for its commit), or the run id exists.
           return { runId: (await this.runIdForKey(tx, namespace, idempotencyKey)) ?? state.runId, created: false };
         }
-        rows = await writeTransition(tx, state.runId, transition, Object.values(state.steps), undefined, { claimMs: this.outboxClaimMs, claimed: () => claim });
+        // Untouched steps get no row (they read back as untouched): a run's creation does not write a row per step.
+        rows = await writeTransition(tx, state.runId, transition, Object.values(state.steps).filter((step) => !isUntouched(step)), undefined, { claimMs: this.outboxClaimMs, claimed: () => claim });
         if (transition.waits !== undefined) await writeWaitRows(tx, state, transition.waits);
         created = state;
         return { runId: state.runId, created: true };

@@ -41,3 +41,19 @@ describe('writeTransition', () => {
     expect(run).not.toHaveProperty('spec');
   });
 });
+
+describe('writeTransition step rows', () => {
+  it('sends steps that changed the same way as one row with their ids (a cancel of thousands of pending steps)', async () => {
+    const loaded = bigRun(4);
+    const canceled = (id: string) => ({ id, status: 'canceled', attempt: 0, attempts: [], reason: 'stop', finishedAt: 1_000 });
+    const steps = [canceled('a'), canceled('b'), { id: 'c', status: 'running', attempt: 1, attempts: [], token: 'r1:c:1' }, canceled('d')];
+    const { tx, params } = capturing();
+    await writeTransition(tx, 'r1', { state: { ...loaded, seq: 5 }, outbox: [], schedule: [], cancel: [] }, steps as never, loaded, { claimMs: 1000 });
+    const groups = params()
+      .filter((p): p is string => typeof p === 'string' && p.startsWith('[{"row"'))
+      .flatMap((p) => JSON.parse(p) as { row: Record<string, unknown>; ids: string[] }[]);
+    expect(groups.map((group) => group.ids)).toEqual([['a', 'b', 'd'], ['c']]);
+    expect(groups[0].row).toMatchObject({ status: 'canceled', finished_at: new Date(1_000).toISOString(), extra: { reason: 'stop' } });
+    expect(groups[1].row).toMatchObject({ status: 'running', token: 'r1:c:1' });
+  });
+});

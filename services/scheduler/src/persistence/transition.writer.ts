@@ -1,7 +1,8 @@
 import type { RunState, StepState } from '@weft/core';
 import { type ClaimOutboxOption, type OutboxMessage, type OutboxRecord, type TimerKey, type Transition, timerKey } from '../ports/run-store.port';
 import { RunStoreError } from './run-store.errors';
-import { iso, millis, runToJson, stepToJson } from './run-state.mapper';
+import { iso, millis, runToJson } from './run-state.mapper';
+import { stepWriteCte } from './step-rows.sql';
 import { RELAXED_COMMIT, type Sql } from './run-sql.util';
 
 /** Where writeTransition's outbox rows go, and the marks that ride with it. */
@@ -105,20 +106,7 @@ function transitionStatement(
       WHERE runs.id = ${param(runId)} AND runs.seq = ${param(loaded.seq)}
       RETURNING 1)`);
   }
-  if (steps.length > 0) {
-    parts.push(`step_write AS (
-      INSERT INTO step_runs (run_id, step_id, status, attempt, token, queued_at, started_at, finished_at, lease_expires_at,
-                             next_attempt_at, output, error, attempts, extra, updated_at)
-      SELECT e->>'run_id', e->>'step_id', e->>'status', (e->>'attempt')::int, e->>'token', (e->>'queued_at')::timestamptz,
-             (e->>'started_at')::timestamptz, (e->>'finished_at')::timestamptz, (e->>'lease_expires_at')::timestamptz,
-             (e->>'next_attempt_at')::timestamptz, e->'output', e->'error', e->'attempts', e->'extra', clock_timestamp()
-      FROM jsonb_array_elements(${json(steps.map((step) => stepToJson(runId, step)))}) AS e${ifRun}
-      ON CONFLICT (run_id, step_id) DO UPDATE SET status = excluded.status, attempt = excluded.attempt, token = excluded.token,
-        queued_at = excluded.queued_at, started_at = excluded.started_at, finished_at = excluded.finished_at,
-        lease_expires_at = excluded.lease_expires_at, next_attempt_at = excluded.next_attempt_at, output = excluded.output,
-        error = excluded.error, attempts = excluded.attempts, extra = excluded.extra, updated_at = excluded.updated_at
-      RETURNING 1)`);
-  }
+  if (steps.length > 0) parts.push(stepWriteCte(runId, steps, param, ifRun));
   if (transition.outbox.length > 0) {
     // Ids come from the sequence in insertion order (ORDER BY m.n): sorted ids match the messages.
     parts.push(`outbox_write AS (

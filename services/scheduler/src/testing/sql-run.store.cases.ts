@@ -1,4 +1,5 @@
 import { type DatabaseConfig, DbError, type PgliteDatabase, createDataSource, pendingMigrations, runMigrations } from '@weft/db';
+import { type WorkflowSpec, createRun, decide } from '@weft/core';
 import { type DataSource } from 'typeorm';
 import { bump, message, runningRun, transition, waitFor } from './run-store.fixtures';
 import { SCHEDULER_MIGRATIONS, SCHEDULER_MIGRATIONS_TABLE } from '../persistence/scheduler-schema';
@@ -77,6 +78,19 @@ export function describeSqlRunStoreCases(name: string, target: SqlTarget): void 
       });
       afterEach(async () => {
         await subject.cleanup();
+      });
+
+      it('writes no step row for a step nothing happened to, and reads it back as the core built it', async () => {
+        const runId = uniqueId('run');
+        const steps = Array.from({ length: 40 }, (_, i) => ({ id: `s${i}`, action: 'noop', ...(i > 0 && { needs: [`s${i - 1}`] }) }));
+        const created = createRun({ runId, spec: { apiVersion: 'weft/v1', kind: 'Workflow', name: 'long', steps } as WorkflowSpec, version: '1', inputs: {}, at: 1_700_000_000_000 });
+        const started = decide(created.state, { type: 'run.start', at: 1_700_000_000_001 });
+        await subject.store.createRun(uniqueId('key'), () => transition(started.state));
+        const rows: { step_id: string }[] = await subject.dataSource.query('SELECT step_id FROM step_runs WHERE run_id = $1', [runId]);
+        expect(rows.map((row) => row.step_id)).toEqual(['s0']);
+        const loaded = await subject.store.getRun(runId);
+        expect(loaded).toEqual(started.state);
+        expect(Object.keys(loaded?.steps ?? {})).toEqual(steps.map((step) => step.id));
       });
 
       it('rolls back the whole createRun when a later write fails', async () => {
