@@ -34,6 +34,33 @@ class BatchResult {
     this.at = undefined;
   }
 
+  /**
+   * Calls each update's `decide` in turn on the state the previous one left (a throwing decide
+   * fails only its own call): the last state, the transitions, and per outbox message of their
+   * merged write the index of the call it belongs to.
+   */
+  decide(calls: readonly PendingUpdate[], loaded: RunState, now: number): { current: RunState; transitions: Transition[]; owners: number[] } {
+    let current = loaded;
+    const transitions: Transition[] = [];
+    const owners: number[] = [];
+    for (const [index, call] of calls.entries()) {
+      let transition: Transition | undefined;
+      try {
+        transition = call.decide(current, now);
+      } catch (error) {
+        this.outcomes.push({ error });
+        continue;
+      }
+      if (transition) {
+        transitions.push(transition);
+        for (let n = 0; n < transition.outbox.length; n++) owners.push(index);
+        current = transition.state;
+      }
+      this.outcomes.push({ state: current });
+    }
+    return { current, transitions, owners };
+  }
+
   /** Committed: rows inserted claimed go to their callers (in commit order), then the calls resolve. */
   settle(calls: readonly PendingUpdate[]): void {
     calls.forEach((call, n) => handOver(this.written.get(n) ?? [], call.claimOutbox));
@@ -136,25 +163,7 @@ export class RunBatchWriter {
             ({ state: loaded, now } = fresh);
             this.clock?.observe(now);
           }
-          let current = loaded;
-          const transitions: Transition[] = [];
-          /** Per outbox message of the merged write, the index of the call it belongs to. */
-          const owners: number[] = [];
-          for (const [index, call] of calls.entries()) {
-            let transition: Transition | undefined;
-            try {
-              transition = call.decide(current, now);
-            } catch (error) {
-              result.outcomes.push({ error });
-              continue;
-            }
-            if (transition) {
-              transitions.push(transition);
-              for (let n = 0; n < transition.outbox.length; n++) owners.push(index);
-              current = transition.state;
-            }
-            result.outcomes.push({ state: current });
-          }
+          const { current, transitions, owners } = result.decide(calls, loaded, now);
           result.committed = current;
           result.at = now;
           if (transitions.length === 0) continue;
@@ -205,24 +214,7 @@ export class RunBatchWriter {
     if (loaded === undefined || estimate === undefined) return false;
     const now = Math.max(estimate, this.cache.timeOf(runId) ?? estimate);
     const result = new BatchResult();
-    let current = loaded;
-    const transitions: Transition[] = [];
-    const owners: number[] = [];
-    for (const [index, call] of calls.entries()) {
-      let transition: Transition | undefined;
-      try {
-        transition = call.decide(current, now);
-      } catch (error) {
-        result.outcomes.push({ error });
-        continue;
-      }
-      if (transition) {
-        transitions.push(transition);
-        for (let n = 0; n < transition.outbox.length; n++) owners.push(index);
-        current = transition.state;
-      }
-      result.outcomes.push({ state: current });
-    }
+    const { current, transitions, owners } = result.decide(calls, loaded, now);
     // Nothing to write proves nothing about the cached seq; waits take a statement of their own.
     if (transitions.length === 0) return false;
     const merged = mergeTransitions(current, transitions);
