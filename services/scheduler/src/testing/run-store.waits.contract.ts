@@ -87,7 +87,9 @@ export function describeWaitsContract(context: RunStoreContext): void {
         }
       }
       expect(seen).toEqual(ids);
-    });
+      // 500 durable commits one after another (as the API and the delivery pass make them): ~4 s
+      // alone on a slow 2-core machine, past jest's 5 s default under a full suite's load.
+    }, 30_000);
 
     it('a keyless wait takes any key; a keyed one only its own; another namespace meets nothing', async () => {
       const waits = waitsOf(context.store);
