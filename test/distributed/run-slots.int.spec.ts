@@ -13,6 +13,9 @@ import { waitFor } from './support/wait.util';
  */
 
 const LEASE_MS = 2_000;
+/** How long the killed executor's step runs, and how recently the chosen victim step must have started. */
+const STEP_MS = 2_000;
+const FRESH_MS = 600;
 const ENDS = new Set(['run.completed', 'run.failed', 'run.canceled', 'run.partially_completed']);
 
 /** Every lifecycle event of this scenario's runs, once each (the bus delivers at least once). */
@@ -61,7 +64,7 @@ describeDistributed('run slots: an executor killed while runs hold their workflo
       name: 'per-customer-runs-kill',
       inputs: { customer: { type: 'string', required: true } },
       concurrency: { limit: 2, key: '${{ inputs.customer }}' },
-      steps: [{ id: 'work', action: 'test.record', with: { file: s.recordFile, ms: 1_000 } }],
+      steps: [{ id: 'work', action: 'test.record', with: { file: s.recordFile, ms: STEP_MS } }],
     };
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) {
@@ -71,16 +74,17 @@ describeDistributed('run slots: an executor killed while runs hold their workflo
         await bus.publish('weft.run.requested', { idempotencyKey: runId, runId, workflow: spec.name, spec, inputs: { customer }, source: 'test' });
       }
     }
-    // Mid-way: some runs done, and an executor running a step the scheduler knows as running.
+    // Mid-way: some runs done, and an executor running a step the scheduler knows as running,
+    // started so recently (a step lasts STEP_MS) that it is still running when the kill lands.
     const victimRun = await waitFor(
       async () => {
         const records = await s.records();
         if (records.filter((r) => r.event === 'done').length < 3) return undefined;
         const done = new Set(records.filter((r) => r.event === 'done').map((r) => r.runId));
-        const open = records.filter((r) => r.event === 'start' && !done.has(r.runId));
+        const open = records.filter((r) => r.event === 'start' && !done.has(r.runId) && Date.now() - r.at < FRESH_MS);
         for (const r of open) {
           const [row] = await s.sql<{ status: string }>(`SELECT status FROM step_runs WHERE run_id = $1 AND step_id = 'work'`, [r.runId]);
-          if (row?.status === 'running') return r;
+          if (row?.status === 'running' && Date.now() - r.at < FRESH_MS) return r;
         }
         return undefined;
       },
@@ -88,11 +92,13 @@ describeDistributed('run slots: an executor killed while runs hold their workflo
     );
     const victim = executors.find((e) => e.pid === victimRun.pid);
     if (!victim) throw new Error(`started on an unknown process ${victimRun.pid}`);
-    const before = await s.records();
-    const doneBefore = new Set(before.filter((r) => r.event === 'done').map((r) => r.runId));
-    const lost = [...new Set(before.filter((r) => r.event === 'start' && r.pid === victim.pid && !doneBefore.has(r.runId)).map((r) => r.runId))];
     expect(await victim.kill()).toEqual({ code: null, signal: 'SIGKILL' });
     const killedAt = Date.now();
+    // Lost: started on the victim and not finished there. Read after the kill, when the victim
+    // can write no more, so a step that finished between the choice and the kill is not counted.
+    const before = await s.records();
+    const doneOnVictim = new Set(before.filter((r) => r.event === 'done' && r.pid === victim.pid).map((r) => r.runId));
+    const lost = [...new Set(before.filter((r) => r.event === 'start' && r.pid === victim.pid && !doneOnVictim.has(r.runId)).map((r) => r.runId))];
 
     for (const id of ids) await s.waitForStatus(id, 'completed', 90_000);
     const records = await s.records();
