@@ -4,7 +4,8 @@ export * from './logger.factory';
 export * from './metrics.module';
 export * from './problem-details.filter';
 export * from './query-params.util';
-export * from './retention.util';
+// Moved to @weft/db (the scheduler's blob sweep uses them without loading this package's Nest modules); kept here for importers.
+export { type BatchOutcome, BatchedRetention, pruneInBatches, type RetentionLog, RetentionPasses, type RetentionPassesOptions } from '@weft/db';
 export * from './service.bootstrap';
 export * from './shutdown.module';
 export * from './auth';

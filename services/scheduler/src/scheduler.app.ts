@@ -6,7 +6,8 @@ import { blobsOf } from '@weft/db';
 import { SqlSlotStore } from './persistence/sql-slot.store';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiModule, storedWorkflowCatalog, templatesFromDirectory } from './api';
+import { templatesFromDirectory } from './api';
+import { ApiModule, storedWorkflowCatalog } from './api/api.module';
 import { SchedulerModule } from './scheduler.module';
 
 /** The scheduler process once tracing is up (see main.ts): connects, migrates, serves until SIGTERM. */

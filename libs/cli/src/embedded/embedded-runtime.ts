@@ -1,9 +1,8 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
 import { type Bus, InMemoryBus, type Subscription } from '@weft/bus';
 import { type LifecycleEvent, TERMINAL_RUN_STATUSES } from '@weft/contracts';
 import type { RunState, WorkflowSpec } from '@weft/core';
-import { ExecutorModule } from '@weft/executor';
-import { MemoryRunStore, type RunStore, Scheduler, type SchedulerModuleOptions, SchedulerModule, type WorkflowCatalog } from '@weft/scheduler';
+import { MemoryRunStore, type RunStore, Scheduler, type SchedulerModuleOptions, type WorkflowCatalog } from '@weft/scheduler';
 import { type ActionDefinition, type ActionLogger, builtinActions, createWorker, type HttpRequestOptions } from '@weft/worker';
 
 export interface EmbeddedOptions {
@@ -64,10 +63,15 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   let scheduler: Scheduler;
   let stop: () => Promise<void>;
   if (options.modules !== undefined && options.modules.length > 0) {
-    @Module({ imports: [SchedulerModule.forRoot(schedulerOptions), ExecutorModule.forRoot(executorOptions), ...options.modules] })
-    class EmbeddedModule {}
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // Loaded here, not at the top: Nest (@nestjs/common, rxjs: ~360 modules) is for this path only.
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { Module } = require('@nestjs/common') as typeof import('@nestjs/common');
     const { NestFactory } = require('@nestjs/core') as typeof import('@nestjs/core');
+    const { ExecutorModule } = require('@weft/executor') as typeof import('@weft/executor');
+    const { SchedulerModule } = require('@weft/scheduler') as typeof import('@weft/scheduler');
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    class EmbeddedModule {}
+    Module({ imports: [SchedulerModule.forRoot(schedulerOptions), ExecutorModule.forRoot(executorOptions), ...options.modules] })(EmbeddedModule);
     const app = await NestFactory.createApplicationContext(EmbeddedModule, { logger: false });
     await app.init();
     scheduler = app.get(Scheduler);

@@ -4,4 +4,5 @@ export * from './api-key.util';
 export * from './authenticator';
 export * from './caller';
 export * from './static-api-keys';
-export { ApiSchema1795400000000 } from './migrations/1795400000000-api-schema.migration';
+// In @weft/db, which the scheduler's migrations load without this package's Nest modules; kept here for importers.
+export { ApiSchema1795400000000 } from '@weft/db';

@@ -1,4 +1,4 @@
-import { ApiSchema1795400000000 } from '@weft/platform';
+import { ApiSchema1795400000000 } from '@weft/db';
 import { SchedulerSchema1795247300000 } from './migrations/1795247300000-scheduler-schema.migration';
 import { OutboxQuarantine1795900000000 } from './migrations/1795900000000-outbox-quarantine.migration';
 import { Waits1796000000000 } from './migrations/1796000000000-waits.migration';
@@ -12,7 +12,7 @@ import { RunsPrefix1796700000000 } from './migrations/1796700000000-runs-prefix.
 import { WaitBacklog1796950000000 } from './migrations/1796950000000-wait-backlog.migration';
 import { BlobSweep1796510000000 } from './migrations/1796510000000-blob-sweep.migration';
 
-/** Oldest first. Append new migrations; never edit an applied one. The API-key migration is @weft/platform's (beside its repository), applied here under its old name. */
+/** Oldest first. Append new migrations; never edit an applied one. The API-key migration (the schema of @weft/platform's API-key repository) is @weft/db's, applied here under its old name. */
 export const SCHEDULER_MIGRATIONS = [SchedulerSchema1795247300000, ApiSchema1795400000000, OutboxQuarantine1795900000000, Waits1796000000000, Audit1796100000000, Blobs1796200000000, ExceptionResolutions1796300000000, Slots1796400000000, BlobSweep1796510000000, RunsPrefix1796700000000, WaitBacklog1796950000000, RateLimits1797100000000, SlotStrategy1797200000000];
 
 /** The scheduler's own bookkeeping table, so services sharing a database do not see each other's migrations. */

@@ -1,4 +1,4 @@
-import { pruneInBatches, RetentionPasses } from '@weft/platform';
+import { pruneInBatches, RetentionPasses } from '@weft/db';
 import type { SchedulerLogger } from '../ports/scheduler-logger.port';
 
 /** Default age (database time) before a blob nothing names may be removed: WEFT_BLOB_SWEEP_GRACE. */

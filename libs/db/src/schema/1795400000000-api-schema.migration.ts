@@ -1,9 +1,11 @@
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
 
 /**
- * Lives beside the API-key repository whose SQL reads `api_keys`. The scheduler applies it with
- * its own migrations (SCHEDULER_MIGRATIONS, table `scheduler_migrations`), under the same name,
- * so databases that applied it before the move see it as applied. It also holds the scheduler's
+ * The schema of @weft/platform's API-key repository (its SQL reads `api_keys`), kept here so the
+ * scheduler's migrations load without @weft/platform's Nest modules (`weft run` starts faster).
+ * The scheduler applies it with its own migrations (SCHEDULER_MIGRATIONS, table
+ * `scheduler_migrations`), under the same name, so databases that applied it before the move
+ * see it as applied. It also holds the scheduler's
  * run_links table and run indexes of the same release: an applied migration is never edited.
  *
  * What the control-plane API adds: namespaces and their API keys (stored hashed),

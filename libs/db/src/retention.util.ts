@@ -1,4 +1,8 @@
-import type { WeftLogger } from './logger.factory';
+/** The logger a retention pass reports to (@weft/platform's WeftLogger is one). */
+export interface RetentionLog {
+  info(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
 
 export interface BatchOutcome<K extends string> {
   /** Rows deleted by this batch, per kind. */
@@ -28,7 +32,7 @@ export interface RetentionPassesOptions<K extends string> {
   /** Pause between passes (ms). */
   intervalMs: number;
   pass(): Promise<Record<K, number>>;
-  log: Pick<WeftLogger, 'info' | 'error'>;
+  log: RetentionLog;
 }
 
 /** A retention pass now, then every `intervalMs` until `stop()`; a failed pass is logged and tried again next interval. */
