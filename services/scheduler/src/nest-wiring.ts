@@ -1,12 +1,11 @@
 /**
- * The scheduler package's exports that load Nest (@nestjs/common, rxjs: ~360 modules) or
- * @weft/platform (whose barrel is Nest modules): its Nest module, the control-plane API's
- * module and problem mapper, the API-key pieces re-exported from @weft/platform. index.ts
- * re-exports each of them lazily, loaded on first use, so a process that imports the package
- * for the Scheduler and its stores (`weft run`) does not load Nest.
- * A value export added here must be added to NEST_WIRING in index.ts (a spec checks).
+ * The scheduler package's control-plane API (its Nest controllers and module, request and
+ * response schemas, OpenAPI routes, the API-key pieces from @weft/platform) and its Nest
+ * module: what loads Nest (@nestjs/common, rxjs: ~360 modules), @weft/platform (whose entry
+ * point is Nest modules) and the API's zod schemas. index.ts re-exports each value lazily,
+ * loaded on first use, so a process that imports the package for the Scheduler and its stores
+ * (`weft run`) loads none of it. A value export added here (or to ./api) must be added to
+ * NEST_WIRING and its `declare const` in index.ts: nest-wiring.spec.ts checks.
  */
-export { SchedulerModule } from './scheduler.module';
-export { ApiModule, storedWorkflowCatalog } from './api/api.module';
-export { toProblem } from './api/http/problem.util';
-export { DEFAULT_NAMESPACE, NAMESPACE_PATTERN, SqlApiKeyRepository, apiKeyId, generateApiKey, hashApiKey } from '@weft/platform';
+export * from './api';
+export { SchedulerModule, type SchedulerModuleOptions } from './scheduler.module';

@@ -6,8 +6,7 @@ import { blobsOf } from '@weft/db';
 import { SqlSlotStore } from './persistence/sql-slot.store';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { templatesFromDirectory } from './api';
-import { ApiModule, storedWorkflowCatalog } from './api/api.module';
+import { ApiModule, storedWorkflowCatalog, templatesFromDirectory } from './api';
 import { SchedulerModule } from './scheduler.module';
 
 /** The scheduler process once tracing is up (see main.ts): connects, migrates, serves until SIGTERM. */
