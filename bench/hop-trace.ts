@@ -5,8 +5,15 @@
  * the median and p90 of each segment of a hop.
  *
  *   node -r @swc-node/register bench/hop-trace.ts [steps=50] [runs=3] [relaxedLingerMs]
+ *
+ * After the runs: CPU per hop (the chains' steps) of this process (scheduler), the executor child,
+ * the PostgreSQL backends of the bench database and nats-server (shared with anything else on the
+ * machine), from /proc over the runs alone; with bench/lib/socket-writes.preload.cjs in
+ * NODE_OPTIONS, also this process's socket writes per hop by port.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from '@nats-io/transport-node';
+import { adminQuery } from './lib/pg.util';
 import { quantile } from './lib/stats.util';
 import { NATS_URL, WeftDistributed } from './systems/weft.system';
 
@@ -45,6 +52,8 @@ async function main(): Promise<void> {
     system.store().timeline = (call, start, end) => {
       if (call === 'updateRun' || call === 'pendingOutbox' || call === 'markPublished') calls.push({ call, start, end });
     };
+    const pgPids = async () => (await adminQuery<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [system.database])).map((row) => row.pid);
+    const before = { cpu: cpuSnapshot(await pgPids()), writes: socketWrites() };
     for (let r = 0; r < runs; r++) {
       marks.length = 0;
       calls.length = 0;
@@ -57,10 +66,48 @@ async function main(): Promise<void> {
         console.log(`  ${name}: ${d.length} calls, median ${quantile(d, 0.5).toFixed(2)} ms, p90 ${quantile(d, 0.9).toFixed(2)} ms (call to resolve)`);
       }
     }
+    const after = { cpu: cpuSnapshot(await pgPids()), writes: socketWrites() };
+    const hops = steps * runs;
+    const perHop = (a: number, b: number) => ((b - a) / hops).toFixed(3);
+    console.log(`\nCPU per hop over the ${hops} steps (ms): ${Object.keys(after.cpu).map((k) => `${k} ${perHop(before.cpu[k] ?? 0, after.cpu[k])}`).join(', ')}`);
+    if (after.writes) {
+      const ports = Object.keys(after.writes);
+      console.log(`socket writes per hop of this process: ${ports.map((port) => `:${port} ${perHop(before.writes?.[port] ?? 0, after.writes?.[port] ?? 0)}`).join(', ')}`);
+    }
   } finally {
     await nc.close();
     await system.teardown();
   }
+}
+
+/** CPU (user + system, ms) from /proc: this process, its child processes (the executor), the given PostgreSQL backends, nats-server. */
+function cpuSnapshot(pgPids: number[]): Record<string, number> {
+  const ticks = (pid: number | string): number => {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, 100 Hz clock ticks
+    } catch {
+      return 0;
+    }
+  };
+  const procs = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  const stat = (pid: string) => {
+    try {
+      return readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const children = procs.filter((pid) => stat(pid).split(') ')[1]?.split(' ')[1] === String(process.pid));
+  const nats = procs.filter((pid) => stat(pid).includes('(nats-server)'));
+  const sum = (pids: (number | string)[]): number => pids.reduce<number>((total, pid) => total + ticks(pid), 0);
+  return { scheduler: sum([process.pid]), executor: sum(children), postgres: sum(pgPids), 'nats-server': sum(nats) };
+}
+
+/** Writes by remote port so far, when bench/lib/socket-writes.preload.cjs is loaded. */
+function socketWrites(): Record<string, number> | undefined {
+  const read = (globalThis as { __socketWrites?: () => { writes: Record<string, number> } }).__socketWrites;
+  return read?.().writes;
 }
 
 

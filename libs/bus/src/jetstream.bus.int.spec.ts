@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { AckPolicy, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { describeWhenReachable, serverReachable } from '@weft/db/testing';
-import { describeBusContract, dispatch, event, waitFor, within, deferred } from './testing';
+import { describeBusContract, dispatch, event, result as stepResult, waitFor, within, deferred } from './testing';
 import { JetStreamBus, type JetStreamBusOptions } from './jetstream.bus';
 import { DISPATCH_STREAM, EVENTS_STREAM } from './subject.util';
 
@@ -155,8 +156,11 @@ describeWhenReachable('JetStreamBus (NATS at ' + SERVERS + ')', [{ what: `NATS a
         await bus.consume('weft.step.dispatch.io', { group: 'exec' }, async (d) => void seen.push(d.data.stepId));
         await bus.publish('weft.step.dispatch.io', dispatch('before'));
         await waitFor(() => seen.includes('before'), 'first message');
-
         const stream = bus.streamName(DISPATCH_STREAM);
+        // Its ack is on the server before the consumer goes (acks ride the connection's next write, at most
+        // ackDelayMs later): a consumer deleted before it is stored hands 'before' out again, at least once.
+        await waitFor(async () => (await jsm.consumers.info(stream, 'exec__weft_step_dispatch_io')).num_ack_pending === 0, "'before' acked");
+
         const consumers: string[] = [];
         for await (const c of jsm.consumers.list(stream)) consumers.push(c.name);
         expect(consumers).toEqual(['exec__weft_step_dispatch_io']);
@@ -311,6 +315,97 @@ describeWhenReachable('JetStreamBus (NATS at ' + SERVERS + ')', [{ what: `NATS a
         await expect(bus.publish('weft.step.result', { ...result, output: 'small' })).resolves.toBeUndefined();
       });
     }, 20_000);
+
+    describe('held acks (issue 15: one socket write per hop)', () => {
+      /** What this process writes to NATS while `during` runs, one string per socket write. */
+      async function natsWrites(during: () => Promise<void>): Promise<string[]> {
+        const writes: string[] = [];
+        const proto = net.Socket.prototype as unknown as { _writeGeneric: (writev: boolean, data: unknown, ...rest: unknown[]) => unknown };
+        const original = proto._writeGeneric;
+        proto._writeGeneric = function (this: net.Socket, writev: boolean, data: unknown, ...rest: unknown[]) {
+          if (this.remotePort === 4222) {
+            const chunks = writev ? (data as { chunk: Uint8Array | string }[]).map((c) => c.chunk) : [data as Uint8Array | string];
+            writes.push(chunks.map((c) => (typeof c === 'string' ? c : Buffer.from(c).toString('latin1'))).join(''));
+          }
+          return original.call(this, writev, data, ...rest);
+        };
+        try {
+          await during();
+        } finally {
+          proto._writeGeneric = original;
+        }
+        return writes;
+      }
+      const ackPending = async (bus: JetStreamBus) => (await jsm.consumers.info(bus.streamName(DISPATCH_STREAM), 'exec__weft_step_dispatch_io')).num_ack_pending;
+
+      it("acks a handled message in the same socket write as the bus's next publish", async () => {
+        await withBus('ackride', async (bus) => {
+          const handled = deferred<void>();
+          await bus.consume('weft.step.dispatch.io', { group: 'exec' }, async () => handled.resolve());
+          await bus.publish('weft.step.dispatch.io', dispatch('a'));
+          await within(handled.promise, 'a handled');
+          const writes = await natsWrites(async () => {
+            // Past the handler: its ack is held, not written on its own.
+            await new Promise((resolve) => setImmediate(resolve));
+            await bus.publish('weft.step.result', stepResult('a'));
+          });
+          const acks = writes.filter((w) => w.includes('+ACK'));
+          expect(acks).toHaveLength(1);
+          // The ack (a PUB to the message's reply subject) and the publish (an HPUB: it carries headers) in one write.
+          expect(acks[0]).toMatch(/HPUB [^ ]*weft\.step\.result /);
+          expect(writes).toHaveLength(1);
+          await waitFor(async () => (await ackPending(bus)) === 0, 'the ack stored', 900);
+        }, { ackDelayMs: 1_000, pullExpiresMs: 30_000 });
+      }, 20_000);
+
+      it('sends a held ack on its own after ackDelayMs when the connection writes nothing else', async () => {
+        await withBus('acklone', async (bus) => {
+          const handled = deferred<void>();
+          await bus.consume('weft.step.dispatch.io', { group: 'exec' }, async () => handled.resolve());
+          let stored = 0;
+          const writes = await natsWrites(async () => {
+            await bus.publish('weft.step.dispatch.io', dispatch('a'));
+            await within(handled.promise, 'a handled');
+            await waitFor(async () => (await ackPending(bus)) === 0, 'the ack stored');
+            stored = Date.now();
+          });
+          expect(stored).toBeGreaterThan(0);
+          // Alone: no publish of the bus (an HPUB) rode with it.
+          expect(writes.filter((w) => w.includes('+ACK'))).toEqual([expect.not.stringMatching(/HPUB /)]);
+        }, { ackDelayMs: 50, pullExpiresMs: 30_000 });
+      }, 20_000);
+
+      it('sends held acks when the bus closes: nothing handled comes back to the next subscriber', async () => {
+        const prefix = `${RUN}ackclose${++counter}`;
+        const first = await openBus(prefix, { ackDelayMs: 1_000, pullExpiresMs: 30_000 });
+        let second: JetStreamBus | undefined;
+        try {
+          const handled = deferred<void>();
+          await first.consume('weft.step.dispatch.io', { group: 'exec', ackWaitMs: 30_000 }, async () => handled.resolve());
+          await first.publish('weft.step.dispatch.io', dispatch('a'));
+          await within(handled.promise, 'a handled');
+          await first.close();
+          // Well inside the ack wait (30 s): only the ack sent by close() clears it.
+          await waitFor(async () => {
+            const info = await jsm.consumers.info(first.streamName(DISPATCH_STREAM), 'exec__weft_step_dispatch_io');
+            return info.num_ack_pending === 0 && info.ack_floor.stream_seq === 1;
+          }, 'the held ack stored', 5_000);
+          second = await openBus(prefix);
+          const seen: string[] = [];
+          await second.consume('weft.step.dispatch.io', { group: 'exec' }, async (d) => void seen.push(d.data.stepId));
+          await second.publish('weft.step.dispatch.io', dispatch('b'));
+          await waitFor(() => seen.includes('b'), 'b on the second bus');
+          expect(seen).toEqual(['b']);
+        } finally {
+          await second?.close();
+          await deleteStreams(first);
+        }
+      }, 30_000);
+
+      it('refuses an ackDelayMs beyond 1 s', async () => {
+        await expect(JetStreamBus.connect({ servers: SERVERS, prefix: 'nope', ackDelayMs: 5_000 })).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
+      });
+    });
 
     it('fails fast with a named error when the server cannot be reached', async () => {
       await expect(JetStreamBus.connect({ servers: '127.0.0.1:1', prefix: 'nope' })).rejects.toMatchObject({ code: 'BROKER_ERROR' });

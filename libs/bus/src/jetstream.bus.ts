@@ -7,6 +7,7 @@ import { BusError } from './bus.errors';
 import { type Bus, type ConsumeOptions, type ConsumerStats, type DeadLetter, type Handler, type Headers, type PublishOptions, type Subscription } from './bus.port';
 import { instrumentHandler, instrumentListener, type Listener, sampleConsumerBacklog } from './bus.telemetry';
 import { readDeadLetters, writeDeadLetter } from './jetstream.dead-letters';
+import { HeldAcks } from './jetstream.acks';
 import { type JetStreamBusOptions, resolveSettings, type Settings } from './jetstream.options';
 import { type LoopContext, PullLoop } from './jetstream.pull-loop';
 import { ensureStreams } from './jetstream.streams';
@@ -37,6 +38,8 @@ export class JetStreamBus implements Bus {
   private readonly stopSampling: () => void;
   /** What a pull loop needs from its bus, without widening the bus's public surface. */
   private readonly context: LoopContext;
+  /** Handled messages' acks, sent with this connection's next publish or pull (HeldAcks). */
+  private readonly acks: HeldAcks;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -44,11 +47,13 @@ export class JetStreamBus implements Bus {
     private readonly jsm: JetStreamManager,
     private readonly settings: Settings,
   ) {
+    this.acks = new HeldAcks(settings.ackDelayMs);
     this.context = {
       js,
       jsm,
       nc,
       settings,
+      acks: this.acks,
       wire: (subject) => this.wire(subject),
       unwire: (subject) => this.unwire(subject),
       writeDeadLetter: (record, msgId) => this.writeDeadLetter(record, msgId),
@@ -96,10 +101,13 @@ export class JetStreamBus implements Bus {
     const data = encodePayload(subject, payload);
     await withProducerSpan({ subject, operation: 'send', msgId: options.msgId, headers: options.headers }, async (headers) => {
       try {
-        await this.js.publish(this.wire(subject), data, {
+        const stored = this.js.publish(this.wire(subject), data, {
           headers: toNatsHeaders(headers),
           ...(options.msgId !== undefined ? { msgID: options.msgId } : {}),
         });
+        // Queued synchronously: the acks waiting leave in the same socket write.
+        this.acks.flush();
+        await stored;
       } catch (cause) {
         // The client refuses a message over the server's max_payload before sending it.
         const tooLarge = cause instanceof InvalidArgumentError && /max_payload/.test(cause.message);
@@ -137,6 +145,7 @@ export class JetStreamBus implements Bus {
     await withProducerSpan({ subject, operation: 'broadcast', msgId: options.msgId, headers: options.headers }, async (headers) => {
       try {
         this.nc.publish(this.wire(subject), data, { headers: toNatsHeaders(headers) });
+        this.acks.flush();
         await this.nc.flush();
       } catch (cause) {
         throw new BusError('BROKER_ERROR', `broadcast on ${subject} failed: ${errorMessage(cause)}`, { cause });
@@ -220,6 +229,7 @@ export class JetStreamBus implements Bus {
     const loops = [...this.loops];
     this.loops.clear();
     await Promise.all(loops.map((l) => l.drain()));
+    this.acks.flush();
     await Promise.all(loops.map((l) => this.removeIfLast(l)));
     this.listeners.clear();
     if (this.nc.isClosed()) return;
@@ -243,6 +253,7 @@ export class JetStreamBus implements Bus {
 
   /** Stores a dead-letter record; `msgId` makes replicas and retries write it once. */
   private async writeDeadLetter(record: Omit<DeadLetter, 'at'>, msgId?: string): Promise<void> {
+    this.acks.flush();
     await writeDeadLetter(this.js, this.wire(`${DEAD_LETTER_SUBJECT_PREFIX}${record.subject}`), record, msgId);
   }
 

@@ -26,6 +26,11 @@ export interface JetStreamBusOptions {
   /** Redelivery delay after a handler throws. @default 1000 */
   errorNakDelayMs?: number;
   /**
+   * How long a handled message's ack may wait to ride this connection's next publish or pull in one
+   * socket write (HeldAcks); 0 sends each ack at once. Far below any ack wait. @default 20
+   */
+  ackDelayMs?: number;
+  /**
    * `inactive_threshold` of consumers created with `startAt: 'new'`: the server deletes one nobody
    * has pulled from for this long (a subscriber always has a pull waiting, so only a dead or cut-off
    * process's consumer goes). Min 1000. @default 60000
@@ -38,6 +43,8 @@ export interface JetStreamBusOptions {
 const DEFAULT_DEAD_LETTER_MAX_AGE_MS = 30 * 24 * 3_600_000;
 const DEFAULT_PULL_EXPIRES_MS = 30_000;
 const DEFAULT_LIVE_CONSUMER_INACTIVE_MS = 60_000;
+const DEFAULT_ACK_DELAY_MS = 20;
+const MAX_ACK_DELAY_MS = 1_000;
 const MAX_REPLICAS = 5;
 const PREFIX = /^[A-Za-z0-9_-]+$/;
 
@@ -55,11 +62,13 @@ export function resolveSettings(options: JetStreamBusOptions): Settings {
     duplicateWindowMs: options.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS,
     pullExpiresMs: options.pullExpiresMs ?? DEFAULT_PULL_EXPIRES_MS,
     errorNakDelayMs: options.errorNakDelayMs ?? DEFAULT_ERROR_NAK_DELAY_MS,
+    ackDelayMs: options.ackDelayMs ?? DEFAULT_ACK_DELAY_MS,
     liveConsumerInactiveMs: options.liveConsumerInactiveMs ?? DEFAULT_LIVE_CONSUMER_INACTIVE_MS,
     replicas: options.replicas,
     onError: options.onError ?? ((error: unknown, context: string) => console.error(`[JetStreamBus] ${context}`, error)),
   };
   if (settings.pullExpiresMs < 1000) throw new BusError('INVALID_OPTIONS', 'pullExpiresMs must be at least 1000');
+  if (!(settings.ackDelayMs >= 0 && settings.ackDelayMs <= MAX_ACK_DELAY_MS)) throw new BusError('INVALID_OPTIONS', `ackDelayMs must be from 0 to ${MAX_ACK_DELAY_MS}`);
   if (!(settings.liveConsumerInactiveMs >= 1000)) throw new BusError('INVALID_OPTIONS', 'liveConsumerInactiveMs must be at least 1000');
   const { replicas } = settings;
   if (replicas !== undefined && !(Number.isInteger(replicas) && replicas >= 1 && replicas <= MAX_REPLICAS)) {

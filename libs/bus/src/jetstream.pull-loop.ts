@@ -14,6 +14,7 @@ import { type Subject } from '@weft/contracts';
 import { decodePayload, errorMessage, type ResolvedConsumeOptions } from './bus.defaults';
 import { BusError } from './bus.errors';
 import { type DeadLetter, type Delivery, type Handler } from './bus.port';
+import { type HeldAcks } from './jetstream.acks';
 import { type Settings } from './jetstream.options';
 import { fromNatsHeaders, isApiError, JS_CONSUMER_NOT_UNIQUE_ON_WORKQUEUE, JS_NO_MESSAGE_FOUND } from './jetstream.util';
 import { consumerName, type StreamLayout } from './subject.util';
@@ -24,6 +25,8 @@ export interface LoopContext {
   jsm: JetStreamManager;
   nc: NatsConnection;
   settings: Settings;
+  /** The connection's held acks: a handled message's ack rides the next write (HeldAcks). */
+  acks: HeldAcks;
   wire(subject: string): string;
   unwire(subject: string): string;
   writeDeadLetter(record: Omit<DeadLetter, 'at'>, msgId?: string): Promise<void>;
@@ -135,6 +138,7 @@ export class PullLoop {
     void this.batch?.close();
     await this.done;
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
+    this.bus.acks.flush();
     if (this.advisories && !this.advisories.isClosed()) this.advisories.unsubscribe();
   }
 
@@ -145,6 +149,8 @@ export class PullLoop {
         await this.freeSlot();
         if (this.stopping) break;
         this.consumer ??= await this.bus.js.consumers.get(this.stream, this.name);
+        // The pull request carries the acks waiting.
+        this.bus.acks.flush();
         const batch = await this.consumer.fetch({ max_messages: this.options.concurrency - this.active, expires: this.bus.settings.pullExpiresMs });
         this.batch = batch;
         if (this.stopping) void batch.close();
@@ -234,7 +240,7 @@ export class PullLoop {
       headers: fromNatsHeaders(msg.headers),
       deliveryCount: count,
       ack: async () => {
-        if (settle()) msg.ack();
+        if (settle()) this.bus.acks.ack(msg);
       },
       nak: async (delayMs?: number) => {
         if (!settle()) return;
@@ -250,7 +256,7 @@ export class PullLoop {
     };
     try {
       await this.handler(delivery);
-      if (settle()) msg.ack();
+      if (settle()) this.bus.acks.ack(msg);
     } catch (error) {
       if (!settle()) return;
       if (count >= maxDeliver) await deadLetter(`handler failed on the last of ${maxDeliver} deliveries: ${errorMessage(error)}`);
