@@ -24,7 +24,7 @@ import { RunStateCache } from './run-state.cache';
 import { RELAXED_COMMIT, RUN_COLUMNS, type Sql, stepColumns } from './run-sql.util';
 import { RunUpdateBatcher } from './run-update.batcher';
 import { DbClock } from './db-clock';
-import { handOver, writeTransition } from './transition.writer';
+import { createRunAlone, handOver, writeTransition } from './transition.writer';
 import { SqlDueScan } from './due-scan.query';
 import { SqlWaitStore } from './sql-wait.store';
 import { writeWaitRows } from './wait-rows.writer';
@@ -71,7 +71,8 @@ export interface SqlRunStoreOptions {
    * instead of BEGIN, lock, write, COMMIT), guarded by the cached seq, at the database's time
    * estimated from the store's last readings (never behind one of them, never backwards for a
    * run); when another writer moved the run on, nothing is written and the update is redone
-   * under the lock. Off: every update takes the locked transaction.
+   * under the lock. A new run is likewise written in one statement after its key lookup
+   * (createRunAlone). Off: every update and creation takes the transaction.
    * @default true
    */
   oneStatementUpdates?: boolean;
@@ -106,12 +107,15 @@ export class SqlRunStore implements RunStore {
   private readonly due: SqlDueScan;
   /** The database's time, estimated from what this store's statements read (oneStatementUpdates). */
   private readonly clock = new DbClock();
+  /** oneStatementUpdates: also a run's creation in one statement when the clock has a recent reading. */
+  private readonly oneStatement: boolean;
 
   constructor(
     readonly dataSource: DataSource,
     options: SqlRunStoreOptions = {},
   ) {
     this.namespace = options.namespace ?? DEFAULT_NAMESPACE;
+    this.oneStatement = options.oneStatementUpdates !== false;
     this.outboxClaimMs = options.outboxClaimMs ?? 15_000;
     this.cache = new RunStateCache(options.stateCacheSize ?? 1000, options.stateCacheLargeSteps);
     const markLingerMs = options.markLingerMs ?? 100;
@@ -132,8 +136,11 @@ export class SqlRunStore implements RunStore {
   createRun(idempotencyKey: string, build: (now: number) => Transition, options: CreateRunOptions = {}): Promise<{ runId: string; created: boolean }> {
     const namespace = options.namespace ?? this.namespace;
     return this.track(async () => {
+      // A repeated key is answered without building the run (the contract: build is not called).
       const existing = await this.runIdForKey(this.dataSource, namespace, idempotencyKey);
       if (existing !== undefined) return { runId: existing, created: false };
+      const alone = this.oneStatement ? await this.createAlone(namespace, idempotencyKey, build, options) : undefined;
+      if (alone !== undefined) return alone;
       let created: RunState | undefined;
       let createdAt: number | undefined;
       let rows: OutboxRecord[] = [];
@@ -172,6 +179,47 @@ export class SqlRunStore implements RunStore {
       }
       return result;
     });
+  }
+
+  /**
+   * createRun, after the key lookup, in one autocommit statement (createRunAlone): two round trips
+   * instead of six. The run is built at the database's
+   * estimated time (DbClock: never ahead of the database's clock), and the statement inserts it
+   * unless its key is taken, with its steps, outbox rows and timers. Undefined, having written
+   * nothing, when the transaction must do it: no recent clock reading, a build that throws (the
+   * transaction looks the key up first and may not build at all), a run with waits (rows of a
+   * second statement), or a key taken by a run the statement's snapshot did not see.
+   */
+  private async createAlone(
+    namespace: string,
+    idempotencyKey: string,
+    build: (now: number) => Transition,
+    options: CreateRunOptions,
+  ): Promise<{ runId: string; created: boolean } | undefined> {
+    const createdAt = this.clock.now();
+    if (createdAt === undefined) return undefined;
+    let transition: Transition;
+    try {
+      transition = build(createdAt);
+    } catch {
+      return undefined;
+    }
+    const { state } = transition;
+    if (transition.waits !== undefined) return undefined;
+    assertCreatedIn(state, namespace);
+    const claim = options.claimOutbox !== undefined;
+    const written = await createRunAlone(
+      this.dataSource,
+      transition,
+      Object.values(state.steps).filter((step) => !isUntouched(step)),
+      { namespace, idempotencyKey },
+      { claimMs: this.outboxClaimMs, claimed: () => claim },
+    );
+    if (!written.created) return written.existing === undefined ? undefined : { runId: written.existing, created: false };
+    this.clock.observe(written.now);
+    this.cache.remember(state, createdAt);
+    handOver(written.rows, options.claimOutbox);
+    return { runId: state.runId, created: true };
   }
 
   /** Queued with the run's other calls in this process (RunUpdateBatcher), committed by RunBatchWriter. */

@@ -27,7 +27,7 @@ export async function writeTransition(
   loaded: RunState | undefined,
   outbox: TransitionOutbox,
 ): Promise<OutboxRecord[]> {
-  const statement = transitionStatement(runId, transition, steps, loaded, outbox, false, false);
+  const statement = transitionStatement(runId, transition, steps, loaded, outbox, false, false, undefined);
   if (statement === undefined) return [];
   const rows: StatementRow[] = await tx.query(statement.sql, statement.params);
   if (rows[0].runs !== 1) {
@@ -52,14 +52,44 @@ export async function writeTransitionAlone(
   outbox: TransitionOutbox,
   relaxed: boolean,
 ): Promise<{ rows: OutboxRecord[]; now: number } | undefined> {
-  const statement = transitionStatement(runId, transition, steps, loaded, outbox, true, relaxed) as { sql: string; params: unknown[] };
+  const statement = transitionStatement(runId, transition, steps, loaded, outbox, true, relaxed, undefined) as { sql: string; params: unknown[] };
   const rows: StatementRow[] = await sql.query(statement.sql, statement.params);
   if (rows[0].runs !== 1) return undefined;
   return { rows: outboxRecords(runId, transition, rows[0]), now: millis(rows[0].now as Date) };
 }
 
+/** Who a new run is: its namespace and idempotency key (createRunAlone). */
+export interface RunIdentity {
+  namespace: string;
+  idempotencyKey: string;
+}
+
+/**
+ * A new run's creation as one autocommit statement (one round trip instead of the key lookup,
+ * BEGIN, the time, the run row, its steps and outbox, COMMIT): the run row is inserted unless
+ * a run with its key exists (read in the same statement, and `ON CONFLICT DO NOTHING` for one
+ * committed meanwhile), and every other write of the transition is conditional on that insert,
+ * so a run not inserted leaves nothing. Committed synchronously when it resolves. Resolves
+ * `created` with the outbox rows and the database's time at the end of the statement, or not
+ * created with the id of the run holding the key when the statement's snapshot saw it.
+ */
+export async function createRunAlone(
+  sql: Sql,
+  transition: Transition,
+  steps: readonly StepState[],
+  identity: RunIdentity,
+  outbox: TransitionOutbox,
+): Promise<{ created: true; rows: OutboxRecord[]; now: number } | { created: false; existing: string | undefined }> {
+  const { runId } = transition.state;
+  const statement = transitionStatement(runId, transition, steps, undefined, outbox, true, false, identity) as { sql: string; params: unknown[] };
+  const rows: StatementRow[] = await sql.query(statement.sql, statement.params);
+  if (rows[0].runs !== 1) return { created: false, existing: rows[0].existing ?? undefined };
+  return { created: true, rows: outboxRecords(runId, transition, rows[0]), now: millis(rows[0].now as Date) };
+}
+
 interface StatementRow {
   runs: number;
+  existing?: string | null;
   now?: Date;
   outbox_ids?: string[];
   outbox_at?: Date;
@@ -67,7 +97,8 @@ interface StatementRow {
 
 /**
  * The statement's data-modifying CTEs. `alone`: every write but the run row's waits for it
- * (`WHERE EXISTS (SELECT 1 FROM run_write)`), and the database's time is returned.
+ * (`WHERE EXISTS (SELECT 1 FROM run_write)`), and the database's time is returned. `insert`
+ * (alone, no `loaded`): the run row is inserted by the statement itself, unless its key is taken.
  */
 function transitionStatement(
   runId: string,
@@ -77,6 +108,7 @@ function transitionStatement(
   outbox: TransitionOutbox,
   alone: boolean,
   relaxed: boolean,
+  insert: RunIdentity | undefined,
 ): { sql: string; params: unknown[] } | undefined {
   const claimed = outbox.claimed ?? (() => false);
   const { state } = transition;
@@ -104,6 +136,19 @@ function transitionStatement(
         ${heavy.map((set) => `${set}, `).join('')}updated_at = clock_timestamp()
       FROM (SELECT ${json(row)} AS e) AS input
       WHERE runs.id = ${param(runId)} AND runs.seq = ${param(loaded.seq)}
+      RETURNING 1)`);
+  } else if (insert) {
+    // As createRun's transaction: the key looked up first; a run committed with it (or with this id) meanwhile is a conflict.
+    parts.push(`existing AS (SELECT id FROM runs WHERE namespace = ${param(insert.namespace)} AND idempotency_key = ${param(insert.idempotencyKey)})`);
+    parts.push(`run_write AS (
+      INSERT INTO runs (id, namespace, workflow, version, status, inputs, outputs, error, spec, plan, extra, seq,
+                        idempotency_key, correlation_id, created_at, started_at, finished_at, deadline_at)
+      SELECT e->>'id', ${param(insert.namespace)}, e->>'workflow', e->>'version', e->>'status', e->'inputs', e->'outputs', e->'error', e->'spec',
+             e->'plan', e->'extra', (e->>'seq')::int, ${param(insert.idempotencyKey)}, e->>'correlation_id', (e->>'created_at')::timestamptz,
+             (e->>'started_at')::timestamptz, (e->>'finished_at')::timestamptz, (e->>'deadline_at')::timestamptz
+      FROM (SELECT ${json(runToJson(state))} AS e) AS input
+      WHERE NOT EXISTS (SELECT 1 FROM existing)
+      ON CONFLICT DO NOTHING
       RETURNING 1)`);
   }
   if (steps.length > 0) parts.push(stepWriteCte(runId, steps, param, ifRun));
@@ -148,7 +193,7 @@ function transitionStatement(
   const hasOutbox = transition.outbox.length > 0;
   return {
     sql: `WITH ${parts.join(',\n')}
-     SELECT ${loaded ? '(SELECT count(*) FROM run_write)::int' : '1'} AS runs${alone ? ', clock_timestamp() AS now' : ''}${
+     SELECT ${loaded || insert ? '(SELECT count(*) FROM run_write)::int' : '1'} AS runs${insert ? ', (SELECT id FROM existing) AS existing' : ''}${alone ? ', clock_timestamp() AS now' : ''}${
        hasOutbox ? `, (SELECT jsonb_agg(id::text ORDER BY id) FROM outbox_write) AS outbox_ids, (SELECT min(created_at) FROM outbox_write) AS outbox_at` : ''
      }${relaxed ? ', (SELECT count(*) FROM relaxed)::int AS relaxed' : ''}`,
     params,
