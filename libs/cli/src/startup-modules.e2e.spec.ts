@@ -4,10 +4,11 @@ import { tempDirForSuite } from './commands/__fixtures__/temp-dir';
 
 // What the short commands load (start-up time: issue 15, bench/startup.ts). Nest and rxjs are ~360
 // modules (~0.1 s of CPU); only `weft dev`, `weft worker` and runs written to a store as they go
-// (--durable, PostgreSQL) need them. A barrel import that drags them back in fails here.
+// (--durable, PostgreSQL) need them; ajv (~80 modules) only a review decision checked against its
+// form. A barrel import that drags them back in fails here.
 const root = join(__dirname, '..', '..', '..');
 const bin = join(root, 'libs', 'cli', 'bin', 'weft.js');
-const HEAVY = /[\\/]node_modules[\\/](@nestjs[\\/](common|core)|rxjs)[\\/]|[\\/]libs[\\/]platform[\\/]/;
+const HEAVY = /[\\/]node_modules[\\/](@nestjs[\\/](common|core)|rxjs|ajv)[\\/]|[\\/]libs[\\/]platform[\\/]/;
 
 /** Runs `weft <args>` and resolves with its exit code and the modules it had loaded when it exited that match HEAVY. */
 function heavyModulesOf(args: string[], env: Record<string, string>): Promise<{ code: number | null; heavy: string[]; stderr: string }> {
@@ -42,7 +43,7 @@ describe('weft start-up: what the short commands load', () => {
     ['validate', ['validate', 'examples/diamond.yaml']],
     ['run (kept for the local PGlite store)', ['run', 'examples/diamond.yaml']],
     ['run --no-store', ['run', 'examples/diamond.yaml', '--no-store']],
-  ])('%s loads neither Nest, rxjs nor @weft/platform', async (_name, args) => {
+  ])('%s loads neither Nest, rxjs, ajv nor @weft/platform', async (_name, args) => {
     const { code, heavy, stderr } = await heavyModulesOf(args, { WEFT_DATA_DIR: join(dir, 'data') });
     expect({ code, heavy }).toEqual({ code: 0, heavy: [] });
     expect(stderr).not.toContain('Error');

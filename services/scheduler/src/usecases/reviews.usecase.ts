@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Actor, ReviewDecision } from '@weft/contracts';
 import type { RunState } from '@weft/core';
-import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
+import type Ajv2020 from 'ajv/dist/2020';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020';
 import type { FieldProblem } from '../api/http/api.errors';
 import type { RunStore } from '../ports/run-store.port';
 import type { Page, ReviewQuery, ReviewRecord, WaitStore } from '../ports/wait-store.port';
@@ -26,7 +27,8 @@ const FORM_CACHE_LIMIT = 200;
  * answers 409 with the decision that won.
  */
 export class ReviewsUseCase {
-  private readonly ajv = new Ajv2020({ allErrors: true, strict: false });
+  /** Made on the first form a decision is checked against: ajv is ~80 modules `weft run` need not load. */
+  private ajv: Ajv2020 | undefined;
   private readonly forms = new Map<string, ValidateFunction>();
 
   constructor(
@@ -97,6 +99,11 @@ export class ReviewsUseCase {
     let validate = this.forms.get(text);
     if (!validate) {
       try {
+        if (this.ajv === undefined) {
+          // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use: `weft run` need not load ajv
+          const { default: Ajv } = require('ajv/dist/2020') as typeof import('ajv/dist/2020');
+          this.ajv = new Ajv({ allErrors: true, strict: false });
+        }
         validate = this.ajv.compile(form);
       } catch (error) {
         // Validation let the workflow in; a form ajv cannot compile cannot accept any correction.
