@@ -1,0 +1,61 @@
+/**
+ * W4's CPU budget per step in distributed Weft: 5-step chains started at a constant rate (as W4),
+ * scheduler in this process, executor in a child, PostgreSQL and NATS; CPU of each process from
+ * /proc over the window and the drain after it, divided by the steps completed. Run it in two
+ * worktrees alternately to compare a change (the machine is shared: CPU, not wall, is the measure).
+ *
+ *   node -r @swc-node/register bench/w4-cpu.ts [runsPerSecond=30] [seconds=20]
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { adminQuery } from './lib/pg.util';
+import { sustained } from './lib/workloads';
+import { WeftDistributed } from './systems/weft.system';
+
+const STEPS = 5;
+
+async function main(): Promise<void> {
+  const rate = Number(process.argv[2] ?? 30);
+  const seconds = Number(process.argv[3] ?? 20);
+  const system = new WeftDistributed({ concurrency: 16 });
+  await system.setup();
+  try {
+    // Warm-up: the first runs compile and plan.
+    await sustained(system, { rate, seconds: 2, steps: STEPS, drainMs: 10_000 });
+    const pgPids = async () => (await adminQuery<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [system.database])).map((row) => row.pid);
+    const before = cpuSnapshot(await pgPids());
+    const result = await sustained(system, { rate, seconds, steps: STEPS, drainMs: 30_000 });
+    const after = cpuSnapshot(await pgPids());
+    const steps = (result.started - result.undrained - result.errors) * STEPS;
+    const perStep = Object.keys(after).map((k) => `${k} ${((after[k] - (before[k] ?? 0)) / steps).toFixed(3)}`);
+    const total = Object.keys(after).reduce((sum, k) => sum + after[k] - (before[k] ?? 0), 0) / steps;
+    console.log(`${rate} runs/s x ${STEPS} steps for ${seconds} s: ${steps / STEPS} runs finished (${result.undrained} undrained), ${result.stepsPerSec.toFixed(0)} steps/s in the window, e2e p50 ${result.latencyP50Ms.toFixed(0)} ms, p99 ${result.latencyP99Ms.toFixed(0)} ms`);
+    console.log(`CPU per step (ms): ${perStep.join(', ')}; total ${total.toFixed(3)}`);
+  } finally {
+    await system.teardown();
+  }
+}
+
+/** CPU (user + system, ms) from /proc: this process, its children (the executor), the given PostgreSQL backends, nats-server. */
+function cpuSnapshot(pgPids: number[]): Record<string, number> {
+  const stat = (pid: number | string): string => {
+    try {
+      return readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const ticks = (pid: number | string): number => {
+    const fields = stat(pid).split(') ')[1]?.split(' ');
+    return fields === undefined ? 0 : (Number(fields[11]) + Number(fields[12])) * 10;
+  };
+  const procs = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  const children = procs.filter((pid) => stat(pid).split(') ')[1]?.split(' ')[1] === String(process.pid));
+  const nats = procs.filter((pid) => stat(pid).includes('(nats-server)'));
+  const sum = (pids: (number | string)[]): number => pids.reduce<number>((total, pid) => total + ticks(pid), 0);
+  return { scheduler: sum([process.pid]), executor: sum(children), postgres: sum(pgPids), 'nats-server': sum(nats) };
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
