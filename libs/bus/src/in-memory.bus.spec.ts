@@ -204,3 +204,36 @@ describe('InMemoryBus specifics', () => {
     expect((await bus.deadLetters())[0].at).toBe('2025-01-01T00:00:00.000Z');
   });
 });
+
+describe('InMemoryBus fair share across runs', () => {
+  const order: string[] = [];
+  const publishBigThenSmall = async (bus: InMemoryBus) => {
+    order.length = 0;
+    await bus.consume('weft.step.dispatch.io', { group: 'exec', concurrency: 100 }, async (d) => void order.push(`${d.data.runId}:${d.data.stepId}`));
+    for (let i = 0; i < 30; i++) await bus.publish('weft.step.dispatch.io', { ...dispatch(`s${i}`), runId: 'big' });
+    await bus.publish('weft.step.dispatch.io', { ...dispatch('a'), runId: 'small' });
+    await waitFor(async () => order.length === 31, 'all delivered');
+  };
+
+  it('delivers another run’s message in the first turn, not behind a big run’s whole backlog', async () => {
+    const bus = new InMemoryBus();
+    try {
+      await publishBigThenSmall(bus);
+      expect(order.indexOf('small:a')).toBe(8);
+      // One run's own messages keep their order.
+      expect(order.filter((o) => o.startsWith('big:'))).toEqual(Array.from({ length: 30 }, (_, i) => `big:s${i}`));
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it('delivers oldest first when turned off', async () => {
+    const bus = new InMemoryBus({ deliveriesPerRunPerTurn: 0 });
+    try {
+      await publishBigThenSmall(bus);
+      expect(order.indexOf('small:a')).toBe(30);
+    } finally {
+      await bus.close();
+    }
+  });
+});

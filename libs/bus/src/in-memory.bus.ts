@@ -36,6 +36,9 @@ import {
 import { InMemoryDispatcher } from './in-memory.dispatcher';
 import { type ConsumerState, type Entry, type ListenerState, type StreamState, type SubscriberState } from './in-memory.state';
 
+/** See InMemoryBusOptions.deliveriesPerRunPerTurn. */
+export const DEFAULT_DELIVERIES_PER_RUN_PER_TURN = 8;
+
 export interface InMemoryBusOptions {
   /** Clock for timestamps, the duplicate window and event retention. @default Date.now */
   now?: () => number;
@@ -47,6 +50,13 @@ export interface InMemoryBusOptions {
   errorNakDelayMs?: number;
   /** Where failures nobody awaits go (a throwing listener). @default console.error */
   onError?: (error: unknown, context: string) => void;
+  /**
+   * Fair share across runs: a consumer's delivery turn hands out at most this many of one run's
+   * messages (by the payload's `runId`) and leaves the rest, in order, for its next turn, so another
+   * run's message waits behind a bounded share of a big run's work, not its whole window.
+   * 0 turns it off (every ready message in one turn, oldest first). @default 8
+   */
+  deliveriesPerRunPerTurn?: number;
 }
 
 /**
@@ -81,6 +91,7 @@ export class InMemoryBus implements Bus {
     this.dispatcher = new InMemoryDispatcher({
       isClosed: () => this.closed,
       errorNakDelayMs: options.errorNakDelayMs ?? DEFAULT_ERROR_NAK_DELAY_MS,
+      deliveriesPerRunPerTurn: options.deliveriesPerRunPerTurn ?? DEFAULT_DELIVERIES_PER_RUN_PER_TURN,
       recordDeadLetter: (record) => this.recordDeadLetter(record),
     });
     this.stopSampling = sampleConsumerBacklog(() => this.consumerStats());
@@ -103,6 +114,8 @@ export class InMemoryBus implements Bus {
       headers['Nats-Msg-Id'] = msgId;
     }
     const entry: Entry = { seq: ++this.seq, subject, data, headers, at: now };
+    const runId = (payload as { runId?: unknown }).runId;
+    if (typeof runId === 'string') entry.runId = runId;
     stream.log.set(entry.seq, entry);
     for (const consumer of this.matching(stream, subject)) {
       consumer.ready.push(entry.seq);
@@ -298,6 +311,7 @@ export class InMemoryBus implements Bus {
       subscribers: [],
       nextSubscriber: 0,
       pumpScheduled: false,
+      sharedUntil: 0,
     };
     stream.consumers.push(consumer);
     stream.matching.clear();

@@ -3,12 +3,17 @@ import { type Decoded, decodePayload, decodeShared, errorMessage } from './bus.d
 import { type DeadLetter, type Delivery, type Headers } from './bus.port';
 import { type Attempt, type ConsumerState, type Entry, type SubscriberState } from './in-memory.state';
 
+/** How long a consumer that held more than one run's messages stays shared (see `shared`). */
+const SHARED_FOR_MS = 250;
+
 /** What delivery needs from its in-memory bus. */
 export interface DispatchContext {
   isClosed(): boolean;
   /** Redelivery delay after a handler throws. */
   errorNakDelayMs: number;
   recordDeadLetter(record: Omit<DeadLetter, 'at'>): void;
+  /** At most this many messages of one run per delivery turn (0: no limit). */
+  deliveriesPerRunPerTurn: number;
 }
 
 /**
@@ -29,6 +34,11 @@ export class InMemoryDispatcher {
   }
 
   private pump(consumer: ConsumerState): void {
+    const cap = this.bus.deliveriesPerRunPerTurn;
+    if (cap > 0 && consumer.ready.length > cap && this.shared(consumer)) {
+      this.pumpShared(consumer, cap);
+      return;
+    }
     while (consumer.ready.length > 0 && !this.bus.isClosed()) {
       const subscriber = this.pickSubscriber(consumer);
       if (!subscriber) return;
@@ -42,6 +52,66 @@ export class InMemoryDispatcher {
       }
       this.deliver(consumer, subscriber, entry);
     }
+  }
+
+  /**
+   * Whether the consumer is shared by runs: its ready messages are of more than one run now, or
+   * were within the last SHARED_FOR_MS. A run alone (W1, W2) gets every ready message in one turn,
+   * as before; beside others it keeps being capped between their messages, not only while one is queued.
+   */
+  private shared(consumer: ConsumerState): boolean {
+    const now = performance.now();
+    if (now < consumer.sharedUntil) return true;
+    let first: string | undefined;
+    for (const seq of consumer.ready) {
+      const runId = consumer.stream.log.get(seq)?.runId;
+      if (runId === undefined) continue;
+      if (first === undefined) first = runId;
+      else if (runId !== first) {
+        consumer.sharedUntil = now + SHARED_FOR_MS;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * One turn, oldest first, but at most `cap` messages of any one run: the rest of that run's stay
+   * queued, in order, for the next turn (a later macrotask), so a turn's work, and with it another
+   * run's wait, is bounded by `cap` per run rather than by a big run's whole window. Messages without
+   * a runId are not limited.
+   */
+  private pumpShared(consumer: ConsumerState, cap: number): void {
+    const ready = consumer.ready;
+    const taken = new Map<string, number>();
+    const left: number[] = [];
+    let i = 0;
+    let deferred = false;
+    for (; i < ready.length && !this.bus.isClosed(); i++) {
+      const seq = ready[i];
+      const entry = consumer.stream.log.get(seq);
+      if (!entry) {
+        consumer.counts.delete(seq);
+        continue;
+      }
+      const runId = entry.runId;
+      if (runId !== undefined) {
+        const n = taken.get(runId) ?? 0;
+        if (n >= cap) {
+          left.push(seq);
+          deferred = true;
+          continue;
+        }
+        taken.set(runId, n + 1);
+      }
+      const subscriber = this.pickSubscriber(consumer);
+      if (!subscriber) break;
+      this.deliver(consumer, subscriber, entry);
+    }
+    // Kept in arrival order: the deferred ones, then whatever the turn did not reach. A handler that
+    // settled synchronously may have appended to `ready` meanwhile; those are past `i` and stay.
+    consumer.ready = i >= ready.length ? left : left.length === 0 ? ready.slice(i) : left.concat(ready.slice(i));
+    if (deferred) this.schedulePump(consumer);
   }
 
   /** Round robin over subscribers with a free slot. */

@@ -12,6 +12,8 @@ export interface Entry {
   data: string;
   headers: Headers;
   at: number;
+  /** The payload's `runId`, when it has one: the dispatcher's turns are shared by run. */
+  runId?: string;
   /**
    * Limits streams (lifecycle events, read by every group): the payload decoded and checked once,
    * deep-frozen, and handed to every delivery. Work-queue messages (one group each) are decoded per
@@ -59,6 +61,8 @@ export interface ConsumerState {
   subscribers: SubscriberState[];
   nextSubscriber: number;
   pumpScheduled: boolean;
+  /** Until when (performance.now() ms) delivery turns are shared by run: it last held more than one run's messages. */
+  sharedUntil: number;
 }
 
 export interface SubscriberState {
