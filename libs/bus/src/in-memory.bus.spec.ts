@@ -227,6 +227,23 @@ describe('InMemoryBus fair share across runs', () => {
     }
   });
 
+  it('hands a run alone every ready message in one turn', async () => {
+    const bus = new InMemoryBus();
+    try {
+      let firstTurn = -1;
+      await bus.consume('weft.step.dispatch.io', { group: 'exec', concurrency: 100 }, async (d) => {
+        if (order.length === 0) setImmediate(() => (firstTurn = order.length));
+        order.push(`${d.data.runId}:${d.data.stepId}`);
+      });
+      order.length = 0;
+      for (let i = 0; i < 30; i++) await bus.publish('weft.step.dispatch.io', { ...dispatch(`s${i}`), runId: 'big' });
+      await waitFor(async () => order.length === 30 && firstTurn >= 0, 'all delivered');
+      expect(firstTurn).toBe(30);
+    } finally {
+      await bus.close();
+    }
+  });
+
   it('delivers oldest first when turned off', async () => {
     const bus = new InMemoryBus({ deliveriesPerRunPerTurn: 0 });
     try {
