@@ -40,7 +40,7 @@ export const NEST_WIRING = [
   'RunOutput', 'RunPage', 'RunSummary', 'SpecBody', 'SpecObject', 'StartRunBody', 'Step', 'StepInput', 'StepPath',
   'Template', 'TemplateCatalog', 'UpdateWorkflowBody', 'ValidationResult', 'Version', 'VersionDetail', 'VersionList',
   'VersionPath', 'Workflow', 'WorkflowPage',
-] as const;
+] as const satisfies readonly (keyof typeof Wiring)[];
 for (const name of NEST_WIRING) {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   Object.defineProperty(exports, name, { enumerable: true, get: () => (require('./nest-wiring') as typeof Wiring)[name] });

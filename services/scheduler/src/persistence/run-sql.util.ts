@@ -23,6 +23,21 @@ export function namespaceFilter(namespace: string): { where: string[]; params: u
 
 export const RUN_COLUMNS =
   'id, namespace, workflow, version, status, inputs, outputs, error, spec, plan, extra, seq, correlation_id, created_at, started_at, finished_at, deadline_at';
+/**
+ * A new run's row from `runToJson`'s JSON (`input`: a jsonb SQL expression), with its namespace and
+ * idempotency key (SQL expressions too); nothing when the id or the key is taken. `where` (a
+ * ` WHERE ...` clause, or '') makes it conditional. The caller adds its RETURNING clause.
+ */
+export function insertRunSql(input: string, namespace: string, idempotencyKey: string, where = ''): string {
+  return `INSERT INTO runs (id, namespace, workflow, version, status, inputs, outputs, error, spec, plan, extra, seq,
+                        idempotency_key, correlation_id, created_at, started_at, finished_at, deadline_at)
+      SELECT e->>'id', ${namespace}, e->>'workflow', e->>'version', e->>'status', e->'inputs', e->'outputs', e->'error', e->'spec',
+             e->'plan', e->'extra', (e->>'seq')::int, ${idempotencyKey}, e->>'correlation_id', (e->>'created_at')::timestamptz,
+             (e->>'started_at')::timestamptz, (e->>'finished_at')::timestamptz, (e->>'deadline_at')::timestamptz
+      FROM (SELECT ${input} AS e) AS input${where}
+      ON CONFLICT DO NOTHING`;
+}
+
 export const stepColumns = (alias: string) =>
   ['run_id', 'step_id', 'status', 'attempt', 'token', 'queued_at', 'started_at', 'finished_at', 'lease_expires_at', 'next_attempt_at', 'output', 'error', 'attempts', 'extra']
     .map((column) => `${alias}.${column}`)

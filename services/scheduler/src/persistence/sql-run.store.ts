@@ -1,4 +1,4 @@
-import { type RunState, TERMINAL_RUN_STATUSES } from '@weft/core';
+import { type RunState, type StepState, TERMINAL_RUN_STATUSES } from '@weft/core';
 import { DEFAULT_NAMESPACE, storableText } from '@weft/contracts';
 import { type DatabaseConfig, type PgliteDatabase, isDatabaseUnavailable, openMigrated, withTransaction } from '@weft/db';
 import { type DataSource } from 'typeorm';
@@ -21,7 +21,7 @@ import { RunBatchWriter } from './run-batch.writer';
 import { assertCreatedIn, RunStoreError } from './run-store.errors';
 import { type RunRow, type StepRow, iso, isUntouched, millis, rowToRun, runToJson } from './run-state.mapper';
 import { RunStateCache } from './run-state.cache';
-import { RELAXED_COMMIT, RUN_COLUMNS, type Sql, stepColumns } from './run-sql.util';
+import { RELAXED_COMMIT, RUN_COLUMNS, type Sql, insertRunSql, stepColumns } from './run-sql.util';
 import { RunUpdateBatcher } from './run-update.batcher';
 import { DbClock } from './db-clock';
 import { createRunAlone, handOver, writeTransition } from './transition.writer';
@@ -153,13 +153,7 @@ export class SqlRunStore implements RunStore {
         const { state } = transition;
         assertCreatedIn(state, namespace);
         const inserted: { id: string }[] = await tx.query(
-          `INSERT INTO runs (id, namespace, workflow, version, status, inputs, outputs, error, spec, plan, extra, seq,
-                             idempotency_key, correlation_id, created_at, started_at, finished_at, deadline_at)
-           SELECT e->>'id', $2, e->>'workflow', e->>'version', e->>'status', e->'inputs', e->'outputs', e->'error', e->'spec',
-                  e->'plan', e->'extra', (e->>'seq')::int, $3, e->>'correlation_id', (e->>'created_at')::timestamptz,
-                  (e->>'started_at')::timestamptz, (e->>'finished_at')::timestamptz, (e->>'deadline_at')::timestamptz
-           FROM (SELECT $1::jsonb AS e) AS input
-           ON CONFLICT DO NOTHING
+          `${insertRunSql('$1::jsonb', '$2', '$3')}
            RETURNING id`,
           [JSON.stringify(runToJson(state)), namespace, idempotencyKey],
         );
@@ -167,8 +161,7 @@ export class SqlRunStore implements RunStore {
           // A concurrent createRun with this key won (the insert waited for its commit), or the run id exists.
           return { runId: (await this.runIdForKey(tx, namespace, idempotencyKey)) ?? state.runId, created: false };
         }
-        // Untouched steps get no row (they read back as untouched): a run's creation does not write a row per step.
-        rows = await writeTransition(tx, state.runId, transition, Object.values(state.steps).filter((step) => !isUntouched(step)), undefined, { claimMs: this.outboxClaimMs, claimed: () => claim });
+        rows = await writeTransition(tx, state.runId, transition, stepsToCreate(state), undefined, { claimMs: this.outboxClaimMs, claimed: () => claim });
         if (transition.waits !== undefined) await writeWaitRows(tx, state, transition.waits);
         created = state;
         return { runId: state.runId, created: true };
@@ -211,7 +204,7 @@ export class SqlRunStore implements RunStore {
     const written = await createRunAlone(
       this.dataSource,
       transition,
-      Object.values(state.steps).filter((step) => !isUntouched(step)),
+      stepsToCreate(state),
       { namespace, idempotencyKey },
       { claimMs: this.outboxClaimMs, claimed: () => claim },
     );
@@ -432,6 +425,11 @@ interface OutboxRow {
   msg_id: string;
   headers: Record<string, string> | null;
   created_at: Date;
+}
+
+/** The steps a new run's creation writes: untouched ones get no row (they read back as untouched), so not a row per step. */
+function stepsToCreate(state: RunState): StepState[] {
+  return Object.values(state.steps).filter((step) => !isUntouched(step));
 }
 
 function rowToOutbox(row: OutboxRow): OutboxRecord {

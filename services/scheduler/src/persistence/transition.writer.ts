@@ -3,7 +3,7 @@ import { type ClaimOutboxOption, type OutboxMessage, type OutboxRecord, type Tim
 import { RunStoreError } from './run-store.errors';
 import { iso, millis, runToJson } from './run-state.mapper';
 import { stepWriteCte } from './step-rows.sql';
-import { RELAXED_COMMIT, type Sql } from './run-sql.util';
+import { RELAXED_COMMIT, type Sql, insertRunSql } from './run-sql.util';
 
 /** Where writeTransition's outbox rows go, and the marks that ride with it. */
 export interface TransitionOutbox {
@@ -141,14 +141,7 @@ function transitionStatement(
     // As createRun's transaction: the key looked up first; a run committed with it (or with this id) meanwhile is a conflict.
     parts.push(`existing AS (SELECT id FROM runs WHERE namespace = ${param(insert.namespace)} AND idempotency_key = ${param(insert.idempotencyKey)})`);
     parts.push(`run_write AS (
-      INSERT INTO runs (id, namespace, workflow, version, status, inputs, outputs, error, spec, plan, extra, seq,
-                        idempotency_key, correlation_id, created_at, started_at, finished_at, deadline_at)
-      SELECT e->>'id', ${param(insert.namespace)}, e->>'workflow', e->>'version', e->>'status', e->'inputs', e->'outputs', e->'error', e->'spec',
-             e->'plan', e->'extra', (e->>'seq')::int, ${param(insert.idempotencyKey)}, e->>'correlation_id', (e->>'created_at')::timestamptz,
-             (e->>'started_at')::timestamptz, (e->>'finished_at')::timestamptz, (e->>'deadline_at')::timestamptz
-      FROM (SELECT ${json(runToJson(state))} AS e) AS input
-      WHERE NOT EXISTS (SELECT 1 FROM existing)
-      ON CONFLICT DO NOTHING
+      ${insertRunSql(json(runToJson(state)), param(insert.namespace), param(insert.idempotencyKey), ' WHERE NOT EXISTS (SELECT 1 FROM existing)')}
       RETURNING 1)`);
   }
   if (steps.length > 0) parts.push(stepWriteCte(runId, steps, param, ifRun));
