@@ -134,6 +134,10 @@ describeDistributed('no run stuck', { nats: true, postgres: true }, () => {
     expect((await executor.kill()).signal).toBe('SIGKILL');
     await s.spawn('scheduler', schedulerEnv);
     await load;
+    // One more run of each bad kind after the last kill: it cannot be excused by the run timeout, so
+    // every kind shows its own code below however the runs created before the kills ended (a kind
+    // submitted once, before them, could rightly time out and leave its code unexercised).
+    for (const kind of kinds) chaos.push(await submit(s, kind, 'chaos', 48));
 
     const all = [...quiet, ...chaos];
     const runs = await waitFor(
