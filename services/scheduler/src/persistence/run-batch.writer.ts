@@ -8,6 +8,7 @@ import type { RunStateCache } from './run-state.cache';
 import type { DbClock } from './db-clock';
 import type { PendingUpdate } from './run-update.batcher';
 import type { PendingMarks } from './pending-marks';
+import { type GroupWritten, writeGroupAlone } from './group-transition.writer';
 import { handOver, writeTransition, writeTransitionAlone } from './transition.writer';
 import { writeWaitRows } from './wait-rows.writer';
 
@@ -61,6 +62,16 @@ class BatchResult {
     return { current, transitions, owners };
   }
 
+  /** The outbox rows a write inserted (in outbox order), each to the call at `owners[n]`. */
+  own(rows: readonly OutboxRecord[], owners: readonly number[]): void {
+    rows.forEach((row, n) => {
+      const owner = owners[n] as number;
+      const mine = this.written.get(owner);
+      if (mine) mine.push(row);
+      else this.written.set(owner, [row]);
+    });
+  }
+
   /** Committed: rows inserted claimed go to their callers (in commit order), then the calls resolve. */
   settle(calls: readonly PendingUpdate[]): void {
     calls.forEach((call, n) => handOver(this.written.get(n) ?? [], call.claimOutbox));
@@ -80,7 +91,7 @@ class BatchResult {
  * then hand each call's outbox rows to its `claimOutbox` (publish after commit) and settle it.
  */
 export class RunBatchWriter {
-  /** writeAlone's statements, prepared once per connection and shape (namedStatements). */
+  /** writeCached's statements, prepared once per connection and shape (namedStatements). */
   private readonly alone: Sql;
 
   constructor(
@@ -91,8 +102,8 @@ export class RunBatchWriter {
     /** Published marks that ride in the batch's statement when it writes (SqlRunStoreOptions.markLingerMs). */
     private readonly marks?: PendingMarks,
     /**
-     * The database's time without a query: with it, a lone run whose state is cached is
-     * written in one statement (writeAlone). Without, every batch takes the transaction.
+     * The database's time without a query: with it, the runs whose state is cached are
+     * written in one statement (writeCached). Without, every batch takes the transaction.
      */
     private readonly clock?: DbClock,
   ) {
@@ -101,24 +112,37 @@ export class RunBatchWriter {
   }
 
   /**
-   * Settles every call (a throwing decide fails only its own call). Several runs' batches in one transaction (group commit): their rows are locked in id
+   * Settles every call (a throwing decide fails only its own call). With a recent clock
+   * reading, the batches of runs whose state is cached are decided on it and written in ONE
+   * autocommit statement (writeCached): a lone run's by writeTransitionAlone, several runs'
+   * by writeGroupAlone. The rest, and the runs another writer moved on meanwhile, take the
+   * transaction: several runs' batches in one (group commit): their rows are locked in id
    * order in one statement (replicas doing the same cannot deadlock), each batch is decided
    * and written as `commit` does, and one COMMIT (one WAL flush) covers them all. When the
    * group's transaction fails, each batch is committed on its own, so one run's failure
    * (a seq conflict, a value the database refuses) fails only that run's calls.
    */
   async commitGroup(batches: readonly RunBatch[]): Promise<void> {
-    if (batches.length > 1) {
+    let rest = batches;
+    if (this.clock !== undefined) {
       try {
-        await this.write(batches, true);
+        rest = await this.writeCached(batches);
+      } catch (error) {
+        // Only a lone batch's statement throws here (as it did before groups went in one statement).
+        for (const call of (batches[0] as RunBatch).calls) call.reject(error);
+        return;
+      }
+    }
+    if (rest.length > 1) {
+      try {
+        await this.write(rest, true);
         return;
       } catch {
         // One batch at a time below: each succeeds or fails alone.
       }
     }
-    for (const batch of batches) {
+    for (const batch of rest) {
       try {
-        if (batches.length === 1 && (await this.writeAlone(batch))) continue;
         await this.write([batch], false);
       } catch (error) {
         for (const call of batch.calls) call.reject(error);
@@ -177,12 +201,7 @@ export class RunBatchWriter {
             ...(marks && { marks: marks.ids }),
           });
           if (merged.waits !== undefined) await writeWaitRows(tx, current, merged.waits);
-          rows.forEach((row, n) => {
-            const owner = owners[n] as number;
-            const mine = result.written.get(owner);
-            if (mine) mine.push(row);
-            else result.written.set(owner, [row]);
-          });
+          result.own(rows, owners);
         }
       });
     } catch (error) {
@@ -199,26 +218,61 @@ export class RunBatchWriter {
   }
 
   /**
-   * A lone run whose state is cached, in one round trip instead of four (BEGIN, lock, write,
-   * COMMIT): the calls are decided on the cached state at the database's estimated time
-   * (DbClock, never before the time the run's state was last decided at), and the merged
-   * write goes as one autocommit statement guarded by the cached seq (writeTransitionAlone).
-   * Resolves false, having written and settled nothing, when the transaction must do it:
-   * nothing cached or no recent clock reading, a decision that changes nothing or writes
-   * waits (a second statement), or the run was not at the cached seq (another writer moved
-   * it on: the cache forgets it and the transaction reloads it and decides again).
+   * The batches of runs whose state is cached, in one round trip instead of four or more
+   * (BEGIN, lock, a write per run, COMMIT): each batch's calls are decided on its cached state
+   * at the database's estimated time (DbClock, never before the time the run's state was last
+   * decided at), and the merged writes go as one autocommit statement, each run's guarded by
+   * its cached seq (writeTransitionAlone for one run, writeGroupAlone for several). Resolves
+   * with the batches left for the transaction, having written and settled nothing of them:
+   * nothing cached, a decision that changes nothing or writes waits (a second statement), a
+   * run whose spec or plan changed or that is canceled (in a group), or a run that was not at its cached seq
+   * (another writer moved it on: the cache forgets it and the transaction reloads it and
+   * decides again). A group statement that fails leaves its batches to the transaction; a
+   * lone batch's failure is thrown.
    */
-  private async writeAlone({ runId, calls }: RunBatch): Promise<boolean> {
-    const loaded = this.cache.latest(runId);
+  private async writeCached(batches: readonly RunBatch[]): Promise<RunBatch[]> {
     const estimate = this.clock?.now();
-    if (loaded === undefined || estimate === undefined) return false;
-    const now = Math.max(estimate, this.cache.timeOf(runId) ?? estimate);
+    if (estimate === undefined) return [...batches];
+    const members: CachedDecision[] = [];
+    const rest: RunBatch[] = [];
+    for (const batch of batches) {
+      const decided = this.decideCached(batch, estimate);
+      if (decided === undefined) rest.push(batch);
+      else members.push(decided);
+    }
+    if (members.length === 1 && batches.length === 1) {
+      if (!(await this.writeOne(members[0] as CachedDecision))) rest.push(batches[0] as RunBatch);
+    } else if (members.length === 1) {
+      const member = members[0] as CachedDecision;
+      try {
+        if (!(await this.writeOne(member))) rest.push(member.batch);
+      } catch {
+        rest.push(member.batch);
+      }
+    } else if (members.length > 1) {
+      rest.push(...(await this.writeMany(members)));
+    }
+    return rest;
+  }
+
+  /** A batch's calls decided on its run's cached state; undefined when the transaction must do it. */
+  private decideCached(batch: RunBatch, estimate: number): CachedDecision | undefined {
+    const loaded = this.cache.latest(batch.runId);
+    if (loaded === undefined) return undefined;
+    const now = Math.max(estimate, this.cache.timeOf(batch.runId) ?? estimate);
     const result = new BatchResult();
-    const { current, transitions, owners } = result.decide(calls, loaded, now);
+    const { current, transitions, owners } = result.decide(batch.calls, loaded, now);
     // Nothing to write proves nothing about the cached seq; waits take a statement of their own.
-    if (transitions.length === 0) return false;
+    if (transitions.length === 0) return undefined;
     const merged = mergeTransitions(current, transitions);
-    if (merged.waits !== undefined) return false;
+    if (merged.waits !== undefined) return undefined;
+    return { batch, result, loaded, current, merged, owners, now };
+  }
+
+  /** One run's decision as one statement (writeTransitionAlone); false when the run was not at the cached seq. */
+  private async writeOne(decided: CachedDecision): Promise<boolean> {
+    const { batch, result, loaded, current, merged, owners, now } = decided;
+    const { runId, calls } = batch;
     const ride = this.marks?.take();
     let written: Awaited<ReturnType<typeof writeTransitionAlone>>;
     try {
@@ -247,15 +301,65 @@ export class RunBatchWriter {
     }
     ride?.settle();
     this.clock?.observe(written.now);
-    written.rows.forEach((row, n) => {
-      const owner = owners[n] as number;
-      const mine = result.written.get(owner);
-      if (mine) mine.push(row);
-      else result.written.set(owner, [row]);
-    });
+    result.own(written.rows, owners);
     this.cache.remember(current, now);
     result.settle(calls);
     return true;
+  }
+
+  /**
+   * Several runs' decisions as one statement (writeGroupAlone); resolves with the batches it
+   * did not write (their runs moved on, or the statement failed: the cache forgets them).
+   */
+  private async writeMany(members: readonly CachedDecision[]): Promise<RunBatch[]> {
+    const rest: RunBatch[] = [];
+    const group: CachedDecision[] = [];
+    for (const member of members) {
+      // A new spec or plan is rewritten by writeTransition's statement only; a canceled run's steps are
+      // written as writeTransition chooses (a big run's cancel writes few rows): both rare, both alone.
+      const { current, loaded } = member;
+      if (current.spec !== loaded.spec || current.plan !== loaded.plan || current.status === 'canceled') rest.push(member.batch);
+      else group.push(member);
+    }
+    if (group.length === 0) return rest;
+    const ride = this.marks?.take();
+    let written: GroupWritten;
+    try {
+      written = await writeGroupAlone(
+        this.alone,
+        group.map(({ batch, loaded, current, merged, owners }) => ({
+          runId: batch.runId,
+          transition: merged,
+          steps: changedSteps(loaded.steps, current.steps),
+          loaded,
+          claimed: (n: number) => batch.calls[owners[n] as number]?.claimOutbox !== undefined,
+        })),
+        { claimMs: this.outboxClaimMs, ...(ride && { marks: ride.ids }) },
+        group.every(({ batch }) => batch.calls.every((call) => call.relaxed)),
+      );
+    } catch {
+      ride?.settle(new Error('not written'));
+      for (const { batch } of group) {
+        this.cache.forget(batch.runId);
+        rest.push(batch);
+      }
+      return rest;
+    }
+    if (written.written.size === 0) ride?.settle(new Error('not written'));
+    else ride?.settle();
+    this.clock?.observe(written.now);
+    for (const { batch, result, current, owners, now } of group) {
+      const rows = written.written.get(batch.runId);
+      if (rows === undefined) {
+        this.cache.forget(batch.runId);
+        rest.push(batch);
+        continue;
+      }
+      result.own(rows, owners);
+      this.cache.remember(current, now);
+      result.settle(batch.calls);
+    }
+    return rest;
   }
 
   /**
@@ -292,6 +396,18 @@ export class RunBatchWriter {
     // Read after the lock: another call of this process may have moved the run on meanwhile.
     return { now: millis(rows[0].now), state: this.cache.at(runId, rows[0].seq) };
   }
+}
+
+/** A batch decided on its run's cached state, not written yet (writeCached). */
+interface CachedDecision {
+  batch: RunBatch;
+  result: BatchResult;
+  loaded: RunState;
+  current: RunState;
+  merged: Transition;
+  owners: number[];
+  /** The time it was decided at. */
+  now: number;
 }
 
 /**

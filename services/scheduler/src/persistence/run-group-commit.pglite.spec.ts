@@ -2,14 +2,20 @@ import { PgliteDatabase } from '@weft/db';
 import { randomSchemaName } from '@weft/db/testing';
 import type { RunState } from '@weft/core';
 import { bump, message, runningRun, transition } from '../testing/run-store.fixtures';
-import { type SqlRunStore, openSqlRunStore } from './sql-run.store';
+import type { OutboxRecord, RunDecider } from '../ports/run-store.port';
+import { DbClock } from './db-clock';
+import { RunBatchWriter } from './run-batch.writer';
+import { RunStateCache } from './run-state.cache';
+import type { PendingUpdate } from './run-update.batcher';
+import { type SqlRunStore, type SqlRunStoreOptions, openSqlRunStore } from './sql-run.store';
 
 // Group commit (RunUpdateBatcher -> RunBatchWriter.commitGroup): updates of many runs that are
-// ready while earlier transactions are in the database share one transaction.
+// ready while earlier writes are in the database share one statement (runs whose state is
+// cached) or one transaction.
 let database: PgliteDatabase;
 let store: SqlRunStore;
 let schema: string;
-/** SQL of every statement run inside a transaction, in order. */
+/** SQL of every statement run (in a transaction or alone), in order. */
 let statements: string[];
 
 beforeAll(async () => {
@@ -20,9 +26,8 @@ afterAll(async () => {
   await database.release();
 });
 
-beforeEach(async () => {
-  schema = randomSchemaName();
-  ({ store } = await openSqlRunStore({ kind: 'pglite', schema }, { pglite: database, markLingerMs: 0 }));
+async function open(options: SqlRunStoreOptions = {}): Promise<void> {
+  ({ store } = await openSqlRunStore({ kind: 'pglite', schema }, { pglite: database, markLingerMs: 0, ...options }));
   statements = [];
   const create = store.dataSource.createQueryRunner.bind(store.dataSource);
   store.dataSource.createQueryRunner = (...args) => {
@@ -34,6 +39,10 @@ beforeEach(async () => {
     }) as typeof runner.query;
     return runner;
   };
+}
+
+beforeEach(() => {
+  schema = randomSchemaName();
 });
 
 afterEach(async () => {
@@ -42,7 +51,8 @@ afterEach(async () => {
   await database.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
 });
 
-const groupLocks = () => statements.filter((sql) => sql.includes('ORDER BY id FOR UPDATE')).length;
+const groupLocks = () => statements.filter((sql) => sql.includes('ORDER BY id FOR UPDATE') && !sql.includes('run_write AS')).length;
+const groupStatements = () => statements.filter((sql) => sql.includes('locked AS') && sql.includes('run_write AS')).length;
 
 async function createRuns(n: number): Promise<RunState[]> {
   const runs = Array.from({ length: n }, (_, i) => runningRun(`group-${schema}-${i}`));
@@ -50,8 +60,13 @@ async function createRuns(n: number): Promise<RunState[]> {
   return runs;
 }
 
-describe('SqlRunStore group commit across runs', () => {
-  it('commits updates of many runs that arrive together in fewer transactions, each run as if alone', async () => {
+describe.each([
+  { oneStatementUpdates: true, what: 'in one statement per group' },
+  { oneStatementUpdates: false, what: 'in one transaction per group' },
+])('SqlRunStore group commit across runs, $what', ({ oneStatementUpdates }) => {
+  beforeEach(() => open({ oneStatementUpdates }));
+
+  it('commits updates of many runs that arrive together in fewer writes, each run as if alone', async () => {
     const runs = await createRuns(40);
     statements = [];
     const results = await Promise.all(
@@ -61,10 +76,15 @@ describe('SqlRunStore group commit across runs', () => {
       expect(result?.runId).toBe(runs[i].runId);
       expect(result?.steps.ingest.status).toBe('queued');
     }
-    // 40 runs, at most 6 transactions in flight: the batches that waited went together.
-    const commits = statements.filter((sql) => sql === 'COMMIT').length;
-    expect(commits).toBeLessThan(40);
-    expect(groupLocks()).toBeGreaterThan(0);
+    // 40 runs, at most 6 writes in flight: the batches that waited went together.
+    if (oneStatementUpdates) {
+      expect(groupStatements()).toBeGreaterThan(0);
+      expect(statements.filter((sql) => sql.includes('run_write AS')).length).toBeLessThan(40);
+      expect(statements).not.toContain('COMMIT');
+    } else {
+      expect(groupLocks()).toBeGreaterThan(0);
+      expect(statements.filter((sql) => sql === 'COMMIT').length).toBeLessThan(40);
+    }
     for (const run of runs) {
       const stored = await store.getRun(run.runId);
       expect(stored?.steps.ingest.status).toBe('queued');
@@ -80,12 +100,12 @@ describe('SqlRunStore group commit across runs', () => {
     const outcomes = await Promise.allSettled(
       runs.map((run) =>
         store.updateRun(run.runId, (current) =>
-          // PostgreSQL refuses \u0000 in jsonb: the statement of this run fails inside the group's transaction.
+          // PostgreSQL refuses \u0000 in jsonb: the statement of this run fails inside the group's statement or transaction.
           transition(bump(current, 'ingest', { status: 'queued' }), { outbox: [message(run.runId, 1, run.runId === poisoned ? { payload: 'nul \u0000' } : {})] }),
         ),
       ),
     );
-    expect(groupLocks()).toBeGreaterThan(0);
+    expect(oneStatementUpdates ? groupStatements() : groupLocks()).toBeGreaterThan(0);
     for (const [i, outcome] of outcomes.entries()) {
       const run = runs[i];
       const stored = await store.getRun(run.runId);
@@ -101,5 +121,125 @@ describe('SqlRunStore group commit across runs', () => {
     // The poisoned run's cache entry was dropped: its next update loads it and succeeds.
     const next = await store.updateRun(poisoned, (current) => transition(bump(current, 'ingest', { status: 'queued' })));
     expect(next?.seq).toBe(runs[runs.length - 1].seq + 1);
+  });
+});
+
+/** A writer of its own (as another replica's) whose cache holds `runs` as stored now, with a clock reading. */
+async function cachedWriter(runs: readonly RunState[]): Promise<{ writer: RunBatchWriter; cache: RunStateCache }> {
+  const cache = new RunStateCache(100);
+  for (const run of runs) cache.remember((await store.getRun(run.runId)) as RunState);
+  const clock = new DbClock();
+  clock.observe(await store.now());
+  return { writer: new RunBatchWriter(store.dataSource, cache, 15_000, undefined, clock), cache };
+}
+
+/** commitGroup of one call per run; settles with each call's outcome. */
+function commitGroup(writer: RunBatchWriter, decides: readonly (readonly [string, RunDecider, PendingUpdate['claimOutbox']?])[]): Promise<PromiseSettledResult<RunState | undefined>[]> {
+  const settled: Promise<RunState | undefined>[] = [];
+  const batches = decides.map(([runId, decide, claimOutbox]) => {
+    let call: PendingUpdate | undefined;
+    settled.push(new Promise((resolve, reject) => (call = { decide, relaxed: false, claimOutbox, resolve, reject })));
+    return { runId, calls: [call as PendingUpdate] };
+  });
+  void writer.commitGroup(batches);
+  return Promise.allSettled(settled);
+}
+
+/** A decision that queues `notify` and writes an outbox message and a timer named after the seq it saw. */
+function queueNotify(seen: number[]): RunDecider {
+  return (current) => {
+    seen.push(current.seq);
+    const n = current.seq;
+    return transition(bump(current, 'notify', { status: 'queued', attempt: n }), {
+      outbox: [message(current.runId, n)],
+      schedule: [{ runId: current.runId, timer: 'step-timeout', stepId: 'notify', attempt: n, fireAt: 4_000_000_000_000 + n }],
+      cancel: [{ runId: current.runId, timer: 'step-timeout', stepId: 'validate' }],
+    });
+  };
+}
+
+async function timersOf(runId: string): Promise<{ step_id: string; attempt: number }[]> {
+  return store.dataSource.query(`SELECT step_id, attempt FROM timers WHERE run_id = $1 ORDER BY step_id`, [runId]);
+}
+
+describe('RunBatchWriter, cached runs of a group in one statement', () => {
+  beforeEach(() => open());
+
+  it('writes a group of three cached runs in ONE statement (no transaction), each write of each run committed', async () => {
+    const runs = await createRuns(3);
+    for (const run of runs) {
+      await store.dataSource.query(`INSERT INTO timers (run_id, timer, step_id, attempt, fire_at) VALUES ($1, 'step-timeout', 'validate', 1, now())`, [run.runId]);
+    }
+    const { writer, cache } = await cachedWriter(runs);
+    const seen = runs.map(() => [] as number[]);
+    let claimed: readonly OutboxRecord[] = [];
+    statements = [];
+    const outcomes = await commitGroup(
+      writer,
+      runs.map((run, i) => [run.runId, queueNotify(seen[i]), i === 1 ? (rows: readonly OutboxRecord[]) => void (claimed = rows) : undefined] as const),
+    );
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toContain('locked AS');
+    for (const [i, run] of runs.entries()) {
+      expect(seen[i]).toEqual([run.seq]);
+      expect(outcomes[i]).toMatchObject({ status: 'fulfilled', value: { seq: run.seq + 1 } });
+      const stored = await store.getRun(run.runId);
+      expect(stored?.seq).toBe(run.seq + 1);
+      expect(stored?.steps.notify).toMatchObject({ status: 'queued', attempt: run.seq });
+      expect(await timersOf(run.runId)).toEqual([{ step_id: 'notify', attempt: run.seq }]);
+      expect(cache.at(run.runId, run.seq + 1)).toBeDefined();
+    }
+    // The claimed run's row went to its caller; the others' are for the relay.
+    expect(claimed.map((row) => [row.runId, row.msgId])).toEqual([[runs[1].runId, message(runs[1].runId, runs[1].seq).msgId]]);
+    expect((await store.pendingOutbox(10)).map((row) => row.msgId).sort()).toEqual([message(runs[0].runId, runs[0].seq).msgId, message(runs[2].runId, runs[2].seq).msgId].sort());
+  });
+
+  it('a run another writer moved on is refused by the statement, leaves no trace of its stale decision, and is decided again under the lock', async () => {
+    const runs = await createRuns(3);
+    const { writer } = await cachedWriter(runs);
+    // The store (another writer) moves the middle run on: the writer's cached state of it is stale.
+    const moved = (await store.updateRun(runs[1].runId, (current) => transition(bump(current, 'export', { status: 'running' })))) as RunState;
+    const seen = runs.map(() => [] as number[]);
+    statements = [];
+    const outcomes = await commitGroup(
+      writer,
+      runs.map((run, i) => [run.runId, queueNotify(seen[i])] as const),
+    );
+    expect(seen).toEqual([[runs[0].seq], [runs[1].seq, moved.seq], [runs[2].seq]]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+    expect(groupStatements()).toBe(1);
+    expect(statements).toContain('COMMIT');
+    const stored = (await store.getRun(runs[1].runId)) as RunState;
+    expect(stored.seq).toBe(moved.seq + 1);
+    expect(stored.steps).toMatchObject({ export: { status: 'running' }, notify: { status: 'queued', attempt: moved.seq } });
+    expect(await timersOf(runs[1].runId)).toEqual([{ step_id: 'notify', attempt: moved.seq }]);
+    const outbox = (await store.pendingOutbox(10)).map((row) => row.msgId).sort();
+    expect(outbox).toEqual(runs.map((run, i) => message(run.runId, i === 1 ? moved.seq : run.seq).msgId).sort());
+  });
+
+  it('an uncached run and a throwing decide take the transaction; the cached runs still go in one statement', async () => {
+    const runs = await createRuns(4);
+    const { writer, cache } = await cachedWriter(runs);
+    cache.forget(runs[0].runId);
+    const seen = runs.map(() => [] as number[]);
+    statements = [];
+    const outcomes = await commitGroup(
+      writer,
+      runs.map((run, i) => [
+        run.runId,
+        i === 1
+          ? () => {
+              throw new Error('boom');
+            }
+          : queueNotify(seen[i]),
+      ] as const),
+    );
+    expect(outcomes[1]).toMatchObject({ status: 'rejected', reason: new Error('boom') });
+    for (const i of [0, 2, 3]) expect(outcomes[i]).toMatchObject({ status: 'fulfilled', value: { seq: runs[i].seq + 1 } });
+    expect(seen[0]).toEqual([runs[0].seq]);
+    const group = statements.filter((sql) => sql.includes('locked AS'));
+    expect(group).toHaveLength(1);
+    expect(statements.indexOf(group[0])).toBe(0);
+    expect((await store.getRun(runs[1].runId))?.seq).toBe(runs[1].seq);
   });
 });

@@ -58,6 +58,12 @@ export async function writeTransitionAlone(
   return { rows: outboxRecords(runId, transition, rows[0]), now: millis(rows[0].now as Date) };
 }
 
+/** A run row's columns but spec and plan, from `runToJson`'s JSON as `e` (writeTransition, writeGroupAlone). */
+export const RUN_UPDATE_SET = `workflow = e->>'workflow', version = e->>'version', status = e->>'status', inputs = e->'inputs',
+        outputs = e->'outputs', error = e->'error', extra = e->'extra', seq = (e->>'seq')::int, correlation_id = e->>'correlation_id',
+        created_at = (e->>'created_at')::timestamptz, started_at = (e->>'started_at')::timestamptz,
+        finished_at = (e->>'finished_at')::timestamptz, deadline_at = (e->>'deadline_at')::timestamptz, updated_at = clock_timestamp()`;
+
 /** Who a new run is: its namespace and idempotency key (createRunAlone). */
 export interface RunIdentity {
   namespace: string;
@@ -129,11 +135,7 @@ function transitionStatement(
     const { spec, plan, ...light } = runToJson(state);
     const row = { ...light, ...(specChanged && { spec }), ...(planChanged && { plan }) };
     parts.push(`run_write AS (
-      UPDATE runs SET workflow = e->>'workflow', version = e->>'version', status = e->>'status', inputs = e->'inputs',
-        outputs = e->'outputs', error = e->'error', extra = e->'extra', seq = (e->>'seq')::int, correlation_id = e->>'correlation_id',
-        created_at = (e->>'created_at')::timestamptz, started_at = (e->>'started_at')::timestamptz,
-        finished_at = (e->>'finished_at')::timestamptz, deadline_at = (e->>'deadline_at')::timestamptz,
-        ${heavy.map((set) => `${set}, `).join('')}updated_at = clock_timestamp()
+      UPDATE runs SET ${heavy.map((set) => `${set}, `).join('')}${RUN_UPDATE_SET}
       FROM (SELECT ${json(row)} AS e) AS input
       WHERE runs.id = ${param(runId)} AND runs.seq = ${param(loaded.seq)}
       RETURNING 1)`);
