@@ -148,6 +148,22 @@ describe('InMemoryBus specifics', () => {
     expect(seen).toEqual(['a', 'after-window']);
   });
 
+  it('keeps each msgId its own window when publishes sweep only once one is due, and a re-used id counts from its new publish', async () => {
+    const seen: string[] = [];
+    await bus.consume('weft.step.dispatch.io', { group: 'exec' }, async (d) => void seen.push(d.data.stepId));
+    await bus.publish('weft.step.dispatch.io', dispatch('a1'), { msgId: 'a' });
+    clock += 60_000;
+    await bus.publish('weft.step.dispatch.io', dispatch('b1'), { msgId: 'b' });
+    clock += 61_000; // a's window closed, b's open
+    await bus.publish('weft.step.dispatch.io', dispatch('a2'), { msgId: 'a' });
+    await bus.publish('weft.step.dispatch.io', dispatch('b-dup'), { msgId: 'b' });
+    clock += 60_000; // b's window closed, a's new one open
+    await bus.publish('weft.step.dispatch.io', dispatch('a-dup'), { msgId: 'a' });
+    await bus.publish('weft.step.dispatch.io', dispatch('b2'), { msgId: 'b' });
+    await waitFor(() => seen.length >= 4, 'four deliveries');
+    expect(seen).toEqual(['a1', 'b1', 'a2', 'b2']);
+  });
+
   it('drops lifecycle events older than the retention before a late group reads them', async () => {
     const small = new InMemoryBus({ now: () => clock, eventsMaxAgeMs: 60_000 });
     try {

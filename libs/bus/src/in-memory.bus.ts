@@ -87,7 +87,7 @@ export class InMemoryBus implements Bus {
     this.duplicateWindowMs = options.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS;
     this.eventsMaxAgeMs = options.eventsMaxAgeMs ?? DEFAULT_EVENTS_MAX_AGE_MS;
     this.onError = options.onError ?? ((error, context) => console.error(`[InMemoryBus] ${context}`, error));
-    for (const layout of MESSAGE_STREAMS) this.streams.set(layout.name, { layout, log: new Map(), dedup: new Map(), consumers: [], matching: new Map() });
+    for (const layout of MESSAGE_STREAMS) this.streams.set(layout.name, { layout, log: new Map(), dedup: new Map(), consumers: [], matching: new Map(), sweepAt: Infinity });
     this.dispatcher = new InMemoryDispatcher({
       isClosed: () => this.closed,
       errorNakDelayMs: options.errorNakDelayMs ?? DEFAULT_ERROR_NAK_DELAY_MS,
@@ -107,16 +107,22 @@ export class InMemoryBus implements Bus {
     const stream = this.streamOf(subject);
     const data = encodePayload(subject, payload);
     const now = this.now();
-    this.expire(stream, now);
+    if (now >= stream.sweepAt) this.expire(stream, now);
     if (msgId !== undefined) {
-      if (stream.dedup.has(msgId)) return;
+      // Checked against its expiry: the sweep may not have run since the id's window closed.
+      const until = stream.dedup.get(msgId);
+      if (until !== undefined && until > now) return;
+      // Re-inserted at the end, so insertion order stays expiry order.
+      if (until !== undefined) stream.dedup.delete(msgId);
       stream.dedup.set(msgId, now + this.duplicateWindowMs);
+      stream.sweepAt = Math.min(stream.sweepAt, now + this.duplicateWindowMs);
       headers['Nats-Msg-Id'] = msgId;
     }
     const entry: Entry = { seq: ++this.seq, subject, data, headers, at: now };
     const runId = (payload as { runId?: unknown }).runId;
     if (typeof runId === 'string') entry.runId = runId;
     stream.log.set(entry.seq, entry);
+    if (stream.layout.retention === 'limits') stream.sweepAt = Math.min(stream.sweepAt, now + this.eventsMaxAgeMs);
     for (const consumer of this.matching(stream, subject)) {
       consumer.ready.push(entry.seq);
       this.dispatcher.schedulePump(consumer);
@@ -156,7 +162,7 @@ export class InMemoryBus implements Bus {
       handler: instrumentHandler(resolved.group, handler as unknown as Handler<Subject>),
       concurrency: resolved.concurrency,
       active: 0,
-      running: new Set(),
+      idle: [],
     };
     consumer.subscribers.push(subscriber);
     this.dispatcher.schedulePump(consumer);
@@ -165,7 +171,7 @@ export class InMemoryBus implements Bus {
         const i = consumer.subscribers.indexOf(subscriber);
         if (i >= 0) consumer.subscribers.splice(i, 1);
         this.subscriptions.delete(subscription);
-        while (subscriber.running.size > 0) await Promise.allSettled([...subscriber.running]);
+        while (subscriber.active > 0) await new Promise<void>((resolve) => subscriber.idle.push(resolve));
         // A live group goes with its last subscriber (JetStream: deleted on drain, or by the broker after inactivity).
         if (consumer.live && consumer.subscribers.length === 0) this.forget(consumer);
       },
@@ -263,17 +269,26 @@ export class InMemoryBus implements Bus {
     return stream;
   }
 
-  /** Drops expired duplicate ids and, on limits streams, messages older than the max age. */
+  /** Drops expired duplicate ids and, on limits streams, messages older than the max age; notes when the next one is due. */
   private expire(stream: StreamState, now: number): void {
+    let sweepAt = Infinity;
     for (const [id, expiry] of stream.dedup) {
-      if (expiry > now) break;
+      if (expiry > now) {
+        sweepAt = expiry;
+        break;
+      }
       stream.dedup.delete(id);
     }
-    if (stream.layout.retention !== 'limits') return;
-    for (const [seq, entry] of stream.log) {
-      if (now - entry.at < this.eventsMaxAgeMs) break;
-      stream.log.delete(seq);
+    if (stream.layout.retention === 'limits') {
+      for (const [seq, entry] of stream.log) {
+        if (now - entry.at < this.eventsMaxAgeMs) {
+          sweepAt = Math.min(sweepAt, entry.at + this.eventsMaxAgeMs);
+          break;
+        }
+        stream.log.delete(seq);
+      }
     }
+    stream.sweepAt = sweepAt;
   }
 
   /** Finds or creates the durable consumer, as `consume` does on JetStream (create or update). */

@@ -141,9 +141,7 @@ export class InMemoryDispatcher {
     // Checked against the entry's subject by the decode; handlers are typed by subject at the call site.
     const delivery = new InMemoryDelivery(this, consumer, entry, attempt, decoded.data as Delivery<Subject>['data']);
     subscriber.active++;
-    const run = this.handle(consumer, subscriber, delivery);
-    subscriber.running.add(run);
-    void run.finally(() => subscriber.running.delete(run));
+    void this.handle(consumer, subscriber, delivery);
   }
 
   private async handle(consumer: ConsumerState, subscriber: SubscriberState, delivery: InMemoryDelivery): Promise<void> {
@@ -160,6 +158,7 @@ export class InMemoryDispatcher {
       }
     } finally {
       subscriber.active--;
+      if (subscriber.active === 0 && subscriber.idle.length > 0) for (const resolve of subscriber.idle.splice(0)) resolve();
       this.schedulePump(consumer);
     }
   }

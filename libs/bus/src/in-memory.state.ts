@@ -30,6 +30,11 @@ export interface StreamState {
   consumers: ConsumerState[];
   /** Published subject -> the consumers whose filter matches it; cleared whenever `consumers` changes. */
   matching: Map<string, ConsumerState[]>;
+  /**
+   * When (the bus's clock) the oldest duplicate id or, on a limits stream, the oldest message expires:
+   * a publish sweeps only once that has come, not on every call (two Map iterators per publish before).
+   */
+  sweepAt: number;
 }
 
 /** One delivery attempt; settling a superseded attempt has no effect. */
@@ -68,8 +73,10 @@ export interface ConsumerState {
 export interface SubscriberState {
   handler: Handler<Subject>;
   concurrency: number;
+  /** Handlers in progress. */
   active: number;
-  running: Set<Promise<void>>;
+  /** Drains waiting for `active` to reach 0 (no promise or set entry per delivery). */
+  idle: (() => void)[];
 }
 
 export interface ListenerState {
