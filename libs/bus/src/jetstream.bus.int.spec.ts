@@ -402,6 +402,31 @@ describeWhenReachable('JetStreamBus (NATS at ' + SERVERS + ')', [{ what: `NATS a
         }
       }, 30_000);
 
+      it('sends publishes made a few promise turns apart in one turn in at most two socket writes, in order', async () => {
+        const ids = ['a', 'b', 'c', 'd', 'e', 'f'];
+        const publishAll = (bus: JetStreamBus) =>
+          natsWrites(async () => {
+            // As an executor's handlers for one read of dispatches reach their result publishes: a few promise turns apart.
+            await Promise.all(
+              ids.map(async (id, i) => {
+                for (let turn = 0; turn < i * 2; turn++) await Promise.resolve();
+                await bus.publish('weft.step.result', stepResult(id));
+              }),
+            );
+          });
+        const published = (writes: string[]) => writes.filter((w) => /HPUB [^ ]*weft\.step\.result /.test(w));
+        const order = (writes: string[]) => [...writes.join('').matchAll(/"stepId":"([a-z])"/g)].map((m) => m[1]);
+        await withBus('coalesce', async (bus) => {
+          const writes = await publishAll(bus);
+          // The first at once, the five made later in the turn together at its end.
+          expect(published(writes)).toHaveLength(2);
+          expect(order(writes)).toEqual(ids);
+        });
+        await withBus('nocoalesce', async (bus) => {
+          expect(published(await publishAll(bus))).toHaveLength(ids.length);
+        }, { coalescePublishes: false });
+      }, 20_000);
+
       it('refuses an ackDelayMs beyond 1 s', async () => {
         await expect(JetStreamBus.connect({ servers: SERVERS, prefix: 'nope', ackDelayMs: 5_000 })).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
       });

@@ -8,6 +8,7 @@ import { type Bus, type ConsumeOptions, type ConsumerStats, type DeadLetter, typ
 import { instrumentHandler, instrumentListener, type Listener, sampleConsumerBacklog } from './bus.telemetry';
 import { readDeadLetters, writeDeadLetter } from './jetstream.dead-letters';
 import { HeldAcks } from './jetstream.acks';
+import { CoalescedWrites } from './jetstream.writes';
 import { type JetStreamBusOptions, resolveSettings, type Settings } from './jetstream.options';
 import { type LoopContext, PullLoop } from './jetstream.pull-loop';
 import { ensureStreams } from './jetstream.streams';
@@ -40,6 +41,8 @@ export class JetStreamBus implements Bus {
   private readonly context: LoopContext;
   /** Handled messages' acks, sent with this connection's next publish or pull (HeldAcks). */
   private readonly acks: HeldAcks;
+  /** Publishes of one event-loop turn in at most two socket writes, with the held acks (CoalescedWrites). */
+  private readonly writes: CoalescedWrites;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -48,6 +51,7 @@ export class JetStreamBus implements Bus {
     private readonly settings: Settings,
   ) {
     this.acks = new HeldAcks(settings.ackDelayMs);
+    this.writes = new CoalescedWrites(settings.coalescePublishes, () => this.acks.flush());
     this.context = {
       js,
       jsm,
@@ -101,13 +105,13 @@ export class JetStreamBus implements Bus {
     const data = encodePayload(subject, payload);
     await withProducerSpan({ subject, operation: 'send', msgId: options.msgId, headers: options.headers }, async (headers) => {
       try {
-        const stored = this.js.publish(this.wire(subject), data, {
-          headers: toNatsHeaders(headers),
-          ...(options.msgId !== undefined ? { msgID: options.msgId } : {}),
-        });
-        // Queued synchronously: the acks waiting leave in the same socket write.
-        this.acks.flush();
-        await stored;
+        // At once, or with this turn's later publishes; the acks waiting leave in the same socket write.
+        await this.writes.run(() =>
+          this.js.publish(this.wire(subject), data, {
+            headers: toNatsHeaders(headers),
+            ...(options.msgId !== undefined ? { msgID: options.msgId } : {}),
+          }),
+        );
       } catch (cause) {
         // The client refuses a message over the server's max_payload before sending it.
         const tooLarge = cause instanceof InvalidArgumentError && /max_payload/.test(cause.message);
@@ -144,8 +148,8 @@ export class JetStreamBus implements Bus {
     const data = encodePayload(subject, payload);
     await withProducerSpan({ subject, operation: 'broadcast', msgId: options.msgId, headers: options.headers }, async (headers) => {
       try {
-        this.nc.publish(this.wire(subject), data, { headers: toNatsHeaders(headers) });
-        this.acks.flush();
+        // Through the same queue as publish: a run's rows keep their order on the wire.
+        await this.writes.run(async () => this.nc.publish(this.wire(subject), data, { headers: toNatsHeaders(headers) }));
         await this.nc.flush();
       } catch (cause) {
         throw new BusError('BROKER_ERROR', `broadcast on ${subject} failed: ${errorMessage(cause)}`, { cause });
@@ -229,6 +233,7 @@ export class JetStreamBus implements Bus {
     const loops = [...this.loops];
     this.loops.clear();
     await Promise.all(loops.map((l) => l.drain()));
+    this.writes.flush();
     this.acks.flush();
     await Promise.all(loops.map((l) => this.removeIfLast(l)));
     this.listeners.clear();

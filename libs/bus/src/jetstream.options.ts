@@ -31,6 +31,13 @@ export interface JetStreamBusOptions {
    */
   ackDelayMs?: number;
   /**
+   * Publishes (and broadcasts) made later in one event-loop turn than its first are sent together at
+   * the end of the turn (setImmediate), in order, in one socket write (CoalescedWrites); the turn's
+   * first publish, and any made in the same synchronous stretch, go at once. false: each at once.
+   * @default true
+   */
+  coalescePublishes?: boolean;
+  /**
    * `inactive_threshold` of consumers created with `startAt: 'new'`: the server deletes one nobody
    * has pulled from for this long (a subscriber always has a pull waiting, so only a dead or cut-off
    * process's consumer goes). Min 1000. @default 60000
@@ -63,6 +70,7 @@ export function resolveSettings(options: JetStreamBusOptions): Settings {
     pullExpiresMs: options.pullExpiresMs ?? DEFAULT_PULL_EXPIRES_MS,
     errorNakDelayMs: options.errorNakDelayMs ?? DEFAULT_ERROR_NAK_DELAY_MS,
     ackDelayMs: options.ackDelayMs ?? DEFAULT_ACK_DELAY_MS,
+    coalescePublishes: options.coalescePublishes ?? true,
     liveConsumerInactiveMs: options.liveConsumerInactiveMs ?? DEFAULT_LIVE_CONSUMER_INACTIVE_MS,
     replicas: options.replicas,
     onError: options.onError ?? ((error: unknown, context: string) => console.error(`[JetStreamBus] ${context}`, error)),
