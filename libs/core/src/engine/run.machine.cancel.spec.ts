@@ -1,4 +1,7 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { decide } from './run.machine';
+import { stepIn } from './steps-record.util';
 import { boom, deepFreeze, diamond, dispatches, emittedTypes, RunDriver, workflow } from '../testing';
 import { summarize } from './summary.util';
 
@@ -83,5 +86,29 @@ describe('run.retry', () => {
     run.start();
     const running = run.state;
     expect(decide(running, { type: 'run.retry', at: run.at(1) }).state).toBe(running);
+  });
+});
+
+describe('run.cancel of a big run', () => {
+  it("cancels its untouched steps into one value shape: equal to the spread of any other step, and sharing one hidden class", () => {
+    const steps = Array.from({ length: 300 }, (_, i) => ({ id: `s${i}`, action: 'work' }));
+    const run = new RunDriver(workflow(steps, { maxStepsInFlight: 4 }));
+    run.start();
+    run.started('s0');
+    run.apply({ type: 'run.cancel', at: run.at(5), reason: 'enough' });
+    const canceled = steps.map(({ id }) => stepIn(run.state.steps, id));
+    const at = run.state.finishedAt;
+    // Keys in the order the spread of an untouched step gives them.
+    expect(Object.keys(canceled[200] ?? {})).toEqual(['id', 'status', 'attempt', 'attempts', 'lostLeases', 'attemptBase', 'reason', 'finishedAt']);
+    expect(canceled[200]).toStrictEqual({ id: 's200', status: 'canceled', attempt: 0, attempts: [], lostLeases: 0, attemptBase: 0, reason: 'enough', finishedAt: at });
+    expect(canceled[0]).toMatchObject({ status: 'canceled', attempt: 1, attempts: [{ status: 'canceled' }] });
+    // A spread met by steps of many shapes gives each object a map of its own (V8): every later read of them is slow.
+    setFlagsFromString('--allow-natives-syntax');
+    try {
+      const sameMap = runInNewContext('(a, b) => %HaveSameMap(a, b)') as (a: unknown, b: unknown) => boolean;
+      expect(canceled.slice(10).every((step) => sameMap(step, canceled[10]))).toBe(true);
+    } finally {
+      setFlagsFromString('--no-allow-natives-syntax');
+    }
   });
 });

@@ -130,9 +130,22 @@ function cancelStep(tx: Tx, id: string, reason: string, at: Millis): void {
     // A sleep or a wait for a signal is its attempt; a review holds an attempt that already ended.
     if (step.wait?.kind !== 'review' && step.wait?.kind !== 'slot' && step.wait?.kind !== 'rate') attempts = endAttempt(tx, step, 'canceled', undefined, undefined, false).attempts;
   }
-  tx.put({ ...withoutLease(step), status: 'canceled', reason, finishedAt: at, attempts });
+  tx.put(untouchedShape(step) ? { id: step.id, status: 'canceled', attempt: step.attempt, attempts, lostLeases: step.lostLeases, attemptBase: step.attemptBase, reason, finishedAt: at } : { ...withoutLease(step), status: 'canceled', reason, finishedAt: at, attempts });
   tx.emit({ type: 'step.canceled', at, stepId: step.id, attempt: step.attempt, status: 'canceled', data: { reason } });
 }
+
+/**
+ * A step with exactly the keys createRun gives it (id, status, attempt, attempts, lostLeases,
+ * attemptBase): its cancel is built as an object literal, the same object the spread builds,
+ * keys in the same order. A run's cancel meets many of different shapes, and a spread there
+ * gives every object a map of its own (V8's megamorphic object clone): 50,000 such steps made
+ * every later read of them slow (the store's row filter, ~2 us a step).
+ */
+function untouchedShape(step: StepState): boolean {
+  return step.lostLeases !== undefined && step.attemptBase !== undefined && Object.keys(step).length === UNTOUCHED_SHAPE_KEYS;
+}
+
+const UNTOUCHED_SHAPE_KEYS = 6;
 
 export function skipStep(tx: Tx, step: StepState, reason: string): void {
   tx.put({ ...withoutLease(step), status: 'skipped', reason, finishedAt: tx.at });
