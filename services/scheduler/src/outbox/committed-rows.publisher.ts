@@ -1,10 +1,11 @@
 import type { Bus } from '@weft/bus';
 import { detached } from '@weft/telemetry';
-import { TERMINAL_RUN_STATUSES } from '@weft/contracts';
+import { eventSubject, isLifecycleBatchSubject, TERMINAL_RUN_STATUSES } from '@weft/contracts';
 import type { OutboxRecord, RunStore } from '../ports/run-store.port';
 import type { SchedulerLogger } from '../ports/scheduler-logger.port';
 import { isPermanentPublishError } from './outbox-quarantine';
 import { type BeforePublish, type PoisonRows, sendOutboxRows } from './outbox-sender';
+import { eventTypesOf } from './event-batches';
 
 /** Failed rows kept for an in-process re-send (see CommittedRowsPublisher.unsent). */
 const UNSENT_LIMIT = 10_000;
@@ -19,6 +20,20 @@ export interface CommittedRowsPublisherOptions {
   onPoison?: PoisonRows;
 }
 
+/** Subjects of a run's terminal lifecycle event. */
+const TERMINAL_RUN_SUBJECTS: ReadonlySet<string> = new Set(TERMINAL_RUN_STATUSES.map((status) => `weft.event.run.${status}`));
+
+/** Rows published a turn later (CommittedRowsPublisher.defer): a set this large, or holding a batch row. */
+const HEAVY_ROWS = 256;
+
+const heavy = (rows: readonly OutboxRecord[]): boolean => rows.length > HEAVY_ROWS || rows.some((row) => isLifecycleBatchSubject(row.subject));
+
+/** A row carrying its run's terminal event: alone, or in a batch row (a big run's cancel). */
+function endsRun(row: OutboxRecord): boolean {
+  if (!isLifecycleBatchSubject(row.subject)) return TERMINAL_RUN_SUBJECTS.has(row.subject);
+  return eventTypesOf(row.payload).some((type) => TERMINAL_RUN_SUBJECTS.has(eventSubject(type)));
+}
+
 /**
  * Publish-after-commit: the store hands this class the rows a transition committed
  * (inserted claimed by this process, so no relay takes them meanwhile; see
@@ -28,9 +43,6 @@ export interface CommittedRowsPublisherOptions {
  * timer scan (`resendUnsent`: a NATS blip costs a poll interval, not a claim); if this
  * process dies, OutboxRelay publishes it once the claim lapses.
  */
-/** Subjects of a run's terminal lifecycle event. */
-const TERMINAL_RUN_SUBJECTS: ReadonlySet<string> = new Set(TERMINAL_RUN_STATUSES.map((status) => `weft.event.run.${status}`));
-
 export class CommittedRowsPublisher {
   private readonly markDelayMs: number;
   private readonly markBatch: number;
@@ -50,6 +62,9 @@ export class CommittedRowsPublisher {
   /** Cancels the scheduled mark (a timer, or an immediate with no delay). */
   private markTimer: (() => void) | undefined;
   private marking: Promise<void> | undefined;
+  /** Row sets waiting for the next turn (defer), in commit order. */
+  private deferred: (readonly OutboxRecord[])[] = [];
+  private deferredTurn: Promise<void> | undefined;
 
   constructor(
     private readonly bus: Bus,
@@ -69,8 +84,26 @@ export class CommittedRowsPublisher {
    */
   readonly publish = (rows: readonly OutboxRecord[]): void => {
     this.beforePublish?.(rows);
-    this.publishRows(rows);
+    if (this.deferred.length > 0 || heavy(rows)) this.defer(rows);
+    else this.publishRows(rows);
   };
+
+  /**
+   * A heavy set of rows (a big run's cancel: ~200 batch rows, ~15 MB of events to encode) is
+   * published on the next turn of the event loop, not inside the commit's callback: the store
+   * settles the update (the cancel returns) first. Sets committed meanwhile queue behind it, so
+   * rows still go out in commit order.
+   */
+  private defer(rows: readonly OutboxRecord[]): void {
+    this.deferred.push(rows);
+    this.deferredTurn ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        this.deferredTurn = undefined;
+        for (const set of this.deferred.splice(0)) this.publishRows(set);
+        resolve();
+      }),
+    );
+  }
 
   /** Sends again the rows whose publish failed (no fault-test seam: they were seen once). Called on every timer scan. */
   resendUnsent(): void {
@@ -84,6 +117,7 @@ export class CommittedRowsPublisher {
 
   /** Waits for publishes in flight, then marks what waits (a failed mark drops its ids: the relay covers them). */
   async drain(): Promise<void> {
+    await this.deferredTurn;
     await Promise.all([...this.publishing]);
     while (this.marking !== undefined || this.unmarked.length > 0) {
       this.flushMarks();
@@ -109,7 +143,7 @@ export class CommittedRowsPublisher {
       }
       const sent = rows.filter((_, i) => outcomes[i].status === 'fulfilled');
       // A run's terminal event: nothing more of the run comes to carry the marks (the store's markLingerMs), so they go at once.
-      if (sent.some((row) => TERMINAL_RUN_SUBJECTS.has(row.subject))) await this.markNow(sent.map((row) => row.id));
+      if (sent.some(endsRun)) await this.markNow(sent.map((row) => row.id));
       else this.markLater(sent.map((row) => row.id));
       // A failed quarantine leaves the rows claimed: the relay meets them again once the claim lapses.
       if (poison.length > 0) await this.onPoison?.(poison).catch((error: unknown) => this.log.error('could not quarantine poison outbox rows', { rows: poison.length, error: String(error) }));

@@ -1,7 +1,8 @@
 import { type Bus, BusError, InMemoryBus } from '@weft/bus';
 import { eventSubject, LIFECYCLE_BATCH_SUBJECT, type LifecycleEvent, MAX_EVENTS_PER_BATCH } from '@weft/contracts';
-import type { OutboxRecord } from '../ports/run-store.port';
-import { waitFor } from '../testing/run-store.fixtures';
+import type { OutboxRecord, Transition } from '../ports/run-store.port';
+import { runningRun, waitFor } from '../testing/run-store.fixtures';
+import { EVENT_ROWS_PER_TRANSITION, storedWithEventBatches } from './event-batches';
 import { sendOutboxRows } from './outbox-sender';
 
 let nextId = 0;
@@ -91,6 +92,29 @@ describe('sendOutboxRows', () => {
     const away = recordingBus((subject) => (subject === LIFECYCLE_BATCH_SUBJECT ? new BusError('BROKER_ERROR', 'timeout') : undefined));
     const again = await sendOutboxRows(away.bus, rows);
     expect(again.map((o) => o.status)).toEqual(['rejected', 'rejected', 'fulfilled']);
+  });
+
+  it('sends a row the store wrote as a batch as the batch it holds, with its msgId, never grouped again; refused for good, event by event', async () => {
+    const events = Array.from({ length: EVENT_ROWS_PER_TRANSITION + 2 }, (_, i) => eventRow('r1', 8, i, 'step.canceled', `s${i}`));
+    const transition: Transition = { state: runningRun('r1', { seq: 8 }), outbox: events, schedule: [], cancel: [] };
+    const [stored] = storedWithEventBatches(transition).outbox;
+    const batchRow: OutboxRecord = { ...stored, id: String(++nextId), runId: 'r1', createdAt: 0 };
+    const after = eventRow('r1', 9, 0, 'step.started', 'x');
+    const { bus, sent } = recordingBus();
+    const outcomes = await sendOutboxRows(bus, [batchRow, after]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled']);
+    expect(sent.map((s) => [s.subject, s.msgId])).toEqual([
+      [LIFECYCLE_BATCH_SUBJECT, `r1:8:events:0-${EVENT_ROWS_PER_TRANSITION + 1}`],
+      ['weft.event.step.started', 'r1:9:0'],
+    ]);
+    expect(sent[0].payload).toEqual({ events: events.map((row) => row.payload) });
+
+    const tooLarge = recordingBus((subject, payload) =>
+      subject === LIFECYCLE_BATCH_SUBJECT || (payload as LifecycleEvent).stepId === 's3' ? new BusError('PAYLOAD_TOO_LARGE', 'too large') : undefined,
+    );
+    const [refused] = await sendOutboxRows(tooLarge.bus, [batchRow]);
+    expect(refused.status).toBe('rejected');
+    expect(tooLarge.sent.map((s) => s.msgId)).toEqual(events.filter((row) => row.msgId !== 'r1:8:3').map((row) => row.msgId));
   });
 
   it('consumers of weft.event.> get every event, in order, once, from batches and single events alike', async () => {

@@ -110,7 +110,7 @@ export function rowToRun(row: RunRow, steps: readonly StepRow[]): RunState {
     version: row.version,
     spec: row.spec,
     plan: row.plan,
-    steps: stepsInPlanOrder(row.plan, steps),
+    steps: stepsInPlanOrder(row.plan, steps, canceledWith(row)),
     status: row.status as RunStatus,
     inputs: row.inputs,
     createdAt: millis(row.created_at),
@@ -148,7 +148,7 @@ export function rowToStep(row: StepRow): StepState {
  * A plan step's state before anything happened to it, as the core's createRun puts it. The
  * store writes no row for such a step when it creates a run (a 50,000-step run's creation
  * writes its run row and the steps it dispatches, not 50,000 step rows); a plan step without
- * a row reads back as this. Any later change writes the step's row.
+ * a row reads back as this. Any later change writes the step's row, but one: see canceledUntouched.
  */
 export const untouchedStep = (id: string): StepState => ({ id, status: 'pending', attempt: 0, attempts: [], lostLeases: 0, attemptBase: 0 });
 
@@ -160,21 +160,76 @@ export function isUntouched(step: StepState): boolean {
     step.attempts.length === 0 &&
     step.lostLeases === 0 &&
     step.attemptBase === 0 &&
-    Object.keys(step).length === UNTOUCHED_KEYS
+    keyCount(step) === UNTOUCHED_KEYS
   );
 }
 
-const UNTOUCHED_KEYS = Object.keys(untouchedStep('')).length;
+/** Own enumerable keys of a plain object, without building their list (a cancel checks 50,000 steps). */
+function keyCount(object: object): number {
+  let count = 0;
+  for (const key in object) if (Object.hasOwn(object, key)) count++;
+  return count;
+}
 
-/** Keys in plan order, as the core built them (rows come back in any order); a plan step without a row is untouched. */
-function stepsInPlanOrder(plan: readonly PlannedStep[], rows: readonly StepRow[]): Record<string, StepState> {
+const UNTOUCHED_KEYS = keyCount(untouchedStep(''));
+
+/** What a run's cancel did to its untouched steps: the cancel's reason (the run's error message) and time (the run's end). */
+export interface RunCancel {
+  reason: string;
+  finishedAt: number;
+}
+
+/**
+ * An untouched step as the core's run.cancel leaves it (cancelActive: `canceled`, the cancel's
+ * reason and time, nothing else). A cancel writes no row for a step it moves from untouched to
+ * exactly this (stepsWithRows): a 50,000-step run's cancel writes the rows of the steps that ran,
+ * not 50,000. So in a canceled run, a plan step without a row, or with an untouched one (written
+ * by an earlier run.retry), reads back as this. Sound because every untouched plan step is
+ * canceled by run.cancel, the only way into `canceled`, with the run's error message as reason
+ * and the run's end as its end; and run.retry, the only way out, writes every step it resets.
+ */
+export const canceledUntouched = (id: string, cancel: RunCancel): StepState => ({ ...untouchedStep(id), status: 'canceled', reason: cancel.reason, finishedAt: cancel.finishedAt });
+
+/** Whether `step` is exactly canceledUntouched(step.id, cancel). */
+export function isCanceledUntouched(step: StepState, cancel: RunCancel): boolean {
+  return (
+    step.status === 'canceled' &&
+    step.reason === cancel.reason &&
+    step.finishedAt === cancel.finishedAt &&
+    step.attempt === 0 &&
+    step.attempts.length === 0 &&
+    step.lostLeases === 0 &&
+    step.attemptBase === 0 &&
+    keyCount(step) === CANCELED_UNTOUCHED_KEYS
+  );
+}
+
+const CANCELED_UNTOUCHED_KEYS = keyCount(canceledUntouched('', { reason: '', finishedAt: 0 }));
+
+/** The cancel of a canceled run (its error message and end), as a state; undefined for any other run. */
+export function runCancelOf(state: Pick<RunState, 'status' | 'error' | 'finishedAt'>): RunCancel | undefined {
+  if (state.status !== 'canceled' || state.error === undefined || state.finishedAt === undefined) return undefined;
+  return { reason: state.error.message, finishedAt: state.finishedAt };
+}
+
+function canceledWith(row: RunRow): RunCancel | undefined {
+  if (row.status !== 'canceled' || row.error === null || row.finished_at === null) return undefined;
+  return { reason: row.error.message, finishedAt: millis(row.finished_at) };
+}
+
+/**
+ * Keys in plan order, as the core built them (rows come back in any order); a plan step without a row is
+ * untouched, or in a canceled run canceledUntouched (so is one whose row is untouched).
+ */
+function stepsInPlanOrder(plan: readonly PlannedStep[], rows: readonly StepRow[], cancel: RunCancel | undefined): Record<string, StepState> {
   const byId = new Map(rows.map((row) => [row.step_id, row]));
   // No prototype, as the core builds it: a step id such as __proto__ stays an ordinary key.
   const steps = Object.create(null) as Record<string, StepState>;
   const put = (id: string, step: StepState) => Object.defineProperty(steps, id, { value: step, enumerable: true, writable: true, configurable: true });
   for (const { id } of plan) {
     const row = byId.get(id);
-    put(id, row === undefined ? untouchedStep(id) : rowToStep(row));
+    const step = row === undefined ? untouchedStep(id) : rowToStep(row);
+    put(id, cancel !== undefined && (row === undefined || isUntouched(step)) ? canceledUntouched(id, cancel) : step);
     byId.delete(id);
   }
   // Steps outside the plan (forEach items) after it, by id.

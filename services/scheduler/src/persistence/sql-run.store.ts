@@ -29,6 +29,7 @@ import { SqlDueScan } from './due-scan.query';
 import { SqlWaitStore } from './sql-wait.store';
 import { writeWaitRows } from './wait-rows.writer';
 import { SCHEDULER_MIGRATIONS, SCHEDULER_MIGRATIONS_TABLE } from './scheduler-schema';
+import { storedWithEventBatches } from '../outbox/event-batches';
 
 export interface SqlRunStoreOptions {
   /** Namespace of the runs this store creates (idempotency keys are unique per namespace). @default default */
@@ -133,8 +134,9 @@ export class SqlRunStore implements RunStore {
     });
   }
 
-  createRun(idempotencyKey: string, build: (now: number) => Transition, options: CreateRunOptions = {}): Promise<{ runId: string; created: boolean }> {
+  createRun(idempotencyKey: string, buildRun: (now: number) => Transition, options: CreateRunOptions = {}): Promise<{ runId: string; created: boolean }> {
     const namespace = options.namespace ?? this.namespace;
+    const build = (now: number) => storedWithEventBatches(buildRun(now));
     return this.track(async () => {
       // A repeated key is answered without building the run (the contract: build is not called).
       const existing = await this.runIdForKey(this.dataSource, namespace, idempotencyKey);
@@ -215,9 +217,16 @@ export class SqlRunStore implements RunStore {
     return { runId: state.runId, created: true };
   }
 
-  /** Queued with the run's other calls in this process (RunUpdateBatcher), committed by RunBatchWriter. */
+  /**
+   * Queued with the run's other calls in this process (RunUpdateBatcher), committed by RunBatchWriter.
+   * A transition with many lifecycle events has them written as batch messages (storedWithEventBatches).
+   */
   updateRun(runId: string, decide: RunDecider, options: UpdateRunOptions = {}): Promise<RunState | undefined> {
-    return this.track(() => this.batcher.enqueue(runId, { decide, relaxed: options.relaxed === true, claimOutbox: options.claimOutbox }));
+    const stored: RunDecider = (state, now) => {
+      const transition = decide(state, now);
+      return transition && storedWithEventBatches(transition);
+    };
+    return this.track(() => this.batcher.enqueue(runId, { decide: stored, relaxed: options.relaxed === true, claimOutbox: options.claimOutbox }));
   }
 
   getRun(runId: string): Promise<RunState | undefined> {

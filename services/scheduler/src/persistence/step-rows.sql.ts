@@ -1,5 +1,23 @@
-import type { StepState } from '@weft/core';
-import { stepToJson } from './run-state.mapper';
+import { type RunState, type StepState, stepIn } from '@weft/core';
+import { isCanceledUntouched, isUntouched, runCancelOf, stepToJson } from './run-state.mapper';
+
+/**
+ * The steps of a transition from `loaded` to `state` whose rows must be written: all of `changed`
+ * but, when the transition cancels the run, the steps it moved from untouched to exactly
+ * canceledUntouched (the core's cancel of a step nothing happened to). Those had no row or an
+ * untouched one, and read back as canceled from the run row (run-state.mapper.ts), so a
+ * 50,000-step run's cancel writes the rows of the steps that ran, not 50,000. Without `loaded`
+ * (a new run): all of them.
+ */
+export function stepsWithRows(state: RunState, loaded: RunState | undefined, changed: readonly StepState[]): readonly StepState[] {
+  const cancel = loaded === undefined ? undefined : runCancelOf(state);
+  if (cancel === undefined || loaded === undefined) return changed;
+  return changed.filter((step) => {
+    if (!isCanceledUntouched(step, cancel)) return true;
+    const before = stepIn(loaded.steps, step.id);
+    return before === undefined || !isUntouched(before);
+  });
+}
 
 /**
  * The `step_write` CTE of a transition: an upsert of `steps`' rows. Rows alike but for their

@@ -2,7 +2,7 @@ import type { RunState, StepState } from '@weft/core';
 import { type ClaimOutboxOption, type OutboxMessage, type OutboxRecord, type TimerKey, type Transition, timerKey } from '../ports/run-store.port';
 import { RunStoreError } from './run-store.errors';
 import { iso, millis, runToJson } from './run-state.mapper';
-import { stepWriteCte } from './step-rows.sql';
+import { stepsWithRows, stepWriteCte } from './step-rows.sql';
 import { RELAXED_COMMIT, type Sql, insertRunSql } from './run-sql.util';
 
 /** Where writeTransition's outbox rows go, and the marks that ride with it. */
@@ -146,7 +146,9 @@ function transitionStatement(
       ${insertRunSql(json(runToJson(state)), param(insert.namespace), param(insert.idempotencyKey), ' WHERE NOT EXISTS (SELECT 1 FROM existing)')}
       RETURNING 1)`);
   }
-  if (steps.length > 0) parts.push(stepWriteCte(runId, steps, param, ifRun));
+  // A cancel writes no row for a step it moved from untouched to canceled (stepsWithRows).
+  const stepRows = stepsWithRows(state, loaded, steps);
+  if (stepRows.length > 0) parts.push(stepWriteCte(runId, stepRows, param, ifRun));
   if (transition.outbox.length > 0) {
     // Ids come from the sequence in insertion order (ORDER BY m.n): sorted ids match the messages.
     parts.push(`outbox_write AS (

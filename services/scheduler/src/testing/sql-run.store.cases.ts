@@ -1,8 +1,11 @@
 import { type DatabaseConfig, DbError, type PgliteDatabase, createDataSource, pendingMigrations, runMigrations } from '@weft/db';
-import { type WorkflowSpec, createRun, decide } from '@weft/core';
+import { type RunState, type WorkflowSpec, createRun, decide, stepIn } from '@weft/core';
+import { LIFECYCLE_BATCH_SUBJECT, MAX_EVENTS_PER_BATCH } from '@weft/contracts';
 import { type DataSource } from 'typeorm';
 import { bump, message, runningRun, transition, waitFor } from './run-store.fixtures';
 import { SCHEDULER_MIGRATIONS, SCHEDULER_MIGRATIONS_TABLE } from '../persistence/scheduler-schema';
+import type { OutboxMessage, OutboxRecord } from '../ports/run-store.port';
+import { EVENT_ROWS_PER_TRANSITION, eventsOfBatch } from '../outbox/event-batches';
 import { type SqlRunStore, type SqlRunStoreOptions, openSqlRunStore } from '../persistence/sql-run.store';
 
 export interface SqlStoresUnderTest {
@@ -91,6 +94,78 @@ export function describeSqlRunStoreCases(name: string, target: SqlTarget): void 
         const loaded = await subject.store.getRun(runId);
         expect(loaded).toEqual(started.state);
         expect(Object.keys(loaded?.steps ?? {})).toEqual(steps.map((step) => step.id));
+      });
+
+      it("a cancel writes no row for a step it moved from untouched to canceled, and reads the run back as the core built it, retried and canceled again too", async () => {
+        const runId = uniqueId('run');
+        const steps = Array.from({ length: 40 }, (_, i) => ({ id: `s${i}`, action: 'noop', ...(i > 0 && { needs: [`s${i - 1}`] }) }));
+        const created = createRun({ runId, spec: { apiVersion: 'weft/v1', kind: 'Workflow', name: 'long', steps } as WorkflowSpec, version: '1', inputs: {}, at: 1_700_000_000_000 });
+        const started = decide(created.state, { type: 'run.start', at: 1_700_000_000_001 });
+        await subject.store.createRun(uniqueId('key'), () => transition(started.state));
+        const rowIds = async () => ((await subject.dataSource.query('SELECT step_id FROM step_runs WHERE run_id = $1 ORDER BY step_id', [runId])) as { step_id: string }[]).map((row) => row.step_id);
+        // Read back from the rows by either store: equal to the core's state, steps in plan order.
+        const readBack = async (expected: RunState) => {
+          for (const store of [subject.store, subject.peer]) {
+            const loaded = await store.getRun(runId);
+            expect(loaded).toEqual(expected);
+            expect(Object.keys(loaded?.steps ?? {})).toEqual(steps.map((step) => step.id));
+            expect(loaded?.steps.s7).toStrictEqual(stepIn(expected.steps, 's7'));
+          }
+        };
+
+        const canceled = decide(started.state, { type: 'run.cancel', at: 1_700_000_000_050, reason: 'enough' });
+        expect(stepIn(canceled.state.steps, 's7')).toMatchObject({ status: 'canceled', reason: 'enough' });
+        await subject.store.updateRun(runId, () => transition(canceled.state));
+        // s0 was dispatched: its row; the 39 steps nothing happened to before the cancel: none.
+        expect(await rowIds()).toEqual(['s0']);
+        await readBack(canceled.state);
+
+        // run.retry resets every step (their rows are written), a second cancel leaves them as the first did.
+        const retried = decide(canceled.state, { type: 'run.retry', at: 1_700_000_000_100 });
+        await subject.peer.updateRun(runId, () => transition(retried.state));
+        await readBack(retried.state);
+        const again = decide(retried.state, { type: 'run.cancel', at: 1_700_000_000_150, reason: 'again' });
+        await subject.peer.updateRun(runId, () => transition(again.state));
+        expect(stepIn(again.state.steps, 's7')).toMatchObject({ status: 'canceled', reason: 'again', finishedAt: 1_700_000_000_150 });
+        await readBack(again.state);
+      });
+
+      it('writes a transition with more than EVENT_ROWS_PER_TRANSITION lifecycle events as batch rows of up to MAX_EVENTS_PER_BATCH events, and up to it a row per event', async () => {
+        const state = runningRun(uniqueId('run'));
+        const { runId } = state;
+        const event = (seq: number, n: number): OutboxMessage => ({
+          kind: 'publish',
+          subject: 'weft.event.step.canceled',
+          msgId: `${runId}:${seq}:${n}`,
+          payload: { eventId: `${runId}:${seq}:${n}`, type: 'step.canceled', runId, workflow: 'wf', version: '1', status: 'canceled', at: '2026-12-06T00:00:00.000Z', stepId: `s${n}` },
+          headers: { traceparent: '00-abc-def-01' },
+        });
+        const dispatch = message(runId, 1, { subject: 'weft.step.dispatch.default', msgId: 'tok' });
+        const many = MAX_EVENTS_PER_BATCH + 44;
+        const claimed: OutboxRecord[] = [];
+        await subject.store.createRun(uniqueId('key'), () =>
+          transition(state, { outbox: [event(7, 0), dispatch, ...Array.from({ length: many - 1 }, (_, i) => event(7, i + 1))] }),
+        { claimOutbox: (rows) => claimed.push(...rows) });
+        expect(claimed.map((row) => [row.subject, row.msgId])).toEqual([
+          [LIFECYCLE_BATCH_SUBJECT, `${runId}:7:events:0-${MAX_EVENTS_PER_BATCH - 1}`],
+          ['weft.step.dispatch.default', 'tok'],
+          [LIFECYCLE_BATCH_SUBJECT, `${runId}:7:events:${MAX_EVENTS_PER_BATCH}-${many - 1}`],
+        ]);
+        const batches = claimed.filter((row) => row.subject === LIFECYCLE_BATCH_SUBJECT);
+        // Stored compact, read back as the events, keys in their order.
+        expect(JSON.stringify(batches.flatMap((row) => eventsOfBatch(row.payload)))).toBe(JSON.stringify(Array.from({ length: many }, (_, n) => event(7, n).payload)));
+        expect(batches.map((row) => row.headers)).toEqual([{ traceparent: '00-abc-def-01' }, { traceparent: '00-abc-def-01' }]);
+        // The relay reads the same rows once the claim lapsed.
+        const relayed = await waitFor(async () => {
+          const rows = await subject.peer.pendingOutbox(10);
+          return rows.length > 0 ? rows : undefined;
+        }, 'the claim to lapse');
+        expect(relayed).toEqual(claimed);
+
+        // Up to EVENT_ROWS_PER_TRANSITION events: a row per event, as ever.
+        const few: OutboxRecord[] = [];
+        await subject.store.updateRun(runId, (current) => transition(bump(current), { outbox: Array.from({ length: EVENT_ROWS_PER_TRANSITION }, (_, n) => event(8, n)) }), { claimOutbox: (rows) => few.push(...rows) });
+        expect(few.map((row) => row.msgId)).toEqual(Array.from({ length: EVENT_ROWS_PER_TRANSITION }, (_, n) => `${runId}:8:${n}`));
       });
 
       it('rolls back the whole createRun when a later write fails', async () => {
