@@ -21,10 +21,10 @@ interface Submitted {
 /** Bounds one run's share of a transaction; the rest of its queue goes in the next one. */
 const MAX_UPDATES_PER_TRANSACTION = 128;
 
-/** Transactions of this process's runs in the database at once; batches ready meanwhile wait and go together. */
+/** Writes (statements or transactions) of this process's runs in the database at once; batches ready meanwhile wait and go together. */
 const GROUPS_IN_FLIGHT = 6;
 
-/** Runs in one transaction at most (group commit). */
+/** Runs in one write at most (group commit). */
 const MAX_RUNS_PER_GROUP = 8;
 
 /**
@@ -56,9 +56,10 @@ export interface FairShareOptions {
  * one merged write, commit) for everything that arrived while the previous batch was in
  * the database. Replicas still serialise on the row lock.
  *
- * Across runs, group commit: at most GROUPS_IN_FLIGHT transactions at a time; the batches of
- * other runs that become ready meanwhile go into the next transaction together (up to
- * MAX_RUNS_PER_GROUP), one COMMIT and one WAL flush for all of them. A lone run (a chain)
+ * Across runs, group commit: at most GROUPS_IN_FLIGHT writes at a time; the batches of
+ * other runs that become ready meanwhile go into the next write together (up to
+ * MAX_RUNS_PER_GROUP), one commit and WAL flush for many runs: one statement for the runs
+ * whose state is cached, one transaction for the rest (RunBatchWriter.commitGroup). A lone run (a chain)
  * still goes at once, alone.
  */
 export class RunUpdateBatcher {
