@@ -11,7 +11,8 @@
  *     node -r @swc-node/register bench/hop-wire.ts [steps=100] [runs=3] [--dump]
  *
  * --dump prints every socket event of one hop in the middle of the last run; --profile=<file> writes a
- * .cpuprofile of this process (the scheduler) over the runs alone (bench/profile-summary.ts reads it).
+ * .cpuprofile of this process (the scheduler) over the runs alone (bench/profile-summary.ts reads it);
+ * --diamond (W3's 10x10) and --fan (W2's 1 -> 1000 -> 1) print each run's socket writes and reads by process.
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -36,8 +37,12 @@ async function main(): Promise<void> {
   const profileOut = process.argv.find((a) => a.startsWith('--profile='))?.slice('--profile='.length);
   const steps = Number(args[0] ?? 100);
   const runs = Number(args[1] ?? 3);
-  // --diamond: W3's 10x10 diamond instead of a chain; prints socket writes per run only.
-  const shape = process.argv.includes('--diamond') ? ({ kind: 'diamond', layers: 10, width: 10 } as const) : ({ kind: 'chain', steps } as const);
+  // --diamond: W3's 10x10 diamond, --fan: W2's 1 -> 1000 -> 1, instead of a chain; socket writes and reads per run only.
+  const shape = process.argv.includes('--fan')
+    ? ({ kind: 'fan', width: 1000 } as const)
+    : process.argv.includes('--diamond')
+      ? ({ kind: 'diamond', layers: 10, width: 10 } as const)
+      : ({ kind: 'chain', steps } as const);
   const dir = process.env.SOCKET_TIMELINE_DIR;
   const live = (globalThis as { __socketTimeline?: Event[] }).__socketTimeline;
   if (!dir || !live) throw new Error('load bench/lib/socket-timeline.preload.cjs with NODE_OPTIONS and set SOCKET_TIMELINE_DIR');
@@ -60,10 +65,11 @@ async function main(): Promise<void> {
       const from = performance.timeOrigin + performance.now();
       const outcome = await (await system.start(shape)).finished;
       windows.push([from, performance.timeOrigin + performance.now()]);
-      console.log(`${shape.kind === 'chain' ? `${steps}-step chain` : '10x10 diamond'}: ${(outcome.finishedAt - outcome.submittedAt).toFixed(0)} ms`);
+      console.log(`${shape.kind === 'chain' ? `${steps}-step chain` : shape.kind}: ${(outcome.finishedAt - outcome.submittedAt).toFixed(0)} ms`);
     }
     const cpuTo = cpuSnapshot();
-    console.log(`CPU per hop (ms, /proc): ${Object.keys(cpuTo).map((k) => `${k} ${((cpuTo[k] - (cpuFrom[k] ?? 0)) / (steps * runs)).toFixed(3)}`).join(', ')}`);
+    const stepsPerRun = shape.kind === 'chain' ? steps : shape.kind === 'diamond' ? 100 : 1002;
+    console.log(`CPU per step (ms, /proc): ${Object.keys(cpuTo).map((k) => `${k} ${((cpuTo[k] - (cpuFrom[k] ?? 0)) / (stepsPerRun * runs)).toFixed(3)}`).join(', ')}`);
     if (session && profileOut) {
       const { profile } = await session.post('Profiler.stop');
       writeFileSync(profileOut, JSON.stringify(profile));
@@ -80,7 +86,7 @@ async function main(): Promise<void> {
     .filter((f) => f !== `${process.pid}.json`)
     .flatMap((f) => (JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { events: Event[] }).events.map(([at, d, port, bytes, what, took]) => ({ at, who: 'X' as const, dir: d, port, bytes, what, took: took ?? 0 })));
   const all = [...mine, ...theirs].sort((a, b) => a.at - b.at);
-  if (shape.kind === 'diamond') {
+  if (shape.kind !== 'chain') {
     for (const [from, to] of windows) {
       const evs = all.filter((e) => e.at >= from && e.at <= to);
       const count = (who: string, d: string, port: string) => evs.filter((e) => e.who === who && e.dir === d && e.port === port).length;
