@@ -92,7 +92,15 @@ describeDistributed('scheduler faults', { nats: true, postgres: true }, () => {
     const starts = (await s.records()).filter((r) => r.event === 'start').map((r) => r.stepId);
     expect(starts.sort()).toEqual([...fan.map((f) => f.id), 'join'].sort());
     expect(await (await s.bus()).deadLetters()).toEqual([]);
-    const drained = await consumerInfo(s.natsUrl, inbox, 'scheduler-results__weft_step_result');
+    // Every result is acknowledged once committed; the last one's ack may follow the run's
+    // completion by up to the bus's ack delay (held acks, docs/bus.md), so wait for it.
+    const drained = await waitFor(
+      async () => {
+        const info = await consumerInfo(s.natsUrl, inbox, 'scheduler-results__weft_step_result');
+        return info.num_ack_pending + info.num_pending === 0 ? info : undefined;
+      },
+      { timeoutMs: 10_000, what: 'every result acknowledged' },
+    );
     expect(drained.num_ack_pending + drained.num_pending).toBe(0);
   });
 });
