@@ -7,6 +7,7 @@ import { evaluateCondition, type ExprScope, renderValue } from '../expr';
 import { checkPayload } from '@weft/contracts';
 import type { WorkflowSpec } from '../workflow-spec/spec.schema';
 import { runTimeoutMs } from './plan.util';
+import { PlanSteps } from './steps-record.util';
 import { childFailure } from './child-run.util';
 import { needsRunSlot, releaseRunSlot, requestRunSlot } from './run-slot.util';
 import type { Millis, RunState, StepError, StepState } from './types';
@@ -40,8 +41,9 @@ export function retryRun(state: RunState, at: Millis, leaseMs: number, reason: s
   if (state.status !== 'failed' && state.status !== 'partially_completed' && state.status !== 'canceled') return undefined;
   const tx = new Tx(state, at, leaseMs);
   const { next } = tx;
-  for (const p of next.plan) {
-    const step = tx.step(p.id);
+  const steps = new PlanSteps(next.plan);
+  for (let i = 0; i < next.plan.length; i++) {
+    const step = steps.at(next.steps, i);
     if (!step || step.status === 'completed') continue;
     tx.put({ id: step.id, status: 'pending', attempt: step.attempt, attempts: step.attempts, lostLeases: 0, attemptBase: step.attempt });
     tx.check(step.id);
@@ -88,8 +90,7 @@ export function drain(tx: Tx): void {
  */
 function refill(tx: Tx): boolean {
   const { plan } = tx.next;
-  const now = [...new Set(tx.heldNow)].sort((a, b) => a - b);
-  tx.heldNow = [];
+  const now = heldInOrder(tx);
   if (!tx.hasRoom()) {
     tx.heldFrom = Math.min(tx.heldFrom, now[0] ?? plan.length);
     return false;
@@ -111,6 +112,21 @@ function refill(tx: Tx): boolean {
     checkStep(tx, plan[position].id, true);
   }
   return tx.toCheck.length > queued;
+}
+
+const NONE_HELD: readonly number[] = [];
+
+/** Takes this decision's held positions, ascending, each once (tx.heldNow starts over); nothing allocated when none is held. */
+function heldInOrder(tx: Tx): readonly number[] {
+  const held = tx.heldNow;
+  if (held.length === 0) return NONE_HELD;
+  tx.heldNow = [];
+  if (held.length === 1) return held;
+  held.sort((a, b) => a - b);
+  let kept = 1;
+  for (let i = 1; i < held.length; i++) if (held[i] !== held[kept - 1]) held[kept++] = held[i];
+  held.length = kept;
+  return held;
 }
 
 /**
@@ -177,8 +193,9 @@ export function finishIfDone(tx: Tx, maxPayloadBytes: number): void {
   if (next.status !== 'running' || tx.active() > 0) return;
   let completed = 0;
   const failed: StepState[] = [];
-  for (const p of next.plan) {
-    const step = tx.step(p.id);
+  const steps = new PlanSteps(next.plan);
+  for (let i = 0; i < next.plan.length; i++) {
+    const step = steps.at(next.steps, i);
     if (step?.status === 'completed') completed++;
     else if (step?.status === 'failed') failed.push(step);
     else if (step?.status === 'partially_completed') {
@@ -223,10 +240,11 @@ export function settleWaiting(tx: Tx, wasWaiting: boolean): void {
   const { next } = tx;
   if (next.status !== 'running' || !tx.mayWait()) return;
   const waiting: string[] = [];
-  for (const p of next.plan) {
-    const status = tx.step(p.id)?.status;
+  const steps = new PlanSteps(next.plan);
+  for (let i = 0; i < next.plan.length; i++) {
+    const status = steps.at(next.steps, i)?.status;
     if (status === 'queued' || status === 'running' || status === 'retrying') return;
-    if (status === 'waiting') waiting.push(p.id);
+    if (status === 'waiting') waiting.push(next.plan[i].id);
   }
   if (waiting.length === 0) return;
   next.status = 'waiting';

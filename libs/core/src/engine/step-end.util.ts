@@ -1,6 +1,7 @@
 import { TERMINAL_STEP, type Tx, updateLast, withoutLease } from './run-tx.util';
 import type { Command, TimerKind } from './events';
 import { cancelItems } from './for-each.util';
+import { PlanSteps } from './steps-record.util';
 import type { AttemptRecord, Millis, PlannedReview, StepError, StepState, StepWait } from './types';
 
 // How a step's attempt and the step itself end: completed, failed (onFailure), skipped, canceled.
@@ -107,16 +108,20 @@ export function cancelActive(tx: Tx, reason: string): void {
   const abort: Extract<Command, { type: 'abort-run' }> = { type: 'abort-run', reason, steps: [] };
   tx.runAbort = abort;
   try {
-    for (const p of tx.next.plan) cancelStep(tx, p.id, reason, at);
+    // By plan position: each step read from the record's chunks, not looked up by id.
+    const { plan } = tx.next;
+    const steps = new PlanSteps(plan);
+    for (let i = 0; i < plan.length; i++) {
+      const step = steps.at(tx.next.steps, i);
+      if (step !== undefined && !TERMINAL_STEP.has(step.status)) cancelStep(tx, step, reason, at);
+    }
   } finally {
     tx.runAbort = undefined;
   }
   if (abort.steps.length > 0) tx.commands.push(abort);
 }
 
-function cancelStep(tx: Tx, id: string, reason: string, at: Millis): void {
-  const step = tx.step(id);
-  if (!step || TERMINAL_STEP.has(step.status)) return;
+function cancelStep(tx: Tx, step: StepState, reason: string, at: Millis): void {
   if (step.forEach !== undefined) cancelItems(tx, step.id, reason);
   let attempts = step.attempts;
   if (step.status === 'queued' || step.status === 'running') {

@@ -1,4 +1,4 @@
-import { changedSteps, StepsDraft, stepIn } from './steps-record.util';
+import { changedSteps, PlanSteps, StepsDraft, stepIn } from './steps-record.util';
 import type { PlannedStep, StepState } from './types';
 
 const plan = (ids: string[]): PlannedStep[] => ids.map((id) => ({ id }) as PlannedStep);
@@ -70,6 +70,29 @@ describe('steps record with structural sharing', () => {
     expect(Object.keys(draft.steps).at(-1)).toBe('extra');
     expect(stepIn(draft.steps, 'extra')?.id).toBe('extra');
     expect(stepIn(base, 'extra')).toBeUndefined();
+  });
+
+  it('PlanSteps reads by plan position what stepIn reads by id, across a draft written in place and plain records', () => {
+    const all = [...ids, '__proto__', 'toString'];
+    const draft = new StepsDraft(base, p);
+    const reader = new PlanSteps(p);
+    const seen = (steps: Record<string, StepState>): (StepState | undefined)[] => all.map((_, i) => reader.at(steps, i));
+    expect(seen(base)).toEqual(all.map((id) => stepIn(base, id)));
+    draft.put(step('s70', 'queued'));
+    expect(reader.at(draft.steps, 70)?.status).toBe('queued');
+    // The same record, written again after it was read: the reader sees the write.
+    draft.put(step('s71', 'running'));
+    draft.put(step('s70', 'canceled'));
+    expect(reader.at(draft.steps, 71)?.status).toBe('running');
+    expect(reader.at(draft.steps, 70)?.status).toBe('canceled');
+    expect(seen(draft.steps)).toEqual(all.map((id) => stepIn(draft.steps, id)));
+    expect(reader.at(base, 70)?.status).toBe('pending');
+    // A record laid out for another plan array (or none): read by id.
+    const other = new StepsDraft(base, plan(all));
+    other.put(step('s5', 'queued'));
+    expect(seen(other.steps)).toEqual(all.map((id) => stepIn(other.steps, id)));
+    expect(reader.at(plain([step('s1')]), 1)?.id).toBe('s1');
+    expect(reader.at(plain([step('s1')]), 2)).toBeUndefined();
   });
 
   it('changedSteps lists exactly the steps that are new objects, between versions and against plain records', () => {

@@ -134,7 +134,8 @@ function dataFor(steps: Record<string, StepState>, plan: readonly PlannedStep[])
 export class StepsDraft {
   private data: Data | undefined;
   private record: Record<string, StepState>;
-  private readonly owned = new Set<number>();
+  /** The base's chunks: a chunk of `data` that is still one of these is shared, not this draft's to write. */
+  private baseChunks: readonly (StepState | undefined)[][] = [];
   private extraOwned = false;
 
   constructor(
@@ -152,6 +153,7 @@ export class StepsDraft {
   put(step: StepState): void {
     if (!this.data) {
       const base = dataFor(this.record, this.plan);
+      this.baseChunks = base.chunks;
       this.data = { layout: base.layout, chunks: [...base.chunks], extra: base.extra };
       this.record = wrap(this.data);
     }
@@ -166,11 +168,41 @@ export class StepsDraft {
       return;
     }
     const c = Math.floor(slot / CHUNK);
-    if (!this.owned.has(c)) {
-      data.chunks[c] = [...data.chunks[c]];
-      this.owned.add(c);
+    let chunk = data.chunks[c];
+    if (chunk === this.baseChunks[c]) {
+      chunk = chunk.slice();
+      data.chunks[c] = chunk;
     }
-    data.chunks[c][slot % CHUNK] = step;
+    chunk[slot % CHUNK] = step;
+  }
+}
+
+/**
+ * Reads the steps of a run by plan position, from whichever version of its record the caller
+ * hands it (a decision's record changes once, from the base to its draft's, which it then
+ * writes in place): an array read per step where the plan's layout is the record's, instead of
+ * a look-up by id (stepIn), e.g. for a cancel that walks 50,000 steps.
+ */
+export class PlanSteps {
+  private readonly layout: Layout;
+  private record: Record<string, StepState> | undefined;
+  private data: Data | undefined;
+
+  constructor(private readonly plan: readonly PlannedStep[]) {
+    this.layout = layoutOf(plan);
+  }
+
+  /** The step at plan position `position` in `steps` (as stepIn(steps, plan[position].id)). */
+  at(steps: Record<string, StepState>, position: number): StepState | undefined {
+    if (steps !== this.record) {
+      this.record = steps;
+      const data = dataOf.get(steps);
+      // Data of a draft is written in place: keep the Data, not a copy of its chunk index.
+      this.data = data !== undefined && data.layout === this.layout ? data : undefined;
+    }
+    const data = this.data;
+    if (data === undefined) return stepIn(steps, this.plan[position].id);
+    return data.chunks[Math.floor(position / CHUNK)][position % CHUNK];
   }
 }
 
