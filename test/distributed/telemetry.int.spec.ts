@@ -148,11 +148,16 @@ describeDistributed('telemetry across processes', { nats: true, postgres: true }
     expect(sample(during, 'weft_run_oldest_active_age_seconds')).toBeGreaterThan(0);
 
     await s.waitForStatus(runId, 'completed', 20_000);
+    // The last result's ack may follow the run's completion by the bus's ack delay (held acks,
+    // docs/bus.md), and the consumer gauge is sampled at most every 250 ms: wait for both.
     const after = {
       scheduler: await waitFor(async () => {
         const text = await scrape(scheduler);
-        return sample(text, 'weft_runs_active', { status: 'running' }) === undefined ? text : undefined;
-      }, { timeoutMs: 5_000, what: 'no live run on /metrics' }),
+        const settled =
+          sample(text, 'weft_runs_active', { status: 'running' }) === undefined &&
+          sample(text, 'weft_consumer_pending', { consumer: 'scheduler-results__weft_step_result' }) === 0;
+        return settled ? text : undefined;
+      }, { timeoutMs: 5_000, what: 'no live run and no pending result on /metrics' }),
       executor: await scrape(executor),
     };
     expect(sample(after.scheduler, 'weft_runs_finished_total', { workflow, status: 'completed' })).toBe(1);
