@@ -224,35 +224,25 @@ export class RunBatchWriter {
    * decided at), and the merged writes go as one autocommit statement, each run's guarded by
    * its cached seq (writeTransitionAlone for one run, writeGroupAlone for several). Resolves
    * with the batches left for the transaction, having written and settled nothing of them:
-   * nothing cached, a decision that changes nothing or writes waits (a second statement), a
-   * run whose spec or plan changed or that is canceled (in a group), or a run that was not at its cached seq
-   * (another writer moved it on: the cache forgets it and the transaction reloads it and
-   * decides again). A group statement that fails leaves its batches to the transaction; a
-   * lone batch's failure is thrown.
+   * every batch when one of them is not cached, or its decision changes nothing or writes waits
+   * (a second statement), or (in a group) its run's spec or plan changed or it is canceled; and
+   * the runs that were not at their cached seq (another writer moved them on: the cache forgets
+   * them and the transaction reloads them and decides again). A group statement that fails
+   * leaves its batches to the transaction; a lone batch's failure is thrown.
    */
   private async writeCached(batches: readonly RunBatch[]): Promise<RunBatch[]> {
     const estimate = this.clock?.now();
-    if (estimate === undefined) return [...batches];
+    // All or none: a statement for some runs and then a transaction for the others would hold the
+    // group's turn for both in a row (under overload, when the cache misses, most groups).
+    if (estimate === undefined || batches.some(({ runId }) => this.cache.latest(runId) === undefined)) return [...batches];
     const members: CachedDecision[] = [];
-    const rest: RunBatch[] = [];
     for (const batch of batches) {
       const decided = this.decideCached(batch, estimate);
-      if (decided === undefined) rest.push(batch);
-      else members.push(decided);
+      if (decided === undefined || (batches.length > 1 && !groupable(decided))) return [...batches];
+      members.push(decided);
     }
-    if (members.length === 1 && batches.length === 1) {
-      if (!(await this.writeOne(members[0] as CachedDecision))) rest.push(batches[0] as RunBatch);
-    } else if (members.length === 1) {
-      const member = members[0] as CachedDecision;
-      try {
-        if (!(await this.writeOne(member))) rest.push(member.batch);
-      } catch {
-        rest.push(member.batch);
-      }
-    } else if (members.length > 1) {
-      rest.push(...(await this.writeMany(members)));
-    }
-    return rest;
+    if (members.length === 1) return (await this.writeOne(members[0] as CachedDecision)) ? [] : [...batches];
+    return this.writeMany(members);
   }
 
   /** A batch's calls decided on its run's cached state; undefined when the transaction must do it. */
@@ -311,17 +301,8 @@ export class RunBatchWriter {
    * Several runs' decisions as one statement (writeGroupAlone); resolves with the batches it
    * did not write (their runs moved on, or the statement failed: the cache forgets them).
    */
-  private async writeMany(members: readonly CachedDecision[]): Promise<RunBatch[]> {
+  private async writeMany(group: readonly CachedDecision[]): Promise<RunBatch[]> {
     const rest: RunBatch[] = [];
-    const group: CachedDecision[] = [];
-    for (const member of members) {
-      // A new spec or plan is rewritten by writeTransition's statement only; a canceled run's steps are
-      // written as writeTransition chooses (a big run's cancel writes few rows): both rare, both alone.
-      const { current, loaded } = member;
-      if (current.spec !== loaded.spec || current.plan !== loaded.plan || current.status === 'canceled') rest.push(member.batch);
-      else group.push(member);
-    }
-    if (group.length === 0) return rest;
     const ride = this.marks?.take();
     let written: GroupWritten;
     try {
@@ -408,6 +389,15 @@ interface CachedDecision {
   owners: number[];
   /** The time it was decided at. */
   now: number;
+}
+
+/**
+ * Whether a decision can go in a group statement: a new spec or plan is rewritten by
+ * writeTransition's statement only, and a canceled run's steps are written as writeTransition
+ * chooses (a big run's cancel writes few rows). Both rare: the group takes the transaction.
+ */
+function groupable({ current, loaded }: CachedDecision): boolean {
+  return current.spec === loaded.spec && current.plan === loaded.plan && current.status !== 'canceled';
 }
 
 /**

@@ -217,29 +217,44 @@ describe('RunBatchWriter, cached runs of a group in one statement', () => {
     expect(outbox).toEqual(runs.map((run, i) => message(run.runId, i === 1 ? moved.seq : run.seq).msgId).sort());
   });
 
-  it('an uncached run and a throwing decide take the transaction; the cached runs still go in one statement', async () => {
-    const runs = await createRuns(4);
+  it('a group with an uncached run goes in one transaction, as before (no statement for some runs and a transaction for the others)', async () => {
+    const runs = await createRuns(3);
     const { writer, cache } = await cachedWriter(runs);
     cache.forget(runs[0].runId);
     const seen = runs.map(() => [] as number[]);
     statements = [];
     const outcomes = await commitGroup(
       writer,
-      runs.map((run, i) => [
-        run.runId,
-        i === 1
-          ? () => {
-              throw new Error('boom');
-            }
-          : queueNotify(seen[i]),
-      ] as const),
+      runs.map((run, i) => [run.runId, queueNotify(seen[i])] as const),
     );
-    expect(outcomes[1]).toMatchObject({ status: 'rejected', reason: new Error('boom') });
-    for (const i of [0, 2, 3]) expect(outcomes[i]).toMatchObject({ status: 'fulfilled', value: { seq: runs[i].seq + 1 } });
-    expect(seen[0]).toEqual([runs[0].seq]);
-    const group = statements.filter((sql) => sql.includes('locked AS'));
-    expect(group).toHaveLength(1);
-    expect(statements.indexOf(group[0])).toBe(0);
-    expect((await store.getRun(runs[1].runId))?.seq).toBe(runs[1].seq);
+    for (const [i, run] of runs.entries()) {
+      expect(outcomes[i]).toMatchObject({ status: 'fulfilled', value: { seq: run.seq + 1 } });
+      expect(seen[i]).toEqual([run.seq]);
+    }
+    expect(groupStatements()).toBe(0);
+    expect(groupLocks()).toBe(1);
+    expect(statements.filter((sql) => sql === 'COMMIT')).toHaveLength(1);
+  });
+
+  it('a throwing decide fails only its own call; the group still goes in one statement', async () => {
+    const runs = await createRuns(3);
+    const { writer } = await cachedWriter(runs);
+    const settled: Promise<RunState | undefined>[] = [];
+    const call = (decide: RunDecider): PendingUpdate => {
+      let pending: PendingUpdate | undefined;
+      settled.push(new Promise((resolve, reject) => (pending = { decide, relaxed: false, claimOutbox: undefined, resolve, reject })));
+      return pending as PendingUpdate;
+    };
+    const boom: RunDecider = () => {
+      throw new Error('boom');
+    };
+    statements = [];
+    void writer.commitGroup(runs.map((run, i) => ({ runId: run.runId, calls: i === 1 ? [call(boom), call(queueNotify([]))] : [call(queueNotify([]))] })));
+    const outcomes = await Promise.allSettled(settled);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(outcomes[1]).toMatchObject({ reason: new Error('boom') });
+    expect(statements).toHaveLength(1);
+    expect(groupStatements()).toBe(1);
+    for (const run of runs) expect((await store.getRun(run.runId))?.seq).toBe(run.seq + 1);
   });
 });
