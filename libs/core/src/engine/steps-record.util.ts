@@ -65,39 +65,56 @@ const readOnly = (): never => {
 // are then copied onto it and every trap answers from it, as a frozen plain record would.
 const frozen = (target: object): boolean => !Reflect.isExtensible(target);
 
-const handler: ProxyHandler<Record<string, StepState>> = {
-  get: (target, key) => (frozen(target) ? Reflect.get(target, key) : typeof key === 'string' ? stepOf(target, key) : undefined),
-  has: (target, key) => (frozen(target) ? Reflect.has(target, key) : typeof key === 'string' && stepOf(target, key) !== undefined),
-  ownKeys: (target) => {
-    if (frozen(target)) return Reflect.ownKeys(target);
-    const data = dataOf.get(target);
-    return data ? keys(data) : [];
-  },
-  getOwnPropertyDescriptor: (target, key) => {
-    if (frozen(target)) return Reflect.getOwnPropertyDescriptor(target, key);
-    const value = typeof key === 'string' ? stepOf(target, key) : undefined;
-    return value === undefined ? undefined : { value, writable: false, enumerable: true, configurable: true };
-  },
-  preventExtensions: (target) => {
-    const data = dataOf.get(target);
-    if (data && !frozen(target)) for (const id of keys(data)) Object.defineProperty(target, id, { value: read(data, id), writable: false, enumerable: true, configurable: false });
-    return Reflect.preventExtensions(target);
-  },
-  defineProperty: (target, key, descriptor) => (frozen(target) ? Reflect.defineProperty(target, key, descriptor) : readOnly()),
-  set: readOnly,
-  deleteProperty: readOnly,
-  setPrototypeOf: readOnly,
-};
+/**
+ * The traps of one record: the handler holds its data (a trap is called with its handler as
+ * `this`), so a new version costs a handler object, not a second WeakMap entry (for the target).
+ */
+class RecordHandler implements ProxyHandler<Record<string, StepState>> {
+  constructor(private readonly data: Data) {}
 
-function stepOf(target: object, id: string): StepState | undefined {
-  const data = dataOf.get(target);
-  return data ? read(data, id) : undefined;
+  get(target: Record<string, StepState>, key: string | symbol): unknown {
+    return frozen(target) ? Reflect.get(target, key) : typeof key === 'string' ? read(this.data, key) : undefined;
+  }
+
+  has(target: Record<string, StepState>, key: string | symbol): boolean {
+    return frozen(target) ? Reflect.has(target, key) : typeof key === 'string' && read(this.data, key) !== undefined;
+  }
+
+  ownKeys(target: Record<string, StepState>): ArrayLike<string | symbol> {
+    return frozen(target) ? Reflect.ownKeys(target) : keys(this.data);
+  }
+
+  getOwnPropertyDescriptor(target: Record<string, StepState>, key: string | symbol): PropertyDescriptor | undefined {
+    if (frozen(target)) return Reflect.getOwnPropertyDescriptor(target, key);
+    const value = typeof key === 'string' ? read(this.data, key) : undefined;
+    return value === undefined ? undefined : { value, writable: false, enumerable: true, configurable: true };
+  }
+
+  preventExtensions(target: Record<string, StepState>): boolean {
+    const data = this.data;
+    if (!frozen(target)) for (const id of keys(data)) Object.defineProperty(target, id, { value: read(data, id), writable: false, enumerable: true, configurable: false });
+    return Reflect.preventExtensions(target);
+  }
+
+  defineProperty(target: Record<string, StepState>, key: string | symbol, descriptor: PropertyDescriptor): boolean {
+    return frozen(target) ? Reflect.defineProperty(target, key, descriptor) : readOnly();
+  }
+
+  set(): boolean {
+    return readOnly();
+  }
+
+  deleteProperty(): boolean {
+    return readOnly();
+  }
+
+  setPrototypeOf(): boolean {
+    return readOnly();
+  }
 }
 
 function wrap(data: Data): Record<string, StepState> {
-  const target = Object.create(null) as Record<string, StepState>;
-  dataOf.set(target, data);
-  const record = new Proxy(target, handler);
+  const record = new Proxy(Object.create(null) as Record<string, StepState>, new RecordHandler(data));
   dataOf.set(record, data);
   return record;
 }
