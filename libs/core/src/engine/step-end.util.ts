@@ -8,7 +8,10 @@ import type { AttemptRecord, Millis, PlannedReview, StepError, StepState, StepWa
 
 export function completeStep(tx: Tx, step: StepState, output: unknown, decided?: StepState['review']): void {
   const { at } = tx;
-  const done: StepState = { ...withoutLease(step), status: 'completed', finishedAt: at };
+  // withoutLease's copy is this step's own: written in place, the keys in the order a spread gives them.
+  const done = withoutLease(step);
+  done.status = 'completed';
+  done.finishedAt = at;
   if (output !== undefined) done.output = output;
   else delete done.output;
   if (decided !== undefined) done.review = decided;
