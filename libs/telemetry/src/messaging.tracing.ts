@@ -1,5 +1,5 @@
-import { type Attributes, context, SpanKind, trace } from '@opentelemetry/api';
-import { extractTrace, injectTrace, markFailed, type TraceCarrier, tracer } from './trace-context.util';
+import { type Attributes, context, propagation, SpanKind, trace } from '@opentelemetry/api';
+import { extractTrace, injectTrace, markFailed, type TraceCarrier, tracer, tracingRecords } from './trace-context.util';
 
 /** Epoch ms at which the bus handed a message to the broker; the executor measures dispatch latency with it. */
 export const PUBLISHED_AT_HEADER = 'weft-published-at';
@@ -16,8 +16,24 @@ export interface ProducerInfo {
  * A PRODUCER span around one publish, as a child of the active context; `send` gets the
  * headers to put on the wire: the caller's, plus `traceparent`/`tracestate` of this span
  * and the publish time.
+ *
+ * While no tracer provider is registered ({@link tracingRecords}) there is no span: `send`
+ * runs at once with the caller's headers, the publish time and whatever a registered
+ * propagator writes for the active context (nothing without one) — the headers a no-op
+ * span would have produced, since it carries its parent's span context.
  */
-export async function withProducerSpan(info: ProducerInfo, send: (headers: TraceCarrier) => Promise<void>): Promise<void> {
+export function withProducerSpan(info: ProducerInfo, send: (headers: TraceCarrier) => Promise<void>): Promise<void> {
+  if (tracingRecords()) return producerSpan(info, send);
+  try {
+    const headers: TraceCarrier = { ...info.headers, [PUBLISHED_AT_HEADER]: String(Date.now()) };
+    propagation.inject(context.active(), headers);
+    return send(headers);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+async function producerSpan(info: ProducerInfo, send: (headers: TraceCarrier) => Promise<void>): Promise<void> {
   const parent = context.active();
   const attributes: Attributes = {
     'messaging.system': 'nats',
@@ -50,8 +66,21 @@ export interface ConsumerInfo {
 /**
  * A CONSUMER span around one handler call, as a child of the context the message
  * carries (a new trace when it carries none); the handler runs inside it.
+ *
+ * While no tracer provider is registered there is no span: the handler runs under the
+ * context the headers carry (with no propagator or context manager registered, a direct
+ * call), so a registered propagator still passes an upstream trace on to what it publishes.
  */
-export async function withConsumerSpan<T>(info: ConsumerInfo, handle: () => Promise<T>): Promise<T> {
+export function withConsumerSpan<T>(info: ConsumerInfo, handle: () => Promise<T>): Promise<T> {
+  if (tracingRecords()) return consumerSpan(info, handle);
+  try {
+    return context.with(extractTrace(info.headers), handle);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+async function consumerSpan<T>(info: ConsumerInfo, handle: () => Promise<T>): Promise<T> {
   const parent = extractTrace(info.headers);
   const attributes: Attributes = {
     'messaging.system': 'nats',

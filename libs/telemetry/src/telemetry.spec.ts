@@ -1,4 +1,6 @@
-import { trace } from '@opentelemetry/api';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { type InMemoryTracing, installInMemoryTracing } from './in-memory.tracing';
 import { PUBLISHED_AT_HEADER, secondsSincePublished, withConsumerSpan, withProducerSpan } from './messaging.tracing';
 import {
@@ -11,7 +13,7 @@ import {
   sharedSample,
   STEP_DURATION_BUCKETS,
 } from './metrics';
-import { carrierOf, extractTrace, injectTrace, inSpan, spanContextOf, traceIdOf, underCarrier } from './trace-context.util';
+import { carrierOf, extractTrace, injectTrace, inSpan, spanContextOf, traceIdOf, tracingRecords, underCarrier } from './trace-context.util';
 import { tracingWanted } from './tracing';
 
 describe('tracingWanted: off unless an exporter has somewhere to go', () => {
@@ -34,6 +36,52 @@ describe('propagation through message headers, tracing off', () => {
     // No provider or propagator registered yet in this file: the API is a no-op.
     expect(injectTrace({ a: '1' })).toEqual({ a: '1' });
     expect(traceIdOf(extractTrace({ traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' }))).toBeUndefined();
+  });
+
+  it('starts no span and makes no span context while no tracer provider is registered', async () => {
+    expect(tracingRecords()).toBe(false);
+    const getTracer = jest.spyOn(trace, 'getTracer');
+    const setSpan = jest.spyOn(trace, 'setSpan');
+    try {
+      let wire: Record<string, string> = {};
+      await withProducerSpan({ subject: 's', operation: 'send', msgId: 'm', headers: { a: '1' } }, async (headers) => void (wire = headers));
+      expect(wire).toEqual({ a: '1', [PUBLISHED_AT_HEADER]: expect.any(String) });
+      await expect(withConsumerSpan({ subject: 's', headers: wire }, async () => 'handled')).resolves.toBe('handled');
+      await expect(withConsumerSpan({ subject: 's', headers: wire }, async () => Promise.reject(new Error('broke')))).rejects.toThrow('broke');
+      await expect(
+        withProducerSpan({ subject: 's', operation: 'send' }, () => {
+          throw new Error('sync throw');
+        }),
+      ).rejects.toThrow('sync throw');
+      await expect(inSpan('step', {}, async (span) => span.isRecording())).resolves.toBe(false);
+      await expect(inSpan('step', { parent: extractTrace(wire) }, async () => Promise.reject(new Error('work broke')))).rejects.toThrow('work broke');
+      expect(getTracer).not.toHaveBeenCalled();
+      expect(setSpan).not.toHaveBeenCalled();
+    } finally {
+      getTracer.mockRestore();
+      setSpan.mockRestore();
+    }
+  });
+
+  it('still passes an upstream traceparent on when a propagator and context manager are registered but no provider', async () => {
+    const manager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(manager);
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    try {
+      expect(tracingRecords()).toBe(false);
+      const upstream = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+      let wire: Record<string, string> = {};
+      await withConsumerSpan({ subject: 'in', headers: { traceparent: upstream, tracestate: 'vendor=abc' } }, () =>
+        withProducerSpan({ subject: 'out', operation: 'send' }, async (headers) => void (wire = headers)),
+      );
+      expect(wire).toMatchObject({ traceparent: upstream, tracestate: 'vendor=abc' });
+      const carried = await inSpan('step', { parent: extractTrace({ traceparent: upstream }) }, async (span) => ({ headers: injectTrace(), carrier: carrierOf(span) }));
+      expect(carried).toEqual({ headers: { traceparent: upstream }, carrier: { traceparent: upstream } });
+    } finally {
+      // Leave the API as it was, for installInMemoryTracing below.
+      propagation.disable();
+      context.disable();
+    }
   });
 });
 
@@ -93,6 +141,21 @@ describe('with a tracer', () => {
     await inSpan('unrelated', {}, () => withConsumerSpan({ subject: 'weft.step.result', headers: {} }, async () => undefined));
     const orphan = tracing.spans().filter((s) => s.name === 'process weft.step.result')[1];
     expect(orphan.parentSpanContext).toBeUndefined();
+  });
+
+  it('records spans once a provider is registered after the helpers were first used without one', async () => {
+    // The 'tracing off' tests above ran these helpers with no provider; the check is made per call.
+    expect(tracingRecords()).toBe(true);
+    let wire: Record<string, string> = {};
+    await withProducerSpan({ subject: 'late', operation: 'send' }, async (headers) => void (wire = headers));
+    await withConsumerSpan({ subject: 'late', headers: wire }, () => inSpan('late step', {}, async () => undefined));
+    const named = (name: string) => tracing.spans().find((s) => s.name === name);
+    const [producer, consumer, step] = [named('send late'), named('process late'), named('late step')];
+    expect(step?.parentSpanContext?.spanId).toBe(consumer?.spanContext().spanId);
+    expect(producer?.name).toBe('send late');
+    expect(wire.traceparent).toBe(`00-${producer?.spanContext().traceId}-${producer?.spanContext().spanId}-01`);
+    expect(consumer?.name).toBe('process late');
+    expect(consumer?.parentSpanContext?.spanId).toBe(producer?.spanContext().spanId);
   });
 
   it('measures time since publish from the header', () => {

@@ -2,8 +2,10 @@ import {
   type Attributes,
   type Context,
   context,
+  INVALID_SPAN_CONTEXT,
   type Link,
   propagation,
+  ProxyTracerProvider,
   ROOT_CONTEXT,
   type Span,
   type SpanContext,
@@ -18,6 +20,23 @@ export type TraceCarrier = Record<string, string>;
 
 export function tracer(): Tracer {
   return trace.getTracer('weft');
+}
+
+/** The API's no-op provider: what a ProxyTracerProvider with no delegate hands out. */
+const NOOP_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate();
+
+/**
+ * Whether a tracer provider is registered, i.e. spans started now can be recorded.
+ * Without one (no SDK: `weft run`, embedded Weft) the global is the API's proxy with no
+ * delegate and every span is a no-op, so the messaging helpers skip them (no span, context
+ * or carrier per message). Asked on each call — a few property reads — so a provider
+ * registered later (an SDK started after this module loaded, a test's in-memory tracing)
+ * is traced from its first message on. A provider from another copy of the API is not our
+ * proxy class and counts as registered.
+ */
+export function tracingRecords(): boolean {
+  const provider = trace.getTracerProvider();
+  return !(provider instanceof ProxyTracerProvider) || provider.getDelegate() !== NOOP_TRACER_PROVIDER;
 }
 
 /**
@@ -68,11 +87,26 @@ export interface SpanSpec {
   parent?: Context;
 }
 
+/** The span `work` gets while no provider is registered, when the parent holds none. */
+const NO_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
 /**
  * Runs `work` inside a new active span; a throw marks the span as an error (and
- * rethrows). With tracing off this costs a no-op span.
+ * rethrows). While no tracer provider is registered ({@link tracingRecords}) no span is
+ * started: `work` runs under the parent and gets the parent's (non-recording) span, or
+ * an invalid one — what a no-op span would have carried.
  */
-export async function inSpan<T>(name: string, spec: SpanSpec, work: (span: Span) => Promise<T>): Promise<T> {
+export function inSpan<T>(name: string, spec: SpanSpec, work: (span: Span) => Promise<T>): Promise<T> {
+  if (tracingRecords()) return recordedSpan(name, spec, work);
+  try {
+    const span = trace.getSpan(spec.parent ?? context.active()) ?? NO_SPAN;
+    return spec.parent === undefined ? work(span) : context.with(spec.parent, work, undefined, span);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+async function recordedSpan<T>(name: string, spec: SpanSpec, work: (span: Span) => Promise<T>): Promise<T> {
   const parent = spec.parent ?? context.active();
   const span = tracer().startSpan(name, { kind: spec.kind, attributes: spec.attributes, links: spec.links }, parent);
   try {
