@@ -72,8 +72,10 @@ export interface SqlRunStoreOptions {
    * instead of BEGIN, lock, write, COMMIT), guarded by the cached seq, at the database's time
    * estimated from the store's last readings (never behind one of them, never backwards for a
    * run); when another writer moved the run on, nothing is written and the update is redone
-   * under the lock. A new run is likewise written in one statement after its key lookup
-   * (createRunAlone). Off: every update and creation takes the transaction.
+   * under the lock. A group commit whose runs are all cached (no waits, spec and plan unchanged,
+   * not a cancel) is likewise one statement (writeGroupAlone), the runs' rows locked in id order.
+   * A new run is written in one statement after its key lookup (createRunAlone). Off: every
+   * update and creation takes the transaction.
    * @default true
    */
   oneStatementUpdates?: boolean;

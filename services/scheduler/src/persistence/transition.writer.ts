@@ -1,5 +1,5 @@
 import type { RunState, StepState } from '@weft/core';
-import { type ClaimOutboxOption, type OutboxMessage, type OutboxRecord, type TimerKey, type Transition, timerKey } from '../ports/run-store.port';
+import { type ClaimOutboxOption, type OutboxMessage, type OutboxRecord, type TimerKey, type TimerRecord, type Transition, timerKey } from '../ports/run-store.port';
 import { RunStoreError } from './run-store.errors';
 import { iso, millis, runToJson } from './run-state.mapper';
 import { stepsWithRows, stepWriteCte } from './step-rows.sql';
@@ -150,41 +150,13 @@ function transitionStatement(
   const stepRows = stepsWithRows(state, loaded, steps);
   if (stepRows.length > 0) parts.push(stepWriteCte(runId, stepRows, param, ifRun));
   if (transition.outbox.length > 0) {
-    // Ids come from the sequence in insertion order (ORDER BY m.n): sorted ids match the messages.
-    parts.push(`outbox_write AS (
-      INSERT INTO outbox (run_id, kind, subject, payload, msg_id, headers, claimed_until)
-      SELECT ${param(runId)}, m.e->>'kind', m.e->>'subject', coalesce(m.e->'payload', 'null'::jsonb), m.e->>'msgId', m.e->'headers',
-             CASE WHEN (m.e->>'claim')::boolean THEN clock_timestamp() + ${param(outbox.claimMs)}::int * interval '1 millisecond' END
-      FROM jsonb_array_elements(${json(transition.outbox.map((message, i) => ({ ...outboxToJson(message), claim: claimed(i) })))}) WITH ORDINALITY AS m(e, n)${ifRun}
-      ORDER BY m.n
-      RETURNING id, created_at)`);
+    const messages = transition.outbox.map((message, i) => ({ ...outboxToJson(message), claim: claimed(i) }));
+    parts.push(outboxInsertCte(param(runId), json(messages), param(outbox.claimMs), ifRun));
   }
-  if (outbox.marks !== undefined && outbox.marks.length > 0) {
-    // `id = ANY(ARRAY(...))`: an index lookup per id; `id IN (SELECT ...)` scanned the whole partial
-    // index of unpublished rows (and its dead entries, ~500 under a chain) for a semi-join.
-    parts.push(`mark_write AS (
-      UPDATE outbox SET published_at = clock_timestamp(), claimed_until = NULL
-      WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text(${json(outbox.marks)})::bigint)) AND published_at IS NULL${andRun}
-      RETURNING 1)`);
-  }
-  // A key both canceled and scheduled ends scheduled (cancel first, then schedule), as one statement cannot touch a row twice.
-  const schedule = [...new Map(transition.schedule.map((timer) => [timerKey(timer), timer])).values()];
-  const scheduled = new Set(schedule.map(timerKey));
-  const cancel = [...new Map(transition.cancel.filter((key) => !scheduled.has(timerKey(key))).map((key) => [timerKey(key), key])).values()];
-  if (cancel.length > 0) {
-    parts.push(`timer_cancel AS (
-      DELETE FROM timers t USING jsonb_array_elements(${json(cancel.map(timerKeyToJson))}) AS e
-      WHERE t.run_id = e->>'runId' AND t.timer = e->>'timer' AND t.step_id = e->>'stepId' AND (e->>'fireAt' IS NULL OR t.fire_at <= (e->>'fireAt')::timestamptz)${andRun}
-      RETURNING 1)`);
-  }
-  if (schedule.length > 0) {
-    parts.push(`timer_write AS (
-      INSERT INTO timers (run_id, timer, step_id, attempt, fire_at)
-      SELECT e->>'runId', e->>'timer', e->>'stepId', (e->>'attempt')::int, (e->>'fireAt')::timestamptz
-      FROM jsonb_array_elements(${json(schedule.map((timer) => ({ ...timerKeyToJson(timer), attempt: timer.attempt, fireAt: iso(timer.fireAt) })))}) AS e${ifRun}
-      ON CONFLICT (run_id, timer, step_id) DO UPDATE SET attempt = excluded.attempt, fire_at = excluded.fire_at
-      RETURNING 1)`);
-  }
+  if (outbox.marks !== undefined && outbox.marks.length > 0) parts.push(markWriteCte(json(outbox.marks), andRun));
+  const { schedule, cancel } = timerWrites(transition);
+  if (cancel.length > 0) parts.push(timerCancelCte(json(cancel.map(timerKeyToJson)), andRun));
+  if (schedule.length > 0) parts.push(timerScheduleCte(json(schedule.map(timerToJson)), ifRun));
   if (relaxed) parts.push(`relaxed AS (${RELAXED_COMMIT})`);
   if (parts.length === 0) return undefined;
   const hasOutbox = transition.outbox.length > 0;
@@ -204,14 +176,18 @@ function outboxRecords(runId: string, transition: Transition, row: StatementRow)
   if (ids.length === 0) return [];
   // created_at defaults to the transaction's start: one value for every row of the statement.
   const createdAt = millis(row.outbox_at as Date);
-  return transition.outbox.map((message, i) => {
-    const record: OutboxRecord = { id: ids[i], runId, createdAt, kind: message.kind, subject: message.subject, payload: message.payload ?? null, msgId: message.msgId };
-    if (message.headers !== undefined) record.headers = message.headers;
-    return record;
-  });
+  return transition.outbox.map((message, i) => outboxRecord(runId, message, ids[i] as string, createdAt));
 }
 
-const outboxToJson = (message: OutboxMessage) => ({
+/** The outbox row inserted for `message`: its id and creation time, as read back. */
+export function outboxRecord(runId: string, message: OutboxMessage, id: string, createdAt: number): OutboxRecord {
+  const record: OutboxRecord = { id, runId, createdAt, kind: message.kind, subject: message.subject, payload: message.payload ?? null, msgId: message.msgId };
+  if (message.headers !== undefined) record.headers = message.headers;
+  return record;
+}
+
+/** A message as an element of outboxInsertCte's input (the caller adds `claim`, and any other field). */
+export const outboxToJson = (message: OutboxMessage) => ({
   kind: message.kind,
   subject: message.subject,
   payload: message.payload,
@@ -219,7 +195,70 @@ const outboxToJson = (message: OutboxMessage) => ({
   headers: message.headers,
 });
 
-const timerKeyToJson = (key: TimerKey) => ({ runId: key.runId, timer: key.timer, stepId: key.stepId, ...(key.fireAt !== undefined && { fireAt: iso(key.fireAt) }) });
+/**
+ * The `outbox_write` CTE: a row per message of `input` (a jsonb SQL expression: an array of
+ * outboxToJson's objects with `claim`, `m.e` in `runId` and `where`), inserted claimed for
+ * `claimMs` (an SQL expression) when `claim`; `runId` the SQL expression of its run's id;
+ * `where` (a ` WHERE ...` clause, or '') makes the write conditional. Ids come from the
+ * sequence in insertion order (ORDER BY m.n): a run's sorted ids match its messages.
+ */
+export function outboxInsertCte(runId: string, input: string, claimMs: string, where = ''): string {
+  return `outbox_write AS (
+      INSERT INTO outbox (run_id, kind, subject, payload, msg_id, headers, claimed_until)
+      SELECT ${runId}, m.e->>'kind', m.e->>'subject', coalesce(m.e->'payload', 'null'::jsonb), m.e->>'msgId', m.e->'headers',
+             CASE WHEN (m.e->>'claim')::boolean THEN clock_timestamp() + ${claimMs}::int * interval '1 millisecond' END
+      FROM jsonb_array_elements(${input}) WITH ORDINALITY AS m(e, n)${where}
+      ORDER BY m.n
+      RETURNING id, run_id, created_at)`;
+}
+
+/**
+ * The `mark_write` CTE: marks published the outbox rows whose ids are in `input` (a jsonb array of
+ * ids) and are not yet; `and` (` AND ...`) makes it conditional.
+ */
+export function markWriteCte(input: string, and = ''): string {
+  // `id = ANY(ARRAY(...))`: an index lookup per id; `id IN (SELECT ...)` scanned the whole partial
+  // index of unpublished rows (and its dead entries, ~500 under a chain) for a semi-join.
+  return `mark_write AS (
+      UPDATE outbox SET published_at = clock_timestamp(), claimed_until = NULL
+      WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text(${input})::bigint)) AND published_at IS NULL${and}
+      RETURNING 1)`;
+}
+
+/**
+ * A transition's timer writes, each key once: per key the last schedule, and the cancels of keys
+ * not scheduled (a key both canceled and scheduled ends scheduled: cancel first, then schedule, as
+ * one statement cannot touch a row twice).
+ */
+export function timerWrites(transition: Pick<Transition, 'schedule' | 'cancel'>): { schedule: TimerRecord[]; cancel: TimerKey[] } {
+  const schedule = [...new Map(transition.schedule.map((timer) => [timerKey(timer), timer])).values()];
+  const scheduled = new Set(schedule.map(timerKey));
+  const cancel = [...new Map(transition.cancel.filter((key) => !scheduled.has(timerKey(key))).map((key) => [timerKey(key), key])).values()];
+  return { schedule, cancel };
+}
+
+/** The `timer_cancel` CTE: deletes the timers of `input` (a jsonb array of timerKeyToJson's objects, `e`); `and` (` AND ...`) makes it conditional. */
+export function timerCancelCte(input: string, and = ''): string {
+  return `timer_cancel AS (
+      DELETE FROM timers t USING jsonb_array_elements(${input}) AS e
+      WHERE t.run_id = e->>'runId' AND t.timer = e->>'timer' AND t.step_id = e->>'stepId' AND (e->>'fireAt' IS NULL OR t.fire_at <= (e->>'fireAt')::timestamptz)${and}
+      RETURNING 1)`;
+}
+
+/** The `timer_write` CTE: upserts the timers of `input` (a jsonb array of timerToJson's objects, `e`); `where` (` WHERE ...`) makes it conditional. */
+export function timerScheduleCte(input: string, where = ''): string {
+  return `timer_write AS (
+      INSERT INTO timers (run_id, timer, step_id, attempt, fire_at)
+      SELECT e->>'runId', e->>'timer', e->>'stepId', (e->>'attempt')::int, (e->>'fireAt')::timestamptz
+      FROM jsonb_array_elements(${input}) AS e${where}
+      ON CONFLICT (run_id, timer, step_id) DO UPDATE SET attempt = excluded.attempt, fire_at = excluded.fire_at
+      RETURNING 1)`;
+}
+
+export const timerToJson = (timer: TimerRecord) => ({ ...timerKeyToJson(timer), attempt: timer.attempt, fireAt: iso(timer.fireAt) });
+
+/** A timer's key as an element of timerCancelCte's input. */
+export const timerKeyToJson = (key: TimerKey) => ({ runId: key.runId, timer: key.timer, stepId: key.stepId, ...(key.fireAt !== undefined && { fireAt: iso(key.fireAt) }) });
 
 /** Rows inserted claimed go to the caller; a throwing callback cannot undo the commit (the rows go out through the relay). */
 export function handOver(rows: readonly OutboxRecord[], claimOutbox: ClaimOutboxOption['claimOutbox']): void {
