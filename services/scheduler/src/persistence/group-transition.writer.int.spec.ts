@@ -1,41 +1,13 @@
 import type { RunState } from '@weft/core';
 import { POSTGRES_TEST_URL, describeWhenReachable, dropSchema, postgresReachable, randomSchemaName } from '@weft/db/testing';
 import type { DataSource } from 'typeorm';
+import { recordStatements } from '../testing/record-statements.util';
 import { bump, runningRun, transition } from '../testing/run-store.fixtures';
 import { DbClock } from './db-clock';
 import { RunBatchWriter } from './run-batch.writer';
 import { RunStateCache } from './run-state.cache';
 import type { PendingUpdate } from './run-update.batcher';
 import { type SqlRunStore, openSqlRunStore } from './sql-run.store';
-
-/** The texts of the statements `dataSource`'s connections run from now on (through its query runners), and the codes of those that failed. */
-function recordStatements(dataSource: DataSource): { texts: string[]; codes: string[] } {
-  const texts: string[] = [];
-  const codes: string[] = [];
-  const patched = new WeakSet<object>();
-  const create = dataSource.createQueryRunner.bind(dataSource);
-  dataSource.createQueryRunner = (...args) => {
-    const runner = create(...args);
-    const connect = runner.connect.bind(runner);
-    runner.connect = async () => {
-      const client = (await connect()) as { query: (...rest: unknown[]) => unknown };
-      if (!patched.has(client)) {
-        patched.add(client);
-        const query = client.query.bind(client);
-        client.query = (...rest: unknown[]) => {
-          const [q] = rest as [string | { text?: string }];
-          texts.push(typeof q === 'string' ? q : String(q.text));
-          const result = query(...rest);
-          if (result instanceof Promise) result.catch((error: { code?: string }) => codes.push(error.code ?? 'unknown'));
-          return result;
-        };
-      }
-      return client;
-    };
-    return runner;
-  };
-  return { texts, codes };
-}
 
 /** One call per run, in the order given, as one commitGroup; resolves when every call settled. */
 function commitGroup(writer: RunBatchWriter, runIds: readonly string[]): Promise<PromiseSettledResult<RunState | undefined>[]> {

@@ -113,10 +113,11 @@ export class RunBatchWriter {
 
   /**
    * Settles every call (a throwing decide fails only its own call). With a recent clock
-   * reading, the batches of runs whose state is cached are decided on it and written in ONE
-   * autocommit statement (writeCached): a lone run's by writeTransitionAlone, several runs'
-   * by writeGroupAlone. The rest, and the runs another writer moved on meanwhile, take the
-   * transaction: several runs' batches in one (group commit): their rows are locked in id
+   * reading and every run's state cached (and every decision fit for it), the batches are
+   * decided on the cached states and written in ONE autocommit statement (writeCached): a lone
+   * run's by writeTransitionAlone, several runs' by writeGroupAlone. Otherwise all of them, and
+   * the runs another writer moved on meanwhile, take the transaction: several runs' batches in
+   * one (group commit): their rows are locked in id
    * order in one statement (replicas doing the same cannot deadlock), each batch is decided
    * and written as `commit` does, and one COMMIT (one WAL flush) covers them all. When the
    * group's transaction fails, each batch is committed on its own, so one run's failure

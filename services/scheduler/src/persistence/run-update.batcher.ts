@@ -58,8 +58,8 @@ export interface FairShareOptions {
  *
  * Across runs, group commit: at most GROUPS_IN_FLIGHT writes at a time; the batches of
  * other runs that become ready meanwhile go into the next write together (up to
- * MAX_RUNS_PER_GROUP), one commit and WAL flush for many runs: one statement for the runs
- * whose state is cached, one transaction for the rest (RunBatchWriter.commitGroup). A lone run (a chain)
+ * MAX_RUNS_PER_GROUP), one commit and WAL flush for many runs: one statement when every run
+ * of the group is cached and fits it, else one transaction (RunBatchWriter.commitGroup). A lone run (a chain)
  * still goes at once, alone.
  */
 export class RunUpdateBatcher {

@@ -2,6 +2,7 @@ import { type DatabaseConfig, DbError, type PgliteDatabase, createDataSource, pe
 import { type RunState, type WorkflowSpec, createRun, decide, stepIn } from '@weft/core';
 import { LIFECYCLE_BATCH_SUBJECT, MAX_EVENTS_PER_BATCH } from '@weft/contracts';
 import { type DataSource } from 'typeorm';
+import { recordStatements } from './record-statements.util';
 import { bump, message, runningRun, transition, waitFor } from './run-store.fixtures';
 import { SCHEDULER_MIGRATIONS, SCHEDULER_MIGRATIONS_TABLE } from '../persistence/scheduler-schema';
 import type { OutboxMessage, OutboxRecord } from '../ports/run-store.port';
@@ -41,31 +42,6 @@ export interface SqlTarget {
   open(options?: SqlRunStoreOptions): Promise<SqlStoresUnderTest>;
   /** A fresh schema with no tables, how to reach it, and how to drop it. */
   emptySchema(): Promise<{ config: DatabaseConfig; pglite?: PgliteDatabase; drop(): Promise<void> }>;
-}
-
-/** SQL of every statement `dataSource` runs from now on (through its query runners' connections, named statements included), in order. */
-function recordStatements(dataSource: DataSource): string[] {
-  const statements: string[] = [];
-  const patched = new WeakSet<object>();
-  const create = dataSource.createQueryRunner.bind(dataSource);
-  dataSource.createQueryRunner = (...args) => {
-    const runner = create(...args);
-    const connect = runner.connect.bind(runner);
-    runner.connect = async () => {
-      const client = (await connect()) as { query: (query: string | { text: string }, ...rest: unknown[]) => unknown };
-      if (!patched.has(client)) {
-        patched.add(client);
-        const query = client.query.bind(client);
-        client.query = (q, ...rest) => {
-          statements.push(typeof q === 'string' ? q : q.text);
-          return query(q, ...rest);
-        };
-      }
-      return client;
-    };
-    return runner;
-  };
-  return statements;
 }
 
 let counter = 0;
@@ -234,7 +210,7 @@ export function describeSqlRunStoreCases(name: string, target: SqlTarget): void 
         const state = runningRun(uniqueId('run'));
         await subject.store.createRun(uniqueId('key'), () => transition(state));
         await subject.store.updateRun(state.runId, (current) => transition(bump(current, 'ingest', { status: 'queued' })));
-        const statements = recordStatements(subject.dataSource);
+        const statements = recordStatements(subject.dataSource).texts;
         const after = await subject.store.updateRun(state.runId, (current) => transition(bump(current, 'ingest', { status: 'running' }), { outbox: [message(state.runId, 1)] }));
         expect(statements).toHaveLength(1);
         expect(statements[0]).toContain('run_write AS');
@@ -250,7 +226,7 @@ export function describeSqlRunStoreCases(name: string, target: SqlTarget): void 
         // A peer (another replica) moves the run on: the store's cached state is stale now.
         const moved = await subject.peer.updateRun(state.runId, (current) => transition(bump(current, 'export', { status: 'running' })));
         const seen: number[] = [];
-        const statements = recordStatements(subject.dataSource);
+        const statements = recordStatements(subject.dataSource).texts;
         const after = await subject.store.updateRun(state.runId, (current) => {
           seen.push(current.seq);
           const n = current.seq;
@@ -303,7 +279,7 @@ export function describeSqlRunStoreCases(name: string, target: SqlTarget): void 
       it('lets a lone relaxed update wait for the next update of its run: one write for both', async () => {
         const state = runningRun(uniqueId('run'));
         await subject.store.createRun(uniqueId('key'), () => transition(state));
-        const statements = recordStatements(subject.dataSource);
+        const statements = recordStatements(subject.dataSource).texts;
         const heartbeat = subject.store.updateRun(state.runId, (current) => transition(bump(current, 'export', { status: 'running' })), { relaxed: true });
         const result = subject.store.updateRun(state.runId, (current) => transition(bump(current, 'export', { status: 'completed' })));
         expect((await heartbeat)?.steps.export?.status).toBe('running');
