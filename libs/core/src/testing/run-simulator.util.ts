@@ -216,7 +216,6 @@ export function simulate(spec: WorkflowSpec, seed: number): void {
         break;
       }
       case 'open-review': {
-        waits.openReviews.set(c.reviewId, c.stepId);
         // Sometimes two people decide at once; sometimes nobody does before the deadline.
         const count = chance(0.15) ? 0 : chance(0.2) ? 2 : 1;
         for (let k = 0; k < count; k++) {

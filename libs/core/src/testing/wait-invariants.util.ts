@@ -20,11 +20,12 @@ const WAIT_TIMERS: readonly TimerKind[] = ['sleep', 'wait-timeout', 'review-dead
 /**
  * The invariants of a simulated run's waits (durable sleeps, signals, review gates) and of its
  * dispatch window, checked on every decision: what must happen at most once, what only a waiting
- * step may take. The simulator records the reviews it opens and reads the reviewer retries.
+ * step may take. It records the reviews each decision opens, in command order; the simulator
+ * reads the reviewer retries.
  */
 export class WaitInvariants {
   /** Reviews opened (review id -> step). */
-  readonly openReviews = new Map<string, string>();
+  private readonly openReviews = new Map<string, string>();
   /** Reviewer retries per step: each starts a fresh attempt budget. */
   readonly reviewRetries = new Map<string, number>();
   private readonly closedReviews = new Set<string>();
@@ -72,7 +73,12 @@ export class WaitInvariants {
         check(this.openReviews.has(c.reviewId) && !this.closedReviews.has(c.reviewId), `review ${c.reviewId} closed twice or never opened`);
         this.closedReviews.add(c.reviewId);
       }
-      if (c.type === 'open-review') check(!this.openReviews.has(c.reviewId), `review ${c.reviewId} opened twice`);
+      if (c.type === 'open-review') {
+        // Commands are applied in order: a review opened here may be closed later in the same decision
+        // (its step's completion also failed the run fast, which cancels the gate it just opened).
+        check(!this.openReviews.has(c.reviewId), `review ${c.reviewId} opened twice`);
+        this.openReviews.set(c.reviewId, c.stepId);
+      }
     }
     for (const e of emitted(commands)) {
       const key = `${e.stepId ?? ''}#${e.attempt ?? 0}`;
