@@ -14,6 +14,8 @@ export let bus: SpyBus;
 export let workers: Worker[];
 export let results: StepResult[];
 export let heartbeats: { message: StepHeartbeat; msgId?: string }[];
+/** When each of `heartbeats` reached the stand-in scheduler (Date.now()), index for index. */
+export let heartbeatTimes: number[];
 let sequence = 0;
 
 /** Registers the per-test bus, scheduler stand-in and worker cleanup; call once at the top of a spec file. */
@@ -23,6 +25,7 @@ export function useWorkerHarness(): void {
     workers = [];
     results = [];
     heartbeats = [];
+    heartbeatTimes = [];
     // Stands in for the scheduler's inbox consumers.
     await bus.consume(SUBJECTS.stepResult, { group: 'test-scheduler' }, async (d) => {
       results.push(d.data);
@@ -30,6 +33,7 @@ export function useWorkerHarness(): void {
     });
     await bus.consume(SUBJECTS.stepHeartbeat, { group: 'test-scheduler' }, async (d) => {
       heartbeats.push({ message: d.data, msgId: d.headers['Nats-Msg-Id'] });
+      heartbeatTimes.push(Date.now());
       await d.ack();
     });
   });
@@ -95,17 +99,20 @@ export async function sentinelStarted(sentinel: ReturnType<typeof gatedAction>):
 }
 
 /** An action whose runs the test holds open and can inspect. */
-export function gatedAction(name = 'gated'): ActionDefinition & { calls: ActionContext[]; release(): void; observedAborts: unknown[] } {
+export function gatedAction(name = 'gated'): ActionDefinition & { calls: ActionContext[]; calledAt: number[]; release(): void; observedAborts: unknown[] } {
   const gate = deferred();
   const calls: ActionContext[] = [];
+  const calledAt: number[] = [];
   const observedAborts: unknown[] = [];
   return {
     name,
     calls,
+    calledAt,
     observedAborts,
     release: () => gate.resolve(),
     handler: async (input, ctx) => {
       calls.push(ctx);
+      calledAt.push(Date.now());
       ctx.signal.addEventListener('abort', () => observedAborts.push(ctx.signal.reason));
       await gate.promise;
       return { done: input.n ?? true };
