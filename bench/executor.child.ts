@@ -14,7 +14,17 @@ async function main(): Promise<void> {
   const [prefix = '', concurrency = '16'] = process.argv.slice(2);
   if (!prefix) throw new Error('usage: executor.child.ts <prefix> [concurrency]');
   const bus = await JetStreamBus.connect({ servers: NATS_URL, prefix, name: 'bench-executor' });
-  const worker = createWorker({ bus, queues: ['default'], actions: builtinActions(), concurrency: Number(concurrency), logger: silentLogger, shutdownGraceMs: 200 });
+  // WEFT_PREFETCH as the executor app reads it (unset: the worker's default).
+  const prefetch = process.env['WEFT_PREFETCH'];
+  const worker = createWorker({
+    bus,
+    queues: ['default'],
+    actions: builtinActions(),
+    concurrency: Number(concurrency),
+    ...(prefetch !== undefined && prefetch !== '' && { prefetch: Number(prefetch) }),
+    logger: silentLogger,
+    shutdownGraceMs: 200,
+  });
   await worker.start();
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
