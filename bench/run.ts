@@ -2,7 +2,7 @@
  * Weft side by side with BullMQ and graphile-worker, one command, one machine, one run.
  *
  *   node -r @swc-node/register bench/run.ts [--quick] [--only W1,W2,W3,W4,W5,W6,cost,memory,foreach,scale]
- *        [--reps 5] [--w4-seconds 60] [--w4-rate 40] [--systems weft-embedded,weft-distributed,bullmq,graphile-worker]
+ *        [--reps 5] [--warmup 0] [--w4-seconds 60] [--w4-rate 40] [--systems weft-embedded,weft-distributed,bullmq,graphile-worker]
  *        [--concurrency 16] [--w5-runs 10000] [--w6-steps 50000] [--w6-rate 10] [--executor process|inline]
  *        [--foreach-items 1000,10000] [--foreach-concurrency 100]
  *        [--out bench/results/<date>.md] [--cpu-prof [system,...]]
@@ -32,6 +32,13 @@ interface Options {
   only: Set<Workload>;
   systems: SystemName[];
   reps: number;
+  /**
+   * Unmeasured reps of each of W1-W3 per system before its measured reps (alternated like them).
+   * 0, the method of every earlier result: the setup's small warm-up (33 steps) leaves an
+   * in-process engine's step path to the interpreter for its first 2-3 W2 reps (docs/benchmarks.md,
+   * "Embedded W2, session 7").
+   */
+  warmup: number;
   w4Seconds: number;
   w4Rate: number;
   w4Steps: number;
@@ -84,6 +91,7 @@ function parseArgs(argv: string[]): Options {
     only: new Set(list('only', WORKLOADS, WORKLOADS)),
     systems: list('systems', SYSTEM_NAMES, SYSTEM_NAMES),
     reps: num('reps', quick ? 1 : 5),
+    warmup: flags.get('warmup') === '0' ? 0 : num('warmup', 0),
     w4Seconds: num('w4-seconds', quick ? 5 : 60),
     w4Rate: num('w4-rate', 40),
     w4Steps: num('w4-steps', 5),
@@ -217,6 +225,18 @@ async function main(): Promise<void> {
         if (!options.only.has(workload)) continue;
         const byName = new Map<string, MakespanResult[]>();
         results.makespan.set(workload, byName);
+        for (let rep = 0; rep < options.warmup; rep++) {
+          for (let k = 0; k < children.length; k++) {
+            const child = children[(k + rep) % children.length];
+            try {
+              const r = await child.call<MakespanResult>({ op: 'run', shape: sh[workload] }, 300_000);
+              log(`${workload} warm-up ${rep + 1}/${options.warmup} ${child.name}: ${fmt(r.makespanMs)} ms (not counted)`);
+            } catch (error) {
+              results.errors.push(`${workload} ${child.name} (warm-up): ${String(error)}`);
+              log(`${workload} ${child.name} warm-up failed: ${String(error)}`);
+            }
+          }
+        }
         for (let rep = 0; rep < options.reps; rep++) {
           for (let k = 0; k < children.length; k++) {
             const child = children[(k + rep) % children.length];
@@ -484,7 +504,7 @@ function render(
         ['PostgreSQL / Redis / NATS', `${env.postgres} / ${env.redis} / ${env.nats}`],
         ['bullmq / graphile-worker', `${env.bullmq} / ${env.graphile}`],
         ['Weft', env.git],
-        ['settings', `reps ${options.reps}, concurrency ${options.concurrency} per executor/worker, W4 ${options.w4Rate} runs/s x ${options.w4Steps} steps for ${options.w4Seconds} s`],
+        ['settings', `reps ${options.reps}${options.warmup > 0 ? ` after ${options.warmup} unmeasured warm-up reps` : ''}, concurrency ${options.concurrency} per executor/worker, W4 ${options.w4Rate} runs/s x ${options.w4Steps} steps for ${options.w4Seconds} s`],
       ],
     ),
     '',

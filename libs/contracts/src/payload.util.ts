@@ -54,7 +54,14 @@ function measure(value: unknown, maxBytes: number): { bytes: number; problem?: P
   let bytes = 0;
   const stack: Frame[] = [{ value, parent: undefined, key: '$' }];
   // Objects met before: met again, either shared (JSON writes it again) or a cycle (JSON cannot write it).
-  const seen = new WeakSet<object>();
+  // The first one is kept on its own: a payload with one object (`{}`, a flat record) makes no WeakSet.
+  let first: object | undefined;
+  let seen: WeakSet<object> | undefined;
+  const metBefore = (v: object): boolean => v === first || seen?.has(v) === true;
+  const meet = (v: object): void => {
+    if (first === undefined) first = v;
+    else (seen ??= new WeakSet<object>()).add(v);
+  };
   const tooLarge = (): { bytes: number; problem: PayloadProblem } => ({
     bytes,
     problem: { code: PAYLOAD_ERROR_CODES.tooLarge, message: `larger than the ${maxBytes}-byte limit (WEFT_MAX_PAYLOAD)` },
@@ -75,16 +82,16 @@ function measure(value: unknown, maxBytes: number): { bytes: number; problem?: P
       bytes += String(v).length;
     } else if (v === null || typeof v !== 'object') {
       bytes += 4; // null, or a value JSON drops or writes as null
-    } else if (seen.has(v) && isAncestor(frame, v)) {
+    } else if (metBefore(v) && isAncestor(frame, v)) {
       // A cycle has no JSON: not a payload problem, JSON.stringify reports it to whoever serialises.
       return { bytes };
     } else if (Array.isArray(v)) {
-      seen.add(v);
+      meet(v);
       bytes += 2 + Math.max(0, v.length - 1);
       if (bytes > maxBytes) return tooLarge();
       for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i] as unknown, parent: frame, key: i });
     } else {
-      seen.add(v);
+      meet(v);
       const keys = Object.keys(v);
       bytes += 2 + Math.max(0, keys.length - 1);
       for (let i = keys.length - 1; i >= 0 && bytes <= maxBytes; i--) {

@@ -1,6 +1,7 @@
 import { evaluateExpression, type ExprScope, hasTemplate, parseTemplate, renderValue, unwrapExpression } from '../expr';
 import { bindScope, boundExpression } from '../workflow-spec/bound-expression.util';
 import type { Command, EngineEvent, LifecycleEventDraft } from './events';
+import { stepIn } from './steps-record.util';
 import type { ForEachProgress, ItemRef, Millis, PlannedStep, RunState, StepError, StepState, StepStatus } from './types';
 
 /**
@@ -242,7 +243,8 @@ export function cancelItems(tx: ForEachTx, stepId: string, reason: string): void
 export function addressesForEachStep(state: RunState, event: EngineEvent): boolean {
   if (!('stepId' in event) || event.stepId === undefined) return false;
   if (event.type === 'signal.received' || event.type === 'review.decided') return false;
-  const step = Object.hasOwn(state.steps, event.stepId) ? state.steps[event.stepId] : undefined;
+  // Read from the record's chunks (stepIn), not through two proxy traps (hasOwn, then get) per event.
+  const step = stepIn(state.steps, event.stepId);
   return step?.forEach !== undefined && step.status === 'running';
 }
 

@@ -258,8 +258,10 @@ export function withoutLease(step: StepState): StepState {
 export const iso = (ms: Millis): string => new Date(ms).toISOString();
 
 export function updateLast(attempts: readonly AttemptRecord[], update: (a: AttemptRecord) => AttemptRecord): AttemptRecord[] {
-  const last = attempts[attempts.length - 1];
-  return last === undefined ? [...attempts] : [...attempts.slice(0, -1), update(last)];
+  const out = attempts.slice();
+  // One copy, its last entry replaced (was a slice and a spread of it).
+  if (out.length > 0) out[out.length - 1] = update(out[out.length - 1]);
+  return out;
 }
 
 export function ownStep(steps: Record<string, StepState>, id: string): StepState | undefined {

@@ -171,6 +171,8 @@ function decideWith(state: RunState, event: EngineEvent, options: DecideOptions)
  * left with no attempt to stop is dropped.
  */
 export function withoutRecalled(commands: Command[]): Command[] {
+  // Most decisions abort nothing: then nothing is recalled, and no set is built.
+  if (!commands.some((c) => c.type === 'abort-step' || c.type === 'abort-run')) return commands;
   const dispatched = new Set<string>();
   const recalled = new Set<string>();
   for (const c of commands) {

@@ -128,11 +128,15 @@ export class CommittedRowsPublisher {
   private publishRows(rows: readonly OutboxRecord[]): void {
     // Detached: each row is published under its run's trace, not under the commit's caller.
     const done = detached(() => sendOutboxRows(this.bus, rows)).then(async (outcomes) => {
-      const poison = rows.flatMap((row, i) => {
-        const outcome = outcomes[i];
-        return outcome.status === 'rejected' && isPermanentPublishError(outcome.reason) ? [{ row, error: outcome.reason as unknown }] : [];
-      });
-      const failed = rows.filter((_, i) => outcomes[i].status === 'rejected' && !poison.some((p) => p.row === rows[i]));
+      // Every row sent (the usual case): no poison, nothing failed, no filtering.
+      const allSent = outcomes.every((outcome) => outcome.status === 'fulfilled');
+      const poison = allSent
+        ? []
+        : rows.flatMap((row, i) => {
+            const outcome = outcomes[i];
+            return outcome.status === 'rejected' && isPermanentPublishError(outcome.reason) ? [{ row, error: outcome.reason as unknown }] : [];
+          });
+      const failed = allSent ? [] : rows.filter((_, i) => outcomes[i].status === 'rejected' && !poison.some((p) => p.row === rows[i]));
       if (failed.length > 0) {
         const kept = Math.max(0, Math.min(failed.length, UNSENT_LIMIT - this.unsent.length));
         this.unsent.push(...failed.slice(0, kept));
@@ -141,7 +145,7 @@ export class CommittedRowsPublisher {
           error: String((outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult).reason),
         });
       }
-      const sent = rows.filter((_, i) => outcomes[i].status === 'fulfilled');
+      const sent = allSent ? rows : rows.filter((_, i) => outcomes[i].status === 'fulfilled');
       // A run's terminal event: nothing more of the run comes to carry the marks (the store's markLingerMs), so they go at once.
       if (sent.some(endsRun)) await this.markNow(sent.map((row) => row.id));
       else this.markLater(sent.map((row) => row.id));

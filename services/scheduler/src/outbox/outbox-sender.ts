@@ -23,7 +23,7 @@ export async function sendOutboxRows(bus: Bus, rows: readonly OutboxRecord[]): P
     eventGroups(rows, (i) => rows[i].runId).map(async (indexes) => {
       const group = indexes.map((i) => rows[i]);
       const message: OutboxMessage = group.length === 1 ? asPublished(group[0]) : batchMessage(group, group[0].runId);
-      let results: PromiseSettledResult<void>[] = await Promise.allSettled([sendOutboxRow(bus, message)]);
+      let results: PromiseSettledResult<void>[] = [await settled(sendOutboxRow(bus, message))];
       if (results[0].status === 'rejected' && isPermanentPublishError(results[0].reason)) {
         if (group.length > 1) results = await Promise.allSettled(group.map((row) => sendOutboxRow(bus, row)));
         else if (isLifecycleBatchSubject(message.subject)) results = [await sentAlone(bus, eventMessagesOf(message))];
@@ -32,6 +32,14 @@ export async function sendOutboxRows(bus: Bus, rows: readonly OutboxRecord[]): P
     }),
   );
   return outcomes;
+}
+
+/** One promise's outcome, as Promise.allSettled gives it (without its array and per-element closures). */
+function settled(promise: Promise<void>): Promise<PromiseSettledResult<void>> {
+  return promise.then(
+    (value): PromiseSettledResult<void> => ({ status: 'fulfilled', value }),
+    (reason: unknown): PromiseSettledResult<void> => ({ status: 'rejected', reason }),
+  );
 }
 
 /** Sends each message on its own: fulfilled when every one was sent, else the first permanent refusal (or the first failure). */

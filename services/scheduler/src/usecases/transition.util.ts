@@ -4,6 +4,18 @@ import type { OutboxMessage, TimerKey, TimerRecord, Transition } from '../ports/
 import type { WaitCommand } from '../ports/wait-store.port';
 import { runTraceContext } from './run-telemetry.util';
 
+// A decision's events mostly share one time (a cancel's 50,000), and decisions made in the same
+// millisecond share it too (embedded W2: several per ms): the last time's ISO string is kept.
+let lastAt: number | undefined;
+let lastIso = '';
+function isoAt(at: number): string {
+  if (at !== lastAt) {
+    lastIso = new Date(at).toISOString();
+    lastAt = at;
+  }
+  return lastIso;
+}
+
 /**
  * Turns the core's commands into what the store writes in the same transaction:
  * outbox messages and timers. The committing process publishes its rows right after the
@@ -18,16 +30,6 @@ export function toTransition(before: RunState | undefined, decision: Decision<Ru
   const cancel: TimerKey[] = [...extraCancel];
   const waits: WaitCommand[] = [];
   let eventIndex = 0;
-  // A decision's events mostly share one time (a cancel's 50,000): its ISO string is made once.
-  let lastAt: number | undefined;
-  let lastIso = '';
-  const isoAt = (at: number): string => {
-    if (at !== lastAt) {
-      lastAt = at;
-      lastIso = new Date(at).toISOString();
-    }
-    return lastIso;
-  };
   for (const command of commands) {
     switch (command.type) {
       case 'dispatch':
