@@ -2,7 +2,7 @@
  * Weft side by side with BullMQ and graphile-worker, one command, one machine, one run.
  *
  *   node -r @swc-node/register bench/run.ts [--quick] [--only W1,W2,W3,W4,W5,W6,cost,memory,foreach,scale]
- *        [--reps 5] [--warmup 0] [--w4-seconds 60] [--w4-rate 40] [--systems weft-embedded,weft-distributed,bullmq,graphile-worker]
+ *        [--reps 5] [--warmup 3] [--w4-seconds 60] [--w4-rate 40] [--systems weft-embedded,weft-distributed,bullmq,graphile-worker]
  *        [--concurrency 16] [--w5-runs 10000] [--w6-steps 50000] [--w6-rate 10] [--executor process|inline]
  *        [--foreach-items 1000,10000] [--foreach-concurrency 100]
  *        [--out bench/results/<date>.md] [--cpu-prof [system,...]]
@@ -33,10 +33,10 @@ interface Options {
   systems: SystemName[];
   reps: number;
   /**
-   * Unmeasured reps of each of W1-W3 per system before its measured reps (alternated like them).
-   * 0, the method of every earlier result: the setup's small warm-up (33 steps) leaves an
-   * in-process engine's step path to the interpreter for its first 2-3 W2 reps (docs/benchmarks.md,
-   * "Embedded W2, session 7").
+   * Unmeasured reps of each of W1-W3 per system before its measured reps (alternated like them):
+   * 3, or 0 with --quick. The setup's small warm-up (33 steps) leaves an in-process engine's step
+   * path to the interpreter for its first 2-3 W2 reps (docs/benchmarks.md, "Embedded W2, session 7");
+   * results before 2026-12-06's session 7 were taken with 0 (`--warmup 0`).
    */
   warmup: number;
   w4Seconds: number;
@@ -91,7 +91,7 @@ function parseArgs(argv: string[]): Options {
     only: new Set(list('only', WORKLOADS, WORKLOADS)),
     systems: list('systems', SYSTEM_NAMES, SYSTEM_NAMES),
     reps: num('reps', quick ? 1 : 5),
-    warmup: flags.get('warmup') === '0' ? 0 : num('warmup', 0),
+    warmup: flags.get('warmup') === '0' ? 0 : num('warmup', quick ? 0 : 3),
     w4Seconds: num('w4-seconds', quick ? 5 : 60),
     w4Rate: num('w4-rate', 40),
     w4Steps: num('w4-steps', 5),
