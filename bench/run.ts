@@ -55,6 +55,8 @@ interface Options {
   executor: 'process' | 'inline';
   /** weft-distributed's SqlRunStoreOptions.markLingerMs; unset: the store's default. */
   markLingerMs: number | undefined;
+  /** weft-distributed's SqlRunStoreOptions.stateCacheMaxSize (1000: no growth, as before 2026-12-06 session 7); unset: the store's default. */
+  stateCacheMaxSize: number | undefined;
   out: string | undefined;
   /** Systems whose child runs with --cpu-prof. */
   cpuProf: string[];
@@ -105,6 +107,7 @@ function parseArgs(argv: string[]): Options {
     w6QuietSeconds: num('w6-quiet-seconds', quick ? 3 : 10),
     executor: list('executor', ['process', 'inline'] as const, ['process'])[0],
     markLingerMs: flags.has('mark-linger-ms') ? Number(flags.get('mark-linger-ms')) : undefined,
+    stateCacheMaxSize: flags.has('state-cache-max') ? Number(flags.get('state-cache-max')) : undefined,
     out: flags.get('out'),
     cpuProf: bool.has('cpu-prof') ? ['weft-distributed'] : (flags.get('cpu-prof')?.split(',') ?? []),
   };
@@ -209,7 +212,12 @@ async function main(): Promise<void> {
   process.once('SIGINT', onSignal);
   const log = (message: string) => console.log(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)}s] ${message}`);
   const sh = shapes(options.quick);
-  const childOptions: ChildOptions = { concurrency: options.concurrency, executor: options.executor, ...(options.markLingerMs !== undefined && { markLingerMs: options.markLingerMs }) };
+  const childOptions: ChildOptions = {
+    concurrency: options.concurrency,
+    executor: options.executor,
+    ...(options.markLingerMs !== undefined && { markLingerMs: options.markLingerMs }),
+    ...(options.stateCacheMaxSize !== undefined && { stateCacheMaxSize: options.stateCacheMaxSize }),
+  };
 
   try {
     const timed = ['W1', 'W2', 'W3', 'W4'].some((w) => options.only.has(w as Workload));

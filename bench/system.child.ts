@@ -20,6 +20,8 @@ export interface ChildOptions {
   executor?: 'process' | 'inline';
   /** weft-distributed: SqlRunStoreOptions.markLingerMs. */
   markLingerMs?: number;
+  /** weft-distributed: SqlRunStoreOptions.stateCacheMaxSize. */
+  stateCacheMaxSize?: number;
 }
 
 export type Request =
@@ -41,7 +43,7 @@ function create(name: string, options: ChildOptions): BenchSystem {
     case 'weft-embedded':
       return new WeftEmbedded(options.concurrency);
     case 'weft-distributed':
-      return new WeftDistributed({ concurrency: options.concurrency, countMessages: options.countMessages, executor: options.executor, markLingerMs: options.markLingerMs });
+      return new WeftDistributed({ concurrency: options.concurrency, countMessages: options.countMessages, executor: options.executor, markLingerMs: options.markLingerMs, stateCacheMaxSize: options.stateCacheMaxSize });
     case 'bullmq':
       return new BullmqSystem(options.concurrency);
     case 'graphile-worker':

@@ -19,7 +19,7 @@ import { type Bus, JetStreamBus } from '@weft/bus';
 import { startEmbedded, type EmbeddedRuntime } from '@weft/cli';
 import { TERMINAL_RUN_STATUSES } from '@weft/contracts';
 import type { RunState, WorkflowSpec } from '@weft/core';
-import { MemoryRunStore, openSqlRunStore, type RunStore, Scheduler, type WorkflowCatalog } from '@weft/scheduler';
+import { MemoryRunStore, openSqlRunStore, type RunStore, type SqlRunStore, Scheduler, type WorkflowCatalog } from '@weft/scheduler';
 import { chain, fanOutFanIn, parallel, step, workflow } from '@weft/sdk';
 import { builtinActions, createWorker, silentLogger, type Worker } from '@weft/worker';
 import type { DataSource } from 'typeorm';
@@ -245,6 +245,8 @@ export interface DistributedOptions {
   relaxedLingerMs?: number;
   /** SqlRunStoreOptions.markLingerMs (0: published marks on their own, the behaviour before 2026-12). */
   markLingerMs?: number;
+  /** SqlRunStoreOptions.stateCacheMaxSize (1000: the state cache does not grow, the behaviour before 2026-12-06, session 7). */
+  stateCacheMaxSize?: number;
   /** Where the executor runs: its own process (as deployed) or this one. @default 'process' */
   executor?: 'process' | 'inline';
 }
@@ -263,6 +265,7 @@ export class WeftDistributed extends WeftBase {
   private streams: string[] = [];
   private counter: NatsCounter | undefined;
   private readonly pgCalls = countPgQueries();
+  private sqlStore: SqlRunStore | undefined;
 
   constructor(private readonly options: DistributedOptions) {
     super();
@@ -286,9 +289,11 @@ export class WeftDistributed extends WeftBase {
       {
         ...(this.options.relaxedLingerMs !== undefined && { relaxedLingerMs: this.options.relaxedLingerMs }),
         ...(this.options.markLingerMs !== undefined && { markLingerMs: this.options.markLingerMs }),
+        ...(this.options.stateCacheMaxSize !== undefined && { stateCacheMaxSize: this.options.stateCacheMaxSize }),
       },
     );
     this.dataSource = opened.dataSource;
+    this.sqlStore = opened.store;
     this.observed = new ObservedStore(opened.store);
     const schedulerBus = await JetStreamBus.connect({ servers: NATS_URL, prefix: this.prefix, name: 'bench-scheduler' });
     this.buses.push(schedulerBus);
@@ -332,6 +337,7 @@ export class WeftDistributed extends WeftBase {
       'pgstat.walBytes': pgStats.walBytes,
       ...prefixed('store.', this.store().calls),
       ...prefixed('pg.', this.pgCalls()),
+      ...prefixed('writes.', this.sqlStore?.writeStats() ?? {}),
       ...(this.counter ? prefixed('nats.', this.counter.counts) : {}),
     };
   }

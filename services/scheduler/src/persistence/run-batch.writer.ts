@@ -12,6 +12,20 @@ import { type GroupWritten, writeGroupAlone } from './group-transition.writer';
 import { handOver, writeTransition, writeTransitionAlone } from './transition.writer';
 import { writeWaitRows } from './wait-rows.writer';
 
+/** What RunBatchWriter wrote, counted since it was built (diagnostics: SqlRunStore.writeStats). */
+export interface BatchWriteStats {
+  /** Lone runs' batches written in one statement (writeTransitionAlone). */
+  loneStatements: number;
+  /** Group statements (writeGroupAlone) and the runs' batches they carried. */
+  groupStatements: number;
+  groupStatementRuns: number;
+  /** Transactions and the runs' batches they carried. */
+  transactions: number;
+  transactionRuns: number;
+  /** Batches sent to the transaction because their run's state was not cached (a reload). */
+  uncached: number;
+}
+
 /** One run's calls for one transaction. */
 export interface RunBatch {
   runId: string;
@@ -93,6 +107,7 @@ class BatchResult {
 export class RunBatchWriter {
   /** writeCached's statements, prepared once per connection and shape (namedStatements). */
   private readonly alone: Sql;
+  readonly stats: BatchWriteStats = { loneStatements: 0, groupStatements: 0, groupStatementRuns: 0, transactions: 0, transactionRuns: 0, uncached: 0 };
 
   constructor(
     private readonly dataSource: DataSource,
@@ -154,6 +169,8 @@ export class RunBatchWriter {
   /** Writes `batches` in one transaction and settles their calls; throws (settling nothing) when it fails. */
   private async write(batches: readonly RunBatch[], grouped: boolean): Promise<void> {
     const results = batches.map(() => new BatchResult());
+    this.stats.transactions += 1;
+    this.stats.transactionRuns += batches.length;
     let ride: ReturnType<PendingMarks['take']>;
     try {
       // A transaction of relaxed changes only (heartbeats) commits without waiting for the WAL flush.
@@ -235,7 +252,9 @@ export class RunBatchWriter {
     const estimate = this.clock?.now();
     // All or none: a statement for some runs and then a transaction for the others would hold the
     // group's turn for both in a row (under overload, when the cache misses, most groups).
-    if (estimate === undefined || batches.some(({ runId }) => this.cache.latest(runId) === undefined)) return [...batches];
+    const uncached = batches.filter(({ runId }) => this.cache.latest(runId) === undefined).length;
+    this.stats.uncached += uncached;
+    if (estimate === undefined || uncached > 0) return [...batches];
     const members: CachedDecision[] = [];
     for (const batch of batches) {
       const decided = this.decideCached(batch, estimate);
@@ -265,6 +284,7 @@ export class RunBatchWriter {
     const { batch, result, loaded, current, merged, owners, now } = decided;
     const { runId, calls } = batch;
     const ride = this.marks?.take();
+    this.stats.loneStatements += 1;
     let written: Awaited<ReturnType<typeof writeTransitionAlone>>;
     try {
       written = await writeTransitionAlone(
@@ -305,6 +325,8 @@ export class RunBatchWriter {
   private async writeMany(group: readonly CachedDecision[]): Promise<RunBatch[]> {
     const rest: RunBatch[] = [];
     const ride = this.marks?.take();
+    this.stats.groupStatements += 1;
+    this.stats.groupStatementRuns += group.length;
     let written: GroupWritten;
     try {
       written = await writeGroupAlone(

@@ -69,6 +69,7 @@ describe.each([
   it('commits updates of many runs that arrive together in fewer writes, each run as if alone', async () => {
     const runs = await createRuns(40);
     statements = [];
+    const before = store.writeStats();
     const results = await Promise.all(
       runs.map((run) => store.updateRun(run.runId, (current) => transition(bump(current, 'ingest', { status: 'queued' }), { outbox: [message(run.runId, 1)] }))),
     );
@@ -85,6 +86,16 @@ describe.each([
       expect(groupLocks()).toBeGreaterThan(0);
       expect(statements.filter((sql) => sql === 'COMMIT').length).toBeLessThan(40);
     }
+    // writeStats counts what was written: 40 batches of one call each, in fewer writes, and how.
+    const stats = store.writeStats();
+    const delta = (key: string) => (stats[key] ?? 0) - (before[key] ?? 0);
+    expect([delta('batches'), delta('calls')]).toEqual([40, 40]);
+    expect(delta('writes')).toBeLessThan(40);
+    expect(delta('waited')).toBeGreaterThan(0);
+    const statementRuns = delta('loneStatements') + delta('groupStatementRuns');
+    expect([statementRuns, delta('transactionRuns')]).toEqual(oneStatementUpdates ? [40, 0] : [0, 40]);
+    expect(delta('groupStatements') > 0 || delta('transactions') < 40).toBe(true);
+    expect(delta('uncached')).toBe(0);
     for (const run of runs) {
       const stored = await store.getRun(run.runId);
       expect(stored?.steps.ingest.status).toBe('queued');
@@ -234,6 +245,7 @@ describe('RunBatchWriter, cached runs of a group in one statement', () => {
     expect(groupStatements()).toBe(0);
     expect(groupLocks()).toBe(1);
     expect(statements.filter((sql) => sql === 'COMMIT')).toHaveLength(1);
+    expect(writer.stats).toMatchObject({ uncached: 1, transactions: 1, transactionRuns: 3, groupStatements: 0, loneStatements: 0 });
   });
 
   it('a throwing decide fails only its own call; the group still goes in one statement', async () => {

@@ -48,4 +48,45 @@ describe('RunStateCache', () => {
     off.remember(run('c', 1));
     expect(off.has('b') || off.has('c')).toBe(false);
   });
+
+  it('grows to hold every run in flight when runs it dropped are changed again, so a cycle of them stops missing', () => {
+    // 15 runs changed in turn over a cache of 10 (W4 past capacity): least recently changed is the next one changed.
+    const cache = new RunStateCache(10);
+    const ids = Array.from({ length: 15 }, (_, i) => `r${i}`);
+    ids.forEach((id) => cache.remember(run(id, 5)));
+    let misses = 0;
+    for (let round = 2; round <= 4; round++) {
+      for (const id of ids) {
+        if (cache.at(id, round - 1) === undefined) misses += 1;
+        cache.remember(run(id, 5, round));
+      }
+    }
+    // The first round after the start misses the 5 it dropped, once each; nothing after.
+    expect(misses).toBe(5);
+    expect(cache.capacity).toBe(15);
+  });
+
+  it('does not grow for runs never changed again, nor for runs that finished after being dropped', () => {
+    const cache = new RunStateCache(10);
+    for (let i = 0; i < 1000; i++) cache.remember(run(`waiting-${i}`, 5));
+    cache.remember(run('waiting-0', 5, 2, 'completed'));
+    cache.remember(run('waiting-1', 5, 2, 'completed'));
+    expect(cache.capacity).toBe(10);
+    expect(cache.has('waiting-0')).toBe(false);
+    expect(cache.has('waiting-999')).toBe(true);
+  });
+
+  it('grows at most to maxSize runs, and past size only while the small runs total at most grownSteps steps', () => {
+    const cycle = (cache: RunStateCache, runs: number, steps: number) => {
+      for (let round = 1; round <= 3; round++) for (let i = 0; i < runs; i++) cache.remember(run(`r${i}`, steps, round));
+    };
+    const capped = new RunStateCache(10, 250_000, 12);
+    cycle(capped, 14, 5);
+    expect(capped.capacity).toBe(12);
+    // 10 runs of 100 steps fit `size`; past it the steps would exceed 1,500: at most 15 runs.
+    const bySteps = new RunStateCache(10, 250_000, 1000, 1500);
+    cycle(bySteps, 30, 100);
+    expect(bySteps.capacity).toBe(15);
+    expect(Array.from({ length: 30 }, (_, i) => bySteps.has(`r${i}`)).filter(Boolean)).toHaveLength(15);
+  });
 });

@@ -73,6 +73,8 @@ export class RunUpdateBatcher {
   private readonly smallAt = new Map<string, number>();
   private readonly fair: boolean;
   private readonly utilization: () => number;
+  /** Writes started, the batches and calls they carried, and the batches that waited for a write in flight to finish (diagnostics). */
+  readonly stats = { writes: 0, batches: 0, calls: 0, waited: 0 };
   private eluPrev = performance.eventLoopUtilization();
   private eluMark = this.eluPrev;
 
@@ -177,6 +179,7 @@ export class RunUpdateBatcher {
       if (batches.size === 0 && this.busy.get(batch.runId) === batches) this.busy.delete(batch.runId);
     }, () => undefined);
     this.ready.push(item);
+    if (this.inFlight >= GROUPS_IN_FLIGHT) this.stats.waited += 1;
     this.pump();
     return settled;
   }
@@ -185,6 +188,9 @@ export class RunUpdateBatcher {
     while (this.inFlight < GROUPS_IN_FLIGHT && this.ready.length > 0) {
       const group = this.ready.splice(0, MAX_RUNS_PER_GROUP);
       this.inFlight += 1;
+      this.stats.writes += 1;
+      this.stats.batches += group.length;
+      for (const item of group) this.stats.calls += item.batch.calls.length;
       void this.writer
         .commitGroup(group.map((item) => item.batch))
         .catch(() => undefined)

@@ -46,9 +46,17 @@ export interface SqlRunStoreOptions {
    * first). `updateRun` then reads only the run's `seq` under the lock and skips loading
    * the run and its steps when the seq is the one it committed. 0 turns it off.
    * Runs of 500 steps or more are counted apart, against `stateCacheLargeSteps`.
+   * The cache grows past this when runs it dropped for room are changed again (more runs in
+   * flight than it holds), up to `stateCacheMaxSize` (RunStateCache).
    * @default 1000
    */
   stateCacheSize?: number;
+  /**
+   * Small runs (under 500 steps) the state cache may grow to while more runs are in flight than
+   * `stateCacheSize`; past `stateCacheSize` only while their steps total at most 250,000.
+   * @default 20000 (at least `stateCacheSize`)
+   */
+  stateCacheMaxSize?: number;
   /** Steps of large runs (500 steps or more) the state cache keeps, together; a larger run is not cached. @default 250000 */
   stateCacheLargeSteps?: number;
   /**
@@ -102,6 +110,7 @@ export class SqlRunStore implements RunStore {
   private readonly cache: RunStateCache;
   /** Queues updateRun calls per run and hands each batch to a RunBatchWriter. */
   private readonly batcher: RunUpdateBatcher;
+  private readonly writer: RunBatchWriter;
   /** Signals, signal waits and reviews (their rows are written with transitions: writeWaitRows). */
   readonly waits: SqlWaitStore;
   /** Published marks waiting to ride in a transition's transaction (markLingerMs). */
@@ -120,10 +129,11 @@ export class SqlRunStore implements RunStore {
     this.namespace = options.namespace ?? DEFAULT_NAMESPACE;
     this.oneStatement = options.oneStatementUpdates !== false;
     this.outboxClaimMs = options.outboxClaimMs ?? 15_000;
-    this.cache = new RunStateCache(options.stateCacheSize ?? 1000, options.stateCacheLargeSteps);
+    this.cache = new RunStateCache(options.stateCacheSize ?? 1000, options.stateCacheLargeSteps, options.stateCacheMaxSize);
     const markLingerMs = options.markLingerMs ?? 100;
     this.marks = markLingerMs > 0 ? new PendingMarks(markLingerMs, (ids) => this.writeMarks(ids)) : undefined;
-    this.batcher = new RunUpdateBatcher(new RunBatchWriter(dataSource, this.cache, this.outboxClaimMs, this.marks, options.oneStatementUpdates === false ? undefined : this.clock), options.relaxedLingerMs ?? 2);
+    this.writer = new RunBatchWriter(dataSource, this.cache, this.outboxClaimMs, this.marks, options.oneStatementUpdates === false ? undefined : this.clock);
+    this.batcher = new RunUpdateBatcher(this.writer, options.relaxedLingerMs ?? 2);
     this.waits = new SqlWaitStore(dataSource);
     this.due = new SqlDueScan(dataSource);
   }
@@ -360,6 +370,11 @@ export class SqlRunStore implements RunStore {
       this.clock.observe(scan.now);
       return scan;
     });
+  }
+
+  /** Counters of updateRun's writes since the store was built (diagnostics, benchmarks): the batcher's writes, batches and calls, and how the writer wrote them. */
+  writeStats(): Record<string, number> {
+    return { ...this.batcher.stats, ...this.writer.stats };
   }
 
   /** One round trip; the partial outbox index and (status, created_at) index keep it cheap. */
