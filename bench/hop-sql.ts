@@ -12,9 +12,11 @@
  *   node -r @swc-node/register bench/hop-sql.ts /tmp/cap [reps=5] [--setup="ALTER TABLE ..."] [--drop=mark_write,...]
  *
  * --bare replaces each hop's statement by a one-row INSERT (a synchronous commit's floor on this machine);
- * --setup runs SQL (search_path weft) after the migrations; --drop removes the named CTEs from every
- * statement (to price a piece: a CTE others refer to cannot be dropped). The reps alternate
- * nothing: run two invocations in turn to compare.
+ * --setup runs SQL (search_path weft) after the migrations; --drop removes the named CTEs' work from
+ * every statement (to price a piece; a CTE others read cannot be dropped); --batch-events stores a
+ * transition's lifecycle events as one batch row (storedWithEventBatches' form) instead of a row each.
+ * Marks always name the rows the previous statement inserted. The reps alternate nothing: run two
+ * invocations in turn to compare.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
