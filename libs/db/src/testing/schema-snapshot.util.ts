@@ -29,15 +29,15 @@ export const SCHEMA_SNAPSHOT_COMMAND = 'node tools/schema-snapshot.js';
 
 /**
  * The tables of the current schema (bar `skipTable`) as CREATE statements with their columns
- * (type, NOT NULL, default), constraints and the indexes no constraint owns, then any views,
+ * (type, NOT NULL, default), constraints, storage parameters and the indexes no constraint owns, then any views,
  * functions and triggers. Sorted by name, the schema's own name left out, so the text is the
  * same for whichever schema a test migrated. Names are printed as they are, not quote_ident'ed:
  * PostgreSQL 16 made `json` a keyword, so PGlite (17) would quote a column PostgreSQL 15 does not.
  */
 export async function dumpSchema(sql: Sql, skipTable: string): Promise<string> {
   const [{ schema }]: { schema: string }[] = await sql.query('SELECT current_schema() AS schema');
-  const tables: { oid: number; name: string }[] = await sql.query(
-    `SELECT c.oid, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  const tables: { oid: number; name: string; options: string | null }[] = await sql.query(
+    `SELECT c.oid, c.relname AS name, array_to_string(c.reloptions, ', ') AS options FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND c.relname <> $2 ORDER BY c.relname`,
     [schema, skipTable],
   );
@@ -69,7 +69,9 @@ export async function dumpSchema(sql: Sql, skipTable: string): Promise<string> {
       ...columns.map((c) => [c.name.padEnd(width), c.type.padEnd(typeWidth), c.notnull ? 'NOT NULL' : '        ', c.def === null ? '' : `DEFAULT ${c.def}`].join(' ').trimEnd()),
       ...constraints.map((c) => `CONSTRAINT ${c.name} ${c.def}`),
     ];
-    out.push(`CREATE TABLE ${table.name} (\n${lines.map((line) => `  ${line}`).join(',\n')}\n);`, ...indexes.map((i) => `${i.def};`), '');
+    // Storage parameters (fillfactor, toast_tuple_target) as `WITH (...)`: a migration may set only those.
+    const options = table.options ? ` WITH (${table.options})` : '';
+    out.push(`CREATE TABLE ${table.name} (\n${lines.map((line) => `  ${line}`).join(',\n')}\n)${options};`, ...indexes.map((i) => `${i.def};`), '');
   }
   const others: { def: string }[] = await sql.query(
     `SELECT format('CREATE VIEW %I AS %s', c.relname, pg_get_viewdef(c.oid)) AS def FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

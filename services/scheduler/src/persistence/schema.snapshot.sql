@@ -14,6 +14,7 @@
 --   WaitBacklog1796950000000
 --   RateLimits1797100000000
 --   SlotStrategy1797200000000
+--   HopStorage1797300000000
 
 CREATE TABLE api_keys (
   id         text        NOT NULL,
@@ -175,7 +176,7 @@ CREATE TABLE runs (
   updated_at      timestamptz NOT NULL DEFAULT now(),
   CONSTRAINT pk_runs PRIMARY KEY (id),
   CONSTRAINT uq_runs_idempotency_key UNIQUE (namespace, idempotency_key)
-);
+) WITH (toast_tuple_target=256);
 CREATE INDEX idx_runs_inputs_blob ON runs USING btree (((inputs ->> '$weftBlob'::text))) WHERE (inputs ? '$weftBlob'::text);
 CREATE INDEX idx_runs_outputs_blob ON runs USING btree (((outputs ->> '$weftBlob'::text))) WHERE (outputs ? '$weftBlob'::text);
 CREATE INDEX ix_runs_created_at ON runs USING btree (created_at);
