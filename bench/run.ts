@@ -107,7 +107,7 @@ function parseArgs(argv: string[]): Options {
     w6QuietSeconds: num('w6-quiet-seconds', quick ? 3 : 10),
     executor: list('executor', ['process', 'inline'] as const, ['process'])[0],
     markLingerMs: flags.has('mark-linger-ms') ? Number(flags.get('mark-linger-ms')) : undefined,
-    stateCacheMaxSize: flags.has('state-cache-max') ? Number(flags.get('state-cache-max')) : undefined,
+    stateCacheMaxSize: flags.has('state-cache-max') ? num('state-cache-max', 1000) : undefined,
     out: flags.get('out'),
     cpuProf: bool.has('cpu-prof') ? ['weft-distributed'] : (flags.get('cpu-prof')?.split(',') ?? []),
   };
@@ -233,28 +233,20 @@ async function main(): Promise<void> {
         if (!options.only.has(workload)) continue;
         const byName = new Map<string, MakespanResult[]>();
         results.makespan.set(workload, byName);
-        for (let rep = 0; rep < options.warmup; rep++) {
+        // The first `warmup` reps are run and logged the same way, and not counted.
+        for (let rep = 0; rep < options.warmup + options.reps; rep++) {
+          const counted = rep >= options.warmup;
+          const label = counted ? `rep ${rep - options.warmup + 1}/${options.reps}` : `warm-up ${rep + 1}/${options.warmup}`;
           for (let k = 0; k < children.length; k++) {
             const child = children[(k + rep) % children.length];
             try {
-              const r = await child.call<MakespanResult>({ op: 'run', shape: sh[workload] }, 300_000);
-              log(`${workload} warm-up ${rep + 1}/${options.warmup} ${child.name}: ${fmt(r.makespanMs)} ms (not counted)`);
+              const r = await child.call<MakespanResult>({ op: 'run', shape: sh[workload], timings: counted && workload === 'W1' }, 300_000);
+              if (counted) byName.set(child.name, [...(byName.get(child.name) ?? []), r]);
+              log(`${workload} ${label} ${child.name}: ${fmt(r.makespanMs)} ms${counted ? '' : ' (not counted)'}`);
             } catch (error) {
-              results.errors.push(`${workload} ${child.name} (warm-up): ${String(error)}`);
-              log(`${workload} ${child.name} warm-up failed: ${String(error)}`);
-            }
-          }
-        }
-        for (let rep = 0; rep < options.reps; rep++) {
-          for (let k = 0; k < children.length; k++) {
-            const child = children[(k + rep) % children.length];
-            try {
-              const r = await child.call<MakespanResult>({ op: 'run', shape: sh[workload], timings: workload === 'W1' }, 300_000);
-              byName.set(child.name, [...(byName.get(child.name) ?? []), r]);
-              log(`${workload} rep ${rep + 1}/${options.reps} ${child.name}: ${fmt(r.makespanMs)} ms`);
-            } catch (error) {
-              results.errors.push(`${workload} ${child.name}: ${String(error)}`);
-              log(`${workload} ${child.name} failed: ${String(error)}`);
+              const what = counted ? '' : ' (warm-up)';
+              results.errors.push(`${workload} ${child.name}${what}: ${String(error)}`);
+              log(`${workload} ${child.name}${what} failed: ${String(error)}`);
             }
           }
         }
