@@ -33,8 +33,9 @@ async function main(): Promise<void> {
     const after = cpuSnapshot(await pgPids());
     const countersAfter = await system.counters();
     const steps = (result.started - result.undrained - result.errors) * STEPS;
-    const perStep = Object.keys(after).map((k) => `${k} ${((after[k] - (before[k] ?? 0)) / steps).toFixed(3)}`);
-    const total = Object.keys(after).reduce((sum, k) => sum + after[k] - (before[k] ?? 0), 0) / steps;
+    const processes = Object.keys(after).filter((k) => !k.endsWith(' kernel'));
+    const perStep = processes.map((k) => `${k} ${((after[k] - (before[k] ?? 0)) / steps).toFixed(3)} (kernel ${((after[`${k} kernel`] - (before[`${k} kernel`] ?? 0)) / steps).toFixed(3)})`);
+    const total = processes.reduce((sum, k) => sum + after[k] - (before[k] ?? 0), 0) / steps;
     console.log(`${rate} runs/s x ${STEPS} steps for ${seconds} s: ${steps / STEPS} runs finished (${result.undrained} undrained), ${result.stepsPerSec.toFixed(0)} steps/s in the window, e2e p50 ${result.latencyP50Ms.toFixed(0)} ms, p99 ${result.latencyP99Ms.toFixed(0)} ms`);
     console.log(`CPU per step (ms): ${perStep.join(', ')}; total ${total.toFixed(3)}`);
     const delta = (key: string): number => (countersAfter[key] ?? 0) - (countersBefore[key] ?? 0);
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
   }
 }
 
-/** CPU (user + system, ms) from /proc: this process, its children (the executor), the given PostgreSQL backends, nats-server. */
+/** CPU (user + system, ms) from /proc: this process, its children (the executor), the given PostgreSQL backends, nats-server; `<name> kernel` is the system part. */
 function cpuSnapshot(pgPids: number[]): Record<string, number> {
   const stat = (pid: number | string): string => {
     try {
@@ -55,15 +56,22 @@ function cpuSnapshot(pgPids: number[]): Record<string, number> {
       return '';
     }
   };
-  const ticks = (pid: number | string): number => {
+  /** [user, system] ms. */
+  const ticks = (pid: number | string): [number, number] => {
     const fields = stat(pid).split(') ')[1]?.split(' ');
-    return fields === undefined ? 0 : (Number(fields[11]) + Number(fields[12])) * 10;
+    return fields === undefined ? [0, 0] : [Number(fields[11]) * 10, Number(fields[12]) * 10];
   };
   const procs = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
   const children = procs.filter((pid) => stat(pid).split(') ')[1]?.split(' ')[1] === String(process.pid));
   const nats = procs.filter((pid) => stat(pid).includes('(nats-server)'));
-  const sum = (pids: (number | string)[]): number => pids.reduce<number>((total, pid) => total + ticks(pid), 0);
-  return { scheduler: sum([process.pid]), executor: sum(children), postgres: sum(pgPids), 'nats-server': sum(nats) };
+  const groups: Record<string, (number | string)[]> = { scheduler: [process.pid], executor: children, postgres: pgPids, 'nats-server': nats };
+  const snapshot: Record<string, number> = {};
+  for (const [name, pids] of Object.entries(groups)) {
+    const [user, system] = pids.map(ticks).reduce(([u, s], [pu, ps]) => [u + pu, s + ps], [0, 0]);
+    snapshot[name] = user + system;
+    snapshot[`${name} kernel`] = system;
+  }
+  return snapshot;
 }
 
 main().catch((error: unknown) => {
