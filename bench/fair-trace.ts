@@ -6,7 +6,7 @@
  * median and p90 of each segment of a small run, quiet and beside; by second of each phase, the
  * small runs' e2e max and their segments' p90; beside, this process's (the scheduler's) event-loop
  * stalls over 50 ms and the big run's committed updates per second. WEFT_PREFETCH, when set, is
- * passed to the executor process's worker.
+ * passed to the executor process's worker. FAIR_WARM_STEPS=N first runs an N-step flat run alone (unmeasured).
  *
  *   node -r @swc-node/register bench/fair-trace.ts [steps=10000] [seconds=8] [rate=10]
  */
@@ -134,6 +134,14 @@ async function main(): Promise<void> {
     // The big run's spec is built (and validated) now: building it when the big run starts held
     // this event loop (the small runs' scheduler's) for ~0.7 s, a cost of the harness, not of Weft.
     system.prepare({ kind: 'flat', steps: bigSteps });
+    // FAIR_WARM_STEPS: a flat run of that many steps, alone, before anything is measured (the big-run path compiled).
+    const warmSteps = Number(process.env.FAIR_WARM_STEPS ?? 0);
+    if (warmSteps > 0) {
+      system.prepare({ kind: 'flat', steps: warmSteps });
+      const warmed = performance.now();
+      await (await system.start({ kind: 'flat', steps: warmSteps })).finished;
+      console.log(`warm-up: a ${warmSteps}-step run alone took ${(performance.now() - warmed).toFixed(0)} ms`);
+    }
     loop.enable();
     const quietUntil = performance.now() + seconds * 1000;
     print('quiet', await smallRuns(() => performance.now() > quietUntil));
