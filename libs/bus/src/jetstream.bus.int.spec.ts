@@ -347,6 +347,30 @@ describeWhenReachable('JetStreamBus (NATS at ' + SERVERS + ')', [{ what: `NATS a
         });
       });
 
+      it('fails a publish waiting for its PubAck at once when the connection drops, and publishes again after the reconnect', async () => {
+        await withBus('drop', async (bus, prefix) => {
+          // A core subscriber that never answers in place of the stream: the publish waits (no 503).
+          await jsm.streams.delete(bus.streamName(DISPATCH_STREAM));
+          const silent = admin.subscribe(`${prefix}.weft.step.dispatch.io`);
+          await admin.flush();
+          try {
+            const started = Date.now();
+            const failed = bus.publish('weft.step.dispatch.io', dispatch('a')).catch((e: unknown) => e);
+            await waitFor(() => waiting(bus) === 1, 'the publish waiting for its PubAck');
+            await (bus as unknown as { nc: NatsConnection }).nc.reconnect();
+            // Far inside the 5 s PubAck timeout: the disconnect itself failed it.
+            expect(await within(failed, 'the publish to fail', 2_000)).toMatchObject({ code: 'BROKER_ERROR', message: expect.stringMatching(/disconnected/) });
+            expect(Date.now() - started).toBeLessThan(2_000);
+            expect(waiting(bus)).toBe(0);
+          } finally {
+            silent.unsubscribe();
+          }
+          await waitFor(async () => (await bus.health()).ok, 'the bus reconnected', 10_000);
+          await bus.publish('weft.step.result', stepResult('b'));
+          expect(await stored(bus, 'weft.step.result')).toBe(1);
+        });
+      }, 20_000);
+
       it('resolves many concurrent publishes, each stored once', async () => {
         await withBus('many', async (bus) => {
           const ids = Array.from({ length: 2_000 }, (_, i) => `s${i}`);
