@@ -62,6 +62,13 @@ interface Options {
   cpuProf: string[];
 }
 
+/** "this process 0.9 ms, postgres 1.2 ms (kernel 0.2), ...; total 2.1 ms" from SustainedResult.cpuMsPerStep. */
+function cpuPerStep(perStep: Record<string, number>): string {
+  const roles = Object.keys(perStep).filter((k) => !k.endsWith(' kernel'));
+  const total = roles.reduce((sum, role) => sum + perStep[role], 0);
+  return `${roles.map((role) => `${role} ${fmt(perStep[role], 3)} ms (kernel ${fmt(perStep[`${role} kernel`], 3)})`).join(', ')}; total ${fmt(total, 3)} ms`;
+}
+
 function parseArgs(argv: string[]): Options {
   const flags = new Map<string, string>();
   const bool = new Set<string>();
@@ -581,7 +588,8 @@ function render(
       ...[...results.sustained].map(
         ([name, r]) =>
           `- ${name}: start call p99 ${fmt(r.startP99Ms ?? Number.NaN)} ms, load generator's start lag max ${fmt(r.maxStartLagMs)} ms; e2e p99 by 5 s of the window ${(r.p99ByWindowMs ?? []).map((v) => fmt(v)).join(' / ')} ms; ` +
-          `load-generating process (Weft: also the scheduler) event-loop delay p99 ${fmt(r.loopDelayP99Ms ?? Number.NaN)} ms, max ${fmt(r.loopDelayMaxMs ?? Number.NaN)} ms, CPU ${fmt(r.cpuPercent ?? Number.NaN)} % of a core`,
+          `load-generating process (Weft: also the scheduler) event-loop delay p99 ${fmt(r.loopDelayP99Ms ?? Number.NaN)} ms, max ${fmt(r.loopDelayMaxMs ?? Number.NaN)} ms, CPU ${fmt(r.cpuPercent ?? Number.NaN)} % of a core` +
+          (r.cpuMsPerStep ? `; CPU per step completed in the window: ${cpuPerStep(r.cpuMsPerStep)}` : ''),
       ),
       '',
     );

@@ -1,4 +1,5 @@
 /** What every system under test offers the workloads (bench/lib/workloads.ts). */
+import type { ProcessGroups } from './proc-cpu.util';
 
 /** The DAG shapes the workloads run; every step is a no-op unless said otherwise. */
 export type Shape =
@@ -65,6 +66,8 @@ export interface BenchSystem {
   startAndCancel?(shape: Shape, afterMs: number): Promise<number>;
   /** Cost counters (commits, messages, commands, ...) since the last call; optional. */
   counters?(): Promise<Record<string, number>>;
+  /** The system's processes other than this one, by role (its executor, PostgreSQL backends, broker), for CPU per step. */
+  processes?(): Promise<ProcessGroups>;
   teardown(): Promise<void>;
 }
 

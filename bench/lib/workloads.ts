@@ -5,6 +5,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type BenchSystem, chainOrder, type Shape, stepCount } from './system.port';
 import { quantile, sleep, within } from './stats.util';
+import { cpuSnapshot, cpuSpent } from './proc-cpu.util';
 
 export interface MakespanResult {
   makespanMs: number;
@@ -66,6 +67,12 @@ export interface SustainedResult {
   loopDelayMaxMs?: number;
   /** This process's CPU (user + system) over the window, in % of one core. */
   cpuPercent?: number;
+  /**
+   * CPU ms per step completed in the window, by process: `this process` (the load generator, and
+   * Weft's scheduler or a peer's worker) and the system's others (BenchSystem.processes); `<role>
+   * kernel` is the system part of each.
+   */
+  cpuMsPerStep?: Record<string, number>;
 }
 
 /** W4: chains started at a constant rate for `seconds` (or until `stop()` says so). */
@@ -78,6 +85,7 @@ export async function sustained(system: BenchSystem, options: SustainedOptions, 
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const cpuBefore = process.cpuUsage();
+  const othersBefore = system.processes ? cpuSnapshot(await system.processes()) : undefined;
   let completedInWindow = 0;
   let finishedTotal = 0;
   let errors = 0;
@@ -125,6 +133,7 @@ export async function sustained(system: BenchSystem, options: SustainedOptions, 
   }
   const cpu = process.cpuUsage(cpuBefore);
   const cpuPercent = ((cpu.user + cpu.system) / 1000 / (performance.now() - t0)) * 100;
+  const others = othersBefore && system.processes ? cpuSpent(othersBefore, cpuSnapshot(await system.processes())) : undefined;
   loop.disable();
   const backlogAtEnd = started - finishedTotal - errors;
   const drainStart = performance.now();
@@ -147,7 +156,17 @@ export async function sustained(system: BenchSystem, options: SustainedOptions, 
     loopDelayP99Ms: loop.percentile(99) / 1e6,
     loopDelayMaxMs: loop.max / 1e6,
     cpuPercent,
+    ...(others && { cpuMsPerStep: perStep({ 'this process': { totalMs: (cpu.user + cpu.system) / 1000, kernelMs: cpu.system / 1000 }, ...others }, completedInWindow * options.steps) }),
   };
+}
+
+function perStep(spent: Record<string, { totalMs: number; kernelMs: number }>, steps: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [role, { totalMs, kernelMs }] of Object.entries(spent)) {
+    out[role] = totalMs / steps;
+    out[`${role} kernel`] = kernelMs / steps;
+  }
+  return out;
 }
 
 export interface CostResult {

@@ -14,6 +14,7 @@
  */
 import { FlowProducer, type FlowJob, type Job, Queue, RedisConnection, Worker } from 'bullmq';
 import { RespRedisClient } from '../peers/resp-redis.client';
+import { pidsNamed, type ProcessGroups } from '../lib/proc-cpu.util';
 import { type BenchSystem, chainOrder, type RunOutcome, type Shape, type StepTiming } from '../lib/system.port';
 
 RedisConnection.clientFactory = (opts) => new RespRedisClient(opts);
@@ -71,6 +72,11 @@ export class BullmqSystem implements BenchSystem {
     this.worker.on('completed', (job: Job<StepData>) => this.completed(job.data));
     this.worker.on('error', (error) => console.error('[bullmq worker]', error));
     await Promise.all([this.queue.waitUntilReady(), this.flows.waitUntilReady(), this.worker.waitUntilReady()]);
+  }
+
+  /** The worker runs in this process; its jobs live in Redis. */
+  async processes(): Promise<ProcessGroups> {
+    return { 'redis-server': pidsNamed('redis-server') };
   }
 
   async durability(): Promise<Record<string, string>> {

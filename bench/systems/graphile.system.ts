@@ -12,6 +12,7 @@ import { EventEmitter } from 'node:events';
 import { type JobHelpers, Logger, run, type Runner, type WorkerEvents } from 'graphile-worker';
 import pg from 'pg';
 import { adminQuery, countPgQueries, pgCounters, pgUrl } from '../lib/pg.util';
+import { backendPids, type ProcessGroups } from '../lib/proc-cpu.util';
 import { type BenchSystem, chainOrder, type RunOutcome, type Shape, type StepTiming } from '../lib/system.port';
 
 interface StepData {
@@ -89,6 +90,11 @@ export class GraphileSystem implements BenchSystem {
       `SELECT name, setting FROM pg_settings WHERE name IN ('synchronous_commit', 'fsync', 'wal_sync_method', 'commit_delay') ORDER BY name`,
     );
     return { postgres: rows.map((r) => `${r.name}=${r.setting}`).join(', '), settings: 'graphile-worker defaults (LISTEN/NOTIFY, no local queue, no completion batching)' };
+  }
+
+  /** The worker runs in this process; its jobs live in PostgreSQL. */
+  async processes(): Promise<ProcessGroups> {
+    return { postgres: await backendPids(this.database) };
   }
 
   async counters(): Promise<Record<string, number>> {

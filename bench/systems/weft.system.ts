@@ -24,6 +24,7 @@ import { chain, fanOutFanIn, parallel, step, workflow } from '@weft/sdk';
 import { builtinActions, createWorker, silentLogger, type Worker } from '@weft/worker';
 import type { DataSource } from 'typeorm';
 import { adminQuery, countPgQueries, pgCounters, pgUrl } from '../lib/pg.util';
+import { backendPids, pidsNamed, type ProcessGroups } from '../lib/proc-cpu.util';
 import { type BenchSystem, type RunOutcome, type Shape, type StepTiming } from '../lib/system.port';
 
 export const NATS_URL = 'nats://127.0.0.1:4222';
@@ -224,6 +225,11 @@ export class WeftEmbedded extends WeftBase {
     this.runtime = await startEmbedded({ store: this.observed.store, concurrency: this.concurrency, logger: silentLogger });
   }
 
+  /** Everything runs in this process. */
+  async processes(): Promise<ProcessGroups> {
+    return {};
+  }
+
   async durability(): Promise<Record<string, string>> {
     return { store: 'MemoryRunStore (nothing durable)', bus: 'InMemoryBus', specs: 'ad hoc (validated per run, like `weft run`)' };
   }
@@ -316,6 +322,14 @@ export class WeftDistributed extends WeftBase {
       });
       await this.worker.start();
     }
+  }
+
+  async processes(): Promise<ProcessGroups> {
+    return {
+      ...(this.executorProcess?.pid !== undefined && { executor: [this.executorProcess.pid] }),
+      postgres: await backendPids(this.database),
+      'nats-server': pidsNamed('nats-server'),
+    };
   }
 
   async durability(): Promise<Record<string, string>> {
