@@ -6,7 +6,7 @@ import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { describeWhenReachable, serverReachable } from '@weft/db/testing';
 import { describeBusContract, dispatch, event, result as stepResult, waitFor, within, deferred } from './testing';
 import { JetStreamBus, type JetStreamBusOptions } from './jetstream.bus';
-import { DISPATCH_STREAM, EVENTS_STREAM } from './subject.util';
+import { DISPATCH_STREAM, EVENTS_STREAM, streamForSubject } from './subject.util';
 
 const SERVERS = process.env.NATS_URL ?? '127.0.0.1:4222';
 const RUN = `bus${process.pid.toString(36)}${Date.now().toString(36)}`;
@@ -315,6 +315,71 @@ describeWhenReachable('JetStreamBus (NATS at ' + SERVERS + ')', [{ what: `NATS a
         await expect(bus.publish('weft.step.result', { ...result, output: 'small' })).resolves.toBeUndefined();
       });
     }, 20_000);
+
+    describe('publishes with their PubAcks matched by the bus (PubAcks, not nats.js requests)', () => {
+      const stored = async (bus: JetStreamBus, subject: string) => (await jsm.streams.info(bus.streamName(streamForSubject(subject)))).state.messages;
+      const waiting = (bus: JetStreamBus) => (bus as unknown as { pubAcks: { size: number } }).pubAcks.size;
+
+      it('resolves a publish once the server stored it, nothing left waiting', async () => {
+        await withBus('stored', async (bus) => {
+          await bus.publish('weft.step.result', stepResult('a'));
+          // No wait: the PubAck came after the message was stored.
+          expect(await stored(bus, 'weft.step.result')).toBe(1);
+          expect(waiting(bus)).toBe(0);
+        });
+      });
+
+      it('still de-duplicates by msgId (Nats-Msg-Id): the second publish resolves and stores nothing', async () => {
+        await withBus('dedup', async (bus) => {
+          await bus.publish('weft.step.result', stepResult('a'), { msgId: 'r:a:1:result' });
+          await expect(bus.publish('weft.step.result', stepResult('a'), { msgId: 'r:a:1:result' })).resolves.toBeUndefined();
+          await bus.publish('weft.step.result', stepResult('b'), { msgId: 'r:b:1:result' });
+          expect(await stored(bus, 'weft.step.result')).toBe(2);
+        });
+      });
+
+      it('fails with BROKER_ERROR when no stream stores the subject (no responders)', async () => {
+        await withBus('nostream', async (bus) => {
+          await jsm.streams.delete(bus.streamName(DISPATCH_STREAM));
+          const error = await bus.publish('weft.step.dispatch.io', dispatch('a')).catch((e: unknown) => e);
+          expect(error).toMatchObject({ code: 'BROKER_ERROR', message: expect.stringMatching(/weft\.step\.dispatch\.io.*no responders/) });
+          expect(waiting(bus)).toBe(0);
+        });
+      });
+
+      it('fails a publish waiting for its PubAck at once when the connection drops, and publishes again after the reconnect', async () => {
+        await withBus('drop', async (bus, prefix) => {
+          // A core subscriber that never answers in place of the stream: the publish waits (no 503).
+          await jsm.streams.delete(bus.streamName(DISPATCH_STREAM));
+          const silent = admin.subscribe(`${prefix}.weft.step.dispatch.io`);
+          await admin.flush();
+          try {
+            const started = Date.now();
+            const failed = bus.publish('weft.step.dispatch.io', dispatch('a')).catch((e: unknown) => e);
+            await waitFor(() => waiting(bus) === 1, 'the publish waiting for its PubAck');
+            await (bus as unknown as { nc: NatsConnection }).nc.reconnect();
+            // Far inside the 5 s PubAck timeout: the disconnect itself failed it.
+            expect(await within(failed, 'the publish to fail', 2_000)).toMatchObject({ code: 'BROKER_ERROR', message: expect.stringMatching(/disconnected/) });
+            expect(Date.now() - started).toBeLessThan(2_000);
+            expect(waiting(bus)).toBe(0);
+          } finally {
+            silent.unsubscribe();
+          }
+          await waitFor(async () => (await bus.health()).ok, 'the bus reconnected', 10_000);
+          await bus.publish('weft.step.result', stepResult('b'));
+          expect(await stored(bus, 'weft.step.result')).toBe(1);
+        });
+      }, 20_000);
+
+      it('resolves many concurrent publishes, each stored once', async () => {
+        await withBus('many', async (bus) => {
+          const ids = Array.from({ length: 2_000 }, (_, i) => `s${i}`);
+          await Promise.all(ids.map((id) => bus.publish('weft.step.result', stepResult(id), { msgId: `r:${id}:1:result` })));
+          expect(await stored(bus, 'weft.step.result')).toBe(ids.length);
+          expect(waiting(bus)).toBe(0);
+        });
+      }, 20_000);
+    });
 
     describe('held acks (issue 15: one socket write per hop)', () => {
       /** What this process writes to NATS while `during` runs, one string per socket write. */

@@ -1,5 +1,5 @@
-import { jetstream, type JetStreamClient, type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
-import { connect, InvalidArgumentError, type NatsConnection, type Subscription as NatsSubscription } from '@nats-io/transport-node';
+import { jetstream, type JetStreamClient, type JetStreamManager, jetstreamManager, PubHeaders } from '@nats-io/jetstream';
+import { connect, InvalidArgumentError, type NatsConnection, NoRespondersError, type Subscription as NatsSubscription } from '@nats-io/transport-node';
 import { type MessageOf, type Subject } from '@weft/contracts';
 import { withProducerSpan } from '@weft/telemetry';
 import { decodePayload, encodePayload, errorMessage, resolveConsumeOptions } from './bus.defaults';
@@ -9,6 +9,7 @@ import { instrumentHandler, instrumentListener, type Listener, sampleConsumerBac
 import { readDeadLetters, writeDeadLetter } from './jetstream.dead-letters';
 import { HeldAcks } from './jetstream.acks';
 import { CoalescedWrites } from './jetstream.writes';
+import { PubAcks } from './jetstream.pub-acks';
 import { type JetStreamBusOptions, resolveSettings, type Settings } from './jetstream.options';
 import { type LoopContext, PullLoop } from './jetstream.pull-loop';
 import { ensureStreams } from './jetstream.streams';
@@ -43,6 +44,8 @@ export class JetStreamBus implements Bus {
   private readonly acks: HeldAcks;
   /** Publishes of one event-loop turn in at most two socket writes, with the held acks (CoalescedWrites). */
   private readonly writes: CoalescedWrites;
+  /** Publishes waiting for their PubAck, matched without nats.js's request machinery (PubAcks). */
+  private readonly pubAcks: PubAcks;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -52,6 +55,7 @@ export class JetStreamBus implements Bus {
   ) {
     this.acks = new HeldAcks(settings.ackDelayMs);
     this.writes = new CoalescedWrites(settings.coalescePublishes, () => this.acks.flush());
+    this.pubAcks = new PubAcks(nc);
     this.context = {
       js,
       jsm,
@@ -71,8 +75,8 @@ export class JetStreamBus implements Bus {
     let nc: NatsConnection;
     try {
       // Reconnects are the client's job: never give up on the server.
-      // noAsyncTraces: no stack capture per request. Every JetStream publish is a request, and
-      // building two Error objects for each was ~7% of a busy scheduler's CPU (docs/benchmarks.md).
+      // noAsyncTraces: no stack capture per request (the JetStream API's requests; publishes go
+      // through PubAcks, not nats.js's requests: docs/benchmarks.md).
       nc = await connect({ servers: options.servers, name: options.name, maxReconnectAttempts: -1, noAsyncTraces: true });
     } catch (cause) {
       throw new BusError('BROKER_ERROR', `cannot connect to NATS at ${String(options.servers)}: ${errorMessage(cause)}`, { cause });
@@ -106,16 +110,14 @@ export class JetStreamBus implements Bus {
     await withProducerSpan({ subject, operation: 'send', msgId: options.msgId, headers: options.headers }, async (headers) => {
       try {
         // At once, or with this turn's later publishes; the acks waiting leave in the same socket write.
-        await this.writes.run(() =>
-          this.js.publish(this.wire(subject), data, {
-            headers: toNatsHeaders(headers),
-            ...(options.msgId !== undefined ? { msgID: options.msgId } : {}),
-          }),
-        );
+        // Nats-Msg-Id: the stream de-duplicates by it, as js.publish's msgID did.
+        const natsHeaders = toNatsHeaders(options.msgId !== undefined ? { ...headers, [PubHeaders.MsgIdHdr]: options.msgId } : headers);
+        await this.writes.run(() => this.pubAcks.publish(this.wire(subject), data, natsHeaders));
       } catch (cause) {
         // The client refuses a message over the server's max_payload before sending it.
         const tooLarge = cause instanceof InvalidArgumentError && /max_payload/.test(cause.message);
-        throw new BusError(tooLarge ? 'PAYLOAD_TOO_LARGE' : 'BROKER_ERROR', `publish to ${subject} failed: ${errorMessage(cause)}`, { cause });
+        const why = cause instanceof NoRespondersError ? `no stream stores it (${errorMessage(cause)})` : errorMessage(cause);
+        throw new BusError(tooLarge ? 'PAYLOAD_TOO_LARGE' : 'BROKER_ERROR', `publish to ${subject} failed: ${why}`, { cause });
       }
     });
   }
