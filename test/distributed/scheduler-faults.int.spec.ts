@@ -33,8 +33,9 @@ describeDistributed('scheduler faults', { nats: true, postgres: true }, () => {
       ['a', 'completed', 1],
       ['b', 'completed', 1],
     ]);
-    const unsent = await s.sql<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE run_id = $1 AND published_at IS NULL`, [runId]);
-    expect(unsent[0]?.n).toBe(0);
+    // Every row goes out and is marked: the last transition's marks land after its PubAcks, which may be after the run reads completed.
+    const unsent = async () => (await s.sql<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE run_id = $1 AND published_at IS NULL`, [runId]))[0]?.n;
+    await waitFor(async () => (await unsent()) === 0, { timeoutMs: 10_000, what: 'every outbox row of the run marked published' });
     expect((await s.records()).filter((r) => r.event === 'start').map((r) => r.stepId)).toEqual(['a', 'b']);
   });
 
