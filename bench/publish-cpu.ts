@@ -8,6 +8,8 @@
  *   node -r @swc-node/register bench/publish-cpu.ts [n=20000] [wave=10] [root=this checkout]
  */
 import { resolve } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 
 type BusModule = typeof import('../libs/bus/src/jetstream.bus');
 
@@ -16,7 +18,8 @@ async function main(): Promise<void> {
   const wave = Number(process.argv[3] ?? 10);
   const root = resolve(process.argv[4] ?? resolve(__dirname, '..'));
   const { JetStreamBus } = (await import(resolve(root, 'libs/bus/src/jetstream.bus.ts'))) as BusModule;
-  const bus = await JetStreamBus.connect({ servers: process.env.NATS_URL ?? '127.0.0.1:4222', prefix: `pubcpu${process.pid}`, onError: () => undefined });
+  const servers = process.env.NATS_URL ?? '127.0.0.1:4222';
+  const bus = await JetStreamBus.connect({ servers, prefix: `pubcpu${process.pid}`, onError: () => undefined });
   const result = (i: number) => ({ outcome: 'completed' as const, runId: 'r1', stepId: `s${i}`, attempt: 1, token: `r1:s${i}:1`, workerId: 'w1', output: { ok: true, i } });
   const run = async (count: number) => {
     for (let i = 0; i < count; i += wave) {
@@ -32,9 +35,12 @@ async function main(): Promise<void> {
     const cpu = process.cpuUsage(cpu0);
     console.log(`${root}: ${n} publishes in waves of ${wave}: ${((cpu.user + cpu.system) / n).toFixed(1)} us CPU per publish (kernel ${(cpu.system / n).toFixed(1)}), ${((wall * 1000) / n).toFixed(1)} us wall`);
   } finally {
-    const { jsm } = bus as unknown as { jsm: { streams: { delete(name: string): Promise<boolean> } } };
-    for (const name of bus.streamNames()) await jsm.streams.delete(name).catch(() => false);
     await bus.close();
+    // The bus's streams, removed through a connection of this script's own.
+    const nc = await connect({ servers });
+    const jsm = await jetstreamManager(nc);
+    for (const name of bus.streamNames()) await jsm.streams.delete(name).catch(() => false);
+    await nc.close();
   }
 }
 

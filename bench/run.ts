@@ -20,6 +20,7 @@ import { connect } from '@nats-io/transport-node';
 import { RespRedisClient } from './peers/resp-redis.client';
 import { adminQuery } from './lib/pg.util';
 import { stepCount, type Shape } from './lib/system.port';
+import { describePerStep } from './lib/proc-cpu.util';
 import { fmt, fmtSpread, median, quantile, spread, within } from './lib/stats.util';
 import type { BigRunResult, CostResult, ForEachMemoryResult, MakespanResult, ManyRunsResult, MemoryResult, SustainedResult } from './lib/workloads';
 import { type ChildOptions, type Envelope, type Reply, type Request, SYSTEM_NAMES, type SystemName } from './system.child';
@@ -60,13 +61,6 @@ interface Options {
   out: string | undefined;
   /** Systems whose child runs with --cpu-prof. */
   cpuProf: string[];
-}
-
-/** "this process 0.9 ms, postgres 1.2 ms (kernel 0.2), ...; total 2.1 ms" from SustainedResult.cpuMsPerStep. */
-function cpuPerStep(perStep: Record<string, number>): string {
-  const roles = Object.keys(perStep).filter((k) => !k.endsWith(' kernel'));
-  const total = roles.reduce((sum, role) => sum + perStep[role], 0);
-  return `${roles.map((role) => `${role} ${fmt(perStep[role], 3)} ms (kernel ${fmt(perStep[`${role} kernel`], 3)})`).join(', ')}; total ${fmt(total, 3)} ms`;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -589,7 +583,7 @@ function render(
         ([name, r]) =>
           `- ${name}: start call p99 ${fmt(r.startP99Ms ?? Number.NaN)} ms, load generator's start lag max ${fmt(r.maxStartLagMs)} ms; e2e p99 by 5 s of the window ${(r.p99ByWindowMs ?? []).map((v) => fmt(v)).join(' / ')} ms; ` +
           `load-generating process (Weft: also the scheduler) event-loop delay p99 ${fmt(r.loopDelayP99Ms ?? Number.NaN)} ms, max ${fmt(r.loopDelayMaxMs ?? Number.NaN)} ms, CPU ${fmt(r.cpuPercent ?? Number.NaN)} % of a core` +
-          (r.cpuMsPerStep ? `; CPU per step completed in the window: ${cpuPerStep(r.cpuMsPerStep)}` : ''),
+          (r.cpuMsPerStep ? `; CPU per step completed in the window: ${describePerStep(r.cpuMsPerStep)}` : ''),
       ),
       '',
     );

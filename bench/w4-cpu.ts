@@ -10,7 +10,7 @@
  * (SqlRunStore.writeStats: writes, lone and group statements, transactions, batches whose run was
  * not cached). W4_CACHE_MAX=1000 keeps the state cache from growing (as before session 7).
  */
-import { cpuSnapshot, cpuSpent, type ProcessGroups } from './lib/proc-cpu.util';
+import { cpuSnapshot, cpuSpent, describePerStep, perStep, type ProcessGroups } from './lib/proc-cpu.util';
 import { sustained } from './lib/workloads';
 import { WeftDistributed } from './systems/weft.system';
 
@@ -33,10 +33,8 @@ async function main(): Promise<void> {
     const spent = cpuSpent(before, cpuSnapshot(await groups()));
     const countersAfter = await system.counters();
     const steps = (result.started - result.undrained - result.errors) * STEPS;
-    const perStep = Object.entries(spent).map(([role, { totalMs, kernelMs }]) => `${role} ${(totalMs / steps).toFixed(3)} (kernel ${(kernelMs / steps).toFixed(3)})`);
-    const total = Object.values(spent).reduce((sum, { totalMs }) => sum + totalMs, 0) / steps;
     console.log(`${rate} runs/s x ${STEPS} steps for ${seconds} s: ${steps / STEPS} runs finished (${result.undrained} undrained), ${result.stepsPerSec.toFixed(0)} steps/s in the window, e2e p50 ${result.latencyP50Ms.toFixed(0)} ms, p99 ${result.latencyP99Ms.toFixed(0)} ms`);
-    console.log(`CPU per step (ms): ${perStep.join(', ')}; total ${total.toFixed(3)}`);
+    console.log(`CPU per step (window and drain): ${describePerStep(perStep(spent, steps))}`);
     const delta = (key: string): number => (countersAfter[key] ?? 0) - (countersBefore[key] ?? 0);
     const writes = Object.keys(countersAfter).filter((k) => k.startsWith('writes.'));
     console.log(`per step: pg round trips ${(delta('pg.total') / steps).toFixed(3)}, ${writes.map((k) => `${k.slice(7)} ${(delta(k) / steps).toFixed(3)}`).join(', ')}`);

@@ -5,7 +5,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type BenchSystem, chainOrder, type Shape, stepCount } from './system.port';
 import { quantile, sleep, within } from './stats.util';
-import { cpuSnapshot, cpuSpent } from './proc-cpu.util';
+import { cpuSnapshot, cpuSpent, perStep } from './proc-cpu.util';
 
 export interface MakespanResult {
   makespanMs: number;
@@ -85,7 +85,8 @@ export async function sustained(system: BenchSystem, options: SustainedOptions, 
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const cpuBefore = process.cpuUsage();
-  const othersBefore = system.processes ? cpuSnapshot(await system.processes()) : undefined;
+  const processes = system.processes?.bind(system);
+  const othersBefore = processes ? cpuSnapshot(await processes()) : undefined;
   let completedInWindow = 0;
   let finishedTotal = 0;
   let errors = 0;
@@ -133,7 +134,7 @@ export async function sustained(system: BenchSystem, options: SustainedOptions, 
   }
   const cpu = process.cpuUsage(cpuBefore);
   const cpuPercent = ((cpu.user + cpu.system) / 1000 / (performance.now() - t0)) * 100;
-  const others = othersBefore && system.processes ? cpuSpent(othersBefore, cpuSnapshot(await system.processes())) : undefined;
+  const others = processes && othersBefore ? cpuSpent(othersBefore, cpuSnapshot(await processes())) : undefined;
   loop.disable();
   const backlogAtEnd = started - finishedTotal - errors;
   const drainStart = performance.now();
@@ -158,15 +159,6 @@ export async function sustained(system: BenchSystem, options: SustainedOptions, 
     cpuPercent,
     ...(others && { cpuMsPerStep: perStep({ 'this process': { totalMs: (cpu.user + cpu.system) / 1000, kernelMs: cpu.system / 1000 }, ...others }, completedInWindow * options.steps) }),
   };
-}
-
-function perStep(spent: Record<string, { totalMs: number; kernelMs: number }>, steps: number): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [role, { totalMs, kernelMs }] of Object.entries(spent)) {
-    out[role] = totalMs / steps;
-    out[`${role} kernel`] = kernelMs / steps;
-  }
-  return out;
 }
 
 export interface CostResult {
