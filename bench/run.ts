@@ -134,8 +134,10 @@ class Child {
   }
 
   static spawn(name: SystemName, options: ChildOptions, extraExecArgv: string[] = []): Child {
+    // BENCH_CHILD_NODE_ARGS: node flags for every system's process (diagnostics, e.g. "--trace-gc").
+    const fromEnv = process.env.BENCH_CHILD_NODE_ARGS?.split(' ').filter((arg) => arg !== '') ?? [];
     const proc = fork(path.join(__dirname, 'system.child.ts'), [name, JSON.stringify(options)], {
-      execArgv: ['-r', '@swc-node/register', '--expose-gc', ...extraExecArgv],
+      execArgv: ['-r', '@swc-node/register', '--expose-gc', ...fromEnv, ...extraExecArgv],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     return new Child(name, proc);

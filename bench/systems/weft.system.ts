@@ -372,7 +372,7 @@ export class WeftDistributed extends WeftBase {
 /** bench/executor.child.ts on this install's prefix; resolves once it serves the queue. */
 async function startExecutorProcess(prefix: string, concurrency: number): Promise<ChildProcess> {
   const proc = fork(path.join(__dirname, '..', 'executor.child.ts'), [prefix, String(concurrency)], {
-    execArgv: ['-r', '@swc-node/register'],
+    execArgv: ['-r', '@swc-node/register', ...(process.env.EXECUTOR_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.EXECUTOR_CPU_PROF}`] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   await new Promise<void>((resolve, reject) => {
