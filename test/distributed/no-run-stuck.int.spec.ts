@@ -124,14 +124,19 @@ describeDistributed('no run stuck', { nats: true, postgres: true }, () => {
       }
     })();
     await waitFor(async () => (chaos.length >= 15 ? true : undefined), { timeoutMs: 10_000, what: 'load to start' });
-    const schedulerKillAt = await store.now();
+    // Each kill is a window, from just before the signal to the process's exit: a run the dying process
+    // took in between (created after the first reading) is as much in flight at the kill as one before it.
+    const schedulerKill = { at: await store.now(), done: 0 };
     expect((await scheduler1.kill()).signal).toBe('SIGKILL');
+    schedulerKill.done = await store.now();
     const executor = await s.spawn('executor');
     await waitFor(async () => (chaos.length >= 35 ? true : undefined), { timeoutMs: 10_000, what: 'more load' });
-    // Runs created until here may have an attempt on the executor killed next: its dispatch waits out
-    // the lease and the broker's ack wait, longer than the run timeout, so those may time out too.
-    const lastKillAt = await store.now();
+    // Runs created until the executor is gone may have an attempt on it: its dispatch waits out the
+    // lease and the broker's ack wait, longer than the run timeout, so those may time out too.
+    const executorKill = { at: await store.now(), done: 0 };
     expect((await executor.kill()).signal).toBe('SIGKILL');
+    executorKill.done = await store.now();
+    const lastKillAt = executorKill.done;
     await s.spawn('scheduler', schedulerEnv);
     await load;
     // One more run of each bad kind after the last kill: it cannot be excused by the run timeout, so
@@ -194,7 +199,7 @@ describeDistributed('no run stuck', { nats: true, postgres: true }, () => {
     const quietMs = runs.filter((_, i) => all[i].phase === 'quiet').map(durationMs);
     const chaosRuns = runs.filter((run, i) => all[i].phase === 'chaos' && all[i].kind === 'normal' && run.status === 'completed');
     const chaosMs = chaosRuns.map(durationMs);
-    const caughtByKill = (run: RunState): boolean => [schedulerKillAt, lastKillAt].some((at) => run.createdAt <= at && (run.finishedAt ?? Number.POSITIVE_INFINITY) >= at);
+    const caughtByKill = (run: RunState): boolean => [schedulerKill, executorKill].some(({ at, done }) => run.createdAt <= done && (run.finishedAt ?? Number.POSITIVE_INFINITY) >= at);
     const loadMs = chaosRuns.filter((run) => !caughtByKill(run)).map(durationMs);
     console.info(
       `no-run-stuck: normal runs end to end (ms) quiet p50 ${percentile(quietMs, 50)} p99 ${percentile(quietMs, 99)} (n=${quietMs.length}); ` +
