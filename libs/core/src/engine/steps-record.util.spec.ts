@@ -109,4 +109,26 @@ describe('steps record with structural sharing', () => {
     expect(changedSteps(base, b.steps).map((s) => s.id)).toEqual(['s0', 's130', 's199']);
     expect(changedSteps(plain(Object.keys(v1).map((id) => stepIn(v1, id) as StepState)), b.steps)).toEqual([s130, s199]);
   });
+
+  it('changedSteps between a version and the one a decision wrote on it: plan order whatever the write order, a chunk written twice listed once per step, an unchanged write not listed', () => {
+    const a = new StepsDraft(base, p);
+    a.put(step('s0', 'queued'));
+    a.put(step('s70', 'queued'));
+    const v1 = a.steps;
+    const b = new StepsDraft(v1, p);
+    const s199 = step('s199', 'failed');
+    const s70 = step('s70', 'completed');
+    const s71 = step('s71', 'queued');
+    b.put(s199);
+    b.put(s70);
+    b.put(s71);
+    b.put(stepIn(v1, 's0') as StepState);
+    expect(changedSteps(v1, b.steps)).toEqual([s70, s71, s199]);
+    // Two decisions apart: every chunk the two copied.
+    const c = new StepsDraft(b.steps, p);
+    const s5 = step('s5', 'running');
+    c.put(s5);
+    expect(changedSteps(v1, c.steps)).toEqual([s5, s70, s71, s199]);
+    expect(changedSteps(b.steps, c.steps)).toEqual([s5]);
+  });
 });

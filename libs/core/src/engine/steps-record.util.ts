@@ -25,6 +25,12 @@ interface Data {
   chunks: (StepState | undefined)[][];
   /** Steps whose id the plan does not have (none in practice); copied whole on write. */
   extra: Map<string, StepState> | undefined;
+  /**
+   * A draft's: the indices of the chunks it copied from its base's chunk index `from`, so
+   * changedSteps(base, draft) reads only those. It keeps the base's index (not the base's own
+   * `copied`): one version back, never a chain.
+   */
+  copied?: { from: readonly (StepState | undefined)[][]; chunks: number[] };
 }
 
 const layouts = new WeakMap<readonly PlannedStep[], Layout>();
@@ -154,6 +160,8 @@ export class StepsDraft {
   /** The base's chunks: a chunk of `data` that is still one of these is shared, not this draft's to write. */
   private baseChunks: readonly (StepState | undefined)[][] = [];
   private extraOwned = false;
+  /** Indices of the chunks this draft copied (written to `data.copied`). */
+  private copied: number[] = [];
 
   constructor(
     base: Record<string, StepState>,
@@ -171,7 +179,7 @@ export class StepsDraft {
     if (!this.data) {
       const base = dataFor(this.record, this.plan);
       this.baseChunks = base.chunks;
-      this.data = { layout: base.layout, chunks: [...base.chunks], extra: base.extra };
+      this.data = { layout: base.layout, chunks: [...base.chunks], extra: base.extra, copied: { from: base.chunks, chunks: this.copied } };
       this.record = wrap(this.data);
     }
     const data = this.data;
@@ -189,6 +197,7 @@ export class StepsDraft {
     if (chunk === this.baseChunks[c]) {
       chunk = chunk.slice();
       data.chunks[c] = chunk;
+      this.copied.push(c);
     }
     chunk[slot % CHUNK] = step;
   }
@@ -225,8 +234,9 @@ export class PlanSteps {
 
 /**
  * The steps of `after` that are not the same object in `before` (the core returns new
- * objects for the steps it changed, the same objects for the rest). Between two versions
- * of one record this skips every shared chunk: O(changed), not O(steps).
+ * objects for the steps it changed, the same objects for the rest). When one decision wrote
+ * `after` on `before`, only the chunks it copied are read: O(changed), not O(steps). Between
+ * versions further apart the chunk index is compared (plan/64 pointers) and shared chunks skipped.
  */
 export function changedSteps(before: Record<string, StepState>, after: Record<string, StepState>): StepState[] {
   const a = dataOf.get(before);
@@ -240,7 +250,11 @@ export function changedSteps(before: Record<string, StepState>, after: Record<st
     return out;
   }
   const out: StepState[] = [];
-  for (let c = 0; c < b.chunks.length; c++) {
+  // `after` written by one decision on `before`: only the chunks it copied can differ (O(changed)).
+  const only = b.copied?.from === a.chunks ? [...b.copied.chunks].sort((x, y) => x - y) : undefined;
+  const count = only?.length ?? b.chunks.length;
+  for (let n = 0; n < count; n++) {
+    const c = only === undefined ? n : (only[n] as number);
     const chunk = b.chunks[c];
     const old = a.chunks[c];
     if (chunk === old) continue;
