@@ -8,10 +8,11 @@
  *   node -r @swc-node/register bench/alloc-profile.ts [steps=20000]
  */
 import { Session } from 'node:inspector/promises';
+import { type CallFrame, frameKey } from './profile-summary';
 import { WeftEmbedded } from './systems/weft.system';
 
 interface ProfileNode {
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: CallFrame;
   selfSize: number;
   children: ProfileNode[];
 }
@@ -32,19 +33,25 @@ async function main(): Promise<void> {
   const ms = performance.now() - t0;
   const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: ProfileNode } };
   session.disconnect();
-  const self = new Map<string, number>(); const incl = new Map<string, number>(); let total = 0;
-  const walk = (n: ProfileNode, stack: string[]): number => {
-    const k = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.replace(`file://${process.cwd()}/`, '').replace(`${process.cwd()}/`, '')}:${n.callFrame.lineNumber}`;
-    self.set(k, (self.get(k) ?? 0) + n.selfSize); total += n.selfSize;
-    let sum = n.selfSize; for (const c of n.children) sum += walk(c, [...stack, k]);
-    if (!stack.includes(k)) incl.set(k, (incl.get(k) ?? 0) + sum);
+  const self = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  let total = 0;
+  /** Adds a node's bytes to its frame (self) and its subtree's to each distinct frame on the path (inclusive). */
+  const walk = (node: ProfileNode, onPath: ReadonlySet<string>): number => {
+    const key = frameKey(node.callFrame);
+    self.set(key, (self.get(key) ?? 0) + node.selfSize);
+    total += node.selfSize;
+    const path = onPath.has(key) ? onPath : new Set([...onPath, key]);
+    let sum = node.selfSize;
+    for (const child of node.children) sum += walk(child, path);
+    if (!onPath.has(key)) inclusive.set(key, (inclusive.get(key) ?? 0) + sum);
     return sum;
   };
-  walk(profile.head, []);
+  walk(profile.head, new Set());
   console.log(`${steps} steps in ${ms.toFixed(0)} ms; sampled allocations ${(total / 1e6).toFixed(0)} MB = ${(total / steps / 1024).toFixed(1)} KB per step`);
   const top = (m: Map<string, number>, n: number): string => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => `${(v / steps / 1024).toFixed(2).padStart(7)} KB/step  ${k}`).join('\n');
   console.log('self:\n' + top(self, 25));
-  console.log('inclusive (weft):\n' + top(new Map([...incl].filter(([k]) => /libs\/|services\//.test(k))), 30));
+  console.log('inclusive (weft):\n' + top(new Map([...inclusive].filter(([k]) => /libs\/|services\//.test(k))), 30));
   await system.teardown();
 }
 

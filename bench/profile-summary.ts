@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 
-interface CallFrame {
+export interface CallFrame {
   functionName: string;
   url: string;
   lineNumber: number;
@@ -39,6 +39,9 @@ export function area(url: string, name: string): string {
   return url;
 }
 
+/** "name  libs/core/src/x.ts:12": a frame by function and path from the package or Weft library (1-based line). */
+export const frameKey = (f: CallFrame): string => `${f.functionName || '(anonymous)'}  ${f.url.replace(/^.*\/(node_modules|libs|services|bench)\//, '$1/')}:${f.lineNumber + 1}`;
+
 function main(): void {
   const [file, topArg] = process.argv.slice(2);
   if (!file) throw new Error('usage: profile-summary.ts <file.cpuprofile> [top]');
@@ -53,7 +56,6 @@ function main(): void {
     self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
   }
   const total = (profile.endTime - profile.startTime) / 1000;
-  const frameKey = (f: CallFrame) => `${f.functionName || '(anonymous)'}  ${f.url.replace(/^.*\/(node_modules|libs|services|bench)\//, '$1/')}:${f.lineNumber + 1}`;
 
   const areas = new Map<string, number>();
   const frames = new Map<string, number>();
