@@ -197,8 +197,8 @@ export class Scheduler {
     this.scan.open();
     this.hold.open();
     if (this.recoverInFlightOnStart) await recoverInFlight(this.store, this.transitions, this.log);
-    const runRequested = new RunRequestedHandler(this.creation, this.hold, this.log, { transitions: this.transitions, getRun: (id) => this.store.getRun(id) });
-    const cancelRequested = new RunCancelRequestedHandler(this.transitions, this.hold);
+    const runRequested = new RunRequestedHandler(this.creation, this.hold, this.log, { transitions: this.transitions, getRun: (id) => this.store.getRun(id) }, this.store.earlyCancels);
+    const cancelRequested = new RunCancelRequestedHandler(this.transitions, this.hold, this.store.earlyCancels);
     const slot = new SlotHandler(this.slots, this.hold, this.rates);
     const stepResult = new StepResultHandler(this.transitions, this.hold);
     const heartbeat = new StepHeartbeatHandler(this.transitions, this.hold);

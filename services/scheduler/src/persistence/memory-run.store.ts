@@ -15,6 +15,7 @@ import {
 } from '../ports/run-store.port';
 import { assertCreatedIn } from './run-store.errors';
 import { MemoryWaitStore } from './memory-wait.store';
+import { MemoryEarlyCancels } from './early-cancels.store';
 
 export interface MemoryRunStoreOptions {
   /** How long rows inserted claimed (`claimOutbox`) are skipped by `pendingOutbox` (ms). @default 15000 */
@@ -44,6 +45,7 @@ export class MemoryRunStore implements RunStore {
   private outboxSeq = 0;
   /** Signals, signal waits and reviews; each transition's wait commands are applied to it. */
   readonly waits: MemoryWaitStore;
+  readonly earlyCancels: MemoryEarlyCancels;
 
   constructor(
     private readonly clock: () => number = Date.now,
@@ -51,6 +53,7 @@ export class MemoryRunStore implements RunStore {
   ) {
     this.outboxClaimMs = options.outboxClaimMs ?? 15_000;
     this.waits = new MemoryWaitStore(clock, () => this.runs.values());
+    this.earlyCancels = new MemoryEarlyCancels(clock);
   }
 
   async now(): Promise<number> {

@@ -15,6 +15,7 @@
 --   RateLimits1797100000000
 --   SlotStrategy1797200000000
 --   HopStorage1797300000000
+--   EarlyCancels1797400000000
 
 CREATE TABLE api_keys (
   id         text        NOT NULL,
@@ -69,6 +70,14 @@ CREATE TABLE concurrency_slots (
 );
 CREATE INDEX ix_concurrency_slots_expires ON concurrency_slots USING btree (state, expires_at);
 CREATE INDEX ix_concurrency_slots_scope ON concurrency_slots USING btree (namespace, scope, state, key);
+
+CREATE TABLE early_cancels (
+  run_id     text        NOT NULL,
+  reason     text        NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT pk_early_cancels PRIMARY KEY (run_id)
+);
+CREATE INDEX ix_early_cancels_created_at ON early_cancels USING btree (created_at);
 
 CREATE TABLE exception_resolutions (
   namespace   text        NOT NULL,

@@ -5,6 +5,7 @@ import { type DataSource } from 'typeorm';
 import {
   type CreateRunOptions,
   type DueScan,
+  type EarlyCancelStore,
   type LeaseRef,
   type OutboxMessage,
   type OutboxRecord,
@@ -27,6 +28,7 @@ import { DbClock } from './db-clock';
 import { createRunAlone, handOver, writeTransition } from './transition.writer';
 import { SqlDueScan } from './due-scan.query';
 import { SqlWaitStore } from './sql-wait.store';
+import { SqlEarlyCancels } from './early-cancels.store';
 import { writeWaitRows } from './wait-rows.writer';
 import { SCHEDULER_MIGRATIONS, SCHEDULER_MIGRATIONS_TABLE } from './scheduler-schema';
 import { storedWithEventBatches } from '../outbox/event-batches';
@@ -113,6 +115,7 @@ export class SqlRunStore implements RunStore {
   private readonly writer: RunBatchWriter;
   /** Signals, signal waits and reviews (their rows are written with transitions: writeWaitRows). */
   readonly waits: SqlWaitStore;
+  readonly earlyCancels: EarlyCancelStore;
   /** Published marks waiting to ride in a transition's transaction (markLingerMs). */
   private readonly marks: PendingMarks | undefined;
   /** Due timers and lapsed leases for the timer scan. */
@@ -135,6 +138,8 @@ export class SqlRunStore implements RunStore {
     this.writer = new RunBatchWriter(dataSource, this.cache, this.outboxClaimMs, this.marks, options.oneStatementUpdates === false ? undefined : this.clock);
     this.batcher = new RunUpdateBatcher(this.writer, options.relaxedLingerMs ?? 2);
     this.waits = new SqlWaitStore(dataSource);
+    const early = new SqlEarlyCancels(dataSource);
+    this.earlyCancels = { remember: (runId, reason) => this.track(() => early.remember(runId, reason)), take: (runId) => this.track(() => early.take(runId)) };
     this.due = new SqlDueScan(dataSource);
   }
 

@@ -20,6 +20,9 @@ export interface RunStore {
   /** Signals, signal waits and reviews, whose rows transitions write (`Transition.waits`). Absent: a store without durable waits. */
   readonly waits?: WaitStore;
 
+  /** Cancels that named a run before it was created (a trigger's cancel-other); absent: such a cancel finds no run and does nothing. */
+  readonly earlyCancels?: EarlyCancelStore;
+
   /**
    * Inserts a run with its first transition in one transaction, unless a run with
    * this idempotency key already exists in the namespace: then nothing is written and
@@ -88,6 +91,22 @@ export interface RunStore {
   /** Waits for calls in flight. A SQL store then rejects new calls; its DataSource stays the caller's to destroy. */
   close(): Promise<void>;
 }
+
+/**
+ * Cancels that arrived before their run (`weft.run.cancel-requested` for a run id the store does
+ * not hold yet). The cancel remembers itself, then looks for the run again; the run, once created,
+ * takes its cancel: whichever comes first, they meet (DESIGN.md §8). Entries no run takes are
+ * dropped after a day (`EARLY_CANCEL_TTL_MS`).
+ */
+export interface EarlyCancelStore {
+  /** Keeps the cancel (a repeated run id keeps the first reason). */
+  remember(runId: string, reason: string): Promise<void>;
+  /** The reason of the cancel kept for this run, removed as it is read; undefined when none. */
+  take(runId: string): Promise<string | undefined>;
+}
+
+/** How long a cancel waits for its run to be created. */
+export const EARLY_CANCEL_TTL_MS = 24 * 60 * 60 * 1000;
 
 /**
  * What `updateRun` calls under the run's lock with the state and database time: in the

@@ -45,6 +45,20 @@ export function describeRunStoreContract(name: string, make: (options?: RunStore
     describeRunsContract(context);
     describeWaitsContract(context);
 
+    describe('early cancels', () => {
+      it('keeps a cancel for a run not created yet until the run takes it, once; a repeated cancel keeps the first reason', async () => {
+        const early = store.earlyCancels;
+        if (early === undefined) throw new Error('every store here keeps early cancels');
+        const runId = uniqueId('run');
+        expect(await early.take(runId)).toBeUndefined();
+        await early.remember(runId, 'canceled by the overlap policy');
+        await early.remember(runId, 'a second reason');
+        await early.remember(uniqueId('other'), 'another run');
+        expect(await early.take(runId)).toBe('canceled by the overlap policy');
+        expect(await early.take(runId)).toBeUndefined();
+      });
+    });
+
     describe('outbox', () => {
       it('hands out unpublished messages oldest first; published ones never come back', async () => {
         const state = runningRun(uniqueId('run'));

@@ -416,6 +416,7 @@ export function describeSqlRunStoreCases(name: string, target: SqlTarget): void 
             'audit',
             'blobs',
             'concurrency_slots',
+            'early_cancels',
             'exception_resolutions',
             'namespaces',
             'outbox',

@@ -1,6 +1,7 @@
 import type { Delivery } from '@weft/bus';
 import type { RunRequested } from '@weft/contracts';
 import { CHILD_ERROR_CODES, type RunState, stepIn } from '@weft/core';
+import type { EarlyCancelStore } from '../ports/run-store.port';
 import type { SchedulerLogger } from '../ports/scheduler-logger.port';
 import { type CreateRunUseCase, RunRejectedError } from '../usecases/create-run.usecase';
 import type { DeliveryHold } from './delivery-hold';
@@ -14,12 +15,15 @@ export class RunRequestedHandler {
     private readonly log: SchedulerLogger,
     /** Child runs: a child that can never start fails its parent's step; one whose parent moved on is canceled. */
     private readonly parents?: { transitions: Pick<ApplyEventUseCase, 'apply' | 'cancel'>; getRun: (runId: string) => Promise<RunState | undefined> },
+    /** Cancels that came before their run (RunCancelRequestedHandler). */
+    private readonly early?: EarlyCancelStore,
   ) {}
 
   async handle(delivery: Delivery<'weft.run.requested'>): Promise<void> {
     try {
       const { runId } = await this.hold.untilCommitted(delivery, () => this.createRun.start(delivery.data));
       await this.cancelIfOrphan(runId, delivery.data);
+      await this.cancelIfCanceledEarly(delivery, runId);
       await delivery.ack();
     } catch (error) {
       if (error instanceof RunRejectedError) {
@@ -34,6 +38,19 @@ export class RunRequestedHandler {
       }
       throw error;
     }
+  }
+
+  /**
+   * A trigger's cancel-other may name a run whose request is still on the way: its cancel, finding
+   * no run, was remembered, and the run takes it now. Only runs a trigger started are looked up
+   * (one statement per such run): children are checked against their parent (cancelIfOrphan), and
+   * the API and CLI cancel only runs they can read.
+   */
+  private async cancelIfCanceledEarly(delivery: Delivery<'weft.run.requested'>, runId: string): Promise<void> {
+    const { early, parents } = this;
+    if (early === undefined || parents === undefined || !delivery.data.source?.startsWith('trigger:')) return;
+    const reason = await this.hold.untilCommitted(delivery, () => early.take(runId));
+    if (reason !== undefined) await this.hold.untilCommitted(delivery, () => parents.transitions.cancel(runId, reason));
   }
 
   /**
