@@ -105,9 +105,13 @@ describeDistributed('no run stuck', { nats: true, postgres: true }, () => {
     s.onCleanup(() => watch.drain());
     const store = await s.store();
 
-    // Quiet: normal runs alone, a few at a time, for the baseline.
+    // Quiet: the baseline, the load's normal runs alone: as many, submitted by the same loop.
+    const NORMAL_RUNS = 48;
     const quiet: Submitted[] = [];
-    for (let i = 0; i < 30; i++) quiet.push(await submit(s, 'normal', 'quiet', i));
+    for (let i = 0; i < NORMAL_RUNS; i++) {
+      quiet.push(await submit(s, 'normal', 'quiet', i));
+      if (i % 10 === 9) await new Promise((resolve) => setImmediate(resolve));
+    }
     await waitFor(async () => ((await Promise.all(quiet.map((r) => store.getRun(r.runId)))).every(isTerminal) ? true : undefined), {
       timeoutMs: 20_000,
       what: 'the quiet runs to end',
@@ -117,7 +121,7 @@ describeDistributed('no run stuck', { nats: true, postgres: true }, () => {
     const kinds: Kind[] = ['oversized', 'nul-input', 'nul-outputs', 'expensive', 'poison'];
     const chaos: Submitted[] = [];
     const load = (async () => {
-      for (let i = 0; i < 48; i++) {
+      for (let i = 0; i < NORMAL_RUNS; i++) {
         chaos.push(await submit(s, 'normal', 'chaos', i));
         if (i % 6 === 0) chaos.push(await submit(s, kinds[(i / 6) % kinds.length], 'chaos', i));
         if (i % 10 === 9) await new Promise((resolve) => setImmediate(resolve));

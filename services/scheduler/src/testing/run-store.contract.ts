@@ -103,7 +103,9 @@ export function describeRunStoreContract(name: string, make: (options?: RunStore
       });
 
       describe('rows inserted claimed (claimOutbox)', () => {
-        const CLAIM_MS = 600;
+        // Long enough that the calls between a claiming write and the read that must skip its rows finish
+        // within it on a loaded machine (600 ms did not, on PGlite under the CI's two workers).
+        const CLAIM_MS = 2_500;
         let claiming: RunStoreUnderTest;
         beforeEach(async () => {
           claiming = await make({ outboxClaimMs: CLAIM_MS });
@@ -170,7 +172,7 @@ export function describeRunStoreContract(name: string, make: (options?: RunStore
           await peer.markPublished(lapsed.map((r) => r.id));
           expect((await s.pendingOutbox(100)).map((r) => r.msgId)).toEqual([]);
           expect((await s.stats()).outboxBacklog).toBe(0);
-        });
+        }, 20_000);
 
         it('hands nothing over for a repeated key, an unknown run, or a throwing decide', async () => {
           const s = claiming.store;
@@ -203,7 +205,7 @@ export function describeRunStoreContract(name: string, make: (options?: RunStore
           expect(await s.pendingOutbox(10)).toEqual([]);
           await new Promise((resolve) => setTimeout(resolve, CLAIM_MS + 100));
           expect((await s.pendingOutbox(10)).map((r) => r.msgId)).toEqual([`${state.runId}:msg:1`]);
-        });
+        }, 20_000);
       });
     });
 

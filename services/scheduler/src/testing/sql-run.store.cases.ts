@@ -131,12 +131,14 @@ export function describeSqlRunStoreCases(name: string, target: SqlTarget): void 
         // Stored compact, read back as the events, keys in their order.
         expect(JSON.stringify(batches.flatMap((row) => eventsOfBatch(row.payload)))).toBe(JSON.stringify(Array.from({ length: many }, (_, n) => event(7, n).payload)));
         expect(batches.map((row) => row.headers)).toEqual([{ traceparent: '00-abc-def-01' }, { traceparent: '00-abc-def-01' }]);
-        // The relay reads the same rows once the claim lapsed.
-        const relayed = await waitFor(async () => {
-          const rows = await subject.peer.pendingOutbox(10);
-          return rows.length > 0 ? rows : undefined;
-        }, 'the claim to lapse');
-        expect(relayed).toEqual(claimed);
+        // The relay reads the same rows once their claims lapsed. Each row's claim runs from its own insert
+        // (clock_timestamp()), so the rows lapse one after another: wait for the last without reading through
+        // pendingOutbox, which would claim the ones lapsed so far for itself.
+        await waitFor(async () => {
+          const [row] = (await subject.dataSource.query(`SELECT count(*)::int AS n FROM outbox WHERE run_id = $1 AND claimed_until > clock_timestamp()`, [runId])) as { n: number }[];
+          return row.n === 0 ? true : undefined;
+        }, 'the claims to lapse');
+        expect(await subject.peer.pendingOutbox(10)).toEqual(claimed);
 
         // Up to EVENT_ROWS_PER_TRANSITION events: a row per event, as ever.
         const few: OutboxRecord[] = [];
