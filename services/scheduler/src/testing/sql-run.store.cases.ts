@@ -5,7 +5,7 @@ import { type DataSource } from 'typeorm';
 import { recordStatements } from './record-statements.util';
 import { bump, message, runningRun, transition, waitFor } from './run-store.fixtures';
 import { SCHEDULER_MIGRATIONS, SCHEDULER_MIGRATIONS_TABLE } from '../persistence/scheduler-schema';
-import type { OutboxMessage, OutboxRecord } from '../ports/run-store.port';
+import { EARLY_CANCEL_TTL_MS, type OutboxMessage, type OutboxRecord } from '../ports/run-store.port';
 import { EVENT_ROWS_PER_TRANSITION, eventsOfBatch } from '../outbox/event-batches';
 import { type SqlRunStore, type SqlRunStoreOptions, openSqlRunStore } from '../persistence/sql-run.store';
 
@@ -57,6 +57,16 @@ export function describeSqlRunStoreCases(name: string, target: SqlTarget): void 
       });
       afterEach(async () => {
         await subject.cleanup();
+      });
+
+      it('drops a kept early cancel no run took within EARLY_CANCEL_TTL_MS when the next one is kept', async () => {
+        const stale = uniqueId('run');
+        await subject.store.earlyCancels.remember(stale, 'replaced');
+        await subject.dataSource.query(`UPDATE early_cancels SET created_at = now() - ($2::double precision + 1000) * interval '1 millisecond' WHERE run_id = $1`, [stale, EARLY_CANCEL_TTL_MS]);
+        const fresh = uniqueId('run');
+        await subject.peer.earlyCancels.remember(fresh, 'replaced');
+        expect(await subject.store.earlyCancels.take(stale)).toBeUndefined();
+        expect(await subject.store.earlyCancels.take(fresh)).toBe('replaced');
       });
 
       it('writes no step row for a step nothing happened to, and reads it back as the core built it', async () => {
