@@ -197,8 +197,9 @@ export class Scheduler {
     this.scan.open();
     this.hold.open();
     if (this.recoverInFlightOnStart) await recoverInFlight(this.store, this.transitions, this.log);
-    const runRequested = new RunRequestedHandler(this.creation, this.hold, this.log, { transitions: this.transitions, getRun: (id) => this.store.getRun(id) }, this.store.earlyCancels);
-    const cancelRequested = new RunCancelRequestedHandler(this.transitions, this.hold, this.store.earlyCancels);
+    const early = this.store.earlyCancels;
+    const runRequested = new RunRequestedHandler(this.creation, this.hold, this.log, { transitions: this.transitions, getRun: (id) => this.store.getRun(id) }, early && { cancels: early, transitions: this.transitions });
+    const cancelRequested = new RunCancelRequestedHandler(this.transitions, this.hold, early);
     const slot = new SlotHandler(this.slots, this.hold, this.rates);
     const stepResult = new StepResultHandler(this.transitions, this.hold);
     const heartbeat = new StepHeartbeatHandler(this.transitions, this.hold);

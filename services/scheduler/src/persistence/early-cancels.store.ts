@@ -1,3 +1,4 @@
+import { storableText } from '@weft/contracts';
 import type { DataSource } from 'typeorm';
 import { EARLY_CANCEL_TTL_MS, type EarlyCancelStore } from '../ports/run-store.port';
 
@@ -10,15 +11,14 @@ export class SqlEarlyCancels implements EarlyCancelStore {
     await this.dataSource.query(
       `WITH expired AS (DELETE FROM early_cancels WHERE created_at < now() - ($3::double precision * interval '1 millisecond'))
        INSERT INTO early_cancels (run_id, reason) VALUES ($1, $2) ON CONFLICT (run_id) DO NOTHING`,
-      [runId, reason, EARLY_CANCEL_TTL_MS],
+      [runId, storableText(reason), EARLY_CANCEL_TTL_MS],
     );
   }
 
   async take(runId: string): Promise<string | undefined> {
-    const rows = (await this.dataSource.query(`DELETE FROM early_cancels WHERE run_id = $1 RETURNING reason`, [runId])) as unknown;
-    // TypeORM answers a DELETE ... RETURNING with [rows, count] on PostgreSQL and with the rows on PGlite.
-    const flat = (Array.isArray(rows) && Array.isArray(rows[0]) ? rows[0] : rows) as { reason: string }[];
-    return flat[0]?.reason;
+    // Selected from the CTE: plain rows on PostgreSQL and PGlite alike (a bare DELETE ... RETURNING is not).
+    const rows: { reason: string }[] = await this.dataSource.query(`WITH taken AS (DELETE FROM early_cancels WHERE run_id = $1 RETURNING reason) SELECT reason FROM taken`, [runId]);
+    return rows[0]?.reason;
   }
 }
 

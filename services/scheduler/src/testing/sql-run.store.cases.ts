@@ -69,6 +69,12 @@ export function describeSqlRunStoreCases(name: string, target: SqlTarget): void 
         expect(await subject.store.earlyCancels.take(fresh)).toBe('replaced');
       });
 
+      it('keeps an early cancel whose reason holds a NUL (text PostgreSQL refuses), with the NUL replaced', async () => {
+        const runId = uniqueId('run');
+        await subject.store.earlyCancels.remember(runId, 'bad\u0000reason');
+        expect(await subject.store.earlyCancels.take(runId)).toBe('bad\ufffdreason');
+      });
+
       it('writes no step row for a step nothing happened to, and reads it back as the core built it', async () => {
         const runId = uniqueId('run');
         const steps = Array.from({ length: 40 }, (_, i) => ({ id: `s${i}`, action: 'noop', ...(i > 0 && { needs: [`s${i - 1}`] }) }));

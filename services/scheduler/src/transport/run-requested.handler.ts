@@ -15,8 +15,8 @@ export class RunRequestedHandler {
     private readonly log: SchedulerLogger,
     /** Child runs: a child that can never start fails its parent's step; one whose parent moved on is canceled. */
     private readonly parents?: { transitions: Pick<ApplyEventUseCase, 'apply' | 'cancel'>; getRun: (runId: string) => Promise<RunState | undefined> },
-    /** Cancels that came before their run (RunCancelRequestedHandler). */
-    private readonly early?: EarlyCancelStore,
+    /** Cancels that came before their run (RunCancelRequestedHandler), and how a run takes one. */
+    private readonly early?: { cancels: EarlyCancelStore; transitions: Pick<ApplyEventUseCase, 'cancel'> },
   ) {}
 
   async handle(delivery: Delivery<'weft.run.requested'>): Promise<void> {
@@ -47,10 +47,10 @@ export class RunRequestedHandler {
    * the API and CLI cancel only runs they can read.
    */
   private async cancelIfCanceledEarly(delivery: Delivery<'weft.run.requested'>, runId: string): Promise<void> {
-    const { early, parents } = this;
-    if (early === undefined || parents === undefined || !delivery.data.source?.startsWith('trigger:')) return;
-    const reason = await this.hold.untilCommitted(delivery, () => early.take(runId));
-    if (reason !== undefined) await this.hold.untilCommitted(delivery, () => parents.transitions.cancel(runId, reason));
+    const early = this.early;
+    if (early === undefined || !delivery.data.source?.startsWith('trigger:')) return;
+    const reason = await this.hold.untilCommitted(delivery, () => early.cancels.take(runId));
+    if (reason !== undefined) await this.hold.untilCommitted(delivery, () => early.transitions.cancel(runId, reason));
   }
 
   /**

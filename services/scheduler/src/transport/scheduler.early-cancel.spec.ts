@@ -3,6 +3,7 @@ import type { InMemoryBus } from '@weft/bus';
 import { MemoryEarlyCancels } from '../persistence/early-cancels.store';
 import type { MemoryRunStore } from '../persistence/memory-run.store';
 import { EARLY_CANCEL_TTL_MS } from '../ports/run-store.port';
+import { silentSchedulerLogger } from '../ports/scheduler-logger.port';
 import type { WorkflowCatalog } from '../ports/workflow-catalog.port';
 import { waitFor } from '../testing/run-store.fixtures';
 import { memoryShell, startedForEachTest } from '../testing/started-for-each-test.util';
@@ -71,7 +72,7 @@ describe('a cancel that arrives before its run', () => {
         return { runId } as RunState;
       },
     };
-    const handler = new RunCancelRequestedHandler(transitions, new DeliveryHold({ info: () => {}, warn: () => {}, error: () => {} } as never), early);
+    const handler = new RunCancelRequestedHandler(transitions, new DeliveryHold(silentSchedulerLogger), early);
     await handler.handle({ data: { runId: 'between', reason: 'replaced' }, subject: 'weft.run.cancel-requested', working: async () => {} } as never);
     expect(looks).toEqual(['between', 'between']);
     expect(await early.take('between')).toBeUndefined();
