@@ -50,6 +50,9 @@ describe('retention variables', () => {
     expect(loadConfig({ WEFT_JOURNAL_RETENTION: '0' }).WEFT_JOURNAL_RETENTION).toBe(0);
     expect(loadConfig({}).WEFT_JOURNAL_PRUNE_INTERVAL).toBe(10 * 60_000);
     expect(loadConfig({}).WEFT_ANALYTICS_PRUNE_INTERVAL).toBe(10 * 60_000);
+    expect(loadConfig({}).WEFT_OUTBOX_RETENTION).toBe(3_600_000);
+    expect(loadConfig({ WEFT_OUTBOX_RETENTION: '0' }).WEFT_OUTBOX_RETENTION).toBe(0);
+    expect(loadConfig({}).WEFT_OUTBOX_PRUNE_INTERVAL).toBe(60_000);
   });
 
   it('name the variable and the examples when the value is not a duration', () => {
@@ -59,10 +62,13 @@ describe('retention variables', () => {
     expect(() => loadConfig({ WEFT_ANALYTICS_RETENTION: 'forever' })).toThrow(
       expect.objectContaining({ problems: [{ variable: 'WEFT_ANALYTICS_RETENTION', message: 'expected a duration such as 90d or 12h, or 0 (got "forever")' }] }),
     );
+    expect(() => loadConfig({ WEFT_OUTBOX_RETENTION: 'soon' })).toThrow(
+      expect.objectContaining({ problems: [{ variable: 'WEFT_OUTBOX_RETENTION', message: 'expected a duration such as 1h, 30m or 7d, or 0 (got "soon")' }] }),
+    );
   });
 
   it('refuse a prune interval under 1s, 0 included', () => {
-    for (const variable of ['WEFT_JOURNAL_PRUNE_INTERVAL', 'WEFT_ANALYTICS_PRUNE_INTERVAL']) {
+    for (const variable of ['WEFT_JOURNAL_PRUNE_INTERVAL', 'WEFT_ANALYTICS_PRUNE_INTERVAL', 'WEFT_OUTBOX_PRUNE_INTERVAL']) {
       for (const bad of ['0', '500ms']) {
         expect(() => loadConfig({ [variable]: bad })).toThrow(expect.objectContaining({ problems: [{ variable, message: `must be at least 1s (got "${bad}")` }] }));
       }

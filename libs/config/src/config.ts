@@ -190,6 +190,13 @@ export const EnvSchema = z.object({
   /** Scheduler, `weft dev`: how long signals are kept for wait.event lookbacks, in ms after parsing (`0` keeps them forever). @default 7d */
   WEFT_SIGNAL_RETENTION: duration('7d or 12h').prefault('7d'),
   /**
+   * Scheduler, `weft dev`: how long an outbox row is kept once published (the message is in NATS by
+   * then; the row stays for operators to read), in ms after parsing (`0` keeps them forever). @default 1h
+   */
+  WEFT_OUTBOX_RETENTION: duration('1h, 30m or 7d').prefault('1h'),
+  /** Scheduler, `weft dev`: pause between outbox retention passes, in ms after parsing; at least 1s. @default 1m */
+  WEFT_OUTBOX_PRUNE_INTERVAL: interval('1m or 10m').prefault('1m'),
+  /**
    * Scheduler, `weft dev`: a blob (large payload stored by reference) that no run names is removed once
    * older than this, in ms after parsing (`0` never removes blobs). Keep it above the longest a dispatch or result may wait in NATS. @default 24h
    */

@@ -39,6 +39,7 @@ export function runScheduler(start: ServiceStart, options: RunServiceOptions = {
           maxForEachItems: config.WEFT_MAX_FOREACH_ITEMS,
           maxRunDepth: config.WEFT_MAX_RUN_DEPTH,
           signalRetentionMs: config.WEFT_SIGNAL_RETENTION,
+          outboxRetention: { retentionMs: config.WEFT_OUTBOX_RETENTION, intervalMs: config.WEFT_OUTBOX_PRUNE_INTERVAL },
           blobs: blobs.store,
           inlinePayloadBytes: config.WEFT_INLINE_PAYLOAD_MAX,
           maxOutputBytes: config.WEFT_MAX_OUTPUT,

@@ -29,6 +29,8 @@ export interface SchedulerModuleOptions {
   maxOutputBytes?: number;
   /** See SchedulerOptions.blobSweep (removing blobs nothing names). */
   blobSweep?: SchedulerOptions['blobSweep'];
+  /** See SchedulerOptions.outboxRetention (WEFT_OUTBOX_RETENTION, WEFT_OUTBOX_PRUNE_INTERVAL). */
+  outboxRetention?: SchedulerOptions['outboxRetention'];
   /** See SchedulerOptions.slots (concurrency slots; SqlSlotStore on a shared database). */
   slots?: SchedulerOptions['slots'];
 }

@@ -23,6 +23,7 @@ import { StepResultHandler } from './transport/step-result.handler';
 import { ApplyEventUseCase } from './usecases/apply-event.usecase';
 import { BlobValues } from './usecases/blob-values';
 import { type BlobSweepOptions, BlobSweepUseCase } from './usecases/blob-sweep.usecase';
+import { type OutboxRetentionOptions, OutboxRetentionUseCase } from './outbox/outbox-retention.usecase';
 import { CreateRunUseCase, type StartRunOptions } from './usecases/create-run.usecase';
 import { recoverInFlight } from './usecases/recover-in-flight.usecase';
 import { sampleRunStore } from './usecases/run-telemetry.util';
@@ -99,6 +100,11 @@ export interface SchedulerOptions {
   maxOutputBytes?: number;
   /** Removing blobs no run names any more (WEFT_BLOB_SWEEP_GRACE; sweepUnnamedBlobs in @weft/db). @default none */
   blobSweep?: BlobSweepOptions;
+  /**
+   * Deleting published outbox rows (WEFT_OUTBOX_RETENTION, WEFT_OUTBOX_PRUNE_INTERVAL), when the
+   * store keeps them (SQL). @default DEFAULT_OUTBOX_RETENTION_MS (1 h) every minute
+   */
+  outboxRetention?: OutboxRetentionOptions;
   /** Where concurrency slots are kept (SqlSlotStore on a database shared by replicas). @default in memory (one process) */
   slots?: SlotStore;
   /** How long a granted slot lasts without renewal (ms). @default DEFAULT_SLOT_LEASE_MS */
@@ -142,6 +148,7 @@ export class Scheduler {
   private slotTimer: NodeJS.Timeout | undefined;
   private slotPass: Promise<void> = Promise.resolve();
   private readonly blobSweep: BlobSweepUseCase | undefined;
+  private readonly outboxRetention: OutboxRetentionUseCase | undefined;
 
   constructor(options: SchedulerOptions) {
     this.bus = options.bus;
@@ -185,6 +192,8 @@ export class Scheduler {
     this.scan = new TimerScan(this.store, this.transitions, schedule, { publisher: this.publisher, relay: this.relay }, options.pollIntervalMs ?? 250, this.log, this.deliveries);
     this.hold = new DeliveryHold(this.log);
     this.blobSweep = options.blobSweep === undefined ? undefined : new BlobSweepUseCase(options.blobSweep, this.log);
+    const prune = this.store.prunePublishedOutbox?.bind(this.store);
+    this.outboxRetention = prune && new OutboxRetentionUseCase({ prunePublishedOutbox: prune }, this.log, options.outboxRetention);
     this.slotStore = options.slots ?? new MemorySlotStore(() => Date.now());
     const slotLeaseMs = options.slotLeaseMs ?? DEFAULT_SLOT_LEASE_MS;
     this.slots = new SlotsUseCase(this.slotStore, this.store, this.transitions, this.log, slotLeaseMs);
@@ -221,6 +230,7 @@ export class Scheduler {
     this.scan.begin();
     this.scheduleSlotPass();
     this.blobSweep?.start();
+    this.outboxRetention?.start();
     this.unsample ??= sampleRunStore(this.store);
   }
 
@@ -229,6 +239,7 @@ export class Scheduler {
     this.slotTimer = undefined;
     await this.slotPass;
     await this.blobSweep?.stop();
+    await this.outboxRetention?.stop();
     this.relay.close();
     this.publisher.close();
     this.unsample?.();

@@ -69,6 +69,7 @@ export async function composeDev(config: WeftConfig, actions: ActionDefinition[]
     maxRunDepth: config.WEFT_MAX_RUN_DEPTH,
     recoverInFlightOnStart: embeddedBus,
     signalRetentionMs: config.WEFT_SIGNAL_RETENTION,
+    outboxRetention: { retentionMs: config.WEFT_OUTBOX_RETENTION, intervalMs: config.WEFT_OUTBOX_PRUNE_INTERVAL },
     blobs,
     slots: new SqlSlotStore(dataSource),
     inlinePayloadBytes: config.WEFT_INLINE_PAYLOAD_MAX,

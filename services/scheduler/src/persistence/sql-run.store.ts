@@ -20,7 +20,7 @@ import {
 import { PendingMarks } from './pending-marks';
 import { RunBatchWriter } from './run-batch.writer';
 import { assertCreatedIn, RunStoreError } from './run-store.errors';
-import { type RunRow, type StepRow, iso, isUntouched, millis, rowToRun, runToJson } from './run-state.mapper';
+import { type RunRow, type StepRow, isUntouched, millis, rowToRun, runToJson } from './run-state.mapper';
 import { RunStateCache } from './run-state.cache';
 import { RELAXED_COMMIT, RUN_COLUMNS, type Sql, insertRunSql, stepColumns } from './run-sql.util';
 import { RunUpdateBatcher } from './run-update.batcher';
@@ -340,18 +340,25 @@ export class SqlRunStore implements RunStore {
     });
   }
 
-  /** Deletes up to `limit` rows published before `before` (epoch ms); resolves with how many. Outbox retention. */
-  prunePublishedOutbox(before: number, limit = 10_000): Promise<number> {
+  /**
+   * Outbox retention, one step (OutboxRetentionUseCase): looks at the next `batch` rows after
+   * `after` (an id; undefined starts at the oldest) and deletes those published more than
+   * `retentionMs` ago (database time). `next` is where to go on, undefined once the step saw
+   * the table's end or a row created inside the retention (every later row is newer: ids
+   * follow creation). Unpublished and quarantined rows are never deleted.
+   */
+  prunePublishedOutbox(retentionMs: number, batch: number, after?: string): Promise<{ deleted: number; next: string | undefined }> {
     return this.track(async () => {
-      const rows: { n: number }[] = await this.dataSource.query(
-        `WITH gone AS (
-           DELETE FROM outbox WHERE id IN (
-             SELECT id FROM outbox WHERE published_at IS NOT NULL AND published_at < $1::timestamptz ORDER BY id LIMIT $2)
-           RETURNING 1)
-         SELECT count(*)::int AS n FROM gone`,
-        [iso(before), limit],
+      const [row]: { deleted: number; seen: number; last: string | null; reached: boolean | null }[] = await this.dataSource.query(
+        `WITH cutoff AS (SELECT clock_timestamp() - $1::double precision * interval '1 millisecond' AS at),
+         head AS (SELECT id, published_at, created_at FROM outbox WHERE id > $3::bigint ORDER BY id LIMIT $2),
+         gone AS (DELETE FROM outbox o USING head h, cutoff c WHERE o.id = h.id AND h.published_at < c.at RETURNING 1)
+         SELECT (SELECT count(*)::int FROM gone) AS deleted, (SELECT count(*)::int FROM head) AS seen, (SELECT max(id)::text FROM head) AS last,
+                (SELECT bool_or(h.created_at >= c.at) FROM head h, cutoff c) AS reached`,
+        [retentionMs, batch, after ?? '0'],
       );
-      return rows[0].n;
+      const more = row.seen === batch && row.reached !== true && row.last !== null;
+      return { deleted: row.deleted, next: more ? (row.last ?? undefined) : undefined };
     });
   }
 

@@ -70,6 +70,13 @@ export interface RunStore {
    * (docs/operations.md, "Quarantined outbox rows"); unknown or published ids are ignored.
    */
   quarantineOutbox(rows: readonly { id: string; reason: string }[]): Promise<void>;
+  /**
+   * Outbox retention, one step: deletes rows published more than `retentionMs` ago among the
+   * next `batch` after `after`, and says where to go on (undefined: the pass is done). SQL
+   * stores keep published rows (operators read them) until this removes them; a store that
+   * drops a row when it is marked published (MemoryRunStore) has none.
+   */
+  prunePublishedOutbox?(retentionMs: number, batch: number, after?: string): Promise<{ deleted: number; next: string | undefined }>;
 
   /** Timers with fireAt <= now, oldest first. A timer is removed when a transition cancels it. */
   dueTimers(now: number, limit: number): Promise<TimerRecord[]>;

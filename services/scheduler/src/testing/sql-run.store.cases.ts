@@ -7,6 +7,8 @@ import { bump, message, runningRun, transition, waitFor } from './run-store.fixt
 import { SCHEDULER_MIGRATIONS, SCHEDULER_MIGRATIONS_TABLE } from '../persistence/scheduler-schema';
 import { EARLY_CANCEL_TTL_MS, type OutboxMessage, type OutboxRecord } from '../ports/run-store.port';
 import { EVENT_ROWS_PER_TRANSITION, eventsOfBatch } from '../outbox/event-batches';
+import { OutboxRetentionUseCase } from '../outbox/outbox-retention.usecase';
+import { silentSchedulerLogger } from '../ports/scheduler-logger.port';
 import { type SqlRunStore, type SqlRunStoreOptions, openSqlRunStore } from '../persistence/sql-run.store';
 
 export interface SqlStoresUnderTest {
@@ -371,16 +373,59 @@ export function describeSqlRunStoreCases(name: string, target: SqlTarget): void 
         expect((await subject.store.scanDue(10)).outboxPending).toBe(false);
       });
 
-      it('prunes published outbox rows older than a time, and only those', async () => {
-        const state = runningRun(uniqueId('run'));
-        await subject.store.createRun(uniqueId('key'), () => transition(state, { outbox: [1, 2, 3].map((n) => message(state.runId, n)) }));
-        const rows = await subject.store.pendingOutbox(2);
-        await subject.store.markPublished(rows.map((m) => m.id));
-        const now = await subject.store.now();
-        expect(await subject.store.prunePublishedOutbox(now - 60_000)).toBe(0);
-        expect(await subject.store.prunePublishedOutbox(now + 60_000)).toBe(2);
-        const left: { msg_id: string }[] = await subject.dataSource.query('SELECT msg_id FROM outbox');
-        expect(left.map((row) => row.msg_id)).toEqual([`${state.runId}:msg:3`]);
+      describe('outbox retention', () => {
+        /** A run whose `n` outbox rows are claimed by the store (as the relay claims them), in id order. */
+        const claimedRows = async (n: number): Promise<{ runId: string; rows: OutboxRecord[] }> => {
+          const state = runningRun(uniqueId('run'));
+          await subject.store.createRun(uniqueId('key'), () => transition(state, { outbox: Array.from({ length: n }, (_, i) => message(state.runId, i + 1)) }));
+          return { runId: state.runId, rows: await subject.store.pendingOutbox(n) };
+        };
+        /** Moves rows' creation, and their publish when published, `ms` into the past. */
+        const age = (rows: readonly OutboxRecord[], ms: number, what: 'created' | 'created and published') =>
+          subject.dataSource.query(
+            `UPDATE outbox SET created_at = created_at - $2::double precision * interval '1 millisecond'${what === 'created' ? '' : `, published_at = published_at - $2::double precision * interval '1 millisecond'`}
+             WHERE id = ANY($1::bigint[])`,
+            [rows.map((row) => row.id), ms],
+          );
+        const left = async (runId: string): Promise<string[]> =>
+          ((await subject.dataSource.query('SELECT msg_id FROM outbox WHERE run_id = $1 ORDER BY id', [runId])) as { msg_id: string }[]).map((row) => row.msg_id);
+
+        it('deletes rows published longer ago than the retention, never a recent, unpublished or quarantined one', async () => {
+          const { runId, rows } = await claimedRows(5);
+          await subject.store.markPublished(rows.slice(0, 3).map((row) => row.id));
+          await subject.store.quarantineOutbox([{ id: rows[3].id, reason: 'PAYLOAD_TOO_LARGE' }]);
+          // Everything published just now: inside the retention.
+          expect(await subject.store.prunePublishedOutbox(60_000, 100)).toEqual({ deleted: 0, next: undefined });
+          // All created two minutes ago; rows 1 and 2 published then too, row 3 just now, 4 quarantined, 5 unpublished.
+          await age(rows, 120_000, 'created');
+          await age(rows.slice(0, 2), 120_000, 'created and published');
+          expect(await subject.store.prunePublishedOutbox(60_000, 100)).toEqual({ deleted: 2, next: undefined });
+          expect(await left(runId)).toEqual([3, 4, 5].map((n) => `${runId}:msg:${n}`));
+        });
+
+        it('walks the oldest rows in bounded steps and ends at the first row created inside the retention', async () => {
+          const { runId, rows } = await claimedRows(6);
+          await subject.store.markPublished(rows.map((row) => row.id));
+          await age(rows.slice(0, 4), 120_000, 'created and published');
+          const first = await subject.store.prunePublishedOutbox(60_000, 2);
+          expect(first).toEqual({ deleted: 2, next: rows[1].id });
+          const second = await subject.store.prunePublishedOutbox(60_000, 2, first.next);
+          expect(second).toEqual({ deleted: 2, next: rows[3].id });
+          // Rows 5 and 6 were created (and published) now: the walk ends there.
+          expect(await subject.store.prunePublishedOutbox(60_000, 2, second.next)).toEqual({ deleted: 0, next: undefined });
+          expect(await left(runId)).toEqual([5, 6].map((n) => `${runId}:msg:${n}`));
+        });
+
+        it('a pass of OutboxRetentionUseCase goes past rows it keeps, batch after batch', async () => {
+          const { runId, rows } = await claimedRows(7);
+          // Row 1 is never published (a crashed publisher's, waiting for the relay): it heads the table for good.
+          await subject.store.markPublished(rows.slice(1).map((row) => row.id));
+          await age(rows, 120_000, 'created and published');
+          const retention = new OutboxRetentionUseCase(subject.store, silentSchedulerLogger, { retentionMs: 60_000, batch: 2 });
+          expect(await retention.execute()).toEqual({ published: 6 });
+          expect(await left(runId)).toEqual([`${runId}:msg:1`]);
+          expect(await new OutboxRetentionUseCase(subject.store, silentSchedulerLogger, { retentionMs: 0 }).execute()).toEqual({ published: 0 });
+        });
       });
 
       it('stores times as timestamptz and steps as columns plus extra', async () => {
