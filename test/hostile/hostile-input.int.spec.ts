@@ -150,6 +150,27 @@ describeDistributed('hostile input (issue 12)', { nats: true, postgres: true }, 
     });
   });
 
+  describe('a spec at the body limit (issue 15)', () => {
+    it('is checked off the event loop: the server answers other requests while it parses 28,000 steps', async () => {
+      const source = 'apiVersion: weft/v1\nkind: Workflow\nname: big\nsteps:\n' + Array.from({ length: 28_000 }, (_, i) => `  - {id: s${i}, action: noop}\n`).join('');
+      expect(source.length).toBeGreaterThan(800_000);
+      let validated = false;
+      const validation = app.request('POST', '/v1/validate', { json: { source } }).then(async (response) => {
+        validated = true;
+        return { status: response.status, body: (await response.json()) as { valid: boolean } };
+      });
+      // Reads sent after it: on the event loop, the check (~1 s of CPU here) would hold them until it ended.
+      const answeredFirst: boolean[] = [];
+      for (let i = 0; i < 5; i++) {
+        const read = await app.request('GET', '/v1/workflows');
+        expect(read.status).toBe(200);
+        answeredFirst.push(!validated);
+      }
+      expect(await validation).toEqual({ status: 200, body: expect.objectContaining({ valid: true }) });
+      expect(answeredFirst[0]).toBe(true);
+    }, 60_000);
+  });
+
   describe('HTTP edges (item 7)', () => {
     it('a 10 GB Content-Length is refused at once with 413, before a byte of it is read', async () => {
       const answer = await sendRaw(app, 'POST /v1/runs/adhoc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10000000000\r\n\r\n{"spec":');

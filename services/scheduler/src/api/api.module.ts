@@ -17,8 +17,8 @@ import { Scheduler } from '../scheduler';
 import { SqlSlotStore } from '../persistence/sql-slot.store';
 import type { RunStore } from '../ports/run-store.port';
 import type { WaitStore } from '../ports/wait-store.port';
-import { type SpecLimits, SqlWorkflowRepository, StoredWorkflowCatalog, WorkflowsUseCase } from '../workflows';
-import { SPEC_LIMITS } from './spec-limits.token';
+import { SpecChecker, type SpecLimits, SqlWorkflowRepository, StoredWorkflowCatalog, WorkflowsUseCase } from '../workflows';
+import { SPEC_CHECKER } from './spec-limits.token';
 import { CatalogController } from './catalog.controller';
 import { ActionCatalog } from './catalog/action-catalog';
 import { withWaitActions } from './catalog/wait-actions.catalog';
@@ -104,6 +104,7 @@ class ApiLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown 
     @Inject(RunEventsHub) private readonly hub: RunEventsHub,
     @Inject(ActionCatalog) private readonly catalog: ActionCatalog,
     @Inject(RunResponder) private readonly responder: RunResponder,
+    @Inject(SPEC_CHECKER) private readonly checker: SpecChecker,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -116,6 +117,7 @@ class ApiLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown 
     this.responder.close();
     await this.catalog.stop();
     await this.hub.stop();
+    await this.checker.close();
   }
 }
 
@@ -128,8 +130,13 @@ class ApiLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown 
 export class ApiModule implements NestModule {
   static forRoot(options: ApiModuleOptions): DynamicModule {
     const { dataSource, store, bus } = options;
-    const limits = options.specLimits ?? {};
-    const workflows = new WorkflowsUseCase(new SqlWorkflowRepository(dataSource), limits);
+    const log: ProblemLogger = options.logger ?? { error: (msg, fields) => console.error(`[api] ${msg}`, fields) };
+    // Specs are parsed and validated off the event loop when large (a 1 MB body is ~1 s of CPU).
+    const checker = new SpecChecker({
+      limits: options.specLimits ?? {},
+      onWorkerFailed: (error) => log.error('the spec check thread could not start; checking specs on the event loop', { error }),
+    });
+    const workflows = new WorkflowsUseCase(new SqlWorkflowRepository(dataSource), checker);
     const keys = new SqlApiKeyRepository(dataSource);
     const authenticator = new Authenticator(keys, options.auth);
     const directory = new SqlRunDirectory(dataSource);
@@ -139,14 +146,13 @@ export class ApiModule implements NestModule {
     const hub = new RunEventsHub(bus, options.events);
     const watch = new RunWatch(hub, store, options.watch);
     const responder = new RunResponder(watch, store, directory);
-    const log: ProblemLogger = options.logger ?? { error: (msg, fields) => console.error(`[api] ${msg}`, fields) };
     return {
       module: ApiModule,
       imports: [options.scheduler],
       controllers: [WorkflowsController, RunsController, CatalogController, KeysController, OpenApiController, SignalsController, ReviewsController, FlowController, AuditController, StepOutputController, ExceptionsController],
       providers: [
         { provide: OPTIONS, useValue: options },
-        { provide: SPEC_LIMITS, useValue: limits },
+        { provide: SPEC_CHECKER, useValue: checker },
         { provide: WorkflowsUseCase, useValue: workflows },
         { provide: Authenticator, useValue: authenticator },
         { provide: RunAccess, useValue: access },
@@ -161,7 +167,7 @@ export class ApiModule implements NestModule {
         { provide: FlowQueriesUseCase, useFactory: (catalog: ActionCatalog) => new FlowQueriesUseCase(access, () => store.now(), () => catalog.liveQueues(), new SqlSlotStore(dataSource)), inject: [ActionCatalog] },
         {
           provide: StartRunUseCase,
-          useFactory: (scheduler: Scheduler) => new StartRunUseCase(scheduler, workflows, access, directory, limits, blobStore),
+          useFactory: (scheduler: Scheduler) => new StartRunUseCase(scheduler, workflows, access, directory, checker, blobStore),
           inject: [Scheduler],
         },
         { provide: RunControlUseCase, useFactory: (scheduler: Scheduler) => new RunControlUseCase(scheduler, access), inject: [Scheduler] },

@@ -1,10 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import { Body, Controller, Get, Inject, Post, Res } from '@nestjs/common';
-import { checkSpec } from '../workflows';
 import { ActionCatalog } from './catalog/action-catalog';
 import { TEMPLATES, type TemplateSource } from './catalog/templates';
-import { SPEC_LIMITS } from './spec-limits.token';
-import type { SpecLimits } from '../workflows';
+import { SPEC_CHECKER } from './spec-limits.token';
+import type { SpecChecker } from '../workflows';
 import { parse, sendJson } from './http/http.util';
 import { ROUTES as R } from './openapi/routes';
 
@@ -14,7 +13,7 @@ export class CatalogController {
   constructor(
     @Inject(ActionCatalog) private readonly actions: ActionCatalog,
     @Inject(TEMPLATES) private readonly templates: TemplateSource,
-    @Inject(SPEC_LIMITS) private readonly limits: SpecLimits,
+    @Inject(SPEC_CHECKER) private readonly checker: Pick<SpecChecker, 'check'>,
   ) {}
 
   @Get('catalog/actions')
@@ -29,9 +28,9 @@ export class CatalogController {
 
   /** 200 either way: the verdict is in the body (`valid`), with every diagnostic of `weft validate`. */
   @Post('validate')
-  validate(@Body() body: unknown, @Res() res: ServerResponse): void {
+  async validate(@Body() body: unknown, @Res() res: ServerResponse): Promise<void> {
     const input = parse(R.validate.body, body, 'body');
-    const { spec, diagnostics } = checkSpec(input.source !== undefined ? { source: input.source } : { spec: input.spec }, '', this.limits);
+    const { spec, diagnostics } = await this.checker.check(input.source !== undefined ? { source: input.source } : { spec: input.spec });
     sendJson(res, 200, {
       valid: spec !== undefined,
       name: spec?.name ?? null,

@@ -1,2 +1,2 @@
-/** Injection token of the SpecLimits the API checks specs against (ApiModuleOptions.specLimits). */
-export const SPEC_LIMITS = Symbol('WEFT_SPEC_LIMITS');
+/** Injection token of the SpecChecker the API checks specs with (ApiModuleOptions.specLimits; off the event loop when large). */
+export const SPEC_CHECKER = Symbol('WEFT_SPEC_CHECKER');

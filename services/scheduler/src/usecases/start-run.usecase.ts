@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Actor, type BlobStore, isBlobRef } from '@weft/contracts';
 import { RerunError, rerunPlan, resolveInputs, type RunState, type WorkflowSpec } from '@weft/core';
 import type { Scheduler } from '../scheduler';
-import { checkSpec, InvalidSpecError, type SpecLimits, type SpecSource, WorkflowError, type WorkflowsUseCase } from '../workflows';
+import { InvalidSpecError, SpecChecker, type SpecSource, WorkflowError, type WorkflowsUseCase } from '../workflows';
 import { ApiError } from '../api/http/api.errors';
 import { diagnosticProblem } from '../api/http/problem.util';
 import type { RunAccess } from './run-access';
@@ -37,7 +37,8 @@ export class StartRunUseCase {
     private readonly workflows: Pick<WorkflowsUseCase, 'resolveForRun'>,
     private readonly runs: Pick<RunAccess, 'get'>,
     private readonly directory: Pick<SqlRunDirectory, 'addLink'>,
-    private readonly limits: SpecLimits = {},
+    /** Checks an ad-hoc run's spec (off the event loop when large). */
+    private readonly checker: Pick<SpecChecker, 'check'> = new SpecChecker(),
     /** Where a rerun finds its old run's inputs when they were stored by reference. */
     private readonly blobs?: Pick<BlobStore, 'get'>,
   ) {}
@@ -48,7 +49,7 @@ export class StartRunUseCase {
   }
 
   async adhoc(namespace: string, source: SpecSource, request: RunRequestCommon): Promise<StartedRun> {
-    const { spec, diagnostics } = checkSpec(source, '', this.limits);
+    const { spec, diagnostics } = await this.checker.check(source);
     if (!spec) {
       const errors = diagnostics.filter((d) => d.severity === 'error');
       throw new InvalidSpecError(`the spec has ${errors.length} error(s)`, errors);

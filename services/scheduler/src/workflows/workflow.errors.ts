@@ -11,6 +11,7 @@ export const WORKFLOW_ERROR_CODES = [
   'VERSION_ARCHIVED',
   'VERSION_PUBLISHED',
   'STALE_REVISION',
+  'SPEC_CHECKS_BUSY',
 ] as const;
 export type WorkflowErrorCode = (typeof WORKFLOW_ERROR_CODES)[number];
 

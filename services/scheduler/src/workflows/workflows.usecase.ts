@@ -1,6 +1,7 @@
 import { type Diagnostic, type WorkflowSpec } from '@weft/core';
 import { specHash } from './canonical-json.util';
-import { checkSpec, type SpecLimits, type SpecSource } from './spec-source.util';
+import { SpecChecker } from './spec-checker';
+import type { SpecSource } from './spec-source.util';
 import { InvalidSpecError, WorkflowError } from './workflow.errors';
 import type { VersionRecord, VersionWithSpec, WorkflowRecord, WorkflowRepository } from './workflow.repository';
 
@@ -25,11 +26,12 @@ export interface ResolvedWorkflowRun {
 export class WorkflowsUseCase {
   constructor(
     private readonly repository: WorkflowRepository,
-    private readonly limits: SpecLimits = {},
+    /** Checks a spec before it is saved (off the event loop when large). */
+    private readonly checker: Pick<SpecChecker, 'check'> = new SpecChecker(),
   ) {}
 
   async create(namespace: string, input: CreateWorkflowInput): Promise<WorkflowRecord> {
-    const spec = input.spec ? validated(input.spec, input.name, this.limits) : undefined;
+    const spec = input.spec ? await this.validated(input.spec, input.name) : undefined;
     const name = spec?.name ?? input.name;
     if (name === undefined) throw new InvalidSpecError('a workflow needs a name or a spec', [problem('name', 'MISSING_FIELD', 'give a name or a spec')]);
     return this.repository.create(namespace, { name, description: input.description ?? spec?.description ?? null, draftSpec: spec ?? null });
@@ -65,7 +67,7 @@ export class WorkflowsUseCase {
   async saveDraft(namespace: string, ref: string, source: SpecSource, expectedRevision?: number): Promise<WorkflowRecord> {
     const workflow = await this.get(namespace, ref);
     if (expectedRevision !== undefined && expectedRevision !== workflow.draftRevision) throw stale(workflow, expectedRevision);
-    const spec = validated(source, workflow.name, this.limits);
+    const spec = await this.validated(source, workflow.name);
     if (workflow.draftSpec !== null && specHash(workflow.draftSpec) === specHash(spec)) return workflow;
     const saved = await this.repository.saveDraft(namespace, workflow.id, spec, expectedRevision);
     if (saved === undefined) throw notFound(ref);
@@ -102,6 +104,17 @@ export class WorkflowsUseCase {
     return this.repository.archive(namespace, workflow.id, version);
   }
 
+  /** The spec, or InvalidSpecError with every diagnostic (and a name that is not the workflow's). */
+  private async validated(source: SpecSource, expectedName: string | undefined): Promise<WorkflowSpec> {
+    const { spec, diagnostics } = await this.checker.check(source);
+    const errors = diagnostics.filter((d) => d.severity === 'error');
+    if (spec && expectedName !== undefined && spec.name !== expectedName) {
+      errors.push(problem('name', 'NAME_MISMATCH', `the spec is named "${spec.name}" but the workflow is "${expectedName}"`));
+    }
+    if (!spec || errors.length > 0) throw new InvalidSpecError(`the spec has ${errors.length} error(s)`, errors);
+    return spec;
+  }
+
   /** The spec a run of the workflow starts with: the given version, or the published one. Archived versions do not run. */
   async resolveForRun(namespace: string, ref: string, version?: number): Promise<ResolvedWorkflowRun> {
     const workflow = await this.get(namespace, ref);
@@ -114,17 +127,6 @@ export class WorkflowsUseCase {
     if (found.archived) throw new WorkflowError('VERSION_ARCHIVED', `version ${wanted} of ${workflow.name} is archived`);
     return { workflow, version: wanted, spec: found.spec };
   }
-}
-
-/** The spec, or InvalidSpecError with every diagnostic (and a name that is not the workflow's). */
-function validated(source: SpecSource, expectedName: string | undefined, limits: SpecLimits): WorkflowSpec {
-  const { spec, diagnostics } = checkSpec(source, '', limits);
-  const errors = diagnostics.filter((d) => d.severity === 'error');
-  if (spec && expectedName !== undefined && spec.name !== expectedName) {
-    errors.push(problem('name', 'NAME_MISMATCH', `the spec is named "${spec.name}" but the workflow is "${expectedName}"`));
-  }
-  if (!spec || errors.length > 0) throw new InvalidSpecError(`the spec has ${errors.length} error(s)`, errors);
-  return spec;
 }
 
 function problem(path: string, code: string, message: string): Diagnostic {

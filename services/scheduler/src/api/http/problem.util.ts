@@ -19,6 +19,7 @@ const WORKFLOW_STATUS = {
   VERSION_ARCHIVED: 409,
   VERSION_PUBLISHED: 409,
   STALE_REVISION: 412,
+  SPEC_CHECKS_BUSY: 503,
 } satisfies Record<WorkflowErrorCode, number>;
 
 export const diagnosticProblem = (d: Diagnostic): FieldProblem => ({

@@ -19,6 +19,8 @@ const RUN_STARTED: Record<number, RouteResponse> = {
   202: { description: 'The run was accepted (or mode=sync outlasted the wait).', schema: S.RunAccepted, headers: ['Location', 'Idempotent-Replayed'] },
   422: problem('The spec or the inputs are invalid (errors[]).'),
 };
+/** Routes that check a spec: a large one waits for the spec check thread, and past 32 waiting is refused. */
+const SPEC_BUSY = { 503: problem('Too many large specs are waiting to be checked; try again shortly (SPEC_CHECKS_BUSY)') };
 const RUN_EVENTS: RouteResponse = { description: 'Server-Sent Events: `snapshot` (a Run), lifecycle events (unnamed), then `end` (a Run).', events: S.RunEvent };
 
 /**
@@ -33,7 +35,7 @@ export const SCHEDULER_ROUTES = {
     summary: 'Register a workflow (optionally with its first draft)',
     tag: 'workflows',
     body: S.CreateWorkflowBody,
-    responses: { 201: { description: 'Created', schema: S.Workflow, headers: ['Location', 'ETag'] }, 409: problem('The name is taken'), 422: problem('The spec is invalid (errors[])') },
+    responses: { 201: { description: 'Created', schema: S.Workflow, headers: ['Location', 'ETag'] }, 409: problem('The name is taken'), 422: problem('The spec is invalid (errors[])'), ...SPEC_BUSY },
   },
   listWorkflows: {
     method: 'get',
@@ -89,6 +91,7 @@ export const SCHEDULER_ROUTES = {
       404: problem('No such workflow'),
       412: problem('The draft changed since the If-Match revision'),
       422: problem('The spec is invalid (errors[])'),
+      ...SPEC_BUSY,
     },
   },
   freezeVersion: {
@@ -154,7 +157,7 @@ export const SCHEDULER_ROUTES = {
     query: S.RunCreationQuery,
     body: S.AdhocRunBody,
     headers: [IDEMPOTENCY, SOURCE],
-    responses: RUN_STARTED,
+    responses: { ...RUN_STARTED, ...SPEC_BUSY },
   },
   listRuns: {
     method: 'get',
@@ -252,7 +255,7 @@ export const SCHEDULER_ROUTES = {
     summary: 'Validate a spec: the diagnostics of `weft validate`',
     tag: 'catalog',
     body: S.SpecBody,
-    responses: { 200: { description: 'The verdict', schema: S.ValidationResult } },
+    responses: { 200: { description: 'The verdict', schema: S.ValidationResult }, ...SPEC_BUSY },
   },
   createKey: {
     method: 'post',
