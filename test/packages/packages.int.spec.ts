@@ -118,6 +118,11 @@ describeDistributed('npm packages outside the repository', { nats: true, postgre
       await waitFor(async () => dev.exitCode === null && (await fetch(`http://127.0.0.1:${port}/health/ready`)).ok, { timeoutMs: 60_000, intervalMs: 200, what: 'weft dev to be ready' });
       const { stdout } = await inApp(process.execPath, [join('out', 'worker.js')], { ...deployment, WEFT_API_URL: `http://127.0.0.1:${port}` });
       expect(JSON.parse(stdout.trim().split('\n').at(-1) ?? '')).toEqual({ status: 'completed', outputs: { text: 'hello grace' } });
+      // A spec over 16 KiB is checked on the API's worker thread, which loads the installed package's compiled module.
+      const big = 'apiVersion: weft/v1\nkind: Workflow\nname: big\nsteps:\n' + Array.from({ length: 2_000 }, (_, i) => `  - {id: s${i}, action: noop${i === 7 ? ', needs: [nope]' : ''}}\n`).join('');
+      const verdict = await fetch(`http://127.0.0.1:${port}/v1/validate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ source: big }) });
+      expect(await verdict.json()).toMatchObject({ valid: false, diagnostics: [expect.objectContaining({ code: 'UNKNOWN_NEED', line: 12 })] });
+      expect(output).not.toContain('spec check thread');
       dev.kill('SIGINT');
       await waitFor(() => dev.exitCode !== null, { timeoutMs: 30_000, what: 'weft dev to stop' });
       expect(dev.exitCode).toBe(0);
