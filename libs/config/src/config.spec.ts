@@ -53,6 +53,9 @@ describe('retention variables', () => {
     expect(loadConfig({}).WEFT_OUTBOX_RETENTION).toBe(3_600_000);
     expect(loadConfig({ WEFT_OUTBOX_RETENTION: '0' }).WEFT_OUTBOX_RETENTION).toBe(0);
     expect(loadConfig({}).WEFT_OUTBOX_PRUNE_INTERVAL).toBe(60_000);
+    expect(loadConfig({}).WEFT_TRIGGER_FIRE_RETENTION).toBe(30 * 86_400_000);
+    expect(loadConfig({ WEFT_TRIGGER_FIRE_RETENTION: '0' }).WEFT_TRIGGER_FIRE_RETENTION).toBe(0);
+    expect(loadConfig({}).WEFT_TRIGGER_PRUNE_INTERVAL).toBe(10 * 60_000);
   });
 
   it('name the variable and the examples when the value is not a duration', () => {
@@ -68,7 +71,7 @@ describe('retention variables', () => {
   });
 
   it('refuse a prune interval under 1s, 0 included', () => {
-    for (const variable of ['WEFT_JOURNAL_PRUNE_INTERVAL', 'WEFT_ANALYTICS_PRUNE_INTERVAL', 'WEFT_OUTBOX_PRUNE_INTERVAL']) {
+    for (const variable of ['WEFT_JOURNAL_PRUNE_INTERVAL', 'WEFT_ANALYTICS_PRUNE_INTERVAL', 'WEFT_OUTBOX_PRUNE_INTERVAL', 'WEFT_TRIGGER_PRUNE_INTERVAL']) {
       for (const bad of ['0', '500ms']) {
         expect(() => loadConfig({ [variable]: bad })).toThrow(expect.objectContaining({ problems: [{ variable, message: `must be at least 1s (got "${bad}")` }] }));
       }

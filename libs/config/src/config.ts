@@ -196,6 +196,10 @@ export const EnvSchema = z.object({
   WEFT_OUTBOX_RETENTION: duration('1h, 30m or 7d').prefault('1h'),
   /** Scheduler, `weft dev`: pause between outbox retention passes, in ms after parsing; at least 1s. @default 1m */
   WEFT_OUTBOX_PRUNE_INTERVAL: interval('1m or 10m').prefault('1m'),
+  /** Triggers, `weft dev`: how long the fire log keeps a row, in ms after parsing (`0` keeps them forever). @default 30d */
+  WEFT_TRIGGER_FIRE_RETENTION: duration('30d or 12h').prefault('30d'),
+  /** Triggers, `weft dev`: pause between fire log retention passes, in ms after parsing; at least 1s. @default 10m */
+  WEFT_TRIGGER_PRUNE_INTERVAL: interval('10m or 1h').prefault('10m'),
   /**
    * Scheduler, `weft dev`: a blob (large payload stored by reference) that no run names is removed once
    * older than this, in ms after parsing (`0` never removes blobs). Keep it above the longest a dispatch or result may wait in NATS. @default 24h

@@ -7,7 +7,7 @@ export { type OpenMigratedOptions, openMigrated } from './open-migrated.util';
 export { DEFAULT_SEARCH_PATH, PgliteDatabase } from './pglite/pglite.database';
 export { type LockHolder, lockDataDir, lockFileOf } from './pglite/pglite-lock';
 export { type PruneBatch, pruneBatch } from './prune.util';
-export { type BatchOutcome, BatchedRetention, pruneInBatches, type RetentionLog, RetentionPasses, type RetentionPassesOptions } from './retention.util';
+export { type BatchOutcome, BatchedRetention, pruneInBatches, type RetentionLog, RetentionPasses, type RetentionPassesOptions, type RetentionStep, WalkingRetention, type WalkingRetentionOptions, type WalkedRows, walkedStep } from './retention.util';
 export { ApiSchema1795400000000 } from './schema/1795400000000-api-schema.migration';
 export { isDataException, sqlState } from './sql-state.util';
 export { withTransaction } from './transaction.util';

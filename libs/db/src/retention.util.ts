@@ -106,3 +106,76 @@ export abstract class BatchedRetention<K extends string> {
     return pruneInBatches(zero, batch, () => this.passes.stopped);
   }
 }
+
+/** One step of a walk that deletes as it goes: rows deleted, and where to go on (undefined: the pass is done). */
+export type RetentionStep<C> = (after: C | undefined) => Promise<{ deleted: number; next: C | undefined }>;
+
+export interface WalkingRetentionOptions<K extends string, C> {
+  /** Names the pass in logs: `<name> retention pass`. */
+  name: string;
+  /** What a pass reports it deleted: `{ [key]: n }`. */
+  key: K;
+  /** Pause between passes (ms). */
+  intervalMs: number;
+  /** One bounded statement of the walk, from the start (`after` undefined) to its end. */
+  step: RetentionStep<C>;
+  log: RetentionLog;
+  /** Retention turned off (a retention of 0: keep forever): passes delete nothing and never run. */
+  off?: boolean;
+}
+
+/**
+ * Retention by walking a table from its oldest rows in bounded steps, each deleting what is past
+ * the retention among the rows it looks at: now, then every `intervalMs` between `start()` and
+ * `stop()` (a pass under way ends after its current step).
+ */
+export class WalkingRetention<K extends string, C> {
+  private readonly passes: RetentionPasses<K>;
+
+  constructor(private readonly walking: WalkingRetentionOptions<K, C>) {
+    this.passes = new RetentionPasses({ name: walking.name, intervalMs: walking.intervalMs, pass: () => this.execute(), log: walking.log });
+  }
+
+  /** One full pass. Resolves with the rows deleted. */
+  execute(): Promise<Record<K, number>> {
+    const { key, step, off } = this.walking;
+    const zero = { [key]: 0 } as Record<K, number>;
+    if (off) return Promise.resolve(zero);
+    let after: C | undefined;
+    return pruneInBatches(
+      zero,
+      async () => {
+        const { deleted, next } = await step(after);
+        after = next;
+        return { deleted: { [key]: deleted } as Record<K, number>, more: next !== undefined };
+      },
+      () => this.passes.stopped,
+    );
+  }
+
+  start(): void {
+    if (!this.walking.off) this.passes.start();
+  }
+
+  stop(): Promise<void> {
+    return this.passes.stop();
+  }
+}
+
+/** What one statement of a walk by id reports: rows deleted, rows looked at, the last id looked at, whether any was created inside the retention. */
+export interface WalkedRows {
+  deleted: number;
+  seen: number;
+  last: string | null;
+  reached: boolean | null;
+}
+
+/**
+ * A walk's step from its statement's report: go on after the last row looked at, unless the
+ * statement saw fewer rows than it asked for (the table's end) or a row created inside the
+ * retention (ids follow creation, so every later row is newer).
+ */
+export function walkedStep(rows: WalkedRows, batch: number): { deleted: number; next: string | undefined } {
+  const more = rows.seen === batch && rows.reached !== true && rows.last !== null;
+  return { deleted: rows.deleted, next: more ? (rows.last ?? undefined) : undefined };
+}

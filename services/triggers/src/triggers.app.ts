@@ -33,6 +33,7 @@ export function runTriggers(start: ServiceStart, options: RunTriggersOptions = {
           store,
           auth,
           logger,
+          fireRetention: { retentionMs: config.WEFT_TRIGGER_FIRE_RETENTION, intervalMs: config.WEFT_TRIGGER_PRUNE_INTERVAL },
           subjects: { servers, ...(config.WEFT_NATS_PREFIX ? { prefix: config.WEFT_NATS_PREFIX } : {}), ...(options.subjectStream ? { stream: options.subjectStream } : {}) },
           ...(options.clock && { clock: options.clock }),
           ...(options.leader && { leader: options.leader }),

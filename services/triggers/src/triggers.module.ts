@@ -18,6 +18,7 @@ import { SignalTriggersUseCase } from './usecases/signal-triggers.usecase';
 import { SyncDefinitionsUseCase } from './usecases/sync-definitions.usecase';
 import { TriggerControlUseCase } from './usecases/trigger-control.usecase';
 import { WebhookUseCase } from './usecases/webhook.usecase';
+import { type FireRetentionOptions, PruneFiresUseCase } from './usecases/prune-fires.usecase';
 
 export type TriggersModuleOptions = ProjectionModuleOptions & {
   bus: Bus;
@@ -30,6 +31,8 @@ export type TriggersModuleOptions = ProjectionModuleOptions & {
   logger?: TriggersLogger;
   /** Where secrets and poll header values are read. @default process.env */
   env?: NodeJS.ProcessEnv;
+  /** Fire log retention (WEFT_TRIGGER_FIRE_RETENTION, WEFT_TRIGGER_PRUNE_INTERVAL). @default 30 days, every 10 minutes */
+  fireRetention?: FireRetentionOptions;
 };
 
 /** The service's parts, wired once; the module and its hooks module share them. */
@@ -52,6 +55,7 @@ export interface TriggersParts {
   publisher: RunRequestPublisher;
   control: TriggerControlUseCase;
   webhooks: WebhookUseCase;
+  retention: PruneFiresUseCase;
 }
 
 export function triggersParts(options: TriggersModuleOptions): TriggersParts {
@@ -75,6 +79,7 @@ export function triggersParts(options: TriggersModuleOptions): TriggersParts {
     publisher,
     control: new TriggerControlUseCase(store, occurrences, schedules, polls, clock, env, new SqlApiKeyRepository(store.dataSource)),
     webhooks: new WebhookUseCase(store, occurrences, clock, env),
+    retention: new PruneFiresUseCase(store, log, options.fireRetention),
   };
 }
 
@@ -96,8 +101,10 @@ export class TriggersModule extends ProjectionModule {
           start: () => {
             parts.publisher.start();
             parts.leader.start();
+            parts.retention.start();
           },
           stop: async () => {
+            await parts.retention.stop();
             await parts.leader.stop();
             await parts.publisher.stop();
           },

@@ -50,6 +50,7 @@ export async function composeDev(config: WeftConfig, actions: ActionDefinition[]
   const triggerOptions = {
     bus,
     store: triggerStore.store,
+    fireRetention: { retentionMs: config.WEFT_TRIGGER_FIRE_RETENTION, intervalMs: config.WEFT_TRIGGER_PRUNE_INTERVAL },
     ...(config.NATS_URL && { subjects: { servers: config.NATS_URL.split(','), ...(config.WEFT_NATS_PREFIX && { prefix: config.WEFT_NATS_PREFIX }) } }),
     ...(logger && { logger }),
   };

@@ -1,4 +1,4 @@
-import { pruneInBatches, RetentionPasses } from '@weft/db';
+import { WalkingRetention } from '@weft/db';
 import type { RunStore } from '../ports/run-store.port';
 import type { SchedulerLogger } from '../ports/scheduler-logger.port';
 
@@ -26,43 +26,17 @@ export interface OutboxRetentionOptions {
  * message it ever sent (~4 rows per step). Unpublished and quarantined rows stay. Every
  * replica may prune: two deleting the same row take turns, and the second finds it gone.
  */
-export class OutboxRetentionUseCase {
-  private readonly passes: RetentionPasses<'published'> | undefined;
-  private readonly retentionMs: number;
-  private readonly batch: number;
-
-  constructor(
-    private readonly store: Required<Pick<RunStore, 'prunePublishedOutbox'>>,
-    log: Pick<SchedulerLogger, 'info' | 'error'>,
-    options: OutboxRetentionOptions = {},
-  ) {
-    this.retentionMs = options.retentionMs ?? DEFAULT_OUTBOX_RETENTION_MS;
-    this.batch = options.batch ?? DEFAULT_OUTBOX_PRUNE_BATCH;
-    if (this.retentionMs > 0) {
-      this.passes = new RetentionPasses({ name: 'outbox', intervalMs: options.intervalMs ?? DEFAULT_OUTBOX_PRUNE_INTERVAL_MS, pass: () => this.execute(), log });
-    }
-  }
-
-  /** One full pass. Resolves with the rows deleted. */
-  async execute(): Promise<{ published: number }> {
-    if (this.retentionMs <= 0) return { published: 0 };
-    let after: string | undefined;
-    return pruneInBatches(
-      { published: 0 },
-      async () => {
-        const { deleted, next } = await this.store.prunePublishedOutbox(this.retentionMs, this.batch, after);
-        after = next;
-        return { deleted: { published: deleted }, more: next !== undefined };
-      },
-      () => this.passes?.stopped ?? false,
-    );
-  }
-
-  start(): void {
-    this.passes?.start();
-  }
-
-  stop(): Promise<void> {
-    return this.passes?.stop() ?? Promise.resolve();
+export class OutboxRetentionUseCase extends WalkingRetention<'published', string> {
+  constructor(store: Required<Pick<RunStore, 'prunePublishedOutbox'>>, log: Pick<SchedulerLogger, 'info' | 'error'>, options: OutboxRetentionOptions = {}) {
+    const retentionMs = options.retentionMs ?? DEFAULT_OUTBOX_RETENTION_MS;
+    const batch = options.batch ?? DEFAULT_OUTBOX_PRUNE_BATCH;
+    super({
+      name: 'outbox',
+      key: 'published',
+      intervalMs: options.intervalMs ?? DEFAULT_OUTBOX_PRUNE_INTERVAL_MS,
+      step: (after) => store.prunePublishedOutbox(retentionMs, batch, after),
+      log,
+      off: retentionMs <= 0,
+    });
   }
 }

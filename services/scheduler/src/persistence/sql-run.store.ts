@@ -1,6 +1,6 @@
 import { type RunState, type StepState, TERMINAL_RUN_STATUSES } from '@weft/core';
 import { DEFAULT_NAMESPACE, storableText } from '@weft/contracts';
-import { type DatabaseConfig, type PgliteDatabase, isDatabaseUnavailable, openMigrated, withTransaction } from '@weft/db';
+import { type DatabaseConfig, type PgliteDatabase, isDatabaseUnavailable, openMigrated, type WalkedRows, walkedStep, withTransaction } from '@weft/db';
 import { type DataSource } from 'typeorm';
 import {
   type CreateRunOptions,
@@ -349,7 +349,7 @@ export class SqlRunStore implements RunStore {
    */
   prunePublishedOutbox(retentionMs: number, batch: number, after?: string): Promise<{ deleted: number; next: string | undefined }> {
     return this.track(async () => {
-      const [row]: { deleted: number; seen: number; last: string | null; reached: boolean | null }[] = await this.dataSource.query(
+      const [row]: WalkedRows[] = await this.dataSource.query(
         `WITH cutoff AS (SELECT clock_timestamp() - $1::double precision * interval '1 millisecond' AS at),
          head AS (SELECT id, published_at, created_at FROM outbox WHERE id > $3::bigint ORDER BY id LIMIT $2),
          gone AS (DELETE FROM outbox o USING head h, cutoff c WHERE o.id = h.id AND h.published_at < c.at RETURNING 1)
@@ -357,8 +357,7 @@ export class SqlRunStore implements RunStore {
                 (SELECT bool_or(h.created_at >= c.at) FROM head h, cutoff c) AS reached`,
         [retentionMs, batch, after ?? '0'],
       );
-      const more = row.seen === batch && row.reached !== true && row.last !== null;
-      return { deleted: row.deleted, next: more ? (row.last ?? undefined) : undefined };
+      return walkedStep(row, batch);
     });
   }
 

@@ -1,4 +1,4 @@
-import { pruneInBatches, RetentionPasses } from '@weft/db';
+import { WalkingRetention } from '@weft/db';
 import type { SchedulerLogger } from '../ports/scheduler-logger.port';
 
 /** Default age (database time) before a blob nothing names may be removed: WEFT_BLOB_SWEEP_GRACE. */
@@ -34,39 +34,20 @@ export interface BlobSweepOptions {
  * deleted by Weft itself; an operator deleting runs (their step_runs go with them) frees their blobs
  * at the next pass. Every scheduler replica may sweep: the batches skip each other's locked rows.
  */
-export class BlobSweepUseCase {
-  private readonly passes: RetentionPasses<'blobs'> | undefined;
-
-  constructor(
-    private readonly options: BlobSweepOptions,
-    log: Pick<SchedulerLogger, 'info' | 'error'>,
-  ) {
+export class BlobSweepUseCase extends WalkingRetention<'blobs', SweepCursor> {
+  constructor(options: BlobSweepOptions, log: Pick<SchedulerLogger, 'info' | 'error'>) {
     const graceMs = options.graceMs ?? DEFAULT_BLOB_SWEEP_GRACE_MS;
-    if (graceMs > 0) this.passes = new RetentionPasses({ name: 'blob sweep', intervalMs: options.intervalMs ?? DEFAULT_BLOB_SWEEP_INTERVAL_MS, pass: () => this.execute(), log });
-  }
-
-  /** One full pass over the blobs older than the grace, `batch` at a time, oldest first. Resolves with the blobs removed. */
-  async execute(): Promise<{ blobs: number }> {
-    const graceMs = this.options.graceMs ?? DEFAULT_BLOB_SWEEP_GRACE_MS;
-    const batch = this.options.batch ?? DEFAULT_BLOB_SWEEP_BATCH;
-    if (graceMs <= 0) return { blobs: 0 };
-    let after: SweepCursor | undefined;
-    return pruneInBatches(
-      { blobs: 0 },
-      async () => {
-        const { removed, next } = await this.options.sweep(graceMs, batch, after);
-        after = next;
-        return { deleted: { blobs: removed.length }, more: next !== undefined };
+    const batch = options.batch ?? DEFAULT_BLOB_SWEEP_BATCH;
+    super({
+      name: 'blob sweep',
+      key: 'blobs',
+      intervalMs: options.intervalMs ?? DEFAULT_BLOB_SWEEP_INTERVAL_MS,
+      step: async (after) => {
+        const { removed, next } = await options.sweep(graceMs, batch, after);
+        return { deleted: removed.length, next };
       },
-      () => this.passes?.stopped ?? false,
-    );
-  }
-
-  start(): void {
-    this.passes?.start();
-  }
-
-  stop(): Promise<void> {
-    return this.passes?.stop() ?? Promise.resolve();
+      log,
+      off: graceMs <= 0,
+    });
   }
 }

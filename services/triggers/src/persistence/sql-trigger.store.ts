@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RunRequested } from '@weft/contracts';
 import { Triggers } from '@weft/core';
-import { type DatabaseConfig, type OpenMigratedOptions, openMigrated, sqlState, withTransaction } from '@weft/db';
+import { type DatabaseConfig, type OpenMigratedOptions, openMigrated, sqlState, type WalkedRows, walkedStep, withTransaction } from '@weft/db';
 import type { DataSource } from 'typeorm';
 import type { FireOutcome, TriggerKind } from '../domain/fire-log';
 import type { FireRecord, NewFire, PublishedWorkflow, TriggerDefinition, TriggerRef } from '../ports/trigger.types';
@@ -217,6 +217,35 @@ export class SqlTriggerStore {
   async markPublished(ids: string[], sql: Sql = this.dataSource): Promise<void> {
     if (ids.length === 0) return;
     await sql.query(`UPDATE trigger_fires SET published_at = now() WHERE id = ANY($1::bigint[]) AND published_at IS NULL`, [ids]);
+  }
+
+  /**
+   * Fire log retention, one step (PruneFiresUseCase): among the next `batch` rows after `after`
+   * (an id; undefined starts at the oldest), deletes those created more than `retentionMs` ago
+   * (database time), except rows still at work (held by overlap, or fired and not yet published)
+   * and each trigger's newest claiming row and newest fired or skipped one (its "last fire" and
+   * what the overdue metric reads). `next` is undefined once the step saw the table's end or a row
+   * created inside the retention (ids follow creation).
+   */
+  async pruneFires(retentionMs: number, batch: number, after?: string): Promise<{ deleted: number; next: string | undefined }> {
+    const [row] = (await this.dataSource.query(
+      `WITH cutoff AS (SELECT clock_timestamp() - $1::double precision * interval '1 millisecond' AS at),
+       head AS (
+         SELECT id, namespace, workflow, trigger_id, claims, held, outcome, published_at, created_at FROM trigger_fires
+          WHERE id > $3::bigint ORDER BY id LIMIT $2),
+       gone AS (
+         DELETE FROM trigger_fires f USING head h, cutoff c
+          WHERE f.id = h.id AND h.created_at < c.at AND NOT h.held AND NOT (h.outcome = 'fired' AND h.published_at IS NULL)
+            AND (NOT h.claims OR (
+              EXISTS (SELECT 1 FROM trigger_fires n WHERE n.namespace = h.namespace AND n.workflow = h.workflow AND n.trigger_id = h.trigger_id AND n.claims AND n.id > h.id)
+              AND (h.outcome NOT IN ('fired', 'skipped') OR EXISTS (
+                SELECT 1 FROM trigger_fires n WHERE n.namespace = h.namespace AND n.workflow = h.workflow AND n.trigger_id = h.trigger_id AND n.claims AND n.id > h.id AND n.outcome IN ('fired', 'skipped')))))
+          RETURNING 1)
+       SELECT (SELECT count(*)::int FROM gone) AS deleted, (SELECT count(*)::int FROM head) AS seen, (SELECT max(id)::text FROM head) AS last,
+              (SELECT bool_or(h.created_at >= c.at) FROM head h, cutoff c) AS reached`,
+      [retentionMs, batch, after ?? '0'],
+    )) as WalkedRows[];
+    return walkedStep(row, batch);
   }
 
   /** Runs of the trigger that have not ended (requested runs the scheduler has not created yet count too). */
