@@ -92,6 +92,19 @@ describe('SpecChecker', () => {
     expect(failures).toEqual([]);
   }, 60_000);
 
+  it('stops its thread once idle and starts another for the next large check', async () => {
+    checker = new SpecChecker({ idleMs: 50 });
+    const source = flatSource(1_000);
+    expect(checker.threadRunning).toBe(false);
+    await checker.check({ source });
+    expect(checker.threadRunning).toBe(true);
+    const deadline = Date.now() + 20_000;
+    while (checker.threadRunning && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(checker.threadRunning).toBe(false);
+    expect(await checker.check({ source })).toEqual(checkSpec({ source }));
+    expect(checker.threadRunning).toBe(true);
+  }, 60_000);
+
   it('checks on the event loop when its thread cannot start, and says so once', async () => {
     const failures: string[] = [];
     checker = new SpecChecker({ onWorkerFailed: (error) => failures.push(error), workerEntry: '/nonexistent/spec-check.worker.js' });

@@ -7,6 +7,8 @@ import { WorkflowError } from './workflow.errors';
 export const DEFAULT_OFF_LOOP_CHARS = 16 * 1024;
 /** Checks waiting for the worker thread at most; one more is refused with SPEC_CHECKS_BUSY (503). */
 export const DEFAULT_MAX_WAITING_CHECKS = 32;
+/** An idle worker thread is stopped after this long (its heap and loaded modules are freed); the next large check starts another. */
+export const DEFAULT_THREAD_IDLE_MS = 60_000;
 
 export interface SpecCheckerOptions {
   /** Bounds every check applies (WEFT_MAX_STEPS). */
@@ -15,6 +17,8 @@ export interface SpecCheckerOptions {
   offLoopChars?: number;
   /** @default DEFAULT_MAX_WAITING_CHECKS */
   maxWaiting?: number;
+  /** @default DEFAULT_THREAD_IDLE_MS */
+  idleMs?: number;
   /** Told once when the worker thread cannot run, after which checks run on the event loop. */
   onWorkerFailed?: (error: string) => void;
   /** The worker module (tests point it at a missing file). @default spec-check.worker beside this module */
@@ -41,7 +45,7 @@ interface Waiting {
  * checkSpec for the API, without taking the event loop: parsing and validating a spec costs
  * ~35 us per step on this machine (a 1 MB, 30,000-step body ~1 s), time in which the scheduler in
  * the same process would handle no result, timer or request. A small spec is checked at once; a
- * large one on one worker thread, started on first need and kept (unref'd), one check at a time,
+ * large one on one worker thread, started on first need and stopped after `idleMs` without work, one check at a time,
  * the others waiting in order (at most `maxWaiting`). The diagnostics are the same either way.
  * If the thread cannot start at all (it never answered), checks run on the event loop from then on
  * (correct, only slower) and `onWorkerFailed` says so. If a thread that worked dies (a spec that
@@ -52,6 +56,8 @@ export class SpecChecker {
   private readonly offLoopChars: number;
   private readonly maxWaiting: number;
   private worker: Worker | undefined;
+  /** Stops the thread once it has been idle for `idleMs`. */
+  private idleTimer: NodeJS.Timeout | undefined;
   /** A thread has answered once: the hook and the module load here. */
   private started = false;
   /** The thread could not start: checks run on the event loop. */
@@ -72,6 +78,7 @@ export class SpecChecker {
       return Promise.reject(new WorkflowError('SPEC_CHECKS_BUSY', `${this.waiting.size} large specs are being checked; try again shortly`));
     }
     const request: SpecCheckRequest = { id: ++this.nextId, input, file, limits };
+    clearTimeout(this.idleTimer);
     return new Promise<CheckedSpec>((resolve, reject) => {
       this.waiting.set(request.id, { request, resolve, reject });
       try {
@@ -82,8 +89,14 @@ export class SpecChecker {
     });
   }
 
+  /** True while a worker thread is up (started by a large check, stopped once idle). */
+  get threadRunning(): boolean {
+    return this.worker !== undefined;
+  }
+
   /** Stops the worker thread (checks still waiting run on the event loop). */
   async close(): Promise<void> {
+    clearTimeout(this.idleTimer);
     const worker = this.worker;
     this.worker = undefined;
     this.broken = true;
@@ -111,6 +124,18 @@ export class SpecChecker {
     this.waiting.delete(reply.id);
     if (reply.checked) waiting.resolve(reply.checked);
     else waiting.reject(new Error(reply.error));
+    if (this.waiting.size === 0) this.stopWhenIdle();
+  }
+
+  private stopWhenIdle(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      const worker = this.worker;
+      // Cleared first: its exit is not a failure.
+      this.worker = undefined;
+      void worker?.terminate();
+    }, this.options.idleMs ?? DEFAULT_THREAD_IDLE_MS);
+    this.idleTimer.unref();
   }
 
   /**
