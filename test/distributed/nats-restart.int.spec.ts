@@ -48,7 +48,11 @@ describeDistributed('NATS restarted mid-run', { postgres: true, natsServer: true
     ]);
     expect(executor.output()).toContain('published the step result after retrying');
     expect(scheduler.running && executor.running).toBe(true);
-    // And the deployment keeps working after the restart.
+    // And the deployment keeps working after the restart. The test's own producer reconnects on its
+    // own schedule (nats.js tries every 2 s; a publish made before it has reconnected fails with a
+    // timeout after 5 s, as any producer's would): wait for it as for the services.
+    const producer = await s.bus();
+    await waitFor(async () => (await producer.health()).ok, { timeoutMs: 20_000, what: "the test's producer to reconnect" });
     const next = await s.submit('after-restart', [{ id: 'x', with: { file: s.recordFile } }]);
     await s.waitForStatus(next, 'completed', 15_000);
   });
