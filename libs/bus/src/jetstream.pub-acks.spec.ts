@@ -173,6 +173,41 @@ describe('PubAcks', () => {
     await expect(next).resolves.toBeUndefined();
   });
 
+  it('refuses a publish at once while the connection is down (nats.js would drop it at its next dial), and publishes again after the reconnect', async () => {
+    const { nc, acks } = setup();
+    nc.emit('disconnect');
+    await ticks();
+    await expect(acks.publish('s', 'a')).rejects.toThrow('connection disconnected: not sent (reconnecting)');
+    expect(nc.published).toEqual([]);
+    expect(acks.size).toBe(0);
+    nc.emit('reconnecting');
+    nc.emit('reconnect');
+    await ticks();
+    const next = acks.publish('s', 'b');
+    nc.reply(0, JSON.stringify({ stream: 'S', seq: 1 }));
+    await expect(next).resolves.toBeUndefined();
+  });
+
+  it('rejects what waits when the disconnect is seen and when a reconnect attempt starts (its dial dropped nats.js\'s buffer), not after the timeout', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'queueMicrotask', 'nextTick'] });
+    const { nc, acks } = setup();
+    nc.emit('disconnect');
+    // Published before the status reached PubAcks: it waits, as nats.js buffers it.
+    const lagging = expect(acks.publish('s', 'a')).rejects.toBeInstanceOf(RequestError);
+    await ticks();
+    await lagging;
+    // One more in the lag of a reconnect attempt's status.
+    nc.emit('reconnect');
+    await ticks();
+    const buffered = expect(acks.publish('s', 'b')).rejects.toThrow('not sent (reconnecting)');
+    expect(acks.size).toBe(1);
+    nc.emit('reconnecting');
+    await ticks();
+    await buffered;
+    expect(acks.size).toBe(0);
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
   it('rejects every waiting publish when the connection closes, and stops its sweep timer', async () => {
     jest.useFakeTimers({ doNotFake: ['setImmediate', 'queueMicrotask', 'nextTick'] });
     const { nc, acks } = setup();

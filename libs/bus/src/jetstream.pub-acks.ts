@@ -35,7 +35,12 @@ interface Pending {
  *   stream listens on the subject) with NoRespondersError, anything else (a duplicate too) resolves;
  * - ONE sweep timer, running only while something waits, rejects publishes older than the timeout;
  * - a disconnect or the connection's close rejects everything waiting at once: a PubAck for the old
- *   connection can never arrive (nats.js would leave such requests to their timeout).
+ *   connection can never arrive (nats.js would leave such requests to their timeout);
+ * - while the connection is down a publish is refused at once, and each reconnect attempt rejects
+ *   what still waits: nats.js discards its outbound buffer at every dial (`prepare()` ->
+ *   `resetOutbound()`), so a message published while down is never sent and its PubAck never
+ *   comes. Before, such a publish waited out the 5 s timeout even once the connection was back,
+ *   and a caller's retry (an executor's held result, an outbox row) waited with it.
  *
  * The headers (Nats-Msg-Id for dedup, trace context) are the caller's: this only adds the reply.
  */
@@ -44,6 +49,8 @@ export class PubAcks {
   private readonly inbox = `${createInbox()}.`;
   private counter = 0;
   private sweeper: NodeJS.Timeout | undefined;
+  /** Between a disconnect and the reconnect (as the status events say). */
+  private down = false;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -59,6 +66,8 @@ export class PubAcks {
    * (max_payload exceeded, a closed connection) rejects at once, with nothing left waiting.
    */
   publish(subject: string, data: Payload, headers?: MsgHdrs): Promise<void> {
+    // nats.js would buffer it and drop the buffer at its next dial: refused now, the caller retries.
+    if (this.down) return Promise.reject(new RequestError('connection disconnected: not sent (reconnecting)'));
     const token = (++this.counter).toString(36);
     try {
       this.nc.publish(subject, data, { headers, reply: this.inbox + token });
@@ -126,7 +135,15 @@ export class PubAcks {
 
   private async watchDisconnects(): Promise<void> {
     for await (const status of this.nc.status()) {
-      if (status.type === 'disconnect') this.rejectAll(new RequestError('connection disconnected'));
+      if (status.type === 'disconnect') {
+        this.down = true;
+        this.rejectAll(new RequestError('connection disconnected'));
+      } else if (status.type === 'reconnecting') {
+        // The dial that announced itself has dropped nats.js's buffer: anything still waiting was in it.
+        this.rejectAll(new RequestError('connection disconnected: not sent (reconnecting)'));
+      } else if (status.type === 'reconnect') {
+        this.down = false;
+      }
     }
   }
 }
