@@ -41,10 +41,13 @@ function describeFlowControlStore(name: string, open: () => Promise<Opened>): vo
     it('a burst lets `burst` permits go at once, then one per interval', async () => {
       const [a] = opened().stores;
       const starts: number[] = [];
-      for (let i = 0; i < 5; i++) starts.push((await a.rates.reserve({ ...rate, burst: 3 })).startAt);
+      // One permit per 2 s: the calls' own time (a few ms idle, 227 ms once in CI on a loaded machine) stays far below an interval.
+      const slow = { ...rate, limit: 1, periodMs: 2_000, burst: 3 };
+      for (let i = 0; i < 5; i++) starts.push((await a.rates.reserve(slow)).startAt);
       // The first three go at once (up to the time the store took between calls), the next ones one interval after the TAT.
-      expect((starts[2] ?? 0) - (starts[0] ?? 0)).toBeLessThan(100);
-      expect((starts[4] ?? 0) - (starts[3] ?? 0)).toBeCloseTo(100, 0);
+      expect((starts[2] ?? 0) - (starts[0] ?? 0)).toBeLessThan(1_000);
+      expect((starts[3] ?? 0) - (starts[0] ?? 0)).toBeGreaterThanOrEqual(2_000 - 0.5);
+      expect((starts[4] ?? 0) - (starts[3] ?? 0)).toBeCloseTo(2_000, 0);
     });
 
     it('a workflow limit\'s strategies: cancel-newest refuses a request over the limit, cancel-in-progress evicts the oldest holder', async () => {
