@@ -176,6 +176,6 @@ export interface WalkedRows {
  * retention (ids follow creation, so every later row is newer).
  */
 export function walkedStep(rows: WalkedRows, batch: number): { deleted: number; next: string | undefined } {
-  const more = rows.seen === batch && rows.reached !== true && rows.last !== null;
+  const more = rows.seen === batch && rows.reached !== true;
   return { deleted: rows.deleted, next: more ? (rows.last ?? undefined) : undefined };
 }
