@@ -305,7 +305,7 @@ export class WeftDistributed extends WeftBase {
     this.buses.push(schedulerBus);
     this.streams = schedulerBus.streamNames();
     if (this.options.countMessages) this.counter = await NatsCounter.start(this.prefix, this.streams);
-    this.sched = new Scheduler({ bus: schedulerBus, store: this.observed.store, catalog: catalogOf(this.registered) });
+    this.sched = new Scheduler({ bus: schedulerBus, store: this.observed.store, catalog: catalogOf(this.registered), ...(process.env.WEFT_SHARED_WINDOW && { sharedWindow: Number(process.env.WEFT_SHARED_WINDOW) }) });
     await this.sched.start();
     if ((this.options.executor ?? 'process') === 'process') {
       this.executorProcess = await startExecutorProcess(this.prefix, this.options.concurrency);

@@ -177,6 +177,11 @@ export const EnvSchema = z.object({
    * would start a child deeper fails with RUN_DEPTH_EXCEEDED (docs/flow-control.md). @default 10
    */
   WEFT_MAX_RUN_DEPTH: integer(1, 100).default(10),
+  /**
+   * Scheduler, `weft dev`: the dispatch window of a run whose workflow sets no maxStepsInFlight while
+   * other runs are active beside it (64 alone; 64 or more turns sharing off; docs/flow-control.md). @default 16
+   */
+  WEFT_SHARED_WINDOW: integer(1, 10_000).default(16),
   /** Run migrations at boot (the Kubernetes migration Job sets false on services). @default true */
   WEFT_MIGRATE: flag.default(true),
   /** Journal: how long entries and checkpoints are kept, in ms after parsing (`0` keeps them forever). @default 30d */

@@ -38,6 +38,7 @@ export function runScheduler(start: ServiceStart, options: RunServiceOptions = {
           maxPayloadBytes: config.WEFT_MAX_PAYLOAD,
           maxForEachItems: config.WEFT_MAX_FOREACH_ITEMS,
           maxRunDepth: config.WEFT_MAX_RUN_DEPTH,
+          sharedWindow: config.WEFT_SHARED_WINDOW,
           signalRetentionMs: config.WEFT_SIGNAL_RETENTION,
           outboxRetention: { retentionMs: config.WEFT_OUTBOX_RETENTION, intervalMs: config.WEFT_OUTBOX_PRUNE_INTERVAL },
           blobs: blobs.store,

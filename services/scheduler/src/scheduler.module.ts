@@ -16,6 +16,8 @@ export interface SchedulerModuleOptions {
   maxForEachItems?: number;
   /** See SchedulerOptions.maxRunDepth (WEFT_MAX_RUN_DEPTH). */
   maxRunDepth?: number;
+  /** See SchedulerOptions.sharedWindow (WEFT_SHARED_WINDOW). */
+  sharedWindow?: number;
   beforePublish?: SchedulerOptions['beforePublish'];
   logger?: SchedulerLogger;
   recoverInFlightOnStart?: boolean;

@@ -16,6 +16,7 @@ import { RunCancelRequestedHandler } from './transport/run-cancel-requested.hand
 import { SlotHandler } from './transport/slot.handler';
 import { DEFAULT_SLOT_LEASE_MS, SlotsUseCase } from './usecases/slots.usecase';
 import { RateLimitsUseCase } from './usecases/rate-limits.usecase';
+import { SharedWindows } from './usecases/shared-windows';
 import type { SlotStore } from './ports/slot-store.port';
 import { MemorySlotStore } from './persistence/memory-slot.store';
 import { StepHeartbeatHandler } from './transport/step-heartbeat.handler';
@@ -87,6 +88,11 @@ export interface SchedulerOptions {
   /** Deepest nesting of child runs (WEFT_MAX_RUN_DEPTH). @default the engine's DEFAULT_MAX_RUN_DEPTH */
   maxRunDepth?: number;
   /**
+   * The dispatch window of a run whose workflow sets none while other runs are active beside it
+   * (WEFT_SHARED_WINDOW; SharedWindows). @default the engine's DEFAULT_SHARED_WINDOW
+   */
+  sharedWindow?: number;
+  /**
    * Where outputs stored by reference live (issue 12 item 4): expressions reading such an output
    * see its value, loaded on demand. Without it they see the `{ $weftBlob, size }` reference. @default none
    */
@@ -149,6 +155,8 @@ export class Scheduler {
   private slotPass: Promise<void> = Promise.resolve();
   private readonly blobSweep: BlobSweepUseCase | undefined;
   private readonly outboxRetention: OutboxRetentionUseCase | undefined;
+  /** Each run's default dispatch window, shared while other runs are active (WEFT_SHARED_WINDOW). */
+  readonly windows: SharedWindows;
 
   constructor(options: SchedulerOptions) {
     this.bus = options.bus;
@@ -156,11 +164,13 @@ export class Scheduler {
     this.log = options.logger ?? silentSchedulerLogger;
     this.recoverInFlightOnStart = options.recoverInFlightOnStart ?? false;
     const blobValues = options.blobs === undefined ? undefined : new BlobValues(options.blobs);
+    this.windows = new SharedWindows(options.sharedWindow);
     const decideOptions = {
       ...(options.leaseMs !== undefined && { leaseMs: options.leaseMs }),
       ...(options.maxPayloadBytes !== undefined && { maxPayloadBytes: options.maxPayloadBytes }),
       ...(options.maxForEachItems !== undefined && { maxForEachItems: options.maxForEachItems }),
       ...(options.maxRunDepth !== undefined && { maxRunDepth: options.maxRunDepth }),
+      windowShare: this.windows,
       ...(blobValues !== undefined && {
         resolveBlob: blobValues.resolve,
         payloadRefs: {

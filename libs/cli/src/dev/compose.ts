@@ -68,6 +68,7 @@ export async function composeDev(config: WeftConfig, actions: ActionDefinition[]
     maxPayloadBytes: config.WEFT_MAX_PAYLOAD,
     maxForEachItems: config.WEFT_MAX_FOREACH_ITEMS,
     maxRunDepth: config.WEFT_MAX_RUN_DEPTH,
+    sharedWindow: config.WEFT_SHARED_WINDOW,
     recoverInFlightOnStart: embeddedBus,
     signalRetentionMs: config.WEFT_SIGNAL_RETENTION,
     outboxRetention: { retentionMs: config.WEFT_OUTBOX_RETENTION, intervalMs: config.WEFT_OUTBOX_PRUNE_INTERVAL },

@@ -104,6 +104,67 @@ describe('the dispatch window', () => {
     expect(explainRun(run.state, { now: run.at(1) }).steps.map((s) => s.reason.kind)).toEqual(['dispatched', 'dispatched']);
   });
 
+  describe('shared by the shell (DecideOptions.windowShare)', () => {
+    /** A share whose window the test sets, recording what the core asks and tells. */
+    const share = (window: number) => {
+      const asked: string[] = [];
+      const ended: string[] = [];
+      const s = { window, windowOf: (runId: string) => (asked.push(runId), s.window), ended: (runId: string) => void ended.push(runId) };
+      return { s, asked, ended };
+    };
+
+    it('takes the window the share gives each decision: a smaller one holds new dispatches until fewer are in flight, a larger one refills', () => {
+      const { s } = share(DEFAULT_DISPATCH_WINDOW);
+      const run = new RunDriver(workflow(flat(300)));
+      run.options = { windowShare: s };
+      expect(dispatchedIds(run.start())).toEqual(ids(0, 64));
+      s.window = 4;
+      for (let i = 0; i < 60; i++) expect(dispatchedIds(run.run(`s${i}`))).toEqual([]);
+      expect(dispatchWindowLoad(run.state).inFlight).toBe(4);
+      // Under the shared window by one: the first held step goes, in plan order.
+      expect(dispatchedIds(run.run('s60'))).toEqual(['s64']);
+      s.window = DEFAULT_DISPATCH_WINDOW;
+      // The next decision of the run (here s61's start) fills the window again.
+      expect(dispatchedIds(run.started('s61'))).toEqual(ids(65, 125));
+      expect(dispatchWindowLoad(run.state).inFlight).toBe(64);
+    });
+
+    it('never changes a window the workflow sets', () => {
+      const { s } = share(2);
+      const run = new RunDriver(workflow(flat(20), { maxStepsInFlight: 10 }));
+      run.options = { windowShare: s };
+      expect(dispatchedIds(run.start())).toEqual(ids(0, 10));
+    });
+
+    it('tells the share when a decision ends the run, and asks nothing for a finished run but its retry', () => {
+      const { s, asked, ended } = share(DEFAULT_DISPATCH_WINDOW);
+      const run = new RunDriver(workflow(flat(2)));
+      run.options = { windowShare: s };
+      run.start();
+      run.run('s0');
+      expect(ended).toEqual([]);
+      run.run('s1');
+      expect(run.state.status).toBe('completed');
+      expect(ended).toEqual(['r1']);
+      const before = asked.length;
+      run.apply({ type: 'step.completed', at: run.at(5), stepId: 's1', attempt: 1, token: 'late', output: {} });
+      expect(asked).toHaveLength(before);
+      run.apply({ type: 'run.retry', at: run.at(10) });
+      expect(asked).toHaveLength(before + 1);
+    });
+
+    it('tells why a ready step waits for the shared window', () => {
+      const run = new RunDriver(workflow(flat(6)));
+      run.options = { windowShare: share(2).s };
+      run.start();
+      const why = explainRun(run.state, { now: run.at(1), defaultWindow: 2 });
+      expect(why.steps.find((s) => s.stepId === 's2')?.reason).toEqual({ kind: 'needs', steps: [], window: { inFlight: 2, limit: 2, shared: true } });
+      expect(why.steps.find((s) => s.stepId === 's2')?.text).toContain('(2 of 2 steps in flight, shared with other active runs)');
+      // Without the fact (an API that cannot tell), the same step reads as ready.
+      expect(explainRun(run.state, { now: run.at(1) }).steps.find((s) => s.stepId === 's2')?.reason).toEqual({ kind: 'needs', steps: [] });
+    });
+  });
+
   it('cancels a big run with one abort for the run, naming only the steps in flight', () => {
     const run = new RunDriver(workflow(flat(5_000)));
     run.start();

@@ -14,8 +14,27 @@ import type { RunState, StepState } from './types';
 /** Steps of a run in flight at most when its workflow sets no `maxStepsInFlight`. */
 export const DEFAULT_DISPATCH_WINDOW = 64;
 
-/** The run's window size. */
-export const dispatchWindow = (state: Pick<RunState, 'spec'>): number => state.spec.maxStepsInFlight ?? DEFAULT_DISPATCH_WINDOW;
+/**
+ * A run's default window while the scheduler decides for other runs beside it (WindowShare,
+ * WEFT_SHARED_WINDOW): the executors, the broker and the database are shared, and a big run
+ * with 64 steps in flight takes most of them from small runs that come and go beside it.
+ */
+export const DEFAULT_SHARED_WINDOW = 16;
+
+/**
+ * The shell's fair share of a run's default window (DecideOptions.windowShare), asked once per
+ * decision: the window of a run whose workflow sets no `maxStepsInFlight`. A window set on the
+ * workflow is the workflow's own and is never changed.
+ */
+export interface WindowShare {
+  /** The default window for a decision of this run about to be made. */
+  windowOf(runId: string): number;
+  /** The decision left the run finished: it no longer shares anything. */
+  ended(runId: string): void;
+}
+
+/** The run's window size (`defaultWindow`: the window when its workflow sets none). */
+export const dispatchWindow = (state: Pick<RunState, 'spec'>, defaultWindow = DEFAULT_DISPATCH_WINDOW): number => state.spec.maxStepsInFlight ?? defaultWindow;
 
 /**
  * Whether a step holds a place in its run's window: started and unfinished, at an executor or

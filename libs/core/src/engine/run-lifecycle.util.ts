@@ -1,4 +1,4 @@
-import { isRecord, Tx } from './run-tx.util';
+import { isRecord, Tx, type TxLimits } from './run-tx.util';
 import { ENGINE_ERROR_CODES, expressionFailure } from './engine-errors.util';
 import { failStep, skipStep } from './step-end.util';
 import { dispatch } from './attempt.util';
@@ -37,9 +37,9 @@ function armRunTimeout(tx: Tx): void {
  * budgets; completed steps keep their outputs. Attempt numbers keep counting so
  * tokens (and broker message ids) of the new attempts never collide with old ones.
  */
-export function retryRun(state: RunState, at: Millis, leaseMs: number, reason: string | undefined): Tx | undefined {
+export function retryRun(state: RunState, at: Millis, limits: TxLimits, reason: string | undefined): Tx | undefined {
   if (state.status !== 'failed' && state.status !== 'partially_completed' && state.status !== 'canceled') return undefined;
-  const tx = new Tx(state, at, leaseMs);
+  const tx = new Tx(state, at, limits);
   const { next } = tx;
   const steps = new PlanSteps(next.plan);
   for (let i = 0; i < next.plan.length; i++) {

@@ -1,4 +1,4 @@
-import { iso, LIVE_RUN, ownStep, planIndex, Tx, withoutLease } from './run-tx.util';
+import { iso, LIVE_RUN, ownStep, planIndex, Tx, type TxLimits, withoutLease } from './run-tx.util';
 import { ENGINE_ERROR_CODES } from './engine-errors.util';
 import { cancelActive, endAttempt, failStep } from './step-end.util';
 import { outputReady } from './review-gate.util';
@@ -13,12 +13,12 @@ import type { Millis, RunState, StepError } from './types';
 
 // `timer.fired`: the run timeout and every per-step timer (retry, step timeout, lease, waits, reviews, rate limit).
 
-export function timerFired(state: RunState, timer: TimerKind, at: Millis, leaseMs: number, stepId?: string, attempt?: number): Tx | undefined {
+export function timerFired(state: RunState, timer: TimerKind, at: Millis, limits: TxLimits, stepId?: string, attempt?: number): Tx | undefined {
   if (!LIVE_RUN.has(state.status)) return undefined;
   if (timer === 'run-timeout') {
     // A timer left over from before a run.retry fires before the new deadline: ignore it.
     if (state.deadlineAt === undefined || at < state.deadlineAt) return undefined;
-    const tx = new Tx(state, at, leaseMs);
+    const tx = new Tx(state, at, limits);
     const error: StepError = { code: ENGINE_ERROR_CODES.runTimeout, message: `run exceeded its timeout of ${state.spec.timeout ?? '?'}`, retryable: false };
     cancelActive(tx, 'run timed out');
     finishRun(tx, 'failed', error, true);
@@ -29,13 +29,13 @@ export function timerFired(state: RunState, timer: TimerKind, at: Millis, leaseM
   switch (timer) {
     case 'retry': {
       if (step.status !== 'retrying') return undefined;
-      const tx = new Tx(state, at, leaseMs);
+      const tx = new Tx(state, at, limits);
       dispatch(tx, step);
       return tx;
     }
     case 'step-timeout': {
       if (step.status !== 'running' && step.status !== 'queued') return undefined;
-      const tx = new Tx(state, at, leaseMs);
+      const tx = new Tx(state, at, limits);
       const timeoutMs = tx.planned(step.id).timeoutMs;
       const error: StepError = { code: ENGINE_ERROR_CODES.timeout, message: `attempt ${step.attempt} timed out after ${timeoutMs}ms`, retryable: true };
       tx.commands.push({ type: 'abort-step', stepId: step.id, attempt: step.attempt, token: step.token ?? '', reason: 'timed out' });
@@ -47,13 +47,13 @@ export function timerFired(state: RunState, timer: TimerKind, at: Millis, leaseM
       if (step.status !== 'running' && step.status !== 'queued') return undefined;
       if (step.leaseExpiresAt === undefined || step.leaseExpiresAt > at) return undefined;
       // Never started: no worker was lost, the queue is backed up or the dispatch was lost.
-      if (step.status === 'queued') return resendDispatch(new Tx(state, at, leaseMs), step);
-      return leaseExpired(new Tx(state, at, leaseMs), step);
+      if (step.status === 'queued') return resendDispatch(new Tx(state, at, limits), step);
+      return leaseExpired(new Tx(state, at, limits), step);
     }
     case 'sleep': {
       const wait = step.status === 'waiting' ? step.wait : undefined;
       if (wait?.kind !== 'sleep' || at < wait.until) return undefined;
-      const tx = new Tx(state, at, leaseMs);
+      const tx = new Tx(state, at, limits);
       const ended = endAttempt(tx, step, 'completed', undefined, 'sleep', false);
       outputReady(tx, withoutLease(ended), { sleptMs: at - (step.startedAt ?? at), until: iso(wait.until) });
       return tx;
@@ -61,7 +61,7 @@ export function timerFired(state: RunState, timer: TimerKind, at: Millis, leaseM
     case 'wait-timeout': {
       const wait = step.status === 'waiting' ? step.wait : undefined;
       if (wait?.kind !== 'event' || at < wait.expiresAt) return undefined;
-      const tx = new Tx(state, at, leaseMs);
+      const tx = new Tx(state, at, limits);
       const timeoutMs = wait.expiresAt - (step.startedAt ?? wait.expiresAt);
       const key = wait.key === undefined ? '' : ` with key ${JSON.stringify(wait.key)}`;
       // Retries do not apply to a wait: waiting again would only move the deadline.
@@ -75,7 +75,7 @@ export function timerFired(state: RunState, timer: TimerKind, at: Millis, leaseM
       const wait = step.status === 'waiting' ? step.wait : undefined;
       const review = planIndex(state.plan).byId.get(step.id)?.review;
       if (wait?.kind !== 'review' || review === undefined || wait.deadlineAt === undefined || at < wait.deadlineAt) return undefined;
-      const tx = new Tx(state, at, leaseMs);
+      const tx = new Tx(state, at, limits);
       if (review.onDeadline === 'escalate') escalate(tx, step, wait, review, {}, true);
       else applyDecision(tx, step, wait, review, { decision: review.onDeadline, actor: SYSTEM_ACTORS.deadline, comment: 'the review deadline passed' }, 'review-deadline');
       return tx;
@@ -84,7 +84,7 @@ export function timerFired(state: RunState, timer: TimerKind, at: Millis, leaseM
       const wait = step.status === 'waiting' ? step.wait : undefined;
       const limit = planIndex(state.plan).byId.get(itemParent(step.id) ?? step.id)?.rateLimit;
       if (wait?.kind !== 'rate' || wait.until === undefined || at < wait.until || !limit) return undefined;
-      const tx = new Tx(state, at, leaseMs);
+      const tx = new Tx(state, at, limits);
       permitDue(tx, { ...step, wait }, wait.until, limit, (ready) => dispatch(tx, ready));
       return tx;
     }
@@ -93,7 +93,7 @@ export function timerFired(state: RunState, timer: TimerKind, at: Millis, leaseM
       const review = planIndex(state.plan).byId.get(step.id)?.review;
       const tier = wait?.kind === 'review' ? review?.escalation[wait.tier] : undefined;
       if (wait?.kind !== 'review' || review === undefined || tier === undefined || at < wait.openedAt + tier.afterMs) return undefined;
-      const tx = new Tx(state, at, leaseMs);
+      const tx = new Tx(state, at, limits);
       escalate(tx, step, wait, review, {});
       return tx;
     }

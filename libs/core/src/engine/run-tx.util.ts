@@ -44,6 +44,14 @@ function releaseSlot(tx: Tx, before: StepState): void {
 }
 
 /** The working copy of one decision: copy-on-write steps, commands in order, steps to re-check. */
+/** What the shell sets for every transaction of one decision (DecideOptions). */
+export interface TxLimits {
+  /** Lease granted on dispatch, start and heartbeat. */
+  leaseMs: number;
+  /** The dispatch window of a run whose workflow sets no `maxStepsInFlight` (DecideOptions.windowShare). */
+  defaultWindow: number;
+}
+
 export class Tx {
   readonly next: RunState;
   readonly commands: Command[] = [];
@@ -73,11 +81,14 @@ export class Tx {
   runAbort: Extract<Command, { type: 'abort-run' }> | undefined;
   private cachedScope: ExprScope | undefined;
 
+  readonly leaseMs: number;
+
   constructor(
     prev: RunState,
     readonly at: Millis,
-    readonly leaseMs: number,
+    limits: TxLimits,
   ) {
+    this.leaseMs = limits.leaseMs;
     this.next = { ...prev, seq: prev.seq + 1 };
     // Inside a decision a waiting run is running; settleWaiting() decides again at the end.
     if (prev.status === 'waiting') this.next.status = 'running';
@@ -87,7 +98,7 @@ export class Tx {
     this.activeBefore = counts.active;
     this.blockingBefore = counts.blocking;
     const load = windowLoad(prev);
-    this.window = dispatchWindow(prev);
+    this.window = dispatchWindow(prev, limits.defaultWindow);
     this.inFlightBefore = load.inFlight;
     this.heldFrom = load.heldFrom;
   }

@@ -1,4 +1,4 @@
-import { LIVE_RUN, ownStep, planIndex, setOwn, TERMINAL_RUN, TERMINAL_STEP, Tx, withBlobResolver, withoutLease } from './run-tx.util';
+import { LIVE_RUN, ownStep, planIndex, setOwn, TERMINAL_RUN, TERMINAL_STEP, Tx, type TxLimits, withBlobResolver, withoutLease } from './run-tx.util';
 import { ENGINE_ERROR_CODES } from './engine-errors.util';
 import { cancelActive, endAttempt, failStep } from './step-end.util';
 import { outputReady } from './review-gate.util';
@@ -14,6 +14,7 @@ import type { Command, Decision, EngineEvent, LifecycleEventDraft } from './even
 import { PlanError, planRun } from './plan.util';
 import { addressesForEachStep, advanceForEach, DEFAULT_MAX_FOREACH_ITEMS, itemParent } from './for-each.util';
 import { DEFAULT_MAX_RUN_DEPTH } from './child-run.util';
+import { DEFAULT_DISPATCH_WINDOW, type WindowShare } from './dispatch-window.util';
 import { permitGranted, rateWaiter } from './rate-limit.util';
 import { admitRun, needsRunSlot, requestRunSlot, RUN_SLOT_STEP } from './run-slot.util';
 import type { Millis, RunState, RunStatus, StepState, StepStatus } from './types';
@@ -39,7 +40,7 @@ export { ENGINE_ERROR_CODES, type EngineErrorCode } from './engine-errors.util';
 export { expressionScope, WAIT_ACTIONS } from './run-tx.util';
 export { signalSatisfies, signalView } from './wait-step.util';
 export { MAX_LOST_LEASES } from './attempt.util';
-export { DEFAULT_DISPATCH_WINDOW, dispatchWindowLoad } from './dispatch-window.util';
+export { DEFAULT_DISPATCH_WINDOW, DEFAULT_SHARED_WINDOW, dispatchWindowLoad, type WindowShare } from './dispatch-window.util';
 
 /** How long a queued or running attempt may stay silent before its worker is presumed lost. */
 export const LEASE_MS = 60_000;
@@ -53,6 +54,11 @@ export interface DecideOptions {
    * bounds dispatches and results against the same limit.) @default DEFAULT_MAX_PAYLOAD_BYTES
    */
   maxPayloadBytes?: number;
+  /**
+   * The window of a run whose workflow sets no `maxStepsInFlight`, asked once per decision (the
+   * scheduler's SharedWindows: smaller while other runs are decided beside it). @default DEFAULT_DISPATCH_WINDOW always
+   */
+  windowShare?: WindowShare;
   /** Most items one forEach step may yield (WEFT_MAX_FOREACH_ITEMS); more fails the step. @default DEFAULT_MAX_FOREACH_ITEMS */
   maxForEachItems?: number;
   /** Deepest nesting of child runs (WEFT_MAX_RUN_DEPTH): a `workflow` step of a run at this depth fails. @default DEFAULT_MAX_RUN_DEPTH */
@@ -152,7 +158,10 @@ export function decide(state: RunState, event: EngineEvent, options: DecideOptio
 }
 
 function decideWith(state: RunState, event: EngineEvent, options: DecideOptions): Decision<RunState> {
-  const tx = transition(state, event, options.leaseMs ?? LEASE_MS);
+  const share = options.windowShare;
+  // A finished run's decision changes nothing (but a run.retry's): it does not count as active.
+  const live = share !== undefined && (!TERMINAL_RUN.has(state.status) || event.type === 'run.retry');
+  const tx = transition(state, event, { leaseMs: options.leaseMs ?? LEASE_MS, defaultWindow: live ? share.windowOf(state.runId) : DEFAULT_DISPATCH_WINDOW });
   if (tx === undefined) return { state, commands: [] };
   tx.maxForEachItems = options.maxForEachItems ?? DEFAULT_MAX_FOREACH_ITEMS;
   tx.maxRunDepth = options.maxRunDepth ?? DEFAULT_MAX_RUN_DEPTH;
@@ -161,6 +170,7 @@ function decideWith(state: RunState, event: EngineEvent, options: DecideOptions)
   finishIfDone(tx, options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
   settleWaiting(tx, state.status === 'waiting');
   tx.rememberWindow();
+  if (share !== undefined && TERMINAL_RUN.has(tx.next.status)) share.ended(state.runId);
   return { state: tx.next, commands: withoutRecalled(tx.commands) };
 }
 
@@ -195,22 +205,22 @@ export function withoutRecalled(commands: Command[]): Command[] {
 }
 
 /** Applies one event; undefined means it changes nothing. */
-function transition(state: RunState, event: EngineEvent, leaseMs: number): Tx | undefined {
-  if (event.type === 'run.retry') return retryRun(state, event.at, leaseMs, event.reason);
+function transition(state: RunState, event: EngineEvent, limits: TxLimits): Tx | undefined {
+  if (event.type === 'run.retry') return retryRun(state, event.at, limits, event.reason);
   // A finished run ignores everything else: cancel (and every other end) wins over late results.
   if (TERMINAL_RUN.has(state.status)) return undefined;
   if (addressesForEachStep(state, event)) return undefined;
   switch (event.type) {
     case 'run.start': {
       if (state.status !== 'queued' || state.admission !== undefined) return undefined;
-      const tx = new Tx(state, event.at, leaseMs);
+      const tx = new Tx(state, event.at, limits);
       // A workflow with its own concurrency limit starts once the run holds a slot of its key.
       if (needsRunSlot(state)) requestRunSlot(tx, false);
       else startRun(tx);
       return tx;
     }
     case 'run.cancel': {
-      const tx = new Tx(state, event.at, leaseMs);
+      const tx = new Tx(state, event.at, limits);
       const reason = event.reason ?? 'run canceled';
       cancelActive(tx, reason);
       finishRun(tx, 'canceled', { code: ENGINE_ERROR_CODES.canceled, message: reason, retryable: false }, false);
@@ -219,27 +229,27 @@ function transition(state: RunState, event: EngineEvent, leaseMs: number): Tx | 
     case 'step.started': {
       const step = currentAttempt(state, event.stepId, event.attempt, event.token);
       if (step?.status !== 'queued') return undefined;
-      const tx = new Tx(state, event.at, leaseMs);
+      const tx = new Tx(state, event.at, limits);
       stepStarted(tx, step, event.workerId, true);
       return tx;
     }
     case 'step.heartbeat': {
       const step = currentAttempt(state, event.stepId, event.attempt, event.token);
       if (!step) return undefined;
-      const tx = new Tx(state, event.at, leaseMs);
-      tx.put({ ...step, leaseExpiresAt: Math.max(step.leaseExpiresAt ?? 0, event.at + leaseMs) });
+      const tx = new Tx(state, event.at, limits);
+      tx.put({ ...step, leaseExpiresAt: Math.max(step.leaseExpiresAt ?? 0, event.at + limits.leaseMs) });
       return tx;
     }
     case 'step.completed': {
       const child = childAttempt(state, event.stepId, event.attempt, event.token);
       if (child) {
-        const tx = new Tx(state, event.at, leaseMs);
+        const tx = new Tx(state, event.at, limits);
         outputReady(tx, withoutLease(endAttempt(tx, child, 'completed', undefined, undefined, false)), event.output);
         return tx;
       }
       const step = currentAttempt(state, event.stepId, event.attempt, event.token);
       if (!step) return undefined;
-      const tx = new Tx(state, event.at, leaseMs);
+      const tx = new Tx(state, event.at, limits);
       const { ran, armed } = startedIfQueued(tx, step, event.workerId);
       return stepCompleted(tx, ran, event.output, armed);
     }
@@ -247,31 +257,31 @@ function transition(state: RunState, event: EngineEvent, leaseMs: number): Tx | 
       const child = childAttempt(state, event.stepId, event.attempt, event.token);
       if (child) {
         // A child's failure is final for this attempt: running the child again is a run.retry of the parent.
-        const tx = new Tx(state, event.at, leaseMs);
+        const tx = new Tx(state, event.at, limits);
         const error = { ...event.error, retryable: false };
         failStep(tx, endAttempt(tx, child, 'failed', error, undefined, false), error);
         return tx;
       }
       const step = currentAttempt(state, event.stepId, event.attempt, event.token);
       if (!step) return undefined;
-      const tx = new Tx(state, event.at, leaseMs);
+      const tx = new Tx(state, event.at, limits);
       const { ran, armed } = startedIfQueued(tx, step, event.workerId);
       attemptFailed(tx, ran, event.error, undefined, armed);
       return tx;
     }
     case 'timer.fired':
-      return timerFired(state, event.timer, event.at, leaseMs, event.stepId, event.attempt);
+      return timerFired(state, event.timer, event.at, limits, event.stepId, event.attempt);
     case 'step.lost': {
       const step = ownStep(state.steps, event.stepId);
       if (!LIVE_RUN.has(state.status) || step?.attempt !== event.attempt) return undefined;
       if (step.status !== 'running' && step.status !== 'queued') return undefined;
-      return leaseExpired(new Tx(state, event.at, leaseMs), step);
+      return leaseExpired(new Tx(state, event.at, limits), step);
     }
     case 'signal.received': {
       const step = ownStep(state.steps, event.stepId);
       if (!LIVE_RUN.has(state.status) || step?.status !== 'waiting' || step.token !== event.token || step.wait?.kind !== 'event') return undefined;
       if (!signalSatisfies(state, step.id, event.signal)) return undefined;
-      const tx = new Tx(state, event.at, leaseMs);
+      const tx = new Tx(state, event.at, limits);
       signalReceived(tx, step, step.wait, event.signal);
       return tx;
     }
@@ -279,13 +289,13 @@ function transition(state: RunState, event: EngineEvent, leaseMs: number): Tx | 
       if (event.stepId === RUN_SLOT_STEP) {
         const admission = state.admission;
         if (state.status !== 'queued' || admission?.token !== event.token) return undefined;
-        const tx = new Tx(state, event.at, leaseMs);
+        const tx = new Tx(state, event.at, limits);
         admitRun(tx.next, admission);
         return startRun(tx, admission.retry === true ? { retry: true } : undefined);
       }
       const step = ownStep(state.steps, event.stepId);
       if (!LIVE_RUN.has(state.status) || step?.status !== 'waiting' || step.wait?.kind !== 'slot' || step.token !== event.token) return undefined;
-      const tx = new Tx(state, event.at, leaseMs);
+      const tx = new Tx(state, event.at, limits);
       const { wait: _wait, ...rest } = step;
       dispatch(tx, { ...rest, status: 'pending', slot: { token: event.token, scope: step.wait.scope, key: step.wait.key } });
       return tx;
@@ -295,7 +305,7 @@ function transition(state: RunState, event: EngineEvent, leaseMs: number): Tx | 
       if (!LIVE_RUN.has(state.status) || !step || TERMINAL_STEP.has(step.status)) return undefined;
       const queuedFor = step.status === 'waiting' && step.wait?.kind === 'slot' && step.token === event.token;
       if (!queuedFor && step.slot?.token !== event.token) return undefined;
-      const tx = new Tx(state, event.at, leaseMs);
+      const tx = new Tx(state, event.at, limits);
       slotRevoked(tx, step, event.reason);
       return tx;
     }
@@ -304,7 +314,7 @@ function transition(state: RunState, event: EngineEvent, leaseMs: number): Tx | 
       if (!step) return undefined;
       const limit = planIndex(state.plan).byId.get(itemParent(step.id) ?? step.id)?.rateLimit;
       if (!limit) return undefined;
-      const tx = new Tx(state, event.at, leaseMs);
+      const tx = new Tx(state, event.at, limits);
       permitGranted(tx, step, event.notBefore, limit, (ready) => dispatch(tx, ready));
       return tx;
     }
@@ -318,7 +328,7 @@ function transition(state: RunState, event: EngineEvent, leaseMs: number): Tx | 
       // An escalation decided on what a reviewer saw: a concurrent one already moved the tier.
       if (event.decision === 'escalate' && event.fromTier !== undefined && event.fromTier !== wait.tier) return undefined;
       if (event.decision === 'correct' && event.payload === undefined) return undefined;
-      const tx = new Tx(state, event.at, leaseMs);
+      const tx = new Tx(state, event.at, limits);
       applyDecision(tx, step, wait, review, event);
       return tx;
     }

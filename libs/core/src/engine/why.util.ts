@@ -18,6 +18,11 @@ export interface WhyFacts {
    * the shell cannot tell (no catalog): a queued step is then only "dispatched".
    */
   workers?: ReadonlyMap<string, readonly string[]>;
+  /**
+   * The window the scheduler gives a run whose workflow sets no `maxStepsInFlight` now (smaller
+   * while other runs are active: DecideOptions.windowShare). @default DEFAULT_DISPATCH_WINDOW
+   */
+  defaultWindow?: number;
   /** Who holds the slots of a concurrency key (scope, key), when the shell can tell. */
   slotHolders?: (scope: string, key: string) => { runId: string; stepId: string; since: Millis }[] | undefined;
 }
@@ -26,8 +31,8 @@ export interface WhyFacts {
 export type WhyReason =
   /** The run has not started (it is queued; `slot`: for a concurrency slot of its workflow's key). */
   | { kind: 'run-queued'; slot?: { key: string; limit: number; holders?: { runId: string; stepId: string; since: Millis }[] } }
-  /** Steps it needs have not finished (none: it is ready; `window`: held while the run's dispatch window is full). */
-  | { kind: 'needs'; steps: string[]; window?: { inFlight: number; limit: number } }
+  /** Steps it needs have not finished (none: it is ready; `window`: held while the run's dispatch window is full; `shared`: the smaller window of a run beside other active runs). */
+  | { kind: 'needs'; steps: string[]; window?: { inFlight: number; limit: number; shared?: true } }
   /** Its last attempt failed; the next one is dispatched at `until`. */
   | { kind: 'retry-backoff'; until: Millis; attempt: number; error?: string }
   /** Dispatched to `queue`, but no live worker serves it. */
@@ -101,8 +106,8 @@ function explainStep(state: RunState, planned: PlannedStep, step: StepState | un
       const reason: WhyReason = { kind: 'needs', steps: open };
       if (open.length === 0) {
         const { inFlight } = windowLoad(state);
-        const limit = dispatchWindow(state);
-        if (inFlight >= limit) reason.window = { inFlight, limit };
+        const limit = dispatchWindow(state, facts.defaultWindow);
+        if (inFlight >= limit) reason.window = limit < dispatchWindow(state) ? { inFlight, limit, shared: true } : { inFlight, limit };
       }
       return { reason, since: Math.max(state.startedAt ?? state.createdAt, ...ended) };
     }
@@ -186,7 +191,10 @@ export function describeReason(reason: WhyReason, now: Millis): string {
       return `the run waits for a concurrency slot of its workflow, key ${JSON.stringify(slot.key)} (limit ${slot.limit})${who}`;
     }
     case 'needs':
-      if (reason.window !== undefined) return `ready, held by the run's dispatch window (${reason.window.inFlight} of ${reason.window.limit} steps in flight): it goes, in plan order, as earlier steps finish`;
+      if (reason.window !== undefined) {
+        const shared = reason.window.shared === true ? ', shared with other active runs' : '';
+        return `ready, held by the run's dispatch window (${reason.window.inFlight} of ${reason.window.limit} steps in flight${shared}): it goes, in plan order, as earlier steps finish`;
+      }
       return reason.steps.length === 0 ? 'ready: it is dispatched with the next decision' : `needs ${reason.steps.join(', ')} (not finished)`;
     case 'retry-backoff':
       return `retry backoff until ${iso(reason.until)} (attempt ${reason.attempt} failed${reason.error !== undefined ? `: ${reason.error}` : ''})`;

@@ -1,6 +1,6 @@
 import type { StepSpec, WorkflowSpec } from '../workflow-spec/spec.schema';
 import type { Command, EngineEvent, LifecycleEventDraft } from '../engine/events';
-import { createRun, decide } from '../engine/run.machine';
+import { createRun, decide, type DecideOptions } from '../engine/run.machine';
 import type { RunState, StepError } from '../engine/types';
 
 /** Test helpers for the engine specs (not exported from the package). */
@@ -17,6 +17,8 @@ export class RunDriver {
   last: Command[] = [];
   readonly history: Command[] = [];
   now: number;
+  /** What every decision of the driver is given (a test sets a window share, a lease). */
+  options: DecideOptions = {};
 
   constructor(spec: WorkflowSpec, inputs: Record<string, unknown> = {}, at = 1_000_000) {
     this.now = at;
@@ -27,7 +29,7 @@ export class RunDriver {
 
   apply(event: EngineEvent): Command[] {
     this.now = Math.max(this.now, event.at);
-    const decision = decide(this.state, event);
+    const decision = decide(this.state, event, this.options);
     this.state = decision.state;
     this.record(decision.commands);
     return decision.commands;

@@ -164,7 +164,12 @@ export class ApiModule implements NestModule {
         { provide: RunQueriesUseCase, useValue: new RunQueriesUseCase(access, directory, () => store.now()) },
         { provide: StepOutputUseCase, useValue: new StepOutputUseCase(access, blobStore) },
         // why's slot holders: the concurrency_slots table the scheduler's SqlSlotStore keeps.
-        { provide: FlowQueriesUseCase, useFactory: (catalog: ActionCatalog) => new FlowQueriesUseCase(access, () => store.now(), () => catalog.liveQueues(), new SqlSlotStore(dataSource)), inject: [ActionCatalog] },
+        {
+          provide: FlowQueriesUseCase,
+          useFactory: (catalog: ActionCatalog, scheduler: Scheduler) =>
+            new FlowQueriesUseCase(access, () => store.now(), () => catalog.liveQueues(), new SqlSlotStore(dataSource), (runId) => scheduler.windows.peek(runId)),
+          inject: [ActionCatalog, Scheduler],
+        },
         {
           provide: StartRunUseCase,
           useFactory: (scheduler: Scheduler) => new StartRunUseCase(scheduler, workflows, access, directory, checker, blobStore),

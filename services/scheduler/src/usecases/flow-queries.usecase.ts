@@ -28,6 +28,8 @@ export class FlowQueriesUseCase {
     private readonly workers: LiveQueues | undefined,
     /** Who holds the slots a step waits for (`why`'s slot holders). */
     private readonly slots?: Pick<SlotStore, 'holders'>,
+    /** The window a run whose workflow sets none gets now (the scheduler's SharedWindows.peek), when this process decides runs. */
+    private readonly defaultWindow?: (runId: string) => number,
   ) {}
 
   /** A page of a forEach step's items, in index order. */
@@ -66,6 +68,7 @@ export class FlowQueriesUseCase {
     const holders = await this.slotHolders(namespace, Object.values(state.steps));
     const why = explainRun(state, {
       now: await this.now(),
+      ...(this.defaultWindow !== undefined && { defaultWindow: this.defaultWindow(runId) }),
       ...(this.workers !== undefined && { workers: this.workers() }),
       ...(holders !== undefined && { slotHolders: (scope: string, key: string) => holders.get(`${scope}\n${key}`) }),
     });
