@@ -321,6 +321,8 @@ export interface BigRunOptions {
   smallSteps: number;
   /** The small runs alone first, for their quiet latency. */
   quietSeconds: number;
+  /** Small runs before the quiet phase, not measured: the quiet p99 is of a warm process, not of its first runs' compiling. @default 0 */
+  warmSeconds?: number;
   /** Longest the big run may take. */
   maxSeconds: number;
 }
@@ -345,6 +347,7 @@ export async function bigRun(system: BenchSystem, options: BigRunOptions): Promi
   if (!startCanceled) throw new Error(`${system.name} cannot cancel runs`);
   const small = { rate: options.rate, steps: options.smallSteps, drainMs: 60_000 };
   system.prepare?.({ kind: 'flat', steps: options.steps });
+  if (options.warmSeconds) await sustained(system, { ...small, seconds: options.warmSeconds });
   const quiet = await sustained(system, { ...small, seconds: options.quietSeconds });
   let rssPeak = process.memoryUsage().rss;
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 250);

@@ -46,6 +46,28 @@ describe('SharedWindows', () => {
     expect(w.windowOf('second')).toBe(DEFAULT_DISPATCH_WINDOW);
   });
 
+  it('does not count a finished run for a run first seen after its end (one big run after another)', () => {
+    const w = windows();
+    w.windowOf('big-1');
+    now += 10;
+    w.ended('big-1');
+    now += 5;
+    expect(w.windowOf('big-2')).toBe(DEFAULT_DISPATCH_WINDOW);
+    now += 5;
+    expect(w.windowOf('big-2')).toBe(DEFAULT_DISPATCH_WINDOW);
+  });
+
+  it('keeps the time it first saw a run across generations', () => {
+    const w = windows();
+    w.windowOf('big');
+    now += 1_500; // big moves to the previous generation on the next ask
+    w.windowOf('small');
+    w.windowOf('big'); // seen again in the new generation: still first seen at the start
+    w.ended('small');
+    now += 1;
+    expect(w.windowOf('big')).toBe(16);
+  });
+
   it('does not count a run it is only asked about (peek)', () => {
     const w = windows();
     w.windowOf('big');
