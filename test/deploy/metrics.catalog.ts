@@ -24,6 +24,7 @@ export const WEFT_METRICS: Record<string, { type: MetricType; labels: readonly s
   weft_journal_lag_seconds: { type: 'gauge', labels: [] },
   weft_analytics_lag_seconds: { type: 'gauge', labels: [] },
   weft_executor_queues: { type: 'gauge', labels: ['queue'] },
+  weft_scheduler_active_runs: { type: 'gauge', labels: [] },
   weft_trigger_fires_total: { type: 'counter', labels: ['kind', 'outcome'] },
   weft_trigger_lag_seconds: { type: 'histogram', labels: ['kind'] },
   weft_trigger_schedule_overdue_periods: { type: 'gauge', labels: ['weft_namespace', 'workflow', 'trigger'] },

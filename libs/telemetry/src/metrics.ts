@@ -155,6 +155,10 @@ export const SAMPLED_GAUGES = {
   weft_queue_depth: { help: 'Step dispatches waiting in the dispatch stream for a queue, not yet delivered.', labelNames: ['queue'] },
   weft_consumer_pending: { help: 'Messages of a durable consumer not yet acknowledged (undelivered + ack pending).', labelNames: ['consumer'] },
   weft_executor_queues: { help: 'Task queues this executor serves (1 each).', labelNames: ['queue'] },
+  weft_scheduler_active_runs: {
+    help: 'Runs this scheduler decided for in the last 1-2 s; while more than one, runs without maxStepsInFlight share the smaller dispatch window (WEFT_SHARED_WINDOW).',
+    labelNames: [],
+  },
 } as const satisfies Record<string, { help: string; labelNames: readonly string[] }>;
 
 export type SampledGauge = keyof typeof SAMPLED_GAUGES;

@@ -27,7 +27,7 @@ import { type BlobSweepOptions, BlobSweepUseCase } from './usecases/blob-sweep.u
 import { type OutboxRetentionOptions, OutboxRetentionUseCase } from './outbox/outbox-retention.usecase';
 import { CreateRunUseCase, type StartRunOptions } from './usecases/create-run.usecase';
 import { recoverInFlight } from './usecases/recover-in-flight.usecase';
-import { sampleRunStore } from './usecases/run-telemetry.util';
+import { sampleActiveRuns, sampleRunStore } from './usecases/run-telemetry.util';
 import { SignalHandler } from './transport/signal.handler';
 import { ReviewsUseCase } from './usecases/reviews.usecase';
 import { SignalDeliveryUseCase, SignalsUseCase } from './usecases/signals.usecase';
@@ -141,6 +141,7 @@ export class Scheduler {
   private readonly hold: DeliveryHold;
   private readonly subscriptions: Subscription[] = [];
   private unsample: (() => void) | undefined;
+  private unsampleWindows: (() => void) | undefined;
   /** Signals in and reviews decided (undefined when the store keeps no waits). */
   readonly signals: SignalsUseCase | undefined;
   readonly reviews: ReviewsUseCase | undefined;
@@ -242,6 +243,7 @@ export class Scheduler {
     this.blobSweep?.start();
     this.outboxRetention?.start();
     this.unsample ??= sampleRunStore(this.store);
+    this.unsampleWindows ??= sampleActiveRuns(this.windows);
   }
 
   async stop(): Promise<void> {
@@ -254,6 +256,8 @@ export class Scheduler {
     this.publisher.close();
     this.unsample?.();
     this.unsample = undefined;
+    this.unsampleWindows?.();
+    this.unsampleWindows = undefined;
     const scanned = this.scan.stop();
     this.hold.close();
     await Promise.all(this.subscriptions.splice(0).map((s) => s.drain()));

@@ -105,3 +105,8 @@ export function sampleRunStore(store: Pick<RunStore, 'stats'>): () => void {
     for (const remove of removals) remove();
   };
 }
+
+/** `weft_scheduler_active_runs`: the runs this replica counts as active (SharedWindows), per process. Returns the removal. */
+export function sampleActiveRuns(windows: { readonly active: number }): () => void {
+  return addSampleSource('weft_scheduler_active_runs', () => [{ value: windows.active }]);
+}

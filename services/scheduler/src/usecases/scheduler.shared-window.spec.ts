@@ -1,4 +1,5 @@
 import { InMemoryBus } from '@weft/bus';
+import { renderMetrics } from '@weft/telemetry';
 import { DEFAULT_DISPATCH_WINDOW, type WorkflowSpec } from '@weft/core';
 import { MemoryRunStore } from '../persistence/memory-run.store';
 import { Scheduler } from '../scheduler';
@@ -43,6 +44,7 @@ describe('scheduler: the dispatch window shared between active runs (WEFT_SHARED
     expect(await queued(flat('own-window', 100, { maxStepsInFlight: 40 }))).toBe(40);
     expect(scheduler.windows.active).toBe(3);
     expect(scheduler.windows.peek('any')).toBe(16);
+    expect(await renderMetrics()).toMatch(/^weft_scheduler_active_runs 3$/m);
   });
 
   it('shares nothing when the shared window is the default one', async () => {
