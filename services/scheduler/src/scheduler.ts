@@ -141,7 +141,6 @@ export class Scheduler {
   private readonly hold: DeliveryHold;
   private readonly subscriptions: Subscription[] = [];
   private unsample: (() => void) | undefined;
-  private unsampleWindows: (() => void) | undefined;
   /** Signals in and reviews decided (undefined when the store keeps no waits). */
   readonly signals: SignalsUseCase | undefined;
   readonly reviews: ReviewsUseCase | undefined;
@@ -242,8 +241,10 @@ export class Scheduler {
     this.scheduleSlotPass();
     this.blobSweep?.start();
     this.outboxRetention?.start();
-    this.unsample ??= sampleRunStore(this.store);
-    this.unsampleWindows ??= sampleActiveRuns(this.windows);
+    if (this.unsample === undefined) {
+      const removals = [sampleRunStore(this.store), sampleActiveRuns(this.windows)];
+      this.unsample = () => removals.forEach((remove) => remove());
+    }
   }
 
   async stop(): Promise<void> {
@@ -256,8 +257,6 @@ export class Scheduler {
     this.publisher.close();
     this.unsample?.();
     this.unsample = undefined;
-    this.unsampleWindows?.();
-    this.unsampleWindows = undefined;
     const scanned = this.scan.stop();
     this.hold.close();
     await Promise.all(this.subscriptions.splice(0).map((s) => s.drain()));

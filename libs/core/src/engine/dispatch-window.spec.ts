@@ -1,5 +1,5 @@
 import type { StepSpec } from '../workflow-spec/spec.schema';
-import { boom, dispatchedIds, RunDriver, workflow } from '../testing';
+import { boom, dispatchedIds, fatal, RunDriver, workflow } from '../testing';
 import { changedSteps } from './steps-record.util';
 import { type Command, decide, DEFAULT_DISPATCH_WINDOW, dispatchWindowLoad, explainRun, type RunState, withoutRecalled } from '.';
 
@@ -143,13 +143,15 @@ describe('the dispatch window', () => {
       run.start();
       run.run('s0');
       expect(ended).toEqual([]);
-      run.run('s1');
-      expect(run.state.status).toBe('completed');
+      run.started('s1');
+      run.fail('s1', fatal);
+      expect(run.state.status).toBe('failed');
       expect(ended).toEqual(['r1']);
       const before = asked.length;
       run.apply({ type: 'step.completed', at: run.at(5), stepId: 's1', attempt: 1, token: 'late', output: {} });
       expect(asked).toHaveLength(before);
-      run.apply({ type: 'run.retry', at: run.at(10) });
+      // A retry reopens the run: it is asked again (and dispatches s1 again).
+      expect(dispatchedIds(run.apply({ type: 'run.retry', at: run.at(10) }))).toEqual(['s1']);
       expect(asked).toHaveLength(before + 1);
     });
 

@@ -4,7 +4,7 @@ import type { Command, LifecycleEventDraft } from './events';
 import { DEFAULT_MAX_FOREACH_ITEMS, itemParent } from './for-each.util';
 import { stepIn, StepsDraft } from './steps-record.util';
 import { DEFAULT_MAX_RUN_DEPTH } from './child-run.util';
-import { dispatchWindow, inWindow, rememberWindowLoad, windowLoad } from './dispatch-window.util';
+import { dispatchWindow, inWindow, rememberWindowLoad, windowLoad, type WindowShare } from './dispatch-window.util';
 import type { AttemptRecord, Millis, PlannedStep, RunState, RunStatus, StepState, StepStatus } from './types';
 
 /*
@@ -43,15 +43,18 @@ function releaseSlot(tx: Tx, before: StepState): void {
   if (held !== undefined) tx.commands.push({ type: 'release-slot', stepId: before.id, ...held });
 }
 
-/** The working copy of one decision: copy-on-write steps, commands in order, steps to re-check. */
-/** What the shell sets for every transaction of one decision (DecideOptions). */
+/** What the shell sets for the transaction of one decision (DecideOptions). */
 export interface TxLimits {
   /** Lease granted on dispatch, start and heartbeat. */
   leaseMs: number;
-  /** The dispatch window of a run whose workflow sets no `maxStepsInFlight` (DecideOptions.windowShare). */
-  defaultWindow: number;
+  /**
+   * Asked for the window of a run whose workflow sets no `maxStepsInFlight` when a transaction is
+   * made (a decision that ignores its event asks nothing). Absent: DEFAULT_DISPATCH_WINDOW.
+   */
+  share?: WindowShare;
 }
 
+/** The working copy of one decision: copy-on-write steps, commands in order, steps to re-check. */
 export class Tx {
   readonly next: RunState;
   readonly commands: Command[] = [];
@@ -98,7 +101,7 @@ export class Tx {
     this.activeBefore = counts.active;
     this.blockingBefore = counts.blocking;
     const load = windowLoad(prev);
-    this.window = dispatchWindow(prev, limits.defaultWindow);
+    this.window = dispatchWindow(prev, limits.share?.windowOf(prev.runId));
     this.inFlightBefore = load.inFlight;
     this.heldFrom = load.heldFrom;
   }

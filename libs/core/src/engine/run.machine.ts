@@ -14,7 +14,7 @@ import type { Command, Decision, EngineEvent, LifecycleEventDraft } from './even
 import { PlanError, planRun } from './plan.util';
 import { addressesForEachStep, advanceForEach, DEFAULT_MAX_FOREACH_ITEMS, itemParent } from './for-each.util';
 import { DEFAULT_MAX_RUN_DEPTH } from './child-run.util';
-import { DEFAULT_DISPATCH_WINDOW, type WindowShare } from './dispatch-window.util';
+import type { WindowShare } from './dispatch-window.util';
 import { permitGranted, rateWaiter } from './rate-limit.util';
 import { admitRun, needsRunSlot, requestRunSlot, RUN_SLOT_STEP } from './run-slot.util';
 import type { Millis, RunState, RunStatus, StepState, StepStatus } from './types';
@@ -55,8 +55,9 @@ export interface DecideOptions {
    */
   maxPayloadBytes?: number;
   /**
-   * The window of a run whose workflow sets no `maxStepsInFlight`, asked once per decision (the
-   * scheduler's SharedWindows: smaller while other runs are decided beside it). @default DEFAULT_DISPATCH_WINDOW always
+   * The window of a run whose workflow sets no `maxStepsInFlight`, asked once per decision that
+   * changes the run (the scheduler's SharedWindows: smaller while other runs are decided beside
+   * it), and told when a decision finishes the run. @default DEFAULT_DISPATCH_WINDOW always
    */
   windowShare?: WindowShare;
   /** Most items one forEach step may yield (WEFT_MAX_FOREACH_ITEMS); more fails the step. @default DEFAULT_MAX_FOREACH_ITEMS */
@@ -159,9 +160,7 @@ export function decide(state: RunState, event: EngineEvent, options: DecideOptio
 
 function decideWith(state: RunState, event: EngineEvent, options: DecideOptions): Decision<RunState> {
   const share = options.windowShare;
-  // A finished run's decision changes nothing (but a run.retry's): it does not count as active.
-  const live = share !== undefined && (!TERMINAL_RUN.has(state.status) || event.type === 'run.retry');
-  const tx = transition(state, event, { leaseMs: options.leaseMs ?? LEASE_MS, defaultWindow: live ? share.windowOf(state.runId) : DEFAULT_DISPATCH_WINDOW });
+  const tx = transition(state, event, { leaseMs: options.leaseMs ?? LEASE_MS, ...(share !== undefined && { share }) });
   if (tx === undefined) return { state, commands: [] };
   tx.maxForEachItems = options.maxForEachItems ?? DEFAULT_MAX_FOREACH_ITEMS;
   tx.maxRunDepth = options.maxRunDepth ?? DEFAULT_MAX_RUN_DEPTH;
