@@ -15,15 +15,18 @@ let slots: MemorySlotStore;
 let scheduler: Scheduler;
 /** Every permit the store reserved: the request (a RateRequested, with its run and token) and its start. */
 const permits: { runId: string; token: string; key: string; startAt: number }[] = [];
+/** Added to every start the store reserves (the SQL store's starts are database time to the microsecond). */
+let fraction = 0;
 
 const work = defineAction<{ key: string }>({ name: 'work', handler: async ({ key }) => ({ key }) });
 
 startedForEachTest(async () => {
   permits.length = 0;
+  fraction = 0;
   slots = new MemorySlotStore();
   const reserve = slots.rates.reserve.bind(slots.rates);
   jest.spyOn(slots.rates, 'reserve').mockImplementation(async (r: RateReservation & { runId?: string; token?: string }) => {
-    const permit = await reserve(r);
+    const permit = { startAt: (await reserve(r)).startAt + fraction };
     permits.push({ runId: r.runId ?? '', token: r.token ?? '', key: r.key, startAt: permit.startAt });
     return permit;
   });
@@ -72,5 +75,20 @@ describe('rate limits in the scheduler', () => {
     // Key b asked after all of a: its permit is not queued behind a's.
     const b = permits.find((p) => p.key === 'b');
     expect(b?.startAt).toBeLessThan(Math.max(...firstAsks.map((p) => p.startAt)));
+  });
+
+  it('a permit time to the microsecond waits until the next whole millisecond, and the run completes', async () => {
+    fraction = 0.456;
+    const ids = await Promise.all(Array.from({ length: 3 }, () => start('c')));
+    const waiting = await waitFor(async () => {
+      const runs = await Promise.all(ids.map((id) => store.getRun(id)));
+      return runs.find((run) => run?.steps['call']?.wait?.kind === 'rate' && run.steps['call'].wait.until !== undefined);
+    }, 'a run waiting for a later permit', 15_000);
+    const step = waiting.steps['call'];
+    const wait = step?.wait;
+    const permit = permits.find((p) => p.token === step?.token);
+    expect(wait?.kind === 'rate' && wait.until).toBe(Math.ceil(permit?.startAt ?? NaN));
+    const done = await Promise.all(ids.map((id) => runFinished(store, id, 15_000)));
+    expect(done.map((r: RunState) => r.status)).toEqual(['completed', 'completed', 'completed']);
   });
 });
