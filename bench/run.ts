@@ -2,7 +2,7 @@
  * Weft side by side with BullMQ and graphile-worker, one command, one machine, one run.
  *
  *   node -r @swc-node/register bench/run.ts [--quick] [--only W1,W2,W3,W4,W5,W6,cost,memory,foreach,scale]
- *        [--reps 5] [--warmup 3] [--w4-seconds 60] [--w4-rate 40] [--systems weft-embedded,weft-distributed,bullmq,graphile-worker]
+ *        [--reps 5] [--warmup 3] [--w4-seconds 60] [--w4-rate 40] [--w4-warm-seconds 5] [--systems weft-embedded,weft-distributed,bullmq,graphile-worker]
  *        [--concurrency 16] [--w5-runs 10000] [--w6-steps 50000] [--w6-rate 10] [--w6-warm-seconds 3] [--executor process|inline]
  *        [--foreach-items 1000,10000] [--foreach-concurrency 100]
  *        [--out bench/results/<date>.md] [--cpu-prof [system,...]]
@@ -43,6 +43,8 @@ interface Options {
   w4Seconds: number;
   w4Rate: number;
   w4Steps: number;
+  /** Unmeasured seconds of W4's load first, in the same child: `--only W4` otherwise measures a cold process's first seconds. */
+  w4WarmSeconds: number;
   concurrency: number;
   memoryRuns: number;
   /** forEach memory: item counts, one run each (the last is the one that matters; the first is the baseline). */
@@ -99,6 +101,7 @@ function parseArgs(argv: string[]): Options {
     w4Seconds: num('w4-seconds', quick ? 5 : 60),
     w4Rate: num('w4-rate', 40),
     w4Steps: num('w4-steps', 5),
+    w4WarmSeconds: num('w4-warm-seconds', quick ? 1 : 5),
     concurrency: num('concurrency', 16),
     memoryRuns: num('memory-runs', quick ? 500 : 10_000),
     foreachItems: (flags.get('foreach-items') ?? (quick ? '100,1000' : '1000,10000')).split(',').map(Number),
@@ -260,6 +263,13 @@ async function main(): Promise<void> {
         for (const child of children) {
           log(`W4 ${child.name}: ${options.w4Rate} runs/s of ${options.w4Steps}-step chains for ${options.w4Seconds}s`);
           try {
+            if (options.w4WarmSeconds > 0) {
+              const warm = await child.call<SustainedResult>(
+                { op: 'sustained', options: { rate: options.w4Rate, seconds: options.w4WarmSeconds, steps: options.w4Steps, drainMs: 60_000 } },
+                (options.w4WarmSeconds + 120) * 1000,
+              );
+              log(`  warm-up ${options.w4WarmSeconds}s (not counted): p99 ${fmt(warm.latencyP99Ms)} ms, backlog ${warm.backlogAtEnd}`);
+            }
             const r = await child.call<SustainedResult>(
               { op: 'sustained', options: { rate: options.w4Rate, seconds: options.w4Seconds, steps: options.w4Steps, drainMs: 60_000 } },
               (options.w4Seconds + 120) * 1000,
@@ -509,7 +519,7 @@ function render(
         ['PostgreSQL / Redis / NATS', `${env.postgres} / ${env.redis} / ${env.nats}`],
         ['bullmq / graphile-worker', `${env.bullmq} / ${env.graphile}`],
         ['Weft', env.git],
-        ['settings', `reps ${options.reps}${options.warmup > 0 ? ` after ${options.warmup} unmeasured warm-up reps` : ''}, concurrency ${options.concurrency} per executor/worker, W4 ${options.w4Rate} runs/s x ${options.w4Steps} steps for ${options.w4Seconds} s`],
+        ['settings', `reps ${options.reps}${options.warmup > 0 ? ` after ${options.warmup} unmeasured warm-up reps` : ''}, concurrency ${options.concurrency} per executor/worker, W4 ${options.w4Rate} runs/s x ${options.w4Steps} steps for ${options.w4Seconds} s after ${options.w4WarmSeconds} s unmeasured`],
       ],
     ),
     '',
