@@ -255,7 +255,13 @@ export function timerScheduleCte(input: string, where = ''): string {
       RETURNING 1)`;
 }
 
-export const timerToJson = (timer: TimerRecord) => ({ ...timerKeyToJson(timer), attempt: timer.attempt, fireAt: iso(timer.fireAt) });
+/**
+ * A timer row never falls due before its time: iso() keeps whole ms, so a time between two is
+ * written at the later one. Rounded down, a scan could fire it at a decision time below the step's
+ * `until`: the core ignores a timer fired early, the fire removes the row, and the run waited for
+ * good (a rate permit's time is database time to the microsecond).
+ */
+export const timerToJson = (timer: TimerRecord) => ({ ...timerKeyToJson(timer), attempt: timer.attempt, fireAt: iso(Math.ceil(timer.fireAt)) });
 
 /** A timer's key as an element of timerCancelCte's input. */
 export const timerKeyToJson = (key: TimerKey) => ({ runId: key.runId, timer: key.timer, stepId: key.stepId, ...(key.fireAt !== undefined && { fireAt: iso(key.fireAt) }) });

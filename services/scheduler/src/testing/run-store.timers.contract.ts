@@ -88,6 +88,15 @@ export function describeTimersContract(context: RunStoreContext): void {
       expect(await store.nextTimerAt()).toBeUndefined();
     });
 
+    it('a timer between two milliseconds is not due before its time (the core ignores a timer fired before it, and the fire removes its row)', async () => {
+      const state = runningRun(uniqueId('run'));
+      const timer: TimerRecord = { runId: state.runId, timer: 'rate-limit', stepId: 'call', attempt: 0, fireAt: 1_000.456 };
+      await store.createRun(uniqueId('key'), () => transition(state, { schedule: [timer] }));
+      expect(await store.dueTimers(1_000, 10)).toEqual([]);
+      expect(await store.nextTimerAt()).toBeGreaterThanOrEqual(1_000.456);
+      expect((await store.dueTimers(1_001, 10)).map((t) => [t.timer, t.stepId])).toEqual([['rate-limit', 'call']]);
+    });
+
     it('orders due timers across runs by fire time', async () => {
       const a = runningRun(uniqueId('run'));
       const b = runningRun(uniqueId('run'));

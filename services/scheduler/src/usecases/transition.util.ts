@@ -69,10 +69,7 @@ export function toTransition(before: RunState | undefined, decision: Decision<Ru
         });
         break;
       case 'schedule-timer':
-        // Never before the time the core waits for: a timer row holds whole ms (iso() drops the
-        // rest), and a timer fired at a decision time below the run's `until` is ignored, and its
-        // row removed, by the core. Rounding down left a rate-limited run waiting for good.
-        schedule.push({ runId: state.runId, timer: command.timer, stepId: command.stepId ?? '', attempt: command.attempt, fireAt: Math.ceil(command.fireAt) });
+        schedule.push({ runId: state.runId, timer: command.timer, stepId: command.stepId ?? '', attempt: command.attempt, fireAt: command.fireAt });
         break;
       case 'cancel-timer':
         cancel.push({ runId: state.runId, timer: command.timer, stepId: command.stepId ?? '' });
