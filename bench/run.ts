@@ -262,18 +262,14 @@ async function main(): Promise<void> {
       if (options.only.has('W4')) {
         for (const child of children) {
           log(`W4 ${child.name}: ${options.w4Rate} runs/s of ${options.w4Steps}-step chains for ${options.w4Seconds}s`);
+          const sustain = (seconds: number) =>
+            child.call<SustainedResult>({ op: 'sustained', options: { rate: options.w4Rate, seconds, steps: options.w4Steps, drainMs: 60_000 } }, (seconds + 120) * 1000);
           try {
             if (options.w4WarmSeconds > 0) {
-              const warm = await child.call<SustainedResult>(
-                { op: 'sustained', options: { rate: options.w4Rate, seconds: options.w4WarmSeconds, steps: options.w4Steps, drainMs: 60_000 } },
-                (options.w4WarmSeconds + 120) * 1000,
-              );
+              const warm = await sustain(options.w4WarmSeconds);
               log(`  warm-up ${options.w4WarmSeconds}s (not counted): p99 ${fmt(warm.latencyP99Ms)} ms, backlog ${warm.backlogAtEnd}`);
             }
-            const r = await child.call<SustainedResult>(
-              { op: 'sustained', options: { rate: options.w4Rate, seconds: options.w4Seconds, steps: options.w4Steps, drainMs: 60_000 } },
-              (options.w4Seconds + 120) * 1000,
-            );
+            const r = await sustain(options.w4Seconds);
             results.sustained.set(child.name, r);
             log(`  ${fmt(r.stepsPerSec)} steps/s, p50 ${fmt(r.latencyP50Ms)} ms, p99 ${fmt(r.latencyP99Ms)} ms, backlog ${r.backlogAtEnd}`);
           } catch (error) {

@@ -16,7 +16,7 @@ export class RateLimitsUseCase {
   async requested(r: RateRequested): Promise<void> {
     const { startAt } = await this.rates.reserve(r);
     // Whole milliseconds, as every other time of a run: the SQL store's start is database time to
-    // the microsecond, and the run's timer (toTransition) and its decisions' times are whole ms.
+    // the microsecond, while timer rows (timerToJson) and decision times are whole ms.
     await this.transitions.apply(r.runId, (at) => ({ type: 'rate.granted', at, stepId: r.stepId, token: r.token, notBefore: Math.ceil(startAt) }));
   }
 }
