@@ -4,6 +4,8 @@
  * too (so it is allocation, not what stays live). Prints KB allocated per step by frame (self) and
  * by Weft frame (inclusive). A big run's young-generation collections copy what survives, so
  * allocation per step is what W6's embedded tail pays in scavenges (docs/benchmarks.md, session 9).
+ * ALLOC_SURVIVORS=1 leaves out what a scavenge collected: what survived the young generation
+ * (promoted, then live or collected by a mark-compact), the part a scavenge copies (session 14).
  *
  *   node -r @swc-node/register bench/alloc-profile.ts [steps=20000]
  */
@@ -26,7 +28,7 @@ async function main(): Promise<void> {
   const session = new Session();
   session.connect();
   // The two include flags are in V8's protocol (Node 20's V8 has them) but not in @types/node's.
-  const sampling = { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true };
+  const sampling = { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: process.env.ALLOC_SURVIVORS !== '1' };
   await session.post('HeapProfiler.startSampling', sampling as { samplingInterval: number });
   const t0 = performance.now();
   await (await system.start({ kind: 'flat', steps })).finished;

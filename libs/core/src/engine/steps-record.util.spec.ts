@@ -131,4 +131,43 @@ describe('steps record with structural sharing', () => {
     expect(changedSteps(v1, c.steps)).toEqual([s5, s70, s71, s199]);
     expect(changedSteps(b.steps, c.steps)).toEqual([s5]);
   });
+
+  it('a plan over several pages (10,000 steps: pages of 4,096): writes, reads, keys and changedSteps across page boundaries', () => {
+    const many = Array.from({ length: 10_000 }, (_, i) => `m${i}`);
+    const bigPlan = plan(many);
+    const bigBase = plain(many.map((id) => step(id)));
+    const first = new StepsDraft(bigBase, bigPlan);
+    // The last step of page 0, the first of page 1, one in the short last page.
+    const m4095 = step('m4095', 'queued');
+    const m4096 = step('m4096', 'queued');
+    const m9999 = step('m9999', 'queued');
+    first.put(m4096);
+    first.put(m9999);
+    first.put(m4095);
+    const v1 = first.steps;
+    expect(stepIn(v1, 'm4095')).toBe(m4095);
+    expect(stepIn(v1, 'm4096')).toBe(m4096);
+    expect(stepIn(v1, 'm9999')).toBe(m9999);
+    expect(stepIn(v1, 'm8191')).toBe(stepIn(bigBase, 'm8191'));
+    expect(bigBase.m4096.status).toBe('pending');
+    expect(Object.keys(v1)).toEqual(many);
+    expect(changedSteps(bigBase, v1)).toEqual([m4095, m4096, m9999]);
+    const reader = new PlanSteps(bigPlan);
+    expect([4095, 4096, 8192, 9999].map((i) => reader.at(v1, i)?.status)).toEqual(['queued', 'queued', 'pending', 'queued']);
+    // A second decision writes a step beside one the first wrote (same chunk) and one in an untouched page.
+    const second = new StepsDraft(v1, bigPlan);
+    const m4097 = step('m4097', 'running');
+    const m8192 = step('m8192', 'queued');
+    second.put(m8192);
+    second.put(m4097);
+    const v2 = second.steps;
+    expect(changedSteps(v1, v2)).toEqual([m4097, m8192]);
+    expect(stepIn(v1, 'm4097')?.status).toBe('pending');
+    expect(stepIn(v1, 'm8192')?.status).toBe('pending');
+    expect(stepIn(v2, 'm4096')).toBe(m4096);
+    // Two decisions apart, and against a plain record: the pages are compared, not one decision's chunks.
+    expect(changedSteps(bigBase, v2)).toEqual([m4095, m4096, m4097, m8192, m9999]);
+    expect(changedSteps(plain(many.map((id) => stepIn(v1, id) as StepState)), v2)).toEqual([m4097, m8192]);
+    expect(Object.keys(JSON.parse(JSON.stringify(v2)) as object)).toHaveLength(10_000);
+  });
 });

@@ -3,9 +3,12 @@ import type { PlannedStep, StepState } from './types';
 /**
  * A run's steps record with structural sharing: to its readers an ordinary read-only
  * record (`steps[id]`, `Object.hasOwn`, `Object.keys`, spread, JSON), underneath a
- * two-level array in plan order whose chunks are shared between versions. A decision
- * that changes k steps copies the chunk index (plan size / CHUNK pointers) and k chunks,
- * instead of the whole record: a 20,000-step run's event cost ~27 ms of copying before.
+ * three-level array in plan order (pages of chunks of steps) whose pages and chunks are
+ * shared between versions. A decision that changes k steps copies the page index (plan size /
+ * 4,096 pointers), at most k pages and k chunks (64 pointers each), instead of the whole
+ * record: a 20,000-step run's event cost ~27 ms of copying before chunks, and a 50,000-step
+ * run's chunk index alone (782 pointers, 6 KB) was most of what a step allocated and kept
+ * past a scavenge before pages (docs/benchmarks.md, session 14).
  *
  * `StepsDraft` is the one writer: a decision writes through its draft, which copies a
  * chunk the first time it touches it and writes in place after that; the record it hands
@@ -13,6 +16,12 @@ import type { PlannedStep, StepState } from './types';
  * Writing to a record directly throws (TypeError): states are values.
  */
 const CHUNK = 64;
+/** Chunks per page. */
+const PAGE = 64;
+const PAGE_STEPS = CHUNK * PAGE;
+
+type Chunk = (StepState | undefined)[];
+type Page = Chunk[];
 
 interface Layout {
   /** Plan position of each step id. */
@@ -22,15 +31,16 @@ interface Layout {
 
 interface Data {
   layout: Layout;
-  chunks: (StepState | undefined)[][];
+  /** Step at plan position `slot`: pages[slot / PAGE_STEPS][(slot / CHUNK) % PAGE][slot % CHUNK]. */
+  pages: Page[];
   /** Steps whose id the plan does not have (none in practice); copied whole on write. */
   extra: Map<string, StepState> | undefined;
   /**
-   * A draft's: the indices of the chunks it copied from its base's chunk index `from`, so
-   * changedSteps(base, draft) reads only those. It keeps the base's index (not the base's own
-   * `copied`): one version back, never a chain.
+   * A draft's: the (global) indices of the chunks it copied from its base's page index `from`,
+   * so changedSteps(base, draft) reads only those. It keeps the base's index (not the base's
+   * own `copied`): one version back, never a chain.
    */
-  copied?: { from: readonly (StepState | undefined)[][]; chunks: number[] };
+  copied?: { from: readonly Page[]; chunks: number[] };
 }
 
 const layouts = new WeakMap<readonly PlannedStep[], Layout>();
@@ -46,19 +56,25 @@ function layoutOf(plan: readonly PlannedStep[]): Layout {
   return layout;
 }
 
+const at = (pages: readonly Page[], slot: number): StepState | undefined => pages[Math.floor(slot / PAGE_STEPS)][Math.floor(slot / CHUNK) % PAGE][slot % CHUNK];
+/** The chunk with global index `c` (plan positions c * CHUNK ...). */
+const chunkAt = (pages: readonly Page[], c: number): Chunk => pages[Math.floor(c / PAGE)][c % PAGE];
+
 function read(data: Data, id: string): StepState | undefined {
   const slot = data.layout.slots.get(id);
-  if (slot !== undefined) return data.chunks[Math.floor(slot / CHUNK)][slot % CHUNK];
+  if (slot !== undefined) return at(data.pages, slot);
   return data.extra?.get(id);
 }
 
 function keys(data: Data): string[] {
   const out: string[] = [];
   const { ids } = data.layout;
-  for (let c = 0; c < data.chunks.length; c++) {
-    const chunk = data.chunks[c];
-    for (let i = 0; i < chunk.length; i++) if (chunk[i] !== undefined) out.push(ids[c * CHUNK + i]);
-  }
+  let slot = 0;
+  for (const page of data.pages)
+    for (const chunk of page) {
+      for (let i = 0; i < chunk.length; i++) if (chunk[i] !== undefined) out.push(ids[slot + i]);
+      slot += chunk.length;
+    }
   if (data.extra) out.push(...data.extra.keys());
   return out;
 }
@@ -137,28 +153,33 @@ function dataFor(steps: Record<string, StepState>, plan: readonly PlannedStep[])
   const layout = layoutOf(plan);
   const data = dataOf.get(steps);
   if (data && data.layout === layout) return data;
-  const chunks: (StepState | undefined)[][] = [];
-  for (let start = 0; start < layout.ids.length; start += CHUNK) chunks.push(new Array<StepState | undefined>(Math.min(CHUNK, layout.ids.length - start)).fill(undefined));
+  const size = layout.ids.length;
+  const pages: Page[] = [];
+  for (let start = 0; start < size; start += PAGE_STEPS) {
+    const page: Page = [];
+    for (let c = start; c < Math.min(size, start + PAGE_STEPS); c += CHUNK) page.push(new Array<StepState | undefined>(Math.min(CHUNK, size - c)).fill(undefined));
+    pages.push(page);
+  }
   let extra: Map<string, StepState> | undefined;
   for (const id of Object.keys(steps)) {
     const step = stepIn(steps, id);
     if (step === undefined) continue;
     const slot = layout.slots.get(id);
-    if (slot !== undefined) chunks[Math.floor(slot / CHUNK)][slot % CHUNK] = step;
+    if (slot !== undefined) chunkAt(pages, Math.floor(slot / CHUNK))[slot % CHUNK] = step;
     else (extra ??= new Map()).set(id, step);
   }
-  return { layout, chunks, extra };
+  return { layout, pages, extra };
 }
 
 /**
  * The next version of a steps record, written by one decision. The first write copies the
- * chunk index; each chunk is copied the first time a write touches it.
+ * page index; each page and each chunk is copied the first time a write touches it.
  */
 export class StepsDraft {
   private data: Data | undefined;
   private record: Record<string, StepState>;
-  /** The base's chunks: a chunk of `data` that is still one of these is shared, not this draft's to write. */
-  private baseChunks: readonly (StepState | undefined)[][] = [];
+  /** The base's pages: a page or chunk of `data` that is still the base's is shared, not this draft's to write. */
+  private basePages: readonly Page[] = [];
   private extraOwned = false;
   /** Indices of the chunks this draft copied (written to `data.copied`). */
   private copied: number[] = [];
@@ -178,8 +199,8 @@ export class StepsDraft {
   put(step: StepState): void {
     if (!this.data) {
       const base = dataFor(this.record, this.plan);
-      this.baseChunks = base.chunks;
-      this.data = { layout: base.layout, chunks: [...base.chunks], extra: base.extra, copied: { from: base.chunks, chunks: this.copied } };
+      this.basePages = base.pages;
+      this.data = { layout: base.layout, pages: [...base.pages], extra: base.extra, copied: { from: base.pages, chunks: this.copied } };
       this.record = wrap(this.data);
     }
     const data = this.data;
@@ -193,10 +214,17 @@ export class StepsDraft {
       return;
     }
     const c = Math.floor(slot / CHUNK);
-    let chunk = data.chunks[c];
-    if (chunk === this.baseChunks[c]) {
+    const p = Math.floor(c / PAGE);
+    const basePage = this.basePages[p];
+    let page = data.pages[p];
+    if (page === basePage) {
+      page = page.slice();
+      data.pages[p] = page;
+    }
+    let chunk = page[c % PAGE];
+    if (chunk === basePage[c % PAGE]) {
       chunk = chunk.slice();
-      data.chunks[c] = chunk;
+      page[c % PAGE] = chunk;
       this.copied.push(c);
     }
     chunk[slot % CHUNK] = step;
@@ -228,7 +256,7 @@ export class PlanSteps {
     }
     const data = this.data;
     if (data === undefined) return stepIn(steps, this.plan[position].id);
-    return data.chunks[Math.floor(position / CHUNK)][position % CHUNK];
+    return at(data.pages, position);
   }
 }
 
@@ -236,7 +264,8 @@ export class PlanSteps {
  * The steps of `after` that are not the same object in `before` (the core returns new
  * objects for the steps it changed, the same objects for the rest). When one decision wrote
  * `after` on `before`, only the chunks it copied are read: O(changed), not O(steps). Between
- * versions further apart the chunk index is compared (plan/64 pointers) and shared chunks skipped.
+ * versions further apart the page index is compared (plan/4,096 pointers) and shared pages and
+ * chunks skipped.
  */
 export function changedSteps(before: Record<string, StepState>, after: Record<string, StepState>): StepState[] {
   const a = dataOf.get(before);
@@ -250,17 +279,21 @@ export function changedSteps(before: Record<string, StepState>, after: Record<st
     return out;
   }
   const out: StepState[] = [];
-  // `after` written by one decision on `before`: only the chunks it copied can differ (O(changed)).
-  const only = b.copied?.from === a.chunks ? [...b.copied.chunks].sort((x, y) => x - y) : undefined;
-  const count = only?.length ?? b.chunks.length;
-  for (let n = 0; n < count; n++) {
-    const c = only === undefined ? n : (only[n] as number);
-    const chunk = b.chunks[c];
-    const old = a.chunks[c];
-    if (chunk === old) continue;
+  const newIn = (chunk: Chunk, old: Chunk): void => {
+    if (chunk === old) return;
     for (let i = 0; i < chunk.length; i++) {
       const step = chunk[i];
       if (step !== undefined && step !== old[i]) out.push(step);
+    }
+  };
+  if (b.copied?.from === a.pages) {
+    // `after` written by one decision on `before`: only the chunks it copied can differ (O(changed)).
+    for (const c of [...b.copied.chunks].sort((x, y) => x - y)) newIn(chunkAt(b.pages, c), chunkAt(a.pages, c));
+  } else {
+    for (let p = 0; p < b.pages.length; p++) {
+      const page = b.pages[p];
+      const old = a.pages[p];
+      if (page !== old) for (let c = 0; c < page.length; c++) newIn(page[c], old[c]);
     }
   }
   if (b.extra && b.extra !== a.extra) for (const [id, step] of b.extra) if (a.extra?.get(id) !== step) out.push(step);
