@@ -57,6 +57,25 @@ describe('results', () => {
     expect(run.state.finishedAt).toBe(run.now);
   });
 
+  it('builds the expression scope at the end of a run only when the workflow has outputs (it reads every finished step)', () => {
+    // The scope resolves each finished step's stored output (a blob reference) as it is built: the resolver counts builds.
+    const ref = { $weftBlob: 'a'.repeat(64), size: 9 };
+    const finish = (outputs?: Record<string, string>): { resolved: number; run: RunDriver } => {
+      const run = new RunDriver(workflow([{ id: 'a', action: 'noop' }, { id: 'b', action: 'noop' }], outputs && { outputs }));
+      let resolved = 0;
+      run.options = { resolveBlob: () => (resolved++, { x: 1 }) };
+      run.start();
+      run.run('a', ref);
+      run.run('b', ref);
+      expect(run.state.status).toBe('completed');
+      return { resolved, run };
+    };
+    expect(finish().resolved).toBe(0);
+    const withOutputs = finish({ x: '${{ steps.a.output.x }}' });
+    expect(withOutputs.resolved).toBe(2);
+    expect(withOutputs.run.state.outputs).toEqual({ x: 1 });
+  });
+
   it('evaluates a transform step: bare or wrapped `with.expr` becomes input.value', () => {
     const run = new RunDriver(
       workflow([
