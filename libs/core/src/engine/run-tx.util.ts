@@ -1,4 +1,4 @@
-import type { ExprScope } from '../expr';
+import { type ExprScope, lazyRecord } from '../expr';
 import { type BlobRef, isBlobRef } from '@weft/contracts';
 import type { Command, LifecycleEventDraft } from './events';
 import { DEFAULT_MAX_FOREACH_ITEMS, itemParent } from './for-each.util';
@@ -176,7 +176,8 @@ export class Tx {
     else if (TERMINAL_STEP.has(step.status) && before !== undefined && !TERMINAL_STEP.has(before.status)) this.settledItems.push(step.id);
     this.draft.put(step);
     this.next.steps = this.draft.steps;
-    if (TERMINAL_STEP.has(step.status)) this.cachedScope = undefined;
+    // The scope reads the steps record as it is when read: one that could now see another step is let go.
+    if (TERMINAL_STEP.has(step.status) || (before !== undefined && TERMINAL_STEP.has(before.status))) this.cachedScope = undefined;
     if (SETTLING_STEP.has(step.status)) for (const d of this.index.dependents.get(step.id) ?? []) this.toCheck.push(d);
   }
 
@@ -188,24 +189,33 @@ export class Tx {
     this.commands.push({ type: 'emit', event });
   }
 
-  /** What expressions see: inputs, finished steps, run identity. Rebuilt only when a step finishes. */
+  /** What expressions see: inputs, finished steps, run identity. Let go when a step finishes or leaves a finished status. */
   scope(): ExprScope {
     this.cachedScope ??= expressionScope(this.next);
     return this.cachedScope;
   }
 }
 
-/** The expression scope of a run: `inputs`, `steps.<id>` of finished steps, `run`. */
+/**
+ * The expression scope of a run: `inputs`, `steps.<id>` of finished steps, `run`. `steps` is read
+ * lazily: `steps.a` builds a's view when an expression reads it (once per scope), so an expression
+ * costs what it reads, not the run's size (a 10,000-step run whose steps each had a `with` template
+ * and an `if` built and converted every finished step per step: 10 ms a step; bench/expr-scale.ts). Listing it (`steps.all(...)`, `size(steps)`,
+ * JSON) walks the plan once per scope.
+ */
 export function expressionScope(state: RunState): ExprScope {
-  const steps: ExprScope['steps'] = {};
-  for (const p of state.plan) {
-    const step = ownStep(state.steps, p.id);
-    if (!step || !TERMINAL_STEP.has(step.status)) continue;
-    const view: ExprScope['steps'][string] = { status: step.status, attempts: step.attempt };
-    if (step.output !== undefined) view.output = blobResolver !== undefined && isBlobRef(step.output) ? blobResolver(step.output) : step.output;
-    if (step.error !== undefined) view.error = { code: step.error.code, message: step.error.message };
-    setOwn(steps, step.id, view);
-  }
+  const records = state.steps;
+  const { byId } = planIndex(state.plan);
+  const resolve = blobResolver;
+  const view = (id: string): ExprScope['steps'][string] | undefined => {
+    const step = byId.has(id) ? ownStep(records, id) : undefined;
+    if (!step || !TERMINAL_STEP.has(step.status)) return undefined;
+    const out: ExprScope['steps'][string] = { status: step.status, attempts: step.attempt };
+    if (step.output !== undefined) out.output = resolve !== undefined && isBlobRef(step.output) ? resolve(step.output) : step.output;
+    if (step.error !== undefined) out.error = { code: step.error.code, message: step.error.message };
+    return out;
+  };
+  const steps = lazyRecord(view, () => state.plan.map((p) => p.id));
   return { inputs: state.inputs, steps, run: { id: state.runId, workflow: state.workflow } };
 }
 

@@ -71,9 +71,12 @@ describe('results', () => {
       return { resolved, run };
     };
     expect(finish().resolved).toBe(0);
+    // The scope is lazy too: the outputs read step a, so only a's output is resolved.
     const withOutputs = finish({ x: '${{ steps.a.output.x }}' });
-    expect(withOutputs.resolved).toBe(2);
+    expect(withOutputs.resolved).toBe(1);
     expect(withOutputs.run.state.outputs).toEqual({ x: 1 });
+    const listing = finish({ n: '${{ size(steps) }}', all: '${{ steps.all(id, steps[id].status == "completed") }}', has: "${{ 'b' in steps && !('zz' in steps) }}" });
+    expect(listing.run.state.outputs).toEqual({ n: 2, all: true, has: true });
   });
 
   it('evaluates a transform step: bare or wrapped `with.expr` becomes input.value', () => {

@@ -1,5 +1,6 @@
 import { Environment } from '@marcbachmann/cel-js';
 import { EXPRESSION_LIMITS, matchesRegex, type Meter, sizeOf } from './budget';
+import { mapLazyRecord } from './lazy-record';
 
 /**
  * The seam between JSON and CEL. JavaScript numbers reach CEL as doubles and CEL
@@ -157,9 +158,13 @@ export function shareWithExpressions(value: object): void {
   if (!shared.has(value)) shared.set(value, SHARED_PENDING);
 }
 
-/** JSON value -> CEL value: integral numbers become ints. */
+/** JSON value -> CEL value: integral numbers become ints. A lazy record (lazyRecord) stays lazy: each value is converted when read. */
 export function toCel(value: unknown): unknown {
   if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value) : value;
+  if (value !== null && typeof value === 'object') {
+    const lazy = mapLazyRecord(value, toCel);
+    if (lazy !== undefined) return lazy;
+  }
   if (value !== null && typeof value === 'object' && shared.has(value)) {
     const kept = shared.get(value);
     if (kept !== SHARED_PENDING) return kept;

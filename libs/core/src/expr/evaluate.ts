@@ -1,6 +1,7 @@
 import { WeftError, type WeftErrorOptions } from '@weft/contracts';
 import { ExpressionBudgetError, Meter } from './budget';
 import { celEnvironment, type ExprDialect, type ExprScope, fromCel, toCel, withMeter } from './cel';
+import { takeReadFailure } from './lazy-record';
 import { hasTemplate, parseTemplate, unwrapExpression, wholeExpression } from './template';
 
 export class ExpressionError extends WeftError<'EXPRESSION_ERROR'> {
@@ -64,12 +65,18 @@ export function renderTriggerValue(value: unknown, context: Record<string, unkno
 function evaluateIn(source: string, context: Record<string, unknown>, meter: Meter, dialect: ExprDialect = 'workflow'): unknown {
   const fn = compile(source, dialect);
   let value: unknown;
+  takeReadFailure();
   try {
     value = withMeter(meter, () => fn(context));
   } catch (cause) {
+    const failed = takeReadFailure();
+    if (failed !== undefined) throw failed.error;
     if (meter.over !== undefined) throw budgetError(source, meter.over);
     throw new ExpressionError(source, `"${source}": ${messageOf(cause)}`, { cause });
   }
+  // A lazy scope's read that failed is the decision's error, not the expression's, even if cel-js swallowed it.
+  const failed = takeReadFailure();
+  if (failed !== undefined) throw failed.error;
   // cel-js's `||`, `&&`, `all` and `exists` may swallow the meter's error: an overspent evaluation fails whatever it returned.
   if (meter.over !== undefined) throw budgetError(source, meter.over);
   return fromCel(value);

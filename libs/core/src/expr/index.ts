@@ -3,3 +3,4 @@ export { celEnvironment, type ExprDialect, fromCel, shareWithExpressions, toCel,
 export * from './evaluate';
 export * from './check.util';
 export { EXPRESSION_LIMITS, EXPRESSION_BUDGET_CODE, ExpressionBudgetError, InvalidRegexError } from './budget';
+export { lazyRecord } from './lazy-record';
