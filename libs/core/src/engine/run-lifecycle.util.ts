@@ -234,11 +234,13 @@ export function finishIfDone(tx: Tx, maxPayloadBytes: number): void {
 
 /**
  * A run is `waiting` when nothing of it is in flight (queued, running, retrying) and some step
- * waits; it is `running` again as soon as anything is dispatched. Only plans with waits pay the scan.
+ * waits; it is `running` again as soon as anything is dispatched. Only plans with waits pay the
+ * scan, and only when nothing is in flight (counted by delta, Tx.executing): a decision of a big
+ * run with a wait somewhere walked the plan up to its first step in flight, O(steps) per event.
  */
 export function settleWaiting(tx: Tx, wasWaiting: boolean): void {
   const { next } = tx;
-  if (next.status !== 'running' || !tx.mayWait()) return;
+  if (next.status !== 'running' || !tx.mayWait() || tx.executing() > 0) return;
   const waiting: string[] = [];
   const steps = new PlanSteps(next.plan);
   for (let i = 0; i < next.plan.length; i++) {

@@ -72,6 +72,8 @@ export class Tx {
   private activeDelta = 0;
   private readonly blockingBefore: number;
   private blockingDelta = 0;
+  private readonly executingBefore: number;
+  private executingDelta = 0;
   /** The run's dispatch window (dispatch-window.util): its size, the steps in it before this decision, and the change since. */
   private readonly window: number;
   private readonly inFlightBefore: number;
@@ -100,15 +102,26 @@ export class Tx {
     const counts = stepCounts(prev);
     this.activeBefore = counts.active;
     this.blockingBefore = counts.blocking;
+    this.executingBefore = counts.executing;
     const load = windowLoad(prev);
     this.window = dispatchWindow(prev, limits.share?.windowOf(prev.runId));
     this.inFlightBefore = load.inFlight;
     this.heldFrom = load.heldFrom;
   }
 
+  /** Steps of the plan holding a place in the window now (inWindow), counted by delta: O(1). */
+  inFlight(): number {
+    return this.inFlightBefore + this.inFlightDelta;
+  }
+
+  /** Steps of the plan queued, running or retrying now, counted by delta: O(1). */
+  executing(): number {
+    return this.executingBefore + this.executingDelta;
+  }
+
   /** Whether the run's dispatch window takes one more step now. */
   hasRoom(): boolean {
-    return this.inFlightBefore + this.inFlightDelta < this.window;
+    return this.inFlight() < this.window;
   }
 
   /** Whether a ready step goes at once: the window has room and no step is held (else it waits its turn in plan order). */
@@ -126,7 +139,7 @@ export class Tx {
   rememberWindow(): void {
     // A finished run holds nothing (cancelActive ended its held steps without a refill).
     const heldFrom = TERMINAL_RUN.has(this.next.status) ? this.next.plan.length : this.heldNow.reduce((min, position) => Math.min(min, position), this.heldFrom);
-    rememberWindowLoad(this.next.steps, { inFlight: this.inFlightBefore + this.inFlightDelta, heldFrom });
+    rememberWindowLoad(this.next.steps, { inFlight: this.inFlight(), heldFrom });
   }
 
   /** Tells executors to stop an in-flight attempt: its own abort-step, or a line of the run's abort-run while cancelActive runs. */
@@ -144,7 +157,7 @@ export class Tx {
   /** Steps not yet terminal after this decision; remembered for the next one. */
   active(): number {
     const count = this.activeBefore + this.activeDelta;
-    stepCountsOf.set(this.next.steps, { active: count, blocking: this.blockingBefore + this.blockingDelta });
+    stepCountsOf.set(this.next.steps, { active: count, blocking: this.blockingBefore + this.blockingDelta, executing: this.executing() });
     return count;
   }
 
@@ -171,6 +184,7 @@ export class Tx {
     if (step.item === undefined) {
       this.activeDelta += (TERMINAL_STEP.has(step.status) ? 0 : 1) - (before === undefined || TERMINAL_STEP.has(before.status) ? 0 : 1);
       this.blockingDelta += (BLOCKING_STEP.has(step.status) ? 1 : 0) - (before !== undefined && BLOCKING_STEP.has(before.status) ? 1 : 0);
+      this.executingDelta += (EXECUTING_STEP.has(step.status) ? 1 : 0) - (before !== undefined && EXECUTING_STEP.has(before.status) ? 1 : 0);
       this.inFlightDelta += (inWindow(step) ? 1 : 0) - (inWindow(before) ? 1 : 0);
     }
     else if (TERMINAL_STEP.has(step.status) && before !== undefined && !TERMINAL_STEP.has(before.status)) this.settledItems.push(step.id);
@@ -200,8 +214,8 @@ export class Tx {
  * The expression scope of a run: `inputs`, `steps.<id>` of finished steps, `run`. `steps` is read
  * lazily: `steps.a` builds a's view when an expression reads it (once per scope), so an expression
  * costs what it reads, not the run's size (a 10,000-step run whose steps each had a `with` template
- * and an `if` built and converted every finished step per step: 10 ms a step; bench/expr-scale.ts). Listing it (`steps.all(...)`, `size(steps)`,
- * JSON) walks the plan once per scope.
+ * and an `if` built and converted every finished step per step: 10 ms a step; bench/core-scale.ts).
+ * Listing it (`steps.all(...)`, `size(steps)`, JSON) walks the plan once per scope.
  */
 export function expressionScope(state: RunState): ExprScope {
   const records = state.steps;
@@ -219,19 +233,23 @@ export function expressionScope(state: RunState): ExprScope {
   return { inputs: state.inputs, steps, run: { id: state.runId, workflow: state.workflow } };
 }
 
-// Wide runs change a step or two per event: counting unfinished steps (and those that could block a
-// dependent) once per steps record, then by delta, keeps "is the run done?" and drain's checks O(1) per event.
-const stepCountsOf = new WeakMap<Record<string, StepState>, { active: number; blocking: number }>();
+// Wide runs change a step or two per event: counting unfinished steps (those that could block a
+// dependent, those in flight) once per steps record, then by delta, keeps "is the run done?", drain's
+// checks and "is the run waiting?" O(1) per event.
+const stepCountsOf = new WeakMap<Record<string, StepState>, { active: number; blocking: number; executing: number }>();
 const BLOCKING_STEP = new Set<StepStatus>(['failed', 'skipped', 'canceled']);
+/** At an executor or on its way to one, or between its attempts: a run with one of these is not `waiting`. */
+const EXECUTING_STEP = new Set<StepStatus>(['queued', 'running', 'retrying']);
 
-function stepCounts(state: RunState): { active: number; blocking: number } {
+function stepCounts(state: RunState): { active: number; blocking: number; executing: number } {
   let counts = stepCountsOf.get(state.steps);
   if (counts === undefined) {
-    counts = { active: 0, blocking: 0 };
+    counts = { active: 0, blocking: 0, executing: 0 };
     for (const p of state.plan) {
       const step = ownStep(state.steps, p.id);
       if (!step || !TERMINAL_STEP.has(step.status)) counts.active++;
       if (step && BLOCKING_STEP.has(step.status)) counts.blocking++;
+      if (step && EXECUTING_STEP.has(step.status)) counts.executing++;
     }
     stepCountsOf.set(state.steps, counts);
   }

@@ -1,5 +1,5 @@
 import type { Actor, ReceivedSignal, ReviewDecision } from '@weft/contracts';
-import { commandsOf, deepFreeze, dispatchedIds, emitted, emittedTypes, RunDriver, workflow } from '../testing';
+import { boom, commandsOf, deepFreeze, dispatchedIds, emitted, emittedTypes, RunDriver, workflow } from '../testing';
 import type { StepSpec } from '../workflow-spec/spec.schema';
 import type { Command } from './events';
 import { decide, signalSatisfies } from './run.machine';
@@ -91,6 +91,27 @@ describe('durable sleep', () => {
     expect(emittedTypes(done)).toContain('run.waiting');
     fire(d, 'sleep', 'nap', d.at(10_000));
     expect(d.state.status).toBe('completed');
+  });
+
+  it('stays running while a step is queued, running or retrying (counted by delta across decisions, and afresh from a state read back as JSON)', () => {
+    const d = new RunDriver(workflow([
+      { id: 'nap', action: 'sleep', with: { duration: '1h' } },
+      { id: 'w1', action: 'compute' },
+      { id: 'w2', action: 'compute', retry: { maxAttempts: 2, initialInterval: '1s', jitter: false } },
+    ]));
+    d.start();
+    d.fail('w2', boom);
+    expect(d.step('w2').status).toBe('retrying');
+    d.run('w1');
+    expect(d.state.status).toBe('running');
+    // A state loaded from the store: its steps record is plain, so the counts are taken from it again.
+    d.state = JSON.parse(JSON.stringify(d.state)) as typeof d.state;
+    d.apply({ type: 'timer.fired', at: d.at(1_000), timer: 'retry', stepId: 'w2', attempt: 1 });
+    expect(d.step('w2').status).toBe('queued');
+    expect(d.state.status).toBe('running');
+    const done = d.run('w2');
+    expect(d.state.status).toBe('waiting');
+    expect(emitted(done).find((e) => e.type === 'run.waiting')?.data).toEqual({ steps: ['nap'] });
   });
 });
 
