@@ -3,6 +3,12 @@ import type { PlannedStep, StepState } from './types';
 
 const plan = (ids: string[]): PlannedStep[] => ids.map((id) => ({ id }) as PlannedStep);
 const step = (id: string, status: StepState['status'] = 'pending'): StepState => ({ id, status, attempt: 0, attempts: [], lostLeases: 0, attemptBase: 0 });
+/** The record one decision writes on `base`: `steps` put in this order. */
+const written = (base: Record<string, StepState>, p: readonly PlannedStep[], ...steps: StepState[]): Record<string, StepState> => {
+  const draft = new StepsDraft(base, p);
+  for (const s of steps) draft.put(s);
+  return draft.steps;
+};
 const plain = (steps: StepState[]): Record<string, StepState> => {
   const record = Object.create(null) as Record<string, StepState>;
   for (const s of steps) Object.defineProperty(record, s.id, { value: s, writable: true, enumerable: true, configurable: true });
@@ -136,15 +142,9 @@ describe('steps record with structural sharing', () => {
     const many = Array.from({ length: 10_000 }, (_, i) => `m${i}`);
     const bigPlan = plan(many);
     const bigBase = plain(many.map((id) => step(id)));
-    const first = new StepsDraft(bigBase, bigPlan);
     // The last step of page 0, the first of page 1, one in the short last page.
-    const m4095 = step('m4095', 'queued');
-    const m4096 = step('m4096', 'queued');
-    const m9999 = step('m9999', 'queued');
-    first.put(m4096);
-    first.put(m9999);
-    first.put(m4095);
-    const v1 = first.steps;
+    const [m4095, m4096, m9999] = [step('m4095', 'queued'), step('m4096', 'queued'), step('m9999', 'queued')];
+    const v1 = written(bigBase, bigPlan, m4096, m9999, m4095);
     expect(stepIn(v1, 'm4095')).toBe(m4095);
     expect(stepIn(v1, 'm4096')).toBe(m4096);
     expect(stepIn(v1, 'm9999')).toBe(m9999);
@@ -155,12 +155,8 @@ describe('steps record with structural sharing', () => {
     const reader = new PlanSteps(bigPlan);
     expect([4095, 4096, 8192, 9999].map((i) => reader.at(v1, i)?.status)).toEqual(['queued', 'queued', 'pending', 'queued']);
     // A second decision writes a step beside one the first wrote (same chunk) and one in an untouched page.
-    const second = new StepsDraft(v1, bigPlan);
-    const m4097 = step('m4097', 'running');
-    const m8192 = step('m8192', 'queued');
-    second.put(m8192);
-    second.put(m4097);
-    const v2 = second.steps;
+    const [m4097, m8192] = [step('m4097', 'running'), step('m8192', 'queued')];
+    const v2 = written(v1, bigPlan, m8192, m4097);
     expect(changedSteps(v1, v2)).toEqual([m4097, m8192]);
     expect(stepIn(v1, 'm4097')?.status).toBe('pending');
     expect(stepIn(v1, 'm8192')?.status).toBe('pending');

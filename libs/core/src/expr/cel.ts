@@ -158,11 +158,18 @@ export function shareWithExpressions(value: object): void {
   if (!shared.has(value)) shared.set(value, SHARED_PENDING);
 }
 
+/** The CEL form of each lazy record (a run's expression scope), kept: the expressions over one scope share its conversions. */
+const celRecords = new WeakMap<object, Record<string, unknown>>();
+
 /** JSON value -> CEL value: integral numbers become ints. A lazy record (lazyRecord) stays lazy: each value is converted when read. */
 export function toCel(value: unknown): unknown {
   if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value) : value;
   if (value !== null && typeof value === 'object') {
-    const lazy = mapLazyRecord(value, toCel);
+    let lazy = celRecords.get(value);
+    if (lazy === undefined) {
+      lazy = mapLazyRecord(value, toCel);
+      if (lazy !== undefined) celRecords.set(value, lazy);
+    }
     if (lazy !== undefined) return lazy;
   }
   if (value !== null && typeof value === 'object' && shared.has(value)) {

@@ -70,24 +70,12 @@ export function lazyRecord<T>(read: (key: string) => T | undefined, candidates: 
   return record;
 }
 
-const mapped = new WeakMap<object, WeakMap<(value: unknown) => unknown, object>>();
-
-/**
- * A lazy record's values through `convert`, converted when read (once per key), or undefined when
- * `record` is not a lazy record. The same record and conversion give the same mapped record.
- */
+/** A lazy record's values through `convert`, each converted when first read, or undefined when `record` is not a lazy record. */
 export function mapLazyRecord(record: object, convert: (value: unknown) => unknown): Record<string, unknown> | undefined {
   const source = sources.get(record);
   if (source === undefined) return undefined;
-  let byConversion = mapped.get(record);
-  if (byConversion === undefined) mapped.set(record, (byConversion = new WeakMap()));
-  let out = byConversion.get(convert) as Record<string, unknown> | undefined;
-  if (out === undefined) {
-    out = lazyRecord((key) => {
-      const value = source.read(key);
-      return value === undefined ? undefined : convert(value);
-    }, source.keys);
-    byConversion.set(convert, out);
-  }
-  return out;
+  return lazyRecord((key) => {
+    const value = source.read(key);
+    return value === undefined ? undefined : convert(value);
+  }, source.keys);
 }
