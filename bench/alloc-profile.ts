@@ -10,14 +10,8 @@
  *   node -r @swc-node/register bench/alloc-profile.ts [steps=20000]
  */
 import { Session } from 'node:inspector/promises';
-import { type CallFrame, frameKey } from './profile-summary';
+import { type HeapProfileNode, sumHeapProfile, topPerStep } from './lib/heap-profile.util';
 import { WeftEmbedded } from './systems/weft.system';
-
-interface ProfileNode {
-  callFrame: CallFrame;
-  selfSize: number;
-  children: ProfileNode[];
-}
 
 async function main(): Promise<void> {
   const steps = Number(process.argv[2] ?? 20000);
@@ -33,27 +27,12 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   await (await system.start({ kind: 'flat', steps })).finished;
   const ms = performance.now() - t0;
-  const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: ProfileNode } };
+  const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: HeapProfileNode } };
   session.disconnect();
-  const self = new Map<string, number>();
-  const inclusive = new Map<string, number>();
-  let total = 0;
-  /** Adds a node's bytes to its frame (self) and its subtree's to each distinct frame on the path (inclusive). */
-  const walk = (node: ProfileNode, onPath: ReadonlySet<string>): number => {
-    const key = frameKey(node.callFrame);
-    self.set(key, (self.get(key) ?? 0) + node.selfSize);
-    total += node.selfSize;
-    const path = onPath.has(key) ? onPath : new Set([...onPath, key]);
-    let sum = node.selfSize;
-    for (const child of node.children) sum += walk(child, path);
-    if (!onPath.has(key)) inclusive.set(key, (inclusive.get(key) ?? 0) + sum);
-    return sum;
-  };
-  walk(profile.head, new Set());
+  const { self, inclusive, totalBytes: total } = sumHeapProfile(profile.head);
   console.log(`${steps} steps in ${ms.toFixed(0)} ms; sampled allocations ${(total / 1e6).toFixed(0)} MB = ${(total / steps / 1024).toFixed(1)} KB per step`);
-  const top = (m: Map<string, number>, n: number): string => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => `${(v / steps / 1024).toFixed(2).padStart(7)} KB/step  ${k}`).join('\n');
-  console.log('self:\n' + top(self, 25));
-  console.log('inclusive (weft):\n' + top(new Map([...inclusive].filter(([k]) => /libs\/|services\//.test(k))), 30));
+  console.log('self:\n' + topPerStep(self, steps, 25));
+  console.log('inclusive (weft):\n' + topPerStep(new Map([...inclusive].filter(([k]) => /libs\/|services\//.test(k))), steps, 30));
   await system.teardown();
 }
 

@@ -38,6 +38,8 @@ export interface SustainedOptions {
   steps: number;
   /** How long to wait for the backlog after the window. */
   drainMs: number;
+  /** Called with each finished run's scheduled start (performance.now() clock) and e2e latency, ms (bench/w4-tail.ts). */
+  onFinished?: (intendedMs: number, latencyMs: number) => void;
 }
 
 export interface SustainedResult {
@@ -107,6 +109,7 @@ export async function sustained(system: BenchSystem, options: SustainedOptions, 
         (outcome) => {
           finishedTotal++;
           latencies.push(outcome.finishedAt - intended);
+          options.onFinished?.(intended, outcome.finishedAt - intended);
           const w = Math.floor((intended - t0) / 5000);
           (byWindow[w] ??= []).push(outcome.finishedAt - intended);
           if (outcome.finishedAt <= end) completedInWindow++;
