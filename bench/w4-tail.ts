@@ -9,7 +9,11 @@
  *
  * W4_TAIL_SURVIVORS=1 also samples, in this process, the allocations that survived a scavenge
  * (V8's sampling heap profiler, as bench/alloc-profile.ts with ALLOC_SURVIVORS=1): what the
- * scheduler promotes to the old generation, whose collections are the slow runs' GCs.
+ * scheduler promotes to the old generation, whose collections are the slow runs' GCs;
+ * W4_TAIL_ALLOCATIONS=1 every allocation, collected or not.
+ *
+ * W4_TAIL_BIG=<steps> starts a flat run of that many steps with the window (W6's shape, distributed):
+ * what the small runs beside it overlap.
  *
  *   node -r @swc-node/register bench/w4-tail.ts [runsPerSecond=80] [seconds=30] [slowMs=100]
  */
@@ -41,10 +45,10 @@ interface Gc {
   kind: string;
 }
 
-/** KB per step by frame, self and inclusive, of what survived a scavenge. */
-function printSurvivors(head: HeapProfileNode, steps: number): void {
+/** KB per step by frame, self and inclusive, of what survived a scavenge (or of every allocation). */
+function printSurvivors(head: HeapProfileNode, steps: number, what: string): void {
   const { self, inclusive, totalBytes } = sumHeapProfile(head);
-  console.log(`\nsurvived a scavenge: ${(totalBytes / 1e6).toFixed(1)} MB sampled = ${(totalBytes / steps / 1024).toFixed(2)} KB per step`);
+  console.log(`\n${what}: ${(totalBytes / 1e6).toFixed(1)} MB sampled = ${(totalBytes / steps / 1024).toFixed(2)} KB per step`);
   console.log('self:\n' + topPerStep(self, steps, 20));
   console.log('inclusive (weft and bench):\n' + topPerStep(new Map([...inclusive].filter(([k]) => /libs\/|services\/|bench\//.test(k))), steps, 30));
 }
@@ -96,23 +100,28 @@ async function main(): Promise<void> {
       }
     };
     observer.observe({ entryTypes: ['gc'] });
-    const session = process.env.W4_TAIL_SURVIVORS === '1' ? new Session() : undefined;
+    const allocations = process.env.W4_TAIL_ALLOCATIONS === '1';
+    const session = process.env.W4_TAIL_SURVIVORS === '1' || allocations ? new Session() : undefined;
     if (session) {
       session.connect();
       // The two include flags are in V8's protocol (Node 20's V8 has them) but not in @types/node's.
-      const sampling = { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: false };
+      const sampling = { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: allocations };
       await session.post('HeapProfiler.startSampling', sampling as { samplingInterval: number });
     }
     const sampler = sample();
     const runs: { start: number; end: number; ms: number }[] = [];
+    const bigSteps = Number(process.env.W4_TAIL_BIG ?? 0);
+    if (bigSteps > 0) system.prepare({ kind: 'flat', steps: bigSteps });
+    const big = bigSteps > 0 ? system.start({ kind: 'flat', steps: bigSteps }).then(async (run) => { const outcome = await run.finished; return { ms: outcome.finishedAt - outcome.submittedAt }; }) : undefined;
     const result = await sustained(system, { rate, seconds, steps: STEPS, drainMs: 30_000, onFinished: (start, ms) => runs.push({ start, end: start + ms, ms }) });
+    if (big) console.log(`big run: ${bigSteps} steps in ${((await big).ms / 1000).toFixed(1)} s`);
     sampling = false;
     await sampler;
     observer.disconnect();
     if (session) {
       const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: HeapProfileNode } };
       session.disconnect();
-      printSurvivors(profile.head, runs.length * STEPS);
+      printSurvivors(profile.head, runs.length * STEPS, allocations ? 'allocated' : 'survived a scavenge');
     }
 
     const latencies = runs.map((run) => run.ms);
