@@ -8,6 +8,13 @@ export const DEFAULT_CONCURRENCY = 64;
 /** JetStream's own default duplicate window. */
 export const DEFAULT_DUPLICATE_WINDOW_MS = 120_000;
 export const DEFAULT_EVENTS_MAX_AGE_MS = 7 * 24 * 3_600_000;
+/**
+ * The in-memory bus's bound on a limits stream's stored messages (lifecycle events), in characters
+ * of their JSON: past it the oldest that every consumer has settled are dropped. JetStream keeps its
+ * events on disk for the age alone; an embedded host keeps them in its memory, at ~4-5x their JSON
+ * (the decoded event, headers, the log's entry): 16 MiB is ~80,000 events and ~70 MB of heap.
+ */
+export const DEFAULT_EVENTS_MAX_BYTES = 16 * 1024 * 1024;
 /** A throwing handler is retried soon, not hot-looped: retries with backoff belong to the scheduler. */
 export const DEFAULT_ERROR_NAK_DELAY_MS = 1_000;
 

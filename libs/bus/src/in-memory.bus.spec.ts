@@ -179,6 +179,53 @@ describe('InMemoryBus specifics', () => {
     }
   });
 
+  describe('eventsMaxBytes', () => {
+    const ids = Array.from({ length: 12 }, (_, i) => `e${String(i).padStart(2, '0')}`);
+    // Room for about three of these events' JSON.
+    const maxBytes = () => JSON.stringify(event('e00', 'run.started')).length * 3 + 10;
+
+    it('drops the oldest lifecycle events past the bound once every group settled them: a late group reads only the newest', async () => {
+      const small = new InMemoryBus({ eventsMaxBytes: maxBytes() });
+      try {
+        const journal: string[] = [];
+        await small.consume('weft.event.>', { group: 'journal' }, async (d) => void journal.push(d.data.eventId));
+        for (const id of ids) {
+          await small.publish('weft.event.run.started', event(id, 'run.started'));
+          await waitFor(() => journal.includes(id), `journal read ${id}`);
+        }
+        const late: string[] = [];
+        await small.consume('weft.event.>', { group: 'late' }, async (d) => void late.push(d.data.eventId));
+        await waitFor(() => late.includes('e11'), 'the newest event');
+        expect(journal).toEqual(ids);
+        expect(late).toEqual(ids.slice(ids.length - late.length));
+        expect(late.length).toBeGreaterThanOrEqual(2);
+        expect(late.length).toBeLessThanOrEqual(3);
+      } finally {
+        await small.close();
+      }
+    });
+
+    it('keeps, past the bound, every event a group has not settled yet', async () => {
+      const small = new InMemoryBus({ eventsMaxBytes: maxBytes() });
+      const release = deferred<void>();
+      try {
+        const seen: string[] = [];
+        await small.consume('weft.event.>', { group: 'journal', concurrency: 1 }, async (d) => {
+          seen.push(d.data.eventId);
+          if (d.data.eventId === 'e00') await release.promise;
+        });
+        for (const id of ids) await small.publish('weft.event.run.started', event(id, 'run.started'));
+        await waitFor(() => seen.length === 1, 'the first delivery');
+        release.resolve();
+        await waitFor(() => seen.length === ids.length, 'every event');
+        expect(seen).toEqual(ids);
+      } finally {
+        release.resolve();
+        await small.close();
+      }
+    });
+  });
+
   it('ignores settling a delivery whose ack wait already expired', async () => {
     const first = deferred<() => Promise<void>>();
     const counts: number[] = [];

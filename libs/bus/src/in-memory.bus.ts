@@ -4,6 +4,7 @@ import {
   DEFAULT_DUPLICATE_WINDOW_MS,
   DEFAULT_ERROR_NAK_DELAY_MS,
   DEFAULT_EVENTS_MAX_AGE_MS,
+  DEFAULT_EVENTS_MAX_BYTES,
   decodePayload,
   encodePayload,
   type ResolvedConsumeOptions,
@@ -46,6 +47,13 @@ export interface InMemoryBusOptions {
   duplicateWindowMs?: number;
   /** Lifecycle events older than this are dropped. @default 7 days */
   eventsMaxAgeMs?: number;
+  /**
+   * Lifecycle events kept in memory, in characters of their JSON: past it the oldest are dropped,
+   * once every consumer of the stream has settled them (a consumer still owing one keeps it, and
+   * everything after it). A long-lived embedded host does not grow with the events of its week.
+   * @default DEFAULT_EVENTS_MAX_BYTES (16 MiB)
+   */
+  eventsMaxBytes?: number;
   /** Redelivery delay after a handler throws. @default 1000 */
   errorNakDelayMs?: number;
   /** Where failures nobody awaits go (a throwing listener). @default console.error */
@@ -69,6 +77,7 @@ export class InMemoryBus implements Bus {
   private readonly now: () => number;
   private readonly duplicateWindowMs: number;
   private readonly eventsMaxAgeMs: number;
+  private readonly eventsMaxBytes: number;
   private readonly onError: (error: unknown, context: string) => void;
   private readonly streams = new Map<string, StreamState>();
   private readonly consumers = new Map<string, ConsumerState>();
@@ -86,8 +95,9 @@ export class InMemoryBus implements Bus {
     this.now = options.now ?? Date.now;
     this.duplicateWindowMs = options.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS;
     this.eventsMaxAgeMs = options.eventsMaxAgeMs ?? DEFAULT_EVENTS_MAX_AGE_MS;
+    this.eventsMaxBytes = options.eventsMaxBytes ?? DEFAULT_EVENTS_MAX_BYTES;
     this.onError = options.onError ?? ((error, context) => console.error(`[InMemoryBus] ${context}`, error));
-    for (const layout of MESSAGE_STREAMS) this.streams.set(layout.name, { layout, log: new Map(), dedup: new Map(), consumers: [], matching: new Map(), sweepAt: Infinity });
+    for (const layout of MESSAGE_STREAMS) this.streams.set(layout.name, { layout, log: new Map(), bytes: 0, dedup: new Map(), consumers: [], matching: new Map(), sweepAt: Infinity });
     this.dispatcher = new InMemoryDispatcher({
       isClosed: () => this.closed,
       errorNakDelayMs: options.errorNakDelayMs ?? DEFAULT_ERROR_NAK_DELAY_MS,
@@ -122,7 +132,11 @@ export class InMemoryBus implements Bus {
     const runId = (payload as { runId?: unknown }).runId;
     if (typeof runId === 'string') entry.runId = runId;
     stream.log.set(entry.seq, entry);
-    if (stream.layout.retention === 'limits') stream.sweepAt = Math.min(stream.sweepAt, now + this.eventsMaxAgeMs);
+    if (stream.layout.retention === 'limits') {
+      stream.sweepAt = Math.min(stream.sweepAt, now + this.eventsMaxAgeMs);
+      stream.bytes += data.length;
+      if (stream.bytes > this.eventsMaxBytes) this.trim(stream);
+    }
     for (const consumer of this.matching(stream, subject)) {
       consumer.ready.push(entry.seq);
       this.dispatcher.schedulePump(consumer);
@@ -286,9 +300,29 @@ export class InMemoryBus implements Bus {
           break;
         }
         stream.log.delete(seq);
+        stream.bytes -= entry.data.length;
       }
     }
     stream.sweepAt = sweepAt;
+  }
+
+  /**
+   * Drops a limits stream's oldest messages while it holds more than eventsMaxBytes, but none a
+   * consumer still owes: one waiting for delivery, or delivered and not settled. Called only past
+   * the bound, from append (the new message is never the one dropped while a consumer waits for it).
+   */
+  private trim(stream: StreamState): void {
+    let floor = Infinity;
+    for (const consumer of stream.consumers) {
+      // Never-delivered messages wait in publish order; a message given back (nak, ack wait) is in counts.
+      if (consumer.ready.length > 0) floor = Math.min(floor, consumer.ready[0]);
+      for (const seq of consumer.counts.keys()) floor = Math.min(floor, seq);
+    }
+    for (const [seq, entry] of stream.log) {
+      if (stream.bytes <= this.eventsMaxBytes || seq >= floor) break;
+      stream.log.delete(seq);
+      stream.bytes -= entry.data.length;
+    }
   }
 
   /** Finds or creates the durable consumer, as `consume` does on JetStream (create or update). */

@@ -25,6 +25,8 @@ export interface Entry {
 export interface StreamState {
   layout: StreamLayout;
   log: Map<number, Entry>;
+  /** Characters of JSON the log holds (`data`), on a limits stream: what InMemoryBusOptions.eventsMaxBytes bounds. */
+  bytes: number;
   /** msgId -> expiry; insertion order is expiry order because the window is constant. */
   dedup: Map<string, number>;
   consumers: ConsumerState[];
