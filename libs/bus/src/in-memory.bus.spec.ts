@@ -205,6 +205,21 @@ describe('InMemoryBus specifics', () => {
       }
     });
 
+    it('delivers an event larger than the bound on its own to the groups that read it', async () => {
+      const small = new InMemoryBus({ eventsMaxBytes: 10 });
+      try {
+        const seen: string[] = [];
+        await small.consume('weft.event.>', { group: 'journal' }, async (d) => void seen.push(d.data.eventId));
+        for (const id of ids.slice(0, 3)) {
+          await small.publish('weft.event.run.started', event(id, 'run.started'));
+          await waitFor(() => seen.includes(id), `journal read ${id}`);
+        }
+        expect(seen).toEqual(ids.slice(0, 3));
+      } finally {
+        await small.close();
+      }
+    });
+
     it('keeps, past the bound, every event a group has not settled yet', async () => {
       const small = new InMemoryBus({ eventsMaxBytes: maxBytes() });
       const release = deferred<void>();

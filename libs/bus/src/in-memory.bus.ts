@@ -135,7 +135,7 @@ export class InMemoryBus implements Bus {
     if (stream.layout.retention === 'limits') {
       stream.sweepAt = Math.min(stream.sweepAt, now + this.eventsMaxAgeMs);
       stream.bytes += data.length;
-      if (stream.bytes > this.eventsMaxBytes) this.trim(stream);
+      if (stream.bytes > this.eventsMaxBytes) this.trim(stream, entry.seq);
     }
     for (const consumer of this.matching(stream, subject)) {
       consumer.ready.push(entry.seq);
@@ -308,11 +308,12 @@ export class InMemoryBus implements Bus {
 
   /**
    * Drops a limits stream's oldest messages while it holds more than eventsMaxBytes, but none a
-   * consumer still owes: one waiting for delivery, or delivered and not settled. Called only past
-   * the bound, from append (the new message is never the one dropped while a consumer waits for it).
+   * consumer still owes (one waiting for delivery, or delivered and not settled) and not `newest`,
+   * the message being appended: the consumers' queues get it only after this, and a message larger
+   * than the bound on its own is still delivered.
    */
-  private trim(stream: StreamState): void {
-    let floor = Infinity;
+  private trim(stream: StreamState, newest: number): void {
+    let floor = newest;
     for (const consumer of stream.consumers) {
       // Never-delivered messages wait in publish order; a message given back (nak, ack wait) is in counts.
       if (consumer.ready.length > 0) floor = Math.min(floor, consumer.ready[0]);
