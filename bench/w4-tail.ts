@@ -39,6 +39,13 @@ interface Tick {
   oldMb: number;
 }
 
+/** A small run: its scheduled start and end (performance.now() ms) and its e2e latency. */
+interface Run {
+  start: number;
+  end: number;
+  ms: number;
+}
+
 interface Gc {
   at: number;
   ms: number;
@@ -72,11 +79,8 @@ async function main(): Promise<void> {
   });
   try {
     await sustained(system, { rate, seconds: 3, steps: STEPS, drainMs: 10_000 });
-    const groups = async (): Promise<ProcessGroups> => {
-      const own = await system.processes();
-      return { scheduler: [process.pid], executor: own.executor ?? [], postgres: pidsNamed('postgres'), 'nats-server': own['nats-server'] ?? [] };
-    };
-    const pids = await groups();
+    const own = await system.processes();
+    const pids: ProcessGroups = { scheduler: [process.pid], executor: own.executor ?? [], postgres: pidsNamed('postgres'), 'nats-server': own['nats-server'] ?? [] };
     const ticks: Tick[] = [];
     let sampling = true;
     const sample = async (): Promise<void> => {
@@ -105,11 +109,11 @@ async function main(): Promise<void> {
     if (session) {
       session.connect();
       // The two include flags are in V8's protocol (Node 20's V8 has them) but not in @types/node's.
-      const sampling = { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: allocations };
-      await session.post('HeapProfiler.startSampling', sampling as { samplingInterval: number });
+      const profiling = { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: allocations };
+      await session.post('HeapProfiler.startSampling', profiling as { samplingInterval: number });
     }
     const sampler = sample();
-    const runs: { start: number; end: number; ms: number }[] = [];
+    const runs: Run[] = [];
     const bigSteps = Number(process.env.W4_TAIL_BIG ?? 0);
     if (bigSteps > 0) system.prepare({ kind: 'flat', steps: bigSteps });
     const big = bigSteps > 0 ? system.start({ kind: 'flat', steps: bigSteps }).then(async (run) => { const outcome = await run.finished; return { ms: outcome.finishedAt - outcome.submittedAt }; }) : undefined;
@@ -129,11 +133,15 @@ async function main(): Promise<void> {
     const roles = Object.keys(pids);
     const mean = (role: string): number => ticks.reduce((sum, tick) => sum + (tick.cpu[role] ?? 0), 0) / Math.max(1, ticks.length);
     console.log(`CPU ms per ${TICK_MS} ms tick, mean: ${roles.map((role) => `${role} ${mean(role).toFixed(1)}`).join(', ')}`);
-    const during = (run: { start: number; end: number }) => ({
-      ticks: ticks.filter((tick) => tick.at >= run.start && tick.at - TICK_MS <= run.end),
-      gcs: gcs.filter((gc) => gc.at + gc.ms >= run.start && gc.at <= run.end),
-    });
-    const describe = (run: { start: number; end: number; ms: number }): string => {
+    // What each run overlapped: the ticks and the collections while it was in flight.
+    const overlapped = new Map(
+      runs.map((run) => [
+        run,
+        { ticks: ticks.filter((tick) => tick.at >= run.start && tick.at - TICK_MS <= run.end), gcs: gcs.filter((gc) => gc.at + gc.ms >= run.start && gc.at <= run.end) },
+      ]),
+    );
+    const during = (run: Run) => overlapped.get(run) as { ticks: Tick[]; gcs: Gc[] };
+    const describe = (run: Run): string => {
       const { ticks: seen, gcs: collected } = during(run);
       const cpu = roles.map((role) => `${role} ${Math.max(0, ...seen.map((tick) => tick.cpu[role] ?? 0))}`).join(' ');
       const vacuum = [...new Set(seen.flatMap((tick) => tick.autovacuum))].join('; ');
@@ -145,9 +153,9 @@ async function main(): Promise<void> {
     for (const run of [...runs].sort((a, b) => b.ms - a.ms).slice(0, 25)) console.log(describe(run));
 
     // How often each thing overlapped a slow run, against every run.
-    const share = (pick: (run: { start: number; end: number }) => boolean, of: typeof runs): string => `${((100 * of.filter(pick).length) / Math.max(1, of.length)).toFixed(0)} %`;
+    const share = (pick: (run: Run) => boolean, of: readonly Run[]): string => `${((100 * of.filter(pick).length) / Math.max(1, of.length)).toFixed(0)} %`;
     const slow = runs.filter((run) => run.ms >= slowMs);
-    const overlaps: [string, (run: { start: number; end: number }) => boolean][] = [
+    const overlaps: [string, (run: Run) => boolean][] = [
       ['any autovacuum', (run) => during(run).ticks.some((tick) => tick.autovacuum.length > 0)],
       ['a GC >= 5 ms in the scheduler', (run) => during(run).gcs.some((gc) => gc.ms >= 5)],
       ['a mark-compact in the scheduler', (run) => during(run).gcs.some((gc) => gc.kind === 'mark-compact')],

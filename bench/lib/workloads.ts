@@ -108,10 +108,11 @@ export async function sustained(system: BenchSystem, options: SustainedOptions, 
       .then(
         (outcome) => {
           finishedTotal++;
-          latencies.push(outcome.finishedAt - intended);
-          options.onFinished?.(intended, outcome.finishedAt - intended);
+          const latency = outcome.finishedAt - intended;
+          latencies.push(latency);
+          options.onFinished?.(intended, latency);
           const w = Math.floor((intended - t0) / 5000);
-          (byWindow[w] ??= []).push(outcome.finishedAt - intended);
+          (byWindow[w] ??= []).push(latency);
           if (outcome.finishedAt <= end) completedInWindow++;
         },
         () => {
